@@ -1,0 +1,2 @@
+// Public API of adapters (filled in by the area's owners).
+export {};

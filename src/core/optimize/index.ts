@@ -1,0 +1,2 @@
+// Public API of core/optimize (filled in by the area's owner).
+export {};

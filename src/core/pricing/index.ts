@@ -1,0 +1,2 @@
+export * from "./black76.js";
+export * from "./impliedVol.js";

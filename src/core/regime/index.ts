@@ -1,0 +1,2 @@
+// Public API of core/regime (filled in by the area's owner).
+export {};
