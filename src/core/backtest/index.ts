@@ -1,2 +1,2 @@
-// Public API of core/backtest (filled in by the area's owner).
-export {};
+// Public API of core/backtest: path models, synthetic market, strategies, engine, metrics, attribution.
+export * from "./paths/index.js";

@@ -1,2 +1,5 @@
-// Public API of core/hedge (filled in by the area's owner).
-export {};
+// Public API of core/hedge: hedging policies, no-trade bands, trading costs, hedging studies.
+export * from "./bands.js";
+export * from "./costs.js";
+export * from "./policies.js";
+export * from "./simulate.js";

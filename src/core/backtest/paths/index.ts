@@ -1,0 +1,5 @@
+export * from "./calibrate.js";
+export * from "./gbm.js";
+export * from "./heston.js";
+export * from "./merton.js";
+export * from "./types.js";

@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { calibrateGbm, calibrateMerton } from "../../../src/core/backtest/paths/calibrate.js";
+import { simulateGbm } from "../../../src/core/backtest/paths/gbm.js";
+import { simulateHeston } from "../../../src/core/backtest/paths/heston.js";
+import { mertonKbar, simulateMerton } from "../../../src/core/backtest/paths/merton.js";
+import { createRng } from "../../../src/core/math/rng.js";
+import { mean, stdev } from "../../../src/core/math/stats.js";
+import { blackPrice } from "../../../src/core/pricing/black76.js";
+
+const fixture = JSON.parse(
+  readFileSync(resolve(__dirname, "../../fixtures/backtest/heston_bates_prices.json"), "utf8"),
+) as {
+  cases: {
+    model: string;
+    spot: number;
+    strike: number;
+    expiry: number;
+    price: number;
+    v0: number;
+    kappa: number;
+    theta: number;
+    xi: number;
+    rho: number;
+    lam: number;
+    jm: number;
+    jv: number;
+  }[];
+};
+
+/** Monte Carlo call price with its standard error. */
+function mcCall(terminal: number[], strike: number): { price: number; se: number } {
+  const pay = terminal.map((s) => Math.max(s - strike, 0));
+  return { price: mean(pay), se: stdev(pay) / Math.sqrt(pay.length) };
+}
+
+describe("path models", () => {
+  it("GBM: terminal log-price mean and variance match (mu - s^2/2) T and s^2 T; same seed, same path", () => {
+    const rng = createRng(1);
+    const x: number[] = [];
+    for (let i = 0; i < 4000; i++) {
+      const p = simulateGbm({ spot: 100, horizon: 1, steps: 10, drift: 0.1, vol: 0.5 }, rng);
+      x.push(Math.log((p.prices[10] as number) / 100));
+    }
+    expect(mean(x)).toBeCloseTo(0.1 - 0.125, 1);
+    expect(Math.abs(mean(x) + 0.025)).toBeLessThan(4 * (0.5 / Math.sqrt(4000)));
+    expect(stdev(x)).toBeGreaterThan(0.48);
+    expect(stdev(x)).toBeLessThan(0.52);
+    const a = simulateGbm({ spot: 100, horizon: 1, steps: 5, drift: 0, vol: 0.5 }, createRng(3));
+    const b = simulateGbm({ spot: 100, horizon: 1, steps: 5, drift: 0, vol: 0.5 }, createRng(3));
+    expect(Array.from(a.prices)).toEqual(Array.from(b.prices));
+  });
+
+  it("Merton: MC call matches Merton's (1976) series formula within 4 standard errors", () => {
+    const p = { drift: 0, vol: 0.4, jumpIntensity: 2, jumpMean: -0.1, jumpVol: 0.15 };
+    const T = 0.5;
+    const S = 100;
+    const K = 100;
+    const k = mertonKbar(p);
+    const lp = p.jumpIntensity * (1 + k);
+    let ref = 0;
+    let w = Math.exp(-lp * T);
+    for (let n = 0; n < 60; n++) {
+      if (n > 0) w *= (lp * T) / n;
+      const vn = Math.sqrt(p.vol ** 2 + (n * p.jumpVol ** 2) / T);
+      const rn = -p.jumpIntensity * k + (n * Math.log(1 + k)) / T;
+      ref +=
+        w *
+        blackPrice({
+          forward: S * Math.exp(rn * T),
+          strike: K,
+          expiry: T,
+          vol: vn,
+          kind: "call",
+          discount: Math.exp(-rn * T),
+        });
+    }
+    const rng = createRng(5);
+    const term: number[] = [];
+    for (let i = 0; i < 40_000; i++)
+      term.push(simulateMerton({ spot: S, horizon: T, steps: 1, ...p }, rng).prices[1] as number);
+    const mc = mcCall(term, K);
+    expect(Math.abs(mc.price - ref)).toBeLessThan(4 * mc.se);
+    expect(Math.abs(mean(term) - S)).toBeLessThan(4 * (stdev(term) / Math.sqrt(term.length)));
+  });
+
+  for (const c of fixture.cases) {
+    it(`${c.model} K=${c.strike}: MC (full-truncation Euler) matches QuantLib within 4 SE + 0.5% bias`, () => {
+      const rng = createRng(17);
+      const term: number[] = [];
+      for (let i = 0; i < 12_000; i++) {
+        const path = simulateHeston(
+          {
+            spot: c.spot,
+            horizon: c.expiry,
+            steps: 100,
+            drift: 0,
+            v0: c.v0,
+            kappa: c.kappa,
+            theta: c.theta,
+            xi: c.xi,
+            rho: c.rho,
+            jumpIntensity: c.lam,
+            jumpMean: c.jm,
+            jumpVol: c.jv,
+          },
+          rng,
+        );
+        term.push(path.prices[100] as number);
+      }
+      const mc = mcCall(term, c.strike);
+      expect(Math.abs(mc.price - c.price)).toBeLessThan(4 * mc.se + 0.005 * c.price);
+    });
+  }
+
+  it("rejects a bad correlation naming the field", () => {
+    expect(() =>
+      simulateHeston(
+        { spot: 1, horizon: 1, steps: 1, drift: 0, v0: 0.1, kappa: 1, theta: 0.1, xi: 0.1, rho: 2 },
+        createRng(1),
+      ),
+    ).toThrow(/rho/);
+  });
+});
+
+describe("calibration", () => {
+  it("recovers GBM and Merton parameters from simulated daily prices", () => {
+    const g = simulateGbm({ spot: 100, horizon: 20, steps: 7300, drift: 0.2, vol: 0.6 }, createRng(2));
+    const cg = calibrateGbm(g.prices);
+    expect(cg.vol).toBeGreaterThan(0.58);
+    expect(cg.vol).toBeLessThan(0.62);
+    const truth = { drift: 0.1, vol: 0.4, jumpIntensity: 6, jumpMean: -0.12, jumpVol: 0.05 };
+    const m = simulateMerton({ spot: 100, horizon: 20, steps: 7300, ...truth }, createRng(4));
+    const cm = calibrateMerton(m.prices);
+    expect(cm.jumpCount + 0).toBeGreaterThan(0);
+    expect(cm.vol).toBeGreaterThan(0.36);
+    expect(cm.vol).toBeLessThan(0.44);
+    expect(cm.jumpIntensity).toBeGreaterThan(3.5);
+    expect(cm.jumpIntensity).toBeLessThan(8);
+    expect(cm.jumpMean).toBeLessThan(-0.08);
+    expect(cm.observations).toBe(7300);
+  });
+
+  const file = resolve(__dirname, "../../../..", "shared/data/prices/BTC-USD_daily.csv");
+  describe.skipIf(!existsSync(file))("on BTC-USD daily closes", () => {
+    if (!existsSync(file)) console.warn(`skipped: ${file} not found`);
+    it("gives a plausible BTC vol (40%-100%) and some jumps", () => {
+      const closes = readFileSync(file, "utf8")
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((l) => Number(l.split(",")[4]))
+        .filter((x) => x > 0);
+      const g = calibrateGbm(closes);
+      expect(g.vol).toBeGreaterThan(0.4);
+      expect(g.vol).toBeLessThan(1);
+      const m = calibrateMerton(closes);
+      expect(m.jumpCount).toBeGreaterThan(0);
+      expect(m.vol).toBeLessThan(g.vol);
+    });
+  });
+});
