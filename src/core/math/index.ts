@@ -1,2 +1,3 @@
 export * from "./rng.js";
 export * from "./stats.js";
+export * from "./nelderMead.js";

@@ -1,2 +1,4 @@
-// Public API of core/regime (filled in by the area's owner).
-export {};
+export * from "./garch.js";
+export * from "./hmm.js";
+export * from "./realizedVol.js";
+export * from "./signals.js";

@@ -1,2 +1,3 @@
-// Public API of core/volindex (filled in by the area's owner).
-export {};
+export * from "./interpolate.js";
+export * from "./modelFreeVariance.js";
+export * from "./volIndex.js";

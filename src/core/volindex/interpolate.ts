@@ -1,0 +1,48 @@
+/**
+ * Constant-maturity variance index from two expiries bracketing the target (Cboe VIX White
+ * Paper, step 3): linear interpolation in total variance T sigma^2, annualized over the target.
+ *
+ *   index = 100 sqrt( [T1 s1^2 (T2 - Tt)/(T2 - T1) + T2 s2^2 (Tt - T1)/(T2 - T1)] / Tt )
+ *
+ * Year fractions may be built from minutes (Cboe: minutes / 525,600), or ACT/365 instants.
+ */
+import { InvalidInputError } from "../errors.js";
+
+export interface VariancePoint {
+  /** Time to expiry, years. */
+  readonly timeToExpiry: number;
+  /** Annualized variance (decimal^2). */
+  readonly variance: number;
+}
+
+/**
+ * Annualized variance at `targetTime` (years), interpolated (or extrapolated flat in variance
+ * when the target lies outside [T1, T2]; `bracketed` says which).
+ */
+export function interpolateVariance(
+  near: VariancePoint,
+  next: VariancePoint,
+  targetTime: number,
+): { variance: number; bracketed: boolean } {
+  for (const [name, v] of [
+    ["near.timeToExpiry", near.timeToExpiry],
+    ["next.timeToExpiry", next.timeToExpiry],
+    ["targetTime", targetTime],
+  ] as const) {
+    if (!(v > 0) || !Number.isFinite(v)) throw new InvalidInputError(name, v, "must be a finite number > 0");
+  }
+  const t1 = near.timeToExpiry;
+  const t2 = next.timeToExpiry;
+  if (t2 === t1) return { variance: near.variance, bracketed: targetTime === t1 };
+  if (t2 < t1) throw new InvalidInputError("next.timeToExpiry", t2, `must be after near.timeToExpiry ${t1}`);
+  const w1 = (t2 - targetTime) / (t2 - t1);
+  const w2 = (targetTime - t1) / (t2 - t1);
+  const totalVariance = t1 * near.variance * w1 + t2 * next.variance * w2;
+  return { variance: totalVariance / targetTime, bracketed: targetTime >= t1 && targetTime <= t2 };
+}
+
+/** The index level (vol points, e.g. 13.69) at `targetTime` from two expiries. */
+export function varianceIndexLevel(near: VariancePoint, next: VariancePoint, targetTime: number): number {
+  const { variance } = interpolateVariance(near, next, targetTime);
+  return 100 * Math.sqrt(variance);
+}

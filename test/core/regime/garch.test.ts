@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createRng } from "../../../src/core/math/rng.js";
+import {
+  fitGarch,
+  garchForecastVariance,
+  garchLogLikelihood,
+  garchVolTermStructure,
+  simulateGarch,
+} from "../../../src/core/regime/garch.js";
+
+const DATA = resolve(__dirname, "../../../../shared/data/prices/BTC-USD_daily.csv");
+
+describe("GARCH(1,1) maximum likelihood", () => {
+  const truth = { mu: 0.0005, omega: 2e-5, alpha: 0.1, beta: 0.85, gamma: 0 };
+  const rng = createRng(42);
+  const returns = simulateGarch(truth, 6000, rng.normal);
+  const fit = fitGarch(returns);
+
+  it("recovers known parameters from 6,000 simulated days", () => {
+    expect(fit.params.alpha).toBeCloseTo(0.1, 1);
+    expect(fit.params.beta).toBeCloseTo(0.85, 1);
+    expect(Math.abs(fit.persistence - 0.95)).toBeLessThan(0.02);
+    expect(Math.abs(fit.longRunVariance / (2e-5 / 0.05) - 1)).toBeLessThan(0.25);
+  });
+
+  it("the fitted likelihood is at least that of the true parameters (it is a maximum)", () => {
+    expect(fit.logLikelihood).toBeGreaterThanOrEqual(garchLogLikelihood(returns, truth) - 1e-6);
+  });
+
+  it("forecasts revert to the long-run variance geometrically", () => {
+    const v1 = garchForecastVariance(fit, 1);
+    const v10 = garchForecastVariance(fit, 10);
+    expect(v1).toBe(fit.nextVariance);
+    expect(v10 - fit.longRunVariance).toBeCloseTo((v1 - fit.longRunVariance) * fit.persistence ** 9, 15);
+    const ts = garchVolTermStructure(fit, [1, 30, 3650]);
+    expect(ts[2]?.vol).toBeCloseTo(Math.sqrt(fit.longRunVariance * 365), 2);
+  });
+
+  it("GJR recovers a leverage effect", () => {
+    const gjrTruth = { mu: 0, omega: 2e-5, alpha: 0.04, beta: 0.85, gamma: 0.12 };
+    const r = simulateGarch(gjrTruth, 6000, createRng(9).normal);
+    const gjr = fitGarch(r, { model: "gjr" });
+    expect(gjr.params.gamma).toBeGreaterThan(0.05);
+    expect(Math.abs(gjr.persistence - (0.04 + 0.06 + 0.85))).toBeLessThan(0.03);
+    expect(gjr.logLikelihood).toBeGreaterThanOrEqual(fitGarch(r).logLikelihood - 1e-6);
+  });
+
+  it("rejects short or non-finite input naming the field", () => {
+    expect(() => fitGarch([0.1, 0.2])).toThrow(/returns.length/);
+    expect(() => fitGarch([...returns.slice(0, 100), Number.NaN])).toThrow(/returns\[100\]/);
+  });
+});
+
+describe.skipIf(!existsSync(DATA))("GARCH on the real BTC-USD history (../shared/data)", () => {
+  it("is stationary, persistent and sees 2020-03 as high variance", () => {
+    const rows = readFileSync(DATA, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
+    const good = rows.filter((r) => Number(r[4]) > 0);
+    const closes = good.map((r) => Number(r[4]));
+    const dates = good.map((r) => r[0] as string);
+    const returns = closes.slice(1).map((c, i) => Math.log(c / (closes[i] as number)));
+    const fit = fitGarch(returns);
+    expect(fit.persistence).toBeGreaterThan(0.8);
+    expect(fit.persistence).toBeLessThan(1);
+    const i = dates.indexOf("2020-03-13") - 1; // conditional variance for the day after the crash
+    expect(fit.conditionalVariance[i]).toBeGreaterThan(3 * fit.longRunVariance);
+  });
+});
+if (!existsSync(DATA)) console.warn(`skipped: real BTC-USD history not found at ${DATA}`);
