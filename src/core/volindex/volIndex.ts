@@ -68,7 +68,10 @@ export function chainExpiryVariances(
   for (const q of chain.quotes) {
     if (q.instrument.underlying !== chain.underlying) continue;
     let strikes = byExpiry.get(q.instrument.expiry);
-    if (!strikes) byExpiry.set(q.instrument.expiry, (strikes = new Map()));
+    if (!strikes) {
+      strikes = new Map();
+      byExpiry.set(q.instrument.expiry, strikes);
+    }
     const row = strikes.get(q.instrument.strike) ?? {};
     row[q.instrument.kind] = q;
     strikes.set(q.instrument.strike, row);
