@@ -2,3 +2,4 @@ export * from "./garch.js";
 export * from "./hmm.js";
 export * from "./realizedVol.js";
 export * from "./signals.js";
+export * from "./report.js";
