@@ -1,2 +1,8 @@
 // Public API of core/backtest: path models, synthetic market, strategies, engine, metrics, attribution.
+export * from "./calendar.js";
+export * from "./engine.js";
+export * from "./market.js";
+export * from "./metrics.js";
 export * from "./paths/index.js";
+export * from "./strategies.js";
+export * from "./syntheticMarket.js";

@@ -1,0 +1,66 @@
+/**
+ * Performance metrics of an equity series sampled once per day.
+ *
+ * Definitions (returns r_i = E_i / E_{i-1} - 1, PnL_i = E_i - E_{i-1}, P periods per year):
+ * totalReturn = E_n/E_0 - 1; cagr = (1 + totalReturn)^(1/years) - 1; annualVol = stdev(r) sqrt(P);
+ * sharpe = mean(r)/stdev(r) sqrt(P) (zero risk-free rate); sortino = mean(r)/sqrt(mean(min(r,0)^2)) sqrt(P);
+ * maxDrawdown = max over i of 1 - E_i / max_{j<=i} E_j (a positive fraction); calmar = cagr / maxDrawdown;
+ * cvar95 = -(mean of the PnL_i at or below their 5% quantile), a positive loss in the series' currency.
+ * A ratio with a zero denominator is NaN (not hidden as 0).
+ */
+import { InvalidInputError } from "../errors.js";
+import { mean, quantile, stdev } from "../math/stats.js";
+
+export interface PerformanceMetrics {
+  readonly totalReturn: number;
+  readonly cagr: number;
+  readonly annualVol: number;
+  readonly sharpe: number;
+  readonly sortino: number;
+  readonly maxDrawdown: number;
+  readonly calmar: number;
+  /** Expected shortfall of daily PnL at 95%, positive = loss, in the series' currency. */
+  readonly cvar95: number;
+  readonly periods: number;
+}
+
+/** Metrics of `equity` sampled `periodsPerYear` times a year (365 for daily crypto). */
+export function performanceMetrics(equity: ArrayLike<number>, periodsPerYear = 365): PerformanceMetrics {
+  const n = equity.length;
+  if (n < 2) throw new InvalidInputError("equity.length", n, "must be >= 2");
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(equity[i])) throw new InvalidInputError(`equity[${i}]`, equity[i], "must be finite");
+  const r: number[] = [];
+  const pnl: number[] = [];
+  let peak = equity[0] as number;
+  let mdd = 0;
+  for (let i = 1; i < n; i++) {
+    const a = equity[i - 1] as number;
+    const b = equity[i] as number;
+    r.push(a !== 0 ? b / a - 1 : Number.NaN);
+    pnl.push(b - a);
+    peak = Math.max(peak, b);
+    if (peak > 0) mdd = Math.max(mdd, 1 - b / peak);
+  }
+  const e0 = equity[0] as number;
+  const totalReturn = (equity[n - 1] as number) / e0 - 1;
+  const years = (n - 1) / periodsPerYear;
+  const cagr = totalReturn > -1 ? (1 + totalReturn) ** (1 / years) - 1 : -1;
+  const sd = r.length > 1 ? stdev(r) : Number.NaN;
+  const m = mean(r);
+  const down = Math.sqrt(mean(r.map((x) => (x < 0 ? x * x : 0))));
+  const q = quantile(pnl, 0.05);
+  const tail = pnl.filter((x) => x <= q);
+  const div = (a: number, b: number) => (b !== 0 && Number.isFinite(b) ? a / b : Number.NaN);
+  return {
+    totalReturn,
+    cagr,
+    annualVol: sd * Math.sqrt(periodsPerYear),
+    sharpe: div(m, sd) * Math.sqrt(periodsPerYear),
+    sortino: div(m, down) * Math.sqrt(periodsPerYear),
+    maxDrawdown: mdd,
+    calmar: div(cagr, mdd),
+    cvar95: -mean(tail),
+    periods: n - 1,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * Strategies as data (`StrategySpec`, validated at the edge by src/adapters/strategyFile.ts) and
+ * their deterministic decision rules. A rule sees only the current step and the book; it returns
+ * option orders. Hedging is separate (the spec's `hedge` policy, applied by the engine).
+ *
+ * Units: quantities in coins of underlying (1 contract = 1 coin, fractional allowed); capital in
+ * coins (`coins`) or USD (`usd`); deltas are absolute Black deltas (0.25 = 25-delta); tenors days.
+ */
+import { InvalidInputError, requirePositive } from "../errors.js";
+import type { CostModel } from "../hedge/costs.js";
+import type { HedgePolicy } from "../hedge/policies.js";
+import type { OptionKind } from "../instruments/types.js";
+import { blackGreeks } from "../pricing/black76.js";
+import { type BacktestStep, YEAR_MS } from "./market.js";
+
+export interface StrategyBase {
+  readonly name?: string;
+  /** Default { policy: "none" }. */
+  readonly hedge?: HedgePolicy;
+  readonly costs?: Partial<CostModel>;
+}
+
+export type StrategySpec =
+  | (StrategyBase & {
+      readonly type: "covered-call";
+      readonly params: { readonly coins: number; readonly targetDelta: number; readonly tenorDays: number };
+    })
+  | (StrategyBase & {
+      readonly type: "cash-secured-put";
+      readonly params: { readonly usd: number; readonly targetDelta: number; readonly tenorDays: number };
+    })
+  | (StrategyBase & {
+      readonly type: "short-strangle";
+      readonly params: {
+        readonly usd: number;
+        readonly quantity: number;
+        readonly callDelta: number;
+        readonly putDelta: number;
+        readonly tenorDays: number;
+      };
+    })
+  | (StrategyBase & {
+      readonly type: "calendar";
+      readonly params: {
+        readonly usd: number;
+        readonly quantity: number;
+        readonly nearDays: number;
+        readonly farDays: number;
+      };
+    })
+  | (StrategyBase & {
+      readonly type: "tail-hedge";
+      readonly params: {
+        readonly coins: number;
+        /** Puts per coin held. */
+        readonly hedgeRatio: number;
+        /** Strike / forward, e.g. 0.8. */
+        readonly moneyness: number;
+        readonly tenorDays: number;
+        /** Roll when fewer than this many days are left. */
+        readonly rollDays: number;
+      };
+    });
+
+export type StrategyType = StrategySpec["type"];
+
+/** An option position as the book shows it. */
+export interface BookOption {
+  readonly expiry: number;
+  readonly strike: number;
+  readonly kind: OptionKind;
+  /** Signed coins (+ long). */
+  readonly quantity: number;
+}
+
+/** An option order: buy (+) or sell (-) `quantity` coins. */
+export interface OptionOrder {
+  readonly expiry: number;
+  readonly strike: number;
+  readonly kind: OptionKind;
+  readonly quantity: number;
+  /** Why the strategy traded ("open", "roll", "close"). */
+  readonly tag: string;
+}
+
+/** What a rule sees: the present step and its own book (never another instant). */
+export interface StrategyContext {
+  readonly step: BacktestStep;
+  readonly options: readonly BookOption[];
+  readonly coins: number;
+  readonly usd: number;
+}
+
+export interface StrategyRule {
+  /** Starting balances. */
+  readonly initial: { readonly coins: number; readonly usd: number };
+  decide(ctx: StrategyContext): OptionOrder[];
+}
+
+/** Listed expiry closest to now + tenorDays (at least one hour away), or null. */
+export function pickExpiry(step: BacktestStep, tenorDays: number): number | null {
+  const target = step.time + tenorDays * 86_400_000;
+  let best: number | null = null;
+  for (const e of step.expiries()) {
+    if (e - step.time < 3_600_000) continue;
+    if (best === null || Math.abs(e - target) < Math.abs(best - target)) best = e;
+  }
+  return best;
+}
+
+/** Listed strike whose |Black delta| (at its mark vol) is closest to `absDelta`, or null. */
+export function pickStrikeByDelta(
+  step: BacktestStep,
+  expiry: number,
+  kind: OptionKind,
+  absDelta: number,
+): number | null {
+  const T = (expiry - step.time) / YEAR_MS;
+  let best: number | null = null;
+  let bestErr = Number.POSITIVE_INFINITY;
+  for (const k of step.strikes(expiry)) {
+    const q = step.quote(expiry, k, kind);
+    if (!q) continue;
+    const d = Math.abs(blackGreeks({ forward: q.forward, strike: k, expiry: T, vol: q.markVol, kind }).delta);
+    const err = Math.abs(d - absDelta);
+    if (err < bestErr) {
+      bestErr = err;
+      best = k;
+    }
+  }
+  return best;
+}
+
+/** Listed strike closest to `target` USD, or null. */
+export function pickStrikeNear(step: BacktestStep, expiry: number, target: number): number | null {
+  let best: number | null = null;
+  for (const k of step.strikes(expiry))
+    if (best === null || Math.abs(k - target) < Math.abs(best - target)) best = k;
+  return best;
+}
+
+function checkDelta(field: string, d: number): void {
+  if (!(d > 0 && d < 1)) throw new InvalidInputError(field, d, "must be in (0, 1)");
+}
+
+/** Builds the decision rule of a strategy spec (validates its parameters). */
+export function strategyRule(spec: StrategySpec): StrategyRule {
+  switch (spec.type) {
+    case "covered-call": {
+      const p = spec.params;
+      requirePositive("params.coins", p.coins);
+      checkDelta("params.targetDelta", p.targetDelta);
+      requirePositive("params.tenorDays", p.tenorDays);
+      return {
+        initial: { coins: p.coins, usd: 0 },
+        decide: ({ step, options }) => {
+          if (options.length > 0) return [];
+          const e = pickExpiry(step, p.tenorDays);
+          const k = e === null ? null : pickStrikeByDelta(step, e, "call", p.targetDelta);
+          if (e === null || k === null) return [];
+          return [{ expiry: e, strike: k, kind: "call", quantity: -p.coins, tag: "open" }];
+        },
+      };
+    }
+    case "cash-secured-put": {
+      const p = spec.params;
+      requirePositive("params.usd", p.usd);
+      checkDelta("params.targetDelta", p.targetDelta);
+      requirePositive("params.tenorDays", p.tenorDays);
+      return {
+        initial: { coins: 0, usd: p.usd },
+        decide: ({ step, options, usd }) => {
+          if (options.length > 0) return [];
+          const e = pickExpiry(step, p.tenorDays);
+          const k = e === null ? null : pickStrikeByDelta(step, e, "put", p.targetDelta);
+          if (e === null || k === null) return [];
+          // Secured: notional strike x quantity <= cash, in lots of 0.1 coin.
+          const qty = Math.floor((usd / k) * 10) / 10;
+          return qty > 0 ? [{ expiry: e, strike: k, kind: "put", quantity: -qty, tag: "open" }] : [];
+        },
+      };
+    }
+    case "short-strangle": {
+      const p = spec.params;
+      requirePositive("params.usd", p.usd);
+      requirePositive("params.quantity", p.quantity);
+      checkDelta("params.callDelta", p.callDelta);
+      checkDelta("params.putDelta", p.putDelta);
+      requirePositive("params.tenorDays", p.tenorDays);
+      return {
+        initial: { coins: 0, usd: p.usd },
+        decide: ({ step, options }) => {
+          if (options.length > 0) return [];
+          const e = pickExpiry(step, p.tenorDays);
+          if (e === null) return [];
+          const kc = pickStrikeByDelta(step, e, "call", p.callDelta);
+          const kp = pickStrikeByDelta(step, e, "put", p.putDelta);
+          if (kc === null || kp === null) return [];
+          return [
+            { expiry: e, strike: kc, kind: "call", quantity: -p.quantity, tag: "open" },
+            { expiry: e, strike: kp, kind: "put", quantity: -p.quantity, tag: "open" },
+          ];
+        },
+      };
+    }
+    case "calendar": {
+      const p = spec.params;
+      requirePositive("params.usd", p.usd);
+      requirePositive("params.quantity", p.quantity);
+      requirePositive("params.nearDays", p.nearDays);
+      if (!(p.farDays > p.nearDays))
+        throw new InvalidInputError("params.farDays", p.farDays, "must be > nearDays");
+      return {
+        initial: { coins: 0, usd: p.usd },
+        decide: ({ step, options }) => {
+          const shorts = options.filter((o) => o.quantity < 0);
+          if (shorts.length > 0) return [];
+          // Near leg gone: close what is left, open a new pair at the near forward.
+          const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "close" }));
+          const en = pickExpiry(step, p.nearDays);
+          const ef = pickExpiry(step, p.farDays);
+          if (en === null || ef === null || ef <= en) return orders;
+          const k = pickStrikeNear(step, en, step.forward(en));
+          if (k === null || !step.quote(ef, k, "call")) return orders;
+          orders.push({ expiry: en, strike: k, kind: "call", quantity: -p.quantity, tag: "open" });
+          orders.push({ expiry: ef, strike: k, kind: "call", quantity: p.quantity, tag: "open" });
+          return orders;
+        },
+      };
+    }
+    case "tail-hedge": {
+      const p = spec.params;
+      requirePositive("params.coins", p.coins);
+      requirePositive("params.hedgeRatio", p.hedgeRatio);
+      requirePositive("params.moneyness", p.moneyness);
+      requirePositive("params.tenorDays", p.tenorDays);
+      if (!(p.rollDays >= 0 && p.rollDays < p.tenorDays))
+        throw new InvalidInputError("params.rollDays", p.rollDays, "must be in [0, tenorDays)");
+      return {
+        initial: { coins: p.coins, usd: 0 },
+        decide: ({ step, options }) => {
+          const live = options.filter((o) => o.expiry - step.time > p.rollDays * 86_400_000);
+          if (live.length > 0) return [];
+          const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "roll" }));
+          const e = pickExpiry(step, p.tenorDays);
+          const k = e === null ? null : pickStrikeNear(step, e, p.moneyness * step.forward(e));
+          if (e === null || k === null) return orders;
+          orders.push({ expiry: e, strike: k, kind: "put", quantity: p.coins * p.hedgeRatio, tag: "open" });
+          return orders;
+        },
+      };
+    }
+    default:
+      throw new InvalidInputError("type", (spec as { type: unknown }).type, "is not a known strategy type");
+  }
+}
