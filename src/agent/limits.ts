@@ -1,0 +1,102 @@
+/**
+ * Pre-trade limits (pure). Every order passes `checkOrder` inside the guarded broker before it
+ * can reach a venue; none can bypass it. A limit on a greek rejects an order that would leave the
+ * book beyond the limit, unless the order moves the book toward it (risk-reducing orders are
+ * always allowed, so the agent can get back inside its limits).
+ */
+import type { OrderRequest } from "../adapters/broker/types.js";
+import type { Instrument } from "../core/instruments/types.js";
+
+export interface PreTradeLimits {
+  /** Largest option order, contracts. */
+  readonly maxOptionContracts: number;
+  /** Largest futures order, contracts. */
+  readonly maxFutureContracts: number;
+  /** Largest order notional, USD (options: contracts x size x index; inverse futures: contracts x size). */
+  readonly maxOrderNotionalUsd: number;
+  /** Largest |delta| after the trade, coins. */
+  readonly maxAbsDelta: number;
+  /** Largest |vega| after the trade, USD per vol point. */
+  readonly maxAbsVegaPerVolPoint: number;
+  /** Largest initial margin after the trade, USD (checked when a margin estimate is supplied). */
+  readonly maxMarginUsd?: number;
+}
+
+export interface OrderRiskContext {
+  readonly instrument: Instrument;
+  readonly indexPrice: number;
+  /** Book delta (coins) and vega (USD per 1.00 vol) before this order. */
+  readonly deltaBefore: number;
+  readonly vegaBefore: number;
+  /** Per-contract delta (coins) and vega (USD per 1.00 vol) of the instrument. */
+  readonly deltaPerContract: number;
+  readonly vegaPerContract: number;
+  /** Initial margin before/after the order, USD, when a margin model is available. */
+  readonly marginBefore?: number;
+  readonly marginAfter?: number;
+}
+
+export type LimitCheck =
+  | { readonly ok: true; readonly deltaAfter: number; readonly vegaAfter: number }
+  | { readonly ok: false; readonly limit: keyof PreTradeLimits; readonly reason: string };
+
+export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): LimitCheck {
+  const isOption = ctx.instrument.type === "option";
+  const maxContracts = isOption ? limits.maxOptionContracts : limits.maxFutureContracts;
+  if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
+    return {
+      ok: false,
+      limit: isOption ? "maxOptionContracts" : "maxFutureContracts",
+      reason: `quantity ${order.quantity} must be > 0`,
+    };
+  }
+  if (order.quantity > maxContracts) {
+    return {
+      ok: false,
+      limit: isOption ? "maxOptionContracts" : "maxFutureContracts",
+      reason: `${order.quantity} contracts > limit ${maxContracts}`,
+    };
+  }
+  const notional =
+    isOption || ctx.instrument.settlement === "linear"
+      ? order.quantity * ctx.instrument.contractSize * ctx.indexPrice
+      : order.quantity * ctx.instrument.contractSize;
+  if (notional > limits.maxOrderNotionalUsd) {
+    return {
+      ok: false,
+      limit: "maxOrderNotionalUsd",
+      reason: `notional ${notional.toFixed(0)} USD > limit ${limits.maxOrderNotionalUsd}`,
+    };
+  }
+  const sign = order.side === "buy" ? 1 : -1;
+  const deltaAfter = ctx.deltaBefore + sign * order.quantity * ctx.deltaPerContract;
+  const vegaAfter = ctx.vegaBefore + sign * order.quantity * ctx.vegaPerContract;
+  if (Math.abs(deltaAfter) > limits.maxAbsDelta && Math.abs(deltaAfter) > Math.abs(ctx.deltaBefore)) {
+    return {
+      ok: false,
+      limit: "maxAbsDelta",
+      reason: `delta after ${deltaAfter.toFixed(3)} beyond ±${limits.maxAbsDelta}`,
+    };
+  }
+  const vegaLimit = limits.maxAbsVegaPerVolPoint * 100;
+  if (Math.abs(vegaAfter) > vegaLimit && Math.abs(vegaAfter) > Math.abs(ctx.vegaBefore)) {
+    return {
+      ok: false,
+      limit: "maxAbsVegaPerVolPoint",
+      reason: `vega after ${(vegaAfter / 100).toFixed(1)} USD/vol pt beyond ±${limits.maxAbsVegaPerVolPoint}`,
+    };
+  }
+  if (
+    limits.maxMarginUsd !== undefined &&
+    ctx.marginAfter !== undefined &&
+    ctx.marginAfter > limits.maxMarginUsd &&
+    ctx.marginAfter > (ctx.marginBefore ?? 0)
+  ) {
+    return {
+      ok: false,
+      limit: "maxMarginUsd",
+      reason: `margin after ${ctx.marginAfter.toFixed(0)} USD > limit ${limits.maxMarginUsd}`,
+    };
+  }
+  return { ok: true, deltaAfter, vegaAfter };
+}

@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PaperBroker } from "../../src/adapters/broker/paper.js";
+import { Journal } from "../../src/adapters/journal.js";
+import { applyFill, EMPTY_BOOK } from "../../src/agent/book.js";
+import { assessFeed } from "../../src/agent/health.js";
+import { checkOrder, type PreTradeLimits } from "../../src/agent/limits.js";
+import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "./helpers.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "volfolio-agent-"));
+
+describe("journal", () => {
+  it("survives a torn last line and refuses corruption elsewhere", () => {
+    const path = join(tmp(), "j.jsonl");
+    const j = new Journal<{ a: number }>(path);
+    j.append({ a: 1 });
+    j.append({ a: 2 });
+    j.close();
+    writeFileSync(path, `${readFileSync(path, "utf8")}{"a": 3`); // crash mid-write
+    const r = new Journal<{ a: number }>(path).read();
+    expect(r.records).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(r.tornTail).toBe(true);
+    const j2 = new Journal<{ a: number }>(path);
+    j2.append({ a: 4 }); // terminates the torn line first
+    j2.close();
+    expect(() => new Journal(path).read()).toThrow(/line 3 is not valid JSON/);
+  });
+});
+
+describe("paper broker", () => {
+  const chain = chainAt(T0, 100_000);
+  registerChain(chain);
+  const q = chain.quotes.find((x) => x.instrument.strike === 110_000 && x.instrument.kind === "call")!;
+  const touch = { bid: q.bid, ask: q.ask, bidSize: 5, askSize: 5, underlyingPrice: 100_000, timestamp: T0 };
+
+  it("fills at the touch up to displayed size, partial beyond, with Deribit fees", async () => {
+    const b = new PaperBroker({ statePath: join(tmp(), "b.jsonl"), resolveInstrument });
+    const s = await b.placeOrder(
+      { clientOrderId: "x1", instrument: q.instrument.name, side: "buy", quantity: 8, limitPrice: null },
+      touch,
+    );
+    expect(s.status).toBe("partially-filled");
+    expect(s.filledQuantity).toBe(5);
+    expect(s.fills[0]?.price).toBe(q.ask);
+    expect(s.fills[0]?.fee).toBeCloseTo(Math.min(0.0003, 0.125 * (q.ask as number)) * 5, 15);
+    expect(s.fills[0]?.feeCurrency).toBe("BTC");
+  });
+
+  it("is idempotent on the client order id, across restarts", async () => {
+    const path = join(tmp(), "b.jsonl");
+    const b1 = new PaperBroker({ statePath: path, resolveInstrument });
+    const first = await b1.placeOrder(
+      { clientOrderId: "id-1", instrument: q.instrument.name, side: "sell", quantity: 1, limitPrice: null },
+      touch,
+    );
+    b1.close();
+    const b2 = new PaperBroker({ statePath: path, resolveInstrument });
+    const again = await b2.placeOrder(
+      { clientOrderId: "id-1", instrument: q.instrument.name, side: "sell", quantity: 1, limitPrice: null },
+      touch,
+    );
+    expect(again).toEqual(first);
+    expect(b2.allOrders()).toHaveLength(1);
+    expect(await b2.getOrder("nope")).toBeNull();
+  });
+
+  it("rejects with a reason when the limit is not met or the side is empty", async () => {
+    const b = new PaperBroker({ statePath: join(tmp(), "b.jsonl"), resolveInstrument });
+    const r1 = await b.placeOrder(
+      {
+        clientOrderId: "a",
+        instrument: q.instrument.name,
+        side: "buy",
+        quantity: 1,
+        limitPrice: (q.ask as number) / 2,
+      },
+      touch,
+    );
+    expect(r1).toMatchObject({ status: "rejected", filledQuantity: 0 });
+    expect(r1.reason).toMatch(/worse than limit/);
+    const r2 = await b.placeOrder(
+      { clientOrderId: "b", instrument: PERP.name, side: "sell", quantity: 1, limitPrice: null },
+      { ...touch, bid: null },
+    );
+    expect(r2.reason).toMatch(/no bid/);
+  });
+});
+
+describe("book", () => {
+  it("moves coin cash by premium and fee, and nets positions to zero", () => {
+    const chain = chainAt(T0, 100_000);
+    registerChain(chain);
+    const name = chain.quotes[0]!.instrument.name;
+    const inst = resolveInstrument(name);
+    let book = applyFill(
+      EMPTY_BOOK,
+      {
+        clientOrderId: "1",
+        instrument: name,
+        side: "buy",
+        quantity: 2,
+        price: 0.05,
+        fee: 0.0006,
+        feeCurrency: "BTC",
+        timestamp: 0,
+      },
+      inst,
+    );
+    expect(book.cash.BTC).toBeCloseTo(-0.1006, 15);
+    book = applyFill(
+      book,
+      {
+        clientOrderId: "2",
+        instrument: name,
+        side: "sell",
+        quantity: 2,
+        price: 0.06,
+        fee: 0.0006,
+        feeCurrency: "BTC",
+        timestamp: 0,
+      },
+      inst,
+    );
+    expect(book.positions[name]).toBeUndefined();
+    expect(book.cash.BTC).toBeCloseTo(0.02 - 0.0012, 15);
+  });
+});
+
+describe("feed health", () => {
+  it("flags missing, stale, crossed and jumping data with reasons", () => {
+    expect(assessFeed(null, T0, null).reasons[0]?.code).toBe("missing");
+    const good = chainAt(T0, 100_000);
+    expect(assessFeed(good, T0 + 1000, 99_000).healthy).toBe(true);
+    expect(assessFeed(good, T0 + 10 * 60_000, null).reasons.map((r) => r.code)).toEqual(["stale"]);
+    expect(
+      assessFeed(chainAt(T0, 100_000, 0.6, { crossed: true }), T0, null).reasons.map((r) => r.code),
+    ).toEqual(["crossed"]);
+    expect(assessFeed(good, T0, 60_000).reasons.map((r) => r.code)).toEqual(["index-jump"]);
+  });
+});
+
+describe("pre-trade limits", () => {
+  const limits: PreTradeLimits = {
+    maxOptionContracts: 10,
+    maxFutureContracts: 100_000,
+    maxOrderNotionalUsd: 2_000_000,
+    maxAbsDelta: 5,
+    maxAbsVegaPerVolPoint: 1_000,
+    maxMarginUsd: 50_000,
+  };
+  const base = {
+    instrument: resolveInstrument(chainAt(T0, 100_000).quotes[0]!.instrument.name),
+    indexPrice: 100_000,
+    deltaBefore: 0,
+    vegaBefore: 0,
+    deltaPerContract: 0.5,
+    vegaPerContract: 10_000,
+  };
+  const order = (quantity: number, side: "buy" | "sell" = "buy") => ({
+    clientOrderId: "o",
+    instrument: "x",
+    side,
+    quantity,
+    limitPrice: null,
+  });
+
+  it("blocks size, notional, delta, vega and margin breaches, naming the limit", () => {
+    expect(checkOrder(order(11), base, limits)).toMatchObject({ ok: false, limit: "maxOptionContracts" });
+    expect(
+      checkOrder(
+        order(30),
+        { ...base, instrument: PERP, deltaPerContract: 1e-4 },
+        { ...limits, maxOrderNotionalUsd: 100 },
+      ),
+    ).toMatchObject({
+      ok: false,
+      limit: "maxOrderNotionalUsd",
+    });
+    expect(checkOrder(order(10), { ...base, deltaPerContract: 0.6 }, limits)).toMatchObject({
+      ok: false,
+      limit: "maxAbsDelta",
+    });
+    expect(checkOrder(order(10), { ...base, vegaPerContract: 20_000 }, limits)).toMatchObject({
+      ok: false,
+      limit: "maxAbsVegaPerVolPoint",
+    });
+    expect(
+      checkOrder(order(1), { ...base, marginBefore: 10_000, marginAfter: 60_000 }, limits),
+    ).toMatchObject({ ok: false, limit: "maxMarginUsd" });
+    expect(checkOrder(order(1), base, limits)).toMatchObject({
+      ok: true,
+      deltaAfter: 0.5,
+      vegaAfter: 10_000,
+    });
+  });
+
+  it("always allows an order that reduces a breach", () => {
+    expect(checkOrder(order(2, "sell"), { ...base, deltaBefore: 8 }, limits).ok).toBe(true);
+  });
+});

@@ -1,0 +1,77 @@
+/** Test fixtures for the agent: a small, exactly priced inverse chain and a name resolver. */
+import type { Instrument, OptionContract } from "../../src/core/instruments/types.js";
+import type { ChainSnapshot, OptionQuote } from "../../src/core/market/types.js";
+import { blackPrice } from "../../src/core/pricing/black76.js";
+
+const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 0, 5, 9, 0);
+
+export function option(kind: "call" | "put", strike: number, expiry: number): OptionContract {
+  const d = new Date(expiry);
+  const months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+  const code = `${d.getUTCDate()}${months[d.getUTCMonth()]}${String(d.getUTCFullYear()).slice(2)}`;
+  return {
+    type: "option",
+    name: `BTC-${code}-${strike}-${kind === "call" ? "C" : "P"}`,
+    underlying: "BTC",
+    kind,
+    strike,
+    expiry,
+    settlement: "inverse",
+    contractSize: 1,
+  };
+}
+
+export const PERP: Instrument = {
+  type: "future",
+  name: "BTC-PERPETUAL",
+  underlying: "BTC",
+  expiry: null,
+  settlement: "inverse",
+  contractSize: 10,
+};
+
+/** A chain at `time` with index `spot`, flat vol `vol`, expiries 2, 9, 30 and 60 days out (08:00 UTC). */
+export function chainAt(
+  time: number,
+  spot: number,
+  vol = 0.6,
+  opts: { crossed?: boolean } = {},
+): ChainSnapshot {
+  const quotes: OptionQuote[] = [];
+  for (const days of [2, 9, 30, 60]) {
+    const expiry = Math.floor((T0 + days * DAY) / DAY) * DAY + 8 * 3_600_000;
+    const T = (expiry - time) / (365 * DAY);
+    if (T <= 0) continue;
+    for (let strike = 60_000; strike <= 140_000; strike += 5_000) {
+      for (const kind of ["call", "put"] as const) {
+        const usd = blackPrice({ forward: spot, strike, expiry: T, vol, kind });
+        const mark = usd / spot;
+        const half = Math.max(0.0001, mark * 0.02);
+        quotes.push({
+          instrument: option(kind, strike, expiry),
+          timestamp: time,
+          bid: opts.crossed ? mark + half : Math.max(mark - half, 0.0001),
+          ask: opts.crossed ? Math.max(mark - half, 0.0001) : mark + half,
+          mark,
+          bidSize: 20,
+          askSize: 20,
+          markIv: vol,
+          underlyingPrice: spot,
+        });
+      }
+    }
+  }
+  return { underlying: "BTC", valuationTime: time, indexPrice: spot, quotes };
+}
+
+const byName = new Map<string, Instrument>();
+export function registerChain(chain: ChainSnapshot): void {
+  for (const q of chain.quotes) byName.set(q.instrument.name, q.instrument);
+}
+export function resolveInstrument(name: string): Instrument {
+  if (name === PERP.name) return PERP;
+  const i = byName.get(name);
+  if (!i) throw new RangeError(`unknown instrument ${name}`);
+  return i;
+}

@@ -1,0 +1,153 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PaperBroker } from "../../src/adapters/broker/paper.js";
+import type { Broker } from "../../src/adapters/broker/types.js";
+import { Journal } from "../../src/adapters/journal.js";
+import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
+import type { PolicyConfig } from "../../src/agent/policy.js";
+import type { ChainSnapshot } from "../../src/core/market/types.js";
+import { createRng } from "../../src/core/math/rng.js";
+import { chainAt, registerChain, resolveInstrument, T0 } from "./helpers.js";
+
+const HOUR = 3_600_000;
+const policy: PolicyConfig = {
+  deltaBand: 0.5,
+  hedgeInstrument: "BTC-PERPETUAL",
+  vegaTargetPerVolPoint: -2_000,
+  vegaTolerancePerVolPoint: 200,
+  vegaExpiryDays: 30,
+  rollHours: 24,
+  lotSize: 0.1,
+  maxOrderContracts: 25,
+  limitSlippage: 0.05,
+};
+const limits = {
+  maxOptionContracts: 50,
+  maxFutureContracts: 1_000_000,
+  maxOrderNotionalUsd: 10_000_000,
+  maxAbsDelta: 20,
+  maxAbsVegaPerVolPoint: 5_000,
+};
+const silent = { info() {}, warn() {}, error() {} };
+
+function pathFeed(steps: number, faults: Record<number, "missing" | "crossed" | "stale"> = {}): AgentFeed {
+  const rng = createRng(3);
+  const spots = [100_000];
+  for (let i = 1; i < steps; i++)
+    spots.push((spots[i - 1] as number) * Math.exp(0.6 * Math.sqrt(1 / 8760) * rng.normal()));
+  const chains = spots.map((s, i) => chainAt(T0 + i * HOUR, s, 0.6, { crossed: faults[i] === "crossed" }));
+  chains.forEach(registerChain);
+  return {
+    steps,
+    at: async (i) => {
+      if (faults[i] === "missing") return null;
+      const c = chains[i] as ChainSnapshot;
+      return faults[i] === "stale" ? { ...c, valuationTime: c.valuationTime - HOUR } : c;
+    },
+  };
+}
+
+function makeAgent(dir: string, feed: AgentFeed, opts: { killed?: () => boolean; broker?: Broker } = {}) {
+  const journal = new Journal<JournalRecord>(join(dir, "journal.jsonl"));
+  const broker = opts.broker ?? new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
+  const agent = new Agent({
+    runId: "t",
+    feed,
+    broker,
+    journal,
+    resolveInstrument,
+    policy,
+    limits,
+    // The tick's scheduled time: a snapshot older than that reads as stale.
+    now: (step) => T0 + step * HOUR,
+    killed: opts.killed ?? (() => false),
+    logger: silent,
+  });
+  return { agent, journal, broker };
+}
+
+describe("agent loop", () => {
+  it("reaches the vega target and keeps delta inside the band", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const { agent } = makeAgent(dir, pathFeed(60));
+    const state = await agent.run();
+    expect(state.step).toBe(59);
+    expect(Math.abs(state.vega / 100 - policy.vegaTargetPerVolPoint)).toBeLessThan(
+      policy.vegaTolerancePerVolPoint * 1.5,
+    );
+    expect(Math.abs(state.delta)).toBeLessThan(policy.deltaBand + 0.3);
+    expect(state.ordersSent).toBeGreaterThan(0);
+  });
+
+  it("journals each decision before any of its orders", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const { agent, journal } = makeAgent(dir, pathFeed(20));
+    await agent.run();
+    const records = journal.read().records;
+    const decided = new Set<string>();
+    for (const r of records) {
+      if (r.type === "decision") for (const o of r.orders) decided.add(o.clientOrderId);
+      if (r.type === "order") expect(decided.has(r.state.clientOrderId)).toBe(true);
+    }
+    expect(records.at(-1)?.type).toBe("finished");
+  });
+
+  it("goes to safe mode within one tick of bad data and resumes when it is healthy", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const { agent, journal } = makeAgent(dir, pathFeed(12, { 5: "missing", 6: "crossed", 7: "stale" }));
+    await agent.run();
+    const records = journal.read().records;
+    const modes = records.filter((r) => r.type === "mode") as Extract<JournalRecord, { type: "mode" }>[];
+    expect(modes.map((m) => [m.step, m.mode])).toEqual([
+      [5, "safe"],
+      [6, "safe"],
+      [7, "safe"],
+      [8, "trading"],
+    ]);
+    expect(modes[0]?.reasons[0]).toMatch(/missing/);
+    expect(modes[1]?.reasons[0]).toMatch(/crossed/);
+    expect(modes[2]?.reasons[0]).toMatch(/stale/);
+    const tradedIn = new Set(
+      records.filter((r) => r.type === "decision").map((r) => (r as { step: number }).step),
+    );
+    for (const s of [5, 6, 7]) expect(tradedIn.has(s)).toBe(false);
+  });
+
+  it("the kill switch stops all orders", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const { agent } = makeAgent(dir, pathFeed(10), { killed: () => true });
+    const state = await agent.run();
+    expect(state.mode).toBe("killed");
+    expect(state.ordersSent).toBe(0);
+  });
+
+  it("a crash after the broker accepted an order recovers it from the broker, not twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const inner = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
+    let calls = 0;
+    const crashing: Broker = {
+      name: "crashing",
+      getOrder: (id) => inner.getOrder(id),
+      placeOrder: async (o, q) => {
+        const s = await inner.placeOrder(o, q);
+        if (++calls === 3) throw new Error("simulated crash after the venue accepted the order");
+        return s;
+      },
+    };
+    const first = makeAgent(dir, pathFeed(15), { broker: crashing });
+    await expect(first.agent.run()).rejects.toThrow(/simulated crash/);
+    first.journal.close();
+    const second = makeAgent(dir, pathFeed(15), { broker: inner });
+    const state = await second.agent.run();
+    expect(state.recovered?.ordersFromBroker).toBe(1);
+    // Uninterrupted reference run.
+    const refDir = mkdtempSync(join(tmpdir(), "agent-"));
+    const ref = makeAgent(refDir, pathFeed(15));
+    const refState = await ref.agent.run();
+    expect(state.book).toEqual(refState.book);
+    const ids = inner.allOrders().map((o) => o.clientOrderId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
