@@ -15,6 +15,9 @@
  * every step after day t and shows that the result up to t is unchanged). The last step only
  * marks and closes; it does not trade.
  *
+ * Hedge instrument: a linear perpetual marked at the step's perpMark, paying funding at the policy's
+ * `fundingRatePerYear` (else the step's); `instrument: "future"` is modelled as the same linear
+ * contract without funding (its basis is not modelled).
  * Accounting: USD cash + coin holdings + options (USD per coin, see market.ts) + perpetual.
  * Equity in USD; in coin = equity USD / index. No margin model: collateral is the cash/coins held.
  */
@@ -113,7 +116,9 @@ export interface BacktestResult {
   readonly end: number;
   readonly daily: readonly DailyRecord[];
   readonly attribution: readonly AttributionDay[];
+  /** Trade log (empty when `recordTrades` is false; `tradeCount` always counts). */
   readonly trades: readonly TradeRecord[];
+  readonly tradeCount: number;
   readonly rejections: readonly RejectionRecord[];
   readonly settlements: number;
   /** Positions valued with their last known vol because the step had no quote. */
@@ -178,6 +183,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
   const daily: DailyRecord[] = [];
   const attribution: AttributionDay[] = [];
   let settlements = 0;
+  let tradeCount = 0;
   let staleMarks = 0;
   let spreadUsd = 0;
   let slippageUsd = 0;
@@ -322,6 +328,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     slippageUsd += Math.abs(price - touch) * absQ;
     feesUsd += fee;
     turnoverUsd += absQ * s.indexPrice;
+    tradeCount++;
     const k = posKey(ord.expiry, ord.strike, ord.kind);
     const h = held.get(k);
     const nq = (h?.quantity ?? 0) + ord.quantity;
@@ -383,6 +390,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     feesUsd += f.feeUsd;
     turnoverUsd += Math.abs(qty) * s.perpMark;
     lastHedge = s.time;
+    tradeCount++;
     if (record)
       trades.push({
         time: s.time,
@@ -410,7 +418,9 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     // 1. perpetual variation margin and funding.
     if (prev && perp !== 0) {
       usd += perp * (s.perpMark - prev.perpMark);
-      const fund = perp * prev.perpMark * (prev.fundingRatePerYear ?? 0) * ((s.time - prev.time) / YEAR_MS);
+      const rate =
+        policy.instrument === "future" ? 0 : (policy.fundingRatePerYear ?? prev.fundingRatePerYear ?? 0);
+      const fund = perp * prev.perpMark * rate * ((s.time - prev.time) / YEAR_MS);
       usd -= fund;
       fundingUsd += fund;
     }
@@ -469,6 +479,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     daily,
     attribution,
     trades,
+    tradeCount,
     rejections,
     settlements,
     staleMarks,

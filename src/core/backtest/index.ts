@@ -5,4 +5,5 @@ export * from "./market.js";
 export * from "./metrics.js";
 export * from "./paths/index.js";
 export * from "./strategies.js";
+export * from "./sweep.js";
 export * from "./syntheticMarket.js";

@@ -1,0 +1,121 @@
+/**
+ * Parameter sweeps as data: a base strategy, a grid of values for dotted parameter paths
+ * ("params.targetDelta", "hedge.band", "costs.slippageBps") and a list of seeds for the
+ * synthetic market. `expandSweep` lists the jobs in a fixed order (grid keys in the given order,
+ * last key fastest, then seeds), and `runSweepJob` is a pure function of one job, so any
+ * executor (serial, worker threads, a BullMQ queue over machines) gives identical results.
+ */
+import { InvalidInputError } from "../errors.js";
+import { runBacktest } from "./engine.js";
+import type { StrategySpec } from "./strategies.js";
+import { type SyntheticMarketConfig, syntheticSteps } from "./syntheticMarket.js";
+
+export interface SweepSpec {
+  readonly base: StrategySpec;
+  /** Dotted path -> values to try. */
+  readonly grid: Readonly<Record<string, readonly (number | string | boolean)[]>>;
+  /** Synthetic market settings; the seed comes from `seeds`. */
+  readonly market: Omit<SyntheticMarketConfig, "seed">;
+  readonly seeds: readonly number[];
+}
+
+export interface SweepJob {
+  /** Position in the expanded list (0-based). */
+  readonly id: number;
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly seed: number;
+  readonly strategy: StrategySpec;
+  readonly market: SyntheticMarketConfig;
+}
+
+/** Summary of one job; NaN ratios are null so results survive JSON unchanged. */
+export interface SweepJobResult {
+  readonly id: number;
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly seed: number;
+  readonly finalEquityUsd: number;
+  readonly finalEquityCoin: number;
+  readonly totalReturnUsd: number | null;
+  readonly totalReturnCoin: number | null;
+  readonly annualVolUsd: number | null;
+  readonly sharpeUsd: number | null;
+  readonly sortinoUsd: number | null;
+  readonly maxDrawdownUsd: number | null;
+  readonly calmarUsd: number | null;
+  readonly cvar95Usd: number | null;
+  readonly costsUsd: number;
+  readonly turnover: number | null;
+  readonly trades: number;
+  readonly rejections: number;
+}
+
+/** Returns a copy of `obj` with the dotted `path` set to `value` (creating objects as needed). */
+export function setDottedPath<T>(obj: T, path: string, value: unknown): T {
+  const parts = path.split(".");
+  if (parts.some((p) => p === "" || p === "__proto__" || p === "constructor" || p === "prototype"))
+    throw new InvalidInputError("grid key", path, "must be a dotted path of plain names");
+  const root: Record<string, unknown> = { ...(obj as Record<string, unknown>) };
+  let cur = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const k = parts[i] as string;
+    const next = cur[k];
+    const copy = next && typeof next === "object" ? { ...(next as Record<string, unknown>) } : {};
+    cur[k] = copy;
+    cur = copy;
+  }
+  cur[parts[parts.length - 1] as string] = value;
+  return root as T;
+}
+
+/** All jobs of a sweep, in a fixed order. */
+export function expandSweep(spec: SweepSpec): SweepJob[] {
+  const keys = Object.keys(spec.grid);
+  for (const k of keys) {
+    const vals = spec.grid[k] ?? [];
+    if (vals.length === 0) throw new InvalidInputError(`grid.${k}`, vals, "must list at least one value");
+  }
+  if (spec.seeds.length === 0)
+    throw new InvalidInputError("seeds", spec.seeds, "must list at least one seed");
+  let combos: Record<string, number | string | boolean>[] = [{}];
+  for (const k of keys) {
+    const next: Record<string, number | string | boolean>[] = [];
+    for (const c of combos) for (const v of spec.grid[k] ?? []) next.push({ ...c, [k]: v });
+    combos = next;
+  }
+  const jobs: SweepJob[] = [];
+  for (const params of combos) {
+    let strategy = spec.base;
+    for (const [k, v] of Object.entries(params)) strategy = setDottedPath(strategy, k, v);
+    for (const seed of spec.seeds)
+      jobs.push({ id: jobs.length, params, seed, strategy, market: { ...spec.market, seed } });
+  }
+  return jobs;
+}
+
+const fin = (x: number | undefined | null): number | null =>
+  typeof x === "number" && Number.isFinite(x) ? x : null;
+
+/** Runs one sweep job (pure, deterministic). */
+export function runSweepJob(job: SweepJob): SweepJobResult {
+  const r = runBacktest({ strategy: job.strategy, steps: syntheticSteps(job.market), recordTrades: false });
+  const m = r.metricsUsd;
+  return {
+    id: job.id,
+    params: job.params,
+    seed: job.seed,
+    finalEquityUsd: r.finalEquityUsd,
+    finalEquityCoin: r.finalEquityCoin,
+    totalReturnUsd: fin(m?.totalReturn),
+    totalReturnCoin: fin(r.metricsCoin?.totalReturn),
+    annualVolUsd: fin(m?.annualVol),
+    sharpeUsd: fin(m?.sharpe),
+    sortinoUsd: fin(m?.sortino),
+    maxDrawdownUsd: fin(m?.maxDrawdown),
+    calmarUsd: fin(m?.calmar),
+    cvar95Usd: fin(m?.cvar95),
+    costsUsd: r.costs.totalUsd,
+    turnover: fin(r.turnover),
+    trades: r.tradeCount,
+    rejections: r.rejections.length,
+  };
+}
