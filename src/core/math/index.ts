@@ -1,3 +1,4 @@
 export * from "./rng.js";
 export * from "./stats.js";
 export * from "./nelderMead.js";
+export * from "./normal.js";
