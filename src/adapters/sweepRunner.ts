@@ -35,41 +35,60 @@ export interface SweepRunResult {
   readonly results: SweepJobResult[];
 }
 
-/** Runs every job of `spec`; results sorted by job id. */
-export async function runSweepThreads(spec: SweepSpec, opts: SweepRunOptions = {}): Promise<SweepRunResult> {
-  const jobs = expandSweep(spec);
-  const threads = opts.threads ?? availableParallelism();
-  let done = 0;
-  const tick = () => {
-    done++;
-    opts.onProgress?.(done, jobs.length);
-  };
-  if (threads <= 0) {
-    const results = jobs.map((j) => {
-      const r = runSweepJob(j);
-      tick();
-      return r;
-    });
-    return { jobs: jobs.length, results };
-  }
+/** A reusable pool of sweep worker threads (start-up paid once). */
+export interface SweepPool {
+  readonly threads: number;
+  run(spec: SweepSpec, opts?: Pick<SweepRunOptions, "onProgress">): Promise<SweepRunResult>;
+  close(): Promise<void>;
+}
+
+/** Starts `threads` worker threads (waits until they are up). */
+export async function openSweepPool(threads: number = availableParallelism()): Promise<SweepPool> {
   const worker = siblingModulePath(import.meta.url, "sweepWorker");
-  const pool = new Piscina<SweepJob, SweepJobResult>({
+  const pool = new Piscina<SweepJob | null, SweepJobResult | null>({
     filename: worker.path,
     execArgv: worker.execArgv,
     minThreads: threads,
     maxThreads: threads,
-    idleTimeout: 1000,
+    idleTimeout: 60_000,
   });
+  // Warm every thread (module load) with no-op tasks so start-up is paid here.
+  await Promise.all(Array.from({ length: threads }, () => pool.run(null)));
+  return {
+    threads,
+    run: async (spec, opts = {}) => {
+      const jobs = expandSweep(spec);
+      let done = 0;
+      const results = await Promise.all(
+        jobs.map(async (j) => {
+          const r = (await pool.run(j)) as SweepJobResult;
+          done++;
+          opts.onProgress?.(done, jobs.length);
+          return r;
+        }),
+      );
+      return { jobs: jobs.length, results: results.sort((a, b) => a.id - b.id) };
+    },
+    close: () => pool.destroy(),
+  };
+}
+
+/** Runs every job of `spec`; results sorted by job id. */
+export async function runSweepThreads(spec: SweepSpec, opts: SweepRunOptions = {}): Promise<SweepRunResult> {
+  const threads = opts.threads ?? availableParallelism();
+  if (threads <= 0) {
+    const jobs = expandSweep(spec);
+    const results = jobs.map((j, i) => {
+      const r = runSweepJob(j);
+      opts.onProgress?.(i + 1, jobs.length);
+      return r;
+    });
+    return { jobs: jobs.length, results };
+  }
+  const pool = await openSweepPool(threads);
   try {
-    const results = await Promise.all(
-      jobs.map(async (j) => {
-        const r = await pool.run(j);
-        tick();
-        return r;
-      }),
-    );
-    return { jobs: jobs.length, results: results.sort((a, b) => a.id - b.id) };
+    return await pool.run(spec, opts.onProgress ? { onProgress: opts.onProgress } : {});
   } finally {
-    await pool.destroy();
+    await pool.close();
   }
 }

@@ -5,6 +5,7 @@
  */
 import { type SweepJob, type SweepJobResult, runSweepJob } from "../core/backtest/sweep.js";
 
-export default function sweepTask(job: SweepJob): SweepJobResult {
-  return runSweepJob(job);
+/** `null` is a no-op used to warm the thread up. */
+export default function sweepTask(job: SweepJob | null): SweepJobResult | null {
+  return job === null ? null : runSweepJob(job);
 }

@@ -1,4 +1,320 @@
+/**
+ * `volfolio backtest` (one strategy over a chain history or a synthetic market) and
+ * `volfolio sweep` (a parameter grid on worker threads or a BullMQ queue).
+ * Parse -> library -> format; every number comes from src/core/backtest.
+ */
+import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import { loadPriceHistory } from "../../adapters/priceHistory.js";
+import { loadStrategyFile, loadSweepFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
+import { runSweepQueue, startSweepQueueWorker } from "../../adapters/sweepQueue.js";
+import { runSweepThreads } from "../../adapters/sweepRunner.js";
+import { type BacktestResult, runBacktest } from "../../core/backtest/engine.js";
+import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
+import { calibrateGbm, calibrateMerton } from "../../core/backtest/paths/calibrate.js";
+import type { SweepJobResult } from "../../core/backtest/sweep.js";
+import {
+  type SpotModel,
+  type SyntheticMarketConfig,
+  syntheticSteps,
+} from "../../core/backtest/syntheticMarket.js";
+import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
-/** Registers this area's commands on the program (filled in by the area's owner). */
-export function register(_program: Command): void {}
+type Opts = Record<string, string | boolean | undefined>;
+
+/** A cli-progress bar on stderr when it is a TTY or --progress was given; else no-ops. */
+function progressBar(enabled: boolean, label: string) {
+  if (!enabled) return { start: (_n: number) => {}, update: (_d: number) => {}, stop: () => {} };
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
+    barsize: 30,
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 1000,
+  });
+  return {
+    start: (n: number) => bar.start(n, 0),
+    update: (d: number) => bar.update(d),
+    stop: () => bar.stop(),
+  };
+}
+
+const showProgress = (o: Opts) => Boolean(o.progress) || Boolean(process.stderr.isTTY);
+
+async function marketFromOptions(o: Opts): Promise<SyntheticMarketConfig> {
+  const num = (name: string, v: unknown, d: number) =>
+    v === undefined ? d : parseNumberOption(name, String(v));
+  const hours = num("step-hours", o.stepHours, 1);
+  const days = num("days", o.days, 365);
+  const base = {
+    steps: Math.round((days * 24) / hours),
+    stepHours: hours,
+    seed: num("seed", o.seed, 1),
+    spot: num("spot", o.spot, 60_000),
+  };
+  const vol = num("vol", o.vol, 0.5);
+  let model: SpotModel;
+  const kind = String(o.model ?? "gbm");
+  if (o.calibrate) {
+    const h = await loadPriceHistory(String(o.calibrate));
+    const closes = h.bars.map((b) => b.close);
+    if (kind === "merton") model = { type: "merton", ...strip(calibrateMerton(closes)) };
+    else if (kind === "gbm") model = { type: "gbm", ...calibrateGbm(closes) };
+    else throw new CliError("--calibrate supports --model gbm or merton", EXIT_USAGE);
+  } else if (kind === "gbm") model = { type: "gbm", drift: 0, vol };
+  else if (kind === "merton")
+    model = { type: "merton", drift: 0, vol, jumpIntensity: 5, jumpMean: -0.05, jumpVol: 0.08 };
+  else if (kind === "heston" || kind === "bates")
+    model = {
+      type: kind,
+      drift: 0,
+      v0: vol * vol,
+      kappa: 3,
+      theta: vol * vol,
+      xi: 0.9,
+      rho: -0.3,
+      ...(kind === "bates" ? { jumpIntensity: 5, jumpMean: -0.05, jumpVol: 0.08 } : {}),
+    };
+  else throw new CliError(`--model must be gbm, merton, heston or bates, got "${kind}"`, EXIT_USAGE);
+  return parseSyntheticMarket({ ...base, model }, "synthetic market");
+}
+
+function strip(m: ReturnType<typeof calibrateMerton>) {
+  return {
+    drift: m.drift,
+    vol: m.vol,
+    jumpIntensity: m.jumpIntensity,
+    jumpMean: m.jumpMean,
+    jumpVol: m.jumpVol,
+  };
+}
+
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${(x * 100).toFixed(2)}%`;
+const num = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : Number(x.toPrecision(4));
+
+function metricsRows(r: BacktestResult) {
+  const row = (name: string, f: (m: PerformanceMetrics) => string | number) => ({
+    metric: name,
+    USD: r.metricsUsd ? f(r.metricsUsd) : "n/a",
+    coin: r.metricsCoin ? f(r.metricsCoin) : "n/a",
+  });
+  return [
+    { metric: "final equity", USD: num(r.finalEquityUsd), coin: num(r.finalEquityCoin) },
+    row("total return", (m) => pct(m.totalReturn)),
+    row("CAGR", (m) => pct(m.cagr)),
+    row("annualised vol", (m) => pct(m.annualVol)),
+    row("Sharpe", (m) => num(m.sharpe)),
+    row("Sortino", (m) => num(m.sortino)),
+    row("max drawdown", (m) => pct(m.maxDrawdown)),
+    row("Calmar", (m) => num(m.calmar)),
+    row("CVaR95 daily PnL", (m) => num(m.cvar95)),
+  ];
+}
+
+function attributionTotals(r: BacktestResult) {
+  const keys = ["delta", "gamma", "vega", "theta", "vanna", "volga", "residual", "trading", "total"] as const;
+  return keys.map((k) => {
+    let usd = 0;
+    let coin = 0;
+    for (const d of r.attribution) {
+      usd += d[`${k}Usd`];
+      coin += d[`${k}Coin`];
+    }
+    return { term: k, USD: num(usd), coin: num(coin) };
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command("backtest")
+    .description(
+      "Backtest a strategy file over a Deribit chain history (--data) or a synthetic market (--synthetic)",
+    )
+    .requiredOption("--strategy <file>", "strategy JSON (see examples/strategies)")
+    .option("--data <dir>", "directory of daily Deribit chain snapshots (*.csv or *.csv.gz)")
+    .option("--synthetic", "use the surface-driven synthetic market (default when --data is absent)")
+    .option("--underlying <coin>", "underlying in the chain files", "BTC")
+    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data")
+    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data")
+    .option("--days <n>", "synthetic: length in days", "365")
+    .option("--step-hours <h>", "synthetic: hours between steps", "1")
+    .option("--seed <n>", "synthetic: random seed", "1")
+    .option("--spot <usd>", "synthetic: start price", "60000")
+    .option("--model <name>", "synthetic spot model: gbm, merton, heston, bates", "gbm")
+    .option("--vol <v>", "synthetic: vol (decimal) of the spot model", "0.5")
+    .option("--calibrate <csv>", "synthetic: calibrate gbm/merton from a daily price CSV (method of moments)")
+    .option("--market <file>", "synthetic: full market config JSON (overrides the flags above)")
+    .option("--attribution", "print the daily Greek PnL attribution")
+    .option("--trades", "include the trade log in --json output / print the last trades")
+    .option("--progress", "show a progress bar on stderr even when it is not a terminal")
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  volfolio backtest --strategy examples/strategies/covered-call.json --synthetic
+  volfolio backtest --strategy examples/strategies/short-strangle-hedged.json --synthetic --model bates --days 365 --seed 7 --attribution
+  volfolio backtest --strategy examples/strategies/tail-hedge.json --synthetic --calibrate ../shared/data/prices/BTC-USD_daily.csv --model merton
+  volfolio backtest --strategy examples/strategies/cash-secured-put.json --data ../shared/data/deribit/daily --json`,
+    )
+    .action(async (o: Opts) => {
+      if (o.data && o.synthetic) throw new CliError("use either --data or --synthetic, not both", EXIT_USAGE);
+      const strategy = await loadStrategyFile(String(o.strategy));
+      let steps: Iterable<import("../../core/backtest/market.js").BacktestStep>;
+      let total: number;
+      let input: Record<string, unknown>;
+      if (o.data) {
+        throw new CliError(
+          "--data: the Deribit chain loader is not available in this build yet; use --synthetic",
+          3,
+        );
+      } else {
+        const market = o.market
+          ? parseSyntheticMarket(
+              JSON.parse(await import("node:fs/promises").then((f) => f.readFile(String(o.market), "utf8"))),
+              String(o.market),
+            )
+          : await marketFromOptions(o);
+        steps = syntheticSteps(market);
+        total = market.steps + 1;
+        input = { source: "synthetic", market };
+      }
+      const bar = progressBar(showProgress(o), "backtest");
+      bar.start(total);
+      const r = runBacktest({
+        strategy,
+        steps,
+        onStep: (i) => (i % 256 === 0 || i === total - 1) && bar.update(i + 1),
+      });
+      bar.stop();
+      const { trades, ...rest } = r;
+      output(Boolean(o.json), { input, ...rest, ...(o.trades ? { trades } : {}) }, () => {
+        const lines = [
+          `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
+          `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks}`,
+          "",
+          formatTable(metricsRows(r)),
+          "",
+          `costs USD: spread ${num(r.costs.spreadUsd)}, slippage ${num(r.costs.slippageUsd)}, fees ${num(r.costs.feesUsd)}, funding ${num(r.costs.fundingUsd)}, total ${num(r.costs.totalUsd)}; turnover ${num(r.turnover)}x equity (${num(r.turnoverUsd)} USD notional)`,
+          "",
+          "Greek PnL attribution, summed over days (residual = actual - Taylor terms; trading = intraday trades, costs, funding):",
+          formatTable(attributionTotals(r)),
+        ];
+        if (o.attribution)
+          lines.push(
+            "",
+            formatTable(
+              r.attribution.map((d) => ({
+                day: new Date(d.start).toISOString().slice(0, 10),
+                delta: num(d.deltaUsd),
+                gamma: num(d.gammaUsd),
+                vega: num(d.vegaUsd),
+                theta: num(d.thetaUsd),
+                vanna: num(d.vannaUsd),
+                volga: num(d.volgaUsd),
+                residual: num(d.residualUsd),
+                trading: num(d.tradingUsd),
+                totalUsd: num(d.totalUsd),
+                totalCoin: num(d.totalCoin),
+              })),
+            ),
+          );
+        if (o.trades)
+          lines.push(
+            "",
+            formatTable(
+              r.trades.slice(-20).map((t) => ({
+                time: new Date(t.time).toISOString().slice(0, 16),
+                instrument: t.instrument,
+                qty: num(t.quantity),
+                price: num(t.priceUsd),
+                mark: num(t.markUsd),
+                fee: num(t.feeUsd),
+                tag: t.tag,
+              })),
+            ),
+          );
+        return lines.join("\n");
+      });
+    });
+
+  program
+    .command("sweep")
+    .description("Run a parameter sweep file on worker threads, or through a BullMQ queue on Redis")
+    .option("--file <sweep.json>", "sweep JSON (see examples/strategies/sweep-strangle.json)")
+    .option("--threads <n>", "worker threads (0 = serial in this thread)")
+    .option("--queue", "run through a BullMQ queue (VOLFOLIO_REDIS_URL)")
+    .option("--workers <n>", "with --queue: local worker processes to fork (0 = external workers only)", "2")
+    .option("--queue-name <name>", "with --queue or --worker: queue name")
+    .option("--worker", "join a queue as a worker (another machine) until interrupted; needs --queue-name")
+    .option("--top <n>", "rows to print, best Sharpe first", "20")
+    .option("--progress", "show a progress bar on stderr even when it is not a terminal")
+    .option("--json", "JSON output (all results, in job order)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  volfolio sweep --file examples/strategies/sweep-strangle.json --threads 2
+  VOLFOLIO_REDIS_URL=redis://127.0.0.1:56379 volfolio sweep --file examples/strategies/sweep-strangle.json --queue --workers 2 --json
+  VOLFOLIO_REDIS_URL=redis://host:6379 volfolio sweep --worker --queue-name volfolio-sweep-shared   (on another machine)`,
+    )
+    .action(async (o: Opts) => {
+      if (o.worker) {
+        if (!o.queueName) throw new CliError("--worker needs --queue-name", EXIT_USAGE);
+        const stop = await startSweepQueueWorker({ queueName: String(o.queueName) });
+        process.stderr.write(`sweep worker on queue ${String(o.queueName)}; Ctrl-C to stop\n`);
+        await new Promise<void>((res) => {
+          const done = () => stop().then(res, res);
+          process.once("SIGINT", done);
+          process.once("SIGTERM", done);
+        });
+        return;
+      }
+      if (!o.file) throw new CliError("--file is required (or --worker)", EXIT_USAGE);
+      const spec = await loadSweepFile(String(o.file));
+      const bar = progressBar(showProgress(o), "sweep");
+      let started = false;
+      const onProgress = (d: number, n: number) => {
+        if (!started) {
+          bar.start(n);
+          started = true;
+        }
+        bar.update(d);
+      };
+      const t0 = performance.now();
+      const res = o.queue
+        ? await runSweepQueue(spec, {
+            workers: parseNumberOption("workers", String(o.workers)),
+            ...(o.queueName ? { queueName: String(o.queueName) } : {}),
+            onProgress,
+          })
+        : await runSweepThreads(spec, {
+            ...(o.threads !== undefined ? { threads: parseNumberOption("threads", String(o.threads)) } : {}),
+            onProgress,
+          });
+      bar.stop();
+      const seconds = (performance.now() - t0) / 1000;
+      output(Boolean(o.json), { executor: o.queue ? "queue" : "threads", seconds, ...res }, () => {
+        const top = parseNumberOption("top", String(o.top));
+        const rows = [...res.results]
+          .sort(
+            (a, b) => (b.sharpeUsd ?? Number.NEGATIVE_INFINITY) - (a.sharpeUsd ?? Number.NEGATIVE_INFINITY),
+          )
+          .slice(0, top)
+          .map((r: SweepJobResult) => ({
+            ...Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, v])),
+            seed: r.seed,
+            "return USD": pct(r.totalReturnUsd),
+            "return coin": pct(r.totalReturnCoin),
+            sharpe: num(r.sharpeUsd),
+            "max DD": pct(r.maxDrawdownUsd),
+            "CVaR95 USD": num(r.cvar95Usd),
+            "costs USD": num(r.costsUsd),
+          }));
+        return `${res.jobs} jobs in ${seconds.toFixed(1)} s (${o.queue ? "BullMQ queue" : "worker threads"})\n${formatTable(rows)}`;
+      });
+    });
+}
