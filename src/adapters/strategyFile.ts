@@ -21,6 +21,8 @@ const delta = z.number().gt(0).lt(1);
 const hedgeBase = {
   instrument: z.enum(["perpetual", "future"]).optional(),
   fundingRatePerYear: z.number().finite().optional(),
+  futureTenorDays: pos.optional(),
+  rollDays: nonNeg.optional(),
 };
 export const strategyHedgeSchema = z.discriminatedUnion("policy", [
   z.strictObject({ policy: z.literal("none"), ...hedgeBase }),

@@ -52,6 +52,13 @@ export function optionName(underlying: string, expiry: number, strike: number, k
   return `${underlying}-${dd}${MONTHS[d.getUTCMonth()]}${yy}-${strike}-${kind === "call" ? "C" : "P"}`;
 }
 
+/** Deribit-like dated future name, e.g. "BTC-27MAR26". */
+export function futureName(underlying: string, expiry: number): string {
+  const d = new Date(expiry);
+  const yy = String(d.getUTCFullYear() % 100).padStart(2, "0");
+  return `${underlying}-${d.getUTCDate()}${MONTHS[d.getUTCMonth()]}${yy}`;
+}
+
 /** Start of the UTC day containing `t`. */
 export function utcDayStart(t: number): number {
   return Math.floor(t / DAY) * DAY;

@@ -3,21 +3,25 @@
  * steps (real chain snapshots via `backtestStepFromChain`, or the synthetic market).
  *
  * Per step, in order:
- *  1. perpetual hedge marked to market (variation into cash) and funding accrued since last step;
+ *  1. the hedge (perpetual or dated future) marked to market (variation into cash), perpetual
+ *     funding accrued since the last step;
  *  2. if the step opens a new UTC day (or is the last step): the day's Greek PnL attribution is
  *     closed on the book held at the start of the day, the daily equity recorded, a new day opened;
  *  3. options with expiry <= now settle in cash at intrinsic on the step's index price (Deribit
  *     uses a 30-min index TWAP before 08:00; the first step at or after expiry is used here);
  *  4. the strategy rule (current step + own book only) places option orders, filled at ask
  *     (buy) / bid (sell) with slippage and fees; a missing side rejects the order with a reason;
- *  5. the hedge policy trades the perpetual on net delta (coins + options + hedge).
+ *  5. a dated-future hedge about to expire is rolled into the next one; then the hedge policy
+ *     trades the hedge instrument on net delta (coins + options + hedge).
  * No step is read before its turn: the engine consumes an iterator (no look-ahead; a test alters
  * every step after day t and shows that the result up to t is unchanged). The last step only
  * marks and closes; it does not trade.
  *
- * Hedge instrument: a linear perpetual marked at the step's perpMark, paying funding at the policy's
- * `fundingRatePerYear` (else the step's); `instrument: "future"` is modelled as the same linear
- * contract without funding (its basis is not modelled).
+ * Hedge instrument (linear, 1 unit = 1 coin): the perpetual, marked at the step's perpMark and
+ * paying funding at the policy's `fundingRatePerYear` (else the step's); or, with
+ * `instrument: "future"`, the listed expiry closest to `futureTenorDays`, marked at that expiry's
+ * forward (the step's forward(expiry): future or synthetic forward, so its basis moves and
+ * converges to the index), settled at the index, rolled `rollDays` before expiry, no funding.
  * Accounting: USD cash + coin holdings + options (USD per coin, see market.ts) + perpetual.
  * Equity in USD; in coin = equity USD / index. No margin model: collateral is the cash/coins held.
  */
@@ -26,7 +30,7 @@ import { type CostModel, hedgeFill, optionFeeUsd, resolveCostModel, slippageBpsF
 import { type HedgePolicy, hedgeTrade, validateHedgePolicy } from "../hedge/policies.js";
 import type { OptionKind } from "../instruments/types.js";
 import { blackGreeks, blackPrice } from "../pricing/black76.js";
-import { optionName, utcDayStart } from "./calendar.js";
+import { futureName, optionName, utcDayStart } from "./calendar.js";
 import { type BacktestStep, YEAR_MS } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
 import {
@@ -41,7 +45,7 @@ export interface TradeRecord {
   /** Epoch ms UTC. */
   readonly time: number;
   readonly instrument: string;
-  readonly type: "option" | "perpetual";
+  readonly type: "option" | "perpetual" | "future";
   /** Signed coins. */
   readonly quantity: number;
   /** Executed price per coin, USD. */
@@ -175,7 +179,14 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
 
   let usd = rule.initial.usd;
   const coins = rule.initial.coins;
+  /** Hedge quantity (coins), its expiry (null = perpetual) and the mark of the last variation. */
   let perp = 0;
+  let hedgeExpiry: number | null = null;
+  let hedgeMark = 0;
+  const useFuture = policy.instrument === "future";
+  const DAY_MS = 86_400_000;
+  const hedgeMarkAt = (s: BacktestStep, e: number | null): number =>
+    e === null ? s.perpMark : e <= s.time ? s.indexPrice : s.forward(e);
   let lastHedge = Number.NEGATIVE_INFINITY;
   const held = new Map<string, Held>();
   const trades: TradeRecord[] = [];
@@ -197,7 +208,8 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     start: number;
     equity: number;
     index: number;
-    perpMark: number;
+    hedgeMark: number;
+    hedgeExpiry: number | null;
     coins: number;
     perp: number;
     pos: WindowPos[];
@@ -246,7 +258,16 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       });
       pos.push({ p, quantity: p.quantity, value: v.value, forward: v.forward, vol: v.vol, g });
     }
-    win = { start: s.time, equity, index: s.indexPrice, perpMark: s.perpMark, coins, perp, pos };
+    win = {
+      start: s.time,
+      equity,
+      index: s.indexPrice,
+      hedgeMark: hedgeMarkAt(s, hedgeExpiry),
+      hedgeExpiry,
+      coins,
+      perp,
+      pos,
+    };
   };
 
   const closeWindow = (s: BacktestStep, equity: number) => {
@@ -273,7 +294,8 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       va += q * x.g.vanna * dF * dS;
       vo += 0.5 * q * x.g.volga * dS * dS;
     }
-    const linear = w.coins * (s.indexPrice - w.index) + w.perp * (s.perpMark - w.perpMark);
+    const linear =
+      w.coins * (s.indexPrice - w.index) + w.perp * (hedgeMarkAt(s, w.hedgeExpiry) - w.hedgeMark);
     const residual = optActual - (d + ga + ve + th + va + vo);
     const total = equity - w.equity;
     const bookActual = optActual + linear;
@@ -381,29 +403,77 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
       costRate: hedgeCostRate,
     });
     if (qty === 0 || Math.abs(qty) < 1e-9) return;
-    const f = hedgeFill({ costs, quantity: qty, markUsd: s.perpMark, bidUsd: s.perpBid, askUsd: s.perpAsk });
+    tradeHedge(s, qty, "hedge");
+    lastHedge = s.time;
+  };
+
+  /** Trades `qty` coins of the hedge instrument (choosing a future expiry when flat). */
+  const tradeHedge = (s: BacktestStep, qty: number, tag: string) => {
+    if (useFuture && (perp === 0 || hedgeExpiry === null)) {
+      // The listed expiry closest to the target tenor, beyond the roll window.
+      const minT = s.time + Math.max(policy.rollDays ?? 1, 1 / 24) * DAY_MS;
+      const target = s.time + (policy.futureTenorDays ?? 30) * DAY_MS;
+      let e: number | null = null;
+      for (const x of s.expiries())
+        if (x > minT && (e === null || Math.abs(x - target) < Math.abs(e - target))) e = x;
+      if (e === null) {
+        rejections.push({
+          time: s.time,
+          instrument: `${s.underlying}-FUTURE`,
+          quantity: qty,
+          reason: "not-listed",
+        });
+        return;
+      }
+      hedgeExpiry = e;
+    }
+    const mark = hedgeMarkAt(s, hedgeExpiry);
+    const f = useFuture
+      ? hedgeFill({ costs, quantity: qty, markUsd: mark })
+      : hedgeFill({ costs, quantity: qty, markUsd: mark, bidUsd: s.perpBid, askUsd: s.perpAsk });
     // Traded at the fill price: the difference to mark is the crossing cost, paid now.
-    usd -= (f.priceUsd - s.perpMark) * qty + f.feeUsd;
+    usd -= (f.priceUsd - mark) * qty + f.feeUsd;
     perp += qty;
+    hedgeMark = mark;
+    if (Math.abs(perp) < 1e-12) perp = 0;
     spreadUsd += f.spreadUsd;
     slippageUsd += f.slippageUsd;
     feesUsd += f.feeUsd;
-    turnoverUsd += Math.abs(qty) * s.perpMark;
-    lastHedge = s.time;
+    turnoverUsd += Math.abs(qty) * mark;
     tradeCount++;
     if (record)
       trades.push({
         time: s.time,
-        instrument: `${s.underlying}-PERPETUAL`,
-        type: "perpetual",
+        instrument:
+          hedgeExpiry === null ? `${s.underlying}-PERPETUAL` : futureName(s.underlying, hedgeExpiry),
+        type: hedgeExpiry === null ? "perpetual" : "future",
         quantity: qty,
         priceUsd: f.priceUsd,
-        markUsd: s.perpMark,
+        markUsd: mark,
         spreadUsd: f.spreadUsd,
         slippageUsd: f.slippageUsd,
         feeUsd: f.feeUsd,
-        tag: "hedge",
+        tag,
       });
+  };
+
+  /** Rolls (or, if already expired, settles) a dated-future hedge near its expiry. */
+  const rollFuture = (s: BacktestStep) => {
+    if (!useFuture || hedgeExpiry === null) return;
+    if (perp === 0) {
+      hedgeExpiry = null;
+      return;
+    }
+    if (hedgeExpiry - s.time >= (policy.rollDays ?? 1) * DAY_MS) return;
+    const q = perp;
+    if (hedgeExpiry <= s.time) {
+      perp = 0; // settled at the index by the variation of step 1
+    } else {
+      tradeHedge(s, -q, "roll");
+    }
+    hedgeExpiry = null;
+    perp = 0;
+    tradeHedge(s, q, "roll");
   };
 
   const iter = o.steps[Symbol.iterator]();
@@ -417,12 +487,15 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
     if (!first) first = s;
     // 1. perpetual variation margin and funding.
     if (prev && perp !== 0) {
-      usd += perp * (s.perpMark - prev.perpMark);
-      const rate =
-        policy.instrument === "future" ? 0 : (policy.fundingRatePerYear ?? prev.fundingRatePerYear ?? 0);
-      const fund = perp * prev.perpMark * rate * ((s.time - prev.time) / YEAR_MS);
-      usd -= fund;
-      fundingUsd += fund;
+      const m = hedgeMarkAt(s, hedgeExpiry);
+      usd += perp * (m - hedgeMark);
+      hedgeMark = m;
+      if (hedgeExpiry === null) {
+        const rate = policy.fundingRatePerYear ?? prev.fundingRatePerYear ?? 0;
+        const fund = perp * prev.perpMark * rate * ((s.time - prev.time) / YEAR_MS);
+        usd -= fund;
+        fundingUsd += fund;
+      }
     }
     // 2. day boundary.
     const newDay = !prev || utcDayStart(s.time) !== utcDayStart(prev.time);
@@ -457,6 +530,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
         if (q) p.vol = q.markVol;
       }
       // 5. hedge.
+      rollFuture(s);
       hedgeStep(s);
     }
     o.onStep?.(count);

@@ -14,8 +14,12 @@ export type HedgeInstrument = "perpetual" | "future";
 interface PolicyBase {
   /** Default "perpetual". */
   readonly instrument?: HedgeInstrument;
-  /** Perpetual funding rate, decimal per year paid by longs (default 0). */
+  /** Perpetual funding rate, decimal per year paid by longs (default: the market's). */
   readonly fundingRatePerYear?: number;
+  /** Future hedge: target tenor in days of the dated future used (default 30). */
+  readonly futureTenorDays?: number;
+  /** Future hedge: roll into the next future when fewer days than this are left (default 1). */
+  readonly rollDays?: number;
 }
 
 export type HedgePolicy =
@@ -62,6 +66,8 @@ export interface HedgeState {
 
 /** Checks a policy's parameters; throws InvalidInputError naming the field. */
 export function validateHedgePolicy(p: HedgePolicy): HedgePolicy {
+  if (p.futureTenorDays !== undefined) requirePositive("hedge.futureTenorDays", p.futureTenorDays);
+  if (p.rollDays !== undefined) requireNonNegative("hedge.rollDays", p.rollDays);
   switch (p.policy) {
     case "none":
       break;

@@ -20,6 +20,10 @@ const all: StrategySpec[] = [
   { type: "cash-secured-put", params: { usd: 60_000, targetDelta: 0.25, tenorDays: 7 } },
   strangle,
   { ...strangle, hedge: { policy: "zakamouline", riskAversion: 1e-3 } },
+  {
+    ...strangle,
+    hedge: { policy: "delta-band", band: 0.05, instrument: "future", futureTenorDays: 7, rollDays: 1 },
+  },
   { type: "calendar", params: { usd: 60_000, quantity: 1, nearDays: 7, farDays: 30 } },
   { type: "tail-hedge", params: { coins: 1, hedgeRatio: 1, moneyness: 0.8, tenorDays: 30, rollDays: 7 } },
 ];
@@ -183,6 +187,53 @@ describe("backtest engine", () => {
     expect(r.rejections).toEqual([expect.objectContaining({ reason: "no-bid", quantity: -1 })]);
     expect(r.trades.length).toBe(0);
     expect(() => runBacktest({ strategy: strangle, steps: [mk(START + HOUR), mk(START)] })).toThrow(/time/);
+  });
+
+  it("hedges with a dated future: rolls it a day before expiry, marks it at its forward, no funding", () => {
+    const spec: StrategySpec = {
+      ...strangle,
+      hedge: {
+        policy: "delta-band",
+        band: 0.05,
+        instrument: "future",
+        futureTenorDays: 7,
+        rollDays: 1,
+        fundingRatePerYear: 0.3,
+      },
+    };
+    const r = runBacktest({
+      strategy: spec,
+      steps: syntheticSteps({ steps: 24 * 40, seed: 2, start: START, basisPerYear: 0.1 }),
+    });
+    const fut = r.trades.filter((t) => t.type === "future");
+    expect(fut.length).toBeGreaterThan(10);
+    expect(r.trades.some((t) => t.type === "perpetual")).toBe(false);
+    expect(fut.every((t) => /^BTC-\d{1,2}[A-Z]{3}26$/.test(t.instrument))).toBe(true);
+    const rolls = fut.filter((t) => t.tag === "roll");
+    expect(rolls.length).toBeGreaterThan(0);
+    // A roll closes one future and opens the next at the same time with the opposite sign.
+    const t0 = rolls[0]!.time;
+    const pair = rolls.filter((t) => t.time === t0);
+    expect(pair.length).toBe(2);
+    expect(pair[0]!.quantity).toBeCloseTo(-pair[1]!.quantity, 12);
+    expect(pair[0]!.instrument).not.toBe(pair[1]!.instrument);
+    // With a positive basis the future trades above spot.
+    expect(fut[0]!.markUsd).toBeGreaterThan(r.daily[0]!.indexPrice * 0.9);
+    expect(r.costs.fundingUsd).toBe(0);
+  });
+
+  it("a perpetual hedge pays funding on its position (long pays when the rate is positive)", () => {
+    const steps = [...syntheticSteps({ steps: 24 * 20, seed: 2, start: START })];
+    const mk = (rate: number): StrategySpec => ({
+      ...strangle,
+      hedge: { policy: "interval", intervalHours: 4, fundingRatePerYear: rate },
+    });
+    const a = runBacktest({ strategy: mk(0), steps });
+    const b = runBacktest({ strategy: mk(0.2), steps });
+    expect(a.costs.fundingUsd).toBe(0);
+    expect(b.costs.fundingUsd).not.toBe(0);
+    // Funding is the only difference (the hedge decisions do not depend on cash).
+    expect(a.finalEquityUsd - b.finalEquityUsd).toBeCloseTo(b.costs.fundingUsd, 6);
   });
 
   it("a one-year hourly run of every strategy gives finite metrics in USD and coin", () => {
