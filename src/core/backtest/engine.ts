@@ -14,7 +14,8 @@
  *  5. a dated-future hedge about to expire is rolled into the next one; then the hedge policy
  *     trades the hedge instrument on net delta (coins + options + hedge).
  * No step is read before its turn: the engine consumes an iterator (no look-ahead; a test alters
- * every step after day t and shows that the result up to t is unchanged). The last step only
+ * every step after day t and shows that the result up to t is unchanged). It asks the iterator
+ * whether a next step exists (to know the last one) but never reads it before its turn. The last step only
  * marks and closes; it does not trade.
  *
  * Hedge instrument (linear, 1 unit = 1 coin): the perpetual, marked at the step's perpMark and

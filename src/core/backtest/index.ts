@@ -1,6 +1,7 @@
 // Public API of core/backtest: path models, synthetic market, strategies, engine, metrics, attribution.
 export * from "./calendar.js";
 export * from "./engine.js";
+export * from "./hedgeStudy.js";
 export * from "./market.js";
 export * from "./metrics.js";
 export * from "./paths/index.js";

@@ -149,3 +149,37 @@ describe("hedging study", () => {
     expect(cWw).toBeLessThan(cInt);
   });
 });
+
+describe("hedging-policy study (same paths for every policy)", () => {
+  it("ranks a Whalley-Wilmott band above hourly re-hedging under costs, and shows the cost/risk trade-off", async () => {
+    const { hedgePolicyStudy } = await import("../../../src/core/backtest/hedgeStudy.js");
+    const costs = resolveCostModel({ hedgeFeeRate: 0.0005, hedgeHalfSpreadBps: 2, slippageBps: 3 });
+    const out = hedgePolicyStudy({
+      model: { type: "gbm", drift: 0, vol: 0.6 },
+      spot: 50_000,
+      strike: 50_000,
+      kind: "call",
+      side: -1,
+      expiryDays: 14,
+      stepsPerDay: 24,
+      vol: 0.6,
+      policies: [
+        { policy: "interval", intervalHours: 1 },
+        { policy: "interval", intervalHours: 24 },
+        { policy: "whalley-wilmott", riskAversion: 1e-3 },
+        { policy: "none" },
+      ],
+      costs,
+      paths: 200,
+      seed: 5,
+      riskAversion: 1e-3,
+    });
+    const [hourly, daily, ww, none] = out;
+    expect(hourly!.meanCostsUsd).toBeGreaterThan(daily!.meanCostsUsd);
+    expect(hourly!.stdevPnlUsd).toBeLessThan(daily!.stdevPnlUsd);
+    expect(none!.meanCostsUsd).toBe(0);
+    expect(none!.stdevPnlUsd).toBeGreaterThan(daily!.stdevPnlUsd);
+    expect(ww!.utility).toBeGreaterThan(hourly!.utility);
+    expect(ww!.utility).toBeGreaterThan(none!.utility);
+  });
+});
