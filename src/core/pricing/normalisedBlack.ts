@@ -29,10 +29,18 @@ const ASYMPTOTIC_H = -10;
 const SMALL_T = 0.21022410381342865;
 
 /**
+ * Scratch output of normalisedBlackOtm: the normalised vega db/ds = exp(-(h^2+t^2)/2)/sqrt(2 pi)
+ * at the last evaluated point (shares the exponential with the value; read it right after).
+ */
+export const lastNormalisedVega = new Float64Array(1);
+
+/**
  * Normalised Black value of an out-of-the-money call: x <= 0, s >= 0 (not checked).
- * Returns 0 for s = 0 and e^{x/2} as s -> Infinity.
+ * Returns 0 for s = 0 and e^{x/2} as s -> Infinity. Also writes the normalised vega to
+ * lastNormalisedVega[0].
  */
 export function normalisedBlackOtm(x: number, s: number): number {
+  lastNormalisedVega[0] = 0;
   if (!(s > 0)) return 0;
   if (s === Number.POSITIVE_INFINITY) return Math.exp(0.5 * x);
   if (x < s * ASYMPTOTIC_H && 0.5 * s * s + x < s * (SMALL_T + ASYMPTOTIC_H)) {
@@ -42,12 +50,14 @@ export function normalisedBlackOtm(x: number, s: number): number {
   }
   const t = 0.5 * s;
   if (t < SMALL_T) return smallTRegion(x / s, t);
-  if (x + 0.5 * s * s > s * 0.85) {
-    const h = x / s;
-    return Math.exp(0.5 * x) * normCdf(h + t) - Math.exp(-0.5 * x) * normCdf(h - t);
-  }
   const h = x / s;
-  return 0.5 * Math.exp(-0.5 * (h * h + t * t)) * (erfcx(-(h + t) * SQRT_HALF) - erfcx(-(h - t) * SQRT_HALF));
+  const g = Math.exp(-0.5 * (h * h + t * t));
+  lastNormalisedVega[0] = ONE_OVER_SQRT_TWO_PI * g;
+  if (x + 0.5 * s * s > s * 0.85) {
+    const e = Math.exp(0.5 * x);
+    return e * normCdf(h + t) - normCdf(h - t) / e;
+  }
+  return 0.5 * g * (erfcx(-(h + t) * SQRT_HALF) - erfcx(-(h - t) * SQRT_HALF));
 }
 
 /** Region 1: h < -10, h + t < -9.79 (so u >= 9.79 and the series reaches 1e-17). */
@@ -74,7 +84,9 @@ function asymptoticRegion(h: number, t: number): number {
     if (term < 1e-17 * sum) break;
   }
   const aMinusC = (2 * t) / (u * v);
-  return ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t)) * aMinusC * sum;
+  const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
+  lastNormalisedVega[0] = nv;
+  return nv * aMinusC * sum;
 }
 
 /** Region 2: t < 0.21, h >= -10 (about). Taylor series in t; truncation error below 1e-17. */
@@ -118,7 +130,9 @@ function smallTRegion(h: number, t: number): number {
       series = c1 + w * (c3 + w * (c5 + w * (c7 + w * (c9 + w * (c11 + w * (c13 + w * c15))))));
     }
   }
-  return ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h2 + w)) * 2 * t * series;
+  const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h2 + w));
+  lastNormalisedVega[0] = nv;
+  return nv * 2 * t * series;
 }
 
 /**
