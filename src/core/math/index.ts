@@ -2,3 +2,4 @@ export * from "./rng.js";
 export * from "./stats.js";
 export * from "./nelderMead.js";
 export * from "./normal.js";
+export * from "./roots.js";
