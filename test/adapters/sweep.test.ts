@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { runSweepQueue } from "../../src/adapters/sweepQueue.js";
 import { runSweepThreads } from "../../src/adapters/sweepRunner.js";
-import { expandSweep, runSweepJob, type SweepSpec, setDottedPath } from "../../src/core/backtest/sweep.js";
+import {
+  expandSweep,
+  runSweepJob,
+  type SweepSpec,
+  setDottedPath,
+  summarizeSweep,
+} from "../../src/core/backtest/sweep.js";
 
 const spec: SweepSpec = {
   base: {
@@ -37,6 +43,11 @@ describe("sweep executors", () => {
     expect(threads).toEqual(serial);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(serial.results[0]).toEqual(runSweepJob(expandSweep(spec)[0]!));
+    const summary = summarizeSweep(serial.results);
+    expect(summary.length).toBe(4);
+    expect(summary[0]!.seeds).toBe(2);
+    const r0 = serial.results.filter((r) => JSON.stringify(r.params) === JSON.stringify(summary[0]!.params));
+    expect(summary[0]!.meanCostsUsd).toBeCloseTo((r0[0]!.costsUsd + r0[1]!.costsUsd) / 2, 9);
     // Different parameters do give different results (the comparison can fail).
     expect(serial.results[0]!.finalEquityUsd).not.toBe(serial.results[4]!.finalEquityUsd);
   });

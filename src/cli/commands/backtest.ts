@@ -12,7 +12,7 @@ import { runSweepThreads } from "../../adapters/sweepRunner.js";
 import { type BacktestResult, runBacktest } from "../../core/backtest/engine.js";
 import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
 import { calibrateGbm, calibrateMerton } from "../../core/backtest/paths/calibrate.js";
-import type { SweepJobResult } from "../../core/backtest/sweep.js";
+import { type SweepJobResult, summarizeSweep } from "../../core/backtest/sweep.js";
 import {
   type SpotModel,
   type SyntheticMarketConfig,
@@ -297,24 +297,50 @@ Examples:
           });
       bar.stop();
       const seconds = (performance.now() - t0) / 1000;
-      output(Boolean(o.json), { executor: o.queue ? "queue" : "threads", seconds, ...res }, () => {
-        const top = parseNumberOption("top", String(o.top));
-        const rows = [...res.results]
-          .sort(
-            (a, b) => (b.sharpeUsd ?? Number.NEGATIVE_INFINITY) - (a.sharpeUsd ?? Number.NEGATIVE_INFINITY),
-          )
-          .slice(0, top)
-          .map((r: SweepJobResult) => ({
-            ...Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, v])),
-            seed: r.seed,
-            "return USD": pct(r.totalReturnUsd),
-            "return coin": pct(r.totalReturnCoin),
-            sharpe: num(r.sharpeUsd),
-            "max DD": pct(r.maxDrawdownUsd),
-            "CVaR95 USD": num(r.cvar95Usd),
-            "costs USD": num(r.costsUsd),
-          }));
-        return `${res.jobs} jobs in ${seconds.toFixed(1)} s (${o.queue ? "BullMQ queue" : "worker threads"})\n${formatTable(rows)}`;
-      });
+      output(
+        Boolean(o.json),
+        { executor: o.queue ? "queue" : "threads", seconds, ...res, combos: summarizeSweep(res.results) },
+        () => {
+          const top = parseNumberOption("top", String(o.top));
+          const rows = [...res.results]
+            .sort(
+              (a, b) => (b.sharpeUsd ?? Number.NEGATIVE_INFINITY) - (a.sharpeUsd ?? Number.NEGATIVE_INFINITY),
+            )
+            .slice(0, top)
+            .map((r: SweepJobResult) => ({
+              ...Object.fromEntries(Object.entries(r.params).map(([k, v]) => [k, v])),
+              seed: r.seed,
+              "return USD": pct(r.totalReturnUsd),
+              "return coin": pct(r.totalReturnCoin),
+              sharpe: num(r.sharpeUsd),
+              "max DD": pct(r.maxDrawdownUsd),
+              "CVaR95 USD": num(r.cvar95Usd),
+              "costs USD": num(r.costsUsd),
+            }));
+          const combos = summarizeSweep(res.results)
+            .sort(
+              (a, b) =>
+                (b.meanSharpeUsd ?? Number.NEGATIVE_INFINITY) - (a.meanSharpeUsd ?? Number.NEGATIVE_INFINITY),
+            )
+            .slice(0, top)
+            .map((c) => ({
+              ...c.params,
+              seeds: c.seeds,
+              "mean return USD": pct(c.meanTotalReturnUsd),
+              "mean return coin": pct(c.meanTotalReturnCoin),
+              "mean sharpe": num(c.meanSharpeUsd),
+              "worst DD": pct(c.worstMaxDrawdownUsd),
+              "mean costs USD": num(c.meanCostsUsd),
+            }));
+          return [
+            `${res.jobs} jobs in ${seconds.toFixed(1)} s (${o.queue ? "BullMQ queue" : "worker threads"})`,
+            "per job, best Sharpe first:",
+            formatTable(rows),
+            "",
+            "per parameter combination, averaged over seeds:",
+            formatTable(combos),
+          ].join("\n");
+        },
+      );
     });
 }

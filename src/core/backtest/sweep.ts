@@ -119,3 +119,55 @@ export function runSweepJob(job: SweepJob): SweepJobResult {
     rejections: r.rejections.length,
   };
 }
+
+/** One parameter combination summarised over its seeds. */
+export interface SweepComboSummary {
+  readonly params: Readonly<Record<string, number | string | boolean>>;
+  readonly seeds: number;
+  /** Means over seeds (null values skipped and counted in `missing`). */
+  readonly meanTotalReturnUsd: number | null;
+  readonly meanTotalReturnCoin: number | null;
+  readonly meanSharpeUsd: number | null;
+  readonly worstMaxDrawdownUsd: number | null;
+  readonly meanCvar95Usd: number | null;
+  readonly meanCostsUsd: number;
+  /** Number of null (undefined ratio) values left out of the means above. */
+  readonly missing: number;
+}
+
+/** Groups job results by parameter combination (in first-seen order) and averages over seeds. */
+export function summarizeSweep(results: readonly SweepJobResult[]): SweepComboSummary[] {
+  const groups = new Map<string, SweepJobResult[]>();
+  for (const r of results) {
+    const k = JSON.stringify(r.params);
+    const g = groups.get(k) ?? [];
+    g.push(r);
+    groups.set(k, g);
+  }
+  const out: SweepComboSummary[] = [];
+  for (const g of groups.values()) {
+    let missing = 0;
+    const avg = (f: (r: SweepJobResult) => number | null): number | null => {
+      const xs: number[] = [];
+      for (const r of g) {
+        const v = f(r);
+        if (v === null) missing++;
+        else xs.push(v);
+      }
+      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    };
+    const dds = g.map((r) => r.maxDrawdownUsd).filter((x): x is number => x !== null);
+    out.push({
+      params: (g[0] as SweepJobResult).params,
+      seeds: g.length,
+      meanTotalReturnUsd: avg((r) => r.totalReturnUsd),
+      meanTotalReturnCoin: avg((r) => r.totalReturnCoin),
+      meanSharpeUsd: avg((r) => r.sharpeUsd),
+      worstMaxDrawdownUsd: dds.length ? Math.max(...dds) : null,
+      meanCvar95Usd: avg((r) => r.cvar95Usd),
+      meanCostsUsd: g.reduce((a, r) => a + r.costsUsd, 0) / g.length,
+      missing,
+    });
+  }
+  return out;
+}
