@@ -116,6 +116,7 @@ const hestonFields = {
   jumpIntensity: nonNeg.optional(),
   jumpMean: z.number().finite().optional(),
   jumpVol: nonNeg.optional(),
+  scheme: z.enum(["full-truncation", "qe"]).optional(),
 };
 export const syntheticMarketSchema = z.strictObject({
   underlying: z.string().min(1).optional(),

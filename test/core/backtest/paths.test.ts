@@ -114,6 +114,36 @@ describe("path models", () => {
     });
   }
 
+  for (const c of fixture.cases) {
+    it(`${c.model} K=${c.strike}: MC with Andersen QE and only 10 steps matches QuantLib within 4 SE + 0.5%`, () => {
+      const rng = createRng(23);
+      const term: number[] = [];
+      for (let i = 0; i < 12_000; i++) {
+        const path = simulateHeston(
+          {
+            spot: c.spot,
+            horizon: c.expiry,
+            steps: 10,
+            drift: 0,
+            v0: c.v0,
+            kappa: c.kappa,
+            theta: c.theta,
+            xi: c.xi,
+            rho: c.rho,
+            jumpIntensity: c.lam,
+            jumpMean: c.jm,
+            jumpVol: c.jv,
+            scheme: "qe",
+          },
+          rng,
+        );
+        term.push(path.prices[10] as number);
+      }
+      const mc = mcCall(term, c.strike);
+      expect(Math.abs(mc.price - c.price)).toBeLessThan(4 * mc.se + 0.005 * c.price);
+    });
+  }
+
   it("rejects a bad correlation naming the field", () => {
     expect(() =>
       simulateHeston(
