@@ -155,7 +155,7 @@ function controlRight(
 }
 
 function householderFactor(newton: number, halley: number, hh3: number): number {
-  return (1 + 0.5 * halley * newton) / (1 + newton * (halley + (hh3 * newton) / 6));
+  return (1 + 0.5 * halley * newton) / (1 + newton * (halley + hh3 * newton * (1 / 6)));
 }
 
 /**
@@ -163,7 +163,11 @@ function householderFactor(newton: number, halley: number, hh3: number): number 
  * x <= 0 (not checked).
  */
 export function normalisedImpliedVolOtm(beta: number, x: number): number {
-  const bMax = Math.exp(0.5 * x);
+  return impliedOtm(beta, x, Math.exp(0.5 * x));
+}
+
+/** normalisedImpliedVolOtm with b_max = e^{x/2} supplied by the caller. */
+function impliedOtm(beta: number, x: number, bMax: number): number {
   const ax = -x;
   let s = -DBL_MAX;
   let ds = s;
@@ -266,6 +270,7 @@ export function normalisedImpliedVolOtm(beta: number, x: number): number {
   }
 
   const lnBeta = objective === 0 ? Math.log(beta) : 0;
+  const invLnBeta = 1 / lnBeta;
   for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
     if (ds * dsPrevious < 0) reversals++;
     if (iterations > 0 && (reversals === 3 || !(s > sLeft && s < sRight))) {
@@ -280,15 +285,18 @@ export function normalisedImpliedVolOtm(beta: number, x: number): number {
     const bp = lastNormalisedVega[0] as number;
     if (b > beta && s < sRight) sRight = s;
     else if (b < beta && s > sLeft) sLeft = s;
-    const h = x / s;
-    const bHalley = (h * h) / s - s / 4;
-    const bHh3 = bHalley * bHalley - 3 * (h / s) * (h / s) - 0.25;
+    const invS = 1 / s;
+    const h = x * invS;
+    const hOverS = h * invS;
+    // b''/b' and b'''/b' of the normalised Black function
+    const bHalley = h * hOverS - 0.25 * s;
+    const bHh3 = bHalley * bHalley - 3 * hOverS * hOverS - 0.25;
     if (objective === 0) {
       if (b <= 0 || bp <= 0) ds = 0.5 * (sLeft + sRight) - s;
       else {
         const lnB = Math.log(b);
         const bpob = bp / b;
-        const newton = ((lnBeta - lnB) * lnB) / lnBeta / bpob;
+        const newton = ((lnBeta - lnB) * lnB * invLnBeta) / bpob;
         const lambda = 1 / lnB;
         const otilde = 1 + 2 * lambda;
         const h2 = bHalley - bpob * otilde;
@@ -351,8 +359,9 @@ function solve(price: number, F: number, K: number, T: number, call: boolean, D:
   const sqrtFK = pFK > 1e-300 && pFK < 1e300 ? Math.sqrt(pFK) : Math.sqrt(F) * Math.sqrt(K);
   const beta = timeValue / sqrtFK;
   // Within rounding of the maximum: no finite vol is determined by the price.
-  if (beta >= Math.exp(0.5 * xOtm)) return ABOVE_MAXIMUM;
-  return normalisedImpliedVolOtm(beta, xOtm) / Math.sqrt(T);
+  const bMax = Math.exp(0.5 * xOtm);
+  if (beta >= bMax) return ABOVE_MAXIMUM;
+  return impliedOtm(beta, xOtm, bMax) / Math.sqrt(T);
 }
 
 /**
