@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
@@ -8,8 +7,9 @@ import { applyFill, EMPTY_BOOK } from "../../src/agent/book.js";
 import { assessFeed } from "../../src/agent/health.js";
 import { checkOrder, type PreTradeLimits } from "../../src/agent/limits.js";
 import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "./helpers.js";
+import { tempDir } from "./tmp.js";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "volfolio-agent-"));
+const tmp = () => tempDir("agent");
 
 describe("journal", () => {
   it("survives a torn last line and refuses corruption elsewhere", () => {

@@ -8,8 +8,7 @@
  * size, i.e. at an arbitrary point between two of its writes (or during one).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
@@ -17,6 +16,7 @@ import { Journal } from "../../src/adapters/journal.js";
 import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { resolveInstrument } from "./fixtures/replay.js";
+import { tempDir } from "./tmp.js";
 
 const RUNNER = resolve(__dirname, "fixtures/crashRunner.ts");
 const STEPS = 1000;
@@ -59,13 +59,13 @@ const lastLine = (out: string) => JSON.parse(out.trim().split("\n").at(-1) as st
 
 describe("agent crash safety (SIGKILL during a 1,000-tick replay)", () => {
   it("never duplicates or loses an order, and ends with the uninterrupted book", async () => {
-    const reference = mkdtempSync(join(tmpdir(), "agent-ref-"));
+    const reference = tempDir("agent-ref");
     const ref = await runChild(reference, null);
     expect(ref.code, ref.out).toBe(0);
     const refState = lastLine(ref.out);
     const refBytes = journalSize(reference);
 
-    const dir = mkdtempSync(join(tmpdir(), "agent-crash-"));
+    const dir = tempDir("agent-crash");
     const rng = createRng(2026);
     // Kill points spread over the whole replay: sorted uniform draws over the journal's final size.
     const targets = Array.from({ length: KILLS }, () => Math.floor(rng.uniform() * refBytes * 0.95)).sort(

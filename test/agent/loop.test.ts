@@ -1,5 +1,3 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
@@ -10,6 +8,7 @@ import type { PolicyConfig } from "../../src/agent/policy.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { chainAt, registerChain, resolveInstrument, T0 } from "./helpers.js";
+import { tempDir } from "./tmp.js";
 
 const HOUR = 3_600_000;
 const policy: PolicyConfig = {
@@ -70,7 +69,7 @@ function makeAgent(dir: string, feed: AgentFeed, opts: { killed?: () => boolean;
 
 describe("agent loop", () => {
   it("reaches the vega target and keeps delta inside the band", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const dir = tempDir("agent");
     const { agent } = makeAgent(dir, pathFeed(60));
     const state = await agent.run();
     expect(state.step).toBe(59);
@@ -82,7 +81,7 @@ describe("agent loop", () => {
   });
 
   it("journals each decision before any of its orders", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const dir = tempDir("agent");
     const { agent, journal } = makeAgent(dir, pathFeed(20));
     await agent.run();
     const records = journal.read().records;
@@ -95,7 +94,7 @@ describe("agent loop", () => {
   });
 
   it("goes to safe mode within one tick of bad data and resumes when it is healthy", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const dir = tempDir("agent");
     const { agent, journal } = makeAgent(dir, pathFeed(12, { 5: "missing", 6: "crossed", 7: "stale" }));
     await agent.run();
     const records = journal.read().records;
@@ -116,7 +115,7 @@ describe("agent loop", () => {
   });
 
   it("the kill switch stops all orders", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const dir = tempDir("agent");
     const { agent } = makeAgent(dir, pathFeed(10), { killed: () => true });
     const state = await agent.run();
     expect(state.mode).toBe("killed");
@@ -124,7 +123,7 @@ describe("agent loop", () => {
   });
 
   it("a crash after the broker accepted an order recovers it from the broker, not twice", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-"));
+    const dir = tempDir("agent");
     const inner = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
     let calls = 0;
     const crashing: Broker = {
@@ -143,7 +142,7 @@ describe("agent loop", () => {
     const state = await second.agent.run();
     expect(state.recovered?.ordersFromBroker).toBe(1);
     // Uninterrupted reference run.
-    const refDir = mkdtempSync(join(tmpdir(), "agent-"));
+    const refDir = tempDir("agent");
     const ref = makeAgent(refDir, pathFeed(15));
     const refState = await ref.agent.run();
     expect(state.book).toEqual(refState.book);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
@@ -11,10 +10,11 @@ import { createAgentLogger } from "../../src/agent/logger.js";
 import { Agent, type JournalRecord } from "../../src/agent/loop.js";
 import { replayFeed, resolveInstrument, testLimits, testPolicy, TICK_MS } from "./fixtures/replay.js";
 import { T0 } from "./helpers.js";
+import { tempDir } from "./tmp.js";
 
 describe("agent logs", () => {
   it("never contain the secrets, wherever they would appear", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-log-"));
+    const dir = tempDir("agent-log");
     const logFile = join(dir, "agent.log");
     const env = {
       DERIBIT_CLIENT_ID: "id-AAAA-1234",
@@ -59,7 +59,7 @@ describe("agent logs", () => {
 
 describe("agent HTTP control", () => {
   it("serves state on 127.0.0.1 and the kill switch stops and resumes trading", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "agent-http-"));
+    const dir = tempDir("agent-http");
     const kill = new KillSwitch(join(dir, "KILL"));
     const { app, url } = await startAgentHttp({
       state: () => ({ mode: kill.engaged() ? "killed" : "trading" }),
@@ -79,7 +79,7 @@ describe("agent HTTP control", () => {
   });
 
   it("refuses a non-loopback bind without a token, and checks the token when given", async () => {
-    const kill = new KillSwitch(join(mkdtempSync(join(tmpdir(), "agent-http-")), "KILL"));
+    const kill = new KillSwitch(join(tempDir("agent-http"), "KILL"));
     await expect(startAgentHttp({ host: "0.0.0.0", state: () => ({}), killSwitch: kill })).rejects.toThrow(
       /requires a token/,
     );
