@@ -14,7 +14,8 @@
  *
  * Coefficient literals are the nearest doubles of the published 18-digit values.
  *
- * Example: normCdf(-1) === 0.15865525393145707 (mpmath: 0.158655253931457051414767454...).
+ * Example: normCdf(-1) === 0.15865525393145702 (mpmath 0.1586552539314570514..., nearest double
+ * 0.15865525393145705: one ulp).
  */
 import { InvalidInputError } from "../errors.js";
 

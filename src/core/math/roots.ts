@@ -5,7 +5,7 @@
  * functions.
  *
  * Example: brentRoot({ f: (x) => x * x - 2, lo: 0, hi: 2 }) -> { ok: true, value: { root:
- * 1.4142135623730951, ... } }.
+ * 1.414213562373095 (sqrt 2 within one ulp), ... } }.
  */
 import { type Result, fail, ok, requireFinite } from "../errors.js";
 
