@@ -51,7 +51,11 @@ describe("impliedVol against the exact implied vol of each double price (60-digi
   });
 
   it("every out-of-the-money and at-the-money case within 1e-12 (1-hour expiries and 12-sigma wings included)", () => {
-    const otm = withIv.filter((c) => (c.kind === "call" ? c.m >= 0 : c.m <= 0) && c.s < 5);
+    // Out of the money the vol is well determined by the price except near s = 10 at the money,
+    // where the price is within 1e-6 of its maximum (one ulp of price ~ 1e-11 of vol): those
+    // (condition > 1000) are checked against their conditioning in the test above.
+    const otm = withIv.filter((c) => (c.kind === "call" ? c.m >= 0 : c.m <= 0) && condition(c) < 1000);
+    expect(otm.some((c) => c.s > 5)).toBe(true);
     expect(otm.some((c) => c.expiry < 2 / 8760)).toBe(true);
     expect(otm.some((c) => Math.abs(c.m) === 12)).toBe(true);
     for (const c of otm) {
