@@ -359,7 +359,7 @@ function solve(price: number, F: number, K: number, T: number, call: boolean, D:
   const sqrtFK = pFK > 1e-300 && pFK < 1e300 ? Math.sqrt(pFK) : Math.sqrt(F) * Math.sqrt(K);
   const beta = timeValue / sqrtFK;
   // Within rounding of the maximum: no finite vol is determined by the price.
-  const bMax = Math.exp(0.5 * xOtm);
+  const bMax = F < K ? Math.sqrt(F / K) : Math.sqrt(K / F); // e^{-|x|/2}
   if (beta >= bMax) return ABOVE_MAXIMUM;
   return impliedOtm(beta, xOtm, bMax) / Math.sqrt(T);
 }
