@@ -1,0 +1,244 @@
+/**
+ * Surface calibration end to end: slices (or cleaned quotes) -> fitted model -> surface with a
+ * fit report per expiry and an arbitrage report.
+ *
+ * Models: "svi" (raw SVI per expiry, optional repair to the closest arbitrage-free parameters),
+ * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
+ * slice by slice, arbitrage-free by construction). See sviFit.ts and ssviFit.ts.
+ *
+ * Fit report per expiry: RMSE of fitted vs target vol in vol points (unweighted), share of
+ * two-sided quotes whose fitted vol lies in [bidVol, askVol], parameters (raw SVI equivalent for
+ * every model). Expected failures are Result values: no usable quotes, non-finite parameters.
+ *
+ * Units: k = ln(K/F), T years ACT/365, vols decimal, w = vol^2 T.
+ */
+import { type Result, fail, ok } from "../errors.js";
+import type { CleanQuote } from "../market/types.js";
+import { type ArbitrageReport, repairSviSlices, surfaceArbitrageReport } from "./arbitrage.js";
+import { essviSurface, type SliceSurface, ssviSurface, sviSurface } from "./interpolate.js";
+import {
+  type QuoteRejection,
+  type SliceBuildOptions,
+  type SurfaceSlice,
+  type SurfaceWeighting,
+  surfaceSlicesFromQuotes,
+} from "./sliceData.js";
+import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlice } from "./ssvi.js";
+import { fitEssviSurface, fitSsviSurface } from "./ssviFit.js";
+import type { SviParams } from "./svi.js";
+import { fitSviSlice } from "./sviFit.js";
+
+export type SurfaceModel = "svi" | "ssvi" | "essvi";
+
+export interface SurfaceCalibrationOptions {
+  readonly model?: SurfaceModel;
+  readonly weighting?: SurfaceWeighting;
+  /** SVI: LM restarts per slice (default 4). */
+  readonly restarts?: number;
+  /** SVI: replace arbitrageable slices by the closest arbitrage-free parameters (default false). */
+  readonly repair?: boolean;
+}
+
+export interface SliceFitReport {
+  /** Time to expiry, years. */
+  readonly expiry: number;
+  /** Expiry instant, epoch ms UTC, if known. */
+  readonly expiryTime: number | null;
+  /** Forward, USD. */
+  readonly forward: number;
+  readonly quoteCount: number;
+  readonly twoSidedCount: number;
+  /** RMSE of fitted minus target vol, vol points. */
+  readonly rmseVolPts: number;
+  readonly maxAbsErrorVolPts: number;
+  /** Share of two-sided quotes with bidVol <= fitted <= askVol (null without two-sided quotes). */
+  readonly insideBandShare: number | null;
+  /** ATM vol of the fit (decimal). */
+  readonly atmVol: number;
+  /** Raw SVI parameters of the slice (the equivalent raw SVI for SSVI/eSSVI). */
+  readonly rawSvi: SviParams;
+  /** eSSVI parameters (ssvi/essvi models). */
+  readonly essvi: EssviSliceParams | null;
+  readonly converged: boolean;
+  readonly iterations: number;
+  /** Why this slice's fit is degraded, or null. */
+  readonly degraded: string | null;
+  /** SVI with repair: whether the slice was changed by the repair. */
+  readonly repaired: boolean;
+}
+
+export interface SurfaceFit {
+  readonly model: SurfaceModel;
+  readonly surface: SliceSurface;
+  readonly slices: SliceFitReport[];
+  /** Global SSVI parameters (model "ssvi"). */
+  readonly ssvi: SsviPowerLawParams | null;
+  readonly arbitrage: ArbitrageReport;
+  /** Human-readable notes on degraded fits and repairs. */
+  readonly warnings: string[];
+  /** The slices that were fitted (for rich/cheap and plots). */
+  readonly data: SurfaceSlice[];
+}
+
+export type SurfaceFitFailure = "no-usable-quotes" | "non-finite-fit";
+
+function sliceStats(slice: SurfaceSlice, surface: SliceSurface) {
+  let ss = 0;
+  let maxAbs = 0;
+  let two = 0;
+  let inside = 0;
+  for (const q of slice.quotes) {
+    const v = surface.impliedVol(q.k, slice.expiry);
+    const e = v - q.targetVol;
+    ss += e * e;
+    maxAbs = Math.max(maxAbs, Math.abs(e));
+    if (q.bidVol !== null && q.askVol !== null) {
+      two++;
+      if (v >= q.bidVol - 1e-12 && v <= q.askVol + 1e-12) inside++;
+    }
+  }
+  const n = slice.quotes.length;
+  return {
+    quoteCount: n,
+    twoSidedCount: two,
+    rmseVolPts: 100 * Math.sqrt(ss / n),
+    maxAbsErrorVolPts: 100 * maxAbs,
+    insideBandShare: two > 0 ? inside / two : null,
+    atmVol: surface.impliedVol(0, slice.expiry),
+  };
+}
+
+const finiteParams = (o: object): boolean =>
+  Object.values(o).every((v) => typeof v !== "number" || Number.isFinite(v));
+
+/** Calibrates a surface to slices sorted by expiry (any order accepted; sorted here). */
+export function calibrateSurface(
+  inputSlices: readonly SurfaceSlice[],
+  options: SurfaceCalibrationOptions = {},
+): Result<SurfaceFit, SurfaceFitFailure> {
+  const model = options.model ?? "svi";
+  const data = inputSlices.filter((s) => s.quotes.length > 0).sort((a, b) => a.expiry - b.expiry);
+  const warnings: string[] = [];
+  const emptied = inputSlices.length - data.length;
+  if (emptied > 0) warnings.push(`${emptied} expiry slice(s) without quotes skipped`);
+  // merge slices with equal expiry (should not happen from the adapter)
+  if (data.length === 0) return fail("no-usable-quotes", "no expiry slice has a usable quote");
+  for (let i = 1; i < data.length; i++) {
+    if (!(data[i].expiry > data[i - 1].expiry))
+      return fail(
+        "no-usable-quotes",
+        `two slices share the expiry ${data[i].expiry} years; merge them first`,
+      );
+  }
+  const weighting = options.weighting ?? "spread";
+  let surface: SliceSurface;
+  const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
+  let ssvi: SsviPowerLawParams | null = null;
+  if (model === "svi") {
+    const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
+    let params = fits.map((f) => f.params);
+    let repairedFlags = fits.map(() => false);
+    if (options.repair) {
+      const rep = repairSviSlices(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+      params = rep.map((r) => r.repaired);
+      repairedFlags = rep.map((r) => !r.unchanged);
+      rep.forEach((r) => {
+        if (!r.unchanged)
+          warnings.push(
+            `T=${r.expiry.toFixed(4)}: repaired to the closest arbitrage-free SVI (RMS change ${r.rmsVolChangePts.toFixed(3)} vol pts)${r.free ? "" : " but not fully arbitrage-free on the grid"}`,
+          );
+      });
+    }
+    surface = sviSurface(data.map((s, i) => ({ expiry: s.expiry, params: params[i] })));
+    fits.forEach((f, i) => {
+      perSlice.push({
+        expiry: f.expiry,
+        expiryTime: data[i].expiryTime ?? null,
+        forward: f.forward,
+        rawSvi: params[i],
+        essvi: null,
+        converged: f.converged,
+        iterations: f.iterations,
+        degraded: f.degraded,
+        repaired: repairedFlags[i],
+      });
+    });
+  } else if (model === "ssvi") {
+    const fit = fitSsviSurface(data, { weighting });
+    ssvi = fit.params;
+    surface = ssviSurface(fit.params, fit.nodes);
+    if (fit.degraded) warnings.push(`ssvi: ${fit.degraded}`);
+    fit.nodes.forEach((nd, i) => {
+      const p = ssviSlice(fit.params, nd.theta);
+      perSlice.push({
+        expiry: nd.expiry,
+        expiryTime: data[i].expiryTime ?? null,
+        forward: nd.forward,
+        rawSvi: essviToRawSvi(p),
+        essvi: p,
+        converged: fit.converged,
+        iterations: fit.iterations,
+        degraded: fit.degraded,
+        repaired: false,
+      });
+    });
+  } else {
+    const fits = fitEssviSurface(data, { weighting });
+    surface = essviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+    fits.forEach((f, i) => {
+      perSlice.push({
+        expiry: f.expiry,
+        expiryTime: data[i].expiryTime ?? null,
+        forward: f.forward,
+        rawSvi: essviToRawSvi(f.params),
+        essvi: f.params,
+        converged: f.converged,
+        iterations: f.iterations,
+        degraded: f.degraded,
+        repaired: false,
+      });
+    });
+  }
+  const slices: SliceFitReport[] = perSlice.map((p, i) => ({ ...p, ...sliceStats(data[i], surface) }));
+  for (const s of slices) {
+    if (s.degraded) warnings.push(`T=${s.expiry.toFixed(4)}: degraded fit: ${s.degraded}`);
+    if (!finiteParams(s.rawSvi) || (s.essvi && !finiteParams(s.essvi)) || !Number.isFinite(s.rmseVolPts))
+      return fail("non-finite-fit", `fit at T=${s.expiry} gave non-finite parameters`);
+  }
+  const arbitrage = surfaceArbitrageReport(surface);
+  if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
+  if (!arbitrage.calendarFree) warnings.push("calendar arbitrage detected (see arbitrage report)");
+  return ok({ model, surface, slices, ssvi, arbitrage, warnings: [...new Set(warnings)], data });
+}
+
+export interface QuoteSurfaceFit {
+  readonly fit: Result<SurfaceFit, SurfaceFitFailure>;
+  readonly inputCount: number;
+  readonly accepted: number;
+  readonly rejected: QuoteRejection[];
+}
+
+/** Builds slices from cleaned quotes (see sliceData.ts) and calibrates; counts reconcile. */
+export function calibrateSurfaceFromQuotes(
+  quotes: readonly CleanQuote[],
+  options: SurfaceCalibrationOptions & SliceBuildOptions = {},
+): QuoteSurfaceFit {
+  const built = surfaceSlicesFromQuotes(quotes, options);
+  if (built.slices.length === 0) {
+    const counts = new Map<string, number>();
+    for (const r of built.rejected) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+    const detail = [...counts].map(([k, v]) => `${k} ${v}`).join(", ");
+    return {
+      fit: fail("no-usable-quotes", `all ${quotes.length} quotes rejected${detail ? ` (${detail})` : ""}`),
+      inputCount: quotes.length,
+      accepted: 0,
+      rejected: built.rejected,
+    };
+  }
+  return {
+    fit: calibrateSurface(built.slices, options),
+    inputCount: quotes.length,
+    accepted: built.accepted,
+    rejected: built.rejected,
+  };
+}

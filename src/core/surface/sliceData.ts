@@ -1,0 +1,228 @@
+/**
+ * Calibration input: quotes grouped into expiry slices, and the adapter from cleaned market
+ * quotes (CleanQuote). Every input quote is either accepted into a slice or rejected with a
+ * reason code (accepted + rejected = input).
+ *
+ * Units: k = ln(K/F); vols decimal annualized; T (expiry) in years ACT/365; forward and strike
+ * in USD; bidPrice/askPrice in the instrument's quote currency (coin for inverse, USD for linear).
+ */
+import { InvalidInputError } from "../errors.js";
+import type { CleanQuote } from "../market/types.js";
+
+/** One quote of a slice. `targetVol` is the vol the fit aims at (mid, or mark when one-sided). */
+export interface SurfaceQuote {
+  /** Log-moneyness ln(K/F). */
+  readonly k: number;
+  readonly bidVol: number | null;
+  readonly askVol: number | null;
+  /** Vol the fit targets, decimal. */
+  readonly targetVol: number;
+  /** Where targetVol comes from: mid of bid/ask vols, or the venue mark vol (one-sided quote). */
+  readonly source: "mid" | "mark";
+  /** Optional fixed weight (used with weighting "given"). */
+  readonly weight?: number;
+  /** Optional instrument metadata (used by the rich/cheap report). */
+  readonly name?: string;
+  readonly kind?: "call" | "put";
+  /** Strike, USD. */
+  readonly strike?: number;
+  readonly settlement?: "inverse" | "linear";
+  /** Prices in the quote currency (coin for inverse, USD for linear); null if missing. */
+  readonly bidPrice?: number | null;
+  readonly askPrice?: number | null;
+}
+
+/** The quotes of one expiry. */
+export interface SurfaceSlice {
+  /** Time to expiry, years ACT/365. */
+  readonly expiry: number;
+  /** Forward, USD. */
+  readonly forward: number;
+  /** Expiry instant, epoch ms UTC, if known. */
+  readonly expiryTime?: number;
+  readonly quotes: readonly SurfaceQuote[];
+}
+
+export type QuoteRejectionReason = "expired" | "no-vol" | "crossed" | "itm-duplicate" | "non-finite";
+
+export interface QuoteRejection {
+  /** Index in the input array. */
+  readonly index: number;
+  readonly name: string;
+  readonly reason: QuoteRejectionReason;
+}
+
+export interface SliceBuildResult {
+  readonly slices: SurfaceSlice[];
+  readonly accepted: number;
+  readonly rejected: QuoteRejection[];
+}
+
+export interface SliceBuildOptions {
+  /**
+   * Keep only the out-of-the-money quote at a strike that has both (default true): the ITM one is
+   * rejected as "itm-duplicate" when the OTM one is usable.
+   */
+  readonly otmOnly?: boolean;
+  /** Accept one-sided quotes at the venue mark vol (default true). */
+  readonly useMarkWhenOneSided?: boolean;
+}
+
+const finitePos = (x: number | null | undefined): x is number =>
+  typeof x === "number" && Number.isFinite(x) && x > 0;
+
+/**
+ * Groups cleaned quotes into slices by expiry instant. A quote is usable when it has bid and ask
+ * vols with bid <= ask (target = mid), or, if `useMarkWhenOneSided`, a mark vol (target = mark).
+ * Both sides present with bid > ask is "crossed"; nothing usable is "no-vol".
+ */
+export function surfaceSlicesFromQuotes(
+  quotes: readonly CleanQuote[],
+  options: SliceBuildOptions = {},
+): SliceBuildResult {
+  if (!Array.isArray(quotes)) throw new InvalidInputError("quotes", quotes, "must be an array");
+  const otmOnly = options.otmOnly ?? true;
+  const useMark = options.useMarkWhenOneSided ?? true;
+  const rejected: QuoteRejection[] = [];
+  interface Pending {
+    index: number;
+    q: CleanQuote;
+    sq: SurfaceQuote;
+  }
+  const usable: Pending[] = [];
+  quotes.forEach((q, index) => {
+    const name = q.instrument?.name ?? `#${index}`;
+    if (!(Number.isFinite(q.timeToExpiry) && Number.isFinite(q.logMoneyness) && finitePos(q.forward))) {
+      rejected.push({ index, name, reason: "non-finite" });
+      return;
+    }
+    if (!(q.timeToExpiry > 0)) {
+      rejected.push({ index, name, reason: "expired" });
+      return;
+    }
+    const bid = finitePos(q.bidVol) ? q.bidVol : null;
+    const ask = finitePos(q.askVol) ? q.askVol : null;
+    let target: number | null = null;
+    let source: "mid" | "mark" = "mid";
+    if (bid !== null && ask !== null) {
+      if (bid > ask) {
+        rejected.push({ index, name, reason: "crossed" });
+        return;
+      }
+      target = 0.5 * (bid + ask);
+    } else if (useMark && finitePos(q.markVol)) {
+      target = q.markVol;
+      source = "mark";
+    }
+    if (target === null) {
+      rejected.push({ index, name, reason: "no-vol" });
+      return;
+    }
+    usable.push({
+      index,
+      q,
+      sq: {
+        k: q.logMoneyness,
+        bidVol: bid,
+        askVol: ask,
+        targetVol: target,
+        source,
+        name,
+        kind: q.instrument.kind,
+        strike: q.instrument.strike,
+        settlement: q.instrument.settlement,
+        bidPrice: q.bid,
+        askPrice: q.ask,
+      },
+    });
+  });
+  // group by expiry instant (fall back to T when the instrument has none)
+  const groups = new Map<number, Pending[]>();
+  for (const p of usable) {
+    const key = Number.isFinite(p.q.instrument?.expiry) ? p.q.instrument.expiry : p.q.timeToExpiry;
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  const slices: SurfaceSlice[] = [];
+  let accepted = 0;
+  for (const [key, group] of groups) {
+    let kept = group;
+    if (otmOnly) {
+      const byStrike = new Map<number, Pending[]>();
+      for (const p of group) {
+        const s = p.q.instrument.strike;
+        const list = byStrike.get(s);
+        if (list) list.push(p);
+        else byStrike.set(s, [p]);
+      }
+      kept = [];
+      for (const list of byStrike.values()) {
+        const isOtm = (p: Pending) =>
+          p.q.logMoneyness >= 0 ? p.q.instrument.kind === "call" : p.q.instrument.kind === "put";
+        const otm = list.filter(isOtm);
+        for (const p of list) {
+          if (otm.length > 0 && !isOtm(p))
+            rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "itm-duplicate" });
+          else kept.push(p);
+        }
+      }
+    }
+    kept.sort((x, y) => x.sq.k - y.sq.k);
+    const forwards = kept.map((p) => p.q.forward).sort((x, y) => x - y);
+    const ts = kept.map((p) => p.q.timeToExpiry).sort((x, y) => x - y);
+    accepted += kept.length;
+    slices.push({
+      expiry: ts[ts.length >> 1],
+      forward: forwards[forwards.length >> 1],
+      expiryTime: Number.isFinite(kept[0]?.q.instrument?.expiry) ? key : undefined,
+      quotes: kept.map((p) => p.sq),
+    });
+  }
+  slices.sort((a, b) => a.expiry - b.expiry);
+  rejected.sort((a, b) => a.index - b.index);
+  return { slices, accepted, rejected };
+}
+
+export type SurfaceWeighting = "spread" | "vega" | "uniform" | "given";
+
+/**
+ * Residual weights (vol space) of a slice's quotes, normalized to mean 1.
+ * - "spread": 1 / max(askVol - bidVol, floor), floor = 0.5 vol point; a one-sided (mark) quote
+ *   gets the weight of twice the slice's median spread.
+ * - "vega": Black vega per unit forward at the target vol, phi(d1) sqrt(T) (ATM heaviest).
+ * - "uniform": all 1. "given": the quotes' `weight` (1 when missing).
+ */
+export function surfaceQuoteWeights(
+  slice: SurfaceSlice,
+  weighting: SurfaceWeighting = "spread",
+): Float64Array {
+  const n = slice.quotes.length;
+  const w = new Float64Array(n);
+  if (weighting === "spread") {
+    const spreads = slice.quotes
+      .filter((q) => q.bidVol !== null && q.askVol !== null)
+      .map((q) => Math.max((q.askVol as number) - (q.bidVol as number), 0.005))
+      .sort((a, b) => a - b);
+    const median = spreads.length > 0 ? spreads[spreads.length >> 1] : 0.05;
+    slice.quotes.forEach((q, i) => {
+      const s = q.bidVol !== null && q.askVol !== null ? Math.max(q.askVol - q.bidVol, 0.005) : 2 * median;
+      w[i] = 1 / s;
+    });
+  } else if (weighting === "vega") {
+    const T = slice.expiry;
+    slice.quotes.forEach((q, i) => {
+      const s = q.targetVol * Math.sqrt(T);
+      const d1 = -q.k / s + 0.5 * s;
+      w[i] = Math.exp(-0.5 * d1 * d1) * Math.sqrt(T) + 1e-12;
+    });
+  } else if (weighting === "given") {
+    slice.quotes.forEach((q, i) => {
+      w[i] = q.weight !== undefined && Number.isFinite(q.weight) && q.weight >= 0 ? q.weight : 1;
+    });
+  } else w.fill(1);
+  let s = 0;
+  for (let i = 0; i < n; i++) s += w[i];
+  if (s > 0) for (let i = 0; i < n; i++) w[i] *= n / s;
+  return w;
+}

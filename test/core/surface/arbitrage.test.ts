@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  butterflyCheck,
+  repairSviSlices,
+  surfaceArbitrageReport,
+  sviButterflyCheck,
+} from "../../../src/core/surface/arbitrage.js";
+import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
+import { sviSmile, sviSurface } from "../../../src/core/surface/interpolate.js";
+import { sviDurrlemanG, sviTotalVariance } from "../../../src/core/surface/svi.js";
+import { linspace, syntheticSlice } from "./helpers.js";
+
+const ref = JSON.parse(
+  readFileSync(resolve(__dirname, "../../fixtures/surface/surface_reference.json"), "utf8"),
+);
+
+const gj = ref.gjExample;
+
+describe("butterfly arbitrage: Gatheral & Jacquier (2014) Example 3.1", () => {
+  it("is detected: g(k) < 0, minimum where mpmath puts it", () => {
+    const r = sviButterflyCheck(gj.params, gj.expiry, { points: 3001, minHalfWidth: 1.5 });
+    expect(r.free).toBe(false);
+    expect(r.negativeDensityPoints).toBeGreaterThan(0);
+    expect(r.minDensityG).toBeCloseTo(gj.minG, 6);
+    expect(r.minDensityAt).toBeCloseTo(gj.minGAt, 3);
+    // the published figure: g negative only on a band of positive k
+    expect(r.minDensityAt).toBeGreaterThan(0.5);
+  });
+
+  it("repair returns nearby parameters with g >= 0 on a wider, denser grid than the one repaired on", () => {
+    const [res] = repairSviSlices([{ expiry: gj.expiry, params: gj.params }]);
+    expect(res.unchanged).toBe(false);
+    expect(res.free).toBe(true);
+    for (const k of linspace(-5, 5, 20001)) expect(sviDurrlemanG(res.repaired, k)).toBeGreaterThanOrEqual(0);
+    // closest: the repaired smile stays within 1 vol point RMS of the original
+    expect(res.rmsVolChangePts).toBeLessThan(1);
+    expect(res.rmsVolChangePts).toBeGreaterThan(0);
+  });
+
+  it("an arbitrage-free slice passes and the repair leaves it unchanged", () => {
+    const p = { a: 0.04, b: 0.1, rho: -0.3, m: 0, sigma: 0.2 };
+    expect(sviButterflyCheck(p, 1).free).toBe(true);
+    const [res] = repairSviSlices([{ expiry: 1, params: p }]);
+    expect(res.unchanged).toBe(true);
+    expect(res.repaired).toEqual(p);
+  });
+
+  it("Roper/Lee: a wing slope above 2 is reported even when g >= 0 on the grid", () => {
+    const p = { a: 0.01, b: 1.5, rho: 0.5, m: 0, sigma: 0.5 }; // right slope 2.25
+    const r = sviButterflyCheck(p, 1);
+    expect(r.rightWingSlope).toBeCloseTo(2.25, 12);
+    expect(r.free).toBe(false);
+  });
+
+  it("generic smile check (numeric wing slopes) agrees with the SVI-specific check", () => {
+    const a = butterflyCheck(sviSmile(gj.params, 1));
+    const b = sviButterflyCheck(gj.params, 1);
+    expect(a.minDensityG).toBeCloseTo(b.minDensityG, 14);
+    expect(a.rightWingSlope).toBeCloseTo(b.rightWingSlope, 3);
+  });
+});
+
+describe("calendar arbitrage", () => {
+  const early = { a: 0.02, b: 0.1, rho: -0.3, m: 0, sigma: 0.2 };
+  const crossing = { a: 0.025, b: 0.05, rho: -0.3, m: 0, sigma: 0.2 }; // higher ATM, lower wings
+  it("crossing slices are detected with the k where w falls", () => {
+    const report = surfaceArbitrageReport(
+      sviSurface([
+        { expiry: 0.5, params: early },
+        { expiry: 1, params: crossing },
+      ]),
+    );
+    expect(report.calendarFree).toBe(false);
+    const c = report.calendar[0];
+    expect(c.minIncrease).toBeLessThan(0);
+    expect(sviTotalVariance(crossing, c.minIncreaseAt)).toBeLessThan(
+      sviTotalVariance(early, c.minIncreaseAt),
+    );
+  });
+
+  it("repair makes the later slice dominate the earlier one on the grid", () => {
+    const rep = repairSviSlices([
+      { expiry: 0.5, params: early },
+      { expiry: 1, params: crossing },
+    ]);
+    expect(rep[0].unchanged).toBe(true);
+    expect(rep[1].free).toBe(true);
+    const report = surfaceArbitrageReport(
+      sviSurface(rep.map((r) => ({ expiry: r.expiry, params: r.repaired }))),
+    );
+    expect(report.free).toBe(true);
+  });
+
+  it("calibrateSurface with repair: reports the repair in warnings and returns an arbitrage-free surface", () => {
+    const ks = linspace(-1, 1, 41);
+    const slices = [
+      syntheticSlice((k) => sviTotalVariance(early, k), 0.5, ks),
+      syntheticSlice((k) => sviTotalVariance(crossing, k), 1, ks),
+    ];
+    const plain = calibrateSurface(slices);
+    expect(plain.ok && plain.value.arbitrage.calendarFree).toBe(false);
+    const fixed = calibrateSurface(slices, { repair: true });
+    expect(fixed.ok).toBe(true);
+    if (!fixed.ok) return;
+    expect(fixed.value.arbitrage.free).toBe(true);
+    expect(fixed.value.slices[1].repaired).toBe(true);
+    expect(fixed.value.warnings.join(" ")).toMatch(/repaired/);
+  });
+
+  it("interpolated times between calendar-free nodes stay calendar-free (linear total variance)", () => {
+    const later = { a: 0.05, b: 0.12, rho: -0.35, m: 0.02, sigma: 0.25 };
+    const s = sviSurface([
+      { expiry: 0.5, params: early },
+      { expiry: 1, params: later },
+    ]);
+    for (const k of linspace(-2, 2, 81)) {
+      let last = 0;
+      for (const T of linspace(0.01, 2, 200)) {
+        const w = s.totalVariance(k, T);
+        expect(w).toBeGreaterThanOrEqual(last);
+        last = w;
+      }
+    }
+  });
+});
