@@ -4,3 +4,4 @@ export * from "./priceHistory.js";
 export * from "./strategyFile.js";
 export * from "./sweepRunner.js";
 export * from "./sweepQueue.js";
+export * from "./deribit/files.js";

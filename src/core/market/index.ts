@@ -1,1 +1,3 @@
+export * from "./forwards.js";
+export * from "./normalize.js";
 export * from "./types.js";

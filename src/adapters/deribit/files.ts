@@ -1,0 +1,226 @@
+/**
+ * Deribit option-chain snapshot files (CSV, optionally gzip-compressed), as in
+ * ../shared/data/deribit (see its README). One row per option:
+ *
+ *   timestamp, instrument_name, underlying (USD price of the future or synthetic forward used
+ *   for the mark), underlying_name (future name or SYN.<expiry>), option_type, strike,
+ *   expiry_datetime, time_to_maturity, bid_price / ask_price / mark_price / mid_price (coin per
+ *   option on one coin), futures_price, futures_instrument_name, implied_volatility (mark IV,
+ *   decimal), delta, vega, open_interest, volume, bid_ask_spread, currency, index_price (USD),
+ *   volume_usd
+ *
+ * Rows are validated with zod and streamed (constant memory per row). A row is rejected, with
+ * its line number and reason, when a required field is missing or wrong, or when the fields
+ * contradict each other (name vs strike/type/expiry); accepted + rejected = rows read, always.
+ * An empty or zero bid/ask is a missing side (null), not a price of 0.
+ */
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { parse } from "csv-parse";
+import { z } from "zod";
+import { parseInstrumentName } from "../../core/instruments/names.js";
+import type { OptionContract } from "../../core/instruments/types.js";
+import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
+
+export type DeribitRowRejection = "bad-instrument-name" | "invalid-field" | "name-mismatch" | "missing-index";
+
+export interface RejectedRow {
+  /** 1-based line in the file (the header is line 1). */
+  readonly line: number;
+  readonly reason: DeribitRowRejection;
+  readonly detail: string;
+  readonly row: Record<string, string>;
+}
+
+export interface DeribitFileResult {
+  /** One chain per currency (underlying), sorted by name. */
+  readonly chains: ChainSnapshot[];
+  readonly rejected: RejectedRow[];
+  readonly rowsRead: number;
+}
+
+const optionalNumber = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined || s.trim() === "") return null;
+    const x = Number(s);
+    if (!Number.isFinite(x)) {
+      ctx.addIssue({ code: "custom", message: `not a number: "${s}"` });
+      return z.NEVER;
+    }
+    return x;
+  });
+/** A price side: empty or zero means no quote on that side. */
+const side = optionalNumber.transform((x) => (x !== null && x > 0 ? x : null));
+const requiredPositive = z.string().transform((s, ctx) => {
+  const x = Number(s);
+  if (s.trim() === "" || !(x > 0) || !Number.isFinite(x)) {
+    ctx.addIssue({ code: "custom", message: `must be a positive number, got "${s}"` });
+    return z.NEVER;
+  }
+  return x;
+});
+const instant = z.string().transform((s, ctx) => {
+  const t = Date.parse(s);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: "custom", message: `not an ISO timestamp: "${s}"` });
+    return z.NEVER;
+  }
+  return t;
+});
+
+const rowSchema = z.object({
+  timestamp: instant,
+  instrument_name: z.string().min(1),
+  underlying: optionalNumber,
+  underlying_name: z.string().optional().default(""),
+  option_type: z.enum(["call", "put"]),
+  strike: requiredPositive,
+  expiry_datetime: instant,
+  bid_price: side,
+  ask_price: side,
+  mark_price: optionalNumber,
+  futures_price: optionalNumber,
+  futures_instrument_name: z.string().optional().default(""),
+  implied_volatility: optionalNumber,
+  open_interest: optionalNumber,
+  volume: optionalNumber,
+  currency: z.string().min(1),
+  index_price: optionalNumber,
+});
+
+type Accumulator = {
+  quotes: OptionQuote[];
+  futures: Map<string, FutureQuote>;
+  indexPrices: number[];
+  time: number;
+};
+
+function describeIssue(error: z.ZodError, row: Record<string, string>): string {
+  const issue = error.issues[0];
+  const field = issue?.path.join(".") ?? "row";
+  return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
+}
+
+/** Parses a Deribit snapshot CSV stream. */
+export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResult> {
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+  );
+  const byCurrency = new Map<string, Accumulator>();
+  const rejected: RejectedRow[] = [];
+  let rowsRead = 0;
+  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+    rowsRead++;
+    const line = rowsRead + 1;
+    const parsed = rowSchema.safeParse(record);
+    if (!parsed.success) {
+      rejected.push({
+        line,
+        reason: "invalid-field",
+        detail: describeIssue(parsed.error, record),
+        row: record,
+      });
+      continue;
+    }
+    const r = parsed.data;
+    const name = parseInstrumentName(r.instrument_name);
+    if (!name.ok) {
+      rejected.push({ line, reason: "bad-instrument-name", detail: name.message, row: record });
+      continue;
+    }
+    const inst = name.value;
+    if (inst.type !== "option") {
+      rejected.push({
+        line,
+        reason: "bad-instrument-name",
+        detail: `${r.instrument_name} is not an option`,
+        row: record,
+      });
+      continue;
+    }
+    const mismatch =
+      inst.strike !== r.strike
+        ? `strike ${r.strike} vs name ${inst.strike}`
+        : inst.kind !== r.option_type
+          ? `option_type ${r.option_type} vs name ${inst.kind}`
+          : inst.expiry !== r.expiry_datetime
+            ? `expiry_datetime ${new Date(r.expiry_datetime).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`
+            : inst.underlying !== r.currency && inst.settlement === "inverse"
+              ? `currency ${r.currency} vs name ${inst.underlying}`
+              : null;
+    if (mismatch) {
+      rejected.push({ line, reason: "name-mismatch", detail: mismatch, row: record });
+      continue;
+    }
+    if (r.index_price === null || !(r.index_price > 0)) {
+      rejected.push({
+        line,
+        reason: "missing-index",
+        detail: `index_price ${JSON.stringify(record.index_price ?? null)}`,
+        row: record,
+      });
+      continue;
+    }
+    let acc = byCurrency.get(inst.underlying);
+    if (!acc) {
+      acc = { quotes: [], futures: new Map(), indexPrices: [], time: r.timestamp };
+      byCurrency.set(inst.underlying, acc);
+    }
+    acc.time = Math.max(acc.time, r.timestamp);
+    acc.indexPrices.push(r.index_price);
+    acc.quotes.push({
+      instrument: inst as OptionContract,
+      timestamp: r.timestamp,
+      bid: r.bid_price,
+      ask: r.ask_price,
+      mark: r.mark_price,
+      markIv: r.implied_volatility,
+      underlyingPrice: r.underlying,
+      underlyingName: r.underlying_name || null,
+      openInterest: r.open_interest,
+      volume: r.volume,
+    });
+    const fname = r.futures_instrument_name;
+    if (
+      fname &&
+      !fname.startsWith("SYN.") &&
+      r.futures_price !== null &&
+      r.futures_price > 0 &&
+      !acc.futures.has(fname)
+    ) {
+      const f = parseInstrumentName(fname);
+      if (f.ok && f.value.type === "future") {
+        acc.futures.set(fname, {
+          name: fname,
+          underlying: inst.underlying,
+          expiry: f.value.expiry,
+          timestamp: r.timestamp,
+          mark: r.futures_price,
+        });
+      }
+    }
+  }
+  const chains = [...byCurrency.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([underlying, acc]): ChainSnapshot => {
+      const sorted = [...acc.indexPrices].sort((a, b) => a - b);
+      return {
+        underlying,
+        valuationTime: acc.time,
+        indexPrice: sorted[Math.floor(sorted.length / 2)] as number,
+        quotes: acc.quotes,
+        futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
+      };
+    });
+  return { chains, rejected, rowsRead };
+}
+
+/** Reads a Deribit snapshot file (.csv or .csv.gz). */
+export async function loadDeribitCsvFile(path: string): Promise<DeribitFileResult> {
+  const raw = createReadStream(path);
+  const stream = path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  return parseDeribitCsv(stream);
+}

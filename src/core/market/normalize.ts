@@ -1,0 +1,181 @@
+/**
+ * ChainSnapshot -> MarketSnapshot: forwards per expiry, time to expiry, bid/ask/mid/mark implied
+ * vols (core Let's Be Rational solver), and quote cleaning that says why each dropped quote was
+ * dropped. accepted + rejected = input, always.
+ *
+ * Prices: inverse (coin) quotes are converted to USD with the quote's own underlying price (the
+ * future or synthetic forward the venue marked it on; the expiry forward when absent): USD =
+ * coin x underlying, the inverse of DESIGN.md's coin premium. Vols are solved on the expiry's
+ * forward with discount 1 (crypto r = 0).
+ *
+ * Rejections (first that applies):
+ *  other-underlying  the quote is for another coin than the chain's
+ *  expired           expiry at or before the valuation time
+ *  missing-fields    no bid, no ask and no mark
+ *  stale             quote older than maxQuoteAgeMs at valuation time
+ *  crossed           bid > ask
+ *  outside-bounds    the mark lies outside the no-arbitrage bounds (below intrinsic or above
+ *                    the forward/strike)
+ *  no-iv             no side gives an implied vol
+ * A side whose price lies outside the bounds (e.g. a deep in-the-money bid below intrinsic) keeps
+ * the quote but gets a null vol for that side, listed in `sideIssues`.
+ */
+import { impliedVolResult } from "../pricing/impliedVol.js";
+import { chainForwards } from "./forwards.js";
+import type { ChainSnapshot, CleanQuote, ExpiryForward, MarketSnapshot, OptionQuote } from "./types.js";
+
+export type QuoteRejection =
+  | "other-underlying"
+  | "expired"
+  | "missing-fields"
+  | "stale"
+  | "crossed"
+  | "outside-bounds"
+  | "no-iv";
+
+export const QUOTE_REJECTIONS: readonly QuoteRejection[] = [
+  "other-underlying",
+  "expired",
+  "missing-fields",
+  "stale",
+  "crossed",
+  "outside-bounds",
+  "no-iv",
+];
+
+export interface RejectedQuote {
+  readonly quote: OptionQuote;
+  readonly reason: QuoteRejection;
+  readonly detail: string;
+}
+
+export interface NormalizeOptions {
+  /** Oldest acceptable quote at valuation time, ms (default 15 minutes). */
+  readonly maxQuoteAgeMs?: number;
+}
+
+export interface NormalizedChain {
+  readonly snapshot: MarketSnapshot;
+  readonly rejected: RejectedQuote[];
+  /** Quotes kept with one side's vol missing, and why. */
+  readonly sideIssues: { name: string; side: "bid" | "ask" | "mid" | "mark"; detail: string }[];
+  readonly counts: {
+    readonly input: number;
+    readonly accepted: number;
+    readonly rejected: number;
+    readonly byReason: Record<QuoteRejection, number>;
+  };
+}
+
+function toUsd(price: number | null | undefined, q: OptionQuote, forward: number): number | null {
+  if (price === null || price === undefined) return null;
+  return q.instrument.settlement === "inverse" ? price * (q.underlyingPrice ?? forward) : price;
+}
+
+/** Normalizes and cleans one chain. */
+export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions = {}): NormalizedChain {
+  const maxAge = options.maxQuoteAgeMs ?? 15 * 60_000;
+  const forwards = chainForwards(chain);
+  const forwardByExpiry = new Map<number, ExpiryForward>(forwards.map((f) => [f.expiry, f]));
+  const rejected: RejectedQuote[] = [];
+  const sideIssues: NormalizedChain["sideIssues"] = [];
+  const quotes: CleanQuote[] = [];
+  const reject = (quote: OptionQuote, reason: QuoteRejection, detail: string) =>
+    rejected.push({ quote, reason, detail });
+
+  for (const q of chain.quotes) {
+    const inst = q.instrument;
+    if (inst.underlying !== chain.underlying) {
+      reject(q, "other-underlying", `${inst.underlying} quote in a ${chain.underlying} chain`);
+      continue;
+    }
+    const fwd = forwardByExpiry.get(inst.expiry);
+    if (!fwd) {
+      reject(
+        q,
+        "expired",
+        `expiry ${new Date(inst.expiry).toISOString()} is not after ${new Date(chain.valuationTime).toISOString()}`,
+      );
+      continue;
+    }
+    if (q.bid === null && q.ask === null && q.mark === null) {
+      reject(q, "missing-fields", "no bid, ask or mark");
+      continue;
+    }
+    if (chain.valuationTime - q.timestamp > maxAge) {
+      reject(
+        q,
+        "stale",
+        `quoted ${Math.round((chain.valuationTime - q.timestamp) / 1000)} s before the snapshot`,
+      );
+      continue;
+    }
+    if (q.bid !== null && q.ask !== null && q.bid > q.ask) {
+      reject(q, "crossed", `bid ${q.bid} > ask ${q.ask}`);
+      continue;
+    }
+    const F = fwd.forward;
+    const T = fwd.timeToExpiry;
+    const K = inst.strike;
+    const solve = (side: "bid" | "ask" | "mid" | "mark", price: number | null): number | null => {
+      if (price === null) return null;
+      const r = impliedVolResult({ price, forward: F, strike: K, expiry: T, kind: inst.kind });
+      if (r.ok && r.value > 0) return r.value;
+      sideIssues.push({
+        name: inst.name,
+        side,
+        detail: r.ok ? "zero vol (price at intrinsic)" : `${r.reason}: ${r.message}`,
+      });
+      return null;
+    };
+    const markUsd = toUsd(q.mark, q, F);
+    if (markUsd !== null) {
+      const intrinsic = Math.max(inst.kind === "call" ? F - K : K - F, 0);
+      const upper = inst.kind === "call" ? F : K;
+      // Tolerance: one price tick (0.0001 coin) in USD, or a millionth of the forward.
+      const tol = Math.max(1e-4 * (q.underlyingPrice ?? F), 1e-6 * F);
+      if (markUsd < intrinsic - tol || markUsd > upper + tol) {
+        reject(
+          q,
+          "outside-bounds",
+          `mark ${markUsd.toFixed(2)} USD outside [${intrinsic.toFixed(2)}, ${upper.toFixed(2)}]`,
+        );
+        continue;
+      }
+    }
+    const bidUsd = toUsd(q.bid, q, F);
+    const askUsd = toUsd(q.ask, q, F);
+    const bidVol = solve("bid", bidUsd);
+    const askVol = solve("ask", askUsd);
+    const midVol = bidUsd !== null && askUsd !== null ? solve("mid", (bidUsd + askUsd) / 2) : null;
+    const markVol = solve("mark", markUsd);
+    if (bidVol === null && askVol === null && markVol === null && midVol === null) {
+      reject(q, "no-iv", "no side of the quote gives an implied vol");
+      continue;
+    }
+    quotes.push({
+      ...q,
+      forward: F,
+      timeToExpiry: T,
+      logMoneyness: Math.log(K / F),
+      bidVol,
+      askVol,
+      midVol,
+      markVol,
+    });
+  }
+  const byReason = Object.fromEntries(QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<QuoteRejection, number>;
+  for (const r of rejected) byReason[r.reason]++;
+  return {
+    snapshot: {
+      underlying: chain.underlying,
+      valuationTime: chain.valuationTime,
+      indexPrice: chain.indexPrice,
+      forwards,
+      quotes,
+    },
+    rejected,
+    sideIssues,
+    counts: { input: chain.quotes.length, accepted: quotes.length, rejected: rejected.length, byReason },
+  };
+}
