@@ -6,10 +6,10 @@
  * d+(k) -> -infinity as k -> +infinity (call prices vanish) and d-(k) -> +infinity as k -> -infinity.
  * Calendar: w(k, T) non-decreasing in T for each k of the grid, between consecutive slices.
  *
- * Repair (raw SVI): for each slice in increasing T, the parameters closest to the fitted ones in
- * total variance on the grid (least squares, relative to the ATM level) subject to g(k) >= 0 on
+ * Repair (raw SVI): for each slice in increasing T, the parameters closest to the fitted ones
+ * (vol-space least squares near the money, or on the quotes when given) subject to g(k) >= 0 on
  * the grid, wing slopes < 2 and w(k) >= w_previous(k): a quadratic-penalty method with growing
- * penalty solved by the projected LM, until every constraint holds on the grid.
+ * penalty and margin solved by the projected LM, until every constraint holds on the grid.
  *
  * Units: k = ln(K/F), T years, w = vol^2 T.
  */
@@ -17,6 +17,7 @@ import { InvalidInputError } from "../errors.js";
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
 import type { SliceSurface, SmileFunction } from "./interpolate.js";
 import { durrlemanG, type SviParams, sviDurrlemanG, sviTotalVariance, sviWingSlopes } from "./svi.js";
+import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
 import { sviFromInternal, sviToInternal } from "./sviFit.js";
 
 export interface ArbitrageGridOptions {
@@ -182,41 +183,82 @@ export interface SviRepairResult {
   readonly repaired: SviParams;
   /** True when the original already passed (repaired === original). */
   readonly unchanged: boolean;
-  /** RMS change in implied vol over the grid, vol points. */
+  /** RMS change in implied vol over the grid points within 3 ATM standard deviations, vol points. */
   readonly rmsVolChangePts: number;
   /** Whether the repaired slice passes the checks on the grid. */
   readonly free: boolean;
 }
 
+/** Margins of the repair: g >= G_MARGIN and w >= (1 + W_MARGIN) w_previous on its grid. */
+const G_MARGIN = 1e-4;
+const W_MARGIN = 1e-6;
+
+function violationNoMargin(p: SviParams, grid: Float64Array, previous: SviParams | null): number {
+  const slopes = sviWingSlopes(p);
+  let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
+  for (const k of grid) {
+    const w = sviTotalVariance(p, k);
+    if (!(w > 0)) return Number.POSITIVE_INFINITY;
+    worst = Math.max(worst, -sviDurrlemanG(p, k));
+    if (previous) worst = Math.max(worst, sviTotalVariance(previous, k) - w);
+  }
+  return worst;
+}
+
+export interface SviRepairOptions extends ArbitrageGridOptions {
+  /**
+   * Optional quotes per slice (aligned with `slices`): "closest" is then measured on the quotes
+   * (the weighted vol-space fit objective) instead of on the original smile near the money.
+   */
+  readonly data?: readonly SurfaceSlice[];
+  readonly weighting?: SurfaceWeighting;
+}
+
 /**
  * Closest arbitrage-free raw SVI parameters for slices sorted by expiry (see the module
- * comment). Slices already free of arbitrage are returned unchanged.
+ * comment). Distance: vol-space differences to the original smile on the grid points within 3
+ * ATM standard deviations, or to the quotes when `data` is given. Slices already free of
+ * arbitrage (including against the previous, possibly repaired, slice) are returned unchanged.
  */
 export function repairSviSlices(
   slices: readonly { expiry: number; params: SviParams }[],
-  options: ArbitrageGridOptions = {},
+  options: SviRepairOptions = {},
 ): SviRepairResult[] {
   const out: SviRepairResult[] = [];
   let prev: SviParams | null = null;
+  if (options.data && options.data.length !== slices.length)
+    throw new InvalidInputError(
+      "data.length",
+      options.data.length,
+      `must equal slices.length (${slices.length})`,
+    );
   for (let s = 0; s < slices.length; s++) {
     const { expiry, params } = slices[s];
     if (!(expiry > 0)) throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be > 0");
     if (s > 0 && !(expiry > slices[s - 1].expiry))
       throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be strictly increasing");
-    const w0 = Math.max(sviTotalVariance(params, 0), 1e-8);
-    const grid = arbitrageGrid(w0, options);
+    const w0 = Math.max(sviTotalVariance(params, 0), prev ? sviTotalVariance(prev, 0) : 0, 1e-8);
+    // a little wider and denser than the report's grid, so the report finds nothing in between
+    const grid = arbitrageGrid(w0, {
+      ...options,
+      widthInStdDevs: 1.5 * (options.widthInStdDevs ?? 6),
+      minHalfWidth: 1.5 * (options.minHalfWidth ?? 1),
+      points: 2 * (options.points ?? 401) + 1,
+    });
     const previous = prev;
-    const passes = (p: SviParams): boolean => {
+    const violation = (p: SviParams): number => {
       const slopes = sviWingSlopes(p);
-      if (!(slopes.left < 2 && slopes.right < 2)) return false;
+      let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
       for (const k of grid) {
         const w = sviTotalVariance(p, k);
-        if (!(w > 0) || sviDurrlemanG(p, k) < 0) return false;
-        if (previous && w < sviTotalVariance(previous, k)) return false;
+        if (!(w > 0)) return Number.POSITIVE_INFINITY;
+        // margins so that the report's (different) grid finds nothing between these points
+        worst = Math.max(worst, G_MARGIN - sviDurrlemanG(p, k));
+        if (previous) worst = Math.max(worst, (sviTotalVariance(previous, k) * (1 + W_MARGIN) - w) / w0);
       }
-      return true;
+      return worst;
     };
-    if (passes(params)) {
+    if (violationNoMargin(params, grid, previous) <= 0) {
       out.push({
         expiry,
         original: params,
@@ -229,58 +271,86 @@ export function repairSviSlices(
       continue;
     }
     const n = grid.length;
-    const target = grid.map((k) => sviTotalVariance(params, k));
-    const prevW = previous ? grid.map((k) => sviTotalVariance(previous, k)) : null;
-    let mu = 100;
-    let margin = 1e-5;
+    const sd = Math.sqrt(w0);
+    const near = Array.from(grid).filter((k) => Math.abs(k) <= 3 * sd);
+    const volAt = (p: SviParams, k: number) => Math.sqrt(Math.max(sviTotalVariance(p, k), 0) / expiry);
+    // distance residuals: quotes (fit objective) or the original smile near the money
+    const data = options.data?.[s];
+    const distK = data ? Float64Array.from(data.quotes, (q) => q.k) : Float64Array.from(near);
+    const distTarget = data
+      ? Float64Array.from(data.quotes, (q) => q.targetVol)
+      : Float64Array.from(near, (k) => volAt(params, k));
+    const distWeight = data
+      ? surfaceQuoteWeights(data, options.weighting ?? "spread")
+      : new Float64Array(near.length).fill(1 / Math.sqrt(Math.max(near.length, 1)));
+    const nd = distK.length;
+    const prevW = previous ? grid.map((k) => sviTotalVariance(previous, k) * (1 + 2 * W_MARGIN)) : null;
+    const state = { sqrtMu: 10, margin: 2 * G_MARGIN };
     const problem = {
       parameters: 5,
-      residuals: 3 * n,
+      residuals: nd + 2 * n,
       evaluate(x: Float64Array, r: Float64Array) {
         const p = sviFromInternal(x);
+        for (let i = 0; i < nd; i++) r[i] = distWeight[i] * (volAt(p, distK[i]) - distTarget[i]);
         for (let i = 0; i < n; i++) {
           const k = grid[i];
           const w = sviTotalVariance(p, k);
-          r[i] = (w - target[i]) / w0;
           const g = w > 0 ? sviDurrlemanG(p, k) : -1;
-          r[n + i] = g < margin ? Math.sqrt(mu) * (margin - g) : 0;
-          const floor = prevW ? prevW[i] * (1 + margin) : 0;
-          r[2 * n + i] = prevW && w < floor ? (Math.sqrt(mu) * (floor - w)) / w0 : 0;
+          r[nd + i] = g < state.margin ? state.sqrtMu * (state.margin - g) : 0;
+          r[nd + n + i] = prevW && w < prevW[i] ? (state.sqrtMu * (prevW[i] - w)) / w0 : 0;
         }
       },
     };
-    let x = sviToInternal(params);
     const lower = [1e-12, 0, -0.999, params.m - 2, 1e-4];
     const upper = [Math.max(10 * w0, 1), 0.999, 0.999, params.m + 2, 10];
-    x = x.map((v, j) => Math.min(upper[j], Math.max(lower[j], v)));
+    const clamp = (x: number[]) => x.map((v, j) => Math.min(upper[j], Math.max(lower[j], v)));
+    // starts: the original, and (after the first slice) the previous slice scaled to this ATM level
+    const starts = [clamp(sviToInternal(params))];
     if (previous) {
-      // start above the previous slice: v at least the previous minimum variance
-      const pv = sviToInternal(previous)[0];
-      x[0] = Math.max(x[0], pv);
+      const lam = Math.max(1, sviTotalVariance(params, 0) / Math.max(sviTotalVariance(previous, 0), 1e-12));
+      starts.push(clamp(sviToInternal({ ...previous, a: previous.a * lam, b: previous.b * lam })));
     }
-    let repaired = sviFromInternal(x);
-    for (let round = 0; round < 12; round++) {
-      const res = levenbergMarquardt(problem, x, { lower, upper, maxIterations: 200 });
-      x = Array.from(res.x);
-      repaired = sviFromInternal(x);
-      if (passes(repaired)) break;
-      mu *= 10;
-      margin *= 3;
+    const pick: { best: { p: SviParams; viol: number; cost: number } | null } = { best: null };
+    const consider = (p: SviParams) => {
+      let cost = 0;
+      for (let i = 0; i < nd; i++) cost += (distWeight[i] * (volAt(p, distK[i]) - distTarget[i])) ** 2;
+      const viol = Math.max(violation(p), 0);
+      const b = pick.best;
+      if (b === null || viol < b.viol || (viol === b.viol && cost < b.cost)) pick.best = { p, viol, cost };
+    };
+    if (previous) {
+      // always calendar-feasible candidate: the previous slice scaled up (w -> lambda w, lambda > 1)
+      const lam = Math.max(
+        1 + 4 * W_MARGIN,
+        sviTotalVariance(params, 0) / Math.max(sviTotalVariance(previous, 0), 1e-12),
+      );
+      consider({ ...previous, a: previous.a * lam, b: previous.b * lam });
     }
+    for (const x0 of starts) {
+      state.sqrtMu = 10;
+      state.margin = 2 * G_MARGIN;
+      let x = x0;
+      let p = sviFromInternal(x);
+      for (let round = 0; round < 10; round++) {
+        const res = levenbergMarquardt(problem, x, { lower, upper, maxIterations: 200 });
+        x = Array.from(res.x);
+        p = sviFromInternal(x);
+        if (violation(p) <= 0) break;
+        state.sqrtMu *= 10;
+        state.margin *= 2;
+      }
+      consider(p);
+    }
+    const repaired = pick.best ? pick.best.p : params;
     let ss = 0;
-    for (const k of grid) {
-      const d =
-        Math.sqrt(Math.max(sviTotalVariance(repaired, k), 0) / expiry) -
-        Math.sqrt(Math.max(sviTotalVariance(params, k), 0) / expiry);
-      ss += d * d;
-    }
+    for (const k of near) ss += (volAt(repaired, k) - volAt(params, k)) ** 2;
     out.push({
       expiry,
       original: params,
       repaired,
       unchanged: false,
-      rmsVolChangePts: 100 * Math.sqrt(ss / n),
-      free: passes(repaired),
+      rmsVolChangePts: 100 * Math.sqrt(ss / Math.max(near.length, 1)),
+      free: violation(repaired) <= 0,
     });
     prev = repaired;
   }

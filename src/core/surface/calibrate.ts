@@ -139,7 +139,10 @@ export function calibrateSurface(
     let params = fits.map((f) => f.params);
     let repairedFlags = fits.map(() => false);
     if (options.repair) {
-      const rep = repairSviSlices(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+      const rep = repairSviSlices(
+        fits.map((f) => ({ expiry: f.expiry, params: f.params })),
+        { data, weighting },
+      );
       params = rep.map((r) => r.repaired);
       repairedFlags = rep.map((r) => !r.unchanged);
       rep.forEach((r) => {

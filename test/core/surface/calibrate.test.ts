@@ -1,0 +1,163 @@
+import { describe, expect, it } from "vitest";
+import type { CleanQuote } from "../../../src/core/market/types.js";
+import { calibrateSurface, calibrateSurfaceFromQuotes } from "../../../src/core/surface/calibrate.js";
+import { surfaceTermStructure } from "../../../src/core/surface/queries.js";
+import { richCheapList } from "../../../src/core/surface/richCheap.js";
+import { surfaceSlicesFromQuotes } from "../../../src/core/surface/sliceData.js";
+import { sviTotalVariance } from "../../../src/core/surface/svi.js";
+import { haveSample, linspace, SAMPLE_CSV, sampleCleanQuotes, syntheticSlice } from "./helpers.js";
+
+if (!haveSample)
+  console.warn(`surface real-data tests skipped: ${SAMPLE_CSV} not found (sibling ../shared/data absent)`);
+
+describe.skipIf(!haveSample)("real Deribit chain (sample 2026-01-10T09:14Z)", () => {
+  for (const currency of ["BTC", "ETH"] as const) {
+    const quotes = sampleCleanQuotes(currency);
+    for (const model of ["svi", "ssvi", "essvi"] as const) {
+      it(`${currency} ${model}: fits every expiry, counts reconcile, no NaN, sensible errors`, () => {
+        const res = calibrateSurfaceFromQuotes(quotes, { model });
+        expect(res.accepted + res.rejected.length).toBe(res.inputCount);
+        expect(res.fit.ok).toBe(true);
+        if (!res.fit.ok) return;
+        const f = res.fit.value;
+        const expiries = new Set(quotes.map((q) => q.instrument.expiry));
+        expect(f.slices.length).toBe(expiries.size);
+        expect(f.slices.reduce((s, x) => s + x.quoteCount, 0)).toBe(res.accepted);
+        for (const s of f.slices) {
+          for (const v of Object.values(s.rawSvi)) expect(Number.isFinite(v)).toBe(true);
+          expect(Number.isFinite(s.rmseVolPts)).toBe(true);
+          // plausible crypto ATM vols
+          expect(s.atmVol).toBeGreaterThan(0.08); // the 1-day BTC ATM mark IV is 13% in this weekend snapshot
+          expect(s.atmVol).toBeLessThan(1.2);
+        }
+        const rmse = f.slices.map((s) => s.rmseVolPts);
+        const worst = Math.max(...rmse);
+        if (model === "svi") {
+          // 5 parameters per slice: within ~1.7 vol pts everywhere, most quotes inside bid/ask
+          expect(worst).toBeLessThan(2);
+          const inside = f.slices.reduce((s, x) => s + (x.insideBandShare ?? 0) * x.twoSidedCount, 0);
+          const two = f.slices.reduce((s, x) => s + x.twoSidedCount, 0);
+          expect(inside / two).toBeGreaterThan(0.85);
+        } else {
+          // 3 parameters per slice (eSSVI) or per surface (SSVI), arbitrage-free by construction
+          expect(worst).toBeLessThan(model === "ssvi" ? 9 : 5);
+          expect(f.arbitrage.free).toBe(true);
+        }
+        // term structure and rich/cheap on the fitted surface
+        const ts = surfaceTermStructure(f.surface);
+        for (const t of ts)
+          expect(Number.isFinite(t.riskReversal25) && Number.isFinite(t.butterfly25)).toBe(true);
+        const rc = richCheapList(f.surface, f.data);
+        expect(rc.length).toBe(res.accepted);
+        for (const e of rc) {
+          expect(e.quoteCurrency).toBe("coin");
+          expect(Number.isFinite(e.premiumDiffQuote)).toBe(true);
+          // premium and vol differences have the same sign (vega > 0)
+          if (Math.abs(e.volDiffPts) > 1e-6)
+            expect(Math.sign(e.premiumDiffUsd as number)).toBe(Math.sign(e.volDiffPts));
+        }
+      });
+    }
+
+    it(`${currency} svi with repair: arbitrage-free and close to the unrepaired fit`, () => {
+      const plain = calibrateSurfaceFromQuotes(quotes, { model: "svi" });
+      const rep = calibrateSurfaceFromQuotes(quotes, { model: "svi", repair: true });
+      expect(plain.fit.ok && rep.fit.ok).toBe(true);
+      if (!plain.fit.ok || !rep.fit.ok) return;
+      expect(rep.fit.value.arbitrage.free).toBe(true);
+      rep.fit.value.slices.forEach((s, i) => {
+        const before = plain.fit.ok ? plain.fit.value.slices[i].rmseVolPts : 0;
+        expect(s.rmseVolPts).toBeLessThan(before + 1);
+      });
+    });
+  }
+});
+
+describe("bad input", () => {
+  const base = (over: Partial<CleanQuote>, i: number): CleanQuote => ({
+    instrument: {
+      type: "option",
+      name: `X-${i}`,
+      underlying: "BTC",
+      kind: "call",
+      strike: 100 + i,
+      expiry: 1_800_000_000_000,
+      settlement: "inverse",
+      contractSize: 1,
+    },
+    timestamp: 0,
+    bid: 0.01,
+    ask: 0.02,
+    mark: 0.015,
+    forward: 100,
+    timeToExpiry: 0.1,
+    logMoneyness: Math.log((100 + i) / 100),
+    bidVol: 0.5,
+    askVol: 0.55,
+    midVol: 0.525,
+    markVol: 0.52,
+    ...over,
+  });
+
+  it("all quotes crossed: a clear failure with reason counts, no NaN", () => {
+    const quotes = [0, 1, 2, 3, 4, 5].map((i) => base({ bidVol: 0.6, askVol: 0.5 }, i));
+    const res = calibrateSurfaceFromQuotes(quotes);
+    expect(res.fit.ok).toBe(false);
+    if (res.fit.ok) return;
+    expect(res.fit.reason).toBe("no-usable-quotes");
+    expect(res.fit.message).toMatch(/crossed 6/);
+    expect(res.rejected.length).toBe(6);
+  });
+
+  it("one-sided quotes fall back to the mark vol (source 'mark'); no vol at all is rejected as no-vol", () => {
+    const quotes = [base({ bidVol: null }, 0), base({ bidVol: null, markVol: null }, 1), base({}, 2)];
+    const built = surfaceSlicesFromQuotes(quotes);
+    expect(built.accepted).toBe(2);
+    expect(built.rejected).toEqual([{ index: 1, name: "X-1", reason: "no-vol" }]);
+    expect(built.slices[0].quotes.find((q) => q.name === "X-0")?.source).toBe("mark");
+  });
+
+  it("expired and non-finite quotes are rejected with reasons", () => {
+    const built = surfaceSlicesFromQuotes([
+      base({ timeToExpiry: 0 }, 0),
+      base({ logMoneyness: Number.NaN }, 1),
+    ]);
+    expect(built.rejected.map((r) => r.reason)).toEqual(["expired", "non-finite"]);
+  });
+
+  it("ITM duplicates at a strike with a usable OTM quote are rejected as itm-duplicate", () => {
+    const call = base({}, 5); // k > 0: call is OTM
+    const put = base({ instrument: { ...call.instrument, kind: "put", name: "P" } }, 5);
+    const built = surfaceSlicesFromQuotes([call, put]);
+    expect(built.rejected).toEqual([{ index: 1, name: "P", reason: "itm-duplicate" }]);
+  });
+
+  it("no slices: a failure value, not a throw", () => {
+    const res = calibrateSurface([]);
+    expect(res.ok).toBe(false);
+  });
+
+  it("too few strikes in every model: degraded but finite fits that say so", () => {
+    const p = { a: 0.01, b: 0.08, rho: -0.4, m: 0.05, sigma: 0.15 };
+    const slices = [syntheticSlice((k) => sviTotalVariance(p, k), 0.25, [-0.1, 0.1])];
+    for (const model of ["svi", "ssvi", "essvi"] as const) {
+      const res = calibrateSurface(slices, { model });
+      expect(res.ok).toBe(true);
+      if (!res.ok) continue;
+      expect(res.value.warnings.length).toBeGreaterThan(0);
+      for (const v of Object.values(res.value.slices[0].rawSvi)) expect(Number.isFinite(v)).toBe(true);
+    }
+  });
+
+  it("a one-slice surface answers vol queries at any T (scaled total variance)", () => {
+    const p = { a: 0.01, b: 0.08, rho: -0.4, m: 0.05, sigma: 0.15 };
+    const res = calibrateSurface([
+      syntheticSlice((k) => sviTotalVariance(p, k), 0.25, linspace(-0.5, 0.5, 21)),
+    ]);
+    expect(res.ok).toBe(true);
+    if (!res.ok) return;
+    const v = res.value.surface.impliedVol(0, 0.25);
+    expect(res.value.surface.impliedVol(0, 1)).toBeCloseTo(v, 12);
+    expect(res.value.surface.totalVariance(0, 0)).toBe(0);
+  });
+});
