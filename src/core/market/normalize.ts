@@ -24,7 +24,7 @@ import { impliedVolResult } from "../pricing/impliedVol.js";
 import { chainForwards } from "./forwards.js";
 import type { ChainSnapshot, CleanQuote, ExpiryForward, MarketSnapshot, OptionQuote } from "./types.js";
 
-export type QuoteRejection =
+export type ChainQuoteRejection =
   | "other-underlying"
   | "expired"
   | "missing-fields"
@@ -33,7 +33,7 @@ export type QuoteRejection =
   | "outside-bounds"
   | "no-iv";
 
-export const QUOTE_REJECTIONS: readonly QuoteRejection[] = [
+export const CHAIN_QUOTE_REJECTIONS: readonly ChainQuoteRejection[] = [
   "other-underlying",
   "expired",
   "missing-fields",
@@ -45,7 +45,7 @@ export const QUOTE_REJECTIONS: readonly QuoteRejection[] = [
 
 export interface RejectedQuote {
   readonly quote: OptionQuote;
-  readonly reason: QuoteRejection;
+  readonly reason: ChainQuoteRejection;
   readonly detail: string;
 }
 
@@ -63,7 +63,7 @@ export interface NormalizedChain {
     readonly input: number;
     readonly accepted: number;
     readonly rejected: number;
-    readonly byReason: Record<QuoteRejection, number>;
+    readonly byReason: Record<ChainQuoteRejection, number>;
   };
 }
 
@@ -80,7 +80,7 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
   const rejected: RejectedQuote[] = [];
   const sideIssues: NormalizedChain["sideIssues"] = [];
   const quotes: CleanQuote[] = [];
-  const reject = (quote: OptionQuote, reason: QuoteRejection, detail: string) =>
+  const reject = (quote: OptionQuote, reason: ChainQuoteRejection, detail: string) =>
     rejected.push({ quote, reason, detail });
 
   for (const q of chain.quotes) {
@@ -164,7 +164,7 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
       markVol,
     });
   }
-  const byReason = Object.fromEntries(QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<QuoteRejection, number>;
+  const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<ChainQuoteRejection, number>;
   for (const r of rejected) byReason[r.reason]++;
   return {
     snapshot: {
