@@ -1,0 +1,147 @@
+/**
+ * Surface bench: time to fit a full real BTC chain end to end (cleaned quotes -> slices -> fit ->
+ * report), per model, against baselines measured in the same run on the same slices:
+ * scipy.optimize.least_squares (same raw SVI objective and weights) and QuantLib's
+ * SviInterpolatedSmileSection (its own unweighted objective), both timed inside Python
+ * (scripts/fixtures/surface_bench_reference.py), excluding interpreter start-up.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadDeribitCsvFile } from "../src/adapters/deribit/files.js";
+import { normalizeChain } from "../src/core/market/normalize.js";
+import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../src/core/surface/calibrate.js";
+import { surfaceQuoteWeights, surfaceSlicesFromQuotes } from "../src/core/surface/sliceData.js";
+import { sviTotalVariance } from "../src/core/surface/svi.js";
+import { fitSviSlice } from "../src/core/surface/sviFit.js";
+import { fmt, header, timeOnce } from "./harness.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const CSV = resolve(root, "../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
+const PY = resolve(root, "scripts/fixtures/surface_bench_reference.py");
+
+async function bestOf<T>(runs: number, fn: () => T): Promise<{ ms: number; median: number; value: T }> {
+  for (let i = 0; i < 3; i++) fn(); // warm-up (JIT)
+  const times: number[] = [];
+  let value = fn();
+  for (let i = 0; i < runs; i++) {
+    const r = await timeOnce(fn);
+    times.push(r.ms);
+    value = r.value;
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[0], median: times[times.length >> 1], value };
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+export async function run(): Promise<void> {
+  header("surface: full BTC chain fit (real Deribit sample 2026-01-10)");
+  if (!existsSync(CSV)) {
+    console.log(`skipped: ${CSV} not found`);
+    return;
+  }
+  const file = await loadDeribitCsvFile(CSV);
+  const chain = file.chains.find((c) => c.underlying === "BTC");
+  if (!chain) {
+    console.log("skipped: no BTC chain in the file");
+    return;
+  }
+  const quotes = normalizeChain(chain).snapshot.quotes;
+  console.log(`BTC quotes after cleaning: ${quotes.length}`);
+
+  for (const otmOnly of [true, false]) {
+    const slices = surfaceSlicesFromQuotes(quotes, { otmOnly }).slices;
+    const n = slices.reduce((s, x) => s + x.quotes.length, 0);
+    console.log(
+      `\n-- ${otmOnly ? "OTM quotes only (default)" : "all quotes (calls and puts)"}: ${slices.length} expiries, ${n} quotes fitted`,
+    );
+    for (const model of ["svi", "ssvi", "essvi"] as SurfaceModel[]) {
+      const r = await bestOf(15, () => calibrateSurfaceFromQuotes(quotes, { model, otmOnly }));
+      const fit = r.value.fit;
+      const rmse = fit.ok ? mean(fit.value.slices.map((s) => s.rmseVolPts)) : Number.NaN;
+      console.log(
+        `volfolio ${model.padEnd(5)} end to end (slices + fit + reports + arbitrage check): best ${fmt(r.ms)} ms, median ${fmt(r.median)} ms, mean slice RMSE ${fmt(rmse)} vol pts`,
+      );
+    }
+
+    // same slices, SVI fit only, vs scipy and QuantLib
+    const weights = slices.map((s) => surfaceQuoteWeights(s, "spread"));
+    const ours = await bestOf(15, () => slices.map((s) => fitSviSlice(s)));
+    const oursCost = ours.value.map((f) => f.cost);
+    const rmseOf = (fits: { params: Parameters<typeof sviTotalVariance>[0] }[]) =>
+      fits.map((f, i) => {
+        const s = slices[i];
+        const e = s.quotes.map((q) => Math.sqrt(sviTotalVariance(f.params, q.k) / s.expiry) - q.targetVol);
+        return 100 * Math.sqrt(mean(e.map((x) => x * x)));
+      });
+    const oursUniform = await bestOf(15, () => slices.map((s) => fitSviSlice(s, { weighting: "uniform" })));
+    const oursUniformRmse = rmseOf(oursUniform.value);
+    const oursRmse = rmseOf(ours.value);
+    const dir = mkdtempSync(join(tmpdir(), "volfolio-surface-bench-"));
+    try {
+      const path = join(dir, "slices.json");
+      writeFileSync(
+        path,
+        JSON.stringify({
+          slices: slices.map((s, i) => {
+            const order = s.quotes.map((_, j) => j).sort((a, b) => s.quotes[a].k - s.quotes[b].k);
+            return {
+              T: s.expiry,
+              forward: s.forward,
+              k: order.map((j) => s.quotes[j].k),
+              vol: order.map((j) => s.quotes[j].targetVol),
+              weight: order.map((j) => weights[i][j]),
+            };
+          }),
+        }),
+      );
+      let py: {
+        scipy: { ms: number; rmseVolPts: number[]; cost: number[] };
+        scipyMulti: { ms: number; rmseVolPts: number[]; cost: number[] };
+        quantlib: { ms: number; rmseVolPts: (number | string | null)[] };
+      };
+      try {
+        py = JSON.parse(
+          execFileSync("/usr/bin/python3", [PY, path, "5"], { encoding: "utf8", timeout: 300_000 }),
+        );
+      } catch (err) {
+        console.log(`python baselines unavailable: ${(err as Error).message.split("\n")[0]}`);
+        return;
+      }
+      const qlNums = py.quantlib.rmseVolPts.map((x) => (typeof x === "number" ? x : Number.NaN));
+      const qlFailed = qlNums.filter((x) => !Number.isFinite(x)).length;
+      const qlOk = qlNums.filter(Number.isFinite);
+      console.log(`SVI slice fits only (${slices.length} slices):`);
+      console.log(
+        `  volfolio fitSviSlice  best ${fmt(ours.ms)} ms   mean RMSE ${fmt(mean(oursRmse))} vol pts   total weighted cost ${fmt(oursCost.reduce((a, b) => a + b, 0))}`,
+      );
+      console.log(
+        `  scipy least_squares   best ${fmt(py.scipy.ms)} ms   mean RMSE ${fmt(mean(py.scipy.rmseVolPts))} vol pts   total weighted cost ${fmt(py.scipy.cost.reduce((a, b) => a + b, 0))}   -> volfolio ${fmt(py.scipy.ms / ours.ms)}x faster`,
+      );
+      console.log(
+        `  QuantLib SviInterp.   best ${fmt(py.quantlib.ms)} ms   mean RMSE ${fmt(mean(qlOk))} vol pts over ${qlOk.length} slices (${qlFailed} failed/threw)   -> volfolio ${fmt(py.quantlib.ms / ours.ms)}x faster`,
+      );
+      const sm = py.scipyMulti;
+      console.log(
+        `  scipy, 6 starts       best ${fmt(sm.ms)} ms   mean RMSE ${fmt(mean(sm.rmseVolPts))} vol pts   total weighted cost ${fmt(sm.cost.reduce((a, b) => a + b, 0))}   -> volfolio ${fmt(sm.ms / ours.ms)}x faster`,
+      );
+      for (const [name, ref] of [
+        ["scipy", py.scipy],
+        ["scipy 6 starts", sm],
+      ] as const) {
+        const d = oursCost.map((c, i) => c - ref.cost[i]);
+        console.log(
+          `  volfolio weighted cost <= ${name} cost (+1e-9 rel) on ${d.filter((x, i) => x <= 1e-9 * ref.cost[i] + 1e-15).length}/${slices.length} slices; worst relative excess ${fmt(Math.max(...d.map((x, i) => x / ref.cost[i])))}`,
+        );
+      }
+      console.log(
+        `  vs QuantLib (unweighted objective): volfolio uniform-weight fit best ${fmt(oursUniform.ms)} ms, mean RMSE ${fmt(mean(oursUniformRmse))} vol pts; RMSE <= QuantLib's on ${qlNums.filter((q, i) => !Number.isFinite(q) || oursUniformRmse[i] <= q + 1e-9).length}/${slices.length} slices (QuantLib uses day-rounded T)`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
