@@ -1,3 +1,5 @@
 export * from "./forwards.js";
 export * from "./normalize.js";
+export * from "./synthetic.js";
+export * from "./syntheticSeries.js";
 export * from "./types.js";

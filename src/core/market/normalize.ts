@@ -164,7 +164,10 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
       markVol,
     });
   }
-  const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<ChainQuoteRejection, number>;
+  const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<
+    ChainQuoteRejection,
+    number
+  >;
   for (const r of rejected) byReason[r.reason]++;
   return {
     snapshot: {
