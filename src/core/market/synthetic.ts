@@ -110,7 +110,7 @@ export function deribitExpiryCalendar(valuationTime: number): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-function strikeStep(underlying: string, forward: number, sd: number): number {
+function strikeStep(forward: number, sd: number): number {
   const ladder = [1, 2, 2.5, 5];
   const raw = (forward * sd) / 8;
   const decade = 10 ** Math.floor(Math.log10(raw));
@@ -152,7 +152,7 @@ export function syntheticChainWithTruth(o: SyntheticChainOptions): {
     thetaByExpiry.set(expiry, theta);
     const phi = ssviPhiPowerLaw(theta, eta, gamma);
     const sd = Math.sqrt(theta);
-    const step = strikeStep(underlying, forward, sd);
+    const step = strikeStep(forward, sd);
     const code = formatDeribitExpiry(expiry);
     const dated = monthlies.has(expiry);
     const futureName = `${underlying}-${code}`;
