@@ -1,4 +1,224 @@
+/**
+ * `volfolio surface fit`: Deribit chain file -> clean quotes (market normalizer) -> surface fit
+ * (svi / ssvi / essvi) -> fit report per expiry, arbitrage report, term structure, rich/cheap.
+ */
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { loadDeribitCsvFile } from "../../adapters/deribit/files.js";
+import { normalizeChain } from "../../core/market/normalize.js";
+import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../core/surface/calibrate.js";
+import { surfaceTermStructure } from "../../core/surface/queries.js";
+import { richCheapList } from "../../core/surface/richCheap.js";
+import type { SurfaceWeighting } from "../../core/surface/sliceData.js";
+import {
+  CliError,
+  EXIT_FAILURE,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
-/** Registers this area's commands on the program (filled in by the area's owner). */
-export function register(_program: Command): void {}
+const MODELS: readonly SurfaceModel[] = ["svi", "ssvi", "essvi"];
+const WEIGHTINGS: readonly SurfaceWeighting[] = ["spread", "vega", "uniform"];
+
+interface FitFlags {
+  chain: string;
+  model: string;
+  underlying?: string;
+  weighting: string;
+  repair?: boolean;
+  richCheap: string;
+  json?: boolean;
+}
+
+const pct = (x: number | null | undefined, digits = 2) =>
+  x === null || x === undefined || !Number.isFinite(x) ? null : Number((100 * x).toFixed(digits));
+const round = (x: number, digits = 6) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
+
+export function register(program: Command): void {
+  const surface = program
+    .command("surface")
+    .description("Implied-volatility surfaces: fit, arbitrage checks, rich/cheap");
+  const fit = surface
+    .command("fit")
+    .description("Fit a volatility surface to a Deribit option-chain snapshot (CSV or CSV.gz)")
+    .requiredOption("--chain <file>", "Deribit chain snapshot file (columns as in ../shared/data/README.md)")
+    .option("--model <model>", `surface model: ${MODELS.join(" | ")}`, "svi")
+    .option(
+      "--underlying <coin>",
+      "fit only this underlying (e.g. BTC); default: every underlying in the file",
+    )
+    .option("--weighting <w>", `residual weights: ${WEIGHTINGS.join(" | ")}`, "spread")
+    .option("--repair", "svi: replace arbitrageable slices by the closest arbitrage-free parameters")
+    .option("--rich-cheap <n>", "number of rich/cheap quotes to list", "10")
+    .option("--json", "JSON output")
+    .action(async (flags: FitFlags) => {
+      if (!MODELS.includes(flags.model as SurfaceModel))
+        throw new CliError(`--model must be one of ${MODELS.join(", ")}, got "${flags.model}"`, EXIT_USAGE);
+      if (!WEIGHTINGS.includes(flags.weighting as SurfaceWeighting))
+        throw new CliError(
+          `--weighting must be one of ${WEIGHTINGS.join(", ")}, got "${flags.weighting}"`,
+          EXIT_USAGE,
+        );
+      const topN = parseNumberOption("rich-cheap", flags.richCheap);
+      if (!Number.isInteger(topN) || topN < 0)
+        throw new CliError("--rich-cheap must be an integer >= 0", EXIT_USAGE);
+      const model = flags.model as SurfaceModel;
+      const weighting = flags.weighting as SurfaceWeighting;
+
+      if (!existsSync(flags.chain))
+        throw new CliError(`chain file not found: ${flags.chain}`, EXIT_UNAVAILABLE);
+      const file = await loadDeribitCsvFile(flags.chain);
+      const chains = flags.underlying
+        ? file.chains.filter((c) => c.underlying.toUpperCase() === flags.underlying?.toUpperCase())
+        : file.chains;
+      if (chains.length === 0)
+        throw new CliError(
+          flags.underlying
+            ? `no ${flags.underlying} options in ${flags.chain} (found: ${file.chains.map((c) => c.underlying).join(", ") || "none"})`
+            : `no option chain in ${flags.chain} (${file.rejected.length} of ${file.rowsRead} rows rejected)`,
+          EXIT_FAILURE,
+        );
+
+      const results = chains.map((chain) => {
+        const norm = normalizeChain(chain);
+        const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, {
+          model,
+          weighting,
+          repair: flags.repair,
+        });
+        if (!res.fit.ok)
+          throw new CliError(
+            `${chain.underlying}: surface fit failed (${res.fit.reason}): ${res.fit.message}`,
+          );
+        const f = res.fit.value;
+        const rejectedByReason: Record<string, number> = {};
+        for (const r of res.rejected) rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
+        const term = surfaceTermStructure(f.surface);
+        const slices = f.slices.map((s, i) => ({
+          expiry: s.expiryTime !== null ? new Date(s.expiryTime).toISOString() : null,
+          timeToExpiry: round(s.expiry),
+          forwardUsd: round(s.forward, 8),
+          quotes: s.quoteCount,
+          rmseVolPts: round(s.rmseVolPts, 4),
+          maxAbsErrorVolPts: round(s.maxAbsErrorVolPts, 4),
+          insideBandShare: s.insideBandShare === null ? null : round(s.insideBandShare, 4),
+          atmVol: round(s.atmVol),
+          riskReversal25: round(term[i].riskReversal25),
+          butterfly25: round(term[i].butterfly25),
+          rawSvi: s.rawSvi,
+          essvi: s.essvi,
+          converged: s.converged,
+          degraded: s.degraded,
+          repaired: s.repaired,
+        }));
+        const richCheap = richCheapList(f.surface, f.data).slice(0, topN);
+        return {
+          underlying: chain.underlying,
+          valuationTime: new Date(chain.valuationTime).toISOString(),
+          model,
+          weighting,
+          counts: {
+            fileRows: file.rowsRead,
+            fileRowsRejected: file.rejected.length,
+            chainQuotes: norm.counts.input,
+            cleanQuotes: norm.counts.accepted,
+            cleaningRejected: norm.counts.rejected,
+            fitted: res.accepted,
+            surfaceRejected: res.rejected.length,
+            surfaceRejectedByReason: rejectedByReason,
+          },
+          ssvi: f.ssvi,
+          slices,
+          arbitrage: {
+            free: f.arbitrage.free,
+            butterflyFree: f.arbitrage.butterflyFree,
+            calendarFree: f.arbitrage.calendarFree,
+            butterfly: f.arbitrage.butterfly.filter((b) => !b.free),
+            calendar: f.arbitrage.calendar.filter((c) => !c.free),
+          },
+          richCheap,
+          warnings: f.warnings,
+        };
+      });
+
+      output(flags.json, results.length === 1 ? results[0] : results, () =>
+        results
+          .map((r) => {
+            const lines: string[] = [];
+            lines.push(
+              `${r.underlying} ${r.model} surface at ${r.valuationTime}: ${r.counts.fitted} quotes fitted of ${r.counts.chainQuotes} (cleaning rejected ${r.counts.cleaningRejected}, surface rejected ${r.counts.surfaceRejected}: ${
+                Object.entries(r.counts.surfaceRejectedByReason)
+                  .map(([k, v]) => `${k} ${v}`)
+                  .join(", ") || "none"
+              })`,
+            );
+            if (r.ssvi)
+              lines.push(
+                `SSVI power law: rho ${round(r.ssvi.rho, 4)}, eta ${round(r.ssvi.eta, 4)}, gamma ${round(r.ssvi.gamma, 4)}`,
+              );
+            lines.push(
+              formatTable(
+                r.slices.map((s) => ({
+                  expiry: s.expiry?.slice(0, 10) ?? "",
+                  T: s.timeToExpiry,
+                  forwardUsd: s.forwardUsd,
+                  quotes: s.quotes,
+                  "rmse(pts)": s.rmseVolPts,
+                  "inBand%": pct(s.insideBandShare, 1),
+                  "atm%": pct(s.atmVol),
+                  "rr25%": pct(s.riskReversal25),
+                  "bf25%": pct(s.butterfly25),
+                  a: round(s.rawSvi.a, 4),
+                  b: round(s.rawSvi.b, 4),
+                  rho: round(s.rawSvi.rho, 4),
+                  m: round(s.rawSvi.m, 4),
+                  sigma: round(s.rawSvi.sigma, 4),
+                  note: s.degraded ? "degraded" : s.repaired ? "repaired" : "",
+                })),
+              ),
+            );
+            lines.push(
+              `arbitrage: butterfly ${r.arbitrage.butterflyFree ? "free" : `FOUND in ${r.arbitrage.butterfly.length} slice(s)`}, calendar ${
+                r.arbitrage.calendarFree ? "free" : `FOUND between ${r.arbitrage.calendar.length} pair(s)`
+              }${r.arbitrage.free || r.model !== "svi" || flags.repair ? "" : " (try --repair or --model essvi)"}`,
+            );
+            if (r.richCheap.length > 0) {
+              lines.push(`rich/cheap vs fit (top ${r.richCheap.length} by |vol diff|):`);
+              lines.push(
+                formatTable(
+                  r.richCheap.map((e) => ({
+                    instrument: e.name,
+                    signal: e.signal,
+                    "bid%": pct(e.bidVol),
+                    "ask%": pct(e.askVol),
+                    "fit%": pct(e.fittedVol),
+                    "diff(pts)": round(e.volDiffPts, 4),
+                    premiumDiff: e.premiumDiffQuote === null ? null : round(e.premiumDiffQuote, 4),
+                    ccy: e.quoteCurrency === "coin" ? r.underlying : e.quoteCurrency,
+                    premiumDiffUsd: e.premiumDiffUsd === null ? null : round(e.premiumDiffUsd, 4),
+                  })),
+                ),
+              );
+            }
+            for (const w of r.warnings) lines.push(`warning: ${w}`);
+            return lines.join("\n");
+          })
+          .join("\n\n"),
+      );
+    });
+  fit.addHelpText(
+    "after",
+    `
+Examples:
+  volfolio surface fit --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --underlying BTC
+  volfolio surface fit --chain snapshot.csv.gz --model essvi --json
+  volfolio surface fit --chain snapshot.csv --model svi --repair --rich-cheap 20
+
+Units: vols in % in the table (decimal in --json), rr25/bf25 = 25-delta risk reversal / butterfly,
+raw SVI parameters in total-variance units (w = vol^2 T), premium differences in the quote
+currency (coin for Deribit inverse options) and in USD per coin of underlying.`,
+  );
+}

@@ -1,0 +1,63 @@
+/** `volfolio surface fit` end to end (lives here because test/core/surface is this area's test folder). */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { run } from "../../../src/cli/main.js";
+import { haveSample, SAMPLE_CSV } from "./helpers.js";
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  const code = await run(argv);
+  vi.restoreAllMocks();
+  return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("volfolio surface fit", () => {
+  it("usage errors exit 2 with one line; a missing file exits 3", async () => {
+    const bad = await capture(["surface", "fit", "--chain", "x.csv", "--model", "heston"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split("\n")).toHaveLength(1);
+    const missing = await capture(["surface", "fit", "--chain", "/nonexistent/chain.csv"]);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toMatch(/not found/);
+  });
+
+  it.skipIf(!haveSample)(
+    "fits the sample BTC chain: --json counts reconcile, table output lists every expiry",
+    async () => {
+      const res = await capture([
+        "surface",
+        "fit",
+        "--chain",
+        SAMPLE_CSV,
+        "--underlying",
+        "BTC",
+        "--model",
+        "essvi",
+        "--json",
+      ]);
+      expect(res.code).toBe(0);
+      const data = JSON.parse(res.out);
+      expect(data.underlying).toBe("BTC");
+      expect(data.counts.fitted + data.counts.surfaceRejected).toBe(data.counts.cleanQuotes);
+      expect(data.arbitrage.free).toBe(true);
+      expect(data.slices.length).toBe(12);
+      const table = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "BTC"]);
+      expect(table.code).toBe(0);
+      expect(table.out).toMatch(/rmse\(pts\)/);
+      expect(table.out).toMatch(/2026-12-25/);
+      const none = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "SOL"]);
+      expect(none.code).toBe(1);
+      expect(none.err).toMatch(/no SOL options/);
+    },
+  );
+});
