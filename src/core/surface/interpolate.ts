@@ -12,7 +12,9 @@
  *   variables) but not, in general, the calendar condition (see ssvi.ts).
  * - SSVI (power law): theta(T) as above and the slice is SSVI(theta(T)), arbitrage-free for all T.
  *
- * Units: k = ln(K/F), T in years ACT/365, w = vol^2 T.
+ * Units: k = ln(K/F), T in years ACT/365, w = vol^2 T. totalVariance(k, T <= 0) is 0 and
+ * impliedVol(k, T <= 0) is the T -> 0+ limit (the first expiry's vol at k), so pricers can value an
+ * option at its expiry instant without a special case.
  */
 import { InvalidInputError, requireFinite, requirePositive } from "../errors.js";
 import {
@@ -103,8 +105,10 @@ function surfaceFrom(
     },
     totalVariance,
     impliedVol: (k, T) => {
-      requirePositive("timeToExpiry", T);
-      return Math.sqrt(Math.max(totalVariance(k, T), 0) / T);
+      requireFinite("timeToExpiry", T);
+      // T <= 0 (at or past expiry): the T -> 0+ limit, which is the first node's vol (w scales with T before it)
+      const t = T > 0 ? T : expiries[0];
+      return Math.sqrt(Math.max(totalVariance(k, t), 0) / t);
     },
   };
 }

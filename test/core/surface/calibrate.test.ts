@@ -1,77 +1,89 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
+import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../../src/core/market/types.js";
 import { calibrateSurface, calibrateSurfaceFromQuotes } from "../../../src/core/surface/calibrate.js";
 import { surfaceTermStructure } from "../../../src/core/surface/queries.js";
 import { richCheapList } from "../../../src/core/surface/richCheap.js";
 import { surfaceSlicesFromQuotes } from "../../../src/core/surface/sliceData.js";
 import { sviTotalVariance } from "../../../src/core/surface/svi.js";
-import { haveSample, linspace, SAMPLE_CSV, sampleCleanQuotes, syntheticSlice } from "./helpers.js";
+import { haveSample, linspace, SAMPLE_CSV, syntheticSlice } from "./helpers.js";
 
 if (!haveSample)
   console.warn(`surface real-data tests skipped: ${SAMPLE_CSV} not found (sibling ../shared/data absent)`);
 
-describe.skipIf(!haveSample)("real Deribit chain (sample 2026-01-10T09:14Z)", () => {
-  for (const currency of ["BTC", "ETH"] as const) {
-    const quotes = sampleCleanQuotes(currency);
-    for (const model of ["svi", "ssvi", "essvi"] as const) {
-      it(`${currency} ${model}: fits every expiry, counts reconcile, no NaN, sensible errors`, () => {
-        const res = calibrateSurfaceFromQuotes(quotes, { model });
-        expect(res.accepted + res.rejected.length).toBe(res.inputCount);
-        expect(res.fit.ok).toBe(true);
-        if (!res.fit.ok) return;
-        const f = res.fit.value;
-        const expiries = new Set(quotes.map((q) => q.instrument.expiry));
-        expect(f.slices.length).toBe(expiries.size);
-        expect(f.slices.reduce((s, x) => s + x.quoteCount, 0)).toBe(res.accepted);
-        for (const s of f.slices) {
-          for (const v of Object.values(s.rawSvi)) expect(Number.isFinite(v)).toBe(true);
-          expect(Number.isFinite(s.rmseVolPts)).toBe(true);
-          // plausible crypto ATM vols
-          expect(s.atmVol).toBeGreaterThan(0.08); // the 1-day BTC ATM mark IV is 13% in this weekend snapshot
-          expect(s.atmVol).toBeLessThan(1.2);
-        }
-        const rmse = f.slices.map((s) => s.rmseVolPts);
-        const worst = Math.max(...rmse);
-        if (model === "svi") {
-          // 5 parameters per slice: within ~1.7 vol pts everywhere, most quotes inside bid/ask
-          expect(worst).toBeLessThan(2);
-          const inside = f.slices.reduce((s, x) => s + (x.insideBandShare ?? 0) * x.twoSidedCount, 0);
-          const two = f.slices.reduce((s, x) => s + x.twoSidedCount, 0);
-          expect(inside / two).toBeGreaterThan(0.85);
-        } else {
-          // 3 parameters per slice (eSSVI) or per surface (SSVI), arbitrage-free by construction
-          expect(worst).toBeLessThan(model === "ssvi" ? 9 : 5);
-          expect(f.arbitrage.free).toBe(true);
-        }
-        // term structure and rich/cheap on the fitted surface
-        const ts = surfaceTermStructure(f.surface);
-        for (const t of ts)
-          expect(Number.isFinite(t.riskReversal25) && Number.isFinite(t.butterfly25)).toBe(true);
-        const rc = richCheapList(f.surface, f.data);
-        expect(rc.length).toBe(res.accepted);
-        for (const e of rc) {
-          expect(e.quoteCurrency).toBe("coin");
-          expect(Number.isFinite(e.premiumDiffQuote)).toBe(true);
-          // premium and vol differences have the same sign (vega > 0)
-          if (Math.abs(e.volDiffPts) > 1e-6)
-            expect(Math.sign(e.premiumDiffUsd as number)).toBe(Math.sign(e.volDiffPts));
-        }
+describe.skipIf(!haveSample)(
+  "real Deribit chain (sample 2026-01-10T09:14Z, Deribit loader + market normalizer)",
+  () => {
+    const clean = new Map<string, readonly CleanQuote[]>();
+    beforeAll(async () => {
+      const file = await loadDeribitCsvFile(SAMPLE_CSV);
+      for (const chain of file.chains) clean.set(chain.underlying, normalizeChain(chain).snapshot.quotes);
+    });
+    for (const currency of ["BTC", "ETH"] as const) {
+      for (const model of ["svi", "ssvi", "essvi"] as const) {
+        it(`${currency} ${model}: fits every expiry, counts reconcile, no NaN, sensible errors`, () => {
+          const quotes = clean.get(currency) ?? [];
+          expect(quotes.length).toBeGreaterThan(500);
+          const res = calibrateSurfaceFromQuotes(quotes, { model });
+          expect(res.accepted + res.rejected.length).toBe(res.inputCount);
+          expect(res.fit.ok).toBe(true);
+          if (!res.fit.ok) return;
+          const f = res.fit.value;
+          const expiries = new Set(quotes.map((q) => q.instrument.expiry));
+          expect(f.slices.length).toBe(expiries.size);
+          expect(f.slices.reduce((s, x) => s + x.quoteCount, 0)).toBe(res.accepted);
+          for (const s of f.slices) {
+            for (const v of Object.values(s.rawSvi)) expect(Number.isFinite(v)).toBe(true);
+            expect(Number.isFinite(s.rmseVolPts)).toBe(true);
+            // plausible crypto ATM vols
+            expect(s.atmVol).toBeGreaterThan(0.08); // the 1-day BTC ATM mark IV is 13% in this weekend snapshot
+            expect(s.atmVol).toBeLessThan(1.2);
+          }
+          const rmse = f.slices.map((s) => s.rmseVolPts);
+          const worst = Math.max(...rmse);
+          if (model === "svi") {
+            // 5 parameters per slice: within ~1.7 vol pts everywhere, most quotes inside bid/ask
+            expect(worst).toBeLessThan(2);
+            const inside = f.slices.reduce((s, x) => s + (x.insideBandShare ?? 0) * x.twoSidedCount, 0);
+            const two = f.slices.reduce((s, x) => s + x.twoSidedCount, 0);
+            expect(inside / two).toBeGreaterThan(0.85);
+          } else {
+            // 3 parameters per slice (eSSVI) or per surface (SSVI), arbitrage-free by construction
+            expect(worst).toBeLessThan(model === "ssvi" ? 9 : 5);
+            expect(f.arbitrage.free).toBe(true);
+          }
+          // term structure and rich/cheap on the fitted surface
+          const ts = surfaceTermStructure(f.surface);
+          for (const t of ts)
+            expect(Number.isFinite(t.riskReversal25) && Number.isFinite(t.butterfly25)).toBe(true);
+          const rc = richCheapList(f.surface, f.data);
+          expect(rc.length).toBe(res.accepted);
+          for (const e of rc) {
+            expect(e.quoteCurrency).toBe("coin");
+            expect(Number.isFinite(e.premiumDiffQuote)).toBe(true);
+            // premium and vol differences have the same sign (vega > 0)
+            if (Math.abs(e.volDiffPts) > 1e-6)
+              expect(Math.sign(e.premiumDiffUsd as number)).toBe(Math.sign(e.volDiffPts));
+          }
+        });
+      }
+
+      it(`${currency} svi with repair: arbitrage-free and close to the unrepaired fit`, () => {
+        const quotes = clean.get(currency) ?? [];
+        const plain = calibrateSurfaceFromQuotes(quotes, { model: "svi" });
+        const rep = calibrateSurfaceFromQuotes(quotes, { model: "svi", repair: true });
+        expect(plain.fit.ok && rep.fit.ok).toBe(true);
+        if (!plain.fit.ok || !rep.fit.ok) return;
+        expect(rep.fit.value.arbitrage.free).toBe(true);
+        rep.fit.value.slices.forEach((s, i) => {
+          const before = plain.fit.ok ? plain.fit.value.slices[i].rmseVolPts : 0;
+          expect(s.rmseVolPts).toBeLessThan(before + 1);
+        });
       });
     }
-
-    it(`${currency} svi with repair: arbitrage-free and close to the unrepaired fit`, () => {
-      const plain = calibrateSurfaceFromQuotes(quotes, { model: "svi" });
-      const rep = calibrateSurfaceFromQuotes(quotes, { model: "svi", repair: true });
-      expect(plain.fit.ok && rep.fit.ok).toBe(true);
-      if (!plain.fit.ok || !rep.fit.ok) return;
-      expect(rep.fit.value.arbitrage.free).toBe(true);
-      rep.fit.value.slices.forEach((s, i) => {
-        const before = plain.fit.ok ? plain.fit.value.slices[i].rmseVolPts : 0;
-        expect(s.rmseVolPts).toBeLessThan(before + 1);
-      });
-    });
-  }
-});
+  },
+);
 
 describe("bad input", () => {
   const base = (over: Partial<CleanQuote>, i: number): CleanQuote => ({
