@@ -6,9 +6,9 @@
  * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
  * slice by slice, arbitrage-free by construction). See sviFit.ts and ssviFit.ts.
  *
- * Fit report per expiry: RMSE of fitted vs target vol in vol points (unweighted), share of
- * two-sided quotes whose fitted vol lies in [bidVol, askVol], parameters (raw SVI equivalent for
- * every model). Expected failures are Result values: no usable quotes, non-finite parameters.
+ * Fit report per expiry: RMSE of fitted vs target vol in vol points (unweighted), RMS distance
+ * to the bid/ask vol band, share of two-sided quotes whose fitted vol lies in [bidVol, askVol],
+ * parameters (raw SVI equivalent for every model). Expected failures are Result values: no usable quotes, non-finite parameters.
  *
  * Units: k = ln(K/F), T years ACT/365, vols decimal, w = vol^2 T.
  */
@@ -51,6 +51,11 @@ export interface SliceFitReport {
   /** RMSE of fitted minus target vol, vol points. */
   readonly rmseVolPts: number;
   readonly maxAbsErrorVolPts: number;
+  /**
+   * RMS distance of the fitted vol to each quote's band [bidVol, askVol] (0 inside; a missing
+   * side is open), vol points: the quality measure that wide wing spreads do not inflate.
+   */
+  readonly bandDistanceRmsVolPts: number;
   /** Share of two-sided quotes with bidVol <= fitted <= askVol (null without two-sided quotes). */
   readonly insideBandShare: number | null;
   /** ATM vol of the fit (decimal). */
@@ -87,10 +92,14 @@ function sliceStats(slice: SurfaceSlice, surface: SliceSurface) {
   let maxAbs = 0;
   let two = 0;
   let inside = 0;
+  let band = 0;
   for (const q of slice.quotes) {
     const v = surface.impliedVol(q.k, slice.expiry);
     const e = v - q.targetVol;
     ss += e * e;
+    const below = q.bidVol !== null ? Math.max(q.bidVol - v, 0) : 0;
+    const above = q.askVol !== null ? Math.max(v - q.askVol, 0) : 0;
+    band += (below + above) ** 2;
     maxAbs = Math.max(maxAbs, Math.abs(e));
     if (q.bidVol !== null && q.askVol !== null) {
       two++;
@@ -103,6 +112,7 @@ function sliceStats(slice: SurfaceSlice, surface: SliceSurface) {
     twoSidedCount: two,
     rmseVolPts: 100 * Math.sqrt(ss / n),
     maxAbsErrorVolPts: 100 * maxAbs,
+    bandDistanceRmsVolPts: 100 * Math.sqrt(band / n),
     insideBandShare: two > 0 ? inside / two : null,
     atmVol: surface.impliedVol(0, slice.expiry),
   };

@@ -43,7 +43,13 @@ export interface SurfaceSlice {
   readonly quotes: readonly SurfaceQuote[];
 }
 
-export type QuoteRejectionReason = "expired" | "no-vol" | "crossed" | "itm-duplicate" | "non-finite";
+export type QuoteRejectionReason =
+  | "expired"
+  | "no-vol"
+  | "crossed"
+  | "itm-duplicate"
+  | "far-wing-one-sided"
+  | "non-finite";
 
 export interface QuoteRejection {
   /** Index in the input array. */
@@ -66,6 +72,12 @@ export interface SliceBuildOptions {
   readonly otmOnly?: boolean;
   /** Accept one-sided quotes at the venue mark vol (default true). */
   readonly useMarkWhenOneSided?: boolean;
+  /**
+   * Reject one-sided (mark-vol) quotes farther than this many ATM standard deviations
+   * (|k| > n * atmVol * sqrt(T)) as "far-wing-one-sided" (default 6; Infinity keeps them): there the
+   * venue mark is its own extrapolation, not market information.
+   */
+  readonly farWingStdDevs?: number;
 }
 
 const finitePos = (x: number | null | undefined): x is number =>
@@ -169,6 +181,22 @@ export function surfaceSlicesFromQuotes(
       }
     }
     kept.sort((x, y) => x.sq.k - y.sq.k);
+    const farN = options.farWingStdDevs ?? 6;
+    if (Number.isFinite(farN) && kept.length > 0) {
+      // ATM vol: the two-sided quote nearest k = 0 (any quote if none is two-sided)
+      const pool = kept.some((p) => p.sq.source === "mid") ? kept.filter((p) => p.sq.source === "mid") : kept;
+      let atm = pool[0];
+      for (const p of pool) if (Math.abs(p.sq.k) < Math.abs(atm.sq.k)) atm = p;
+      const limit = farN * atm.sq.targetVol * Math.sqrt(atm.q.timeToExpiry);
+      kept = kept.filter((p) => {
+        if (p.sq.source === "mark" && Math.abs(p.sq.k) > limit) {
+          rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "far-wing-one-sided" });
+          return false;
+        }
+        return true;
+      });
+    }
+    if (kept.length === 0) continue;
     const forwards = kept.map((p) => p.q.forward).sort((x, y) => x - y);
     const ts = kept.map((p) => p.q.timeToExpiry).sort((x, y) => x - y);
     accepted += kept.length;

@@ -222,12 +222,14 @@ export function fitSsviSurface(
 }
 
 const WING_MAX = 4 * (1 - 1e-9);
+/** Relative calendar margin of the eSSVI fit (w_i >= (1 + m) w_{i-1} on its grid). */
+const CAL_MARGIN = 1e-7;
 
-/** 121 points on [lo, hi] plus a geometric tail out to +-far (calendar floor grid). */
+/** 241 points on [lo, hi] plus a geometric tail out to +-far (calendar grid). */
 function calendarGrid(lo: number, hi: number, far: number): Float64Array {
   const pts: number[] = [];
-  for (let i = 0; i <= 120; i++) pts.push(lo + ((hi - lo) * i) / 120);
-  for (let x = 2; x <= 64; x *= 2) {
+  for (let i = 0; i <= 240; i++) pts.push(lo + ((hi - lo) * i) / 240);
+  for (let x = 1.5; x <= 64; x *= 1.5) {
     if (lo * x > -far) pts.push(lo * x);
     if (hi * x < far) pts.push(hi * x);
   }
@@ -235,33 +237,65 @@ function calendarGrid(lo: number, hi: number, far: number): Float64Array {
   return Float64Array.from(pts);
 }
 
-/** eSSVI internal (callWing, putWing, u) -> slice params given the previous slice's theta. */
-function essviFromInternal(x: ArrayLike<number>, thetaPrev: number): EssviSliceParams {
+/**
+ * Internal (callWing, putWing, u) -> slice params and d theta / d(cw, pw, u), f = (cw+pw) max(cw,pw)/8:
+ * "after" a fitted earlier slice: theta = max(thetaPrev, f) + u (u >= 0);
+ * "before" a fitted later slice: theta = f + u (thetaNext - f) (u in [0, 1]);
+ * alone: theta = f + u (u >= 0).
+ */
+function essviMap(
+  x: ArrayLike<number>,
+  mode: "after" | "before" | "alone",
+  thetaRef: number,
+): { p: EssviSliceParams; dc: number; dp: number; du: number } {
   const cw = x[0];
   const pw = x[1];
-  const psi = 0.5 * (cw + pw);
-  const fb = ((cw + pw) * Math.max(cw, pw)) / 8;
-  return { theta: Math.max(thetaPrev, fb) + x[2], rho: (cw - pw) / (cw + pw), psi };
+  const u = x[2];
+  const s = cw + pw;
+  const f = (s * Math.max(cw, pw)) / 8;
+  const dfdc = cw >= pw ? (2 * cw + pw) / 8 : pw / 8;
+  const dfdp = cw >= pw ? cw / 8 : (cw + 2 * pw) / 8;
+  let theta: number;
+  let k = 1; // d theta / d f
+  let du = 1;
+  if (mode === "after") {
+    theta = Math.max(thetaRef, f) + u;
+    if (!(f > thetaRef)) k = 0;
+  } else if (mode === "before") {
+    theta = f + u * (thetaRef - f);
+    k = 1 - u;
+    du = thetaRef - f;
+  } else theta = f + u;
+  return { p: { theta, rho: (cw - pw) / s, psi: 0.5 * s }, dc: k * dfdc, dp: k * dfdp, du };
 }
 
-/** Fits eSSVI slice by slice (increasing expiry) with the arbitrage constraints as bounds. */
-export function fitEssviSurface(
+interface EssviRun {
+  fits: EssviSliceFit[];
+  totalCost: number;
+}
+
+/** One sequential eSSVI pass, in increasing ("forward") or decreasing ("backward") expiry. */
+function essviPass(
   slices: readonly SurfaceSlice[],
-  options: SsviFitOptions = {},
-): EssviSliceFit[] {
-  checkSlices(slices);
-  const weighting = options.weighting ?? "spread";
-  const maxIterations = options.maxIterations ?? 100;
-  const fits: EssviSliceFit[] = [];
-  let prev = { theta: 0, cw: 0, pw: 0 };
-  let prevParams: EssviSliceParams | null = null;
+  order: "forward" | "backward",
+  weighting: SurfaceWeighting,
+  maxIterations: number,
+): EssviRun {
+  const N = slices.length;
+  const fits: (EssviSliceFit | null)[] = slices.map(() => null);
+  let ref: { theta: number; cw: number; pw: number; params: EssviSliceParams } | null = null;
   const grad = new Float64Array(3);
-  for (const slice of slices) {
+  let totalCost = 0;
+  for (let step = 0; step < N; step++) {
+    const idx = order === "forward" ? step : N - 1 - step;
+    const slice = slices[idx];
     const f = flatten([slice], weighting);
     const n = f.k.length;
     const T = slice.expiry;
-    const thetaPrev = prev.theta;
-    // calendar floor: the previous slice on a dense grid (none for the first slice)
+    const mode: "after" | "before" | "alone" =
+      ref === null ? "alone" : order === "forward" ? "after" : "before";
+    const thetaRef = ref ? ref.theta : 0;
+    const refParams = ref ? ref.params : null;
     let kLo = 0;
     let kHi = 0;
     for (let i = 0; i < n; i++) {
@@ -269,133 +303,173 @@ export function fitEssviSurface(
       kHi = Math.max(kHi, f.k[i]);
     }
     const reach = Math.max(kHi - kLo, 0.5);
-    const grid = prevParams ? calendarGrid(kLo - reach, kHi + reach, 25 * reach) : new Float64Array(0);
+    const grid = refParams ? calendarGrid(kLo - reach, kHi + reach, 25 * reach) : new Float64Array(0);
     const nGrid = grid.length;
-    const floorW = grid.map((k) => (prevParams ? essviTotalVariance(prevParams, k) * (1 + 1e-10) : 0));
-    const scale = Math.max(thetaPrev, 1e-8);
+    // forward: w >= (1+m) w_prev (a floor); backward: w <= w_next / (1+m) (a ceiling)
+    const bound = grid.map((k) =>
+      refParams
+        ? order === "forward"
+          ? essviTotalVariance(refParams, k) * (1 + CAL_MARGIN)
+          : essviTotalVariance(refParams, k) / (1 + CAL_MARGIN)
+        : 0,
+    );
+    const sign = order === "forward" ? 1 : -1; // gap = sign (bound - w) > 0 is a violation
+    const scale = Math.max(thetaRef, 1e-8);
     const penalty = { sqrtMu: 10 };
     const problem = {
       parameters: 3,
       residuals: n + nGrid,
       evaluate(x: Float64Array, out: Float64Array) {
-        const p = essviFromInternal(x, thetaPrev);
+        const { p } = essviMap(x, mode, thetaRef);
         for (let i = 0; i < n; i++) {
           const w = essviTotalVariance(p, f.k[i]);
           out[i] = f.weight[i] * (Math.sqrt(w > 0 ? w / T : 0) - f.vol[i]);
         }
         for (let j = 0; j < nGrid; j++) {
-          const gap = floorW[j] - essviTotalVariance(p, grid[j]);
+          const gap = sign * (bound[j] - essviTotalVariance(p, grid[j]));
           out[n + j] = gap > 0 ? (penalty.sqrtMu * gap) / scale : 0;
         }
       },
       jacobian(x: Float64Array, J: Float64Array) {
-        const cw = x[0];
-        const pw = x[1];
-        const p = essviFromInternal(x, thetaPrev);
-        const s = cw + pw;
-        const fb = (s * Math.max(cw, pw)) / 8;
-        const active = fb > thetaPrev;
-        const dfdc = active ? (cw >= pw ? (2 * cw + pw) / 8 : pw / 8) : 0;
-        const dfdp = active ? (cw >= pw ? cw / 8 : (cw + 2 * pw) / 8) : 0;
-        const drdc = (2 * pw) / (s * s);
-        const drdp = (-2 * cw) / (s * s);
+        const m = essviMap(x, mode, thetaRef);
+        const p = m.p;
+        const s = x[0] + x[1];
+        const drdc = (2 * x[1]) / (s * s);
+        const drdp = (-2 * x[0]) / (s * s);
+        const row3 = (r: number, c: number) => {
+          J[r * 3] = c * (grad[0] * m.dc + grad[1] * drdc + grad[2] * 0.5);
+          J[r * 3 + 1] = c * (grad[0] * m.dp + grad[1] * drdp + grad[2] * 0.5);
+          J[r * 3 + 2] = c * grad[0] * m.du;
+        };
         for (let i = 0; i < n; i++) {
           const w = Math.max(essviTotalVariance(p, f.k[i]), 1e-300);
           essviGradient(p, f.k[i], grad);
-          const c = f.weight[i] / (2 * Math.sqrt(w / T) * T);
-          J[i * 3] = c * (grad[0] * dfdc + grad[1] * drdc + grad[2] * 0.5);
-          J[i * 3 + 1] = c * (grad[0] * dfdp + grad[1] * drdp + grad[2] * 0.5);
-          J[i * 3 + 2] = c * grad[0];
+          row3(i, f.weight[i] / (2 * Math.sqrt(w / T) * T));
         }
         for (let j = 0; j < nGrid; j++) {
-          const row = (n + j) * 3;
-          const gap = floorW[j] - essviTotalVariance(p, grid[j]);
+          const gap = sign * (bound[j] - essviTotalVariance(p, grid[j]));
           if (!(gap > 0)) {
-            J[row] = J[row + 1] = J[row + 2] = 0;
+            J[(n + j) * 3] = J[(n + j) * 3 + 1] = J[(n + j) * 3 + 2] = 0;
             continue;
           }
           essviGradient(p, grid[j], grad);
-          const c = -penalty.sqrtMu / scale;
-          J[row] = c * (grad[0] * dfdc + grad[1] * drdc + grad[2] * 0.5);
-          J[row + 1] = c * (grad[0] * dfdp + grad[1] * drdp + grad[2] * 0.5);
-          J[row + 2] = c * grad[0];
+          row3(n + j, (-sign * penalty.sqrtMu) / scale);
         }
       },
     };
     const atm = marketAtmTotalVariance(slice);
     let wMax = 0;
     for (let i = 0; i < n; i++) wMax = Math.max(wMax, f.vol[i] ** 2 * T);
-    const lower = [Math.max(prev.cw, 1e-8), Math.max(prev.pw, 1e-8), 0];
-    const upper = [WING_MAX, WING_MAX, 4 * wMax + 1e-6];
-    let degraded: string | null = null;
-    if (lower[0] >= WING_MAX || lower[1] >= WING_MAX) {
-      lower[0] = Math.min(lower[0], WING_MAX);
-      lower[1] = Math.min(lower[1], WING_MAX);
-      degraded = "wing bound reached: slice pinned to the previous slice's wings";
+    let lower: number[];
+    let upper: number[];
+    if (mode === "after" && ref) {
+      lower = [Math.min(Math.max(ref.cw, 1e-8), WING_MAX), Math.min(Math.max(ref.pw, 1e-8), WING_MAX), 0];
+      upper = [WING_MAX, WING_MAX, 4 * wMax + 1e-6];
+    } else if (mode === "before" && ref) {
+      lower = [1e-8, 1e-8, 0];
+      upper = [Math.max(ref.cw, 1e-8), Math.max(ref.pw, 1e-8), 1];
+    } else {
+      lower = [1e-8, 1e-8, 0];
+      upper = [WING_MAX, WING_MAX, 4 * wMax + 1e-6];
     }
+    let degraded: string | null = null;
     const distinct = new Set(Array.from(f.k, (k) => k.toFixed(9))).size;
     if (distinct < 3) {
-      degraded = `only ${distinct} distinct strike(s): smile shape copied from the previous slice`;
-      lower[0] = upper[0] = lower[0];
-      lower[1] = upper[1] = lower[1];
+      if (ref) {
+        degraded = `only ${distinct} distinct strike(s): smile shape copied from the neighbouring slice`;
+        lower[0] = upper[0] = Math.min(Math.max(ref.cw, 1e-8), WING_MAX);
+        lower[1] = upper[1] = Math.min(Math.max(ref.pw, 1e-8), WING_MAX);
+      } else degraded = `only ${distinct} distinct strike(s): smile shape weakly determined`;
     }
-    let best: { x: Float64Array; cost: number; iterations: number; converged: boolean } | null = null;
-    let iterations = 0;
     const calendarOk = (x: ArrayLike<number>): boolean => {
-      const p = essviFromInternal(x, thetaPrev);
-      for (let j = 0; j < nGrid; j++)
-        if (essviTotalVariance(p, grid[j]) < floorW[j] / (1 + 1e-10) - 1e-15) return false;
+      const { p } = essviMap(x, mode, thetaRef);
+      for (let j = 0; j < nGrid; j++) {
+        const w = essviTotalVariance(p, grid[j]);
+        const prevOrNext = order === "forward" ? bound[j] / (1 + CAL_MARGIN) : bound[j] * (1 + CAL_MARGIN);
+        if (order === "forward" ? w < prevOrNext : w > prevOrNext) return false;
+      }
       return true;
     };
+    const clamp = (x: number[]) => x.map((v, j) => Math.min(upper[j], Math.max(lower[j], v)));
+    let best: { x: Float64Array; cost: number; converged: boolean } | null = null;
+    let iterations = 0;
     for (const rho0 of [-0.4, 0, 0.4]) {
-      for (const scale of [0.3, 1]) {
-        const psi0 = scale * Math.sqrt(Math.max(atm, 1e-8));
+      for (const sc of [0.3, 1]) {
+        const psi0 = sc * Math.sqrt(Math.max(atm, 1e-8));
         const cw0 = psi0 * (1 + rho0);
         const pw0 = psi0 * (1 - rho0);
-        const fb = ((cw0 + pw0) * Math.max(cw0, pw0)) / 8;
-        const x0 = [cw0, pw0, Math.max(atm - Math.max(thetaPrev, fb), 0)];
-        const res = levenbergMarquardt(problem, x0, { lower, upper, maxIterations });
+        const f0 = ((cw0 + pw0) * Math.max(cw0, pw0)) / 8;
+        let u0: number;
+        if (mode === "after") u0 = Math.max(atm - Math.max(thetaRef, f0), 0);
+        else if (mode === "before")
+          u0 = thetaRef > f0 ? Math.min(Math.max((atm - f0) / (thetaRef - f0), 0), 1) : 0;
+        else u0 = Math.max(atm - f0, 0);
+        const res = levenbergMarquardt(problem, clamp([cw0, pw0, u0]), { lower, upper, maxIterations });
         iterations += res.iterations;
         if (Number.isFinite(res.cost) && (best === null || res.cost < best.cost))
-          best = { x: res.x, cost: res.cost, iterations: res.iterations, converged: res.converged };
+          best = { x: res.x, cost: res.cost, converged: res.converged };
       }
     }
     if (!best) throw new InvalidInputError("slice", slice.expiry, "gave a non-finite fit cost");
-    for (let round = 0; round < 6 && !calendarOk(best.x); round++) {
+    for (let round = 0; round < 8 && !calendarOk(best.x); round++) {
       penalty.sqrtMu *= 10;
       const res = levenbergMarquardt(problem, best.x, { lower, upper, maxIterations });
       iterations += res.iterations;
-      best = { x: res.x, cost: res.cost, iterations: res.iterations, converged: res.converged };
+      best = { x: res.x, cost: res.cost, converged: res.converged };
     }
-    if (!calendarOk(best.x)) {
-      // fall back to a provably calendar-free slice: the previous one scaled to the ATM level
-      const lambda = Math.max(1, atm / Math.max(thetaPrev, 1e-12));
-      const x = new Float64Array([
-        Math.min(prev.cw * lambda, WING_MAX),
-        Math.min(prev.pw * lambda, WING_MAX),
-        0,
-      ]);
-      const fb = ((x[0] + x[1]) * Math.max(x[0], x[1])) / 8;
-      x[2] = Math.max(thetaPrev * lambda - Math.max(thetaPrev, fb), 0);
-      const r = new Float64Array(n + nGrid);
-      problem.evaluate(x, r);
-      let cost = 0;
-      for (let i = 0; i < n; i++) cost += 0.5 * r[i] * r[i];
-      best = { x, cost, iterations: 0, converged: false };
-      degraded = "calendar penalty did not converge: previous slice scaled to the ATM level";
+    if (!calendarOk(best.x) && ref) {
+      // provably calendar-free fallback: the neighbour itself scaled (w is 1-homogeneous in (theta, cw, pw))
+      const lam = order === "forward" ? 1 + 2 * CAL_MARGIN : 1 / (1 + 2 * CAL_MARGIN);
+      const cw = Math.min(ref.cw * lam, upper[0]);
+      const pw = Math.min(ref.pw * lam, upper[1]);
+      const fb = ((cw + pw) * Math.max(cw, pw)) / 8;
+      const target = ref.theta * lam;
+      const u: number =
+        mode === "after"
+          ? Math.max(target - Math.max(thetaRef, fb), 0)
+          : thetaRef > fb
+            ? Math.min(Math.max((target - fb) / (thetaRef - fb), 0), 1)
+            : 0;
+      best = { x: new Float64Array([cw, pw, u]), cost: Number.POSITIVE_INFINITY, converged: false };
+      degraded = "calendar penalty did not converge: neighbouring slice reused (scaled)";
     }
-    const params = essviFromInternal(best.x, thetaPrev);
-    fits.push({
+    const params: EssviSliceParams = essviMap(best.x, mode, thetaRef).p;
+    // weighted fit cost of the quotes only (no penalty rows)
+    let cost = 0;
+    for (let i = 0; i < n; i++) {
+      const w = essviTotalVariance(params, f.k[i]);
+      cost += 0.5 * (f.weight[i] * (Math.sqrt(w > 0 ? w / T : 0) - f.vol[i])) ** 2;
+    }
+    totalCost += cost;
+    fits[idx] = {
       expiry: T,
       forward: slice.forward,
       params,
-      cost: best.cost,
+      cost,
       iterations,
       converged: best.converged,
       degraded,
-    });
-    prev = { theta: params.theta, cw: best.x[0], pw: best.x[1] };
-    prevParams = params;
+    };
+    ref = { theta: params.theta, cw: best.x[0], pw: best.x[1], params };
   }
-  return fits;
+  return { fits: fits as EssviSliceFit[], totalCost };
+}
+
+/**
+ * Fits eSSVI slice by slice with the arbitrage constraints as bounds (see the module comment),
+ * twice - in increasing expiry (each slice bounded below by the previous one) and in decreasing
+ * expiry (each bounded above by the next one) - and keeps the pass with the lower total weighted
+ * cost (in vol space, so short expiries weigh most).
+ */
+export function fitEssviSurface(
+  slices: readonly SurfaceSlice[],
+  options: SsviFitOptions = {},
+): EssviSliceFit[] {
+  checkSlices(slices);
+  const weighting = options.weighting ?? "spread";
+  const maxIterations = options.maxIterations ?? 100;
+  const fwd = essviPass(slices, "forward", weighting, maxIterations);
+  if (slices.length === 1) return fwd.fits;
+  const bwd = essviPass(slices, "backward", weighting, maxIterations);
+  return bwd.totalCost < fwd.totalCost ? bwd.fits : fwd.fits;
 }

@@ -42,15 +42,18 @@ describe.skipIf(!haveSample)(
           }
           const rmse = f.slices.map((s) => s.rmseVolPts);
           const worst = Math.max(...rmse);
+          const worstBand = Math.max(...f.slices.map((s) => s.bandDistanceRmsVolPts));
           if (model === "svi") {
-            // 5 parameters per slice: within ~1.7 vol pts everywhere, most quotes inside bid/ask
+            // 5 parameters per slice: within ~1.3 vol pts of mids, < 1 pt outside the bid/ask band
             expect(worst).toBeLessThan(2);
+            expect(worstBand).toBeLessThan(1);
             const inside = f.slices.reduce((s, x) => s + (x.insideBandShare ?? 0) * x.twoSidedCount, 0);
             const two = f.slices.reduce((s, x) => s + x.twoSidedCount, 0);
             expect(inside / two).toBeGreaterThan(0.85);
           } else {
             // 3 parameters per slice (eSSVI) or per surface (SSVI), arbitrage-free by construction
-            expect(worst).toBeLessThan(model === "ssvi" ? 9 : 5);
+            expect(worst).toBeLessThan(model === "ssvi" ? 6 : 5);
+            expect(worstBand).toBeLessThan(3);
             expect(f.arbitrage.free).toBe(true);
           }
           // term structure and rich/cheap on the fitted surface
@@ -142,6 +145,18 @@ describe("bad input", () => {
     const put = base({ instrument: { ...call.instrument, kind: "put", name: "P" } }, 5);
     const built = surfaceSlicesFromQuotes([call, put]);
     expect(built.rejected).toEqual([{ index: 1, name: "P", reason: "itm-duplicate" }]);
+  });
+
+  it("one-sided quotes beyond 6 ATM standard deviations are rejected as far-wing-one-sided", () => {
+    // T = 0.1, ATM vol 0.525: 6 sd = 0.996 in k
+    const near = base({ bidVol: null }, 0); // k = 0, mark-only but near
+    const far = base({ bidVol: null, logMoneyness: 1.2 }, 1);
+    const farTwoSided = base({ logMoneyness: 1.3 }, 2);
+    const built = surfaceSlicesFromQuotes([near, far, farTwoSided, base({}, 3)]);
+    expect(built.rejected).toEqual([{ index: 1, name: "X-1", reason: "far-wing-one-sided" }]);
+    expect(
+      surfaceSlicesFromQuotes([near, far], { farWingStdDevs: Number.POSITIVE_INFINITY }).rejected,
+    ).toEqual([]);
   });
 
   it("no slices: a failure value, not a throw", () => {
