@@ -341,7 +341,22 @@ export function repairSviSlices(
       }
       consider(p);
     }
-    const repaired = pick.best ? pick.best.p : params;
+    let repaired = pick.best ? pick.best.p : params;
+    if (previous) {
+      // last resort for a residual calendar crossing: lift the whole smile (a += delta) above the
+      // previous slice on a 5x denser grid; adding a constant to w keeps the wings and keeps g >= 0 here
+      const lo = grid[0];
+      const hi = grid[grid.length - 1];
+      let worst = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i <= 5 * n; i++) {
+        const k = lo + ((hi - lo) * i) / (5 * n);
+        worst = Math.max(worst, sviTotalVariance(previous, k) * (1 + 2 * W_MARGIN) - sviTotalVariance(repaired, k));
+      }
+      if (worst > 0) {
+        const lifted = { ...repaired, a: repaired.a + worst };
+        if (violation(lifted) <= violation(repaired)) repaired = lifted;
+      }
+    }
     let ss = 0;
     for (const k of near) ss += (volAt(repaired, k) - volAt(params, k)) ** 2;
     out.push({
