@@ -5,3 +5,6 @@ export * from "./strategyFile.js";
 export * from "./sweepRunner.js";
 export * from "./sweepQueue.js";
 export * from "./deribit/files.js";
+export * from "./deribit/apiShapes.js";
+export * from "./tardis/optionsChain.js";
+export * from "./chainFile.js";

@@ -104,17 +104,19 @@ function describeIssue(error: z.ZodError, row: Record<string, string>): string {
   return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
 }
 
-/** Parses a Deribit snapshot CSV stream. */
-export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResult> {
-  const parser = input.pipe(
-    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
-  );
+/**
+ * Row-by-row builder of Deribit chains (what parseDeribitCsv does per record), for callers that
+ * stream records themselves. `add` validates one CSV record; `finish` returns the chains.
+ */
+export function createDeribitCsvAccumulator(): {
+  add(record: Record<string, string>, line: number): void;
+  finish(): DeribitFileResult;
+} {
   const byCurrency = new Map<string, Accumulator>();
   const rejected: RejectedRow[] = [];
   let rowsRead = 0;
-  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+  const add = (record: Record<string, string>, line: number): void => {
     rowsRead++;
-    const line = rowsRead + 1;
     const parsed = rowSchema.safeParse(record);
     if (!parsed.success) {
       rejected.push({
@@ -123,13 +125,13 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
         detail: describeIssue(parsed.error, record),
         row: record,
       });
-      continue;
+      return;
     }
     const r = parsed.data;
     const name = parseInstrumentName(r.instrument_name);
     if (!name.ok) {
       rejected.push({ line, reason: "bad-instrument-name", detail: name.message, row: record });
-      continue;
+      return;
     }
     const inst = name.value;
     if (inst.type !== "option") {
@@ -139,7 +141,7 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
         detail: `${r.instrument_name} is not an option`,
         row: record,
       });
-      continue;
+      return;
     }
     const mismatch =
       inst.strike !== r.strike
@@ -153,7 +155,7 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
               : null;
     if (mismatch) {
       rejected.push({ line, reason: "name-mismatch", detail: mismatch, row: record });
-      continue;
+      return;
     }
     if (r.index_price === null || !(r.index_price > 0)) {
       rejected.push({
@@ -162,7 +164,7 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
         detail: `index_price ${JSON.stringify(record.index_price ?? null)}`,
         row: record,
       });
-      continue;
+      return;
     }
     let acc = byCurrency.get(inst.underlying);
     if (!acc) {
@@ -202,20 +204,34 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
         });
       }
     }
-  }
-  const chains = [...byCurrency.entries()]
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([underlying, acc]): ChainSnapshot => {
-      const sorted = [...acc.indexPrices].sort((a, b) => a - b);
-      return {
-        underlying,
-        valuationTime: acc.time,
-        indexPrice: sorted[Math.floor(sorted.length / 2)] as number,
-        quotes: acc.quotes,
-        futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
-      };
-    });
-  return { chains, rejected, rowsRead };
+  };
+  const finish = (): DeribitFileResult => {
+    const chains = [...byCurrency.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([underlying, acc]): ChainSnapshot => {
+        const sorted = [...acc.indexPrices].sort((a, b) => a - b);
+        return {
+          underlying,
+          valuationTime: acc.time,
+          indexPrice: sorted[Math.floor(sorted.length / 2)] as number,
+          quotes: acc.quotes,
+          futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
+        };
+      });
+    return { chains, rejected, rowsRead };
+  };
+  return { add, finish };
+}
+
+/** Parses a Deribit snapshot CSV stream. */
+export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResult> {
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+  );
+  const acc = createDeribitCsvAccumulator();
+  let line = 1;
+  for await (const record of parser as AsyncIterable<Record<string, string>>) acc.add(record, ++line);
+  return acc.finish();
 }
 
 /** Reads a Deribit snapshot file (.csv or .csv.gz). */
@@ -223,4 +239,100 @@ export async function loadDeribitCsvFile(path: string): Promise<DeribitFileResul
   const raw = createReadStream(path);
   const stream = path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
   return parseDeribitCsv(stream);
+}
+
+/** The columns of a Deribit snapshot file, in the order the real files use. */
+export const DERIBIT_CSV_COLUMNS = [
+  "timestamp",
+  "instrument_name",
+  "underlying",
+  "underlying_name",
+  "option_type",
+  "strike",
+  "expiry_datetime",
+  "time_to_maturity",
+  "bid_price",
+  "ask_price",
+  "mark_price",
+  "mid_price",
+  "futures_price",
+  "futures_instrument_name",
+  "implied_volatility",
+  "delta",
+  "vega",
+  "open_interest",
+  "volume",
+  "bid_ask_spread",
+  "currency",
+  "index_price",
+  "volume_usd",
+] as const;
+
+const csvCell = (x: number | string | null | undefined): string =>
+  x === null || x === undefined ? "" : typeof x === "number" ? (Number.isFinite(x) ? String(x) : "") : x;
+
+/**
+ * One chain as Deribit snapshot CSV lines (no header; join DERIBIT_CSV_COLUMNS for it), the
+ * inverse of parseDeribitCsv for the fields a ChainSnapshot holds (delta and vega are left
+ * empty; a missing side is an empty cell). Every row carries the chain's valuation time.
+ */
+export function formatDeribitCsvRows(chain: ChainSnapshot): string[] {
+  const ts = new Date(chain.valuationTime).toISOString();
+  const futureByExpiry = new Map((chain.futures ?? []).map((f) => [f.expiry, f]));
+  return chain.quotes.map((q) => {
+    const i = q.instrument;
+    const fut = futureByExpiry.get(i.expiry);
+    const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : null;
+    const cells = [
+      ts,
+      i.name,
+      q.underlyingPrice ?? fut?.mark ?? null,
+      q.underlyingName ?? fut?.name ?? "",
+      i.kind,
+      i.strike,
+      new Date(i.expiry).toISOString(),
+      (i.expiry - chain.valuationTime) / (365 * 86_400_000),
+      q.bid,
+      q.ask,
+      q.mark,
+      mid,
+      fut?.mark ?? q.underlyingPrice ?? null,
+      fut?.name ?? q.underlyingName ?? "",
+      q.markIv ?? null,
+      null,
+      null,
+      q.openInterest ?? null,
+      q.volume ?? null,
+      q.bid !== null && q.ask !== null ? q.ask - q.bid : null,
+      i.underlying,
+      chain.indexPrice,
+      null,
+    ];
+    return cells.map(csvCell).join(",");
+  });
+}
+
+/**
+ * Streams a Deribit CSV holding many snapshots (rows grouped by timestamp, as when daily files are
+ * concatenated) and yields one DeribitFileResult per timestamp group, so memory holds one
+ * snapshot at a time. Line numbers in `rejected` refer to the whole stream.
+ */
+export async function* streamDeribitCsvSnapshots(input: Readable): AsyncGenerator<DeribitFileResult> {
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+  );
+  let acc: ReturnType<typeof createDeribitCsvAccumulator> | null = null;
+  let currentTs: string | null = null;
+  let line = 1;
+  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+    line++;
+    const ts = record.timestamp ?? "";
+    if (acc === null || ts !== currentTs) {
+      if (acc !== null) yield acc.finish();
+      acc = createDeribitCsvAccumulator();
+      currentTs = ts;
+    }
+    acc.add(record, line);
+  }
+  if (acc !== null) yield acc.finish();
 }

@@ -1,0 +1,259 @@
+/**
+ * Tardis.dev `options_chain` CSV (docs.tardis.dev, "downloadable CSV files", data type
+ * options_chain), plain or gzip-compressed, streamed. Columns:
+ *
+ *   exchange, symbol, timestamp, local_timestamp (both MICROseconds since epoch), type (call|put),
+ *   strike_price, expiration (MICROseconds), open_interest, last_price, bid_price, bid_amount,
+ *   bid_iv, ask_price, ask_amount, ask_iv, mark_price, mark_iv, underlying_index,
+ *   underlying_price, delta, gamma, vega, theta, rho
+ *
+ * Prices as the exchange quotes them (Deribit: coin for inverse options); IVs in PERCENT (divided
+ * by 100 here); empty or zero bid/ask = missing side (null).
+ *
+ * The file is a stream of updates (one row per instrument change). `loadTardisOptionsChain`
+ * keeps the latest row per symbol at or before `at` (default: end of file) and builds one chain
+ * per underlying: every row read is accounted for as accepted (the latest per symbol),
+ * superseded (an older update of a symbol, or one after `at`), or rejected with a reason:
+ *   accepted + superseded + rejected = rowsRead.
+ * The chain's index price: Tardis options_chain carries no index column, so the median
+ * underlying_price of the nearest expiry is used (its synthetic forward ~ spot); pass
+ * `indexPrice` to override.
+ */
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { parse } from "csv-parse";
+import { z } from "zod";
+import { parseInstrumentName } from "../../core/instruments/names.js";
+import type { OptionContract } from "../../core/instruments/types.js";
+import type { ChainSnapshot, OptionQuote } from "../../core/market/types.js";
+
+export const TARDIS_OPTIONS_CHAIN_COLUMNS = [
+  "exchange",
+  "symbol",
+  "timestamp",
+  "local_timestamp",
+  "type",
+  "strike_price",
+  "expiration",
+  "open_interest",
+  "last_price",
+  "bid_price",
+  "bid_amount",
+  "bid_iv",
+  "ask_price",
+  "ask_amount",
+  "ask_iv",
+  "mark_price",
+  "mark_iv",
+  "underlying_index",
+  "underlying_price",
+  "delta",
+  "gamma",
+  "vega",
+  "theta",
+  "rho",
+] as const;
+
+export type TardisRowRejection = "invalid-field" | "bad-instrument-name" | "name-mismatch";
+
+export interface TardisRejectedRow {
+  /** 1-based line in the file (header = line 1). */
+  readonly line: number;
+  readonly reason: TardisRowRejection;
+  readonly detail: string;
+  readonly row: Record<string, string>;
+}
+
+export interface TardisChainResult {
+  readonly chains: ChainSnapshot[];
+  readonly rejected: TardisRejectedRow[];
+  readonly rowsRead: number;
+  /** Valid rows replaced by a later update of the same symbol, or later than `at`. */
+  readonly superseded: number;
+}
+
+export interface TardisLoadOptions {
+  /** Snapshot instant, epoch ms UTC: rows with a later timestamp are not used. */
+  readonly at?: number;
+  /** Index price (USD) to use for every chain instead of the nearest expiry's underlying. */
+  readonly indexPrice?: number;
+}
+
+const optionalNumber = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined || s.trim() === "") return null;
+    const x = Number(s);
+    if (!Number.isFinite(x)) {
+      ctx.addIssue({ code: "custom", message: `not a number: "${s}"` });
+      return z.NEVER;
+    }
+    return x;
+  });
+const sidePrice = optionalNumber.transform((x) => (x !== null && x > 0 ? x : null));
+const percent = optionalNumber.transform((x) => (x === null ? null : x / 100));
+const micros = z.string().transform((s, ctx) => {
+  const x = Number(s);
+  if (s.trim() === "" || !Number.isInteger(x) || x <= 0) {
+    ctx.addIssue({ code: "custom", message: `must be epoch microseconds, got "${s}"` });
+    return z.NEVER;
+  }
+  return x / 1000;
+});
+
+export const tardisOptionsChainRowSchema = z.object({
+  exchange: z.string().min(1),
+  symbol: z.string().min(1),
+  timestamp: micros,
+  local_timestamp: z.union([z.literal(""), micros]).optional(),
+  type: z.enum(["call", "put"]),
+  strike_price: z.string().transform((s, ctx) => {
+    const x = Number(s);
+    if (!(x > 0) || !Number.isFinite(x)) {
+      ctx.addIssue({ code: "custom", message: `must be a positive number, got "${s}"` });
+      return z.NEVER;
+    }
+    return x;
+  }),
+  expiration: micros,
+  open_interest: optionalNumber,
+  last_price: optionalNumber,
+  bid_price: sidePrice,
+  bid_amount: optionalNumber,
+  bid_iv: percent,
+  ask_price: sidePrice,
+  ask_amount: optionalNumber,
+  ask_iv: percent,
+  mark_price: optionalNumber,
+  mark_iv: percent,
+  underlying_index: z.string().optional().default(""),
+  underlying_price: optionalNumber,
+});
+
+function describeIssue(error: z.ZodError, row: Record<string, string>): string {
+  const issue = error.issues[0];
+  const field = issue?.path.join(".") ?? "row";
+  return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
+}
+
+/** Parses a Tardis options_chain CSV stream into one chain per underlying (see file doc). */
+export async function parseTardisOptionsChain(
+  input: Readable,
+  options: TardisLoadOptions = {},
+): Promise<TardisChainResult> {
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+  );
+  const latest = new Map<string, OptionQuote>();
+  const rejected: TardisRejectedRow[] = [];
+  let rowsRead = 0;
+  let superseded = 0;
+  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+    rowsRead++;
+    const line = rowsRead + 1;
+    const p = tardisOptionsChainRowSchema.safeParse(record);
+    if (!p.success) {
+      rejected.push({ line, reason: "invalid-field", detail: describeIssue(p.error, record), row: record });
+      continue;
+    }
+    const r = p.data;
+    const name = parseInstrumentName(r.symbol);
+    if (!name.ok || name.value.type !== "option") {
+      rejected.push({
+        line,
+        reason: "bad-instrument-name",
+        detail: name.ok ? `${r.symbol} is not an option` : name.message,
+        row: record,
+      });
+      continue;
+    }
+    const inst = name.value as OptionContract;
+    const mismatch =
+      inst.strike !== r.strike_price
+        ? `strike_price ${r.strike_price} vs name ${inst.strike}`
+        : inst.kind !== r.type
+          ? `type ${r.type} vs name ${inst.kind}`
+          : inst.expiry !== r.expiration
+            ? `expiration ${new Date(r.expiration).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`
+            : null;
+    if (mismatch) {
+      rejected.push({ line, reason: "name-mismatch", detail: mismatch, row: record });
+      continue;
+    }
+    if (options.at !== undefined && r.timestamp > options.at) {
+      superseded++;
+      continue;
+    }
+    const prev = latest.get(inst.name);
+    if (prev && prev.timestamp > r.timestamp) {
+      superseded++;
+      continue;
+    }
+    if (prev) superseded++;
+    latest.set(inst.name, {
+      instrument: inst,
+      timestamp: r.timestamp,
+      bid: r.bid_price,
+      ask: r.ask_price,
+      mark: r.mark_price,
+      bidSize: r.bid_amount,
+      askSize: r.ask_amount,
+      bidIv: r.bid_price === null ? null : r.bid_iv,
+      askIv: r.ask_price === null ? null : r.ask_iv,
+      markIv: r.mark_iv,
+      underlyingPrice: r.underlying_price !== null && r.underlying_price > 0 ? r.underlying_price : null,
+      underlyingName: r.underlying_index || null,
+      openInterest: r.open_interest,
+    });
+  }
+  const byCoin = new Map<string, OptionQuote[]>();
+  for (const q of latest.values()) {
+    const list = byCoin.get(q.instrument.underlying) ?? [];
+    list.push(q);
+    byCoin.set(q.instrument.underlying, list);
+  }
+  const chains: ChainSnapshot[] = [];
+  for (const [coin, quotes] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const time = quotes.reduce((m, q) => Math.max(m, q.timestamp), Number.NEGATIVE_INFINITY);
+    let index = options.indexPrice ?? null;
+    if (index === null) {
+      const live = quotes.filter((q) => q.instrument.expiry > time && q.underlyingPrice);
+      const nearest = live.reduce((m, q) => Math.min(m, q.instrument.expiry), Number.POSITIVE_INFINITY);
+      const ups = live
+        .filter((q) => q.instrument.expiry === nearest)
+        .map((q) => q.underlyingPrice as number)
+        .sort((a, b) => a - b);
+      index = ups.length > 0 ? (ups[Math.floor(ups.length / 2)] as number) : null;
+    }
+    if (index === null) {
+      // No price anywhere: every quote of this coin is rejected rather than guessed.
+      for (const q of quotes)
+        rejected.push({
+          line: 0,
+          reason: "invalid-field",
+          detail: `${q.instrument.name}: no underlying_price for ${coin} to derive an index`,
+          row: {},
+        });
+      continue;
+    }
+    quotes.sort(
+      (a, b) =>
+        a.instrument.expiry - b.instrument.expiry ||
+        a.instrument.strike - b.instrument.strike ||
+        (a.instrument.kind < b.instrument.kind ? -1 : 1),
+    );
+    chains.push({ underlying: coin, valuationTime: options.at ?? time, indexPrice: index, quotes });
+  }
+  return { chains, rejected, rowsRead, superseded };
+}
+
+/** Reads a Tardis options_chain file (.csv or .csv.gz). */
+export async function loadTardisOptionsChainFile(
+  path: string,
+  options: TardisLoadOptions = {},
+): Promise<TardisChainResult> {
+  const raw = createReadStream(path);
+  return parseTardisOptionsChain(path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw, options);
+}
