@@ -3,3 +3,4 @@ export * from "./normalize.js";
 export * from "./synthetic.js";
 export * from "./syntheticSeries.js";
 export * from "./types.js";
+export * from "./summary.js";
