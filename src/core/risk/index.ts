@@ -1,2 +1,5 @@
-// Public API of core/risk (filled in by the area's owner).
-export {};
+// Public API of core/risk.
+export * from "./grid.js";
+export * from "./market.js";
+export * from "./scenario.js";
+export * from "./valuation.js";

@@ -1,0 +1,91 @@
+/**
+ * The market state the risk engine revalues against: several underlyings (BTC, ETH) at one
+ * instant, each with an index price, forwards per listed expiry and a VolSurface.
+ *
+ * Units: valuationTime and expiries epoch ms UTC; prices USD per coin; vols decimal; year
+ * fraction T = (expiry - valuationTime) / (365 * 86400000).
+ *
+ * Forward interpolation (forwardAtExpiry): ln(F/S) is interpolated linearly in T between the
+ * listed expiries (a piecewise-constant carry rate), anchored at ln(F/S) = 0 at T = 0; beyond the
+ * last listed expiry the last carry rate ln(F/S)/T is extrapolated. A perpetual's forward is the
+ * index (spot). Example: S = 100, F(1y) = 110 -> F(0.5y) = 100 * 1.1^0.5 = 104.88.
+ */
+import { InvalidInputError, requirePositive } from "../errors.js";
+import type { MarketSnapshot } from "../market/types.js";
+import type { VolSurface } from "../surface/types.js";
+
+export const RISK_YEAR_MS = 365 * 86_400_000;
+export const RISK_DAY_MS = 86_400_000;
+
+/** A listed forward: expiry instant (epoch ms UTC) and forward price (USD). */
+export interface RiskForward {
+  readonly expiry: number;
+  readonly forward: number;
+}
+
+/** One underlying's market at the valuation instant. */
+export interface UnderlyingMarket {
+  /** Index (spot) price, USD per coin. */
+  readonly indexPrice: number;
+  /** Listed forwards sorted by expiry (may be empty: then F = index). */
+  readonly forwards: readonly RiskForward[];
+  readonly surface: VolSurface;
+}
+
+/** Market for a multi-underlying book. */
+export interface RiskMarket {
+  /** Valuation instant, epoch ms UTC. */
+  readonly valuationTime: number;
+  /** By underlying coin ("BTC", "ETH"). */
+  readonly underlyings: Readonly<Record<string, UnderlyingMarket>>;
+}
+
+/** Builds a RiskMarket from per-underlying MarketSnapshots (each must carry a surface). */
+export function riskMarketFromSnapshots(snapshots: readonly MarketSnapshot[]): RiskMarket {
+  if (snapshots.length === 0) throw new InvalidInputError("snapshots", "[]", "must not be empty");
+  const t = snapshots[0]?.valuationTime as number;
+  const underlyings: Record<string, UnderlyingMarket> = {};
+  for (const s of snapshots) {
+    if (s.valuationTime !== t)
+      throw new InvalidInputError("snapshots.valuationTime", s.valuationTime, `must all equal ${t}`);
+    if (!s.surface)
+      throw new InvalidInputError(`snapshots[${s.underlying}].surface`, undefined, "is required");
+    underlyings[s.underlying] = {
+      indexPrice: s.indexPrice,
+      forwards: s.forwards.map((f) => ({ expiry: f.expiry, forward: f.forward })),
+      surface: s.surface,
+    };
+  }
+  return { valuationTime: t, underlyings };
+}
+
+/** The market of one underlying, or a thrown InvalidInputError naming it. */
+export function underlyingMarket(market: RiskMarket, underlying: string): UnderlyingMarket {
+  const m = market.underlyings[underlying];
+  if (!m) throw new InvalidInputError("underlying", underlying, "has no market data");
+  return m;
+}
+
+/**
+ * Forward (USD) for an expiry instant; `expiry` null (perpetual) or <= valuationTime gives the
+ * index. See the module comment for the interpolation.
+ */
+export function forwardAtExpiry(m: UnderlyingMarket, valuationTime: number, expiry: number | null): number {
+  const S = requirePositive("indexPrice", m.indexPrice);
+  if (expiry === null || expiry <= valuationTime) return S;
+  const T = (expiry - valuationTime) / RISK_YEAR_MS;
+  let prevT = 0;
+  let prevL = 0;
+  let lastRate = 0;
+  for (const f of m.forwards) {
+    if (f.expiry <= valuationTime) continue;
+    const fT = (f.expiry - valuationTime) / RISK_YEAR_MS;
+    const fL = Math.log(f.forward / S);
+    if (f.expiry === expiry) return f.forward;
+    if (fT > T) return S * Math.exp(prevL + ((fL - prevL) * (T - prevT)) / (fT - prevT));
+    prevT = fT;
+    prevL = fL;
+    lastRate = fL / fT;
+  }
+  return S * Math.exp(lastRate * T);
+}

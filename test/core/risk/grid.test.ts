@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { applyScenario, scenarioGrid, type Scenario } from "../../../src/core/risk/scenario.js";
+import { compileBook, scenarioPnlMatrix, scenarioPortfolioPnl } from "../../../src/core/risk/grid.js";
+import { resolveFutureEntries, valuePosition } from "../../../src/core/risk/valuation.js";
+import { DAY, E1, market, sampleBook, smileSurface } from "./fixtures.js";
+
+const REL = 1e-9;
+
+function direct(scenario: Scenario, mkt = market(smileSurface())) {
+  const book = resolveFutureEntries(sampleBook(), mkt);
+  const shifted = applyScenario(mkt, scenario);
+  return book.map((p) => valuePosition(p, shifted).valueUsd - valuePosition(p, mkt).valueUsd);
+}
+
+describe("scenario grid = direct repricing through applyScenario", () => {
+  const mkt = market(smileSurface());
+  const scenarios: Scenario[] = [
+    ...scenarioGrid({ spotShifts: [-0.3, 0, 0.2], volShifts: [-0.1, 0, 0.15] }),
+    ...scenarioGrid({ spotShifts: [-0.25, 0.1], volShifts: [0.05], surfaceDynamics: "sticky-moneyness" }),
+    { spotShift: -0.2, volShift: 0.1, skewTwist: 0.2, termTwist: 0.05, timeRollDays: 7 },
+    { spotShift: 0.15, volShift: -0.05, timeRollDays: 40, surfaceDynamics: "sticky-moneyness" },
+    { spotShift: -0.1, spotShiftByUnderlying: { ETH: -0.3 }, volShift: 0.2 },
+  ];
+  it("matches every position-scenario", () => {
+    const M = scenarioPnlMatrix({ positions: sampleBook(), market: mkt, scenarios });
+    scenarios.forEach((s, j) => {
+      const d = direct(s, mkt);
+      d.forEach((x, i) => {
+        expect(Math.abs((M[i] as Float64Array)[j]! - x)).toBeLessThanOrEqual(REL * (Math.abs(x) + 1e4));
+      });
+    });
+  });
+  it("portfolio PnL is the column sum", () => {
+    const M = scenarioPnlMatrix({ positions: sampleBook(), market: mkt, scenarios });
+    const pnl = scenarioPortfolioPnl(compileBook(sampleBook(), mkt), scenarios);
+    scenarios.forEach((_s, j) => {
+      const colSum = M.reduce((a, r) => a + r[j]!, 0);
+      expect(pnl[j]).toBeCloseTo(colSum, 6);
+    });
+  });
+  it("zero scenario gives zero PnL; expired legs settle at intrinsic", () => {
+    const M = scenarioPnlMatrix({
+      positions: sampleBook(),
+      market: mkt,
+      scenarios: [{ spotShift: 0, volShift: 0 }],
+    });
+    for (const r of M) expect(Math.abs(r[0]!)).toBeLessThan(1e-8);
+    const shifted = applyScenario(mkt, { spotShift: -0.2, volShift: 0, timeRollDays: 31 });
+    expect(shifted.valuationTime).toBeGreaterThan(E1);
+    const put = sampleBook()[1]!;
+    const v = valuePosition(put, shifted);
+    expect(v.settled).toBe(true);
+    expect(v.valueUsd).toBeCloseTo(3 * (90_000 - 80_000), 6);
+    expect(shifted.underlyings.BTC!.forwards.length).toBe(1);
+    expect(DAY).toBe(86_400_000);
+  });
+  it("default grid is 21 x 11", () => {
+    expect(scenarioGrid().length).toBe(231);
+  });
+});
