@@ -73,7 +73,7 @@ export function scenarioSpotShift(s: Scenario, underlying: string): number {
 /** The additive vol of skew and term twists at new log-moneyness k and new T (years). */
 export function scenarioTwistVol(s: Scenario, k: number, T: number): number {
   let dv = 0;
-  if (s.skewTwist) dv -= s.skewTwist * (k < -1 ? -1 : k > 1 ? 1 : k);
+  if (s.skewTwist) dv -= s.skewTwist * (k < -1 ? -1 : Math.min(k, 1));
   if (s.termTwist) {
     const dte = Math.max(T * 365, 1);
     dv += s.termTwist * (Math.sqrt(30 / dte) - 1);
@@ -85,7 +85,7 @@ export function scenarioTwistVol(s: Scenario, k: number, T: number): number {
 function shiftedSurface(base: VolSurface, s: Scenario, dk: number, dtYears: number): VolSurface {
   const impliedVol = (k: number, T: number): number => {
     const v = base.impliedVol(k + dk, T + dtYears) + s.volShift + scenarioTwistVol(s, k, T);
-    return v > MIN_SCENARIO_VOL ? v : MIN_SCENARIO_VOL;
+    return Math.max(v, MIN_SCENARIO_VOL);
   };
   return {
     model: `${base.model}+scenario`,

@@ -82,7 +82,8 @@ export function valuePortfolio(
   let totalUsd = 0;
   for (const p of positions) {
     const v = valuePosition(p, market);
-    const b = (byUnderlying[p.instrument.underlying] ??= { valueUsd: 0, valueCoin: 0 });
+    byUnderlying[p.instrument.underlying] ??= { valueUsd: 0, valueCoin: 0 };
+    const b = byUnderlying[p.instrument.underlying] as { valueUsd: number; valueCoin: number };
     b.valueUsd += v.valueUsd;
     b.valueCoin += v.valueCoin;
     totalUsd += v.valueUsd;

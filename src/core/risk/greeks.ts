@@ -1,0 +1,189 @@
+/**
+ * Position and portfolio greeks, in coin and USD, by underlying and by expiry bucket.
+ *
+ * With S the index and F = c S the forward of the leg (the basis ratio c held fixed under a
+ * spot move), m = quantity * contractSize and Black-76 raw greeks g (black76.ts, per coin of
+ * underlying, USD):
+ *   deltaUnderlyingCoin = m g.delta c            dV_usd/dS: coin-equivalent exposure (coins)
+ *   cashDeltaUsd        = deltaUnderlyingCoin S  USD per 100% spot move
+ *   deltaCoin           = deltaUnderlyingCoin - valueCoin
+ *                         coin-terms delta of a coin-margined account (DESIGN.md: Black delta
+ *                         minus coin premium), S d(V_usd/S)/dS
+ *   gammaUsd            = m g.gamma c^2          d2V_usd/dS2 (coins per USD)
+ *   cashGammaUsd        = gammaUsd S^2 / 100     change of cash delta (USD) per 1% spot move
+ *   vegaUsd / vegaCoin  = m g.vega (/ S)         per 1.00 vol (x0.01 for per vol point)
+ *   vegaNormalizedUsd   = vegaUsd sqrt(30 / DTE) (30-day-equivalent vega; DTE floored at 1 day)
+ *   thetaUsdPerDay / thetaCoinPerDay = m g.theta / 365 (/ S)   calendar day, F and vol fixed
+ *   vannaUsd            = m g.vanna c            d2V_usd/dS dvol (coins per 1.00 vol)
+ *   volgaUsd            = m g.volga              d2V_usd/dvol2
+ * Futures: inverse: deltaUnderlyingCoin = m / entry, linear: m c; other greeks 0.
+ * Coin figures are summed only within one underlying; USD figures also across underlyings.
+ */
+import type { Position } from "../instruments/types.js";
+import { blackGreeks } from "../pricing/black76.js";
+import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket, underlyingMarket } from "./market.js";
+import { positionMultiplier, valuePosition } from "./valuation.js";
+
+/** Additive greek figures (every field names its currency). */
+export interface GreekFigures {
+  valueUsd: number;
+  valueCoin: number;
+  deltaUnderlyingCoin: number;
+  deltaCoin: number;
+  cashDeltaUsd: number;
+  gammaUsd: number;
+  gammaCoin: number;
+  cashGammaUsd: number;
+  vegaUsd: number;
+  vegaCoin: number;
+  vegaNormalizedUsd: number;
+  thetaUsdPerDay: number;
+  thetaCoinPerDay: number;
+  vannaUsd: number;
+  vannaCoin: number;
+  volgaUsd: number;
+  volgaCoin: number;
+}
+
+const FIELDS: readonly (keyof GreekFigures)[] = [
+  "valueUsd",
+  "valueCoin",
+  "deltaUnderlyingCoin",
+  "deltaCoin",
+  "cashDeltaUsd",
+  "gammaUsd",
+  "gammaCoin",
+  "cashGammaUsd",
+  "vegaUsd",
+  "vegaCoin",
+  "vegaNormalizedUsd",
+  "thetaUsdPerDay",
+  "thetaCoinPerDay",
+  "vannaUsd",
+  "vannaCoin",
+  "volgaUsd",
+  "volgaCoin",
+];
+
+/** All-zero figures. */
+export function zeroGreekFigures(): GreekFigures {
+  const z = {} as GreekFigures;
+  for (const f of FIELDS) z[f] = 0;
+  return z;
+}
+
+function addInto(a: GreekFigures, b: GreekFigures): void {
+  for (const f of FIELDS) a[f] += b[f];
+}
+
+/** Greeks of one position (see the module comment). */
+export function positionGreeks(position: Position, market: RiskMarket): GreekFigures {
+  const ins = position.instrument;
+  const um = underlyingMarket(market, ins.underlying);
+  const S = um.indexPrice;
+  const m = positionMultiplier(position);
+  const v = valuePosition(position, market);
+  const g = zeroGreekFigures();
+  g.valueUsd = v.valueUsd;
+  g.valueCoin = v.valueCoin;
+  if (ins.type === "option") {
+    const T = (ins.expiry - market.valuationTime) / RISK_YEAR_MS;
+    if (T > 0) {
+      const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
+      const c = F / S;
+      const vol = um.surface.impliedVol(Math.log(ins.strike / F), T);
+      const b = blackGreeks({ forward: F, strike: ins.strike, expiry: T, vol, kind: ins.kind });
+      g.deltaUnderlyingCoin = m * b.delta * c;
+      g.gammaUsd = m * b.gamma * c * c;
+      g.vegaUsd = m * b.vega;
+      g.vegaNormalizedUsd = g.vegaUsd * Math.sqrt(30 / Math.max(T * 365, 1));
+      g.thetaUsdPerDay = (m * b.theta) / 365;
+      g.vannaUsd = m * b.vanna * c;
+      g.volgaUsd = m * b.volga;
+    } else {
+      // Settled: intrinsic against the index; delta is the settled exposure (0 or +-m).
+      const itm = ins.kind === "call" ? S > ins.strike : S < ins.strike;
+      g.deltaUnderlyingCoin = itm ? (ins.kind === "call" ? m : -m) : 0;
+    }
+  } else {
+    const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
+    const E = position.entryPrice ?? F;
+    g.deltaUnderlyingCoin = ins.settlement === "inverse" ? m / E : (m * F) / S;
+  }
+  g.cashDeltaUsd = g.deltaUnderlyingCoin * S;
+  g.deltaCoin = g.deltaUnderlyingCoin - g.valueCoin;
+  g.gammaCoin = g.gammaUsd - g.deltaCoin / S;
+  g.cashGammaUsd = (g.gammaUsd * S * S) / 100;
+  g.vegaCoin = g.vegaUsd / S;
+  g.thetaCoinPerDay = g.thetaUsdPerDay / S;
+  g.vannaCoin = g.vannaUsd / S;
+  g.volgaCoin = g.volgaUsd / S;
+  return g;
+}
+
+/** Expiry buckets in days to expiry: [0,7), [7,30), [30,90), [90,180), [180,inf), perpetual. */
+export const EXPIRY_BUCKETS: readonly { readonly label: string; readonly maxDays: number }[] = [
+  { label: "0-7d", maxDays: 7 },
+  { label: "7-30d", maxDays: 30 },
+  { label: "30-90d", maxDays: 90 },
+  { label: "90-180d", maxDays: 180 },
+  { label: "180d+", maxDays: Number.POSITIVE_INFINITY },
+];
+
+/** Bucket label of an expiry (null = perpetual). */
+export function expiryBucket(expiry: number | null, valuationTime: number): string {
+  if (expiry === null) return "perpetual";
+  const days = (expiry - valuationTime) / 86_400_000;
+  if (days <= 0) return "expired";
+  for (const b of EXPIRY_BUCKETS) if (days < b.maxDays) return b.label;
+  return "180d+";
+}
+
+/** Aggregated greeks: per underlying (coin + USD), per underlying and expiry bucket, total USD. */
+export interface PortfolioGreeks {
+  readonly byUnderlying: Record<string, GreekFigures>;
+  readonly byUnderlyingBucket: Record<string, Record<string, GreekFigures>>;
+  /** USD fields summed over underlyings (coin fields omitted: they do not add across coins). */
+  readonly totalUsd: {
+    valueUsd: number;
+    cashDeltaUsd: number;
+    cashGammaUsd: number;
+    vegaUsd: number;
+    vegaNormalizedUsd: number;
+    thetaUsdPerDay: number;
+    vannaUsd: number;
+    volgaUsd: number;
+  };
+  readonly positions: readonly GreekFigures[];
+}
+
+/** Sums position greeks by underlying and expiry bucket. */
+export function portfolioGreeks(positions: readonly Position[], market: RiskMarket): PortfolioGreeks {
+  const byUnderlying: Record<string, GreekFigures> = {};
+  const byUnderlyingBucket: Record<string, Record<string, GreekFigures>> = {};
+  const totalUsd = {
+    valueUsd: 0,
+    cashDeltaUsd: 0,
+    cashGammaUsd: 0,
+    vegaUsd: 0,
+    vegaNormalizedUsd: 0,
+    thetaUsdPerDay: 0,
+    vannaUsd: 0,
+    volgaUsd: 0,
+  };
+  const per: GreekFigures[] = [];
+  for (const p of positions) {
+    const g = positionGreeks(p, market);
+    per.push(g);
+    const u = p.instrument.underlying;
+    byUnderlying[u] ??= zeroGreekFigures();
+    addInto(byUnderlying[u], g);
+    const bucket = expiryBucket(p.instrument.expiry, market.valuationTime);
+    byUnderlyingBucket[u] ??= {};
+    const bu = byUnderlyingBucket[u];
+    bu[bucket] ??= zeroGreekFigures();
+    addInto(bu[bucket], g);
+    for (const k of Object.keys(totalUsd) as (keyof typeof totalUsd)[]) totalUsd[k] += g[k];
+  }
+  return { byUnderlying, byUnderlyingBucket, totalUsd, positions: per };
+}
