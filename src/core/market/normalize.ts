@@ -17,12 +17,27 @@
  *  outside-bounds    the mark lies outside the no-arbitrage bounds (below intrinsic or above
  *                    the forward/strike)
  *  no-iv             no side gives an implied vol
+ *  missing-bid       no bid, only with `oneSided: "reject"`
+ *  missing-ask       no ask, only with `oneSided: "reject"`
  * A side whose price lies outside the bounds (e.g. a deep in-the-money bid below intrinsic) keeps
- * the quote but gets a null vol for that side, listed in `sideIssues`.
+ * the quote but gets a null vol for that side, listed in `sideIssues` and flagged "bid-no-iv" etc.
+ *
+ * One-sided quotes (decision): by default a quote with an ask but no bid (empty or zero bid, as
+ * in the far wings where nobody bids 0.0001 coin) is KEPT with bidVol = midVol = null and the flag
+ * "no-bid"; likewise "no-ask". Its ask (an upper bound on the value) and the venue mark still carry
+ * information a surface fitter may use or drop (flags make that explicit). `oneSided: "reject"`
+ * drops them instead, with reason missing-bid / missing-ask.
  */
 import { impliedVolResult } from "../pricing/impliedVol.js";
 import { chainForwards } from "./forwards.js";
-import type { ChainSnapshot, CleanQuote, ExpiryForward, MarketSnapshot, OptionQuote } from "./types.js";
+import type {
+  ChainSnapshot,
+  CleanQuote,
+  CleanQuoteFlag,
+  ExpiryForward,
+  MarketSnapshot,
+  OptionQuote,
+} from "./types.js";
 
 export type ChainQuoteRejection =
   | "other-underlying"
@@ -31,7 +46,9 @@ export type ChainQuoteRejection =
   | "stale"
   | "crossed"
   | "outside-bounds"
-  | "no-iv";
+  | "no-iv"
+  | "missing-bid"
+  | "missing-ask";
 
 export const CHAIN_QUOTE_REJECTIONS: readonly ChainQuoteRejection[] = [
   "other-underlying",
@@ -41,6 +58,8 @@ export const CHAIN_QUOTE_REJECTIONS: readonly ChainQuoteRejection[] = [
   "crossed",
   "outside-bounds",
   "no-iv",
+  "missing-bid",
+  "missing-ask",
 ];
 
 export interface RejectedQuote {
@@ -52,6 +71,8 @@ export interface RejectedQuote {
 export interface NormalizeOptions {
   /** Oldest acceptable quote at valuation time, ms (default 15 minutes). */
   readonly maxQuoteAgeMs?: number;
+  /** Quotes with one side missing: keep them flagged (default) or reject them. */
+  readonly oneSided?: "keep" | "reject";
 }
 
 export interface NormalizedChain {
@@ -83,7 +104,16 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
   const reject = (quote: OptionQuote, reason: ChainQuoteRejection, detail: string) =>
     rejected.push({ quote, reason, detail });
 
-  for (const q of chain.quotes) {
+  for (const raw of chain.quotes) {
+    // A zero (or negative) side is no quote on that side (OptionQuote: missing = null, never 0).
+    const q: OptionQuote =
+      (raw.bid !== null && raw.bid <= 0) || (raw.ask !== null && raw.ask <= 0)
+        ? {
+            ...raw,
+            bid: raw.bid !== null && raw.bid > 0 ? raw.bid : null,
+            ask: raw.ask !== null && raw.ask > 0 ? raw.ask : null,
+          }
+        : raw;
     const inst = q.instrument;
     if (inst.underlying !== chain.underlying) {
       reject(q, "other-underlying", `${inst.underlying} quote in a ${chain.underlying} chain`);
@@ -112,6 +142,11 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
     }
     if (q.bid !== null && q.ask !== null && q.bid > q.ask) {
       reject(q, "crossed", `bid ${q.bid} > ask ${q.ask}`);
+      continue;
+    }
+    if (options.oneSided === "reject" && (q.bid === null || q.ask === null)) {
+      if (q.bid === null) reject(q, "missing-bid", `no bid (ask ${q.ask ?? "none"})`);
+      else reject(q, "missing-ask", `no ask (bid ${q.bid})`);
       continue;
     }
     const F = fwd.forward;
@@ -153,6 +188,13 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
       reject(q, "no-iv", "no side of the quote gives an implied vol");
       continue;
     }
+    const flags: CleanQuoteFlag[] = [];
+    if (q.bid === null) flags.push("no-bid");
+    if (q.ask === null) flags.push("no-ask");
+    if (bidUsd !== null && bidVol === null) flags.push("bid-no-iv");
+    if (askUsd !== null && askVol === null) flags.push("ask-no-iv");
+    if (bidUsd !== null && askUsd !== null && midVol === null) flags.push("mid-no-iv");
+    if (markUsd !== null && markVol === null) flags.push("mark-no-iv");
     quotes.push({
       ...q,
       forward: F,
@@ -162,6 +204,7 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
       askVol,
       midVol,
       markVol,
+      ...(flags.length > 0 ? { flags } : {}),
     });
   }
   const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<

@@ -78,7 +78,16 @@ export interface CleanQuote extends OptionQuote {
   readonly askVol: number | null;
   readonly midVol: number | null;
   readonly markVol: number | null;
+  /**
+   * Present (non-empty) when the quote was kept with a side missing or a side without an implied
+   * vol: "no-bid" (ask-only, bidVol null), "no-ask", "bid-no-iv" (e.g. a deep ITM bid below
+   * intrinsic), "ask-no-iv", "mid-no-iv", "mark-no-iv". See normalizeChain.
+   */
+  readonly flags?: readonly CleanQuoteFlag[];
 }
+
+/** Why a kept quote lacks a side or a side's vol (see CleanQuote.flags). */
+export type CleanQuoteFlag = "no-bid" | "no-ask" | "bid-no-iv" | "ask-no-iv" | "mid-no-iv" | "mark-no-iv";
 
 /** Everything a pricer needs at one instant for one underlying. */
 export interface MarketSnapshot {
