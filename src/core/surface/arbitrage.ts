@@ -185,6 +185,8 @@ export interface SviRepairResult {
   readonly unchanged: boolean;
   /** RMS change in implied vol over the grid points within 3 ATM standard deviations, vol points. */
   readonly rmsVolChangePts: number;
+  /** Distance minimized (weighted sum of squared vol differences to the quotes or the original). */
+  readonly distance: number;
   /** Whether the repaired slice passes the checks on the grid. */
   readonly free: boolean;
 }
@@ -193,14 +195,20 @@ export interface SviRepairResult {
 const G_MARGIN = 1e-4;
 const W_MARGIN = 1e-6;
 
-function violationNoMargin(p: SviParams, grid: Float64Array, previous: SviParams | null): number {
+/** Largest violation on the grid without margins: wings, g < 0, and the calendar bound against the neighbour. */
+function violationNoMargin(
+  p: SviParams,
+  grid: Float64Array,
+  neighbor: SviParams | null,
+  dir: 1 | -1,
+): number {
   const slopes = sviWingSlopes(p);
   let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
   for (const k of grid) {
     const w = sviTotalVariance(p, k);
     if (!(w > 0)) return Number.POSITIVE_INFINITY;
     worst = Math.max(worst, -sviDurrlemanG(p, k));
-    if (previous) worst = Math.max(worst, sviTotalVariance(previous, k) - w);
+    if (neighbor) worst = Math.max(worst, dir * (sviTotalVariance(neighbor, k) - w));
   }
   return worst;
 }
@@ -212,20 +220,25 @@ export interface SviRepairOptions extends ArbitrageGridOptions {
    */
   readonly data?: readonly SurfaceSlice[];
   readonly weighting?: SurfaceWeighting;
+  /**
+   * "forward": each slice is repaired against the (repaired) earlier one (w >= w_prev);
+   * "backward": against the later one (w <= w_next), so the long expiries' wings bound the short
+   * ones'; "auto" (default): both, keeping the one with fewer unrepaired slices, then the
+   * smaller total distance.
+   */
+  readonly order?: "forward" | "backward" | "auto";
 }
 
 /**
  * Closest arbitrage-free raw SVI parameters for slices sorted by expiry (see the module
  * comment). Distance: vol-space differences to the original smile on the grid points within 3
  * ATM standard deviations, or to the quotes when `data` is given. Slices already free of
- * arbitrage (including against the previous, possibly repaired, slice) are returned unchanged.
+ * arbitrage (including against the neighbouring, possibly repaired, slice) are returned unchanged.
  */
 export function repairSviSlices(
   slices: readonly { expiry: number; params: SviParams }[],
   options: SviRepairOptions = {},
 ): SviRepairResult[] {
-  const out: SviRepairResult[] = [];
-  let prev: SviParams | null = null;
   if (options.data && options.data.length !== slices.length)
     throw new InvalidInputError(
       "data.length",
@@ -233,11 +246,35 @@ export function repairSviSlices(
       `must equal slices.length (${slices.length})`,
     );
   for (let s = 0; s < slices.length; s++) {
+    if (!(slices[s].expiry > 0))
+      throw new InvalidInputError(`slices[${s}].expiry`, slices[s].expiry, "must be > 0");
+    if (s > 0 && !(slices[s].expiry > slices[s - 1].expiry))
+      throw new InvalidInputError(`slices[${s}].expiry`, slices[s].expiry, "must be strictly increasing");
+  }
+  const order = options.order ?? "auto";
+  if (order !== "auto") return repairPass(slices, options, order === "forward" ? 1 : -1);
+  const fwd = repairPass(slices, options, 1);
+  if (fwd.every((r) => r.unchanged)) return fwd;
+  const bwd = repairPass(slices, options, -1);
+  const bad = (rs: SviRepairResult[]) => rs.filter((r) => !r.free).length;
+  const dist = (rs: SviRepairResult[]) => rs.reduce((a, r) => a + r.distance, 0);
+  if (bad(bwd) < bad(fwd) || (bad(bwd) === bad(fwd) && dist(bwd) < dist(fwd))) return bwd;
+  return fwd;
+}
+
+function repairPass(
+  slices: readonly { expiry: number; params: SviParams }[],
+  options: SviRepairOptions,
+  dir: 1 | -1,
+): SviRepairResult[] {
+  const N = slices.length;
+  const out: (SviRepairResult | null)[] = slices.map(() => null);
+  let neighborParams: SviParams | null = null;
+  for (let step = 0; step < N; step++) {
+    const s = dir === 1 ? step : N - 1 - step;
     const { expiry, params } = slices[s];
-    if (!(expiry > 0)) throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be > 0");
-    if (s > 0 && !(expiry > slices[s - 1].expiry))
-      throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be strictly increasing");
-    const w0 = Math.max(sviTotalVariance(params, 0), prev ? sviTotalVariance(prev, 0) : 0, 1e-8);
+    const neighbor = neighborParams;
+    const w0 = Math.max(sviTotalVariance(params, 0), neighbor ? sviTotalVariance(neighbor, 0) : 0, 1e-8);
     // a little wider and denser than the report's grid, so the report finds nothing in between
     const grid = arbitrageGrid(w0, {
       ...options,
@@ -245,36 +282,10 @@ export function repairSviSlices(
       minHalfWidth: 1.5 * (options.minHalfWidth ?? 1),
       points: 2 * (options.points ?? 401) + 1,
     });
-    const previous = prev;
-    const violation = (p: SviParams): number => {
-      const slopes = sviWingSlopes(p);
-      let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
-      for (const k of grid) {
-        const w = sviTotalVariance(p, k);
-        if (!(w > 0)) return Number.POSITIVE_INFINITY;
-        // margins so that the report's (different) grid finds nothing between these points
-        worst = Math.max(worst, G_MARGIN - sviDurrlemanG(p, k));
-        if (previous) worst = Math.max(worst, (sviTotalVariance(previous, k) * (1 + W_MARGIN) - w) / w0);
-      }
-      return worst;
-    };
-    if (violationNoMargin(params, grid, previous) <= 0) {
-      out.push({
-        expiry,
-        original: params,
-        repaired: params,
-        unchanged: true,
-        rmsVolChangePts: 0,
-        free: true,
-      });
-      prev = params;
-      continue;
-    }
     const n = grid.length;
     const sd = Math.sqrt(w0);
     const near = Array.from(grid).filter((k) => Math.abs(k) <= 3 * sd);
     const volAt = (p: SviParams, k: number) => Math.sqrt(Math.max(sviTotalVariance(p, k), 0) / expiry);
-    // distance residuals: quotes (fit objective) or the original smile near the money
     const data = options.data?.[s];
     const distK = data ? Float64Array.from(data.quotes, (q) => q.k) : Float64Array.from(near);
     const distTarget = data
@@ -284,7 +295,43 @@ export function repairSviSlices(
       ? surfaceQuoteWeights(data, options.weighting ?? "spread")
       : new Float64Array(near.length).fill(1 / Math.sqrt(Math.max(near.length, 1)));
     const nd = distK.length;
-    const prevW = previous ? grid.map((k) => sviTotalVariance(previous, k) * (1 + 2 * W_MARGIN)) : null;
+    const distance = (p: SviParams) => {
+      let c = 0;
+      for (let i = 0; i < nd; i++) c += (distWeight[i] * (volAt(p, distK[i]) - distTarget[i])) ** 2;
+      return c;
+    };
+    if (violationNoMargin(params, grid, neighbor, dir) <= 0) {
+      out[s] = {
+        expiry,
+        original: params,
+        repaired: params,
+        unchanged: true,
+        rmsVolChangePts: 0,
+        distance: distance(params),
+        free: true,
+      };
+      neighborParams = params;
+      continue;
+    }
+    // calendar bound with margin: forward w >= (1+2M) w_prev, backward w <= w_next / (1+2M)
+    const bound = neighbor
+      ? grid.map((k) =>
+          dir === 1
+            ? sviTotalVariance(neighbor, k) * (1 + 2 * W_MARGIN)
+            : sviTotalVariance(neighbor, k) / (1 + 2 * W_MARGIN),
+        )
+      : null;
+    const violation = (p: SviParams): number => {
+      const slopes = sviWingSlopes(p);
+      let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
+      for (let i = 0; i < n; i++) {
+        const w = sviTotalVariance(p, grid[i]);
+        if (!(w > 0)) return Number.POSITIVE_INFINITY;
+        worst = Math.max(worst, G_MARGIN - sviDurrlemanG(p, grid[i]));
+        if (bound) worst = Math.max(worst, (dir * (bound[i] - w)) / w0);
+      }
+      return worst;
+    };
     const state = { sqrtMu: 10, margin: 2 * G_MARGIN };
     const problem = {
       parameters: 5,
@@ -293,81 +340,79 @@ export function repairSviSlices(
         const p = sviFromInternal(x);
         for (let i = 0; i < nd; i++) r[i] = distWeight[i] * (volAt(p, distK[i]) - distTarget[i]);
         for (let i = 0; i < n; i++) {
-          const k = grid[i];
-          const w = sviTotalVariance(p, k);
-          const g = w > 0 ? sviDurrlemanG(p, k) : -1;
+          const w = sviTotalVariance(p, grid[i]);
+          const g = w > 0 ? sviDurrlemanG(p, grid[i]) : -1;
           r[nd + i] = g < state.margin ? state.sqrtMu * (state.margin - g) : 0;
-          r[nd + n + i] = prevW && w < prevW[i] ? (state.sqrtMu * (prevW[i] - w)) / w0 : 0;
+          const gap = bound ? dir * (bound[i] - w) : 0;
+          r[nd + n + i] = gap > 0 ? (state.sqrtMu * gap) / w0 : 0;
         }
       },
     };
     const lower = [1e-12, 0, -0.999, params.m - 2, 1e-4];
     const upper = [Math.max(10 * w0, 1), 0.999, 0.999, params.m + 2, 10];
     const clamp = (x: number[]) => x.map((v, j) => Math.min(upper[j], Math.max(lower[j], v)));
-    // starts: the original, and (after the first slice) the previous slice scaled to this ATM level
+    const scaledNeighbor = (nb: SviParams): SviParams => {
+      const ratio = sviTotalVariance(params, 0) / Math.max(sviTotalVariance(nb, 0), 1e-12);
+      const lam = dir === 1 ? Math.max(1 + 4 * W_MARGIN, ratio) : Math.min(1 / (1 + 4 * W_MARGIN), ratio);
+      return { ...nb, a: nb.a * lam, b: nb.b * lam };
+    };
     const starts = [clamp(sviToInternal(params))];
-    if (previous) {
-      const lam = Math.max(1, sviTotalVariance(params, 0) / Math.max(sviTotalVariance(previous, 0), 1e-12));
-      starts.push(clamp(sviToInternal({ ...previous, a: previous.a * lam, b: previous.b * lam })));
-    }
+    if (neighbor) starts.push(clamp(sviToInternal(scaledNeighbor(neighbor))));
+    const lo = grid[0];
+    const hi = grid[grid.length - 1];
+    /** Removes a residual calendar crossing by shifting the whole smile (a +- delta), checked on a 5x denser grid. */
+    const shift = (p: SviParams): SviParams => {
+      if (!neighbor) return p;
+      let worst = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i <= 5 * n; i++) {
+        const k = lo + ((hi - lo) * i) / (5 * n);
+        const nb = sviTotalVariance(neighbor, k);
+        const b = dir === 1 ? nb * (1 + 2 * W_MARGIN) : nb / (1 + 2 * W_MARGIN);
+        worst = Math.max(worst, dir * (b - sviTotalVariance(p, k)));
+      }
+      return worst > 0 ? { ...p, a: p.a + dir * worst } : p;
+    };
+    // feasible candidates (no violation on the grid without margins) win by distance; else the smallest violation
     const pick: { best: { p: SviParams; viol: number; cost: number } | null } = { best: null };
-    const consider = (p: SviParams) => {
-      let cost = 0;
-      for (let i = 0; i < nd; i++) cost += (distWeight[i] * (volAt(p, distK[i]) - distTarget[i])) ** 2;
-      const viol = Math.max(violation(p), 0);
+    const consider = (raw: SviParams) => {
+      const shifted = shift(raw);
+      const p =
+        violationNoMargin(shifted, grid, neighbor, dir) <= violationNoMargin(raw, grid, neighbor, dir)
+          ? shifted
+          : raw;
+      const viol = Math.max(violationNoMargin(p, grid, neighbor, dir), 0);
+      const cost = distance(p);
       const b = pick.best;
       if (b === null || viol < b.viol || (viol === b.viol && cost < b.cost)) pick.best = { p, viol, cost };
     };
-    if (previous) {
-      // always calendar-feasible candidate: the previous slice scaled up (w -> lambda w, lambda > 1)
-      const lam = Math.max(
-        1 + 4 * W_MARGIN,
-        sviTotalVariance(params, 0) / Math.max(sviTotalVariance(previous, 0), 1e-12),
-      );
-      consider({ ...previous, a: previous.a * lam, b: previous.b * lam });
-    }
+    if (neighbor) consider(scaledNeighbor(neighbor));
     for (const x0 of starts) {
       state.sqrtMu = 10;
       state.margin = 2 * G_MARGIN;
       let x = x0;
-      let p = sviFromInternal(x);
       for (let round = 0; round < 10; round++) {
         const res = levenbergMarquardt(problem, x, { lower, upper, maxIterations: 200 });
         x = Array.from(res.x);
-        p = sviFromInternal(x);
+        const p = sviFromInternal(x);
+        consider(p);
         if (violation(p) <= 0) break;
         state.sqrtMu *= 10;
         state.margin *= 2;
       }
-      consider(p);
     }
-    let repaired = pick.best ? pick.best.p : params;
-    if (previous) {
-      // last resort for a residual calendar crossing: lift the whole smile (a += delta) above the
-      // previous slice on a 5x denser grid; adding a constant to w keeps the wings and keeps g >= 0 here
-      const lo = grid[0];
-      const hi = grid[grid.length - 1];
-      let worst = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i <= 5 * n; i++) {
-        const k = lo + ((hi - lo) * i) / (5 * n);
-        worst = Math.max(worst, sviTotalVariance(previous, k) * (1 + 2 * W_MARGIN) - sviTotalVariance(repaired, k));
-      }
-      if (worst > 0) {
-        const lifted = { ...repaired, a: repaired.a + worst };
-        if (violation(lifted) <= violation(repaired)) repaired = lifted;
-      }
-    }
+    const repaired = pick.best ? pick.best.p : params;
     let ss = 0;
     for (const k of near) ss += (volAt(repaired, k) - volAt(params, k)) ** 2;
-    out.push({
+    out[s] = {
       expiry,
       original: params,
       repaired,
       unchanged: false,
       rmsVolChangePts: 100 * Math.sqrt(ss / Math.max(near.length, 1)),
-      free: violation(repaired) <= 0,
-    });
-    prev = repaired;
+      distance: distance(repaired),
+      free: violationNoMargin(repaired, grid, neighbor, dir) <= 0,
+    };
+    neighborParams = repaired;
   }
-  return out;
+  return out as SviRepairResult[];
 }
