@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { normCdf, inverseNormCdf } from "../../../src/core/math/normal.js";
+import { createRng } from "../../../src/core/math/rng.js";
+import type { Position } from "../../../src/core/instruments/types.js";
+import { historicalVar, mertonJumpMoves, monteCarloVar, varCvarFromPnl } from "../../../src/core/risk/var.js";
+import { fut, market, sampleBook } from "./fixtures.js";
+
+describe("VaR / CVaR", () => {
+  it("varCvarFromPnl on a known sample", () => {
+    const pnl = Array.from({ length: 100 }, (_, i) => i - 99); // -99..0
+    const r = varCvarFromPnl(pnl, 0.95);
+    // quantile(0.05) of -99..0 with linear interpolation: -99 + 0.05*99 = -94.05
+    expect(r.varUsd).toBeCloseTo(94.05, 10);
+    // outcomes <= -94.05: -99..-95 (5 values), mean -97
+    expect(r.cvarUsd).toBeCloseTo(97, 10);
+    expect(r.worstPnlUsd).toBe(-99);
+  });
+  it("a linear position's normal VaR matches the closed form (no jumps, MC)", () => {
+    const mkt = market();
+    // Linear perpetual, 1 BTC long (contractSize 0.001 x 1000): PnL = S (e^x - 1).
+    const book: Position[] = [
+      { instrument: fut({ settlement: "linear", contractSize: 0.001 }), quantity: 1000 },
+    ];
+    const vol = 0.6;
+    const h = 10;
+    const r = monteCarloVar({
+      positions: book,
+      market: mkt,
+      confidence: 0.99,
+      horizonDays: h,
+      params: { vol, jumpIntensity: 0, jumpMean: 0, jumpStd: 0 },
+      paths: 200_000,
+      seed: 7,
+    });
+    const sd = vol * Math.sqrt(h / 365);
+    const z = inverseNormCdf(0.01);
+    const exact = -100_000 * (Math.exp(-0.5 * sd * sd + sd * z) - 1);
+    expect(r.varUsd / exact).toBeGreaterThan(0.98);
+    expect(r.varUsd / exact).toBeLessThan(1.02);
+    expect(r.cvarUsd).toBeGreaterThan(r.varUsd);
+    expect(normCdf(z)).toBeCloseTo(0.01, 12);
+  });
+  it("Merton moves have the compensated mean (E[S_h/S] = e^{mu h})", () => {
+    const moves = mertonJumpMoves({
+      params: { vol: 0.5, jumpIntensity: 20, jumpMean: -0.05, jumpStd: 0.1 },
+      horizonDays: 30,
+      paths: 200_000,
+      seed: 3,
+    });
+    const mean = moves.reduce((a, b) => a + b, 0) / moves.length;
+    expect(Math.abs(mean)).toBeLessThan(0.003);
+    const again = mertonJumpMoves({
+      params: { vol: 0.5, jumpIntensity: 20, jumpMean: -0.05, jumpStd: 0.1 },
+      horizonDays: 30,
+      paths: 10,
+      seed: 3,
+    });
+    expect(Array.from(again)).toEqual(Array.from(moves.slice(0, 10)));
+  });
+  it("historical VaR: jumps make the tail fatter; confidence monotone", () => {
+    const rng = createRng(11);
+    const closes = [100];
+    for (let i = 0; i < 800; i++)
+      closes.push(closes[i]! * Math.exp(0.03 * rng.normal() + (rng.uniform() < 0.02 ? -0.2 : 0)));
+    const o = { positions: sampleBook(), market: market(), closes, horizonDays: 1 };
+    const v95 = historicalVar({ ...o, confidence: 0.95 });
+    const v99 = historicalVar({ ...o, confidence: 0.99 });
+    expect(v95.scenarios).toBe(800);
+    expect(v99.varUsd).toBeGreaterThanOrEqual(v95.varUsd);
+    expect(v99.cvarUsd).toBeGreaterThanOrEqual(v99.varUsd);
+  });
+});
