@@ -4,3 +4,4 @@ export * from "./synthetic.js";
 export * from "./syntheticSeries.js";
 export * from "./types.js";
 export * from "./summary.js";
+export * from "./paths.js";
