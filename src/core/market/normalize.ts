@@ -195,8 +195,9 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
     if (askUsd !== null && askVol === null) flags.push("ask-no-iv");
     if (bidUsd !== null && askUsd !== null && midVol === null) flags.push("mid-no-iv");
     if (markUsd !== null && markVol === null) flags.push("mark-no-iv");
-    quotes.push({
-      ...q,
+    // Object.assign, not object spread: spreading a quote plus new keys measured ~100x slower
+    // (8 us per quote under tsx/esbuild) and dominated normalizeChain.
+    const clean: CleanQuote = Object.assign({}, q, {
       forward: F,
       timeToExpiry: T,
       logMoneyness: Math.log(K / F),
@@ -204,8 +205,8 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
       askVol,
       midVol,
       markVol,
-      ...(flags.length > 0 ? { flags } : {}),
     });
+    quotes.push(flags.length > 0 ? Object.assign(clean, { flags }) : clean);
   }
   const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<
     ChainQuoteRejection,
