@@ -69,7 +69,8 @@ export function parseInstrumentName(name: string): Result<Instrument, Instrument
   const parts = name.trim().toUpperCase().split("-");
   const base = parts[0] ?? "";
   const bm = /^([A-Z0-9]+?)(?:_(USDC|USDT))?$/.exec(base);
-  if (!bm || parts.length < 2) return fail("bad-format", `"${name}" is not COIN[-_QUOTE]-EXPIRY[-STRIKE-C|P] or COIN-PERPETUAL`);
+  if (!bm || parts.length < 2)
+    return fail("bad-format", `"${name}" is not COIN[-_QUOTE]-EXPIRY[-STRIKE-C|P] or COIN-PERPETUAL`);
   const coin = bm[1] as string;
   const linear = bm[2] !== undefined;
   const settlement = linear ? "linear" : "inverse";
@@ -98,8 +99,13 @@ export function parseInstrumentName(name: string): Result<Instrument, Instrument
   if (parts.length !== 4 || (parts[3] !== "C" && parts[3] !== "P")) {
     return fail("bad-format", `"${name}" should end in -STRIKE-C or -STRIKE-P`);
   }
-  const strike = Number((parts[2] as string).replace("D", "."));
-  if (!(strike > 0) || !Number.isFinite(strike)) return fail("bad-strike", `strike "${parts[2]}" in "${name}" is not a positive number`);
+  // Deribit strikes are digits with an optional "d" decimal (0d625); "1E5" or "60000.5" are not.
+  const strikeCode = parts[2] as string;
+  if (!/^\d+(D\d+)?$/.test(strikeCode))
+    return fail("bad-strike", `strike "${strikeCode}" in "${name}" is not digits with an optional d decimal`);
+  const strike = Number(strikeCode.replace("D", "."));
+  if (!(strike > 0) || !Number.isFinite(strike))
+    return fail("bad-strike", `strike "${parts[2]}" in "${name}" is not a positive number`);
   return ok({
     type: "option",
     name,
@@ -120,7 +126,13 @@ export function instrumentFromName(name: string): Instrument {
 }
 
 /** The Deribit name of an option, e.g. optionName("BTC", expiry, 60000, "call") = "BTC-27DEC24-60000-C". */
-export function deribitOptionName(o: { underlying: string; expiry: number; strike: number; kind: "call" | "put"; linear?: boolean }): string {
+export function deribitOptionName(o: {
+  underlying: string;
+  expiry: number;
+  strike: number;
+  kind: "call" | "put";
+  linear?: boolean;
+}): string {
   const strike = Number.isInteger(o.strike) ? String(o.strike) : String(o.strike).replace(".", "d");
   return `${o.underlying}${o.linear ? "_USDC" : ""}-${formatDeribitExpiry(o.expiry)}-${strike}-${o.kind === "call" ? "C" : "P"}`;
 }
