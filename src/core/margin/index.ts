@@ -1,2 +1,5 @@
-// Public API of core/margin (filled in by the area's owner).
-export {};
+// Public API of core/margin.
+export * from "./book.js";
+export * from "./liquidation.js";
+export * from "./portfolioMargin.js";
+export * from "./standard.js";
