@@ -144,7 +144,7 @@ export function register(program: Command): void {
     .option("--underlying <coin>", "only this underlying (e.g. BTC)")
     .option("--at <iso>", "Tardis files: snapshot at this instant (default: end of file)")
     .option("--max-age <minutes>", "reject quotes older than this at the snapshot time (default 15)")
-    .option("--rejected <n>", "list up to n rejected rows/quotes (JSON: default 50)", "50")
+    .option("--rejected <n>", "list up to n rejected rows and quotes (table default 0, JSON default 50)")
     .option("--json", "machine-readable output")
     .addHelpText(
       "after",
@@ -155,12 +155,17 @@ Forwards per expiry come from the dated future, else the venue's underlying pric
 Examples:
   volfolio chain load ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv
   volfolio chain load ../shared/data/deribit/daily/deribit_options_snapshot_20260301T083000Z.csv.gz --underlying ETH --json
-  volfolio chain load tardis_options_chain.csv.gz --at 2026-01-10T09:00:00Z
+  volfolio chain load tardis_options_chain.csv.gz --at 2026-01-10T09:00:00Z --rejected 20
   volfolio chain load book_summary.json`,
     )
-    .action(async (file: string, flags: CommonFlags & { rejected: string }) => {
+    .action(async (file: string, flags: CommonFlags & { rejected?: string }) => {
       const { file: loaded, results } = await loadAndNormalize(file, flags);
-      const limit = Math.max(0, Math.floor(parseNumberOption("--rejected", flags.rejected)));
+      const limit =
+        flags.rejected === undefined
+          ? flags.json
+            ? 50
+            : 0
+          : Math.max(0, Math.floor(parseNumberOption("--rejected", flags.rejected)));
       output(
         flags.json,
         {
@@ -180,7 +185,7 @@ Examples:
             loaded,
             results.map((r) => r.norm),
           );
-          if (flags.rejected !== "50" && limit > 0) {
+          if (limit > 0) {
             const rows = [
               ...loaded.rejected.map((r) => ({
                 where: r.where,
