@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
 import { instrumentFromName } from "../../../src/core/instruments/names.js";
 import type { OptionContract } from "../../../src/core/instruments/types.js";
+import { chainForwards, parityForward } from "../../../src/core/market/forwards.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 import { syntheticChain } from "../../../src/core/market/synthetic.js";
 import type { OptionQuote } from "../../../src/core/market/types.js";
@@ -110,6 +111,30 @@ describe("one-sided and zero-sided quotes", () => {
   });
 });
 
+describe("forwards by put-call parity on synthetic chains", () => {
+  it("recovers spot x exp(basis T) from tick-rounded bid/ask when no underlying or future is given", () => {
+    for (const [underlying, seed] of [
+      ["BTC", 1],
+      ["ETH", 2],
+      ["BTC", 3],
+    ] as const) {
+      const chain = syntheticChain({ underlying, valuationTime: NOW, seed, basisPerYear: 0.06 });
+      const bare = {
+        ...chain,
+        futures: [],
+        quotes: chain.quotes.map((q) => ({ ...q, underlyingPrice: null })),
+      };
+      const forwards = chainForwards(bare);
+      expect(forwards.every((f) => f.source === "put-call-parity")).toBe(true);
+      for (const f of forwards) {
+        const truth = chain.indexPrice * Math.exp(0.06 * f.timeToExpiry);
+        // Mids are off the true price by up to half a 0.0001-coin tick per side: ~1e-4 relative.
+        expect(Math.abs(f.forward / truth - 1)).toBeLessThan(2e-4);
+      }
+    }
+  });
+});
+
 if (!existsSync(SAMPLE))
   console.warn(`skipping real-chain cleaning tests: ${SAMPLE} not found (../shared/data)`);
 describe.skipIf(!existsSync(SAMPLE))(
@@ -150,6 +175,16 @@ describe.skipIf(!existsSync(SAMPLE))(
         expect(nearItm.length).toBeGreaterThan(100);
         for (const q of nearItm)
           expect(Math.abs((q.markVol as number) - (q.markIv as number))).toBeLessThan(1e-2);
+        // Put-call parity alone (the fallback when a chain has no underlying prices) recovers the
+        // venue's forwards: measured max 4.1 bp on this file (and median 1.4 bp, p99 9.7 bp over
+        // 5,527 expiry snapshots of the daily files); a free slope+intercept fit missed by up to 40%.
+        for (const f of chainForwards(chain)) {
+          const parity = parityForward(
+            chain.quotes.filter((q) => q.instrument.expiry === f.expiry),
+            chain.indexPrice,
+          );
+          expect(Math.abs((parity as number) / f.forward - 1)).toBeLessThan(5e-4);
+        }
         // The quirks are visible as flags, not silently dropped: one-sided wings and ITM bids below intrinsic.
         const flagged = n.snapshot.quotes.filter((q) => q.flags !== undefined);
         expect(flagged.some((q) => q.flags?.includes("no-bid"))).toBe(true);
