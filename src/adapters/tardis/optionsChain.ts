@@ -138,6 +138,105 @@ function describeIssue(error: z.ZodError, row: Record<string, string>): string {
   return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
 }
 
+/** One CSV record -> an option quote, or the reason it is rejected. */
+export function tardisRecordToQuote(
+  record: Record<string, string>,
+  line: number,
+): { ok: true; quote: OptionQuote } | { ok: false; rejection: TardisRejectedRow } {
+  const p = tardisOptionsChainRowSchema.safeParse(record);
+  if (!p.success)
+    return {
+      ok: false,
+      rejection: { line, reason: "invalid-field", detail: describeIssue(p.error, record), row: record },
+    };
+  const r = p.data;
+  const name = parseInstrumentName(r.symbol);
+  if (!name.ok || name.value.type !== "option") {
+    return {
+      ok: false,
+      rejection: {
+        line,
+        reason: "bad-instrument-name",
+        detail: name.ok ? `${r.symbol} is not an option` : name.message,
+        row: record,
+      },
+    };
+  }
+  const inst = name.value as OptionContract;
+  const mismatch =
+    inst.strike !== r.strike_price
+      ? `strike_price ${r.strike_price} vs name ${inst.strike}`
+      : inst.kind !== r.type
+        ? `type ${r.type} vs name ${inst.kind}`
+        : inst.expiry !== r.expiration
+          ? `expiration ${new Date(r.expiration).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`
+          : null;
+  if (mismatch)
+    return { ok: false, rejection: { line, reason: "name-mismatch", detail: mismatch, row: record } };
+  return {
+    ok: true,
+    quote: {
+      instrument: inst,
+      timestamp: r.timestamp,
+      bid: r.bid_price,
+      ask: r.ask_price,
+      mark: r.mark_price,
+      bidSize: r.bid_amount,
+      askSize: r.ask_amount,
+      bidIv: r.bid_price === null ? null : r.bid_iv,
+      askIv: r.ask_price === null ? null : r.ask_iv,
+      markIv: r.mark_iv,
+      underlyingPrice: r.underlying_price !== null && r.underlying_price > 0 ? r.underlying_price : null,
+      underlyingName: r.underlying_index || null,
+      openInterest: r.open_interest,
+    },
+  };
+}
+
+/**
+ * Chains (one per coin) from the latest quote per symbol. Returns the chains and the quotes of
+ * coins with no price to derive an index from (the caller rejects those).
+ */
+function buildChains(
+  latest: Iterable<OptionQuote>,
+  options: TardisLoadOptions,
+): { chains: ChainSnapshot[]; noIndex: OptionQuote[] } {
+  const byCoin = new Map<string, OptionQuote[]>();
+  for (const q of latest) {
+    const list = byCoin.get(q.instrument.underlying) ?? [];
+    list.push(q);
+    byCoin.set(q.instrument.underlying, list);
+  }
+  const chains: ChainSnapshot[] = [];
+  const noIndex: OptionQuote[] = [];
+  for (const [coin, quotes] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const time = quotes.reduce((m, q) => Math.max(m, q.timestamp), Number.NEGATIVE_INFINITY);
+    const at = options.at ?? time;
+    let index = options.indexPrice ?? null;
+    if (index === null) {
+      const live = quotes.filter((q) => q.instrument.expiry > at && q.underlyingPrice);
+      const nearest = live.reduce((m, q) => Math.min(m, q.instrument.expiry), Number.POSITIVE_INFINITY);
+      const ups = live
+        .filter((q) => q.instrument.expiry === nearest)
+        .map((q) => q.underlyingPrice as number)
+        .sort((a, b) => a - b);
+      index = ups.length > 0 ? (ups[Math.floor(ups.length / 2)] as number) : null;
+    }
+    if (index === null) {
+      noIndex.push(...quotes);
+      continue;
+    }
+    quotes.sort(
+      (a, b) =>
+        a.instrument.expiry - b.instrument.expiry ||
+        a.instrument.strike - b.instrument.strike ||
+        (a.instrument.kind < b.instrument.kind ? -1 : 1),
+    );
+    chains.push({ underlying: coin, valuationTime: at, indexPrice: index, quotes });
+  }
+  return { chains, noIndex };
+}
+
 /** Parses a Tardis options_chain CSV stream into one chain per underlying (see file doc). */
 export async function parseTardisOptionsChain(
   input: Readable,
@@ -152,101 +251,98 @@ export async function parseTardisOptionsChain(
   let superseded = 0;
   for await (const record of parser as AsyncIterable<Record<string, string>>) {
     rowsRead++;
-    const line = rowsRead + 1;
-    const p = tardisOptionsChainRowSchema.safeParse(record);
-    if (!p.success) {
-      rejected.push({ line, reason: "invalid-field", detail: describeIssue(p.error, record), row: record });
+    const r = tardisRecordToQuote(record, rowsRead + 1);
+    if (!r.ok) {
+      rejected.push(r.rejection);
       continue;
     }
-    const r = p.data;
-    const name = parseInstrumentName(r.symbol);
-    if (!name.ok || name.value.type !== "option") {
-      rejected.push({
-        line,
-        reason: "bad-instrument-name",
-        detail: name.ok ? `${r.symbol} is not an option` : name.message,
-        row: record,
-      });
-      continue;
-    }
-    const inst = name.value as OptionContract;
-    const mismatch =
-      inst.strike !== r.strike_price
-        ? `strike_price ${r.strike_price} vs name ${inst.strike}`
-        : inst.kind !== r.type
-          ? `type ${r.type} vs name ${inst.kind}`
-          : inst.expiry !== r.expiration
-            ? `expiration ${new Date(r.expiration).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`
-            : null;
-    if (mismatch) {
-      rejected.push({ line, reason: "name-mismatch", detail: mismatch, row: record });
-      continue;
-    }
-    if (options.at !== undefined && r.timestamp > options.at) {
+    const q = r.quote;
+    if (options.at !== undefined && q.timestamp > options.at) {
       superseded++;
       continue;
     }
-    const prev = latest.get(inst.name);
-    if (prev && prev.timestamp > r.timestamp) {
+    const prev = latest.get(q.instrument.name);
+    if (prev && prev.timestamp > q.timestamp) {
       superseded++;
       continue;
     }
     if (prev) superseded++;
-    latest.set(inst.name, {
-      instrument: inst,
-      timestamp: r.timestamp,
-      bid: r.bid_price,
-      ask: r.ask_price,
-      mark: r.mark_price,
-      bidSize: r.bid_amount,
-      askSize: r.ask_amount,
-      bidIv: r.bid_price === null ? null : r.bid_iv,
-      askIv: r.ask_price === null ? null : r.ask_iv,
-      markIv: r.mark_iv,
-      underlyingPrice: r.underlying_price !== null && r.underlying_price > 0 ? r.underlying_price : null,
-      underlyingName: r.underlying_index || null,
-      openInterest: r.open_interest,
+    latest.set(q.instrument.name, q);
+  }
+  const { chains, noIndex } = buildChains(latest.values(), options);
+  // No price anywhere for a coin: its quotes are rejected rather than guessed.
+  for (const q of noIndex)
+    rejected.push({
+      line: 0,
+      reason: "invalid-field",
+      detail: `${q.instrument.name}: no underlying_price for ${q.instrument.underlying} to derive an index`,
+      row: {},
     });
-  }
-  const byCoin = new Map<string, OptionQuote[]>();
-  for (const q of latest.values()) {
-    const list = byCoin.get(q.instrument.underlying) ?? [];
-    list.push(q);
-    byCoin.set(q.instrument.underlying, list);
-  }
-  const chains: ChainSnapshot[] = [];
-  for (const [coin, quotes] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const time = quotes.reduce((m, q) => Math.max(m, q.timestamp), Number.NEGATIVE_INFINITY);
-    let index = options.indexPrice ?? null;
-    if (index === null) {
-      const live = quotes.filter((q) => q.instrument.expiry > time && q.underlyingPrice);
-      const nearest = live.reduce((m, q) => Math.min(m, q.instrument.expiry), Number.POSITIVE_INFINITY);
-      const ups = live
-        .filter((q) => q.instrument.expiry === nearest)
-        .map((q) => q.underlyingPrice as number)
-        .sort((a, b) => a - b);
-      index = ups.length > 0 ? (ups[Math.floor(ups.length / 2)] as number) : null;
+  return { chains, rejected, rowsRead, superseded };
+}
+
+export interface TardisSnapshot {
+  /** Snapshot instant, epoch ms UTC (a multiple of intervalMs). */
+  readonly at: number;
+  /** The latest quote per live symbol at `at`, one chain per coin. */
+  readonly chains: ChainSnapshot[];
+  /** Rows read so far, applied as updates so far, and rejected so far (read = applied + rejected). */
+  readonly rowsRead: number;
+  readonly rowsApplied: number;
+  readonly rowsRejected: number;
+  /** Rows rejected since the previous snapshot. */
+  readonly rejected: TardisRejectedRow[];
+}
+
+/**
+ * Streams a Tardis options_chain file (rows in time order) and yields the chain state every
+ * `intervalMs` (at multiples of intervalMs), so a day of updates becomes, e.g., 1-minute
+ * snapshots with memory bounded by the number of live instruments (expired ones are dropped).
+ * Rows with a timestamp before the previous row's are applied like any other (latest wins per
+ * symbol by timestamp).
+ */
+export async function* streamTardisSnapshots(
+  input: Readable,
+  options: { intervalMs: number },
+): AsyncGenerator<TardisSnapshot> {
+  if (!(options.intervalMs > 0)) throw new RangeError(`intervalMs must be > 0, got ${options.intervalMs}`);
+  const parser = input.pipe(
+    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+  );
+  const latest = new Map<string, OptionQuote>();
+  let rejected: TardisRejectedRow[] = [];
+  let rowsRead = 0;
+  let rowsApplied = 0;
+  let rowsRejected = 0;
+  let next: number | null = null;
+  const snapshot = (at: number): TardisSnapshot => {
+    for (const [k, q] of latest) if (q.instrument.expiry <= at) latest.delete(k);
+    const { chains } = buildChains(latest.values(), { at });
+    const out = { at, chains, rowsRead, rowsApplied, rowsRejected, rejected };
+    rejected = [];
+    return out;
+  };
+  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+    const r = tardisRecordToQuote(record, rowsRead + 2);
+    if (r.ok) {
+      const t = r.quote.timestamp;
+      if (next === null) next = Math.ceil(t / options.intervalMs) * options.intervalMs;
+      while (t > next) {
+        yield snapshot(next);
+        next += options.intervalMs;
+      }
     }
-    if (index === null) {
-      // No price anywhere: every quote of this coin is rejected rather than guessed.
-      for (const q of quotes)
-        rejected.push({
-          line: 0,
-          reason: "invalid-field",
-          detail: `${q.instrument.name}: no underlying_price for ${coin} to derive an index`,
-          row: {},
-        });
+    rowsRead++;
+    if (!r.ok) {
+      rowsRejected++;
+      rejected.push(r.rejection);
       continue;
     }
-    quotes.sort(
-      (a, b) =>
-        a.instrument.expiry - b.instrument.expiry ||
-        a.instrument.strike - b.instrument.strike ||
-        (a.instrument.kind < b.instrument.kind ? -1 : 1),
-    );
-    chains.push({ underlying: coin, valuationTime: options.at ?? time, indexPrice: index, quotes });
+    rowsApplied++;
+    const prev = latest.get(r.quote.instrument.name);
+    if (!prev || prev.timestamp <= r.quote.timestamp) latest.set(r.quote.instrument.name, r.quote);
   }
-  return { chains, rejected, rowsRead, superseded };
+  if (next !== null) yield snapshot(next);
 }
 
 /** Reads a Tardis options_chain file (.csv or .csv.gz). */

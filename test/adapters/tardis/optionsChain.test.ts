@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   loadTardisOptionsChainFile,
   parseTardisOptionsChain,
+  streamTardisSnapshots,
 } from "../../../src/adapters/tardis/optionsChain.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 
@@ -70,5 +71,30 @@ describe("Tardis options_chain loader", () => {
     expect(r.rowsRead).toBe(4);
     expect(r.rejected.map((x) => x.detail.split(":")[0])).toEqual(["timestamp", "type", "bid_price"]);
     expect(r.chains[0]?.quotes[0]?.bid).toBeNull(); // a zero bid is no bid
+  });
+
+  it("streams the chain state at fixed intervals; counts reconcile at the end", async () => {
+    const snaps = [];
+    for await (const s of streamTardisSnapshots(createReadStream(FIXTURE), { intervalMs: 60_000 }))
+      snaps.push(s);
+    // T0, then every minute up to the +1 h row (T0 + 60 s ... T0 + 3600 s).
+    expect(snaps.length).toBe(61);
+    expect(snaps[0]?.at).toBe(T0);
+    expect(snaps.at(-1)?.at).toBe(T0 + 3_600_000);
+    const first = snaps[0]!;
+    expect(first.chains.map((c) => [c.underlying, c.quotes.length])).toEqual([["BTC", 10]]);
+    // The older (T0 - 60 s) update of the 90000 call did not replace the T0 row.
+    expect(first.chains[0]?.quotes.find((q) => q.instrument.name === "BTC-27MAR26-90000-C")?.timestamp).toBe(
+      T0,
+    );
+    const last = snaps.at(-1)!;
+    expect([last.rowsRead, last.rowsApplied, last.rowsRejected]).toEqual([17, 15, 2]);
+    expect(last.rowsApplied + last.rowsRejected).toBe(last.rowsRead);
+    expect(snaps.reduce((n, s) => n + s.rejected.length, 0)).toBe(2);
+    expect(last.chains.map((c) => [c.underlying, c.quotes.length])).toEqual([
+      ["BTC", 10],
+      ["ETH", 1],
+    ]);
+    expect(last.chains[0]?.valuationTime).toBe(T0 + 3_600_000);
   });
 });
