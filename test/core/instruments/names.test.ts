@@ -32,10 +32,21 @@ describe("Deribit instrument names", () => {
   });
 
   it("parses futures and perpetuals with their contract sizes", () => {
-    expect(instrumentFromName("BTC-PERPETUAL")).toMatchObject({ type: "future", expiry: null, settlement: "inverse", contractSize: 10 });
+    expect(instrumentFromName("BTC-PERPETUAL")).toMatchObject({
+      type: "future",
+      expiry: null,
+      settlement: "inverse",
+      contractSize: 10,
+    });
     expect(instrumentFromName("ETH-PERPETUAL")).toMatchObject({ contractSize: 1 });
-    expect(instrumentFromName("BTC_USDC-PERPETUAL")).toMatchObject({ settlement: "linear", contractSize: 0.001 });
-    expect(instrumentFromName("BTC-27MAR26")).toMatchObject({ type: "future", expiry: Date.UTC(2026, 2, 27, 8) });
+    expect(instrumentFromName("BTC_USDC-PERPETUAL")).toMatchObject({
+      settlement: "linear",
+      contractSize: 0.001,
+    });
+    expect(instrumentFromName("BTC-27MAR26")).toMatchObject({
+      type: "future",
+      expiry: Date.UTC(2026, 2, 27, 8),
+    });
   });
 
   it("gives reasons for bad names instead of throwing", () => {
@@ -53,7 +64,12 @@ describe("Deribit instrument names", () => {
         return parseDeribitExpiry(formatDeribitExpiry(t)) === t;
       }),
     );
-    const name = deribitOptionName({ underlying: "BTC", expiry: Date.UTC(2026, 2, 27, 8), strike: 90000, kind: "call" });
+    const name = deribitOptionName({
+      underlying: "BTC",
+      expiry: Date.UTC(2026, 2, 27, 8),
+      strike: 90000,
+      kind: "call",
+    });
     expect(name).toBe("BTC-27MAR26-90000-C");
     expect(instrumentFromName(name).name).toBe(name);
   });
