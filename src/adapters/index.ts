@@ -8,3 +8,4 @@ export * from "./deribit/files.js";
 export * from "./deribit/apiShapes.js";
 export * from "./tardis/optionsChain.js";
 export * from "./chainFile.js";
+export * from "./portfolioFile.js";
