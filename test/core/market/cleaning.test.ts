@@ -111,6 +111,32 @@ describe("one-sided and zero-sided quotes", () => {
   });
 });
 
+describe("linear (USDC-settled) quotes", () => {
+  it("are solved in USD directly and their parity forward is F = K + C - P", () => {
+    const Ftrue = 91_234.5;
+    const quotes: OptionQuote[] = [];
+    for (const K of [85_000, 90_000, 95_000]) {
+      for (const kind of ["call", "put"] as const) {
+        const instrument = instrumentFromName(
+          `BTC_USDC-27MAR26-${K}-${kind === "call" ? "C" : "P"}`,
+        ) as OptionContract;
+        const usd = blackPrice({ forward: Ftrue, strike: K, expiry: T, vol: 0.48, kind });
+        quotes.push({ instrument, timestamp: NOW, bid: usd - 5, ask: usd + 5, mark: usd });
+      }
+    }
+    expect(quotes[0]?.instrument.settlement).toBe("linear");
+    const n = normalizeChain(chainOf(quotes));
+    expect(n.snapshot.forwards[0]).toMatchObject({
+      source: "put-call-parity",
+      forward: expect.closeTo(Ftrue, 6),
+    });
+    for (const q of n.snapshot.quotes) {
+      expect(q.markVol).toBeCloseTo(0.48, 9);
+      expect(q.midVol).toBeCloseTo(0.48, 9);
+    }
+  });
+});
+
 describe("forwards by put-call parity on synthetic chains", () => {
   it("recovers spot x exp(basis T) from tick-rounded bid/ask when no underlying or future is given", () => {
     for (const [underlying, seed] of [
