@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
@@ -7,7 +9,7 @@ import { surfaceTermStructure } from "../../../src/core/surface/queries.js";
 import { richCheapList } from "../../../src/core/surface/richCheap.js";
 import { surfaceSlicesFromQuotes } from "../../../src/core/surface/sliceData.js";
 import { sviTotalVariance } from "../../../src/core/surface/svi.js";
-import { haveSample, linspace, SAMPLE_CSV, syntheticSlice } from "./helpers.js";
+import { DATA_DIR, haveSample, linspace, SAMPLE_CSV, syntheticSlice } from "./helpers.js";
 
 if (!haveSample)
   console.warn(`surface real-data tests skipped: ${SAMPLE_CSV} not found (sibling ../shared/data absent)`);
@@ -87,6 +89,26 @@ describe.skipIf(!haveSample)(
     }
   },
 );
+
+const CASCADE_FILE = resolve(DATA_DIR, "deribit/daily/deribit_options_snapshot_20260513T113501Z.csv.gz");
+
+describe.skipIf(!existsSync(CASCADE_FILE))("regression: SVI repair cascade (BTC 2026-05-13)", () => {
+  it("a short expiry's steep extrapolated wing no longer drags every later slice up: repaired surface is arbitrage-free and stays within 3 vol pts of the bid/ask bands", async () => {
+    // forward-only repair put later slices 14-27 vol pts off their quotes; the backward pass bounds short wings by long ones
+    const file = await loadDeribitCsvFile(CASCADE_FILE);
+    const chain = file.chains.find((c) => c.underlying === "BTC");
+    expect(chain).toBeDefined();
+    if (!chain) return;
+    const res = calibrateSurfaceFromQuotes(normalizeChain(chain).snapshot.quotes, {
+      model: "svi",
+      repair: true,
+    });
+    expect(res.fit.ok).toBe(true);
+    if (!res.fit.ok) return;
+    expect(res.fit.value.arbitrage.free).toBe(true);
+    for (const s of res.fit.value.slices) expect(s.bandDistanceRmsVolPts).toBeLessThan(3);
+  });
+});
 
 describe("bad input", () => {
   const base = (over: Partial<CleanQuote>, i: number): CleanQuote => ({
