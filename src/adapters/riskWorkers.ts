@@ -1,0 +1,85 @@
+/**
+ * Scenario-grid revaluation on worker threads (piscina). Surfaces are functions and cannot cross
+ * a thread boundary, so the market travels as data: the parametric surface of the book file
+ * (portfolioFile.ts: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T), floored at 0.05).
+ * The book is split into contiguous position slices, one task per slice; each worker compiles
+ * its slice and returns the slice's portfolio PnL per scenario (USD); the caller sums them.
+ *
+ * This file is both the pool owner (createRiskPool / parallelPortfolioPnl) and the worker
+ * (the default export runs one task).
+ */
+import { fileURLToPath } from "node:url";
+import { Piscina } from "piscina";
+import type { Position } from "../core/instruments/types.js";
+import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
+import type { RiskMarket, RiskForward } from "../core/risk/market.js";
+import type { Scenario } from "../core/risk/scenario.js";
+import { parametricSurface } from "./portfolioFile.js";
+
+/** A market as plain data (parametric surfaces). */
+export interface RiskMarketData {
+  readonly valuationTime: number;
+  readonly underlyings: Readonly<
+    Record<
+      string,
+      {
+        readonly indexPrice: number;
+        readonly forwards: readonly RiskForward[];
+        readonly atmVol: number;
+        readonly skew: number;
+        readonly curvature: number;
+        readonly termSlope: number;
+      }
+    >
+  >;
+}
+
+/** Builds the RiskMarket of a market description. */
+export function riskMarketFromData(d: RiskMarketData): RiskMarket {
+  const underlyings: RiskMarket["underlyings"] = Object.fromEntries(
+    Object.entries(d.underlyings).map(([u, x]) => [
+      u,
+      { indexPrice: x.indexPrice, forwards: x.forwards, surface: parametricSurface(x) },
+    ]),
+  );
+  return { valuationTime: d.valuationTime, underlyings };
+}
+
+export interface RiskWorkerTask {
+  readonly positions: readonly Position[];
+  readonly market: RiskMarketData;
+  readonly scenarios: readonly Scenario[];
+}
+
+/** Worker entry: portfolio PnL (USD) per scenario of the task's positions. */
+export default function riskWorkerTask(task: RiskWorkerTask): Float64Array {
+  return scenarioPortfolioPnl(compileBook(task.positions, riskMarketFromData(task.market)), task.scenarios);
+}
+
+/** A piscina pool running riskWorkerTask. Close it with `await pool.destroy()`. */
+export function createRiskPool(threads: number): Piscina {
+  return new Piscina({ filename: fileURLToPath(import.meta.url), minThreads: threads, maxThreads: threads });
+}
+
+/** Portfolio PnL per scenario computed on the pool, the book split in `pool.threads` slices. */
+export async function parallelPortfolioPnl(
+  pool: Piscina,
+  task: RiskWorkerTask,
+  slices: number,
+): Promise<Float64Array> {
+  const n = task.positions.length;
+  const size = Math.ceil(n / slices);
+  const parts: Promise<Float64Array>[] = [];
+  for (let s = 0; s < n; s += size)
+    parts.push(
+      pool.run({
+        positions: task.positions.slice(s, s + size),
+        market: task.market,
+        scenarios: task.scenarios,
+      }) as Promise<Float64Array>,
+    );
+  const out = new Float64Array(task.scenarios.length);
+  for (const part of await Promise.all(parts))
+    for (let j = 0; j < out.length; j++) out[j] = (out[j] as number) + (part[j] as number);
+  return out;
+}
