@@ -165,7 +165,21 @@ export function revalueBookInto(
     sticky[j] = (s.surfaceDynamics ?? "sticky-strike") === "sticky-strike" ? 1 : 0;
   }
   const cache = new Map<number, number>();
+  const rolledFwd = new Map<number, number>();
+  const expiryOf = (i: number) => book.positions[i]?.instrument.expiry ?? null;
+  // Forward of position i at the rolled time (spot factor 1), as applyScenario + forwardAtExpiry
+  // would interpolate it: ln(F/S) is re-anchored at the new valuation time for unlisted expiries.
+  const forwardAfterRoll = (i: number, u: number, rollYears: number): number => {
+    const hit = rolledFwd.get(rollYears);
+    if (hit !== undefined) return hit;
+    const um = underlyingMarket(book.market, book.underlyings[u] as string);
+    const t1 = book.market.valuationTime + Math.round(rollYears * RISK_YEAR_MS);
+    const f = forwardAtExpiry({ ...um, forwards: um.forwards.filter((x) => x.expiry > t1) }, t1, expiryOf(i));
+    rolledFwd.set(rollYears, f);
+    return f;
+  };
   for (let i = 0; i < book.n; i++) {
+    rolledFwd.clear();
     const u = book.underlyingIndex[i] as number;
     const surf = surfaces[u]!;
     const S0 = spot0[u] as number;
@@ -188,10 +202,13 @@ export function revalueBookInto(
           const S = S0 * f;
           v = m * (isCall ? (S > K ? S - K : 0) : K > S ? K - S : 0);
         } else {
-          const F = F0 * f;
-          const k = k0 - Math.log(f);
+          const F = (roll[j] === 0 ? F0 : forwardAfterRoll(i, u, roll[j] as number)) * f;
+          const k = Math.log(K / F);
           let bv: number;
-          if (sticky[j] === 1) {
+          if (roll[j] !== 0) {
+            // Time-rolled: lookups depend on the roll too; no cache (rolled grids are small).
+            bv = surf.impliedVol(sticky[j] === 1 ? k + Math.log(f) : k, T0);
+          } else if (sticky[j] === 1) {
             if (Number.isNaN(stickyStrikeVol)) stickyStrikeVol = surf.impliedVol(k0, T0);
             bv = stickyStrikeVol;
           } else {
@@ -213,7 +230,8 @@ export function revalueBookInto(
       const E = book.entry[i] as number;
       for (let j = 0; j < ns; j++) {
         const f = factor[j * nu + u] as number;
-        const F = T0 - (roll[j] as number) <= 0 ? S0 * f : F0 * f;
+        const r = roll[j] as number;
+        const F = T0 - r <= 0 ? S0 * f : (r === 0 ? F0 : forwardAfterRoll(i, u, r)) * f;
         const v = c === INVERSE_FUTURE ? m * (1 / E - 1 / F) * S0 * f : m * (F - E);
         sink(i, from + j, v - base);
       }

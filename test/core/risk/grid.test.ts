@@ -58,3 +58,28 @@ describe("scenario grid = direct repricing through applyScenario", () => {
     expect(scenarioGrid().length).toBe(231);
   });
 });
+
+describe("time roll with unlisted expiries (forward re-interpolated)", () => {
+  it("grid equals applyScenario + valuePosition for an option between listed expiries", async () => {
+    const { opt } = await import("./fixtures.js");
+    const mkt = market(smileSurface());
+    const mid = E1 + 20 * DAY;
+    const book = [
+      { instrument: opt({ strike: 98_000, kind: "put", expiry: mid }), quantity: -4 },
+      { instrument: opt({ strike: 105_000, kind: "call", expiry: E1 + 75 * DAY }), quantity: 2 },
+    ];
+    const scenarios: Scenario[] = [
+      { spotShift: -0.1, volShift: 0.05, timeRollDays: 10 },
+      { spotShift: 0.1, volShift: -0.05, timeRollDays: 35, surfaceDynamics: "sticky-moneyness" },
+      { spotShift: 0.05, volShift: 0, timeRollDays: 45, skewTwist: 0.2 },
+    ];
+    const M = scenarioPnlMatrix({ positions: book, market: mkt, scenarios });
+    scenarios.forEach((s, j) => {
+      const shifted = applyScenario(mkt, s);
+      book.forEach((p, i) => {
+        const x = valuePosition(p, shifted).valueUsd - valuePosition(p, mkt).valueUsd;
+        expect(Math.abs(M[i]![j]! - x)).toBeLessThanOrEqual(1e-9 * (Math.abs(x) + 1e4));
+      });
+    });
+  });
+});
