@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { normCdf, inverseNormCdf } from "../../../src/core/math/normal.js";
 import { createRng } from "../../../src/core/math/rng.js";
@@ -68,5 +70,31 @@ describe("VaR / CVaR", () => {
     expect(v95.scenarios).toBe(800);
     expect(v99.varUsd).toBeGreaterThanOrEqual(v95.varUsd);
     expect(v99.cvarUsd).toBeGreaterThanOrEqual(v99.varUsd);
+  });
+});
+
+const PRICES = resolve(__dirname, "../../../..", "shared/data/prices/BTC-USD_daily.csv");
+describe.skipIf(!existsSync(PRICES))("historical VaR on the real BTC-USD history", () => {
+  if (!existsSync(PRICES)) console.warn(`skipped: ${PRICES} not found (shared data absent)`);
+  it("a 1 BTC linear long: 1-day 99% VaR equals the 1% quantile of daily moves x 100,000", () => {
+    const closes = readFileSync(PRICES, "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => Number(l.split(",")[4]))
+      .filter((x) => Number.isFinite(x) && x > 0);
+    const book: Position[] = [
+      { instrument: fut({ settlement: "linear", contractSize: 0.001 }), quantity: 1000 },
+    ];
+    const r = historicalVar({ positions: book, market: market(), closes, confidence: 0.99, horizonDays: 1 });
+    const moves = closes
+      .slice(1)
+      .map((c, i) => c / closes[i]! - 1)
+      .sort((a, b) => a - b);
+    const h = (moves.length - 1) * 0.01;
+    const q =
+      moves[Math.floor(h)]! + (h - Math.floor(h)) * (moves[Math.floor(h) + 1]! - moves[Math.floor(h)]!);
+    expect(r.varUsd).toBeCloseTo(-q * 100_000, 6);
+    expect(r.varUsd).toBeGreaterThan(5_000); // BTC's 1% daily tail is worse than -5%
   });
 });
