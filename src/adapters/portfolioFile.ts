@@ -97,6 +97,26 @@ export interface PortfolioFile {
   readonly rowsRead: number;
   readonly cash?: Record<string, number>;
   readonly market?: RiskMarket;
+  /** The market section as plain data (parametric surfaces; what worker threads receive). */
+  readonly marketData?: PortfolioMarketData;
+}
+
+/** A market as plain data: per underlying index, forwards and parametric-surface parameters. */
+export interface PortfolioMarketData {
+  readonly valuationTime: number;
+  readonly underlyings: Readonly<
+    Record<
+      string,
+      {
+        readonly indexPrice: number;
+        readonly forwards: readonly { readonly expiry: number; readonly forward: number }[];
+        readonly atmVol: number;
+        readonly skew: number;
+        readonly curvature: number;
+        readonly termSlope: number;
+      }
+    >
+  >;
 }
 
 function defaultSize(
@@ -179,7 +199,8 @@ export function parametricSurface(o: {
   return { model: "parametric", impliedVol: iv, totalVariance: (k, t) => iv(k, t) ** 2 * t };
 }
 
-function buildMarket(m: z.infer<typeof marketSchema>): RiskMarket {
+/** Builds the RiskMarket (parametric surfaces) of a market description. */
+export function riskMarketFromPortfolioData(m: PortfolioMarketData): RiskMarket {
   const underlyings: Record<string, UnderlyingMarket> = {};
   for (const [u, x] of Object.entries(m.underlyings))
     underlyings[u] = {
@@ -206,7 +227,9 @@ export function parsePortfolioJson(text: string): PortfolioFile {
     rejected,
     rowsRead: top.data.positions.length,
     ...(top.data.cash ? { cash: top.data.cash } : {}),
-    ...(top.data.market ? { market: buildMarket(top.data.market) } : {}),
+    ...(top.data.market
+      ? { market: riskMarketFromPortfolioData(top.data.market), marketData: top.data.market }
+      : {}),
   };
 }
 

@@ -12,38 +12,14 @@ import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { Position } from "../core/instruments/types.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
-import type { RiskMarket, RiskForward } from "../core/risk/market.js";
 import type { Scenario } from "../core/risk/scenario.js";
-import { parametricSurface } from "./portfolioFile.js";
+import { type PortfolioMarketData, riskMarketFromPortfolioData } from "./portfolioFile.js";
 
-/** A market as plain data (parametric surfaces). */
-export interface RiskMarketData {
-  readonly valuationTime: number;
-  readonly underlyings: Readonly<
-    Record<
-      string,
-      {
-        readonly indexPrice: number;
-        readonly forwards: readonly RiskForward[];
-        readonly atmVol: number;
-        readonly skew: number;
-        readonly curvature: number;
-        readonly termSlope: number;
-      }
-    >
-  >;
-}
+/** A market as plain data (parametric surfaces): the book file's market section. */
+export type RiskMarketData = PortfolioMarketData;
 
 /** Builds the RiskMarket of a market description. */
-export function riskMarketFromData(d: RiskMarketData): RiskMarket {
-  const underlyings: RiskMarket["underlyings"] = Object.fromEntries(
-    Object.entries(d.underlyings).map(([u, x]) => [
-      u,
-      { indexPrice: x.indexPrice, forwards: x.forwards, surface: parametricSurface(x) },
-    ]),
-  );
-  return { valuationTime: d.valuationTime, underlyings };
-}
+export const riskMarketFromData = riskMarketFromPortfolioData;
 
 export interface RiskWorkerTask {
   readonly positions: readonly Position[];

@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { loadPortfolioFile, type PortfolioFile } from "../../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
+import { createRiskPool, parallelPortfolioPnl } from "../../adapters/riskWorkers.js";
 import { standardBookMargin } from "../../core/margin/book.js";
 import { liquidationDistance } from "../../core/margin/liquidation.js";
 import { portfolioMargin } from "../../core/margin/portfolioMargin.js";
@@ -78,6 +79,7 @@ interface RiskFlags {
   confidence: string;
   horizon: string;
   seed: string;
+  workers: string;
   json?: boolean;
 }
 
@@ -99,6 +101,7 @@ export function register(program: Command): void {
     .option("--confidence <c>", "VaR confidence", "0.99")
     .option("--horizon <days>", "VaR horizon in days", "1")
     .option("--seed <n>", "Monte Carlo seed", "1")
+    .option("--workers <n>", "worker threads (piscina) for the grid; 0 = in-thread", "0")
     .option("--json", "JSON output")
     .action(async (f: RiskFlags) => {
       const book = await loadBook(f.book);
@@ -110,7 +113,20 @@ export function register(program: Command): void {
         surfaceDynamics: parseDynamics(f.dynamics),
         timeRollDays: roll,
       });
-      const pnl = scenarioPortfolioPnl(compileBook(book.positions, book.market), scenarios);
+      const workers = Math.floor(parseNumberOption("workers", f.workers));
+      let pnl: Float64Array;
+      if (workers > 0 && book.marketData) {
+        const pool = createRiskPool(workers);
+        try {
+          pnl = await parallelPortfolioPnl(
+            pool,
+            { positions: book.positions, market: book.marketData, scenarios },
+            workers,
+          );
+        } finally {
+          await pool.destroy();
+        }
+      } else pnl = scenarioPortfolioPnl(compileBook(book.positions, book.market), scenarios);
       const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] as number) - (pnl[b] as number));
       const top = Math.max(1, Math.floor(parseNumberOption("top", f.top)));
       const worst = order.slice(0, top).map((j) => ({
@@ -214,7 +230,7 @@ export function register(program: Command): void {
     });
   risk.addHelpText(
     "after",
-    "\nExamples:\n  volfolio risk --book examples/book.json\n  volfolio risk --book examples/book.json --dynamics sticky-moneyness --roll 7 --json\n  volfolio risk --book examples/book.json --history ../shared/data/prices/BTC-USD_daily.csv --mc-paths 20000 --horizon 1",
+    "\nExamples:\n  volfolio risk --book examples/book.json\n  volfolio risk --book examples/book.json --dynamics sticky-moneyness --roll 7 --workers 2 --json\n  volfolio risk --book examples/book.json --history ../shared/data/prices/BTC-USD_daily.csv --mc-paths 20000 --horizon 1",
   );
 
   const stress = program
