@@ -12,6 +12,8 @@ describe("risk worker task (piscina entry, run in-thread here)", () => {
     const whole = scenarioPortfolioPnl(compileBook(f.positions, f.market!), scenarios);
     const a = riskWorkerTask({ positions: f.positions.slice(0, 4), market: f.marketData!, scenarios });
     const b = riskWorkerTask({ positions: f.positions.slice(4), market: f.marketData!, scenarios });
-    whole.forEach((x, j) => expect(a[j]! + b[j]!).toBeCloseTo(x, 6));
+    whole.forEach((x, j) => {
+      expect(a[j]! + b[j]!).toBeCloseTo(x, 6);
+    });
   });
 });
