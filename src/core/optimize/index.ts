@@ -1,2 +1,10 @@
-// Public API of core/optimize (filled in by the area's owner).
-export {};
+// Public API of core/optimize.
+export * from "./buildProblem.js";
+export * from "./explain.js";
+export * from "./frontier.js";
+export * from "./highsAdapter.js";
+export * from "./infeasibility.js";
+export * from "./optimize.js";
+export * from "./spec.js";
+export * from "./verify.js";
+export * from "./candidates.js";

@@ -1,0 +1,86 @@
+/**
+ * Efficient frontier: objective (edge or theta, USD) against the scenario-loss CVaR limit.
+ * The lowest reachable CVaR comes from minimizing the Rockafellar-Uryasev CVaR itself; the
+ * highest useful limit is the CVaR of the unconstrained-CVaR optimum. Points in between are
+ * solved with the CVaR limit swept evenly; each point's CVaR is recomputed independently
+ * (verify.ts) from its trades. Exported as data (the dashboard plots it).
+ */
+import { InvalidInputError } from "../errors.js";
+import { buildOptimizeLp } from "./buildProblem.js";
+import { type HighsOptions, solveLpWithHighs } from "./highsAdapter.js";
+import { optimizePortfolio, tradesFromSolution } from "./optimize.js";
+import type { OptimizeProblem } from "./spec.js";
+import { verifyOptimizeResult } from "./verify.js";
+
+export interface FrontierPoint {
+  /** CVaR limit imposed, USD. */
+  readonly cvarLimitUsd: number;
+  /** CVaR of the resulting book, recomputed from the trades, USD. */
+  readonly cvarUsd: number;
+  readonly objectiveUsd: number;
+  readonly thetaUsdPerDay: number;
+  readonly vegaUsdPerVolPt: number;
+  readonly trades: number;
+  readonly status: string;
+  readonly verified: boolean;
+}
+
+export interface FrontierResult {
+  readonly alpha: number;
+  readonly objectiveKind: OptimizeProblem["objective"]["kind"];
+  readonly minCvarUsd: number;
+  readonly unconstrainedCvarUsd: number;
+  readonly points: FrontierPoint[];
+}
+
+/** Lowest CVaR reachable under the other constraints (USD). */
+export async function minimumCvar(p: OptimizeProblem, highs?: HighsOptions): Promise<number> {
+  const alpha = p.constraints.cvar?.alpha ?? 0.95;
+  const q: OptimizeProblem = { ...p, constraints: { ...p.constraints, cvar: { alpha, maxLossUsd: 1e300 } } };
+  const lp = buildOptimizeLp(q);
+  const cost = new Float64Array(lp.numCol);
+  const S = p.book.scenarioPnlUsd.length;
+  cost[lp.zetaCol] = 1;
+  for (let s = 0; s < S; s++) cost[lp.uCol0 + s] = 1 / ((1 - alpha) * S);
+  const rows = lp.rows.filter((r) => r.group !== "cvar");
+  const sol = await solveLpWithHighs({ ...lp, cost, rows }, highs);
+  if (!sol.optimal) return Number.NaN;
+  return verifyOptimizeResult(q, tradesFromSolution(lp, sol.x)).after.cvarUsd;
+}
+
+/** Sweeps the CVaR limit over `points` values from the minimum to the unconstrained CVaR. */
+export async function efficientFrontier(
+  p: OptimizeProblem,
+  o: { readonly points?: number; readonly alpha?: number; readonly highs?: HighsOptions } = {},
+): Promise<FrontierResult> {
+  const n = o.points ?? 8;
+  if (!Number.isInteger(n) || n < 2) throw new InvalidInputError("points", n, "must be an integer >= 2");
+  const alpha = o.alpha ?? p.constraints.cvar?.alpha ?? 0.95;
+  const { cvar: _cvar, ...rest } = p.constraints;
+  const withAlpha = (limit: number): OptimizeProblem => ({
+    ...p,
+    constraints: { ...rest, cvar: { alpha, maxLossUsd: limit } },
+  });
+  const lo = await minimumCvar(withAlpha(0), o.highs);
+  const top = await optimizePortfolio(withAlpha(1e300), { highs: o.highs, diagnose: false });
+  const hi = top.status === "optimal" ? top.after.cvarUsd : Number.NaN;
+  const points: FrontierPoint[] = [];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi))
+    return { alpha, objectiveKind: p.objective.kind, minCvarUsd: lo, unconstrainedCvarUsd: hi, points };
+  for (let k = 0; k < n; k++) {
+    // Nudge the first point up a hair so the minimum-CVaR point is numerically feasible.
+    const limit = lo + ((hi - lo) * k) / (n - 1) + (k === 0 ? 1e-9 * Math.max(1, Math.abs(lo)) : 0);
+    const r = await optimizePortfolio(withAlpha(limit), { highs: o.highs, diagnose: false });
+    points.push({
+      cvarLimitUsd: limit,
+      cvarUsd: r.after.cvarUsd,
+      objectiveUsd: r.objectiveUsd,
+      thetaUsdPerDay: r.after.greeks.thetaUsdPerDay,
+      vegaUsdPerVolPt: r.after.greeks.vegaUsdPerVolPt,
+      trades: r.trades.length,
+      status: r.status,
+      verified: r.verification?.ok ?? false,
+    });
+  }
+  return { alpha, objectiveKind: p.objective.kind, minCvarUsd: lo, unconstrainedCvarUsd: hi, points };
+}

@@ -1,0 +1,219 @@
+/**
+ * The optimizer: spec -> LP/MILP (buildProblem.ts) -> HiGHS (highsAdapter.ts) -> trades,
+ * independently verified (verify.ts) and explained (explain.ts). Infeasible specs are
+ * diagnosed with elastic slacks (infeasibility.ts).
+ *
+ * Trades are in contracts; prices and figures in USD (see spec.ts). Limit prices are the quoted
+ * side plus the slippage allowance (buys: ask + slip, sells: bid - slip).
+ */
+import { buildOptimizeLp, type LpProblem, tradeCostsUsd } from "./buildProblem.js";
+import { type BindingConstraint, bindingConstraints, explainTrade } from "./explain.js";
+import { type HighsOptions, type LpSolution, solveLpWithHighs } from "./highsAdapter.js";
+import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
+import type { OptimizeProblem } from "./spec.js";
+import {
+  netQuantities,
+  type OptimizeRiskSummary,
+  type OptimizeTradeQuantity,
+  summarizeOptimizeRisk,
+  type VerificationReport,
+  verifyOptimizeResult,
+} from "./verify.js";
+
+export interface OptimizeTrade extends OptimizeTradeQuantity {
+  readonly name: string;
+  /** Limit price per contract, USD. */
+  readonly limitPriceUsd: number;
+  /** Edge vs fair after costs, USD (positive = in our favour). */
+  readonly edgeUsd: number;
+  readonly explanation: string;
+}
+
+export type OptimizeStatus = "optimal" | "infeasible" | "unbounded" | "failed";
+
+export interface OptimizeResult {
+  readonly status: OptimizeStatus;
+  /** HiGHS model status as reported. */
+  readonly solverStatus: string;
+  readonly trades: OptimizeTrade[];
+  /** Objective in USD in the objective's sense (edge or theta to maximize; cost to minimize). */
+  readonly objectiveUsd: number;
+  readonly objectiveKind: OptimizeProblem["objective"]["kind"];
+  readonly before: OptimizeRiskSummary;
+  readonly after: OptimizeRiskSummary;
+  readonly binding: BindingConstraint[];
+  readonly verification: VerificationReport | null;
+  readonly diagnosis: InfeasibilityDiagnosis | null;
+  readonly stats: {
+    readonly columns: number;
+    readonly rows: number;
+    readonly nonzeros: number;
+    readonly integer: boolean;
+    readonly lpTextChars: number;
+  };
+  readonly notes: string[];
+}
+
+export interface OptimizeOptions {
+  readonly highs?: HighsOptions;
+  /** Diagnose infeasible specs (extra solves; default true). */
+  readonly diagnose?: boolean;
+  /** Trades below this many contracts are dropped as solver noise (default 1e-7). */
+  readonly minContracts?: number;
+}
+
+/** Trades from a solution vector (contracts). */
+export function tradesFromSolution(
+  lp: LpProblem,
+  x: Float64Array,
+  minContracts = 1e-7,
+): OptimizeTradeQuantity[] {
+  const out: OptimizeTradeQuantity[] = [];
+  for (let i = 0; i < lp.buyCol.length; i++) {
+    const isInt = lp.integer[lp.buyCol[i] as number] === 1;
+    const round = (v: number): number => (isInt ? Math.round(v) : Math.max(v, 0));
+    const b = round(x[lp.buyCol[i] as number] as number) * lp.lotSize;
+    const s = round(x[lp.sellCol[i] as number] as number) * lp.lotSize;
+    // Buying and selling one instrument at once is never better than netting (costs > 0).
+    if (b > minContracts) out.push({ index: i, side: "buy", contracts: b });
+    if (s > minContracts) out.push({ index: i, side: "sell", contracts: s });
+  }
+  return out;
+}
+
+export function lpNonzeros(lp: LpProblem): number {
+  let nz = 0;
+  for (const r of lp.rows) nz += r.idx.length;
+  return nz;
+}
+
+/** Objective in USD (user's sense) recomputed from trades (edge/theta/cost; vega-target adds the penalty). */
+export function objectiveFromTrades(p: OptimizeProblem, trades: readonly OptimizeTradeQuantity[]): number {
+  let edge = 0;
+  let theta = 0;
+  for (const t of trades) {
+    const c = p.candidates[t.index];
+    if (!c) continue;
+    const tc = tradeCostsUsd(c, p.costs);
+    edge -= t.contracts * (t.side === "buy" ? tc.buy : tc.sell);
+    theta += (t.side === "buy" ? 1 : -1) * t.contracts * c.greeks.thetaUsdPerDay;
+  }
+  const o = p.objective;
+  if (o.kind === "edge") return edge;
+  if (o.kind === "theta") return theta + (o.costWeight ?? 1) * edge;
+  const q = netQuantities(p, trades);
+  let vega = p.book.greeks.vegaUsdPerVolPt;
+  p.candidates.forEach((c, i) => {
+    vega += (q[i] as number) * c.greeks.vegaUsdPerVolPt;
+  });
+  return -edge + (o.penaltyUsd ?? 100) * Math.abs(vega - o.targetUsdPerVolPt);
+}
+
+function statusOf(sol: LpSolution): OptimizeStatus {
+  if (sol.optimal) return "optimal";
+  if (/infeasible/i.test(sol.status) && !/unbounded/i.test(sol.status)) return "infeasible";
+  if (/unbounded/i.test(sol.status)) return "unbounded";
+  return "failed";
+}
+
+/** Solves a problem and returns verified, explained trades (or a diagnosis). */
+export async function optimizePortfolio(
+  p: OptimizeProblem,
+  options: OptimizeOptions = {},
+): Promise<OptimizeResult> {
+  const lp = buildOptimizeLp(p);
+  const sol = await solveLpWithHighs(lp, options.highs);
+  const status = statusOf(sol);
+  const before = summarizeOptimizeRisk(p, []);
+  const stats = {
+    columns: lp.numCol,
+    rows: lp.rows.length,
+    nonzeros: lpNonzeros(lp),
+    integer: lp.integer.some((v) => v === 1),
+    lpTextChars: sol.lpTextChars,
+  };
+  const notes: string[] = [];
+  if (p.constraints.marginBudgetUsd !== undefined)
+    notes.push("margin: linear proxy (standalone initial margin per short contract; no portfolio netting)");
+  if (status !== "optimal") {
+    const diagnosis =
+      status !== "unbounded" && (options.diagnose ?? true)
+        ? await diagnoseInfeasibility(p, options.highs)
+        : null;
+    return {
+      status,
+      solverStatus: sol.status,
+      trades: [],
+      objectiveUsd: Number.NaN,
+      objectiveKind: p.objective.kind,
+      before,
+      after: before,
+      binding: [],
+      verification: null,
+      diagnosis,
+      stats,
+      notes,
+    };
+  }
+  const q = tradesFromSolution(lp, sol.x, options.minContracts);
+  const verification = verifyOptimizeResult(p, q);
+  const after = verification.after;
+  // Tail scenarios of the final book: losses >= VaR.
+  const S = p.book.scenarioPnlUsd.length;
+  const net = netQuantities(p, q);
+  const finalPnl = Float64Array.from(p.book.scenarioPnlUsd);
+  p.candidates.forEach((c, i) => {
+    const qi = net[i] as number;
+    if (qi !== 0)
+      for (let s = 0; s < S; s++)
+        finalPnl[s] = (finalPnl[s] as number) + qi * (c.scenarioPnlUsd[s] as number);
+  });
+  const tail: number[] = [];
+  for (let s = 0; s < S; s++) if (-(finalPnl[s] as number) >= after.varUsd) tail.push(s);
+  const trades: OptimizeTrade[] = q.map((t) => {
+    const c = p.candidates[t.index];
+    if (!c) throw new RangeError(`trade index ${t.index} out of range`);
+    const tc = tradeCostsUsd(c, p.costs);
+    const fee = p.costs?.feePerContractUsd ?? 0;
+    const unitCost = t.side === "buy" ? tc.buy : tc.sell;
+    const limit = t.side === "buy" ? c.fairUsd + unitCost - fee : c.fairUsd - unitCost + fee;
+    const sign = t.side === "buy" ? 1 : -1;
+    let tailPnl = Number.NaN;
+    if (tail.length > 0) {
+      let s = 0;
+      for (const k of tail) s += c.scenarioPnlUsd[k] as number;
+      tailPnl = (sign * t.contracts * s) / tail.length;
+    }
+    const edgeUsd = -unitCost * t.contracts;
+    return {
+      ...t,
+      name: c.name,
+      limitPriceUsd: limit,
+      edgeUsd,
+      explanation: explainTrade({
+        candidate: c,
+        side: t.side,
+        contracts: t.contracts,
+        edgeUsd,
+        before,
+        tailPnlUsd: tailPnl,
+      }),
+    };
+  });
+  const objSense = lp.objectiveSense === "maximize" ? -1 : 1;
+  if (!verification.ok) notes.push("verification FAILED: see verification.checks");
+  return {
+    status,
+    solverStatus: sol.status,
+    trades,
+    objectiveUsd: objSense * sol.objective * lp.objScaleUsd,
+    objectiveKind: p.objective.kind,
+    before,
+    after,
+    binding: bindingConstraints(lp, sol),
+    verification,
+    diagnosis: null,
+    stats,
+    notes,
+  };
+}

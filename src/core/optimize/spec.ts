@@ -1,0 +1,132 @@
+/**
+ * The optimizer's problem, as plain data (the JSON form is validated by
+ * src/adapters/optimizeSpec.ts). Everything is per contract of the candidate and in USD unless
+ * the name says otherwise:
+ *   deltaCoin       dV_usd/dS, coins of underlying (risk/greeks.ts deltaUnderlyingCoin)
+ *   cashGammaUsd    change of cash delta (USD) per 1% spot move (risk/greeks.ts cashGammaUsd)
+ *   vegaUsdPerVolPt USD per +1 vol point (vegaUsd x 0.01)
+ *   thetaUsdPerDay  USD per calendar day
+ * One problem covers one underlying (greek bands do not add across coins).
+ */
+
+/** Greek exposures of one contract or of a book (see the module comment for units). */
+export interface OptimizeGreeks {
+  readonly deltaCoin: number;
+  readonly cashGammaUsd: number;
+  readonly vegaUsdPerVolPt: number;
+  readonly thetaUsdPerDay: number;
+}
+
+/** One tradable instrument the optimizer may buy or sell. */
+export interface OptimizeCandidate {
+  /** Venue name, e.g. "BTC-27MAR26-120000-C". */
+  readonly name: string;
+  /** Expiry bucket label used by per-bucket bands (e.g. "30-90d" or "27MAR26"). */
+  readonly bucket: string;
+  /** Best bid / ask per contract, USD (null = side missing: that direction is not allowed). */
+  readonly bidUsd: number | null;
+  readonly askUsd: number | null;
+  /** Fitted-surface fair value per contract, USD. */
+  readonly fairUsd: number;
+  /** Fair implied vol (decimal) and vol of the traded side, for the explanation. */
+  readonly fairVol?: number;
+  readonly bidVol?: number | null;
+  readonly askVol?: number | null;
+  readonly greeks: OptimizeGreeks;
+  /** Largest buy / sell in contracts (from displayed size, open interest, spec caps); >= 0. */
+  readonly maxBuy: number;
+  readonly maxSell: number;
+  /** Initial margin per contract short, USD (linear proxy: standalone, no netting). */
+  readonly marginShortUsd: number;
+  /** Scenario PnL per contract long, USD, one entry per scenario (full revaluation). */
+  readonly scenarioPnlUsd: Float64Array;
+  /** Stress PnL per contract long, USD, one entry per stress scenario. */
+  readonly stressPnlUsd?: Float64Array;
+}
+
+/** The current book, aggregated. */
+export interface OptimizeBook {
+  readonly greeks: OptimizeGreeks;
+  /** Greeks per bucket label (only the buckets that have bands need to be present). */
+  readonly bucketGreeks?: Readonly<Record<string, OptimizeGreeks>>;
+  /** Book PnL per scenario, USD (same scenarios as the candidates). */
+  readonly scenarioPnlUsd: Float64Array;
+  readonly stressPnlUsd?: Float64Array;
+  /** Margin already used, USD. */
+  readonly marginUsd: number;
+}
+
+export type GreekName = "delta" | "gamma" | "vega" | "theta";
+
+/** A closed band; either side may be absent (then unbounded). */
+export interface Band {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export type OptimizeObjective =
+  /** Maximize edge against the fitted surface: buys fair - ask, sells bid - fair, minus costs. */
+  | { readonly kind: "edge" }
+  /** Maximize theta (USD/day) minus costs against fair, `costWeight` x USD of cost per USD/day. */
+  | { readonly kind: "theta"; readonly costWeight?: number }
+  /**
+   * Reach total vega `targetUsdPerVolPt` at least cost: minimize costs + penaltyUsd x |miss|
+   * (miss in USD per vol point). Edge counts as negative cost.
+   */
+  | { readonly kind: "vega-target"; readonly targetUsdPerVolPt: number; readonly penaltyUsd?: number };
+
+export interface OptimizeCosts {
+  /** Fee per contract traded, USD (default 0). */
+  readonly feePerContractUsd?: number;
+  /** Slippage beyond the quoted side, as a fraction of the bid/ask spread (default 0). */
+  readonly slippageSpreadFraction?: number;
+}
+
+export interface OptimizeConstraints {
+  /** Bands on the total (book + trades). */
+  readonly delta?: Band;
+  readonly gamma?: Band;
+  readonly vega?: Band;
+  readonly theta?: Band;
+  /** Per expiry-bucket bands: bucket -> greek -> band. */
+  readonly buckets?: Readonly<Record<string, Partial<Record<GreekName, Band>>>>;
+  /** CVaR (expected loss beyond the alpha quantile) of the scenario loss, USD. */
+  readonly cvar?: { readonly alpha: number; readonly maxLossUsd: number };
+  /** Every stress scenario's loss <= maxLossUsd. */
+  readonly worstStress?: { readonly maxLossUsd: number };
+  /** Total initial margin (book + new shorts, linear proxy) <= budget, USD. */
+  readonly marginBudgetUsd?: number;
+  /** Net premium paid (buys at ask minus sells at bid) <= budget, USD. */
+  readonly premiumBudgetUsd?: number;
+}
+
+export interface OptimizeProblem {
+  readonly candidates: readonly OptimizeCandidate[];
+  readonly book: OptimizeBook;
+  readonly objective: OptimizeObjective;
+  readonly constraints: OptimizeConstraints;
+  readonly costs?: OptimizeCosts;
+  /** Trade in whole lots of `lotSize` contracts (MILP). Default: continuous. */
+  readonly lots?: { readonly lotSize: number };
+  /** Scenario names (for the explanation), optional. */
+  readonly scenarioNames?: readonly string[];
+  readonly stressNames?: readonly string[];
+}
+
+/** Candidate filters (used when building candidates from a chain). */
+export interface CandidateFilter {
+  /** Days to expiry window. */
+  readonly minDays?: number;
+  readonly maxDays?: number;
+  /** |Black delta| window (e.g. 0.05..0.6). */
+  readonly minAbsDelta?: number;
+  readonly maxAbsDelta?: number;
+  /** Max relative spread (ask - bid) / mid. */
+  readonly maxRelativeSpread?: number;
+  /** Minimum open interest, contracts. */
+  readonly minOpenInterest?: number;
+  /** Size caps: fraction of displayed size and of open interest, and an absolute cap. */
+  readonly displayedSizeFraction?: number;
+  readonly openInterestFraction?: number;
+  readonly maxContracts?: number;
+}
