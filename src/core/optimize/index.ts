@@ -8,3 +8,4 @@ export * from "./optimize.js";
 export * from "./spec.js";
 export * from "./verify.js";
 export * from "./candidates.js";
+export * from "./fromChain.js";

@@ -1,0 +1,82 @@
+/**
+ * Chain -> optimizer problem: clean the chain (market/normalize.ts), fit a surface
+ * (surface/calibrate.ts), build the risk market, scenario grid and stress library
+ * (risk/), candidates and the book (candidates.ts). Pure: the caller loads files.
+ */
+import { InvalidInputError } from "../errors.js";
+import type { Position } from "../instruments/types.js";
+import { normalizeChain } from "../market/normalize.js";
+import type { ChainSnapshot, MarketSnapshot } from "../market/types.js";
+import { riskMarketFromSnapshots, type RiskMarket } from "../risk/market.js";
+import { type Scenario, type ScenarioGridOptions, scenarioGrid } from "../risk/scenario.js";
+import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
+import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../surface/calibrate.js";
+import { buildOptimizeBook, buildOptimizeCandidates, type CandidateSet } from "./candidates.js";
+import type { CandidateFilter, OptimizeProblem } from "./spec.js";
+
+/** The parts of a spec that are not candidate data. */
+export type OptimizeSpecCore = Pick<OptimizeProblem, "objective" | "constraints" | "costs" | "lots">;
+
+export interface ChainProblemOptions {
+  readonly chain: ChainSnapshot;
+  readonly positions: readonly Position[];
+  readonly spec: OptimizeSpecCore;
+  readonly filter?: CandidateFilter;
+  readonly scenarioGrid?: ScenarioGridOptions;
+  /** Include the stress library (risk/stressLibrary.ts) as stress scenarios (default true). */
+  readonly stress?: boolean;
+  readonly surfaceModel?: SurfaceModel;
+}
+
+export interface ChainProblem {
+  readonly problem: OptimizeProblem;
+  readonly candidateSet: CandidateSet;
+  readonly market: RiskMarket;
+  readonly snapshot: MarketSnapshot;
+  readonly scenarios: Scenario[];
+  readonly stressScenarios: Scenario[];
+  readonly notes: string[];
+}
+
+/** Builds an OptimizeProblem for one underlying's chain and a book. */
+export function optimizeProblemFromChain(o: ChainProblemOptions): ChainProblem {
+  const norm = normalizeChain(o.chain);
+  const fit = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: o.surfaceModel ?? "svi" });
+  if (!fit.fit.ok)
+    throw new InvalidInputError("chain", o.chain.underlying, `surface fit failed: ${fit.fit.message}`);
+  const snapshot: MarketSnapshot = { ...norm.snapshot, surface: fit.fit.value.surface };
+  const market = riskMarketFromSnapshots([snapshot]);
+  const scenarios = scenarioGrid(o.scenarioGrid ?? {});
+  const stressScenarios =
+    o.stress === false ? [] : STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id }));
+  const positions = o.positions.filter((p) => p.instrument.underlying === o.chain.underlying);
+  const notes = [
+    `chain ${o.chain.underlying}: ${norm.counts.accepted} of ${norm.counts.input} quotes clean, surface ${fit.fit.value.model}`,
+  ];
+  if (positions.length < o.positions.length)
+    notes.push(`${o.positions.length - positions.length} book positions on other underlyings left out`);
+  const candidateSet = buildOptimizeCandidates({
+    snapshot,
+    market,
+    scenarios,
+    ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
+    ...(o.filter ? { filter: o.filter } : {}),
+  });
+  notes.push(
+    `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
+  );
+  const book = buildOptimizeBook({
+    positions,
+    market,
+    scenarios,
+    ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
+  });
+  const problem: OptimizeProblem = {
+    ...o.spec,
+    candidates: candidateSet.candidates,
+    book,
+    scenarioNames: scenarios.map((s) => s.name ?? ""),
+    stressNames: stressScenarios.map((s) => s.name ?? ""),
+  };
+  return { problem, candidateSet, market, snapshot, scenarios, stressScenarios, notes };
+}

@@ -1,0 +1,87 @@
+/**
+ * A delta-neutral, vega-targeted book built from a real Deribit BTC chain
+ * (/work/shared/data, sibling of the checkout), then re-checked with the risk engine's own
+ * valuation (applyScenario + valuePortfolio, positionGreeks) instead of the candidate vectors.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
+import type { Position } from "../../../src/core/instruments/types.js";
+import { optimizeProblemFromChain } from "../../../src/core/optimize/fromChain.js";
+import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
+import { portfolioGreeks } from "../../../src/core/risk/greeks.js";
+import { applyScenario } from "../../../src/core/risk/scenario.js";
+import { valuePortfolio } from "../../../src/core/risk/valuation.js";
+
+const dir = resolve(__dirname, "../../..", "../shared/data");
+const file = resolve(dir, "deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
+if (!existsSync(file))
+  console.warn(`realChain.test: skipped, ${file} not found (real data lives beside the checkout)`);
+
+describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targeted book", () => {
+  it("reaches +1000 USD/vol pt with |delta| <= 0.05 coin under a CVaR limit; the risk engine agrees", async () => {
+    const loaded = await loadDeribitCsvFile(file);
+    const chain = loaded.chains.find((c) => c.underlying === "BTC");
+    expect(chain).toBeDefined();
+    if (!chain) return;
+    const built = optimizeProblemFromChain({
+      chain,
+      positions: [],
+      spec: {
+        objective: { kind: "vega-target", targetUsdPerVolPt: 1000, penaltyUsd: 50 },
+        constraints: {
+          delta: { min: -0.05, max: 0.05 },
+          cvar: { alpha: 0.95, maxLossUsd: 60_000 },
+          worstStress: { maxLossUsd: 80_000 },
+        },
+        costs: { feePerContractUsd: 3, slippageSpreadFraction: 0.1 },
+      },
+      filter: {
+        minDays: 7,
+        maxDays: 120,
+        minAbsDelta: 0.1,
+        maxAbsDelta: 0.6,
+        maxRelativeSpread: 0.3,
+        maxContracts: 25,
+      },
+      scenarioGrid: {
+        spotShifts: [-0.3, -0.2, -0.1, -0.05, 0, 0.05, 0.1, 0.2, 0.3],
+        volShifts: [-0.1, 0, 0.1],
+      },
+    });
+    const p = built.problem;
+    expect(built.candidateSet.candidates.length + built.candidateSet.rejected.length).toBe(
+      built.candidateSet.input,
+    );
+    expect(p.candidates.length).toBeGreaterThan(10);
+    const r = await optimizePortfolio(p);
+    expect(r.status).toBe("optimal");
+    expect(r.verification?.ok).toBe(true);
+    expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(1000, 3);
+    expect(Math.abs(r.after.greeks.deltaCoin)).toBeLessThanOrEqual(0.05 + 1e-9);
+    expect(r.trades.length).toBeGreaterThan(0);
+    for (const t of r.trades) expect(t.explanation).toMatch(/^(buys|sells) /);
+
+    // Independent re-check with the risk engine's own valuation of the resulting positions.
+    const positions: Position[] = r.trades.map((t) => ({
+      instrument: built.candidateSet.instruments[t.index] as Position["instrument"],
+      quantity: t.side === "buy" ? t.contracts : -t.contracts,
+    }));
+    const g = portfolioGreeks(positions, built.market).byUnderlying.BTC;
+    expect(g?.deltaUnderlyingCoin).toBeCloseTo(r.after.greeks.deltaCoin, 9);
+    expect((g?.vegaUsd ?? 0) * 0.01).toBeCloseTo(r.after.greeks.vegaUsdPerVolPt, 6);
+    const base = valuePortfolio(positions, built.market).totalUsd;
+    built.scenarios.forEach((s, j) => {
+      if (j % 5 !== 0) return;
+      const v = valuePortfolio(positions, applyScenario(built.market, s)).totalUsd - base;
+      let fromVectors = 0;
+      for (const t of r.trades)
+        fromVectors +=
+          (t.side === "buy" ? t.contracts : -t.contracts) *
+          (p.candidates[t.index]?.scenarioPnlUsd[j] as number);
+      expect(v).toBeCloseTo(fromVectors, 4);
+    });
+    expect(r.after.cvarUsd).toBeLessThanOrEqual(60_000 * (1 + 1e-9));
+  }, 60_000);
+});
