@@ -9,3 +9,4 @@ export * from "./deribit/apiShapes.js";
 export * from "./tardis/optionsChain.js";
 export * from "./chainFile.js";
 export * from "./portfolioFile.js";
+export * from "./optimizeSpec.js";
