@@ -320,8 +320,14 @@ export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
     const idx: number[] = [];
     const val: number[] = [];
     p.candidates.forEach((c, i) => {
-      if (c.askUsd !== null) idx.push(buyCol[i] as number), val.push(c.askUsd * lot);
-      if (c.bidUsd !== null) idx.push(sellCol[i] as number), val.push(-c.bidUsd * lot);
+      if (c.askUsd !== null) {
+        idx.push(buyCol[i] as number);
+        val.push(c.askUsd * lot);
+      }
+      if (c.bidUsd !== null) {
+        idx.push(sellCol[i] as number);
+        val.push(-c.bidUsd * lot);
+      }
     });
     pushRow({
       name: "premium",
@@ -400,7 +406,10 @@ export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
     }
     const idx = [zetaCol];
     const val = [1];
-    for (let s = 0; s < S; s++) idx.push(uCol0 + s), val.push(inv);
+    for (let s = 0; s < S; s++) {
+      idx.push(uCol0 + s);
+      val.push(inv);
+    }
     rows.push({
       name: "cvar",
       group: "cvar",
