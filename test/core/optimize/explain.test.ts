@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { buildOptimizeLp } from "../../../src/core/optimize/buildProblem.js";
+import { lpToCplexText } from "../../../src/core/optimize/highsAdapter.js";
+import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
+import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
+import { book, cand, G0 } from "./helpers.js";
+
+describe("binding constraints and shadow prices", () => {
+  it("a ranged band whose MIN side binds: positive shadow price, side 'min'", async () => {
+    // Sell S (edge 2/contract, delta -1) as much as possible; delta band [-3, 3] -> 3 contracts.
+    const p: OptimizeProblem = {
+      candidates: [
+        cand({
+          name: "S",
+          fairUsd: 10,
+          bidUsd: 12,
+          askUsd: 13,
+          maxSell: 100,
+          greeks: { ...G0, deltaCoin: 1 },
+        }),
+      ],
+      book: book(),
+      objective: { kind: "edge" },
+      constraints: { delta: { min: -3, max: 3 } },
+    };
+    const r = await optimizePortfolio(p);
+    expect(r.trades[0]?.contracts).toBeCloseTo(3, 9);
+    const b = r.binding.find((x) => x.name === "delta");
+    expect(b?.side).toBe("min");
+    expect(b?.bound).toBeCloseTo(-3, 9);
+    // Loosening the min by 1 coin (to -4) allows 1 more contract: +2 USD edge.
+    expect(b?.shadowPriceUsd).toBeCloseTo(2, 7);
+    expect(b?.text).toMatch(/delta binds at >= -3.00 coin/);
+  });
+
+  it("the explanation says which book greek a trade offsets", async () => {
+    const p: OptimizeProblem = {
+      candidates: [
+        cand({ name: "V", fairUsd: 10, bidUsd: 10.5, askUsd: 11, greeks: { ...G0, vegaUsdPerVolPt: 20 } }),
+      ],
+      book: book({ greeks: { ...G0, vegaUsdPerVolPt: -100 } }),
+      objective: { kind: "vega-target", targetUsdPerVolPt: 0 },
+      constraints: {},
+    };
+    const r = await optimizePortfolio(p);
+    expect(r.trades[0]?.side).toBe("buy");
+    expect(r.trades[0]?.contracts).toBeCloseTo(5, 9);
+    expect(r.trades[0]?.explanation).toMatch(
+      /^buys 5 V: pays 5.00 USD over fair; offsets -vega of the book \(100\)/,
+    );
+  });
+});
+
+describe("numerics: scaling avoids tolerance traps", () => {
+  it("USD magnitudes of 1e7 with coin greeks of 1e-4: exact optimum recovered", async () => {
+    // Edge 1e5 USD per contract on A (delta 1e-4 coin), 5e4 on B (delta -2e-4); |delta| <= 1e-4.
+    // max 1e5 a + 5e4 b s.t. -1e-4 <= 1e-4 a - 2e-4 b <= 1e-4, a, b <= 20  ->  a = 20, b = 10.5 (delta = -1e-4).
+    const p: OptimizeProblem = {
+      candidates: [
+        cand({
+          name: "A",
+          fairUsd: 1e7,
+          bidUsd: 1e7 - 2e5,
+          askUsd: 1e7 - 1e5,
+          maxBuy: 20,
+          greeks: { ...G0, deltaCoin: 1e-4 },
+        }),
+        cand({
+          name: "B",
+          fairUsd: 1e7,
+          bidUsd: 1e7 - 1e5,
+          askUsd: 1e7 - 5e4,
+          maxBuy: 20,
+          greeks: { ...G0, deltaCoin: -2e-4 },
+        }),
+      ],
+      book: book(),
+      objective: { kind: "edge" },
+      constraints: { delta: { min: -1e-4, max: 1e-4 } },
+    };
+    const r = await optimizePortfolio(p);
+    const q = Object.fromEntries(r.trades.map((t) => [t.name, t.contracts]));
+    expect(q.A).toBeCloseTo(20, 8);
+    expect(q.B).toBeCloseTo(10.5, 8);
+    expect(r.objectiveUsd / (20 * 1e5 + 10.5 * 5e4)).toBeCloseTo(1, 12);
+    expect(r.verification?.ok).toBe(true);
+  });
+
+  it("LP text: ranged rows split in two, equality rows use '=', free columns 'free'", () => {
+    const p: OptimizeProblem = {
+      candidates: [cand({ name: "X", pnl: [1, -1], greeks: { ...G0, deltaCoin: 0.5 } })],
+      book: book({ pnl: [0, 0] }),
+      objective: { kind: "edge" },
+      constraints: { delta: { min: -1, max: 1 }, cvar: { alpha: 0.5, maxLossUsd: 5 } },
+    };
+    const lp = buildOptimizeLp(p);
+    const { text } = lpToCplexText(lp);
+    expect(text).toMatch(/ r0_lo: .* >= -2\n/);
+    expect(text).toMatch(/ r0_hi: .* <= 2\n/);
+    expect(text).toMatch(/ c\d+ free\n/);
+    expect(text).toMatch(/ r\d+: \+ 1 c\d+ - 1 c0 \+ 1 c1 = 0\n/);
+  });
+});
