@@ -148,7 +148,11 @@ export function register(program: Command): void {
         out.push("", ...notes.map((n) => `note: ${n}`));
         return out.join("\n");
       });
-      if (result.status !== "optimal") process.exitCode = EXIT_FAILURE;
+      if (result.status !== "optimal")
+        throw new CliError(
+          `optimize: ${result.status}${result.diagnosis ? ` (${result.diagnosis.text})` : ""}`,
+          EXIT_FAILURE,
+        );
     });
   cmd.addHelpText(
     "after",
