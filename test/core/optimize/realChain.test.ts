@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
 import type { Position } from "../../../src/core/instruments/types.js";
+import { efficientFrontier } from "../../../src/core/optimize/frontier.js";
 import { optimizeProblemFromChain } from "../../../src/core/optimize/fromChain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import { portfolioGreeks } from "../../../src/core/risk/greeks.js";
@@ -83,5 +84,15 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
       expect(v).toBeCloseTo(fromVectors, 4);
     });
     expect(r.after.cvarUsd).toBeLessThanOrEqual(60_000 * (1 + 1e-9));
+
+    // CVaR frontier on the same problem: cost of reaching the vega target falls as the limit loosens.
+    const f = await efficientFrontier(p, { points: 4 });
+    expect(f.points).toHaveLength(4);
+    for (const pt of f.points) {
+      expect(pt.status).toBe("optimal");
+      expect(pt.verified).toBe(true);
+    }
+    for (let k = 1; k < f.points.length; k++)
+      expect(f.points[k]?.objectiveUsd).toBeLessThanOrEqual((f.points[k - 1]?.objectiveUsd ?? 0) + 1e-6);
   }, 60_000);
 });
