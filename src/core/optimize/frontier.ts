@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { buildOptimizeLp } from "./buildProblem.js";
-import { type HighsOptions, solveLpWithHighs } from "./highsAdapter.js";
+import { type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
 import { optimizePortfolio, tradesFromSolution } from "./optimize.js";
 import type { OptimizeProblem } from "./spec.js";
 import { verifyOptimizeResult } from "./verify.js";
@@ -43,7 +43,7 @@ export async function minimumCvar(p: OptimizeProblem, highs?: HighsOptions): Pro
   cost[lp.zetaCol] = 1;
   for (let s = 0; s < S; s++) cost[lp.uCol0 + s] = 1 / ((1 - alpha) * S);
   const rows = lp.rows.filter((r) => r.group !== "cvar");
-  const sol = await solveLpWithHighs({ ...lp, cost, rows }, highs);
+  const sol = await solveOptimizeLp({ ...lp, cost, rows }, highs);
   if (!sol.optimal) return Number.NaN;
   return verifyOptimizeResult(q, tradesFromSolution(lp, sol.x)).after.cvarUsd;
 }

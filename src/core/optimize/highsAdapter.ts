@@ -43,8 +43,21 @@ interface HighsSolveResult {
   readonly Columns: Record<string, HighsSolveColumn>;
   readonly Rows: HighsSolveRow[];
 }
+interface HighsModelApi {
+  readonly options: { set(values: Record<string, string | number | boolean>): unknown };
+  passModel(m: Record<string, unknown>): unknown;
+  run(): unknown;
+  getSolution(): { colValue: Float64Array; rowValue: Float64Array; rowDual: Float64Array };
+  getModelStatus(): number;
+  getObjectiveValue(): number;
+}
 interface HighsInstance {
   solve(lp: string, options?: Record<string, unknown>): HighsSolveResult;
+  withModel<T>(fn: (m: HighsModelApi) => T): T;
+  readonly constants: {
+    readonly modelStatus: Record<string, number>;
+    readonly objectiveSense: { readonly minimize: unknown };
+  };
 }
 
 let cached: Promise<HighsInstance> | null = null;
@@ -149,4 +162,82 @@ export async function solveLpWithHighs(lp: LpProblem, options: HighsOptions = {}
     rowDual,
     lpTextChars: text.length,
   };
+}
+
+/**
+ * Solves through the package's model API (`withModel` + `passModel` with a CSR matrix): no LP
+ * text is written or parsed, so large CVaR LPs skip the text round trip. Same result shape as
+ * solveLpWithHighs (lpTextChars = 0). Ranged rows are passed as one row with both bounds.
+ */
+export async function solveLpWithHighsModel(lp: LpProblem, options: HighsOptions = {}): Promise<LpSolution> {
+  const highs = await highsInstance();
+  let nz = 0;
+  for (const r of lp.rows) nz += r.idx.length;
+  const starts = new Int32Array(lp.rows.length + 1);
+  const indices = new Int32Array(nz);
+  const values = new Float64Array(nz);
+  let k = 0;
+  lp.rows.forEach((r, i) => {
+    starts[i] = k;
+    indices.set(r.idx, k);
+    values.set(r.val, k);
+    k += r.idx.length;
+  });
+  starts[lp.rows.length] = k;
+  const names = Object.fromEntries(Object.entries(highs.constants.modelStatus).map(([n, v]) => [v, n]));
+  try {
+    return highs.withModel((m) => {
+      m.options.set({ output_flag: false, ...options });
+      m.passModel({
+        numCols: lp.numCol,
+        numRows: lp.rows.length,
+        sense: highs.constants.objectiveSense.minimize,
+        colCost: lp.cost,
+        colLower: lp.colLower,
+        colUpper: lp.colUpper,
+        rowLower: Float64Array.from(lp.rows, (r) => r.lower),
+        rowUpper: Float64Array.from(lp.rows, (r) => r.upper),
+        matrix: { format: "csr", numRows: lp.rows.length, numCols: lp.numCol, starts, indices, values },
+        ...(lp.integer.some((v) => v === 1) ? { integrality: Int32Array.from(lp.integer) } : {}),
+      });
+      m.run();
+      const code = m.getModelStatus();
+      const name = names[code] ?? String(code);
+      const optimal = name === "optimal";
+      const sol = m.getSolution();
+      const isMip = lp.integer.some((v) => v === 1);
+      const status =
+        name === "optimal"
+          ? "Optimal"
+          : name === "infeasible"
+            ? "Infeasible"
+            : name === "unbounded"
+              ? "Unbounded"
+              : name;
+      return {
+        status,
+        optimal,
+        objective: m.getObjectiveValue(),
+        x: Float64Array.from(sol.colValue),
+        rowActivity: Float64Array.from(sol.rowValue),
+        rowDual: isMip ? new Float64Array(lp.rows.length).fill(Number.NaN) : Float64Array.from(sol.rowDual),
+        lpTextChars: 0,
+      };
+    });
+  } catch (e) {
+    cached = null;
+    throw e;
+  }
+}
+
+/** Which path to HiGHS: the model API (default, no text) or CPLEX LP text. */
+export type HighsBackend = "model" | "lp-text";
+
+/** Solves with the chosen backend. */
+export function solveOptimizeLp(
+  lp: LpProblem,
+  options: HighsOptions = {},
+  backend: HighsBackend = "model",
+): Promise<LpSolution> {
+  return backend === "lp-text" ? solveLpWithHighs(lp, options) : solveLpWithHighsModel(lp, options);
 }

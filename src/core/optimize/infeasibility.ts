@@ -7,7 +7,7 @@
  * feasible; groups that bind in the elastic solution are the ones they conflict with.
  */
 import { buildOptimizeLp, type ConstraintGroup, type LpProblem } from "./buildProblem.js";
-import { type HighsOptions, solveLpWithHighs } from "./highsAdapter.js";
+import { type HighsBackend, type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
 import type { OptimizeProblem } from "./spec.js";
 
 export interface ConstraintRelaxation {
@@ -76,10 +76,11 @@ export function elasticLp(lp: LpProblem): {
 export async function diagnoseInfeasibility(
   p: OptimizeProblem,
   highs?: HighsOptions,
+  backend?: HighsBackend,
 ): Promise<InfeasibilityDiagnosis> {
   const base = buildOptimizeLp(p);
   const { lp, slacks } = elasticLp(base);
-  const sol = await solveLpWithHighs(lp, highs);
+  const sol = await solveOptimizeLp(lp, highs, backend);
   if (!sol.optimal)
     return { relax: [], conflictsWith: [], text: `elastic problem not solved (${sol.status})` };
   const relax: ConstraintRelaxation[] = [];

@@ -8,7 +8,7 @@
  */
 import { buildOptimizeLp, type LpProblem, tradeCostsUsd } from "./buildProblem.js";
 import { type BindingConstraint, bindingConstraints, explainTrade } from "./explain.js";
-import { type HighsOptions, type LpSolution, solveLpWithHighs } from "./highsAdapter.js";
+import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
 import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
 import type { OptimizeProblem } from "./spec.js";
 import {
@@ -56,6 +56,8 @@ export interface OptimizeResult {
 
 export interface OptimizeOptions {
   readonly highs?: HighsOptions;
+  /** HiGHS path: "model" (typed model API, default) or "lp-text" (CPLEX LP text). */
+  readonly backend?: HighsBackend;
   /** Diagnose infeasible specs (extra solves; default true). */
   readonly diagnose?: boolean;
   /** Trades below this many contracts are dropped as solver noise (default 1e-7). */
@@ -122,7 +124,7 @@ export async function optimizePortfolio(
   options: OptimizeOptions = {},
 ): Promise<OptimizeResult> {
   const lp = buildOptimizeLp(p);
-  const sol = await solveLpWithHighs(lp, options.highs);
+  const sol = await solveOptimizeLp(lp, options.highs, options.backend);
   const status = statusOf(sol);
   const before = summarizeOptimizeRisk(p, []);
   const stats = {
@@ -138,7 +140,7 @@ export async function optimizePortfolio(
   if (status !== "optimal") {
     const diagnosis =
       status !== "unbounded" && (options.diagnose ?? true)
-        ? await diagnoseInfeasibility(p, options.highs)
+        ? await diagnoseInfeasibility(p, options.highs, options.backend)
         : null;
     return {
       status,

@@ -5,7 +5,7 @@
 import GLPK from "glpk.js/node";
 import { describe, expect, it } from "vitest";
 import { buildOptimizeLp, type LpProblem } from "../../../src/core/optimize/buildProblem.js";
-import { solveLpWithHighs } from "../../../src/core/optimize/highsAdapter.js";
+import { solveLpWithHighs, solveLpWithHighsModel } from "../../../src/core/optimize/highsAdapter.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand } from "./helpers.js";
@@ -90,6 +90,14 @@ describe("MILP cross-check: HiGHS vs GLPK on the same model", () => {
       expect(h.optimal).toBe(true);
       expect(res.result.status).toBe(g.GLP_OPT);
       expect(h.objective).toBeCloseTo(res.result.z, 7);
+      // The model API path (CSR matrix, no LP text) reaches the same optimum.
+      const hm = await solveLpWithHighsModel(lp, { mip_rel_gap: 0 });
+      expect(hm.optimal).toBe(true);
+      expect(hm.objective).toBeCloseTo(h.objective, 7);
+      const lpRelax = { ...lp, integer: new Uint8Array(lp.numCol) };
+      const [a, b] = [await solveLpWithHighs(lpRelax), await solveLpWithHighsModel(lpRelax)];
+      expect(b.objective).toBeCloseTo(a.objective, 8);
+      for (let i = 0; i < lp.rows.length; i++) expect(b.rowDual[i]).toBeCloseTo(a.rowDual[i] as number, 6);
       const r = await optimizePortfolio(p, { highs: { mip_rel_gap: 0 } });
       expect(r.verification?.ok).toBe(true);
       for (const t of r.trades) expect(Number.isInteger(t.contracts)).toBe(true);
