@@ -5,6 +5,7 @@
  */
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
+import { loadBacktestData } from "../../adapters/backtestData.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { loadStrategyFile, loadSweepFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
 import { runSweepQueue, startSweepQueueWorker } from "../../adapters/sweepQueue.js";
@@ -167,10 +168,18 @@ Examples:
       let total: number;
       let input: Record<string, unknown>;
       if (o.data) {
-        throw new CliError(
-          "--data: the Deribit chain loader is not available in this build yet; use --synthetic",
-          3,
-        );
+        const d = await loadBacktestData({
+          dir: String(o.data),
+          underlying: String(o.underlying),
+          ...(o.from ? { from: String(o.from) } : {}),
+          ...(o.to ? { to: String(o.to) } : {}),
+        });
+        if (d.steps.length === 0)
+          throw new CliError(`no ${String(o.underlying)} snapshots in ${String(o.data)}`, 1);
+        steps = d.steps;
+        total = d.steps.length;
+        const { steps: _s, ...info } = d;
+        input = { source: "data", dir: o.data, ...info };
       } else {
         const market = o.market
           ? parseSyntheticMarket(

@@ -1,0 +1,69 @@
+/**
+ * A directory of Deribit chain snapshot files (*.csv or *.csv.gz, e.g. the daily history in
+ * ../shared/data/deribit/daily) as a series of backtest steps, in time order. Files are read with
+ * the Deribit file loader (src/adapters/deribit/files.ts); every row and quote is accounted for:
+ * rows rejected by the loader, quotes rejected by `backtestStepFromChain`, files without the
+ * underlying or out of time order, each counted with a reason.
+ */
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type BacktestStep, backtestStepFromChain } from "../core/backtest/market.js";
+import { loadDeribitCsvFile } from "./deribit/files.js";
+
+export interface BacktestDataResult {
+  readonly steps: BacktestStep[];
+  readonly files: number;
+  readonly rowsRead: number;
+  readonly rowsRejected: number;
+  readonly quotes: { readonly accepted: number; readonly rejected: Record<string, number> };
+  /** Files skipped: no chain for the underlying, or not after the previous snapshot. */
+  readonly skippedFiles: { readonly file: string; readonly reason: "no-underlying" | "out-of-order" }[];
+}
+
+/** Date YYYY-MM-DD from a file name containing YYYYMMDD, or null. */
+function fileDate(name: string): string | null {
+  const m = /(\d{4})(\d{2})(\d{2})T/.exec(name);
+  return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
+}
+
+/** Loads the snapshots of `dir` (optionally between dates `from`..`to`, inclusive) as steps. */
+export async function loadBacktestData(o: {
+  readonly dir: string;
+  readonly underlying: string;
+  readonly from?: string;
+  readonly to?: string;
+}): Promise<BacktestDataResult> {
+  const names = (await readdir(o.dir))
+    .filter((f) => f.endsWith(".csv") || f.endsWith(".csv.gz"))
+    .filter((f) => {
+      const d = fileDate(f);
+      return (!o.from || (d !== null && d >= o.from)) && (!o.to || (d !== null && d <= o.to));
+    })
+    .sort();
+  const steps: BacktestStep[] = [];
+  const skippedFiles: { file: string; reason: "no-underlying" | "out-of-order" }[] = [];
+  const rejected: Record<string, number> = {};
+  let accepted = 0;
+  let rowsRead = 0;
+  let rowsRejected = 0;
+  for (const f of names) {
+    const r = await loadDeribitCsvFile(join(o.dir, f));
+    rowsRead += r.rowsRead;
+    rowsRejected += r.rejected.length;
+    const chain = r.chains.find((c) => c.underlying === o.underlying);
+    if (!chain) {
+      skippedFiles.push({ file: f, reason: "no-underlying" });
+      continue;
+    }
+    const last = steps[steps.length - 1];
+    if (last && !(chain.valuationTime > last.time)) {
+      skippedFiles.push({ file: f, reason: "out-of-order" });
+      continue;
+    }
+    const s = backtestStepFromChain(chain);
+    accepted += s.accepted;
+    for (const [k, v] of Object.entries(s.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
+    steps.push(s.step);
+  }
+  return { steps, files: names.length, rowsRead, rowsRejected, quotes: { accepted, rejected }, skippedFiles };
+}
