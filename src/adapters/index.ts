@@ -10,3 +10,4 @@ export * from "./tardis/optionsChain.js";
 export * from "./chainFile.js";
 export * from "./portfolioFile.js";
 export * from "./optimizeSpec.js";
+export * from "./backtestData.js";
