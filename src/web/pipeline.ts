@@ -1,0 +1,343 @@
+/**
+ * The demo pipeline: market -> surface fit -> book risk, stress, margin -> optimizer -> backtest
+ * -> vol index / regime. Calls library functions only; each step is isolated so a failing area
+ * leaves its section absent with the reason instead of crashing the demo.
+ */
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadChainFile } from "../adapters/chainFile.js";
+import { loadOptimizeSpecFile, optimizeSpecParts } from "../adapters/optimizeSpec.js";
+import { loadPortfolioFile } from "../adapters/portfolioFile.js";
+import { loadPriceHistory } from "../adapters/priceHistory.js";
+import { loadStrategyFile } from "../adapters/strategyFile.js";
+import { runBacktest } from "../core/backtest/engine.js";
+import { syntheticSteps } from "../core/backtest/syntheticMarket.js";
+import { standardBookMargin } from "../core/margin/book.js";
+import { liquidationDistance } from "../core/margin/liquidation.js";
+import { portfolioMargin } from "../core/margin/portfolioMargin.js";
+import { normalizeChain } from "../core/market/normalize.js";
+import { syntheticChain } from "../core/market/synthetic.js";
+import type { ChainSnapshot } from "../core/market/types.js";
+import { optimizeProblemFromChain } from "../core/optimize/fromChain.js";
+import { optimizePortfolio } from "../core/optimize/optimize.js";
+import { regimeReport } from "../core/regime/report.js";
+import { portfolioGreeks } from "../core/risk/greeks.js";
+import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
+import { linspace, scenarioGrid } from "../core/risk/scenario.js";
+import { runStress } from "../core/risk/stress.js";
+import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
+import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
+import { surfaceTermStructure } from "../core/surface/queries.js";
+import { richCheapList } from "../core/surface/richCheap.js";
+import { volIndexFromChain } from "../core/volindex/volIndex.js";
+import type { DemoReport, ReportSection } from "./report.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** Repository root from src/web or dist/web. */
+export const REPO_ROOT = resolve(HERE, "..", "..");
+
+export interface PipelineOptions {
+  readonly seed?: number;
+  /** Chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit API JSON); default a synthetic chain. */
+  readonly chainFile?: string;
+  readonly bookFile?: string;
+  readonly specFile?: string;
+  readonly strategyFile?: string;
+  readonly priceHistoryFile?: string;
+  /** Backtest length in hourly steps (default 90 days). */
+  readonly backtestSteps?: number;
+  /** Progress: called when a step starts and when it ends (with its time in ms and error, if any). */
+  readonly onProgress?: (e: { step: string; phase: "start" | "done"; ms?: number; error?: string }) => void;
+}
+
+const iso = (t: number | null | undefined) =>
+  t === null || t === undefined ? "" : new Date(t).toISOString();
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+
+/** Runs every demo step and returns the report. Never throws because one area failed. */
+export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoReport> {
+  const seed = o.seed ?? 42;
+  const bookFile = o.bookFile ?? resolve(REPO_ROOT, "examples/book.json");
+  const specFile = o.specFile ?? resolve(REPO_ROOT, "examples/optimize-spec.json");
+  const strategyFile = o.strategyFile ?? resolve(REPO_ROOT, "examples/strategies/short-strangle-hedged.json");
+  const priceFile = o.priceHistoryFile ?? resolve(REPO_ROOT, "../shared/data/prices/BTC-USD_daily.csv");
+  const report: DemoReport = {
+    generatedBy: "volfolio demo",
+    seed,
+    source: o.chainFile ? `chain file ${o.chainFile}` : `synthetic chain (seed ${seed})`,
+    valuationTime: "",
+    timings: [],
+    unavailable: {},
+  };
+  const step = async <T>(
+    name: string,
+    sections: ReportSection[],
+    fn: () => Promise<T> | T,
+  ): Promise<T | undefined> => {
+    o.onProgress?.({ step: name, phase: "start" });
+    const t0 = performance.now();
+    try {
+      const v = await fn();
+      const ms = performance.now() - t0;
+      report.timings.push({ step: name, ms });
+      o.onProgress?.({ step: name, phase: "done", ms });
+      return v;
+    } catch (e) {
+      const ms = performance.now() - t0;
+      report.timings.push({ step: name, ms });
+      for (const s of sections) report.unavailable[s] = `${name} failed: ${firstLine(e)}`;
+      o.onProgress?.({ step: name, phase: "done", ms, error: firstLine(e) });
+      return undefined;
+    }
+  };
+
+  const book = await step("load book", ["greeks", "scenarios", "stress", "margin"], async () => {
+    const f = await loadPortfolioFile(bookFile);
+    if (f.rejected.length > 0)
+      throw new Error(`${f.rejected.length} bad book rows (first: ${f.rejected[0]?.reason})`);
+    if (!f.market) throw new Error("book has no market section");
+    return f as typeof f & { market: NonNullable<typeof f.market> };
+  });
+  const valuationTime = book?.market.valuationTime ?? Date.UTC(2026, 1, 2, 8);
+  report.valuationTime = iso(valuationTime);
+
+  const chain = await step(
+    "market",
+    ["surface", "optimizer", "volIndex"],
+    async (): Promise<ChainSnapshot> => {
+      if (o.chainFile) {
+        const r = await loadChainFile(o.chainFile);
+        const c = r.chains.find((x) => x.underlying === "BTC") ?? r.chains[0];
+        if (!c) throw new Error(`no option chain in ${o.chainFile}`);
+        return c;
+      }
+      const spot = book?.market.underlyings.BTC?.indexPrice ?? 100000;
+      return syntheticChain({ underlying: "BTC", valuationTime, seed, spot, markNoise: 0.002 });
+    },
+  );
+  if (chain) report.valuationTime = iso(chain.valuationTime);
+
+  await step("surface fit", ["surface"], () => {
+    if (!chain) throw new Error("no market");
+    const norm = normalizeChain(chain);
+    const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: "svi" });
+    if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
+    const f = res.fit.value;
+    const term = surfaceTermStructure(f.surface);
+    const kGrid = linspace(-0.6, 0.4, 41);
+    report.surface = {
+      underlying: chain.underlying,
+      model: f.model,
+      expiries: f.slices.map((s, i) => {
+        const quotes = f.data[i]?.quotes ?? [];
+        const ks = quotes.map((q) => q.k);
+        const lo = Math.min(...ks);
+        const hi = Math.max(...ks);
+        return {
+          expiry: iso(s.expiryTime),
+          timeToExpiry: s.expiry,
+          forwardUsd: s.forward,
+          points: quotes.map((q) => ({ k: q.k, bidVol: q.bidVol, askVol: q.askVol, midVol: q.targetVol })),
+          fit: linspace(lo, hi, 41).map((k) => ({ k, vol: f.surface.impliedVol(k, s.expiry) })),
+          atmVol: s.atmVol,
+          rmseVolPts: s.rmseVolPts,
+        };
+      }),
+      term: f.slices.map((s, i) => ({
+        expiry: iso(s.expiryTime),
+        timeToExpiry: s.expiry,
+        atmVol: term[i]?.atmVol ?? s.atmVol,
+        rr25: term[i]?.riskReversal25 ?? Number.NaN,
+        bf25: term[i]?.butterfly25 ?? Number.NaN,
+      })),
+      richCheap: richCheapList(f.surface, f.data)
+        .slice(0, 15)
+        .map((r) => ({
+          name: r.name,
+          volDiffPts: r.volDiffPts,
+          targetVol: r.targetVol,
+          fittedVol: r.fittedVol,
+          signal: r.signal,
+        })),
+      grid: {
+        k: kGrid,
+        timeToExpiry: f.slices.map((s) => s.expiry),
+        vol: f.slices.map((s) => kGrid.map((k) => f.surface.impliedVol(k, s.expiry))),
+      },
+    };
+  });
+
+  if (book) {
+    await step("greeks", ["greeks"], () => {
+      const g = portfolioGreeks(book.positions, book.market);
+      const rows: NonNullable<DemoReport["greeks"]>["rows"] = [];
+      for (const [u, buckets] of Object.entries(g.byUnderlyingBucket))
+        for (const [bucket, x] of Object.entries(buckets))
+          rows.push({
+            underlying: u,
+            bucket,
+            cashDeltaUsd: x.cashDeltaUsd,
+            cashGammaUsd: x.cashGammaUsd,
+            vegaUsd: x.vegaUsd,
+            thetaUsdPerDay: x.thetaUsdPerDay,
+          });
+      report.greeks = { rows, totalUsd: { ...g.totalUsd } };
+    });
+    await step("scenario grid", ["scenarios"], () => {
+      const spotShocks = linspace(-0.3, 0.3, 13);
+      const volShocks = linspace(-0.2, 0.2, 9);
+      const pnl = scenarioPortfolioPnl(
+        compileBook(book.positions, book.market),
+        scenarioGrid({ spotShifts: spotShocks, volShifts: volShocks }),
+      );
+      // scenarioGrid is spot-outer, vol-inner: row i = vol shock i, column j = spot shock j.
+      report.scenarios = {
+        spotShocks,
+        volShocks,
+        pnl: volShocks.map((_, i) => spotShocks.map((_, j) => pnl[j * volShocks.length + i] as number)),
+      };
+    });
+    await step("stress", ["stress"], () => {
+      report.stress = runStress({
+        positions: book.positions,
+        market: book.market,
+        entries: STRESS_LIBRARY,
+      }).map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        spotShift: r.scenario.spotShift,
+        volShift: r.scenario.volShift,
+        pnlUsd: r.pnlUsd,
+        closeCostUsd: r.closeCostUsd,
+        stressedLossUsd: r.stressedLossUsd,
+      }));
+    });
+    await step("margin", ["margin"], () => {
+      const std = standardBookMargin(book.positions, book.market);
+      const pm = portfolioMargin(book.positions, book.market);
+      const price = (cur: string) =>
+        cur === "USDC" || cur === "USD" ? 1 : (book.market.underlyings[cur]?.indexPrice ?? Number.NaN);
+      let cashUsd = 0;
+      for (const [cur, amt] of Object.entries(book.cash ?? {})) cashUsd += amt * price(cur);
+      const equityUsd = cashUsd + portfolioGreeks(book.positions, book.market).totalUsd.valueUsd;
+      let maintenanceUsd = 0;
+      for (const [cur, m] of Object.entries(pm.byCurrency)) maintenanceUsd += m.maintenance * price(cur);
+      const liq = liquidationDistance({
+        positions: book.positions,
+        market: book.market,
+        equityUsd,
+        maintenanceUsd,
+      });
+      report.margin = {
+        byCurrency: Object.entries(std.byCurrency).map(([currency, m]) => ({
+          currency,
+          initial: m.initial,
+          maintenance: m.maintenance,
+        })),
+        equityUsd,
+        maintenanceUsd,
+        liquidation: { ...liq },
+      };
+    });
+  }
+
+  await step("optimizer", ["optimizer"], async () => {
+    if (!chain) throw new Error("no market");
+    const specF = await loadOptimizeSpecFile(specFile);
+    const { spec, filter } = optimizeSpecParts(specF);
+    const built = optimizeProblemFromChain({
+      chain,
+      positions: book?.positions ?? [],
+      spec,
+      filter,
+      ...(specF.scenarios ? { scenarioGrid: specF.scenarios } : {}),
+      stress: specF.stress,
+      surfaceModel: specF.surfaceModel,
+    });
+    const r = await optimizePortfolio(built.problem);
+    const flat = (s: typeof r.before) => ({
+      ...s.greeks,
+      cvarUsd: s.cvarUsd,
+      worstStressLossUsd: s.worstStressLossUsd,
+      marginUsd: s.marginUsd,
+    });
+    report.optimizer = {
+      status: r.status,
+      objectiveUsd: r.objectiveUsd,
+      trades: r.trades.map((t) => ({
+        instrument: t.name,
+        contracts: t.side === "sell" ? -t.contracts : t.contracts,
+        limitPriceUsd: t.limitPriceUsd,
+        edgeUsd: t.edgeUsd,
+        explanation: t.explanation,
+      })),
+      before: flat(r.before),
+      after: flat(r.after),
+      notes: [...built.notes, ...r.notes],
+    };
+  });
+
+  await step("backtest", ["backtest"], async () => {
+    const strategy = await loadStrategyFile(strategyFile);
+    const r = runBacktest({
+      strategy,
+      steps: syntheticSteps({ steps: o.backtestSteps ?? 90 * 24, seed, spot: 100000 }),
+      recordTrades: false,
+    });
+    const equity = r.daily.map((d) => d.equityUsd);
+    let peak = Number.NEGATIVE_INFINITY;
+    const drawdown = equity.map((e) => {
+      peak = Math.max(peak, e);
+      return e / peak - 1;
+    });
+    const comps = [
+      "deltaUsd",
+      "gammaUsd",
+      "vegaUsd",
+      "thetaUsd",
+      "vannaUsd",
+      "volgaUsd",
+      "residualUsd",
+      "tradingUsd",
+    ] as const;
+    report.backtest = {
+      strategy: r.strategy,
+      dates: r.daily.map((d) => iso(d.time)),
+      equityUsd: equity,
+      drawdown,
+      attribution: comps.map((c) => ({
+        component: c.replace("Usd", ""),
+        usd: r.attribution.reduce((a, d) => a + d[c], 0),
+      })),
+      metrics: r.metricsUsd ? { ...r.metricsUsd } : null,
+    };
+  });
+
+  await step("vol index", ["volIndex"], () => {
+    if (!chain) throw new Error("no market");
+    const v = volIndexFromChain(chain);
+    report.volIndex = {
+      underlying: v.underlying,
+      index: v.index,
+      term: v.expiries.map((e) => ({ expiry: iso(e.expiry), vol: e.vol })),
+    };
+  });
+
+  await step("regime", ["regime"], async () => {
+    if (!existsSync(priceFile)) throw new Error(`price history not found: ${priceFile}`);
+    const h = await loadPriceHistory(priceFile);
+    const r = regimeReport(h.bars, {
+      lookback: 720,
+      ...(report.volIndex ? { impliedVol: report.volIndex.index / 100 } : {}),
+    });
+    report.regime = {
+      dates: r.series.map((s) => s.date),
+      realizedVol: r.series.map((s) => s.realizedVol),
+      garchVol: r.series.map((s) => s.garchVol),
+      highVolProbability: r.series.map((s) => s.highVolProbability),
+    };
+  });
+  report.unavailable.agent = "the agent is not running in this demo (start it with `volfolio agent`)";
+  return report;
+}

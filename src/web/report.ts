@@ -1,0 +1,121 @@
+/**
+ * The demo report: plain data (JSON-serializable) that the dashboard and report.html render.
+ * Every section is optional; an absent section carries the reason in `unavailable`.
+ * Units: vols decimal, money USD unless a field names a coin, instants ISO-8601 UTC strings.
+ */
+
+export interface SurfaceExpiry {
+  readonly expiry: string;
+  /** Time to expiry, years ACT/365. */
+  readonly timeToExpiry: number;
+  readonly forwardUsd: number;
+  /** Market points: log-moneyness, bid/ask vols (null when one-sided), the vol the fit targets. */
+  readonly points: { k: number; bidVol: number | null; askVol: number | null; midVol: number }[];
+  /** Fitted curve on a k grid. */
+  readonly fit: { k: number; vol: number }[];
+  readonly atmVol: number;
+  readonly rmseVolPts: number;
+}
+
+export interface SurfaceSection {
+  readonly underlying: string;
+  readonly model: string;
+  readonly expiries: SurfaceExpiry[];
+  readonly term: { expiry: string; timeToExpiry: number; atmVol: number; rr25: number; bf25: number }[];
+  readonly richCheap: {
+    name: string;
+    volDiffPts: number;
+    targetVol: number;
+    fittedVol: number;
+    signal: string;
+  }[];
+  /** 3D grid: z[i][j] = vol at (timeToExpiry[i], k[j]). */
+  readonly grid: { k: number[]; timeToExpiry: number[]; vol: number[][] };
+}
+
+export interface DemoReport {
+  readonly generatedBy: string;
+  readonly seed: number;
+  readonly source: string;
+  valuationTime: string;
+  readonly timings: { step: string; ms: number }[];
+  readonly unavailable: Record<string, string>;
+  surface?: SurfaceSection;
+  greeks?: {
+    rows: {
+      underlying: string;
+      bucket: string;
+      cashDeltaUsd: number;
+      cashGammaUsd: number;
+      vegaUsd: number;
+      thetaUsdPerDay: number;
+    }[];
+    totalUsd: Record<string, number>;
+  };
+  scenarios?: { spotShocks: number[]; volShocks: number[]; pnl: number[][] };
+  stress?: {
+    id: string;
+    kind: string;
+    spotShift: number;
+    volShift: number;
+    pnlUsd: number;
+    closeCostUsd: number;
+    stressedLossUsd: number;
+  }[];
+  margin?: {
+    byCurrency: { currency: string; initial: number; maintenance: number }[];
+    equityUsd: number;
+    maintenanceUsd: number;
+    liquidation: {
+      bufferUsd: number;
+      spotDown: number | null;
+      spotUp: number | null;
+      volUp: number | null;
+      volDown: number | null;
+    };
+  };
+  optimizer?: {
+    status: string;
+    objectiveUsd: number;
+    trades: {
+      instrument: string;
+      contracts: number;
+      limitPriceUsd: number;
+      edgeUsd: number;
+      explanation: string;
+    }[];
+    before: Record<string, number>;
+    after: Record<string, number>;
+    notes: string[];
+  };
+  backtest?: {
+    strategy: string;
+    dates: string[];
+    equityUsd: number[];
+    drawdown: number[];
+    attribution: { component: string; usd: number }[];
+    metrics: Record<string, number> | null;
+  };
+  volIndex?: { underlying: string; index: number; term: { expiry: string; vol: number }[] };
+  regime?: {
+    dates: string[];
+    realizedVol: (number | null)[];
+    garchVol: number[];
+    highVolProbability: number[];
+  };
+  agent?: Record<string, unknown>;
+}
+
+/** Names of every section, in page order. */
+export const REPORT_SECTIONS = [
+  "surface",
+  "greeks",
+  "scenarios",
+  "stress",
+  "margin",
+  "optimizer",
+  "backtest",
+  "volIndex",
+  "regime",
+] as const;
+export type ReportSection = (typeof REPORT_SECTIONS)[number];

@@ -1,0 +1,345 @@
+/* volfolio dashboard: renders a DemoReport (src/web/report.ts). Display only: no pricing math here. */
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const pct = (x) => (x === null || x === undefined || !Number.isFinite(x) ? "" : `${(100 * x).toFixed(2)}%`);
+  const num = (x, d = 0) =>
+    x === null || x === undefined || !Number.isFinite(x)
+      ? ""
+      : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const esc = (s) =>
+    String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const cfg = { displaylogo: false, responsive: true };
+  const layout = (extra) =>
+    Object.assign({ margin: { l: 60, r: 20, t: 10, b: 45 }, font: { size: 11 } }, extra);
+
+  function na(report, section, ids) {
+    const why = report.unavailable?.[section] || "no data";
+    for (const id of ids) $(id).innerHTML = `<p class="na">not available: ${esc(why)}</p>`;
+  }
+  function table(rows, cols) {
+    if (!rows.length) return "<p>(no rows)</p>";
+    const head = cols.map((c) => `<th>${esc(c[0])}</th>`).join("");
+    const body = rows.map((r) => `<tr>${cols.map((c) => `<td>${c[1](r)}</td>`).join("")}</tr>`).join("");
+    return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+  }
+  const signed = (x, d = 0) => `<span class="${x < 0 ? "neg" : "pos"}">${num(x, d)}</span>`;
+
+  function surface(r) {
+    const s = r.surface;
+    if (!s) return na(r, "surface", ["surface3d", "smiles", "term", "richcheap"]);
+    const labels = s.expiries.map((e) => e.expiry.slice(0, 10));
+    Plotly.newPlot(
+      "surface3d",
+      [
+        {
+          type: "surface",
+          x: s.grid.k,
+          y: s.grid.timeToExpiry,
+          z: s.grid.vol,
+          colorscale: "Viridis",
+          showscale: false,
+        },
+      ],
+      layout({
+        scene: {
+          xaxis: { title: { text: "k = ln(K/F)" } },
+          yaxis: { title: { text: "T (years)" } },
+          zaxis: { title: { text: "vol" }, tickformat: ".0%" },
+        },
+      }),
+      cfg,
+    );
+    const smiles = [];
+    s.expiries.forEach((e, i) => {
+      const vis = i < 4 ? true : "legendonly";
+      smiles.push({
+        name: `${labels[i]} bid`,
+        x: e.points.map((p) => p.k),
+        y: e.points.map((p) => p.bidVol),
+        mode: "markers",
+        marker: { symbol: "triangle-up", size: 5 },
+        legendgroup: labels[i],
+        visible: vis,
+        meta: "bid",
+      });
+      smiles.push({
+        name: `${labels[i]} ask`,
+        x: e.points.map((p) => p.k),
+        y: e.points.map((p) => p.askVol),
+        mode: "markers",
+        marker: { symbol: "triangle-down", size: 5 },
+        legendgroup: labels[i],
+        visible: vis,
+        meta: "ask",
+      });
+      smiles.push({
+        name: `${labels[i]} fit`,
+        x: e.fit.map((p) => p.k),
+        y: e.fit.map((p) => p.vol),
+        mode: "lines",
+        legendgroup: labels[i],
+        visible: vis,
+        meta: "fit",
+      });
+    });
+    Plotly.newPlot(
+      "smiles",
+      smiles,
+      layout({
+        xaxis: { title: { text: "log-moneyness k" } },
+        yaxis: { title: { text: "implied vol" }, tickformat: ".0%" },
+      }),
+      cfg,
+    );
+    Plotly.newPlot(
+      "term",
+      [
+        {
+          name: "ATM vol",
+          x: s.term.map((t) => t.expiry.slice(0, 10)),
+          y: s.term.map((t) => t.atmVol),
+          mode: "lines+markers",
+        },
+        {
+          name: "25d RR",
+          x: s.term.map((t) => t.expiry.slice(0, 10)),
+          y: s.term.map((t) => t.rr25),
+          mode: "lines+markers",
+          yaxis: "y2",
+        },
+        {
+          name: "25d BF",
+          x: s.term.map((t) => t.expiry.slice(0, 10)),
+          y: s.term.map((t) => t.bf25),
+          mode: "lines+markers",
+          yaxis: "y2",
+        },
+      ],
+      layout({
+        yaxis: { title: { text: "ATM vol" }, tickformat: ".0%" },
+        yaxis2: { overlaying: "y", side: "right", tickformat: ".1%", title: { text: "RR / BF" } },
+      }),
+      cfg,
+    );
+    $("richcheap").innerHTML = table(s.richCheap, [
+      ["instrument", (x) => esc(x.name)],
+      ["quote vol", (x) => pct(x.targetVol)],
+      ["fit vol", (x) => pct(x.fittedVol)],
+      ["diff (vol pts)", (x) => signed(x.volDiffPts, 2)],
+      ["signal", (x) => esc(x.signal)],
+    ]);
+  }
+
+  function risk(r) {
+    if (r.greeks) {
+      const rows = r.greeks.rows;
+      const x = rows.map((g) => `${g.underlying} ${g.bucket}`);
+      Plotly.newPlot(
+        "greeks",
+        [
+          { type: "bar", name: "cash delta", x, y: rows.map((g) => g.cashDeltaUsd) },
+          { type: "bar", name: "vega (per 1.00 vol)", x, y: rows.map((g) => g.vegaUsd) },
+          { type: "bar", name: "theta / day", x, y: rows.map((g) => g.thetaUsdPerDay) },
+          { type: "bar", name: "cash gamma", x, y: rows.map((g) => g.cashGammaUsd) },
+        ],
+        layout({ barmode: "group", yaxis: { title: { text: "USD" } } }),
+        cfg,
+      );
+    } else na(r, "greeks", ["greeks"]);
+    if (r.scenarios) {
+      const s = r.scenarios;
+      Plotly.newPlot(
+        "heatmap",
+        [
+          {
+            type: "heatmap",
+            x: s.spotShocks,
+            y: s.volShocks,
+            z: s.pnl,
+            colorscale: "RdBu",
+            zmid: 0,
+            colorbar: { title: { text: "USD" } },
+          },
+        ],
+        layout({
+          xaxis: { title: { text: "spot shock" }, tickformat: ".0%" },
+          yaxis: { title: { text: "vol shock (abs)" }, tickformat: ".0%" },
+        }),
+        cfg,
+      );
+    } else na(r, "scenarios", ["heatmap"]);
+    if (r.stress)
+      $("stress").innerHTML = table(r.stress, [
+        ["scenario", (x) => esc(x.id)],
+        ["spot", (x) => pct(x.spotShift)],
+        ["vol", (x) => pct(x.volShift)],
+        ["PnL USD", (x) => signed(x.pnlUsd)],
+        ["close cost USD", (x) => num(x.closeCostUsd)],
+        ["stressed loss USD", (x) => num(x.stressedLossUsd)],
+      ]);
+    else na(r, "stress", ["stress"]);
+    if (r.margin) {
+      const m = r.margin,
+        l = m.liquidation;
+      $("margin").innerHTML =
+        table(m.byCurrency, [
+          ["currency", (x) => esc(x.currency)],
+          ["initial", (x) => num(x.initial, 4)],
+          ["maintenance", (x) => num(x.maintenance, 4)],
+        ]) +
+        `<p>Equity ${num(m.equityUsd)} USD; portfolio-margin maintenance ${num(m.maintenanceUsd)} USD; buffer ${num(l.bufferUsd)} USD.</p>` +
+        table(
+          [l],
+          [
+            ["distance to liquidation", () => "move"],
+            ["spot down", (x) => pct(x.spotDown)],
+            ["spot up", (x) => pct(x.spotUp)],
+            ["vol up", (x) => pct(x.volUp)],
+            ["vol down", (x) => pct(x.volDown)],
+          ],
+        );
+    } else na(r, "margin", ["margin"]);
+  }
+
+  function optimizer(r) {
+    const o = r.optimizer;
+    if (!o) return na(r, "optimizer", ["beforeafter", "trades"]);
+    const keys = Object.keys(o.before).filter(
+      (k) => Number.isFinite(o.before[k]) || Number.isFinite(o.after[k]),
+    );
+    Plotly.newPlot(
+      "beforeafter",
+      [
+        { type: "bar", name: "before", x: keys, y: keys.map((k) => o.before[k]) },
+        { type: "bar", name: "after", x: keys, y: keys.map((k) => o.after[k]) },
+      ],
+      layout({ barmode: "group" }),
+      cfg,
+    );
+    $("trades").innerHTML =
+      `<p>Status: ${esc(o.status)}; objective ${num(o.objectiveUsd, 2)} USD.</p>` +
+      table(o.trades, [
+        ["instrument", (x) => esc(x.instrument)],
+        ["contracts", (x) => signed(x.contracts, 2)],
+        ["limit USD", (x) => num(x.limitPriceUsd, 2)],
+        ["edge USD", (x) => num(x.edgeUsd, 2)],
+        ["why", (x) => esc(x.explanation)],
+      ]) +
+      (o.notes.length ? `<ul>${o.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "");
+  }
+
+  function backtest(r) {
+    const b = r.backtest;
+    if (!b) return na(r, "backtest", ["equity", "drawdown", "attribution", "metrics"]);
+    Plotly.newPlot(
+      "equity",
+      [{ x: b.dates, y: b.equityUsd, mode: "lines", name: b.strategy }],
+      layout({ yaxis: { title: { text: "USD" } } }),
+      cfg,
+    );
+    Plotly.newPlot(
+      "drawdown",
+      [{ x: b.dates, y: b.drawdown, mode: "lines", fill: "tozeroy", line: { color: "#b42318" } }],
+      layout({ yaxis: { tickformat: ".1%" } }),
+      cfg,
+    );
+    Plotly.newPlot(
+      "attribution",
+      [{ type: "bar", x: b.attribution.map((a) => a.component), y: b.attribution.map((a) => a.usd) }],
+      layout({ yaxis: { title: { text: "USD" } } }),
+      cfg,
+    );
+    $("metrics").innerHTML =
+      `<p>${esc(b.strategy)}</p>` +
+      (b.metrics
+        ? table(Object.entries(b.metrics), [
+            ["metric", (x) => esc(x[0])],
+            ["value", (x) => num(x[1], 4)],
+          ])
+        : '<p class="na">not available: no metrics</p>');
+  }
+
+  function regime(r) {
+    if (r.volIndex) {
+      const v = r.volIndex;
+      Plotly.newPlot(
+        "volindex",
+        [
+          {
+            x: v.term.map((t) => t.expiry.slice(0, 10)),
+            y: v.term.map((t) => t.vol),
+            mode: "lines+markers",
+            name: "model-free vol",
+          },
+        ],
+        layout({
+          yaxis: { tickformat: ".0%" },
+          title: { text: `${v.underlying} 30-day index ${v.index.toFixed(2)}`, font: { size: 12 } },
+          margin: { l: 60, r: 20, t: 30, b: 45 },
+        }),
+        cfg,
+      );
+    } else na(r, "volIndex", ["volindex"]);
+    if (r.regime) {
+      const g = r.regime;
+      Plotly.newPlot(
+        "regime",
+        [
+          { x: g.dates, y: g.realizedVol, mode: "lines", name: "realized vol" },
+          { x: g.dates, y: g.garchVol, mode: "lines", name: "GARCH vol" },
+          {
+            x: g.dates,
+            y: g.highVolProbability,
+            mode: "lines",
+            name: "P(high vol)",
+            yaxis: "y2",
+            line: { dash: "dot" },
+          },
+        ],
+        layout({ yaxis: { tickformat: ".0%" }, yaxis2: { overlaying: "y", side: "right", range: [0, 1] } }),
+        cfg,
+      );
+    } else na(r, "regime", ["regime"]);
+  }
+
+  async function agent(r, qs) {
+    if (window.VOLFOLIO_REPORT) return na(r, "agent", ["agent"]);
+    try {
+      const a = await (await fetch(`/api/agent${qs}`)).json();
+      if (!a || a.running === false) return na(r, "agent", ["agent"]);
+      $("agent").innerHTML = `<pre>${esc(JSON.stringify(a, null, 2))}</pre>`;
+    } catch (e) {
+      $("agent").innerHTML = `<p class="na">not available: ${esc(e.message)}</p>`;
+    }
+  }
+
+  function tabs() {
+    for (const b of document.querySelectorAll("nav button"))
+      b.addEventListener("click", () => {
+        for (const x of document.querySelectorAll("nav button")) x.classList.toggle("active", x === b);
+        for (const s of document.querySelectorAll("section.tab"))
+          s.classList.toggle("active", s.id === `tab-${b.dataset.tab}`);
+        for (const p of document.querySelectorAll(`#tab-${b.dataset.tab} .js-plotly-plot`))
+          Plotly.Plots.resize(p);
+      });
+  }
+
+  async function main() {
+    tabs();
+    const token = new URLSearchParams(location.search).get("token");
+    const qs = token ? `?token=${encodeURIComponent(token)}` : "";
+    const r = window.VOLFOLIO_REPORT || (await (await fetch(`/api/report${qs}`)).json());
+    window.volfolioReport = r;
+    $("meta").textContent = `${r.source} | valuation ${r.valuationTime} | seed ${r.seed}`;
+    for (const f of [surface, risk, optimizer, backtest, regime]) {
+      try {
+        f(r);
+      } catch (e) {
+        console.error(`${f.name}: ${e.message}`);
+      }
+    }
+    await agent(r, qs);
+    window.volfolioReady = true;
+  }
+  main();
+})();
