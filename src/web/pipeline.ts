@@ -125,7 +125,9 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
     const f = res.fit.value;
     const term = surfaceTermStructure(f.surface);
-    const kGrid = linspace(-0.6, 0.4, 41);
+    // 3D view: expiries of a week or more (shorter smiles are too steep to share one k axis).
+    const gridSlices = f.slices.filter((s) => s.expiry >= 7 / 365);
+    const kGrid = linspace(-0.4, 0.3, 36);
     report.surface = {
       underlying: chain.underlying,
       model: f.model,
@@ -162,8 +164,8 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         })),
       grid: {
         k: kGrid,
-        timeToExpiry: f.slices.map((s) => s.expiry),
-        vol: f.slices.map((s) => kGrid.map((k) => f.surface.impliedVol(k, s.expiry))),
+        timeToExpiry: gridSlices.map((s) => s.expiry),
+        vol: gridSlices.map((s) => kGrid.map((k) => f.surface.impliedVol(k, s.expiry))),
       },
     };
   });

@@ -8,6 +8,18 @@
       : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const esc = (s) =>
     String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+  ];
   const cfg = { displaylogo: false, responsive: true };
   const layout = (extra) =>
     Object.assign({ margin: { l: 60, r: 20, t: 10, b: 45 }, font: { size: 11 } }, extra);
@@ -52,12 +64,13 @@
     const smiles = [];
     s.expiries.forEach((e, i) => {
       const vis = i < 4 ? true : "legendonly";
+      const color = PALETTE[i % PALETTE.length];
       smiles.push({
         name: `${labels[i]} bid`,
         x: e.points.map((p) => p.k),
         y: e.points.map((p) => p.bidVol),
         mode: "markers",
-        marker: { symbol: "triangle-up", size: 5 },
+        marker: { symbol: "triangle-up", size: 6, color },
         legendgroup: labels[i],
         visible: vis,
         meta: "bid",
@@ -67,7 +80,7 @@
         x: e.points.map((p) => p.k),
         y: e.points.map((p) => p.askVol),
         mode: "markers",
-        marker: { symbol: "triangle-down", size: 5 },
+        marker: { symbol: "triangle-down", size: 6, color },
         legendgroup: labels[i],
         visible: vis,
         meta: "ask",
@@ -77,6 +90,7 @@
         x: e.fit.map((p) => p.k),
         y: e.fit.map((p) => p.vol),
         mode: "lines",
+        line: { color },
         legendgroup: labels[i],
         visible: vis,
         meta: "fit",
@@ -157,6 +171,7 @@
             y: s.volShocks,
             z: s.pnl,
             colorscale: "RdBu",
+            reversescale: true,
             zmid: 0,
             colorbar: { title: { text: "USD" } },
           },
@@ -192,10 +207,10 @@
           [l],
           [
             ["distance to liquidation", () => "move"],
-            ["spot down", (x) => pct(x.spotDown)],
-            ["spot up", (x) => pct(x.spotUp)],
-            ["vol up", (x) => pct(x.volUp)],
-            ["vol down", (x) => pct(x.volDown)],
+            ["spot down", (x) => (x.spotDown === null ? "none in range" : pct(x.spotDown))],
+            ["spot up", (x) => (x.spotUp === null ? "none in range" : pct(x.spotUp))],
+            ["vol up", (x) => (x.volUp === null ? "none in range" : pct(x.volUp))],
+            ["vol down", (x) => (x.volDown === null ? "none in range" : pct(x.volDown))],
           ],
         );
     } else na(r, "margin", ["margin"]);
