@@ -33,6 +33,9 @@ import { richCheapList } from "../core/surface/richCheap.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
 import type { DemoReport, ReportSection } from "./report.js";
 
+/** Margin budget of the demo optimizer run (USD); see the optimizer step. */
+export const DEMO_MARGIN_BUDGET_USD = 400_000;
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Repository root from src/web or dist/web. */
 export const REPO_ROOT = resolve(HERE, "..", "..");
@@ -247,7 +250,16 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   await step("optimizer", ["optimizer"], async () => {
     if (!chain) throw new Error("no market");
     const specF = await loadOptimizeSpecFile(specFile);
-    const { spec, filter } = optimizeSpecParts(specF);
+    const parts = optimizeSpecParts(specF);
+    const { filter } = parts;
+    // The sample book alone uses about 255k USD of the linear margin proxy, above the example
+    // spec's 250k budget; the demo (default spec only) allows 400k so a proposal can exist.
+    const spec = o.specFile
+      ? parts.spec
+      : {
+          ...parts.spec,
+          constraints: { ...parts.spec.constraints, marginBudgetUsd: DEMO_MARGIN_BUDGET_USD },
+        };
     const built = optimizeProblemFromChain({
       chain,
       positions: book?.positions ?? [],
@@ -276,7 +288,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       })),
       before: flat(r.before),
       after: flat(r.after),
-      notes: [...built.notes, ...r.notes],
+      notes: [...built.notes, ...r.notes, ...(r.diagnosis ? [`infeasible: ${r.diagnosis.text}`] : [])],
     };
   });
 

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
-import { renderReportHtml, startDashboardServer } from "../../web/server.js";
+import { isLoopback, renderReportHtml, startDashboardServer } from "../../web/server.js";
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
 interface ServeFlags {
@@ -111,6 +111,8 @@ Examples:
         if (f.chain && !existsSync(f.chain))
           throw new CliError(`chain file not found: ${f.chain}`, EXIT_UNAVAILABLE);
         parsePort(f.port);
+        if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
+          throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
         const t0 = performance.now();
         const report = await runDemoPipeline({
           seed,

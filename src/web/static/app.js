@@ -232,7 +232,7 @@
       cfg,
     );
     $("trades").innerHTML =
-      `<p>Status: ${esc(o.status)}; objective ${num(o.objectiveUsd, 2)} USD.</p>` +
+      `<p>Status: ${esc(o.status)}; objective ${Number.isFinite(o.objectiveUsd) ? `${num(o.objectiveUsd, 2)} USD` : "n/a"}.</p>` +
       table(o.trades, [
         ["instrument", (x) => esc(x.instrument)],
         ["contracts", (x) => signed(x.contracts, 2)],
@@ -308,10 +308,14 @@
             mode: "lines",
             name: "P(high vol)",
             yaxis: "y2",
-            line: { dash: "dot" },
+            fill: "tozeroy",
+            line: { color: "#9467bd", width: 1 },
           },
         ],
-        layout({ yaxis: { tickformat: ".0%" }, yaxis2: { overlaying: "y", side: "right", range: [0, 1] } }),
+        layout({
+          yaxis: { tickformat: ".0%", domain: [0.35, 1], title: { text: "vol" } },
+          yaxis2: { domain: [0, 0.27], range: [0, 1], title: { text: "P(high)" } },
+        }),
         cfg,
       );
     } else na(r, "regime", ["regime"]);
