@@ -10,4 +10,6 @@ export * from "./tardis/optionsChain.js";
 export * from "./chainFile.js";
 export * from "./portfolioFile.js";
 export * from "./optimizeSpec.js";
+export * from "./deribit/client.js";
+export * from "./deribit/rateLimit.js";
 export * from "./backtestData.js";
