@@ -131,6 +131,8 @@
       ],
       layout({
         yaxis: { title: { text: "ATM vol" }, tickformat: ".0%" },
+        margin: { l: 60, r: 70, t: 10, b: 45 },
+        legend: { x: 1.12 },
         yaxis2: { overlaying: "y", side: "right", tickformat: ".1%", title: { text: "RR / BF" } },
       }),
       cfg,
@@ -232,6 +234,11 @@
       cfg,
     );
     $("trades").innerHTML =
+      table(keys, [
+        ["measure", (k) => esc(k)],
+        ["before", (k) => num(o.before[k], 2)],
+        ["after", (k) => num(o.after[k], 2)],
+      ]) +
       `<p>Status: ${esc(o.status)}; objective ${Number.isFinite(o.objectiveUsd) ? `${num(o.objectiveUsd, 2)} USD` : "n/a"}.</p>` +
       table(o.trades, [
         ["instrument", (x) => esc(x.instrument)],
