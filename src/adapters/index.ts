@@ -13,3 +13,5 @@ export * from "./optimizeSpec.js";
 export * from "./deribit/client.js";
 export * from "./deribit/rateLimit.js";
 export * from "./backtestData.js";
+export * from "./store/types.js";
+export * from "./store/duckdb.js";
