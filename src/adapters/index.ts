@@ -15,3 +15,4 @@ export * from "./deribit/rateLimit.js";
 export * from "./backtestData.js";
 export * from "./store/types.js";
 export * from "./store/duckdb.js";
+export * from "./store/postgres.js";

@@ -1,0 +1,140 @@
+/**
+ * Postgres backend against a real local PostgreSQL (scripts/ci-services.sh sets VOLFOLIO_PG_URL,
+ * cluster on 127.0.0.1:55432). Skipped, with a warning, when the URL is unset or unreachable.
+ */
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresSnapshotStore } from "../../../src/adapters/store/postgres.js";
+import { parseInstrumentName } from "../../../src/core/instruments/names.js";
+import type { ChainSnapshot } from "../../../src/core/market/types.js";
+
+const url = process.env.VOLFOLIO_PG_URL;
+async function reachable(): Promise<boolean> {
+  if (!url) return false;
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await c.connect();
+    await c.query("DROP TABLE IF EXISTS volfolio_quotes, volfolio_chains, volfolio_records");
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+const pgUp = await reachable();
+if (!pgUp)
+  console.warn(
+    `postgres store tests skipped: ${url ? "PostgreSQL at VOLFOLIO_PG_URL unreachable" : "VOLFOLIO_PG_URL unset"} (run: eval "$(bash scripts/ci-services.sh)")`,
+  );
+
+function chain(underlying: string, t: number, index: number): ChainSnapshot {
+  const inst = (n: string) => {
+    const r = parseInstrumentName(n);
+    if (!r.ok || r.value.type === "future") throw new Error(n);
+    return r.value;
+  };
+  return {
+    underlying,
+    valuationTime: t,
+    indexPrice: index,
+    quotes: [
+      {
+        instrument: inst(`${underlying}-27DEC24-100000-C`),
+        timestamp: t,
+        bid: 0.034,
+        ask: 0.035,
+        mark: 0.0344,
+        markIv: 0.5512,
+        bidIv: null,
+        askIv: null,
+        underlyingPrice: 97210.5,
+        underlyingName: `${underlying}-27DEC24`,
+        openInterest: 5120.3,
+        volume: 12.5,
+      },
+      {
+        instrument: inst(`${underlying}-27DEC24-120000-C`),
+        timestamp: t - 5,
+        bid: null,
+        ask: 0.0035,
+        mark: 0.00312,
+        markIv: 0.634,
+      },
+      {
+        instrument: inst(`${underlying}-31JAN25-90000-P`),
+        timestamp: t,
+        bid: 0.0395,
+        ask: null,
+        mark: null,
+        bidSize: 3,
+        askSize: null,
+      },
+    ],
+    futures: [
+      {
+        name: `${underlying}-PERPETUAL`,
+        underlying,
+        expiry: null,
+        timestamp: t,
+        mark: 97002.9,
+        bid: 97003,
+        ask: null,
+      },
+    ],
+  } as ChainSnapshot;
+}
+
+describe.skipIf(!pgUp)("PostgresSnapshotStore", () => {
+  let store: PostgresSnapshotStore;
+  const t1 = Date.UTC(2024, 11, 20, 8, 0, 0);
+  const t2 = Date.UTC(2024, 11, 21, 8, 0, 0);
+  beforeAll(async () => {
+    store = await PostgresSnapshotStore.open(url as string);
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it("round-trips chains deep-equal (nulls preserved); re-saving replaces", async () => {
+    expect(await store.loadChain("BTC", t1)).toBeNull();
+    const a = chain("BTC", t1, 97001.12);
+    const b = chain("BTC", t2, 98000);
+    const e = chain("ETH", t1, 3400);
+    await store.saveChain(a);
+    await store.saveChain(a);
+    await store.saveChain(b);
+    await store.saveChain(e);
+    expect(await store.loadChain("BTC", t1)).toEqual(a);
+    expect(await store.loadChain("BTC", t2)).toEqual(b);
+    expect(await store.loadChain("ETH", t1)).toEqual(e);
+    expect(await store.listSnapshots({ underlying: "BTC" })).toEqual([
+      { underlying: "BTC", valuationTime: t1, quotes: 3 },
+      { underlying: "BTC", valuationTime: t2, quotes: 3 },
+    ]);
+    expect(await store.listSnapshots({ from: t2 })).toHaveLength(1);
+    expect(await store.listSnapshots({ to: t1 })).toHaveLength(2);
+  });
+
+  it("answers SQL", async () => {
+    const rows = await store.query(
+      "SELECT underlying, count(*)::int AS n, count(bid)::int AS with_bid FROM volfolio_quotes GROUP BY 1 ORDER BY 1",
+    );
+    expect(rows).toEqual([
+      { underlying: "BTC", n: 6, with_bid: 4 },
+      { underlying: "ETH", n: 3, with_bid: 2 },
+    ]);
+  });
+
+  it("append-only records: insert-if-absent on the key, insertion order", async () => {
+    expect(await store.appendRecord("orders", "o-1", { side: "buy", qty: 1 })).toBe(true);
+    expect(await store.appendRecord("orders", "o-2", { side: "sell", qty: 2, px: null })).toBe(true);
+    expect(await store.appendRecord("orders", "o-1", { side: "sell", qty: 99 })).toBe(false);
+    expect(await store.appendRecord("fills", "o-1", { qty: 1 })).toBe(true);
+    await expect(store.appendRecord("bad table;", "k", {})).rejects.toThrow();
+    expect(await store.readRecords("orders")).toEqual([
+      { key: "o-1", json: { side: "buy", qty: 1 } },
+      { key: "o-2", json: { side: "sell", qty: 2, px: null } },
+    ]);
+    expect(await store.readRecords("fills")).toHaveLength(1);
+  });
+});
