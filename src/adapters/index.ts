@@ -16,3 +16,4 @@ export * from "./backtestData.js";
 export * from "./store/types.js";
 export * from "./store/duckdb.js";
 export * from "./store/postgres.js";
+export * from "./deribit/ws.js";
