@@ -1,4 +1,117 @@
+/**
+ * `volfolio agent --config FILE`: runs the trading agent (feed -> health -> risk -> rules ->
+ * pre-trade limits -> broker, journaled write-ahead) until the feed ends, --max-steps, or
+ * SIGINT/SIGTERM. Structured logs (pino JSON lines) go to stderr or --log-file; the final state
+ * is printed on stdout (table or --json). Running it again with the same stateDir resumes from
+ * the journal.
+ */
+import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
+import pino from "pino";
+import { AgentConfigError, loadAgentConfig } from "../../agent/config.js";
+import { AgentFeedError } from "../../agent/feeds.js";
+import { createAgentLogger } from "../../agent/logger.js";
+import type { AgentState } from "../../agent/loop.js";
+import { runAgentFromConfig } from "../../agent/run.js";
+import {
+  CliError,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatNumber,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
-/** Registers this area's commands on the program (filled in by the area's owner). */
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command("agent")
+    .description(
+      "Run the agent: watch a feed, check limits, rebalance a paper (or Deribit) account; resumes from its journal",
+    )
+    .requiredOption("--config <file>", "agent config JSON (see examples/agent.json)")
+    .option(
+      "--max-steps <n>",
+      "stop at tick N, counted from the run's first tick (a resumed run continues to N; default: the feed's end or Ctrl-C)",
+    )
+    .option("--log-file <file>", "write the JSON log lines here instead of stderr")
+    .option("--log-level <level>", "pino level: debug, info, warn, error", "info")
+    .option("--progress", "print one line per tick on stderr")
+    .option("--json", "print the final state as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  volfolio agent --config examples/agent.json --max-steps 200
+  volfolio agent --config examples/agent.json --log-file agent.log --json
+  touch .volfolio/agent/KILL      # kill switch: the agent stops trading at the next tick
+  curl -s 127.0.0.1:PORT/state    # when the config has "http": {"port": PORT}
+
+Feeds (config "feed"): synthetic (seeded replay), files (a directory of chain snapshots, replayed
+at "speed" x real time, 0 = as fast as possible), deribit (public WebSocket, live).
+The Deribit broker reads DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET from the environment, uses the
+testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
+    )
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      const maxSteps =
+        o.maxSteps === undefined ? undefined : parseNumberOption("max-steps", String(o.maxSteps));
+      if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0))
+        throw new CliError(`--max-steps must be a positive integer, got ${o.maxSteps}`, EXIT_USAGE);
+      const level = String(o.logLevel);
+      if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(level))
+        throw new CliError(`--log-level must be debug, info, warn or error, got "${level}"`, EXIT_USAGE);
+      let config: Awaited<ReturnType<typeof loadAgentConfig>>;
+      try {
+        config = await loadAgentConfig(String(o.config));
+      } catch (err) {
+        if (err instanceof AgentConfigError) throw new CliError(`${o.config}: ${err.message}`, EXIT_USAGE);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "EACCES" || code === "EISDIR")
+          throw new CliError(`cannot read config ${o.config}: ${code}`, EXIT_UNAVAILABLE);
+        throw err;
+      }
+      const logStream = o.logFile ? createWriteStream(String(o.logFile), { flags: "a" }) : undefined;
+      const logger = createAgentLogger({
+        level,
+        ...(logStream ? { destination: logStream } : { destination: pino.destination(2) }),
+      });
+      let state: AgentState;
+      try {
+        state = await runAgentFromConfig(config, {
+          logger,
+          ...(maxSteps !== undefined ? { maxSteps } : {}),
+          onListening: (url) => process.stderr.write(`agent endpoint: ${url}/state\n`),
+          ...(o.progress
+            ? {
+                onTick: (s: AgentState) =>
+                  process.stderr.write(
+                    `tick ${s.step} ${s.mode} delta ${s.delta.toFixed(3)} vega ${(s.vega / 100).toFixed(1)}/pt orders ${s.ordersSent} fills ${s.fills}\n`,
+                  ),
+              }
+            : {}),
+        });
+      } catch (err) {
+        if (err instanceof AgentFeedError) throw new CliError(err.message, EXIT_UNAVAILABLE);
+        throw err;
+      } finally {
+        logger.flush();
+        if (logStream) await new Promise((r) => logStream.end(r));
+      }
+      const positions = Object.values(state.book.positions).filter((p) => p.quantity !== 0);
+      output(Boolean(o.json), { runId: config.runId, stateDir: config.stateDir, ...state }, () =>
+        [
+          `run ${config.runId}: ${state.step + 1} ticks done, mode ${state.mode}${state.modeReasons.length ? ` (${state.modeReasons.join("; ")})` : ""}`,
+          `orders sent ${state.ordersSent}, fills ${state.fills}, blocked by limits ${state.limitRejections}` +
+            (state.recovered
+              ? `; resumed at tick ${state.recovered.fromStep} (${state.recovered.ordersFromBroker} orders found at the broker, ${state.recovered.ordersResent} re-sent)`
+              : ""),
+          `delta ${formatNumber(state.delta)} coin, vega ${formatNumber(state.vega / 100)} USD per vol point`,
+          "",
+          positions.length
+            ? formatTable(positions.map((p) => ({ instrument: p.instrument, quantity: p.quantity })))
+            : "(no open positions)",
+          `journal: ${config.stateDir}/journal.jsonl`,
+        ].join("\n"),
+      );
+    });
+}

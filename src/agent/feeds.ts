@@ -1,0 +1,229 @@
+/**
+ * Feeds for the agent, chosen by the config:
+ *  - `synthetic`: the seeded synthetic market through time (Bates index, SSVI chains), replayed
+ *    at `speed` times real time (0 = as fast as possible);
+ *  - `files`: a directory of stored chain snapshots (Deribit CSV/.csv.gz, Deribit API JSON,
+ *    Tardis CSV, one snapshot per file), in time order, replayed at `speed`;
+ *  - `deribit`: Deribit's public market data, polled every `intervalSeconds` over the public
+ *    WebSocket JSON-RPC API (or REST), no key needed.
+ * Each gives the feed, how to resolve instrument names, the decision clock and the pacing.
+ * A feed never throws for bad data: a tick it cannot build is `null` (the agent goes safe).
+ */
+import { readdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { loadChainFile } from "../adapters/chainFile.js";
+import { fetchDeribitChain } from "../adapters/deribit/client.js";
+import { deribitEntriesToChains } from "../adapters/deribit/apiShapes.js";
+import { DeribitWsClient } from "../adapters/deribit/ws.js";
+import { instrumentFromName } from "../core/instruments/names.js";
+import type { Instrument } from "../core/instruments/types.js";
+import type { ChainSnapshot } from "../core/market/types.js";
+import { syntheticSeries } from "../core/market/syntheticSeries.js";
+import type { AgentConfig } from "./config.js";
+import type { AgentFeed, AgentLogger } from "./loop.js";
+
+export interface BuiltFeed {
+  readonly feed: AgentFeed;
+  readonly resolveInstrument: (name: string) => Instrument;
+  readonly now: (step: number, snapshot: ChainSnapshot | null) => number;
+  readonly pause?: (step: number) => Promise<void>;
+  /** What the feed is, for the start log line. */
+  readonly describe: string;
+  /** Releases connections. */
+  readonly close: () => Promise<void>;
+}
+
+/** Thrown when the feed cannot start at all (no such directory, no snapshot files). */
+export class AgentFeedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentFeedError";
+  }
+}
+
+/** Instrument names resolve from the name itself (Deribit naming: expiry at 08:00 UTC). */
+const resolveByName = (name: string): Instrument => instrumentFromName(name);
+
+/** Waits `ms / speed` (speed 0: not at all); the wait is part of the replay, not the decision. */
+function replayPause(intervalMs: (step: number) => number, speed: number) {
+  if (!(speed > 0)) return undefined;
+  return async (step: number) => {
+    const ms = intervalMs(step) / speed;
+    if (ms > 0) await sleep(ms);
+  };
+}
+
+export async function buildFeed(
+  config: AgentConfig,
+  options: { logger?: AgentLogger; wallClock?: () => number } = {},
+): Promise<BuiltFeed> {
+  const feedConfig = config.feed;
+  switch (feedConfig.type) {
+    case "synthetic": {
+      const start = Date.parse(feedConfig.start);
+      const stepMs = feedConfig.stepMinutes * 60_000;
+      const series = syntheticSeries({
+        underlying: config.underlying,
+        start,
+        steps: feedConfig.steps,
+        stepMs,
+        seed: feedConfig.seed,
+      });
+      const cache = new Map<number, ChainSnapshot>();
+      const at = async (step: number) => {
+        if (step < 0 || step >= feedConfig.steps) return null;
+        let chain = cache.get(step);
+        if (!chain) {
+          chain = series.chainAt(step);
+          cache.set(step, chain);
+          if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+        }
+        return chain;
+      };
+      const pause = replayPause(() => stepMs, config.speed);
+      return {
+        feed: { steps: feedConfig.steps, at },
+        resolveInstrument: resolveByName,
+        now: (step) => start + step * stepMs,
+        ...(pause ? { pause } : {}),
+        describe: `synthetic ${config.underlying}, ${feedConfig.steps} steps of ${feedConfig.stepMinutes} min, seed ${feedConfig.seed}`,
+        close: async () => undefined,
+      };
+    }
+    case "files":
+      return filesFeed(config, feedConfig.dir, options.logger);
+    case "deribit":
+      return deribitFeed(config, feedConfig, options);
+  }
+}
+
+async function filesFeed(config: AgentConfig, dirArg: string, logger?: AgentLogger): Promise<BuiltFeed> {
+  const dir = resolve(dirArg);
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((f) => /\.(csv|csv\.gz|json)$/i.test(f)).sort();
+  } catch (err) {
+    throw new AgentFeedError(
+      `feed.dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  if (names.length === 0)
+    throw new AgentFeedError(`feed.dir ${dir}: no snapshot files (*.csv, *.csv.gz, *.json)`);
+  // Snapshot files are sorted by name (the stored layouts put the date in the name); a file whose
+  // snapshot is not after the previous one's is a bad tick (null), not a reordering.
+  const cache = new Map<number, ChainSnapshot | null>();
+  const times: (number | null)[] = new Array(names.length).fill(null);
+  const at = async (step: number): Promise<ChainSnapshot | null> => {
+    if (step < 0 || step >= names.length) return null;
+    if (cache.has(step)) return cache.get(step) ?? null;
+    const file = join(dir, names[step] as string);
+    let chain: ChainSnapshot | null = null;
+    try {
+      const loaded = await loadChainFile(file);
+      chain = loaded.chains.find((c) => c.underlying === config.underlying) ?? null;
+      if (!chain) logger?.warn({ step, file }, `no ${config.underlying} chain in snapshot file`);
+      else if (loaded.rejected.length > 0)
+        logger?.info(
+          { step, file, rejectedRows: loaded.rejected.length },
+          "snapshot rows rejected by the loader",
+        );
+    } catch (err) {
+      logger?.warn({ step, file, error: (err as Error).message }, "snapshot file unreadable");
+    }
+    times[step] = chain?.valuationTime ?? null;
+    cache.set(step, chain);
+    if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+    return chain;
+  };
+  let lastTime = Number.NaN;
+  const pause = replayPause((step) => {
+    const a = times[step];
+    const b = times[step + 1] ?? null;
+    return a !== null && b !== null && b > a ? b - a : 0;
+  }, config.speed);
+  return {
+    feed: { steps: names.length, at },
+    resolveInstrument: resolveByName,
+    // Replay decides at the snapshot's own time; a missing snapshot keeps the last known time
+    // (so the health check sees the staleness of the data it has, not of the wall clock).
+    now: (_step, snapshot) => {
+      if (snapshot) lastTime = snapshot.valuationTime;
+      return Number.isFinite(lastTime) ? lastTime : 0;
+    },
+    ...(pause
+      ? {
+          pause: async (step: number) => {
+            if (step + 1 < names.length) await at(step + 1);
+            await pause(step);
+          },
+        }
+      : {}),
+    describe: `${names.length} snapshot files in ${dir}`,
+    close: async () => undefined,
+  };
+}
+
+async function deribitFeed(
+  config: AgentConfig,
+  feedConfig: Extract<AgentConfig["feed"], { type: "deribit" }>,
+  options: { logger?: AgentLogger; wallClock?: () => number },
+): Promise<BuiltFeed> {
+  const clock = options.wallClock ?? Date.now;
+  const currency = config.underlying;
+  const intervalMs = feedConfig.intervalSeconds * 1000;
+  let ws: DeribitWsClient | null = null;
+  const transport = feedConfig.transport ?? "ws";
+
+  const fetchWs = async (): Promise<ChainSnapshot | null> => {
+    if (!ws) {
+      ws = new DeribitWsClient({
+        ...(feedConfig.wsUrl ? { url: feedConfig.wsUrl } : {}),
+        onEvent: (e) => options.logger?.info({ event: e.type, detail: e.detail }, "deribit websocket"),
+      });
+      await ws.connect();
+    }
+    const entries: unknown[] = [];
+    for (const kind of ["option", "future"]) {
+      const r = await ws.call("public/get_book_summary_by_currency", { currency, kind });
+      if (Array.isArray(r)) entries.push(...r);
+    }
+    const chains = deribitEntriesToChains(entries);
+    return chains.chains.find((c) => c.underlying === currency) ?? null;
+  };
+  const fetchRest = async (): Promise<ChainSnapshot | null> => {
+    const r = await fetchDeribitChain({
+      currency,
+      ...(feedConfig.baseUrl ? { baseUrl: feedConfig.baseUrl } : {}),
+      maxRetries: 1,
+    });
+    return r.chain;
+  };
+
+  const at = async (step: number): Promise<ChainSnapshot | null> => {
+    try {
+      return transport === "ws" ? await fetchWs() : await fetchRest();
+    } catch (err) {
+      // A failed pull is missing data for this tick: the agent goes safe and says why.
+      options.logger?.warn({ step, error: (err as Error).message }, "deribit feed: no snapshot this tick");
+      if (ws) {
+        const old = ws as DeribitWsClient;
+        ws = null;
+        await old.close().catch(() => undefined);
+      }
+      return null;
+    }
+  };
+  return {
+    feed: { steps: null, at },
+    resolveInstrument: resolveByName,
+    now: () => clock(),
+    pause: async () => {
+      await sleep(intervalMs);
+    },
+    describe: `Deribit public ${transport === "ws" ? "WebSocket" : "REST"} ${currency}, every ${feedConfig.intervalSeconds} s`,
+    close: async () => {
+      if (ws) await (ws as DeribitWsClient).close();
+    },
+  };
+}

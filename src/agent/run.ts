@@ -1,0 +1,111 @@
+/**
+ * Wires an agent from its config: feed, broker, journal, kill switch, HTTP endpoint, logger;
+ * runs it until the feed ends, the tick limit, or SIGINT/SIGTERM (graceful: the current tick
+ * finishes and is journaled first).
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import { DeribitBroker } from "../adapters/broker/deribit.js";
+import { PaperBroker } from "../adapters/broker/paper.js";
+import type { Broker } from "../adapters/broker/types.js";
+import { Journal } from "../adapters/journal.js";
+import type { AgentConfig } from "./config.js";
+import { buildFeed } from "./feeds.js";
+import { startAgentHttp } from "./http.js";
+import { KillSwitch } from "./killSwitch.js";
+import { Agent, type AgentState, type JournalRecord } from "./loop.js";
+
+export interface RunAgentOptions {
+  readonly logger: Logger;
+  readonly env?: Record<string, string | undefined>;
+  /** Stop after this many ticks. */
+  readonly maxSteps?: number;
+  /** Called once the HTTP endpoint listens. */
+  readonly onListening?: (url: string) => void;
+  /** Called after every tick with the agent's state (e.g. a progress line). */
+  readonly onTick?: (state: AgentState) => void;
+}
+
+export async function runAgentFromConfig(config: AgentConfig, options: RunAgentOptions): Promise<AgentState> {
+  const env = options.env ?? process.env;
+  const stateDir = resolve(config.stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const built = await buildFeed(config, { logger: options.logger });
+  const { feed, resolveInstrument, now } = built;
+  const onTick = options.onTick;
+  const pause =
+    built.pause || onTick
+      ? async (step: number) => {
+          onTick?.(agent.state);
+          if (built.pause) await built.pause(step);
+        }
+      : undefined;
+  const broker: Broker =
+    config.broker.type === "paper"
+      ? new PaperBroker({
+          statePath: join(stateDir, "paper-broker.jsonl"),
+          resolveInstrument,
+          slippageBps: config.broker.slippageBps,
+        })
+      : new DeribitBroker({
+          enabled: config.broker.enabled,
+          testnet: config.broker.testnet,
+          ...(config.broker.baseUrl ? { baseUrl: config.broker.baseUrl } : {}),
+          resolveInstrument,
+          currency: config.underlying,
+          env,
+        });
+  const journal = new Journal<JournalRecord>(join(stateDir, "journal.jsonl"));
+  const killSwitch = new KillSwitch(
+    config.killSwitchFile ? resolve(config.killSwitchFile) : join(stateDir, "KILL"),
+  );
+  const agent = new Agent({
+    runId: config.runId,
+    feed,
+    broker,
+    journal,
+    resolveInstrument,
+    policy: config.policy,
+    limits: config.limits,
+    health: config.health,
+    now,
+    killed: () => killSwitch.engaged(),
+    logger: options.logger,
+    // ANALYTICS-HOOK: ...(config.analytics ? { analytics: config.analytics } : {}),
+    ...(pause ? { pause } : {}),
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+  });
+  const http = config.http
+    ? await startAgentHttp({
+        host: config.http.host,
+        port: config.http.port,
+        ...(env.VOLFOLIO_AGENT_TOKEN ? { token: env.VOLFOLIO_AGENT_TOKEN } : {}),
+        state: () => ({
+          runId: config.runId,
+          broker: broker.name,
+          killSwitch: killSwitch.engaged(),
+          ...agent.state,
+        }),
+        killSwitch,
+      })
+    : null;
+  if (http) options.onListening?.(http.url);
+  const stop = () => agent.stop();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  options.logger.info(
+    { runId: config.runId, broker: broker.name, feed: built.describe, stateDir, killSwitch: killSwitch.file },
+    "agent starting",
+  );
+  try {
+    return await agent.run();
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    journal.close();
+    if (broker instanceof PaperBroker) broker.close();
+    await http?.app.close();
+    await built.close();
+  }
+}

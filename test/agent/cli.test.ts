@@ -1,0 +1,199 @@
+/**
+ * `volfolio agent --config FILE` end to end, in a child process (as a user runs it): a synthetic
+ * replay trades and journals; a second run with the same state directory resumes and ends with
+ * the same book as one uninterrupted run; a replay of stored snapshot files; the kill switch; bad
+ * configs answered with one line and a stable exit code.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { formatDeribitCsvRows, DERIBIT_CSV_COLUMNS } from "../../src/adapters/deribit/files.js";
+import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
+import { tempDir } from "./tmp.js";
+
+const root = resolve(__dirname, "../..");
+const tsx = join(root, "node_modules/.bin/tsx");
+const main = join(root, "src/cli/main.ts");
+const dataDir = resolve(root, "../shared/data/deribit/daily");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(tsx, [main, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function config(dir: string, overrides: Record<string, unknown> = {}) {
+  return {
+    runId: "cli-test",
+    underlying: "BTC",
+    feed: { type: "synthetic", steps: 120, stepMinutes: 60, seed: 3 },
+    stateDir: join(dir, "state"),
+    broker: { type: "paper", slippageBps: 1 },
+    policy: {
+      deltaBand: 0.25,
+      hedgeInstrument: "BTC-PERPETUAL",
+      vegaTargetPerVolPoint: -1000,
+      vegaTolerancePerVolPoint: 100,
+      vegaExpiryDays: 30,
+      rollHours: 24,
+      lotSize: 0.1,
+      maxOrderContracts: 5,
+      limitSlippage: 0.03,
+    },
+    limits: {
+      maxOptionContracts: 25,
+      maxFutureContracts: 200_000,
+      maxOrderNotionalUsd: 5_000_000,
+      maxAbsDelta: 5,
+      maxAbsVegaPerVolPoint: 4000,
+    },
+    ...overrides,
+  };
+}
+
+function writeConfig(dir: string, cfg: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "agent.json");
+  writeFileSync(path, JSON.stringify(cfg));
+  return path;
+}
+
+const openPositions = (state: { book: { positions: Record<string, { quantity: number }> } }) =>
+  Object.fromEntries(
+    Object.entries(state.book.positions)
+      .filter(([, p]) => p.quantity !== 0)
+      .map(([k, p]) => [k, Number(p.quantity.toFixed(8))]),
+  );
+
+describe("volfolio agent (CLI)", () => {
+  it("trades a synthetic replay, logs JSON lines per tick, and a resumed run equals an uninterrupted one", () => {
+    const a = tempDir("agent-cli-a");
+    const b = tempDir("agent-cli-b");
+    const cfgA = writeConfig(a, config(a));
+    const first = cli(["agent", "--config", cfgA, "--max-steps", "60", "--json"]);
+    expect(first.code, first.err).toBe(0);
+    const s1 = JSON.parse(first.out);
+    expect(s1.step).toBe(59);
+    expect(s1.ordersSent).toBeGreaterThan(0);
+    expect(s1.fills).toBeGreaterThan(0);
+    // Logs: one JSON line per tick with step timings; nothing else on stderr.
+    const lines = first.err
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const ticks = lines.filter((l) => l.msg === "tick");
+    expect(ticks.map((t) => t.step)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(ticks.every((t) => t.ms.total >= 0 && Number.isFinite(t.delta))).toBe(true);
+    // Every order in the journal was preceded by its decision (write-ahead).
+    const journal = readFileSync(join(a, "state/journal.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const decided = new Set<string>();
+    for (const r of journal) {
+      if (r.type === "decision") for (const o of r.orders) decided.add(o.clientOrderId);
+      if (r.type === "order") expect(decided.has(r.state.clientOrderId)).toBe(true);
+    }
+
+    const second = cli(["agent", "--config", cfgA, "--max-steps", "120", "--json"]);
+    expect(second.code, second.err).toBe(0);
+    const s2 = JSON.parse(second.out);
+    expect(s2.recovered.fromStep).toBe(60);
+    expect(s2.step).toBe(119);
+
+    const whole = cli(["agent", "--config", writeConfig(b, config(b)), "--json"]);
+    expect(whole.code, whole.err).toBe(0);
+    const s3 = JSON.parse(whole.out);
+    expect(s3.step).toBe(119);
+    expect(openPositions(s2)).toEqual(openPositions(s3));
+    expect(s2.ordersSent + s1.ordersSent).toBe(s3.ordersSent);
+  });
+
+  it("replays a directory of snapshot files and stops trading while the kill switch file exists", () => {
+    const dir = tempDir("agent-cli-files");
+    const snaps = join(dir, "snapshots");
+    mkdirSync(snaps);
+    const series = syntheticSeries({ start: Date.UTC(2026, 0, 5, 9), steps: 6, stepMs: 3_600_000, seed: 5 });
+    for (let i = 0; i < 6; i++) {
+      const rows = formatDeribitCsvRows(series.chainAt(i));
+      writeFileSync(
+        join(snaps, `snap_${String(i).padStart(3, "0")}.csv`),
+        [DERIBIT_CSV_COLUMNS.join(","), ...rows].join("\n"),
+      );
+    }
+    writeFileSync(join(snaps, "snap_003.csv"), "garbage\n"); // a bad file: that tick goes safe
+    const cfg = writeConfig(dir, config(dir, { feed: { type: "files", dir: snaps } }));
+    const r = cli(["agent", "--config", cfg, "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const state = JSON.parse(r.out);
+    expect(state.step).toBe(5);
+    expect(state.ordersSent).toBeGreaterThan(0);
+    const journal = readFileSync(join(dir, "state/journal.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const modes = journal.filter((x) => x.type === "mode");
+    expect(modes.some((m) => m.step === 3 && m.mode === "safe")).toBe(true);
+    expect(modes.some((m) => m.step === 4 && m.mode === "trading")).toBe(true);
+    expect(journal.filter((x) => x.type === "decision" && x.step === 3)).toEqual([]);
+
+    // Kill switch: a fresh state dir with the KILL file present: no order at all.
+    const killed = tempDir("agent-cli-kill");
+    const kcfg = writeConfig(killed, config(killed, { feed: { type: "files", dir: snaps } }));
+    mkdirSync(join(killed, "state"), { recursive: true });
+    writeFileSync(join(killed, "state/KILL"), "test\n");
+    const k = cli(["agent", "--config", kcfg, "--json"]);
+    expect(k.code, k.err).toBe(0);
+    const ks = JSON.parse(k.out);
+    expect(ks.mode).toBe("killed");
+    expect(ks.ordersSent).toBe(0);
+  });
+
+  it.skipIf(!existsSync(dataDir))("replays the first real Deribit daily snapshots", () => {
+    const dir = tempDir("agent-cli-real");
+    const cfg = writeConfig(dir, config(dir, { feed: { type: "files", dir: dataDir } }));
+    const r = cli(["agent", "--config", cfg, "--max-steps", "4", "--json"]);
+    expect(r.code, r.err).toBe(0);
+    const state = JSON.parse(r.out);
+    expect(state.step).toBe(3);
+    expect(state.ordersSent).toBeGreaterThan(0);
+    expect(Number.isFinite(state.vega)).toBe(true);
+  });
+  if (!existsSync(dataDir)) console.warn(`skipping the real-data agent replay: ${dataDir} is absent`);
+
+  it("answers bad configs with one line and a stable exit code", () => {
+    const dir = tempDir("agent-cli-bad");
+    const missing = cli(["agent", "--config", join(dir, "nope.json")]);
+    expect(missing.code).toBe(3);
+    expect(missing.err.trim().split("\n")).toHaveLength(1);
+    expect(missing.err).toMatch(/nope\.json/);
+
+    const { policy: _p, ...noPolicy } = config(dir);
+    const bad = cli([
+      "agent",
+      "--config",
+      writeConfig(dir, { ...noPolicy, limits: { maxOptionContracts: -1 } }),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim().split("\n")).toHaveLength(1);
+    expect(bad.err).toMatch(/policy/);
+    expect(bad.err).toMatch(/limits\.maxOptionContracts/);
+    expect(bad.err).not.toMatch(/\n\s+at /);
+
+    const noDir = cli([
+      "agent",
+      "--config",
+      writeConfig(join(dir, "x"), config(dir, { feed: { type: "files", dir: join(dir, "absent") } })),
+    ]);
+    expect(noDir.code).toBe(3);
+    expect(noDir.err).toMatch(/feed\.dir .*absent/);
+
+    const steps = cli(["agent", "--config", join(dir, "agent.json"), "--max-steps", "0"]);
+    expect(steps.code).toBe(2);
+  });
+});
