@@ -26,7 +26,12 @@ export const agentConfigSchema = z
       z.object({
         type: z.literal("deribit"),
         intervalSeconds: positive.default(60),
+        /** "ws": public WebSocket JSON-RPC (default); "rest": public REST. */
+        transport: z.enum(["ws", "rest"]).default("ws"),
+        /** REST base URL (default https://www.deribit.com). */
         baseUrl: z.string().url().optional(),
+        /** WebSocket URL (default wss://www.deribit.com/ws/api/v2). */
+        wsUrl: z.string().url().optional(),
       }),
     ]),
     /** Replay speed: 0 = as fast as possible; N = N times real time. */
