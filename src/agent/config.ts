@@ -77,6 +77,28 @@ export const agentConfigSchema = z
         maxIndexJump: positive.default(DEFAULT_HEALTH_LIMITS.maxIndexJump),
       })
       .default({ ...DEFAULT_HEALTH_LIMITS }),
+    /**
+     * Mirror of the journal (every decision, order, fill, mode change) into the snapshot store,
+     * queryable with SQL (table `records`, tbl = `table`); with `saveSnapshots` every tick's chain
+     * is saved too. The fsync'ed journal in stateDir stays the write-ahead log; the mirror is
+     * idempotent (key = runId:line), so a restart re-sends without duplicates.
+     */
+    store: z
+      .discriminatedUnion("type", [
+        z.object({ type: z.literal("duckdb"), dir: z.string().min(1) }),
+        /** url, or the environment variable VOLFOLIO_PG_URL when absent. */
+        z.object({ type: z.literal("postgres"), url: z.string().min(1).optional() }),
+      ])
+      .and(
+        z.object({
+          table: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_]{0,40}$/)
+            .default("agent_journal"),
+          saveSnapshots: z.boolean().default(false),
+        }),
+      )
+      .optional(),
     /** The agent stops trading while this file exists (default <stateDir>/KILL). */
     killSwitchFile: z.string().optional(),
     http: z

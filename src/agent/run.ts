@@ -9,12 +9,21 @@ import type { Logger } from "pino";
 import { DeribitBroker } from "../adapters/broker/deribit.js";
 import { PaperBroker } from "../adapters/broker/paper.js";
 import type { Broker } from "../adapters/broker/types.js";
-import { Journal } from "../adapters/journal.js";
+import type { ChainSnapshot } from "../core/market/types.js";
 import type { AgentConfig } from "./config.js";
 import { buildFeed } from "./feeds.js";
 import { startAgentHttp } from "./http.js";
 import { KillSwitch } from "./killSwitch.js";
-import { Agent, type AgentState, type JournalRecord } from "./loop.js";
+import { Agent, type AgentFeed, type AgentState } from "./loop.js";
+import { JournalStoreMirror, MirroredJournal, openAgentStore } from "./storeMirror.js";
+
+/** The configured store could not be opened (unreachable server, bad directory). */
+export class AgentStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "AgentStoreError";
+  }
+}
 
 export interface RunAgentOptions {
   readonly logger: Logger;
@@ -32,15 +41,37 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
   const stateDir = resolve(config.stateDir);
   mkdirSync(stateDir, { recursive: true });
   const built = await buildFeed(config, { logger: options.logger });
-  const { feed, resolveInstrument, now } = built;
+  const { resolveInstrument, now } = built;
+  let lastSnapshot: ChainSnapshot | null = null;
+  const feed: AgentFeed = {
+    steps: built.feed.steps,
+    at: async (step) => {
+      lastSnapshot = await built.feed.at(step);
+      return lastSnapshot;
+    },
+  };
+  const journal = new MirroredJournal(join(stateDir, "journal.jsonl"));
+  let mirror: JournalStoreMirror | null = null;
+  if (config.store) {
+    try {
+      mirror = new JournalStoreMirror(await openAgentStore(config.store, env), journal, {
+        runId: config.runId,
+        table: config.store.table,
+        saveSnapshots: config.store.saveSnapshots,
+        logger: options.logger,
+      });
+    } catch (err) {
+      await built.close();
+      throw new AgentStoreError(`store (${config.store.type}): ${(err as Error).message}`);
+    }
+    await mirror.syncAll();
+  }
   const onTick = options.onTick;
-  const pause =
-    built.pause || onTick
-      ? async (step: number) => {
-          onTick?.(agent.state);
-          if (built.pause) await built.pause(step);
-        }
-      : undefined;
+  const pause = async (step: number) => {
+    await mirror?.flush(lastSnapshot);
+    onTick?.(agent.state);
+    if (built.pause) await built.pause(step);
+  };
   const broker: Broker =
     config.broker.type === "paper"
       ? new PaperBroker({
@@ -56,7 +87,6 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
           currency: config.underlying,
           env,
         });
-  const journal = new Journal<JournalRecord>(join(stateDir, "journal.jsonl"));
   const killSwitch = new KillSwitch(
     config.killSwitchFile ? resolve(config.killSwitchFile) : join(stateDir, "KILL"),
   );
@@ -73,7 +103,7 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
     killed: () => killSwitch.engaged(),
     logger: options.logger,
     // ANALYTICS-HOOK: ...(config.analytics ? { analytics: config.analytics } : {}),
-    ...(pause ? { pause } : {}),
+    pause,
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
   });
   const http = config.http
@@ -99,8 +129,16 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
     "agent starting",
   );
   try {
-    return await agent.run();
+    const state = await agent.run();
+    await mirror?.flush(lastSnapshot);
+    if (mirror)
+      options.logger.info(
+        { mirrored: mirror.mirrored, snapshotsSaved: mirror.snapshotsSaved },
+        "journal mirrored to the store",
+      );
+    return state;
   } finally {
+    await mirror?.close();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     journal.close();

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatDeribitCsvRows, DERIBIT_CSV_COLUMNS } from "../../src/adapters/deribit/files.js";
+import { DuckDbSnapshotStore } from "../../src/adapters/store/duckdb.js";
 import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
 import { tempDir } from "./tmp.js";
 
@@ -165,6 +166,35 @@ describe("volfolio agent (CLI)", () => {
     expect(Number.isFinite(state.vega)).toBe(true);
   });
   if (!existsSync(dataDir)) console.warn(`skipping the real-data agent replay: ${dataDir} is absent`);
+
+  it("mirrors the journal into the DuckDB store (SQL-queryable), idempotently across a restart", async () => {
+    const dir = tempDir("agent-cli-store");
+    const storeDir = join(dir, "store");
+    const cfg = writeConfig(
+      dir,
+      config(dir, { store: { type: "duckdb", dir: storeDir, saveSnapshots: true } }),
+    );
+    expect(cli(["agent", "--config", cfg, "--max-steps", "20"]).code).toBe(0);
+    const again = cli(["agent", "--config", cfg, "--max-steps", "30"]);
+    expect(again.code, again.err).toBe(0);
+    const lines = readFileSync(join(dir, "state/journal.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const store = await DuckDbSnapshotStore.open(storeDir);
+    try {
+      const records = await store.readRecords("agent_journal");
+      expect(records.map((r) => r.json)).toEqual(lines);
+      expect(records.map((r) => r.key)).toEqual(lines.map((_, i) => `cli-test:${i}`));
+      const orders = await store.query(
+        "SELECT count(*)::INT AS n FROM records WHERE tbl = 'agent_journal' AND json LIKE '{\"type\":\"order\"%'",
+      );
+      expect(Number(orders[0]?.n)).toBe(lines.filter((l) => l.type === "order").length);
+      expect((await store.listSnapshots({ underlying: "BTC" })).length).toBe(30);
+    } finally {
+      await store.close();
+    }
+  });
 
   it("answers bad configs with one line and a stable exit code", () => {
     const dir = tempDir("agent-cli-bad");

@@ -12,7 +12,7 @@ import { AgentConfigError, loadAgentConfig } from "../../agent/config.js";
 import { AgentFeedError } from "../../agent/feeds.js";
 import { createAgentLogger } from "../../agent/logger.js";
 import type { AgentState } from "../../agent/loop.js";
-import { runAgentFromConfig } from "../../agent/run.js";
+import { AgentStoreError, runAgentFromConfig } from "../../agent/run.js";
 import {
   CliError,
   EXIT_UNAVAILABLE,
@@ -91,7 +91,8 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
             : {}),
         });
       } catch (err) {
-        if (err instanceof AgentFeedError) throw new CliError(err.message, EXIT_UNAVAILABLE);
+        if (err instanceof AgentFeedError || err instanceof AgentStoreError)
+          throw new CliError(err.message, EXIT_UNAVAILABLE);
         throw err;
       } finally {
         logger.flush();
