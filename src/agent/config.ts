@@ -8,6 +8,65 @@ import { DEFAULT_HEALTH_LIMITS } from "./health.js";
 
 const positive = z.number().finite().positive();
 
+/**
+ * Analytics of the agent loop (all optional, with defaults): surface refits, risk-engine greeks,
+ * margin, CVaR, the CVaR/margin rules and the optimizer. See src/agent/analytics.ts.
+ */
+export const agentAnalyticsSchema = z
+  .object({
+    /** Refit the surface every N ticks (the last good fit is kept in between and on failure). */
+    recalibrateEveryTicks: z.number().int().positive().default(1),
+    surfaceModel: z.enum(["svi", "ssvi", "essvi"]).default("svi"),
+    /** Margin model: Deribit standard (no offsets) or the risk-matrix portfolio margin. */
+    margin: z.enum(["standard", "portfolio"]).default("standard"),
+    /** CVaR above this (USD) fires a risk-reducing rebalance. */
+    maxCvarUsd: positive.optional(),
+    /** Monte Carlo (Merton jump-diffusion, seeded) CVaR of the book. */
+    cvar: z
+      .object({
+        confidence: z.number().gt(0).lt(1).default(0.99),
+        horizonDays: positive.default(1),
+        paths: z.number().int().min(20).max(20_000).default(400),
+        seed: z.number().int().default(1),
+        /** Diffusion vol (decimal); default: the surface's 30-day ATM vol. */
+        vol: positive.optional(),
+        /** Vol shift per unit spot move (e.g. -0.5: a -20% move adds 10 vol points). */
+        volSpotBeta: z.number().finite().default(-0.5),
+      })
+      .default({ confidence: 0.99, horizonDays: 1, paths: 400, seed: 1, volSpotBeta: -0.5 }),
+    /** Simple risk rule (no optimizer): close this fraction of every option position on a breach. */
+    reduceFraction: z.number().gt(0).max(1).default(0.5),
+    /** Run the HiGHS optimizer when a rule other than a pure delta hedge fires. */
+    useOptimizer: z.boolean().default(false),
+    optimizer: z
+      .object({
+        /** USD of cost per USD/vol pt of vega-target miss. */
+        vegaPenaltyUsd: positive.default(50),
+        /** "hard": the vega tolerance band is a constraint (may be infeasible with a CVaR limit). */
+        vega: z.enum(["soft", "hard"]).default("soft"),
+        /** The optimizer's CVaR limit and margin budget are these fractions of the limits. */
+        cvarTargetFraction: z.number().gt(0).max(1).default(0.9),
+        marginTargetFraction: z.number().gt(0).max(1).default(0.9),
+        /** |Black delta| window of new candidates in the target expiry. */
+        minAbsDelta: z.number().min(0).max(1).default(0.05),
+        maxAbsDelta: z.number().min(0).max(1).default(0.6),
+        /** When the optimizer finds no solution: no option trade, or the simple rules. */
+        fallback: z.enum(["none", "simple"]).default("none"),
+      })
+      .default({
+        vegaPenaltyUsd: 50,
+        vega: "soft",
+        cvarTargetFraction: 0.9,
+        marginTargetFraction: 0.9,
+        minAbsDelta: 0.05,
+        maxAbsDelta: 0.6,
+        fallback: "none",
+      }),
+  })
+  .strict();
+
+export type AgentAnalyticsConfig = z.infer<typeof agentAnalyticsSchema>;
+
 export const agentConfigSchema = z
   .object({
     /** Stable name of the run: client order ids are `${runId}-${tick}-${k}`. */
@@ -104,6 +163,7 @@ export const agentConfigSchema = z
     http: z
       .object({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("127.0.0.1") })
       .optional(),
+    analytics: agentAnalyticsSchema.optional(),
   })
   .strict();
 

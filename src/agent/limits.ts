@@ -2,7 +2,9 @@
  * Pre-trade limits (pure). Every order passes `checkOrder` inside the guarded broker before it
  * can reach a venue; none can bypass it. A limit on a greek rejects an order that would leave the
  * book beyond the limit, unless the order moves the book toward it (risk-reducing orders are
- * always allowed, so the agent can get back inside its limits).
+ * always allowed, so the agent can get back inside its limits). The margin limit binds when the
+ * caller supplies the margin before and after the order (the loop does when analytics are on);
+ * a futures order that reduces |delta| is a hedge and is not blocked by it.
  */
 import type { OrderRequest } from "../adapters/broker/types.js";
 import type { Instrument } from "../core/instruments/types.js";
@@ -86,9 +88,13 @@ export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: P
       reason: `vega after ${(vegaAfter / 100).toFixed(1)} USD/vol pt beyond ±${limits.maxAbsVegaPerVolPoint}`,
     };
   }
+  // A futures order that reduces |delta| (a hedge) is risk-reducing even when the standard
+  // margin model (no offsets) charges it margin: it is never blocked by the margin limit.
+  const hedge = !isOption && Math.abs(deltaAfter) < Math.abs(ctx.deltaBefore);
   if (
     limits.maxMarginUsd !== undefined &&
     ctx.marginAfter !== undefined &&
+    !hedge &&
     ctx.marginAfter > limits.maxMarginUsd &&
     ctx.marginAfter > (ctx.marginBefore ?? 0)
   ) {

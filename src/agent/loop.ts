@@ -8,16 +8,27 @@
  * an interrupted tick is finished: orders the broker already has are recorded from the broker
  * (found by client order id), the others are sent again under the same id (the broker is
  * idempotent on it). So a crash anywhere neither duplicates nor loses an order.
+ *
+ * Analytics (optional, `deps.analytics`; src/agent/analytics.ts): each healthy tick refits the
+ * surface (every `recalibrateEveryTicks`), values the book on it (risk-engine greeks), computes
+ * margin and CVaR; CVaR or margin over its limit fires a risk-reducing rebalance; with
+ * `useOptimizer` every fired rule other than a pure delta hedge runs the optimizer
+ * (optimizerRule.ts), whose run is journaled (status, diagnosis, fallback) before the decision.
+ * The pre-trade check then gets the margin before and after each order. Without analytics the
+ * loop behaves exactly as before.
  */
 import type { Broker, OrderState } from "../adapters/broker/types.js";
 import type { Journal } from "../adapters/journal.js";
 import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
+import { AgentAnalytics, bookPositions, type SurfaceInfo } from "./analytics.js";
 import { type AgentBook, applyFill, EMPTY_BOOK } from "./book.js";
+import type { AgentAnalyticsConfig } from "./config.js";
 import { assessFeed, type HealthLimits } from "./health.js";
 import { checkOrder, type PreTradeLimits } from "./limits.js";
-import { decideOrders, type PolicyConfig, type ProposedOrder } from "./policy.js";
-import { bookRisk, optionContractGreeks, quoteIndex } from "./valuation.js";
+import { optimizerRebalance } from "./optimizerRule.js";
+import { decideOrders, type PolicyConfig, type ProposedOrder, rollingPositions } from "./policy.js";
+import { type BookRisk, bookRisk, optionContractGreeks, quoteIndex } from "./valuation.js";
 
 export type AgentMode = "trading" | "safe" | "killed";
 
@@ -25,7 +36,16 @@ export type JournalRecord =
   | { type: "start"; runId: string; at: number }
   | { type: "mode"; step: number; mode: AgentMode; reasons: string[] }
   | { type: "decision"; step: number; orders: (ProposedOrder & { clientOrderId: string })[] }
-  | { type: "limit-rejected"; step: number; clientOrderId: string; reason: string }
+  | { type: "limit-rejected"; step: number; clientOrderId: string; reason: string; limit?: string }
+  | {
+      type: "optimizer";
+      step: number;
+      status: string;
+      summary: string;
+      diagnosis: string | null;
+      /** What was done instead when the optimizer found no solution. */
+      fallback: "none" | "simple" | null;
+    }
   | { type: "order"; step: number; state: OrderState; recovered?: boolean }
   | { type: "step-done"; step: number; delta: number; vega: number; mode: AgentMode }
   | { type: "finished"; steps: number };
@@ -62,6 +82,8 @@ export interface AgentDeps {
   readonly pause?: (step: number) => Promise<void>;
   /** Stop after this many ticks (default: the feed's length). */
   readonly maxSteps?: number;
+  /** Surface refits, risk-engine greeks, margin, CVaR, CVaR/margin rules, optimizer (optional). */
+  readonly analytics?: AgentAnalyticsConfig;
 }
 
 export interface AgentState {
@@ -76,6 +98,14 @@ export interface AgentState {
   limitRejections: number;
   lastStepMs: Record<string, number>;
   recovered: { fromStep: number; ordersFromBroker: number; ordersResent: number; tornTail: boolean } | null;
+  /** Analytics (null without `deps.analytics` or before the first surface): initial margin, USD. */
+  marginUsd: number | null;
+  /** CVaR and VaR of the book at the configured confidence and horizon, USD (loss > 0). */
+  cvarUsd: number | null;
+  varUsd: number | null;
+  surface: SurfaceInfo | null;
+  /** The last optimizer run. */
+  lastOptimizer: { step: number; status: string; summary: string; diagnosis: string | null } | null;
 }
 
 export class Agent {
@@ -91,11 +121,21 @@ export class Agent {
     limitRejections: 0,
     lastStepMs: {},
     recovered: null,
+    marginUsd: null,
+    cvarUsd: null,
+    varUsd: null,
+    surface: null,
+    lastOptimizer: null,
   };
+  private readonly analytics: AgentAnalytics | null;
   private previousIndex: number | null = null;
   private stopRequested = false;
 
-  constructor(private readonly deps: AgentDeps) {}
+  constructor(private readonly deps: AgentDeps) {
+    this.analytics = deps.analytics
+      ? new AgentAnalytics(deps.analytics, deps.resolveInstrument, (obj, msg) => deps.logger.warn(obj, msg))
+      : null;
+  }
 
   /** Asks the loop to stop after the current tick. */
   stop(): void {
@@ -133,13 +173,14 @@ export class Agent {
     this.setMode(step, mode, reasons);
     let orders: (ProposedOrder & { clientOrderId: string })[] = [];
     let t2 = t1;
+    let tOpt = 0;
     if (snapshot && health.healthy) {
       this.previousIndex = snapshot.indexPrice;
-      const risk = bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
-      this.state.delta = risk.delta;
-      this.state.vega = risk.vega;
+      const risk = this.valueBook(step, snapshot);
       t2 = performance.now();
       if (mode === "trading") {
+        const extra = await this.analyticsRules(step, snapshot, risk);
+        tOpt = extra.optimizeMs;
         orders = decideOrders({
           book: this.state.book,
           risk,
@@ -147,6 +188,7 @@ export class Agent {
           quotes: quoteIndex(snapshot),
           resolveInstrument: this.deps.resolveInstrument,
           config: this.deps.policy,
+          ...extra.inputs,
         }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
       }
     }
@@ -163,6 +205,7 @@ export class Agent {
       decide: t3 - t2,
       orders: t4 - t3,
       total: t4 - t0,
+      ...(this.analytics ? { optimize: tOpt } : {}),
     };
     this.deps.logger.info(
       {
@@ -171,10 +214,111 @@ export class Agent {
         orders: orders.length,
         delta: this.state.delta,
         vega: this.state.vega,
+        ...(this.analytics
+          ? {
+              marginUsd: this.state.marginUsd,
+              cvarUsd: this.state.cvarUsd,
+              surface: this.state.surface
+                ? {
+                    rmseVolPts: this.state.surface.rmseVolPts,
+                    ageTicks: this.state.surface.ageTicks,
+                    refitted: this.state.surface.refitted,
+                  }
+                : null,
+            }
+          : {}),
         ms: this.state.lastStepMs,
       },
       "tick",
     );
+  }
+
+  /** Values the book (on the fitted surface with analytics, else at venue mark IVs); sets state. */
+  private valueBook(step: number, snapshot: ChainSnapshot): BookRisk {
+    const view = this.analytics?.update(step, snapshot, this.state.book) ?? null;
+    const risk = view ? view.risk : bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
+    this.state.delta = risk.delta;
+    this.state.vega = risk.vega;
+    if (view) {
+      this.state.marginUsd = view.marginUsd;
+      this.state.cvarUsd = view.cvarUsd;
+      this.state.varUsd = view.varUsd;
+      this.state.surface = view.surface;
+    }
+    return risk;
+  }
+
+  /** The analytics' inputs to the policy: surface greeks, a CVaR/margin breach, the optimizer's orders. */
+  private async analyticsRules(
+    step: number,
+    snapshot: ChainSnapshot,
+    risk: BookRisk,
+  ): Promise<{ inputs: Partial<Parameters<typeof decideOrders>[0]>; optimizeMs: number }> {
+    const analytics = this.analytics;
+    const view = analytics?.current;
+    if (!analytics || !view || view.step !== step) return { inputs: {}, optimizeMs: 0 };
+    const cfg = analytics.config;
+    const { policy, limits } = this.deps;
+    const breaches: string[] = [];
+    if (cfg.maxCvarUsd !== undefined && view.cvarUsd > cfg.maxCvarUsd)
+      breaches.push(`CVaR ${view.cvarUsd.toFixed(0)} USD > limit ${cfg.maxCvarUsd}`);
+    if (limits.maxMarginUsd !== undefined && view.marginUsd > limits.maxMarginUsd)
+      breaches.push(`margin ${view.marginUsd.toFixed(0)} USD > limit ${limits.maxMarginUsd}`);
+    const inputs: Partial<Parameters<typeof decideOrders>[0]> = {
+      contractGreeks: (q) => analytics.contractGreeks(q),
+      riskReduction:
+        breaches.length > 0 ? { reason: breaches.join("; "), fraction: cfg.reduceFraction } : null,
+    };
+    if (!cfg.useOptimizer) return { inputs, optimizeMs: 0 };
+    const rolling = rollingPositions(
+      this.state.book,
+      snapshot.valuationTime,
+      policy,
+      this.deps.resolveInstrument,
+    );
+    const vegaOff =
+      Math.abs(risk.vega / 100 - policy.vegaTargetPerVolPoint) > policy.vegaTolerancePerVolPoint;
+    const reasons = [
+      ...breaches,
+      ...(vegaOff
+        ? [`vega ${(risk.vega / 100).toFixed(1)} off target ${policy.vegaTargetPerVolPoint} USD/vol pt`]
+        : []),
+      ...(rolling.size > 0 ? [`roll ${[...rolling].join(", ")}`] : []),
+    ];
+    if (reasons.length === 0) return { inputs, optimizeMs: 0 };
+    const t0 = performance.now();
+    const r = await optimizerRebalance({
+      view,
+      positions: view.positions,
+      rolling,
+      policy,
+      limits,
+      analytics: cfg,
+      resolveInstrument: this.deps.resolveInstrument,
+      reason: reasons.join("; "),
+    });
+    const optimizeMs = performance.now() - t0;
+    const ok = r.status === "optimal";
+    const fallback = ok ? null : cfg.optimizer.fallback;
+    this.deps.journal.append({
+      type: "optimizer",
+      step,
+      status: r.status,
+      summary: r.summary,
+      diagnosis: r.diagnosis,
+      fallback,
+    });
+    this.state.lastOptimizer = { step, status: r.status, summary: r.summary, diagnosis: r.diagnosis };
+    if (ok) return { inputs: { ...inputs, optimizerOrders: r.orders }, optimizeMs };
+    this.deps.logger.warn(
+      { step, status: r.status, diagnosis: r.diagnosis, fallback },
+      fallback === "simple"
+        ? "optimizer found no solution; falling back to the simple rules"
+        : "optimizer found no solution; no option trade this tick (roll and delta hedge only)",
+    );
+    return fallback === "simple"
+      ? { inputs, optimizeMs }
+      : { inputs: { ...inputs, optimizerOrders: [] }, optimizeMs };
   }
 
   /** Sends one order through the limits; `existing` is the broker's state found during recovery. */
@@ -193,6 +337,7 @@ export class Agent {
           step,
           clientOrderId: order.clientOrderId,
           reason: check.reason,
+          ...("limit" in check ? { limit: check.limit } : {}),
         });
         this.state.limitRejections++;
         this.deps.logger.warn(
@@ -237,6 +382,9 @@ export class Agent {
   }
 
   private preTradeCheck(order: ProposedOrder, snapshot: ChainSnapshot) {
+    const view = this.analytics?.current;
+    if (this.analytics && view && view.market.valuationTime === snapshot.valuationTime)
+      return this.preTradeCheckAnalytics(order, snapshot, this.analytics, view.market);
     const instrument = this.deps.resolveInstrument(order.instrument);
     const risk = bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
     let deltaPerContract: number;
@@ -268,6 +416,56 @@ export class Agent {
         vegaBefore: risk.vega,
         deltaPerContract,
         vegaPerContract,
+      },
+      this.deps.limits,
+    );
+  }
+
+  /** Pre-trade check on the fitted surface, with the margin before and after the order (configured model). */
+  private preTradeCheckAnalytics(
+    order: ProposedOrder,
+    snapshot: ChainSnapshot,
+    analytics: AgentAnalytics,
+    market: Parameters<AgentAnalytics["marginOf"]>[1],
+  ) {
+    const instrument = this.deps.resolveInstrument(order.instrument);
+    const positions = bookPositions(this.state.book, this.deps.resolveInstrument);
+    const risk = analytics.riskOf(positions, market);
+    let deltaPerContract: number;
+    let vegaPerContract = 0;
+    if (instrument.type === "future") {
+      deltaPerContract =
+        instrument.settlement === "inverse"
+          ? instrument.contractSize / snapshot.indexPrice
+          : instrument.contractSize;
+    } else {
+      const q = quoteIndex(snapshot).get(order.instrument);
+      const g = q ? analytics.contractGreeks(q) : null;
+      if (!g) return { ok: false as const, reason: `cannot value ${order.instrument}: no quote or surface` };
+      deltaPerContract = g.delta;
+      vegaPerContract = g.vega;
+    }
+    const signed = order.side === "buy" ? order.quantity : -order.quantity;
+    const after = positions.filter((p) => p.instrument.name !== order.instrument);
+    const prev = positions.find((p) => p.instrument.name === order.instrument)?.quantity ?? 0;
+    if (Math.abs(prev + signed) > 1e-9) after.push({ instrument, quantity: prev + signed });
+    return checkOrder(
+      {
+        clientOrderId: "",
+        instrument: order.instrument,
+        side: order.side,
+        quantity: order.quantity,
+        limitPrice: order.limitPrice,
+      },
+      {
+        instrument,
+        indexPrice: snapshot.indexPrice,
+        deltaBefore: risk.delta,
+        vegaBefore: risk.vega,
+        deltaPerContract,
+        vegaPerContract,
+        marginBefore: analytics.marginOf(positions, market),
+        marginAfter: analytics.marginOf(after, market),
       },
       this.deps.limits,
     );
@@ -338,9 +536,14 @@ export class Agent {
     let fromBroker = 0;
     let resent = 0;
     const pendingDecision = pending as Extract<JournalRecord, { type: "decision" }> | null;
+    const restoreStep = pendingDecision && pendingDecision.step > lastDone ? pendingDecision.step : lastDone;
+    if (this.analytics && restoreStep >= 0)
+      await this.analytics.restore(restoreStep, (s) => this.deps.feed.at(s));
     if (pendingDecision && pendingDecision.step > lastDone) {
       const step = pendingDecision.step;
       const snapshot = await this.deps.feed.at(step);
+      // The analytics view of that tick (surface restored above), for the pre-trade checks.
+      if (snapshot && this.analytics) this.analytics.update(step, snapshot, this.state.book);
       for (const order of pendingDecision.orders) {
         if (handled.has(order.clientOrderId)) continue;
         const existing = await this.deps.broker.getOrder(order.clientOrderId);
@@ -349,9 +552,7 @@ export class Agent {
         if (existing || snapshot) await this.execute(step, order, snapshot as ChainSnapshot, existing);
       }
       if (snapshot) {
-        const risk = bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
-        this.state.delta = risk.delta;
-        this.state.vega = risk.vega;
+        this.valueBook(step, snapshot);
         this.previousIndex = snapshot.indexPrice;
       }
       this.finishStep(step, this.state.mode);

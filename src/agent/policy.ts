@@ -9,6 +9,11 @@
  *  3. delta outside band: hedge the whole delta (including the delta of the orders above) back
  *     to zero with the perpetual.
  * Quantities are rounded to the venue's lots; an order that rounds to zero is not sent.
+ *
+ * With analytics (src/agent/analytics.ts) the caller may pass surface greeks (`contractGreeks`),
+ * a risk breach (`riskReduction`: CVaR or margin over its limit; rule "risk" closes a fraction of
+ * every option position instead of the vega rule) or the optimizer's orders (`optimizerOrders`,
+ * rule "optimizer", replacing rules "risk" and "vega"); the delta hedge always comes last.
  */
 import type { OrderRequest } from "../adapters/broker/types.js";
 import type { Instrument } from "../core/instruments/types.js";
@@ -38,7 +43,7 @@ export interface PolicyConfig {
 }
 
 export interface ProposedOrder extends Omit<OrderRequest, "clientOrderId"> {
-  readonly rule: "roll" | "vega" | "delta";
+  readonly rule: "roll" | "vega" | "delta" | "risk" | "optimizer";
   readonly why: string;
   /** Delta this order adds, coins (for the hedge). */
   readonly deltaChange: number;
@@ -49,7 +54,7 @@ const DAY_MS = 86_400_000;
 
 const roundLots = (x: number, lot: number) => Math.round(x / lot) * lot;
 
-function limitFor(side: "buy" | "sell", q: OptionQuote, slip: number): number | null {
+export function limitFor(side: "buy" | "sell", q: OptionQuote, slip: number): number | null {
   const touch = side === "buy" ? q.ask : q.bid;
   if (touch === null) return null;
   return side === "buy" ? touch * (1 + slip) : touch * (1 - slip);
@@ -62,8 +67,17 @@ export function decideOrders(input: {
   quotes: Map<string, OptionQuote>;
   resolveInstrument: (name: string) => Instrument;
   config: PolicyConfig;
+  /** Per-contract greeks (default: Black-76 at the venue mark IV, valuation.ts). */
+  contractGreeks?: (q: OptionQuote) => { delta: number; vega: number } | null;
+  /** A CVaR/margin breach: close `fraction` of every option position (rule "risk"). */
+  riskReduction?: { reason: string; fraction: number } | null;
+  /** Orders proposed by the optimizer (rule "optimizer"): replace rules "risk" and "vega". */
+  optimizerOrders?: readonly ProposedOrder[] | null;
 }): ProposedOrder[] {
   const { book, risk, snapshot, quotes, config } = input;
+  const greeksOf =
+    input.contractGreeks ??
+    ((q: OptionQuote) => optionContractGreeks(q, snapshot.valuationTime, snapshot.indexPrice));
   const now = snapshot.valuationTime;
   const orders: ProposedOrder[] = [];
   let vega = risk.vega;
@@ -74,7 +88,7 @@ export function decideOrders(input: {
     if (inst.type !== "option" || inst.expiry - now > config.rollHours * HOUR_MS) continue;
     const q = quotes.get(p.instrument);
     const side = p.quantity > 0 ? "sell" : "buy";
-    const g = q ? optionContractGreeks(q, now, snapshot.indexPrice) : null;
+    const g = q ? greeksOf(q) : null;
     if (g) vega -= p.quantity * g.vega;
     orders.push({
       rule: "roll",
@@ -87,11 +101,45 @@ export function decideOrders(input: {
     });
   }
 
+  const rolled = new Set(orders.map((o) => o.instrument));
+  if (input.optimizerOrders) {
+    orders.push(...input.optimizerOrders);
+  } else if (input.riskReduction) {
+    // 2'. Risk reduction: close a fraction of every (not rolled) option position.
+    for (const p of Object.values(book.positions)) {
+      const inst = input.resolveInstrument(p.instrument);
+      if (inst.type !== "option" || rolled.has(p.instrument)) continue;
+      const contracts = Math.min(
+        roundLots(Math.abs(p.quantity) * input.riskReduction.fraction, config.lotSize) ||
+          Math.abs(p.quantity),
+        config.maxOrderContracts,
+      );
+      const q = quotes.get(p.instrument);
+      const side = p.quantity > 0 ? "sell" : "buy";
+      const g = q ? greeksOf(q) : null;
+      if (!q || !g || contracts <= 0) continue;
+      const signed = side === "buy" ? contracts : -contracts;
+      orders.push({
+        rule: "risk",
+        instrument: p.instrument,
+        side,
+        quantity: contracts,
+        limitPrice: limitFor(side, q, config.limitSlippage),
+        why: `${input.riskReduction.reason}: ${side} ${contracts} of ${Math.abs(p.quantity)} (reduce ${Math.round(input.riskReduction.fraction * 100)}%)`,
+        deltaChange: signed * g.delta,
+      });
+    }
+  }
+
   // 2. Vega toward target.
   const target = config.vegaTargetPerVolPoint * 100;
   const gap = target - vega;
-  if (Math.abs(gap) > config.vegaTolerancePerVolPoint * 100) {
-    const candidate = vegaInstrument(snapshot, quotes, config);
+  if (
+    !input.optimizerOrders &&
+    !input.riskReduction &&
+    Math.abs(gap) > config.vegaTolerancePerVolPoint * 100
+  ) {
+    const candidate = vegaInstrument(snapshot, quotes, config, greeksOf);
     if (candidate) {
       const side = gap > 0 ? "buy" : "sell";
       const contracts = Math.min(
@@ -143,23 +191,49 @@ export function decideOrders(input: {
   return orders;
 }
 
-function vegaInstrument(snapshot: ChainSnapshot, quotes: Map<string, OptionQuote>, config: PolicyConfig) {
+/** The expiry closest to `vegaExpiryDays` among those more than rollHours + 1 day away (epoch ms), or null. */
+export function vegaTargetExpiry(snapshot: ChainSnapshot, config: PolicyConfig): number | null {
   const now = snapshot.valuationTime;
   const minExpiry = now + config.rollHours * HOUR_MS + DAY_MS;
   const expiries = [...new Set(snapshot.quotes.map((q) => q.instrument.expiry))].filter((e) => e > minExpiry);
   if (expiries.length === 0) return null;
-  const targetExpiry = expiries.reduce((best, e) =>
+  return expiries.reduce((best, e) =>
     Math.abs(e - now - config.vegaExpiryDays * DAY_MS) < Math.abs(best - now - config.vegaExpiryDays * DAY_MS)
       ? e
       : best,
   );
+}
+
+/** Names of the option positions the roll rule closes now. */
+export function rollingPositions(
+  book: AgentBook,
+  now: number,
+  config: PolicyConfig,
+  resolveInstrument: (name: string) => Instrument,
+): Set<string> {
+  const out = new Set<string>();
+  for (const p of Object.values(book.positions)) {
+    const inst = resolveInstrument(p.instrument);
+    if (inst.type === "option" && inst.expiry - now <= config.rollHours * HOUR_MS) out.add(p.instrument);
+  }
+  return out;
+}
+
+function vegaInstrument(
+  snapshot: ChainSnapshot,
+  quotes: Map<string, OptionQuote>,
+  config: PolicyConfig,
+  greeksOf: (q: OptionQuote) => { delta: number; vega: number } | null,
+) {
+  const targetExpiry = vegaTargetExpiry(snapshot, config);
+  if (targetExpiry === null) return null;
   let best: { quote: OptionQuote; vega: number; delta: number; distance: number } | null = null;
   for (const q of quotes.values()) {
     if (q.instrument.expiry !== targetExpiry || q.bid === null || q.ask === null) continue;
     const forward = q.underlyingPrice ?? snapshot.indexPrice;
     const otm = q.instrument.kind === "call" ? q.instrument.strike >= forward : q.instrument.strike < forward;
     if (!otm) continue;
-    const g = optionContractGreeks(q, now, snapshot.indexPrice);
+    const g = greeksOf(q);
     if (!g || !(g.vega > 0)) continue;
     const distance = Math.abs(Math.log(q.instrument.strike / forward));
     if (!best || distance < best.distance) best = { quote: q, vega: g.vega, delta: g.delta, distance };
