@@ -60,6 +60,8 @@ export interface AnalyticsView {
   readonly varUsd: number;
   readonly scenarios: Scenario[];
   readonly surface: SurfaceInfo;
+  /** Time spent, ms: normalize + fit, greeks, margin, CVaR. */
+  readonly ms: { fit: number; greeks: number; margin: number; cvar: number };
 }
 
 interface Fit {
@@ -153,6 +155,7 @@ export class AgentAnalytics {
 
   /** Recomputes everything for tick `step`; null when no surface is available yet. */
   update(step: number, snapshot: ChainSnapshot, book: AgentBook): AnalyticsView | null {
+    const t0 = performance.now();
     const norm = normalizeChain(snapshot);
     let refitted = false;
     const due = step % this.config.recalibrateEveryTicks === 0 && this.lastTried !== step;
@@ -169,15 +172,21 @@ export class AgentAnalytics {
     const market: MarketSnapshot = { ...norm.snapshot, surface };
     const riskMarket = riskMarketFromSnapshots([market]);
     const positions = bookPositions(book, this.resolveInstrument);
+    const t1 = performance.now();
+    const risk = this.riskOf(positions, riskMarket);
+    const t2 = performance.now();
+    const marginUsd = this.marginOf(positions, riskMarket);
+    const t3 = performance.now();
     const scenarios = this.scenarios(riskMarket);
     const { varUsd, cvarUsd } = this.cvarOf(positions, riskMarket, scenarios);
+    const t4 = performance.now();
     this.view = {
       step,
       market: riskMarket,
       snapshot: market,
       positions,
-      risk: this.riskOf(positions, riskMarket),
-      marginUsd: this.marginOf(positions, riskMarket),
+      risk,
+      marginUsd,
       cvarUsd,
       varUsd,
       scenarios,
@@ -192,6 +201,7 @@ export class AgentAnalytics {
         refitted,
         lastFailure: this.lastFailure,
       },
+      ms: { fit: t1 - t0, greeks: t2 - t1, margin: t3 - t2, cvar: t4 - t3 },
     };
     return this.view;
   }

@@ -205,7 +205,16 @@ export class Agent {
       decide: t3 - t2,
       orders: t4 - t3,
       total: t4 - t0,
-      ...(this.analytics ? { optimize: tOpt } : {}),
+      ...(this.analytics
+        ? {
+            optimize: tOpt,
+            ...Object.fromEntries(
+              Object.entries(this.analytics.current?.step === step ? this.analytics.current.ms : {}).map(
+                ([k, v]) => [`analytics.${k}`, v],
+              ),
+            ),
+          }
+        : {}),
     };
     this.deps.logger.info(
       {

@@ -198,6 +198,45 @@ describe("agent analytics", () => {
     expect(logs.map((l) => (l.surface as { ageTicks: number }).ageTicks)).toEqual([0, 1, 2, 0, 1]);
   }, 30_000);
 
+  it("a failed fit is logged and the previous good fit is kept", async () => {
+    // Tick 2 has quotes (the feed looks healthy) but none with a price: nothing to fit.
+    const broken: AgentFeed = {
+      steps: 4,
+      at: async (i) => {
+        const c = chains[i] as ChainSnapshot;
+        return i === 2
+          ? { ...c, quotes: c.quotes.map((q) => ({ ...q, bid: null, ask: null, mark: null })) }
+          : c;
+      },
+    };
+    const warnings: string[] = [];
+    const ticks: Record<string, unknown>[] = [];
+    const agent = new Agent({
+      runId: "fit",
+      feed: broken,
+      broker: new PaperBroker({ statePath: join(tempDir("agent-an"), "b.jsonl"), resolveInstrument }),
+      journal: new Journal<JournalRecord>(join(tempDir("agent-an"), "j.jsonl")),
+      resolveInstrument,
+      policy,
+      limits,
+      now: (step) => START + step * HOUR,
+      killed: () => false,
+      logger: {
+        ...silent,
+        info: (obj: object, msg?: string) => void (msg === "tick" && ticks.push(obj as never)),
+        warn: (_obj: object, msg?: string) => void warnings.push(msg ?? ""),
+      },
+      analytics: analyticsConfig(),
+    });
+    const state = await agent.run();
+    expect(warnings).toContain("surface fit rejected; keeping the last good fit");
+    const s2 = ticks[2]?.surface as { refitted: boolean; ageTicks: number };
+    expect(s2).toMatchObject({ refitted: false, ageTicks: 1 });
+    expect(state.surface?.lastFailure?.step).toBe(2);
+    expect(state.surface?.lastFailure?.reason).toMatch(/no-usable-quotes/);
+    expect(state.surface?.fitStep).toBe(3);
+  }, 30_000);
+
   it("a CVaR breach fires a risk-reducing rebalance that lowers CVaR", async () => {
     const dir = tempDir("agent-an");
     const first = makeAgent(dir, { analytics: analyticsConfig(), maxSteps: 3 });
