@@ -5,12 +5,21 @@
  * Problem: objective vega-target (policy.vegaTargetPerVolPoint, penalty per USD/vol pt of miss);
  * candidates = the quotes of the vega target expiry with |Black delta| in the configured window,
  * the book's option positions (so it can buy back or sell out of them) and the hedge perpetual;
- * constraints = total delta within +-deltaBand, CVaR over the analytics' CVaR scenarios (the same
+ * constraints = total delta within +-deltaBand/2 (room for rounding to lots), CVaR over the analytics' CVaR scenarios (the same
  * Merton scenarios the agent reports) <= cvarTargetFraction x maxCvarUsd, margin budget (the
  * optimizer's linear standard-margin proxy) <= marginTargetFraction x maxMarginUsd when the book
  * is inside it, and (vega "hard") total vega within target +- tolerance. Size limits per option:
- * min(policy.maxOrderContracts, limits.maxOptionContracts). The LP is continuous; option trades
+ * min(policy.maxOrderContracts, limits.maxOptionContracts). The LP is continuous; option orders
  * are rounded to lots and the perpetual to whole contracts afterwards.
+ *
+ * Held positions as decisions: the optimizer's margin proxy only charges new sells, so a held
+ * short is modelled as a "keep" candidate: selling it (up to the held size) keeps the short and
+ * costs its margin, not selling it buys it back; its quote is the closing side (keeping earns the
+ * buy-back cost avoided), so costs, greeks, scenario PnL and margin of buy-backs are all exact
+ * and a margin breach can be repaired. Held longs likewise (buy = keep, bid = the closing side).
+ * Held positions without a closing quote stay in the optimizer's book as fixed. The optimizer's
+ * own figures (before/after) are therefore of the book after the roll, with held positions
+ * counted as kept trades.
  * Positions the roll rule closes this tick are left out of the optimizer's book.
  *
  * Units: USD, vega per vol point, delta in coins (core/optimize/spec.ts).
@@ -20,7 +29,7 @@ import type { CleanQuote } from "../core/market/types.js";
 import { buildOptimizeBook, buildOptimizeCandidates } from "../core/optimize/candidates.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeConstraints, OptimizeProblem } from "../core/optimize/spec.js";
-import { summarizeOptimizeRisk } from "../core/optimize/verify.js";
+import type { summarizeOptimizeRisk } from "../core/optimize/verify.js";
 import { expiryBucket, positionGreeks } from "../core/risk/greeks.js";
 import { scenarioPnlMatrix } from "../core/risk/grid.js";
 import type { AnalyticsView } from "./analytics.js";
@@ -35,7 +44,10 @@ export interface OptimizerRuleResult {
   readonly diagnosis: string | null;
   readonly summary: string;
   readonly candidates: number;
-  /** Optimizer's view before/after: vega USD/vol pt, delta coins, CVaR and margin proxy USD. */
+  /**
+   * Before: the analytics view of the whole book (vega USD/vol pt, delta coins, CVaR, margin USD);
+   * after: the optimizer's own figures (scenario CVaR, margin proxy), before rounding to lots.
+   */
   readonly before: { vega: number; delta: number; cvarUsd: number; marginUsd: number };
   readonly after: { vega: number; delta: number; cvarUsd: number; marginUsd: number } | null;
 }
@@ -91,6 +103,26 @@ export async function optimizerRebalance(o: {
   });
   const candidates: OptimizeCandidate[] = [...a.candidates, ...b.candidates];
   const instruments: Instrument[] = [...a.instruments, ...b.instruments];
+  // Held options become "keep" decisions (see the module comment); without a closing quote they are fixed.
+  const fixed: Position[] = kept.filter((p) => p.instrument.type !== "option");
+  const keepOf = new Map<number, number>(); // candidate index -> held quantity
+  for (const p of held.values()) {
+    const i = b.instruments.findIndex((x) => x.name === p.instrument.name);
+    const c = i >= 0 ? b.candidates[i] : undefined;
+    const close = c ? (p.quantity < 0 ? c.askUsd : c.bidUsd) : null;
+    if (!c || close === null) {
+      fixed.push(p);
+      continue;
+    }
+    const h = Math.abs(p.quantity);
+    keepOf.set(candidates.length, p.quantity);
+    candidates.push(
+      p.quantity < 0
+        ? { ...c, name: `${c.name} (held)`, bidUsd: close, askUsd: null, maxSell: h, maxBuy: 0 }
+        : { ...c, name: `${c.name} (held)`, askUsd: close, bidUsd: null, maxBuy: h, maxSell: 0 },
+    );
+    instruments.push(p.instrument);
+  }
   // The hedge perpetual: fair value 0 (entered at the mark), half a tick of cost each side.
   const perp = o.resolveInstrument(policy.hedgeInstrument);
   const perpPos: Position = { instrument: perp, quantity: 1 };
@@ -119,10 +151,10 @@ export async function optimizerRebalance(o: {
     })[0] as Float64Array,
   });
   instruments.push(perp);
-  const book = buildOptimizeBook({ positions: kept, market, scenarios: view.scenarios });
+  const book = buildOptimizeBook({ positions: fixed, market, scenarios: view.scenarios });
   const constraints: {
     -readonly [K in keyof OptimizeConstraints]: OptimizeConstraints[K];
-  } = { delta: { min: -policy.deltaBand, max: policy.deltaBand } };
+  } = { delta: { min: -policy.deltaBand / 2, max: policy.deltaBand / 2 } };
   const notes: string[] = [];
   if (analytics.maxCvarUsd !== undefined)
     constraints.cvar = {
@@ -159,7 +191,13 @@ export async function optimizerRebalance(o: {
     cvarUsd: s.cvarUsd,
     marginUsd: s.marginUsd,
   });
-  const before = pick(r.before);
+  // The book before (analytics view, all positions; margin from the configured model).
+  const before = {
+    vega: view.risk.vega / 100,
+    delta: view.risk.delta,
+    cvarUsd: view.cvarUsd,
+    marginUsd: view.marginUsd,
+  };
   if (r.status !== "optimal") {
     return {
       status: r.status,
@@ -171,44 +209,70 @@ export async function optimizerRebalance(o: {
       after: null,
     };
   }
-  // Net contracts per instrument, rounded to lots (options) / whole contracts (perpetual).
-  const net = new Map<number, number>();
-  const why = new Map<number, string>();
+  // Orders per instrument = new position - held: keep decisions give the kept part of a held
+  // position (0 when not traded: closed), other candidates add their net trade.
+  const order = new Map<
+    string,
+    { inst: Instrument; qty: number; delta: number; why: string[]; held?: number }
+  >();
+  const add = (i: number, qty: number, why?: string) => {
+    const inst = instruments[i] as Instrument;
+    const e = order.get(inst.name) ?? {
+      inst,
+      qty: 0,
+      delta: (candidates[i] as OptimizeCandidate).greeks.deltaCoin,
+      why: [],
+    };
+    e.qty += qty;
+    if (why) e.why.push(why);
+    order.set(inst.name, e);
+  };
+  for (const [i, h] of keepOf) {
+    add(i, -h);
+    const e = order.get((instruments[i] as Instrument).name);
+    if (e) e.held = h;
+  }
   for (const t of r.trades) {
-    net.set(t.index, (net.get(t.index) ?? 0) + (t.side === "buy" ? t.contracts : -t.contracts));
-    why.set(t.index, t.explanation);
+    const h = keepOf.get(t.index);
+    add(
+      t.index,
+      t.side === "buy" ? t.contracts : -t.contracts,
+      h === undefined
+        ? t.explanation
+        : `keeps ${t.contracts.toFixed(2)} of the ${h < 0 ? "short" : "long"} ${Math.abs(h)} ${t.name.replace(" (held)", "")}`,
+    );
   }
-  const rounded: { index: number; side: "buy" | "sell"; contracts: number }[] = [];
-  for (const [index, q] of net) {
-    const inst = instruments[index] as Instrument;
-    let c = inst.type === "future" ? Math.round(Math.abs(q)) : roundLots(Math.abs(q), policy.lotSize);
-    if (inst.type === "option") c = Math.min(c, maxContracts);
-    c = Math.round(c * 1e8) / 1e8;
-    if (c > 0) rounded.push({ index, side: q > 0 ? "buy" : "sell", contracts: c });
-  }
-  const after = pick(summarizeOptimizeRisk(problem, rounded));
+  const after = pick(r.after);
   const head = `optimizer (${o.reason}): vega ${f1(before.vega)} -> ${f1(after.vega)} USD/vol pt (target ${policy.vegaTargetPerVolPoint}), CVaR ${f1(before.cvarUsd)} -> ${f1(after.cvarUsd)} USD, delta ${before.delta.toFixed(3)} -> ${after.delta.toFixed(3)}${notes.length ? `; ${notes.join("; ")}` : ""}`;
   const quotes = new Map(view.snapshot.quotes.map((q) => [q.instrument.name, q]));
   const orders: ProposedOrder[] = [];
   // Options first, the perpetual (the hedge) last.
-  rounded.sort(
-    (x, y) =>
-      Number(instruments[x.index]?.type === "future") - Number(instruments[y.index]?.type === "future"),
+  const entries = [...order.values()].sort(
+    (x, y) => Number(x.inst.type === "future") - Number(y.inst.type === "future"),
   );
-  for (const t of rounded) {
-    const inst = instruments[t.index] as Instrument;
-    const c = candidates[t.index] as OptimizeCandidate;
-    const q = quotes.get(inst.name);
-    const limitPrice = inst.type === "option" && q ? limitFor(t.side, q, policy.limitSlippage) : null;
-    if (inst.type === "option" && limitPrice === null) continue;
+  for (const e of entries) {
+    let c =
+      e.inst.type === "future" ? Math.round(Math.abs(e.qty)) : roundLots(Math.abs(e.qty), policy.lotSize);
+    if (e.inst.type === "option") c = Math.min(c, maxContracts);
+    c = Math.round(c * 1e8) / 1e8;
+    if (!(c > 0)) continue;
+    const side = e.qty > 0 ? ("buy" as const) : ("sell" as const);
+    const q = quotes.get(e.inst.name);
+    const limitPrice = e.inst.type === "option" && q ? limitFor(side, q, policy.limitSlippage) : null;
+    if (e.inst.type === "option" && limitPrice === null) continue;
     orders.push({
       rule: "optimizer",
-      instrument: inst.name,
-      side: t.side,
-      quantity: t.contracts,
+      instrument: e.inst.name,
+      side,
+      quantity: c,
       limitPrice,
-      why: `${head}; ${why.get(t.index) ?? ""}`,
-      deltaChange: (t.side === "buy" ? 1 : -1) * t.contracts * c.greeks.deltaCoin,
+      why: `${head}; ${
+        e.why.join("; ") ||
+        (e.held !== undefined
+          ? `${e.held < 0 ? "buys back the held short" : "sells the held long"} ${Math.abs(e.held)} (closes it)`
+          : "")
+      }`,
+      deltaChange: (side === "buy" ? 1 : -1) * c * e.delta,
     });
   }
   return {

@@ -258,6 +258,36 @@ describe("agent analytics", () => {
     expect(cvarAt(4)).toBeLessThan(cvarAt(3));
   }, 30_000);
 
+  it("with the optimizer, CVaR and margin breaches are repaired by buying back held shorts", async () => {
+    const dir = tempDir("agent-an");
+    const first = makeAgent(dir, { analytics: analyticsConfig(), maxSteps: 3 });
+    const s1 = await first.agent.run();
+    first.journal.close();
+    const cvarLimit = Math.round((s1.cvarUsd as number) * 0.6);
+    const marginLimit = Math.round((s1.marginUsd as number) * 0.6);
+    const second = makeAgent(dir, {
+      analytics: analyticsConfig({ useOptimizer: true, maxCvarUsd: cvarLimit }),
+      limits: { ...limits, maxMarginUsd: marginLimit },
+      maxSteps: 5,
+    });
+    await second.agent.run();
+    const run = records(second.journal, "optimizer").find((r) => r.step === 3);
+    expect(run?.status).toBe("optimal");
+    expect(run?.summary).toMatch(/CVaR .* > limit .*margin .* > limit/);
+    const orders = records(second.journal, "decision").find((d) => d.step === 3)?.orders ?? [];
+    expect(
+      orders.some(
+        (o) => o.rule === "optimizer" && o.side === "buy" && /buys back the held short/.test(o.why),
+      ),
+    ).toBe(true);
+    const at = (step: number) =>
+      second.logs.find((l) => l.step === step) as { cvarUsd: number; marginUsd: number };
+    expect(at(3).cvarUsd).toBeGreaterThan(cvarLimit);
+    expect(at(3).marginUsd).toBeGreaterThan(marginLimit);
+    expect(at(4).cvarUsd).toBeLessThanOrEqual(cvarLimit);
+    expect(at(4).marginUsd).toBeLessThanOrEqual(marginLimit);
+  }, 60_000);
+
   it("the optimizer path reaches the vega target within tolerance with |delta| inside the band", async () => {
     const dir = tempDir("agent-an");
     const { agent, journal } = makeAgent(dir, {
