@@ -31,6 +31,15 @@ const SMALL_T = 0.21022410381342865;
 /**
  * Scratch output of normalisedBlackOtm: the normalised vega db/ds = exp(-(h^2+t^2)/2)/sqrt(2 pi)
  * at the last evaluated point (shares the exponential with the value; read it right after).
+ *
+ * Why module-level mutable state in core (kept deliberately): the implied-vol Householder loop
+ * needs both b(s) and b'(s) at each iterate, and they share one exp(). Returning them as an
+ * object/tuple allocates on the hottest path; recomputing the exp() in a separate
+ * normalisedVega call costs an extra transcendental per iteration. A one-slot Float64Array is
+ * allocation-free and monomorphic. It is safe because JS runs each call to completion on one
+ * thread (each worker thread has its own module instance) and every reader reads it
+ * immediately after the call that wrote it, with no intervening call. It is an internal
+ * detail: not re-exported from the pricing barrel.
  */
 export const lastNormalisedVega = new Float64Array(1);
 
