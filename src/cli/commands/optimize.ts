@@ -12,7 +12,15 @@ import { efficientFrontier } from "../../core/optimize/frontier.js";
 import { optimizeProblemFromChain } from "../../core/optimize/fromChain.js";
 import { optimizePortfolio } from "../../core/optimize/optimize.js";
 import type { OptimizeRiskSummary } from "../../core/optimize/verify.js";
-import { CliError, EXIT_FAILURE, EXIT_UNAVAILABLE, formatTable, output, parseNumberOption } from "../io.js";
+import {
+  CliError,
+  EXIT_FAILURE,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
 interface Flags {
   chain: string;
@@ -49,7 +57,10 @@ export function register(program: Command): void {
     .action(async (f: Flags) => {
       for (const p of [f.chain, f.spec, f.book])
         if (p !== undefined && !existsSync(p)) throw new CliError(`file not found: ${p}`, EXIT_UNAVAILABLE);
-      const specFile = await loadOptimizeSpecFile(f.spec);
+      // A spec that fails validation is a usage error (exit 2); the message names the field.
+      const specFile = await loadOptimizeSpecFile(f.spec).catch((e: unknown) => {
+        throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+      });
       const { spec, filter } = optimizeSpecParts(specFile);
       const chains = await loadChainFile(f.chain);
       const chain = chains.chains.find((c) => c.underlying === specFile.underlying);
