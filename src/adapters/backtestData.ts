@@ -9,6 +9,7 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type BacktestStep, backtestStepFromChain } from "../core/backtest/market.js";
 import { loadDeribitCsvFile } from "./deribit/files.js";
+import { inputFileError } from "./inputFile.js";
 
 export interface BacktestDataResult {
   readonly steps: BacktestStep[];
@@ -33,7 +34,9 @@ export async function loadBacktestData(o: {
   readonly from?: string;
   readonly to?: string;
 }): Promise<BacktestDataResult> {
-  const names = (await readdir(o.dir))
+  const names = (
+    await readdir(o.dir).catch((e) => Promise.reject(inputFileError(e, o.dir, "data directory")))
+  )
     .filter((f) => f.endsWith(".csv") || f.endsWith(".csv.gz"))
     .filter((f) => {
       const d = fileDate(f);

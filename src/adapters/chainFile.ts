@@ -11,13 +11,19 @@
  * Counts reconcile for every format: accepted + superseded + rejected = rowsRead, where
  * "accepted" counts option quotes in the chains plus (JSON only) futures entries.
  */
-import { createReadStream } from "node:fs";
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { createGunzip, gunzipSync } from "node:zlib";
+import { gunzipSync } from "node:zlib";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { deribitEntriesToChains, deribitPayloadEntries } from "./deribit/apiShapes.js";
 import { parseDeribitCsv } from "./deribit/files.js";
+import {
+  checkInputFile,
+  inputFileError,
+  inputFileStream,
+  readInputBytes,
+  readInputText,
+} from "./inputFile.js";
 import { parseTardisOptionsChain } from "./tardis/optionsChain.js";
 
 export type ChainFileFormat = "deribit-csv" | "tardis-csv" | "deribit-json";
@@ -58,8 +64,16 @@ export function detectChainFormat(head: string): ChainFileFormat | null {
   return null;
 }
 
+const WHAT = "chain file";
+
 async function readHead(path: string): Promise<{ head: string; gzip: boolean }> {
-  const fh = await open(path, "r");
+  await checkInputFile(path, WHAT);
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, "r");
+  } catch (e) {
+    throw inputFileError(e, path, WHAT);
+  }
   try {
     const buf = Buffer.alloc(65_536);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
@@ -70,7 +84,7 @@ async function readHead(path: string): Promise<{ head: string; gzip: boolean }> 
     const text = await new Promise<string>((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      const s = createReadStream(path).pipe(createGunzip());
+      const s = inputFileStream(path, { gzip: true, what: WHAT });
       s.on("data", (c: Buffer) => {
         chunks.push(c);
         size += c.length;
@@ -86,9 +100,9 @@ async function readHead(path: string): Promise<{ head: string; gzip: boolean }> 
   }
 }
 
+/** The file's (gunzipped) bytes; a read or gzip error is one InputFileError naming the path. */
 function openStream(path: string, gzip: boolean): Readable {
-  const raw = createReadStream(path);
-  return gzip ? raw.pipe(createGunzip()) : raw;
+  return inputFileStream(path, { gzip, what: WHAT });
 }
 
 /** Loads a JSON payload already parsed (exported for the CLI and tests). */
@@ -114,8 +128,15 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
     );
   }
   if (format === "deribit-json") {
-    const raw = await readFile(path);
-    const text = (gzip ? gunzipSync(raw) : raw).toString("utf8");
+    let text: string;
+    if (gzip) {
+      const raw = await readInputBytes(path, WHAT);
+      try {
+        text = gunzipSync(raw).toString("utf8");
+      } catch (e) {
+        throw inputFileError({ code: "EBADGZIP", message: (e as Error).message }, path, WHAT);
+      }
+    } else text = await readInputText(path, WHAT);
     let doc: unknown;
     try {
       doc = JSON.parse(text);

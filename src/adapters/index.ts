@@ -17,3 +17,4 @@ export * from "./store/types.js";
 export * from "./store/duckdb.js";
 export * from "./store/postgres.js";
 export * from "./deribit/ws.js";
+export * from "./inputFile.js";

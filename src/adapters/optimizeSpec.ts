@@ -18,7 +18,7 @@
  *   "frontier"?: { "points": 8 }
  * }
  */
-import { readFile } from "node:fs/promises";
+import { readInputText } from "./inputFile.js";
 import { z } from "zod";
 import type { CandidateFilter, OptimizeConstraints, OptimizeProblem } from "../core/optimize/spec.js";
 
@@ -118,7 +118,7 @@ export function parseOptimizeSpec(doc: unknown): OptimizeSpecFile {
 
 /** Reads and validates a spec file (JSON). */
 export async function loadOptimizeSpecFile(path: string): Promise<OptimizeSpecFile> {
-  const text = await readFile(path, "utf8");
+  const text = await readInputText(path, "spec file");
   let doc: unknown;
   try {
     doc = JSON.parse(text);

@@ -15,7 +15,7 @@
  * CSV: header with `instrument,quantity[,entryPrice]` or the explicit field names.
  * Bad rows are returned with their index/line and reason (accepted + rejected = rows read).
  */
-import { readFile } from "node:fs/promises";
+import { readInputText } from "./inputFile.js";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { Instrument, Position } from "../core/instruments/types.js";
@@ -255,6 +255,6 @@ export function parsePortfolioCsv(text: string): PortfolioFile {
 
 /** Loads a .json or .csv book file. */
 export async function loadPortfolioFile(path: string): Promise<PortfolioFile> {
-  const text = await readFile(path, "utf8");
+  const text = await readInputText(path, "book file");
   return path.toLowerCase().endsWith(".csv") ? parsePortfolioCsv(text) : parsePortfolioJson(text);
 }

@@ -4,7 +4,7 @@
  * (case-insensitive). Rows are validated with zod; a bad row is rejected with its line number
  * and reason, never dropped silently (accepted + rejected = rows read).
  */
-import { readFile } from "node:fs/promises";
+import { readInputText } from "./inputFile.js";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { OhlcBar } from "../core/regime/realizedVol.js";
@@ -79,7 +79,7 @@ export function parsePriceHistory(text: string): PriceHistory {
 
 /** Reads a price-history CSV file. */
 export async function loadPriceHistory(path: string): Promise<PriceHistory> {
-  return parsePriceHistory(await readFile(path, "utf8"));
+  return parsePriceHistory(await readInputText(path, "price file"));
 }
 
 /** Daily log returns of consecutive closes, with the date of each return's end. */

@@ -7,7 +7,7 @@
  *    "putDelta": 0.2, "tenorDays": 7}, "hedge": {"policy": "delta-band", "band": 0.1},
  *    "costs": {"feeRate": 0.0003, "slippageBps": 5}}
  */
-import { readFile } from "node:fs/promises";
+import { readInputText } from "./inputFile.js";
 import { z } from "zod";
 import type { StrategySpec } from "../core/backtest/strategies.js";
 import type { SweepSpec } from "../core/backtest/sweep.js";
@@ -188,7 +188,7 @@ export function parseSyntheticMarket(data: unknown, source = "market"): Syntheti
 }
 
 async function readJson(path: string): Promise<unknown> {
-  const text = await readFile(path, "utf8");
+  const text = await readInputText(path, "file");
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -28,7 +28,7 @@ export function describeError(err: unknown): { message: string; exitCode: number
   if (err instanceof InvalidInputError)
     return { message: `invalid input: ${err.message}`, exitCode: EXIT_FAILURE };
   const e = err as { code?: string; message?: string };
-  if (e && (e.code === "ENOENT" || e.code === "EACCES")) {
+  if (e && typeof e.code === "string" && /^(ENOENT|EACCES|EPERM|EISDIR|ENOTDIR)$/.test(e.code)) {
     return { message: e.message ?? String(err), exitCode: EXIT_UNAVAILABLE };
   }
   if (

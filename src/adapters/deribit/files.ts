@@ -14,13 +14,12 @@
  * contradict each other (name vs strike/type/expiry); accepted + rejected = rows read, always.
  * An empty or zero bid/ask is a missing side (null), not a price of 0.
  */
-import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { parse } from "csv-parse";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
+import { checkInputFile, forwardStreamErrors, inputFileStream } from "../inputFile.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 
 export type DeribitRowRejection = "bad-instrument-name" | "invalid-field" | "name-mismatch" | "missing-index";
@@ -228,6 +227,8 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
   const parser = input.pipe(
     parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
   );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
   const acc = createDeribitCsvAccumulator();
   let line = 1;
   for await (const record of parser as AsyncIterable<Record<string, string>>) acc.add(record, ++line);
@@ -236,9 +237,8 @@ export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResul
 
 /** Reads a Deribit snapshot file (.csv or .csv.gz). */
 export async function loadDeribitCsvFile(path: string): Promise<DeribitFileResult> {
-  const raw = createReadStream(path);
-  const stream = path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
-  return parseDeribitCsv(stream);
+  await checkInputFile(path, "chain file");
+  return parseDeribitCsv(inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }));
 }
 
 /** The columns of a Deribit snapshot file, in the order the real files use. */
@@ -321,6 +321,8 @@ export async function* streamDeribitCsvSnapshots(input: Readable): AsyncGenerato
   const parser = input.pipe(
     parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
   );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
   let acc: ReturnType<typeof createDeribitCsvAccumulator> | null = null;
   let currentTs: string | null = null;
   let line = 1;

@@ -19,13 +19,12 @@
  * underlying_price of the nearest expiry is used (its synthetic forward ~ spot); pass
  * `indexPrice` to override.
  */
-import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { parse } from "csv-parse";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
+import { checkInputFile, forwardStreamErrors, inputFileStream } from "../inputFile.js";
 import type { ChainSnapshot, OptionQuote } from "../../core/market/types.js";
 
 export const TARDIS_OPTIONS_CHAIN_COLUMNS = [
@@ -245,6 +244,8 @@ export async function parseTardisOptionsChain(
   const parser = input.pipe(
     parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
   );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
   const latest = new Map<string, OptionQuote>();
   const rejected: TardisRejectedRow[] = [];
   let rowsRead = 0;
@@ -309,6 +310,8 @@ export async function* streamTardisSnapshots(
   const parser = input.pipe(
     parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
   );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
   const latest = new Map<string, OptionQuote>();
   let rejected: TardisRejectedRow[] = [];
   let rowsRead = 0;
@@ -350,6 +353,9 @@ export async function loadTardisOptionsChainFile(
   path: string,
   options: TardisLoadOptions = {},
 ): Promise<TardisChainResult> {
-  const raw = createReadStream(path);
-  return parseTardisOptionsChain(path.endsWith(".gz") ? raw.pipe(createGunzip()) : raw, options);
+  await checkInputFile(path, "chain file");
+  return parseTardisOptionsChain(
+    inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }),
+    options,
+  );
 }

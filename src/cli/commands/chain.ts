@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import type { Command } from "commander";
 import { type ChainFileResult, loadChainFile } from "../../adapters/chainFile.js";
+import { InputFileError } from "../../adapters/inputFile.js";
 import { DERIBIT_CSV_COLUMNS, formatDeribitCsvRows } from "../../adapters/deribit/files.js";
 import { formatDeribitExpiry, parseDeribitExpiry } from "../../core/instruments/names.js";
 import { type NormalizedChain, normalizeChain } from "../../core/market/normalize.js";
@@ -46,6 +47,7 @@ async function loadAndNormalize(
   } catch (e) {
     const err = e as { code?: string; message?: string };
     if (err.code === "ENOENT") throw new CliError(`chain file not found: ${file}`, EXIT_UNAVAILABLE);
+    if (e instanceof InputFileError) throw e; // one line naming the path; exit 3 when unreadable
     if (err instanceof CliError) throw err;
     throw new CliError(err.message ?? String(e), EXIT_FAILURE);
   }

@@ -4,6 +4,7 @@
  * a plain-language role per trade, and optionally the CVaR efficient frontier as data.
  */
 import { existsSync } from "node:fs";
+import { InputFileError } from "../../adapters/inputFile.js";
 import type { Command } from "commander";
 import { loadChainFile } from "../../adapters/chainFile.js";
 import { loadOptimizeSpecFile, optimizeSpecParts } from "../../adapters/optimizeSpec.js";
@@ -59,6 +60,7 @@ export function register(program: Command): void {
         if (p !== undefined && !existsSync(p)) throw new CliError(`file not found: ${p}`, EXIT_UNAVAILABLE);
       // A spec that fails validation is a usage error (exit 2); the message names the field.
       const specFile = await loadOptimizeSpecFile(f.spec).catch((e: unknown) => {
+        if (e instanceof InputFileError) throw e; // unreadable file: exit 3, not a usage error
         throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
       });
       const { spec, filter } = optimizeSpecParts(specFile);

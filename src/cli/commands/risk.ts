@@ -7,6 +7,7 @@
  *   margin: Deribit-style standard margin, risk-matrix portfolio margin, distance to liquidation.
  */
 import { existsSync } from "node:fs";
+import { InputFileError } from "../../adapters/inputFile.js";
 import type { Command } from "commander";
 import { loadPortfolioFile, type PortfolioFile } from "../../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
@@ -40,6 +41,7 @@ async function loadBook(
   try {
     f = await loadPortfolioFile(path);
   } catch (e) {
+    if (e instanceof InputFileError) throw e; // one line naming the path; exit 3 when unreadable
     throw new CliError(`cannot read book ${path}: ${(e as Error).message.split("\n")[0]}`, EXIT_FAILURE);
   }
   if (f.rejected.length > 0)
