@@ -102,7 +102,7 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
     now,
     killed: () => killSwitch.engaged(),
     logger: options.logger,
-    // ANALYTICS-HOOK: ...(config.analytics ? { analytics: config.analytics } : {}),
+    ...(config.analytics ? { analytics: config.analytics } : {}),
     pause,
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
   });

@@ -196,6 +196,47 @@ describe("volfolio agent (CLI)", () => {
     }
   });
 
+  it("runs the analytics example config: surface fit, margin, CVaR, optimizer decisions with reasons", () => {
+    const dir = tempDir("agent-cli-analytics");
+    const example = JSON.parse(readFileSync(join(root, "examples/agent-analytics.json"), "utf8"));
+    const cfg = {
+      ...example,
+      stateDir: join(dir, "state"),
+      http: undefined,
+      feed: { ...example.feed, steps: 24 },
+    };
+    const run = cli(["agent", "--config", writeConfig(dir, cfg), "--json"]);
+    expect(run.code, run.err).toBe(0);
+    const state = JSON.parse(run.out);
+    expect(state.step).toBe(23);
+    expect(state.surface.model).toBe("ssvi");
+    expect(state.surface.rmseVolPts).toBeLessThan(2);
+    expect(state.marginUsd).toBeGreaterThan(0);
+    // The example's limits hold at the end of the run.
+    expect(state.marginUsd).toBeLessThanOrEqual(cfg.limits.maxMarginUsd);
+    expect(state.cvarUsd).toBeGreaterThan(0);
+    expect(state.cvarUsd).toBeLessThanOrEqual(cfg.analytics.maxCvarUsd);
+    const journal = readFileSync(join(dir, "state/journal.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const optimizerOrders = journal
+      .filter((r) => r.type === "decision")
+      .flatMap((r) => r.orders)
+      .filter((o) => o.rule === "optimizer");
+    expect(optimizerOrders.length).toBeGreaterThan(0);
+    expect(optimizerOrders[0].why).toMatch(/target -1500/);
+    // Tick logs carry the analytics timings.
+    const ticks = run.err
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === "tick");
+    expect(ticks).toHaveLength(24);
+    expect(ticks.some((t) => t.ms["analytics.fit"] > 0)).toBe(true);
+  });
+
   it("answers bad configs with one line and a stable exit code", () => {
     const dir = tempDir("agent-cli-bad");
     const missing = cli(["agent", "--config", join(dir, "nope.json")]);
