@@ -1,4 +1,265 @@
-/** `volfolio index --chain FILE`: wired to the chain-file loader once it exists. */
+/**
+ * `volfolio index [--chain FILE]`: the model-free constant-maturity vol index of an option chain
+ * (Cboe VIX method on crypto expiries, as Deribit's DVOL), and its term structure.
+ *
+ * Pipeline: chain file -> loadChainFile (format from the content) -> normalizeChain (cleaning:
+ * stale, crossed, out-of-bounds quotes dropped; forward per expiry) -> volIndexFromChain on the
+ * cleaned quotes -> table or JSON. Without --chain, a seeded synthetic chain (said so in the output).
+ *
+ * Decisions:
+ * - Forward per expiry: the venue's (dated future, else the quote's underlying price, as DVOL);
+ *   `--parity` uses the VIX put-call parity forward instead. An expiry whose only forward is the
+ *   index falls back to parity.
+ * - Several underlyings in one file (BTC and ETH): every underlying is reported unless --currency
+ *   picks one; if any requested underlying cannot bracket the horizon, the command fails (exit 1)
+ *   naming it, so pass --currency to get the others.
+ * - A horizon outside the listed expiries is an error (exit 1), never an extrapolation; with
+ *   --term, horizons the chain cannot bracket are listed as such (the command still succeeds).
+ */
 import type { Command } from "commander";
+import { loadChainFile } from "../../adapters/chainFile.js";
+import { formatDeribitExpiry } from "../../core/instruments/names.js";
+import { normalizeChain } from "../../core/market/normalize.js";
+import { syntheticChain } from "../../core/market/synthetic.js";
+import type { ChainSnapshot } from "../../core/market/types.js";
+import {
+  type ExpiryVariancePoint,
+  type VolIndexResult,
+  volIndexFromChain,
+} from "../../core/volindex/volIndex.js";
+import { interpolateVariance } from "../../core/volindex/interpolate.js";
+import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
-export function registerIndexCommand(_program: Command): void {}
+const YEAR_DAYS = 365;
+const TERM_DAYS = [7, 14, 30, 60, 90, 180] as const;
+/** Valuation time of the built-in synthetic chain (fixed, so the output is reproducible). */
+const SYNTHETIC_TIME = Date.UTC(2026, 0, 10, 9, 0, 0);
+
+interface IndexFlags {
+  chain?: string;
+  days: string;
+  term?: boolean;
+  currency?: string;
+  parity?: boolean;
+  seed: string;
+  json?: boolean;
+}
+
+const r = (x: number, digits = 4) => Number(x.toFixed(digits));
+const days = (timeToExpiry: number) => timeToExpiry * YEAR_DAYS;
+
+function expiryRow(p: ExpiryVariancePoint, weight: number, forwardSource: string) {
+  return {
+    expiry: formatDeribitExpiry(p.expiry),
+    expiryIso: new Date(p.expiry).toISOString(),
+    days: r(days(p.timeToExpiry)),
+    weight: r(weight, 6),
+    forwardUsd: r(p.forward, 2),
+    forwardSource,
+    k0: p.k0,
+    strikesUsed: p.contributions.length,
+    strikesExcluded: p.excluded,
+    volPts: r(100 * p.vol),
+  };
+}
+
+function cannotBracket(
+  underlying: string,
+  targetDays: number,
+  points: readonly ExpiryVariancePoint[],
+): string {
+  const first = points[0];
+  const last = points[points.length - 1];
+  const span =
+    first && last
+      ? `${days(first.timeToExpiry).toFixed(2)} to ${days(last.timeToExpiry).toFixed(2)} days`
+      : "none";
+  return `${underlying}: cannot bracket ${targetDays} days: usable expiries span ${span}`;
+}
+
+/** Index, bracketing expiries and (optionally) the term structure of one chain. */
+function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, parity: boolean) {
+  const norm = normalizeChain(chain);
+  const snap = norm.snapshot;
+  const sourceByExpiry = new Map(snap.forwards.map((f) => [f.expiry, f.source as string]));
+  const forwards = new Map<number, number>();
+  if (!parity) for (const f of snap.forwards) if (f.source !== "index") forwards.set(f.expiry, f.forward);
+  const cleaned: ChainSnapshot = {
+    underlying: snap.underlying,
+    valuationTime: snap.valuationTime,
+    indexPrice: snap.indexPrice,
+    quotes: snap.quotes,
+  };
+  let res: VolIndexResult;
+  try {
+    res = volIndexFromChain(cleaned, { targetDays, forwards });
+  } catch (e) {
+    throw new CliError(`${chain.underlying}: ${(e as Error).message}`, EXIT_FAILURE);
+  }
+  if (!res.bracketed)
+    throw new CliError(cannotBracket(chain.underlying, targetDays, res.expiries), EXIT_FAILURE);
+  const t = targetDays / YEAR_DAYS;
+  const t1 = res.near.timeToExpiry;
+  const t2 = res.next.timeToExpiry;
+  const w1 = t2 === t1 ? 1 : (t2 - t) / (t2 - t1);
+  const src = (p: ExpiryVariancePoint) =>
+    forwards.has(p.expiry) ? (sourceByExpiry.get(p.expiry) ?? "venue") : "put-call-parity";
+  const termStructure = term ? termPoints(res.expiries) : null;
+  return {
+    underlying: res.underlying,
+    valuationTime: new Date(res.valuationTime).toISOString(),
+    targetDays,
+    index: r(res.index),
+    near: expiryRow(res.near, w1, src(res.near)),
+    next: expiryRow(res.next, 1 - w1, src(res.next)),
+    strikesUsed: res.near.contributions.length + res.next.contributions.length,
+    quotes: { input: norm.counts.input, accepted: norm.counts.accepted, rejected: norm.counts.rejected },
+    expiriesUsable: res.expiries.length,
+    expiriesFailed: res.failures.map((f) => ({
+      expiry: formatDeribitExpiry(f.expiry),
+      reason: f.reason,
+      message: f.message,
+    })),
+    termStructure,
+  };
+}
+
+/** Term structure at TERM_DAYS: a value only where two listed expiries bracket the horizon. */
+function termPoints(points: readonly ExpiryVariancePoint[]) {
+  return TERM_DAYS.map((d) => {
+    const t = d / YEAR_DAYS;
+    const i = points.findIndex((p) => p.timeToExpiry >= t);
+    const exact = i >= 0 && points[i]?.timeToExpiry === t;
+    const near = exact ? points[i] : i > 0 ? points[i - 1] : undefined;
+    const next = exact ? points[i] : i > 0 ? points[i] : undefined;
+    if (!near || !next) {
+      const first = points[0];
+      const last = points[points.length - 1];
+      const why =
+        first && t < first.timeToExpiry
+          ? `before the first usable expiry (${days(first.timeToExpiry).toFixed(2)} days)`
+          : `after the last usable expiry (${last ? days(last.timeToExpiry).toFixed(2) : "?"} days)`;
+      return { days: d, index: null, near: null, next: null, unavailable: why };
+    }
+    const { variance } = interpolateVariance(near, next, t);
+    return {
+      days: d,
+      index: r(100 * Math.sqrt(Math.max(variance, 0))),
+      near: formatDeribitExpiry(near.expiry),
+      next: formatDeribitExpiry(next.expiry),
+      unavailable: null,
+    };
+  });
+}
+
+type IndexReport = ReturnType<typeof indexOfChain>;
+
+function reportText(source: string, rep: IndexReport): string {
+  const lines = [
+    `${rep.underlying} ${rep.targetDays}-day vol index at ${rep.valuationTime} (${source}): ${rep.index.toFixed(2)} vol points`,
+    `  ${rep.quotes.accepted} of ${rep.quotes.input} quotes accepted after cleaning; ${rep.expiriesUsable} expiries usable, ${rep.expiriesFailed.length} not; ${rep.strikesUsed} strikes in the two strips`,
+    formatTable(
+      [rep.near, rep.next].map((e, i) => ({
+        "": i === 0 ? "near" : "next",
+        expiry: e.expiry,
+        days: e.days,
+        weight: e.weight,
+        forwardUsd: e.forwardUsd,
+        forwardSource: e.forwardSource,
+        K0: e.k0,
+        strikes: e.strikesUsed,
+        excluded: e.strikesExcluded,
+        "vol(pts)": e.volPts,
+      })),
+    ),
+  ];
+  if (rep.termStructure) {
+    lines.push(
+      "",
+      "term structure:",
+      formatTable(
+        rep.termStructure.map((p) => ({
+          days: p.days,
+          "index(pts)": p.index,
+          between: p.near ? `${p.near} / ${p.next}` : `cannot bracket: ${p.unavailable}`,
+        })),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+export function registerIndexCommand(program: Command): void {
+  program
+    .command("index")
+    .description(
+      "Model-free constant-maturity vol index of an option chain (Cboe VIX method, as Deribit DVOL), with its term structure",
+    )
+    .option(
+      "--chain <file>",
+      "chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit JSON); default: a seeded synthetic chain",
+    )
+    .option("--days <n>", "constant maturity, days", "30")
+    .option(
+      "--term",
+      `also the term structure at ${TERM_DAYS.join("/")} days (where the chain brackets them)`,
+    )
+    .option("--currency <coin>", "only this underlying (e.g. BTC); default: every underlying in the file")
+    .option("--parity", "forward from put-call parity (VIX) instead of the venue's forward (DVOL)")
+    .option("--seed <n>", "seed of the synthetic chain (without --chain)", "1")
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Index in vol points (55.2 = 55.2%): sigma^2 = (2/T) sum dK/K^2 Q(K) - (1/T)(F/K0 - 1)^2 per expiry on the
+cleaned quotes (coin prices converted to USD), the two expiries bracketing the horizon interpolated in total
+variance T sigma^2 (weight = each expiry's linear interpolation weight, Cboe step 3). Forward: the venue's
+(future or quote underlying, as DVOL) unless --parity. A horizon the listed expiries cannot bracket fails
+(exit 1), never extrapolated. A file with several underlyings reports each unless --currency.
+JSON: { source, synthetic, results: [ { underlying, index, near, next, termStructure, ... } ] }.
+
+Examples:
+  volfolio index --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --currency BTC
+  volfolio index --chain /tmp/btc_chain.csv --term
+  volfolio index --chain snapshot.csv.gz --days 60 --parity --json
+  volfolio index --term          # built-in synthetic chain (seeded), BTC and ETH`,
+    )
+    .action(async (flags: IndexFlags) => {
+      const targetDays = parseNumberOption("days", flags.days);
+      if (!(targetDays > 0) || targetDays > 3650)
+        throw new CliError(`--days must be a number of days in (0, 3650], got "${flags.days}"`, EXIT_USAGE);
+      const want = flags.currency?.toUpperCase();
+      let chains: ChainSnapshot[];
+      let source: string;
+      if (flags.chain) {
+        const loaded = await loadChainFile(flags.chain);
+        chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
+        if (chains.length === 0)
+          throw new CliError(
+            want
+              ? `no ${want} options in ${flags.chain} (found: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`
+              : `no option chain in ${flags.chain} (${loaded.rejected.length} of ${loaded.rowsRead} rows rejected)`,
+            EXIT_FAILURE,
+          );
+        source = flags.chain;
+      } else {
+        const seed = parseNumberOption("seed", flags.seed);
+        if (!Number.isInteger(seed))
+          throw new CliError(`--seed must be an integer, got "${flags.seed}"`, EXIT_USAGE);
+        const coins = want ? [want] : ["BTC", "ETH"];
+        chains = coins.map((underlying, i) =>
+          syntheticChain({ underlying, valuationTime: SYNTHETIC_TIME, seed: seed * 7919 + i }),
+        );
+        source = `SYNTHETIC chain, seed ${seed}`;
+      }
+      const results = chains.map((c) =>
+        indexOfChain(c, targetDays, Boolean(flags.term), Boolean(flags.parity)),
+      );
+      output(flags.json, { source, synthetic: !flags.chain, results }, () =>
+        [
+          ...(flags.chain ? [] : ["SYNTHETIC chain (no --chain given): seeded model data, not a market"]),
+          ...results.map((rep) => reportText(source, rep)),
+        ].join("\n\n"),
+      );
+    });
+}
