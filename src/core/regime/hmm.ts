@@ -38,68 +38,84 @@ function density(x: number, mean: number, sd: number): number {
   return Math.exp(-0.5 * z * z) / (sd * SQRT_2PI);
 }
 
-/** Scaled forward-backward pass. Returns the log-likelihood, filtered and smoothed probabilities. */
+/**
+ * Scaled forward-backward pass. Returns the log-likelihood, filtered and smoothed probabilities and
+ * the expected transition counts. Flat Float64Array buffers (index t*K + k): the pass runs inside
+ * every Baum-Welch iteration and on every agent tick.
+ */
 export function hmmForwardBackward(
   returns: readonly number[],
   p: HmmParams,
 ): { logLikelihood: number; filtered: number[][]; smoothed: number[][]; xi: number[][] } {
   const n = returns.length;
   const K = p.initial.length;
-  const alpha: number[][] = [];
-  const scale = new Array<number>(n);
-  const b: number[][] = returns.map((x) =>
-    p.means.map((m, k) => Math.max(density(x, m, p.stdevs[k] as number), 1e-300)),
-  );
+  const A = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) A[i * K + j] = (p.transition[i] as number[])[j]!;
+  const b = new Float64Array(n * K);
+  for (let t = 0; t < n; t++)
+    for (let k = 0; k < K; k++)
+      b[t * K + k] = Math.max(
+        density(returns[t] as number, p.means[k] as number, p.stdevs[k] as number),
+        1e-300,
+      );
+  const alpha = new Float64Array(n * K);
+  const scale = new Float64Array(n);
+  let logLikelihood = 0;
   for (let t = 0; t < n; t++) {
-    const a = new Array<number>(K).fill(0);
+    let c = 0;
     for (let j = 0; j < K; j++) {
       let s = 0;
       if (t === 0) s = p.initial[j] as number;
-      else
-        for (let i = 0; i < K; i++) s += (alpha[t - 1] as number[])[i]! * (p.transition[i] as number[])[j]!;
-      a[j] = s * (b[t] as number[])[j]!;
+      else for (let i = 0; i < K; i++) s += alpha[(t - 1) * K + i]! * A[i * K + j]!;
+      const v = s * b[t * K + j]!;
+      alpha[t * K + j] = v;
+      c += v;
     }
-    const c = a.reduce((x, y) => x + y, 0);
     scale[t] = c;
-    alpha.push(a.map((x) => x / c));
+    logLikelihood += Math.log(c);
+    for (let j = 0; j < K; j++) alpha[t * K + j]! /= c;
   }
-  const beta: number[][] = new Array(n);
-  beta[n - 1] = new Array<number>(K).fill(1);
+  const beta = new Float64Array(n * K);
+  for (let k = 0; k < K; k++) beta[(n - 1) * K + k] = 1;
   for (let t = n - 2; t >= 0; t--) {
-    const next = beta[t + 1] as number[];
-    beta[t] = new Array<number>(K).fill(0).map((_, i) => {
+    for (let i = 0; i < K; i++) {
       let s = 0;
-      for (let j = 0; j < K; j++)
-        s += (p.transition[i] as number[])[j]! * (b[t + 1] as number[])[j]! * next[j]!;
-      return s / (scale[t + 1] as number);
-    });
+      for (let j = 0; j < K; j++) s += A[i * K + j]! * b[(t + 1) * K + j]! * beta[(t + 1) * K + j]!;
+      beta[t * K + i] = s / scale[t + 1]!;
+    }
   }
-  const smoothed = alpha.map((a, t) => {
-    const g = a.map((x, k) => x * (beta[t] as number[])[k]!);
-    const s = g.reduce((x, y) => x + y, 0);
-    return g.map((x) => x / s);
-  });
+  const filtered: number[][] = new Array(n);
+  const smoothed: number[][] = new Array(n);
+  for (let t = 0; t < n; t++) {
+    const f = new Array<number>(K);
+    const g = new Array<number>(K);
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      f[k] = alpha[t * K + k]!;
+      const v = alpha[t * K + k]! * beta[t * K + k]!;
+      g[k] = v;
+      s += v;
+    }
+    for (let k = 0; k < K; k++) g[k]! /= s;
+    filtered[t] = f;
+    smoothed[t] = g;
+  }
   // Expected transition counts summed over t.
-  const xi: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+  const xiFlat = new Float64Array(K * K);
+  const m = new Float64Array(K * K);
   for (let t = 0; t < n - 1; t++) {
     let total = 0;
-    const m: number[][] = Array.from({ length: K }, () => new Array<number>(K).fill(0));
     for (let i = 0; i < K; i++) {
       for (let j = 0; j < K; j++) {
-        const v =
-          (alpha[t] as number[])[i]! *
-          (p.transition[i] as number[])[j]! *
-          (b[t + 1] as number[])[j]! *
-          (beta[t + 1] as number[])[j]!;
-        (m[i] as number[])[j] = v;
+        const v = alpha[t * K + i]! * A[i * K + j]! * b[(t + 1) * K + j]! * beta[(t + 1) * K + j]!;
+        m[i * K + j] = v;
         total += v;
       }
     }
-    for (let i = 0; i < K; i++)
-      for (let j = 0; j < K; j++) (xi[i] as number[])[j]! += (m[i] as number[])[j]! / total;
+    for (let q = 0; q < K * K; q++) xiFlat[q]! += m[q]! / total;
   }
-  const logLikelihood = scale.reduce((s, c) => s + Math.log(c), 0);
-  return { logLikelihood, filtered: alpha, smoothed, xi };
+  const xi: number[][] = Array.from({ length: K }, (_, i) => Array.from(xiFlat.subarray(i * K, i * K + K)));
+  return { logLikelihood, filtered, smoothed, xi };
 }
 
 /** Most likely state path, in log space. */
