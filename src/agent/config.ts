@@ -2,6 +2,7 @@
  * Agent configuration file (JSON), validated with zod at the edge. Secrets are never in this
  * file: the Deribit broker reads DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET from the environment.
  */
+import { agentRegimeSchema } from "./regime.js";
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { DEFAULT_HEALTH_LIMITS } from "./health.js";
@@ -164,6 +165,8 @@ export const agentConfigSchema = z
       .object({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("127.0.0.1") })
       .optional(),
     analytics: agentAnalyticsSchema.optional(),
+    /** HMM regime signal: scales a short-vol target down as P(high vol) rises (src/agent/regime.ts). */
+    regime: agentRegimeSchema.optional(),
   })
   .strict();
 

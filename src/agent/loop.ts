@@ -28,6 +28,7 @@ import { assessFeed, type HealthLimits } from "./health.js";
 import { checkOrder, type PreTradeLimits } from "./limits.js";
 import { optimizerRebalance } from "./optimizerRule.js";
 import { decideOrders, type PolicyConfig, type ProposedOrder, rollingPositions } from "./policy.js";
+import { AgentRegime, type AgentRegimeConfig, type RegimeView, regimeScaledVegaTarget } from "./regime.js";
 import { type BookRisk, bookRisk, optionContractGreeks, quoteIndex } from "./valuation.js";
 
 export type AgentMode = "trading" | "safe" | "killed";
@@ -47,7 +48,16 @@ export type JournalRecord =
       fallback: "none" | "simple" | null;
     }
   | { type: "order"; step: number; state: OrderState; recovered?: boolean }
-  | { type: "step-done"; step: number; delta: number; vega: number; mode: AgentMode }
+  | {
+      type: "step-done";
+      step: number;
+      delta: number;
+      vega: number;
+      mode: AgentMode;
+      /** Index price (USD) and time (epoch ms) of a healthy tick: the regime signal's history. */
+      index?: number;
+      time?: number;
+    }
   | { type: "finished"; steps: number };
 
 /** A source of snapshots addressed by tick number (replay: random access; live: the next tick). */
@@ -84,6 +94,8 @@ export interface AgentDeps {
   readonly maxSteps?: number;
   /** Surface refits, risk-engine greeks, margin, CVaR, CVaR/margin rules, optimizer (optional). */
   readonly analytics?: AgentAnalyticsConfig;
+  /** HMM regime signal scaling a short-vol target down as the high-vol probability rises. */
+  readonly regime?: AgentRegimeConfig;
 }
 
 export interface AgentState {
@@ -106,6 +118,10 @@ export interface AgentState {
   surface: SurfaceInfo | null;
   /** The last optimizer run. */
   lastOptimizer: { step: number; status: string; summary: string; diagnosis: string | null } | null;
+  /** The regime signal at the last healthy tick (null without `deps.regime`). */
+  regime: RegimeView | null;
+  /** The vega target in force after the regime scale, USD per vol point. */
+  vegaTargetPerVolPoint: number;
 }
 
 export class Agent {
@@ -126,8 +142,11 @@ export class Agent {
     varUsd: null,
     surface: null,
     lastOptimizer: null,
+    regime: null,
+    vegaTargetPerVolPoint: Number.NaN,
   };
   private readonly analytics: AgentAnalytics | null;
+  private readonly regime: AgentRegime | null;
   private previousIndex: number | null = null;
   private stopRequested = false;
 
@@ -135,6 +154,8 @@ export class Agent {
     this.analytics = deps.analytics
       ? new AgentAnalytics(deps.analytics, deps.resolveInstrument, (obj, msg) => deps.logger.warn(obj, msg))
       : null;
+    this.regime = deps.regime ? new AgentRegime(deps.regime) : null;
+    this.state.vegaTargetPerVolPoint = deps.policy.vegaTargetPerVolPoint;
   }
 
   /** Asks the loop to stop after the current tick. */
@@ -176,10 +197,11 @@ export class Agent {
     let tOpt = 0;
     if (snapshot && health.healthy) {
       this.previousIndex = snapshot.indexPrice;
+      const policy = this.regimePolicy(step, snapshot);
       const risk = this.valueBook(step, snapshot);
       t2 = performance.now();
       if (mode === "trading") {
-        const extra = await this.analyticsRules(step, snapshot, risk);
+        const extra = await this.analyticsRules(step, snapshot, risk, policy);
         tOpt = extra.optimizeMs;
         orders = decideOrders({
           book: this.state.book,
@@ -187,7 +209,7 @@ export class Agent {
           snapshot,
           quotes: quoteIndex(snapshot),
           resolveInstrument: this.deps.resolveInstrument,
-          config: this.deps.policy,
+          config: policy,
           ...extra.inputs,
         }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
       }
@@ -198,7 +220,7 @@ export class Agent {
       for (const order of orders) await this.execute(step, order, snapshot, null);
     }
     const t4 = performance.now();
-    this.finishStep(step, mode);
+    this.finishStep(step, mode, snapshot && health.healthy ? snapshot : null);
     this.state.lastStepMs = {
       ingest: t1 - t0,
       risk: t2 - t1,
@@ -236,10 +258,42 @@ export class Agent {
                 : null,
             }
           : {}),
+        ...(this.regime && this.state.regime
+          ? {
+              regime: {
+                highVolProbability: this.state.regime.highVolProbability,
+                scale: this.state.regime.scale,
+                vegaTargetPerVolPoint: this.state.vegaTargetPerVolPoint,
+              },
+            }
+          : {}),
         ms: this.state.lastStepMs,
       },
       "tick",
     );
+  }
+
+  /** The policy in force this tick: the configured one, its short-vol target scaled by the regime. */
+  private regimePolicy(step: number, snapshot: ChainSnapshot): PolicyConfig {
+    const base = this.deps.policy;
+    if (!this.regime) return base;
+    this.regime.observe(step, snapshot.indexPrice, snapshot.valuationTime);
+    const view = this.regime.view(step);
+    const previous = this.state.regime;
+    this.state.regime = view;
+    const target = regimeScaledVegaTarget(base.vegaTargetPerVolPoint, view.scale);
+    this.state.vegaTargetPerVolPoint = target;
+    if (previous && previous.scale !== view.scale)
+      this.deps.logger.info(
+        {
+          step,
+          highVolProbability: view.highVolProbability,
+          scale: view.scale,
+          vegaTargetPerVolPoint: target,
+        },
+        `regime: ${view.reason}`,
+      );
+    return target === base.vegaTargetPerVolPoint ? base : { ...base, vegaTargetPerVolPoint: target };
   }
 
   /** Values the book (on the fitted surface with analytics, else at venue mark IVs); sets state. */
@@ -262,12 +316,13 @@ export class Agent {
     step: number,
     snapshot: ChainSnapshot,
     risk: BookRisk,
+    policy: PolicyConfig,
   ): Promise<{ inputs: Partial<Parameters<typeof decideOrders>[0]>; optimizeMs: number }> {
     const analytics = this.analytics;
     const view = analytics?.current;
     if (!analytics || !view || view.step !== step) return { inputs: {}, optimizeMs: 0 };
     const cfg = analytics.config;
-    const { policy, limits } = this.deps;
+    const { limits } = this.deps;
     const breaches: string[] = [];
     if (cfg.maxCvarUsd !== undefined && view.cvarUsd > cfg.maxCvarUsd)
       breaches.push(`CVaR ${view.cvarUsd.toFixed(0)} USD > limit ${cfg.maxCvarUsd}`);
@@ -502,13 +557,14 @@ export class Agent {
     this.state.modeReasons = reasons;
   }
 
-  private finishStep(step: number, mode: AgentMode): void {
+  private finishStep(step: number, mode: AgentMode, healthy: ChainSnapshot | null): void {
     this.deps.journal.append({
       type: "step-done",
       step,
       delta: this.state.delta,
       vega: this.state.vega,
       mode,
+      ...(healthy ? { index: healthy.indexPrice, time: healthy.valuationTime } : {}),
     });
     this.state.step = step;
   }
@@ -533,6 +589,8 @@ export class Agent {
         this.state.limitRejections++;
       } else if (r.type === "step-done") {
         lastDone = r.step;
+        if (this.regime && r.index !== undefined && r.time !== undefined)
+          this.regime.observe(r.step, r.index, r.time);
         this.state.mode = r.mode;
       } else if (r.type === "decision") {
         pending = r;
@@ -563,8 +621,10 @@ export class Agent {
       if (snapshot) {
         this.valueBook(step, snapshot);
         this.previousIndex = snapshot.indexPrice;
+        // The interrupted tick was healthy (it decided): its index belongs to the regime history.
+        this.regime?.observe(step, snapshot.indexPrice, snapshot.valuationTime);
       }
-      this.finishStep(step, this.state.mode);
+      this.finishStep(step, this.state.mode, snapshot);
       lastDone = step;
     } else if (lastDone >= 0) {
       const snapshot = await this.deps.feed.at(lastDone);

@@ -103,6 +103,7 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
     killed: () => killSwitch.engaged(),
     logger: options.logger,
     ...(config.analytics ? { analytics: config.analytics } : {}),
+    ...(config.regime ? { regime: config.regime } : {}),
     pause,
     ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
   });
