@@ -32,7 +32,12 @@ import {
   requirePositive,
 } from "../errors.js";
 import { erf, erfcx, inverseNormCdfFast, normCdf } from "../math/normal.js";
-import { lastNormalisedVega, logMoneynessForward, normalisedBlackOtm } from "./normalisedBlack.js";
+import {
+  lastNormalisedVega,
+  logMoneynessForward,
+  normalisedBlackOtm,
+  normalisedBlackScaledOtm,
+} from "./normalisedBlack.js";
 
 export interface ImpliedVolInputs {
   /** Option price (same currency as forward and strike; discounted by `discount`). */
@@ -67,6 +72,9 @@ const SQRT_ONE_OVER_THREE = Math.sqrt(1 / 3);
 const PI_OVER_SIX = Math.PI / 6;
 const SQRT_PI_OVER_TWO = Math.sqrt(Math.PI / 2);
 const ONE_OVER_SQRT_TWO_PI = 1 / Math.sqrt(TWO_PI);
+const SQRT_TWO_PI = Math.sqrt(TWO_PI);
+/** ln sqrt(2 pi). */
+const LN_SQRT_TWO_PI = 0.9189385332046727;
 /** Householder(3) steps after the rational guess (Jaeckel: two give full precision). */
 const ITERATIONS = 2;
 
@@ -198,8 +206,9 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
       const y = z * z;
       const s2 = sL * sL;
       const ex = erfcx(z * Math.SQRT1_2);
-      const e3 = Math.exp(-1.5 * y); // E^3
       const q = Math.exp(0.125 * s2);
+      // E^3 = exp(-x^2/(2 s_l^2)) = sqrt(2 pi) b'(s_l) exp(s_l^2/8): reuses the vega at s_l.
+      const e3 = vL * SQRT_TWO_PI * q;
       const fpp =
         ((PI_OVER_SIX * y) / (s2 * sL)) *
         (0.5 * ex) *
@@ -281,10 +290,6 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
       ds = 0;
     }
     dsPrevious = ds;
-    const b = normalisedBlackOtm(x, s);
-    const bp = lastNormalisedVega[0] as number;
-    if (b > beta && s < sRight) sRight = s;
-    else if (b < beta && s > sLeft) sLeft = s;
     const invS = 1 / s;
     const h = x * invS;
     const hOverS = h * invS;
@@ -292,29 +297,40 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     const bHalley = h * hOverS - 0.25 * s;
     const bHh3 = bHalley * bHalley - 3 * hOverS * hOverS - 0.25;
     if (objective === 0) {
-      if (b <= 0 || bp <= 0) ds = 0.5 * (sLeft + sRight) - s;
+      // ln b = ln(b/b') + ln b' with ln b' = -(h^2 + s^2/4)/2 - ln sqrt(2 pi): one log, no exp,
+      // and no underflow of b for tiny prices.
+      const bx = normalisedBlackScaledOtm(x, s);
+      const lnB = Math.log(bx) - 0.5 * (h * h + 0.25 * s * s) - LN_SQRT_TWO_PI;
+      if (lnB > lnBeta && s < sRight) sRight = s;
+      else if (lnB < lnBeta && s > sLeft) sLeft = s;
+      if (!(bx > 0 && bx < DBL_MAX && lnB < 0)) ds = 0.5 * (sLeft + sRight) - s;
       else {
-        const lnB = Math.log(b);
-        const bpob = bp / b;
-        const newton = ((lnBeta - lnB) * lnB * invLnBeta) / bpob;
+        const bpob = 1 / bx;
+        const newton = (lnBeta - lnB) * lnB * invLnBeta * bx;
         const lambda = 1 / lnB;
         const otilde = 1 + 2 * lambda;
         const h2 = bHalley - bpob * otilde;
         const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * lambda * (1 + lambda)) - 3 * bHalley * bpob * otilde;
         ds = newton * householderFactor(newton, h2, hh3);
       }
-    } else if (objective === 2) {
-      if (b >= bMax || bp <= DBL_MIN) ds = 0.5 * (sLeft + sRight) - s;
-      else {
-        const bMaxMinusB = bMax - b;
-        const g = Math.log((bMax - beta) / bMaxMinusB);
-        const gp = bp / bMaxMinusB;
-        const newton = -g / gp;
-        ds = newton * householderFactor(newton, bHalley + gp, bHh3 + gp * (2 * gp + 3 * bHalley));
-      }
     } else {
-      const newton = (beta - b) / bp;
-      ds = newton * householderFactor(newton, bHalley, bHh3);
+      const b = normalisedBlackOtm(x, s);
+      const bp = lastNormalisedVega[0] as number;
+      if (b > beta && s < sRight) sRight = s;
+      else if (b < beta && s > sLeft) sLeft = s;
+      if (objective === 2) {
+        if (b >= bMax || bp <= DBL_MIN) ds = 0.5 * (sLeft + sRight) - s;
+        else {
+          const bMaxMinusB = bMax - b;
+          const g = Math.log((bMax - beta) / bMaxMinusB);
+          const gp = bp / bMaxMinusB;
+          const newton = -g / gp;
+          ds = newton * householderFactor(newton, bHalley + gp, bHh3 + gp * (2 * gp + 3 * bHalley));
+        }
+      } else {
+        const newton = (beta - b) / bp;
+        ds = newton * householderFactor(newton, bHalley, bHh3);
+      }
     }
     ds = Math.max(-0.5 * s, ds);
     s += ds;
