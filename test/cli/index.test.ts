@@ -6,10 +6,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadChainFile } from "../../src/adapters/chainFile.js";
 import { DERIBIT_CSV_COLUMNS, formatDeribitCsvRows } from "../../src/adapters/deribit/files.js";
-import { run } from "../../src/cli/main.js";
+import { captureCli } from "./capture.js";
 import { normalizeChain } from "../../src/core/market/normalize.js";
 import {
   ssviPhiPowerLaw,
@@ -18,23 +18,7 @@ import {
 } from "../../src/core/market/synthetic.js";
 import { haveSample, SAMPLE_CSV } from "../core/surface/helpers.js";
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const code = await run(argv);
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const capture = captureCli;
 
 const dir = mkdtempSync(join(tmpdir(), "volfolio-index-"));
 const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);

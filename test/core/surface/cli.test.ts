@@ -1,25 +1,9 @@
 /** `volfolio surface fit` end to end (lives here because test/core/surface is this area's test folder). */
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { run } from "../../../src/cli/main.js";
+import { describe, expect, it } from "vitest";
+import { captureCli } from "../../cli/capture.js";
 import { haveSample, SAMPLE_CSV } from "./helpers.js";
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const code = await run(argv);
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const capture = captureCli;
 
 describe("volfolio surface fit", () => {
   it("usage errors exit 2 with one line; a missing file exits 3", async () => {
