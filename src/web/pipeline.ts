@@ -12,6 +12,7 @@ import { loadPortfolioFile } from "../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../adapters/priceHistory.js";
 import { loadStrategyFile } from "../adapters/strategyFile.js";
 import { runBacktest } from "../core/backtest/engine.js";
+import { drawdownSeries } from "../core/backtest/metrics.js";
 import { syntheticSteps } from "../core/backtest/syntheticMarket.js";
 import { standardBookMargin } from "../core/margin/book.js";
 import { liquidationDistance } from "../core/margin/liquidation.js";
@@ -20,7 +21,9 @@ import { normalizeChain } from "../core/market/normalize.js";
 import { syntheticChain } from "../core/market/synthetic.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { optimizeProblemFromChain } from "../core/optimize/fromChain.js";
+import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
+import type { OptimizeProblem } from "../core/optimize/spec.js";
 import { regimeReport } from "../core/regime/report.js";
 import { portfolioGreeks } from "../core/risk/greeks.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
@@ -44,10 +47,16 @@ export interface PipelineOptions {
   readonly seed?: number;
   /** Chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit API JSON); default a synthetic chain. */
   readonly chainFile?: string;
+  /** An already loaded chain (e.g. fetched live from Deribit); wins over `chainFile`. */
+  readonly chain?: ChainSnapshot;
+  /** Where `chain` came from, for the report's `source` line. */
+  readonly chainSource?: string;
   readonly bookFile?: string;
   readonly specFile?: string;
   readonly strategyFile?: string;
   readonly priceHistoryFile?: string;
+  /** Points on the optimizer's efficient frontier (default 7). */
+  readonly frontierPoints?: number;
   /** Backtest length in hourly steps (default 90 days). */
   readonly backtestSteps?: number;
   /** Progress: called when a step starts and when it ends (with its time in ms and error, if any). */
@@ -68,7 +77,11 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   const report: DemoReport = {
     generatedBy: "volfolio demo",
     seed,
-    source: o.chainFile ? `chain file ${o.chainFile}` : `synthetic chain (seed ${seed})`,
+    source: o.chain
+      ? (o.chainSource ?? `${o.chain.underlying} chain`)
+      : o.chainFile
+        ? `chain file ${o.chainFile}`
+        : `synthetic chain (seed ${seed})`,
     valuationTime: "",
     timings: [],
     unavailable: {},
@@ -109,6 +122,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     "market",
     ["surface", "optimizer", "volIndex"],
     async (): Promise<ChainSnapshot> => {
+      if (o.chain) return o.chain;
       if (o.chainFile) {
         const r = await loadChainFile(o.chainFile);
         const c = r.chains.find((x) => x.underlying === "BTC") ?? r.chains[0];
@@ -247,6 +261,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     });
   }
 
+  let optimizeProblem: OptimizeProblem | undefined;
   await step("optimizer", ["optimizer"], async () => {
     if (!chain) throw new Error("no market");
     const specF = await loadOptimizeSpecFile(specFile);
@@ -269,6 +284,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       stress: specF.stress,
       surfaceModel: specF.surfaceModel,
     });
+    optimizeProblem = built.problem;
     const r = await optimizePortfolio(built.problem);
     const flat = (s: typeof r.before) => ({
       ...s.greeks,
@@ -289,8 +305,42 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       before: flat(r.before),
       after: flat(r.after),
       notes: [...built.notes, ...r.notes, ...(r.diagnosis ? [`infeasible: ${r.diagnosis.text}`] : [])],
+      frontier: null,
     };
   });
+
+  // Efficient frontier (objective against the CVaR limit) of the same problem; a failure here
+  // leaves the proposal in place and says why in the frontier's place.
+  const opt = report.optimizer;
+  if (opt && optimizeProblem && opt.status === "optimal") {
+    const problem = optimizeProblem;
+    let why = "the CVaR range could not be bracketed";
+    const fr = await step("frontier", [], async () => {
+      try {
+        return await efficientFrontier(problem, { points: o.frontierPoints ?? 7 });
+      } catch (e) {
+        why = firstLine(e);
+        throw e;
+      }
+    });
+    if (fr && fr.points.length > 0)
+      opt.frontier = {
+        alpha: fr.alpha,
+        objectiveKind: fr.objectiveKind,
+        minCvarUsd: fr.minCvarUsd,
+        unconstrainedCvarUsd: fr.unconstrainedCvarUsd,
+        points: fr.points.map((q) => ({
+          cvarLimitUsd: q.cvarLimitUsd,
+          cvarUsd: q.cvarUsd,
+          objectiveUsd: q.objectiveUsd,
+          vegaUsdPerVolPt: q.vegaUsdPerVolPt,
+          thetaUsdPerDay: q.thetaUsdPerDay,
+          trades: q.trades,
+          status: q.status,
+        })),
+      };
+    else opt.notes.push(`frontier not available: ${why}`);
+  }
 
   await step("backtest", ["backtest"], async () => {
     const strategy = await loadStrategyFile(strategyFile);
@@ -300,11 +350,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       recordTrades: false,
     });
     const equity = r.daily.map((d) => d.equityUsd);
-    let peak = Number.NEGATIVE_INFINITY;
-    const drawdown = equity.map((e) => {
-      peak = Math.max(peak, e);
-      return e / peak - 1;
-    });
+    const drawdown = drawdownSeries(equity);
     const comps = [
       "deltaUsd",
       "gammaUsd",
@@ -352,6 +398,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       highVolProbability: r.series.map((s) => s.highVolProbability),
     };
   });
-  report.unavailable.agent = "the agent is not running in this demo (start it with `volfolio agent`)";
+  report.unavailable.agent =
+    'no agent connected: run `volfolio agent --config examples/agent.json` with "http": {"port": 8788} in the config, then `volfolio serve --report report.json --agent-url http://127.0.0.1:8788`';
   return report;
 }

@@ -33,6 +33,24 @@ export interface SurfaceSection {
   readonly grid: { k: number[]; timeToExpiry: number[]; vol: number[][] };
 }
 
+export interface OptimizerFrontier {
+  /** CVaR confidence. */
+  readonly alpha: number;
+  readonly objectiveKind: string;
+  readonly minCvarUsd: number;
+  readonly unconstrainedCvarUsd: number;
+  /** One per CVaR limit swept from the minimum to the unconstrained CVaR; CVaR recomputed from trades. */
+  readonly points: {
+    cvarLimitUsd: number;
+    cvarUsd: number;
+    objectiveUsd: number;
+    vegaUsdPerVolPt: number;
+    thetaUsdPerDay: number;
+    trades: number;
+    status: string;
+  }[];
+}
+
 export interface DemoReport {
   readonly generatedBy: string;
   readonly seed: number;
@@ -87,6 +105,8 @@ export interface DemoReport {
     before: Record<string, number>;
     after: Record<string, number>;
     notes: string[];
+    /** Efficient frontier of the same problem: objective vs the CVaR limit (null if not computed). */
+    frontier: OptimizerFrontier | null;
   };
   backtest?: {
     strategy: string;

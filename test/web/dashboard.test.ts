@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -19,18 +21,59 @@ if (!exe)
   );
 const shots = resolve(__dirname, "../../test-output");
 
+/** What a running agent's GET /state returns (src/agent/run.ts: runId, broker, killSwitch + AgentState). */
+const AGENT_TOKEN = "fake-agent-token-123456";
+const agentState = {
+  runId: "demo-run-7",
+  broker: "paper",
+  killSwitch: false,
+  step: 412,
+  mode: "safe",
+  modeReasons: ["feed stale for 3 ticks"],
+  book: {
+    positions: {
+      "BTC-27MAR26-100000-C": { instrument: "BTC-27MAR26-100000-C", quantity: -12.5, cost: -0.41 },
+      "BTC-PERPETUAL": { instrument: "BTC-PERPETUAL", quantity: 3, cost: 291000 },
+    },
+    cash: { BTC: 1.2345 },
+    fills: 9,
+  },
+  delta: 0.1234,
+  vega: -4321.5,
+  ordersSent: 17,
+  fills: 9,
+  limitRejections: 2,
+  lastStepMs: { total: 12 },
+  recovered: null,
+  marginUsd: 123456,
+  cvarUsd: 54321,
+  varUsd: 32100,
+  surface: { rmseVolPts: 0.321, ageTicks: 0, refitted: true },
+  lastOptimizer: { step: 400, status: "optimal", summary: "sell 2 BTC-27MAR26-110000-C", diagnosis: null },
+};
+
 describe.skipIf(!exe)("dashboard in chromium", () => {
   let report: DemoReport;
   let app: FastifyInstance;
   let url: string;
   let browser: BrowserContext;
   let page: Page;
+  let fakeAgent: Server;
+  const agentAuth: (string | undefined)[] = [];
   const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    report = await runDemoPipeline({ seed: 7 });
-    ({ app, url } = await startDashboardServer({ report, port: 0 }));
+    report = await runDemoPipeline({ seed: 7, frontierPoints: 4 });
+    fakeAgent = createServer((req, res) => {
+      agentAuth.push(req.headers.authorization);
+      const ok = req.url === "/state" && req.headers.authorization === `Bearer ${AGENT_TOKEN}`;
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+      res.end(JSON.stringify(ok ? agentState : { error: "missing or wrong bearer token" }));
+    });
+    await new Promise<void>((r) => fakeAgent.listen(0, "127.0.0.1", r));
+    const agentUrl = `http://127.0.0.1:${(fakeAgent.address() as AddressInfo).port}`;
+    ({ app, url } = await startDashboardServer({ report, port: 0, agentUrl, agentToken: AGENT_TOKEN }));
     browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "volfolio-chromium-")), {
       executablePath: exe,
       headless: true,
@@ -58,6 +101,7 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    await new Promise<void>((r) => (fakeAgent ? fakeAgent.close(() => r()) : r()));
   });
 
   /** Plotly traces of a div: per trace, x/y/z arrays as plain data. */
@@ -131,6 +175,23 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     expect(ba[0]?.y).toEqual(keys.map((k) => o?.before[k]));
     expect(ba[1]?.y).toEqual(keys.map((k) => o?.after[k]));
     expect(await page.locator("#trades").textContent()).toContain(`Status: ${o?.status}`);
+    // Efficient frontier: objective vs the CVaR of each point, the proposal marked, vega on y2.
+    const f = o?.frontier;
+    expect(f, o?.notes.join("; ")).toBeTruthy();
+    if (!f || !o) return;
+    expect(f.points.length).toBe(4);
+    const fr = await traces("frontier");
+    expect(fr.map((t) => t.meta)).toEqual(["frontier", "proposal", "vega"]);
+    expect(fr[0]?.x).toEqual(f.points.map((p) => p.cvarUsd));
+    expect(fr[0]?.y).toEqual(f.points.map((p) => p.objectiveUsd));
+    expect(fr[1]?.x).toEqual([o.after.cvarUsd]);
+    expect(fr[1]?.y).toEqual([o.objectiveUsd]);
+    expect(fr[2]?.y).toEqual(f.points.map((p) => p.vegaUsdPerVolPt));
+    // The sweep runs from the minimum CVaR to the unconstrained one, and each point honours its limit.
+    expect(f.points[0]?.cvarUsd).toBeCloseTo(f.minCvarUsd, 3);
+    expect(f.points.at(-1)?.cvarUsd).toBeCloseTo(f.unconstrainedCvarUsd, 3);
+    for (const p of f.points)
+      expect(p.cvarUsd).toBeLessThanOrEqual(p.cvarLimitUsd + 1e-6 * Math.abs(p.cvarLimitUsd) + 1e-6);
   });
 
   it("backtest tab: equity, drawdown, attribution", async () => {
@@ -151,9 +212,21 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     else expect(await page.locator("#regime").textContent()).toContain("not available:");
   });
 
-  it("agent tab states why it is empty; no console errors anywhere", async () => {
+  it("agent tab: the running agent's mode, greeks, limits, positions, last decision; no console errors", async () => {
     await tab("agent");
-    expect(await page.locator("#agent").textContent()).toContain("not available:");
+    expect(agentAuth).toContain(`Bearer ${AGENT_TOKEN}`);
+    expect(await page.locator("#agent-mode").textContent()).toBe("safe: feed stale for 3 ticks");
+    const greeks = await page.locator("#agent-greeks").textContent();
+    for (const v of ["0.1234", "-4,321.50", "123,456", "54,321", "32,100", "0.321"])
+      expect(greeks).toContain(v);
+    const limits = await page.locator("#agent-limits").textContent();
+    expect(limits).toContain("orders sent17");
+    expect(limits).toContain("orders rejected by limits2");
+    const rows = await page.locator("#agent-positions table").first().locator("tbody tr").allTextContents();
+    expect(rows).toEqual(["BTC-27MAR26-100000-C-12.50-0.410000", "BTC-PERPETUAL3.00291,000.000000"]);
+    const dec = await page.locator("#agent-decisions").textContent();
+    expect(dec).toContain("optimal");
+    expect(dec).toContain("sell 2 BTC-27MAR26-110000-C");
     expect(errors).toEqual([]);
   });
 
@@ -171,6 +244,8 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
         () => (window as unknown as { volfolioReady?: boolean }).volfolioReady === true,
       );
       expect(await p.locator("#equity").textContent()).toBe("not available: backtest failed: test");
+      // No --agent-url: the agent tab says how to start one.
+      expect(await p.locator("#agent").textContent()).toContain("--agent-url http://127.0.0.1:8788");
       await p.close();
     } finally {
       await s2.app.close();

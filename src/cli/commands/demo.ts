@@ -6,15 +6,40 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import {
+  DERIBIT_MAINNET_URL,
+  DeribitClientError,
+  type FetchedDeribitChain,
+  fetchDeribitChain,
+} from "../../adapters/deribit/client.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
-import { isLoopback, renderReportHtml, startDashboardServer } from "../../web/server.js";
-import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
+import {
+  CliError,
+  EXIT_FAILURE,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
 interface ServeFlags {
   port: string;
   host: string;
   token?: string;
+  agentUrl?: string;
+}
+
+/** Validates --agent-url (exit 2 when malformed). */
+function checkAgentUrl(f: ServeFlags): void {
+  if (f.agentUrl === undefined) return;
+  try {
+    f.agentUrl = parseAgentUrl(f.agentUrl);
+  } catch (e) {
+    throw new CliError((e as Error).message, EXIT_USAGE);
+  }
 }
 
 function parsePort(v: string): number {
@@ -28,12 +53,20 @@ async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
   const token = f.token ?? process.env.VOLFOLIO_TOKEN;
   let started: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
-    started = await startDashboardServer({ report, host: f.host, port: parsePort(f.port), token });
+    const agentToken = process.env.VOLFOLIO_AGENT_TOKEN;
+    started = await startDashboardServer({
+      report,
+      host: f.host,
+      port: parsePort(f.port),
+      token,
+      ...(f.agentUrl ? { agentUrl: f.agentUrl, ...(agentToken ? { agentToken } : {}) } : {}),
+    });
   } catch (e) {
     const msg = (e as Error).message;
     throw new CliError(msg, /requires --token/.test(msg) ? EXIT_USAGE : EXIT_UNAVAILABLE);
   }
   process.stdout.write(`dashboard: ${started.url}${token ? " (send Authorization: Bearer <token>)" : ""}\n`);
+  if (f.agentUrl) process.stdout.write(`agent: live state from ${f.agentUrl}/state on the Agent tab\n`);
   process.stderr.write("serving; press Ctrl-C to stop\n");
   await new Promise<void>((done) => {
     const stop = () => {
@@ -44,7 +77,36 @@ async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
   });
 }
 
-function summaryRows(r: DemoReport) {
+/** Base URL of the live Deribit API: env VOLFOLIO_DERIBIT_URL (e.g. a test server), else mainnet. */
+export function deribitBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return (env.VOLFOLIO_DERIBIT_URL || DERIBIT_MAINNET_URL).replace(/\/+$/, "");
+}
+
+/** Fetches the live chain; an unreachable API is one line, exit 3. */
+async function fetchLiveChain(currency: string, timeoutMs: number): Promise<FetchedDeribitChain> {
+  const baseUrl = deribitBaseUrl();
+  const t0 = performance.now();
+  try {
+    const r = await fetchDeribitChain({ currency, baseUrl, timeoutMs, maxRetries: 1 });
+    process.stderr.write(
+      `[demo] live ${currency} chain from ${baseUrl}: ${r.chain.quotes.length} options in ${(performance.now() - t0).toFixed(0)} ms\n`,
+    );
+    return r;
+  } catch (err) {
+    if (err instanceof DeribitClientError) {
+      const why = err.message.replace(/^\S+: /, "").split("\n")[0];
+      if (err.kind === "network" || err.kind === "timeout" || err.kind === "http")
+        throw new CliError(
+          `--live: cannot reach ${baseUrl}: ${why} (this machine may have no internet access; use --chain FILE)`,
+          EXIT_UNAVAILABLE,
+        );
+      throw new CliError(`--live: ${baseUrl}: ${why}`, EXIT_FAILURE);
+    }
+    throw err;
+  }
+}
+
+function summaryRows(r: DemoReport, agentUrl?: string) {
   const sections = [
     "surface",
     "greeks",
@@ -57,11 +119,15 @@ function summaryRows(r: DemoReport) {
     "regime",
     "agent",
   ];
-  return sections.map((s) => ({
-    section: s,
-    status: (r as unknown as Record<string, unknown>)[s] !== undefined ? "ok" : "absent",
-    note: r.unavailable[s] ?? "",
-  }));
+  return sections.map((s) =>
+    s === "agent" && agentUrl
+      ? { section: s, status: "live", note: `proxied from ${agentUrl}/state on the dashboard` }
+      : {
+          section: s,
+          status: (r as unknown as Record<string, unknown>)[s] !== undefined ? "ok" : "absent",
+          note: r.unavailable[s] ?? "",
+        },
+  );
 }
 
 export function register(program: Command): void {
@@ -73,9 +139,18 @@ export function register(program: Command): void {
     .option("--port <n>", "dashboard port (0 = any free port)", "8787")
     .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
     .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")
+    .option(
+      "--agent-url <url>",
+      "show this running agent's live state (GET URL/state; token from env VOLFOLIO_AGENT_TOKEN)",
+    )
     .option("--seed <n>", "seed of the synthetic market and backtest", "42")
     .option("--chain <file>", "use this option chain file instead of a synthetic chain")
-    .option("--live", "fetch the chain live from Deribit")
+    .option(
+      "--live",
+      "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
+    )
+    .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
+    .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
     .option("--out <dir>", "report directory", "volfolio-report")
     .option("--no-serve", "write the report and exit")
     .option("--json", "print the report JSON on stdout (implies --no-serve)")
@@ -86,7 +161,10 @@ Examples:
   volfolio demo                              # synthetic market, serve http://127.0.0.1:8787/
   volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
   volfolio demo --chain ../shared/data/deribit/sample.csv.gz --port 0
-  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787`,
+  volfolio demo --live --currency ETH        # live Deribit chain (exit 3 when unreachable)
+  VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
+  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
+  volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})`,
     )
     .action(
       async (
@@ -94,6 +172,8 @@ Examples:
           seed: string;
           chain?: string;
           live?: boolean;
+          currency: string;
+          timeout: string;
           out: string;
           serve: boolean;
           json?: boolean;
@@ -103,20 +183,28 @@ Examples:
         if (!Number.isInteger(seed))
           throw new CliError(`--seed must be an integer, got "${f.seed}"`, EXIT_USAGE);
         if (f.live && f.chain) throw new CliError("use either --chain or --live, not both", EXIT_USAGE);
-        if (f.live)
-          throw new CliError(
-            "--live: the Deribit live client is not available in this build; use --chain FILE",
-            EXIT_UNAVAILABLE,
-          );
+        const currency = f.currency.toUpperCase();
+        if (currency !== "BTC" && currency !== "ETH")
+          throw new CliError(`--currency must be BTC or ETH, got "${f.currency}"`, EXIT_USAGE);
+        const timeoutMs = parseNumberOption("timeout", f.timeout);
+        if (!(timeoutMs > 0)) throw new CliError(`--timeout must be > 0 ms, got "${f.timeout}"`, EXIT_USAGE);
         if (f.chain && !existsSync(f.chain))
           throw new CliError(`chain file not found: ${f.chain}`, EXIT_UNAVAILABLE);
         parsePort(f.port);
+        checkAgentUrl(f);
         if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
           throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
+        const live = f.live ? await fetchLiveChain(currency, timeoutMs) : undefined;
         const t0 = performance.now();
         const report = await runDemoPipeline({
           seed,
           chainFile: f.chain,
+          ...(live
+            ? {
+                chain: live.chain,
+                chainSource: `live Deribit ${live.chain.underlying} chain from ${deribitBaseUrl()} (${live.chain.quotes.length} options)`,
+              }
+            : {}),
           onProgress: (e) => {
             if (e.phase === "start") process.stderr.write(`[demo] ${e.step} ...`);
             else
@@ -134,7 +222,7 @@ Examples:
           output(true, report, () => "");
           return;
         }
-        process.stdout.write(`${formatTable(summaryRows(report))}\n`);
+        process.stdout.write(`${formatTable(summaryRows(report, f.serve ? f.agentUrl : undefined))}\n`);
         process.stdout.write(`report: ${resolve(out, "report.html")} and report.json\n`);
         if (f.serve) await serve(report, f);
       },
@@ -148,6 +236,10 @@ Examples:
     .option("--port <n>", "port (0 = any free port)", "8787")
     .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
     .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")
+    .option(
+      "--agent-url <url>",
+      "show this running agent's live state (GET URL/state; token from env VOLFOLIO_AGENT_TOKEN)",
+    )
     .option("--json", "print the report's section status as JSON and exit")
     .addHelpText(
       "after",
@@ -155,9 +247,11 @@ Examples:
 Examples:
   volfolio serve --report volfolio-report/report.json
   volfolio serve --report volfolio-report/report.json --port 0
-  volfolio serve --report volfolio-report/report.json --json`,
+  volfolio serve --report volfolio-report/report.json --json
+  volfolio serve --report volfolio-report/report.json --agent-url http://127.0.0.1:8788`,
     )
     .action(async (f: ServeFlags & { report: string; json?: boolean }) => {
+      checkAgentUrl(f);
       if (!existsSync(f.report)) throw new CliError(`report not found: ${f.report}`, EXIT_UNAVAILABLE);
       let report: DemoReport;
       try {
@@ -167,7 +261,7 @@ Examples:
       }
       if (!report || typeof report !== "object" || !report.unavailable)
         throw new CliError(`${f.report} is not a volfolio demo report`);
-      if (f.json) return output(true, summaryRows(report), () => "");
+      if (f.json) return output(true, summaryRows(report, f.agentUrl), () => "");
       await serve(report, f);
     });
 }

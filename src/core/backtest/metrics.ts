@@ -64,3 +64,20 @@ export function performanceMetrics(equity: ArrayLike<number>, periodsPerYear = 3
     periods: n - 1,
   };
 }
+
+/**
+ * Drawdown of an equity series at each point: D_i = E_i / max_{j<=i} E_j - 1 (a fraction <= 0,
+ * 0 at a new high), so -min_i D_i equals `performanceMetrics(...).maxDrawdown`. A point whose
+ * running peak is not positive has no defined drawdown and is NaN.
+ */
+export function drawdownSeries(equity: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  let peak = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < equity.length; i++) {
+    const e = equity[i] as number;
+    if (!Number.isFinite(e)) throw new InvalidInputError(`equity[${i}]`, e, "must be finite");
+    peak = Math.max(peak, e);
+    out.push(peak > 0 ? e / peak - 1 : Number.NaN);
+  }
+  return out;
+}

@@ -220,7 +220,7 @@
 
   function optimizer(r) {
     const o = r.optimizer;
-    if (!o) return na(r, "optimizer", ["beforeafter", "trades"]);
+    if (!o) return na(r, "optimizer", ["beforeafter", "trades", "frontier"]);
     const keys = Object.keys(o.before).filter(
       (k) => Number.isFinite(o.before[k]) || Number.isFinite(o.after[k]),
     );
@@ -233,6 +233,7 @@
       layout({ barmode: "group" }),
       cfg,
     );
+    frontier(o);
     $("trades").innerHTML =
       table(keys, [
         ["measure", (k) => esc(k)],
@@ -248,6 +249,62 @@
         ["why", (x) => esc(x.explanation)],
       ]) +
       (o.notes.length ? `<ul>${o.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>` : "");
+  }
+
+  function frontier(o) {
+    const f = o.frontier;
+    if (!f?.points.length) {
+      const why = o.notes.find((n) => n.startsWith("frontier not available: "));
+      $("frontier").innerHTML = `<p class="na">not available: ${esc(
+        why ? why.slice("frontier not available: ".length) : `optimizer status ${o.status}`,
+      )}</p>`;
+      return;
+    }
+    const x = f.points.map((p) => p.cvarUsd);
+    const objLabel =
+      {
+        edge: "edge, USD (maximized)",
+        theta: "theta, USD (maximized)",
+        "vega-target": "cost to reach the vega target, USD (minimized)",
+      }[f.objectiveKind] || `${f.objectiveKind}, USD`;
+    Plotly.newPlot(
+      "frontier",
+      [
+        {
+          name: objLabel,
+          x,
+          y: f.points.map((p) => p.objectiveUsd),
+          mode: "lines+markers",
+          text: f.points.map((p) => `${p.trades} trades, ${p.status}`),
+          meta: "frontier",
+        },
+        {
+          name: "proposal",
+          x: [o.after.cvarUsd],
+          y: [o.objectiveUsd],
+          mode: "markers",
+          marker: { symbol: "star", size: 14, color: "#d62728" },
+          meta: "proposal",
+        },
+        {
+          name: "vega after (USD / vol pt)",
+          x,
+          y: f.points.map((p) => p.vegaUsdPerVolPt),
+          mode: "lines+markers",
+          yaxis: "y2",
+          line: { dash: "dot", color: "#2ca02c" },
+          meta: "vega",
+        },
+      ],
+      layout({
+        xaxis: { title: { text: `CVaR ${(100 * f.alpha).toFixed(0)}% of the book after the trades (USD)` } },
+        yaxis: { title: { text: objLabel } },
+        yaxis2: { overlaying: "y", side: "right", title: { text: "vega USD/vol pt" } },
+        margin: { l: 60, r: 70, t: 10, b: 45 },
+        legend: { x: 1.1 },
+      }),
+      cfg,
+    );
   }
 
   function backtest(r) {
@@ -328,15 +385,117 @@
     } else na(r, "regime", ["regime"]);
   }
 
+  /** Readable panel of an agent's GET /state (src/agent/loop.ts AgentState plus runId/broker/killSwitch). */
+  function agentPanel(a) {
+    const st = a.state || {};
+    const fmt = (x, d = 2) =>
+      typeof x === "number" ? num(x, d) : x === null || x === undefined ? "n/a" : esc(x);
+    const kv = (rows) =>
+      `<table><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join("")}</tbody></table>`;
+    const mode = String(st.mode ?? "unknown");
+    const reasons = Array.isArray(st.modeReasons) ? st.modeReasons : [];
+    const positions = Object.values(st.book?.positions || {});
+    const cash = Object.entries(st.book?.cash || {});
+    const limits = st.limits && typeof st.limits === "object" ? Object.entries(st.limits) : [];
+    const decisions = Array.isArray(st.lastDecisions) ? st.lastDecisions : [];
+    const opt = st.lastOptimizer;
+    const known = new Set([
+      "mode",
+      "modeReasons",
+      "book",
+      "delta",
+      "vega",
+      "marginUsd",
+      "cvarUsd",
+      "varUsd",
+      "surface",
+      "step",
+      "runId",
+      "broker",
+      "killSwitch",
+      "ordersSent",
+      "fills",
+      "limitRejections",
+      "lastOptimizer",
+      "limits",
+      "lastDecisions",
+      "lastStepMs",
+      "recovered",
+    ]);
+    const other = Object.fromEntries(Object.entries(st).filter(([k]) => !known.has(k)));
+    return (
+      `<p id="agent-source">live from ${esc(a.source)} (refreshed ${esc(new Date().toISOString().slice(11, 19))} UTC)</p>` +
+      `<div class="row">` +
+      `<div class="card"><h2>Mode</h2><p id="agent-mode" class="mode-${esc(mode)}"><b>${esc(mode)}</b>${
+        reasons.length ? `: ${reasons.map(esc).join("; ")}` : ""
+      }</p>${kv([
+        ["run", fmt(st.runId)],
+        ["broker", fmt(st.broker)],
+        ["step", fmt(st.step, 0)],
+        ["kill switch", st.killSwitch ? '<span class="neg">engaged</span>' : "off"],
+      ])}</div>` +
+      `<div class="card"><h2>Greeks and risk</h2><div id="agent-greeks">${kv([
+        ["delta (coin)", fmt(st.delta, 4)],
+        ["vega (USD / vol pt)", fmt(st.vega, 2)],
+        ["initial margin (USD)", fmt(st.marginUsd, 0)],
+        ["CVaR (USD)", fmt(st.cvarUsd, 0)],
+        ["VaR (USD)", fmt(st.varUsd, 0)],
+        ["surface fit RMSE (vol pts)", fmt(st.surface?.rmseVolPts, 3)],
+      ])}</div></div>` +
+      `<div class="card"><h2>Limits and orders</h2><div id="agent-limits">${kv([
+        ["orders sent", fmt(st.ordersSent, 0)],
+        ["fills", fmt(st.fills, 0)],
+        ["orders rejected by limits", fmt(st.limitRejections, 0)],
+        ...limits.map(([k, v]) => [k, typeof v === "object" ? esc(JSON.stringify(v)) : fmt(v, 4)]),
+      ])}</div></div>` +
+      `</div><div class="row">` +
+      `<div class="card"><h2>Positions</h2><div id="agent-positions">${table(positions, [
+        ["instrument", (p) => esc(p.instrument)],
+        ["quantity", (p) => signed(p.quantity, 2)],
+        ["cost", (p) => num(p.cost, 6)],
+      ])}${
+        cash.length
+          ? table(cash, [
+              ["cash", (c) => esc(c[0])],
+              ["amount", (c) => num(c[1], 6)],
+            ])
+          : ""
+      }</div></div>` +
+      `<div class="card"><h2>Last decisions</h2><div id="agent-decisions">${
+        opt
+          ? kv([
+              ["optimizer step", fmt(opt.step, 0)],
+              ["status", fmt(opt.status)],
+              ["summary", fmt(opt.summary)],
+              ["diagnosis", fmt(opt.diagnosis)],
+            ])
+          : "<p>(no optimizer run yet)</p>"
+      }${decisions.length ? `<pre>${esc(JSON.stringify(decisions.slice(-10), null, 2))}</pre>` : ""}</div></div>` +
+      `</div>` +
+      (Object.keys(other).length
+        ? `<details><summary>other fields</summary><pre>${esc(JSON.stringify(other, null, 2))}</pre></details>`
+        : "")
+    );
+  }
+
   async function agent(r, qs) {
     if (window.VOLFOLIO_REPORT) return na(r, "agent", ["agent"]);
-    try {
-      const a = await (await fetch(`/api/agent${qs}`)).json();
-      if (!a || a.running === false) return na(r, "agent", ["agent"]);
-      $("agent").innerHTML = `<pre>${esc(JSON.stringify(a, null, 2))}</pre>`;
-    } catch (e) {
-      $("agent").innerHTML = `<p class="na">not available: ${esc(e.message)}</p>`;
-    }
+    let timer = null;
+    const load = async () => {
+      try {
+        const a = await (await fetch(`/api/agent${qs}`)).json();
+        // A configured agent (source set) is polled every 5 s, also while it is unreachable.
+        if (!timer && a && a.source) timer = setInterval(load, 5000);
+        if (a?.running) $("agent").innerHTML = agentPanel(a);
+        else
+          $("agent").innerHTML = `<p class="na">not available: ${esc(
+            (a && (a.error || a.hint)) || r.unavailable?.agent || "no agent",
+          )}</p>`;
+      } catch (e) {
+        $("agent").innerHTML = `<p class="na">not available: ${esc(e.message)}</p>`;
+      }
+    };
+    await load();
   }
 
   function tabs() {
