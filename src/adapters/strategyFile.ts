@@ -2,6 +2,10 @@
  * Strategy and sweep files (JSON) validated with zod at the edge; every problem is reported
  * with its path. Shapes mirror `StrategySpec` / `SweepSpec` in src/core/backtest.
  *
+ * The `optimizer` strategy's params: {"usd", "rebalance": {"everyDays": 7} | {"weekday": "friday",
+ * "hourUtc"?: 8}, "optimize": <the `volfolio optimize` spec without surfaceModel/frontier>,
+ * "hedgeInOptimizer"?: true, "maxHedgeCoins"?} (examples/strategies/optimizer.json).
+ *
  * Example (examples/strategies/short-strangle-hedged.json):
  *   {"type": "short-strangle", "params": {"usd": 60000, "quantity": 1, "callDelta": 0.2,
  *    "putDelta": 0.2, "tenorDays": 7}, "hedge": {"policy": "delta-band", "band": 0.1},
@@ -9,10 +13,12 @@
  */
 import { readInputText } from "./inputFile.js";
 import { z } from "zod";
-import type { StrategySpec } from "../core/backtest/strategies.js";
+import type { BacktestOptimizeSpec, StrategySpec } from "../core/backtest/strategies.js";
 import type { SweepSpec } from "../core/backtest/sweep.js";
 import type { SyntheticMarketConfig } from "../core/backtest/syntheticMarket.js";
 import { InvalidInputError } from "../core/errors.js";
+import type { OptimizeConstraints } from "../core/optimize/spec.js";
+import { optimizeSpecSchema } from "./optimizeSpec.js";
 
 const pos = z.number().finite().positive();
 const nonNeg = z.number().finite().nonnegative();
@@ -56,6 +62,46 @@ export const strategyCostsSchema = z.strictObject({
   impactBpsPerContract: nonNeg.optional(),
 });
 
+/** Rebalance schedule of the optimizer strategy: exactly one of everyDays / weekday. */
+const rebalanceSchema = z
+  .strictObject({
+    everyDays: pos.optional(),
+    weekday: z
+      .enum(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+      .optional(),
+    hourUtc: z.number().int().min(0).max(23).optional(),
+  })
+  .refine((r) => (r.everyDays === undefined) !== (r.weekday === undefined), {
+    message: "give exactly one of everyDays or weekday",
+  })
+  .refine((r) => r.hourUtc === undefined || r.weekday !== undefined, {
+    message: "hourUtc goes with weekday",
+    path: ["hourUtc"],
+  })
+  .transform((r) =>
+    r.weekday !== undefined
+      ? { weekday: r.weekday, ...(r.hourUtc !== undefined ? { hourUtc: r.hourUtc } : {}) }
+      : { everyDays: r.everyDays as number },
+  );
+
+/**
+ * The optimizer strategy's `params.optimize`: the `volfolio optimize` spec (optimizeSpec.ts, same
+ * fields and validation) without `surfaceModel` (the backtest prices on the step's mark vols, see
+ * core/backtest/stepSnapshot.ts) and `frontier`.
+ */
+const backtestOptimizeSchema = optimizeSpecSchema.omit({ surfaceModel: true, frontier: true }).transform(
+  (s): BacktestOptimizeSpec => ({
+    underlying: s.underlying,
+    objective: s.objective,
+    constraints: s.constraints as OptimizeConstraints,
+    ...(s.costs ? { costs: s.costs } : {}),
+    ...(s.lots ? { lots: s.lots } : {}),
+    ...(s.candidates ? { candidates: s.candidates } : {}),
+    ...(s.scenarios ? { scenarios: s.scenarios } : {}),
+    stress: s.stress,
+  }),
+);
+
 const common = {
   name: z.string().min(1).optional(),
   hedge: strategyHedgeSchema.optional(),
@@ -93,6 +139,25 @@ export const strategySpecSchema = z.discriminatedUnion("type", [
         message: "rollDays must be < tenorDays",
         path: ["rollDays"],
       }),
+    ...common,
+  }),
+  z.strictObject({
+    type: z.literal("optimizer"),
+    params: z
+      .strictObject({
+        usd: pos,
+        rebalance: rebalanceSchema,
+        optimize: backtestOptimizeSchema,
+        hedgeInOptimizer: z.boolean().optional(),
+        maxHedgeCoins: pos.optional(),
+      })
+      .refine(
+        (p) =>
+          p.optimize.candidates?.minDays === undefined ||
+          p.optimize.candidates?.maxDays === undefined ||
+          p.optimize.candidates.maxDays > p.optimize.candidates.minDays,
+        { message: "maxDays must be > minDays", path: ["optimize", "candidates", "maxDays"] },
+      ),
     ...common,
   }),
 ]);
@@ -145,7 +210,11 @@ export const syntheticMarketSchema = z.strictObject({
 });
 
 export const sweepSpecSchema = z.strictObject({
-  base: strategySpecSchema,
+  // The optimizer strategy runs on the asynchronous engine (HiGHS), which the sweep workers do not use.
+  base: strategySpecSchema.refine((b) => b.type !== "optimizer", {
+    message: "the optimizer strategy cannot be swept (run it with volfolio backtest)",
+    path: ["type"],
+  }),
   grid: z.record(
     z.string().regex(/^[A-Za-z]\w*(\.[A-Za-z]\w*)*$/),
     z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),

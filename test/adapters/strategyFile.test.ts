@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -22,6 +22,9 @@ describe("strategy files", () => {
     for (const f of strategies) {
       const spec = await loadStrategyFile(resolve(dir, f));
       types.add(spec.type);
+      // The optimizer strategy needs the asynchronous engine (HiGHS); its run is tested in
+      // test/core/backtest/optimizerStrategy.test.ts and test/cli/backtestOptimizer.test.ts.
+      if (spec.type === "optimizer") continue;
       const r = runBacktest({ strategy: spec, steps: syntheticSteps({ steps: 24 * 10, seed: 1 }) });
       expect(r.tradeCount).toBeGreaterThan(0);
     }
@@ -29,9 +32,16 @@ describe("strategy files", () => {
       "calendar",
       "cash-secured-put",
       "covered-call",
+      "optimizer",
       "short-strangle",
       "tail-hedge",
     ]);
+  });
+  it("an optimizer base cannot be swept (the sweep workers run the synchronous engine)", () => {
+    const base = JSON.parse(readFileSync(resolve(dir, "optimizer.json"), "utf8"));
+    expect(() =>
+      parseSweepSpec({ base, grid: { "params.usd": [1e6] }, market: { steps: 24 }, seeds: [1] }),
+    ).toThrow(/base\.type: the optimizer strategy cannot be swept/);
   });
   it("the example sweep parses and expands", async () => {
     const s = await loadSweepFile(resolve(dir, "sweep-strangle.json"));

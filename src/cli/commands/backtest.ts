@@ -6,12 +6,18 @@
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadBacktestData } from "../../adapters/backtestData.js";
+import { InvalidInputError } from "../../core/errors.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { loadStrategyFile, loadSweepFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
 import { runSweepQueue, startSweepQueueWorker } from "../../adapters/sweepQueue.js";
 import { runSweepThreads } from "../../adapters/sweepRunner.js";
-import { type BacktestResult, runBacktest } from "../../core/backtest/engine.js";
+import { type BacktestResult, runBacktest, runBacktestAsync } from "../../core/backtest/engine.js";
 import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
+import {
+  type OptimizerRebalanceRecord,
+  optimizerStrategyRule,
+} from "../../core/backtest/optimizerStrategy.js";
+import type { StrategySpec } from "../../core/backtest/strategies.js";
 import { calibrateGbm, calibrateMerton } from "../../core/backtest/paths/calibrate.js";
 import { type SweepJobResult, summarizeSweep } from "../../core/backtest/sweep.js";
 import {
@@ -128,6 +134,70 @@ function attributionTotals(r: BacktestResult) {
   });
 }
 
+interface OptimizerRun {
+  readonly result: BacktestResult;
+  readonly rule: ReturnType<typeof optimizerStrategyRule>;
+  /** Wall time of each rebalance decision (problem build + HiGHS), ms. */
+  readonly ms: number[];
+}
+
+/** The optimizer strategy on the asynchronous engine, timing each rebalance. */
+async function runOptimizerBacktest(
+  strategy: Extract<StrategySpec, { type: "optimizer" }>,
+  steps: Iterable<import("../../core/backtest/market.js").BacktestStep>,
+  onStep: (i: number) => void,
+): Promise<OptimizerRun> {
+  const rule = optimizerStrategyRule(strategy);
+  const ms: number[] = [];
+  const result = await runBacktestAsync({
+    strategy,
+    steps,
+    onStep,
+    rule: {
+      initial: rule.initial,
+      decide: async (ctx) => {
+        const n = rule.log.length;
+        const t = performance.now();
+        const orders = await rule.decide(ctx);
+        if (rule.log.length > n) ms.push(performance.now() - t);
+        return orders;
+      },
+    },
+  });
+  return { result, rule, ms };
+}
+
+function optimizerLines(x: {
+  rebalances: number;
+  optimal: number;
+  msPerRebalance: number | null;
+  maxMsPerRebalance: number | null;
+  log: readonly OptimizerRebalanceRecord[];
+}): string[] {
+  const notOptimal = x.log.filter((l) => l.status !== "optimal");
+  return [
+    `optimizer: ${x.rebalances} rebalances, ${x.optimal} optimal; ${num(x.msPerRebalance)} ms per rebalance (max ${num(x.maxMsPerRebalance)})`,
+    formatTable(
+      x.log.slice(-12).map((l) => ({
+        time: new Date(l.time).toISOString().slice(0, 16),
+        status: l.status,
+        candidates: l.candidates,
+        orders: l.orders,
+        "vega before": num(l.vegaBeforeUsdPerVolPt),
+        "vega after": num(l.vegaAfterUsdPerVolPt),
+        "delta before": num(l.deltaBeforeCoin),
+        "delta after": num(l.deltaAfterCoin),
+        "CVaR USD": num(l.cvarAfterUsd),
+        "margin USD": num(l.marginAfterUsd),
+      })),
+    ),
+    ...(x.log.length > 12 ? [`(last 12 of ${x.log.length}; --json has all)`] : []),
+    ...notOptimal
+      .slice(0, 5)
+      .map((l) => `  ${new Date(l.time).toISOString().slice(0, 16)} ${l.status}: ${l.diagnosis}`),
+  ];
+}
+
 export function register(program: Command): void {
   program
     .command("backtest")
@@ -159,11 +229,18 @@ Examples:
   volfolio backtest --strategy examples/strategies/covered-call.json --synthetic
   volfolio backtest --strategy examples/strategies/short-strangle-hedged.json --synthetic --model bates --days 365 --seed 7 --attribution
   volfolio backtest --strategy examples/strategies/tail-hedge.json --synthetic --calibrate ../shared/data/prices/BTC-USD_daily.csv --model merton
-  volfolio backtest --strategy examples/strategies/cash-secured-put.json --data ../shared/data/deribit/daily --json`,
+  volfolio backtest --strategy examples/strategies/cash-secured-put.json --data ../shared/data/deribit/daily --json
+  volfolio backtest --strategy examples/strategies/optimizer.json --synthetic --days 60 --progress
+
+The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date (about 0.1-1 s each).`,
     )
     .action(async (o: Opts) => {
       if (o.data && o.synthetic) throw new CliError("use either --data or --synthetic, not both", EXIT_USAGE);
-      const strategy = await loadStrategyFile(String(o.strategy));
+      // A strategy file that fails validation is bad input (exit 2); the message names the field.
+      const strategy = await loadStrategyFile(String(o.strategy)).catch((e: unknown) => {
+        if (e instanceof InvalidInputError) throw new CliError(`invalid input: ${e.message}`, EXIT_USAGE);
+        throw e; // unreadable file: exit 3
+      });
       let steps: Iterable<import("../../core/backtest/market.js").BacktestStep>;
       let total: number;
       let input: Record<string, unknown>;
@@ -193,61 +270,84 @@ Examples:
       }
       const bar = progressBar(showProgress(o), "backtest");
       bar.start(total);
-      const r = runBacktest({
-        strategy,
-        steps,
-        onStep: (i) => (i % 256 === 0 || i === total - 1) && bar.update(i + 1),
-      });
+      const t0 = performance.now();
+      let opt: OptimizerRun | null = null;
+      let r: BacktestResult;
+      if (strategy.type === "optimizer") {
+        // Asynchronous engine (HiGHS); the bar moves on every step since each rebalance is slow.
+        opt = await runOptimizerBacktest(strategy, steps, (i) => bar.update(i + 1));
+        r = opt.result;
+      } else
+        r = runBacktest({
+          strategy,
+          steps,
+          onStep: (i) => (i % 256 === 0 || i === total - 1) && bar.update(i + 1),
+        });
       bar.stop();
+      const seconds = (performance.now() - t0) / 1000;
       const { trades, ...rest } = r;
-      output(Boolean(o.json), { input, ...rest, ...(o.trades ? { trades } : {}) }, () => {
-        const lines = [
-          `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
-          `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks}`,
-          "",
-          formatTable(metricsRows(r)),
-          "",
-          `costs USD: spread ${num(r.costs.spreadUsd)}, slippage ${num(r.costs.slippageUsd)}, fees ${num(r.costs.feesUsd)}, funding ${num(r.costs.fundingUsd)}, total ${num(r.costs.totalUsd)}; turnover ${num(r.turnover)}x equity (${num(r.turnoverUsd)} USD notional)`,
-          "",
-          "Greek PnL attribution, summed over days (residual = actual - Taylor terms; trading = intraday trades, costs, funding):",
-          formatTable(attributionTotals(r)),
-        ];
-        if (o.attribution)
-          lines.push(
+      const optimizer = opt
+        ? {
+            rebalances: opt.rule.log.length,
+            optimal: opt.rule.log.filter((x) => x.status === "optimal").length,
+            msPerRebalance: opt.ms.length ? opt.ms.reduce((a, b) => a + b, 0) / opt.ms.length : null,
+            maxMsPerRebalance: opt.ms.length ? Math.max(...opt.ms) : null,
+            log: opt.rule.log,
+          }
+        : undefined;
+      output(
+        Boolean(o.json),
+        { input, seconds, ...rest, ...(optimizer ? { optimizer } : {}), ...(o.trades ? { trades } : {}) },
+        () => {
+          const lines = [
+            `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
+            `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks}`,
             "",
-            formatTable(
-              r.attribution.map((d) => ({
-                day: new Date(d.start).toISOString().slice(0, 10),
-                delta: num(d.deltaUsd),
-                gamma: num(d.gammaUsd),
-                vega: num(d.vegaUsd),
-                theta: num(d.thetaUsd),
-                vanna: num(d.vannaUsd),
-                volga: num(d.volgaUsd),
-                residual: num(d.residualUsd),
-                trading: num(d.tradingUsd),
-                totalUsd: num(d.totalUsd),
-                totalCoin: num(d.totalCoin),
-              })),
-            ),
-          );
-        if (o.trades)
-          lines.push(
+            formatTable(metricsRows(r)),
             "",
-            formatTable(
-              r.trades.slice(-20).map((t) => ({
-                time: new Date(t.time).toISOString().slice(0, 16),
-                instrument: t.instrument,
-                qty: num(t.quantity),
-                price: num(t.priceUsd),
-                mark: num(t.markUsd),
-                fee: num(t.feeUsd),
-                tag: t.tag,
-              })),
-            ),
-          );
-        return lines.join("\n");
-      });
+            `costs USD: spread ${num(r.costs.spreadUsd)}, slippage ${num(r.costs.slippageUsd)}, fees ${num(r.costs.feesUsd)}, funding ${num(r.costs.fundingUsd)}, total ${num(r.costs.totalUsd)}; turnover ${num(r.turnover)}x equity (${num(r.turnoverUsd)} USD notional)`,
+            "",
+            "Greek PnL attribution, summed over days (residual = actual - Taylor terms; trading = intraday trades, costs, funding):",
+            formatTable(attributionTotals(r)),
+          ];
+          if (optimizer) lines.push("", ...optimizerLines(optimizer));
+          if (o.attribution)
+            lines.push(
+              "",
+              formatTable(
+                r.attribution.map((d) => ({
+                  day: new Date(d.start).toISOString().slice(0, 10),
+                  delta: num(d.deltaUsd),
+                  gamma: num(d.gammaUsd),
+                  vega: num(d.vegaUsd),
+                  theta: num(d.thetaUsd),
+                  vanna: num(d.vannaUsd),
+                  volga: num(d.volgaUsd),
+                  residual: num(d.residualUsd),
+                  trading: num(d.tradingUsd),
+                  totalUsd: num(d.totalUsd),
+                  totalCoin: num(d.totalCoin),
+                })),
+              ),
+            );
+          if (o.trades)
+            lines.push(
+              "",
+              formatTable(
+                r.trades.slice(-20).map((t) => ({
+                  time: new Date(t.time).toISOString().slice(0, 16),
+                  instrument: t.instrument,
+                  qty: num(t.quantity),
+                  price: num(t.priceUsd),
+                  mark: num(t.markUsd),
+                  fee: num(t.feeUsd),
+                  tag: t.tag,
+                })),
+              ),
+            );
+          return lines.join("\n");
+        },
+      );
     });
 
   program

@@ -11,6 +11,8 @@
  *     uses a 30-min index TWAP before 08:00; the first step at or after expiry is used here);
  *  4. the strategy rule (current step + own book only) places option orders, filled at ask
  *     (buy) / bid (sell) with slippage and fees; a missing side rejects the order with a reason;
+ *     a rule may also trade the hedge instrument (`HedgeOrder`, e.g. the optimizer strategy,
+ *     whose LP chooses the perpetual together with the options), filled as the hedge below;
  *  5. a dated-future hedge about to expire is rolled into the next one; then the hedge policy
  *     trades the hedge instrument on net delta (coins + options + hedge).
  * No step is read before its turn: the engine consumes an iterator (no look-ahead; a test alters
@@ -34,9 +36,14 @@ import { blackGreeks, blackPrice } from "../pricing/black76.js";
 import { futureName, optionName, utcDayStart } from "./calendar.js";
 import { type BacktestStep, YEAR_MS } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
+import { optimizerStrategyRule } from "./optimizerStrategy.js";
 import {
+  type AsyncStrategyRule,
   type BookOption,
+  isHedgeOrder,
   type OptionOrder,
+  type StrategyContext,
+  type StrategyOrder,
   type StrategyRule,
   type StrategySpec,
   strategyRule,
@@ -150,6 +157,12 @@ export interface BacktestOptions {
   readonly onStep?: (index: number) => void;
 }
 
+/** Options of `runBacktestAsync`: the same, with a rule whose decisions may be asynchronous. */
+export interface AsyncBacktestOptions extends Omit<BacktestOptions, "rule"> {
+  /** Overrides the rule built from `strategy` (`optimizer` specs build `optimizerStrategyRule`). */
+  readonly rule?: AsyncStrategyRule;
+}
+
 interface Held {
   expiry: number;
   strike: number;
@@ -169,10 +182,50 @@ interface WindowPos {
 
 const posKey = (e: number, k: number, kind: OptionKind) => `${e}|${k}|${kind}`;
 
-/** Runs a backtest. Deterministic: the same spec and steps give the same result. */
+/**
+ * Runs a backtest. Deterministic: the same spec and steps give the same result. Synchronous: the
+ * `optimizer` strategy (HiGHS is asynchronous WASM) needs `runBacktestAsync`.
+ */
 export function runBacktest(o: BacktestOptions): BacktestResult {
+  const rule = o.rule ?? strategyRule(o.strategy);
+  const run = backtestLoop(o, rule.initial);
+  let r = run.next();
+  while (!r.done) r = run.next(rule.decide(r.value));
+  return r.value;
+}
+
+/**
+ * `runBacktest` with an asynchronous decision hook (the `optimizer` strategy awaits HiGHS).
+ *
+ * Design: the engine loop is written once, as a generator (`backtestLoop`) that yields the
+ * decision context at step 4 and resumes with the orders. `runBacktest` drives it synchronously,
+ * this function awaits each decision; everything else (fills, settlement, hedging, accounting,
+ * metrics) is the same code, so both give identical results for the same decisions. The
+ * generator pulls the next market step only after the decision of the current one has been
+ * received (no look-ahead: a decision sees the current step and the book, as in `runBacktest`).
+ * Steps are processed one at a time (no overlap of decisions).
+ */
+export async function runBacktestAsync(o: AsyncBacktestOptions): Promise<BacktestResult> {
   const spec = o.strategy;
-  const rule = o.rule ?? strategyRule(spec);
+  const rule: AsyncStrategyRule =
+    o.rule ?? (spec.type === "optimizer" ? optimizerStrategyRule(spec) : strategyRule(spec));
+  const run = backtestLoop(o, rule.initial);
+  let r = run.next();
+  while (!r.done) r = run.next(await rule.decide(r.value));
+  return r.value;
+}
+
+/**
+ * The engine loop (see the module comment): yields the strategy's decision context on every step
+ * but the last and resumes with its orders (option orders, and hedge orders for rules that trade
+ * the hedge instrument themselves); returns the result.
+ */
+function* backtestLoop(
+  o: Omit<BacktestOptions, "rule">,
+  initial: StrategyRule["initial"],
+): Generator<StrategyContext, BacktestResult, readonly StrategyOrder[]> {
+  const spec = o.strategy;
+  const rule = { initial };
   const policy: HedgePolicy = validateHedgePolicy(spec.hedge ?? { policy: "none" });
   const costs: CostModel = resolveCostModel(spec.costs);
   const record = o.recordTrades ?? true;
@@ -524,7 +577,11 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
         kind: p.kind,
         quantity: p.quantity,
       }));
-      for (const ord of rule.decide({ step: s, options, coins, usd })) fillOption(s, ord);
+      const orders = yield { step: s, options, coins, usd, hedge: perp };
+      for (const ord of orders) {
+        if (!isHedgeOrder(ord)) fillOption(s, ord);
+        else if (ord.quantity !== 0 && Math.abs(ord.quantity) >= 1e-9) tradeHedge(s, ord.quantity, ord.tag);
+      }
       // Remember the latest vols of what is held (for stale marks later).
       for (const p of held.values()) {
         const q = s.quote(p.expiry, p.strike, p.kind);

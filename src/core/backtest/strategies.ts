@@ -10,7 +10,10 @@ import { InvalidInputError, requirePositive } from "../errors.js";
 import type { CostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
 import type { OptionKind } from "../instruments/types.js";
+import type { OptimizeSpecCore } from "../optimize/fromChain.js";
+import type { CandidateFilter } from "../optimize/spec.js";
 import { blackGreeks } from "../pricing/black76.js";
+import type { ScenarioGridOptions } from "../risk/scenario.js";
 import { type BacktestStep, YEAR_MS } from "./market.js";
 
 export interface StrategyBase {
@@ -60,9 +63,54 @@ export type StrategySpec =
         /** Roll when fewer than this many days are left. */
         readonly rollDays: number;
       };
+    })
+  | (StrategyBase & {
+      readonly type: "optimizer";
+      readonly params: OptimizerStrategyParams;
     });
 
 export type StrategyType = StrategySpec["type"];
+
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+
+/**
+ * When the optimizer strategy rebalances (UTC): `everyDays` - on the first step, then on the
+ * first step at least that many days after the previous rebalance; `weekday` - on the first step
+ * of each such UTC day at or after `hourUtc` (default 0).
+ */
+export type RebalanceSchedule =
+  | { readonly everyDays: number }
+  | { readonly weekday: Weekday; readonly hourUtc?: number };
+
+/**
+ * The optimizer's targets, in the shape of the `volfolio optimize` spec file
+ * (src/adapters/optimizeSpec.ts) without `surfaceModel` and `frontier`: objective, constraints
+ * (delta band in coins, vega band USD/vol pt, CVaR, worst stress, margin and premium budgets USD),
+ * costs, lots, the candidate filter (tenor range `minDays`/`maxDays`, |delta| window, size caps),
+ * the scenario grid and the stress library switch.
+ */
+export interface BacktestOptimizeSpec extends OptimizeSpecCore {
+  /** Must equal the market's underlying (default: not checked). */
+  readonly underlying?: string;
+  readonly candidates?: CandidateFilter;
+  readonly scenarios?: ScenarioGridOptions;
+  /** Include the stress library as stress scenarios (default true). */
+  readonly stress?: boolean;
+}
+
+export interface OptimizerStrategyParams {
+  /** Starting cash, USD. */
+  readonly usd: number;
+  readonly rebalance: RebalanceSchedule;
+  readonly optimize: BacktestOptimizeSpec;
+  /**
+   * Let the optimizer trade the hedge instrument (delta one per coin) together with the options,
+   * so the delta band is met by the cheapest mix (default true). False: options only.
+   */
+  readonly hedgeInOptimizer?: boolean;
+  /** Largest hedge trade per rebalance, coins (default 1e6). */
+  readonly maxHedgeCoins?: number;
+}
 
 /** An option position as the book shows it. */
 export interface BookOption {
@@ -83,18 +131,39 @@ export interface OptionOrder {
   readonly tag: string;
 }
 
+/** A trade of the hedge instrument (the perpetual, or the spec's dated future): signed coins. */
+export interface HedgeOrder {
+  readonly hedge: true;
+  readonly quantity: number;
+  readonly tag: string;
+}
+
+export type StrategyOrder = OptionOrder | HedgeOrder;
+
+export function isHedgeOrder(o: StrategyOrder): o is HedgeOrder {
+  return "hedge" in o && o.hedge === true;
+}
+
 /** What a rule sees: the present step and its own book (never another instant). */
 export interface StrategyContext {
   readonly step: BacktestStep;
   readonly options: readonly BookOption[];
   readonly coins: number;
   readonly usd: number;
+  /** Hedge instrument position, signed coins (perpetual or dated future). */
+  readonly hedge: number;
 }
 
 export interface StrategyRule {
   /** Starting balances. */
   readonly initial: { readonly coins: number; readonly usd: number };
-  decide(ctx: StrategyContext): OptionOrder[];
+  decide(ctx: StrategyContext): readonly StrategyOrder[];
+}
+
+/** A rule whose decision may be asynchronous (`runBacktestAsync`). */
+export interface AsyncStrategyRule {
+  readonly initial: { readonly coins: number; readonly usd: number };
+  decide(ctx: StrategyContext): readonly StrategyOrder[] | Promise<readonly StrategyOrder[]>;
 }
 
 /** Listed expiry closest to now + tenorDays (at least one hour away), or null. */
@@ -250,6 +319,12 @@ export function strategyRule(spec: StrategySpec): StrategyRule {
         },
       };
     }
+    case "optimizer":
+      throw new InvalidInputError(
+        "type",
+        spec.type,
+        "solves with HiGHS (asynchronous): run it with runBacktestAsync (optimizerStrategyRule)",
+      );
     default:
       throw new InvalidInputError("type", (spec as { type: unknown }).type, "is not a known strategy type");
   }

@@ -1,0 +1,80 @@
+/** `volfolio backtest` runs the optimizer strategy example on the synthetic market (short horizon). */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { run } from "../../src/cli/main.js";
+
+const ROOT = resolve(__dirname, "../..");
+const STRATEGY = resolve(ROOT, "examples/strategies/optimizer.json");
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+  const code = await run(argv);
+  vi.restoreAllMocks();
+  return { code, out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("volfolio backtest --strategy examples/strategies/optimizer.json", () => {
+  it("--synthetic --json: exits 0 with metrics, a progress bar and every rebalance optimal on target", async () => {
+    // 15 days from Thursday 1 Jan 2026: Friday rebalances on 2 and 9 Jan (09:00 UTC).
+    const res = await capture([
+      "backtest",
+      "--strategy",
+      STRATEGY,
+      "--synthetic",
+      "--days",
+      "15",
+      "--seed",
+      "3",
+      "--progress",
+      "--json",
+    ]);
+    expect(res.code, res.err).toBe(0);
+    expect(res.err).toMatch(/backtest \[.*\] 100%/);
+    const d = JSON.parse(res.out);
+    expect(d.strategy).toMatch(/^Optimizer/);
+    expect(d.steps).toBe(15 * 24 + 1);
+    expect(d.metricsUsd.sharpe).toEqual(expect.any(Number));
+    expect(d.metricsUsd.maxDrawdown).toBeGreaterThanOrEqual(0);
+    expect(d.tradeCount).toBeGreaterThan(0);
+    expect(d.optimizer.rebalances).toBe(2);
+    expect(d.optimizer.optimal).toBe(2);
+    expect(d.optimizer.msPerRebalance).toBeGreaterThan(0);
+    for (const l of d.optimizer.log) {
+      expect(new Date(l.time).getUTCDay()).toBe(5);
+      expect(new Date(l.time).getUTCHours()).toBe(9);
+      expect(l.vegaAfterUsdPerVolPt).toBeCloseTo(1000, 6); // examples/strategies/optimizer.json
+      expect(Math.abs(l.deltaAfterCoin)).toBeLessThanOrEqual(0.25 + 1e-7);
+      expect(l.cvarAfterUsd).toBeLessThanOrEqual(60000 + 1e-6);
+    }
+  });
+
+  it("table output shows the metrics and the rebalance log; a bad strategy file exits 2 naming the field", async () => {
+    const res = await capture(["backtest", "--strategy", STRATEGY, "--synthetic", "--days", "5"]);
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toMatch(/Sharpe/);
+    expect(res.out).toMatch(/optimizer: 1 rebalances, 1 optimal; [\d.]+ ms per rebalance/);
+    const doc = JSON.parse(readFileSync(STRATEGY, "utf8"));
+    doc.params.optimize.constraints.cvar.alpha = 1.5;
+    doc.params.rebalance = { everyDays: -1 };
+    const bad = join(mkdtempSync(join(tmpdir(), "volfolio-optbt-")), "bad.json");
+    writeFileSync(bad, JSON.stringify(doc));
+    const e = await capture(["backtest", "--strategy", bad, "--synthetic", "--days", "2"]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/params\.optimize\.constraints\.cvar\.alpha/);
+    expect(e.err).toMatch(/params\.rebalance\.everyDays/);
+    expect(e.err.trim().split("\n").length).toBe(1);
+  });
+});
