@@ -20,7 +20,7 @@
 import type { Broker, OrderState } from "../adapters/broker/types.js";
 import type { Journal } from "../adapters/journal.js";
 import type { Instrument } from "../core/instruments/types.js";
-import type { ChainSnapshot } from "../core/market/types.js";
+import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
 import { AgentAnalytics, bookPositions, type SurfaceInfo } from "./analytics.js";
 import { type AgentBook, applyFill, EMPTY_BOOK } from "./book.js";
 import type { AgentAnalyticsConfig } from "./config.js";
@@ -449,39 +449,9 @@ export class Agent {
     const view = this.analytics?.current;
     if (this.analytics && view && view.market.valuationTime === snapshot.valuationTime)
       return this.preTradeCheckAnalytics(order, snapshot, this.analytics, view.market);
-    const instrument = this.deps.resolveInstrument(order.instrument);
     const risk = bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
-    let deltaPerContract: number;
-    let vegaPerContract = 0;
-    if (instrument.type === "future") {
-      deltaPerContract =
-        instrument.settlement === "inverse"
-          ? instrument.contractSize / snapshot.indexPrice
-          : instrument.contractSize;
-    } else {
-      const q = quoteIndex(snapshot).get(order.instrument);
-      const g = q ? optionContractGreeks(q, snapshot.valuationTime, snapshot.indexPrice) : null;
-      if (!g) return { ok: false as const, reason: `cannot value ${order.instrument}: no quote or vol` };
-      deltaPerContract = g.delta;
-      vegaPerContract = g.vega;
-    }
-    return checkOrder(
-      {
-        clientOrderId: "",
-        instrument: order.instrument,
-        side: order.side,
-        quantity: order.quantity,
-        limitPrice: order.limitPrice,
-      },
-      {
-        instrument,
-        indexPrice: snapshot.indexPrice,
-        deltaBefore: risk.delta,
-        vegaBefore: risk.vega,
-        deltaPerContract,
-        vegaPerContract,
-      },
-      this.deps.limits,
+    return this.checkWith(order, snapshot, risk, "vol", (q) =>
+      optionContractGreeks(q, snapshot.valuationTime, snapshot.indexPrice),
     );
   }
 
@@ -494,7 +464,30 @@ export class Agent {
   ) {
     const instrument = this.deps.resolveInstrument(order.instrument);
     const positions = bookPositions(this.state.book, this.deps.resolveInstrument);
-    const risk = analytics.riskOf(positions, market);
+    const signed = order.side === "buy" ? order.quantity : -order.quantity;
+    const after = positions.filter((p) => p.instrument.name !== order.instrument);
+    const prev = positions.find((p) => p.instrument.name === order.instrument)?.quantity ?? 0;
+    if (Math.abs(prev + signed) > 1e-9) after.push({ instrument, quantity: prev + signed });
+    return this.checkWith(
+      order,
+      snapshot,
+      analytics.riskOf(positions, market),
+      "surface",
+      (q) => analytics.contractGreeks(q),
+      { marginBefore: analytics.marginOf(positions, market), marginAfter: analytics.marginOf(after, market) },
+    );
+  }
+
+  /** The pre-trade limits for `order` given the book's greeks and a way to value one option contract. */
+  private checkWith(
+    order: ProposedOrder,
+    snapshot: ChainSnapshot,
+    risk: { delta: number; vega: number },
+    valuedOn: string,
+    contractGreeks: (q: OptionQuote) => { delta: number; vega: number } | null,
+    margin: { marginBefore: number; marginAfter: number } | Record<string, never> = {},
+  ) {
+    const instrument = this.deps.resolveInstrument(order.instrument);
     let deltaPerContract: number;
     let vegaPerContract = 0;
     if (instrument.type === "future") {
@@ -504,15 +497,12 @@ export class Agent {
           : instrument.contractSize;
     } else {
       const q = quoteIndex(snapshot).get(order.instrument);
-      const g = q ? analytics.contractGreeks(q) : null;
-      if (!g) return { ok: false as const, reason: `cannot value ${order.instrument}: no quote or surface` };
+      const g = q ? contractGreeks(q) : null;
+      if (!g)
+        return { ok: false as const, reason: `cannot value ${order.instrument}: no quote or ${valuedOn}` };
       deltaPerContract = g.delta;
       vegaPerContract = g.vega;
     }
-    const signed = order.side === "buy" ? order.quantity : -order.quantity;
-    const after = positions.filter((p) => p.instrument.name !== order.instrument);
-    const prev = positions.find((p) => p.instrument.name === order.instrument)?.quantity ?? 0;
-    if (Math.abs(prev + signed) > 1e-9) after.push({ instrument, quantity: prev + signed });
     return checkOrder(
       {
         clientOrderId: "",
@@ -528,8 +518,7 @@ export class Agent {
         vegaBefore: risk.vega,
         deltaPerContract,
         vegaPerContract,
-        marginBefore: analytics.marginOf(positions, market),
-        marginAfter: analytics.marginOf(after, market),
+        ...margin,
       },
       this.deps.limits,
     );
