@@ -399,6 +399,6 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     };
   });
   report.unavailable.agent =
-    'no agent connected: run `volfolio agent --config examples/agent.json` with "http": {"port": 8788} in the config, then `volfolio serve --report report.json --agent-url http://127.0.0.1:8788`';
+    'no agent connected: start `volfolio agent` with "http": {"port": 8788} in its config, then pass --agent-url http://127.0.0.1:8788';
   return report;
 }

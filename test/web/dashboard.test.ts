@@ -169,16 +169,22 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     await tab("optimizer");
     const o = report.optimizer;
     expect(o, report.unavailable.optimizer).toBeDefined();
+    // One panel per measure: [before, after] of each of the proposal's greeks and risk figures.
     const ba = await traces("beforeafter");
-    expect(ba.map((t) => t.name)).toEqual(["before", "after"]);
-    const keys = ba[0]?.x as string[];
-    expect(ba[0]?.y).toEqual(keys.map((k) => o?.before[k]));
-    expect(ba[1]?.y).toEqual(keys.map((k) => o?.after[k]));
+    if (!o) return;
+    expect(ba.map((t) => t.meta)).toEqual(Object.keys(o.before));
+    for (const t of ba) {
+      expect(t.x).toEqual(["before", "after"]);
+      expect(t.y).toEqual([o.before[t.meta as string], o.after[t.meta as string]]);
+    }
+    expect(Object.keys(o.before)).toEqual(
+      expect.arrayContaining(["deltaCoin", "vegaUsdPerVolPt", "cvarUsd", "marginUsd"]),
+    );
     expect(await page.locator("#trades").textContent()).toContain(`Status: ${o?.status}`);
     // Efficient frontier: objective vs the CVaR of each point, the proposal marked, vega on y2.
-    const f = o?.frontier;
-    expect(f, o?.notes.join("; ")).toBeTruthy();
-    if (!f || !o) return;
+    const f = o.frontier;
+    expect(f, o.notes.join("; ")).toBeTruthy();
+    if (!f) return;
     expect(f.points.length).toBe(4);
     const fr = await traces("frontier");
     expect(fr.map((t) => t.meta)).toEqual(["frontier", "proposal", "vega"]);

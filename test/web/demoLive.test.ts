@@ -3,7 +3,7 @@
  * the book summaries are a seeded synthetic chain written in Deribit's documented
  * get_book_summary_by_currency shape, so the whole pipeline runs on a chain that came over HTTP.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -158,5 +158,40 @@ describe("volfolio demo --live", () => {
     expect(r.code).toBe(2);
     expect(r.err.trim()).toBe('volfolio: --currency must be BTC or ETH, got "DOGE"');
     expect(requests).toEqual([]);
+  });
+});
+
+describe("demo / serve: bind address and agent URL", () => {
+  it("a non-loopback --host without a token is exit 2, one line, before any computation", async () => {
+    const a = await capture(["demo", "--host", "0.0.0.0"], { VOLFOLIO_TOKEN: "" });
+    expect(a.code).toBe(2);
+    expect(a.err.trim()).toBe("volfolio: binding 0.0.0.0 requires --token (or VOLFOLIO_TOKEN)");
+    const file = join(mkdtempSync(join(tmpdir(), "volfolio-serve-")), "report.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        generatedBy: "t",
+        seed: 1,
+        source: "t",
+        valuationTime: "",
+        timings: [],
+        unavailable: {},
+      }),
+    );
+    const b = await capture(["serve", "--report", file, "--host", "0.0.0.0", "--port", "0"], {
+      VOLFOLIO_TOKEN: "",
+    });
+    expect(b.code).toBe(2);
+    expect(b.err.trim()).toBe(
+      "volfolio: binding 0.0.0.0 requires --token (or VOLFOLIO_TOKEN) of at least 16 characters",
+    );
+    const c = await capture(["serve", "--report", file, "--host", "0.0.0.0", "--token", "short"], {});
+    expect(c.code).toBe(2);
+  });
+
+  it("a malformed --agent-url is exit 2 naming the value", async () => {
+    const r = await capture(["demo", "--no-serve", "--agent-url", "ftp://agent"], {});
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('volfolio: --agent-url must be an http(s) URL, got "ftp://agent"');
   });
 });

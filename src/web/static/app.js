@@ -224,13 +224,34 @@
     const keys = Object.keys(o.before).filter(
       (k) => Number.isFinite(o.before[k]) || Number.isFinite(o.after[k]),
     );
+    // Small multiples: one panel per measure (own y scale: coin delta next to USD margin).
+    const cols = 4;
+    const rows = Math.ceil(keys.length / cols);
+    const axes = {};
+    keys.forEach((k, i) => {
+      axes[`xaxis${i ? i + 1 : ""}`] = { title: { text: k, font: { size: 10 } }, showticklabels: false };
+      axes[`yaxis${i ? i + 1 : ""}`] = { tickfont: { size: 9 }, zeroline: true };
+    });
     Plotly.newPlot(
       "beforeafter",
-      [
-        { type: "bar", name: "before", x: keys, y: keys.map((k) => o.before[k]) },
-        { type: "bar", name: "after", x: keys, y: keys.map((k) => o.after[k]) },
-      ],
-      layout({ barmode: "group" }),
+      keys.map((k, i) => ({
+        type: "bar",
+        name: k,
+        meta: k,
+        x: ["before", "after"],
+        y: [o.before[k], o.after[k]],
+        xaxis: `x${i ? i + 1 : ""}`,
+        yaxis: `y${i ? i + 1 : ""}`,
+        marker: { color: ["#1f77b4", "#ff7f0e"] },
+        hovertemplate: `${k} %{x}: %{y:,.4g}<extra></extra>`,
+      })),
+      layout({
+        grid: { rows, columns: cols, pattern: "independent", ygap: 0.45, xgap: 0.35 },
+        showlegend: false,
+        margin: { l: 50, r: 10, t: 30, b: 30 },
+        title: { text: "blue = before, orange = after", font: { size: 11 } },
+        ...axes,
+      }),
       cfg,
     );
     frontier(o);
