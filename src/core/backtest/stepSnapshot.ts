@@ -9,8 +9,10 @@
  * listed strikes (out-of-the-money side: put vol below the forward, call vol at or above; the
  * other side when one is missing), flat vol beyond the wings; between expiries linear in total
  * variance at fixed k (surface/interpolate.ts). At a listed (K, expiry) it returns the step's
- * mark vol, so the risk engine's greeks equal Black-76 greeks at the mark vol; no fit, so fair
- * value = mark (the edge of a trade is minus its crossing cost).
+ * mark vol of the out-of-the-money side, so the risk engine's greeks equal Black-76 greeks at the
+ * mark vol (for the in-the-money side too when, as in the synthetic market and usually on
+ * Deribit, calls and puts of a strike share one mark vol); no fit, so fair value = mark (the edge
+ * of a trade is minus its crossing cost).
  *
  * Units: times epoch ms UTC, T = (expiry - time) / YEAR_MS, prices USD per coin, vols decimal.
  */

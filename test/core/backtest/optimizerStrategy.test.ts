@@ -4,11 +4,15 @@
  * context the engine gave the rule plus the orders it returned, and its vega / delta are summed
  * with Black-76 (blackGreeks) at the step's quotes (forward, mark vol).
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseStrategySpec } from "../../../src/adapters/strategyFile.js";
+import { loadBacktestData } from "../../../src/adapters/backtestData.js";
+import { loadStrategyFile, parseStrategySpec } from "../../../src/adapters/strategyFile.js";
 import { runBacktest, runBacktestAsync } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import { optimizerStrategyRule, rebalanceDue } from "../../../src/core/backtest/optimizerStrategy.js";
+import { stepMarketSnapshot } from "../../../src/core/backtest/stepSnapshot.js";
 import {
   type AsyncStrategyRule,
   isHedgeOrder,
@@ -112,6 +116,25 @@ function bookAfter(d: Decision) {
   }
   return { vega, delta, pos, hedge };
 }
+
+describe("stepMarketSnapshot (the step as the optimizer's market)", () => {
+  it("quotes every strike of the chosen expiries; the surface passes through the mark vols, linear in total variance between", () => {
+    const step = syntheticStep({ steps: 1, seed: 0 }, START + 9 * HOUR, 60_000, 0.6);
+    const e = step.expiries().find((x) => x - step.time > 20 * DAY) as number;
+    const { snapshot } = stepMarketSnapshot(step, [e]);
+    const strikes = step.strikes(e);
+    expect(snapshot.quotes.length).toBe(2 * strikes.length);
+    const T = (e - step.time) / YEAR;
+    const F = step.forward(e);
+    const vol = (K: number) => (step.quote(e, K, K < F ? "put" : "call") as { markVol: number }).markVol;
+    for (const K of strikes) expect(snapshot.surface?.impliedVol(Math.log(K / F), T)).toBeCloseTo(vol(K), 14);
+    const [k1, k2] = [strikes[10] as number, strikes[11] as number];
+    const mid = (Math.log(k1 / F) + Math.log(k2 / F)) / 2;
+    expect(snapshot.surface?.totalVariance(mid, T)).toBeCloseTo(((vol(k1) ** 2 + vol(k2) ** 2) / 2) * T, 14);
+    // Flat vol beyond the wings.
+    expect(snapshot.surface?.impliedVol(5, T)).toBeCloseTo(vol(strikes[strikes.length - 1] as number), 14);
+  });
+});
 
 describe("optimizer strategy", () => {
   it("at every rebalance the book's vega is on target and |delta| inside the band (Black-76 recomputation)", async () => {
@@ -290,5 +313,34 @@ describe("optimizer strategy", () => {
         params: { ...file.params, optimize: { ...o, candidates: { minDays: 60, maxDays: 20 } } },
       }),
     ).toMatch(/params\.optimize\.candidates\.maxDays: maxDays must be > minDays/);
+  });
+});
+
+const realDir = resolve(__dirname, "../../../..", "shared/data/deribit/daily");
+if (!existsSync(realDir)) console.warn(`optimizer strategy on real data skipped: ${realDir} not found`);
+
+describe.skipIf(!existsSync(realDir))("optimizer strategy on the real Deribit daily chain history", () => {
+  it("examples/strategies/optimizer.json, 1-10 Jan 2026 (BTC): on target and in the band at both Friday rebalances", async () => {
+    const s = (await loadStrategyFile(
+      resolve(__dirname, "../../../examples/strategies/optimizer.json"),
+    )) as OptimizerSpec;
+    const d = await loadBacktestData({
+      dir: realDir,
+      underlying: "BTC",
+      from: "2026-01-01",
+      to: "2026-01-12",
+    });
+    const r = await run(s, d.steps);
+    expect(r.log.map((l) => new Date(l.time).toISOString().slice(0, 10))).toEqual([
+      "2026-01-02",
+      "2026-01-09",
+    ]);
+    expect(r.log.every((l) => l.status === "optimal")).toBe(true);
+    expect(r.result.rejections).toEqual([]);
+    for (const x of r.decisions) {
+      const b = bookAfter(x);
+      expect(b.vega).toBeCloseTo(1000, 3); // targetUsdPerVolPt of the example
+      expect(Math.abs(b.delta)).toBeLessThanOrEqual(0.25 + 1e-7);
+    }
   });
 });
