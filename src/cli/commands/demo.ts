@@ -261,7 +261,7 @@ Examples:
       }
       if (!report || typeof report !== "object" || !report.unavailable)
         throw new CliError(`${f.report} is not a volfolio demo report`);
-      if (f.json) return output(true, summaryRows(report, f.agentUrl), () => "");
+      if (f.json) return output(true, summaryRows(report), () => "");
       await serve(report, f);
     });
 }
