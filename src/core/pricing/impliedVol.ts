@@ -10,6 +10,7 @@
  *    (Delbourgo-Gregory) of s(beta) in the two middle branches, and of the transformed maps
  *    f_lower(beta) ~ 2 pi |x| / (3 sqrt 3) Phi(-|x|/(sqrt3 s))^3 (lowest branch) and
  *    f_upper(beta) = Phi(-s/2) (highest branch), which are inverted in closed form.
+ *    The node values b(x, s_l), b(x, s_h) come from fits in sqrt|x| (lbrNodes.ts) for |x| <= 64.
  * 3. Two Householder(3) steps (fourth order) on an objective chosen per branch -
  *    1/ln b(s) - 1/ln beta (lowest), ln((b_max - beta)/(b_max - b(s))) (highest), b(s) - beta -
  *    with a bracket and bisection guard for pathological inputs.
@@ -38,6 +39,7 @@ import {
   normalisedBlackOtm,
   normalisedBlackScaledOtm,
 } from "./normalisedBlack.js";
+import { lowerNodeOverMax, NODE_FIT_TOLERANCE, NODE_FIT_Y_MAX, upperNodeOverMax } from "./lbrNodes.js";
 
 export interface ImpliedVolInputs {
   /** Option price (same currency as forward and strike; discounted by `discount`). */
@@ -75,6 +77,8 @@ const ONE_OVER_SQRT_TWO_PI = 1 / Math.sqrt(TWO_PI);
 const SQRT_TWO_PI = Math.sqrt(TWO_PI);
 /** ln sqrt(2 pi). */
 const LN_SQRT_TWO_PI = 0.9189385332046727;
+/** Relative widening of the branch brackets when the node values come from the fits. */
+const NODE_BRACKET_SLACK = 100 * NODE_FIT_TOLERANCE;
 /** Householder(3) steps after the rational guess (Jaeckel: two give full precision). */
 const ITERATIONS = 2;
 
@@ -193,10 +197,23 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
   const oneMinusErfcx = y <= 0.46875 ? Math.exp(ax) * erf(y) - Math.expm1(ax) : 1 - erfcx(y);
   const bC = 0.5 * bMax * oneMinusErfcx;
   const vC = ONE_OVER_SQRT_TWO_PI * bMax;
+  // Node values b(x, s_l), b(x, s_h) from the fits where they hold (below y = 1e-3 the
+  // cancellation in s_l would make the fitted node inconsistent with the computed s_l); the
+  // brackets then get a relative slack far above the fits' error so they stay valid.
+  const useFit = y >= 1e-3 && y <= NODE_FIT_Y_MAX;
+  const slack = useFit ? NODE_BRACKET_SLACK : 0;
   if (beta < bC) {
     const sL = sC - bC / vC;
-    const bL = normalisedBlackOtm(x, sL);
-    const vL = lastNormalisedVega[0] as number;
+    let bL: number;
+    let vL: number;
+    if (useFit) {
+      bL = bMax * lowerNodeOverMax(y);
+      const hL = x / sL;
+      vL = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (hL * hL + 0.25 * sL * sL));
+    } else {
+      bL = normalisedBlackOtm(x, sL);
+      vL = lastNormalisedVega[0] as number;
+    }
     if (beta < bL) {
       // Lowest branch: f_lower map f = 2 pi |x|/sqrt(27) Phi(-z)^3, z = |x|/(sqrt3 s), and its
       // first two derivatives in beta at s_l. With y = z^2, E = exp(-y/2) and
@@ -232,23 +249,31 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
       s = isZero(f)
         ? 0
         : Math.abs(x / (SQRT_THREE * inverseNormCdfFast(Math.cbrt(f / (TWO_PI_OVER_SQRT_27 * ax)))));
-      sRight = sL;
+      sRight = sL * (1 + slack);
       objective = 0;
     } else {
       const r = controlRight(bL, bC, sL, sC, 1 / vL, 1 / vC, 0, false);
       s = rationalCubic(beta, bL, bC, sL, sC, 1 / vL, 1 / vC, r);
-      sLeft = sL;
+      sLeft = sL * (1 - slack);
       sRight = sC;
     }
   } else {
     const sH = vC > DBL_MIN ? sC + (bMax - bC) / vC : sC;
-    const bH = normalisedBlackOtm(x, sH);
-    const vH = lastNormalisedVega[0] as number;
+    let bH: number;
+    let vH: number;
+    if (useFit) {
+      bH = bMax * upperNodeOverMax(y);
+      const hH = x / sH;
+      vH = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (hH * hH + 0.25 * sH * sH));
+    } else {
+      bH = normalisedBlackOtm(x, sH);
+      vH = lastNormalisedVega[0] as number;
+    }
     if (beta <= bH) {
       const r = controlLeft(bC, bH, sC, sH, 1 / vC, 1 / vH, 0, false);
       s = rationalCubic(beta, bC, bH, sC, sH, 1 / vC, 1 / vH, r);
       sLeft = sC;
-      sRight = sH;
+      sRight = sH * (1 + slack);
     } else {
       // Highest branch: f_upper map Phi(-s/2) and its derivatives at s_h.
       const fH = normCdf(-0.5 * sH);
@@ -273,7 +298,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
         f = (fH * (1 - t) + 0.5 * h * t) * (1 - t);
       }
       s = -2 * inverseNormCdfFast(f);
-      sLeft = sH;
+      sLeft = sH * (1 - slack);
       if (beta > 0.5 * bMax) objective = 2;
     }
   }
