@@ -182,19 +182,20 @@ export function normalisedImpliedVolOtm(beta: number, x: number): number {
 function impliedOtm(beta: number, x: number, bMax: number): number {
   const ax = -x;
   let s = -DBL_MAX;
-  let ds = s;
-  let dsPrevious = 0;
   let sLeft = DBL_MIN;
   let sRight = DBL_MAX;
-  let iterations = 0;
-  let reversals = 0;
   // 0 lowest (objective 1/ln b), 1 middle (b - beta), 2 highest (ln of distance to b_max).
   let objective = 1;
 
   // At s_c = sqrt(2|x|) (h = -t): b_c = e^{x/2} (1 - erfcx(sqrt|x|)) / 2, v_c = e^{x/2}/sqrt(2 pi).
   const sC = Math.sqrt(2 * ax);
   const y = Math.sqrt(ax);
-  const oneMinusErfcx = y <= 0.46875 ? Math.exp(ax) * erf(y) - Math.expm1(ax) : 1 - erfcx(y);
+  let oneMinusErfcx: number;
+  if (y <= 0.46875) {
+    // 1 - e^{y^2} erfc(y) = e^{y^2} erf(y) - (e^{y^2} - 1), with one transcendental
+    const em = Math.expm1(ax);
+    oneMinusErfcx = (1 + em) * erf(y) - em;
+  } else oneMinusErfcx = 1 - erfcx(y);
   const bC = 0.5 * bMax * oneMinusErfcx;
   const vC = ONE_OVER_SQRT_TWO_PI * bMax;
   // Node values b(x, s_l), b(x, s_h) from the fits where they hold (below y = 1e-3 the
@@ -303,6 +304,30 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     }
   }
 
+  return refine(beta, x, bMax, s, sLeft, sRight, objective);
+}
+
+/**
+ * The Householder(3) steps from the initial guess s in the bracket (sLeft, sRight) on the
+ * branch's objective (0 lowest, 1 middle, 2 highest). A separate function so the JIT inlines
+ * the normalised Black evaluations here rather than the guess's helpers.
+ */
+function refine(
+  beta: number,
+  x: number,
+  bMax: number,
+  s0: number,
+  sLeft0: number,
+  sRight0: number,
+  objective: number,
+): number {
+  let s = s0;
+  let sLeft = sLeft0;
+  let sRight = sRight0;
+  let ds = -DBL_MAX;
+  let dsPrevious = 0;
+  let iterations = 0;
+  let reversals = 0;
   const lnBeta = objective === 0 ? Math.log(beta) : 0;
   const invLnBeta = 1 / lnBeta;
   for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
