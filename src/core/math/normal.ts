@@ -223,13 +223,7 @@ const P_LOW = 0.02425;
  * needed.
  */
 export function inverseNormCdfFast(p: number): number {
-  if (p < P_LOW) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (
-      (((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) /
-      ((((d1 * q + d2) * q + d3) * q + d4) * q + 1)
-    );
-  }
+  if (p < P_LOW) return acklamLowerTail(Math.sqrt(-2 * Math.log(p)));
   if (p <= 1 - P_LOW) {
     const q = p - 0.5;
     const r = q * q;
@@ -238,11 +232,25 @@ export function inverseNormCdfFast(p: number): number {
       (((((b1 * r + b2) * r + b3) * r + b4) * r + b5) * r + 1)
     );
   }
-  const q = Math.sqrt(-2 * Math.log(1 - p));
-  return -(
-    (((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) /
-    ((((d1 * q + d2) * q + d3) * q + d4) * q + 1)
+  return -acklamLowerTail(Math.sqrt(-2 * Math.log(1 - p)));
+}
+
+/** Acklam's lower-tail rational in q = sqrt(-2 ln p), p < P_LOW. */
+function acklamLowerTail(q: number): number {
+  return (
+    (((((c1 * q + c2) * q + c3) * q + c4) * q + c5) * q + c6) / ((((d1 * q + d2) * q + d3) * q + d4) * q + 1)
   );
+}
+
+const P_LOW_CUBED = P_LOW * P_LOW * P_LOW;
+
+/**
+ * inverseNormCdfFast(cbrt(u)) for 0 < u < 1, same accuracy (1.15e-9): in the lower tail
+ * ln(cbrt u) = ln(u)/3 saves the cube root. Used by the implied-vol initial guess.
+ */
+export function inverseNormCdfFastOfCubeRoot(u: number): number {
+  if (u < P_LOW_CUBED) return acklamLowerTail(Math.sqrt((-2 / 3) * Math.log(u)));
+  return inverseNormCdfFast(Math.cbrt(u));
 }
 
 /** Lower half (0 < p <= 0.5): Acklam guess + one Halley step, full precision. */

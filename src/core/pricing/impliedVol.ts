@@ -32,7 +32,7 @@ import {
   requireKind,
   requirePositive,
 } from "../errors.js";
-import { erf, erfcx, inverseNormCdfFast, normCdf } from "../math/normal.js";
+import { erf, erfcx, inverseNormCdfFast, inverseNormCdfFastOfCubeRoot, normCdf } from "../math/normal.js";
 import {
   lastNormalisedVega,
   logMoneynessForward,
@@ -126,7 +126,7 @@ function minimumControl(dl: number, dr: number, slope: number, preferShape: bool
   }
   if (convex || concave) {
     if (!(isZero(sMinusDl) || isZero(drMinusS)))
-      r2 = Math.max(Math.abs(drMinusDl / drMinusS), Math.abs(drMinusDl / sMinusDl));
+      r2 = Math.abs(drMinusDl) / Math.min(Math.abs(drMinusS), Math.abs(sMinusDl)); // the larger quotient, one division
     else if (preferShape) r2 = MAX_R;
   } else if (monotonic && preferShape) r2 = MAX_R;
   return Math.max(MIN_R, r1, r2);
@@ -144,9 +144,10 @@ function controlLeft(
 ): number {
   const h = xr - xl;
   const num = 0.5 * h * secondLeft + (dr - dl);
-  const den = (yr - yl) / h - dl;
+  const slope = (yr - yl) / h;
+  const den = slope - dl;
   const r = isZero(num) ? 0 : isZero(den) ? (num > 0 ? MAX_R : MIN_R) : num / den;
-  return Math.max(r, minimumControl(dl, dr, (yr - yl) / h, preferShape));
+  return Math.max(r, minimumControl(dl, dr, slope, preferShape));
 }
 
 function controlRight(
@@ -161,9 +162,10 @@ function controlRight(
 ): number {
   const h = xr - xl;
   const num = 0.5 * h * secondRight + (dr - dl);
-  const den = dr - (yr - yl) / h;
+  const slope = (yr - yl) / h;
+  const den = dr - slope;
   const r = isZero(num) ? 0 : isZero(den) ? (num > 0 ? MAX_R : MIN_R) : num / den;
-  return Math.max(r, minimumControl(dl, dr, (yr - yl) / h, preferShape));
+  return Math.max(r, minimumControl(dl, dr, slope, preferShape));
 }
 
 function householderFactor(newton: number, halley: number, hh3: number): number {
@@ -249,7 +251,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
       }
       s = isZero(f)
         ? 0
-        : Math.abs(x / (SQRT_THREE * inverseNormCdfFast(Math.cbrt(f / (TWO_PI_OVER_SQRT_27 * ax)))));
+        : Math.abs(x / (SQRT_THREE * inverseNormCdfFastOfCubeRoot(f / (TWO_PI_OVER_SQRT_27 * ax))));
       sRight = sL * (1 + slack);
       objective = 0;
     } else {
