@@ -54,22 +54,25 @@ export function normalisedBlackOtm(x: number, s: number): number {
   lastNormalisedVega[0] = 0;
   if (!(s > 0)) return 0;
   if (s === Number.POSITIVE_INFINITY) return Math.exp(0.5 * x);
-  const h = x / s;
-  const t = 0.5 * s;
   if (x < s * ASYMPTOTIC_H && 0.5 * s * s + x < s * (SMALL_T + ASYMPTOTIC_H)) {
+    const h = x / s;
     if (h === Number.NEGATIVE_INFINITY) return 0;
-    const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
-    lastNormalisedVega[0] = nv;
-    return nv * asymptoticScaled(h, t);
+    return asymptoticRegion(h, 0.5 * s, false);
   }
-  if (t < SMALL_T) {
-    const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
-    lastNormalisedVega[0] = nv;
-    return nv * smallTScaled(h, t);
-  }
+  const t = 0.5 * s;
+  if (t < SMALL_T) return smallTRegion(x / s, t, false);
+  const h = x / s;
   const g = Math.exp(-0.5 * (h * h + t * t));
   lastNormalisedVega[0] = ONE_OVER_SQRT_TWO_PI * g;
-  if (x + 0.5 * s * s > s * 0.85) return upperRegion(x, h, t, g);
+  if (x + 0.5 * s * s > s * 0.85) {
+    // e^{x/2} Phi(d1) - e^{-x/2} Phi(d2) with d1 = h + t > 0.85: since
+    // e^{x/2} phi(d1) = e^{-x/2} phi(d2) = g / sqrt(2 pi), the tails reuse g:
+    // e^{x/2} Phi(d1) = e^{x/2} - g erfcx(d1/sqrt2)/2, e^{-x/2} Phi(d2) = g erfcx(-d2/sqrt2)/2.
+    const e = Math.exp(0.5 * x);
+    const d2 = h - t;
+    const second = d2 < -0.6629126073623883 ? 0.5 * g * erfcx(-d2 * SQRT_HALF) : normCdf(d2) / e;
+    return e - 0.5 * g * erfcx((h + t) * SQRT_HALF) - second;
+  }
   return 0.5 * g * (erfcx(-(h + t) * SQRT_HALF) - erfcx(-(h - t) * SQRT_HALF));
 }
 
@@ -78,33 +81,23 @@ export function normalisedBlackOtm(x: number, s: number): number {
  * not checked), i.e. b divided by the normalised vega exp(-(h^2+t^2)/2)/sqrt(2 pi). Needs no
  * exponential outside region 3, and stays finite and accurate where b itself underflows, so the
  * implied-vol iteration on ln b forms ln b = ln(b/b') - (h^2+t^2)/2 - ln sqrt(2 pi) with one log.
+ * (normalisedBlackOtm keeps its own layout: sharing more code with it slowed blackPrice.)
  */
 export function normalisedBlackScaledOtm(x: number, s: number): number {
   const h = x / s;
   const t = 0.5 * s;
-  if (x < s * ASYMPTOTIC_H && 0.5 * s * s + x < s * (SMALL_T + ASYMPTOTIC_H)) return asymptoticScaled(h, t);
-  if (t < SMALL_T) return smallTScaled(h, t);
-  if (x + 0.5 * s * s > s * 0.85) {
-    const g = Math.exp(-0.5 * (h * h + t * t));
-    return upperRegion(x, h, t, g) / (ONE_OVER_SQRT_TWO_PI * g);
-  }
+  if (x < s * ASYMPTOTIC_H && 0.5 * s * s + x < s * (SMALL_T + ASYMPTOTIC_H))
+    return asymptoticRegion(h, t, true);
+  if (t < SMALL_T) return smallTRegion(h, t, true);
+  if (x + 0.5 * s * s > s * 0.85) return normalisedBlackOtm(x, s) / (lastNormalisedVega[0] as number);
   return SQRT_PI_OVER_TWO * (erfcx(-(h + t) * SQRT_HALF) - erfcx(-(h - t) * SQRT_HALF));
 }
 
 /**
- * Region 3 (d1 = h + t > 0.85): e^{x/2} Phi(d1) - e^{-x/2} Phi(d2). Since
- * e^{x/2} phi(d1) = e^{-x/2} phi(d2) = g / sqrt(2 pi), the tails reuse g:
- * e^{x/2} Phi(d1) = e^{x/2} - g erfcx(d1/sqrt2)/2, e^{-x/2} Phi(d2) = g erfcx(-d2/sqrt2)/2.
+ * Region 1: h < -10, h + t < -9.79 (so u >= 9.79 and the series reaches 1e-17). With `scaled`,
+ * returns b/b' instead (no exponential; writes nothing).
  */
-function upperRegion(x: number, h: number, t: number, g: number): number {
-  const e = Math.exp(0.5 * x);
-  const d2 = h - t;
-  const second = d2 < -0.6629126073623883 ? 0.5 * g * erfcx(-d2 * SQRT_HALF) : normCdf(d2) / e;
-  return e - 0.5 * g * erfcx((h + t) * SQRT_HALF) - second;
-}
-
-/** Region 1 (h < -10, h + t < -9.79, so u >= 9.79 and the series reaches 1e-17), divided by b'. */
-function asymptoticScaled(h: number, t: number): number {
+function asymptoticRegion(h: number, t: number, scaled: boolean): number {
   const u = -(h + t);
   const v = -(h - t);
   const a = 1 / u;
@@ -126,11 +119,18 @@ function asymptoticScaled(h: number, t: number): number {
     sum += sign * term;
     if (term < 1e-17 * sum) break;
   }
-  return ((2 * t) / (u * v)) * sum; // (a - c) sum
+  const aMinusC = (2 * t) / (u * v);
+  if (scaled) return aMinusC * sum;
+  const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h * h + t * t));
+  lastNormalisedVega[0] = nv;
+  return nv * aMinusC * sum;
 }
 
-/** Region 2 (t < 0.21, h >= -10 about), divided by b': Taylor series in t, truncation below 1e-17. */
-function smallTScaled(h: number, t: number): number {
+/**
+ * Region 2: t < 0.21, h >= -10 (about). Taylor series in t; truncation error below 1e-17. With
+ * `scaled`, returns b/b' instead (no exponential; writes nothing).
+ */
+function smallTRegion(h: number, t: number, scaled: boolean): number {
   const h2 = h * h;
   const w = t * t;
   const hm = h * normCdfOverPdf(h);
@@ -181,7 +181,10 @@ function smallTScaled(h: number, t: number): number {
       }
     }
   }
-  return 2 * t * series;
+  if (scaled) return 2 * t * series;
+  const nv = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (h2 + w));
+  lastNormalisedVega[0] = nv;
+  return nv * 2 * t * series;
 }
 
 /**
