@@ -22,7 +22,8 @@
  *   engine's fee before its premium cap; the engine's slippage bps are not in the LP).
  * The optimizer's figures before/after are thus of the book with held options counted as kept.
  * Continuous quantities (coins, fractional like the engine) unless the spec sets `lots`.
- * An infeasible or failed solve trades nothing and is logged with its diagnosis.
+ * An infeasible or failed solve trades nothing and is logged with its diagnosis; so does a step
+ * with no quoted option in the tenor range and none held (status "no-candidates").
  *
  * Units: USD; delta in coins (dV/dS); vega USD per vol point; theta USD/day (optimize/spec.ts).
  */
@@ -144,6 +145,24 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
     if (o.underlying !== undefined && o.underlying !== step.underlying)
       throw new InvalidInputError("params.optimize.underlying", o.underlying, `must be ${step.underlying}`);
     const problem = buildProblem(step, ctx);
+    if (problem === null) {
+      // Nothing quoted in the tenor range and nothing held: a market gap, not a spec error.
+      log.push({
+        time: step.time,
+        status: "no-candidates",
+        candidates: 0,
+        orders: 0,
+        vegaBeforeUsdPerVolPt: 0,
+        vegaAfterUsdPerVolPt: 0,
+        deltaBeforeCoin: ctx.coins + ctx.hedge,
+        deltaAfterCoin: ctx.coins + ctx.hedge,
+        cvarAfterUsd: Number.NaN,
+        marginAfterUsd: 0,
+        objectiveUsd: Number.NaN,
+        diagnosis: "no quoted option in the candidate tenor range and no held option",
+      });
+      return [];
+    }
     const r = await optimizePortfolio(problem.problem);
     const rec = (status: string, orders: number, diagnosis: string | null, after = r.after) =>
       log.push({
@@ -205,8 +224,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       );
     const heldList = ctx.options.filter((h) => h.expiry > t);
     const { snapshot } = stepMarketSnapshot(step, window, heldList);
-    if (!snapshot.surface)
-      throw new InvalidInputError("params.optimize.candidates", filter, `leaves no quoted option at ${t}`);
+    if (!snapshot.surface) return null;
     const market = riskMarketFromSnapshots([snapshot]);
     const stressOpt = stress.length > 0 ? { stressScenarios: stress } : {};
     const inWindow = new Set(window);

@@ -249,6 +249,36 @@ describe("optimizer strategy", () => {
     );
   });
 
+  it("an infeasible spec or an empty tenor range trades nothing and is logged with the reason", async () => {
+    const o = spec.params.optimize;
+    const infeasible: OptimizerSpec = {
+      ...spec,
+      params: {
+        ...spec.params,
+        optimize: {
+          ...o,
+          constraints: {
+            ...o.constraints,
+            vega: { min: TARGET },
+            cvar: { alpha: 0.95, maxLossUsd: 1 },
+            marginBudgetUsd: 0, // long options only: a vol drop is a loss
+          },
+        },
+      },
+    };
+    const a = await run(infeasible, syntheticSteps({ steps: 3, seed: 1, start: START }));
+    expect(a.log.map((l) => l.status)).toEqual(["infeasible"]);
+    expect(a.log[0]?.diagnosis).toMatch(/cvar|vega/i);
+    expect(a.result.tradeCount).toBe(0);
+    const empty: OptimizerSpec = {
+      ...spec,
+      params: { ...spec.params, optimize: { ...o, candidates: { minDays: 2000, maxDays: 3000 } } },
+    };
+    const b = await run(empty, syntheticSteps({ steps: 3, seed: 1, start: START }));
+    expect(b.log.map((l) => l.status)).toEqual(["no-candidates"]);
+    expect(b.result.tradeCount).toBe(0);
+  });
+
   it("a spec for another underlying is refused, naming the field", async () => {
     const s: OptimizerSpec = {
       ...spec,
