@@ -16,6 +16,7 @@
  */
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
+import { csvOptionalNumber, csvSidePrice } from "../csvFields.js";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
@@ -39,20 +40,6 @@ export interface DeribitFileResult {
   readonly rowsRead: number;
 }
 
-const optionalNumber = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (s === undefined || s.trim() === "") return null;
-    const x = Number(s);
-    if (!Number.isFinite(x)) {
-      ctx.addIssue({ code: "custom", message: `not a number: "${s}"` });
-      return z.NEVER;
-    }
-    return x;
-  });
-/** A price side: empty or zero means no quote on that side. */
-const side = optionalNumber.transform((x) => (x !== null && x > 0 ? x : null));
 const requiredPositive = z.string().transform((s, ctx) => {
   const x = Number(s);
   if (s.trim() === "" || !(x > 0) || !Number.isFinite(x)) {
@@ -73,21 +60,21 @@ const instant = z.string().transform((s, ctx) => {
 const rowSchema = z.object({
   timestamp: instant,
   instrument_name: z.string().min(1),
-  underlying: optionalNumber,
+  underlying: csvOptionalNumber,
   underlying_name: z.string().optional().default(""),
   option_type: z.enum(["call", "put"]),
   strike: requiredPositive,
   expiry_datetime: instant,
-  bid_price: side,
-  ask_price: side,
-  mark_price: optionalNumber,
-  futures_price: optionalNumber,
+  bid_price: csvSidePrice,
+  ask_price: csvSidePrice,
+  mark_price: csvOptionalNumber,
+  futures_price: csvOptionalNumber,
   futures_instrument_name: z.string().optional().default(""),
-  implied_volatility: optionalNumber,
-  open_interest: optionalNumber,
-  volume: optionalNumber,
+  implied_volatility: csvOptionalNumber,
+  open_interest: csvOptionalNumber,
+  volume: csvOptionalNumber,
   currency: z.string().min(1),
-  index_price: optionalNumber,
+  index_price: csvOptionalNumber,
 });
 
 type Accumulator = {

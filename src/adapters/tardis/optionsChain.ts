@@ -21,6 +21,7 @@
  */
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
+import { csvOptionalNumber, csvSidePrice } from "../csvFields.js";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
@@ -79,20 +80,7 @@ export interface TardisLoadOptions {
   readonly indexPrice?: number;
 }
 
-const optionalNumber = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (s === undefined || s.trim() === "") return null;
-    const x = Number(s);
-    if (!Number.isFinite(x)) {
-      ctx.addIssue({ code: "custom", message: `not a number: "${s}"` });
-      return z.NEVER;
-    }
-    return x;
-  });
-const sidePrice = optionalNumber.transform((x) => (x !== null && x > 0 ? x : null));
-const percent = optionalNumber.transform((x) => (x === null ? null : x / 100));
+const percent = csvOptionalNumber.transform((x) => (x === null ? null : x / 100));
 const micros = z.string().transform((s, ctx) => {
   const x = Number(s);
   if (s.trim() === "" || !Number.isInteger(x) || x <= 0) {
@@ -117,18 +105,18 @@ export const tardisOptionsChainRowSchema = z.object({
     return x;
   }),
   expiration: micros,
-  open_interest: optionalNumber,
-  last_price: optionalNumber,
-  bid_price: sidePrice,
-  bid_amount: optionalNumber,
+  open_interest: csvOptionalNumber,
+  last_price: csvOptionalNumber,
+  bid_price: csvSidePrice,
+  bid_amount: csvOptionalNumber,
   bid_iv: percent,
-  ask_price: sidePrice,
-  ask_amount: optionalNumber,
+  ask_price: csvSidePrice,
+  ask_amount: csvOptionalNumber,
   ask_iv: percent,
-  mark_price: optionalNumber,
+  mark_price: csvOptionalNumber,
   mark_iv: percent,
   underlying_index: z.string().optional().default(""),
-  underlying_price: optionalNumber,
+  underlying_price: csvOptionalNumber,
 });
 
 function describeIssue(error: z.ZodError, row: Record<string, string>): string {
