@@ -102,27 +102,40 @@ const backtestOptimizeSchema = optimizeSpecSchema.omit({ surfaceModel: true, fro
   }),
 );
 
+/** Regime scaling of short-vol strategies (core checks the cross-field rules and the type). */
+const strategyRegimeSchema = z.strictObject({
+  states: z.union([z.literal(2), z.literal(3)]).optional(),
+  window: z.number().int().min(40).optional(),
+  minReturns: z.number().int().min(40).optional(),
+  refitEveryTicks: z.number().int().positive().optional(),
+  calmProbability: z.number().min(0).max(1).optional(),
+  stressProbability: z.number().min(0).max(1).optional(),
+  minVolRatio: z.number().min(1).optional(),
+});
+
 const common = {
   name: z.string().min(1).optional(),
   hedge: strategyHedgeSchema.optional(),
   costs: strategyCostsSchema.optional(),
 };
+/** The short-vol strategies also take `regime` (strict objects reject it elsewhere, naming it). */
+const shortVolCommon = { ...common, regime: strategyRegimeSchema.optional() };
 
 export const strategySpecSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("covered-call"),
     params: z.strictObject({ coins: pos, targetDelta: delta, tenorDays: pos }),
-    ...common,
+    ...shortVolCommon,
   }),
   z.strictObject({
     type: z.literal("cash-secured-put"),
     params: z.strictObject({ usd: pos, targetDelta: delta, tenorDays: pos }),
-    ...common,
+    ...shortVolCommon,
   }),
   z.strictObject({
     type: z.literal("short-strangle"),
     params: z.strictObject({ usd: pos, quantity: pos, callDelta: delta, putDelta: delta, tenorDays: pos }),
-    ...common,
+    ...shortVolCommon,
   }),
   z.strictObject({
     type: z.literal("calendar"),

@@ -1,37 +1,25 @@
 /**
- * The agent's regime signal: a Gaussian HMM of the index's log returns between ticks, refitted
- * every `refitEveryTicks` on the last `window` returns; the filtered (no look-ahead) probability
- * of the high-vol state scales the short-vol target down (src/core/regime/signals.ts).
- *
- * Choices, and why:
- * - Filtered, not smoothed, probabilities: smoothing uses future returns.
- * - The "high-vol" state counts only when the HMM beats a single Gaussian by BIC and its vol is at
- *   least `minVolRatio` times the calm state's: EM splits even a one-vol window into two states,
- *   and calling the busier of two calm states "stressed" would cut exposure for nothing.
- * - Only short-vol targets (vega target < 0) are scaled; a long-vol book is the hedge, not the risk.
- * - Before `minReturns` returns the scale is 1 and the reason says it is warming up.
- * - The index price of every healthy tick is journaled (step-done `index`), so a restarted agent
- *   rebuilds the same history and takes the same decisions as an uninterrupted one.
+ * The agent's regime signal (config schema): the core RegimeTracker (src/core/regime/tracker.ts)
+ * fed with the index price of every healthy tick; its scale multiplies a short-vol vega target.
+ * Only short-vol targets (vega target < 0) are scaled: a long-vol book is the hedge, not the risk.
+ * The index price of every healthy tick is journaled (step-done `index`), so a restarted agent
+ * rebuilds the same history and takes the same decisions as an uninterrupted one.
  */
 import { z } from "zod";
-import { fitHmm, type HmmParams, hmmForwardBackward } from "../core/regime/hmm.js";
-import { shortVolExposureSignal } from "../core/regime/signals.js";
+import { DEFAULT_REGIME_TRACKER as D, RegimeTracker, type RegimeSignalView } from "../core/regime/tracker.js";
 
 export const agentRegimeSchema = z
   .object({
     /** HMM states (2: calm/stressed; 3: calm/normal/stressed). */
-    states: z.union([z.literal(2), z.literal(3)]).default(2),
+    states: z.union([z.literal(2), z.literal(3)]).default(D.states),
     /** Returns (ticks) in the fit window. */
-    window: z.number().int().min(40).max(100_000).default(336),
+    window: z.number().int().min(40).max(100_000).default(D.window),
     /** Fewest returns before the signal acts. */
-    minReturns: z.number().int().min(40).default(96),
-    refitEveryTicks: z.number().int().positive().default(24),
-    /** P(high vol) at or below which exposure is full. */
-    calmProbability: z.number().min(0).max(1).default(0.3),
-    /** P(high vol) at or above which short-vol exposure is zero. */
-    stressProbability: z.number().min(0).max(1).default(0.8),
-    /** The high-vol state must have at least this multiple of the calm state's vol to count. */
-    minVolRatio: z.number().min(1).default(1.5),
+    minReturns: z.number().int().min(40).default(D.minReturns),
+    refitEveryTicks: z.number().int().positive().default(D.refitEveryTicks),
+    calmProbability: z.number().min(0).max(1).default(D.calmProbability),
+    stressProbability: z.number().min(0).max(1).default(D.stressProbability),
+    minVolRatio: z.number().min(1).default(D.minVolRatio),
   })
   .strict()
   .refine((r) => r.calmProbability < r.stressProbability, {
@@ -44,138 +32,8 @@ export const agentRegimeSchema = z
   });
 
 export type AgentRegimeConfig = z.infer<typeof agentRegimeSchema>;
-
-export interface RegimeView {
-  /** Filtered probability of the high-vol state at the last tick (0 when no distinct stress state). */
-  readonly highVolProbability: number;
-  /** Multiplier applied to a short-vol target, in [0, 1]. */
-  readonly scale: number;
-  readonly reason: string;
-  /** Returns in the window. */
-  readonly returns: number;
-  /** Annualised vol of the calm and high-vol states at the last fit (null before one). */
-  readonly stateVols: readonly number[] | null;
-  readonly fitStep: number | null;
-}
-
-interface Observation {
-  readonly step: number;
-  /** Index price, USD. */
-  readonly index: number;
-  /** Epoch ms. */
-  readonly time: number;
-}
-
-/** ACT/365, as everywhere in volfolio (DESIGN.md). */
-const YEAR_MS = 365 * 86_400_000;
-
-export class AgentRegime {
-  private readonly prices: Observation[] = [];
-  private params: HmmParams | null = null;
-  private fitStep: number | null = null;
-  private lastFitFailure: string | null = null;
-  /** The last fit beats a single Gaussian by BIC (else its "regimes" are sampling noise). */
-  private regimesDistinct = false;
-
-  constructor(readonly config: AgentRegimeConfig) {}
-
-  /** Records the index price (USD) seen at a tick at `time` (epoch ms). Steps must increase. */
-  observe(step: number, index: number, time: number): void {
-    if (!(index > 0) || !Number.isFinite(index) || !Number.isFinite(time)) return;
-    const last = this.prices.at(-1);
-    if (last && step <= last.step) return;
-    this.prices.push({ step, index, time });
-    // The fit at the last scheduled step may need up to refitEveryTicks older prices.
-    const keep = this.config.window + this.config.refitEveryTicks + 1;
-    if (this.prices.length > keep) this.prices.splice(0, this.prices.length - keep);
-  }
-
-  /** The signal at `step` (call after observe). */
-  view(step: number): RegimeView {
-    const c = this.config;
-    const returns = logReturns(this.prices, step, c.window);
-    // Fits happen on a fixed schedule of steps (multiples of refitEveryTicks) on the data up to
-    // that step, so a restarted agent refits exactly as an uninterrupted one would have.
-    const scheduled = step - (step % c.refitEveryTicks);
-    if (this.fitStep !== scheduled) {
-      const fitReturns = logReturns(this.prices, scheduled, c.window);
-      if (fitReturns.length >= c.minReturns) {
-        try {
-          const fit = fitHmm(fitReturns, { states: c.states, maxIterations: 200, tolerance: 1e-7 });
-          this.params = fit.params;
-          this.regimesDistinct = bicPrefersRegimes(fitReturns, fit.logLikelihood, c.states);
-          this.lastFitFailure = null;
-        } catch (err) {
-          // Keep the previous fit (if any); the reason says why.
-          this.lastFitFailure = (err as Error).message;
-        }
-        this.fitStep = scheduled;
-      }
-    }
-    if (this.params === null || returns.length < c.minReturns) {
-      return {
-        highVolProbability: 0,
-        scale: 1,
-        reason:
-          returns.length < c.minReturns || this.lastFitFailure === null
-            ? `warming up (${returns.length}/${c.minReturns} returns${this.params === null ? ", no fit yet" : ""})`
-            : `no regime fit (${this.lastFitFailure})`,
-        returns: returns.length,
-        stateVols: null,
-        fitStep: null,
-      };
-    }
-    const p = this.params;
-    const K = p.stdevs.length;
-    // Annualise with the mean tick interval of the window (ticks need not be hourly).
-    const window = this.prices.filter((o) => o.step <= step).slice(-(returns.length + 1));
-    const meanMs = ((window.at(-1) as Observation).time - (window[0] as Observation).time) / returns.length;
-    const annual = meanMs > 0 ? Math.sqrt(YEAR_MS / meanMs) : Number.NaN;
-    const stateVols = p.stdevs.map((s) => s * annual);
-    const distinct =
-      this.regimesDistinct && (p.stdevs[K - 1] as number) >= c.minVolRatio * (p.stdevs[0] as number);
-    const filtered = hmmForwardBackward(returns, p).filtered;
-    const pHigh = distinct ? ((filtered.at(-1) as number[])[K - 1] as number) : 0;
-    const probability = Math.min(1, Math.max(0, pHigh));
-    const signal = shortVolExposureSignal({
-      highVolProbability: probability,
-      calmProbability: c.calmProbability,
-      stressProbability: c.stressProbability,
-    });
-    return {
-      highVolProbability: probability,
-      scale: signal.scale,
-      reason: distinct
-        ? signal.reason
-        : `no distinct high-vol state (state vols ${stateVols.map((v) => (v * 100).toFixed(0)).join("/")}%${this.regimesDistinct ? "" : ", one Gaussian fits as well by BIC"})`,
-      returns: returns.length,
-      stateVols,
-      fitStep: this.fitStep,
-    };
-  }
-}
-
-/**
- * True when the K-state HMM's log-likelihood beats one Gaussian's by more than the BIC penalty of
- * its extra parameters (K-1 initial, K(K-1) transition, K-1 means, K-1 stdevs).
- */
-function bicPrefersRegimes(returns: readonly number[], hmmLogLikelihood: number, states: number): boolean {
-  const n = returns.length;
-  const mean = returns.reduce((a, b) => a + b, 0) / n;
-  const variance = returns.reduce((a, x) => a + (x - mean) ** 2, 0) / n;
-  const single = -0.5 * n * (Math.log(2 * Math.PI * variance) + 1);
-  const extra = states - 1 + states * (states - 1) + 2 * (states - 1);
-  return hmmLogLikelihood - single > 0.5 * extra * Math.log(n);
-}
-
-/** Log returns between consecutive observed ticks up to `step`, the last `window` of them. */
-function logReturns(prices: readonly Observation[], step: number, window: number): number[] {
-  const upTo = prices.filter((p) => p.step <= step);
-  const out: number[] = [];
-  for (let i = Math.max(1, upTo.length - window); i < upTo.length; i++)
-    out.push(Math.log(upTo[i]!.index / upTo[i - 1]!.index));
-  return out;
-}
+export type RegimeView = RegimeSignalView;
+export { RegimeTracker as AgentRegime };
 
 /** The vega target after the regime scale: only a short-vol target is scaled. */
 export function regimeScaledVegaTarget(targetPerVolPoint: number, scale: number): number {

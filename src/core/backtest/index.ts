@@ -10,3 +10,4 @@ export * from "./stepSnapshot.js";
 export * from "./strategies.js";
 export * from "./sweep.js";
 export * from "./syntheticMarket.js";
+export * from "./regimeScaling.js";

@@ -6,6 +6,12 @@
  * Units: quantities in coins of underlying (1 contract = 1 coin, fractional allowed); capital in
  * coins (`coins`) or USD (`usd`); deltas are absolute Black deltas (0.25 = 25-delta); tenors days.
  */
+import {
+  checkRegimeTrackerConfig,
+  DEFAULT_REGIME_TRACKER,
+  type RegimeTrackerConfig,
+} from "../regime/tracker.js";
+import { withRegimeScaling } from "./regimeScaling.js";
 import { InvalidInputError, requirePositive } from "../errors.js";
 import type { CostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
@@ -21,6 +27,12 @@ export interface StrategyBase {
   /** Default { policy: "none" }. */
   readonly hedge?: HedgePolicy;
   readonly costs?: Partial<CostModel>;
+  /**
+   * Short-vol strategies only (covered-call, cash-secured-put, short-strangle): scale opening
+   * sales by the HMM regime signal of the index (src/core/backtest/regimeScaling.ts); fields
+   * default to DEFAULT_REGIME_TRACKER (window and refit counted in steps).
+   */
+  readonly regime?: Partial<RegimeTrackerConfig>;
 }
 
 export type StrategySpec =
@@ -212,8 +224,24 @@ function checkDelta(field: string, d: number): void {
   if (!(d > 0 && d < 1)) throw new InvalidInputError(field, d, "must be in (0, 1)");
 }
 
-/** Builds the decision rule of a strategy spec (validates its parameters). */
+const REGIME_SCALED_TYPES: readonly StrategyType[] = ["covered-call", "cash-secured-put", "short-strangle"];
+
+/** Builds the decision rule of a strategy spec (validates its parameters), regime-scaled if asked. */
 export function strategyRule(spec: StrategySpec): StrategyRule {
+  const rule = baseStrategyRule(spec);
+  if (spec.regime === undefined) return rule;
+  if (!REGIME_SCALED_TYPES.includes(spec.type))
+    throw new InvalidInputError(
+      "regime",
+      spec.type,
+      `applies to short-vol strategies only (${REGIME_SCALED_TYPES.join(", ")})`,
+    );
+  const config = { ...DEFAULT_REGIME_TRACKER, ...spec.regime };
+  checkRegimeTrackerConfig(config, "regime.");
+  return withRegimeScaling(rule, config);
+}
+
+function baseStrategyRule(spec: StrategySpec): StrategyRule {
   switch (spec.type) {
     case "covered-call": {
       const p = spec.params;

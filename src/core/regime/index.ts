@@ -3,3 +3,4 @@ export * from "./hmm.js";
 export * from "./realizedVol.js";
 export * from "./signals.js";
 export * from "./report.js";
+export * from "./tracker.js";
