@@ -7,8 +7,16 @@ import { describe, expect, it } from "vitest";
 import { parseStrategySpec } from "../../../src/adapters/strategyFile.js";
 import { runBacktest } from "../../../src/core/backtest/engine.js";
 import { backtestStepFromChain, type BacktestStep } from "../../../src/core/backtest/market.js";
-import type { RegimeScaledRule } from "../../../src/core/backtest/regimeScaling.js";
-import { type OptionOrder, type StrategySpec, strategyRule } from "../../../src/core/backtest/strategies.js";
+import type { RegimeScaledRule as Scaled } from "../../../src/core/backtest/regimeScaling.js";
+import {
+  type OptionOrder,
+  type StrategyContext,
+  type StrategyOrder,
+  type StrategySpec,
+  strategyRule,
+} from "../../../src/core/backtest/strategies.js";
+
+type RegimeScaledRule = Scaled<StrategyContext, StrategyOrder>;
 import { createRng } from "../../../src/core/math/rng.js";
 import { chainAt, T0 } from "../../agent/helpers.js";
 
