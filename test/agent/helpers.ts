@@ -1,4 +1,5 @@
 /** Test fixtures for the agent: a small, exactly priced inverse chain and a name resolver. */
+import type { PolicyConfig } from "../../src/agent/policy.js";
 import type { Instrument, OptionContract } from "../../src/core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../../src/core/market/types.js";
 import { blackPrice } from "../../src/core/pricing/black76.js";
@@ -75,3 +76,16 @@ export function resolveInstrument(name: string): Instrument {
   if (!i) throw new RangeError(`unknown instrument ${name}`);
   return i;
 }
+
+/** The policy the loop tests run: short 2,000 USD/vol pt of 30-day vega, delta band 0.5 coin. */
+export const TEST_POLICY: PolicyConfig = {
+  deltaBand: 0.5,
+  hedgeInstrument: "BTC-PERPETUAL",
+  vegaTargetPerVolPoint: -2_000,
+  vegaTolerancePerVolPoint: 200,
+  vegaExpiryDays: 30,
+  rollHours: 24,
+  lotSize: 0.1,
+  maxOrderContracts: 25,
+  limitSlippage: 0.05,
+};

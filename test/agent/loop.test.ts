@@ -4,24 +4,13 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import type { Broker } from "../../src/adapters/broker/types.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
-import type { PolicyConfig } from "../../src/agent/policy.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { chainAt, registerChain, resolveInstrument, T0 } from "./helpers.js";
+import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const HOUR = 3_600_000;
-const policy: PolicyConfig = {
-  deltaBand: 0.5,
-  hedgeInstrument: "BTC-PERPETUAL",
-  vegaTargetPerVolPoint: -2_000,
-  vegaTolerancePerVolPoint: 200,
-  vegaExpiryDays: 30,
-  rollHours: 24,
-  lotSize: 0.1,
-  maxOrderContracts: 25,
-  limitSlippage: 0.05,
-};
+const policy = TEST_POLICY;
 const limits = {
   maxOptionContracts: 50,
   maxFutureContracts: 1_000_000,

@@ -3,17 +3,17 @@
  * short-vol target. Checked against the states that generated the returns, in the loop (the vega
  * target the policy sees), and across a restart (the same history, the same decisions).
  */
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
 import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
-import type { PolicyConfig } from "../../src/agent/policy.js";
 import { AgentRegime, agentRegimeSchema, regimeScaledVegaTarget } from "../../src/agent/regime.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { simulateHmm } from "../../src/core/regime/hmm.js";
-import { chainAt, registerChain, resolveInstrument, T0 } from "./helpers.js";
+import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const HOUR = 3_600_000;
@@ -97,17 +97,7 @@ describe("agent regime signal", () => {
     expect(() => parseAgentConfigWith({ states: 4 })).toThrow(/regime\.states/);
   });
 
-  const policy: PolicyConfig = {
-    deltaBand: 0.5,
-    hedgeInstrument: "BTC-PERPETUAL",
-    vegaTargetPerVolPoint: -2_000,
-    vegaTolerancePerVolPoint: 200,
-    vegaExpiryDays: 30,
-    rollHours: 24,
-    lotSize: 0.1,
-    maxOrderContracts: 25,
-    limitSlippage: 0.05,
-  };
+  const policy = TEST_POLICY;
   const limits = {
     maxOptionContracts: 60,
     maxFutureContracts: 1_000_000,
@@ -171,31 +161,8 @@ describe("agent regime signal", () => {
   });
 });
 
+/** The example agent config (examples/agent.json) with a `regime` block. */
 function parseAgentConfigWith(regime: object) {
-  return parseAgentConfig({
-    runId: "x",
-    underlying: "BTC",
-    feed: { type: "synthetic", steps: 10, stepMinutes: 60, seed: 1 },
-    stateDir: "/tmp/x",
-    broker: { type: "paper" },
-    policy: {
-      deltaBand: 0.25,
-      hedgeInstrument: "BTC-PERPETUAL",
-      vegaTargetPerVolPoint: -1000,
-      vegaTolerancePerVolPoint: 100,
-      vegaExpiryDays: 30,
-      rollHours: 24,
-      lotSize: 0.1,
-      maxOrderContracts: 5,
-      limitSlippage: 0.03,
-    },
-    limits: {
-      maxOptionContracts: 25,
-      maxFutureContracts: 200_000,
-      maxOrderNotionalUsd: 5_000_000,
-      maxAbsDelta: 5,
-      maxAbsVegaPerVolPoint: 4000,
-    },
-    regime,
-  });
+  const example = JSON.parse(readFileSync(resolve(__dirname, "../../examples/agent.json"), "utf8"));
+  return parseAgentConfig({ ...example, regime });
 }

@@ -2,29 +2,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { run } from "../../src/cli/main.js";
+import { describe, expect, it } from "vitest";
+import { captureCli } from "./capture.js";
 
 const ROOT = resolve(__dirname, "../..");
 const STRATEGY = resolve(ROOT, "examples/strategies/optimizer.json");
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const code = await run(argv);
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
-
-afterEach(() => vi.restoreAllMocks());
+const capture = captureCli;
 
 describe("volfolio backtest --strategy examples/strategies/optimizer.json", () => {
   it("--synthetic --json: exits 0 with metrics, a progress bar and every rebalance optimal on target", async () => {

@@ -8,7 +8,8 @@ export interface CliRun {
   readonly err: string;
 }
 
-export async function captureCli(argv: string[]): Promise<CliRun> {
+/** `env` is merged into process.env for the run and restored after it. */
+export async function captureCli(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
   let out = "";
   let err = "";
   vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
@@ -19,10 +20,13 @@ export async function captureCli(argv: string[]): Promise<CliRun> {
     err += String(s);
     return true;
   });
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
   try {
     const code = await run(argv);
     return { code, out, err };
   } finally {
+    process.env = saved;
     vi.restoreAllMocks();
   }
 }

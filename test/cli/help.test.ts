@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { buildProgram, run } from "../../src/cli/main.js";
+import { describe, expect, it } from "vitest";
+import { buildProgram } from "../../src/cli/main.js";
+import { captureCli } from "./capture.js";
 
 /** Every leaf command registered on the program, as argv prefixes (e.g. ["surface", "fit"]). */
 function leafCommands(cmd: Command, prefix: string[] = []): string[][] {
@@ -13,28 +14,7 @@ function leafCommands(cmd: Command, prefix: string[] = []): string[][] {
   return out;
 }
 
-/** Runs the CLI capturing stdout/stderr. */
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await run(argv);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
-
-afterEach(() => vi.restoreAllMocks());
+const capture = captureCli;
 
 const commands = leafCommands(buildProgram());
 

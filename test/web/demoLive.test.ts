@@ -8,8 +8,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { run } from "../../src/cli/main.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { captureCli } from "../cli/capture.js";
 import { syntheticChain } from "../../src/core/market/synthetic.js";
 
 const T0 = Date.UTC(2026, 1, 2, 8);
@@ -48,27 +48,7 @@ let server: Server;
 let base = "";
 const requests: string[] = [];
 
-async function capture(argv: string[], env: Record<string, string>) {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    const code = await run(argv);
-    return { code, out, err };
-  } finally {
-    process.env = saved;
-    vi.restoreAllMocks();
-  }
-}
+const capture = captureCli;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -97,7 +77,6 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
-afterEach(() => vi.restoreAllMocks());
 
 describe("volfolio demo --live", () => {
   it("fetches the chain over the Deribit public API and runs the pipeline on it", async () => {
