@@ -4,12 +4,25 @@
  * (generating the same steps without a strategy); and the speed-up of a sweep on 2 worker threads
  * versus the same sweep serially in this thread.
  */
-import { openSweepPool, runSweepThreads } from "../src/adapters/sweepRunner.js";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { runBacktest } from "../src/core/backtest/engine.js";
 import type { StrategySpec } from "../src/core/backtest/strategies.js";
 import type { SweepSpec } from "../src/core/backtest/sweep.js";
 import { syntheticSteps } from "../src/core/backtest/syntheticMarket.js";
 import { fmt, header, timeOnce } from "./harness.js";
+
+/**
+ * The sweep runner from the build (dist/, as `volfolio sweep` runs) when present: its workers then
+ * load plain JS. From source each worker thread loads tsx (`--import tsx`), whose module hooks
+ * made jobs 1.5-2.5x slower there than on the main thread and hid the parallel speed-up.
+ * `npm run bench` builds first.
+ */
+const distRunner = fileURLToPath(new URL("../dist/adapters/sweepRunner.js", import.meta.url));
+const runnerFrom = existsSync(distRunner) ? "dist/ (built JS)" : "src/ via tsx (slower workers)";
+const { openSweepPool, runSweepThreads } = (await import(
+  existsSync(distRunner) ? distRunner : "../src/adapters/sweepRunner.js"
+)) as typeof import("../src/adapters/sweepRunner.js");
 
 const specs: StrategySpec[] = [
   { type: "covered-call", params: { coins: 1, targetDelta: 0.25, tenorDays: 7 } },
@@ -52,7 +65,7 @@ export async function run(): Promise<void> {
     );
   }
 
-  header("sweep: 8 jobs x 90 days hourly, serial vs 2 worker threads (piscina)");
+  header(`sweep: 8 jobs x 90 days hourly, serial vs 2 worker threads (piscina); runner from ${runnerFrom}`);
   const sweep: SweepSpec = {
     base: specs[1] as StrategySpec,
     grid: { "params.callDelta": [0.1, 0.2, 0.3, 0.4], "params.putDelta": [0.15, 0.25] },
