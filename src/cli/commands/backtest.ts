@@ -17,7 +17,14 @@ import {
   type OptimizerRebalanceRecord,
   optimizerStrategyRule,
 } from "../../core/backtest/optimizerStrategy.js";
-import type { StrategySpec } from "../../core/backtest/strategies.js";
+import type { RegimeScaledRule } from "../../core/backtest/regimeScaling.js";
+import {
+  type StrategyContext,
+  type StrategyOrder,
+  type StrategyRule,
+  type StrategySpec,
+  strategyRule,
+} from "../../core/backtest/strategies.js";
 import { calibrateGbm, calibrateMerton } from "../../core/backtest/paths/calibrate.js";
 import { type SweepJobResult, summarizeSweep } from "../../core/backtest/sweep.js";
 import {
@@ -272,17 +279,21 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
       bar.start(total);
       const t0 = performance.now();
       let opt: OptimizerRun | null = null;
+      let rule: StrategyRule | null = null;
       let r: BacktestResult;
       if (strategy.type === "optimizer") {
         // Asynchronous engine (HiGHS); the bar moves on every step since each rebalance is slow.
         opt = await runOptimizerBacktest(strategy, steps, (i) => bar.update(i + 1));
         r = opt.result;
-      } else
+      } else {
+        rule = strategyRule(strategy);
         r = runBacktest({
           strategy,
           steps,
+          rule,
           onStep: (i) => (i % 256 === 0 || i === total - 1) && bar.update(i + 1),
         });
+      }
       bar.stop();
       const seconds = (performance.now() - t0) / 1000;
       const { trades, ...rest } = r;
@@ -295,9 +306,20 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
             log: opt.rule.log,
           }
         : undefined;
+      const regime =
+        rule && "signals" in rule
+          ? regimeSummary(rule as RegimeScaledRule<StrategyContext, StrategyOrder>)
+          : undefined;
       output(
         Boolean(o.json),
-        { input, seconds, ...rest, ...(optimizer ? { optimizer } : {}), ...(o.trades ? { trades } : {}) },
+        {
+          input,
+          seconds,
+          ...rest,
+          ...(optimizer ? { optimizer } : {}),
+          ...(regime ? { regime } : {}),
+          ...(o.trades ? { trades } : {}),
+        },
         () => {
           const lines = [
             `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
@@ -311,6 +333,12 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
             formatTable(attributionTotals(r)),
           ];
           if (optimizer) lines.push("", ...optimizerLines(optimizer));
+          if (regime)
+            lines.push(
+              "",
+              `regime scaling: ${regime.steps} steps, full size ${regime.fullSteps}, scaled ${regime.scaledSteps}, no new short vol ${regime.zeroSteps}; ` +
+                `mean scale ${num(regime.meanScale)}; last: ${regime.last}`,
+            );
           if (o.attribution)
             lines.push(
               "",
@@ -452,4 +480,25 @@ Examples:
         },
       );
     });
+}
+
+/** How a regime-scaled strategy's signal behaved over the run (counts of steps by scale). */
+function regimeSummary(rule: RegimeScaledRule<StrategyContext, StrategyOrder>) {
+  const scales = rule.signals.map((x) => x.scale);
+  const last = rule.signals.at(-1);
+  return {
+    steps: scales.length,
+    fullSteps: scales.filter((x) => x === 1).length,
+    scaledSteps: scales.filter((x) => x > 0 && x < 1).length,
+    zeroSteps: scales.filter((x) => x === 0).length,
+    meanScale: scales.length ? scales.reduce((a, b) => a + b, 0) / scales.length : null,
+    last: last
+      ? `P(high vol) ${last.highVolProbability.toFixed(2)}, scale ${last.scale.toFixed(2)} (${last.reason})`
+      : "none",
+    signals: rule.signals.map((x) => ({
+      time: x.time,
+      highVolProbability: x.highVolProbability,
+      scale: x.scale,
+    })),
+  };
 }

@@ -10,6 +10,9 @@
  *   least `minVolRatio` times the calm state's: EM splits even a one-vol window into two states,
  *   and calling the busier of two calm states "stressed" would cut exposure for nothing.
  * - Before `minReturns` returns the scale is 1 and the reason says it is warming up.
+ * - A fit in which a state holds fewer than max(5, 2% of the window) returns (EM collapsing onto
+ *   a jump) is not a regime.
+ * - Transition probabilities are floored at 1/window (see withTransitionFloor): no absorbing regime.
  * - Fits happen on a fixed schedule of observation steps (multiples of refitEveryTicks), so a
  *   consumer that replays the same history gets the same signal.
  */
@@ -94,6 +97,8 @@ export class RegimeTracker {
   private lastFitFailure: string | null = null;
   /** The last fit beats a single Gaussian by BIC (else its "regimes" are sampling noise). */
   private regimesDistinct = false;
+  /** The last fit had a state holding too few returns (see view). */
+  private degenerate = false;
 
   constructor(readonly config: RegimeTrackerConfig) {}
 
@@ -120,8 +125,16 @@ export class RegimeTracker {
       if (fitReturns.length >= c.minReturns) {
         try {
           const fit = fitHmm(fitReturns, { states: c.states, maxIterations: 200, tolerance: 1e-7 });
-          this.params = fit.params;
-          this.regimesDistinct = bicPrefersRegimes(fitReturns, fit.logLikelihood, c.states);
+          this.params = withTransitionFloor(fit.params, 1 / c.window);
+          const occupancy = fit.smoothed.reduce(
+            (acc, g) => acc.map((x, k) => x + (g[k] as number)),
+            new Array<number>(c.states).fill(0),
+          );
+          // A state holding a handful of returns is EM collapsing onto outliers (a jump: a
+          // near-zero-vol "state" at the jump's return), not a regime.
+          this.degenerate = Math.min(...occupancy) < Math.max(5, 0.02 * fitReturns.length);
+          this.regimesDistinct =
+            !this.degenerate && bicPrefersRegimes(fitReturns, fit.logLikelihood, c.states);
           this.lastFitFailure = null;
         } catch (err) {
           // Keep the previous fit (if any); the reason says why.
@@ -165,12 +178,27 @@ export class RegimeTracker {
       scale: signal.scale,
       reason: distinct
         ? signal.reason
-        : `no distinct high-vol state (state vols ${stateVols.map((v) => (v * 100).toFixed(0)).join("/")}%${this.regimesDistinct ? "" : ", one Gaussian fits as well by BIC"})`,
+        : `no distinct high-vol state (state vols ${stateVols.map((v) => (v * 100).toFixed(0)).join("/")}%${this.degenerate ? ", degenerate fit: a state holds only outliers" : this.regimesDistinct ? "" : ", one Gaussian fits as well by BIC"})`,
       returns: returns.length,
       stateVols,
       fitStep: this.fitStep,
     };
   }
+}
+
+/**
+ * Floors every transition probability at `floor` (rows renormalised). EM can return an absorbing
+ * state (P(leave) = 0, e.g. when the window ends in a new regime, so no exit was ever seen); the
+ * filtered probability would then stay at 1 until the next fit whatever the returns say. With the
+ * floor at 1/window a regime is allowed to end within the window and evidence can move the filter.
+ */
+function withTransitionFloor(p: HmmParams, floor: number): HmmParams {
+  const transition = p.transition.map((row) => {
+    const floored = row.map((x) => Math.max(x, floor));
+    const sum = floored.reduce((a, b) => a + b, 0);
+    return floored.map((x) => x / sum);
+  });
+  return { ...p, transition };
 }
 
 /**
