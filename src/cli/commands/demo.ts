@@ -146,6 +146,10 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed of the synthetic market and backtest", "42")
     .option("--chain <file>", "use this option chain file instead of a synthetic chain")
     .option(
+      "--book <file>",
+      "portfolio file (JSON/CSV with a market section, as `volfolio risk`) for the risk, stress and margin sections (default examples/book.json, a BTC book valued on its own market section)",
+    )
+    .option(
       "--live",
       "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
     )
@@ -161,7 +165,7 @@ Examples:
   volfolio demo                              # synthetic market, serve http://127.0.0.1:8787/
   volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
   volfolio demo --chain ../shared/data/deribit/sample.csv.gz --port 0
-  volfolio demo --live --currency ETH        # live Deribit chain (exit 3 when unreachable)
+  volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
   VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
   VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
   volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})`,
@@ -171,6 +175,7 @@ Examples:
         f: ServeFlags & {
           seed: string;
           chain?: string;
+          book?: string;
           live?: boolean;
           currency: string;
           timeout: string;
@@ -190,6 +195,8 @@ Examples:
         if (!(timeoutMs > 0)) throw new CliError(`--timeout must be > 0 ms, got "${f.timeout}"`, EXIT_USAGE);
         if (f.chain && !existsSync(f.chain))
           throw new CliError(`chain file not found: ${f.chain}`, EXIT_UNAVAILABLE);
+        if (f.book && !existsSync(f.book))
+          throw new CliError(`book file not found: ${f.book}`, EXIT_UNAVAILABLE);
         parsePort(f.port);
         checkAgentUrl(f);
         if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
@@ -199,6 +206,7 @@ Examples:
         const report = await runDemoPipeline({
           seed,
           chainFile: f.chain,
+          ...(f.book ? { bookFile: f.book } : {}),
           ...(live
             ? {
                 chain: live.chain,
