@@ -17,7 +17,7 @@
  *   consumer that replays the same history gets the same signal.
  */
 import { InvalidInputError } from "../errors.js";
-import { fitHmm, type HmmParams, hmmForwardBackward } from "./hmm.js";
+import { fitHmm, type HmmFit, type HmmParams, hmmForwardBackward } from "./hmm.js";
 import { shortVolExposureSignal } from "./signals.js";
 
 export interface RegimeTrackerConfig {
@@ -95,10 +95,8 @@ export class RegimeTracker {
   private params: HmmParams | null = null;
   private fitStep: number | null = null;
   private lastFitFailure: string | null = null;
-  /** The last fit beats a single Gaussian by BIC (else its "regimes" are sampling noise). */
-  private regimesDistinct = false;
-  /** The last fit had a state holding too few returns (see view). */
-  private degenerate = false;
+  /** Why the last fit has no distinct high-vol state (null: it has one). */
+  private notDistinct: string | null = null;
 
   constructor(readonly config: RegimeTrackerConfig) {}
 
@@ -126,15 +124,7 @@ export class RegimeTracker {
         try {
           const fit = fitHmm(fitReturns, { states: c.states, maxIterations: 200, tolerance: 1e-7 });
           this.params = withTransitionFloor(fit.params, 1 / c.window);
-          const occupancy = fit.smoothed.reduce(
-            (acc, g) => acc.map((x, k) => x + (g[k] as number)),
-            new Array<number>(c.states).fill(0),
-          );
-          // A state holding a handful of returns is EM collapsing onto outliers (a jump: a
-          // near-zero-vol "state" at the jump's return), not a regime.
-          this.degenerate = Math.min(...occupancy) < Math.max(5, 0.02 * fitReturns.length);
-          this.regimesDistinct =
-            !this.degenerate && bicPrefersRegimes(fitReturns, fit.logLikelihood, c.states);
+          this.notDistinct = whyNotDistinct(fit, fitReturns, c);
           this.lastFitFailure = null;
         } catch (err) {
           // Keep the previous fit (if any); the reason says why.
@@ -163,26 +153,25 @@ export class RegimeTracker {
     const meanMs = ((window.at(-1) as Observation).time - (window[0] as Observation).time) / returns.length;
     const annual = meanMs > 0 ? Math.sqrt(YEAR_MS / meanMs) : Number.NaN;
     const stateVols = p.stdevs.map((s) => s * annual);
-    const distinct =
-      this.regimesDistinct && (p.stdevs[K - 1] as number) >= c.minVolRatio * (p.stdevs[0] as number);
+    const common = { returns: returns.length, stateVols, fitStep: this.fitStep };
+    if (this.notDistinct !== null) {
+      // No regime to filter: the forward pass (the per-tick cost) is skipped.
+      const vols = stateVols.map((v) => (v * 100).toFixed(0)).join("/");
+      return {
+        highVolProbability: 0,
+        scale: 1,
+        reason: `no distinct high-vol state (state vols ${vols}%${this.notDistinct})`,
+        ...common,
+      };
+    }
     const filtered = hmmForwardBackward(returns, p).filtered;
-    const pHigh = distinct ? ((filtered.at(-1) as number[])[K - 1] as number) : 0;
-    const probability = Math.min(1, Math.max(0, pHigh));
+    const probability = Math.min(1, Math.max(0, (filtered.at(-1) as number[])[K - 1] as number));
     const signal = shortVolExposureSignal({
       highVolProbability: probability,
       calmProbability: c.calmProbability,
       stressProbability: c.stressProbability,
     });
-    return {
-      highVolProbability: probability,
-      scale: signal.scale,
-      reason: distinct
-        ? signal.reason
-        : `no distinct high-vol state (state vols ${stateVols.map((v) => (v * 100).toFixed(0)).join("/")}%${this.degenerate ? ", degenerate fit: a state holds only outliers" : this.regimesDistinct ? "" : ", one Gaussian fits as well by BIC"})`,
-      returns: returns.length,
-      stateVols,
-      fitStep: this.fitStep,
-    };
+    return { highVolProbability: probability, scale: signal.scale, reason: signal.reason, ...common };
   }
 }
 
@@ -199,6 +188,24 @@ function withTransitionFloor(p: HmmParams, floor: number): HmmParams {
     return floored.map((x) => x / sum);
   });
   return { ...p, transition };
+}
+
+/**
+ * Why a fit has no distinct high-vol state, as a suffix for the reason ("" when only the vol
+ * ratio is short), or null when it has one: no state may hold fewer than max(5, 2% of the window)
+ * returns (EM collapsing onto outliers, e.g. a near-zero-vol "state" at a jump's return), the HMM
+ * must beat one Gaussian by BIC, and the high-vol state's vol must be minVolRatio x the calm one's.
+ */
+function whyNotDistinct(fit: HmmFit, returns: readonly number[], c: RegimeTrackerConfig): string | null {
+  const occupancy = fit.smoothed.reduce(
+    (acc, g) => acc.map((x, k) => x + (g[k] as number)),
+    new Array<number>(c.states).fill(0),
+  );
+  if (Math.min(...occupancy) < Math.max(5, 0.02 * returns.length))
+    return ", degenerate fit: a state holds only outliers";
+  if (!bicPrefersRegimes(returns, fit.logLikelihood, c.states)) return ", one Gaussian fits as well by BIC";
+  const sd = fit.params.stdevs;
+  return (sd[sd.length - 1] as number) >= c.minVolRatio * (sd[0] as number) ? null : "";
 }
 
 /**
