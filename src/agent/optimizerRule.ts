@@ -26,12 +26,15 @@
  */
 import type { Instrument, Position } from "../core/instruments/types.js";
 import type { CleanQuote } from "../core/market/types.js";
-import { buildOptimizeBook, buildOptimizeCandidates } from "../core/optimize/candidates.js";
+import {
+  buildOptimizeBook,
+  buildOptimizeCandidates,
+  hedgeCandidate,
+  keepDecisionCandidate,
+} from "../core/optimize/candidates.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeConstraints, OptimizeProblem } from "../core/optimize/spec.js";
 import type { summarizeOptimizeRisk } from "../core/optimize/verify.js";
-import { expiryBucket, positionGreeks } from "../core/risk/greeks.js";
-import { scenarioPnlMatrix } from "../core/risk/grid.js";
 import type { AnalyticsView } from "./analytics.js";
 import type { AgentAnalyticsConfig } from "./config.js";
 import type { PreTradeLimits } from "./limits.js";
@@ -109,47 +112,28 @@ export async function optimizerRebalance(o: {
   for (const p of held.values()) {
     const i = b.instruments.findIndex((x) => x.name === p.instrument.name);
     const c = i >= 0 ? b.candidates[i] : undefined;
-    const close = c ? (p.quantity < 0 ? c.askUsd : c.bidUsd) : null;
-    if (!c || close === null) {
+    const keep = c ? keepDecisionCandidate(c, p.quantity) : null;
+    if (!keep) {
       fixed.push(p);
       continue;
     }
-    const h = Math.abs(p.quantity);
     keepOf.set(candidates.length, p.quantity);
-    candidates.push(
-      p.quantity < 0
-        ? { ...c, name: `${c.name} (held)`, bidUsd: close, askUsd: null, maxSell: h, maxBuy: 0 }
-        : { ...c, name: `${c.name} (held)`, askUsd: close, bidUsd: null, maxBuy: h, maxSell: 0 },
-    );
+    candidates.push(keep);
     instruments.push(p.instrument);
   }
   // The hedge perpetual: fair value 0 (entered at the mark), half a tick of cost each side.
   const perp = o.resolveInstrument(policy.hedgeInstrument);
-  const perpPos: Position = { instrument: perp, quantity: 1 };
-  const pg = positionGreeks(perpPos, market);
   const halfTickUsd =
     perp.settlement === "inverse" ? (perp.contractSize * 0.25) / S : perp.contractSize * 0.25;
-  candidates.push({
-    name: perp.name,
-    bucket: expiryBucket(perp.expiry, market.valuationTime),
-    bidUsd: -halfTickUsd,
-    askUsd: halfTickUsd,
-    fairUsd: 0,
-    greeks: {
-      deltaCoin: pg.deltaUnderlyingCoin,
-      cashGammaUsd: 0,
-      vegaUsdPerVolPt: 0,
-      thetaUsdPerDay: 0,
-    },
-    maxBuy: limits.maxFutureContracts,
-    maxSell: limits.maxFutureContracts,
-    marginShortUsd: 0,
-    scenarioPnlUsd: scenarioPnlMatrix({
-      positions: [perpPos],
+  candidates.push(
+    hedgeCandidate({
+      instrument: perp,
       market,
       scenarios: view.scenarios,
-    })[0] as Float64Array,
-  });
+      costUsd: halfTickUsd,
+      maxContracts: limits.maxFutureContracts,
+    }),
+  );
   instruments.push(perp);
   const book = buildOptimizeBook({ positions: fixed, market, scenarios: view.scenarios });
   const constraints: {

@@ -29,11 +29,14 @@
  */
 import { InvalidInputError, requirePositive } from "../errors.js";
 import type { FutureContract, Position } from "../instruments/types.js";
-import { buildOptimizeBook, buildOptimizeCandidates } from "../optimize/candidates.js";
+import {
+  buildOptimizeBook,
+  buildOptimizeCandidates,
+  hedgeCandidate,
+  keepDecisionCandidate,
+} from "../optimize/candidates.js";
 import { optimizePortfolio } from "../optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeProblem } from "../optimize/spec.js";
-import { expiryBucket, positionGreeks } from "../risk/greeks.js";
-import { scenarioPnlMatrix } from "../risk/grid.js";
 import { riskMarketFromSnapshots } from "../risk/market.js";
 import { type Scenario, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
@@ -255,19 +258,15 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       contracts.set(name, ins);
       const i = kept.instruments.findIndex((x) => x.name === name);
       const c = i >= 0 ? kept.candidates[i] : undefined;
-      const close = c ? (h.quantity < 0 ? c.askUsd : c.bidUsd) : null;
-      if (!c || close === null) {
+      // Closing costs the spread side plus the fee twice over (the fee of the trade avoided).
+      const keep = c ? keepDecisionCandidate(c, h.quantity, 2 * fee) : null;
+      if (!keep) {
         fixed.push({ instrument: ins, quantity: h.quantity });
         continue;
       }
-      const size = Math.abs(h.quantity);
       keepIndex.add(name);
       names.push(name);
-      candidates.push(
-        h.quantity < 0
-          ? { ...c, name: `${name} (held)`, bidUsd: close + 2 * fee, askUsd: null, maxSell: size, maxBuy: 0 }
-          : { ...c, name: `${name} (held)`, askUsd: close - 2 * fee, bidUsd: null, maxBuy: size, maxSell: 0 },
-      );
+      candidates.push(keep);
     }
     // Coins and the held hedge: delta-one linear positions (a linear perpetual of 1 coin).
     const perp: FutureContract = {
@@ -282,37 +281,18 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
     if (ctx.hedge !== 0) fixed.push({ instrument: perp, quantity: ctx.hedge });
     let hedgeIndex = -1;
     if (p.hedgeInOptimizer ?? true) {
-      const pos: Position = { instrument: perp, quantity: 1 };
-      const cost = S * hedgeRate;
-      const cap = p.maxHedgeCoins ?? 1e6;
       hedgeIndex = candidates.length;
       names.push(perp.name);
-      candidates.push({
-        name: perp.name,
-        bucket: expiryBucket(null, t),
-        bidUsd: -cost,
-        askUsd: cost,
-        fairUsd: 0,
-        greeks: {
-          deltaCoin: positionGreeks(pos, market).deltaUnderlyingCoin,
-          cashGammaUsd: 0,
-          vegaUsdPerVolPt: 0,
-          thetaUsdPerDay: 0,
-        },
-        maxBuy: cap,
-        maxSell: cap,
-        marginShortUsd: 0,
-        scenarioPnlUsd: scenarioPnlMatrix({ positions: [pos], market, scenarios })[0] as Float64Array,
-        ...(stress.length > 0
-          ? {
-              stressPnlUsd: scenarioPnlMatrix({
-                positions: [pos],
-                market,
-                scenarios: stress,
-              })[0] as Float64Array,
-            }
-          : {}),
-      });
+      candidates.push(
+        hedgeCandidate({
+          instrument: perp,
+          market,
+          scenarios,
+          stressScenarios: stress,
+          costUsd: S * hedgeRate,
+          maxContracts: p.maxHedgeCoins ?? 1e6,
+        }),
+      );
     }
     const book = buildOptimizeBook({ positions: fixed, market, scenarios, ...stressOpt });
     // The book as held (fixed part + every held option kept), for the log.

@@ -8,7 +8,7 @@
  * Every quote is either a candidate or rejected with a reason (counts reconcile).
  * Units: USD per contract; deltaCoin in coins; vega per vol point; theta per day.
  */
-import type { OptionContract, Position } from "../instruments/types.js";
+import type { Instrument, OptionContract, Position } from "../instruments/types.js";
 import { standardOptionMarginCoin } from "../margin/standard.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket, positionGreeks } from "../risk/greeks.js";
@@ -199,5 +199,62 @@ export function buildOptimizeBook(o: {
     scenarioPnlUsd: sumRows(o.scenarios),
     ...(o.stressScenarios ? { stressPnlUsd: sumRows(o.stressScenarios) } : {}),
     marginUsd,
+  };
+}
+
+/**
+ * A held option as a "keep" decision: one-sided, capped at the held size and priced at the cost
+ * of closing it (short: sell-only at ask + closeCostUsd; long: buy-only at bid - closeCostUsd).
+ * Not trading it closes the position; keeping it earns the closing cost it avoids. So greeks,
+ * scenario PnL, margin and the cost of closing are all exact in the LP. `c` is the candidate of
+ * the held instrument; null when it has no closing quote (keep the position as fixed instead).
+ */
+export function keepDecisionCandidate(
+  c: OptimizeCandidate,
+  heldQuantity: number,
+  closeCostUsd = 0,
+): OptimizeCandidate | null {
+  const close = heldQuantity < 0 ? c.askUsd : c.bidUsd;
+  if (close === null) return null;
+  const size = Math.abs(heldQuantity);
+  const name = `${c.name} (held)`;
+  return heldQuantity < 0
+    ? { ...c, name, bidUsd: close + closeCostUsd, askUsd: null, maxSell: size, maxBuy: 0 }
+    : { ...c, name, askUsd: close - closeCostUsd, bidUsd: null, maxBuy: size, maxSell: 0 };
+}
+
+/**
+ * A delta-one hedge instrument (perpetual or future) as a candidate: fair value 0 (entered at the
+ * mark), `costUsd` per contract each side, only delta and scenario PnL (and stress PnL when
+ * stress scenarios are given), no margin charge, at most `maxContracts` each way.
+ */
+export function hedgeCandidate(o: {
+  readonly instrument: Instrument;
+  readonly market: RiskMarket;
+  readonly scenarios: readonly Scenario[];
+  readonly stressScenarios?: readonly Scenario[];
+  readonly costUsd: number;
+  readonly maxContracts: number;
+}): OptimizeCandidate {
+  const position: Position = { instrument: o.instrument, quantity: 1 };
+  const pnl = (scenarios: readonly Scenario[]) =>
+    scenarioPnlMatrix({ positions: [position], market: o.market, scenarios })[0] as Float64Array;
+  return {
+    name: o.instrument.name,
+    bucket: expiryBucket(o.instrument.expiry, o.market.valuationTime),
+    bidUsd: -o.costUsd,
+    askUsd: o.costUsd,
+    fairUsd: 0,
+    greeks: {
+      deltaCoin: positionGreeks(position, o.market).deltaUnderlyingCoin,
+      cashGammaUsd: 0,
+      vegaUsdPerVolPt: 0,
+      thetaUsdPerDay: 0,
+    },
+    maxBuy: o.maxContracts,
+    maxSell: o.maxContracts,
+    marginShortUsd: 0,
+    scenarioPnlUsd: pnl(o.scenarios),
+    ...(o.stressScenarios && o.stressScenarios.length > 0 ? { stressPnlUsd: pnl(o.stressScenarios) } : {}),
   };
 }
