@@ -19,6 +19,7 @@ import type { SyntheticMarketConfig } from "../core/backtest/syntheticMarket.js"
 import { InvalidInputError } from "../core/errors.js";
 import type { OptimizeConstraints } from "../core/optimize/spec.js";
 import { optimizeSpecSchema } from "./optimizeSpec.js";
+import { regimeTrackerSchema } from "./regimeConfig.js";
 
 const pos = z.number().finite().positive();
 const nonNeg = z.number().finite().nonnegative();
@@ -102,24 +103,13 @@ const backtestOptimizeSchema = optimizeSpecSchema.omit({ surfaceModel: true, fro
   }),
 );
 
-/** Regime scaling of short-vol strategies (core checks the cross-field rules and the type). */
-const strategyRegimeSchema = z.strictObject({
-  states: z.union([z.literal(2), z.literal(3)]).optional(),
-  window: z.number().int().min(40).optional(),
-  minReturns: z.number().int().min(40).optional(),
-  refitEveryTicks: z.number().int().positive().optional(),
-  calmProbability: z.number().min(0).max(1).optional(),
-  stressProbability: z.number().min(0).max(1).optional(),
-  minVolRatio: z.number().min(1).optional(),
-});
-
 const common = {
   name: z.string().min(1).optional(),
   hedge: strategyHedgeSchema.optional(),
   costs: strategyCostsSchema.optional(),
 };
 /** The short-vol strategies also take `regime` (strict objects reject it elsewhere, naming it). */
-const shortVolCommon = { ...common, regime: strategyRegimeSchema.optional() };
+const shortVolCommon = { ...common, regime: regimeTrackerSchema.optional() };
 
 export const strategySpecSchema = z.discriminatedUnion("type", [
   z.strictObject({

@@ -5,33 +5,20 @@
  * The index price of every healthy tick is journaled (step-done `index`), so a restarted agent
  * rebuilds the same history and takes the same decisions as an uninterrupted one.
  */
-import { z } from "zod";
-import { DEFAULT_REGIME_TRACKER as D, RegimeTracker, type RegimeSignalView } from "../core/regime/tracker.js";
+import { regimeTrackerSchema } from "../adapters/regimeConfig.js";
+import {
+  DEFAULT_REGIME_TRACKER,
+  RegimeTracker,
+  type RegimeSignalView,
+  type RegimeTrackerConfig,
+} from "../core/regime/tracker.js";
 
-export const agentRegimeSchema = z
-  .object({
-    /** HMM states (2: calm/stressed; 3: calm/normal/stressed). */
-    states: z.union([z.literal(2), z.literal(3)]).default(D.states),
-    /** Returns (ticks) in the fit window. */
-    window: z.number().int().min(40).max(100_000).default(D.window),
-    /** Fewest returns before the signal acts. */
-    minReturns: z.number().int().min(40).default(D.minReturns),
-    refitEveryTicks: z.number().int().positive().default(D.refitEveryTicks),
-    calmProbability: z.number().min(0).max(1).default(D.calmProbability),
-    stressProbability: z.number().min(0).max(1).default(D.stressProbability),
-    minVolRatio: z.number().min(1).default(D.minVolRatio),
-  })
-  .strict()
-  .refine((r) => r.calmProbability < r.stressProbability, {
-    message: "calmProbability must be below stressProbability",
-    path: ["calmProbability"],
-  })
-  .refine((r) => r.minReturns <= r.window, {
-    message: "minReturns must be at most window",
-    path: ["minReturns"],
-  });
+/** The agent config's `regime` block, defaults filled in. */
+export const agentRegimeSchema = regimeTrackerSchema.transform(
+  (r): RegimeTrackerConfig => ({ ...DEFAULT_REGIME_TRACKER, ...r }),
+);
 
-export type AgentRegimeConfig = z.infer<typeof agentRegimeSchema>;
+export type AgentRegimeConfig = RegimeTrackerConfig;
 export type RegimeView = RegimeSignalView;
 export { RegimeTracker as AgentRegime };
 
