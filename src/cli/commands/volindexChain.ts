@@ -26,8 +26,8 @@ import {
   type ExpiryVariancePoint,
   type VolIndexResult,
   volIndexFromChain,
+  volIndexTermStructure,
 } from "../../core/volindex/volIndex.js";
-import { interpolateVariance } from "../../core/volindex/interpolate.js";
 import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
 const YEAR_DAYS = 365;
@@ -98,10 +98,7 @@ function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, p
   }
   if (!res.bracketed)
     throw new CliError(cannotBracket(chain.underlying, targetDays, res.expiries), EXIT_FAILURE);
-  const t = targetDays / YEAR_DAYS;
-  const t1 = res.near.timeToExpiry;
-  const t2 = res.next.timeToExpiry;
-  const w1 = t2 === t1 ? 1 : (t2 - t) / (t2 - t1);
+  const w1 = res.nearWeight;
   const src = (p: ExpiryVariancePoint) =>
     forwards.has(p.expiry) ? (sourceByExpiry.get(p.expiry) ?? "venue") : "put-call-parity";
   const termStructure = term ? termPoints(res.expiries) : null;
@@ -124,29 +121,23 @@ function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, p
   };
 }
 
-/** Term structure at TERM_DAYS: a value only where two listed expiries bracket the horizon. */
+/** Term structure at TERM_DAYS (core volIndexTermStructure): a value only where two listed expiries bracket the horizon. */
 function termPoints(points: readonly ExpiryVariancePoint[]) {
-  return TERM_DAYS.map((d) => {
-    const t = d / YEAR_DAYS;
-    const i = points.findIndex((p) => p.timeToExpiry >= t);
-    const exact = i >= 0 && points[i]?.timeToExpiry === t;
-    const near = exact ? points[i] : i > 0 ? points[i - 1] : undefined;
-    const next = exact ? points[i] : i > 0 ? points[i] : undefined;
-    if (!near || !next) {
-      const first = points[0];
-      const last = points[points.length - 1];
+  const first = points[0];
+  const last = points[points.length - 1];
+  return volIndexTermStructure(points, TERM_DAYS).map((p) => {
+    if (!p.bracketed) {
       const why =
-        first && t < first.timeToExpiry
+        first && p.days / YEAR_DAYS < first.timeToExpiry
           ? `before the first usable expiry (${days(first.timeToExpiry).toFixed(2)} days)`
           : `after the last usable expiry (${last ? days(last.timeToExpiry).toFixed(2) : "?"} days)`;
-      return { days: d, index: null, near: null, next: null, unavailable: why };
+      return { days: p.days, index: null, near: null, next: null, unavailable: why };
     }
-    const { variance } = interpolateVariance(near, next, t);
     return {
-      days: d,
-      index: r(100 * Math.sqrt(Math.max(variance, 0))),
-      near: formatDeribitExpiry(near.expiry),
-      next: formatDeribitExpiry(next.expiry),
+      days: p.days,
+      index: r(p.index),
+      near: formatDeribitExpiry(p.near),
+      next: formatDeribitExpiry(p.next),
       unavailable: null,
     };
   });

@@ -17,13 +17,14 @@ export interface VariancePoint {
 
 /**
  * Annualized variance at `targetTime` (years), interpolated (or extrapolated flat in variance
- * when the target lies outside [T1, T2]; `bracketed` says which).
+ * when the target lies outside [T1, T2]; `bracketed` says which). `nearWeight` is the near
+ * expiry's weight (T2 - Tt)/(T2 - T1) (the next expiry's is 1 - nearWeight).
  */
 export function interpolateVariance(
   near: VariancePoint,
   next: VariancePoint,
   targetTime: number,
-): { variance: number; bracketed: boolean } {
+): { variance: number; bracketed: boolean; nearWeight: number } {
   for (const [name, v] of [
     ["near.timeToExpiry", near.timeToExpiry],
     ["next.timeToExpiry", next.timeToExpiry],
@@ -33,12 +34,16 @@ export function interpolateVariance(
   }
   const t1 = near.timeToExpiry;
   const t2 = next.timeToExpiry;
-  if (t2 === t1) return { variance: near.variance, bracketed: targetTime === t1 };
+  if (t2 === t1) return { variance: near.variance, bracketed: targetTime === t1, nearWeight: 1 };
   if (t2 < t1) throw new InvalidInputError("next.timeToExpiry", t2, `must be after near.timeToExpiry ${t1}`);
   const w1 = (t2 - targetTime) / (t2 - t1);
   const w2 = (targetTime - t1) / (t2 - t1);
   const totalVariance = t1 * near.variance * w1 + t2 * next.variance * w2;
-  return { variance: totalVariance / targetTime, bracketed: targetTime >= t1 && targetTime <= t2 };
+  return {
+    variance: totalVariance / targetTime,
+    bracketed: targetTime >= t1 && targetTime <= t2,
+    nearWeight: w1,
+  };
 }
 
 /** The index level (vol points, e.g. 13.69) at `targetTime` from two expiries. */

@@ -45,6 +45,8 @@ export interface VolIndexResult {
   readonly next: ExpiryVariancePoint;
   /** False when the target lies outside [near, next] (extrapolated). */
   readonly bracketed: boolean;
+  /** Weight of the near expiry in the interpolation (next: 1 - nearWeight). */
+  readonly nearWeight: number;
   /** Every expiry that produced a variance, sorted. */
   readonly expiries: readonly ExpiryVariancePoint[];
   /** Expiries that could not (with the reason). */
@@ -127,7 +129,7 @@ export function volIndexFromChain(chain: ChainSnapshot, options: VolIndexOptions
   }
   const targetTime = targetDays / 365;
   const [near, next] = bracket(points, targetTime);
-  const { variance, bracketed } = interpolateVariance(near, next, targetTime);
+  const { variance, bracketed, nearWeight } = interpolateVariance(near, next, targetTime);
   return {
     underlying: chain.underlying,
     valuationTime: chain.valuationTime,
@@ -136,20 +138,30 @@ export function volIndexFromChain(chain: ChainSnapshot, options: VolIndexOptions
     near,
     next,
     bracketed,
+    nearWeight,
     expiries: points,
     failures,
   };
 }
 
-/** Index levels at several constant maturities (days), from the per-expiry variances. */
+/**
+ * Index levels at several constant maturities (days), from the per-expiry variances, with the
+ * bracketing expiries (epoch ms); `bracketed` false: extrapolated flat, outside the listed expiries.
+ */
 export function volIndexTermStructure(
   points: readonly ExpiryVariancePoint[],
   targetDays: readonly number[] = [7, 14, 30, 60, 90, 180],
-): { days: number; index: number; bracketed: boolean }[] {
+): { days: number; index: number; bracketed: boolean; near: number; next: number }[] {
   if (points.length < 2) throw new InvalidInputError("points.length", points.length, "must be at least 2");
   return targetDays.map((days) => {
     const [near, next] = bracket(points, days / 365);
     const { variance, bracketed } = interpolateVariance(near, next, days / 365);
-    return { days, index: 100 * Math.sqrt(Math.max(variance, 0)), bracketed };
+    return {
+      days,
+      index: 100 * Math.sqrt(Math.max(variance, 0)),
+      bracketed,
+      near: near.expiry,
+      next: next.expiry,
+    };
   });
 }
