@@ -332,7 +332,11 @@ function refine(
   let reversals = 0;
   const lnBeta = objective === 0 ? Math.log(beta) : 0;
   const invLnBeta = 1 / lnBeta;
-  for (; iterations < ITERATIONS && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
+  // The lowest branch at extreme moneyness (|x| > 200) may take a third step: near |x| = 700 its
+  // ln b objective (|ln b| ~ 430) can end two steps ~14 ulps of s short (a fast-check property
+  // found x = -697.9, s = 26.8); the loop still stops by itself once |ds| <= eps s.
+  const maxIterations = objective === 0 && x < -200 ? ITERATIONS + 1 : ITERATIONS;
+  for (; iterations < maxIterations && Math.abs(ds) > DBL_EPSILON * s; iterations++) {
     if (ds * dsPrevious < 0) reversals++;
     if (iterations > 0 && (reversals === 3 || !(s > sLeft && s < sRight))) {
       // Bisection guard: only for extreme |x| (Jaeckel: |x| > 500).
