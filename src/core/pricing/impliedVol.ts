@@ -13,7 +13,8 @@
  *    The node values b(x, s_l), b(x, s_h) come from fits in sqrt|x| (lbrNodes.ts) for |x| <= 64.
  * 3. Two Householder(3) steps (fourth order) on an objective chosen per branch -
  *    1/ln b(s) - 1/ln beta (lowest), ln((b_max - beta)/(b_max - b(s))) (highest), b(s) - beta -
- *    with a bracket and bisection guard for pathological inputs.
+ *    with a bracket and bisection guard for pathological inputs; a third step in the lowest
+ *    branch for |x| > 200 (see refine).
  *
  * Accuracy: relative error below 1e-12 of the exact implied vol of the given price (tests with
  * 60-digit mpmath) for s = vol sqrt(T) in [1e-4, 10], strikes 12 std devs either side, expiries
