@@ -1,4 +1,5 @@
 // Public API of core/risk.
+export * from "./chainMarket.js";
 export * from "./greeks.js";
 export * from "./grid.js";
 export * from "./market.js";
