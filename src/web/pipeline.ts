@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadChainFile } from "../adapters/chainFile.js";
 import { loadOptimizeSpecFile, optimizeSpecParts } from "../adapters/optimizeSpec.js";
-import { loadPortfolioFile } from "../adapters/portfolioFile.js";
+import { loadPortfolioFile, type PortfolioFile } from "../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../adapters/priceHistory.js";
 import { loadStrategyFile } from "../adapters/strategyFile.js";
 import { runBacktest } from "../core/backtest/engine.js";
@@ -17,7 +17,8 @@ import { syntheticSteps } from "../core/backtest/syntheticMarket.js";
 import { standardBookMargin } from "../core/margin/book.js";
 import { liquidationDistance } from "../core/margin/liquidation.js";
 import { portfolioMargin } from "../core/margin/portfolioMargin.js";
-import { normalizeChain } from "../core/market/normalize.js";
+import type { Position } from "../core/instruments/types.js";
+import { type NormalizedChain, normalizeChain } from "../core/market/normalize.js";
 import { syntheticChain } from "../core/market/synthetic.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { optimizeProblemFromChain } from "../core/optimize/fromChain.js";
@@ -25,16 +26,20 @@ import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { OptimizeProblem } from "../core/optimize/spec.js";
 import { regimeReport } from "../core/regime/report.js";
+import { type ChainBookValuation, type ChainMarketInput, chainRiskMarket } from "../core/risk/chainMarket.js";
 import { portfolioGreeks } from "../core/risk/greeks.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
+import type { RiskMarket } from "../core/risk/market.js";
 import { linspace, scenarioGrid } from "../core/risk/scenario.js";
 import { runStress } from "../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
 import { surfaceTermStructure } from "../core/surface/queries.js";
 import { richCheapList } from "../core/surface/richCheap.js";
+import type { VolSurface } from "../core/surface/types.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
-import type { DemoReport, ReportSection } from "./report.js";
+import { placeDemoBook } from "./demoBook.js";
+import type { BookSection, DemoReport, ReportSection } from "./report.js";
 
 /** Margin budget of the demo optimizer run (USD); see the optimizer step. */
 export const DEMO_MARGIN_BUDGET_USD = 400_000;
@@ -51,7 +56,13 @@ export interface PipelineOptions {
   readonly chain?: ChainSnapshot;
   /** Where `chain` came from, for the report's `source` line. */
   readonly chainSource?: string;
+  /** Book for the risk, stress and margin sections (default examples/book.json; see runDemoPipeline). */
   readonly bookFile?: string;
+  /**
+   * Value the book on its file's own market section (parametric surfaces) instead of the loaded
+   * chain: the pre-chain behaviour, kept as an explicit fallback (`volfolio demo --book-market`).
+   */
+  readonly bookMarket?: boolean;
   readonly specFile?: string;
   readonly strategyFile?: string;
   readonly priceHistoryFile?: string;
@@ -67,7 +78,21 @@ const iso = (t: number | null | undefined) =>
   t === null || t === undefined ? "" : new Date(t).toISOString();
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 
-/** Runs every demo step and returns the report. Never throws because one area failed. */
+/** Seed of the extra synthetic chain of the book's n-th other underlying (n >= 1). */
+const extraSeed = (seed: number, n: number) => seed + n;
+
+/**
+ * Runs every demo step and returns the report. Never throws because one area failed.
+ *
+ * Risk, stress and margin value the book on the loaded market: a RiskMarket built from the chain
+ * (core/risk/chainMarket.ts: chain index and forwards, options at their chain mark vols, the
+ * fitted surface where the chain has no mark). Positions that market cannot value (other
+ * underlying, expired, outside the listed expiries) are listed in report.book.excluded and left
+ * out of every figure. On the synthetic market, the book's other underlyings (ETH in the sample
+ * book) get their own seeded synthetic chain at the same instant. Without `bookFile`, on a chain
+ * file or a live chain, the sample book is placed on the loaded chain (web/demoBook.ts).
+ * `bookMarket` values the book on its own market section instead.
+ */
 export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoReport> {
   const seed = o.seed ?? 42;
   const bookFile = o.bookFile ?? resolve(REPO_ROOT, "examples/book.json");
@@ -112,12 +137,14 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     const f = await loadPortfolioFile(bookFile);
     if (f.rejected.length > 0)
       throw new Error(`${f.rejected.length} bad book rows (first: ${f.rejected[0]?.reason})`);
-    if (!f.market) throw new Error("book has no market section");
-    return f as typeof f & { market: NonNullable<typeof f.market> };
+    if (o.bookMarket && !f.market)
+      throw new Error("book has no market section (--book-market values the book on it)");
+    return f;
   });
-  const valuationTime = book?.market.valuationTime ?? Date.UTC(2026, 1, 2, 8);
+  const valuationTime = book?.market?.valuationTime ?? Date.UTC(2026, 1, 2, 8);
   report.valuationTime = iso(valuationTime);
 
+  let otherChains: ChainSnapshot[] = [];
   const chain = await step(
     "market",
     ["surface", "optimizer", "volIndex"],
@@ -127,20 +154,23 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         const r = await loadChainFile(o.chainFile);
         const c = r.chains.find((x) => x.underlying === "BTC") ?? r.chains[0];
         if (!c) throw new Error(`no option chain in ${o.chainFile}`);
+        otherChains = r.chains.filter((x) => x !== c);
         return c;
       }
-      const spot = book?.market.underlyings.BTC?.indexPrice ?? 100000;
+      const spot = book?.market?.underlyings.BTC?.indexPrice ?? 100000;
       return syntheticChain({ underlying: "BTC", valuationTime, seed, spot, markNoise: 0.002 });
     },
   );
   if (chain) report.valuationTime = iso(chain.valuationTime);
 
+  let loaded: { normalized: NormalizedChain; fitted: VolSurface } | undefined;
   await step("surface fit", ["surface"], () => {
     if (!chain) throw new Error("no market");
     const norm = normalizeChain(chain);
     const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: "svi" });
     if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
     const f = res.fit.value;
+    loaded = { normalized: norm, fitted: f.surface };
     const term = surfaceTermStructure(f.surface);
     // 3D view: expiries of a week or more (shorter smiles are too steep to share one k axis).
     const gridSlices = f.slices.filter((s) => s.expiry >= 7 / 365);
@@ -187,7 +217,26 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     };
   });
 
-  if (book) {
+  const synthetic = !o.chain && !o.chainFile;
+  const riskBook = book
+    ? await step("risk market", ["greeks", "scenarios", "stress", "margin"], () =>
+        bookOnMarket({
+          book,
+          bookLabel: o.bookFile ? `book file ${o.bookFile}` : "examples/book.json",
+          placeDefault: !o.bookFile && !synthetic,
+          bookMarket: o.bookMarket === true,
+          chain,
+          loaded,
+          otherChains,
+          synthetic,
+          seed,
+          report,
+        }),
+      )
+    : undefined;
+
+  if (riskBook) {
+    const book = riskBook;
     await step("greeks", ["greeks"], () => {
       const g = portfolioGreeks(book.positions, book.market);
       const rows: NonNullable<DemoReport["greeks"]>["rows"] = [];
@@ -238,7 +287,14 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       const price = (cur: string) =>
         cur === "USDC" || cur === "USD" ? 1 : (book.market.underlyings[cur]?.indexPrice ?? Number.NaN);
       let cashUsd = 0;
-      for (const [cur, amt] of Object.entries(book.cash ?? {})) cashUsd += amt * price(cur);
+      const unpriced: string[] = [];
+      for (const [cur, amt] of Object.entries(book.cash ?? {}))
+        if (Number.isFinite(price(cur))) cashUsd += amt * price(cur);
+        else unpriced.push(`${amt} ${cur}`);
+      if (unpriced.length > 0)
+        report.book?.notes.push(
+          `cash ${unpriced.join(", ")} left out of equity: no index for it in the loaded market`,
+        );
       const equityUsd = cashUsd + portfolioGreeks(book.positions, book.market).totalUsd.valueUsd;
       let maintenanceUsd = 0;
       for (const [cur, m] of Object.entries(pm.byCurrency)) maintenanceUsd += m.maintenance * price(cur);
@@ -277,7 +333,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         };
     const built = optimizeProblemFromChain({
       chain,
-      positions: book?.positions ?? [],
+      positions: riskBook?.positions ?? [],
       spec,
       filter,
       ...(specF.scenarios ? { scenarioGrid: specF.scenarios } : {}),
@@ -401,4 +457,150 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   report.unavailable.agent =
     'no agent connected: start `volfolio agent` with "http": {"port": 8788} in its config, then pass --agent-url http://127.0.0.1:8788';
   return report;
+}
+
+interface RiskBook {
+  readonly positions: readonly Position[];
+  readonly market: RiskMarket;
+  readonly cash?: Readonly<Record<string, number>>;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/** The book the risk sections value and its market; fills report.book (see runDemoPipeline). */
+function bookOnMarket(o: {
+  book: PortfolioFile;
+  bookLabel: string;
+  placeDefault: boolean;
+  bookMarket: boolean;
+  chain: ChainSnapshot | undefined;
+  loaded: ChainMarketInput | undefined;
+  /** Other chains of the chain file (not used on the synthetic market). */
+  otherChains: readonly ChainSnapshot[];
+  synthetic: boolean;
+  seed: number;
+  report: DemoReport;
+}): RiskBook {
+  const { book } = o;
+  const notes: string[] = [];
+  if (o.bookMarket) {
+    if (!book.market) throw new Error("book has no market section (--book-market values the book on it)");
+    o.report.book = {
+      label: o.bookLabel,
+      market: `the book file's own market section (--book-market), valuation ${iso(book.market.valuationTime)}; not the loaded chain`,
+      positions: book.positions.length,
+      valued: book.positions.length,
+      excluded: [],
+      options: [],
+      notes: [
+        "parametric surfaces of the market section: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T)",
+      ],
+    };
+    return { positions: book.positions, market: book.market, ...(book.cash ? { cash: book.cash } : {}) };
+  }
+  if (!o.chain || !o.loaded)
+    throw new Error("no fitted market to value the book on (see the surface section)");
+  const chain = o.chain;
+  // Underlyings the book needs; the main chain's first, then the others in book order.
+  const needed = [...new Set([chain.underlying, ...book.positions.map((p) => p.instrument.underlying)])];
+  const inputs: ChainMarketInput[] = [o.loaded];
+  const chains: ChainSnapshot[] = [chain];
+  let market = `${chain.underlying} chain at ${iso(chain.valuationTime)} (index ${chain.indexPrice})`;
+  needed.slice(1).forEach((u, i) => {
+    // Other underlyings: the chain file's chain of that coin, or on the synthetic market a
+    // seeded synthetic chain at the same instant (index from the book's market section if any).
+    const spot = book.market?.underlyings[u]?.indexPrice;
+    const c = o.synthetic
+      ? syntheticChain({
+          underlying: u,
+          valuationTime: chain.valuationTime,
+          seed: extraSeed(o.seed, i + 1),
+          ...(spot ? { spot } : {}),
+          markNoise: 0.002,
+        })
+      : o.otherChains.find((x) => x.underlying === u);
+    if (!c) return;
+    const what = o.synthetic ? `synthetic ${u} chain (seed ${extraSeed(o.seed, i + 1)})` : `${u} chain`;
+    if (c.valuationTime !== chain.valuationTime) {
+      notes.push(
+        `${what} left out: its time ${iso(c.valuationTime)} differs from the ${chain.underlying} chain's`,
+      );
+      return;
+    }
+    const normalized = normalizeChain(c);
+    const fit = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, { model: "svi" });
+    if (!fit.fit.ok) {
+      notes.push(`${what} left out: surface fit failed (${fit.fit.message})`);
+      return;
+    }
+    inputs.push({ normalized, fitted: fit.fit.value.surface });
+    chains.push(c);
+    market += `, ${what} (index ${c.indexPrice})`;
+  });
+  let positions: readonly Position[] = book.positions;
+  let cash = book.cash;
+  let label = o.bookLabel;
+  let legs: string[] | undefined;
+  if (o.placeDefault) {
+    const template = book.market;
+    if (!template) throw new Error("the default demo book has no market section to place it by");
+    const placedPositions: Position[] = [];
+    const placedCash: Record<string, number> = {};
+    legs = [];
+    chains.forEach((c, i) => {
+      const placed = placeDemoBook(
+        { positions: book.positions, ...(book.cash ? { cash: book.cash } : {}), market: template },
+        c,
+        (inputs[i] as ChainMarketInput).normalized.snapshot,
+      );
+      placedPositions.push(...placed.positions);
+      Object.assign(placedCash, placed.cash);
+      legs?.push(...placed.legs);
+    });
+    const placedOn = new Set(chains.map((c) => c.underlying));
+    const leftOut = book.positions.filter((p) => !placedOn.has(p.instrument.underlying));
+    if (leftOut.length > 0)
+      notes.push(
+        `sample legs without a loaded chain, not placed: ${leftOut.map((p) => p.instrument.name).join(", ")}`,
+      );
+    positions = placedPositions;
+    cash = placedCash;
+    label = `default demo book: the ${[...placedOn].join(" and ")} legs of examples/book.json placed on the loaded chain by tenor and forward moneyness, opened at its marks`;
+  }
+  const v: ChainBookValuation = chainRiskMarket(inputs, positions);
+  notes.push(
+    "option vols: chain-mark = the chain's mark vol at that strike and expiry (out-of-the-money side; an in-the-money option takes it by put-call parity); fitted-surface+mark-residual = strike not quoted on a listed expiry: fitted SVI vol plus the mark-minus-fit residual interpolated between the neighbouring quoted strikes; fitted-surface = expiry not listed (inside the listed range): fitted SVI vol",
+  );
+  const section: BookSection = {
+    label,
+    market,
+    positions: positions.length,
+    valued: v.accepted.length,
+    excluded: v.excluded.map((x) => ({
+      instrument: x.position.instrument.name,
+      quantity: x.position.quantity,
+      reason: x.reason,
+      detail: x.detail,
+    })),
+    options: v.options.map((x) => ({
+      instrument: x.name,
+      forwardUsd: x.forward,
+      vol: x.vol,
+      source: x.source,
+      ownMarkVol: x.ownMarkVol,
+      ...(x.rejectedQuote
+        ? { note: `chain quote rejected (${x.rejectedQuote})` }
+        : x.ownMarkVol !== null && Math.abs(x.ownMarkVol - x.vol) > 5e-5
+          ? { note: `own mark vol ${pct(x.ownMarkVol)}; out-of-the-money side's ${pct(x.vol)} used` }
+          : {}),
+    })),
+    ...(legs ? { legs } : {}),
+    notes,
+  };
+  o.report.book = section;
+  if (v.accepted.length === 0)
+    throw new Error(
+      `none of the book's ${positions.length} positions can be valued on the loaded market (first: ${v.excluded[0]?.detail ?? "-"})`,
+    );
+  return { positions: v.accepted, market: v.market, ...(cash ? { cash } : {}) };
 }

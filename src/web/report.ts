@@ -51,6 +51,31 @@ export interface OptimizerFrontier {
   }[];
 }
 
+/** Which book the risk, stress and margin sections value, on which market, and what they leave out. */
+export interface BookSection {
+  /** The book: a file, or the default demo book placed on the loaded chain. */
+  readonly label: string;
+  /** The market the figures are of (the loaded chain(s), or the book file's market section). */
+  readonly market: string;
+  /** Positions in the book = valued + excluded.length. */
+  readonly positions: number;
+  readonly valued: number;
+  /** Positions left out of every figure, with the reason. */
+  readonly excluded: { instrument: string; quantity: number; reason: string; detail: string }[];
+  /** Vol of each valued option and its source (chain-mark, fitted-surface, ...). */
+  readonly options: {
+    instrument: string;
+    forwardUsd: number;
+    vol: number;
+    source: string;
+    ownMarkVol: number | null;
+    note?: string;
+  }[];
+  /** Default demo book on a loaded chain: template leg -> placed leg. */
+  readonly legs?: string[];
+  readonly notes: string[];
+}
+
 export interface DemoReport {
   readonly generatedBy: string;
   readonly seed: number;
@@ -59,6 +84,8 @@ export interface DemoReport {
   readonly timings: { step: string; ms: number }[];
   readonly unavailable: Record<string, string>;
   surface?: SurfaceSection;
+  /** The book behind greeks, scenarios, stress and margin (absent when the book did not load). */
+  book?: BookSection;
   greeks?: {
     rows: {
       underlying: string;

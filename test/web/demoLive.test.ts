@@ -108,6 +108,13 @@ describe("volfolio demo --live", () => {
       const K = first.forwardUsd * Math.exp(p.k);
       expect([...strikes].some((x) => Math.abs(x - K) < 1e-6 * K)).toBe(true);
     }
+    // Risk, stress and margin value the sample book placed on the live chain, at its marks.
+    expect(report.book.label).toMatch(
+      /^default demo book: the BTC legs of examples\/book\.json placed on the loaded chain/,
+    );
+    expect(report.book.market).toBe(`BTC chain at ${new Date(T0).toISOString()} (index 95000)`);
+    expect(report.book.valued).toBe(report.book.positions);
+    expect(report.book.options.map((o: { source: string }) => o.source)).toEqual(Array(5).fill("chain-mark"));
     // The optimizer and the vol index ran on the live chain too.
     expect(report.optimizer ?? report.unavailable.optimizer).toBeDefined();
     expect(report.volIndex, report.unavailable.volIndex).toBeDefined();

@@ -106,9 +106,17 @@ async function fetchLiveChain(currency: string, timeoutMs: number): Promise<Fetc
   }
 }
 
+function bookNote(r: DemoReport): string {
+  const b = r.book;
+  if (!b) return r.unavailable.greeks ?? "";
+  const ex = b.excluded.map((x) => `${x.instrument} (${x.reason})`).join(", ");
+  return `${b.valued} of ${b.positions} positions valued${ex ? `; excluded: ${ex}` : ""}`;
+}
+
 function summaryRows(r: DemoReport, agentUrl?: string) {
   const sections = [
     "surface",
+    "book",
     "greeks",
     "scenarios",
     "stress",
@@ -122,11 +130,13 @@ function summaryRows(r: DemoReport, agentUrl?: string) {
   return sections.map((s) =>
     s === "agent" && agentUrl
       ? { section: s, status: "live", note: `proxied from ${agentUrl}/state on the dashboard` }
-      : {
-          section: s,
-          status: (r as unknown as Record<string, unknown>)[s] !== undefined ? "ok" : "absent",
-          note: r.unavailable[s] ?? "",
-        },
+      : s === "book"
+        ? { section: s, status: r.book ? "ok" : "absent", note: bookNote(r) }
+        : {
+            section: s,
+            status: (r as unknown as Record<string, unknown>)[s] !== undefined ? "ok" : "absent",
+            note: r.unavailable[s] ?? "",
+          },
   );
 }
 
@@ -147,7 +157,11 @@ export function register(program: Command): void {
     .option("--chain <file>", "use this option chain file instead of a synthetic chain")
     .option(
       "--book <file>",
-      "portfolio file (JSON/CSV with a market section, as `volfolio risk`) for the risk, stress and margin sections (default examples/book.json, a BTC book valued on its own market section)",
+      "portfolio file (JSON/CSV, as `volfolio risk`) for the risk, stress and margin sections, valued on the loaded market (default examples/book.json; with --chain/--live its legs are placed on the loaded chain)",
+    )
+    .option(
+      "--book-market",
+      "value the book on its file's own market section (parametric surfaces) instead of the loaded chain",
     )
     .option(
       "--live",
@@ -166,6 +180,14 @@ Examples:
   volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
   volfolio demo --chain ../shared/data/deribit/sample.csv.gz --port 0
   volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
+  volfolio demo --book my-book.json --book-market   # value my-book.json on its own market section
+
+Risk, stress and margin value the book on the loaded market: the chain's index and forwards,
+each option at its chain mark vol (the fitted surface where the chain has no mark). Positions
+the market cannot value (other underlying, expired, outside the listed expiries) are listed as
+excluded with the reason and left out of the figures. Without --book on a --chain/--live market,
+the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
+moneyness (the report's book section lists the legs).
   VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
   VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
   volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})`,
@@ -176,6 +198,7 @@ Examples:
           seed: string;
           chain?: string;
           book?: string;
+          bookMarket?: boolean;
           live?: boolean;
           currency: string;
           timeout: string;
@@ -207,6 +230,7 @@ Examples:
           seed,
           chainFile: f.chain,
           ...(f.book ? { bookFile: f.book } : {}),
+          ...(f.bookMarket ? { bookMarket: true } : {}),
           ...(live
             ? {
                 chain: live.chain,
