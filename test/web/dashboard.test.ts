@@ -163,6 +163,12 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     expect(greeks[0]?.y).toEqual(report.greeks?.rows.map((r) => r.cashDeltaUsd));
     expect(await page.locator("#stress tbody tr").count()).toBe(report.stress?.length);
     expect(await page.locator("#margin").textContent()).toContain("spot down");
+    // The book card: which market the figures are of, one row per valued option with its vol source.
+    const b = report.book;
+    expect(await page.locator("#book").textContent()).toContain(
+      `${b?.valued} of ${b?.positions} positions valued`,
+    );
+    expect(await page.locator("#book tbody tr").count()).toBe(b?.options.length);
   });
 
   it("optimizer tab: before/after bars and the trade table", async () => {

@@ -146,7 +146,34 @@
     ]);
   }
 
+  function book(r) {
+    const b = r.book;
+    if (!b) return na(r, "greeks", ["book"]);
+    $("book").innerHTML =
+      `<p>${esc(b.label)}; valued on ${esc(b.market)}: ${b.valued} of ${b.positions} positions valued, ${b.excluded.length} excluded.</p>` +
+      (b.excluded.length
+        ? table(b.excluded, [
+            ["excluded", (x) => esc(x.instrument)],
+            ["quantity", (x) => num(x.quantity, 2)],
+            ["reason", (x) => esc(x.reason)],
+            ["detail", (x) => esc(x.detail)],
+          ])
+        : "") +
+      (b.options.length
+        ? table(b.options, [
+            ["option", (x) => esc(x.instrument)],
+            ["forward USD", (x) => num(x.forwardUsd)],
+            ["vol", (x) => pct(x.vol)],
+            ["vol source", (x) => esc(x.source)],
+            ["note", (x) => esc(x.note || "")],
+          ])
+        : "") +
+      (b.legs ? `<p>Placed legs: ${b.legs.map(esc).join("; ")}</p>` : "") +
+      b.notes.map((n) => `<p class="na">${esc(n)}</p>`).join("");
+  }
+
   function risk(r) {
+    book(r);
     if (r.greeks) {
       const rows = r.greeks.rows;
       const x = rows.map((g) => `${g.underlying} ${g.bucket}`);
