@@ -6,7 +6,7 @@
  * placed on
  *   the listed expiry nearest in tenor (days from the template's valuation time to its expiry,
  *     against days from the chain's valuation time; ties go to the later expiry), and
- *   the quoted strike of that expiry nearest in forward moneyness ln(K/F) (template F from the
+ *   the quoted strike (with a mark) of that expiry nearest in forward moneyness ln(K/F) (template F from the
  *     template's market section, chain F from the chain's forwards).
  * Perpetuals stay perpetuals; a dated future goes to the chain's dated future nearest in tenor
  * (else the option expiry nearest in tenor). Inverse futures (USD contracts) are rescaled by
@@ -67,6 +67,8 @@ export function placeDemoBook(
   const t = snapshot.valuationTime;
   const strikesByExpiry = new Map<number, number[]>();
   for (const q of snapshot.quotes) {
+    // Strikes with a mark, so every placed option is valued at its chain mark.
+    if (q.markVol === null && !(typeof q.markIv === "number" && q.markIv > 0)) continue;
     const e = q.instrument.expiry;
     const list = strikesByExpiry.get(e) ?? [];
     if (!list.includes(q.instrument.strike)) list.push(q.instrument.strike);

@@ -11,6 +11,8 @@ import { describe, expect, it } from "vitest";
 import { parseDeribitExpiry } from "../../src/core/instruments/names.js";
 import { syntheticChain } from "../../src/core/market/synthetic.js";
 import { blackGreeks, blackPrice } from "../../src/core/pricing/black76.js";
+import { loadPortfolioFile } from "../../src/adapters/portfolioFile.js";
+import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { captureCli } from "../cli/capture.js";
 
 const YEAR = 365 * 86_400_000;
@@ -200,6 +202,22 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     expect(b.notes.join(" ")).toContain("ETH-27MAR26-3000-P");
     expect(b.options.every((o) => o.source === "chain-mark")).toBe(true);
     expect(r.greeks.totalUsd.vegaUsd).toBeLessThan(0);
+  }, 120_000);
+
+  it("--book-market values the book on its file's market section; a book without one says so", async () => {
+    const sample = join(__dirname, "../../examples/book.json");
+    const r = await demo(["--chain", chainFile, "--book", sample, "--book-market"]);
+    expect(r.book.market).toMatch(/^the book file's own market section \(--book-market\)/);
+    const f = await loadPortfolioFile(sample);
+    const g = portfolioGreeks(f.positions, f.market as NonNullable<typeof f.market>).totalUsd;
+    expect(r.greeks.totalUsd.vegaUsd).toBeCloseTo(g.vegaUsd, 6);
+    expect(r.greeks.totalUsd.valueUsd).toBeCloseTo(g.valueUsd, 6);
+    const bare = join(dir, "bare.json");
+    writeFileSync(bare, JSON.stringify({ positions: [{ instrument: "BTC-PERPETUAL", quantity: 1 }] }));
+    const n = await demo(["--chain", chainFile, "--book", bare, "--book-market"]);
+    expect(n.unavailable.greeks).toBe(
+      "load book failed: book has no market section (--book-market values the book on it)",
+    );
   }, 120_000);
 
   it("the default run values the sample book on the synthetic chains at their mark vols", async () => {

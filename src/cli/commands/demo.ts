@@ -181,16 +181,16 @@ Examples:
   volfolio demo --chain ../shared/data/deribit/sample.csv.gz --port 0
   volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
   volfolio demo --book my-book.json --book-market   # value my-book.json on its own market section
+  VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
+  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
+  volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})
 
 Risk, stress and margin value the book on the loaded market: the chain's index and forwards,
 each option at its chain mark vol (the fitted surface where the chain has no mark). Positions
 the market cannot value (other underlying, expired, outside the listed expiries) are listed as
 excluded with the reason and left out of the figures. Without --book on a --chain/--live market,
 the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
-moneyness (the report's book section lists the legs).
-  VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
-  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
-  volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})`,
+moneyness (the report's book section lists the legs).`,
     )
     .action(
       async (
