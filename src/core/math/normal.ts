@@ -120,26 +120,41 @@ function erfcxLarge(y: number): number {
   return (SQRPI - r) / y;
 }
 
+/** Veltkamp's splitting constant 2^27 + 1. */
+const SPLIT = 134217729;
+
+/**
+ * The rounding error of y*y: exact(y^2) - fl(y^2), by Dekker's product (Veltkamp split). |y| must
+ * stay below ~1e150 (callers cut off far earlier). Lets exp(+-y^2) take one exponential:
+ * exp(-(p + e)) = exp(-p) (1 - e) to below an ulp, since |e| <= ulp(p)/2 < 1e-13.
+ */
+function squareError(y: number, p: number): number {
+  const c = SPLIT * y;
+  const hi = c - (c - y);
+  const lo = y - hi;
+  return hi * hi - p + 2 * hi * lo + lo * lo;
+}
+
 /** exp(-y^2) without the amplified rounding error of y*y (y >= 0). */
 function expNegSquare(y: number): number {
   if (y > 27.3) return 0; // exp(-745.3) underflows
-  const yh = Math.trunc(y * 16) / 16;
-  return Math.exp(-yh * yh) * Math.exp(-(y - yh) * (y + yh));
+  const p = y * y;
+  return Math.exp(-p) * (1 - squareError(y, p));
 }
 
 /** exp(+y^2) without the amplified rounding error of y*y (y >= 0); Infinity above ~26.64. */
 function expSquare(y: number): number {
   if (y > 26.7) return Number.POSITIVE_INFINITY;
-  const yh = Math.trunc(y * 16) / 16;
-  return Math.exp(yh * yh) * Math.exp((y - yh) * (y + yh));
+  const p = y * y;
+  return Math.exp(p) * (1 + squareError(y, p));
 }
 
 /** exp(-x^2/2) computed from x (not from a rounded x^2). */
 export function expNegHalfSquare(x: number): number {
   const y = Math.abs(x);
   if (y > 38.6) return 0;
-  const yh = Math.trunc(y * 16) / 16;
-  return Math.exp(-0.5 * yh * yh) * Math.exp(-0.5 * (y - yh) * (y + yh));
+  const p = y * y;
+  return Math.exp(-0.5 * p) * (1 - 0.5 * squareError(y, p));
 }
 
 /** Error function erf(z) = 2/sqrt(pi) int_0^z exp(-t^2) dt. NaN in, NaN out. */

@@ -307,26 +307,35 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     }
   }
 
-  return refine(beta, x, bMax, s, sLeft, sRight, objective);
+  REFINE_INPUT[0] = beta;
+  REFINE_INPUT[1] = x;
+  REFINE_INPUT[2] = bMax;
+  REFINE_INPUT[3] = s;
+  REFINE_INPUT[4] = sLeft;
+  REFINE_INPUT[5] = sRight;
+  return refine(objective);
 }
 
 /**
+ * The inputs of refine (beta, x, b_max, initial s, bracket left, right). V8 passes the
+ * arguments of a call it does not inline as tagged values, boxing each double on the heap; this
+ * allocation-free slot (as lastNormalisedVega; safe because calls run to completion on one
+ * thread and refine reads it first thing) cut the solve time by ~3.5%.
+ */
+const REFINE_INPUT = new Float64Array(6);
+
+/**
  * The Householder(3) steps from the initial guess s in the bracket (sLeft, sRight) on the
- * branch's objective (0 lowest, 1 middle, 2 highest). A separate function so the JIT inlines
+ * branch's objective (0 lowest, 1 middle, 2 highest); inputs in REFINE_INPUT. A separate function so the JIT inlines
  * the normalised Black evaluations here rather than the guess's helpers.
  */
-function refine(
-  beta: number,
-  x: number,
-  bMax: number,
-  s0: number,
-  sLeft0: number,
-  sRight0: number,
-  objective: number,
-): number {
-  let s = s0;
-  let sLeft = sLeft0;
-  let sRight = sRight0;
+function refine(objective: number): number {
+  const beta = REFINE_INPUT[0] as number;
+  const x = REFINE_INPUT[1] as number;
+  const bMax = REFINE_INPUT[2] as number;
+  let s = REFINE_INPUT[3] as number;
+  let sLeft = REFINE_INPUT[4] as number;
+  let sRight = REFINE_INPUT[5] as number;
   let ds = -DBL_MAX;
   let dsPrevious = 0;
   let iterations = 0;
