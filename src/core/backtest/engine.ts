@@ -29,11 +29,12 @@
  * Equity in USD; in coin = equity USD / index. No margin model: collateral is the cash/coins held.
  */
 import { InvalidInputError } from "../errors.js";
-import { type CostModel, hedgeFill, optionFeeUsd, resolveCostModel, slippageBpsFor } from "../hedge/costs.js";
+import { type CostModel, hedgeFill, resolveCostModel } from "../hedge/costs.js";
 import { type HedgePolicy, hedgeTrade, validateHedgePolicy } from "../hedge/policies.js";
 import type { OptionKind } from "../instruments/types.js";
 import { blackGreeks, blackPrice } from "../pricing/black76.js";
 import { futureName, optionName, utcDayStart } from "./calendar.js";
+import { futureHedgeExpiry, optionFill } from "./fills.js";
 import { type BacktestStep, YEAR_MS } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
 import { optimizerStrategyRule } from "./optimizerStrategy.js";
@@ -389,19 +390,20 @@ function* backtestLoop(
     if (!q) return reject("not-listed");
     const touch = ord.quantity > 0 ? q.askUsd : q.bidUsd;
     if (touch === null) return reject(ord.quantity > 0 ? "no-ask" : "no-bid");
-    const slip = (touch * slippageBpsFor(costs, ord.quantity)) / 1e4;
-    const price = ord.quantity > 0 ? touch + slip : Math.max(touch - slip, 0);
-    const absQ = Math.abs(ord.quantity);
-    const fee = optionFeeUsd({
+    const f = optionFill({
       costs,
       quantity: ord.quantity,
+      touchUsd: touch,
+      markUsd: q.markUsd,
       underlyingPrice: s.indexPrice,
-      premiumUsd: price,
     });
-    const spr = Math.abs(touch - q.markUsd) * absQ;
+    const price = f.priceUsd;
+    const absQ = Math.abs(ord.quantity);
+    const fee = f.feeUsd;
+    const spr = f.spreadUsd;
     usd -= ord.quantity * price + fee;
     spreadUsd += spr;
-    slippageUsd += Math.abs(price - touch) * absQ;
+    slippageUsd += f.slippageUsd;
     feesUsd += fee;
     turnoverUsd += absQ * s.indexPrice;
     tradeCount++;
@@ -420,7 +422,7 @@ function* backtestLoop(
         priceUsd: price,
         markUsd: q.markUsd,
         spreadUsd: spr,
-        slippageUsd: Math.abs(price - touch) * absQ,
+        slippageUsd: f.slippageUsd,
         feeUsd: fee,
         tag: ord.tag,
       });
@@ -465,11 +467,7 @@ function* backtestLoop(
   const tradeHedge = (s: BacktestStep, qty: number, tag: string) => {
     if (useFuture && (perp === 0 || hedgeExpiry === null)) {
       // The listed expiry closest to the target tenor, beyond the roll window.
-      const minT = s.time + Math.max(policy.rollDays ?? 1, 1 / 24) * DAY_MS;
-      const target = s.time + (policy.futureTenorDays ?? 30) * DAY_MS;
-      let e: number | null = null;
-      for (const x of s.expiries())
-        if (x > minT && (e === null || Math.abs(x - target) < Math.abs(e - target))) e = x;
+      const e = futureHedgeExpiry(s, policy);
       if (e === null) {
         rejections.push({
           time: s.time,
@@ -577,7 +575,14 @@ function* backtestLoop(
         kind: p.kind,
         quantity: p.quantity,
       }));
-      const orders = yield { step: s, options, coins, usd, hedge: perp };
+      const orders = yield {
+        step: s,
+        options,
+        coins,
+        usd,
+        hedge: perp,
+        hedgeExpiry: perp !== 0 ? hedgeExpiry : null,
+      };
       for (const ord of orders) {
         if (!isHedgeOrder(ord)) fillOption(s, ord);
         else if (ord.quantity !== 0 && Math.abs(ord.quantity) >= 1e-9) tradeHedge(s, ord.quantity, ord.tag);

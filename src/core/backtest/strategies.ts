@@ -164,6 +164,8 @@ export interface StrategyContext {
   readonly usd: number;
   /** Hedge instrument position, signed coins (perpetual or dated future). */
   readonly hedge: number;
+  /** Expiry of the dated future holding `hedge` (epoch ms UTC); null/absent: perpetual or flat. */
+  readonly hedgeExpiry?: number | null;
 }
 
 export interface StrategyRule {
