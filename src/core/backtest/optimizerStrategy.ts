@@ -9,17 +9,31 @@
  * - fresh candidates: every quoted option of the step whose expiry is inside the spec's tenor
  *   range (`candidates.minDays`/`maxDays`), filtered by the rest of `candidates` (|delta|,
  *   spread, size caps) in buildOptimizeCandidates;
- * - held options as "keep" decisions: a held short is a sell-only candidate up to its size at the
- *   closing price (ask + 2 x fee: keeping earns the buy-back cost it avoids, fee included), not
- *   selling it closes it; a held long likewise (buy-only at bid - 2 x fee). So greeks, scenario
- *   PnL, margin (the optimizer's linear proxy charges shorts only when kept) and the cost of
- *   closing are exact. Held options without a closing quote stay in the book as fixed;
- * - the hedge instrument (unless `hedgeInOptimizer` is false): delta one per coin, fair value 0,
- *   cost per coin = index x (hedgeFeeRate + (hedgeHalfSpreadBps + slippageBps) / 1e4), as the
- *   engine charges it; the held hedge and coins stay in the book as fixed. The engine trades the
- *   resulting hedge order on the spec's hedge instrument (perpetual by default);
- * - option costs: the spec's `costs` if given, else a fee per contract of feeRate x index (the
- *   engine's fee before its premium cap; the engine's slippage bps are not in the LP).
+ * - option prices are the engine's all-in cash per contract (fills.ts optionFill, the function
+ *   the engine fills with): ask + slippage bps + fee to buy, bid - slippage bps - fee to sell,
+ *   the fee capped at feeCap x the fill price (hedge/costs.ts optionFeeUsd), so a cheap wing
+ *   costs the LP what the engine charges; fair value = mark (stepSnapshot.ts);
+ * - held options as "keep" decisions: a held short is a sell-only candidate up to its size at its
+ *   all-in buy-back price (keeping earns the closing cost it avoids), not selling it closes it;
+ *   a held long likewise (buy-only at its all-in selling price). So greeks, scenario PnL, margin
+ *   (the optimizer's linear proxy charges shorts only when kept) and the cost of closing are
+ *   exact. Held options without a closing quote stay in the book as fixed;
+ * - the hedge instrument (unless `hedgeInOptimizer` is false) is the one the engine will trade
+ *   the order on: the perpetual, or with a `future` hedge policy the held dated future, else the
+ *   one the engine opens (fills.ts futureHedgeExpiry). Its delta is the risk module's (linear
+ *   future of 1 coin: F/S per coin with the basis ratio fixed, risk/greeks.ts; the perpetual 1),
+ *   fair value 0 at its mark, and each side costs what the engine's hedgeFill charges for one
+ *   coin (crossing vs mark + slippage + fee, on the perpetual's quotes when the step has them);
+ *   the held hedge (on its own instrument) and coins stay in the book as fixed;
+ * - the spec's `optimize.costs`, if given, are an extra LP penalty on top (the engine does not
+ *   charge them); keep candidates get twice its fee, as the closing trade avoided pays it too.
+ * The log's `costUsd` is the LP's cost of its trades at these prices against the marks; the
+ * engine charges the same (spread + slippage + fees of the "optimize" fills).
+ * Not priced exactly, and why: market impact (`impactBpsPerContract` > 0) makes the slippage
+ * grow with the order size, which a linear program cannot charge: it is priced at one contract;
+ * a dated future the engine rolls in the same step (after the orders, when it is within
+ * `rollDays`) moves the hedge's delta and pays the roll after the LP decided: both belong to the
+ * engine's roll, not to this decision.
  * The optimizer's figures before/after are thus of the book with held options counted as kept.
  * Continuous quantities (coins, fractional like the engine) unless the spec sets `lots`.
  * An infeasible or failed solve trades nothing and is logged with its diagnosis; so does a step
@@ -28,7 +42,7 @@
  * Units: USD; delta in coins (dV/dS); vega USD per vol point; theta USD/day (optimize/spec.ts).
  */
 import { InvalidInputError, requirePositive } from "../errors.js";
-import type { FutureContract, Position } from "../instruments/types.js";
+import type { FutureContract, OptionContract, Position } from "../instruments/types.js";
 import {
   buildOptimizeBook,
   buildOptimizeCandidates,
@@ -40,11 +54,15 @@ import type { OptimizeCandidate, OptimizeProblem } from "../optimize/spec.js";
 import { riskMarketFromSnapshots } from "../risk/market.js";
 import { type Scenario, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
-import { resolveCostModel } from "../hedge/costs.js";
-import type { BacktestStep } from "./market.js";
+import { type CostModel, hedgeFill, resolveCostModel } from "../hedge/costs.js";
+import type { HedgePolicy } from "../hedge/policies.js";
+import { futureName } from "./calendar.js";
+import { futureHedgeExpiry, optionFill } from "./fills.js";
+import type { BacktestStep, StepOptionQuote } from "./market.js";
 import { stepMarketSnapshot, stepOptionContract } from "./stepSnapshot.js";
 import type {
   AsyncStrategyRule,
+  BookOption,
   OptimizerStrategyParams,
   RebalanceSchedule,
   StrategyContext,
@@ -109,6 +127,13 @@ export interface OptimizerRebalanceRecord {
   /** Margin, linear proxy, USD. */
   readonly marginAfterUsd: number;
   readonly objectiveUsd: number;
+  /**
+   * Trading cost of the rebalance's trades as the LP priced them, USD: per contract the LP's
+   * all-in price (fill + fee, see the module comment) against the step's mark, over the fresh
+   * trades, the hedge trade and the held options it closes (0 when nothing is traded). The engine
+   * charges the same (spread + slippage + fees of the "optimize" fills).
+   */
+  readonly costUsd: number;
   /** Infeasibility diagnosis or solver status when not optimal. */
   readonly diagnosis: string | null;
 }
@@ -134,7 +159,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
   checkParams(p);
   const due = rebalanceDue(p.rebalance);
   const costs = resolveCostModel(spec.costs);
-  const hedgeRate = costs.hedgeFeeRate + (costs.hedgeHalfSpreadBps + costs.slippageBps) / 1e4;
+  const policy: HedgePolicy = spec.hedge ?? { policy: "none" };
   const o = p.optimize;
   const filter = o.candidates ?? {};
   const scenarios = scenarioGrid(o.scenarios ?? {});
@@ -162,12 +187,13 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
         cvarAfterUsd: Number.NaN,
         marginAfterUsd: 0,
         objectiveUsd: Number.NaN,
+        costUsd: 0,
         diagnosis: "no quoted option in the candidate tenor range and no held option",
       });
       return [];
     }
     const r = await optimizePortfolio(problem.problem);
-    const rec = (status: string, orders: number, diagnosis: string | null, after = r.after) =>
+    const rec = (status: string, orders: number, diagnosis: string | null, costUsd = 0, after = r.after) =>
       log.push({
         time: step.time,
         status,
@@ -180,6 +206,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
         cvarAfterUsd: after.cvarUsd,
         marginAfterUsd: after.marginUsd,
         objectiveUsd: r.objectiveUsd,
+        costUsd,
         diagnosis,
       });
     if (r.status !== "optimal") {
@@ -190,14 +217,32 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
     const target = new Map<string, number>();
     for (const [name, h] of problem.held) target.set(name, problem.keepIndex.has(name) ? 0 : h.quantity);
     let hedge = 0;
+    // The LP's cost of its trades: each at its candidate's all-in price against the mark.
+    let costUsd = 0;
+    const kept = new Map<string, number>();
     for (const t of r.trades) {
       const sign = t.side === "buy" ? 1 : -1;
+      const c = problem.problem.candidates[t.index] as OptimizeCandidate;
+      const price = (t.side === "buy" ? c.askUsd : c.bidUsd) as number;
+      const mark = problem.marks[t.index] as number;
       if (t.index === problem.hedgeIndex) {
         hedge += sign * t.contracts;
+        costUsd += sign * t.contracts * (price - mark);
         continue;
       }
       const name = problem.names[t.index] as string;
+      if (c.name.endsWith(" (held)")) kept.set(name, t.contracts);
+      else costUsd += sign * t.contracts * (price - mark);
       target.set(name, (target.get(name) ?? 0) + sign * t.contracts);
+    }
+    // A held option not (fully) kept is closed at its keep candidate's price.
+    for (const [name, i] of problem.keepIndex) {
+      const c = problem.problem.candidates[i] as OptimizeCandidate;
+      const h = problem.held.get(name)?.quantity ?? 0;
+      const closed = Math.abs(h) - (kept.get(name) ?? 0);
+      const mark = problem.marks[i] as number;
+      if (closed > 0)
+        costUsd += h < 0 ? closed * ((c.bidUsd as number) - mark) : closed * (mark - (c.askUsd as number));
     }
     const orders: StrategyOrder[] = [];
     for (const [name, q] of target) {
@@ -207,7 +252,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       orders.push({ expiry: ins.expiry, strike: ins.strike, kind: ins.kind, quantity: d, tag: "optimize" });
     }
     if (Math.abs(hedge) >= 1e-7) orders.push({ hedge: true, quantity: hedge, tag: "optimize" });
-    rec(r.status, orders.length, null);
+    rec(r.status, orders.length, null, costUsd);
     return orders;
   };
 
@@ -226,7 +271,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
           (filter.maxDays === undefined || days(e) <= filter.maxDays),
       );
     const heldList = ctx.options.filter((h) => h.expiry > t);
-    const { snapshot } = stepMarketSnapshot(step, window, heldList);
+    const { snapshot, quotes } = stepMarketSnapshot(step, window, heldList);
     if (!snapshot.surface) return null;
     const market = riskMarketFromSnapshots([snapshot]);
     const stressOpt = stress.length > 0 ? { stressScenarios: stress } : {};
@@ -246,78 +291,136 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       scenarios,
       ...stressOpt,
     });
-    const optionCosts = o.costs ?? { feePerContractUsd: costs.feeRate * S };
-    const fee = optionCosts.feePerContractUsd ?? 0;
-    const candidates: OptimizeCandidate[] = [...fresh.candidates];
-    const names: string[] = fresh.instruments.map((i) => i.name);
+    // The spec's own `costs` (if any) are an extra LP penalty on top of the engine's costs.
+    const extraFee = o.costs?.feePerContractUsd ?? 0;
+    const candidates: OptimizeCandidate[] = [];
+    /** Mark per candidate, USD per contract (the hedge's: its mark, where fair value is 0). */
+    const marks: number[] = [];
+    const names: string[] = [];
+    fresh.candidates.forEach((c, i) => {
+      const name = (fresh.instruments[i] as OptionContract).name;
+      candidates.push(engineOptionPrices(c, quotes.get(name), costs, S));
+      marks.push(markOf(quotes.get(name), name));
+      names.push(name);
+    });
     const contracts = new Map(fresh.instruments.map((i) => [i.name, i]));
-    const keepIndex = new Set<string>();
+    /** Held option name -> index of its keep candidate. */
+    const keepIndex = new Map<string, number>();
     const fixed: Position[] = [];
     for (const [name, h] of held) {
       const ins = stepOptionContract(u, h.expiry, h.strike, h.kind);
       contracts.set(name, ins);
       const i = kept.instruments.findIndex((x) => x.name === name);
       const c = i >= 0 ? kept.candidates[i] : undefined;
-      // Closing costs the spread side plus the fee twice over (the fee of the trade avoided).
-      const keep = c ? keepDecisionCandidate(c, h.quantity, 2 * fee) : null;
+      // At the engine's all-in closing price; the extra LP fee twice over (the one on this
+      // "trade" and the one on the closing trade avoided).
+      const keep = c
+        ? keepDecisionCandidate(engineOptionPrices(c, quotes.get(name), costs, S), h.quantity, 2 * extraFee)
+        : null;
       if (!keep) {
         fixed.push({ instrument: ins, quantity: h.quantity });
         continue;
       }
-      keepIndex.add(name);
+      keepIndex.set(name, candidates.length);
       names.push(name);
+      marks.push(markOf(quotes.get(name), name));
       candidates.push(keep);
     }
-    // Coins and the held hedge: delta-one linear positions (a linear perpetual of 1 coin).
-    const perp: FutureContract = {
-      type: "future",
-      name: `${u}-PERPETUAL`,
-      underlying: u,
-      expiry: null,
-      settlement: "linear",
-      contractSize: 1,
-    };
+    // Coins: delta-one linear positions (a linear perpetual of 1 coin at the index).
+    const perp = hedgeInstrument(u, null);
     if (ctx.coins !== 0) fixed.push({ instrument: perp, quantity: ctx.coins });
-    if (ctx.hedge !== 0) fixed.push({ instrument: perp, quantity: ctx.hedge });
+    // The held hedge, on the instrument the engine holds (dated future: delta F/S per coin).
+    const heldExpiry = ctx.hedge !== 0 ? (ctx.hedgeExpiry ?? null) : null;
+    if (ctx.hedge !== 0) fixed.push({ instrument: hedgeInstrument(u, heldExpiry), quantity: ctx.hedge });
     let hedgeIndex = -1;
-    if (p.hedgeInOptimizer ?? true) {
+    // The instrument the engine trades a hedge order on: the held future, else the one it opens.
+    const useFuture = policy.instrument === "future";
+    const tradeExpiry = !useFuture ? null : (heldExpiry ?? futureHedgeExpiry(step, policy));
+    if ((p.hedgeInOptimizer ?? true) && !(useFuture && tradeExpiry === null)) {
+      const ins = hedgeInstrument(u, tradeExpiry);
+      // The engine's fill of one coin each way (hedgeFill): crossing + slippage + fee vs mark.
+      const mark = tradeExpiry === null ? step.perpMark : step.forward(tradeExpiry);
+      const quote = tradeExpiry === null ? { bidUsd: step.perpBid, askUsd: step.perpAsk } : {};
+      const buy = hedgeFill({ costs, quantity: 1, markUsd: mark, ...quote });
+      const sell = hedgeFill({ costs, quantity: -1, markUsd: mark, ...quote });
       hedgeIndex = candidates.length;
-      names.push(perp.name);
-      candidates.push(
-        hedgeCandidate({
-          instrument: perp,
+      names.push(ins.name);
+      marks.push(0);
+      candidates.push({
+        ...hedgeCandidate({
+          instrument: ins,
           market,
           scenarios,
           stressScenarios: stress,
-          costUsd: S * hedgeRate,
+          costUsd: buy.priceUsd - mark + buy.feeUsd,
           maxContracts: p.maxHedgeCoins ?? 1e6,
         }),
-      );
+        bidUsd: sell.priceUsd - mark - sell.feeUsd,
+      });
     }
     const book = buildOptimizeBook({ positions: fixed, market, scenarios, ...stressOpt });
     // The book as held (fixed part + every held option kept), for the log.
     const before = { vegaUsdPerVolPt: book.greeks.vegaUsdPerVolPt, deltaCoin: book.greeks.deltaCoin };
-    candidates.forEach((c, i) => {
-      const h =
-        keepIndex.has(names[i] as string) && c.name.endsWith(" (held)")
-          ? held.get(names[i] as string)
-          : undefined;
-      if (!h) return;
+    for (const [name, i] of keepIndex) {
+      const c = candidates[i] as OptimizeCandidate;
+      const h = held.get(name) as BookOption;
       before.vegaUsdPerVolPt += h.quantity * c.greeks.vegaUsdPerVolPt;
       before.deltaCoin += h.quantity * c.greeks.deltaCoin;
-    });
+    }
     const problem: OptimizeProblem = {
       candidates,
       book,
       objective: o.objective,
       constraints: o.constraints,
-      costs: optionCosts,
+      ...(o.costs ? { costs: o.costs } : {}),
       ...(o.lots ? { lots: o.lots } : {}),
       scenarioNames: scenarios.map((s) => s.name ?? ""),
       stressNames: stress.map((s) => s.name ?? ""),
     };
-    return { problem, names, contracts, held, keepIndex, hedgeIndex, before };
+    return { problem, names, marks, contracts, held, keepIndex, hedgeIndex, before };
   };
 
   return { initial: { coins: 0, usd: p.usd }, decide, log };
+}
+
+/**
+ * The candidate with the engine's all-in prices per contract (optionFill: the touch moved by the
+ * slippage bps, plus the capped fee on a buy, minus it on a sell): what one contract bought /
+ * sold costs / earns in cash. The touch is the step's quote (the candidate's bid/ask).
+ */
+function engineOptionPrices(
+  c: OptimizeCandidate,
+  q: StepOptionQuote | undefined,
+  costs: CostModel,
+  indexUsd: number,
+): OptimizeCandidate {
+  const side = (touch: number | null, quantity: 1 | -1): number | null => {
+    if (touch === null) return null;
+    const f = optionFill({
+      costs,
+      quantity,
+      touchUsd: touch,
+      markUsd: q?.markUsd ?? touch,
+      underlyingPrice: indexUsd,
+    });
+    return f.priceUsd + quantity * f.feeUsd;
+  };
+  return { ...c, askUsd: side(q?.askUsd ?? c.askUsd, 1), bidUsd: side(q?.bidUsd ?? c.bidUsd, -1) };
+}
+
+function markOf(q: StepOptionQuote | undefined, name: string): number {
+  if (!q) throw new InvalidInputError("step.quote", name, "candidate without a step quote");
+  return q.markUsd;
+}
+
+/** The engine's hedge instrument: linear, 1 coin; the perpetual (expiry null) or a dated future. */
+function hedgeInstrument(underlying: string, expiry: number | null): FutureContract {
+  return {
+    type: "future",
+    name: expiry === null ? `${underlying}-PERPETUAL` : futureName(underlying, expiry),
+    underlying,
+    expiry,
+    settlement: "linear",
+    contractSize: 1,
+  };
 }
