@@ -60,7 +60,11 @@ export function normalisedBlackOtm(x: number, s: number): number {
     return asymptoticRegion(h, 0.5 * s, false);
   }
   const t = 0.5 * s;
-  if (t < SMALL_T) return smallTRegion(x / s, t, false);
+  if (t < SMALL_T) {
+    SERIES_INPUT[0] = x / s;
+    SERIES_INPUT[1] = t;
+    return smallTRegion(false);
+  }
   const h = x / s;
   const g = Math.exp(-0.5 * (h * h + t * t));
   lastNormalisedVega[0] = ONE_OVER_SQRT_TWO_PI * g;
@@ -88,7 +92,11 @@ export function normalisedBlackScaledOtm(x: number, s: number): number {
   const t = 0.5 * s;
   if (x < s * ASYMPTOTIC_H && 0.5 * s * s + x < s * (SMALL_T + ASYMPTOTIC_H))
     return asymptoticRegion(h, t, true);
-  if (t < SMALL_T) return smallTRegion(h, t, true);
+  if (t < SMALL_T) {
+    SERIES_INPUT[0] = h;
+    SERIES_INPUT[1] = t;
+    return smallTRegion(true);
+  }
   if (x + 0.5 * s * s > s * 0.85) return normalisedBlackOtm(x, s) / (lastNormalisedVega[0] as number);
   return SQRT_PI_OVER_TWO * (erfcx(-(h + t) * SQRT_HALF) - erfcx(-(h - t) * SQRT_HALF));
 }
@@ -127,10 +135,19 @@ function asymptoticRegion(h: number, t: number, scaled: boolean): number {
 }
 
 /**
+ * Inputs h, t of smallTRegion: V8 boxes each double argument of a call it does not inline (the
+ * series is too large to inline), so the two are passed in this allocation-free slot (as
+ * lastNormalisedVega, and read first thing by the callee).
+ */
+const SERIES_INPUT = new Float64Array(2);
+
+/**
  * Region 2: t < 0.21, h >= -10 (about). Taylor series in t; truncation error below 1e-17. With
  * `scaled`, returns b/b' instead (no exponential; writes nothing).
  */
-function smallTRegion(h: number, t: number, scaled: boolean): number {
+function smallTRegion(scaled: boolean): number {
+  const h = SERIES_INPUT[0] as number;
+  const t = SERIES_INPUT[1] as number;
   const h2 = h * h;
   const w = t * t;
   const hm = h * normCdfOverPdf(h);
