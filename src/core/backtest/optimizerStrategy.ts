@@ -12,7 +12,8 @@
  * - option prices are the engine's all-in cash per contract (fills.ts optionFill, the function
  *   the engine fills with): ask + slippage bps + fee to buy, bid - slippage bps - fee to sell,
  *   the fee capped at feeCap x the fill price (hedge/costs.ts optionFeeUsd), so a cheap wing
- *   costs the LP what the engine charges; fair value = mark (stepSnapshot.ts);
+ *   costs the LP what the engine charges; fair value = mark (stepSnapshot.ts). A premium budget
+ *   thus bounds the all-in cash (fees and slippage included);
  * - held options as "keep" decisions: a held short is a sell-only candidate up to its size at its
  *   all-in buy-back price (keeping earns the closing cost it avoids), not selling it closes it;
  *   a held long likewise (buy-only at its all-in selling price). So greeks, scenario PnL, margin
