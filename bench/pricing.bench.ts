@@ -158,6 +158,14 @@ export async function run(): Promise<void> {
       `${fmt(iv.opsPerSecond / 1e6)} M solves/s on one core (target >= 3); deep wings ${fmt(ivWings.nsPerOp)} ns`,
   );
   console.log(`ratio IV solve / blackPrice call: ${fmt(iv.nsPerOp / price.nsPerOp)} (target <= 4)`);
+  // Machine yardstick, so absolute rates from different hosts compare: one Math.exp call on a
+  // spread of arguments (same harness, same run). 3 M solves/s on one core is 333 ns per solve.
+  const args = Float64Array.from({ length: 4096 }, (_, i) => -0.01 * (i % 1000) - 0.001);
+  const exp = measure((i) => Math.exp(args[i & mask] as number), { minMs: 300 });
+  console.log(
+    `yardstick: Math.exp ${fmt(exp.nsPerOp)} ns on this machine; one IV solve = ${fmt(iv.nsPerOp / exp.nsPerOp)} ` +
+      `exp calls (3 M solves/s needs a host where Math.exp takes <= ${fmt(333 / (iv.nsPerOp / exp.nsPerOp))} ns)`,
+  );
 
   const sets: [string, Case[]][] = [
     ["0-4 sd, 1h..1y", standard],
