@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/main.js";
@@ -74,6 +75,15 @@ describe("CLI: demo and serve", () => {
     const b = await capture(["demo", "--no-serve", "--chain", "/nonexistent/chain.csv"]);
     expect(b.code).toBe(3);
     expect(b.err.trim()).toBe("volfolio: chain file not found: /nonexistent/chain.csv");
+    // a directory named as the chain or book stops the demo too (it used to run on with every
+    // market section marked absent and exit 0)
+    const dir = tmpdir();
+    const b2 = await capture(["demo", "--no-serve", "--chain", dir]);
+    expect(b2.code).toBe(3);
+    expect(b2.err.trim()).toBe(`volfolio: cannot read chain file ${dir}: it is a directory`);
+    const b3 = await capture(["demo", "--no-serve", "--book", dir]);
+    expect(b3.code).toBe(3);
+    expect(b3.err.trim()).toBe(`volfolio: cannot read book file ${dir}: it is a directory`);
     const c = await capture(["serve", "--report", "/nonexistent/report.json"]);
     expect(c.code).toBe(3);
     const d = await capture(["serve", "--report", "/nonexistent/report.json", "--host", "0.0.0.0"]);

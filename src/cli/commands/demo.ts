@@ -12,6 +12,7 @@ import {
   type FetchedDeribitChain,
   fetchDeribitChain,
 } from "../../adapters/deribit/client.js";
+import { checkInputFile } from "../../adapters/inputFile.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
 import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
@@ -216,10 +217,10 @@ moneyness (the report's book section lists the legs).`,
           throw new CliError(`--currency must be BTC or ETH, got "${f.currency}"`, EXIT_USAGE);
         const timeoutMs = parseNumberOption("timeout", f.timeout);
         if (!(timeoutMs > 0)) throw new CliError(`--timeout must be > 0 ms, got "${f.timeout}"`, EXIT_USAGE);
-        if (f.chain && !existsSync(f.chain))
-          throw new CliError(`chain file not found: ${f.chain}`, EXIT_UNAVAILABLE);
-        if (f.book && !existsSync(f.book))
-          throw new CliError(`book file not found: ${f.book}`, EXIT_UNAVAILABLE);
+        // A file the user named must be readable before the pipeline starts (missing, directory,
+        // unreadable: one line, exit 3), not a section quietly marked absent.
+        if (f.chain) await checkInputFile(f.chain, "chain file");
+        if (f.book) await checkInputFile(f.book, "book file");
         parsePort(f.port);
         checkAgentUrl(f);
         if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
