@@ -84,6 +84,12 @@ describe("CLI: demo and serve", () => {
     const b3 = await capture(["demo", "--no-serve", "--book", dir]);
     expect(b3.code).toBe(3);
     expect(b3.err.trim()).toBe(`volfolio: cannot read book file ${dir}: it is a directory`);
+    const b4 = await capture(["agent", "--config", "/nonexistent/agent.json"]);
+    expect(b4.code).toBe(3);
+    expect(b4.err.trim()).toBe("volfolio: config not found: /nonexistent/agent.json");
+    const b5 = await capture(["agent", "--config", dir]);
+    expect(b5.code).toBe(3);
+    expect(b5.err.trim()).toBe(`volfolio: cannot read config ${dir}: it is a directory`);
     const c = await capture(["serve", "--report", "/nonexistent/report.json"]);
     expect(c.code).toBe(3);
     const d = await capture(["serve", "--report", "/nonexistent/report.json", "--host", "0.0.0.0"]);
