@@ -21,16 +21,22 @@ import type { Position } from "../core/instruments/types.js";
 import { type NormalizedChain, normalizeChain } from "../core/market/normalize.js";
 import { syntheticChain } from "../core/market/synthetic.js";
 import type { ChainSnapshot } from "../core/market/types.js";
-import { optimizeProblemFromChain } from "../core/optimize/fromChain.js";
+import { buildOptimizeBook, buildOptimizeCandidates } from "../core/optimize/candidates.js";
+import type { OptimizeSpecCore } from "../core/optimize/fromChain.js";
 import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
-import type { OptimizeProblem } from "../core/optimize/spec.js";
+import type { CandidateFilter, OptimizeProblem } from "../core/optimize/spec.js";
 import { regimeReport } from "../core/regime/report.js";
-import { type ChainBookValuation, type ChainMarketInput, chainRiskMarket } from "../core/risk/chainMarket.js";
+import {
+  type ChainBookValuation,
+  type ChainExcludedPosition,
+  type ChainMarketInput,
+  chainRiskMarket,
+} from "../core/risk/chainMarket.js";
 import { portfolioGreeks } from "../core/risk/greeks.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
 import type { RiskMarket } from "../core/risk/market.js";
-import { linspace, scenarioGrid } from "../core/risk/scenario.js";
+import { linspace, type ScenarioGridOptions, scenarioGrid } from "../core/risk/scenario.js";
 import { runStress } from "../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
@@ -319,7 +325,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
 
   let optimizeProblem: OptimizeProblem | undefined;
   await step("optimizer", ["optimizer"], async () => {
-    if (!chain) throw new Error("no market");
+    if (!chain || !loaded) throw new Error("no fitted market (see the surface section)");
     const specF = await loadOptimizeSpecFile(specFile);
     const parts = optimizeSpecParts(specF);
     const { filter } = parts;
@@ -331,9 +337,10 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
           ...parts.spec,
           constraints: { ...parts.spec.constraints, marginBudgetUsd: DEMO_MARGIN_BUDGET_USD },
         };
-    const built = optimizeProblemFromChain({
-      chain,
-      positions: riskBook?.positions ?? [],
+    const built = optimizerOnRiskMarket({
+      loaded,
+      riskBook,
+      bookMarket: o.bookMarket === true,
       spec,
       filter,
       ...(specF.scenarios ? { scenarioGrid: specF.scenarios } : {}),
@@ -459,9 +466,92 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   return report;
 }
 
+/**
+ * The demo optimizer's problem, valued on the risk sections' market: the book and every candidate
+ * go through the same RiskMarket as the greeks, scenario, stress and margin sections
+ * (core/risk/chainMarket.ts: chain index and forwards, options at their chain mark vols via the
+ * fitted surface pinned to the marks), so the optimizer's "before" greeks are the greeks
+ * section's figures of the chain's underlying and "after" is the book plus the chosen trades on
+ * that same market. A candidate's fair value is then Black-76 at its mark vol (its chain mark),
+ * so trading costs are measured from the mark. Positions the market cannot value are left out
+ * as in the book section; positions on other underlyings are left out (the candidates are one
+ * chain's quotes). Both are named in the notes. With --book-market the risk sections use the
+ * book file's own market, which does not price the chain's quotes: book and candidates are then
+ * valued on the loaded chain's market (chainRiskMarket) and the notes say so.
+ */
+function optimizerOnRiskMarket(o: {
+  loaded: ChainMarketInput;
+  riskBook: RiskBook | undefined;
+  bookMarket: boolean;
+  spec: OptimizeSpecCore;
+  filter: CandidateFilter;
+  scenarioGrid?: ScenarioGridOptions;
+  stress: boolean;
+  surfaceModel: string;
+}): { problem: OptimizeProblem; notes: string[] } {
+  const { snapshot } = o.loaded.normalized;
+  const u = snapshot.underlying;
+  const model = o.loaded.fitted.model;
+  const what = `the ${u} chain (index ${snapshot.indexPrice}, chain forwards, options at their mark vols via the fitted ${model} surface pinned to the marks)`;
+  const counts = o.loaded.normalized.counts;
+  const notes = [`chain ${u}: ${counts.accepted} of ${counts.input} quotes clean, surface ${model}`];
+  let market: RiskMarket;
+  let valued: readonly Position[];
+  let excluded: readonly ChainExcludedPosition[];
+  if (o.riskBook && !o.bookMarket) {
+    ({ market, positions: valued, excluded } = o.riskBook);
+    notes.push(
+      `book and candidates valued on the risk sections' market: ${what}; "before" is the greeks section's ${u} book`,
+    );
+  } else {
+    const v = chainRiskMarket([o.loaded], o.riskBook?.positions ?? []);
+    ({ market, accepted: valued, excluded } = v);
+    notes.push(
+      o.riskBook
+        ? `book and candidates valued on ${what}, not on the book file's market section that the risk sections use (--book-market): it does not price the chain's quotes`
+        : `no book could be valued (see the greeks section): empty book, candidates valued on ${what}`,
+    );
+  }
+  if (o.surfaceModel !== model)
+    notes.push(`spec surfaceModel ${o.surfaceModel} not used: the demo's market is the ${model} fit`);
+  if (excluded.length > 0)
+    notes.push(
+      `${excluded.length} book positions the market cannot value left out: ${excluded.map((x) => `${x.position.instrument.name} (${x.reason})`).join(", ")}`,
+    );
+  const positions = valued.filter((p) => p.instrument.underlying === u);
+  const other = valued.filter((p) => p.instrument.underlying !== u);
+  if (other.length > 0)
+    notes.push(
+      `${other.length} book positions on other underlyings left out (the candidates are ${u} quotes): ${other.map((p) => p.instrument.name).join(", ")}`,
+    );
+  const scenarios = scenarioGrid(o.scenarioGrid ?? {});
+  const stressScenarios = o.stress ? STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id })) : [];
+  const stressOpt = stressScenarios.length > 0 ? { stressScenarios } : {};
+  const candidateSet = buildOptimizeCandidates({
+    snapshot,
+    market,
+    scenarios,
+    ...stressOpt,
+    filter: o.filter,
+  });
+  notes.push(
+    `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
+  );
+  const problem: OptimizeProblem = {
+    ...o.spec,
+    candidates: candidateSet.candidates,
+    book: buildOptimizeBook({ positions, market, scenarios, ...stressOpt }),
+    scenarioNames: scenarios.map((s) => s.name ?? ""),
+    stressNames: stressScenarios.map((s) => s.name ?? ""),
+  };
+  return { problem, notes };
+}
+
 interface RiskBook {
   readonly positions: readonly Position[];
   readonly market: RiskMarket;
+  /** Book positions the market cannot value (left out of every figure); [] on --book-market. */
+  readonly excluded: readonly ChainExcludedPosition[];
   readonly cash?: Readonly<Record<string, number>>;
 }
 
@@ -496,7 +586,12 @@ function bookOnMarket(o: {
         "parametric surfaces of the market section: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T)",
       ],
     };
-    return { positions: book.positions, market: book.market, ...(book.cash ? { cash: book.cash } : {}) };
+    return {
+      positions: book.positions,
+      market: book.market,
+      excluded: [],
+      ...(book.cash ? { cash: book.cash } : {}),
+    };
   }
   if (!o.chain || !o.loaded)
     throw new Error("no fitted market to value the book on (see the surface section)");
@@ -602,5 +697,5 @@ function bookOnMarket(o: {
     throw new Error(
       `none of the book's ${positions.length} positions can be valued on the loaded market (first: ${v.excluded[0]?.detail ?? "-"})`,
     );
-  return { positions: v.accepted, market: v.market, ...(cash ? { cash } : {}) };
+  return { positions: v.accepted, market: v.market, excluded: v.excluded, ...(cash ? { cash } : {}) };
 }

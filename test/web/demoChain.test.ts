@@ -70,6 +70,13 @@ interface Report {
   scenarios: { spotShocks: number[]; volShocks: number[]; pnl: number[][] };
   stress: unknown[];
   margin: { equityUsd: number };
+  optimizer: {
+    status: string;
+    trades: { instrument: string; contracts: number }[];
+    before: Record<string, number>;
+    after: Record<string, number>;
+    notes: string[];
+  };
   valuationTime: string;
   unavailable: Record<string, string>;
 }
@@ -84,25 +91,91 @@ async function demo(args: string[]): Promise<Report> {
   return JSON.parse(r.out) as Report;
 }
 
+/** A book for the --book runs: quoted, unquoted and unlisted legs, a perpetual, two exclusions. */
+const BOOK = {
+  positions: [
+    { instrument: "BTC-26JUN26-110000-C", quantity: -10 },
+    { instrument: "BTC-26JUN26-90000-P", quantity: 8 },
+    { instrument: "BTC-25SEP26-100000-C", quantity: 5 },
+    { instrument: "BTC_USDC-26JUN26-95000-P", quantity: -200 },
+    { instrument: "BTC-26JUN26-107500-C", quantity: 2 }, // strike not quoted
+    { instrument: "BTC-31JUL26-100000-C", quantity: 1 }, // expiry not listed, inside the range
+    { instrument: "BTC-PERPETUAL", quantity: 20000 },
+    { instrument: "BTC-27MAR26-90000-P", quantity: 8 }, // expired at the chain's time
+    { instrument: "ETH-26JUN26-4000-C", quantity: 30 }, // no ETH chain
+  ],
+  cash: { BTC: 2, USDC: 50000 },
+};
+/** Cash delta of the book's inverse perpetual: 20,000 x 10 USD opened at the index. */
+const PERP_CASH_DELTA = 200_000;
+
+let bookReport: Promise<Report> | undefined;
+/** `volfolio demo --chain <chain> --book <BOOK>`, run once for the tests that read it. */
+function bookRun(): Promise<Report> {
+  if (!bookReport) {
+    const bookFile = join(dir, "book.json");
+    writeFileSync(bookFile, JSON.stringify(BOOK));
+    bookReport = demo(["--chain", chainFile, "--book", bookFile]);
+  }
+  return bookReport;
+}
+
+interface Leg {
+  code: string;
+  K: number;
+  kind: "call" | "put";
+  /** Signed quantity times contract size, coins. */
+  m: number;
+  vol: number;
+  F?: number;
+  T?: number;
+}
+
+/**
+ * BOOK's valued option legs: quoted ones at the chain's F and mark vol, the two unquoted ones
+ * at the vol the report states (the first test checks it lies inside its neighbours').
+ */
+function bookLegs(r: Report): Leg[] {
+  const legs: Leg[] = [
+    { code: "26JUN26", K: 110_000, kind: "call", m: -10, vol: iv("26JUN26", 110_000) },
+    { code: "26JUN26", K: 90_000, kind: "put", m: 8, vol: iv("26JUN26", 90_000) },
+    { code: "25SEP26", K: 100_000, kind: "call", m: 5, vol: iv("25SEP26", 100_000) },
+    { code: "26JUN26", K: 95_000, kind: "put", m: -2, vol: iv("26JUN26", 95_000) },
+    { code: "26JUN26", K: 107_500, kind: "call", m: 2, vol: r.book.options[4]?.vol as number },
+  ];
+  const tJul = (expiryOf("31JUL26") - T0) / YEAR;
+  // Forward of an unlisted expiry: ln(F/S) linear in T between the listed ones.
+  const lnF =
+    Math.log(FWD["26JUN26"] as number) +
+    (Math.log((FWD["25SEP26"] as number) / (FWD["26JUN26"] as number)) * (tJul - T("26JUN26"))) /
+      (T("25SEP26") - T("26JUN26"));
+  const vol = r.book.options[5]?.vol as number;
+  legs.push({ code: "31JUL26", K: 100_000, kind: "call", m: 1, vol, F: Math.exp(lnF), T: tJul });
+  return legs;
+}
+
+/** Black-76 sums of option legs in the report's units (cash delta and gamma, vega per 1.00 vol). */
+function blackSum(legs: readonly Leg[]) {
+  const sum = { value: 0, cashDelta: 0, cashGamma: 0, vega: 0, theta: 0 };
+  for (const l of legs) {
+    const F = l.F ?? (FWD[l.code] as number);
+    const g = blackGreeks({ forward: F, strike: l.K, expiry: l.T ?? T(l.code), vol: l.vol, kind: l.kind });
+    sum.value += l.m * g.price;
+    sum.cashDelta += l.m * g.delta * F;
+    sum.cashGamma += (l.m * g.gamma * F * F) / 100;
+    sum.vega += l.m * g.vega;
+    sum.theta += (l.m * g.theta) / 365;
+  }
+  return sum;
+}
+
+/** |a - x| < 1e-9 max(1, |x|). */
+const close = (a: number | undefined, x: number) =>
+  expect(Math.abs((a as number) - x)).toBeLessThan(1e-9 * Math.max(1, Math.abs(x)));
+
 describe("volfolio demo --chain: the book is valued on the loaded chain", () => {
   it("greeks and scenario PnL equal Black-76 on the chain's forwards and mark vols; expired and other-coin positions are excluded with the reason", async () => {
-    const book = {
-      positions: [
-        { instrument: "BTC-26JUN26-110000-C", quantity: -10 },
-        { instrument: "BTC-26JUN26-90000-P", quantity: 8 },
-        { instrument: "BTC-25SEP26-100000-C", quantity: 5 },
-        { instrument: "BTC_USDC-26JUN26-95000-P", quantity: -200 },
-        { instrument: "BTC-26JUN26-107500-C", quantity: 2 }, // strike not quoted
-        { instrument: "BTC-31JUL26-100000-C", quantity: 1 }, // expiry not listed, inside the range
-        { instrument: "BTC-PERPETUAL", quantity: 20000 },
-        { instrument: "BTC-27MAR26-90000-P", quantity: 8 }, // expired at the chain's time
-        { instrument: "ETH-26JUN26-4000-C", quantity: 30 }, // no ETH chain
-      ],
-      cash: { BTC: 2, USDC: 50000 },
-    };
-    const bookFile = join(dir, "book.json");
-    writeFileSync(bookFile, JSON.stringify(book));
-    const r = await demo(["--chain", chainFile, "--book", bookFile]);
+    const r = await bookRun();
     expect(r.valuationTime).toBe(new Date(T0).toISOString());
     const b = r.book;
     expect(b.positions).toBe(9);
@@ -127,48 +200,29 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
 
     // Independent recomputation: quoted options at the chain's F and mark vol, the two
     // unquoted ones at the vol the report states (checked to lie inside their neighbours').
-    const legs = [
-      { code: "26JUN26", K: 110_000, kind: "call", m: -10, vol: iv("26JUN26", 110_000) },
-      { code: "26JUN26", K: 90_000, kind: "put", m: 8, vol: iv("26JUN26", 90_000) },
-      { code: "25SEP26", K: 100_000, kind: "call", m: 5, vol: iv("25SEP26", 100_000) },
-      { code: "26JUN26", K: 95_000, kind: "put", m: -2, vol: iv("26JUN26", 95_000) },
-    ] as { code: string; K: number; kind: "call" | "put"; m: number; vol: number; F?: number; T?: number }[];
+    const legs = bookLegs(r);
     const v107 = b.options[4]?.vol as number;
     expect(v107).toBeGreaterThan(Math.min(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) - 0.02);
     expect(v107).toBeLessThan(Math.max(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) + 0.02);
-    legs.push({ code: "26JUN26", K: 107_500, kind: "call", m: 2, vol: v107 });
-    const jul = b.options[5] as { vol: number; forwardUsd: number };
-    const tJul = (expiryOf("31JUL26") - T0) / YEAR;
-    // Forward of an unlisted expiry: ln(F/S) linear in T between the listed ones.
-    const lnF =
-      Math.log(FWD["26JUN26"] as number) +
-      (Math.log((FWD["25SEP26"] as number) / (FWD["26JUN26"] as number)) * (tJul - T("26JUN26"))) /
-        (T("25SEP26") - T("26JUN26"));
-    expect(jul.forwardUsd).toBeCloseTo(Math.exp(lnF), 6);
-    legs.push({ code: "31JUL26", K: 100_000, kind: "call", m: 1, vol: jul.vol, F: Math.exp(lnF), T: tJul });
-    const sum = { value: 0, cashDelta: 200_000, cashGamma: 0, vega: 0, theta: 0, up10: 0 };
+    const jul = legs[5] as Leg;
+    expect(b.options[5]?.forwardUsd).toBeCloseTo(jul.F as number, 6);
+    const sum = { ...blackSum(legs), up10: 0 };
+    sum.cashDelta += PERP_CASH_DELTA;
     const up = r.scenarios.spotShocks[8] as number; // +10%
     expect(up).toBeCloseTo(0.1, 12);
     expect(r.scenarios.volShocks[4]).toBeCloseTo(0, 12);
     for (const l of legs) {
       const F = l.F ?? (FWD[l.code] as number);
       const t = l.T ?? T(l.code);
-      const g = blackGreeks({ forward: F, strike: l.K, expiry: t, vol: l.vol, kind: l.kind });
-      sum.value += l.m * g.price;
-      sum.cashDelta += l.m * g.delta * F;
-      sum.cashGamma += (l.m * g.gamma * F * F) / 100;
-      sum.vega += l.m * g.vega;
-      sum.theta += (l.m * g.theta) / 365;
       // Sticky strike: the option keeps its vol when spot and forwards move by +10%.
       sum.up10 +=
         l.m *
-        (blackPrice({ forward: F * (1 + up), strike: l.K, expiry: t, vol: l.vol, kind: l.kind }) - g.price);
+        (blackPrice({ forward: F * (1 + up), strike: l.K, expiry: t, vol: l.vol, kind: l.kind }) -
+          blackPrice({ forward: F, strike: l.K, expiry: t, vol: l.vol, kind: l.kind }));
     }
     // Inverse perpetual, 200,000 USD opened at the index: PnL = 200,000 x 10% in USD.
-    sum.up10 += 200_000 * up;
+    sum.up10 += PERP_CASH_DELTA * up;
     const tot = r.greeks.totalUsd;
-    const close = (a: number | undefined, x: number) =>
-      expect(Math.abs((a as number) - x)).toBeLessThan(1e-9 * Math.max(1, Math.abs(x)));
     close(tot.valueUsd, sum.value);
     close(tot.cashDeltaUsd, sum.cashDelta);
     close(tot.cashGammaUsd, sum.cashGamma);
@@ -179,6 +233,43 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     // Equity: cash at the chain's index plus the book's value.
     close(r.margin.equityUsd, 2 * S + 50_000 + sum.value);
     expect(r.stress.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("optimizer: 'before' is the greeks section's book; 'after' is book + chosen trades on the chain's forwards and mark vols", async () => {
+    const r = await bookRun();
+    const o = r.optimizer;
+    expect(o, r.unavailable.optimizer).toBeDefined();
+    expect(o.status).toBe("optimal");
+    expect(o.trades.length).toBeGreaterThan(0);
+    const notes = o.notes.join(" | ");
+    expect(notes).toContain("book and candidates valued on the risk sections' market: the BTC chain");
+    expect(notes).toContain(
+      "2 book positions the market cannot value left out: BTC-27MAR26-90000-P (expired), ETH-26JUN26-4000-C (underlying-not-in-market)",
+    );
+    // Before = the greeks section (a BTC-only valued book): deltaCoin is coins (cash delta / S),
+    // vega per vol point (x100 = per 1.00 vol).
+    const tot = r.greeks.totalUsd;
+    close((o.before.deltaCoin as number) * S, tot.cashDeltaUsd as number);
+    close(o.before.cashGammaUsd, tot.cashGammaUsd as number);
+    close((o.before.vegaUsdPerVolPt as number) * 100, tot.vegaUsd as number);
+    close(o.before.thetaUsdPerDay, tot.thetaUsdPerDay as number);
+    // After = book + trades, every trade at its chain forward and mark vol (one BTC per contract).
+    const trades = o.trades.map((t): Leg => {
+      const m = /^BTC-(\w+)-(\d+)-([CP])$/.exec(t.instrument);
+      if (!m) throw new Error(`unexpected trade instrument ${t.instrument}`);
+      const [code, K] = [m[1] as string, Number(m[2])];
+      expect(FWD[code], t.instrument).toBeDefined();
+      return { code, K, kind: m[3] === "C" ? "call" : "put", m: t.contracts, vol: iv(code, K) };
+    });
+    const x = blackSum([...bookLegs(r), ...trades]);
+    close((o.after.deltaCoin as number) * S, x.cashDelta + PERP_CASH_DELTA);
+    close(o.after.cashGammaUsd, x.cashGamma);
+    close((o.after.vegaUsdPerVolPt as number) * 100, x.vega);
+    close(o.after.thetaUsdPerDay, x.theta);
+    // The trades moved the book (else "after" = "before" would prove nothing).
+    expect(
+      Math.abs((o.after.vegaUsdPerVolPt as number) - (o.before.vegaUsdPerVolPt as number)),
+    ).toBeGreaterThan(1);
   }, 120_000);
 
   it("without --book, places the sample book's legs on the chain by tenor and moneyness", async () => {
