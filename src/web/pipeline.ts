@@ -21,8 +21,7 @@ import type { Position } from "../core/instruments/types.js";
 import { type NormalizedChain, normalizeChain } from "../core/market/normalize.js";
 import { syntheticChain } from "../core/market/synthetic.js";
 import type { ChainSnapshot } from "../core/market/types.js";
-import { buildOptimizeBook, buildOptimizeCandidates } from "../core/optimize/candidates.js";
-import type { OptimizeSpecCore } from "../core/optimize/fromChain.js";
+import { type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize/fromChain.js";
 import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { CandidateFilter, OptimizeProblem } from "../core/optimize/spec.js";
@@ -518,33 +517,16 @@ function optimizerOnRiskMarket(o: {
     notes.push(
       `${excluded.length} book positions the market cannot value left out: ${excluded.map((x) => `${x.position.instrument.name} (${x.reason})`).join(", ")}`,
     );
-  const positions = valued.filter((p) => p.instrument.underlying === u);
-  const other = valued.filter((p) => p.instrument.underlying !== u);
-  if (other.length > 0)
-    notes.push(
-      `${other.length} book positions on other underlyings left out (the candidates are ${u} quotes): ${other.map((p) => p.instrument.name).join(", ")}`,
-    );
-  const scenarios = scenarioGrid(o.scenarioGrid ?? {});
-  const stressScenarios = o.stress ? STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id })) : [];
-  const stressOpt = stressScenarios.length > 0 ? { stressScenarios } : {};
-  const candidateSet = buildOptimizeCandidates({
+  const built = optimizeProblemOnMarket({
     snapshot,
     market,
-    scenarios,
-    ...stressOpt,
+    positions: valued,
+    spec: o.spec,
     filter: o.filter,
+    ...(o.scenarioGrid ? { scenarioGrid: o.scenarioGrid } : {}),
+    stress: o.stress,
   });
-  notes.push(
-    `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
-  );
-  const problem: OptimizeProblem = {
-    ...o.spec,
-    candidates: candidateSet.candidates,
-    book: buildOptimizeBook({ positions, market, scenarios, ...stressOpt }),
-    scenarioNames: scenarios.map((s) => s.name ?? ""),
-    stressNames: stressScenarios.map((s) => s.name ?? ""),
-  };
-  return { problem, notes };
+  return { problem: built.problem, notes: [...notes, ...built.notes] };
 }
 
 interface RiskBook {

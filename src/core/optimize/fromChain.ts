@@ -46,37 +46,67 @@ export function optimizeProblemFromChain(o: ChainProblemOptions): ChainProblem {
     throw new InvalidInputError("chain", o.chain.underlying, `surface fit failed: ${fit.fit.message}`);
   const snapshot: MarketSnapshot = { ...norm.snapshot, surface: fit.fit.value.surface };
   const market = riskMarketFromSnapshots([snapshot]);
+  const onMarket = optimizeProblemOnMarket({ ...o, snapshot, market });
+  return {
+    ...onMarket,
+    market,
+    snapshot,
+    notes: [
+      `chain ${o.chain.underlying}: ${norm.counts.accepted} of ${norm.counts.input} quotes clean, surface ${fit.fit.value.model}`,
+      ...onMarket.notes,
+    ],
+  };
+}
+
+export interface MarketProblemOptions {
+  /** The chain's clean quotes: the candidates (one underlying). */
+  readonly snapshot: MarketSnapshot;
+  /** The market that values the book and the candidates (e.g. risk/chainMarket.ts). */
+  readonly market: RiskMarket;
+  readonly positions: readonly Position[];
+  readonly spec: OptimizeSpecCore;
+  readonly filter?: CandidateFilter;
+  readonly scenarioGrid?: ScenarioGridOptions;
+  /** Include the stress library (risk/stressLibrary.ts) as stress scenarios (default true). */
+  readonly stress?: boolean;
+}
+
+/**
+ * The problem assembly on a given market: scenario grid, stress library, candidates from the
+ * snapshot's quotes and the book (positions on other underlyings than the snapshot's are left
+ * out, named in the notes), all valued on `market`.
+ */
+export function optimizeProblemOnMarket(
+  o: MarketProblemOptions,
+): Pick<ChainProblem, "problem" | "candidateSet" | "scenarios" | "stressScenarios" | "notes"> {
+  const u = o.snapshot.underlying;
   const scenarios = scenarioGrid(o.scenarioGrid ?? {});
   const stressScenarios =
     o.stress === false ? [] : STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id }));
-  const positions = o.positions.filter((p) => p.instrument.underlying === o.chain.underlying);
-  const notes = [
-    `chain ${o.chain.underlying}: ${norm.counts.accepted} of ${norm.counts.input} quotes clean, surface ${fit.fit.value.model}`,
-  ];
-  if (positions.length < o.positions.length)
-    notes.push(`${o.positions.length - positions.length} book positions on other underlyings left out`);
+  const stressOption = stressScenarios.length > 0 ? { stressScenarios } : {};
+  const positions = o.positions.filter((p) => p.instrument.underlying === u);
+  const other = o.positions.filter((p) => p.instrument.underlying !== u);
+  const notes: string[] = [];
+  if (other.length > 0)
+    notes.push(
+      `${other.length} book positions on other underlyings left out (the candidates are ${u} quotes): ${other.map((p) => p.instrument.name).join(", ")}`,
+    );
   const candidateSet = buildOptimizeCandidates({
-    snapshot,
-    market,
+    snapshot: o.snapshot,
+    market: o.market,
     scenarios,
-    ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
+    ...stressOption,
     ...(o.filter ? { filter: o.filter } : {}),
   });
   notes.push(
     `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
   );
-  const book = buildOptimizeBook({
-    positions,
-    market,
-    scenarios,
-    ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
-  });
   const problem: OptimizeProblem = {
     ...o.spec,
     candidates: candidateSet.candidates,
-    book,
+    book: buildOptimizeBook({ positions, market: o.market, scenarios, ...stressOption }),
     scenarioNames: scenarios.map((s) => s.name ?? ""),
     stressNames: stressScenarios.map((s) => s.name ?? ""),
   };
-  return { problem, candidateSet, market, snapshot, scenarios, stressScenarios, notes };
+  return { problem, candidateSet, scenarios, stressScenarios, notes };
 }
