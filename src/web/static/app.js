@@ -169,7 +169,7 @@
           ])
         : "") +
       (b.legs ? `<p>Placed legs: ${b.legs.map(esc).join("; ")}</p>` : "") +
-      b.notes.map((n) => `<p class="na">${esc(n)}</p>`).join("");
+      b.notes.map((n) => `<p class="note">${esc(n)}</p>`).join("");
   }
 
   function risk(r) {
