@@ -117,7 +117,7 @@ export function explainTrade(o: {
       : Number.NaN;
   const edgeWord = o.edgeUsd >= 0 ? "collects" : "pays";
   parts.push(
-    `${edgeWord} ${fmt(Math.abs(o.edgeUsd))} USD ${o.edgeUsd >= 0 ? "edge" : "over fair"}${Number.isFinite(volPts) ? ` (${fmt(volPts)} vol pts vs the fitted surface)` : ""}`,
+    `${edgeWord} ${fmt(Math.abs(o.edgeUsd))} USD ${o.edgeUsd >= 0 ? "edge" : "over fair"}${Number.isFinite(volPts) ? ` (${fmt(volPts)} vol pts vs the fair vol of the valuation surface)` : ""}`,
   );
   const effects: string[] = [];
   for (const [f, word] of GREEK_WORDS) {
