@@ -25,7 +25,10 @@ import { type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize
 import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { CandidateFilter, OptimizeProblem } from "../core/optimize/spec.js";
+import type { OhlcBar } from "../core/regime/realizedVol.js";
 import { regimeReport } from "../core/regime/report.js";
+import { syntheticDailyBars } from "../core/regime/syntheticBars.js";
+import { createRng } from "../core/math/rng.js";
 import {
   type ChainBookValuation,
   type ChainExcludedPosition,
@@ -447,13 +450,26 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   });
 
   await step("regime", ["regime"], async () => {
-    if (!existsSync(priceFile)) throw new Error(`price history not found: ${priceFile}`);
-    const h = await loadPriceHistory(priceFile);
-    const r = regimeReport(h.bars, {
+    // The real BTC history when it is there (../shared/data or --prices); on a fresh machine a
+    // seeded synthetic history with calm/stressed vol regimes, labelled as such.
+    let bars: readonly (OhlcBar & { date: string })[];
+    let source: string;
+    if (existsSync(priceFile)) {
+      bars = (await loadPriceHistory(priceFile)).bars;
+      source = `${priceFile.split("/").pop()} (${bars.length} days)`;
+    } else {
+      bars = syntheticDailyBars(
+        { days: 1000, start: valuationTime - 1000 * 86_400_000, spot: 100_000 },
+        createRng(extraSeed(seed, 7)),
+      ).bars;
+      source = `synthetic BTC history with calm/stressed vol regimes (seed ${extraSeed(seed, 7)}; no ${priceFile})`;
+    }
+    const r = regimeReport(bars, {
       lookback: 720,
       ...(report.volIndex ? { impliedVol: report.volIndex.index / 100 } : {}),
     });
     report.regime = {
+      source,
       dates: r.series.map((s) => s.date),
       realizedVol: r.series.map((s) => s.realizedVol),
       garchVol: r.series.map((s) => s.garchVol),

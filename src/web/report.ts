@@ -145,6 +145,8 @@ export interface DemoReport {
   };
   volIndex?: { underlying: string; index: number; term: { expiry: string; vol: number }[] };
   regime?: {
+    /** Which daily price history the regime section is computed on. */
+    source?: string;
     dates: string[];
     realizedVol: (number | null)[];
     garchVol: number[];

@@ -4,3 +4,4 @@ export * from "./realizedVol.js";
 export * from "./signals.js";
 export * from "./report.js";
 export * from "./tracker.js";
+export * from "./syntheticBars.js";

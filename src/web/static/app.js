@@ -425,6 +425,12 @@
           },
         ],
         layout({
+          ...(g.source
+            ? {
+                title: { text: `daily prices: ${g.source}`, font: { size: 12 } },
+                margin: { l: 60, r: 20, t: 34, b: 40 },
+              }
+            : {}),
           yaxis: { tickformat: ".0%", domain: [0.35, 1], title: { text: "vol" } },
           yaxis2: { domain: [0, 0.27], range: [0, 1], title: { text: "P(high)" } },
         }),
