@@ -179,7 +179,7 @@ export function register(program: Command): void {
 Examples:
   volfolio demo                              # synthetic market, serve http://127.0.0.1:8787/
   volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
-  volfolio demo --chain ../shared/data/deribit/sample.csv.gz --port 0
+  volfolio demo --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --port 0
   volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
   volfolio demo --book my-book.json --book-market   # value my-book.json on its own market section
   VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
