@@ -33,6 +33,8 @@ export async function loadBacktestData(o: {
   readonly underlying: string;
   readonly from?: string;
   readonly to?: string;
+  /** Called after each file with (files done, files in all): loading a season takes seconds. */
+  readonly onFile?: (done: number, total: number) => void;
 }): Promise<BacktestDataResult> {
   const names = (
     await readdir(o.dir).catch((e) => Promise.reject(inputFileError(e, o.dir, "data directory")))
@@ -49,7 +51,8 @@ export async function loadBacktestData(o: {
   let accepted = 0;
   let rowsRead = 0;
   let rowsRejected = 0;
-  for (const f of names) {
+  for (const [i, f] of names.entries()) {
+    if (i > 0) o.onFile?.(i, names.length);
     const r = await loadDeribitCsvFile(join(o.dir, f));
     rowsRead += r.rowsRead;
     rowsRejected += r.rejected.length;
@@ -68,5 +71,6 @@ export async function loadBacktestData(o: {
     for (const [k, v] of Object.entries(s.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
     steps.push(s.step);
   }
+  o.onFile?.(names.length, names.length);
   return { steps, files: names.length, rowsRead, rowsRejected, quotes: { accepted, rejected }, skippedFiles };
 }

@@ -252,12 +252,24 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
       let total: number;
       let input: Record<string, unknown>;
       if (o.data) {
-        const d = await loadBacktestData({
-          dir: String(o.data),
-          underlying: String(o.underlying),
-          ...(o.from ? { from: String(o.from) } : {}),
-          ...(o.to ? { to: String(o.to) } : {}),
-        });
+        const loading = progressBar(showProgress(o), "loading snapshots");
+        let started = false;
+        let d: Awaited<ReturnType<typeof loadBacktestData>>;
+        try {
+          d = await loadBacktestData({
+            dir: String(o.data),
+            underlying: String(o.underlying),
+            ...(o.from ? { from: String(o.from) } : {}),
+            ...(o.to ? { to: String(o.to) } : {}),
+            onFile: (done, n) => {
+              if (!started) loading.start(n);
+              started = true;
+              loading.update(done);
+            },
+          });
+        } finally {
+          if (started) loading.stop();
+        }
         if (d.steps.length === 0)
           throw new CliError(`no ${String(o.underlying)} snapshots in ${String(o.data)}`, 1);
         steps = d.steps;

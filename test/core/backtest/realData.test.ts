@@ -9,7 +9,18 @@ if (!existsSync(dir)) console.warn(`real-data backtest skipped: ${dir} not found
 
 describe.skipIf(!existsSync(dir))("backtest on the real Deribit daily chain history", () => {
   it("replays January 2026 (BTC): counts reconcile, the strangle sells, settles and attribution adds up", async () => {
-    const d = await loadBacktestData({ dir, underlying: "BTC", from: "2026-01-01", to: "2026-01-31" });
+    const progress: [number, number][] = [];
+    const d = await loadBacktestData({
+      dir,
+      underlying: "BTC",
+      from: "2026-01-01",
+      to: "2026-01-31",
+      onFile: (done, n) => progress.push([done, n]),
+    });
+    // progress after every file, ending at files/files
+    expect(progress.length).toBe(d.files);
+    expect(progress.map(([done]) => done)).toEqual(Array.from({ length: d.files }, (_, i) => i + 1));
+    expect(progress.every(([, n]) => n === d.files)).toBe(true);
     expect(d.steps.length).toBeGreaterThan(20);
     expect(d.steps.length + d.skippedFiles.length).toBe(d.files);
     expect(d.quotes.accepted).toBeGreaterThan(1000);
