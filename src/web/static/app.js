@@ -131,8 +131,9 @@
       ],
       layout({
         yaxis: { title: { text: "ATM vol" }, tickformat: ".0%" },
-        margin: { l: 60, r: 70, t: 10, b: 45 },
-        legend: { x: 1.12 },
+        // legend under the plot: at the side it covered the right axis in a half-width card
+        margin: { l: 60, r: 60, t: 10, b: 70 },
+        legend: { orientation: "h", x: 0, y: -0.18 },
         yaxis2: { overlaying: "y", side: "right", tickformat: ".1%", title: { text: "RR / BF" } },
       }),
       cfg,
