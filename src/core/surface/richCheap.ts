@@ -45,9 +45,10 @@ export function richCheapList(surface: VolSurface, slices: readonly SurfaceSlice
       let premiumUsd: number | null = null;
       let premiumQuote: number | null = null;
       let currency: "coin" | "USD" | null = null;
-      if (q.kind !== undefined && q.strike !== undefined && q.strike > 0 && s.forward > 0) {
-        const base = { forward: s.forward, strike: q.strike, expiry: s.expiry, kind: q.kind };
-        premiumUsd = blackPrice({ ...base, vol: q.targetVol }) - blackPrice({ ...base, vol: fitted });
+      const { kind, strike } = q;
+      if (kind !== undefined && strike !== undefined && strike > 0 && s.forward > 0) {
+        const at = (vol: number) => blackPrice({ forward: s.forward, strike, expiry: s.expiry, vol, kind });
+        premiumUsd = at(q.targetVol) - at(fitted);
         if (q.settlement === "inverse") {
           premiumQuote = premiumUsd / s.forward;
           currency = "coin";
