@@ -3,8 +3,8 @@
  * file: the Deribit broker reads DERIBIT_CLIENT_ID / DERIBIT_CLIENT_SECRET from the environment.
  */
 import { agentRegimeSchema } from "./regime.js";
-import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { readInputText } from "../adapters/inputFile.js";
 import { DEFAULT_HEALTH_LIMITS } from "./health.js";
 
 const positive = z.number().finite().positive();
@@ -189,8 +189,9 @@ export class AgentConfigError extends Error {
   }
 }
 
+/** Reads and checks a config file; an unreadable file is an InputFileError naming the path. */
 export async function loadAgentConfig(path: string): Promise<AgentConfig> {
-  const text = await readFile(path, "utf8");
+  const text = await readInputText(path, "config");
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -8,7 +8,6 @@
 import { createWriteStream } from "node:fs";
 import type { Command } from "commander";
 import pino from "pino";
-import { inputFileError } from "../../adapters/inputFile.js";
 import { AgentConfigError, loadAgentConfig } from "../../agent/config.js";
 import { AgentFeedError } from "../../agent/feeds.js";
 import { createAgentLogger } from "../../agent/logger.js";
@@ -65,10 +64,8 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
       try {
         config = await loadAgentConfig(String(o.config));
       } catch (err) {
+        // an unreadable file is an InputFileError: describeError makes it one line, exit 3
         if (err instanceof AgentConfigError) throw new CliError(`${o.config}: ${err.message}`, EXIT_USAGE);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "ENOENT" || code === "EACCES" || code === "EPERM" || code === "EISDIR")
-          throw new CliError(inputFileError(err, String(o.config), "config").message, EXIT_UNAVAILABLE);
         throw err;
       }
       const logStream = o.logFile ? createWriteStream(String(o.logFile), { flags: "a" }) : undefined;
