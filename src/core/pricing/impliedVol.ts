@@ -45,11 +45,10 @@ import {
   LOWER_MAP_NODES,
   lowerMapNodes,
   lowerNodeOverMax,
-  lowerNodeVolOverYU,
+  lowerNodeVol,
   NODE_FIT_TOLERANCE,
   NODE_FIT_Y_MAX,
   nodeFitR,
-  nodeFitT,
   upperNodeOverMax,
 } from "./lbrNodes.js";
 
@@ -221,7 +220,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     if (beta < bL) {
       // All node data from the fits (lbrNodes.ts): no b_c, no exponential, no erfcx.
       lowest = true;
-      sL = y * (y / (1 + y)) * lowerNodeVolOverYU(nodeFitT(y));
+      sL = lowerNodeVol(y);
       lowerMapNodes(nodeFitR(y));
       const overSqrtBMax = 1 / Math.sqrt(bMax);
       fL = bL * (LOWER_MAP_NODES[0] as number) * overSqrtBMax;
@@ -359,8 +358,9 @@ const REFINE_INPUT = new Float64Array(6);
 
 /**
  * The Householder(3) steps from the initial guess s in the bracket (sLeft, sRight) on the
- * branch's objective (0 lowest, 1 middle, 2 highest); inputs in REFINE_INPUT. A separate function so the JIT inlines
- * the normalised Black evaluations here rather than the guess's helpers.
+ * branch's objective (0 lowest, 1 middle, 2 highest); inputs in REFINE_INPUT. A separate
+ * function so the JIT inlines the normalised Black evaluations here rather than the guess's
+ * helpers.
  */
 function refine(objective: number): number {
   const beta = REFINE_INPUT[0] as number;

@@ -23,7 +23,7 @@ const T_SCALE = 2 / (NODE_FIT_Y_MAX / (1 + NODE_FIT_Y_MAX));
 /** b(x, s_l) / e^{x/2} for y = sqrt(-x) in [0, NODE_FIT_Y_MAX] (not checked). */
 export function lowerNodeOverMax(y: number): number {
   const u = y / (1 + y);
-  const t = T_SCALE * u - 1;
+  const t = nodeFitT(u);
   const t2 = t * t;
   const t4 = t2 * t2;
   const t8 = t4 * t4;
@@ -45,7 +45,7 @@ export function lowerNodeOverMax(y: number): number {
 
 /** b(x, s_h) / e^{x/2} for y = sqrt(-x) in [0, NODE_FIT_Y_MAX] (not checked). */
 export function upperNodeOverMax(y: number): number {
-  const t = T_SCALE * (y / (1 + y)) - 1;
+  const t = nodeFitT(y / (1 + y));
   const t2 = t * t;
   const t4 = t2 * t2;
   const t8 = t4 * t4;
@@ -77,22 +77,27 @@ export function upperNodeOverMax(y: number): number {
  * 7e-8; it changes sign). These only shape the initial guess, whose own error is 1e-4..1e-1.
  */
 
-/** t = 2u/U_MAX - 1, u = y/(1+y): the variable of lowerNodeVolOverYU (and the b_l, b_h fits). */
-export function nodeFitT(y: number): number {
-  return T_SCALE * (y / (1 + y)) - 1;
+/** t = 2u/U_MAX - 1 of u = y/(1+y): the variable of the b_l, b_h and s_l fits. */
+function nodeFitT(u: number): number {
+  return T_SCALE * u - 1;
 }
 
-/** r = 2 sqrt(y/Y_MAX) - 1: the variable of the lowerMap*Node fits. */
+/** r = 2 sqrt(y/Y_MAX) - 1: the variable of the lowerMapNodes fits. */
 export function nodeFitR(y: number): number {
   return 2 * Math.sqrt(y * (1 / NODE_FIT_Y_MAX)) - 1;
 }
 
-/** s_l / (y u), u = y/(1+y), in t = 2u/U_MAX - 1; max relative error 6.2e-11 (y in [1e-3, 8]). */
-export function lowerNodeVolOverYU(t: number): number {
+/**
+ * s_l, from its fit s_l / (y u) in t = 2u/U_MAX - 1 (u = y/(1+y)); max relative error 6.2e-11
+ * (y in [1e-3, 8]).
+ */
+export function lowerNodeVol(y: number): number {
+  const u = y / (1 + y);
+  const t = nodeFitT(u);
   const t2 = t * t;
   const t4 = t2 * t2;
   const t8 = t4 * t4;
-  return (
+  const p =
     1.3810876752204122 +
     0.10517301630086985 * t +
     (-0.03859613088817355 + -0.019722357880257686 * t) * t2 +
@@ -104,8 +109,8 @@ export function lowerNodeVolOverYU(t: number): number {
       -4.42433368588376e-5 * t +
       (-4.539777027233166e-5 + -2.671379997204883e-5 * t) * t2 +
       (-4.5041325346149945e-6 + 5.874478145478011e-6 * t + 2.8146622316357764e-6 * t2) * t4) *
-      t8
-  );
+      t8;
+  return y * u * p;
 }
 
 /**

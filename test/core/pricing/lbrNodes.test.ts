@@ -7,11 +7,10 @@ import {
   LOWER_MAP_NODES,
   lowerMapNodes,
   lowerNodeOverMax,
-  lowerNodeVolOverYU,
+  lowerNodeVol,
   NODE_FIT_TOLERANCE,
   NODE_FIT_Y_MAX,
   nodeFitR,
-  nodeFitT,
   upperNodeOverMax,
 } from "../../../src/core/pricing/lbrNodes.js";
 import {
@@ -101,8 +100,7 @@ describe("fitted lowest-branch map nodes s_l, f_l, f'_l, f''_l", () => {
     for (const y of ys.filter((v) => v >= 1e-2)) {
       const e = exactMap(y);
       const bMax = Math.exp(-0.5 * y * y);
-      const u = y / (1 + y);
-      eS = Math.max(eS, Math.abs((y * u * lowerNodeVolOverYU(nodeFitT(y))) / e.sL - 1));
+      eS = Math.max(eS, Math.abs(lowerNodeVol(y) / e.sL - 1));
       lowerMapNodes(nodeFitR(y));
       const [a, b, c] = LOWER_MAP_NODES as unknown as [number, number, number];
       eA = Math.max(eA, Math.abs(a / Math.sqrt(bMax) / (e.fL / e.bL) - 1));
