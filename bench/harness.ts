@@ -2,7 +2,15 @@
  * Bench harness: everything is reported as a ratio against a baseline measured in the same
  * run (DESIGN.md), plus absolute rates for context. No timing assertions live in tests.
  */
+import { dirname, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+
+/** The real Deribit BTC+ETH chain sample of ../shared/data (benches skip or substitute without it). */
+export const SAMPLE_CHAIN = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv",
+);
 
 export interface Measurement {
   /** Calls per second. */

@@ -11,8 +11,7 @@
  */
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parse } from "csv-parse";
 import {
   DERIBIT_CSV_COLUMNS,
@@ -25,10 +24,7 @@ import { syntheticChain } from "../src/core/market/synthetic.js";
 import { syntheticSeries } from "../src/core/market/syntheticSeries.js";
 import type { ChainSnapshot } from "../src/core/market/types.js";
 import { impliedVol } from "../src/core/pricing/impliedVol.js";
-import { fmt, header, measure, timeOnce } from "./harness.js";
-
-const here = fileURLToPath(new URL(".", import.meta.url));
-const SAMPLE = resolve(here, "../../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
+import { fmt, header, measure, SAMPLE_CHAIN, timeOnce } from "./harness.js";
 
 async function bareParse(path: string): Promise<number> {
   let n = 0;
@@ -70,15 +66,15 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "volfolio-market-bench-"));
   try {
     header("market: one full chain (load + normalize)");
-    let file = SAMPLE;
-    if (!existsSync(SAMPLE)) {
+    let file = SAMPLE_CHAIN;
+    if (!existsSync(SAMPLE_CHAIN)) {
       file = join(dir, "synthetic_chain.csv");
       const t = Date.UTC(2026, 0, 10, 9);
       await writeCsv(file, [
         syntheticChain({ underlying: "BTC", valuationTime: t, seed: 1 }),
         syntheticChain({ underlying: "ETH", valuationTime: t, seed: 2 }),
       ]);
-      console.log(`(real sample not found at ${SAMPLE}; using a synthetic chain)`);
+      console.log(`(real sample not found at ${SAMPLE_CHAIN}; using a synthetic chain)`);
     }
     const bare = await best(5, () => timeOnce(() => bareParse(file)));
     const rows = bare.value;

@@ -9,15 +9,13 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadDeribitCsvFile } from "../src/adapters/deribit/files.js";
 import { normalizeChain } from "../src/core/market/normalize.js";
 import { createRng } from "../src/core/math/rng.js";
 import { blackPrice } from "../src/core/pricing/black76.js";
 import { impliedVol } from "../src/core/pricing/impliedVol.js";
 import { impliedVolFromCoinPrice } from "../src/core/pricing/inverse.js";
-import { fmt, header, measure } from "./harness.js";
+import { fmt, header, measure, SAMPLE_CHAIN } from "./harness.js";
 
 interface Case {
   readonly price: number;
@@ -138,16 +136,11 @@ function loadPeers(): { name: string; solve: Solver }[] {
   return peers;
 }
 
-const SAMPLE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv",
-);
-
 /** Every option of the real sample chain at its mark vol, or [] when the file is absent. */
 async function realChainCases(): Promise<Case[]> {
-  if (!existsSync(SAMPLE)) return [];
+  if (!existsSync(SAMPLE_CHAIN)) return [];
   const out: Case[] = [];
-  for (const chain of (await loadDeribitCsvFile(SAMPLE)).chains) {
+  for (const chain of (await loadDeribitCsvFile(SAMPLE_CHAIN)).chains) {
     for (const q of normalizeChain(chain).snapshot.quotes) {
       const vol = q.markVol;
       if (vol === null || !(vol > 0)) continue;
@@ -228,7 +221,7 @@ export async function run(): Promise<void> {
       `real chain mix (${n} options, sample 2026-01-10): ${fmt(r.nsPerOp)} ns/solve = ${fmt(r.opsPerSecond / 1e6)} M solves/s; ` +
         `max rel err ${fmt(a.maxRelError)}, ${a.failures} failures`,
     );
-  } else console.log(`real chain mix: skipped (${SAMPLE} not found)`);
+  } else console.log(`real chain mix: skipped (${SAMPLE_CHAIN} not found)`);
 
   const sets: [string, Case[]][] = [
     ["0-4 sd, 1h..1y", standard],

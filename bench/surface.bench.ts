@@ -16,10 +16,9 @@ import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../src/core/surfa
 import { surfaceQuoteWeights, surfaceSlicesFromQuotes } from "../src/core/surface/sliceData.js";
 import { sviTotalVariance } from "../src/core/surface/svi.js";
 import { fitSviSlice } from "../src/core/surface/sviFit.js";
-import { fmt, header, timeOnce } from "./harness.js";
+import { fmt, header, SAMPLE_CHAIN, timeOnce } from "./harness.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const CSV = resolve(root, "../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
 const PY = resolve(root, "scripts/fixtures/surface_bench_reference.py");
 
 async function bestOf<T>(runs: number, fn: () => T): Promise<{ ms: number; median: number; value: T }> {
@@ -39,11 +38,11 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 export async function run(): Promise<void> {
   header("surface: full BTC chain fit (real Deribit sample 2026-01-10)");
-  if (!existsSync(CSV)) {
-    console.log(`skipped: ${CSV} not found`);
+  if (!existsSync(SAMPLE_CHAIN)) {
+    console.log(`skipped: ${SAMPLE_CHAIN} not found`);
     return;
   }
-  const file = await loadDeribitCsvFile(CSV);
+  const file = await loadDeribitCsvFile(SAMPLE_CHAIN);
   const chain = file.chains.find((c) => c.underlying === "BTC");
   if (!chain) {
     console.log("skipped: no BTC chain in the file");
