@@ -21,7 +21,7 @@ import type { Position } from "../core/instruments/types.js";
 import { type NormalizedChain, normalizeChain } from "../core/market/normalize.js";
 import { syntheticChain } from "../core/market/synthetic.js";
 import type { ChainSnapshot } from "../core/market/types.js";
-import { type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize/fromChain.js";
+import { chainNote, type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize/fromChain.js";
 import { efficientFrontier } from "../core/optimize/frontier.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { CandidateFilter, OptimizeProblem } from "../core/optimize/spec.js";
@@ -88,6 +88,8 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 
 /** Seed of the extra synthetic chain of the book's n-th other underlying (n >= 1). */
 const extraSeed = (seed: number, n: number) => seed + n;
+/** Offset of the synthetic price history's seed from the demo seed (no real history file). */
+const HISTORY_SEED_OFFSET = 7;
 
 /**
  * Runs every demo step and returns the report. Never throws because one area failed.
@@ -458,11 +460,12 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       bars = (await loadPriceHistory(priceFile)).bars;
       source = `${priceFile.split("/").pop()} (${bars.length} days)`;
     } else {
+      const days = 1000;
       bars = syntheticDailyBars(
-        { days: 1000, start: valuationTime - 1000 * 86_400_000, spot: 100_000 },
-        createRng(extraSeed(seed, 7)),
+        { days, start: valuationTime - days * 86_400_000, spot: 100_000 },
+        createRng(HISTORY_SEED_OFFSET + seed),
       ).bars;
-      source = `synthetic BTC history with calm/stressed vol regimes (seed ${extraSeed(seed, 7)}; no ${priceFile})`;
+      source = `synthetic BTC history with calm/stressed vol regimes (seed ${HISTORY_SEED_OFFSET + seed}; no ${priceFile})`;
     }
     const r = regimeReport(bars, {
       lookback: 720,
@@ -508,8 +511,7 @@ function optimizerOnRiskMarket(o: {
   const u = snapshot.underlying;
   const model = o.loaded.fitted.model;
   const what = `the ${u} chain (index ${snapshot.indexPrice}, chain forwards, options at their mark vols via the fitted ${model} surface pinned to the marks)`;
-  const counts = o.loaded.normalized.counts;
-  const notes = [`chain ${u}: ${counts.accepted} of ${counts.input} quotes clean, surface ${model}`];
+  const notes = [chainNote(u, o.loaded.normalized.counts, model)];
   let market: RiskMarket;
   let valued: readonly Position[];
   let excluded: readonly ChainExcludedPosition[];

@@ -51,11 +51,17 @@ export function optimizeProblemFromChain(o: ChainProblemOptions): ChainProblem {
     ...onMarket,
     market,
     snapshot,
-    notes: [
-      `chain ${o.chain.underlying}: ${norm.counts.accepted} of ${norm.counts.input} quotes clean, surface ${fit.fit.value.model}`,
-      ...onMarket.notes,
-    ],
+    notes: [chainNote(o.chain.underlying, norm.counts, fit.fit.value.model), ...onMarket.notes],
   };
+}
+
+/** The optimizer notes' line on the chain: clean quotes of all and the surface model. */
+export function chainNote(
+  underlying: string,
+  counts: { readonly accepted: number; readonly input: number },
+  model: string,
+): string {
+  return `chain ${underlying}: ${counts.accepted} of ${counts.input} quotes clean, surface ${model}`;
 }
 
 export interface MarketProblemOptions {
