@@ -61,18 +61,18 @@ export function syntheticDailyBars(o: SyntheticBarsOptions, rng: Rng): Synthetic
     const drift = -0.5 * sigma * sigma; // martingale price
     let high = open;
     let low = open;
+    let close = open;
     for (let k = 0; k < steps; k++) {
       logPrice += drift + sigma * rng.normal();
-      const p = Math.exp(logPrice);
-      if (p > high) high = p;
-      if (p < low) low = p;
+      close = Math.exp(logPrice);
+      if (close > high) high = close;
+      if (close < low) low = close;
     }
-    const close = Math.exp(logPrice);
     bars.push({
       date: new Date(o.start + d * DAY_MS).toISOString().slice(0, 10),
       open,
-      high: Math.max(high, close),
-      low: Math.min(low, close),
+      high,
+      low,
       close,
     });
     open = close;
