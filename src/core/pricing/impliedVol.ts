@@ -17,6 +17,14 @@
  *    with a bracket and bisection guard for pathological inputs; a third step in the lowest
  *    branch for |x| > 200 (see refine).
  *
+ * Departure from the paper, for speed: on |x| in [1e-4, 64] below the highest branch (nearly
+ * every listed option) the guess of step 2 is replaced by bicubic interpolation in tables of
+ * exact roots (ivGuess.ts, mpmath nodes), within ~1.5e-5 instead of Jaeckel's 3-8% (lowest
+ * branch) and 4e-4..4e-3 (middle). One Householder(3) step from there leaves ~K e^4 < 1e-19 K,
+ * so step 3 stops after one step when that step was below 3e-5 of s (the step measures the
+ * guess's error) and takes the second otherwise. Same objectives, same bracket guard; accuracy
+ * unchanged (tests), ~1.5x fewer nanoseconds per solve.
+ *
  * Accuracy: relative error below 1e-12 of the exact implied vol of the given price (tests with
  * 60-digit mpmath) for s = vol sqrt(T) in [1e-4, 10], strikes 12 std devs either side, expiries
  * from one hour. Units: price in the currency of forward/strike, expiry in years (ACT/365),
@@ -51,6 +59,7 @@ import {
   nodeFitR,
   upperNodeOverMax,
 } from "./lbrNodes.js";
+import { GUESS_IO, tableGuess } from "./ivGuess.js";
 
 export interface ImpliedVolInputs {
   /** Option price (same currency as forward and strike; discounted by `discount`). */
@@ -92,6 +101,11 @@ const LN_SQRT_TWO_PI = 0.9189385332046727;
 const NODE_BRACKET_SLACK = 100 * NODE_FIT_TOLERANCE;
 /** Householder(3) steps after the rational guess (Jaeckel: two give full precision). */
 const ITERATIONS = 2;
+/**
+ * Relative size of a first step from a tabulated guess below which no second step is taken.
+ * The table's guesses are within ~1.5e-5; a fourth-order step from an error e leaves ~K e^4.
+ */
+const ONE_STEP_TOLERANCE = 3e-5;
 
 const isZero = (v: number): boolean => Math.abs(v) < DBL_MIN;
 
@@ -193,6 +207,23 @@ export function normalisedImpliedVolOtm(beta: number, x: number): number {
 
 /** normalisedImpliedVolOtm with b_max = e^{x/2} supplied by the caller. */
 function impliedOtm(beta: number, x: number, bMax: number): number {
+  GUESS_IO[0] = beta;
+  GUESS_IO[1] = x;
+  GUESS_IO[2] = bMax;
+  const branch = tableGuess();
+  const guess = GUESS_IO[3] as number;
+  if (branch >= 0 && guess > 0 && guess < DBL_MAX) {
+    // Tabulated guess (ivGuess.ts, within ~1.5e-5): one step, checked by its size. The bracket
+    // is loose (a factor 2 either way, far beyond the table's error) so the bisection guard
+    // stays valid.
+    REFINE_INPUT[0] = beta;
+    REFINE_INPUT[1] = x;
+    REFINE_INPUT[2] = bMax;
+    REFINE_INPUT[3] = guess;
+    REFINE_INPUT[4] = 0.5 * guess;
+    REFINE_INPUT[5] = 2 * guess;
+    return refine(branch, true);
+  }
   const ax = -x;
   let s = -DBL_MAX;
   let sLeft = DBL_MIN;
@@ -345,7 +376,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
   REFINE_INPUT[3] = s;
   REFINE_INPUT[4] = sLeft;
   REFINE_INPUT[5] = sRight;
-  return refine(objective);
+  return refine(objective, false);
 }
 
 /**
@@ -362,7 +393,7 @@ const REFINE_INPUT = new Float64Array(6);
  * function so the JIT inlines the normalised Black evaluations here rather than the guess's
  * helpers.
  */
-function refine(objective: number): number {
+function refine(objective: number, tabulated: boolean): number {
   const beta = REFINE_INPUT[0] as number;
   const x = REFINE_INPUT[1] as number;
   const bMax = REFINE_INPUT[2] as number;
@@ -433,6 +464,9 @@ function refine(objective: number): number {
     }
     ds = Math.max(-0.5 * s, ds);
     s += ds;
+    // From a tabulated guess the first step is as large as the guess's error; at most
+    // ONE_STEP_TOLERANCE it leaves ~K tol^4 < 1e-19 K (fourth order), so the step is the last.
+    if (tabulated && Math.abs(ds) <= ONE_STEP_TOLERANCE * s) break;
   }
   return s;
 }
