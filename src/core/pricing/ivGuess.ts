@@ -68,12 +68,19 @@ function stencilStart(f: number, cells: number): number {
   return k < 0 ? 0 : Math.min(k, cells - 3);
 }
 
+/** w0 t[k] + w1 t[k+1] + w2 t[k+2] + w3 t[k+3] (small enough for the JIT to inline). */
+function dot4(t: Float64Array, k: number, w0: number, w1: number, w2: number, w3: number): number {
+  return (
+    w0 * (t[k] as number) + w1 * (t[k + 1] as number) + w2 * (t[k + 2] as number) + w3 * (t[k + 3] as number)
+  );
+}
+
 /**
  * Guess of the normalised implied vol s for an out-of-the-money normalised call price
  * 0 < beta < b_max = e^{x/2}, x <= 0 (not checked; inputs in GUESS_IO[0..2]). Returns the branch
  * for the solver's objective (0 lowest: ln b; 1 middle: b - beta) with s in GUESS_IO[3], or -1
  * where the table does not apply (|x| outside [1e-4, 64], or beta in Jaeckel's highest branch).
- * Bicubic Lagrange interpolation: weights u0..u3 in u, v0..v3 in r or q (written out: a loop over
+ * Bicubic Lagrange interpolation: weights u0..u3 in u, v0..v3 in r or q (in locals: a loop over
  * a weight array measured ~15% slower).
  */
 export function tableGuess(): number {
@@ -91,27 +98,14 @@ export function tableGuess(): number {
   const u1 = (t * tb * tc) / 2;
   const u2 = (-t * ta * tc) / 2;
   const u3 = (t * ta * tb) / 6;
-  const lnBl =
-    0.5 * x +
-    (u0 * (LN_BL[i0] as number) +
-      u1 * (LN_BL[i0 + 1] as number) +
-      u2 * (LN_BL[i0 + 2] as number) +
-      u3 * (LN_BL[i0 + 3] as number));
+  const lnBl = 0.5 * x + dot4(LN_BL, i0, u0, u1, u2, u3);
   const lnBeta = Math.log(beta);
   const lowest = lnBeta < lnBl;
   let f: number;
   if (lowest) f = (lnBl / lnBeta) * GUESS_NR;
   else {
-    const cL =
-      u0 * (C_L[i0] as number) +
-      u1 * (C_L[i0 + 1] as number) +
-      u2 * (C_L[i0 + 2] as number) +
-      u3 * (C_L[i0 + 3] as number);
-    const cH =
-      u0 * (C_H[i0] as number) +
-      u1 * (C_H[i0 + 1] as number) +
-      u2 * (C_H[i0 + 2] as number) +
-      u3 * (C_H[i0 + 3] as number);
+    const cL = dot4(C_L, i0, u0, u1, u2, u3);
+    const cH = dot4(C_H, i0, u0, u1, u2, u3);
     f = ((lnBeta - Math.log((GUESS_IO[2] as number) - beta) - cL) / (cH - cL)) * GUESS_NQ;
     if (!(f <= GUESS_NQ)) return -1; // highest branch: Jaeckel's f_upper guess
   }
@@ -126,30 +120,11 @@ export function tableGuess(): number {
   const v1 = (r * rb * rc) / 2;
   const v2 = (-r * ra * rc) / 2;
   const v3 = (r * ra * rb) / 6;
-  let k = i0 * row + j0;
-  const s0 =
-    v0 * (table[k] as number) +
-    v1 * (table[k + 1] as number) +
-    v2 * (table[k + 2] as number) +
-    v3 * (table[k + 3] as number);
-  k += row;
-  const s1 =
-    v0 * (table[k] as number) +
-    v1 * (table[k + 1] as number) +
-    v2 * (table[k + 2] as number) +
-    v3 * (table[k + 3] as number);
-  k += row;
-  const s2 =
-    v0 * (table[k] as number) +
-    v1 * (table[k + 1] as number) +
-    v2 * (table[k + 2] as number) +
-    v3 * (table[k + 3] as number);
-  k += row;
-  const s3 =
-    v0 * (table[k] as number) +
-    v1 * (table[k + 1] as number) +
-    v2 * (table[k + 2] as number) +
-    v3 * (table[k + 3] as number);
+  const k = i0 * row + j0;
+  const s0 = dot4(table, k, v0, v1, v2, v3);
+  const s1 = dot4(table, k + row, v0, v1, v2, v3);
+  const s2 = dot4(table, k + 2 * row, v0, v1, v2, v3);
+  const s3 = dot4(table, k + 3 * row, v0, v1, v2, v3);
   const value = u0 * s0 + u1 * s1 + u2 * s2 + u3 * s3;
   if (lowest) {
     GUESS_IO[3] = (value * ax) / Math.sqrt(-2 * lnBeta);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { erf, erfcx } from "../../../src/core/math/normal.js";
+import { branchNodes } from "./branchNodes.js";
 import { normalisedImpliedVolOtm } from "../../../src/core/pricing/impliedVol.js";
 import { GUESS_IO, tableGuess } from "../../../src/core/pricing/ivGuess.js";
 import { normalisedBlackOtm, normalisedVega } from "../../../src/core/pricing/normalisedBlack.js";
@@ -7,17 +7,6 @@ import { normalisedBlackOtm, normalisedVega } from "../../../src/core/pricing/no
 const EPS = 2 ** -52;
 /** impliedVol.ts takes one step only when the first is below this relative size. */
 const ONE_STEP = 3e-5;
-
-/** Jaeckel's s_l, s_h for x = -y^2, computed here from erf/erfcx (independently of ivGuess.ts). */
-function nodes(y: number): { x: number; sL: number; sH: number } {
-  const x = -y * y;
-  const bMax = Math.exp(0.5 * x);
-  const oneMinusErfcx = y <= 0.46875 ? Math.exp(y * y) * erf(y) - Math.expm1(y * y) : 1 - erfcx(y);
-  const bC = 0.5 * bMax * oneMinusErfcx;
-  const vC = bMax / Math.sqrt(2 * Math.PI);
-  const sC = Math.sqrt(2 * y * y);
-  return { x, sL: sC - bC / vC, sH: sC + (bMax - bC) / vC };
-}
 
 function guess(beta: number, x: number): { branch: number; s: number } {
   GUESS_IO[0] = beta;
@@ -42,7 +31,7 @@ function tablePoints(n: number, seed: number): { x: number; s: number; beta: num
   const out: { x: number; s: number; beta: number; sL: number }[] = [];
   while (out.length < n) {
     const y = 0.01 * 800 ** u();
-    const { x, sL, sH } = nodes(y);
+    const { x, sL, sH } = branchNodes(y);
     const lo = 1e-3 * sL;
     const s = lo * ((0.99 * sH) / lo) ** u();
     const beta = normalisedBlackOtm(x, s);
@@ -91,7 +80,7 @@ describe("tabulated implied-vol guess (ivGuess.ts, mpmath nodes)", () => {
     const far = -65;
     expect(guess(normalisedBlackOtm(far, 5), far).branch).toBe(-1);
     for (const y of [0.02, 0.5, 3, 7.9]) {
-      const { x, sH } = nodes(y);
+      const { x, sH } = branchNodes(y);
       expect(guess(normalisedBlackOtm(x, 1.05 * sH), x).branch).toBe(-1);
       expect(guess(normalisedBlackOtm(x, 0.95 * sH), x).branch).toBe(1);
     }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { erf, erfcx } from "../../../src/core/math/normal.js";
+import { branchNodes } from "./branchNodes.js";
+import { erfcx } from "../../../src/core/math/normal.js";
 import { normalisedImpliedVolOtm } from "../../../src/core/pricing/impliedVol.js";
 import {
   LOWER_MAP_NODES,
@@ -21,24 +22,13 @@ import {
 
 const EPS = 2 ** -52;
 
-/** Jaeckel's s_l, s_h for x = -y^2, computed independently of impliedVol.ts. */
-function nodes(y: number): { x: number; sL: number; sH: number } {
-  const x = -y * y;
-  const bMax = Math.exp(0.5 * x);
-  const oneMinusErfcx = y <= 0.46875 ? Math.exp(y * y) * erf(y) - Math.expm1(y * y) : 1 - erfcx(y);
-  const bC = 0.5 * bMax * oneMinusErfcx;
-  const vC = bMax / Math.sqrt(2 * Math.PI);
-  const sC = Math.sqrt(2 * y * y);
-  return { x, sL: sC - bC / vC, sH: sC + (bMax - bC) / vC };
-}
-
 const ys = Array.from({ length: 400 }, (_, i) => 1e-3 * (NODE_FIT_Y_MAX / 1e-3) ** (i / 399));
 
 describe("fitted Let's Be Rational branch nodes b(x, s_l), b(x, s_h)", () => {
   it(`match the exact normalised Black function within ${NODE_FIT_TOLERANCE} on y = sqrt|x| in [1e-3, ${NODE_FIT_Y_MAX}]`, () => {
     let worst = 0;
     for (const y of ys) {
-      const { x, sL, sH } = nodes(y);
+      const { x, sL, sH } = branchNodes(y);
       const bMax = Math.exp(0.5 * x);
       const eL = Math.abs((bMax * lowerNodeOverMax(y)) / normalisedBlackOtm(x, sL) - 1);
       const eH = Math.abs((bMax * upperNodeOverMax(y)) / normalisedBlackOtm(x, sH) - 1);
@@ -50,7 +40,7 @@ describe("fitted Let's Be Rational branch nodes b(x, s_l), b(x, s_h)", () => {
 
   it("prices straddling a node within the fit error still invert to full precision (brackets stay valid)", () => {
     for (const y of ys.filter((_, i) => i % 8 === 0)) {
-      const { x, sL, sH } = nodes(y);
+      const { x, sL, sH } = branchNodes(y);
       for (const sNode of [sL, sH]) {
         for (const rel of [-3e-9, -1e-12, 0, 1e-12, 3e-9]) {
           const s = sNode * (1 + rel);
@@ -72,7 +62,7 @@ describe("fitted lowest-branch map nodes s_l, f_l, f'_l, f''_l", () => {
    * db/ds = vega): f' = (df/ds)/b', f'' = (d2f/ds2 - f' b'')/b'^2, b''/b' = h^2/s - s/4.
    */
   function exactMap(y: number): { sL: number; bL: number; fL: number; fpL: number; fpp: number } {
-    const { x, sL } = nodes(y);
+    const { x, sL } = branchNodes(y);
     const ax = -x;
     const bL = normalisedBlackOtm(x, sL);
     const v = normalisedVega(x, sL);
@@ -118,7 +108,7 @@ describe("fitted lowest-branch map nodes s_l, f_l, f'_l, f''_l", () => {
   it("give initial guesses whose two Householder steps reach full precision in the lowest branch", () => {
     // beta from 1e-300 of b_l up to b_l itself, over the fits' whole range of y
     for (const y of ys.filter((_, i) => i % 4 === 0)) {
-      const { x, sL } = nodes(y);
+      const { x, sL } = branchNodes(y);
       for (const frac of [1e-12, 1e-4, 0.01, 0.3, 0.7, 0.95, 0.999]) {
         const s = sL * frac;
         const beta = normalisedBlackOtm(x, s);
