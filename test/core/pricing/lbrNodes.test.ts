@@ -2,16 +2,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { branchNodes } from "./branchNodes.js";
-import { erfcx } from "../../../src/core/math/normal.js";
 import { normalisedImpliedVolOtm } from "../../../src/core/pricing/impliedVol.js";
 import {
-  LOWER_MAP_NODES,
-  lowerMapNodes,
   lowerNodeOverMax,
-  lowerNodeVol,
   NODE_FIT_TOLERANCE,
   NODE_FIT_Y_MAX,
-  nodeFitR,
   upperNodeOverMax,
 } from "../../../src/core/pricing/lbrNodes.js";
 import {
@@ -55,57 +50,8 @@ describe("fitted Let's Be Rational branch nodes b(x, s_l), b(x, s_h)", () => {
   });
 });
 
-describe("fitted lowest-branch map nodes s_l, f_l, f'_l, f''_l", () => {
-  /**
-   * Jaeckel's f_lower map f(beta) = 2 pi |x|/sqrt(27) Phi(-z)^3, z = |x|/(sqrt3 s(beta)), and its
-   * beta-derivatives at s_l, written here from the definition by the chain rule (with
-   * db/ds = vega): f' = (df/ds)/b', f'' = (d2f/ds2 - f' b'')/b'^2, b''/b' = h^2/s - s/4.
-   */
-  function exactMap(y: number): { sL: number; bL: number; fL: number; fpL: number; fpp: number } {
-    const { x, sL } = branchNodes(y);
-    const ax = -x;
-    const bL = normalisedBlackOtm(x, sL);
-    const v = normalisedVega(x, sL);
-    const z = ax / (Math.sqrt(3) * sL);
-    const phiZ = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
-    const cdf = 0.5 * Math.exp(-0.5 * z * z) * erfcx(z / Math.SQRT2); // Phi(-z)
-    const k = (2 * Math.PI * ax) / Math.sqrt(27);
-    const fL = k * cdf ** 3;
-    // dz/ds = -z/s; df/ds = 3k Phi(-z)^2 phi(z) z/s
-    const dfds = (3 * k * cdf * cdf * phiZ * z) / sL;
-    // d/ds of [Phi^2 phi z / s]: Phi^2 phi z/s * (2 phi z/(Phi s) + z^2/s - 2/s)
-    const d2fds2 = dfds * ((2 * phiZ * z) / (cdf * sL) + (z * z) / sL - 2 / sL);
-    const h = x / sL;
-    const bppOverBp = (h * h) / sL - sL / 4;
-    const fpL = dfds / v;
-    const fpp = (d2fds2 - dfds * bppOverBp) / (v * v);
-    return { sL, bL, fL, fpL, fpp };
-  }
-
-  it("match the chain-rule values within their stated errors on y = sqrt|x| in [1e-2, 8]", () => {
-    let eS = 0;
-    let eA = 0;
-    let eB = 0;
-    let eC = 0;
-    for (const y of ys.filter((v) => v >= 1e-2)) {
-      const e = exactMap(y);
-      const bMax = Math.exp(-0.5 * y * y);
-      eS = Math.max(eS, Math.abs(lowerNodeVol(y) / e.sL - 1));
-      lowerMapNodes(nodeFitR(y));
-      const [a, b, c] = LOWER_MAP_NODES as unknown as [number, number, number];
-      eA = Math.max(eA, Math.abs(a / Math.sqrt(bMax) / (e.fL / e.bL) - 1));
-      eB = Math.max(eB, Math.abs(b / Math.sqrt(bMax) / e.fpL - 1));
-      eC = Math.max(eC, Math.abs(c - (e.fpp * e.bL * e.bL) / e.fL));
-    }
-    // s_l: 6e-11 fit; the double-precision s_l here loses ~1e-12 to cancellation at y = 1e-2
-    expect(eS).toBeLessThan(1e-9);
-    expect(eA).toBeLessThan(2e-6);
-    expect(eB).toBeLessThan(2e-6);
-    expect(eC).toBeLessThan(2e-6);
-    expect(Math.min(eA, eB)).toBeGreaterThan(0); // fits, not the exact values
-  });
-
-  it("give initial guesses whose two Householder steps reach full precision in the lowest branch", () => {
+describe("implied vol in the lowest branch (beta below b(x, s_l))", () => {
+  it("reaches full precision from beta = 1e-300 b_l up to b_l, on y = sqrt|x| in [1e-3, 8]", () => {
     // beta from 1e-300 of b_l up to b_l itself, over the fits' whole range of y
     for (const y of ys.filter((_, i) => i % 4 === 0)) {
       const { x, sL } = branchNodes(y);
