@@ -1,5 +1,6 @@
 /** Test fixtures for the agent: a small, exactly priced inverse chain and a name resolver. */
 import type { PolicyConfig } from "../../src/agent/policy.js";
+import { instrumentFromName } from "../../src/core/instruments/names.js";
 import type { Instrument, OptionContract } from "../../src/core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../../src/core/market/types.js";
 import { blackPrice } from "../../src/core/pricing/black76.js";
@@ -23,14 +24,8 @@ export function option(kind: "call" | "put", strike: number, expiry: number): Op
   };
 }
 
-export const PERP: Instrument = {
-  type: "future",
-  name: "BTC-PERPETUAL",
-  underlying: "BTC",
-  expiry: null,
-  settlement: "inverse",
-  contractSize: 10,
-};
+/** The inverse BTC perpetual, 10 USD per contract. */
+export const PERP: Instrument = instrumentFromName("BTC-PERPETUAL");
 
 /** A chain at `time` with index `spot`, flat vol `vol`, expiries 2, 9, 30 and 60 days out (08:00 UTC). */
 export function chainAt(

@@ -5,6 +5,7 @@
  * forwards and mark vols, written out independently of the risk engine.
  */
 import { describe, expect, it } from "vitest";
+import { instrumentFromName } from "../../../src/core/instruments/names.js";
 import type { OptionContract, Position } from "../../../src/core/instruments/types.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { ChainSnapshot, OptionQuote } from "../../../src/core/market/types.js";
@@ -103,17 +104,7 @@ describe("markPinnedSurface", () => {
 describe("chainRiskMarket", () => {
   const norm = normalizeChain(chain());
   const pos = (instrument: Position["instrument"], quantity: number): Position => ({ instrument, quantity });
-  const perp: Position = {
-    instrument: {
-      type: "future",
-      name: "BTC-PERPETUAL",
-      underlying: "BTC",
-      expiry: null,
-      settlement: "inverse",
-      contractSize: 10,
-    },
-    quantity: 20_000,
-  };
+  const perp: Position = { instrument: instrumentFromName("BTC-PERPETUAL"), quantity: 20_000 };
   const book: Position[] = [
     pos(option("BTC", E1, 110_000, "call"), -10),
     pos(option("BTC", E1, 90_000, "put"), 8),
