@@ -47,6 +47,7 @@ import {
   logMoneynessForward,
   normalisedBlackOtm,
   normalisedBlackScaledOtm,
+  normalisedVega,
 } from "./normalisedBlack.js";
 import { lowerNodeOverMax, NODE_FIT_TOLERANCE, NODE_FIT_Y_MAX, upperNodeOverMax } from "./lbrNodes.js";
 import { GUESS_IO, tableGuess } from "./ivGuess.js";
@@ -244,8 +245,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     let vL: number;
     if (useFit) {
       bL = bMax * lowerNodeOverMax(y);
-      const hL = x / sL;
-      vL = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (hL * hL + 0.25 * sL * sL));
+      vL = normalisedVega(x, sL);
     } else {
       bL = normalisedBlackOtm(x, sL);
       vL = lastNormalisedVega[0] as number;
@@ -299,8 +299,7 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     let vH: number;
     if (useFit) {
       bH = bMax * upperNodeOverMax(y);
-      const hH = x / sH;
-      vH = ONE_OVER_SQRT_TWO_PI * Math.exp(-0.5 * (hH * hH + 0.25 * sH * sH));
+      vH = normalisedVega(x, sH);
     } else {
       bH = normalisedBlackOtm(x, sH);
       vH = lastNormalisedVega[0] as number;
