@@ -193,28 +193,39 @@ function householderFactor(newton: number, halley: number, hh3: number): number 
  * x <= 0 (not checked).
  */
 export function normalisedImpliedVolOtm(beta: number, x: number): number {
-  return impliedOtm(beta, x, Math.exp(0.5 * x));
+  REFINE_INPUT[0] = beta;
+  REFINE_INPUT[1] = x;
+  REFINE_INPUT[2] = Math.exp(0.5 * x);
+  impliedOtm();
+  return REFINE_INPUT[3] as number;
 }
 
-/** normalisedImpliedVolOtm with b_max = e^{x/2} supplied by the caller. */
-function impliedOtm(beta: number, x: number, bMax: number): number {
+/**
+ * normalisedImpliedVolOtm with beta, x and b_max = e^{x/2} in REFINE_INPUT[0..2]; the result goes
+ * to REFINE_INPUT[3].
+ */
+function impliedOtm(): void {
+  const beta = REFINE_INPUT[0] as number;
+  const x = REFINE_INPUT[1] as number;
+  const bMax = REFINE_INPUT[2] as number;
   GUESS_IO[0] = beta;
   GUESS_IO[1] = x;
   GUESS_IO[2] = bMax;
   const branch = tableGuess();
   const guess = GUESS_IO[3] as number;
   if (branch >= 0 && guess > 0 && guess < DBL_MAX) {
-    // Tabulated guess (ivGuess.ts, within ~1.5e-5): one step, checked by its size. The bracket
-    // is loose (a factor 2 either way, far beyond the table's error) so the bisection guard
-    // stays valid. (Jaeckel's guess below stays inline rather than a function writing only
-    // s and the bracket: that split measured ~7% slower per solve, 490 against 456 ns.)
-    REFINE_INPUT[0] = beta;
-    REFINE_INPUT[1] = x;
-    REFINE_INPUT[2] = bMax;
+    // Tabulated guess (ivGuess.ts, within ~1.5e-5): one step, checked by its size; if the step
+    // is too large, the general loop goes on from there. The bracket is loose (a factor 2 either
+    // way, far beyond the table's error) so the bisection guard stays valid. (Jaeckel's guess
+    // below stays inline rather than a function writing only s and the bracket: that split
+    // measured ~7% slower per solve, 490 against 456 ns.)
     REFINE_INPUT[3] = guess;
+    REFINE_INPUT[6] = GUESS_IO[4] as number;
+    if (tabulatedStep(branch)) return;
     REFINE_INPUT[4] = 0.5 * guess;
     REFINE_INPUT[5] = 2 * guess;
-    return refine(branch, true);
+    refine(branch);
+    return;
   }
   const ax = -x;
   let s = -DBL_MAX;
@@ -338,23 +349,63 @@ function impliedOtm(beta: number, x: number, bMax: number): number {
     }
   }
 
-  REFINE_INPUT[0] = beta;
-  REFINE_INPUT[1] = x;
-  REFINE_INPUT[2] = bMax;
   REFINE_INPUT[3] = s;
   REFINE_INPUT[4] = sLeft;
   REFINE_INPUT[5] = sRight;
-  return refine(objective, false);
+  refine(objective);
 }
 
 /**
- * The inputs of refine (beta, x, b_max from impliedOtm; initial s, bracket left, right from the
- * guess). V8 passes the arguments of a call it does not inline as tagged values, boxing each
- * double on the heap; this allocation-free slot (as lastNormalisedVega; safe because calls run
- * to completion on one thread, nothing else writes it, and refine reads it first thing) cut the
- * solve time by ~3.5%.
+ * The solver's working values, passed between its functions: [0] beta, [1] x, [2] b_max (the
+ * inputs of impliedOtm), [3] s (the guess, then each iterate, then the result), [4], [5] the
+ * bracket, [6] ln beta (lowest branch, from the table). V8 passes the arguments and the result
+ * of a call it does not inline as tagged values, boxing each double on the heap; this
+ * allocation-free slot (as lastNormalisedVega; safe because calls run to completion on one
+ * thread and each function reads its inputs first thing) cut the solve time by ~3.5% when it
+ * replaced refine's arguments, and ~4% more as impliedOtm's arguments and every result.
  */
-const REFINE_INPUT = new Float64Array(6);
+const REFINE_INPUT = new Float64Array(7);
+
+/**
+ * One Householder(3) step from a tabulated guess (REFINE_INPUT[3]) on the lowest (0, objective
+ * 1/ln b with ln beta in REFINE_INPUT[6]) or a middle (1, b - beta) branch. Returns the new s
+ * true with the new s in REFINE_INPUT[3] when the step was at most ONE_STEP_TOLERANCE of s (the
+ * guess's error is the step's size, and a fourth-order step from e leaves ~K e^4 < 1e-19 K);
+ * otherwise false, with the stepped s (or the guess, where the step is not usable) there for
+ * refine. No loop and no bracket, which is what makes it cheaper than refine's first step.
+ */
+function tabulatedStep(objective: number): boolean {
+  const beta = REFINE_INPUT[0] as number;
+  const x = REFINE_INPUT[1] as number;
+  const s = REFINE_INPUT[3] as number;
+  const invS = 1 / s;
+  const h = x * invS;
+  const hOverS = h * invS;
+  const bHalley = h * hOverS - 0.25 * s;
+  const bHh3 = bHalley * bHalley - 3 * hOverS * hOverS - 0.25;
+  let ds: number;
+  if (objective === 0) {
+    const lnBeta = REFINE_INPUT[6] as number;
+    const bx = normalisedBlackScaledOtm(x, s);
+    const lnB = Math.log(bx) - 0.5 * (h * h + 0.25 * s * s) - LN_SQRT_TWO_PI;
+    if (!(bx > 0 && bx < DBL_MAX && lnB < 0)) return false;
+    const bpob = 1 / bx;
+    const lambda = 1 / lnB;
+    const newton = (lnBeta - lnB) * (bx / lnBeta) * lnB;
+    const otilde = 1 + 2 * lambda;
+    const h2 = bHalley - bpob * otilde;
+    const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * lambda * (1 + lambda)) - 3 * bHalley * bpob * otilde;
+    ds = newton * householderFactor(newton, h2, hh3);
+  } else {
+    const b = normalisedBlackOtm(x, s);
+    const newton = (beta - b) / (lastNormalisedVega[0] as number);
+    ds = newton * householderFactor(newton, bHalley, bHh3);
+  }
+  const next = s + ds;
+  if (!(next > 0.5 * s)) return false;
+  REFINE_INPUT[3] = next;
+  return Math.abs(ds) <= ONE_STEP_TOLERANCE * next;
+}
 
 /**
  * The Householder(3) steps from the initial guess s in the bracket (sLeft, sRight) on the
@@ -362,7 +413,7 @@ const REFINE_INPUT = new Float64Array(6);
  * function so the JIT inlines the normalised Black evaluations here rather than the guess's
  * helpers.
  */
-function refine(objective: number, tabulated: boolean): number {
+function refine(objective: number): void {
   const beta = REFINE_INPUT[0] as number;
   const x = REFINE_INPUT[1] as number;
   const bMax = REFINE_INPUT[2] as number;
@@ -433,11 +484,8 @@ function refine(objective: number, tabulated: boolean): number {
     }
     ds = Math.max(-0.5 * s, ds);
     s += ds;
-    // From a tabulated guess the first step is as large as the guess's error; at most
-    // ONE_STEP_TOLERANCE it leaves ~K tol^4 < 1e-19 K (fourth order), so the step is the last.
-    if (tabulated && Math.abs(ds) <= ONE_STEP_TOLERANCE * s) break;
   }
-  return s;
+  REFINE_INPUT[3] = s;
 }
 
 interface CheckedIv {
@@ -479,7 +527,11 @@ function solve(price: number, F: number, K: number, T: number, call: boolean, D:
   // Within rounding of the maximum: no finite vol is determined by the price.
   const bMax = F < K ? Math.sqrt(F / K) : Math.sqrt(K / F); // e^{-|x|/2}
   if (beta >= bMax) return ABOVE_MAXIMUM;
-  return impliedOtm(beta, xOtm, bMax) / Math.sqrt(T);
+  REFINE_INPUT[0] = beta;
+  REFINE_INPUT[1] = xOtm;
+  REFINE_INPUT[2] = bMax;
+  impliedOtm();
+  return (REFINE_INPUT[3] as number) / Math.sqrt(T);
 }
 
 /**

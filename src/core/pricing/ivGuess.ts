@@ -50,6 +50,7 @@ const LOW = decodeFloat64(GUESS_LOW);
 const MID = decodeFloat64(GUESS_MID);
 const INV_DU = GUESS_NU / (GUESS_U1 - GUESS_U0);
 const ROW_R = GUESS_NR + 1;
+const SIXTH = 1 / 6;
 const ROW_Q = GUESS_NQ + 1;
 /** |x| range of the table: y from e^U0 = 0.01 to e^U1 = 8. */
 const AX_MIN = Math.exp(2 * GUESS_U0) * (1 + 1e-12);
@@ -58,9 +59,10 @@ const AX_MAX = Math.exp(2 * GUESS_U1) * (1 - 1e-12);
 /**
  * Inputs and output of tableGuess, allocation-free: V8 boxes each double argument and double
  * result of a call it does not inline (as REFINE_INPUT in impliedVol.ts). GUESS_IO[0..2] =
- * beta, x, b_max in; GUESS_IO[3] = the guessed s out.
+ * beta, x, b_max in; out: GUESS_IO[3] the guessed s, GUESS_IO[4] ln beta (Math.log, exact: the
+ * solver's lowest-branch objective reuses it).
  */
-export const GUESS_IO = new Float64Array(4);
+export const GUESS_IO = new Float64Array(5);
 
 /** First node of a 4-point stencil around f >= -1 (the edge cells use one-sided stencils). */
 function stencilStart(f: number, cells: number): number {
@@ -94,12 +96,13 @@ export function tableGuess(): number {
   const ta = t - 1;
   const tb = t - 2;
   const tc = t - 3;
-  const u0 = (-ta * tb * tc) / 6;
-  const u1 = (t * tb * tc) / 2;
-  const u2 = (-t * ta * tc) / 2;
-  const u3 = (t * ta * tb) / 6;
+  const u0 = -ta * tb * tc * SIXTH;
+  const u1 = t * tb * tc * 0.5;
+  const u2 = -t * ta * tc * 0.5;
+  const u3 = t * ta * tb * SIXTH;
   const lnBl = 0.5 * x + dot4(LN_BL, i0, u0, u1, u2, u3);
   const lnBeta = Math.log(beta);
+  GUESS_IO[4] = lnBeta;
   const lowest = lnBeta < lnBl;
   let f: number;
   if (lowest) f = (lnBl / lnBeta) * GUESS_NR;
@@ -116,10 +119,10 @@ export function tableGuess(): number {
   const ra = r - 1;
   const rb = r - 2;
   const rc = r - 3;
-  const v0 = (-ra * rb * rc) / 6;
-  const v1 = (r * rb * rc) / 2;
-  const v2 = (-r * ra * rc) / 2;
-  const v3 = (r * ra * rb) / 6;
+  const v0 = -ra * rb * rc * SIXTH;
+  const v1 = r * rb * rc * 0.5;
+  const v2 = -r * ra * rc * 0.5;
+  const v3 = r * ra * rb * SIXTH;
   const k = i0 * row + j0;
   const s0 = dot4(table, k, v0, v1, v2, v3);
   const s1 = dot4(table, k + row, v0, v1, v2, v3);
