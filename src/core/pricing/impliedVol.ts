@@ -189,6 +189,21 @@ function householderFactor(newton: number, halley: number, hh3: number): number 
 }
 
 /**
+ * The Householder(3) step in s on the lowest branch's objective 1/ln b(s) - 1/ln beta, from
+ * ln b(s) < 0, the scaled value bx = b/b' (> 0) and b''/b', b'''/b' of the normalised Black
+ * function (small enough for the JIT to inline into both callers).
+ */
+function lowestBranchStep(lnBeta: number, lnB: number, bx: number, bHalley: number, bHh3: number): number {
+  const bpob = 1 / bx;
+  const lambda = 1 / lnB;
+  const newton = (lnBeta - lnB) * (bx / lnBeta) * lnB;
+  const otilde = 1 + 2 * lambda;
+  const h2 = bHalley - bpob * otilde;
+  const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * lambda * (1 + lambda)) - 3 * bHalley * bpob * otilde;
+  return newton * householderFactor(newton, h2, hh3);
+}
+
+/**
  * Implied normalised vol s of an out-of-the-money normalised call price 0 < beta < e^{x/2},
  * x <= 0 (not checked).
  */
@@ -389,13 +404,7 @@ function tabulatedStep(objective: number): boolean {
     const bx = normalisedBlackScaledOtm(x, s);
     const lnB = Math.log(bx) - 0.5 * (h * h + 0.25 * s * s) - LN_SQRT_TWO_PI;
     if (!(bx > 0 && bx < DBL_MAX && lnB < 0)) return false;
-    const bpob = 1 / bx;
-    const lambda = 1 / lnB;
-    const newton = (lnBeta - lnB) * (bx / lnBeta) * lnB;
-    const otilde = 1 + 2 * lambda;
-    const h2 = bHalley - bpob * otilde;
-    const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * lambda * (1 + lambda)) - 3 * bHalley * bpob * otilde;
-    ds = newton * householderFactor(newton, h2, hh3);
+    ds = lowestBranchStep(lnBeta, lnB, bx, bHalley, bHh3);
   } else {
     const b = normalisedBlackOtm(x, s);
     const newton = (beta - b) / (lastNormalisedVega[0] as number);
@@ -425,7 +434,6 @@ function refine(objective: number): void {
   let iterations = 0;
   let reversals = 0;
   const lnBeta = objective === 0 ? Math.log(beta) : 0;
-  const invLnBeta = 1 / lnBeta;
   // The lowest branch at extreme moneyness (|x| > 200) may take a third step: near |x| = 700 its
   // ln b objective (|ln b| ~ 430) can end two steps ~14 ulps of s short (a fast-check property
   // found x = -697.9, s = 26.8); the loop still stops by itself once |ds| <= eps s.
@@ -454,15 +462,7 @@ function refine(objective: number): void {
       if (lnB > lnBeta && s < sRight) sRight = s;
       else if (lnB < lnBeta && s > sLeft) sLeft = s;
       if (!(bx > 0 && bx < DBL_MAX && lnB < 0)) ds = 0.5 * (sLeft + sRight) - s;
-      else {
-        const bpob = 1 / bx;
-        const newton = (lnBeta - lnB) * lnB * invLnBeta * bx;
-        const lambda = 1 / lnB;
-        const otilde = 1 + 2 * lambda;
-        const h2 = bHalley - bpob * otilde;
-        const hh3 = bHh3 + 2 * bpob * bpob * (1 + 3 * lambda * (1 + lambda)) - 3 * bHalley * bpob * otilde;
-        ds = newton * householderFactor(newton, h2, hh3);
-      }
+      else ds = lowestBranchStep(lnBeta, lnB, bx, bHalley, bHh3);
     } else {
       const b = normalisedBlackOtm(x, s);
       const bp = lastNormalisedVega[0] as number;
