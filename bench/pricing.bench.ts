@@ -177,6 +177,13 @@ export async function run(): Promise<void> {
   const wings = makeCases(1024, 13, 6, 12, EXPIRIES);
   const mask = 4095;
 
+  // Machine yardstick, so absolute rates from different hosts compare: one Math.exp call on a
+  // spread of arguments (same harness, same run). 3 M solves/s on one core is 333 ns per solve.
+  // Timed first: measure's call site goes megamorphic after a few different closures, which
+  // adds ~15-20 ns to a call as cheap as this one (it read 37-41 ns when timed after the
+  // others, 21 ns first) but nothing measurable to an IV solve (420 ns either way).
+  const args = Float64Array.from({ length: 4096 }, (_, i) => -0.01 * (i % 1000) - 0.001);
+  const exp = measure((i) => Math.exp(args[i & mask] as number), { minMs: 300 });
   const price = measure((i) => blackPrice(standard[i & mask] as Case), { minMs: 400 });
   const iv = measure((i) => impliedVol(standard[i & mask] as Case), { minMs: 400 });
   const ivWings = measure((i) => impliedVol(wings[i & 1023] as Case), { minMs: 300 });
@@ -185,10 +192,6 @@ export async function run(): Promise<void> {
       `${fmt(iv.opsPerSecond / 1e6)} M solves/s on one core (target >= 3); deep wings ${fmt(ivWings.nsPerOp)} ns`,
   );
   console.log(`ratio IV solve / blackPrice call: ${fmt(iv.nsPerOp / price.nsPerOp)} (target <= 4)`);
-  // Machine yardstick, so absolute rates from different hosts compare: one Math.exp call on a
-  // spread of arguments (same harness, same run). 3 M solves/s on one core is 333 ns per solve.
-  const args = Float64Array.from({ length: 4096 }, (_, i) => -0.01 * (i % 1000) - 0.001);
-  const exp = measure((i) => Math.exp(args[i & mask] as number), { minMs: 300 });
   console.log(
     `yardstick: Math.exp ${fmt(exp.nsPerOp)} ns on this machine; one IV solve = ${fmt(iv.nsPerOp / exp.nsPerOp)} ` +
       `exp calls (3 M solves/s needs a host where Math.exp takes <= ${fmt(333 / (iv.nsPerOp / exp.nsPerOp))} ns)`,
