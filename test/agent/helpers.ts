@@ -1,6 +1,6 @@
 /** Test fixtures for the agent: a small, exactly priced inverse chain and a name resolver. */
 import type { PolicyConfig } from "../../src/agent/policy.js";
-import { instrumentFromName } from "../../src/core/instruments/names.js";
+import { deribitOptionName, instrumentFromName } from "../../src/core/instruments/names.js";
 import type { Instrument, OptionContract } from "../../src/core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../../src/core/market/types.js";
 import { blackPrice } from "../../src/core/pricing/black76.js";
@@ -9,12 +9,9 @@ const DAY = 86_400_000;
 export const T0 = Date.UTC(2026, 0, 5, 9, 0);
 
 export function option(kind: "call" | "put", strike: number, expiry: number): OptionContract {
-  const d = new Date(expiry);
-  const months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-  const code = `${d.getUTCDate()}${months[d.getUTCMonth()]}${String(d.getUTCFullYear()).slice(2)}`;
   return {
     type: "option",
-    name: `BTC-${code}-${strike}-${kind === "call" ? "C" : "P"}`,
+    name: deribitOptionName({ underlying: "BTC", expiry, strike, kind }),
     underlying: "BTC",
     kind,
     strike,
