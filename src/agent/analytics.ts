@@ -22,7 +22,7 @@ import { normalizeChain } from "../core/market/normalize.js";
 import type { ChainSnapshot, MarketSnapshot, OptionQuote } from "../core/market/types.js";
 import { portfolioGreeks, positionGreeks } from "../core/risk/greeks.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
-import { RISK_YEAR_MS, type RiskMarket, riskMarketFromSnapshots } from "../core/risk/market.js";
+import { type RiskMarket, riskMarketFromSnapshots } from "../core/risk/market.js";
 import type { Scenario } from "../core/risk/scenario.js";
 import { DEFAULT_MERTON_BTC, mertonJumpMoves, varCvarFromPnl } from "../core/risk/var.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
@@ -30,6 +30,7 @@ import type { VolSurface } from "../core/surface/types.js";
 import type { AgentBook } from "./book.js";
 import type { AgentAnalyticsConfig } from "./config.js";
 import type { BookRisk } from "./valuation.js";
+import { timeToExpiry } from "../core/time.js";
 
 /** The surface in use and how it was obtained. */
 export interface SurfaceInfo {
@@ -168,7 +169,7 @@ export class AgentAnalytics {
       return null;
     }
     const fit = this.fit;
-    const surface = agedSurface(fit.surface, (snapshot.valuationTime - fit.time) / RISK_YEAR_MS);
+    const surface = agedSurface(fit.surface, timeToExpiry(snapshot.valuationTime, fit.time));
     const market: MarketSnapshot = { ...norm.snapshot, surface };
     const riskMarket = riskMarketFromSnapshots([market]);
     const positions = bookPositions(book, this.resolveInstrument);

@@ -20,6 +20,7 @@ import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
 import type { AgentBook } from "./book.js";
 import { type BookRisk, optionContractGreeks } from "./valuation.js";
+import { DAY_MS } from "../core/time.js";
 
 export interface PolicyConfig {
   /** Hedge when |delta| exceeds this many coins. */
@@ -50,7 +51,6 @@ export interface ProposedOrder extends Omit<OrderRequest, "clientOrderId"> {
 }
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 const roundLots = (x: number, lot: number) => Math.round(x / lot) * lot;
 

@@ -11,8 +11,7 @@ import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
 import { blackGreeks } from "../core/pricing/black76.js";
 import { impliedVol } from "../core/pricing/impliedVol.js";
 import type { AgentBook } from "./book.js";
-
-const YEAR_MS = 365 * 86_400_000;
+import { timeToExpiry } from "../core/time.js";
 
 export interface BookRisk {
   /** Net delta, coins of the underlying. */
@@ -36,7 +35,7 @@ export function quoteIndex(snapshot: ChainSnapshot): Map<string, OptionQuote> {
 /** Black-76 greeks of one option contract (per contract, USD), or null when it cannot be valued. */
 export function optionContractGreeks(q: OptionQuote, now: number, indexPrice: number) {
   const forward = q.underlyingPrice ?? indexPrice;
-  const T = (q.instrument.expiry - now) / YEAR_MS;
+  const T = timeToExpiry(q.instrument.expiry, now);
   if (!(T > 0) || !(forward > 0)) return null;
   let vol = q.markIv ?? null;
   if (!(vol !== null && vol > 0) && q.mark !== null) {

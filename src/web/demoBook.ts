@@ -17,9 +17,8 @@
 import { formatDeribitExpiry, deribitOptionName } from "../core/instruments/names.js";
 import type { Position } from "../core/instruments/types.js";
 import type { ChainSnapshot, MarketSnapshot } from "../core/market/types.js";
-import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket } from "../core/risk/market.js";
-
-const DAY_MS = 86_400_000;
+import { forwardAtExpiry, type RiskMarket } from "../core/risk/market.js";
+import { DAY_MS, timeToExpiry } from "../core/time.js";
 
 export interface DemoBookTemplate {
   readonly positions: readonly Position[];
@@ -118,7 +117,7 @@ export function placeDemoBook(
     const tenor =
       placed.instrument.expiry === null
         ? ""
-        : ` (${(((placed.instrument.expiry - t) / RISK_YEAR_MS) * 365).toFixed(0)}d)`;
+        : ` (${(timeToExpiry(placed.instrument.expiry, t) * 365).toFixed(0)}d)`;
     legs.push(`${ins.name} ${p.quantity} -> ${placed.instrument.name} ${placed.quantity}${tenor}`);
   }
   const cash: Record<string, number> = {};

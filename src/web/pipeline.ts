@@ -48,6 +48,7 @@ import type { VolSurface } from "../core/surface/types.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
 import { placeDemoBook } from "./demoBook.js";
 import type { BookSection, DemoReport, ReportSection } from "./report.js";
+import { DAY_MS } from "../core/time.js";
 
 /** Margin budget of the demo optimizer run (USD); see the optimizer step. */
 export const DEMO_MARGIN_BUDGET_USD = 400_000;
@@ -462,7 +463,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     } else {
       const days = 1000;
       bars = syntheticDailyBars(
-        { days, start: valuationTime - days * 86_400_000, spot: 100_000 },
+        { days, start: valuationTime - days * DAY_MS, spot: 100_000 },
         createRng(HISTORY_SEED_OFFSET + seed),
       ).bars;
       source = `synthetic BTC history with calm/stressed vol regimes (seed ${HISTORY_SEED_OFFSET + seed}; no ${priceFile})`;

@@ -35,7 +35,7 @@ import type { OptionKind } from "../instruments/types.js";
 import { blackGreeks, blackPrice } from "../pricing/black76.js";
 import { futureName, optionName, utcDayStart } from "./calendar.js";
 import { futureHedgeExpiry, optionFill } from "./fills.js";
-import { type BacktestStep, YEAR_MS } from "./market.js";
+import type { BacktestStep } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
 import { optimizerStrategyRule } from "./optimizerStrategy.js";
 import {
@@ -49,6 +49,7 @@ import {
   type StrategySpec,
   strategyRule,
 } from "./strategies.js";
+import { DAY_MS, timeToExpiry } from "../time.js";
 
 export interface TradeRecord {
   /** Epoch ms UTC. */
@@ -239,7 +240,6 @@ function* backtestLoop(
   let hedgeExpiry: number | null = null;
   let hedgeMark = 0;
   const useFuture = policy.instrument === "future";
-  const DAY_MS = 86_400_000;
   const hedgeMarkAt = (s: BacktestStep, e: number | null): number =>
     e === null ? s.perpMark : e <= s.time ? s.indexPrice : s.forward(e);
   let lastHedge = Number.NEGATIVE_INFINITY;
@@ -284,7 +284,7 @@ function* backtestLoop(
     if (q) return { value: q.markUsd, forward: q.forward, vol: q.markVol, expired: false };
     staleMarks++;
     const F = s.forward(p.expiry);
-    const T = (p.expiry - s.time) / YEAR_MS;
+    const T = timeToExpiry(p.expiry, s.time);
     return {
       value: blackPrice({ forward: F, strike: p.strike, expiry: T, vol: p.vol, kind: p.kind }),
       forward: F,
@@ -303,7 +303,7 @@ function* backtestLoop(
     const pos: WindowPos[] = [];
     for (const p of held.values()) {
       const v = positionValue(p, s);
-      const T = (p.expiry - s.time) / YEAR_MS;
+      const T = timeToExpiry(p.expiry, s.time);
       const g = blackGreeks({
         forward: v.forward,
         strike: p.strike,
@@ -328,7 +328,7 @@ function* backtestLoop(
   const closeWindow = (s: BacktestStep, equity: number) => {
     const w = win;
     if (!w) return;
-    const dt = (s.time - w.start) / YEAR_MS;
+    const dt = timeToExpiry(s.time, w.start);
     let d = 0;
     let ga = 0;
     let ve = 0;
@@ -439,7 +439,7 @@ function* backtestLoop(
       const q = s.quote(p.expiry, p.strike, p.kind);
       const F = q?.forward ?? s.forward(p.expiry);
       const vol = q?.markVol ?? p.vol;
-      const T = (p.expiry - s.time) / YEAR_MS;
+      const T = timeToExpiry(p.expiry, s.time);
       const g = blackGreeks({ forward: F, strike: p.strike, expiry: T, vol, kind: p.kind });
       delta += p.quantity * g.delta;
       gamma += p.quantity * g.gamma;
@@ -544,7 +544,7 @@ function* backtestLoop(
       hedgeMark = m;
       if (hedgeExpiry === null) {
         const rate = policy.fundingRatePerYear ?? prev.fundingRatePerYear ?? 0;
-        const fund = perp * prev.perpMark * rate * ((s.time - prev.time) / YEAR_MS);
+        const fund = perp * prev.perpMark * rate * timeToExpiry(s.time, prev.time);
         usd -= fund;
         fundingUsd += fund;
       }
@@ -604,7 +604,7 @@ function* backtestLoop(
   if (!first || !prev) throw new InvalidInputError("steps", 0, "must contain at least one step");
   const eqUsd = daily.map((d) => d.equityUsd);
   const eqCoin = daily.map((d) => d.equityCoin);
-  const span = (prev.time - first.time) / YEAR_MS;
+  const span = timeToExpiry(prev.time, first.time);
   const ppy = daily.length > 1 && span > 0 ? (daily.length - 1) / span : 365;
   const avgEq = eqUsd.reduce((a, b) => a + b, 0) / Math.max(eqUsd.length, 1);
   const last = daily[daily.length - 1] as DailyRecord;

@@ -15,8 +15,7 @@
 import { type CostModel, type FillCost, optionFeeUsd, slippageBpsFor } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
 import type { BacktestStep } from "./market.js";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../time.js";
 
 /** Fill of an option order of `quantity` coins (signed, + buy) at `touchUsd`. */
 export function optionFill(o: {

@@ -11,8 +11,7 @@
 import type { OptionKind } from "../instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../market/types.js";
 import { impliedVol } from "../pricing/impliedVol.js";
-
-export const YEAR_MS = 365 * 86_400_000;
+import { timeToExpiry } from "../time.js";
 
 /** One option as the engine sees it, USD per coin. */
 export interface StepOptionQuote {
@@ -113,7 +112,7 @@ export function backtestStepFromChain(
       rejected["no-mark"]++;
       continue;
     }
-    const T = (c.expiry - t) / YEAR_MS;
+    const T = timeToExpiry(c.expiry, t);
     let vol = side(q.markIv);
     if (vol === null) {
       const iv = impliedVol({ price: mark * conv, forward: F, strike: c.strike, expiry: T, kind: c.kind });

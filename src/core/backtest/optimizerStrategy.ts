@@ -71,8 +71,7 @@ import type {
   StrategySpec,
   Weekday,
 } from "./strategies.js";
-
-const DAY_MS = 86_400_000;
+import { DAY_MS } from "../time.js";
 const WEEKDAYS: readonly Weekday[] = [
   "sunday",
   "monday",

@@ -14,14 +14,15 @@
  * Deribit, calls and puts of a strike share one mark vol); no fit, so fair value = mark (the edge
  * of a trade is minus its crossing cost).
  *
- * Units: times epoch ms UTC, T = (expiry - time) / YEAR_MS, prices USD per coin, vols decimal.
+ * Units: times epoch ms UTC, T = timeToExpiry(expiry, time), prices USD per coin, vols decimal.
  */
 import type { OptionContract } from "../instruments/types.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { impliedVol } from "../pricing/impliedVol.js";
 import { type SmileFunction, surfaceFromSmiles } from "../surface/interpolate.js";
 import { optionName } from "./calendar.js";
-import { type BacktestStep, type StepOptionQuote, YEAR_MS } from "./market.js";
+import type { BacktestStep, StepOptionQuote } from "./market.js";
+import { timeToExpiry } from "../time.js";
 
 /** Piecewise-linear smile in total variance through (k_i, w_i), flat beyond the ends. */
 function linearSmile(expiry: number, ks: readonly number[], ws: readonly number[]): SmileFunction {
@@ -109,7 +110,7 @@ export function stepMarketSnapshot(
   const smiles: SmileFunction[] = [];
   const sortedExpiries = [...wanted.keys()].sort((a, b) => a - b);
   for (const e of sortedExpiries) {
-    const T = (e - t) / YEAR_MS;
+    const T = timeToExpiry(e, t);
     const F = step.forward(e);
     const byStrike = new Map<number, { call?: StepOptionQuote; put?: StepOptionQuote }>();
     for (const key of wanted.get(e) as Set<string>) {
@@ -162,7 +163,7 @@ export function stepMarketSnapshot(
       .filter((e) => e > t)
       .map((e) => ({
         expiry: e,
-        timeToExpiry: (e - t) / YEAR_MS,
+        timeToExpiry: timeToExpiry(e, t),
         forward: step.forward(e),
         source: "venue-underlying",
       })),

@@ -20,7 +20,8 @@ import type { OptimizeSpecCore } from "../optimize/fromChain.js";
 import type { CandidateFilter } from "../optimize/spec.js";
 import { blackGreeks } from "../pricing/black76.js";
 import type { ScenarioGridOptions } from "../risk/scenario.js";
-import { type BacktestStep, YEAR_MS } from "./market.js";
+import type { BacktestStep } from "./market.js";
+import { DAY_MS, timeToExpiry } from "../time.js";
 
 export interface StrategyBase {
   readonly name?: string;
@@ -182,7 +183,7 @@ export interface AsyncStrategyRule {
 
 /** Listed expiry closest to now + tenorDays (at least one hour away), or null. */
 export function pickExpiry(step: BacktestStep, tenorDays: number): number | null {
-  const target = step.time + tenorDays * 86_400_000;
+  const target = step.time + tenorDays * DAY_MS;
   let best: number | null = null;
   for (const e of step.expiries()) {
     if (e - step.time < 3_600_000) continue;
@@ -198,7 +199,7 @@ export function pickStrikeByDelta(
   kind: OptionKind,
   absDelta: number,
 ): number | null {
-  const T = (expiry - step.time) / YEAR_MS;
+  const T = timeToExpiry(expiry, step.time);
   let best: number | null = null;
   let bestErr = Number.POSITIVE_INFINITY;
   for (const k of step.strikes(expiry)) {
@@ -338,7 +339,7 @@ function baseStrategyRule(spec: StrategySpec): StrategyRule {
       return {
         initial: { coins: p.coins, usd: 0 },
         decide: ({ step, options }) => {
-          const live = options.filter((o) => o.expiry - step.time > p.rollDays * 86_400_000);
+          const live = options.filter((o) => o.expiry - step.time > p.rollDays * DAY_MS);
           if (live.length > 0) return [];
           const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "roll" }));
           const e = pickExpiry(step, p.tenorDays);

@@ -22,10 +22,11 @@ import type { OptionKind } from "../instruments/types.js";
 import { createRng } from "../math/rng.js";
 import { blackPrice } from "../pricing/black76.js";
 import { deribitStyleExpiries } from "./calendar.js";
-import { type BacktestStep, type StepOptionQuote, YEAR_MS } from "./market.js";
+import type { BacktestStep, StepOptionQuote } from "./market.js";
 import { type GbmParams, simulateGbm } from "./paths/gbm.js";
 import { type HestonParams, simulateHeston } from "./paths/heston.js";
 import { type MertonParams, simulateMerton } from "./paths/merton.js";
+import { YEAR_MS, timeToExpiry } from "../time.js";
 
 export type SpotModel =
   | ({ readonly type: "gbm" } & GbmParams)
@@ -159,7 +160,7 @@ export function syntheticStep(
       if (hit) return hit;
       if (e <= time) return [];
       const F = forward(e);
-      const T = (e - time) / YEAR_MS;
+      const T = timeToExpiry(e, time);
       const width = Math.min(Math.max(4 * atmVol * Math.sqrt(T), 0.1), 1.2);
       const lo = F * Math.exp(-width);
       const hi = F * Math.exp(width);
@@ -172,7 +173,7 @@ export function syntheticStep(
     quote: (e, strike, kind: OptionKind): StepOptionQuote | null => {
       if (e <= time || !(strike > 0)) return null;
       const F = forward(e);
-      const T = (e - time) / YEAR_MS;
+      const T = timeToExpiry(e, time);
       const vol = volAt(Math.log(strike / F), T);
       const mark = blackPrice({ forward: F, strike, expiry: T, vol, kind });
       const bid = blackPrice({ forward: F, strike, expiry: T, vol: Math.max(vol - spreadVol, 0.01), kind });

@@ -10,6 +10,7 @@ import { InvalidInputError, requirePositive } from "../errors.js";
 import { blackGreeks } from "../pricing/black76.js";
 import { type CostModel, hedgeFill } from "./costs.js";
 import { type HedgePolicy, hedgeTrade } from "./policies.js";
+import { YEAR_MS } from "../time.js";
 
 export interface HedgeStudyInput {
   /** Times in years from start, increasing, first 0, last = option expiry. */
@@ -67,7 +68,7 @@ export function simulateHedgedOption(o: HedgeStudyInput): HedgeStudyResult {
     }
     const g = blackGreeks({ forward: s, strike: o.strike, expiry: T - t, vol: o.vol, kind: o.kind });
     const q = hedgeTrade(o.policy, {
-      now: t * 365 * 86_400_000,
+      now: t * YEAR_MS,
       lastHedgeTime: lastHedge,
       netDelta: o.side * g.delta + hedge,
       gamma: o.side * g.gamma,
@@ -85,7 +86,7 @@ export function simulateHedgedOption(o: HedgeStudyInput): HedgeStudyResult {
       hedge += q;
       trades++;
       turnover += Math.abs(q);
-      lastHedge = t * 365 * 86_400_000;
+      lastHedge = t * YEAR_MS;
     }
   }
   const sT = o.prices[n - 1] as number;

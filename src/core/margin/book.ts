@@ -5,15 +5,15 @@
  * (valuePosition) and the underlying price is the forward of the option's expiry.
  */
 import type { Position } from "../instruments/types.js";
-import { forwardAtExpiry, type RiskMarket, RISK_YEAR_MS, underlyingMarket } from "../risk/market.js";
-import { blackUndiscountedUnchecked } from "../pricing/black76.js";
-import { resolveFutureEntries } from "../risk/valuation.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
+import { assertLive, optionMarketInputs, resolveFutureEntries, valuePosition } from "../risk/valuation.js";
 import {
   DERIBIT_STANDARD_MARGIN,
   type StandardMarginParams,
   standardFutureMarginCoin,
   standardOptionMarginCoin,
 } from "./standard.js";
+import { timeToExpiry } from "../time.js";
 
 /** Settlement currency of a position: the coin for inverse legs, "USDC" for linear ones. */
 export function settlementCurrency(p: Position): string {
@@ -33,6 +33,7 @@ export function standardBookMargin(
   market: RiskMarket,
   params: StandardMarginParams = DERIBIT_STANDARD_MARGIN,
 ): BookMargin {
+  assertLive(positionsIn, market);
   const positions = resolveFutureEntries(positionsIn, market);
   const byCurrency: Record<string, { initial: number; maintenance: number }> = {};
   const rows: { name: string; currency: string; initial: number; maintenance: number }[] = [];
@@ -43,12 +44,14 @@ export function standardBookMargin(
     let im = 0;
     let mm = 0;
     if (ins.type === "option") {
-      const T = (ins.expiry - market.valuationTime) / RISK_YEAR_MS;
+      const T = timeToExpiry(ins.expiry, market.valuationTime);
       if (T > 0) {
-        const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
-        const vol = um.surface.impliedVol(Math.log(ins.strike / F), T);
-        const markCoin =
-          blackUndiscountedUnchecked(F, ins.strike, vol * Math.sqrt(T), ins.kind === "call") / F;
+        // The option's coin mark: the one valuation (valuation.ts), per coin of underlying.
+        const { forward: F } = optionMarketInputs(ins, market);
+        const markCoin = valuePosition(
+          { instrument: { ...ins, contractSize: 1, settlement: "inverse" }, quantity: 1 },
+          market,
+        ).valueCoin;
         const m = standardOptionMarginCoin({
           kind: ins.kind,
           strike: ins.strike,

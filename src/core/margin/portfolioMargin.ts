@@ -28,7 +28,7 @@ import { positionGreeks } from "../risk/greeks.js";
 import type { RiskMarket, UnderlyingMarket } from "../risk/market.js";
 import { applyScenario } from "../risk/scenario.js";
 import { linspace } from "../risk/scenario.js";
-import { resolveFutureEntries, valuePosition } from "../risk/valuation.js";
+import { assertLive, resolveFutureEntries, valuePosition } from "../risk/valuation.js";
 import { settlementCurrency } from "./book.js";
 
 export interface PortfolioMarginParams {
@@ -120,6 +120,7 @@ export function portfolioMargin(
   market: RiskMarket,
   params: PortfolioMarginParams = DERIBIT_PORTFOLIO_MARGIN,
 ): PortfolioMarginResult {
+  assertLive(positionsIn, market);
   const positions = resolveFutureEntries(positionsIn, market);
   const base = positions.map((p) => {
     const v = valuePosition(p, market);

@@ -11,8 +11,7 @@
  * Rates are 0 (crypto convention, DESIGN.md): the forward carries the basis.
  */
 import type { ChainSnapshot, ExpiryForward, OptionQuote } from "./types.js";
-
-const YEAR_MS = 365 * 86_400_000;
+import { timeToExpiry as yearFraction } from "../time.js";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -81,7 +80,7 @@ export function chainForwards(chain: ChainSnapshot): ExpiryForward[] {
   }
   const out: ExpiryForward[] = [];
   for (const [expiry, quotes] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
-    const timeToExpiry = (expiry - chain.valuationTime) / YEAR_MS;
+    const timeToExpiry = yearFraction(expiry, chain.valuationTime);
     if (!(timeToExpiry > 0)) continue;
     const future = chain.futures?.find((f) => f.expiry === expiry && f.mark > 0);
     if (future) {

@@ -20,9 +20,7 @@ import type { OptionContract } from "../instruments/types.js";
 import { createRng } from "../math/rng.js";
 import { blackGreeks } from "../pricing/black76.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "./types.js";
-
-const DAY_MS = 86_400_000;
-const YEAR_MS = 365 * DAY_MS;
+import { DAY_MS, timeToExpiry } from "../time.js";
 const TICK = 0.0001;
 
 export interface SyntheticChainOptions {
@@ -145,7 +143,7 @@ export function syntheticChainWithTruth(o: SyntheticChainOptions): {
     ),
   );
   for (const expiry of expiries) {
-    const T = (expiry - now) / YEAR_MS;
+    const T = timeToExpiry(expiry, now);
     const forward = spot * Math.exp(basis * T);
     const vol = longVol + (atmVol - longVol) * Math.exp(-T / 0.25);
     const theta = vol * vol * T;

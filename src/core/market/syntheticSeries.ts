@@ -11,8 +11,7 @@ import { simulateHeston } from "../backtest/paths/heston.js";
 import { createRng } from "../math/rng.js";
 import { type SyntheticChainOptions, syntheticChain } from "./synthetic.js";
 import type { ChainSnapshot } from "./types.js";
-
-const YEAR_MS = 365 * 86_400_000;
+import { YEAR_MS } from "../time.js";
 
 export interface SyntheticSeriesOptions
   extends Omit<SyntheticChainOptions, "valuationTime" | "atmVol" | "longVol" | "spot"> {

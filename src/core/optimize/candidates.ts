@@ -12,10 +12,11 @@ import type { Instrument, OptionContract, Position } from "../instruments/types.
 import { standardOptionMarginCoin } from "../margin/standard.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket, positionGreeks } from "../risk/greeks.js";
-import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket, underlyingMarket } from "../risk/market.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { scenarioPnlMatrix } from "../risk/grid.js";
 import type { Scenario } from "../risk/scenario.js";
 import type { CandidateFilter, OptimizeBook, OptimizeCandidate, OptimizeGreeks } from "./spec.js";
+import { daysBetween, timeToExpiry } from "../time.js";
 
 export type CandidateRejection =
   | "other-underlying"
@@ -63,7 +64,7 @@ export function buildOptimizeCandidates(o: {
       rejected.push({ name, reason: "other-underlying" });
       continue;
     }
-    const days = (ins.expiry - t0) / 86_400_000;
+    const days = daysBetween(t0, ins.expiry);
     if (
       days <= 0 ||
       (f.minDays !== undefined && days < f.minDays) ||
@@ -110,8 +111,10 @@ export function buildOptimizeCandidates(o: {
   const candidates = kept.map(({ q, g }, i): OptimizeCandidate => {
     const ins = q.instrument;
     const F = forwardAtExpiry(um, t0, ins.expiry);
-    const conv = (ins.settlement === "inverse" ? (q.underlyingPrice ?? F) : 1) * ins.contractSize;
-    const T = (ins.expiry - t0) / RISK_YEAR_MS;
+    // USD of one contract's quote: an inverse quote is coins, worth the index each (as valuePosition
+    // values the held option: coin premium x S), so bid/ask/fair are in the same USD.
+    const conv = (ins.settlement === "inverse" ? S : 1) * ins.contractSize;
+    const T = timeToExpiry(ins.expiry, t0);
     const fairVol = um.surface.impliedVol(Math.log(ins.strike / F), T);
     const cap = (size: number | null | undefined): number => {
       let m = f.maxContracts ?? Number.POSITIVE_INFINITY;

@@ -10,6 +10,7 @@
 import { InvalidInputError } from "../errors.js";
 import type { Rng } from "../math/rng.js";
 import type { OhlcBar } from "./realizedVol.js";
+import { DAY_MS } from "../time.js";
 
 export interface SyntheticBarsOptions {
   /** Number of daily bars. */
@@ -31,8 +32,6 @@ export interface SyntheticBars {
   /** Regime of each bar: 0 calm, 1 stressed. */
   readonly regimes: number[];
 }
-
-const DAY_MS = 86_400_000;
 
 /** Daily bars from `rng` (seeded by the caller); deterministic for a given rng state. */
 export function syntheticDailyBars(o: SyntheticBarsOptions, rng: Rng): SyntheticBars {

@@ -19,6 +19,7 @@
 import { InvalidInputError } from "../errors.js";
 import { fitHmm, type HmmFit, type HmmParams, hmmForwardBackward } from "./hmm.js";
 import { shortVolExposureSignal } from "./signals.js";
+import { YEAR_MS } from "../time.js";
 
 export interface RegimeTrackerConfig {
   /** HMM states (2: calm/stressed; 3: calm/normal/stressed). */
@@ -88,7 +89,6 @@ interface Observation {
 }
 
 /** ACT/365, as everywhere in volfolio (DESIGN.md). */
-const YEAR_MS = 365 * 86_400_000;
 
 export class RegimeTracker {
   private readonly prices: Observation[] = [];

@@ -25,14 +25,18 @@
  *                             (no forward or smile to interpolate; nothing is extrapolated)
  * Perpetuals are valued at the index.
  *
- * Units: times epoch ms UTC, T = (expiry - valuationTime) / RISK_YEAR_MS, vols decimal, USD.
+ * Units: times epoch ms UTC, T = timeToExpiry(expiry, valuationTime), vols decimal, USD.
  */
 import { InvalidInputError } from "../errors.js";
 import type { Position } from "../instruments/types.js";
 import type { NormalizedChain } from "../market/normalize.js";
-import type { CleanQuote, MarketSnapshot } from "../market/types.js";
+import { type NormalizeOptions, normalizeChain } from "../market/normalize.js";
+import type { ChainSnapshot, MarketSnapshot } from "../market/types.js";
+import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../surface/calibrate.js";
+import { markSurface, quoteMarkVol, strikeMarkVols } from "../surface/markSurface.js";
 import type { VolSurface } from "../surface/types.js";
-import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket, riskMarketFromSnapshots } from "./market.js";
+import { forwardAtExpiry, type RiskMarket, riskMarketFromSnapshots } from "./market.js";
+import { timeToExpiry } from "../time.js";
 
 /** Why a position is left out of a chain market's figures. */
 export type ChainExclusionReason = "underlying-not-in-market" | "expired" | "outside-expiry-range";
@@ -82,49 +86,21 @@ interface Node {
   readonly vol: number;
 }
 
-const markVolOf = (q: CleanQuote): number | null => {
-  if (q.markVol !== null && q.markVol > 0) return q.markVol;
-  const v = q.markIv;
-  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : null;
-};
-
-/** Mark vol per (expiry, strike), out-of-the-money side first. */
-function strikeMarks(snapshot: MarketSnapshot): Map<number, Map<number, number>> {
-  const sides = new Map<number, Map<number, { call?: number; put?: number; forward: number }>>();
-  for (const q of snapshot.quotes) {
-    const v = markVolOf(q);
-    if (v === null) continue;
-    const e = q.instrument.expiry;
-    const byK = sides.get(e) ?? new Map();
-    const s = byK.get(q.instrument.strike) ?? { forward: q.forward };
-    s[q.instrument.kind] = v;
-    byK.set(q.instrument.strike, s);
-    sides.set(e, byK);
-  }
-  const out = new Map<number, Map<number, number>>();
-  for (const [e, byK] of sides) {
-    const m = new Map<number, number>();
-    for (const [K, s] of byK) m.set(K, (K < s.forward ? (s.put ?? s.call) : (s.call ?? s.put)) as number);
-    out.set(e, m);
-  }
-  return out;
-}
-
 /**
  * The fitted surface pinned to the chain's marks (see the module comment). Exact at every
  * quoted (strike, listed expiry) of `snapshot`.
  */
 export function markPinnedSurface(fitted: VolSurface, snapshot: MarketSnapshot): VolSurface {
-  const marks = strikeMarks(snapshot);
+  const marks = strikeMarkVols(snapshot);
   const slices: { T: number; nodes: Node[] }[] = [];
   for (const f of snapshot.forwards) {
     const byK = marks.get(f.expiry);
     if (!byK || byK.size === 0) continue;
     const T = f.timeToExpiry;
     const nodes = [...byK]
-      .map(([K, vol]) => {
+      .map(([K, m]) => {
         const k = Math.log(K / f.forward);
-        return { k, vol: vol - fitted.impliedVol(k, T) };
+        return { k, vol: m.vol - fitted.impliedVol(k, T) };
       })
       .filter((n) => Number.isFinite(n.vol))
       .sort((a, b) => a.k - b.k);
@@ -230,13 +206,13 @@ export function chainRiskMarket(
     if (ins.type !== "option") continue;
     const um = market.underlyings[ins.underlying] as RiskMarket["underlyings"][string];
     const F = forwardAtExpiry(um, t, ins.expiry);
-    const T = (ins.expiry - t) / RISK_YEAR_MS;
+    const T = timeToExpiry(ins.expiry, t);
     const sameStrike = s.quotes.filter(
       (q) =>
-        q.instrument.expiry === ins.expiry && q.instrument.strike === ins.strike && markVolOf(q) !== null,
+        q.instrument.expiry === ins.expiry && q.instrument.strike === ins.strike && quoteMarkVol(q) !== null,
     );
     const own = sameStrike.find((q) => q.instrument.kind === ins.kind);
-    const listed = s.quotes.some((q) => q.instrument.expiry === ins.expiry && markVolOf(q) !== null);
+    const listed = s.quotes.some((q) => q.instrument.expiry === ins.expiry && quoteMarkVol(q) !== null);
     const source: ChainVolSource =
       sameStrike.length > 0 ? "chain-mark" : listed ? "fitted-surface+mark-residual" : "fitted-surface";
     const rej = entry.input?.normalized.rejected.find(
@@ -247,9 +223,119 @@ export function chainRiskMarket(
       forward: F,
       vol: um.surface.impliedVol(Math.log(ins.strike / F), T),
       source,
-      ownMarkVol: own ? markVolOf(own) : null,
+      ownMarkVol: own ? quoteMarkVol(own) : null,
       ...(sameStrike.length === 0 && rej ? { rejectedQuote: `${rej.reason}: ${rej.detail}` } : {}),
     });
   }
   return { market, accepted, excluded, options };
+}
+
+/** How the market model's surface is obtained from a chain. */
+export type ChainSurfacePolicy =
+  /** Fit `surfaceModel` to the clean quotes, then pin it to the marks (markPinnedSurface). */
+  | "fit"
+  /** No fit: the surface through the marks (surface/markSurface.ts); the backtest and agent at speed. */
+  | "marks";
+
+export interface ChainMarketOptions {
+  /** Default "fit". A fit that fails falls back to "marks", said in the input's `note`. */
+  readonly surface?: ChainSurfacePolicy;
+  /** Default "svi". */
+  readonly surfaceModel?: SurfaceModel;
+  readonly normalize?: NormalizeOptions;
+}
+
+/** A chain left out of the market, and why. */
+export interface ChainLeftOut {
+  readonly underlying: string;
+  readonly reason: "time-differs" | "no-marks" | "duplicate-underlying";
+  readonly detail: string;
+}
+
+export interface ChainMarketInputs {
+  readonly inputs: (ChainMarketInput & { readonly surfaceSource: string; readonly note?: string })[];
+  readonly leftOut: ChainLeftOut[];
+}
+
+/**
+ * THE chain -> market step (DESIGN.md: one market model): every entry point (CLI risk, stress,
+ * margin, optimize, the demo, a backtest step, an agent tick) turns its chains into market inputs
+ * here, then values books with chainRiskMarket. Each chain is normalized (market/normalize.ts:
+ * forwards per expiry by one stated policy, quote cleaning, vols at the quote's own forward) and
+ * given a surface by `options.surface`. All chains must share the first chain's valuation time
+ * (others are left out, with the reason); one chain per underlying.
+ */
+export function chainMarketInputs(
+  chains: readonly ChainSnapshot[],
+  options: ChainMarketOptions = {},
+): ChainMarketInputs {
+  const inputs: ChainMarketInputs["inputs"] = [];
+  const leftOut: ChainLeftOut[] = [];
+  const t = chains[0]?.valuationTime;
+  for (const chain of chains) {
+    if (chain.valuationTime !== t) {
+      leftOut.push({
+        underlying: chain.underlying,
+        reason: "time-differs",
+        detail: `${chain.underlying} chain at ${iso(chain.valuationTime)} differs from the market's ${iso(t as number)}`,
+      });
+      continue;
+    }
+    if (inputs.some((i) => i.normalized.snapshot.underlying === chain.underlying)) {
+      leftOut.push({
+        underlying: chain.underlying,
+        reason: "duplicate-underlying",
+        detail: `a second ${chain.underlying} chain; the first is used`,
+      });
+      continue;
+    }
+    const normalized = normalizeChain(chain, options.normalize);
+    const marks = markSurface(normalized.snapshot);
+    if ((options.surface ?? "fit") === "fit") {
+      const res = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, {
+        model: options.surfaceModel ?? "svi",
+      });
+      if (res.fit.ok) {
+        inputs.push({ normalized, fitted: res.fit.value.surface, surfaceSource: res.fit.value.model });
+        continue;
+      }
+      if (marks) {
+        inputs.push({
+          normalized,
+          fitted: marks,
+          surfaceSource: "chain-marks",
+          note: `${chain.underlying} surface fit failed (${res.fit.message}); the surface through the chain's marks is used`,
+        });
+        continue;
+      }
+    } else if (marks) {
+      inputs.push({ normalized, fitted: marks, surfaceSource: "chain-marks" });
+      continue;
+    }
+    leftOut.push({
+      underlying: chain.underlying,
+      reason: "no-marks",
+      detail: `no ${chain.underlying} quote has a mark vol (${normalized.counts.accepted} of ${normalized.counts.input} quotes clean)`,
+    });
+  }
+  return { inputs, leftOut };
+}
+
+/**
+ * A book valued on chains in one call: chainMarketInputs then chainRiskMarket. Throws an
+ * InvalidInputError when no chain gives a market.
+ */
+export function chainBookMarket(
+  chains: readonly ChainSnapshot[],
+  positions: readonly Position[],
+  options: ChainMarketOptions = {},
+): ChainBookValuation & { readonly inputs: ChainMarketInputs["inputs"]; readonly leftOut: ChainLeftOut[] } {
+  const built = chainMarketInputs(chains, options);
+  if (built.inputs.length === 0)
+    throw new InvalidInputError(
+      "chains",
+      chains.map((c) => c.underlying).join(", "),
+      `give no market: ${built.leftOut.map((l) => l.detail).join("; ") || "no chain"}`,
+    );
+  return { ...chainRiskMarket(built.inputs, positions), inputs: built.inputs, leftOut: built.leftOut };
 }

@@ -2,27 +2,33 @@
  * Position and portfolio greeks, in coin and USD, by underlying and by expiry bucket.
  *
  * With S the index and F = c S the forward of the leg (the basis ratio c held fixed under a
- * spot move), m = quantity * contractSize and Black-76 raw greeks g (black76.ts, per coin of
- * underlying, USD):
- *   deltaUnderlyingCoin = m g.delta c            dV_usd/dS: coin-equivalent exposure (coins)
+ * spot move), m = quantity * contractSize, Black-76 raw greeks g (black76.ts, per coin of
+ * underlying, USD) and q the USD-per-Black-dollar factor of the leg's settlement (valuation.ts:
+ * q = S / F = 1 / c for an inverse option, whose USD value is its coin premium B / F at the index;
+ * q = 1 for a linear one):
+ *   deltaUnderlyingCoin = q m g.delta c          dV_usd/dS: coin-equivalent exposure (coins). For
+ *                         an inverse option this is m g.delta, Black's forward delta: Deribit's
+ *                         `delta` column, the figure a trader compares with the exchange's screen
  *   cashDeltaUsd        = deltaUnderlyingCoin S  USD per 100% spot move
  *   deltaCoin           = deltaUnderlyingCoin - valueCoin
- *                         coin-terms delta of a coin-margined account (DESIGN.md: Black delta
- *                         minus coin premium), S d(V_usd/S)/dS
- *   gammaUsd            = m g.gamma c^2          d2V_usd/dS2 (coins per USD)
+ *                         premium-adjusted (coin-terms) delta of a coin-margined account
+ *                         (DESIGN.md: Black delta minus coin premium), S d(V_usd/S)/dS
+ *   gammaUsd            = q m g.gamma c^2        d2V_usd/dS2 (coins per USD)
  *   cashGammaUsd        = gammaUsd S^2 / 100     change of cash delta (USD) per 1% spot move
- *   vegaUsd / vegaCoin  = m g.vega (/ S)         per 1.00 vol (x0.01 for per vol point)
+ *   vegaUsd / vegaCoin  = q m g.vega (/ S)       per 1.00 vol (x0.01 for per vol point)
  *   vegaNormalizedUsd   = vegaUsd sqrt(30 / DTE) (30-day-equivalent vega; DTE floored at 1 day)
- *   thetaUsdPerDay / thetaCoinPerDay = m g.theta / 365 (/ S)   calendar day, F and vol fixed
- *   vannaUsd            = m g.vanna c            d2V_usd/dS dvol (coins per 1.00 vol)
- *   volgaUsd            = m g.volga              d2V_usd/dvol2
+ *   thetaUsdPerDay / thetaCoinPerDay = q m g.theta / 365 (/ S)   calendar day, F and vol fixed
+ *   vannaUsd            = q m g.vanna c          d2V_usd/dS dvol (coins per 1.00 vol)
+ *   volgaUsd            = q m g.volga            d2V_usd/dvol2
  * Futures: inverse: deltaUnderlyingCoin = m / entry, linear: m c; other greeks 0.
  * Coin figures are summed only within one underlying; USD figures also across underlyings.
+ * Legs expired at the market's valuation time are refused (valuation.ts assertLive).
  */
 import type { Position } from "../instruments/types.js";
 import { blackGreeks } from "../pricing/black76.js";
-import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket, underlyingMarket } from "./market.js";
-import { positionMultiplier, valuePosition } from "./valuation.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
+import { optionMarketInputs, positionMultiplier, valuePosition } from "./valuation.js";
+import { DAYS_PER_YEAR, daysBetween, perDay, timeToExpiry } from "../time.js";
 
 /** Additive greek figures (every field names its currency). */
 export interface GreekFigures {
@@ -87,24 +93,18 @@ export function positionGreeks(position: Position, market: RiskMarket): GreekFig
   g.valueUsd = v.valueUsd;
   g.valueCoin = v.valueCoin;
   if (ins.type === "option") {
-    const T = (ins.expiry - market.valuationTime) / RISK_YEAR_MS;
-    if (T > 0) {
-      const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
-      const c = F / S;
-      const vol = um.surface.impliedVol(Math.log(ins.strike / F), T);
-      const b = blackGreeks({ forward: F, strike: ins.strike, expiry: T, vol, kind: ins.kind });
-      g.deltaUnderlyingCoin = m * b.delta * c;
-      g.gammaUsd = m * b.gamma * c * c;
-      g.vegaUsd = m * b.vega;
-      g.vegaNormalizedUsd = g.vegaUsd * Math.sqrt(30 / Math.max(T * 365, 1));
-      g.thetaUsdPerDay = (m * b.theta) / 365;
-      g.vannaUsd = m * b.vanna * c;
-      g.volgaUsd = m * b.volga;
-    } else {
-      // Settled: intrinsic against the index; delta is the settled exposure (0 or +-m).
-      const itm = ins.kind === "call" ? S > ins.strike : S < ins.strike;
-      g.deltaUnderlyingCoin = itm ? (ins.kind === "call" ? m : -m) : 0;
-    }
+    const T = timeToExpiry(ins.expiry, market.valuationTime);
+    const o = optionMarketInputs(ins, market);
+    const c = o.forward / S;
+    const qm = m * o.usdPerBlack;
+    const b = blackGreeks({ forward: o.forward, strike: ins.strike, expiry: T, vol: o.vol, kind: ins.kind });
+    g.deltaUnderlyingCoin = qm * b.delta * c;
+    g.gammaUsd = qm * b.gamma * c * c;
+    g.vegaUsd = qm * b.vega;
+    g.vegaNormalizedUsd = g.vegaUsd * Math.sqrt(30 / Math.max(T * DAYS_PER_YEAR, 1));
+    g.thetaUsdPerDay = perDay(qm * b.theta);
+    g.vannaUsd = qm * b.vanna * c;
+    g.volgaUsd = qm * b.volga;
   } else {
     const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
     const E = position.entryPrice ?? F;
@@ -133,7 +133,7 @@ export const EXPIRY_BUCKETS: readonly { readonly label: string; readonly maxDays
 /** Bucket label of an expiry (null = perpetual). */
 export function expiryBucket(expiry: number | null, valuationTime: number): string {
   if (expiry === null) return "perpetual";
-  const days = (expiry - valuationTime) / 86_400_000;
+  const days = daysBetween(valuationTime, expiry);
   if (days <= 0) return "expired";
   for (const b of EXPIRY_BUCKETS) if (days < b.maxDays) return b.label;
   return "180d+";

@@ -12,7 +12,7 @@
  */
 import type { Position } from "../instruments/types.js";
 import { blackUndiscountedUnchecked } from "../pricing/black76.js";
-import { forwardAtExpiry, RISK_DAY_MS, RISK_YEAR_MS, type RiskMarket, underlyingMarket } from "./market.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
 import {
   checkScenario,
   MIN_SCENARIO_VOL,
@@ -20,7 +20,8 @@ import {
   scenarioSpotShift,
   scenarioTwistVol,
 } from "./scenario.js";
-import { positionMultiplier, resolveFutureEntries, valuePosition } from "./valuation.js";
+import { assertLive, positionMultiplier, resolveFutureEntries, valuePosition } from "./valuation.js";
+import { DAY_MS, YEAR_MS, timeToExpiry } from "../time.js";
 
 /** Instrument classes of the compiled book. */
 const OPTION = 0;
@@ -35,6 +36,8 @@ export interface CompiledBook {
   readonly underlyingIndex: Int32Array;
   readonly cls: Int8Array;
   readonly call: Uint8Array;
+  /** 1 for a coin-settled (inverse) option: USD value = Black value x S / F (valuation.ts). */
+  readonly inverse: Uint8Array;
   readonly mult: Float64Array;
   readonly strike: Float64Array;
   /** Base forward (USD). */
@@ -53,12 +56,14 @@ export interface CompiledBook {
 
 /** Compiles positions against the base market (missing future entries = base forward). */
 export function compileBook(positionsIn: readonly Position[], market: RiskMarket): CompiledBook {
+  assertLive(positionsIn, market);
   const positions = resolveFutureEntries(positionsIn, market);
   const n = positions.length;
   const underlyings: string[] = [];
   const underlyingIndex = new Int32Array(n);
   const cls = new Int8Array(n);
   const call = new Uint8Array(n);
+  const inverse = new Uint8Array(n);
   const mult = new Float64Array(n);
   const strike = new Float64Array(n);
   const forward = new Float64Array(n);
@@ -75,11 +80,12 @@ export function compileBook(positionsIn: readonly Position[], market: RiskMarket
     underlyingIndex[i] = u;
     mult[i] = positionMultiplier(p);
     const exp = ins.expiry;
-    T[i] = exp === null ? Number.POSITIVE_INFINITY : (exp - market.valuationTime) / RISK_YEAR_MS;
+    T[i] = exp === null ? Number.POSITIVE_INFINITY : timeToExpiry(exp, market.valuationTime);
     forward[i] = forwardAtExpiry(um, market.valuationTime, exp);
     if (ins.type === "option") {
       cls[i] = OPTION;
       call[i] = ins.kind === "call" ? 1 : 0;
+      inverse[i] = ins.settlement === "inverse" ? 1 : 0;
       strike[i] = ins.strike;
       logMoneyness[i] = Math.log(ins.strike / forward[i]!);
     } else {
@@ -94,6 +100,7 @@ export function compileBook(positionsIn: readonly Position[], market: RiskMarket
     underlyingIndex,
     cls,
     call,
+    inverse,
     mult,
     strike,
     forward,
@@ -161,7 +168,7 @@ export function revalueBookInto(
   for (let j = 0; j < ns; j++) {
     const s = checkScenario(scenarios[from + j] as Scenario);
     for (let u = 0; u < nu; u++) factor[j * nu + u] = 1 + scenarioSpotShift(s, book.underlyings[u] as string);
-    roll[j] = ((s.timeRollDays ?? 0) * RISK_DAY_MS) / RISK_YEAR_MS;
+    roll[j] = ((s.timeRollDays ?? 0) * DAY_MS) / YEAR_MS;
     sticky[j] = (s.surfaceDynamics ?? "sticky-strike") === "sticky-strike" ? 1 : 0;
   }
   const cache = new Map<number, number>();
@@ -173,7 +180,7 @@ export function revalueBookInto(
     const hit = rolledFwd.get(rollYears);
     if (hit !== undefined) return hit;
     const um = underlyingMarket(book.market, book.underlyings[u] as string);
-    const t1 = book.market.valuationTime + Math.round(rollYears * RISK_YEAR_MS);
+    const t1 = book.market.valuationTime + Math.round(rollYears * YEAR_MS);
     const f = forwardAtExpiry({ ...um, forwards: um.forwards.filter((x) => x.expiry > t1) }, t1, expiryOf(i));
     rolledFwd.set(rollYears, f);
     return f;
@@ -192,6 +199,7 @@ export function revalueBookInto(
       const K = book.strike[i] as number;
       const k0 = book.logMoneyness[i] as number;
       const isCall = book.call[i] === 1;
+      const coinSettled = book.inverse[i] === 1;
       cache.clear();
       let stickyStrikeVol = Number.NaN;
       for (let j = 0; j < ns; j++) {
@@ -223,6 +231,7 @@ export function revalueBookInto(
           if (s.skewTwist || s.termTwist) vol += scenarioTwistVol(s, k, T);
           if (!(vol > MIN_SCENARIO_VOL)) vol = MIN_SCENARIO_VOL;
           v = m * blackUndiscountedUnchecked(F, K, vol * Math.sqrt(T), isCall);
+          if (coinSettled) v *= (S0 * f) / F;
         }
         sink(i, from + j, v - base);
       }

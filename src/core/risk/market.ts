@@ -13,9 +13,7 @@
 import { InvalidInputError, requirePositive } from "../errors.js";
 import type { MarketSnapshot } from "../market/types.js";
 import type { VolSurface } from "../surface/types.js";
-
-export const RISK_YEAR_MS = 365 * 86_400_000;
-export const RISK_DAY_MS = 86_400_000;
+import { timeToExpiry } from "../time.js";
 
 /** A listed forward: expiry instant (epoch ms UTC) and forward price (USD). */
 export interface RiskForward {
@@ -73,13 +71,13 @@ export function underlyingMarket(market: RiskMarket, underlying: string): Underl
 export function forwardAtExpiry(m: UnderlyingMarket, valuationTime: number, expiry: number | null): number {
   const S = requirePositive("indexPrice", m.indexPrice);
   if (expiry === null || expiry <= valuationTime) return S;
-  const T = (expiry - valuationTime) / RISK_YEAR_MS;
+  const T = timeToExpiry(expiry, valuationTime);
   let prevT = 0;
   let prevL = 0;
   let lastRate = 0;
   for (const f of m.forwards) {
     if (f.expiry <= valuationTime) continue;
-    const fT = (f.expiry - valuationTime) / RISK_YEAR_MS;
+    const fT = timeToExpiry(f.expiry, valuationTime);
     const fL = Math.log(f.forward / S);
     if (f.expiry === expiry) return f.forward;
     if (fT > T) return S * Math.exp(prevL + ((fL - prevL) * (T - prevT)) / (fT - prevT));

@@ -17,7 +17,8 @@
  */
 import { InvalidInputError, requireFinite, requireNonNegative } from "../errors.js";
 import type { VolSurface } from "../surface/types.js";
-import { RISK_DAY_MS, RISK_YEAR_MS, type RiskMarket, type UnderlyingMarket } from "./market.js";
+import type { RiskMarket, UnderlyingMarket } from "./market.js";
+import { DAY_MS, YEAR_MS } from "../time.js";
 
 export type SurfaceDynamics = "sticky-strike" | "sticky-moneyness";
 
@@ -100,8 +101,8 @@ function shiftedSurface(base: VolSurface, s: Scenario, dk: number, dtYears: numb
 /** Applies a scenario to every underlying of a market; pure (returns a new market). */
 export function applyScenario(market: RiskMarket, scenario: Scenario): RiskMarket {
   checkScenario(scenario);
-  const dtMs = (scenario.timeRollDays ?? 0) * RISK_DAY_MS;
-  const dtYears = dtMs / RISK_YEAR_MS;
+  const dtMs = (scenario.timeRollDays ?? 0) * DAY_MS;
+  const dtYears = dtMs / YEAR_MS;
   const t1 = market.valuationTime + dtMs;
   const underlyings: Record<string, UnderlyingMarket> = {};
   for (const [u, m] of Object.entries(market.underlyings)) {

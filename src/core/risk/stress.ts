@@ -20,7 +20,7 @@ import { positionGreeks } from "./greeks.js";
 import type { RiskMarket } from "./market.js";
 import { applyScenario, type Scenario } from "./scenario.js";
 import type { StressEntry } from "./stressLibrary.js";
-import { resolveFutureEntries, valuePosition } from "./valuation.js";
+import { assertLive, resolveFutureEntries, valuePosition } from "./valuation.js";
 
 export interface LiquidityOverlay {
   /** Half spread of options in vol (decimal): 0.005 = half a vol point. */
@@ -96,6 +96,7 @@ export function runStress(o: {
   readonly entries: readonly StressEntry[];
   readonly liquidity?: LiquidityOverlay | null;
 }): StressResult[] {
+  assertLive(o.positions, o.market);
   const positions = resolveFutureEntries(o.positions, o.market);
   const base = positions.map((p) => valuePosition(p, o.market));
   const out: StressResult[] = o.entries.map((e) => {

@@ -1,19 +1,32 @@
 /**
  * valuePosition(position, market): value of one holding in USD and in coin of its underlying.
  *
- * Options (inverse and linear): USD value = quantity * contractSize * Black-76(F, K, T, vol)
- * with F the forward of the option's expiry (market.ts), vol = surface.impliedVol(ln(K/F), T).
- * Coin value = USD value / index price (DESIGN.md: coin premium = USD value / underlying price).
- * At or after expiry an option is worth its intrinsic value against the index (it has settled).
+ * Options: Black-76 on the forward F of the option's expiry (market.ts), undiscounted (r = 0),
+ * vol = surface.impliedVol(ln(K/F), T), m = quantity * contractSize, B = Black-76 USD value per
+ * coin of underlying:
+ *   inverse (coin-settled, Deribit's mark convention): valueCoin = m B / F (the premium in coin,
+ *     which at the chain's mark IV and the row's underlying price is Deribit's mark_price);
+ *     valueUsd = valueCoin * S (those coins at the index S).
+ *   linear (USDC-settled): valueUsd = m B; valueCoin = valueUsd / S.
+ * So an inverse option's USD value is m B S / F, not m B: the two differ by the basis F / S (4.8%
+ * on a 25DEC26 option at a 10% annual carry), which is why the coin value is never USD / index.
  * Inverse futures (contractSize USD): coin value = qty * size * (1/entry - 1/F), USD = coin * S.
  * Linear futures (contractSize coin): USD value = qty * size * (F - entry), coin = USD / S.
  * A future without entryPrice is taken as entered at the current forward (value 0): resolve
  * entries against a base market first (resolveFutureEntries) before revaluing scenarios.
+ *
+ * Expired legs: on a market whose valuation time is at or after a leg's expiry, valuePosition
+ * gives the leg's settlement value at the index (intrinsic; an inverse option pays intrinsic / S
+ * coins), flagged `settled`: that is what a scenario with a time roll past the expiry needs. A
+ * leg already expired at the BASE market must not reach the risk engine at all (it would move
+ * with every spot scenario): split it off first with `splitExpired` (expiredLegs.ts), which
+ * settles it once; `assertLive` is the guard the risk entry points call.
  */
 import { InvalidInputError } from "../errors.js";
-import type { Position } from "../instruments/types.js";
+import type { OptionContract, Position } from "../instruments/types.js";
 import { blackUndiscountedUnchecked } from "../pricing/black76.js";
-import { forwardAtExpiry, RISK_YEAR_MS, type RiskMarket, underlyingMarket } from "./market.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
+import { timeToExpiry } from "../time.js";
 
 /** A position's value, with currencies named. */
 export interface PositionValue {
@@ -33,6 +46,47 @@ export function positionMultiplier(p: Position): number {
   return m;
 }
 
+/** What Black-76 needs for one live option on a market: the one place forward and vol are chosen. */
+export interface OptionMarketInputs {
+  /** Index (spot), USD per coin. */
+  readonly indexPrice: number;
+  /** Forward of the option's expiry, USD per coin (market.ts forwardAtExpiry). */
+  readonly forward: number;
+  /** Years, ACT/365 (> 0). */
+  readonly timeToExpiry: number;
+  /** Surface vol at (ln(K/F), T), decimal. */
+  readonly vol: number;
+  /** USD per Black-76 dollar of this contract's value: S / F for inverse (coin premium B / F
+   *  held at the index), 1 for linear. */
+  readonly usdPerBlack: number;
+}
+
+/**
+ * Forward, time, vol and settlement factor of a live option on `market`; throws InvalidInputError
+ * for an option expired at the valuation time (settle it instead, see assertLive).
+ */
+export function optionMarketInputs(ins: OptionContract, market: RiskMarket): OptionMarketInputs {
+  const um = underlyingMarket(market, ins.underlying);
+  const T = timeToExpiry(ins.expiry, market.valuationTime);
+  if (!(T > 0))
+    throw new InvalidInputError(
+      `${ins.name}.expiry`,
+      new Date(ins.expiry).toISOString(),
+      `must be after the valuation time ${new Date(market.valuationTime).toISOString()}`,
+    );
+  const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
+  const vol = um.surface.impliedVol(Math.log(ins.strike / F), T);
+  if (!(vol >= 0)) throw new InvalidInputError(`surface vol for ${ins.name}`, vol, "must be >= 0");
+  const S = um.indexPrice;
+  return {
+    indexPrice: S,
+    forward: F,
+    timeToExpiry: T,
+    vol,
+    usdPerBlack: ins.settlement === "inverse" ? S / F : 1,
+  };
+}
+
 /** Value of one position (see module comment). */
 export function valuePosition(position: Position, market: RiskMarket): PositionValue {
   const ins = position.instrument;
@@ -40,17 +94,19 @@ export function valuePosition(position: Position, market: RiskMarket): PositionV
   const S = um.indexPrice;
   const m = positionMultiplier(position);
   if (ins.type === "option") {
-    const T = (ins.expiry - market.valuationTime) / RISK_YEAR_MS;
+    const T = timeToExpiry(ins.expiry, market.valuationTime);
     const call = ins.kind === "call";
     if (T <= 0) {
       const usd = m * (call ? Math.max(S - ins.strike, 0) : Math.max(ins.strike - S, 0));
       return { valueUsd: usd, valueCoin: usd / S, settled: true };
     }
-    const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
-    const vol = um.surface.impliedVol(Math.log(ins.strike / F), T);
-    if (!(vol >= 0)) throw new InvalidInputError(`surface vol for ${ins.name}`, vol, "must be >= 0");
-    const usd = m * blackUndiscountedUnchecked(F, ins.strike, vol * Math.sqrt(T), call);
-    return { valueUsd: usd, valueCoin: usd / S, settled: false };
+    const o = optionMarketInputs(ins, market);
+    const black = m * blackUndiscountedUnchecked(o.forward, ins.strike, o.vol * Math.sqrt(T), call);
+    if (ins.settlement === "inverse") {
+      const coin = black / o.forward;
+      return { valueUsd: coin * S, valueCoin: coin, settled: false };
+    }
+    return { valueUsd: black, valueCoin: black / S, settled: false };
   }
   const settled = ins.expiry !== null && ins.expiry <= market.valuationTime;
   const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
@@ -89,4 +145,21 @@ export function valuePortfolio(
     totalUsd += v.valueUsd;
   }
   return { totalUsd, byUnderlying };
+}
+
+/**
+ * Throws an InvalidInputError naming the first dated leg whose expiry is at or before the
+ * market's valuation time: the risk entry points (greeks, grid, stress, margin, VaR) value live
+ * legs only; settle expired ones first (expiredLegs.ts splitExpired).
+ */
+export function assertLive(positions: readonly Position[], market: RiskMarket): void {
+  for (let i = 0; i < positions.length; i++) {
+    const ins = (positions[i] as Position).instrument;
+    if (ins.expiry !== null && ins.expiry <= market.valuationTime)
+      throw new InvalidInputError(
+        `positions[${i}] (${ins.name}).expiry`,
+        new Date(ins.expiry).toISOString(),
+        `must be after the valuation time ${new Date(market.valuationTime).toISOString()} (an expired leg is settled, not revalued: split it off with splitExpired)`,
+      );
+  }
 }

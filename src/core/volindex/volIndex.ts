@@ -13,8 +13,7 @@ import { InvalidInputError } from "../errors.js";
 import type { ChainSnapshot, OptionQuote } from "../market/types.js";
 import { type ExpiryVariance, expiryVariance, type StrikeQuotes } from "./modelFreeVariance.js";
 import { interpolateVariance } from "./interpolate.js";
-
-const YEAR_MS = 365 * 86_400_000;
+import { timeToExpiry } from "../time.js";
 
 export interface VolIndexOptions {
   /** Constant maturity, days (default 30). */
@@ -81,7 +80,7 @@ export function chainExpiryVariances(
   const points: ExpiryVariancePoint[] = [];
   const failures: { expiry: number; reason: string; message: string }[] = [];
   for (const [expiry, strikes] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
-    const T = (expiry - chain.valuationTime) / YEAR_MS;
+    const T = timeToExpiry(expiry, chain.valuationTime);
     if (T < minT) {
       failures.push({
         expiry,

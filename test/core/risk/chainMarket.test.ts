@@ -169,12 +169,16 @@ describe("chainRiskMarket", () => {
         vol: iv(o.expiry, o.strike, otm),
         kind: o.kind,
       });
+      // Deribit's mark convention: an inverse option's coin premium is b.price / F and its USD
+      // value those coins at the index S (V_usd = m b.price S / F); dV/dS = m b.delta (Black's
+      // forward delta), d2V/dS2 = m b.gamma F / S, vega and theta scaled by S / F. Linear: m b.*.
+      const inv = o.settlement === "inverse";
       const m = p.quantity * o.contractSize;
-      value += m * b.price;
-      cashDelta += m * b.delta * F;
-      cashGamma += (m * b.gamma * F * F) / 100;
-      vega += m * b.vega;
-      theta += (m * b.theta) / 365;
+      value += m * b.price * (inv ? S / F : 1);
+      cashDelta += m * b.delta * (inv ? S : F);
+      cashGamma += (m * b.gamma * (inv ? F * S : F * F)) / 100;
+      vega += m * b.vega * (inv ? S / F : 1);
+      theta += (m * b.theta * (inv ? S / F : 1)) / 365;
     }
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
     expect(rel(g.valueUsd, value)).toBeLessThan(1e-9);

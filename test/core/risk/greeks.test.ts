@@ -27,8 +27,12 @@ describe("greeks aggregation = sum of single-option Black-76 greeks", () => {
       const T = (o.expiry - T0) / YEAR;
       const vol = smileSurface().impliedVol(Math.log(o.strike / F), T);
       const g = blackGreeks({ forward: F, strike: o.strike, expiry: T, vol, kind: o.kind });
-      const m = p.quantity * o.contractSize;
       const c = F / 100_000;
+      // Deribit's mark convention for coin-settled options: the coin premium is the Black-76 USD
+      // value on the expiry's forward divided by that forward, and its USD value is those coins
+      // at the index S. So V_usd = m B(F) S / F = m B(cS) / c, whose S-derivatives are m g.delta,
+      // m g.gamma c, ... and whose vol and time derivatives carry the factor 1 / c.
+      const m = (p.quantity * o.contractSize) / (o.settlement === "inverse" ? c : 1);
       vega += m * g.vega;
       gamma += m * g.gamma * c * c;
       theta += (m * g.theta) / 365;
@@ -98,11 +102,13 @@ describe("put-call parity: a synthetic future through the whole engine", () => {
         { instrument: opt({ strike: K, kind: "call", expiry: E2, settlement }), quantity: q },
         { instrument: opt({ strike: K, kind: "put", expiry: E2, settlement }), quantity: -q },
       ];
-      const future: Position = {
-        instrument: fut({ expiry: E2, settlement: "linear", contractSize: size }),
-        quantity: q,
-        entryPrice: K,
-      };
+      // Linear: C - P = F - K in USD, a linear future entered at K. Inverse: the coin premiums
+      // give C - P = 1 - K/F coins per coin, which is an inverse future of K USD notional entered
+      // at K (K (1/K - 1/F) coins): the parity of coin-settled options.
+      const future: Position =
+        settlement === "linear"
+          ? { instrument: fut({ expiry: E2, settlement: "linear", contractSize: size }), quantity: q, entryPrice: K }
+          : { instrument: fut({ expiry: E2, settlement: "inverse", contractSize: K }), quantity: q, entryPrice: K };
       expect(valuePosition(synth[0]!, mkt).valueUsd + valuePosition(synth[1]!, mkt).valueUsd).toBeCloseTo(
         valuePosition(future, mkt).valueUsd,
         6,
@@ -119,7 +125,9 @@ describe("put-call parity: a synthetic future through the whole engine", () => {
       const g = portfolioGreeks(synth, mkt).byUnderlying.BTC!;
       expect(g.vegaUsd).toBeCloseTo(0, 8);
       expect(g.gammaUsd).toBeCloseTo(0, 12);
-      expect(g.deltaUnderlyingCoin).toBeCloseTo(q * size * (101_200 / 100_000), 9);
+      // d/dS of the synthetic's USD value: linear q size F/S per coin (F = c S); inverse
+      // q (S - K/c) -> q coins exactly.
+      expect(g.deltaUnderlyingCoin).toBeCloseTo(settlement === "linear" ? q * size * (101_200 / 100_000) : q, 9);
     });
   }
 });

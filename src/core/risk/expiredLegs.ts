@@ -1,0 +1,98 @@
+/**
+ * Legs that expired before the valuation time are settled once, never revalued (DESIGN.md: an
+ * expired position is settled or excluded with a reason). splitExpired separates a book into the
+ * live legs (for greeks, grids, stress, margin) and the settled ones with their settlement value.
+ *
+ * Settlement price: the venue's delivery price for (underlying, expiry) when the caller knows it
+ * (`source: "delivery"`); otherwise intrinsic at the current index, stated as
+ * `source: "index-intrinsic"` (the delivery price is unknown: that is an approximation, named).
+ * With P the settlement price and m = quantity * contractSize:
+ *   option payoff USD = m max(P - K, 0) (call) / m max(K - P, 0) (put); an inverse option pays it
+ *   in coin: payoff / P (Deribit settles coin options at the delivery price); linear in USDC.
+ *   dated inverse future: coin = m (1/entry - 1/P); linear future: USD = m (P - entry).
+ * valueUsd = coin x the current index for coin-settled legs (the coins are held at today's price).
+ */
+import type { Position } from "../instruments/types.js";
+
+/** A leg settled before the valuation time. */
+export interface SettledLeg {
+  readonly position: Position;
+  /** Price it settled at, USD per coin. */
+  readonly settlementPrice: number;
+  readonly source: "delivery" | "index-intrinsic";
+  /** Settlement currency: the coin (inverse) or "USDC" (linear). */
+  readonly currency: string;
+  /** Settlement amount in `currency`. */
+  readonly value: number;
+  readonly valueUsd: number;
+  /** One line, e.g. "BTC-9JAN26-90000-P expired 2026-01-09T08:00:00Z, settled at index 90500 (delivery price unknown)". */
+  readonly detail: string;
+}
+
+export interface ExpirySplit {
+  readonly live: Position[];
+  readonly settled: SettledLeg[];
+}
+
+/**
+ * Splits `positions` at `valuationTime` (epoch ms UTC). `indexPrice(underlying)` gives the current
+ * index (USD) or null; `deliveryPrice(underlying, expiry)` the venue's settlement price or null.
+ * A leg with neither price is listed in `unsettled` with the reason (no value is invented).
+ * live + settled + unsettled = positions, always.
+ */
+export function splitExpired(
+  positions: readonly Position[],
+  valuationTime: number,
+  prices: {
+    readonly indexPrice: (underlying: string) => number | null;
+    readonly deliveryPrice?: (underlying: string, expiry: number) => number | null;
+  },
+): ExpirySplit & { readonly unsettled: { readonly position: Position; readonly detail: string }[] } {
+  const live: Position[] = [];
+  const settled: SettledLeg[] = [];
+  const unsettled: { position: Position; detail: string }[] = [];
+  for (const p of positions) {
+    const ins = p.instrument;
+    if (ins.expiry === null || ins.expiry > valuationTime) {
+      live.push(p);
+      continue;
+    }
+    const when = new Date(ins.expiry).toISOString();
+    const delivery = prices.deliveryPrice?.(ins.underlying, ins.expiry) ?? null;
+    const index = prices.indexPrice(ins.underlying);
+    const P = delivery ?? index;
+    if (P === null || !(P > 0) || index === null) {
+      unsettled.push({
+        position: p,
+        detail: `${ins.name} expired ${when}; no ${ins.underlying} delivery or index price to settle it at`,
+      });
+      continue;
+    }
+    const source = delivery !== null ? "delivery" : "index-intrinsic";
+    const m = p.quantity * ins.contractSize;
+    const currency = ins.settlement === "inverse" ? ins.underlying : "USDC";
+    let usdAtP: number;
+    let coin: number | null = null;
+    if (ins.type === "option") {
+      usdAtP = m * (ins.kind === "call" ? Math.max(P - ins.strike, 0) : Math.max(ins.strike - P, 0));
+      if (ins.settlement === "inverse") coin = usdAtP / P;
+    } else {
+      const E = p.entryPrice ?? P;
+      if (ins.settlement === "inverse") {
+        coin = m * (1 / E - 1 / P);
+        usdAtP = coin * P;
+      } else usdAtP = m * (P - E);
+    }
+    const value = coin ?? usdAtP;
+    settled.push({
+      position: p,
+      settlementPrice: P,
+      source,
+      currency,
+      value,
+      valueUsd: coin !== null ? coin * index : usdAtP,
+      detail: `${ins.name} expired ${when}, settled at ${source === "delivery" ? "delivery price" : "index"} ${P}${source === "delivery" ? "" : " (delivery price unknown: intrinsic at the current index)"}: ${value} ${currency}`,
+    });
+  }
+  return { live, settled, unsettled };
+}
