@@ -129,6 +129,8 @@ interface Leg {
   vol: number;
   F?: number;
   T?: number;
+  /** USDC-settled (linear); default inverse (coin-settled). */
+  linear?: boolean;
 }
 
 /**
@@ -140,7 +142,7 @@ function bookLegs(r: Report): Leg[] {
     { code: "26JUN26", K: 110_000, kind: "call", m: -10, vol: iv("26JUN26", 110_000) },
     { code: "26JUN26", K: 90_000, kind: "put", m: 8, vol: iv("26JUN26", 90_000) },
     { code: "25SEP26", K: 100_000, kind: "call", m: 5, vol: iv("25SEP26", 100_000) },
-    { code: "26JUN26", K: 95_000, kind: "put", m: -2, vol: iv("26JUN26", 95_000) },
+    { code: "26JUN26", K: 95_000, kind: "put", m: -2, vol: iv("26JUN26", 95_000), linear: true },
     { code: "26JUN26", K: 107_500, kind: "call", m: 2, vol: r.book.options[4]?.vol as number },
   ];
   const tJul = (expiryOf("31JUL26") - T0) / YEAR;
@@ -154,19 +156,40 @@ function bookLegs(r: Report): Leg[] {
   return legs;
 }
 
-/** Black-76 sums of option legs in the report's units (cash delta and gamma, vega per 1.00 vol). */
+/**
+ * Black-76 sums of option legs in the report's units (cash delta and gamma, vega per 1.00 vol).
+ * Reference: Deribit's mark convention for inverse (coin-settled) options. The coin premium is
+ * Black / F (Deribit's mark_price at the row's underlying_price F), held at the index S, so the
+ * USD value is m (Black / F) S. With F = c S and c fixed under a spot move:
+ *   cash delta = S d/dS = m g.delta S        (Black's forward delta, Deribit's `delta`, in coins x S)
+ *   cash gamma = S^2 d2/dS2 / 100 = m g.gamma F S / 100
+ *   vega = m g.vega S / F,  theta = m g.theta S / F / 365.
+ * A linear (USDC) option is worth m Black: cash delta m g.delta F, cash gamma m g.gamma F^2 / 100.
+ */
 function blackSum(legs: readonly Leg[]) {
   const sum = { value: 0, cashDelta: 0, cashGamma: 0, vega: 0, theta: 0 };
   for (const l of legs) {
     const F = l.F ?? (FWD[l.code] as number);
     const g = blackGreeks({ forward: F, strike: l.K, expiry: l.T ?? T(l.code), vol: l.vol, kind: l.kind });
-    sum.value += l.m * g.price;
-    sum.cashDelta += l.m * g.delta * F;
-    sum.cashGamma += (l.m * g.gamma * F * F) / 100;
-    sum.vega += l.m * g.vega;
-    sum.theta += (l.m * g.theta) / 365;
+    // USD per Black dollar: S / F (inverse), 1 (linear); the spot-to-forward factor F / S.
+    const q = l.linear ? 1 : S / F;
+    sum.value += l.m * q * g.price;
+    sum.cashDelta += l.m * q * g.delta * F;
+    sum.cashGamma += (l.m * q * g.gamma * F * F) / 100;
+    sum.vega += l.m * q * g.vega;
+    sum.theta += (l.m * q * g.theta) / 365;
   }
   return sum;
+}
+
+/** USD PnL of a leg when spot and its forward move by `up` (relative), vol fixed (sticky strike). */
+function legMovePnl(l: Leg, up: number): number {
+  const F = l.F ?? (FWD[l.code] as number);
+  const t = l.T ?? T(l.code);
+  const price = (f: number) => blackPrice({ forward: f, strike: l.K, expiry: t, vol: l.vol, kind: l.kind });
+  // Inverse: m (B(F') / F') S' with S' / F' = S / F; linear: m B(F').
+  const q = l.linear ? 1 : S / F;
+  return l.m * q * (price(F * (1 + up)) - price(F));
 }
 
 /** |a - x| < 1e-9 max(1, |x|). */
@@ -211,15 +234,8 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     const up = r.scenarios.spotShocks[8] as number; // +10%
     expect(up).toBeCloseTo(0.1, 12);
     expect(r.scenarios.volShocks[4]).toBeCloseTo(0, 12);
-    for (const l of legs) {
-      const F = l.F ?? (FWD[l.code] as number);
-      const t = l.T ?? T(l.code);
-      // Sticky strike: the option keeps its vol when spot and forwards move by +10%.
-      sum.up10 +=
-        l.m *
-        (blackPrice({ forward: F * (1 + up), strike: l.K, expiry: t, vol: l.vol, kind: l.kind }) -
-          blackPrice({ forward: F, strike: l.K, expiry: t, vol: l.vol, kind: l.kind }));
-    }
+    // Sticky strike: the option keeps its vol when spot and forwards move by +10%.
+    for (const l of legs) sum.up10 += legMovePnl(l, up);
     // Inverse perpetual, 200,000 USD opened at the index: PnL = 200,000 x 10% in USD.
     sum.up10 += PERP_CASH_DELTA * up;
     const tot = r.greeks.totalUsd;
@@ -326,15 +342,16 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
       spot: 100_000,
       markNoise: 0.002,
     });
-    const legs: [string, number, number][] = [
-      ["BTC-27MAR26-110000-C", -10, 1],
-      ["BTC-27MAR26-90000-P", 8, 1],
-      ["BTC-26JUN26-100000-C", 5, 1],
-      ["BTC-26JUN26-80000-P", -6, 1],
-      ["BTC-27MAR26-95000-P", -200, 0.01],
+    // [name in the chain, quantity, contract size, inverse]: BTC_USDC-27MAR26-95000-P is linear.
+    const legs: [string, number, number, boolean][] = [
+      ["BTC-27MAR26-110000-C", -10, 1, true],
+      ["BTC-27MAR26-90000-P", 8, 1, true],
+      ["BTC-26JUN26-100000-C", 5, 1, true],
+      ["BTC-26JUN26-80000-P", -6, 1, true],
+      ["BTC-27MAR26-95000-P", -200, 0.01, false],
     ];
     let vega = 0;
-    for (const [name, qty, size] of legs) {
+    for (const [name, qty, size, inverse] of legs) {
       const q = c.quotes.find((x) => x.instrument.name === name);
       if (!q) throw new Error(`${name} not in the synthetic chain`);
       const F = q.underlyingPrice as number;
@@ -348,9 +365,12 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
           x.instrument.kind === otm,
       );
       const vol = side?.markIv as number;
+      // Deribit's convention: an inverse option's USD vega is Black's vega x S / F.
+      const usdPerBlack = inverse ? c.indexPrice / F : 1;
       vega +=
         qty *
         size *
+        usdPerBlack *
         blackGreeks({
           forward: F,
           strike: K,
