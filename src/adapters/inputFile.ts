@@ -8,8 +8,12 @@
  *   ENOENT   the path does not exist                       (CLI exit 3: input unavailable)
  *   EACCES   permission denied                             (CLI exit 3)
  *   EISDIR   the path is a directory, not a file           (CLI exit 3)
- *   EBADGZIP the file starts like gzip but does not inflate (CLI exit 1: bad data)
+ *   EBADGZIP the file starts like gzip but does not inflate (CLI exit 2: bad input file)
  * (and any other Node error code, passed through with the path in the message).
+ *
+ * A file that opens but whose CONTENT is wrong (not JSON, an unknown format, a field of the wrong
+ * type, an implausible value) is a `BadInputFileError` naming the path and every problem
+ * (CLI exit 2: bad input file), never a number made up from it.
  */
 import { createReadStream, constants as fsConstants } from "node:fs";
 import { access, readFile, stat } from "node:fs/promises";
@@ -25,6 +29,21 @@ export class InputFileError extends Error {
     this.name = "InputFileError";
     this.code = code;
     this.path = path;
+  }
+}
+
+/**
+ * A file that was read but whose content is wrong: `problems` lists each one (field, position or
+ * line, and the offending value); the message names the path. The CLI maps it to exit 2.
+ */
+export class BadInputFileError extends Error {
+  readonly path: string;
+  readonly problems: readonly string[];
+  constructor(path: string, problems: readonly string[], message?: string) {
+    super(message ?? `${path}: ${problems.join("; ")}`);
+    this.name = "BadInputFileError";
+    this.path = path;
+    this.problems = problems;
   }
 }
 

@@ -2,9 +2,13 @@
  * CLI plumbing shared by every command: output as a table or JSON, one-line errors,
  * exit codes scripts can rely on.
  *
- * Exit codes: 0 success; 1 a domain/runtime failure (bad data, no convergence, limit breached);
- * 2 usage error (bad flag or argument); 3 an outside resource is unavailable (file missing, network).
+ * Exit codes: 0 success; 1 a genuine failure on good input (no convergence, infeasible
+ * optimization, limit breached); 2 bad usage or bad input (a bad flag, argument or flag value, an
+ * implausible value such as a vol of 50 meaning 50%, a book or chain file whose content is wrong:
+ * BadInputFileError / BookFileError, a corrupt gzip, InvalidInputError); 3 an outside resource is
+ * unavailable (file missing or unreadable, network).
  */
+import { BadInputFileError, InputFileError } from "../adapters/inputFile.js";
 import { InvalidInputError } from "../core/errors.js";
 
 export const EXIT_OK = 0;
@@ -22,11 +26,16 @@ export class CliError extends Error {
   }
 }
 
+const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, " ");
+
 /** Maps any thrown value to (one-line message, exit code). */
 export function describeError(err: unknown): { message: string; exitCode: number } {
   if (err instanceof CliError) return { message: err.message, exitCode: err.exitCode };
+  if (err instanceof BadInputFileError) return { message: oneLine(err.message), exitCode: EXIT_USAGE };
   if (err instanceof InvalidInputError)
-    return { message: `invalid input: ${err.message}`, exitCode: EXIT_FAILURE };
+    return { message: `invalid input: ${oneLine(err.message)}`, exitCode: EXIT_USAGE };
+  if (err instanceof InputFileError && err.code === "EBADGZIP")
+    return { message: oneLine(err.message), exitCode: EXIT_USAGE };
   const e = err as { code?: string; message?: string };
   if (e && typeof e.code === "string" && /^(ENOENT|EACCES|EPERM|EISDIR|ENOTDIR)$/.test(e.code)) {
     return { message: e.message ?? String(err), exitCode: EXIT_UNAVAILABLE };
@@ -74,10 +83,39 @@ export function output(json: boolean | undefined, data: unknown, table: () => st
   else process.stdout.write(`${table()}\n`);
 }
 
-/** Parses a numeric CLI option, naming it in the error. */
+/** "--spot" from "spot" or "--spot". */
+const flagName = (name: string): string => (name.startsWith("-") ? name : `--${name}`);
+
+/** Parses a numeric CLI option, naming it in the error (`name` with or without the leading "--"). */
 export function parseNumberOption(name: string, value: string): number {
   const x = Number(value);
   if (value.trim() === "" || !Number.isFinite(x))
-    throw new CliError(`--${name} must be a number, got "${value}"`, EXIT_USAGE);
+    throw new CliError(`${flagName(name)} must be a number, got "${value}"`, EXIT_USAGE);
+  return x;
+}
+
+/** Parses a numeric CLI option that must be > 0 (prices, timeouts); exit 2 otherwise. */
+export function parsePositiveOption(name: string, value: string): number {
+  const x = parseNumberOption(name, value);
+  if (!(x > 0)) throw new CliError(`${flagName(name)} must be > 0, got "${value}"`, EXIT_USAGE);
+  return x;
+}
+
+/** Vols are decimal (0.55 = 55%); a value above this is taken for percent by mistake. */
+export const MAX_PLAUSIBLE_VOL = 5;
+
+/**
+ * Parses a decimal vol option: > 0 and at most MAX_PLAUSIBLE_VOL, else exit 2 (a vol of 50 gets
+ * the hint "looks like percent: 0.50?").
+ */
+export function parseVolOption(name: string, value: string): number {
+  const x = parseNumberOption(name, value);
+  if (x > MAX_PLAUSIBLE_VOL)
+    throw new CliError(
+      `${flagName(name)} ${value} looks like percent: ${(x / 100).toFixed(2)}? (vols are decimal, 0.55 = 55%)`,
+      EXIT_USAGE,
+    );
+  if (!(x > 0))
+    throw new CliError(`${flagName(name)} must be a vol > 0 (decimal), got "${value}"`, EXIT_USAGE);
   return x;
 }
