@@ -10,6 +10,13 @@
  *
  * Counts reconcile for every format: accepted + superseded + rejected = rowsRead, where
  * "accepted" counts option quotes in the chains plus (JSON only) futures entries.
+ *
+ * Valuation time: the snapshot formats (Deribit CSV and JSON) use the file's dominant timestamp and
+ * reject rows far from it as `timestamp-outlier`; Tardis streams end at the latest non-outlier
+ * update (see each loader). `valuationTime` overrides it for every format (CLI `--time`).
+ * `warnings` carries what the loaders flag without rejecting rows (e.g. no bid/ask columns: the
+ * quotes are kept mark-only). A file that is not a chain (unknown format, invalid JSON) is a
+ * BadInputFileError (CLI exit 2).
  */
 import { open } from "node:fs/promises";
 import type { Readable } from "node:stream";
@@ -18,6 +25,7 @@ import type { ChainSnapshot } from "../core/market/types.js";
 import { deribitEntriesToChains, deribitPayloadEntries } from "./deribit/apiShapes.js";
 import { parseDeribitCsv } from "./deribit/files.js";
 import {
+  BadInputFileError,
   checkInputFile,
   inputFileError,
   inputFileStream,
@@ -43,11 +51,15 @@ export interface ChainFileResult {
   readonly rowsRead: number;
   /** Rows not used but not wrong: older updates of a symbol (Tardis), futures entries (JSON). */
   readonly superseded: number;
+  /** Loud notes that did not reject rows (e.g. "no bid_price, ask_price columns: mark-only"). */
+  readonly warnings: string[];
 }
 
 export interface ChainFileOptions {
   /** Tardis only: snapshot instant, epoch ms UTC (default: end of file). */
   readonly at?: number;
+  /** The chains' valuation time, epoch ms UTC (default: from the file's timestamps). */
+  readonly valuationTime?: number;
 }
 
 /** Detects the format from the first bytes of a (possibly gzipped) file head. */
@@ -106,14 +118,21 @@ function openStream(path: string, gzip: boolean): Readable {
 }
 
 /** Loads a JSON payload already parsed (exported for the CLI and tests). */
-export function chainsFromDeribitJson(doc: unknown): Omit<ChainFileResult, "gzip" | "format"> {
+export function chainsFromDeribitJson(
+  doc: unknown,
+  options: Pick<ChainFileOptions, "valuationTime"> = {},
+): Omit<ChainFileResult, "gzip" | "format"> {
   const entries = deribitPayloadEntries(doc);
-  const r = deribitEntriesToChains(entries);
+  const r = deribitEntriesToChains(
+    entries,
+    options.valuationTime === undefined ? {} : { valuationTime: options.valuationTime },
+  );
   return {
     chains: r.chains,
     rejected: r.rejected.map((x) => ({ where: `entry ${x.index}`, reason: x.reason, detail: x.detail })),
     rowsRead: r.entriesRead,
     superseded: r.futuresRead,
+    warnings: r.warnings,
   };
 }
 
@@ -123,9 +142,9 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
   const format = detectChainFormat(head);
   if (format === null) {
     const first = (head.split(/\r?\n/, 1)[0] ?? "").slice(0, 120);
-    throw new Error(
-      `${path}: unknown chain file format (expected a Deribit CSV, a Tardis options_chain CSV or Deribit API JSON; first line: ${JSON.stringify(first)})`,
-    );
+    throw new BadInputFileError(path, [
+      `unknown chain file format (expected a Deribit CSV, a Tardis options_chain CSV or Deribit API JSON; first line: ${JSON.stringify(first)})`,
+    ]);
   }
   if (format === "deribit-json") {
     let text: string;
@@ -141,12 +160,13 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
     try {
       doc = JSON.parse(text);
     } catch (e) {
-      throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+      throw new BadInputFileError(path, [`invalid JSON (${(e as Error).message})`]);
     }
-    return { format, gzip, ...chainsFromDeribitJson(doc) };
+    return { format, gzip, ...chainsFromDeribitJson(doc, options) };
   }
+  const vt = options.valuationTime === undefined ? {} : { valuationTime: options.valuationTime };
   if (format === "deribit-csv") {
-    const r = await parseDeribitCsv(openStream(path, gzip));
+    const r = await parseDeribitCsv(openStream(path, gzip), { source: path, ...vt });
     return {
       format,
       gzip,
@@ -154,12 +174,14 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
       rejected: r.rejected.map((x) => ({ where: `line ${x.line}`, reason: x.reason, detail: x.detail })),
       rowsRead: r.rowsRead,
       superseded: 0,
+      warnings: r.warnings,
     };
   }
-  const r = await parseTardisOptionsChain(
-    openStream(path, gzip),
-    options.at === undefined ? {} : { at: options.at },
-  );
+  const r = await parseTardisOptionsChain(openStream(path, gzip), {
+    source: path,
+    ...vt,
+    ...(options.at === undefined ? {} : { at: options.at }),
+  });
   return {
     format,
     gzip,
@@ -167,5 +189,6 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
     rejected: r.rejected.map((x) => ({ where: `line ${x.line}`, reason: x.reason, detail: x.detail })),
     rowsRead: r.rowsRead,
     superseded: r.superseded,
+    warnings: r.warnings,
   };
 }

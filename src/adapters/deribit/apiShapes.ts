@@ -18,10 +18,22 @@
  * Prices: inverse options in coin, linear (`_USDC`) options and futures in USD. IVs are divided
  * by 100 on the way in (decimal everywhere inside volfolio). An empty side (null, 0) becomes null.
  * Unknown extra fields are allowed (the API adds fields over time).
+ *
+ * A payload is one snapshot: its valuation time is the dominant (lower-median) timestamp of the
+ * valid entries, and an entry farther than 10 minutes from it (options and futures alike) is
+ * rejected as `timestamp-outlier` (csvFields.ts); `valuationTime` overrides the valuation time.
+ * Entries that carry no bid/ask field at all (neither bid_price/ask_price nor
+ * best_bid_price/best_ask_price) are kept mark-only and `warnings` says so.
  */
 import { z } from "zod";
+import {
+  bidAskWarnings,
+  dominantTimestamp,
+  outlierDetail,
+  TIMESTAMP_OUTLIER_TOLERANCE_MS,
+} from "../csvFields.js";
 import { parseInstrumentName } from "../../core/instruments/names.js";
-import type { OptionContract } from "../../core/instruments/types.js";
+import type { Instrument, OptionContract } from "../../core/instruments/types.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 
 const num = z.number().refine(Number.isFinite, "must be a finite number");
@@ -92,7 +104,11 @@ export const deribitEnvelopeSchema = z.looseObject({
   usOut: num.optional(),
 });
 
-export type DeribitApiRejection = "invalid-payload" | "bad-instrument-name" | "missing-index";
+export type DeribitApiRejection =
+  | "invalid-payload"
+  | "bad-instrument-name"
+  | "missing-index"
+  | "timestamp-outlier";
 
 export interface RejectedApiEntry {
   /** Position of the entry in the input array. */
@@ -110,6 +126,17 @@ export interface DeribitApiChains {
   readonly entriesRead: number;
   /** Futures/perpetual entries turned into FutureQuotes. */
   readonly futuresRead: number;
+  /** The dominant (lower-median) timestamp of the valid entries, epoch ms; null without any. */
+  readonly dominantTime: number | null;
+  /** Problems that did not reject entries but change what the chain is (e.g. no bid/ask fields). */
+  readonly warnings: string[];
+}
+
+export interface DeribitApiChainOptions {
+  /** The chains' valuation time, epoch ms UTC (default: the payload's dominant timestamp). */
+  readonly valuationTime?: number;
+  /** Entries farther than this from the dominant timestamp are `timestamp-outlier` (default 10 min). */
+  readonly timestampToleranceMs?: number;
 }
 
 const side = (x: number | null | undefined): number | null => (typeof x === "number" && x > 0 ? x : null);
@@ -148,6 +175,8 @@ interface Normalized {
   index: number | null;
   openInterest: number | null;
   volume: number | null;
+  /** The entry has a bid or ask field (even null). */
+  hasSides: boolean;
 }
 
 function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok: false; detail: string } {
@@ -173,6 +202,7 @@ function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok:
         index: side(t.index_price) ?? side(t.estimated_delivery_price),
         openInterest: opt(t.open_interest),
         volume: opt(t.stats?.volume),
+        hasSides: "best_bid_price" in t || "best_ask_price" in t,
       },
     };
   }
@@ -197,6 +227,7 @@ function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok:
       index: side(s.estimated_delivery_price),
       openInterest: opt(s.open_interest),
       volume: opt(s.volume),
+      hasSides: "bid_price" in s || "ask_price" in s,
     },
   };
 }
@@ -204,41 +235,58 @@ function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok:
 /**
  * Converts Deribit book-summary and/or ticker entries (any mix, any coins) to one chain per coin.
  * Options become quotes; futures and perpetuals become FutureQuotes (mark, USD). The chain's
- * valuation time is the latest entry timestamp; its index the median of the entries' index
- * (ticker index_price, else estimated_delivery_price). A coin whose entries carry no index at
- * all has its options rejected as "missing-index".
+ * valuation time is the payload's dominant timestamp (entries farther than the tolerance from it
+ * are rejected as "timestamp-outlier"); its index the median of the entries' index (ticker
+ * index_price, else estimated_delivery_price). A coin whose entries carry no index at all has its
+ * options rejected as "missing-index".
  */
-export function deribitEntriesToChains(entries: readonly unknown[]): DeribitApiChains {
+export function deribitEntriesToChains(
+  entries: readonly unknown[],
+  options: DeribitApiChainOptions = {},
+): DeribitApiChains {
   const rejected: RejectedApiEntry[] = [];
-  const byCoin = new Map<
-    string,
-    {
-      items: { i: number; n: Normalized; inst: OptionContract }[];
-      futures: FutureQuote[];
-      index: number[];
-      time: number;
-    }
-  >();
-  let futuresRead = 0;
+  const valid: { i: number; n: Normalized; inst: Instrument }[] = [];
   entries.forEach((entry, i) => {
     const r = normalizeEntry(entry);
     if (!r.ok) {
       rejected.push({ index: i, reason: "invalid-payload", detail: r.detail, entry });
       return;
     }
-    const n = r.value;
-    const name = parseInstrumentName(n.name);
+    const name = parseInstrumentName(r.value.name);
     if (!name.ok) {
       rejected.push({ index: i, reason: "bad-instrument-name", detail: name.message, entry });
       return;
     }
-    const inst = name.value;
+    valid.push({ i, n: r.value, inst: name.value });
+  });
+  const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
+  const dominant = dominantTimestamp(valid.map((v) => v.n.timestamp));
+  const byCoin = new Map<
+    string,
+    {
+      items: { i: number; n: Normalized; inst: OptionContract }[];
+      futures: FutureQuote[];
+      index: number[];
+    }
+  >();
+  let futuresRead = 0;
+  let missingSides = 0;
+  let optionEntries = 0;
+  for (const { i, n, inst } of valid) {
+    if (dominant !== null && Math.abs(n.timestamp - dominant) > tolerance) {
+      rejected.push({
+        index: i,
+        reason: "timestamp-outlier",
+        detail: outlierDetail(n.timestamp, dominant, tolerance),
+        entry: entries[i],
+      });
+      continue;
+    }
     let acc = byCoin.get(inst.underlying);
     if (!acc) {
-      acc = { items: [], futures: [], index: [], time: n.timestamp };
+      acc = { items: [], futures: [], index: [] };
       byCoin.set(inst.underlying, acc);
     }
-    acc.time = Math.max(acc.time, n.timestamp);
     if (n.index !== null) acc.index.push(n.index);
     if (inst.type === "future") {
       futuresRead++;
@@ -253,10 +301,12 @@ export function deribitEntriesToChains(entries: readonly unknown[]): DeribitApiC
           bid: n.bid,
           ask: n.ask,
         });
-      return;
+      continue;
     }
+    optionEntries++;
+    if (!n.hasSides) missingSides++;
     acc.items.push({ i, n, inst });
-  });
+  }
   const chains: ChainSnapshot[] = [];
   for (const [coin, acc] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const sorted = [...acc.index].sort((a, b) => a - b);
@@ -293,7 +343,7 @@ export function deribitEntriesToChains(entries: readonly unknown[]): DeribitApiC
     }));
     chains.push({
       underlying: coin,
-      valuationTime: acc.time,
+      valuationTime: options.valuationTime ?? (dominant as number),
       indexPrice: index,
       quotes,
       futures: acc.futures.sort(
@@ -302,7 +352,15 @@ export function deribitEntriesToChains(entries: readonly unknown[]): DeribitApiC
     });
   }
   rejected.sort((a, b) => a.index - b.index);
-  return { chains, rejected, entriesRead: entries.length, futuresRead };
+  const warnings = bidAskWarnings(
+    "Deribit JSON payload",
+    optionEntries > 0 && missingSides === optionEntries
+      ? ["bid_price/best_bid_price", "ask_price/best_ask_price"]
+      : [],
+    chains.flatMap((c) => c.quotes),
+    "field",
+  );
+  return { chains, rejected, entriesRead: entries.length, futuresRead, dominantTime: dominant, warnings };
 }
 
 /**

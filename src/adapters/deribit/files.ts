@@ -13,17 +13,40 @@
  * its line number and reason, when a required field is missing or wrong, or when the fields
  * contradict each other (name vs strike/type/expiry); accepted + rejected = rows read, always.
  * An empty or zero bid/ask is a missing side (null), not a price of 0.
+ *
+ * Valuation time: a file is ONE snapshot, so its chains' valuation time is the file's dominant
+ * timestamp (the lower median of the valid rows' timestamps; csvFields.ts), never the latest row:
+ * a row farther than `timestampToleranceMs` (default 10 min) from it is rejected as
+ * `timestamp-outlier` (a row stamped 2100-01-01 used to set the valuation time and mark every
+ * other quote expired). `valuationTime` overrides the chains' valuation time (outliers are still
+ * judged against the dominant timestamp).
+ *
+ * Missing bid/ask columns: a file without `bid_price` and/or `ask_price` is loaded, its quotes
+ * kept MARK-ONLY, and the result's `warnings` says so naming the missing columns (as does a file
+ * whose every row has an empty bid and ask). The CLI prints every warning on stderr.
  */
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
-import { csvOptionalNumber, csvSidePrice } from "../csvFields.js";
+import {
+  bidAskWarnings,
+  csvOptionalNumber,
+  csvSidePrice,
+  dominantTimestamp,
+  outlierDetail,
+  TIMESTAMP_OUTLIER_TOLERANCE_MS,
+} from "../csvFields.js";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
 import { checkInputFile, forwardStreamErrors, inputFileStream } from "../inputFile.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 
-export type DeribitRowRejection = "bad-instrument-name" | "invalid-field" | "name-mismatch" | "missing-index";
+export type DeribitRowRejection =
+  | "bad-instrument-name"
+  | "invalid-field"
+  | "name-mismatch"
+  | "missing-index"
+  | "timestamp-outlier";
 
 export interface RejectedRow {
   /** 1-based line in the file (the header is line 1). */
@@ -38,6 +61,21 @@ export interface DeribitFileResult {
   readonly chains: ChainSnapshot[];
   readonly rejected: RejectedRow[];
   readonly rowsRead: number;
+  /** The dominant (lower-median) timestamp of the valid rows, epoch ms; null without valid rows. */
+  readonly dominantTime: number | null;
+  /** Problems that did not reject rows but change what the chain is (e.g. no bid/ask columns). */
+  readonly warnings: string[];
+}
+
+export interface DeribitCsvOptions {
+  /** The chains' valuation time, epoch ms UTC (default: the file's dominant timestamp). */
+  readonly valuationTime?: number;
+  /** Rows farther than this from the dominant timestamp are `timestamp-outlier` (default 10 min). */
+  readonly timestampToleranceMs?: number;
+  /** The file's header (default: the keys of the first record); used to report missing columns. */
+  readonly columns?: readonly string[];
+  /** Names the file in warnings (default "chain file"). */
+  readonly source?: string;
 }
 
 const requiredPositive = z.string().transform((s, ctx) => {
@@ -77,11 +115,12 @@ const rowSchema = z.object({
   index_price: csvOptionalNumber,
 });
 
-type Accumulator = {
-  quotes: OptionQuote[];
-  futures: Map<string, FutureQuote>;
-  indexPrices: number[];
-  time: number;
+/** A row that passed every per-row check; it becomes a quote unless its timestamp is an outlier. */
+type ValidRow = {
+  line: number;
+  record: Record<string, string>;
+  inst: OptionContract;
+  r: z.infer<typeof rowSchema> & { index_price: number };
 };
 
 function describeIssue(error: z.ZodError, row: Record<string, string>): string {
@@ -92,17 +131,20 @@ function describeIssue(error: z.ZodError, row: Record<string, string>): string {
 
 /**
  * Row-by-row builder of Deribit chains (what parseDeribitCsv does per record), for callers that
- * stream records themselves. `add` validates one CSV record; `finish` returns the chains.
+ * stream records themselves. `add` validates one CSV record; `finish` applies the
+ * timestamp-outlier rule and returns the chains. Valid rows are held until `finish` (one snapshot).
  */
-export function createDeribitCsvAccumulator(): {
+export function createDeribitCsvAccumulator(options: DeribitCsvOptions = {}): {
   add(record: Record<string, string>, line: number): void;
   finish(): DeribitFileResult;
 } {
-  const byCurrency = new Map<string, Accumulator>();
+  const valid: ValidRow[] = [];
   const rejected: RejectedRow[] = [];
   let rowsRead = 0;
+  let columns: readonly string[] | null = options.columns ?? null;
   const add = (record: Record<string, string>, line: number): void => {
     rowsRead++;
+    if (columns === null) columns = Object.keys(record);
     const parsed = rowSchema.safeParse(record);
     if (!parsed.success) {
       rejected.push({
@@ -152,80 +194,134 @@ export function createDeribitCsvAccumulator(): {
       });
       return;
     }
-    let acc = byCurrency.get(inst.underlying);
-    if (!acc) {
-      acc = { quotes: [], futures: new Map(), indexPrices: [], time: r.timestamp };
-      byCurrency.set(inst.underlying, acc);
-    }
-    acc.time = Math.max(acc.time, r.timestamp);
-    acc.indexPrices.push(r.index_price);
-    acc.quotes.push({
-      instrument: inst as OptionContract,
-      timestamp: r.timestamp,
-      bid: r.bid_price,
-      ask: r.ask_price,
-      mark: r.mark_price,
-      markIv: r.implied_volatility,
-      underlyingPrice: r.underlying,
-      underlyingName: r.underlying_name || null,
-      openInterest: r.open_interest,
-      volume: r.volume,
-    });
-    const fname = r.futures_instrument_name;
-    if (
-      fname &&
-      !fname.startsWith("SYN.") &&
-      r.futures_price !== null &&
-      r.futures_price > 0 &&
-      !acc.futures.has(fname)
-    ) {
-      const f = parseInstrumentName(fname);
-      if (f.ok && f.value.type === "future") {
-        acc.futures.set(fname, {
-          name: fname,
-          underlying: inst.underlying,
-          expiry: f.value.expiry,
-          timestamp: r.timestamp,
-          mark: r.futures_price,
-        });
-      }
-    }
+    valid.push({ line, record, inst, r: r as ValidRow["r"] });
   };
   const finish = (): DeribitFileResult => {
+    const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
+    const dominant = dominantTimestamp(valid.map((v) => v.r.timestamp));
+    const byCurrency = new Map<
+      string,
+      { quotes: OptionQuote[]; futures: Map<string, FutureQuote>; indexPrices: number[] }
+    >();
+    const outliers: RejectedRow[] = [];
+    for (const { line, record, inst, r } of valid) {
+      if (dominant !== null && Math.abs(r.timestamp - dominant) > tolerance) {
+        outliers.push({
+          line,
+          reason: "timestamp-outlier",
+          detail: outlierDetail(r.timestamp, dominant, tolerance),
+          row: record,
+        });
+        continue;
+      }
+      let acc = byCurrency.get(inst.underlying);
+      if (!acc) {
+        acc = { quotes: [], futures: new Map(), indexPrices: [] };
+        byCurrency.set(inst.underlying, acc);
+      }
+      acc.indexPrices.push(r.index_price);
+      acc.quotes.push({
+        instrument: inst,
+        timestamp: r.timestamp,
+        bid: r.bid_price,
+        ask: r.ask_price,
+        mark: r.mark_price,
+        markIv: r.implied_volatility,
+        underlyingPrice: r.underlying,
+        underlyingName: r.underlying_name || null,
+        openInterest: r.open_interest,
+        volume: r.volume,
+      });
+      const fname = r.futures_instrument_name;
+      if (
+        fname &&
+        !fname.startsWith("SYN.") &&
+        r.futures_price !== null &&
+        r.futures_price > 0 &&
+        !acc.futures.has(fname)
+      ) {
+        const f = parseInstrumentName(fname);
+        if (f.ok && f.value.type === "future") {
+          acc.futures.set(fname, {
+            name: fname,
+            underlying: inst.underlying,
+            expiry: f.value.expiry,
+            timestamp: r.timestamp,
+            mark: r.futures_price,
+          });
+        }
+      }
+    }
+    const allRejected =
+      outliers.length === 0 ? rejected : [...rejected, ...outliers].sort((a, b) => a.line - b.line);
     const chains = [...byCurrency.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([underlying, acc]): ChainSnapshot => {
         const sorted = [...acc.indexPrices].sort((a, b) => a - b);
         return {
           underlying,
-          valuationTime: acc.time,
+          valuationTime: options.valuationTime ?? (dominant as number),
           indexPrice: sorted[Math.floor(sorted.length / 2)] as number,
           quotes: acc.quotes,
           futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
         };
       });
-    return { chains, rejected, rowsRead };
+    const header = columns ?? [];
+    const missing = rowsRead > 0 ? ["bid_price", "ask_price"].filter((c) => !header.includes(c)) : [];
+    const warnings = bidAskWarnings(
+      options.source ?? "chain file",
+      missing,
+      chains.flatMap((c) => c.quotes),
+    );
+    return { chains, rejected: allRejected, rowsRead, dominantTime: dominant, warnings };
   };
   return { add, finish };
 }
 
-/** Parses a Deribit snapshot CSV stream. */
-export async function parseDeribitCsv(input: Readable): Promise<DeribitFileResult> {
+/** A csv-parse parser over `input` that records the header (for missing-column warnings). */
+function csvRecords(input: Readable): { records: AsyncIterable<Record<string, string>>; header: string[] } {
+  const header: string[] = [];
   const parser = input.pipe(
-    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
+    parse({
+      columns: (h: string[]) => {
+        header.push(...h);
+        return h;
+      },
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+    }),
   );
   // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
   forwardStreamErrors(input, parser);
-  const acc = createDeribitCsvAccumulator();
+  return { records: parser as AsyncIterable<Record<string, string>>, header };
+}
+
+/** Parses a Deribit snapshot CSV stream (one snapshot; see the module comment). */
+export async function parseDeribitCsv(
+  input: Readable,
+  options: DeribitCsvOptions = {},
+): Promise<DeribitFileResult> {
+  const { records, header } = csvRecords(input);
+  let acc: ReturnType<typeof createDeribitCsvAccumulator> | null = null;
   let line = 1;
-  for await (const record of parser as AsyncIterable<Record<string, string>>) acc.add(record, ++line);
-  return acc.finish();
+  for await (const record of records) {
+    acc ??= createDeribitCsvAccumulator({ ...options, columns: header });
+    acc.add(record, ++line);
+  }
+  return (acc ?? createDeribitCsvAccumulator({ ...options, columns: header })).finish();
 }
 
 /** Reads a Deribit snapshot file (.csv or .csv.gz). */
-export async function loadDeribitCsvFile(path: string): Promise<DeribitFileResult> {
+export async function loadDeribitCsvFile(
+  path: string,
+  options: DeribitCsvOptions = {},
+): Promise<DeribitFileResult> {
   await checkInputFile(path, "chain file");
-  return parseDeribitCsv(inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }));
+  return parseDeribitCsv(inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }), {
+    source: path,
+    ...options,
+  });
 }
 
 /** The columns of a Deribit snapshot file, in the order the real files use. */
@@ -304,21 +400,20 @@ export function formatDeribitCsvRows(chain: ChainSnapshot): string[] {
  * concatenated) and yields one DeribitFileResult per timestamp group, so memory holds one
  * snapshot at a time. Line numbers in `rejected` refer to the whole stream.
  */
-export async function* streamDeribitCsvSnapshots(input: Readable): AsyncGenerator<DeribitFileResult> {
-  const parser = input.pipe(
-    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
-  );
-  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
-  forwardStreamErrors(input, parser);
+export async function* streamDeribitCsvSnapshots(
+  input: Readable,
+  options: Omit<DeribitCsvOptions, "columns" | "valuationTime"> = {},
+): AsyncGenerator<DeribitFileResult> {
+  const { records, header } = csvRecords(input);
   let acc: ReturnType<typeof createDeribitCsvAccumulator> | null = null;
   let currentTs: string | null = null;
   let line = 1;
-  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+  for await (const record of records) {
     line++;
     const ts = record.timestamp ?? "";
     if (acc === null || ts !== currentTs) {
       if (acc !== null) yield acc.finish();
-      acc = createDeribitCsvAccumulator();
+      acc = createDeribitCsvAccumulator({ ...options, columns: header });
       currentTs = ts;
     }
     acc.add(record, line);

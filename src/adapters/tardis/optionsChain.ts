@@ -18,10 +18,33 @@
  * The chain's index price: Tardis options_chain carries no index column, so the median
  * underlying_price of the nearest expiry is used (its synthetic forward ~ spot); pass
  * `indexPrice` to override.
+ *
+ * Timestamps. A Tardis file is a STREAM of updates over (usually) one UTC day, so, unlike a
+ * Deribit snapshot file, its rows legitimately span hours and the chain's valuation time is the
+ * end of the stream: `at` (or `valuationTime`) when given, else the latest timestamp among the
+ * kept quotes. That latest timestamp must not come from a bad row, so a row is rejected as
+ * `timestamp-outlier` when
+ *   - its exchange `timestamp` is farther than `timestampToleranceMs` (default 10 min) from its
+ *     own `local_timestamp` (Tardis' receipt time, an independent clock in every real file), or
+ *   - it is farther than `fileSpanMs` (default 24 h) from the file's dominant timestamp (the
+ *     median of the valid rows' timestamps, at 1-minute resolution; needed when local_timestamp
+ *     is empty).
+ * An outlier that became a symbol's latest quote is replaced by that symbol's best earlier update
+ * (moved from superseded back to accepted), so one bad row cannot hide a symbol either.
+ *
+ * Missing bid/ask: a file without `bid_price` and/or `ask_price` columns is loaded with mark-only
+ * quotes and `warnings` names the missing columns (as when every kept quote has no bid and ask).
  */
 import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
-import { csvOptionalNumber, csvSidePrice } from "../csvFields.js";
+import {
+  bidAskWarnings,
+  csvOptionalNumber,
+  csvSidePrice,
+  outlierDetail,
+  parseCsvNumber,
+  TIMESTAMP_OUTLIER_TOLERANCE_MS,
+} from "../csvFields.js";
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
@@ -55,7 +78,11 @@ export const TARDIS_OPTIONS_CHAIN_COLUMNS = [
   "rho",
 ] as const;
 
-export type TardisRowRejection = "invalid-field" | "bad-instrument-name" | "name-mismatch";
+export type TardisRowRejection =
+  | "invalid-field"
+  | "bad-instrument-name"
+  | "name-mismatch"
+  | "timestamp-outlier";
 
 export interface TardisRejectedRow {
   /** 1-based line in the file (header = line 1). */
@@ -71,6 +98,10 @@ export interface TardisChainResult {
   readonly rowsRead: number;
   /** Valid rows replaced by a later update of the same symbol, or later than `at`. */
   readonly superseded: number;
+  /** Median timestamp of the valid rows (1-minute resolution), epoch ms; null without any. */
+  readonly dominantTime: number | null;
+  /** Problems that did not reject rows but change what the chain is (e.g. no bid/ask columns). */
+  readonly warnings: string[];
 }
 
 export interface TardisLoadOptions {
@@ -78,12 +109,23 @@ export interface TardisLoadOptions {
   readonly at?: number;
   /** Index price (USD) to use for every chain instead of the nearest expiry's underlying. */
   readonly indexPrice?: number;
+  /** The chains' valuation time, epoch ms UTC; also the snapshot instant when `at` is not given. */
+  readonly valuationTime?: number;
+  /** Max |timestamp - local_timestamp| of a row (default 10 min); farther is `timestamp-outlier`. */
+  readonly timestampToleranceMs?: number;
+  /** Max distance of a row from the file's dominant timestamp (default 24 h). */
+  readonly fileSpanMs?: number;
+  /** Names the file in warnings (default "Tardis file"). */
+  readonly source?: string;
 }
+
+/** Default `fileSpanMs`: a Tardis file holds one UTC day of updates. */
+export const TARDIS_FILE_SPAN_MS = 24 * 3_600_000;
 
 const percent = csvOptionalNumber.transform((x) => (x === null ? null : x / 100));
 const micros = z.string().transform((s, ctx) => {
-  const x = Number(s);
-  if (s.trim() === "" || !Number.isInteger(x) || x <= 0) {
+  const x = parseCsvNumber(s);
+  if (x === null || !Number.isInteger(x) || x <= 0) {
     ctx.addIssue({ code: "custom", message: `must be epoch microseconds, got "${s}"` });
     return z.NEVER;
   }
@@ -97,8 +139,8 @@ export const tardisOptionsChainRowSchema = z.object({
   local_timestamp: z.union([z.literal(""), micros]).optional(),
   type: z.enum(["call", "put"]),
   strike_price: z.string().transform((s, ctx) => {
-    const x = Number(s);
-    if (!(x > 0) || !Number.isFinite(x)) {
+    const x = parseCsvNumber(s);
+    if (x === null || !(x > 0)) {
       ctx.addIssue({ code: "custom", message: `must be a positive number, got "${s}"` });
       return z.NEVER;
     }
@@ -125,10 +167,15 @@ function describeIssue(error: z.ZodError, row: Record<string, string>): string {
   return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
 }
 
-/** One CSV record -> an option quote, or the reason it is rejected. */
+/**
+ * One CSV record -> an option quote, or the reason it is rejected. A row whose exchange timestamp
+ * is farther than `timestampToleranceMs` (default 10 min) from its local_timestamp (when present)
+ * is a `timestamp-outlier`.
+ */
 export function tardisRecordToQuote(
   record: Record<string, string>,
   line: number,
+  timestampToleranceMs: number = TIMESTAMP_OUTLIER_TOLERANCE_MS,
 ): { ok: true; quote: OptionQuote } | { ok: false; rejection: TardisRejectedRow } {
   const p = tardisOptionsChainRowSchema.safeParse(record);
   if (!p.success)
@@ -160,6 +207,19 @@ export function tardisRecordToQuote(
           : null;
   if (mismatch)
     return { ok: false, rejection: { line, reason: "name-mismatch", detail: mismatch, row: record } };
+  const local = r.local_timestamp;
+  if (typeof local === "number" && Math.abs(r.timestamp - local) > timestampToleranceMs) {
+    const min = (r.timestamp - local) / 60_000;
+    return {
+      ok: false,
+      rejection: {
+        line,
+        reason: "timestamp-outlier",
+        detail: `timestamp ${iso(r.timestamp)} is ${Math.abs(min).toFixed(1)} min ${min > 0 ? "after" : "before"} its local_timestamp ${iso(local)} (tolerance ${timestampToleranceMs / 60_000} min)`,
+        row: record,
+      },
+    };
+  }
   return {
     ok: true,
     quote: {
@@ -180,6 +240,11 @@ export function tardisRecordToQuote(
   };
 }
 
+function iso(t: number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+}
+
 /**
  * Chains (one per coin) from the latest quote per symbol. Returns the chains and the quotes of
  * coins with no price to derive an index from (the caller rejects those).
@@ -198,7 +263,7 @@ function buildChains(
   const noIndex: OptionQuote[] = [];
   for (const [coin, quotes] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const time = quotes.reduce((m, q) => Math.max(m, q.timestamp), Number.NEGATIVE_INFINITY);
-    const at = options.at ?? time;
+    const at = options.at ?? options.valuationTime ?? time;
     let index = options.indexPrice ?? null;
     if (index === null) {
       const live = quotes.filter((q) => q.instrument.expiry > at && q.underlyingPrice);
@@ -219,9 +284,34 @@ function buildChains(
         a.instrument.strike - b.instrument.strike ||
         (a.instrument.kind < b.instrument.kind ? -1 : 1),
     );
-    chains.push({ underlying: coin, valuationTime: at, indexPrice: index, quotes });
+    chains.push({ underlying: coin, valuationTime: options.valuationTime ?? at, indexPrice: index, quotes });
   }
   return { chains, noIndex };
+}
+
+/** A csv-parse parser over `input` that records the header (for missing-column warnings). */
+function csvRecords(input: Readable): { records: AsyncIterable<Record<string, string>>; header: string[] } {
+  const header: string[] = [];
+  const parser = input.pipe(
+    parse({
+      columns: (h: string[]) => {
+        header.push(...h);
+        return h;
+      },
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+    }),
+  );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
+  return { records: parser as AsyncIterable<Record<string, string>>, header };
+}
+
+/** Per symbol: the latest valid update and the best earlier one (the fallback if the latest is an outlier). */
+interface SymbolSlot {
+  best: { quote: OptionQuote; line: number; record: Record<string, string> };
+  second: { quote: OptionQuote; line: number; record: Record<string, string> } | null;
 }
 
 /** Parses a Tardis options_chain CSV stream into one chain per underlying (see file doc). */
@@ -229,36 +319,74 @@ export async function parseTardisOptionsChain(
   input: Readable,
   options: TardisLoadOptions = {},
 ): Promise<TardisChainResult> {
-  const parser = input.pipe(
-    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
-  );
-  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
-  forwardStreamErrors(input, parser);
-  const latest = new Map<string, OptionQuote>();
+  const { records, header } = csvRecords(input);
+  const at = options.at ?? options.valuationTime;
+  const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
+  const span = options.fileSpanMs ?? TARDIS_FILE_SPAN_MS;
+  const slots = new Map<string, SymbolSlot>();
+  // Valid rows per minute: the file's dominant (median) time in memory bounded by the minutes spanned.
+  const perMinute = new Map<number, number>();
+  let validRows = 0;
   const rejected: TardisRejectedRow[] = [];
   let rowsRead = 0;
   let superseded = 0;
-  for await (const record of parser as AsyncIterable<Record<string, string>>) {
+  for await (const record of records) {
     rowsRead++;
-    const r = tardisRecordToQuote(record, rowsRead + 1);
+    const r = tardisRecordToQuote(record, rowsRead + 1, tolerance);
     if (!r.ok) {
       rejected.push(r.rejection);
       continue;
     }
     const q = r.quote;
-    if (options.at !== undefined && q.timestamp > options.at) {
+    const minute = Math.floor(q.timestamp / 60_000);
+    perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+    validRows++;
+    if (at !== undefined && q.timestamp > at) {
       superseded++;
       continue;
     }
-    const prev = latest.get(q.instrument.name);
-    if (prev && prev.timestamp > q.timestamp) {
-      superseded++;
+    const entry = { quote: q, line: rowsRead + 1, record };
+    const slot = slots.get(q.instrument.name);
+    if (!slot) {
+      slots.set(q.instrument.name, { best: entry, second: null });
       continue;
     }
-    if (prev) superseded++;
-    latest.set(q.instrument.name, q);
+    superseded++;
+    if (q.timestamp >= slot.best.quote.timestamp) {
+      slot.second = slot.best;
+      slot.best = entry;
+    } else if (!slot.second || q.timestamp >= slot.second.quote.timestamp) slot.second = entry;
   }
-  const { chains, noIndex } = buildChains(latest.values(), options);
+  let dominant: number | null = null;
+  if (validRows > 0) {
+    let seen = 0;
+    for (const [minute, n] of [...perMinute].sort((a, b) => a[0] - b[0])) {
+      seen += n;
+      if (seen * 2 >= validRows) {
+        dominant = minute * 60_000 + 30_000;
+        break;
+      }
+    }
+  }
+  const isOutlier = (t: number) => dominant !== null && Math.abs(t - dominant) > span;
+  const latest: OptionQuote[] = [];
+  for (const slot of slots.values()) {
+    if (isOutlier(slot.best.quote.timestamp)) {
+      rejected.push({
+        line: slot.best.line,
+        reason: "timestamp-outlier",
+        detail: outlierDetail(slot.best.quote.timestamp, dominant as number, span),
+        row: slot.best.record,
+      });
+      if (slot.second && !isOutlier(slot.second.quote.timestamp)) {
+        superseded--; // the earlier update is used after all
+        latest.push(slot.second.quote);
+      }
+      continue;
+    }
+    latest.push(slot.best.quote);
+  }
+  const { chains, noIndex } = buildChains(latest, at === undefined ? options : { ...options, at });
   // No price anywhere for a coin: its quotes are rejected rather than guessed.
   for (const q of noIndex)
     rejected.push({
@@ -267,7 +395,14 @@ export async function parseTardisOptionsChain(
       detail: `${q.instrument.name}: no underlying_price for ${q.instrument.underlying} to derive an index`,
       row: {},
     });
-  return { chains, rejected, rowsRead, superseded };
+  rejected.sort((a, b) => a.line - b.line);
+  const missing = rowsRead > 0 ? ["bid_price", "ask_price"].filter((c) => !header.includes(c)) : [];
+  const warnings = bidAskWarnings(
+    options.source ?? "Tardis file",
+    missing,
+    chains.flatMap((c) => c.quotes),
+  );
+  return { chains, rejected, rowsRead, superseded, dominantTime: dominant, warnings };
 }
 
 export interface TardisSnapshot {
@@ -288,18 +423,19 @@ export interface TardisSnapshot {
  * `intervalMs` (at multiples of intervalMs), so a day of updates becomes, e.g., 1-minute
  * snapshots with memory bounded by the number of live instruments (expired ones are dropped).
  * Rows with a timestamp before the previous row's are applied like any other (latest wins per
- * symbol by timestamp).
+ * symbol by timestamp). A row is a `timestamp-outlier` (rejected, not applied) when its timestamp
+ * is farther than `timestampToleranceMs` (10 min) from its local_timestamp, or more than
+ * `fileSpanMs` (24 h) ahead of the snapshot clock (one such row used to make the stream yield a
+ * snapshot per interval up to its timestamp); a stream with a longer gap must be split.
  */
 export async function* streamTardisSnapshots(
   input: Readable,
-  options: { intervalMs: number },
+  options: { intervalMs: number; timestampToleranceMs?: number; fileSpanMs?: number },
 ): AsyncGenerator<TardisSnapshot> {
   if (!(options.intervalMs > 0)) throw new RangeError(`intervalMs must be > 0, got ${options.intervalMs}`);
-  const parser = input.pipe(
-    parse({ columns: true, skip_empty_lines: true, trim: true, relax_column_count: true }),
-  );
-  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
-  forwardStreamErrors(input, parser);
+  const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
+  const span = options.fileSpanMs ?? TARDIS_FILE_SPAN_MS;
+  const { records } = csvRecords(input);
   const latest = new Map<string, OptionQuote>();
   let rejected: TardisRejectedRow[] = [];
   let rowsRead = 0;
@@ -313,10 +449,21 @@ export async function* streamTardisSnapshots(
     rejected = [];
     return out;
   };
-  for await (const record of parser as AsyncIterable<Record<string, string>>) {
-    const r = tardisRecordToQuote(record, rowsRead + 2);
+  for await (const record of records) {
+    let r: ReturnType<typeof tardisRecordToQuote> = tardisRecordToQuote(record, rowsRead + 2, tolerance);
+    if (r.ok && next !== null && r.quote.timestamp - next > span) {
+      r = {
+        ok: false,
+        rejection: {
+          line: rowsRead + 2,
+          reason: "timestamp-outlier",
+          detail: `timestamp ${iso(r.quote.timestamp)} is more than ${span / 3_600_000} h after the stream's clock ${iso(next)}`,
+          row: record,
+        },
+      };
+    }
     if (r.ok) {
-      const t = r.quote.timestamp;
+      const t: number = r.quote.timestamp;
       if (next === null) next = Math.ceil(t / options.intervalMs) * options.intervalMs;
       while (t > next) {
         yield snapshot(next);
@@ -342,8 +489,8 @@ export async function loadTardisOptionsChainFile(
   options: TardisLoadOptions = {},
 ): Promise<TardisChainResult> {
   await checkInputFile(path, "chain file");
-  return parseTardisOptionsChain(
-    inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }),
-    options,
-  );
+  return parseTardisOptionsChain(inputFileStream(path, { gzip: path.endsWith(".gz"), what: "chain file" }), {
+    source: path,
+    ...options,
+  });
 }
