@@ -1,12 +1,19 @@
 /**
  * `volfolio chain load|show|synthetic` (and `chain fetch`, registered by chainFetch.ts):
  * option-chain files -> loader (format detected from the content) -> normalizeChain -> table/JSON.
+ *
+ * Exit codes (io.ts): a file that is not a chain, or has no usable chain (every row rejected, no
+ * quote of the asked --underlying), and bad flag values (--time not ISO, --spot <= 0, --vol 50
+ * "looks like percent: 0.50?") exit 2; a missing or unreadable file 3. The loader's warnings (e.g.
+ * no bid/ask columns: mark-only quotes) are printed on stderr as "volfolio: warning: ..." and
+ * listed under `warnings` in --json.
  */
 import { writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import type { Command } from "commander";
 import { type ChainFileResult, loadChainFile } from "../../adapters/chainFile.js";
-import { InputFileError } from "../../adapters/inputFile.js";
+import { BadInputFileError, InputFileError } from "../../adapters/inputFile.js";
+import { COIN_NAME } from "../../adapters/portfolioFile.js";
 import { DERIBIT_CSV_COLUMNS, formatDeribitCsvRows } from "../../adapters/deribit/files.js";
 import { formatDeribitExpiry, parseDeribitExpiry } from "../../core/instruments/names.js";
 import { type NormalizedChain, normalizeChain } from "../../core/market/normalize.js";
@@ -21,6 +28,8 @@ import {
   formatTable,
   output,
   parseNumberOption,
+  parsePositiveOption,
+  parseVolOption,
 } from "../io.js";
 import { registerChainFetch } from "./chainFetch.js";
 
@@ -28,6 +37,7 @@ interface CommonFlags {
   json?: boolean;
   underlying?: string;
   at?: string;
+  time?: string;
   maxAge?: string;
 }
 
@@ -41,27 +51,36 @@ async function loadAndNormalize(
   file: string,
   flags: CommonFlags,
 ): Promise<{ file: ChainFileResult; results: { chain: ChainSnapshot; norm: NormalizedChain }[] }> {
+  const options = {
+    ...(flags.at ? { at: parseInstant("--at", flags.at) } : {}),
+    ...(flags.time ? { valuationTime: parseInstant("--time", flags.time) } : {}),
+  };
+  const maxQuoteAgeMs = flags.maxAge ? parsePositiveOption("--max-age", flags.maxAge) * 60_000 : undefined;
   let loaded: ChainFileResult;
   try {
-    loaded = await loadChainFile(file, flags.at ? { at: parseInstant("--at", flags.at) } : {});
+    loaded = await loadChainFile(file, options);
   } catch (e) {
     const err = e as { code?: string; message?: string };
     if (err.code === "ENOENT") throw new CliError(`chain file not found: ${file}`, EXIT_UNAVAILABLE);
     if (e instanceof InputFileError) throw e; // one line naming the path; exit 3 when unreadable
+    if (e instanceof BadInputFileError) throw e; // not a chain file: exit 2
     if (err instanceof CliError) throw err;
     throw new CliError(err.message ?? String(e), EXIT_FAILURE);
   }
+  for (const w of loaded.warnings) process.stderr.write(`volfolio: warning: ${w}\n`);
   const want = flags.underlying?.toUpperCase();
   const chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
   if (chains.length === 0) {
+    const byReason = Object.entries(countBy(loaded.rejected, (r) => r.reason))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
     throw new CliError(
       want
         ? `no ${want} options in ${file} (found: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`
-        : `no option chain in ${file} (${loaded.rejected.length} of ${loaded.rowsRead} rows rejected)`,
-      EXIT_FAILURE,
+        : `no option chain in ${file} (${loaded.rejected.length} of ${loaded.rowsRead} rows rejected${byReason ? `: ${byReason}` : ""}${loaded.rejected[0] ? `; first: ${loaded.rejected[0].where}: ${loaded.rejected[0].detail}` : ""})`,
+      EXIT_USAGE,
     );
   }
-  const maxQuoteAgeMs = flags.maxAge ? parseNumberOption("--max-age", flags.maxAge) * 60_000 : undefined;
   const results = chains.map((chain) => ({
     chain,
     norm: normalizeChain(chain, maxQuoteAgeMs === undefined ? {} : { maxQuoteAgeMs }),
@@ -145,6 +164,7 @@ export function register(program: Command): void {
     .argument("<file>", "chain file; the format is detected from its content")
     .option("--underlying <coin>", "only this underlying (e.g. BTC)")
     .option("--at <iso>", "Tardis files: snapshot at this instant (default: end of file)")
+    .option("--time <iso>", "valuation time (default: the file's dominant timestamp; Tardis: end of file)")
     .option("--max-age <minutes>", "reject quotes older than this at the snapshot time (default 15)")
     .option("--rejected <n>", "list up to n rejected rows and quotes (table default 0, JSON default 50)")
     .option("--json", "machine-readable output")
@@ -153,6 +173,8 @@ export function register(program: Command): void {
       `
 Counts always reconcile: file rows = accepted + superseded + rejected; chain quotes = accepted + rejected.
 Forwards per expiry come from the dated future, else the venue's underlying price, else put-call parity, else the index.
+The valuation time of a snapshot file is its dominant (median) row timestamp; a row more than 10 minutes
+from it is rejected as timestamp-outlier. A file without bid/ask columns loads mark-only, with a warning.
 
 Examples:
   volfolio chain load ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv
@@ -178,6 +200,7 @@ Examples:
           superseded: loaded.superseded,
           rowsRejected: loaded.rejected.length,
           rowsRejectedByReason: countBy(loaded.rejected, (r) => r.reason),
+          warnings: loaded.warnings,
           rejectedRows: loaded.rejected.slice(0, limit),
           chains: results.map((r) => chainJson(r.norm, limit)),
         },
@@ -219,6 +242,7 @@ Examples:
     .option("--expiry <code>", "only this expiry, Deribit code (e.g. 27MAR26)")
     .option("--kind <kind>", "only calls or puts (call|put)")
     .option("--at <iso>", "Tardis files: snapshot at this instant")
+    .option("--time <iso>", "valuation time (default: the file's dominant timestamp; Tardis: end of file)")
     .option("--max-age <minutes>", "reject quotes older than this at the snapshot time (default 15)")
     .option("--json", "machine-readable output (full CleanQuote objects)")
     .addHelpText(
@@ -294,6 +318,7 @@ Examples:
     .option("--underlying <coin>", "BTC, ETH, or both", "both")
     .option("--time <iso>", "valuation time (default: the current hour, UTC)")
     .option("--spot <usd>", "index price, USD (default BTC 90000, ETH 3000)")
+    .option("--vol <decimal>", "short-end ATM vol, decimal: 0.45 = 45% (default BTC 0.45, ETH 0.60)")
     .option("--out <file>", "write the chain as a Deribit snapshot CSV (.csv or .csv.gz)")
     .option("--json", "machine-readable summary")
     .addHelpText(
@@ -313,6 +338,7 @@ Examples:
         underlying: string;
         time?: string;
         spot?: string;
+        vol?: string;
         out?: string;
         json?: boolean;
       }) => {
@@ -322,11 +348,24 @@ Examples:
           : Math.floor(Date.now() / 3_600_000) * 3_600_000;
         const coins =
           flags.underlying.toLowerCase() === "both" ? ["BTC", "ETH"] : [flags.underlying.toUpperCase()];
-        const spot = flags.spot ? parseNumberOption("--spot", flags.spot) : undefined;
+        for (const c of coins)
+          if (!COIN_NAME.test(c))
+            throw new CliError(
+              `--underlying must be a coin name like BTC or "both", got "${flags.underlying}"`,
+              EXIT_USAGE,
+            );
+        const spot = flags.spot !== undefined ? parsePositiveOption("--spot", flags.spot) : undefined;
         if (spot !== undefined && coins.length > 1)
           throw new CliError("--spot needs a single --underlying", EXIT_USAGE);
+        const atmVol = flags.vol !== undefined ? parseVolOption("--vol", flags.vol) : undefined;
         const chains = coins.map((underlying, i) =>
-          syntheticChain({ underlying, valuationTime, seed: seed * 7919 + i, ...(spot ? { spot } : {}) }),
+          syntheticChain({
+            underlying,
+            valuationTime,
+            seed: seed * 7919 + i,
+            ...(spot !== undefined ? { spot } : {}),
+            ...(atmVol !== undefined ? { atmVol } : {}),
+          }),
         );
         if (flags.out) {
           const text = `${[DERIBIT_CSV_COLUMNS.join(","), ...chains.flatMap(formatDeribitCsvRows)].join("\n")}\n`;
