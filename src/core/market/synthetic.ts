@@ -11,7 +11,7 @@
  * - Quotes: inverse (coin) prices on the expiry forward; bid/ask around the mark by a vol spread
  *   that widens in the wings and at the short end, rounded out to the 0.0001-coin tick; a bid
  *   under one tick is no bid (empty), as in the far wings on Deribit. Sizes and open interest
- *   are seeded random, larger near the money. Optional mark noise (`markNoise`, vol) off the SSVI.
+ *   are seeded random, larger near the money. Optional mark noise (`markNoise`, vol) off the SSVI, one draw per strike shared by its call and put.
  *
  * The surface parameters are returned with the chain so tests can check recovery.
  */
@@ -162,8 +162,10 @@ export function syntheticChainWithTruth(o: SyntheticChainOptions): {
       const w = ssviTotalVarianceAt(k, theta, rho, phi);
       const markVolExact = Math.sqrt(w / T);
       const distance = Math.abs(k) / sd;
+      // One mark IV per strike for the call and the put, as Deribit marks them (put-call parity
+      // holds on the marks; the risk engine prices an in-the-money option at its strike's mark).
+      const markVol = Math.max(0.05, markVolExact + (o.markNoise ?? 0) * rng.normal());
       for (const kind of ["call", "put"] as const) {
-        const markVol = Math.max(0.05, markVolExact + (o.markNoise ?? 0) * rng.normal());
         const g = blackGreeks({ forward, strike, expiry: T, vol: markVol, kind });
         const markCoin = g.price / forward;
         const halfVol = 0.004 + 0.006 * Math.min(distance, 4) + (T < 3 / 365 ? 0.01 : 0);

@@ -83,7 +83,7 @@ export function splitExpired(
         usdAtP = coin * P;
       } else usdAtP = m * (P - E);
     }
-    const value = coin ?? usdAtP;
+    const value = (coin ?? usdAtP) + 0; // + 0: a short leg expiring worthless settles at 0, not -0
     settled.push({
       position: p,
       settlementPrice: P,

@@ -27,7 +27,7 @@
 import type { Position } from "../instruments/types.js";
 import { blackGreeks } from "../pricing/black76.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
-import { optionMarketInputs, positionMultiplier, valuePosition } from "./valuation.js";
+import { assertLive, optionMarketInputs, positionMultiplier, valuePosition } from "./valuation.js";
 import { DAYS_PER_YEAR, daysBetween, perDay, timeToExpiry } from "../time.js";
 
 /** Additive greek figures (every field names its currency). */
@@ -159,6 +159,7 @@ export interface PortfolioGreeks {
 
 /** Sums position greeks by underlying and expiry bucket. */
 export function portfolioGreeks(positions: readonly Position[], market: RiskMarket): PortfolioGreeks {
+  assertLive(positions, market);
   const byUnderlying: Record<string, GreekFigures> = {};
   const byUnderlyingBucket: Record<string, Record<string, GreekFigures>> = {};
   const totalUsd = {
