@@ -97,10 +97,10 @@ describe("portfolio margin (risk matrix)", () => {
     ];
     const pm = portfolioMargin(naked, market());
     expect(pm.matrix.length).toBe(9 * 3 + DERIBIT_PORTFOLIO_MARGIN.extendedMoves.length);
-    // Hand check: the risk is the worst loss over the 27 regular cells (and 10% of extended).
-    const worst = Math.max(...pm.matrix.map((c) => -(c.pnl.BTC ?? 0) * (c.extended ? 0.1 : 1)));
+    // The risk is the worst aggregated loss over the 27 standard and 8 extended cells.
+    const worst = Math.max(...pm.matrix.map((c) => -(c.aggregated.BTC ?? 0)));
     expect(pm.byCurrency.BTC!.risk).toBeCloseTo(worst, 12);
-    expect(pm.byCurrency.BTC!.contingency).toBeCloseTo(10 * 0.01, 12);
+    expect(pm.byCurrency.BTC!.contingency).toBe(0); // no futures: no roll shock
     const hedged: Position[] = [
       ...naked,
       { instrument: opt({ strike: 105_000, kind: "call", expiry: E1 }), quantity: 10 },
@@ -113,12 +113,14 @@ describe("portfolio margin (risk matrix)", () => {
   it("a long inverse perpetual: worst BTC loss at the -16% bucket equals the coin PnL formula", () => {
     const book: Position[] = [{ instrument: fut({}), quantity: 100_000, entryPrice: 100_000 }]; // 1m USD
     const pm = portfolioMargin(book, market());
-    // coin PnL of an inverse future: N (1/E - 1/F); at F = 84000: 1e6 (1/1e5 - 1/84000) = -1.9048 BTC
+    // coin PnL of an inverse future: N (1/E - 1/F); at F = 84000: 1e6 (1/1e5 - 1/84000) = -1.9048 BTC.
+    // The extended table values futures at the range edge (Deribit's documented vectors), so the
+    // -16% cell is the worst; roll shock = 10 BTC x min_annualised_move 0.01 (perpetual: T = 0).
     const regular = -1e6 * (1 / 100_000 - 1 / 84_000);
-    // extended -66% at 10%: 0.1 x 1e6 (1/34000 - 1/1e5) = 1.9412 BTC, which dominates
-    const extended = 0.1 * -1e6 * (1 / 100_000 - 1 / 34_000);
-    expect(pm.byCurrency.BTC!.risk).toBeCloseTo(Math.max(regular, extended), 9);
-    expect(pm.byCurrency.BTC!.worstScenario).toBe("extended spot -66.0% vol up");
+    expect(pm.byCurrency.BTC!.risk).toBeCloseTo(regular, 9);
+    expect(pm.byCurrency.BTC!.worstScenario).toBe("spot -16.0% vol same");
+    expect(pm.byCurrency.BTC!.rollShock).toBeCloseTo(0.1, 12);
+    expect(pm.byCurrency.BTC!.initial).toBeCloseTo(regular + 0.1, 9);
   });
 });
 
