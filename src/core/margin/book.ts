@@ -68,7 +68,7 @@ export function standardBookMargin(
       const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
       const sizeUsd =
         ins.settlement === "inverse" ? p.quantity * ins.contractSize : p.quantity * ins.contractSize * F;
-      const m = standardFutureMarginCoin({ sizeUsd, price: F, params });
+      const m = standardFutureMarginCoin({ sizeUsd, price: F, underlying: ins.underlying, params });
       const scale = ins.settlement === "linear" ? F : 1;
       im = m.initial * scale;
       mm = m.maintenance * scale;

@@ -1,6 +1,6 @@
 /**
- * Deribit-style standard margin for inverse (coin-settled) options and futures, per position,
- * in coin (USD figures = coin x underlying price). Parameters are data.
+ * Deribit standard margin of options and futures/perpetuals, per position, in coin (USD figures
+ * = coin x underlying price; linear legs' margin in USDC = coin figure x F). Parameters are data.
  *
  * Options (per contract of 1 coin; S = underlying mark price of the expiry, i.e. the forward;
  * mark = option mark price in coin; OTM = out-of-the-money amount in USD):
@@ -13,33 +13,63 @@
  * in test/core/margin are built by hand from these formulas.
  * Linear (USDC) options: the same ratios applied to S in USD (margin in USDC).
  *
- * Futures (inverse, size in USD, coin notional N = |size| / S):
- *   IM = N (0.02 + 0.005 N/100)  MM = N (0.015 + 0.005 N/100)   (coin; BTC: +0.5% per 100 BTC)
- * Source: Deribit futures contract specification (test.deribit.com/pages/docs/futures: "Starting
- * with 2.0% ... linearly increasing 0.5% per 100BTC"; maintenance "Starting with 1.5%").
+ * Futures and perpetuals (coin size N = |size USD| / F for inverse, |quantity x contractSize| for
+ * linear), per underlying, rules of 11 January 2022 (support.deribit.com article 25944826427293,
+ * "Change of leverage levels ... as of 11 January 2022", table "New"):
+ *   BTC: IM = N (2% + N x 0.005%)    MM = N (1% + N x 0.005%)
+ *   ETH: IM = N (2% + N x 0.0004%)   MM = N (1% + N x 0.0004%)
+ * in coin; the per-coin add-on is the pair's m_inc of private/pme/simulate (params/btc.ts 0.00005,
+ * params/eth.ts 0.000004), the same figures. Linear (USDC) futures: the same rule on the coin size,
+ * in USDC (coin figure x F) -- ASSUMPTION: Deribit's article names BTC and ETH futures without
+ * distinguishing the settlement. Example: 25 BTC -> IM 2.125% = 0.53125 BTC, MM 1.125%.
  */
 import { InvalidInputError, requireFinite, requirePositive } from "../errors.js";
+import { BTC_USD_PAIR } from "./params/btc.js";
+import { ETH_USD_PAIR } from "./params/eth.js";
+
+/** Futures margin rule of one underlying: fractions of the coin notional. */
+export interface FuturesMarginRule {
+  /** Initial margin base fraction (0.02 = 2%). */
+  readonly imBase: number;
+  /** Maintenance margin base fraction (0.01 = 1%). */
+  readonly mmBase: number;
+  /** Add-on per coin of position (0.00005 = 0.005% per BTC), on both IM and MM. */
+  readonly perCoin: number;
+  readonly source: string;
+}
+
+const JAN_2022 = "support.deribit.com article 25944826427293 (rules of 11 January 2022)";
+
+/** BTC futures: IM 2% + 0.005%/BTC, MM 1% + 0.005%/BTC. */
+export const DERIBIT_FUTURES_MARGIN_BTC: FuturesMarginRule = {
+  imBase: 0.02,
+  mmBase: 0.01,
+  perCoin: BTC_USD_PAIR.mInc,
+  source: JAN_2022,
+};
+
+/** ETH futures: IM 2% + 0.0004%/ETH, MM 1% + 0.0004%/ETH. */
+export const DERIBIT_FUTURES_MARGIN_ETH: FuturesMarginRule = {
+  imBase: 0.02,
+  mmBase: 0.01,
+  perCoin: ETH_USD_PAIR.mInc,
+  source: JAN_2022,
+};
 
 /** Standard-margin parameters (Deribit defaults below). */
 export interface StandardMarginParams {
   readonly optionImBase: number;
   readonly optionImFloor: number;
   readonly optionMmBase: number;
-  readonly futureImBase: number;
-  readonly futureMmBase: number;
-  /** Added per `futureStepCoins` of position (coin). */
-  readonly futureStep: number;
-  readonly futureStepCoins: number;
+  /** Futures rules by underlying coin ("BTC", "ETH"). */
+  readonly futures: Readonly<Record<string, FuturesMarginRule>>;
 }
 
 export const DERIBIT_STANDARD_MARGIN: StandardMarginParams = {
   optionImBase: 0.15,
   optionImFloor: 0.1,
   optionMmBase: 0.075,
-  futureImBase: 0.02,
-  futureMmBase: 0.015,
-  futureStep: 0.005,
-  futureStepCoins: 100,
+  futures: { BTC: DERIBIT_FUTURES_MARGIN_BTC, ETH: DERIBIT_FUTURES_MARGIN_ETH },
 };
 
 export interface MarginFigures {
@@ -78,18 +108,26 @@ export function standardOptionMarginCoin(o: {
   return { initial: n * Math.max(base, mm), maintenance: n * mm };
 }
 
-/** Standard margin of an inverse future position of `sizeUsd` (signed USD notional), coin. */
+/**
+ * Standard margin of a future position of `sizeUsd` (signed USD notional) on `underlying`
+ * (default "BTC"), in coin: N = |sizeUsd| / price coins, IM = N (imBase + perCoin N),
+ * MM = N (mmBase + perCoin N). Throws for an underlying without a rule in `params.futures`.
+ */
 export function standardFutureMarginCoin(o: {
   readonly sizeUsd: number;
   /** Future mark price, USD. */
   readonly price: number;
+  /** Underlying coin; default "BTC". */
+  readonly underlying?: string;
   readonly params?: StandardMarginParams;
 }): MarginFigures {
   const p = o.params ?? DERIBIT_STANDARD_MARGIN;
   const F = requirePositive("price", o.price);
   const N = Math.abs(requireFinite("sizeUsd", o.sizeUsd)) / F;
-  if (p.futureStepCoins <= 0)
-    throw new InvalidInputError("params.futureStepCoins", p.futureStepCoins, "must be > 0");
-  const step = (p.futureStep * N) / p.futureStepCoins;
-  return { initial: N * (p.futureImBase + step), maintenance: N * (p.futureMmBase + step) };
+  const u = o.underlying ?? "BTC";
+  const rule = p.futures[u];
+  if (!rule)
+    throw new InvalidInputError("params.futures", u, "has no futures margin rule for this underlying");
+  const step = rule.perCoin * N;
+  return { initial: N * (rule.imBase + step), maintenance: N * (rule.mmBase + step) };
 }

@@ -3,7 +3,8 @@
  * exchange-published numeric example was available in the searchable corpus):
  *   short call: IM = max(0.15 - OTM/S, 0.1) + mark, MM = 0.075 + mark
  *   short put:  MM = max(0.075, 0.075 mark) + mark, IM = max(max(0.15 - OTM/S, 0.1) + mark, MM)
- *   futures:    IM = 2% + 0.5% per 100 BTC, MM = 1.5% + 0.5% per 100 BTC (test.deribit.com futures spec)
+ *   futures (rules of 11 January 2022, support.deribit.com article 25944826427293):
+ *     BTC IM = 2% + 0.005% per BTC, MM = 1% + 0.005% per BTC; ETH: 0.0004% per ETH
  */
 import { describe, expect, it } from "vitest";
 import type { Position } from "../../../src/core/instruments/types.js";
@@ -69,13 +70,34 @@ describe("Deribit standard margin, hand-worked examples", () => {
       }).initial,
     ).toBe(0);
   });
-  it("futures: 25 BTC position -> IM 2.125% (0.53125 BTC), the spec's own example", () => {
-    // test.deribit.com/pages/docs/futures: "position is 25 BTC ... 2% + 25/100*0.5% = 2.125% (= 0.53125 BTC)"
+  it("futures: 25 BTC position -> IM 2.125% (0.53125 BTC), MM 1.125%", () => {
+    // 2% + 25 x 0.005% = 2.125% of 25 BTC = 0.53125 BTC; MM 1% + 0.125% = 0.28125 BTC
     const m = standardFutureMarginCoin({ sizeUsd: -2_500_000, price: 100_000 });
     expect(m.initial).toBeCloseTo(0.53125, 12);
-    // and 350 BTC -> 3.75% = 13.125 BTC
+    expect(m.maintenance).toBeCloseTo(0.28125, 12);
+    // 350 BTC -> 2% + 1.75% = 3.75% = 13.125 BTC
     expect(standardFutureMarginCoin({ sizeUsd: 35_000_000, price: 100_000 }).initial).toBeCloseTo(13.125, 10);
-    expect(m.maintenance).toBeCloseTo(25 * (0.015 + 0.00125), 12);
+  });
+  it("ETH futures: 1000 ETH -> IM 2.4% (24 ETH), MM 1.4% (14 ETH): the 0.0004% per ETH add-on", () => {
+    const m = standardFutureMarginCoin({ sizeUsd: 3_500_000, price: 3_500, underlying: "ETH" });
+    expect(m.initial).toBeCloseTo(24, 10);
+    expect(m.maintenance).toBeCloseTo(14, 10);
+    expect(() => standardFutureMarginCoin({ sizeUsd: 1000, price: 100, underlying: "SOL" })).toThrow(/SOL/);
+  });
+  it("book: an ETH perpetual in ETH, a linear BTC perpetual in USDC", () => {
+    const mkt = market();
+    const r = standardBookMargin(
+      [
+        { instrument: fut({ underlying: "ETH" }), quantity: 350_000 }, // 350,000 USD = 100 ETH at 3500
+        { instrument: fut({ settlement: "linear", contractSize: 0.001 }), quantity: -10_000 }, // -10 BTC
+      ],
+      mkt,
+    );
+    expect(r.byCurrency.ETH!.initial).toBeCloseTo(100 * (0.02 + 100 * 0.000004), 10);
+    expect(r.byCurrency.ETH!.maintenance).toBeCloseTo(100 * (0.01 + 100 * 0.000004), 10);
+    // USDC: 10 BTC x (2% + 10 x 0.005%) x 100,000 USD (perpetual forward = index)
+    expect(r.byCurrency.USDC!.initial).toBeCloseTo(10 * (0.02 + 10 * 0.00005) * 100_000, 6);
+    expect(r.byCurrency.USDC!.maintenance).toBeCloseTo(10 * (0.01 + 10 * 0.00005) * 100_000, 6);
   });
   it("book margin sums positions by settlement currency", () => {
     const book: Position[] = [
