@@ -7,12 +7,19 @@ import { STRESS_LIBRARY } from "../../../src/core/risk/stressLibrary.js";
 import { applyScenario } from "../../../src/core/risk/scenario.js";
 import { E1, market, opt, sampleBook } from "./fixtures.js";
 
-const DATA = resolve(__dirname, "../../../..", "shared/data/prices/BTC-USD_daily.csv");
+const PRICES = resolve(__dirname, "../../../..", "shared/data/prices");
+const DATA = resolve(PRICES, "BTC-USD_daily.csv");
 
 describe("stress library", () => {
-  it("has the four documented historical crashes and hypothetical shocks", () => {
+  it("has the five documented historical crashes and hypothetical shocks", () => {
     const ids = STRESS_LIBRARY.filter((e) => e.kind === "historical").map((e) => e.id);
-    expect(ids).toEqual(["covid-2020-03-12", "china-ban-2021-05-19", "luna-2022-05", "ftx-2022-11"]);
+    expect(ids).toEqual([
+      "covid-2020-03-12",
+      "china-ban-2021-05-19",
+      "luna-2022-05",
+      "3ac-celsius-2022-06",
+      "ftx-2022-11",
+    ]);
     expect(STRESS_LIBRARY.filter((e) => e.kind === "hypothetical").length).toBeGreaterThanOrEqual(5);
   });
   it("results are sorted worst first and a short-put book loses in crashes", () => {
@@ -46,24 +53,79 @@ describe("stress library", () => {
   });
 });
 
-describe.skipIf(!existsSync(DATA))("historical spot moves match the price file", () => {
+/** Rows of a daily OHLC file by date: { Open, High, Low, Close }. */
+function readDaily(path: string): Map<string, Record<string, number>> {
+  const lines = readFileSync(path, "utf8").trim().split("\n");
+  const head = (lines[0] as string).split(",");
+  const out = new Map<string, Record<string, number>>();
+  for (const line of lines.slice(1)) {
+    const c = line.split(",");
+    const row: Record<string, number> = {};
+    head.forEach((h, i) => {
+      if (i > 0) row[h] = Number(c[i]);
+    });
+    out.set(c[0] as string, row);
+  }
+  return out;
+}
+
+describe("historical moves, by hand from the brief", () => {
+  // Issue 20: June 2022 (3AC/Celsius) BTC -34.6% close to close 2022-06-10 -> 06-18;
+  // 2021-05-19: close -13.8% but intraday low -28.5% (the scenario uses the low).
+  it("June 2022 is -34.6% close to close; 19 May 2021 uses the -28.5% low, not the -13.8% close", () => {
+    const june = STRESS_LIBRARY.find((e) => e.id === "3ac-celsius-2022-06")!;
+    expect(june.scenario.spotShift).toBeCloseTo(19017.64 / 29083.8 - 1, 12);
+    expect(june.scenario.spotShift).toBeCloseTo(-0.346, 3);
+    const may = STRESS_LIBRARY.find((e) => e.id === "china-ban-2021-05-19")!;
+    expect(may.history!.basis).toBe("intraday-low");
+    expect(may.scenario.spotShift).toBeCloseTo(-0.285, 3);
+    expect(may.history!.btcCloseMove).toBeCloseTo(-0.138, 3);
+    for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical"))
+      expect(e.source).toContain(e.history!.btc.startDate);
+  });
+});
+
+describe.skipIf(!existsSync(DATA))("historical moves match the price files", () => {
   if (!existsSync(DATA)) console.warn(`skipped: ${DATA} not found (shared data absent)`);
-  it("recomputes each crash move from BTC-USD closes", () => {
-    const closes = new Map<string, number>();
-    for (const line of readFileSync(DATA, "utf8").trim().split("\n").slice(1)) {
-      const c = line.split(",");
-      closes.set(c[0]!, Number(c[4]));
+  const check = (file: string) => {
+    const path = resolve(PRICES, file);
+    if (!existsSync(path)) {
+      console.warn(`skipped: ${path} not found (shared data absent)`);
+      return;
     }
-    const windows: Record<string, [string, string]> = {
-      "covid-2020-03-12": ["2020-03-11", "2020-03-12"],
-      "china-ban-2021-05-19": ["2021-05-18", "2021-05-19"],
-      "luna-2022-05": ["2022-05-05", "2022-05-12"],
-      "ftx-2022-11": ["2022-11-07", "2022-11-09"],
-    };
-    for (const [id, [d0, d1]] of Object.entries(windows)) {
-      const move = closes.get(d1)! / closes.get(d0)! - 1;
-      const entry = STRESS_LIBRARY.find((e) => e.id === id)!;
-      expect(Math.abs(entry.scenario.spotShift - move)).toBeLessThan(6e-5);
+    const rows = readDaily(path);
+    for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical")) {
+      const h = e.history!;
+      const m = [h.btc, h.eth, h.dvol].find((x) => x?.file === file);
+      if (!m) continue;
+      const start = rows.get(m.startDate)!;
+      const end = rows.get(m.endDate)!;
+      expect(Math.abs(start.Close! - m.startClose), `${e.id} ${file} start close`).toBeLessThan(0.006);
+      // The end price: the close ("close" basis), the day's low ("intraday-low"), DVOL's high.
+      const field = h.basis === "close" ? "Close" : file === "DVOL_BTC_daily.csv" ? "High" : "Low";
+      expect(Math.abs(end[field]! - m.endPrice), `${e.id} ${file} end ${field}`).toBeLessThan(0.006);
+      const move = end[field]! / start.Close! - 1;
+      expect(Math.abs(m.move - move)).toBeLessThan(1e-6);
+      // For an intraday event the low is the window's lowest price (BTC/ETH), hence the extreme.
+      if (h.basis === "intraday-low" && field === "Low") {
+        let low = Number.POSITIVE_INFINITY;
+        for (const [d, r] of rows) if (d > m.startDate && d <= m.endDate) low = Math.min(low, r.Low!);
+        expect(m.endPrice).toBeCloseTo(low, 2);
+      }
+    }
+  };
+  it("BTC: every cited close and low is the file's (BTC-USD_daily.csv)", () => {
+    check("BTC-USD_daily.csv");
+    for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical"))
+      expect(e.scenario.spotShift).toBe(e.history!.btc.move);
+  });
+  it("ETH (ETH-USD_daily.csv) and DVOL (DVOL_BTC_daily.csv) likewise, and the scenario uses them", () => {
+    check("ETH-USD_daily.csv");
+    check("DVOL_BTC_daily.csv");
+    for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical")) {
+      const h = e.history!;
+      if (h.eth) expect(e.scenario.spotShiftByUnderlying!.ETH).toBe(h.eth.move);
+      if (h.dvol) expect(e.scenario.volShift).toBeCloseTo((h.dvol.endPrice - h.dvol.startClose) / 100, 12);
     }
   });
 });
