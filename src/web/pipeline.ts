@@ -18,8 +18,7 @@ import { standardBookMargin } from "../core/margin/book.js";
 import { liquidationDistance } from "../core/margin/liquidation.js";
 import { portfolioMargin } from "../core/margin/portfolioMargin.js";
 import type { Position } from "../core/instruments/types.js";
-import { type NormalizedChain, normalizeChain } from "../core/market/normalize.js";
-import { syntheticChain } from "../core/market/synthetic.js";
+import { normalizeChain } from "../core/market/normalize.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { chainNote, type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize/fromChain.js";
 import { efficientFrontier } from "../core/optimize/frontier.js";
@@ -29,23 +28,29 @@ import type { OhlcBar } from "../core/regime/realizedVol.js";
 import { regimeReport } from "../core/regime/report.js";
 import { syntheticDailyBars } from "../core/regime/syntheticBars.js";
 import { createRng } from "../core/math/rng.js";
-import {
-  type ChainBookValuation,
-  type ChainExcludedPosition,
-  type ChainMarketInput,
-  chainRiskMarket,
-} from "../core/risk/chainMarket.js";
-import { portfolioGreeks } from "../core/risk/greeks.js";
+import { sumUsd } from "../core/risk/account.js";
+import { chainMarketInputs } from "../core/risk/chainMarket.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
-import type { RiskMarket } from "../core/risk/market.js";
 import { linspace, type ScenarioGridOptions, scenarioGrid } from "../core/risk/scenario.js";
 import { runStress } from "../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
 import { surfaceTermStructure } from "../core/surface/queries.js";
 import { richCheapList } from "../core/surface/richCheap.js";
-import type { VolSurface } from "../core/surface/types.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
+import {
+  bookAccount,
+  bookGreeks,
+  describeChains,
+  expiredRows,
+  GREEK_UNITS,
+  neededUnderlyings,
+  syntheticChainsFor,
+  type ValuedBook,
+  valueBookOnBookMarket,
+  valueBookOnChains,
+  valueBookOnInputs,
+} from "./bookMarket.js";
 import { placeDemoBook } from "./demoBook.js";
 import type { BookSection, DemoReport, ReportSection } from "./report.js";
 import { DAY_MS } from "../core/time.js";
@@ -87,8 +92,6 @@ const iso = (t: number | null | undefined) =>
   t === null || t === undefined ? "" : new Date(t).toISOString();
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 
-/** Seed of the extra synthetic chain of the book's n-th other underlying (n >= 1). */
-const extraSeed = (seed: number, n: number) => seed + n;
 /** Offset of the synthetic price history's seed from the demo seed (no real history file). */
 const HISTORY_SEED_OFFSET = 7;
 
@@ -155,7 +158,10 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   const valuationTime = book?.market?.valuationTime ?? Date.UTC(2026, 1, 2, 8);
   report.valuationTime = iso(valuationTime);
 
+  // The market: the main chain (surface, optimizer, vol index) and the chains the book's other
+  // underlyings are valued on (a chain file's, or seeded synthetic ones: web/bookMarket.ts).
   let otherChains: ChainSnapshot[] = [];
+  let chainLabels: string[] | undefined;
   const chain = await step(
     "market",
     ["surface", "optimizer", "volIndex"],
@@ -168,20 +174,23 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         otherChains = r.chains.filter((x) => x !== c);
         return c;
       }
-      const spot = book?.market?.underlyings.BTC?.indexPrice ?? 100000;
-      return syntheticChain({ underlying: "BTC", valuationTime, seed, spot, markNoise: 0.002 });
+      const needed = neededUnderlyings(book?.positions ?? [], ["BTC"]);
+      const s = syntheticChainsFor(needed, { seed, valuationTime, ...(book ? { book } : {}) });
+      otherChains = s.chains.slice(1);
+      chainLabels = needed.map((u, n) => `synthetic ${u} chain (seed ${seed + n})`);
+      return s.chains[0] as ChainSnapshot;
     },
   );
   if (chain) report.valuationTime = iso(chain.valuationTime);
 
-  let loaded: { normalized: NormalizedChain; fitted: VolSurface } | undefined;
+  // The surface section's fit (display: slices, fitted curves, rich/cheap). The market the book is
+  // valued on fits the same quotes with the same model in web/bookMarket.ts (chainMarketInputs).
   await step("surface fit", ["surface"], () => {
     if (!chain) throw new Error("no market");
     const norm = normalizeChain(chain);
     const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: "svi" });
     if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
     const f = res.fit.value;
-    loaded = { normalized: norm, fitted: f.surface };
     const term = surfaceTermStructure(f.surface);
     // 3D view: expiries of a week or more (shorter smiles are too steep to share one k axis).
     const gridSlices = f.slices.filter((s) => s.expiry >= 7 / 365);
@@ -228,19 +237,16 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     };
   });
 
-  const synthetic = !o.chain && !o.chainFile;
   const riskBook = book
     ? await step("risk market", ["greeks", "scenarios", "stress", "margin"], () =>
-        bookOnMarket({
+        bookOnLoadedMarket({
           book,
           bookLabel: o.bookFile ? `book file ${o.bookFile}` : "examples/book.json",
-          placeDefault: !o.bookFile && !synthetic,
+          placeDefault: !o.bookFile && !(!o.chain && !o.chainFile),
           bookMarket: o.bookMarket === true,
           chain,
-          loaded,
           otherChains,
-          synthetic,
-          seed,
+          ...(chainLabels ? { chainLabels } : {}),
           report,
         }),
       )
@@ -249,7 +255,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   if (riskBook) {
     const book = riskBook;
     await step("greeks", ["greeks"], () => {
-      const g = portfolioGreeks(book.positions, book.market);
+      const { greeks: g, byUnderlying } = bookGreeks(book);
       const rows: NonNullable<DemoReport["greeks"]>["rows"] = [];
       for (const [u, buckets] of Object.entries(g.byUnderlyingBucket))
         for (const [bucket, x] of Object.entries(buckets))
@@ -261,7 +267,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
             vegaUsd: x.vegaUsd,
             thetaUsdPerDay: x.thetaUsdPerDay,
           });
-      report.greeks = { rows, totalUsd: { ...g.totalUsd } };
+      report.greeks = { rows, totalUsd: { ...g.totalUsd }, byUnderlying, units: { ...GREEK_UNITS } };
     });
     await step("scenario grid", ["scenarios"], () => {
       const spotShocks = linspace(-0.3, 0.3, 13);
@@ -295,25 +301,23 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     await step("margin", ["margin"], () => {
       const std = standardBookMargin(book.positions, book.market);
       const pm = portfolioMargin(book.positions, book.market);
-      const price = (cur: string) =>
-        cur === "USDC" || cur === "USD" ? 1 : (book.market.underlyings[cur]?.indexPrice ?? Number.NaN);
-      let cashUsd = 0;
-      const unpriced: string[] = [];
-      for (const [cur, amt] of Object.entries(book.cash ?? {}))
-        if (Number.isFinite(price(cur))) cashUsd += amt * price(cur);
-        else unpriced.push(`${amt} ${cur}`);
-      if (unpriced.length > 0)
+      // One account equity (core/risk/account.ts): cash, settled expired legs and positions.
+      const account = bookAccount(book);
+      for (const x of account.unpriced)
+        report.book?.notes.push(`${x.amount} ${x.currency} left out of equity: ${x.reason}`);
+      const maint = sumUsd(
+        Object.fromEntries(Object.entries(pm.byCurrency).map(([c, m]) => [c, m.maintenance])),
+        book.market,
+      );
+      for (const c of maint.unpriced)
         report.book?.notes.push(
-          `cash ${unpriced.join(", ")} left out of equity: no index for it in the loaded market`,
+          `${c} maintenance margin left out of the USD sum: no ${c} index in the market`,
         );
-      const equityUsd = cashUsd + portfolioGreeks(book.positions, book.market).totalUsd.valueUsd;
-      let maintenanceUsd = 0;
-      for (const [cur, m] of Object.entries(pm.byCurrency)) maintenanceUsd += m.maintenance * price(cur);
       const liq = liquidationDistance({
         positions: book.positions,
         market: book.market,
-        equityUsd,
-        maintenanceUsd,
+        equityUsd: account.equityUsd,
+        maintenanceUsd: maint.totalUsd,
       });
       report.margin = {
         byCurrency: Object.entries(std.byCurrency).map(([currency, m]) => ({
@@ -321,8 +325,8 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
           initial: m.initial,
           maintenance: m.maintenance,
         })),
-        equityUsd,
-        maintenanceUsd,
+        equityUsd: account.equityUsd,
+        maintenanceUsd: maint.totalUsd,
         liquidation: { ...liq },
       };
     });
@@ -330,7 +334,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
 
   let optimizeProblem: OptimizeProblem | undefined;
   await step("optimizer", ["optimizer"], async () => {
-    if (!chain || !loaded) throw new Error("no fitted market (see the surface section)");
+    if (!chain) throw new Error("no market (see the market step)");
     const specF = await loadOptimizeSpecFile(specFile);
     const parts = optimizeSpecParts(specF);
     const { filter } = parts;
@@ -343,9 +347,9 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
           constraints: { ...parts.spec.constraints, marginBudgetUsd: DEMO_MARGIN_BUDGET_USD },
         };
     const built = optimizerOnRiskMarket({
-      loaded,
+      chain,
       riskBook,
-      bookMarket: o.bookMarket === true,
+      positions: book?.positions ?? [],
       spec,
       filter,
       ...(specF.scenarios ? { scenarioGrid: specF.scenarios } : {}),
@@ -487,59 +491,68 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
 
 /**
  * The demo optimizer's problem, valued on the risk sections' market: the book and every candidate
- * go through the same RiskMarket as the greeks, scenario, stress and margin sections
- * (core/risk/chainMarket.ts: chain index and forwards, options at their chain mark vols via the
+ * go through the same market as the greeks, scenario, stress and margin sections (web/bookMarket.ts
+ * on core/risk/chainMarket.ts: chain index and forwards, options at their chain mark vols via the
  * fitted surface pinned to the marks), so the optimizer's "before" greeks are the greeks
  * section's figures of the chain's underlying and "after" is the book plus the chosen trades on
  * that same market. A candidate's fair value is then Black-76 at its mark vol (its chain mark),
- * so trading costs are measured from the mark. Positions the market cannot value are left out
- * as in the book section; positions on other underlyings are left out (the candidates are one
- * chain's quotes). Both are named in the notes. With --book-market the risk sections use the
- * book file's own market, which does not price the chain's quotes: book and candidates are then
- * valued on the loaded chain's market (chainRiskMarket) and the notes say so.
+ * so trading costs are measured from the mark. Expired legs (settled) and positions the market
+ * cannot value are left out as in the book section; positions on other underlyings are left out
+ * (the candidates are one chain's quotes). All are named in the notes. With --book-market the
+ * risk sections use the book file's own market, which does not price the chain's quotes: book and
+ * candidates are then valued on the loaded chain by the same shared step and the notes say so.
  */
 function optimizerOnRiskMarket(o: {
-  loaded: ChainMarketInput;
-  riskBook: RiskBook | undefined;
-  bookMarket: boolean;
+  chain: ChainSnapshot;
+  riskBook: ValuedBook | undefined;
+  /** The book file's positions (used when the risk sections are not on the chain). */
+  positions: readonly Position[];
   spec: OptimizeSpecCore;
   filter: CandidateFilter;
   scenarioGrid?: ScenarioGridOptions;
   stress: boolean;
   surfaceModel: string;
 }): { problem: OptimizeProblem; notes: string[] } {
-  const { snapshot } = o.loaded.normalized;
-  const u = snapshot.underlying;
-  const model = o.loaded.fitted.model;
+  const u = o.chain.underlying;
+  const onChain = o.riskBook && o.riskBook.source !== "book-market" ? o.riskBook : undefined;
+  const v = onChain?.inputs.some((i) => i.normalized.snapshot.underlying === u)
+    ? onChain
+    : valueBookOnChains({
+        source: "chain",
+        label: describeChains([o.chain]),
+        positions: o.riskBook ? o.positions : [],
+        chains: [o.chain],
+      });
+  const input = v.inputs.find((i) => i.normalized.snapshot.underlying === u);
+  if (!input) throw new Error(`no ${u} market (${v.notes.join("; ")})`);
+  const { snapshot } = input.normalized;
+  const model = input.surfaceSource;
   const what = `the ${u} chain (index ${snapshot.indexPrice}, chain forwards, options at their mark vols via the fitted ${model} surface pinned to the marks)`;
-  const notes = [chainNote(u, o.loaded.normalized.counts, model)];
-  let market: RiskMarket;
-  let valued: readonly Position[];
-  let excluded: readonly ChainExcludedPosition[];
-  if (o.riskBook && !o.bookMarket) {
-    ({ market, positions: valued, excluded } = o.riskBook);
+  const notes = [chainNote(u, input.normalized.counts, model)];
+  if (v === onChain)
     notes.push(
       `book and candidates valued on the risk sections' market: ${what}; "before" is the greeks section's ${u} book`,
     );
-  } else {
-    const v = chainRiskMarket([o.loaded], o.riskBook?.positions ?? []);
-    ({ market, accepted: valued, excluded } = v);
+  else
     notes.push(
       o.riskBook
         ? `book and candidates valued on ${what}, not on the book file's market section that the risk sections use (--book-market): it does not price the chain's quotes`
         : `no book could be valued (see the greeks section): empty book, candidates valued on ${what}`,
     );
-  }
   if (o.surfaceModel !== model)
     notes.push(`spec surfaceModel ${o.surfaceModel} not used: the demo's market is the ${model} fit`);
-  if (excluded.length > 0)
+  if (v.settled.length > 0)
     notes.push(
-      `${excluded.length} book positions the market cannot value left out: ${excluded.map((x) => `${x.position.instrument.name} (${x.reason})`).join(", ")}`,
+      `${v.settled.length} book legs expired before the market's time, settled and left out: ${v.settled.map((x) => x.position.instrument.name).join(", ")}`,
+    );
+  if (v.excluded.length > 0)
+    notes.push(
+      `${v.excluded.length} book positions the market cannot value left out: ${v.excluded.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`,
     );
   const built = optimizeProblemOnMarket({
     snapshot,
-    market,
-    positions: valued,
+    market: v.market,
+    positions: v.positions,
     spec: o.spec,
     filter: o.filter,
     ...(o.scenarioGrid ? { scenarioGrid: o.scenarioGrid } : {}),
@@ -548,136 +561,25 @@ function optimizerOnRiskMarket(o: {
   return { problem: built.problem, notes: [...notes, ...built.notes] };
 }
 
-interface RiskBook {
-  readonly positions: readonly Position[];
-  readonly market: RiskMarket;
-  /** Book positions the market cannot value (left out of every figure); [] on --book-market. */
-  readonly excluded: readonly ChainExcludedPosition[];
-  readonly cash?: Readonly<Record<string, number>>;
-}
-
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
-/** The book the risk sections value and its market; fills report.book (see runDemoPipeline). */
-function bookOnMarket(o: {
-  book: PortfolioFile;
-  bookLabel: string;
-  placeDefault: boolean;
-  bookMarket: boolean;
-  chain: ChainSnapshot | undefined;
-  loaded: ChainMarketInput | undefined;
-  /** Other chains of the chain file (not used on the synthetic market). */
-  otherChains: readonly ChainSnapshot[];
-  synthetic: boolean;
-  seed: number;
-  report: DemoReport;
-}): RiskBook {
-  const { book } = o;
-  const notes: string[] = [];
-  if (o.bookMarket) {
-    if (!book.market) throw new Error("book has no market section (--book-market values the book on it)");
-    o.report.book = {
-      label: o.bookLabel,
-      market: `the book file's own market section (--book-market), valuation ${iso(book.market.valuationTime)}; not the loaded chain`,
-      positions: book.positions.length,
-      valued: book.positions.length,
-      excluded: [],
-      options: [],
-      notes: [
-        "parametric surfaces of the market section: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T)",
-      ],
-    };
-    return {
-      positions: book.positions,
-      market: book.market,
-      excluded: [],
-      ...(book.cash ? { cash: book.cash } : {}),
-    };
-  }
-  if (!o.chain || !o.loaded)
-    throw new Error("no fitted market to value the book on (see the surface section)");
-  const chain = o.chain;
-  // Underlyings the book needs; the main chain's first, then the others in book order.
-  const needed = [...new Set([chain.underlying, ...book.positions.map((p) => p.instrument.underlying)])];
-  const inputs: ChainMarketInput[] = [o.loaded];
-  const chains: ChainSnapshot[] = [chain];
-  let market = `${chain.underlying} chain at ${iso(chain.valuationTime)} (index ${chain.indexPrice})`;
-  needed.slice(1).forEach((u, i) => {
-    // Other underlyings: the chain file's chain of that coin, or on the synthetic market a
-    // seeded synthetic chain at the same instant (index from the book's market section if any).
-    const spot = book.market?.underlyings[u]?.indexPrice;
-    const c = o.synthetic
-      ? syntheticChain({
-          underlying: u,
-          valuationTime: chain.valuationTime,
-          seed: extraSeed(o.seed, i + 1),
-          ...(spot ? { spot } : {}),
-          markNoise: 0.002,
-        })
-      : o.otherChains.find((x) => x.underlying === u);
-    if (!c) return;
-    const what = o.synthetic ? `synthetic ${u} chain (seed ${extraSeed(o.seed, i + 1)})` : `${u} chain`;
-    if (c.valuationTime !== chain.valuationTime) {
-      notes.push(
-        `${what} left out: its time ${iso(c.valuationTime)} differs from the ${chain.underlying} chain's`,
-      );
-      return;
-    }
-    const normalized = normalizeChain(c);
-    const fit = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, { model: "svi" });
-    if (!fit.fit.ok) {
-      notes.push(`${what} left out: surface fit failed (${fit.fit.message})`);
-      return;
-    }
-    inputs.push({ normalized, fitted: fit.fit.value.surface });
-    chains.push(c);
-    market += `, ${what} (index ${c.indexPrice})`;
-  });
-  let positions: readonly Position[] = book.positions;
-  let cash = book.cash;
-  let label = o.bookLabel;
-  let legs: string[] | undefined;
-  if (o.placeDefault) {
-    const template = book.market;
-    if (!template) throw new Error("the default demo book has no market section to place it by");
-    const placedPositions: Position[] = [];
-    const placedCash: Record<string, number> = {};
-    legs = [];
-    chains.forEach((c, i) => {
-      const placed = placeDemoBook(
-        { positions: book.positions, ...(book.cash ? { cash: book.cash } : {}), market: template },
-        c,
-        (inputs[i] as ChainMarketInput).normalized.snapshot,
-      );
-      placedPositions.push(...placed.positions);
-      Object.assign(placedCash, placed.cash);
-      legs?.push(...placed.legs);
-    });
-    const placedOn = new Set(chains.map((c) => c.underlying));
-    const leftOut = book.positions.filter((p) => !placedOn.has(p.instrument.underlying));
-    if (leftOut.length > 0)
-      notes.push(
-        `sample legs without a loaded chain, not placed: ${leftOut.map((p) => p.instrument.name).join(", ")}`,
-      );
-    positions = placedPositions;
-    cash = placedCash;
-    label = `default demo book: the ${[...placedOn].join(" and ")} legs of examples/book.json placed on the loaded chain by tenor and forward moneyness, opened at its marks`;
-  }
-  const v: ChainBookValuation = chainRiskMarket(inputs, positions);
-  notes.push(
-    "option vols: chain-mark = the chain's mark vol at that strike and expiry (out-of-the-money side; an in-the-money option takes it by put-call parity); fitted-surface+mark-residual = strike not quoted on a listed expiry: fitted SVI vol plus the mark-minus-fit residual interpolated between the neighbouring quoted strikes; fitted-surface = expiry not listed (inside the listed range): fitted SVI vol",
-  );
-  const section: BookSection = {
-    label,
-    market,
-    positions: positions.length,
-    valued: v.accepted.length,
+/** The report's book section of a valued book. */
+function bookSection(
+  v: ValuedBook,
+  o: { label: string; notes: readonly string[]; legs?: string[] },
+): BookSection {
+  return {
+    label: o.label,
+    market: v.label,
+    positions: v.bookPositions,
+    valued: v.positions.length,
     excluded: v.excluded.map((x) => ({
-      instrument: x.position.instrument.name,
-      quantity: x.position.quantity,
+      instrument: x.instrument,
+      quantity: x.quantity,
       reason: x.reason,
       detail: x.detail,
     })),
+    expired: expiredRows(v),
     options: v.options.map((x) => ({
       instrument: x.name,
       forwardUsd: x.forward,
@@ -690,13 +592,106 @@ function bookOnMarket(o: {
           ? { note: `own mark vol ${pct(x.ownMarkVol)}; out-of-the-money side's ${pct(x.vol)} used` }
           : {}),
     })),
-    ...(legs ? { legs } : {}),
-    notes,
+    ...(o.legs ? { legs: o.legs } : {}),
+    notes: [...o.notes, ...v.notes],
   };
-  o.report.book = section;
-  if (v.accepted.length === 0)
-    throw new Error(
-      `none of the book's ${positions.length} positions can be valued on the loaded market (first: ${v.excluded[0]?.detail ?? "-"})`,
+}
+
+/**
+ * The book the risk sections value and its market (web/bookMarket.ts, the step the CLI's risk,
+ * stress, margin and optimize share); fills report.book (see runDemoPipeline).
+ */
+function bookOnLoadedMarket(o: {
+  book: PortfolioFile;
+  bookLabel: string;
+  placeDefault: boolean;
+  bookMarket: boolean;
+  chain: ChainSnapshot | undefined;
+  /** The chain file's other chains, or the synthetic chains of the book's other underlyings. */
+  otherChains: readonly ChainSnapshot[];
+  /** Names of the synthetic chains, in needed order (main first). */
+  chainLabels?: readonly string[];
+  report: DemoReport;
+}): ValuedBook {
+  const { book } = o;
+  if (o.bookMarket) {
+    if (!book.market) throw new Error("book has no market section (--book-market values the book on it)");
+    const v = valueBookOnBookMarket(book);
+    o.report.book = bookSection(v, {
+      label: o.bookLabel,
+      notes: [
+        "parametric surfaces of the market section: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T)",
+      ],
+    });
+    return v;
+  }
+  if (!o.chain) throw new Error("no market to value the book on (see the market step)");
+  const chain = o.chain;
+  // Underlyings the book needs; the main chain's first, then the others in book order.
+  const needed = neededUnderlyings(book.positions, [chain.underlying]);
+  const chains = [
+    chain,
+    ...needed
+      .slice(1)
+      .map((u) => o.otherChains.find((x) => x.underlying === u))
+      .filter((c): c is ChainSnapshot => c !== undefined),
+  ];
+  const built = chainMarketInputs(chains, { surfaceModel: "svi" });
+  const used = built.inputs.map((i) => i.normalized.snapshot.underlying);
+  const chainOf = (u: string) => chains.find((c) => c.underlying === u) as ChainSnapshot;
+  const names = o.chainLabels
+    ? used.map((u) => o.chainLabels?.[needed.indexOf(u)] ?? `${u} chain`)
+    : undefined;
+  const label = describeChains(used.map(chainOf), names);
+  const notes: string[] = [];
+  let positions: readonly Position[] = book.positions;
+  let cash = book.cash;
+  let label0 = o.bookLabel;
+  let legs: string[] | undefined;
+  if (o.placeDefault) {
+    const template = book.market;
+    if (!template) throw new Error("the default demo book has no market section to place it by");
+    const placedPositions: Position[] = [];
+    const placedCash: Record<string, number> = {};
+    legs = [];
+    for (const input of built.inputs) {
+      const placed = placeDemoBook(
+        { positions: book.positions, ...(book.cash ? { cash: book.cash } : {}), market: template },
+        chainOf(input.normalized.snapshot.underlying),
+        input.normalized.snapshot,
+      );
+      placedPositions.push(...placed.positions);
+      Object.assign(placedCash, placed.cash);
+      legs.push(...placed.legs);
+    }
+    const placedOn = new Set(used);
+    const leftOut = book.positions.filter((p) => !placedOn.has(p.instrument.underlying));
+    if (leftOut.length > 0)
+      notes.push(
+        `sample legs without a loaded chain, not placed: ${leftOut.map((p) => p.instrument.name).join(", ")}`,
+      );
+    positions = placedPositions;
+    cash = placedCash;
+    label0 = `default demo book: the ${[...placedOn].join(" and ")} legs of examples/book.json placed on the loaded chain by tenor and forward moneyness, opened at its marks`;
+  }
+  const v = valueBookOnInputs({
+    source: o.chainLabels ? "synthetic" : "chain",
+    label,
+    positions,
+    ...(cash ? { cash } : {}),
+    built,
+  });
+  notes.push(
+    "option vols: chain-mark = the chain's mark vol at that strike and expiry (out-of-the-money side; an in-the-money option takes it by put-call parity); fitted-surface+mark-residual = strike not quoted on a listed expiry: fitted SVI vol plus the mark-minus-fit residual interpolated between the neighbouring quoted strikes; fitted-surface = expiry not listed (inside the listed range): fitted SVI vol",
+  );
+  if (v.settled.length > 0)
+    notes.push(
+      `expired legs settled at the index (delivery price unknown), left out of every figure; their value joins the cash in equity: ${v.settled.map((x) => x.detail).join("; ")}`,
     );
-  return { positions: v.accepted, market: v.market, excluded: v.excluded, ...(cash ? { cash } : {}) };
+  o.report.book = bookSection(v, { label: label0, notes, ...(legs ? { legs } : {}) });
+  if (v.positions.length === 0)
+    throw new Error(
+      `none of the book's ${positions.length} positions can be valued on the loaded market (${v.settled.length} expired; first exclusion: ${v.excluded[0]?.detail ?? "-"})`,
+    );
+  return v;
 }

@@ -57,11 +57,27 @@ export interface BookSection {
   readonly label: string;
   /** The market the figures are of (the loaded chain(s), or the book file's market section). */
   readonly market: string;
-  /** Positions in the book = valued + excluded.length. */
+  /** Positions in the book = valued + excluded.length + expired.length. */
   readonly positions: number;
   readonly valued: number;
   /** Positions left out of every figure, with the reason. */
   readonly excluded: { instrument: string; quantity: number; reason: string; detail: string }[];
+  /**
+   * Legs expired at the market's valuation time: settled once (value in `currency`, and USD),
+   * at the index unless the delivery price is known (`settlementSource`); never in a figure but
+   * equity, where the settlement value joins the cash.
+   */
+  readonly expired: {
+    instrument: string;
+    quantity: number;
+    expiry: string;
+    settlementPrice: number;
+    settlementSource: string;
+    currency: string;
+    value: number;
+    valueUsd: number;
+    detail: string;
+  }[];
   /** Vol of each valued option and its source (chain-mark, fitted-surface, ...). */
   readonly options: {
     instrument: string;
@@ -96,6 +112,14 @@ export interface DemoReport {
       thetaUsdPerDay: number;
     }[];
     totalUsd: Record<string, number>;
+    /**
+     * By underlying, the figures `volfolio risk --json` prints (web/bookMarket.ts GreekRow): both
+     * deltas named (deltaBlackCoin = Black's forward delta, Deribit's `delta`;
+     * deltaPremiumAdjustedCoin = Black delta - coin premium), vega per vol point, theta per day.
+     */
+    byUnderlying?: Record<string, string | number>[];
+    /** What each byUnderlying field means. */
+    units?: Record<string, string>;
   };
   scenarios?: { spotShocks: number[]; volShocks: number[]; pnl: number[][] };
   stress?: {

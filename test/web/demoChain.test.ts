@@ -59,6 +59,14 @@ interface Report {
     positions: number;
     valued: number;
     excluded: { instrument: string; reason: string; detail: string }[];
+    expired: {
+      instrument: string;
+      settlementPrice: number;
+      settlementSource: string;
+      currency: string;
+      value: number;
+      detail: string;
+    }[];
     options: { instrument: string; vol: number; source: string; forwardUsd: number }[];
     legs?: string[];
     notes: string[];
@@ -197,19 +205,21 @@ const close = (a: number | undefined, x: number) =>
   expect(Math.abs((a as number) - x)).toBeLessThan(1e-9 * Math.max(1, Math.abs(x)));
 
 describe("volfolio demo --chain: the book is valued on the loaded chain", () => {
-  it("greeks and scenario PnL equal Black-76 on the chain's forwards and mark vols; expired and other-coin positions are excluded with the reason", async () => {
+  it("greeks and scenario PnL equal Black-76 on the chain's forwards and mark vols; the expired leg is settled, the other-coin one excluded, both with the reason", async () => {
     const r = await bookRun();
     expect(r.valuationTime).toBe(new Date(T0).toISOString());
     const b = r.book;
     expect(b.positions).toBe(9);
-    expect(b.valued + b.excluded.length).toBe(9);
+    expect(b.valued + b.excluded.length + b.expired.length).toBe(9);
     expect(b.excluded.map((x) => [x.instrument, x.reason])).toEqual([
-      ["BTC-27MAR26-90000-P", "expired"],
       ["ETH-26JUN26-4000-C", "underlying-not-in-market"],
     ]);
-    expect(b.excluded[0]?.detail).toContain(
-      "is not after the chain's valuation time 2026-05-01T08:00:00.000Z",
-    );
+    // Expired 27 Mar, before the chain's 1 May: settled once at the chain's index (intrinsic of
+    // the 90,000 put at 100,000 = 0), stated as such, and in no figure.
+    expect(b.expired.map((x) => [x.instrument, x.settlementPrice, x.settlementSource, x.value])).toEqual([
+      ["BTC-27MAR26-90000-P", S, "index-intrinsic", 0],
+    ]);
+    expect(b.expired[0]?.detail).toContain("delivery price unknown");
     expect(b.options.map((o) => [o.instrument, o.source])).toEqual([
       ["BTC-26JUN26-110000-C", "chain-mark"],
       ["BTC-26JUN26-90000-P", "chain-mark"],
@@ -260,7 +270,10 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     const notes = o.notes.join(" | ");
     expect(notes).toContain("book and candidates valued on the risk sections' market: the BTC chain");
     expect(notes).toContain(
-      "2 book positions the market cannot value left out: BTC-27MAR26-90000-P (expired), ETH-26JUN26-4000-C (underlying-not-in-market)",
+      "1 book legs expired before the market's time, settled and left out: BTC-27MAR26-90000-P",
+    );
+    expect(notes).toContain(
+      "1 book positions the market cannot value left out: ETH-26JUN26-4000-C (underlying-not-in-market)",
     );
     // Before = the greeks section (a BTC-only valued book): deltaCoin is coins (cash delta / S),
     // vega per vol point (x100 = per 1.00 vol).

@@ -6,25 +6,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import {
-  DERIBIT_MAINNET_URL,
-  DeribitClientError,
-  type FetchedDeribitChain,
-  fetchDeribitChain,
-} from "../../adapters/deribit/client.js";
 import { checkInputFile } from "../../adapters/inputFile.js";
+import { deribitBaseUrl, fetchLiveChain } from "../bookMarket.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
 import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
-import {
-  CliError,
-  EXIT_FAILURE,
-  EXIT_UNAVAILABLE,
-  EXIT_USAGE,
-  formatTable,
-  output,
-  parseNumberOption,
-} from "../io.js";
+import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
 interface ServeFlags {
   port: string;
@@ -78,40 +65,12 @@ async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
   });
 }
 
-/** Base URL of the live Deribit API: env VOLFOLIO_DERIBIT_URL (e.g. a test server), else mainnet. */
-export function deribitBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return (env.VOLFOLIO_DERIBIT_URL || DERIBIT_MAINNET_URL).replace(/\/+$/, "");
-}
-
-/** Fetches the live chain; an unreachable API is one line, exit 3. */
-async function fetchLiveChain(currency: string, timeoutMs: number): Promise<FetchedDeribitChain> {
-  const baseUrl = deribitBaseUrl();
-  const t0 = performance.now();
-  try {
-    const r = await fetchDeribitChain({ currency, baseUrl, timeoutMs, maxRetries: 1 });
-    process.stderr.write(
-      `[demo] live ${currency} chain from ${baseUrl}: ${r.chain.quotes.length} options in ${(performance.now() - t0).toFixed(0)} ms\n`,
-    );
-    return r;
-  } catch (err) {
-    if (err instanceof DeribitClientError) {
-      const why = err.message.replace(/^\S+: /, "").split("\n")[0];
-      if (err.kind === "network" || err.kind === "timeout" || err.kind === "http")
-        throw new CliError(
-          `--live: cannot reach ${baseUrl}: ${why} (this machine may have no internet access; use --chain FILE)`,
-          EXIT_UNAVAILABLE,
-        );
-      throw new CliError(`--live: ${baseUrl}: ${why}`, EXIT_FAILURE);
-    }
-    throw err;
-  }
-}
-
 function bookNote(r: DemoReport): string {
   const b = r.book;
   if (!b) return r.unavailable.greeks ?? "";
   const ex = b.excluded.map((x) => `${x.instrument} (${x.reason})`).join(", ");
-  return `${b.valued} of ${b.positions} positions valued${ex ? `; excluded: ${ex}` : ""}`;
+  const exp = (b.expired ?? []).map((x) => x.instrument).join(", ");
+  return `${b.valued} of ${b.positions} positions valued${exp ? `; expired (settled): ${exp}` : ""}${ex ? `; excluded: ${ex}` : ""}`;
 }
 
 function summaryRows(r: DemoReport, agentUrl?: string) {
@@ -225,7 +184,11 @@ moneyness (the report's book section lists the legs).`,
         checkAgentUrl(f);
         if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
           throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
-        const live = f.live ? await fetchLiveChain(currency, timeoutMs) : undefined;
+        const live = f.live
+          ? await fetchLiveChain(currency, timeoutMs, {
+              log: (line) => process.stderr.write(`[demo] ${line}\n`),
+            })
+          : undefined;
         const t0 = performance.now();
         const report = await runDemoPipeline({
           seed,

@@ -1,30 +1,48 @@
 /**
- * `volfolio optimize --chain FILE --book FILE --spec FILE [--json] [--frontier N]`:
- * chain + book + spec -> proposed trades (HiGHS), risk before/after, binding constraints,
+ * `volfolio optimize --spec FILE [--book FILE] <market> [--json] [--frontier N]`:
+ * book + spec on ONE market -> proposed trades (HiGHS), risk before/after, binding constraints,
  * a plain-language role per trade, and optionally the CVaR efficient frontier as data.
+ *
+ * The market is the one `volfolio risk | stress | margin` and the demo value the book on
+ * (src/cli/bookMarket.ts flags, src/web/bookMarket.ts valuation): --chain FILE | --live |
+ * --synthetic (not --book-market: the candidates are a chain's quotes). So "before" is the book
+ * `volfolio risk` reports on the same chain: deltaCoin here is dV_usd/dS in coins (risk's
+ * deltaUnderlyingCoin / deltaBlackCoin, Black's forward delta), NOT risk's premium-adjusted
+ * deltaCoin; --json adds the explicit alias deltaBlackCoin and a `units` object.
+ * Legs expired at the chain's time are settled (listed in `expired`) and never reach the
+ * optimizer; when that leaves the book on the spec's underlying partly or wholly empty the command
+ * warns loudly (stderr and `warnings` in the JSON).
  */
-import { existsSync } from "node:fs";
-import { InputFileError } from "../../adapters/inputFile.js";
 import type { Command } from "commander";
-import { loadChainFile } from "../../adapters/chainFile.js";
+import { InputFileError } from "../../adapters/inputFile.js";
 import { loadOptimizeSpecFile, optimizeSpecParts } from "../../adapters/optimizeSpec.js";
-import { loadPortfolioFile } from "../../adapters/portfolioFile.js";
+import type { PortfolioFile } from "../../adapters/portfolioFile.js";
 import { efficientFrontier } from "../../core/optimize/frontier.js";
-import { optimizeProblemFromChain } from "../../core/optimize/fromChain.js";
+import { optimizeProblemOnMarket } from "../../core/optimize/fromChain.js";
 import { optimizePortfolio } from "../../core/optimize/optimize.js";
 import type { OptimizeRiskSummary } from "../../core/optimize/verify.js";
 import {
-  CliError,
-  EXIT_FAILURE,
-  EXIT_UNAVAILABLE,
-  EXIT_USAGE,
-  formatTable,
-  output,
-  parseNumberOption,
-} from "../io.js";
+  bookGreeks,
+  bookHeader,
+  bookWarnings,
+  expiredRows,
+  GREEK_TABLE_COLUMNS,
+  GREEK_TABLE_TITLE,
+  GREEK_UNITS,
+  marketJson,
+  type ValuedBook,
+} from "../../web/bookMarket.js";
+import {
+  addMarketOptions,
+  bookOnMarket,
+  loadBookFile,
+  type MarketFlags,
+  parseMarketFlags,
+  printWarnings,
+} from "../bookMarket.js";
+import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
-interface Flags {
-  chain: string;
+interface Flags extends MarketFlags {
   book?: string;
   spec: string;
   frontier?: string;
@@ -36,55 +54,86 @@ const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : null)
 function riskRow(label: string, s: OptimizeRiskSummary) {
   return {
     book: label,
-    deltaCoin: r6(s.greeks.deltaCoin),
-    cashGammaUsd: r6(s.greeks.cashGammaUsd),
-    vegaUsdPerVolPt: r6(s.greeks.vegaUsdPerVolPt),
-    thetaUsdPerDay: r6(s.greeks.thetaUsdPerDay),
-    [`cvar${Math.round(s.alpha * 100)}Usd`]: r6(s.cvarUsd),
-    worstStressUsd: r6(s.worstStressLossUsd),
-    marginUsd: r6(s.marginUsd),
+    deltaBlackCoin: s.greeks.deltaCoin,
+    cashGammaUsd: s.greeks.cashGammaUsd,
+    vegaUsdPerVolPt: s.greeks.vegaUsdPerVolPt,
+    thetaUsdPerDay: s.greeks.thetaUsdPerDay,
+    [`cvar${Math.round(s.alpha * 100)}Usd`]: s.cvarUsd,
+    worstStressUsd: s.worstStressLossUsd,
+    marginUsd: s.marginUsd,
   };
+}
+
+/** A risk summary for --json: the core fields unchanged, plus deltaBlackCoin (= greeks.deltaCoin). */
+function summaryJson(s: OptimizeRiskSummary) {
+  return { ...s, greeks: { ...s.greeks, deltaBlackCoin: s.greeks.deltaCoin } };
+}
+
+/** Loud lines when expiry or exclusions leave the optimizer a smaller book than the file's. */
+function optimizeWarnings(v: ValuedBook, underlying: string, bookPositions: number): string[] {
+  const out = bookWarnings(v).filter((w) => !w.startsWith("no live position"));
+  if (bookPositions === 0) return out;
+  const live = v.positions.filter((p) => p.instrument.underlying === underlying).length;
+  const gone = [
+    ...v.settled.map((s) => s.position.instrument),
+    ...v.excluded.map((x) => ({ name: x.instrument, underlying: x.underlying })),
+  ].filter((i) => i.underlying === underlying);
+  if (gone.length > 0)
+    out.push(
+      live === 0
+        ? `the optimizer sees an EMPTY ${underlying} book: every ${underlying} leg of the book file expired or cannot be valued on this market (${gone.map((i) => i.name).join(", ")}); "before" is not your book. Use a market at which the book is live (e.g. --time before its expiries)`
+        : `the optimizer's ${underlying} book lacks ${gone.length} leg(s) of the book file (${gone.map((i) => i.name).join(", ")}): "before" is the remaining ${live} live leg(s)`,
+    );
+  return out;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("optimize")
     .description("propose trades for a book: objective, greek/CVaR/stress/margin constraints, HiGHS LP/MILP")
-    .requiredOption("--chain <file>", "option chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit API JSON)")
-    .option("--book <file>", "current book (portfolio JSON/CSV); empty book if omitted")
-    .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)")
+    .option(
+      "--book <file>",
+      "current book (JSON or CSV instrument,quantity[,entryPrice]); empty book if omitted",
+    )
+    .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)");
+  addMarketOptions(cmd, { bookMarket: false, seed: true })
     .option("--frontier <points>", "also compute the CVaR efficient frontier with this many points")
-    .option("--json", "JSON output")
+    .option("--json", "JSON output (full precision; `units` names each field)")
     .action(async (f: Flags) => {
-      for (const p of [f.chain, f.spec, f.book])
-        if (p !== undefined && !existsSync(p)) throw new CliError(`file not found: ${p}`, EXIT_UNAVAILABLE);
       // A spec that fails validation is a usage error (exit 2); the message names the field.
       const specFile = await loadOptimizeSpecFile(f.spec).catch((e: unknown) => {
-        if (e instanceof InputFileError) throw e; // unreadable file: exit 3, not a usage error
+        if (e instanceof InputFileError) throw e; // missing or unreadable file: exit 3
         throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
       });
+      const choice = parseMarketFlags(f, { command: "optimize", allowBookMarket: false });
       const { spec, filter } = optimizeSpecParts(specFile);
-      const chains = await loadChainFile(f.chain);
-      const chain = chains.chains.find((c) => c.underlying === specFile.underlying);
-      if (!chain)
+      const u = specFile.underlying;
+      const book: PortfolioFile = f.book
+        ? await loadBookFile(f.book)
+        : { positions: [], rejected: [], rowsRead: 0 };
+      const v = await bookOnMarket(book, choice, {
+        first: [u],
+        surfaceModel: specFile.surfaceModel,
+        log: (line) => process.stderr.write(`[optimize] ${line}\n`),
+      });
+      const input = v.inputs.find((i) => i.normalized.snapshot.underlying === u);
+      if (!input)
         throw new CliError(
-          `no ${specFile.underlying} chain in ${f.chain} (found: ${chains.chains.map((c) => c.underlying).join(", ") || "none"})`,
+          `no ${u} chain in the market (${v.label}): the spec's candidates are ${u} quotes`,
           EXIT_FAILURE,
         );
-      const book = f.book ? await loadPortfolioFile(f.book) : { positions: [], rejected: [] };
-      if (book.rejected.length > 0)
-        throw new CliError(
-          `book: ${book.rejected.length} bad rows (first: row ${book.rejected[0]?.row}: ${book.rejected[0]?.reason})`,
-        );
-      const built = optimizeProblemFromChain({
-        chain,
-        positions: book.positions,
+      const warnings = optimizeWarnings(v, u, book.positions.length);
+      printWarnings("optimize", warnings);
+      const built = optimizeProblemOnMarket({
+        snapshot: input.normalized.snapshot,
+        market: v.market,
+        positions: v.positions,
         spec,
         filter,
         ...(specFile.scenarios ? { scenarioGrid: specFile.scenarios } : {}),
         stress: specFile.stress,
-        surfaceModel: specFile.surfaceModel,
       });
+      const { byUnderlying } = bookGreeks(v);
       const result = await optimizePortfolio(built.problem);
       const points =
         f.frontier !== undefined ? parseNumberOption("--frontier", f.frontier) : specFile.frontier?.points;
@@ -92,7 +141,16 @@ export function register(program: Command): void {
         points !== undefined && result.status === "optimal" && built.problem.book.scenarioPnlUsd.length > 0
           ? await efficientFrontier(built.problem, { points: Math.max(2, Math.round(points)) })
           : null;
-      const notes = [...built.notes, ...result.notes];
+      const notes = [
+        ...v.notes,
+        ...(specFile.surfaceModel !== "svi"
+          ? [
+              `market surface ${specFile.surfaceModel} (the spec's surfaceModel); risk, stress and margin fit svi: options at quoted strikes are at their marks in both, unquoted strikes may differ`,
+            ]
+          : []),
+        ...built.notes,
+        ...result.notes,
+      ];
       const data = {
         status: result.status,
         objective: { kind: result.objectiveKind, valueUsd: result.objectiveUsd },
@@ -104,17 +162,30 @@ export function register(program: Command): void {
           edgeUsd: t.edgeUsd,
           explanation: t.explanation,
         })),
-        before: result.before,
-        after: result.after,
+        before: summaryJson(result.before),
+        after: summaryJson(result.after),
         binding: result.binding,
         verification: result.verification,
         diagnosis: result.diagnosis,
         frontier,
         stats: result.stats,
+        valuationTime: new Date(v.valuationTime).toISOString(),
+        market: marketJson(v),
+        byUnderlying,
+        expired: expiredRows(v),
+        excluded: v.excluded,
+        warnings,
         notes,
+        units: {
+          ...GREEK_UNITS,
+          "before.greeks.deltaCoin":
+            "the optimizer's delta: dV_usd/dS in coins of the spec's underlying = risk's deltaUnderlyingCoin (Black's forward delta), NOT risk's premium-adjusted deltaCoin; alias before.greeks.deltaBlackCoin",
+          "before/after":
+            "the spec underlying's book before and after the trades: greeks (vega per vol point, theta per day, cash gamma USD per 1%), CVaR, worst stress loss and margin proxy in USD",
+        },
       };
       output(f.json, data, () => {
-        const out: string[] = [];
+        const out: string[] = [...bookHeader(v), ""];
         out.push(
           `status: ${result.status}; objective ${result.objectiveKind} = ${r6(result.objectiveUsd)} USD`,
         );
@@ -128,13 +199,22 @@ export function register(program: Command): void {
             result.trades.map((t) => ({
               instrument: t.name,
               side: t.side,
-              contracts: r6(t.contracts),
-              limitUsd: r6(t.limitPriceUsd),
-              edgeUsd: r6(t.edgeUsd),
+              contracts: t.contracts,
+              limitUsd: t.limitPriceUsd,
+              edgeUsd: t.edgeUsd,
             })),
           ),
         );
-        out.push("", formatTable([riskRow("before", result.before), riskRow("after", result.after)]));
+        out.push(
+          "",
+          `${u} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day)`,
+          formatTable([riskRow("before", result.before), riskRow("after", result.after)]),
+        );
+        out.push(
+          "",
+          `Whole book on this market: ${GREEK_TABLE_TITLE}`,
+          formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
+        );
         out.push(
           "",
           "binding constraints:",
@@ -151,14 +231,14 @@ export function register(program: Command): void {
             "CVaR frontier:",
             formatTable(
               frontier.points.map((p) => ({
-                cvarLimitUsd: r6(p.cvarLimitUsd),
-                cvarUsd: r6(p.cvarUsd),
-                objectiveUsd: r6(p.objectiveUsd),
+                cvarLimitUsd: p.cvarLimitUsd,
+                cvarUsd: p.cvarUsd,
+                objectiveUsd: p.objectiveUsd,
                 trades: p.trades,
               })),
             ),
           );
-        out.push("", ...notes.map((n) => `note: ${n}`));
+        out.push("", ...warnings.map((w) => `WARNING: ${w}`), ...notes.map((n) => `note: ${n}`));
         return out.join("\n");
       });
       if (result.status !== "optimal")
@@ -170,13 +250,21 @@ export function register(program: Command): void {
   cmd.addHelpText(
     "after",
     `
-Examples:
-  volfolio optimize --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --spec examples/optimize-spec.json
-  volfolio optimize --chain snapshot.csv.gz --book book.json --spec spec.json --json
-  volfolio optimize --chain snapshot.csv --spec spec.json --frontier 8
+Market (exactly one; the same valuation as volfolio risk, stress and margin):
+  --chain FILE   a chain file (Deribit CSV/.csv.gz, Deribit API JSON, Tardis), --time to revalue at another instant
+  --live         Deribit's public chains (the spec's underlying and the book's; exit 3 when unreachable)
+  --synthetic    seeded synthetic chains (--seed N, --time ISO)
+Legs of the book expired at the market's time are settled and listed (never optimized); the
+command warns on stderr and in the JSON when that changes the book it optimizes.
 
-Units: delta in coins, gamma as USD cash gamma per 1% move, vega USD per vol point, theta USD/day,
-CVaR/stress/margin in USD. Margin uses a linear proxy (standalone Deribit standard margin per short).
-Exit codes: 0 optimal, 1 infeasible/failed (diagnosis printed), 3 file missing.`,
+Examples:
+  volfolio optimize --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --book examples/book.json --spec examples/optimize-spec.json
+  volfolio chain synthetic --seed 42 --time 2026-02-02T08:00:00Z --out /tmp/chain.csv && volfolio optimize --chain /tmp/chain.csv --book examples/book.json --spec examples/optimize-spec.json --json
+  volfolio optimize --synthetic --seed 42 --time 2026-02-02T08:00:00Z --book examples/book.json --spec examples/optimize-spec.json --frontier 8
+
+Units: deltaBlackCoin in coins (Black's forward delta), gamma as USD cash gamma per 1% move, vega USD per
+vol point, theta USD/day, CVaR/stress/margin in USD. Margin uses a linear proxy (standalone Deribit
+standard margin per short). --json numbers are full precision; tables round to 6 significant digits.
+Exit codes: 0 optimal, 1 infeasible/failed (diagnosis printed), 2 bad flags, spec or book, 3 file or network unavailable.`,
   );
 }

@@ -1,16 +1,18 @@
 /**
- * Chain -> optimizer problem: clean the chain (market/normalize.ts), fit a surface
- * (surface/calibrate.ts), build the risk market, scenario grid and stress library
- * (risk/), candidates and the book (candidates.ts). Pure: the caller loads files.
+ * Chain -> optimizer problem. The market is THE chain -> market step every entry point uses
+ * (risk/chainMarket.ts chainMarketInputs + chainRiskMarket: normalized chain, forwards per expiry,
+ * surface fitted and pinned to the chain's marks), so the optimizer's "before" greeks are the
+ * greeks `volfolio risk` reports for the same book and chain. Then the scenario grid and stress
+ * library (risk/), candidates and the book (candidates.ts). Pure: the caller loads files.
  */
 import { InvalidInputError } from "../errors.js";
 import type { Position } from "../instruments/types.js";
-import { normalizeChain } from "../market/normalize.js";
 import type { ChainSnapshot, MarketSnapshot } from "../market/types.js";
-import { riskMarketFromSnapshots, type RiskMarket } from "../risk/market.js";
+import { type ChainExcludedPosition, chainMarketInputs, chainRiskMarket } from "../risk/chainMarket.js";
+import type { RiskMarket } from "../risk/market.js";
 import { type Scenario, type ScenarioGridOptions, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
-import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../surface/calibrate.js";
+import type { SurfaceModel } from "../surface/calibrate.js";
 import { buildOptimizeBook, buildOptimizeCandidates, type CandidateSet } from "./candidates.js";
 import type { CandidateFilter, OptimizeProblem } from "./spec.js";
 
@@ -36,22 +38,45 @@ export interface ChainProblem {
   readonly scenarios: Scenario[];
   readonly stressScenarios: Scenario[];
   readonly notes: string[];
+  /** Book positions the chain's market cannot value (expired, outside the listed expiries, other
+   *  underlying), left out of the problem with the reason (also named in the notes). */
+  readonly excluded: ChainExcludedPosition[];
 }
 
-/** Builds an OptimizeProblem for one underlying's chain and a book. */
+/**
+ * Builds an OptimizeProblem for one underlying's chain and a book, valued on the chain's market
+ * (chainMarketInputs + chainRiskMarket; a failed fit falls back to the surface through the marks,
+ * said in the notes). Throws an InvalidInputError when the chain gives no market (no mark vol).
+ */
 export function optimizeProblemFromChain(o: ChainProblemOptions): ChainProblem {
-  const norm = normalizeChain(o.chain);
-  const fit = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: o.surfaceModel ?? "svi" });
-  if (!fit.fit.ok)
-    throw new InvalidInputError("chain", o.chain.underlying, `surface fit failed: ${fit.fit.message}`);
-  const snapshot: MarketSnapshot = { ...norm.snapshot, surface: fit.fit.value.surface };
-  const market = riskMarketFromSnapshots([snapshot]);
-  const onMarket = optimizeProblemOnMarket({ ...o, snapshot, market });
+  const built = chainMarketInputs([o.chain], { surfaceModel: o.surfaceModel ?? "svi" });
+  const input = built.inputs[0];
+  if (!input)
+    throw new InvalidInputError(
+      "chain",
+      o.chain.underlying,
+      `gives no market: ${built.leftOut.map((l) => l.detail).join("; ")}`,
+    );
+  const valued = chainRiskMarket([input], o.positions);
+  const snapshot: MarketSnapshot = input.normalized.snapshot;
+  const onMarket = optimizeProblemOnMarket({
+    ...o,
+    positions: valued.accepted,
+    snapshot,
+    market: valued.market,
+  });
+  const notes = [chainNote(o.chain.underlying, input.normalized.counts, input.surfaceSource)];
+  if (input.note) notes.push(input.note);
+  if (valued.excluded.length > 0)
+    notes.push(
+      `${valued.excluded.length} book positions the market cannot value left out: ${valued.excluded.map((x) => `${x.position.instrument.name} (${x.reason})`).join(", ")}`,
+    );
   return {
     ...onMarket,
-    market,
+    market: valued.market,
     snapshot,
-    notes: [chainNote(o.chain.underlying, norm.counts, fit.fit.value.model), ...onMarket.notes],
+    excluded: valued.excluded,
+    notes: [...notes, ...onMarket.notes],
   };
 }
 
@@ -61,7 +86,7 @@ export function chainNote(
   counts: { readonly accepted: number; readonly input: number },
   model: string,
 ): string {
-  return `chain ${underlying}: ${counts.accepted} of ${counts.input} quotes clean, surface ${model}`;
+  return `chain ${underlying}: ${counts.accepted} of ${counts.input} quotes clean, surface ${model}${model === "chain-marks" ? "" : " pinned to the chain's marks"}`;
 }
 
 export interface MarketProblemOptions {
