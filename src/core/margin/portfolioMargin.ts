@@ -29,9 +29,10 @@
  * what the article says it is for; Deribit's documented aggregated extended vectors are 0 for
  * small books). Then
  *   worstCase   = max(0, largest aggregated loss over the 27 + 8 cells)
- *   rollShock   = sum over futures |size in coin| x max(annualisedMoveRisk x T, minAnnualisedMove)
- *                 (x mark for USDC): reproduces Deribit's documented roll_shock (0.01 x size for a
- *                 perpetual and an 11-day future: linear in T, not sqrt T, which would differ)
+ *   rollShock   = sum over futures |net size in coin| x max(annualisedMoveRisk x T, minAnnualisedMove)
+ *                 (x mark for USDC; legs of one instrument net first): reproduces Deribit's
+ *                 documented roll_shock (0.01 x size for a perpetual and for an 11-day future:
+ *                 linear in T, not sqrt T, which would differ)
  *   deltaShock  = sum over pairs maxDeltaShock x max(0, |delta USD| - deltaTotalLiqShockThreshold),
  *                 in the currency (delta = Black forward delta of options + futures, coins x index)
  *   initial     = worstCase + rollShock + deltaShock   (Deribit's risk_matrix_margin; margins on
@@ -288,9 +289,10 @@ export function portfolioMargin(
     extCells.push({ moves, move, pnl: positions.map((_, i) => pnlAt(i, isFuture[i] ? edge : mkt)) });
   }
 
-  // Roll shock and delta by (currency, pair).
-  const roll: Record<string, number> = {};
+  // Delta by (currency, pair); roll shock on each future's NET position (Deribit holds one
+  // position per instrument, so legs of the same instrument net before |size| is taken).
   const deltaUsd: Record<string, Record<string, number>> = {};
+  const futureNet = new Map<string, { cur: string; sizeCcy: number; rate: number }>();
   positions.forEach((p, i) => {
     const cur = curOf[i] as string;
     const u = undOf[i] as string;
@@ -303,10 +305,19 @@ export function portfolioMargin(
     const cp = currencyOf(params, cur);
     const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
     const T = ins.expiry === null ? 0 : timeToExpiry(ins.expiry, market.valuationTime);
-    const m = Math.abs(p.quantity * ins.contractSize);
+    const m = p.quantity * ins.contractSize;
     const sizeCcy = ins.settlement === "inverse" ? m / F : cur === "USDC" ? m * F : m;
-    roll[cur] = (roll[cur] ?? 0) + sizeCcy * Math.max(cp.annualisedMoveRisk * T, cp.minAnnualisedMove);
+    const key = `${cur}|${ins.underlying}|${ins.settlement}|${ins.expiry}|${ins.name}`;
+    const f = futureNet.get(key) ?? {
+      cur,
+      sizeCcy: 0,
+      rate: Math.max(cp.annualisedMoveRisk * T, cp.minAnnualisedMove),
+    };
+    f.sizeCcy += sizeCcy;
+    futureNet.set(key, f);
   });
+  const roll: Record<string, number> = {};
+  for (const f of futureNet.values()) roll[f.cur] = (roll[f.cur] ?? 0) + Math.abs(f.sizeCcy) * f.rate;
 
   const byCurrency: Record<string, CurrencyPortfolioMargin> = {};
   const stdAgg: Record<string, number[]> = {};
