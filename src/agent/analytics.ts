@@ -1,9 +1,10 @@
 /**
  * The agent's analytics for one tick (a thin shell over the core libraries): the surface fit
- * (core/surface, after core/market normalizeChain), the risk market, the book's greeks
- * (core/risk portfolioGreeks), its margin (core/margin standard or portfolio margin) and its
- * Monte Carlo CVaR (core/risk: Merton moves -> full-revaluation PnL -> varCvarFromPnl, the same
- * scenarios monteCarloVar builds).
+ * (core/surface, on the tick's normalized chain), the book's margin (core/margin standard or
+ * portfolio margin) and its Monte Carlo CVaR (core/risk: Merton moves -> full-revaluation PnL ->
+ * varCvarFromPnl, the same scenarios monteCarloVar builds), all on the tick's one market
+ * (valuation.ts: the fitted surface pinned to the chain's marks by core chainRiskMarket) and over
+ * the positions that market values.
  *
  * State: the last good fit. A failed fit (no usable quotes, non-finite parameters) or a degraded
  * one (a slice that did not converge) is reported and the previous fit is kept; between refits
@@ -15,22 +16,30 @@
  *
  * Units: delta in coins of the underlying, vega USD per 1.00 vol, margin and CVaR in USD.
  */
-import type { Instrument, Position } from "../core/instruments/types.js";
+import type { Position } from "../core/instruments/types.js";
 import { standardBookMargin } from "../core/margin/book.js";
 import { portfolioMargin } from "../core/margin/portfolioMargin.js";
-import { normalizeChain } from "../core/market/normalize.js";
-import type { ChainSnapshot, MarketSnapshot, OptionQuote } from "../core/market/types.js";
-import { portfolioGreeks, positionGreeks } from "../core/risk/greeks.js";
+import type { ChainSnapshot, MarketSnapshot } from "../core/market/types.js";
+import { sumUsd } from "../core/risk/account.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
-import { type RiskMarket, riskMarketFromSnapshots } from "../core/risk/market.js";
+import type { RiskMarket } from "../core/risk/market.js";
 import type { Scenario } from "../core/risk/scenario.js";
 import { DEFAULT_MERTON_BTC, mertonJumpMoves, varCvarFromPnl } from "../core/risk/var.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
 import type { VolSurface } from "../core/surface/types.js";
-import type { AgentBook } from "./book.js";
-import type { AgentAnalyticsConfig } from "./config.js";
-import type { BookRisk } from "./valuation.js";
 import { timeToExpiry } from "../core/time.js";
+import type { AgentAnalyticsConfig } from "./config.js";
+import type { AgentBook } from "./book.js";
+import {
+  type AgentGreeks,
+  type AgentValuation,
+  type FittedSurface,
+  type ResolveInstrument,
+  type TickMarketInput,
+  tickMarketInput,
+  valueAgentBook,
+  withFittedSurface,
+} from "./valuation.js";
 
 /** The surface in use and how it was obtained. */
 export interface SurfaceInfo {
@@ -51,18 +60,19 @@ export interface SurfaceInfo {
 
 export interface AnalyticsView {
   readonly step: number;
+  /** The tick's market (valuation.ts) and its normalized chain. */
   readonly market: RiskMarket;
-  /** The normalized chain with the surface attached. */
   readonly snapshot: MarketSnapshot;
+  /** The positions the market values (the book's, less the unpriced ones). */
   readonly positions: Position[];
-  readonly risk: BookRisk;
+  readonly greeks: AgentGreeks;
   readonly marginUsd: number;
   readonly cvarUsd: number;
   readonly varUsd: number;
   readonly scenarios: Scenario[];
   readonly surface: SurfaceInfo;
-  /** Time spent, ms: normalize + fit, greeks, margin, CVaR. */
-  readonly ms: { fit: number; greeks: number; margin: number; cvar: number };
+  /** Time spent, ms: fit, margin, CVaR. */
+  readonly ms: { fit: number; margin: number; cvar: number };
 }
 
 interface Fit {
@@ -84,21 +94,14 @@ function agedSurface(base: VolSurface, dtYears: number): VolSurface {
   };
 }
 
-/** Book positions as risk-engine positions (futures entered at the current mark). */
-export function bookPositions(book: AgentBook, resolveInstrument: (name: string) => Instrument): Position[] {
-  return Object.values(book.positions).map((p) => ({
-    instrument: resolveInstrument(p.instrument),
-    quantity: p.quantity,
-  }));
-}
-
-/** Total USD of amounts by currency (coins at their index, USDC/USD at 1). */
+/**
+ * Total USD of initial margin by currency (core sumUsd: coins at their index, USDC/USD at 1).
+ * The margined positions are ones the market values, so every currency has a price.
+ */
 function usdOf(byCurrency: Record<string, { initial: number }>, market: RiskMarket): number {
-  let usd = 0;
-  for (const [cur, v] of Object.entries(byCurrency))
-    usd +=
-      cur === "USDC" || cur === "USD" ? v.initial : v.initial * (market.underlyings[cur]?.indexPrice ?? 0);
-  return usd;
+  const initial: Record<string, number> = {};
+  for (const [c, v] of Object.entries(byCurrency)) initial[c] = v.initial;
+  return sumUsd(initial, market).totalUsd;
 }
 
 export class AgentAnalytics {
@@ -110,18 +113,17 @@ export class AgentAnalytics {
 
   constructor(
     readonly config: AgentAnalyticsConfig,
-    private readonly resolveInstrument: (name: string) => Instrument,
     private readonly log: (obj: object, msg: string) => void = () => {},
   ) {}
 
-  /** The latest view (null before the first healthy tick). */
+  /** The latest view (null before the first valued tick). */
   get current(): AnalyticsView | null {
     return this.view;
   }
 
-  /** Fits the surface on `snapshot`; adopts it when good, else keeps the last good fit. */
-  private refit(step: number, snapshot: ChainSnapshot, norm: ReturnType<typeof normalizeChain>): boolean {
-    const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: this.config.surfaceModel });
+  /** Fits the surface to `chain`'s clean quotes; adopts it when good, else keeps the last good fit. */
+  private refit(step: number, chain: MarketSnapshot): boolean {
+    const res = calibrateSurfaceFromQuotes(chain.quotes, { model: this.config.surfaceModel });
     let reason: string | null = null;
     if (!res.fit.ok) reason = `${res.fit.reason}: ${res.fit.message}`;
     else {
@@ -145,7 +147,7 @@ export class AgentAnalytics {
     }
     this.fit = {
       step,
-      time: snapshot.valuationTime,
+      time: chain.valuationTime,
       surface: f.surface,
       rmseVolPts: Math.sqrt(ss / n),
       slices: f.slices.length,
@@ -154,44 +156,35 @@ export class AgentAnalytics {
     return true;
   }
 
-  /** Recomputes everything for tick `step`; null when no surface is available yet. */
-  update(step: number, snapshot: ChainSnapshot, book: AgentBook): AnalyticsView | null {
+  /**
+   * The fitted surface for tick `step` (refitted every `recalibrateEveryTicks` on the tick's
+   * normalized chain, else the last good fit aged to the chain's time), or null before any good
+   * fit (the tick is then valued on the marks surface).
+   */
+  surfaceFor(
+    step: number,
+    chain: MarketSnapshot,
+  ): { readonly fitted: FittedSurface; readonly info: SurfaceInfo; readonly fitMs: number } | null {
     const t0 = performance.now();
-    const norm = normalizeChain(snapshot);
     let refitted = false;
     const due = step % this.config.recalibrateEveryTicks === 0 && this.lastTried !== step;
     if (this.fit === null || due) {
       this.lastTried = step;
-      refitted = this.refit(step, snapshot, norm);
+      refitted = this.refit(step, chain);
     }
-    if (this.fit === null) {
+    const fit = this.fit;
+    if (fit === null) {
       this.view = null;
       return null;
     }
-    const fit = this.fit;
-    const surface = agedSurface(fit.surface, timeToExpiry(snapshot.valuationTime, fit.time));
-    const market: MarketSnapshot = { ...norm.snapshot, surface };
-    const riskMarket = riskMarketFromSnapshots([market]);
-    const positions = bookPositions(book, this.resolveInstrument);
-    const t1 = performance.now();
-    const risk = this.riskOf(positions, riskMarket);
-    const t2 = performance.now();
-    const marginUsd = this.marginOf(positions, riskMarket);
-    const t3 = performance.now();
-    const scenarios = this.scenarios(riskMarket);
-    const { varUsd, cvarUsd } = this.cvarOf(positions, riskMarket, scenarios);
-    const t4 = performance.now();
-    this.view = {
-      step,
-      market: riskMarket,
-      snapshot: market,
-      positions,
-      risk,
-      marginUsd,
-      cvarUsd,
-      varUsd,
-      scenarios,
-      surface: {
+    const dt = timeToExpiry(chain.valuationTime, fit.time);
+    const surface = agedSurface(fit.surface, dt);
+    return {
+      fitted: {
+        surface,
+        source: `${this.config.surfaceModel} fit of tick ${fit.step}${dt > 0 ? " (aged)" : ""}`,
+      },
+      info: {
         model: this.config.surfaceModel,
         fitStep: fit.step,
         fitTime: fit.time,
@@ -202,7 +195,38 @@ export class AgentAnalytics {
         refitted,
         lastFailure: this.lastFailure,
       },
-      ms: { fit: t1 - t0, greeks: t2 - t1, margin: t3 - t2, cvar: t4 - t3 },
+      fitMs: performance.now() - t0,
+    };
+  }
+
+  /** Margin, CVaR and the scenarios of the valued positions on the tick's market; the new view. */
+  evaluate(o: {
+    readonly step: number;
+    readonly market: RiskMarket;
+    readonly snapshot: MarketSnapshot;
+    readonly positions: Position[];
+    readonly greeks: AgentGreeks;
+    readonly surface: SurfaceInfo;
+    readonly fitMs: number;
+  }): AnalyticsView {
+    const t0 = performance.now();
+    const marginUsd = this.marginOf(o.positions, o.market);
+    const t1 = performance.now();
+    const scenarios = this.scenarios(o.market);
+    const { varUsd, cvarUsd } = this.cvarOf(o.positions, o.market, scenarios);
+    const t2 = performance.now();
+    this.view = {
+      step: o.step,
+      market: o.market,
+      snapshot: o.snapshot,
+      positions: o.positions,
+      greeks: o.greeks,
+      marginUsd,
+      cvarUsd,
+      varUsd,
+      scenarios,
+      surface: o.surface,
+      ms: { fit: o.fitMs, margin: t1 - t0, cvar: t2 - t1 },
     };
     return this.view;
   }
@@ -216,7 +240,8 @@ export class AgentAnalytics {
     for (let s = step - (step % every), tries = 0; s >= 0 && tries < 20; s -= every, tries++) {
       const snap = await at(s);
       if (s === step) this.lastTried = s;
-      if (snap && this.refit(s, snap, normalizeChain(snap))) return;
+      const m = snap ? tickMarketInput(snap) : null;
+      if (m?.ok && this.refit(s, m.input.normalized.snapshot)) return;
     }
   }
 
@@ -269,33 +294,49 @@ export class AgentAnalytics {
       ? usdOf(portfolioMargin(positions, market).byCurrency, market)
       : usdOf(standardBookMargin(positions, market).byCurrency, market);
   }
+}
 
-  riskOf(positions: readonly Position[], market: RiskMarket): BookRisk {
-    const g = portfolioGreeks(positions, market);
-    let delta = 0;
-    let gamma = 0;
-    let vega = 0;
-    let theta = 0;
-    let optionValueUsd = 0;
-    positions.forEach((p, i) => {
-      const x = g.positions[i];
-      if (!x) return;
-      delta += x.deltaUnderlyingCoin;
-      gamma += x.gammaUsd;
-      vega += x.vegaUsd;
-      theta += x.thetaUsdPerDay * 365;
-      if (p.instrument.type === "option") optionValueUsd += x.valueUsd;
-    });
-    return { delta, gamma, vega, theta, optionValueUsd, unpriced: [] };
-  }
+/** One tick valued: its market input, the book on it and, with analytics, margin and CVaR. */
+export interface AnalyzedTick {
+  readonly input: TickMarketInput;
+  /** The analytics' surface the market is pinned from (null: the marks surface). */
+  readonly fitted: FittedSurface | null;
+  readonly valuation: AgentValuation;
+  /** With analytics and a good fit: the surface info, fit time and the analytics view. */
+  readonly fit: { readonly info: SurfaceInfo; readonly fitMs: number } | null;
+  readonly view: AnalyticsView | null;
+}
 
-  /** Per-contract delta (coins) and vega (USD per 1.00 vol) of an option from the surface. */
-  contractGreeks(q: OptionQuote): { delta: number; vega: number } | null {
-    const v = this.view;
-    if (!v) return null;
-    if (q.instrument.expiry <= v.market.valuationTime) return null;
-    const g = positionGreeks({ instrument: q.instrument, quantity: 1 }, v.market);
-    if (!Number.isFinite(g.deltaUnderlyingCoin) || !Number.isFinite(g.vegaUsd)) return null;
-    return { delta: g.deltaUnderlyingCoin, vega: g.vegaUsd };
-  }
+/**
+ * The tick's market and the book on it (valuation.ts tickMarketInput / valueAgentBook), the
+ * analytics' fitted surface (refit when due) in place of the marks surface when there is one,
+ * and margin and CVaR of the valued positions on that market. `{ reason }` when the chain gives
+ * no market.
+ */
+export function analyzeTick(
+  analytics: AgentAnalytics | null,
+  step: number,
+  snapshot: ChainSnapshot,
+  book: AgentBook,
+  resolveInstrument: ResolveInstrument,
+): AnalyzedTick | { readonly reason: string } {
+  const m = tickMarketInput(snapshot);
+  if (!m.ok) return { reason: m.reason };
+  const fit = analytics?.surfaceFor(step, m.input.normalized.snapshot) ?? null;
+  const fitted = fit?.fitted ?? null;
+  const input = withFittedSurface(m.input, fitted);
+  const valuation = valueAgentBook(input, book, resolveInstrument);
+  const view =
+    analytics && fit
+      ? analytics.evaluate({
+          step,
+          market: valuation.market,
+          snapshot: input.normalized.snapshot,
+          positions: valuation.chain.accepted,
+          greeks: valuation.report.greeks,
+          surface: fit.info,
+          fitMs: fit.fitMs,
+        })
+      : null;
+  return { input, fitted, valuation, fit: fit ? { info: fit.info, fitMs: fit.fitMs } : null, view };
 }

@@ -5,6 +5,14 @@
  * always allowed, so the agent can get back inside its limits). The margin limit binds when the
  * caller supplies the margin before and after the order (the loop does when analytics are on);
  * a futures order that reduces |delta| is a hedge and is not blocked by it.
+ *
+ * Reduce-only: while the book holds a position the market cannot value (its risk is unknown, so
+ * "toward the limit" cannot be judged), the caller passes `reduceOnly` and every order must
+ * shrink the position it trades without flipping it (Deribit's reduce_only semantics); any
+ * other order is rejected with limit "reduceOnly".
+ *
+ * Units: delta in coins of the underlying (Black-76 forward delta, core greeks.ts
+ * deltaUnderlyingCoin), vega in USD per 1.00 vol inside, limits per vol point.
  */
 import type { OrderRequest } from "../adapters/broker/types.js";
 import type { Instrument } from "../core/instruments/types.js";
@@ -27,20 +35,31 @@ export interface PreTradeLimits {
 export interface OrderRiskContext {
   readonly instrument: Instrument;
   readonly indexPrice: number;
-  /** Book delta (coins) and vega (USD per 1.00 vol) before this order. */
+  /** Book delta (coins, deltaUnderlyingCoin) and vega (USD per 1.00 vol) before this order. */
   readonly deltaBefore: number;
   readonly vegaBefore: number;
   /** Per-contract delta (coins) and vega (USD per 1.00 vol) of the instrument. */
   readonly deltaPerContract: number;
   readonly vegaPerContract: number;
+  /** Set while any position is unpriceable: the held quantity of this instrument and why. */
+  readonly reduceOnly?: { readonly positionBefore: number; readonly reason: string };
   /** Initial margin before/after the order, USD, when a margin model is available. */
   readonly marginBefore?: number;
   readonly marginAfter?: number;
 }
 
+/** What blocked an order: a configured limit, reduce-only mode, or no quote to trade on. */
+export type LimitName = keyof PreTradeLimits | "reduceOnly" | "quote";
+
 export type LimitCheck =
   | { readonly ok: true; readonly deltaAfter: number; readonly vegaAfter: number }
-  | { readonly ok: false; readonly limit: keyof PreTradeLimits; readonly reason: string };
+  | { readonly ok: false; readonly limit: LimitName; readonly reason: string };
+
+/** True when a signed trade of `signed` contracts shrinks a position of `before` without flipping it. */
+export function reducesPosition(before: number, signed: number): boolean {
+  const after = before + signed;
+  return Math.abs(after) < Math.abs(before) && before * after >= 0;
+}
 
 export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): LimitCheck {
   const isOption = ctx.instrument.type === "option";
@@ -71,6 +90,13 @@ export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: P
     };
   }
   const sign = order.side === "buy" ? 1 : -1;
+  if (ctx.reduceOnly && !reducesPosition(ctx.reduceOnly.positionBefore, sign * order.quantity)) {
+    return {
+      ok: false,
+      limit: "reduceOnly",
+      reason: `reduce-only (${ctx.reduceOnly.reason}): ${order.side} ${order.quantity} would not shrink the held ${ctx.reduceOnly.positionBefore}`,
+    };
+  }
   const deltaAfter = ctx.deltaBefore + sign * order.quantity * ctx.deltaPerContract;
   const vegaAfter = ctx.vegaBefore + sign * order.quantity * ctx.vegaPerContract;
   if (Math.abs(deltaAfter) > limits.maxAbsDelta && Math.abs(deltaAfter) > Math.abs(ctx.deltaBefore)) {

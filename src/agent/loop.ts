@@ -1,37 +1,78 @@
 /**
- * The agent loop: for each tick of the feed, check the feed's health and the kill switch, value
- * the book, decide, pass every order through the pre-trade limits, send it, record the result.
+ * The agent loop: for each tick of the feed, check the feed's health and the kill switch, settle
+ * expired options, value the book on the tick's market, decide, pass every order through the
+ * pre-trade limits, send it, record the result.
+ *
+ * Valuation (valuation.ts, DESIGN.md "one market, one valuation"): each healthy tick's market is
+ * THE core chain -> market step (chainMarketInputs on the tick's chain; with analytics, the
+ * analytics' fitted surface pinned to the chain's marks), and the book's positions are core
+ * Positions valued by core portfolioGreeks / bookEquity on it. Rules, limits, the optimizer,
+ * margin, CVaR, the tick log and GET /state all read that one valuation. A position the market
+ * cannot value (chainRiskMarket: another underlying, outside the listed expiries) is named with
+ * its reason in the mode record, the tick log and `risk.unpriced`, and the agent goes
+ * `reduce-only` while any exists: only orders that shrink a held position (limits.ts).
+ *
+ * Expired options (expiry at or before the tick's chain time) are settled before the valuation
+ * (core splitExpired: the feed's delivery price when it has one, else intrinsic at the chain's
+ * index, stated in the record): each settlement is journaled (`settlement`, with the amount
+ * credited in the settlement currency) and folded into the book, so a restart replays to the same
+ * book. A leg with no price to settle at stays in the book, unpriced (reduce-only).
  *
  * Durability (write-ahead): the decision (with its client order ids) is journaled and fsync'ed
  * before any order is sent; each order's result is journaled when the broker answers; a
  * `step-done` record closes the tick. On restart the book is rebuilt from the journaled fills and
- * an interrupted tick is finished: orders the broker already has are recorded from the broker
- * (found by client order id), the others are sent again under the same id (the broker is
- * idempotent on it). So a crash anywhere neither duplicates nor loses an order.
+ * settlements and an interrupted tick is finished: orders the broker already has are recorded
+ * from the broker (found by client order id), the others are sent again under the same id (the
+ * broker is idempotent on it). So a crash anywhere neither duplicates nor loses an order.
  *
  * Analytics (optional, `deps.analytics`; src/agent/analytics.ts): each healthy tick refits the
- * surface (every `recalibrateEveryTicks`), values the book on it (risk-engine greeks), computes
- * margin and CVaR; CVaR or margin over its limit fires a risk-reducing rebalance; with
- * `useOptimizer` every fired rule other than a pure delta hedge runs the optimizer
- * (optimizerRule.ts), whose run is journaled (status, diagnosis, fallback) before the decision.
- * The pre-trade check then gets the margin before and after each order. Without analytics the
- * loop behaves exactly as before.
+ * surface (every `recalibrateEveryTicks`), computes margin and CVaR on the tick's market; CVaR or
+ * margin over its limit fires a risk-reducing rebalance; with `useOptimizer` every fired rule
+ * other than a pure delta hedge runs the optimizer (optimizerRule.ts), whose run is journaled
+ * (status, diagnosis, fallback) before the decision. The pre-trade check then gets the margin
+ * before and after each order.
+ *
+ * The state (and GET /state, the tick log) describes the book after the tick's orders, on the
+ * tick's market; `decidedOn` in the tick log holds the figures the tick decided on.
  */
 import type { Broker, OrderState } from "../adapters/broker/types.js";
 import type { Journal } from "../adapters/journal.js";
-import type { Instrument } from "../core/instruments/types.js";
+import type { Instrument, Position } from "../core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
-import { AgentAnalytics, bookPositions, type SurfaceInfo } from "./analytics.js";
-import { type AgentBook, applyFill, EMPTY_BOOK } from "./book.js";
+import { chainRiskMarket } from "../core/risk/chainMarket.js";
+import { splitExpired } from "../core/risk/expiredLegs.js";
+import { AgentAnalytics, type AnalyzedTick, analyzeTick, type SurfaceInfo } from "./analytics.js";
+import { type AgentBook, type AgentSettlement, applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
 import type { AgentAnalyticsConfig } from "./config.js";
 import { assessFeed, type HealthLimits } from "./health.js";
-import { checkOrder, type PreTradeLimits } from "./limits.js";
+import { checkOrder, type LimitCheck, type PreTradeLimits } from "./limits.js";
 import { optimizerRebalance } from "./optimizerRule.js";
 import { decideOrders, type PolicyConfig, type ProposedOrder, rollingPositions } from "./policy.js";
 import { AgentRegime, type AgentRegimeConfig, type RegimeView, regimeScaledVegaTarget } from "./regime.js";
-import { type BookRisk, bookRisk, optionContractGreeks, quoteIndex } from "./valuation.js";
+import {
+  type AgentRiskReport,
+  agentRiskReport,
+  bookPositions,
+  type ContractGreeks,
+  contractGreeks,
+  type FittedSurface,
+  valueAgentBook,
+} from "./valuation.js";
 
-export type AgentMode = "trading" | "safe" | "killed";
+/**
+ * trading: all rules; reduce-only: a position the market cannot value is held (only orders that
+ * shrink a position); safe: bad or missing data, or no market (no orders); killed: kill switch.
+ */
+export type AgentMode = "trading" | "reduce-only" | "safe" | "killed";
+
+/** A settled expired option, journaled (book.ts applySettlement replays it). */
+export type SettlementRecord = AgentSettlement & {
+  readonly step: number;
+  /** The amount at the chain's index, USD. */
+  readonly valueUsd: number;
+  /** One line: price, source (delivery or index intrinsic), amount and currency. */
+  readonly detail: string;
+};
 
 export type JournalRecord =
   | { type: "start"; runId: string; at: number }
@@ -48,9 +89,11 @@ export type JournalRecord =
       fallback: "none" | "simple" | null;
     }
   | { type: "order"; step: number; state: OrderState; recovered?: boolean }
+  | ({ type: "settlement" } & SettlementRecord)
   | {
       type: "step-done";
       step: number;
+      /** The book after the tick: deltaUnderlyingCoin (coins) and vega (USD per 1.00 vol). */
       delta: number;
       vega: number;
       mode: AgentMode;
@@ -66,6 +109,8 @@ export interface AgentFeed {
   readonly steps: number | null;
   /** The snapshot of tick `step`, or null when the feed has nothing usable (missing data). */
   at(step: number): Promise<ChainSnapshot | null>;
+  /** The venue's settlement (delivery) price of (underlying, expiry), USD, when the feed knows it. */
+  deliveryPrice?(underlying: string, expiry: number): Promise<number | null>;
 }
 
 export interface AgentLogger {
@@ -103,8 +148,16 @@ export interface AgentState {
   mode: AgentMode;
   modeReasons: string[];
   book: AgentBook;
+  /**
+   * The book's risk on the last valued tick's market after that tick's orders (valuation.ts
+   * AgentRiskReport: greeks with units, equity, unpriced positions); null before the first one.
+   */
+  risk: AgentRiskReport | null;
+  /** risk.greeks.deltaUnderlyingCoin (coins) and risk.greeks.vegaUsdPerVol (USD per 1.00 vol). */
   delta: number;
   vega: number;
+  /** Expired options settled out of the book, in order. */
+  settlements: SettlementRecord[];
   ordersSent: number;
   fills: number;
   limitRejections: number;
@@ -130,8 +183,10 @@ export class Agent {
     mode: "trading",
     modeReasons: [],
     book: EMPTY_BOOK,
+    risk: null,
     delta: 0,
     vega: 0,
+    settlements: [],
     ordersSent: 0,
     fills: 0,
     limitRejections: 0,
@@ -149,10 +204,12 @@ export class Agent {
   private readonly regime: AgentRegime | null;
   private previousIndex: number | null = null;
   private stopRequested = false;
+  /** The last valued tick's chain and fitted surface (what GET /state values the book on). */
+  private lastMarket: { snapshot: ChainSnapshot; fitted: FittedSurface | null } | null = null;
 
   constructor(private readonly deps: AgentDeps) {
     this.analytics = deps.analytics
-      ? new AgentAnalytics(deps.analytics, deps.resolveInstrument, (obj, msg) => deps.logger.warn(obj, msg))
+      ? new AgentAnalytics(deps.analytics, (obj, msg) => deps.logger.warn(obj, msg))
       : null;
     this.regime = deps.regime ? new AgentRegime(deps.regime) : null;
     this.state.vegaTargetPerVolPoint = deps.policy.vegaTargetPerVolPoint;
@@ -161,6 +218,19 @@ export class Agent {
   /** Asks the loop to stop after the current tick. */
   stop(): void {
     this.stopRequested = true;
+  }
+
+  /**
+   * The book's risk now, as GET /state reports it: agentRiskReport on the last valued tick's
+   * chain (and the analytics' surface of that tick); null before the first valued tick.
+   */
+  currentRisk(): AgentRiskReport | null {
+    const m = this.lastMarket;
+    if (!m) return null;
+    return agentRiskReport(m.snapshot, this.state.book, {
+      resolveInstrument: this.deps.resolveInstrument,
+      fitted: m.fitted,
+    });
   }
 
   /** Runs until the feed ends (or maxSteps, or stop()). Resumes from the journal if it has one. */
@@ -188,45 +258,77 @@ export class Agent {
     const t1 = performance.now();
     const now = this.deps.now(step, snapshot);
     const health = assessFeed(snapshot, now, this.previousIndex, this.deps.health);
-    const mode: AgentMode = this.deps.killed() ? "killed" : health.healthy ? "trading" : "safe";
-    const reasons =
-      mode === "killed" ? ["kill switch engaged"] : health.reasons.map((r) => `${r.code}: ${r.detail}`);
-    this.setMode(step, mode, reasons);
-    let orders: (ProposedOrder & { clientOrderId: string })[] = [];
-    let t2 = t1;
-    let tOpt = 0;
+    const killed = this.deps.killed();
+    let ctx: TickContext | null = null;
+    let noMarket: string | null = null;
+    let policy = this.deps.policy;
     if (snapshot && health.healthy) {
       this.previousIndex = snapshot.indexPrice;
-      const policy = this.regimePolicy(step, snapshot);
-      const risk = this.valueBook(step, snapshot);
-      t2 = performance.now();
-      if (mode === "trading") {
-        const extra = await this.analyticsRules(step, snapshot, risk, policy);
-        tOpt = extra.optimizeMs;
-        orders = decideOrders({
-          book: this.state.book,
-          risk,
-          snapshot,
-          quotes: quoteIndex(snapshot),
-          resolveInstrument: this.deps.resolveInstrument,
-          config: policy,
-          ...extra.inputs,
-        }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
-      }
+      policy = this.regimePolicy(step, snapshot);
+      await this.settleExpired(step, snapshot);
+      const built = this.buildTick(step, snapshot);
+      if ("reason" in built) noMarket = built.reason;
+      else ctx = built;
+    }
+    const t2 = performance.now();
+    const unpriced = ctx?.valuation.report.unpriced ?? [];
+    const mode: AgentMode = killed
+      ? "killed"
+      : !ctx
+        ? "safe"
+        : unpriced.length > 0
+          ? "reduce-only"
+          : "trading";
+    const reasons =
+      mode === "killed"
+        ? ["kill switch engaged"]
+        : !health.healthy
+          ? health.reasons.map((r) => `${r.code}: ${r.detail}`)
+          : noMarket !== null
+            ? [`no-market: ${noMarket}`]
+            : unpriced.map((u) => `unpriced ${u.instrument} (${u.quantity}): ${u.reason}: ${u.detail}`);
+    this.setMode(step, mode, reasons);
+    let orders: (ProposedOrder & { clientOrderId: string })[] = [];
+    let tOpt = 0;
+    if (ctx && (mode === "trading" || mode === "reduce-only")) {
+      const reduceOnly = mode === "reduce-only" ? reasons.join("; ") : null;
+      const c = ctx;
+      const extra = await this.analyticsRules(step, c, policy, reduceOnly !== null);
+      tOpt = extra.optimizeMs;
+      orders = decideOrders({
+        book: this.state.book,
+        greeks: c.valuation.report.greeks,
+        snapshot: c.snapshot,
+        quotes: c.quotes,
+        resolveInstrument: this.deps.resolveInstrument,
+        config: policy,
+        contractGreeks: (i) => this.contract(c, i),
+        reduceOnly,
+        ...extra.inputs,
+      }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
     }
     const t3 = performance.now();
-    if (orders.length > 0 && snapshot) {
+    if (orders.length > 0 && ctx) {
       this.deps.journal.append({ type: "decision", step, orders });
-      for (const order of orders) await this.execute(step, order, snapshot, null);
+      for (const order of orders) await this.execute(step, order, ctx, null);
     }
     const t4 = performance.now();
+    const decidedOn = ctx
+      ? {
+          deltaUnderlyingCoin: ctx.valuation.report.greeks.deltaUnderlyingCoin,
+          vegaUsdPerVolPt: ctx.valuation.report.greeks.vegaUsdPerVolPt,
+          ...(ctx.view ? { marginUsd: ctx.view.marginUsd, cvarUsd: ctx.view.cvarUsd } : {}),
+        }
+      : null;
+    if (ctx) this.valueAfterOrders(ctx);
+    const t5 = performance.now();
     this.finishStep(step, mode, snapshot && health.healthy ? snapshot : null);
     this.state.lastStepMs = {
       ingest: t1 - t0,
-      risk: t2 - t1,
+      risk: t2 - t1 + (t5 - t4),
       decide: t3 - t2,
       orders: t4 - t3,
-      total: t4 - t0,
+      total: t5 - t0,
       ...(this.analytics
         ? {
             optimize: tOpt,
@@ -238,6 +340,7 @@ export class Agent {
           }
         : {}),
     };
+    const g = this.state.risk?.greeks;
     this.deps.logger.info(
       {
         step,
@@ -245,6 +348,20 @@ export class Agent {
         orders: orders.length,
         delta: this.state.delta,
         vega: this.state.vega,
+        ...(g && ctx
+          ? {
+              risk: {
+                deltaUnderlyingCoin: g.deltaUnderlyingCoin,
+                vegaUsdPerVolPt: g.vegaUsdPerVolPt,
+                thetaUsdPerDay: g.thetaUsdPerDay,
+                equityUsd: this.state.risk?.equity.equityUsd,
+              },
+              decidedOn,
+            }
+          : {}),
+        ...(unpriced.length > 0
+          ? { unpriced: unpriced.map((u) => ({ instrument: u.instrument, reason: u.reason })) }
+          : {}),
         ...(this.analytics
           ? {
               marginUsd: this.state.marginUsd,
@@ -296,31 +413,106 @@ export class Agent {
     return target === base.vegaTargetPerVolPoint ? base : { ...base, vegaTargetPerVolPoint: target };
   }
 
-  /** Values the book (on the fitted surface with analytics, else at venue mark IVs); sets state. */
-  private valueBook(step: number, snapshot: ChainSnapshot): BookRisk {
-    const view = this.analytics?.update(step, snapshot, this.state.book) ?? null;
-    const risk = view ? view.risk : bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
-    this.state.delta = risk.delta;
-    this.state.vega = risk.vega;
-    if (view) {
-      this.state.marginUsd = view.marginUsd;
-      this.state.cvarUsd = view.cvarUsd;
-      this.state.varUsd = view.varUsd;
-      this.state.surface = view.surface;
+  /**
+   * Settles the book's options (and dated futures) expired at the chain's time: core splitExpired
+   * at the feed's delivery price, else intrinsic at the chain's index. Each settlement is
+   * journaled, then folded into the book; a leg with no price stays (unpriced).
+   */
+  private async settleExpired(step: number, snapshot: ChainSnapshot): Promise<void> {
+    const t = snapshot.valuationTime;
+    const expired = bookPositions(this.state.book, this.deps.resolveInstrument).filter(
+      (p) => p.instrument.expiry !== null && p.instrument.expiry <= t,
+    );
+    if (expired.length === 0) return;
+    const delivery = new Map<string, number | null>();
+    const key = (u: string, e: number) => `${u}:${e}`;
+    if (this.deps.feed.deliveryPrice)
+      for (const p of expired) {
+        const k = key(p.instrument.underlying, p.instrument.expiry as number);
+        if (!delivery.has(k))
+          delivery.set(
+            k,
+            await this.deps.feed
+              .deliveryPrice(p.instrument.underlying, p.instrument.expiry as number)
+              .catch(() => null),
+          );
+      }
+    const split = splitExpired(expired, t, {
+      indexPrice: (u) => (u === snapshot.underlying ? snapshot.indexPrice : null),
+      deliveryPrice: (u, e) => delivery.get(key(u, e)) ?? null,
+    });
+    for (const leg of split.settled) {
+      const record: SettlementRecord = {
+        step,
+        instrument: leg.position.instrument.name,
+        quantity: leg.position.quantity,
+        settlementPrice: leg.settlementPrice,
+        source: leg.source,
+        currency: leg.currency,
+        value: leg.value,
+        valueUsd: leg.valueUsd,
+        detail: leg.detail,
+      };
+      this.deps.journal.append({ type: "settlement", ...record });
+      this.applySettlement(record);
+      this.deps.logger.info({ step, settlement: record }, `settled ${record.instrument}`);
     }
-    return risk;
+    for (const u of split.unsettled)
+      this.deps.logger.warn(
+        { step, instrument: u.position.instrument.name, detail: u.detail },
+        "expired leg not settled",
+      );
   }
 
-  /** The analytics' inputs to the policy: surface greeks, a CVaR/margin breach, the optimizer's orders. */
+  private applySettlement(record: SettlementRecord): void {
+    this.state.book = applySettlement(this.state.book, record);
+    this.state.settlements.push(record);
+  }
+
+  /** The tick's market and the book on it, with analytics (analytics.ts analyzeTick). */
+  private buildTick(step: number, snapshot: ChainSnapshot): TickContext | { reason: string } {
+    const t = analyzeTick(this.analytics, step, snapshot, this.state.book, this.deps.resolveInstrument);
+    if ("reason" in t) return t;
+    if (t.fit) this.state.surface = t.fit.info;
+    return {
+      ...t,
+      step,
+      snapshot,
+      book: this.state.book,
+      quotes: new Map(snapshot.quotes.map((q) => [q.instrument.name, q])),
+      clean: new Set(t.input.normalized.snapshot.quotes.map((q) => q.instrument.name)),
+      contracts: new Map(),
+    };
+  }
+
+  /**
+   * Per-contract greeks on the tick's market of an instrument that market values (a clean quote
+   * of the chain, an accepted book position, or another instrument chainRiskMarket accepts, such
+   * as the hedge perpetual); null otherwise.
+   */
+  private contract(ctx: TickContext, instrument: Instrument): ContractGreeks | null {
+    const name = instrument.name;
+    const cached = ctx.contracts.get(name);
+    if (cached !== undefined) return cached;
+    const valued =
+      ctx.clean.has(name) ||
+      ctx.valuation.chain.accepted.some((p) => p.instrument.name === name) ||
+      chainRiskMarket([ctx.input], [{ instrument, quantity: 1 }]).accepted.length === 1;
+    const g = valued ? contractGreeks(instrument, ctx.valuation.market) : null;
+    ctx.contracts.set(name, g);
+    return g;
+  }
+
+  /** The analytics' inputs to the policy: a CVaR/margin breach, the optimizer's orders. */
   private async analyticsRules(
     step: number,
-    snapshot: ChainSnapshot,
-    risk: BookRisk,
+    ctx: TickContext,
     policy: PolicyConfig,
+    reduceOnly: boolean,
   ): Promise<{ inputs: Partial<Parameters<typeof decideOrders>[0]>; optimizeMs: number }> {
     const analytics = this.analytics;
-    const view = analytics?.current;
-    if (!analytics || !view || view.step !== step) return { inputs: {}, optimizeMs: 0 };
+    const view = ctx.view;
+    if (!analytics || !view) return { inputs: {}, optimizeMs: 0 };
     const cfg = analytics.config;
     const { limits } = this.deps;
     const breaches: string[] = [];
@@ -329,24 +521,22 @@ export class Agent {
     if (limits.maxMarginUsd !== undefined && view.marginUsd > limits.maxMarginUsd)
       breaches.push(`margin ${view.marginUsd.toFixed(0)} USD > limit ${limits.maxMarginUsd}`);
     const inputs: Partial<Parameters<typeof decideOrders>[0]> = {
-      contractGreeks: (q) => analytics.contractGreeks(q),
       riskReduction:
         breaches.length > 0 ? { reason: breaches.join("; "), fraction: cfg.reduceFraction } : null,
     };
-    if (!cfg.useOptimizer) return { inputs, optimizeMs: 0 };
+    // Reduce-only: no optimizer (its trades may open positions); the risk rule only closes.
+    if (!cfg.useOptimizer || reduceOnly) return { inputs, optimizeMs: 0 };
     const rolling = rollingPositions(
       this.state.book,
-      snapshot.valuationTime,
+      ctx.snapshot.valuationTime,
       policy,
       this.deps.resolveInstrument,
     );
-    const vegaOff =
-      Math.abs(risk.vega / 100 - policy.vegaTargetPerVolPoint) > policy.vegaTolerancePerVolPoint;
+    const vegaPt = view.greeks.vegaUsdPerVolPt;
+    const vegaOff = Math.abs(vegaPt - policy.vegaTargetPerVolPoint) > policy.vegaTolerancePerVolPoint;
     const reasons = [
       ...breaches,
-      ...(vegaOff
-        ? [`vega ${(risk.vega / 100).toFixed(1)} off target ${policy.vegaTargetPerVolPoint} USD/vol pt`]
-        : []),
+      ...(vegaOff ? [`vega ${vegaPt.toFixed(1)} off target ${policy.vegaTargetPerVolPoint} USD/vol pt`] : []),
       ...(rolling.size > 0 ? [`roll ${[...rolling].join(", ")}`] : []),
     ];
     if (reasons.length === 0) return { inputs, optimizeMs: 0 };
@@ -389,19 +579,19 @@ export class Agent {
   private async execute(
     step: number,
     order: ProposedOrder & { clientOrderId: string },
-    snapshot: ChainSnapshot,
+    ctx: TickContext,
     existing: OrderState | null,
   ): Promise<void> {
     let state = existing;
     if (!state) {
-      const check = this.preTradeCheck(order, snapshot);
+      const check = this.preTradeCheck(order, ctx);
       if (!check.ok) {
         this.deps.journal.append({
           type: "limit-rejected",
           step,
           clientOrderId: order.clientOrderId,
           reason: check.reason,
-          ...("limit" in check ? { limit: check.limit } : {}),
+          limit: check.limit,
         });
         this.state.limitRejections++;
         this.deps.logger.warn(
@@ -410,7 +600,8 @@ export class Agent {
         );
         return;
       }
-      const q = quoteIndex(snapshot).get(order.instrument);
+      const { snapshot } = ctx;
+      const q = ctx.quotes.get(order.instrument);
       const quote = q
         ? {
             bid: q.bid,
@@ -445,63 +636,44 @@ export class Agent {
     this.applyOrder(state);
   }
 
-  private preTradeCheck(order: ProposedOrder, snapshot: ChainSnapshot) {
-    const view = this.analytics?.current;
-    if (this.analytics && view && view.market.valuationTime === snapshot.valuationTime)
-      return this.preTradeCheckAnalytics(order, snapshot, this.analytics, view.market);
-    const risk = bookRisk(this.state.book, snapshot, this.deps.resolveInstrument);
-    return this.checkWith(order, snapshot, risk, "vol", (q) =>
-      optionContractGreeks(q, snapshot.valuationTime, snapshot.indexPrice),
-    );
-  }
-
-  /** Pre-trade check on the fitted surface, with the margin before and after the order (configured model). */
-  private preTradeCheckAnalytics(
-    order: ProposedOrder,
-    snapshot: ChainSnapshot,
-    analytics: AgentAnalytics,
-    market: Parameters<AgentAnalytics["marginOf"]>[1],
-  ) {
+  /**
+   * The pre-trade limits for `order`, on the tick's market: the current book's delta and vega
+   * (valueAgentBook), the contract's (contractGreeks), the margin before and after (analytics),
+   * reduce-only while a position is unpriced; an option order needs a quote in the tick's chain.
+   */
+  private preTradeCheck(order: ProposedOrder, ctx: TickContext): LimitCheck {
     const instrument = this.deps.resolveInstrument(order.instrument);
-    const positions = bookPositions(this.state.book, this.deps.resolveInstrument);
-    const signed = order.side === "buy" ? order.quantity : -order.quantity;
-    const after = positions.filter((p) => p.instrument.name !== order.instrument);
-    const prev = positions.find((p) => p.instrument.name === order.instrument)?.quantity ?? 0;
-    if (Math.abs(prev + signed) > 1e-9) after.push({ instrument, quantity: prev + signed });
-    return this.checkWith(
-      order,
-      snapshot,
-      analytics.riskOf(positions, market),
-      "surface",
-      (q) => analytics.contractGreeks(q),
-      { marginBefore: analytics.marginOf(positions, market), marginAfter: analytics.marginOf(after, market) },
-    );
-  }
-
-  /** The pre-trade limits for `order` given the book's greeks and a way to value one option contract. */
-  private checkWith(
-    order: ProposedOrder,
-    snapshot: ChainSnapshot,
-    risk: { delta: number; vega: number },
-    valuedOn: string,
-    contractGreeks: (q: OptionQuote) => { delta: number; vega: number } | null,
-    margin: { marginBefore: number; marginAfter: number } | Record<string, never> = {},
-  ) {
-    const instrument = this.deps.resolveInstrument(order.instrument);
-    let deltaPerContract: number;
-    let vegaPerContract = 0;
-    if (instrument.type === "future") {
-      deltaPerContract =
-        instrument.settlement === "inverse"
-          ? instrument.contractSize / snapshot.indexPrice
-          : instrument.contractSize;
-    } else {
-      const q = quoteIndex(snapshot).get(order.instrument);
-      const g = q ? contractGreeks(q) : null;
-      if (!g)
-        return { ok: false as const, reason: `cannot value ${order.instrument}: no quote or ${valuedOn}` };
-      deltaPerContract = g.delta;
-      vegaPerContract = g.vega;
+    if (instrument.type === "option" && !ctx.quotes.has(order.instrument))
+      return { ok: false, limit: "quote", reason: `no quote for ${order.instrument} in this tick's chain` };
+    const now = valueAgentBook(ctx.input, this.state.book, this.deps.resolveInstrument);
+    const unpriced = now.report.unpriced;
+    const held = this.state.book.positions[order.instrument]?.quantity ?? 0;
+    const reduceOnly =
+      unpriced.length > 0
+        ? {
+            positionBefore: held,
+            reason: `unpriced ${unpriced.map((u) => `${u.instrument} (${u.reason})`).join(", ")}`,
+          }
+        : undefined;
+    const g = this.contract(ctx, instrument);
+    if (!g && !reduceOnly)
+      return {
+        ok: false,
+        limit: "quote",
+        reason: `cannot value ${order.instrument} on the tick's market`,
+      };
+    let margin: { marginBefore: number; marginAfter: number } | Record<string, never> = {};
+    if (this.analytics && ctx.view && g) {
+      const before = now.chain.accepted;
+      const signed = order.side === "buy" ? order.quantity : -order.quantity;
+      const after: Position[] = before.filter((p) => p.instrument.name !== order.instrument);
+      const prev = before.find((p) => p.instrument.name === order.instrument);
+      const q = (prev?.quantity ?? 0) + signed;
+      if (Math.abs(q) > 1e-9) after.push({ ...(prev ?? {}), instrument, quantity: q });
+      margin = {
+        marginBefore: this.analytics.marginOf(before, now.market),
+        marginAfter: this.analytics.marginOf(after, now.market),
+      };
     }
     return checkOrder(
       {
@@ -513,11 +685,12 @@ export class Agent {
       },
       {
         instrument,
-        indexPrice: snapshot.indexPrice,
-        deltaBefore: risk.delta,
-        vegaBefore: risk.vega,
-        deltaPerContract,
-        vegaPerContract,
+        indexPrice: ctx.snapshot.indexPrice,
+        deltaBefore: now.report.greeks.deltaUnderlyingCoin,
+        vegaBefore: now.report.greeks.vegaUsdPerVol,
+        deltaPerContract: g?.deltaUnderlyingCoin ?? 0,
+        vegaPerContract: g?.vegaUsdPerVol ?? 0,
+        ...(reduceOnly ? { reduceOnly } : {}),
         ...margin,
       },
       this.deps.limits,
@@ -546,6 +719,36 @@ export class Agent {
     this.state.modeReasons = reasons;
   }
 
+  /**
+   * Values the book after the tick's orders on the tick's market: the state, the tick log and
+   * GET /state show this (margin and CVaR too when analytics are on).
+   */
+  private valueAfterOrders(ctx: TickContext): void {
+    // Books are immutable: a fill or settlement during the tick made a new one.
+    const traded = this.state.book !== ctx.book;
+    const v = traded
+      ? valueAgentBook(ctx.input, this.state.book, this.deps.resolveInstrument)
+      : ctx.valuation;
+    this.setRisk(v.report);
+    this.lastMarket = { snapshot: ctx.snapshot, fitted: ctx.fitted };
+    if (!this.analytics || !ctx.fit || !ctx.view) return;
+    const view = traded
+      ? this.analytics.evaluate({
+          step: ctx.step,
+          market: v.market,
+          snapshot: ctx.input.normalized.snapshot,
+          positions: v.chain.accepted,
+          greeks: v.report.greeks,
+          surface: ctx.fit.info,
+          fitMs: ctx.fit.fitMs,
+        })
+      : ctx.view;
+    this.state.marginUsd = view.marginUsd;
+    this.state.cvarUsd = view.cvarUsd;
+    this.state.varUsd = view.varUsd;
+  }
+
+  /** Journals `step-done` with the book's delta and vega after the tick. */
   private finishStep(step: number, mode: AgentMode, healthy: ChainSnapshot | null): void {
     this.deps.journal.append({
       type: "step-done",
@@ -556,6 +759,12 @@ export class Agent {
       ...(healthy ? { index: healthy.indexPrice, time: healthy.valuationTime } : {}),
     });
     this.state.step = step;
+  }
+
+  private setRisk(report: AgentRiskReport): void {
+    this.state.risk = report;
+    this.state.delta = report.greeks.deltaUnderlyingCoin;
+    this.state.vega = report.greeks.vegaUsdPerVol;
   }
 
   /** Rebuilds the book from the journal, finishes an interrupted tick; returns the next tick. */
@@ -573,6 +782,9 @@ export class Agent {
           applied.add(r.state.clientOrderId);
           this.applyOrder(r.state);
         }
+      } else if (r.type === "settlement") {
+        const { type: _t, ...record } = r;
+        this.applySettlement(record);
       } else if (r.type === "limit-rejected") {
         handled.add(r.clientOrderId);
         this.state.limitRejections++;
@@ -598,21 +810,26 @@ export class Agent {
     if (pendingDecision && pendingDecision.step > lastDone) {
       const step = pendingDecision.step;
       const snapshot = await this.deps.feed.at(step);
-      // The analytics view of that tick (surface restored above), for the pre-trade checks.
-      if (snapshot && this.analytics) this.analytics.update(step, snapshot, this.state.book);
+      // That tick's market (surface restored above), for the pre-trade checks. The tick's
+      // settlements were journaled before its decision and are already in the book.
+      const built = snapshot ? this.buildTick(step, snapshot) : null;
+      const ctx = built && !("reason" in built) ? built : null;
       for (const order of pendingDecision.orders) {
         if (handled.has(order.clientOrderId)) continue;
         const existing = await this.deps.broker.getOrder(order.clientOrderId);
         if (existing) fromBroker++;
         else resent++;
-        if (existing || snapshot) await this.execute(step, order, snapshot as ChainSnapshot, existing);
+        if (existing) {
+          this.deps.journal.append({ type: "order", step, state: existing, recovered: true });
+          this.applyOrder(existing);
+        } else if (ctx) await this.execute(step, order, ctx, null);
       }
       if (snapshot) {
-        this.valueBook(step, snapshot);
         this.previousIndex = snapshot.indexPrice;
         // The interrupted tick was healthy (it decided): its index belongs to the regime history.
         this.regime?.observe(step, snapshot.indexPrice, snapshot.valuationTime);
       }
+      if (ctx) this.valueAfterOrders(ctx);
       this.finishStep(step, this.state.mode, snapshot);
       lastDone = step;
     } else if (lastDone >= 0) {
@@ -631,4 +848,16 @@ export class Agent {
     );
     return lastDone + 1;
   }
+}
+
+/** One valued tick: its chain, market input, the book valued at the start of the tick. */
+interface TickContext extends AnalyzedTick {
+  readonly step: number;
+  readonly snapshot: ChainSnapshot;
+  /** The book `valuation` values (the book at the start of the tick). */
+  readonly book: AgentBook;
+  /** The chain's quotes by name (touch prices) and the names of its clean quotes (valued). */
+  readonly quotes: Map<string, OptionQuote>;
+  readonly clean: ReadonlySet<string>;
+  readonly contracts: Map<string, ContractGreeks | null>;
 }

@@ -5,7 +5,8 @@
  * Problem: objective vega-target (policy.vegaTargetPerVolPoint, penalty per USD/vol pt of miss);
  * candidates = the quotes of the vega target expiry with |Black delta| in the configured window,
  * the book's option positions (so it can buy back or sell out of them) and the hedge perpetual;
- * constraints = total delta within +-deltaBand/2 (room for rounding to lots), CVaR over the analytics' CVaR scenarios (the same
+ * Market: the tick's one market (valuation.ts; analytics.ts view), the book's figures from the
+ * core valuation on it. Constraints = total delta within +-deltaBand/2 (room for rounding to lots), CVaR over the analytics' CVaR scenarios (the same
  * Merton scenarios the agent reports) <= cvarTargetFraction x maxCvarUsd, margin budget (the
  * optimizer's linear standard-margin proxy) <= marginTargetFraction x maxMarginUsd when the book
  * is inside it, and (vega "hard") total vega within target +- tolerance. Size limits per option:
@@ -177,8 +178,8 @@ export async function optimizerRebalance(o: {
   });
   // The book before (analytics view, all positions; margin from the configured model).
   const before = {
-    vega: view.risk.vega / 100,
-    delta: view.risk.delta,
+    vega: view.greeks.vegaUsdPerVolPt,
+    delta: view.greeks.deltaUnderlyingCoin,
     cvarUsd: view.cvarUsd,
     marginUsd: view.marginUsd,
   };

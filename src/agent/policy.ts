@@ -1,8 +1,9 @@
 /**
- * The agent's trading rules (pure): given the book, its risk and the market, which orders to
+ * The agent's trading rules (pure): given the book, its greeks and the market, which orders to
  * send now and why. Rules, in order:
  *  1. roll: options closer to expiry than `rollHours` are closed (they would otherwise settle
- *     inside the agent's blind spot); the vega rule re-opens exposure in the target expiry.
+ *     inside the agent's blind spot); the vega rule re-opens exposure in the target expiry. A leg
+ *     with no quote in the tick's chain cannot be closed: it is left to settle at expiry.
  *  2. vega off target: when |vega - target| > tolerance, trade the out-of-the-money option
  *     nearest the forward in the expiry closest to `vegaExpiryDays` (lots of `lotSize`, at most
  *     `maxOrderContracts` per order); an injected optimizer may replace this rule.
@@ -10,17 +11,23 @@
  *     to zero with the perpetual.
  * Quantities are rounded to the venue's lots; an order that rounds to zero is not sent.
  *
- * With analytics (src/agent/analytics.ts) the caller may pass surface greeks (`contractGreeks`),
- * a risk breach (`riskReduction`: CVaR or margin over its limit; rule "risk" closes a fraction of
- * every option position instead of the vega rule) or the optimizer's orders (`optimizerOrders`,
- * rule "optimizer", replacing rules "risk" and "vega"); the delta hedge always comes last.
+ * Greeks: the book's and each contract's come from the core valuation on the tick's market
+ * (valuation.ts: portfolioGreeks / positionGreeks; delta = deltaUnderlyingCoin, Black-76 forward
+ * delta in coins; vega USD per 1.00 vol); moneyness uses the market's forward of the expiry.
+ *
+ * The caller may pass a risk breach (`riskReduction`: CVaR or margin over its limit; rule "risk"
+ * closes a fraction of every option position instead of the vega rule) or the optimizer's orders
+ * (`optimizerOrders`, rule "optimizer", replacing rules "risk" and "vega"); the delta hedge always
+ * comes last. `reduceOnly` (a position the market cannot value is held): only orders that close
+ * (part of) a held option position: the roll and the risk rule; no vega rule, no optimizer
+ * orders and no delta hedge (the book's delta is not known while a leg is unpriced).
  */
 import type { OrderRequest } from "../adapters/broker/types.js";
 import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
-import type { AgentBook } from "./book.js";
-import { type BookRisk, optionContractGreeks } from "./valuation.js";
 import { DAY_MS } from "../core/time.js";
+import type { AgentBook } from "./book.js";
+import type { ContractGreeks } from "./valuation.js";
 
 export interface PolicyConfig {
   /** Hedge when |delta| exceeds this many coins. */
@@ -62,47 +69,51 @@ export function limitFor(side: "buy" | "sell", q: OptionQuote, slip: number): nu
 
 export function decideOrders(input: {
   book: AgentBook;
-  risk: BookRisk;
+  /** The book's delta (coins) and vega (USD per 1.00 vol) on the tick's market (valuation.ts). */
+  greeks: { readonly deltaUnderlyingCoin: number; readonly vegaUsdPerVol: number };
   snapshot: ChainSnapshot;
+  /** The tick's quotes by instrument name (touch prices). */
   quotes: Map<string, OptionQuote>;
   resolveInstrument: (name: string) => Instrument;
   config: PolicyConfig;
-  /** Per-contract greeks (default: Black-76 at the venue mark IV, valuation.ts). */
-  contractGreeks?: (q: OptionQuote) => { delta: number; vega: number } | null;
+  /** Per-contract greeks on the tick's market, null for an instrument it cannot value. */
+  contractGreeks: (instrument: Instrument) => ContractGreeks | null;
   /** A CVaR/margin breach: close `fraction` of every option position (rule "risk"). */
   riskReduction?: { reason: string; fraction: number } | null;
   /** Orders proposed by the optimizer (rule "optimizer"): replace rules "risk" and "vega". */
   optimizerOrders?: readonly ProposedOrder[] | null;
+  /** Why the book is reduce-only (a position the market cannot value), or null. */
+  reduceOnly?: string | null;
 }): ProposedOrder[] {
-  const { book, risk, snapshot, quotes, config } = input;
-  const greeksOf =
-    input.contractGreeks ??
-    ((q: OptionQuote) => optionContractGreeks(q, snapshot.valuationTime, snapshot.indexPrice));
+  const { book, greeks, snapshot, quotes, config } = input;
+  const greeksOf = input.contractGreeks;
+  const reduceOnly = input.reduceOnly ?? null;
   const now = snapshot.valuationTime;
   const orders: ProposedOrder[] = [];
-  let vega = risk.vega;
+  let vega = greeks.vegaUsdPerVol;
 
   // 1. Roll.
   for (const p of Object.values(book.positions)) {
     const inst = input.resolveInstrument(p.instrument);
     if (inst.type !== "option" || inst.expiry - now > config.rollHours * HOUR_MS) continue;
     const q = quotes.get(p.instrument);
+    if (!q) continue;
     const side = p.quantity > 0 ? "sell" : "buy";
-    const g = q ? greeksOf(q) : null;
-    if (g) vega -= p.quantity * g.vega;
+    const g = greeksOf(inst);
+    if (g) vega -= p.quantity * g.vegaUsdPerVol;
     orders.push({
       rule: "roll",
       instrument: p.instrument,
       side,
       quantity: Math.abs(p.quantity),
-      limitPrice: q ? limitFor(side, q, config.limitSlippage) : null,
+      limitPrice: limitFor(side, q, config.limitSlippage),
       why: `expires in ${((inst.expiry - now) / HOUR_MS).toFixed(1)} h < ${config.rollHours} h: close`,
-      deltaChange: g ? -p.quantity * g.delta : 0,
+      deltaChange: g ? -p.quantity * g.deltaUnderlyingCoin : 0,
     });
   }
 
   const rolled = new Set(orders.map((o) => o.instrument));
-  if (input.optimizerOrders) {
+  if (input.optimizerOrders && !reduceOnly) {
     orders.push(...input.optimizerOrders);
   } else if (input.riskReduction) {
     // 2'. Risk reduction: close a fraction of every (not rolled) option position.
@@ -116,7 +127,7 @@ export function decideOrders(input: {
       );
       const q = quotes.get(p.instrument);
       const side = p.quantity > 0 ? "sell" : "buy";
-      const g = q ? greeksOf(q) : null;
+      const g = greeksOf(inst);
       if (!q || !g || contracts <= 0) continue;
       const signed = side === "buy" ? contracts : -contracts;
       orders.push({
@@ -126,7 +137,7 @@ export function decideOrders(input: {
         quantity: contracts,
         limitPrice: limitFor(side, q, config.limitSlippage),
         why: `${input.riskReduction.reason}: ${side} ${contracts} of ${Math.abs(p.quantity)} (reduce ${Math.round(input.riskReduction.fraction * 100)}%)`,
-        deltaChange: signed * g.delta,
+        deltaChange: signed * g.deltaUnderlyingCoin,
       });
     }
   }
@@ -135,6 +146,7 @@ export function decideOrders(input: {
   const target = config.vegaTargetPerVolPoint * 100;
   const gap = target - vega;
   if (
+    !reduceOnly &&
     !input.optimizerOrders &&
     !input.riskReduction &&
     Math.abs(gap) > config.vegaTolerancePerVolPoint * 100
@@ -162,21 +174,20 @@ export function decideOrders(input: {
     }
   }
 
-  // 3. Delta hedge with the perpetual (inverse: contracts of contractSize USD).
-  const delta = risk.delta + orders.reduce((s, o) => s + o.deltaChange, 0);
-  if (Math.abs(delta) > config.deltaBand) {
-    const perp = input.resolveInstrument(config.hedgeInstrument);
-    const usd = delta * snapshot.indexPrice;
+  // 3. Delta hedge with the perpetual, sized by its per-contract delta on the tick's market
+  //    (inverse: contractSize USD / index coins per contract, whole contracts). Not in
+  //    reduce-only: the book's delta leaves out the positions the market cannot value, so a
+  //    hedge computed from it (even one that shrinks the perpetual) may add risk.
+  const delta = greeks.deltaUnderlyingCoin + orders.reduce((s, o) => s + o.deltaChange, 0);
+  const perp = input.resolveInstrument(config.hedgeInstrument);
+  const perContract = greeksOf(perp)?.deltaUnderlyingCoin ?? 0;
+  if (!reduceOnly && Math.abs(delta) > config.deltaBand && perContract > 0) {
     const contracts =
       perp.settlement === "inverse"
-        ? Math.round(Math.abs(usd) / perp.contractSize)
-        : roundLots(Math.abs(delta) / perp.contractSize, 0.001);
+        ? Math.round(Math.abs(delta) / perContract)
+        : roundLots(Math.abs(delta) / perContract, 0.001);
+    const side = delta > 0 ? "sell" : "buy";
     if (contracts > 0) {
-      const side = delta > 0 ? "sell" : "buy";
-      const change =
-        (perp.settlement === "inverse"
-          ? (contracts * perp.contractSize) / snapshot.indexPrice
-          : contracts * perp.contractSize) * (side === "buy" ? 1 : -1);
       orders.push({
         rule: "delta",
         instrument: config.hedgeInstrument,
@@ -184,7 +195,7 @@ export function decideOrders(input: {
         quantity: contracts,
         limitPrice: null,
         why: `delta ${delta.toFixed(3)} outside band ±${config.deltaBand}: ${side} ${contracts} ${config.hedgeInstrument}`,
-        deltaChange: change,
+        deltaChange: contracts * perContract * (side === "buy" ? 1 : -1),
       });
     }
   }
@@ -223,20 +234,21 @@ function vegaInstrument(
   snapshot: ChainSnapshot,
   quotes: Map<string, OptionQuote>,
   config: PolicyConfig,
-  greeksOf: (q: OptionQuote) => { delta: number; vega: number } | null,
+  greeksOf: (instrument: Instrument) => ContractGreeks | null,
 ) {
   const targetExpiry = vegaTargetExpiry(snapshot, config);
   if (targetExpiry === null) return null;
   let best: { quote: OptionQuote; vega: number; delta: number; distance: number } | null = null;
   for (const q of quotes.values()) {
     if (q.instrument.expiry !== targetExpiry || q.bid === null || q.ask === null) continue;
-    const forward = q.underlyingPrice ?? snapshot.indexPrice;
+    const g = greeksOf(q.instrument);
+    if (!g || !(g.vegaUsdPerVol > 0)) continue;
+    const forward = g.forwardUsd;
     const otm = q.instrument.kind === "call" ? q.instrument.strike >= forward : q.instrument.strike < forward;
     if (!otm) continue;
-    const g = greeksOf(q);
-    if (!g || !(g.vega > 0)) continue;
     const distance = Math.abs(Math.log(q.instrument.strike / forward));
-    if (!best || distance < best.distance) best = { quote: q, vega: g.vega, delta: g.delta, distance };
+    if (!best || distance < best.distance)
+      best = { quote: q, vega: g.vegaUsdPerVol, delta: g.deltaUnderlyingCoin, distance };
   }
   return best;
 }

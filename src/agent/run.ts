@@ -36,6 +36,24 @@ export interface RunAgentOptions {
   readonly onTick?: (state: AgentState) => void;
 }
 
+/**
+ * GET /state: the agent's state, its `risk` recomputed by agentRiskReport (valuation.ts) on the
+ * last valued tick's chain and the current book (the same figures the loop stored at that tick's
+ * end).
+ */
+export function agentHttpState(
+  agent: Agent,
+  o: { readonly runId: string; readonly broker: string; readonly killSwitch: KillSwitch },
+): Record<string, unknown> {
+  return {
+    runId: o.runId,
+    broker: o.broker,
+    killSwitch: o.killSwitch.engaged(),
+    ...agent.state,
+    risk: agent.currentRisk(),
+  };
+}
+
 export async function runAgentFromConfig(config: AgentConfig, options: RunAgentOptions): Promise<AgentState> {
   const env = options.env ?? process.env;
   const stateDir = resolve(config.stateDir);
@@ -112,12 +130,7 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
         host: config.http.host,
         port: config.http.port,
         ...(env.VOLFOLIO_AGENT_TOKEN ? { token: env.VOLFOLIO_AGENT_TOKEN } : {}),
-        state: () => ({
-          runId: config.runId,
-          broker: broker.name,
-          killSwitch: killSwitch.engaged(),
-          ...agent.state,
-        }),
+        state: () => agentHttpState(agent, { runId: config.runId, broker: broker.name, killSwitch }),
         killSwitch,
       })
     : null;

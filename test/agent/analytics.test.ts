@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
-import { AgentAnalytics, bookPositions } from "../../src/agent/analytics.js";
+import { AgentAnalytics, analyzeTick } from "../../src/agent/analytics.js";
 import { applyFill, EMPTY_BOOK } from "../../src/agent/book.js";
 import { type AgentAnalyticsConfig, agentAnalyticsSchema } from "../../src/agent/config.js";
 import type { PreTradeLimits } from "../../src/agent/limits.js";
@@ -16,13 +16,12 @@ import type { PolicyConfig } from "../../src/agent/policy.js";
 import type { Instrument } from "../../src/core/instruments/types.js";
 import { standardBookMargin } from "../../src/core/margin/book.js";
 import { portfolioMargin } from "../../src/core/margin/portfolioMargin.js";
-import { normalizeChain } from "../../src/core/market/normalize.js";
 import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
+import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
-import { riskMarketFromSnapshots } from "../../src/core/risk/market.js";
 import { DEFAULT_MERTON_BTC, monteCarloVar } from "../../src/core/risk/var.js";
-import { calibrateSurfaceFromQuotes } from "../../src/core/surface/calibrate.js";
+import { bookPositions } from "../../src/agent/valuation.js";
 import { PERP } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
@@ -103,7 +102,7 @@ const records = <T extends JournalRecord["type"]>(j: Journal<JournalRecord>, typ
   j.read().records.filter((r) => r.type === type) as Extract<JournalRecord, { type: T }>[];
 
 describe("agent analytics", () => {
-  it("equals the surface, risk and margin engines called directly", () => {
+  it("equals the core valuation, margin and CVaR on the chain's market called directly", () => {
     const chain = chains[3] as ChainSnapshot;
     const name = (k: "call" | "put", pick: (xs: number[]) => number) => {
       const qs = chain.quotes.filter(
@@ -113,12 +112,14 @@ describe("agent analytics", () => {
       const s = pick(strikes);
       return qs.find((q) => q.instrument.strike === s)?.instrument.name as string;
     };
+    // Option premiums of 0.01 BTC; the perpetual at the index (a fill sets its entry price,
+    // which its value and delta use).
     const fill = (instrument: string, side: "buy" | "sell", quantity: number) => ({
       clientOrderId: instrument,
       instrument,
       side,
       quantity,
-      price: 0.01,
+      price: instrument === PERP.name ? chain.indexPrice : 0.01,
       fee: 0,
       feeCurrency: "BTC",
       timestamp: 0,
@@ -132,21 +133,23 @@ describe("agent analytics", () => {
       book = applyFill(book, fill(n, side, qty), resolveInstrument(n));
     for (const margin of ["standard", "portfolio"] as const) {
       const cfg = analyticsConfig({ margin, cvar: { paths: 300, seed: 5, volSpotBeta: -0.4 } });
-      const view = new AgentAnalytics(cfg, resolveInstrument).update(3, chain, book);
+      const tick = analyzeTick(new AgentAnalytics(cfg), 3, chain, book, resolveInstrument);
+      if ("reason" in tick) throw new Error(tick.reason);
+      const view = tick.view;
       expect(view).not.toBeNull();
       if (!view) return;
-      // Independent pipeline: normalize -> fit -> risk market.
-      const norm = normalizeChain(chain);
-      const fit = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: "svi" });
-      expect(fit.fit.ok).toBe(true);
-      if (!fit.fit.ok) return;
-      const market = riskMarketFromSnapshots([{ ...norm.snapshot, surface: fit.fit.value.surface }]);
+      // Independent pipeline: THE chain -> market step with a fresh SVI fit pinned to the marks.
       const positions = bookPositions(book, resolveInstrument);
+      const ref = chainBookMarket([chain], positions, { surface: "fit", surfaceModel: "svi" });
+      expect(ref.inputs[0]?.surfaceSource).toBe("svi");
+      expect(ref.excluded).toEqual([]);
+      const market = ref.market;
       expect(Number.isFinite(view.surface.rmseVolPts)).toBe(true);
       expect(view.surface.rmseVolPts).toBeLessThan(2);
       const g = portfolioGreeks(positions, market).byUnderlying.BTC;
-      expect(view.risk.delta).toBeCloseTo(g?.deltaUnderlyingCoin as number, 9);
-      expect(view.risk.vega).toBeCloseTo(g?.vegaUsd as number, 6);
+      expect(view.greeks.deltaUnderlyingCoin).toBeCloseTo(g?.deltaUnderlyingCoin as number, 9);
+      expect(view.greeks.vegaUsdPerVol).toBeCloseTo(g?.vegaUsd as number, 6);
+      expect(tick.valuation.report.greeks.thetaUsdPerDay).toBeCloseTo(g?.thetaUsdPerDay as number, 9);
       const m =
         margin === "standard"
           ? standardBookMargin(positions, market).byCurrency.BTC
@@ -161,7 +164,10 @@ describe("agent analytics", () => {
         paths: 300,
         seed: 5,
         volSpotBeta: -0.4,
-        params: { ...DEFAULT_MERTON_BTC, vol: fit.fit.value.surface.impliedVol(0, 30 / 365) },
+        params: {
+          ...DEFAULT_MERTON_BTC,
+          vol: market.underlyings.BTC?.surface.impliedVol(0, 30 / 365) as number,
+        },
       });
       expect(view.cvarUsd).toBeGreaterThan(0);
       expect(view.cvarUsd).toBeCloseTo(mc.cvarUsd, 6);
@@ -199,14 +205,15 @@ describe("agent analytics", () => {
   }, 30_000);
 
   it("a failed fit is logged and the previous good fit is kept", async () => {
-    // Tick 2 has quotes (the feed looks healthy) but none with a price: nothing to fit.
+    // Tick 2 has bids and the venue's mark IVs but no ask and no mark price: no quote has a
+    // mid or mark-price vol to fit, while the venue's mark IVs still give the tick a market
+    // (the surface through the marks). (A tick with no price at all gives no market: the loop
+    // test "a chain with no mark" covers it.)
     const broken: AgentFeed = {
       steps: 4,
       at: async (i) => {
         const c = chains[i] as ChainSnapshot;
-        return i === 2
-          ? { ...c, quotes: c.quotes.map((q) => ({ ...q, bid: null, ask: null, mark: null })) }
-          : c;
+        return i === 2 ? { ...c, quotes: c.quotes.map((q) => ({ ...q, ask: null, mark: null })) } : c;
       },
     };
     const warnings: string[] = [];
@@ -252,8 +259,10 @@ describe("agent analytics", () => {
     const risk = decisions.flatMap((d) => d.orders.filter((o) => o.rule === "risk"));
     expect(risk.length).toBeGreaterThan(0);
     expect(risk[0]?.why).toMatch(/CVaR .* > limit/);
-    // CVaR at the start of tick 4 (after tick 3's reduction) vs before it.
-    const cvarAt = (step: number) => second.logs.find((l) => l.step === step)?.cvarUsd as number;
+    // CVaR each tick decided on (the tick log's `decidedOn`: before its orders): tick 4's is
+    // after tick 3's reduction.
+    const cvarAt = (step: number) =>
+      (second.logs.find((l) => l.step === step)?.decidedOn as { cvarUsd: number }).cvarUsd;
     expect(cvarAt(3)).toBeGreaterThan(limit);
     expect(cvarAt(4)).toBeLessThan(cvarAt(3));
   }, 30_000);
@@ -280,8 +289,9 @@ describe("agent analytics", () => {
         (o) => o.rule === "optimizer" && o.side === "buy" && /buys back the held short/.test(o.why),
       ),
     ).toBe(true);
+    // The figures each tick decided on (before its orders).
     const at = (step: number) =>
-      second.logs.find((l) => l.step === step) as { cvarUsd: number; marginUsd: number };
+      second.logs.find((l) => l.step === step)?.decidedOn as { cvarUsd: number; marginUsd: number };
     expect(at(3).cvarUsd).toBeGreaterThan(cvarLimit);
     expect(at(3).marginUsd).toBeGreaterThan(marginLimit);
     expect(at(4).cvarUsd).toBeLessThanOrEqual(cvarLimit);

@@ -83,7 +83,7 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
             ? {
                 onTick: (s: AgentState) =>
                   process.stderr.write(
-                    `tick ${s.step} ${s.mode} delta ${s.delta.toFixed(3)} vega ${(s.vega / 100).toFixed(1)}/pt orders ${s.ordersSent} fills ${s.fills}\n`,
+                    `tick ${s.step} ${s.mode} delta ${(s.risk?.greeks.deltaUnderlyingCoin ?? 0).toFixed(3)} coin vega ${(s.risk?.greeks.vegaUsdPerVolPt ?? 0).toFixed(1)} USD/vol pt orders ${s.ordersSent} fills ${s.fills}\n`,
                   ),
               }
             : {}),
@@ -97,6 +97,8 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
         if (logStream) await new Promise((r) => logStream.end(r));
       }
       const positions = Object.values(state.book.positions).filter((p) => p.quantity !== 0);
+      const risk = state.risk;
+      const g = risk?.greeks;
       output(Boolean(o.json), { runId: config.runId, stateDir: config.stateDir, ...state }, () =>
         [
           `run ${config.runId}: ${state.step + 1} ticks done, mode ${state.mode}${state.modeReasons.length ? ` (${state.modeReasons.join("; ")})` : ""}`,
@@ -104,11 +106,26 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
             (state.recovered
               ? `; resumed at tick ${state.recovered.fromStep} (${state.recovered.ordersFromBroker} orders found at the broker, ${state.recovered.ordersResent} re-sent)`
               : ""),
-          `delta ${formatNumber(state.delta)} coin, vega ${formatNumber(state.vega / 100)} USD per vol point`,
+          risk && g
+            ? `on the ${g.underlying} chain of ${risk.valuationTimeIso} (index ${formatNumber(risk.indexPriceUsd)} USD): delta ${formatNumber(g.deltaUnderlyingCoin)} ${g.underlying} (Black forward delta), vega ${formatNumber(g.vegaUsdPerVolPt)} USD per vol point, theta ${formatNumber(g.thetaUsdPerDay)} USD per day, equity ${formatNumber(risk.equity.equityUsd)} USD`
+            : "not valued yet (no healthy tick)",
+          ...(risk && risk.unpriced.length > 0
+            ? [
+                `unpriced (left out of every figure; reduce-only): ${risk.unpriced.map((u) => `${u.instrument} ${u.quantity} (${u.reason}: ${u.detail})`).join("; ")}`,
+              ]
+            : []),
+          ...(state.settlements.length > 0
+            ? [`settled: ${state.settlements.map((x) => x.detail).join("; ")}`]
+            : []),
           "",
           positions.length
             ? formatTable(positions.map((p) => ({ instrument: p.instrument, quantity: p.quantity })))
             : "(no open positions)",
+          `cash: ${
+            Object.entries(state.book.cash)
+              .map(([c, x]) => `${formatNumber(x)} ${c}`)
+              .join(", ") || "none"
+          }`,
           `journal: ${config.stateDir}/journal.jsonl`,
         ].join("\n"),
       );
