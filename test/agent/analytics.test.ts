@@ -262,7 +262,8 @@ describe("agent analytics", () => {
     // CVaR each tick decided on (the tick log's `decidedOn`: before its orders): tick 4's is
     // after tick 3's reduction.
     const cvarAt = (step: number) =>
-      (second.logs.find((l) => l.step === step)?.decidedOn as { cvarUsd: number }).cvarUsd;
+      (second.logs.find((l) => l.step === step)?.decidedOn as { cvarUsd: number } | undefined)?.cvarUsd ??
+      Number.NaN;
     expect(cvarAt(3)).toBeGreaterThan(limit);
     expect(cvarAt(4)).toBeLessThan(cvarAt(3));
   }, 30_000);
