@@ -64,10 +64,14 @@ export const MARKET_CHOICES =
 const CHAIN_CHOICES = "--chain FILE, --live or --synthetic [--seed N] [--time ISO]";
 
 /**
- * Registers --chain, --live, --synthetic, --time, --timeout, --book-market (when `bookMarket`)
- * and --seed (when `seed`; risk registers its own, shared with the Monte Carlo VaR).
+ * Registers --chain, --live, --synthetic, --time, --timeout, --book-market (when `bookMarket`;
+ * "refused": registered so that parseMarketFlags can say why it does not apply) and --seed (when
+ * `seed`; risk registers its own, shared with the Monte Carlo VaR).
  */
-export function addMarketOptions(cmd: Command, o: { bookMarket: boolean; seed: boolean }): Command {
+export function addMarketOptions(
+  cmd: Command,
+  o: { bookMarket: boolean | "refused"; seed: boolean },
+): Command {
   cmd
     .option(
       "--chain <file>",
@@ -96,7 +100,9 @@ export function addMarketOptions(cmd: Command, o: { bookMarket: boolean; seed: b
   if (o.bookMarket)
     cmd.option(
       "--book-market",
-      "market: the book file's own parametric market section (explicit only, never the default)",
+      o.bookMarket === "refused"
+        ? "not available here: the candidates are a chain's quotes (exit 2)"
+        : "market: the book file's own parametric market section (explicit only, never the default)",
     );
   return cmd;
 }

@@ -96,7 +96,7 @@ export function register(program: Command): void {
       "current book (JSON or CSV instrument,quantity[,entryPrice]); empty book if omitted",
     )
     .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)");
-  addMarketOptions(cmd, { bookMarket: false, seed: true })
+  addMarketOptions(cmd, { bookMarket: "refused", seed: true })
     .option("--frontier <points>", "also compute the CVaR efficient frontier with this many points")
     .option("--json", "JSON output (full precision; `units` names each field)")
     .action(async (f: Flags) => {

@@ -151,13 +151,22 @@
     const b = r.book;
     if (!b) return na(r, "greeks", ["book"]);
     $("book").innerHTML =
-      `<p>${esc(b.label)}; valued on ${esc(b.market)}: ${b.valued} of ${b.positions} positions valued, ${b.excluded.length} excluded.</p>` +
+      `<p>${esc(b.label)}; valued on ${esc(b.market)}: ${b.valued} of ${b.positions} positions valued, ${b.excluded.length} excluded${b.expired?.length ? `, ${b.expired.length} expired (settled, in no figure but equity)` : ""}.</p>` +
       (b.excluded.length
         ? table(b.excluded, [
             ["excluded", (x) => esc(x.instrument)],
             ["quantity", (x) => num(x.quantity, 2)],
             ["reason", (x) => esc(x.reason)],
             ["detail", (x) => esc(x.detail)],
+          ])
+        : "") +
+      (b.expired?.length
+        ? table(b.expired, [
+            ["expired (settled)", (x) => esc(x.instrument)],
+            ["quantity", (x) => num(x.quantity, 2)],
+            ["settled at", (x) => `${num(x.settlementPrice)} (${esc(x.settlementSource)})`],
+            ["value", (x) => `${num(x.value, 6)} ${esc(x.currency)}`],
+            ["value USD", (x) => num(x.valueUsd)],
           ])
         : "") +
       (b.options.length
@@ -181,7 +190,7 @@
       Plotly.newPlot(
         "greeks",
         [
-          { type: "bar", name: "cash delta", x, y: rows.map((g) => g.cashDeltaUsd) },
+          { type: "bar", name: "cash delta (Black delta x index)", x, y: rows.map((g) => g.cashDeltaUsd) },
           { type: "bar", name: "vega (per 1.00 vol)", x, y: rows.map((g) => g.vegaUsd) },
           { type: "bar", name: "theta / day", x, y: rows.map((g) => g.thetaUsdPerDay) },
           { type: "bar", name: "cash gamma", x, y: rows.map((g) => g.cashGammaUsd) },
@@ -189,7 +198,20 @@
         layout({ barmode: "group", yaxis: { title: { text: "USD" } } }),
         cfg,
       );
-    } else na(r, "greeks", ["greeks"]);
+      // Which delta is which: the same figures and names as `volfolio risk --json` (byUnderlying).
+      const by = r.greeks.byUnderlying || [];
+      $("greeks-delta").innerHTML = by.length
+        ? table(by, [
+            ["underlying", (g) => esc(g.underlying)],
+            ["Black delta (coin)", (g) => num(g.deltaBlackCoin, 4)],
+            ["premium-adj. delta (coin)", (g) => num(g.deltaPremiumAdjustedCoin, 4)],
+            ["cash delta USD", (g) => num(g.cashDeltaUsd)],
+            ["vega USD / vol pt", (g) => num(g.vegaUsdPerVolPt)],
+            ["theta USD / day", (g) => num(g.thetaUsdPerDay)],
+          ]) +
+          `<p class="note">Black delta = Black's forward delta in coins, Deribit's <code>delta</code> column (what the exchange screen shows); cash delta = Black delta x index. Premium-adjusted delta = Black delta - the coin premium: the coin-terms delta of a coin-margined account. Inverse options valued by Deribit's mark convention (coin premium = Black(F)/F, USD = coin x index).</p>`
+        : "";
+    } else na(r, "greeks", ["greeks", "greeks-delta"]);
     if (r.scenarios) {
       const s = r.scenarios;
       Plotly.newPlot(
