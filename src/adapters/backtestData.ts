@@ -1,13 +1,18 @@
 /**
  * A directory of Deribit chain snapshot files (*.csv or *.csv.gz, e.g. the daily history in
  * ../shared/data/deribit/daily) as a series of backtest steps, in time order. Files are read with
- * the Deribit file loader (src/adapters/deribit/files.ts); every row and quote is accounted for:
- * rows rejected by the loader, quotes rejected by `backtestStepFromChain`, files without the
- * underlying or out of time order, each counted with a reason.
+ * the Deribit file loader (src/adapters/deribit/files.ts); each chain becomes a step
+ * (core/backtest/market.ts backtestStepFromChain: the core market of that chain). Every row and
+ * quote is accounted for: rows rejected by the loader; quotes accepted or rejected by the core's
+ * quote cleaning (market/normalize.ts normalizeChain, counted by its reasons: the same cleaning
+ * the step's market applies); files without the underlying, out of time order, or without a
+ * single quote with a mark vol (no market to value a book on), each counted with a reason.
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type BacktestStep, backtestStepFromChain } from "../core/backtest/market.js";
+import { normalizeChain } from "../core/market/normalize.js";
+import { quoteMarkVol } from "../core/surface/markSurface.js";
 import { loadDeribitCsvFile } from "./deribit/files.js";
 import { inputFileError } from "./inputFile.js";
 
@@ -17,8 +22,11 @@ export interface BacktestDataResult {
   readonly rowsRead: number;
   readonly rowsRejected: number;
   readonly quotes: { readonly accepted: number; readonly rejected: Record<string, number> };
-  /** Files skipped: no chain for the underlying, or not after the previous snapshot. */
-  readonly skippedFiles: { readonly file: string; readonly reason: "no-underlying" | "out-of-order" }[];
+  /** Files skipped: no chain for the underlying, not after the previous snapshot, or no mark vol. */
+  readonly skippedFiles: {
+    readonly file: string;
+    readonly reason: "no-underlying" | "out-of-order" | "no-marks";
+  }[];
 }
 
 /** Date YYYY-MM-DD from a file name containing YYYYMMDD, or null. */
@@ -46,7 +54,7 @@ export async function loadBacktestData(o: {
     })
     .sort();
   const steps: BacktestStep[] = [];
-  const skippedFiles: { file: string; reason: "no-underlying" | "out-of-order" }[] = [];
+  const skippedFiles: { file: string; reason: "no-underlying" | "out-of-order" | "no-marks" }[] = [];
   const rejected: Record<string, number> = {};
   let accepted = 0;
   let rowsRead = 0;
@@ -66,10 +74,14 @@ export async function loadBacktestData(o: {
       skippedFiles.push({ file: f, reason: "out-of-order" });
       continue;
     }
-    const s = backtestStepFromChain(chain);
-    accepted += s.accepted;
-    for (const [k, v] of Object.entries(s.rejected)) rejected[k] = (rejected[k] ?? 0) + v;
-    steps.push(s.step);
+    const n = normalizeChain(chain);
+    accepted += n.counts.accepted;
+    for (const [k, v] of Object.entries(n.counts.byReason)) if (v > 0) rejected[k] = (rejected[k] ?? 0) + v;
+    if (!n.snapshot.quotes.some((q) => quoteMarkVol(q) !== null)) {
+      skippedFiles.push({ file: f, reason: "no-marks" });
+      continue;
+    }
+    steps.push(backtestStepFromChain(chain));
   }
   o.onFile?.(names.length, names.length);
   return { steps, files: names.length, rowsRead, rowsRejected, quotes: { accepted, rejected }, skippedFiles };

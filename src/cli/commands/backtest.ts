@@ -129,7 +129,18 @@ function metricsRows(r: BacktestResult) {
 }
 
 function attributionTotals(r: BacktestResult) {
-  const keys = ["delta", "gamma", "vega", "theta", "vanna", "volga", "residual", "trading", "total"] as const;
+  const keys = [
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "vanna",
+    "volga",
+    "residual",
+    "settlement",
+    "trading",
+    "total",
+  ] as const;
   return keys.map((k) => {
     let usd = 0;
     let coin = 0;
@@ -335,13 +346,13 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
         () => {
           const lines = [
             `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
-            `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks}`,
+            `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks} (held option not quoted: valued on the marks surface), carried ${r.carriedMarks}`,
             "",
             formatTable(metricsRows(r)),
             "",
-            `costs USD: spread ${num(r.costs.spreadUsd)}, slippage ${num(r.costs.slippageUsd)}, fees ${num(r.costs.feesUsd)}, funding ${num(r.costs.fundingUsd)}, total ${num(r.costs.totalUsd)}; turnover ${num(r.turnover)}x equity (${num(r.turnoverUsd)} USD notional)`,
+            `costs USD (coin at each trade's index): spread ${num(r.costs.spreadUsd)}, slippage ${num(r.costs.slippageUsd)}, fees ${num(r.costs.feesUsd)}, funding ${num(r.costs.fundingUsd)}, total ${num(r.costs.totalUsd)} (${num(r.costs.totalCoin)} coin); turnover ${num(r.turnover)}x equity (${num(r.turnoverUsd)} USD notional)`,
             "",
-            "Greek PnL attribution, summed over days (residual = actual - Taylor terms; trading = intraday trades, costs, funding):",
+            "Greek PnL attribution, summed over days (residual = actual - Taylor terms; settlement = legs expired in the day: proceeds - start value; trading = intraday trades, costs, funding); each column adds up to its own equity change:",
             formatTable(attributionTotals(r)),
           ];
           if (optimizer) lines.push("", ...optimizerLines(optimizer));
@@ -364,6 +375,7 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
                   vanna: num(d.vannaUsd),
                   volga: num(d.volgaUsd),
                   residual: num(d.residualUsd),
+                  settlement: num(d.settlementUsd),
                   trading: num(d.tradingUsd),
                   totalUsd: num(d.totalUsd),
                   totalCoin: num(d.totalCoin),
@@ -378,9 +390,9 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
                   time: new Date(t.time).toISOString().slice(0, 16),
                   instrument: t.instrument,
                   qty: num(t.quantity),
-                  price: num(t.priceUsd),
-                  mark: num(t.markUsd),
-                  fee: num(t.feeUsd),
+                  price: num(t.price),
+                  mark: num(t.mark),
+                  [`fee ${t.currency}`]: num(t.fee),
                   tag: t.tag,
                 })),
               ),

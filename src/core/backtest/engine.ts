@@ -1,41 +1,80 @@
 /**
  * The backtest engine: deterministic, event-driven replay of a strategy over a series of market
- * steps (real chain snapshots via `backtestStepFromChain`, or the synthetic market).
+ * steps (market.ts: real chain snapshots via `backtestStepFromChain`, or the synthetic market's
+ * chains), valuing its book through the core (DESIGN.md: one market, one valuation).
+ *
+ * Accounting choices (Deribit's inverse contracts, as the chains quote them):
+ * - Book: real core Positions. Options are the chain's instruments (inverse: premium and
+ *   settlement in coin, 1 coin per contract); linear (USDC) options are refused with the reason
+ *   "not-inverse" (the daily Deribit history and the synthetic market quote inverse ones only).
+ *   The hedge is an inverse future: the perpetual (BTC-PERPETUAL: 10 USD contracts, ETH 1 USD)
+ *   or, with `instrument: "future"`, a dated future of a listed expiry (same sizes).
+ * - Cash per currency: the coin and USD (the strategy's starting `coins` and `usd`). Every flow
+ *   after the start is in coin: option premiums and fees, option settlements, hedge variation,
+ *   hedge costs and funding. Balances may go negative (no margin model: collateral is the cash
+ *   and coins held; a negative coin balance is coin borrowed against the USD).
+ * - Valuation: each step's market is the core's (market.ts: chainMarketInputs on the step's chain
+ *   with the marks surface, then chainRiskMarket); option value and greeks are valuePosition /
+ *   positionGreeks on it (coin = Black-76 on the expiry forward / F, USD = coin x index). The
+ *   hedge future is marked to the core's mark (the perpetual at the index, a dated future at its
+ *   expiry's forward) at every step; its PnL m (1/M_prev - 1/M) coin is paid into coin cash
+ *   (variation) and the entry reset to the mark, so the position's value is 0 after each step.
+ * - Equity: core/risk bookEquity(positions, cash, market): per currency and in USD; equity in
+ *   coin = equity USD / index (the whole account in coin, USD cash included at the index).
+ * - Fills (fills.ts): options at the ask (buy) / bid (sell) in coin, plus slippage bps, fee in coin
+ *   min(feeRate, feeCap x price) per contract; the hedge at the perpetual's quote moved onto the
+ *   mark (else mark -/+ hedgeHalfSpreadBps) plus slippage, fee hedgeFeeRate x notional / price
+ *   coin. Costs are reported in coin (exact: they are paid in coin) and in USD at the trade's index.
+ * - Funding (perpetual only): longs pay rate x (notional / mark) x years coin per step, at the
+ *   policy's `fundingRatePerYear`, else the step's.
+ * - Hedge decisions: the policy trades the hedge to move the account's USD delta (coins): coin
+ *   cash + options' deltaUnderlyingCoin (Black forward delta, Deribit's `delta`) + the hedge's
+ *   (notional / mark). A hedge order of x coins is x x mark / contractSize contracts.
+ * - Expired legs: at each step, BEFORE anything is valued, every leg whose expiry is at or
+ *   before the step (options and a dated hedge future) is settled once by core/risk splitExpired
+ *   at the step's delivery price when the data has one (`BacktestStep.deliveryPrice`), else at
+ *   the step's index (intrinsic; Deribit uses a 30-minute TWAP before 08:00 UTC: on daily data the
+ *   first snapshot after the expiry is used, stated in each settlement's `detail`), paid into
+ *   coin cash, and leaves the book: no later valuation, greek or attribution window carries it.
+ * - Positions the step's market cannot value (their expiry no longer listed at all) are carried at
+ *   their last coin value and counted in `carriedMarks`; a held option the chain does not quote at
+ *   that step is valued on the marks surface between its neighbours and counted in `staleMarks`.
  *
  * Per step, in order:
- *  1. the hedge (perpetual or dated future) marked to market (variation into cash), perpetual
- *     funding accrued since the last step;
- *  2. if the step opens a new UTC day (or is the last step): the day's Greek PnL attribution is
- *     closed on the book held at the start of the day, the daily equity recorded, a new day opened;
- *  3. options with expiry <= now settle in cash at intrinsic on the step's index price (Deribit
- *     uses a 30-min index TWAP before 08:00; the first step at or after expiry is used here);
- *  4. the strategy rule (current step + own book only) places option orders, filled at ask
- *     (buy) / bid (sell) with slippage and fees; a missing side rejects the order with a reason;
- *     a rule may also trade the hedge instrument (`HedgeOrder`, e.g. the optimizer strategy,
- *     whose LP chooses the perpetual together with the options), filled as the hedge below;
+ *  1. expired legs settled (above);
+ *  2. the hedge marked to the core mark (variation into coin cash); perpetual funding accrued;
+ *  3. if the step opens a new UTC day (or is the last step): the day's PnL attribution closed on
+ *     the book held at the start of the day (attribution.ts), the daily equity recorded, a new day
+ *     opened on the book after settlement;
+ *  4. the strategy rule (current step + own book only) places option orders, and may trade the
+ *     hedge (`HedgeOrder`, e.g. the optimizer strategy); a missing side rejects an order with a
+ *     reason;
  *  5. a dated-future hedge about to expire is rolled into the next one; then the hedge policy
- *     trades the hedge instrument on net delta (coins + options + hedge).
+ *     trades the hedge on the net delta.
  * No step is read before its turn: the engine consumes an iterator (no look-ahead; a test alters
  * every step after day t and shows that the result up to t is unchanged). It asks the iterator
- * whether a next step exists (to know the last one) but never reads it before its turn. The last step only
- * marks and closes; it does not trade.
- *
- * Hedge instrument (linear, 1 unit = 1 coin): the perpetual, marked at the step's perpMark and
- * paying funding at the policy's `fundingRatePerYear` (else the step's); or, with
- * `instrument: "future"`, the listed expiry closest to `futureTenorDays`, marked at that expiry's
- * forward (the step's forward(expiry): future or synthetic forward, so its basis moves and
- * converges to the index), settled at the index, rolled `rollDays` before expiry, no funding.
- * Accounting: USD cash + coin holdings + options (USD per coin, see market.ts) + perpetual.
- * Equity in USD; in coin = equity USD / index. No margin model: collateral is the cash/coins held.
+ * whether a next step exists (to know the last one) but never reads it before its turn. The last
+ * step only settles, marks and closes; it does not trade.
  */
 import { InvalidInputError } from "../errors.js";
-import { type CostModel, hedgeFill, resolveCostModel } from "../hedge/costs.js";
+import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import { type HedgePolicy, hedgeTrade, validateHedgePolicy } from "../hedge/policies.js";
-import type { OptionKind } from "../instruments/types.js";
-import { blackGreeks, blackPrice } from "../pricing/black76.js";
-import { futureName, optionName, utcDayStart } from "./calendar.js";
-import { futureHedgeExpiry, optionFill } from "./fills.js";
-import type { BacktestStep } from "./market.js";
+import { deribitOptionName, instrumentFromName } from "../instruments/names.js";
+import type { FutureContract, OptionContract, Position } from "../instruments/types.js";
+import { type BookEquity, bookEquity } from "../risk/account.js";
+import { splitExpired } from "../risk/expiredLegs.js";
+import { type PortfolioGreeks, portfolioGreeks, positionGreeks } from "../risk/greeks.js";
+import { forwardAtExpiry, type RiskMarket } from "../risk/market.js";
+import { optionMarketInputs, valuePosition } from "../risk/valuation.js";
+import {
+  type AttributionDay,
+  type AttributionWindow,
+  closeAttributionWindow,
+  type WindowLeg,
+} from "./attribution.js";
+import { futureName, utcDayStart } from "./calendar.js";
+import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
+import type { BacktestStep, StepMarket } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
 import { optimizerStrategyRule } from "./optimizerStrategy.js";
 import {
@@ -51,23 +90,34 @@ import {
 } from "./strategies.js";
 import { DAY_MS, timeToExpiry } from "../time.js";
 
+export type { AttributionDay } from "./attribution.js";
+
 export interface TradeRecord {
   /** Epoch ms UTC. */
   readonly time: number;
   readonly instrument: string;
   readonly type: "option" | "perpetual" | "future";
-  /** Signed coins. */
+  /** Signed contracts: an inverse option is 1 coin; a future `contractSize` USD (BTC 10). */
   readonly quantity: number;
-  /** Executed price per coin, USD. */
-  readonly priceUsd: number;
-  readonly markUsd: number;
+  /** Executed price: coin per contract (inverse option) or USD per coin (future). */
+  readonly price: number;
+  /** The mark at the trade, same units. */
+  readonly mark: number;
+  /** Currency of `spread`, `slippage`, `fee` (the coin: every trade here settles in coin). */
+  readonly currency: string;
+  readonly spread: number;
+  readonly slippage: number;
+  readonly fee: number;
+  /** The same costs in USD at the step's index. */
   readonly spreadUsd: number;
   readonly slippageUsd: number;
   readonly feeUsd: number;
+  /** Index at the trade, USD. */
+  readonly indexPrice: number;
   readonly tag: string;
 }
 
-export type RejectionReason = "not-listed" | "no-bid" | "no-ask";
+export type RejectionReason = "not-listed" | "no-bid" | "no-ask" | "not-inverse";
 export interface RejectionRecord {
   readonly time: number;
   readonly instrument: string;
@@ -75,45 +125,34 @@ export interface RejectionRecord {
   readonly reason: RejectionReason;
 }
 
-/** One day's Greek PnL attribution (USD and coin = USD / end-of-day index). */
-export interface AttributionDay {
-  /** Window start / end, epoch ms UTC. */
-  readonly start: number;
-  readonly end: number;
-  readonly deltaUsd: number;
-  readonly gammaUsd: number;
-  readonly vegaUsd: number;
-  readonly thetaUsd: number;
-  readonly vannaUsd: number;
-  readonly volgaUsd: number;
-  /** Options actual PnL minus the Taylor terms of the options book (reported, never hidden). */
-  readonly residualUsd: number;
-  /** Actual PnL of the start-of-day book (options + coins + hedge). */
-  readonly bookActualUsd: number;
-  /** Everything else in the equity change: trades during the day, their costs, funding. */
-  readonly tradingUsd: number;
-  /** Equity change over the window = bookActual + trading. */
-  readonly totalUsd: number;
-  readonly deltaCoin: number;
-  readonly gammaCoin: number;
-  readonly vegaCoin: number;
-  readonly thetaCoin: number;
-  readonly vannaCoin: number;
-  readonly volgaCoin: number;
-  readonly residualCoin: number;
-  readonly tradingCoin: number;
-  readonly totalCoin: number;
+/** A leg settled at expiry (core/risk splitExpired). */
+export interface BacktestSettlement {
+  /** Step at which it was settled, epoch ms UTC. */
+  readonly time: number;
+  readonly instrument: string;
+  /** Contracts held at expiry. */
+  readonly quantity: number;
+  /** Settlement price, USD. */
+  readonly price: number;
+  readonly source: "delivery" | "index-intrinsic";
+  /** Proceeds (negative: paid) in `currency`, and in USD at the step's index. */
+  readonly value: number;
+  readonly currency: string;
+  readonly valueUsd: number;
+  readonly detail: string;
 }
 
 export interface DailyRecord {
-  /** Epoch ms UTC of the step recorded (first step of the day, before trading). */
+  /** Epoch ms UTC of the step recorded (first step of the day, after settlement, before trading). */
   readonly time: number;
   readonly indexPrice: number;
   readonly equityUsd: number;
+  /** equityUsd / indexPrice: the whole account in coin. */
   readonly equityCoin: number;
 }
 
 export interface CostSummary {
+  /** Coin costs converted at each trade's index, USD. */
   readonly spreadUsd: number;
   readonly slippageUsd: number;
   readonly feesUsd: number;
@@ -121,6 +160,26 @@ export interface CostSummary {
   readonly fundingUsd: number;
   /** spread + slippage + fees + funding. */
   readonly totalUsd: number;
+  /** The same in coin (exact: every cost is paid in coin). */
+  readonly spreadCoin: number;
+  readonly slippageCoin: number;
+  readonly feesCoin: number;
+  readonly fundingCoin: number;
+  readonly totalCoin: number;
+}
+
+/** The book as the engine valued it at a step (positions live, cash after settlement). */
+export interface BookValuation {
+  /** Epoch ms UTC. */
+  readonly time: number;
+  /** Live positions the step's market values (options, and the hedge with its entry = mark). */
+  readonly positions: readonly Position[];
+  /** Cash by currency (positions carried at their last value are not in it). */
+  readonly cash: Readonly<Record<string, number>>;
+  /** core/risk bookEquity of positions and cash on the step's market (carried legs excluded). */
+  readonly equity: BookEquity;
+  /** core/risk portfolioGreeks of `positions` on the step's market. */
+  readonly greeks: PortfolioGreeks;
 }
 
 export interface BacktestResult {
@@ -134,17 +193,30 @@ export interface BacktestResult {
   readonly trades: readonly TradeRecord[];
   readonly tradeCount: number;
   readonly rejections: readonly RejectionRecord[];
+  /** Number of legs settled at expiry; `settled` lists them (when `recordTrades`). */
   readonly settlements: number;
-  /** Positions valued with their last known vol because the step had no quote. */
+  readonly settled: readonly BacktestSettlement[];
+  /** Valuations of a held option the step's chain did not quote (marks surface interpolated). */
   readonly staleMarks: number;
+  /** Valuations of a position the step's market could not value (carried at its last value). */
+  readonly carriedMarks: number;
   readonly costs: CostSummary;
-  /** Traded notional (|qty| x index) in USD, and divided by average equity. */
+  /** Traded notional (options: |contracts| x size x index; futures: |USD notional|), and / average equity. */
   readonly turnoverUsd: number;
   readonly turnover: number;
   readonly metricsUsd: PerformanceMetrics | null;
   readonly metricsCoin: PerformanceMetrics | null;
   readonly finalEquityUsd: number;
   readonly finalEquityCoin: number;
+  /** The book at the last step, as valued there. */
+  readonly final: BookValuation;
+}
+
+/** What `onValuation` receives at each step where the engine values the book. */
+export interface StepValuation extends BookValuation {
+  readonly step: BacktestStep;
+  /** The core market the book was valued on. */
+  readonly market: RiskMarket;
 }
 
 export interface BacktestOptions {
@@ -153,10 +225,12 @@ export interface BacktestOptions {
   readonly steps: Iterable<BacktestStep>;
   /** Overrides the rule built from `strategy` (e.g. the optimizer strategy). */
   readonly rule?: StrategyRule;
-  /** Keep the trade log (default true). */
+  /** Keep the trade and settlement logs (default true). */
   readonly recordTrades?: boolean;
   /** Called after each step with its index. */
   readonly onStep?: (index: number) => void;
+  /** Called at each day boundary (and the last step) with the book and the market it was valued on. */
+  readonly onValuation?: (v: StepValuation) => void;
 }
 
 /** Options of `runBacktestAsync`: the same, with a rule whose decisions may be asynchronous. */
@@ -164,25 +238,6 @@ export interface AsyncBacktestOptions extends Omit<BacktestOptions, "rule"> {
   /** Overrides the rule built from `strategy` (`optimizer` specs build `optimizerStrategyRule`). */
   readonly rule?: AsyncStrategyRule;
 }
-
-interface Held {
-  expiry: number;
-  strike: number;
-  kind: OptionKind;
-  quantity: number;
-  vol: number;
-}
-
-interface WindowPos {
-  readonly p: Held;
-  readonly quantity: number;
-  readonly value: number;
-  readonly forward: number;
-  readonly vol: number;
-  readonly g: ReturnType<typeof blackGreeks>;
-}
-
-const posKey = (e: number, k: number, kind: OptionKind) => `${e}|${k}|${kind}`;
 
 /**
  * Runs a backtest. Deterministic: the same spec and steps give the same result. Synchronous: the
@@ -202,10 +257,7 @@ export function runBacktest(o: BacktestOptions): BacktestResult {
  * Design: the engine loop is written once, as a generator (`backtestLoop`) that yields the
  * decision context at step 4 and resumes with the orders. `runBacktest` drives it synchronously,
  * this function awaits each decision; everything else (fills, settlement, hedging, accounting,
- * metrics) is the same code, so both give identical results for the same decisions. The
- * generator pulls the next market step only after the decision of the current one has been
- * received (no look-ahead: a decision sees the current step and the book, as in `runBacktest`).
- * Steps are processed one at a time (no overlap of decisions).
+ * metrics) is the same code, so both give identical results for the same decisions.
  */
 export async function runBacktestAsync(o: AsyncBacktestOptions): Promise<BacktestResult> {
   const spec = o.strategy;
@@ -217,245 +269,392 @@ export async function runBacktestAsync(o: AsyncBacktestOptions): Promise<Backtes
   return r.value;
 }
 
+/** Whether `market` values `p` (as core/risk chainRiskMarket decides: a listed expiry range). */
+function canValue(market: RiskMarket, p: Position): boolean {
+  const ins = p.instrument;
+  const um = market.underlyings[ins.underlying];
+  if (!um) return false;
+  if (ins.expiry === null) return true;
+  const f = um.forwards;
+  return (
+    ins.expiry > market.valuationTime &&
+    f.length > 0 &&
+    ins.expiry >= (f[0] as { expiry: number }).expiry &&
+    ins.expiry <= (f[f.length - 1] as { expiry: number }).expiry
+  );
+}
+
+interface HedgeHolding {
+  readonly instrument: FutureContract;
+  contracts: number;
+  /** Entry = the core mark at the last variation, USD. */
+  entry: number;
+}
+
 /**
  * The engine loop (see the module comment): yields the strategy's decision context on every step
- * but the last and resumes with its orders (option orders, and hedge orders for rules that trade
- * the hedge instrument themselves); returns the result.
+ * but the last and resumes with its orders; returns the result.
  */
 function* backtestLoop(
   o: Omit<BacktestOptions, "rule">,
   initial: StrategyRule["initial"],
 ): Generator<StrategyContext, BacktestResult, readonly StrategyOrder[]> {
   const spec = o.strategy;
-  const rule = { initial };
   const policy: HedgePolicy = validateHedgePolicy(spec.hedge ?? { policy: "none" });
   const costs: CostModel = resolveCostModel(spec.costs);
   const record = o.recordTrades ?? true;
   const hedgeCostRate = costs.hedgeFeeRate + (costs.hedgeHalfSpreadBps + costs.slippageBps) / 1e4;
-
-  let usd = rule.initial.usd;
-  const coins = rule.initial.coins;
-  /** Hedge quantity (coins), its expiry (null = perpetual) and the mark of the last variation. */
-  let perp = 0;
-  let hedgeExpiry: number | null = null;
-  let hedgeMark = 0;
   const useFuture = policy.instrument === "future";
-  const hedgeMarkAt = (s: BacktestStep, e: number | null): number =>
-    e === null ? s.perpMark : e <= s.time ? s.indexPrice : s.forward(e);
+
+  let coin = "";
+  const cash: Record<string, number> = {};
+  const options = new Map<string, Position>();
+  let hedge: HedgeHolding | null = null;
+  /** Coin value per contract at the last valuation (for legs a later market cannot value). */
+  const lastCoin = new Map<string, number>();
   let lastHedge = Number.NEGATIVE_INFINITY;
-  const held = new Map<string, Held>();
   const trades: TradeRecord[] = [];
+  const settledLog: BacktestSettlement[] = [];
   const rejections: RejectionRecord[] = [];
   const daily: DailyRecord[] = [];
   const attribution: AttributionDay[] = [];
   let settlements = 0;
   let tradeCount = 0;
   let staleMarks = 0;
-  let spreadUsd = 0;
-  let slippageUsd = 0;
-  let feesUsd = 0;
-  let fundingUsd = 0;
+  let carriedMarks = 0;
+  const cost = {
+    spread: 0,
+    slippage: 0,
+    fees: 0,
+    funding: 0,
+    spreadUsd: 0,
+    slippageUsd: 0,
+    feesUsd: 0,
+    fundingUsd: 0,
+  };
   let turnoverUsd = 0;
   let prev: BacktestStep | null = null;
   let first: BacktestStep | null = null;
+  let final: BookValuation | null = null;
   let count = 0;
-  let win: {
-    start: number;
-    equity: number;
-    index: number;
-    hedgeMark: number;
-    hedgeExpiry: number | null;
-    coins: number;
-    perp: number;
-    pos: WindowPos[];
-  } | null = null;
+  let win: AttributionWindow | null = null;
+  let winSettled = new Map<string, { coinPerContract: number; indexPrice: number }>();
+  let winHedgeSettle: number | null = null;
 
-  /** Value (USD per coin), forward and vol of a held option at step s. */
-  const positionValue = (
-    p: Held,
-    s: BacktestStep,
-  ): { value: number; forward: number; vol: number; expired: boolean } => {
-    if (p.expiry <= s.time) {
-      const v =
-        p.kind === "call" ? Math.max(s.indexPrice - p.strike, 0) : Math.max(p.strike - s.indexPrice, 0);
-      return { value: v, forward: s.indexPrice, vol: p.vol, expired: true };
+  const optionExpiries = (): number[] => [...options.values()].map((p) => p.instrument.expiry as number);
+  const hedgePosition = (): Position | null =>
+    hedge && hedge.contracts !== 0
+      ? { instrument: hedge.instrument, quantity: hedge.contracts, entryPrice: hedge.entry }
+      : null;
+  /** The step's core market for the book (options + dated hedge) and `extra` expiries. */
+  const marketFor = (s: BacktestStep, extra: readonly number[] = []): StepMarket => {
+    const es = optionExpiries();
+    if (hedge?.instrument.expiry != null) es.push(hedge.instrument.expiry);
+    const m = s.market([...es, ...extra]);
+    if (!m)
+      throw new InvalidInputError(
+        "steps[].chain",
+        new Date(s.time).toISOString(),
+        "has no quote with a mark vol: no market to value the book on",
+      );
+    return m;
+  };
+  /** The core mark of a future on `m` (perpetual: the index; dated: its expiry's forward). */
+  const futureMark = (m: RiskMarket, ins: FutureContract): number =>
+    forwardAtExpiry(
+      m.underlyings[ins.underlying] as RiskMarket["underlyings"][string],
+      m.valuationTime,
+      ins.expiry,
+    );
+
+  /** 1. Settles every leg expired at `s` (options and a dated hedge) once, into coin cash. */
+  const settle = (s: BacktestStep) => {
+    const legs: Position[] = [];
+    for (const p of options.values()) if ((p.instrument.expiry as number) <= s.time) legs.push(p);
+    const h = hedgePosition();
+    if (h && h.instrument.expiry !== null && h.instrument.expiry <= s.time) legs.push(h);
+    if (legs.length === 0) return;
+    const split = splitExpired(legs, s.time, {
+      indexPrice: (u) => (u === coin ? s.indexPrice : null),
+      deliveryPrice: (_u, e) => s.deliveryPrice?.(e) ?? null,
+    });
+    for (const x of split.settled) {
+      const ins = x.position.instrument;
+      cash[x.currency] = (cash[x.currency] ?? 0) + x.value;
+      settlements++;
+      if (ins.type === "option") {
+        options.delete(ins.name);
+        lastCoin.delete(ins.name);
+        winSettled.set(ins.name, {
+          coinPerContract: x.value / x.position.quantity,
+          indexPrice: s.indexPrice,
+        });
+      } else {
+        if (win?.hedge?.instrument.name === ins.name) winHedgeSettle = x.settlementPrice;
+        hedge = null;
+      }
+      if (record)
+        settledLog.push({
+          time: s.time,
+          instrument: ins.name,
+          quantity: x.position.quantity,
+          price: x.settlementPrice,
+          source: x.source,
+          value: x.value,
+          currency: x.currency,
+          valueUsd: x.valueUsd,
+          detail: x.detail,
+        });
     }
-    const q = s.quote(p.expiry, p.strike, p.kind);
-    if (q) return { value: q.markUsd, forward: q.forward, vol: q.markVol, expired: false };
-    staleMarks++;
-    const F = s.forward(p.expiry);
-    const T = timeToExpiry(p.expiry, s.time);
-    return {
-      value: blackPrice({ forward: F, strike: p.strike, expiry: T, vol: p.vol, kind: p.kind }),
-      forward: F,
-      vol: p.vol,
-      expired: false,
-    };
+    if (split.unsettled.length > 0)
+      throw new InvalidInputError("steps[].indexPrice", s.indexPrice, split.unsettled[0]?.detail ?? "");
   };
 
-  const equityAt = (s: BacktestStep): number => {
-    let e = usd + coins * s.indexPrice;
-    for (const p of held.values()) e += p.quantity * positionValue(p, s).value;
-    return e;
+  /** Values the book on `sm` (day boundaries): positions, carried coin, equity. */
+  const valueBook = (s: BacktestStep, sm: StepMarket) => {
+    const market = sm.market;
+    const valued: Position[] = [];
+    let carried = 0;
+    for (const p of options.values()) {
+      const ins = p.instrument as OptionContract;
+      if (canValue(market, p)) {
+        valued.push(p);
+        lastCoin.set(ins.name, valuePosition({ instrument: ins, quantity: 1 }, market).valueCoin);
+        if (!s.quote(ins.expiry, ins.strike, ins.kind)) staleMarks++;
+      } else {
+        carriedMarks++;
+        carried += (lastCoin.get(ins.name) ?? 0) * p.quantity;
+      }
+    }
+    const h = hedgePosition();
+    if (h) valued.push(h);
+    const cashNow = { ...cash };
+    const equity = bookEquity(
+      valued,
+      carried !== 0 ? { ...cash, [coin]: (cash[coin] ?? 0) + carried } : cash,
+      market,
+    );
+    return { valued, equity, cash: cashNow };
   };
 
-  const openWindow = (s: BacktestStep, equity: number) => {
-    const pos: WindowPos[] = [];
-    for (const p of held.values()) {
-      const v = positionValue(p, s);
-      const T = timeToExpiry(p.expiry, s.time);
-      const g = blackGreeks({
-        forward: v.forward,
-        strike: p.strike,
-        expiry: Math.max(T, 1e-9),
-        vol: v.vol,
-        kind: p.kind,
-      });
-      pos.push({ p, quantity: p.quantity, value: v.value, forward: v.forward, vol: v.vol, g });
+  const openWindow = (s: BacktestStep, sm: StepMarket, equityUsd: number) => {
+    const market = sm.market;
+    const legs: WindowLeg[] = [];
+    for (const p of options.values()) {
+      const ins = p.instrument as OptionContract;
+      if (canValue(market, p)) {
+        const g = positionGreeks(p, market);
+        const mi = optionMarketInputs(ins, market);
+        legs.push({
+          position: p,
+          valueUsd: g.valueUsd,
+          valueCoin: g.valueCoin,
+          greeks: g,
+          forward: mi.forward,
+          vol: mi.vol,
+        });
+      } else {
+        const v = (lastCoin.get(ins.name) ?? 0) * p.quantity;
+        legs.push({
+          position: p,
+          valueUsd: v * s.indexPrice,
+          valueCoin: v,
+          greeks: null,
+          forward: 0,
+          vol: 0,
+        });
+      }
     }
     win = {
       start: s.time,
-      equity,
-      index: s.indexPrice,
-      hedgeMark: hedgeMarkAt(s, hedgeExpiry),
-      hedgeExpiry,
-      coins,
-      perp,
-      pos,
+      indexPrice: s.indexPrice,
+      equityUsd,
+      coin,
+      cash: { ...cash },
+      legs,
+      hedge:
+        hedge && hedge.contracts !== 0
+          ? { instrument: hedge.instrument, contracts: hedge.contracts, mark: hedge.entry }
+          : null,
     };
+    winSettled = new Map();
+    winHedgeSettle = null;
   };
 
-  const closeWindow = (s: BacktestStep, equity: number) => {
+  const closeWindow = (s: BacktestStep, sm: StepMarket, equityUsd: number) => {
     const w = win;
     if (!w) return;
-    const dt = timeToExpiry(s.time, w.start);
-    let d = 0;
-    let ga = 0;
-    let ve = 0;
-    let th = 0;
-    let va = 0;
-    let vo = 0;
-    let optActual = 0;
-    for (const x of w.pos) {
-      const v = positionValue(x.p, s);
-      const dF = v.forward - x.forward;
-      const dS = v.expired ? 0 : v.vol - x.vol;
-      const q = x.quantity;
-      optActual += q * (v.value - x.value);
-      d += q * x.g.delta * dF;
-      ga += 0.5 * q * x.g.gamma * dF * dF;
-      ve += q * x.g.vega * dS;
-      th += q * x.g.theta * dt;
-      va += q * x.g.vanna * dF * dS;
-      vo += 0.5 * q * x.g.volga * dS * dS;
+    const market = sm.market;
+    let hedgeMark: number | null = null;
+    if (w.hedge) {
+      const ins = w.hedge.instrument;
+      if (ins.expiry !== null && ins.expiry <= s.time) hedgeMark = winHedgeSettle ?? s.indexPrice;
+      else if (canValue(market, { instrument: ins, quantity: 1 })) hedgeMark = futureMark(market, ins);
     }
-    const linear =
-      w.coins * (s.indexPrice - w.index) + w.perp * (hedgeMarkAt(s, w.hedgeExpiry) - w.hedgeMark);
-    const residual = optActual - (d + ga + ve + th + va + vo);
-    const total = equity - w.equity;
-    const bookActual = optActual + linear;
-    const delta = d + linear;
-    const S = s.indexPrice;
-    attribution.push({
-      start: w.start,
-      end: s.time,
-      deltaUsd: delta,
-      gammaUsd: ga,
-      vegaUsd: ve,
-      thetaUsd: th,
-      vannaUsd: va,
-      volgaUsd: vo,
-      residualUsd: residual,
-      bookActualUsd: bookActual,
-      tradingUsd: total - bookActual,
-      totalUsd: total,
-      deltaCoin: delta / S,
-      gammaCoin: ga / S,
-      vegaCoin: ve / S,
-      thetaCoin: th / S,
-      vannaCoin: va / S,
-      volgaCoin: vo / S,
-      residualCoin: residual / S,
-      tradingCoin: (total - bookActual) / S,
-      totalCoin: total / S,
-    });
+    attribution.push(
+      closeAttributionWindow(w, {
+        time: s.time,
+        indexPrice: s.indexPrice,
+        equityUsd,
+        revalue: (p) => {
+          if (!canValue(market, p)) return null;
+          const v = valuePosition(p, market);
+          const mi = optionMarketInputs(p.instrument as OptionContract, market);
+          return { valueUsd: v.valueUsd, valueCoin: v.valueCoin, forward: mi.forward, vol: mi.vol };
+        },
+        carriedCoinPerContract: (name) => lastCoin.get(name) ?? null,
+        settled: winSettled,
+        hedgeMark,
+      }),
+    );
   };
+
+  const reject = (s: BacktestStep, instrument: string, quantity: number, reason: RejectionReason) =>
+    rejections.push({ time: s.time, instrument, quantity, reason });
 
   const fillOption = (s: BacktestStep, ord: OptionOrder) => {
     if (ord.quantity === 0) return;
-    const name = optionName(s.underlying, ord.expiry, ord.strike, ord.kind);
     const q = s.quote(ord.expiry, ord.strike, ord.kind);
-    const reject = (reason: RejectionReason) =>
-      rejections.push({ time: s.time, instrument: name, quantity: ord.quantity, reason });
-    if (!q) return reject("not-listed");
-    const touch = ord.quantity > 0 ? q.askUsd : q.bidUsd;
-    if (touch === null) return reject(ord.quantity > 0 ? "no-ask" : "no-bid");
+    const name =
+      q?.instrument.name ??
+      deribitOptionName({ underlying: s.underlying, expiry: ord.expiry, strike: ord.strike, kind: ord.kind });
+    if (!q) return reject(s, name, ord.quantity, "not-listed");
+    const ins = q.instrument;
+    if (ins.settlement !== "inverse") return reject(s, name, ord.quantity, "not-inverse");
+    const touch = ord.quantity > 0 ? q.ask : q.bid;
+    if (touch === null) return reject(s, name, ord.quantity, ord.quantity > 0 ? "no-ask" : "no-bid");
     const f = optionFill({
       costs,
       quantity: ord.quantity,
-      touchUsd: touch,
-      markUsd: q.markUsd,
-      underlyingPrice: s.indexPrice,
+      touch,
+      mark: q.mark,
+      contractSize: ins.contractSize,
     });
-    const price = f.priceUsd;
-    const absQ = Math.abs(ord.quantity);
-    const fee = f.feeUsd;
-    const spr = f.spreadUsd;
-    usd -= ord.quantity * price + fee;
-    spreadUsd += spr;
-    slippageUsd += f.slippageUsd;
-    feesUsd += fee;
-    turnoverUsd += absQ * s.indexPrice;
+    const S = s.indexPrice;
+    cash[coin] = (cash[coin] ?? 0) + f.cash;
+    cost.spread += f.spread;
+    cost.slippage += f.slippage;
+    cost.fees += f.fee;
+    cost.spreadUsd += f.spread * S;
+    cost.slippageUsd += f.slippage * S;
+    cost.feesUsd += f.fee * S;
+    turnoverUsd += Math.abs(ord.quantity) * ins.contractSize * S;
     tradeCount++;
-    const k = posKey(ord.expiry, ord.strike, ord.kind);
-    const h = held.get(k);
-    const nq = (h?.quantity ?? 0) + ord.quantity;
-    if (Math.abs(nq) < 1e-12) held.delete(k);
-    else
-      held.set(k, { expiry: ord.expiry, strike: ord.strike, kind: ord.kind, quantity: nq, vol: q.markVol });
+    const nq = (options.get(name)?.quantity ?? 0) + ord.quantity;
+    if (Math.abs(nq) < 1e-12) {
+      options.delete(name);
+      lastCoin.delete(name);
+    } else options.set(name, { instrument: ins, quantity: nq });
     if (record)
       trades.push({
         time: s.time,
         instrument: name,
         type: "option",
         quantity: ord.quantity,
-        priceUsd: price,
-        markUsd: q.markUsd,
-        spreadUsd: spr,
-        slippageUsd: f.slippageUsd,
-        feeUsd: fee,
+        price: f.price,
+        mark: q.mark,
+        currency: coin,
+        spread: f.spread,
+        slippage: f.slippage,
+        fee: f.fee,
+        spreadUsd: f.spread * S,
+        slippageUsd: f.slippage * S,
+        feeUsd: f.fee * S,
+        indexPrice: S,
         tag: ord.tag,
       });
   };
 
+  /** Trades `contracts` of the inverse future `ins` at the core mark (see fills.ts). */
+  const tradeFuture = (s: BacktestStep, ins: FutureContract, contracts: number, tag: string) => {
+    if (contracts === 0) return;
+    const M = ins.expiry === null ? s.indexPrice : futureMark(marketFor(s, [ins.expiry]).market, ins);
+    const f = inverseHedgeFill({
+      costs,
+      contracts,
+      contractSize: ins.contractSize,
+      mark: M,
+      quote: ins.expiry === null ? s.perpetual : null,
+    });
+    const S = s.indexPrice;
+    cash[coin] = (cash[coin] ?? 0) + f.cash;
+    if (hedge && hedge.instrument.name === ins.name) {
+      hedge.contracts += contracts;
+      hedge.entry = M;
+      if (Math.abs(hedge.contracts) < 1e-9) hedge = null;
+    } else hedge = { instrument: ins, contracts, entry: M };
+    cost.spread += f.spread;
+    cost.slippage += f.slippage;
+    cost.fees += f.fee;
+    cost.spreadUsd += f.spread * S;
+    cost.slippageUsd += f.slippage * S;
+    cost.feesUsd += f.fee * S;
+    turnoverUsd += Math.abs(contracts * ins.contractSize);
+    tradeCount++;
+    if (record)
+      trades.push({
+        time: s.time,
+        instrument: ins.name,
+        type: ins.expiry === null ? "perpetual" : "future",
+        quantity: contracts,
+        price: f.price,
+        mark: M,
+        currency: coin,
+        spread: f.spread,
+        slippage: f.slippage,
+        fee: f.fee,
+        spreadUsd: f.spread * S,
+        slippageUsd: f.slippage * S,
+        feeUsd: f.fee * S,
+        indexPrice: S,
+        tag,
+      });
+  };
+
+  /** Trades `coins` of delta on the hedge instrument (choosing a future expiry when flat). */
+  const tradeHedge = (s: BacktestStep, coins: number, tag: string) => {
+    let ins = hedge?.instrument ?? null;
+    if (!ins) {
+      if (useFuture) {
+        const e = futureHedgeExpiry(s, policy);
+        if (e === null) return reject(s, `${s.underlying}-FUTURE`, coins, "not-listed");
+        ins = instrumentFromName(futureName(s.underlying, e)) as FutureContract;
+      } else ins = instrumentFromName(`${s.underlying}-PERPETUAL`) as FutureContract;
+    }
+    const M = ins.expiry === null ? s.indexPrice : futureMark(marketFor(s, [ins.expiry]).market, ins);
+    tradeFuture(s, ins, (coins * M) / ins.contractSize, tag);
+  };
+
+  /** The hedge's coin delta (notional / mark), 0 when flat. */
+  const hedgeCoins = () => (hedge ? (hedge.contracts * hedge.instrument.contractSize) / hedge.entry : 0);
+
   const hedgeStep = (s: BacktestStep) => {
     if (policy.policy === "none") return;
-    let delta = coins + perp;
+    const market = marketFor(s).market;
+    let delta = (cash[coin] ?? 0) + hedgeCoins();
     let gamma = 0;
-    let vegaW = 0;
+    let gW = 0;
     let volW = 0;
     let tW = 0;
-    for (const p of held.values()) {
-      const q = s.quote(p.expiry, p.strike, p.kind);
-      const F = q?.forward ?? s.forward(p.expiry);
-      const vol = q?.markVol ?? p.vol;
-      const T = timeToExpiry(p.expiry, s.time);
-      const g = blackGreeks({ forward: F, strike: p.strike, expiry: T, vol, kind: p.kind });
-      delta += p.quantity * g.delta;
-      gamma += p.quantity * g.gamma;
-      const w = Math.abs(p.quantity * g.gamma);
-      vegaW += w;
-      volW += w * vol;
-      tW += w * T;
+    for (const p of options.values()) {
+      if (!canValue(market, p)) continue;
+      const g = positionGreeks(p, market);
+      const mi = optionMarketInputs(p.instrument as OptionContract, market);
+      delta += g.deltaUnderlyingCoin;
+      gamma += g.gammaUsd;
+      const w = Math.abs(g.gammaUsd);
+      gW += w;
+      volW += w * mi.vol;
+      tW += w * mi.timeToExpiry;
     }
     const qty = hedgeTrade(policy, {
       now: s.time,
       lastHedgeTime: lastHedge,
       netDelta: delta,
       gamma,
-      spot: s.perpMark,
-      vol: vegaW > 0 ? volW / vegaW : 0.5,
-      timeToExpiry: vegaW > 0 ? tW / vegaW : 0.1,
+      spot: s.indexPrice,
+      vol: gW > 0 ? volW / gW : 0.5,
+      timeToExpiry: gW > 0 ? tW / gW : 0.1,
       costRate: hedgeCostRate,
     });
     if (qty === 0 || Math.abs(qty) < 1e-9) return;
@@ -463,69 +662,14 @@ function* backtestLoop(
     lastHedge = s.time;
   };
 
-  /** Trades `qty` coins of the hedge instrument (choosing a future expiry when flat). */
-  const tradeHedge = (s: BacktestStep, qty: number, tag: string) => {
-    if (useFuture && (perp === 0 || hedgeExpiry === null)) {
-      // The listed expiry closest to the target tenor, beyond the roll window.
-      const e = futureHedgeExpiry(s, policy);
-      if (e === null) {
-        rejections.push({
-          time: s.time,
-          instrument: `${s.underlying}-FUTURE`,
-          quantity: qty,
-          reason: "not-listed",
-        });
-        return;
-      }
-      hedgeExpiry = e;
-    }
-    const mark = hedgeMarkAt(s, hedgeExpiry);
-    const f = useFuture
-      ? hedgeFill({ costs, quantity: qty, markUsd: mark })
-      : hedgeFill({ costs, quantity: qty, markUsd: mark, bidUsd: s.perpBid, askUsd: s.perpAsk });
-    // Traded at the fill price: the difference to mark is the crossing cost, paid now.
-    usd -= (f.priceUsd - mark) * qty + f.feeUsd;
-    perp += qty;
-    hedgeMark = mark;
-    if (Math.abs(perp) < 1e-12) perp = 0;
-    spreadUsd += f.spreadUsd;
-    slippageUsd += f.slippageUsd;
-    feesUsd += f.feeUsd;
-    turnoverUsd += Math.abs(qty) * mark;
-    tradeCount++;
-    if (record)
-      trades.push({
-        time: s.time,
-        instrument:
-          hedgeExpiry === null ? `${s.underlying}-PERPETUAL` : futureName(s.underlying, hedgeExpiry),
-        type: hedgeExpiry === null ? "perpetual" : "future",
-        quantity: qty,
-        priceUsd: f.priceUsd,
-        markUsd: mark,
-        spreadUsd: f.spreadUsd,
-        slippageUsd: f.slippageUsd,
-        feeUsd: f.feeUsd,
-        tag,
-      });
-  };
-
-  /** Rolls (or, if already expired, settles) a dated-future hedge near its expiry. */
+  /** Rolls a dated-future hedge within `rollDays` of its expiry into the next one. */
   const rollFuture = (s: BacktestStep) => {
-    if (!useFuture || hedgeExpiry === null) return;
-    if (perp === 0) {
-      hedgeExpiry = null;
-      return;
-    }
-    if (hedgeExpiry - s.time >= (policy.rollDays ?? 1) * DAY_MS) return;
-    const q = perp;
-    if (hedgeExpiry <= s.time) {
-      perp = 0; // settled at the index by the variation of step 1
-    } else {
-      tradeHedge(s, -q, "roll");
-    }
-    hedgeExpiry = null;
-    perp = 0;
-    tradeHedge(s, q, "roll");
+    if (!useFuture || !hedge || hedge.instrument.expiry === null) return;
+    if (hedge.instrument.expiry - s.time >= (policy.rollDays ?? 1) * DAY_MS) return;
+    const coins = hedgeCoins();
+    tradeFuture(s, hedge.instrument, -hedge.contracts, "roll");
+    hedge = null;
+    tradeHedge(s, coins, "roll");
   };
 
   const iter = o.steps[Symbol.iterator]();
@@ -536,61 +680,84 @@ function* backtestLoop(
     const isLast = next.done === true;
     if (prev && !(s.time > prev.time))
       throw new InvalidInputError("steps[].time", s.time, `must increase (previous ${prev.time})`);
-    if (!first) first = s;
-    // 1. perpetual variation margin and funding.
-    if (prev && perp !== 0) {
-      const m = hedgeMarkAt(s, hedgeExpiry);
-      usd += perp * (m - hedgeMark);
-      hedgeMark = m;
-      if (hedgeExpiry === null) {
+    if (!first) {
+      first = s;
+      coin = s.underlying;
+      cash[coin] = initial.coins;
+      cash.USD = initial.usd;
+    } else if (s.underlying !== coin)
+      throw new InvalidInputError("steps[].underlying", s.underlying, `must be ${coin} throughout`);
+    // 1. expired legs settled, once, before anything is valued.
+    settle(s);
+    // 2. hedge variation to the core mark, and perpetual funding.
+    if (prev && hedge) {
+      const h: HedgeHolding = hedge;
+      const M = h.instrument.expiry === null ? s.indexPrice : futureMark(marketFor(s).market, h.instrument);
+      const m = h.contracts * h.instrument.contractSize;
+      cash[coin] = (cash[coin] ?? 0) + m * (1 / h.entry - 1 / M);
+      if (h.instrument.expiry === null) {
         const rate = policy.fundingRatePerYear ?? prev.fundingRatePerYear ?? 0;
-        const fund = perp * prev.perpMark * rate * timeToExpiry(s.time, prev.time);
-        usd -= fund;
-        fundingUsd += fund;
+        const fund = (m / h.entry) * rate * timeToExpiry(s.time, prev.time);
+        cash[coin] = (cash[coin] ?? 0) - fund;
+        cost.funding += fund;
+        cost.fundingUsd += fund * s.indexPrice;
       }
+      h.entry = M;
     }
-    // 2. day boundary.
+    // 3. day boundary: close yesterday's window, record, open today's.
     const newDay = !prev || utcDayStart(s.time) !== utcDayStart(prev.time);
     if (newDay || isLast) {
-      const eq = equityAt(s);
-      closeWindow(s, eq);
-      daily.push({ time: s.time, indexPrice: s.indexPrice, equityUsd: eq, equityCoin: eq / s.indexPrice });
-      if (!isLast) openWindow(s, eq);
-    }
-    // 3. settlement.
-    for (const [k, p] of held) {
-      if (p.expiry <= s.time) {
-        const v =
-          p.kind === "call" ? Math.max(s.indexPrice - p.strike, 0) : Math.max(p.strike - s.indexPrice, 0);
-        usd += p.quantity * v;
-        held.delete(k);
-        settlements++;
+      const extra: number[] = [];
+      // (assigned in closures: TypeScript cannot see it here)
+      const w0 = win as AttributionWindow | null;
+      for (const l of w0?.legs ?? []) {
+        const e = l.position.instrument.expiry as number;
+        if (e > s.time) extra.push(e);
       }
+      const we = w0?.hedge?.instrument.expiry;
+      if (we != null && we > s.time) extra.push(we);
+      const sm = marketFor(s, extra);
+      const b = valueBook(s, sm);
+      const eq = b.equity.equityUsd;
+      closeWindow(s, sm, eq);
+      daily.push({ time: s.time, indexPrice: s.indexPrice, equityUsd: eq, equityCoin: eq / s.indexPrice });
+      if (o.onValuation || isLast) {
+        const v: BookValuation = {
+          time: s.time,
+          positions: b.valued,
+          cash: b.cash,
+          equity: b.equity,
+          greeks: portfolioGreeks(b.valued, sm.market),
+        };
+        o.onValuation?.({ ...v, step: s, market: sm.market });
+        if (isLast) final = v;
+      }
+      if (!isLast) openWindow(s, sm, eq);
     }
     if (!isLast) {
       // 4. strategy.
-      const options: BookOption[] = [...held.values()].map((p) => ({
-        expiry: p.expiry,
-        strike: p.strike,
-        kind: p.kind,
-        quantity: p.quantity,
-      }));
+      const book: BookOption[] = [...options.values()].map((p) => {
+        const ins = p.instrument as OptionContract;
+        return {
+          expiry: ins.expiry,
+          strike: ins.strike,
+          kind: ins.kind,
+          quantity: p.quantity,
+          instrument: ins,
+        };
+      });
       const orders = yield {
         step: s,
-        options,
-        coins,
-        usd,
-        hedge: perp,
-        hedgeExpiry: perp !== 0 ? hedgeExpiry : null,
+        options: book,
+        coins: cash[coin] ?? 0,
+        usd: cash.USD ?? 0,
+        hedge: hedgeCoins(),
+        hedgeExpiry: (hedge as HedgeHolding | null)?.instrument.expiry ?? null,
+        hedgePosition: hedgePosition(),
       };
       for (const ord of orders) {
         if (!isHedgeOrder(ord)) fillOption(s, ord);
         else if (ord.quantity !== 0 && Math.abs(ord.quantity) >= 1e-9) tradeHedge(s, ord.quantity, ord.tag);
-      }
-      // Remember the latest vols of what is held (for stale marks later).
-      for (const p of held.values()) {
-        const q = s.quote(p.expiry, p.strike, p.kind);
-        if (q) p.vol = q.markVol;
       }
       // 5. hedge.
       rollFuture(s);
@@ -601,7 +768,7 @@ function* backtestLoop(
     prev = s;
     cur = next;
   }
-  if (!first || !prev) throw new InvalidInputError("steps", 0, "must contain at least one step");
+  if (!first || !prev || !final) throw new InvalidInputError("steps", 0, "must contain at least one step");
   const eqUsd = daily.map((d) => d.equityUsd);
   const eqCoin = daily.map((d) => d.equityCoin);
   const span = timeToExpiry(prev.time, first.time);
@@ -619,13 +786,20 @@ function* backtestLoop(
     tradeCount,
     rejections,
     settlements,
+    settled: settledLog,
     staleMarks,
+    carriedMarks,
     costs: {
-      spreadUsd,
-      slippageUsd,
-      feesUsd,
-      fundingUsd,
-      totalUsd: spreadUsd + slippageUsd + feesUsd + fundingUsd,
+      spreadUsd: cost.spreadUsd,
+      slippageUsd: cost.slippageUsd,
+      feesUsd: cost.feesUsd,
+      fundingUsd: cost.fundingUsd,
+      totalUsd: cost.spreadUsd + cost.slippageUsd + cost.feesUsd + cost.fundingUsd,
+      spreadCoin: cost.spread,
+      slippageCoin: cost.slippage,
+      feesCoin: cost.fees,
+      fundingCoin: cost.funding,
+      totalCoin: cost.spread + cost.slippage + cost.fees + cost.funding,
     },
     turnoverUsd,
     turnover: avgEq !== 0 ? turnoverUsd / avgEq : Number.NaN,
@@ -633,5 +807,6 @@ function* backtestLoop(
     metricsCoin: daily.length >= 2 ? performanceMetrics(eqCoin, ppy) : null,
     finalEquityUsd: last.equityUsd,
     finalEquityCoin: last.equityCoin,
+    final,
   };
 }

@@ -1,31 +1,68 @@
 /**
- * What the backtest engine sees at one instant: a `BacktestStep`. It exposes only the present
- * (no method reaches another instant), which is half of the no-look-ahead guarantee; the other
- * half is that the engine consumes steps from an iterator, one at a time.
+ * What the backtest engine sees at one instant: a `BacktestStep`, a thin view over ONE option
+ * chain (a ChainSnapshot: Deribit data, or the synthetic market's chain) and the core market built
+ * from it. The step keeps no market model of its own (DESIGN.md: one market, one valuation):
+ *   - the market is THE chain -> market step of core/risk/chainMarket.ts:
+ *     chainMarketInputs([chain], { surface: "marks" }) (normalizeChain's forwards per expiry and
+ *     clean quotes, the surface through the chain's marks) then chainRiskMarket;
+ *   - the quotes a strategy sees (`quote`) are those clean quotes (bid/ask/mark in the instrument's
+ *     quote units: coin per contract for inverse options), with the core's mark vol and forward.
+ * It exposes only the present (no method reaches another instant), which is half of the
+ * no-look-ahead guarantee; the other half is that the engine consumes steps one at a time.
  *
- * Units: all option prices here are USD per coin of underlying. Inverse (coin-quoted) venue
- * prices are converted at the expiry's forward (USD Black value = coin price x forward), so the
- * engine accounts every option like a linear one; coin figures are USD / index. Times epoch ms
- * UTC; vols decimal.
+ * Speed: normalizing a whole chain (1,000-1,500 quotes) costs ~7 ms, too much for every step of
+ * an hourly year. So a step builds markets for the expiries asked for only: `market(expiries)` is
+ * chainMarketInputs on the chain restricted to those expiries' quotes (all of them, both kinds).
+ * That gives the same numbers as the whole chain's market for every position at those expiries:
+ * normalizeChain solves each quote on its own expiry's forward, chainForwards takes each expiry's
+ * forward from that expiry's future or quotes only, and the marks surface returns an expiry's own
+ * smile at exactly that expiry (surface/interpolate.ts). When an expiry asked for has no quote with
+ * a mark vol at this step, the whole chain's market is used instead (it interpolates between the
+ * neighbouring expiries, as `volfolio risk --chain` would). `backtestStepMarket(chain)` is the whole
+ * chain's market; test/core/backtest/stepMarket.test.ts checks the two agree.
+ *
+ * Units: times epoch ms UTC; index, forwards and strikes USD; option prices in quote units (coin
+ * per contract for inverse options); vols decimal.
  */
-import type { OptionKind } from "../instruments/types.js";
-import type { ChainSnapshot, OptionQuote } from "../market/types.js";
-import { impliedVol } from "../pricing/impliedVol.js";
-import { timeToExpiry } from "../time.js";
+import { InvalidInputError } from "../errors.js";
+import type { OptionContract, OptionKind, Position } from "../instruments/types.js";
+import { chainForwards } from "../market/forwards.js";
+import type { ChainSnapshot, CleanQuote, FutureQuote, OptionQuote } from "../market/types.js";
+import {
+  type ChainBookValuation,
+  type ChainMarketInput,
+  chainMarketInputs,
+  chainRiskMarket,
+} from "../risk/chainMarket.js";
+import type { RiskMarket } from "../risk/market.js";
+import { quoteMarkVol } from "../surface/markSurface.js";
 
-/** One option as the engine sees it, USD per coin. */
+/** One quoted option as a strategy and the fills see it: the core's clean quote. */
 export interface StepOptionQuote {
+  readonly instrument: OptionContract;
   readonly expiry: number;
   readonly strike: number;
   readonly kind: OptionKind;
-  /** Null when the side is missing (no fill possible on that side). */
-  readonly bidUsd: number | null;
-  readonly askUsd: number | null;
-  readonly markUsd: number;
-  /** Mark implied vol, decimal annualized. */
+  /** Best bid / ask in quote units (coin per contract for inverse options); null = side missing. */
+  readonly bid: number | null;
+  readonly ask: number | null;
+  /** Venue mark, quote units. */
+  readonly mark: number;
+  /** Mark vol, decimal (surface/markSurface.ts quoteMarkVol: solved from the mark, else venue IV). */
   readonly markVol: number;
-  /** Forward of this expiry, USD. */
+  /** Forward of the expiry, USD (market/forwards.ts). */
   readonly forward: number;
+  /** The clean quote itself (sizes, open interest, side vols). */
+  readonly clean: CleanQuote;
+}
+
+/** The step's core market for a set of expiries. */
+export interface StepMarket {
+  readonly market: RiskMarket;
+  /** The chain input it was built from (normalized chain and its marks surface). */
+  readonly input: ChainMarketInput;
+  /** "expiries": the chain restricted to the expiries asked for; "chain": the whole chain. */
+  readonly scope: "expiries" | "chain";
 }
 
 /** The market at one instant. */
@@ -35,130 +72,237 @@ export interface BacktestStep {
   readonly underlying: string;
   /** Index (spot) price, USD. */
   readonly indexPrice: number;
-  /** Hedge instrument (perpetual) mark, USD; bid/ask if known. */
-  readonly perpMark: number;
-  readonly perpBid?: number | null;
-  readonly perpAsk?: number | null;
+  /** The chain's perpetual quote (USD), or null when the chain has none. */
+  readonly perpetual: FutureQuote | null;
   /** Perpetual funding paid by longs, decimal per year (default 0). */
   readonly fundingRatePerYear?: number;
-  /** Listed expiries after `time`, sorted ascending. */
+  /** The venue's delivery (settlement) price of an expiry, USD, when the data has one. */
+  deliveryPrice?(expiry: number): number | null;
+  /** Expiries the chain quotes options on after `time`, ascending. */
   expiries(): readonly number[];
-  /** Forward for a listed expiry, USD. */
+  /** Forward of a listed expiry, USD (market/forwards.ts chainForwards); the index otherwise. */
   forward(expiry: number): number;
-  /** Listed strikes for an expiry, sorted ascending. */
+  /** Strikes with a usable quote (clean, with a mark and a mark vol) for an expiry, ascending. */
   strikes(expiry: number): readonly number[];
-  /** The quote, or null if not listed/unpriceable. */
+  /** The usable quote, or null (not listed, rejected by normalizeChain, or no mark). */
   quote(expiry: number, strike: number, kind: OptionKind): StepOptionQuote | null;
+  /** The chain: all of it, or the quotes of `expiries` only (futures always included). */
+  chain(expiries?: readonly number[]): ChainSnapshot;
+  /**
+   * The core market of the chain restricted to `expiries` (see the module comment); an empty
+   * list gives the first listed expiry's market (enough to value cash and the perpetual).
+   * Null only when no listed expiry has a quote with a mark vol.
+   */
+  market(expiries: readonly number[]): StepMarket | null;
 }
 
-const key = (expiry: number, strike: number, kind: OptionKind) => `${expiry}|${strike}|${kind}`;
-
-/** Positive finite number or null (venues show missing sides as empty or 0). */
-function side(x: number | null | undefined): number | null {
-  return typeof x === "number" && Number.isFinite(x) && x > 0 ? x : null;
+/** Where a step's quotes come from: a loaded chain, or a generator (the synthetic market). */
+export interface StepChainSource {
+  readonly underlying: string;
+  readonly valuationTime: number;
+  readonly indexPrice: number;
+  readonly futures: readonly FutureQuote[];
+  /** Expiries with option quotes after valuationTime, ascending. */
+  expiries(): readonly number[];
+  /** The option quotes of one listed expiry. */
+  quotes(expiry: number): readonly OptionQuote[];
+  /** The whole chain as loaded (defaults to the listed expiries' quotes). */
+  whole?(): ChainSnapshot;
 }
 
-/** Why a chain quote was not usable by the backtest. */
-export type ChainStepRejectReason = "no-mark" | "expired" | "no-vol" | "other-underlying";
+const MARKS = { surface: "marks" } as const;
+
+/** A BacktestStep over a chain source (see the module comment). */
+export function stepFromSource(
+  src: StepChainSource,
+  opts: { fundingRatePerYear?: number } = {},
+): BacktestStep {
+  const t = src.valuationTime;
+  const perpetual = src.futures.find((f) => f.expiry === null && f.underlying === src.underlying) ?? null;
+  const markets = new Map<string, StepMarket | null>();
+  const views = new Map<number, Map<string, StepOptionQuote>>();
+  const strikeLists = new Map<number, number[]>();
+  let whole: ChainSnapshot | null = null;
+  let listedSet: Set<number> | null = null;
+  const listed = (): Set<number> => {
+    if (!listedSet) listedSet = new Set(src.expiries());
+    return listedSet;
+  };
+
+  const chain = (expiries?: readonly number[]): ChainSnapshot => {
+    if (expiries === undefined) {
+      whole ??= src.whole
+        ? src.whole()
+        : {
+            underlying: src.underlying,
+            valuationTime: t,
+            indexPrice: src.indexPrice,
+            quotes: src.expiries().flatMap((e) => [...src.quotes(e)]),
+            futures: src.futures,
+          };
+      return whole;
+    }
+    const ls = listed();
+    const quotes =
+      expiries.length === 1
+        ? src.quotes(expiries[0] as number)
+        : expiries.flatMap((e) => (ls.has(e) ? [...src.quotes(e)] : []));
+    return {
+      underlying: src.underlying,
+      valuationTime: t,
+      indexPrice: src.indexPrice,
+      quotes,
+      futures: src.futures,
+    };
+  };
+
+  const build = (c: ChainSnapshot, scope: StepMarket["scope"]): StepMarket | null => {
+    const input = chainMarketInputs([c], MARKS).inputs[0];
+    if (!input) return null;
+    return { market: chainRiskMarket([input], []).market, input, scope };
+  };
+
+  const market = (asked: readonly number[]): StepMarket | null => {
+    let set = [...new Set(asked)].filter((e) => e > t).sort((a, b) => a - b);
+    if (set.length === 0) {
+      const first = src.expiries()[0];
+      if (first === undefined) return null;
+      set = [first];
+    }
+    const key = set.join(",");
+    if (markets.has(key)) return markets.get(key) as StepMarket | null;
+    let m: StepMarket | null = null;
+    const ls = listed();
+    if (set.every((e) => ls.has(e))) {
+      m = build(chain(set), "expiries");
+      // Every expiry asked for must carry a smile (a quote with a mark vol) in the restricted market.
+      if (m) {
+        const marked = new Set<number>();
+        for (const q of m.input.normalized.snapshot.quotes)
+          if (quoteMarkVol(q) !== null) marked.add(q.instrument.expiry);
+        if (!set.every((e) => marked.has(e))) m = null;
+      }
+    }
+    if (!m) {
+      const all = "chain";
+      if (!markets.has(all)) markets.set(all, build(chain(), "chain"));
+      m = markets.get(all) as StepMarket | null;
+    }
+    markets.set(key, m);
+    return m;
+  };
+
+  const view = (e: number): Map<string, StepOptionQuote> => {
+    let v = views.get(e);
+    if (v) return v;
+    v = new Map();
+    const m = listed().has(e) ? market([e]) : null;
+    if (m && m.scope === "expiries") {
+      for (const q of m.input.normalized.snapshot.quotes) {
+        const vol = quoteMarkVol(q);
+        if (vol === null || q.mark === null) continue;
+        const ins = q.instrument;
+        v.set(`${ins.strike}|${ins.kind}`, {
+          instrument: ins,
+          expiry: ins.expiry,
+          strike: ins.strike,
+          kind: ins.kind,
+          bid: q.bid,
+          ask: q.ask,
+          mark: q.mark,
+          markVol: vol,
+          forward: q.forward,
+          clean: q,
+        });
+      }
+    }
+    views.set(e, v);
+    return v;
+  };
+
+  return {
+    time: t,
+    underlying: src.underlying,
+    indexPrice: src.indexPrice,
+    perpetual,
+    fundingRatePerYear: opts.fundingRatePerYear ?? 0,
+    expiries: () => src.expiries(),
+    forward: (e) => {
+      if (!(e > t)) return src.indexPrice;
+      const m = listed().has(e) ? market([e]) : null;
+      const f = m?.input.normalized.snapshot.forwards.find((x) => x.expiry === e);
+      if (f) return f.forward;
+      // Listed without a usable mark (no market at this expiry alone): the core's forward rule.
+      return chainForwards(chain([e])).find((x) => x.expiry === e)?.forward ?? src.indexPrice;
+    },
+    strikes: (e) => {
+      let s = strikeLists.get(e);
+      if (!s) {
+        s = [...new Set([...view(e).values()].map((q) => q.strike))].sort((a, b) => a - b);
+        strikeLists.set(e, s);
+      }
+      return s;
+    },
+    quote: (e, k, kind) => view(e).get(`${k}|${kind}`) ?? null,
+    chain,
+    market,
+  };
+}
+
+/** A chain source over a loaded ChainSnapshot (quotes grouped by expiry once). */
+export function chainSource(chain: ChainSnapshot): StepChainSource {
+  const byExpiry = new Map<number, OptionQuote[]>();
+  for (const q of chain.quotes) {
+    const ins = q.instrument;
+    if (ins.underlying !== chain.underlying || !(ins.expiry > chain.valuationTime)) continue;
+    let list = byExpiry.get(ins.expiry);
+    if (!list) {
+      list = [];
+      byExpiry.set(ins.expiry, list);
+    }
+    list.push(q);
+  }
+  const expiries = [...byExpiry.keys()].sort((a, b) => a - b);
+  return {
+    underlying: chain.underlying,
+    valuationTime: chain.valuationTime,
+    indexPrice: chain.indexPrice,
+    futures: chain.futures ?? [],
+    expiries: () => expiries,
+    quotes: (e) => byExpiry.get(e) ?? [],
+    whole: () => chain,
+  };
+}
 
 /**
- * Turns a raw `ChainSnapshot` into a `BacktestStep`. Each quote either becomes a step quote or is
- * counted under a reason (accepted + rejected = input).
+ * A raw `ChainSnapshot` as a backtest step (a thin view: nothing is computed until asked).
+ * Quote cleaning and its reasons are normalizeChain's (market/normalize.ts).
  */
 export function backtestStepFromChain(
-  snap: ChainSnapshot,
+  chain: ChainSnapshot,
   opts: { fundingRatePerYear?: number } = {},
-): { step: BacktestStep; accepted: number; rejected: Record<ChainStepRejectReason, number> } {
-  const rejected: Record<ChainStepRejectReason, number> = {
-    "no-mark": 0,
-    expired: 0,
-    "no-vol": 0,
-    "other-underlying": 0,
-  };
-  const t = snap.valuationTime;
-  // Forward per expiry: median of the venue underlying prices, else the index.
-  const und = new Map<number, number[]>();
-  for (const q of snap.quotes) {
-    const u = side(q.underlyingPrice);
-    if (u !== null && q.instrument.expiry > t) {
-      const arr = und.get(q.instrument.expiry) ?? [];
-      arr.push(u);
-      und.set(q.instrument.expiry, arr);
-    }
-  }
-  const fwd = new Map<number, number>();
-  for (const [e, arr] of und) {
-    const s = [...arr].sort((a, b) => a - b);
-    fwd.set(e, s[Math.floor(s.length / 2)] as number);
-  }
-  const quotes = new Map<string, StepOptionQuote>();
-  const strikes = new Map<number, Set<number>>();
-  let accepted = 0;
-  for (const q of snap.quotes as readonly OptionQuote[]) {
-    const c = q.instrument;
-    if (c.underlying !== snap.underlying) {
-      rejected["other-underlying"]++;
-      continue;
-    }
-    if (c.expiry <= t) {
-      rejected.expired++;
-      continue;
-    }
-    const F = fwd.get(c.expiry) ?? snap.indexPrice;
-    fwd.set(c.expiry, F);
-    const conv = c.settlement === "inverse" ? F : 1;
-    const mark = side(q.mark);
-    if (mark === null) {
-      rejected["no-mark"]++;
-      continue;
-    }
-    const T = timeToExpiry(c.expiry, t);
-    let vol = side(q.markIv);
-    if (vol === null) {
-      const iv = impliedVol({ price: mark * conv, forward: F, strike: c.strike, expiry: T, kind: c.kind });
-      vol = Number.isFinite(iv) && iv > 0 ? iv : null;
-    }
-    if (vol === null) {
-      rejected["no-vol"]++;
-      continue;
-    }
-    const bid = side(q.bid);
-    const ask = side(q.ask);
-    quotes.set(key(c.expiry, c.strike, c.kind), {
-      expiry: c.expiry,
-      strike: c.strike,
-      kind: c.kind,
-      bidUsd: bid === null ? null : bid * conv,
-      askUsd: ask === null ? null : ask * conv,
-      markUsd: mark * conv,
-      markVol: vol,
-      forward: F,
-    });
-    const set = strikes.get(c.expiry) ?? new Set<number>();
-    set.add(c.strike);
-    strikes.set(c.expiry, set);
-    accepted++;
-  }
-  const expiries = [...strikes.keys()].sort((a, b) => a - b);
-  const strikeLists = new Map<number, number[]>();
-  for (const [e, s] of strikes)
-    strikeLists.set(
-      e,
-      [...s].sort((a, b) => a - b),
+): BacktestStep {
+  if (!(chain.indexPrice > 0))
+    throw new InvalidInputError("chain.indexPrice", chain.indexPrice, "must be > 0");
+  return stepFromSource(chainSource(chain), opts);
+}
+
+/**
+ * The market one backtest step of `chain` values a book on, and which of `positions` it values:
+ * chainMarketInputs([chain], { surface: "marks" }) then chainRiskMarket on the whole chain (the
+ * engine's restricted markets agree with it on every position at their expiries, see the module
+ * comment). Throws an InvalidInputError when the chain gives no market (no quote with a mark vol).
+ */
+export function backtestStepMarket(
+  chain: ChainSnapshot,
+  positions: readonly Position[] = [],
+): ChainBookValuation {
+  const built = chainMarketInputs([chain], MARKS);
+  if (built.inputs.length === 0)
+    throw new InvalidInputError(
+      "chain",
+      chain.underlying,
+      `gives no market: ${built.leftOut.map((l) => l.detail).join("; ") || "no quote"}`,
     );
-  const perp = snap.futures?.find((f) => f.expiry === null && f.underlying === snap.underlying);
-  const step: BacktestStep = {
-    time: t,
-    underlying: snap.underlying,
-    indexPrice: snap.indexPrice,
-    perpMark: perp?.mark ?? snap.indexPrice,
-    perpBid: perp?.bid ?? null,
-    perpAsk: perp?.ask ?? null,
-    fundingRatePerYear: opts.fundingRatePerYear ?? 0,
-    expiries: () => expiries,
-    forward: (e) => fwd.get(e) ?? snap.indexPrice,
-    strikes: (e) => strikeLists.get(e) ?? [],
-    quote: (e, k, kind) => quotes.get(key(e, k, kind)) ?? null,
-  };
-  return { step, accepted, rejected };
+  return chainRiskMarket(built.inputs, positions);
 }

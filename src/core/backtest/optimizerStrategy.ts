@@ -52,15 +52,15 @@ import {
 } from "../optimize/candidates.js";
 import { optimizePortfolio } from "../optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeProblem } from "../optimize/spec.js";
-import { riskMarketFromSnapshots } from "../risk/market.js";
+import { instrumentFromName } from "../instruments/names.js";
+import { forwardAtExpiry, type RiskMarket } from "../risk/market.js";
 import { type Scenario, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
-import { type CostModel, hedgeFill, resolveCostModel } from "../hedge/costs.js";
+import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
 import { futureName } from "./calendar.js";
-import { futureHedgeExpiry, optionFill } from "./fills.js";
+import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
 import type { BacktestStep, StepOptionQuote } from "./market.js";
-import { stepMarketSnapshot, stepOptionContract } from "./stepSnapshot.js";
 import type {
   AsyncStrategyRule,
   BookOption,
@@ -226,7 +226,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       const price = (t.side === "buy" ? c.askUsd : c.bidUsd) as number;
       const mark = problem.marks[t.index] as number;
       if (t.index === problem.hedgeIndex) {
-        hedge += sign * t.contracts;
+        hedge += sign * t.contracts * problem.hedgeCoinsPerContract;
         costUsd += sign * t.contracts * (price - mark);
         continue;
       }
@@ -271,20 +271,41 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
           (filter.maxDays === undefined || days(e) <= filter.maxDays),
       );
     const heldList = ctx.options.filter((h) => h.expiry > t);
-    const { snapshot, quotes } = stepMarketSnapshot(step, window, heldList);
-    if (!snapshot.surface) return null;
-    const market = riskMarketFromSnapshots([snapshot]);
+    const hedgeHeld = ctx.hedgePosition ?? null;
+    const heldExpiry = hedgeHeld ? hedgeHeld.instrument.expiry : null;
+    // The instrument the engine trades a hedge order on: the held future, else the one it opens.
+    const useFuture = policy.instrument === "future";
+    const tradeExpiry = !useFuture ? null : (heldExpiry ?? futureHedgeExpiry(step, policy));
+    if (window.length === 0 && heldList.length === 0) return null;
+    // The step's core market (market.ts) over the candidate window, the held options and hedge.
+    const sm = step.market([
+      ...window,
+      ...heldList.map((h) => h.expiry),
+      ...(heldExpiry !== null ? [heldExpiry] : []),
+      ...(tradeExpiry !== null ? [tradeExpiry] : []),
+    ]);
+    if (!sm) return null;
+    const market = sm.market;
+    const snapshot = sm.input.normalized.snapshot;
+    const quoteOf = (ins: OptionContract) => step.quote(ins.expiry, ins.strike, ins.kind);
     const stressOpt = stress.length > 0 ? { stressScenarios: stress } : {};
     const inWindow = new Set(window);
     const fresh = buildOptimizeCandidates({
-      snapshot: { ...snapshot, quotes: snapshot.quotes.filter((q) => inWindow.has(q.instrument.expiry)) },
+      snapshot: {
+        ...snapshot,
+        quotes: snapshot.quotes.filter((q) => inWindow.has(q.instrument.expiry) && quoteOf(q.instrument)),
+      },
       market,
       scenarios,
       ...stressOpt,
       filter,
     });
-    const held = new Map(heldList.map((h) => [stepOptionContract(u, h.expiry, h.strike, h.kind).name, h]));
-    const heldQuotes = snapshot.quotes.filter((q) => held.has(q.instrument.name));
+    const held = new Map<string, BookOption & { instrument: OptionContract }>();
+    for (const h of heldList) {
+      const ins = h.instrument ?? quoteOf({ ...(h as unknown as OptionContract) })?.instrument;
+      if (ins) held.set(ins.name, { ...h, instrument: ins });
+    }
+    const heldQuotes = snapshot.quotes.filter((q) => held.has(q.instrument.name) && quoteOf(q.instrument));
     const kept = buildOptimizeCandidates({
       snapshot: { ...snapshot, quotes: heldQuotes },
       market,
@@ -298,65 +319,69 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
     const marks: number[] = [];
     const names: string[] = [];
     fresh.candidates.forEach((c, i) => {
-      const name = (fresh.instruments[i] as OptionContract).name;
-      candidates.push(engineOptionPrices(c, quotes.get(name), costs, S));
-      marks.push(markOf(quotes.get(name), name));
-      names.push(name);
+      const ins = fresh.instruments[i] as OptionContract;
+      const q = quoteOf(ins);
+      candidates.push(engineOptionPrices(c, q, costs, S));
+      marks.push(markOf(q, ins.name) * S);
+      names.push(ins.name);
     });
     const contracts = new Map(fresh.instruments.map((i) => [i.name, i]));
     /** Held option name -> index of its keep candidate. */
     const keepIndex = new Map<string, number>();
     const fixed: Position[] = [];
     for (const [name, h] of held) {
-      const ins = stepOptionContract(u, h.expiry, h.strike, h.kind);
+      const ins = h.instrument;
       contracts.set(name, ins);
       const i = kept.instruments.findIndex((x) => x.name === name);
       const c = i >= 0 ? kept.candidates[i] : undefined;
       // At the engine's all-in closing price; the extra LP fee twice over (the one on this
       // "trade" and the one on the closing trade avoided).
       const keep = c
-        ? keepDecisionCandidate(engineOptionPrices(c, quotes.get(name), costs, S), h.quantity, 2 * extraFee)
+        ? keepDecisionCandidate(engineOptionPrices(c, quoteOf(ins), costs, S), h.quantity, 2 * extraFee)
         : null;
-      if (!keep) {
-        fixed.push({ instrument: ins, quantity: h.quantity });
+      if (!keep || !canValueOn(market, ins)) {
+        if (canValueOn(market, ins)) fixed.push({ instrument: ins, quantity: h.quantity });
         continue;
       }
       keepIndex.set(name, candidates.length);
       names.push(name);
-      marks.push(markOf(quotes.get(name), name));
+      marks.push(markOf(quoteOf(ins), name) * S);
       candidates.push(keep);
     }
-    // Coins: delta-one linear positions (a linear perpetual of 1 coin at the index).
-    const perp = hedgeInstrument(u, null);
-    if (ctx.coins !== 0) fixed.push({ instrument: perp, quantity: ctx.coins });
-    // The held hedge, on the instrument the engine holds (dated future: delta F/S per coin).
-    const heldExpiry = ctx.hedge !== 0 ? (ctx.hedgeExpiry ?? null) : null;
-    if (ctx.hedge !== 0) fixed.push({ instrument: hedgeInstrument(u, heldExpiry), quantity: ctx.hedge });
+    // Coin cash: delta one in USD (a linear perpetual of 1 coin at the index has the same USD
+    // value change under every spot scenario).
+    if (ctx.coins !== 0) fixed.push({ instrument: coinCashInstrument(u), quantity: ctx.coins });
+    // The held hedge, as the engine holds it (inverse future, entered at its mark).
+    if (hedgeHeld) fixed.push(hedgeHeld);
     let hedgeIndex = -1;
-    // The instrument the engine trades a hedge order on: the held future, else the one it opens.
-    const useFuture = policy.instrument === "future";
-    const tradeExpiry = !useFuture ? null : (heldExpiry ?? futureHedgeExpiry(step, policy));
+    let hedgeCoinsPerContract = 0;
     if ((p.hedgeInOptimizer ?? true) && !(useFuture && tradeExpiry === null)) {
-      const ins = hedgeInstrument(u, tradeExpiry);
-      // The engine's fill of one coin each way (hedgeFill): crossing + slippage + fee vs mark.
-      const mark = tradeExpiry === null ? step.perpMark : step.forward(tradeExpiry);
-      const quote = tradeExpiry === null ? { bidUsd: step.perpBid, askUsd: step.perpAsk } : {};
-      const buy = hedgeFill({ costs, quantity: 1, markUsd: mark, ...quote });
-      const sell = hedgeFill({ costs, quantity: -1, markUsd: mark, ...quote });
+      const ins = (hedgeHeld?.instrument as FutureContract | undefined) ?? hedgeInstrument(u, tradeExpiry);
+      // The engine's fill of one contract each way (fills.ts inverseHedgeFill), in USD at the index.
+      const mark = forwardAtExpiry(market.underlyings[u] as RiskMarket["underlyings"][string], t, ins.expiry);
+      const fill = (n: 1 | -1) =>
+        inverseHedgeFill({
+          costs,
+          contracts: n,
+          contractSize: ins.contractSize,
+          mark,
+          quote: ins.expiry === null ? step.perpetual : null,
+        });
+      const buy = fill(1);
+      const sell = fill(-1);
       hedgeIndex = candidates.length;
       names.push(ins.name);
       marks.push(0);
-      candidates.push({
-        ...hedgeCandidate({
-          instrument: ins,
-          market,
-          scenarios,
-          stressScenarios: stress,
-          costUsd: buy.priceUsd - mark + buy.feeUsd,
-          maxContracts: p.maxHedgeCoins ?? 1e6,
-        }),
-        bidUsd: sell.priceUsd - mark - sell.feeUsd,
+      const hc = hedgeCandidate({
+        instrument: ins,
+        market,
+        scenarios,
+        stressScenarios: stress,
+        costUsd: -buy.cash * S,
+        maxContracts: ((p.maxHedgeCoins ?? 1e6) * mark) / ins.contractSize,
       });
+      hedgeCoinsPerContract = hc.greeks.deltaCoin;
+      candidates.push({ ...hc, bidUsd: sell.cash * S });
     }
     const book = buildOptimizeBook({ positions: fixed, market, scenarios, ...stressOpt });
     // The book as held (fixed part + every held option kept), for the log.
@@ -367,6 +392,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       before.vegaUsdPerVolPt += h.quantity * c.greeks.vegaUsdPerVolPt;
       before.deltaCoin += h.quantity * c.greeks.deltaCoin;
     }
+    if (candidates.length === 0) return null;
     const problem: OptimizeProblem = {
       candidates,
       book,
@@ -377,49 +403,60 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       scenarioNames: scenarios.map((s) => s.name ?? ""),
       stressNames: stress.map((s) => s.name ?? ""),
     };
-    return { problem, names, marks, contracts, held, keepIndex, hedgeIndex, before };
+    return { problem, names, marks, contracts, held, keepIndex, hedgeIndex, hedgeCoinsPerContract, before };
   };
 
   return { initial: { coins: 0, usd: p.usd }, decide, log };
 }
 
 /**
- * The candidate with the engine's all-in prices per contract (optionFill: the touch moved by the
- * slippage bps, plus the capped fee on a buy, minus it on a sell): what one contract bought /
- * sold costs / earns in cash. The touch is the step's quote (the candidate's bid/ask).
+ * The candidate with the engine's all-in prices per contract, in USD at the index (fills.ts
+ * optionFill in coin: the touch moved by the slippage bps, plus the capped fee on a buy, minus it
+ * on a sell, times the index): what one contract bought / sold costs / earns, as cash.
  */
 function engineOptionPrices(
   c: OptimizeCandidate,
-  q: StepOptionQuote | undefined,
+  q: StepOptionQuote | null,
   costs: CostModel,
   indexUsd: number,
 ): OptimizeCandidate {
   const side = (touch: number | null, quantity: 1 | -1): number | null => {
-    if (touch === null) return null;
-    const f = optionFill({
-      costs,
-      quantity,
-      touchUsd: touch,
-      markUsd: q?.markUsd ?? touch,
-      underlyingPrice: indexUsd,
-    });
-    return f.priceUsd + quantity * f.feeUsd;
+    if (touch === null || !q) return null;
+    const f = optionFill({ costs, quantity, touch, mark: q.mark, contractSize: q.instrument.contractSize });
+    return -quantity * f.cash * indexUsd;
   };
-  return { ...c, askUsd: side(q?.askUsd ?? c.askUsd, 1), bidUsd: side(q?.bidUsd ?? c.bidUsd, -1) };
+  return { ...c, askUsd: side(q?.ask ?? null, 1), bidUsd: side(q?.bid ?? null, -1) };
 }
 
-function markOf(q: StepOptionQuote | undefined, name: string): number {
+function markOf(q: StepOptionQuote | null, name: string): number {
   if (!q) throw new InvalidInputError("step.quote", name, "candidate without a step quote");
-  return q.markUsd;
+  return q.mark;
 }
 
-/** The engine's hedge instrument: linear, 1 coin; the perpetual (expiry null) or a dated future. */
+/** Whether `market` lists the expiry of `ins` (the engine values it there). */
+function canValueOn(market: RiskMarket, ins: OptionContract): boolean {
+  const f = market.underlyings[ins.underlying]?.forwards ?? [];
+  return (
+    f.length > 0 &&
+    ins.expiry >= (f[0] as { expiry: number }).expiry &&
+    ins.expiry <= (f[f.length - 1] as { expiry: number }).expiry
+  );
+}
+
+/** The engine's hedge instrument: the inverse perpetual (expiry null) or a dated inverse future. */
 function hedgeInstrument(underlying: string, expiry: number | null): FutureContract {
+  return instrumentFromName(
+    expiry === null ? `${underlying}-PERPETUAL` : futureName(underlying, expiry),
+  ) as FutureContract;
+}
+
+/** Coin cash in the optimizer's book: a linear 1-coin perpetual (delta one in USD). */
+function coinCashInstrument(underlying: string): FutureContract {
   return {
     type: "future",
-    name: expiry === null ? `${underlying}-PERPETUAL` : futureName(underlying, expiry),
+    name: `${underlying} cash`,
     underlying,
-    expiry,
+    expiry: null,
     settlement: "linear",
     contractSize: 1,
   };

@@ -3,8 +3,10 @@
  * their deterministic decision rules. A rule sees only the current step and the book; it returns
  * option orders. Hedging is separate (the spec's `hedge` policy, applied by the engine).
  *
- * Units: quantities in coins of underlying (1 contract = 1 coin, fractional allowed); capital in
- * coins (`coins`) or USD (`usd`); deltas are absolute Black deltas (0.25 = 25-delta); tenors days.
+ * Units: option quantities in contracts (an inverse option is 1 coin; fractional allowed);
+ * capital in coins (`coins`) or USD (`usd`); deltas are absolute Black forward deltas at the
+ * quote's mark vol (0.25 = 25-delta, Deribit's `delta`); tenors days. Hedge orders and the
+ * context's `hedge` are coins of delta (the engine converts to contracts of its inverse future).
  */
 import {
   checkRegimeTrackerConfig,
@@ -15,7 +17,7 @@ import { withRegimeScaling } from "./regimeScaling.js";
 import { InvalidInputError, requirePositive } from "../errors.js";
 import type { CostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
-import type { OptionKind } from "../instruments/types.js";
+import type { OptionContract, OptionKind, Position } from "../instruments/types.js";
 import type { OptimizeSpecCore } from "../optimize/fromChain.js";
 import type { CandidateFilter } from "../optimize/spec.js";
 import { blackGreeks } from "../pricing/black76.js";
@@ -130,11 +132,13 @@ export interface BookOption {
   readonly expiry: number;
   readonly strike: number;
   readonly kind: OptionKind;
-  /** Signed coins (+ long). */
+  /** Signed contracts (+ long). */
   readonly quantity: number;
+  /** The chain's instrument (set by the engine). */
+  readonly instrument?: OptionContract;
 }
 
-/** An option order: buy (+) or sell (-) `quantity` coins. */
+/** An option order: buy (+) or sell (-) `quantity` contracts of the step's quoted instrument. */
 export interface OptionOrder {
   readonly expiry: number;
   readonly strike: number;
@@ -144,7 +148,7 @@ export interface OptionOrder {
   readonly tag: string;
 }
 
-/** A trade of the hedge instrument (the perpetual, or the spec's dated future): signed coins. */
+/** A trade of the hedge instrument (the perpetual, or the spec's dated future): signed coins of delta. */
 export interface HedgeOrder {
   readonly hedge: true;
   readonly quantity: number;
@@ -161,12 +165,16 @@ export function isHedgeOrder(o: StrategyOrder): o is HedgeOrder {
 export interface StrategyContext {
   readonly step: BacktestStep;
   readonly options: readonly BookOption[];
+  /** Cash in the coin (premiums, settlements, hedge PnL and costs all land here). */
   readonly coins: number;
+  /** Cash in USD. */
   readonly usd: number;
-  /** Hedge instrument position, signed coins (perpetual or dated future). */
+  /** Hedge position as coins of delta (notional / mark; perpetual or dated future). */
   readonly hedge: number;
   /** Expiry of the dated future holding `hedge` (epoch ms UTC); null/absent: perpetual or flat. */
   readonly hedgeExpiry?: number | null;
+  /** The hedge as a core Position (inverse future, entry = its mark), null when flat. */
+  readonly hedgePosition?: Position | null;
 }
 
 export interface StrategyRule {

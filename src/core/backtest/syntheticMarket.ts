@@ -1,9 +1,11 @@
 /**
  * A light, surface-driven synthetic market for long (e.g. one-year hourly) backtests and sweeps:
- * a simulated spot path, an ATM implied-vol path and a fixed skew shape. It does not build full
- * chains: it prices on demand, with Black-76, only the strikes a strategy asks for, which is why
- * it is fast. Expiries follow a Deribit-style calendar; strikes are a round grid around the
- * forward.
+ * a simulated spot path, an ATM implied-vol path and a fixed skew shape. Each step is an option
+ * chain (inverse, coin-quoted, like Deribit's) that goes through the same step as real data
+ * (market.ts: normalizeChain, the marks surface, the core valuation); an expiry's quotes are
+ * generated only when the step is asked about that expiry, which keeps an hourly year in seconds.
+ * Expiries follow a Deribit-style calendar; strikes are a round grid within +-4 sd of the forward
+ * whose spacing depends on the time to expiry only (strikeSpacing), so held strikes stay listed.
  *
  * Model (documented simplifications, not an arbitrage-free joint model):
  * - spot: GBM, Merton, Heston or Bates paths (./paths), seeded;
@@ -12,17 +14,20 @@
  *   independent seeded stream; ivPremium > 1 models the variance risk premium;
  * - smile: vol(k, T) = atm (T/T30)^termSlope + skew x + curvature x^2, x = k / sqrt(T/T30),
  *   k = ln(K/F), T30 = 30 days, clamped to [0.05, 5];
- * - bid/ask: Black price at vol -/+ spreadVol; a bid below one tick (0.0001 coin) is missing;
- * - forward = spot exp(basisPerYear T); the perpetual trades at spot with `fundingRatePerYear`.
+ * - quotes in coin: Black-76 USD price / forward; bid/ask at vol -/+ spreadVol; a bid below one
+ *   tick (0.0001 coin) is missing;
+ * - forward = spot exp(basisPerYear T) (each option's underlying price); the perpetual is quoted
+ *   at spot and pays `fundingRatePerYear`.
  *
- * Units: times epoch ms UTC; prices USD; vols decimal annualized.
+ * Units: times epoch ms UTC; index, forwards, strikes USD; option quotes coin; vols decimal.
  */
 import { InvalidInputError, requirePositive } from "../errors.js";
-import type { OptionKind } from "../instruments/types.js";
+import { deribitOptionName, formatDeribitExpiry } from "../instruments/names.js";
+import type { ChainSnapshot, OptionQuote } from "../market/types.js";
 import { createRng } from "../math/rng.js";
-import { blackPrice } from "../pricing/black76.js";
+import { blackUndiscountedUnchecked } from "../pricing/black76.js";
 import { deribitStyleExpiries } from "./calendar.js";
-import type { BacktestStep, StepOptionQuote } from "./market.js";
+import { type BacktestStep, type StepChainSource, stepFromSource } from "./market.js";
 import { type GbmParams, simulateGbm } from "./paths/gbm.js";
 import { type HestonParams, simulateHeston } from "./paths/heston.js";
 import { type MertonParams, simulateMerton } from "./paths/merton.js";
@@ -59,12 +64,29 @@ export interface SyntheticMarketConfig {
 
 export const DEFAULT_SPOT_MODEL: SpotModel = { type: "gbm", drift: 0, vol: 0.5 };
 const T30 = 30 / 365;
+/** Strikes per expiry of the synthetic grid (about; the step is a round number). */
+export const STRIKES_PER_EXPIRY = 24;
+const TICK = 0.0001;
+const KINDS = ["call", "put"] as const;
 
-/** Round strike step: 1, 2, 2.5 or 5 x 10^n just below `x`. */
-export function roundStrikeStep(x: number): number {
+/**
+ * Strike spacing of an expiry `timeToExpiry` years away, in a market that started at `spot0`:
+ * on the nested ladder b, 2b, 4b, 8b, ... (each divides the next; b = 1, 2.5 or 5 x 10^n just
+ * below 0.5% of spot0: 250 at 60,000) the value closest in log to
+ * spot0 x 8 x 0.6 sqrt(T) / STRIKES_PER_EXPIRY (about STRIKES_PER_EXPIRY strikes over +-4 sd at 60%
+ * vol), at least spot0 x 0.005. It depends on T only, so it only gets finer as an expiry nears,
+ * and a listed strike stays on the grid (as on Deribit) while it is within +-4 sd of the forward.
+ * Example: spot0 60,000, T = 7/365: target 1,662 -> 2,000; T = 30/365: 3,441 -> 4,000.
+ */
+export function strikeSpacing(spot0: number, timeToExpiry: number): number {
+  const x = spot0 * 0.005;
   const p = 10 ** Math.floor(Math.log10(x));
-  for (const m of [5, 2.5, 2, 1]) if (m * p <= x) return m * p;
-  return p;
+  const b = 5 * p <= x ? 5 * p : 2.5 * p <= x ? 2.5 * p : p;
+  const target = Math.max(
+    (spot0 * 8 * 0.6 * Math.sqrt(Math.max(timeToExpiry, 0))) / STRIKES_PER_EXPIRY,
+    spot0 * 0.005,
+  );
+  return b * 2 ** Math.max(0, Math.round(Math.log2(target / b)));
 }
 
 /** The spot and ATM-vol paths of a synthetic market (deterministic in the seed). */
@@ -123,18 +145,27 @@ export function syntheticMarketPaths(c: SyntheticMarketConfig): {
   return { times, spot: prices, atmVol: atm };
 }
 
-/** One synthetic step from its spot and ATM vol. */
-export function syntheticStep(
+/**
+ * The synthetic market's chain at one instant, as a chain source that prices an expiry only when
+ * it is asked for (market.ts builds the step's core market from it): inverse (coin-quoted)
+ * options, as on Deribit, on every strike of the round grid, calls and puts; coin mark =
+ * Black-76(F, K, T, vol) / F with vol from the smile; bid / ask at vol -/+ spreadVol (a bid under
+ * one 0.0001-coin tick is missing, an ask is at least one tick); the option's underlying price is
+ * the expiry's forward (a synthetic forward, "SYN." as on Deribit); the perpetual quoted at spot.
+ */
+export function syntheticChainSource(
   c: SyntheticMarketConfig,
   time: number,
   spot: number,
   atmVol: number,
-): BacktestStep {
+): StepChainSource {
   const skew = c.skew ?? -0.1;
   const curv = c.curvature ?? 0.3;
   const termSlope = c.termSlope ?? 0;
   const spreadVol = c.spreadVol ?? 0.01;
   const basis = c.basisPerYear ?? 0;
+  const underlying = c.underlying ?? "BTC";
+  const spot0 = c.spot ?? 60_000;
   let expiries: number[] | null = null;
   const listed = () => {
     if (expiries === null) expiries = deribitStyleExpiries(time);
@@ -146,51 +177,80 @@ export function syntheticStep(
     const v = atmVol * (T / T30) ** termSlope + skew * x + curv * x * x;
     return Math.min(Math.max(v, 0.05), 5);
   };
-  const strikeCache = new Map<number, number[]>();
-  return {
-    time,
-    underlying: c.underlying ?? "BTC",
-    indexPrice: spot,
-    perpMark: spot,
-    fundingRatePerYear: c.fundingRatePerYear ?? 0,
-    expiries: listed,
-    forward,
-    strikes: (e) => {
-      const hit = strikeCache.get(e);
-      if (hit) return hit;
-      if (e <= time) return [];
-      const F = forward(e);
-      const T = timeToExpiry(e, time);
-      const width = Math.min(Math.max(4 * atmVol * Math.sqrt(T), 0.1), 1.2);
-      const lo = F * Math.exp(-width);
-      const hi = F * Math.exp(width);
-      const stepK = roundStrikeStep(Math.max((hi - lo) / 60, F * 0.005));
-      const out: number[] = [];
-      for (let k = Math.ceil(lo / stepK) * stepK; k <= hi; k += stepK) out.push(k);
-      strikeCache.set(e, out);
-      return out;
-    },
-    quote: (e, strike, kind: OptionKind): StepOptionQuote | null => {
-      if (e <= time || !(strike > 0)) return null;
-      const F = forward(e);
-      const T = timeToExpiry(e, time);
-      const vol = volAt(Math.log(strike / F), T);
-      const mark = blackPrice({ forward: F, strike, expiry: T, vol, kind });
-      const bid = blackPrice({ forward: F, strike, expiry: T, vol: Math.max(vol - spreadVol, 0.01), kind });
-      const ask = blackPrice({ forward: F, strike, expiry: T, vol: vol + spreadVol, kind });
-      const tick = 0.0001 * F;
-      return {
-        expiry: e,
-        strike,
-        kind,
-        bidUsd: bid >= tick ? bid : null,
-        askUsd: Math.max(ask, tick),
-        markUsd: mark,
-        markVol: vol,
-        forward: F,
-      };
-    },
+  const strikes = (e: number): number[] => {
+    const F = forward(e);
+    const T = timeToExpiry(e, time);
+    const width = Math.min(Math.max(4 * atmVol * Math.sqrt(T), 0.1), 1.2);
+    const stepK = strikeSpacing(spot0, T);
+    const out: number[] = [];
+    for (let i = Math.ceil((F * Math.exp(-width)) / stepK); i * stepK <= F * Math.exp(width); i++)
+      out.push(i * stepK);
+    return out;
   };
+  const cache = new Map<number, OptionQuote[]>();
+  const quotes = (e: number): OptionQuote[] => {
+    const hit = cache.get(e);
+    if (hit) return hit;
+    const out: OptionQuote[] = [];
+    if (e > time) {
+      const F = forward(e);
+      const T = timeToExpiry(e, time);
+      const sqrtT = Math.sqrt(T);
+      const code = formatDeribitExpiry(e);
+      const underlyingName = `SYN.${underlying}-${code}`;
+      for (const strike of strikes(e)) {
+        const vol = volAt(Math.log(strike / F), T);
+        for (const kind of KINDS) {
+          const call = kind === "call";
+          const mark = blackUndiscountedUnchecked(F, strike, vol * sqrtT, call) / F;
+          const bid =
+            blackUndiscountedUnchecked(F, strike, Math.max(vol - spreadVol, 0.01) * sqrtT, call) / F;
+          const ask = blackUndiscountedUnchecked(F, strike, (vol + spreadVol) * sqrtT, call) / F;
+          out.push({
+            instrument: {
+              type: "option",
+              name: deribitOptionName({ underlying, expiry: e, strike, kind }),
+              underlying,
+              kind,
+              strike,
+              expiry: e,
+              settlement: "inverse",
+              contractSize: 1,
+            },
+            timestamp: time,
+            bid: bid >= TICK ? bid : null,
+            ask: Math.max(ask, TICK),
+            mark,
+            markIv: vol,
+            underlyingPrice: F,
+            underlyingName,
+          });
+        }
+      }
+    }
+    cache.set(e, out);
+    return out;
+  };
+  return {
+    underlying,
+    valuationTime: time,
+    indexPrice: spot,
+    futures: [{ name: `${underlying}-PERPETUAL`, underlying, expiry: null, timestamp: time, mark: spot }],
+    expiries: listed,
+    quotes,
+  };
+}
+
+/** One synthetic step from its spot and ATM vol: the chain of `syntheticChainSource` as a step. */
+export function syntheticStep(
+  c: SyntheticMarketConfig,
+  time: number,
+  spot: number,
+  atmVol: number,
+): BacktestStep {
+  return stepFromSource(syntheticChainSource(c, time, spot, atmVol), {
+    fundingRatePerYear: c.fundingRatePerYear ?? 0,
+  });
 }
 
 /**
@@ -200,4 +260,21 @@ export function* syntheticSteps(c: SyntheticMarketConfig): Generator<BacktestSte
   const p = syntheticMarketPaths(c);
   for (let i = 0; i < p.times.length; i++)
     yield syntheticStep(c, p.times[i] as number, p.spot[i] as number, p.atmVol[i] as number);
+}
+
+/** The synthetic market's whole chain at one instant (every listed expiry; see syntheticChainSource). */
+export function syntheticStepChain(
+  c: SyntheticMarketConfig,
+  time: number,
+  spot: number,
+  atmVol: number,
+): ChainSnapshot {
+  const src = syntheticChainSource(c, time, spot, atmVol);
+  return {
+    underlying: src.underlying,
+    valuationTime: time,
+    indexPrice: spot,
+    quotes: src.expiries().flatMap((e) => src.quotes(e)),
+    futures: src.futures,
+  };
 }

@@ -2,50 +2,35 @@ import { describe, expect, it } from "vitest";
 import { runBacktest } from "../../../src/core/backtest/engine.js";
 import { backtestStepFromChain } from "../../../src/core/backtest/market.js";
 import type { StrategySpec } from "../../../src/core/backtest/strategies.js";
-import { syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
+import { syntheticMarketPaths, syntheticStepChain } from "../../../src/core/backtest/syntheticMarket.js";
+import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { OptionQuote } from "../../../src/core/market/types.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 
 /**
- * Daily chain snapshots (inverse, coin-quoted like Deribit) built from the synthetic market at
- * 08:30 UTC, with some quotes removed, replayed through backtestStepFromChain.
+ * Daily chain snapshots (inverse, coin-quoted like Deribit) of the synthetic market at 08:30 UTC,
+ * 8 expiries each, with some quotes removed, replayed through backtestStepFromChain.
  */
 function dailyChains(days: number, dropEvery: number): ChainSnapshot[] {
   const out: ChainSnapshot[] = [];
   let n = 0;
-  for (const s of syntheticSteps({ steps: days * 24, seed: 12, start: Date.UTC(2026, 0, 1) })) {
-    if (new Date(s.time).getUTCHours() !== 8) continue;
-    const t = s.time + 30 * 60_000;
-    const quotes: OptionQuote[] = [];
-    for (const e of s.expiries().slice(0, 8)) {
-      const F = s.forward(e);
-      for (const k of s.strikes(e)) {
-        for (const kind of ["call", "put"] as const) {
-          if (++n % dropEvery === 0) continue; // a quote missing from this snapshot
-          const q = s.quote(e, k, kind);
-          if (!q || e <= t) continue;
-          quotes.push({
-            instrument: {
-              type: "option",
-              name: `${k}${kind}`,
-              underlying: "BTC",
-              kind,
-              strike: k,
-              expiry: e,
-              settlement: "inverse",
-              contractSize: 1,
-            },
-            timestamp: t,
-            bid: q.bidUsd === null ? null : q.bidUsd / F,
-            ask: q.askUsd === null ? null : q.askUsd / F,
-            mark: q.markUsd / F,
-            markIv: q.markVol,
-            underlyingPrice: F,
-          });
-        }
-      }
-    }
-    out.push({ underlying: "BTC", valuationTime: t, indexPrice: s.indexPrice, quotes });
+  const cfg = { steps: days * 24, seed: 12, start: Date.UTC(2026, 0, 1) };
+  const p = syntheticMarketPaths(cfg);
+  for (let i = 0; i < p.times.length; i++) {
+    const time = p.times[i] as number;
+    if (new Date(time).getUTCHours() !== 8) continue;
+    const t = time + 30 * 60_000;
+    const chain = syntheticStepChain(cfg, t, p.spot[i] as number, p.atmVol[i] as number);
+    const keep = new Set(
+      chain.quotes
+        .map((q) => q.instrument.expiry)
+        .filter((e, j, a) => a.indexOf(e) === j)
+        .slice(0, 8),
+    );
+    const quotes: OptionQuote[] = chain.quotes.filter(
+      (q) => keep.has(q.instrument.expiry) && ++n % dropEvery !== 0,
+    );
+    out.push({ ...chain, quotes });
   }
   return out;
 }
@@ -65,9 +50,10 @@ describe("replay of daily chain snapshots", () => {
   ];
   it("every quote is accounted for, and every strategy trades, settles and reconciles on daily steps", () => {
     const steps = chains.map((c) => {
-      const r = backtestStepFromChain(c);
-      expect(r.accepted + Object.values(r.rejected).reduce((a, b) => a + b, 0)).toBe(c.quotes.length);
-      return r.step;
+      // The step's quotes are normalizeChain's: accepted + rejected = input.
+      const n = normalizeChain(c);
+      expect(n.counts.accepted + n.counts.rejected).toBe(c.quotes.length);
+      return backtestStepFromChain(c);
     });
     expect(steps.length).toBe(60);
     for (const spec of specs) {
@@ -85,10 +71,11 @@ describe("replay of daily chain snapshots", () => {
       }
     }
   });
-  it("a held option missing from a snapshot is valued at its last vol and counted as a stale mark", () => {
-    const steps = dailyChains(30, 3).map((c) => backtestStepFromChain(c).step);
+  it("a held option missing from a snapshot is valued on the marks surface between its neighbours and counted as a stale mark", () => {
+    const steps = dailyChains(30, 3).map((c) => backtestStepFromChain(c));
     const r = runBacktest({ strategy: specs[2]!, steps });
     expect(r.staleMarks).toBeGreaterThan(0);
+    expect(r.carriedMarks).toBe(0);
     expect(Number.isFinite(r.finalEquityUsd)).toBe(true);
   });
 });

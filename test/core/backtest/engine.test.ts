@@ -3,6 +3,7 @@ import { runBacktest } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import type { StrategyRule, StrategySpec } from "../../../src/core/backtest/strategies.js";
 import { syntheticStep, syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
+import { futureName } from "../../../src/core/backtest/calendar.js";
 import { blackGreeks, blackPrice } from "../../../src/core/pricing/black76.js";
 
 const HOUR = 3_600_000;
@@ -66,14 +67,14 @@ describe("backtest engine", () => {
     }
   });
 
-  it("attribution reconciles: greeks + residual + trading = equity change, every day and in total", () => {
+  it("attribution reconciles: greeks + residual + settlement + trading = equity change, in USD and in coin", () => {
     for (const spec of all) {
       const r = runBacktest({
         strategy: spec,
         steps: syntheticSteps({ steps: 24 * 45, seed: 5, start: START }),
       });
       let total = 0;
-      for (const d of r.attribution) {
+      for (const [i, d] of r.attribution.entries()) {
         const parts =
           d.deltaUsd +
           d.gammaUsd +
@@ -82,9 +83,13 @@ describe("backtest engine", () => {
           d.vannaUsd +
           d.volgaUsd +
           d.residualUsd +
+          d.settlementUsd +
           d.tradingUsd;
         expect(parts).toBeCloseTo(d.totalUsd, 6);
-        expect(d.totalCoin).toBeCloseTo(d.totalUsd / r.daily.find((x) => x.time === d.end)!.indexPrice, 9);
+        // The daily records are the references: equity USD and equity in coin (USD / index).
+        const [a, b] = [r.daily[i]!, r.daily[i + 1]!];
+        expect(d.totalUsd).toBeCloseTo(b.equityUsd - a.equityUsd, 6);
+        expect(d.totalCoin).toBeCloseTo(b.equityUsd / b.indexPrice - a.equityUsd / a.indexPrice, 12);
         total += d.totalUsd;
       }
       const first = r.daily[0]!.equityUsd;
@@ -93,17 +98,18 @@ describe("backtest engine", () => {
     }
   });
 
-  it("Taylor attribution matches an independent revaluation; the residual is third order", () => {
+  it("Taylor attribution matches an independent revaluation, in USD and in coin; the residual is third order", () => {
     const K = 60_000;
-    const expiry = START + 60 * DAY + 8 * HOUR;
     const run = (move: number) => {
-      const mk = (t: number, s: number, v: number) =>
-        syntheticStep({ steps: 1, seed: 0, skew: 0, curvature: 0 }, t, s, v);
+      const cfg = { steps: 1, seed: 0, skew: 0, curvature: 0 };
+      const mk = (t: number, s: number, v: number) => syntheticStep(cfg, t, s, v);
       const steps = [
         mk(START + 12 * HOUR, 60_000, 0.5),
         mk(START + DAY, 60_000, 0.5),
         mk(START + 2 * DAY, 60_000 * (1 + move), 0.5 + move),
       ];
+      // A listed expiry about two months out (the synthetic calendar is Deribit's).
+      const expiry = steps[0]!.expiries().find((e) => e - START > 50 * DAY)!;
       const rule: StrategyRule = {
         initial: { coins: 0, usd: 100_000 },
         decide: ({ options }) =>
@@ -114,37 +120,56 @@ describe("backtest engine", () => {
         steps,
         rule,
       });
+      expect(r.rejections).toEqual([]);
       const d = r.attribution[1]!;
+      // Independent reference: no basis, so F = S; an inverse call is worth B(F)/F coins
+      // (Deribit's mark convention), i.e. B(F) USD at S = F. Greeks of B by Black-76.
       const T0 = (expiry - (START + DAY)) / (365 * DAY);
       const T1 = (expiry - (START + 2 * DAY)) / (365 * DAY);
-      const v0 = blackPrice({ forward: 60_000, strike: K, expiry: T0, vol: 0.5, kind: "call" });
-      const v1 = blackPrice({
-        forward: 60_000 * (1 + move),
-        strike: K,
-        expiry: T1,
-        vol: 0.5 + move,
-        kind: "call",
-      });
-      const g = blackGreeks({ forward: 60_000, strike: K, expiry: T0, vol: 0.5, kind: "call" });
-      const dF = 60_000 * move;
-      expect(d.deltaUsd).toBeCloseTo(g.delta * dF, 6);
+      const F0 = 60_000;
+      const F1 = 60_000 * (1 + move);
+      const v0 = blackPrice({ forward: F0, strike: K, expiry: T0, vol: 0.5, kind: "call" });
+      const v1 = blackPrice({ forward: F1, strike: K, expiry: T1, vol: 0.5 + move, kind: "call" });
+      const g = blackGreeks({ forward: F0, strike: K, expiry: T0, vol: 0.5, kind: "call" });
+      const dF = F1 - F0;
+      // The premium was paid in coin (zero costs: at the ask): that coin debt is USD delta too,
+      // and the 100,000 USD cash is short the coin in coin terms.
+      const coinCash = -r.trades[0]!.price;
+      const usdCash = 100_000;
+      expect(d.deltaUsd).toBeCloseTo(g.delta * dF + coinCash * dF, 6);
       expect(d.vegaUsd).toBeCloseTo(g.vega * move, 6);
       expect(d.thetaUsd).toBeCloseTo(g.theta / 365, 6);
       expect(d.gammaUsd).toBeCloseTo(0.5 * g.gamma * dF * dF, 6);
       expect(d.vannaUsd).toBeCloseTo(g.vanna * dF * move, 6);
       expect(d.volgaUsd).toBeCloseTo(0.5 * g.volga * move * move, 6);
-      expect(d.bookActualUsd).toBeCloseTo(v1 - v0, 6);
-      return { residual: d.residualUsd, actual: d.bookActualUsd };
+      expect(d.bookActualUsd).toBeCloseTo(v1 - v0 + coinCash * dF, 6);
+      // Coin: the value is c(F) = B(F)/F; its derivatives by the quotient rule:
+      // c_F = D/F - B/F^2, c_FF = G/F - 2D/F^2 + 2B/F^3, c_s = vega/F, c_Fs = vanna/F - vega/F^2.
+      const cF = g.delta / F0 - v0 / F0 ** 2;
+      const cFF = g.gamma / F0 - (2 * g.delta) / F0 ** 2 + (2 * v0) / F0 ** 3;
+      const usdInCoin = usdCash * (1 / F1 - 1 / F0);
+      expect(d.deltaCoin).toBeCloseTo(cF * dF + usdInCoin, 12);
+      expect(d.gammaCoin).toBeCloseTo(0.5 * cFF * dF * dF, 12);
+      expect(d.vegaCoin).toBeCloseTo((g.vega / F0) * move, 12);
+      expect(d.thetaCoin).toBeCloseTo(g.theta / 365 / F0, 12);
+      expect(d.vannaCoin).toBeCloseTo((g.vanna / F0 - g.vega / F0 ** 2) * dF * move, 12);
+      expect(d.volgaCoin).toBeCloseTo((0.5 * g.volga * move * move) / F0, 12);
+      expect(d.bookActualCoin).toBeCloseTo(v1 / F1 - v0 / F0 + usdInCoin, 12);
+      // No trade that day.
+      expect(d.tradingUsd).toBeCloseTo(0, 6);
+      expect(d.tradingCoin).toBeCloseTo(0, 12);
+      return { residual: d.residualUsd, actual: d.bookActualUsd, residualCoin: d.residualCoin };
     };
     // The residual (third-order and theta-cross terms) is small next to the PnL it explains.
     for (const m of [0.01, 0.02, -0.02]) {
-      const { residual, actual } = run(m);
+      const { residual, actual, residualCoin } = run(m);
       expect(Math.abs(residual)).toBeLessThan(0.03 * Math.abs(actual));
       expect(residual).not.toBe(0);
+      expect(Math.abs(residualCoin * 60_000)).toBeLessThan(0.05 * Math.abs(actual));
     }
   });
 
-  it("settles at expiry on intrinsic value: a cash-secured put assigned after a crash", () => {
+  it("settles at expiry in coin on intrinsic value: a cash-secured put assigned after a crash", () => {
     const mk = (t: number, s: number) => syntheticStep({ steps: 1, seed: 0 }, t, s, 0.6);
     const t0 = Date.UTC(2026, 0, 2, 9); // Friday 09:00; weekly expiry Fri 9 Jan 08:00
     const steps = [mk(t0, 60_000), mk(t0 + DAY, 58_000), mk(Date.UTC(2026, 0, 9, 8), 45_000)];
@@ -154,42 +179,68 @@ describe("backtest engine", () => {
     });
     const sale = r.trades[0]!;
     expect(sale.quantity).toBeLessThan(0);
+    expect(sale.currency).toBe("BTC");
     const K = Number(sale.instrument.split("-")[2]);
     expect(r.settlements).toBe(1);
-    const expected = 60_000 - sale.quantity * sale.priceUsd - sale.feeUsd + sale.quantity * (K - 45_000);
-    expect(r.finalEquityUsd).toBeCloseTo(expected, 6);
-    expect(r.trades.length).toBe(1); // the last step only marks and closes
+    // Deribit settles an inverse put in coin: (K - P) / P per contract at the settlement price P
+    // (the index of the first step at or after the expiry here). The premium came in coin too.
+    const P = 45_000;
+    const coin = -sale.quantity * sale.price - sale.fee + sale.quantity * ((K - P) / P);
+    expect(r.settled[0]!.value).toBeCloseTo(sale.quantity * ((K - P) / P), 12);
+    expect(r.settled[0]!.source).toBe("index-intrinsic");
+    expect(r.finalEquityUsd).toBeCloseTo(60_000 + coin * P, 6);
+    expect(r.final.cash.BTC).toBeCloseTo(coin, 12);
+    expect(r.final.positions).toEqual([]);
+    expect(r.trades.length).toBe(1); // the last step only settles, marks and closes
   });
 
-  it("costs are charged exactly: zero-cost minus costly final equity = spread + slippage + fees", () => {
+  it("costs are charged exactly, in coin: zero-cost minus costly final coin equity = spread + slippage + fees", () => {
     const steps = [...syntheticSteps({ steps: 24 * 30, seed: 8, start: START })];
-    const a = runBacktest({ strategy: { ...strangle, costs: zeroCosts }, steps });
+    // No hedge: the decisions then do not depend on the cash the costs take.
+    const spec: StrategySpec = { ...strangle, hedge: { policy: "none" } };
+    const a = runBacktest({ strategy: { ...spec, costs: zeroCosts }, steps });
     const b = runBacktest({
-      strategy: { ...strangle, costs: { feeRate: 0.0003, slippageBps: 10, hedgeHalfSpreadBps: 2 } },
+      strategy: { ...spec, costs: { feeRate: 0.0003, slippageBps: 10, hedgeHalfSpreadBps: 2 } },
       steps,
     });
-    expect(a.costs.feesUsd).toBe(0);
-    expect(b.costs.feesUsd).toBeGreaterThan(0);
-    const paid = b.costs.spreadUsd + b.costs.slippageUsd + b.costs.feesUsd - a.costs.spreadUsd;
-    expect(a.finalEquityUsd - b.finalEquityUsd).toBeCloseTo(paid, 6);
+    expect(a.costs.feesCoin).toBe(0);
+    expect(b.costs.feesCoin).toBeGreaterThan(0);
+    expect(b.trades.map((t) => [t.instrument, t.quantity])).toEqual(
+      a.trades.map((t) => [t.instrument, t.quantity]),
+    );
+    // Every cost is paid in coin (inverse options), so with the same trades the final equities
+    // in coin differ by exactly the coin paid.
+    const paid = b.costs.spreadCoin + b.costs.slippageCoin + b.costs.feesCoin - a.costs.spreadCoin;
+    expect(a.finalEquityCoin - b.finalEquityCoin).toBeCloseTo(paid, 12);
+    // Fees follow Deribit's rule per fill: min(0.0003 coin, 12.5% of the price) per contract.
+    for (const t of b.trades)
+      expect(t.fee).toBeCloseTo(Math.abs(t.quantity) * Math.min(0.0003, 0.125 * t.price), 15);
   });
 
-  it("rejects orders on a missing side with a reason, never silently", () => {
-    const mk = (t: number) => syntheticStep({ steps: 1, seed: 0 }, t, 60_000, 0.5);
+  it("rejects orders on a missing side or an unlisted strike with a reason, never silently", () => {
+    const s0 = syntheticStep({ steps: 1, seed: 0 }, START, 60_000, 0.5);
+    const e = s0.expiries()[0]!;
+    // The lowest listed put strike of the first expiry: its bid is below one tick.
+    const wing = s0.strikes(e).find((k) => s0.quote(e, k, "put")?.bid === null)!;
+    expect(wing).toBeDefined();
     const rule: StrategyRule = {
       initial: { coins: 0, usd: 1e5 },
-      // A far OTM put: its bid is below one tick, so a sale cannot fill.
       decide: ({ step }) => [
-        { expiry: step.expiries()[0]!, strike: 20_000, kind: "put", quantity: -1, tag: "open" },
+        { expiry: step.expiries()[0]!, strike: wing, kind: "put", quantity: -1, tag: "open" },
+        { expiry: step.expiries()[0]!, strike: wing + 1, kind: "put", quantity: 1, tag: "open" },
       ],
     };
+    const mk = (t: number) => syntheticStep({ steps: 1, seed: 0 }, t, 60_000, 0.5);
     const r = runBacktest({ strategy: strangle, steps: [mk(START), mk(START + HOUR)], rule });
-    expect(r.rejections).toEqual([expect.objectContaining({ reason: "no-bid", quantity: -1 })]);
+    expect(r.rejections).toEqual([
+      expect.objectContaining({ reason: "no-bid", quantity: -1 }),
+      expect.objectContaining({ reason: "not-listed", quantity: 1 }),
+    ]);
     expect(r.trades.length).toBe(0);
     expect(() => runBacktest({ strategy: strangle, steps: [mk(START + HOUR), mk(START)] })).toThrow(/time/);
   });
 
-  it("hedges with a dated future: rolls it a day before expiry, marks it at its forward, no funding", () => {
+  it("hedges with a dated inverse future: rolls it a day before expiry, marks it at its forward, no funding", () => {
     const spec: StrategySpec = {
       ...strangle,
       hedge: {
@@ -201,28 +252,32 @@ describe("backtest engine", () => {
         fundingRatePerYear: 0.3,
       },
     };
-    const r = runBacktest({
-      strategy: spec,
-      steps: syntheticSteps({ steps: 24 * 40, seed: 2, start: START, basisPerYear: 0.1 }),
-    });
+    const steps = [...syntheticSteps({ steps: 24 * 40, seed: 2, start: START, basisPerYear: 0.1 })];
+    const r = runBacktest({ strategy: spec, steps });
     const fut = r.trades.filter((t) => t.type === "future");
     expect(fut.length).toBeGreaterThan(10);
     expect(r.trades.some((t) => t.type === "perpetual")).toBe(false);
     expect(fut.every((t) => /^BTC-\d{1,2}[A-Z]{3}26$/.test(t.instrument))).toBe(true);
     const rolls = fut.filter((t) => t.tag === "roll");
     expect(rolls.length).toBeGreaterThan(0);
-    // A roll closes one future and opens the next at the same time with the opposite sign.
+    // A roll closes one future and opens the next at the same time with the same coin delta
+    // (an inverse future of 10 USD contracts holds contracts x 10 / price coins of delta).
     const t0 = rolls[0]!.time;
     const pair = rolls.filter((t) => t.time === t0);
     expect(pair.length).toBe(2);
-    expect(pair[0]!.quantity).toBeCloseTo(-pair[1]!.quantity, 12);
+    const coins = (t: (typeof pair)[number]) => (t.quantity * 10) / t.mark;
+    expect(coins(pair[0]!)).toBeCloseTo(-coins(pair[1]!), 9);
     expect(pair[0]!.instrument).not.toBe(pair[1]!.instrument);
-    // With a positive basis the future trades above spot.
-    expect(fut[0]!.markUsd).toBeGreaterThan(r.daily[0]!.indexPrice * 0.9);
+    // Marked at its expiry's forward: spot x exp(0.1 T) in this market.
+    for (const t of fut) {
+      const s = steps.find((x) => x.time === t.time)!;
+      const e = s.expiries().find((x) => futureName("BTC", x) === t.instrument)!;
+      expect(t.mark).toBeCloseTo(s.indexPrice * Math.exp((0.1 * (e - s.time)) / (365 * DAY)), 6);
+    }
     expect(r.costs.fundingUsd).toBe(0);
   });
 
-  it("a perpetual hedge pays funding on its position (long pays when the rate is positive)", () => {
+  it("a perpetual hedge pays funding on its position: rate x coins held x years, in coin", () => {
     const steps = [...syntheticSteps({ steps: 24 * 20, seed: 2, start: START })];
     const mk = (rate: number): StrategySpec => ({
       ...strangle,
@@ -231,9 +286,21 @@ describe("backtest engine", () => {
     const a = runBacktest({ strategy: mk(0), steps });
     const b = runBacktest({ strategy: mk(0.2), steps });
     expect(a.costs.fundingUsd).toBe(0);
-    expect(b.costs.fundingUsd).not.toBe(0);
-    // Funding is the only difference (the hedge decisions do not depend on cash).
-    expect(a.finalEquityUsd - b.finalEquityUsd).toBeCloseTo(b.costs.fundingUsd, 6);
+    expect(b.costs.fundingCoin).not.toBe(0);
+    // Reference from the trade log: the perpetual's contracts held over each step; a contract of
+    // 10 USD is 10 / price coins at the previous mark (the index), paying 0.2 per year.
+    let contracts = 0;
+    let mark = 0;
+    let expected = 0;
+    let prevTime = 0;
+    for (const s of steps) {
+      if (contracts !== 0) expected += ((contracts * 10) / mark) * 0.2 * ((s.time - prevTime) / (365 * DAY));
+      for (const t of b.trades.filter((x) => x.time === s.time && x.type === "perpetual"))
+        contracts += t.quantity;
+      mark = s.indexPrice;
+      prevTime = s.time;
+    }
+    expect(b.costs.fundingCoin).toBeCloseTo(expected, 12);
   });
 
   it("a one-year hourly run of every strategy gives finite metrics in USD and coin", () => {

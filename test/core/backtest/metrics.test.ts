@@ -6,6 +6,8 @@ import {
   utcDayOfWeek,
 } from "../../../src/core/backtest/calendar.js";
 import { backtestStepFromChain } from "../../../src/core/backtest/market.js";
+import { normalizeChain } from "../../../src/core/market/normalize.js";
+import { blackPrice } from "../../../src/core/pricing/black76.js";
 import { performanceMetrics } from "../../../src/core/backtest/metrics.js";
 import type { OptionContract } from "../../../src/core/instruments/types.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
@@ -102,21 +104,28 @@ describe("backtestStepFromChain", () => {
     ],
     futures: [{ name: "BTC-PERPETUAL", underlying: "BTC", expiry: null, timestamp: T0, mark: 90_050 }],
   };
-  it("converts coin quotes to USD at the forward, implies missing vols, counts every rejection", () => {
-    const { step, accepted, rejected } = backtestStepFromChain(snap);
-    expect(accepted).toBe(2);
-    expect(rejected).toEqual({ "no-mark": 1, expired: 1, "no-vol": 0, "other-underlying": 0 });
-    expect(accepted + Object.values(rejected).reduce((a, b) => a + b, 0)).toBe(snap.quotes.length);
+  it("is the core's clean chain: coin quotes, normalizeChain's forward and mark vols, its rejections", () => {
+    const step = backtestStepFromChain(snap);
+    const n = normalizeChain(snap);
+    // Every quote is counted by normalizeChain's reasons (the expired put is the rejection).
+    expect(n.counts.accepted + n.counts.rejected).toBe(snap.quotes.length);
+    expect(n.counts.byReason.expired).toBe(1);
     const q = step.quote(E, 90_000, "call")!;
-    expect(q.markUsd).toBeCloseTo(0.031 * 90_100, 9);
-    expect(q.bidUsd).toBeCloseTo(0.03 * 90_100, 9);
-    expect(q.markVol).toBe(0.45);
+    // Quotes stay in coin (Deribit's units); the forward is the venue's underlying price.
+    expect(q.mark).toBe(0.031);
+    expect(q.bid).toBe(0.03);
+    expect(q.forward).toBe(90_100);
+    // Mark vol solved from the coin mark on that forward (0.031 x 90,100 USD), not the venue IV.
+    const T = (E - T0) / (365 * 86_400_000);
+    expect(
+      blackPrice({ forward: 90_100, strike: 90_000, expiry: T, vol: q.markVol, kind: "call" }),
+    ).toBeCloseTo(0.031 * 90_100, 8);
     const w = step.quote(E, 100_000, "call")!;
-    expect(w.bidUsd).toBeNull();
+    expect(w.bid).toBeNull();
     expect(w.markVol).toBeGreaterThan(0.1);
-    expect(step.perpMark).toBe(90_050);
+    expect(step.perpetual?.mark).toBe(90_050);
     expect(step.expiries()).toEqual([E]);
     expect(step.strikes(E)).toEqual([90_000, 100_000]);
-    expect(step.quote(E, 80_000, "put")).toBeNull();
+    expect(step.quote(E, 80_000, "put")).toBeNull(); // no mark
   });
 });

@@ -1,17 +1,17 @@
 /**
  * The optimizer strategy prices its trades with the engine's costs (optimizerStrategy.ts).
  * References are independent of the LP: the engine's own trade records (spread + slippage + fee
- * of each "optimize" fill) for the costs, and the risk module (risk/greeks.ts positionGreeks on
- * the book rebuilt from the context and the orders, the hedge on the engine's dated future) for
- * the delta. Each test also shows that the old approximations (fee = feeRate x index per
- * contract without slippage; a dated future as delta one) miss the reference, so it can fail.
+ * of each "optimize" fill, in coin and at the index in USD) for the costs, and the risk module
+ * (risk/greeks.ts positionGreeks on the book rebuilt from the context and the orders, the hedge on
+ * the engine's inverse dated future) for the delta. Each test also shows that an approximation
+ * (fee = feeRate x index per contract without slippage; a linear 1-coin future) misses the
+ * reference, so it can fail.
  */
 import { describe, expect, it } from "vitest";
 import { futureName } from "../../../src/core/backtest/calendar.js";
 import { runBacktestAsync } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import { optimizerStrategyRule } from "../../../src/core/backtest/optimizerStrategy.js";
-import { stepMarketSnapshot, stepOptionContract } from "../../../src/core/backtest/stepSnapshot.js";
 import {
   type AsyncStrategyRule,
   isHedgeOrder,
@@ -21,9 +21,9 @@ import {
 } from "../../../src/core/backtest/strategies.js";
 import { syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
 import { DEFAULT_COSTS } from "../../../src/core/hedge/costs.js";
+import { instrumentFromName } from "../../../src/core/instruments/names.js";
 import type { Position } from "../../../src/core/instruments/types.js";
 import { positionGreeks } from "../../../src/core/risk/greeks.js";
-import { riskMarketFromSnapshots } from "../../../src/core/risk/market.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -94,9 +94,10 @@ function engineCosts(r: Awaited<ReturnType<typeof run>>, step: BacktestStep) {
     old +=
       t.type === "option"
         ? t.spreadUsd + q * c.feeRate * step.indexPrice
-        : q * step.indexPrice * (c.hedgeFeeRate + (c.hedgeHalfSpreadBps + c.slippageBps) / 1e4);
-    if (t.type === "option" && t.feeUsd < q * c.feeRate * step.indexPrice * (1 - 1e-6)) {
-      expect(t.feeUsd).toBeCloseTo(q * c.feeCap * t.priceUsd, 9); // the cap binds
+        : q * 10 * (c.hedgeFeeRate + (c.hedgeHalfSpreadBps + c.slippageBps) / 1e4); // 10 USD contracts
+    // Deribit's option fee in coin: min(0.0003 coin, 12.5% of the price) per contract.
+    if (t.type === "option" && t.fee < q * c.feeRate * (1 - 1e-6)) {
+      expect(t.fee).toBeCloseTo(q * c.feeCap * t.price, 12); // the cap binds
       capped++;
     }
   }
@@ -167,7 +168,7 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
     );
   });
 
-  it("a dated-future hedge leaves the book's delta (risk module, future at F/S) inside the band", async () => {
+  it("a dated-future hedge leaves the book's delta (risk module, inverse future) inside the band", async () => {
     const BAND = 0.02;
     // Step 0: long 20 in-the-money calls (~14 coins of delta) for the optimizer to hedge from
     // step 1 on, mostly with the 60-day future (option trades are capped at 2 contracts).
@@ -214,35 +215,35 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
         q.set(k, { ...p, quantity: p.quantity + o.quantity });
       }
       const opts = [...q.values()].filter((p) => Math.abs(p.quantity) > 1e-12);
-      const { snapshot } = stepMarketSnapshot(s, [], opts);
-      const market = riskMarketFromSnapshots([snapshot]);
+      // The step's core market (the engine's) over the options' expiries and the future's.
+      const market = s.market([...opts.map((p) => p.expiry), e])!.market;
       const positions: Position[] = opts.map((p) => ({
-        instrument: stepOptionContract(s.underlying, p.expiry, p.strike, p.kind),
+        instrument: s.quote(p.expiry, p.strike, p.kind)!.instrument,
         quantity: p.quantity,
       }));
+      // Deribit's dated future: 10 USD contracts, inverse; `hedge` coins of delta are
+      // hedge x F / 10 contracts entered at F (the expiry's forward, its mark).
+      const F = s.forward(e);
       positions.push({
-        instrument: {
-          type: "future",
-          name: futureName(s.underlying, e),
-          underlying: s.underlying,
-          expiry: e,
-          settlement: "linear",
-          contractSize: 1,
-        },
-        quantity: hedge,
+        instrument: instrumentFromName(futureName(s.underlying, e)),
+        quantity: (hedge * F) / 10,
+        entryPrice: F,
       });
-      const delta = positions.reduce((a, p) => a + positionGreeks(p, market).deltaUnderlyingCoin, 0);
+      // Coin cash (before the trades) is delta one.
+      const delta =
+        d.ctx.coins + positions.reduce((a, p) => a + positionGreeks(p, market).deltaUnderlyingCoin, 0);
       expect(Math.abs(delta)).toBeLessThanOrEqual(BAND + 1e-7);
       expect(r.log[i]?.deltaAfterCoin).toBeCloseTo(delta, 9);
-      // As delta one, the same hedge would leave the book outside the band.
-      const asDeltaOne = delta - hedge * (s.forward(e) / s.indexPrice - 1);
-      expect(Math.abs(asDeltaOne)).toBeGreaterThan(BAND);
+      // Had the future been a linear 1-coin contract (delta F/S per coin), the same hedge would
+      // leave the book outside the band: the test can tell the two apart.
+      const asLinear = delta + hedge * (F / s.indexPrice - 1);
+      expect(Math.abs(asLinear)).toBeGreaterThan(BAND);
       // And the LP's cost of the trades is what the engine charged (future hedge included).
       const c = engineCosts(r, s);
       if (i === 0) expect(c.fills.some((t) => t.type === "future")).toBe(true);
       expect(rel(r.log[i]?.costUsd as number, c.engine)).toBeLessThan(REL);
       console.log(
-        `future hedge ${i}: hedge ${hedge.toFixed(3)} coin on ${fut?.instrument} (F/S ${(s.forward(e) / s.indexPrice).toFixed(4)}), delta ${delta.toFixed(5)} (band ${BAND}), as delta one ${asDeltaOne.toFixed(4)}`,
+        `future hedge ${i}: hedge ${hedge.toFixed(3)} coin on ${fut?.instrument} (F/S ${(F / s.indexPrice).toFixed(4)}), delta ${delta.toFixed(5)} (band ${BAND}), as a linear future ${asLinear.toFixed(4)}`,
       );
     }
     expect(heldFuture).toBe(2);

@@ -2,7 +2,10 @@
  * The `optimizer` strategy (core/backtest/optimizerStrategy.ts) on the asynchronous engine.
  * References are independent of the optimizer: the book after each rebalance is rebuilt from the
  * context the engine gave the rule plus the orders it returned, and its vega / delta are summed
- * with Black-76 (blackGreeks) at the step's quotes (forward, mark vol).
+ * with Black-76 (blackGreeks) at the step's quotes (forward, mark vol). The options are inverse
+ * (Deribit's): USD value = B(F) x S / F (the coin premium B/F held at the index S), so with the
+ * basis F/S held its USD delta is Black's forward delta dB/dF per coin and its USD vega is
+ * vega_B x S / F. Coin cash (the context's `coins`, before the trades) is delta one.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -12,7 +15,6 @@ import { loadStrategyFile, parseStrategySpec } from "../../../src/adapters/strat
 import { runBacktest, runBacktestAsync } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import { optimizerStrategyRule, rebalanceDue } from "../../../src/core/backtest/optimizerStrategy.js";
-import { stepMarketSnapshot } from "../../../src/core/backtest/stepSnapshot.js";
 import {
   type AsyncStrategyRule,
   isHedgeOrder,
@@ -104,37 +106,21 @@ function bookAfter(d: Decision) {
     if (Math.abs(p.q) < 1e-9) continue;
     const q = s.quote(p.expiry, p.strike, p.kind);
     if (!q) throw new Error("held option not quoted");
+    // Deribit marks a strike's call and put at one IV; the market values both at the
+    // out-of-the-money side's mark vol (put below the forward, call at or above).
+    const otm = s.quote(p.expiry, p.strike, p.strike < q.forward ? "put" : "call") ?? q;
     const g = blackGreeks({
       forward: q.forward,
       strike: p.strike,
       expiry: (p.expiry - s.time) / YEAR,
-      vol: q.markVol,
+      vol: otm.markVol,
       kind: p.kind,
     });
-    vega += p.q * g.vega * 0.01;
-    delta += p.q * g.delta * (q.forward / s.indexPrice);
+    vega += p.q * g.vega * (s.indexPrice / q.forward) * 0.01;
+    delta += p.q * g.delta;
   }
   return { vega, delta, pos, hedge };
 }
-
-describe("stepMarketSnapshot (the step as the optimizer's market)", () => {
-  it("quotes every strike of the chosen expiries; the surface passes through the mark vols, linear in total variance between", () => {
-    const step = syntheticStep({ steps: 1, seed: 0 }, START + 9 * HOUR, 60_000, 0.6);
-    const e = step.expiries().find((x) => x - step.time > 20 * DAY) as number;
-    const { snapshot } = stepMarketSnapshot(step, [e]);
-    const strikes = step.strikes(e);
-    expect(snapshot.quotes.length).toBe(2 * strikes.length);
-    const T = (e - step.time) / YEAR;
-    const F = step.forward(e);
-    const vol = (K: number) => (step.quote(e, K, K < F ? "put" : "call") as { markVol: number }).markVol;
-    for (const K of strikes) expect(snapshot.surface?.impliedVol(Math.log(K / F), T)).toBeCloseTo(vol(K), 14);
-    const [k1, k2] = [strikes[10] as number, strikes[11] as number];
-    const mid = (Math.log(k1 / F) + Math.log(k2 / F)) / 2;
-    expect(snapshot.surface?.totalVariance(mid, T)).toBeCloseTo(((vol(k1) ** 2 + vol(k2) ** 2) / 2) * T, 14);
-    // Flat vol beyond the wings.
-    expect(snapshot.surface?.impliedVol(5, T)).toBeCloseTo(vol(strikes[strikes.length - 1] as number), 14);
-  });
-});
 
 describe("optimizer strategy", () => {
   it("at every rebalance the book's vega is on target and |delta| inside the band (Black-76 recomputation)", async () => {
@@ -175,7 +161,10 @@ describe("optimizer strategy", () => {
       const seen = new Map(nextCtx.options.map((o) => [`${o.expiry}|${o.strike}|${o.kind}`, o.quantity]));
       for (const [k, p] of after.pos) expect(seen.get(k) ?? 0).toBeCloseTo(p.q, 9);
       expect(seen.size).toBe([...after.pos.values()].filter((p) => Math.abs(p.q) >= 1e-12).length);
-      expect(nextCtx.hedge).toBeCloseTo(after.hedge, 9); // no hedge policy between rebalances
+      // No hedge policy between rebalances: the perpetual's contracts (10 USD each) are the hedge
+      // coins x the index at the decision / 10, as the engine converted them.
+      const dec = (r.decisions[i] as Decision).ctx.step;
+      expect(nextCtx.hedgePosition?.quantity ?? 0).toBeCloseTo((after.hedge * dec.indexPrice) / 10, 6);
     }
   });
 

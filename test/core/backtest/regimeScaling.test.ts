@@ -30,7 +30,7 @@ function steps(calm: number, stress: number, seed: number, from = 0, prefix: num
     const sd = (i < calm ? 0.5 : 2.0) / Math.sqrt(8760);
     spots.push((spots.at(-1) as number) * Math.exp(sd * rng.normal()));
   }
-  return spots.slice(from).map((s, i) => backtestStepFromChain(chainAt(T0 + (i + from) * HOUR, s, 0.6)).step);
+  return spots.slice(from).map((s, i) => backtestStepFromChain(chainAt(T0 + (i + from) * HOUR, s, 0.6)));
 }
 
 const strangle: StrategySpec = {
