@@ -5,7 +5,11 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { applyFill, EMPTY_BOOK } from "../../src/agent/book.js";
 import { assessFeed } from "../../src/agent/health.js";
-import { checkOrder, type PreTradeLimits } from "../../src/agent/limits.js";
+import { checkOrder, type PreTradeLimits, reducesPosition } from "../../src/agent/limits.js";
+import { instrumentFromName } from "../../src/core/instruments/names.js";
+import { valuePosition } from "../../src/core/risk/valuation.js";
+import { bookPositions } from "../../src/agent/valuation.js";
+import { flatSurface } from "../../src/core/surface/types.js";
 import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
@@ -128,6 +132,58 @@ describe("book", () => {
   });
 });
 
+describe("book: futures", () => {
+  const perp = instrumentFromName("BTC-PERPETUAL");
+  const linear = instrumentFromName("BTC_USDC-PERPETUAL");
+  const f = (instrument: string, side: "buy" | "sell", quantity: number, price: number) => ({
+    clientOrderId: `${instrument}-${quantity}-${price}`,
+    instrument,
+    side,
+    quantity,
+    price,
+    fee: 0,
+    feeCurrency: "BTC",
+    timestamp: 0,
+  });
+  /** A market with the BTC index at S (a perpetual's forward is the index). */
+  const at = (S: number) => ({
+    valuationTime: 0,
+    underlyings: { BTC: { indexPrice: S, forwards: [], surface: flatSurface(0.5) } },
+  });
+
+  it("realized cash + the open position's value = the fills' PnL, through adds, reductions and a flip", () => {
+    // Inverse perpetual, 10 USD a contract: the PnL of fills (q_i, P_i) at index S is
+    // sum q_i 10 (1/P_i - 1/S) coins; a linear one (0.001 BTC a contract): sum q_i 0.001 (S - P_i) USDC.
+    const trades = [
+      ["buy", 1_000, 100_000],
+      ["buy", 500, 110_000],
+      ["sell", 800, 105_000],
+      ["sell", 1_200, 95_000], // flips to short 500
+      ["buy", 200, 97_000],
+    ] as const;
+    for (const [ins, inverse] of [
+      [perp, true],
+      [linear, false],
+    ] as const) {
+      let book = EMPTY_BOOK;
+      for (const [side, q, p] of trades) book = applyFill(book, f(ins.name, side, q, p), ins);
+      expect(book.positions[ins.name]?.quantity).toBe(-300);
+      for (const S of [90_000, 100_000, 120_000]) {
+        let expected = 0;
+        for (const [side, q, p] of trades) {
+          const signed = side === "buy" ? q : -q;
+          expected += inverse ? signed * 10 * (1 / p - 1 / S) : signed * 0.001 * (S - p);
+        }
+        const [open] = bookPositions(book, instrumentFromName);
+        const v = valuePosition(open as never, at(S));
+        const cash = book.cash[inverse ? "BTC" : "USDC"] ?? 0;
+        const got = cash + (inverse ? v.valueCoin : v.valueUsd);
+        expect(Math.abs(got - expected)).toBeLessThan(1e-12 * Math.max(1, Math.abs(expected)));
+      }
+    }
+  });
+});
+
 describe("feed health", () => {
   it("flags missing, stale, crossed and jumping data with reasons", () => {
     expect(assessFeed(null, T0, null).reasons[0]?.code).toBe("missing");
@@ -198,5 +254,21 @@ describe("pre-trade limits", () => {
 
   it("always allows an order that reduces a breach", () => {
     expect(checkOrder(order(2, "sell"), { ...base, deltaBefore: 8 }, limits).ok).toBe(true);
+  });
+
+  it("reduce-only: only an order that shrinks the held position without flipping it passes", () => {
+    expect(reducesPosition(3, -3)).toBe(true);
+    expect(reducesPosition(-0.3, 0.1)).toBe(true);
+    expect(reducesPosition(3, -4)).toBe(false); // flips
+    expect(reducesPosition(3, 1)).toBe(false);
+    expect(reducesPosition(0, 1)).toBe(false);
+    const ro = (positionBefore: number) => ({
+      ...base,
+      reduceOnly: { positionBefore, reason: "unpriced X" },
+    });
+    expect(checkOrder(order(2, "sell"), ro(3), limits).ok).toBe(true);
+    expect(checkOrder(order(2, "buy"), ro(3), limits)).toMatchObject({ ok: false, limit: "reduceOnly" });
+    expect(checkOrder(order(4, "sell"), ro(3), limits)).toMatchObject({ ok: false, limit: "reduceOnly" });
+    expect(checkOrder(order(1, "buy"), ro(0), limits)).toMatchObject({ ok: false, limit: "reduceOnly" });
   });
 });
