@@ -7,7 +7,7 @@
  * every command (risk, stress base case, margin, optimize "before", the demo) must report the same
  * figures for the same book and chain. Expired legs: settled once, listed, in no figure.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -460,4 +460,34 @@ describe("--live (a fake Deribit public API on 127.0.0.1)", () => {
     expect(r.err.trim().split("\n")).toHaveLength(1);
     expect(r.err).toMatch(new RegExp(`^volfolio: --live: cannot reach ${url}: .*no internet access`));
   }, 30_000);
+});
+
+describe("README", () => {
+  it("every book-command example runs (exit 0) with the documented flags; the book is live on its chain", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const lines = readme
+      .split("\n")
+      .map((l) => l.replace(/\s+#.*$/, "").trim())
+      .filter((l) => /^volfolio (chain synthetic|risk|stress|margin|optimize) /.test(l));
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    const chain = join(dir, "readme-chain.csv");
+    let ran = 0;
+    for (const line of lines) {
+      // Not here: the network (--live), the reader's own files, worker threads (need the built dist),
+      // and the real data when it is absent.
+      if (/--live|my-book|--workers/.test(line)) continue;
+      if (line.includes("../shared/data") && !existsSync(join(ROOT, "../shared/data"))) continue;
+      const argv = line
+        .replace(/^volfolio /, "")
+        .replaceAll("/tmp/chain.csv", chain)
+        .replaceAll("../shared/data", join(ROOT, "../shared/data"))
+        .replaceAll("examples/", `${ROOT}/examples/`)
+        .split(/\s+/);
+      const r = await captureCli(argv);
+      expect(r.code, `${line}: ${r.err}`).toBe(0);
+      expect(r.err, line).not.toMatch(/WARNING/);
+      ran++;
+    }
+    expect(ran).toBeGreaterThanOrEqual(5);
+  }, 180_000);
 });

@@ -145,10 +145,12 @@ Examples:
   VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
   volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})
 
-Risk, stress and margin value the book on the loaded market: the chain's index and forwards,
-each option at its chain mark vol (the fitted surface where the chain has no mark). Positions
-the market cannot value (other underlying, expired, outside the listed expiries) are listed as
-excluded with the reason and left out of the figures. Without --book on a --chain/--live market,
+Risk, stress, margin and the optimizer value the book on the loaded market by the same step as
+volfolio risk (src/web/bookMarket.ts): the chain's index and forwards, each option at its chain mark
+vol (the fitted surface pinned to the marks where the chain has no mark). Legs expired at the
+market's time are settled at the index and listed as expired; positions the market cannot value
+(other underlying, outside the listed expiries) are listed as excluded with the reason; neither
+reaches a figure. Without --book on a --chain/--live market,
 the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
 moneyness (the report's book section lists the legs).`,
     )
