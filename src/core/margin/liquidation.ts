@@ -1,4 +1,9 @@
 /**
+ * Two functions. liquidationByRevaluation (below): the distance to liquidation as Deribit would
+ * liquidate, per currency account and pooled, by full revaluation of positions and coin cash and
+ * recomputed maintenance at each bumped market. liquidationDistance: the older figure, kept for
+ * its callers:
+ *
  * Distance to liquidation: the smallest spot move (down and up, vols unchanged, sticky-strike)
  * and the smallest parallel vol move (up and down, spot unchanged) whose full-revaluation loss
  * exhausts `equityUsd - maintenanceUsd` (the equity above maintenance; maintenance held at its
@@ -6,11 +11,18 @@
  * 1e-6 vol; null when no move inside the searched range (spot -99%..+1000%, vol -vol..+5.00)
  * exhausts it.
  */
-import { requireFinite } from "../errors.js";
+import { requireFinite, requirePositive } from "../errors.js";
 import type { Position } from "../instruments/types.js";
+import { bookEquity, usdPerUnit } from "../risk/account.js";
 import { compileBook, scenarioPortfolioPnl } from "../risk/grid.js";
 import type { RiskMarket } from "../risk/market.js";
-import type { Scenario } from "../risk/scenario.js";
+import { applyScenario, type Scenario, type SurfaceDynamics } from "../risk/scenario.js";
+import { assertLive, resolveFutureEntries } from "../risk/valuation.js";
+import { standardBookMargin } from "./book.js";
+import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
+import type { PortfolioMarginParams } from "./params/types.js";
+import { portfolioMargin } from "./portfolioMargin.js";
+import { DERIBIT_STANDARD_MARGIN, type StandardMarginParams } from "./standard.js";
 
 export interface LiquidationDistance {
   /** Buffer that can be lost, USD. */
@@ -66,3 +78,194 @@ export function liquidationDistance(o: {
     volDown: firstCrossing((x) => lossOf({ spotShift: 0, volShift: x }), buffer, -Math.max(minVol - 0.01, 0)),
   };
 }
+
+/** Distance to liquidation of one account (a settlement currency, or all pooled in USD). */
+export interface AccountLiquidationDistance {
+  /** "BTC", "ETH", "USDC", ... or "pooled". */
+  readonly account: string;
+  /** Unit of equity, maintenance and buffer: the currency, or "USD" for the pooled account. */
+  readonly unit: string;
+  /** Equity (cash + positions; pooled: after haircuts) at the current market. */
+  readonly equity: number;
+  readonly maintenance: number;
+  /** equity - maintenance. */
+  readonly buffer: number;
+  readonly bufferUsd: number;
+  /** True when equity is already below maintenance (every distance is then 0). */
+  readonly alreadyBelowMaintenance: boolean;
+  /** First relative spot move (all underlyings together) at which equity < maintenance, or null. */
+  readonly spot: Readonly<
+    Record<SurfaceDynamics, { readonly down: number | null; readonly up: number | null }>
+  >;
+  /** First parallel vol rise (absolute, decimal) at which equity < maintenance, or null. */
+  readonly volUp: number | null;
+}
+
+export interface RevaluedLiquidation {
+  /** Segregated accounts: each currency's equity against its own maintenance. */
+  readonly byCurrency: Readonly<Record<string, AccountLiquidationDistance>>;
+  /** Cross collateral: sum over currencies of (equity x (1 - haircut) - maintenance) in USD. */
+  readonly pooled: AccountLiquidationDistance;
+  readonly margin: "portfolio" | "standard";
+  /** Cash the market cannot price (left out), as bookEquity lists it. */
+  readonly unpriced: readonly string[];
+}
+
+/** Options of liquidationByRevaluation. */
+export interface RevaluedLiquidationOptions {
+  readonly positions: readonly Position[];
+  /** Cash by currency ("BTC", "ETH", "USDC"), in that currency. */
+  readonly cash?: Readonly<Record<string, number>>;
+  readonly market: RiskMarket;
+  /** Margin model whose maintenance is recomputed at each bumped market; default "portfolio". */
+  readonly margin?: "portfolio" | "standard";
+  readonly portfolioParams?: PortfolioMarginParams;
+  readonly standardParams?: StandardMarginParams;
+  /** Surface dynamics of the spot bumps; default both. */
+  readonly dynamics?: readonly SurfaceDynamics[];
+  /** Scan step of spot moves (relative) to -99% and to +100% (then +10% a point), default 0.02. */
+  readonly spotStep?: number;
+  /** Scan step of vol rises (absolute) to +1.00 (then +10% a point), default 0.02. */
+  readonly volStep?: number;
+  /** Bisection tolerance on the move, default 1e-6. */
+  readonly tolerance?: number;
+}
+
+const ALL_DYNAMICS: readonly SurfaceDynamics[] = ["sticky-strike", "sticky-moneyness"];
+
+/**
+ * Distance to liquidation by full revaluation, per currency account and pooled. At each bumped
+ * market (spot: every underlying's index, forwards and futures moved by the same relative x, the
+ * surface sticky-strike or sticky-moneyness; vol: every IV + x), positions AND coin cash are
+ * revalued (account.ts bookEquity: a BTC account's cash is BTC, its equity in BTC) and the
+ * maintenance margin is recomputed with the same engine (portfolioMargin or standardBookMargin
+ * on that market). A segregated account is liquidated when its equity falls below its own
+ * maintenance; the pooled (cross-collateral) account when sum_c px_c (equity_c (1 - haircut_c) -
+ * maintenance_c) < 0, haircuts from the PM currency parameters (Deribit documents 0 for btc, eth
+ * and usd). Each distance is the first move along the path from 0 where that happens: the path
+ * is scanned (spot in steps of 2% to -99% and to +100%, then growing 10% a point to +1000%; vol
+ * in steps of 2 points to +100, then 10% a point to +500) and the first bracket bisected to
+ * `tolerance`; null when no scanned point crosses (a dip narrower than a step can be missed). Futures without an entry price are taken
+ * as entered at the current market before bumping.
+ */
+export function liquidationByRevaluation(o: RevaluedLiquidationOptions): RevaluedLiquidation {
+  assertLive(o.positions, o.market);
+  const model = o.margin ?? "portfolio";
+  const pmParams = o.portfolioParams ?? DERIBIT_PORTFOLIO_MARGIN;
+  const smParams = o.standardParams ?? DERIBIT_STANDARD_MARGIN;
+  const dynamics = o.dynamics ?? ALL_DYNAMICS;
+  const spotStep = requirePositive("spotStep", o.spotStep ?? 0.02);
+  const volStep = requirePositive("volStep", o.volStep ?? 0.02);
+  const tol = requirePositive("tolerance", o.tolerance ?? 1e-6);
+  const positions = resolveFutureEntries(o.positions, o.market);
+  const base = bookEquity(positions, o.cash, o.market);
+  const accounts = Object.keys(base.byCurrency);
+  const haircut = (c: string) => pmParams.currencies[c]?.haircut ?? 0;
+
+  /** Surplus (equity - maintenance) per account, in its unit, and pooled in USD. */
+  const surplus = (mkt: RiskMarket): Record<string, number> => {
+    const eq = bookEquity(positions, o.cash, mkt);
+    const mm: Record<string, number> = {};
+    if (positions.length > 0) {
+      const byCur =
+        model === "portfolio"
+          ? portfolioMargin(positions, mkt, pmParams).byCurrency
+          : standardBookMargin(positions, mkt, smParams).byCurrency;
+      for (const [c, m] of Object.entries(byCur)) mm[c] = m.maintenance;
+    }
+    const out: Record<string, number> = {};
+    let pooled = 0;
+    for (const c of accounts) {
+      const e = eq.byCurrency[c];
+      const equity = e?.equity ?? 0;
+      const px = e?.usdPerUnit ?? usdPerUnit(c, mkt) ?? 0;
+      out[c] = equity - (mm[c] ?? 0);
+      pooled += px * (equity * (1 - haircut(c)) - (mm[c] ?? 0));
+    }
+    out[POOLED] = pooled;
+    return out;
+  };
+  const keys = [...accounts, POOLED];
+  const s0 = surplus(o.market);
+
+  /** First crossing per account along x -> market(x) over the scan points. */
+  const crossings = (points: readonly number[], at: (x: number) => RiskMarket) => {
+    const found: Record<string, number | null> = {};
+    const open = new Set(keys.filter((k) => (s0[k] as number) >= 0));
+    for (const k of keys) found[k] = (s0[k] as number) < 0 ? 0 : null;
+    let prev = 0;
+    for (const x of points) {
+      if (open.size === 0) break;
+      const s = surplus(at(x));
+      for (const k of [...open]) {
+        if ((s[k] as number) >= 0) continue;
+        open.delete(k);
+        let lo = prev;
+        let hi = x;
+        while (Math.abs(hi - lo) > tol) {
+          const mid = (lo + hi) / 2;
+          if ((surplus(at(mid))[k] as number) < 0) hi = mid;
+          else lo = mid;
+        }
+        found[k] = hi;
+      }
+      prev = x;
+    }
+    return found;
+  };
+  /** Steps of `step` up to |knee|, then growing 10% a point up to |end| (signed like end). */
+  const grid = (step: number, knee: number, end: number): number[] => {
+    const out: number[] = [];
+    const sign = Math.sign(end);
+    const k = Math.min(Math.abs(knee), Math.abs(end));
+    const n = Math.ceil(k / step - 1e-9);
+    for (let i = 1; i <= n; i++) out.push(sign * Math.min(i * step, k));
+    for (let x = k * 1.1; x < Math.abs(end) * 1.1; x *= 1.1) out.push(sign * Math.min(x, Math.abs(end)));
+    return out;
+  };
+  const spotDownPts = grid(spotStep, 0.99, -0.99);
+  const spotUpPts = grid(spotStep, 1, 10);
+  const volUpPts = grid(volStep, 1, 5);
+  const spot: Record<string, Record<string, { down: number | null; up: number | null }>> = {};
+  for (const k of keys) spot[k] = {};
+  for (const d of dynamics) {
+    const at = (x: number) => applyScenario(o.market, { spotShift: x, volShift: 0, surfaceDynamics: d });
+    const down = crossings(spotDownPts, at);
+    const up = crossings(spotUpPts, at);
+    for (const k of keys)
+      (spot[k] as Record<string, unknown>)[d] = { down: down[k] ?? null, up: up[k] ?? null };
+  }
+  const vol = crossings(volUpPts, (x) => applyScenario(o.market, { spotShift: 0, volShift: x }));
+
+  const baseMm: Record<string, number> = {};
+  for (const k of accounts) baseMm[k] = (base.byCurrency[k]?.equity ?? 0) - (s0[k] as number);
+  const row = (k: string): AccountLiquidationDistance => {
+    const pooled = k === POOLED;
+    const px = pooled ? 1 : (base.byCurrency[k]?.usdPerUnit ?? 0);
+    const equity = pooled
+      ? accounts.reduce((a, c) => a + (base.byCurrency[c]?.equityUsd ?? 0) * (1 - haircut(c)), 0)
+      : (base.byCurrency[k]?.equity ?? 0);
+    const buffer = s0[k] as number;
+    return {
+      account: k,
+      unit: pooled ? "USD" : k,
+      equity,
+      maintenance: equity - buffer,
+      buffer,
+      bufferUsd: buffer * px,
+      alreadyBelowMaintenance: buffer < 0,
+      spot: spot[k] as AccountLiquidationDistance["spot"],
+      volUp: vol[k] ?? null,
+    };
+  };
+  const byCurrency: Record<string, AccountLiquidationDistance> = {};
+  for (const k of accounts) byCurrency[k] = row(k);
+  return {
+    byCurrency,
+    pooled: row(POOLED),
+    margin: model,
+    unpriced: base.unpriced.map((u) => `${u.amount} ${u.currency}: ${u.reason}`),
+  };
+}
+
+const POOLED = "pooled";

@@ -27,34 +27,8 @@ import {
 import type { RiskMarket } from "../../../src/core/risk/market.js";
 import type { VolSurface } from "../../../src/core/surface/types.js";
 import { DAY, fut, opt, T0 } from "../risk/fixtures.js";
+import { black } from "./reference.js";
 
-// ---- reference numerics (independent of src/) ----
-function erfc(x: number): number {
-  if (x < 0) return 2 - erfc(-x);
-  if (x < 3) {
-    // erf series: 2/sqrt(pi) sum (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x;
-    let sum = x;
-    for (let n = 1; n < 200; n++) {
-      term *= (-x * x) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // continued fraction erfc(x) = exp(-x^2)/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))
-  let f = x;
-  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-}
-const N = (d: number) => 0.5 * erfc(-d / Math.SQRT2);
-function black(F: number, K: number, v: number, T: number, call: boolean): number {
-  const s = v * Math.sqrt(T);
-  const d1 = Math.log(F / K) / s + s / 2;
-  const d2 = d1 - s;
-  return call ? F * N(d1) - K * N(d2) : K * N(-d2) - F * N(-d1);
-}
 const Y = 365 * DAY;
 
 // ---- the test market: own forwards at every expiry used, own smile ----
