@@ -5,7 +5,10 @@
  *  - `files`: a directory of stored chain snapshots (Deribit CSV/.csv.gz, Deribit API JSON,
  *    Tardis CSV, one snapshot per file), in time order, replayed at `speed`;
  *  - `deribit`: Deribit's public market data, polled every `intervalSeconds` over the public
- *    WebSocket JSON-RPC API (or REST), no key needed.
+ *    WebSocket JSON-RPC API (or REST), no key needed; it also answers the delivery (settlement)
+ *    price of an expired expiry (public/get_delivery_prices, the index's 30-minute average
+ *    before 08:00 UTC on the expiry's date), which the agent settles expired options at. The
+ *    replay feeds have none: the agent settles at the chain's index then, and says so.
  * Each gives the feed, how to resolve instrument names, the decision clock and the pacing.
  * A feed never throws for bad data: a tick it cannot build is `null` (the agent goes safe).
  */
@@ -13,7 +16,8 @@ import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadChainFile } from "../adapters/chainFile.js";
-import { fetchDeribitChain } from "../adapters/deribit/client.js";
+import { z } from "zod";
+import { DeribitRestClient, fetchDeribitChain } from "../adapters/deribit/client.js";
 import { deribitEntriesToChains } from "../adapters/deribit/apiShapes.js";
 import { DeribitWsClient } from "../adapters/deribit/ws.js";
 import { instrumentFromName } from "../core/instruments/names.js";
@@ -41,6 +45,11 @@ export class AgentFeedError extends Error {
     this.name = "AgentFeedError";
   }
 }
+
+/** public/get_delivery_prices: { data: [{ date: "2026-01-09", delivery_price: 91234.5 }, ...] } (newest first). */
+const deliveryPricesSchema = z.object({
+  data: z.array(z.object({ date: z.string(), delivery_price: z.number().positive() })),
+});
 
 /** Instrument names resolve from the name itself (Deribit naming: expiry at 08:00 UTC). */
 const resolveByName = (name: string): Instrument => instrumentFromName(name);
@@ -175,7 +184,7 @@ async function deribitFeed(
   let ws: DeribitWsClient | null = null;
   const transport = feedConfig.transport ?? "ws";
 
-  const fetchWs = async (): Promise<ChainSnapshot | null> => {
+  const connected = async (): Promise<DeribitWsClient> => {
     if (!ws) {
       ws = new DeribitWsClient({
         ...(feedConfig.wsUrl ? { url: feedConfig.wsUrl } : {}),
@@ -183,9 +192,21 @@ async function deribitFeed(
       });
       await ws.connect();
     }
+    return ws;
+  };
+  /** Drops a failed socket; the next call reconnects. */
+  const dropSocket = async () => {
+    if (ws) {
+      const old = ws as DeribitWsClient;
+      ws = null;
+      await old.close().catch(() => undefined);
+    }
+  };
+  const fetchWs = async (): Promise<ChainSnapshot | null> => {
+    const client = await connected();
     const entries: unknown[] = [];
     for (const kind of ["option", "future"]) {
-      const r = await ws.call("public/get_book_summary_by_currency", { currency, kind });
+      const r = await client.call("public/get_book_summary_by_currency", { currency, kind });
       if (Array.isArray(r)) entries.push(...r);
     }
     const chains = deribitEntriesToChains(entries);
@@ -206,16 +227,49 @@ async function deribitFeed(
     } catch (err) {
       // A failed pull is missing data for this tick: the agent goes safe and says why.
       options.logger?.warn({ step, error: (err as Error).message }, "deribit feed: no snapshot this tick");
-      if (ws) {
-        const old = ws as DeribitWsClient;
-        ws = null;
-        await old.close().catch(() => undefined);
+      await dropSocket();
+      return null;
+    }
+  };
+  /**
+   * Deribit's delivery price of `currency` for an expiry (08:00 UTC on its date), USD, or null
+   * (another coin, not published among the last 10, or the request failed: logged).
+   */
+  const deliveryPrice = async (underlying: string, expiry: number): Promise<number | null> => {
+    if (underlying !== currency) return null;
+    const params = { index_name: `${currency.toLowerCase()}_usd`, offset: 0, count: 10 };
+    try {
+      let raw: unknown;
+      if (transport === "ws") raw = await (await connected()).call("public/get_delivery_prices", params);
+      else
+        raw = await new DeribitRestClient({
+          ...(feedConfig.baseUrl ? { baseUrl: feedConfig.baseUrl } : {}),
+          maxRetries: 1,
+        }).call("get_delivery_prices", params, deliveryPricesSchema);
+      const parsed = deliveryPricesSchema.safeParse(raw);
+      if (!parsed.success) {
+        options.logger?.warn(
+          {
+            expiry: new Date(expiry).toISOString(),
+            problems: parsed.error.issues.map((i) => i.path.join(".")),
+          },
+          "deribit feed: malformed delivery prices",
+        );
+        return null;
       }
+      const date = new Date(expiry).toISOString().slice(0, 10);
+      return parsed.data.data.find((d) => d.date === date)?.delivery_price ?? null;
+    } catch (err) {
+      options.logger?.warn(
+        { expiry: new Date(expiry).toISOString(), error: (err as Error).message },
+        "deribit feed: no delivery price",
+      );
+      if (transport === "ws") await dropSocket();
       return null;
     }
   };
   return {
-    feed: { steps: null, at },
+    feed: { steps: null, at, deliveryPrice },
     resolveInstrument: resolveByName,
     now: () => clock(),
     pause: async () => {

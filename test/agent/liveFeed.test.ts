@@ -34,11 +34,19 @@ beforeAll(async () => {
       const result =
         m.method === "public/set_heartbeat"
           ? "ok"
-          : m.method === "public/get_book_summary_by_currency"
-            ? m.params.kind === "option"
-              ? options
-              : futures
-            : null;
+          : m.method === "public/get_delivery_prices"
+            ? {
+                data: [
+                  { date: "2026-01-09", delivery_price: 90_512.25 },
+                  { date: "2026-01-08", delivery_price: 91_003.5 },
+                ],
+                records_total: 2,
+              }
+            : m.method === "public/get_book_summary_by_currency"
+              ? m.params.kind === "option"
+                ? options
+                : futures
+              : null;
       s.send(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }));
     });
   });
@@ -81,6 +89,12 @@ describe("live Deribit feed (WebSocket)", () => {
       ]);
       expect(built.resolveInstrument(chain?.quotes[0]?.instrument.name ?? "").type).toBe("option");
       expect(built.now(0, chain ?? null)).toBe(Date.UTC(2026, 0, 10));
+
+      // The delivery price of an expiry (the agent settles expired options at it).
+      expect(await built.feed.deliveryPrice?.("BTC", Date.UTC(2026, 0, 9, 8))).toBe(90_512.25);
+      expect(await built.feed.deliveryPrice?.("BTC", Date.UTC(2026, 0, 2, 8))).toBeNull();
+      expect(await built.feed.deliveryPrice?.("ETH", Date.UTC(2026, 0, 9, 8))).toBeNull();
+      expect(methods).toContain("public/get_delivery_prices");
 
       answer = false;
       expect(await built.feed.at(1)).toBeNull();
