@@ -22,8 +22,7 @@ import {
   type FetchedDeribitChain,
   fetchDeribitChain,
 } from "../adapters/deribit/client.js";
-import { checkInputFile } from "../adapters/inputFile.js";
-import { loadPortfolioFile, type PortfolioFile } from "../adapters/portfolioFile.js";
+import { assertCleanBook, loadPortfolioFile, type PortfolioFile } from "../adapters/portfolioFile.js";
 import type { SurfaceModel } from "../core/surface/calibrate.js";
 import {
   chainFileChains,
@@ -160,25 +159,12 @@ export function parseMarketFlags(
 
 /**
  * Loads a book file (JSON or CSV, adapters/portfolioFile.ts). Missing or unreadable: one line,
- * exit 3; a malformed file or any bad row: one line listing every problem, exit 2.
+ * exit 3 (InputFileError); a malformed file or any bad row: a BookFileError listing every problem,
+ * exit 2 (assertCleanBook; cli/io.ts maps it).
  */
 export async function loadBookFile(path: string): Promise<PortfolioFile> {
-  await checkInputFile(path, "book file");
-  let f: PortfolioFile;
-  try {
-    f = await loadPortfolioFile(path);
-  } catch (e) {
-    // A file that opens but is not a book (not JSON, bad header, bad market section).
-    if (e instanceof Error && e.name !== "InputFileError")
-      throw new CliError(e.message.replace(/\s*\n\s*/g, " "), EXIT_USAGE);
-    throw e;
-  }
-  const n = f.rejected.length;
-  if (n > 0)
-    throw new CliError(
-      `book ${path}: ${n} bad row${n === 1 ? "" : "s"}: ${f.rejected.map((r) => r.reason).join("; ")}`,
-      EXIT_USAGE,
-    );
+  const f = await loadPortfolioFile(path);
+  assertCleanBook(f, path);
   return f;
 }
 

@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadChainFile } from "../adapters/chainFile.js";
 import { loadOptimizeSpecFile, optimizeSpecParts } from "../adapters/optimizeSpec.js";
-import { loadPortfolioFile, type PortfolioFile } from "../adapters/portfolioFile.js";
+import { assertCleanBook, loadPortfolioFile, type PortfolioFile } from "../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../adapters/priceHistory.js";
 import { loadStrategyFile } from "../adapters/strategyFile.js";
 import { runBacktest } from "../core/backtest/engine.js";
@@ -149,8 +149,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
 
   const book = await step("load book", ["greeks", "scenarios", "stress", "margin"], async () => {
     const f = await loadPortfolioFile(bookFile);
-    if (f.rejected.length > 0)
-      throw new Error(`${f.rejected.length} bad book rows (first: ${f.rejected[0]?.reason})`);
+    assertCleanBook(f, bookFile);
     if (o.bookMarket && !f.market)
       throw new Error("book has no market section (--book-market values the book on it)");
     return f;
