@@ -4,7 +4,11 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import type { Broker } from "../../src/adapters/broker/types.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
+import { bookPositions } from "../../src/agent/valuation.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
+import { bookEquity } from "../../src/core/risk/account.js";
+import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
+import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
@@ -67,6 +71,28 @@ describe("agent loop", () => {
     );
     expect(Math.abs(state.delta)).toBeLessThan(policy.deltaBand + 0.3);
     expect(state.ordersSent).toBeGreaterThan(0);
+  });
+
+  it("reports the greeks and equity of portfolioGreeks / bookEquity on chainBookMarket of the last chain", async () => {
+    const dir = tempDir("agent");
+    const feed = pathFeed(30);
+    const { agent } = makeAgent(dir, feed);
+    const state = await agent.run();
+    const last = (await feed.at(29)) as ChainSnapshot;
+    const positions = bookPositions(state.book, resolveInstrument);
+    expect(positions.length).toBeGreaterThan(1);
+    const v = chainBookMarket([last], positions, { surface: "marks" });
+    const g = portfolioGreeks(v.accepted, v.market).byUnderlying.BTC;
+    const risk = state.risk;
+    if (!g || !risk) throw new Error("no greeks");
+    expect(risk.valuationTime).toBe(last.valuationTime);
+    expect(risk.greeks.deltaUnderlyingCoin).toBe(g.deltaUnderlyingCoin);
+    expect(risk.greeks.vegaUsdPerVol).toBe(g.vegaUsd);
+    expect(risk.greeks.thetaUsdPerDay).toBe(g.thetaUsdPerDay);
+    expect(risk.greeks.deltaPremiumAdjustedCoin).toBe(g.deltaCoin);
+    expect(risk.equity).toEqual(bookEquity(v.accepted, state.book.cash, v.market));
+    expect(state.delta).toBe(g.deltaUnderlyingCoin);
+    expect(state.vega).toBe(g.vegaUsd);
   });
 
   it("journals each decision before any of its orders", async () => {
