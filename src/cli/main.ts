@@ -65,6 +65,13 @@ const invokedDirectly = (() => {
 })();
 
 if (invokedDirectly) {
+  // A reader that stops early (`volfolio risk ... | head`) closes the pipe: stop quietly, not with
+  // an unhandled 'error' event and a stack trace.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
