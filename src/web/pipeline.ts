@@ -98,13 +98,16 @@ const HISTORY_SEED_OFFSET = 7;
 /**
  * Runs every demo step and returns the report. Never throws because one area failed.
  *
- * Risk, stress and margin value the book on the loaded market: a RiskMarket built from the chain
- * (core/risk/chainMarket.ts: chain index and forwards, options at their chain mark vols, the
- * fitted surface where the chain has no mark). Positions that market cannot value (other
- * underlying, expired, outside the listed expiries) are listed in report.book.excluded and left
- * out of every figure. On the synthetic market, the book's other underlyings (ETH in the sample
- * book) get their own seeded synthetic chain at the same instant. Without `bookFile`, on a chain
- * file or a live chain, the sample book is placed on the loaded chain (web/demoBook.ts).
+ * Risk, stress, margin and the optimizer value the book on the loaded market by the step the CLI's
+ * risk, stress, margin and optimize share (web/bookMarket.ts on core/risk/chainMarket.ts: chain
+ * index and forwards, options at their chain mark vols, the fitted surface pinned to the marks
+ * where the chain has no mark). Legs expired at the market's time are settled once at the index
+ * (report.book.expired; their value joins the cash in equity); positions that market cannot value
+ * (other underlying, outside the listed expiries) are listed in report.book.excluded; neither
+ * reaches a figure. On the synthetic market the book's underlyings get seeded synthetic chains at
+ * the same instant (syntheticChainsFor: BTC seed, the next underlying seed + 1, ...: the market of
+ * `volfolio risk --synthetic --seed <seed> --time <the book's market time>`). Without `bookFile`,
+ * on a chain file or a live chain, the sample book is placed on the loaded chain (web/demoBook.ts).
  * `bookMarket` values the book on its own market section instead.
  */
 export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoReport> {
