@@ -44,8 +44,11 @@
  *  1. expired legs settled (above);
  *  2. the hedge marked to the core mark (variation into coin cash); perpetual funding accrued;
  *  3. if the step opens a new UTC day (or is the last step): the day's PnL attribution closed on
- *     the book held at the start of the day (attribution.ts), the daily equity recorded, a new day
- *     opened on the book after settlement;
+ *     the book held at the start of the day (attribution.ts) and the daily equity recorded (after
+ *     settlement, before trading); the new day's window opens after step 5, on the book after
+ *     this step's trades (on daily data a position opened at the day's step is then in the Greek
+ *     terms; the costs of those trades, paid between the daily equity and the window's book, are
+ *     in the new day's trading term);
  *  4. the strategy rule (current step + own book only) places option orders, and may trade the
  *     hedge (`HedgeOrder`, e.g. the optimizer strategy); a missing side rejects an order with a
  *     reason;
@@ -340,6 +343,8 @@ function* backtestLoop(
   let win: AttributionWindow | null = null;
   let winSettled = new Map<string, { coinPerContract: number; indexPrice: number }>();
   let winHedgeSettle: number | null = null;
+  /** Equity (USD) of a day boundary whose window opens after the step's trades. */
+  let openAt: number | null = null;
 
   const optionExpiries = (): number[] => [...options.values()].map((p) => p.instrument.expiry as number);
   const hedgePosition = (): Position | null =>
@@ -732,7 +737,7 @@ function* backtestLoop(
         o.onValuation?.({ ...v, step: s, market: sm.market });
         if (isLast) final = v;
       }
-      if (!isLast) openWindow(s, sm, eq);
+      if (!isLast) openAt = eq;
     }
     if (!isLast) {
       // 4. strategy.
@@ -762,6 +767,9 @@ function* backtestLoop(
       // 5. hedge.
       rollFuture(s);
       hedgeStep(s);
+      // The day's window opens on the book after this step's trades (equity: before them).
+      if (openAt !== null) openWindow(s, marketFor(s), openAt);
+      openAt = null;
     }
     o.onStep?.(count);
     count++;
