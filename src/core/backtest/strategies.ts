@@ -4,8 +4,8 @@
  * option orders. Hedging is separate (the spec's `hedge` policy, applied by the engine).
  *
  * Units: option quantities in contracts (an inverse option is 1 coin; fractional allowed);
- * capital in coins (`coins`) or USD (`usd`); deltas are absolute Black forward deltas at the
- * quote's mark vol (0.25 = 25-delta, Deribit's `delta`); tenors days. Hedge orders and the
+ * capital in coins (`coins`) or USD (`usd`); deltas are absolute core deltas (Black's forward
+ * delta at the market's vol: 0.25 = 25-delta, Deribit's `delta`); tenors days. Hedge orders and the
  * context's `hedge` are coins of delta (the engine converts to contracts of its inverse future).
  */
 import {
@@ -20,10 +20,10 @@ import type { HedgePolicy } from "../hedge/policies.js";
 import type { OptionContract, OptionKind, Position } from "../instruments/types.js";
 import type { OptimizeSpecCore } from "../optimize/fromChain.js";
 import type { CandidateFilter } from "../optimize/spec.js";
-import { blackGreeks } from "../pricing/black76.js";
+import { positionGreeks } from "../risk/greeks.js";
 import type { ScenarioGridOptions } from "../risk/scenario.js";
 import type { BacktestStep } from "./market.js";
-import { DAY_MS, timeToExpiry } from "../time.js";
+import { DAY_MS } from "../time.js";
 
 export interface StrategyBase {
   readonly name?: string;
@@ -200,20 +200,26 @@ export function pickExpiry(step: BacktestStep, tenorDays: number): number | null
   return best;
 }
 
-/** Listed strike whose |Black delta| (at its mark vol) is closest to `absDelta`, or null. */
+/**
+ * Listed strike whose |delta| is closest to `absDelta`, or null. The delta is the core's
+ * (risk/greeks.ts positionGreeks on the step's market, one contract): for an inverse option
+ * deltaUnderlyingCoin = Black's forward delta at the market's vol, Deribit's `delta` column.
+ */
 export function pickStrikeByDelta(
   step: BacktestStep,
   expiry: number,
   kind: OptionKind,
   absDelta: number,
 ): number | null {
-  const T = timeToExpiry(expiry, step.time);
+  const m = step.market([expiry]);
+  if (!m) return null;
   let best: number | null = null;
   let bestErr = Number.POSITIVE_INFINITY;
   for (const k of step.strikes(expiry)) {
     const q = step.quote(expiry, k, kind);
     if (!q) continue;
-    const d = Math.abs(blackGreeks({ forward: q.forward, strike: k, expiry: T, vol: q.markVol, kind }).delta);
+    const g = positionGreeks({ instrument: q.instrument, quantity: 1 }, m.market);
+    const d = Math.abs(g.deltaUnderlyingCoin / q.instrument.contractSize);
     const err = Math.abs(d - absDelta);
     if (err < bestErr) {
       bestErr = err;

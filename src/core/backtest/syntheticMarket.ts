@@ -200,6 +200,8 @@ export function syntheticChainSource(
       const underlyingName = `SYN.${underlying}-${code}`;
       for (const strike of strikes(e)) {
         const vol = volAt(Math.log(strike / F), T);
+        // One name per strike ("...-C"); the put's differs in its last letter.
+        const callName = deribitOptionName({ underlying, expiry: e, strike, kind: "call" });
         for (const kind of KINDS) {
           const call = kind === "call";
           const mark = blackUndiscountedUnchecked(F, strike, vol * sqrtT, call) / F;
@@ -209,7 +211,7 @@ export function syntheticChainSource(
           out.push({
             instrument: {
               type: "option",
-              name: deribitOptionName({ underlying, expiry: e, strike, kind }),
+              name: kind === "call" ? callName : `${callName.slice(0, -1)}P`,
               underlying,
               kind,
               strike,
