@@ -1,42 +1,50 @@
 /**
  * The `optimizer` strategy: the book optimizer (core/optimize, HiGHS) run on a schedule inside a
- * backtest. On each rebalance date it sees only that step (via stepSnapshot.ts) and its own book,
- * builds an OptimizeProblem with the same spec as `volfolio optimize` (objective, greek bands,
- * CVaR, stress, margin and premium budgets, candidate filter, scenario grid), solves it and turns
- * the solution into orders. Asynchronous (HiGHS is WASM): run it with `runBacktestAsync`.
+ * backtest. On each rebalance date it sees only that step and its own book, builds an
+ * OptimizeProblem with the same spec as `volfolio optimize` (objective, greek bands, CVaR, stress,
+ * margin and premium budgets, candidate filter, scenario grid), solves it and turns the solution
+ * into orders. Asynchronous (HiGHS is WASM): run it with `runBacktestAsync`.
+ *
+ * Market: the step's core market (market.ts `step.market`: chainMarketInputs with the marks
+ * surface + chainRiskMarket, over the candidate window's expiries, the held options' and the
+ * hedge's), the one the engine values the book on; its clean quotes are the candidates' quotes.
  *
  * Problem per rebalance (the ideas of src/agent/optimizerRule.ts, on backtest data):
  * - fresh candidates: every quoted option of the step whose expiry is inside the spec's tenor
  *   range (`candidates.minDays`/`maxDays`), filtered by the rest of `candidates` (|delta|,
- *   spread, size caps) in buildOptimizeCandidates;
+ *   spread, size caps) in buildOptimizeCandidates (greeks and scenario PnL of the inverse option
+ *   by the core: USD = coin value x index);
  * - option prices are the engine's all-in cash per contract (fills.ts optionFill, the function
- *   the engine fills with): ask + slippage bps + fee to buy, bid - slippage bps - fee to sell,
- *   the fee capped at feeCap x the fill price (hedge/costs.ts optionFeeUsd), so a cheap wing
- *   costs the LP what the engine charges; fair value = mark (stepSnapshot.ts). A premium budget
- *   thus bounds the all-in cash (fees and slippage included);
+ *   the engine fills with, in coin): ask + slippage bps + fee to buy, bid - slippage bps - fee to
+ *   sell, the fee min(feeRate, feeCap x price) coin, converted to USD at the index; fair value =
+ *   the core value (the mark: the marks surface passes through it). A premium budget thus bounds
+ *   the all-in cash (fees and slippage included);
  * - held options as "keep" decisions: a held short is a sell-only candidate up to its size at its
  *   all-in buy-back price (keeping earns the closing cost it avoids), not selling it closes it;
  *   a held long likewise (buy-only at its all-in selling price). So greeks, scenario PnL, margin
  *   (the optimizer's linear proxy charges shorts only when kept) and the cost of closing are
  *   exact. Held options without a closing quote stay in the book as fixed;
  * - the hedge instrument (unless `hedgeInOptimizer` is false) is the one the engine will trade
- *   the order on: the perpetual, or with a `future` hedge policy the held dated future, else the
- *   one the engine opens (fills.ts futureHedgeExpiry). Its delta is the risk module's (linear
- *   future of 1 coin: F/S per coin with the basis ratio fixed, risk/greeks.ts; the perpetual 1),
- *   fair value 0 at its mark, and each side costs what the engine's hedgeFill charges for one
- *   coin (crossing vs mark + slippage + fee, on the perpetual's quotes when the step has them);
- *   the held hedge (on its own instrument) and coins stay in the book as fixed;
+ *   the order on: the inverse perpetual, or with a `future` hedge policy the held dated inverse
+ *   future, else the one the engine opens (fills.ts futureHedgeExpiry); candidate per contract
+ *   (10 USD for BTC): delta notional / price (risk/greeks.ts), fair value 0 at its mark, each
+ *   side costing what the engine's inverseHedgeFill charges for one contract, in USD at the
+ *   index; the order goes to the engine as coins of delta (contracts x that delta);
+ * - the held hedge (its Position, entry = its mark) and the coin cash (delta one: a linear 1-coin
+ *   perpetual in the LP's book) stay in the book as fixed. Premiums are paid in coin, so a trade
+ *   also moves the coin cash: that delta (the premium-adjusted part of an inverse option's delta)
+ *   is not in the LP's figures; the engine's hedge policy sees it after the fills;
  * - the spec's `optimize.costs`, if given, are an extra LP penalty on top (the engine does not
  *   charge them); keep candidates get twice its fee, as the closing trade avoided pays it too.
  * The log's `costUsd` is the LP's cost of its trades at these prices against the marks; the
- * engine charges the same (spread + slippage + fees of the "optimize" fills).
+ * engine charges the same (spread + slippage + fees of the "optimize" fills, at the index).
  * Not priced exactly, and why: market impact (`impactBpsPerContract` > 0) makes the slippage
  * grow with the order size, which a linear program cannot charge: it is priced at one contract;
  * a dated future the engine rolls in the same step (after the orders, when it is within
  * `rollDays`) moves the hedge's delta and pays the roll after the LP decided: both belong to the
  * engine's roll, not to this decision.
  * The optimizer's figures before/after are thus of the book with held options counted as kept.
- * Continuous quantities (coins, fractional like the engine) unless the spec sets `lots`.
+ * Continuous quantities (contracts, fractional like the engine) unless the spec sets `lots`.
  * An infeasible or failed solve trades nothing and is logged with its diagnosis; so does a step
  * with no quoted option in the tenor range and none held (status "no-candidates").
  *
@@ -302,7 +310,7 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
     });
     const held = new Map<string, BookOption & { instrument: OptionContract }>();
     for (const h of heldList) {
-      const ins = h.instrument ?? quoteOf({ ...(h as unknown as OptionContract) })?.instrument;
+      const ins = h.instrument ?? step.quote(h.expiry, h.strike, h.kind)?.instrument;
       if (ins) held.set(ins.name, { ...h, instrument: ins });
     }
     const heldQuotes = snapshot.quotes.filter((q) => held.has(q.instrument.name) && quoteOf(q.instrument));
