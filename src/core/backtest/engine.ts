@@ -77,7 +77,7 @@ import {
 } from "./attribution.js";
 import { futureName, utcDayStart } from "./calendar.js";
 import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
-import type { BacktestStep, StepMarket } from "./market.js";
+import { type BacktestStep, marketValues, type StepMarket } from "./market.js";
 import { type PerformanceMetrics, performanceMetrics } from "./metrics.js";
 import { optimizerStrategyRule } from "./optimizerStrategy.js";
 import {
@@ -272,21 +272,6 @@ export async function runBacktestAsync(o: AsyncBacktestOptions): Promise<Backtes
   return r.value;
 }
 
-/** Whether `market` values `p` (as core/risk chainRiskMarket decides: a listed expiry range). */
-function canValue(market: RiskMarket, p: Position): boolean {
-  const ins = p.instrument;
-  const um = market.underlyings[ins.underlying];
-  if (!um) return false;
-  if (ins.expiry === null) return true;
-  const f = um.forwards;
-  return (
-    ins.expiry > market.valuationTime &&
-    f.length > 0 &&
-    ins.expiry >= (f[0] as { expiry: number }).expiry &&
-    ins.expiry <= (f[f.length - 1] as { expiry: number }).expiry
-  );
-}
-
 interface HedgeHolding {
   readonly instrument: FutureContract;
   contracts: number;
@@ -422,7 +407,7 @@ function* backtestLoop(
     let carried = 0;
     for (const p of options.values()) {
       const ins = p.instrument as OptionContract;
-      if (canValue(market, p)) {
+      if (marketValues(market, p)) {
         valued.push(p);
         lastCoin.set(ins.name, valuePosition({ instrument: ins, quantity: 1 }, market).valueCoin);
         if (!s.quote(ins.expiry, ins.strike, ins.kind)) staleMarks++;
@@ -447,7 +432,7 @@ function* backtestLoop(
     const legs: WindowLeg[] = [];
     for (const p of options.values()) {
       const ins = p.instrument as OptionContract;
-      if (canValue(market, p)) {
+      if (marketValues(market, p)) {
         const g = positionGreeks(p, market);
         const mi = optionMarketInputs(ins, market);
         legs.push({
@@ -494,7 +479,7 @@ function* backtestLoop(
     if (w.hedge) {
       const ins = w.hedge.instrument;
       if (ins.expiry !== null && ins.expiry <= s.time) hedgeMark = winHedgeSettle ?? s.indexPrice;
-      else if (canValue(market, { instrument: ins, quantity: 1 })) hedgeMark = futureMark(market, ins);
+      else if (marketValues(market, { instrument: ins, quantity: 1 })) hedgeMark = futureMark(market, ins);
     }
     attribution.push(
       closeAttributionWindow(w, {
@@ -502,7 +487,7 @@ function* backtestLoop(
         indexPrice: s.indexPrice,
         equityUsd,
         revalue: (p) => {
-          if (!canValue(market, p)) return null;
+          if (!marketValues(market, p)) return null;
           const v = valuePosition(p, market);
           const mi = optionMarketInputs(p.instrument as OptionContract, market);
           return { valueUsd: v.valueUsd, valueCoin: v.valueCoin, forward: mi.forward, vol: mi.vol };
@@ -642,7 +627,7 @@ function* backtestLoop(
     let volW = 0;
     let tW = 0;
     for (const p of options.values()) {
-      if (!canValue(market, p)) continue;
+      if (!marketValues(market, p)) continue;
       const g = positionGreeks(p, market);
       const mi = optionMarketInputs(p.instrument as OptionContract, market);
       delta += g.deltaUnderlyingCoin;

@@ -249,6 +249,28 @@ export function stepFromSource(
   };
 }
 
+/**
+ * Whether `market` values `p`, by chainRiskMarket's rule (risk/chainMarket.ts): a market for its
+ * underlying, and a perpetual, or an expiry after the valuation time within the listed expiries
+ * (nothing is extrapolated).
+ */
+export function marketValues(market: RiskMarket, p: Position): boolean {
+  const ins = p.instrument;
+  const um = market.underlyings[ins.underlying];
+  if (!um) return false;
+  if (ins.expiry === null) return true;
+  const f = um.forwards;
+  const first = f[0];
+  const last = f[f.length - 1];
+  return (
+    ins.expiry > market.valuationTime &&
+    first !== undefined &&
+    last !== undefined &&
+    ins.expiry >= first.expiry &&
+    ins.expiry <= last.expiry
+  );
+}
+
 /** A chain source over a loaded ChainSnapshot (quotes grouped by expiry once). */
 export function chainSource(chain: ChainSnapshot): StepChainSource {
   const byExpiry = new Map<number, OptionQuote[]>();

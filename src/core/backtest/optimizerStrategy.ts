@@ -68,7 +68,7 @@ import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
 import { futureName } from "./calendar.js";
 import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
-import type { BacktestStep, StepOptionQuote } from "./market.js";
+import { type BacktestStep, marketValues, type StepOptionQuote } from "./market.js";
 import type {
   AsyncStrategyRule,
   BookOption,
@@ -347,8 +347,9 @@ export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRul
       const keep = c
         ? keepDecisionCandidate(engineOptionPrices(c, quoteOf(ins), costs, S), h.quantity, 2 * extraFee)
         : null;
-      if (!keep || !canValueOn(market, ins)) {
-        if (canValueOn(market, ins)) fixed.push({ instrument: ins, quantity: h.quantity });
+      if (!keep || !marketValues(market, { instrument: ins, quantity: 1 })) {
+        if (marketValues(market, { instrument: ins, quantity: 1 }))
+          fixed.push({ instrument: ins, quantity: h.quantity });
         continue;
       }
       keepIndex.set(name, candidates.length);
@@ -439,16 +440,6 @@ function engineOptionPrices(
 function markOf(q: StepOptionQuote | null, name: string): number {
   if (!q) throw new InvalidInputError("step.quote", name, "candidate without a step quote");
   return q.mark;
-}
-
-/** Whether `market` lists the expiry of `ins` (the engine values it there). */
-function canValueOn(market: RiskMarket, ins: OptionContract): boolean {
-  const f = market.underlyings[ins.underlying]?.forwards ?? [];
-  return (
-    f.length > 0 &&
-    ins.expiry >= (f[0] as { expiry: number }).expiry &&
-    ins.expiry <= (f[f.length - 1] as { expiry: number }).expiry
-  );
 }
 
 /** The engine's hedge instrument: the inverse perpetual (expiry null) or a dated inverse future. */
