@@ -39,6 +39,10 @@
  * - Positions the step's market cannot value (their expiry no longer listed at all) are carried at
  *   their last coin value and counted in `carriedMarks`; a held option the chain does not quote at
  *   that step is valued on the marks surface between its neighbours and counted in `staleMarks`.
+ * - What the engine valued is exposed: `onValuation` receives, at each day boundary, the step,
+ *   the core RiskMarket, the live positions, cash, bookEquity and portfolioGreeks; the result's
+ *   `final` holds the last of them. market.ts backtestStepMarket(chain) builds the same market
+ *   from a chain (for cross-path checks against `volfolio risk --chain`).
  *
  * Per step, in order:
  *  1. expired legs settled (above);
