@@ -3,10 +3,19 @@
  * vols (core Let's Be Rational solver), and quote cleaning that says why each dropped quote was
  * dropped. accepted + rejected = input, always.
  *
- * Prices: inverse (coin) quotes are converted to USD with the quote's own underlying price (the
- * future or synthetic forward the venue marked it on; the expiry forward when absent): USD =
- * coin x underlying, the inverse of DESIGN.md's coin premium. Vols are solved on the expiry's
- * forward with discount 1 (crypto r = 0).
+ * Prices and forward: every quote of an expiry is converted and solved on ONE forward F, its
+ * expiry's (forwards.ts: put-call parity on the venue's marks, else future, venue underlying,
+ * parity on mids, index), which is CleanQuote.forward and defines logMoneyness = ln(K/F).
+ * Inverse (coin) prices become USD = coin x F (DESIGN.md: coin premium = Black-76 USD value on F,
+ * divided by F), and every side's vol is solved on that same F with discount 1 (crypto r = 0),
+ * so Black-76(F, K, markVol) / F gives back the coin mark exactly: the risk engine, which values
+ * on the same expiry forward, reprices a quoted option at its mark vol to its mark.
+ * Why not each quote's own underlying price (OptionQuote.underlyingPrice): in the daily Deribit
+ * files it was captured at other instants than the marks (up to 7.6 bp off the forward the marks
+ * imply, forwards.ts), which moves deep in-the-money mark vols by up to several vol points
+ * (BTC-31JUL26-100000-P on 2026-07-13: 0.713 on its underlying vs Deribit's 0.6296; 0.6296 on the
+ * marks' forward). Converting at one price and solving at another (the rule until issue 18) is
+ * wrong at any forward: the difference lands in full in the USD price as intrinsic value.
  *
  * Rejections (first that applies):
  *  other-underlying  the quote is for another coin than the chain's
@@ -88,9 +97,10 @@ export interface NormalizedChain {
   };
 }
 
-function toUsd(price: number | null | undefined, q: OptionQuote, forward: number): number | null {
+/** A quote-unit price in USD on the forward F: coin x F for inverse options, as is for linear. */
+function toUsd(price: number | null | undefined, q: OptionQuote, F: number): number | null {
   if (price === null || price === undefined) return null;
-  return q.instrument.settlement === "inverse" ? price * (q.underlyingPrice ?? forward) : price;
+  return q.instrument.settlement === "inverse" ? price * F : price;
 }
 
 /** Normalizes and cleans one chain. */
@@ -167,8 +177,8 @@ export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions =
     if (markUsd !== null) {
       const intrinsic = Math.max(inst.kind === "call" ? F - K : K - F, 0);
       const upper = inst.kind === "call" ? F : K;
-      // Tolerance: one price tick (0.0001 coin) in USD, or a millionth of the forward.
-      const tol = Math.max(1e-4 * (q.underlyingPrice ?? F), 1e-6 * F);
+      // Tolerance: one price tick (0.0001 coin) in USD.
+      const tol = 1e-4 * F;
       if (markUsd < intrinsic - tol || markUsd > upper + tol) {
         reject(
           q,
