@@ -23,7 +23,7 @@ import { normalizeChain } from "../../src/core/market/normalize.js";
 import type { ChainSnapshot, OptionQuote } from "../../src/core/market/types.js";
 import { impliedVolResult } from "../../src/core/pricing/impliedVol.js";
 import { DAILY_DIR, dailyFiles, quantileOf } from "./deribitDaily.js";
-import { type MarkVolDay, markVolChecks, markVolDay } from "./markVols.js";
+import { bookAtMarks, type MarkVolDay, markVolChecks, markVolDay } from "./markVols.js";
 
 function median(xs: number[]): number {
   return quantileOf(xs, 0.5);
@@ -132,8 +132,25 @@ if (files.length === 0) {
   console.error(`no daily files in ${DAILY_DIR}`);
   process.exit(1);
 }
+const books = new Map<
+  string,
+  { days: number; options: number; otmMaxRel: number; itm: { abs: number; text: string }[] }
+>();
+let bookExcluded = 0;
 for (const file of files) {
   const loaded = await loadDeribitCsvFile(file);
+  const book = bookAtMarks(loaded.chains);
+  bookExcluded += book.excluded;
+  for (const [cur, b] of book.byCurrency) {
+    const acc = books.get(cur) ?? { days: 0, options: 0, otmMaxRel: 0, itm: [] };
+    acc.days++;
+    acc.options += b.options;
+    acc.otmMaxRel = Math.max(acc.otmMaxRel, b.otmMaxRel);
+    acc.itm.push({ abs: b.itmMaxAbs, text: `${basename(file).slice(25, 33)} ${b.itmWorst}` });
+    acc.itm.sort((x, y) => y.abs - x.abs);
+    acc.itm.length = Math.min(acc.itm.length, 3);
+    books.set(cur, acc);
+  }
   for (const chain of loaded.chains) {
     const a = accOf(chain.underlying);
     forwardFigures(chain, a);
@@ -217,4 +234,13 @@ for (const [cur, a] of [...accs].sort()) {
   console.log(`forwards, future mark vs marks' parity forward: ${bp(a.futVsMarks)}`);
   console.log(`forwards, median venue underlying vs marks' parity forward: ${bp(a.venueVsMarks)}`);
   console.log(`marks' parity: largest strike's departure from the expiry's median: ${bp(a.strikeSpread)}`);
+}
+console.log(
+  `\nA book of every quoted option valued by chainBookMarket (surface through the marks) vs the marks (${bookExcluded} positions left out):`,
+);
+for (const [cur, b] of [...books].sort()) {
+  console.log(
+    `${cur}: ${b.options} options on ${b.days} days; out of the money: max |value/mark - 1| ${b.otmMaxRel.toExponential(2)}; ` +
+      `in the money (valued at the strike's out-of-the-money mark vol), worst days: ${b.itm.map((x) => `${x.abs.toExponential(2)} coin (${x.text})`).join("; ")}`,
+  );
 }
