@@ -1,5 +1,3 @@
-// Public API of adapters (filled in by the area's owners).
-export {};
 export * from "./priceHistory.js";
 export * from "./strategyFile.js";
 export * from "./sweepRunner.js";

@@ -107,8 +107,16 @@ describe("put-call parity: a synthetic future through the whole engine", () => {
       // at K (K (1/K - 1/F) coins): the parity of coin-settled options.
       const future: Position =
         settlement === "linear"
-          ? { instrument: fut({ expiry: E2, settlement: "linear", contractSize: size }), quantity: q, entryPrice: K }
-          : { instrument: fut({ expiry: E2, settlement: "inverse", contractSize: K }), quantity: q, entryPrice: K };
+          ? {
+              instrument: fut({ expiry: E2, settlement: "linear", contractSize: size }),
+              quantity: q,
+              entryPrice: K,
+            }
+          : {
+              instrument: fut({ expiry: E2, settlement: "inverse", contractSize: K }),
+              quantity: q,
+              entryPrice: K,
+            };
       expect(valuePosition(synth[0]!, mkt).valueUsd + valuePosition(synth[1]!, mkt).valueUsd).toBeCloseTo(
         valuePosition(future, mkt).valueUsd,
         6,
@@ -127,7 +135,10 @@ describe("put-call parity: a synthetic future through the whole engine", () => {
       expect(g.gammaUsd).toBeCloseTo(0, 12);
       // d/dS of the synthetic's USD value: linear q size F/S per coin (F = c S); inverse
       // q (S - K/c) -> q coins exactly.
-      expect(g.deltaUnderlyingCoin).toBeCloseTo(settlement === "linear" ? q * size * (101_200 / 100_000) : q, 9);
+      expect(g.deltaUnderlyingCoin).toBeCloseTo(
+        settlement === "linear" ? q * size * (101_200 / 100_000) : q,
+        9,
+      );
     });
   }
 });
