@@ -88,7 +88,7 @@ const rebalanceSchema = z
 /**
  * The optimizer strategy's `params.optimize`: the `volfolio optimize` spec (optimizeSpec.ts, same
  * fields and validation) without `surfaceModel` (the backtest prices on the step's mark vols, see
- * core/backtest/stepSnapshot.ts) and `frontier`.
+ * core/backtest/market.ts: the surface through the marks, surface/markSurface.ts) and `frontier`.
  */
 const backtestOptimizeSchema = optimizeSpecSchema.omit({ surfaceModel: true, frontier: true }).transform(
   (s): BacktestOptimizeSpec => ({

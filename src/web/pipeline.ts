@@ -433,6 +433,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       "vannaUsd",
       "volgaUsd",
       "residualUsd",
+      "settlementUsd",
       "tradingUsd",
     ] as const;
     report.backtest = {

@@ -39,7 +39,20 @@ const agentState = {
     fills: 9,
   },
   delta: 0.1234,
-  vega: -4321.5,
+  // Per 1.00 vol (the state's raw alias); the tab shows risk.greeks.vegaUsdPerVolPt instead.
+  vega: -4325,
+  risk: {
+    greeks: {
+      deltaUnderlyingCoin: 0.1234,
+      deltaPremiumAdjustedCoin: 0.0987,
+      vegaUsdPerVolPt: -43.25,
+      thetaUsdPerDay: 61.5,
+    },
+    equity: { equityUsd: 250000 },
+    unpriced: [
+      { instrument: "BTC-25DEC26-300000-C", quantity: 1, reason: "outside-expiry-range", detail: "" },
+    ],
+  },
   ordersSent: 17,
   fills: 9,
   limitRejections: 2,
@@ -229,8 +242,22 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     expect(agentAuth).toContain(`Bearer ${AGENT_TOKEN}`);
     expect(await page.locator("#agent-mode").textContent()).toBe("safe: feed stale for 3 ticks");
     const greeks = await page.locator("#agent-greeks").textContent();
-    for (const v of ["0.1234", "-4,321.50", "123,456", "54,321", "32,100", "0.321"])
+    // Vega per vol point (issue 23: it showed the per-1.00-vol figure, 100x too large), both deltas
+    // named, the unpriced leg listed.
+    for (const v of [
+      "0.1234",
+      "0.0987",
+      "-43.25",
+      "61.50",
+      "250,000",
+      "123,456",
+      "54,321",
+      "32,100",
+      "0.321",
+    ])
       expect(greeks).toContain(v);
+    expect(greeks).not.toContain("-4,325");
+    expect(greeks).toContain("BTC-25DEC26-300000-C: outside-expiry-range");
     const limits = await page.locator("#agent-limits").textContent();
     expect(limits).toContain("orders sent17");
     expect(limits).toContain("orders rejected by limits2");

@@ -2,8 +2,10 @@
  * Delta-hedging policies as data, and the pure decision function that turns a policy and the
  * current book state into a hedge trade.
  *
- * The hedge instrument is a linear future or perpetual on the same underlying (one unit = one
- * coin of delta). Units: deltas in coins; gamma in coins per USD; times epoch ms UTC.
+ * Policies decide in coins of delta (a trade of +1 buys one coin of delta); the caller turns that
+ * into its hedge instrument's contracts (the backtest engine: inverse perpetual or dated future,
+ * contracts of 10 USD for BTC, 1 USD for ETH). Units: deltas in coins; gamma in coins per USD;
+ * times epoch ms UTC.
  */
 import { InvalidInputError, requireNonNegative, requirePositive } from "../errors.js";
 import { whalleyWilmottHalfWidth, zakamoulineHalfWidth } from "./bands.js";

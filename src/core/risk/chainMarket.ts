@@ -3,7 +3,8 @@
  * (market/normalize.ts) and their fitted surfaces, and which positions that market can value.
  *
  * Market per underlying: index = the chain's index price; forwards = the chain's forward per
- * listed expiry (market/forwards.ts: future mark, venue underlying price, parity); surface =
+ * listed expiry (market/forwards.ts: the forward the expiry's call/put marks imply by put-call
+ * parity, then a future mark, the venue underlying price, parity on mids, the index); surface =
  * the fitted surface pinned to the chain's marks ("marked surface"):
  *   vol(k, T) = fitted(k, T) + r_e(k)  when T is a listed expiry e (|T - T_e| <= 1e-9 years),
  *   vol(k, T) = fitted(k, T)           otherwise (an expiry the chain does not list),

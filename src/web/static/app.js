@@ -512,8 +512,25 @@
         ["kill switch", st.killSwitch ? '<span class="neg">engaged</span>' : "off"],
       ])}</div>` +
       `<div class="card"><h2>Greeks and risk</h2><div id="agent-greeks">${kv([
-        ["delta (coin)", fmt(st.delta, 4)],
-        ["vega (USD / vol pt)", fmt(st.vega, 2)],
+        // The agent's risk block (core valuation): Black's forward delta summed in coins, the
+        // premium-adjusted coin delta, and vega per vol POINT (st.vega is per 1.00 vol, 100x larger).
+        ["delta, Black forward (coin)", fmt(st.risk?.greeks?.deltaUnderlyingCoin ?? st.delta, 4)],
+        ["delta, premium-adjusted (coin)", fmt(st.risk?.greeks?.deltaPremiumAdjustedCoin, 4)],
+        [
+          "vega (USD / vol pt)",
+          fmt(
+            st.risk?.greeks?.vegaUsdPerVolPt ?? (typeof st.vega === "number" ? st.vega / 100 : undefined),
+            2,
+          ),
+        ],
+        ["theta (USD / day)", fmt(st.risk?.greeks?.thetaUsdPerDay, 2)],
+        ["equity (USD)", fmt(st.risk?.equity?.equityUsd, 0)],
+        [
+          "unpriced positions",
+          st.risk?.unpriced?.length
+            ? `<span class="neg">${esc(st.risk.unpriced.map((u) => `${u.instrument}: ${u.reason}`).join("; "))}</span>`
+            : "none",
+        ],
         ["initial margin (USD)", fmt(st.marginUsd, 0)],
         ["CVaR (USD)", fmt(st.cvarUsd, 0)],
         ["VaR (USD)", fmt(st.varUsd, 0)],
