@@ -12,6 +12,9 @@
  *  - warnings for chains whose quotes carry no bid/ask (missing columns, or every side empty).
  */
 import { z } from "zod";
+import type { Readable } from "node:stream";
+import { parse } from "csv-parse";
+import { forwardStreamErrors } from "./inputFile.js";
 
 /** A decimal number literal (optional sign, digits with an optional fraction, optional exponent). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -97,4 +100,26 @@ export function bidAskWarnings(
   if (quotes.length > 0 && quotes.every((q) => q.bid === null && q.ask === null))
     return [`${source}: no row has a bid or an ask: all ${quotes.length} quotes are mark-only`];
   return [];
+}
+
+/** A csv-parse parser over `input` that records the header (for missing-column warnings). */
+export function csvRecords(input: Readable): {
+  records: AsyncIterable<Record<string, string>>;
+  header: string[];
+} {
+  const header: string[] = [];
+  const parser = input.pipe(
+    parse({
+      columns: (h: string[]) => {
+        header.push(...h);
+        return h;
+      },
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+    }),
+  );
+  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
+  forwardStreamErrors(input, parser);
+  return { records: parser as AsyncIterable<Record<string, string>>, header };
 }

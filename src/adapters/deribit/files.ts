@@ -26,10 +26,10 @@
  * whose every row has an empty bid and ask). The CLI prints every warning on stderr.
  */
 import type { Readable } from "node:stream";
-import { parse } from "csv-parse";
 import {
   bidAskWarnings,
   csvOptionalNumber,
+  csvRecords,
   csvSidePrice,
   dominantTimestamp,
   outlierDetail,
@@ -38,7 +38,7 @@ import {
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
-import { checkInputFile, forwardStreamErrors, inputFileStream } from "../inputFile.js";
+import { checkInputFile, inputFileStream } from "../inputFile.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 
 export type DeribitRowRejection =
@@ -276,25 +276,6 @@ export function createDeribitCsvAccumulator(options: DeribitCsvOptions = {}): {
     return { chains, rejected: allRejected, rowsRead, dominantTime: dominant, warnings };
   };
   return { add, finish };
-}
-
-/** A csv-parse parser over `input` that records the header (for missing-column warnings). */
-function csvRecords(input: Readable): { records: AsyncIterable<Record<string, string>>; header: string[] } {
-  const header: string[] = [];
-  const parser = input.pipe(
-    parse({
-      columns: (h: string[]) => {
-        header.push(...h);
-        return h;
-      },
-      skip_empty_lines: true,
-      trim: true,
-      relax_column_count: true,
-    }),
-  );
-  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
-  forwardStreamErrors(input, parser);
-  return { records: parser as AsyncIterable<Record<string, string>>, header };
 }
 
 /** Parses a Deribit snapshot CSV stream (one snapshot; see the module comment). */

@@ -36,10 +36,10 @@
  * quotes and `warnings` names the missing columns (as when every kept quote has no bid and ask).
  */
 import type { Readable } from "node:stream";
-import { parse } from "csv-parse";
 import {
   bidAskWarnings,
   csvOptionalNumber,
+  csvRecords,
   csvSidePrice,
   outlierDetail,
   parseCsvNumber,
@@ -48,7 +48,7 @@ import {
 import { z } from "zod";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
-import { checkInputFile, forwardStreamErrors, inputFileStream } from "../inputFile.js";
+import { checkInputFile, inputFileStream } from "../inputFile.js";
 import type { ChainSnapshot, OptionQuote } from "../../core/market/types.js";
 
 export const TARDIS_OPTIONS_CHAIN_COLUMNS = [
@@ -287,25 +287,6 @@ function buildChains(
     chains.push({ underlying: coin, valuationTime: options.valuationTime ?? at, indexPrice: index, quotes });
   }
   return { chains, noIndex };
-}
-
-/** A csv-parse parser over `input` that records the header (for missing-column warnings). */
-function csvRecords(input: Readable): { records: AsyncIterable<Record<string, string>>; header: string[] } {
-  const header: string[] = [];
-  const parser = input.pipe(
-    parse({
-      columns: (h: string[]) => {
-        header.push(...h);
-        return h;
-      },
-      skip_empty_lines: true,
-      trim: true,
-      relax_column_count: true,
-    }),
-  );
-  // pipe() does not forward the input's errors: without this a read error was an unhandled 'error'.
-  forwardStreamErrors(input, parser);
-  return { records: parser as AsyncIterable<Record<string, string>>, header };
 }
 
 /** Per symbol: the latest valid update and the best earlier one (the fallback if the latest is an outlier). */

@@ -324,6 +324,24 @@ function* backtestLoop(
     feesUsd: 0,
     fundingUsd: 0,
   };
+  /** Adds a fill's costs (coin, and USD at the index S) to the run's totals; returns them for its trade record. */
+  const chargeCosts = (f: { spread: number; slippage: number; fee: number }, S: number) => {
+    cost.spread += f.spread;
+    cost.slippage += f.slippage;
+    cost.fees += f.fee;
+    cost.spreadUsd += f.spread * S;
+    cost.slippageUsd += f.slippage * S;
+    cost.feesUsd += f.fee * S;
+    return {
+      spread: f.spread,
+      slippage: f.slippage,
+      fee: f.fee,
+      spreadUsd: f.spread * S,
+      slippageUsd: f.slippage * S,
+      feeUsd: f.fee * S,
+      indexPrice: S,
+    };
+  };
   let turnoverUsd = 0;
   let prev: BacktestStep | null = null;
   let first: BacktestStep | null = null;
@@ -526,12 +544,7 @@ function* backtestLoop(
     });
     const S = s.indexPrice;
     cash[coin] = (cash[coin] ?? 0) + f.cash;
-    cost.spread += f.spread;
-    cost.slippage += f.slippage;
-    cost.fees += f.fee;
-    cost.spreadUsd += f.spread * S;
-    cost.slippageUsd += f.slippage * S;
-    cost.feesUsd += f.fee * S;
+    const charged = chargeCosts(f, S);
     turnoverUsd += Math.abs(ord.quantity) * ins.contractSize * S;
     tradeCount++;
     const nq = (options.get(name)?.quantity ?? 0) + ord.quantity;
@@ -548,13 +561,7 @@ function* backtestLoop(
         price: f.price,
         mark: q.mark,
         currency: coin,
-        spread: f.spread,
-        slippage: f.slippage,
-        fee: f.fee,
-        spreadUsd: f.spread * S,
-        slippageUsd: f.slippage * S,
-        feeUsd: f.fee * S,
-        indexPrice: S,
+        ...charged,
         tag: ord.tag,
       });
   };
@@ -577,12 +584,7 @@ function* backtestLoop(
       hedge.entry = M;
       if (Math.abs(hedge.contracts) < 1e-9) hedge = null;
     } else hedge = { instrument: ins, contracts, entry: M };
-    cost.spread += f.spread;
-    cost.slippage += f.slippage;
-    cost.fees += f.fee;
-    cost.spreadUsd += f.spread * S;
-    cost.slippageUsd += f.slippage * S;
-    cost.feesUsd += f.fee * S;
+    const charged = chargeCosts(f, S);
     turnoverUsd += Math.abs(contracts * ins.contractSize);
     tradeCount++;
     if (record)
@@ -594,13 +596,7 @@ function* backtestLoop(
         price: f.price,
         mark: M,
         currency: coin,
-        spread: f.spread,
-        slippage: f.slippage,
-        fee: f.fee,
-        spreadUsd: f.spread * S,
-        slippageUsd: f.slippage * S,
-        feeUsd: f.fee * S,
-        indexPrice: S,
+        ...charged,
         tag,
       });
   };
