@@ -145,7 +145,7 @@ function agentGreeks(underlying: string, g: GreekFigures): AgentGreeks {
     deltaUnderlyingCoin: g.deltaUnderlyingCoin,
     deltaPremiumAdjustedCoin: g.deltaCoin,
     cashDeltaUsd: g.cashDeltaUsd,
-    gammaCoinPerUsd: g.gammaUsd,
+    gammaCoinPerUsd: g.gammaCoinPerUsd,
     vegaUsdPerVol: g.vegaUsd,
     vegaUsdPerVolPt: perVolPoint(g.vegaUsd),
     thetaUsdPerDay: g.thetaUsdPerDay,

@@ -631,8 +631,8 @@ function* backtestLoop(
       const g = positionGreeks(p, market);
       const mi = optionMarketInputs(p.instrument as OptionContract, market);
       delta += g.deltaUnderlyingCoin;
-      gamma += g.gammaUsd;
-      const w = Math.abs(g.gammaUsd);
+      gamma += g.gammaCoinPerUsd;
+      const w = Math.abs(g.gammaCoinPerUsd);
       gW += w;
       volW += w * mi.vol;
       tW += w * mi.timeToExpiry;

@@ -13,8 +13,8 @@
  *   deltaCoin           = deltaUnderlyingCoin - valueCoin
  *                         premium-adjusted (coin-terms) delta of a coin-margined account
  *                         (DESIGN.md: Black delta minus coin premium), S d(V_usd/S)/dS
- *   gammaUsd            = q m g.gamma c^2        d2V_usd/dS2 (coins per USD)
- *   cashGammaUsd        = gammaUsd S^2 / 100     change of cash delta (USD) per 1% spot move
+ *   gammaCoinPerUsd     = q m g.gamma c^2        d2V_usd/dS2 (coins per USD)
+ *   cashGammaUsd        = gammaCoinPerUsd S^2 / 100     change of cash delta (USD) per 1% spot move
  *   vegaUsd / vegaCoin  = q m g.vega (/ S)       per 1.00 vol (x0.01 for per vol point)
  *   vegaNormalizedUsd   = vegaUsd sqrt(30 / DTE) (30-day-equivalent vega; DTE floored at 1 day)
  *   thetaUsdPerDay / thetaCoinPerDay = q m g.theta / 365 (/ S)   calendar day, F and vol fixed
@@ -37,7 +37,8 @@ export interface GreekFigures {
   deltaUnderlyingCoin: number;
   deltaCoin: number;
   cashDeltaUsd: number;
-  gammaUsd: number;
+  /** d2V_usd/dS2: coins of delta per USD of spot (was misnamed gammaUsd: it is not in USD). */
+  gammaCoinPerUsd: number;
   gammaCoin: number;
   cashGammaUsd: number;
   vegaUsd: number;
@@ -57,7 +58,7 @@ const FIELDS: readonly (keyof GreekFigures)[] = [
   "deltaUnderlyingCoin",
   "deltaCoin",
   "cashDeltaUsd",
-  "gammaUsd",
+  "gammaCoinPerUsd",
   "gammaCoin",
   "cashGammaUsd",
   "vegaUsd",
@@ -99,7 +100,7 @@ export function positionGreeks(position: Position, market: RiskMarket): GreekFig
     const qm = m * o.usdPerBlack;
     const b = blackGreeks({ forward: o.forward, strike: ins.strike, expiry: T, vol: o.vol, kind: ins.kind });
     g.deltaUnderlyingCoin = qm * b.delta * c;
-    g.gammaUsd = qm * b.gamma * c * c;
+    g.gammaCoinPerUsd = qm * b.gamma * c * c;
     g.vegaUsd = qm * b.vega;
     g.vegaNormalizedUsd = g.vegaUsd * Math.sqrt(30 / Math.max(T * DAYS_PER_YEAR, 1));
     g.thetaUsdPerDay = perDay(qm * b.theta);
@@ -112,8 +113,8 @@ export function positionGreeks(position: Position, market: RiskMarket): GreekFig
   }
   g.cashDeltaUsd = g.deltaUnderlyingCoin * S;
   g.deltaCoin = g.deltaUnderlyingCoin - g.valueCoin;
-  g.gammaCoin = g.gammaUsd - g.deltaCoin / S;
-  g.cashGammaUsd = (g.gammaUsd * S * S) / 100;
+  g.gammaCoin = g.gammaCoinPerUsd - g.deltaCoin / S;
+  g.cashGammaUsd = (g.gammaCoinPerUsd * S * S) / 100;
   g.vegaCoin = g.vegaUsd / S;
   g.thetaCoinPerDay = g.thetaUsdPerDay / S;
   g.vannaCoin = g.vannaUsd / S;

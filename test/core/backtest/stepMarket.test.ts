@@ -42,7 +42,7 @@ const FIELDS: (keyof GreekFigures)[] = [
   "valueCoin",
   "deltaUnderlyingCoin",
   "deltaCoin",
-  "gammaUsd",
+  "gammaCoinPerUsd",
   "vegaUsd",
   "thetaUsdPerDay",
   "vannaUsd",

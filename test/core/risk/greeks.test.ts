@@ -41,7 +41,7 @@ describe("greeks aggregation = sum of single-option Black-76 greeks", () => {
       delta += m * g.delta * c;
     }
     expect(agg.vegaUsd).toBeCloseTo(vega, 8);
-    expect(agg.gammaUsd).toBeCloseTo(gamma, 12);
+    expect(agg.gammaCoinPerUsd).toBeCloseTo(gamma, 12);
     expect(agg.thetaUsdPerDay).toBeCloseTo(theta, 8);
     expect(agg.vannaUsd).toBeCloseTo(vanna, 8);
     expect(agg.volgaUsd).toBeCloseTo(volga, 6);
@@ -65,7 +65,7 @@ describe("greeks aggregation = sum of single-option Black-76 greeks", () => {
       const fdCoin = (vu.valueCoin - vd.valueCoin) / (2 * h);
       expect(g.deltaCoin).toBeCloseTo(fdCoin, 5);
       const fdGamma = (vu.valueUsd - 2 * v0.valueUsd + vd.valueUsd) / (h * S) ** 2;
-      expect(g.gammaUsd).toBeCloseTo(fdGamma, 6);
+      expect(g.gammaCoinPerUsd).toBeCloseTo(fdGamma, 6);
       const vv = valuePosition(p, applyScenario(flat, { spotShift: 0, volShift: 1e-4 }));
       expect(g.vegaUsd).toBeCloseTo((vv.valueUsd - v0.valueUsd) / 1e-4, -1);
     }
@@ -132,7 +132,7 @@ describe("put-call parity: a synthetic future through the whole engine", () => {
       });
       const g = portfolioGreeks(synth, mkt).byUnderlying.BTC!;
       expect(g.vegaUsd).toBeCloseTo(0, 8);
-      expect(g.gammaUsd).toBeCloseTo(0, 12);
+      expect(g.gammaCoinPerUsd).toBeCloseTo(0, 12);
       // d/dS of the synthetic's USD value: linear q size F/S per coin (F = c S); inverse
       // q (S - K/c) -> q coins exactly.
       expect(g.deltaUnderlyingCoin).toBeCloseTo(
