@@ -1,7 +1,11 @@
 /**
  * Scenario-grid revaluation on worker threads (piscina). Surfaces are functions and cannot cross
- * a thread boundary, so the market travels as data: the parametric surface of the book file
- * (portfolioFile.ts: vol = atmVol + skew k + curvature k^2 + termSlope sqrt(T), floored at 0.05).
+ * a thread boundary, so the market travels as data and each worker rebuilds it:
+ *  - `parametric`: the book file's market section (portfolioFile.ts: vol = atmVol + skew k +
+ *    curvature k^2 + termSlope sqrt(T), floored at 0.05);
+ *  - `chains`: the normalized chains of a chain market (core/risk/chainMarket.ts) with their
+ *    surface options; the worker refits each (chainMarketInputFromNormalized is deterministic) and
+ *    pins it to the marks with chainRiskMarket, so it values on the very market the caller built.
  * The book is split into contiguous position slices, one task per slice; each worker compiles
  * its slice and returns the slice's portfolio PnL per scenario (USD); the caller sums them.
  *
@@ -11,15 +15,45 @@
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import type { Position } from "../core/instruments/types.js";
+import type { NormalizedChain } from "../core/market/normalize.js";
+import {
+  type ChainMarketInputs,
+  type ChainMarketOptions,
+  chainMarketInputFromNormalized,
+  chainRiskMarket,
+} from "../core/risk/chainMarket.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
+import type { RiskMarket } from "../core/risk/market.js";
 import type { Scenario } from "../core/risk/scenario.js";
 import { type PortfolioMarketData, riskMarketFromPortfolioData } from "./portfolioFile.js";
 
-/** A market as plain data (parametric surfaces): the book file's market section. */
-export type RiskMarketData = PortfolioMarketData;
+/** A market as plain data: the book file's parametric section, or a chain market's normalized chains. */
+export type RiskMarketData =
+  | PortfolioMarketData
+  | {
+      readonly kind: "chains";
+      readonly normalized: readonly NormalizedChain[];
+      readonly options: ChainMarketOptions;
+    };
+
+/** The data a worker needs to rebuild a chain market from its inputs (see the module comment). */
+export function chainMarketData(
+  inputs: ChainMarketInputs["inputs"],
+  options: ChainMarketOptions,
+): RiskMarketData {
+  return { kind: "chains", normalized: inputs.map((i) => i.normalized), options };
+}
 
 /** Builds the RiskMarket of a market description. */
-export const riskMarketFromData = riskMarketFromPortfolioData;
+export function riskMarketFromData(m: RiskMarketData): RiskMarket {
+  if (!("kind" in m)) return riskMarketFromPortfolioData(m);
+  const inputs = m.normalized.map((n) => {
+    const input = chainMarketInputFromNormalized(n, m.options);
+    if (!input) throw new RangeError(`worker: the ${n.snapshot.underlying} chain gives no market`);
+    return input;
+  });
+  return chainRiskMarket(inputs, []).market;
+}
 
 export interface RiskWorkerTask {
   readonly positions: readonly Position[];

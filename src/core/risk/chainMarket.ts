@@ -291,35 +291,44 @@ export function chainMarketInputs(
       continue;
     }
     const normalized = normalizeChain(chain, options.normalize);
-    const marks = markSurface(normalized.snapshot);
-    if ((options.surface ?? "fit") === "fit") {
-      const res = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, {
-        model: options.surfaceModel ?? "svi",
+    const input = chainMarketInputFromNormalized(normalized, options);
+    if (input) inputs.push(input);
+    else
+      leftOut.push({
+        underlying: chain.underlying,
+        reason: "no-marks",
+        detail: `no ${chain.underlying} quote has a mark vol (${normalized.counts.accepted} of ${normalized.counts.input} quotes clean)`,
       });
-      if (res.fit.ok) {
-        inputs.push({ normalized, fitted: res.fit.value.surface, surfaceSource: res.fit.value.model });
-        continue;
-      }
-      if (marks) {
-        inputs.push({
-          normalized,
-          fitted: marks,
-          surfaceSource: "chain-marks",
-          note: `${chain.underlying} surface fit failed (${res.fit.message}); the surface through the chain's marks is used`,
-        });
-        continue;
-      }
-    } else if (marks) {
-      inputs.push({ normalized, fitted: marks, surfaceSource: "chain-marks" });
-      continue;
-    }
-    leftOut.push({
-      underlying: chain.underlying,
-      reason: "no-marks",
-      detail: `no ${chain.underlying} quote has a mark vol (${normalized.counts.accepted} of ${normalized.counts.input} quotes clean)`,
-    });
   }
   return { inputs, leftOut };
+}
+
+/**
+ * The market input of one normalized chain under `options.surface` (see chainMarketInputs), or
+ * null when no quote has a mark vol. Deterministic: the same normalized chain and options give the
+ * same surface, so a worker thread handed the normalized chain (plain data) rebuilds the very
+ * market the caller values on (adapters/riskWorkers.ts).
+ */
+export function chainMarketInputFromNormalized(
+  normalized: NormalizedChain,
+  options: ChainMarketOptions = {},
+): ChainMarketInputs["inputs"][number] | null {
+  const marks = markSurface(normalized.snapshot);
+  if ((options.surface ?? "fit") === "fit") {
+    const res = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, {
+      model: options.surfaceModel ?? "svi",
+    });
+    if (res.fit.ok) return { normalized, fitted: res.fit.value.surface, surfaceSource: res.fit.value.model };
+    if (marks)
+      return {
+        normalized,
+        fitted: marks,
+        surfaceSource: "chain-marks",
+        note: `${normalized.snapshot.underlying} surface fit failed (${res.fit.message}); the surface through the chain's marks is used`,
+      };
+    return null;
+  }
+  return marks ? { normalized, fitted: marks, surfaceSource: "chain-marks" } : null;
 }
 
 /**
