@@ -33,6 +33,7 @@ import { type BookEquity, bookEquity } from "../core/risk/account.js";
 import {
   type ChainMarketInputs,
   type ChainOptionVol,
+  type ChainMarketOptions,
   chainMarketInputs,
   chainRiskMarket,
 } from "../core/risk/chainMarket.js";
@@ -228,6 +229,12 @@ export function valueBookOnInputs(o: {
   };
 }
 
+/** The chain market options of the book commands (an SVI fit pinned to the marks); risk worker
+ *  threads rebuild the market with the same (adapters/riskWorkers.ts). */
+export function bookChainMarketOptions(surfaceModel: SurfaceModel = "svi"): ChainMarketOptions {
+  return { surfaceModel };
+}
+
 /** Values a book on chains: chainMarketInputs (SVI fit pinned to the marks) then valueBookOnInputs. */
 export function valueBookOnChains(o: {
   readonly source: ValuedBook["source"];
@@ -238,7 +245,7 @@ export function valueBookOnChains(o: {
   readonly surfaceModel?: SurfaceModel;
   readonly notes?: readonly string[];
 }): ValuedBook {
-  const built = chainMarketInputs(o.chains, { surfaceModel: o.surfaceModel ?? "svi" });
+  const built = chainMarketInputs(o.chains, bookChainMarketOptions(o.surfaceModel));
   return valueBookOnInputs({ ...o, built });
 }
 

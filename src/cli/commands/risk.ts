@@ -17,7 +17,7 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { PortfolioFile } from "../../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
-import { createRiskPool, parallelPortfolioPnl } from "../../adapters/riskWorkers.js";
+import { chainMarketData, createRiskPool, parallelPortfolioPnl } from "../../adapters/riskWorkers.js";
 import { standardBookMargin } from "../../core/margin/book.js";
 import { liquidationDistance } from "../../core/margin/liquidation.js";
 import { portfolioMargin } from "../../core/margin/portfolioMargin.js";
@@ -29,6 +29,7 @@ import { STRESS_LIBRARY } from "../../core/risk/stressLibrary.js";
 import { historicalVar, monteCarloVar, type VarResult } from "../../core/risk/var.js";
 import {
   bookAccount,
+  bookChainMarketOptions,
   bookGreeks,
   bookHeader,
   bookWarnings,
@@ -153,7 +154,7 @@ export function register(program: Command): void {
       "seed of the --synthetic market (+1 per next underlying) and of the Monte Carlo VaR",
       "1",
     )
-    .option("--workers <n>", "worker threads (piscina) for the grid on --book-market; 0 = in-thread", "0")
+    .option("--workers <n>", "worker threads (piscina) for the grid; 0 = in-thread", "0")
     .option("--json", "JSON output (full precision; `units` names each field)")
     .action(async (f: RiskFlags) => {
       const roll = parseNumberOption("roll", f.roll);
@@ -171,25 +172,26 @@ export function register(program: Command): void {
       });
       const notes = [...v.notes];
       let pnl: Float64Array;
-      const book = v.source === "book-market" ? file : undefined;
-      if (workers > 0 && book?.marketData) {
+      // Worker threads get the market as data: the book file's parametric section, or the chain
+      // market's normalized chains, refitted there with the same options (riskWorkers.ts).
+      const marketData =
+        v.source === "book-market"
+          ? file?.marketData
+          : v.inputs.length > 0
+            ? chainMarketData(v.inputs, bookChainMarketOptions())
+            : undefined;
+      if (workers > 0 && marketData) {
         const pool = createRiskPool(workers);
         try {
           pnl = await parallelPortfolioPnl(
             pool,
-            { positions: v.positions, market: book.marketData, scenarios },
+            { positions: v.positions, market: marketData, scenarios },
             workers,
           );
         } finally {
           await pool.destroy();
         }
-      } else {
-        if (workers > 0)
-          notes.push(
-            "--workers: the grid ran in-thread: worker threads take a market as data and only the book file's parametric market is data (a chain market's surfaces are functions)",
-          );
-        pnl = scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
-      }
+      } else pnl = scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
       const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] as number) - (pnl[b] as number));
       const top = Math.max(1, Math.floor(parseNumberOption("top", f.top)));
       const worst = order.slice(0, top).map((j) => ({
