@@ -21,6 +21,7 @@ import type { OptionContract } from "../src/core/instruments/types.js";
 import type { ChainSnapshot } from "../src/core/market/types.js";
 import { blackGreeks } from "../src/core/pricing/black76.js";
 import { captureCli } from "./cli/capture.js";
+import { blackChainRows } from "./helpers/deribitApi.js";
 
 const YEAR = 365 * 86_400_000;
 const DAY = 86_400_000;
@@ -48,28 +49,17 @@ function day(t: number) {
 /** The day's chain as Deribit's public API returns it (get_book_summary_by_currency shape). */
 function chainJson(t: number): string {
   const m = day(t);
-  const rows = [];
-  for (const code of CODES)
-    for (const K of STRIKES)
-      for (const kind of ["call", "put"] as const) {
-        const F = m.fwd(code);
-        const g = blackGreeks({ forward: F, strike: K, expiry: m.T(code), vol: m.iv(code, K), kind });
-        rows.push({
-          instrument_name: `BTC-${code}-${K}-${kind === "call" ? "C" : "P"}`,
-          creation_timestamp: t,
-          bid_price: (0.96 * g.price) / F,
-          ask_price: (1.04 * g.price) / F,
-          mark_price: g.price / F,
-          mark_iv: m.iv(code, K) * 100,
-          underlying_price: F,
-          underlying_index: `SYN.BTC-${code}`,
-          estimated_delivery_price: m.S,
-          open_interest: 500,
-          base_currency: "BTC",
-          quote_currency: "BTC",
-        });
-      }
-  return JSON.stringify(rows);
+  return JSON.stringify(
+    blackChainRows({
+      time: t,
+      indexPrice: m.S,
+      expiries: CODES.map((code) => ({ code, expiry: parseDeribitExpiry(code) as number })),
+      strikes: STRIKES,
+      forward: m.fwd,
+      vol: m.iv,
+      spread: 0.04,
+    }),
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), "volfolio-consistency-"));

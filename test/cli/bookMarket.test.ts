@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDeribitExpiry } from "../../src/core/instruments/names.js";
 import { syntheticChain } from "../../src/core/market/synthetic.js";
 import { blackGreeks } from "../../src/core/pricing/black76.js";
+import { apiOptionRows, blackChainRows } from "../helpers/deribitApi.js";
 import { captureCli } from "./capture.js";
 
 const ROOT = resolve(__dirname, "../..");
@@ -33,28 +34,16 @@ const iv = (code: string, K: number) => {
 const T = (code: string) => ((parseDeribitExpiry(code) as number) - T0) / YEAR;
 
 function chainJson(): string {
-  const rows = [];
-  for (const code of Object.keys(FWD))
-    for (const K of STRIKES)
-      for (const kind of ["call", "put"] as const) {
-        const F = FWD[code] as number;
-        const g = blackGreeks({ forward: F, strike: K, expiry: T(code), vol: iv(code, K), kind });
-        rows.push({
-          instrument_name: `BTC-${code}-${K}-${kind === "call" ? "C" : "P"}`,
-          creation_timestamp: T0,
-          bid_price: (0.97 * g.price) / F,
-          ask_price: (1.03 * g.price) / F,
-          mark_price: g.price / F,
-          mark_iv: iv(code, K) * 100,
-          underlying_price: F,
-          underlying_index: `SYN.BTC-${code}`,
-          estimated_delivery_price: S,
-          open_interest: 500,
-          base_currency: "BTC",
-          quote_currency: "BTC",
-        });
-      }
-  return JSON.stringify(rows);
+  return JSON.stringify(
+    blackChainRows({
+      time: T0,
+      indexPrice: S,
+      expiries: Object.keys(FWD).map((code) => ({ code, expiry: parseDeribitExpiry(code) as number })),
+      strikes: STRIKES,
+      forward: (code) => FWD[code] as number,
+      vol: iv,
+    }),
+  );
 }
 
 const dir = mkdtempSync(join(tmpdir(), "volfolio-book-market-"));
@@ -398,20 +387,7 @@ describe("market flags: exit codes", () => {
 describe("--live (a fake Deribit public API on 127.0.0.1)", () => {
   const t0 = Date.UTC(2026, 1, 2, 8);
   const chain = syntheticChain({ underlying: "BTC", valuationTime: t0, seed: 11, spot: 95_000 });
-  const options = chain.quotes.map((q) => ({
-    instrument_name: q.instrument.name,
-    creation_timestamp: q.timestamp,
-    bid_price: q.bid,
-    ask_price: q.ask,
-    mark_price: q.mark,
-    mark_iv: q.markIv === null || q.markIv === undefined ? null : q.markIv * 100,
-    underlying_price: q.underlyingPrice ?? null,
-    underlying_index: q.underlyingName ?? null,
-    estimated_delivery_price: chain.indexPrice,
-    open_interest: q.openInterest ?? 0,
-    base_currency: "BTC",
-    quote_currency: "BTC",
-  }));
+  const options = apiOptionRows(chain);
   let server: Server;
   let base = "";
   beforeAll(async () => {

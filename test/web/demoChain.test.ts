@@ -14,6 +14,7 @@ import { blackGreeks, blackPrice } from "../../src/core/pricing/black76.js";
 import { loadPortfolioFile } from "../../src/adapters/portfolioFile.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { captureCli } from "../cli/capture.js";
+import { blackChainRows } from "../helpers/deribitApi.js";
 
 const YEAR = 365 * 86_400_000;
 const T0 = Date.UTC(2026, 4, 1, 8); // 2026-05-01: the sample book's 27MAR26 options have expired
@@ -28,28 +29,17 @@ const expiryOf = (code: string) => parseDeribitExpiry(code) as number;
 const T = (code: string) => (expiryOf(code) - T0) / YEAR;
 
 function chainJson(): string {
-  const rows = [];
-  for (const code of Object.keys(FWD))
-    for (const K of STRIKES)
-      for (const kind of ["call", "put"] as const) {
-        const F = FWD[code] as number;
-        const usd = blackPrice({ forward: F, strike: K, expiry: T(code), vol: iv(code, K), kind });
-        rows.push({
-          instrument_name: `BTC-${code}-${K}-${kind === "call" ? "C" : "P"}`,
-          creation_timestamp: T0,
-          bid_price: (0.97 * usd) / F,
-          ask_price: (1.03 * usd) / F,
-          mark_price: usd / F,
-          mark_iv: iv(code, K) * 100,
-          underlying_price: F,
-          underlying_index: `SYN.BTC-${code}`,
-          estimated_delivery_price: S,
-          open_interest: 100,
-          base_currency: "BTC",
-          quote_currency: "BTC",
-        });
-      }
-  return JSON.stringify(rows);
+  return JSON.stringify(
+    blackChainRows({
+      time: T0,
+      indexPrice: S,
+      expiries: Object.keys(FWD).map((code) => ({ code, expiry: expiryOf(code) })),
+      strikes: STRIKES,
+      forward: (code) => FWD[code] as number,
+      vol: iv,
+      openInterest: 100,
+    }),
+  );
 }
 
 interface Report {

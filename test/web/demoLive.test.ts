@@ -10,24 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureCli } from "../cli/capture.js";
+import { apiOptionRows } from "../helpers/deribitApi.js";
 import { syntheticChain } from "../../src/core/market/synthetic.js";
 
 const T0 = Date.UTC(2026, 1, 2, 8);
 const chain = syntheticChain({ underlying: "BTC", valuationTime: T0, seed: 11, spot: 95_000 });
-const options = chain.quotes.map((q) => ({
-  instrument_name: q.instrument.name,
-  creation_timestamp: q.timestamp,
-  bid_price: q.bid,
-  ask_price: q.ask,
-  mark_price: q.mark,
-  mark_iv: q.markIv === null || q.markIv === undefined ? null : q.markIv * 100,
-  underlying_price: q.underlyingPrice ?? null,
-  underlying_index: q.underlyingName ?? null,
-  estimated_delivery_price: chain.indexPrice,
-  open_interest: q.openInterest ?? 0,
-  base_currency: "BTC",
-  quote_currency: "BTC",
-}));
+const options = apiOptionRows(chain);
 const futures = (chain.futures ?? []).map((f) => ({
   instrument_name: f.name,
   creation_timestamp: f.timestamp,
