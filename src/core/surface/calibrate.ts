@@ -26,9 +26,10 @@ import {
 import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlice } from "./ssvi.js";
 import { fitEssviSurface, fitSsviSurface } from "./ssviFit.js";
 import type { SviParams } from "./svi.js";
+import { fitSviArbFreeSurface } from "./sviArbFree.js";
 import { fitSviSlice } from "./sviFit.js";
 
-export type SurfaceModel = "svi" | "ssvi" | "essvi";
+export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
 
 export interface SurfaceCalibrationOptions {
   readonly model?: SurfaceModel;
@@ -144,7 +145,27 @@ export function calibrateSurface(
   let surface: SliceSurface;
   const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
   let ssvi: SsviPowerLawParams | null = null;
-  if (model === "svi") {
+  if (model === "svi-af") {
+    const fits = fitSviArbFreeSurface(data, { weighting, restarts: options.restarts });
+    surface = sviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+    fits.forEach((f, i) => {
+      if (f.method === "scaled-fallback")
+        warnings.push(
+          `T=${f.expiry.toFixed(4)}: constrained fit did not verify; fell back to ${i === fits.length - 1 ? "a flattened smile" : "the longer slice scaled"}`,
+        );
+      perSlice.push({
+        expiry: f.expiry,
+        expiryTime: data[i].expiryTime ?? null,
+        forward: f.forward,
+        rawSvi: f.params,
+        essvi: null,
+        converged: f.converged,
+        iterations: f.iterations,
+        degraded: f.degraded,
+        repaired: f.method !== "unconstrained",
+      });
+    });
+  } else if (model === "svi") {
     const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
     let params = fits.map((f) => f.params);
     let repairedFlags = fits.map(() => false);

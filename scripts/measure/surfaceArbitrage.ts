@@ -1,0 +1,213 @@
+/**
+ * Static arbitrage and fit quality of the surface models on the daily Deribit snapshots
+ * (issue 21): for each BTC and ETH chain of a day (project loader adapters/chainFile.ts ->
+ * market/normalize.ts normalizeChain -> surface/calibrate.ts calibrateSurfaceFromQuotes), per model:
+ *  - butterfly points: k-grid points (step 0.01) of |k| <= max(1.5, the chain's quoted |k|) at
+ *    every fitted expiry where g(k) < -1e-6, g by central differences (h = 1e-3) of the total
+ *    variance sampled through the public VolSurface interface;
+ *  - calendar points: grid points where w decreases in T between consecutive fitted expiries and
+ *    their midpoints (w(k, T_i) > w(k, mid) or w(k, mid) > w(k, T_i+1), beyond 1e-10 absolute);
+ *  - inside band: share of two-sided (OTM) quotes with the fitted vol in [bidVol - 0.1 pt, askVol + 0.1 pt];
+ *  - vega-weighted RMSE of fitted vol vs the quote's mark vol, vol points (weight phi(d1) sqrt(T) per unit F);
+ *  - fit time, ms (calibrateSurfaceFromQuotes, same process, models alternating per chain).
+ *
+ * Run: npx tsx scripts/measure/surfaceArbitrage.ts [--days N] [--seed S] [--models svi,svi-af] [--per-chain]
+ * (all days without --days).
+ */
+import { basename } from "node:path";
+import { loadChainFile } from "../../src/adapters/chainFile.js";
+import { normalizeChain } from "../../src/core/market/normalize.js";
+import type { CleanQuote } from "../../src/core/market/types.js";
+import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../src/core/surface/calibrate.js";
+import type { VolSurface } from "../../src/core/surface/types.js";
+import { dailyFiles, quantileOf, seededSample } from "./deribitDaily.js";
+
+export interface ChainSurfaceMetrics {
+  readonly butterflyPoints: number;
+  readonly calendarPoints: number;
+  /** Share of two-sided quotes inside [bid - 0.1pt, ask + 0.1pt] (1 when none). */
+  readonly insideBand: number;
+  readonly twoSided: number;
+  /** Vega-weighted RMSE vs mark, vol points. */
+  readonly vegaRmseVsMarkPts: number;
+  readonly fitMs: number;
+  readonly expiries: number;
+  readonly warnings: readonly string[];
+}
+
+const G_TOL = -1e-6;
+const H = 1e-3;
+
+/** Metrics of one model on one chain's clean quotes (null when the fit fails). */
+export function chainSurfaceMetrics(
+  quotes: readonly CleanQuote[],
+  model: SurfaceModel,
+): ChainSurfaceMetrics | null {
+  const t0 = performance.now();
+  const res = calibrateSurfaceFromQuotes(quotes, { model });
+  const fitMs = performance.now() - t0;
+  if (!res.fit.ok) return null;
+  const fit = res.fit.value;
+  const surf: VolSurface = fit.surface;
+  const Ts = fit.data.map((s) => s.expiry);
+  let maxK = 0;
+  for (const s of fit.data) for (const q of s.quotes) maxK = Math.max(maxK, Math.abs(q.k));
+  const L = Math.max(1.5, maxK);
+  const nk = Math.round(L / 0.01);
+  const ks: number[] = [];
+  for (let j = -nk; j <= nk; j++) ks.push(j * 0.01);
+  let bf = 0;
+  for (const T of Ts) {
+    for (const k of ks) {
+      const w = surf.totalVariance(k, T);
+      const wp = surf.totalVariance(k + H, T);
+      const wm = surf.totalVariance(k - H, T);
+      const d1 = (wp - wm) / (2 * H);
+      const d2 = (wp - 2 * w + wm) / (H * H);
+      const g = w > 0 ? (1 - (k * d1) / (2 * w)) ** 2 - ((d1 * d1) / 4) * (1 / w + 0.25) + d2 / 2 : -1;
+      if (!(g >= G_TOL)) bf++;
+    }
+  }
+  let cal = 0;
+  for (let i = 0; i + 1 < Ts.length; i++) {
+    const mid = 0.5 * (Ts[i] + Ts[i + 1]);
+    for (const k of ks) {
+      const a = surf.totalVariance(k, Ts[i]);
+      const m = surf.totalVariance(k, mid);
+      const b = surf.totalVariance(k, Ts[i + 1]);
+      if (m < a - 1e-10 || b < m - 1e-10) cal++;
+    }
+  }
+  // quotes: two-sided OTM band, vega-weighted RMSE vs mark
+  const markByName = new Map<string, CleanQuote>();
+  for (const q of quotes) markByName.set(q.instrument.name, q);
+  let two = 0;
+  let inside = 0;
+  let sw = 0;
+  let se = 0;
+  for (const s of fit.data) {
+    for (const q of s.quotes) {
+      const v = surf.impliedVol(q.k, s.expiry);
+      if (q.bidVol !== null && q.askVol !== null) {
+        two++;
+        if (v >= q.bidVol - 0.001 && v <= q.askVol + 0.001) inside++;
+      }
+      const cq = q.name ? markByName.get(q.name) : undefined;
+      const mark = cq?.markVol ?? null;
+      if (mark !== null && mark > 0) {
+        const sd = mark * Math.sqrt(s.expiry);
+        const d1 = -q.k / sd + 0.5 * sd;
+        const vega = Math.exp(-0.5 * d1 * d1) * Math.sqrt(s.expiry);
+        sw += vega;
+        se += vega * (v - mark) ** 2;
+      }
+    }
+  }
+  return {
+    butterflyPoints: bf,
+    calendarPoints: cal,
+    insideBand: two > 0 ? inside / two : 1,
+    twoSided: two,
+    vegaRmseVsMarkPts: sw > 0 ? 100 * Math.sqrt(se / sw) : 0,
+    fitMs,
+    expiries: Ts.length,
+    warnings: fit.warnings,
+  };
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const all = dailyFiles();
+  if (all.length === 0) {
+    console.log("no daily files (../shared/data/deribit/daily absent)");
+    return;
+  }
+  const days = arg("--days");
+  const seed = Number(arg("--seed") ?? 21);
+  const files = days ? seededSample(all, Number(days), seed) : all;
+  const models = (arg("--models") ?? "svi,svi-af").split(",") as SurfaceModel[];
+  const perChain = process.argv.includes("--per-chain");
+  const rows: { chain: string; m: Record<string, ChainSurfaceMetrics> }[] = [];
+  let warmed = false;
+  for (const f of files) {
+    const file = await loadChainFile(f);
+    for (const chain of file.chains) {
+      if (chain.underlying !== "BTC" && chain.underlying !== "ETH") continue;
+      const quotes = normalizeChain(chain).snapshot.quotes;
+      if (!warmed) {
+        for (const m of models) chainSurfaceMetrics(quotes, m);
+        warmed = true;
+      }
+      const m: Record<string, ChainSurfaceMetrics> = {};
+      for (const model of models) {
+        const r = chainSurfaceMetrics(quotes, model);
+        if (r) m[model] = r;
+      }
+      const name = `${basename(f).slice(27, 35)} ${chain.underlying}`;
+      rows.push({ chain: name, m });
+      if (perChain)
+        console.log(
+          name,
+          models
+            .map((mo) => {
+              const x = m[mo];
+              return x
+                ? `${mo}: bf ${x.butterflyPoints} cal ${x.calendarPoints} in ${(100 * x.insideBand).toFixed(1)}% vrmse ${x.vegaRmseVsMarkPts.toFixed(3)} ${x.fitMs.toFixed(1)}ms`
+                : `${mo}: failed`;
+            })
+            .join(" | "),
+        );
+    }
+  }
+  const base = models[0];
+  console.log(`\n${rows.length} chains from ${files.length} day(s)${days ? ` (seed ${seed})` : ""}`);
+  for (const model of models) {
+    const xs = rows.map((r) => r.m[model]).filter((x): x is ChainSurfaceMetrics => x !== undefined);
+    const col = (f: (x: ChainSurfaceMetrics) => number) => xs.map(f);
+    const med = (v: number[]) => quantileOf(v, 0.5);
+    const bf = col((x) => x.butterflyPoints);
+    const cal = col((x) => x.calendarPoints);
+    const inb = col((x) => 100 * x.insideBand);
+    const vr = col((x) => x.vegaRmseVsMarkPts);
+    const ms = col((x) => x.fitMs);
+    console.log(
+      `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
+    );
+    if (model !== base) {
+      const ratios = rows
+        .filter((r) => r.m[model] && r.m[base])
+        .map((r) => ({
+          chain: r.chain,
+          rmse: r.m[model].vegaRmseVsMarkPts / Math.max(r.m[base].vegaRmseVsMarkPts, 1e-9),
+          time: r.m[model].fitMs / Math.max(r.m[base].fitMs, 1e-9),
+          band: 100 * (r.m[model].insideBand - r.m[base].insideBand),
+          bandOk:
+            r.m[model].insideBand >= 0.95 ||
+            (r.m[base].insideBand < 0.97 && r.m[model].insideBand >= r.m[base].insideBand - 0.02),
+          free: r.m[model].butterflyPoints === 0 && r.m[model].calendarPoints === 0,
+        }));
+      const rr = ratios.map((r) => r.rmse);
+      const tr = ratios.map((r) => r.time);
+      const bd = ratios.map((r) => r.band);
+      const worst = (key: "rmse" | "time") => ratios.reduce((a, b) => (b[key] > a[key] ? b : a), ratios[0]);
+      console.log(
+        `  vs ${base}: RMSE ratio median ${quantileOf(rr, 0.5).toFixed(3)} max ${Math.max(...rr).toFixed(3)} (${worst("rmse")?.chain}) | time ratio median ${quantileOf(tr, 0.5).toFixed(2)} max ${Math.max(...tr).toFixed(2)} (${worst("time")?.chain}) | band change pts median ${quantileOf(bd, 0.5).toFixed(2)} min ${Math.min(...bd).toFixed(2)} | chains failing: free ${ratios.filter((r) => !r.free).length}, band ${ratios.filter((r) => !r.bandOk).length}, rmse>1.2x ${rr.filter((v) => v > 1.2).length}, time>5x ${tr.filter((v) => v > 5).length}`,
+      );
+      for (const r of ratios.filter((r) => !r.free || !r.bandOk || r.rmse > 1.2 || r.time > 5))
+        console.log(
+          `    ${r.chain}: free ${r.free} band ${(100 * rows.find((x) => x.chain === r.chain)!.m[model].insideBand).toFixed(1)}% (vs ${(100 * rows.find((x) => x.chain === r.chain)!.m[base].insideBand).toFixed(1)}%) rmse x${r.rmse.toFixed(2)} time x${r.time.toFixed(2)}`,
+        );
+    }
+  }
+}
+
+if (process.argv[1]?.endsWith("surfaceArbitrage.ts")) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
