@@ -33,7 +33,15 @@
  */
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
 import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
-import { type SviParams, sviDurrlemanG, sviMinimumVariance, sviTotalVariance, sviWingSlopes } from "./svi.js";
+import {
+  type SviParams,
+  sviDurrlemanG,
+  sviFirstDerivative,
+  sviMinimumVariance,
+  sviSecondDerivative,
+  sviTotalVariance,
+  sviWingSlopes,
+} from "./svi.js";
 import { fitSviSlice, type SviSliceFit, sviFromInternal, sviToInternal } from "./sviFit.js";
 
 export interface SviArbFreeOptions {
@@ -67,9 +75,19 @@ const CAL_MARGIN = 1e-4;
 const SLOPE_MARGIN = 1e-3;
 /** Weight of a guide residual (a quote's weight averages 1). */
 const GUIDE_WEIGHT = 1;
-const PENALTY_GRID = 121;
+/** Width in k of the guide's bins. */
+const GUIDE_BIN = 0.02;
+/** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
+const GUIDE_TOLERANCE = 0.001;
+/** Weight of the slope guide's residuals (slope units) and its relative tolerance in the fast path. */
+const SLOPE_GUIDE_WEIGHT = 0.1;
+const SLOPE_GUIDE_TOLERANCE = 0.1;
+/** Lee's bound on the wing slopes, with the box's margin (beta <= 0.999). */
+const LEE_CAP = 1.99;
+const PENALTY_GRID = 81;
 const CHECK_FACTOR = 8;
 const ROUNDS = 8;
+const MAX_ITER_ROUND = 40;
 const MU0 = 1;
 const MU_STEP = 10;
 
@@ -88,7 +106,7 @@ function verify(p: SviParams, grid: Float64Array, upper: Bound | null): { ok: bo
   for (const k of grid) {
     const w = sviTotalVariance(p, k);
     if (!(w > 0) || !(sviDurrlemanG(p, k) >= 0)) bad.push(k);
-    else if (upper && w > sviTotalVariance(upper.params, k)) bad.push(k);
+    else if (upper && calendarExcess(p, upper.params, k, grid) > 0) bad.push(k);
   }
   let ok = bad.length === 0;
   if (upper) {
@@ -97,6 +115,16 @@ function verify(p: SviParams, grid: Float64Array, upper: Bound | null): { ok: bo
   }
   if (!(sviMinimumVariance(p) > 0)) ok = false;
   return { ok, bad };
+}
+
+/**
+ * w(k) - w_upper(k) plus a bound on how much the difference can rise between grid nodes:
+ * (h^2/8) w''(k) (the upper smile's convexity only lowers it), so that a crossing cannot hide
+ * between two nodes of the verification grid.
+ */
+function calendarExcess(p: SviParams, up: SviParams, k: number, grid: Float64Array): number {
+  const h = grid.length > 1 ? grid[1] - grid[0] : 0;
+  return sviTotalVariance(p, k) - sviTotalVariance(up, k) + 0.125 * h * h * sviSecondDerivative(p, k);
 }
 
 /** Box of the internal variables (v, beta, rho, m, sigma), as in sviFit.ts. */
@@ -143,21 +171,59 @@ function dataCost(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number): n
 interface Guide {
   readonly k: Float64Array;
   readonly vol: Float64Array;
+  /**
+   * Wing slopes the shorter slices' unconstrained fits reach at their outermost quotes: an SVI
+   * smile's slope is at most its asymptotic slope, which calendar order bounds by this slice's.
+   */
+  readonly left: number;
+  readonly right: number;
 }
 
-function lowerGuide(data: readonly SurfaceSlice[], i: number): Guide {
-  const k: number[] = [];
-  const vol: number[] = [];
+function lowerGuide(data: readonly SurfaceSlice[], i: number, fits: readonly SviSliceFit[]): Guide {
+  // the binding point of each k-bin (highest bid variance), so long slices do not carry hundreds of rows
+  const bins = new Map<number, { k: number; vol: number }>();
   const T = data[i].expiry;
   for (let j = 0; j < i; j++) {
     for (const q of data[j].quotes) {
       const low = q.bidVol ?? (q.askVol === null ? q.targetVol * 0.98 : null);
       if (low === null || !(low > 0)) continue;
-      k.push(q.k);
-      vol.push(Math.sqrt((low * low * data[j].expiry) / T));
+      const vol = Math.sqrt((low * low * data[j].expiry) / T);
+      const key = Math.round(q.k / GUIDE_BIN);
+      const b = bins.get(key);
+      if (!b || vol > b.vol) bins.set(key, { k: q.k, vol });
     }
   }
-  return { k: Float64Array.from(k), vol: Float64Array.from(vol) };
+  const pts = [...bins.values()];
+  let left = 0;
+  let right = 0;
+  for (let j = 0; j < i; j++) {
+    let kMin = Number.POSITIVE_INFINITY;
+    let kMax = Number.NEGATIVE_INFINITY;
+    for (const q of data[j].quotes) {
+      kMin = Math.min(kMin, q.k);
+      kMax = Math.max(kMax, q.k);
+    }
+    left = Math.max(left, -sviFirstDerivative(fits[j].params, kMin));
+    right = Math.max(right, sviFirstDerivative(fits[j].params, kMax));
+  }
+  return {
+    k: Float64Array.from(pts, (p) => p.k),
+    vol: Float64Array.from(pts, (p) => p.vol),
+    left: Math.min(left, LEE_CAP),
+    right: Math.min(right, LEE_CAP),
+  };
+}
+
+/** Whether the smile passes below a guide point by more than GUIDE_TOLERANCE in vol. */
+function belowGuide(p: SviParams, guide: Guide, T: number): boolean {
+  for (let j = 0; j < guide.k.length; j++) {
+    const w = sviTotalVariance(p, guide.k[j]);
+    if (Math.sqrt(w > 0 ? w / T : 0) < guide.vol[j] - GUIDE_TOLERANCE) return true;
+  }
+  const s = sviWingSlopes(p);
+  return (
+    s.left < (1 - SLOPE_GUIDE_TOLERANCE) * guide.left || s.right < (1 - SLOPE_GUIDE_TOLERANCE) * guide.right
+  );
 }
 
 /** Penalized LM from x0; returns the parameters after the rounds (verified or the last). */
@@ -184,7 +250,7 @@ function penaltyFit(
     const wUp = upper ? Float64Array.from(grid, (k) => sviTotalVariance(upper.params, k)) : null;
     const sq = Math.sqrt(mu);
     const ng = guide.k.length;
-    const rows = n + ng + G * (upper ? 2 : 1) + (upper ? 2 : 0);
+    const rows = n + ng + 2 + G * (upper ? 2 : 1) + (upper ? 2 : 0);
     const problem = {
       parameters: 5,
       residuals: rows,
@@ -200,6 +266,9 @@ function penaltyFit(
           const d = guide.vol[j] - Math.sqrt(w > 0 ? w / T : 0);
           out[r++] = d > 0 ? GUIDE_WEIGHT * d : 0;
         }
+        const sl = sviWingSlopes(p);
+        out[r++] = sl.left < guide.left ? SLOPE_GUIDE_WEIGHT * (guide.left - sl.left) : 0;
+        out[r++] = sl.right < guide.right ? SLOPE_GUIDE_WEIGHT * (guide.right - sl.right) : 0;
         for (let j = 0; j < G; j++) {
           const w = sviTotalVariance(p, grid[j]);
           const g = w > 0 ? sviDurrlemanG(p, grid[j]) : -1 + w;
@@ -218,7 +287,11 @@ function penaltyFit(
         }
       },
     };
-    const res = levenbergMarquardt(problem, x, { lower: box.lower, upper: box.upper, maxIterations: 100 });
+    const res = levenbergMarquardt(problem, x, {
+      lower: box.lower,
+      upper: box.upper,
+      maxIterations: MAX_ITER_ROUND,
+    });
     iterations += res.iterations;
     converged = res.converged;
     if (Number.isFinite(res.cost)) x = Array.from(res.x);
@@ -231,6 +304,14 @@ function penaltyFit(
     mu *= MU_STEP;
   }
   const p = sviFromInternal(x);
+  // residual calendar crossings (the penalty's kink can stall LM a hair above the bound): a level shift
+  if (upper) {
+    let excess = 0;
+    for (const k of checkGrid) excess = Math.max(excess, calendarExcess(p, upper.params, k, checkGrid));
+    const shifted = { ...p, a: p.a - excess * (1 + 1e-6) - 1e-12 };
+    if (excess < 0.01 * wRef && verify(shifted, checkGrid, upper).ok)
+      return { params: shifted, verified: true, iterations, converged, cost: dataCost(shifted, q, T) };
+  }
   return { params: p, verified: false, iterations, converged, cost: dataCost(p, q, T) };
 }
 
@@ -292,21 +373,25 @@ export function fitSviArbFreeSurface(
   const checkGrid = linspace(-L, L, (PENALTY_GRID - 1) * CHECK_FACTOR + 1);
   const out: SviArbFreeSlice[] = new Array(data.length);
   let upper: Bound | null = null;
+  const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
   for (let i = data.length - 1; i >= 0; i--) {
     const slice = data[i];
-    const fit: SviSliceFit = fitSviSlice(slice, { weighting, restarts: options.restarts });
+    const fit: SviSliceFit = fits[i];
     let params = fit.params;
     let method: SviArbFreeSlice["method"] = "unconstrained";
     let iterations = fit.iterations;
     let converged = fit.converged;
+    const guide = lowerGuide(data, i, fits);
     let verified = verify(params, checkGrid, upper).ok;
-    if (!verified) {
+    if (!verified || belowGuide(params, guide, slice.expiry)) {
+      verified = false;
       const q = quoteArrays(slice, weighting);
-      const guide = lowerGuide(data, i);
       const starts = [fit.params];
       if (upper) starts.push(scaledFallback(slice, q, upper.params));
       let pf: ReturnType<typeof penaltyFit> | null = null;
       for (const st of starts) {
+        // the second start only when the first did not verify or lost much of the fit
+        if (pf?.verified && pf.cost <= 2 * fit.cost + 1e-6 * q.k.length) break;
         const r = penaltyFit(slice, q, sviToInternal(st), upper, baseGrid.slice(), checkGrid, guide);
         iterations += r.iterations;
         if (pf === null || (r.verified && (!pf.verified || r.cost < pf.cost))) pf = r;
