@@ -769,7 +769,18 @@ export class Agent {
 
   /** Rebuilds the book from the journal, finishes an interrupted tick; returns the next tick. */
   private async recover(): Promise<number> {
-    const { records, tornTail } = this.deps.journal.read();
+    const read = this.deps.journal.read({ repair: true });
+    const { records, tornTail } = read;
+    if (tornTail)
+      this.deps.logger.warn(
+        {
+          journal: this.deps.journal.path,
+          tornBytes: read.tornBytes,
+          line: read.tornLine,
+          truncated: read.truncated,
+        },
+        `journal: torn tail (${read.tornBytes} bytes from line ${read.tornLine}, an interrupted write) truncated; resuming from the last complete record`,
+      );
     if (records.length === 0) return 0;
     const applied = new Set<string>();
     let lastDone = -1;

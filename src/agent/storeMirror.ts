@@ -5,7 +5,7 @@
  * tick. Records are keyed `${runId}:${line}` and the store's append is insert-if-absent, so a
  * restart re-mirrors the whole journal without duplicating anything.
  */
-import { Journal } from "../adapters/journal.js";
+import { Journal, type JournalRead } from "../adapters/journal.js";
 import { DuckDbSnapshotStore } from "../adapters/store/duckdb.js";
 import { PostgresSnapshotStore } from "../adapters/store/postgres.js";
 import type { SnapshotStore } from "../adapters/store/types.js";
@@ -18,8 +18,8 @@ export class MirroredJournal extends Journal<JournalRecord> {
   private pending: JournalRecord[] = [];
   private base = 0;
 
-  override read(): { records: JournalRecord[]; tornTail: boolean } {
-    const r = super.read();
+  override read(options: { repair?: boolean } = {}): JournalRead<JournalRecord> {
+    const r = super.read(options);
     this.base = r.records.length;
     this.pending = [];
     return r;

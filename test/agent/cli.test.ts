@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { Journal } from "../../src/adapters/journal.js";
 import { formatDeribitCsvRows, DERIBIT_CSV_COLUMNS } from "../../src/adapters/deribit/files.js";
 import { DuckDbSnapshotStore } from "../../src/adapters/store/duckdb.js";
 import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
@@ -177,10 +178,8 @@ describe("volfolio agent (CLI)", () => {
     expect(cli(["agent", "--config", cfg, "--max-steps", "20"]).code).toBe(0);
     const again = cli(["agent", "--config", cfg, "--max-steps", "30"]);
     expect(again.code, again.err).toBe(0);
-    const lines = readFileSync(join(dir, "state/journal.jsonl"), "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
+    // The journal's records (framed lines: the header and each line's length/checksum are not mirrored).
+    const lines = new Journal<{ type: string }>(join(dir, "state/journal.jsonl")).read().records;
     const store = await DuckDbSnapshotStore.open(storeDir);
     try {
       const records = await store.readRecords("agent_journal");

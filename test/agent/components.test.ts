@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
@@ -16,20 +16,60 @@ import { tempDir } from "./tmp.js";
 const tmp = () => tempDir("agent");
 
 describe("journal", () => {
-  it("survives a torn last line and refuses corruption elsewhere", () => {
+  it("frames each record (length + CRC-32), truncates a torn tail, refuses corruption elsewhere", () => {
     const path = join(tmp(), "j.jsonl");
     const j = new Journal<{ a: number }>(path);
     j.append({ a: 1 });
     j.append({ a: 2 });
     j.close();
-    writeFileSync(path, `${readFileSync(path, "utf8")}{"a": 3`); // crash mid-write
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    expect(lines[0]).toBe('{"journal":"volfolio","version":2}');
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ a: 1, "~len": 7 });
+    writeFileSync(path, `${readFileSync(path, "utf8")}{"a":3,"~len":7,"~cr`); // crash mid-write
     const r = new Journal<{ a: number }>(path).read();
     expect(r.records).toEqual([{ a: 1 }, { a: 2 }]);
     expect(r.tornTail).toBe(true);
+    expect(r.tornLine).toBe(4);
     const j2 = new Journal<{ a: number }>(path);
-    j2.append({ a: 4 }); // terminates the torn line first
+    j2.append({ a: 4 }); // truncates the torn tail first
     j2.close();
-    expect(() => new Journal(path).read()).toThrow(/line 3 is not valid JSON/);
+    expect(new Journal<{ a: number }>(path).read()).toMatchObject({
+      records: [{ a: 1 }, { a: 2 }, { a: 4 }],
+      tornTail: false,
+    });
+    // A complete line whose checksum fails, followed by valid records: corruption, an error.
+    const text = readFileSync(path, "utf8").replace('{"a":2', '{"a":5');
+    writeFileSync(path, text);
+    expect(() => new Journal(path).read()).toThrow(/line 3 is not a valid record \(checksum mismatch\)/);
+  });
+
+  it("reads version-1 journals (unframed lines) and frames what it appends to them", () => {
+    const path = join(tmp(), "v1.jsonl");
+    writeFileSync(path, '{"a":1}\n{"a":2}\n{"a":');
+    const r = new Journal<{ a: number }>(path).read({ repair: true });
+    expect(r).toMatchObject({ records: [{ a: 1 }, { a: 2 }], tornTail: true, truncated: true, version: 1 });
+    expect(readFileSync(path, "utf8")).toBe('{"a":1}\n{"a":2}\n');
+    const j = new Journal<{ a: number }>(path);
+    j.append({ a: 3 });
+    j.close();
+    expect(new Journal<{ a: number }>(path).read().records).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+  });
+
+  it("continues short writes and rolls back a write that fails part-way (ENOSPC)", () => {
+    const path = join(tmp(), "w.jsonl");
+    let mode: "short" | "enospc" = "short";
+    const j = new Journal<{ a: string }>(path, {
+      write: (fd, buf, off, len) => {
+        if (mode === "short") return writeSync(fd, buf, off, Math.min(len, 3));
+        writeSync(fd, buf, off, Math.floor(len / 2));
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      },
+    });
+    j.append({ a: "x".repeat(50) });
+    mode = "enospc";
+    expect(() => j.append({ a: "y" })).toThrow(/ENOSPC/);
+    const r = new Journal<{ a: string }>(path).read();
+    expect(r).toMatchObject({ records: [{ a: "x".repeat(50) }], tornTail: false });
   });
 });
 

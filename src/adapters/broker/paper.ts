@@ -10,7 +10,7 @@
  *   client id it has seen returns the recorded state, so a retry after a crash never fills twice.
  */
 import type { Instrument } from "../../core/instruments/types.js";
-import { Journal } from "../journal.js";
+import { Journal, type JournalWrite } from "../journal.js";
 import { DERIBIT_TAKER_FEES, type FeeSchedule, takerFee } from "./fees.js";
 import type { Broker, Fill, OrderRequest, OrderState, TopOfBook } from "./types.js";
 
@@ -21,6 +21,8 @@ export interface PaperBrokerOptions {
   readonly resolveInstrument: (name: string) => Instrument;
   readonly fees?: FeeSchedule;
   readonly slippageBps?: number;
+  /** The journal's write call (tests inject faults); default fs.writeSync. */
+  readonly journalWrite?: JournalWrite;
 }
 
 export class PaperBroker implements Broker {
@@ -29,8 +31,11 @@ export class PaperBroker implements Broker {
   private readonly orders = new Map<string, OrderState>();
 
   constructor(private readonly options: PaperBrokerOptions) {
-    this.journal = new Journal<OrderState>(options.statePath);
-    for (const o of this.journal.read().records) this.orders.set(o.clientOrderId, o);
+    this.journal = new Journal<OrderState>(
+      options.statePath,
+      options.journalWrite ? { write: options.journalWrite } : {},
+    );
+    for (const o of this.journal.read({ repair: true }).records) this.orders.set(o.clientOrderId, o);
   }
 
   async getOrder(clientOrderId: string): Promise<OrderState | null> {
