@@ -14,9 +14,6 @@ import { loadStrategyFile } from "../adapters/strategyFile.js";
 import { runBacktest } from "../core/backtest/engine.js";
 import { drawdownSeries } from "../core/backtest/metrics.js";
 import { syntheticSteps } from "../core/backtest/syntheticMarket.js";
-import { standardBookMargin } from "../core/margin/book.js";
-import { liquidationDistance } from "../core/margin/liquidation.js";
-import { portfolioMargin } from "../core/margin/portfolioMargin.js";
 import type { Position } from "../core/instruments/types.js";
 import { normalizeChain } from "../core/market/normalize.js";
 import type { ChainSnapshot } from "../core/market/types.js";
@@ -28,7 +25,6 @@ import type { OhlcBar } from "../core/regime/realizedVol.js";
 import { regimeReport } from "../core/regime/report.js";
 import { syntheticDailyBars } from "../core/regime/syntheticBars.js";
 import { createRng } from "../core/math/rng.js";
-import { sumUsd } from "../core/risk/account.js";
 import { chainMarketInputs } from "../core/risk/chainMarket.js";
 import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
 import { linspace, type ScenarioGridOptions, scenarioGrid } from "../core/risk/scenario.js";
@@ -39,11 +35,12 @@ import { surfaceTermStructure } from "../core/surface/queries.js";
 import { richCheapList } from "../core/surface/richCheap.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
 import {
-  bookAccount,
   bookGreeks,
+  bookMargin,
   describeChains,
   expiredRows,
   GREEK_UNITS,
+  MARGIN_UNITS,
   neededUnderlyings,
   syntheticChainsFor,
   type ValuedBook,
@@ -301,35 +298,30 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       }));
     });
     await step("margin", ["margin"], () => {
-      const std = standardBookMargin(book.positions, book.market);
-      const pm = portfolioMargin(book.positions, book.market);
-      // One account equity (core/risk/account.ts): cash, settled expired legs and positions.
-      const account = bookAccount(book);
-      for (const x of account.unpriced)
+      // The figures `volfolio margin` prints, by the same function (web/bookMarket.ts bookMargin):
+      // standard and portfolio margin with its components per settlement currency, account
+      // equity (cash, settled expired legs and positions) and the distance to liquidation by full
+      // revaluation per segregated account and pooled.
+      const m = bookMargin(book);
+      for (const x of m.account.unpriced)
         report.book?.notes.push(`${x.amount} ${x.currency} left out of equity: ${x.reason}`);
-      const maint = sumUsd(
-        Object.fromEntries(Object.entries(pm.byCurrency).map(([c, m]) => [c, m.maintenance])),
-        book.market,
-      );
-      for (const c of maint.unpriced)
-        report.book?.notes.push(
-          `${c} maintenance margin left out of the USD sum: no ${c} index in the market`,
-        );
-      const liq = liquidationDistance({
-        positions: book.positions,
-        market: book.market,
-        equityUsd: account.equityUsd,
-        maintenanceUsd: maint.totalUsd,
-      });
+      for (const line of m.unpriced.filter((l) => / maintenance margin /.test(l)))
+        report.book?.notes.push(`${line}: left out of the USD sum`);
       report.margin = {
-        byCurrency: Object.entries(std.byCurrency).map(([currency, m]) => ({
-          currency,
-          initial: m.initial,
-          maintenance: m.maintenance,
-        })),
-        equityUsd: account.equityUsd,
-        maintenanceUsd: maint.totalUsd,
-        liquidation: { ...liq },
+        // initial / maintenance: the standard margin, as this section always showed it.
+        byCurrency: m.byCurrency.map((r) => ({ ...r, initial: r.stdInitial, maintenance: r.stdMaintenance })),
+        accounts: m.accounts,
+        equityUsd: m.equityUsd,
+        maintenanceUsd: m.portfolioMaintenanceUsd,
+        portfolioInitialUsd: m.portfolioInitialUsd,
+        portfolioMaintenanceUsd: m.portfolioMaintenanceUsd,
+        standardInitialUsd: m.standardInitialUsd,
+        standardMaintenanceUsd: m.standardMaintenanceUsd,
+        unpriced: m.unpriced,
+        liquidation: { ...m.liquidation },
+        liquidationByAccount: m.liquidationByAccount,
+        liquidationMargin: m.liquidationMargin,
+        units: { ...MARGIN_UNITS },
       };
     });
   }

@@ -3,6 +3,8 @@
  * Every section is optional; an absent section carries the reason in `unavailable`.
  * Units: vols decimal, money USD unless a field names a coin, instants ISO-8601 UTC strings.
  */
+import type { AccountLiquidationDistance } from "../core/margin/liquidation.js";
+import type { MarginAccountRow, MarginCurrencyRow, PooledLiquidation } from "./bookMarket.js";
 
 export interface SurfaceExpiry {
   readonly expiry: string;
@@ -131,17 +133,31 @@ export interface DemoReport {
     closeCostUsd: number;
     stressedLossUsd: number;
   }[];
+  /**
+   * The figures `volfolio margin --json` prints for the same book and market (web/bookMarket.ts
+   * bookMargin, one function): per settlement currency the standard and portfolio margin with
+   * its components, the segregated accounts' equity, and the distance to liquidation by full
+   * revaluation per account and pooled. Amounts in the row's currency unless named ...Usd.
+   */
   margin?: {
-    byCurrency: { currency: string; initial: number; maintenance: number }[];
+    /** MarginCurrencyRow plus initial / maintenance = the standard margin (this section's old fields). */
+    byCurrency: (MarginCurrencyRow & { initial: number; maintenance: number })[];
+    accounts: MarginAccountRow[];
     equityUsd: number;
+    /** Portfolio maintenance in USD (= portfolioMaintenanceUsd; the section's old name). */
     maintenanceUsd: number;
-    liquidation: {
-      bufferUsd: number;
-      spotDown: number | null;
-      spotUp: number | null;
-      volUp: number | null;
-      volDown: number | null;
-    };
+    portfolioInitialUsd: number;
+    portfolioMaintenanceUsd: number;
+    standardInitialUsd: number;
+    standardMaintenanceUsd: number;
+    unpriced: string[];
+    /** The pooled account, sticky-strike, in the section's old fields (volDown: not searched, null). */
+    liquidation: PooledLiquidation;
+    /** Segregated currency accounts, then "pooled". */
+    liquidationByAccount: AccountLiquidationDistance[];
+    liquidationMargin: "portfolio";
+    /** What each field means. */
+    units: Record<string, string>;
   };
   optimizer?: {
     status: string;

@@ -175,7 +175,17 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     const greeks = await traces("greeks");
     expect(greeks[0]?.y).toEqual(report.greeks?.rows.map((r) => r.cashDeltaUsd));
     expect(await page.locator("#stress tbody tr").count()).toBe(report.stress?.length);
-    expect(await page.locator("#margin").textContent()).toContain("spot down");
+    // Margin: the figures of `volfolio margin` (report.margin): one row per settlement currency with
+    // the PM components and Deribit's worst cell, one per account, one liquidation row per account + pooled.
+    const m = report.margin;
+    expect(m, report.unavailable.margin).toBeDefined();
+    const marginText = (await page.locator("#margin").textContent()) ?? "";
+    expect(marginText).toContain("spot down (sticky-strike)");
+    for (const r of m?.byCurrency ?? []) expect(marginText).toContain(r.pmWorstCell);
+    expect(await page.locator("#margin-liquidation tbody tr").count()).toBe(m?.liquidationByAccount.length);
+    const liqRows = await page.locator("#margin-liquidation tbody tr td:first-child").allTextContents();
+    expect(liqRows).toEqual(m?.liquidationByAccount.map((a) => a.account));
+    expect(liqRows.at(-1)).toBe("pooled");
     // The book card: which market the figures are of, one row per valued option with its vol source.
     const b = report.book;
     expect(await page.locator("#book").textContent()).toContain(

@@ -6,8 +6,12 @@
  *           revaluation (worst scenarios first), optional historical / Monte Carlo VaR-CVaR.
  *   stress: the stress library (historical crashes, hypothetical shocks) with the liquidity
  *           overlay, worst first; the base case's greeks.
- *   margin: Deribit-style standard margin, risk-matrix portfolio margin, account equity
- *           (core/risk/account.ts), distance to liquidation.
+ *   margin: per settlement-currency account: equity (cash + positions, core/risk/account.ts),
+ *           Deribit standard margin, Deribit portfolio margin with its components (worst risk-matrix
+ *           cell with Deribit's labels, extended table, roll shock, delta shock), and the distance to
+ *           liquidation by full revaluation (core/margin/liquidation.ts liquidationByRevaluation)
+ *           per segregated account and pooled; one function with the demo (web/bookMarket.ts
+ *           bookMargin).
  * Every command lists the book's expired legs (settled at the index, stated) and excluded
  * positions (with the reason) in its table and --json, and warns on stderr; neither reaches a
  * figure. --json numbers keep full precision (tables round to 6 significant digits) and carry a
@@ -18,19 +22,16 @@ import type { Command } from "commander";
 import type { PortfolioFile } from "../../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { chainMarketData, createRiskPool, parallelPortfolioPnl } from "../../adapters/riskWorkers.js";
-import { standardBookMargin } from "../../core/margin/book.js";
-import { liquidationDistance } from "../../core/margin/liquidation.js";
-import { portfolioMargin } from "../../core/margin/portfolioMargin.js";
-import { sumUsd } from "../../core/risk/account.js";
 import { compileBook, scenarioPortfolioPnl } from "../../core/risk/grid.js";
 import { linspace, type Scenario, type SurfaceDynamics, scenarioGrid } from "../../core/risk/scenario.js";
 import { runStress } from "../../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../../core/risk/stressLibrary.js";
 import { historicalVar, monteCarloVar, type VarResult } from "../../core/risk/var.js";
 import {
-  bookAccount,
+  type BookMarginFigures,
   bookChainMarketOptions,
   bookGreeks,
+  bookMargin,
   bookHeader,
   bookWarnings,
   expiredRows,
@@ -38,6 +39,7 @@ import {
   GREEK_TABLE_TITLE,
   GREEK_UNITS,
   greekRow,
+  MARGIN_UNITS,
   marketJson,
   type ValuedBook,
 } from "../../web/bookMarket.js";
@@ -49,7 +51,15 @@ import {
   parseMarketFlags,
   printWarnings,
 } from "../bookMarket.js";
-import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import {
+  CliError,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatNumber,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
 interface BookFlags extends MarketFlags {
   book: string;
@@ -127,6 +137,101 @@ Without one: exit 2 listing these. Legs expired at the market's time are settled
 (stated) and listed as expired; positions the market cannot value are listed as excluded; neither
 reaches a figure. Chains become a market in one step (core/risk/chainMarket.ts): forwards per expiry,
 an SVI surface fitted and pinned to the chain's marks, each option at its mark vol.`;
+
+/** A relative move as a percentage, "none" for null. */
+const movePct = (x: number | null): string =>
+  x === null ? "none" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
+
+/** The margin command's tables (figures from bookMargin, web/bookMarket.ts). */
+function marginText(m: BookMarginFigures): string[] {
+  const liq = m.liquidationByAccount.map((a) =>
+    a.alreadyBelowMaintenance
+      ? {
+          account: a.account,
+          unit: a.unit,
+          equity: a.equity,
+          maintenance: a.maintenance,
+          buffer: a.buffer,
+          distance: "already below maintenance",
+        }
+      : {
+          account: a.account,
+          unit: a.unit,
+          equity: a.equity,
+          maintenance: a.maintenance,
+          buffer: a.buffer,
+          "spot down (strike)": movePct(a.spot["sticky-strike"].down),
+          "spot up (strike)": movePct(a.spot["sticky-strike"].up),
+          "spot down (moneyness)": movePct(a.spot["sticky-moneyness"].down),
+          "spot up (moneyness)": movePct(a.spot["sticky-moneyness"].up),
+          "vol up": a.volUp === null ? "none" : `+${(a.volUp * 100).toFixed(2)} pts`,
+        },
+  );
+  const liqCols = [
+    "account",
+    "unit",
+    "equity",
+    "maintenance",
+    "buffer",
+    ...(m.liquidationByAccount.some((a) => a.alreadyBelowMaintenance) ? ["distance"] : []),
+    ...(m.liquidationByAccount.some((a) => !a.alreadyBelowMaintenance)
+      ? ["spot down (strike)", "spot up (strike)", "spot down (moneyness)", "spot up (moneyness)", "vol up"]
+      : []),
+  ];
+  return [
+    "Margin by settlement currency (amounts in that currency; std = standard, pm = portfolio margin S:PM)",
+    formatTable(
+      m.byCurrency.map((r) => ({
+        currency: r.currency,
+        stdInitial: r.stdInitial,
+        stdMaintenance: r.stdMaintenance,
+        pmInitial: r.pmInitial,
+        pmMaintenance: r.pmMaintenance,
+        pmWorst: r.pmWorst,
+      })),
+    ),
+    "",
+    "Portfolio margin components (initial = worst case + roll shock + delta shock; maintenance = 0.8 x initial)",
+    formatTable(
+      m.byCurrency.map((r) => ({
+        currency: r.currency,
+        worstCase: r.pmWorstCaseLoss,
+        "worst cell (Deribit)": r.pmWorstCell,
+        standardTable: r.pmStandardTableLoss,
+        extendedTable: r.pmExtendedTableLoss,
+        rollShock: r.pmRollShock,
+        deltaShock: r.pmDeltaShock,
+        initial: r.pmInitial,
+        maintenance: r.pmMaintenance,
+      })),
+    ),
+    "",
+    "Accounts, segregated by settlement currency (cash incl. settled expired legs + positions = equity; buffer = equity - PM maintenance; USD at the index)",
+    formatTable(
+      m.accounts.map((a) => ({
+        currency: a.currency,
+        cash: a.cash,
+        positions: a.positions,
+        equity: a.equity,
+        equityUsd: a.equityUsd,
+        pmMaintenance: a.pmMaintenance,
+        buffer: a.buffer,
+        "MM / equity": a.pmMaintenanceRatio === null ? "n/a" : `${(a.pmMaintenanceRatio * 100).toFixed(2)}%`,
+      })),
+    ),
+    `Equity ${formatNumber(m.equityUsd)} USD; portfolio maintenance ${formatNumber(m.portfolioMaintenanceUsd)} USD (initial ${formatNumber(m.portfolioInitialUsd)}); standard maintenance ${formatNumber(m.standardMaintenanceUsd)} USD${m.unpriced.length ? `; left out (no price): ${m.unpriced.join(", ")}` : ""}`,
+    "",
+    "Distance to liquidation by full revaluation: the first move at which equity < portfolio maintenance,",
+    "  positions and coin cash revalued and maintenance recomputed at each bumped market. Spot: every",
+    "  underlying together, surface sticky-strike or sticky-moneyness; vol: parallel rise in vol points;",
+    "  none = not within -99%..+1000% spot / +500 vol pts. Segregated rows: each currency's account against",
+    "  its own maintenance, in its currency; pooled: cross collateral, every account in USD (haircut 0).",
+    formatTable(liq, liqCols),
+    ...(m.liquidationUnpriced.length
+      ? [`left out of the liquidation accounts (no price): ${m.liquidationUnpriced.join(", ")}`]
+      : []),
+  ];
+}
 
 export function register(program: Command): void {
   const risk = program
@@ -366,63 +471,24 @@ Examples:
 
   const margin = program
     .command("margin")
-    .description("Deribit-style standard margin, risk-matrix portfolio margin and distance to liquidation")
+    .description(
+      "Per settlement-currency account: equity, Deribit standard and portfolio margin (with components), distance to liquidation by full revaluation (segregated and pooled)",
+    )
     .requiredOption("--book <file>", "book file (JSON or CSV; JSON may carry cash)");
   addMarketOptions(margin, { bookMarket: true, seed: true })
     .option("--json", "JSON output (full precision; `units` names each field)")
     .action(async (f: BookFlags) => {
       const { v, warnings } = await valuedBook("margin", f);
       const { greeks, byUnderlying } = bookGreeks(v);
-      const std = standardBookMargin(v.positions, v.market);
-      const pm = portfolioMargin(v.positions, v.market);
-      const account = bookAccount(v);
-      const pmMaint = sumUsd(
-        Object.fromEntries(Object.entries(pm.byCurrency).map(([c, m]) => [c, m.maintenance])),
-        v.market,
-      );
-      const dist = liquidationDistance({
-        positions: v.positions,
-        market: v.market,
-        equityUsd: account.equityUsd,
-        maintenanceUsd: pmMaint.totalUsd,
-      });
-      const rows = Object.keys({ ...std.byCurrency, ...pm.byCurrency }).map((cur) => ({
-        currency: cur,
-        stdInitial: std.byCurrency[cur]?.initial ?? 0,
-        stdMaintenance: std.byCurrency[cur]?.maintenance ?? 0,
-        pmInitial: pm.byCurrency[cur]?.initial ?? 0,
-        pmMaintenance: pm.byCurrency[cur]?.maintenance ?? 0,
-        pmWorst: pm.byCurrency[cur]?.worstScenario ?? "",
-      }));
-      const unpriced = [
-        ...account.unpriced.map((u) => `${u.amount} ${u.currency} of equity (${u.reason})`),
-        ...pmMaint.unpriced.map((c) => `${c} maintenance margin (no ${c} index in the market)`),
-      ];
+      const m = bookMargin(v);
       output(
         f.json,
         {
           ...bookJson(v, warnings),
           byUnderlying,
           totalUsd: greeks.totalUsd,
-          byCurrency: rows,
-          account,
-          equityUsd: account.equityUsd,
-          portfolioMaintenanceUsd: pmMaint.totalUsd,
-          unpriced,
-          liquidation: dist,
-          riskMatrix: pm.matrix,
-          units: {
-            ...GREEK_UNITS,
-            byCurrency:
-              "margins in that settlement currency (the coin for inverse legs, USDC for linear ones)",
-            account:
-              "cash (book file, plus expired legs' settlement values) + positions per settlement currency, and USD at the market's index (core/risk/account.ts)",
-            equityUsd:
-              "account equity in USD over the currencies the market prices (unpriced ones listed, never a NaN)",
-            portfolioMaintenanceUsd: "risk-matrix maintenance margin summed in USD at the index",
-            liquidation:
-              "smallest spot move (relative) / vol move (absolute) whose loss exhausts equity - maintenance; null = none in range",
-          },
+          ...m,
+          units: { ...GREEK_UNITS, ...MARGIN_UNITS },
         },
         () =>
           [
@@ -431,22 +497,7 @@ Examples:
             GREEK_TABLE_TITLE,
             formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
             "",
-            "Margin by settlement currency (amounts in that currency)",
-            formatTable(rows),
-            "",
-            "Account (cash incl. settled expired legs + positions; USD at the index)",
-            formatTable(Object.values(account.byCurrency).map((c) => ({ ...c }))),
-            `Equity ${Number(account.equityUsd.toPrecision(6))} USD, PM maintenance ${Number(pmMaint.totalUsd.toPrecision(6))} USD${unpriced.length ? `; left out (no price): ${unpriced.join(", ")}` : ""}`,
-            "Distance to liquidation (move exhausting equity - maintenance; spot relative, vol absolute)",
-            formatTable([
-              {
-                spotDown: dist.spotDown ?? "none",
-                spotUp: dist.spotUp ?? "none",
-                volUp: dist.volUp ?? "none",
-                volDown: dist.volDown ?? "none",
-                bufferUsd: dist.bufferUsd,
-              },
-            ]),
+            ...marginText(m),
             ...notesText(v),
           ].join("\n"),
       );

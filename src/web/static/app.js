@@ -246,25 +246,62 @@
       ]);
     else na(r, "stress", ["stress"]);
     if (r.margin) {
-      const m = r.margin,
-        l = m.liquidation;
+      // The figures of `volfolio margin` (web/bookMarket.ts bookMargin): amounts in the row's currency.
+      const m = r.margin;
+      const dp = (cur) => (cur === "USDC" || cur === "USD" ? 0 : 4);
+      const move = (x) => (x === null || x === undefined ? "none" : `${x > 0 ? "+" : ""}${pct(x)}`);
+      const dist = (a, d, side) =>
+        a.alreadyBelowMaintenance ? "already below maintenance" : move(a.spot?.[d]?.[side]);
       $("margin").innerHTML =
+        `<h3>Margin by settlement currency</h3>` +
         table(m.byCurrency, [
           ["currency", (x) => esc(x.currency)],
-          ["initial", (x) => num(x.initial, 4)],
-          ["maintenance", (x) => num(x.maintenance, 4)],
+          ["standard IM", (x) => num(x.stdInitial, dp(x.currency))],
+          ["standard MM", (x) => num(x.stdMaintenance, dp(x.currency))],
+          ["portfolio IM", (x) => num(x.pmInitial, dp(x.currency))],
+          ["portfolio MM", (x) => num(x.pmMaintenance, dp(x.currency))],
+          ["worst case", (x) => num(x.pmWorstCaseLoss, dp(x.currency))],
+          ["worst cell (Deribit)", (x) => `${esc(x.pmWorstCell)}<br><small>${esc(x.pmWorst)}</small>`],
+          ["extended table", (x) => num(x.pmExtendedTableLoss, dp(x.currency))],
+          ["roll shock", (x) => num(x.pmRollShock, dp(x.currency))],
+          ["delta shock", (x) => num(x.pmDeltaShock, dp(x.currency))],
         ]) +
-        `<p>Equity ${num(m.equityUsd)} USD; portfolio-margin maintenance ${num(m.maintenanceUsd)} USD; buffer ${num(l.bufferUsd)} USD.</p>` +
-        table(
-          [l],
+        `<p class="note">Portfolio margin (Deribit S:PM): IM = worst case of the risk matrix (standard table, or extended table after weights and dampener) + roll shock + delta shock; MM = 0.8 x IM. Standard margin: per position, no offsets.</p>` +
+        `<h3>Accounts (segregated, one per settlement currency)</h3>` +
+        table(m.accounts, [
+          ["currency", (x) => esc(x.currency)],
+          ["cash", (x) => num(x.cash, dp(x.currency))],
+          ["positions", (x) => num(x.positions, dp(x.currency))],
+          ["equity", (x) => num(x.equity, dp(x.currency))],
+          ["equity USD", (x) => num(x.equityUsd)],
+          ["portfolio MM", (x) => num(x.pmMaintenance, dp(x.currency))],
+          ["buffer", (x) => signed(x.buffer, dp(x.currency))],
+          ["MM / equity", (x) => (x.pmMaintenanceRatio === null ? "n/a" : pct(x.pmMaintenanceRatio))],
+        ]) +
+        `<p class="note">Equity ${num(m.equityUsd)} USD; portfolio maintenance ${num(m.portfolioMaintenanceUsd)} USD (initial ${num(m.portfolioInitialUsd)}); standard maintenance ${num(m.standardMaintenanceUsd)} USD.</p>` +
+        `<h3>Distance to liquidation (full revaluation)</h3>` +
+        `<div id="margin-liquidation">` +
+        table(m.liquidationByAccount, [
+          ["account", (a) => esc(a.account)],
+          ["equity", (a) => `${num(a.equity, dp(a.unit))} ${esc(a.unit)}`],
+          ["maintenance", (a) => num(a.maintenance, dp(a.unit))],
+          ["buffer", (a) => signed(a.buffer, dp(a.unit))],
+          ["spot down (sticky-strike)", (a) => dist(a, "sticky-strike", "down")],
+          ["spot up (sticky-strike)", (a) => dist(a, "sticky-strike", "up")],
+          ["spot down (sticky-moneyness)", (a) => dist(a, "sticky-moneyness", "down")],
+          ["spot up (sticky-moneyness)", (a) => dist(a, "sticky-moneyness", "up")],
           [
-            ["distance to liquidation", () => "move"],
-            ["spot down", (x) => (x.spotDown === null ? "none in range" : pct(x.spotDown))],
-            ["spot up", (x) => (x.spotUp === null ? "none in range" : pct(x.spotUp))],
-            ["vol up", (x) => (x.volUp === null ? "none in range" : pct(x.volUp))],
-            ["vol down", (x) => (x.volDown === null ? "none in range" : pct(x.volDown))],
+            "vol up",
+            (a) =>
+              a.alreadyBelowMaintenance
+                ? "already below maintenance"
+                : a.volUp === null
+                  ? "none"
+                  : `+${num(100 * a.volUp, 2)} pts`,
           ],
-        );
+        ]) +
+        `</div>` +
+        `<p class="note">The first move at which an account's equity falls below its portfolio maintenance: positions and coin cash revalued and maintenance recomputed at each bumped market (spot: every underlying together; vol: parallel rise). Segregated rows: each currency's account against its own maintenance, in its currency. Pooled: cross collateral, every account in USD (haircut 0, as Deribit documents). none = not within -99%..+1000% spot / +500 vol points.</p>`;
     } else na(r, "margin", ["margin"]);
   }
 
