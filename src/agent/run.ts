@@ -15,6 +15,7 @@ import { buildFeed } from "./feeds.js";
 import { startAgentHttp } from "./http.js";
 import { KillSwitch } from "./killSwitch.js";
 import { Agent, type AgentFeed, type AgentState } from "./loop.js";
+import { acquireStateLock } from "./stateLock.js";
 import { JournalStoreMirror, MirroredJournal, openAgentStore } from "./storeMirror.js";
 
 /** The configured store could not be opened (unreachable server, bad directory). */
@@ -55,9 +56,28 @@ export function agentHttpState(
 }
 
 export async function runAgentFromConfig(config: AgentConfig, options: RunAgentOptions): Promise<AgentState> {
-  const env = options.env ?? process.env;
   const stateDir = resolve(config.stateDir);
   mkdirSync(stateDir, { recursive: true });
+  // One agent per stateDir (stateLock.ts): a second one throws AgentLockedError here.
+  const lock = acquireStateLock(stateDir, config.runId);
+  if (lock.replaced)
+    options.logger.warn(
+      { lockFile: lock.file, staleOwner: lock.replaced },
+      `replaced a stale lock: agent pid ${lock.replaced.pid} (started ${lock.replaced.startedAt}) is gone`,
+    );
+  try {
+    return await runLocked(config, options, stateDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(
+  config: AgentConfig,
+  options: RunAgentOptions,
+  stateDir: string,
+): Promise<AgentState> {
+  const env = options.env ?? process.env;
   const built = await buildFeed(config, { logger: options.logger });
   const { resolveInstrument, now } = built;
   let lastSnapshot: ChainSnapshot | null = null;

@@ -13,6 +13,7 @@ import { AgentFeedError } from "../../agent/feeds.js";
 import { createAgentLogger } from "../../agent/logger.js";
 import type { AgentState } from "../../agent/loop.js";
 import { AgentStoreError, runAgentFromConfig } from "../../agent/run.js";
+import { AgentLockedError } from "../../agent/stateLock.js";
 import {
   CliError,
   EXIT_UNAVAILABLE,
@@ -89,7 +90,12 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
             : {}),
         });
       } catch (err) {
-        if (err instanceof AgentFeedError || err instanceof AgentStoreError)
+        // Another agent holds the stateDir (stateLock.ts): exit 3, one line naming it.
+        if (
+          err instanceof AgentFeedError ||
+          err instanceof AgentStoreError ||
+          err instanceof AgentLockedError
+        )
           throw new CliError(err.message, EXIT_UNAVAILABLE);
         throw err;
       } finally {
