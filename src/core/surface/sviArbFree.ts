@@ -80,8 +80,8 @@ const GUIDE_BIN = 0.02;
 /** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
 const GUIDE_TOLERANCE = 0.001;
 /** Weight of the slope guide's residuals (slope units) and its relative tolerance in the fast path. */
-const SLOPE_GUIDE_WEIGHT = 0.1;
-const SLOPE_GUIDE_TOLERANCE = 0.1;
+const SLOPE_GUIDE_WEIGHT = 3;
+const SLOPE_GUIDE_TOLERANCE = 0.01;
 /** Lee's bound on the wing slopes, with the box's margin (beta <= 0.999). */
 const LEE_CAP = 1.99;
 const PENALTY_GRID = 81;
@@ -269,16 +269,29 @@ function penaltyFit(
         const sl = sviWingSlopes(p);
         out[r++] = sl.left < guide.left ? SLOPE_GUIDE_WEIGHT * (guide.left - sl.left) : 0;
         out[r++] = sl.right < guide.right ? SLOPE_GUIDE_WEIGHT * (guide.right - sl.right) : 0;
+        // g and the calendar gap on the grid, w, w', w'' with one square root per point
+        const { a, b, rho, m, sigma } = p;
+        const s2 = sigma * sigma;
         for (let j = 0; j < G; j++) {
-          const w = sviTotalVariance(p, grid[j]);
-          const g = w > 0 ? sviDurrlemanG(p, grid[j]) : -1 + w;
-          out[r++] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
-        }
-        if (upper && wUp) {
-          for (let j = 0; j < G; j++) {
-            const d = (sviTotalVariance(p, grid[j]) - wUp[j]) / wRef + CAL_MARGIN;
-            out[r++] = d > 0 ? sq * d : 0;
+          const k = grid[j];
+          const y = k - m;
+          const R = Math.sqrt(y * y + s2);
+          const w = a + b * (rho * y + R);
+          let g = -1 + w;
+          if (w > 0) {
+            const dw = b * (rho + y / R);
+            const t = 1 - (k * dw) / (2 * w);
+            g = t * t - ((dw * dw) / 4) * (1 / w + 0.25) + (b * s2) / (2 * R * R * R);
           }
+          out[r + j] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
+          if (wUp) {
+            const d = (w - wUp[j]) / wRef + CAL_MARGIN;
+            out[r + G + j] = d > 0 ? sq * d : 0;
+          }
+        }
+        r += G;
+        if (upper && wUp) {
+          r += G;
           const s = sviWingSlopes(p);
           const dl = (s.left - upper.slopes.left * (1 - SLOPE_MARGIN)) / Math.max(upper.slopes.left, 1e-3);
           const dr = (s.right - upper.slopes.right * (1 - SLOPE_MARGIN)) / Math.max(upper.slopes.right, 1e-3);
