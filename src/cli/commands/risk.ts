@@ -506,6 +506,14 @@ Examples:
     "after",
     `${MARKET_HELP}
 
+Output, one account per settlement currency (BTC, ETH: inverse legs; USDC: linear legs), amounts in
+that currency: standard and portfolio (Deribit S:PM) IM/MM; the PM components (worst risk-matrix cell
+with Deribit's index/bucket/side, extended table, roll shock, delta shock; IM = worst case + roll +
+delta shock, MM = 0.8 IM); equity = cash + positions; the distance to liquidation by full revaluation
+(spot down/up sticky-strike and sticky-moneyness, vol up; positions and coin cash revalued and
+maintenance recomputed at each bumped market) per segregated account and pooled (cross collateral, USD).
+--json: liquidationByAccount has every row; liquidation = the pooled row, sticky-strike.
+
 Examples:
   volfolio margin --book examples/book.json --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv
   volfolio margin --book examples/book.json --synthetic --seed 42 --time 2026-02-02T08:00:00Z --json
