@@ -159,6 +159,11 @@ export const agentConfigSchema = z
         }),
       )
       .optional(),
+    /**
+     * Crash recovery: an interrupted tick's unsent orders decided longer ago than this (wall
+     * clock) are cancelled, not sent (loop.ts recover).
+     */
+    recovery: z.object({ maxDecisionAgeMs: positive.default(60_000) }).default({ maxDecisionAgeMs: 60_000 }),
     /** The agent stops trading while this file exists (default <stateDir>/KILL). */
     killSwitchFile: z.string().optional(),
     http: z

@@ -77,8 +77,22 @@ export type SettlementRecord = AgentSettlement & {
 export type JournalRecord =
   | { type: "start"; runId: string; at: number }
   | { type: "mode"; step: number; mode: AgentMode; reasons: string[] }
-  | { type: "decision"; step: number; orders: (ProposedOrder & { clientOrderId: string })[] }
+  | {
+      type: "decision";
+      step: number;
+      orders: (ProposedOrder & { clientOrderId: string })[];
+      /** Wall-clock time of the decision, epoch ms (a recovered decision older than the maximum age is cancelled). */
+      wallAt?: number;
+    }
   | { type: "limit-rejected"; step: number; clientOrderId: string; reason: string; limit?: string }
+  | {
+      /** An interrupted tick's unsent order that recovery did not send (re-checked at restart). */
+      type: "cancelled";
+      step: number;
+      clientOrderId: string;
+      reason: RecoveryCancelReason;
+      detail: string;
+    }
   | {
       type: "optimizer";
       step: number;
@@ -102,6 +116,17 @@ export type JournalRecord =
       time?: number;
     }
   | { type: "finished"; steps: number };
+
+/**
+ * Why recovery cancelled an interrupted tick's unsent order: the kill switch is engaged, the
+ * decision is older than `maxDecisionAgeMs` (or has no time: a version-1 journal), the tick's
+ * feed is unhealthy now, or no market can be built from it. (An order the limits reject on the
+ * current market is journaled `limit-rejected` as on any tick.)
+ */
+export type RecoveryCancelReason = "kill-switch" | "stale-decision" | "feed-unhealthy" | "no-market";
+
+/** Default maximum age of a decision recovery may still send, ms. */
+export const DEFAULT_MAX_DECISION_AGE_MS = 60_000;
 
 /** A source of snapshots addressed by tick number (replay: random access; live: the next tick). */
 export interface AgentFeed {
@@ -141,6 +166,10 @@ export interface AgentDeps {
   readonly analytics?: AgentAnalyticsConfig;
   /** HMM regime signal scaling a short-vol target down as the high-vol probability rises. */
   readonly regime?: AgentRegimeConfig;
+  /** Wall clock, epoch ms (decision age at recovery); default Date.now. */
+  readonly clock?: () => number;
+  /** An interrupted tick's unsent orders older than this at restart are cancelled, ms (default 60 s). */
+  readonly maxDecisionAgeMs?: number;
 }
 
 export interface AgentState {
@@ -162,7 +191,14 @@ export interface AgentState {
   fills: number;
   limitRejections: number;
   lastStepMs: Record<string, number>;
-  recovered: { fromStep: number; ordersFromBroker: number; ordersResent: number; tornTail: boolean } | null;
+  recovered: {
+    fromStep: number;
+    ordersFromBroker: number;
+    ordersResent: number;
+    /** Unsent orders of the interrupted tick that recovery cancelled, by reason. */
+    ordersCancelled: number;
+    tornTail: boolean;
+  } | null;
   /** Analytics (null without `deps.analytics` or before the first surface): initial margin, USD. */
   marginUsd: number | null;
   /** CVaR and VaR of the book at the configured confidence and horizon, USD (loss > 0). */
@@ -213,6 +249,10 @@ export class Agent {
       : null;
     this.regime = deps.regime ? new AgentRegime(deps.regime) : null;
     this.state.vegaTargetPerVolPoint = deps.policy.vegaTargetPerVolPoint;
+  }
+
+  private clock(): number {
+    return (this.deps.clock ?? Date.now)();
   }
 
   /** Asks the loop to stop after the current tick. */
@@ -309,7 +349,7 @@ export class Agent {
     }
     const t3 = performance.now();
     if (orders.length > 0 && ctx) {
-      this.deps.journal.append({ type: "decision", step, orders });
+      this.deps.journal.append({ type: "decision", step, orders, wallAt: this.clock() });
       for (const order of orders) await this.execute(step, order, ctx, null);
     }
     const t4 = performance.now();
@@ -784,6 +824,7 @@ export class Agent {
     if (records.length === 0) return 0;
     const applied = new Set<string>();
     let lastDone = -1;
+    let lastIndex: number | null = null;
     let pending: Extract<JournalRecord, { type: "decision" }> | null = null;
     const handled = new Set<string>();
     for (const r of records) {
@@ -799,8 +840,11 @@ export class Agent {
       } else if (r.type === "limit-rejected") {
         handled.add(r.clientOrderId);
         this.state.limitRejections++;
+      } else if (r.type === "cancelled") {
+        handled.add(r.clientOrderId);
       } else if (r.type === "step-done") {
         lastDone = r.step;
+        if (r.index !== undefined) lastIndex = r.index;
         if (this.regime && r.index !== undefined && r.time !== undefined)
           this.regime.observe(r.step, r.index, r.time);
         this.state.mode = r.mode;
@@ -814,6 +858,7 @@ export class Agent {
     this.state.step = lastDone;
     let fromBroker = 0;
     let resent = 0;
+    let cancelled = 0;
     const pendingDecision = pending as Extract<JournalRecord, { type: "decision" }> | null;
     const restoreStep = pendingDecision && pendingDecision.step > lastDone ? pendingDecision.step : lastDone;
     if (this.analytics && restoreStep >= 0)
@@ -825,15 +870,59 @@ export class Agent {
       // settlements were journaled before its decision and are already in the book.
       const built = snapshot ? this.buildTick(step, snapshot) : null;
       const ctx = built && !("reason" in built) ? built : null;
+      // Recovery is a new decision, not a replay: an unsent order goes out only if the kill
+      // switch is off, the decision is recent, the tick's feed is healthy now and its market
+      // builds; then the pre-trade limits check it on that market (execute).
+      const age = pendingDecision.wallAt === undefined ? null : this.clock() - pendingDecision.wallAt;
+      const maxAge = this.deps.maxDecisionAgeMs ?? DEFAULT_MAX_DECISION_AGE_MS;
+      const health = assessFeed(snapshot, this.deps.now(step, snapshot), lastIndex, this.deps.health);
+      const blocked: { reason: RecoveryCancelReason; detail: string } | null = this.deps.killed()
+        ? { reason: "kill-switch", detail: "kill switch engaged at restart" }
+        : age === null || !(age <= maxAge)
+          ? {
+              reason: "stale-decision",
+              detail:
+                age === null
+                  ? "the decision has no time (version-1 journal)"
+                  : `decided ${(age / 1000).toFixed(1)} s ago > max ${(maxAge / 1000).toFixed(1)} s`,
+            }
+          : !health.healthy
+            ? {
+                reason: "feed-unhealthy",
+                detail: health.reasons.map((r) => `${r.code}: ${r.detail}`).join("; "),
+              }
+            : !ctx
+              ? {
+                  reason: "no-market",
+                  detail: built && "reason" in built ? built.reason : "no snapshot for the tick",
+                }
+              : null;
       for (const order of pendingDecision.orders) {
         if (handled.has(order.clientOrderId)) continue;
         const existing = await this.deps.broker.getOrder(order.clientOrderId);
-        if (existing) fromBroker++;
-        else resent++;
         if (existing) {
+          fromBroker++;
           this.deps.journal.append({ type: "order", step, state: existing, recovered: true });
           this.applyOrder(existing);
-        } else if (ctx) await this.execute(step, order, ctx, null);
+        } else if (blocked || !ctx) {
+          cancelled++;
+          const reason = blocked?.reason ?? "no-market";
+          const detail = blocked?.detail ?? "no market";
+          this.deps.journal.append({
+            type: "cancelled",
+            step,
+            clientOrderId: order.clientOrderId,
+            reason,
+            detail,
+          });
+          this.deps.logger.warn(
+            { step, clientOrderId: order.clientOrderId, reason, detail },
+            `recovery: unsent order cancelled (${reason})`,
+          );
+        } else {
+          resent++;
+          await this.execute(step, order, ctx, null);
+        }
       }
       if (snapshot) {
         this.previousIndex = snapshot.indexPrice;
@@ -851,6 +940,7 @@ export class Agent {
       fromStep: lastDone + 1,
       ordersFromBroker: fromBroker,
       ordersResent: resent,
+      ordersCancelled: cancelled,
       tornTail,
     };
     this.deps.logger.warn(

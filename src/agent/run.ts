@@ -139,6 +139,7 @@ async function runLocked(
     health: config.health,
     now,
     killed: () => killSwitch.engaged(),
+    maxDecisionAgeMs: config.recovery.maxDecisionAgeMs,
     logger: options.logger,
     ...(config.analytics ? { analytics: config.analytics } : {}),
     ...(config.regime ? { regime: config.regime } : {}),

@@ -114,7 +114,11 @@ describe("agent crash safety (SIGKILL during a 1,000-tick replay)", () => {
       r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
     );
     const outcomes = records.flatMap((r) =>
-      r.type === "order" ? [r.state.clientOrderId] : r.type === "limit-rejected" ? [r.clientOrderId] : [],
+      r.type === "order"
+        ? [r.state.clientOrderId]
+        : r.type === "limit-rejected" || r.type === "cancelled"
+          ? [r.clientOrderId]
+          : [],
     );
     expect(new Set(decided).size).toBe(decided.length);
     expect([...outcomes].sort()).toEqual([...decided].sort());

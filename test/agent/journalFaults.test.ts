@@ -141,7 +141,11 @@ describe("agent journal faults (torn writes, ENOSPC, truncated last line)", () =
       r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
     );
     const outcomes = read.records.flatMap((r) =>
-      r.type === "order" ? [r.state.clientOrderId] : r.type === "limit-rejected" ? [r.clientOrderId] : [],
+      r.type === "order"
+        ? [r.state.clientOrderId]
+        : r.type === "limit-rejected" || r.type === "cancelled"
+          ? [r.clientOrderId]
+          : [],
     );
     expect(new Set(decided).size).toBe(decided.length);
     expect([...outcomes].sort()).toEqual([...decided].sort());
