@@ -57,7 +57,7 @@ export async function run(): Promise<void> {
     console.log(
       `\n-- ${otmOnly ? "OTM quotes only (default)" : "all quotes (calls and puts)"}: ${slices.length} expiries, ${n} quotes fitted`,
     );
-    for (const model of ["svi", "ssvi", "essvi"] as SurfaceModel[]) {
+    for (const model of ["svi", "svi-af", "ssvi", "essvi"] as SurfaceModel[]) {
       const r = await bestOf(15, () => calibrateSurfaceFromQuotes(quotes, { model, otmOnly }));
       const fit = r.value.fit;
       const rmse = fit.ok ? mean(fit.value.slices.map((s) => s.rmseVolPts)) : Number.NaN;

@@ -33,6 +33,8 @@ export interface ChainSurfaceMetrics {
   readonly vegaRmseVsMarkPts: number;
   readonly fitMs: number;
   readonly expiries: number;
+  /** The fit's own arbitrage report (surface/arbitrage.ts) says free. */
+  readonly reportFree: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -117,6 +119,7 @@ export function chainSurfaceMetrics(
     vegaRmseVsMarkPts: sw > 0 ? 100 * Math.sqrt(se / sw) : 0,
     fitMs,
     expiries: Ts.length,
+    reportFree: fit.arbitrage.free,
     warnings: fit.warnings,
   };
 }
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
     const vr = col((x) => x.vegaRmseVsMarkPts);
     const ms = col((x) => x.fitMs);
     console.log(
-      `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
+      `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | report free ${xs.filter((x) => x.reportFree).length} | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
     );
     if (model !== base) {
       const ratios = rows

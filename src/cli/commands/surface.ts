@@ -1,6 +1,6 @@
 /**
  * `volfolio surface fit`: Deribit chain file -> clean quotes (market normalizer) -> surface fit
- * (svi / ssvi / essvi) -> fit report per expiry, arbitrage report, term structure, rich/cheap.
+ * (svi / svi-af / ssvi / essvi) -> fit report per expiry, arbitrage report, term structure, rich/cheap.
  */
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
@@ -20,7 +20,7 @@ import {
   parseNumberOption,
 } from "../io.js";
 
-const MODELS: readonly SurfaceModel[] = ["svi", "ssvi", "essvi"];
+const MODELS: readonly SurfaceModel[] = ["svi", "svi-af", "ssvi", "essvi"];
 const WEIGHTINGS: readonly SurfaceWeighting[] = ["spread", "vega", "uniform"];
 
 interface FitFlags {
@@ -45,7 +45,11 @@ export function register(program: Command): void {
     .command("fit")
     .description("Fit a volatility surface to a Deribit option-chain snapshot (CSV or CSV.gz)")
     .requiredOption("--chain <file>", "Deribit chain snapshot file (columns as in ../shared/data/README.md)")
-    .option("--model <model>", `surface model: ${MODELS.join(" | ")}`, "svi")
+    .option(
+      "--model <model>",
+      `surface model: ${MODELS.join(" | ")} (svi: unconstrained, may hold arbitrage; svi-af: SVI with the no-arbitrage constraints)`,
+      "svi",
+    )
     .option(
       "--underlying <coin>",
       "fit only this underlying (e.g. BTC); default: every underlying in the file",
@@ -185,7 +189,7 @@ export function register(program: Command): void {
             lines.push(
               `arbitrage: butterfly ${r.arbitrage.butterflyFree ? "free" : `FOUND in ${r.arbitrage.butterfly.length} slice(s)`}, calendar ${
                 r.arbitrage.calendarFree ? "free" : `FOUND between ${r.arbitrage.calendar.length} pair(s)`
-              }${r.arbitrage.free || r.model !== "svi" || flags.repair ? "" : " (try --repair or --model essvi)"}`,
+              }${r.arbitrage.free || r.model !== "svi" || flags.repair ? "" : " (try --model svi-af)"}`,
             );
             if (r.richCheap.length > 0) {
               lines.push(`rich/cheap vs fit (top ${r.richCheap.length} by |vol diff|):`);
@@ -216,6 +220,7 @@ export function register(program: Command): void {
     `
 Examples:
   volfolio surface fit --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --underlying BTC
+  volfolio surface fit --chain snapshot.csv.gz --model svi-af --json
   volfolio surface fit --chain snapshot.csv.gz --model essvi --json
   volfolio surface fit --chain snapshot.csv --model svi --repair --rich-cheap 20
 

@@ -2,7 +2,10 @@
  * Surface calibration end to end: slices (or cleaned quotes) -> fitted model -> surface with a
  * fit report per expiry and an arbitrage report.
  *
- * Models: "svi" (raw SVI per expiry, optional repair to the closest arbitrage-free parameters),
+ * Models: "svi-af" (raw SVI per expiry fitted from the longest expiry inward with butterfly, calendar
+ * and Lee constraints inside the LM: arbitrage-free on the grid it verifies, see sviArbFree.ts),
+ * "svi" (raw SVI per expiry, unconstrained: may hold static arbitrage, which its warnings name;
+ * optional repair to the closest arbitrage-free parameters),
  * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
  * slice by slice, arbitrage-free by construction). See sviFit.ts and ssviFit.ts.
  *
@@ -122,6 +125,34 @@ function sliceStats(slice: SurfaceSlice, surface: SliceSurface) {
 const finiteParams = (o: object): boolean =>
   Object.values(o).every((v) => typeof v !== "number" || Number.isFinite(v));
 
+/** The unconstrained SVI warning: where its arbitrage is (the worst few slices and expiry pairs). */
+function sviArbitrageWarning(a: ArbitrageReport): string {
+  const bf = a.butterfly
+    .filter((b) => !b.free)
+    .sort((x, y) => x.minDensityG - y.minDensityG)
+    .slice(0, 3)
+    .map(
+      (b) =>
+        `T=${b.expiry.toFixed(4)}: ${b.negativeDensityPoints} points with g < 0, min g ${b.minDensityG.toExponential(2)} at k=${b.minDensityAt.toFixed(3)}`,
+    );
+  const cal = a.calendar
+    .filter((c) => !c.free)
+    .sort((x, y) => x.minIncrease - y.minIncrease)
+    .slice(0, 3)
+    .map(
+      (c) =>
+        `T=${c.fromExpiry.toFixed(4)}->${c.toExpiry.toFixed(4)}: w decreases at ${c.violations} points, most (${c.minIncrease.toExponential(2)}) at k=${c.minIncreaseAt.toFixed(3)}`,
+    );
+  const nb = a.butterfly.filter((b) => !b.free).length;
+  const nc = a.calendar.filter((c) => !c.free).length;
+  return (
+    "model svi (unconstrained per-slice SVI) holds static arbitrage" +
+    (nb > 0 ? `; butterfly in ${nb} slice(s): ${bf.join("; ")}` : "") +
+    (nc > 0 ? `; calendar between ${nc} expiry pair(s): ${cal.join("; ")}` : "") +
+    ' (model "svi-af" fits with the no-arbitrage constraints)'
+  );
+}
+
 /** Calibrates a surface to slices sorted by expiry (any order accepted; sorted here). */
 export function calibrateSurface(
   inputSlices: readonly SurfaceSlice[],
@@ -142,6 +173,11 @@ export function calibrateSurface(
       );
   }
   const weighting = options.weighting ?? "spread";
+  // the arbitrage report (and the repair) cover |k| <= max(1.5, the quoted range) at least (wider for
+  // long expiries: 6 ATM standard deviations, see arbitrage.ts)
+  let maxQuotedK = 0;
+  for (const s of data) for (const q of s.quotes) maxQuotedK = Math.max(maxQuotedK, Math.abs(q.k));
+  const reportHalfWidth = Math.max(1.5, maxQuotedK);
   let surface: SliceSurface;
   const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
   let ssvi: SsviPowerLawParams | null = null;
@@ -172,7 +208,7 @@ export function calibrateSurface(
     if (options.repair) {
       const rep = repairSviSlices(
         fits.map((f) => ({ expiry: f.expiry, params: f.params })),
-        { data, weighting },
+        { data, weighting, minHalfWidth: reportHalfWidth },
       );
       params = rep.map((r) => r.repaired);
       repairedFlags = rep.map((r) => !r.unchanged);
@@ -239,9 +275,12 @@ export function calibrateSurface(
     if (!finiteParams(s.rawSvi) || (s.essvi && !finiteParams(s.essvi)) || !Number.isFinite(s.rmseVolPts))
       return fail("non-finite-fit", `fit at T=${s.expiry} gave non-finite parameters`);
   }
-  const arbitrage = surfaceArbitrageReport(surface);
-  if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
-  if (!arbitrage.calendarFree) warnings.push("calendar arbitrage detected (see arbitrage report)");
+  const arbitrage = surfaceArbitrageReport(surface, { minHalfWidth: reportHalfWidth });
+  if (model === "svi" && !arbitrage.free) warnings.push(sviArbitrageWarning(arbitrage));
+  else {
+    if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
+    if (!arbitrage.calendarFree) warnings.push("calendar arbitrage detected (see arbitrage report)");
+  }
   return ok({ model, surface, slices, ssvi, arbitrage, warnings: [...new Set(warnings)], data });
 }
 

@@ -12,7 +12,8 @@
  *     wing slopes b(1 -+ rho) of slice i at most those of slice i+1 (calendar beyond the grid);
  *   - Lee's moment bound (wing slopes of w <= 2) is a box constraint of the internal variables
  *     (beta < 1, see sviFit.ts), so it always holds.
- * The grid covers |k| <= max(1.5, quoted |k| of the chain) + 0.5. After each round the candidate is
+ * The grid covers |k| <= max(1.5, quoted |k| of the chain + 0.5, 6.5 ATM standard deviations of the
+ * longest expiry). After each round the candidate is
  * verified on a grid 8x denser; points that fail are added to the penalty grid (cutting planes).
  * If the penalty rounds do not reach a verified point, a fallback with a guarantee is used: the
  * longer slice scaled, w_i = lambda w_{i+1} with lambda in [0, 1] fitted to the quotes. Scaling keeps
@@ -38,7 +39,6 @@ import {
   sviDurrlemanG,
   sviFirstDerivative,
   sviMinimumVariance,
-  sviSecondDerivative,
   sviTotalVariance,
   sviWingSlopes,
 } from "./svi.js";
@@ -100,31 +100,71 @@ function linspace(a: number, b: number, n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 }
 
-/** Whether p is arbitrage-free on `grid` (g >= 0, w > 0) and below `upper` (grid and slopes). */
+/**
+ * The extreme of f near each grid node where f has a local extreme on the grid (golden-section
+ * search over the two neighbouring intervals): the smallest value of f over the grid's range,
+ * not only at its nodes. `sign` -1 finds the largest value instead.
+ */
+function refinedMin(f: (k: number) => number, grid: Float64Array, sign: 1 | -1 = 1): number {
+  const n = grid.length;
+  const v = Float64Array.from(grid, (k) => sign * f(k));
+  let best = Number.POSITIVE_INFINITY;
+  for (let j = 0; j < n; j++) {
+    best = Math.min(best, v[j]);
+    if (!((j === 0 || v[j] <= v[j - 1]) && (j === n - 1 || v[j] <= v[j + 1]))) continue;
+    let lo = grid[Math.max(j - 1, 0)];
+    let hi = grid[Math.min(j + 1, n - 1)];
+    const gr = 0.6180339887498949;
+    let x1 = hi - gr * (hi - lo);
+    let x2 = lo + gr * (hi - lo);
+    let f1 = sign * f(x1);
+    let f2 = sign * f(x2);
+    for (let it = 0; it < 40 && hi - lo > 1e-9; it++) {
+      if (f1 < f2) {
+        hi = x2;
+        x2 = x1;
+        f2 = f1;
+        x1 = hi - gr * (hi - lo);
+        f1 = sign * f(x1);
+      } else {
+        lo = x1;
+        x1 = x2;
+        f1 = f2;
+        x2 = lo + gr * (hi - lo);
+        f2 = sign * f(x2);
+      }
+    }
+    best = Math.min(best, f1, f2);
+  }
+  return sign * best;
+}
+
+/** Largest w(k) - w_upper(k) over the grid's range (refined between nodes). */
+function calendarExcess(p: SviParams, up: SviParams, grid: Float64Array): number {
+  return refinedMin((k) => sviTotalVariance(p, k) - sviTotalVariance(up, k), grid, -1);
+}
+
+/**
+ * Whether p is arbitrage-free over the grid's range: w > 0 and g >= 0 (smallest g refined between
+ * nodes), w <= w_upper (largest difference refined between nodes) and the wing slopes at most the
+ * upper smile's. `bad` lists failing nodes (cutting planes for the penalty grid).
+ */
 function verify(p: SviParams, grid: Float64Array, upper: Bound | null): { ok: boolean; bad: number[] } {
   const bad: number[] = [];
   for (const k of grid) {
     const w = sviTotalVariance(p, k);
     if (!(w > 0) || !(sviDurrlemanG(p, k) >= 0)) bad.push(k);
-    else if (upper && calendarExcess(p, upper.params, k, grid) > 0) bad.push(k);
+    else if (upper && w > sviTotalVariance(upper.params, k)) bad.push(k);
   }
   let ok = bad.length === 0;
+  if (ok && !(refinedMin((k) => sviDurrlemanG(p, k), grid) >= 0)) ok = false;
+  if (ok && upper && !(calendarExcess(p, upper.params, grid) <= 0)) ok = false;
   if (upper) {
     const s = sviWingSlopes(p);
     if (s.left > upper.slopes.left + 1e-12 || s.right > upper.slopes.right + 1e-12) ok = false;
   }
   if (!(sviMinimumVariance(p) > 0)) ok = false;
   return { ok, bad };
-}
-
-/**
- * w(k) - w_upper(k) plus a bound on how much the difference can rise between grid nodes:
- * (h^2/8) w''(k) (the upper smile's convexity only lowers it), so that a crossing cannot hide
- * between two nodes of the verification grid.
- */
-function calendarExcess(p: SviParams, up: SviParams, k: number, grid: Float64Array): number {
-  const h = grid.length > 1 ? grid[1] - grid[0] : 0;
-  return sviTotalVariance(p, k) - sviTotalVariance(up, k) + 0.125 * h * h * sviSecondDerivative(p, k);
 }
 
 /** Box of the internal variables (v, beta, rho, m, sigma), as in sviFit.ts. */
@@ -319,8 +359,7 @@ function penaltyFit(
   const p = sviFromInternal(x);
   // residual calendar crossings (the penalty's kink can stall LM a hair above the bound): a level shift
   if (upper) {
-    let excess = 0;
-    for (const k of checkGrid) excess = Math.max(excess, calendarExcess(p, upper.params, k, checkGrid));
+    const excess = Math.max(calendarExcess(p, upper.params, checkGrid), 0);
     const shifted = { ...p, a: p.a - excess * (1 + 1e-6) - 1e-12 };
     if (excess < 0.01 * wRef && verify(shifted, checkGrid, upper).ok)
       return { params: shifted, verified: true, iterations, converged, cost: dataCost(shifted, q, T) };
@@ -381,12 +420,16 @@ export function fitSviArbFreeSurface(
   const weighting = options.weighting ?? "spread";
   let maxK = 0;
   for (const s of data) for (const qq of s.quotes) maxK = Math.max(maxK, Math.abs(qq.k));
-  const L = Math.max(options.minHalfWidth ?? 1.5, maxK + 0.5);
+  const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
+  // the grid covers the quotes and 6.5 ATM standard deviations of the longest smile (the arbitrage
+  // report's default range, arbitrage.ts, is 6)
+  let w0Max = 0;
+  for (const f of fits) w0Max = Math.max(w0Max, sviTotalVariance(f.params, 0));
+  const L = Math.max(options.minHalfWidth ?? 1.5, maxK + 0.5, 6.5 * Math.sqrt(w0Max));
   const baseGrid = Array.from(linspace(-L, L, PENALTY_GRID));
   const checkGrid = linspace(-L, L, (PENALTY_GRID - 1) * CHECK_FACTOR + 1);
   const out: SviArbFreeSlice[] = new Array(data.length);
   let upper: Bound | null = null;
-  const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
   for (let i = data.length - 1; i >= 0; i--) {
     const slice = data[i];
     const fit: SviSliceFit = fits[i];
