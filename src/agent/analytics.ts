@@ -104,6 +104,22 @@ function usdOf(byCurrency: Record<string, { initial: number }>, market: RiskMark
   return sumUsd(initial, market).totalUsd;
 }
 
+/**
+ * Initial margin of `positions` on `market`, USD: core standardBookMargin (Deribit's standard
+ * margin) or portfolioMargin, each currency's initial margin at the market's index. The pre-trade
+ * margin limit uses it with or without analytics.
+ */
+export function bookMarginUsd(
+  positions: readonly Position[],
+  market: RiskMarket,
+  model: "standard" | "portfolio" = "standard",
+): number {
+  if (positions.length === 0) return 0;
+  return model === "portfolio"
+    ? usdOf(portfolioMargin(positions, market).byCurrency, market)
+    : usdOf(standardBookMargin(positions, market).byCurrency, market);
+}
+
 export class AgentAnalytics {
   private fit: Fit | null = null;
   private lastFailure: { step: number; reason: string } | null = null;
@@ -289,10 +305,7 @@ export class AgentAnalytics {
 
   /** Initial margin of positions, USD (configured model). */
   marginOf(positions: readonly Position[], market: RiskMarket): number {
-    if (positions.length === 0) return 0;
-    return this.config.margin === "portfolio"
-      ? usdOf(portfolioMargin(positions, market).byCurrency, market)
-      : usdOf(standardBookMargin(positions, market).byCurrency, market);
+    return bookMarginUsd(positions, market, this.config.margin === "portfolio" ? "portfolio" : "standard");
   }
 }
 

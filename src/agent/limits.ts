@@ -2,14 +2,22 @@
  * Pre-trade limits (pure). Every order passes `checkOrder` inside the guarded broker before it
  * can reach a venue; none can bypass it. A limit on a greek rejects an order that would leave the
  * book beyond the limit, unless the order moves the book toward it (risk-reducing orders are
- * always allowed, so the agent can get back inside its limits). The margin limit binds when the
- * caller supplies the margin before and after the order (the loop does when analytics are on);
- * a futures order that reduces |delta| is a hedge and is not blocked by it.
+ * always allowed, so the agent can get back inside its limits). The margin limit binds on the
+ * margin before and after the order (the loop supplies the core margin on the tick's market,
+ * with or without analytics); a futures order that reduces |delta| is a hedge and is not blocked
+ * by it.
  *
  * Reduce-only: while the book holds a position the market cannot value (its risk is unknown, so
  * "toward the limit" cannot be judged), the caller passes `reduceOnly` and every order must
  * shrink the position it trades without flipping it (Deribit's reduce_only semantics); any
  * other order is rejected with limit "reduceOnly".
+ *
+ * Inputs that cannot be evaluated block: a NaN or infinite quantity, price, index, greek or
+ * margin (limit "input"), a limit that is not a positive finite number (that limit's name), and
+ * a configured `maxMarginUsd` without a margin estimate (the loop computes the core margin on
+ * the tick's market with or without analytics; the exceptions are a delta-reducing futures hedge
+ * and a reduce-only order that shrinks a held position). An order never passes on an input the
+ * check cannot judge.
  *
  * Units: delta in coins of the underlying (Black-76 forward delta, core greeks.ts
  * deltaUnderlyingCoin), vega in USD per 1.00 vol inside, limits per vol point.
@@ -49,7 +57,7 @@ export interface OrderRiskContext {
 }
 
 /** What blocked an order: a configured limit, reduce-only mode, or no quote to trade on. */
-export type LimitName = keyof PreTradeLimits | "reduceOnly" | "quote";
+export type LimitName = keyof PreTradeLimits | "reduceOnly" | "quote" | "input";
 
 export type LimitCheck =
   | { readonly ok: true; readonly deltaAfter: number; readonly vegaAfter: number }
@@ -61,7 +69,47 @@ export function reducesPosition(before: number, signed: number): boolean {
   return Math.abs(after) < Math.abs(before) && before * after >= 0;
 }
 
+/** The first input of the check that is not a finite number (a limit that cannot be evaluated). */
+function nonFiniteInput(
+  order: OrderRequest,
+  ctx: OrderRiskContext,
+  limits: PreTradeLimits,
+): LimitCheck | null {
+  const inputs: [string, number | null | undefined][] = [
+    ["quantity", order.quantity],
+    ["limitPrice", order.limitPrice],
+    ["indexPrice", ctx.indexPrice],
+    ["contractSize", ctx.instrument.contractSize],
+    ["deltaBefore", ctx.deltaBefore],
+    ["vegaBefore", ctx.vegaBefore],
+    ["deltaPerContract", ctx.deltaPerContract],
+    ["vegaPerContract", ctx.vegaPerContract],
+    ["marginBefore", ctx.marginBefore],
+    ["marginAfter", ctx.marginAfter],
+    ["positionBefore", ctx.reduceOnly?.positionBefore],
+  ];
+  for (const [name, v] of inputs)
+    if (v !== undefined && v !== null && !Number.isFinite(v))
+      return { ok: false, limit: "input", reason: `${name} is ${v}: the order cannot be checked` };
+  if (!(ctx.indexPrice > 0) || !(ctx.instrument.contractSize > 0))
+    return {
+      ok: false,
+      limit: "input",
+      reason: `index ${ctx.indexPrice} / contract size ${ctx.instrument.contractSize} must be > 0`,
+    };
+  for (const [name, v] of Object.entries(limits) as [keyof PreTradeLimits, unknown][])
+    if (v !== undefined && !(typeof v === "number" && Number.isFinite(v) && v > 0))
+      return {
+        ok: false,
+        limit: name,
+        reason: `limit ${name} = ${String(v)} is not a positive finite number`,
+      };
+  return null;
+}
+
 export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): LimitCheck {
+  const bad = nonFiniteInput(order, ctx, limits);
+  if (bad) return bad;
   const isOption = ctx.instrument.type === "option";
   const maxContracts = isOption ? limits.maxOptionContracts : limits.maxFutureContracts;
   if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
@@ -117,12 +165,27 @@ export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: P
   // A futures order that reduces |delta| (a hedge) is risk-reducing even when the standard
   // margin model (no offsets) charges it margin: it is never blocked by the margin limit.
   const hedge = !isOption && Math.abs(deltaAfter) < Math.abs(ctx.deltaBefore);
+  // A reduce-only order got here only because it shrinks a held position.
+  const shrinking = ctx.reduceOnly !== undefined;
+  if (
+    limits.maxMarginUsd !== undefined &&
+    (ctx.marginAfter === undefined || ctx.marginBefore === undefined) &&
+    !hedge &&
+    !shrinking
+  ) {
+    return {
+      ok: false,
+      limit: "maxMarginUsd",
+      reason: `margin limit ${limits.maxMarginUsd} USD cannot be evaluated (no margin estimate for this order)`,
+    };
+  }
   if (
     limits.maxMarginUsd !== undefined &&
     ctx.marginAfter !== undefined &&
     !hedge &&
     ctx.marginAfter > limits.maxMarginUsd &&
-    ctx.marginAfter > (ctx.marginBefore ?? 0)
+    ctx.marginAfter > (ctx.marginBefore ?? 0) &&
+    !shrinking
   ) {
     return {
       ok: false,

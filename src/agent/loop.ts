@@ -41,7 +41,13 @@ import type { Instrument, Position } from "../core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
 import { chainRiskMarket } from "../core/risk/chainMarket.js";
 import { splitExpired } from "../core/risk/expiredLegs.js";
-import { AgentAnalytics, type AnalyzedTick, analyzeTick, type SurfaceInfo } from "./analytics.js";
+import {
+  AgentAnalytics,
+  type AnalyzedTick,
+  analyzeTick,
+  bookMarginUsd,
+  type SurfaceInfo,
+} from "./analytics.js";
 import { type AgentBook, type AgentSettlement, applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
 import type { AgentAnalyticsConfig } from "./config.js";
 import { assessFeed, type HealthLimits } from "./health.js";
@@ -703,17 +709,23 @@ export class Agent {
         reason: `cannot value ${order.instrument} on the tick's market`,
       };
     let margin: { marginBefore: number; marginAfter: number } | Record<string, never> = {};
-    if (this.analytics && ctx.view && g) {
+    // The margin before and after: the analytics' model, else the core standard margin on the
+    // tick's market whenever a margin limit is configured. A failure is NaN: the check blocks.
+    if (g && (this.analytics || this.deps.limits.maxMarginUsd !== undefined)) {
       const before = now.chain.accepted;
       const signed = order.side === "buy" ? order.quantity : -order.quantity;
       const after: Position[] = before.filter((p) => p.instrument.name !== order.instrument);
       const prev = before.find((p) => p.instrument.name === order.instrument);
       const q = (prev?.quantity ?? 0) + signed;
       if (Math.abs(q) > 1e-9) after.push({ ...(prev ?? {}), instrument, quantity: q });
-      margin = {
-        marginBefore: this.analytics.marginOf(before, now.market),
-        marginAfter: this.analytics.marginOf(after, now.market),
+      const marginOf = (ps: readonly Position[]) => {
+        try {
+          return this.analytics ? this.analytics.marginOf(ps, now.market) : bookMarginUsd(ps, now.market);
+        } catch {
+          return Number.NaN;
+        }
       };
+      margin = { marginBefore: marginOf(before), marginAfter: marginOf(after) };
     }
     return checkOrder(
       {

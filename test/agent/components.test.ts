@@ -285,15 +285,19 @@ describe("pre-trade limits", () => {
     expect(
       checkOrder(order(1), { ...base, marginBefore: 10_000, marginAfter: 60_000 }, limits),
     ).toMatchObject({ ok: false, limit: "maxMarginUsd" });
-    expect(checkOrder(order(1), base, limits)).toMatchObject({
+    expect(checkOrder(order(1), { ...base, marginBefore: 0, marginAfter: 1_000 }, limits)).toMatchObject({
       ok: true,
       deltaAfter: 0.5,
       vegaAfter: 10_000,
     });
+    // A configured margin limit without a margin estimate cannot be evaluated: blocked.
+    expect(checkOrder(order(1), base, limits)).toMatchObject({ ok: false, limit: "maxMarginUsd" });
+    expect(checkOrder(order(1), base, { ...limits, maxMarginUsd: undefined }).ok).toBe(true);
   });
 
   it("always allows an order that reduces a breach", () => {
-    expect(checkOrder(order(2, "sell"), { ...base, deltaBefore: 8 }, limits).ok).toBe(true);
+    const m = { marginBefore: 1_000, marginAfter: 900 };
+    expect(checkOrder(order(2, "sell"), { ...base, ...m, deltaBefore: 8 }, limits).ok).toBe(true);
   });
 
   it("reduce-only: only an order that shrinks the held position without flipping it passes", () => {
