@@ -185,6 +185,8 @@ export function calibrateSurface(
     const fits = fitSviArbFreeSurface(data, { weighting, restarts: options.restarts });
     surface = sviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
     fits.forEach((f, i) => {
+      if (!f.verified)
+        warnings.push(`T=${f.expiry.toFixed(4)}: svi-af slice did not pass its arbitrage verification`);
       if (f.method === "scaled-fallback")
         warnings.push(
           `T=${f.expiry.toFixed(4)}: constrained fit did not verify; fell back to ${i === fits.length - 1 ? "a flattened smile" : "the longer slice scaled"}`,

@@ -444,15 +444,14 @@ export function fitSviArbFreeSurface(
       const q = quoteArrays(slice, weighting);
       const starts = [fit.params];
       if (upper) starts.push(scaledFallback(slice, q, upper.params));
-      let pf: ReturnType<typeof penaltyFit> | null = null;
-      for (const st of starts) {
-        // the second start only when the first did not verify or lost much of the fit
-        if (pf?.verified && pf.cost <= 2 * fit.cost + 1e-6 * q.k.length) break;
-        const r = penaltyFit(slice, q, sviToInternal(st), upper, baseGrid.slice(), checkGrid, guide);
+      let pf = penaltyFit(slice, q, sviToInternal(starts[0]), upper, baseGrid.slice(), checkGrid, guide);
+      iterations += pf.iterations;
+      // the second start only when the first did not verify or lost much of the fit
+      if (starts.length > 1 && !(pf.verified && pf.cost <= 2 * fit.cost + 1e-6 * q.k.length)) {
+        const r = penaltyFit(slice, q, sviToInternal(starts[1]), upper, baseGrid.slice(), checkGrid, guide);
         iterations += r.iterations;
-        if (pf === null || (r.verified && (!pf.verified || r.cost < pf.cost))) pf = r;
+        if (r.verified && (!pf.verified || r.cost < pf.cost)) pf = r;
       }
-      if (pf === null) throw new Error("unreachable");
       converged = pf.converged;
       if (pf.verified) {
         params = pf.params;

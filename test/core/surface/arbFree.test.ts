@@ -253,3 +253,30 @@ describe("svi-af on synthetic slices", () => {
         expect(af.value.surface.impliedVol(k, T)).toBeCloseTo(svi.value.surface.impliedVol(k, T), 6);
   });
 });
+
+describe("svi-af with few strikes and one expiry", () => {
+  it("too few strikes: degraded but finite, arbitrage-free fits that say so", () => {
+    const w = (k: number) => 0.01 + 0.08 * (-0.4 * (k - 0.05) + Math.sqrt((k - 0.05) ** 2 + 0.0225));
+    const mk = (T: number, ks: number[], scale: number): SurfaceSlice => ({
+      expiry: T,
+      forward: 100,
+      quotes: ks.map((k) => {
+        const v = Math.sqrt((scale * w(k)) / T);
+        return { k, bidVol: v - 0.005, askVol: v + 0.005, targetVol: v, source: "mid" as const };
+      }),
+    });
+    for (const data of [
+      [mk(0.25, [-0.1, 0.1], 1)],
+      [mk(0.05, [0], 0.2), mk(0.25, [-0.2, -0.1, 0, 0.1], 1)],
+    ]) {
+      const res = calibrateSurface(data, { model: "svi-af" });
+      expect(res.ok).toBe(true);
+      if (!res.ok) continue;
+      expect(res.value.warnings.join(" ")).toMatch(/degraded/);
+      for (const s of res.value.slices)
+        for (const v of Object.values(s.rawSvi)) expect(Number.isFinite(v)).toBe(true);
+      const a = arbitragePoints(res.value.surface, res.value.surface.expiries, 1.5);
+      expect([a.butterfly, a.calendar]).toEqual([0, 0]);
+    }
+  });
+});
