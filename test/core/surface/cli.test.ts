@@ -44,4 +44,33 @@ describe("volfolio surface fit", () => {
       expect(none.err).toMatch(/no SOL options/);
     },
   );
+
+  it.skipIf(!haveSample)(
+    "--model svi-af is arbitrage-free on the sample chain; svi warns that it holds arbitrage and where",
+    async () => {
+      const af = await capture([
+        "surface",
+        "fit",
+        "--chain",
+        SAMPLE_CSV,
+        "--underlying",
+        "ETH",
+        "--model",
+        "svi-af",
+        "--json",
+      ]);
+      expect(af.code).toBe(0);
+      const data = JSON.parse(af.out);
+      expect(data.model).toBe("svi-af");
+      expect(data.arbitrage.free).toBe(true);
+      const svi = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "ETH", "--json"]);
+      const s = JSON.parse(svi.out);
+      expect(s.arbitrage.free).toBe(false);
+      const w = (s.warnings as string[]).find((x) => x.includes("holds static arbitrage"));
+      expect(w).toMatch(/at k=-?\d/);
+      const table = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "ETH"]);
+      expect(table.out).toMatch(/try --model svi-af/);
+      expect(table.out).toMatch(/warning: model svi \(unconstrained per-slice SVI\) holds static arbitrage/);
+    },
+  );
 });
