@@ -3,7 +3,8 @@
  * runs it until the feed ends, the tick limit, or SIGINT/SIGTERM (graceful: the current tick
  * finishes and is journaled first).
  */
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import { DeribitBroker } from "../adapters/broker/deribit.js";
@@ -12,7 +13,7 @@ import type { Broker } from "../adapters/broker/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import type { AgentConfig } from "./config.js";
 import { buildFeed } from "./feeds.js";
-import { startAgentHttp } from "./http.js";
+import { AgentHttpConfigError, MIN_TOKEN_LENGTH, startAgentHttp } from "./http.js";
 import { KillSwitch } from "./killSwitch.js";
 import { Agent, type AgentFeed, type AgentState } from "./loop.js";
 import { acquireStateLock } from "./stateLock.js";
@@ -31,8 +32,8 @@ export interface RunAgentOptions {
   readonly env?: Record<string, string | undefined>;
   /** Stop after this many ticks. */
   readonly maxSteps?: number;
-  /** Called once the HTTP endpoint listens. */
-  readonly onListening?: (url: string) => void;
+  /** Called once the HTTP endpoint listens, with the file holding a generated token (else null). */
+  readonly onListening?: (url: string, tokenFile: string | null) => void;
   /** Called after every tick with the agent's state (e.g. a progress line). */
   readonly onTick?: (state: AgentState) => void;
 }
@@ -72,12 +73,41 @@ export async function runAgentFromConfig(config: AgentConfig, options: RunAgentO
   }
 }
 
+/** The file a generated endpoint token is written to (mode 0600). */
+export const TOKEN_FILE = "agent.token";
+
+/**
+ * The endpoint's token: VOLFOLIO_AGENT_TOKEN (at least 16 characters, else AgentHttpConfigError),
+ * or a new random one written to `<stateDir>/agent.token` with mode 0600 (its path is returned
+ * for the operator; the token itself is never printed or logged).
+ */
+export function endpointToken(
+  stateDir: string,
+  env: Record<string, string | undefined>,
+): { token: string; file: string | null } {
+  const given = env.VOLFOLIO_AGENT_TOKEN;
+  if (given !== undefined && given !== "") {
+    if (given.length < MIN_TOKEN_LENGTH)
+      throw new AgentHttpConfigError(
+        `VOLFOLIO_AGENT_TOKEN is ${given.length} characters; the agent endpoint needs at least ${MIN_TOKEN_LENGTH} (or unset it to have one generated)`,
+      );
+    return { token: given, file: null };
+  }
+  const token = randomBytes(24).toString("base64url");
+  const file = join(stateDir, TOKEN_FILE);
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // an older file keeps its mode on overwrite
+  return { token, file };
+}
+
 async function runLocked(
   config: AgentConfig,
   options: RunAgentOptions,
   stateDir: string,
 ): Promise<AgentState> {
   const env = options.env ?? process.env;
+  // Checked before anything starts: a too-short token is refused on any bind.
+  const endpoint = config.http ? endpointToken(stateDir, env) : null;
   const built = await buildFeed(config, { logger: options.logger });
   const { resolveInstrument, now } = built;
   let lastSnapshot: ChainSnapshot | null = null;
@@ -150,12 +180,19 @@ async function runLocked(
     ? await startAgentHttp({
         host: config.http.host,
         port: config.http.port,
-        ...(env.VOLFOLIO_AGENT_TOKEN ? { token: env.VOLFOLIO_AGENT_TOKEN } : {}),
+        token: endpoint?.token as string,
         state: () => agentHttpState(agent, { runId: config.runId, broker: broker.name, killSwitch }),
         killSwitch,
       })
     : null;
-  if (http) options.onListening?.(http.url);
+  if (http) {
+    if (endpoint?.file)
+      options.logger.info(
+        { tokenFile: endpoint.file },
+        `agent endpoint token generated: send 'Authorization: Bearer <the contents of ${endpoint.file}>'`,
+      );
+    options.onListening?.(http.url, endpoint?.file ?? null);
+  }
   const stop = () => agent.stop();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

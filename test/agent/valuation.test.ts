@@ -347,6 +347,7 @@ describe("the agent loop on the core valuation", () => {
     const { agent, journal } = agentIn(dir, feed(3), { now, warnings });
     const kill = new KillSwitch(join(dir, "KILL"));
     const { app, url } = await startAgentHttp({
+      token: "test-token-0123456789",
       state: () => agentHttpState(agent, { runId: "v", broker: "paper", killSwitch: kill }),
       killSwitch: kill,
     });

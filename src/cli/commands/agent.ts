@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import pino from "pino";
 import { AgentConfigError, loadAgentConfig } from "../../agent/config.js";
 import { AgentFeedError } from "../../agent/feeds.js";
+import { AgentHttpConfigError } from "../../agent/http.js";
 import { createAgentLogger } from "../../agent/logger.js";
 import type { AgentState } from "../../agent/loop.js";
 import { AgentStoreError, runAgentFromConfig } from "../../agent/run.js";
@@ -47,6 +48,7 @@ Examples:
   volfolio agent --config examples/agent.json --log-file agent.log --json
   touch .volfolio/agent/KILL      # kill switch: the agent stops trading at the next tick
   curl -s 127.0.0.1:PORT/state    # when the config has "http": {"port": PORT}
+  curl -s -X POST -H "Authorization: Bearer $(cat .volfolio/agent/agent.token)" 127.0.0.1:PORT/kill
 
 Feeds (config "feed"): synthetic (seeded replay), files (a directory of chain snapshots, replayed
 at "speed" x real time, 0 = as fast as possible), deribit (public WebSocket, live).
@@ -79,7 +81,10 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
         state = await runAgentFromConfig(config, {
           logger,
           ...(maxSteps !== undefined ? { maxSteps } : {}),
-          onListening: (url) => process.stderr.write(`agent endpoint: ${url}/state\n`),
+          onListening: (url, tokenFile) =>
+            process.stderr.write(
+              `agent endpoint: ${url}/state${tokenFile ? ` (POST /kill and /resume need the bearer token in ${tokenFile})` : ""}\n`,
+            ),
           ...(o.progress
             ? {
                 onTick: (s: AgentState) =>
@@ -90,6 +95,8 @@ testnet unless "testnet": false, and sends nothing unless "enabled": true.`,
             : {}),
         });
       } catch (err) {
+        // A refused endpoint token (too short): a usage error, exit 2.
+        if (err instanceof AgentHttpConfigError) throw new CliError(err.message, EXIT_USAGE);
         // Another agent holds the stateDir (stateLock.ts): exit 3, one line naming it.
         if (
           err instanceof AgentFeedError ||
