@@ -154,3 +154,47 @@ describe("Deribit broker", () => {
     );
   });
 });
+
+describe("Deribit broker errors", () => {
+  it("scrub the client id and secret a venue error echoes back", async () => {
+    const id = "FAKE-SECRET-id-0a1b2c";
+    const secret = "FAKE-SECRET-secret-3d4e5f";
+    const echo = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => {
+        body += c;
+      });
+      req.on("end", () => {
+        const rpc = JSON.parse(body) as { id: number; params: Record<string, unknown> };
+        res.end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: rpc.id,
+            error: {
+              code: 13004,
+              message: `invalid_credentials for ${rpc.params.client_id}:${rpc.params.client_secret}`,
+            },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
+    try {
+      const broker = new DeribitBroker({
+        enabled: true,
+        testnet: true,
+        baseUrl: `http://127.0.0.1:${(echo.address() as AddressInfo).port}`,
+        resolveInstrument,
+        currency: "BTC",
+        env: { DERIBIT_CLIENT_ID: id, DERIBIT_CLIENT_SECRET: secret },
+      });
+      const err = await broker.getOrder("x").catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      const message = (err as Error).message;
+      expect(message).toMatch(/13004 invalid_credentials for \[redacted\]:\[redacted\]/);
+      expect(message).not.toContain("FAKE-SECRET");
+    } finally {
+      await new Promise((r) => echo.close(r));
+    }
+  });
+});

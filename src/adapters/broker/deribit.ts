@@ -184,6 +184,15 @@ export class DeribitBroker implements Broker {
     return r.access_token;
   }
 
+  /** `text` with the client id, client secret and access token replaced by [redacted]. */
+  private scrub(text: string): string {
+    const env = this.options.env ?? process.env;
+    const secrets = [env.DERIBIT_CLIENT_ID, env.DERIBIT_CLIENT_SECRET, this.token?.value].filter(
+      (v): v is string => typeof v === "string" && v.length >= 4,
+    );
+    return secrets.reduce((t, v) => t.split(v).join("[redacted]"), text);
+  }
+
   private async call(
     method: string,
     params: Record<string, unknown>,
@@ -201,7 +210,10 @@ export class DeribitBroker implements Broker {
       });
     } catch (err) {
       // The message of a fetch error names only the host; the body (with secrets) is never echoed.
-      throw new DeribitBrokerError(method, `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
+      throw new DeribitBrokerError(
+        method,
+        this.scrub(`cannot reach ${this.baseUrl}: ${(err as Error).message}`),
+      );
     }
     let body: unknown;
     try {
@@ -213,7 +225,11 @@ export class DeribitBroker implements Broker {
     if (!parsed.success)
       throw new DeribitBrokerError(method, `unexpected response shape (HTTP ${response.status})`);
     if (parsed.data.error)
-      throw new DeribitBrokerError(method, `${parsed.data.error.code} ${parsed.data.error.message}`);
+      // The venue's message may echo what it was sent (client id, secret, token): scrubbed.
+      throw new DeribitBrokerError(
+        method,
+        this.scrub(`${parsed.data.error.code} ${parsed.data.error.message}`),
+      );
     if (!response.ok) throw new DeribitBrokerError(method, `HTTP ${response.status}`);
     return parsed.data.result;
   }
