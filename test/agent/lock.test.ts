@@ -36,7 +36,9 @@ describe("state directory lock", () => {
     const dir = tempDir("agent-lock");
     // 60-minute steps at 36,000x: 100 ms per tick, so the first agent runs for a while.
     const cfg = writeConfig(dir, { feed: { ...example.feed, steps: 400 }, speed: 36_000 });
-    const first = spawn(tsx, [main, "agent", "--config", cfg, "--json"], {
+    // node --import tsx, not the tsx wrapper (whose signal relay can turn an early SIGTERM into
+    // exit 143): the signal reaches the agent itself.
+    const first = spawn(process.execPath, ["--import", "tsx", main, "agent", "--config", cfg, "--json"], {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
     });
