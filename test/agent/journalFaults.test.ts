@@ -20,7 +20,9 @@ import { tempDir } from "./tmp.js";
 
 const RUNNER = resolve(__dirname, "fixtures/crashRunner.ts");
 const STEPS = 1000;
-const FAULTS_PER_KIND = 12;
+/** 12 of each kind by default; VOLFOLIO_FAULTS_PER_KIND=N for a longer campaign (and VOLFOLIO_FAULT_SEED). */
+const FAULTS_PER_KIND = Number(process.env.VOLFOLIO_FAULTS_PER_KIND ?? 12);
+const SEED = Number(process.env.VOLFOLIO_FAULT_SEED ?? 19);
 
 function runChild(
   dir: string,
@@ -62,92 +64,96 @@ function cutLastLine(path: string): number {
 }
 
 describe("agent journal faults (torn writes, ENOSPC, truncated last line)", () => {
-  it("truncates the torn tail on restart and reaches the uninterrupted book with 0 duplicated and 0 lost orders", async () => {
-    const reference = tempDir("agent-jref");
-    const ref = await runChild(reference, null);
-    expect(ref.code, ref.out).toBe(0);
-    const refBook = finalState(ref.out).book;
-    const writes = lines(join(reference, "journal.jsonl")) + lines(join(reference, "broker.jsonl"));
-    // Fault points uniform over a stretch of writes so the faults spread over the whole run.
-    const maxAt = Math.ceil((1.5 * writes) / (3 * FAULTS_PER_KIND));
+  it(
+    "truncates the torn tail on restart and reaches the uninterrupted book with 0 duplicated and 0 lost orders",
+    async () => {
+      const reference = tempDir("agent-jref");
+      const ref = await runChild(reference, null);
+      expect(ref.code, ref.out).toBe(0);
+      const refBook = finalState(ref.out).book;
+      const writes = lines(join(reference, "journal.jsonl")) + lines(join(reference, "broker.jsonl"));
+      // Fault points uniform over a stretch of writes so the faults spread over the whole run.
+      const maxAt = Math.ceil((1.5 * writes) / (3 * FAULTS_PER_KIND));
 
-    const dir = tempDir("agent-jfault");
-    const rng = createRng(19);
-    const kinds = Array.from(
-      { length: 3 * FAULTS_PER_KIND },
-      (_, i) => (["tear", "enospc", "cut"] as const)[i % 3],
-    );
-    const outcome = { tear: 0, enospc: 0, cut: 0, tornTruncated: 0, restarts: 0 };
-    let expectTorn = false;
-    let final: { code: number | null; out: string } | null = null;
-    for (let attempt = 0; attempt < 10 * kinds.length && !final; attempt++) {
-      const kind = kinds[attempt];
-      const at = 1 + Math.floor(rng.uniform() * maxAt);
-      const r = await runChild(dir, kind ? `${kind === "cut" ? "tear" : kind}:${at}` : null);
-      if (attempt > 0) outcome.restarts++;
-      const torn = r.out.split("\n").find((l) => l.includes("journal: torn tail"));
-      if (expectTorn) {
-        // The previous run left half a record at the end of the agent's journal: this start truncated it.
-        expect(torn, r.out).toBeDefined();
-        expect(JSON.parse(torn as string)).toMatchObject({ truncated: true });
+      const dir = tempDir("agent-jfault");
+      const rng = createRng(SEED);
+      const kinds = Array.from(
+        { length: 3 * FAULTS_PER_KIND },
+        (_, i) => (["tear", "enospc", "cut"] as const)[i % 3],
+      );
+      const outcome = { tear: 0, enospc: 0, cut: 0, tornTruncated: 0, restarts: 0 };
+      let expectTorn = false;
+      let final: { code: number | null; out: string } | null = null;
+      for (let attempt = 0; attempt < 10 * kinds.length && !final; attempt++) {
+        const kind = kinds[attempt];
+        const at = 1 + Math.floor(rng.uniform() * maxAt);
+        const r = await runChild(dir, kind ? `${kind === "cut" ? "tear" : kind}:${at}` : null);
+        if (attempt > 0) outcome.restarts++;
+        const torn = r.out.split("\n").find((l) => l.includes("journal: torn tail"));
+        if (expectTorn) {
+          // The previous run left half a record at the end of the agent's journal: this start truncated it.
+          expect(torn, r.out).toBeDefined();
+          expect(JSON.parse(torn as string)).toMatchObject({ truncated: true });
+        }
+        if (torn) outcome.tornTruncated++;
+        const fired = r.out.split("\n").find((l) => l.startsWith('{"fault"'));
+        if (!fired) {
+          expect(r.code, r.out).toBe(0);
+          final = r;
+          break;
+        }
+        // Which journal was torn: the agent's if its file does not end with a newline.
+        const agentJournal = join(dir, "journal.jsonl");
+        const tail = readFileSync(agentJournal);
+        expectTorn = tail.length > 0 && tail[tail.length - 1] !== 0x0a;
+        if (kind === "tear") {
+          expect(r.signal).toBe("SIGKILL");
+          outcome.tear++;
+        } else if (kind === "enospc") {
+          expect(r.code, r.out).not.toBe(0);
+          expect(r.out).toMatch(/ENOSPC/);
+          expect(expectTorn).toBe(false); // the failed write was rolled back
+          outcome.enospc++;
+        } else {
+          expect(r.signal).toBe("SIGKILL");
+          if (!expectTorn) cutLastLine(agentJournal);
+          expectTorn = true;
+          outcome.cut++;
+        }
       }
-      if (torn) outcome.tornTruncated++;
-      const fired = r.out.split("\n").find((l) => l.startsWith('{"fault"'));
-      if (!fired) {
-        expect(r.code, r.out).toBe(0);
-        final = r;
-        break;
-      }
-      // Which journal was torn: the agent's if its file does not end with a newline.
-      const agentJournal = join(dir, "journal.jsonl");
-      const tail = readFileSync(agentJournal);
-      expectTorn = tail.length > 0 && tail[tail.length - 1] !== 0x0a;
-      if (kind === "tear") {
-        expect(r.signal).toBe("SIGKILL");
-        outcome.tear++;
-      } else if (kind === "enospc") {
-        expect(r.code, r.out).not.toBe(0);
-        expect(r.out).toMatch(/ENOSPC/);
-        expect(expectTorn).toBe(false); // the failed write was rolled back
-        outcome.enospc++;
-      } else {
-        expect(r.signal).toBe("SIGKILL");
-        if (!expectTorn) cutLastLine(agentJournal);
-        expectTorn = true;
-        outcome.cut++;
-      }
-    }
-    console.info(
-      `journal faults: ${JSON.stringify(outcome)} (${writes} journal writes in the uninterrupted run)`,
-    );
-    // Every fault fired unless the run completed first.
-    expect(outcome.tear + outcome.enospc + outcome.cut).toBeGreaterThanOrEqual(kinds.length - 3);
-    expect(final?.code, final?.out).toBe(0);
-    const state = finalState(final?.out ?? "");
-    expect(state.step).toBe(STEPS - 1);
-    expect(state.book).toEqual(refBook);
+      console.info(
+        `journal faults: ${JSON.stringify(outcome)} (${writes} journal writes in the uninterrupted run)`,
+      );
+      // Every fault fired unless the run completed first.
+      expect(outcome.tear + outcome.enospc + outcome.cut).toBeGreaterThanOrEqual(kinds.length - 3);
+      expect(final?.code, final?.out).toBe(0);
+      const state = finalState(final?.out ?? "");
+      expect(state.step).toBe(STEPS - 1);
+      expect(state.book).toEqual(refBook);
 
-    const ids = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument })
-      .allOrders()
-      .map((o) => o.clientOrderId);
-    const refIds = new PaperBroker({ statePath: join(reference, "broker.jsonl"), resolveInstrument })
-      .allOrders()
-      .map((o) => o.clientOrderId);
-    expect(new Set(ids).size).toBe(ids.length); // 0 duplicated
-    expect(ids).toEqual(refIds); // 0 lost
-    const read = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read();
-    expect(read.tornTail).toBe(false);
-    const decided = read.records.flatMap((r) =>
-      r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
-    );
-    const outcomes = read.records.flatMap((r) =>
-      r.type === "order"
-        ? [r.state.clientOrderId]
-        : r.type === "limit-rejected" || r.type === "cancelled"
-          ? [r.clientOrderId]
-          : [],
-    );
-    expect(new Set(decided).size).toBe(decided.length);
-    expect([...outcomes].sort()).toEqual([...decided].sort());
-  }, 300_000);
+      const ids = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument })
+        .allOrders()
+        .map((o) => o.clientOrderId);
+      const refIds = new PaperBroker({ statePath: join(reference, "broker.jsonl"), resolveInstrument })
+        .allOrders()
+        .map((o) => o.clientOrderId);
+      expect(new Set(ids).size).toBe(ids.length); // 0 duplicated
+      expect(ids).toEqual(refIds); // 0 lost
+      const read = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read();
+      expect(read.tornTail).toBe(false);
+      const decided = read.records.flatMap((r) =>
+        r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
+      );
+      const outcomes = read.records.flatMap((r) =>
+        r.type === "order"
+          ? [r.state.clientOrderId]
+          : r.type === "limit-rejected" || r.type === "cancelled"
+            ? [r.clientOrderId]
+            : [],
+      );
+      expect(new Set(decided).size).toBe(decided.length);
+      expect([...outcomes].sort()).toEqual([...decided].sort());
+    },
+    300_000 + FAULTS_PER_KIND * 3 * 3_000,
+  );
 });
