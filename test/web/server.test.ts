@@ -70,13 +70,16 @@ describe("dashboard server", () => {
   it("/api/agent proxies a running agent's GET /state with its bearer token", async () => {
     const agentToken = "agent-secret-token-0001";
     const state = { runId: "r1", mode: "safe", modeReasons: ["feed stale"], delta: 0.25, vega: -120 };
+    // Bound off loopback, the agent answers even GET /state only with the token (on 127.0.0.1 a
+    // read-only GET needs none since the issue-19 endpoint rules; POSTs always do).
     const agent = await startAgentHttp({
+      host: "0.0.0.0",
       port: 0,
       token: agentToken,
       state: () => state,
       killSwitch: new KillSwitch(join(mkdtempSync(join(tmpdir(), "volfolio-ks-")), "KILL")),
     });
-    const agentUrl = agent.url.replace("localhost", "127.0.0.1");
+    const agentUrl = agent.url.replace("localhost", "127.0.0.1").replace("0.0.0.0", "127.0.0.1");
     const good = await startDashboardServer({ report, port: 0, agentUrl: `${agentUrl}/`, agentToken });
     const bad = await startDashboardServer({ report, port: 0, agentUrl });
     try {
