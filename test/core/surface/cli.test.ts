@@ -35,6 +35,12 @@ describe("volfolio surface fit", () => {
       expect(data.counts.fitted + data.counts.surfaceRejected).toBe(data.counts.cleanQuotes);
       expect(data.arbitrage.free).toBe(true);
       expect(data.slices.length).toBe(12);
+      // --json keeps full precision (issue 18): each slice's year fraction is ACT/365 from the
+      // valuation time to its expiry to the last bits (6-digit rounding missed by up to 5e-7).
+      for (const sl of data.slices as { expiry: string; timeToExpiry: number }[]) {
+        const T = (Date.parse(sl.expiry) - Date.parse(data.valuationTime)) / (365 * 86_400_000);
+        expect(Math.abs(sl.timeToExpiry - T)).toBeLessThan(1e-12 * T);
+      }
       const table = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "BTC"]);
       expect(table.code).toBe(0);
       expect(table.out).toMatch(/rmse\(pts\)/);
