@@ -14,9 +14,10 @@ import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket, positionGreeks } from "../risk/greeks.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { scenarioPnlMatrix } from "../risk/grid.js";
+import { optionMarketInputs } from "../risk/valuation.js";
 import type { Scenario } from "../risk/scenario.js";
 import type { CandidateFilter, OptimizeBook, OptimizeCandidate, OptimizeGreeks } from "./spec.js";
-import { daysBetween, timeToExpiry } from "../time.js";
+import { daysBetween } from "../time.js";
 
 export type CandidateRejection =
   | "other-underlying"
@@ -78,8 +79,11 @@ export function buildOptimizeCandidates(o: {
       continue;
     }
     const g = positionGreeks({ instrument: ins, quantity: 1 }, o.market);
-    const F = forwardAtExpiry(um, t0, ins.expiry);
-    const blackDelta = Math.abs(g.deltaUnderlyingCoin / ins.contractSize / (F / S));
+    // Black's forward delta per contract: dV_usd/dS = usdPerBlack x delta x F/S (greeks.ts).
+    const mi = optionMarketInputs(ins, o.market);
+    const blackDelta = Math.abs(
+      g.deltaUnderlyingCoin / ins.contractSize / ((mi.usdPerBlack * mi.forward) / S),
+    );
     if (
       (f.minAbsDelta !== undefined && blackDelta < f.minAbsDelta) ||
       (f.maxAbsDelta !== undefined && blackDelta > f.maxAbsDelta)
@@ -110,12 +114,11 @@ export function buildOptimizeCandidates(o: {
       : null;
   const candidates = kept.map(({ q, g }, i): OptimizeCandidate => {
     const ins = q.instrument;
-    const F = forwardAtExpiry(um, t0, ins.expiry);
+    // The forward and fair vol the one valuation uses for this option (risk/valuation.ts).
+    const { forward: F, vol: fairVol } = optionMarketInputs(ins, o.market);
     // USD of one contract's quote: an inverse quote is coins, worth the index each (as valuePosition
     // values the held option: coin premium x S), so bid/ask/fair are in the same USD.
     const conv = (ins.settlement === "inverse" ? S : 1) * ins.contractSize;
-    const T = timeToExpiry(ins.expiry, t0);
-    const fairVol = um.surface.impliedVol(Math.log(ins.strike / F), T);
     const cap = (size: number | null | undefined): number => {
       let m = f.maxContracts ?? Number.POSITIVE_INFINITY;
       if (f.displayedSizeFraction !== undefined && size != null)
