@@ -20,8 +20,8 @@ import { loadChainFile } from "../../src/adapters/chainFile.js";
 import { normalizeChain } from "../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../src/core/market/types.js";
 import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../src/core/surface/calibrate.js";
-import type { VolSurface } from "../../src/core/surface/types.js";
 import { dailyFiles, quantileOf, seededSample } from "./deribitDaily.js";
+import { arbitragePoints, fitFigures } from "./surfaceChecks.js";
 
 export interface ChainSurfaceMetrics {
   readonly butterflyPoints: number;
@@ -38,9 +38,6 @@ export interface ChainSurfaceMetrics {
   readonly warnings: readonly string[];
 }
 
-const G_TOL = -1e-6;
-const H = 1e-3;
-
 /** Metrics of one model on one chain's clean quotes (null when the fit fails). */
 export function chainSurfaceMetrics(
   quotes: readonly CleanQuote[],
@@ -56,69 +53,22 @@ export function chainSurfaceMetrics(
   }
   if (!res.fit.ok) return null;
   const fit = res.fit.value;
-  const surf: VolSurface = fit.surface;
-  const Ts = fit.data.map((s) => s.expiry);
   let maxK = 0;
   for (const s of fit.data) for (const q of s.quotes) maxK = Math.max(maxK, Math.abs(q.k));
-  const L = Math.max(1.5, maxK);
-  const nk = Math.round(L / 0.01);
-  const ks: number[] = [];
-  for (let j = -nk; j <= nk; j++) ks.push(j * 0.01);
-  let bf = 0;
-  for (const T of Ts) {
-    for (const k of ks) {
-      const w = surf.totalVariance(k, T);
-      const wp = surf.totalVariance(k + H, T);
-      const wm = surf.totalVariance(k - H, T);
-      const d1 = (wp - wm) / (2 * H);
-      const d2 = (wp - 2 * w + wm) / (H * H);
-      const g = w > 0 ? (1 - (k * d1) / (2 * w)) ** 2 - ((d1 * d1) / 4) * (1 / w + 0.25) + d2 / 2 : -1;
-      if (!(g >= G_TOL)) bf++;
-    }
-  }
-  let cal = 0;
-  for (let i = 0; i + 1 < Ts.length; i++) {
-    const mid = 0.5 * (Ts[i] + Ts[i + 1]);
-    for (const k of ks) {
-      const a = surf.totalVariance(k, Ts[i]);
-      const m = surf.totalVariance(k, mid);
-      const b = surf.totalVariance(k, Ts[i + 1]);
-      if (m < a - 1e-10 || b < m - 1e-10) cal++;
-    }
-  }
-  // quotes: two-sided OTM band, vega-weighted RMSE vs mark
-  const markByName = new Map<string, CleanQuote>();
-  for (const q of quotes) markByName.set(q.instrument.name, q);
-  let two = 0;
-  let inside = 0;
-  let sw = 0;
-  let se = 0;
-  for (const s of fit.data) {
-    for (const q of s.quotes) {
-      const v = surf.impliedVol(q.k, s.expiry);
-      if (q.bidVol !== null && q.askVol !== null) {
-        two++;
-        if (v >= q.bidVol - 0.001 && v <= q.askVol + 0.001) inside++;
-      }
-      const cq = q.name ? markByName.get(q.name) : undefined;
-      const mark = cq?.markVol ?? null;
-      if (mark !== null && mark > 0) {
-        const sd = mark * Math.sqrt(s.expiry);
-        const d1 = -q.k / sd + 0.5 * sd;
-        const vega = Math.exp(-0.5 * d1 * d1) * Math.sqrt(s.expiry);
-        sw += vega;
-        se += vega * (v - mark) ** 2;
-      }
-    }
-  }
+  const arb = arbitragePoints(
+    fit.surface,
+    fit.data.map((s) => s.expiry),
+    Math.max(1.5, maxK),
+  );
+  const q = fitFigures(fit, quotes);
   return {
-    butterflyPoints: bf,
-    calendarPoints: cal,
-    insideBand: two > 0 ? inside / two : 1,
-    twoSided: two,
-    vegaRmseVsMarkPts: sw > 0 ? 100 * Math.sqrt(se / sw) : 0,
+    butterflyPoints: arb.butterfly,
+    calendarPoints: arb.calendar,
+    insideBand: q.insideBand,
+    twoSided: q.twoSided,
+    vegaRmseVsMarkPts: q.vegaRmsePts,
     fitMs,
-    expiries: Ts.length,
+    expiries: fit.data.length,
     reportFree: fit.arbitrage.free,
     warnings: fit.warnings,
   };

@@ -16,6 +16,7 @@
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DAILY_DIR, dailyFiles, seededSample } from "../../../scripts/measure/deribitDaily.js";
+import { arbitragePoints, fitFigures } from "../../../scripts/measure/surfaceChecks.js";
 import { loadChainFile } from "../../../src/adapters/chainFile.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../../src/core/market/types.js";
@@ -25,7 +26,6 @@ import {
   type SurfaceFit,
 } from "../../../src/core/surface/calibrate.js";
 import type { SurfaceSlice } from "../../../src/core/surface/sliceData.js";
-import type { VolSurface } from "../../../src/core/surface/types.js";
 
 /**
  * Season figures (466 chains, svi-af vs svi): 0 butterfly and 0 calendar points on every chain,
@@ -37,71 +37,6 @@ import type { VolSurface } from "../../../src/core/surface/types.js";
 const BAND_FLOOR = 0.95;
 const BAND_DROP = 0.075;
 const RMSE_RATIO = 1.9;
-
-/** Independent static-arbitrage count of a surface sampled through VolSurface. */
-function arbitragePoints(surface: VolSurface, expiries: readonly number[], halfWidth: number) {
-  const h = 1e-3;
-  const ks: number[] = [];
-  const n = Math.round(halfWidth / 0.01);
-  for (let j = -n; j <= n; j++) ks.push(j * 0.01);
-  let butterfly = 0;
-  for (const T of expiries) {
-    for (const k of ks) {
-      const w = surface.totalVariance(k, T);
-      const up = surface.totalVariance(k + h, T);
-      const dn = surface.totalVariance(k - h, T);
-      const d1 = (up - dn) / (2 * h);
-      const d2 = (up - 2 * w + dn) / (h * h);
-      // Gatheral & Jacquier (2014), eq. 2.1
-      const g = w > 0 ? (1 - (k * d1) / (2 * w)) ** 2 - ((d1 * d1) / 4) * (1 / w + 1 / 4) + d2 / 2 : -1;
-      if (!(g >= -1e-6)) butterfly++;
-    }
-  }
-  let calendar = 0;
-  for (let i = 0; i + 1 < expiries.length; i++) {
-    const times = [expiries[i], 0.5 * (expiries[i] + expiries[i + 1]), expiries[i + 1]];
-    for (const k of ks) {
-      const w = times.map((T) => surface.totalVariance(k, T));
-      if (w[1] < w[0] - 1e-10 || w[2] < w[1] - 1e-10) calendar++;
-    }
-  }
-  let maxWingSlope = 0;
-  for (const T of expiries) {
-    maxWingSlope = Math.max(
-      maxWingSlope,
-      surface.totalVariance(30, T) - surface.totalVariance(20, T),
-      surface.totalVariance(-30, T) - surface.totalVariance(-20, T),
-    );
-  }
-  return { butterfly, calendar, maxWingSlope: maxWingSlope / 10 };
-}
-
-/** Share of two-sided quotes within [bid - 0.1pt, ask + 0.1pt]; vega-weighted RMSE vs mark (vol pts). */
-function fitFigures(fit: SurfaceFit, quotes: readonly CleanQuote[]) {
-  const marks = new Map(quotes.map((q) => [q.instrument.name, q.markVol]));
-  let two = 0;
-  let inside = 0;
-  let sw = 0;
-  let se = 0;
-  for (const s of fit.data) {
-    for (const q of s.quotes) {
-      const v = fit.surface.impliedVol(q.k, s.expiry);
-      if (q.bidVol !== null && q.askVol !== null) {
-        two++;
-        if (v >= q.bidVol - 0.001 && v <= q.askVol + 0.001) inside++;
-      }
-      const mark = q.name ? marks.get(q.name) : null;
-      if (mark) {
-        const sd = mark * Math.sqrt(s.expiry);
-        const d1 = -q.k / sd + sd / 2;
-        const vega = Math.exp((-d1 * d1) / 2) * Math.sqrt(s.expiry);
-        sw += vega;
-        se += vega * (v - mark) ** 2;
-      }
-    }
-  }
-  return { insideBand: two > 0 ? inside / two : 1, vegaRmsePts: 100 * Math.sqrt(se / sw) };
-}
 
 interface ChainResult {
   readonly where: string;

@@ -1,0 +1,99 @@
+/**
+ * Independent checks of a fitted surface, shared by the season measurement
+ * (scripts/measure/surfaceArbitrage.ts) and its test (test/core/surface/arbFree.test.ts), so the
+ * figures the thresholds were set on and the test's own check are one computation. They read the
+ * surface only through the public VolSurface interface and share no code with
+ * src/core/surface/arbitrage.ts.
+ */
+import type { CleanQuote } from "../../src/core/market/types.js";
+import type { VolSurface } from "../../src/core/surface/types.js";
+
+/** A fit's surface and the quotes per slice it was fitted to (as SurfaceFit has them). */
+export interface FittedSlices {
+  readonly surface: VolSurface;
+  readonly data: readonly {
+    readonly expiry: number;
+    readonly quotes: readonly {
+      readonly k: number;
+      readonly name?: string;
+      readonly bidVol: number | null;
+      readonly askVol: number | null;
+    }[];
+  }[];
+}
+
+/**
+ * Static-arbitrage points on the k-grid |k| <= halfWidth (step 0.01): butterfly where the
+ * Gatheral-Jacquier (2014, eq. 2.1) density factor g(k) < -1e-6 by central differences (h = 1e-3)
+ * at each expiry; calendar where total variance decreases from an expiry to the midpoint to the
+ * next; and the largest far-wing slope of total variance (Lee's bound: <= 2).
+ */
+export function arbitragePoints(surface: VolSurface, expiries: readonly number[], halfWidth: number) {
+  const h = 1e-3;
+  const ks: number[] = [];
+  const n = Math.round(halfWidth / 0.01);
+  for (let j = -n; j <= n; j++) ks.push(j * 0.01);
+  let butterfly = 0;
+  for (const T of expiries) {
+    for (const k of ks) {
+      const w = surface.totalVariance(k, T);
+      const up = surface.totalVariance(k + h, T);
+      const dn = surface.totalVariance(k - h, T);
+      const d1 = (up - dn) / (2 * h);
+      const d2 = (up - 2 * w + dn) / (h * h);
+      const g = w > 0 ? (1 - (k * d1) / (2 * w)) ** 2 - ((d1 * d1) / 4) * (1 / w + 1 / 4) + d2 / 2 : -1;
+      if (!(g >= -1e-6)) butterfly++;
+    }
+  }
+  let calendar = 0;
+  for (let i = 0; i + 1 < expiries.length; i++) {
+    const a = expiries[i] as number;
+    const b = expiries[i + 1] as number;
+    const times = [a, 0.5 * (a + b), b];
+    for (const k of ks) {
+      const w = times.map((T) => surface.totalVariance(k, T));
+      if ((w[1] as number) < (w[0] as number) - 1e-10 || (w[2] as number) < (w[1] as number) - 1e-10)
+        calendar++;
+    }
+  }
+  let maxWingSlope = 0;
+  for (const T of expiries) {
+    maxWingSlope = Math.max(
+      maxWingSlope,
+      surface.totalVariance(30, T) - surface.totalVariance(20, T),
+      surface.totalVariance(-30, T) - surface.totalVariance(-20, T),
+    );
+  }
+  return { butterfly, calendar, maxWingSlope: maxWingSlope / 10 };
+}
+
+/**
+ * Fit quality against the quotes: the share of two-sided quotes whose fitted vol lies within
+ * [bid vol - 0.1 pt, ask vol + 0.1 pt], and the vega-weighted RMSE of the fit against each quote's
+ * mark vol, in vol points (vega of a unit-forward option at the mark; NaN without any mark).
+ */
+export function fitFigures(fit: FittedSlices, quotes: readonly CleanQuote[]) {
+  const marks = new Map(quotes.map((q) => [q.instrument.name, q.markVol]));
+  let two = 0;
+  let inside = 0;
+  let sw = 0;
+  let se = 0;
+  for (const s of fit.data) {
+    for (const q of s.quotes) {
+      const v = fit.surface.impliedVol(q.k, s.expiry);
+      if (q.bidVol !== null && q.askVol !== null) {
+        two++;
+        if (v >= q.bidVol - 0.001 && v <= q.askVol + 0.001) inside++;
+      }
+      const mark = q.name ? marks.get(q.name) : null;
+      if (mark) {
+        const sd = mark * Math.sqrt(s.expiry);
+        const d1 = -q.k / sd + sd / 2;
+        const vega = Math.exp((-d1 * d1) / 2) * Math.sqrt(s.expiry);
+        sw += vega;
+        se += vega * (v - mark) ** 2;
+      }
+    }
+  }
+  return { insideBand: two > 0 ? inside / two : 1, twoSided: two, vegaRmsePts: 100 * Math.sqrt(se / sw) };
+}
