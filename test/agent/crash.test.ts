@@ -7,18 +7,17 @@
  * tells how long it gets): the child is killed as soon as its journal has grown past the drawn
  * size, i.e. at an arbitrary point between two of its writes (or during one).
  */
-import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { resolveInstrument } from "./fixtures/replay.js";
+import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
 import { tempDir } from "./tmp.js";
 
-const RUNNER = resolve(__dirname, "fixtures/crashRunner.ts");
 const STEPS = 1000;
 const KILLS = 6;
 
@@ -27,31 +26,13 @@ const journalSize = (dir: string) => {
   return existsSync(p) ? statSync(p).size : 0;
 };
 
-function runChild(
-  dir: string,
-  killAtJournalBytes: number | null,
-): Promise<{ signal: string | null; code: number | null; out: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", RUNNER, dir, String(STEPS)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    const poll =
-      killAtJournalBytes === null
-        ? null
-        : setInterval(() => {
-            if (journalSize(dir) >= killAtJournalBytes) child.kill("SIGKILL");
-          }, 1);
-    child.on("exit", (code, signal) => {
-      if (poll) clearInterval(poll);
-      done({ code, signal, out });
-    });
+function runChild(dir: string, killAtJournalBytes: number | null): Promise<RunnerExit> {
+  return runCrashRunner([dir, String(STEPS)], (child) => {
+    if (killAtJournalBytes === null) return null;
+    const poll = setInterval(() => {
+      if (journalSize(dir) >= killAtJournalBytes) child.kill("SIGKILL");
+    }, 1);
+    return () => clearInterval(poll);
   });
 }
 

@@ -7,44 +7,24 @@
  * and the completed run must end with the uninterrupted run's book, the same client order ids at
  * the exchange exactly once each (0 duplicated, 0 lost), and one outcome per decided order.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, truncateSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { resolveInstrument } from "./fixtures/replay.js";
+import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
 import { tempDir } from "./tmp.js";
 
-const RUNNER = resolve(__dirname, "fixtures/crashRunner.ts");
 const STEPS = 1000;
 /** 12 of each kind by default; VOLFOLIO_FAULTS_PER_KIND=N for a longer campaign (and VOLFOLIO_FAULT_SEED). */
 const FAULTS_PER_KIND = Number(process.env.VOLFOLIO_FAULTS_PER_KIND ?? 12);
 const SEED = Number(process.env.VOLFOLIO_FAULT_SEED ?? 19);
 
-function runChild(
-  dir: string,
-  fault: string | null,
-): Promise<{ code: number | null; signal: string | null; out: string }> {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", RUNNER, dir, String(STEPS), ...(fault ? [fault] : [])],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    child.on("exit", (code, signal) => done({ code, signal, out }));
-  });
+function runChild(dir: string, fault: string | null): Promise<RunnerExit> {
+  return runCrashRunner([dir, String(STEPS), ...(fault ? [fault] : [])]);
 }
 
 const lines = (path: string) =>
