@@ -107,9 +107,38 @@ function rogersSatchellTerm(b: OhlcBar): number {
   return ln(b.high / b.close) * ln(b.high / b.open) + ln(b.low / b.close) * ln(b.low / b.open);
 }
 
+/** Whether an estimator reads the previous bar's close (so `window` days need window + 1 bars). */
+function readsPreviousClose(estimator: RealizedVolEstimator): boolean {
+  return estimator === "close-to-close" || estimator === "yang-zhang";
+}
+
 /**
- * Rolling realized vol: element i is the estimate over bars (i - window, i] (close-to-close and
- * Yang-Zhang also read bar i - window for the first return); null until enough bars exist.
+ * Realized vol over the last `window` days of `bars`, the same days for every estimator:
+ * `window` returns for close-to-close and Yang-Zhang (which read the close before the window),
+ * `window` bars for the range estimators. (Passing window + 1 bars to every estimator gave the
+ * range estimators one day more than close-to-close.)
+ */
+export function windowRealizedVol(
+  bars: readonly OhlcBar[],
+  estimator: RealizedVolEstimator,
+  window: number,
+  options: { periodsPerYear?: number } = {},
+): number {
+  if (!Number.isInteger(window) || window < 2)
+    throw new InvalidInputError("window", window, "must be an integer >= 2");
+  const needed = window + (readsPreviousClose(estimator) ? 1 : 0);
+  if (bars.length < needed)
+    throw new InvalidInputError(
+      "bars.length",
+      bars.length,
+      `must be at least ${needed} for a ${window}-day window`,
+    );
+  return realizedVol(bars.slice(bars.length - needed), estimator, options);
+}
+
+/**
+ * Rolling realized vol: element i is the estimate over the `window` days ending at bar i (see
+ * `windowRealizedVol`); null until enough bars exist.
  */
 export function rollingRealizedVol(
   bars: readonly OhlcBar[],
@@ -119,9 +148,9 @@ export function rollingRealizedVol(
 ): (number | null)[] {
   if (!Number.isInteger(window) || window < 2)
     throw new InvalidInputError("window", window, "must be an integer >= 2");
-  const needsPrevious = estimator === "close-to-close" || estimator === "yang-zhang";
+  const extra = readsPreviousClose(estimator) ? 1 : 0;
   return bars.map((_, i) => {
-    const start = i - window + 1 - (needsPrevious ? 1 : 0);
+    const start = i - window + 1 - extra;
     if (start < 0) return null;
     return realizedVol(bars.slice(start, i + 1), estimator, options);
   });

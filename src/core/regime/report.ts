@@ -10,7 +10,7 @@ import {
   type OhlcBar,
   REALIZED_VOL_ESTIMATORS,
   type RealizedVolEstimator,
-  realizedVol,
+  windowRealizedVol,
   rollingRealizedVol,
   varianceRiskPremium,
 } from "./realizedVol.js";
@@ -69,11 +69,9 @@ export function regimeReport(
   if (used.length < Math.max(window + 2, 120)) {
     throw new InvalidInputError("bars.length", used.length, `must be at least ${Math.max(window + 2, 120)}`);
   }
-  const last = used.slice(-(window + 1));
-  const rv = Object.fromEntries(REALIZED_VOL_ESTIMATORS.map((e) => [e, realizedVol(last, e)])) as Record<
-    RealizedVolEstimator,
-    number
-  >;
+  const rv = Object.fromEntries(
+    REALIZED_VOL_ESTIMATORS.map((e) => [e, windowRealizedVol(used, e, window)]),
+  ) as Record<RealizedVolEstimator, number>;
   const returns = used.slice(1).map((b, i) => Math.log(b.close / (used[i] as OhlcBar).close));
   const garch = fitGarch(returns, { model: options.garchModel ?? "garch" });
   const hmm = fitHmm(returns, { states: options.states ?? 2 });

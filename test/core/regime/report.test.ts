@@ -54,6 +54,26 @@ describe("regime report", () => {
     expect(report.series[100]?.highVolProbability).toBeLessThan(0.2);
   });
 
+  // Issue 24 item 5: every estimator's "30-day" figure covers the same 30 days. Parkinson written
+  // here from its definition over the last 30 bars (it used 31 bars while close-to-close used 30
+  // returns); the bar just before the window is given a huge range, which must not count.
+  it("uses the same 30 days for the range estimators as for close-to-close", () => {
+    const wide = bars.map((b, i) =>
+      i === bars.length - 31 ? { ...b, high: b.high * 1.5, low: b.low / 1.5 } : b,
+    );
+    const report = regimeReport(wide, { window: 30 });
+    const last30 = wide.slice(-30);
+    const parkinson = Math.sqrt(
+      (last30.reduce((a, b) => a + Math.log(b.high / b.low) ** 2, 0) / 30 / (4 * Math.LN2)) * 365,
+    );
+    const RELATIVE_ROUNDING = 1e-12; // same sums in a different order
+    expect(Math.abs(report.realizedVol.parkinson / parkinson - 1)).toBeLessThan(RELATIVE_ROUNDING);
+    expect(report.realizedVol["close-to-close"]).toBeCloseTo(
+      realizedVol(wide.slice(-31), "close-to-close"),
+      14,
+    );
+  });
+
   it("computes the variance risk premium from the given implied vol", () => {
     const report = regimeReport(bars, { impliedVol: 2 });
     const rv = report.realizedVol["close-to-close"];
