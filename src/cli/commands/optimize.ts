@@ -189,6 +189,12 @@ export function register(program: Command): void {
         out.push(
           `status: ${result.status}; objective ${result.objectiveKind} = ${r6(result.objectiveUsd)} USD`,
         );
+        if (result.stats.cvarMethod !== "none")
+          out.push(
+            result.stats.cvarCuts
+              ? `CVaR method: cutting planes (Kunzi-Bay-Mayer; ${result.stats.cvarCuts.iterations} master LP solves, ${result.stats.cvarCuts.cuts} cuts)`
+              : `CVaR method: whole Rockafellar-Uryasev LP (${built.problem.book.scenarioPnlUsd.length} scenario rows)`,
+          );
         if (result.status !== "optimal") {
           out.push(result.diagnosis?.text ?? `solver: ${result.solverStatus}`);
           return out.join("\n");

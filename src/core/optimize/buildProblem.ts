@@ -6,6 +6,8 @@
  *   zeta (free), u_s >= 0  Rockafellar-Uryasev CVaR: CVaR_a <= zeta + 1/((1-a)S) sum_s u_s,
  *                          u_s >= loss_s - zeta, loss_s = -(book_s + sum_i (buy_i - sell_i) P_is)
  *   devUp, devDown >= 0  vega-target miss (objective "vega-target")
+ *   (cvarMethod "cuts": zeta (free) and v >= 0 only, CVaR row zeta + v <= limit, and the
+ *                        Kunzi-Bay-Mayer cuts added by cvarCuts.ts instead of the S scenario rows)
  *   net_i = buy_i - sell_i (free, one equality row each) when CVaR or stress rows exist: the
  *                        dense scenario rows then hold one coefficient per candidate instead of
  *                        two, halving the nonzeros of the large CVaR LP
@@ -26,6 +28,7 @@ export type ConstraintGroup =
   | `bucket:${string}:${GreekName}`
   | "cvar"
   | "cvar-scenario"
+  | "cvar-cut"
   | "worst-stress"
   | "margin"
   | "premium"
@@ -68,6 +71,12 @@ export interface LpProblem {
   readonly sellCol: Int32Array;
   readonly zetaCol: number;
   readonly uCol0: number;
+  /** How CVaR is in the model: none, the whole Rockafellar-Uryasev LP, or cutting planes. */
+  readonly cvarMethod: "none" | "lp" | "cuts";
+  /** Cutting planes: the aggregated tail column v (riskScale units), -1 otherwise. */
+  readonly vCol: number;
+  /** net_i = buy_i - sell_i columns (-1 when the model has no dense rows). */
+  readonly netCol: Int32Array;
   readonly devUpCol: number;
   readonly devDownCol: number;
 }
@@ -126,9 +135,13 @@ function checkProblem(p: OptimizeProblem): number {
   return S;
 }
 
+/** How the CVaR limit enters the model: the whole Rockafellar-Uryasev LP or cutting planes. */
+export type CvarMethod = "lp" | "cuts";
+
 /** Builds the scaled LP/MILP (see the module comment). */
-export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
+export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: CvarMethod } = {}): LpProblem {
   const S = checkProblem(p);
+  const cuts = o.cvarMethod === "cuts";
   const n = p.candidates.length;
   const lot = p.lots ? requirePositive("lots.lotSize", p.lots.lotSize) : 1;
   const cv = p.constraints.cvar;
@@ -178,10 +191,14 @@ export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
   }
   let zetaCol = -1;
   let uCol0 = -1;
+  let vCol = -1;
   if (cv) {
     zetaCol = addCol("zeta", Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0, false);
-    uCol0 = names.length;
-    for (let s = 0; s < S; s++) addCol(`u${s}`, 0, Number.POSITIVE_INFINITY, 0, false);
+    if (cuts) vCol = addCol("v", 0, Number.POSITIVE_INFINITY, 0, false);
+    else {
+      uCol0 = names.length;
+      for (let s = 0; s < S; s++) addCol(`u${s}`, 0, Number.POSITIVE_INFINITY, 0, false);
+    }
   }
   const dense = cv !== undefined || (cons0(p).worstStress !== undefined && p.book.stressPnlUsd !== undefined);
   const netCol = new Int32Array(n).fill(-1);
@@ -378,7 +395,21 @@ export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
       });
     }
   }
-  if (cv) {
+  if (cv && cuts) {
+    // CVaR <= zeta + v, v >= every cut (cvarCuts.ts); zeta and v in riskScale units.
+    rows.push({
+      name: "cvar",
+      group: "cvar",
+      lower: Number.NEGATIVE_INFINITY,
+      upper: requireFinite("constraints.cvar.maxLossUsd", cv.maxLossUsd) / riskScale,
+      idx: Int32Array.from([zetaCol, vCol]),
+      val: Float64Array.from([1, 1]),
+      rowScale: 1 / riskScale,
+      constant: 0,
+      elastic: true,
+    });
+  }
+  if (cv && !cuts) {
     const inv = 1 / ((1 - cv.alpha) * S);
     // Scenario rows: sum x P_is + zeta + u_s >= -book_s (USD / riskScale; zeta, u in riskScale units).
     for (let s = 0; s < S; s++) {
@@ -438,6 +469,9 @@ export function buildOptimizeLp(p: OptimizeProblem): LpProblem {
     sellCol,
     zetaCol,
     uCol0,
+    cvarMethod: cv ? (cuts ? "cuts" : "lp") : "none",
+    vCol,
+    netCol,
     devUpCol,
     devDownCol,
   };

@@ -43,7 +43,13 @@ export function bindingConstraints(lp: LpProblem, sol: LpSolution): BindingConst
   const out: BindingConstraint[] = [];
   const tol = 1e-7;
   lp.rows.forEach((r, i) => {
-    if (r.group === "cvar-scenario" || r.group === "vega-target" || r.group === "net") return;
+    if (
+      r.group === "cvar-scenario" ||
+      r.group === "cvar-cut" ||
+      r.group === "vega-target" ||
+      r.group === "net"
+    )
+      return;
     const a = sol.rowActivity[i] as number;
     const dual = sol.rowDual[i] as number;
     const atLo = Number.isFinite(r.lower) && Math.abs(a - r.lower) <= tol * Math.max(1, Math.abs(r.lower));

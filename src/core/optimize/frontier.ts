@@ -6,9 +6,10 @@
  * (verify.ts) from its trades. Exported as data (the dashboard plots it).
  */
 import { InvalidInputError } from "../errors.js";
-import { buildOptimizeLp } from "./buildProblem.js";
-import { type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
-import { optimizePortfolio, tradesFromSolution } from "./optimize.js";
+import type { CvarMethod, LpRow } from "./buildProblem.js";
+import type { HighsOptions } from "./highsAdapter.js";
+import { chooseCvarMethod } from "./cvarCuts.js";
+import { optimizePortfolio, solveOptimizeProblem, tradesFromSolution } from "./optimize.js";
 import type { OptimizeProblem } from "./spec.js";
 import { verifyOptimizeResult } from "./verify.js";
 
@@ -31,19 +32,27 @@ export interface FrontierResult {
   readonly minCvarUsd: number;
   readonly unconstrainedCvarUsd: number;
   readonly points: FrontierPoint[];
+  /** CVaR formulation used ("lp" or "cuts"). */
+  readonly cvarMethod: CvarMethod;
 }
 
 /** Lowest CVaR reachable under the other constraints (USD). */
-export async function minimumCvar(p: OptimizeProblem, highs?: HighsOptions): Promise<number> {
+export async function minimumCvar(
+  p: OptimizeProblem,
+  highs?: HighsOptions,
+  o: { readonly cvarMethod?: "auto" | CvarMethod; readonly cutPool?: LpRow[] } = {},
+): Promise<number> {
   const alpha = p.constraints.cvar?.alpha ?? 0.95;
   const q: OptimizeProblem = { ...p, constraints: { ...p.constraints, cvar: { alpha, maxLossUsd: 1e300 } } };
-  const lp = buildOptimizeLp(q);
-  const cost = new Float64Array(lp.numCol);
   const S = p.book.scenarioPnlUsd.length;
-  cost[lp.zetaCol] = 1;
-  for (let s = 0; s < S; s++) cost[lp.uCol0 + s] = 1 / ((1 - alpha) * S);
-  const rows = lp.rows.filter((r) => r.group !== "cvar");
-  const sol = await solveOptimizeLp({ ...lp, cost, rows }, highs);
+  // Objective: the CVaR epigraph itself (zeta + mean tail excess, or zeta + v with cuts).
+  const { lp, sol } = await solveOptimizeProblem(q, { ...(highs ? { highs } : {}), ...o }, (lp) => {
+    const cost = new Float64Array(lp.numCol);
+    cost[lp.zetaCol] = 1;
+    if (lp.cvarMethod === "cuts") cost[lp.vCol] = 1;
+    else for (let s = 0; s < S; s++) cost[lp.uCol0 + s] = 1 / ((1 - alpha) * S);
+    return { ...lp, cost, rows: lp.rows.filter((r) => r.group !== "cvar") };
+  });
   if (!sol.optimal) return Number.NaN;
   return verifyOptimizeResult(q, tradesFromSolution(lp, sol.x)).after.cvarUsd;
 }
@@ -51,7 +60,13 @@ export async function minimumCvar(p: OptimizeProblem, highs?: HighsOptions): Pro
 /** Sweeps the CVaR limit over `points` values from the minimum to the unconstrained CVaR. */
 export async function efficientFrontier(
   p: OptimizeProblem,
-  o: { readonly points?: number; readonly alpha?: number; readonly highs?: HighsOptions } = {},
+  o: {
+    readonly points?: number;
+    readonly alpha?: number;
+    readonly highs?: HighsOptions;
+    /** CVaR formulation of every point (default "auto": by size, as optimizePortfolio). */
+    readonly cvarMethod?: "auto" | CvarMethod;
+  } = {},
 ): Promise<FrontierResult> {
   const n = o.points ?? 8;
   if (!Number.isInteger(n) || n < 2) throw new InvalidInputError("points", n, "must be an integer >= 2");
@@ -61,16 +76,27 @@ export async function efficientFrontier(
     ...p,
     constraints: { ...rest, cvar: { alpha, maxLossUsd: limit } },
   });
-  const lo = await minimumCvar(withAlpha(0), o.highs);
-  const top = await optimizePortfolio(withAlpha(1e300), { highs: o.highs, diagnose: false });
+  const cvarMethod = chooseCvarMethod(withAlpha(0), o.cvarMethod);
+  // One cut pool for every point: cuts are valid whatever the limit or objective (cvarCuts.ts).
+  const cutPool: LpRow[] = [];
+  const solveOpts = { ...(o.highs ? { highs: o.highs } : {}), cvarMethod: o.cvarMethod ?? "auto", cutPool };
+  const lo = await minimumCvar(withAlpha(0), o.highs, solveOpts);
+  const top = await optimizePortfolio(withAlpha(1e300), { ...solveOpts, diagnose: false });
   const hi = top.status === "optimal" ? top.after.cvarUsd : Number.NaN;
   const points: FrontierPoint[] = [];
   if (!Number.isFinite(lo) || !Number.isFinite(hi))
-    return { alpha, objectiveKind: p.objective.kind, minCvarUsd: lo, unconstrainedCvarUsd: hi, points };
+    return {
+      alpha,
+      objectiveKind: p.objective.kind,
+      minCvarUsd: lo,
+      unconstrainedCvarUsd: hi,
+      points,
+      cvarMethod,
+    };
   for (let k = 0; k < n; k++) {
     // Nudge the first point up a hair so the minimum-CVaR point is numerically feasible.
     const limit = lo + ((hi - lo) * k) / (n - 1) + (k === 0 ? 1e-9 * Math.max(1, Math.abs(lo)) : 0);
-    const r = await optimizePortfolio(withAlpha(limit), { highs: o.highs, diagnose: false });
+    const r = await optimizePortfolio(withAlpha(limit), { ...solveOpts, diagnose: false });
     points.push({
       cvarLimitUsd: limit,
       cvarUsd: r.after.cvarUsd,
@@ -82,5 +108,12 @@ export async function efficientFrontier(
       verified: r.verification?.ok ?? false,
     });
   }
-  return { alpha, objectiveKind: p.objective.kind, minCvarUsd: lo, unconstrainedCvarUsd: hi, points };
+  return {
+    alpha,
+    objectiveKind: p.objective.kind,
+    minCvarUsd: lo,
+    unconstrainedCvarUsd: hi,
+    points,
+    cvarMethod,
+  };
 }

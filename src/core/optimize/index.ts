@@ -1,5 +1,6 @@
 // Public API of core/optimize.
 export * from "./buildProblem.js";
+export * from "./cvarCuts.js";
 export * from "./explain.js";
 export * from "./frontier.js";
 export * from "./highsAdapter.js";

@@ -6,7 +6,8 @@
  * relaxed (by the reported amount, in the constraint's own units) for the spec to be
  * feasible; groups that bind in the elastic solution are the ones they conflict with.
  */
-import { buildOptimizeLp, type ConstraintGroup, type LpProblem } from "./buildProblem.js";
+import { buildOptimizeLp, type ConstraintGroup, type CvarMethod, type LpProblem } from "./buildProblem.js";
+import { chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
 import { type HighsBackend, type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
 import type { OptimizeProblem } from "./spec.js";
 
@@ -77,10 +78,17 @@ export async function diagnoseInfeasibility(
   p: OptimizeProblem,
   highs?: HighsOptions,
   backend?: HighsBackend,
+  cvarMethod: "auto" | CvarMethod = "auto",
 ): Promise<InfeasibilityDiagnosis> {
-  const base = buildOptimizeLp(p);
-  const { lp, slacks } = elasticLp(base);
-  const sol = await solveOptimizeLp(lp, highs, backend);
+  const method = p.constraints.cvar ? chooseCvarMethod(p, cvarMethod) : "lp";
+  const base = buildOptimizeLp(p, { cvarMethod: method });
+  const el = elasticLp(base);
+  const slacks = el.slacks;
+  const solved =
+    base.cvarMethod === "cuts"
+      ? await solveWithCvarCuts(p, el.lp, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })
+      : { sol: await solveOptimizeLp(el.lp, highs, backend), lp: el.lp };
+  const { sol, lp } = solved;
   if (!sol.optimal)
     return { relax: [], conflictsWith: [], text: `elastic problem not solved (${sol.status})` };
   const relax: ConstraintRelaxation[] = [];

@@ -6,7 +6,14 @@
  * Trades are in contracts; prices and figures in USD (see spec.ts). Limit prices are the quoted
  * side plus the slippage allowance (buys: ask + slip, sells: bid - slip).
  */
-import { buildOptimizeLp, type LpProblem, tradeCostsUsd } from "./buildProblem.js";
+import {
+  buildOptimizeLp,
+  type CvarMethod,
+  type LpProblem,
+  type LpRow,
+  tradeCostsUsd,
+} from "./buildProblem.js";
+import { type CvarCutStats, chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
 import { type BindingConstraint, bindingConstraints, explainTrade } from "./explain.js";
 import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
 import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
@@ -50,6 +57,10 @@ export interface OptimizeResult {
     readonly nonzeros: number;
     readonly integer: boolean;
     readonly lpTextChars: number;
+    /** How CVaR was solved: "lp" (whole Rockafellar-Uryasev LP), "cuts" (cutting planes), "none". */
+    readonly cvarMethod: "none" | CvarMethod;
+    /** Cutting planes: master solves, cuts, final violation (USD); null otherwise. */
+    readonly cvarCuts: CvarCutStats | null;
   };
   readonly notes: string[];
 }
@@ -62,6 +73,36 @@ export interface OptimizeOptions {
   readonly diagnose?: boolean;
   /** Trades below this many contracts are dropped as solver noise (default 1e-7). */
   readonly minContracts?: number;
+  /**
+   * CVaR formulation: "lp" (the whole Rockafellar-Uryasev LP: S rows of n nonzeros), "cuts"
+   * (Kunzi-Bay-Mayer cutting planes, cvarCuts.ts), or "auto" (default): cuts when candidates x
+   * scenarios exceeds CVAR_CUTS_AUTO_NONZEROS.
+   */
+  readonly cvarMethod?: "auto" | CvarMethod;
+  /** Progress of the cutting-plane loop. */
+  readonly onCutIteration?: (s: { iteration: number; violationUsd: number; cuts: number }) => void;
+  /** Cutting planes: a pool of cuts shared by solves of one problem structure (see cvarCuts.ts). */
+  readonly cutPool?: LpRow[];
+}
+
+/** Builds and solves `p` with the chosen CVaR formulation (the LP returned includes any cuts). */
+export async function solveOptimizeProblem(
+  p: OptimizeProblem,
+  options: OptimizeOptions = {},
+  tweak?: (lp: LpProblem) => LpProblem,
+): Promise<{ lp: LpProblem; sol: LpSolution; cvarCuts: CvarCutStats | null }> {
+  const method = p.constraints.cvar ? chooseCvarMethod(p, options.cvarMethod) : "lp";
+  const built = buildOptimizeLp(p, { cvarMethod: method });
+  const lp = tweak ? tweak(built) : built;
+  if (lp.cvarMethod !== "cuts")
+    return { lp, sol: await solveOptimizeLp(lp, options.highs, options.backend), cvarCuts: null };
+  const r = await solveWithCvarCuts(p, lp, {
+    ...(options.highs ? { highs: options.highs } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.onCutIteration ? { onIteration: options.onCutIteration } : {}),
+    ...(options.cutPool ? { pool: options.cutPool } : {}),
+  });
+  return { lp: r.lp, sol: r.sol, cvarCuts: r.stats };
 }
 
 /** Trades from a solution vector (contracts). */
@@ -123,8 +164,7 @@ export async function optimizePortfolio(
   p: OptimizeProblem,
   options: OptimizeOptions = {},
 ): Promise<OptimizeResult> {
-  const lp = buildOptimizeLp(p);
-  const sol = await solveOptimizeLp(lp, options.highs, options.backend);
+  const { lp, sol, cvarCuts } = await solveOptimizeProblem(p, options);
   const status = statusOf(sol);
   const before = summarizeOptimizeRisk(p, []);
   const stats = {
@@ -133,14 +173,22 @@ export async function optimizePortfolio(
     nonzeros: lpNonzeros(lp),
     integer: lp.integer.some((v) => v === 1),
     lpTextChars: sol.lpTextChars,
+    cvarMethod: lp.cvarMethod,
+    cvarCuts,
   };
   const notes: string[] = [];
+  if (cvarCuts)
+    notes.push(
+      `CVaR by cutting planes (Kunzi-Bay-Mayer): ${cvarCuts.iterations} master solves, ${cvarCuts.cuts} cuts, final violation ${cvarCuts.violationUsd.toPrecision(3)} USD (tolerance ${cvarCuts.toleranceUsd.toPrecision(3)})${cvarCuts.converged ? "" : " NOT CONVERGED"}`,
+    );
+  else if (lp.cvarMethod === "lp")
+    notes.push(`CVaR by the whole Rockafellar-Uryasev LP (${p.book.scenarioPnlUsd.length} scenario rows)`);
   if (p.constraints.marginBudgetUsd !== undefined)
     notes.push("margin: linear proxy (standalone initial margin per short contract; no portfolio netting)");
   if (status !== "optimal") {
     const diagnosis =
       status !== "unbounded" && (options.diagnose ?? true)
-        ? await diagnoseInfeasibility(p, options.highs, options.backend)
+        ? await diagnoseInfeasibility(p, options.highs, options.backend, options.cvarMethod)
         : null;
     return {
       status,
