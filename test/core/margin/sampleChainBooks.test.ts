@@ -342,6 +342,26 @@ describe(`20 seeded books on the ${REAL ? "real sample Deribit chain" : "Black-7
   });
 });
 
+describe("the example book (examples/book.json) on the same chain", () => {
+  it("standard and portfolio margin per currency = the reference (1e-9); equity revalues coin cash", async () => {
+    const book = JSON.parse(readFileSync(resolve(__dirname, "../../../examples/book.json"), "utf8"));
+    const v = await valued({ positions: book.positions, cash: book.cash }, "example");
+    expect(v.positions.length).toBe(book.positions.length);
+    const legs = v.positions.map((p) => refLeg(p, v.market));
+    const sm = standardBookMargin(v.positions, v.market).byCurrency;
+    const pm = portfolioMargin(v.positions, v.market).byCurrency;
+    const wantSm = refStandard(legs);
+    const wantPm = refPortfolio(legs, indexOf(v.market));
+    expect(Object.keys(pm).sort()).toEqual(["BTC", "ETH", "USDC"]);
+    for (const c of ["BTC", "ETH", "USDC"]) {
+      expect(rel(sm[c]!.initial, wantSm[c]!.initial), c).toBeLessThan(1e-9);
+      expect(rel(sm[c]!.maintenance, wantSm[c]!.maintenance), c).toBeLessThan(1e-9);
+      expect(rel(pm[c]!.initial, wantPm[c]!.initial), c).toBeLessThan(1e-9);
+      expect(rel(pm[c]!.rollShock, wantPm[c]!.roll) < 1e-12 || wantPm[c]!.roll === 0, c).toBe(true);
+    }
+  }, 120_000);
+});
+
 // ---- properties on seeded books of the same chain ----
 const bookArb = fc.integer({ min: 1, max: 1_000_000 }).map((s) => seededBook(s));
 
