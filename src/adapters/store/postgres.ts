@@ -4,6 +4,15 @@
  * and futures), volfolio_quotes (one row per option quote: queryable columns + exact quote_json),
  * volfolio_records (append-only keyed JSON rows). Text JSON keeps a saved chain deep-equal on load.
  * The connection string comes from the caller (e.g. env VOLFOLIO_PG_URL) and is never logged.
+ *
+ * A server that goes away (restart, failover, network cut, pg_terminate_backend) never crashes
+ * the process: pg emits 'error' on idle pooled connections and on a checked-out client between
+ * queries, and an unhandled 'error' event ends a Node process, so the pool and every checked-out
+ * client have a listener (the error is kept as `lastError` and passed to `onError`). The failed
+ * call rejects, the broken connection is discarded, and the next call connects anew (the pool
+ * reconnects on demand; callers choose their retry policy, e.g. agent/storeMirror.ts backs off).
+ * A black-holed server cannot hang a call forever: connections time out after
+ * `connectTimeoutMs` and queries after `queryTimeoutMs`, and TCP keepalive is on.
  */
 import pg from "pg";
 import { z } from "zod";
@@ -25,24 +34,64 @@ CREATE TABLE IF NOT EXISTS volfolio_quotes (
 CREATE TABLE IF NOT EXISTS volfolio_records (
   tbl TEXT NOT NULL, key TEXT NOT NULL, seq BIGSERIAL, json TEXT NOT NULL, PRIMARY KEY (tbl, key));`;
 
+export interface PostgresStoreOptions {
+  /** Called with each connection error the pool reports outside a call (never thrown). */
+  readonly onError?: (err: Error) => void;
+  /** Connection timeout, ms (default 3,000). */
+  readonly connectTimeoutMs?: number;
+  /** Client-side query timeout, ms (default 30,000). */
+  readonly queryTimeoutMs?: number;
+}
+
 export class PostgresSnapshotStore implements SnapshotStore {
-  private constructor(private readonly pool: pg.Pool) {}
+  /** The last connection error reported outside a call (idle or checked-out connection lost). */
+  lastError: Error | null = null;
+  private readonly onClientError: (err: Error) => void;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    onError?: (err: Error) => void,
+  ) {
+    this.onClientError = (err: Error) => {
+      this.lastError = err;
+      try {
+        onError?.(err);
+      } catch {
+        // A listener must not turn a connection error into a crash.
+      }
+    };
+    pool.on("error", this.onClientError);
+  }
 
   /** Connects and creates the tables if needed. */
-  static async open(connectionString: string): Promise<PostgresSnapshotStore> {
-    const pool = new pg.Pool({ connectionString, max: 4, connectionTimeoutMillis: 3000 });
+  static async open(
+    connectionString: string,
+    options: PostgresStoreOptions = {},
+  ): Promise<PostgresSnapshotStore> {
+    const pool = new pg.Pool({
+      connectionString,
+      max: 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      keepAlive: true,
+    });
+    const store = new PostgresSnapshotStore(pool, options.onError);
     try {
       await pool.query(SCHEMA);
     } catch (err) {
-      await pool.end();
+      await pool.end().catch(() => undefined);
       throw err;
     }
-    return new PostgresSnapshotStore(pool);
+    return store;
   }
 
   async saveChain(snapshot: ChainSnapshot): Promise<SnapshotRef> {
     const { quotes, ...rest } = snapshot;
     const c = await this.pool.connect();
+    // A checked-out client has no pool listener: without this one a lost connection between two
+    // queries would be an unhandled 'error' event.
+    c.on("error", this.onClientError);
+    let failure: Error | undefined;
     try {
       await c.query("BEGIN");
       const key = [snapshot.underlying, snapshot.valuationTime];
@@ -83,10 +132,14 @@ export class PostgresSnapshotStore implements SnapshotStore {
       }
       await c.query("COMMIT");
     } catch (err) {
-      await c.query("ROLLBACK");
+      failure = err as Error;
+      // The connection may be gone: the transaction then ended with it.
+      await c.query("ROLLBACK").catch(() => undefined);
       throw err;
     } finally {
-      c.release();
+      c.off("error", this.onClientError);
+      // With an error the client is discarded, not returned to the pool.
+      c.release(failure);
     }
     return { underlying: snapshot.underlying, valuationTime: snapshot.valuationTime, quotes: quotes.length };
   }
@@ -139,6 +192,6 @@ export class PostgresSnapshotStore implements SnapshotStore {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (!this.pool.ended) await this.pool.end();
   }
 }
