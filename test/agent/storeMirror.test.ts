@@ -49,7 +49,7 @@ function recordingLogger() {
 const mode = (step: number): JournalRecord => ({
   type: "mode",
   step,
-  mode: "normal",
+  mode: "trading",
   reasons: [`tick ${step}`],
 });
 
