@@ -166,7 +166,9 @@ describe("volfolio index on synthetic chains", () => {
     });
     const file = join(dir, "flat.csv");
     writeFileSync(file, `${[DERIBIT_CSV_COLUMNS.join(","), ...formatDeribitCsvRows(chain)].join("\n")}\n`);
-    const res = await capture(["index", "--chain", file, "--term", "--json"]);
+    // The plain Cboe method: the full strip's variance is the flat vol squared (the DVOL method's
+    // wing floor reads below it by construction: test/core/volindex/dvol.test.ts).
+    const res = await capture(["index", "--chain", file, "--term", "--json", "--method", "cboe"]);
     expect(res.code, res.err).toBe(0);
     const r = JSON.parse(res.out).results[0];
     expect(Math.abs(r.index - 50)).toBeLessThan(0.3); // measured 50.08
@@ -174,7 +176,8 @@ describe("volfolio index on synthetic chains", () => {
   }, 60_000);
 
   it("without --chain: says SYNTHETIC; index matches the surface's variance-swap rate (integral)", async () => {
-    const res = await capture(["index", "--currency", "BTC", "--json"]);
+    // The plain Cboe method (the full strip is the variance-swap rate).
+    const res = await capture(["index", "--currency", "BTC", "--json", "--method", "cboe"]);
     expect(res.code, res.err).toBe(0);
     const d = JSON.parse(res.out);
     expect(d.synthetic).toBe(true);

@@ -1,15 +1,24 @@
 /**
- * `volfolio index [--chain FILE]`: the model-free constant-maturity vol index of an option chain
- * (Cboe VIX method on crypto expiries, as Deribit's DVOL), and its term structure.
+ * `volfolio index [--chain FILE]`: the model-free constant-maturity vol index of an option chain,
+ * by Deribit's DVOL method (default, core/volindex/dvol.ts) or the plain Cboe VIX method
+ * (`--method cboe`), and its term structure; `--compare-dvol FILE` sets it against Deribit's
+ * published DVOL at the chain's time of day.
  *
  * Pipeline: chain file -> loadChainFile (format from the content) -> normalizeChain (cleaning:
- * stale, crossed, out-of-bounds quotes dropped; forward per expiry) -> volIndexFromChain on the
- * cleaned quotes -> table or JSON. Without --chain, a seeded synthetic chain (said so in the output).
+ * stale, crossed, out-of-bounds quotes dropped; forward per expiry) -> dvolIndex on the normalized
+ * snapshot, or volIndexFromChain on the cleaned quotes -> table or JSON. Without --chain, a seeded
+ * synthetic chain (said so in the output).
  *
  * Decisions:
- * - Forward per expiry: the venue's (dated future, else the quote's underlying price, as DVOL);
- *   `--parity` uses the VIX put-call parity forward instead. An expiry whose only forward is the
- *   index falls back to parity.
+ * - The default method is dvol: every chain this command reads is a Deribit chain (Deribit CSV or
+ *   JSON, Tardis' Deribit options_chain, the Deribit-like synthetic chain).
+ * - Forward per expiry: dvol uses normalizeChain's forward (the marks' parity forward = Deribit's
+ *   synthetic, as DVOL's methodology prescribes). cboe: the venue's (dated future, else the
+ *   quote's underlying price); `--parity` uses the VIX put-call parity forward instead (cboe only).
+ *   An expiry whose only forward is the index falls back to parity.
+ * - --compare-dvol FILE (Date,Open,High,Low,Close daily bars): DVOL at the chain's time is
+ *   open + (close - open) x hour/24 of that UTC day's bar (core dvolAtTime). The file is for the
+ *   coin in its name (DVOL_BTC_daily.csv -> BTC); a name without a coin needs a single underlying.
  * - Several underlyings in one file (BTC and ETH): every underlying is reported unless --currency
  *   picks one; if any requested underlying cannot bracket the horizon, the command fails (exit 1)
  *   naming it, so pass --currency to get the others.
@@ -22,13 +31,24 @@ import { formatDeribitExpiry } from "../../core/instruments/names.js";
 import { normalizeChain } from "../../core/market/normalize.js";
 import { syntheticChain } from "../../core/market/synthetic.js";
 import type { ChainSnapshot } from "../../core/market/types.js";
+import { dvolIndex } from "../../core/volindex/dvol.js";
+import { type DvolBar, dvolAtTime } from "../../core/volindex/series.js";
 import {
   type ExpiryVariancePoint,
   type VolIndexResult,
   volIndexFromChain,
   volIndexTermStructure,
 } from "../../core/volindex/volIndex.js";
-import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { loadDvolBars } from "./volindexSeries.js";
+import {
+  CliError,
+  EXIT_FAILURE,
+  EXIT_UNAVAILABLE,
+  EXIT_USAGE,
+  formatTable,
+  output,
+  parseNumberOption,
+} from "../io.js";
 
 const YEAR_DAYS = 365;
 const TERM_DAYS = [7, 14, 30, 60, 90, 180] as const;
@@ -41,6 +61,8 @@ interface IndexFlags {
   term?: boolean;
   currency?: string;
   parity?: boolean;
+  method: string;
+  compareDvol?: string;
   seed: string;
   json?: boolean;
 }
@@ -78,12 +100,20 @@ function cannotBracket(
 }
 
 /** Index, bracketing expiries and (optionally) the term structure of one chain. */
-function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, parity: boolean) {
+function indexOfChain(
+  chain: ChainSnapshot,
+  targetDays: number,
+  term: boolean,
+  parity: boolean,
+  method: "dvol" | "cboe",
+) {
   const norm = normalizeChain(chain);
   const snap = norm.snapshot;
   const sourceByExpiry = new Map(snap.forwards.map((f) => [f.expiry, f.source as string]));
   const forwards = new Map<number, number>();
-  if (!parity) for (const f of snap.forwards) if (f.source !== "index") forwards.set(f.expiry, f.forward);
+  if (method === "dvol" || !parity)
+    for (const f of snap.forwards)
+      if (method === "dvol" || f.source !== "index") forwards.set(f.expiry, f.forward);
   const cleaned: ChainSnapshot = {
     underlying: snap.underlying,
     valuationTime: snap.valuationTime,
@@ -91,8 +121,13 @@ function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, p
     quotes: snap.quotes,
   };
   let res: VolIndexResult;
+  let markFilled = 0;
   try {
-    res = volIndexFromChain(cleaned, { targetDays, forwards });
+    if (method === "dvol") {
+      const d = dvolIndex(snap, { targetDays });
+      markFilled = d.near.markFilled + d.next.markFilled;
+      res = d;
+    } else res = volIndexFromChain(cleaned, { targetDays, forwards });
   } catch (e) {
     throw new CliError(`${chain.underlying}: ${(e as Error).message}`, EXIT_FAILURE);
   }
@@ -104,9 +139,13 @@ function indexOfChain(chain: ChainSnapshot, targetDays: number, term: boolean, p
   const termStructure = term ? termPoints(res.expiries) : null;
   return {
     underlying: res.underlying,
+    method,
     valuationTime: new Date(res.valuationTime).toISOString(),
+    valuationTimeMs: res.valuationTime,
     targetDays,
     index: r(res.index),
+    indexFull: res.index,
+    markFilled,
     near: expiryRow(res.near, w1, src(res.near)),
     next: expiryRow(res.next, 1 - w1, src(res.next)),
     strikesUsed: res.near.contributions.length + res.next.contributions.length,
@@ -143,12 +182,43 @@ function termPoints(points: readonly ExpiryVariancePoint[]) {
   });
 }
 
-type IndexReport = ReturnType<typeof indexOfChain>;
+type IndexReport = ReturnType<typeof indexOfChain> & { compareDvol?: DvolComparison | null };
+
+interface DvolComparison {
+  readonly file: string;
+  readonly date: string;
+  readonly hourUtc: number;
+  readonly bar: DvolBar;
+  readonly dvol: number;
+  readonly diff: number;
+  readonly insideDailyRange: boolean;
+}
+
+/** The DVOL comparison of one report (null when the file has no bar for that day). */
+function compareWithDvol(
+  rep: ReturnType<typeof indexOfChain>,
+  file: string,
+  bars: readonly DvolBar[],
+): DvolComparison | null {
+  const aligned = dvolAtTime(new Map(bars.map((b) => [b.date, b])), rep.valuationTimeMs);
+  if (!aligned) return null;
+  const date = aligned.bar.date;
+  const hourUtc = (rep.valuationTimeMs - Date.parse(`${date}T00:00:00Z`)) / 3_600_000;
+  return {
+    file,
+    date,
+    hourUtc: r(hourUtc, 4),
+    bar: aligned.bar,
+    dvol: r(aligned.value),
+    diff: r(rep.indexFull - aligned.value),
+    insideDailyRange: rep.indexFull >= aligned.bar.low && rep.indexFull <= aligned.bar.high,
+  };
+}
 
 function reportText(source: string, rep: IndexReport): string {
   const lines = [
-    `${rep.underlying} ${rep.targetDays}-day vol index at ${rep.valuationTime} (${source}): ${rep.index.toFixed(2)} vol points`,
-    `  ${rep.quotes.accepted} of ${rep.quotes.input} quotes accepted after cleaning; ${rep.expiriesUsable} expiries usable, ${rep.expiriesFailed.length} not; ${rep.strikesUsed} strikes in the two strips`,
+    `${rep.underlying} ${rep.targetDays}-day vol index at ${rep.valuationTime} (${source}, ${rep.method} method): ${rep.index.toFixed(2)} vol points`,
+    `  ${rep.quotes.accepted} of ${rep.quotes.input} quotes accepted after cleaning; ${rep.expiriesUsable} expiries usable, ${rep.expiriesFailed.length} not; ${rep.strikesUsed} strikes in the two strips${rep.markFilled ? `; ${rep.markFilled} near-the-money options without a two-sided quote priced at their mark` : ""}`,
     formatTable(
       [rep.near, rep.next].map((e, i) => ({
         "": i === 0 ? "near" : "next",
@@ -164,6 +234,14 @@ function reportText(source: string, rep: IndexReport): string {
       })),
     ),
   ];
+  if (rep.compareDvol !== undefined) {
+    const c = rep.compareDvol;
+    lines.push(
+      c
+        ? `  DVOL (${c.file}) at ${c.hourUtc.toFixed(2)} h UTC of ${c.date}: ${c.dvol.toFixed(2)} (open ${c.bar.open.toFixed(2)}, close ${c.bar.close.toFixed(2)}, range ${c.bar.low.toFixed(2)}-${c.bar.high.toFixed(2)}); index - DVOL = ${c.diff >= 0 ? "+" : ""}${c.diff.toFixed(2)} vol points${c.insideDailyRange ? " (inside DVOL's range that day)" : " (outside DVOL's range that day)"}`
+        : `  DVOL: no bar in the --compare-dvol file for ${rep.valuationTime.slice(0, 10)}`,
+    );
+  }
   if (rep.termStructure) {
     lines.push(
       "",
@@ -184,7 +262,7 @@ export function registerIndexCommand(program: Command): void {
   program
     .command("index")
     .description(
-      "Model-free constant-maturity vol index of an option chain (Cboe VIX method, as Deribit DVOL), with its term structure",
+      "Model-free 30-day vol index of an option chain (Deribit's DVOL method, or the plain Cboe VIX method), its term structure and its comparison with DVOL",
     )
     .option(
       "--chain <file>",
@@ -196,7 +274,16 @@ export function registerIndexCommand(program: Command): void {
       `also the term structure at ${TERM_DAYS.join("/")} days (where the chain brackets them)`,
     )
     .option("--currency <coin>", "only this underlying (e.g. BTC); default: every underlying in the file")
-    .option("--parity", "forward from put-call parity (VIX) instead of the venue's forward (DVOL)")
+    .option(
+      "--method <dvol|cboe>",
+      "index method: Deribit's DVOL rules, or the plain Cboe VIX method",
+      "dvol",
+    )
+    .option("--parity", "cboe only: forward from put-call parity (VIX) instead of the venue's forward")
+    .option(
+      "--compare-dvol <file>",
+      "DVOL daily bars (Date,Open,High,Low,Close, e.g. ../shared/data/prices/DVOL_BTC_daily.csv): print DVOL at the chain's time and the difference",
+    )
     .option("--seed <n>", "seed of the synthetic chain (without --chain)", "1")
     .option("--json", "JSON output")
     .addHelpText(
@@ -204,21 +291,36 @@ export function registerIndexCommand(program: Command): void {
       `
 Index in vol points (55.2 = 55.2%): sigma^2 = (2/T) sum dK/K^2 Q(K) - (1/T)(F/K0 - 1)^2 per expiry on the
 cleaned quotes (coin prices converted to USD), the two expiries bracketing the horizon interpolated in total
-variance T sigma^2 (weight = each expiry's linear interpolation weight, Cboe step 3). Forward: the venue's
-(future or quote underlying, as DVOL) unless --parity. A horizon the listed expiries cannot bracket fails
-(exit 1), never extrapolated. A file with several underlyings reports each unless --currency.
-JSON: { source, synthetic, results: [ { underlying, index, near, next, termStructure, ... } ] }.
+variance T sigma^2 (weight = each expiry's linear interpolation weight, Cboe step 3).
+--method dvol (default): Deribit's DVOL rules (core/volindex/dvol.ts, each cited): forward = the expiry's
+synthetic (normalizeChain), mid of two-sided quotes, no two-zero-bids stop, wings below 0.045 |delta|
+dropped, eligible expiries only (>= 10 strikes, strip reaching 0.15 delta), near-the-money holes priced at
+the mark. --method cboe: the plain VIX method (two consecutive zero bids end a wing; forward: the venue's,
+or --parity). A horizon the eligible expiries cannot bracket fails (exit 1), never extrapolated. A file with
+several underlyings reports each unless --currency.
+JSON: { source, synthetic, method, results: [ { underlying, method, index, near, next, termStructure,
+compareDvol, ... } ] }.
 
 Examples:
   volfolio index --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --currency BTC
   volfolio index --chain /tmp/btc_chain.csv --term
-  volfolio index --chain snapshot.csv.gz --days 60 --parity --json
+  volfolio index --chain snapshot.csv.gz --days 60 --method cboe --parity --json
+  volfolio index --chain ../shared/data/deribit/daily/deribit_options_snapshot_20260113T092145Z.csv.gz \
+    --currency BTC --compare-dvol ../shared/data/prices/DVOL_BTC_daily.csv
   volfolio index --term          # built-in synthetic chain (seeded), BTC and ETH`,
     )
     .action(async (flags: IndexFlags) => {
       const targetDays = parseNumberOption("days", flags.days);
       if (!(targetDays > 0) || targetDays > 3650)
         throw new CliError(`--days must be a number of days in (0, 3650], got "${flags.days}"`, EXIT_USAGE);
+      const method = String(flags.method ?? "dvol").toLowerCase();
+      if (method !== "dvol" && method !== "cboe")
+        throw new CliError(`--method must be dvol or cboe, got "${flags.method}"`, EXIT_USAGE);
+      if (flags.parity && method !== "cboe")
+        throw new CliError(
+          "--parity applies to --method cboe only (DVOL takes the expiry's synthetic forward)",
+          EXIT_USAGE,
+        );
       const want = flags.currency?.toUpperCase();
       let chains: ChainSnapshot[];
       let source: string;
@@ -243,10 +345,39 @@ Examples:
         );
         source = `SYNTHETIC chain, seed ${seed}`;
       }
-      const results = chains.map((c) =>
-        indexOfChain(c, targetDays, Boolean(flags.term), Boolean(flags.parity)),
-      );
-      output(flags.json, { source, synthetic: !flags.chain, results }, () =>
+      let dvolBars: DvolBar[] | null = null;
+      let dvolCoin: string | null = null;
+      if (flags.compareDvol) {
+        dvolBars = await loadDvolBars(flags.compareDvol).catch((e: unknown) => {
+          const err = e as NodeJS.ErrnoException;
+          if (err.code === "ENOENT")
+            throw new CliError(
+              `--compare-dvol: cannot read ${flags.compareDvol}: no such file`,
+              EXIT_UNAVAILABLE,
+            );
+          throw new CliError(`--compare-dvol ${flags.compareDvol}: ${err.message}`, EXIT_USAGE);
+        });
+        const named = /(?:^|[^A-Z])(BTC|ETH|SOL|XRP)(?:[^A-Z]|$)/i.exec(
+          flags.compareDvol.split("/").pop() ?? "",
+        );
+        dvolCoin = named ? (named[1] as string).toUpperCase() : null;
+        if (!dvolCoin && chains.length > 1)
+          throw new CliError(
+            `--compare-dvol ${flags.compareDvol}: the file name names no coin and the chain has ${chains.length} underlyings; pass --currency`,
+            EXIT_USAGE,
+          );
+        if (dvolCoin && !chains.some((c) => c.underlying === dvolCoin))
+          throw new CliError(
+            `--compare-dvol ${flags.compareDvol} is for ${dvolCoin}, not in the chain (${chains.map((c) => c.underlying).join(", ")})`,
+            EXIT_USAGE,
+          );
+      }
+      const results: IndexReport[] = chains.map((c) => {
+        const rep = indexOfChain(c, targetDays, Boolean(flags.term), Boolean(flags.parity), method);
+        if (!dvolBars || (dvolCoin && rep.underlying !== dvolCoin)) return rep;
+        return { ...rep, compareDvol: compareWithDvol(rep, flags.compareDvol as string, dvolBars) };
+      });
+      output(flags.json, { source, synthetic: !flags.chain, method, results }, () =>
         [
           ...(flags.chain ? [] : ["SYNTHETIC chain (no --chain given): seeded model data, not a market"]),
           ...results.map((rep) => reportText(source, rep)),

@@ -1,3 +1,5 @@
+export * from "./dvol.js";
 export * from "./interpolate.js";
 export * from "./modelFreeVariance.js";
+export * from "./series.js";
 export * from "./volIndex.js";

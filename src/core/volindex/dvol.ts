@@ -1,0 +1,372 @@
+/**
+ * Deribit's DVOL method: the 30-day model-free implied volatility index of a normalized Deribit
+ * chain (`normalizeChain`, core/market), as Deribit publishes it, with the choices the published
+ * text leaves open made by measurement against the DVOL history (scripts/measure/dvolSeason.ts).
+ *
+ * Sources.
+ *  [D1] Deribit, "DVOL - Deribit Implied Volatility Index" (insights.deribit.com, 31 Mar 2021;
+ *       updated 20 Mar 2023): DVOL follows the Cboe VIX method on Deribit's options, "uses the
+ *       implied volatility smile of the relevant expiries to output one number that gives a gauge
+ *       of the 30 day annualised implied volatility".
+ *  [D2] Deribit's DVOL methodology (calculation steps; read in the published translation,
+ *       jk260.com/bitcoin/news/36352_3.html): forward per expiry from the options' synthetic
+ *       (strike of smallest |call mid depth price - put mid depth price|, averaged over ties,
+ *       needing >= 2 full strikes [MinFullStrikesForMarketSyn], else the expiry's synthetic/future
+ *       mark); strike cut-off = nearest strike at or below that forward; calls below and puts
+ *       above the cut-off discarded (two instruments at the cut-off, at most one elsewhere); the
+ *       filtered strikes with >= 1 non-discarded instrument each get a strike width; price at the
+ *       cut-off = average of call and put, elsewhere the non-discarded instrument's price; the
+ *       expiry's variance from the strike contributions; time-weighted interpolation of the two
+ *       selected expiries gives DVOL.Raw, computed every second; the published index is the
+ *       interquartile mean of the last 120 raw points [DataPointsForSmoothing].
+ *  [C]  Cboe, "VIX Mathematics Methodology" / VIX White Paper: the variance formula
+ *       sigma^2 = (2/T) sum dK_i/K_i^2 e^{RT} Q(K_i) - (1/T)(F/K0 - 1)^2 and the interpolation in
+ *       total variance to 30 days; near/next term = the expiries bracketing 30 days.
+ *
+ * Rules implemented (each with its source; "measured" = a choice [D1]/[D2] leave open, taken by
+ * measurement over the 233-day season, BTC and ETH, against DVOL at the snapshot's time of day):
+ *  1. Forward: the expiry's forward of the one market model (`normalizeChain`: put-call parity on
+ *     Deribit's marks = the venue's synthetic forward) [D2: synthetic, fallback synthetic/future
+ *     mark]. Not a second forward rule: CleanQuote.forward is used as is.
+ *  2. K0 = the listed strike at or below F; out-of-the-money puts below, calls above, both at K0
+ *     averaged [D2], [C].
+ *  3. Price Q(K) = mid of the best bid and ask, converted to USD on the expiry forward (coin x F,
+ *     as normalizeChain does) [D2: "mid depth price"; the files carry the top of the book only, so
+ *     the depth price is the best-quote mid]. An instrument without both a bid and an ask has no
+ *     mid depth price and is discarded [D2] (except near the money, rule 9).
+ *  4. No Cboe "two consecutive zero bids" stop: every strike with a non-discarded instrument is
+ *     in the strip [D2 lists none], each with its strike width on the filtered strikes [D2], [C].
+ *  5. Wing floor (measured): an instrument whose |Black forward delta| at its mark vol is below
+ *     `minDelta` (default 0.045) is discarded. [D2] discards instruments without a depth price
+ *     (thin far wings) with parameters Deribit does not publish, and the files have no book
+ *     depth. Over the season the full Cboe strip reads +1.95 (BTC) / +2.67 (ETH) vol points
+ *     above DVOL; this floor gives -0.13 / -0.01, and every calm day (DVOL's daily range below
+ *     its median) within 1.5 points. Floors of 0.04 / 0.05 give +0.03 / -0.31 (BTC) and +0.27 /
+ *     -0.24 (ETH); relative-spread floors and moneyness cuts fitted worse (the script's --sweep).
+ *  6. Spread cap: an instrument quoted wider than `maxRelativeSpread` x mid (default 1: ask three
+ *     times the bid) is discarded [D2 uses only instruments with a usable depth price]; a guard
+ *     against stub quotes: caps from 0.2 to 10 give the same season figures within one day.
+ *  7. Expiries: the two eligible expiries bracketing 30 days, near <= 30 < next [C], [D2: "the 2
+ *     selected expiries"], interpolated in total variance [C] (linear in variance or in vol fits
+ *     DVOL worse, measured). Eligible (a settlement index's minimum strip, as Cboe requires of a
+ *     series): more than `minDays` (1) to expiry, at least `minStrikes` (10) strikes in the strip,
+ *     and a strip reaching `edgeDelta` (0.15) on both sides. A newly listed weekly with a handful
+ *     of strikes around the money is skipped for the next eligible expiry (2026-02-12: BTC
+ *     21.9-day weekly with 10 strikes, ETH with 9).
+ *  8. Smoothing: DVOL is the 120-second interquartile mean of per-second raw values [D2]; one
+ *     snapshot has one raw value, so none is applied (`dvolSmooth` gives the IQM of a series).
+ *  9. Near-the-money hole (project rule for a settlement index, not in [D2]): an instrument with
+ *     |delta| >= `markFillDelta` (0.15) and no two-sided quote is priced at the venue's mark
+ *     (Deribit's own fair value; a snapshot has no last valid quote to fall back on, the usual
+ *     stale-quote rule). Discarding it leaves a hole where the strip's contributions peak:
+ *     2026-01-13 09:21 BTC, bids missing at 86000-93000, read 38.67 (Cboe method 32.85) between
+ *     41.24 and 41.08, DVOL 40.74; with the fill 40.68. No other day of the season moves by more
+ *     than 0.1 point.
+ *  Stale quotes: `normalizeChain` rejects quotes older than 15 minutes at the valuation time.
+ *
+ * Units: USD strikes and prices, T in years ACT/365 from CleanQuote.timeToExpiry, r = 0 (crypto;
+ * the forward carries the basis). The index is in vol points (55.2 = 55.2%).
+ */
+import { InvalidInputError } from "../errors.js";
+import type { CleanQuote, MarketSnapshot } from "../market/types.js";
+import { normCdf } from "../math/normal.js";
+import { interpolateVariance } from "./interpolate.js";
+import type { StrikeContribution } from "./modelFreeVariance.js";
+import type { ExpiryVariancePoint, VolIndexResult } from "./volIndex.js";
+
+export interface DvolOptions {
+  /** Constant maturity, days (default 30). */
+  readonly targetDays?: number;
+  /** Expiries closer than this many days are not eligible (default 1). */
+  readonly minDays?: number;
+  /** Discard instruments with |forward delta| at the mark vol below this (default 0.045). */
+  readonly minDelta?: number;
+  /** Discard instruments with (ask - bid) / mid above this (default 1). */
+  readonly maxRelativeSpread?: number;
+  /** An eligible expiry has at least this many strikes in its strip (default 8). */
+  readonly minStrikes?: number;
+  /** An eligible expiry's strip reaches |delta| <= edgeDelta on both sides (default 0.15). */
+  readonly edgeDelta?: number;
+  /**
+   * An instrument with |delta| >= markFillDelta (near the money) but no two-sided quote is priced
+   * at the venue's mark instead of being discarded (default 0.15; 1 disables).
+   */
+  readonly markFillDelta?: number;
+}
+
+export const DVOL_DEFAULTS = {
+  targetDays: 30,
+  minDays: 1,
+  minDelta: 0.045,
+  maxRelativeSpread: 1,
+  minStrikes: 10,
+  edgeDelta: 0.15,
+  markFillDelta: 0.15,
+} as const;
+
+/** Why an instrument is not in the strip. */
+export type DvolDiscard = "itm" | "no-bid-or-ask" | "wide-spread" | "below-min-delta" | "no-vol";
+
+/** Why an expiry is not eligible for the bracketing. */
+export type DvolExpiryIssue =
+  | "too-short"
+  | "no-strike-at-or-below-forward"
+  | "too-few-strikes"
+  | "strip-short-of-edge-delta"
+  | "non-positive-variance";
+
+export interface DvolExpiryVariance extends ExpiryVariancePoint {
+  /** Discarded instruments by reason. */
+  readonly discarded: Readonly<Record<DvolDiscard, number>>;
+  /** Near-the-money instruments priced at the mark for want of a two-sided quote (rule 9). */
+  readonly markFilled: number;
+  /** |delta| of the outermost put and call of the strip (1 when that side is empty). */
+  readonly edgeDelta: { readonly put: number; readonly call: number };
+}
+
+export interface DvolResult extends VolIndexResult {
+  readonly method: "dvol";
+  readonly near: DvolExpiryVariance;
+  readonly next: DvolExpiryVariance;
+  readonly expiries: readonly DvolExpiryVariance[];
+  /** Every expiry's variance, eligible or not (`issue` says why not). */
+  readonly all: readonly (DvolExpiryVariance & { issue: DvolExpiryIssue | null })[];
+}
+
+/** Black forward delta (r = 0) of a call or put at vol `vol`. */
+function forwardDelta(kind: "call" | "put", F: number, K: number, T: number, vol: number): number {
+  const sd = vol * Math.sqrt(T);
+  const d1 = Math.log(F / K) / sd + sd / 2;
+  return kind === "call" ? normCdf(d1) : normCdf(d1) - 1;
+}
+
+interface Usable {
+  readonly price: number;
+  readonly delta: number;
+}
+
+/**
+ * The DVOL-method variance of one expiry from its cleaned quotes (one expiry, one forward).
+ * Returns the variance with its strip, or the reason it has none.
+ */
+export function dvolExpiryVariance(
+  quotes: readonly CleanQuote[],
+  options: DvolOptions = {},
+): { ok: true; value: DvolExpiryVariance } | { ok: false; issue: DvolExpiryIssue; message: string } {
+  const o = { ...DVOL_DEFAULTS, ...options };
+  const first = quotes[0];
+  if (!first) return { ok: false, issue: "too-few-strikes", message: "no quotes" };
+  const { expiry } = first.instrument;
+  const F = first.forward;
+  const T = first.timeToExpiry;
+  for (const q of quotes) {
+    if (q.instrument.expiry !== expiry)
+      throw new InvalidInputError("quotes[].instrument.expiry", q.instrument.expiry, `must all be ${expiry}`);
+  }
+  const discarded: Record<DvolDiscard, number> = {
+    itm: 0,
+    "no-bid-or-ask": 0,
+    "wide-spread": 0,
+    "below-min-delta": 0,
+    "no-vol": 0,
+  };
+  const strikes = [...new Set(quotes.map((q) => q.instrument.strike))].sort((a, b) => a - b);
+  let k0 = Number.NaN;
+  for (const K of strikes) if (K <= F) k0 = K;
+  if (Number.isNaN(k0))
+    return { ok: false, issue: "no-strike-at-or-below-forward", message: `forward ${F} below every strike` };
+
+  // Rules 2, 3, 5, 6, 9: one usable price per instrument or a discard reason.
+  let markFilled = 0;
+  const usable = new Map<string, Usable>();
+  for (const q of quotes) {
+    const K = q.instrument.strike;
+    const kind = q.instrument.kind;
+    if ((kind === "call" && K < k0) || (kind === "put" && K > k0)) {
+      discarded.itm++;
+      continue;
+    }
+    const vol = q.markVol ?? q.midVol;
+    if (vol === null || !(vol > 0)) {
+      discarded["no-vol"]++;
+      continue;
+    }
+    const delta = forwardDelta(kind, F, K, T, vol);
+    if (Math.abs(delta) < o.minDelta) {
+      discarded["below-min-delta"]++;
+      continue;
+    }
+    let mid: number;
+    if (q.bid === null || q.ask === null || !(q.bid > 0) || !(q.ask > 0)) {
+      if (Math.abs(delta) >= o.markFillDelta && q.mark !== null && q.mark > 0) {
+        mid = q.mark;
+        markFilled++;
+      } else {
+        discarded["no-bid-or-ask"]++;
+        continue;
+      }
+    } else {
+      mid = (q.bid + q.ask) / 2;
+      if ((q.ask - q.bid) / mid > o.maxRelativeSpread) {
+        discarded["wide-spread"]++;
+        continue;
+      }
+    }
+    const price = q.instrument.settlement === "inverse" ? mid * F : mid;
+    usable.set(`${kind}:${K}`, { price, delta });
+  }
+
+  // The strip: strikes with at least one non-discarded instrument.
+  type Pick = { strike: number; kind: StrikeContribution["kind"]; mid: number };
+  const strip: Pick[] = [];
+  let putEdge = 1;
+  let callEdge = 1;
+  for (const K of strikes) {
+    const c = usable.get(`call:${K}`);
+    const p = usable.get(`put:${K}`);
+    if (K === k0) {
+      if (c && p) strip.push({ strike: K, kind: "put-call-average", mid: (c.price + p.price) / 2 });
+      else if (p) strip.push({ strike: K, kind: "put", mid: p.price });
+      else if (c) strip.push({ strike: K, kind: "call", mid: c.price });
+    } else if (K < k0 && p) {
+      strip.push({ strike: K, kind: "put", mid: p.price });
+      putEdge = Math.min(putEdge, Math.abs(p.delta));
+    } else if (K > k0 && c) {
+      strip.push({ strike: K, kind: "call", mid: c.price });
+      callEdge = Math.min(callEdge, Math.abs(c.delta));
+    }
+  }
+  const contributions: StrikeContribution[] = strip.map((s, i) => {
+    const lo = i > 0 ? (strip[i - 1] as Pick).strike : null;
+    const hi = i < strip.length - 1 ? (strip[i + 1] as Pick).strike : null;
+    const strikeWidth =
+      lo !== null && hi !== null
+        ? (hi - lo) / 2
+        : hi !== null
+          ? hi - s.strike
+          : lo !== null
+            ? s.strike - lo
+            : 0;
+    return {
+      strike: s.strike,
+      kind: s.kind,
+      mid: s.mid,
+      strikeWidth,
+      contribution: (strikeWidth / (s.strike * s.strike)) * s.mid,
+    };
+  });
+  let total = 0;
+  for (const c of contributions) total += c.contribution;
+  const correction = (F / k0 - 1) ** 2 / T;
+  const variance = (2 / T) * total - correction;
+  const value: DvolExpiryVariance = {
+    expiry,
+    timeToExpiry: T,
+    forward: F,
+    parityStrike: null,
+    k0,
+    variance,
+    vol: variance > 0 ? Math.sqrt(variance) : Number.NaN,
+    correction,
+    contributions,
+    excluded: quotes.length - contributions.length,
+    discarded,
+    markFilled,
+    edgeDelta: { put: putEdge, call: callEdge },
+  };
+  if (strip.length < 2)
+    return { ok: false, issue: "too-few-strikes", message: `${strip.length} strikes in the strip` };
+  return { ok: true, value };
+}
+
+/** Why a computed expiry is not eligible (rule 7), or null. */
+function eligibility(v: DvolExpiryVariance, o: Required<DvolOptions>): DvolExpiryIssue | null {
+  if (v.timeToExpiry * 365 < o.minDays) return "too-short";
+  if (!(v.variance > 0)) return "non-positive-variance";
+  if (v.contributions.length < o.minStrikes) return "too-few-strikes";
+  if (v.edgeDelta.put > o.edgeDelta || v.edgeDelta.call > o.edgeDelta) return "strip-short-of-edge-delta";
+  return null;
+}
+
+/** The DVOL-method 30-day index of a normalized chain (MarketSnapshot from normalizeChain). */
+export function dvolIndex(snapshot: MarketSnapshot, options: DvolOptions = {}): DvolResult {
+  const o: Required<DvolOptions> = { ...DVOL_DEFAULTS, ...options };
+  if (!(o.targetDays > 0)) throw new InvalidInputError("targetDays", o.targetDays, "must be > 0");
+  for (const [name, v] of [
+    ["minDelta", o.minDelta],
+    ["edgeDelta", o.edgeDelta],
+  ] as const)
+    if (!(v >= 0 && v < 0.5)) throw new InvalidInputError(name, v, "must be in [0, 0.5)");
+  if (!(o.markFillDelta >= 0 && o.markFillDelta <= 1))
+    throw new InvalidInputError("markFillDelta", o.markFillDelta, "must be in [0, 1]");
+  if (!(Number.isInteger(o.minStrikes) && o.minStrikes >= 2))
+    throw new InvalidInputError("minStrikes", o.minStrikes, "must be an integer >= 2");
+  if (!(o.maxRelativeSpread > 0))
+    throw new InvalidInputError("maxRelativeSpread", o.maxRelativeSpread, "must be > 0");
+  const byExpiry = new Map<number, CleanQuote[]>();
+  for (const q of snapshot.quotes) {
+    if (q.instrument.underlying !== snapshot.underlying) continue;
+    const list = byExpiry.get(q.instrument.expiry) ?? [];
+    list.push(q);
+    byExpiry.set(q.instrument.expiry, list);
+  }
+  const all: (DvolExpiryVariance & { issue: DvolExpiryIssue | null })[] = [];
+  const failures: { expiry: number; reason: string; message: string }[] = [];
+  for (const [expiry, quotes] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
+    const r = dvolExpiryVariance(quotes, o);
+    if (!r.ok) {
+      failures.push({ expiry, reason: r.issue, message: r.message });
+      continue;
+    }
+    const issue = eligibility(r.value, o);
+    all.push({ ...r.value, issue });
+    if (issue)
+      failures.push({
+        expiry,
+        reason: issue,
+        message: `${(r.value.timeToExpiry * 365).toFixed(2)} days, ${r.value.contributions.length} strikes, edge |delta| put ${r.value.edgeDelta.put.toFixed(3)} call ${r.value.edgeDelta.call.toFixed(3)}`,
+      });
+  }
+  const points = all.filter((p) => p.issue === null);
+  if (points.length < 2)
+    throw new InvalidInputError(
+      "chain",
+      `${snapshot.underlying} with ${points.length} eligible expiries`,
+      "must have at least two expiries eligible for the DVOL method",
+    );
+  const targetTime = o.targetDays / 365;
+  let i = points.findIndex((p) => p.timeToExpiry > targetTime);
+  if (i === -1) i = points.length - 1;
+  if (i === 0) i = 1;
+  const near = points[i - 1] as DvolExpiryVariance;
+  const next = points[i] as DvolExpiryVariance;
+  const { variance, bracketed, nearWeight } = interpolateVariance(near, next, targetTime);
+  return {
+    method: "dvol",
+    underlying: snapshot.underlying,
+    valuationTime: snapshot.valuationTime,
+    targetDays: o.targetDays,
+    index: 100 * Math.sqrt(Math.max(variance, 0)),
+    near,
+    next,
+    bracketed,
+    nearWeight,
+    expiries: points,
+    failures,
+    all,
+  };
+}
+
+/**
+ * DVOL's smoothing [D2]: the interquartile mean of the last `points` raw values (default 120, one
+ * per second): sort, drop the lowest and highest quarter (floor(n/4) each), average the rest.
+ */
+export function dvolSmooth(raw: readonly number[], points = 120): number {
+  const window = raw.slice(-points);
+  if (window.length === 0) throw new InvalidInputError("raw.length", 0, "must be > 0");
+  for (const v of window) if (!Number.isFinite(v)) throw new InvalidInputError("raw[]", v, "must be finite");
+  const s = [...window].sort((a, b) => a - b);
+  const q = Math.floor(s.length / 4);
+  const mid = s.slice(q, s.length - q);
+  return mid.reduce((a, b) => a + b, 0) / mid.length;
+}
