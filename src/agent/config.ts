@@ -82,7 +82,17 @@ export const agentConfigSchema = z
         /** Start instant, ISO (default 2026-01-05T09:00:00Z). */
         start: z.string().datetime().default("2026-01-05T09:00:00Z"),
       }),
-      z.object({ type: z.literal("files"), dir: z.string().min(1) }),
+      z.object({
+        type: z.literal("files"),
+        dir: z.string().min(1),
+        /**
+         * The replay clock: tick N is decided at start + N x stepMinutes, whatever the snapshot's
+         * own time says (feed health judges the snapshot's age against it). Defaults: start =
+         * the first snapshot's time, step = the gap between the first two snapshots.
+         */
+        stepMinutes: positive.optional(),
+        start: z.string().datetime().optional(),
+      }),
       z.object({
         type: z.literal("deribit"),
         intervalSeconds: positive.default(60),
@@ -110,6 +120,19 @@ export const agentConfigSchema = z
         }),
       ])
       .default({ type: "paper", slippageBps: 0 }),
+    /**
+     * What a broker error does (brokerPolicy.ts): a timeout, a network error or a 5xx is retried
+     * up to `retries` times, `backoffMs` x 2^attempt apart (after asking the broker whether the
+     * order arrived); a rejection or a disabled broker is abandoned at once. Each error is
+     * journaled; the run never ends on one.
+     */
+    brokerPolicy: z
+      .object({
+        retries: z.number().int().min(0).max(10).default(2),
+        backoffMs: z.number().finite().nonnegative().default(500),
+        timeoutMs: positive.default(10_000),
+      })
+      .default({ retries: 2, backoffMs: 500, timeoutMs: 10_000 }),
     policy: z.object({
       deltaBand: positive,
       hedgeInstrument: z.string().min(1),
@@ -128,6 +151,13 @@ export const agentConfigSchema = z
       maxAbsDelta: positive,
       maxAbsVegaPerVolPoint: positive,
       maxMarginUsd: positive.optional(),
+      /** Order rate: at most this many orders sent in the last `orderWindowMs` of the decision clock. */
+      maxOrdersPerWindow: z.number().int().positive().optional(),
+      orderWindowMs: positive.optional(),
+      /** Largest |position| of any one instrument (coins of the underlying) an order may grow to. */
+      maxPositionCoins: positive.optional(),
+      /** Largest fall of book equity (USD, core valuation) since the start of the UTC day before only risk-reducing orders pass. */
+      maxDailyLossUsd: positive.optional(),
     }),
     health: z
       .object({
@@ -135,6 +165,7 @@ export const agentConfigSchema = z
         maxCrossedShare: z.number().min(0).max(1).default(DEFAULT_HEALTH_LIMITS.maxCrossedShare),
         minQuotes: z.number().int().nonnegative().default(DEFAULT_HEALTH_LIMITS.minQuotes),
         maxIndexJump: positive.default(DEFAULT_HEALTH_LIMITS.maxIndexJump),
+        jumpConfirmTicks: z.number().int().positive().default(DEFAULT_HEALTH_LIMITS.jumpConfirmTicks),
       })
       .default({ ...DEFAULT_HEALTH_LIMITS }),
     /**

@@ -3,7 +3,10 @@
  *  - `synthetic`: the seeded synthetic market through time (Bates index, SSVI chains), replayed
  *    at `speed` times real time (0 = as fast as possible);
  *  - `files`: a directory of stored chain snapshots (Deribit CSV/.csv.gz, Deribit API JSON,
- *    Tardis CSV, one snapshot per file), in time order, replayed at `speed`;
+ *    Tardis CSV, one snapshot per file), in name order, replayed at `speed` on a replay clock:
+ *    tick N is decided at start + N x stepMinutes (defaults: the first snapshot's time and the
+ *    gap between the first two), never at the snapshot's own time, so feed health sees a
+ *    repeated, out-of-order or old snapshot for what it is;
  *  - `deribit`: Deribit's public market data, polled every `intervalSeconds` over the public
  *    WebSocket JSON-RPC API (or REST), no key needed; it also answers the delivery (settlement)
  *    price of an expired expiry (public/get_delivery_prices, the index's 30-minute average
@@ -101,14 +104,18 @@ export async function buildFeed(
       };
     }
     case "files":
-      return filesFeed(config, feedConfig.dir, options.logger);
+      return filesFeed(config, feedConfig, options.logger);
     case "deribit":
       return deribitFeed(config, feedConfig, options);
   }
 }
 
-async function filesFeed(config: AgentConfig, dirArg: string, logger?: AgentLogger): Promise<BuiltFeed> {
-  const dir = resolve(dirArg);
+async function filesFeed(
+  config: AgentConfig,
+  feedConfig: Extract<AgentConfig["feed"], { type: "files" }>,
+  logger?: AgentLogger,
+): Promise<BuiltFeed> {
+  const dir = resolve(feedConfig.dir);
   let names: string[];
   try {
     names = (await readdir(dir)).filter((f) => /\.(csv|csv\.gz|json)$/i.test(f)).sort();
@@ -120,9 +127,8 @@ async function filesFeed(config: AgentConfig, dirArg: string, logger?: AgentLogg
   if (names.length === 0)
     throw new AgentFeedError(`feed.dir ${dir}: no snapshot files (*.csv, *.csv.gz, *.json)`);
   // Snapshot files are sorted by name (the stored layouts put the date in the name); a file whose
-  // snapshot is not after the previous one's is a bad tick (null), not a reordering.
+  // snapshot is not after the previous one's is flagged by feed health (out-of-order, repeated).
   const cache = new Map<number, ChainSnapshot | null>();
-  const times: (number | null)[] = new Array(names.length).fill(null);
   const at = async (step: number): Promise<ChainSnapshot | null> => {
     if (step < 0 || step >= names.length) return null;
     if (cache.has(step)) return cache.get(step) ?? null;
@@ -140,26 +146,35 @@ async function filesFeed(config: AgentConfig, dirArg: string, logger?: AgentLogg
     } catch (err) {
       logger?.warn({ step, file, error: (err as Error).message }, "snapshot file unreadable");
     }
-    times[step] = chain?.valuationTime ?? null;
     cache.set(step, chain);
     if (cache.size > 4) cache.delete(cache.keys().next().value as number);
     return chain;
   };
-  let lastTime = Number.NaN;
-  const pause = replayPause((step) => {
-    const a = times[step];
-    const b = times[step + 1] ?? null;
-    return a !== null && b !== null && b > a ? b - a : 0;
-  }, config.speed);
+  // The replay clock: configured, else from the first two readable snapshots' times.
+  const firstTimes: number[] = [];
+  if (feedConfig.start === undefined || feedConfig.stepMinutes === undefined)
+    for (let i = 0; i < names.length && firstTimes.length < 2; i++) {
+      const c = await at(i);
+      if (c && Number.isFinite(c.valuationTime)) firstTimes.push(c.valuationTime);
+    }
+  const start = feedConfig.start !== undefined ? Date.parse(feedConfig.start) : (firstTimes[0] ?? Number.NaN);
+  const stepMs =
+    feedConfig.stepMinutes !== undefined
+      ? feedConfig.stepMinutes * 60_000
+      : firstTimes.length === 2
+        ? (firstTimes[1] as number) - (firstTimes[0] as number)
+        : 0;
+  if (!Number.isFinite(start))
+    logger?.warn(
+      { dir },
+      "files feed: no readable snapshot to start the replay clock at; every tick is stale",
+    );
+  const pause = replayPause(() => stepMs, config.speed);
   return {
     feed: { steps: names.length, at },
     resolveInstrument: resolveByName,
-    // Replay decides at the snapshot's own time; a missing snapshot keeps the last known time
-    // (so the health check sees the staleness of the data it has, not of the wall clock).
-    now: (_step, snapshot) => {
-      if (snapshot) lastTime = snapshot.valuationTime;
-      return Number.isFinite(lastTime) ? lastTime : 0;
-    },
+    // The replay clock (module comment), whatever the snapshot says.
+    now: (step) => (Number.isFinite(start) ? start + step * stepMs : 0),
     ...(pause
       ? {
           pause: async (step: number) => {
@@ -168,7 +183,7 @@ async function filesFeed(config: AgentConfig, dirArg: string, logger?: AgentLogg
           },
         }
       : {}),
-    describe: `${names.length} snapshot files in ${dir}`,
+    describe: `${names.length} snapshot files in ${dir}, replay clock from ${Number.isFinite(start) ? new Date(start).toISOString() : "?"} every ${(stepMs / 60_000).toFixed(2)} min`,
     close: async () => undefined,
   };
 }

@@ -19,6 +19,22 @@
  * and a reduce-only order that shrinks a held position). An order never passes on an input the
  * check cannot judge.
  *
+ * Order rate, position size and daily loss (issue 19 item 3):
+ *  - `maxOrdersPerWindow`: at most this many orders sent to the broker in the last `orderWindowMs`
+ *    (default 60 s) of the decision clock (the replay clock in a replay, the wall clock live),
+ *    counting the ones sent earlier in the same tick; every order counts, a hedge too (a
+ *    runaway loop is stopped whatever it sends). The caller supplies `ordersInWindow`.
+ *  - `maxPositionCoins`: the position of any one instrument after the order, in coins of the
+ *    underlying (contracts x size for options and linear futures, contracts x size USD / index
+ *    for inverse futures), unless the order shrinks the position. The caller supplies the held
+ *    `positionBefore` and `coinsPerContract`.
+ *  - `maxDailyLossUsd`: when the book's equity (core valuation, USD) is more than this below its
+ *    value at the start of the UTC day, only risk-reducing orders pass (an order that shrinks a
+ *    held position without flipping it, or a futures order that reduces |delta|). The caller
+ *    supplies `dailyLossUsd` (start-of-day equity minus equity now; NaN when either cannot be
+ *    valued, which blocks like a breach).
+ * A configured limit whose input is missing or not finite blocks (it cannot be evaluated).
+ *
  * Units: delta in coins of the underlying (Black-76 forward delta, core greeks.ts
  * deltaUnderlyingCoin), vega in USD per 1.00 vol inside, limits per vol point.
  */
@@ -38,7 +54,18 @@ export interface PreTradeLimits {
   readonly maxAbsVegaPerVolPoint: number;
   /** Largest initial margin after the trade, USD (checked when a margin estimate is supplied). */
   readonly maxMarginUsd?: number;
+  /** Most orders sent in the last `orderWindowMs` (decision clock), any instrument. */
+  readonly maxOrdersPerWindow?: number;
+  /** Length of the order-rate window, ms (default 60,000). */
+  readonly orderWindowMs?: number;
+  /** Largest |position| of one instrument after an order that grows it, coins of the underlying. */
+  readonly maxPositionCoins?: number;
+  /** Largest loss of book equity since the start of the UTC day, USD, before only risk-reducing orders pass. */
+  readonly maxDailyLossUsd?: number;
 }
+
+/** Default order-rate window, ms. */
+export const DEFAULT_ORDER_WINDOW_MS = 60_000;
 
 export interface OrderRiskContext {
   readonly instrument: Instrument;
@@ -54,6 +81,14 @@ export interface OrderRiskContext {
   /** Initial margin before/after the order, USD, when a margin model is available. */
   readonly marginBefore?: number;
   readonly marginAfter?: number;
+  /** Held contracts of this instrument before the order (position-size and daily-loss limits). */
+  readonly positionBefore?: number;
+  /** Coins of the underlying per contract of this instrument (position-size limit). */
+  readonly coinsPerContract?: number;
+  /** Orders already sent in the order-rate window (order-rate limit). */
+  readonly ordersInWindow?: number;
+  /** Start-of-UTC-day equity minus equity now, USD (> 0: a loss); NaN when it cannot be valued. */
+  readonly dailyLossUsd?: number;
 }
 
 /** What blocked an order: a configured limit, reduce-only mode, or no quote to trade on. */
@@ -87,6 +122,9 @@ function nonFiniteInput(
     ["marginBefore", ctx.marginBefore],
     ["marginAfter", ctx.marginAfter],
     ["positionBefore", ctx.reduceOnly?.positionBefore],
+    ["positionBefore", ctx.positionBefore],
+    ["coinsPerContract", ctx.coinsPerContract],
+    ["ordersInWindow", ctx.ordersInWindow],
   ];
   for (const [name, v] of inputs)
     if (v !== undefined && v !== null && !Number.isFinite(v))
@@ -110,6 +148,21 @@ function nonFiniteInput(
 export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): LimitCheck {
   const bad = nonFiniteInput(order, ctx, limits);
   if (bad) return bad;
+  if (limits.maxOrdersPerWindow !== undefined) {
+    const window = limits.orderWindowMs ?? DEFAULT_ORDER_WINDOW_MS;
+    if (ctx.ordersInWindow === undefined)
+      return {
+        ok: false,
+        limit: "maxOrdersPerWindow",
+        reason: `order-rate limit ${limits.maxOrdersPerWindow} per ${window / 1000} s cannot be evaluated (no order count)`,
+      };
+    if (ctx.ordersInWindow >= limits.maxOrdersPerWindow)
+      return {
+        ok: false,
+        limit: "maxOrdersPerWindow",
+        reason: `${ctx.ordersInWindow} orders sent in the last ${window / 1000} s >= limit ${limits.maxOrdersPerWindow}`,
+      };
+  }
   const isOption = ctx.instrument.type === "option";
   const maxContracts = isOption ? limits.maxOptionContracts : limits.maxFutureContracts;
   if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
@@ -145,8 +198,26 @@ export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: P
       reason: `reduce-only (${ctx.reduceOnly.reason}): ${order.side} ${order.quantity} would not shrink the held ${ctx.reduceOnly.positionBefore}`,
     };
   }
-  const deltaAfter = ctx.deltaBefore + sign * order.quantity * ctx.deltaPerContract;
-  const vegaAfter = ctx.vegaBefore + sign * order.quantity * ctx.vegaPerContract;
+  const held = ctx.reduceOnly?.positionBefore ?? ctx.positionBefore;
+  const signed = sign * order.quantity;
+  const shrinksHeld = held !== undefined && reducesPosition(held, signed);
+  if (limits.maxPositionCoins !== undefined && !shrinksHeld) {
+    if (held === undefined || ctx.coinsPerContract === undefined || !(ctx.coinsPerContract > 0))
+      return {
+        ok: false,
+        limit: "maxPositionCoins",
+        reason: `position limit ${limits.maxPositionCoins} coins cannot be evaluated (held ${held}, coins per contract ${ctx.coinsPerContract})`,
+      };
+    const afterCoins = Math.abs((held + signed) * ctx.coinsPerContract);
+    if (afterCoins > limits.maxPositionCoins && Math.abs(held + signed) > Math.abs(held))
+      return {
+        ok: false,
+        limit: "maxPositionCoins",
+        reason: `${order.instrument} position after ${(held + signed).toFixed(4)} contracts = ${afterCoins.toFixed(4)} coins > limit ${limits.maxPositionCoins}`,
+      };
+  }
+  const deltaAfter = ctx.deltaBefore + signed * ctx.deltaPerContract;
+  const vegaAfter = ctx.vegaBefore + signed * ctx.vegaPerContract;
   if (Math.abs(deltaAfter) > limits.maxAbsDelta && Math.abs(deltaAfter) > Math.abs(ctx.deltaBefore)) {
     return {
       ok: false,
@@ -167,6 +238,21 @@ export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: P
   const hedge = !isOption && Math.abs(deltaAfter) < Math.abs(ctx.deltaBefore);
   // A reduce-only order got here only because it shrinks a held position.
   const shrinking = ctx.reduceOnly !== undefined;
+  if (limits.maxDailyLossUsd !== undefined && !hedge && !shrinking && !shrinksHeld) {
+    const loss = ctx.dailyLossUsd;
+    if (loss === undefined || !Number.isFinite(loss))
+      return {
+        ok: false,
+        limit: "maxDailyLossUsd",
+        reason: `daily-loss limit ${limits.maxDailyLossUsd} USD cannot be evaluated (equity since the start of the UTC day: ${loss}); only risk-reducing orders pass`,
+      };
+    if (loss > limits.maxDailyLossUsd)
+      return {
+        ok: false,
+        limit: "maxDailyLossUsd",
+        reason: `equity ${loss.toFixed(0)} USD below the start of the UTC day > limit ${limits.maxDailyLossUsd}: only risk-reducing orders pass`,
+      };
+  }
   if (
     limits.maxMarginUsd !== undefined &&
     (ctx.marginAfter === undefined || ctx.marginBefore === undefined) &&

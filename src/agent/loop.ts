@@ -37,33 +37,40 @@
  */
 import type { Broker, OrderState } from "../adapters/broker/types.js";
 import type { Journal } from "../adapters/journal.js";
-import type { Instrument, Position } from "../core/instruments/types.js";
-import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
-import { chainRiskMarket } from "../core/risk/chainMarket.js";
-import { splitExpired } from "../core/risk/expiredLegs.js";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import type { Instrument } from "../core/instruments/types.js";
+import type { ChainSnapshot } from "../core/market/types.js";
+import { AgentAnalytics, type SurfaceInfo } from "./analytics.js";
+import { type AgentBook, applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
 import {
-  AgentAnalytics,
-  type AnalyzedTick,
-  analyzeTick,
-  bookMarginUsd,
-  type SurfaceInfo,
-} from "./analytics.js";
-import { type AgentBook, type AgentSettlement, applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
+  type BrokerErrorClass,
+  type BrokerPolicy,
+  DEFAULT_BROKER_POLICY,
+  placeWithPolicy,
+} from "./brokerPolicy.js";
 import type { AgentAnalyticsConfig } from "./config.js";
-import { assessFeed, type HealthLimits } from "./health.js";
-import { checkOrder, type LimitCheck, type PreTradeLimits } from "./limits.js";
+import { type FeedHealthState, feedHealthStep, INITIAL_FEED_HEALTH } from "./feedHealth.js";
+import type { HealthLimits, HealthReason } from "./health.js";
+import type { LimitCheck, PreTradeLimits } from "./limits.js";
 import { optimizerRebalance } from "./optimizerRule.js";
-import { decideOrders, type PolicyConfig, type ProposedOrder, rollingPositions } from "./policy.js";
-import { AgentRegime, type AgentRegimeConfig, type RegimeView, regimeScaledVegaTarget } from "./regime.js";
 import {
-  type AgentRiskReport,
-  agentRiskReport,
-  bookPositions,
-  type ContractGreeks,
-  contractGreeks,
-  type FittedSurface,
-  valueAgentBook,
-} from "./valuation.js";
+  decideOrders,
+  hedgeOrder,
+  type PolicyConfig,
+  type ProposedOrder,
+  rollingPositions,
+} from "./policy.js";
+import {
+  contractOf,
+  equityUsdOf,
+  preTradeCheck,
+  type TickContext,
+  TradingCounters,
+  tickContext,
+} from "./preTrade.js";
+import { expiredKeys, type SettlementRecord, settleExpiredLegs } from "./settle.js";
+import { AgentRegime, type AgentRegimeConfig, type RegimeView, regimeScaledVegaTarget } from "./regime.js";
+import { type AgentRiskReport, agentRiskReport, type FittedSurface, valueAgentBook } from "./valuation.js";
 
 /**
  * trading: all rules; reduce-only: a position the market cannot value is held (only orders that
@@ -71,14 +78,7 @@ import {
  */
 export type AgentMode = "trading" | "reduce-only" | "safe" | "killed";
 
-/** A settled expired option, journaled (book.ts applySettlement replays it). */
-export type SettlementRecord = AgentSettlement & {
-  readonly step: number;
-  /** The amount at the chain's index, USD. */
-  readonly valueUsd: number;
-  /** One line: price, source (delivery or index intrinsic), amount and currency. */
-  readonly detail: string;
-};
+export type { SettlementRecord } from "./settle.js";
 
 export type JournalRecord =
   | { type: "start"; runId: string; at: number }
@@ -89,6 +89,11 @@ export type JournalRecord =
       orders: (ProposedOrder & { clientOrderId: string })[];
       /** Wall-clock time of the decision, epoch ms (a recovered decision older than the maximum age is cancelled). */
       wallAt?: number;
+      /**
+       * "hedge": the tick's delta hedge, decided after its other orders went through the limits
+       * and the broker, on the book they left (absent: the tick's first decision).
+       */
+      phase?: "hedge";
     }
   | { type: "limit-rejected"; step: number; clientOrderId: string; reason: string; limit?: string }
   | {
@@ -108,7 +113,31 @@ export type JournalRecord =
       /** What was done instead when the optimizer found no solution. */
       fallback: "none" | "simple" | null;
     }
-  | { type: "order"; step: number; state: OrderState; recovered?: boolean }
+  | {
+      type: "order";
+      step: number;
+      state: OrderState;
+      recovered?: boolean;
+      /** Decision-clock time the order was sent (the order-rate window), epoch ms. */
+      at?: number;
+    }
+  | {
+      /** A broker exception and what the broker policy did about it (brokerPolicy.ts). */
+      type: "broker-error";
+      step: number;
+      clientOrderId: string;
+      errorClass: BrokerErrorClass;
+      attempt: number;
+      message: string;
+      action: "retry" | "abandon" | "found";
+    }
+  | {
+      /** The book's equity at the first valued tick of a UTC day (the daily-loss limit's base). */
+      type: "day-start";
+      step: number;
+      day: string;
+      equityUsd: number;
+    }
   | ({ type: "settlement" } & SettlementRecord)
   | {
       type: "step-done";
@@ -120,6 +149,8 @@ export type JournalRecord =
       /** Index price (USD) and time (epoch ms) of a healthy tick: the regime signal's history. */
       index?: number;
       time?: number;
+      /** The feed-health state after the tick (feedHealth.ts): a restart decides as if uninterrupted. */
+      feed?: FeedHealthState;
     }
   | { type: "finished"; steps: number };
 
@@ -176,6 +207,10 @@ export interface AgentDeps {
   readonly clock?: () => number;
   /** An interrupted tick's unsent orders older than this at restart are cancelled, ms (default 60 s). */
   readonly maxDecisionAgeMs?: number;
+  /** Retries, backoff and timeout of broker calls (brokerPolicy.ts; default 2 retries, 500 ms, 10 s). */
+  readonly brokerPolicy?: BrokerPolicy;
+  /** The wait between broker retries (tests: instant); default a timer. */
+  readonly sleep?: (ms: number) => Promise<unknown>;
 }
 
 export interface AgentState {
@@ -217,6 +252,21 @@ export interface AgentState {
   regime: RegimeView | null;
   /** The vega target in force after the regime scale, USD per vol point. */
   vegaTargetPerVolPoint: number;
+  /**
+   * Feed health of the last tick: each problem with its code (health.ts HealthReason) and
+   * detail, the accepted index level and a move waiting to be accepted (feedHealth.ts).
+   */
+  feedHealth: {
+    healthy: boolean;
+    reasons: { code: HealthReason; detail: string }[];
+    level: number | null;
+    pendingMove: { index: number; ticks: number; needed: number } | null;
+  } | null;
+  /** Broker exceptions seen (each journaled `broker-error`) and orders abandoned by the broker policy. */
+  brokerErrors: number;
+  ordersAbandoned: number;
+  /** The book's equity at the start of the UTC day (daily-loss limit), USD. */
+  dayStart: { day: string; equityUsd: number } | null;
 }
 
 export class Agent {
@@ -241,10 +291,16 @@ export class Agent {
     lastOptimizer: null,
     regime: null,
     vegaTargetPerVolPoint: Number.NaN,
+    feedHealth: null,
+    brokerErrors: 0,
+    ordersAbandoned: 0,
+    dayStart: null,
   };
   private readonly analytics: AgentAnalytics | null;
   private readonly regime: AgentRegime | null;
-  private previousIndex: number | null = null;
+  /** The feed-health state machine (feedHealth.ts), restored from the last `step-done` on restart. */
+  private feedState: FeedHealthState = INITIAL_FEED_HEALTH;
+  private readonly counters: TradingCounters;
   private stopRequested = false;
   /** The last valued tick's chain and fitted surface (what GET /state values the book on). */
   private lastMarket: { snapshot: ChainSnapshot; fitted: FittedSurface | null } | null = null;
@@ -255,6 +311,7 @@ export class Agent {
       : null;
     this.regime = deps.regime ? new AgentRegime(deps.regime) : null;
     this.state.vegaTargetPerVolPoint = deps.policy.vegaTargetPerVolPoint;
+    this.counters = new TradingCounters(deps.limits.orderWindowMs);
   }
 
   private clock(): number {
@@ -292,6 +349,9 @@ export class Agent {
     for (let step = startStep; step < last && !this.stopRequested; step++) {
       await this.tick(step);
       if (this.deps.pause) await this.deps.pause(step);
+      // Let the HTTP endpoint and signal handlers run between ticks at any replay speed (speed 0
+      // replays never wait on a timer, so without this a replay would hold the event loop).
+      await yieldToEventLoop();
     }
     if (feed.steps !== null && this.state.step === feed.steps - 1)
       journal.append({ type: "finished", steps: feed.steps });
@@ -303,19 +363,19 @@ export class Agent {
     const snapshot = await this.deps.feed.at(step);
     const t1 = performance.now();
     const now = this.deps.now(step, snapshot);
-    const health = assessFeed(snapshot, now, this.previousIndex, this.deps.health);
+    const health = this.assessHealth(step, snapshot, now);
     const killed = this.deps.killed();
     let ctx: TickContext | null = null;
     let noMarket: string | null = null;
     let policy = this.deps.policy;
     if (snapshot && health.healthy) {
-      this.previousIndex = snapshot.indexPrice;
       policy = this.regimePolicy(step, snapshot);
       await this.settleExpired(step, snapshot);
       const built = this.buildTick(step, snapshot);
       if ("reason" in built) noMarket = built.reason;
       else ctx = built;
     }
+    if (ctx) this.observeDay(step, now, ctx);
     const t2 = performance.now();
     const unpriced = ctx?.valuation.report.unpriced ?? [];
     const mode: AgentMode = killed
@@ -348,15 +408,27 @@ export class Agent {
         quotes: c.quotes,
         resolveInstrument: this.deps.resolveInstrument,
         config: policy,
-        contractGreeks: (i) => this.contract(c, i),
+        contractGreeks: (i) => contractOf(c, i),
         reduceOnly,
         ...extra.inputs,
+        // The hedge is sized after these orders passed (or not) the limits and the broker.
+        hedge: false,
       }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
     }
     const t3 = performance.now();
-    if (orders.length > 0 && ctx) {
-      this.deps.journal.append({ type: "decision", step, orders, wallAt: this.clock() });
-      for (const order of orders) await this.execute(step, order, ctx, null);
+    if (ctx && (mode === "trading" || mode === "reduce-only")) {
+      if (orders.length > 0) {
+        this.deps.journal.append({ type: "decision", step, orders, wallAt: this.clock() });
+        for (const order of orders) await this.execute(step, order, ctx, null);
+      }
+      const hedge = await this.hedgePhase(
+        step,
+        ctx,
+        policy,
+        mode === "reduce-only" ? reasons.join("; ") : null,
+        orders.length,
+      );
+      if (hedge) orders = [...orders, hedge];
     }
     const t4 = performance.now();
     const decidedOn = ctx
@@ -465,49 +537,30 @@ export class Agent {
    * journaled, then folded into the book; a leg with no price stays (unpriced).
    */
   private async settleExpired(step: number, snapshot: ChainSnapshot): Promise<void> {
-    const t = snapshot.valuationTime;
-    const expired = bookPositions(this.state.book, this.deps.resolveInstrument).filter(
-      (p) => p.instrument.expiry !== null && p.instrument.expiry <= t,
-    );
-    if (expired.length === 0) return;
+    const keys = expiredKeys(this.state.book, snapshot, this.deps.resolveInstrument);
+    if (keys.length === 0) return;
     const delivery = new Map<string, number | null>();
-    const key = (u: string, e: number) => `${u}:${e}`;
-    if (this.deps.feed.deliveryPrice)
-      for (const p of expired) {
-        const k = key(p.instrument.underlying, p.instrument.expiry as number);
-        if (!delivery.has(k))
-          delivery.set(
-            k,
-            await this.deps.feed
-              .deliveryPrice(p.instrument.underlying, p.instrument.expiry as number)
-              .catch(() => null),
-          );
-      }
-    const split = splitExpired(expired, t, {
-      indexPrice: (u) => (u === snapshot.underlying ? snapshot.indexPrice : null),
-      deliveryPrice: (u, e) => delivery.get(key(u, e)) ?? null,
-    });
-    for (const leg of split.settled) {
-      const record: SettlementRecord = {
-        step,
-        instrument: leg.position.instrument.name,
-        quantity: leg.position.quantity,
-        settlementPrice: leg.settlementPrice,
-        source: leg.source,
-        currency: leg.currency,
-        value: leg.value,
-        valueUsd: leg.valueUsd,
-        detail: leg.detail,
-      };
+    const feed = this.deps.feed;
+    if (feed.deliveryPrice)
+      for (const k of keys)
+        delivery.set(
+          `${k.underlying}:${k.expiry}`,
+          await feed.deliveryPrice(k.underlying, k.expiry).catch(() => null),
+        );
+    const r = settleExpiredLegs(
+      step,
+      this.state.book,
+      snapshot,
+      this.deps.resolveInstrument,
+      (u, e) => delivery.get(`${u}:${e}`) ?? null,
+    );
+    for (const record of r.records) {
       this.deps.journal.append({ type: "settlement", ...record });
       this.applySettlement(record);
       this.deps.logger.info({ step, settlement: record }, `settled ${record.instrument}`);
     }
-    for (const u of split.unsettled)
-      this.deps.logger.warn(
-        { step, instrument: u.position.instrument.name, detail: u.detail },
-        "expired leg not settled",
-      );
+    for (const u of r.unsettled)
+      this.deps.logger.warn({ step, instrument: u.instrument, detail: u.detail }, "expired leg not settled");
   }
 
   private applySettlement(record: SettlementRecord): void {
@@ -515,38 +568,91 @@ export class Agent {
     this.state.settlements.push(record);
   }
 
-  /** The tick's market and the book on it, with analytics (analytics.ts analyzeTick). */
+  /** The tick's market and the book on it, with analytics (preTrade.ts tickContext). */
   private buildTick(step: number, snapshot: ChainSnapshot): TickContext | { reason: string } {
-    const t = analyzeTick(this.analytics, step, snapshot, this.state.book, this.deps.resolveInstrument);
-    if ("reason" in t) return t;
-    if (t.fit) this.state.surface = t.fit.info;
-    return {
-      ...t,
-      step,
-      snapshot,
-      book: this.state.book,
-      quotes: new Map(snapshot.quotes.map((q) => [q.instrument.name, q])),
-      clean: new Set(t.input.normalized.snapshot.quotes.map((q) => q.instrument.name)),
-      contracts: new Map(),
-    };
+    const t = tickContext(this.analytics, step, snapshot, this.state.book, this.deps.resolveInstrument);
+    if (!("reason" in t) && t.fit) this.state.surface = t.fit.info;
+    return t;
   }
 
   /**
-   * Per-contract greeks on the tick's market of an instrument that market values (a clean quote
-   * of the chain, an accepted book position, or another instrument chainRiskMarket accepts, such
-   * as the hedge perpetual); null otherwise.
+   * Feed health of the tick (feedHealth.ts): the state machine steps on, the reasons go to the
+   * state (GET /state) and the log; an accepted move is logged.
    */
-  private contract(ctx: TickContext, instrument: Instrument): ContractGreeks | null {
-    const name = instrument.name;
-    const cached = ctx.contracts.get(name);
-    if (cached !== undefined) return cached;
-    const valued =
-      ctx.clean.has(name) ||
-      ctx.valuation.chain.accepted.some((p) => p.instrument.name === name) ||
-      chainRiskMarket([ctx.input], [{ instrument, quantity: 1 }]).accepted.length === 1;
-    const g = valued ? contractGreeks(instrument, ctx.valuation.market) : null;
-    ctx.contracts.set(name, g);
-    return g;
+  private assessHealth(step: number, snapshot: ChainSnapshot | null, now: number) {
+    const r = feedHealthStep(this.feedState, snapshot, now, this.deps.health);
+    this.feedState = r.state;
+    this.publishHealth(r.health.healthy, r.health.reasons);
+    if (r.accepted)
+      this.deps.logger.warn(
+        { step, from: r.accepted.from, to: r.accepted.to },
+        `feed health: index move ${r.accepted.from} -> ${r.accepted.to} accepted as the new level after ${this.deps.health?.jumpConfirmTicks ?? 3} consistent ticks`,
+      );
+    return r.health;
+  }
+
+  private publishHealth(healthy: boolean, reasons: readonly { code: HealthReason; detail: string }[]): void {
+    const p = this.feedState.pending;
+    this.state.feedHealth = {
+      healthy,
+      reasons: reasons.map((x) => ({ ...x })),
+      level: this.feedState.level,
+      pendingMove: p
+        ? { index: p.index, ticks: p.ticks, needed: this.deps.health?.jumpConfirmTicks ?? 3 }
+        : null,
+    };
+  }
+
+  /** Sets the start-of-day equity at the first valued tick of a UTC day (decision clock); journaled. */
+  private observeDay(step: number, now: number, ctx: TickContext): void {
+    if (this.deps.limits.maxDailyLossUsd === undefined) return;
+    const set = this.counters.observeDay(now, equityUsdOf(ctx.valuation));
+    if (set) {
+      this.deps.journal.append({ type: "day-start", step, day: set.day, equityUsd: set.equityUsd });
+      this.deps.logger.info({ step, day: set.day, equityUsd: set.equityUsd }, "start-of-day equity");
+    }
+    this.state.dayStart =
+      this.counters.dayStart && Number.isFinite(this.counters.dayStart.equityUsd)
+        ? { ...this.counters.dayStart }
+        : null;
+  }
+
+  /**
+   * The tick's delta hedge, decided after its other orders went through the pre-trade limits and
+   * the broker: sized on the book they left (an order the limits blocked or the broker did not
+   * fill adds no delta), valued on the tick's market. Journaled as its own decision (phase
+   * "hedge") before it is sent. Returns the hedge order, or null.
+   */
+  private async hedgePhase(
+    step: number,
+    ctx: TickContext,
+    policy: PolicyConfig,
+    reduceOnly: string | null,
+    index: number,
+  ): Promise<(ProposedOrder & { clientOrderId: string }) | null> {
+    if (reduceOnly) return null;
+    const book = this.state.book;
+    const v =
+      book === ctx.book ? ctx.valuation : valueAgentBook(ctx.input, book, this.deps.resolveInstrument);
+    // A leg the market cannot value makes the delta unknown: no hedge (reduce-only next tick).
+    if (v.report.unpriced.length > 0) return null;
+    const h = hedgeOrder({
+      delta: v.report.greeks.deltaUnderlyingCoin,
+      config: policy,
+      resolveInstrument: this.deps.resolveInstrument,
+      contractGreeks: (i) => contractOf(ctx, i),
+    });
+    if (!h) return null;
+    const order = { ...h, clientOrderId: `${this.deps.runId}-${step}-${index}` };
+    this.deps.journal.append({
+      type: "decision",
+      step,
+      orders: [order],
+      wallAt: this.clock(),
+      phase: "hedge",
+    });
+    await this.execute(step, order, ctx, null);
+    return order;
   }
 
   /** The analytics' inputs to the policy: a CVaR/margin breach, the optimizer's orders. */
@@ -629,8 +735,9 @@ export class Agent {
     existing: OrderState | null,
   ): Promise<void> {
     let state = existing;
+    const at = this.deps.now(step, ctx.snapshot);
     if (!state) {
-      const check = this.preTradeCheck(order, ctx);
+      const check = this.preTradeCheck(order, ctx, at);
       if (!check.ok) {
         this.deps.journal.append({
           type: "limit-rejected",
@@ -666,7 +773,8 @@ export class Agent {
             underlyingPrice: snapshot.indexPrice,
             timestamp: snapshot.valuationTime,
           };
-      state = await this.deps.broker.placeOrder(
+      const placed = await placeWithPolicy(
+        this.deps.broker,
         {
           clientOrderId: order.clientOrderId,
           instrument: order.instrument,
@@ -675,78 +783,45 @@ export class Agent {
           limitPrice: order.limitPrice,
         },
         quote,
+        this.deps.brokerPolicy ?? DEFAULT_BROKER_POLICY,
+        (e) => {
+          this.state.brokerErrors++;
+          this.deps.journal.append({ type: "broker-error", step, ...e });
+          this.deps.logger.warn(
+            { step, ...e },
+            `broker error (${e.errorClass}) on ${e.clientOrderId}, attempt ${e.attempt}: ${e.action}`,
+          );
+        },
+        this.deps.sleep,
       );
       this.state.ordersSent++;
+      this.counters.recordSent(at);
+      if (!placed.ok) {
+        this.state.ordersAbandoned++;
+        return;
+      }
+      state = placed.state;
     }
-    this.deps.journal.append({ type: "order", step, state, ...(existing ? { recovered: true } : {}) });
+    this.deps.journal.append({ type: "order", step, state, at, ...(existing ? { recovered: true } : {}) });
+    if (state.status === "rejected")
+      this.deps.logger.warn(
+        { step, clientOrderId: state.clientOrderId, reason: state.reason },
+        "order rejected by the broker",
+      );
     this.applyOrder(state);
   }
 
-  /**
-   * The pre-trade limits for `order`, on the tick's market: the current book's delta and vega
-   * (valueAgentBook), the contract's (contractGreeks), the margin before and after (analytics),
-   * reduce-only while a position is unpriced; an option order needs a quote in the tick's chain.
-   */
-  private preTradeCheck(order: ProposedOrder, ctx: TickContext): LimitCheck {
-    const instrument = this.deps.resolveInstrument(order.instrument);
-    if (instrument.type === "option" && !ctx.quotes.has(order.instrument))
-      return { ok: false, limit: "quote", reason: `no quote for ${order.instrument} in this tick's chain` };
-    const now = valueAgentBook(ctx.input, this.state.book, this.deps.resolveInstrument);
-    const unpriced = now.report.unpriced;
-    const held = this.state.book.positions[order.instrument]?.quantity ?? 0;
-    const reduceOnly =
-      unpriced.length > 0
-        ? {
-            positionBefore: held,
-            reason: `unpriced ${unpriced.map((u) => `${u.instrument} (${u.reason})`).join(", ")}`,
-          }
-        : undefined;
-    const g = this.contract(ctx, instrument);
-    if (!g && !reduceOnly)
-      return {
-        ok: false,
-        limit: "quote",
-        reason: `cannot value ${order.instrument} on the tick's market`,
-      };
-    let margin: { marginBefore: number; marginAfter: number } | Record<string, never> = {};
-    // The margin before and after: the analytics' model, else the core standard margin on the
-    // tick's market whenever a margin limit is configured. A failure is NaN: the check blocks.
-    if (g && (this.analytics || this.deps.limits.maxMarginUsd !== undefined)) {
-      const before = now.chain.accepted;
-      const signed = order.side === "buy" ? order.quantity : -order.quantity;
-      const after: Position[] = before.filter((p) => p.instrument.name !== order.instrument);
-      const prev = before.find((p) => p.instrument.name === order.instrument);
-      const q = (prev?.quantity ?? 0) + signed;
-      if (Math.abs(q) > 1e-9) after.push({ ...(prev ?? {}), instrument, quantity: q });
-      const marginOf = (ps: readonly Position[]) => {
-        try {
-          return this.analytics ? this.analytics.marginOf(ps, now.market) : bookMarginUsd(ps, now.market);
-        } catch {
-          return Number.NaN;
-        }
-      };
-      margin = { marginBefore: marginOf(before), marginAfter: marginOf(after) };
-    }
-    return checkOrder(
-      {
-        clientOrderId: "",
-        instrument: order.instrument,
-        side: order.side,
-        quantity: order.quantity,
-        limitPrice: order.limitPrice,
-      },
-      {
-        instrument,
-        indexPrice: ctx.snapshot.indexPrice,
-        deltaBefore: now.report.greeks.deltaUnderlyingCoin,
-        vegaBefore: now.report.greeks.vegaUsdPerVol,
-        deltaPerContract: g?.deltaUnderlyingCoin ?? 0,
-        vegaPerContract: g?.vegaUsdPerVol ?? 0,
-        ...(reduceOnly ? { reduceOnly } : {}),
-        ...margin,
-      },
-      this.deps.limits,
-    );
+  /** The pre-trade limits for `order` on the tick's market and the book now (preTrade.ts). */
+  private preTradeCheck(order: ProposedOrder, ctx: TickContext, at: number): LimitCheck {
+    return preTradeCheck(order, {
+      book: this.state.book,
+      ctx,
+      limits: this.deps.limits,
+      resolveInstrument: this.deps.resolveInstrument,
+      analytics: this.analytics,
+      ordersInWindow: this.counters.inWindow(at),
+      startOfDayEquityUsd: this.counters.startOfDay(at),
+    });
   }
 
   private applyOrder(state: OrderState): void {
@@ -809,6 +884,7 @@ export class Agent {
       vega: this.state.vega,
       mode,
       ...(healthy ? { index: healthy.indexPrice, time: healthy.valuationTime } : {}),
+      feed: this.feedState,
     });
     this.state.step = step;
   }
@@ -836,12 +912,13 @@ export class Agent {
     if (records.length === 0) return 0;
     const applied = new Set<string>();
     let lastDone = -1;
-    let lastIndex: number | null = null;
     let pending: Extract<JournalRecord, { type: "decision" }> | null = null;
     const handled = new Set<string>();
     for (const r of records) {
       if (r.type === "order") {
         handled.add(r.state.clientOrderId);
+        if (r.at !== undefined && !applied.has(r.state.clientOrderId) && !r.recovered)
+          this.counters.recordSent(r.at);
         if (!applied.has(r.state.clientOrderId)) {
           applied.add(r.state.clientOrderId);
           this.applyOrder(r.state);
@@ -854,9 +931,24 @@ export class Agent {
         this.state.limitRejections++;
       } else if (r.type === "cancelled") {
         handled.add(r.clientOrderId);
+      } else if (r.type === "broker-error") {
+        this.state.brokerErrors++;
+        if (r.action === "abandon") {
+          handled.add(r.clientOrderId);
+          this.state.ordersAbandoned++;
+        }
+      } else if (r.type === "day-start") {
+        this.counters.dayStart = { day: r.day, equityUsd: r.equityUsd };
+        this.state.dayStart = { day: r.day, equityUsd: r.equityUsd };
       } else if (r.type === "step-done") {
         lastDone = r.step;
-        if (r.index !== undefined) lastIndex = r.index;
+        // The feed-health state after that tick (a journal before it had none: the level is
+        // the last healthy index, no move pending).
+        this.feedState = r.feed ?? {
+          lastTime: r.time ?? this.feedState.lastTime,
+          level: r.index ?? this.feedState.level,
+          pending: null,
+        };
         if (this.regime && r.index !== undefined && r.time !== undefined)
           this.regime.observe(r.step, r.index, r.time);
         this.state.mode = r.mode;
@@ -887,7 +979,8 @@ export class Agent {
       // builds; then the pre-trade limits check it on that market (execute).
       const age = pendingDecision.wallAt === undefined ? null : this.clock() - pendingDecision.wallAt;
       const maxAge = this.deps.maxDecisionAgeMs ?? DEFAULT_MAX_DECISION_AGE_MS;
-      const health = assessFeed(snapshot, this.deps.now(step, snapshot), lastIndex, this.deps.health);
+      // The feed health of that tick, from the state before it (as the uninterrupted run had it).
+      const health = this.assessHealth(step, snapshot, this.deps.now(step, snapshot));
       const blocked: { reason: RecoveryCancelReason; detail: string } | null = this.deps.killed()
         ? { reason: "kill-switch", detail: "kill switch engaged at restart" }
         : age === null || !(age <= maxAge)
@@ -911,7 +1004,15 @@ export class Agent {
               : null;
       for (const order of pendingDecision.orders) {
         if (handled.has(order.clientOrderId)) continue;
-        const existing = await this.deps.broker.getOrder(order.clientOrderId);
+        // A broker that cannot answer here: the order goes through the broker policy like a new
+        // one (idempotent on its client order id), or is cancelled when recovery is blocked.
+        const existing = await this.deps.broker.getOrder(order.clientOrderId).catch((err: unknown) => {
+          this.deps.logger.warn(
+            { step, clientOrderId: order.clientOrderId, error: String((err as Error)?.message ?? err) },
+            "recovery: the broker could not say whether it has the order",
+          );
+          return null;
+        });
         if (existing) {
           fromBroker++;
           this.deps.journal.append({ type: "order", step, state: existing, recovered: true });
@@ -936,17 +1037,18 @@ export class Agent {
           await this.execute(step, order, ctx, null);
         }
       }
+      // The interrupted tick's hedge, when it had not been decided yet: sized now on the book its
+      // orders left, as the uninterrupted run would have (only when recovery may send at all).
+      if (ctx && !blocked && pendingDecision.phase !== "hedge" && this.state.mode === "trading") {
+        await this.hedgePhase(step, ctx, this.deps.policy, null, pendingDecision.orders.length);
+      }
       if (snapshot) {
-        this.previousIndex = snapshot.indexPrice;
         // The interrupted tick was healthy (it decided): its index belongs to the regime history.
         this.regime?.observe(step, snapshot.indexPrice, snapshot.valuationTime);
       }
       if (ctx) this.valueAfterOrders(ctx);
       this.finishStep(step, this.state.mode, snapshot);
       lastDone = step;
-    } else if (lastDone >= 0) {
-      const snapshot = await this.deps.feed.at(lastDone);
-      if (snapshot) this.previousIndex = snapshot.indexPrice;
     }
     this.state.recovered = {
       fromStep: lastDone + 1,
@@ -961,16 +1063,4 @@ export class Agent {
     );
     return lastDone + 1;
   }
-}
-
-/** One valued tick: its chain, market input, the book valued at the start of the tick. */
-interface TickContext extends AnalyzedTick {
-  readonly step: number;
-  readonly snapshot: ChainSnapshot;
-  /** The book `valuation` values (the book at the start of the tick). */
-  readonly book: AgentBook;
-  /** The chain's quotes by name (touch prices) and the names of its clean quotes (valued). */
-  readonly quotes: Map<string, OptionQuote>;
-  readonly clean: ReadonlySet<string>;
-  readonly contracts: Map<string, ContractGreeks | null>;
 }

@@ -84,6 +84,11 @@ export function decideOrders(input: {
   optimizerOrders?: readonly ProposedOrder[] | null;
   /** Why the book is reduce-only (a position the market cannot value), or null. */
   reduceOnly?: string | null;
+  /**
+   * false: no delta hedge here; the loop sizes it with hedgeOrder after the option orders went
+   * through the pre-trade check and the broker, on the book as it then is (default true).
+   */
+  hedge?: boolean;
 }): ProposedOrder[] {
   const { book, greeks, snapshot, quotes, config } = input;
   const greeksOf = input.contractGreeks;
@@ -174,32 +179,54 @@ export function decideOrders(input: {
     }
   }
 
-  // 3. Delta hedge with the perpetual, sized by its per-contract delta on the tick's market
-  //    (inverse: contractSize USD / index coins per contract, whole contracts). Not in
-  //    reduce-only: the book's delta leaves out the positions the market cannot value, so a
-  //    hedge computed from it (even one that shrinks the perpetual) may add risk.
-  const delta = greeks.deltaUnderlyingCoin + orders.reduce((s, o) => s + o.deltaChange, 0);
-  const perp = input.resolveInstrument(config.hedgeInstrument);
-  const perContract = greeksOf(perp)?.deltaUnderlyingCoin ?? 0;
-  if (!reduceOnly && Math.abs(delta) > config.deltaBand && perContract > 0) {
-    const contracts =
-      perp.settlement === "inverse"
-        ? Math.round(Math.abs(delta) / perContract)
-        : roundLots(Math.abs(delta) / perContract, 0.001);
-    const side = delta > 0 ? "sell" : "buy";
-    if (contracts > 0) {
-      orders.push({
-        rule: "delta",
-        instrument: config.hedgeInstrument,
-        side,
-        quantity: contracts,
-        limitPrice: null,
-        why: `delta ${delta.toFixed(3)} outside band ±${config.deltaBand}: ${side} ${contracts} ${config.hedgeInstrument}`,
-        deltaChange: contracts * perContract * (side === "buy" ? 1 : -1),
-      });
-    }
+  // 3. Delta hedge (hedgeOrder), unless the caller sizes it later on the book as it will be.
+  if (input.hedge !== false) {
+    const delta = greeks.deltaUnderlyingCoin + orders.reduce((s, o) => s + o.deltaChange, 0);
+    const h = hedgeOrder({
+      delta,
+      config,
+      resolveInstrument: input.resolveInstrument,
+      contractGreeks: greeksOf,
+      reduceOnly,
+    });
+    if (h) orders.push(h);
   }
   return orders;
+}
+
+/**
+ * Rule 3, the delta hedge with the perpetual, sized by its per-contract delta on the tick's market
+ * (inverse: contractSize USD / index coins per contract, whole contracts), for a book delta of
+ * `delta` coins; null inside the band. Not in reduce-only: the book's delta leaves out the
+ * positions the market cannot value, so a hedge computed from it (even one that shrinks the
+ * perpetual) may add risk.
+ */
+export function hedgeOrder(input: {
+  delta: number;
+  config: PolicyConfig;
+  resolveInstrument: (name: string) => Instrument;
+  contractGreeks: (instrument: Instrument) => ContractGreeks | null;
+  reduceOnly?: string | null;
+}): ProposedOrder | null {
+  const { delta, config } = input;
+  const perp = input.resolveInstrument(config.hedgeInstrument);
+  const perContract = input.contractGreeks(perp)?.deltaUnderlyingCoin ?? 0;
+  if (input.reduceOnly || !(Math.abs(delta) > config.deltaBand) || !(perContract > 0)) return null;
+  const contracts =
+    perp.settlement === "inverse"
+      ? Math.round(Math.abs(delta) / perContract)
+      : roundLots(Math.abs(delta) / perContract, 0.001);
+  const side = delta > 0 ? "sell" : "buy";
+  if (!(contracts > 0)) return null;
+  return {
+    rule: "delta",
+    instrument: config.hedgeInstrument,
+    side,
+    quantity: contracts,
+    limitPrice: null,
+    why: `delta ${delta.toFixed(3)} outside band ±${config.deltaBand}: ${side} ${contracts} ${config.hedgeInstrument}`,
+    deltaChange: contracts * perContract * (side === "buy" ? 1 : -1),
+  };
 }
 
 /** The expiry closest to `vegaExpiryDays` among those more than rollHours + 1 day away (epoch ms), or null. */

@@ -154,6 +154,7 @@ async function runLocked(
           resolveInstrument,
           currency: config.underlying,
           env,
+          timeoutMs: config.brokerPolicy.timeoutMs,
         });
   const killSwitch = new KillSwitch(
     config.killSwitchFile ? resolve(config.killSwitchFile) : join(stateDir, "KILL"),
@@ -170,6 +171,7 @@ async function runLocked(
     now,
     killed: () => killSwitch.engaged(),
     maxDecisionAgeMs: config.recovery.maxDecisionAgeMs,
+    brokerPolicy: config.brokerPolicy,
     logger: options.logger,
     ...(config.analytics ? { analytics: config.analytics } : {}),
     ...(config.regime ? { regime: config.regime } : {}),

@@ -158,7 +158,15 @@ describe("volfolio agent (CLI)", () => {
 
   it.skipIf(!existsSync(dataDir))("replays the first real Deribit daily snapshots", () => {
     const dir = tempDir("agent-cli-real");
-    const cfg = writeConfig(dir, config(dir, { feed: { type: "files", dir: dataDir } }));
+    // Daily snapshots taken at varying times of day: a replay clock of one day per tick from
+    // the evening of the first file, and a staleness limit of a day (a snapshot is that old at most).
+    const cfg = writeConfig(
+      dir,
+      config(dir, {
+        feed: { type: "files", dir: dataDir, start: "2025-12-30T18:00:00Z", stepMinutes: 1440 },
+        health: { maxStalenessMs: 86_400_000 },
+      }),
+    );
     const r = cli(["agent", "--config", cfg, "--max-steps", "4", "--json"]);
     expect(r.code, r.err).toBe(0);
     const state = JSON.parse(r.out);

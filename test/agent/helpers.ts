@@ -1,4 +1,6 @@
 /** Test fixtures for the agent: a small, exactly priced inverse chain and a name resolver. */
+import { Journal } from "../../src/adapters/journal.js";
+import type { JournalRecord } from "../../src/agent/loop.js";
 import type { PolicyConfig } from "../../src/agent/policy.js";
 import { deribitOptionName, instrumentFromName } from "../../src/core/instruments/names.js";
 import type { Instrument, OptionContract } from "../../src/core/instruments/types.js";
@@ -81,3 +83,15 @@ export const TEST_POLICY: PolicyConfig = {
   maxOrderContracts: 25,
   limitSlippage: 0.05,
 };
+
+/**
+ * A journal that "crashes" the process (throws out of the loop) when the agent journals its first
+ * broker error: a broker exception no longer ends a run (brokerPolicy.ts), so the in-process crash
+ * tests throw from the broker and stop here, before the error is recorded, as a SIGKILL would.
+ */
+export class CrashOnBrokerErrorJournal extends Journal<JournalRecord> {
+  override append(record: JournalRecord): void {
+    if (record.type === "broker-error") throw new Error(`simulated crash (${record.message})`);
+    super.append(record);
+  }
+}

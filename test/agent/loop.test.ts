@@ -10,7 +10,14 @@ import { bookEquity } from "../../src/core/risk/account.js";
 import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  CrashOnBrokerErrorJournal,
+  chainAt,
+  registerChain,
+  resolveInstrument,
+  T0,
+  TEST_POLICY,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const HOUR = 3_600_000;
@@ -41,8 +48,13 @@ function pathFeed(steps: number, faults: Record<number, "missing" | "crossed" | 
   };
 }
 
-function makeAgent(dir: string, feed: AgentFeed, opts: { killed?: () => boolean; broker?: Broker } = {}) {
-  const journal = new Journal<JournalRecord>(join(dir, "journal.jsonl"));
+function makeAgent(
+  dir: string,
+  feed: AgentFeed,
+  opts: { killed?: () => boolean; broker?: Broker; crash?: boolean } = {},
+) {
+  const path = join(dir, "journal.jsonl");
+  const journal = opts.crash ? new CrashOnBrokerErrorJournal(path) : new Journal<JournalRecord>(path);
   const broker = opts.broker ?? new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
   const agent = new Agent({
     runId: "t",
@@ -150,7 +162,8 @@ describe("agent loop", () => {
         return s;
       },
     };
-    const first = makeAgent(dir, pathFeed(15), { broker: crashing });
+    // The broker throws after the venue accepted; the journal "crashes" on recording that error.
+    const first = makeAgent(dir, pathFeed(15), { broker: crashing, crash: true });
     await expect(first.agent.run()).rejects.toThrow(/simulated crash/);
     first.journal.close();
     const second = makeAgent(dir, pathFeed(15), { broker: inner });

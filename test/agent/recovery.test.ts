@@ -11,7 +11,14 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import type { Broker } from "../../src/adapters/broker/types.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  CrashOnBrokerErrorJournal,
+  chainAt,
+  registerChain,
+  resolveInstrument,
+  T0,
+  TEST_POLICY,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const HOUR = 3_600_000;
@@ -32,9 +39,10 @@ const feed = (steps: number): AgentFeed => {
 
 function agent(
   dir: string,
-  o: { broker?: Broker; killed?: boolean; clock?: () => number; warn?: string[] } = {},
+  o: { broker?: Broker; killed?: boolean; clock?: () => number; warn?: string[]; crash?: boolean } = {},
 ) {
-  const journal = new Journal<JournalRecord>(join(dir, "journal.jsonl"));
+  const path = join(dir, "journal.jsonl");
+  const journal = o.crash ? new CrashOnBrokerErrorJournal(path) : new Journal<JournalRecord>(path);
   const broker = o.broker ?? new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
   return new Agent({
     runId: "r",
@@ -58,7 +66,11 @@ function agent(
   });
 }
 
-/** Runs until the first order is about to be sent, then "crashes" (the broker throws). */
+/**
+ * Runs until the first order is about to be sent, then "crashes": the broker throws and the
+ * journal throws when the agent records that error (CrashOnBrokerErrorJournal), as a SIGKILL at
+ * that point would leave it.
+ */
 async function crashBeforeFirstOrder(dir: string, wallAt: number): Promise<string[]> {
   const paper = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument });
   const crashing: Broker = {
@@ -68,7 +80,7 @@ async function crashBeforeFirstOrder(dir: string, wallAt: number): Promise<strin
       throw new Error("simulated crash before the order left");
     },
   };
-  await expect(agent(dir, { broker: crashing, clock: () => wallAt }).run()).rejects.toThrow(
+  await expect(agent(dir, { broker: crashing, clock: () => wallAt, crash: true }).run()).rejects.toThrow(
     /simulated crash/,
   );
   paper.close();
