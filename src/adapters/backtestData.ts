@@ -8,9 +8,10 @@
  * the step's market applies); files without the underlying, out of time order, or without a
  * single quote with a mark vol (no market to value a book on), each counted with a reason.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type BacktestStep, backtestStepFromChain } from "../core/backtest/market.js";
+import { InvalidInputError } from "../core/errors.js";
 import { normalizeChain } from "../core/market/normalize.js";
 import { quoteMarkVol } from "../core/surface/markSurface.js";
 import { loadDeribitCsvFile } from "./deribit/files.js";
@@ -85,4 +86,83 @@ export async function loadBacktestData(o: {
   }
   o.onFile?.(names.length, names.length);
   return { steps, files: names.length, rowsRead, rowsRejected, quotes: { accepted, rejected }, skippedFiles };
+}
+
+export interface BacktestStoreResult {
+  readonly steps: BacktestStep[];
+  /** Chains of the underlying in the store (between the dates). */
+  readonly chains: number;
+  /** Quotes in those chains (rows the ingest accepted; its rejects are in `store info`). */
+  readonly quotes: number;
+  /** Steps whose chain carries a stored perpetual price (the hedge trades at it). */
+  readonly perpetualSteps: number;
+  /** Stored delivery prices of the underlying (expiries settled at them). */
+  readonly deliveryPrices: number;
+  readonly skipped: { readonly valuationTime: number; readonly reason: "out-of-order" | "no-marks" }[];
+}
+
+/**
+ * The stored history of a DuckDB store directory (`volfolio store ingest`) as backtest steps:
+ * each chain is the one the file loader gives for its file (historyRead.ts, checked by a test),
+ * with the stored perpetual price in its futures (BacktestStep.perpetual: the engine hedges at
+ * it) and the stored delivery prices (BacktestStep.deliveryPrice: expiries settle at them).
+ * A chain not after the previous one is skipped ("out-of-order"), as is one with no quote with
+ * a mark vol ("no-marks": decided by core normalizeChain when no quote carries a venue mark IV).
+ */
+export async function loadBacktestStore(o: {
+  readonly dir: string;
+  readonly underlying: string;
+  readonly from?: string;
+  readonly to?: string;
+}): Promise<BacktestStoreResult> {
+  const { DuckDbSnapshotStore } = await import("./store/duckdb.js");
+  const { historyDeliveryPrices, loadHistoryChains } = await import("./store/historyRead.js");
+  const day = (s: string, end: boolean) => {
+    const t = Date.parse(`${s}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isFinite(t))
+      throw new InvalidInputError(end ? "to" : "from", s, "must be a date YYYY-MM-DD");
+    return end ? t + 86_400_000 - 1 : t;
+  };
+  await stat(o.dir).catch((e) => Promise.reject(inputFileError(e, o.dir, "store directory")));
+  const store = await DuckDbSnapshotStore.open(o.dir);
+  try {
+    const h = await loadHistoryChains(store, {
+      underlying: o.underlying,
+      withPerpetual: true,
+      ...(o.from ? { from: day(o.from, false) } : {}),
+      ...(o.to ? { to: day(o.to, true) } : {}),
+    });
+    const delivery = await historyDeliveryPrices(store, o.underlying);
+    const deliveryPrice = delivery.size > 0 ? (e: number) => delivery.get(e) ?? null : undefined;
+    const steps: BacktestStep[] = [];
+    const skipped: { valuationTime: number; reason: "out-of-order" | "no-marks" }[] = [];
+    let quotes = 0;
+    let perpetualSteps = 0;
+    for (const chain of h.chains) {
+      quotes += chain.quotes.length;
+      const last = steps[steps.length - 1];
+      if (last && !(chain.valuationTime > last.time)) {
+        skipped.push({ valuationTime: chain.valuationTime, reason: "out-of-order" });
+        continue;
+      }
+      const venueIv = chain.quotes.some((q) => typeof q.markIv === "number" && q.markIv > 0);
+      if (!venueIv && !normalizeChain(chain).snapshot.quotes.some((q) => quoteMarkVol(q) !== null)) {
+        skipped.push({ valuationTime: chain.valuationTime, reason: "no-marks" });
+        continue;
+      }
+      const step = backtestStepFromChain(chain, deliveryPrice ? { deliveryPrice } : {});
+      if (step.perpetual) perpetualSteps++;
+      steps.push(step);
+    }
+    return {
+      steps,
+      chains: h.chains.length,
+      quotes,
+      perpetualSteps,
+      deliveryPrices: delivery.size,
+      skipped,
+    };
+  } finally {
+    await store.close();
+  }
 }

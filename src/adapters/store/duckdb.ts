@@ -8,12 +8,17 @@
  * bid/ask/mark in the quote currency, vols decimal) plus `quote_json` (the exact quote) and
  * `chain_json` (index price, futures) so a saved chain loads back deep-equal (nulls kept).
  * SQL sees all snapshots as the view `chains` (read_parquet(..., hive_partitioning=true)).
+ *
+ * The columnar chain history (`volfolio store ingest`, ingest.ts) lives beside it under history/
+ * (historyLayout.ts), with its manifest `history_files` in store.duckdb and the views h_quotes,
+ * h_chains, h_futures, h_rejects, h_perpetuals, h_delivery.
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { z } from "zod";
 import type { ChainSnapshot } from "../../core/market/types.js";
+import { HISTORY_TABLES, historyViewSql, MANIFEST_DDL } from "./historyLayout.js";
 import type { ListSnapshotsQuery, SnapshotRef, SnapshotStore, StoredRecord } from "./types.js";
 
 const sqlStr = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -32,6 +37,16 @@ export class DuckDbSnapshotStore implements SnapshotStore {
     private readonly conn: DuckDBConnection,
   ) {}
 
+  /** The store's DuckDB connection (history ingest and reads; one connection per store). */
+  get connection(): DuckDBConnection {
+    return this.conn;
+  }
+
+  /** Re-creates the h_* views over the current history batches (after an ingest). */
+  async refreshHistoryViews(): Promise<void> {
+    for (const t of HISTORY_TABLES) await this.conn.run(historyViewSql(this.dir, t));
+  }
+
   /** Opens (creating) a store in `dir`. */
   static async open(dir: string): Promise<DuckDbSnapshotStore> {
     mkdirSync(join(dir, "chains"), { recursive: true });
@@ -41,8 +56,10 @@ export class DuckDbSnapshotStore implements SnapshotStore {
       "CREATE TABLE IF NOT EXISTS records (tbl VARCHAR, key VARCHAR, seq BIGINT, json VARCHAR, PRIMARY KEY (tbl, key))",
     );
     await conn.run("CREATE SEQUENCE IF NOT EXISTS records_seq");
+    await conn.run(MANIFEST_DDL);
     const s = new DuckDbSnapshotStore(dir, instance, conn);
     await s.refreshView();
+    await s.refreshHistoryViews();
     return s;
   }
 

@@ -202,6 +202,21 @@ export interface BacktestResult {
   readonly rejections: readonly RejectionRecord[];
   /** Number of legs settled at expiry; `settled` lists them (when `recordTrades`). */
   readonly settlements: number;
+  /** Settlements by price source: the venue's delivery price, or intrinsic at the step's index. */
+  readonly settlementSources: { readonly delivery: number; readonly indexIntrinsic: number };
+  /**
+   * Hedge fills by price: at the data's own price of the instrument (`venue`: the chain's
+   * perpetual quote, or its dated future's quote) or, without one, at the core mark -/+
+   * hedgeHalfSpreadBps (`mark`: the index for the perpetual). `basisCoin`/`basisUsd`: the sum of
+   * m (1/P - 1/M) over venue fills (P venue price, M core mark), the premium over the core mark
+   * paid or received at the fills (part of the hedge's PnL, not a cost).
+   */
+  readonly hedgeFills: {
+    readonly venue: number;
+    readonly mark: number;
+    readonly basisCoin: number;
+    readonly basisUsd: number;
+  };
   readonly settled: readonly BacktestSettlement[];
   /** Valuations of a held option the step's chain did not quote (marks surface interpolated). */
   readonly staleMarks: number;
@@ -311,6 +326,8 @@ function* backtestLoop(
   const daily: DailyRecord[] = [];
   const attribution: AttributionDay[] = [];
   let settlements = 0;
+  const settlementSources = { delivery: 0, indexIntrinsic: 0 };
+  const hedgeFills = { venue: 0, mark: 0, basisCoin: 0, basisUsd: 0 };
   let tradeCount = 0;
   let staleMarks = 0;
   let carriedMarks = 0;
@@ -394,6 +411,8 @@ function* backtestLoop(
       const ins = x.position.instrument;
       cash[x.currency] = (cash[x.currency] ?? 0) + x.value;
       settlements++;
+      if (x.source === "delivery") settlementSources.delivery++;
+      else settlementSources.indexIntrinsic++;
       if (ins.type === "option") {
         options.delete(ins.name);
         lastCoin.delete(ins.name);
@@ -566,17 +585,37 @@ function* backtestLoop(
       });
   };
 
-  /** Trades `contracts` of the inverse future `ins` at the core mark (see fills.ts). */
+  /**
+   * Trades `contracts` of the inverse future `ins`. The position enters at the core mark M (the
+   * index for the perpetual, the expiry's forward for a dated future) and is varied at it; the
+   * fill is at the data's price of the instrument when the step has one (venue quote: the chain's
+   * perpetual, e.g. the stored perpetual price, or the chain's future of that expiry; its bid/ask
+   * when quoted, else its price -/+ hedgeHalfSpreadBps), else at M -/+ hedgeHalfSpreadBps
+   * (fills.ts). Cash: m (1/price - 1/M) - fee, so a round trip pays exactly the venue prices.
+   */
   const tradeFuture = (s: BacktestStep, ins: FutureContract, contracts: number, tag: string) => {
     if (contracts === 0) return;
     const M = ins.expiry === null ? s.indexPrice : futureMark(marketFor(s, [ins.expiry]).market, ins);
-    const f = inverseHedgeFill({
+    const q =
+      ins.expiry === null
+        ? s.perpetual
+        : (s.chain([]).futures?.find((x) => x.expiry === ins.expiry && x.name === ins.name) ?? null);
+    const venue = q && q.mark > 0 ? q : null;
+    const P = venue ? venue.mark : M;
+    const fill = inverseHedgeFill({
       costs,
       contracts,
       contractSize: ins.contractSize,
-      mark: M,
-      quote: ins.expiry === null ? s.perpetual : null,
+      mark: P,
+      quote: venue,
     });
+    const m = contracts * ins.contractSize;
+    const f = { ...fill, cash: m * (1 / fill.price - 1 / M) - fill.fee };
+    if (venue) {
+      hedgeFills.venue++;
+      hedgeFills.basisCoin += m * (1 / P - 1 / M);
+      hedgeFills.basisUsd += m * (1 / P - 1 / M) * s.indexPrice;
+    } else hedgeFills.mark++;
     const S = s.indexPrice;
     cash[coin] = (cash[coin] ?? 0) + f.cash;
     if (hedge && hedge.instrument.name === ins.name) {
@@ -779,6 +818,8 @@ function* backtestLoop(
     tradeCount,
     rejections,
     settlements,
+    settlementSources,
+    hedgeFills,
     settled: settledLog,
     staleMarks,
     carriedMarks,

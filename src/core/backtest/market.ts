@@ -112,11 +112,15 @@ export interface StepChainSource {
 
 const MARKS = { surface: "marks" } as const;
 
+/** Options of a step: funding, and the venue's delivery prices when the data has them. */
+export interface StepOptions {
+  readonly fundingRatePerYear?: number;
+  /** The venue's delivery (settlement) price of an expiry, USD, or null when unknown. */
+  readonly deliveryPrice?: (expiry: number) => number | null;
+}
+
 /** A BacktestStep over a chain source (see the module comment). */
-export function stepFromSource(
-  src: StepChainSource,
-  opts: { fundingRatePerYear?: number } = {},
-): BacktestStep {
+export function stepFromSource(src: StepChainSource, opts: StepOptions = {}): BacktestStep {
   const t = src.valuationTime;
   const perpetual = src.futures.find((f) => f.expiry === null && f.underlying === src.underlying) ?? null;
   const markets = new Map<string, StepMarket | null>();
@@ -226,6 +230,7 @@ export function stepFromSource(
     indexPrice: src.indexPrice,
     perpetual,
     fundingRatePerYear: opts.fundingRatePerYear ?? 0,
+    ...(opts.deliveryPrice ? { deliveryPrice: opts.deliveryPrice } : {}),
     expiries: () => src.expiries(),
     forward: (e) => {
       if (!(e > t)) return src.indexPrice;
@@ -300,10 +305,7 @@ export function chainSource(chain: ChainSnapshot): StepChainSource {
  * A raw `ChainSnapshot` as a backtest step (a thin view: nothing is computed until asked).
  * Quote cleaning and its reasons are normalizeChain's (market/normalize.ts).
  */
-export function backtestStepFromChain(
-  chain: ChainSnapshot,
-  opts: { fundingRatePerYear?: number } = {},
-): BacktestStep {
+export function backtestStepFromChain(chain: ChainSnapshot, opts: StepOptions = {}): BacktestStep {
   if (!(chain.indexPrice > 0))
     throw new InvalidInputError("chain.indexPrice", chain.indexPrice, "must be > 0");
   return stepFromSource(chainSource(chain), opts);
