@@ -1,5 +1,6 @@
 // Public API of core/margin.
 export * from "./book.js";
+export * from "./crossPortfolioMargin.js";
 export * from "./liquidation.js";
 export {
   BTC_CURRENCY,

@@ -11,7 +11,7 @@
  * 1e-6 vol; null when no move inside the searched range (spot -99%..+1000%, vol -vol..+5.00)
  * exhausts it.
  */
-import { requireFinite, requirePositive } from "../errors.js";
+import { InvalidInputError, requireFinite, requirePositive } from "../errors.js";
 import type { Position } from "../instruments/types.js";
 import { bookEquity, usdPerUnit } from "../risk/account.js";
 import { compileBook, scenarioPortfolioPnl } from "../risk/grid.js";
@@ -19,6 +19,7 @@ import type { RiskMarket } from "../risk/market.js";
 import { applyScenario, type Scenario, type SurfaceDynamics } from "../risk/scenario.js";
 import { assertLive, resolveFutureEntries } from "../risk/valuation.js";
 import { standardBookMargin } from "./book.js";
+import { crossPortfolioMargin } from "./crossPortfolioMargin.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PortfolioMarginParams } from "./params/types.js";
 import { portfolioMargin } from "./portfolioMargin.js";
@@ -85,7 +86,7 @@ export interface AccountLiquidationDistance {
   readonly account: string;
   /** Unit of equity, maintenance and buffer: the currency, or "USD" for the pooled account. */
   readonly unit: string;
-  /** Equity (cash + positions; pooled: after haircuts) at the current market. */
+  /** Equity (cash + positions; pooled: in USD) at the current market. */
   readonly equity: number;
   readonly maintenance: number;
   /** equity - maintenance. */
@@ -104,9 +105,14 @@ export interface AccountLiquidationDistance {
 export interface RevaluedLiquidation {
   /** Segregated accounts: each currency's equity against its own maintenance. */
   readonly byCurrency: Readonly<Record<string, AccountLiquidationDistance>>;
-  /** Cross collateral: sum over currencies of (equity x (1 - haircut) - maintenance) in USD. */
+  /**
+   * Cross collateral, in USD: by default sum over currencies of (equity - maintenance) at the
+   * index ("sum-of-accounts"); with pooledMargin "cross", equity in USD against the maintenance
+   * of ONE cross portfolio-margin matrix (crossPortfolioMargin, X:PM).
+   */
   readonly pooled: AccountLiquidationDistance;
   readonly margin: "portfolio" | "standard";
+  readonly pooledMargin: "sum-of-accounts" | "cross";
   /** Cash the market cannot price (left out), as bookEquity lists it. */
   readonly unpriced: readonly string[];
 }
@@ -129,6 +135,12 @@ export interface RevaluedLiquidationOptions {
   readonly volStep?: number;
   /** Bisection tolerance on the move, default 1e-6. */
   readonly tolerance?: number;
+  /**
+   * Maintenance of the pooled account: "sum-of-accounts" (default; each currency's maintenance of
+   * `margin`, summed in USD) or "cross" (crossPortfolioMargin: one X:PM matrix over every
+   * position and the coin balances; needs margin "portfolio").
+   */
+  readonly pooledMargin?: "sum-of-accounts" | "cross";
 }
 
 const ALL_DYNAMICS: readonly SurfaceDynamics[] = ["sticky-strike", "sticky-moneyness"];
@@ -140,9 +152,11 @@ const ALL_DYNAMICS: readonly SurfaceDynamics[] = ["sticky-strike", "sticky-money
  * revalued (account.ts bookEquity: a BTC account's cash is BTC, its equity in BTC) and the
  * maintenance margin is recomputed with the same engine (portfolioMargin or standardBookMargin
  * on that market). A segregated account is liquidated when its equity falls below its own
- * maintenance; the pooled (cross-collateral) account when sum_c px_c (equity_c (1 - haircut_c) -
- * maintenance_c) < 0, haircuts from the PM currency parameters (Deribit documents 0 for btc, eth
- * and usd). Each distance is the first move along the path from 0 where that happens: the path
+ * maintenance; the pooled (cross-collateral) account when sum_c px_c (equity_c - maintenance_c)
+ * < 0 (or, with pooledMargin "cross", when equity in USD < the X:PM maintenance of
+ * crossPortfolioMargin). No haircut: Deribit applies cross-collateral haircuts to the initial
+ * margin only ("Cross collateral specifications"), and documents 0 for btc, eth and usd
+ * (params/). Each distance is the first move along the path from 0 where that happens: the path
  * is scanned (spot in steps of 2% to -99% and to +100%, then growing 10% a point to +1000%; vol
  * in steps of 2 points to +100, then 10% a point to +500) and the first bracket bisected to
  * `tolerance`; null when no scanned point crosses (a dip narrower than a step can be missed). Futures without an entry price are taken
@@ -160,7 +174,9 @@ export function liquidationByRevaluation(o: RevaluedLiquidationOptions): Revalue
   const positions = resolveFutureEntries(o.positions, o.market);
   const base = bookEquity(positions, o.cash, o.market);
   const accounts = Object.keys(base.byCurrency);
-  const haircut = (c: string) => pmParams.currencies[c]?.haircut ?? 0;
+  const pooledModel = o.pooledMargin ?? "sum-of-accounts";
+  if (pooledModel === "cross" && model !== "portfolio")
+    throw new InvalidInputError("pooledMargin", pooledModel, 'needs margin "portfolio"');
 
   /** Surplus (equity - maintenance) per account, in its unit, and pooled in USD. */
   const surplus = (mkt: RiskMarket): Record<string, number> => {
@@ -180,9 +196,16 @@ export function liquidationByRevaluation(o: RevaluedLiquidationOptions): Revalue
       const equity = e?.equity ?? 0;
       const px = e?.usdPerUnit ?? usdPerUnit(c, mkt) ?? 0;
       out[c] = equity - (mm[c] ?? 0);
-      pooled += px * (equity * (1 - haircut(c)) - (mm[c] ?? 0));
+      pooled += px * (equity - (mm[c] ?? 0));
     }
-    out[POOLED] = pooled;
+    out[POOLED] =
+      pooledModel === "cross"
+        ? eq.equityUsd -
+          (positions.length > 0 || Object.keys(o.cash ?? {}).length > 0
+            ? crossPortfolioMargin({ positions, cash: o.cash ?? {}, market: mkt, params: pmParams })
+                .maintenanceUsd
+            : 0)
+        : pooled;
     return out;
   };
   const keys = [...accounts, POOLED];
@@ -242,9 +265,7 @@ export function liquidationByRevaluation(o: RevaluedLiquidationOptions): Revalue
   const row = (k: string): AccountLiquidationDistance => {
     const pooled = k === POOLED;
     const px = pooled ? 1 : (base.byCurrency[k]?.usdPerUnit ?? 0);
-    const equity = pooled
-      ? accounts.reduce((a, c) => a + (base.byCurrency[c]?.equityUsd ?? 0) * (1 - haircut(c)), 0)
-      : (base.byCurrency[k]?.equity ?? 0);
+    const equity = pooled ? base.equityUsd : (base.byCurrency[k]?.equity ?? 0);
     const buffer = s0[k] as number;
     return {
       account: k,
@@ -264,6 +285,7 @@ export function liquidationByRevaluation(o: RevaluedLiquidationOptions): Revalue
     byCurrency,
     pooled: row(POOLED),
     margin: model,
+    pooledMargin: pooledModel,
     unpriced: base.unpriced.map((u) => `${u.amount} ${u.currency}: ${u.reason}`),
   };
 }

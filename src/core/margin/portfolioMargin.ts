@@ -191,8 +191,11 @@ function shockedSurface(
   return { model: `${base.model}+pm-${vol}`, impliedVol, totalVariance: (k, T) => impliedVol(k, T) ** 2 * T };
 }
 
-/** Market moved by `moves` (per underlying, relative), sticky-strike, with the vol scenario. */
-function cellMarket(
+/**
+ * Market moved by `moves` (per underlying, relative), sticky-strike, with the vol scenario: one
+ * risk-matrix cell's market (also used by crossPortfolioMargin).
+ */
+export function pmCellMarket(
   market: RiskMarket,
   moves: Readonly<Record<string, number>>,
   vol: PmVolScenario,
@@ -275,7 +278,7 @@ export function portfolioMargin(
   for (let b = -B; b <= B; b++) {
     const moves = movesOf((p) => (p.priceRange * b) / B);
     for (const vol of VOLS) {
-      const mkt = cellMarket(market, moves, vol, params);
+      const mkt = pmCellMarket(market, moves, vol, params);
       stdCells.push({ moves, vol, bucket: b, pnl: positions.map((_, i) => pnlAt(i, mkt)) });
     }
   }
@@ -284,8 +287,8 @@ export function portfolioMargin(
     if (!(move > -1)) throw new InvalidInputError("params.extendedMoves", move, "must be > -1");
     const moves = movesOf(() => move);
     const clamped = movesOf((p) => Math.max(-p.priceRange, Math.min(p.priceRange, move)));
-    const mkt = cellMarket(market, moves, "up", params);
-    const edge = isFuture.some((x) => x) ? cellMarket(market, clamped, "same", params) : mkt;
+    const mkt = pmCellMarket(market, moves, "up", params);
+    const edge = isFuture.some((x) => x) ? pmCellMarket(market, clamped, "same", params) : mkt;
     extCells.push({ moves, move, pnl: positions.map((_, i) => pnlAt(i, isFuture[i] ? edge : mkt)) });
   }
 

@@ -227,3 +227,65 @@ export function refSurplus(
   out.pooled = pooled;
   return out;
 }
+
+/**
+ * Cross portfolio margin (X:PM) as crossPortfolioMargin reads it, written out: ONE USD matrix,
+ * buckets = pairs. Cell PnL of pair u, USD: positions on u (inverse legs' coin values x the moved
+ * index, linear legs in USDC) + coin balances of u x index x move; standard cells as S:PM; the
+ * extended table with options at the move (vol up), futures and balances at the +-range edge,
+ * weight min(1, range / |move|); across pairs the usd parameters (offset 0, dampener 25,000 USD);
+ * roll = sum |coins| F max(amr_c T, min_c) with c the settlement currency; IM = worst + roll.
+ */
+export function refCross(
+  legs: readonly RefLeg[],
+  balances: Readonly<Record<string, number>>,
+  index: Readonly<Record<string, number>>,
+): { initial: number; maintenance: number; worst: number; roll: number } {
+  const usdValue = (l: RefLeg, s: number, vol: VolScen) => {
+    const v = legValue(l, s, vol);
+    return ccyOf(l) === "USDC" ? v : v * (index[l.u] as number) * (1 + s);
+  };
+  const pnl = (l: RefLeg, s: number, vol: VolScen) => usdValue(l, s, vol) - usdValue(l, 0, "same");
+  const us = [
+    ...new Set([...legs.map((l) => l.u), ...(Object.keys(balances).filter((c) => c !== "USDC") as Und[])]),
+  ];
+  const bal = (u: Und, s: number) => (balances[u] ?? 0) * (index[u] as number) * s;
+  const p = CCY.USDC;
+  const agg = (xs: number[]) => {
+    const loss = xs.filter((x) => x < 0).reduce((a, b) => a + b, 0);
+    const gain = xs.filter((x) => x > 0).reduce((a, b) => a + b, 0);
+    return loss + (gain > 0 ? Math.min(p.offset * gain, p.capUsd) : 0);
+  };
+  let worst = 0;
+  for (let b = -4; b <= 4; b++)
+    for (const vol of ["up", "same", "down"] as VolScen[]) {
+      const x = us.map((u) => {
+        const s = (PAIR[u].range * b) / 4;
+        return legs.filter((l) => l.u === u).reduce((a, l) => a + pnl(l, s, vol), 0) + bal(u, s);
+      });
+      worst = Math.max(worst, -agg(x));
+    }
+  for (const m of EXT) {
+    const x = us.map((u) => {
+      const r = PAIR[u].range;
+      const edge = Math.max(-r, Math.min(r, m));
+      const raw =
+        legs
+          .filter((l) => l.u === u)
+          .reduce(
+            (a, l) => a + pnl(l, l.type === "future" ? edge : m, l.type === "future" ? "same" : "up"),
+            0,
+          ) + bal(u, edge);
+      return raw * Math.min(1, r / Math.abs(m));
+    });
+    const a = agg(x);
+    worst = Math.max(worst, -(a < 0 ? Math.min(0, a + p.dampUsd) : Math.max(0, a - p.dampUsd)));
+  }
+  let roll = 0;
+  for (const l of legs)
+    if (l.type === "future") {
+      const c = CCY[ccyOf(l)];
+      roll += Math.abs(l.usd) * Math.max(c.amr * l.T, c.minAmr);
+    }
+  return { initial: worst + roll, maintenance: 0.8 * (worst + roll), worst, roll };
+}

@@ -27,11 +27,19 @@ import { bookOnMarket, loadBookFile } from "../../../src/cli/bookMarket.js";
 import type { ValuedBook } from "../../../src/web/bookMarket.js";
 import type { Position } from "../../../src/core/instruments/types.js";
 import { standardBookMargin } from "../../../src/core/margin/book.js";
+import { crossPortfolioMargin } from "../../../src/core/margin/crossPortfolioMargin.js";
 import { liquidationByRevaluation } from "../../../src/core/margin/liquidation.js";
 import { portfolioMargin } from "../../../src/core/margin/portfolioMargin.js";
 import type { RiskMarket } from "../../../src/core/risk/market.js";
 import { black } from "./reference.js";
-import { type RefLeg, refEquity, refPortfolio, refStandard, refSurplus } from "./deribitReference.js";
+import {
+  type RefLeg,
+  refCross,
+  refEquity,
+  refPortfolio,
+  refStandard,
+  refSurplus,
+} from "./deribitReference.js";
 
 const YEAR = 365 * 86_400_000;
 const SAMPLE = resolve(
@@ -339,6 +347,32 @@ describe(`20 seeded books on the ${REAL ? "real sample Deribit chain" : "Black-7
       }
     }
     expect(figures.filter((x) => x > 0).length).toBeGreaterThan(20); // not a test of zeros
+  });
+});
+
+describe("cross portfolio margin (X:PM): one USD matrix over every currency and the coin balances", () => {
+  it("= the X:PM reading written out (refCross) on the 20 books with their cash (1e-9)", () => {
+    const seen: number[] = [];
+    for (const v of V) {
+      const cash = Object.fromEntries(
+        Object.entries(v.cash).filter(([c]) => c === "USDC" || v.market.underlyings[c] !== undefined),
+      );
+      const got = crossPortfolioMargin({ positions: v.positions, cash, market: v.market });
+      const want = refCross(
+        v.positions.map((p) => refLeg(p, v.market)),
+        cash,
+        indexOf(v.market),
+      );
+      expect(Math.abs(got.riskUsd - want.worst)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.worst));
+      expect(rel(got.rollShockUsd, want.roll) < 1e-12 || want.roll === got.rollShockUsd).toBe(true);
+      expect(Math.abs(got.initialUsd - want.initial)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.initial));
+      expect(got.maintenanceUsd).toBeCloseTo(0.8 * got.initialUsd, 9);
+      expect(got.deltaShockUsd).toBe(0);
+      // Haircuts are 0 for BTC, ETH and USDC (documented): IM equity = equity.
+      expect(got.equityForInitialUsd).toBe(got.equityUsd);
+      seen.push(got.initialUsd);
+    }
+    expect(seen.every((x) => x > 0)).toBe(true);
   });
 });
 

@@ -10,7 +10,7 @@
  *     extended_table_factor 1, max_delta_shock 0.1, delta_total_liq_shock_threshold 20000000,
  *     m_inc 0.00005
  *   currency.btc: annualised_move_risk 0.075, min_annualised_move 0.01, extended_dampener 100000,
- *     haircut 0, pnl_offset 0, max_offsetable_pnl 0
+ *     haircut 0, pnl_offset 0, max_offsetable_pnl 0, equity_side_impact "both"
  * The example's own figures (BTC-PERPETUAL +0.314538364, BTC-28JUN24 -0.001187534: worst_case
  * 0.0596858724, roll_shock 0.00315725898, maintenance 0.050274504784) are reproduced in
  * test/core/margin/deribitExamples.test.ts. m_inc = 0.005% per BTC is also the futures size
@@ -66,5 +66,6 @@ export const BTC_CURRENCY: PmCurrencyParams = {
   pnlOffset: 0,
   maxOffsetablePnlUsd: 0,
   haircut: 0,
+  equitySideImpact: "both",
   source: DOC,
 };

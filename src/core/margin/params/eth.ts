@@ -17,7 +17,8 @@
  * reproduced in test/core/margin/deribitExamples.test.ts. m_inc = 0.0004% per ETH agrees with
  * the futures rules of 11 January 2022 (support.deribit.com article 25944826427293: "Increase
  * Factor for ETH from 0.0002% to 0.0004%").
- * Readings of unpublished formulas: as for BTC (btc.ts).
+ * Readings of unpublished formulas: as for BTC (btc.ts). equity_side_impact is not in the captured
+ * ETH fields: "both" as for btc (ETH is a coin whose USD value moves with its pair; reading).
  */
 import type { PmCurrencyParams, PmPairParams } from "./types.js";
 
@@ -49,5 +50,6 @@ export const ETH_CURRENCY: PmCurrencyParams = {
   pnlOffset: 0.6,
   maxOffsetablePnlUsd: 20_000_000,
   haircut: 0,
+  equitySideImpact: "both",
   source: LIVE,
 };

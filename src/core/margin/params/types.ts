@@ -50,8 +50,18 @@ export interface PmCurrencyParams {
   readonly pnlOffset: number;
   /** max_offsetable_pnl, USD: cap on that offset (reading: USD). */
   readonly maxOffsetablePnlUsd: number;
-  /** haircut: cross-collateral haircut of this currency's equity (0 = none). */
+  /**
+   * haircut: cross-collateral haircut of this currency's equity, on the initial-margin side only
+   * (Deribit "Cross collateral specifications": "For the purposes of calculating the initial margin
+   * (IM), some cross collateral currencies may have a haircut applied"); 0 = none.
+   */
   readonly haircut: number;
+  /**
+   * equity_side_impact: whether a balance of this currency moves with the risk-matrix scenarios
+   * of cross portfolio margin (X:PM, crossPortfolioMargin): "both" = its USD value moves with its
+   * pair's price in every cell (gains and losses), "none" = it does not (USD stablecoins).
+   */
+  readonly equitySideImpact: "both" | "none";
   /** Where the values come from. */
   readonly source: string;
 }
