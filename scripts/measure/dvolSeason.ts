@@ -157,9 +157,13 @@ async function main() {
     const noFill = volIndexComparisonSeries(snaps.get(coin) ?? [], bars[coin] ?? [], { markFillDelta: 1 });
     const moved = series
       .map((d, i) => ({ d, without: noFill[i]?.index ?? null }))
-      .filter(({ d, without }) => d.index !== null && without !== null && Math.abs(d.index - without) > 0.1);
+      .filter(
+        ({ d, without }) =>
+          (d.index === null) !== (without === null) ||
+          (d.index !== null && without !== null && Math.abs(d.index - without) > 0.1),
+      );
     console.log(
-      `\n  near-the-money mark fill (rule 9) moves ${moved.length} day(s) by more than 0.1 point:${moved.map(({ d, without }) => ` ${d.date} ${f2(without)} -> ${f2(d.index)}`).join(";")}`,
+      `\n  near-the-money mark fill (rule 9) changes ${moved.length} day(s) by more than 0.1 point:${moved.map(({ d, without }) => ` ${d.date} ${without === null ? "no index" : f2(without)} -> ${f2(d.index)}`).join(";")}`,
     );
 
     if (sweep) {
