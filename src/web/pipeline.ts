@@ -32,7 +32,9 @@ import { runStress } from "../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
 import { surfaceTermStructure } from "../core/surface/queries.js";
-import { richCheapList } from "../core/surface/richCheap.js";
+import { surfaceArbitrageReport } from "../core/surface/arbitrage.js";
+import { type RichCheapEntry, richCheapList } from "../core/surface/richCheap.js";
+import { loadBacktestData } from "../adapters/backtestData.js";
 import { volIndexFromChain } from "../core/volindex/volIndex.js";
 import {
   bookGreeks,
@@ -79,8 +81,19 @@ export interface PipelineOptions {
   readonly priceHistoryFile?: string;
   /** Points on the optimizer's efficient frontier (default 7). */
   readonly frontierPoints?: number;
-  /** Backtest length in hourly steps (default 90 days). */
+  /** Backtest length in hourly steps (default 90 days) on the synthetic market. */
   readonly backtestSteps?: number;
+  /**
+   * Directory of daily Deribit chain files (../shared/data/deribit/daily): the backtest then runs
+   * on the real chain history of the loaded underlying, the 90 days up to the valuation date.
+   */
+  readonly backtestDataDir?: string;
+  /** Called with the loaded market's chains and the valued book (the builder's market). */
+  readonly onMarket?: (m: {
+    chains: readonly ChainSnapshot[];
+    label: string;
+    book?: { label: string; positions: readonly Position[]; cash: Record<string, number> };
+  }) => void;
   /** Progress: called when a step starts and when it ends (with its time in ms and error, if any). */
   readonly onProgress?: (e: { step: string; phase: "start" | "done"; ms?: number; error?: string }) => void;
 }
@@ -191,27 +204,57 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
     const f = res.fit.value;
     const term = surfaceTermStructure(f.surface);
-    // 3D view: expiries of a week or more (shorter smiles are too steep to share one k axis).
-    const gridSlices = f.slices.filter((s) => s.expiry >= 7 / 365);
-    const kGrid = linspace(-0.4, 0.3, 36);
+    // Every quote of each expiry (the smile's quoted strike range; the fit uses the out-of-the-money
+    // side), from the clean snapshot.
+    const byExpiry = new Map<number, (typeof norm.snapshot.quotes)[number][]>();
+    for (const q of norm.snapshot.quotes) {
+      const a = byExpiry.get(q.instrument.expiry);
+      if (a) a.push(q);
+      else byExpiry.set(q.instrument.expiry, [q]);
+    }
+    const expiries = f.slices.map((s, i) => {
+      const quotes = f.data[i]?.quotes ?? [];
+      const all = [...(s.expiryTime !== null ? (byExpiry.get(s.expiryTime) ?? []) : [])].sort(
+        (a, b) =>
+          a.instrument.strike - b.instrument.strike || a.instrument.kind.localeCompare(b.instrument.kind),
+      );
+      const ks = [...quotes.map((q) => q.k), ...all.map((q) => q.logMoneyness)];
+      const lo = Math.min(...ks);
+      const hi = Math.max(...ks);
+      return {
+        expiry: iso(s.expiryTime),
+        timeToExpiry: s.expiry,
+        forwardUsd: s.forward,
+        points: quotes.map((q) => ({ k: q.k, bidVol: q.bidVol, askVol: q.askVol, midVol: q.targetVol })),
+        quotes: all.map((q) => ({
+          instrument: q.instrument.name,
+          strike: q.instrument.strike,
+          kind: q.instrument.kind,
+          k: q.logMoneyness,
+          bidVol: q.bidVol,
+          askVol: q.askVol,
+          markVol: q.markVol,
+        })),
+        fit: linspace(lo, hi, 61).map((k) => ({
+          k,
+          strike: s.forward * Math.exp(k),
+          vol: f.surface.impliedVol(k, s.expiry),
+        })),
+        kRange: [lo, hi] as [number, number],
+        atmVol: s.atmVol,
+        rmseVolPts: s.rmseVolPts,
+      };
+    });
+    // 3D view: every expiry, each row drawn over its own quoted k range (null outside it), so
+    // short expiries' steep wings do not stretch the vol axis and no expiry is left out.
+    const kLo = Math.max(-1.5, Math.min(...expiries.map((e) => e.kRange[0])));
+    const kHi = Math.min(1.5, Math.max(...expiries.map((e) => e.kRange[1])));
+    const kGrid = linspace(kLo, kHi, 61);
+    const arb = surfaceArbitrageReport(f.surface);
     report.surface = {
       underlying: chain.underlying,
       model: f.model,
-      expiries: f.slices.map((s, i) => {
-        const quotes = f.data[i]?.quotes ?? [];
-        const ks = quotes.map((q) => q.k);
-        const lo = Math.min(...ks);
-        const hi = Math.max(...ks);
-        return {
-          expiry: iso(s.expiryTime),
-          timeToExpiry: s.expiry,
-          forwardUsd: s.forward,
-          points: quotes.map((q) => ({ k: q.k, bidVol: q.bidVol, askVol: q.askVol, midVol: q.targetVol })),
-          fit: linspace(lo, hi, 41).map((k) => ({ k, vol: f.surface.impliedVol(k, s.expiry) })),
-          atmVol: s.atmVol,
-          rmseVolPts: s.rmseVolPts,
-        };
-      }),
+      expiries,
       term: f.slices.map((s, i) => ({
         expiry: iso(s.expiryTime),
         timeToExpiry: s.expiry,
@@ -224,14 +267,45 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         .map((r) => ({
           name: r.name,
           volDiffPts: r.volDiffPts,
+          bidVol: r.bidVol,
+          askVol: r.askVol,
           targetVol: r.targetVol,
           fittedVol: r.fittedVol,
-          signal: r.signal,
+          signal: quoteSignal(r),
         })),
       grid: {
         k: kGrid,
-        timeToExpiry: gridSlices.map((s) => s.expiry),
-        vol: gridSlices.map((s) => kGrid.map((k) => f.surface.impliedVol(k, s.expiry))),
+        timeToExpiry: expiries.map((e) => e.timeToExpiry),
+        expiry: expiries.map((e) => e.expiry),
+        vol: expiries.map((e) =>
+          kGrid.map((k) =>
+            k >= e.kRange[0] - 1e-12 && k <= e.kRange[1] + 1e-12
+              ? f.surface.impliedVol(k, e.timeToExpiry)
+              : null,
+          ),
+        ),
+      },
+      arbitrage: {
+        free: arb.free,
+        butterflyFree: arb.butterflyFree,
+        calendarFree: arb.calendarFree,
+        butterfly: arb.butterfly
+          .map((b, i) => ({
+            expiry: expiries[i]?.expiry ?? "",
+            minDensityG: b.minDensityG,
+            at: b.minDensityAt,
+            points: b.negativeDensityPoints,
+          }))
+          .filter((b) => b.points > 0),
+        calendar: arb.calendar
+          .map((c, i) => ({
+            from: expiries[i]?.expiry ?? "",
+            to: expiries[i + 1]?.expiry ?? "",
+            minIncrease: c.minIncrease,
+            at: c.minIncreaseAt,
+            points: c.violations,
+          }))
+          .filter((c) => c.points > 0),
       },
     };
   });
@@ -250,6 +324,26 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
         }),
       )
     : undefined;
+
+  if (chain)
+    try {
+      const chainsFor = [chain, ...otherChains];
+      o.onMarket?.({
+        chains: chainsFor,
+        label: describeChains(chainsFor),
+        ...(riskBook && riskBook.source !== "book-market"
+          ? {
+              book: {
+                label: report.book?.label ?? "book",
+                positions: riskBook.positions,
+                cash: { ...riskBook.cash },
+              },
+            }
+          : {}),
+      });
+    } catch (e) {
+      report.unavailable.builder = `builder market failed: ${firstLine(e)}`;
+    }
 
   if (riskBook) {
     const book = riskBook;
@@ -409,12 +503,44 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   }
 
   await step("backtest", ["backtest"], async () => {
+    if (!chain) throw new Error("no market (see the market step)");
     const strategy = await loadStrategyFile(strategyFile);
-    const r = runBacktest({
-      strategy,
-      steps: syntheticSteps({ steps: o.backtestSteps ?? 90 * 24, seed, spot: 100000 }),
-      recordTrades: false,
-    });
+    const t1 = chain.valuationTime;
+    const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+    let steps: Iterable<import("../core/backtest/market.js").BacktestStep>;
+    let dataSource: string;
+    let kind: "chain-history" | "synthetic";
+    if (o.backtestDataDir) {
+      // The real chain history of the loaded underlying: the 90 days up to the valuation date.
+      const from = day(t1 - 90 * DAY_MS);
+      const to = day(t1);
+      const d = await loadBacktestData({ dir: o.backtestDataDir, underlying: chain.underlying, from, to });
+      const kept = d.steps.filter((x) => x.time <= t1);
+      if (kept.length < 2)
+        throw new Error(
+          `fewer than 2 ${chain.underlying} snapshots in ${o.backtestDataDir} between ${from} and ${to} (${d.files} files)`,
+        );
+      steps = kept;
+      kind = "chain-history";
+      dataSource = `Deribit ${chain.underlying} daily chains in ${o.backtestDataDir}: ${kept.length} snapshots, ${day(kept[0]?.time ?? t1)} to ${day(kept.at(-1)?.time ?? t1)}${d.skippedFiles.length ? ` (${d.skippedFiles.length} files skipped)` : ""}`;
+    } else {
+      // No history given: a seeded synthetic market of the loaded underlying that ENDS at the
+      // valuation time (no date past it), started at the loaded index, at its 30-day ATM vol.
+      const n = o.backtestSteps ?? 90 * 24;
+      const start = t1 - n * 3_600_000;
+      const atm = report.surface?.term.find((x) => x.timeToExpiry >= 30 / 365)?.atmVol ?? 0.5;
+      steps = syntheticSteps({
+        steps: n,
+        seed,
+        spot: chain.indexPrice,
+        start,
+        underlying: chain.underlying,
+        model: { type: "gbm", drift: 0, vol: atm },
+      });
+      kind = "synthetic";
+      dataSource = `synthetic ${chain.underlying} market (seed ${seed}, GBM at the loaded 30-day ATM vol ${(100 * atm).toFixed(1)}%, started at the loaded index ${chain.indexPrice.toFixed(0)}), hourly ${day(start)} to ${day(t1)}: not the market's history (give a data directory, --data, for the real chain history)`;
+    }
+    const r = runBacktest({ strategy, steps, recordTrades: false });
     const equity = r.daily.map((d) => d.equityUsd);
     const drawdown = drawdownSeries(equity);
     const comps = [
@@ -428,9 +554,14 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       "settlementUsd",
       "tradingUsd",
     ] as const;
+    const dates = r.daily.map((d) => iso(d.time));
     report.backtest = {
       strategy: r.strategy,
-      dates: r.daily.map((d) => iso(d.time)),
+      kind,
+      dataSource,
+      from: dates[0] ?? "",
+      to: dates.at(-1) ?? "",
+      dates,
       equityUsd: equity,
       drawdown,
       attribution: comps.map((c) => ({
@@ -456,23 +587,46 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
     // seeded synthetic history with calm/stressed vol regimes, labelled as such.
     let bars: readonly (OhlcBar & { date: string })[];
     let source: string;
-    if (existsSync(priceFile)) {
-      bars = (await loadPriceHistory(priceFile)).bars;
-      source = `${priceFile.split("/").pop()} (${bars.length} days)`;
+    const u = chain?.underlying ?? "BTC";
+    const files = o.priceHistoryFile ? [priceFile].filter((f) => existsSync(f)) : priceHistoryFiles(u);
+    const valDay = report.valuationTime.slice(0, 10);
+    if (files.length > 0) {
+      // Merge the files by date (later files win) and keep the days up to the valuation date.
+      const byDate = new Map<string, OhlcBar & { date: string }>();
+      for (const f of files) for (const b of (await loadPriceHistory(f)).bars) byDate.set(b.date, b);
+      bars = [...byDate.values()]
+        .filter((b) => b.date <= valDay)
+        .sort((a, b) => a.date.localeCompare(b.date));
+      if (bars.length < 30)
+        throw new Error(`fewer than 30 daily prices up to ${valDay} in ${files.join(", ")}`);
+      const last = bars.at(-1)?.date ?? "";
+      const behind = Math.round((Date.parse(valDay) - Date.parse(last)) / DAY_MS);
+      source = `${files.map((f) => f.split("/").pop()).join(" + ")} (${bars.length} days, ${bars[0]?.date} to ${last})`;
+      if (behind > STALE_HISTORY_DAYS)
+        report.regime = {
+          source,
+          dates: [],
+          realizedVol: [],
+          garchVol: [],
+          highVolProbability: [],
+          stale: { lastDate: last, valuationDate: valDay, daysBehind: behind },
+        };
     } else {
       const days = 1000;
       bars = syntheticDailyBars(
         { days, start: valuationTime - days * DAY_MS, spot: 100_000 },
         createRng(HISTORY_SEED_OFFSET + seed),
       ).bars;
-      source = `synthetic BTC history with calm/stressed vol regimes (seed ${HISTORY_SEED_OFFSET + seed}; no ${priceFile})`;
+      source = `synthetic BTC history with calm/stressed vol regimes (seed ${HISTORY_SEED_OFFSET + seed}; no ${o.priceHistoryFile ?? `price history of ${u} in ../shared/data/prices`})`;
     }
+    const stale = report.regime?.stale;
     const r = regimeReport(bars, {
       lookback: 720,
       ...(report.volIndex ? { impliedVol: report.volIndex.index / 100 } : {}),
     });
     report.regime = {
       source,
+      ...(stale ? { stale } : {}),
       dates: r.series.map((s) => s.date),
       realizedVol: r.series.map((s) => s.realizedVol),
       garchVol: r.series.map((s) => s.garchVol),
@@ -557,6 +711,32 @@ function optimizerOnRiskMarket(o: {
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+/**
+ * The dashboard's rich/cheap signal of a quote. A quote without a bid cannot be sold, so it is
+ * never "rich" (core's richCheapList compares its mark with the fit): it says "no bid", or
+ * "cheap" when the fit is above its ask (a purchase candidate). Likewise without an ask: "no ask",
+ * or "rich" when the fit is below its bid. Two-sided quotes keep the core's signal.
+ */
+export function quoteSignal(r: Pick<RichCheapEntry, "bidVol" | "askVol" | "fittedVol" | "signal">): string {
+  if (r.bidVol !== null && r.askVol !== null) return r.signal;
+  if (r.bidVol === null && r.askVol === null) return "no bid / no ask";
+  if (r.bidVol === null) return r.askVol !== null && r.fittedVol > r.askVol ? "cheap" : "no bid";
+  return r.fittedVol < r.bidVol ? "rich" : "no ask";
+}
+
+/** Daily price files of an underlying in ../shared/data/prices, oldest first (later ones win a date). */
+export function priceHistoryFiles(underlying: string): string[] {
+  const dir = resolve(REPO_ROOT, "../shared/data/prices");
+  const names: Record<string, string[]> = {
+    BTC: ["BTC-USD_daily.csv", "BTC-USD_daily_2024-2026.csv"],
+    ETH: ["ETH-USD_daily.csv"],
+  };
+  return (names[underlying] ?? []).map((n) => resolve(dir, n)).filter((f) => existsSync(f));
+}
+
+/** A price history older than this many days before the valuation date is flagged stale. */
+export const STALE_HISTORY_DAYS = 3;
 
 /** The report's book section of a valued book. */
 function bookSection(

@@ -13,8 +13,20 @@ export interface SurfaceExpiry {
   readonly forwardUsd: number;
   /** Market points: log-moneyness, bid/ask vols (null when one-sided), the vol the fit targets. */
   readonly points: { k: number; bidVol: number | null; askVol: number | null; midVol: number }[];
-  /** Fitted curve on a k grid. */
-  readonly fit: { k: number; vol: number }[];
+  /** Every clean quote of the expiry (the quoted strike range), by strike: vols null when absent. */
+  readonly quotes: {
+    instrument: string;
+    strike: number;
+    kind: "call" | "put";
+    k: number;
+    bidVol: number | null;
+    askVol: number | null;
+    markVol: number | null;
+  }[];
+  /** Fitted curve over the quoted k range (strike = F e^k). */
+  readonly fit: { k: number; strike: number; vol: number }[];
+  /** Quoted log-moneyness range [min, max] (fit points and every clean quote). */
+  readonly kRange: [number, number];
   readonly atmVol: number;
   readonly rmseVolPts: number;
 }
@@ -24,15 +36,31 @@ export interface SurfaceSection {
   readonly model: string;
   readonly expiries: SurfaceExpiry[];
   readonly term: { expiry: string; timeToExpiry: number; atmVol: number; rr25: number; bf25: number }[];
+  /**
+   * Largest |quote - fit| first. signal: core's rich/cheap/fair for two-sided quotes; "no bid"
+   * (or "cheap" above the ask) without a bid, "no ask" (or "rich") without an ask (pipeline.ts quoteSignal).
+   */
   readonly richCheap: {
     name: string;
     volDiffPts: number;
+    bidVol: number | null;
+    askVol: number | null;
     targetVol: number;
     fittedVol: number;
     signal: string;
   }[];
-  /** 3D grid: z[i][j] = vol at (timeToExpiry[i], k[j]). */
-  readonly grid: { k: number[]; timeToExpiry: number[]; vol: number[][] };
+  /** 3D grid, every expiry: z[i][j] = vol at (timeToExpiry[i], k[j]); null outside expiry i's quoted k range. */
+  readonly grid: { k: number[]; timeToExpiry: number[]; expiry: string[]; vol: (number | null)[][] };
+  /** Static-arbitrage check of the fitted surface (core/surface/arbitrage.ts surfaceArbitrageReport). */
+  readonly arbitrage: {
+    free: boolean;
+    butterflyFree: boolean;
+    calendarFree: boolean;
+    /** Slices with negative density: smallest g, its k, grid points with g < 0. */
+    butterfly: { expiry: string; minDensityG: number; at: number; points: number }[];
+    /** Expiry pairs where total variance falls: smallest increase, its k, points. */
+    calendar: { from: string; to: string; minIncrease: number; at: number; points: number }[];
+  };
 }
 
 export interface OptimizerFrontier {
@@ -177,6 +205,12 @@ export interface DemoReport {
   };
   backtest?: {
     strategy: string;
+    /** chain-history: the loaded underlying's real daily chains; synthetic: a seeded path ending at the valuation time. */
+    kind: "chain-history" | "synthetic";
+    /** One line naming the data the run is on and its dates. */
+    dataSource: string;
+    from: string;
+    to: string;
     dates: string[];
     equityUsd: number[];
     drawdown: number[];
@@ -187,6 +221,8 @@ export interface DemoReport {
   regime?: {
     /** Which daily price history the regime section is computed on. */
     source?: string;
+    /** Set when the history ends more than a few days before the valuation date. */
+    stale?: { lastDate: string; valuationDate: string; daysBehind: number };
     dates: string[];
     realizedVol: (number | null)[];
     garchVol: number[];

@@ -1,7 +1,13 @@
 /**
- * The dashboard server (fastify 5): the page, /vendor/plotly.min.js, /api/report, /api/agent.
- * Binds 127.0.0.1 by default; any other host requires a token, and then every request must
- * carry `Authorization: Bearer <token>` (or `?token=` for the browser page).
+ * The dashboard server (fastify 5): the page, /vendor/plotly.min.js, /api/report, /api/agent,
+ * and the position builder's /api/builder/chain and POST /api/builder/evaluate (web/builder.ts,
+ * zod-validated body; 400 with the field named on bad input).
+ * Binds 127.0.0.1 by default; any other host requires a token of 16+ characters, and then every
+ * request must carry `Authorization: Bearer <token>` or the session cookie. The browser opens
+ * `/?token=<token>` once: the server answers with the cookie (HttpOnly, SameSite=Strict) and a
+ * redirect to `/`, so the page's own requests (plotly, app.js, /api/...) carry the cookie and the
+ * token leaves the address bar and the history. Nothing is logged (fastify logger off), so no
+ * token reaches a log; `?token=` on other paths is still accepted for scripts.
  * /api/agent proxies GET {agentUrl}/state of a running `volfolio agent` (its http endpoint,
  * src/agent/http.ts), sending `Authorization: Bearer <VOLFOLIO_AGENT_TOKEN>` when a token is set.
  */
@@ -10,8 +16,41 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
+import {
+  BuilderInputError,
+  type BuilderMarket,
+  builderChain,
+  builderLegsFromBook,
+  evaluateBuilder,
+} from "./builder.js";
 import type { DemoReport } from "./report.js";
+
+/** Name of the session cookie set from `/?token=`. */
+export const TOKEN_COOKIE = "volfolio_token";
+
+/** Constant-time string comparison. */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -44,7 +83,13 @@ export interface ServerOptions {
   readonly agentToken?: string;
   /** Timeout of one agent request, ms (default 3000). */
   readonly agentTimeoutMs?: number;
+  /** The position builder's market (absent: the Builder tab says how to get one). */
+  readonly builder?: BuilderMarket;
 }
+
+/** Shown on the Builder tab when the server has no market (serve --report). */
+export const BUILDER_HINT =
+  "no market loaded: the builder needs a chain. Run `volfolio demo` or `volfolio serve --chain FILE` (or --live, --synthetic)";
 
 /** How to get a live agent on the Agent tab (shown when none is configured). */
 export const AGENT_HINT =
@@ -105,8 +150,30 @@ export async function startDashboardServer(o: ServerOptions): Promise<{ app: Fas
     app.addHook("onRequest", async (req, reply) => {
       const auth = req.headers.authorization ?? "";
       const q = (req.query as { token?: string } | undefined)?.token;
-      if (auth !== `Bearer ${token}` && q !== token) {
-        reply.code(401).send({ error: "unauthorized" });
+      const c = cookieValue(req.headers.cookie, TOKEN_COOKIE);
+      const path = req.url.split("?")[0];
+      if (q !== undefined && sameSecret(q, token) && path === "/") {
+        // The page opened with ?token=: set the session cookie and drop the token from the URL.
+        reply
+          .code(303)
+          .header(
+            "set-cookie",
+            `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+          )
+          .header("location", "/")
+          .header("cache-control", "no-store")
+          .send();
+        return reply;
+      }
+      const ok =
+        sameSecret(auth, `Bearer ${token}`) ||
+        (q !== undefined && sameSecret(q, token)) ||
+        (c !== undefined && sameSecret(c, token));
+      if (!ok) {
+        reply
+          .code(401)
+          .send({ error: "unauthorized: open /?token=<token> or send Authorization: Bearer <token>" });
+        return reply;
       }
     });
   }
@@ -124,6 +191,28 @@ export async function startDashboardServer(o: ServerOptions): Promise<{ app: Fas
     if (o.agentState) return { running: true, source: "in-process", state: o.agentState() };
     if (agentUrl) return fetchAgentState(agentUrl, o.agentToken, o.agentTimeoutMs);
     return { running: false, source: null, hint: AGENT_HINT };
+  });
+  // 200 with available: false when there is no market (a 404 would be a console error on the page).
+  app.get("/api/builder/chain", async () =>
+    o.builder ? { available: true, ...builderChain(o.builder) } : { available: false, error: BUILDER_HINT },
+  );
+  app.post("/api/builder/evaluate", async (req, reply) => {
+    if (!o.builder) return reply.code(404).send({ error: BUILDER_HINT });
+    try {
+      return evaluateBuilder(o.builder, req.body);
+    } catch (e) {
+      if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
+      throw e;
+    }
+  });
+  app.post("/api/builder/book", async (req, reply) => {
+    if (!o.builder) return reply.code(404).send({ error: BUILDER_HINT });
+    try {
+      return builderLegsFromBook(o.builder, req.body);
+    } catch (e) {
+      if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
+      throw e;
+    }
   });
   const addr = await app.listen({ host, port: o.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;

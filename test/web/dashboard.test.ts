@@ -19,7 +19,10 @@ if (!exe)
   console.warn(
     "test/web/dashboard: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)",
   );
-const shots = resolve(__dirname, "../../test-output");
+/** Screenshots of every tab, one per test run (README "Dashboard" names this folder). */
+const shots = resolve(__dirname, "../../test-output/dashboard");
+/** BTC history that ends 2024-03-31: the regime panel must flag it stale for a 2026 valuation. */
+const OLD_HISTORY = resolve(__dirname, "../../../shared/data/prices/BTC-USD_daily.csv");
 
 /** What a running agent's GET /state returns (src/agent/run.ts: runId, broker, killSwitch + AgentState). */
 const AGENT_TOKEN = "fake-agent-token-123456";
@@ -77,7 +80,11 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    report = await runDemoPipeline({ seed: 7, frontierPoints: 4 });
+    report = await runDemoPipeline({
+      seed: 7,
+      frontierPoints: 4,
+      ...(existsSync(OLD_HISTORY) ? { priceHistoryFile: OLD_HISTORY } : {}),
+    });
     fakeAgent = createServer((req, res) => {
       agentAuth.push(req.headers.authorization);
       const ok = req.url === "/state" && req.headers.authorization === `Bearer ${AGENT_TOKEN}`;
@@ -151,17 +158,52 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     const [surf] = await traces("surface3d");
     expect(surf?.type).toBe("surface");
     expect(surf?.z).toEqual(s.grid.vol);
-    const smiles = await traces("smiles");
-    expect(smiles.length).toBe(3 * s.expiries.length);
-    const first = s.expiries[0];
-    expect(smiles[0]?.x.length).toBe(first?.points.length);
-    expect(smiles[0]?.y).toEqual(first?.points.map((p) => p.bidVol));
-    expect(smiles[1]?.y).toEqual(first?.points.map((p) => p.askVol));
-    expect(smiles[2]?.y).toEqual(first?.fit.map((p) => p.vol));
+    // Every expiry on the 3D surface (issue 23: expiries under 13 days were left out), each row
+    // drawn over its own quoted range.
+    expect(surf?.y).toEqual(s.expiries.map((e) => e.timeToExpiry));
+    expect(s.expiries.some((e) => e.timeToExpiry < 7 / 365)).toBe(true);
+    s.expiries.forEach((e, i) => {
+      const row = s.grid.vol[i] ?? [];
+      const drawn = s.grid.k.filter((_, j) => row[j] !== null);
+      expect(drawn.length, e.expiry).toBeGreaterThan(0);
+      expect(Math.min(...drawn)).toBeGreaterThanOrEqual(e.kRange[0] - 1e-12);
+      expect(Math.max(...drawn)).toBeLessThanOrEqual(e.kRange[1] + 1e-12);
+    });
+    // Smiles: selectable over every expiry (issue 23: only the four shortest), each over its
+    // quoted strike range: every clean quote's bid/ask/mark vol by strike and the fit across them.
+    const options = await page.locator("#smile-expiry option").count();
+    expect(options).toBe(s.expiries.length + 1);
+    for (const i of [0, Math.floor(s.expiries.length / 2), s.expiries.length - 1]) {
+      const e = s.expiries[i];
+      if (!e) continue;
+      await page.selectOption("#smile-expiry", String(i));
+      const sm = await traces("smiles");
+      expect(sm.map((t) => t.meta)).toEqual(["bidVol", "askVol", "markVol", "fit"]);
+      expect(sm[0]?.x).toEqual(e.quotes.map((q) => q.strike));
+      expect(sm[0]?.y).toEqual(e.quotes.map((q) => q.bidVol));
+      expect(sm[1]?.y).toEqual(e.quotes.map((q) => q.askVol));
+      const ks = e.quotes.map((q) => q.strike);
+      const fx = sm[3]?.x as number[];
+      expect(Math.min(...fx)).toBeLessThanOrEqual(Math.min(...ks) * (1 + 1e-9));
+      expect(Math.max(...fx)).toBeGreaterThanOrEqual(Math.max(...ks) * (1 - 1e-9));
+    }
+    await page.selectOption("#smile-expiry", "all");
+    expect((await traces("smiles")).length).toBe(s.expiries.length);
+    await page.selectOption("#smile-expiry", "0");
     const term = await traces("term");
     expect(term[0]?.y).toEqual(s.term.map((t) => t.atmVol));
     const rows = await page.locator("#richcheap tbody tr").count();
     expect(rows).toBe(s.richCheap.length);
+    // No quote without a bid is flagged "rich" (it cannot be sold): it says "no bid".
+    for (const x of s.richCheap) if (x.bidVol === null) expect(x.signal).not.toBe("rich");
+    const cells = await page.locator("#richcheap tbody tr").allTextContents();
+    s.richCheap.forEach((x, i) => {
+      if (x.bidVol === null) expect(cells[i]).toContain("no bid");
+    });
+    // The surface's static-arbitrage check (core surfaceArbitrageReport) is shown.
+    expect(await page.locator("#arbitrage-status").textContent()).toContain(
+      s.arbitrage.free ? "arbitrage-free" : "static arbitrage found",
+    );
   });
 
   it("risk tab: greeks by expiry, spot x vol heat map, stress and margin tables", async () => {
@@ -233,6 +275,14 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     await tab("backtest");
     const b = report.backtest;
     expect(b, report.unavailable.backtest).toBeDefined();
+    // Labelled with its data and dates, none past the valuation date (issue 23: an unlabelled
+    // synthetic 90-day run from 2026-01-01 whatever the market).
+    const label = (await page.locator("#backtest-source").textContent()) ?? "";
+    expect(label).toContain(b?.dataSource ?? "(none)");
+    expect(label).toContain("Synthetic market");
+    expect(b?.dataSource).toContain("BTC");
+    expect(Date.parse(b?.dates.at(-1) ?? "")).toBeLessThanOrEqual(Date.parse(report.valuationTime));
+    expect(label).toContain(`to ${report.valuationTime.slice(0, 10)}`);
     expect((await traces("equity"))[0]?.y).toEqual(b?.equityUsd);
     expect((await traces("drawdown"))[0]?.y).toEqual(b?.drawdown);
     expect((await traces("attribution"))[0]?.y).toEqual(b?.attribution.map((a) => a.usd));
@@ -240,6 +290,13 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
 
   it("regime tab: vol index term structure and regime probabilities (or the stated reason)", async () => {
     await tab("regime");
+    // A history ending long before the valuation is flagged with its last date (issue 23).
+    if (existsSync(OLD_HISTORY)) {
+      expect(report.regime?.stale?.lastDate).toBe("2024-03-31");
+      expect(await page.locator("#regime-stale").textContent()).toContain(
+        "stale price history: it ends 2024-03-31",
+      );
+    } else console.warn("test/web/dashboard: stale-history check skipped, no ../shared/data/prices");
     if (report.volIndex)
       expect((await traces("volindex"))[0]?.y).toEqual(report.volIndex.term.map((t) => t.vol));
     else expect(await page.locator("#volindex").textContent()).toContain("not available:");

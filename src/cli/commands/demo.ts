@@ -1,6 +1,7 @@
 /**
  * `volfolio demo` (market -> surface -> risk -> optimizer -> backtest -> report + dashboard)
- * and `volfolio serve --report FILE`.
+ * and `volfolio serve` (a report.json, or a market: --chain / --live / --synthetic, with the
+ * position builder on it).
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -8,6 +9,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { checkInputFile } from "../../adapters/inputFile.js";
 import { deribitBaseUrl, fetchLiveChain } from "../bookMarket.js";
+import { type BuilderMarket, builderMarket } from "../../web/builder.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
 import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
@@ -37,7 +39,22 @@ function parsePort(v: string): number {
   return p;
 }
 
-async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
+/**
+ * The token rule of the dashboard, checked before any work (exit 2): a non-loopback bind needs a
+ * token of at least 16 characters (--token or VOLFOLIO_TOKEN); the token is never echoed.
+ */
+function checkToken(f: ServeFlags): void {
+  const token = f.token ?? process.env.VOLFOLIO_TOKEN;
+  if (!isLoopback(f.host) && !token)
+    throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
+  if (token !== undefined && token.length < 16)
+    throw new CliError(
+      `the dashboard token must be at least 16 characters (got ${token.length}; --token or VOLFOLIO_TOKEN)`,
+      EXIT_USAGE,
+    );
+}
+
+async function serve(report: DemoReport, f: ServeFlags, builder?: BuilderMarket): Promise<void> {
   const token = f.token ?? process.env.VOLFOLIO_TOKEN;
   let started: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
@@ -47,13 +64,17 @@ async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
       host: f.host,
       port: parsePort(f.port),
       token,
+      ...(builder ? { builder } : {}),
       ...(f.agentUrl ? { agentUrl: f.agentUrl, ...(agentToken ? { agentToken } : {}) } : {}),
     });
   } catch (e) {
     const msg = (e as Error).message;
     throw new CliError(msg, /requires --token/.test(msg) ? EXIT_USAGE : EXIT_UNAVAILABLE);
   }
-  process.stdout.write(`dashboard: ${started.url}${token ? " (send Authorization: Bearer <token>)" : ""}\n`);
+  // The token is never printed: open the page once with ?token=<your token> (a cookie is set).
+  process.stdout.write(
+    `dashboard: ${started.url}${token ? " (open it once as /?token=<your token>, or send Authorization: Bearer <token>)" : ""}\n`,
+  );
   if (f.agentUrl) process.stdout.write(`agent: live state from ${f.agentUrl}/state on the Agent tab\n`);
   process.stderr.write("serving; press Ctrl-C to stop\n");
   await new Promise<void>((done) => {
@@ -63,6 +84,73 @@ async function serve(report: DemoReport, f: ServeFlags): Promise<void> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });
+}
+
+interface MarketFlags extends ServeFlags {
+  seed: string;
+  chain?: string;
+  book?: string;
+  bookMarket?: boolean;
+  live?: boolean;
+  currency: string;
+  timeout: string;
+  data?: string;
+}
+
+/** Loads the market (synthetic, --chain or --live), runs the pipeline; the builder's market too. */
+async function computeReport(
+  f: MarketFlags,
+  tag: string,
+): Promise<{ report: DemoReport; builder: BuilderMarket | undefined }> {
+  let builder: BuilderMarket | undefined;
+  const seed = parseNumberOption("seed", f.seed);
+  if (!Number.isInteger(seed)) throw new CliError(`--seed must be an integer, got "${f.seed}"`, EXIT_USAGE);
+  if (f.live && f.chain) throw new CliError("use either --chain or --live, not both", EXIT_USAGE);
+  const currency = f.currency.toUpperCase();
+  if (currency !== "BTC" && currency !== "ETH")
+    throw new CliError(`--currency must be BTC or ETH, got "${f.currency}"`, EXIT_USAGE);
+  const timeoutMs = parseNumberOption("timeout", f.timeout);
+  if (!(timeoutMs > 0)) throw new CliError(`--timeout must be > 0 ms, got "${f.timeout}"`, EXIT_USAGE);
+  // A file the user named must be readable before the pipeline starts (missing, directory,
+  // unreadable: one line, exit 3), not a section quietly marked absent.
+  if (f.chain) await checkInputFile(f.chain, "chain file");
+  if (f.book) await checkInputFile(f.book, "book file");
+  if (f.data && !existsSync(f.data))
+    throw new CliError(`data directory not found: ${f.data}`, EXIT_UNAVAILABLE);
+  parsePort(f.port);
+  checkAgentUrl(f);
+  const live = f.live
+    ? await fetchLiveChain(currency, timeoutMs, {
+        log: (line) => process.stderr.write(`[${tag}] ${line}\n`),
+      })
+    : undefined;
+  const t0 = performance.now();
+  const report = await runDemoPipeline({
+    seed,
+    chainFile: f.chain,
+    ...(f.book ? { bookFile: f.book } : {}),
+    ...(f.bookMarket ? { bookMarket: true } : {}),
+    ...(live
+      ? {
+          chain: live.chain,
+          chainSource: `live Deribit ${live.chain.underlying} chain from ${deribitBaseUrl()} (${live.chain.quotes.length} options)`,
+        }
+      : {}),
+    ...(f.data ? { backtestDataDir: f.data } : {}),
+    onMarket: (m) => {
+      try {
+        builder = builderMarket(m);
+      } catch (e) {
+        process.stderr.write(`[${tag}] builder not available: ${(e as Error).message.split("\n")[0]}\n`);
+      }
+    },
+    onProgress: (e) => {
+      if (e.phase === "start") process.stderr.write(`[${tag}] ${e.step} ...`);
+      else process.stderr.write(` ${e.ms?.toFixed(0)} ms${e.error ? ` (not available: ${e.error})` : ""}\n`);
+    },
+  });
+  process.stderr.write(`[${tag}] computed in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+  return { report, builder };
 }
 
 function bookNote(r: DemoReport): string {
@@ -129,6 +217,10 @@ export function register(program: Command): void {
     )
     .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
     .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
+    .option(
+      "--data <dir>",
+      "daily Deribit chain files (e.g. ../shared/data/deribit/daily): the Backtest tab runs on the loaded underlying's real chain history, the 90 days up to the valuation date (default: a labelled synthetic run ending at the valuation time)",
+    )
     .option("--out <dir>", "report directory", "volfolio-report")
     .option("--no-serve", "write the report and exit")
     .option("--json", "print the report JSON on stdout (implies --no-serve)")
@@ -154,83 +246,40 @@ reaches a figure. Without --book on a --chain/--live market,
 the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
 moneyness (the report's book section lists the legs).`,
     )
-    .action(
-      async (
-        f: ServeFlags & {
-          seed: string;
-          chain?: string;
-          book?: string;
-          bookMarket?: boolean;
-          live?: boolean;
-          currency: string;
-          timeout: string;
-          out: string;
-          serve: boolean;
-          json?: boolean;
-        },
-      ) => {
-        const seed = parseNumberOption("seed", f.seed);
-        if (!Number.isInteger(seed))
-          throw new CliError(`--seed must be an integer, got "${f.seed}"`, EXIT_USAGE);
-        if (f.live && f.chain) throw new CliError("use either --chain or --live, not both", EXIT_USAGE);
-        const currency = f.currency.toUpperCase();
-        if (currency !== "BTC" && currency !== "ETH")
-          throw new CliError(`--currency must be BTC or ETH, got "${f.currency}"`, EXIT_USAGE);
-        const timeoutMs = parseNumberOption("timeout", f.timeout);
-        if (!(timeoutMs > 0)) throw new CliError(`--timeout must be > 0 ms, got "${f.timeout}"`, EXIT_USAGE);
-        // A file the user named must be readable before the pipeline starts (missing, directory,
-        // unreadable: one line, exit 3), not a section quietly marked absent.
-        if (f.chain) await checkInputFile(f.chain, "chain file");
-        if (f.book) await checkInputFile(f.book, "book file");
-        parsePort(f.port);
-        checkAgentUrl(f);
-        if (f.serve && !f.json && !isLoopback(f.host) && !(f.token ?? process.env.VOLFOLIO_TOKEN))
-          throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
-        const live = f.live
-          ? await fetchLiveChain(currency, timeoutMs, {
-              log: (line) => process.stderr.write(`[demo] ${line}\n`),
-            })
-          : undefined;
-        const t0 = performance.now();
-        const report = await runDemoPipeline({
-          seed,
-          chainFile: f.chain,
-          ...(f.book ? { bookFile: f.book } : {}),
-          ...(f.bookMarket ? { bookMarket: true } : {}),
-          ...(live
-            ? {
-                chain: live.chain,
-                chainSource: `live Deribit ${live.chain.underlying} chain from ${deribitBaseUrl()} (${live.chain.quotes.length} options)`,
-              }
-            : {}),
-          onProgress: (e) => {
-            if (e.phase === "start") process.stderr.write(`[demo] ${e.step} ...`);
-            else
-              process.stderr.write(
-                ` ${e.ms?.toFixed(0)} ms${e.error ? ` (not available: ${e.error})` : ""}\n`,
-              );
-          },
-        });
-        process.stderr.write(`[demo] computed in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
-        const out = resolve(f.out);
-        await mkdir(out, { recursive: true });
-        await writeFile(resolve(out, "report.json"), `${JSON.stringify(report)}\n`);
-        await writeFile(resolve(out, "report.html"), await renderReportHtml(report));
-        if (f.json) {
-          output(true, report, () => "");
-          return;
-        }
-        process.stdout.write(`${formatTable(summaryRows(report, f.serve ? f.agentUrl : undefined))}\n`);
-        process.stdout.write(`report: ${resolve(out, "report.html")} and report.json\n`);
-        if (f.serve) await serve(report, f);
-      },
-    );
+    .action(async (f: MarketFlags & { out: string; serve: boolean; json?: boolean }) => {
+      if (f.serve && !f.json) checkToken(f);
+      const { report, builder } = await computeReport(f, "demo");
+      const out = resolve(f.out);
+      await mkdir(out, { recursive: true });
+      await writeFile(resolve(out, "report.json"), `${JSON.stringify(report)}\n`);
+      await writeFile(resolve(out, "report.html"), await renderReportHtml(report));
+      if (f.json) {
+        output(true, report, () => "");
+        return;
+      }
+      process.stdout.write(`${formatTable(summaryRows(report, f.serve ? f.agentUrl : undefined))}\n`);
+      process.stdout.write(`report: ${resolve(out, "report.html")} and report.json\n`);
+      if (f.serve) await serve(report, f, builder);
+    });
   void demo;
 
   program
     .command("serve")
-    .description("serve the dashboard for a report.json written by `volfolio demo`")
-    .requiredOption("--report <file>", "report.json")
+    .description(
+      "serve the dashboard: a report.json written by `volfolio demo` (--report), or a market computed now (--chain, --live or --synthetic) with the position builder on it",
+    )
+    .option("--report <file>", "report.json (the Builder tab then has no market)")
+    .option("--chain <file>", "option chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit API JSON)")
+    .option(
+      "--live",
+      "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
+    )
+    .option("--synthetic", "a seeded synthetic chain (--seed)")
+    .option("--seed <n>", "seed of the synthetic market", "42")
+    .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
+    .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
+    .option("--book <file>", "the account the builder adds legs to (JSON/CSV, as `volfolio risk`)")
+    .option("--data <dir>", "daily Deribit chain files for the Backtest tab (see `volfolio demo --help`)")
     .option("--port <n>", "port (0 = any free port)", "8787")
     .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
     .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")
@@ -244,13 +293,26 @@ moneyness (the report's book section lists the legs).`,
       `
 Examples:
   volfolio serve --report volfolio-report/report.json
-  volfolio serve --report volfolio-report/report.json --port 0
+  volfolio serve --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --port 0
+  volfolio serve --synthetic --seed 7 --book examples/book.json
+  volfolio serve --live --currency ETH
+  VOLFOLIO_TOKEN=... volfolio serve --chain FILE --host 0.0.0.0   # open http://HOST:8787/?token=<token> once
   volfolio serve --report volfolio-report/report.json --json
   volfolio serve --report volfolio-report/report.json --agent-url http://127.0.0.1:8788`,
     )
-    .action(async (f: ServeFlags & { report: string; json?: boolean }) => {
+    .action(async (f: MarketFlags & { report?: string; synthetic?: boolean; json?: boolean }) => {
       checkAgentUrl(f);
-      if (!existsSync(f.report)) throw new CliError(`report not found: ${f.report}`, EXIT_UNAVAILABLE);
+      const markets = [f.report, f.chain, f.live, f.synthetic].filter((x) => x !== undefined && x !== false);
+      if (markets.length !== 1)
+        throw new CliError("give one of --report FILE, --chain FILE, --live or --synthetic", EXIT_USAGE);
+      if (f.report && !existsSync(f.report))
+        throw new CliError(`report not found: ${f.report}`, EXIT_UNAVAILABLE);
+      if (!f.json) checkToken(f);
+      if (!f.report) {
+        const { report, builder } = await computeReport(f, "serve");
+        if (f.json) return output(true, summaryRows(report), () => "");
+        return serve(report, f, builder);
+      }
       let report: DemoReport;
       try {
         report = JSON.parse(await readFile(f.report, "utf8")) as DemoReport;

@@ -38,8 +38,9 @@
 
   function surface(r) {
     const s = r.surface;
-    if (!s) return na(r, "surface", ["surface3d", "smiles", "term", "richcheap"]);
+    if (!s) return na(r, "surface", ["surface3d", "smiles", "term", "richcheap", "arbitrage"]);
     const labels = s.expiries.map((e) => e.expiry.slice(0, 10));
+    // Every expiry, each row over its own quoted k range (null elsewhere: plotly leaves a gap).
     Plotly.newPlot(
       "surface3d",
       [
@@ -50,61 +51,95 @@
           z: s.grid.vol,
           colorscale: "Viridis",
           showscale: false,
+          connectgaps: false,
+          hovertemplate: "k %{x:.3f}<br>T %{y:.4f} y<br>vol %{z:.1%}<extra></extra>",
         },
       ],
       layout({
+        margin: { l: 0, r: 0, t: 0, b: 0 },
         scene: {
           xaxis: { title: { text: "k = ln(K/F)" } },
           yaxis: { title: { text: "T (years)" } },
           zaxis: { title: { text: "vol" }, tickformat: ".0%" },
+          aspectmode: "manual",
+          aspectratio: { x: 1.2, y: 1.2, z: 0.7 },
+          camera: { eye: { x: 1.6, y: -1.6, z: 0.9 } },
         },
       }),
       cfg,
     );
-    const smiles = [];
-    s.expiries.forEach((e, i) => {
-      const vis = i < 4 ? true : "legendonly";
-      const color = PALETTE[i % PALETTE.length];
-      smiles.push({
-        name: `${labels[i]} bid`,
-        x: e.points.map((p) => p.k),
-        y: e.points.map((p) => p.bidVol),
+    $("surface3d-note").textContent =
+      `${s.grid.timeToExpiry.length} of ${s.expiries.length} expiries drawn, each over its quoted log-moneyness range (${labels[0]} to ${labels.at(-1)}).`;
+    // Smiles: one expiry at a time over its quoted strikes (every clean quote: bid, ask, mark vols)
+    // with the fit across the quoted range, or every expiry's fit in log-moneyness.
+    const sel = $("smile-expiry");
+    sel.innerHTML =
+      `<option value="all">all expiries (fits, log-moneyness)</option>` +
+      s.expiries
+        .map(
+          (e, i) =>
+            `<option value="${i}">${esc(labels[i])} (${num(e.timeToExpiry * 365, 1)} d, ${e.quotes.length} quotes)</option>`,
+        )
+        .join("");
+    sel.value = "0";
+    const drawSmile = () => {
+      const v = sel.value;
+      if (v === "all") {
+        Plotly.react(
+          "smiles",
+          s.expiries.map((e, i) => ({
+            name: labels[i],
+            x: e.fit.map((p) => p.k),
+            y: e.fit.map((p) => p.vol),
+            mode: "lines",
+            line: { color: PALETTE[i % PALETTE.length] },
+            meta: "fit",
+          })),
+          layout({
+            xaxis: { title: { text: "log-moneyness k" } },
+            yaxis: { title: { text: "implied vol (fit)" }, tickformat: ".0%" },
+          }),
+          cfg,
+        );
+        return;
+      }
+      const e = s.expiries[Number(v)];
+      const q = e.quotes;
+      const trace = (name, key, symbol, color) => ({
+        name,
+        x: q.map((p) => p.strike),
+        y: q.map((p) => p[key]),
+        text: q.map((p) => p.instrument),
         mode: "markers",
-        marker: { symbol: "triangle-up", size: 6, color },
-        legendgroup: labels[i],
-        visible: vis,
-        meta: "bid",
+        marker: { symbol, size: 7, color },
+        meta: key,
       });
-      smiles.push({
-        name: `${labels[i]} ask`,
-        x: e.points.map((p) => p.k),
-        y: e.points.map((p) => p.askVol),
-        mode: "markers",
-        marker: { symbol: "triangle-down", size: 6, color },
-        legendgroup: labels[i],
-        visible: vis,
-        meta: "ask",
-      });
-      smiles.push({
-        name: `${labels[i]} fit`,
-        x: e.fit.map((p) => p.k),
-        y: e.fit.map((p) => p.vol),
-        mode: "lines",
-        line: { color },
-        legendgroup: labels[i],
-        visible: vis,
-        meta: "fit",
-      });
-    });
-    Plotly.newPlot(
-      "smiles",
-      smiles,
-      layout({
-        xaxis: { title: { text: "log-moneyness k" } },
-        yaxis: { title: { text: "implied vol" }, tickformat: ".0%" },
-      }),
-      cfg,
-    );
+      Plotly.react(
+        "smiles",
+        [
+          trace("bid vol", "bidVol", "triangle-up", "#1f77b4"),
+          trace("ask vol", "askVol", "triangle-down", "#d62728"),
+          trace("mark vol", "markVol", "circle-open", "#7f7f7f"),
+          {
+            name: `${s.model} fit`,
+            x: e.fit.map((p) => p.strike),
+            y: e.fit.map((p) => p.vol),
+            mode: "lines",
+            line: { color: "#2ca02c" },
+            meta: "fit",
+          },
+        ],
+        layout({
+          xaxis: { title: { text: `strike, USD (forward ${num(e.forwardUsd)})` } },
+          yaxis: { title: { text: "implied vol" }, tickformat: ".0%" },
+          legend: { orientation: "h", x: 0, y: -0.2 },
+          margin: { l: 60, r: 20, t: 10, b: 80 },
+        }),
+        cfg,
+      );
+    };
+    sel.onchange = drawSmile;
+    drawSmile();
     Plotly.newPlot(
       "term",
       [
@@ -138,13 +173,41 @@
       }),
       cfg,
     );
-    $("richcheap").innerHTML = table(s.richCheap, [
-      ["instrument", (x) => esc(x.name)],
-      ["quote vol", (x) => pct(x.targetVol)],
-      ["fit vol", (x) => pct(x.fittedVol)],
-      ["diff (vol pts)", (x) => signed(x.volDiffPts, 2)],
-      ["signal", (x) => esc(x.signal)],
-    ]);
+    $("richcheap").innerHTML =
+      table(s.richCheap, [
+        ["instrument", (x) => esc(x.name)],
+        ["bid vol", (x) => (x.bidVol === null ? "no bid" : pct(x.bidVol))],
+        ["ask vol", (x) => (x.askVol === null ? "no ask" : pct(x.askVol))],
+        ["quote vol", (x) => pct(x.targetVol)],
+        ["fit vol", (x) => pct(x.fittedVol)],
+        ["diff (vol pts)", (x) => signed(x.volDiffPts, 2)],
+        ["signal", (x) => esc(x.signal)],
+      ]) +
+      `<p class="note">rich: the fit is below the bid (a sale candidate); cheap: above the ask (a purchase candidate). A quote without a bid cannot be sold: "no bid" (cheap only if the fit is above its ask).</p>`;
+    const a = s.arbitrage;
+    if (a) {
+      const v = (ok) => (ok ? '<span class="pos">none</span>' : '<span class="neg">found</span>');
+      $("arbitrage").innerHTML =
+        `<p id="arbitrage-status"><b>${a.free ? "arbitrage-free" : "static arbitrage found"}</b> (${esc(s.model)} fit; butterfly ${v(a.butterflyFree)}, calendar ${v(a.calendarFree)})</p>` +
+        (a.butterfly.length
+          ? table(a.butterfly, [
+              ["butterfly: expiry", (x) => esc(x.expiry.slice(0, 10))],
+              ["min density g", (x) => num(x.minDensityG, 4)],
+              ["at k", (x) => num(x.at, 3)],
+              ["points", (x) => num(x.points)],
+            ])
+          : "") +
+        (a.calendar.length
+          ? table(a.calendar, [
+              ["calendar: from", (x) => esc(x.from.slice(0, 10))],
+              ["to", (x) => esc(x.to.slice(0, 10))],
+              ["min w increase", (x) => num(x.minIncrease, 5)],
+              ["at k", (x) => num(x.at, 3)],
+              ["points", (x) => num(x.points)],
+            ])
+          : "") +
+        `<p class="note">core/surface/arbitrage.ts surfaceArbitrageReport: butterfly = negative risk-neutral density (g &lt; 0) on each slice; calendar = total variance falling between consecutive expiries.</p>`;
+    } else $("arbitrage").innerHTML = '<p class="na">not available: no arbitrage report in this report</p>';
   }
 
   function book(r) {
@@ -417,7 +480,9 @@
 
   function backtest(r) {
     const b = r.backtest;
-    if (!b) return na(r, "backtest", ["equity", "drawdown", "attribution", "metrics"]);
+    if (!b) return na(r, "backtest", ["backtest-source", "equity", "drawdown", "attribution", "metrics"]);
+    $("backtest-source").innerHTML =
+      `<b>${b.kind === "chain-history" ? "Real chain history" : "Synthetic market"}</b>: ${esc(b.dataSource || "unlabelled")}; ${esc(b.strategy)}; ${esc((b.from || b.dates[0] || "").slice(0, 10))} to ${esc((b.to || b.dates.at(-1) || "").slice(0, 10))} (valuation ${esc(r.valuationTime.slice(0, 10))}).`;
     Plotly.newPlot(
       "equity",
       [{ x: b.dates, y: b.equityUsd, mode: "lines", name: b.strategy }],
@@ -467,6 +532,11 @@
         cfg,
       );
     } else na(r, "volIndex", ["volindex"]);
+    if (r.regime?.stale) {
+      const st = r.regime.stale;
+      $("regime-stale").innerHTML =
+        `<p class="neg"><b>stale price history</b>: it ends ${esc(st.lastDate)}, ${num(st.daysBehind)} days before the valuation date ${esc(st.valuationDate)}; realized vol and regime are of that older period.</p>`;
+    } else $("regime-stale").innerHTML = "";
     if (r.regime) {
       const g = r.regime;
       Plotly.newPlot(
@@ -629,6 +699,351 @@
     await load();
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Position builder: every figure from POST /api/builder/evaluate (web/builder.ts, the core
+  // valuation); the page keeps the legs and the controls, nothing else.
+  async function builderTab(qs) {
+    const root = $("builder");
+    if (window.VOLFOLIO_REPORT) {
+      root.innerHTML =
+        '<p class="na">not available: the builder needs a running server with a market (volfolio serve --chain FILE, --live or --synthetic)</p>';
+      return;
+    }
+    let chain;
+    try {
+      const res = await fetch(`/api/builder/chain${qs}`);
+      chain = await res.json();
+      if (!res.ok || !chain.available) throw new Error(chain.error || `HTTP ${res.status}`);
+    } catch (e) {
+      root.innerHTML = `<p class="na">not available: ${esc(e.message)}</p>`;
+      return;
+    }
+    const state = { legs: [], seq: 0, last: null };
+    const rows = chain.rows;
+    const unds = [...new Set(rows.map((x) => x.underlying))];
+    const opt = (v, t) => `<option value="${esc(v)}">${esc(t ?? v)}</option>`;
+    $("b-market").textContent = `${chain.label}; valuation ${chain.valuationTime}; ${rows.length} options`;
+    const u = $("b-underlying");
+    const ex = $("b-expiry");
+    const k = $("b-strike");
+    const kind = $("b-kind");
+    u.innerHTML = unds.map((x) => opt(x)).join("");
+    const pick = () =>
+      rows.find(
+        (x) =>
+          x.underlying === u.value &&
+          x.expiry === ex.value &&
+          String(x.strike) === k.value &&
+          x.kind === kind.value,
+      );
+    const fillExpiries = () => {
+      const es = [...new Set(rows.filter((x) => x.underlying === u.value).map((x) => x.expiry))].sort();
+      ex.innerHTML = es.map((e) => opt(e, e.slice(0, 10))).join("");
+      fillStrikes();
+    };
+    const fillStrikes = () => {
+      const c = rows.filter((x) => x.underlying === u.value && x.expiry === ex.value);
+      const ks = [...new Set(c.map((x) => x.strike))].sort((a, b) => a - b);
+      const f = c[0]?.forwardUsd ?? 0;
+      k.innerHTML = ks.map((x) => opt(String(x), num(x))).join("");
+      // Default: the strike nearest the forward.
+      const near = ks.reduce((a, x) => (Math.abs(x - f) < Math.abs(a - f) ? x : a), ks[0]);
+      if (near !== undefined) k.value = String(near);
+      showQuote();
+    };
+    const showQuote = () => {
+      const q = pick();
+      const cur = q?.premiumCurrency === "coin" ? q.underlying : "USD";
+      $("b-quote").innerHTML = q
+        ? `<span data-k="bid">bid ${q.bid === null ? "none" : num(q.bid, 4)}</span> / <span data-k="ask">ask ${q.ask === null ? "none" : num(q.ask, 4)}</span> / mark ${num(q.mark, 4)} ${esc(cur)}; IV bid ${q.bidIv === null ? "none" : pct(q.bidIv)}, ask ${q.askIv === null ? "none" : pct(q.askIv)}, mark ${pct(q.markIv)}; forward ${num(q.forwardUsd)}`
+        : "(not listed)";
+    };
+    u.onchange = fillExpiries;
+    ex.onchange = fillStrikes;
+    k.onchange = showQuote;
+    kind.onchange = showQuote;
+    fillExpiries();
+
+    const spot = $("b-spot");
+    const vol = $("b-vol");
+    const days = $("b-days");
+    const date = $("b-date");
+    const index0 = () =>
+      rows.find((x) => x.underlying === (state.legs[0] ? state.legs[0].instrument.split(/[-_]/)[0] : u.value))
+        ?.indexUsd ?? rows[0].indexUsd;
+    const setSpotRange = () => {
+      const i = index0();
+      spot.min = String(Math.round(i * 0.5));
+      spot.max = String(Math.round(i * 1.5));
+      spot.step = String(Math.max(1, Math.round(i / 1000)));
+      spot.value = String(i);
+    };
+    setSpotRange();
+    const labels = () => {
+      $("b-spot-v").textContent = num(Number(spot.value));
+      $("b-vol-v").textContent = `${Number(vol.value) >= 0 ? "+" : ""}${num(Number(vol.value), 1)} pts`;
+      $("b-days-v").textContent = `T+${days.value} d`;
+    };
+    labels();
+
+    const legsTable = () => {
+      $("b-legs").innerHTML = state.legs.length
+        ? table(state.legs, [
+            ["leg", (l) => esc(l.instrument)],
+            ["side", (l) => (l.quantity > 0 ? "buy" : "sell")],
+            ["contracts", (l) => signed(l.quantity, 2)],
+            [
+              "",
+              (l) =>
+                `<button type="button" class="b-remove" data-i="${state.legs.indexOf(l)}">remove</button>`,
+            ],
+          ])
+        : "<p>(no legs: pick one above)</p>";
+      for (const b of document.querySelectorAll("#b-legs .b-remove"))
+        b.onclick = () => {
+          state.legs.splice(Number(b.dataset.i), 1);
+          legsTable();
+          evaluate(true);
+        };
+    };
+    $("b-add").onclick = () => {
+      const q = pick();
+      const size = Number($("b-size").value);
+      if (!q || !(size > 0)) {
+        $("b-error").textContent = !q ? "pick a listed option" : "size must be > 0";
+        return;
+      }
+      const first = state.legs.length === 0;
+      state.legs.push({ instrument: q.instrument, quantity: $("b-side").value === "sell" ? -size : size });
+      if (first) setSpotRange();
+      legsTable();
+      evaluate(true);
+    };
+    $("b-clear").onclick = () => {
+      state.legs = [];
+      legsTable();
+      evaluate(true);
+    };
+    $("b-file").onchange = async () => {
+      const f = $("b-file").files[0];
+      if (!f) return;
+      const res = await fetch(`/api/builder/book${qs}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: await f.text(), name: f.name }),
+      });
+      const j = await res.json();
+      if (!res.ok) {
+        $("b-error").textContent = j.error;
+        return;
+      }
+      state.legs.push(...j.legs);
+      $("b-error").textContent = j.leftOut.length
+        ? `not added: ${j.leftOut.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`
+        : "";
+      setSpotRange();
+      legsTable();
+      evaluate(true);
+    };
+    let timer = null;
+    for (const el of [spot, vol, days, date, $("b-pricing"), $("b-range")])
+      el.oninput = el.onchange = () => {
+        labels();
+        clearTimeout(timer);
+        timer = setTimeout(() => evaluate(el === $("b-pricing")), 120);
+      };
+    $("b-include").onchange = () => evaluate(true);
+    $("b-export").onclick = () => {
+      if (!state.last) return;
+      const blob = new Blob([`${JSON.stringify(state.last.book, null, 2)}\n`], { type: "application/json" });
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "volfolio-builder-book.json";
+      a.click();
+      URL.revokeObjectURL(a.href);
+    };
+    legsTable();
+
+    async function evaluate(withMargin) {
+      const seq = ++state.seq;
+      window.volfolioBuilderIdle = false;
+      $("b-error").textContent = "";
+      const body = {
+        legs: state.legs,
+        pricing: $("b-pricing").value,
+        volShift: Number(vol.value) / 100,
+        days: Number(days.value),
+        spot: Number(spot.value),
+        spotRange: Number($("b-range").value) / 100,
+        includeBook: $("b-include").checked,
+        margin: withMargin || !state.last?.margin?.after,
+      };
+      if (date.value) body.date = date.value;
+      try {
+        const res = await fetch(`/api/builder/evaluate${qs}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const j = await res.json();
+        if (seq !== state.seq) return;
+        if (!res.ok) throw new Error(j.error || `HTTP ${res.status}`);
+        if (!body.margin && state.last) j.margin = state.last.margin;
+        state.last = j;
+        render(j);
+      } catch (e) {
+        if (seq === state.seq) $("b-error").textContent = e.message;
+      } finally {
+        if (seq === state.seq) window.volfolioBuilderIdle = true;
+      }
+    }
+
+    /** A number cell: the shown text and the full-precision value in data-v (tests read both). */
+    const cell = (x, d, key) =>
+      `<span${key ? ` data-k="${key}"` : ""} data-v="${x === null || x === undefined ? "" : x}">${x === null || x === undefined ? "unbounded" : num(x, d)}</span>`;
+    function render(j) {
+      const legCols = [
+        ["leg", (l) => esc(l.instrument)],
+        ["contracts", (l) => signed(l.quantity, 2)],
+        ["price", (l) => `${cell(l.price, 5)} ${l.premiumCurrency === "coin" ? "coin" : "USD"}`],
+        [
+          "bid / ask",
+          (l) =>
+            `${l.bid === null ? "no bid" : num(l.bid, 4)} / ${l.ask === null ? "no ask" : num(l.ask, 4)}`,
+        ],
+        ["vol", (l) => `${pct(l.vol)} <small>${esc(l.volSource)}</small>`],
+        ["premium USD", (l) => cell(l.premiumUsd, 2)],
+        ["fee USD", (l) => cell(l.feeUsd, 2)],
+        ["delta (coin)", (l) => cell(l.greeks.deltaBlackCoin, 4, "delta")],
+        ["cash delta USD", (l) => cell(l.greeks.cashDeltaUsd, 0)],
+        ["gamma USD/1%", (l) => cell(l.greeks.cashGammaUsd, 0)],
+        ["vega USD/pt", (l) => cell(l.greeks.vegaUsdPerVolPt, 2, "vega")],
+        ["theta USD/day", (l) => cell(l.greeks.thetaUsdPerDay, 2, "theta")],
+      ];
+      $("b-leg-table").innerHTML = j.legs.length ? table(j.legs, legCols) : "";
+      $("b-greeks").innerHTML = j.totals.length
+        ? table(j.totals, [
+            ["total", (g) => esc(g.underlying)],
+            ["value USD", (g) => cell(g.valueUsd, 2, "valueUsd")],
+            ["value (coin)", (g) => cell(g.valueCoin, 5, "valueCoin")],
+            ["Black delta (coin)", (g) => cell(g.deltaBlackCoin, 4, "deltaBlackCoin")],
+            [
+              "premium-adj. delta (coin)",
+              (g) => cell(g.deltaPremiumAdjustedCoin, 4, "deltaPremiumAdjustedCoin"),
+            ],
+            ["cash delta USD", (g) => cell(g.cashDeltaUsd, 0, "cashDeltaUsd")],
+            ["gamma USD / 1%", (g) => cell(g.cashGammaUsd, 0, "cashGammaUsd")],
+            ["vega USD / vol pt", (g) => cell(g.vegaUsdPerVolPt, 2, "vegaUsdPerVolPt")],
+            ["theta USD / day", (g) => cell(g.thetaUsdPerDay, 2, "thetaUsdPerDay")],
+          ])
+        : "";
+      const be = j.breakevens.length ? j.breakevens.map((x) => num(x)).join(", ") : "none";
+      $("b-summary").innerHTML = j.legs.length
+        ? `<table><tbody>
+          <tr><th>premium (USD, + paid)</th><td>${cell(j.premiumUsd, 2, "premiumUsd")}</td></tr>
+          <tr><th>fees (USD)</th><td>${cell(j.feesUsd, 2, "feesUsd")}</td></tr>
+          <tr><th>breakevens (${esc(j.curves.expiry.label)})</th><td data-k="breakevens" data-v="${j.breakevens.join(",")}">${be}</td></tr>
+          <tr><th>max profit (USD)</th><td>${cell(j.maxProfitUsd, 2, "maxProfitUsd")}</td></tr>
+          <tr><th>max loss (USD)</th><td>${cell(j.maxLossUsd, 2, "maxLossUsd")}</td></tr>
+          <tr><th>P&amp;L at spot ${num(j.atSpot.spot)}: ${esc(j.curves.expiry.label)}</th><td id="b-at-expiry">${cell(j.atSpot.expiry, 2)}</td></tr>
+          <tr><th>P&amp;L at spot ${num(j.atSpot.spot)}: T+0, vol ${esc(vol.value)} pts</th><td id="b-at-t0">${cell(j.atSpot.t0, 2)}</td></tr>
+          <tr><th>P&amp;L at spot ${num(j.atSpot.spot)}: ${esc(j.curves.tn.label)}</th><td id="b-at-tn">${cell(j.atSpot.tn, 2)}</td></tr>
+          ${j.curves.date ? `<tr><th>P&amp;L at spot ${num(j.atSpot.spot)}: ${esc(j.curves.date.label)}</th><td id="b-at-date">${cell(j.atSpot.date, 2)}</td></tr>` : ""}
+          </tbody></table>`
+        : "<p>(no legs)</p>";
+      const m = j.margin;
+      const liq = (x) => (x === null || x === undefined ? "none" : pct(x));
+      const mrow = (name, f) =>
+        `<tr><th>${name}</th><td>${m.before ? f(m.before, "before") : "n/a"}</td><td>${m.after ? f(m.after, "after") : "n/a"}</td></tr>`;
+      $("b-margin").innerHTML =
+        `<p class="note">Account: ${esc(m.account)}.${m.error ? ` <span class="na">${esc(m.error)}</span>` : ""}</p>` +
+        (m.before || m.after
+          ? `<table><thead><tr><th>USD</th><th>before</th><th>after</th></tr></thead><tbody>` +
+            mrow("standard IM", (x, w) => cell(x.standardInitialUsd, 0, `stdIM-${w}`)) +
+            mrow("standard MM", (x, w) => cell(x.standardMaintenanceUsd, 0, `stdMM-${w}`)) +
+            mrow("portfolio IM", (x, w) => cell(x.portfolioInitialUsd, 0, `pmIM-${w}`)) +
+            mrow("portfolio MM", (x, w) => cell(x.portfolioMaintenanceUsd, 0, `pmMM-${w}`)) +
+            mrow("equity", (x, w) => cell(x.equityUsd, 0, `equity-${w}`)) +
+            mrow("liquidation: spot down", (x) =>
+              x.liquidation.alreadyBelowMaintenance
+                ? "already below maintenance"
+                : liq(x.liquidation.spotDown),
+            ) +
+            mrow("liquidation: spot up", (x) =>
+              x.liquidation.alreadyBelowMaintenance ? "already below maintenance" : liq(x.liquidation.spotUp),
+            ) +
+            mrow("liquidation: vol up", (x) =>
+              x.liquidation.alreadyBelowMaintenance
+                ? "already below maintenance"
+                : x.liquidation.volUp === null
+                  ? "none"
+                  : `+${num(100 * x.liquidation.volUp, 1)} pts`,
+            ) +
+            `</tbody></table><p class="note">As <code>volfolio margin</code> (web/bookMarket.ts bookMargin): Deribit standard and portfolio margin; distance to liquidation of the pooled account by full revaluation (sticky-strike).</p>`
+          : "");
+      const c = j.curves;
+      const traces = [
+        {
+          name: c.expiry.label,
+          x: j.spots,
+          y: c.expiry.pnlUsd,
+          mode: "lines",
+          line: { color: "#1d2330", width: 2 },
+          meta: "expiry",
+        },
+        {
+          name: `T+0 (vol ${vol.value} pts)`,
+          x: j.spots,
+          y: c.t0.pnlUsd,
+          mode: "lines",
+          line: { color: "#1f77b4" },
+          meta: "t0",
+        },
+        {
+          name: c.tn.label,
+          x: j.spots,
+          y: c.tn.pnlUsd,
+          mode: "lines",
+          line: { color: "#ff7f0e", dash: "dash" },
+          meta: "tn",
+        },
+      ];
+      if (c.date)
+        traces.push({
+          name: c.date.label,
+          x: j.spots,
+          y: c.date.pnlUsd,
+          mode: "lines",
+          line: { color: "#2ca02c", dash: "dot" },
+          meta: "date",
+        });
+      Plotly.react(
+        "b-payoff",
+        traces,
+        layout({
+          xaxis: { title: { text: `${j.underlying} spot, USD (index ${num(j.indexUsd)})` } },
+          yaxis: { title: { text: "P&L, USD" }, zeroline: true },
+          shapes: [
+            {
+              type: "line",
+              x0: j.atSpot.spot,
+              x1: j.atSpot.spot,
+              yref: "paper",
+              y0: 0,
+              y1: 1,
+              line: { color: "#b42318", dash: "dot" },
+            },
+          ],
+          legend: { orientation: "h", x: 0, y: -0.2 },
+          margin: { l: 70, r: 20, t: 10, b: 80 },
+        }),
+        cfg,
+      );
+      $("b-notes").innerHTML = j.notes.map((n) => `<p class="note">${esc(n)}</p>`).join("");
+    }
+    await evaluate(true);
+  }
+
   function tabs() {
     for (const b of document.querySelectorAll("nav button"))
       b.addEventListener("click", () => {
@@ -654,6 +1069,9 @@
         console.error(`${f.name}: ${e.message}`);
       }
     }
+    await builderTab(qs).catch((e) => {
+      $("builder").innerHTML = `<p class="na">not available: ${esc(e.message)}</p>`;
+    });
     await agent(r, qs);
     window.volfolioReady = true;
   }
