@@ -181,7 +181,7 @@ export function register(program: Command): void {
           "before.greeks.deltaCoin":
             "the optimizer's delta: dV_usd/dS in coins of the spec's underlying = risk's deltaUnderlyingCoin (Black's forward delta), NOT risk's premium-adjusted deltaCoin; alias before.greeks.deltaBlackCoin",
           "before/after":
-            "the spec underlying's book before and after the trades: greeks (vega per vol point, theta per day, cash gamma USD per 1%), CVaR, worst stress loss and margin proxy in USD",
+            "the spec underlying's book before and after the trades: greeks (vega per vol point, theta per day, cash gamma USD per 1%), CVaR, worst stress loss and Deribit standard initial margin (the core margin engine's figure on the netted book, as volfolio margin reports it) in USD",
         },
       };
       output(f.json, data, () => {
@@ -269,8 +269,8 @@ Examples:
   volfolio optimize --synthetic --seed 42 --time 2026-02-02T08:00:00Z --book examples/book.json --spec examples/optimize-spec.json --frontier 8
 
 Units: deltaBlackCoin in coins (Black's forward delta), gamma as USD cash gamma per 1% move, vega USD per
-vol point, theta USD/day, CVaR/stress/margin in USD. Margin uses a linear proxy (standalone Deribit
-standard margin per short). --json numbers are full precision; tables round to 6 significant digits.
+vol point, theta USD/day, CVaR/stress/margin in USD. Margin is Deribit standard initial margin per
+net position, the figures of volfolio margin (core margin engine). --json numbers are full precision; tables round to 6 significant digits.
 Exit codes: 0 optimal, 1 infeasible/failed (diagnosis printed), 2 bad flags, spec or book, 3 file or network unavailable.`,
   );
 }

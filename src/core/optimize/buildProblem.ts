@@ -17,6 +17,7 @@
  * map the solver's numbers back to USD and contracts.
  */
 import { InvalidInputError, requireFinite, requirePositive } from "../errors.js";
+import { candidateMarginUsd, hasMargin, marginPieces } from "./marginModel.js";
 import type { Band, GreekName, OptimizeCandidate, OptimizeGreeks, OptimizeProblem } from "./spec.js";
 
 /** Which constraint family a row belongs to (used by explain and the infeasibility diagnosis). */
@@ -31,6 +32,7 @@ export type ConstraintGroup =
   | "cvar-cut"
   | "worst-stress"
   | "margin"
+  | "margin-piece"
   | "premium"
   | "vega-target"
   | "net";
@@ -215,7 +217,6 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
   let objScale = 0;
   for (const c of rawCost) objScale = Math.max(objScale, Math.abs(c));
   if (!(objScale > 0)) objScale = 1;
-  const cost = Float64Array.from(rawCost, (c) => c / objScale);
 
   const rows: LpRow[] = [];
   const pushRow = (o: {
@@ -315,12 +316,33 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     });
   }
   if (cons.marginBudgetUsd !== undefined) {
+    // Standard margin per NET position (marginModel.ts): w_i >= every linear piece of g_i at
+    // h_i + lot (buy_i - sell_i), w_i >= 0; sum w_i <= budget - (book margin - sum g_i(h_i)).
     const idx: number[] = [];
     const val: number[] = [];
+    let held = 0;
     p.candidates.forEach((c, i) => {
-      if (c.marginShortUsd > 0) {
-        idx.push(sellCol[i] as number);
-        val.push(c.marginShortUsd * lot);
+      if (!hasMargin(c)) return;
+      const h = c.heldContracts ?? 0;
+      held += candidateMarginUsd(c, h);
+      const w = addCol(`w${i}`, 0, Number.POSITIVE_INFINITY, 0, false);
+      idx.push(w);
+      val.push(1);
+      for (const pc of marginPieces(c)) {
+        if (pc.slope === 0 && pc.intercept <= 0) continue; // w >= 0 is the column bound
+        const a = pc.slope * lot;
+        const rs = 1 / Math.max(1, Math.abs(a));
+        rows.push({
+          name: `margin-piece${i}`,
+          group: "margin-piece",
+          lower: (pc.intercept + pc.slope * h) * rs,
+          upper: Number.POSITIVE_INFINITY,
+          idx: Int32Array.from([w, buyCol[i] as number, sellCol[i] as number]),
+          val: Float64Array.from([rs, -a * rs, a * rs]),
+          rowScale: rs,
+          constant: 0,
+          elastic: false,
+        });
       }
     });
     pushRow({
@@ -330,7 +352,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
       val,
       lo: Number.NEGATIVE_INFINITY,
       hi: cons.marginBudgetUsd,
-      constant: p.book.marginUsd,
+      constant: p.book.marginUsd - held,
     });
   }
   if (cons.premiumBudgetUsd !== undefined) {
@@ -458,7 +480,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     colNames: names,
     colLower: Float64Array.from(lower),
     colUpper: Float64Array.from(upper),
-    cost,
+    cost: Float64Array.from(rawCost, (c) => c / objScale),
     integer: Uint8Array.from(integer),
     rows,
     objScaleUsd: objScale,

@@ -9,10 +9,11 @@
  * Units: USD per contract; deltaCoin in coins; vega per vol point; theta per day.
  */
 import type { Instrument, OptionContract, Position } from "../instruments/types.js";
-import { standardOptionMarginCoin } from "../margin/standard.js";
+import { standardBookMargin } from "../margin/book.js";
+import { sumUsd } from "../risk/account.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket, positionGreeks } from "../risk/greeks.js";
-import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
+import { type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { scenarioPnlMatrix } from "../risk/grid.js";
 import { optionMarketInputs } from "../risk/valuation.js";
 import type { Scenario } from "../risk/scenario.js";
@@ -51,8 +52,13 @@ export function buildOptimizeCandidates(o: {
   readonly scenarios: readonly Scenario[];
   readonly stressScenarios?: readonly Scenario[];
   readonly filter?: CandidateFilter;
+  /** The book: a candidate's heldContracts is the book's net position in its instrument. */
+  readonly positions?: readonly Position[];
 }): CandidateSet {
   const f = o.filter ?? {};
+  const held = new Map<string, number>();
+  for (const p of o.positions ?? [])
+    held.set(p.instrument.name, (held.get(p.instrument.name) ?? 0) + p.quantity);
   const t0 = o.market.valuationTime;
   const um = underlyingMarket(o.market, o.snapshot.underlying);
   const S = um.indexPrice;
@@ -127,14 +133,6 @@ export function buildOptimizeCandidates(o: {
         m = Math.min(m, f.openInterestFraction * q.openInterest);
       return Number.isFinite(m) ? m : 1e6;
     };
-    const markCoin = q.mark ?? g.valueUsd / ins.contractSize / S;
-    const marginCoin = standardOptionMarginCoin({
-      kind: ins.kind,
-      strike: ins.strike,
-      underlyingPrice: F,
-      markCoin: ins.settlement === "inverse" ? markCoin : markCoin / S,
-      size: -ins.contractSize,
-    }).initial;
     return {
       name: ins.name,
       bucket: expiryBucket(ins.expiry, t0),
@@ -147,7 +145,8 @@ export function buildOptimizeCandidates(o: {
       greeks: greeksOf(g),
       maxBuy: cap(q.askSize),
       maxSell: cap(q.bidSize),
-      marginShortUsd: marginCoin * S,
+      marginShortUsd: standardMarginUsd([{ instrument: ins, quantity: -1 }], o.market),
+      ...(held.has(ins.name) ? { heldContracts: held.get(ins.name) as number } : {}),
       scenarioPnlUsd: pnl[i] as Float64Array,
       ...(stress ? { stressPnlUsd: stress[i] as Float64Array } : {}),
     };
@@ -155,7 +154,30 @@ export function buildOptimizeCandidates(o: {
   return { candidates, instruments, rejected, input: o.snapshot.quotes.length };
 }
 
-/** The book's aggregate greeks, bucket greeks, scenario/stress PnL and margin (linear proxy). */
+/**
+ * Deribit standard initial margin of positions in USD: the core engine (margin/book.ts
+ * standardBookMargin) on the positions netted by instrument (Deribit holds one position per
+ * instrument), each settlement currency at its USD price (risk/account.ts sumUsd, as
+ * `volfolio margin` reports it).
+ */
+export function standardMarginUsd(positions: readonly Position[], market: RiskMarket): number {
+  const m = standardBookMargin(netByInstrument(positions), market);
+  const by: Record<string, number> = {};
+  for (const [c, v] of Object.entries(m.byCurrency)) by[c] = v.initial;
+  return sumUsd(by, market).totalUsd;
+}
+
+/** Positions netted by instrument name (first leg's fields, summed quantity; flat ones dropped). */
+export function netByInstrument(positions: readonly Position[]): Position[] {
+  const by = new Map<string, Position>();
+  for (const p of positions) {
+    const prev = by.get(p.instrument.name);
+    by.set(p.instrument.name, prev ? { ...prev, quantity: prev.quantity + p.quantity } : p);
+  }
+  return [...by.values()].filter((p) => p.quantity !== 0);
+}
+
+/** The book's aggregate greeks, bucket greeks, scenario/stress PnL and standard margin (USD). */
 export function buildOptimizeBook(o: {
   readonly positions: readonly Position[];
   readonly market: RiskMarket;
@@ -165,7 +187,6 @@ export function buildOptimizeBook(o: {
   const zero: OptimizeGreeks = { deltaCoin: 0, cashGammaUsd: 0, vegaUsdPerVolPt: 0, thetaUsdPerDay: 0 };
   let greeks = zero;
   const bucketGreeks: Record<string, OptimizeGreeks> = {};
-  let marginUsd = 0;
   const add = (a: OptimizeGreeks, b: OptimizeGreeks): OptimizeGreeks => ({
     deltaCoin: a.deltaCoin + b.deltaCoin,
     cashGammaUsd: a.cashGammaUsd + b.cashGammaUsd,
@@ -175,23 +196,10 @@ export function buildOptimizeBook(o: {
   for (const p of o.positions) {
     const g = greeksOf(positionGreeks(p, o.market));
     greeks = add(greeks, g);
-    const ins = p.instrument;
-    const b = expiryBucket(ins.expiry, o.market.valuationTime);
+    const b = expiryBucket(p.instrument.expiry, o.market.valuationTime);
     bucketGreeks[b] = add(bucketGreeks[b] ?? zero, g);
-    if (ins.type === "option" && p.quantity < 0) {
-      const um = underlyingMarket(o.market, ins.underlying);
-      const F = forwardAtExpiry(um, o.market.valuationTime, ins.expiry);
-      const v = positionGreeks({ instrument: ins, quantity: 1 }, o.market).valueUsd / ins.contractSize;
-      marginUsd +=
-        standardOptionMarginCoin({
-          kind: ins.kind,
-          strike: ins.strike,
-          underlyingPrice: F,
-          markCoin: v / um.indexPrice,
-          size: p.quantity * ins.contractSize,
-        }).initial * um.indexPrice;
-    }
   }
+  const marginUsd = o.positions.length > 0 ? standardMarginUsd(o.positions, o.market) : 0;
   const sumRows = (scen: readonly Scenario[]): Float64Array => {
     const out = new Float64Array(scen.length);
     if (o.positions.length === 0) return out;
@@ -230,9 +238,32 @@ export function keepDecisionCandidate(
 }
 
 /**
+ * The engine's standard initial margin (USD) of net positions held + x, x at 65 breakpoints on
+ * [-maxContracts, maxContracts] (and 0 net): futures margin N (base + perCoin N) is convex in the
+ * size, so the interpolation lies on or above it, by at most perCoin x (step in coins)^2 / 4 x price
+ * (a fraction of a cent for BTC at 1/32 of 1e4 contracts of 10 USD).
+ */
+export function futureMarginCurve(
+  instrument: Instrument,
+  market: RiskMarket,
+  heldContracts: number,
+  maxContracts: number,
+): { contracts: number[]; marginUsd: number[] } {
+  const pts = new Set<number>([0]);
+  const K = 32;
+  for (let k = -K; k <= K; k++) pts.add(heldContracts + (maxContracts * k) / K);
+  const contracts = [...pts].sort((a, b) => a - b);
+  const marginUsd = contracts.map((x) =>
+    x === 0 ? 0 : standardMarginUsd([{ instrument, quantity: x }], market),
+  );
+  return { contracts, marginUsd };
+}
+
+/**
  * A delta-one hedge instrument (perpetual or future) as a candidate: fair value 0 (entered at the
  * mark), `costUsd` per contract each side, only delta and scenario PnL (and stress PnL when
- * stress scenarios are given), no margin charge, at most `maxContracts` each way.
+ * stress scenarios are given), its standard margin as the engine's curve (futureMarginCurve), at
+ * most `maxContracts` each way.
  */
 export function hedgeCandidate(o: {
   readonly instrument: Instrument;
@@ -241,6 +272,8 @@ export function hedgeCandidate(o: {
   readonly stressScenarios?: readonly Scenario[];
   readonly costUsd: number;
   readonly maxContracts: number;
+  /** Contracts of this instrument already held (the margin curve covers held +- maxContracts). */
+  readonly heldContracts?: number;
 }): OptimizeCandidate {
   const position: Position = { instrument: o.instrument, quantity: 1 };
   const pnl = (scenarios: readonly Scenario[]) =>
@@ -260,6 +293,8 @@ export function hedgeCandidate(o: {
     maxBuy: o.maxContracts,
     maxSell: o.maxContracts,
     marginShortUsd: 0,
+    ...(o.heldContracts ? { heldContracts: o.heldContracts } : {}),
+    marginCurve: futureMarginCurve(o.instrument, o.market, o.heldContracts ?? 0, o.maxContracts),
     scenarioPnlUsd: pnl(o.scenarios),
     ...(o.stressScenarios && o.stressScenarios.length > 0 ? { stressPnlUsd: pnl(o.stressScenarios) } : {}),
   };

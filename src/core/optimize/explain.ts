@@ -46,6 +46,7 @@ export function bindingConstraints(lp: LpProblem, sol: LpSolution): BindingConst
     if (
       r.group === "cvar-scenario" ||
       r.group === "cvar-cut" ||
+      r.group === "margin-piece" ||
       r.group === "vega-target" ||
       r.group === "net"
     )

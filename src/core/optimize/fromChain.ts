@@ -13,7 +13,12 @@ import type { RiskMarket } from "../risk/market.js";
 import { type Scenario, type ScenarioGridOptions, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
 import type { SurfaceModel } from "../surface/calibrate.js";
-import { buildOptimizeBook, buildOptimizeCandidates, type CandidateSet } from "./candidates.js";
+import {
+  buildOptimizeBook,
+  buildOptimizeCandidates,
+  type CandidateSet,
+  standardMarginUsd,
+} from "./candidates.js";
 import type { CandidateFilter, OptimizeProblem } from "./spec.js";
 
 /** The parts of a spec that are not candidate data. */
@@ -128,6 +133,7 @@ export function optimizeProblemOnMarket(
     scenarios,
     ...stressOption,
     ...(o.filter ? { filter: o.filter } : {}),
+    positions,
   });
   notes.push(
     `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
@@ -136,6 +142,15 @@ export function optimizeProblemOnMarket(
     ...o.spec,
     candidates: candidateSet.candidates,
     book: buildOptimizeBook({ positions, market: o.market, scenarios, ...stressOption }),
+    // The engine's margin of the netted book after the trades (what `volfolio margin` reports).
+    marginOfBook: (net) => {
+      const after: Position[] = [...positions];
+      net.forEach((q, i) => {
+        const instrument = candidateSet.instruments[i];
+        if (q !== 0 && instrument) after.push({ instrument, quantity: q });
+      });
+      return after.length > 0 ? standardMarginUsd(after, o.market) : 0;
+    },
     scenarioNames: scenarios.map((s) => s.name ?? ""),
     stressNames: stressScenarios.map((s) => s.name ?? ""),
   };

@@ -152,6 +152,33 @@ export function objectiveFromTrades(p: OptimizeProblem, trades: readonly Optimiz
   return -edge + (o.penaltyUsd ?? 100) * Math.abs(vega - o.targetUsdPerVolPt);
 }
 
+/**
+ * When the problem carries the margin engine (p.marginOfBook), the reported margin after the
+ * trades is the engine's figure; checks: it is within the budget, and the optimizer's own
+ * margin model (the LP's rows) is not below it (equal for options, to rounding; for futures the
+ * interpolated curve is on or above the engine's convex one).
+ */
+function withEngineMargin(
+  p: OptimizeProblem,
+  trades: readonly OptimizeTradeQuantity[],
+  v: VerificationReport,
+): VerificationReport {
+  if (!p.marginOfBook) return v;
+  const engine = p.marginOfBook(netQuantities(p, trades));
+  const model = v.after.marginUsd;
+  const checks = v.checks.filter((c) => c.name !== "margin");
+  const budget = p.constraints.marginBudgetUsd;
+  if (budget !== undefined)
+    checks.push({ name: "margin", value: engine, max: budget, ok: engine <= budget * (1 + 1e-9) + 1e-9 });
+  checks.push({
+    name: "margin model - engine",
+    value: model - engine,
+    min: 0,
+    ok: model - engine >= -1e-9 * Math.max(1, Math.abs(engine)),
+  });
+  return { ok: checks.every((c) => c.ok), checks, after: { ...v.after, marginUsd: engine } };
+}
+
 function statusOf(sol: LpSolution): OptimizeStatus {
   if (sol.optimal) return "optimal";
   if (/infeasible/i.test(sol.status) && !/unbounded/i.test(sol.status)) return "infeasible";
@@ -184,7 +211,9 @@ export async function optimizePortfolio(
   else if (lp.cvarMethod === "lp")
     notes.push(`CVaR by the whole Rockafellar-Uryasev LP (${p.book.scenarioPnlUsd.length} scenario rows)`);
   if (p.constraints.marginBudgetUsd !== undefined)
-    notes.push("margin: linear proxy (standalone initial margin per short contract; no portfolio netting)");
+    notes.push(
+      `margin: Deribit standard initial margin per net position (core margin engine's figures${p.marginOfBook ? "; the figure after the trades is the engine's own, checked against the LP's" : ""})`,
+    );
   if (status !== "optimal") {
     const diagnosis =
       status !== "unbounded" && (options.diagnose ?? true)
@@ -206,7 +235,7 @@ export async function optimizePortfolio(
     };
   }
   const q = tradesFromSolution(lp, sol.x, options.minContracts);
-  const verification = verifyOptimizeResult(p, q);
+  const verification = withEngineMargin(p, q, verifyOptimizeResult(p, q));
   const after = verification.after;
   // Tail scenarios of the final book: losses >= VaR.
   const S = p.book.scenarioPnlUsd.length;

@@ -36,8 +36,23 @@ export interface OptimizeCandidate {
   /** Largest buy / sell in contracts (from displayed size, open interest, spec caps); >= 0. */
   readonly maxBuy: number;
   readonly maxSell: number;
-  /** Initial margin per contract short, USD (linear proxy: standalone, no netting). */
+  /**
+   * Deribit standard initial margin per contract short, USD: the core margin engine's figure
+   * (margin/book.ts standardBookMargin of a one-contract short, in USD at the index). Standard
+   * margin is per position, so the optimizer charges it on the instrument's NET position after
+   * the trades (heldContracts + buys - sells): marginShortUsd x max(0, -net).
+   */
   readonly marginShortUsd: number;
+  /** Contracts of this instrument already in the book (signed; default 0). */
+  readonly heldContracts?: number;
+  /**
+   * The engine's standard initial margin (USD) of a net position of `contracts[k]` contracts, at
+   * sorted breakpoints covering every reachable net position (futures and perpetuals, whose
+   * margin N (base + perCoin N) is convex, not linear). The LP uses its piecewise-linear
+   * interpolation, which lies on or above the engine's convex curve (so the budget holds for the
+   * engine's figure); replaces the option rule above when present.
+   */
+  readonly marginCurve?: { readonly contracts: readonly number[]; readonly marginUsd: readonly number[] };
   /** Scenario PnL per contract long, USD, one entry per scenario (full revaluation). */
   readonly scenarioPnlUsd: Float64Array;
   /** Stress PnL per contract long, USD, one entry per stress scenario. */
@@ -52,7 +67,7 @@ export interface OptimizeBook {
   /** Book PnL per scenario, USD (same scenarios as the candidates). */
   readonly scenarioPnlUsd: Float64Array;
   readonly stressPnlUsd?: Float64Array;
-  /** Margin already used, USD. */
+  /** Standard initial margin of the book (per position, netted by instrument), USD. */
   readonly marginUsd: number;
 }
 
@@ -94,7 +109,7 @@ export interface OptimizeConstraints {
   readonly cvar?: { readonly alpha: number; readonly maxLossUsd: number };
   /** Every stress scenario's loss <= maxLossUsd. */
   readonly worstStress?: { readonly maxLossUsd: number };
-  /** Total initial margin (book + new shorts, linear proxy) <= budget, USD. */
+  /** Total standard initial margin of the book after the trades <= budget, USD (per position, netted). */
   readonly marginBudgetUsd?: number;
   /** Net premium paid (buys at ask minus sells at bid) <= budget, USD. */
   readonly premiumBudgetUsd?: number;
@@ -108,6 +123,13 @@ export interface OptimizeProblem {
   readonly costs?: OptimizeCosts;
   /** Trade in whole lots of `lotSize` contracts (MILP). Default: continuous. */
   readonly lots?: { readonly lotSize: number };
+  /**
+   * The margin engine's figure for the book after trading `net` contracts per candidate, USD
+   * (e.g. standardBookMargin on the netted resulting book, fromChain.ts). When given, the result's
+   * after.marginUsd is this figure and the verification checks it against the budget and
+   * against the optimizer's own margin model.
+   */
+  readonly marginOfBook?: (net: Float64Array) => number;
   /** Scenario names (for the explanation), optional. */
   readonly scenarioNames?: readonly string[];
   readonly stressNames?: readonly string[];

@@ -7,6 +7,7 @@
  *
  * Units: USD, coins for delta (see spec.ts).
  */
+import { modelMarginUsd } from "./marginModel.js";
 import type { Band, GreekName, OptimizeGreeks, OptimizeProblem } from "./spec.js";
 
 /** A trade in contracts (one direction per line). */
@@ -28,7 +29,8 @@ export interface OptimizeRiskSummary {
   readonly meanScenarioPnlUsd: number;
   /** Largest stress loss, USD (NaN without stress scenarios). */
   readonly worstStressLossUsd: number;
-  /** Initial margin (linear proxy), USD. */
+  /** Standard initial margin after the trades, USD: the engine's figure (p.marginOfBook) when
+   *  given (optimize.ts), else the optimizer's margin model (marginModel.ts). */
   readonly marginUsd: number;
 }
 
@@ -106,10 +108,7 @@ export function summarizeOptimizeRisk(
   const S = p.book.scenarioPnlUsd.length;
   const pnl = Float64Array.from(p.book.scenarioPnlUsd);
   const stress = p.book.stressPnlUsd ? Float64Array.from(p.book.stressPnlUsd) : null;
-  for (const t of trades) {
-    const c = p.candidates[t.index];
-    if (c && t.side === "sell") marginUsd += t.contracts * c.marginShortUsd;
-  }
+  marginUsd = modelMarginUsd(p, q);
   p.candidates.forEach((c, i) => {
     const qi = q[i] as number;
     if (qi === 0) return;

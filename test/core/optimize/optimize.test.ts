@@ -117,7 +117,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     expect(r.trades[0]?.contracts).toBeCloseTo(8, 8);
     expect(r.objectiveUsd).toBeCloseTo(24, 8);
     expect(r.binding.map((b) => b.group)).toEqual(["margin"]);
-    expect(r.notes.join(" ")).toMatch(/linear proxy/);
+    expect(r.notes.join(" ")).toMatch(/standard initial margin per net position/);
   });
 });
 
