@@ -11,7 +11,7 @@
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadVolIndexSeries } from "../../../src/cli/commands/volindexSeries.js";
+import { loadDvolBars, loadVolIndexSeries } from "../../../src/cli/commands/volindexSeries.js";
 import { comparisonStats, type VolIndexDay } from "../../../src/core/volindex/series.js";
 import { dailyFiles, seededSample } from "../../../scripts/measure/deribitDaily.js";
 import { dvolFile } from "../../../scripts/measure/dvolSeason.js";
@@ -22,18 +22,20 @@ if (!have)
   console.warn("DVOL season test skipped: ../shared/data/deribit/daily or prices/DVOL_*_daily.csv not found");
 
 const NAMED = ["20260112", "20260113", "20260114", "20260211", "20260212", "20260213"];
+/** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.34, ETH 2026-06-04 +6.18. */
+const WORST = ["20260205", "20260604"];
 
 describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
   let series: Record<string, VolIndexDay[]> = {};
   const sample = seededSample(files, 24, 2026);
-  const named = files.filter((f) => NAMED.some((d) => f.includes(`_${d}T`)));
+  const named = files.filter((f) => [...NAMED, ...WORST].some((d) => f.includes(`_${d}T`)));
 
   it("loads the seeded sample and the named days", async () => {
     series = await loadVolIndexSeries({
       chainFiles: [...new Set([...sample, ...named])],
       dvolFiles: { BTC: dvolFile("BTC"), ETH: dvolFile("ETH") },
     });
-    expect(named).toHaveLength(NAMED.length);
+    expect(named).toHaveLength(NAMED.length + WORST.length);
     expect(series.BTC?.length).toBe(new Set([...sample, ...named]).size);
   }, 120_000);
 
@@ -56,6 +58,20 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       expect(cboe.meanBias).toBeGreaterThan(1);
     });
   }
+
+  it("the worst days are days DVOL moved intraday: the index lies inside DVOL's daily low-high range", async () => {
+    for (const [coin, date, minDiff] of [
+      ["BTC", "2026-02-05", 8],
+      ["ETH", "2026-06-04", 5],
+    ] as const) {
+      const d = series[coin]?.find((x) => x.date === date) as VolIndexDay;
+      const bar = (await loadDvolBars(dvolFile(coin))).find((b) => b.date === date);
+      expect(Math.abs(d.diff as number)).toBeGreaterThan(minDiff);
+      expect(d.index as number).toBeGreaterThanOrEqual(bar?.low as number);
+      expect(d.index as number).toBeLessThanOrEqual(bar?.high as number);
+      expect(d.dvolRange as number).toBeGreaterThan(6);
+    }
+  });
 
   it("regression 2026-01-13 (missing near-money bids) and 2026-02-12 (new weekly): no outlier", () => {
     for (const coin of ["BTC", "ETH"]) {
