@@ -40,9 +40,9 @@
  *     `minDelta` (default 0.045) is discarded. [D2] discards instruments without a depth price
  *     (thin far wings) with parameters Deribit does not publish, and the files have no book
  *     depth. Over the season the full Cboe strip reads +1.95 (BTC) / +2.67 (ETH) vol points
- *     above DVOL; this floor gives -0.13 / -0.01, and every calm day (DVOL's daily range below
- *     its median) within 1.5 points. Floors of 0.04 / 0.05 give +0.03 / -0.31 (BTC) and +0.27 /
- *     -0.24 (ETH); relative-spread floors and moneyness cuts fitted worse (the script's --sweep).
+ *     above DVOL; this floor gives -0.12 / 0.00, and every calm day (DVOL's daily range below
+ *     its median) within 1.5 points. Floors of 0.04 / 0.05 give +0.04 / -0.31 (BTC) and +0.28 /
+ *     -0.23 (ETH); relative-spread floors and moneyness cuts fitted worse (the script's --sweep).
  *  6. Spread cap: an instrument quoted wider than `maxRelativeSpread` x mid (default 1: ask three
  *     times the bid) is discarded [D2 uses only instruments with a usable depth price]; a guard
  *     against stub quotes: caps from 0.2 to 10 give the same season figures within one day.
@@ -59,9 +59,10 @@
  *     |delta| >= `markFillDelta` (0.15) and no two-sided quote is priced at the venue's mark
  *     (Deribit's own fair value; a snapshot has no last valid quote to fall back on, the usual
  *     stale-quote rule). Discarding it leaves a hole where the strip's contributions peak:
- *     2026-01-13 09:21 BTC, bids missing at 86000-93000, read 38.67 (Cboe method 32.85) between
- *     41.24 and 41.08, DVOL 40.74; with the fill 40.68. No other day of the season moves by more
- *     than 0.1 point.
+ *     2026-01-13 09:21 BTC, bids missing at 86000-93000: 38.67 with 8 strikes required, no
+ *     bracketing expiry with 10 (Cboe method 32.85), between 41.24 and 41.08, DVOL 40.74; with
+ *     the fill 40.64. The fill changes no other day of the season by more than 0.1 point except
+ *     ETH the same morning (56.51 -> 57.07, DVOL 57.45).
  *  Stale quotes: `normalizeChain` rejects quotes older than 15 minutes at the valuation time.
  *
  * Units: USD strikes and prices, T in years ACT/365 from CleanQuote.timeToExpiry, r = 0 (crypto;
