@@ -10,6 +10,10 @@
  *  - `rejection` (the venue refused the order: an error answer or an HTTP 4xx), `disabled` (a
  *    Deribit broker without `enabled: true`) and `unknown` errors: abandoned at once (sending
  *    the same order again would get the same answer).
+ * A local I/O failure (ENOSPC, EIO, EROFS, ... from a write/fsync/open: the paper broker's own
+ * journal, i.e. this machine's disk) is not the broker's: it is rethrown and ends the run like a
+ * failing agent journal does, so the restart recovers from the journals (a disk that cannot
+ * record an order must not let the run go on as if it had).
  * A rejection the broker returns as an order state (status "rejected") is not an exception: the
  * loop journals it as the order's result like any other.
  *
@@ -30,7 +34,36 @@ export interface BrokerPolicy {
 
 export const DEFAULT_BROKER_POLICY: BrokerPolicy = { retries: 2, backoffMs: 500, timeoutMs: 10_000 };
 
-export type BrokerErrorClass = "timeout" | "network" | "server" | "rejection" | "disabled" | "unknown";
+export type BrokerErrorClass =
+  | "timeout"
+  | "network"
+  | "server"
+  | "rejection"
+  | "disabled"
+  | "unknown"
+  | "local-io";
+
+const LOCAL_IO_CODES = new Set([
+  "ENOSPC",
+  "EIO",
+  "EROFS",
+  "EDQUOT",
+  "EBADF",
+  "EMFILE",
+  "ENFILE",
+  "EACCES",
+  "EPERM",
+]);
+const LOCAL_IO_SYSCALLS = new Set([
+  "write",
+  "writev",
+  "fsync",
+  "fdatasync",
+  "open",
+  "close",
+  "ftruncate",
+  "rename",
+]);
 
 /** Transient classes, retried. */
 export const RETRIED_CLASSES: ReadonlySet<BrokerErrorClass> = new Set(["timeout", "network", "server"]);
@@ -45,8 +78,17 @@ export class BrokerTimeoutError extends Error {
 
 /** Classifies a broker exception (module comment). */
 export function classifyBrokerError(err: unknown): BrokerErrorClass {
-  const e = err as { name?: string; message?: string; status?: number; statusCode?: number };
+  const e = err as {
+    name?: string;
+    message?: string;
+    status?: number;
+    statusCode?: number;
+    code?: string;
+    syscall?: string;
+  };
   const name = e?.name ?? "";
+  if ((e?.code && LOCAL_IO_CODES.has(e.code)) || (e?.syscall && LOCAL_IO_SYSCALLS.has(e.syscall)))
+    return "local-io";
   const message = String(e?.message ?? err);
   const status = e?.status ?? e?.statusCode;
   if (name === "BrokerDisabledError") return "disabled";
@@ -112,6 +154,7 @@ export async function placeWithPolicy(
       return { ok: true, state, attempts: attempt };
     } catch (err) {
       const errorClass = classifyBrokerError(err);
+      if (errorClass === "local-io") throw err;
       const message = String((err as Error)?.message ?? err);
       // The call may have reached the venue: ask for the order by its id before anything else.
       if (errorClass !== "disabled") {
