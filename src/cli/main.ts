@@ -12,6 +12,7 @@ import * as chain from "./commands/chain.js";
 import * as demo from "./commands/demo.js";
 import * as optimize from "./commands/optimize.js";
 import * as risk from "./commands/risk.js";
+import * as store from "./commands/store.js";
 import * as surface from "./commands/surface.js";
 import * as volindex from "./commands/volindex.js";
 import { describeError, EXIT_USAGE } from "./io.js";
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const area of [chain, surface, risk, optimize, backtest, volindex, agent, demo])
+  for (const area of [chain, surface, risk, optimize, backtest, volindex, agent, demo, store])
     area.register(program);
   return program;
 }

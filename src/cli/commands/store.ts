@@ -1,0 +1,117 @@
+/**
+ * `volfolio store ingest DIR|FILE...` (chain history into the DuckDB store, Parquet on disk) and
+ * `volfolio store info` (days, chains, rows, rejects by reason). Parse -> library -> format; the
+ * store is src/adapters/store (ingest.ts, historyRead.ts).
+ */
+import type { Command } from "commander";
+import { output, formatTable } from "../io.js";
+
+type Opts = Record<string, string | boolean | undefined>;
+
+/** The store directory: --store, else VOLFOLIO_STORE, else ./volfolio-store. */
+export function storeDir(o: Opts): string {
+  return String(o.store ?? process.env.VOLFOLIO_STORE ?? "volfolio-store");
+}
+
+const iso = (t: number | null) => (t === null ? "-" : new Date(t).toISOString().slice(0, 16));
+
+export function register(program: Command): void {
+  const store = program
+    .command("store")
+    .description(
+      "The embedded history store (DuckDB, Parquet files): ingest chain files, show what it holds",
+    );
+  store
+    .command("ingest")
+    .description(
+      "Ingest Deribit snapshot files (*.csv, *.csv.gz; directories: their files), the perpetual prices file and delivery-price files into the store",
+    )
+    .argument("<paths...>", "files or directories")
+    .option("--store <dir>", "store directory (default: $VOLFOLIO_STORE or ./volfolio-store)")
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Every row read is accepted or kept in the store's rejects with its line, reason and detail (the
+same reasons as the file loader); accepted + rejected = rows read per file. A file ingested again
+(same name) replaces its earlier rows.
+
+Examples:
+  volfolio store ingest ../shared/data/deribit/daily ../shared/data/deribit/perpetual_futures_prices.csv --store /tmp/vf
+  volfolio store info --store /tmp/vf`,
+    )
+    .action(async (paths: string[], o: Opts) => {
+      const { DuckDbSnapshotStore } = await import("../../adapters/store/duckdb.js");
+      const { ingestHistory } = await import("../../adapters/store/ingest.js");
+      const s = await DuckDbSnapshotStore.open(storeDir(o));
+      try {
+        const r = await ingestHistory(s, paths, {
+          onProgress: (m) => process.stderr.write(`${m}\n`),
+        });
+        output(Boolean(o.json), { store: storeDir(o), ...r }, () => {
+          const lines = [
+            `ingested ${r.files.length} files into ${storeDir(o)} in ${(r.ms / 1000).toFixed(2)} s (${Math.round(
+              (r.rowsRead * 1000) / Math.max(r.ms, 1),
+            ).toLocaleString(
+              "en-US",
+            )} rows/s): ${r.rowsRead} rows read = ${r.accepted} accepted + ${r.rejected} rejected`,
+          ];
+          const bad = r.files.filter((f) => f.rejected > 0 || f.warnings.length > 0);
+          if (bad.length > 0)
+            lines.push(
+              formatTable(
+                bad.map((f) => ({
+                  file: f.src,
+                  read: f.rowsRead,
+                  accepted: f.accepted,
+                  rejected: f.rejected,
+                  reasons: Object.entries(f.byReason)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(", "),
+                  warnings: f.warnings.join("; "),
+                })),
+              ),
+            );
+          for (const sk of r.skipped) lines.push(`skipped ${sk.path}: ${sk.reason}`);
+          return lines.join("\n");
+        });
+      } finally {
+        await s.close();
+      }
+    });
+  store
+    .command("info")
+    .description("What the store holds: days, chains, rows, rejects by reason")
+    .option("--store <dir>", "store directory (default: $VOLFOLIO_STORE or ./volfolio-store)")
+    .option("--json", "JSON output")
+    .action(async (o: Opts) => {
+      const { existsSync } = await import("node:fs");
+      const { CliError, EXIT_UNAVAILABLE } = await import("../io.js");
+      const dir = storeDir(o);
+      if (!existsSync(dir)) throw new CliError(`store not found: ${dir}`, EXIT_UNAVAILABLE);
+      const { DuckDbSnapshotStore } = await import("../../adapters/store/duckdb.js");
+      const { historyInfo } = await import("../../adapters/store/historyRead.js");
+      const s = await DuckDbSnapshotStore.open(dir);
+      try {
+        const i = await historyInfo(s);
+        output(Boolean(o.json), { store: dir, ...i }, () =>
+          [
+            `store ${dir}: ${i.files} files (${Object.entries(i.formats)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(", ")}), ${i.days} days ${iso(i.first)} .. ${iso(i.last)}`,
+            `rows read ${i.rowsRead} = accepted ${i.accepted} + rejected ${i.rejected}; perpetual prices ${i.perpetualPrices}, delivery prices ${i.deliveryPrices}`,
+            "",
+            formatTable(
+              i.chains.map((c) => ({ underlying: c.underlying, chains: c.chains, quotes: c.quotes })),
+            ),
+            "",
+            Object.keys(i.rejectsByReason).length === 0
+              ? "rejects: none"
+              : formatTable(Object.entries(i.rejectsByReason).map(([reason, rows]) => ({ reason, rows }))),
+          ].join("\n"),
+        );
+      } finally {
+        await s.close();
+      }
+    });
+}
