@@ -5,11 +5,16 @@
  */
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { loadBacktestData } from "../../adapters/backtestData.js";
+import { loadBacktestData, loadBacktestStore } from "../../adapters/backtestData.js";
 import { InvalidInputError } from "../../core/errors.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { loadStrategyFile, loadSweepFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
-import { runSweepQueue, startSweepQueueWorker } from "../../adapters/sweepQueue.js";
+import {
+  runSweepQueue,
+  SweepQueueConfigError,
+  SweepQueueUnavailableError,
+  startSweepQueueWorker,
+} from "../../adapters/sweepQueue.js";
 import { runSweepThreads } from "../../adapters/sweepRunner.js";
 import { type BacktestResult, runBacktest, runBacktestAsync } from "../../core/backtest/engine.js";
 import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
@@ -32,7 +37,7 @@ import {
   type SyntheticMarketConfig,
   syntheticSteps,
 } from "../../core/backtest/syntheticMarket.js";
-import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
 type Opts = Record<string, string | boolean | undefined>;
 
@@ -216,6 +221,30 @@ function optimizerLines(x: {
   ];
 }
 
+/** Which prices the hedge fills and the settlements used (the data's own, or the index rule). */
+function pricesLines(r: BacktestResult, input: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const h = r.hedgeFills;
+  if (h.venue + h.mark > 0)
+    lines.push(
+      `hedge fills: ${h.venue} at the data's price of the hedge instrument (stored perpetual price / the chain's future)${
+        h.venue > 0
+          ? `, net basis vs the core mark ${num(h.basisUsd)} USD (${num(h.basisCoin)} coin; > 0 received)`
+          : ""
+      }; ${h.mark} at the core mark -/+ the half spread (the index for the perpetual: no stored price at that step)`,
+    );
+  const st = r.settlementSources;
+  if (st.delivery + st.indexIntrinsic > 0)
+    lines.push(
+      `settlements: ${st.delivery} at the venue's delivery price, ${st.indexIntrinsic} intrinsic at the index of the first step after expiry (no delivery price in the data)`,
+    );
+  if (input.source === "store")
+    lines.push(
+      `store: ${String(input.perpetualSteps)} of ${r.steps} steps carry a stored perpetual price; ${String(input.deliveryPrices)} delivery prices stored`,
+    );
+  return lines;
+}
+
 export function register(program: Command): void {
   program
     .command("backtest")
@@ -224,10 +253,14 @@ export function register(program: Command): void {
     )
     .requiredOption("--strategy <file>", "strategy JSON (see examples/strategies)")
     .option("--data <dir>", "directory of daily Deribit chain snapshots (*.csv or *.csv.gz)")
+    .option(
+      "--store <dir>",
+      "a history store (volfolio store ingest): its chains, perpetual and delivery prices",
+    )
     .option("--synthetic", "use the surface-driven synthetic market (default when --data is absent)")
     .option("--underlying <coin>", "underlying in the chain files", "BTC")
-    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data")
-    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data")
+    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data or --store")
+    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data or --store")
     .option("--days <n>", "synthetic: length in days", "365")
     .option("--step-hours <h>", "synthetic: hours between steps", "1")
     .option("--seed <n>", "synthetic: random seed", "1")
@@ -253,7 +286,8 @@ Examples:
 The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date (about 0.1-1 s each).`,
     )
     .action(async (o: Opts) => {
-      if (o.data && o.synthetic) throw new CliError("use either --data or --synthetic, not both", EXIT_USAGE);
+      if ([o.data, o.synthetic, o.store].filter(Boolean).length > 1)
+        throw new CliError("use one of --data, --store or --synthetic", EXIT_USAGE);
       // A strategy file that fails validation is bad input (exit 2); the message names the field.
       const strategy = await loadStrategyFile(String(o.strategy)).catch((e: unknown) => {
         if (e instanceof InvalidInputError) throw new CliError(`invalid input: ${e.message}`, EXIT_USAGE);
@@ -262,7 +296,20 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
       let steps: Iterable<import("../../core/backtest/market.js").BacktestStep>;
       let total: number;
       let input: Record<string, unknown>;
-      if (o.data) {
+      if (o.store) {
+        const d = await loadBacktestStore({
+          dir: String(o.store),
+          underlying: String(o.underlying),
+          ...(o.from ? { from: String(o.from) } : {}),
+          ...(o.to ? { to: String(o.to) } : {}),
+        });
+        if (d.steps.length === 0)
+          throw new CliError(`no ${String(o.underlying)} snapshots in the store ${String(o.store)}`, 1);
+        steps = d.steps;
+        total = d.steps.length;
+        const { steps: _s, ...info } = d;
+        input = { source: "store", dir: o.store, ...info };
+      } else if (o.data) {
         const loading = progressBar(showProgress(o), "loading snapshots");
         let started = false;
         let d: Awaited<ReturnType<typeof loadBacktestData>>;
@@ -347,6 +394,7 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
           const lines = [
             `${r.strategy}: ${r.steps} steps ${new Date(r.start).toISOString()} .. ${new Date(r.end).toISOString()}`,
             `trades ${r.tradeCount}, rejected orders ${r.rejections.length}, settlements ${r.settlements}, stale marks ${r.staleMarks} (held option not quoted: valued on the marks surface), carried ${r.carriedMarks}`,
+            ...pricesLines(r, input),
             "",
             formatTable(metricsRows(r)),
             "",
@@ -425,7 +473,7 @@ Examples:
     .action(async (o: Opts) => {
       if (o.worker) {
         if (!o.queueName) throw new CliError("--worker needs --queue-name", EXIT_USAGE);
-        const stop = await startSweepQueueWorker({ queueName: String(o.queueName) });
+        const stop = await startSweepQueueWorker({ queueName: String(o.queueName) }).catch(sweepQueueError);
         process.stderr.write(`sweep worker on queue ${String(o.queueName)}; Ctrl-C to stop\n`);
         await new Promise<void>((res) => {
           const done = () => stop().then(res, res);
@@ -451,7 +499,7 @@ Examples:
             workers: parseNumberOption("workers", String(o.workers)),
             ...(o.queueName ? { queueName: String(o.queueName) } : {}),
             onProgress,
-          })
+          }).catch(sweepQueueError)
         : await runSweepThreads(spec, {
             ...(o.threads !== undefined ? { threads: parseNumberOption("threads", String(o.threads)) } : {}),
             onProgress,
@@ -504,6 +552,13 @@ Examples:
         },
       );
     });
+}
+
+/** Queue failures as one line: Redis unreachable -> exit 3, a bad Redis URL -> exit 2. */
+function sweepQueueError(e: unknown): never {
+  if (e instanceof SweepQueueUnavailableError) throw new CliError(e.message, EXIT_UNAVAILABLE);
+  if (e instanceof SweepQueueConfigError) throw new CliError(e.message, EXIT_USAGE);
+  throw e;
 }
 
 /** How a regime-scaled strategy's signal behaved over the run (counts of steps by scale). */
