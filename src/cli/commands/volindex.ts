@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { regimeReport } from "../../core/regime/report.js";
 import { CliError, EXIT_USAGE, formatNumber, formatTable, output, parseNumberOption } from "../io.js";
+import { registerRegimeForecast } from "./regimeForecast.js";
 import { registerIndexCommand } from "./volindexChain.js";
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -13,15 +14,12 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 export function register(program: Command): void {
   registerIndexCommand(program);
 
-  program
+  const regime = program
     .command("regime")
     .description(
       "Realized vol (5 estimators), GARCH forecast term structure and HMM regime of a daily price history",
     )
-    .requiredOption(
-      "--prices <file>",
-      "daily OHLC CSV (Yahoo layout: Date,Open,High,Low,Close,Adj Close,Volume)",
-    )
+    .option("--prices <file>", "daily OHLC CSV (Yahoo layout: Date,Open,High,Low,Close,Adj Close,Volume)")
     .option("--window <days>", "realized-vol window in days", "30")
     .option("--states <n>", "HMM states (2 or 3)", "2")
     .option("--model <garch|gjr>", "GARCH variant", "garch")
@@ -36,6 +34,7 @@ Examples:
   volfolio regime --prices btc.csv --states 3 --model gjr --lookback 1000 --implied-vol 0.52 --json`,
     )
     .action(async (o: Record<string, string | boolean | undefined>) => {
+      if (!o.prices) throw new CliError("required option '--prices <file>' not specified", EXIT_USAGE);
       const model = String(o.model);
       if (model !== "garch" && model !== "gjr")
         throw new CliError(`--model must be garch or gjr, got "${model}"`, EXIT_USAGE);
@@ -79,4 +78,5 @@ Examples:
         },
       );
     });
+  registerRegimeForecast(regime);
 }
