@@ -97,7 +97,7 @@ export function feedHealthStep(
       } else {
         reasons.push({
           code: "index-jump",
-          detail: `index ${level} -> ${index} (${pct(index / level - 1)}) beyond ±${pct(jump)} of the accepted level; accepted as the new level after ${limits.jumpConfirmTicks} consistent clean ticks (${pending.ticks} so far)`,
+          detail: `index ${level} -> ${index} (${pct(index / level - 1)}) beyond ±${(jump * 100).toFixed(1)}% of the accepted level; accepted as the new level after ${limits.jumpConfirmTicks} consistent clean ticks (${pending.ticks} so far)`,
         });
       }
     }
