@@ -16,6 +16,16 @@ import type { Readable } from "node:stream";
 import { parse } from "csv-parse";
 import { forwardStreamErrors } from "./inputFile.js";
 
+/**
+ * The reason a CSV row failed its schema, as the loaders report it: the first issue's field,
+ * message and the cell's text, e.g. `close: Too small ... (value "-3")`.
+ */
+export function csvRejectReason(error: z.ZodError, row: Record<string, string>): string {
+  const issue = error.issues[0];
+  const field = issue?.path.join(".") || "row";
+  return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
+}
+
 /** A decimal number literal (optional sign, digits with an optional fraction, optional exponent). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

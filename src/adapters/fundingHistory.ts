@@ -6,6 +6,7 @@
  */
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
+import { csvRejectReason, csvRequiredNumber } from "./csvFields.js";
 import { readInputText } from "./inputFile.js";
 
 export interface FundingRow {
@@ -23,7 +24,7 @@ export interface FundingHistory {
 
 const rowSchema = z.object({
   timestamp: z.string().regex(/^\d{4}-\d{2}-\d{2}/, "timestamp must start with YYYY-MM-DD"),
-  funding_rate: z.coerce.number().refine(Number.isFinite, "funding_rate must be a finite number"),
+  funding_rate: csvRequiredNumber,
 });
 
 export function parseFundingHistory(text: string): FundingHistory {
@@ -38,12 +39,7 @@ export function parseFundingHistory(text: string): FundingHistory {
   records.forEach((row, i) => {
     const parsed = rowSchema.safeParse(row);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join(".") || "row";
-      rejected.push({
-        line: i + 2,
-        reason: `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`,
-      });
+      rejected.push({ line: i + 2, reason: csvRejectReason(parsed.error, row) });
       return;
     }
     rows.push({ date: parsed.data.timestamp.slice(0, 10), rate: parsed.data.funding_rate });

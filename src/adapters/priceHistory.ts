@@ -6,6 +6,7 @@
  */
 import { readInputText } from "./inputFile.js";
 import { parse } from "csv-parse/sync";
+import { csvRejectReason } from "./csvFields.js";
 import { z } from "zod";
 import type { OhlcBar } from "../core/regime/realizedVol.js";
 
@@ -54,13 +55,7 @@ export function parsePriceHistory(text: string): PriceHistory {
   records.forEach((row, i) => {
     const parsed = rowSchema.safeParse(row);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join(".") || "row";
-      rejected.push({
-        line: i + 2,
-        reason: `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`,
-        row,
-      });
+      rejected.push({ line: i + 2, reason: csvRejectReason(parsed.error, row), row });
       return;
     }
     const r = parsed.data;
