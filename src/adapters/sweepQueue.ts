@@ -8,11 +8,29 @@
  *
  * Redis URL: the `redisUrl` option or env VOLFOLIO_REDIS_URL (e.g. redis://127.0.0.1:56379);
  * the password, if any, is taken from the URL and never logged.
+ *
+ * Failing fast (issue 22 item 5): before anything is queued or forked, Redis is probed once (one
+ * connection, no retries, `connectTimeoutMs`, default 3 s): when nothing listens (or the name does
+ * not resolve, or the host does not answer) a `SweepQueueUnavailableError` names the host, port
+ * and reason (the CLI prints it as one line and exits 3). During a run, Redis is polled for the
+ * job counts; if it cannot be reached for `unavailableAfterMs` (default 10 s) the run stops with
+ * the same error. BullMQ's and ioredis' 'error' events all have listeners (an unlistened one
+ * prints a stack trace per reconnection attempt). Results are read by polling the queue, not by
+ * `job.waitUntilFinished` (which adds a 'closing' listener per job: MaxListenersExceededWarning
+ * past 10 jobs).
+ *
+ * A worker that dies mid-job (crash, SIGKILL, lost machine) stops renewing its job's lock; when
+ * the lock expires (`lockDurationMs`, default 30 s) another worker's stalled-job check (every
+ * `stalledIntervalMs`, default 10 s) puts the job back in the queue and a live worker runs it
+ * again: the result is the same since a job is a pure function of its data. Jobs run
+ * synchronously (CPU-bound), so a lock is not renewed during a job: `lockDurationMs` must exceed
+ * the longest job, and a job may stall `maxStalledCount` (default 3) times before it fails.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type ConnectionOptions, Queue, QueueEvents, Worker } from "bullmq";
+import { type ConnectionOptions, Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
 import {
   type SweepJob,
   type SweepJobResult,
@@ -24,9 +42,14 @@ import { siblingModulePath, type SweepRunResult } from "./sweepRunner.js";
 
 /** BullMQ connection options from a redis:// URL. */
 export function redisConnectionFromUrl(url: string): ConnectionOptions {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SweepQueueConfigError("VOLFOLIO_REDIS_URL is not a URL (expected redis://host:port)");
+  }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:")
-    throw new Error(`VOLFOLIO_REDIS_URL must be redis://..., got protocol ${u.protocol}`);
+    throw new SweepQueueConfigError(`VOLFOLIO_REDIS_URL must be redis://..., got protocol ${u.protocol}`);
   return {
     host: u.hostname || "127.0.0.1",
     port: u.port ? Number(u.port) : 6379,
@@ -38,35 +61,141 @@ export function redisConnectionFromUrl(url: string): ConnectionOptions {
   };
 }
 
+/** A bad Redis URL (exit 2 in the CLI). */
+export class SweepQueueConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SweepQueueConfigError";
+  }
+}
+
+/** Redis cannot be reached (exit 3 in the CLI); `code` is the network error's (ECONNREFUSED, ...). */
+export class SweepQueueUnavailableError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = "SweepQueueUnavailableError";
+    this.code = code;
+  }
+}
+
 function resolveRedisUrl(url?: string): string {
   const r = url ?? process.env.VOLFOLIO_REDIS_URL;
   if (!r)
-    throw Object.assign(new Error("no Redis: set VOLFOLIO_REDIS_URL (e.g. redis://127.0.0.1:56379)"), {
-      code: "ECONNREFUSED",
-    });
+    throw new SweepQueueUnavailableError(
+      "no Redis: set VOLFOLIO_REDIS_URL (e.g. redis://127.0.0.1:56379)",
+      "ECONNREFUSED",
+    );
   return r;
 }
 
-export interface SweepQueueOptions {
+/** host:port of a connection, for messages (never the password). */
+function where(c: ConnectionOptions): string {
+  const o = c as { host?: string; port?: number };
+  return `${o.host ?? "127.0.0.1"}:${o.port ?? 6379}`;
+}
+
+const ignore = () => undefined;
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * One connection attempt and a PING, no retries, within `timeoutMs`; throws
+ * SweepQueueUnavailableError naming host:port and the reason.
+ */
+export async function probeRedis(connection: ConnectionOptions, timeoutMs = 3_000): Promise<void> {
+  const c = connection as Record<string, unknown>;
+  const client = new Redis({
+    ...(c as object),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  let lastError: (Error & { code?: string }) | null = null;
+  client.on("error", (e: Error) => {
+    lastError = e;
+  });
+  try {
+    await withTimeout(
+      client.connect().then(() => client.ping()),
+      timeoutMs,
+      () => Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "ETIMEDOUT" }),
+    );
+  } catch (err) {
+    const e = (lastError ?? err) as Error & { code?: string };
+    const code = e.code ?? (err as { code?: string }).code ?? "ECONNREFUSED";
+    const reason = e.code ? e.code : e.message.split("\n")[0];
+    throw new SweepQueueUnavailableError(
+      `Redis at ${where(connection)} is unreachable (${reason}): start Redis or set VOLFOLIO_REDIS_URL`,
+      code,
+    );
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Worker lock and stall-detection settings (see the module comment). */
+export interface SweepWorkerTiming {
+  /** A job's lock, ms (default 30,000); a dead worker's job is retried after it expires. */
+  readonly lockDurationMs?: number;
+  /** How often a worker looks for stalled jobs, ms (default 10,000). */
+  readonly stalledIntervalMs?: number;
+  /** Stalls allowed before a job fails (default 3). */
+  readonly maxStalledCount?: number;
+}
+
+export interface SweepQueueOptions extends SweepWorkerTiming {
   readonly redisUrl?: string;
   /** Local worker processes to fork (default 2; 0 = only external workers). */
   readonly workers?: number;
   /** Queue name (default volfolio-sweep-<pid>-<time>). */
   readonly queueName?: string;
   readonly onProgress?: (done: number, total: number) => void;
+  /** The first probe's connection timeout, ms (default 3,000). */
+  readonly connectTimeoutMs?: number;
+  /** Redis unreachable this long during a run ends it, ms (default 10,000). */
+  readonly unavailableAfterMs?: number;
+  /** Job-count poll interval, ms (default 100). */
+  readonly pollMs?: number;
 }
 
 /** Starts a queue worker in this process; resolves to a function that stops it. */
-export async function startSweepQueueWorker(o: {
-  readonly queueName: string;
-  readonly redisUrl?: string;
-  readonly concurrency?: number;
-}): Promise<() => Promise<void>> {
+export async function startSweepQueueWorker(
+  o: {
+    readonly queueName: string;
+    readonly redisUrl?: string;
+    readonly concurrency?: number;
+    /** Called with connection errors after start (default: ignored; BullMQ reconnects). */
+    readonly onError?: (err: Error) => void;
+    readonly connectTimeoutMs?: number;
+  } & SweepWorkerTiming,
+): Promise<() => Promise<void>> {
   const connection = redisConnectionFromUrl(resolveRedisUrl(o.redisUrl));
+  await probeRedis(connection, o.connectTimeoutMs);
   const worker = new Worker<SweepJob, SweepJobResult>(o.queueName, async (job) => runSweepJob(job.data), {
     connection,
     concurrency: o.concurrency ?? 1,
+    lockDuration: o.lockDurationMs ?? 30_000,
+    stalledInterval: o.stalledIntervalMs ?? 10_000,
+    maxStalledCount: o.maxStalledCount ?? 3,
   });
+  worker.on("error", o.onError ?? ignore);
   await worker.waitUntilReady();
   return () => worker.close();
 }
@@ -75,36 +204,90 @@ export async function startSweepQueueWorker(o: {
 export async function runSweepQueue(spec: SweepSpec, opts: SweepQueueOptions = {}): Promise<SweepRunResult> {
   const redisUrl = resolveRedisUrl(opts.redisUrl);
   const connection = redisConnectionFromUrl(redisUrl);
-  const name = opts.queueName ?? `volfolio-sweep-${process.pid}-${Date.now()}`;
   const jobs = expandSweep(spec);
+  await probeRedis(connection, opts.connectTimeoutMs);
+  const name = opts.queueName ?? `volfolio-sweep-${process.pid}-${Date.now()}`;
   const queue = new Queue<SweepJob, SweepJobResult>(name, { connection });
-  const events = new QueueEvents(name, { connection });
+  let queueError: Error | null = null;
+  queue.on("error", (e: Error) => {
+    queueError = e;
+  });
   const children: ChildProcess[] = [];
+  const unavailableAfter = opts.unavailableAfterMs ?? 10_000;
+  const lost = () =>
+    new SweepQueueUnavailableError(
+      `Redis at ${where(connection)} unreachable for ${unavailableAfter / 1000} s during the sweep` +
+        `${queueError ? ` (${(queueError as Error & { code?: string }).code ?? (queueError as Error).message})` : ""}`,
+      (queueError as (Error & { code?: string }) | null)?.code ?? "ECONNRESET",
+    );
+  let ok = false;
   try {
-    await queue.waitUntilReady();
-    await events.waitUntilReady();
-    const added = await queue.addBulk(
-      jobs.map((j) => ({ name: "sweep-job", data: j, opts: { jobId: `job-${j.id}`, attempts: 1 } })),
+    await withTimeout(queue.waitUntilReady(), unavailableAfter, lost);
+    await withTimeout(
+      queue.addBulk(
+        jobs.map((j) => ({
+          name: "sweep-job",
+          data: j,
+          opts: { jobId: `job-${j.id}`, attempts: 1, removeOnComplete: false, removeOnFail: false },
+        })),
+      ),
+      unavailableAfter,
+      lost,
     );
     const entry = siblingModulePath(import.meta.url, "sweepQueue");
+    const timing = [
+      ...(opts.lockDurationMs ? ["--lock-ms", String(opts.lockDurationMs)] : []),
+      ...(opts.stalledIntervalMs ? ["--stalled-ms", String(opts.stalledIntervalMs)] : []),
+      ...(opts.maxStalledCount !== undefined ? ["--max-stalled", String(opts.maxStalledCount)] : []),
+    ];
     for (let i = 0; i < (opts.workers ?? 2); i++) {
-      children.push(
-        fork(entry.path, ["--sweep-worker", name], {
-          execArgv: entry.execArgv,
-          env: { ...process.env, VOLFOLIO_REDIS_URL: redisUrl },
-          stdio: ["ignore", "ignore", "inherit", "ipc"],
-        }),
-      );
+      const child = fork(entry.path, ["--sweep-worker", name, ...timing], {
+        execArgv: entry.execArgv,
+        env: { ...process.env, VOLFOLIO_REDIS_URL: redisUrl },
+        stdio: ["ignore", "ignore", "inherit", "ipc"],
+      });
+      child.on("error", ignore);
+      children.push(child);
     }
+    // Poll the counts (one listener in all, whatever the number of jobs).
     let done = 0;
-    const results = await Promise.all(
-      added.map(async (job) => {
-        const r = (await job.waitUntilFinished(events)) as SweepJobResult;
-        done++;
-        opts.onProgress?.(done, jobs.length);
-        return r;
-      }),
-    );
+    let lastOk = Date.now();
+    for (;;) {
+      let counts: Record<string, number> | null = null;
+      try {
+        counts = await withTimeout(queue.getJobCounts("completed", "failed"), unavailableAfter, lost);
+        lastOk = Date.now();
+      } catch (err) {
+        if (err instanceof SweepQueueUnavailableError || Date.now() - lastOk > unavailableAfter) throw lost();
+      }
+      if (counts) {
+        if ((counts.failed ?? 0) > 0) {
+          const [failed] = await queue.getJobs(["failed"], 0, 0);
+          throw new Error(
+            `sweep job ${failed?.data?.id ?? "?"} failed: ${failed?.failedReason ?? "unknown reason"}`,
+          );
+        }
+        const completed = counts.completed ?? 0;
+        if (completed > done) {
+          done = completed;
+          opts.onProgress?.(done, jobs.length);
+        }
+        if (done >= jobs.length) break;
+      }
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+    }
+    const results: SweepJobResult[] = [];
+    for (let start = 0; start < jobs.length; start += 1000) {
+      const part = await withTimeout(
+        queue.getJobs(["completed"], start, start + 999, true),
+        unavailableAfter,
+        lost,
+      );
+      for (const j of part) results.push(j.returnvalue as SweepJobResult);
+    }
+    if (results.length !== jobs.length)
+      throw new Error(`sweep: ${results.length} results for ${jobs.length} jobs`);
+    ok = true;
     return { jobs: jobs.length, results: results.sort((a, b) => a.id - b.id) };
   } finally {
     await Promise.all(
@@ -113,20 +296,39 @@ export async function runSweepQueue(spec: SweepSpec, opts: SweepQueueOptions = {
           new Promise<void>((res) => {
             if (c.exitCode !== null || c.signalCode !== null) return res();
             c.once("exit", () => res());
-            c.send("stop");
-            setTimeout(() => c.kill("SIGTERM"), 5000).unref();
+            if (c.connected) c.send("stop", ignore);
+            setTimeout(() => c.kill("SIGTERM"), ok ? 5000 : 1000).unref();
+            setTimeout(() => c.kill("SIGKILL"), ok ? 8000 : 2000).unref();
           }),
       ),
     );
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await events.close();
-    await queue.close();
+    // With Redis gone these would wait for a reconnection: bounded, then the connection is dropped.
+    await withTimeout(
+      queue.obliterate({ force: true }),
+      ok ? 10_000 : 1_000,
+      () => new Error("timeout"),
+    ).catch(ignore);
+    await withTimeout(queue.close(), ok ? 5_000 : 1_000, () => new Error("timeout")).catch(ignore);
+    await queue.disconnect().catch(ignore);
   }
 }
 
 /** Entry point of a forked worker process: `node sweepQueue.js --sweep-worker <queue>`. */
-async function workerMain(queueName: string): Promise<void> {
-  const stop = await startSweepQueueWorker({ queueName });
+async function workerMain(queueName: string, argv: string[]): Promise<void> {
+  const num = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
+  const lockDurationMs = num("--lock-ms");
+  const stalledIntervalMs = num("--stalled-ms");
+  const maxStalledCount = num("--max-stalled");
+  const stop = await startSweepQueueWorker({
+    queueName,
+    ...(lockDurationMs ? { lockDurationMs } : {}),
+    ...(stalledIntervalMs ? { stalledIntervalMs } : {}),
+    ...(maxStalledCount !== undefined ? { maxStalledCount } : {}),
+  });
+  process.send?.("ready");
   const shutdown = () => {
     stop().then(
       () => process.exit(0),
@@ -157,7 +359,7 @@ if (invokedDirectly) {
     process.stderr.write("usage: sweepQueue --sweep-worker <queue-name> (with VOLFOLIO_REDIS_URL set)\n");
     process.exitCode = 2;
   } else {
-    workerMain(q).catch((e) => {
+    workerMain(q, process.argv).catch((e) => {
       process.stderr.write(`sweep worker: ${(e as Error).message}\n`);
       process.exit(1);
     });
