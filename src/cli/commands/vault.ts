@@ -1,0 +1,221 @@
+/**
+ * `volfolio vault`: an option vault as depositors see it (core/vault): weekly rounds over the
+ * daily Deribit season (--data) or the synthetic market (--synthetic), a share price, management
+ * and performance fees with a high-water mark, deposits and withdrawals from a schedule file.
+ */
+import type { Command } from "commander";
+import { loadBacktestData } from "../../adapters/backtestData.js";
+import { readInputText } from "../../adapters/inputFile.js";
+import { parseSyntheticMarket } from "../../adapters/strategyFile.js";
+import { loadVaultSchedule } from "../../adapters/vaultSchedule.js";
+import type { BacktestStep } from "../../core/backtest/market.js";
+import { type SyntheticMarketConfig, syntheticSteps } from "../../core/backtest/syntheticMarket.js";
+import type { VaultFlow } from "../../core/vault/flows.js";
+import { runVault, type VaultResult, type VaultSpec } from "../../core/vault/engine.js";
+import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { progressBar, wantsProgress } from "../progress.js";
+
+type Opts = Record<string, string | boolean | undefined>;
+
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "-");
+
+/** The per-round table (asset figures in the vault's asset; premium and settlement in coin). */
+export function formatVault(r: VaultResult): string {
+  const dp = r.asset === "USD" ? 2 : 6;
+  const rows = r.epochs.map((e) => ({
+    round: e.round,
+    start: day(e.start),
+    end: day(e.end),
+    option: e.option ? e.option.instrument : (e.saleNote ?? "-"),
+    qty: e.option ? f(e.option.quantity, 1) : "-",
+    [`premium ${r.underlying}`]: f(e.premiumCoin, 5),
+    [`settled ${r.underlying}`]: f(e.settlementCoin, 5),
+    [`gross NAV ${r.asset}`]: f(e.grossNav, dp),
+    "mgmt fee": f(e.managementFee, dp),
+    "perf fee": f(e.performanceFee, dp),
+    [`price ${r.asset}`]: f(e.sharePrice, 6),
+    "price USD": f(e.sharePriceUsd, 2),
+    HWM: f(e.highWaterMark, 6),
+    APY: pct(e.apy),
+    [`NAV ${r.asset}`]: f(e.nav, dp),
+    shares: f(e.totalShares, 4),
+    "in/out": `${e.deposits.length}/${e.withdrawals.length}`,
+  }));
+  const t = r.totals;
+  const lines = [
+    `${r.strategy} vault on ${r.underlying} (asset ${r.asset}, collateral ${r.collateral}): ${r.epochs.length} rounds of ${r.epochDays} days, |delta| ${r.targetDelta}, fees ${pct(r.fees.managementPerYear)}/yr management, ${pct(r.fees.performance)} performance above the HWM (paid in ${r.asset} out of NAV)`,
+    formatTable(rows),
+    "",
+    `premium ${f(t.premiumCoin, 6)} ${r.underlying} (${f(t.premiumUsd, 0)} USD), settlements ${f(t.settlementCoin, 6)} ${r.underlying} (${f(t.settlementUsd, 0)} USD), trading costs ${f(t.tradingCostsCoin, 6)} ${r.underlying}`,
+    `fees: management ${f(t.managementFees, dp)} ${r.asset}, performance ${f(t.performanceFees, dp)} ${r.asset}; deposited ${f(t.deposited, dp)}, withdrawn ${f(t.withdrawn, dp)} ${r.asset}`,
+    `share price ${f(r.final.sharePrice, 6)} ${r.asset} (${f(r.final.sharePriceUsd, 2)} USD, ${f(r.final.sharePriceCoin, 8)} ${r.underlying}), HWM ${f(r.final.highWaterMark, 6)}, APY since inception ${pct(r.final.apySinceInception)}; NAV ${f(r.final.nav, dp)} ${r.asset} over ${f(r.final.totalShares, 6)} shares`,
+  ];
+  if (r.final.balances.length > 0) {
+    lines.push("", "depositors:");
+    lines.push(
+      formatTable(
+        r.final.balances.map((b) => ({
+          depositor: b.depositor,
+          shares: f(b.shares, 6),
+          [`value ${r.asset}`]: f(b.value, dp),
+          "value USD": f(b.valueUsd, 2),
+        })),
+      ),
+    );
+  }
+  if (r.unusedSteps.before + r.unusedSteps.after > 0)
+    lines.push(
+      `steps not traded: ${r.unusedSteps.before} before the first boundary, ${r.unusedSteps.after} of an incomplete last round`,
+    );
+  if (r.pendingFlows.length > 0)
+    lines.push(`${r.pendingFlows.length} request(s) after the last boundary not processed`);
+  return lines.join("\n");
+}
+
+const num = (name: string, v: unknown, d: number): number =>
+  v === undefined ? d : parseNumberOption(name, String(v));
+
+export function register(program: Command): void {
+  program
+    .command("vault")
+    .description(
+      "Run an option vault (weekly rounds, share price, fees with a high-water mark, deposits/withdrawals) over --data or --synthetic",
+    )
+    .option("--data <dir>", "directory of daily Deribit chain snapshots (*.csv or *.csv.gz)")
+    .option("--synthetic", "use the synthetic market (default when --data is absent)")
+    .option("--underlying <coin>", "underlying in the chain files", "BTC")
+    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data")
+    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data")
+    .option("--strategy <type>", "covered-call or put-selling", "covered-call")
+    .option("--collateral <c>", "put-selling: usd (USDC, default) or coin")
+    .option("--delta <d>", "|delta| of the option sold", "0.1")
+    .option("--epoch-days <n>", "round length, days", "7")
+    .option("--anchor <time>", "first round boundary (ISO instant); default the first Friday 08:00 UTC")
+    .option("--management-fee <rate>", "management fee, decimal per year (0.02 = 2%)", "0.02")
+    .option("--performance-fee <rate>", "performance fee on gains above the high-water mark, decimal", "0.1")
+    .option("--lot <n>", "contracts per lot (default BTC 0.1, else 1)")
+    .option("--conversion-bps <bp>", "USDC vault: cost of sweeping coin into USD each round, bp", "0")
+    .option(
+      "--schedule <file>",
+      "deposit/withdraw schedule JSON (default: one deposit of 10 coins / 1,000,000 USD by 'depositor' before the first round)",
+    )
+    .option("--days <n>", "synthetic: length in days", "182")
+    .option("--step-hours <h>", "synthetic: hours between steps", "1")
+    .option("--seed <n>", "synthetic: random seed", "1")
+    .option("--spot <usd>", "synthetic: start price", "60000")
+    .option("--vol <v>", "synthetic: GBM vol (decimal)", "0.5")
+    .option("--market <file>", "synthetic: full market config JSON (overrides the flags above)")
+    .option("--progress", "show a progress bar on stderr even when it is not a terminal")
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  volfolio vault --synthetic --strategy covered-call --schedule examples/vaults/schedule-coin.json
+  volfolio vault --data ../shared/data/deribit/daily --strategy put-selling --schedule examples/vaults/schedule-usd.json --json
+
+Rounds start at Friday 08:00 UTC (Deribit's weekly expiry); a request is processed at the first boundary
+at or after its time: deposits enter at the next round's share price, withdrawals are paid at the
+round's end price. Fees are paid in the vault's asset out of NAV (the holders' shares never change).`,
+    )
+    .action(async (o: Opts) => {
+      if (o.data && o.synthetic) throw new CliError("use one of --data or --synthetic", EXIT_USAGE);
+      const strategy = String(o.strategy);
+      if (strategy !== "covered-call" && strategy !== "put-selling")
+        throw new CliError(
+          `--strategy must be covered-call or put-selling, got ${JSON.stringify(strategy)}`,
+          EXIT_USAGE,
+        );
+      const collateral = o.collateral === undefined ? undefined : String(o.collateral);
+      if (collateral !== undefined && collateral !== "usd" && collateral !== "coin")
+        throw new CliError(`--collateral must be usd or coin, got ${JSON.stringify(collateral)}`, EXIT_USAGE);
+      let anchor: number | undefined;
+      if (o.anchor !== undefined) {
+        anchor = Date.parse(String(o.anchor));
+        if (!Number.isFinite(anchor))
+          throw new CliError(`--anchor must be an ISO instant, got ${JSON.stringify(o.anchor)}`, EXIT_USAGE);
+      }
+      const spec: VaultSpec = {
+        strategy,
+        ...(collateral ? { collateral: collateral as "usd" | "coin" } : {}),
+        targetDelta: num("delta", o.delta, 0.1),
+        epochDays: num("epoch-days", o.epochDays, 7),
+        ...(anchor !== undefined ? { anchor } : {}),
+        fees: {
+          managementPerYear: num("management-fee", o.managementFee, 0.02),
+          performance: num("performance-fee", o.performanceFee, 0.1),
+        },
+        ...(o.lot !== undefined ? { lot: num("lot", o.lot, 0.1) } : {}),
+        conversionBps: num("conversion-bps", o.conversionBps, 0),
+      };
+      const schedule: VaultFlow[] | null = o.schedule ? await loadVaultSchedule(String(o.schedule)) : null;
+      const show = wantsProgress(o);
+      let steps: Iterable<BacktestStep>;
+      let total: number;
+      let input: Record<string, unknown>;
+      if (o.data) {
+        const loading = progressBar(show, "loading snapshots");
+        let started = false;
+        let d: Awaited<ReturnType<typeof loadBacktestData>>;
+        try {
+          d = await loadBacktestData({
+            dir: String(o.data),
+            underlying: String(o.underlying),
+            ...(o.from ? { from: String(o.from) } : {}),
+            ...(o.to ? { to: String(o.to) } : {}),
+            onFile: (done, n) => {
+              if (!started) loading.start(n);
+              started = true;
+              loading.update(done);
+            },
+          });
+        } finally {
+          if (started) loading.stop();
+        }
+        if (d.steps.length === 0)
+          throw new CliError(`no ${String(o.underlying)} snapshots in ${String(o.data)}`, 1);
+        steps = d.steps;
+        total = d.steps.length;
+        input = {
+          source: "data",
+          dir: o.data,
+          files: d.files,
+          steps: d.steps.length,
+          skippedFiles: d.skippedFiles.length,
+        };
+      } else {
+        const market: SyntheticMarketConfig = o.market
+          ? parseSyntheticMarket(
+              JSON.parse(await readInputText(String(o.market), "market file")),
+              String(o.market),
+            )
+          : {
+              steps: Math.round((num("days", o.days, 182) * 24) / num("step-hours", o.stepHours, 1)),
+              stepHours: num("step-hours", o.stepHours, 1),
+              seed: num("seed", o.seed, 1),
+              spot: num("spot", o.spot, 60_000),
+              model: { type: "gbm", drift: 0, vol: num("vol", o.vol, 0.5) },
+            };
+        steps = syntheticSteps(market);
+        total = market.steps + 1;
+        input = { source: "synthetic", market };
+      }
+      // Default schedule: one depositor before the first round (anchored on the first step's time).
+      let flows = schedule;
+      if (!flows) {
+        const amount = strategy === "put-selling" && (collateral ?? "usd") === "usd" ? 1_000_000 : 10;
+        flows = [{ time: 0, depositor: "depositor", type: "deposit", amount }];
+      }
+      const bar = progressBar(show, "vault");
+      bar.start(total);
+      let r: VaultResult;
+      try {
+        r = runVault({ spec, steps, flows, onStep: (n) => bar.update(n) });
+      } finally {
+        bar.stop();
+      }
+      output(Boolean(o.json), { input, ...r }, () => formatVault(r));
+    });
+}
