@@ -3,3 +3,5 @@ export * from "./interpolate.js";
 export * from "./modelFreeVariance.js";
 export * from "./series.js";
 export * from "./volIndex.js";
+export * from "./varianceSwap.js";
+export * from "./volIndexFuture.js";
