@@ -6,6 +6,9 @@
  * Kill points are drawn uniformly over the journal's length (the reference run's journal size
  * tells how long it gets): the child is killed as soon as its journal has grown past the drawn
  * size, i.e. at an arbitrary point between two of its writes (or during one).
+ *
+ * 6 kills keep this CI test at about 18 s of CPU; the 1,000+ kill campaign over 40 seeded replays
+ * (with mid-write crashes, ENOSPC and truncated lines) is scripts/measure/agentCrashCampaign.ts.
  */
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
