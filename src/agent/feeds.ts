@@ -137,7 +137,18 @@ async function filesFeed(
     try {
       const loaded = await loadChainFile(file);
       chain = loaded.chains.find((c) => c.underlying === config.underlying) ?? null;
-      if (!chain) logger?.warn({ step, file }, `no ${config.underlying} chain in snapshot file`);
+      const other = loaded.chains[0];
+      if (!chain && other) {
+        // The file was read but has no chain of our underlying: feed health says
+        // missing-underlying (no index price, no quotes) rather than a bare missing tick.
+        logger?.warn({ step, file }, `no ${config.underlying} chain in snapshot file`);
+        chain = {
+          underlying: config.underlying,
+          valuationTime: other.valuationTime,
+          indexPrice: Number.NaN,
+          quotes: [],
+        };
+      } else if (!chain) logger?.warn({ step, file }, `no ${config.underlying} chain in snapshot file`);
       else if (loaded.rejected.length > 0)
         logger?.info(
           { step, file, rejectedRows: loaded.rejected.length },

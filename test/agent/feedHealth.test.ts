@@ -219,6 +219,15 @@ describe("files feed: the replay clock, not the snapshot's time", () => {
       chains[5],
     ];
     order.forEach((c, i) => writeFileSync(join(snaps, `snap_${i}.csv`), csv(c as ChainSnapshot)));
+    // A 7th file with an ETH chain only: the BTC agent's underlying is missing.
+    const eth = syntheticSeries({
+      underlying: "ETH",
+      start: Date.UTC(2026, 0, 5, 15),
+      steps: 1,
+      stepMs: HOUR,
+      seed: 6,
+    });
+    writeFileSync(join(snaps, "snap_6.csv"), csv(eth.chainAt(0)));
     const config = parseAgentConfig({
       runId: "files-clock",
       feed: { type: "files", dir: snaps },
@@ -260,6 +269,7 @@ describe("files feed: the replay clock, not the snapshot's time", () => {
     expect(mode(2)).toEqual(["safe", ["stale", "repeated"]]);
     expect(mode(4)).toEqual(["safe", ["stale", "out-of-order"]]);
     expect(mode(5)?.[0]).toBe("trading");
+    expect(mode(6)).toEqual(["safe", ["missing-underlying", "too-few-quotes"]]);
     const decided = new Set(records.flatMap((r) => (r.type === "decision" ? [r.step] : [])));
     expect(decided.has(2)).toBe(false);
     expect(decided.has(4)).toBe(false);
