@@ -48,7 +48,7 @@ export function formatVault(r: VaultResult): string {
     `${r.strategy} vault on ${r.underlying} (asset ${r.asset}, collateral ${r.collateral}): ${r.epochs.length} rounds of ${r.epochDays} days, |delta| ${r.targetDelta}, fees ${pct(r.fees.managementPerYear)}/yr management, ${pct(r.fees.performance)} performance above the HWM (paid in ${r.asset} out of NAV)`,
     formatTable(rows),
     "",
-    `premium ${f(t.premiumCoin, 6)} ${r.underlying} (${f(t.premiumUsd, 0)} USD), settlements ${f(t.settlementCoin, 6)} ${r.underlying} (${f(t.settlementUsd, 0)} USD), trading costs ${f(t.tradingCostsCoin, 6)} ${r.underlying}`,
+    `premium ${f(t.premiumCoin, 6)} ${r.underlying} (${f(t.premiumUsd, 0)} USD), settlements ${f(t.settlementCoin, 6)} ${r.underlying} (${f(t.settlementUsd, 0)} USD), exchange fees ${f(t.tradingFeesCoin, 6)} ${r.underlying}, slippage ${f(t.slippageCoin, 6)} ${r.underlying} (in the premium)`,
     `fees: management ${f(t.managementFees, dp)} ${r.asset}, performance ${f(t.performanceFees, dp)} ${r.asset}; deposited ${f(t.deposited, dp)}, withdrawn ${f(t.withdrawn, dp)} ${r.asset}`,
     `share price ${f(r.final.sharePrice, 6)} ${r.asset} (${f(r.final.sharePriceUsd, 2)} USD, ${f(r.final.sharePriceCoin, 8)} ${r.underlying}), HWM ${f(r.final.highWaterMark, 6)}, APY since inception ${pct(r.final.apySinceInception)}; NAV ${f(r.final.nav, dp)} ${r.asset} over ${f(r.final.totalShares, 6)} shares`,
   ];

@@ -95,8 +95,10 @@ export interface VaultEpoch {
   /** Premium received at the fill price (after slippage), coin, and USD at the trade's index. */
   readonly premiumCoin: number;
   readonly premiumUsd: number;
-  /** Exchange fees and slippage paid on the sale, coin. */
-  readonly tradingCostsCoin: number;
+  /** Exchange fees paid on the sale, coin (paid out of the premium). */
+  readonly tradingFeesCoin: number;
+  /** Slippage below the bid, coin (already in the fill price, so in `premiumCoin`). */
+  readonly slippageCoin: number;
   /** Paid at expiry (<= 0 for a short option: the round's option loss), coin and USD. */
   readonly settlementCoin: number;
   readonly settlementUsd: number;
@@ -158,7 +160,8 @@ export interface VaultResult {
     readonly premiumUsd: number;
     readonly settlementCoin: number;
     readonly settlementUsd: number;
-    readonly tradingCostsCoin: number;
+    readonly tradingFeesCoin: number;
+    readonly slippageCoin: number;
     readonly managementFees: number;
     readonly performanceFees: number;
     readonly deposited: number;
@@ -247,7 +250,8 @@ export function runVault(o: {
     premiumUsd: 0,
     settlementCoin: 0,
     settlementUsd: 0,
-    tradingCostsCoin: 0,
+    tradingFeesCoin: 0,
+    slippageCoin: 0,
     managementFees: 0,
     performanceFees: 0,
     deposited: 0,
@@ -275,7 +279,8 @@ export function runVault(o: {
     let sale: VaultSale | null = null;
     let premiumCoin = 0;
     let premiumUsd = 0;
-    let tradingCostsCoin = 0;
+    let tradingFeesCoin = 0;
+    let slippageCoin = 0;
     let settlementCoin = 0;
     let settlementUsd = 0;
     let conversionCost = 0;
@@ -340,7 +345,8 @@ export function runVault(o: {
         if (t.type !== "option") continue;
         premiumCoin += -t.quantity * t.price;
         premiumUsd += -t.quantity * t.price * t.indexPrice;
-        tradingCostsCoin += t.fee + t.slippage;
+        tradingFeesCoin += t.fee;
+        slippageCoin += t.slippage;
       }
       for (const x of r.settled) {
         settlementCoin += x.value;
@@ -395,7 +401,8 @@ export function runVault(o: {
       marginUtilisation: s0?.marginUtilisation ?? 0,
       premiumCoin,
       premiumUsd,
-      tradingCostsCoin,
+      tradingFeesCoin,
+      slippageCoin,
       settlementCoin,
       settlementUsd,
       conversionCost,
@@ -426,7 +433,8 @@ export function runVault(o: {
     totals.premiumUsd += premiumUsd;
     totals.settlementCoin += settlementCoin;
     totals.settlementUsd += settlementUsd;
-    totals.tradingCostsCoin += tradingCostsCoin;
+    totals.tradingFeesCoin += tradingFeesCoin;
+    totals.slippageCoin += slippageCoin;
     totals.managementFees += st.managementFee;
     totals.performanceFees += st.performanceFee;
     epochs.push(e);
