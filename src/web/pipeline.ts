@@ -51,6 +51,7 @@ import {
   valueBookOnInputs,
 } from "./bookMarket.js";
 import { placeDemoBook } from "./demoBook.js";
+import { dvolFileFor, loadHistorySection } from "./history.js";
 import type { BookSection, DemoReport, ReportSection } from "./report.js";
 import { DAY_MS } from "../core/time.js";
 
@@ -88,6 +89,12 @@ export interface PipelineOptions {
    * on the real chain history of the loaded underlying, the 90 days up to the valuation date.
    */
   readonly backtestDataDir?: string;
+  /** Directory of daily chain files for the History tab (web/history.ts); absent: no History section. */
+  readonly historyDir?: string;
+  /** At most this many stored days, evenly spaced, ending at the last (default all). */
+  readonly historyMaxDays?: number;
+  /** Progress of the history step: files done of total. */
+  readonly onHistoryFile?: (done: number, total: number) => void;
   /** Called with the loaded market's chains and the valued book (the builder's market). */
   readonly onMarket?: (m: {
     chains: readonly ChainSnapshot[];
@@ -633,6 +640,23 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       highVolProbability: r.series.map((s) => s.highVolProbability),
     };
   });
+  if (o.historyDir) {
+    const dir = o.historyDir;
+    await step("history", ["history"], async () => {
+      const u = chain?.underlying ?? "BTC";
+      const dvol = dvolFileFor(REPO_ROOT, u);
+      report.history = await loadHistorySection({
+        dir,
+        underlying: u,
+        ...(o.historyMaxDays !== undefined ? { maxDays: o.historyMaxDays } : {}),
+        priceFiles: priceHistoryFiles(u),
+        ...(dvol ? { dvolFile: dvol } : {}),
+        ...(o.onHistoryFile ? { onFile: o.onHistoryFile } : {}),
+      });
+    });
+  } else
+    report.unavailable.history =
+      "no history given: run with --history ../shared/data/deribit/daily (the daily chain files)";
   report.unavailable.agent =
     'no agent connected: start `volfolio agent` with "http": {"port": 8788} in its config, then pass --agent-url http://127.0.0.1:8788';
   return report;

@@ -4,6 +4,7 @@
  * Units: vols decimal, money USD unless a field names a coin, instants ISO-8601 UTC strings.
  */
 import type { AccountLiquidationDistance } from "../core/margin/liquidation.js";
+import type { HistorySection } from "./history.js";
 import type { MarginAccountRow, MarginCurrencyRow, PooledLiquidation } from "./bookMarket.js";
 
 export interface SurfaceExpiry {
@@ -229,6 +230,8 @@ export interface DemoReport {
     highVolProbability: number[];
   };
   agent?: Record<string, unknown>;
+  /** History tab: fixed-tenor ATM vol, RR/BF, vol index vs realized and DVOL, the cone, stored surfaces. */
+  history?: HistorySection;
 }
 
 /** Names of every section, in page order. */
@@ -242,5 +245,6 @@ export const REPORT_SECTIONS = [
   "backtest",
   "volIndex",
   "regime",
+  "history",
 ] as const;
 export type ReportSection = (typeof REPORT_SECTIONS)[number];

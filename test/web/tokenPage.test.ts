@@ -75,7 +75,7 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
     report = await runDemoPipeline({
       seed: 7,
       frontierPoints: 3,
-      ...(real ? { chainFile: SAMPLE, backtestDataDir: DAILY } : {}),
+      ...(real ? { chainFile: SAMPLE, backtestDataDir: DAILY, historyDir: DAILY, historyMaxDays: 8 } : {}),
     });
     const dir = mkdtempSync(join(tmpdir(), "volfolio-token-"));
     reportFile = join(dir, "report.json");
@@ -129,6 +129,7 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
       ["optimizer", "beforeafter"],
       ["backtest", "equity"],
       ["regime", "volindex"],
+      ...(real ? ([["history", "h-atm"]] as const) : []),
     ] as const) {
       await page.click(`nav button[data-tab="${tab}"]`);
       await page.waitForTimeout(200);
@@ -168,6 +169,88 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
       expect(Date.parse(b?.to ?? "")).toBeLessThanOrEqual(Date.parse(report.valuationTime));
     }
   });
+
+  it.skipIf(!real)(
+    "history tab: the stored days on every chart, date picker over them, DVOL beside the index",
+    async () => {
+      const h = report.history;
+      expect(h, report.unavailable.history).toBeDefined();
+      if (!h) return;
+      expect(h.days.length).toBe(8);
+      expect(h.days.at(-1)?.date).toBe("2026-08-22");
+      // The fixed-tenor rule written out: between the two listed expiries around the tenor, the ATM
+      // total variance vol^2 T is linear in T (from the stored expiries' own ATM vols).
+      let checked = 0;
+      for (const d of h.days) {
+        expect(d.surface.length).toBeGreaterThan(5);
+        for (const t of [7, 30, 60, 90]) {
+          const hi = d.surface.findIndex((e) => e.days >= t);
+          const a = d.surface[hi - 1];
+          const b = d.surface[hi];
+          if (!a || !b) continue;
+          const wa = a.atmVol ** 2 * a.days;
+          const wb = b.atmVol ** 2 * b.days;
+          const w = wa + ((wb - wa) * (t - a.days)) / (b.days - a.days);
+          expect(Math.abs((d.atm[t] as number) - Math.sqrt(w / t)), `${d.date} ${t}d`).toBeLessThan(1e-9);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThan(20);
+      const srv = await import("../../src/web/server.js");
+      const s2 = await srv.startDashboardServer({ report, port: 0 });
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      page.on("pageerror", (e) => errors.push(e.message));
+      try {
+        await page.goto(s2.url);
+        await page.waitForFunction(() => window.volfolioReady === true);
+        await page.click('nav button[data-tab="history"]');
+        await page.waitForTimeout(300);
+        const tr = (id: string) =>
+          page.evaluate(
+            (i: string) =>
+              (
+                (document.getElementById(i)?.data ?? []) as { meta: string; x: unknown[]; y: unknown[] }[]
+              ).map((t) => ({
+                meta: t.meta,
+                x: t.x,
+                y: t.y,
+              })),
+            id,
+          );
+        const atm = await tr("h-atm");
+        expect(atm.map((t) => t.meta)).toEqual(h.tenors.map((t) => `atm${t}`));
+        expect(atm[1]?.x).toEqual(h.days.map((d) => d.date));
+        expect(atm[1]?.y).toEqual(h.days.map((d) => d.atm[30]));
+        const skew = await tr("h-skew");
+        expect(skew[0]?.y).toEqual(h.days.map((d) => d.rr25[30]));
+        expect(skew[1]?.y).toEqual(h.days.map((d) => d.bf25[30]));
+        const idx = await tr("h-index");
+        expect(idx.map((t) => t.meta)).toEqual(["index", "rv30", "dvol"]);
+        expect(idx[0]?.y).toEqual(h.volIndex.map((d) => d.index));
+        const cone = await tr("h-cone");
+        expect(cone.find((t) => t.meta === "implied")?.y).toEqual(h.cone?.rows.map((q) => q.impliedAtm));
+        for (const q of h.cone?.rows ?? []) {
+          expect(q.p10).toBeLessThanOrEqual(q.p50);
+          expect(q.p50).toBeLessThanOrEqual(q.p90);
+        }
+        // Date picker: any stored day's surface, in delta space and log-moneyness.
+        expect(await page.locator("#h-date option").count()).toBe(h.days.length);
+        await page.selectOption("#h-date", "0");
+        const dl = await tr("h-delta");
+        expect(dl.length).toBe(h.days[0]?.surface.length);
+        expect(dl[0]?.x).toEqual(["10P", "25P", "50C", "25C", "10C"]);
+        expect(dl[0]?.y).toEqual(h.days[0]?.surface[0]?.deltaVols);
+        await page.screenshot({ path: resolve(SHOTS, "history.png"), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+        await s2.app.close();
+      }
+    },
+    60_000,
+  );
 
   it("a short token is refused before any work; the token is not echoed", async () => {
     const short = "shorttok123";

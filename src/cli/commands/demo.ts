@@ -95,6 +95,8 @@ interface MarketFlags extends ServeFlags {
   currency: string;
   timeout: string;
   data?: string;
+  history?: string;
+  historyDays?: string;
 }
 
 /** Loads the market (synthetic, --chain or --live), runs the pipeline; the builder's market too. */
@@ -117,6 +119,12 @@ async function computeReport(
   if (f.book) await checkInputFile(f.book, "book file");
   if (f.data && !existsSync(f.data))
     throw new CliError(`data directory not found: ${f.data}`, EXIT_UNAVAILABLE);
+  if (f.history && !existsSync(f.history))
+    throw new CliError(`history directory not found: ${f.history}`, EXIT_UNAVAILABLE);
+  const historyMaxDays =
+    f.historyDays === undefined ? undefined : parseNumberOption("history-days", f.historyDays);
+  if (historyMaxDays !== undefined && !(Number.isInteger(historyMaxDays) && historyMaxDays >= 2))
+    throw new CliError(`--history-days must be an integer >= 2, got "${f.historyDays}"`, EXIT_USAGE);
   parsePort(f.port);
   checkAgentUrl(f);
   const live = f.live
@@ -137,6 +145,11 @@ async function computeReport(
         }
       : {}),
     ...(f.data ? { backtestDataDir: f.data } : {}),
+    ...(f.history ? { historyDir: f.history } : {}),
+    ...(historyMaxDays !== undefined ? { historyMaxDays } : {}),
+    onHistoryFile: (done, total) => {
+      if (done % 20 === 0 || done === total) process.stderr.write(` ${done}/${total}`);
+    },
     onMarket: (m) => {
       try {
         builder = builderMarket(m);
@@ -221,6 +234,11 @@ export function register(program: Command): void {
       "--data <dir>",
       "daily Deribit chain files (e.g. ../shared/data/deribit/daily): the Backtest tab runs on the loaded underlying's real chain history, the 90 days up to the valuation date (default: a labelled synthetic run ending at the valuation time)",
     )
+    .option(
+      "--history <dir>",
+      "daily Deribit chain files (e.g. ../shared/data/deribit/daily) for the History tab: fixed-tenor ATM vol, RR/BF, vol index vs realized and DVOL, the IV-vs-RV cone, any stored day's surface (about 0.5 s a day)",
+    )
+    .option("--history-days <n>", "with --history: at most n stored days, evenly spaced, ending at the last")
     .option("--out <dir>", "report directory", "volfolio-report")
     .option("--no-serve", "write the report and exit")
     .option("--json", "print the report JSON on stdout (implies --no-serve)")
@@ -280,6 +298,8 @@ moneyness (the report's book section lists the legs).`,
     .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
     .option("--book <file>", "the account the builder adds legs to (JSON/CSV, as `volfolio risk`)")
     .option("--data <dir>", "daily Deribit chain files for the Backtest tab (see `volfolio demo --help`)")
+    .option("--history <dir>", "daily Deribit chain files for the History tab (see `volfolio demo --help`)")
+    .option("--history-days <n>", "with --history: at most n stored days, evenly spaced")
     .option("--port <n>", "port (0 = any free port)", "8787")
     .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
     .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")

@@ -1044,6 +1044,185 @@
     await evaluate(true);
   }
 
+  function historyTab(r) {
+    const h = r.history;
+    if (!h)
+      return na(r, "history", ["h-source", "h-atm", "h-skew", "h-index", "h-cone", "h-delta", "h-smiles"]);
+    $("h-source").textContent = `${h.source}${h.skipped.length ? `; ${h.skipped.length} files skipped` : ""}`;
+    const dates = h.days.map((d) => d.date);
+    Plotly.newPlot(
+      "h-atm",
+      h.tenors.map((t, i) => ({
+        name: `${t}d`,
+        x: dates,
+        y: h.days.map((d) => d.atm[t]),
+        mode: "lines+markers",
+        marker: { size: 3 },
+        line: { color: PALETTE[i % PALETTE.length] },
+        meta: `atm${t}`,
+      })),
+      layout({ yaxis: { tickformat: ".0%", title: { text: "ATM vol" } } }),
+      cfg,
+    );
+    const st = $("h-skew-tenor");
+    st.innerHTML = h.tenors.map((t) => `<option value="${t}">${t} days</option>`).join("");
+    st.value = h.tenors.includes(30) ? "30" : String(h.tenors[0]);
+    const skew = () => {
+      const t = st.value;
+      Plotly.react(
+        "h-skew",
+        [
+          {
+            name: `RR25 ${t}d`,
+            x: dates,
+            y: h.days.map((d) => d.rr25[t]),
+            mode: "lines+markers",
+            marker: { size: 3 },
+            meta: "rr25",
+          },
+          {
+            name: `BF25 ${t}d`,
+            x: dates,
+            y: h.days.map((d) => d.bf25[t]),
+            mode: "lines+markers",
+            marker: { size: 3 },
+            meta: "bf25",
+          },
+        ],
+        layout({ yaxis: { tickformat: ".1%", title: { text: "vol" } } }),
+        cfg,
+      );
+    };
+    st.onchange = skew;
+    skew();
+    const vi = h.volIndex;
+    Plotly.newPlot(
+      "h-index",
+      [
+        {
+          name: "vol index (project, DVOL method)",
+          x: vi.map((d) => d.date),
+          y: vi.map((d) => d.index),
+          mode: "lines+markers",
+          marker: { size: 3 },
+          meta: "index",
+        },
+        {
+          name: "realized vol 30d",
+          x: vi.map((d) => d.date),
+          y: vi.map((d) => d.realizedVol30),
+          mode: "lines",
+          meta: "rv30",
+        },
+        ...(h.dvolSource
+          ? [
+              {
+                name: "Deribit DVOL",
+                x: vi.map((d) => d.date),
+                y: vi.map((d) => d.dvol),
+                mode: "lines",
+                line: { dash: "dot" },
+                meta: "dvol",
+              },
+            ]
+          : []),
+      ],
+      layout({
+        yaxis: { title: { text: "vol points" } },
+        legend: { orientation: "h", x: 0, y: -0.2 },
+        margin: { l: 60, r: 20, t: 10, b: 80 },
+      }),
+      cfg,
+    );
+    if (h.cone) {
+      const c = h.cone.rows;
+      const x = c.map((q) => q.days);
+      const band = (k, name, color) => ({
+        name,
+        x,
+        y: c.map((q) => q[k]),
+        mode: "lines",
+        line: { color, dash: k === "p50" ? "solid" : "dot" },
+        meta: k,
+      });
+      Plotly.newPlot(
+        "h-cone",
+        [
+          band("p90", "90th pct", "#b42318"),
+          band("p75", "75th pct", "#ff7f0e"),
+          band("p50", "median", "#1d2330"),
+          band("p25", "25th pct", "#2ca02c"),
+          band("p10", "10th pct", "#1f77b4"),
+          {
+            name: "realized now",
+            x,
+            y: c.map((q) => q.latest),
+            mode: "markers",
+            marker: { symbol: "x", size: 9, color: "#7f7f7f" },
+            meta: "latest",
+          },
+          {
+            name: `implied ATM ${dates.at(-1)}`,
+            x,
+            y: c.map((q) => q.impliedAtm),
+            mode: "lines+markers",
+            line: { color: "#9467bd", width: 3 },
+            meta: "implied",
+          },
+        ],
+        layout({
+          xaxis: {
+            title: { text: `horizon, days (realized: ${h.cone.source}, ${h.cone.from} to ${h.cone.to})` },
+          },
+          yaxis: { tickformat: ".0%" },
+        }),
+        cfg,
+      );
+    } else
+      $("h-cone").innerHTML = '<p class="na">not available: no daily price history of this underlying</p>';
+    const sel = $("h-date");
+    sel.innerHTML = dates.map((d, i) => `<option value="${i}">${d}</option>`).join("");
+    sel.value = String(dates.length - 1);
+    const day = () => {
+      const d = h.days[Number(sel.value)];
+      if (!d.surface.length) {
+        $("h-delta").innerHTML = `<p class="na">not available: ${esc(d.error || "no surface that day")}</p>`;
+        return;
+      }
+      Plotly.react(
+        "h-delta",
+        d.surface.map((e, i) => ({
+          name: `${e.expiry.slice(0, 10)} (${num(e.days, 0)}d)`,
+          x: h.deltaLabels,
+          y: e.deltaVols,
+          mode: "lines+markers",
+          line: { color: PALETTE[i % PALETTE.length] },
+          meta: e.expiry,
+        })),
+        layout({
+          xaxis: { title: { text: "forward delta (puts left, calls right)" } },
+          yaxis: { tickformat: ".0%" },
+        }),
+        cfg,
+      );
+      Plotly.react(
+        "h-smiles",
+        d.surface.map((e, i) => ({
+          name: e.expiry.slice(0, 10),
+          x: e.fit.map((p) => p.k),
+          y: e.fit.map((p) => p.vol),
+          mode: "lines",
+          line: { color: PALETTE[i % PALETTE.length] },
+          meta: e.expiry,
+        })),
+        layout({ xaxis: { title: { text: "log-moneyness k" } }, yaxis: { tickformat: ".0%" } }),
+        cfg,
+      );
+    };
+    sel.onchange = day;
+    day();
+  }
+
   function tabs() {
     for (const b of document.querySelectorAll("nav button"))
       b.addEventListener("click", () => {
@@ -1062,7 +1241,7 @@
     const r = window.VOLFOLIO_REPORT || (await (await fetch(`/api/report${qs}`)).json());
     window.volfolioReport = r;
     $("meta").textContent = `${r.source} | valuation ${r.valuationTime} | seed ${r.seed}`;
-    for (const f of [surface, risk, optimizer, backtest, regime]) {
+    for (const f of [surface, risk, optimizer, backtest, regime, historyTab]) {
       try {
         f(r);
       } catch (e) {
