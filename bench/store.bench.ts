@@ -1,12 +1,25 @@
 /**
- * Store bench: snapshots saved/loaded per second and quote rows/s, DuckDB (Parquet) vs Postgres
- * (skipped when VOLFOLIO_PG_URL is unset/unreachable), each against JSON.stringify/parse of the
- * same chain (in-memory baseline measured in the same run).
+ * Store bench:
+ *  1. the season: `volfolio store ingest` of ../shared/data/deribit/daily (233 files, 372k rows)
+ *     in rows/s, against the current loader (adapters/backtestData.ts loadBacktestData: the file
+ *     loader's csv-parse + zod per row, what `backtest --data` does) in the same run; then a whole
+ *     season backtest of one strategy end to end from the store (open, read, backtest) against the
+ *     same backtest from the files. Wall time and this process's CPU time (DuckDB's threads
+ *     included) are both printed: on a shared machine the CPU ratio is the steadier one.
+ *  2. snapshots saved/loaded per second and quote rows/s, DuckDB (Parquet) vs Postgres (skipped
+ *     when VOLFOLIO_PG_URL is unset/unreachable), each against JSON.stringify/parse of the same
+ *     chain (in-memory baseline measured in the same run).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadBacktestData, loadBacktestStore } from "../src/adapters/backtestData.js";
 import { DuckDbSnapshotStore } from "../src/adapters/store/duckdb.js";
+import { ingestHistory } from "../src/adapters/store/ingest.js";
+import { parseStrategySpec } from "../src/adapters/strategyFile.js";
+import { runBacktest } from "../src/core/backtest/engine.js";
 import { PostgresSnapshotStore } from "../src/adapters/store/postgres.js";
 import type { SnapshotStore } from "../src/adapters/store/types.js";
 import type { ChainSnapshot } from "../src/core/market/types.js";
@@ -30,7 +43,70 @@ async function benchStore(name: string, store: SnapshotStore, chains: ChainSnaps
   await store.close();
 }
 
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DAILY = resolve(HERE, "../../shared/data/deribit/daily");
+const PERP = resolve(HERE, "../../shared/data/deribit/perpetual_futures_prices.csv");
+const STRATEGY = resolve(HERE, "../examples/strategies/short-strangle-hedged.json");
+
+/** Wall and CPU (user + system, all threads of this process) time of `fn`, ms. */
+async function timed<T>(fn: () => Promise<T>): Promise<{ wall: number; cpu: number; value: T }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await fn();
+  const c = process.cpuUsage(c0);
+  return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000, value };
+}
+
+async function season(): Promise<void> {
+  header("store: the 233-day Deribit season, ingest and backtest vs the current file loader");
+  if (!existsSync(DAILY)) {
+    console.log(`skipped: ${DAILY} not found`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "volfolio-store-season-"));
+  try {
+    const cur = await timed(() => loadBacktestData({ dir: DAILY, underlying: "BTC" }));
+    const rows = cur.value.rowsRead;
+    const ing = await timed(async () => {
+      const s = await DuckDbSnapshotStore.open(dir);
+      try {
+        return await ingestHistory(s, existsSync(PERP) ? [DAILY, PERP] : [DAILY]);
+      } finally {
+        await s.close();
+      }
+    });
+    const rate = (ms: number) => fmt((rows * 1000) / ms);
+    console.log(
+      `current loader (loadBacktestData, both coins' rows parsed): ${rows} rows, wall ${fmt(cur.wall / 1000)} s (${rate(cur.wall)} rows/s), cpu ${fmt(cur.cpu / 1000)} s (${rate(cur.cpu)} rows/s)`,
+    );
+    console.log(
+      `store ingest (DuckDB read_csv + validation + Parquet): ${ing.value.rowsRead} rows (${ing.value.accepted} accepted, ${ing.value.rejected} rejected), wall ${fmt(ing.wall / 1000)} s (${rate(ing.wall)} rows/s), cpu ${fmt(ing.cpu / 1000)} s (${rate(ing.cpu)} rows/s)`,
+    );
+    console.log(
+      `ingest speed-up vs the current loader: wall ${fmt(cur.wall / ing.wall)}x, cpu ${fmt(cur.cpu / ing.cpu)}x (target: season < 2 s, >= 200k rows/s)`,
+    );
+    const spec = parseStrategySpec(JSON.parse(readFileSync(STRATEGY, "utf8")), STRATEGY);
+    const fromStore = await timed(async () => {
+      const d = await loadBacktestStore({ dir, underlying: "BTC" });
+      return runBacktest({ strategy: spec, steps: d.steps, recordTrades: false });
+    });
+    const fromFiles = await timed(async () => {
+      const d = await loadBacktestData({ dir: DAILY, underlying: "BTC" });
+      return runBacktest({ strategy: spec, steps: d.steps, recordTrades: false });
+    });
+    console.log(
+      `backtest ${spec.name ?? spec.type}, BTC season end to end (${fromStore.value.steps} steps): from the store wall ${fmt(fromStore.wall / 1000)} s, cpu ${fmt(fromStore.cpu / 1000)} s; from the files wall ${fmt(fromFiles.wall / 1000)} s, cpu ${fmt(fromFiles.cpu / 1000)} s; ratio ${fmt(fromFiles.wall / fromStore.wall)}x wall, ${fmt(fromFiles.cpu / fromStore.cpu)}x cpu (target: < 3 s)`,
+    );
+    console.log(
+      `  store run: hedge fills ${fromStore.value.hedgeFills.venue} at the stored perpetual price, ${fromStore.value.hedgeFills.mark} at the index; final equity ${fmt(fromStore.value.finalEquityUsd, 7)} USD vs ${fmt(fromFiles.value.finalEquityUsd, 7)} USD from the files (index-priced hedge)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
+  await season();
   header("store: DuckDB Parquet vs Postgres vs JSON baseline");
   const chains = Array.from({ length: N }, (_, i) =>
     syntheticChain({ underlying: "BTC", valuationTime: t0 + i * 3_600_000, seed: i + 1 }),

@@ -15,7 +15,7 @@ import { InvalidInputError } from "../core/errors.js";
 import { normalizeChain } from "../core/market/normalize.js";
 import { quoteMarkVol } from "../core/surface/markSurface.js";
 import { loadDeribitCsvFile } from "./deribit/files.js";
-import { inputFileError } from "./inputFile.js";
+import { BadInputFileError, inputFileError } from "./inputFile.js";
 
 export interface BacktestDataResult {
   readonly steps: BacktestStep[];
@@ -124,6 +124,14 @@ export async function loadBacktestStore(o: {
     return end ? t + 86_400_000 - 1 : t;
   };
   await stat(o.dir).catch((e) => Promise.reject(inputFileError(e, o.dir, "store directory")));
+  // Reading must not create a store: a directory without store.duckdb is not one.
+  await stat(join(o.dir, "store.duckdb")).catch(() =>
+    Promise.reject(
+      new BadInputFileError(o.dir, [
+        "not a volfolio store (no store.duckdb): run `volfolio store ingest` first",
+      ]),
+    ),
+  );
   const store = await DuckDbSnapshotStore.open(o.dir);
   try {
     const h = await loadHistoryChains(store, {

@@ -201,6 +201,7 @@ async function appendRows(
       const t = types[i];
       if (v === null || v === undefined) app.appendNull();
       else if (t === "BIGINT") app.appendBigInt(BigInt(v as number));
+      else if (t === "INTEGER") app.appendInteger(v as number);
       else if (t === "DOUBLE") app.appendDouble(v as number);
       else if (t === "BOOLEAN") app.appendBoolean(v as boolean);
       else app.appendVarchar(String(v));
@@ -285,14 +286,24 @@ async function ingestDeribitGroup(
     (c) => `vf_num(${col(c)}) AS n_${c}, (${col(c)} IS NULL OR ${col(c)} = '') AS e_${c}`,
   );
   const blankless = (c: string) => `coalesce(${col(c)} = trim(${col(c)}), true)`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE chk AS SELECT filename AS path, vf_time(${col("timestamp")}) AS ts,
+  // Files by index (fid, 1-based): the per-row file name is a constant per scanned chunk, so
+  // list_position costs one lookup per chunk, and rows carry a small integer, not the path.
+  await createTemp(conn, "fmap", { fid: "INTEGER", path: "VARCHAR", src: "VARCHAR" });
+  await appendRows(
+    conn,
+    "fmap",
+    ["INTEGER", "VARCHAR", "VARCHAR"],
+    files.map((f, i) => [i + 1, f.path, f.src]),
+  );
+  const pathOf = (fid: unknown) => (files[Number(fid) - 1] as Classified).path;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE chk AS SELECT list_position(${fileList}, filename)::INTEGER AS fid, vf_time(${col("timestamp")}) AS ts,
       vf_time(${col("expiry_datetime")}) AS expiry_v, vf_num(${col("strike")}) AS strike_v, ${typed.join(", ")},
       ${col("instrument_name")} AS inst, ${col("option_type")} AS otype, ${col("currency")} AS currency,
       nullif(coalesce(${col("underlying_name")}, ''), '') AS underlying_name, ${col("futures_instrument_name")} AS fname,
       ${blankless("underlying_name")} AND ${blankless("futures_instrument_name")} AND ${blankless("currency")} AS names_plain
     FROM ${readCsv(fileList)}`);
   await conn.run(
-    "CREATE OR REPLACE TEMP TABLE offs AS SELECT path, min(rowid) AS r0, count(*)::BIGINT AS n FROM chk GROUP BY path",
+    "CREATE OR REPLACE TEMP TABLE offs AS SELECT fid, min(rowid) AS r0, count(*)::BIGINT AS n FROM chk GROUP BY fid",
   );
   // Distinct option and future names, parsed by the core parser (names with surrounding blanks
   // are left to the row validator, which trims them as the CSV loader does).
@@ -340,26 +351,26 @@ async function ingestDeribitGroup(
 
   // Tier 1, pass 2: names and cross-field checks; the typed values of the rows that pass.
   const okOpt = opt.map((c) => `(c.e_${c} OR isfinite(c.n_${c}))`).join(" AND ");
-  await conn.run(`CREATE OR REPLACE TEMP TABLE okrows AS SELECT c.rowid AS rid, coalesce(
+  await conn.run(`CREATE OR REPLACE TEMP TABLE acc AS SELECT c.fid, c.rowid AS rid, c.rowid - o.r0 + 2 AS line, c.ts,
+      c.inst AS instrument, n.coin, c.expiry_v AS expiry, c.strike_v AS strike, c.otype AS kind,
+      CASE WHEN c.n_bid_price > 0 THEN c.n_bid_price END AS bid, CASE WHEN c.n_ask_price > 0 THEN c.n_ask_price END AS ask,
+      c.n_mark_price AS mark, c.n_implied_volatility AS mark_iv, c.n_underlying AS underlying_price, c.underlying_name,
+      c.n_open_interest AS open_interest, c.n_volume AS volume, c.n_index_price AS index_price,
+      CASE WHEN c.n_futures_price > 0 THEN f.name END AS fut_name,
+      CASE WHEN c.n_futures_price > 0 THEN f.expiry END AS fut_expiry,
+      CASE WHEN c.n_futures_price > 0 AND f.name IS NOT NULL THEN c.n_futures_price END AS fut_price
+    FROM chk c JOIN offs o ON o.fid = c.fid LEFT JOIN onames n ON n.name = c.inst LEFT JOIN fnames f ON f.name = c.fname
+    WHERE coalesce(
         c.ts IS NOT NULL AND c.inst <> '' AND c.otype IN ('call', 'put') AND isfinite(c.strike_v) AND c.strike_v > 0
         AND c.expiry_v IS NOT NULL AND ${okOpt} AND c.currency <> '' AND n.coin IS NOT NULL AND n.strike = c.strike_v
         AND n.kind = c.otype AND n.expiry = c.expiry_v AND NOT (n.settlement = 'inverse' AND n.coin <> c.currency)
-        AND c.n_index_price > 0 AND c.names_plain, false) AS ok, n.coin, f.name AS fut_name, f.expiry AS fut_expiry
-    FROM chk c LEFT JOIN onames n ON n.name = c.inst LEFT JOIN fnames f ON f.name = c.fname`);
-  await conn.run(`CREATE OR REPLACE TEMP TABLE acc AS SELECT c.path, c.rowid - o.r0 + 2 AS line, c.ts, c.inst AS instrument,
-      k.coin, c.expiry_v AS expiry, c.strike_v AS strike, c.otype AS kind, CASE WHEN c.n_bid_price > 0 THEN c.n_bid_price END AS bid,
-      CASE WHEN c.n_ask_price > 0 THEN c.n_ask_price END AS ask, c.n_mark_price AS mark, c.n_implied_volatility AS mark_iv,
-      c.n_underlying AS underlying_price, c.underlying_name, c.n_open_interest AS open_interest, c.n_volume AS volume,
-      c.n_index_price AS index_price,
-      CASE WHEN c.n_futures_price > 0 THEN k.fut_name END AS fut_name,
-      CASE WHEN c.n_futures_price > 0 THEN k.fut_expiry END AS fut_expiry,
-      CASE WHEN c.n_futures_price > 0 AND k.fut_name IS NOT NULL THEN c.n_futures_price END AS fut_price
-    FROM chk c JOIN okrows k ON k.rid = c.rowid JOIN offs o ON o.path = c.path WHERE k.ok`);
+        AND c.n_index_price > 0 AND c.names_plain, false)`);
   // The raw fields of the rows that need them (suspects, outliers): their files read again.
   const suspectKeys = await rows(
     conn,
-    "SELECT c.path, c.rowid - o.r0 + 2 AS line FROM chk c JOIN okrows k ON k.rid = c.rowid JOIN offs o ON o.path = c.path WHERE NOT k.ok",
+    "SELECT c.fid, c.rowid - o.r0 + 2 AS line FROM chk c JOIN offs o ON o.fid = c.fid WHERE NOT EXISTS (SELECT 1 FROM acc a WHERE a.rid = c.rowid) ORDER BY c.fid, line",
   );
+  for (const k of suspectKeys) k.path = pathOf(k.fid);
   const rawRows = async (keys: readonly Record<string, unknown>[]): Promise<Map<string, unknown[]>> => {
     const out = new Map<string, unknown[]>();
     if (keys.length === 0) return out;
@@ -411,7 +422,8 @@ async function ingestDeribitGroup(
       throw new Error(`store ingest: row ${line} of ${path} lost`);
     const fut = chain.futures?.[0];
     accRows.push([
-      path,
+      Number(key.fid),
+      null,
       line,
       q.timestamp,
       q.instrument.name,
@@ -433,19 +445,30 @@ async function ingestDeribitGroup(
       fut?.mark ?? null,
     ]);
   }
-  const accTypes = ["VARCHAR", "BIGINT", "BIGINT", "VARCHAR", "VARCHAR", "BIGINT", "DOUBLE", "VARCHAR"]
+  const accTypes = [
+    "INTEGER",
+    "BIGINT",
+    "BIGINT",
+    "BIGINT",
+    "VARCHAR",
+    "VARCHAR",
+    "BIGINT",
+    "DOUBLE",
+    "VARCHAR",
+  ]
     .concat(["DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "DOUBLE", "VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE"])
     .concat(["VARCHAR", "BIGINT", "DOUBLE"]);
   await appendRows(conn, "acc", accTypes, accRows);
   await appendRows(conn, STAGE.rejects, Object.values(HISTORY_COLUMNS.rejects), rejRows);
   // File-level rule: timestamp outliers against the dominant (lower-median) timestamp.
   await conn.run(
-    "CREATE OR REPLACE TEMP TABLE dom AS SELECT path, quantile_disc(ts, 0.5) AS dominant FROM acc GROUP BY path",
+    "CREATE OR REPLACE TEMP TABLE dom AS SELECT a.fid, m.src, quantile_disc(a.ts, 0.5) AS dominant FROM acc a JOIN fmap m USING (fid) GROUP BY a.fid, m.src",
   );
   const outliers = await rows(
     conn,
-    `SELECT a.path, a.line, a.ts, d.dominant FROM acc a JOIN dom d USING (path) WHERE abs(a.ts - d.dominant) > ${tol} ORDER BY a.path, a.line`,
+    `SELECT a.fid, a.line, a.ts, d.dominant FROM acc a JOIN dom d USING (fid) WHERE abs(a.ts - d.dominant) > ${tol} ORDER BY a.fid, a.line`,
   );
+  for (const k of outliers) k.path = pathOf(k.fid);
   const outRaw = await rawRows(outliers);
   const outRows: Cell[][] = outliers.map((r) => [
     basename(String(r.path)),
@@ -458,36 +481,37 @@ async function ingestDeribitGroup(
   await appendRows(conn, STAGE.rejects, Object.values(HISTORY_COLUMNS.rejects), outRows);
   if (outRows.length > 0)
     await conn.run(
-      `DELETE FROM acc WHERE EXISTS (SELECT 1 FROM dom d WHERE d.path = acc.path AND abs(acc.ts - d.dominant) > ${tol})`,
+      `DELETE FROM acc WHERE EXISTS (SELECT 1 FROM dom d WHERE d.fid = acc.fid AND abs(acc.ts - d.dominant) > ${tol})`,
     );
   const b = sqlStr(batch);
-  const srcOf = "regexp_extract(a.path, '[^/]*$')";
+  const srcOf = "d.src";
   await conn.run(`COPY (SELECT ${srcOf} AS src, ${b} AS batch, a.line, a.coin AS underlying, d.dominant AS valuation_time,
       a.instrument, a.ts, a.expiry, a.strike, a.kind, a.bid, a.ask, a.mark, a.mark_iv, a.underlying_price,
-      a.underlying_name, a.open_interest, a.volume FROM acc a JOIN dom d USING (path))
+      a.underlying_name, a.open_interest, a.volume FROM acc a JOIN dom d USING (fid))
     TO ${sqlStr(quotesFile)} (FORMAT PARQUET)`);
   await conn.run(`INSERT INTO ${STAGE.chains} SELECT ${srcOf}, ${b}, a.coin, any_value(d.dominant),
-      list_sort(list(a.index_price))[(count(*) // 2) + 1], count(*) FROM acc a JOIN dom d USING (path) GROUP BY a.path, a.coin`);
+      list_sort(list(a.index_price))[(count(*) // 2) + 1], count(*) FROM acc a JOIN dom d USING (fid) GROUP BY d.src, a.fid, a.coin`);
   await conn.run(`INSERT INTO ${STAGE.futures} SELECT ${srcOf}, ${b}, a.coin, any_value(d.dominant),
       a.fut_name, any_value(a.fut_expiry), arg_min(a.ts, a.line), arg_min(a.fut_price, a.line)
-      FROM acc a JOIN dom d USING (path) WHERE a.fut_name IS NOT NULL GROUP BY a.path, a.coin, a.fut_name`);
+      FROM acc a JOIN dom d USING (fid) WHERE a.fut_name IS NOT NULL GROUP BY d.src, a.fid, a.coin, a.fut_name`);
   // Warnings as the loader words them (no bid/ask columns, or every quote mark-only).
   const missing = ["bid_price", "ask_price"].filter((c) => !header.includes(c));
   const counts = await rows(
     conn,
-    "SELECT o.path, o.n AS read, count(a.line)::BIGINT AS n, (count(a.bid) + count(a.ask))::BIGINT AS sides FROM offs o LEFT JOIN acc a USING (path) GROUP BY o.path, o.n",
+    "SELECT o.fid, o.n AS read, count(a.line)::BIGINT AS n, (count(a.bid) + count(a.ask))::BIGINT AS sides FROM offs o LEFT JOIN acc a USING (fid) GROUP BY o.fid, o.n",
   );
   const warnings = new Map<string, string[]>();
   const read = new Map<string, number>();
   for (const c of counts) {
-    read.set(basename(String(c.path)), Number(c.read));
+    const path = pathOf(c.fid);
+    read.set(basename(path), Number(c.read));
     const n = Number(c.n);
     const markOnly = Number(c.sides) === 0;
     const quotes = Array.from({ length: n }, () =>
       markOnly ? { bid: null, ask: null } : { bid: 1, ask: 1 },
     );
-    const w = bidAskWarnings(String(c.path), missing, quotes);
-    if (w.length > 0) warnings.set(basename(String(c.path)), w);
+    const w = bidAskWarnings(path, missing, quotes);
+    if (w.length > 0) warnings.set(basename(path), w);
   }
   return { read, warnings };
 }
@@ -731,7 +755,7 @@ export async function ingestHistory(
     "stage_manifest",
     "offs",
     "chk",
-    "okrows",
+    "fmap",
     "acc",
     "dom",
     "onames",

@@ -42,7 +42,8 @@ Examples:
     )
     .action(async (paths: string[], o: Opts) => {
       const { DuckDbSnapshotStore } = await import("../../adapters/store/duckdb.js");
-      const { ingestHistory } = await import("../../adapters/store/ingest.js");
+      const { expandIngestPaths, ingestHistory } = await import("../../adapters/store/ingest.js");
+      await expandIngestPaths(paths); // a missing input fails before a store is created
       const s = await DuckDbSnapshotStore.open(storeDir(o));
       try {
         const r = await ingestHistory(s, paths, {
@@ -89,6 +90,8 @@ Examples:
       const { CliError, EXIT_UNAVAILABLE } = await import("../io.js");
       const dir = storeDir(o);
       if (!existsSync(dir)) throw new CliError(`store not found: ${dir}`, EXIT_UNAVAILABLE);
+      if (!existsSync(`${dir}/store.duckdb`))
+        throw new CliError(`not a volfolio store (no store.duckdb): ${dir}`, EXIT_UNAVAILABLE);
       const { DuckDbSnapshotStore } = await import("../../adapters/store/duckdb.js");
       const { historyInfo } = await import("../../adapters/store/historyRead.js");
       const s = await DuckDbSnapshotStore.open(dir);
