@@ -50,7 +50,7 @@ export interface DepositRequest {
 
 export interface WithdrawRequest {
   readonly depositor: string;
-  /** Shares to redeem (> 0, at most the holding), or all of them. */
+  /** Shares to redeem (> 0, at most the holding), or all of them (none held: nothing happens). */
   readonly shares: number | "all";
 }
 
@@ -147,6 +147,9 @@ export function settleEpoch(
   const withdrawals: { depositor: string; shares: number; amount: number }[] = [];
   for (const [i, w] of (o.withdrawals ?? []).entries()) {
     const held = shares[w.depositor] ?? 0;
+    // "all" redeems whatever is held at the boundary, possibly nothing (a request queued before
+    // the depositor's own deposit entered): no payout, no error.
+    if (w.shares === "all" && held === 0) continue;
     const s = w.shares === "all" ? held : w.shares;
     if (!(typeof s === "number" && s > 0 && Number.isFinite(s)))
       throw new InvalidInputError(
