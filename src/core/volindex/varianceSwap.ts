@@ -21,8 +21,14 @@
  *     surface's out-of-the-money prices over [K_first, K_last] (composite Simpson in log-strike, step
  *     <= 0.002). The surface is `calibrateSurfaceFromQuotes` (core/surface) on the chain's quotes.
  *  3. Wing-truncation correction (`wingCorrection`): the integral of the surface's prices beyond the
- *     strip's outermost strikes (the fitted SVI extrapolated; integrated outward until a 0.25-wide
- *     block adds < 1e-14, at most |k| = 40). The call wing has a model-free upper bound
+ *     strip's outermost strikes (integrated outward until a 0.25-wide block adds < 1e-14, at most
+ *     |k| = 40), in two parts: `wingListed`, between the strip's end (the index's |delta| 0.045
+ *     floor) and the last listed strike, where the surface is fitted to quotes; `wingBeyondQuotes`,
+ *     beyond the last listed strike, the fitted SVI extrapolated (its wings are linear in k, Lee's
+ *     moment bound keeps the slope <= 2, so the integral converges but is model-dependent). Its
+ *     model range is reported: `wingBeyondQuotesFlat` is the same integral with the vol held flat
+ *     at the last listed strikes (thin Black tails, the low estimate a desk would quote against the
+ *     SVI one; after a crash the two differ by several vol points on the near expiry). The call wing has a model-free upper bound
  *     (`callWingBound` = (2/T) C(K_last)/K_last, since C(K) <= C(K_last) beyond K_last); the put wing
  *     has none (the log contract is unbounded without a left-tail moment), so its size is the
  *     surface's extrapolation, reported separately (`putWing`, `callWing`).
@@ -80,6 +86,13 @@ export interface ExpiryReplication {
   readonly discreteCorrection: number | null;
   readonly putWing: number | null;
   readonly callWing: number | null;
+  /** Lowest and highest listed strike of the expiry (any quote). */
+  readonly listedFirstStrike: number;
+  readonly listedLastStrike: number;
+  /** Part of putWing + callWing beyond the listed strikes (pure extrapolation). */
+  readonly wingBeyondQuotes: number | null;
+  /** The same with the vol held flat beyond the listed strikes (low estimate). */
+  readonly wingBeyondQuotesFlat: number | null;
   /** Model-free upper bound of the call wing from the market's last call, (2/T) C(K_last)/K_last. */
   readonly callWingBound: number;
   readonly fairVariance: number;
@@ -93,6 +106,10 @@ export interface VarianceSwapStrike {
   readonly stripVariance: number;
   readonly discreteCorrection: number | null;
   readonly wingCorrection: number | null;
+  /** Part of wingCorrection beyond the last listed strikes (the surface extrapolated). */
+  readonly wingBeyondQuotes: number | null;
+  /** The same with the vol held flat beyond the listed strikes (the low end of the model range). */
+  readonly wingBeyondQuotesFlat: number | null;
   /** stripVariance + corrections (decimal^2 per year). */
   readonly fairVariance: number;
   /** sqrt(fairVariance) x 100: the strike in vol points (e.g. 43.2). */
@@ -153,7 +170,14 @@ function wingIntegral(surface: VolSurface, F: number, T: number, k0: number, dir
 }
 
 /** The replication of one expiry of the index (its strip from dvol.ts) with the surface corrections. */
-export function replicateExpiry(v: DvolExpiryVariance, surface: VolSurface | null): ExpiryReplication {
+export function replicateExpiry(
+  v: DvolExpiryVariance,
+  surface: VolSurface | null,
+  listed: { readonly first: number; readonly last: number } = {
+    first: Number.POSITIVE_INFINITY,
+    last: Number.NEGATIVE_INFINITY,
+  },
+): ExpiryReplication {
   const T = v.timeToExpiry;
   const F = v.forward;
   const c = v.contributions;
@@ -165,6 +189,10 @@ export function replicateExpiry(v: DvolExpiryVariance, surface: VolSurface | nul
   let discreteCorrection: number | null = null;
   let putWing: number | null = null;
   let callWing: number | null = null;
+  let wingBeyondQuotes: number | null = null;
+  let wingBeyondQuotesFlat: number | null = null;
+  const listedFirstStrike = Math.min(listed.first, first.strike);
+  const listedLastStrike = Math.max(listed.last, last.strike);
   if (surface) {
     let sum = 0;
     for (const x of c) {
@@ -182,6 +210,17 @@ export function replicateExpiry(v: DvolExpiryVariance, surface: VolSurface | nul
     discreteCorrection = exact - surfaceStrip;
     putWing = (2 / T) * wingIntegral(surface, F, T, Math.min(ka, 0), -1);
     callWing = (2 / T) * wingIntegral(surface, F, T, Math.max(kb, 0), 1);
+    const kLo = Math.min(Math.log(listedFirstStrike / F), 0);
+    const kHi = Math.max(Math.log(listedLastStrike / F), 0);
+    const beyond = (sf: VolSurface) =>
+      (2 / T) * (wingIntegral(sf, F, T, kLo, -1) + wingIntegral(sf, F, T, kHi, 1));
+    wingBeyondQuotes = beyond(surface);
+    const flat: VolSurface = {
+      model: `${surface.model}-flat-beyond-quotes`,
+      totalVariance: (k, t) => surface.totalVariance(Math.min(Math.max(k, kLo), kHi), t),
+      impliedVol: (k, t) => surface.impliedVol(Math.min(Math.max(k, kLo), kHi), t),
+    };
+    wingBeyondQuotesFlat = beyond(flat);
   }
   return {
     expiry: v.expiry,
@@ -195,6 +234,10 @@ export function replicateExpiry(v: DvolExpiryVariance, surface: VolSurface | nul
     discreteCorrection,
     putWing,
     callWing,
+    listedFirstStrike,
+    listedLastStrike,
+    wingBeyondQuotes,
+    wingBeyondQuotesFlat,
     callWingBound,
     fairVariance: v.variance + (discreteCorrection ?? 0) + (putWing ?? 0) + (callWing ?? 0),
   };
@@ -226,8 +269,18 @@ export function varianceSwapStrike(
     throw new InvalidInputError("tenorDays", tenorDays, "must be a finite number > 0");
   const index = dvolIndex(snapshot, { ...options.strip, targetDays: tenorDays });
   const { surface, issue } = replicationSurface(snapshot, options);
-  const near = replicateExpiry(index.near, surface);
-  const next = replicateExpiry(index.next, surface);
+  const listed = (expiry: number) => {
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const q of snapshot.quotes) {
+      if (q.instrument.expiry !== expiry || q.instrument.underlying !== snapshot.underlying) continue;
+      first = Math.min(first, q.instrument.strike);
+      last = Math.max(last, q.instrument.strike);
+    }
+    return { first, last };
+  };
+  const near = replicateExpiry(index.near, surface, listed(index.near.expiry));
+  const next = replicateExpiry(index.next, surface, listed(index.next.expiry));
   const tau = tenorDays / DAYS_PER_YEAR;
   const w1 = index.nearWeight;
   const w2 = 1 - w1;
@@ -246,6 +299,12 @@ export function varianceSwapStrike(
           (near.putWing as number) + (near.callWing as number),
           (next.putWing as number) + (next.callWing as number),
         );
+  const wingBeyondQuotes =
+    surface === null ? null : interp(near.wingBeyondQuotes as number, next.wingBeyondQuotes as number);
+  const wingBeyondQuotesFlat =
+    surface === null
+      ? null
+      : interp(near.wingBeyondQuotesFlat as number, next.wingBeyondQuotesFlat as number);
   const fairVariance = stripVariance + (discreteCorrection ?? 0) + (wingCorrection ?? 0);
   return {
     underlying: snapshot.underlying,
@@ -254,6 +313,8 @@ export function varianceSwapStrike(
     stripVariance,
     discreteCorrection,
     wingCorrection,
+    wingBeyondQuotes,
+    wingBeyondQuotesFlat,
     fairVariance,
     strikeVolPoints: 100 * Math.sqrt(Math.max(fairVariance, 0)),
     callWingBound: interp(near.callWingBound, next.callWingBound),
