@@ -60,7 +60,8 @@ function riskRow(label: string, s: OptimizeRiskSummary) {
     thetaUsdPerDay: s.greeks.thetaUsdPerDay,
     [`cvar${Math.round(s.alpha * 100)}Usd`]: s.cvarUsd,
     worstStressUsd: s.worstStressLossUsd,
-    marginUsd: s.marginUsd,
+    stdMarginUsd: s.marginUsd,
+    pmMarginUsd: s.portfolioMarginUsd ?? null,
   };
 }
 

@@ -19,6 +19,8 @@ export interface BindingConstraint {
    * vega-target) per unit of loosening the bound; NaN for MILPs (no duals).
    */
   readonly shadowPriceUsd: number;
+  /** MILPs: objective gain (USD) when the constraint is removed and the MILP re-solved (milpBinding.ts). */
+  readonly relaxGainUsd?: number;
   readonly text: string;
 }
 
@@ -32,6 +34,16 @@ const UNITS: Partial<Record<string, string>> = {
   margin: "USD",
   premium: "USD",
 };
+
+/** The unit a constraint group is stated in ("coin", "USD", ...). */
+export function constraintUnit(group: ConstraintGroup): string {
+  return unitOf(group);
+}
+
+/** Number formatting of the explanations. */
+export function formatUsd(x: number): string {
+  return fmt(x);
+}
 
 function unitOf(group: ConstraintGroup): string {
   if (group.startsWith("bucket:")) return UNITS[group.split(":")[2] ?? ""] ?? "";

@@ -17,8 +17,11 @@ import {
   buildOptimizeBook,
   buildOptimizeCandidates,
   type CandidateSet,
+  netByInstrument,
   standardMarginUsd,
 } from "./candidates.js";
+import { portfolioMargin } from "../margin/portfolioMargin.js";
+import { sumUsd } from "../risk/account.js";
 import type { CandidateFilter, OptimizeProblem } from "./spec.js";
 
 /** The parts of a spec that are not candidate data. */
@@ -138,18 +141,29 @@ export function optimizeProblemOnMarket(
   notes.push(
     `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
   );
+  const afterTrades = (net: Float64Array): Position[] => {
+    const after: Position[] = [...positions];
+    net.forEach((q, i) => {
+      const instrument = candidateSet.instruments[i];
+      if (q !== 0 && instrument) after.push({ instrument, quantity: q });
+    });
+    return after;
+  };
   const problem: OptimizeProblem = {
     ...o.spec,
     candidates: candidateSet.candidates,
     book: buildOptimizeBook({ positions, market: o.market, scenarios, ...stressOption }),
     // The engine's margin of the netted book after the trades (what `volfolio margin` reports).
     marginOfBook: (net) => {
-      const after: Position[] = [...positions];
-      net.forEach((q, i) => {
-        const instrument = candidateSet.instruments[i];
-        if (q !== 0 && instrument) after.push({ instrument, quantity: q });
-      });
+      const after = afterTrades(net);
       return after.length > 0 ? standardMarginUsd(after, o.market) : 0;
+    },
+    portfolioMarginOfBook: (net) => {
+      const after = netByInstrument(afterTrades(net));
+      if (after.length === 0) return 0;
+      const by: Record<string, number> = {};
+      for (const [c, m] of Object.entries(portfolioMargin(after, o.market).byCurrency)) by[c] = m.initial;
+      return sumUsd(by, o.market).totalUsd;
     },
     scenarioNames: scenarios.map((s) => s.name ?? ""),
     stressNames: stressScenarios.map((s) => s.name ?? ""),

@@ -16,6 +16,7 @@ import {
 import { type CvarCutStats, chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
 import { type BindingConstraint, bindingConstraints, explainTrade } from "./explain.js";
 import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
+import { milpBindingConstraints } from "./milpBinding.js";
 import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
 import type { OptimizeProblem } from "./spec.js";
 import {
@@ -204,6 +205,10 @@ export async function optimizePortfolio(
     cvarCuts,
   };
   const notes: string[] = [];
+  if (p.portfolioMarginOfBook)
+    notes.push(
+      "portfolio margin: the engine's Deribit PM of the book before and after the trades, computed after the solve (reported, not constrained: the margin budget is standard margin)",
+    );
   if (cvarCuts)
     notes.push(
       `CVaR by cutting planes (Kunzi-Bay-Mayer): ${cvarCuts.iterations} master solves, ${cvarCuts.cuts} cuts, final violation ${cvarCuts.violationUsd.toPrecision(3)} USD (tolerance ${cvarCuts.toleranceUsd.toPrecision(3)})${cvarCuts.converged ? "" : " NOT CONVERGED"}`,
@@ -236,7 +241,10 @@ export async function optimizePortfolio(
   }
   const q = tradesFromSolution(lp, sol.x, options.minContracts);
   const verification = withEngineMargin(p, q, verifyOptimizeResult(p, q));
-  const after = verification.after;
+  const pm = (qs: readonly OptimizeTradeQuantity[]) =>
+    p.portfolioMarginOfBook ? { portfolioMarginUsd: p.portfolioMarginOfBook(netQuantities(p, qs)) } : {};
+  const after = { ...verification.after, ...pm(q) };
+  const beforePm = { ...before, ...pm([]) };
   // Tail scenarios of the final book: losses >= VaR.
   const S = p.book.scenarioPnlUsd.length;
   const net = netQuantities(p, q);
@@ -287,9 +295,14 @@ export async function optimizePortfolio(
     trades,
     objectiveUsd: objSense * sol.objective * lp.objScaleUsd,
     objectiveKind: p.objective.kind,
-    before,
+    before: beforePm,
     after,
-    binding: bindingConstraints(lp, sol),
+    binding: stats.integer
+      ? await milpBindingConstraints(p, lp, sol, {
+          ...(options.highs ? { highs: options.highs } : {}),
+          ...(options.backend ? { backend: options.backend } : {}),
+        })
+      : bindingConstraints(lp, sol),
     verification,
     diagnosis: null,
     stats,

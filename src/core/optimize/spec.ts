@@ -130,6 +130,13 @@ export interface OptimizeProblem {
    * against the optimizer's own margin model.
    */
   readonly marginOfBook?: (net: Float64Array) => number;
+  /**
+   * The margin engine's Deribit portfolio margin (initial, USD) of the book after trading `net`
+   * (margin/portfolioMargin.ts on the netted resulting book). Reported before and after the
+   * trades; NOT a constraint of the LP (the standard-margin budget is): the figure is the
+   * engine's, computed after the solve.
+   */
+  readonly portfolioMarginOfBook?: (net: Float64Array) => number;
   /** Scenario names (for the explanation), optional. */
   readonly scenarioNames?: readonly string[];
   readonly stressNames?: readonly string[];

@@ -32,6 +32,8 @@ export interface OptimizeRiskSummary {
   /** Standard initial margin after the trades, USD: the engine's figure (p.marginOfBook) when
    *  given (optimize.ts), else the optimizer's margin model (marginModel.ts). */
   readonly marginUsd: number;
+  /** Deribit portfolio (initial) margin by the engine, USD, when the problem carries it (optimize.ts). */
+  readonly portfolioMarginUsd?: number;
 }
 
 export interface VerificationCheck {

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Position } from "../../../src/core/instruments/types.js";
 import { instrumentFromName } from "../../../src/core/instruments/names.js";
 import { standardBookMargin } from "../../../src/core/margin/book.js";
+import { portfolioMargin } from "../../../src/core/margin/portfolioMargin.js";
 import { syntheticChain } from "../../../src/core/market/synthetic.js";
 import { optimizeProblemFromChain } from "../../../src/core/optimize/fromChain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
@@ -80,6 +81,22 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
       expect(r.verification?.ok).toBe(true);
       const model = r.verification?.checks.find((c) => c.name === "margin model - engine");
       expect(Math.abs(model?.value ?? Number.NaN)).toBeLessThanOrEqual(1e-9 * Math.max(1, engine));
+      // Portfolio margin: the engine's figure on the same netted book, reported (not constrained).
+      const net = new Map<string, Position>();
+      for (const x of after)
+        net.set(x.instrument.name, {
+          ...x,
+          quantity: (net.get(x.instrument.name)?.quantity ?? 0) + x.quantity,
+        });
+      const pm = portfolioMargin(
+        [...net.values()].filter((x) => x.quantity !== 0),
+        built.market,
+      );
+      let pmUsd = 0;
+      for (const [cur, v] of Object.entries(pm.byCurrency))
+        pmUsd += v.initial * (cur === "USDC" ? 1 : (built.market.underlyings[cur]?.indexPrice ?? Number.NaN));
+      expect(r.after.portfolioMarginUsd).toBeCloseTo(pmUsd, 6);
+      expect(r.notes.join(" ")).toMatch(/portfolio margin: the engine's Deribit PM/);
       if (budget === 0) {
         // No new margin allowed: only trades that do not add margin (buys, or selling the held long).
         expect(engine).toBeLessThanOrEqual(before * (1 + 1e-9));
