@@ -83,8 +83,11 @@ export interface ServerOptions {
   readonly agentToken?: string;
   /** Timeout of one agent request, ms (default 3000). */
   readonly agentTimeoutMs?: number;
-  /** The position builder's market (absent: the Builder tab says how to get one). */
-  readonly builder?: BuilderMarket;
+  /** The position builder's market (absent: the Builder tab says how to get one); a function when
+   *  it is refreshed live (web/live.ts). */
+  readonly builder?: BuilderMarket | (() => BuilderMarket | undefined);
+  /** Live refresh status (serve --live): GET /api/live. */
+  readonly live?: () => unknown;
 }
 
 /** Shown on the Builder tab when the server has no market (serve --report). */
@@ -192,23 +195,28 @@ export async function startDashboardServer(o: ServerOptions): Promise<{ app: Fas
     if (agentUrl) return fetchAgentState(agentUrl, o.agentToken, o.agentTimeoutMs);
     return { running: false, source: null, hint: AGENT_HINT };
   });
+  const market = (): BuilderMarket | undefined => (typeof o.builder === "function" ? o.builder() : o.builder);
   // 200 with available: false when there is no market (a 404 would be a console error on the page).
-  app.get("/api/builder/chain", async () =>
-    o.builder ? { available: true, ...builderChain(o.builder) } : { available: false, error: BUILDER_HINT },
-  );
+  app.get("/api/builder/chain", async () => {
+    const m = market();
+    return m ? { available: true, ...builderChain(m) } : { available: false, error: BUILDER_HINT };
+  });
+  app.get("/api/live", async () => (o.live ? o.live() : { live: false }));
   app.post("/api/builder/evaluate", async (req, reply) => {
-    if (!o.builder) return reply.code(404).send({ error: BUILDER_HINT });
+    const m = market();
+    if (!m) return reply.code(404).send({ error: BUILDER_HINT });
     try {
-      return evaluateBuilder(o.builder, req.body);
+      return evaluateBuilder(m, req.body);
     } catch (e) {
       if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
       throw e;
     }
   });
   app.post("/api/builder/book", async (req, reply) => {
-    if (!o.builder) return reply.code(404).send({ error: BUILDER_HINT });
+    const m = market();
+    if (!m) return reply.code(404).send({ error: BUILDER_HINT });
     try {
-      return builderLegsFromBook(o.builder, req.body);
+      return builderLegsFromBook(m, req.body);
     } catch (e) {
       if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
       throw e;

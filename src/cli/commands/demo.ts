@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { checkInputFile } from "../../adapters/inputFile.js";
 import { deribitBaseUrl, fetchLiveChain } from "../bookMarket.js";
 import { type BuilderMarket, builderMarket } from "../../web/builder.js";
+import { LiveChainRefresher } from "../../web/live.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
 import type { DemoReport } from "../../web/report.js";
 import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
@@ -54,7 +55,32 @@ function checkToken(f: ServeFlags): void {
     );
 }
 
-async function serve(report: DemoReport, f: ServeFlags, builder?: BuilderMarket): Promise<void> {
+async function serve(
+  report: DemoReport,
+  f: ServeFlags & { live?: boolean; refresh?: string; currency?: string },
+  builder?: BuilderMarket,
+): Promise<void> {
+  // --live --refresh S: the chain and the builder's marks follow Deribit's WebSocket (web/live.ts).
+  let current = builder;
+  let refresher: LiveChainRefresher | undefined;
+  if (f.live && f.refresh !== undefined && builder) {
+    const s = parseNumberOption("refresh", f.refresh);
+    if (!(s >= 0.2)) throw new CliError(`--refresh must be >= 0.2 seconds, got "${f.refresh}"`, EXIT_USAGE);
+    const base = builder;
+    refresher = new LiveChainRefresher({
+      currency: (f.currency ?? "BTC").toUpperCase(),
+      intervalMs: s * 1000,
+      initialAt: Date.now(),
+      onChain: (chain) => {
+        current = builderMarket({
+          chains: [chain],
+          label: `live Deribit ${chain.underlying} chain (WebSocket, ${chain.quotes.length} options)`,
+          book: base.book,
+        });
+      },
+    });
+    refresher.start();
+  }
   const token = f.token ?? process.env.VOLFOLIO_TOKEN;
   let started: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
@@ -64,7 +90,8 @@ async function serve(report: DemoReport, f: ServeFlags, builder?: BuilderMarket)
       host: f.host,
       port: parsePort(f.port),
       token,
-      ...(builder ? { builder } : {}),
+      ...(builder ? { builder: () => current } : {}),
+      ...(refresher ? { live: () => refresher.status() } : {}),
       ...(f.agentUrl ? { agentUrl: f.agentUrl, ...(agentToken ? { agentToken } : {}) } : {}),
     });
   } catch (e) {
@@ -79,7 +106,7 @@ async function serve(report: DemoReport, f: ServeFlags, builder?: BuilderMarket)
   process.stderr.write("serving; press Ctrl-C to stop\n");
   await new Promise<void>((done) => {
     const stop = () => {
-      started.app.close().then(() => done());
+      Promise.all([started.app.close(), refresher?.stop()]).then(() => done());
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
@@ -228,6 +255,10 @@ export function register(program: Command): void {
       "--live",
       "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
     )
+    .option(
+      "--refresh <seconds>",
+      "with --live: refresh the chain and the builder's marks over Deribit's WebSocket every so many seconds (env VOLFOLIO_DERIBIT_WS_URL overrides the URL); the page shows the data's age and marks it stale after two missed refreshes",
+    )
     .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
     .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
     .option(
@@ -294,6 +325,10 @@ moneyness (the report's book section lists the legs).`,
     )
     .option("--synthetic", "a seeded synthetic chain (--seed)")
     .option("--seed <n>", "seed of the synthetic market", "42")
+    .option(
+      "--refresh <seconds>",
+      "with --live: refresh the chain and the builder's marks over Deribit's WebSocket every so many seconds (env VOLFOLIO_DERIBIT_WS_URL overrides the URL); the page shows the data's age and marks it stale after two missed refreshes",
+    )
     .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
     .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
     .option("--book <file>", "the account the builder adds legs to (JSON/CSV, as `volfolio risk`)")

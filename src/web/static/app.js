@@ -719,7 +719,7 @@
       return;
     }
     const state = { legs: [], seq: 0, last: null };
-    const rows = chain.rows;
+    let rows = chain.rows;
     const unds = [...new Set(rows.map((x) => x.underlying))];
     const opt = (v, t) => `<option value="${esc(v)}">${esc(t ?? v)}</option>`;
     $("b-market").textContent = `${chain.label}; valuation ${chain.valuationTime}; ${rows.length} options`;
@@ -863,6 +863,37 @@
       URL.revokeObjectURL(a.href);
     };
     legsTable();
+
+    // Live refresh (serve --live): the data's age, stale marking, and the chain and marks reloaded
+    // when the server has refreshed its market.
+    let seen = null;
+    const live = async () => {
+      let st;
+      try {
+        st = await (await fetch(`/api/live${qs}`)).json();
+      } catch (e) {
+        $("b-live").innerHTML = `<span class="neg">live status unavailable: ${esc(e.message)}</span>`;
+        return;
+      }
+      if (!st.live) return false;
+      const age = st.ageMs === null ? "none yet" : `${num(st.ageMs / 1000, 0)} s`;
+      $("b-live").className = st.stale ? "neg stale" : "pos";
+      $("b-live").textContent =
+        `${st.stale ? "STALE: " : "live: "}${st.source}; last refresh ${st.updatedAt ? st.updatedAt.slice(11, 19) : "none"} UTC, age ${age}${st.error ? `; last attempt failed: ${st.error}` : ""}`;
+      if (seen !== null && st.updates !== seen) {
+        const res = await fetch(`/api/builder/chain${qs}`);
+        const c = await res.json();
+        if (c.available) {
+          rows = c.rows;
+          $("b-market").textContent = `${c.label}; valuation ${c.valuationTime}; ${rows.length} options`;
+          showQuote();
+          await evaluate(true);
+        }
+      }
+      seen = st.updates;
+      return true;
+    };
+    if (await live()) setInterval(live, 1000);
 
     async function evaluate(withMargin) {
       const seq = ++state.seq;
