@@ -104,8 +104,10 @@ export function sqrtConvexity(
   if (!(meanReversion >= 0) || !Number.isFinite(meanReversion))
     throw new InvalidInputError("meanReversion", meanReversion, "must be a finite number >= 0");
   const k = meanReversion;
-  const s2 =
-    volOfVariance * volOfVariance * (k > 0 ? -Math.expm1(-2 * k * timeToExpiry) / (2 * k) : timeToExpiry);
+  // (1 - e^{-2 k tau}) / (2 k), with its series tau (1 - k tau) where 2 k tau underflows (k ~ 1e-300).
+  const x = 2 * k * timeToExpiry;
+  const meanRevertedTime = x > 1e-8 ? -Math.expm1(-x) / (2 * k) : timeToExpiry * (1 - x / 2);
+  const s2 = volOfVariance * volOfVariance * meanRevertedTime;
   const root = 100 * Math.sqrt(forwardVariance);
   return { lognormal: root * (1 - Math.exp(-s2 / 8)), secondOrder: (root * Math.expm1(s2)) / 8 };
 }
