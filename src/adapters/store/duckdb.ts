@@ -57,6 +57,8 @@ export class DuckDbSnapshotStore implements SnapshotStore {
     );
     await conn.run("CREATE SEQUENCE IF NOT EXISTS records_seq");
     await conn.run(MANIFEST_DDL);
+    // stores made before Tardis files were ingestible have no superseded column
+    await conn.run("ALTER TABLE history_files ADD COLUMN IF NOT EXISTS superseded BIGINT DEFAULT 0");
     const s = new DuckDbSnapshotStore(dir, instance, conn);
     await s.refreshView();
     await s.refreshHistoryViews();

@@ -8,7 +8,8 @@
  * Tables (all instants epoch ms UTC, prices as the venue quotes them):
  *   quotes      one row per accepted option row: src, batch, line, underlying, valuation_time,
  *               instrument, ts, expiry, strike, kind, bid, ask, mark (coin for inverse options),
- *               mark_iv (decimal), underlying_price (USD), underlying_name, open_interest, volume
+ *               mark_iv (decimal), underlying_price (USD), underlying_name, open_interest, volume;
+ *               Tardis rows also bid_size, ask_size, bid_iv, ask_iv (tardis = true)
  *   chains      one row per (file, underlying): valuation_time, index_price (USD)
  *   futures     dated futures quoted by the rows of a chain: name, expiry, ts, mark (USD)
  *   rejects     one row per rejected row: src, line, reason, detail, row_json (the raw fields)
@@ -46,6 +47,12 @@ export const HISTORY_COLUMNS: Record<HistoryTable, Record<string, string>> = {
     underlying_name: "VARCHAR",
     open_interest: "DOUBLE",
     volume: "DOUBLE",
+    bid_size: "DOUBLE",
+    ask_size: "DOUBLE",
+    bid_iv: "DOUBLE",
+    ask_iv: "DOUBLE",
+    /** true for a Tardis quote (sizes and side IVs, no volume), false for a Deribit snapshot row. */
+    tardis: "BOOLEAN",
   },
   chains: {
     src: "VARCHAR",
@@ -94,7 +101,7 @@ export const HISTORY_COLUMNS: Record<HistoryTable, Record<string, string>> = {
 
 export const MANIFEST_DDL = `CREATE TABLE IF NOT EXISTS history_files (
   src VARCHAR PRIMARY KEY, path VARCHAR, format VARCHAR, batch VARCHAR, rows_read BIGINT,
-  accepted BIGINT, rejected BIGINT, warnings VARCHAR, ingested_at BIGINT)`;
+  accepted BIGINT, rejected BIGINT, warnings VARCHAR, ingested_at BIGINT, superseded BIGINT DEFAULT 0)`;
 
 export const historyDir = (storeDir: string, table: HistoryTable): string => join(storeDir, "history", table);
 
@@ -109,5 +116,5 @@ export function historyViewSql(storeDir: string, table: HistoryTable): string {
       .join(", ");
     return `CREATE OR REPLACE VIEW h_${table} AS SELECT ${sel} WHERE false`;
   }
-  return `CREATE OR REPLACE VIEW h_${table} AS SELECT t.* FROM read_parquet(${sqlStr(join(dir, "*.parquet"))}) t SEMI JOIN history_files f ON f.src = t.src AND f.batch = t.batch`;
+  return `CREATE OR REPLACE VIEW h_${table} AS SELECT t.* FROM read_parquet(${sqlStr(join(dir, "*.parquet"))}, union_by_name = true) t SEMI JOIN history_files f ON f.src = t.src AND f.batch = t.batch`;
 }

@@ -65,7 +65,8 @@ export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQu
   );
   const qc = await columns(
     store,
-    `SELECT src, instrument, ts::DOUBLE AS ts, bid, ask, mark, mark_iv, underlying_price, underlying_name, open_interest, volume
+    `SELECT src, instrument, ts::DOUBLE AS ts, bid, ask, mark, mark_iv, underlying_price, underlying_name, open_interest, volume,
+       bid_size, ask_size, bid_iv, ask_iv, coalesce(tardis, false) AS tardis
      FROM h_quotes WHERE ${where(q)} ORDER BY valuation_time, src, line`,
   );
   const fc = await columns(
@@ -93,18 +94,38 @@ export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQu
       list = [];
       quotesBySrc.set(s, list);
     }
-    list.push({
-      instrument: inst(qc.instrument?.[k] as string),
-      timestamp: Number(qc.ts?.[k]),
-      bid: num(qc.bid?.[k]),
-      ask: num(qc.ask?.[k]),
-      mark: num(qc.mark?.[k]),
-      markIv: num(qc.mark_iv?.[k]),
-      underlyingPrice: num(qc.underlying_price?.[k]),
-      underlyingName: (qc.underlying_name?.[k] as string | null) ?? null,
-      openInterest: num(qc.open_interest?.[k]),
-      volume: num(qc.volume?.[k]),
-    });
+    const instrument = inst(qc.instrument?.[k] as string);
+    // each source's quote shape, as its file loader builds it
+    list.push(
+      qc.tardis?.[k]
+        ? {
+            instrument,
+            timestamp: Number(qc.ts?.[k]),
+            bid: num(qc.bid?.[k]),
+            ask: num(qc.ask?.[k]),
+            mark: num(qc.mark?.[k]),
+            bidSize: num(qc.bid_size?.[k]),
+            askSize: num(qc.ask_size?.[k]),
+            bidIv: num(qc.bid_iv?.[k]),
+            askIv: num(qc.ask_iv?.[k]),
+            markIv: num(qc.mark_iv?.[k]),
+            underlyingPrice: num(qc.underlying_price?.[k]),
+            underlyingName: (qc.underlying_name?.[k] as string | null) ?? null,
+            openInterest: num(qc.open_interest?.[k]),
+          }
+        : {
+            instrument,
+            timestamp: Number(qc.ts?.[k]),
+            bid: num(qc.bid?.[k]),
+            ask: num(qc.ask?.[k]),
+            mark: num(qc.mark?.[k]),
+            markIv: num(qc.mark_iv?.[k]),
+            underlyingPrice: num(qc.underlying_price?.[k]),
+            underlyingName: (qc.underlying_name?.[k] as string | null) ?? null,
+            openInterest: num(qc.open_interest?.[k]),
+            volume: num(qc.volume?.[k]),
+          },
+    );
   }
   const futBySrc = new Map<string, FutureQuote[]>();
   const fs = (fc.src ?? []) as string[];
@@ -132,13 +153,16 @@ export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQu
       futures.unshift(perp);
       withPerpetual++;
     }
-    return {
+    const quotes = quotesBySrc.get(s) ?? [];
+    const chain = {
       underlying: q.underlying,
       valuationTime: Number(times[k]),
       indexPrice: Number(heads.index_price?.[k]),
-      quotes: quotesBySrc.get(s) ?? [],
-      futures,
+      quotes,
     };
+    // a Tardis chain has no futures list (its loader gives none) unless a perpetual was added
+    const tardis = quotes.length > 0 && "bidSize" in (quotes[0] as OptionQuote);
+    return tardis && futures.length === 0 ? chain : { ...chain, futures };
   });
   return { chains, withPerpetual };
 }
@@ -226,6 +250,8 @@ export interface HistoryInfo {
   }[];
   readonly rowsRead: number;
   readonly accepted: number;
+  /** Tardis updates replaced by a later one of the same symbol. */
+  readonly superseded: number;
   readonly rejected: number;
   readonly rejectsByReason: Readonly<Record<string, number>>;
   readonly perpetualPrices: number;
@@ -238,7 +264,7 @@ export interface HistoryInfo {
 export async function historyInfo(store: DuckDbSnapshotStore): Promise<HistoryInfo> {
   const one = async (sql: string) => (await store.query(sql))[0] ?? {};
   const files = await one(
-    "SELECT count(*) AS files, coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(accepted), 0) AS accepted, coalesce(sum(rejected), 0) AS rejected FROM history_files",
+    "SELECT count(*) AS files, coalesce(sum(rows_read), 0) AS rows_read, coalesce(sum(accepted), 0) AS accepted, coalesce(sum(rejected), 0) AS rejected, coalesce(sum(superseded), 0) AS superseded FROM history_files",
   );
   const span = await one(
     "SELECT count(DISTINCT valuation_time // 86400000) AS days, min(valuation_time) AS first, max(valuation_time) AS last FROM h_chains",
@@ -266,6 +292,7 @@ export async function historyInfo(store: DuckDbSnapshotStore): Promise<HistoryIn
     })),
     rowsRead: Number(files.rows_read ?? 0),
     accepted: Number(files.accepted ?? 0),
+    superseded: Number(files.superseded ?? 0),
     rejected: Number(files.rejected ?? 0),
     rejectsByReason: Object.fromEntries(rejects.map((r) => [String(r.reason), Number(r.n)])),
     perpetualPrices: Number(perp.n ?? 0),

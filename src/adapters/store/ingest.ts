@@ -39,10 +39,11 @@ import {
 } from "../csvFields.js";
 import { createDeribitCsvAccumulator } from "../deribit/files.js";
 import { BadInputFileError, inputFileError, inputFileStream } from "../inputFile.js";
+import { loadTardisOptionsChainFile } from "../tardis/optionsChain.js";
 import type { DuckDbSnapshotStore } from "./duckdb.js";
 import { HISTORY_COLUMNS, HISTORY_TABLES, type HistoryTable, historyDir, sqlStr } from "./historyLayout.js";
 
-export type IngestFormat = "deribit-csv" | "perpetual-csv" | "delivery-csv";
+export type IngestFormat = "deribit-csv" | "tardis-csv" | "perpetual-csv" | "delivery-csv";
 
 export interface IngestFileReport {
   readonly src: string;
@@ -50,6 +51,8 @@ export interface IngestFileReport {
   readonly format: IngestFormat;
   readonly rowsRead: number;
   readonly accepted: number;
+  /** Tardis: valid updates replaced by a later one of the same symbol (accepted + superseded + rejected = rows read). */
+  readonly superseded: number;
   readonly rejected: number;
   readonly byReason: Readonly<Record<string, number>>;
   readonly warnings: readonly string[];
@@ -61,6 +64,7 @@ export interface IngestReport {
   readonly skipped: readonly { readonly path: string; readonly reason: string }[];
   readonly rowsRead: number;
   readonly accepted: number;
+  readonly superseded: number;
   readonly rejected: number;
   /** Wall time of the ingest, ms. */
   readonly ms: number;
@@ -143,8 +147,7 @@ async function classify(path: string): Promise<Classified> {
     };
   const f = detectChainFormat(header);
   if (f === "deribit-csv") return { ...base, format: "deribit-csv" };
-  if (f === "tardis-csv")
-    return { ...base, format: null, reason: "Tardis options_chain: not supported by the store yet" };
+  if (f === "tardis-csv") return { ...base, format: "tardis-csv" };
   return {
     ...base,
     format: null,
@@ -487,7 +490,8 @@ async function ingestDeribitGroup(
   const srcOf = "d.src";
   await conn.run(`COPY (SELECT ${srcOf} AS src, ${b} AS batch, a.line, a.coin AS underlying, d.dominant AS valuation_time,
       a.instrument, a.ts, a.expiry, a.strike, a.kind, a.bid, a.ask, a.mark, a.mark_iv, a.underlying_price,
-      a.underlying_name, a.open_interest, a.volume FROM acc a JOIN dom d USING (fid))
+      a.underlying_name, a.open_interest, a.volume, NULL::DOUBLE AS bid_size, NULL::DOUBLE AS ask_size,
+      NULL::DOUBLE AS bid_iv, NULL::DOUBLE AS ask_iv, false AS tardis FROM acc a JOIN dom d USING (fid))
     TO ${sqlStr(quotesFile)} (FORMAT PARQUET)`);
   await conn.run(`INSERT INTO ${STAGE.chains} SELECT ${srcOf}, ${b}, a.coin, any_value(d.dominant),
       list_sort(list(a.index_price))[(count(*) // 2) + 1], count(*) FROM acc a JOIN dom d USING (fid) GROUP BY d.src, a.fid, a.coin`);
@@ -514,6 +518,60 @@ async function ingestDeribitGroup(
     if (w.length > 0) warnings.set(basename(path), w);
   }
   return { read, warnings };
+}
+
+/**
+ * A Tardis options_chain file: the file loader itself (tardis/optionsChain.ts, its rules and
+ * wording: latest update per symbol at the end of the file, outliers, superseded updates), its
+ * chains staged as quotes with their sizes and side IVs. A JS path (csv-parse): Tardis days are
+ * large, but the semantics are the loader's exactly.
+ */
+async function ingestTardis(
+  conn: DuckDBConnection,
+  f: Classified,
+  batch: string,
+): Promise<{ read: number; superseded: number; warnings: string[] }> {
+  const r = await loadTardisOptionsChainFile(f.path);
+  const q: Cell[][] = [];
+  const c: Cell[][] = [];
+  for (const chain of r.chains) {
+    for (const [i, x] of chain.quotes.entries())
+      q.push([
+        f.src,
+        batch,
+        i + 2,
+        chain.underlying,
+        chain.valuationTime,
+        x.instrument.name,
+        x.timestamp,
+        x.instrument.expiry,
+        x.instrument.type === "option" ? x.instrument.strike : null,
+        x.instrument.type === "option" ? x.instrument.kind : null,
+        x.bid,
+        x.ask,
+        x.mark,
+        x.markIv ?? null,
+        x.underlyingPrice ?? null,
+        x.underlyingName ?? null,
+        x.openInterest ?? null,
+        null,
+        x.bidSize ?? null,
+        x.askSize ?? null,
+        x.bidIv ?? null,
+        x.askIv ?? null,
+        true,
+      ]);
+    c.push([f.src, batch, chain.underlying, chain.valuationTime, chain.indexPrice, chain.quotes.length]);
+  }
+  await appendRows(conn, STAGE.quotes, Object.values(HISTORY_COLUMNS.quotes), q);
+  await appendRows(conn, STAGE.chains, Object.values(HISTORY_COLUMNS.chains), c);
+  await appendRows(
+    conn,
+    STAGE.rejects,
+    Object.values(HISTORY_COLUMNS.rejects),
+    r.rejected.map((x) => [f.src, batch, x.line, x.reason, x.detail, JSON.stringify(x.row)]),
+  );
+  return { read: r.rowsRead, superseded: r.superseded, warnings: r.warnings };
 }
 
 /** Perpetual prices file (see the module comment); rows validated in JS (a few hundred). */
@@ -657,6 +715,14 @@ export async function ingestHistory(
     done += g.length;
     say(`store ingest: ${done}/${todo.length} files validated`);
   }
+  const superseded = new Map<string, number>();
+  for (const f of todo.filter((x) => x.format === "tardis-csv")) {
+    const t = await ingestTardis(conn, f, batch);
+    rowsRead.set(f.src, t.read);
+    superseded.set(f.src, t.superseded);
+    if (t.warnings.length > 0) warnings.set(f.src, t.warnings);
+    say(`store ingest: ${f.src} (Tardis) read`);
+  }
   for (const f of todo) {
     if (f.format === "perpetual-csv") rowsRead.set(f.src, await ingestPerpetuals(conn, f, batch));
     else if (f.format === "delivery-csv") rowsRead.set(f.src, await ingestDelivery(conn, f, batch));
@@ -669,6 +735,7 @@ export async function ingestHistory(
       ...(quotesFiles.length > 0
         ? [`SELECT src FROM read_parquet([${quotesFiles.map(sqlStr).join(", ")}])`]
         : []),
+      `SELECT src FROM ${STAGE.quotes}`,
       `SELECT src FROM ${STAGE.perpetuals}`,
       `SELECT src FROM ${STAGE.delivery}`,
     ].join(" UNION ALL ")}) GROUP BY src`,
@@ -688,9 +755,10 @@ export async function ingestHistory(
     const rejected = Object.values(byReason).reduce((a, b) => a + b, 0);
     const accepted = acc.get(f.src) ?? 0;
     const read = rowsRead.get(f.src) ?? 0;
-    if (accepted + rejected !== read)
+    const sup = superseded.get(f.src) ?? 0;
+    if (accepted + sup + rejected !== read)
       throw new Error(
-        `store ingest: ${f.path}: accepted ${accepted} + rejected ${rejected} != rows read ${read}`,
+        `store ingest: ${f.path}: accepted ${accepted} + superseded ${sup} + rejected ${rejected} != rows read ${read}`,
       );
     return {
       src: f.src,
@@ -698,6 +766,7 @@ export async function ingestHistory(
       format: f.format as IngestFormat,
       rowsRead: read,
       accepted,
+      superseded: sup,
       rejected,
       byReason,
       warnings: warnings.get(f.src) ?? [],
@@ -705,11 +774,12 @@ export async function ingestHistory(
   });
   // Write the batch's Parquet files (quotes are written per group above), then the manifest.
   for (const t of HISTORY_TABLES) {
-    if (t === "quotes") continue;
+    // Deribit quotes were written per group above; the staged ones are Tardis quotes.
+    if (t === "quotes" && !todo.some((f) => f.format === "tardis-csv")) continue;
     const dir = historyDir(store.dir, t);
     mkdirSync(dir, { recursive: true });
     await conn.run(
-      `COPY (SELECT ${colList(t)} FROM ${STAGE[t]}) TO ${sqlStr(join(dir, `${batch}.parquet`))} (FORMAT PARQUET)`,
+      `COPY (SELECT ${colList(t)} FROM ${STAGE[t]}) TO ${sqlStr(join(dir, `${batch}${t === "quotes" ? ".t" : ""}.parquet`))} (FORMAT PARQUET)`,
     );
   }
   const now = Date.now();
@@ -723,11 +793,12 @@ export async function ingestHistory(
     rejected: "BIGINT",
     warnings: "VARCHAR",
     ingested_at: "BIGINT",
+    superseded: "BIGINT",
   });
   await appendRows(
     conn,
     "stage_manifest",
-    ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "BIGINT"],
+    ["VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "BIGINT", "BIGINT"],
     files.map((f) => [
       f.src,
       f.path,
@@ -738,9 +809,12 @@ export async function ingestHistory(
       f.rejected,
       JSON.stringify(f.warnings),
       now,
+      f.superseded,
     ]),
   );
-  await conn.run("INSERT OR REPLACE INTO history_files SELECT * FROM stage_manifest");
+  await conn.run(
+    "INSERT OR REPLACE INTO history_files (src, path, format, batch, rows_read, accepted, rejected, warnings, ingested_at, superseded) SELECT * FROM stage_manifest",
+  );
   // Batches no manifest row points at any more (every file re-ingested) are removed.
   const live = new Set(
     (await rows(conn, "SELECT DISTINCT batch FROM history_files")).map((r) => String(r.batch)),
@@ -763,13 +837,14 @@ export async function ingestHistory(
   ])
     await conn.run(`DROP TABLE IF EXISTS ${t}`);
   await store.refreshHistoryViews();
-  const sum = (k: "rowsRead" | "accepted" | "rejected") => files.reduce((s, f) => s + f[k], 0);
+  const sum = (k: "rowsRead" | "accepted" | "rejected" | "superseded") => files.reduce((s, f) => s + f[k], 0);
   return {
     batch,
     files,
     skipped,
     rowsRead: sum("rowsRead"),
     accepted: sum("accepted"),
+    superseded: sum("superseded"),
     rejected: sum("rejected"),
     ms: performance.now() - t0,
   };

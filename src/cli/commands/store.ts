@@ -55,7 +55,7 @@ Examples:
               (r.rowsRead * 1000) / Math.max(r.ms, 1),
             ).toLocaleString(
               "en-US",
-            )} rows/s): ${r.rowsRead} rows read = ${r.accepted} accepted + ${r.rejected} rejected`,
+            )} rows/s): ${r.rowsRead} rows read = ${r.accepted} accepted + ${r.rejected} rejected${r.superseded ? ` + ${r.superseded} superseded (Tardis updates replaced by a later one)` : ""}`,
           ];
           const bad = r.files.filter((f) => f.rejected > 0 || f.warnings.length > 0);
           if (bad.length > 0)
@@ -65,6 +65,7 @@ Examples:
                   file: f.src,
                   read: f.rowsRead,
                   accepted: f.accepted,
+                  superseded: f.superseded,
                   rejected: f.rejected,
                   reasons: Object.entries(f.byReason)
                     .map(([k, v]) => `${k} ${v}`)
@@ -102,7 +103,7 @@ Examples:
             `store ${dir}: ${i.files} files (${Object.entries(i.formats)
               .map(([k, v]) => `${v} ${k}`)
               .join(", ")}), ${i.days} days ${iso(i.first)} .. ${iso(i.last)}`,
-            `rows read ${i.rowsRead} = accepted ${i.accepted} + rejected ${i.rejected}; perpetual prices ${i.perpetualPrices}, delivery prices ${i.deliveryPrices}`,
+            `rows read ${i.rowsRead} = accepted ${i.accepted} + rejected ${i.rejected}${i.superseded ? ` + superseded ${i.superseded}` : ""}; perpetual prices ${i.perpetualPrices}, delivery prices ${i.deliveryPrices}`,
             "",
             formatTable(
               i.chains.map((c) => ({ underlying: c.underlying, chains: c.chains, quotes: c.quotes })),

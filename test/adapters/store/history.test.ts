@@ -223,6 +223,64 @@ describe("history store: ingest against the file loader", () => {
     expect(plain(replay)).toEqual(plain((await loadHistoryChains(store, { underlying: "BTC" })).chains));
   });
 
+  it("a Tardis options_chain file: the Tardis loader's chain, rejects and superseded counts", async () => {
+    const src = join(import.meta.dirname, "../../fixtures/market/tardis_options_chain.csv");
+    const { mkdirSync, readFileSync } = await import("node:fs");
+    mkdirSync(join(dir, "in3"), { recursive: true });
+    // the fixture plus a bad row of each per-row kind and an older update of a symbol
+    const text = readFileSync(src, "utf8").trimEnd().split("\n");
+    const row = (text[1] as string).split(",");
+    const bad = (i: number, v: string) => row.map((x, j) => (j === i ? v : x)).join(",");
+    text.push(
+      bad(5, "abc"),
+      bad(1, "BTC-XX-1-C"),
+      bad(5, "81000"),
+      bad(2, String(Number(row[2]) - 3_600_000_000)),
+    );
+    text.push(
+      bad(2, String(Number(row[2]) - 60_000_000)).replace(
+        row[3] as string,
+        String(Number(row[3]) - 60_000_000),
+      ),
+    );
+    const path = join(dir, "in3", "tardis_options_chain.csv");
+    writeFileSync(path, `${text.join("\n")}\n`);
+    const { loadTardisOptionsChainFile } = await import("../../../src/adapters/tardis/optionsChain.js");
+    const ref = await loadTardisOptionsChainFile(path);
+    const r = await ingestHistory(store, [path]);
+    const f = r.files[0];
+    expect(f).toMatchObject({
+      format: "tardis-csv",
+      rowsRead: ref.rowsRead,
+      superseded: ref.superseded,
+      rejected: ref.rejected.length,
+    });
+    expect(ref.superseded).toBeGreaterThan(0);
+    const refReasons: Record<string, number> = {};
+    for (const x of ref.rejected) refReasons[x.reason] = (refReasons[x.reason] ?? 0) + 1;
+    expect(f?.byReason).toEqual(refReasons);
+    expect(Object.keys(refReasons).sort()).toEqual([
+      "bad-instrument-name",
+      "invalid-field",
+      "name-mismatch",
+      "timestamp-outlier",
+    ]);
+    expect((f?.accepted ?? 0) + (f?.superseded ?? 0) + (f?.rejected ?? 0)).toBe(f?.rowsRead);
+    const stored = await store.query(
+      `SELECT line::INT AS line, reason, detail FROM h_rejects WHERE src = 'tardis_options_chain.csv' ORDER BY line`,
+    );
+    expect(stored).toEqual(ref.rejected.map((x) => ({ line: x.line, reason: x.reason, detail: x.detail })));
+    expect(ref.chains.length).toBeGreaterThan(0);
+    for (const c of ref.chains) {
+      const h = await loadHistoryChains(store, {
+        underlying: c.underlying,
+        from: c.valuationTime,
+        to: c.valuationTime,
+      });
+      expect(plain(h.chains)).toEqual([plain(c)]);
+    }
+  });
+
   it("a directory with nothing ingestible is one error naming the reason", async () => {
     const { mkdirSync } = await import("node:fs");
     mkdirSync(join(dir, "empty"), { recursive: true });
