@@ -15,4 +15,5 @@ export * from "./core/hedge/index.js";
 export * from "./core/backtest/index.js";
 export * from "./core/volindex/index.js";
 export * from "./core/regime/index.js";
+export * from "./core/vault/index.js";
 export * from "./adapters/index.js";
