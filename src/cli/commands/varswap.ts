@@ -1,0 +1,237 @@
+/**
+ * `volfolio varswap --chain FILE [--currency BTC] [--tenor-days 30] [--future-expiry DATE] [--json]`:
+ * the variance swap fair strike of a chain by static replication (core/volindex/varianceSwap.ts:
+ * the DVOL-method strip + discrete-strike + wing corrections from the fitted surface) and the fair
+ * value of a DVOL future (core/volindex/volIndexFuture.ts) for one expiry.
+ *
+ * Decisions:
+ * - The chain goes through normalizeChain (the one market model) and every figure comes from core.
+ * - Vol of variance for the future's convexity: --vol-of-var (and --mean-reversion), or estimated from
+ *   --dvol-history (the last 365 daily closes up to the chain's date, no look-ahead), else the default
+ *   1.8 with no mean reversion (the BTC DVOL 2021-2026 estimate, volOfVarianceFromIndex; an upper
+ *   estimate of the adjustment), said so in the output.
+ * - The future expiry: --future-expiry (YYYY-MM-DD or Deribit's 27FEB26, at 08:00 UTC) or
+ *   --future-days (default 30).
+ * - A tenor the chain's eligible expiries cannot bracket is computed (total variance extrapolated) and
+ *   flagged "extrapolated", not refused: a swap's tenor is the user's, not the listing's.
+ */
+import type { Command } from "commander";
+import { loadChainFile } from "../../adapters/chainFile.js";
+import { formatDeribitExpiry, parseDeribitExpiry } from "../../core/instruments/names.js";
+import { normalizeChain } from "../../core/market/normalize.js";
+import { replicationSurface, varianceSwapStrike } from "../../core/volindex/varianceSwap.js";
+import {
+  DVOL_FUTURE_DEFAULTS,
+  meanReversionFromIndex,
+  volIndexFutureValue,
+  volOfVarianceFromIndex,
+} from "../../core/volindex/volIndexFuture.js";
+import { DAY_MS } from "../../core/time.js";
+import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { loadDvolBars } from "./volindexSeries.js";
+
+/** Default vol of ln(variance): BTC DVOL daily closes 2021-03 to 2026 (volOfVarianceFromIndex = 1.79). */
+const DEFAULT_VOL_OF_VAR = 1.8;
+
+interface VarswapFlags {
+  chain?: string;
+  currency?: string;
+  tenorDays: string;
+  futureExpiry?: string;
+  futureDays: string;
+  volOfVar?: string;
+  meanReversion?: string;
+  dvolHistory?: string;
+  json?: boolean;
+}
+
+const r = (x: number, digits = 4) => Number(x.toFixed(digits));
+/** Variance (decimal^2) in variance points (vol points squared). */
+const pts2 = (x: number | null) => (x === null ? null : r(1e4 * x, 2));
+
+function parseExpiry(text: string): number {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (iso) return Date.UTC(Number(iso[1]), Number(iso[2]) - 1, Number(iso[3]), 8);
+  const d = parseDeribitExpiry(text.toUpperCase());
+  if (d === null)
+    throw new CliError(
+      `--future-expiry must be YYYY-MM-DD or a Deribit expiry like 27FEB26, got "${text}"`,
+      EXIT_USAGE,
+    );
+  return d;
+}
+
+export function register(program: Command): void {
+  program
+    .command("varswap")
+    .description(
+      "Variance swap fair strike of a chain by static replication (discrete-strike and wing corrections) and a DVOL future's fair value",
+    )
+    .option("--chain <file>", "chain file (Deribit CSV/.csv.gz, Tardis CSV, Deribit JSON)")
+    .option("--currency <coin>", "underlying (e.g. BTC); required when the file has several")
+    .option("--tenor-days <n>", "swap tenor in calendar days", "30")
+    .option("--future-expiry <date>", "DVOL future expiry: YYYY-MM-DD or 27FEB26 (08:00 UTC)")
+    .option("--future-days <n>", "DVOL future expiry in days from the chain (without --future-expiry)", "30")
+    .option("--vol-of-var <x>", "annualized vol of ln(variance) for the convexity adjustment (e.g. 1.8)")
+    .option("--mean-reversion <k>", "mean-reversion speed of ln(variance) per year (default 0)")
+    .option(
+      "--dvol-history <file>",
+      "DVOL daily bars (Date,Open,High,Low,Close): estimate vol of variance and mean reversion from the 365 closes before the chain",
+    )
+    .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Fair variance (Demeterfi-Derman-Kamal-Zou 1999) = strip + discrete correction + wing correction, in
+variance points (vol points squared; strike in vol points = sqrt). Strip: the DVOL-method strip of the
+two expiries bracketing the tenor (= the squared index at 30 days). Discrete: exact integral of the fitted
+surface (svi-af) over the strip's strikes minus the midpoint strip on the surface. Wing: the surface beyond
+the strip's strikes; the part beyond the listed strikes is shown with its flat-vol low estimate.
+DVOL future: F = 100 sqrt(forward 30-day variance at expiry) x exp(-omega^2 tau / 8) (lognormal variance;
+the second-order term Var(V)/(8 E[V]^1.5) shown for comparison).
+
+Examples:
+  volfolio varswap --chain ../shared/data/deribit/daily/deribit_options_snapshot_20260110T091409Z.csv.gz --currency BTC
+  volfolio varswap --chain chain.csv.gz --currency ETH --tenor-days 60 --future-expiry 27FEB26 --vol-of-var 1.5
+  volfolio varswap --chain chain.csv.gz --currency BTC --dvol-history ../shared/data/prices/DVOL_BTC_daily.csv --json`,
+    )
+    .action(async (flags: VarswapFlags) => {
+      if (!flags.chain) throw new CliError("required option '--chain <file>' not specified", EXIT_USAGE);
+      const tenorDays = parseNumberOption("tenor-days", flags.tenorDays);
+      if (!(tenorDays > 0) || tenorDays > 3650)
+        throw new CliError(`--tenor-days must be in (0, 3650], got "${flags.tenorDays}"`, EXIT_USAGE);
+      const futureDays = parseNumberOption("future-days", flags.futureDays);
+      if (!(futureDays > 0))
+        throw new CliError(`--future-days must be > 0, got "${flags.futureDays}"`, EXIT_USAGE);
+      let volOfVar = flags.volOfVar === undefined ? null : parseNumberOption("vol-of-var", flags.volOfVar);
+      if (volOfVar !== null && !(volOfVar >= 0 && volOfVar <= 10))
+        throw new CliError(`--vol-of-var must be in [0, 10], got "${flags.volOfVar}"`, EXIT_USAGE);
+      let meanReversion =
+        flags.meanReversion === undefined ? null : parseNumberOption("mean-reversion", flags.meanReversion);
+      if (meanReversion !== null && !(meanReversion >= 0))
+        throw new CliError(`--mean-reversion must be >= 0, got "${flags.meanReversion}"`, EXIT_USAGE);
+
+      const loaded = await loadChainFile(flags.chain);
+      const want = flags.currency?.toUpperCase();
+      const chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
+      if (chains.length === 0)
+        throw new CliError(
+          `${flags.chain}: no ${want ?? ""} chain (underlyings: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`,
+          EXIT_FAILURE,
+        );
+      if (chains.length > 1)
+        throw new CliError(
+          `${flags.chain} has ${chains.map((c) => c.underlying).join(", ")}: pass --currency`,
+          EXIT_USAGE,
+        );
+      const snapshot = normalizeChain(chains[0] as (typeof chains)[number]).snapshot;
+
+      let volSource = "--vol-of-var";
+      if (flags.dvolHistory) {
+        const day = new Date(snapshot.valuationTime).toISOString().slice(0, 10);
+        const closes = (await loadDvolBars(flags.dvolHistory))
+          .filter((b) => b.date < day)
+          .map((b) => b.close);
+        if (closes.length < 30)
+          throw new CliError(
+            `${flags.dvolHistory}: ${closes.length} closes before ${day}, need 30`,
+            EXIT_FAILURE,
+          );
+        volOfVar ??= volOfVarianceFromIndex(closes, 365);
+        meanReversion ??= meanReversionFromIndex(closes, 365);
+        volSource = `${flags.dvolHistory} (${Math.min(closes.length - 1, 365)} daily changes before ${day})`;
+      } else if (volOfVar === null) {
+        volOfVar = DEFAULT_VOL_OF_VAR;
+        volSource = "default (BTC DVOL 2021-2026 estimate; pass --vol-of-var or --dvol-history)";
+      }
+
+      const futureExpiry = flags.futureExpiry
+        ? parseExpiry(flags.futureExpiry)
+        : snapshot.valuationTime + futureDays * DAY_MS;
+      if (!(futureExpiry > snapshot.valuationTime))
+        throw new CliError(
+          `--future-expiry ${flags.futureExpiry} is not after the chain's time ${new Date(snapshot.valuationTime).toISOString()}`,
+          EXIT_USAGE,
+        );
+      const { surface, issue } = replicationSurface(snapshot, { tenorDays });
+      const swap = varianceSwapStrike(snapshot, { tenorDays, surface });
+      const future = volIndexFutureValue(snapshot, {
+        expiry: futureExpiry,
+        volOfVariance: volOfVar,
+        meanReversion: meanReversion ?? 0,
+        surface,
+      });
+      const expiryRow = (e: typeof swap.near, weight: number) => ({
+        expiry: formatDeribitExpiry(e.expiry),
+        days: r(e.timeToExpiry * 365, 2),
+        weight: r(weight, 4),
+        forwardUsd: r(e.forward, 2),
+        strikes: e.strikes,
+        stripRange: `${e.firstStrike}-${e.lastStrike}`,
+        listedRange: `${e.listedFirstStrike}-${e.listedLastStrike}`,
+        stripVar: pts2(e.stripVariance),
+        k0Term: pts2(e.k0Term),
+        discrete: pts2(e.discreteCorrection),
+        putWing: pts2(e.putWing),
+        callWing: pts2(e.callWing),
+        beyondQuotes: pts2(e.wingBeyondQuotes),
+        beyondQuotesFlat: pts2(e.wingBeyondQuotesFlat),
+        callWingBound: pts2(e.callWingBound),
+        fairVar: pts2(e.fairVariance),
+      });
+      const report = {
+        underlying: snapshot.underlying,
+        valuationTime: new Date(snapshot.valuationTime).toISOString(),
+        chain: flags.chain,
+        tenorDays,
+        units: "variance points = vol points squared (1e4 x decimal variance); strikes in vol points",
+        swap: {
+          strikeVolPoints: r(swap.strikeVolPoints),
+          stripVolPoints: r(100 * Math.sqrt(Math.max(swap.stripVariance, 0))),
+          fairVariance: pts2(swap.fairVariance),
+          stripVariance: pts2(swap.stripVariance),
+          discreteCorrection: pts2(swap.discreteCorrection),
+          wingCorrection: pts2(swap.wingCorrection),
+          wingBeyondQuotes: pts2(swap.wingBeyondQuotes),
+          wingBeyondQuotesFlat: pts2(swap.wingBeyondQuotesFlat),
+          callWingBound: pts2(swap.callWingBound),
+          bracketed: swap.bracketed,
+          surfaceIssue: issue,
+          near: expiryRow(swap.near, swap.nearWeight),
+          next: expiryRow(swap.next, 1 - swap.nearWeight),
+        },
+        dvolFuture: {
+          expiry: new Date(future.expiry).toISOString(),
+          days: r(future.timeToExpiry * 365, 2),
+          forwardVariance: pts2(future.forwardVariance),
+          forwardVolPoints: r(future.forwardVolPoints),
+          volOfVariance: r(future.volOfVariance),
+          meanReversion: r(meanReversion ?? 0),
+          volOfVarianceSource: volSource,
+          convexityAdjustment: r(future.convexityAdjustment),
+          secondOrderAdjustment: r(future.secondOrderAdjustment),
+          fairValue: r(future.fairValue),
+          fairValueTick: r(future.fairValueTicks, 2),
+          tickSize: DVOL_FUTURE_DEFAULTS.tickSize,
+          contractSizeUsdPerPoint: future.contractSizeUsdPerPoint,
+          bracketed: future.bracketed,
+        },
+      };
+      output(flags.json, report, () => {
+        const s = report.swap;
+        const f = report.dvolFuture;
+        return [
+          `${report.underlying} ${tenorDays}-day variance swap at ${report.valuationTime}: fair strike ${s.strikeVolPoints.toFixed(2)} vol points (variance ${s.fairVariance} pts^2)${s.bracketed ? "" : " [extrapolated: tenor outside the eligible expiries]"}`,
+          `  strip (DVOL-method, = index^2 at 30 days) ${s.stripVariance} (${s.stripVolPoints.toFixed(2)} pts)  discrete correction ${s.discreteCorrection ?? "n/a"}  wing correction ${s.wingCorrection ?? "n/a"}${issue ? `  (${issue})` : ""}`,
+          `  of the wing, beyond the listed strikes: ${s.wingBeyondQuotes ?? "n/a"} (SVI extrapolation; flat-vol low estimate ${s.wingBeyondQuotesFlat ?? "n/a"}); call-wing model-free bound ${s.callWingBound}`,
+          formatTable([
+            { "": "near", ...s.near },
+            { "": "next", ...s.next },
+          ]),
+          "",
+          `DVOL future expiring ${f.expiry} (${f.days} days): fair ${f.fairValue.toFixed(2)} (tick ${f.fairValueTick}) = forward vol ${f.forwardVolPoints.toFixed(2)} - convexity ${f.convexityAdjustment.toFixed(2)} (second-order term ${f.secondOrderAdjustment.toFixed(2)})${f.bracketed ? "" : " [extrapolated]"}`,
+          `  vol of ln(variance) ${f.volOfVariance}, mean reversion ${f.meanReversion}/yr: ${f.volOfVarianceSource}`,
+        ].join("\n");
+      });
+    });
+}
