@@ -14,6 +14,7 @@ import * as optimize from "./commands/optimize.js";
 import * as risk from "./commands/risk.js";
 import * as store from "./commands/store.js";
 import * as surface from "./commands/surface.js";
+import * as varswap from "./commands/varswap.js";
 import * as vault from "./commands/vault.js";
 import * as volindex from "./commands/volindex.js";
 import { describeError, EXIT_USAGE } from "./io.js";
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const area of [chain, surface, risk, optimize, backtest, volindex, agent, demo, store, vault])
+  for (const area of [chain, surface, risk, optimize, backtest, volindex, varswap, agent, demo, store, vault])
     area.register(program);
   return program;
 }
