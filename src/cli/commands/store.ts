@@ -86,6 +86,17 @@ Examples:
     .description("What the store holds: days, chains, rows, rejects by reason")
     .option("--store <dir>", "store directory (default: $VOLFOLIO_STORE or ./volfolio-store)")
     .option("--json", "JSON output")
+    .addHelpText(
+      "after",
+      `
+Prints the files by format, the days and chains per underlying, rows read = accepted + rejected
+(+ superseded Tardis updates), the stored perpetual and delivery prices, and the rejects by reason
+(each rejected row is in the view h_rejects with its file, line, detail and raw fields).
+
+Examples:
+  volfolio store info --store /tmp/vf
+  volfolio store info --store /tmp/vf --json`,
+    )
     .action(async (o: Opts) => {
       const { existsSync } = await import("node:fs");
       const { CliError, EXIT_UNAVAILABLE } = await import("../io.js");
