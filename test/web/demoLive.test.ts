@@ -139,7 +139,9 @@ describe("demo / serve: bind address and agent URL", () => {
   it("a non-loopback --host without a token is exit 2, one line, before any computation", async () => {
     const a = await capture(["demo", "--host", "0.0.0.0"], { VOLFOLIO_TOKEN: "" });
     expect(a.code).toBe(2);
-    expect(a.err.trim()).toBe("volfolio: binding 0.0.0.0 requires --token (or VOLFOLIO_TOKEN)");
+    expect(a.err.trim()).toBe(
+      "volfolio: binding 0.0.0.0 requires --token (or VOLFOLIO_TOKEN) of at least 16 characters",
+    );
     const file = join(mkdtempSync(join(tmpdir(), "volfolio-serve-")), "report.json");
     writeFileSync(
       file,

@@ -45,9 +45,12 @@ function parsePort(v: string): number {
  * token of at least 16 characters (--token or VOLFOLIO_TOKEN); the token is never echoed.
  */
 function checkToken(f: ServeFlags): void {
-  const token = f.token ?? process.env.VOLFOLIO_TOKEN;
+  const token = f.token ?? (process.env.VOLFOLIO_TOKEN || undefined);
   if (!isLoopback(f.host) && !token)
-    throw new CliError(`binding ${f.host} requires --token (or VOLFOLIO_TOKEN)`, EXIT_USAGE);
+    throw new CliError(
+      `binding ${f.host} requires --token (or VOLFOLIO_TOKEN) of at least 16 characters`,
+      EXIT_USAGE,
+    );
   if (token !== undefined && token.length < 16)
     throw new CliError(
       `the dashboard token must be at least 16 characters (got ${token.length}; --token or VOLFOLIO_TOKEN)`,
@@ -81,7 +84,7 @@ async function serve(
     });
     refresher.start();
   }
-  const token = f.token ?? process.env.VOLFOLIO_TOKEN;
+  const token = f.token ?? (process.env.VOLFOLIO_TOKEN || undefined);
   let started: Awaited<ReturnType<typeof startDashboardServer>>;
   try {
     const agentToken = process.env.VOLFOLIO_AGENT_TOKEN;
