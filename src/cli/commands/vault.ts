@@ -36,7 +36,10 @@ export function formatVault(r: VaultResult): string {
     "mgmt fee": f(e.managementFee, dp),
     "perf fee": f(e.performanceFee, dp),
     [`price ${r.asset}`]: f(e.sharePrice, 6),
-    "price USD": f(e.sharePriceUsd, 2),
+    // The other unit: USD for a coin vault, the coin for a USDC vault.
+    ...(r.asset === "USD"
+      ? { [`price ${r.underlying}`]: f(e.sharePriceCoin, 8) }
+      : { "price USD": f(e.sharePriceUsd, 2) }),
     HWM: f(e.highWaterMark, 6),
     APY: pct(e.apy),
     [`NAV ${r.asset}`]: f(e.nav, dp),
