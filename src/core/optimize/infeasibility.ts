@@ -6,7 +6,13 @@
  * relaxed (by the reported amount, in the constraint's own units) for the spec to be
  * feasible; groups that bind in the elastic solution are the ones they conflict with.
  */
-import { buildOptimizeLp, type ConstraintGroup, type CvarMethod, type LpProblem } from "./buildProblem.js";
+import {
+  buildOptimizeLp,
+  type ConstraintGroup,
+  type CvarMethod,
+  type LpProblem,
+  type LpRow,
+} from "./buildProblem.js";
 import { chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
 import { type HighsBackend, type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
 import type { OptimizeProblem } from "./spec.js";
@@ -20,7 +26,21 @@ export interface ConstraintRelaxation {
   readonly relaxBy: number;
 }
 
+/** One member of the irreducible infeasible subset. */
+export interface IisMember {
+  readonly group: ConstraintGroup;
+  readonly row: string;
+}
+
 export interface InfeasibilityDiagnosis {
+  /**
+   * An irreducible infeasible subset of the user constraints (deletion filter): these alone are
+   * infeasible, and without any ONE of them the rest of the subset is feasible (given the
+   * per-instrument size limits and quotes, which are column bounds and always kept). A spec can
+   * hold several such conflicts; this is one of them.
+   * Empty when the problem is infeasible without any user constraint.
+   */
+  readonly iis: IisMember[];
   /** Constraint groups that must be relaxed (minimum total scaled violation). */
   readonly relax: ConstraintRelaxation[];
   /** Other groups binding in the elastic solution (the conflict partners). */
@@ -89,8 +109,18 @@ export async function diagnoseInfeasibility(
       ? await solveWithCvarCuts(p, el.lp, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })
       : { sol: await solveOptimizeLp(el.lp, highs, backend), lp: el.lp };
   const { sol, lp } = solved;
+  const iis = await irreducibleInfeasibleSubset(p, base, highs, backend);
+  const iisText =
+    iis.length > 0
+      ? `minimal conflict: ${iis.map((m) => m.row).join(" + ")} (infeasible together; without any one of them the rest is feasible, given the size limits; other conflicts may remain)`
+      : "infeasible without any user constraint (size limits / quotes)";
   if (!sol.optimal)
-    return { relax: [], conflictsWith: [], text: `elastic problem not solved (${sol.status})` };
+    return {
+      iis,
+      relax: [],
+      conflictsWith: [],
+      text: `${iisText}; elastic problem not solved (${sol.status})`,
+    };
   const relax: ConstraintRelaxation[] = [];
   const violated = new Set<number>();
   for (const s of slacks) {
@@ -121,9 +151,55 @@ export async function diagnoseInfeasibility(
   );
   const text =
     relax.length === 0
-      ? "no violated constraint found by the elastic problem (numerical infeasibility?)"
-      : `infeasible: ${words.join("; ")}${conflicts.size > 0 ? `; it conflicts with ${[...conflicts].join(", ")}` : ""}${
-          conflicts.size === 0 ? " (given the per-instrument size limits)" : ""
-        }`;
-  return { relax, conflictsWith: [...conflicts], text };
+      ? `${iisText}; no violated constraint found by the elastic problem (numerical infeasibility?)`
+      : `infeasible: ${iisText}. Cheapest repair: ${words.join("; ")}`;
+  return { iis, relax, conflictsWith: [...conflicts], text };
+}
+
+/** Solves `lp` with the user rows not in `keep` removed; true when feasible. */
+async function feasibleWith(
+  p: OptimizeProblem,
+  lp: LpProblem,
+  keep: ReadonlySet<number>,
+  highs?: HighsOptions,
+  backend?: HighsBackend,
+): Promise<boolean> {
+  const rows = lp.rows.map((r, i) =>
+    r.elastic && !keep.has(i)
+      ? { ...r, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY }
+      : r,
+  );
+  // Feasibility only: no objective.
+  const q: LpProblem = { ...lp, rows, cost: new Float64Array(lp.numCol) };
+  const sol =
+    lp.cvarMethod === "cuts"
+      ? (await solveWithCvarCuts(p, q, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })).sol
+      : await solveOptimizeLp(q, highs, backend);
+  if (sol.optimal) return true;
+  if (/infeasible/i.test(sol.status)) return false;
+  throw new RangeError(`feasibility check: solver status ${sol.status}`);
+}
+
+/**
+ * Deletion filter (Chinneck): start from every user row; drop a row when the rest stays
+ * infeasible without it. What is left is an irreducible infeasible subset: each member is
+ * needed (removing it gave a feasible problem when it was tested, and sets only shrink after).
+ * One solve per user row.
+ */
+export async function irreducibleInfeasibleSubset(
+  p: OptimizeProblem,
+  lp: LpProblem,
+  highs?: HighsOptions,
+  backend?: HighsBackend,
+): Promise<IisMember[]> {
+  const set = new Set<number>();
+  lp.rows.forEach((r, i) => {
+    if (r.elastic) set.add(i);
+  });
+  if (await feasibleWith(p, lp, set, highs, backend)) return [];
+  for (const i of [...set]) {
+    set.delete(i);
+    if (await feasibleWith(p, lp, set, highs, backend)) set.add(i);
+  }
+  return [...set].map((i) => ({ group: (lp.rows[i] as LpRow).group, row: (lp.rows[i] as LpRow).name }));
 }
