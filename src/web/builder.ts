@@ -296,6 +296,9 @@ export interface BuilderResult {
   readonly notes: string[];
 }
 
+/** Margin of the account without the legs, by market and account (see evaluateBuilder). */
+const BEFORE_CACHE = new WeakMap<BuilderMarket, Map<string, MarginSummary>>();
+
 function marginSummary(v: ValuedBook): MarginSummary {
   const m = bookMargin(v);
   return {
@@ -514,13 +517,21 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
     };
   } else
     try {
-      const before = valueBookOnInputs({
-        source: "chain",
-        label: m.label,
-        positions: base,
-        cash,
-        built: m.built,
-      });
+      // The account without the legs does not change while legs are added: computed once per
+      // market and account (the liquidation search of the margin engine is the slow part).
+      const key = JSON.stringify({ includeBook: r.includeBook, cash });
+      let perMarket = BEFORE_CACHE.get(m);
+      if (!perMarket) {
+        perMarket = new Map();
+        BEFORE_CACHE.set(m, perMarket);
+      }
+      let before = perMarket.get(key);
+      if (!before) {
+        before = marginSummary(
+          valueBookOnInputs({ source: "chain", label: m.label, positions: base, cash, built: m.built }),
+        );
+        perMarket.set(key, before);
+      }
       const after = valueBookOnInputs({
         source: "chain",
         label: m.label,
@@ -530,7 +541,7 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
       });
       (result as { margin: BuilderResult["margin"] }).margin = {
         account,
-        before: marginSummary(before),
+        before,
         after: marginSummary(after),
       };
     } catch (e) {
