@@ -197,7 +197,18 @@ export async function startSweepQueueWorker(
   });
   worker.on("error", o.onError ?? ignore);
   await worker.waitUntilReady();
-  return () => worker.close();
+  // Closing waits for the job in hand; with Redis gone it would wait forever: bounded, then dropped.
+  return async () => {
+    await withTimeout(worker.close(), 10_000, () => new Error("timeout")).catch(async () => {
+      const client = await withTimeout(
+        worker.getBackend().connection.client,
+        500,
+        () => new Error("timeout"),
+      ).catch(() => null);
+      client?.disconnect();
+      await withTimeout(worker.disconnect(), 500, () => new Error("timeout")).catch(ignore);
+    });
+  };
 }
 
 /** Enqueues the sweep, runs it on queue workers, returns results in job order. */
@@ -309,7 +320,15 @@ export async function runSweepQueue(spec: SweepSpec, opts: SweepQueueOptions = {
       () => new Error("timeout"),
     ).catch(ignore);
     await withTimeout(queue.close(), ok ? 5_000 : 1_000, () => new Error("timeout")).catch(ignore);
-    await queue.disconnect().catch(ignore);
+    // ioredis reconnects forever unless told to stop: drop the connection so no timer keeps the
+    // process alive (BullMQ's own disconnect waits for a reconnection that may never come).
+    const client = await withTimeout(
+      queue.getBackend().connection.client,
+      500,
+      () => new Error("timeout"),
+    ).catch(() => null);
+    client?.disconnect();
+    await withTimeout(queue.disconnect(), 500, () => new Error("timeout")).catch(ignore);
   }
 }
 

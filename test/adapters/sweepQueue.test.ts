@@ -9,9 +9,12 @@
  * - a worker process SIGKILLed while it runs a job: the job's lock expires, another worker's
  *   stalled check puts it back, it runs again elsewhere, and the sweep's results are identical to
  *   the threads' (each job is a pure function of its data).
+ * - Redis killed mid-run (a private redis-server started by the test, so the shared one is left
+ *   alone): the sweep ends with SweepQueueUnavailableError after `unavailableAfterMs`, its forked
+ *   workers are stopped, nothing hangs.
  * The Redis cases skip with a message when VOLFOLIO_REDIS_URL is unset (scripts/ci-services.sh).
  */
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, fork, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { Queue } from "bullmq";
@@ -204,4 +207,56 @@ describe.skipIf(!redisUrl)("sweep queue on a real Redis", () => {
       await observer.close();
     }
   }, 240_000);
+});
+
+const redisServer = spawnSync("redis-server", ["--version"]).status === 0;
+describe.skipIf(!redisUrl || !redisServer)("sweep queue when Redis dies mid-run", () => {
+  it("ends with SweepQueueUnavailableError after unavailableAfterMs, workers stopped, no hang", async () => {
+    const port = await deadPort();
+    const server = spawn(
+      "redis-server",
+      ["--bind", "127.0.0.1", "--port", String(port), "--save", "", "--appendonly", "no"],
+      { stdio: "ignore" },
+    );
+    try {
+      const url = `redis://127.0.0.1:${port}`;
+      const t0 = Date.now();
+      for (;;) {
+        const ok = await import("../../src/adapters/sweepQueue.js").then((m) =>
+          m.probeRedis(redisConnectionFromUrl(url), 1_000).then(
+            () => true,
+            () => false,
+          ),
+        );
+        if (ok) break;
+        if (Date.now() - t0 > 30_000) throw new Error("private redis-server did not start");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      let killedAt = 0;
+      const err = await runSweepQueue(spec, {
+        redisUrl: url,
+        workers: 2,
+        unavailableAfterMs: 3_000,
+        onProgress: () => {
+          if (!killedAt) {
+            killedAt = Date.now();
+            server.kill("SIGKILL");
+          }
+        },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      const ms = Date.now() - killedAt;
+      console.info(`sweep with Redis killed mid-run: ${(err as Error)?.message} after ${ms} ms`);
+      expect(killedAt).toBeGreaterThan(0);
+      expect(err).toBeInstanceOf(SweepQueueUnavailableError);
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      // 3 s without Redis, then the workers' shutdown (SIGTERM at 1 s, SIGKILL at 2 s) and cleanup.
+      expect(ms).toBeLessThan(15_000);
+      expect(warnings.filter((w) => w.includes("MaxListeners"))).toEqual([]);
+    } finally {
+      server.kill("SIGKILL");
+    }
+  }, 180_000);
 });
