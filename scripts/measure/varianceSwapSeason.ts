@@ -20,7 +20,7 @@ const rows: Record<
     disc: number;
     wing: number;
     beyond: number;
-    beyondFlat: number;
+    beyondSvi: number;
     maxEq: number;
   }[]
 > = {};
@@ -38,7 +38,7 @@ for (const f of files) {
         disc: 1e4 * (v.discreteCorrection ?? Number.NaN),
         wing: 1e4 * (v.wingCorrection ?? Number.NaN),
         beyond: 1e4 * (v.wingBeyondQuotes ?? Number.NaN),
-        beyondFlat: 1e4 * (v.wingBeyondQuotesFlat ?? Number.NaN),
+        beyondSvi: 1e4 * (v.wingBeyondQuotesSvi ?? Number.NaN),
         maxEq: Math.abs(strip - idx),
       };
       const list = rows[c.underlying] ?? [];
@@ -52,7 +52,7 @@ for (const f of files) {
         row.disc.toFixed(1),
         row.wing.toFixed(1),
         row.beyond.toFixed(1),
-        row.beyondFlat.toFixed(1),
+        row.beyondSvi.toFixed(1),
         v.surfaceIssue ?? "",
       );
     } catch (e) {
@@ -76,11 +76,11 @@ for (const [coin, r] of Object.entries(rows)) {
     ).toFixed(1)} max ${Math.max(...r.map((x) => x.wing)).toFixed(1)}; beyond listed strikes median ${q(
       r.map((x) => x.beyond),
       0.5,
-    ).toFixed(1)} max ${Math.max(...r.map((x) => x.beyond)).toFixed(1)} (flat-vol extrapolation median ${q(
-      r.map((x) => x.beyondFlat),
+    ).toFixed(1)} max ${Math.max(...r.map((x) => x.beyond)).toFixed(1)} (SVI extrapolation median ${q(
+      r.map((x) => x.beyondSvi),
       0.5,
     ).toFixed(
       1,
-    )} max ${Math.max(...r.map((x) => x.beyondFlat)).toFixed(1)}); |strip - index| max ${Math.max(...r.map((x) => x.maxEq)).toExponential(1)}`,
+    )} max ${Math.max(...r.map((x) => x.beyondSvi)).toFixed(1)}); |strip - index| max ${Math.max(...r.map((x) => x.maxEq)).toExponential(1)}`,
   );
 }

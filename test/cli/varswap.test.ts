@@ -25,7 +25,7 @@ describe("volfolio varswap", () => {
       expect(Math.abs(rep.swap.stripVolPoints - index)).toBeLessThan(1e-4);
       const s = rep.swap;
       expect(s.stripVariance + s.discreteCorrection + s.wingCorrection).toBeCloseTo(s.fairVariance, 1);
-      expect(s.wingBeyondQuotesFlat).toBeLessThanOrEqual(s.wingBeyondQuotes);
+      expect(s.wingBeyondQuotes).toBeLessThanOrEqual(s.wingBeyondQuotesSvi);
       expect(s.bracketed).toBe(true);
       expect(rep.dvolFuture.fairValue).toBeLessThan(rep.dvolFuture.forwardVolPoints);
       expect(rep.dvolFuture.volOfVarianceSource).toMatch(/default/);

@@ -86,7 +86,8 @@ Fair variance (Demeterfi-Derman-Kamal-Zou 1999) = strip + discrete correction + 
 variance points (vol points squared; strike in vol points = sqrt). Strip: the DVOL-method strip of the
 two expiries bracketing the tenor (= the squared index at 30 days). Discrete: exact integral of the fitted
 surface (svi-af) over the strip's strikes minus the midpoint strip on the surface. Wing: the surface beyond
-the strip's strikes; the part beyond the listed strikes is shown with its flat-vol low estimate.
+the strip's strikes, vol held flat beyond the listed strikes (Jiang-Tian); the SVI extrapolation there is
+shown as the high end of the model range.
 DVOL future: F = 100 sqrt(forward 30-day variance at expiry) x exp(-omega^2 tau / 8) (lognormal variance;
 the second-order term Var(V)/(8 E[V]^1.5) shown for comparison).
 
@@ -175,7 +176,7 @@ Examples:
         putWing: pts2(e.putWing),
         callWing: pts2(e.callWing),
         beyondQuotes: pts2(e.wingBeyondQuotes),
-        beyondQuotesFlat: pts2(e.wingBeyondQuotesFlat),
+        beyondQuotesSvi: pts2(e.wingBeyondQuotesSvi),
         callWingBound: pts2(e.callWingBound),
         fairVar: pts2(e.fairVariance),
       });
@@ -193,7 +194,7 @@ Examples:
           discreteCorrection: pts2(swap.discreteCorrection),
           wingCorrection: pts2(swap.wingCorrection),
           wingBeyondQuotes: pts2(swap.wingBeyondQuotes),
-          wingBeyondQuotesFlat: pts2(swap.wingBeyondQuotesFlat),
+          wingBeyondQuotesSvi: pts2(swap.wingBeyondQuotesSvi),
           callWingBound: pts2(swap.callWingBound),
           bracketed: swap.bracketed,
           surfaceIssue: issue,
@@ -223,7 +224,7 @@ Examples:
         return [
           `${report.underlying} ${tenorDays}-day variance swap at ${report.valuationTime}: fair strike ${s.strikeVolPoints.toFixed(2)} vol points (variance ${s.fairVariance} pts^2)${s.bracketed ? "" : " [extrapolated: tenor outside the eligible expiries]"}`,
           `  strip (DVOL-method, = index^2 at 30 days) ${s.stripVariance} (${s.stripVolPoints.toFixed(2)} pts)  discrete correction ${s.discreteCorrection ?? "n/a"}  wing correction ${s.wingCorrection ?? "n/a"}${issue ? `  (${issue})` : ""}`,
-          `  of the wing, beyond the listed strikes: ${s.wingBeyondQuotes ?? "n/a"} (SVI extrapolation; flat-vol low estimate ${s.wingBeyondQuotesFlat ?? "n/a"}); call-wing model-free bound ${s.callWingBound}`,
+          `  of the wing, beyond the listed strikes: ${s.wingBeyondQuotes ?? "n/a"} (vol flat beyond them; SVI-extrapolated high estimate ${s.wingBeyondQuotesSvi ?? "n/a"}); call-wing model-free bound ${s.callWingBound}`,
           formatTable([
             { "": "near", ...s.near },
             { "": "next", ...s.next },

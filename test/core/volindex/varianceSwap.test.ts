@@ -39,7 +39,7 @@ describe("variance swap on a flat-vol Black-76 chain", () => {
     expect(Math.abs(v.fairVariance - sigma * sigma)).toBeLessThan(2e-6);
     expect(v.near.callWingBound).toBeGreaterThanOrEqual(v.near.callWing as number);
     // Flat vol: holding the vol flat beyond the listed strikes changes nothing.
-    expect(v.wingBeyondQuotesFlat as number).toBeCloseTo(v.wingBeyondQuotes as number, 12);
+    expect(v.wingBeyondQuotesSvi as number).toBeCloseTo(v.wingBeyondQuotes as number, 12);
   });
 
   it("the full strip converges to sigma^2 at second order in the strike step (midpoint rule)", () => {
@@ -116,8 +116,8 @@ describe("variance swap on SVI smiles vs the density integral", () => {
     const r2 = (ref[1] as { variance: number }).variance;
     const ref30 = (t1 * r1 * (t2 - t) + t2 * r2 * (t - t1)) / (t2 - t1) / t;
     expect(Math.abs(v.fairVariance - ref30)).toBeLessThan(2e-5);
-    // Rising SVI wings: flat-vol extrapolation beyond the listed strikes is the lower estimate.
-    expect(v.wingBeyondQuotesFlat as number).toBeLessThan(v.wingBeyondQuotes as number);
+    // Rising SVI wings: the SVI extrapolation beyond the listed strikes is the higher estimate.
+    expect(v.wingBeyondQuotes as number).toBeLessThan(v.wingBeyondQuotesSvi as number);
     // The skewed wing matters: the uncorrected strip is off by far more than the tolerance.
     expect(Math.abs(v.stripVariance - ref30)).toBeGreaterThan(1e-3);
   });
