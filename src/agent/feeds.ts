@@ -34,7 +34,8 @@ export interface BuiltFeed {
   readonly feed: AgentFeed;
   readonly resolveInstrument: (name: string) => Instrument;
   readonly now: (step: number, snapshot: ChainSnapshot | null) => number;
-  readonly pause?: (step: number) => Promise<void>;
+  /** The wait after a tick; `signal` ends it early (SIGTERM during a long wait). */
+  readonly pause?: (step: number, signal?: AbortSignal) => Promise<void>;
   /** What the feed is, for the start log line. */
   readonly describe: string;
   /** Releases connections. */
@@ -60,10 +61,18 @@ const resolveByName = (name: string): Instrument => instrumentFromName(name);
 /** Waits `ms / speed` (speed 0: not at all); the wait is part of the replay, not the decision. */
 function replayPause(intervalMs: (step: number) => number, speed: number) {
   if (!(speed > 0)) return undefined;
-  return async (step: number) => {
+  return async (step: number, signal?: AbortSignal) => {
     const ms = intervalMs(step) / speed;
-    if (ms > 0) await sleep(ms);
+    if (ms > 0) await abortableSleep(ms, signal);
   };
+}
+
+/** Waits `ms`, or less when `signal` aborts (the timer is cleared: nothing keeps the process up). */
+async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return;
+  await sleep(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
+    if ((err as Error).name !== "AbortError") throw err;
+  });
 }
 
 export async function buildFeed(
@@ -188,9 +197,9 @@ async function filesFeed(
     now: (step) => (Number.isFinite(start) ? start + step * stepMs : 0),
     ...(pause
       ? {
-          pause: async (step: number) => {
+          pause: async (step: number, signal?: AbortSignal) => {
             if (step + 1 < names.length) await at(step + 1);
-            await pause(step);
+            await pause(step, signal);
           },
         }
       : {}),
@@ -298,8 +307,8 @@ async function deribitFeed(
     feed: { steps: null, at, deliveryPrice },
     resolveInstrument: resolveByName,
     now: () => clock(),
-    pause: async () => {
-      await sleep(intervalMs);
+    pause: async (_step, signal) => {
+      await abortableSleep(intervalMs, signal);
     },
     describe: `Deribit public ${transport === "ws" ? "WebSocket" : "REST"} ${currency}, every ${feedConfig.intervalSeconds} s`,
     close: async () => {

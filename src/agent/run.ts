@@ -135,10 +135,13 @@ async function runLocked(
     await mirror.syncAll();
   }
   const onTick = options.onTick;
+  // SIGINT/SIGTERM end the wait between ticks at once (a live feed waits intervalSeconds, a slow
+  // replay up to a step): the run stops after the current tick, not after the wait.
+  const stopping = new AbortController();
   const pause = async (step: number) => {
     await mirror?.flush(lastSnapshot);
     onTick?.(agent.state);
-    if (built.pause) await built.pause(step);
+    if (built.pause && !stopping.signal.aborted) await built.pause(step, stopping.signal);
   };
   const broker: Broker =
     config.broker.type === "paper"
@@ -195,7 +198,10 @@ async function runLocked(
       );
     options.onListening?.(http.url, endpoint?.file ?? null);
   }
-  const stop = () => agent.stop();
+  const stop = () => {
+    agent.stop();
+    stopping.abort();
+  };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   options.logger.info(

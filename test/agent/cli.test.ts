@@ -114,7 +114,7 @@ describe("volfolio agent (CLI)", () => {
     expect(s3.step).toBe(119);
     expect(openPositions(s2)).toEqual(openPositions(s3));
     expect(s2.ordersSent + s1.ordersSent).toBe(s3.ordersSent);
-  });
+  }, 240_000); // child processes: slow on a loaded machine
 
   it("replays a directory of snapshot files and stops trading while the kill switch file exists", () => {
     const dir = tempDir("agent-cli-files");
@@ -154,7 +154,7 @@ describe("volfolio agent (CLI)", () => {
     const ks = JSON.parse(k.out);
     expect(ks.mode).toBe("killed");
     expect(ks.ordersSent).toBe(0);
-  });
+  }, 240_000); // child processes: slow on a loaded machine
 
   it.skipIf(!existsSync(dataDir))("replays the first real Deribit daily snapshots", () => {
     const dir = tempDir("agent-cli-real");
@@ -242,7 +242,7 @@ describe("volfolio agent (CLI)", () => {
       .filter((l) => l.msg === "tick");
     expect(ticks).toHaveLength(24);
     expect(ticks.some((t) => t.ms["analytics.fit"] > 0)).toBe(true);
-  });
+  }, 240_000); // child processes: slow on a loaded machine
 
   it("answers bad configs with one line and a stable exit code", () => {
     const dir = tempDir("agent-cli-bad");
@@ -273,5 +273,5 @@ describe("volfolio agent (CLI)", () => {
 
     const steps = cli(["agent", "--config", join(dir, "agent.json"), "--max-steps", "0"]);
     expect(steps.code).toBe(2);
-  });
+  }, 240_000); // child processes: slow on a loaded machine
 });
