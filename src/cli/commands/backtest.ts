@@ -3,7 +3,6 @@
  * `volfolio sweep` (a parameter grid on worker threads or a BullMQ queue).
  * Parse -> library -> format; every number comes from src/core/backtest.
  */
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { loadBacktestData, loadBacktestStore } from "../../adapters/backtestData.js";
 import { InvalidInputError } from "../../core/errors.js";
@@ -38,28 +37,9 @@ import {
   syntheticSteps,
 } from "../../core/backtest/syntheticMarket.js";
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { progressBar, wantsProgress } from "../progress.js";
 
 type Opts = Record<string, string | boolean | undefined>;
-
-/** A cli-progress bar on stderr when it is a TTY or --progress was given; else no-ops. */
-function progressBar(enabled: boolean, label: string) {
-  if (!enabled) return { start: (_n: number) => {}, update: (_d: number) => {}, stop: () => {} };
-  const bar = new SingleBar({
-    stream: process.stderr,
-    format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
-    barsize: 30,
-    hideCursor: true,
-    noTTYOutput: true,
-    notTTYSchedule: 1000,
-  });
-  return {
-    start: (n: number) => bar.start(n, 0),
-    update: (d: number) => bar.update(d),
-    stop: () => bar.stop(),
-  };
-}
-
-const showProgress = (o: Opts) => Boolean(o.progress) || Boolean(process.stderr.isTTY);
 
 async function marketFromOptions(o: Opts): Promise<SyntheticMarketConfig> {
   const num = (name: string, v: unknown, d: number) =>
@@ -310,7 +290,7 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
         const { steps: _s, ...info } = d;
         input = { source: "store", dir: o.store, ...info };
       } else if (o.data) {
-        const loading = progressBar(showProgress(o), "loading snapshots");
+        const loading = progressBar(wantsProgress(o), "loading snapshots");
         let started = false;
         let d: Awaited<ReturnType<typeof loadBacktestData>>;
         try {
@@ -345,7 +325,7 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
         total = market.steps + 1;
         input = { source: "synthetic", market };
       }
-      const bar = progressBar(showProgress(o), "backtest");
+      const bar = progressBar(wantsProgress(o), "backtest");
       bar.start(total);
       const t0 = performance.now();
       let opt: OptimizerRun | null = null;
@@ -484,7 +464,7 @@ Examples:
       }
       if (!o.file) throw new CliError("--file is required (or --worker)", EXIT_USAGE);
       const spec = await loadSweepFile(String(o.file));
-      const bar = progressBar(showProgress(o), "sweep");
+      const bar = progressBar(wantsProgress(o), "sweep");
       let started = false;
       const onProgress = (d: number, n: number) => {
         if (!started) {
