@@ -72,6 +72,13 @@ describe("volfolio vault", () => {
       expect(line).toMatch(/BTC-\d+[A-Z]{3}26-\d+-C/);
   });
 
+  it("--progress draws a bar on stderr; stdout stays the table", async () => {
+    const r = await captureCli([...base, "--progress"]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/vault \[.*\] 100% \| 141\/141/);
+    expect(r.out).not.toMatch(/vault \[/);
+  });
+
   it("put-selling in USD by default, coin collateral on request", async () => {
     const usd = await captureCli([...base, "--strategy", "put-selling", "--json"]);
     expect(usd.code).toBe(0);
@@ -120,7 +127,9 @@ describe("volfolio vault", () => {
     );
     const w = await captureCli([...base, "--schedule", file]);
     expect(w.code).toBe(2);
-    expect(w.err).toMatch(/withdrawals\[0\]\.shares must be at most a's 1 shares, got 2/);
+    expect(w.err).toMatch(
+      /flows\[1\]\.shares must be at most the depositor's shares at the boundary 2026-01-09T.*a's 1 shares.*got 2/,
+    );
     expect(w.err).not.toMatch(/\n\s+at /);
   });
 });

@@ -271,6 +271,23 @@ export function runVault(o: {
     for (const w of s.withdrawals) totals.withdrawn += w.amount;
   };
 
+  /** Runs a settlement; a bad withdrawal is reported as the caller's `flows[i]` with the boundary. */
+  const settleAt = <T>(time: number, due: ReturnType<typeof flowsDue>, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      const m = e instanceof InvalidInputError ? /^withdrawals\[(\d+)\]\.shares$/.exec(e.field) : null;
+      const flow = m ? due.withdrawFlows[Number(m[1])] : undefined;
+      if (!m || !flow || !(e instanceof InvalidInputError)) throw e;
+      const held = /\((.*)\)|at most (.*)$/.exec(e.message.replace(/, got .*$/, ""));
+      throw new InvalidInputError(
+        `flows[${o.flows.indexOf(flow)}].shares`,
+        e.value,
+        `must be at most the depositor's shares at the boundary ${new Date(time).toISOString()} (${held?.[1] ?? held?.[2] ?? ""})`,
+      );
+    }
+  };
+
   const runRound = (b: Boundary, roundSteps: readonly BacktestStep[], end: BacktestStep): void => {
     const start = b.step;
     const navStart = ledger.nav;
@@ -367,7 +384,15 @@ export function runVault(o: {
     const due = flowsDue(flows, processedUpTo, end.time);
     processedUpTo = end.time;
     const prevPrice = ledger.sharePrice;
-    const settled = settleEpoch(ledger, { grossNav, years, fees: spec.fees, ...due });
+    const settled = settleAt(end.time, due, () =>
+      settleEpoch(ledger, {
+        grossNav,
+        years,
+        fees: spec.fees,
+        deposits: due.deposits,
+        withdrawals: due.withdrawals,
+      }),
+    );
     ledger = settled.state;
     const st = settled.settlement;
     countFlows(st);
@@ -461,7 +486,15 @@ export function runVault(o: {
       // The first boundary: requests made up to here enter at the first share price.
       const due = flowsDue(flows, processedUpTo, s.time);
       processedUpTo = s.time;
-      const st = settleEpoch(ledger, { grossNav: 0, years: 0, fees: spec.fees, ...due });
+      const st = settleAt(s.time, due, () =>
+        settleEpoch(ledger, {
+          grossNav: 0,
+          years: 0,
+          fees: spec.fees,
+          deposits: due.deposits,
+          withdrawals: due.withdrawals,
+        }),
+      );
       ledger = st.state;
       countFlows(st.settlement);
       opening = {

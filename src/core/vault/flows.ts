@@ -44,18 +44,22 @@ export function checkFlows(flows: readonly VaultFlow[]): VaultFlow[] {
     .map((x) => x.f);
 }
 
-/** The requests of `flows` with time in (after, upTo], as the ledger takes them. */
+/** The requests of `flows` with time in (after, upTo], as the ledger takes them (and the withdrawals' flows, in order). */
 export function flowsDue(
   flows: readonly VaultFlow[],
   after: number,
   upTo: number,
-): { deposits: DepositRequest[]; withdrawals: WithdrawRequest[] } {
+): { deposits: DepositRequest[]; withdrawals: WithdrawRequest[]; withdrawFlows: VaultFlow[] } {
   const deposits: DepositRequest[] = [];
   const withdrawals: WithdrawRequest[] = [];
+  const withdrawFlows: VaultFlow[] = [];
   for (const f of flows) {
     if (!(f.time > after && f.time <= upTo)) continue;
     if (f.type === "deposit") deposits.push({ depositor: f.depositor, amount: f.amount });
-    else withdrawals.push({ depositor: f.depositor, shares: f.shares });
+    else {
+      withdrawals.push({ depositor: f.depositor, shares: f.shares });
+      withdrawFlows.push(f);
+    }
   }
-  return { deposits, withdrawals };
+  return { deposits, withdrawals, withdrawFlows };
 }

@@ -28,6 +28,12 @@ const market = (seed: number, days = 44): SyntheticMarketConfig => ({
   model: { type: "gbm", drift: 0, vol: 0.6 },
 });
 const FEES = { managementPerYear: 0.02, performance: 0.1 };
+/** Each depositor's value at the first boundary (several deposits by one depositor add up). */
+const openingValues = (r: VaultResult): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const d of r.opening?.deposits ?? []) m.set(d.depositor, (m.get(d.depositor) ?? 0) + d.amount);
+  return m;
+};
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
 /** Invariants every vault run must satisfy (see the module comment). */
@@ -36,7 +42,7 @@ function checkRun(r: VaultResult, spec: VaultSpec): void {
   let prev: { nav: number; price: number; values: Map<string, number> } = {
     nav: r.opening?.nav ?? 0,
     price: r.opening?.sharePrice ?? 1,
-    values: new Map((r.opening?.deposits ?? []).map((d) => [d.depositor, d.amount])),
+    values: openingValues(r),
   };
   for (const e of r.epochs) {
     // The account the engine ran this round with is the ledger's NAV of the previous boundary.
