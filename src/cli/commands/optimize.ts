@@ -166,6 +166,7 @@ export function register(program: Command): void {
         before: summaryJson(result.before),
         after: summaryJson(result.after),
         binding: result.binding,
+        cvarLabel: result.cvarLabel,
         verification: result.verification,
         diagnosis: result.diagnosis,
         frontier,
@@ -214,7 +215,7 @@ export function register(program: Command): void {
         );
         out.push(
           "",
-          `${u} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day)`,
+          `${u} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day${result.cvarLabel ? `; ${result.cvarLabel}` : ""})`,
           formatTable([riskRow("before", result.before), riskRow("after", result.after)]),
         );
         out.push(

@@ -120,8 +120,8 @@ export function buildOptimizeCandidates(o: {
       : null;
   const candidates = kept.map(({ q, g }, i): OptimizeCandidate => {
     const ins = q.instrument;
-    // The forward and fair vol the one valuation uses for this option (risk/valuation.ts).
-    const { forward: F, vol: fairVol } = optionMarketInputs(ins, o.market);
+    // The fair vol the one valuation uses for this option (risk/valuation.ts).
+    const { vol: fairVol } = optionMarketInputs(ins, o.market);
     // USD of one contract's quote: an inverse quote is coins, worth the index each (as valuePosition
     // values the held option: coin premium x S), so bid/ask/fair are in the same USD.
     const conv = (ins.settlement === "inverse" ? S : 1) * ins.contractSize;

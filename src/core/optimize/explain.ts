@@ -111,8 +111,24 @@ const GREEK_WORDS: readonly [keyof OptimizeGreeks, string][] = [
   ["thetaUsdPerDay", "theta"],
 ];
 
-/** One sentence on a trade's role: edge captured, greeks added or offset, tail effect. */
+/**
+ * What a CVaR figure is: level, and how many of how many equally weighted scenarios its tail
+ * averages (e.g. "CVaR 95%: mean loss of the worst 1.35 of 27 equally weighted scenarios (grid)").
+ */
+export function cvarLabel(alpha: number, scenarios: number, kind = "scenarios"): string {
+  const tail = (1 - alpha) * scenarios;
+  const t = Math.abs(tail - Math.round(tail)) < 1e-9 ? String(Math.round(tail)) : tail.toPrecision(3);
+  return `CVaR ${Number((alpha * 100).toPrecision(6))}%: mean loss of the worst ${t} of ${scenarios} equally weighted ${kind}${tail < 1 ? " (less than one scenario: the worst loss)" : ""}`;
+}
+
+/**
+ * One sentence on a trade's role: edge captured, greeks added or offset, tail effect.
+ * Edge in USD is after fees and slippage; the edge in vol points is at the quote (fees not in it),
+ * signed as a trader reads it: buying above the fair vol or selling below it is NEGATIVE edge.
+ * With a theta objective the theta the trade adds comes first.
+ */
 export function explainTrade(o: {
+  readonly objectiveKind?: "edge" | "theta" | "vega-target";
   readonly candidate: OptimizeCandidate;
   readonly side: "buy" | "sell";
   readonly contracts: number;
@@ -134,12 +150,19 @@ export function explainTrade(o: {
           ? (c.bidVol - c.fairVol) * 100
           : Number.NaN
       : Number.NaN;
+  if (o.objectiveKind === "theta") {
+    const th = q * c.greeks.thetaUsdPerDay;
+    parts.push(`theta ${th >= 0 ? "+" : ""}${fmt(th)} USD/day (the objective)`);
+  }
   const edgeWord = o.edgeUsd >= 0 ? "collects" : "pays";
+  const signed = (x: number) => `${x > 0 ? "+" : ""}${fmt(x)}`;
   parts.push(
-    `${edgeWord} ${fmt(Math.abs(o.edgeUsd))} USD ${o.edgeUsd >= 0 ? "edge" : "over fair"}${Number.isFinite(volPts) ? ` (${fmt(volPts)} vol pts vs the fair vol of the valuation surface)` : ""}`,
+    `${edgeWord} ${fmt(Math.abs(o.edgeUsd))} USD ${o.edgeUsd >= 0 ? "edge" : "over fair"} after fees and slippage${Number.isFinite(volPts) ? `; edge ${signed(volPts)} vol pts at the quote vs the surface's fair vol, fees not in it (${o.side === "buy" ? "paid above" : "sold below"} fair = negative)` : ""}`,
   );
   const effects: string[] = [];
-  for (const [f, word] of GREEK_WORDS) {
+  const words =
+    o.objectiveKind === "theta" ? GREEK_WORDS.filter(([f]) => f !== "thetaUsdPerDay") : GREEK_WORDS;
+  for (const [f, word] of words) {
     const add = q * c.greeks[f];
     const b = o.before.greeks[f];
     if (Math.abs(add) < 1e-12) continue;

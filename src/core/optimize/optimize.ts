@@ -14,7 +14,7 @@ import {
   tradeCostsUsd,
 } from "./buildProblem.js";
 import { type CvarCutStats, chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
-import { type BindingConstraint, bindingConstraints, explainTrade } from "./explain.js";
+import { type BindingConstraint, bindingConstraints, cvarLabel, explainTrade } from "./explain.js";
 import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
 import { milpBindingConstraints } from "./milpBinding.js";
 import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
@@ -50,6 +50,8 @@ export interface OptimizeResult {
   readonly before: OptimizeRiskSummary;
   readonly after: OptimizeRiskSummary;
   readonly binding: BindingConstraint[];
+  /** What the CVaR figures are (level, tail size of how many equally weighted scenarios); null without scenarios. */
+  readonly cvarLabel: string | null;
   readonly verification: VerificationReport | null;
   readonly diagnosis: InfeasibilityDiagnosis | null;
   readonly stats: {
@@ -180,6 +182,13 @@ function withEngineMargin(
   return { ok: checks.every((c) => c.ok), checks, after: { ...v.after, marginUsd: engine } };
 }
 
+/** The CVaR label of a problem (explain.ts cvarLabel): grid scenarios when they are named. */
+export function optimizeCvarLabel(p: OptimizeProblem): string | null {
+  const S = p.book.scenarioPnlUsd.length;
+  if (S === 0) return null;
+  return cvarLabel(p.constraints.cvar?.alpha ?? 0.95, S, p.scenarioNames ? "grid scenarios" : "scenarios");
+}
+
 function statusOf(sol: LpSolution): OptimizeStatus {
   if (sol.optimal) return "optimal";
   if (/infeasible/i.test(sol.status) && !/unbounded/i.test(sol.status)) return "infeasible";
@@ -233,6 +242,7 @@ export async function optimizePortfolio(
       before,
       after: before,
       binding: [],
+      cvarLabel: optimizeCvarLabel(p),
       verification: null,
       diagnosis,
       stats,
@@ -278,6 +288,7 @@ export async function optimizePortfolio(
       limitPriceUsd: limit,
       edgeUsd,
       explanation: explainTrade({
+        objectiveKind: p.objective.kind,
         candidate: c,
         side: t.side,
         contracts: t.contracts,
@@ -288,6 +299,7 @@ export async function optimizePortfolio(
     };
   });
   const objSense = lp.objectiveSense === "maximize" ? -1 : 1;
+  const label = optimizeCvarLabel(p);
   if (!verification.ok) notes.push("verification FAILED: see verification.checks");
   return {
     status,
@@ -297,12 +309,14 @@ export async function optimizePortfolio(
     objectiveKind: p.objective.kind,
     before: beforePm,
     after,
-    binding: stats.integer
+    binding: (stats.integer
       ? await milpBindingConstraints(p, lp, sol, {
           ...(options.highs ? { highs: options.highs } : {}),
           ...(options.backend ? { backend: options.backend } : {}),
         })
-      : bindingConstraints(lp, sol),
+      : bindingConstraints(lp, sol)
+    ).map((b) => (b.group === "cvar" && label ? { ...b, text: `cvar (${label})${b.text.slice(4)}` } : b)),
+    cvarLabel: label,
     verification,
     diagnosis: null,
     stats,

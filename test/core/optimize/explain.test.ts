@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildOptimizeLp } from "../../../src/core/optimize/buildProblem.js";
 import { lpToCplexText } from "../../../src/core/optimize/highsAdapter.js";
+import { cvarLabel } from "../../../src/core/optimize/explain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand, G0 } from "./helpers.js";
@@ -46,7 +47,7 @@ describe("binding constraints and shadow prices", () => {
     expect(r.trades[0]?.side).toBe("buy");
     expect(r.trades[0]?.contracts).toBeCloseTo(5, 9);
     expect(r.trades[0]?.explanation).toMatch(
-      /^buys 5 V: pays 5.00 USD over fair; offsets -vega of the book \(100\)/,
+      /^buys 5 V: pays 5.00 USD over fair after fees and slippage; offsets -vega of the book \(100\)/,
     );
   });
 });
@@ -99,5 +100,82 @@ describe("numerics: scaling avoids tolerance traps", () => {
     expect(text).toMatch(/ r0_hi: .* <= 2\n/);
     expect(text).toMatch(/ c\d+ free\n/);
     expect(text).toMatch(/ r\d+: \+ 1 c\d+ - 1 c0 \+ 1 c1 = 0\n/);
+  });
+});
+
+describe("trade lines and labels say what they are", () => {
+  it("theta objective: the line leads with the theta the trade adds (the objective)", async () => {
+    const p: OptimizeProblem = {
+      candidates: [
+        cand({
+          name: "T",
+          bidUsd: 10,
+          askUsd: 10.5,
+          fairUsd: 10,
+          maxSell: 4,
+          greeks: { ...G0, thetaUsdPerDay: -2.5 },
+        }),
+      ],
+      book: book(),
+      objective: { kind: "theta" },
+      constraints: {},
+    };
+    const r = await optimizePortfolio(p);
+    expect(r.trades[0]?.side).toBe("sell");
+    // Selling 4 contracts of theta -2.5 USD/day each adds +10 USD/day.
+    expect(r.trades[0]?.explanation).toMatch(/^sells 4 T: theta \+10\.00 USD\/day \(the objective\)/);
+  });
+
+  it("edge in vol points: paid above fair is negative, sold above fair positive; fees not in it", async () => {
+    const p: OptimizeProblem = {
+      candidates: [
+        // Ask vol 0.52 vs fair 0.50: buying costs 2 vol points (negative edge).
+        cand({
+          name: "B",
+          fairUsd: 10,
+          bidUsd: 9,
+          askUsd: 10.4,
+          fairVol: 0.5,
+          askVol: 0.52,
+          bidVol: 0.45,
+          maxBuy: 1,
+          maxSell: 0,
+          greeks: { ...G0, vegaUsdPerVolPt: 1 },
+        }),
+        // Bid vol 0.53 vs fair 0.50: selling earns 3 vol points.
+        cand({
+          name: "S",
+          fairUsd: 10,
+          bidUsd: 10.6,
+          askUsd: 11,
+          fairVol: 0.5,
+          bidVol: 0.53,
+          askVol: 0.55,
+          maxBuy: 0,
+          maxSell: 1,
+          greeks: { ...G0, vegaUsdPerVolPt: 1 },
+        }),
+      ],
+      book: book(),
+      objective: { kind: "vega-target", targetUsdPerVolPt: 0, penaltyUsd: 100 },
+      constraints: {},
+      costs: { feePerContractUsd: 0.1 },
+    };
+    const r = await optimizePortfolio(p);
+    const line = (n: string) => r.trades.find((t) => t.name === n)?.explanation ?? "";
+    expect(line("B")).toMatch(
+      /edge -2\.00 vol pts at the quote vs the surface's fair vol, fees not in it \(paid above fair = negative\)/,
+    );
+    expect(line("S")).toMatch(/edge \+3\.00 vol pts at the quote/);
+    // USD edge includes the 0.1 fee: buy B at 10.4 vs fair 10 -> pays 0.5 USD over fair after fees.
+    expect(line("B")).toMatch(/pays 0\.500 USD over fair after fees and slippage/);
+  });
+
+  it("the CVaR label names the tail: worst (1-a) S of S equally weighted scenarios", () => {
+    expect(cvarLabel(0.95, 27, "grid scenarios")).toBe(
+      "CVaR 95%: mean loss of the worst 1.35 of 27 equally weighted grid scenarios",
+    );
+    expect(cvarLabel(0.9, 20)).toBe("CVaR 90%: mean loss of the worst 2 of 20 equally weighted scenarios");
+    expect(cvarLabel(0.99, 27)).toMatch(/worst 0\.270 of 27 .*less than one scenario/);
   });
 });
