@@ -6,7 +6,7 @@
  * expiry against the intrinsic payoff written out here. Screenshots go to test-output/dashboard
  * (README "Dashboard"). Skips without Chromium (VOLFOLIO_CHROMIUM or /usr/bin/chromium).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -267,6 +267,37 @@ describe.skipIf(!exe)("position builder in chromium", () => {
     expect(rel(await shown('[data-k="pmMM-after"]'), lib1.margin.portfolioMaintenanceUsd)).toBeLessThan(1e-9);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it("legs from a book file: its listed options added, the rest named", async () => {
+    await page.click("#b-clear");
+    await idle();
+    const opts = rows.filter((r) => r.mark !== null).slice(40, 42);
+    const file = join(mkdtempSync(join(tmpdir(), "volfolio-book-")), "book.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        positions: [
+          { instrument: opts[0]?.instrument, quantity: -4 },
+          { instrument: opts[1]?.instrument, quantity: 2 },
+          { instrument: "BTC-PERPETUAL", quantity: 1000 },
+        ],
+      }),
+    );
+    await page.setInputFiles("#b-file", file);
+    await page.waitForTimeout(100);
+    await idle();
+    const legRows = await page.locator("#b-legs tbody tr td:first-child").allTextContents();
+    expect(legRows).toEqual([opts[0]?.instrument, opts[1]?.instrument]);
+    expect(await page.locator("#b-book-note").textContent()).toContain("BTC-PERPETUAL (not an option)");
+    const lib = library([
+      { instrument: instrumentFromName(opts[0]?.instrument as string), quantity: -4 },
+      { instrument: instrumentFromName(opts[1]?.instrument as string), quantity: 2 },
+    ]);
+    expect(
+      rel(await shown('#b-greeks [data-k="cashDeltaUsd"]'), lib.greeks?.cashDeltaUsd as number),
+    ).toBeLessThan(1e-9);
+    expect(errors).toEqual([]);
+  }, 60_000);
 
   it("the endpoint validates its input with zod and names the field (400)", async () => {
     type Err = { field: string; error: string };

@@ -216,6 +216,7 @@ function summaryRows(r: DemoReport, agentUrl?: string) {
     "backtest",
     "volIndex",
     "regime",
+    "history",
     "agent",
   ];
   return sections.map((s) =>

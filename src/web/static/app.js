@@ -838,9 +838,9 @@
         return;
       }
       state.legs.push(...j.legs);
-      $("b-error").textContent = j.leftOut.length
-        ? `not added: ${j.leftOut.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`
-        : "";
+      $("b-book-note").textContent = j.leftOut.length
+        ? `from ${f.name}: ${j.legs.length} legs added; not added: ${j.leftOut.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`
+        : `from ${f.name}: ${j.legs.length} legs added`;
       setSpotRange();
       legsTable();
       evaluate(true);
