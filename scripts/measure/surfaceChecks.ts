@@ -70,7 +70,9 @@ export function arbitragePoints(surface: VolSurface, expiries: readonly number[]
 /**
  * Fit quality against the quotes: the share of two-sided quotes whose fitted vol lies within
  * [bid vol - 0.1 pt, ask vol + 0.1 pt], and the vega-weighted RMSE of the fit against each quote's
- * mark vol, in vol points (vega of a unit-forward option at the mark; NaN without any mark).
+ * mark vol, in vol points (vega of a unit-forward option at the mark; NaN without any mark); and
+ * for expiries under 2 days (few quotes, shifting timestamps: judged by the band, not the mid) the
+ * RMS distance of the fitted vol to [bid vol, ask vol] over their quotes, vol points (0 inside).
  */
 export function fitFigures(fit: FittedSlices, quotes: readonly CleanQuote[]) {
   const marks = new Map(quotes.map((q) => [q.instrument.name, q.markVol]));
@@ -78,9 +80,18 @@ export function fitFigures(fit: FittedSlices, quotes: readonly CleanQuote[]) {
   let inside = 0;
   let sw = 0;
   let se = 0;
+  let shortN = 0;
+  let shortSs = 0;
   for (const s of fit.data) {
     for (const q of s.quotes) {
       const v = fit.surface.impliedVol(q.k, s.expiry);
+      if (s.expiry < 2 / 365) {
+        const d =
+          (q.bidVol !== null && v < q.bidVol ? q.bidVol - v : 0) +
+          (q.askVol !== null && v > q.askVol ? v - q.askVol : 0);
+        shortN++;
+        shortSs += d * d;
+      }
       if (q.bidVol !== null && q.askVol !== null) {
         two++;
         if (v >= q.bidVol - 0.001 && v <= q.askVol + 0.001) inside++;
@@ -95,5 +106,10 @@ export function fitFigures(fit: FittedSlices, quotes: readonly CleanQuote[]) {
       }
     }
   }
-  return { insideBand: two > 0 ? inside / two : 1, twoSided: two, vegaRmsePts: 100 * Math.sqrt(se / sw) };
+  return {
+    insideBand: two > 0 ? inside / two : 1,
+    twoSided: two,
+    vegaRmsePts: 100 * Math.sqrt(se / sw),
+    shortBandRmsPts: shortN > 0 ? 100 * Math.sqrt(shortSs / shortN) : 0,
+  };
 }

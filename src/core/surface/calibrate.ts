@@ -2,12 +2,19 @@
  * Surface calibration end to end: slices (or cleaned quotes) -> fitted model -> surface with a
  * fit report per expiry and an arbitrage report.
  *
- * Models: "svi-af" (raw SVI per expiry fitted from the longest expiry inward with butterfly, calendar
- * and Lee constraints inside the LM: arbitrage-free on the grid it verifies, see sviArbFree.ts),
- * "svi" (raw SVI per expiry, unconstrained: may hold static arbitrage, which its warnings name;
- * optional repair to the closest arbitrage-free parameters),
+ * Models: "svi-af" (the default: raw SVI per expiry fitted from the longest expiry inward with
+ * butterfly (Gatheral-Jacquier g >= 0), calendar (ordered below the longer slices where they are
+ * quoted) and Lee constraints inside the LM, served through the calendar envelope
+ * W_i = max_{j <= i} w_j: free of static arbitrage on the served range |k| <= max(1.5, quoted |k|),
+ * calendar-free at every k; see sviArbFree.ts for the method and the literature),
+ * "svi" (raw SVI per expiry, unconstrained, for comparison: may hold static arbitrage, which its
+ * warnings name; `repair: true` gives the svi-af fit),
  * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
  * slice by slice, arbitrage-free by construction). See sviFit.ts and ssviFit.ts.
+ *
+ * The arbitrage report covers exactly the served range |k| <= max(1.5, the quoted |k|) every 0.005
+ * in k, at every expiry and between consecutive expiries (linear in total variance between them,
+ * so ordered nodes are ordered at every T).
  *
  * Fit report per expiry: RMSE of fitted vs target vol in vol points (unweighted), RMS distance
  * to the bid/ask vol band, share of two-sided quotes whose fitted vol lies in [bidVol, askVol],
@@ -17,7 +24,7 @@
  */
 import { type Result, fail, ok } from "../errors.js";
 import type { CleanQuote } from "../market/types.js";
-import { type ArbitrageReport, repairSviSlices, surfaceArbitrageReport } from "./arbitrage.js";
+import { type ArbitrageReport, surfaceArbitrageReport } from "./arbitrage.js";
 import { essviSurface, type SliceSurface, ssviSurface, sviSurface } from "./interpolate.js";
 import {
   type QuoteRejection,
@@ -28,8 +35,8 @@ import {
 } from "./sliceData.js";
 import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlice } from "./ssvi.js";
 import { fitEssviSurface, fitSsviSurface } from "./ssviFit.js";
-import type { SviParams } from "./svi.js";
-import { fitSviArbFreeSurface } from "./sviArbFree.js";
+import { type SviParams, sviTotalVariance } from "./svi.js";
+import { fitSviArbFreeSurface, sviEnvelopeSurface } from "./sviArbFree.js";
 import { fitSviSlice } from "./sviFit.js";
 
 export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
@@ -39,7 +46,10 @@ export interface SurfaceCalibrationOptions {
   readonly weighting?: SurfaceWeighting;
   /** SVI: LM restarts per slice (default 4). */
   readonly restarts?: number;
-  /** SVI: replace arbitrageable slices by the closest arbitrage-free parameters (default false). */
+  /**
+   * SVI: refit the unconstrained slices with the no-arbitrage constraints (default false): the
+   * result is the svi-af fit (model "svi-af" in the result), same guarantee and time.
+   */
   readonly repair?: boolean;
 }
 
@@ -158,7 +168,7 @@ export function calibrateSurface(
   inputSlices: readonly SurfaceSlice[],
   options: SurfaceCalibrationOptions = {},
 ): Result<SurfaceFit, SurfaceFitFailure> {
-  const model = options.model ?? "svi";
+  const model = options.model ?? "svi-af";
   const data = inputSlices.filter((s) => s.quotes.length > 0).sort((a, b) => a.expiry - b.expiry);
   const warnings: string[] = [];
   const emptied = inputSlices.length - data.length;
@@ -173,24 +183,47 @@ export function calibrateSurface(
       );
   }
   const weighting = options.weighting ?? "spread";
-  // the arbitrage report (and the repair) cover |k| <= max(1.5, the quoted range) at least (wider for
-  // long expiries: 6 ATM standard deviations, see arbitrage.ts)
+  // the served range: the arbitrage report and the svi-af constraints cover |k| <= max(1.5, quoted |k|)
   let maxQuotedK = 0;
   for (const s of data) for (const q of s.quotes) maxQuotedK = Math.max(maxQuotedK, Math.abs(q.k));
   const reportHalfWidth = Math.max(1.5, maxQuotedK);
   let surface: SliceSurface;
   const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
   let ssvi: SsviPowerLawParams | null = null;
-  if (model === "svi-af") {
-    const fits = fitSviArbFreeSurface(data, { weighting, restarts: options.restarts });
-    surface = sviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+  // --repair of the unconstrained SVI is the svi-af fit: the same constrained refit from the same
+  // unconstrained slices, in milliseconds (the old parameter-space repair, arbitrage.ts
+  // repairSviSlices, took seconds per chain and is no longer used here)
+  const repairSvi = model === "svi" && options.repair === true;
+  if (model === "svi-af" || repairSvi) {
+    const fits = fitSviArbFreeSurface(data, {
+      weighting,
+      restarts: options.restarts,
+      minHalfWidth: reportHalfWidth,
+    });
+    surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+    if (repairSvi)
+      warnings.push('svi --repair: the svi fit refitted with the no-arbitrage constraints (model "svi-af")');
     fits.forEach((f, i) => {
-      if (!f.verified)
-        warnings.push(`T=${f.expiry.toFixed(4)}: svi-af slice did not pass its arbitrage verification`);
       if (f.method === "scaled-fallback")
         warnings.push(
           `T=${f.expiry.toFixed(4)}: constrained fit did not verify; fell back to ${i === fits.length - 1 ? "a flattened smile" : "the longer slice scaled"}`,
         );
+      if (!f.verified)
+        warnings.push(
+          `T=${f.expiry.toFixed(4)}: svi-af slice not ordered below the longer slices on their quoted range; the calendar envelope orders the surface there`,
+        );
+      if (repairSvi && f.method !== "unconstrained") {
+        let ss = 0;
+        for (const q of data[i].quotes) {
+          const d =
+            Math.sqrt(Math.max(sviTotalVariance(f.params, q.k), 0) / f.expiry) -
+            Math.sqrt(Math.max(sviTotalVariance(f.unconstrained, q.k), 0) / f.expiry);
+          ss += d * d;
+        }
+        warnings.push(
+          `T=${f.expiry.toFixed(4)}: repaired (RMS change ${(100 * Math.sqrt(ss / data[i].quotes.length)).toFixed(3)} vol pts at the quotes)`,
+        );
+      }
       perSlice.push({
         expiry: f.expiry,
         expiryTime: data[i].expiryTime ?? null,
@@ -205,22 +238,7 @@ export function calibrateSurface(
     });
   } else if (model === "svi") {
     const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
-    let params = fits.map((f) => f.params);
-    let repairedFlags = fits.map(() => false);
-    if (options.repair) {
-      const rep = repairSviSlices(
-        fits.map((f) => ({ expiry: f.expiry, params: f.params })),
-        { data, weighting, minHalfWidth: reportHalfWidth },
-      );
-      params = rep.map((r) => r.repaired);
-      repairedFlags = rep.map((r) => !r.unchanged);
-      rep.forEach((r) => {
-        if (!r.unchanged)
-          warnings.push(
-            `T=${r.expiry.toFixed(4)}: repaired to the closest arbitrage-free SVI (RMS change ${r.rmsVolChangePts.toFixed(3)} vol pts)${r.free ? "" : " but not fully arbitrage-free on the grid"}`,
-          );
-      });
-    }
+    const params = fits.map((f) => f.params);
     surface = sviSurface(data.map((s, i) => ({ expiry: s.expiry, params: params[i] })));
     fits.forEach((f, i) => {
       perSlice.push({
@@ -232,7 +250,7 @@ export function calibrateSurface(
         converged: f.converged,
         iterations: f.iterations,
         degraded: f.degraded,
-        repaired: repairedFlags[i],
+        repaired: false,
       });
     });
   } else if (model === "ssvi") {
@@ -277,13 +295,26 @@ export function calibrateSurface(
     if (!finiteParams(s.rawSvi) || (s.essvi && !finiteParams(s.essvi)) || !Number.isFinite(s.rmseVolPts))
       return fail("non-finite-fit", `fit at T=${s.expiry} gave non-finite parameters`);
   }
-  const arbitrage = surfaceArbitrageReport(surface, { minHalfWidth: reportHalfWidth });
+  // exactly the served range |k| <= max(1.5, quoted |k|) (issue 21), every 0.005 in k
+  const arbitrage = surfaceArbitrageReport(surface, {
+    minHalfWidth: reportHalfWidth,
+    widthInStdDevs: 0,
+    points: Math.ceil((2 * reportHalfWidth) / 0.005) + 1,
+  });
   if (model === "svi" && !arbitrage.free) warnings.push(sviArbitrageWarning(arbitrage));
   else {
     if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
     if (!arbitrage.calendarFree) warnings.push("calendar arbitrage detected (see arbitrage report)");
   }
-  return ok({ model, surface, slices, ssvi, arbitrage, warnings: [...new Set(warnings)], data });
+  return ok({
+    model: repairSvi ? "svi-af" : model,
+    surface,
+    slices,
+    ssvi,
+    arbitrage,
+    warnings: [...new Set(warnings)],
+    data,
+  });
 }
 
 export interface QuoteSurfaceFit {

@@ -1,44 +1,78 @@
 /**
- * Arbitrage-free raw SVI surface ("svi-af"): one raw SVI smile per expiry, fitted to the quotes
- * with the static no-arbitrage conditions as explicit constraints, slice by slice from the longest
- * expiry inward.
+ * Arbitrage-free raw SVI surface ("svi-af", the default model): one raw SVI smile per expiry,
+ * fitted to the quotes with the static no-arbitrage conditions as explicit constraints, slice by
+ * slice from the longest expiry inward, and served through a calendar envelope.
  *
- * For each slice (longest first) the unconstrained fit (sviFit.ts) is the starting point; if it
- * already satisfies the constraints it is kept as is. Otherwise the projected Levenberg-Marquardt
- * (math/levenbergMarquardt.ts) minimizes the same weighted vol-space objective plus quadratic
- * penalties (exterior penalty method, penalty weight raised x100 per round) on
- *   - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid (Gatheral & Jacquier 2014, Lemma 2.2);
- *   - calendar: w_i(k) <= w_{i+1}(k) on the grid against the already fitted longer slice, and the
- *     wing slopes b(1 -+ rho) of slice i at most those of slice i+1 (calendar beyond the grid);
- *   - Lee's moment bound (wing slopes of w <= 2) is a box constraint of the internal variables
- *     (beta < 1, see sviFit.ts), so it always holds.
- * The grid covers |k| <= max(1.5, quoted |k| of the chain + 0.5, 6.5 ATM standard deviations of the
- * longest expiry). After each round the candidate is
- * verified on a grid 8x denser; points that fail are added to the penalty grid (cutting planes).
- * If the penalty rounds do not reach a verified point, a fallback with a guarantee is used: the
- * longer slice scaled, w_i = lambda w_{i+1} with lambda in [0, 1] fitted to the quotes. Scaling keeps
- * g >= 0: with A = (1 - k w'/2w)^2, B = w'^2/4w, C = w'^2/16, D = w''/2 (all of w_{i+1}),
- * g_lambda = A - lambda B - lambda^2 C + lambda D is concave in lambda with g_0 = A >= 0 and
- * g_1 >= 0, hence >= 0 on [0, 1]; and lambda w_{i+1} <= w_{i+1}. For the longest slice the fallback
- * shrinks b towards a flat smile (g = 1) at fixed ATM variance, by bisection.
- * Between nodes the surface is linear in total variance (interpolate.ts), so ordered nodes give a
- * calendar-free surface at every T.
+ * Two parts, each with its reason:
+ *
+ * 1. Constrained slice fits. For each slice (longest first) the unconstrained fit (sviFit.ts) is the
+ *    starting point; if it already satisfies the constraints it is kept as is. Otherwise the
+ *    projected Levenberg-Marquardt (math/levenbergMarquardt.ts) minimizes the weighted vol-space
+ *    distance to the mid (spread weights, as the unconstrained fit) plus BAND_WEIGHT times the
+ *    distance to the bid/ask band (zero inside it: a smile that must move moves inside the band
+ *    first), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
+ *    round, failing points added as cutting planes) on
+ *    - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid of the served range + 0.25
+ *      (Gatheral & Jacquier 2014, Lemma 2.2; verified g >= 0 on a grid 8x denser, refined between
+ *      its nodes). Beyond it raw SVI with wing slopes < 2 tends to g -> 1/4 - slope^2/16 > 0 but may
+ *      dip below 0 on the way for slopes near 2 (far outside any listed strike): the guarantee is
+ *      stated on the served range. A wider grid (6.5 ATM standard deviations of the longest
+ *      expiry, as the previous version had) cost up to 6 points of the inside-band share on steep
+ *      crypto wings, for strikes no venue lists;
+ *    - calendar where it decides the fit: w_i(k) <= w_j(k) for every longer slice j on j's quoted
+ *      range (Gatheral & Jacquier 2014, section 2.2: no calendar spread arbitrage iff w is
+ *      non-decreasing in T at every k). No ordering is imposed elsewhere, in particular not on the
+ *      asymptotic wing slopes b(1 -+ rho): the envelope (2.) orders the surface there, so a short
+ *      slice's extrapolated wing no longer bends the fitted smiles inside the quoted range (the
+ *      slope ordering of the previous version was the main cost in fit quality: vega-weighted
+ *      RMSE up to 1.8x unconstrained SVI's);
+ *    - Lee's moment bound (wing slopes of w <= 2, R. Lee 2004) is a box constraint of the internal
+ *      variables (beta < 1, see sviFit.ts), so it always holds;
+ *    - a lower guide: the longer slice is kept from passing below the shorter slices' bid total
+ *      variance at their quotes, so the calendar constraint does not push a shorter slice below
+ *      its bids (the nearer slices move within their bid/ask band to make room).
+ *    A slice whose penalty rounds do not verify falls back to a smile with a guarantee: the longer
+ *    slice scaled, w_i = lambda w_{i+1} with lambda in [0, 1] fitted to the quotes (scaling keeps
+ *    g >= 0: with A = (1 - k w'/2w)^2, B = w'^2/4w, C = w'^2/16, D = w''/2 of w_{i+1},
+ *    g_lambda = A - lambda B - lambda^2 C + lambda D is concave in lambda with g_0 = A >= 0 and
+ *    g_1 >= 0), or for the longest slice b shrunk towards a flat smile at fixed ATM variance.
+ *
+ * 2. The calendar envelope (the guarantee at every k). The surface's smile at node i is
+ *    W_i(k) = max_{j <= i} w_j(k), the running maximum of the slices up to T_i. W is non-decreasing
+ *    in i at every k (no calendar arbitrage anywhere, not only on a grid), and each W_i is free of
+ *    butterfly arbitrage: the undiscounted call price c(K) = F B(k, w(k)) is increasing in w at
+ *    fixed K, so the call prices of W_i are the pointwise maximum of the call prices of the w_j,
+ *    each convex and decreasing in K with the right limits (g_j >= 0 and slopes < 2), and a maximum
+ *    of convex decreasing functions is convex and decreasing (the argument of Gatheral & Jacquier
+ *    2014, section 4, on call prices; a convex kink of w is a point mass of positive density).
+ *    (On the served range, where each w_j is verified butterfly-free, the argument applies to
+ *    the call prices of the strikes of that range.)
+ *    Lee's bound holds for W_i since it holds for every w_j. At the quotes of every slice the
+ *    verified fits are ordered, so W_i = w_i there: the surface is the fitted SVI slice on its
+ *    quoted range; the envelope acts outside it (and where a fit could not be verified, named in
+ *    the warnings).
+ *    Between nodes the surface is linear in total variance (interpolate.ts), so ordered nodes give
+ *    a calendar-free surface at every T.
  *
  * References: J. Gatheral, A. Jacquier, "Arbitrage-free SVI volatility surfaces", Quantitative
- * Finance 14(1) (2014) (g(k), calendar condition, slice-wise construction); Zeliade Systems,
- * "Quasi-explicit calibration of Gatheral's SVI model" (2009) (starting points, penalties for the
- * no-arbitrage constraints in the slice fits); R. Lee, "The moment formula for implied
- * volatility at extreme strikes" (2004); Madsen, Nielsen, Tingleff (2004) for LM.
+ * Finance 14(1) (2014), 59-71 (g(k), calendar condition, slice-wise construction, call-price
+ * argument); Zeliade Systems, "Quasi-explicit calibration of Gatheral's SVI model" (2009) (starting
+ * points, penalties for the no-arbitrage constraints in the slice fits); R. Lee, "The moment formula
+ * for implied volatility at extreme strikes", Mathematical Finance 14(3) (2004); M. Roper,
+ * "Arbitrage free implied volatility surfaces" (2010) (the full set of static conditions);
+ * K. Madsen, H. B. Nielsen, O. Tingleff, "Methods for non-linear least squares problems" (2004) (LM).
  *
  * Units: k = ln(K/F), T years ACT/365, vols decimal, w = vol^2 T.
  */
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
+import { type SliceSurface, type SmileFunction, surfaceFromSmiles } from "./interpolate.js";
 import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
 import {
   type SviParams,
   sviDurrlemanG,
   sviFirstDerivative,
   sviMinimumVariance,
+  sviSecondDerivative,
   sviTotalVariance,
   sviWingSlopes,
 } from "./svi.js";
@@ -48,7 +82,10 @@ export interface SviArbFreeOptions {
   readonly weighting?: SurfaceWeighting;
   /** LM restarts of the unconstrained start per slice (default 4, as sviFit). */
   readonly restarts?: number;
-  /** Half-width of the constraint grid in k, at least this (default 1.5; quoted |k| + 0.5 if larger). */
+  /**
+   * Half-width in k of the served range where the fitted slices are ordered in T (default 1.5; the
+   * quoted |k| if larger): the range of the arbitrage report.
+   */
   readonly minHalfWidth?: number;
 }
 
@@ -60,7 +97,10 @@ export interface SviArbFreeSlice {
   readonly unconstrained: SviParams;
   /** How the slice was obtained. */
   readonly method: "unconstrained" | "penalty" | "scaled-fallback";
-  /** Whether the slice passed the verification grid (butterfly, calendar vs the longer slice, slopes). */
+  /**
+   * Whether the slice passed its verification: g >= 0 on the butterfly grid and w <= the longer
+   * slice on the served range (then the envelope leaves it unchanged there).
+   */
   readonly verified: boolean;
   readonly iterations: number;
   readonly converged: boolean;
@@ -71,30 +111,23 @@ export interface SviArbFreeSlice {
 const G_MARGIN = 1e-3;
 /** Calendar margin relative to the longer slice's ATM variance. */
 const CAL_MARGIN = 1e-4;
-/** Relative margin of the wing-slope ordering in the penalty. */
-const SLOPE_MARGIN = 1e-3;
+/** Weight of the distance to the bid/ask band beside the distance to the mid (constrained fits). */
+const BAND_WEIGHT = 3;
 /** Weight of a guide residual (a quote's weight averages 1). */
 const GUIDE_WEIGHT = 1;
 /** Width in k of the guide's bins. */
 const GUIDE_BIN = 0.02;
 /** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
 const GUIDE_TOLERANCE = 0.001;
-/** Weight of the slope guide's residuals (slope units) and its relative tolerance in the fast path. */
-const SLOPE_GUIDE_WEIGHT = 3;
-const SLOPE_GUIDE_TOLERANCE = 0.01;
-/** Lee's bound on the wing slopes, with the box's margin (beta <= 0.999). */
-const LEE_CAP = 1.99;
+/** The butterfly grid reaches this far beyond the served range (k units). */
+const BUTTERFLY_MARGIN = 0.25;
 const PENALTY_GRID = 81;
+const CALENDAR_GRID = 121;
 const CHECK_FACTOR = 8;
 const ROUNDS = 8;
 const MAX_ITER_ROUND = 40;
 const MU0 = 1;
 const MU_STEP = 10;
-
-interface Bound {
-  readonly params: SviParams;
-  readonly slopes: { left: number; right: number };
-}
 
 function linspace(a: number, b: number, n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
@@ -105,9 +138,14 @@ function linspace(a: number, b: number, n: number): Float64Array {
  * search over the two neighbouring intervals): the smallest value of f over the grid's range,
  * not only at its nodes. `sign` -1 finds the largest value instead.
  */
-function refinedMin(f: (k: number) => number, grid: Float64Array, sign: 1 | -1 = 1): number {
+function refinedMin(
+  f: (k: number) => number,
+  grid: Float64Array,
+  sign: 1 | -1 = 1,
+  values: Float64Array | null = null,
+): number {
   const n = grid.length;
-  const v = Float64Array.from(grid, (k) => sign * f(k));
+  const v = values ?? Float64Array.from(grid, (k) => sign * f(k));
   let best = Number.POSITIVE_INFINITY;
   for (let j = 0; j < n; j++) {
     best = Math.min(best, v[j]);
@@ -139,32 +177,86 @@ function refinedMin(f: (k: number) => number, grid: Float64Array, sign: 1 | -1 =
   return sign * best;
 }
 
-/** Largest w(k) - w_upper(k) over the grid's range (refined between nodes). */
-function calendarExcess(p: SviParams, up: SviParams, grid: Float64Array): number {
-  return refinedMin((k) => sviTotalVariance(p, k) - sviTotalVariance(up, k), grid, -1);
+/**
+ * The calendar bound of slice i: U_i(k) = min of w_j(k) over the longer slices j whose quoted range
+ * holds k (+Infinity where none does), with the grid points it covers.
+ */
+interface Upper {
+  at(k: number): number;
+  /** ATM total variance of the next slice (scale of the calendar residuals). */
+  readonly wRef: number;
+}
+
+/** Largest w(k) - U(k) over the grid's range (refined between nodes), over the covered points. */
+function calendarExcess(
+  p: SviParams,
+  up: Upper,
+  grid: Float64Array,
+  values: Float64Array | null = null,
+): number {
+  if (grid.length === 0) return Number.NEGATIVE_INFINITY;
+  return refinedMin(
+    (k) => {
+      const u = up.at(k);
+      return Number.isFinite(u) ? sviTotalVariance(p, k) - u : Number.NEGATIVE_INFINITY;
+    },
+    grid,
+    -1,
+    values,
+  );
+}
+
+/** The verification grids: butterfly (wide) and calendar (covered points of the served range), 8x the penalty grids. */
+interface Grids {
+  readonly butterfly: Float64Array;
+  readonly calendar: Float64Array;
+  /** U at the calendar grid's points. */
+  readonly calendarUpper: Float64Array;
 }
 
 /**
- * Whether p is arbitrage-free over the grid's range: w > 0 and g >= 0 (smallest g refined between
- * nodes), w <= w_upper (largest difference refined between nodes) and the wing slopes at most the
- * upper smile's. `bad` lists failing nodes (cutting planes for the penalty grid).
+ * Whether p is butterfly-free over the butterfly grid's range (w > 0, g >= 0 refined between
+ * nodes) and at most the longer slice over the calendar grid's range. `bad` lists failing nodes
+ * (cutting planes for the penalty grid).
  */
-function verify(p: SviParams, grid: Float64Array, upper: Bound | null): { ok: boolean; bad: number[] } {
+function verify(
+  p: SviParams,
+  grids: Grids,
+  upper: Upper | null,
+  collect = false,
+): { ok: boolean; butterflyOk: boolean; bad: number[] } {
   const bad: number[] = [];
-  for (const k of grid) {
+  const bg = grids.butterfly;
+  const gv = new Float64Array(bg.length);
+  for (let j = 0; j < bg.length; j++) {
+    const k = bg[j];
     const w = sviTotalVariance(p, k);
-    if (!(w > 0) || !(sviDurrlemanG(p, k) >= 0)) bad.push(k);
-    else if (upper && w > sviTotalVariance(upper.params, k)) bad.push(k);
+    const g = w > 0 ? sviDurrlemanG(p, k) : Number.NEGATIVE_INFINITY;
+    gv[j] = g;
+    if (!(g >= 0)) {
+      if (!collect) return { ok: false, butterflyOk: false, bad };
+      bad.push(k);
+    }
   }
-  let ok = bad.length === 0;
-  if (ok && !(refinedMin((k) => sviDurrlemanG(p, k), grid) >= 0)) ok = false;
-  if (ok && upper && !(calendarExcess(p, upper.params, grid) <= 0)) ok = false;
+  let butterflyOk = bad.length === 0 && sviMinimumVariance(p) > 0;
+  if (butterflyOk && !(refinedMin((k) => sviDurrlemanG(p, k), bg, 1, gv) >= 0)) butterflyOk = false;
+  let calendarOk = true;
   if (upper) {
-    const s = sviWingSlopes(p);
-    if (s.left > upper.slopes.left + 1e-12 || s.right > upper.slopes.right + 1e-12) ok = false;
+    const cal = grids.calendar;
+    const U = grids.calendarUpper;
+    const neg = new Float64Array(cal.length);
+    for (let j = 0; j < cal.length; j++) {
+      const d = sviTotalVariance(p, cal[j]) - U[j];
+      neg[j] = -d;
+      if (d > 0) {
+        calendarOk = false;
+        if (!collect) break;
+        bad.push(cal[j]);
+      }
+    }
+    if (calendarOk && !(calendarExcess(p, upper, cal, neg) <= 0)) calendarOk = false;
   }
-  if (!(sviMinimumVariance(p) > 0)) ok = false;
-  return { ok, bad };
+  return { ok: butterflyOk && calendarOk, butterflyOk, bad };
 }
 
 /** Box of the internal variables (v, beta, rho, m, sigma), as in sviFit.ts. */
@@ -191,36 +283,45 @@ function quoteArrays(slice: SurfaceSlice, weighting: SurfaceWeighting) {
     k: Float64Array.from(slice.quotes, (q) => q.k),
     vol: Float64Array.from(slice.quotes, (q) => q.targetVol),
     weight: w,
+    /** The band [bid vol, ask vol] (an open side is -/+Infinity). */
+    bid: Float64Array.from(slice.quotes, (q) => q.bidVol ?? Number.NEGATIVE_INFINITY),
+    ask: Float64Array.from(slice.quotes, (q) => q.askVol ?? Number.POSITIVE_INFINITY),
   };
 }
 
-/** Weighted vol-space cost of p on the slice's quotes. */
+/** Distance of vol v to the band [lo, hi] (0 inside). */
+function bandDistance(v: number, lo: number, hi: number): number {
+  return v < lo ? lo - v : v > hi ? v - hi : 0;
+}
+
+/**
+ * Weighted vol-space cost of p on the slice's quotes in the constrained fit: distance to the mid
+ * plus BAND_WEIGHT times the distance to the bid/ask band (the band is what a constrained smile
+ * must stay in; within it the mid still decides).
+ */
 function dataCost(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number): number {
   let c = 0;
   for (let i = 0; i < q.k.length; i++) {
     const w = sviTotalVariance(p, q.k[i]);
-    c += (q.weight[i] * (Math.sqrt(w > 0 ? w / T : 0) - q.vol[i])) ** 2;
+    const v = Math.sqrt(w > 0 ? w / T : 0);
+    c +=
+      (q.weight[i] * (v - q.vol[i])) ** 2 +
+      (BAND_WEIGHT * q.weight[i] * bandDistance(v, q.bid[i], q.ask[i])) ** 2;
   }
   return 0.5 * c;
 }
 
 /**
  * Lower guide of slice i: the shorter slices' quotes must fit below it (calendar), so slice i
- * should not pass below their bids. Points (k, vol at T_i of the shorter quote's bid total variance).
+ * should not pass below their bids. Points (k, vol at T_i of the shorter quote's bid total variance),
+ * the binding point of each k-bin.
  */
 interface Guide {
   readonly k: Float64Array;
   readonly vol: Float64Array;
-  /**
-   * Wing slopes the shorter slices' unconstrained fits reach at their outermost quotes: an SVI
-   * smile's slope is at most its asymptotic slope, which calendar order bounds by this slice's.
-   */
-  readonly left: number;
-  readonly right: number;
 }
 
-function lowerGuide(data: readonly SurfaceSlice[], i: number, fits: readonly SviSliceFit[]): Guide {
-  // the binding point of each k-bin (highest bid variance), so long slices do not carry hundreds of rows
+function lowerGuide(data: readonly SurfaceSlice[], i: number): Guide {
   const bins = new Map<number, { k: number; vol: number }>();
   const T = data[i].expiry;
   for (let j = 0; j < i; j++) {
@@ -234,24 +335,7 @@ function lowerGuide(data: readonly SurfaceSlice[], i: number, fits: readonly Svi
     }
   }
   const pts = [...bins.values()];
-  let left = 0;
-  let right = 0;
-  for (let j = 0; j < i; j++) {
-    let kMin = Number.POSITIVE_INFINITY;
-    let kMax = Number.NEGATIVE_INFINITY;
-    for (const q of data[j].quotes) {
-      kMin = Math.min(kMin, q.k);
-      kMax = Math.max(kMax, q.k);
-    }
-    left = Math.max(left, -sviFirstDerivative(fits[j].params, kMin));
-    right = Math.max(right, sviFirstDerivative(fits[j].params, kMax));
-  }
-  return {
-    k: Float64Array.from(pts, (p) => p.k),
-    vol: Float64Array.from(pts, (p) => p.vol),
-    left: Math.min(left, LEE_CAP),
-    right: Math.min(right, LEE_CAP),
-  };
+  return { k: Float64Array.from(pts, (p) => p.k), vol: Float64Array.from(pts, (p) => p.vol) };
 }
 
 /** Whether the smile passes below a guide point by more than GUIDE_TOLERANCE in vol. */
@@ -260,10 +344,16 @@ function belowGuide(p: SviParams, guide: Guide, T: number): boolean {
     const w = sviTotalVariance(p, guide.k[j]);
     if (Math.sqrt(w > 0 ? w / T : 0) < guide.vol[j] - GUIDE_TOLERANCE) return true;
   }
-  const s = sviWingSlopes(p);
-  return (
-    s.left < (1 - SLOPE_GUIDE_TOLERANCE) * guide.left || s.right < (1 - SLOPE_GUIDE_TOLERANCE) * guide.right
-  );
+  return false;
+}
+
+interface PenaltyResult {
+  readonly params: SviParams;
+  readonly verified: boolean;
+  readonly butterflyOk: boolean;
+  readonly iterations: number;
+  readonly converged: boolean;
+  readonly cost: number;
 }
 
 /** Penalized LM from x0; returns the parameters after the rounds (verified or the last). */
@@ -271,49 +361,51 @@ function penaltyFit(
   slice: SurfaceSlice,
   q: ReturnType<typeof quoteArrays>,
   x0: number[],
-  upper: Bound | null,
-  penaltyGrid: number[],
-  checkGrid: Float64Array,
+  upper: Upper | null,
+  grids: Grids,
+  bflyGrid: number[],
+  calGrid: number[],
   guide: Guide,
-): { params: SviParams; verified: boolean; iterations: number; converged: boolean; cost: number } {
+): PenaltyResult {
   const T = slice.expiry;
   const n = q.k.length;
   const box = internalBox(q.k, q.vol, T);
-  const wRef = upper ? Math.max(sviTotalVariance(upper.params, 0), 1e-8) : 1;
+  const wRef = upper ? Math.max(upper.wRef, 1e-8) : 1;
   let x = x0.map((v, j) => Math.min(box.upper[j], Math.max(box.lower[j], v)));
   let iterations = 0;
   let converged = false;
   let mu = MU0;
+  let last: ReturnType<typeof verify> | null = null;
   for (let round = 0; round < ROUNDS; round++) {
-    const grid = Float64Array.from(penaltyGrid);
-    const G = grid.length;
-    const wUp = upper ? Float64Array.from(grid, (k) => sviTotalVariance(upper.params, k)) : null;
+    const bg = Float64Array.from(bflyGrid);
+    const cg = Float64Array.from(upper ? calGrid : []);
+    const G = bg.length;
+    const C = cg.length;
+    const wUp = upper ? Float64Array.from(cg, (k) => upper.at(k)) : null;
     const sq = Math.sqrt(mu);
     const ng = guide.k.length;
-    const rows = n + ng + 2 + G * (upper ? 2 : 1) + (upper ? 2 : 0);
     const problem = {
       parameters: 5,
-      residuals: rows,
+      residuals: 2 * n + ng + G + C,
       evaluate(xi: Float64Array, out: Float64Array) {
         const p = sviFromInternal(xi);
         for (let i = 0; i < n; i++) {
           const w = sviTotalVariance(p, q.k[i]);
-          out[i] = q.weight[i] * (Math.sqrt(w > 0 ? w / T : 0) - q.vol[i]);
+          const v = Math.sqrt(w > 0 ? w / T : 0);
+          out[i] = q.weight[i] * (v - q.vol[i]);
+          out[n + i] = BAND_WEIGHT * q.weight[i] * bandDistance(v, q.bid[i], q.ask[i]);
         }
-        let r = n;
+        let r = 2 * n;
         for (let j = 0; j < ng; j++) {
           const w = sviTotalVariance(p, guide.k[j]);
           const d = guide.vol[j] - Math.sqrt(w > 0 ? w / T : 0);
           out[r++] = d > 0 ? GUIDE_WEIGHT * d : 0;
         }
-        const sl = sviWingSlopes(p);
-        out[r++] = sl.left < guide.left ? SLOPE_GUIDE_WEIGHT * (guide.left - sl.left) : 0;
-        out[r++] = sl.right < guide.right ? SLOPE_GUIDE_WEIGHT * (guide.right - sl.right) : 0;
-        // g and the calendar gap on the grid, w, w', w'' with one square root per point
+        // g on the butterfly grid from w, w', w'' with one square root per point
         const { a, b, rho, m, sigma } = p;
         const s2 = sigma * sigma;
         for (let j = 0; j < G; j++) {
-          const k = grid[j];
+          const k = bg[j];
           const y = k - m;
           const R = Math.sqrt(y * y + s2);
           const w = a + b * (rho * y + R);
@@ -323,20 +415,15 @@ function penaltyFit(
             const t = 1 - (k * dw) / (2 * w);
             g = t * t - ((dw * dw) / 4) * (1 / w + 0.25) + (b * s2) / (2 * R * R * R);
           }
-          out[r + j] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
-          if (wUp) {
-            const d = (w - wUp[j]) / wRef + CAL_MARGIN;
-            out[r + G + j] = d > 0 ? sq * d : 0;
-          }
+          out[r++] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
         }
-        r += G;
-        if (upper && wUp) {
-          r += G;
-          const s = sviWingSlopes(p);
-          const dl = (s.left - upper.slopes.left * (1 - SLOPE_MARGIN)) / Math.max(upper.slopes.left, 1e-3);
-          const dr = (s.right - upper.slopes.right * (1 - SLOPE_MARGIN)) / Math.max(upper.slopes.right, 1e-3);
-          out[r++] = dl > 0 ? sq * dl : 0;
-          out[r++] = dr > 0 ? sq * dr : 0;
+        if (wUp) {
+          for (let j = 0; j < C; j++) {
+            const y = cg[j] - m;
+            const w = a + b * (rho * y + Math.sqrt(y * y + s2));
+            const d = (w - wUp[j]) / wRef + CAL_MARGIN;
+            out[r++] = d > 0 ? sq * d : 0;
+          }
         }
       },
     };
@@ -349,22 +436,42 @@ function penaltyFit(
     converged = res.converged;
     if (Number.isFinite(res.cost)) x = Array.from(res.x);
     const p = sviFromInternal(x);
-    const v = verify(p, checkGrid, upper);
-    if (v.ok) return { params: p, verified: true, iterations, converged, cost: dataCost(p, q, T) };
+    last = verify(p, grids, upper, true);
+    if (last.ok)
+      return { params: p, verified: true, butterflyOk: true, iterations, converged, cost: dataCost(p, q, T) };
+    // a round that did not move (LM stopped at once) will not move with a larger penalty either
+    if (round > 0 && res.iterations <= 1) break;
     // cutting planes: add the failing points (a few) and raise the penalty
-    const add = v.bad.filter((_, i) => i % Math.max(1, Math.floor(v.bad.length / 20)) === 0);
-    for (const k of add) penaltyGrid.push(k);
+    const add = last.bad.filter((_, i) => i % Math.max(1, Math.floor(last!.bad.length / 20)) === 0);
+    for (const k of add) {
+      if (upper && sviTotalVariance(p, k) > upper.at(k)) calGrid.push(k);
+      else bflyGrid.push(k);
+    }
     mu *= MU_STEP;
   }
   const p = sviFromInternal(x);
   // residual calendar crossings (the penalty's kink can stall LM a hair above the bound): a level shift
-  if (upper) {
-    const excess = Math.max(calendarExcess(p, upper.params, checkGrid), 0);
+  if (upper && last?.butterflyOk) {
+    const excess = Math.max(calendarExcess(p, upper, grids.calendar), 0);
     const shifted = { ...p, a: p.a - excess * (1 + 1e-6) - 1e-12 };
-    if (excess < 0.01 * wRef && verify(shifted, checkGrid, upper).ok)
-      return { params: shifted, verified: true, iterations, converged, cost: dataCost(shifted, q, T) };
+    if (excess < 0.01 * wRef && verify(shifted, grids, upper).ok)
+      return {
+        params: shifted,
+        verified: true,
+        butterflyOk: true,
+        iterations,
+        converged,
+        cost: dataCost(shifted, q, T),
+      };
   }
-  return { params: p, verified: false, iterations, converged, cost: dataCost(p, q, T) };
+  return {
+    params: p,
+    verified: false,
+    butterflyOk: last?.butterflyOk ?? false,
+    iterations,
+    converged,
+    cost: dataCost(p, q, T),
+  };
 }
 
 /** lambda * upper fitted to the quotes, lambda in [0, 1] (golden-section on the weighted cost). */
@@ -391,8 +498,8 @@ function scaledFallback(slice: SurfaceSlice, q: ReturnType<typeof quoteArrays>, 
   return { a: lam * upper.a, b: lam * upper.b, rho: upper.rho, m: upper.m, sigma: upper.sigma };
 }
 
-/** Shrinks b towards 0 at fixed w(0) until the slice verifies (b = 0 is flat: g = 1). */
-function flattenFallback(p: SviParams, checkGrid: Float64Array): SviParams {
+/** Shrinks b towards 0 at fixed w(0) until the slice is butterfly-free (b = 0 is flat: g = 1). */
+function flattenFallback(p: SviParams, grids: Grids): SviParams {
   const w0 = sviTotalVariance(p, 0);
   const at = (t: number): SviParams => {
     const b = t * p.b;
@@ -403,7 +510,7 @@ function flattenFallback(p: SviParams, checkGrid: Float64Array): SviParams {
   let hi = 1;
   for (let it = 0; it < 40; it++) {
     const mid = 0.5 * (lo + hi);
-    if (verify(at(mid), checkGrid, null).ok) lo = mid;
+    if (verify(at(mid), grids, null).butterflyOk) lo = mid;
     else hi = mid;
   }
   return at(lo);
@@ -411,7 +518,8 @@ function flattenFallback(p: SviParams, checkGrid: Float64Array): SviParams {
 
 /**
  * Fits arbitrage-free raw SVI slices to slices sorted by increasing expiry (see the module
- * comment). Returns one result per slice, in the same order.
+ * comment, part 1). Returns one result per slice, in the same order. Serve them with
+ * `sviEnvelopeSurface` (part 2), which makes the surface calendar-free at every k.
  */
 export function fitSviArbFreeSurface(
   data: readonly SurfaceSlice[],
@@ -421,46 +529,99 @@ export function fitSviArbFreeSurface(
   let maxK = 0;
   for (const s of data) for (const qq of s.quotes) maxK = Math.max(maxK, Math.abs(qq.k));
   const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
-  // the grid covers the quotes and 6.5 ATM standard deviations of the longest smile (the arbitrage
-  // report's default range, arbitrage.ts, is 6)
-  let w0Max = 0;
-  for (const f of fits) w0Max = Math.max(w0Max, sviTotalVariance(f.params, 0));
-  const L = Math.max(options.minHalfWidth ?? 1.5, maxK + 0.5, 6.5 * Math.sqrt(w0Max));
-  const baseGrid = Array.from(linspace(-L, L, PENALTY_GRID));
-  const checkGrid = linspace(-L, L, (PENALTY_GRID - 1) * CHECK_FACTOR + 1);
+  // calendar grid: the served range; butterfly grid: the served range + BUTTERFLY_MARGIN
+  const served = Math.max(options.minHalfWidth ?? 1.5, maxK);
+  const L = served + BUTTERFLY_MARGIN;
+  const bflyBase = Array.from(linspace(-L, L, PENALTY_GRID));
+  const bflyCheck = linspace(-L, L, (PENALTY_GRID - 1) * CHECK_FACTOR + 1);
+  const calBase = linspace(-served, served, CALENDAR_GRID);
+  const calCheck = linspace(-served, served, (CALENDAR_GRID - 1) * (CHECK_FACTOR / 2) + 1);
+  const ranges = data.map((s) => {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const qq of s.quotes) {
+      lo = Math.min(lo, qq.k);
+      hi = Math.max(hi, qq.k);
+    }
+    return { lo, hi };
+  });
   const out: SviArbFreeSlice[] = new Array(data.length);
-  let upper: Bound | null = null;
   for (let i = data.length - 1; i >= 0; i--) {
     const slice = data[i];
     const fit: SviSliceFit = fits[i];
+    // U_i(k): the smallest longer slice among those quoted at k (the calendar bound where it matters)
+    let upper: Upper | null = null;
+    if (i < data.length - 1) {
+      const longer = out.slice(i + 1).map((o, j) => ({ p: o.params, r: ranges[i + 1 + j] }));
+      upper = {
+        wRef: sviTotalVariance(longer[0].p, 0),
+        at(k: number) {
+          let u = Number.POSITIVE_INFINITY;
+          for (const l of longer) if (k >= l.r.lo && k <= l.r.hi) u = Math.min(u, sviTotalVariance(l.p, k));
+          return u;
+        },
+      };
+    }
+    // the covered points of a grid plus the ends of the longer slices' quoted ranges (where U jumps)
+    const ends: number[] = [];
+    for (let j = i + 1; j < data.length; j++) ends.push(ranges[j].lo, ranges[j].hi);
+    const inLonger = (k: number) => {
+      for (let j = i + 1; j < data.length; j++) if (k >= ranges[j].lo && k <= ranges[j].hi) return true;
+      return false;
+    };
+    const covered = (g: Float64Array) =>
+      upper ? Float64Array.from([...g, ...ends].filter(inLonger)).sort() : new Float64Array(0);
+    const calPoints = covered(calCheck);
+    const grids: Grids = {
+      butterfly: bflyCheck,
+      calendar: calPoints,
+      calendarUpper: Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY)),
+    };
+    const calGrid = Array.from(covered(calBase));
     let params = fit.params;
     let method: SviArbFreeSlice["method"] = "unconstrained";
     let iterations = fit.iterations;
     let converged = fit.converged;
-    const guide = lowerGuide(data, i, fits);
-    let verified = verify(params, checkGrid, upper).ok;
+    const guide = lowerGuide(data, i);
+    let verified = verify(params, grids, upper).ok;
     if (!verified || belowGuide(params, guide, slice.expiry)) {
       verified = false;
       const q = quoteArrays(slice, weighting);
-      const starts = [fit.params];
-      if (upper) starts.push(scaledFallback(slice, q, upper.params));
-      let pf = penaltyFit(slice, q, sviToInternal(starts[0]), upper, baseGrid.slice(), checkGrid, guide);
-      iterations += pf.iterations;
-      // the second start only when the first did not verify or lost much of the fit
-      if (starts.length > 1 && !(pf.verified && pf.cost <= 2 * fit.cost + 1e-6 * q.k.length)) {
-        const r = penaltyFit(slice, q, sviToInternal(starts[1]), upper, baseGrid.slice(), checkGrid, guide);
+      const next = i < data.length - 1 ? out[i + 1].params : null;
+      // further starts (the next slice scaled, the fit flattened to g >= 0) only when the first did
+      // not verify or lost much of the fit
+      const good = 2 * dataCost(fit.params, q, slice.expiry) + 1e-6 * q.k.length;
+      const starts = [() => fit.params];
+      if (next) starts.push(() => scaledFallback(slice, q, next));
+      starts.push(() => flattenFallback(fit.params, grids));
+      let pf: PenaltyResult | null = null;
+      for (const start of starts) {
+        if (pf?.verified && pf.cost <= good) break;
+        const r = penaltyFit(
+          slice,
+          q,
+          sviToInternal(start()),
+          upper,
+          grids,
+          bflyBase.slice(),
+          calGrid.slice(),
+          guide,
+        );
         iterations += r.iterations;
-        if (r.verified && (!pf.verified || r.cost < pf.cost)) pf = r;
+        const rank = (x: PenaltyResult) => (x.verified ? 2 : x.butterflyOk ? 1 : 0);
+        if (!pf || rank(r) > rank(pf) || (rank(r) === rank(pf) && r.cost < pf.cost)) pf = r;
       }
+      if (!pf) throw new Error("unreachable: no start");
       converged = pf.converged;
-      if (pf.verified) {
+      if (pf.butterflyOk) {
+        // verified: ordered with the longer slices where they are quoted; otherwise the envelope orders them
         params = pf.params;
         method = "penalty";
-        verified = true;
+        verified = pf.verified;
       } else {
         method = "scaled-fallback";
-        params = upper ? scaledFallback(slice, q, upper.params) : flattenFallback(pf.params, checkGrid);
-        verified = verify(params, checkGrid, upper).ok;
+        params = next ? scaledFallback(slice, q, next) : flattenFallback(pf.params, grids);
+        verified = verify(params, grids, upper).ok;
       }
     }
     out[i] = {
@@ -474,7 +635,99 @@ export function fitSviArbFreeSurface(
       converged,
       degraded: fit.degraded,
     };
-    upper = { params, slopes: sviWingSlopes(params) };
   }
   return out;
+}
+
+/** Far-range check of which shorter slices can rise above slice i somewhere (envelope members). */
+const ENVELOPE_SCAN = Float64Array.from(
+  { length: 401 },
+  (_, i) => (50 * Math.sinh((4.6 * (i - 200)) / 200)) / Math.sinh(4.6),
+);
+
+/**
+ * The calendar envelope of raw SVI slices sorted by increasing expiry (module comment, part 2):
+ * node i serves W_i(k) = max_{j <= i} w_j(k) with the derivatives of the slice attaining the
+ * maximum (at a tie, the later slice). Only the shorter slices that can exceed w_i somewhere are
+ * evaluated: on |k| <= 50 a scan bounds w_j - w_i between its points by the largest curvature of
+ * raw SVI (b / sigma), beyond it a wing slope at least as steep counts as exceeding. A surface whose
+ * slices are ordered everywhere costs one SVI evaluation per node as before.
+ */
+export function sviEnvelopeSmiles(slices: readonly { expiry: number; params: SviParams }[]): SmileFunction[] {
+  const n = ENVELOPE_SCAN.length;
+  // the square of the largest scan spacing next to each point, /8: between two scan points a
+  // difference of smiles d = w_j - w_i with |d''| <= M exceeds its larger end value by at most M h^2/8
+  const h2 = Float64Array.from(ENVELOPE_SCAN, (_, t) => {
+    const l = t > 0 ? ENVELOPE_SCAN[t] - ENVELOPE_SCAN[t - 1] : 0;
+    const r = t < n - 1 ? ENVELOPE_SCAN[t + 1] - ENVELOPE_SCAN[t] : 0;
+    return Math.max(l, r) ** 2 / 8;
+  });
+  // largest w'' of raw SVI is b / sigma (at k = m)
+  const curv = (p: SviParams) => p.b / p.sigma;
+  // running maximum of the shorter slices on the scan, their largest wing slopes and curvature
+  const runMax = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  let runLeft = Number.NEGATIVE_INFINITY;
+  let runRight = Number.NEGATIVE_INFINITY;
+  let runCurv = 0;
+  return slices.map((s, i) => {
+    const own = s.params;
+    const so = sviWingSlopes(own);
+    const ownW = Float64Array.from(ENVELOPE_SCAN, (k) => sviTotalVariance(own, k));
+    const cOwn = curv(own);
+    // a slope at least as steep may rise above at infinity (SVI approaches its asymptotes from above)
+    let dominated = runLeft >= so.left - 1e-12 || runRight >= so.right - 1e-12;
+    for (let t = 0; !dominated && t < n; t++)
+      if (runMax[t] > ownW[t] - (runCurv + cOwn) * h2[t] - 1e-12) dominated = true;
+    const others: SviParams[] = [];
+    if (dominated) {
+      for (let j = 0; j < i; j++) {
+        const p = slices[j].params;
+        const sp = sviWingSlopes(p);
+        const M = curv(p) + cOwn;
+        let above = sp.left >= so.left - 1e-12 || sp.right >= so.right - 1e-12;
+        for (let t = 0; !above && t < n; t++)
+          if (sviTotalVariance(p, ENVELOPE_SCAN[t]) > ownW[t] - M * h2[t] - 1e-12) above = true;
+        if (above) others.push(p);
+      }
+    }
+    for (let t = 0; t < n; t++) runMax[t] = Math.max(runMax[t], ownW[t]);
+    runLeft = Math.max(runLeft, so.left);
+    runRight = Math.max(runRight, so.right);
+    runCurv = Math.max(runCurv, cOwn);
+    if (others.length === 0) {
+      return {
+        expiry: s.expiry,
+        totalVariance: (k) => sviTotalVariance(own, k),
+        firstDerivative: (k) => sviFirstDerivative(own, k),
+        secondDerivative: (k) => sviSecondDerivative(own, k),
+      };
+    }
+    const argmax = (k: number): SviParams => {
+      let best = own;
+      let wBest = sviTotalVariance(own, k);
+      for (const p of others) {
+        const w = sviTotalVariance(p, k);
+        if (w > wBest) {
+          wBest = w;
+          best = p;
+        }
+      }
+      return best;
+    };
+    return {
+      expiry: s.expiry,
+      totalVariance: (k) => {
+        let wBest = sviTotalVariance(own, k);
+        for (const p of others) wBest = Math.max(wBest, sviTotalVariance(p, k));
+        return wBest;
+      },
+      firstDerivative: (k) => sviFirstDerivative(argmax(k), k),
+      secondDerivative: (k) => sviSecondDerivative(argmax(k), k),
+    };
+  });
+}
+
+/** The served svi-af surface: the calendar envelope of the slices, linear in total variance between nodes. */
+export function sviEnvelopeSurface(slices: readonly { expiry: number; params: SviParams }[]): SliceSurface {
+  return surfaceFromSmiles("svi-af", sviEnvelopeSmiles(slices));
 }

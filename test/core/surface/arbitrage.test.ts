@@ -99,13 +99,14 @@ describe("calendar arbitrage", () => {
       syntheticSlice((k) => sviTotalVariance(early, k), 0.5, ks),
       syntheticSlice((k) => sviTotalVariance(crossing, k), 1, ks),
     ];
-    const plain = calibrateSurface(slices);
+    const plain = calibrateSurface(slices, { model: "svi" });
     expect(plain.ok && plain.value.arbitrage.calendarFree).toBe(false);
-    const fixed = calibrateSurface(slices, { repair: true });
+    const fixed = calibrateSurface(slices, { model: "svi", repair: true });
     expect(fixed.ok).toBe(true);
     if (!fixed.ok) return;
     expect(fixed.value.arbitrage.free).toBe(true);
-    expect(fixed.value.slices[1].repaired).toBe(true);
+    expect(fixed.value.model).toBe("svi-af");
+    expect(fixed.value.slices.some((s) => s.repaired)).toBe(true);
     expect(fixed.value.warnings.join(" ")).toMatch(/repaired/);
   });
 

@@ -52,9 +52,14 @@ describe("volfolio surface fit", () => {
   );
 
   it.skipIf(!haveSample)(
-    "--model svi-af is arbitrage-free on the sample chain; svi warns that it holds arbitrage and where",
+    "the default (svi-af) is arbitrage-free on the sample chain; --model svi warns that it holds arbitrage and where; --repair gives svi-af",
     async () => {
-      const af = await capture([
+      const af = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "ETH", "--json"]);
+      expect(af.code).toBe(0);
+      const data = JSON.parse(af.out);
+      expect(data.model).toBe("svi-af");
+      expect(data.arbitrage.free).toBe(true);
+      const svi = await capture([
         "surface",
         "fit",
         "--chain",
@@ -62,21 +67,44 @@ describe("volfolio surface fit", () => {
         "--underlying",
         "ETH",
         "--model",
-        "svi-af",
+        "svi",
         "--json",
       ]);
-      expect(af.code).toBe(0);
-      const data = JSON.parse(af.out);
-      expect(data.model).toBe("svi-af");
-      expect(data.arbitrage.free).toBe(true);
-      const svi = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "ETH", "--json"]);
       const s = JSON.parse(svi.out);
+      expect(s.model).toBe("svi");
       expect(s.arbitrage.free).toBe(false);
       const w = (s.warnings as string[]).find((x) => x.includes("holds static arbitrage"));
       expect(w).toMatch(/at k=-?\d/);
-      const table = await capture(["surface", "fit", "--chain", SAMPLE_CSV, "--underlying", "ETH"]);
+      const table = await capture([
+        "surface",
+        "fit",
+        "--chain",
+        SAMPLE_CSV,
+        "--underlying",
+        "ETH",
+        "--model",
+        "svi",
+      ]);
       expect(table.out).toMatch(/try --model svi-af/);
       expect(table.out).toMatch(/warning: model svi \(unconstrained per-slice SVI\) holds static arbitrage/);
+      const rep = await capture([
+        "surface",
+        "fit",
+        "--chain",
+        SAMPLE_CSV,
+        "--underlying",
+        "ETH",
+        "--model",
+        "svi",
+        "--repair",
+        "--json",
+      ]);
+      const r = JSON.parse(rep.out);
+      expect(r.model).toBe("svi-af");
+      expect(r.arbitrage.free).toBe(true);
+      expect(r.slices.map((x: { rawSvi: unknown }) => x.rawSvi)).toEqual(
+        data.slices.map((x: { rawSvi: unknown }) => x.rawSvi),
+      );
     },
   );
 });
