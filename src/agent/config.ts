@@ -17,7 +17,7 @@ export const agentAnalyticsSchema = z
   .object({
     /** Refit the surface every N ticks (the last good fit is kept in between and on failure). */
     recalibrateEveryTicks: z.number().int().positive().default(1),
-    surfaceModel: z.enum(["svi", "ssvi", "essvi"]).default("svi"),
+    surfaceModel: z.enum(["svi-af", "svi", "ssvi", "essvi"]).default("svi-af"),
     /** Margin model: Deribit standard (no offsets) or the risk-matrix portfolio margin. */
     margin: z.enum(["standard", "portfolio"]).default("standard"),
     /** CVaR above this (USD) fires a risk-reducing rebalance. */

@@ -241,7 +241,7 @@ export type ChainSurfacePolicy =
 export interface ChainMarketOptions {
   /** Default "fit". A fit that fails falls back to "marks", said in the input's `note`. */
   readonly surface?: ChainSurfacePolicy;
-  /** Default "svi". */
+  /** Default "svi-af" (calibrateSurfaceFromQuotes' default: free of static arbitrage). */
   readonly surfaceModel?: SurfaceModel;
   readonly normalize?: NormalizeOptions;
 }
@@ -316,7 +316,7 @@ export function chainMarketInputFromNormalized(
   const marks = markSurface(normalized.snapshot);
   if ((options.surface ?? "fit") === "fit") {
     const res = calibrateSurfaceFromQuotes(normalized.snapshot.quotes, {
-      model: options.surfaceModel ?? "svi",
+      model: options.surfaceModel ?? "svi-af",
     });
     if (res.fit.ok) return { normalized, fitted: res.fit.value.surface, surfaceSource: res.fit.value.model };
     if (marks)
