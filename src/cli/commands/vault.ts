@@ -53,7 +53,7 @@ export function formatVault(r: VaultResult): string {
     "",
     `premium ${f(t.premiumCoin, 6)} ${r.underlying} (${f(t.premiumUsd, 0)} USD), settlements ${f(t.settlementCoin, 6)} ${r.underlying} (${f(t.settlementUsd, 0)} USD), exchange fees ${f(t.tradingFeesCoin, 6)} ${r.underlying}, slippage ${f(t.slippageCoin, 6)} ${r.underlying} (in the premium)`,
     `fees: management ${f(t.managementFees, dp)} ${r.asset}, performance ${f(t.performanceFees, dp)} ${r.asset}; deposited ${f(t.deposited, dp)}, withdrawn ${f(t.withdrawn, dp)} ${r.asset}`,
-    `share price ${f(r.final.sharePrice, 6)} ${r.asset} (${f(r.final.sharePriceUsd, 2)} USD, ${f(r.final.sharePriceCoin, 8)} ${r.underlying}), HWM ${f(r.final.highWaterMark, 6)}, APY since inception ${pct(r.final.apySinceInception)}; NAV ${f(r.final.nav, dp)} ${r.asset} over ${f(r.final.totalShares, 6)} shares`,
+    `share price ${f(r.final.sharePrice, 6)} ${r.asset} (${r.asset === "USD" ? `${f(r.final.sharePriceCoin, 8)} ${r.underlying}` : `${f(r.final.sharePriceUsd, 2)} USD`}), HWM ${f(r.final.highWaterMark, 6)}, APY since inception ${pct(r.final.apySinceInception)}; NAV ${f(r.final.nav, dp)} ${r.asset} over ${f(r.final.totalShares, 6)} shares`,
   ];
   if (r.final.balances.length > 0) {
     lines.push("", "depositors:");
