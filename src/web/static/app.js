@@ -131,7 +131,21 @@
         ],
         layout({
           xaxis: { title: { text: `strike, USD (forward ${num(e.forwardUsd)})` } },
-          yaxis: { title: { text: "implied vol" }, tickformat: ".0%" },
+          // Vol axis on the fit and the marks (wide one-sided asks of a day-old expiry would
+          // flatten the smile; they stay in the data, above the range).
+          yaxis: {
+            title: { text: "implied vol" },
+            tickformat: ".0%",
+            range: [
+              0,
+              1.4 *
+                Math.max(
+                  ...e.fit.map((p) => p.vol),
+                  ...q.map((p) => p.markVol ?? 0),
+                  ...q.map((p) => p.bidVol ?? 0),
+                ),
+            ],
+          },
           legend: { orientation: "h", x: 0, y: -0.2 },
           margin: { l: 60, r: 20, t: 10, b: 80 },
         }),
