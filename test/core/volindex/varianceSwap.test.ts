@@ -209,5 +209,24 @@ describe.skipIf(files.length === 0)(
         }
       }
     }, 120_000);
+
+    // Season figures (scripts/measure/varianceSwapSeason.ts, all 233 days, BTC and ETH): fair strike minus
+    // the index 0.63 to 7.51 vol points; discrete correction always < 0 (max -16 variance points); the
+    // flat-vol wing beyond the listed strikes never above the SVI extrapolation there.
+    it("corrections on a seeded sample: fair - index in (0.5, 8) pts, discrete < 0, flat <= SVI beyond quotes", async () => {
+      for (const f of seededSample(files, 3, 77)) {
+        const { chains } = await loadChainFile(f);
+        for (const c of chains) {
+          const snap = normalizeChain(c).snapshot;
+          const v = varianceSwapStrike(snap, { tenorDays: 30 });
+          const gap = v.strikeVolPoints - dvolIndex(snap).index;
+          expect(v.surfaceIssue).toBeNull();
+          expect(gap, `${f} ${c.underlying}`).toBeGreaterThan(0.5);
+          expect(gap, `${f} ${c.underlying}`).toBeLessThan(8);
+          expect(v.discreteCorrection as number).toBeLessThan(0);
+          expect(v.wingBeyondQuotes as number).toBeLessThanOrEqual(v.wingBeyondQuotesSvi as number);
+        }
+      }
+    }, 180_000);
   },
 );
