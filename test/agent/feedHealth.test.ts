@@ -218,7 +218,8 @@ describe("files feed: the replay clock, not the snapshot's time", () => {
       { ...chains[0], valuationTime: (chains[0] as ChainSnapshot).valuationTime - 24 * HOUR },
       chains[5],
     ];
-    order.forEach((c, i) => writeFileSync(join(snaps, `snap_${i}.csv`), csv(c as ChainSnapshot)));
+    for (const [i, c] of order.entries())
+      writeFileSync(join(snaps, `snap_${i}.csv`), csv(c as ChainSnapshot));
     // A 7th file with an ETH chain only: the BTC agent's underlying is missing.
     const eth = syntheticSeries({
       underlying: "ETH",
