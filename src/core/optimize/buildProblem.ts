@@ -68,6 +68,8 @@ export interface LpProblem {
   readonly objectiveSense: "maximize" | "minimize";
   readonly riskScaleUsd: number;
   readonly lotSize: number;
+  /** Contracts per unit of candidate i's buy/sell columns (its lot; 1 when continuous). */
+  readonly lotOf: Float64Array;
   /** Column indexes. */
   readonly buyCol: Int32Array;
   readonly sellCol: Int32Array;
@@ -146,6 +148,13 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
   const cuts = o.cvarMethod === "cuts";
   const n = p.candidates.length;
   const lot = p.lots ? requirePositive("lots.lotSize", p.lots.lotSize) : 1;
+  // Whole lots: each candidate in multiples of its instrument's minimum trade amount when known
+  // (minTradeContracts), else of lots.lotSize. Continuous: 1.
+  const lotOf = Float64Array.from(p.candidates, (c, i) =>
+    p.lots && c.minTradeContracts !== undefined
+      ? requirePositive(`candidates[${i}].minTradeContracts`, c.minTradeContracts)
+      : lot,
+  );
   const cv = p.constraints.cvar;
   const obj = p.objective;
   const names: string[] = [];
@@ -168,16 +177,17 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
   for (let i = 0; i < n; i++) {
     const c = p.candidates[i] as OptimizeCandidate;
     const tc = tradeCostsUsd(c, p.costs);
-    const maxB = c.askUsd === null ? 0 : c.maxBuy / lot;
-    const maxS = c.bidUsd === null ? 0 : c.maxSell / lot;
+    const li = lotOf[i] as number;
+    const maxB = c.askUsd === null ? 0 : c.maxBuy / li;
+    const maxS = c.bidUsd === null ? 0 : c.maxSell / li;
     const hiB = int ? Math.floor(maxB + 1e-9) : maxB;
     const hiS = int ? Math.floor(maxS + 1e-9) : maxS;
     const th = c.greeks.thetaUsdPerDay;
     // Minimization costs per lot, USD.
     const cb = Number.isNaN(tc.buy) ? 0 : costWeight * tc.buy - (obj.kind === "theta" ? th : 0);
     const cs = Number.isNaN(tc.sell) ? 0 : costWeight * tc.sell + (obj.kind === "theta" ? th : 0);
-    buyCol[i] = addCol(`b${i}`, 0, hiB, cb * lot, int);
-    sellCol[i] = addCol(`s${i}`, 0, hiS, cs * lot, int);
+    buyCol[i] = addCol(`b${i}`, 0, hiB, cb * li, int);
+    sellCol[i] = addCol(`s${i}`, 0, hiS, cs * li, int);
   }
   let devUpCol = -1;
   let devDownCol = -1;
@@ -187,10 +197,11 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     devDownCol = addCol("devDown", 0, Number.POSITIVE_INFINITY, pen, false);
   }
   let riskScale = 1;
-  for (const c of p.candidates) {
-    for (const v of c.scenarioPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * lot);
-    if (c.stressPnlUsd) for (const v of c.stressPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * lot);
-  }
+  p.candidates.forEach((c, i) => {
+    const li = lotOf[i] as number;
+    for (const v of c.scenarioPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * li);
+    if (c.stressPnlUsd) for (const v of c.stressPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * li);
+  });
   let zetaCol = -1;
   let uCol0 = -1;
   let vCol = -1;
@@ -255,7 +266,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     const idx: number[] = [];
     const val: number[] = [];
     p.candidates.forEach((c, i) => {
-      const a = coef(c) * lot;
+      const a = coef(c) * (lotOf[i] as number);
       if (a === 0) return;
       idx.push(buyCol[i] as number, sellCol[i] as number);
       val.push(a, -a);
@@ -295,7 +306,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     const val: number[] = [];
     let m = 1;
     p.candidates.forEach((c, i) => {
-      const a = c.greeks.vegaUsdPerVolPt * lot;
+      const a = c.greeks.vegaUsdPerVolPt * (lotOf[i] as number);
       m = Math.max(m, Math.abs(a));
       idx.push(buyCol[i] as number, sellCol[i] as number);
       val.push(a, -a);
@@ -330,7 +341,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
       val.push(1);
       for (const pc of marginPieces(c)) {
         if (pc.slope === 0 && pc.intercept <= 0) continue; // w >= 0 is the column bound
-        const a = pc.slope * lot;
+        const a = pc.slope * (lotOf[i] as number);
         const rs = 1 / Math.max(1, Math.abs(a));
         rows.push({
           name: `margin-piece${i}`,
@@ -361,11 +372,11 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     p.candidates.forEach((c, i) => {
       if (c.askUsd !== null) {
         idx.push(buyCol[i] as number);
-        val.push(c.askUsd * lot);
+        val.push(c.askUsd * (lotOf[i] as number));
       }
       if (c.bidUsd !== null) {
         idx.push(sellCol[i] as number);
-        val.push(-c.bidUsd * lot);
+        val.push(-c.bidUsd * (lotOf[i] as number));
       }
     });
     pushRow({
@@ -400,7 +411,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
       const idx: number[] = [];
       const val: number[] = [];
       p.candidates.forEach((c, i) => {
-        const a = ((c.stressPnlUsd as Float64Array)[k] as number) * lot;
+        const a = ((c.stressPnlUsd as Float64Array)[k] as number) * (lotOf[i] as number);
         if (a === 0) return;
         idx.push(netCol[i] as number);
         val.push(a);
@@ -438,7 +449,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
       const idx: number[] = [];
       const val: number[] = [];
       for (let i = 0; i < n; i++) {
-        const a = ((p.candidates[i] as OptimizeCandidate).scenarioPnlUsd[s] as number) * lot;
+        const a = ((p.candidates[i] as OptimizeCandidate).scenarioPnlUsd[s] as number) * (lotOf[i] as number);
         if (a === 0) continue;
         idx.push(netCol[i] as number);
         val.push(a / riskScale);
@@ -487,6 +498,7 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     objectiveSense: obj.kind === "vega-target" ? "minimize" : "maximize",
     riskScaleUsd: riskScale,
     lotSize: lot,
+    lotOf,
     buyCol,
     sellCol,
     zetaCol,

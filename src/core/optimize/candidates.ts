@@ -45,6 +45,19 @@ function greeksOf(g: ReturnType<typeof positionGreeks>): OptimizeGreeks {
   };
 }
 
+/**
+ * Deribit's minimum trade amount of an instrument, in contracts (public/get_instruments
+ * `min_trade_amount`, published specification; the chain files carry no instrument data):
+ * inverse options 0.1 BTC / 1 ETH (contract = 1 coin); linear USDC options, futures and
+ * perpetuals 1 contract (their contract size: 0.01 BTC / 0.1 ETH options, 10 USD BTC and 1 USD
+ * ETH inverse futures, 0.001 BTC / 0.01 ETH linear perpetuals).
+ */
+export function deribitMinTradeContracts(ins: Instrument): number {
+  if (ins.type === "option" && ins.settlement === "inverse")
+    return (ins.underlying === "BTC" ? 0.1 : 1) / ins.contractSize;
+  return 1;
+}
+
 /** Builds candidates from `snapshot.quotes` (one underlying) against `market`. */
 export function buildOptimizeCandidates(o: {
   readonly snapshot: MarketSnapshot;
@@ -147,6 +160,7 @@ export function buildOptimizeCandidates(o: {
       maxSell: cap(q.bidSize),
       marginShortUsd: standardMarginUsd([{ instrument: ins, quantity: -1 }], o.market),
       ...(held.has(ins.name) ? { heldContracts: held.get(ins.name) as number } : {}),
+      minTradeContracts: deribitMinTradeContracts(ins),
       scenarioPnlUsd: pnl[i] as Float64Array,
       ...(stress ? { stressPnlUsd: stress[i] as Float64Array } : {}),
     };
@@ -293,6 +307,7 @@ export function hedgeCandidate(o: {
     maxBuy: o.maxContracts,
     maxSell: o.maxContracts,
     marginShortUsd: 0,
+    minTradeContracts: deribitMinTradeContracts(o.instrument),
     ...(o.heldContracts ? { heldContracts: o.heldContracts } : {}),
     marginCurve: futureMarginCurve(o.instrument, o.market, o.heldContracts ?? 0, o.maxContracts),
     scenarioPnlUsd: pnl(o.scenarios),

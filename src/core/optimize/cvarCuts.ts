@@ -107,7 +107,7 @@ function cutRow(p: OptimizeProblem, lp: LpProblem, L: Float64Array, zetaUsd: num
     if (sum === 0) continue;
     // -L_s contains +x_i P_is, so the row  v + w|K| zeta + w sum_i x_i sum_K P_is >= -w sum_K book_s.
     idx.push(lp.netCol[i] as number);
-    val.push(w * sum * lp.lotSize * rs);
+    val.push(w * sum * (lp.lotOf[i] as number) * rs);
   }
   let bookSum = 0;
   for (const s of K) bookSum += p.book.scenarioPnlUsd[s] as number;
@@ -134,7 +134,7 @@ function netContracts(lp: LpProblem, x: Float64Array): Float64Array {
     const isInt = lp.integer[lp.buyCol[i] as number] === 1;
     const b = x[lp.buyCol[i] as number] as number;
     const s = x[lp.sellCol[i] as number] as number;
-    q[i] = (isInt ? Math.round(b) - Math.round(s) : b - s) * lp.lotSize;
+    q[i] = (isInt ? Math.round(b) - Math.round(s) : b - s) * (lp.lotOf[i] as number);
   }
   return q;
 }

@@ -118,8 +118,8 @@ export function tradesFromSolution(
   for (let i = 0; i < lp.buyCol.length; i++) {
     const isInt = lp.integer[lp.buyCol[i] as number] === 1;
     const round = (v: number): number => (isInt ? Math.round(v) : Math.max(v, 0));
-    const b = round(x[lp.buyCol[i] as number] as number) * lp.lotSize;
-    const s = round(x[lp.sellCol[i] as number] as number) * lp.lotSize;
+    const b = round(x[lp.buyCol[i] as number] as number) * (lp.lotOf[i] as number);
+    const s = round(x[lp.sellCol[i] as number] as number) * (lp.lotOf[i] as number);
     // Buying and selling one instrument at once is never better than netting (costs > 0).
     if (b > minContracts) out.push({ index: i, side: "buy", contracts: b });
     if (s > minContracts) out.push({ index: i, side: "sell", contracts: s });

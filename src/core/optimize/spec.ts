@@ -43,6 +43,12 @@ export interface OptimizeCandidate {
    * the trades (heldContracts + buys - sells): marginShortUsd x max(0, -net).
    */
   readonly marginShortUsd: number;
+  /**
+   * The instrument's minimum trade amount in contracts (Deribit: BTC options 0.1, ETH options 1,
+   * futures/perpetuals 1 contract of their USD size). With `lots`, this candidate trades in whole
+   * multiples of it instead of lots.lotSize.
+   */
+  readonly minTradeContracts?: number;
   /** Contracts of this instrument already in the book (signed; default 0). */
   readonly heldContracts?: number;
   /**
@@ -121,7 +127,10 @@ export interface OptimizeProblem {
   readonly objective: OptimizeObjective;
   readonly constraints: OptimizeConstraints;
   readonly costs?: OptimizeCosts;
-  /** Trade in whole lots of `lotSize` contracts (MILP). Default: continuous. */
+  /**
+   * Trade in whole lots (MILP): each candidate in multiples of its minTradeContracts when set,
+   * else of `lotSize` contracts. Default: continuous.
+   */
   readonly lots?: { readonly lotSize: number };
   /**
    * The margin engine's figure for the book after trading `net` contracts per candidate, USD

@@ -228,7 +228,7 @@ export function verifyOptimizeResult(
       t.side === "buy" ? (cand.askUsd === null ? 0 : cand.maxBuy) : cand.bidUsd === null ? 0 : cand.maxSell;
     checks.push(bandCheck(`size:${t.side}:${cand.name}`, t.contracts, { min: 0, max }, max));
     if (lot !== undefined) {
-      const lots = t.contracts / lot;
+      const lots = t.contracts / (cand.minTradeContracts ?? lot);
       checks.push({ name: `lots:${cand.name}`, value: lots, ok: Math.abs(lots - Math.round(lots)) <= 1e-6 });
     }
   }
