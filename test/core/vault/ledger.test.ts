@@ -281,11 +281,16 @@ describe("ledger properties (fast-check)", () => {
       fc.property(noExit, fc.constantFrom("b", "c", "d"), (sc, other) => {
         const full = play(sc);
         const without = play(sc, other);
+        // Tolerance: 1e-9 of the balance, plus the double rounding of the vault's largest amounts
+        // so far (when a big holder leaves, the NAV left is a difference of large numbers, and the
+        // next price carries its last bits: 1e-13 of 1e6 is 1e-7 of a 1-unit holding).
+        let big = 0;
         for (const [i, r] of full.entries()) {
+          big = Math.max(big, r.grossNav, ...r.deposits.map((d) => d.amount), ...Object.values(r.paid));
           const x = (r.state.shares.a ?? 0) * r.state.sharePrice;
           const w = without[i] as (typeof without)[number];
           const y = (w.state.shares.a ?? 0) * w.state.sharePrice;
-          expect(rel(x, y)).toBeLessThan(1e-9);
+          expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-9 * Math.abs(y) + 1e-13 * big);
         }
       }),
       { numRuns: 200 },
