@@ -202,12 +202,14 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   );
   if (chain) report.valuationTime = iso(chain.valuationTime);
 
-  // The surface section's fit (display: slices, fitted curves, rich/cheap). The market the book is
-  // valued on fits the same quotes with the same model in web/bookMarket.ts (chainMarketInputs).
+  // The surface section's fit (display: slices, fitted curves, rich/cheap, the arbitrage check)
+  // by the core's default model (calibrateSurfaceFromQuotes; svi-af since issue 21), named in the
+  // section. The market the book is valued on is the book commands' SVI fit pinned to the chain's
+  // marks (web/bookMarket.ts), so its option vols are the marks whichever model is shown here.
   await step("surface fit", ["surface"], () => {
     if (!chain) throw new Error("no market");
     const norm = normalizeChain(chain);
-    const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, { model: "svi" });
+    const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes);
     if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
     const f = res.fit.value;
     const term = surfaceTermStructure(f.surface);
