@@ -34,7 +34,17 @@ describe.skipIf(!haveSample)("volfolio optimize", () => {
     expect(d.binding.length).toBeGreaterThan(0);
     expect(d.binding.some((b: { text: string }) => /delta/i.test(b.text))).toBe(true);
     expect(d.verification.ok).toBe(true);
-  }, 60_000);
+    // Which CVaR method ran, what the CVaR is, and the engine's margins (standard = the LP's).
+    expect(d.stats.cvarMethod).toMatch(/^(lp|cuts)$/);
+    expect(d.cvarLabel).toMatch(
+      /^CVaR 95%: mean loss of the worst [\d.]+ of \d+ equally weighted grid scenarios/,
+    );
+    expect(d.after.portfolioMarginUsd).toBeGreaterThan(0);
+    const text = await capture(["optimize", "--chain", SAMPLE_CSV, "--book", BOOK, "--spec", SPEC]);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/CVaR method: (whole Rockafellar-Uryasev LP|cutting planes)/);
+    expect(text.out).toMatch(/pmMarginUsd/);
+  }, 90_000);
 
   it("an infeasible spec exits 1 with the diagnosis on one line", async () => {
     const spec = JSON.parse(readFileSync(SPEC, "utf8"));

@@ -236,7 +236,7 @@ export function register(program: Command): void {
         if (frontier)
           out.push(
             "",
-            "CVaR frontier:",
+            `CVaR frontier (${frontier.cvarMethod === "cuts" ? "cutting planes" : "whole Rockafellar-Uryasev LP"}):`,
             formatTable(
               frontier.points.map((p) => ({
                 cvarLimitUsd: p.cvarLimitUsd,
