@@ -94,6 +94,20 @@ export const agentConfigSchema = z
         start: z.string().datetime().optional(),
       }),
       z.object({
+        /**
+         * The history store of `volfolio store ingest` (a directory with store.duckdb): one tick
+         * per stored chain of the underlying, in time order, each the chain the file loader gives
+         * for its file, with the stored perpetual price among its futures. Replay clock as for
+         * `files`; `from`/`to` (YYYY-MM-DD, inclusive) cut the history.
+         */
+        type: z.literal("store"),
+        dir: z.string().min(1),
+        from: z.iso.date().optional(),
+        to: z.iso.date().optional(),
+        stepMinutes: positive.optional(),
+        start: z.string().datetime().optional(),
+      }),
+      z.object({
         type: z.literal("deribit"),
         intervalSeconds: positive.default(60),
         /** "ws": public WebSocket JSON-RPC (default); "rest": public REST. */

@@ -7,6 +7,8 @@
  *    tick N is decided at start + N x stepMinutes (defaults: the first snapshot's time and the
  *    gap between the first two), never at the snapshot's own time, so feed health sees a
  *    repeated, out-of-order or old snapshot for what it is;
+ *  - `store`: the history store of `volfolio store ingest` (DuckDB + Parquet), one tick per
+ *    stored chain of the underlying, on the same replay clock as `files`;
  *  - `deribit`: Deribit's public market data, polled every `intervalSeconds` over the public
  *    WebSocket JSON-RPC API (or REST), no key needed; it also answers the delivery (settlement)
  *    price of an expired expiry (public/get_delivery_prices, the index's 30-minute average
@@ -15,7 +17,7 @@
  * Each gives the feed, how to resolve instrument names, the decision clock and the pacing.
  * A feed never throws for bad data: a tick it cannot build is `null` (the agent goes safe).
  */
-import { readdir } from "node:fs/promises";
+import { access, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadChainFile } from "../adapters/chainFile.js";
@@ -114,9 +116,65 @@ export async function buildFeed(
     }
     case "files":
       return filesFeed(config, feedConfig, options.logger);
+    case "store":
+      return storeFeed(config, feedConfig, options.logger);
     case "deribit":
       return deribitFeed(config, feedConfig, options);
   }
+}
+
+/**
+ * The replay clock of a stored-snapshot feed: `start` and `stepMinutes` when configured, else the
+ * first readable snapshot's time and the gap between the first two.
+ */
+async function replayClock(
+  feedConfig: { readonly start?: string | undefined; readonly stepMinutes?: number | undefined },
+  steps: number,
+  at: (step: number) => Promise<ChainSnapshot | null>,
+): Promise<{ start: number; stepMs: number }> {
+  const firstTimes: number[] = [];
+  if (feedConfig.start === undefined || feedConfig.stepMinutes === undefined)
+    for (let i = 0; i < steps && firstTimes.length < 2; i++) {
+      const c = await at(i);
+      if (c && Number.isFinite(c.valuationTime)) firstTimes.push(c.valuationTime);
+    }
+  const start = feedConfig.start !== undefined ? Date.parse(feedConfig.start) : (firstTimes[0] ?? Number.NaN);
+  const stepMs =
+    feedConfig.stepMinutes !== undefined
+      ? feedConfig.stepMinutes * 60_000
+      : firstTimes.length === 2
+        ? (firstTimes[1] as number) - (firstTimes[0] as number)
+        : 0;
+  return { start, stepMs };
+}
+
+/** A replay feed over `steps` stored snapshots read by `at` (files or the history store). */
+function storedReplay(
+  config: AgentConfig,
+  steps: number,
+  at: (step: number) => Promise<ChainSnapshot | null>,
+  clock: { start: number; stepMs: number },
+  describe: string,
+  close: () => Promise<void>,
+): BuiltFeed {
+  const { start, stepMs } = clock;
+  const pause = replayPause(() => stepMs, config.speed);
+  return {
+    feed: { steps, at },
+    resolveInstrument: resolveByName,
+    // The replay clock (module comment), whatever the snapshot says.
+    now: (step) => (Number.isFinite(start) ? start + step * stepMs : 0),
+    ...(pause
+      ? {
+          pause: async (step: number, signal?: AbortSignal) => {
+            if (step + 1 < steps) await at(step + 1);
+            await pause(step, signal);
+          },
+        }
+      : {}),
+    describe: `${describe}, replay clock from ${Number.isFinite(start) ? new Date(start).toISOString() : "?"} every ${(stepMs / 60_000).toFixed(2)} min`,
+    close,
+  };
 }
 
 async function filesFeed(
@@ -170,42 +228,91 @@ async function filesFeed(
     if (cache.size > 4) cache.delete(cache.keys().next().value as number);
     return chain;
   };
-  // The replay clock: configured, else from the first two readable snapshots' times.
-  const firstTimes: number[] = [];
-  if (feedConfig.start === undefined || feedConfig.stepMinutes === undefined)
-    for (let i = 0; i < names.length && firstTimes.length < 2; i++) {
-      const c = await at(i);
-      if (c && Number.isFinite(c.valuationTime)) firstTimes.push(c.valuationTime);
-    }
-  const start = feedConfig.start !== undefined ? Date.parse(feedConfig.start) : (firstTimes[0] ?? Number.NaN);
-  const stepMs =
-    feedConfig.stepMinutes !== undefined
-      ? feedConfig.stepMinutes * 60_000
-      : firstTimes.length === 2
-        ? (firstTimes[1] as number) - (firstTimes[0] as number)
-        : 0;
+  const { start, stepMs } = await replayClock(feedConfig, names.length, at);
   if (!Number.isFinite(start))
     logger?.warn(
       { dir },
       "files feed: no readable snapshot to start the replay clock at; every tick is stale",
     );
-  const pause = replayPause(() => stepMs, config.speed);
-  return {
-    feed: { steps: names.length, at },
-    resolveInstrument: resolveByName,
-    // The replay clock (module comment), whatever the snapshot says.
-    now: (step) => (Number.isFinite(start) ? start + step * stepMs : 0),
-    ...(pause
-      ? {
-          pause: async (step: number, signal?: AbortSignal) => {
-            if (step + 1 < names.length) await at(step + 1);
-            await pause(step, signal);
-          },
-        }
-      : {}),
-    describe: `${names.length} snapshot files in ${dir}, replay clock from ${Number.isFinite(start) ? new Date(start).toISOString() : "?"} every ${(stepMs / 60_000).toFixed(2)} min`,
-    close: async () => undefined,
+  return storedReplay(
+    config,
+    names.length,
+    at,
+    { start, stepMs },
+    `${names.length} snapshot files in ${dir}`,
+    async () => undefined,
+  );
+}
+
+/**
+ * The history store (`volfolio store ingest`) as a replay: one tick per stored chain of the
+ * underlying. The store is opened by dynamic import (the agent loads DuckDB only when asked) and
+ * never created: a directory without store.duckdb is refused.
+ */
+async function storeFeed(
+  config: AgentConfig,
+  feedConfig: Extract<AgentConfig["feed"], { type: "store" }>,
+  logger?: AgentLogger,
+): Promise<BuiltFeed> {
+  const dir = resolve(feedConfig.dir);
+  try {
+    await access(join(dir, "store.duckdb"));
+  } catch {
+    throw new AgentFeedError(
+      `feed.dir ${dir}: not a volfolio store (no store.duckdb): run \`volfolio store ingest\` first`,
+    );
+  }
+  const { DuckDbSnapshotStore } = await import("../adapters/store/duckdb.js");
+  const { historyChainTimes, loadHistoryChains } = await import("../adapters/store/historyRead.js");
+  const store = await DuckDbSnapshotStore.open(dir);
+  const bound = (d: string | undefined, end: boolean) =>
+    d === undefined
+      ? {}
+      : { [end ? "to" : "from"]: Date.parse(`${d}T00:00:00Z`) + (end ? 86_400_000 - 1 : 0) };
+  const query = {
+    underlying: config.underlying,
+    ...bound(feedConfig.from, false),
+    ...bound(feedConfig.to, true),
   };
+  const times = await historyChainTimes(store, query);
+  if (times.length === 0) {
+    await store.close();
+    throw new AgentFeedError(
+      `feed.dir ${dir}: no stored ${config.underlying} chain${feedConfig.from || feedConfig.to ? " in the from/to range" : ""}`,
+    );
+  }
+  const cache = new Map<number, ChainSnapshot | null>();
+  const at = async (step: number): Promise<ChainSnapshot | null> => {
+    if (step < 0 || step >= times.length) return null;
+    if (cache.has(step)) return cache.get(step) ?? null;
+    const t = times[step] as number;
+    let chain: ChainSnapshot | null = null;
+    try {
+      chain =
+        (
+          await loadHistoryChains(store, {
+            underlying: config.underlying,
+            from: t,
+            to: t,
+            withPerpetual: true,
+          })
+        ).chains[0] ?? null;
+    } catch (err) {
+      logger?.warn({ step, error: (err as Error).message }, "stored chain unreadable");
+    }
+    cache.set(step, chain);
+    if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+    return chain;
+  };
+  const clock = await replayClock(feedConfig, times.length, at);
+  return storedReplay(
+    config,
+    times.length,
+    at,
+    clock,
+    `${times.length} stored ${config.underlying} chains in ${dir}`,
+    () => store.close(),
+  );
 }
 
 async function deribitFeed(

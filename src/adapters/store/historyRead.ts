@@ -216,6 +216,15 @@ export async function historyDeliveryPrices(
   return out;
 }
 
+/** The stored chain times of `q.underlying` (epoch ms), ascending, distinct: a replay's ticks. */
+export async function historyChainTimes(store: DuckDbSnapshotStore, q: HistoryQuery): Promise<number[]> {
+  const c = await columns(
+    store,
+    `SELECT DISTINCT valuation_time::DOUBLE AS t FROM h_chains WHERE ${where(q)} ORDER BY t`,
+  );
+  return ((c.t ?? []) as number[]).map(Number);
+}
+
 /**
  * The stored chains as a replay source, one chain at a time in time order (day by day, so memory
  * holds one day of quotes). For the agent's file replay: each yielded chain is what
