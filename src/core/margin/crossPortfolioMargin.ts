@@ -49,7 +49,7 @@ import { timeToExpiry } from "../time.js";
 import { settlementCurrency } from "./book.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PmCurrencyParams, PmPairParams, PortfolioMarginParams } from "./params/types.js";
-import { type PmVolScenario, pmCellMarket } from "./portfolioMargin.js";
+import { aggregateCellPnl, type PmVolScenario, pmCellMarket } from "./portfolioMargin.js";
 
 /** The worst X:PM cell. */
 export interface CrossPmWorstCase {
@@ -159,14 +159,8 @@ export function crossPortfolioMargin(o: {
     ext.push({ moves, move, pnl: pairPnl(mkt, edge, clamped) });
   }
 
-  const aggregate = (xs: readonly number[]) => {
-    let loss = 0;
-    let gain = 0;
-    for (const x of xs)
-      if (x < 0) loss += x;
-      else gain += x;
-    return loss + (gain > 0 ? Math.min(usdParams.pnlOffset * gain, usdParams.maxOffsetablePnlUsd) : 0);
-  };
+  const aggregate = (xs: readonly number[]) =>
+    aggregateCellPnl(xs, usdParams.pnlOffset, usdParams.maxOffsetablePnlUsd);
   const damp = usdParams.extendedDampenerUsd;
   const standard = std.map((c) => aggregate(underlyings.map((u) => c.pnl[u] as number)));
   const extended = ext.map((c) => {

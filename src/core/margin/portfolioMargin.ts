@@ -354,14 +354,7 @@ export function portfolioMargin(
         deltaShock: shock,
       };
     }
-    const aggregate = (xs: readonly number[]) => {
-      let loss = 0;
-      let gain = 0;
-      for (const x of xs)
-        if (x < 0) loss += x;
-        else gain += x;
-      return loss + (gain > 0 ? Math.min(cp.pnlOffset * gain, cap) : 0);
-    };
+    const aggregate = (xs: readonly number[]) => aggregateCellPnl(xs, cp.pnlOffset, cap);
     const standard = stdCells.map((_, j) => aggregate(us.map((u) => pairVec[u]?.standard[j] as number)));
     const extended = extCells.map((_, k) => {
       const x = aggregate(
@@ -450,4 +443,18 @@ export function portfolioMargin(
     })),
   ];
   return { byCurrency, matrix };
+}
+
+/**
+ * One cell's PnL across pairs (underlyings) after Deribit's offset rule: losses add in full,
+ * gains offset them only up to `pnlOffset` x the gains, capped at `maxOffsetUsd` (see the module
+ * comment for the documented source). Used by segregated (S:PM) and cross (X:PM) margin alike.
+ */
+export function aggregateCellPnl(pnls: readonly number[], pnlOffset: number, maxOffsetUsd: number): number {
+  let loss = 0;
+  let gain = 0;
+  for (const x of pnls)
+    if (x < 0) loss += x;
+    else gain += x;
+  return loss + (gain > 0 ? Math.min(pnlOffset * gain, maxOffsetUsd) : 0);
 }
