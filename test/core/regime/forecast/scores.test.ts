@@ -52,7 +52,8 @@ describe("leastSquares (Householder QR)", () => {
     ];
     const b = [0.3, -2, 1.25];
     const y = x.map((r) => r.reduce((a, v, j) => a + v * (b[j] as number), 0));
-    leastSquares(x, y).forEach((v, j) => expect(Math.abs(v - (b[j] as number))).toBeLessThan(1e-12));
+    for (const [j, v] of leastSquares(x, y).entries())
+      expect(Math.abs(v - (b[j] as number))).toBeLessThan(1e-12);
     // Simple regression y = a + c t, closed form c = cov / var.
     const t = [1, 2, 3, 4, 5];
     const yy = [2.1, 3.9, 6.2, 7.8, 10.1];
