@@ -4,7 +4,7 @@
  * Parse -> library -> format; every number comes from src/core/backtest.
  */
 import type { Command } from "commander";
-import { loadBacktestData, loadBacktestStore } from "../../adapters/backtestData.js";
+import { loadBacktestStore } from "../../adapters/backtestData.js";
 import { InvalidInputError } from "../../core/errors.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { loadStrategyFile, loadSweepFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
@@ -37,6 +37,7 @@ import {
   syntheticSteps,
 } from "../../core/backtest/syntheticMarket.js";
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { loadDataSteps } from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
 
 type Opts = Record<string, string | boolean | undefined>;
@@ -290,26 +291,13 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
         const { steps: _s, ...info } = d;
         input = { source: "store", dir: o.store, ...info };
       } else if (o.data) {
-        const loading = progressBar(wantsProgress(o), "loading snapshots");
-        let started = false;
-        let d: Awaited<ReturnType<typeof loadBacktestData>>;
-        try {
-          d = await loadBacktestData({
-            dir: String(o.data),
-            underlying: String(o.underlying),
-            ...(o.from ? { from: String(o.from) } : {}),
-            ...(o.to ? { to: String(o.to) } : {}),
-            onFile: (done, n) => {
-              if (!started) loading.start(n);
-              started = true;
-              loading.update(done);
-            },
-          });
-        } finally {
-          if (started) loading.stop();
-        }
-        if (d.steps.length === 0)
-          throw new CliError(`no ${String(o.underlying)} snapshots in ${String(o.data)}`, 1);
+        const d = await loadDataSteps({
+          dir: String(o.data),
+          underlying: String(o.underlying),
+          ...(o.from ? { from: String(o.from) } : {}),
+          ...(o.to ? { to: String(o.to) } : {}),
+          progress: wantsProgress(o),
+        });
         steps = d.steps;
         total = d.steps.length;
         const { steps: _s, ...info } = d;

@@ -4,7 +4,6 @@
  * and performance fees with a high-water mark, deposits and withdrawals from a schedule file.
  */
 import type { Command } from "commander";
-import { loadBacktestData } from "../../adapters/backtestData.js";
 import { readInputText } from "../../adapters/inputFile.js";
 import { parseSyntheticMarket } from "../../adapters/strategyFile.js";
 import { loadVaultSchedule } from "../../adapters/vaultSchedule.js";
@@ -13,6 +12,7 @@ import { type SyntheticMarketConfig, syntheticSteps } from "../../core/backtest/
 import type { VaultFlow } from "../../core/vault/flows.js";
 import { runVault, type VaultResult, type VaultSpec } from "../../core/vault/engine.js";
 import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { loadDataSteps } from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
 
 type Opts = Record<string, string | boolean | undefined>;
@@ -159,26 +159,13 @@ round's end price. Fees are paid in the vault's asset out of NAV (the holders' s
       let total: number;
       let input: Record<string, unknown>;
       if (o.data) {
-        const loading = progressBar(show, "loading snapshots");
-        let started = false;
-        let d: Awaited<ReturnType<typeof loadBacktestData>>;
-        try {
-          d = await loadBacktestData({
-            dir: String(o.data),
-            underlying: String(o.underlying),
-            ...(o.from ? { from: String(o.from) } : {}),
-            ...(o.to ? { to: String(o.to) } : {}),
-            onFile: (done, n) => {
-              if (!started) loading.start(n);
-              started = true;
-              loading.update(done);
-            },
-          });
-        } finally {
-          if (started) loading.stop();
-        }
-        if (d.steps.length === 0)
-          throw new CliError(`no ${String(o.underlying)} snapshots in ${String(o.data)}`, 1);
+        const d = await loadDataSteps({
+          dir: String(o.data),
+          underlying: String(o.underlying),
+          ...(o.from ? { from: String(o.from) } : {}),
+          ...(o.to ? { to: String(o.to) } : {}),
+          progress: show,
+        });
         steps = d.steps;
         total = d.steps.length;
         input = {
