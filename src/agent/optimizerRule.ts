@@ -7,13 +7,13 @@
  * the book's option positions (so it can buy back or sell out of them) and the hedge perpetual;
  * Market: the tick's one market (valuation.ts; analytics.ts view), the book's figures from the
  * core valuation on it. Constraints = total delta within +-deltaBand/2 (room for rounding to lots), CVaR over the analytics' CVaR scenarios (the same
- * Merton scenarios the agent reports) <= cvarTargetFraction x maxCvarUsd, margin budget (the
- * optimizer's linear standard-margin proxy) <= marginTargetFraction x maxMarginUsd when the book
+ * Merton scenarios the agent reports) <= cvarTargetFraction x maxCvarUsd, margin budget (Deribit
+ * standard margin from the core engine, per candidate) <= marginTargetFraction x maxMarginUsd when the book
  * is inside it, and (vega "hard") total vega within target +- tolerance. Size limits per option:
  * min(policy.maxOrderContracts, limits.maxOptionContracts). The LP is continuous; option orders
  * are rounded to lots and the perpetual to whole contracts afterwards.
  *
- * Held positions as decisions: the optimizer's margin proxy only charges new sells, so a held
+ * Held positions as decisions: the option candidates' margin charges new sells, so a held
  * short is modelled as a "keep" candidate: selling it (up to the held size) keeps the short and
  * costs its margin, not selling it buys it back; its quote is the closing side (keeping earns the
  * buy-back cost avoided), so costs, greeks, scenario PnL and margin of buy-backs are all exact
@@ -50,7 +50,7 @@ export interface OptimizerRuleResult {
   readonly candidates: number;
   /**
    * Before: the analytics view of the whole book (vega USD/vol pt, delta coins, CVaR, margin USD);
-   * after: the optimizer's own figures (scenario CVaR, margin proxy), before rounding to lots.
+   * after: the optimizer's own figures (scenario CVaR, engine standard margin), before rounding to lots.
    */
   readonly before: { vega: number; delta: number; cvarUsd: number; marginUsd: number };
   readonly after: { vega: number; delta: number; cvarUsd: number; marginUsd: number } | null;
@@ -151,7 +151,7 @@ export async function optimizerRebalance(o: {
     if (book.marginUsd <= budget) constraints.marginBudgetUsd = budget;
     else
       notes.push(
-        `margin proxy ${f1(book.marginUsd)} USD already above the budget: left to CVaR and the pre-trade check`,
+        `standard margin ${f1(book.marginUsd)} USD already above the budget: left to CVaR and the pre-trade check`,
       );
   }
   if (oc.vega === "hard")
