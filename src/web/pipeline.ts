@@ -35,7 +35,7 @@ import { surfaceTermStructure } from "../core/surface/queries.js";
 import { surfaceArbitrageReport } from "../core/surface/arbitrage.js";
 import { type RichCheapEntry, richCheapList } from "../core/surface/richCheap.js";
 import { loadBacktestData } from "../adapters/backtestData.js";
-import { volIndexFromChain } from "../core/volindex/volIndex.js";
+import { dvolIndex } from "../core/volindex/dvol.js";
 import {
   bookGreeks,
   bookMargin,
@@ -583,9 +583,12 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
 
   await step("vol index", ["volIndex"], () => {
     if (!chain) throw new Error("no market");
-    const v = volIndexFromChain(chain);
+    // Deribit's DVOL method (core/volindex/dvol.ts), the default of `volfolio index` for Deribit
+    // chains, on the core market model's normalized chain.
+    const v = dvolIndex(normalizeChain(chain).snapshot);
     report.volIndex = {
       underlying: v.underlying,
+      method: v.method,
       index: v.index,
       term: v.expiries.map((e) => ({ expiry: iso(e.expiry), vol: e.vol })),
     };

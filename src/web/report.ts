@@ -218,7 +218,8 @@ export interface DemoReport {
     attribution: { component: string; usd: number }[];
     metrics: Record<string, number> | null;
   };
-  volIndex?: { underlying: string; index: number; term: { expiry: string; vol: number }[] };
+  /** The 30-day index of the loaded chain (method: Deribit's DVOL method, core/volindex/dvol.ts). */
+  volIndex?: { underlying: string; method: string; index: number; term: { expiry: string; vol: number }[] };
   regime?: {
     /** Which daily price history the regime section is computed on. */
     source?: string;

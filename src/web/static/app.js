@@ -540,7 +540,10 @@
         ],
         layout({
           yaxis: { tickformat: ".0%" },
-          title: { text: `${v.underlying} 30-day index ${v.index.toFixed(2)}`, font: { size: 12 } },
+          title: {
+            text: `${v.underlying} 30-day index ${v.index.toFixed(2)} (${v.method === "dvol" ? "Deribit DVOL method" : (v.method ?? "Cboe method")})`,
+            font: { size: 12 },
+          },
           margin: { l: 60, r: 20, t: 30, b: 45 },
         }),
         cfg,
