@@ -84,16 +84,9 @@ export async function efficientFrontier(
   const top = await optimizePortfolio(withAlpha(1e300), { ...solveOpts, diagnose: false });
   const hi = top.status === "optimal" ? top.after.cvarUsd : Number.NaN;
   const points: FrontierPoint[] = [];
-  if (!Number.isFinite(lo) || !Number.isFinite(hi))
-    return {
-      alpha,
-      objectiveKind: p.objective.kind,
-      minCvarUsd: lo,
-      unconstrainedCvarUsd: hi,
-      points,
-      cvarMethod,
-    };
-  for (let k = 0; k < n; k++) {
+  // No frontier without both ends (an infeasible minimum or unbounded top): no points.
+  const ends = Number.isFinite(lo) && Number.isFinite(hi);
+  for (let k = 0; ends && k < n; k++) {
     // Nudge the first point up a hair so the minimum-CVaR point is numerically feasible.
     const limit = lo + ((hi - lo) * k) / (n - 1) + (k === 0 ? 1e-9 * Math.max(1, Math.abs(lo)) : 0);
     const r = await optimizePortfolio(withAlpha(limit), { ...solveOpts, diagnose: false });
