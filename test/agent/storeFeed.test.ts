@@ -3,7 +3,7 @@
  * `volfolio store ingest` gives the same ticks, decisions and final book as the files feed over
  * the files that were ingested. A directory that is not a store is refused, and none is created.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -20,32 +20,12 @@ import { tempDir } from "./tmp.js";
 const silent = () =>
   createAgentLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }), level: "warn" });
 
+/** The shipped example config (policy, limits, health) on `feed`, without its HTTP endpoint. */
 function config(dir: string, feed: Record<string, unknown>, name: string) {
-  return parseAgentConfig({
-    runId: "store-feed",
-    underlying: "BTC",
-    feed,
-    stateDir: join(dir, name),
-    broker: { type: "paper", slippageBps: 1 },
-    policy: {
-      deltaBand: 0.25,
-      hedgeInstrument: "BTC-PERPETUAL",
-      vegaTargetPerVolPoint: -1000,
-      vegaTolerancePerVolPoint: 100,
-      vegaExpiryDays: 30,
-      rollHours: 24,
-      lotSize: 0.1,
-      maxOrderContracts: 5,
-      limitSlippage: 0.03,
-    },
-    limits: {
-      maxOptionContracts: 25,
-      maxFutureContracts: 200_000,
-      maxOrderNotionalUsd: 5_000_000,
-      maxAbsDelta: 5,
-      maxAbsVegaPerVolPoint: 4000,
-    },
-  });
+  const { http: _http, ...example } = JSON.parse(
+    readFileSync(join(__dirname, "../../examples/agent.json"), "utf8"),
+  );
+  return parseAgentConfig({ ...example, runId: "store-feed", feed, stateDir: join(dir, name) });
 }
 
 describe("agent feed: the history store", () => {
