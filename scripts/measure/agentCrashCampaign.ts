@@ -27,16 +27,17 @@
  * the crash tests' policy and limits.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
-import { Journal, type JournalWrite } from "../../src/adapters/journal.js";
-import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
+import { Journal } from "../../src/adapters/journal.js";
+import type { AgentFeed, JournalRecord } from "../../src/agent/loop.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { testLimits, testPolicy, TICK_MS } from "../../test/agent/fixtures/replay.js";
+import { runCrashAgent } from "../../test/agent/fixtures/crashAgent.js";
+import { TICK_MS } from "../../test/agent/fixtures/replay.js";
 import { chainAt, registerChain, resolveInstrument, T0 } from "../../test/agent/helpers.js";
 
 /** The replay of seed `seed`: the crash tests' feed with its own GBM path. */
@@ -54,51 +55,7 @@ function seededFeed(steps: number, seed: number): AgentFeed {
 }
 
 async function child(dir: string, steps: number, feedSeed: number, fault: string | undefined): Promise<void> {
-  const [faultKind, faultAtArg] = (fault ?? "").split(":");
-  const faultAt = Number(faultAtArg);
-  let writes = 0;
-  const write: JournalWrite = (fd, buf, off, len) => {
-    writes++;
-    if (fault && writes === faultAt) {
-      const half = Math.max(1, Math.floor(len / 2));
-      writeSync(fd, buf, off, half);
-      process.stdout.write(`${JSON.stringify({ fault: faultKind, write: writes, wrote: half, of: len })}\n`);
-      if (faultKind === "tear") process.kill(process.pid, "SIGKILL");
-      throw Object.assign(new Error("ENOSPC: no space left on device, write"), {
-        code: "ENOSPC",
-        errno: -28,
-      });
-    }
-    return writeSync(fd, buf, off, len);
-  };
-  const feed = seededFeed(steps, feedSeed);
-  const broker = new PaperBroker({
-    statePath: join(dir, "broker.jsonl"),
-    resolveInstrument,
-    journalWrite: write,
-  });
-  const journal = new Journal<JournalRecord>(join(dir, "journal.jsonl"), { write });
-  const agent = new Agent({
-    runId: "campaign",
-    feed,
-    broker,
-    journal,
-    resolveInstrument,
-    policy: testPolicy,
-    limits: testLimits,
-    now: (step) => T0 + step * TICK_MS,
-    killed: () => false,
-    logger: {
-      info() {},
-      warn(obj: object, msg?: string) {
-        if (msg === "resumed from journal" || msg?.startsWith("journal: torn tail"))
-          process.stdout.write(`${JSON.stringify({ ...obj, msg })}\n`);
-      },
-      error() {},
-    },
-  });
-  const state = await agent.run();
-  process.stdout.write(`${JSON.stringify({ book: state.book, step: state.step })}\n`);
+  await runCrashAgent({ dir, runId: "campaign", feed: seededFeed(steps, feedSeed), fault });
 }
 
 interface Exit {
