@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { dailyMeanFunding, loadFundingHistory } from "../../adapters/fundingHistory.js";
 import { type DatedBar, loadPriceHistory } from "../../adapters/priceHistory.js";
 import type { DailyExtras } from "../../core/regime/forecast/features.js";
+import { DAY_MS } from "../../core/time.js";
 import {
   type ForecastScores,
   scoreForecasts,
@@ -16,8 +17,6 @@ import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "..
 import { progressBar, wantsProgress } from "../progress.js";
 
 type Opts = Record<string, string | boolean | undefined>;
-
-const DAY_MS = 86_400_000;
 
 /** Checks that bars are consecutive UTC days (the forecasts count rows as days). */
 function checkConsecutive(bars: readonly DatedBar[]): void {

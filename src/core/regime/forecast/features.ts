@@ -7,9 +7,8 @@
  * decimal, returns log.
  */
 import { InvalidInputError } from "../../errors.js";
-import type { OhlcBar } from "../realizedVol.js";
-
-export const DAYS_PER_YEAR = 365;
+import { DAYS_PER_YEAR } from "../../time.js";
+import { type OhlcBar, realizedVol } from "../realizedVol.js";
 
 /** One day's market inputs beyond the bar (NaN when not available that day). */
 export interface DailyExtras {
@@ -103,15 +102,6 @@ export const FEATURE_NAMES = [
 /** Days of history a feature row needs (the longest trailing window). */
 export const FEATURE_WARMUP = 90;
 
-function parkinsonVol(s: DailySeries, t: number, window: number): number {
-  let sum = 0;
-  for (let k = t - window + 1; k <= t; k++) {
-    const b = s.bars[k] as OhlcBar;
-    sum += Math.log(b.high / b.low) ** 2;
-  }
-  return Math.sqrt((sum / window / (4 * Math.LN2)) * DAYS_PER_YEAR);
-}
-
 /**
  * The feature row at day t (t >= FEATURE_WARMUP). `garchVol30` and `hmmHighVolProbability` come
  * from models fitted without data after t (the walk-forward supplies them).
@@ -142,8 +132,8 @@ export function featureRow(
     rv7,
     rv30,
     rv(90),
-    parkinsonVol(s, t, 7),
-    parkinsonVol(s, t, 30),
+    realizedVol(s.bars.slice(t - 6, t + 1), "parkinson"),
+    realizedVol(s.bars.slice(t - 29, t + 1), "parkinson"),
     Math.log(Math.max(rv7, 1e-4) / Math.max(rv30, 1e-4)),
     s.returns[t] as number,
     Math.log(close(t) / close(t - 7)),

@@ -21,13 +21,13 @@
  * (climatology), the HMM high-vol state probability, and a logistic gbdt.
  */
 import { InvalidInputError } from "../../errors.js";
+import { DAYS_PER_YEAR } from "../../time.js";
 import { fitGarch, type GarchFit, garchForecastVariance, garchVariances } from "../garch.js";
 import { fitHmm, hmmForwardBackward } from "../hmm.js";
 import type { OhlcBar } from "../realizedVol.js";
 import {
   type DailyExtras,
   type DailySeries,
-  DAYS_PER_YEAR,
   dailySeries,
   FEATURE_WARMUP,
   featureRow,
