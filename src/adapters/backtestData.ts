@@ -11,9 +11,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type BacktestStep, backtestStepFromChain } from "../core/backtest/market.js";
-import { InvalidInputError } from "../core/errors.js";
 import { normalizeChain } from "../core/market/normalize.js";
 import { quoteMarkVol } from "../core/surface/markSurface.js";
+import { utcDateRange } from "../core/time.js";
 import { loadDeribitCsvFile } from "./deribit/files.js";
 import { BadInputFileError, inputFileError } from "./inputFile.js";
 
@@ -117,12 +117,7 @@ export async function loadBacktestStore(o: {
 }): Promise<BacktestStoreResult> {
   const { DuckDbSnapshotStore } = await import("./store/duckdb.js");
   const { historyDeliveryPrices, loadHistoryChains } = await import("./store/historyRead.js");
-  const day = (s: string, end: boolean) => {
-    const t = Date.parse(`${s}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isFinite(t))
-      throw new InvalidInputError(end ? "to" : "from", s, "must be a date YYYY-MM-DD");
-    return end ? t + 86_400_000 - 1 : t;
-  };
+  const range = utcDateRange(o);
   await stat(o.dir).catch((e) => Promise.reject(inputFileError(e, o.dir, "store directory")));
   // Reading must not create a store: a directory without store.duckdb is not one.
   await stat(join(o.dir, "store.duckdb")).catch(() =>
@@ -137,8 +132,7 @@ export async function loadBacktestStore(o: {
     const h = await loadHistoryChains(store, {
       underlying: o.underlying,
       withPerpetual: true,
-      ...(o.from ? { from: day(o.from, false) } : {}),
-      ...(o.to ? { to: day(o.to, true) } : {}),
+      ...range,
     });
     const delivery = await historyDeliveryPrices(store, o.underlying);
     const deliveryPrice = delivery.size > 0 ? (e: number) => delivery.get(e) ?? null : undefined;

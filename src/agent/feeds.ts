@@ -28,6 +28,7 @@ import { DeribitWsClient } from "../adapters/deribit/ws.js";
 import { instrumentFromName } from "../core/instruments/names.js";
 import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
+import { utcDateRange } from "../core/time.js";
 import { syntheticSeries } from "../core/market/syntheticSeries.js";
 import type { AgentConfig } from "./config.js";
 import type { AgentFeed, AgentLogger } from "./loop.js";
@@ -265,15 +266,7 @@ async function storeFeed(
   const { DuckDbSnapshotStore } = await import("../adapters/store/duckdb.js");
   const { historyChainTimes, loadHistoryChains } = await import("../adapters/store/historyRead.js");
   const store = await DuckDbSnapshotStore.open(dir);
-  const bound = (d: string | undefined, end: boolean) =>
-    d === undefined
-      ? {}
-      : { [end ? "to" : "from"]: Date.parse(`${d}T00:00:00Z`) + (end ? 86_400_000 - 1 : 0) };
-  const query = {
-    underlying: config.underlying,
-    ...bound(feedConfig.from, false),
-    ...bound(feedConfig.to, true),
-  };
+  const query = { underlying: config.underlying, ...utcDateRange(feedConfig) };
   const times = await historyChainTimes(store, query);
   if (times.length === 0) {
     await store.close();

@@ -9,6 +9,8 @@
  * Example: timeToExpiry(Date.UTC(2026, 2, 27, 8), Date.UTC(2026, 2, 26, 20)) === 0.5 / 365.
  */
 
+import { InvalidInputError } from "./errors.js";
+
 /** Milliseconds in one calendar day. */
 export const DAY_MS = 86_400_000;
 /** Calendar days in the ACT/365 year. */
@@ -34,4 +36,25 @@ export function perDay(perYear: number): number {
 /** A sensitivity per 1.00 vol (vega, vanna) expressed per vol point (0.01). */
 export function perVolPoint(perUnitVol: number): number {
   return perUnitVol * 0.01;
+}
+
+/**
+ * Inclusive epoch-ms bounds of a range of UTC calendar dates (YYYY-MM-DD): `from` is the first
+ * millisecond of its date, `to` the last of its date; an absent end is left out. A malformed date
+ * is an InvalidInputError naming "from" or "to".
+ */
+export function utcDateRange(o: { readonly from?: string | undefined; readonly to?: string | undefined }): {
+  from?: number;
+  to?: number;
+} {
+  const bound = (s: string, field: "from" | "to") => {
+    const t = Date.parse(`${s}T00:00:00Z`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || !Number.isFinite(t))
+      throw new InvalidInputError(field, s, "must be a date YYYY-MM-DD");
+    return field === "to" ? t + DAY_MS - 1 : t;
+  };
+  return {
+    ...(o.from ? { from: bound(o.from, "from") } : {}),
+    ...(o.to ? { to: bound(o.to, "to") } : {}),
+  };
 }
