@@ -574,16 +574,39 @@ async function ingestTardis(
   return { read: r.rowsRead, superseded: r.superseded, warnings: r.warnings };
 }
 
-/** Perpetual prices file (see the module comment); rows validated in JS (a few hundred). */
-async function ingestPerpetuals(conn: DuckDBConnection, f: Classified, batch: string): Promise<number> {
+/** A small CSV row's outcome: the stored cells, or a reject reason and detail. */
+type RowOutcome = { readonly cells: Cell[] } | { readonly reason: string; readonly detail: string };
+
+/**
+ * Reads a small CSV file row by row in JS, stores each accepted row's cells in `table` and each
+ * rejected one in the rejects table with its line; returns the rows read.
+ */
+async function ingestSmallCsv(
+  conn: DuckDBConnection,
+  f: Classified,
+  batch: string,
+  table: { readonly stage: string; readonly columns: readonly string[] },
+  validate: (r: Record<string, string>) => RowOutcome,
+): Promise<number> {
   const { records } = csvRecords(inputFileStream(f.path, { gzip: f.gzip, what: "history file" }));
   const ok: Cell[][] = [];
   const rej: Cell[][] = [];
   let line = 1;
-  let read = 0;
   for await (const r of records as AsyncIterable<Record<string, string>>) {
     line++;
-    read++;
+    const out = validate(r);
+    if ("cells" in out) ok.push([f.src, batch, ...out.cells]);
+    else rej.push([f.src, batch, line, out.reason, out.detail, JSON.stringify(r)]);
+  }
+  await appendRows(conn, table.stage, [...table.columns], ok);
+  await appendRows(conn, STAGE.rejects, Object.values(HISTORY_COLUMNS.rejects), rej);
+  return line - 1;
+}
+
+/** Perpetual prices file (see the module comment); rows validated in JS (a few hundred). */
+function ingestPerpetuals(conn: DuckDBConnection, f: Classified, batch: string): Promise<number> {
+  const table = { stage: STAGE.perpetuals, columns: Object.values(HISTORY_COLUMNS.perpetuals) };
+  return ingestSmallCsv(conn, f, batch, table, (r) => {
     const t = parseCsvNumber(r.snapshot_timestamp_ms ?? "");
     const coin = (r.coin ?? "").trim();
     const name = (r.instrument_name ?? "").trim();
@@ -604,42 +627,24 @@ async function ingestPerpetuals(conn: DuckDBConnection, f: Classified, batch: st
             : price === null
               ? `no price: perp_futures_mark_price ${JSON.stringify(r.perp_futures_mark_price ?? null)}, candle_price_used ${JSON.stringify(r.candle_price_used ?? null)} (accepted_under_max_gap ${JSON.stringify(r.accepted_under_max_gap ?? null)})`
               : null;
-    if (bad)
-      rej.push([
-        f.src,
-        batch,
-        line,
-        price === null && t !== null ? "no-price" : "invalid-field",
-        bad,
-        JSON.stringify(r),
-      ]);
-    else
-      ok.push([
-        f.src,
-        batch,
+    if (bad) return { reason: price === null && t !== null ? "no-price" : "invalid-field", detail: bad };
+    return {
+      cells: [
         coin,
         t,
         name,
         price,
         bid !== null && bid > 0 ? bid : null,
         ask !== null && ask > 0 ? ask : null,
-      ]);
-  }
-  await appendRows(conn, STAGE.perpetuals, Object.values(HISTORY_COLUMNS.perpetuals), ok);
-  await appendRows(conn, STAGE.rejects, Object.values(HISTORY_COLUMNS.rejects), rej);
-  return read;
+      ],
+    };
+  });
 }
 
 /** Delivery prices: index_name (btc_usd), date (YYYY-MM-DD, settled 08:00 UTC), delivery_price. */
-async function ingestDelivery(conn: DuckDBConnection, f: Classified, batch: string): Promise<number> {
-  const { records } = csvRecords(inputFileStream(f.path, { gzip: f.gzip, what: "history file" }));
-  const ok: Cell[][] = [];
-  const rej: Cell[][] = [];
-  let line = 1;
-  let read = 0;
-  for await (const r of records as AsyncIterable<Record<string, string>>) {
-    line++;
-    read++;
+function ingestDelivery(conn: DuckDBConnection, f: Classified, batch: string): Promise<number> {
+  const table = { stage: STAGE.delivery, columns: Object.values(HISTORY_COLUMNS.delivery) };
+  return ingestSmallCsv(conn, f, batch, table, (r) => {
     const m = /^([a-z0-9]{1,20})_(usd|usdc)$/i.exec((r.index_name ?? "").trim());
     const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec((r.date ?? "").trim());
     const expiry = d ? Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), 8) : Number.NaN;
@@ -651,12 +656,9 @@ async function ingestDelivery(conn: DuckDBConnection, f: Classified, batch: stri
         : price === null || !(price > 0)
           ? `delivery_price: must be a positive number, got ${JSON.stringify(r.delivery_price ?? null)}`
           : null;
-    if (bad) rej.push([f.src, batch, line, "invalid-field", bad, JSON.stringify(r)]);
-    else ok.push([f.src, batch, (m?.[1] ?? "").toUpperCase(), expiry, price]);
-  }
-  await appendRows(conn, STAGE.delivery, Object.values(HISTORY_COLUMNS.delivery), ok);
-  await appendRows(conn, STAGE.rejects, Object.values(HISTORY_COLUMNS.rejects), rej);
-  return read;
+    if (bad) return { reason: "invalid-field", detail: bad };
+    return { cells: [(m?.[1] ?? "").toUpperCase(), expiry, price] };
+  });
 }
 
 /**
