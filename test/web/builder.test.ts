@@ -6,11 +6,12 @@
  * expiry against the intrinsic payoff written out here. Screenshots go to test-output/dashboard
  * (README "Dashboard"). Skips without Chromium (VOLFOLIO_CHROMIUM or /usr/bin/chromium).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { CHROMIUM as exe, launchChromium } from "./browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instrumentFromName } from "../../src/core/instruments/names.js";
 import type { OptionContract, Position } from "../../src/core/instruments/types.js";
@@ -28,7 +29,6 @@ declare const window: any;
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const document: any;
 
-const exe = process.env.VOLFOLIO_CHROMIUM ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : "");
 if (!exe)
   console.warn("test/web/builder: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)");
 /** Screenshots of every tab (README "Dashboard" names this folder). */
@@ -80,19 +80,7 @@ describe.skipIf(!exe)("position builder in chromium", () => {
     });
     rows = builderChain(bm).rows;
     ({ app, url } = await startDashboardServer({ report: REPORT, port: 0, builder: bm }));
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "volfolio-chromium-")), {
-      executablePath: exe,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1400, height: 1100 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    browser = await launchChromium({ viewport: { width: 1400, height: 1100 }, acceptDownloads: true });
     page = await browser.newPage();
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("pageerror", (e) => errors.push(e.message));

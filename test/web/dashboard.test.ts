@@ -1,20 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const window: any;
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const document: any;
+import { CHROMIUM as exe, launchChromium } from "./browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemoPipeline } from "../../src/web/pipeline.js";
 import type { DemoReport } from "../../src/web/report.js";
 import { startDashboardServer } from "../../src/web/server.js";
 
-const exe = process.env.VOLFOLIO_CHROMIUM ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : "");
 if (!exe)
   console.warn(
     "test/web/dashboard: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)",
@@ -94,20 +93,9 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     await new Promise<void>((r) => fakeAgent.listen(0, "127.0.0.1", r));
     const agentUrl = `http://127.0.0.1:${(fakeAgent.address() as AddressInfo).port}`;
     ({ app, url } = await startDashboardServer({ report, port: 0, agentUrl, agentToken: AGENT_TOKEN }));
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "volfolio-chromium-")), {
-      executablePath: exe,
-      headless: true,
+    browser = await launchChromium({
       viewport: { width: 1400, height: 1000 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
+      extraArgs: ["--disable-quic", "--disable-component-update", "--disable-sync"],
     });
     page = await browser.newPage();
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));

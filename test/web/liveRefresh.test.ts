@@ -5,12 +5,10 @@
  * server stops answering the data is marked stale. The answers are a seeded synthetic chain in
  * Deribit's book-summary shape. Skips without Chromium.
  */
-import { existsSync, mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { CHROMIUM as exe, launchChromium } from "./browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { deribitEntriesToChains } from "../../src/adapters/deribit/apiShapes.js";
@@ -24,7 +22,6 @@ import { startDashboardServer } from "../../src/web/server.js";
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const window: any;
 
-const exe = process.env.VOLFOLIO_CHROMIUM ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : "");
 if (!exe)
   console.warn(
     "test/web/liveRefresh: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)",
@@ -129,17 +126,7 @@ describe.skipIf(!exe)("live refresh over a fake Deribit WebSocket", () => {
       builder: () => current,
       live: () => refresher.status(),
     }));
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "volfolio-chromium-")), {
-      executablePath: exe,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     page.on("pageerror", (e) => errors.push(e.message));

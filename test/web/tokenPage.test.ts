@@ -11,7 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { CHROMIUM as exe, launchChromium } from "./browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDemoPipeline } from "../../src/web/pipeline.js";
 import type { DemoReport } from "../../src/web/report.js";
@@ -21,7 +22,6 @@ declare const window: any;
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const document: any;
 
-const exe = process.env.VOLFOLIO_CHROMIUM ?? (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : "");
 if (!exe)
   console.warn(
     "test/web/tokenPage: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)",
@@ -85,18 +85,7 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
       /dashboard: http/,
     );
     await server.started;
-    browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "volfolio-chromium-")), {
-      executablePath: exe,
-      headless: true,
-      viewport: { width: 1400, height: 1000 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    browser = await launchChromium({ viewport: { width: 1400, height: 1000 } });
   }, 180_000);
 
   afterAll(async () => {
