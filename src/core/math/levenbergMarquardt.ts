@@ -70,7 +70,7 @@ export interface LevenbergMarquardtResult {
 
 function halfSumSquares(r: Float64Array): number {
   let s = 0;
-  for (let i = 0; i < r.length; i++) s += r[i] * r[i];
+  for (const v of r) s += v * v;
   return 0.5 * s;
 }
 
@@ -87,31 +87,343 @@ function choleskySolve(
   L: Float64Array,
   out: Float64Array,
 ): boolean {
+  if (!choleskyFactor(A, n, idx, nf, L)) return false;
+  // forward: L y = b
   for (let i = 0; i < nf; i++) {
+    let s = b[i] ?? 0;
+    for (let k = 0; k < i; k++) s -= (L[i * n + k] ?? 0) * (out[k] ?? 0);
+    out[i] = s / (L[i * n + i] ?? 0);
+  }
+  // backward: L' x = y
+  for (let i = nf - 1; i >= 0; i--) {
+    let s = out[i] ?? 0;
+    for (let k = i + 1; k < nf; k++) s -= (L[k * n + i] ?? 0) * (out[k] ?? 0);
+    out[i] = s / (L[i * n + i] ?? 0);
+  }
+  return true;
+}
+
+/** Lower Cholesky factor L (row stride n) of A restricted to `idx`; false if not positive definite. */
+function choleskyFactor(A: Float64Array, n: number, idx: Int32Array, nf: number, L: Float64Array): boolean {
+  for (let i = 0; i < nf; i++) {
+    const rowA = (idx[i] ?? 0) * n;
     for (let j = 0; j <= i; j++) {
-      let s = A[idx[i] * n + idx[j]];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      let s = A[rowA + (idx[j] ?? 0)] ?? 0;
+      for (let k = 0; k < j; k++) s -= (L[i * n + k] ?? 0) * (L[j * n + k] ?? 0);
       if (i === j) {
         if (!(s > 0)) return false;
         L[i * n + i] = Math.sqrt(s);
       } else {
-        L[i * n + j] = s / L[j * n + j];
+        L[i * n + j] = s / (L[j * n + j] ?? 0);
       }
     }
   }
-  // forward: L y = b
-  for (let i = 0; i < nf; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * out[k];
-    out[i] = s / L[i * n + i];
-  }
-  // backward: L' x = y
-  for (let i = nf - 1; i >= 0; i--) {
-    let s = out[i];
-    for (let k = i + 1; k < nf; k++) s -= L[k * n + i] * out[k];
-    out[i] = s / L[i * n + i];
-  }
   return true;
+}
+
+/** The box [lo, hi] per parameter. */
+interface Box {
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+}
+
+/** Preallocated buffers of one solve (m residuals, n parameters). */
+interface Workspace {
+  readonly n: number;
+  readonly m: number;
+  readonly x: Float64Array;
+  readonly r: Float64Array;
+  readonly rTrial: Float64Array;
+  /** Jacobian, row-major m x n. */
+  readonly J: Float64Array;
+  readonly JtJ: Float64Array;
+  /** Gradient J'r. */
+  readonly g: Float64Array;
+  readonly L: Float64Array;
+  readonly rhs: Float64Array;
+  readonly dxFree: Float64Array;
+  readonly xTrial: Float64Array;
+  /** Indices of the free variables (first nf entries). */
+  readonly idx: Int32Array;
+  /** Damped normal matrix on the free variables. */
+  readonly A: Float64Array;
+}
+
+/** Iteration state of one solve. */
+interface LmState {
+  cost: number;
+  /** Damping; negative until set from the first J'J. */
+  lambda: number;
+  nu: number;
+  iterations: number;
+  evaluations: number;
+  needJacobian: boolean;
+}
+
+interface Tolerances {
+  readonly maxIter: number;
+  readonly fTol: number;
+  readonly gTol: number;
+  readonly xTol: number;
+  readonly tau: number;
+}
+
+function checkProblem(problem: LeastSquaresProblem, x0: ArrayLike<number>): void {
+  const n = problem.parameters;
+  const m = problem.residuals;
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidInputError("problem.parameters", n, "must be an integer >= 1");
+  if (!Number.isInteger(m) || m < 1)
+    throw new InvalidInputError("problem.residuals", m, "must be an integer >= 1");
+  if (x0.length !== n) throw new InvalidInputError("x0.length", x0.length, `must equal parameters (${n})`);
+}
+
+/** The bounds as a box (a missing entry of a given bound array is NaN, rejected like a NaN bound). */
+function boxOf(n: number, options: LevenbergMarquardtOptions): Box {
+  const lo = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  const hi = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  for (let j = 0; j < n; j++) {
+    if (options.lower) lo[j] = options.lower[j] ?? Number.NaN;
+    if (options.upper) hi[j] = options.upper[j] ?? Number.NaN;
+    const l = lo[j] ?? Number.NaN;
+    const h = hi[j] ?? Number.NaN;
+    if (Number.isNaN(l) || Number.isNaN(h) || l > h)
+      throw new InvalidInputError(`bounds[${j}]`, [l, h], "must satisfy lower <= upper");
+  }
+  return { lo, hi };
+}
+
+function tolerancesOf(options: LevenbergMarquardtOptions): Tolerances {
+  return {
+    maxIter: options.maxIterations ?? 200,
+    fTol: options.costTolerance ?? 1e-12,
+    gTol: options.gradientTolerance ?? 1e-12,
+    xTol: options.stepTolerance ?? 1e-10,
+    tau: options.initialDamping ?? 1e-3,
+  };
+}
+
+function workspaceOf(n: number, m: number): Workspace {
+  return {
+    n,
+    m,
+    x: new Float64Array(n),
+    r: new Float64Array(m),
+    rTrial: new Float64Array(m),
+    J: new Float64Array(m * n),
+    JtJ: new Float64Array(n * n),
+    g: new Float64Array(n),
+    L: new Float64Array(n * n),
+    rhs: new Float64Array(n),
+    dxFree: new Float64Array(n),
+    xTrial: new Float64Array(n),
+    idx: new Int32Array(n),
+    A: new Float64Array(n * n),
+  };
+}
+
+/** v clamped to [lo[j], hi[j]]. */
+function clampTo(box: Box, j: number, v: number): number {
+  return Math.min(box.hi[j] ?? Number.POSITIVE_INFINITY, Math.max(box.lo[j] ?? Number.NEGATIVE_INFINITY, v));
+}
+
+/** r(p) into `out`; returns the cost 0.5 |r|^2, +Infinity when not finite. */
+function evaluateCost(
+  problem: LeastSquaresProblem,
+  state: LmState,
+  p: Float64Array,
+  out: Float64Array,
+): number {
+  state.evaluations++;
+  problem.evaluate(p, out);
+  const c = halfSumSquares(out);
+  return Number.isFinite(c) ? c : Number.POSITIVE_INFINITY;
+}
+
+/** The Jacobian at ws.x into ws.J: analytic when given, else forward differences from ws.r. */
+function jacobianAt(problem: LeastSquaresProblem, box: Box, ws: Workspace, state: LmState): void {
+  const p = ws.x;
+  if (problem.jacobian) {
+    problem.jacobian(p, ws.J);
+    return;
+  }
+  const { n, m, J, r, rTrial } = ws;
+  for (let j = 0; j < n; j++) {
+    const xj = p[j] ?? 0;
+    let h = 1.4901161193847656e-8 * Math.max(1, Math.abs(xj));
+    if (xj + h > (box.hi[j] ?? Number.POSITIVE_INFINITY)) h = -h;
+    p[j] = xj + h;
+    evaluateCost(problem, state, p, rTrial);
+    p[j] = xj;
+    for (let i = 0; i < m; i++) J[i * n + j] = ((rTrial[i] ?? 0) - (r[i] ?? 0)) / h;
+  }
+}
+
+/** g = J'r and JtJ = J'J (full symmetric) from ws.J and ws.r. */
+function normalEquations(ws: Workspace): void {
+  const { n, m, J, JtJ, g, r } = ws;
+  JtJ.fill(0);
+  g.fill(0);
+  for (let i = 0; i < m; i++) {
+    const row = i * n;
+    const ri = r[i] ?? 0;
+    for (let a = 0; a < n; a++) {
+      const Ja = J[row + a] ?? 0;
+      if (Ja === 0) continue;
+      g[a] = (g[a] ?? 0) + Ja * ri;
+      for (let b = 0; b <= a; b++) JtJ[a * n + b] = (JtJ[a * n + b] ?? 0) + Ja * (J[row + b] ?? 0);
+    }
+  }
+  for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) JtJ[b * n + a] = JtJ[a * n + b] ?? 0;
+}
+
+/** Max norm of the projected gradient step P(x - g) - x. */
+function projectedGradientNorm(box: Box, ws: Workspace): number {
+  let pg = 0;
+  for (let j = 0; j < ws.n; j++) {
+    const xj = ws.x[j] ?? 0;
+    const step = clampTo(box, j, xj - (ws.g[j] ?? 0)) - xj;
+    pg = Math.max(pg, Math.abs(step));
+  }
+  return pg;
+}
+
+/** Initial damping tau * max diag(J'J) (tau when J'J is zero). */
+function initialLambda(ws: Workspace, tau: number): number {
+  let dmax = 0;
+  for (let j = 0; j < ws.n; j++) dmax = Math.max(dmax, ws.JtJ[j * ws.n + j] ?? 0);
+  return tau * (dmax > 0 ? dmax : 1);
+}
+
+/**
+ * A new Jacobian at the accepted point: normal equations and the gradient stop test; sets the
+ * first damping. Returns a stop reason or null to go on.
+ */
+function refreshJacobian(
+  problem: LeastSquaresProblem,
+  box: Box,
+  ws: Workspace,
+  state: LmState,
+  tol: Tolerances,
+): LevenbergMarquardtStop | null {
+  state.iterations++;
+  jacobianAt(problem, box, ws, state);
+  normalEquations(ws);
+  const pg = projectedGradientNorm(box, ws);
+  if (!Number.isFinite(pg)) return "non-finite";
+  if (pg <= tol.gTol) return "gradient-tolerance";
+  if (state.lambda < 0) state.lambda = initialLambda(ws, tol.tau);
+  state.needJacobian = false;
+  return null;
+}
+
+/** Active set: the variables not held on a bound by a gradient pointing outside; returns their count. */
+function freeVariables(box: Box, ws: Workspace): number {
+  let nf = 0;
+  for (let j = 0; j < ws.n; j++) {
+    const xj = ws.x[j] ?? 0;
+    const gj = ws.g[j] ?? 0;
+    const atLo = xj <= (box.lo[j] ?? Number.NEGATIVE_INFINITY) && gj > 0;
+    const atHi = xj >= (box.hi[j] ?? Number.POSITIVE_INFINITY) && gj < 0;
+    if (!atLo && !atHi) ws.idx[nf++] = j;
+  }
+  return nf;
+}
+
+/** Solves (J'J + lambda diag(J'J)) dx = -g on the free variables into ws.dxFree; false if not positive definite. */
+function solveDamped(ws: Workspace, nf: number, lambda: number): boolean {
+  const { n, idx, A, JtJ, rhs, g } = ws;
+  for (let a = 0; a < nf; a++) {
+    const ia = idx[a] ?? 0;
+    for (let b = 0; b < nf; b++) {
+      const ib = idx[b] ?? 0;
+      A[ia * n + ib] = JtJ[ia * n + ib] ?? 0;
+    }
+    const d = JtJ[ia * n + ia] ?? 0;
+    A[ia * n + ia] = d + lambda * Math.max(d, 1e-12);
+    rhs[a] = -(g[ia] ?? 0);
+  }
+  return choleskySolve(A, n, idx, nf, rhs, ws.L, ws.dxFree);
+}
+
+/** ws.xTrial = x + dx projected onto the box (the held variables unchanged). */
+function projectedTrial(box: Box, ws: Workspace, nf: number): void {
+  ws.xTrial.set(ws.x);
+  for (let a = 0; a < nf; a++) {
+    const j = ws.idx[a] ?? 0;
+    ws.xTrial[j] = clampTo(box, j, (ws.x[j] ?? 0) + (ws.dxFree[a] ?? 0));
+  }
+}
+
+/** Whether the trial step is below xTol (|dx| <= xTol (|x| + xTol)). */
+function stepIsTiny(ws: Workspace, xTol: number): boolean {
+  let stepNorm = 0;
+  let xNorm = 0;
+  for (let j = 0; j < ws.n; j++) {
+    const xj = ws.x[j] ?? 0;
+    stepNorm += ((ws.xTrial[j] ?? 0) - xj) ** 2;
+    xNorm += xj * xj;
+  }
+  return Math.sqrt(stepNorm) <= xTol * (Math.sqrt(xNorm) + xTol);
+}
+
+/** Predicted decrease with the actual (projected) step: -g'dx - 0.5 dx'J'J dx. */
+function predictedDecrease(ws: Workspace): number {
+  const { n, x, xTrial, g, JtJ } = ws;
+  let pred = 0;
+  for (let a = 0; a < n; a++) {
+    const da = (xTrial[a] ?? 0) - (x[a] ?? 0);
+    if (da === 0) continue;
+    pred -= (g[a] ?? 0) * da;
+    let q = 0;
+    for (let b = 0; b < n; b++) q += (JtJ[a * n + b] ?? 0) * ((xTrial[b] ?? 0) - (x[b] ?? 0));
+    pred -= 0.5 * da * q;
+  }
+  return pred;
+}
+
+/** Accepts the trial point (Nielsen's damping update); returns "cost-tolerance" when the decrease is small. */
+function acceptTrial(ws: Workspace, state: LmState, trialCost: number, pred: number, fTol: number) {
+  const actual = state.cost - trialCost;
+  const rho = pred > 0 ? actual / pred : 1;
+  ws.x.set(ws.xTrial);
+  ws.r.set(ws.rTrial);
+  const oldCost = state.cost;
+  state.cost = trialCost;
+  state.lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
+  state.nu = 2;
+  state.needJacobian = true;
+  return actual <= fTol * oldCost || state.cost === 0 ? "cost-tolerance" : null;
+}
+
+/** Raises the damping after a rejected step; true when it has blown up. */
+function raiseDamping(state: LmState): boolean {
+  state.lambda *= state.nu;
+  state.nu *= 2;
+  return state.lambda > 1e300;
+}
+
+/** One damped step from ws.x (Jacobian current): returns a stop reason or null to go on. */
+function dampedStep(
+  problem: LeastSquaresProblem,
+  box: Box,
+  ws: Workspace,
+  state: LmState,
+  tol: Tolerances,
+): LevenbergMarquardtStop | null {
+  const nf = freeVariables(box, ws);
+  if (nf === 0) return "gradient-tolerance";
+  if (!solveDamped(ws, nf, state.lambda)) {
+    const blown = raiseDamping(state);
+    return !Number.isFinite(state.lambda) || blown ? "non-finite" : null;
+  }
+  projectedTrial(box, ws, nf);
+  if (stepIsTiny(ws, tol.xTol)) return "step-tolerance";
+  const trialCost = evaluateCost(problem, state, ws.xTrial, ws.rTrial);
+  const pred = predictedDecrease(ws);
+  if (trialCost < state.cost && Number.isFinite(trialCost))
+    return acceptTrial(ws, state, trialCost, pred, tol.fTol);
+  return raiseDamping(state) ? "step-tolerance" : null;
 }
 
 /**
@@ -124,68 +436,18 @@ export function levenbergMarquardt(
   x0: ArrayLike<number>,
   options: LevenbergMarquardtOptions = {},
 ): LevenbergMarquardtResult {
+  checkProblem(problem, x0);
   const n = problem.parameters;
-  const m = problem.residuals;
-  if (!Number.isInteger(n) || n < 1)
-    throw new InvalidInputError("problem.parameters", n, "must be an integer >= 1");
-  if (!Number.isInteger(m) || m < 1)
-    throw new InvalidInputError("problem.residuals", m, "must be an integer >= 1");
-  if (x0.length !== n) throw new InvalidInputError("x0.length", x0.length, `must equal parameters (${n})`);
-  const lo = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
-  const hi = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-  for (let j = 0; j < n; j++) {
-    if (options.lower) lo[j] = options.lower[j];
-    if (options.upper) hi[j] = options.upper[j];
-    if (Number.isNaN(lo[j]) || Number.isNaN(hi[j]) || lo[j] > hi[j])
-      throw new InvalidInputError(`bounds[${j}]`, [lo[j], hi[j]], "must satisfy lower <= upper");
-  }
-  const maxIter = options.maxIterations ?? 200;
-  const fTol = options.costTolerance ?? 1e-12;
-  const gTol = options.gradientTolerance ?? 1e-12;
-  const xTol = options.stepTolerance ?? 1e-10;
-  const tau = options.initialDamping ?? 1e-3;
-
-  const x = new Float64Array(n);
-  for (let j = 0; j < n; j++) x[j] = Math.min(hi[j], Math.max(lo[j], x0[j]));
-  const r = new Float64Array(m);
-  const rTrial = new Float64Array(m);
-  const J = new Float64Array(m * n);
-  const JtJ = new Float64Array(n * n);
-  const g = new Float64Array(n);
-  const L = new Float64Array(n * n);
-  const rhs = new Float64Array(n);
-  const dxFree = new Float64Array(n);
-  const xTrial = new Float64Array(n);
-  const idx = new Int32Array(n);
-  const A = new Float64Array(n * n);
-
-  let evaluations = 0;
-  const evalAt = (p: Float64Array, out: Float64Array): number => {
-    evaluations++;
-    problem.evaluate(p, out);
-    const c = halfSumSquares(out);
-    return Number.isFinite(c) ? c : Number.POSITIVE_INFINITY;
-  };
-  const jacobianAt = (p: Float64Array): void => {
-    if (problem.jacobian) {
-      problem.jacobian(p, J);
-      return;
-    }
-    for (let j = 0; j < n; j++) {
-      const xj = p[j];
-      let h = 1.4901161193847656e-8 * Math.max(1, Math.abs(xj));
-      if (xj + h > hi[j]) h = -h;
-      p[j] = xj + h;
-      evalAt(p, rTrial);
-      p[j] = xj;
-      for (let i = 0; i < m; i++) J[i * n + j] = (rTrial[i] - r[i]) / h;
-    }
-  };
-
-  let cost = evalAt(x, r);
-  if (!Number.isFinite(cost)) {
+  const box = boxOf(n, options);
+  const tol = tolerancesOf(options);
+  const ws = workspaceOf(n, problem.residuals);
+  for (let j = 0; j < n; j++) ws.x[j] = clampTo(box, j, x0[j] ?? Number.NaN);
+  const state: LmState = { cost: 0, lambda: -1, nu: 2, iterations: 0, evaluations: 0, needJacobian: true };
+  state.cost = evaluateCost(problem, state, ws.x, ws.r);
+  if (!Number.isFinite(state.cost)) {
+    const { evaluations } = state;
     return {
-      x,
+      x: ws.x,
       cost: Number.POSITIVE_INFINITY,
       iterations: 0,
       evaluations,
@@ -193,128 +455,23 @@ export function levenbergMarquardt(
       stop: "non-finite",
     };
   }
-  let lambda = -1;
-  let nu = 2;
-  let iterations = 0;
   let stop: LevenbergMarquardtStop = "max-iterations";
-  let needJacobian = true;
-
-  while (iterations < maxIter) {
-    if (needJacobian) {
-      iterations++;
-      jacobianAt(x);
-      // g = J'r, JtJ = J'J
-      JtJ.fill(0);
-      g.fill(0);
-      for (let i = 0; i < m; i++) {
-        const row = i * n;
-        const ri = r[i];
-        for (let a = 0; a < n; a++) {
-          const Ja = J[row + a];
-          if (Ja === 0) continue;
-          g[a] += Ja * ri;
-          for (let b = 0; b <= a; b++) JtJ[a * n + b] += Ja * J[row + b];
-        }
-      }
-      for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) JtJ[b * n + a] = JtJ[a * n + b];
-      // projected gradient test
-      let pg = 0;
-      for (let j = 0; j < n; j++) {
-        const step = Math.min(hi[j], Math.max(lo[j], x[j] - g[j])) - x[j];
-        pg = Math.max(pg, Math.abs(step));
-      }
-      if (!Number.isFinite(pg)) {
-        stop = "non-finite";
-        break;
-      }
-      if (pg <= gTol) {
-        stop = "gradient-tolerance";
-        break;
-      }
-      if (lambda < 0) {
-        let dmax = 0;
-        for (let j = 0; j < n; j++) dmax = Math.max(dmax, JtJ[j * n + j]);
-        lambda = tau * (dmax > 0 ? dmax : 1);
-      }
-      needJacobian = false;
-    }
-    // active set: variables on a bound with the descent direction pointing outside
-    let nf = 0;
-    for (let j = 0; j < n; j++) {
-      const atLo = x[j] <= lo[j] && g[j] > 0;
-      const atHi = x[j] >= hi[j] && g[j] < 0;
-      if (!atLo && !atHi) idx[nf++] = j;
-    }
-    if (nf === 0) {
-      stop = "gradient-tolerance";
+  while (state.iterations < tol.maxIter) {
+    const reason =
+      (state.needJacobian ? refreshJacobian(problem, box, ws, state, tol) : null) ??
+      dampedStep(problem, box, ws, state, tol);
+    if (reason !== null) {
+      stop = reason;
       break;
-    }
-    for (let a = 0; a < nf; a++) {
-      for (let b = 0; b < nf; b++) A[idx[a] * n + idx[b]] = JtJ[idx[a] * n + idx[b]];
-      const d = JtJ[idx[a] * n + idx[a]];
-      A[idx[a] * n + idx[a]] = d + lambda * Math.max(d, 1e-12);
-      rhs[a] = -g[idx[a]];
-    }
-    if (!choleskySolve(A, n, idx, nf, rhs, L, dxFree)) {
-      lambda *= nu;
-      nu *= 2;
-      if (!Number.isFinite(lambda) || lambda > 1e300) {
-        stop = "non-finite";
-        break;
-      }
-      continue;
-    }
-    xTrial.set(x);
-    for (let a = 0; a < nf; a++) {
-      const j = idx[a];
-      xTrial[j] = Math.min(hi[j], Math.max(lo[j], x[j] + dxFree[a]));
-    }
-    let stepNorm = 0;
-    let xNorm = 0;
-    for (let j = 0; j < n; j++) {
-      stepNorm += (xTrial[j] - x[j]) ** 2;
-      xNorm += x[j] * x[j];
-    }
-    stepNorm = Math.sqrt(stepNorm);
-    xNorm = Math.sqrt(xNorm);
-    if (stepNorm <= xTol * (xNorm + xTol)) {
-      stop = "step-tolerance";
-      break;
-    }
-    const trialCost = evalAt(xTrial, rTrial);
-    // predicted decrease with the actual (projected) step: -g'dx - 0.5 dx'J'J dx
-    let pred = 0;
-    for (let a = 0; a < n; a++) {
-      const da = xTrial[a] - x[a];
-      if (da === 0) continue;
-      pred -= g[a] * da;
-      let q = 0;
-      for (let b = 0; b < n; b++) q += JtJ[a * n + b] * (xTrial[b] - x[b]);
-      pred -= 0.5 * da * q;
-    }
-    const actual = cost - trialCost;
-    if (trialCost < cost && Number.isFinite(trialCost)) {
-      const rho = pred > 0 ? actual / pred : 1;
-      x.set(xTrial);
-      r.set(rTrial);
-      const oldCost = cost;
-      cost = trialCost;
-      lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
-      nu = 2;
-      needJacobian = true;
-      if (actual <= fTol * oldCost || cost === 0) {
-        stop = "cost-tolerance";
-        break;
-      }
-    } else {
-      lambda *= nu;
-      nu *= 2;
-      if (lambda > 1e300) {
-        stop = "step-tolerance";
-        break;
-      }
     }
   }
   const converged = stop !== "max-iterations" && stop !== "non-finite";
-  return { x, cost, iterations, evaluations, converged, stop };
+  return {
+    x: ws.x,
+    cost: state.cost,
+    iterations: state.iterations,
+    evaluations: state.evaluations,
+    converged,
+    stop,
+  };
 }
