@@ -1,5 +1,6 @@
 export * from "./arbitrage.js";
 export * from "./calibrate.js";
+export * from "./essviFit.js";
 export * from "./interpolate.js";
 export * from "./queries.js";
 export * from "./richCheap.js";
