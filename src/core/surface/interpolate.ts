@@ -67,11 +67,19 @@ export function essviSmile(params: EssviSliceParams, expiry: number): SmileFunct
 
 function checkExpiries(expiries: readonly number[]): void {
   if (expiries.length === 0) throw new InvalidInputError("slices", 0, "must hold at least one expiry");
-  for (let i = 0; i < expiries.length; i++) {
-    requirePositive(`slices[${i}].expiry`, expiries[i]);
-    if (i > 0 && !(expiries[i] > expiries[i - 1]))
-      throw new InvalidInputError(`slices[${i}].expiry`, expiries[i], "must be strictly increasing");
-  }
+  expiries.forEach((T, i) => {
+    requirePositive(`slices[${i}].expiry`, T);
+    const prev = expiries[i - 1];
+    if (prev !== undefined && !(T > prev))
+      throw new InvalidInputError(`slices[${i}].expiry`, T, "must be strictly increasing");
+  });
+}
+
+/** nodes[i], for an index the caller has bracketed (a RangeError otherwise: a bug, not bad input). */
+function nodeAt<N>(nodes: readonly N[], i: number): N {
+  const node = nodes[i];
+  if (node === undefined) throw new RangeError(`node index ${i} outside 0..${nodes.length - 1}`);
+  return node;
 }
 
 /** Index i with T_i <= T < T_{i+1} (binary search); -1 before the first node. */
@@ -80,7 +88,7 @@ function bracket(expiries: readonly number[], T: number): number {
   let hi = expiries.length;
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    if (expiries[mid] <= T) lo = mid;
+    if ((expiries[mid] ?? Number.POSITIVE_INFINITY) <= T) lo = mid;
     else hi = mid;
   }
   return lo;
@@ -91,6 +99,7 @@ function surfaceFrom(
   expiries: readonly number[],
   smileAt: (T: number) => SmileFunction,
 ): SliceSurface {
+  const firstExpiry = nodeAt(expiries, 0);
   const totalVariance = (k: number, T: number): number => {
     requireFinite("timeToExpiry", T);
     if (T <= 0) return 0;
@@ -107,7 +116,7 @@ function surfaceFrom(
     impliedVol: (k, T) => {
       requireFinite("timeToExpiry", T);
       // T <= 0 (at or past expiry): the T -> 0+ limit, which is the first node's vol (w scales with T before it)
-      const t = T > 0 ? T : expiries[0];
+      const t = T > 0 ? T : firstExpiry;
       return Math.sqrt(Math.max(totalVariance(k, t), 0) / t);
     },
   };
@@ -135,19 +144,20 @@ function blend(a: SmileFunction, wa: number, b: SmileFunction | null, wb: number
 export function surfaceFromSmiles(model: string, smiles: readonly SmileFunction[]): SliceSurface {
   const expiries = smiles.map((s) => s.expiry);
   checkExpiries(expiries);
-  const n = smiles.length;
+  const first = nodeAt(smiles, 0);
+  const last = nodeAt(smiles, smiles.length - 1);
   return surfaceFrom(model, expiries, (T) => {
     const i = bracket(expiries, T);
-    if (i < 0) return blend(smiles[0], T / expiries[0], null, 0, T);
-    if (i >= n - 1) {
-      if (T === expiries[n - 1]) return smiles[n - 1];
-      return blend(smiles[n - 1], T / expiries[n - 1], null, 0, T);
+    if (i < 0) return blend(first, T / first.expiry, null, 0, T);
+    if (i >= smiles.length - 1) {
+      if (T === last.expiry) return last;
+      return blend(last, T / last.expiry, null, 0, T);
     }
-    const t0 = expiries[i];
-    const t1 = expiries[i + 1];
-    if (T === t0) return smiles[i];
-    const a = (T - t0) / (t1 - t0);
-    return blend(smiles[i], 1 - a, smiles[i + 1], a, T);
+    const lo = nodeAt(smiles, i);
+    const hi = nodeAt(smiles, i + 1);
+    if (T === lo.expiry) return lo;
+    const a = (T - lo.expiry) / (hi.expiry - lo.expiry);
+    return blend(lo, 1 - a, hi, a, T);
   });
 }
 
@@ -164,6 +174,7 @@ export function essviParamsAt(
   slices: readonly { expiry: number; params: EssviSliceParams }[],
   T: number,
 ): EssviSliceParams {
+  if (slices.length === 0) throw new InvalidInputError("slices", 0, "must hold at least one expiry");
   const expiries = slices.map((s) => s.expiry);
   const n = slices.length;
   const i = bracket(expiries, T);
@@ -173,17 +184,20 @@ export function essviParamsAt(
     return { theta, psi, rho: psi > 0 ? (cw - pw) / (cw + pw) : 0 };
   };
   if (i < 0) {
-    const [th, cw, pw] = toWings(slices[0].params);
-    const s = T / expiries[0];
+    const first = nodeAt(slices, 0);
+    const [th, cw, pw] = toWings(first.params);
+    const s = T / first.expiry;
     return fromWings(th * s, cw * s, pw * s);
   }
   if (i >= n - 1) {
-    const p = slices[n - 1].params;
-    return { ...p, theta: (p.theta * T) / expiries[n - 1] };
+    const last = nodeAt(slices, n - 1);
+    return { ...last.params, theta: (last.params.theta * T) / last.expiry };
   }
-  const a = (T - expiries[i]) / (expiries[i + 1] - expiries[i]);
-  const u = toWings(slices[i].params);
-  const v = toWings(slices[i + 1].params);
+  const lo = nodeAt(slices, i);
+  const hi = nodeAt(slices, i + 1);
+  const a = (T - lo.expiry) / (hi.expiry - lo.expiry);
+  const u = toWings(lo.params);
+  const v = toWings(hi.params);
   return fromWings((1 - a) * u[0] + a * v[0], (1 - a) * u[1] + a * v[1], (1 - a) * u[2] + a * v[2]);
 }
 
@@ -204,13 +218,16 @@ export function ssviSurface(
 ): SliceSurface {
   const expiries = nodes.map((s) => s.expiry);
   checkExpiries(expiries);
-  const n = nodes.length;
+  const first = nodeAt(nodes, 0);
+  const last = nodeAt(nodes, nodes.length - 1);
   const thetaAt = (T: number): number => {
     const i = bracket(expiries, T);
-    if (i < 0) return (nodes[0].theta * T) / expiries[0];
-    if (i >= n - 1) return (nodes[n - 1].theta * T) / expiries[n - 1];
-    const a = (T - expiries[i]) / (expiries[i + 1] - expiries[i]);
-    return (1 - a) * nodes[i].theta + a * nodes[i + 1].theta;
+    if (i < 0) return (first.theta * T) / first.expiry;
+    if (i >= nodes.length - 1) return (last.theta * T) / last.expiry;
+    const lo = nodeAt(nodes, i);
+    const hi = nodeAt(nodes, i + 1);
+    const a = (T - lo.expiry) / (hi.expiry - lo.expiry);
+    return (1 - a) * lo.theta + a * hi.theta;
   };
   return surfaceFrom("ssvi", expiries, (T) => essviSmile(ssviSlice(params, thetaAt(T)), T));
 }
