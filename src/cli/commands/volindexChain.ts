@@ -258,6 +258,76 @@ function reportText(source: string, rep: IndexReport): string {
   return lines.join("\n");
 }
 
+/** --days, --method, --parity and --currency checked (a usage error names the flag and value). */
+function parseIndexFlags(flags: IndexFlags): { targetDays: number; method: "dvol" | "cboe"; want?: string } {
+  const targetDays = parseNumberOption("days", flags.days);
+  if (!(targetDays > 0) || targetDays > 3650)
+    throw new CliError(`--days must be a number of days in (0, 3650], got "${flags.days}"`, EXIT_USAGE);
+  const method = String(flags.method ?? "dvol").toLowerCase();
+  if (method !== "dvol" && method !== "cboe")
+    throw new CliError(`--method must be dvol or cboe, got "${flags.method}"`, EXIT_USAGE);
+  if (flags.parity && method !== "cboe")
+    throw new CliError(
+      "--parity applies to --method cboe only (DVOL takes the expiry's synthetic forward)",
+      EXIT_USAGE,
+    );
+  const want = flags.currency?.toUpperCase();
+  return want ? { targetDays, method, want } : { targetDays, method };
+}
+
+/** The chains of --chain (filtered by --currency), or the seeded synthetic chain. */
+async function loadIndexChains(
+  flags: IndexFlags,
+  want: string | undefined,
+): Promise<{ chains: ChainSnapshot[]; source: string }> {
+  if (flags.chain) {
+    const loaded = await loadChainFile(flags.chain);
+    const chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
+    if (chains.length === 0)
+      throw new CliError(
+        want
+          ? `no ${want} options in ${flags.chain} (found: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`
+          : `no option chain in ${flags.chain} (${loaded.rejected.length} of ${loaded.rowsRead} rows rejected)`,
+        EXIT_FAILURE,
+      );
+    return { chains, source: flags.chain };
+  }
+  const seed = parseNumberOption("seed", flags.seed);
+  if (!Number.isInteger(seed))
+    throw new CliError(`--seed must be an integer, got "${flags.seed}"`, EXIT_USAGE);
+  const coins = want ? [want] : ["BTC", "ETH"];
+  const chains = coins.map((underlying, i) =>
+    syntheticChain({ underlying, valuationTime: SYNTHETIC_TIME, seed: seed * 7919 + i }),
+  );
+  return { chains, source: `SYNTHETIC chain, seed ${seed}` };
+}
+
+/** --compare-dvol FILE: its bars and the coin its name gives (checked against the chains). */
+async function loadCompareDvol(
+  file: string,
+  chains: readonly ChainSnapshot[],
+): Promise<{ bars: DvolBar[]; coin: string | null }> {
+  const bars = await loadDvolBars(file).catch((e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT")
+      throw new CliError(`--compare-dvol: cannot read ${file}: no such file`, EXIT_UNAVAILABLE);
+    throw new CliError(`--compare-dvol ${file}: ${err.message}`, EXIT_USAGE);
+  });
+  const named = /(?:^|[^A-Z])(BTC|ETH|SOL|XRP)(?:[^A-Z]|$)/i.exec(file.split("/").pop() ?? "");
+  const coin = named?.[1]?.toUpperCase() ?? null;
+  if (!coin && chains.length > 1)
+    throw new CliError(
+      `--compare-dvol ${file}: the file name names no coin and the chain has ${chains.length} underlyings; pass --currency`,
+      EXIT_USAGE,
+    );
+  if (coin && !chains.some((c) => c.underlying === coin))
+    throw new CliError(
+      `--compare-dvol ${file} is for ${coin}, not in the chain (${chains.map((c) => c.underlying).join(", ")})`,
+      EXIT_USAGE,
+    );
+  return { bars, coin };
+}
+
 export function registerIndexCommand(program: Command): void {
   program
     .command("index")
@@ -310,68 +380,11 @@ Examples:
   volfolio index --term          # built-in synthetic chain (seeded), BTC and ETH`,
     )
     .action(async (flags: IndexFlags) => {
-      const targetDays = parseNumberOption("days", flags.days);
-      if (!(targetDays > 0) || targetDays > 3650)
-        throw new CliError(`--days must be a number of days in (0, 3650], got "${flags.days}"`, EXIT_USAGE);
-      const method = String(flags.method ?? "dvol").toLowerCase();
-      if (method !== "dvol" && method !== "cboe")
-        throw new CliError(`--method must be dvol or cboe, got "${flags.method}"`, EXIT_USAGE);
-      if (flags.parity && method !== "cboe")
-        throw new CliError(
-          "--parity applies to --method cboe only (DVOL takes the expiry's synthetic forward)",
-          EXIT_USAGE,
-        );
-      const want = flags.currency?.toUpperCase();
-      let chains: ChainSnapshot[];
-      let source: string;
-      if (flags.chain) {
-        const loaded = await loadChainFile(flags.chain);
-        chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
-        if (chains.length === 0)
-          throw new CliError(
-            want
-              ? `no ${want} options in ${flags.chain} (found: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`
-              : `no option chain in ${flags.chain} (${loaded.rejected.length} of ${loaded.rowsRead} rows rejected)`,
-            EXIT_FAILURE,
-          );
-        source = flags.chain;
-      } else {
-        const seed = parseNumberOption("seed", flags.seed);
-        if (!Number.isInteger(seed))
-          throw new CliError(`--seed must be an integer, got "${flags.seed}"`, EXIT_USAGE);
-        const coins = want ? [want] : ["BTC", "ETH"];
-        chains = coins.map((underlying, i) =>
-          syntheticChain({ underlying, valuationTime: SYNTHETIC_TIME, seed: seed * 7919 + i }),
-        );
-        source = `SYNTHETIC chain, seed ${seed}`;
-      }
-      let dvolBars: DvolBar[] | null = null;
-      let dvolCoin: string | null = null;
-      if (flags.compareDvol) {
-        dvolBars = await loadDvolBars(flags.compareDvol).catch((e: unknown) => {
-          const err = e as NodeJS.ErrnoException;
-          if (err.code === "ENOENT")
-            throw new CliError(
-              `--compare-dvol: cannot read ${flags.compareDvol}: no such file`,
-              EXIT_UNAVAILABLE,
-            );
-          throw new CliError(`--compare-dvol ${flags.compareDvol}: ${err.message}`, EXIT_USAGE);
-        });
-        const named = /(?:^|[^A-Z])(BTC|ETH|SOL|XRP)(?:[^A-Z]|$)/i.exec(
-          flags.compareDvol.split("/").pop() ?? "",
-        );
-        dvolCoin = named ? (named[1] as string).toUpperCase() : null;
-        if (!dvolCoin && chains.length > 1)
-          throw new CliError(
-            `--compare-dvol ${flags.compareDvol}: the file name names no coin and the chain has ${chains.length} underlyings; pass --currency`,
-            EXIT_USAGE,
-          );
-        if (dvolCoin && !chains.some((c) => c.underlying === dvolCoin))
-          throw new CliError(
-            `--compare-dvol ${flags.compareDvol} is for ${dvolCoin}, not in the chain (${chains.map((c) => c.underlying).join(", ")})`,
-            EXIT_USAGE,
-          );
-      }
+      const { targetDays, method, want } = parseIndexFlags(flags);
+      const { chains, source } = await loadIndexChains(flags, want);
+      const { bars: dvolBars, coin: dvolCoin } = flags.compareDvol
+        ? await loadCompareDvol(flags.compareDvol, chains)
+        : { bars: null, coin: null };
       const results: IndexReport[] = chains.map((c) => {
         const rep = indexOfChain(c, targetDays, Boolean(flags.term), Boolean(flags.parity), method);
         if (!dvolBars || (dvolCoin && rep.underlying !== dvolCoin)) return rep;

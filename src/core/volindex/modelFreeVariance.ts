@@ -70,10 +70,91 @@ export type ExpiryVarianceFailure = "too-few-strikes" | "no-parity-pair" | "forw
 const mid = (bid: number | null, ask: number | null): number | null =>
   bid !== null && ask !== null && Number.isFinite(bid) && Number.isFinite(ask) ? (bid + ask) / 2 : null;
 
-/** Computes the VIX-method variance of one expiry; an expected failure is returned as a reason. */
-export function expiryVariance(
-  inputs: ExpiryVarianceInputs,
-): { ok: true; value: ExpiryVariance } | { ok: false; reason: ExpiryVarianceFailure; message: string } {
+/** One option picked for a strip, before its strike width. */
+export interface StripPick {
+  readonly strike: number;
+  readonly kind: StrikeContribution["kind"];
+  readonly mid: number;
+}
+
+/**
+ * The strike contributions dK_i / K_i^2 e^{RT} Q(K_i) of a strip sorted by strike (Cboe white
+ * paper, step 2): dK_i = half the distance between the strip's neighbours, one-sided at its ends
+ * (0 for a one-strike strip). Shared by the Cboe and the DVOL methods.
+ */
+export function stripContributions(strip: readonly StripPick[], growth = 1): StrikeContribution[] {
+  return strip.map((p, i) => {
+    const lower = strip[i - 1]?.strike ?? null;
+    const upper = strip[i + 1]?.strike ?? null;
+    const strikeWidth =
+      lower !== null && upper !== null
+        ? (upper - lower) / 2
+        : upper !== null
+          ? upper - p.strike
+          : lower !== null
+            ? p.strike - lower
+            : 0;
+    return {
+      strike: p.strike,
+      kind: p.kind,
+      mid: p.mid,
+      strikeWidth,
+      contribution: (strikeWidth / (p.strike * p.strike)) * growth * p.mid,
+    };
+  });
+}
+
+/** Step 1a: F = K* + e^{RT}(C - P) at the strike K* with the smallest |C - P| of the mids. */
+function parityForward(
+  quotes: readonly StrikeQuotes[],
+  growth: number,
+): { forward: number; parityStrike: number } | null {
+  let best = Number.POSITIVE_INFINITY;
+  let found: { forward: number; parityStrike: number } | null = null;
+  for (const q of quotes) {
+    const c = mid(q.callBid, q.callAsk);
+    const p = mid(q.putBid, q.putAsk);
+    if (c === null || p === null || !(Math.abs(c - p) < best)) continue;
+    best = Math.abs(c - p);
+    found = { forward: q.strike + growth * (c - p), parityStrike: q.strike };
+  }
+  return found;
+}
+
+/**
+ * Steps 1c-1d: out-of-the-money options walked outward from K0 (`step` -1: puts below, +1: calls
+ * above), a zero bid skipped, the walk stopped after two consecutive zero bids; nearest first.
+ */
+function walkOutOfTheMoney(quotes: readonly StrikeQuotes[], k0Index: number, step: 1 | -1): StripPick[] {
+  const kind = step < 0 ? "put" : "call";
+  const picks: StripPick[] = [];
+  let zeroRun = 0;
+  for (let i = k0Index + step; i >= 0 && i < quotes.length && zeroRun < 2; i += step) {
+    const q = quotes[i];
+    if (!q) break;
+    const [bid, ask] = kind === "put" ? [q.putBid, q.putAsk] : [q.callBid, q.callAsk];
+    if (!(bid !== null && bid > 0)) {
+      zeroRun++;
+      continue;
+    }
+    zeroRun = 0;
+    const m = mid(bid, ask);
+    if (m !== null) picks.push({ strike: q.strike, kind, mid: m });
+  }
+  return picks;
+}
+
+/** Step 1e: at K0 the average of the put and call mids (one side when the other has no mid). */
+function atTheMoneyPick(q: StrikeQuotes): StripPick[] {
+  const c = mid(q.callBid, q.callAsk);
+  const p = mid(q.putBid, q.putAsk);
+  if (c !== null && p !== null) return [{ strike: q.strike, kind: "put-call-average", mid: (c + p) / 2 }];
+  if (p !== null) return [{ strike: q.strike, kind: "put", mid: p }];
+  if (c !== null) return [{ strike: q.strike, kind: "call", mid: c }];
+  return [];
+}
+
+function validateInputs(inputs: ExpiryVarianceInputs): { T: number; R: number } {
   const T = inputs.timeToExpiry;
   if (!(T > 0) || !Number.isFinite(T))
     throw new InvalidInputError("timeToExpiry", T, "must be a finite number > 0");
@@ -84,121 +165,61 @@ export function expiryVariance(
       throw new InvalidInputError("quotes[].strike", q.strike, "must be a finite number > 0");
     }
   }
+  if (inputs.forward !== undefined && !(inputs.forward > 0))
+    throw new InvalidInputError("forward", inputs.forward, "must be a finite number > 0");
+  return { T, R };
+}
+
+type Failure = { ok: false; reason: ExpiryVarianceFailure; message: string };
+
+/** Computes the VIX-method variance of one expiry; an expected failure is returned as a reason. */
+export function expiryVariance(inputs: ExpiryVarianceInputs): { ok: true; value: ExpiryVariance } | Failure {
+  const { T, R } = validateInputs(inputs);
   const quotes = [...inputs.quotes].sort((a, b) => a.strike - b.strike);
-  if (quotes.length < 3) {
+  if (quotes.length < 3)
     return {
       ok: false,
       reason: "too-few-strikes",
       message: `${quotes.length} strikes listed, need at least 3`,
     };
-  }
   const growth = Math.exp(R * T);
-
-  // Step 1a: forward from put-call parity at the strike with the smallest |C - P|.
-  let forward = inputs.forward ?? Number.NaN;
-  let parityStrike: number | null = null;
-  if (inputs.forward === undefined) {
-    let best = Number.POSITIVE_INFINITY;
-    for (const q of quotes) {
-      const c = mid(q.callBid, q.callAsk);
-      const p = mid(q.putBid, q.putAsk);
-      if (c === null || p === null) continue;
-      if (Math.abs(c - p) < best) {
-        best = Math.abs(c - p);
-        parityStrike = q.strike;
-        forward = q.strike + growth * (c - p);
-      }
-    }
-    if (parityStrike === null) {
-      return { ok: false, reason: "no-parity-pair", message: "no strike has both call and put mid quotes" };
-    }
-  } else if (!(forward > 0)) {
-    throw new InvalidInputError("forward", forward, "must be a finite number > 0");
-  }
-
+  const parity = inputs.forward === undefined ? parityForward(quotes, growth) : null;
+  if (inputs.forward === undefined && parity === null)
+    return { ok: false, reason: "no-parity-pair", message: "no strike has both call and put mid quotes" };
+  const forward = inputs.forward ?? parity?.forward ?? Number.NaN;
   // Step 1b: K0, the strike immediately below F (at or below, when F is itself listed).
   let k0Index = -1;
-  for (let i = 0; i < quotes.length; i++) if ((quotes[i] as StrikeQuotes).strike <= forward) k0Index = i;
-  if (k0Index < 0) {
+  for (const [i, q] of quotes.entries()) if (q.strike <= forward) k0Index = i;
+  const atK0 = quotes[k0Index];
+  if (!atK0)
     return {
       ok: false,
       reason: "forward-below-strikes",
       message: `forward ${forward} is below every strike`,
     };
-  }
-  const k0 = (quotes[k0Index] as StrikeQuotes).strike;
-
-  // Steps 1c-1e: the strip.
-  type Pick = { strike: number; kind: StrikeContribution["kind"]; mid: number };
-  const puts: Pick[] = [];
-  let zeroRun = 0;
-  for (let i = k0Index - 1; i >= 0 && zeroRun < 2; i--) {
-    const q = quotes[i] as StrikeQuotes;
-    if (!(q.putBid !== null && q.putBid > 0)) {
-      zeroRun++;
-      continue;
-    }
-    zeroRun = 0;
-    const m = mid(q.putBid, q.putAsk);
-    if (m !== null) puts.push({ strike: q.strike, kind: "put", mid: m });
-  }
-  const calls: Pick[] = [];
-  zeroRun = 0;
-  for (let i = k0Index + 1; i < quotes.length && zeroRun < 2; i++) {
-    const q = quotes[i] as StrikeQuotes;
-    if (!(q.callBid !== null && q.callBid > 0)) {
-      zeroRun++;
-      continue;
-    }
-    zeroRun = 0;
-    const m = mid(q.callBid, q.callAsk);
-    if (m !== null) calls.push({ strike: q.strike, kind: "call", mid: m });
-  }
-  const qk0 = quotes[k0Index] as StrikeQuotes;
-  const callMid0 = mid(qk0.callBid, qk0.callAsk);
-  const putMid0 = mid(qk0.putBid, qk0.putAsk);
-  const atm: Pick[] = [];
-  if (callMid0 !== null && putMid0 !== null)
-    atm.push({ strike: k0, kind: "put-call-average", mid: (callMid0 + putMid0) / 2 });
-  else if (putMid0 !== null) atm.push({ strike: k0, kind: "put", mid: putMid0 });
-  else if (callMid0 !== null) atm.push({ strike: k0, kind: "call", mid: callMid0 });
-  const strip = [...puts.reverse(), ...atm, ...calls];
-  if (strip.length < 2) {
+  const strip = [
+    ...walkOutOfTheMoney(quotes, k0Index, -1).reverse(),
+    ...atTheMoneyPick(atK0),
+    ...walkOutOfTheMoney(quotes, k0Index, 1),
+  ];
+  if (strip.length < 2)
     return {
       ok: false,
       reason: "too-few-strikes",
       message: `only ${strip.length} usable out-of-the-money quotes`,
     };
-  }
-
   // Step 2: contributions and the variance.
-  const contributions: StrikeContribution[] = strip.map((p, i) => {
-    const lower = i > 0 ? (strip[i - 1] as Pick).strike : null;
-    const upper = i < strip.length - 1 ? (strip[i + 1] as Pick).strike : null;
-    const strikeWidth =
-      lower !== null && upper !== null
-        ? (upper - lower) / 2
-        : upper !== null
-          ? upper - p.strike
-          : p.strike - (lower as number);
-    return {
-      strike: p.strike,
-      kind: p.kind,
-      mid: p.mid,
-      strikeWidth,
-      contribution: (strikeWidth / (p.strike * p.strike)) * growth * p.mid,
-    };
-  });
+  const contributions = stripContributions(strip, growth);
   let total = 0;
   for (const c of contributions) total += c.contribution;
-  const correction = (forward / k0 - 1) ** 2 / T;
+  const correction = (forward / atK0.strike - 1) ** 2 / T;
   return {
     ok: true,
     value: {
       timeToExpiry: T,
       forward,
-      parityStrike,
-      k0,
+      parityStrike: parity?.parityStrike ?? null,
+      k0: atK0.strike,
       variance: (2 / T) * total - correction,
       correction,
       contributions,

@@ -11,7 +11,12 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { ChainSnapshot, OptionQuote } from "../../../src/core/market/types.js";
 import { inverseNormCdf } from "../../../src/core/math/normal.js";
 import { blackPrice } from "../../../src/core/pricing/black76.js";
-import { dvolExpiryVariance, dvolIndex, dvolSmooth } from "../../../src/core/volindex/dvol.js";
+import {
+  dvolExpiryVariance,
+  dvolIndex,
+  dvolSmooth,
+  syntheticForward,
+} from "../../../src/core/volindex/dvol.js";
 import { expiryVariance } from "../../../src/core/volindex/modelFreeVariance.js";
 
 const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);
@@ -337,6 +342,33 @@ describe("DVOL-method index: eligible expiries and interpolation", () => {
       ),
       { numRuns: 20 },
     );
+  });
+});
+
+describe("syntheticForward (DVOL methodology [D2]: the forward of the smallest |call mid - put mid|)", () => {
+  // Exact put-call parity of Black-76 prices at forward F: C - P = F - K (USD), (F - K) / F (coin).
+  const quotesAt = (F: number, strikes: number[], tweak: Tweak = (q) => q) =>
+    normalizeChain(chainOf([{ days: 30, forward: F, strikes, vol: flat(0.6) }], tweak)).snapshot.quotes;
+
+  it("recovers the parity forward of inverse (coin) quotes to 1e-9 relative, off the strike grid", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 20_000, max: 200_000, noNaN: true }), (F) => {
+        const strikes = [0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.2].map((m) => Math.round((F * m) / 500) * 500);
+        const got = syntheticForward(quotesAt(F, [...new Set(strikes)]));
+        return got !== null && Math.abs(got / F - 1) < 1e-9;
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it("averages the forwards of tied strikes and needs two strikes with both a call and a put mid", () => {
+    // F midway between 99,000 and 101,000: |c - p| ties there; both imply F exactly.
+    expect(syntheticForward(quotesAt(100_000, [99_000, 101_000]))).toBeCloseTo(100_000, 6);
+    // Only one strike with both sides two-sided quoted: no synthetic (the chain's forward is used).
+    const oneFull = quotesAt(100_000, [95_000, 100_000, 105_000], (q) =>
+      q.instrument.strike !== 100_000 && q.instrument.kind === "call" ? { ...q, bid: null, ask: null } : q,
+    );
+    expect(syntheticForward(oneFull)).toBeNull();
   });
 });
 

@@ -1,25 +1,63 @@
 /**
  * The VIX method against the Cboe VIX White Paper (2019 edition, "The VIX Index Calculation:
- * Step-by-Step", worked example at 9:46 a.m. ET with 25- and 32-day SPX options), and against
- * exact Black-76 values: the model-free variance of a flat-vol smile is that vol squared.
+ * Step-by-Step", worked example at 9:46 a.m. with 25- and 32-day SPX options): the published T1,
+ * T2 from the project's own year fraction of the example's instants, the published sigma^2 of both
+ * terms and VIX 13.69 from the paper's complete quote strips (Appendix 1), the published single
+ * contributions; and against exact Black-76 values: the model-free variance of a flat-vol smile is
+ * that vol squared.
+ *
+ * Not here: Cboe's current "VIX Index Mathematics Methodology" worked example (VIX 13.93). Its quote
+ * strips are not in the stored reference material (searched: Cboe pages, white-paper copies, public
+ * replications, which all carry the 2019 example), so no test is built on invented data.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blackPrice } from "../../../src/core/pricing/black76.js";
+import { timeToExpiry } from "../../../src/core/time.js";
 import { interpolateVariance, varianceIndexLevel } from "../../../src/core/volindex/interpolate.js";
 import { expiryVariance, type StrikeQuotes } from "../../../src/core/volindex/modelFreeVariance.js";
+import { NEAR_TERM_2019, NEXT_TERM_2019, type WhitePaperRow } from "./fixtures/vixWhitePaper2019.js";
 
-// Published figures of the white paper's example.
-const MINUTES_PER_YEAR = 525_600;
-const T1 = (854 + 510 + 34_560) / MINUTES_PER_YEAR; // published 0.0683486
-const T2 = (854 + 900 + 44_640) / MINUTES_PER_YEAR; // published 0.0882686
-const T30 = 43_200 / MINUTES_PER_YEAR;
+// The example's instants (the paper gives times of day and day counts, not a calendar date; any
+// date without a clock change gives the same minutes): 9:46 a.m., the near term settles 25 days
+// later at 8:30 a.m. (A.M.-settled standard SPX), the next term 32 days later at 3:00 p.m.
+// (P.M.-settled weekly), the paper's clock (its minutes 854 + 510 and 854 + 900 say so).
+const NOW = Date.UTC(2019, 0, 2, 9, 46);
+const NEAR_EXPIRY = Date.UTC(2019, 0, 27, 8, 30);
+const NEXT_EXPIRY = Date.UTC(2019, 1, 3, 15, 0);
+const T1 = timeToExpiry(NEAR_EXPIRY, NOW);
+const T2 = timeToExpiry(NEXT_EXPIRY, NOW);
+const T30 = timeToExpiry(NOW + 30 * 86_400_000, NOW);
 const R1 = 0.000305;
+const R2 = 0.000286;
+/** The paper prints sigma^2 to 8 decimals, T to 7, VIX to 2: compared at those digits. */
+const quotesOf = (rows: readonly WhitePaperRow[]): StrikeQuotes[] =>
+  rows.map(([strike, callBid, callAsk, putBid, putAsk]) => ({ strike, callBid, callAsk, putBid, putAsk }));
 
 describe("Cboe VIX white paper (2019) worked example", () => {
-  it("time to expiration in minutes matches the published T1 and T2 to 7 decimals", () => {
+  it("the project's year fraction of the example's instants is the published T1 = 0.0683486, T2 = 0.0882686", () => {
     expect(T1.toFixed(7)).toBe("0.0683486");
     expect(T2.toFixed(7)).toBe("0.0882686");
+    expect(T30 * 365).toBe(30); // the paper's N30 / N365 = 43,200 / 525,600
+  });
+
+  it("the complete quote strips (Appendix 1) give the published F, K0, sigma^2 of both terms and VIX 13.69", () => {
+    const near = expiryVariance({ quotes: quotesOf(NEAR_TERM_2019), timeToExpiry: T1, rate: R1 });
+    const next = expiryVariance({ quotes: quotesOf(NEXT_TERM_2019), timeToExpiry: T2, rate: R2 });
+    expect(near.ok && next.ok).toBe(true);
+    if (!near.ok || !next.ok) return;
+    // Published: F1 = 1962.89996, F2 = 1962.40006 (parity at the 1965 strike), K0 = 1960 for both.
+    expect(near.value.forward.toFixed(5)).toBe("1962.89996");
+    expect(next.value.forward.toFixed(5)).toBe("1962.40006");
+    expect([near.value.parityStrike, near.value.k0, next.value.k0]).toEqual([1965, 1960, 1960]);
+    // Published: sigma1^2 = 0.01846292, sigma2^2 = 0.01882101.
+    expect(near.value.variance.toFixed(8)).toBe("0.01846292");
+    expect(next.value.variance.toFixed(8)).toBe("0.01882101");
+    // The strip's ends (Step 1: the 1370 put after two zero bids at 1360/1365; the 2125 call
+    // after zero bids at 2120 and beyond 2150/2175).
+    expect(near.value.contributions[0]?.strike).toBe(1370);
+    expect(near.value.contributions.at(-1)?.strike).toBe(2125);
+    expect(varianceIndexLevel(near.value, next.value, T30).toFixed(2)).toBe("13.69");
   });
 
   it("the lowest-strike put contributes the published 0.0000005328 and F/K0 correction is 0.00003203", () => {
@@ -47,7 +85,7 @@ describe("Cboe VIX white paper (2019) worked example", () => {
       { strike: 1960, callBid: 30, callAsk: 31, putBid: 27, putAsk: 28 },
       { strike: 1965, callBid: 27, callAsk: 28, putBid: 29, putAsk: 30 },
     ];
-    const r = expiryVariance({ quotes, timeToExpiry: T2, rate: 0.000286, forward: 1962.40006 });
+    const r = expiryVariance({ quotes, timeToExpiry: T2, rate: R2, forward: 1962.40006 });
     expect(r.ok && r.value.correction.toFixed(8)).toBe("0.00001699");
   });
 
