@@ -9,7 +9,7 @@ export function sum(values: ArrayLike<number>): number {
   let s = 0;
   let c = 0;
   for (let i = 0; i < values.length; i++) {
-    const x = values[i] as number;
+    const x = values[i] ?? Number.NaN;
     const t = s + x;
     c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
     s = t;
@@ -28,7 +28,7 @@ export function variance(values: ArrayLike<number>): number {
   if (values.length < 2) throw new InvalidInputError("values.length", values.length, "must be at least 2");
   const m = mean(values);
   const d = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) d[i] = ((values[i] as number) - m) ** 2;
+  for (let i = 0; i < values.length; i++) d[i] = ((values[i] ?? Number.NaN) - m) ** 2;
   return sum(d) / (values.length - 1);
 }
 
@@ -44,9 +44,11 @@ export function stdev(values: ArrayLike<number>): number {
 export function quantile(values: ArrayLike<number>, p: number): number {
   if (values.length === 0) throw new InvalidInputError("values", "[]", "must not be empty");
   if (!(p >= 0 && p <= 1)) throw new InvalidInputError("p", p, "must be in [0, 1]");
-  const sorted = Float64Array.from(values as ArrayLike<number>).sort();
+  const sorted = Float64Array.from(values).sort();
   const h = (sorted.length - 1) * p;
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
-  return (sorted[lo] as number) + (h - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
+  const a = sorted[lo] ?? Number.NaN;
+  const b = sorted[hi] ?? Number.NaN;
+  return a + (h - lo) * (b - a);
 }
