@@ -67,7 +67,8 @@ export function limitFor(side: "buy" | "sell", q: OptionQuote, slip: number): nu
   return side === "buy" ? touch * (1 + slip) : touch * (1 - slip);
 }
 
-export function decideOrders(input: {
+/** What decideOrders reads. */
+export interface DecideInput {
   book: AgentBook;
   /** The book's delta (coins) and vega (USD per 1.00 vol) on the tick's market (valuation.ts). */
   greeks: { readonly deltaUnderlyingCoin: number; readonly vegaUsdPerVol: number };
@@ -89,22 +90,48 @@ export function decideOrders(input: {
    * through the pre-trade check and the broker, on the book as it then is (default true).
    */
   hedge?: boolean;
-}): ProposedOrder[] {
-  const { book, greeks, snapshot, quotes, config } = input;
-  const greeksOf = input.contractGreeks;
-  const reduceOnly = input.reduceOnly ?? null;
-  const now = snapshot.valuationTime;
-  const orders: ProposedOrder[] = [];
-  let vega = greeks.vegaUsdPerVol;
+}
 
-  // 1. Roll.
+export function decideOrders(input: DecideInput): ProposedOrder[] {
+  const { greeks, config } = input;
+  const reduceOnly = input.reduceOnly ?? null;
+  const roll = rollOrders(input);
+  const orders: ProposedOrder[] = [...roll.orders];
+  const rolled = new Set(orders.map((o) => o.instrument));
+  if (input.optimizerOrders && !reduceOnly) orders.push(...input.optimizerOrders);
+  else if (input.riskReduction) orders.push(...riskOrders(input, input.riskReduction, rolled));
+  if (!reduceOnly && !input.optimizerOrders && !input.riskReduction) {
+    const v = vegaOrder(input, roll.vega);
+    if (v) orders.push(v);
+  }
+  // 3. Delta hedge (hedgeOrder), unless the caller sizes it later on the book as it will be.
+  if (input.hedge !== false) {
+    const delta = greeks.deltaUnderlyingCoin + orders.reduce((s, o) => s + o.deltaChange, 0);
+    const h = hedgeOrder({
+      delta,
+      config,
+      resolveInstrument: input.resolveInstrument,
+      contractGreeks: input.contractGreeks,
+      reduceOnly,
+    });
+    if (h) orders.push(h);
+  }
+  return orders;
+}
+
+/** Rule 1: close options within rollHours of expiry; the book's vega after those closes. */
+function rollOrders(input: DecideInput): { orders: ProposedOrder[]; vega: number } {
+  const { book, quotes, config } = input;
+  const now = input.snapshot.valuationTime;
+  const orders: ProposedOrder[] = [];
+  let vega = input.greeks.vegaUsdPerVol;
   for (const p of Object.values(book.positions)) {
     const inst = input.resolveInstrument(p.instrument);
     if (inst.type !== "option" || inst.expiry - now > config.rollHours * HOUR_MS) continue;
     const q = quotes.get(p.instrument);
     if (!q) continue;
     const side = p.quantity > 0 ? "sell" : "buy";
-    const g = greeksOf(inst);
+    const g = input.contractGreeks(inst);
     if (g) vega -= p.quantity * g.vegaUsdPerVol;
     orders.push({
       rule: "roll",
@@ -116,82 +143,66 @@ export function decideOrders(input: {
       deltaChange: g ? -p.quantity * g.deltaUnderlyingCoin : 0,
     });
   }
+  return { orders, vega };
+}
 
-  const rolled = new Set(orders.map((o) => o.instrument));
-  if (input.optimizerOrders && !reduceOnly) {
-    orders.push(...input.optimizerOrders);
-  } else if (input.riskReduction) {
-    // 2'. Risk reduction: close a fraction of every (not rolled) option position.
-    for (const p of Object.values(book.positions)) {
-      const inst = input.resolveInstrument(p.instrument);
-      if (inst.type !== "option" || rolled.has(p.instrument)) continue;
-      const contracts = Math.min(
-        roundLots(Math.abs(p.quantity) * input.riskReduction.fraction, config.lotSize) ||
-          Math.abs(p.quantity),
-        config.maxOrderContracts,
-      );
-      const q = quotes.get(p.instrument);
-      const side = p.quantity > 0 ? "sell" : "buy";
-      const g = greeksOf(inst);
-      if (!q || !g || contracts <= 0) continue;
-      const signed = side === "buy" ? contracts : -contracts;
-      orders.push({
-        rule: "risk",
-        instrument: p.instrument,
-        side,
-        quantity: contracts,
-        limitPrice: limitFor(side, q, config.limitSlippage),
-        why: `${input.riskReduction.reason}: ${side} ${contracts} of ${Math.abs(p.quantity)} (reduce ${Math.round(input.riskReduction.fraction * 100)}%)`,
-        deltaChange: signed * g.deltaUnderlyingCoin,
-      });
-    }
-  }
-
-  // 2. Vega toward target.
-  const target = config.vegaTargetPerVolPoint * 100;
-  const gap = target - vega;
-  if (
-    !reduceOnly &&
-    !input.optimizerOrders &&
-    !input.riskReduction &&
-    Math.abs(gap) > config.vegaTolerancePerVolPoint * 100
-  ) {
-    const candidate = vegaInstrument(snapshot, quotes, config, greeksOf);
-    if (candidate) {
-      const side = gap > 0 ? "buy" : "sell";
-      const contracts = Math.min(
-        roundLots(Math.abs(gap) / candidate.vega, config.lotSize),
-        config.maxOrderContracts,
-      );
-      const limitPrice = limitFor(side, candidate.quote, config.limitSlippage);
-      if (contracts > 0 && limitPrice !== null) {
-        const signed = side === "buy" ? contracts : -contracts;
-        orders.push({
-          rule: "vega",
-          instrument: candidate.quote.instrument.name,
-          side,
-          quantity: contracts,
-          limitPrice,
-          why: `vega ${(vega / 100).toFixed(1)} vs target ${config.vegaTargetPerVolPoint} USD/vol pt: ${side} ${contracts} (vega ${(candidate.vega / 100).toFixed(2)} each)`,
-          deltaChange: signed * candidate.delta,
-        });
-      }
-    }
-  }
-
-  // 3. Delta hedge (hedgeOrder), unless the caller sizes it later on the book as it will be.
-  if (input.hedge !== false) {
-    const delta = greeks.deltaUnderlyingCoin + orders.reduce((s, o) => s + o.deltaChange, 0);
-    const h = hedgeOrder({
-      delta,
-      config,
-      resolveInstrument: input.resolveInstrument,
-      contractGreeks: greeksOf,
-      reduceOnly,
+/** Rule 2': close `fraction` of every option position not rolled. */
+function riskOrders(
+  input: DecideInput,
+  risk: { reason: string; fraction: number },
+  rolled: ReadonlySet<string>,
+): ProposedOrder[] {
+  const { config } = input;
+  const orders: ProposedOrder[] = [];
+  for (const p of Object.values(input.book.positions)) {
+    const inst = input.resolveInstrument(p.instrument);
+    if (inst.type !== "option" || rolled.has(p.instrument)) continue;
+    const contracts = Math.min(
+      roundLots(Math.abs(p.quantity) * risk.fraction, config.lotSize) || Math.abs(p.quantity),
+      config.maxOrderContracts,
+    );
+    const q = input.quotes.get(p.instrument);
+    const side = p.quantity > 0 ? "sell" : "buy";
+    const g = input.contractGreeks(inst);
+    if (!q || !g || contracts <= 0) continue;
+    const signed = side === "buy" ? contracts : -contracts;
+    orders.push({
+      rule: "risk",
+      instrument: p.instrument,
+      side,
+      quantity: contracts,
+      limitPrice: limitFor(side, q, config.limitSlippage),
+      why: `${risk.reason}: ${side} ${contracts} of ${Math.abs(p.quantity)} (reduce ${Math.round(risk.fraction * 100)}%)`,
+      deltaChange: signed * g.deltaUnderlyingCoin,
     });
-    if (h) orders.push(h);
   }
   return orders;
+}
+
+/** Rule 2: trade toward the vega target when off by more than the tolerance (`vega` after rolls). */
+function vegaOrder(input: DecideInput, vega: number): ProposedOrder | null {
+  const { config } = input;
+  const gap = config.vegaTargetPerVolPoint * 100 - vega;
+  if (!(Math.abs(gap) > config.vegaTolerancePerVolPoint * 100)) return null;
+  const candidate = vegaInstrument(input.snapshot, input.quotes, config, input.contractGreeks);
+  if (!candidate) return null;
+  const side = gap > 0 ? "buy" : "sell";
+  const contracts = Math.min(
+    roundLots(Math.abs(gap) / candidate.vega, config.lotSize),
+    config.maxOrderContracts,
+  );
+  const limitPrice = limitFor(side, candidate.quote, config.limitSlippage);
+  if (!(contracts > 0) || limitPrice === null) return null;
+  const signed = side === "buy" ? contracts : -contracts;
+  return {
+    rule: "vega",
+    instrument: candidate.quote.instrument.name,
+    side,
+    quantity: contracts,
+    limitPrice,
+    why: `vega ${(vega / 100).toFixed(1)} vs target ${config.vegaTargetPerVolPoint} USD/vol pt: ${side} ${contracts} (vega ${(candidate.vega / 100).toFixed(2)} each)`,
+    deltaChange: signed * candidate.delta,
+  };
 }
 
 /**

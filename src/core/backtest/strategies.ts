@@ -258,112 +258,125 @@ export function strategyRule(spec: StrategySpec): StrategyRule {
   return withRegimeScaling(rule, config);
 }
 
-function baseStrategyRule(spec: StrategySpec): StrategyRule {
+type SpecOf<T extends StrategyType> = Extract<StrategySpec, { type: T }>;
+
+function coveredCallRule(p: SpecOf<"covered-call">["params"]): StrategyRule {
+  requirePositive("params.coins", p.coins);
+  checkDelta("params.targetDelta", p.targetDelta);
+  requirePositive("params.tenorDays", p.tenorDays);
+  return {
+    initial: { coins: p.coins, usd: 0 },
+    decide: ({ step, options }) => {
+      if (options.length > 0) return [];
+      const e = pickExpiry(step, p.tenorDays);
+      const k = e === null ? null : pickStrikeByDelta(step, e, "call", p.targetDelta);
+      if (e === null || k === null) return [];
+      return [{ expiry: e, strike: k, kind: "call", quantity: -p.coins, tag: "open" }];
+    },
+  };
+}
+
+function cashSecuredPutRule(p: SpecOf<"cash-secured-put">["params"]): StrategyRule {
+  requirePositive("params.usd", p.usd);
+  checkDelta("params.targetDelta", p.targetDelta);
+  requirePositive("params.tenorDays", p.tenorDays);
+  return {
+    initial: { coins: 0, usd: p.usd },
+    decide: ({ step, options, usd }) => {
+      if (options.length > 0) return [];
+      const e = pickExpiry(step, p.tenorDays);
+      const k = e === null ? null : pickStrikeByDelta(step, e, "put", p.targetDelta);
+      if (e === null || k === null) return [];
+      // Secured: notional strike x quantity <= cash, in lots of 0.1 coin.
+      const qty = Math.floor((usd / k) * 10) / 10;
+      return qty > 0 ? [{ expiry: e, strike: k, kind: "put", quantity: -qty, tag: "open" }] : [];
+    },
+  };
+}
+
+function shortStrangleRule(p: SpecOf<"short-strangle">["params"]): StrategyRule {
+  requirePositive("params.usd", p.usd);
+  requirePositive("params.quantity", p.quantity);
+  checkDelta("params.callDelta", p.callDelta);
+  checkDelta("params.putDelta", p.putDelta);
+  requirePositive("params.tenorDays", p.tenorDays);
+  return {
+    initial: { coins: 0, usd: p.usd },
+    decide: ({ step, options }) => {
+      if (options.length > 0) return [];
+      const e = pickExpiry(step, p.tenorDays);
+      if (e === null) return [];
+      const kc = pickStrikeByDelta(step, e, "call", p.callDelta);
+      const kp = pickStrikeByDelta(step, e, "put", p.putDelta);
+      if (kc === null || kp === null) return [];
+      return [
+        { expiry: e, strike: kc, kind: "call", quantity: -p.quantity, tag: "open" },
+        { expiry: e, strike: kp, kind: "put", quantity: -p.quantity, tag: "open" },
+      ];
+    },
+  };
+}
+
+function calendarRule(p: SpecOf<"calendar">["params"]): StrategyRule {
+  requirePositive("params.usd", p.usd);
+  requirePositive("params.quantity", p.quantity);
+  requirePositive("params.nearDays", p.nearDays);
+  if (!(p.farDays > p.nearDays))
+    throw new InvalidInputError("params.farDays", p.farDays, "must be > nearDays");
+  return {
+    initial: { coins: 0, usd: p.usd },
+    decide: ({ step, options }) => {
+      const shorts = options.filter((o) => o.quantity < 0);
+      if (shorts.length > 0) return [];
+      // Near leg gone: close what is left, open a new pair at the near forward.
+      const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "close" }));
+      const en = pickExpiry(step, p.nearDays);
+      const ef = pickExpiry(step, p.farDays);
+      if (en === null || ef === null || ef <= en) return orders;
+      const k = pickStrikeNear(step, en, step.forward(en));
+      if (k === null || !step.quote(ef, k, "call")) return orders;
+      orders.push({ expiry: en, strike: k, kind: "call", quantity: -p.quantity, tag: "open" });
+      orders.push({ expiry: ef, strike: k, kind: "call", quantity: p.quantity, tag: "open" });
+      return orders;
+    },
+  };
+}
+
+function tailHedgeRule(p: SpecOf<"tail-hedge">["params"]): StrategyRule {
+  requirePositive("params.coins", p.coins);
+  requirePositive("params.hedgeRatio", p.hedgeRatio);
+  requirePositive("params.moneyness", p.moneyness);
+  requirePositive("params.tenorDays", p.tenorDays);
+  if (!(p.rollDays >= 0 && p.rollDays < p.tenorDays))
+    throw new InvalidInputError("params.rollDays", p.rollDays, "must be in [0, tenorDays)");
+  return {
+    initial: { coins: p.coins, usd: 0 },
+    decide: ({ step, options }) => {
+      const live = options.filter((o) => o.expiry - step.time > p.rollDays * DAY_MS);
+      if (live.length > 0) return [];
+      const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "roll" }));
+      const e = pickExpiry(step, p.tenorDays);
+      const k = e === null ? null : pickStrikeNear(step, e, p.moneyness * step.forward(e));
+      if (e === null || k === null) return orders;
+      orders.push({ expiry: e, strike: k, kind: "put", quantity: p.coins * p.hedgeRatio, tag: "open" });
+      return orders;
+    },
+  };
+}
+
+/** The decision rule of a spec without its regime scaling (validates its parameters). */
+export function baseStrategyRule(spec: StrategySpec): StrategyRule {
   switch (spec.type) {
-    case "covered-call": {
-      const p = spec.params;
-      requirePositive("params.coins", p.coins);
-      checkDelta("params.targetDelta", p.targetDelta);
-      requirePositive("params.tenorDays", p.tenorDays);
-      return {
-        initial: { coins: p.coins, usd: 0 },
-        decide: ({ step, options }) => {
-          if (options.length > 0) return [];
-          const e = pickExpiry(step, p.tenorDays);
-          const k = e === null ? null : pickStrikeByDelta(step, e, "call", p.targetDelta);
-          if (e === null || k === null) return [];
-          return [{ expiry: e, strike: k, kind: "call", quantity: -p.coins, tag: "open" }];
-        },
-      };
-    }
-    case "cash-secured-put": {
-      const p = spec.params;
-      requirePositive("params.usd", p.usd);
-      checkDelta("params.targetDelta", p.targetDelta);
-      requirePositive("params.tenorDays", p.tenorDays);
-      return {
-        initial: { coins: 0, usd: p.usd },
-        decide: ({ step, options, usd }) => {
-          if (options.length > 0) return [];
-          const e = pickExpiry(step, p.tenorDays);
-          const k = e === null ? null : pickStrikeByDelta(step, e, "put", p.targetDelta);
-          if (e === null || k === null) return [];
-          // Secured: notional strike x quantity <= cash, in lots of 0.1 coin.
-          const qty = Math.floor((usd / k) * 10) / 10;
-          return qty > 0 ? [{ expiry: e, strike: k, kind: "put", quantity: -qty, tag: "open" }] : [];
-        },
-      };
-    }
-    case "short-strangle": {
-      const p = spec.params;
-      requirePositive("params.usd", p.usd);
-      requirePositive("params.quantity", p.quantity);
-      checkDelta("params.callDelta", p.callDelta);
-      checkDelta("params.putDelta", p.putDelta);
-      requirePositive("params.tenorDays", p.tenorDays);
-      return {
-        initial: { coins: 0, usd: p.usd },
-        decide: ({ step, options }) => {
-          if (options.length > 0) return [];
-          const e = pickExpiry(step, p.tenorDays);
-          if (e === null) return [];
-          const kc = pickStrikeByDelta(step, e, "call", p.callDelta);
-          const kp = pickStrikeByDelta(step, e, "put", p.putDelta);
-          if (kc === null || kp === null) return [];
-          return [
-            { expiry: e, strike: kc, kind: "call", quantity: -p.quantity, tag: "open" },
-            { expiry: e, strike: kp, kind: "put", quantity: -p.quantity, tag: "open" },
-          ];
-        },
-      };
-    }
-    case "calendar": {
-      const p = spec.params;
-      requirePositive("params.usd", p.usd);
-      requirePositive("params.quantity", p.quantity);
-      requirePositive("params.nearDays", p.nearDays);
-      if (!(p.farDays > p.nearDays))
-        throw new InvalidInputError("params.farDays", p.farDays, "must be > nearDays");
-      return {
-        initial: { coins: 0, usd: p.usd },
-        decide: ({ step, options }) => {
-          const shorts = options.filter((o) => o.quantity < 0);
-          if (shorts.length > 0) return [];
-          // Near leg gone: close what is left, open a new pair at the near forward.
-          const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "close" }));
-          const en = pickExpiry(step, p.nearDays);
-          const ef = pickExpiry(step, p.farDays);
-          if (en === null || ef === null || ef <= en) return orders;
-          const k = pickStrikeNear(step, en, step.forward(en));
-          if (k === null || !step.quote(ef, k, "call")) return orders;
-          orders.push({ expiry: en, strike: k, kind: "call", quantity: -p.quantity, tag: "open" });
-          orders.push({ expiry: ef, strike: k, kind: "call", quantity: p.quantity, tag: "open" });
-          return orders;
-        },
-      };
-    }
-    case "tail-hedge": {
-      const p = spec.params;
-      requirePositive("params.coins", p.coins);
-      requirePositive("params.hedgeRatio", p.hedgeRatio);
-      requirePositive("params.moneyness", p.moneyness);
-      requirePositive("params.tenorDays", p.tenorDays);
-      if (!(p.rollDays >= 0 && p.rollDays < p.tenorDays))
-        throw new InvalidInputError("params.rollDays", p.rollDays, "must be in [0, tenorDays)");
-      return {
-        initial: { coins: p.coins, usd: 0 },
-        decide: ({ step, options }) => {
-          const live = options.filter((o) => o.expiry - step.time > p.rollDays * DAY_MS);
-          if (live.length > 0) return [];
-          const orders: OptionOrder[] = options.map((o) => ({ ...o, quantity: -o.quantity, tag: "roll" }));
-          const e = pickExpiry(step, p.tenorDays);
-          const k = e === null ? null : pickStrikeNear(step, e, p.moneyness * step.forward(e));
-          if (e === null || k === null) return orders;
-          orders.push({ expiry: e, strike: k, kind: "put", quantity: p.coins * p.hedgeRatio, tag: "open" });
-          return orders;
-        },
-      };
-    }
+    case "covered-call":
+      return coveredCallRule(spec.params);
+    case "cash-secured-put":
+      return cashSecuredPutRule(spec.params);
+    case "short-strangle":
+      return shortStrangleRule(spec.params);
+    case "calendar":
+      return calendarRule(spec.params);
+    case "tail-hedge":
+      return tailHedgeRule(spec.params);
     case "optimizer":
       throw new InvalidInputError(
         "type",

@@ -168,18 +168,8 @@ export function fitHmm(
   returns.forEach((r, i) => {
     if (!Number.isFinite(r)) throw new InvalidInputError(`returns[${i}]`, r, "must be finite");
   });
-  const n = returns.length;
-  const mean = returns.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(returns.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
-  const floor = sd * MIN_STDEV_FRACTION;
-  let p: HmmParams = {
-    initial: new Array<number>(K).fill(1 / K),
-    transition: Array.from({ length: K }, (_, i) =>
-      Array.from({ length: K }, (_, j) => (i === j ? 0.95 : 0.05 / (K - 1))),
-    ),
-    means: new Array<number>(K).fill(mean),
-    stdevs: Array.from({ length: K }, (_, k) => sd * (0.5 + (2 * k) / (K - 1))),
-  };
+  const { start, floor } = startingParams(returns, K);
+  let p = start;
   const maxIterations = options.maxIterations ?? 500;
   const tolerance = options.tolerance ?? 1e-8;
   let previous = Number.NEGATIVE_INFINITY;
@@ -188,28 +178,7 @@ export function fitHmm(
   let fb = hmmForwardBackward(returns, p);
   while (iterations < maxIterations) {
     iterations++;
-    const gamma = fb.smoothed;
-    const weights = new Array<number>(K).fill(0);
-    for (const g of gamma) for (let k = 0; k < K; k++) weights[k]! += g[k] as number;
-    const means = weights.map(
-      (w, k) => gamma.reduce((s, g, t) => s + (g[k] as number) * (returns[t] as number), 0) / w,
-    );
-    const stdevs = weights.map((w, k) =>
-      Math.max(
-        floor,
-        Math.sqrt(
-          gamma.reduce(
-            (s, g, t) => s + (g[k] as number) * ((returns[t] as number) - (means[k] as number)) ** 2,
-            0,
-          ) / w,
-        ),
-      ),
-    );
-    const transition = fb.xi.map((row) => {
-      const s = row.reduce((a, b) => a + b, 0);
-      return row.map((x) => x / s);
-    });
-    p = { initial: gamma[0] as number[], transition, means, stdevs };
+    p = baumWelchStep(returns, fb, floor);
     fb = hmmForwardBackward(returns, p);
     if (Math.abs(fb.logLikelihood - previous) < tolerance * (1 + Math.abs(fb.logLikelihood))) {
       converged = true;
@@ -217,18 +186,7 @@ export function fitHmm(
     }
     previous = fb.logLikelihood;
   }
-  // Order states by vol, calmest first.
-  const order = p.stdevs
-    .map((s, k) => [s, k] as const)
-    .sort((a, b) => a[0] - b[0])
-    .map(([, k]) => k);
-  const permute = <T>(xs: readonly T[]) => order.map((k) => xs[k] as T);
-  const ordered: HmmParams = {
-    initial: permute(p.initial),
-    means: permute(p.means),
-    stdevs: permute(p.stdevs),
-    transition: order.map((i) => order.map((j) => (p.transition[i] as number[])[j] as number)),
-  };
+  const ordered = orderedByVol(p);
   const final = hmmForwardBackward(returns, ordered);
   return {
     params: ordered,
@@ -238,6 +196,65 @@ export function fitHmm(
     smoothed: final.smoothed,
     filtered: final.filtered,
     viterbi: hmmViterbi(returns, ordered),
+  };
+}
+
+/** The deterministic start of fitHmm and the stdev floor. */
+function startingParams(returns: readonly number[], K: number): { start: HmmParams; floor: number } {
+  const n = returns.length;
+  const mean = returns.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(returns.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  return {
+    floor: sd * MIN_STDEV_FRACTION,
+    start: {
+      initial: new Array<number>(K).fill(1 / K),
+      transition: Array.from({ length: K }, (_, i) =>
+        Array.from({ length: K }, (_, j) => (i === j ? 0.95 : 0.05 / (K - 1))),
+      ),
+      means: new Array<number>(K).fill(mean),
+      stdevs: Array.from({ length: K }, (_, k) => sd * (0.5 + (2 * k) / (K - 1))),
+    },
+  };
+}
+
+/** One Baum-Welch M-step from the E-step `fb` (stdevs floored at `floor`). */
+function baumWelchStep(
+  returns: readonly number[],
+  fb: { readonly smoothed: readonly (readonly number[])[]; readonly xi: readonly (readonly number[])[] },
+  floor: number,
+): HmmParams {
+  const gamma = fb.smoothed;
+  const K = gamma[0]?.length ?? 0;
+  const weights = new Array<number>(K).fill(0);
+  for (const g of gamma) for (let k = 0; k < K; k++) weights[k] = (weights[k] ?? 0) + (g[k] ?? 0);
+  const means = weights.map((w, k) => gamma.reduce((s, g, t) => s + (g[k] ?? 0) * (returns[t] ?? 0), 0) / w);
+  const stdevs = weights.map((w, k) =>
+    Math.max(
+      floor,
+      Math.sqrt(
+        gamma.reduce((s, g, t) => s + (g[k] ?? 0) * ((returns[t] ?? 0) - (means[k] ?? 0)) ** 2, 0) / w,
+      ),
+    ),
+  );
+  const transition = fb.xi.map((row) => {
+    const sum = row.reduce((a, b) => a + b, 0);
+    return row.map((x) => x / sum);
+  });
+  return { initial: [...(gamma[0] ?? [])], transition, means, stdevs };
+}
+
+/** The same parameters with the states ordered by vol, calmest first. */
+function orderedByVol(p: HmmParams): HmmParams {
+  const order = p.stdevs
+    .map((s, k) => [s, k] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, k]) => k);
+  const permute = (xs: readonly number[]) => order.map((k) => xs[k] ?? Number.NaN);
+  return {
+    initial: permute(p.initial),
+    means: permute(p.means),
+    stdevs: permute(p.stdevs),
+    transition: order.map((i) => order.map((j) => p.transition[i]?.[j] ?? Number.NaN)),
   };
 }
 

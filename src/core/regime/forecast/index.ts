@@ -3,3 +3,5 @@ export * from "./gbdt.js";
 export * from "./linearModel.js";
 export * from "./scores.js";
 export * from "./walkForward.js";
+export * from "./signal.js";
+export * from "./online.js";

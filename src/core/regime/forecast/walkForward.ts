@@ -21,23 +21,19 @@
  * (climatology), the HMM high-vol state probability, and a logistic gbdt.
  */
 import { InvalidInputError } from "../../errors.js";
-import { DAYS_PER_YEAR } from "../../time.js";
-import { fitGarch, type GarchFit, garchForecastVariance, garchVariances } from "../garch.js";
-import { fitHmm, hmmForwardBackward } from "../hmm.js";
 import type { OhlcBar } from "../realizedVol.js";
-import {
-  type DailyExtras,
-  type DailySeries,
-  dailySeries,
-  FEATURE_WARMUP,
-  featureRow,
-  futureVariance,
-  spikeEvent,
-  trailingVariance,
-} from "./features.js";
-import { gbdtPredict, type GbdtModel, gbdtRaw, trainGbdt } from "./gbdt.js";
-import { leastSquares } from "./linearModel.js";
+import { type DailyExtras, dailySeries, FEATURE_WARMUP } from "./features.js";
 import { auc, brier, mse, qlike } from "./scores.js";
+import {
+  dayFeatures,
+  ewmaVariances,
+  fitSegmentModels,
+  forecastDay,
+  type ResolvedOptions,
+  resolveOptions,
+  segmentFilters,
+  trainingSets,
+} from "./segment.js";
 
 export const VARIANCE_MODELS = ["naive", "ewma", "implied", "har", "garch", "gjr", "gbdt"] as const;
 export type VarianceModel = (typeof VARIANCE_MODELS)[number];
@@ -75,42 +71,7 @@ export interface ForecastDay {
 export interface WalkForwardResult {
   readonly days: readonly ForecastDay[];
   readonly refits: number;
-  readonly options: Required<Omit<WalkForwardOptions, "onProgress">>;
-}
-
-const EWMA_LAMBDA = 0.94;
-const HAR_WINDOWS = [1, 7, 30] as const;
-
-function harRow(s: DailySeries, t: number): number[] {
-  return [1, ...HAR_WINDOWS.map((w) => trailingVariance(s, t, w))];
-}
-
-/** GARCH conditional variance for day t+1 of every day t, from one filter pass with fixed params. */
-function garchNextVariances(s: DailySeries, fit: GarchFit, end: number): Float64Array {
-  const r = Array.from(s.returns.subarray(1, end + 1));
-  // The filter starts at the first 30 days' variance so no later data enters day t's value.
-  const start = r.slice(0, 30).reduce((a, x) => a + x * x, 0) / 30;
-  const v = garchVariances(r, fit.params, start);
-  const out = new Float64Array(end + 1).fill(Number.NaN);
-  for (let t = 1; t <= end; t++) out[t] = v[t] as number;
-  return out;
-}
-
-function garchMeanVariance(fit: GarchFit, next: number, horizon: number): number {
-  let total = 0;
-  for (let h = 1; h <= horizon; h++) total += garchForecastVariance({ ...fit, nextVariance: next }, h);
-  return (total / horizon) * DAYS_PER_YEAR;
-}
-
-/** HMM high-vol state probability filtered up to each day (fixed params), days 1..end. */
-function hmmHighVol(s: DailySeries, end: number, train: number): Float64Array {
-  const r = Array.from(s.returns.subarray(1, train + 1));
-  const fit = fitHmm(r, { states: 2 });
-  const high = fit.params.stdevs.indexOf(Math.max(...fit.params.stdevs));
-  const pass = hmmForwardBackward(Array.from(s.returns.subarray(1, end + 1)), fit.params);
-  const out = new Float64Array(end + 1).fill(Number.NaN);
-  for (let t = 1; t <= end; t++) out[t] = (pass.filtered[t - 1] as number[])[high] as number;
-  return out;
+  readonly options: ResolvedOptions;
 }
 
 /** Runs the walk-forward over daily bars (oldest first) with optional implied vol and funding. */
@@ -119,109 +80,30 @@ export function walkForwardForecasts(
   extras: readonly DailyExtras[] | undefined,
   options: WalkForwardOptions = {},
 ): WalkForwardResult {
-  const o = {
-    horizon: options.horizon ?? 30,
-    refitEvery: options.refitEvery ?? 90,
-    minTraining: options.minTraining ?? 730,
-    rise: options.rise ?? 0.5,
-    eventHorizon: options.eventHorizon ?? 7,
-    rounds: options.rounds ?? 100,
-  };
-  for (const [k, v] of Object.entries(o))
-    if (!(v > 0) || !Number.isFinite(v))
-      throw new InvalidInputError(k, v, "must be a positive finite number");
+  const o = resolveOptions(options);
   const s = dailySeries(bars, extras);
   const n = bars.length;
   const first = Math.max(FEATURE_WARMUP, o.minTraining);
   if (n <= first + 1)
     throw new InvalidInputError("bars.length", n, `must exceed ${first + 1} (warm-up and minimum training)`);
-  const ewma = new Float64Array(n).fill(Number.NaN);
-  let e = trailingVariance(s, 30, 30) / DAYS_PER_YEAR;
-  for (let t = 31; t < n; t++) {
-    e = EWMA_LAMBDA * e + (1 - EWMA_LAMBDA) * (s.returns[t] as number) ** 2;
-    ewma[t] = e * DAYS_PER_YEAR;
-  }
-  const eventOptions = { rise: o.rise, horizon: o.eventHorizon, window: o.horizon };
+  const ewma = ewmaVariances(s);
   const refitDates: number[] = [];
   for (let T = first; T < n; T += o.refitEvery) refitDates.push(T);
   const days: ForecastDay[] = [];
   const rows: number[][] = new Array(n);
   refitDates.forEach((T, k) => {
     const segmentEnd = Math.min(n - 1, T + o.refitEvery - 1);
-    const trainReturns = Array.from(s.returns.subarray(1, T + 1));
-    const garch = fitGarch(trainReturns, { model: "garch" });
-    const gjr = fitGarch(trainReturns, { model: "gjr" });
-    const garchNext = garchNextVariances(s, garch, segmentEnd);
-    const gjrNext = garchNextVariances(s, gjr, segmentEnd);
-    const hmm = hmmHighVol(s, segmentEnd, T);
-    const features = (t: number) =>
-      featureRow(s, t, {
-        garchVol30: Math.sqrt(garchMeanVariance(garch, garchNext[t] as number, o.horizon)),
-        hmmHighVolProbability: hmm[t] as number,
-      });
+    const filters = segmentFilters(s, T, segmentEnd);
     // Each day's row is computed once, with the fits in effect that day (days before the first
     // forecast with the first fit): what was known then, and no O(n^2) recomputation.
-    for (let t = k === 0 ? FEATURE_WARMUP : T; t <= segmentEnd; t++) rows[t] = features(t);
-    // Training rows: targets known by T.
-    const harX: number[][] = [];
-    const harY: number[] = [];
-    const gbX: number[][] = [];
-    const gbY: number[] = [];
-    const evX: number[][] = [];
-    const evY: number[] = [];
-    for (let t = FEATURE_WARMUP; t + o.eventHorizon <= T; t++) {
-      const row = rows[t] as number[];
-      const event = spikeEvent(s, t, eventOptions);
-      if (Number.isFinite(event)) {
-        evX.push(row);
-        evY.push(event);
-      }
-      if (t + o.horizon > T) continue;
-      const future = futureVariance(s, t, o.horizon);
-      const now = trailingVariance(s, t, o.horizon);
-      harX.push(harRow(s, t));
-      harY.push(future);
-      if (future > 0 && now > 0) {
-        gbX.push(row);
-        gbY.push(Math.log(future / now));
-      }
-    }
-    const har = leastSquares(harX, harY);
-    const varModel = trainGbdt(gbX, gbY, { loss: "squared", rounds: o.rounds, seed: 1 });
-    const residualVariance = logResidualVariance(varModel, gbX, gbY);
-    const eventModel = trainGbdt(evX, evY, { loss: "logistic", rounds: o.rounds, seed: 2 });
-    const baseRate = evY.reduce((a, b) => a + b, 0) / Math.max(evY.length, 1);
-    const harFloor = Math.min(...harY.filter((v) => v > 0));
-    for (let t = T; t <= segmentEnd; t++) {
-      const row = rows[t] as number[];
-      const now = trailingVariance(s, t, o.horizon);
-      const implied = (s.extras[t] as DailyExtras).impliedVol;
-      const harValue = harRow(s, t).reduce((a, x, j) => a + x * (har[j] as number), 0);
-      days.push({
-        index: t,
-        variance: {
-          naive: now,
-          ewma: ewma[t] as number,
-          implied: implied > 0 ? implied * implied : Number.NaN,
-          har: Math.max(harValue, harFloor),
-          garch: garchMeanVariance(garch, garchNext[t] as number, o.horizon),
-          gjr: garchMeanVariance(gjr, gjrNext[t] as number, o.horizon),
-          gbdt: now * Math.exp(gbdtRaw(varModel, row) + 0.5 * residualVariance),
-        },
-        event: { climatology: baseRate, hmm: hmm[t] as number, gbdt: gbdtPredict(eventModel, row) },
-        realizedVariance: futureVariance(s, t, o.horizon),
-        eventOutcome: spikeEvent(s, t, eventOptions),
-      });
-    }
+    for (let t = k === 0 ? FEATURE_WARMUP : T; t <= segmentEnd; t++)
+      rows[t] = dayFeatures(s, t, filters, o.horizon);
+    const models = fitSegmentModels(trainingSets(s, rows, T, o), o.rounds);
+    const context = { s, o, ewma, filters, models };
+    for (let t = T; t <= segmentEnd; t++) days.push(forecastDay(context, t, rows[t] ?? []));
     options.onProgress?.(k + 1, refitDates.length);
   });
   return { days, refits: refitDates.length, options: o };
-}
-
-function logResidualVariance(model: GbdtModel, x: readonly number[][], y: readonly number[]): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += ((y[i] as number) - gbdtRaw(model, x[i] as number[])) ** 2;
-  return x.length > 1 ? s / (x.length - 1) : 0;
 }
 
 export interface VarianceScore {

@@ -1,0 +1,203 @@
+/**
+ * Forecast-scaled short-vol strategies (issue 24 item 2): the scale follows the walk-forward spike
+ * forecast known at each step (never a later one: truncating the future changes no earlier
+ * scale), opening sales only are scaled, and the spike-episode drawdowns are the equity's own
+ * peak-to-trough falls inside each window.
+ */
+import { describe, expect, it } from "vitest";
+import { runBacktest } from "../../../src/core/backtest/engine.js";
+import type { BacktestStep } from "../../../src/core/backtest/market.js";
+import {
+  scaleOpeningSales,
+  withForecastScaling,
+  withRegimeScaling,
+} from "../../../src/core/backtest/regimeScaling.js";
+import {
+  compareSignals,
+  episodeDrawdowns,
+  type HistoricalDay,
+  historicalAtmVols,
+  historicalPathSteps,
+} from "../../../src/core/backtest/signalComparison.js";
+import type { StrategySpec } from "../../../src/core/backtest/strategies.js";
+import { createRng } from "../../../src/core/math/rng.js";
+import {
+  DEFAULT_FORECAST_SIGNAL,
+  forecastScaleAt,
+  forecastSchedule,
+  forecastSignal,
+} from "../../../src/core/regime/forecast/signal.js";
+import { type ForecastDay, walkForwardForecasts } from "../../../src/core/regime/forecast/walkForward.js";
+import { syntheticDailyBars } from "../../../src/core/regime/syntheticBars.js";
+import { DAY_MS } from "../../../src/core/time.js";
+
+const market = syntheticDailyBars({ days: 760, start: Date.UTC(2020, 0, 1), spot: 30_000 }, createRng(5));
+const bars = market.bars;
+const options = { minTraining: 400, refitEvery: 90, rounds: 20 };
+const dayStart = (i: number) => Date.parse(`${bars[i]?.date}T00:00:00Z`);
+
+/** A rule that sells one 30-day call and buys one put every step (tags "open"), plus a close. */
+const seller = {
+  initial: { coins: 1, usd: 0 },
+  decide: () => [
+    { expiry: 1, strike: 1, kind: "call" as const, quantity: -1, tag: "open" },
+    { expiry: 1, strike: 1, kind: "put" as const, quantity: 1, tag: "open" },
+    { expiry: 1, strike: 2, kind: "call" as const, quantity: 1, tag: "close" },
+  ],
+};
+
+function fakeSteps(n: number): { step: Pick<BacktestStep, "indexPrice" | "time"> }[] {
+  return bars.slice(0, n).map((b, i) => ({ step: { indexPrice: b.close, time: dayStart(i) + DAY_MS } }));
+}
+
+function day(p: number): ForecastDay {
+  const v = { naive: 0.25, ewma: 0.25, implied: 0.25, har: 0.25, garch: 0.25, gjr: 0.25, gbdt: 0.36 };
+  return {
+    index: 0,
+    variance: v,
+    event: { climatology: 0.04, hmm: 0, gbdt: p },
+    realizedVariance: 0.3,
+    eventOutcome: 0,
+  };
+}
+
+describe("forecast signal", () => {
+  it("maps the spike probability to the exposure scale linearly between calm and stress", () => {
+    expect(forecastSignal(day(0.05), DEFAULT_FORECAST_SIGNAL).scale).toBe(1);
+    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).scale).toBeCloseTo(0.5, 12);
+    expect(forecastSignal(day(0.35), DEFAULT_FORECAST_SIGNAL).scale).toBe(0);
+    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).forecastVol).toBeCloseTo(0.6, 12);
+    expect(() => forecastSignal(day(Number.NaN), DEFAULT_FORECAST_SIGNAL)).toThrow(/event.gbdt/);
+  });
+
+  it("uses the last forecast known at or before the instant, full exposure before any", () => {
+    const schedule = [0.05, 0.2, 0.35].map((p, i) => ({
+      ...forecastSignal(day(p), DEFAULT_FORECAST_SIGNAL),
+      knownAt: 1000 * (i + 1),
+    }));
+    expect(forecastScaleAt(schedule, 999).scale).toBe(1);
+    expect(forecastScaleAt(schedule, 999).reason).toMatch(/no forecast yet/);
+    expect(forecastScaleAt(schedule, 2000).scale).toBeCloseTo(0.5, 12);
+    expect(forecastScaleAt(schedule, 2999).scale).toBeCloseTo(0.5, 12);
+    expect(forecastScaleAt(schedule, 1e9).scale).toBe(0);
+  });
+
+  it("scales opening sales only, rounding down to 0.1-coin lots", () => {
+    const out = scaleOpeningSales(seller.decide(), 0.37);
+    expect(out.map((o) => o.quantity)).toEqual([-0.3, 1, 1]);
+    expect(scaleOpeningSales(seller.decide(), 0.04).map((o) => o.tag)).toEqual(["open", "close"]);
+  });
+});
+
+describe("no look-ahead in the backtest scales", () => {
+  const full = walkForwardForecasts(bars, undefined, options);
+  const cut = walkForwardForecasts(bars.slice(0, 600), undefined, options);
+  // Thresholds low enough that this calm synthetic market's forecasts move the scale.
+  const sensitive = { calmProbability: 0.01, stressProbability: 0.2 };
+
+  it("truncating the future changes no earlier forecast scale or HMM scale", () => {
+    const a = withForecastScaling(seller, forecastSchedule(full.days, dayStart, sensitive));
+    const b = withForecastScaling(seller, forecastSchedule(cut.days, dayStart, sensitive));
+    for (const ctx of fakeSteps(760)) a.decide(ctx);
+    for (const ctx of fakeSteps(600)) b.decide(ctx);
+    expect(b.signals).toEqual(a.signals.slice(0, 600));
+    // The forecast acts: some days are scaled down, and the first forecast is applied only
+    // after its bar closed.
+    expect(a.signals.some((s) => s.scale < 1)).toBe(true);
+    const firstKnown = dayStart(full.days[0]?.index ?? 0) + DAY_MS;
+    for (const s of a.signals.filter((x) => x.time < firstKnown)) expect(s.scale).toBe(1);
+
+    const hmm = {
+      states: 2 as const,
+      window: 120,
+      minReturns: 60,
+      refitEveryTicks: 7,
+      calmProbability: 0.3,
+      stressProbability: 0.8,
+      minVolRatio: 1.5,
+    };
+    const h1 = withRegimeScaling(seller, hmm);
+    const h2 = withRegimeScaling(seller, hmm);
+    for (const ctx of fakeSteps(760)) h1.decide(ctx);
+    for (const ctx of fakeSteps(600)) h2.decide(ctx);
+    expect(h2.signals).toEqual(h1.signals.slice(0, 600));
+  });
+});
+
+describe("spike-episode drawdowns and the historical-path market", () => {
+  it("measures the peak-to-trough fall inside the window only", () => {
+    const t0 = Date.UTC(2020, 2, 1);
+    const equity = [100, 120, 90, 60, 80, 130, 65];
+    const daily = equity.map((e, i) => ({
+      time: t0 + i * DAY_MS,
+      indexPrice: 1,
+      equityUsd: e,
+      equityCoin: e,
+    }));
+    const [all, late] = episodeDrawdowns(
+      daily,
+      [
+        { name: "all", from: "2020-03-01", to: "2020-03-07" },
+        { name: "late", from: "2020-03-03", to: "2020-03-05" },
+      ],
+      (r) => r.equityUsd,
+    );
+    expect(all?.maxDrawdown).toBeCloseTo(0.5, 12); // 120 -> 60 and 130 -> 65
+    expect(all?.change).toBeCloseTo(-0.35, 12);
+    expect(late?.maxDrawdown).toBeCloseTo(1 / 3, 12); // 90 -> 60; the 120 before the window is not its peak
+    expect(late?.days).toBe(3);
+  });
+
+  it("takes the implied vol where present, else 1.1 x the EWMA vol of the closes so far (>= 20%)", () => {
+    const closes = [100, 110, 99, 120, 60];
+    const days: HistoricalDay[] = closes.map((c, i) => ({
+      dayStart: i * DAY_MS,
+      close: c,
+      impliedVol: i === 2 ? 0.55 : Number.NaN,
+    }));
+    const vols = historicalAtmVols(days);
+    let v = Math.log(110 / 100) ** 2;
+    for (const i of [2, 3, 4]) {
+      const prev = closes[i - 1] ?? 1;
+      v = 0.94 * v + 0.06 * Math.log((closes[i] ?? 1) / prev) ** 2;
+    }
+    expect(vols[0]).toBe(0.2);
+    expect(vols[2]).toBe(0.55);
+    expect(vols[4]).toBeCloseTo(1.1 * Math.sqrt(365 * v), 12);
+  });
+
+  it("compares no signal, HMM and forecast on the same steps: a zero forecast scale sells nothing", () => {
+    const days: HistoricalDay[] = bars
+      .slice(0, 60)
+      .map((b, i) => ({ dayStart: dayStart(i), close: b.close, impliedVol: 0.6 }));
+    const spec: StrategySpec = {
+      type: "cash-secured-put",
+      params: { usd: 100_000, targetDelta: 0.25, tenorDays: 7 },
+    };
+    const stop = [{ ...forecastSignal(day(0.9), DEFAULT_FORECAST_SIGNAL), knownAt: 0 }];
+    const runs = compareSignals({
+      spec,
+      steps: () => historicalPathSteps(days),
+      hmm: {
+        states: 2,
+        window: 40,
+        minReturns: 40,
+        refitEveryTicks: 7,
+        calmProbability: 0.3,
+        stressProbability: 0.8,
+        minVolRatio: 1.5,
+      },
+      schedule: stop,
+      episodes: [{ name: "all", from: bars[0]?.date ?? "", to: bars[59]?.date ?? "" }],
+      equity: (r) => r.equityUsd,
+    });
+    const by = Object.fromEntries(runs.map((r) => [r.signal, r]));
+    expect(by.none?.result.tradeCount).toBeGreaterThan(5);
+    expect(by.forecast?.result.tradeCount).toBe(0);
+    expect(by.forecast?.result.finalEquityUsd).toBeCloseTo(100_000, 6);
+    expect(by.forecast?.meanScale).toBe(0);
+    // Same steps and costs: the unscaled run equals a plain backtest of the spec.
+    const plain = runBacktest({ strategy: spec, steps: historicalPathSteps(days), recordTrades: false });
+    expect(by.none?.result.finalEquityUsd).toBe(plain.finalEquityUsd);
+  });
+});
