@@ -36,7 +36,15 @@ function layer(file: string): string {
   const rel = relative(SRC, file);
   return rel.split("/")[0] === "core" ? "core" : (rel.split("/")[0] ?? "");
 }
-const RANK: Record<string, number> = { core: 0, adapters: 1, agent: 2, web: 2, cli: 3, "index.ts": 4 };
+const RANK: Record<string, number> = {
+  core: 0,
+  adapters: 1,
+  agent: 2,
+  web: 2,
+  cli: 3,
+  entry: 4,
+  "index.ts": 4,
+};
 
 // Packages core may use: pure computation only (HiGHS is the optimizer's solver, DESIGN.md).
 const CORE_ALLOWED_PACKAGES = new Set(["highs"]);

@@ -1,25 +1,50 @@
 #!/usr/bin/env node
 /**
  * The `volfolio` command line: parse -> library -> format (table or --json).
- * Every command lives in ./commands/<area>.ts and registers itself here.
+ * Every command lives in ./commands/<area>.ts and registers itself here. A command's module (and with it
+ * DuckDB, pg, BullMQ, fastify, piscina, ...) is loaded only when that command runs: `volfolio risk`
+ * never loads the store or the web server. Help without a command, `help` and unknown commands load all.
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import * as agent from "./commands/agent.js";
-import * as backtest from "./commands/backtest.js";
-import * as chain from "./commands/chain.js";
-import * as demo from "./commands/demo.js";
-import * as optimize from "./commands/optimize.js";
-import * as risk from "./commands/risk.js";
-import * as store from "./commands/store.js";
-import * as surface from "./commands/surface.js";
-import * as varswap from "./commands/varswap.js";
-import * as vault from "./commands/vault.js";
-import * as volindex from "./commands/volindex.js";
 import { describeError, EXIT_USAGE } from "./io.js";
 
-export function buildProgram(): Command {
+/** A command module: registers its top-level command(s) on the program. */
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/** One command module and the top-level command names it registers (test/api/cliLazy.test.ts checks them). */
+export interface CommandArea {
+  readonly commands: readonly string[];
+  readonly load: () => Promise<CommandModule>;
+}
+
+/** Every command module, in the order `volfolio --help` lists them. */
+export const COMMAND_AREAS: readonly CommandArea[] = [
+  { commands: ["chain"], load: () => import("./commands/chain.js") },
+  { commands: ["surface"], load: () => import("./commands/surface.js") },
+  { commands: ["risk", "stress", "margin"], load: () => import("./commands/risk.js") },
+  { commands: ["optimize"], load: () => import("./commands/optimize.js") },
+  { commands: ["backtest", "sweep"], load: () => import("./commands/backtest.js") },
+  { commands: ["index", "regime"], load: () => import("./commands/volindex.js") },
+  { commands: ["varswap"], load: () => import("./commands/varswap.js") },
+  { commands: ["agent"], load: () => import("./commands/agent.js") },
+  { commands: ["demo", "serve"], load: () => import("./commands/demo.js") },
+  { commands: ["store"], load: () => import("./commands/store.js") },
+  { commands: ["vault"], load: () => import("./commands/vault.js") },
+];
+
+/** The areas `argv` needs: the one owning its first word, or all (help, version, an unknown command). */
+export function areasFor(argv: readonly string[]): readonly CommandArea[] {
+  const first = argv.find((a) => !a.startsWith("-"));
+  const owner = COMMAND_AREAS.filter((a) => first !== undefined && a.commands.includes(first));
+  return owner.length > 0 ? owner : COMMAND_AREAS;
+}
+
+/** The program with the commands `argv` needs registered (all of them when argv is empty). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command();
   program
     .name("volfolio")
@@ -27,15 +52,15 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const area of [chain, surface, risk, optimize, backtest, volindex, varswap, agent, demo, store, vault])
-    area.register(program);
+  const modules = await Promise.all(areasFor(argv).map((a) => a.load()));
+  for (const m of modules) m.register(program);
   return program;
 }
 
 /** Runs the CLI; returns the exit code. Errors are one line on stderr, never a stack trace. */
 export async function run(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv], { from: "user" });
     return 0;
   } catch (err) {

@@ -17,7 +17,7 @@ function leafCommands(cmd: Command, prefix: string[] = []): string[][] {
 
 const capture = captureCli;
 
-const commands = leafCommands(buildProgram());
+const commands = leafCommands(await buildProgram());
 
 describe("CLI: every registered command", () => {
   it("has at least the demo and serve commands registered", () => {

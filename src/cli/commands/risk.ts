@@ -21,10 +21,9 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { PortfolioFile } from "../../adapters/portfolioFile.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
-import { chainMarketData, createRiskPool, parallelPortfolioPnl } from "../../adapters/riskWorkers.js";
 import { compileBook, scenarioPortfolioPnl } from "../../core/risk/grid.js";
 import { linspace, type Scenario, type SurfaceDynamics, scenarioGrid } from "../../core/risk/scenario.js";
-import { runStress } from "../../core/risk/stress.js";
+import { DEFAULT_LIQUIDITY_OVERLAY, runStress } from "../../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../../core/risk/stressLibrary.js";
 import { historicalVar, monteCarloVar, type VarResult } from "../../core/risk/var.js";
 import {
@@ -233,6 +232,39 @@ function marginText(m: BookMarginFigures): string[] {
   ];
 }
 
+/**
+ * The scenario grid's P&L on `workers` worker threads, or undefined when the market cannot travel as data.
+ * Workers get the book file's parametric section, or the chain market's normalized chains, refitted there
+ * with the same options (riskWorkers.ts). Piscina is loaded here, only when --workers asks for it.
+ */
+async function workerScenarioPnl(
+  v: ValuedBook,
+  file: PortfolioFile | undefined,
+  scenarios: readonly Scenario[],
+  workers: number,
+): Promise<Float64Array | undefined> {
+  const { chainMarketData, createRiskPool, parallelPortfolioPnl } = await import(
+    "../../adapters/riskWorkers.js"
+  );
+  const marketData =
+    v.source === "book-market"
+      ? file?.marketData
+      : v.inputs.length > 0
+        ? chainMarketData(v.inputs, bookChainMarketOptions())
+        : undefined;
+  if (!marketData) return undefined;
+  const pool = createRiskPool(workers);
+  try {
+    return await parallelPortfolioPnl(
+      pool,
+      { positions: v.positions, market: marketData, scenarios },
+      workers,
+    );
+  } finally {
+    await pool.destroy();
+  }
+}
+
 export function register(program: Command): void {
   const risk = program
     .command("risk")
@@ -276,27 +308,9 @@ export function register(program: Command): void {
         timeRollDays: roll,
       });
       const notes = [...v.notes];
-      let pnl: Float64Array;
-      // Worker threads get the market as data: the book file's parametric section, or the chain
-      // market's normalized chains, refitted there with the same options (riskWorkers.ts).
-      const marketData =
-        v.source === "book-market"
-          ? file?.marketData
-          : v.inputs.length > 0
-            ? chainMarketData(v.inputs, bookChainMarketOptions())
-            : undefined;
-      if (workers > 0 && marketData) {
-        const pool = createRiskPool(workers);
-        try {
-          pnl = await parallelPortfolioPnl(
-            pool,
-            { positions: v.positions, market: marketData, scenarios },
-            workers,
-          );
-        } finally {
-          await pool.destroy();
-        }
-      } else pnl = scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
+      const pnl =
+        (workers > 0 ? await workerScenarioPnl(v, file, scenarios, workers) : undefined) ??
+        scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
       const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] as number) - (pnl[b] as number));
       const top = Math.max(1, Math.floor(parseNumberOption("top", f.top)));
       const worst = order.slice(0, top).map((j) => ({
@@ -418,7 +432,7 @@ Examples:
         positions: v.positions,
         market: v.market,
         entries: STRESS_LIBRARY,
-        liquidity: f.liquidity ? undefined : null,
+        liquidity: f.liquidity ? DEFAULT_LIQUIDITY_OVERLAY : null,
       });
       output(
         f.json,

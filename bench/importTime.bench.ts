@@ -1,0 +1,90 @@
+/**
+ * Import-time bench (issue 25 item 1): the cost of importing each public entry point of the built
+ * package (dist/, `npm run bench` builds it first), each in a fresh Node process that times its own
+ * `await import()` and reports its RSS growth. Baseline in the same run: importing every entry at
+ * once, the old package root (core plus every adapter: DuckDB, pg, BullMQ, fastify, ...).
+ * Targets: `volfolio` and `volfolio/pricing` under 100 ms. Median of RUNS processes per entry.
+ *
+ * Run: npm run build && npx tsx bench/run.ts importTime
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { quantile } from "../src/core/math/stats.js";
+import { fmt, header } from "./harness.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const RUNS = 7;
+
+/** Child program: imports every URL in argv in turn, prints {ms, rssMb} of the whole import. */
+const CHILD = `
+const rss0 = process.memoryUsage().rss;
+const t0 = performance.now();
+for (const url of process.argv.slice(1)) await import(url);
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, rssMb: (process.memoryUsage().rss - rss0) / 2 ** 20 }));
+`;
+
+interface ImportCost {
+  readonly ms: number;
+  readonly rssMb: number;
+}
+
+/** Median import time and RSS growth of `files` (paths under dist/) over RUNS fresh processes. */
+function importCost(files: readonly string[]): ImportCost {
+  const urls = files.map((f) => pathToFileURL(join(ROOT, f)).href);
+  const runs: ImportCost[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", CHILD, ...urls], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    runs.push(JSON.parse(out) as ImportCost);
+  }
+  return {
+    ms: quantile(
+      runs.map((r) => r.ms),
+      0.5,
+    ),
+    rssMb: quantile(
+      runs.map((r) => r.rssMb),
+      0.5,
+    ),
+  };
+}
+
+/** dist/ file of each package.json export (".": dist/index.js, "./pricing": dist/entry/pricing.js, ...). */
+function exportFiles(): Map<string, string> {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+    exports: Record<string, { import?: string } | string>;
+  };
+  const out = new Map<string, string>();
+  for (const [subpath, target] of Object.entries(pkg.exports))
+    if (typeof target === "object" && target.import) out.set(subpath, target.import.replace(/^\.\//, ""));
+  return out;
+}
+
+export async function run(): Promise<void> {
+  header("import time of the package entry points (fresh process each, median of 7)");
+  const files = exportFiles();
+  if (![...files.values()].every((f) => existsSync(join(ROOT, f)))) {
+    console.log("skipped: dist/ is missing or stale (run `npm run build` first)");
+    return;
+  }
+  const all = importCost([...files.values()]);
+  console.log(
+    `baseline, every entry at once (the old root: core + all adapters): ${fmt(all.ms)} ms, +${fmt(all.rssMb)} MB RSS`,
+  );
+  for (const [subpath, file] of files) {
+    const c = importCost([file]);
+    const name = subpath === "." ? "volfolio" : `volfolio${subpath.slice(1)}`;
+    const target =
+      subpath === "." || subpath === "./pricing"
+        ? ` (target < 100 ms: ${c.ms < 100 ? "met" : "MISSED"})`
+        : "";
+    console.log(
+      `${name.padEnd(28)} ${fmt(c.ms).padStart(6)} ms, +${fmt(c.rssMb)} MB RSS, ${fmt(c.ms / all.ms)}x the baseline${target}`,
+    );
+  }
+}

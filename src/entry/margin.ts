@@ -1,0 +1,43 @@
+/**
+ * `volfolio/margin`: Deribit standard margin, portfolio margin (risk matrix) and liquidation distance.
+ */
+export {
+  BTC_CURRENCY,
+  BTC_USD_PAIR,
+  crossPortfolioMargin,
+  DERIBIT_FUTURES_MARGIN_BTC,
+  DERIBIT_FUTURES_MARGIN_ETH,
+  DERIBIT_PORTFOLIO_MARGIN,
+  DERIBIT_STANDARD_MARGIN,
+  ETH_CURRENCY,
+  ETH_USD_PAIR,
+  liquidationByRevaluation,
+  liquidationDistance,
+  portfolioMargin,
+  settlementCurrency,
+  standardBookMargin,
+  standardFutureMarginCoin,
+  standardOptionMarginCoin,
+  USDC_CURRENCY,
+} from "../core/margin/index.js";
+export type {
+  AccountLiquidationDistance,
+  BookMargin,
+  CrossPmWorstCase,
+  CrossPortfolioMarginResult,
+  CurrencyPortfolioMargin,
+  FuturesMarginRule,
+  LiquidationDistance,
+  MarginFigures,
+  PmCurrencyParams,
+  PmPairParams,
+  PmPairVectors,
+  PmVolScenario,
+  PmWorstCase,
+  PortfolioMarginParams,
+  PortfolioMarginResult,
+  RevaluedLiquidation,
+  RevaluedLiquidationOptions,
+  RiskMatrixCell,
+  StandardMarginParams,
+} from "../core/margin/index.js";
