@@ -49,7 +49,19 @@ import { timeToExpiry } from "../time.js";
 import { settlementCurrency } from "./book.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PmCurrencyParams, PmPairParams, PortfolioMarginParams } from "./params/types.js";
-import { aggregateCellPnl, type PmVolScenario, pmCellMarket } from "./portfolioMargin.js";
+import type { PmVolScenario } from "./pmCellMarket.js";
+import {
+  aggregateCellPnl,
+  type PmGrid,
+  pmBucketsCount,
+  pmDampen,
+  pmDeltaShockUsd,
+  pmExtendedWeight,
+  pmGrid,
+  pmRollRate,
+  pmWorstCell,
+  sortUnderlyings,
+} from "./pmGrid.js";
 
 /** The worst X:PM cell. */
 export interface CrossPmWorstCase {
@@ -82,13 +94,138 @@ export interface CrossPortfolioMarginResult {
   readonly unpriced: readonly string[];
 }
 
-const VOLS: readonly PmVolScenario[] = ["up", "same", "down"];
 const USD_KEY = "USDC";
 
 function paramOf<T>(table: Readonly<Record<string, T>>, field: string, key: string): T {
   const v = table[key];
   if (!v) throw new InvalidInputError(field, key, "has no portfolio-margin parameters (pass them in params)");
   return v;
+}
+
+/** A coin balance that moves with its pair (currency priced and equity side impact "both"). */
+interface MovingBalance {
+  readonly u: string;
+  readonly amount: number;
+}
+
+/** Pair PnLs (USD) per cell of the grid. */
+interface XpmCells {
+  readonly standard: readonly Readonly<Record<string, number>>[];
+  readonly extended: readonly Readonly<Record<string, number>>[];
+}
+
+function movingBalances(
+  cash: Readonly<Record<string, number>> | undefined,
+  market: RiskMarket,
+  params: PortfolioMarginParams,
+): MovingBalance[] {
+  const balances: MovingBalance[] = [];
+  for (const [c, amount] of Object.entries(cash ?? {})) {
+    if (c === USD_KEY || c === "USD" || amount === 0) continue;
+    if (!market.underlyings[c]) continue; // listed in equity.unpriced
+    if (paramOf(params.currencies, "params.currencies", c).equitySideImpact === "both")
+      balances.push({ u: c, amount });
+  }
+  return balances;
+}
+
+/** Each pair's USD PnL at every cell: positions (futures at the edge), balances at the clamped move. */
+function xpmCellPnls(
+  positions: readonly Position[],
+  balances: readonly MovingBalance[],
+  underlyings: readonly string[],
+  market: RiskMarket,
+  grid: PmGrid,
+): XpmCells {
+  const baseUsd = positions.map((p) => valuePosition(p, market).valueUsd);
+  const index = (u: string) => underlyingMarket(market, u).indexPrice;
+  const pairPnl = (mkt: RiskMarket, edge: RiskMarket, balMoves: Readonly<Record<string, number>>) => {
+    const out: Record<string, number> = {};
+    for (const u of underlyings) out[u] = 0;
+    positions.forEach((p, i) => {
+      const m = p.instrument.type === "future" ? edge : mkt;
+      const u = p.instrument.underlying;
+      out[u] = (out[u] ?? 0) + valuePosition(p, m).valueUsd - (baseUsd[i] ?? 0);
+    });
+    for (const b of balances) out[b.u] = (out[b.u] ?? 0) + b.amount * index(b.u) * (balMoves[b.u] ?? 0);
+    return out;
+  };
+  return {
+    standard: grid.standard.map((c) => pairPnl(c.market, c.market, c.moves)),
+    extended: grid.extended.map((c) => pairPnl(c.market, c.edge, c.clamped)),
+  };
+}
+
+/** USD delta per pair (positions plus moving balances) and the futures' roll shock, USD. */
+function xpmDeltaAndRoll(
+  positions: readonly Position[],
+  balances: readonly MovingBalance[],
+  underlyings: readonly string[],
+  market: RiskMarket,
+  params: PortfolioMarginParams,
+): { readonly deltaUsd: Record<string, number>; readonly roll: number } {
+  const index = (u: string) => underlyingMarket(market, u).indexPrice;
+  const net = new Map<string, { coins: number; price: number; rate: number }>();
+  const deltaUsd: Record<string, number> = {};
+  for (const u of underlyings) deltaUsd[u] = 0;
+  for (const b of balances) deltaUsd[b.u] = (deltaUsd[b.u] ?? 0) + b.amount * index(b.u);
+  for (const p of positions) {
+    const ins = p.instrument;
+    const u = ins.underlying;
+    deltaUsd[u] = (deltaUsd[u] ?? 0) + positionGreeks(p, market).deltaUnderlyingCoin * index(u);
+    if (ins.type !== "future") continue;
+    const cp: PmCurrencyParams = paramOf(params.currencies, "params.currencies", settlementCurrency(p));
+    const F = forwardAtExpiry(underlyingMarket(market, u), market.valuationTime, ins.expiry);
+    const T = ins.expiry === null ? 0 : timeToExpiry(ins.expiry, market.valuationTime);
+    const size = p.quantity * ins.contractSize;
+    const coins = ins.settlement === "inverse" ? size / F : size;
+    const key = `${ins.name}|${ins.settlement}`;
+    const f = net.get(key) ?? { coins: 0, price: F, rate: pmRollRate(cp, T) };
+    f.coins += coins;
+    net.set(key, f);
+  }
+  let roll = 0;
+  for (const f of net.values()) roll += Math.abs(f.coins) * f.price * f.rate;
+  return { deltaUsd, roll };
+}
+
+/** Aggregated USD vectors (usd offset rule, extended weights, usd dampener) and the worst cell. */
+function xpmAggregate(
+  cells: XpmCells,
+  grid: PmGrid,
+  underlyings: readonly string[],
+  pairs: Readonly<Record<string, PmPairParams>>,
+  usdParams: PmCurrencyParams,
+): { standard: number[]; extended: number[]; risk: number; worstCase: CrossPmWorstCase | null } {
+  const aggregate = (xs: readonly number[]) =>
+    aggregateCellPnl(xs, usdParams.pnlOffset, usdParams.maxOffsetablePnlUsd);
+  const standard = cells.standard.map((c) => aggregate(underlyings.map((u) => c[u] ?? 0)));
+  const extended = cells.extended.map((c, k) => {
+    const move = grid.extended[k]?.move ?? 0;
+    const weighted = underlyings.map((u) => {
+      const p = pairs[u];
+      return p ? (c[u] ?? 0) * pmExtendedWeight(p, move) : 0;
+    });
+    return pmDampen(aggregate(weighted), usdParams.extendedDampenerUsd);
+  });
+  const candidates: CrossPmWorstCase[] = [
+    ...grid.standard.map((c, j) => ({
+      source: "standard" as const,
+      index: j,
+      vol: c.vol,
+      spotMoveByUnderlying: c.moves,
+      lossUsd: -(standard[j] ?? 0),
+    })),
+    ...grid.extended.map((c, k) => ({
+      source: "extended" as const,
+      index: k,
+      vol: "up" as const,
+      spotMoveByUnderlying: c.moves,
+      lossUsd: -(extended[k] ?? 0),
+    })),
+  ];
+  const { worst, cell } = pmWorstCell(candidates, (c) => c.lossUsd, 1e-9);
+  return { standard, extended, risk: worst, worstCase: cell ? { ...cell, lossUsd: worst } : null };
 }
 
 /** X:PM of positions and balances on `market` (see the module comment). */
@@ -104,147 +241,43 @@ export function crossPortfolioMargin(o: {
   assertLive(o.positions, market);
   const positions = resolveFutureEntries(o.positions, market);
   const usdParams = paramOf(params.currencies, "params.currencies", USD_KEY);
-  const B = params.bucketsCount;
-  if (!Number.isInteger(B) || B < 1)
-    throw new InvalidInputError("params.bucketsCount", B, "must be an integer >= 1");
-
-  // Balances that move with a pair: coin cash whose currency is priced and "both".
+  pmBucketsCount(params);
   const equity = bookEquity(positions, o.cash, market);
-  const balances: { u: string; amount: number }[] = [];
-  for (const [c, amount] of Object.entries(o.cash ?? {})) {
-    if (c === USD_KEY || c === "USD" || amount === 0) continue;
-    if (!market.underlyings[c]) continue; // listed in equity.unpriced
-    if (paramOf(params.currencies, "params.currencies", c).equitySideImpact === "both")
-      balances.push({ u: c, amount });
-  }
-  const underlyings = [
-    ...new Set([...positions.map((p) => p.instrument.underlying), ...balances.map((b) => b.u)]),
-  ].sort((a, b) => (a === "BTC" ? -1 : b === "BTC" ? 1 : a < b ? -1 : 1));
+  const balances = movingBalances(o.cash, market, params);
+  const underlyings = sortUnderlyings([
+    ...positions.map((p) => p.instrument.underlying),
+    ...balances.map((b) => b.u),
+  ]);
   const pairs: Record<string, PmPairParams> = {};
   for (const u of underlyings) pairs[u] = paramOf(params.pairs, "params.pairs", u);
-  const movesOf = (f: (p: PmPairParams) => number) =>
-    Object.fromEntries(underlyings.map((u) => [u, f(pairs[u] as PmPairParams)]));
-
-  const baseUsd = positions.map((p) => valuePosition(p, market).valueUsd);
-  const index = (u: string) => underlyingMarket(market, u).indexPrice;
-  /** Pair PnLs (USD) at a cell: positions valued at `mkt` (futures at `edge`), balances at `balMove`. */
-  const pairPnl = (mkt: RiskMarket, edge: RiskMarket, balMoves: Record<string, number>) => {
-    const out: Record<string, number> = {};
-    for (const u of underlyings) out[u] = 0;
-    positions.forEach((p, i) => {
-      const m = p.instrument.type === "future" ? edge : mkt;
-      const u = p.instrument.underlying;
-      out[u] = (out[u] as number) + valuePosition(p, m).valueUsd - (baseUsd[i] as number);
-    });
-    for (const b of balances)
-      out[b.u] = (out[b.u] as number) + b.amount * index(b.u) * (balMoves[b.u] as number);
-    return out;
-  };
-
-  const std: { moves: Record<string, number>; vol: PmVolScenario; pnl: Record<string, number> }[] = [];
-  for (let b = -B; b <= B; b++) {
-    const moves = movesOf((p) => (p.priceRange * b) / B);
-    for (const vol of VOLS) {
-      const mkt = pmCellMarket(market, moves, vol, params);
-      std.push({ moves, vol, pnl: pairPnl(mkt, mkt, moves) });
-    }
-  }
-  const ext: { moves: Record<string, number>; move: number; pnl: Record<string, number> }[] = [];
-  for (const move of params.extendedMoves) {
-    if (!(move > -1)) throw new InvalidInputError("params.extendedMoves", move, "must be > -1");
-    const moves = movesOf(() => move);
-    const clamped = movesOf((p) => Math.max(-p.priceRange, Math.min(p.priceRange, move)));
-    const mkt = pmCellMarket(market, moves, "up", params);
-    const edge = pmCellMarket(market, clamped, "same", params);
-    ext.push({ moves, move, pnl: pairPnl(mkt, edge, clamped) });
-  }
-
-  const aggregate = (xs: readonly number[]) =>
-    aggregateCellPnl(xs, usdParams.pnlOffset, usdParams.maxOffsetablePnlUsd);
-  const damp = usdParams.extendedDampenerUsd;
-  const standard = std.map((c) => aggregate(underlyings.map((u) => c.pnl[u] as number)));
-  const extended = ext.map((c) => {
-    const x = aggregate(
-      underlyings.map((u) => {
-        const p = pairs[u] as PmPairParams;
-        return (c.pnl[u] as number) * p.extendedTableFactor * Math.min(1, p.priceRange / Math.abs(c.move));
-      }),
-    );
-    return x < 0 ? Math.min(0, x + damp) : Math.max(0, x - damp);
-  });
-  const cells: CrossPmWorstCase[] = [
-    ...std.map((c, j) => ({
-      source: "standard" as const,
-      index: j,
-      vol: c.vol,
-      spotMoveByUnderlying: c.moves,
-      lossUsd: -(standard[j] as number),
-    })),
-    ...ext.map((c, k) => ({
-      source: "extended" as const,
-      index: k,
-      vol: "up" as const,
-      spotMoveByUnderlying: c.moves,
-      lossUsd: -(extended[k] as number),
-    })),
-  ];
-  const risk = Math.max(0, ...cells.map((c) => c.lossUsd));
-  const near = cells.filter((c) => risk > 0 && c.lossUsd >= risk - 1e-9 * Math.max(1, risk));
-  const worstCase = near.find((c) => c.vol === "same") ?? near[0] ?? null;
-
-  // Roll shock on each future's net position (one position per instrument), USD.
-  const net = new Map<string, { coins: number; price: number; rate: number }>();
-  const deltaUsd: Record<string, number> = {};
-  for (const u of underlyings) deltaUsd[u] = 0;
-  for (const b of balances) deltaUsd[b.u] = (deltaUsd[b.u] as number) + b.amount * index(b.u);
-  for (const p of positions) {
-    const ins = p.instrument;
-    const u = ins.underlying;
-    deltaUsd[u] = (deltaUsd[u] as number) + positionGreeks(p, market).deltaUnderlyingCoin * index(u);
-    if (ins.type !== "future") continue;
-    const cp: PmCurrencyParams = paramOf(params.currencies, "params.currencies", settlementCurrency(p));
-    const F = forwardAtExpiry(underlyingMarket(market, u), market.valuationTime, ins.expiry);
-    const T = ins.expiry === null ? 0 : timeToExpiry(ins.expiry, market.valuationTime);
-    const size = p.quantity * ins.contractSize;
-    const coins = ins.settlement === "inverse" ? size / F : size;
-    const key = `${ins.name}|${ins.settlement}`;
-    const f = net.get(key) ?? {
-      coins: 0,
-      price: F,
-      rate: Math.max(cp.annualisedMoveRisk * T, cp.minAnnualisedMove),
-    };
-    f.coins += coins;
-    net.set(key, f);
-  }
-  let roll = 0;
-  for (const f of net.values()) roll += Math.abs(f.coins) * f.price * f.rate;
+  const grid = pmGrid(market, underlyings, pairs, params);
+  const cells = xpmCellPnls(positions, balances, underlyings, market, grid);
+  const agg = xpmAggregate(cells, grid, underlyings, pairs, usdParams);
+  const { deltaUsd, roll } = xpmDeltaAndRoll(positions, balances, underlyings, market, params);
   let deltaShock = 0;
   for (const u of underlyings) {
-    const p = pairs[u] as PmPairParams;
-    deltaShock +=
-      p.maxDeltaShock * Math.max(0, Math.abs(deltaUsd[u] as number) - p.deltaTotalLiqShockThresholdUsd);
+    const p = pairs[u];
+    if (p) deltaShock += pmDeltaShockUsd(p, deltaUsd[u] ?? 0);
   }
-  const initial = risk + roll + deltaShock;
+  const initial = agg.risk + roll + deltaShock;
   let equityForInitial = 0;
-  for (const e of Object.values(equity.byCurrency)) {
-    const h = params.currencies[e.currency]?.haircut ?? 0;
-    equityForInitial += e.equityUsd * (1 - h);
-  }
+  for (const e of Object.values(equity.byCurrency))
+    equityForInitial += e.equityUsd * (1 - (params.currencies[e.currency]?.haircut ?? 0));
   const pairVectors: Record<string, { standard: number[]; extended: number[]; deltaUsd: number }> = {};
   for (const u of underlyings)
     pairVectors[u] = {
-      standard: std.map((c) => c.pnl[u] as number),
-      extended: ext.map((c) => c.pnl[u] as number),
-      deltaUsd: deltaUsd[u] as number,
+      standard: cells.standard.map((c) => c[u] ?? 0),
+      extended: cells.extended.map((c) => c[u] ?? 0),
+      deltaUsd: deltaUsd[u] ?? 0,
     };
   return {
     initialUsd: initial,
     maintenanceUsd: params.mmFactor * initial,
-    riskUsd: risk,
+    riskUsd: agg.risk,
     rollShockUsd: roll,
     deltaShockUsd: deltaShock,
-    worstCase: worstCase ? { ...worstCase, lossUsd: risk } : null,
-    vectors: { standard, extended },
+    worstCase: agg.worstCase,
+    vectors: { standard: agg.standard, extended: agg.extended },
     pairs: pairVectors,
     equityUsd: equity.equityUsd,
     equityForInitialUsd: equityForInitial,

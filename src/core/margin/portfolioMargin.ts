@@ -49,22 +49,33 @@
 import { InvalidInputError } from "../errors.js";
 import type { Position } from "../instruments/types.js";
 import { positionGreeks } from "../risk/greeks.js";
-import { forwardAtExpiry, type RiskMarket, type UnderlyingMarket, underlyingMarket } from "../risk/market.js";
-import { applyScenario } from "../risk/scenario.js";
+import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { assertLive, resolveFutureEntries, valuePosition } from "../risk/valuation.js";
-import type { VolSurface } from "../surface/types.js";
 import { timeToExpiry } from "../time.js";
 import { settlementCurrency } from "./book.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PmCurrencyParams, PmPairParams, PortfolioMarginParams } from "./params/types.js";
+import { type PmVolScenario, pmPairOf } from "./pmCellMarket.js";
+import {
+  aggregateCellPnl,
+  type PmExtendedCell,
+  type PmGrid,
+  type PmStandardCell,
+  pmBucketsCount,
+  pmDampen,
+  pmDeltaShockUsd,
+  pmExtendedWeight,
+  pmGrid,
+  pmRollRate,
+  pmWorstCell,
+  sortUnderlyings,
+} from "./pmGrid.js";
+
+export { aggregateCellPnl } from "./pmGrid.js";
 
 export { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 export type { PortfolioMarginParams } from "./params/types.js";
-
-/** Vol scenario of a risk-matrix cell. */
-export type PmVolScenario = "up" | "same" | "down";
-
-const VOLS: readonly PmVolScenario[] = ["up", "same", "down"];
+export { type PmVolScenario, pmCellMarket, pmShockedVol, pmVegaPowerFactor } from "./pmCellMarket.js";
 
 /** One risk-matrix cell. */
 export interface RiskMatrixCell {
@@ -137,15 +148,25 @@ export interface PortfolioMarginResult {
   readonly matrix: readonly RiskMatrixCell[];
 }
 
-function pairOf(params: PortfolioMarginParams, underlying: string): PmPairParams {
-  const p = params.pairs[underlying];
-  if (!p)
-    throw new InvalidInputError(
-      "params.pairs",
-      underlying,
-      "has no portfolio-margin parameters for this underlying (pass them in params.pairs)",
-    );
-  return p;
+/** A position as the risk matrix sees it: its settlement currency and pair. */
+interface PmLeg {
+  readonly position: Position;
+  readonly currency: string;
+  readonly underlying: string;
+}
+
+/** The book, validated against the parameters. */
+interface PmBook {
+  readonly legs: readonly PmLeg[];
+  readonly underlyings: readonly string[];
+  readonly pairs: Readonly<Record<string, PmPairParams>>;
+  readonly currencies: readonly string[];
+}
+
+/** Each leg's PnL (in its settlement currency) at every cell: [cell][leg]. */
+interface PmCellPnls {
+  readonly standard: readonly (readonly number[])[];
+  readonly extended: readonly (readonly number[])[];
 }
 
 function currencyOf(params: PortfolioMarginParams, cur: string): PmCurrencyParams {
@@ -159,65 +180,8 @@ function currencyOf(params: PortfolioMarginParams, cur: string): PmCurrencyParam
   return c;
 }
 
-/** The DTE power-law factor (pivot / max(DTE, minDte))^p of a pair at T years. */
-export function pmVegaPowerFactor(pair: PmPairParams, T: number, minDteDays: number): number {
-  const dte = Math.max(T * 365, minDteDays);
-  const p = dte < pair.vegaPowerPivotDays ? pair.shortTermVegaPower : pair.longTermVegaPower;
-  return (pair.vegaPowerPivotDays / dte) ** p;
-}
-
-/** Shocked vol of an option at IV `v` and T years (see the module comment). */
-export function pmShockedVol(
-  v: number,
-  T: number,
-  vol: PmVolScenario,
-  pair: PmPairParams,
-  params: Pick<PortfolioMarginParams, "minDteDays" | "volFloor">,
-): number {
-  if (vol === "same") return v;
-  const f = pmVegaPowerFactor(pair, T, params.minDteDays);
-  if (vol === "up") return v + Math.max(v, pair.minVolatilityForShockUp) * pair.volatilityRangeUp * f;
-  return Math.max(v * (1 - pair.volatilityRangeDown * f), params.volFloor);
-}
-
-function shockedSurface(
-  base: VolSurface,
-  vol: PmVolScenario,
-  pair: PmPairParams,
-  params: PortfolioMarginParams,
-): VolSurface {
-  if (vol === "same") return base;
-  const impliedVol = (k: number, T: number) => pmShockedVol(base.impliedVol(k, T), T, vol, pair, params);
-  return { model: `${base.model}+pm-${vol}`, impliedVol, totalVariance: (k, T) => impliedVol(k, T) ** 2 * T };
-}
-
-/**
- * Market moved by `moves` (per underlying, relative), sticky-strike, with the vol scenario: one
- * risk-matrix cell's market (also used by crossPortfolioMargin).
- */
-export function pmCellMarket(
-  market: RiskMarket,
-  moves: Readonly<Record<string, number>>,
-  vol: PmVolScenario,
-  params: PortfolioMarginParams,
-): RiskMarket {
-  const moved = applyScenario(market, {
-    spotShift: 0,
-    spotShiftByUnderlying: moves,
-    volShift: 0,
-    surfaceDynamics: "sticky-strike",
-  });
-  if (vol === "same") return moved;
-  const underlyings: Record<string, UnderlyingMarket> = { ...moved.underlyings };
-  for (const u of Object.keys(moves)) {
-    const m = moved.underlyings[u] as UnderlyingMarket;
-    underlyings[u] = { ...m, surface: shockedSurface(m.surface, vol, pairOf(params, u), params) };
-  }
-  return { valuationTime: moved.valuationTime, underlyings };
-}
-
-function fmtMove(x: number): string {
-  return `${(x * 100).toFixed(1)}%`;
+function fmtMove(x: number | undefined): string {
+  return `${((x ?? 0) * 100).toFixed(1)}%`;
 }
 
 function label(
@@ -227,10 +191,252 @@ function label(
   vol: string,
 ) {
   const spot =
-    us.length === 1
-      ? fmtMove(moves[us[0] as string] as number)
-      : us.map((u) => `${u} ${fmtMove(moves[u] as number)}`).join(" ");
+    us.length === 1 ? fmtMove(moves[us[0] ?? ""]) : us.map((u) => `${u} ${fmtMove(moves[u])}`).join(" ");
   return `${extended ? "extended " : ""}spot ${spot} vol ${vol}`;
+}
+
+function pmBook(positionsIn: readonly Position[], market: RiskMarket, params: PortfolioMarginParams): PmBook {
+  assertLive(positionsIn, market);
+  pmBucketsCount(params);
+  if (params.volScenariosCount !== 3)
+    throw new InvalidInputError(
+      "params.volScenariosCount",
+      params.volScenariosCount,
+      "must be 3 (up, same, down)",
+    );
+  const legs = resolveFutureEntries(positionsIn, market).map((position) => ({
+    position,
+    currency: settlementCurrency(position),
+    underlying: position.instrument.underlying,
+  }));
+  const underlyings = sortUnderlyings(legs.map((l) => l.underlying));
+  const pairs: Record<string, PmPairParams> = {};
+  for (const u of underlyings) pairs[u] = pmPairOf(params, u);
+  const currencies = [...new Set(legs.map((l) => l.currency))];
+  for (const c of currencies) currencyOf(params, c);
+  return { legs, underlyings, pairs, currencies };
+}
+
+/** Legs' PnL at each cell; futures in extended cells at the clamped move (`edge`). */
+function cellPnls(book: PmBook, market: RiskMarket, grid: PmGrid): PmCellPnls {
+  const inCcy = (leg: PmLeg, mkt: RiskMarket) => {
+    const v = valuePosition(leg.position, mkt);
+    return leg.currency === "USDC" ? v.valueUsd : v.valueCoin;
+  };
+  const base = book.legs.map((leg) => inCcy(leg, market));
+  const pnlAt = (mkt: RiskMarket, edge: RiskMarket) =>
+    book.legs.map(
+      (leg, i) => inCcy(leg, leg.position.instrument.type === "future" ? edge : mkt) - (base[i] ?? 0),
+    );
+  return {
+    standard: grid.standard.map((c) => pnlAt(c.market, c.market)),
+    extended: grid.extended.map((c) => pnlAt(c.market, c.edge)),
+  };
+}
+
+/** Delta in USD (Black forward delta of options + futures, coins x index) by currency and pair. */
+function deltaUsdByCurrency(book: PmBook, market: RiskMarket): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const leg of book.legs) {
+    const byPair = out[leg.currency] ?? {};
+    out[leg.currency] = byPair;
+    const index = underlyingMarket(market, leg.underlying).indexPrice;
+    byPair[leg.underlying] =
+      (byPair[leg.underlying] ?? 0) + positionGreeks(leg.position, market).deltaUnderlyingCoin * index;
+  }
+  return out;
+}
+
+/**
+ * Roll shock by currency on each future's NET position (Deribit holds one position per
+ * instrument, so legs of the same instrument net before |size| is taken).
+ */
+function rollShockByCurrency(
+  book: PmBook,
+  market: RiskMarket,
+  params: PortfolioMarginParams,
+): Record<string, number> {
+  const net = new Map<string, { cur: string; sizeCcy: number; rate: number }>();
+  for (const { position: p, currency: cur } of book.legs) {
+    const ins = p.instrument;
+    if (ins.type !== "future") continue;
+    const F = forwardAtExpiry(underlyingMarket(market, ins.underlying), market.valuationTime, ins.expiry);
+    const T = ins.expiry === null ? 0 : timeToExpiry(ins.expiry, market.valuationTime);
+    const m = p.quantity * ins.contractSize;
+    const sizeCcy = ins.settlement === "inverse" ? m / F : cur === "USDC" ? m * F : m;
+    const key = `${cur}|${ins.underlying}|${ins.settlement}|${ins.expiry}|${ins.name}`;
+    const f = net.get(key) ?? { cur, sizeCcy: 0, rate: pmRollRate(currencyOf(params, cur), T) };
+    f.sizeCcy += sizeCcy;
+    net.set(key, f);
+  }
+  const roll: Record<string, number> = {};
+  for (const f of net.values()) roll[f.cur] = (roll[f.cur] ?? 0) + Math.abs(f.sizeCcy) * f.rate;
+  return roll;
+}
+
+/** Pre-aggregated vectors of each pair in currency `cur`, and the currency's delta shock. */
+function pairVectors(
+  cur: string,
+  us: readonly string[],
+  book: PmBook,
+  grid: PmGrid,
+  pnls: PmCellPnls,
+  deltaUsd: Readonly<Record<string, number>>,
+  usdPerUnit: number,
+): { readonly pairs: Record<string, PmPairVectors>; readonly deltaShock: number } {
+  const sumPair = (pnl: readonly number[], u: string) => {
+    let s = 0;
+    book.legs.forEach((leg, i) => {
+      if (leg.currency === cur && leg.underlying === u) s += pnl[i] ?? 0;
+    });
+    return s;
+  };
+  const pairs: Record<string, PmPairVectors> = {};
+  let deltaShock = 0;
+  for (const u of us) {
+    const pp = book.pairs[u];
+    if (!pp) continue;
+    const d = deltaUsd[u] ?? 0;
+    const shock = pmDeltaShockUsd(pp, d) / usdPerUnit;
+    deltaShock += shock;
+    pairs[u] = {
+      standard: pnls.standard.map((pnl) => sumPair(pnl, u)),
+      extended: pnls.extended.map((pnl) => sumPair(pnl, u)),
+      extendedWeights: grid.extended.map((c) => pmExtendedWeight(pp, c.move)),
+      deltaUsd: d,
+      deltaShock: shock,
+    };
+  }
+  return { pairs, deltaShock };
+}
+
+/** Aggregated standard and extended vectors of a currency (offset rule, weights, dampener). */
+function aggregatedVectors(
+  pairs: Readonly<Record<string, PmPairVectors>>,
+  us: readonly string[],
+  grid: PmGrid,
+  cp: PmCurrencyParams,
+  usdPerUnit: number,
+): { readonly standard: number[]; readonly extended: number[]; readonly damp: number } {
+  const cap = cp.maxOffsetablePnlUsd / usdPerUnit;
+  const damp = cp.extendedDampenerUsd / usdPerUnit;
+  const aggregate = (xs: readonly number[]) => aggregateCellPnl(xs, cp.pnlOffset, cap);
+  const standard = grid.standard.map((_, j) => aggregate(us.map((u) => pairs[u]?.standard[j] ?? 0)));
+  const extended = grid.extended.map((_, k) => {
+    const x = aggregate(us.map((u) => (pairs[u]?.extended[k] ?? 0) * (pairs[u]?.extendedWeights[k] ?? 0)));
+    return pmDampen(x, damp);
+  });
+  return { standard, extended, damp };
+}
+
+/** Every cell of a currency as a worst-case candidate, in Deribit's labelling. */
+function worstCaseCandidates(
+  grid: PmGrid,
+  standard: readonly number[],
+  extended: readonly number[],
+  B: number,
+): PmWorstCase[] {
+  return [
+    ...grid.standard.map(
+      (c: PmStandardCell, j): PmWorstCase => ({
+        source: "standard",
+        index: j,
+        bucket: c.bucket + B + 1,
+        side: c.bucket < 0 ? "left" : c.bucket > 0 ? "right" : "center",
+        vol: c.vol,
+        spotMoveByUnderlying: c.moves,
+        loss: -(standard[j] ?? 0),
+      }),
+    ),
+    ...grid.extended.map(
+      (c: PmExtendedCell, k): PmWorstCase => ({
+        source: "extended",
+        index: k,
+        bucket: k + 1,
+        side: c.move < 0 ? "left" : "right",
+        vol: "up",
+        spotMoveByUnderlying: c.moves,
+        loss: -(extended[k] ?? 0),
+      }),
+    ),
+  ];
+}
+
+/** The portfolio margin of one settlement currency. */
+function currencyMargin(
+  cur: string,
+  book: PmBook,
+  grid: PmGrid,
+  pnls: PmCellPnls,
+  deltaUsd: Readonly<Record<string, Record<string, number>>>,
+  roll: Readonly<Record<string, number>>,
+  market: RiskMarket,
+  params: PortfolioMarginParams,
+): CurrencyPortfolioMargin {
+  const cp = currencyOf(params, cur);
+  const usdPerUnit = cur === "USDC" ? 1 : underlyingMarket(market, cur).indexPrice;
+  const us = book.underlyings.filter((u) => book.legs.some((l) => l.currency === cur && l.underlying === u));
+  const pv = pairVectors(cur, us, book, grid, pnls, deltaUsd[cur] ?? {}, usdPerUnit);
+  const { standard, extended, damp } = aggregatedVectors(pv.pairs, us, grid, cp, usdPerUnit);
+  const candidates = worstCaseCandidates(grid, standard, extended, params.bucketsCount);
+  const { worst, cell: wc } = pmWorstCell(candidates, (c) => c.loss, 1e-12);
+  const rollShock = roll[cur] ?? 0;
+  const initial = worst + pv.deltaShock + rollShock;
+  return {
+    initial,
+    maintenance: params.mmFactor * initial,
+    risk: worst,
+    worstScenario: wc ? label(wc.source === "extended", wc.spotMoveByUnderlying, us, wc.vol) : "none",
+    deltaShock: pv.deltaShock,
+    contingency: rollShock,
+    rollShock,
+    worstCase: wc ? { ...wc, loss: worst } : null,
+    vectors: { standard, extended },
+    pairs: pv.pairs,
+    extendedDampener: damp,
+  };
+}
+
+/** The risk matrix as Deribit's simulator lists it: raw and aggregated PnL by currency per cell. */
+function riskMatrix(
+  book: PmBook,
+  grid: PmGrid,
+  pnls: PmCellPnls,
+  byCurrency: Readonly<Record<string, CurrencyPortfolioMargin>>,
+): RiskMatrixCell[] {
+  const first = book.underlyings[0];
+  const sumByCur = (pnl: readonly number[]) => {
+    const out: Record<string, number> = {};
+    book.legs.forEach((leg, i) => {
+      out[leg.currency] = (out[leg.currency] ?? 0) + (pnl[i] ?? 0);
+    });
+    return out;
+  };
+  const pick = (table: "standard" | "extended", j: number) => {
+    const out: Record<string, number> = {};
+    for (const c of book.currencies) out[c] = byCurrency[c]?.vectors[table][j] ?? 0;
+    return out;
+  };
+  return [
+    ...grid.standard.map((c, j) => ({
+      spotMove: first === undefined ? 0 : (c.moves[first] ?? 0),
+      spotMoveByUnderlying: c.moves,
+      vol: c.vol,
+      extended: false,
+      index: j,
+      pnl: sumByCur(pnls.standard[j] ?? []),
+      aggregated: pick("standard", j),
+    })),
+    ...grid.extended.map((c, k) => ({
+      spotMove: c.move,
+      spotMoveByUnderlying: c.moves,
+      vol: "up" as const,
+      extended: true,
+      index: k,
+      pnl: sumByCur(pnls.extended[k] ?? []),
+      aggregated: pick("extended", k),
+    })),
+  ];
 }
 
 /** Risk-matrix portfolio margin (see the module comment). */
@@ -239,222 +445,14 @@ export function portfolioMargin(
   market: RiskMarket,
   params: PortfolioMarginParams = DERIBIT_PORTFOLIO_MARGIN,
 ): PortfolioMarginResult {
-  assertLive(positionsIn, market);
-  const B = params.bucketsCount;
-  if (!Number.isInteger(B) || B < 1)
-    throw new InvalidInputError("params.bucketsCount", B, "must be an integer >= 1");
-  if (params.volScenariosCount !== 3)
-    throw new InvalidInputError(
-      "params.volScenariosCount",
-      params.volScenariosCount,
-      "must be 3 (up, same, down)",
-    );
-  const positions = resolveFutureEntries(positionsIn, market);
-  const n = positions.length;
-  const curOf = positions.map(settlementCurrency);
-  const undOf = positions.map((p) => p.instrument.underlying);
-  const underlyings = [...new Set(undOf)].sort((a, b) =>
-    a === "BTC" ? -1 : b === "BTC" ? 1 : a < b ? -1 : 1,
-  );
-  const pairs: Record<string, PmPairParams> = {};
-  for (const u of underlyings) pairs[u] = pairOf(params, u);
-  const currencies = [...new Set(curOf)];
-  for (const c of currencies) currencyOf(params, c);
-  const inCcy = (i: number, mkt: RiskMarket) => {
-    const v = valuePosition(positions[i] as Position, mkt);
-    return curOf[i] === "USDC" ? v.valueUsd : v.valueCoin;
-  };
-  const base = positions.map((_, i) => inCcy(i, market));
-  const pnlAt = (i: number, mkt: RiskMarket) => inCcy(i, mkt) - (base[i] as number);
-  const isFuture = positions.map((p) => p.instrument.type === "future");
-
-  // Per-position standard and extended vectors.
-  const movesOf = (f: (pair: PmPairParams) => number) => {
-    const m: Record<string, number> = {};
-    for (const u of underlyings) m[u] = f(pairs[u] as PmPairParams);
-    return m;
-  };
-  const stdCells: { moves: Record<string, number>; vol: PmVolScenario; bucket: number; pnl: number[] }[] = [];
-  for (let b = -B; b <= B; b++) {
-    const moves = movesOf((p) => (p.priceRange * b) / B);
-    for (const vol of VOLS) {
-      const mkt = pmCellMarket(market, moves, vol, params);
-      stdCells.push({ moves, vol, bucket: b, pnl: positions.map((_, i) => pnlAt(i, mkt)) });
-    }
-  }
-  const extCells: { moves: Record<string, number>; move: number; pnl: number[] }[] = [];
-  for (const move of params.extendedMoves) {
-    if (!(move > -1)) throw new InvalidInputError("params.extendedMoves", move, "must be > -1");
-    const moves = movesOf(() => move);
-    const clamped = movesOf((p) => Math.max(-p.priceRange, Math.min(p.priceRange, move)));
-    const mkt = pmCellMarket(market, moves, "up", params);
-    const edge = isFuture.some((x) => x) ? pmCellMarket(market, clamped, "same", params) : mkt;
-    extCells.push({ moves, move, pnl: positions.map((_, i) => pnlAt(i, isFuture[i] ? edge : mkt)) });
-  }
-
-  // Delta by (currency, pair); roll shock on each future's NET position (Deribit holds one
-  // position per instrument, so legs of the same instrument net before |size| is taken).
-  const deltaUsd: Record<string, Record<string, number>> = {};
-  const futureNet = new Map<string, { cur: string; sizeCcy: number; rate: number }>();
-  positions.forEach((p, i) => {
-    const cur = curOf[i] as string;
-    const u = undOf[i] as string;
-    const um = underlyingMarket(market, u);
-    deltaUsd[cur] ??= {};
-    const byPair = deltaUsd[cur] as Record<string, number>;
-    byPair[u] = (byPair[u] ?? 0) + positionGreeks(p, market).deltaUnderlyingCoin * um.indexPrice;
-    const ins = p.instrument;
-    if (ins.type !== "future") return;
-    const cp = currencyOf(params, cur);
-    const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
-    const T = ins.expiry === null ? 0 : timeToExpiry(ins.expiry, market.valuationTime);
-    const m = p.quantity * ins.contractSize;
-    const sizeCcy = ins.settlement === "inverse" ? m / F : cur === "USDC" ? m * F : m;
-    const key = `${cur}|${ins.underlying}|${ins.settlement}|${ins.expiry}|${ins.name}`;
-    const f = futureNet.get(key) ?? {
-      cur,
-      sizeCcy: 0,
-      rate: Math.max(cp.annualisedMoveRisk * T, cp.minAnnualisedMove),
-    };
-    f.sizeCcy += sizeCcy;
-    futureNet.set(key, f);
-  });
-  const roll: Record<string, number> = {};
-  for (const f of futureNet.values()) roll[f.cur] = (roll[f.cur] ?? 0) + Math.abs(f.sizeCcy) * f.rate;
-
+  const book = pmBook(positionsIn, market, params);
+  const needEdge = book.legs.some((l) => l.position.instrument.type === "future");
+  const grid = pmGrid(market, book.underlyings, book.pairs, params, needEdge);
+  const pnls = cellPnls(book, market, grid);
+  const deltaUsd = deltaUsdByCurrency(book, market);
+  const roll = rollShockByCurrency(book, market, params);
   const byCurrency: Record<string, CurrencyPortfolioMargin> = {};
-  const stdAgg: Record<string, number[]> = {};
-  const extAgg: Record<string, number[]> = {};
-  for (const cur of currencies) {
-    const cp = currencyOf(params, cur);
-    const usdPerUnit = cur === "USDC" ? 1 : underlyingMarket(market, cur).indexPrice;
-    const cap = cp.maxOffsetablePnlUsd / usdPerUnit;
-    const damp = cp.extendedDampenerUsd / usdPerUnit;
-    const us = underlyings.filter((u) => positions.some((_, i) => curOf[i] === cur && undOf[i] === u));
-    const sumPair = (pnl: readonly number[], u: string) => {
-      let s = 0;
-      for (let i = 0; i < n; i++) if (curOf[i] === cur && undOf[i] === u) s += pnl[i] as number;
-      return s;
-    };
-    const pairVec: Record<string, PmPairVectors> = {};
-    let deltaShock = 0;
-    for (const u of us) {
-      const pp = pairs[u] as PmPairParams;
-      const d = deltaUsd[cur]?.[u] ?? 0;
-      const shock =
-        (pp.maxDeltaShock * Math.max(0, Math.abs(d) - pp.deltaTotalLiqShockThresholdUsd)) / usdPerUnit;
-      deltaShock += shock;
-      pairVec[u] = {
-        standard: stdCells.map((c) => sumPair(c.pnl, u)),
-        extended: extCells.map((c) => sumPair(c.pnl, u)),
-        extendedWeights: extCells.map(
-          (c) => pp.extendedTableFactor * Math.min(1, pp.priceRange / Math.abs(c.move)),
-        ),
-        deltaUsd: d,
-        deltaShock: shock,
-      };
-    }
-    const aggregate = (xs: readonly number[]) => aggregateCellPnl(xs, cp.pnlOffset, cap);
-    const standard = stdCells.map((_, j) => aggregate(us.map((u) => pairVec[u]?.standard[j] as number)));
-    const extended = extCells.map((_, k) => {
-      const x = aggregate(
-        us.map((u) => (pairVec[u]?.extended[k] as number) * (pairVec[u]?.extendedWeights[k] as number)),
-      );
-      return x < 0 ? Math.min(0, x + damp) : Math.max(0, x - damp);
-    });
-    stdAgg[cur] = standard;
-    extAgg[cur] = extended;
-
-    // Worst cell; among cells within 1e-12 of it, the first unchanged-vol one, else the first.
-    const cells: PmWorstCase[] = [
-      ...stdCells.map(
-        (c, j): PmWorstCase => ({
-          source: "standard",
-          index: j,
-          bucket: c.bucket + B + 1,
-          side: c.bucket < 0 ? "left" : c.bucket > 0 ? "right" : "center",
-          vol: c.vol,
-          spotMoveByUnderlying: c.moves,
-          loss: -(standard[j] as number),
-        }),
-      ),
-      ...extCells.map(
-        (c, k): PmWorstCase => ({
-          source: "extended",
-          index: k,
-          bucket: k + 1,
-          side: c.move < 0 ? "left" : "right",
-          vol: "up",
-          spotMoveByUnderlying: c.moves,
-          loss: -(extended[k] as number),
-        }),
-      ),
-    ];
-    const worst = Math.max(0, ...cells.map((c) => c.loss));
-    const near = cells.filter((c) => worst > 0 && c.loss >= worst - 1e-12 * Math.max(1, worst));
-    const worstCase = near.find((c) => c.vol === "same") ?? near[0] ?? null;
-    const wc = worstCase;
-    const rollShock = roll[cur] ?? 0;
-    const initial = worst + deltaShock + rollShock;
-    byCurrency[cur] = {
-      initial,
-      maintenance: params.mmFactor * initial,
-      risk: worst,
-      worstScenario: wc ? label(wc.source === "extended", wc.spotMoveByUnderlying, us, wc.vol) : "none",
-      deltaShock,
-      contingency: rollShock,
-      rollShock,
-      worstCase: wc ? { ...wc, loss: worst } : null,
-      vectors: { standard, extended },
-      pairs: pairVec,
-      extendedDampener: damp,
-    };
-  }
-
-  const first = underlyings[0];
-  const sumByCur = (pnl: readonly number[]) => {
-    const out: Record<string, number> = {};
-    for (let i = 0; i < n; i++) out[curOf[i] as string] = (out[curOf[i] as string] ?? 0) + (pnl[i] as number);
-    return out;
-  };
-  const pick = (agg: Record<string, number[]>, j: number) => {
-    const out: Record<string, number> = {};
-    for (const c of currencies) out[c] = agg[c]?.[j] as number;
-    return out;
-  };
-  const matrix: RiskMatrixCell[] = [
-    ...stdCells.map((c, j) => ({
-      spotMove: first === undefined ? 0 : (c.moves[first] as number),
-      spotMoveByUnderlying: c.moves,
-      vol: c.vol,
-      extended: false,
-      index: j,
-      pnl: sumByCur(c.pnl),
-      aggregated: pick(stdAgg, j),
-    })),
-    ...extCells.map((c, k) => ({
-      spotMove: c.move,
-      spotMoveByUnderlying: c.moves,
-      vol: "up" as const,
-      extended: true,
-      index: k,
-      pnl: sumByCur(c.pnl),
-      aggregated: pick(extAgg, k),
-    })),
-  ];
-  return { byCurrency, matrix };
-}
-
-/**
- * One cell's PnL across pairs (underlyings) after Deribit's offset rule: losses add in full,
- * gains offset them only up to `pnlOffset` x the gains, capped at `maxOffsetUsd` (see the module
- * comment for the documented source). Used by segregated (S:PM) and cross (X:PM) margin alike.
- */
-export function aggregateCellPnl(pnls: readonly number[], pnlOffset: number, maxOffsetUsd: number): number {
-  let loss = 0;
-  let gain = 0;
-  for (const x of pnls)
-    if (x < 0) loss += x;
-    else gain += x;
-  return loss + (gain > 0 ? Math.min(pnlOffset * gain, maxOffsetUsd) : 0);
+  for (const cur of book.currencies)
+    byCurrency[cur] = currencyMargin(cur, book, grid, pnls, deltaUsd, roll, market, params);
+  return { byCurrency, matrix: riskMatrix(book, grid, pnls, byCurrency) };
 }
