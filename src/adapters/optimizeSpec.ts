@@ -21,87 +21,108 @@
  */
 import { readInputText } from "./inputFile.js";
 import { z } from "zod";
-import type { CandidateFilter, OptimizeConstraints, OptimizeProblem } from "../core/optimize/spec.js";
+import type {
+  Band,
+  CandidateFilter,
+  OptimizeConstraints,
+  OptimizeCosts,
+  OptimizeObjective,
+  OptimizeProblem,
+} from "../core/optimize/spec.js";
+import { formatZodIssues } from "./zodIssues.js";
 
 const num = z.number().finite();
 const band = z
-  .object({ min: num.optional(), max: num.optional() })
+  .object({ min: num.exactOptional(), max: num.exactOptional() })
   .strict()
   .refine((b) => b.min === undefined || b.max === undefined || b.min <= b.max, {
     message: "min must be <= max",
-  });
+  }) satisfies z.ZodType<Band>;
 const greekBands = z
-  .object({ delta: band.optional(), gamma: band.optional(), vega: band.optional(), theta: band.optional() })
+  .object({
+    delta: band.exactOptional(),
+    gamma: band.exactOptional(),
+    vega: band.exactOptional(),
+    theta: band.exactOptional(),
+  })
   .strict();
+
+/** The objective, parsed straight into core's OptimizeObjective. */
+const objectiveSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("edge") }).strict(),
+  z.object({ kind: z.literal("theta"), costWeight: num.nonnegative().exactOptional() }).strict(),
+  z
+    .object({
+      kind: z.literal("vega-target"),
+      targetUsdPerVolPt: num,
+      penaltyUsd: num.positive().exactOptional(),
+    })
+    .strict(),
+]) satisfies z.ZodType<OptimizeObjective>;
+
+/** The constraints, parsed straight into core's OptimizeConstraints. */
+const constraintsSchema = z
+  .object({
+    delta: band.exactOptional(),
+    gamma: band.exactOptional(),
+    vega: band.exactOptional(),
+    theta: band.exactOptional(),
+    buckets: z.record(z.string(), greekBands).exactOptional(),
+    cvar: z
+      .object({ alpha: num.gt(0).lt(1), maxLossUsd: num })
+      .strict()
+      .exactOptional(),
+    worstStress: z.object({ maxLossUsd: num }).strict().exactOptional(),
+    marginBudgetUsd: num.nonnegative().exactOptional(),
+    premiumBudgetUsd: num.exactOptional(),
+  })
+  .strict() satisfies z.ZodType<OptimizeConstraints>;
+
+const costsSchema = z
+  .object({
+    feePerContractUsd: num.nonnegative().exactOptional(),
+    slippageSpreadFraction: num.nonnegative().exactOptional(),
+  })
+  .strict() satisfies z.ZodType<OptimizeCosts>;
+
+/** The candidate filter, parsed straight into core's CandidateFilter. */
+const candidateFilterSchema = z
+  .object({
+    minDays: num.nonnegative().exactOptional(),
+    maxDays: num.positive().exactOptional(),
+    minAbsDelta: num.min(0).max(1).exactOptional(),
+    maxAbsDelta: num.min(0).max(1).exactOptional(),
+    maxRelativeSpread: num.positive().exactOptional(),
+    minOpenInterest: num.nonnegative().exactOptional(),
+    displayedSizeFraction: num.positive().exactOptional(),
+    openInterestFraction: num.positive().exactOptional(),
+    maxContracts: num.positive().exactOptional(),
+  })
+  .strict() satisfies z.ZodType<CandidateFilter>;
 
 export const optimizeSpecSchema = z
   .object({
     underlying: z.string().min(1).default("BTC"),
-    objective: z.discriminatedUnion("kind", [
-      z.object({ kind: z.literal("edge") }).strict(),
-      z.object({ kind: z.literal("theta"), costWeight: num.nonnegative().optional() }).strict(),
-      z
-        .object({
-          kind: z.literal("vega-target"),
-          targetUsdPerVolPt: num,
-          penaltyUsd: num.positive().optional(),
-        })
-        .strict(),
-    ]),
-    constraints: z
-      .object({
-        delta: band.optional(),
-        gamma: band.optional(),
-        vega: band.optional(),
-        theta: band.optional(),
-        buckets: z.record(z.string(), greekBands).optional(),
-        cvar: z
-          .object({ alpha: num.gt(0).lt(1), maxLossUsd: num })
-          .strict()
-          .optional(),
-        worstStress: z.object({ maxLossUsd: num }).strict().optional(),
-        marginBudgetUsd: num.nonnegative().optional(),
-        premiumBudgetUsd: num.optional(),
-      })
-      .strict()
-      .default({}),
-    costs: z
-      .object({
-        feePerContractUsd: num.nonnegative().optional(),
-        slippageSpreadFraction: num.nonnegative().optional(),
-      })
-      .strict()
-      .optional(),
-    lots: z.object({ lotSize: num.positive() }).strict().optional(),
-    candidates: z
-      .object({
-        minDays: num.nonnegative().optional(),
-        maxDays: num.positive().optional(),
-        minAbsDelta: num.min(0).max(1).optional(),
-        maxAbsDelta: num.min(0).max(1).optional(),
-        maxRelativeSpread: num.positive().optional(),
-        minOpenInterest: num.nonnegative().optional(),
-        displayedSizeFraction: num.positive().optional(),
-        openInterestFraction: num.positive().optional(),
-        maxContracts: num.positive().optional(),
-      })
-      .strict()
-      .optional(),
+    objective: objectiveSchema,
+    constraints: constraintsSchema.default({}),
+    costs: costsSchema.exactOptional(),
+    lots: z.object({ lotSize: num.positive() }).strict().exactOptional(),
+    candidates: candidateFilterSchema.exactOptional(),
     scenarios: z
       .object({
-        spotShifts: z.array(num.gt(-1)).min(1).optional(),
-        volShifts: z.array(num).min(1).optional(),
-        surfaceDynamics: z.enum(["sticky-strike", "sticky-moneyness"]).optional(),
-        timeRollDays: num.nonnegative().optional(),
+        spotShifts: z.array(num.gt(-1)).min(1).exactOptional(),
+        volShifts: z.array(num).min(1).exactOptional(),
+        surfaceDynamics: z.enum(["sticky-strike", "sticky-moneyness"]).exactOptional(),
+        timeRollDays: num.nonnegative().exactOptional(),
       })
       .strict()
-      .optional(),
+      .exactOptional(),
     stress: z.boolean().default(true),
     surfaceModel: z.enum(["svi", "ssvi", "essvi"]).default("svi"),
     frontier: z
       .object({ points: z.number().int().min(2).max(50) })
       .strict()
-      .optional(),
+      .exactOptional(),
   })
   .strict();
 
@@ -111,8 +132,7 @@ export type OptimizeSpecFile = z.infer<typeof optimizeSpecSchema>;
 export function parseOptimizeSpec(doc: unknown): OptimizeSpecFile {
   const r = optimizeSpecSchema.safeParse(doc);
   if (!r.success) {
-    const lines = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`invalid optimize spec: ${lines.join("; ")}`);
+    throw new Error(`invalid optimize spec: ${formatZodIssues(r.error)}`);
   }
   return r.data;
 }
@@ -137,7 +157,7 @@ export function optimizeSpecParts(s: OptimizeSpecFile): {
   return {
     spec: {
       objective: s.objective,
-      constraints: s.constraints as OptimizeConstraints,
+      constraints: s.constraints,
       ...(s.costs ? { costs: s.costs } : {}),
       ...(s.lots ? { lots: s.lots } : {}),
     },

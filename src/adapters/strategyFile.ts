@@ -20,6 +20,7 @@ import { InvalidInputError } from "../core/errors.js";
 import type { OptimizeConstraints } from "../core/optimize/spec.js";
 import { optimizeSpecSchema } from "./optimizeSpec.js";
 import { regimeTrackerSchema } from "./regimeConfig.js";
+import { formatZodIssues } from "./zodIssues.js";
 
 const pos = z.number().finite().positive();
 const nonNeg = z.number().finite().nonnegative();
@@ -226,16 +227,11 @@ export const sweepSpecSchema = z.strictObject({
   seeds: z.array(z.number().int()).min(1),
 });
 
-/** Formats zod issues as "path: message; ...". */
-function describeIssues(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
-}
-
 /** Validates parsed JSON as a strategy; throws InvalidInputError listing every problem. */
 export function parseStrategySpec(data: unknown, source = "strategy"): StrategySpec {
   const r = strategySpecSchema.safeParse(data);
   if (!r.success)
-    throw new InvalidInputError(source, "(file)", `is not a valid strategy: ${describeIssues(r.error)}`);
+    throw new InvalidInputError(source, "(file)", `is not a valid strategy: ${formatZodIssues(r.error)}`);
   return r.data as StrategySpec;
 }
 
@@ -243,7 +239,7 @@ export function parseStrategySpec(data: unknown, source = "strategy"): StrategyS
 export function parseSweepSpec(data: unknown, source = "sweep"): SweepSpec {
   const r = sweepSpecSchema.safeParse(data);
   if (!r.success)
-    throw new InvalidInputError(source, "(file)", `is not a valid sweep: ${describeIssues(r.error)}`);
+    throw new InvalidInputError(source, "(file)", `is not a valid sweep: ${formatZodIssues(r.error)}`);
   return r.data as SweepSpec;
 }
 
@@ -254,7 +250,7 @@ export function parseSyntheticMarket(data: unknown, source = "market"): Syntheti
     throw new InvalidInputError(
       source,
       "(file)",
-      `is not a valid market: ${r.success ? "seed: required" : describeIssues(r.error)}`,
+      `is not a valid market: ${r.success ? "seed: required" : formatZodIssues(r.error)}`,
     );
   return r.data as SyntheticMarketConfig;
 }

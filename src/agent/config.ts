@@ -6,6 +6,7 @@ import { agentRegimeSchema } from "./regime.js";
 import { z } from "zod";
 import { readInputText } from "../adapters/inputFile.js";
 import { DEFAULT_HEALTH_LIMITS } from "./health.js";
+import { formatZodIssues } from "../adapters/zodIssues.js";
 
 const positive = z.number().finite().positive();
 
@@ -226,8 +227,7 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export function parseAgentConfig(raw: unknown): AgentConfig {
   const r = agentConfigSchema.safeParse(raw);
   if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-    throw new AgentConfigError(problems);
+    throw new AgentConfigError(formatZodIssues(r.error));
   }
   return r.data;
 }

@@ -39,6 +39,7 @@ import {
   type ValuedBook,
   valueBookOnInputs,
 } from "./bookMarket.js";
+import { formatZodIssues, zodIssuePath } from "../adapters/zodIssues.js";
 
 /** The market the builder values legs on, and the account (book file) they are added to. */
 export interface BuilderMarket {
@@ -198,12 +199,12 @@ export class BuilderInputError extends RangeError {
 export function parseBuilderRequest(body: unknown): z.output<typeof BuilderRequest> {
   const r = BuilderRequest.safeParse(body);
   if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
   const first = r.error.issues[0];
   let value: unknown = body;
   for (const k of first?.path ?? [])
     value = (value as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey];
-  throw new BuilderInputError(first?.path.join(".") || "(body)", value, issues.join("; "));
+  const field = first ? zodIssuePath(first, "(body)") : "(body)";
+  throw new BuilderInputError(field, value, formatZodIssues(r.error, { root: "(body)" }));
 }
 
 export interface BuilderLeg {
@@ -584,7 +585,11 @@ export function builderLegsFromBook(
   const r = BuilderBookRequest.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new BuilderInputError(i?.path.join(".") || "(body)", "(book text)", i?.message ?? "invalid");
+    throw new BuilderInputError(
+      i ? zodIssuePath(i, "(body)") : "(body)",
+      "(book text)",
+      i?.message ?? "invalid",
+    );
   }
   const name = r.data.name ?? "(book)";
   let file: ReturnType<typeof parsePortfolioJson>;

@@ -35,6 +35,7 @@ import {
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { Instrument, OptionContract } from "../../core/instruments/types.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
+import { formatZodIssues } from "../zodIssues.js";
 
 const num = z.number().refine(Number.isFinite, "must be a finite number");
 const optNum = num.nullable().optional();
@@ -153,10 +154,7 @@ export function isDeribitTickerLike(entry: unknown): boolean {
 }
 
 function describe(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join(".") || "entry"}: ${i.message}`)
-    .join("; ");
+  return formatZodIssues(error, { root: "entry", limit: 3 });
 }
 
 interface Normalized {

@@ -19,6 +19,7 @@ import {
   deribitTickerSchema,
 } from "./apiShapes.js";
 import { DeribitTokenBucket } from "./rateLimit.js";
+import { formatZodIssues } from "../zodIssues.js";
 
 export const DERIBIT_MAINNET_URL = "https://www.deribit.com";
 export const DERIBIT_TESTNET_URL = "https://test.deribit.com";
@@ -182,10 +183,7 @@ export class DeribitRestClient {
           }
           const parsed = schema.safeParse(env.data.result);
           if (!parsed.success) {
-            const why = parsed.error.issues
-              .slice(0, 3)
-              .map((i) => `${i.path.join(".") || "result"}: ${i.message}`)
-              .join("; ");
+            const why = formatZodIssues(parsed.error, { root: "result", limit: 3 });
             throw new DeribitClientError("malformed", `${url}: unexpected result shape (${why})`, {
               url,
               attempts: attempt,
