@@ -5,7 +5,9 @@
 import { agentRegimeSchema } from "./regime.js";
 import { z } from "zod";
 import { readInputText } from "../adapters/inputFile.js";
-import { DEFAULT_HEALTH_LIMITS } from "./health.js";
+import type { BrokerPolicy } from "./brokerPolicy.js";
+import { DEFAULT_HEALTH_LIMITS, type HealthLimits } from "./health.js";
+import type { PreTradeLimits } from "./limits.js";
 import { formatZodIssues } from "../adapters/zodIssues.js";
 
 const positive = z.number().finite().positive();
@@ -22,7 +24,7 @@ export const agentAnalyticsSchema = z
     /** Margin model: Deribit standard (no offsets) or the risk-matrix portfolio margin. */
     margin: z.enum(["standard", "portfolio"]).default("standard"),
     /** CVaR above this (USD) fires a risk-reducing rebalance. */
-    maxCvarUsd: positive.optional(),
+    maxCvarUsd: positive.exactOptional(),
     /** Monte Carlo (Merton jump-diffusion, seeded) CVaR of the book. */
     cvar: z
       .object({
@@ -31,7 +33,7 @@ export const agentAnalyticsSchema = z
         paths: z.number().int().min(20).max(20_000).default(400),
         seed: z.number().int().default(1),
         /** Diffusion vol (decimal); default: the surface's 30-day ATM vol. */
-        vol: positive.optional(),
+        vol: positive.exactOptional(),
         /** Vol shift per unit spot move (e.g. -0.5: a -20% move adds 10 vol points). */
         volSpotBeta: z.number().finite().default(-0.5),
       })
@@ -91,8 +93,8 @@ export const agentConfigSchema = z
          * own time says (feed health judges the snapshot's age against it). Defaults: start =
          * the first snapshot's time, step = the gap between the first two snapshots.
          */
-        stepMinutes: positive.optional(),
-        start: z.string().datetime().optional(),
+        stepMinutes: positive.exactOptional(),
+        start: z.string().datetime().exactOptional(),
       }),
       z.object({
         /**
@@ -103,10 +105,10 @@ export const agentConfigSchema = z
          */
         type: z.literal("store"),
         dir: z.string().min(1),
-        from: z.iso.date().optional(),
-        to: z.iso.date().optional(),
-        stepMinutes: positive.optional(),
-        start: z.string().datetime().optional(),
+        from: z.iso.date().exactOptional(),
+        to: z.iso.date().exactOptional(),
+        stepMinutes: positive.exactOptional(),
+        start: z.string().datetime().exactOptional(),
       }),
       z.object({
         type: z.literal("deribit"),
@@ -114,9 +116,9 @@ export const agentConfigSchema = z
         /** "ws": public WebSocket JSON-RPC (default); "rest": public REST. */
         transport: z.enum(["ws", "rest"]).default("ws"),
         /** REST base URL (default https://www.deribit.com). */
-        baseUrl: z.string().url().optional(),
+        baseUrl: z.string().url().exactOptional(),
         /** WebSocket URL (default wss://www.deribit.com/ws/api/v2). */
-        wsUrl: z.string().url().optional(),
+        wsUrl: z.string().url().exactOptional(),
       }),
     ]),
     /** Replay speed: 0 = as fast as possible; N = N times real time. */
@@ -131,7 +133,7 @@ export const agentConfigSchema = z
           /** Must be true to send real orders. */
           enabled: z.boolean().default(false),
           testnet: z.boolean().default(true),
-          baseUrl: z.string().url().optional(),
+          baseUrl: z.string().url().exactOptional(),
         }),
       ])
       .default({ type: "paper", slippageBps: 0 }),
@@ -147,7 +149,7 @@ export const agentConfigSchema = z
         backoffMs: z.number().finite().nonnegative().default(500),
         timeoutMs: positive.default(10_000),
       })
-      .default({ retries: 2, backoffMs: 500, timeoutMs: 10_000 }),
+      .default({ retries: 2, backoffMs: 500, timeoutMs: 10_000 }) satisfies z.ZodType<BrokerPolicy>,
     policy: z.object({
       deltaBand: positive,
       hedgeInstrument: z.string().min(1),
@@ -165,15 +167,15 @@ export const agentConfigSchema = z
       maxOrderNotionalUsd: positive,
       maxAbsDelta: positive,
       maxAbsVegaPerVolPoint: positive,
-      maxMarginUsd: positive.optional(),
+      maxMarginUsd: positive.exactOptional(),
       /** Order rate: at most this many orders sent in the last `orderWindowMs` of the decision clock. */
-      maxOrdersPerWindow: z.number().int().positive().optional(),
-      orderWindowMs: positive.optional(),
+      maxOrdersPerWindow: z.number().int().positive().exactOptional(),
+      orderWindowMs: positive.exactOptional(),
       /** Largest |position| of any one instrument (coins of the underlying) an order may grow to. */
-      maxPositionCoins: positive.optional(),
+      maxPositionCoins: positive.exactOptional(),
       /** Largest fall of book equity (USD, core valuation) since the start of the UTC day before only risk-reducing orders pass. */
-      maxDailyLossUsd: positive.optional(),
-    }),
+      maxDailyLossUsd: positive.exactOptional(),
+    }) satisfies z.ZodType<PreTradeLimits>,
     health: z
       .object({
         maxStalenessMs: positive.default(DEFAULT_HEALTH_LIMITS.maxStalenessMs),
@@ -182,7 +184,7 @@ export const agentConfigSchema = z
         maxIndexJump: positive.default(DEFAULT_HEALTH_LIMITS.maxIndexJump),
         jumpConfirmTicks: z.number().int().positive().default(DEFAULT_HEALTH_LIMITS.jumpConfirmTicks),
       })
-      .default({ ...DEFAULT_HEALTH_LIMITS }),
+      .default({ ...DEFAULT_HEALTH_LIMITS }) satisfies z.ZodType<HealthLimits>,
     /**
      * Mirror of the journal (every decision, order, fill, mode change) into the snapshot store,
      * queryable with SQL (table `records`, tbl = `table`); with `saveSnapshots` every tick's chain
@@ -193,7 +195,7 @@ export const agentConfigSchema = z
       .discriminatedUnion("type", [
         z.object({ type: z.literal("duckdb"), dir: z.string().min(1) }),
         /** url, or the environment variable VOLFOLIO_PG_URL when absent. */
-        z.object({ type: z.literal("postgres"), url: z.string().min(1).optional() }),
+        z.object({ type: z.literal("postgres"), url: z.string().min(1).exactOptional() }),
       ])
       .and(
         z.object({
@@ -204,20 +206,20 @@ export const agentConfigSchema = z
           saveSnapshots: z.boolean().default(false),
         }),
       )
-      .optional(),
+      .exactOptional(),
     /**
      * Crash recovery: an interrupted tick's unsent orders decided longer ago than this (wall
      * clock) are cancelled, not sent (loop.ts recover).
      */
     recovery: z.object({ maxDecisionAgeMs: positive.default(60_000) }).default({ maxDecisionAgeMs: 60_000 }),
     /** The agent stops trading while this file exists (default <stateDir>/KILL). */
-    killSwitchFile: z.string().optional(),
+    killSwitchFile: z.string().exactOptional(),
     http: z
       .object({ port: z.number().int().min(0).max(65535).default(0), host: z.string().default("127.0.0.1") })
-      .optional(),
-    analytics: agentAnalyticsSchema.optional(),
+      .exactOptional(),
+    analytics: agentAnalyticsSchema.exactOptional(),
     /** HMM regime signal: scales a short-vol target down as P(high vol) rises (src/agent/regime.ts). */
-    regime: agentRegimeSchema.optional(),
+    regime: agentRegimeSchema.exactOptional(),
   })
   .strict();
 

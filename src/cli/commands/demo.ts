@@ -92,7 +92,7 @@ async function serve(
       report,
       host: f.host,
       port: parsePort(f.port),
-      token,
+      ...(token !== undefined ? { token } : {}),
       ...(builder ? { builder: () => current } : {}),
       ...(refresher ? { live: () => refresher.status() } : {}),
       ...(f.agentUrl ? { agentUrl: f.agentUrl, ...(agentToken ? { agentToken } : {}) } : {}),
@@ -165,7 +165,7 @@ async function computeReport(
   const t0 = performance.now();
   const report = await runDemoPipeline({
     seed,
-    chainFile: f.chain,
+    ...(f.chain ? { chainFile: f.chain } : {}),
     ...(f.book ? { bookFile: f.book } : {}),
     ...(f.bookMarket ? { bookMarket: true } : {}),
     ...(live

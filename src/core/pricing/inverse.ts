@@ -134,6 +134,6 @@ export function impliedVolFromCoinPrice(o: CoinImpliedVolInputs): number {
     strike: o.strike,
     expiry: o.expiry,
     kind: o.kind,
-    discount: o.discount,
+    discount: o.discount ?? 1, // impliedVol's default (undefined = 1), kept a number so the literal has one shape
   });
 }
