@@ -52,7 +52,7 @@ import type { AgentAnalyticsConfig } from "./config.js";
 import { type FeedHealthState, feedHealthStep, INITIAL_FEED_HEALTH } from "./feedHealth.js";
 import type { HealthLimits, HealthReason } from "./health.js";
 import type { LimitCheck, PreTradeLimits } from "./limits.js";
-import { optimizerRebalance } from "./optimizerRule.js";
+import { agentLpSolver, optimizerRebalance } from "./optimizerRule.js";
 import {
   decideOrders,
   hedgeOrder,
@@ -304,6 +304,8 @@ export class Agent {
   private stopRequested = false;
   /** The last valued tick's chain and fitted surface (what GET /state values the book on). */
   private lastMarket: { snapshot: ChainSnapshot; fitted: FittedSurface | null } | null = null;
+  /** The optimizer rule's LP solver: loaded on first use, synchronous after (optimizerRule.ts). */
+  private readonly lpSolver = agentLpSolver();
 
   constructor(private readonly deps: AgentDeps) {
     this.analytics = deps.analytics
@@ -693,7 +695,8 @@ export class Agent {
     ];
     if (reasons.length === 0) return { inputs, optimizeMs: 0 };
     const t0 = performance.now();
-    const r = await optimizerRebalance({
+    const solver = await this.lpSolver();
+    const r = optimizerRebalance({
       view,
       positions: view.positions,
       rolling,
@@ -702,6 +705,7 @@ export class Agent {
       analytics: cfg,
       resolveInstrument: this.deps.resolveInstrument,
       reason: reasons.join("; "),
+      solver,
     });
     const optimizeMs = performance.now() - t0;
     const ok = r.status === "optimal";

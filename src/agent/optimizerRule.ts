@@ -23,6 +23,9 @@
  * counted as kept trades.
  * Positions the roll rule closes this tick are left out of the optimizer's book.
  *
+ * Synchronous: the LP solver is passed in; the agent loads it once (agentLpSolver) and reloads
+ * it only after a solve threw (a WebAssembly abort leaves an instance unusable).
+ *
  * Units: USD, vega per vol point, delta in coins (core/optimize/spec.ts).
  */
 import type { Instrument, Position } from "../core/instruments/types.js";
@@ -33,7 +36,8 @@ import {
   hedgeCandidate,
   keepDecisionCandidate,
 } from "../core/optimize/candidates.js";
-import { optimizePortfolio } from "../core/optimize/optimize.js";
+import { type LpSolver, loadLpSolver } from "../core/optimize/lpSolver.js";
+import { type OptimizeResult, optimizePortfolio } from "../core/optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeConstraints, OptimizeProblem } from "../core/optimize/spec.js";
 import type { summarizeOptimizeRisk } from "../core/optimize/verify.js";
 import type { AnalyticsView } from "./analytics.js";
@@ -59,7 +63,29 @@ export interface OptimizerRuleResult {
 const roundLots = (x: number, lot: number) => Math.round(x / lot) * lot;
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : String(x));
 
-export async function optimizerRebalance(o: {
+/**
+ * The agent's LP solver, loaded on first use (the one load, at the agent's edge) and loaded
+ * again after a solve threw: an aborted WebAssembly instance is not reusable.
+ */
+export function agentLpSolver(): () => Promise<LpSolver> {
+  let loading: Promise<LpSolver> | null = null;
+  const guarded = (s: LpSolver): LpSolver => ({
+    solve: (lp, options, backend) => {
+      try {
+        return s.solve(lp, options, backend);
+      } catch (e) {
+        loading = null;
+        throw e;
+      }
+    },
+  });
+  return () => {
+    loading ??= loadLpSolver().then(guarded);
+    return loading;
+  };
+}
+
+export interface OptimizerRebalanceInput {
   readonly view: AnalyticsView;
   readonly positions: readonly Position[];
   /** Instruments the roll rule closes this tick (left out). */
@@ -69,23 +95,37 @@ export async function optimizerRebalance(o: {
   readonly analytics: AgentAnalyticsConfig;
   readonly resolveInstrument: (name: string) => Instrument;
   readonly reason: string;
-}): Promise<OptimizerRuleResult> {
-  const { view, policy, limits, analytics } = o;
-  const oc = analytics.optimizer;
-  const market = view.market;
-  const S = view.snapshot.indexPrice;
-  const kept = o.positions.filter((p) => !o.rolling.has(p.instrument.name));
-  const held = new Map(kept.filter((p) => p.instrument.type === "option").map((p) => [p.instrument.name, p]));
+  /** The loaded LP solver (agentLpSolver). */
+  readonly solver: LpSolver;
+}
+
+/** Candidates (fresh quotes of the target expiry, keep decisions, the hedge perpetual) and the fixed legs. */
+interface RuleCandidates {
+  readonly candidates: OptimizeCandidate[];
+  readonly instruments: Instrument[];
+  /** Candidate index -> held quantity of its keep decision. */
+  readonly keepOf: Map<number, number>;
+  readonly fixed: Position[];
+  readonly maxContracts: number;
+}
+
+/** Option candidates: fresh quotes of the vega target expiry and held options' closing quotes. */
+function optionCandidates(
+  o: OptimizerRebalanceInput,
+  held: ReadonlyMap<string, Position>,
+  maxContracts: number,
+) {
+  const { view, policy } = o;
+  const oc = o.analytics.optimizer;
   const target = vegaTargetExpiry(
     {
       underlying: view.snapshot.underlying,
       valuationTime: view.snapshot.valuationTime,
-      indexPrice: S,
+      indexPrice: view.snapshot.indexPrice,
       quotes: view.snapshot.quotes,
     },
     policy,
   );
-  const maxContracts = Math.min(policy.maxOrderContracts, limits.maxOptionContracts);
   const fresh: CleanQuote[] = [];
   const heldQuotes: CleanQuote[] = [];
   for (const q of view.snapshot.quotes) {
@@ -95,21 +135,32 @@ export async function optimizerRebalance(o: {
   const snap = (quotes: CleanQuote[]) => ({ ...view.snapshot, quotes });
   const a = buildOptimizeCandidates({
     snapshot: snap(fresh),
-    market,
+    market: view.market,
     scenarios: view.scenarios,
     filter: { minAbsDelta: oc.minAbsDelta, maxAbsDelta: oc.maxAbsDelta, maxContracts },
   });
   const b = buildOptimizeCandidates({
     snapshot: snap(heldQuotes),
-    market,
+    market: view.market,
     scenarios: view.scenarios,
     filter: { maxContracts },
   });
+  return { a, b };
+}
+
+/** Every candidate of the tick (see the module comment) and the legs that stay fixed. */
+function ruleCandidates(o: OptimizerRebalanceInput): RuleCandidates {
+  const { view, policy, limits } = o;
+  const S = view.snapshot.indexPrice;
+  const kept = o.positions.filter((p) => !o.rolling.has(p.instrument.name));
+  const held = new Map(kept.filter((p) => p.instrument.type === "option").map((p) => [p.instrument.name, p]));
+  const maxContracts = Math.min(policy.maxOrderContracts, limits.maxOptionContracts);
+  const { a, b } = optionCandidates(o, held, maxContracts);
   const candidates: OptimizeCandidate[] = [...a.candidates, ...b.candidates];
   const instruments: Instrument[] = [...a.instruments, ...b.instruments];
   // Held options become "keep" decisions (see the module comment); without a closing quote they are fixed.
   const fixed: Position[] = kept.filter((p) => p.instrument.type !== "option");
-  const keepOf = new Map<number, number>(); // candidate index -> held quantity
+  const keepOf = new Map<number, number>();
   for (const p of held.values()) {
     const i = b.instruments.findIndex((x) => x.name === p.instrument.name);
     const c = i >= 0 ? b.candidates[i] : undefined;
@@ -129,14 +180,20 @@ export async function optimizerRebalance(o: {
   candidates.push(
     hedgeCandidate({
       instrument: perp,
-      market,
+      market: view.market,
       scenarios: view.scenarios,
       costUsd: halfTickUsd,
       maxContracts: limits.maxFutureContracts,
     }),
   );
   instruments.push(perp);
-  const book = buildOptimizeBook({ positions: fixed, market, scenarios: view.scenarios });
+  return { candidates, instruments, keepOf, fixed, maxContracts };
+}
+
+/** Delta band, CVaR, margin budget (when the book is inside it) and the hard vega band; notes on what was left out. */
+function ruleConstraints(o: OptimizerRebalanceInput, bookMarginUsd: number) {
+  const { policy, limits, analytics } = o;
+  const oc = analytics.optimizer;
   const constraints: {
     -readonly [K in keyof OptimizeConstraints]: OptimizeConstraints[K];
   } = { delta: { min: -policy.deltaBand / 2, max: policy.deltaBand / 2 } };
@@ -148,10 +205,10 @@ export async function optimizerRebalance(o: {
     };
   if (limits.maxMarginUsd !== undefined) {
     const budget = limits.maxMarginUsd * oc.marginTargetFraction;
-    if (book.marginUsd <= budget) constraints.marginBudgetUsd = budget;
+    if (bookMarginUsd <= budget) constraints.marginBudgetUsd = budget;
     else
       notes.push(
-        `standard margin ${f1(book.marginUsd)} USD already above the budget: left to CVaR and the pre-trade check`,
+        `standard margin ${f1(bookMarginUsd)} USD already above the budget: left to CVaR and the pre-trade check`,
       );
   }
   if (oc.vega === "hard")
@@ -159,83 +216,62 @@ export async function optimizerRebalance(o: {
       min: policy.vegaTargetPerVolPoint - policy.vegaTolerancePerVolPoint,
       max: policy.vegaTargetPerVolPoint + policy.vegaTolerancePerVolPoint,
     };
-  const problem: OptimizeProblem = {
-    candidates,
-    book,
-    objective: {
-      kind: "vega-target",
-      targetUsdPerVolPt: policy.vegaTargetPerVolPoint,
-      penaltyUsd: oc.vegaPenaltyUsd,
-    },
-    constraints,
-  };
-  const r = await optimizePortfolio(problem);
-  const pick = (s: ReturnType<typeof summarizeOptimizeRisk>) => ({
-    vega: s.greeks.vegaUsdPerVolPt,
-    delta: s.greeks.deltaCoin,
-    cvarUsd: s.cvarUsd,
-    marginUsd: s.marginUsd,
-  });
-  // The book before (analytics view, all positions; margin from the configured model).
-  const before = {
-    vega: view.greeks.vegaUsdPerVolPt,
-    delta: view.greeks.deltaUnderlyingCoin,
-    cvarUsd: view.cvarUsd,
-    marginUsd: view.marginUsd,
-  };
-  if (r.status !== "optimal") {
-    return {
-      status: r.status,
-      orders: [],
-      diagnosis: r.diagnosis?.text ?? `solver: ${r.solverStatus}`,
-      summary: `optimizer ${r.status} (${o.reason})`,
-      candidates: candidates.length,
-      before,
-      after: null,
-    };
-  }
-  // Orders per instrument = new position - held: keep decisions give the kept part of a held
-  // position (0 when not traded: closed), other candidates add their net trade.
-  const order = new Map<
-    string,
-    { inst: Instrument; qty: number; delta: number; why: string[]; held?: number }
-  >();
-  const add = (i: number, qty: number, why?: string) => {
-    const inst = instruments[i] as Instrument;
-    const e = order.get(inst.name) ?? {
-      inst,
-      qty: 0,
-      delta: (candidates[i] as OptimizeCandidate).greeks.deltaCoin,
-      why: [],
-    };
+  return { constraints, notes };
+}
+
+interface OrderLine {
+  inst: Instrument;
+  qty: number;
+  delta: number;
+  why: string[];
+  held?: number;
+}
+
+/**
+ * Net order per instrument = new position - held: keep decisions give the kept part of a held
+ * position (0 when not traded: closed), other candidates add their net trade.
+ */
+function orderLines(rc: RuleCandidates, r: OptimizeResult): OrderLine[] {
+  const order = new Map<string, OrderLine>();
+  const add = (i: number, qty: number, why?: string): OrderLine | undefined => {
+    const inst = rc.instruments[i];
+    const c = rc.candidates[i];
+    if (!inst || !c) return undefined;
+    const e = order.get(inst.name) ?? { inst, qty: 0, delta: c.greeks.deltaCoin, why: [] };
     e.qty += qty;
     if (why) e.why.push(why);
     order.set(inst.name, e);
+    return e;
   };
-  for (const [i, h] of keepOf) {
-    add(i, -h);
-    const e = order.get((instruments[i] as Instrument).name);
+  for (const [i, h] of rc.keepOf) {
+    const e = add(i, -h);
     if (e) e.held = h;
   }
   for (const t of r.trades) {
-    const h = keepOf.get(t.index);
-    add(
-      t.index,
-      t.side === "buy" ? t.contracts : -t.contracts,
+    const h = rc.keepOf.get(t.index);
+    const why =
       h === undefined
         ? t.explanation
-        : `keeps ${t.contracts.toFixed(2)} of the ${h < 0 ? "short" : "long"} ${Math.abs(h)} ${t.name.replace(" (held)", "")}`,
-    );
+        : `keeps ${t.contracts.toFixed(2)} of the ${h < 0 ? "short" : "long"} ${Math.abs(h)} ${t.name.replace(" (held)", "")}`;
+    add(t.index, t.side === "buy" ? t.contracts : -t.contracts, why);
   }
-  const after = pick(r.after);
-  const head = `optimizer (${o.reason}): vega ${f1(before.vega)} -> ${f1(after.vega)} USD/vol pt (target ${policy.vegaTargetPerVolPoint}), CVaR ${f1(before.cvarUsd)} -> ${f1(after.cvarUsd)} USD, delta ${before.delta.toFixed(3)} -> ${after.delta.toFixed(3)}${notes.length ? `; ${notes.join("; ")}` : ""}`;
-  const quotes = new Map(view.snapshot.quotes.map((q) => [q.instrument.name, q]));
-  const orders: ProposedOrder[] = [];
   // Options first, the perpetual (the hedge) last.
-  const entries = [...order.values()].sort(
+  return [...order.values()].sort(
     (x, y) => Number(x.inst.type === "future") - Number(y.inst.type === "future"),
   );
-  for (const e of entries) {
+}
+
+/** Order lines rounded to lots (options) or whole contracts (the perpetual), priced, with their reason. */
+function proposedOrders(
+  o: OptimizerRebalanceInput,
+  lines: readonly OrderLine[],
+  maxContracts: number,
+  head: string,
+) {
+  const { policy } = o;
+  const quotes = new Map(o.view.snapshot.quotes.map((q) => [q.instrument.name, q]));
+  const orders: ProposedOrder[] = [];
+  for (const e of lines) {
     let c =
       e.inst.type === "future" ? Math.round(Math.abs(e.qty)) : roundLots(Math.abs(e.qty), policy.lotSize);
     if (e.inst.type === "option") c = Math.min(c, maxContracts);
@@ -245,28 +281,70 @@ export async function optimizerRebalance(o: {
     const q = quotes.get(e.inst.name);
     const limitPrice = e.inst.type === "option" && q ? limitFor(side, q, policy.limitSlippage) : null;
     if (e.inst.type === "option" && limitPrice === null) continue;
+    const closes =
+      e.held !== undefined
+        ? `${e.held < 0 ? "buys back the held short" : "sells the held long"} ${Math.abs(e.held)} (closes it)`
+        : "";
     orders.push({
       rule: "optimizer",
       instrument: e.inst.name,
       side,
       quantity: c,
       limitPrice,
-      why: `${head}; ${
-        e.why.join("; ") ||
-        (e.held !== undefined
-          ? `${e.held < 0 ? "buys back the held short" : "sells the held long"} ${Math.abs(e.held)} (closes it)`
-          : "")
-      }`,
+      why: `${head}; ${e.why.join("; ") || closes}`,
       deltaChange: (side === "buy" ? 1 : -1) * c * e.delta,
     });
   }
-  return {
-    status: r.status,
-    orders,
-    diagnosis: null,
-    summary: head,
-    candidates: candidates.length,
-    before,
-    after,
+  return orders;
+}
+
+const pick = (s: ReturnType<typeof summarizeOptimizeRisk>) => ({
+  vega: s.greeks.vegaUsdPerVolPt,
+  delta: s.greeks.deltaCoin,
+  cvarUsd: s.cvarUsd,
+  marginUsd: s.marginUsd,
+});
+
+/** The optimizer rule of one tick (see the module comment). Synchronous. */
+export function optimizerRebalance(o: OptimizerRebalanceInput): OptimizerRuleResult {
+  const { view, policy } = o;
+  const oc = o.analytics.optimizer;
+  const rc = ruleCandidates(o);
+  const book = buildOptimizeBook({ positions: rc.fixed, market: view.market, scenarios: view.scenarios });
+  const { constraints, notes } = ruleConstraints(o, book.marginUsd);
+  const problem: OptimizeProblem = {
+    candidates: rc.candidates,
+    book,
+    objective: {
+      kind: "vega-target",
+      targetUsdPerVolPt: policy.vegaTargetPerVolPoint,
+      penaltyUsd: oc.vegaPenaltyUsd,
+    },
+    constraints,
   };
+  const r = optimizePortfolio(problem, o.solver);
+  // The book before (analytics view, all positions; margin from the configured model).
+  const before = {
+    vega: view.greeks.vegaUsdPerVolPt,
+    delta: view.greeks.deltaUnderlyingCoin,
+    cvarUsd: view.cvarUsd,
+    marginUsd: view.marginUsd,
+  };
+  const candidates = rc.candidates.length;
+  if (r.status !== "optimal") {
+    const diagnosis = r.diagnosis?.text ?? `solver: ${r.solverStatus}`;
+    return {
+      status: r.status,
+      orders: [],
+      diagnosis,
+      summary: `optimizer ${r.status} (${o.reason})`,
+      candidates,
+      before,
+      after: null,
+    };
+  }
+  const after = pick(r.after);
+  const head = `optimizer (${o.reason}): vega ${f1(before.vega)} -> ${f1(after.vega)} USD/vol pt (target ${policy.vegaTargetPerVolPoint}), CVaR ${f1(before.cvarUsd)} -> ${f1(after.cvarUsd)} USD, delta ${before.delta.toFixed(3)} -> ${after.delta.toFixed(3)}${notes.length ? `; ${notes.join("; ")}` : ""}`;
+  const orders = proposedOrders(o, orderLines(rc, r), rc.maxContracts, head);
+  return { status: r.status, orders, diagnosis: null, summary: head, candidates, before, after };
 }

@@ -19,6 +19,7 @@ import { normalizeChain } from "../core/market/normalize.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { chainNote, type OptimizeSpecCore, optimizeProblemOnMarket } from "../core/optimize/fromChain.js";
 import { efficientFrontier } from "../core/optimize/frontier.js";
+import { type LpSolver, loadLpSolver } from "../core/optimize/lpSolver.js";
 import { optimizePortfolio } from "../core/optimize/optimize.js";
 import type { CandidateFilter, OptimizeProblem } from "../core/optimize/spec.js";
 import type { OhlcBar } from "../core/regime/realizedVol.js";
@@ -51,6 +52,7 @@ import {
   valueBookOnInputs,
 } from "./bookMarket.js";
 import { placeDemoBook } from "./demoBook.js";
+import { forecastPanel } from "./forecastPanel.js";
 import { dvolFileFor, loadHistorySection } from "./history.js";
 import type { BookSection, DemoReport, ReportSection } from "./report.js";
 import { DAY_MS } from "../core/time.js";
@@ -430,6 +432,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   }
 
   let optimizeProblem: OptimizeProblem | undefined;
+  let lpSolver: LpSolver | undefined;
   await step("optimizer", ["optimizer"], async () => {
     if (!chain) throw new Error("no market (see the market step)");
     const specF = await loadOptimizeSpecFile(specFile);
@@ -454,7 +457,8 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       surfaceModel: specF.surfaceModel,
     });
     optimizeProblem = built.problem;
-    const r = await optimizePortfolio(built.problem);
+    lpSolver = await loadLpSolver();
+    const r = optimizePortfolio(built.problem, lpSolver);
     const flat = (s: typeof r.before) => ({
       ...s.greeks,
       cvarUsd: s.cvarUsd,
@@ -481,12 +485,13 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
   // Efficient frontier (objective against the CVaR limit) of the same problem; a failure here
   // leaves the proposal in place and says why in the frontier's place.
   const opt = report.optimizer;
-  if (opt && optimizeProblem && opt.status === "optimal") {
+  if (opt && optimizeProblem && lpSolver && opt.status === "optimal") {
     const problem = optimizeProblem;
+    const solver = lpSolver;
     let why = "the CVaR range could not be bracketed";
     const fr = await step("frontier", [], async () => {
       try {
-        return await efficientFrontier(problem, { points: o.frontierPoints ?? 7 });
+        return efficientFrontier(problem, solver, { points: o.frontierPoints ?? 7 });
       } catch (e) {
         why = firstLine(e);
         throw e;
@@ -643,6 +648,7 @@ export async function runDemoPipeline(o: PipelineOptions = {}): Promise<DemoRepo
       realizedVol: r.series.map((s) => s.realizedVol),
       garchVol: r.series.map((s) => s.garchVol),
       highVolProbability: r.series.map((s) => s.highVolProbability),
+      ...forecastSection(bars),
     };
   });
   if (o.historyDir) {
@@ -898,4 +904,10 @@ function bookOnLoadedMarket(o: {
       `none of the book's ${positions.length} positions can be valued on the loaded market (${v.settled.length} expired; first exclusion: ${v.excluded[0]?.detail ?? "-"})`,
     );
   return v;
+}
+
+/** The forecast panel of the regime section, or nothing when the history is too short for it. */
+function forecastSection(bars: readonly (OhlcBar & { readonly date: string })[]) {
+  const forecast = forecastPanel(bars);
+  return forecast ? { forecast } : {};
 }

@@ -15,11 +15,16 @@
  */
 import type { Command } from "commander";
 import { InputFileError } from "../../adapters/inputFile.js";
-import { loadOptimizeSpecFile, optimizeSpecParts } from "../../adapters/optimizeSpec.js";
+import {
+  loadOptimizeSpecFile,
+  type OptimizeSpecFile,
+  optimizeSpecParts,
+} from "../../adapters/optimizeSpec.js";
 import type { PortfolioFile } from "../../adapters/portfolioFile.js";
-import { efficientFrontier } from "../../core/optimize/frontier.js";
+import { efficientFrontier, type FrontierResult } from "../../core/optimize/frontier.js";
 import { optimizeProblemOnMarket } from "../../core/optimize/fromChain.js";
-import { optimizePortfolio } from "../../core/optimize/optimize.js";
+import { loadLpSolver } from "../../core/optimize/lpSolver.js";
+import { type OptimizeResult, optimizePortfolio } from "../../core/optimize/optimize.js";
 import type { OptimizeRiskSummary } from "../../core/optimize/verify.js";
 import {
   bookGreeks,
@@ -88,176 +93,197 @@ function optimizeWarnings(v: ValuedBook, underlying: string, bookPositions: numb
   return out;
 }
 
-export function register(program: Command): void {
-  const cmd = program
-    .command("optimize")
-    .description("propose trades for a book: objective, greek/CVaR/stress/margin constraints, HiGHS LP/MILP")
-    .option(
-      "--book <file>",
-      "current book (JSON or CSV instrument,quantity[,entryPrice]); empty book if omitted",
-    )
-    .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)");
-  addMarketOptions(cmd, { bookMarket: "refused", seed: true })
-    .option("--frontier <points>", "also compute the CVaR efficient frontier with this many points")
-    .option("--json", "JSON output (full precision; `units` names each field)")
-    .action(async (f: Flags) => {
-      // A spec that fails validation is a usage error (exit 2); the message names the field.
-      const specFile = await loadOptimizeSpecFile(f.spec).catch((e: unknown) => {
-        if (e instanceof InputFileError) throw e; // missing or unreadable file: exit 3
-        throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
-      });
-      const choice = parseMarketFlags(f, { command: "optimize", allowBookMarket: false });
-      const { spec, filter } = optimizeSpecParts(specFile);
-      const u = specFile.underlying;
-      const book: PortfolioFile = f.book
-        ? await loadBookFile(f.book)
-        : { positions: [], rejected: [], rowsRead: 0 };
-      const v = await bookOnMarket(book, choice, {
-        first: [u],
-        surfaceModel: specFile.surfaceModel,
-        log: (line) => process.stderr.write(`[optimize] ${line}\n`),
-      });
-      const input = v.inputs.find((i) => i.normalized.snapshot.underlying === u);
-      if (!input)
-        throw new CliError(
-          `no ${u} chain in the market (${v.label}): the spec's candidates are ${u} quotes`,
-          EXIT_FAILURE,
-        );
-      const warnings = optimizeWarnings(v, u, book.positions.length);
-      printWarnings("optimize", warnings);
-      const built = optimizeProblemOnMarket({
-        snapshot: input.normalized.snapshot,
-        market: v.market,
-        positions: v.positions,
-        spec,
-        filter,
-        ...(specFile.scenarios ? { scenarioGrid: specFile.scenarios } : {}),
-        stress: specFile.stress,
-      });
-      const { byUnderlying } = bookGreeks(v);
-      const result = await optimizePortfolio(built.problem);
-      const points =
-        f.frontier !== undefined ? parseNumberOption("--frontier", f.frontier) : specFile.frontier?.points;
-      const frontier =
-        points !== undefined && result.status === "optimal" && built.problem.book.scenarioPnlUsd.length > 0
-          ? await efficientFrontier(built.problem, { points: Math.max(2, Math.round(points)) })
-          : null;
-      const notes = [
-        ...v.notes,
-        ...(specFile.surfaceModel !== "svi"
-          ? [
-              `market surface ${specFile.surfaceModel} (the spec's surfaceModel); risk, stress and margin fit svi: options at quoted strikes are at their marks in both, unquoted strikes may differ`,
-            ]
-          : []),
-        ...built.notes,
-        ...result.notes,
-      ];
-      const data = {
-        status: result.status,
-        objective: { kind: result.objectiveKind, valueUsd: result.objectiveUsd },
-        trades: result.trades.map((t) => ({
-          instrument: t.name,
-          side: t.side,
-          contracts: t.contracts,
-          limitPriceUsd: t.limitPriceUsd,
-          edgeUsd: t.edgeUsd,
-          explanation: t.explanation,
-        })),
-        before: summaryJson(result.before),
-        after: summaryJson(result.after),
-        binding: result.binding,
-        cvarLabel: result.cvarLabel,
-        verification: result.verification,
-        diagnosis: result.diagnosis,
-        frontier,
-        stats: result.stats,
-        valuationTime: new Date(v.valuationTime).toISOString(),
-        market: marketJson(v),
-        byUnderlying,
-        expired: expiredRows(v),
-        excluded: v.excluded,
-        warnings,
-        notes,
-        units: {
-          ...GREEK_UNITS,
-          "before.greeks.deltaCoin":
-            "the optimizer's delta: dV_usd/dS in coins of the spec's underlying = risk's deltaUnderlyingCoin (Black's forward delta), NOT risk's premium-adjusted deltaCoin; alias before.greeks.deltaBlackCoin",
-          "before/after":
-            "the spec underlying's book before and after the trades: greeks (vega per vol point, theta per day, cash gamma USD per 1%), CVaR, worst stress loss and Deribit standard initial margin (the core margin engine's figure on the netted book, as volfolio margin reports it) in USD",
-        },
-      };
-      output(f.json, data, () => {
-        const out: string[] = [...bookHeader(v), ""];
-        out.push(
-          `status: ${result.status}; objective ${result.objectiveKind} = ${r6(result.objectiveUsd)} USD`,
-        );
-        if (result.stats.cvarMethod !== "none")
-          out.push(
-            result.stats.cvarCuts
-              ? `CVaR method: cutting planes (Kunzi-Bay-Mayer; ${result.stats.cvarCuts.iterations} master LP solves, ${result.stats.cvarCuts.cuts} cuts)`
-              : `CVaR method: whole Rockafellar-Uryasev LP (${built.problem.book.scenarioPnlUsd.length} scenario rows)`,
-          );
-        if (result.status !== "optimal") {
-          out.push(result.diagnosis?.text ?? `solver: ${result.solverStatus}`);
-          return out.join("\n");
-        }
-        out.push(
-          "",
-          formatTable(
-            result.trades.map((t) => ({
-              instrument: t.name,
-              side: t.side,
-              contracts: t.contracts,
-              limitUsd: t.limitPriceUsd,
-              edgeUsd: t.edgeUsd,
-            })),
-          ),
-        );
-        out.push(
-          "",
-          `${u} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day${result.cvarLabel ? `; ${result.cvarLabel}` : ""})`,
-          formatTable([riskRow("before", result.before), riskRow("after", result.after)]),
-        );
-        out.push(
-          "",
-          `Whole book on this market: ${GREEK_TABLE_TITLE}`,
-          formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
-        );
-        out.push(
-          "",
-          "binding constraints:",
-          ...(result.binding.length ? result.binding.map((b) => `  ${b.text}`) : ["  (none)"]),
-        );
-        out.push("", "trade roles:", ...result.trades.map((t) => `  ${t.explanation}`));
-        out.push(
-          "",
-          `verification: ${result.verification?.ok ? "all constraints hold (recomputed from the trades)" : "FAILED"}`,
-        );
-        if (frontier)
-          out.push(
-            "",
-            `CVaR frontier (${frontier.cvarMethod === "cuts" ? "cutting planes" : "whole Rockafellar-Uryasev LP"}):`,
-            formatTable(
-              frontier.points.map((p) => ({
-                cvarLimitUsd: p.cvarLimitUsd,
-                cvarUsd: p.cvarUsd,
-                objectiveUsd: p.objectiveUsd,
-                trades: p.trades,
-              })),
-            ),
-          );
-        out.push("", ...warnings.map((w) => `WARNING: ${w}`), ...notes.map((n) => `note: ${n}`));
-        return out.join("\n");
-      });
-      if (result.status !== "optimal")
-        throw new CliError(
-          `optimize: ${result.status}${result.diagnosis ? ` (${result.diagnosis.text})` : ""}`,
-          EXIT_FAILURE,
-        );
-    });
-  cmd.addHelpText(
-    "after",
-    `
+/** The spec file; a spec that fails validation is a usage error (exit 2) naming the field. */
+async function loadSpec(file: string): Promise<OptimizeSpecFile> {
+  return loadOptimizeSpecFile(file).catch((e: unknown) => {
+    if (e instanceof InputFileError) throw e; // missing or unreadable file: exit 3
+    throw new CliError(e instanceof Error ? e.message : String(e), EXIT_USAGE);
+  });
+}
+
+/** The book valued on the chosen market and the spec underlying's optimize problem on it. */
+async function problemOnMarket(f: Flags, specFile: OptimizeSpecFile) {
+  const choice = parseMarketFlags(f, { command: "optimize", allowBookMarket: false });
+  const { spec, filter } = optimizeSpecParts(specFile);
+  const u = specFile.underlying;
+  const book: PortfolioFile = f.book
+    ? await loadBookFile(f.book)
+    : { positions: [], rejected: [], rowsRead: 0 };
+  const v = await bookOnMarket(book, choice, {
+    first: [u],
+    surfaceModel: specFile.surfaceModel,
+    log: (line) => process.stderr.write(`[optimize] ${line}\n`),
+  });
+  const input = v.inputs.find((i) => i.normalized.snapshot.underlying === u);
+  if (!input)
+    throw new CliError(
+      `no ${u} chain in the market (${v.label}): the spec's candidates are ${u} quotes`,
+      EXIT_FAILURE,
+    );
+  const warnings = optimizeWarnings(v, u, book.positions.length);
+  printWarnings("optimize", warnings);
+  const built = optimizeProblemOnMarket({
+    snapshot: input.normalized.snapshot,
+    market: v.market,
+    positions: v.positions,
+    spec,
+    filter,
+    ...(specFile.scenarios ? { scenarioGrid: specFile.scenarios } : {}),
+    stress: specFile.stress,
+  });
+  return { v, built, warnings };
+}
+
+type Built = Awaited<ReturnType<typeof problemOnMarket>>;
+
+interface Solved extends Built {
+  readonly specFile: OptimizeSpecFile;
+  readonly result: OptimizeResult;
+  readonly frontier: FrontierResult | null;
+  readonly notes: string[];
+}
+
+/** The --json document. */
+function optimizeJson(s: Solved) {
+  const { result, v } = s;
+  return {
+    status: result.status,
+    objective: { kind: result.objectiveKind, valueUsd: result.objectiveUsd },
+    trades: result.trades.map((t) => ({
+      instrument: t.name,
+      side: t.side,
+      contracts: t.contracts,
+      limitPriceUsd: t.limitPriceUsd,
+      edgeUsd: t.edgeUsd,
+      explanation: t.explanation,
+    })),
+    before: summaryJson(result.before),
+    after: summaryJson(result.after),
+    binding: result.binding,
+    cvarLabel: result.cvarLabel,
+    verification: result.verification,
+    diagnosis: result.diagnosis,
+    frontier: s.frontier,
+    stats: result.stats,
+    valuationTime: new Date(v.valuationTime).toISOString(),
+    market: marketJson(v),
+    byUnderlying: bookGreeks(v).byUnderlying,
+    expired: expiredRows(v),
+    excluded: v.excluded,
+    warnings: s.warnings,
+    notes: s.notes,
+    units: {
+      ...GREEK_UNITS,
+      "before.greeks.deltaCoin":
+        "the optimizer's delta: dV_usd/dS in coins of the spec's underlying = risk's deltaUnderlyingCoin (Black's forward delta), NOT risk's premium-adjusted deltaCoin; alias before.greeks.deltaBlackCoin",
+      "before/after":
+        "the spec underlying's book before and after the trades: greeks (vega per vol point, theta per day, cash gamma USD per 1%), CVaR, worst stress loss and Deribit standard initial margin (the core margin engine's figure on the netted book, as volfolio margin reports it) in USD",
+    },
+  };
+}
+
+/** Table output: the status and the CVaR method (and the diagnosis when not optimal). */
+function statusLines(s: Solved): string[] {
+  const { result } = s;
+  const out = [
+    `status: ${result.status}; objective ${result.objectiveKind} = ${r6(result.objectiveUsd)} USD`,
+  ];
+  if (result.stats.cvarMethod !== "none")
+    out.push(
+      result.stats.cvarCuts
+        ? `CVaR method: cutting planes (Kunzi-Bay-Mayer; ${result.stats.cvarCuts.iterations} master LP solves, ${result.stats.cvarCuts.cuts} cuts)`
+        : `CVaR method: whole Rockafellar-Uryasev LP (${s.built.problem.book.scenarioPnlUsd.length} scenario rows)`,
+    );
+  if (result.status !== "optimal") out.push(result.diagnosis?.text ?? `solver: ${result.solverStatus}`);
+  return out;
+}
+
+/** Table output of an optimal result: trades, risk before/after, binding rows, roles, frontier. */
+function resultLines(s: Solved): string[] {
+  const { result, frontier } = s;
+  const trades = result.trades.map((t) => ({
+    instrument: t.name,
+    side: t.side,
+    contracts: t.contracts,
+    limitUsd: t.limitPriceUsd,
+    edgeUsd: t.edgeUsd,
+  }));
+  const out = ["", formatTable(trades)];
+  out.push(
+    "",
+    `${s.specFile.underlying} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day${result.cvarLabel ? `; ${result.cvarLabel}` : ""})`,
+    formatTable([riskRow("before", result.before), riskRow("after", result.after)]),
+  );
+  out.push(
+    "",
+    `Whole book on this market: ${GREEK_TABLE_TITLE}`,
+    formatTable(bookGreeks(s.v).byUnderlying, GREEK_TABLE_COLUMNS),
+  );
+  out.push(
+    "",
+    "binding constraints:",
+    ...(result.binding.length ? result.binding.map((b) => `  ${b.text}`) : ["  (none)"]),
+  );
+  out.push("", "trade roles:", ...result.trades.map((t) => `  ${t.explanation}`));
+  out.push(
+    "",
+    `verification: ${result.verification?.ok ? "all constraints hold (recomputed from the trades)" : "FAILED"}`,
+  );
+  if (frontier) {
+    const points = frontier.points.map((p) => ({
+      cvarLimitUsd: p.cvarLimitUsd,
+      cvarUsd: p.cvarUsd,
+      objectiveUsd: p.objectiveUsd,
+      trades: p.trades,
+    }));
+    const method = frontier.cvarMethod === "cuts" ? "cutting planes" : "whole Rockafellar-Uryasev LP";
+    out.push("", `CVaR frontier (${method}):`, formatTable(points));
+  }
+  return out;
+}
+
+/** The table output. */
+function optimizeTable(s: Solved): string {
+  const out: string[] = [...bookHeader(s.v), "", ...statusLines(s)];
+  if (s.result.status !== "optimal") return out.join("\n");
+  out.push(...resultLines(s));
+  out.push("", ...s.warnings.map((w) => `WARNING: ${w}`), ...s.notes.map((n) => `note: ${n}`));
+  return out.join("\n");
+}
+
+/** The command: spec + book on one market -> solve (HiGHS loaded while the market loads) -> output. */
+async function runOptimize(f: Flags): Promise<void> {
+  // The one load of the LP solver, at the edge; it runs while the market is read and fitted.
+  const solverLoad = loadLpSolver();
+  solverLoad.catch(() => undefined); // awaited below; a failure surfaces there, not as unhandled
+  const specFile = await loadSpec(f.spec);
+  const built = await problemOnMarket(f, specFile);
+  const solver = await solverLoad;
+  const problem = built.built.problem;
+  const result = optimizePortfolio(problem, solver);
+  const points =
+    f.frontier !== undefined ? parseNumberOption("--frontier", f.frontier) : specFile.frontier?.points;
+  const frontier =
+    points !== undefined && result.status === "optimal" && problem.book.scenarioPnlUsd.length > 0
+      ? efficientFrontier(problem, solver, { points: Math.max(2, Math.round(points)) })
+      : null;
+  const surfaceNote =
+    specFile.surfaceModel !== "svi"
+      ? [
+          `market surface ${specFile.surfaceModel} (the spec's surfaceModel); risk, stress and margin fit svi: options at quoted strikes are at their marks in both, unquoted strikes may differ`,
+        ]
+      : [];
+  const notes = [...built.v.notes, ...surfaceNote, ...built.built.notes, ...result.notes];
+  const solved: Solved = { ...built, specFile, result, frontier, notes };
+  output(f.json, optimizeJson(solved), () => optimizeTable(solved));
+  if (result.status !== "optimal")
+    throw new CliError(
+      `optimize: ${result.status}${result.diagnosis ? ` (${result.diagnosis.text})` : ""}`,
+      EXIT_FAILURE,
+    );
+}
+
+const HELP_AFTER = `
 Market (exactly one; the same valuation as volfolio risk, stress and margin):
   --chain FILE   a chain file (Deribit CSV/.csv.gz, Deribit API JSON, Tardis), --time to revalue at another instant
   --live         Deribit's public chains (the spec's underlying and the book's; exit 3 when unreachable)
@@ -273,6 +299,20 @@ Examples:
 Units: deltaBlackCoin in coins (Black's forward delta), gamma as USD cash gamma per 1% move, vega USD per
 vol point, theta USD/day, CVaR/stress/margin in USD. Margin is Deribit standard initial margin per
 net position, the figures of volfolio margin (core margin engine). --json numbers are full precision; tables round to 6 significant digits.
-Exit codes: 0 optimal, 1 infeasible/failed (diagnosis printed), 2 bad flags, spec or book, 3 file or network unavailable.`,
-  );
+Exit codes: 0 optimal, 1 infeasible/failed (diagnosis printed), 2 bad flags, spec or book, 3 file or network unavailable.`;
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("optimize")
+    .description("propose trades for a book: objective, greek/CVaR/stress/margin constraints, HiGHS LP/MILP")
+    .option(
+      "--book <file>",
+      "current book (JSON or CSV instrument,quantity[,entryPrice]); empty book if omitted",
+    )
+    .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)");
+  addMarketOptions(cmd, { bookMarket: "refused", seed: true })
+    .option("--frontier <points>", "also compute the CVaR efficient frontier with this many points")
+    .option("--json", "JSON output (full precision; `units` names each field)")
+    .action(runOptimize);
+  cmd.addHelpText("after", HELP_AFTER);
 }

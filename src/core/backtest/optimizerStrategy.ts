@@ -3,7 +3,9 @@
  * backtest. On each rebalance date it sees only that step and its own book, builds an
  * OptimizeProblem with the same spec as `volfolio optimize` (objective, greek bands, CVaR, stress,
  * margin and premium budgets, candidate filter, scenario grid), solves it and turns the solution
- * into orders. Asynchronous (HiGHS is WASM): run it with `runBacktestAsync`.
+ * into orders. Synchronous: the LP solver is passed in (loaded once at the edge with
+ * `loadLpSolver()`, core/optimize/lpSolver.ts); `runBacktest` builds this rule from
+ * `BacktestOptions.lpSolver`.
  *
  * Market: the step's core market (market.ts `step.market`: chainMarketInputs with the marks
  * surface + chainRiskMarket, over the candidate window's expiries, the held options' and the
@@ -58,20 +60,22 @@ import {
   hedgeCandidate,
   keepDecisionCandidate,
 } from "../optimize/candidates.js";
-import { optimizePortfolio } from "../optimize/optimize.js";
+import type { LpSolver } from "../optimize/lpSolver.js";
+import { type OptimizeResult, optimizePortfolio } from "../optimize/optimize.js";
 import type { OptimizeCandidate, OptimizeProblem } from "../optimize/spec.js";
 import { instrumentFromName } from "../instruments/names.js";
-import { forwardAtExpiry, type RiskMarket } from "../risk/market.js";
+import { forwardAtExpiry } from "../risk/market.js";
 import { type Scenario, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
 import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import type { HedgePolicy } from "../hedge/policies.js";
 import { futureName } from "./calendar.js";
 import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
-import { type BacktestStep, marketValues, type StepOptionQuote } from "./market.js";
+import { type BacktestStep, marketValues, type StepMarket, type StepOptionQuote } from "./market.js";
 import type {
   AsyncStrategyRule,
   BookOption,
+  StrategyRule,
   OptimizerStrategyParams,
   RebalanceSchedule,
   StrategyContext,
@@ -146,8 +150,13 @@ export interface OptimizerRebalanceRecord {
   readonly diagnosis: string | null;
 }
 
-export interface OptimizerStrategyRule extends AsyncStrategyRule {
+export interface OptimizerStrategyRule extends StrategyRule {
   /** One record per rebalance, in time order. */
+  readonly log: OptimizerRebalanceRecord[];
+}
+
+/** The rule of a caller that has no solver yet: loads one on its first decision (transitional). */
+export interface AsyncOptimizerStrategyRule extends AsyncStrategyRule {
   readonly log: OptimizerRebalanceRecord[];
 }
 
@@ -161,261 +170,415 @@ function checkParams(p: OptimizerStrategyParams): void {
     throw new InvalidInputError("params.optimize.candidates.maxDays", f.maxDays, "must be > minDays");
 }
 
-/** Builds the optimizer strategy's rule (validates the parameters). */
-export function optimizerStrategyRule(spec: OptimizerSpec): OptimizerStrategyRule {
+/** What every rebalance of one strategy shares: its parameters, costs, hedge policy and scenarios. */
+interface StrategySetup {
+  readonly p: OptimizerStrategyParams;
+  readonly o: OptimizerStrategyParams["optimize"];
+  readonly filter: NonNullable<OptimizerStrategyParams["optimize"]["candidates"]>;
+  readonly costs: CostModel;
+  readonly policy: HedgePolicy;
+  readonly scenarios: Scenario[];
+  readonly stress: Scenario[];
+}
+
+function strategySetup(spec: OptimizerSpec): StrategySetup {
   const p = spec.params;
-  checkParams(p);
-  const due = rebalanceDue(p.rebalance);
-  const costs = resolveCostModel(spec.costs);
-  const policy: HedgePolicy = spec.hedge ?? { policy: "none" };
   const o = p.optimize;
-  const filter = o.candidates ?? {};
-  const scenarios = scenarioGrid(o.scenarios ?? {});
-  const stress: Scenario[] =
-    o.stress === false ? [] : STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id }));
+  return {
+    p,
+    o,
+    filter: o.candidates ?? {},
+    costs: resolveCostModel(spec.costs),
+    policy: spec.hedge ?? { policy: "none" },
+    scenarios: scenarioGrid(o.scenarios ?? {}),
+    stress: o.stress === false ? [] : STRESS_LIBRARY.map((e) => ({ ...e.scenario, name: e.id })),
+  };
+}
+
+/**
+ * Builds the optimizer strategy's rule (validates the parameters). With a solver the rule is
+ * synchronous (the one backtest driver, sweeps); without one (transitional, for a caller that has
+ * not loaded one) its first decision loads a solver for this rule only.
+ */
+export function optimizerStrategyRule(spec: OptimizerSpec, solver: LpSolver): OptimizerStrategyRule;
+export function optimizerStrategyRule(spec: OptimizerSpec): AsyncOptimizerStrategyRule;
+export function optimizerStrategyRule(
+  spec: OptimizerSpec,
+  solver?: LpSolver,
+): OptimizerStrategyRule | AsyncOptimizerStrategyRule {
+  checkParams(spec.params);
+  const setup = strategySetup(spec);
+  const due = rebalanceDue(spec.params.rebalance);
   const log: OptimizerRebalanceRecord[] = [];
+  const initial = { coins: 0, usd: spec.params.usd };
+  const decideWith = (s: LpSolver, ctx: StrategyContext): StrategyOrder[] =>
+    due(ctx.step.time) ? rebalance(setup, s, ctx, log) : [];
+  if (solver) return { initial, decide: (ctx) => decideWith(solver, ctx), log };
+  let loaded: Promise<LpSolver> | null = null;
+  return {
+    initial,
+    decide: async (ctx) => {
+      loaded ??= import("../optimize/lpSolver.js").then((m) => m.loadLpSolver());
+      return decideWith(await loaded, ctx);
+    },
+    log,
+  };
+}
 
-  const decide = async (ctx: StrategyContext): Promise<StrategyOrder[]> => {
-    const step = ctx.step;
-    if (!due(step.time)) return [];
-    if (o.underlying !== undefined && o.underlying !== step.underlying)
-      throw new InvalidInputError("params.optimize.underlying", o.underlying, `must be ${step.underlying}`);
-    const problem = buildProblem(step, ctx);
-    if (problem === null) {
-      // Nothing quoted in the tenor range and nothing held: a market gap, not a spec error.
-      log.push({
-        time: step.time,
-        status: "no-candidates",
-        candidates: 0,
+/** One rebalance: the step's problem, solved; the log record; the orders. */
+function rebalance(
+  setup: StrategySetup,
+  solver: LpSolver,
+  ctx: StrategyContext,
+  log: OptimizerRebalanceRecord[],
+): StrategyOrder[] {
+  const step = ctx.step;
+  const o = setup.o;
+  if (o.underlying !== undefined && o.underlying !== step.underlying)
+    throw new InvalidInputError("params.optimize.underlying", o.underlying, `must be ${step.underlying}`);
+  const problem = stepProblem(setup, step, ctx);
+  if (problem === null) {
+    // Nothing quoted in the tenor range and nothing held: a market gap, not a spec error.
+    log.push(noCandidatesRecord(step.time, ctx.coins + ctx.hedge));
+    return [];
+  }
+  const r = optimizePortfolio(problem.problem, solver);
+  if (r.status !== "optimal") {
+    log.push(
+      rebalanceRecord(step.time, problem, r, {
         orders: 0,
-        vegaBeforeUsdPerVolPt: 0,
-        vegaAfterUsdPerVolPt: 0,
-        deltaBeforeCoin: ctx.coins + ctx.hedge,
-        deltaAfterCoin: ctx.coins + ctx.hedge,
-        cvarAfterUsd: Number.NaN,
-        marginAfterUsd: 0,
-        objectiveUsd: Number.NaN,
-        costUsd: 0,
-        diagnosis: "no quoted option in the candidate tenor range and no held option",
-      });
-      return [];
-    }
-    const r = await optimizePortfolio(problem.problem);
-    const rec = (status: string, orders: number, diagnosis: string | null, costUsd = 0, after = r.after) =>
-      log.push({
-        time: step.time,
-        status,
-        candidates: problem.problem.candidates.length,
-        orders,
-        vegaBeforeUsdPerVolPt: problem.before.vegaUsdPerVolPt,
-        vegaAfterUsdPerVolPt: after.greeks.vegaUsdPerVolPt,
-        deltaBeforeCoin: problem.before.deltaCoin,
-        deltaAfterCoin: after.greeks.deltaCoin,
-        cvarAfterUsd: after.cvarUsd,
-        marginAfterUsd: after.marginUsd,
-        objectiveUsd: r.objectiveUsd,
-        costUsd,
-        diagnosis,
-      });
-    if (r.status !== "optimal") {
-      rec(r.status, 0, r.diagnosis?.text ?? `solver: ${r.solverStatus}`);
-      return [];
-    }
-    // New position per option = kept part of a held one + net fresh trades; order = new - held.
-    const target = new Map<string, number>();
-    for (const [name, h] of problem.held) target.set(name, problem.keepIndex.has(name) ? 0 : h.quantity);
-    let hedge = 0;
-    // The LP's cost of its trades: each at its candidate's all-in price against the mark.
-    let costUsd = 0;
-    const kept = new Map<string, number>();
-    for (const t of r.trades) {
-      const sign = t.side === "buy" ? 1 : -1;
-      const c = problem.problem.candidates[t.index] as OptimizeCandidate;
-      const price = (t.side === "buy" ? c.askUsd : c.bidUsd) as number;
-      const mark = problem.marks[t.index] as number;
-      if (t.index === problem.hedgeIndex) {
-        hedge += sign * t.contracts * problem.hedgeCoinsPerContract;
-        costUsd += sign * t.contracts * (price - mark);
-        continue;
-      }
-      const name = problem.names[t.index] as string;
-      if (c.name.endsWith(" (held)")) kept.set(name, t.contracts);
-      else costUsd += sign * t.contracts * (price - mark);
-      target.set(name, (target.get(name) ?? 0) + sign * t.contracts);
-    }
-    // A held option not (fully) kept is closed at its keep candidate's price.
-    for (const [name, i] of problem.keepIndex) {
-      const c = problem.problem.candidates[i] as OptimizeCandidate;
-      const h = problem.held.get(name)?.quantity ?? 0;
-      const closed = Math.abs(h) - (kept.get(name) ?? 0);
-      const mark = problem.marks[i] as number;
-      if (closed > 0)
-        costUsd += h < 0 ? closed * ((c.bidUsd as number) - mark) : closed * (mark - (c.askUsd as number));
-    }
-    const orders: StrategyOrder[] = [];
-    for (const [name, q] of target) {
-      const ins = problem.contracts.get(name);
-      const d = q - (problem.held.get(name)?.quantity ?? 0);
-      if (!ins || Math.abs(d) < 1e-7) continue;
-      orders.push({ expiry: ins.expiry, strike: ins.strike, kind: ins.kind, quantity: d, tag: "optimize" });
-    }
-    if (Math.abs(hedge) >= 1e-7) orders.push({ hedge: true, quantity: hedge, tag: "optimize" });
-    rec(r.status, orders.length, null, costUsd);
-    return orders;
-  };
+        diagnosis: r.diagnosis?.text ?? `solver: ${r.solverStatus}`,
+      }),
+    );
+    return [];
+  }
+  const { orders, costUsd } = ordersOf(problem, r);
+  log.push(rebalanceRecord(step.time, problem, r, { orders: orders.length, diagnosis: null, costUsd }));
+  return orders;
+}
 
-  /** The OptimizeProblem of one step and book (see the module comment). */
-  const buildProblem = (step: BacktestStep, ctx: StrategyContext) => {
-    const t = step.time;
-    const u = step.underlying;
-    const S = step.indexPrice;
-    const days = (e: number) => (e - t) / DAY_MS;
-    const window = step
-      .expiries()
-      .filter(
-        (e) =>
-          e > t &&
-          (filter.minDays === undefined || days(e) >= filter.minDays) &&
-          (filter.maxDays === undefined || days(e) <= filter.maxDays),
-      );
-    const heldList = ctx.options.filter((h) => h.expiry > t);
-    const hedgeHeld = ctx.hedgePosition ?? null;
-    const heldExpiry = hedgeHeld ? hedgeHeld.instrument.expiry : null;
-    // The instrument the engine trades a hedge order on: the held future, else the one it opens.
-    const useFuture = policy.instrument === "future";
-    const tradeExpiry = !useFuture ? null : (heldExpiry ?? futureHedgeExpiry(step, policy));
-    if (window.length === 0 && heldList.length === 0) return null;
-    // The step's core market (market.ts) over the candidate window, the held options and hedge.
-    const sm = step.market([
-      ...window,
-      ...heldList.map((h) => h.expiry),
-      ...(heldExpiry !== null ? [heldExpiry] : []),
-      ...(tradeExpiry !== null ? [tradeExpiry] : []),
-    ]);
-    if (!sm) return null;
-    const market = sm.market;
-    const snapshot = sm.input.normalized.snapshot;
-    const quoteOf = (ins: OptionContract) => step.quote(ins.expiry, ins.strike, ins.kind);
-    const stressOpt = stress.length > 0 ? { stressScenarios: stress } : {};
-    const inWindow = new Set(window);
-    const fresh = buildOptimizeCandidates({
-      snapshot: {
-        ...snapshot,
-        quotes: snapshot.quotes.filter((q) => inWindow.has(q.instrument.expiry) && quoteOf(q.instrument)),
-      },
-      market,
-      scenarios,
-      ...stressOpt,
-      filter,
-    });
-    const held = new Map<string, BookOption & { instrument: OptionContract }>();
-    for (const h of heldList) {
-      const ins = h.instrument ?? step.quote(h.expiry, h.strike, h.kind)?.instrument;
-      if (ins) held.set(ins.name, { ...h, instrument: ins });
-    }
-    const heldQuotes = snapshot.quotes.filter((q) => held.has(q.instrument.name) && quoteOf(q.instrument));
-    const kept = buildOptimizeCandidates({
-      snapshot: { ...snapshot, quotes: heldQuotes },
-      market,
-      scenarios,
-      ...stressOpt,
-    });
-    // The spec's own `costs` (if any) are an extra LP penalty on top of the engine's costs.
-    const extraFee = o.costs?.feePerContractUsd ?? 0;
-    const candidates: OptimizeCandidate[] = [];
-    /** Mark per candidate, USD per contract (the hedge's: its mark, where fair value is 0). */
-    const marks: number[] = [];
-    const names: string[] = [];
-    fresh.candidates.forEach((c, i) => {
-      const ins = fresh.instruments[i] as OptionContract;
-      const q = quoteOf(ins);
-      candidates.push(engineOptionPrices(c, q, costs, S));
-      marks.push(markOf(q, ins.name) * S);
-      names.push(ins.name);
-    });
-    const contracts = new Map(fresh.instruments.map((i) => [i.name, i]));
-    /** Held option name -> index of its keep candidate. */
-    const keepIndex = new Map<string, number>();
-    const fixed: Position[] = [];
-    for (const [name, h] of held) {
-      const ins = h.instrument;
-      contracts.set(name, ins);
-      const i = kept.instruments.findIndex((x) => x.name === name);
-      const c = i >= 0 ? kept.candidates[i] : undefined;
-      // At the engine's all-in closing price; the extra LP fee twice over (the one on this
-      // "trade" and the one on the closing trade avoided).
-      const keep = c
-        ? keepDecisionCandidate(engineOptionPrices(c, quoteOf(ins), costs, S), h.quantity, 2 * extraFee)
-        : null;
-      if (!keep || !marketValues(market, { instrument: ins, quantity: 1 })) {
-        if (marketValues(market, { instrument: ins, quantity: 1 }))
-          fixed.push({ instrument: ins, quantity: h.quantity });
-        continue;
-      }
-      keepIndex.set(name, candidates.length);
-      names.push(name);
-      marks.push(markOf(quoteOf(ins), name) * S);
-      candidates.push(keep);
-    }
-    // Coin cash: delta one in USD (a linear perpetual of 1 coin at the index has the same USD
-    // value change under every spot scenario).
-    if (ctx.coins !== 0) fixed.push({ instrument: coinCashInstrument(u), quantity: ctx.coins });
-    // The held hedge, as the engine holds it (inverse future, entered at its mark).
-    if (hedgeHeld) fixed.push(hedgeHeld);
-    let hedgeIndex = -1;
-    let hedgeCoinsPerContract = 0;
-    if ((p.hedgeInOptimizer ?? true) && !(useFuture && tradeExpiry === null)) {
-      const ins = (hedgeHeld?.instrument as FutureContract | undefined) ?? hedgeInstrument(u, tradeExpiry);
-      // The engine's fill of one contract each way (fills.ts inverseHedgeFill), in USD at the index.
-      const mark = forwardAtExpiry(market.underlyings[u] as RiskMarket["underlyings"][string], t, ins.expiry);
-      const fill = (n: 1 | -1) =>
-        inverseHedgeFill({
-          costs,
-          contracts: n,
-          contractSize: ins.contractSize,
-          mark,
-          quote: ins.expiry === null ? step.perpetual : null,
-        });
-      const buy = fill(1);
-      const sell = fill(-1);
-      hedgeIndex = candidates.length;
-      names.push(ins.name);
-      marks.push(0);
-      const hc = hedgeCandidate({
-        instrument: ins,
-        market,
-        scenarios,
-        stressScenarios: stress,
-        costUsd: -buy.cash * S,
-        maxContracts: ((p.maxHedgeCoins ?? 1e6) * mark) / ins.contractSize,
-      });
-      hedgeCoinsPerContract = hc.greeks.deltaCoin;
-      candidates.push({ ...hc, bidUsd: sell.cash * S });
-    }
-    const book = buildOptimizeBook({ positions: fixed, market, scenarios, ...stressOpt });
-    // The book as held (fixed part + every held option kept), for the log.
-    const before = { vegaUsdPerVolPt: book.greeks.vegaUsdPerVolPt, deltaCoin: book.greeks.deltaCoin };
-    for (const [name, i] of keepIndex) {
-      const c = candidates[i] as OptimizeCandidate;
-      const h = held.get(name) as BookOption;
-      before.vegaUsdPerVolPt += h.quantity * c.greeks.vegaUsdPerVolPt;
-      before.deltaCoin += h.quantity * c.greeks.deltaCoin;
-    }
-    if (candidates.length === 0) return null;
-    const problem: OptimizeProblem = {
-      candidates,
-      book,
-      objective: o.objective,
-      constraints: o.constraints,
-      ...(o.costs ? { costs: o.costs } : {}),
-      ...(o.lots ? { lots: o.lots } : {}),
-      scenarioNames: scenarios.map((s) => s.name ?? ""),
-      stressNames: stress.map((s) => s.name ?? ""),
-    };
-    return { problem, names, marks, contracts, held, keepIndex, hedgeIndex, hedgeCoinsPerContract, before };
+function noCandidatesRecord(time: number, deltaCoin: number): OptimizerRebalanceRecord {
+  return {
+    time,
+    status: "no-candidates",
+    candidates: 0,
+    orders: 0,
+    vegaBeforeUsdPerVolPt: 0,
+    vegaAfterUsdPerVolPt: 0,
+    deltaBeforeCoin: deltaCoin,
+    deltaAfterCoin: deltaCoin,
+    cvarAfterUsd: Number.NaN,
+    marginAfterUsd: 0,
+    objectiveUsd: Number.NaN,
+    costUsd: 0,
+    diagnosis: "no quoted option in the candidate tenor range and no held option",
   };
+}
 
-  return { initial: { coins: 0, usd: p.usd }, decide, log };
+function rebalanceRecord(
+  time: number,
+  problem: StepProblem,
+  r: OptimizeResult,
+  x: { orders: number; diagnosis: string | null; costUsd?: number },
+): OptimizerRebalanceRecord {
+  return {
+    time,
+    status: r.status,
+    candidates: problem.problem.candidates.length,
+    orders: x.orders,
+    vegaBeforeUsdPerVolPt: problem.before.vegaUsdPerVolPt,
+    vegaAfterUsdPerVolPt: r.after.greeks.vegaUsdPerVolPt,
+    deltaBeforeCoin: problem.before.deltaCoin,
+    deltaAfterCoin: r.after.greeks.deltaCoin,
+    cvarAfterUsd: r.after.cvarUsd,
+    marginAfterUsd: r.after.marginUsd,
+    objectiveUsd: r.objectiveUsd,
+    costUsd: x.costUsd ?? 0,
+    diagnosis: x.diagnosis,
+  };
+}
+
+/** Target position per option (kept part of held + net fresh trades), the hedge, and the LP's cost. */
+function tradeTargets(problem: StepProblem, r: OptimizeResult) {
+  const target = new Map<string, number>();
+  for (const [name, h] of problem.held) target.set(name, problem.keepIndex.has(name) ? 0 : h.quantity);
+  let hedge = 0;
+  // The LP's cost of its trades: each at its candidate's all-in price against the mark.
+  let costUsd = 0;
+  const kept = new Map<string, number>();
+  for (const t of r.trades) {
+    const sign = t.side === "buy" ? 1 : -1;
+    const c = problem.problem.candidates[t.index];
+    const price = t.side === "buy" ? c?.askUsd : c?.bidUsd;
+    const mark = problem.marks[t.index];
+    const name = problem.names[t.index];
+    if (!c || typeof price !== "number" || mark === undefined || name === undefined)
+      throw new RangeError(`optimizer trade index ${t.index} has no priced candidate`);
+    if (t.index === problem.hedgeIndex) {
+      hedge += sign * t.contracts * problem.hedgeCoinsPerContract;
+      costUsd += sign * t.contracts * (price - mark);
+      continue;
+    }
+    if (c.name.endsWith(" (held)")) kept.set(name, t.contracts);
+    else costUsd += sign * t.contracts * (price - mark);
+    target.set(name, (target.get(name) ?? 0) + sign * t.contracts);
+  }
+  return { target, hedge, costUsd: costUsd + closingCostUsd(problem, kept) };
+}
+
+/** Cost of closing the held options not (fully) kept, at their keep candidates' prices, USD. */
+function closingCostUsd(problem: StepProblem, kept: ReadonlyMap<string, number>): number {
+  let costUsd = 0;
+  for (const [name, i] of problem.keepIndex) {
+    const c = problem.problem.candidates[i];
+    const h = problem.held.get(name)?.quantity ?? 0;
+    const closed = Math.abs(h) - (kept.get(name) ?? 0);
+    const mark = problem.marks[i] ?? 0;
+    if (c && closed > 0)
+      costUsd += h < 0 ? closed * ((c.bidUsd ?? 0) - mark) : closed * (mark - (c.askUsd ?? 0));
+  }
+  return costUsd;
+}
+
+/** The engine's orders from an optimal result: per option new - held; the hedge in coins. */
+function ordersOf(problem: StepProblem, r: OptimizeResult): { orders: StrategyOrder[]; costUsd: number } {
+  const { target, hedge, costUsd } = tradeTargets(problem, r);
+  const orders: StrategyOrder[] = [];
+  for (const [name, q] of target) {
+    const ins = problem.contracts.get(name);
+    const d = q - (problem.held.get(name)?.quantity ?? 0);
+    if (!ins || Math.abs(d) < 1e-7) continue;
+    orders.push({ expiry: ins.expiry, strike: ins.strike, kind: ins.kind, quantity: d, tag: "optimize" });
+  }
+  if (Math.abs(hedge) >= 1e-7) orders.push({ hedge: true, quantity: hedge, tag: "optimize" });
+  return { orders, costUsd };
+}
+
+type HeldOption = BookOption & { instrument: OptionContract };
+
+/** The OptimizeProblem of one step and book, with what turns its solution into orders. */
+interface StepProblem {
+  readonly problem: OptimizeProblem;
+  readonly names: string[];
+  readonly marks: number[];
+  readonly contracts: Map<string, OptionContract>;
+  readonly held: Map<string, HeldOption>;
+  readonly keepIndex: Map<string, number>;
+  readonly hedgeIndex: number;
+  readonly hedgeCoinsPerContract: number;
+  readonly before: { vegaUsdPerVolPt: number; deltaCoin: number };
+}
+
+/** Candidates with their marks (USD per contract) and names, built in order. */
+interface CandidateList {
+  readonly candidates: OptimizeCandidate[];
+  readonly marks: number[];
+  readonly names: string[];
+}
+
+/** Where the step's decision happens: the candidate window, the held legs and hedge, the market. */
+interface StepScope {
+  readonly step: BacktestStep;
+  readonly window: number[];
+  readonly heldList: BookOption[];
+  readonly hedgeHeld: Position | null;
+  /** Expiry of the future a hedge order trades (null: the perpetual); undefined: no future to trade. */
+  readonly tradeExpiry: number | null | undefined;
+  readonly sm: StepMarket;
+}
+
+/** The candidate window's expiries, the held legs and the step's core market over all of them. */
+function stepScope(setup: StrategySetup, step: BacktestStep, ctx: StrategyContext): StepScope | null {
+  const t = step.time;
+  const { filter } = setup;
+  const days = (e: number) => (e - t) / DAY_MS;
+  const window = step
+    .expiries()
+    .filter(
+      (e) =>
+        e > t &&
+        (filter.minDays === undefined || days(e) >= filter.minDays) &&
+        (filter.maxDays === undefined || days(e) <= filter.maxDays),
+    );
+  const heldList = ctx.options.filter((h) => h.expiry > t);
+  const hedgeHeld = ctx.hedgePosition ?? null;
+  const heldExpiry = hedgeHeld ? hedgeHeld.instrument.expiry : null;
+  // The instrument the engine trades a hedge order on: the held future, else the one it opens.
+  const useFuture = setup.policy.instrument === "future";
+  const future = useFuture ? (heldExpiry ?? futureHedgeExpiry(step, setup.policy)) : null;
+  const tradeExpiry = useFuture && future === null ? undefined : future;
+  if (window.length === 0 && heldList.length === 0) return null;
+  // The step's core market (market.ts) over the candidate window, the held options and hedge.
+  const sm = step.market([
+    ...window,
+    ...heldList.map((h) => h.expiry),
+    ...(heldExpiry !== null ? [heldExpiry] : []),
+    ...(typeof tradeExpiry === "number" ? [tradeExpiry] : []),
+  ]);
+  return sm ? { step, window, heldList, hedgeHeld, tradeExpiry, sm } : null;
+}
+
+/** Fresh option candidates of the window at the engine's all-in prices. */
+function freshCandidates(setup: StrategySetup, scope: StepScope, list: CandidateList) {
+  const { step, sm } = scope;
+  const snapshot = sm.input.normalized.snapshot;
+  const inWindow = new Set(scope.window);
+  const quoteOf = (ins: OptionContract) => step.quote(ins.expiry, ins.strike, ins.kind);
+  const fresh = buildOptimizeCandidates({
+    snapshot: {
+      ...snapshot,
+      quotes: snapshot.quotes.filter((q) => inWindow.has(q.instrument.expiry) && quoteOf(q.instrument)),
+    },
+    market: sm.market,
+    scenarios: setup.scenarios,
+    ...(setup.stress.length > 0 ? { stressScenarios: setup.stress } : {}),
+    filter: setup.filter,
+  });
+  fresh.candidates.forEach((c, i) => {
+    const ins = fresh.instruments[i];
+    if (!ins) return;
+    const q = quoteOf(ins);
+    list.candidates.push(engineOptionPrices(c, q, setup.costs, step.indexPrice));
+    list.marks.push(markOf(q, ins.name) * step.indexPrice);
+    list.names.push(ins.name);
+  });
+  return new Map(fresh.instruments.map((i) => [i.name, i]));
+}
+
+/**
+ * Held options as keep decisions (at the engine's all-in closing price; the extra LP fee twice
+ * over: the one on this "trade" and the one on the closing trade avoided); held options without
+ * a closing quote go to `fixed`.
+ */
+function keepCandidates(
+  setup: StrategySetup,
+  scope: StepScope,
+  list: CandidateList,
+  out: { contracts: Map<string, OptionContract>; fixed: Position[] },
+) {
+  const { step, sm } = scope;
+  const snapshot = sm.input.normalized.snapshot;
+  const quoteOf = (ins: OptionContract) => step.quote(ins.expiry, ins.strike, ins.kind);
+  const held = new Map<string, HeldOption>();
+  for (const h of scope.heldList) {
+    const ins = h.instrument ?? step.quote(h.expiry, h.strike, h.kind)?.instrument;
+    if (ins) held.set(ins.name, { ...h, instrument: ins });
+  }
+  const kept = buildOptimizeCandidates({
+    snapshot: {
+      ...snapshot,
+      quotes: snapshot.quotes.filter((q) => held.has(q.instrument.name) && quoteOf(q.instrument)),
+    },
+    market: sm.market,
+    scenarios: setup.scenarios,
+    ...(setup.stress.length > 0 ? { stressScenarios: setup.stress } : {}),
+  });
+  const extraFee = setup.o.costs?.feePerContractUsd ?? 0;
+  const keepIndex = new Map<string, number>();
+  for (const [name, h] of held) {
+    const ins = h.instrument;
+    out.contracts.set(name, ins);
+    const i = kept.instruments.findIndex((x) => x.name === name);
+    const c = i >= 0 ? kept.candidates[i] : undefined;
+    const keep = c
+      ? keepDecisionCandidate(
+          engineOptionPrices(c, quoteOf(ins), setup.costs, step.indexPrice),
+          h.quantity,
+          2 * extraFee,
+        )
+      : null;
+    const valued = marketValues(sm.market, { instrument: ins, quantity: 1 });
+    if (!keep || !valued) {
+      if (valued) out.fixed.push({ instrument: ins, quantity: h.quantity });
+      continue;
+    }
+    keepIndex.set(name, list.candidates.length);
+    list.names.push(name);
+    list.marks.push(markOf(quoteOf(ins), name) * step.indexPrice);
+    list.candidates.push(keep);
+  }
+  return { held, keepIndex };
+}
+
+/** The hedge instrument as a candidate (see the module comment), appended to `list`. */
+function addHedgeCandidate(setup: StrategySetup, scope: StepScope, list: CandidateList) {
+  const { step, sm, tradeExpiry } = scope;
+  if (!(setup.p.hedgeInOptimizer ?? true) || tradeExpiry === undefined)
+    return { hedgeIndex: -1, hedgeCoinsPerContract: 0 };
+  const u = step.underlying;
+  const S = step.indexPrice;
+  const held = scope.hedgeHeld?.instrument;
+  const ins = held && held.type === "future" ? held : hedgeInstrument(u, tradeExpiry);
+  const und = sm.market.underlyings[u];
+  if (!und) throw new InvalidInputError("step.market.underlyings", u, "has no market for the hedge");
+  // The engine's fill of one contract each way (fills.ts inverseHedgeFill), in USD at the index.
+  const mark = forwardAtExpiry(und, step.time, ins.expiry);
+  const fill = (n: 1 | -1) =>
+    inverseHedgeFill({
+      costs: setup.costs,
+      contracts: n,
+      contractSize: ins.contractSize,
+      mark,
+      quote: ins.expiry === null ? step.perpetual : null,
+    });
+  const hedgeIndex = list.candidates.length;
+  list.names.push(ins.name);
+  list.marks.push(0);
+  const hc = hedgeCandidate({
+    instrument: ins,
+    market: sm.market,
+    scenarios: setup.scenarios,
+    stressScenarios: setup.stress,
+    costUsd: -fill(1).cash * S,
+    maxContracts: ((setup.p.maxHedgeCoins ?? 1e6) * mark) / ins.contractSize,
+  });
+  list.candidates.push({ ...hc, bidUsd: fill(-1).cash * S });
+  return { hedgeIndex, hedgeCoinsPerContract: hc.greeks.deltaCoin };
+}
+
+/** The OptimizeProblem of one step and book (see the module comment); null without candidates. */
+function stepProblem(setup: StrategySetup, step: BacktestStep, ctx: StrategyContext): StepProblem | null {
+  const scope = stepScope(setup, step, ctx);
+  if (!scope) return null;
+  const list: CandidateList = { candidates: [], marks: [], names: [] };
+  const contracts = freshCandidates(setup, scope, list);
+  const fixed: Position[] = [];
+  const { held, keepIndex } = keepCandidates(setup, scope, list, { contracts, fixed });
+  // Coin cash: delta one in USD (a linear perpetual of 1 coin at the index has the same USD
+  // value change under every spot scenario).
+  if (ctx.coins !== 0) fixed.push({ instrument: coinCashInstrument(step.underlying), quantity: ctx.coins });
+  // The held hedge, as the engine holds it (inverse future, entered at its mark).
+  if (scope.hedgeHeld) fixed.push(scope.hedgeHeld);
+  const hedge = addHedgeCandidate(setup, scope, list);
+  const stressOpt = setup.stress.length > 0 ? { stressScenarios: setup.stress } : {};
+  const book = buildOptimizeBook({
+    positions: fixed,
+    market: scope.sm.market,
+    scenarios: setup.scenarios,
+    ...stressOpt,
+  });
+  // The book as held (fixed part + every held option kept), for the log.
+  const before = { vegaUsdPerVolPt: book.greeks.vegaUsdPerVolPt, deltaCoin: book.greeks.deltaCoin };
+  for (const [name, i] of keepIndex) {
+    const c = list.candidates[i];
+    const h = held.get(name);
+    if (!c || !h) continue;
+    before.vegaUsdPerVolPt += h.quantity * c.greeks.vegaUsdPerVolPt;
+    before.deltaCoin += h.quantity * c.greeks.deltaCoin;
+  }
+  if (list.candidates.length === 0) return null;
+  const o = setup.o;
+  const problem: OptimizeProblem = {
+    candidates: list.candidates,
+    book,
+    objective: o.objective,
+    constraints: o.constraints,
+    ...(o.costs ? { costs: o.costs } : {}),
+    ...(o.lots ? { lots: o.lots } : {}),
+    scenarioNames: setup.scenarios.map((s) => s.name ?? ""),
+    stressNames: setup.stress.map((s) => s.name ?? ""),
+  };
+  return { problem, names: list.names, marks: list.marks, contracts, held, keepIndex, ...hedge, before };
 }
 
 /**

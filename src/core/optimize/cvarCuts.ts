@@ -21,7 +21,7 @@
  * Units: USD in the cut computations; the rows are in riskScale units like the LP's CVaR rows.
  */
 import type { CvarMethod, LpProblem, LpRow } from "./buildProblem.js";
-import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
+import type { HighsBackend, HighsOptions, LpSolution, LpSolver } from "./lpSolver.js";
 import type { OptimizeProblem } from "./spec.js";
 import { empiricalCvar } from "./verify.js";
 
@@ -144,11 +144,12 @@ function netContracts(lp: LpProblem, x: Float64Array): Float64Array {
  * slacks or another objective) by adding cuts until the CVaR epigraph holds to the tolerance.
  * Returns the last master's solution and the LP with its cuts (rows after the originals).
  */
-export async function solveWithCvarCuts(
+export function solveWithCvarCuts(
   p: OptimizeProblem,
   lp: LpProblem,
+  solver: LpSolver,
   o: CvarCutOptions = {},
-): Promise<{ sol: LpSolution; lp: LpProblem; stats: CvarCutStats }> {
+): { sol: LpSolution; lp: LpProblem; stats: CvarCutStats } {
   if (lp.cvarMethod !== "cuts")
     throw new RangeError("solveWithCvarCuts needs an LP built with cvarMethod 'cuts'");
   const alpha = p.constraints.cvar?.alpha ?? 0.95;
@@ -173,7 +174,7 @@ export async function solveWithCvarCuts(
   let cur: LpProblem = { ...lp, rows: [...base, ...pool] };
   let violation = Number.POSITIVE_INFINITY;
   for (let it = 1; ; it++) {
-    const sol = await solveOptimizeLp(cur, o.highs, o.backend);
+    const sol = solver.solve(cur, o.highs, o.backend);
     const done = (converged: boolean) => ({
       sol,
       lp: cur,

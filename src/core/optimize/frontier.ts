@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { CvarMethod, LpRow } from "./buildProblem.js";
-import type { HighsOptions } from "./highsAdapter.js";
+import type { HighsOptions, LpSolver } from "./lpSolver.js";
 import { chooseCvarMethod } from "./cvarCuts.js";
 import { optimizePortfolio, solveOptimizeProblem, tradesFromSolution } from "./optimize.js";
 import type { OptimizeProblem } from "./spec.js";
@@ -37,16 +37,17 @@ export interface FrontierResult {
 }
 
 /** Lowest CVaR reachable under the other constraints (USD). */
-export async function minimumCvar(
+export function minimumCvar(
   p: OptimizeProblem,
+  solver: LpSolver,
   highs?: HighsOptions,
   o: { readonly cvarMethod?: "auto" | CvarMethod; readonly cutPool?: LpRow[] } = {},
-): Promise<number> {
+): number {
   const alpha = p.constraints.cvar?.alpha ?? 0.95;
   const q: OptimizeProblem = { ...p, constraints: { ...p.constraints, cvar: { alpha, maxLossUsd: 1e300 } } };
   const S = p.book.scenarioPnlUsd.length;
   // Objective: the CVaR epigraph itself (zeta + mean tail excess, or zeta + v with cuts).
-  const { lp, sol } = await solveOptimizeProblem(q, { ...(highs ? { highs } : {}), ...o }, (lp) => {
+  const { lp, sol } = solveOptimizeProblem(q, solver, { ...(highs ? { highs } : {}), ...o }, (lp) => {
     const cost = new Float64Array(lp.numCol);
     cost[lp.zetaCol] = 1;
     if (lp.cvarMethod === "cuts") cost[lp.vCol] = 1;
@@ -58,8 +59,9 @@ export async function minimumCvar(
 }
 
 /** Sweeps the CVaR limit over `points` values from the minimum to the unconstrained CVaR. */
-export async function efficientFrontier(
+export function efficientFrontier(
   p: OptimizeProblem,
+  solver: LpSolver,
   o: {
     readonly points?: number;
     readonly alpha?: number;
@@ -67,7 +69,7 @@ export async function efficientFrontier(
     /** CVaR formulation of every point (default "auto": by size, as optimizePortfolio). */
     readonly cvarMethod?: "auto" | CvarMethod;
   } = {},
-): Promise<FrontierResult> {
+): FrontierResult {
   const n = o.points ?? 8;
   if (!Number.isInteger(n) || n < 2) throw new InvalidInputError("points", n, "must be an integer >= 2");
   const alpha = o.alpha ?? p.constraints.cvar?.alpha ?? 0.95;
@@ -80,8 +82,8 @@ export async function efficientFrontier(
   // One cut pool for every point: cuts are valid whatever the limit or objective (cvarCuts.ts).
   const cutPool: LpRow[] = [];
   const solveOpts = { ...(o.highs ? { highs: o.highs } : {}), cvarMethod: o.cvarMethod ?? "auto", cutPool };
-  const lo = await minimumCvar(withAlpha(0), o.highs, solveOpts);
-  const top = await optimizePortfolio(withAlpha(1e300), { ...solveOpts, diagnose: false });
+  const lo = minimumCvar(withAlpha(0), solver, o.highs, solveOpts);
+  const top = optimizePortfolio(withAlpha(1e300), solver, { ...solveOpts, diagnose: false });
   const hi = top.status === "optimal" ? top.after.cvarUsd : Number.NaN;
   const points: FrontierPoint[] = [];
   // No frontier without both ends (an infeasible minimum or unbounded top): no points.
@@ -89,7 +91,7 @@ export async function efficientFrontier(
   for (let k = 0; ends && k < n; k++) {
     // Nudge the first point up a hair so the minimum-CVaR point is numerically feasible.
     const limit = lo + ((hi - lo) * k) / (n - 1) + (k === 0 ? 1e-9 * Math.max(1, Math.abs(lo)) : 0);
-    const r = await optimizePortfolio(withAlpha(limit), { ...solveOpts, diagnose: false });
+    const r = optimizePortfolio(withAlpha(limit), solver, { ...solveOpts, diagnose: false });
     points.push({
       cvarLimitUsd: limit,
       cvarUsd: r.after.cvarUsd,

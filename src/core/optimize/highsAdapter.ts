@@ -4,8 +4,8 @@
  * The LP reader of this build rejects ranged rows (`lo <= expr <= hi`), so a row with two
  * distinct finite bounds is written as two rows (`name_lo`, `name_hi`) whose activities are
  * equal and whose duals are summed back. Free columns are written `free`; integer columns in
- * `General`. A solver abort (WebAssembly RuntimeError) discards the cached instance so the next
- * call starts clean. Numbers are written with String(x) (shortest round trip, exact).
+ * `General`. Numbers are written with String(x) (shortest round trip, exact). The instance is
+ * passed in (lpSolver.ts loads it); these functions are synchronous and keep no state.
  */
 import type { LpProblem } from "./buildProblem.js";
 
@@ -21,7 +21,7 @@ export interface LpSolution {
   readonly rowActivity: Float64Array;
   /** Row duals (scaled; NaN for MILPs). */
   readonly rowDual: Float64Array;
-  /** Wall time of the LP text build and of the solver call, ms (measured by the caller's clock if given). */
+  /** Characters of CPLEX LP text written (0 on the model API path). */
   readonly lpTextChars: number;
 }
 
@@ -29,6 +29,9 @@ export interface HighsOptions {
   /** HiGHS options passed through, e.g. { presolve: "on", time_limit: 60, mip_rel_gap: 1e-6 }. */
   readonly [key: string]: string | number | boolean;
 }
+
+/** Which path to HiGHS: the model API (default, no text) or CPLEX LP text. */
+export type HighsBackend = "model" | "lp-text";
 
 interface HighsSolveColumn {
   readonly Primal: number;
@@ -51,25 +54,14 @@ interface HighsModelApi {
   getModelStatus(): number;
   getObjectiveValue(): number;
 }
-interface HighsInstance {
+/** The part of the `highs` package's instance used here. */
+export interface HighsInstance {
   solve(lp: string, options?: Record<string, unknown>): HighsSolveResult;
   withModel<T>(fn: (m: HighsModelApi) => T): T;
   readonly constants: {
     readonly modelStatus: Record<string, number>;
     readonly objectiveSense: { readonly minimize: unknown };
   };
-}
-
-let cached: Promise<HighsInstance> | null = null;
-
-async function highsInstance(): Promise<HighsInstance> {
-  if (!cached) {
-    cached = import("highs").then(async (m) => {
-      const factory = (m as unknown as { default: () => Promise<HighsInstance> }).default;
-      return factory();
-    });
-  }
-  return cached;
 }
 
 function term(out: string[], v: number, j: number): void {
@@ -131,27 +123,19 @@ export function lpToCplexText(lp: LpProblem): { text: string; rowMap: Int32Array
   return { text: parts.join(""), rowMap: Int32Array.from(rowMap) };
 }
 
-/** Solves the LP/MILP with HiGHS (WebAssembly). Never throws for infeasible/unbounded models. */
-export async function solveLpWithHighs(lp: LpProblem, options: HighsOptions = {}): Promise<LpSolution> {
+/** Solves through CPLEX LP text (`highs.solve`). Never throws for infeasible/unbounded models. */
+export function solveHighsText(highs: HighsInstance, lp: LpProblem, options: HighsOptions = {}): LpSolution {
   const { text, rowMap } = lpToCplexText(lp);
-  const highs = await highsInstance();
-  let res: HighsSolveResult;
-  try {
-    res = highs.solve(text, { output_flag: false, ...options });
-  } catch (e) {
-    cached = null; // an aborted WebAssembly instance is not reusable
-    throw e;
-  }
+  const res = highs.solve(text, { output_flag: false, ...options });
   const x = new Float64Array(lp.numCol);
   for (let j = 0; j < lp.numCol; j++) x[j] = res.Columns[`c${j}`]?.Primal ?? 0;
   const rowActivity = new Float64Array(lp.rows.length);
   const rowDual = new Float64Array(lp.rows.length);
   const isMip = lp.integer.some((v) => v === 1);
   res.Rows.forEach((r, k) => {
-    const i = rowMap[k] as number;
+    const i = rowMap[k] ?? 0;
     rowActivity[i] = r.Primal;
-    rowDual[i] =
-      isMip || r.Dual === null || r.Dual === undefined ? Number.NaN : (rowDual[i] as number) + r.Dual;
+    rowDual[i] = isMip || r.Dual === null || r.Dual === undefined ? Number.NaN : (rowDual[i] ?? 0) + r.Dual;
   });
   return {
     status: res.Status,
@@ -164,13 +148,8 @@ export async function solveLpWithHighs(lp: LpProblem, options: HighsOptions = {}
   };
 }
 
-/**
- * Solves through the package's model API (`withModel` + `passModel` with a CSR matrix): no LP
- * text is written or parsed, so large CVaR LPs skip the text round trip. Same result shape as
- * solveLpWithHighs (lpTextChars = 0). Ranged rows are passed as one row with both bounds.
- */
-export async function solveLpWithHighsModel(lp: LpProblem, options: HighsOptions = {}): Promise<LpSolution> {
-  const highs = await highsInstance();
+/** The LP's rows as a CSR matrix (the model API's input). */
+function csrRows(lp: LpProblem): { starts: Int32Array; indices: Int32Array; values: Float64Array } {
   let nz = 0;
   for (const r of lp.rows) nz += r.idx.length;
   const starts = new Int32Array(lp.rows.length + 1);
@@ -184,60 +163,54 @@ export async function solveLpWithHighsModel(lp: LpProblem, options: HighsOptions
     k += r.idx.length;
   });
   starts[lp.rows.length] = k;
-  const names = Object.fromEntries(Object.entries(highs.constants.modelStatus).map(([n, v]) => [v, n]));
-  try {
-    return highs.withModel((m) => {
-      m.options.set({ output_flag: false, ...options });
-      m.passModel({
-        numCols: lp.numCol,
-        numRows: lp.rows.length,
-        sense: highs.constants.objectiveSense.minimize,
-        colCost: lp.cost,
-        colLower: lp.colLower,
-        colUpper: lp.colUpper,
-        rowLower: Float64Array.from(lp.rows, (r) => r.lower),
-        rowUpper: Float64Array.from(lp.rows, (r) => r.upper),
-        matrix: { format: "csr", numRows: lp.rows.length, numCols: lp.numCol, starts, indices, values },
-        ...(lp.integer.some((v) => v === 1) ? { integrality: Int32Array.from(lp.integer) } : {}),
-      });
-      m.run();
-      const code = m.getModelStatus();
-      const name = names[code] ?? String(code);
-      const optimal = name === "optimal";
-      const sol = m.getSolution();
-      const isMip = lp.integer.some((v) => v === 1);
-      const status =
-        name === "optimal"
-          ? "Optimal"
-          : name === "infeasible"
-            ? "Infeasible"
-            : name === "unbounded"
-              ? "Unbounded"
-              : name;
-      return {
-        status,
-        optimal,
-        objective: m.getObjectiveValue(),
-        x: Float64Array.from(sol.colValue),
-        rowActivity: Float64Array.from(sol.rowValue),
-        rowDual: isMip ? new Float64Array(lp.rows.length).fill(Number.NaN) : Float64Array.from(sol.rowDual),
-        lpTextChars: 0,
-      };
-    });
-  } catch (e) {
-    cached = null;
-    throw e;
-  }
+  return { starts, indices, values };
 }
 
-/** Which path to HiGHS: the model API (default, no text) or CPLEX LP text. */
-export type HighsBackend = "model" | "lp-text";
+/** The model API's status name in the text API's spelling ("optimal" -> "Optimal"). */
+function statusName(highs: HighsInstance, code: number): string {
+  const entry = Object.entries(highs.constants.modelStatus).find(([, v]) => v === code);
+  const name = entry ? entry[0] : String(code);
+  const textApi: Record<string, string> = {
+    optimal: "Optimal",
+    infeasible: "Infeasible",
+    unbounded: "Unbounded",
+  };
+  return textApi[name] ?? name;
+}
 
-/** Solves with the chosen backend. */
-export function solveOptimizeLp(
-  lp: LpProblem,
-  options: HighsOptions = {},
-  backend: HighsBackend = "model",
-): Promise<LpSolution> {
-  return backend === "lp-text" ? solveLpWithHighs(lp, options) : solveLpWithHighsModel(lp, options);
+/**
+ * Solves through the package's model API (`withModel` + `passModel` with a CSR matrix): no LP
+ * text is written or parsed, so large CVaR LPs skip the text round trip. Same result shape as
+ * solveHighsText (lpTextChars = 0). Ranged rows are passed as one row with both bounds.
+ */
+export function solveHighsModel(highs: HighsInstance, lp: LpProblem, options: HighsOptions = {}): LpSolution {
+  const isMip = lp.integer.some((v) => v === 1);
+  const matrix = { format: "csr", numRows: lp.rows.length, numCols: lp.numCol, ...csrRows(lp) };
+  return highs.withModel((m) => {
+    m.options.set({ output_flag: false, ...options });
+    m.passModel({
+      numCols: lp.numCol,
+      numRows: lp.rows.length,
+      sense: highs.constants.objectiveSense.minimize,
+      colCost: lp.cost,
+      colLower: lp.colLower,
+      colUpper: lp.colUpper,
+      rowLower: Float64Array.from(lp.rows, (r) => r.lower),
+      rowUpper: Float64Array.from(lp.rows, (r) => r.upper),
+      matrix,
+      ...(isMip ? { integrality: Int32Array.from(lp.integer) } : {}),
+    });
+    m.run();
+    const status = statusName(highs, m.getModelStatus());
+    const sol = m.getSolution();
+    return {
+      status,
+      optimal: status === "Optimal",
+      objective: m.getObjectiveValue(),
+      x: Float64Array.from(sol.colValue),
+      rowActivity: Float64Array.from(sol.rowValue),
+      rowDual: isMip ? new Float64Array(lp.rows.length).fill(Number.NaN) : Float64Array.from(sol.rowDual),
+      lpTextChars: 0,
+    };
+  });
 }

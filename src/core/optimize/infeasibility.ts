@@ -14,7 +14,7 @@ import {
   type LpRow,
 } from "./buildProblem.js";
 import { chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
-import { type HighsBackend, type HighsOptions, solveOptimizeLp } from "./highsAdapter.js";
+import type { HighsBackend, HighsOptions, LpSolver } from "./lpSolver.js";
 import type { OptimizeProblem } from "./spec.js";
 
 export interface ConstraintRelaxation {
@@ -94,22 +94,23 @@ export function elasticLp(lp: LpProblem): {
 }
 
 /** Names the constraints that conflict in an infeasible spec. */
-export async function diagnoseInfeasibility(
+export function diagnoseInfeasibility(
   p: OptimizeProblem,
+  solver: LpSolver,
   highs?: HighsOptions,
   backend?: HighsBackend,
   cvarMethod: "auto" | CvarMethod = "auto",
-): Promise<InfeasibilityDiagnosis> {
+): InfeasibilityDiagnosis {
   const method = p.constraints.cvar ? chooseCvarMethod(p, cvarMethod) : "lp";
   const base = buildOptimizeLp(p, { cvarMethod: method });
   const el = elasticLp(base);
   const slacks = el.slacks;
   const solved =
     base.cvarMethod === "cuts"
-      ? await solveWithCvarCuts(p, el.lp, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })
-      : { sol: await solveOptimizeLp(el.lp, highs, backend), lp: el.lp };
+      ? solveWithCvarCuts(p, el.lp, solver, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })
+      : { sol: solver.solve(el.lp, highs, backend), lp: el.lp };
   const { sol, lp } = solved;
-  const iis = await irreducibleInfeasibleSubset(p, base, highs, backend);
+  const iis = irreducibleInfeasibleSubset(p, base, solver, highs, backend);
   const iisText =
     iis.length > 0
       ? `minimal conflict: ${iis.map((m) => m.row).join(" + ")} (infeasible together; without any one of them the rest is feasible, given the size limits; other conflicts may remain)`
@@ -157,13 +158,14 @@ export async function diagnoseInfeasibility(
 }
 
 /** Solves `lp` with the user rows not in `keep` removed; true when feasible. */
-async function feasibleWith(
+function feasibleWith(
   p: OptimizeProblem,
   lp: LpProblem,
   keep: ReadonlySet<number>,
+  solver: LpSolver,
   highs?: HighsOptions,
   backend?: HighsBackend,
-): Promise<boolean> {
+): boolean {
   const rows = lp.rows.map((r, i) =>
     r.elastic && !keep.has(i)
       ? { ...r, lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY }
@@ -173,8 +175,8 @@ async function feasibleWith(
   const q: LpProblem = { ...lp, rows, cost: new Float64Array(lp.numCol) };
   const sol =
     lp.cvarMethod === "cuts"
-      ? (await solveWithCvarCuts(p, q, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) })).sol
-      : await solveOptimizeLp(q, highs, backend);
+      ? solveWithCvarCuts(p, q, solver, { ...(highs ? { highs } : {}), ...(backend ? { backend } : {}) }).sol
+      : solver.solve(q, highs, backend);
   if (sol.optimal) return true;
   if (/infeasible/i.test(sol.status)) return false;
   throw new RangeError(`feasibility check: solver status ${sol.status}`);
@@ -186,20 +188,21 @@ async function feasibleWith(
  * needed (removing it gave a feasible problem when it was tested, and sets only shrink after).
  * One solve per user row.
  */
-export async function irreducibleInfeasibleSubset(
+export function irreducibleInfeasibleSubset(
   p: OptimizeProblem,
   lp: LpProblem,
+  solver: LpSolver,
   highs?: HighsOptions,
   backend?: HighsBackend,
-): Promise<IisMember[]> {
+): IisMember[] {
   const set = new Set<number>();
   lp.rows.forEach((r, i) => {
     if (r.elastic) set.add(i);
   });
-  if (await feasibleWith(p, lp, set, highs, backend)) return [];
+  if (feasibleWith(p, lp, set, solver, highs, backend)) return [];
   for (const i of [...set]) {
     set.delete(i);
-    if (await feasibleWith(p, lp, set, highs, backend)) set.add(i);
+    if (feasibleWith(p, lp, set, solver, highs, backend)) set.add(i);
   }
   return [...set].map((i) => ({ group: (lp.rows[i] as LpRow).group, row: (lp.rows[i] as LpRow).name }));
 }

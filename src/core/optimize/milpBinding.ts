@@ -10,7 +10,7 @@
 import type { LpProblem, LpRow } from "./buildProblem.js";
 import { solveWithCvarCuts } from "./cvarCuts.js";
 import { type BindingConstraint, constraintUnit, formatUsd } from "./explain.js";
-import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
+import type { HighsBackend, HighsOptions, LpSolution, LpSolver } from "./lpSolver.js";
 import type { OptimizeProblem } from "./spec.js";
 
 /** A row's activity and bound in user units (USD, coin). */
@@ -23,12 +23,13 @@ function userUnits(r: LpRow, activityScaled: number): { activity: number; lo: nu
 }
 
 /** Relax-and-resolve binding constraints of a MILP solution `sol` of `lp` (see the module comment). */
-export async function milpBindingConstraints(
+export function milpBindingConstraints(
   p: OptimizeProblem,
   lp: LpProblem,
   sol: LpSolution,
+  solver: LpSolver,
   o: { readonly highs?: HighsOptions; readonly backend?: HighsBackend } = {},
-): Promise<BindingConstraint[]> {
+): BindingConstraint[] {
   const out: BindingConstraint[] = [];
   const base = sol.objective;
   for (let i = 0; i < lp.rows.length; i++) {
@@ -39,8 +40,8 @@ export async function milpBindingConstraints(
     const relaxed: LpProblem = { ...lp, rows };
     const s =
       lp.cvarMethod === "cuts"
-        ? (await solveWithCvarCuts(p, relaxed, { ...o })).sol
-        : await solveOptimizeLp(relaxed, o.highs, o.backend);
+        ? solveWithCvarCuts(p, relaxed, solver, { ...o }).sol
+        : solver.solve(relaxed, o.highs, o.backend);
     if (!s.optimal) continue;
     // Minimization in scaled units: relaxing can only lower it.
     const gainUsd = (base - s.objective) * lp.objScaleUsd;

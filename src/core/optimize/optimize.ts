@@ -15,7 +15,7 @@ import {
 } from "./buildProblem.js";
 import { type CvarCutStats, chooseCvarMethod, solveWithCvarCuts } from "./cvarCuts.js";
 import { type BindingConstraint, bindingConstraints, cvarLabel, explainTrade } from "./explain.js";
-import { type HighsBackend, type HighsOptions, type LpSolution, solveOptimizeLp } from "./highsAdapter.js";
+import type { HighsBackend, HighsOptions, LpSolution, LpSolver } from "./lpSolver.js";
 import { milpBindingConstraints } from "./milpBinding.js";
 import { diagnoseInfeasibility, type InfeasibilityDiagnosis } from "./infeasibility.js";
 import type { OptimizeProblem } from "./spec.js";
@@ -89,17 +89,18 @@ export interface OptimizeOptions {
 }
 
 /** Builds and solves `p` with the chosen CVaR formulation (the LP returned includes any cuts). */
-export async function solveOptimizeProblem(
+export function solveOptimizeProblem(
   p: OptimizeProblem,
+  solver: LpSolver,
   options: OptimizeOptions = {},
   tweak?: (lp: LpProblem) => LpProblem,
-): Promise<{ lp: LpProblem; sol: LpSolution; cvarCuts: CvarCutStats | null }> {
+): { lp: LpProblem; sol: LpSolution; cvarCuts: CvarCutStats | null } {
   const method = p.constraints.cvar ? chooseCvarMethod(p, options.cvarMethod) : "lp";
   const built = buildOptimizeLp(p, { cvarMethod: method });
   const lp = tweak ? tweak(built) : built;
   if (lp.cvarMethod !== "cuts")
-    return { lp, sol: await solveOptimizeLp(lp, options.highs, options.backend), cvarCuts: null };
-  const r = await solveWithCvarCuts(p, lp, {
+    return { lp, sol: solver.solve(lp, options.highs, options.backend), cvarCuts: null };
+  const r = solveWithCvarCuts(p, lp, solver, {
     ...(options.highs ? { highs: options.highs } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.onCutIteration ? { onIteration: options.onCutIteration } : {}),
@@ -196,23 +197,10 @@ function statusOf(sol: LpSolution): OptimizeStatus {
   return "failed";
 }
 
-/** Solves a problem and returns verified, explained trades (or a diagnosis). */
-export async function optimizePortfolio(
-  p: OptimizeProblem,
-  options: OptimizeOptions = {},
-): Promise<OptimizeResult> {
-  const { lp, sol, cvarCuts } = await solveOptimizeProblem(p, options);
-  const status = statusOf(sol);
-  const before = summarizeOptimizeRisk(p, []);
-  const stats = {
-    columns: lp.numCol,
-    rows: lp.rows.length,
-    nonzeros: lpNonzeros(lp),
-    integer: lp.integer.some((v) => v === 1),
-    lpTextChars: sol.lpTextChars,
-    cvarMethod: lp.cvarMethod,
-    cvarCuts,
-  };
+type SolveStats = OptimizeResult["stats"];
+
+/** The solve's notes: which margin and CVaR figures the result carries and how they were solved. */
+function solveNotes(p: OptimizeProblem, lp: LpProblem, cvarCuts: CvarCutStats | null): string[] {
   const notes: string[] = [];
   if (p.portfolioMarginOfBook)
     notes.push(
@@ -228,78 +216,142 @@ export async function optimizePortfolio(
     notes.push(
       `margin: Deribit standard initial margin per net position (core margin engine's figures${p.marginOfBook ? "; the figure after the trades is the engine's own, checked against the LP's" : ""})`,
     );
-  if (status !== "optimal") {
-    const diagnosis =
-      status !== "unbounded" && (options.diagnose ?? true)
-        ? await diagnoseInfeasibility(p, options.highs, options.backend, options.cvarMethod)
-        : null;
-    return {
-      status,
-      solverStatus: sol.status,
-      trades: [],
-      objectiveUsd: Number.NaN,
-      objectiveKind: p.objective.kind,
-      before,
-      after: before,
-      binding: [],
-      cvarLabel: optimizeCvarLabel(p),
-      verification: null,
-      diagnosis,
-      stats,
-      notes,
-    };
+  return notes;
+}
+
+/** The result of a solve that found no optimum: no trades, the diagnosis when asked for. */
+function notOptimalResult(
+  p: OptimizeProblem,
+  solver: LpSolver,
+  options: OptimizeOptions,
+  s: { status: OptimizeStatus; sol: LpSolution; stats: SolveStats; notes: string[] },
+): OptimizeResult {
+  const before = summarizeOptimizeRisk(p, []);
+  const diagnosis =
+    s.status !== "unbounded" && (options.diagnose ?? true)
+      ? diagnoseInfeasibility(p, solver, options.highs, options.backend, options.cvarMethod)
+      : null;
+  return {
+    status: s.status,
+    solverStatus: s.sol.status,
+    trades: [],
+    objectiveUsd: Number.NaN,
+    objectiveKind: p.objective.kind,
+    before,
+    after: before,
+    binding: [],
+    cvarLabel: optimizeCvarLabel(p),
+    verification: null,
+    diagnosis,
+    stats: s.stats,
+    notes: s.notes,
+  };
+}
+
+/** Scenarios in the tail of the book after the trades: losses >= its VaR (USD). */
+function tailScenarios(p: OptimizeProblem, q: readonly OptimizeTradeQuantity[], varUsd: number): number[] {
+  const net = netQuantities(p, q);
+  const finalPnl = Float64Array.from(p.book.scenarioPnlUsd);
+  p.candidates.forEach((c, i) => {
+    const qi = net[i] ?? 0;
+    if (qi === 0) return;
+    for (let s = 0; s < finalPnl.length; s++)
+      finalPnl[s] = (finalPnl[s] ?? 0) + qi * (c.scenarioPnlUsd[s] ?? 0);
+  });
+  const tail: number[] = [];
+  finalPnl.forEach((v, s) => {
+    if (-v >= varUsd) tail.push(s);
+  });
+  return tail;
+}
+
+/** One trade with its limit price, edge and explanation (`tail`: the final book's tail scenarios). */
+function explainedTrade(
+  p: OptimizeProblem,
+  t: OptimizeTradeQuantity,
+  tail: readonly number[],
+  before: OptimizeRiskSummary,
+): OptimizeTrade {
+  const c = p.candidates[t.index];
+  if (!c) throw new RangeError(`trade index ${t.index} out of range`);
+  const tc = tradeCostsUsd(c, p.costs);
+  const fee = p.costs?.feePerContractUsd ?? 0;
+  const unitCost = t.side === "buy" ? tc.buy : tc.sell;
+  const limit = t.side === "buy" ? c.fairUsd + unitCost - fee : c.fairUsd - unitCost + fee;
+  const sign = t.side === "buy" ? 1 : -1;
+  let tailPnl = Number.NaN;
+  if (tail.length > 0) {
+    let s = 0;
+    for (const k of tail) s += c.scenarioPnlUsd[k] ?? 0;
+    tailPnl = (sign * t.contracts * s) / tail.length;
   }
+  const edgeUsd = -unitCost * t.contracts;
+  return {
+    ...t,
+    name: c.name,
+    limitPriceUsd: limit,
+    edgeUsd,
+    explanation: explainTrade({
+      objectiveKind: p.objective.kind,
+      candidate: c,
+      side: t.side,
+      contracts: t.contracts,
+      edgeUsd,
+      before,
+      tailPnlUsd: tailPnl,
+    }),
+  };
+}
+
+/** Binding constraints: duals for LPs, relax-and-resolve for MILPs; CVaR rows named by their label. */
+function bindingOf(
+  p: OptimizeProblem,
+  lp: LpProblem,
+  sol: LpSolution,
+  solver: LpSolver,
+  options: OptimizeOptions,
+): BindingConstraint[] {
+  const label = optimizeCvarLabel(p);
+  const integer = lp.integer.some((v) => v === 1);
+  const binding = integer
+    ? milpBindingConstraints(p, lp, sol, solver, {
+        ...(options.highs ? { highs: options.highs } : {}),
+        ...(options.backend ? { backend: options.backend } : {}),
+      })
+    : bindingConstraints(lp, sol);
+  return binding.map((b) =>
+    b.group === "cvar" && label ? { ...b, text: `cvar (${label})${b.text.slice(4)}` } : b,
+  );
+}
+
+/** Solves a problem and returns verified, explained trades (or a diagnosis). Synchronous. */
+export function optimizePortfolio(
+  p: OptimizeProblem,
+  solver: LpSolver,
+  options: OptimizeOptions = {},
+): OptimizeResult {
+  const { lp, sol, cvarCuts } = solveOptimizeProblem(p, solver, options);
+  const status = statusOf(sol);
+  const stats: SolveStats = {
+    columns: lp.numCol,
+    rows: lp.rows.length,
+    nonzeros: lpNonzeros(lp),
+    integer: lp.integer.some((v) => v === 1),
+    lpTextChars: sol.lpTextChars,
+    cvarMethod: lp.cvarMethod,
+    cvarCuts,
+  };
+  const notes = solveNotes(p, lp, cvarCuts);
+  if (status !== "optimal") return notOptimalResult(p, solver, options, { status, sol, stats, notes });
+  const before = summarizeOptimizeRisk(p, []);
   const q = tradesFromSolution(lp, sol.x, options.minContracts);
   const verification = withEngineMargin(p, q, verifyOptimizeResult(p, q));
   const pm = (qs: readonly OptimizeTradeQuantity[]) =>
     p.portfolioMarginOfBook ? { portfolioMarginUsd: p.portfolioMarginOfBook(netQuantities(p, qs)) } : {};
   const after = { ...verification.after, ...pm(q) };
-  const beforePm = { ...before, ...pm([]) };
-  // Tail scenarios of the final book: losses >= VaR.
-  const S = p.book.scenarioPnlUsd.length;
-  const net = netQuantities(p, q);
-  const finalPnl = Float64Array.from(p.book.scenarioPnlUsd);
-  p.candidates.forEach((c, i) => {
-    const qi = net[i] as number;
-    if (qi !== 0)
-      for (let s = 0; s < S; s++)
-        finalPnl[s] = (finalPnl[s] as number) + qi * (c.scenarioPnlUsd[s] as number);
-  });
-  const tail: number[] = [];
-  for (let s = 0; s < S; s++) if (-(finalPnl[s] as number) >= after.varUsd) tail.push(s);
-  const trades: OptimizeTrade[] = q.map((t) => {
-    const c = p.candidates[t.index];
-    if (!c) throw new RangeError(`trade index ${t.index} out of range`);
-    const tc = tradeCostsUsd(c, p.costs);
-    const fee = p.costs?.feePerContractUsd ?? 0;
-    const unitCost = t.side === "buy" ? tc.buy : tc.sell;
-    const limit = t.side === "buy" ? c.fairUsd + unitCost - fee : c.fairUsd - unitCost + fee;
-    const sign = t.side === "buy" ? 1 : -1;
-    let tailPnl = Number.NaN;
-    if (tail.length > 0) {
-      let s = 0;
-      for (const k of tail) s += c.scenarioPnlUsd[k] as number;
-      tailPnl = (sign * t.contracts * s) / tail.length;
-    }
-    const edgeUsd = -unitCost * t.contracts;
-    return {
-      ...t,
-      name: c.name,
-      limitPriceUsd: limit,
-      edgeUsd,
-      explanation: explainTrade({
-        objectiveKind: p.objective.kind,
-        candidate: c,
-        side: t.side,
-        contracts: t.contracts,
-        edgeUsd,
-        before,
-        tailPnlUsd: tailPnl,
-      }),
-    };
-  });
+  const tail = tailScenarios(p, q, after.varUsd);
+  const trades = q.map((t) => explainedTrade(p, t, tail, before));
   const objSense = lp.objectiveSense === "maximize" ? -1 : 1;
-  const label = optimizeCvarLabel(p);
   if (!verification.ok) notes.push("verification FAILED: see verification.checks");
   return {
     status,
@@ -307,16 +359,10 @@ export async function optimizePortfolio(
     trades,
     objectiveUsd: objSense * sol.objective * lp.objScaleUsd,
     objectiveKind: p.objective.kind,
-    before: beforePm,
+    before: { ...before, ...pm([]) },
     after,
-    binding: (stats.integer
-      ? await milpBindingConstraints(p, lp, sol, {
-          ...(options.highs ? { highs: options.highs } : {}),
-          ...(options.backend ? { backend: options.backend } : {}),
-        })
-      : bindingConstraints(lp, sol)
-    ).map((b) => (b.group === "cvar" && label ? { ...b, text: `cvar (${label})${b.text.slice(4)}` } : b)),
-    cvarLabel: label,
+    binding: bindingOf(p, lp, sol, solver, options),
+    cvarLabel: optimizeCvarLabel(p),
     verification,
     diagnosis: null,
     stats,

@@ -7,6 +7,10 @@ import { describe, expect, it } from "vitest";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeConstraints, OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { syntheticCvarProblem } from "./synthetic.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 type Key = "delta" | "vega" | "cvar" | "marginBudgetUsd" | "premiumBudgetUsd";
 const NAME: Record<Key, string> = {
@@ -23,17 +27,14 @@ function without(p: OptimizeProblem, k: Key): OptimizeProblem {
   return { ...p, constraints: c as OptimizeConstraints };
 }
 
-async function checkClaims(
-  p: OptimizeProblem,
-  keys: readonly Key[],
-): Promise<{ binds: number; not: number }> {
-  const r = await optimizePortfolio(p, { highs: { mip_rel_gap: 0 } });
+function checkClaims(p: OptimizeProblem, keys: readonly Key[]): { binds: number; not: number } {
+  const r = optimizePortfolio(p, solver, { highs: { mip_rel_gap: 0 } });
   expect(r.status).toBe("optimal");
   const claimed = new Set(r.binding.map((b) => b.name));
   let binds = 0;
   let not = 0;
   for (const k of keys) {
-    const q = await optimizePortfolio(without(p, k), { highs: { mip_rel_gap: 0 } });
+    const q = optimizePortfolio(without(p, k), solver, { highs: { mip_rel_gap: 0 } });
     expect(q.status).toBe("optimal");
     const changed = q.objectiveUsd - r.objectiveUsd > 1e-7 * Math.max(1, Math.abs(r.objectiveUsd));
     expect({ constraint: k, binds: claimed.has(NAME[k]) }).toEqual({ constraint: k, binds: changed });
@@ -56,12 +57,12 @@ describe("binding constraints are true: removing a binding one changes the optim
     },
   });
 
-  it("whole lots (MILP): 3 seeded problems, every claim and non-claim checked", async () => {
+  it("whole lots (MILP): 3 seeded problems, every claim and non-claim checked", () => {
     let binds = 0;
     let not = 0;
     for (let k = 0; k < 3; k++) {
       const base = syntheticCvarProblem(10, 120, { seed: 500 + k, cvarLimitUsd: 30_000 + 15_000 * k });
-      const c = await checkClaims({ ...spec(base, k), lots: { lotSize: 1 } }, keys);
+      const c = checkClaims({ ...spec(base, k), lots: { lotSize: 1 } }, keys);
       binds += c.binds;
       not += c.not;
     }
@@ -70,12 +71,12 @@ describe("binding constraints are true: removing a binding one changes the optim
     expect(not).toBeGreaterThan(2);
   }, 180_000);
 
-  it("continuous (LP duals): 6 seeded problems", async () => {
+  it("continuous (LP duals): 6 seeded problems", () => {
     let binds = 0;
     let not = 0;
     for (let k = 0; k < 6; k++) {
       const base = syntheticCvarProblem(10, 120, { seed: 500 + k, cvarLimitUsd: 30_000 + 15_000 * k });
-      const c = await checkClaims(spec(base, k), keys);
+      const c = checkClaims(spec(base, k), keys);
       binds += c.binds;
       not += c.not;
     }

@@ -10,11 +10,15 @@ import { efficientFrontier } from "../../../src/core/optimize/frontier.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { syntheticCvarProblem } from "./synthetic.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
 describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
-  it("LP: 8 seeded problems (20-120 candidates x 200-1,500 scenarios, limits tight to loose)", async () => {
+  it("LP: 8 seeded problems (20-120 candidates x 200-1,500 scenarios, limits tight to loose)", () => {
     const sizes: [number, number, number][] = [
       [20, 200, 3_000],
       [40, 400, 8_000],
@@ -27,8 +31,8 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
     ];
     for (const [k, [n, S, limit]] of sizes.entries()) {
       const p = syntheticCvarProblem(n, S, { seed: 100 + k, cvarLimitUsd: limit, alpha: k % 2 ? 0.9 : 0.95 });
-      const a = await optimizePortfolio(p, { cvarMethod: "lp" });
-      const b = await optimizePortfolio(p, { cvarMethod: "cuts" });
+      const a = optimizePortfolio(p, solver, { cvarMethod: "lp" });
+      const b = optimizePortfolio(p, solver, { cvarMethod: "cuts" });
       expect(a.status).toBe("optimal");
       expect(b.status).toBe("optimal");
       expect(a.stats.cvarMethod).toBe("lp");
@@ -40,7 +44,7 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
     }
   }, 120_000);
 
-  it("MILP (whole lots of 1 and 0.5 contracts): 4 seeded problems, same objective", async () => {
+  it("MILP (whole lots of 1 and 0.5 contracts): 4 seeded problems, same objective", () => {
     for (const [k, lotSize] of [1, 0.5, 1, 2].entries()) {
       // Limits between each problem's minimum and unconstrained CVaR (18k..183k USD).
       const limit = [40_000, 20_000, 15_000, 30_000][k] as number;
@@ -52,8 +56,8 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
         lots: { lotSize },
       };
       const highs = { mip_rel_gap: 0 };
-      const a = await optimizePortfolio(p, { cvarMethod: "lp", highs });
-      const b = await optimizePortfolio(p, { cvarMethod: "cuts", highs });
+      const a = optimizePortfolio(p, solver, { cvarMethod: "lp", highs });
+      const b = optimizePortfolio(p, solver, { cvarMethod: "cuts", highs });
       expect(a.status).toBe("optimal");
       expect(b.status).toBe("optimal");
       expect(b.stats.integer).toBe(true);
@@ -62,10 +66,10 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
     }
   }, 120_000);
 
-  it("minimum CVaR and the frontier agree point by point", async () => {
+  it("minimum CVaR and the frontier agree point by point", () => {
     const p = syntheticCvarProblem(30, 400, { seed: 11, cvarLimitUsd: 10_000 });
-    const a = await efficientFrontier(p, { points: 4, cvarMethod: "lp" });
-    const b = await efficientFrontier(p, { points: 4, cvarMethod: "cuts" });
+    const a = efficientFrontier(p, solver, { points: 4, cvarMethod: "lp" });
+    const b = efficientFrontier(p, solver, { points: 4, cvarMethod: "cuts" });
     expect(a.cvarMethod).toBe("lp");
     expect(b.cvarMethod).toBe("cuts");
     expect(rel(b.minCvarUsd, a.minCvarUsd)).toBeLessThan(1e-6);
@@ -79,14 +83,14 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
     }
   }, 120_000);
 
-  it("an impossible CVaR limit: both infeasible, the diagnosis names the CVaR row", async () => {
+  it("an impossible CVaR limit: both infeasible, the diagnosis names the CVaR row", () => {
     const base = syntheticCvarProblem(20, 300, { seed: 5 });
     const p: OptimizeProblem = {
       ...base,
       constraints: { ...base.constraints, cvar: { alpha: 0.95, maxLossUsd: -1e6 } },
     };
-    const a = await optimizePortfolio(p, { cvarMethod: "lp" });
-    const b = await optimizePortfolio(p, { cvarMethod: "cuts" });
+    const a = optimizePortfolio(p, solver, { cvarMethod: "lp" });
+    const b = optimizePortfolio(p, solver, { cvarMethod: "cuts" });
     expect(a.status).toBe("infeasible");
     expect(b.status).toBe("infeasible");
     expect(b.diagnosis?.relax.map((r) => r.group)).toContain("cvar");
@@ -95,16 +99,16 @@ describe("cutting-plane CVaR = monolithic Rockafellar-Uryasev LP", () => {
     expect(rel(rb, ra)).toBeLessThan(1e-6);
   }, 60_000);
 
-  it("auto: cuts above CVAR_CUTS_AUTO_NONZEROS candidates x scenarios, said in stats and notes", async () => {
+  it("auto: cuts above CVAR_CUTS_AUTO_NONZEROS candidates x scenarios, said in stats and notes", () => {
     const small = syntheticCvarProblem(10, 100, { seed: 1 });
     expect(chooseCvarMethod(small)).toBe("lp");
     const S = Math.ceil(CVAR_CUTS_AUTO_NONZEROS / 40) + 1;
     const big = syntheticCvarProblem(40, S, { seed: 2 });
     expect(chooseCvarMethod(big)).toBe("cuts");
-    const r = await optimizePortfolio(big);
+    const r = optimizePortfolio(big, solver);
     expect(r.stats.cvarMethod).toBe("cuts");
     expect(r.notes.join("\n")).toMatch(/CVaR by cutting planes \(Kunzi-Bay-Mayer\): \d+ master solves/);
-    const s = await optimizePortfolio(small);
+    const s = optimizePortfolio(small, solver);
     expect(s.stats.cvarMethod).toBe("lp");
     expect(s.notes.join("\n")).toMatch(/whole Rockafellar-Uryasev LP/);
   }, 60_000);

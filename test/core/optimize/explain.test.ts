@@ -5,9 +5,13 @@ import { cvarLabel } from "../../../src/core/optimize/explain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand, G0 } from "./helpers.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 describe("binding constraints and shadow prices", () => {
-  it("a ranged band whose MIN side binds: positive shadow price, side 'min'", async () => {
+  it("a ranged band whose MIN side binds: positive shadow price, side 'min'", () => {
     // Sell S (edge 2/contract, delta -1) as much as possible; delta band [-3, 3] -> 3 contracts.
     const p: OptimizeProblem = {
       candidates: [
@@ -24,7 +28,7 @@ describe("binding constraints and shadow prices", () => {
       objective: { kind: "edge" },
       constraints: { delta: { min: -3, max: 3 } },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.trades[0]?.contracts).toBeCloseTo(3, 9);
     const b = r.binding.find((x) => x.name === "delta");
     expect(b?.side).toBe("min");
@@ -34,7 +38,7 @@ describe("binding constraints and shadow prices", () => {
     expect(b?.text).toMatch(/delta binds at >= -3.00 coin/);
   });
 
-  it("the explanation says which book greek a trade offsets", async () => {
+  it("the explanation says which book greek a trade offsets", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({ name: "V", fairUsd: 10, bidUsd: 10.5, askUsd: 11, greeks: { ...G0, vegaUsdPerVolPt: 20 } }),
@@ -43,7 +47,7 @@ describe("binding constraints and shadow prices", () => {
       objective: { kind: "vega-target", targetUsdPerVolPt: 0 },
       constraints: {},
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.trades[0]?.side).toBe("buy");
     expect(r.trades[0]?.contracts).toBeCloseTo(5, 9);
     expect(r.trades[0]?.explanation).toMatch(
@@ -53,7 +57,7 @@ describe("binding constraints and shadow prices", () => {
 });
 
 describe("numerics: scaling avoids tolerance traps", () => {
-  it("USD magnitudes of 1e7 with coin greeks of 1e-4: exact optimum recovered", async () => {
+  it("USD magnitudes of 1e7 with coin greeks of 1e-4: exact optimum recovered", () => {
     // Edge 1e5 USD per contract on A (delta 1e-4 coin), 5e4 on B (delta -2e-4); |delta| <= 1e-4.
     // max 1e5 a + 5e4 b s.t. -1e-4 <= 1e-4 a - 2e-4 b <= 1e-4, a, b <= 20  ->  a = 20, b = 10.5 (delta = -1e-4).
     const p: OptimizeProblem = {
@@ -79,7 +83,7 @@ describe("numerics: scaling avoids tolerance traps", () => {
       objective: { kind: "edge" },
       constraints: { delta: { min: -1e-4, max: 1e-4 } },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     const q = Object.fromEntries(r.trades.map((t) => [t.name, t.contracts]));
     expect(q.A).toBeCloseTo(20, 8);
     expect(q.B).toBeCloseTo(10.5, 8);
@@ -104,7 +108,7 @@ describe("numerics: scaling avoids tolerance traps", () => {
 });
 
 describe("trade lines and labels say what they are", () => {
-  it("theta objective: the line leads with the theta the trade adds (the objective)", async () => {
+  it("theta objective: the line leads with the theta the trade adds (the objective)", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({
@@ -120,13 +124,13 @@ describe("trade lines and labels say what they are", () => {
       objective: { kind: "theta" },
       constraints: {},
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.trades[0]?.side).toBe("sell");
     // Selling 4 contracts of theta -2.5 USD/day each adds +10 USD/day.
     expect(r.trades[0]?.explanation).toMatch(/^sells 4 T: theta \+10\.00 USD\/day \(the objective\)/);
   });
 
-  it("edge in vol points: paid above fair is negative, sold above fair positive; fees not in it", async () => {
+  it("edge in vol points: paid above fair is negative, sold above fair positive; fees not in it", () => {
     const p: OptimizeProblem = {
       candidates: [
         // Ask vol 0.52 vs fair 0.50: buying costs 2 vol points (negative edge).
@@ -161,7 +165,7 @@ describe("trade lines and labels say what they are", () => {
       constraints: {},
       costs: { feePerContractUsd: 0.1 },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     const line = (n: string) => r.trades.find((t) => t.name === n)?.explanation ?? "";
     expect(line("B")).toMatch(
       /edge -2\.00 vol pts at the quote vs the surface's fair vol, fees not in it \(paid above fair = negative\)/,

@@ -9,6 +9,10 @@ import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeConstraints, OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand, G0 } from "./helpers.js";
 import { syntheticCvarProblem } from "./synthetic.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 /** Spec keys of the user rows (bucket rows "7-30d:vega" -> buckets). */
 function only(c: OptimizeConstraints, keep: (key: string) => boolean): OptimizeConstraints {
@@ -26,20 +30,22 @@ function only(c: OptimizeConstraints, keep: (key: string) => boolean): OptimizeC
   return out as OptimizeConstraints;
 }
 
-async function checkIis(p: OptimizeProblem): Promise<string[]> {
-  const r = await optimizePortfolio(p);
+function checkIis(p: OptimizeProblem): string[] {
+  const r = optimizePortfolio(p, solver);
   expect(r.status).toBe("infeasible");
   const iis = r.diagnosis?.iis.map((m) => m.row) ?? [];
   expect(iis.length).toBeGreaterThan(0);
   expect(r.diagnosis?.text).toMatch(/minimal conflict/);
-  const alone = await optimizePortfolio(
+  const alone = optimizePortfolio(
     { ...p, constraints: only(p.constraints, (k) => iis.includes(k)) },
+    solver,
     { diagnose: false },
   );
   expect(alone.status).toBe("infeasible");
   for (const m of iis) {
-    const q = await optimizePortfolio(
+    const q = optimizePortfolio(
       { ...p, constraints: only(p.constraints, (k) => k !== m && iis.includes(k)) },
+      solver,
       { diagnose: false },
     );
     expect({ removed: m, status: q.status }).toEqual({ removed: m, status: "optimal" });
@@ -48,7 +54,7 @@ async function checkIis(p: OptimizeProblem): Promise<string[]> {
 }
 
 describe("infeasible specs: the conflict list is an irreducible infeasible subset", () => {
-  it("delta min vs premium budget, with loose vega, margin and theta bands not listed", async () => {
+  it("delta min vs premium budget, with loose vega, margin and theta bands not listed", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({ name: "D", maxBuy: 4, greeks: { ...G0, deltaCoin: 0.5, vegaUsdPerVolPt: 1 } }),
@@ -64,10 +70,10 @@ describe("infeasible specs: the conflict list is an irreducible infeasible subse
         marginBudgetUsd: 1e6,
       },
     };
-    expect((await checkIis(p)).sort()).toEqual(["delta", "premium"]);
+    expect(checkIis(p).sort()).toEqual(["delta", "premium"]);
   });
 
-  it("contradictory bucket and total vega bands: exactly the three bands", async () => {
+  it("contradictory bucket and total vega bands: exactly the three bands", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({ name: "N", bucket: "7-30d", greeks: { ...G0, vegaUsdPerVolPt: 5 } }),
@@ -82,10 +88,10 @@ describe("infeasible specs: the conflict list is an irreducible infeasible subse
       },
     };
     // vega N + F <= 0 with N >= 20 needs F <= -20, which the 30-90d floor forbids: all three.
-    expect((await checkIis(p)).sort()).toEqual(["30-90d:vega", "7-30d:vega", "vega"]);
+    expect(checkIis(p).sort()).toEqual(["30-90d:vega", "7-30d:vega", "vega"]);
   });
 
-  it("seeded CVaR specs made infeasible by a vega floor: each listed member is needed", async () => {
+  it("seeded CVaR specs made infeasible by a vega floor: each listed member is needed", () => {
     for (let k = 0; k < 3; k++) {
       const base = syntheticCvarProblem(12, 150, { seed: 700 + k, cvarLimitUsd: 20_000 });
       const p: OptimizeProblem = {
@@ -98,7 +104,7 @@ describe("infeasible specs: the conflict list is an irreducible infeasible subse
           marginBudgetUsd: 1e7,
         },
       };
-      const iis = await checkIis(p);
+      const iis = checkIis(p);
       expect(iis).not.toContain("margin");
     }
   }, 60_000);

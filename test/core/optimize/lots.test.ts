@@ -8,6 +8,10 @@ import { syntheticChain } from "../../../src/core/market/synthetic.js";
 import { deribitMinTradeContracts } from "../../../src/core/optimize/candidates.js";
 import { optimizeProblemFromChain } from "../../../src/core/optimize/fromChain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 describe("contract sizes follow the instrument's minimum trade amount", () => {
   it("Deribit minimums in contracts", () => {
@@ -22,7 +26,7 @@ describe("contract sizes follow the instrument's minimum trade amount", () => {
     ["BTC", 0.1],
     ["ETH", 1],
   ] as const) {
-    it(`${u}: a whole-lot vega target trades multiples of ${step} contract`, async () => {
+    it(`${u}: a whole-lot vega target trades multiples of ${step} contract`, () => {
       const chain = syntheticChain({ underlying: u, valuationTime: Date.UTC(2026, 1, 2, 8), seed: 7 });
       const built = optimizeProblemFromChain({
         chain,
@@ -36,7 +40,7 @@ describe("contract sizes follow the instrument's minimum trade amount", () => {
         filter: { minDays: 7, maxDays: 90, minAbsDelta: 0.1, maxAbsDelta: 0.5, maxContracts: 30 },
         stress: false,
       });
-      const r = await optimizePortfolio(built.problem);
+      const r = optimizePortfolio(built.problem, solver);
       expect(r.status).toBe("optimal");
       expect(r.trades.length).toBeGreaterThan(0);
       for (const t of r.trades) {

@@ -15,6 +15,10 @@ import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import type { RiskMarket } from "../../../src/core/risk/market.js";
 import { book, cand, G0 } from "./helpers.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 /** Engine margin of a book in USD, netting by instrument and converting here (independent of candidates.ts). */
 function engineUsd(positions: readonly Position[], market: RiskMarket): number {
@@ -41,7 +45,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
   });
   const filter = { minDays: 7, maxDays: 120, minAbsDelta: 0.1, maxAbsDelta: 0.5, maxContracts: 20 };
 
-  it("theta-selling under a binding budget: after.marginUsd = standardBookMargin(resulting book) to 1e-9", async () => {
+  it("theta-selling under a binding budget: after.marginUsd = standardBookMargin(resulting book) to 1e-9", () => {
     const probe = optimizeProblemFromChain({
       chain,
       positions: [],
@@ -66,7 +70,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
       const before = engineUsd(positions, built.market);
       expect(built.problem.book.marginUsd).toBeCloseTo(before, 6);
       const p = { ...built.problem, constraints: spec(before + budget) };
-      const r = await optimizePortfolio(p);
+      const r = optimizePortfolio(p, solver);
       expect(r.status).toBe("optimal");
       const after: Position[] = [
         ...positions,
@@ -105,7 +109,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
     }
   }, 60_000);
 
-  it("selling a held long costs no margin until the position turns short (per position, netted)", async () => {
+  it("selling a held long costs no margin until the position turns short (per position, netted)", () => {
     // Theta objective: selling S earns 1 USD/day per contract; held +5; margin 100 per net short.
     const p: OptimizeProblem = {
       candidates: [
@@ -124,7 +128,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
       objective: { kind: "theta" },
       constraints: { marginBudgetUsd: 550 },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     // 300 USD of new margin = 3 net short contracts: sells 5 (closing the long) + 3 = 8.
     expect(r.trades[0]?.side).toBe("sell");
     expect(r.trades[0]?.contracts).toBeCloseTo(8, 9);

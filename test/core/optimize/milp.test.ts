@@ -5,10 +5,13 @@
 import GLPK from "glpk.js/node";
 import { describe, expect, it } from "vitest";
 import { buildOptimizeLp, type LpProblem } from "../../../src/core/optimize/buildProblem.js";
-import { solveLpWithHighs, solveLpWithHighsModel } from "../../../src/core/optimize/highsAdapter.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand } from "./helpers.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 type Glpk = Awaited<ReturnType<typeof GLPK>>;
 
@@ -85,20 +88,20 @@ describe("MILP cross-check: HiGHS vs GLPK on the same model", () => {
     for (let seed = 1; seed <= 20; seed++) {
       const p = randomProblem(seed * 7919);
       const lp = buildOptimizeLp(p);
-      const h = await solveLpWithHighs(lp, { mip_rel_gap: 0 });
+      const h = solver.solve(lp, { mip_rel_gap: 0 }, "lp-text");
       const res = g.solve(toGlpk(g, lp) as never, { msglev: g.GLP_MSG_OFF, presol: true });
       expect(h.optimal).toBe(true);
       expect(res.result.status).toBe(g.GLP_OPT);
       expect(h.objective).toBeCloseTo(res.result.z, 7);
       // The model API path (CSR matrix, no LP text) reaches the same optimum.
-      const hm = await solveLpWithHighsModel(lp, { mip_rel_gap: 0 });
+      const hm = solver.solve(lp, { mip_rel_gap: 0 });
       expect(hm.optimal).toBe(true);
       expect(hm.objective).toBeCloseTo(h.objective, 7);
       const lpRelax = { ...lp, integer: new Uint8Array(lp.numCol) };
-      const [a, b] = [await solveLpWithHighs(lpRelax), await solveLpWithHighsModel(lpRelax)];
+      const [a, b] = [solver.solve(lpRelax, {}, "lp-text"), solver.solve(lpRelax)];
       expect(b.objective).toBeCloseTo(a.objective, 8);
       for (let i = 0; i < lp.rows.length; i++) expect(b.rowDual[i]).toBeCloseTo(a.rowDual[i] as number, 6);
-      const r = await optimizePortfolio(p, { highs: { mip_rel_gap: 0 } });
+      const r = optimizePortfolio(p, solver, { highs: { mip_rel_gap: 0 } });
       expect(r.verification?.ok).toBe(true);
       for (const t of r.trades) expect(Number.isInteger(t.contracts)).toBe(true);
     }
@@ -121,7 +124,7 @@ describe("MILP cross-check: HiGHS vs GLPK on the same model", () => {
       constraints: { delta: { min: -0.55 } },
       lots: { lotSize: 0.1 },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.trades[0]?.contracts).toBeCloseTo(0.5, 12);
     expect(r.verification?.ok).toBe(true);
   });

@@ -5,9 +5,13 @@ import { objectiveFromTrades, optimizePortfolio } from "../../../src/core/optimi
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { empiricalCvar } from "../../../src/core/optimize/verify.js";
 import { book, cand, G0 } from "./helpers.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 describe("optimizePortfolio: small problems with a hand-computed optimum", () => {
-  it("edge with a delta band: sell A to its limit, buy B until the delta band's max binds", async () => {
+  it("edge with a delta band: sell A to its limit, buy B until the delta band's max binds", () => {
     // A: fair 10, bid 11 (sell edge 1), delta 0.5; B: fair 5, ask 4.5 (buy edge 0.5), delta 0.5.
     // max x + 0.5 y  s.t. -1 <= 0.5(y - x) <= 1, x <= 5, y <= 10  ->  x = 5, y = 7, edge 8.5.
     const p: OptimizeProblem = {
@@ -33,7 +37,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
       objective: { kind: "edge" },
       constraints: { delta: { min: -1, max: 1 } },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.objectiveUsd).toBeCloseTo(8.5, 9);
     const byName = Object.fromEntries(r.trades.map((t) => [t.name, t]));
@@ -50,7 +54,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     expect(r.trades.find((t) => t.name === "A")?.explanation).toMatch(/^sells 5 A: collects 5.00 USD edge/);
   });
 
-  it("CVaR (Rockafellar-Uryasev) limit: short x of a [-10,0,10,20] PnL vector, CVaR_0.5 = 15x <= 30 -> x = 2", async () => {
+  it("CVaR (Rockafellar-Uryasev) limit: short x of a [-10,0,10,20] PnL vector, CVaR_0.5 = 15x <= 30 -> x = 2", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({ name: "C", fairUsd: 10, bidUsd: 11, askUsd: 12, maxSell: 100, pnl: [-10, 0, 10, 20] }),
@@ -59,7 +63,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
       objective: { kind: "edge" },
       constraints: { cvar: { alpha: 0.5, maxLossUsd: 30 } },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.trades).toHaveLength(1);
     expect(r.trades[0]?.contracts).toBeCloseTo(2, 8);
@@ -74,7 +78,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     expect(empiricalCvar(losses, 0.5).cvar).toBeCloseTo((9 + 8 + 7 + 5 + 4) / 5, 12);
   });
 
-  it("vega target: reaches the target at least cost (cheapest vega per USD of spread)", async () => {
+  it("vega target: reaches the target at least cost (cheapest vega per USD of spread)", () => {
     // X: 2 USD spread cost per contract (ask - fair), vega 10/pt -> 0.2 USD per vega.
     // Y: 1 USD per contract, vega 2/pt -> 0.5 USD per vega. Target 50 from book 0: 5 X, cost 10.
     const p: OptimizeProblem = {
@@ -86,14 +90,14 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
       objective: { kind: "vega-target", targetUsdPerVolPt: 50 },
       constraints: {},
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(50, 8);
     expect(r.objectiveUsd).toBeCloseTo(10, 8);
     expect(r.trades.map((t) => [t.name, t.side])).toEqual([["X", "buy"]]);
   });
 
-  it("theta objective with a worst-stress limit and a margin budget", async () => {
+  it("theta objective with a worst-stress limit and a margin budget", () => {
     // Selling Z earns theta 3/day per contract, margin 100 each, stress loss 50 each.
     const p: OptimizeProblem = {
       candidates: [
@@ -112,7 +116,7 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
       objective: { kind: "theta" },
       constraints: { worstStress: { maxLossUsd: 600 }, marginBudgetUsd: 1000 },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     // stress: 50 x <= 600 -> x <= 12; margin: 200 + 100 x <= 1000 -> x <= 8.
     expect(r.trades[0]?.contracts).toBeCloseTo(8, 8);
     expect(r.objectiveUsd).toBeCloseTo(24, 8);
@@ -122,14 +126,14 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
 });
 
 describe("infeasible specs name the conflicting constraints", () => {
-  it("delta min 1 coin needs 2 contracts at ask 11 but the premium budget is 10", async () => {
+  it("delta min 1 coin needs 2 contracts at ask 11 but the premium budget is 10", () => {
     const p: OptimizeProblem = {
       candidates: [cand({ name: "D", maxBuy: 4, greeks: { ...G0, deltaCoin: 0.5 } })],
       book: book(),
       objective: { kind: "edge" },
       constraints: { delta: { min: 1 }, premiumBudgetUsd: 10, vega: { min: -5, max: 5 } },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("infeasible");
     const d = r.diagnosis;
     expect(d).not.toBeNull();
@@ -143,7 +147,7 @@ describe("infeasible specs name the conflicting constraints", () => {
     expect(d?.text).toMatch(/infeasible: /);
   });
 
-  it("contradictory bucket and total vega bands", async () => {
+  it("contradictory bucket and total vega bands", () => {
     const p: OptimizeProblem = {
       candidates: [
         cand({ name: "N", bucket: "7-30d", greeks: { ...G0, vegaUsdPerVolPt: 5 } }),
@@ -156,7 +160,7 @@ describe("infeasible specs name the conflicting constraints", () => {
         buckets: { "7-30d": { vega: { min: 20 } }, "30-90d": { vega: { min: 0 } } },
       },
     };
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("infeasible");
     const named = new Set([
       ...(r.diagnosis?.relax.map((x) => x.group) ?? []),
@@ -168,14 +172,14 @@ describe("infeasible specs name the conflicting constraints", () => {
 });
 
 describe("random specs: a spec whose bands contain the book is feasible and verifies", () => {
-  it("property (fast-check, seeded)", async () => {
-    await fc.assert(
-      fc.asyncProperty(
+  it("property (fast-check, seeded)", () => {
+    fc.assert(
+      fc.property(
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 2, max: 30 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         fc.boolean(),
-        async (n, S, seed, lots) => {
+        (n, S, seed, lots) => {
           let st = seed || 1;
           const rnd = () => {
             st = (st * 48271) % 2147483647;
@@ -224,7 +228,7 @@ describe("random specs: a spec whose bands contain the book is feasible and veri
               marginBudgetUsd: 500 * rnd(),
             },
           };
-          const r = await optimizePortfolio(p);
+          const r = optimizePortfolio(p, solver);
           expect(r.status).toBe("optimal");
           expect(r.verification?.ok).toBe(true);
           expect(r.objectiveUsd).toBeGreaterThanOrEqual(-1e-7);
@@ -237,7 +241,7 @@ describe("random specs: a spec whose bands contain the book is feasible and veri
 });
 
 describe("efficientFrontier", () => {
-  it("objective rises with the CVaR limit and each point verifies", async () => {
+  it("objective rises with the CVaR limit and each point verifies", () => {
     const candidates = [
       cand({ name: "P1", fairUsd: 10, bidUsd: 11, askUsd: 12, maxSell: 10, pnl: [-30, -5, 5, 10, 12] }),
       cand({ name: "P2", fairUsd: 10, bidUsd: 10.5, askUsd: 11, maxSell: 10, pnl: [-10, -8, 4, 5, 6] }),
@@ -249,7 +253,7 @@ describe("efficientFrontier", () => {
       objective: { kind: "edge" },
       constraints: { cvar: { alpha: 0.6, maxLossUsd: 1e9 } },
     };
-    const f = await efficientFrontier(p, { points: 5 });
+    const f = efficientFrontier(p, solver, { points: 5 });
     expect(f.points).toHaveLength(5);
     expect(f.minCvarUsd).toBeLessThanOrEqual(f.unconstrainedCvarUsd);
     for (const pt of f.points) {

@@ -14,6 +14,10 @@ import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import { portfolioGreeks } from "../../../src/core/risk/greeks.js";
 import { applyScenario } from "../../../src/core/risk/scenario.js";
 import { valuePortfolio } from "../../../src/core/risk/valuation.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
+const solver = await loadLpSolver();
 
 const dir = resolve(__dirname, "../../..", "../shared/data");
 const file = resolve(dir, "deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
@@ -56,7 +60,7 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
       built.candidateSet.input,
     );
     expect(p.candidates.length).toBeGreaterThan(10);
-    const r = await optimizePortfolio(p);
+    const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.verification?.ok).toBe(true);
     expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(1000, 3);
@@ -86,7 +90,7 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
     expect(r.after.cvarUsd).toBeLessThanOrEqual(60_000 * (1 + 1e-9));
 
     // CVaR frontier on the same problem: cost of reaching the vega target falls as the limit loosens.
-    const f = await efficientFrontier(p, { points: 4 });
+    const f = efficientFrontier(p, solver, { points: 4 });
     expect(f.points).toHaveLength(4);
     for (const pt of f.points) {
       expect(pt.status).toBe("optimal");
