@@ -30,3 +30,4 @@ export type {
   NelderMeadResult,
   Rng,
 } from "../core/math/index.js";
+export { lowerBound, lowerBoundBy, upperBound, upperBoundBy } from "../core/math/search.js";

@@ -30,6 +30,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { Position } from "../instruments/types.js";
+import { lowerBoundBy, upperBoundBy } from "../math/search.js";
 import type { NormalizedChain } from "../market/normalize.js";
 import { type NormalizeOptions, normalizeChain } from "../market/normalize.js";
 import type { ChainSnapshot, MarketSnapshot } from "../market/types.js";
@@ -109,16 +110,8 @@ export function markPinnedSurface(fitted: VolSurface, snapshot: MarketSnapshot):
   }
   slices.sort((a, b) => a.T - b.T);
   const residual = (k: number, T: number): number => {
-    let lo = 0;
-    let hi = slices.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = slices[mid] as { T: number; nodes: Node[] };
-      if (Math.abs(s.T - T) <= T_TOL) return interpolate(s.nodes, k);
-      if (s.T < T) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    const s = slices[lowerBoundBy(slices, T - T_TOL, (x) => x.T)];
+    return s !== undefined && Math.abs(s.T - T) <= T_TOL ? interpolate(s.nodes, k) : 0;
   };
   const impliedVol = (k: number, T: number) => Math.max(fitted.impliedVol(k, T) + residual(k, T), 1e-4);
   return {
@@ -129,20 +122,12 @@ export function markPinnedSurface(fitted: VolSurface, snapshot: MarketSnapshot):
 }
 
 function interpolate(nodes: readonly Node[], k: number): number {
-  const n = nodes.length;
-  const first = nodes[0] as Node;
-  const last = nodes[n - 1] as Node;
-  if (n === 1 || k <= first.k) return first.vol;
-  if (k >= last.k) return last.vol;
-  let lo = 0;
-  let hi = n - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if ((nodes[mid] as Node).k <= k) lo = mid;
-    else hi = mid;
-  }
-  const a = nodes[lo] as Node;
-  const b = nodes[hi] as Node;
+  // the node at or left of k and the one right of it; flat beyond the end nodes
+  const hi = upperBoundBy(nodes, k, (x) => x.k);
+  const a = nodes[hi - 1];
+  const b = nodes[hi];
+  if (a === undefined) return b?.vol ?? 0;
+  if (b === undefined) return a.vol;
   const w = (k - a.k) / (b.k - a.k);
   return (1 - w) * a.vol + w * b.vol;
 }
