@@ -144,6 +144,149 @@ export interface RevaluedLiquidationOptions {
 }
 
 const ALL_DYNAMICS: readonly SurfaceDynamics[] = ["sticky-strike", "sticky-moneyness"];
+const POOLED = "pooled";
+
+/** The validated inputs of one liquidation scan. */
+interface LiquidationScan {
+  readonly positions: readonly Position[];
+  readonly cash: Readonly<Record<string, number>> | undefined;
+  readonly model: "portfolio" | "standard";
+  readonly pooledModel: "sum-of-accounts" | "cross";
+  readonly pmParams: PortfolioMarginParams;
+  readonly smParams: StandardMarginParams;
+  /** Segregated accounts (currencies) then POOLED. */
+  readonly keys: readonly string[];
+  readonly accounts: readonly string[];
+  readonly tol: number;
+}
+
+/** Surplus (equity - maintenance) per account, in its unit, and pooled in USD, at `mkt`. */
+function surplusAt(scan: LiquidationScan, mkt: RiskMarket): Record<string, number> {
+  const { positions, model } = scan;
+  const eq = bookEquity(positions, scan.cash, mkt);
+  const mm: Record<string, number> = {};
+  if (positions.length > 0) {
+    const byCur =
+      model === "portfolio"
+        ? portfolioMargin(positions, mkt, scan.pmParams).byCurrency
+        : standardBookMargin(positions, mkt, scan.smParams).byCurrency;
+    for (const [c, m] of Object.entries(byCur)) mm[c] = m.maintenance;
+  }
+  const out: Record<string, number> = {};
+  let pooled = 0;
+  for (const c of scan.accounts) {
+    const e = eq.byCurrency[c];
+    const equity = e?.equity ?? 0;
+    const px = e?.usdPerUnit ?? usdPerUnit(c, mkt) ?? 0;
+    out[c] = equity - (mm[c] ?? 0);
+    pooled += px * (equity - (mm[c] ?? 0));
+  }
+  out[POOLED] = scan.pooledModel === "cross" ? eq.equityUsd - crossMaintenanceUsd(scan, mkt) : pooled;
+  return out;
+}
+
+function crossMaintenanceUsd(scan: LiquidationScan, mkt: RiskMarket): number {
+  if (scan.positions.length === 0 && Object.keys(scan.cash ?? {}).length === 0) return 0;
+  return crossPortfolioMargin({
+    positions: scan.positions,
+    cash: scan.cash ?? {},
+    market: mkt,
+    params: scan.pmParams,
+  }).maintenanceUsd;
+}
+
+/**
+ * First crossing (surplus < 0) per account along x -> at(x) over the scan points, the bracket
+ * bisected to the scan's tolerance; 0 when already below at the start, null when none crosses.
+ */
+function firstCrossings(
+  scan: LiquidationScan,
+  s0: Readonly<Record<string, number>>,
+  points: readonly number[],
+  at: (x: number) => RiskMarket,
+): Record<string, number | null> {
+  const found: Record<string, number | null> = {};
+  const open = new Set(scan.keys.filter((k) => (s0[k] ?? 0) >= 0));
+  for (const k of scan.keys) found[k] = (s0[k] ?? 0) < 0 ? 0 : null;
+  let prev = 0;
+  for (const x of points) {
+    if (open.size === 0) break;
+    const s = surplusAt(scan, at(x));
+    for (const k of [...open]) {
+      if ((s[k] ?? 0) >= 0) continue;
+      open.delete(k);
+      let lo = prev;
+      let hi = x;
+      while (Math.abs(hi - lo) > scan.tol) {
+        const mid = (lo + hi) / 2;
+        if ((surplusAt(scan, at(mid))[k] ?? 0) < 0) hi = mid;
+        else lo = mid;
+      }
+      found[k] = hi;
+    }
+    prev = x;
+  }
+  return found;
+}
+
+/** Scan points: steps of `step` up to |knee|, then growing 10% a point up to |end| (signed like end). */
+function scanPoints(step: number, knee: number, end: number): number[] {
+  const out: number[] = [];
+  const sign = Math.sign(end);
+  const k = Math.min(Math.abs(knee), Math.abs(end));
+  const n = Math.ceil(k / step - 1e-9);
+  for (let i = 1; i <= n; i++) out.push(sign * Math.min(i * step, k));
+  for (let x = k * 1.1; x < Math.abs(end) * 1.1; x *= 1.1) out.push(sign * Math.min(x, Math.abs(end)));
+  return out;
+}
+
+function liquidationScan(o: RevaluedLiquidationOptions): LiquidationScan {
+  assertLive(o.positions, o.market);
+  const model = o.margin ?? "portfolio";
+  const tol = requirePositive("tolerance", o.tolerance ?? 1e-6);
+  const positions = resolveFutureEntries(o.positions, o.market);
+  const accounts = Object.keys(bookEquity(positions, o.cash, o.market).byCurrency);
+  const pooledModel = o.pooledMargin ?? "sum-of-accounts";
+  if (pooledModel === "cross" && model !== "portfolio")
+    throw new InvalidInputError("pooledMargin", pooledModel, 'needs margin "portfolio"');
+  return {
+    positions,
+    cash: o.cash,
+    model,
+    pooledModel,
+    pmParams: o.portfolioParams ?? DERIBIT_PORTFOLIO_MARGIN,
+    smParams: o.standardParams ?? DERIBIT_STANDARD_MARGIN,
+    keys: [...accounts, POOLED],
+    accounts,
+    tol,
+  };
+}
+
+type SpotDistances = AccountLiquidationDistance["spot"];
+
+/** Spot-move distances per account and surface dynamics (down to -99%, up to +1000%). */
+function spotDistances(
+  scan: LiquidationScan,
+  s0: Readonly<Record<string, number>>,
+  market: RiskMarket,
+  dynamics: readonly SurfaceDynamics[],
+  spotStep: number,
+): Record<string, SpotDistances> {
+  const downPts = scanPoints(spotStep, 0.99, -0.99);
+  const upPts = scanPoints(spotStep, 1, 10);
+  const spot: Record<string, Record<string, { down: number | null; up: number | null }>> = {};
+  for (const k of scan.keys) spot[k] = {};
+  for (const d of dynamics) {
+    const at = (x: number) => applyScenario(market, { spotShift: x, volShift: 0, surfaceDynamics: d });
+    const down = firstCrossings(scan, s0, downPts, at);
+    const up = firstCrossings(scan, s0, upPts, at);
+    for (const k of scan.keys) {
+      const byDynamics = spot[k];
+      if (byDynamics) byDynamics[d] = { down: down[k] ?? null, up: up[k] ?? null };
+    }
+  }
+  return spot as Record<string, SpotDistances>;
+}
 
 /**
  * Distance to liquidation by full revaluation, per currency account and pooled. At each bumped
@@ -159,114 +302,23 @@ const ALL_DYNAMICS: readonly SurfaceDynamics[] = ["sticky-strike", "sticky-money
  * (params/). Each distance is the first move along the path from 0 where that happens: the path
  * is scanned (spot in steps of 2% to -99% and to +100%, then growing 10% a point to +1000%; vol
  * in steps of 2 points to +100, then 10% a point to +500) and the first bracket bisected to
- * `tolerance`; null when no scanned point crosses (a dip narrower than a step can be missed). Futures without an entry price are taken
- * as entered at the current market before bumping.
+ * `tolerance`; null when no scanned point crosses (a dip narrower than a step can be missed).
+ * Futures without an entry price are taken as entered at the current market before bumping.
  */
 export function liquidationByRevaluation(o: RevaluedLiquidationOptions): RevaluedLiquidation {
-  assertLive(o.positions, o.market);
-  const model = o.margin ?? "portfolio";
-  const pmParams = o.portfolioParams ?? DERIBIT_PORTFOLIO_MARGIN;
-  const smParams = o.standardParams ?? DERIBIT_STANDARD_MARGIN;
-  const dynamics = o.dynamics ?? ALL_DYNAMICS;
+  const scan = liquidationScan(o);
   const spotStep = requirePositive("spotStep", o.spotStep ?? 0.02);
   const volStep = requirePositive("volStep", o.volStep ?? 0.02);
-  const tol = requirePositive("tolerance", o.tolerance ?? 1e-6);
-  const positions = resolveFutureEntries(o.positions, o.market);
-  const base = bookEquity(positions, o.cash, o.market);
-  const accounts = Object.keys(base.byCurrency);
-  const pooledModel = o.pooledMargin ?? "sum-of-accounts";
-  if (pooledModel === "cross" && model !== "portfolio")
-    throw new InvalidInputError("pooledMargin", pooledModel, 'needs margin "portfolio"');
-
-  /** Surplus (equity - maintenance) per account, in its unit, and pooled in USD. */
-  const surplus = (mkt: RiskMarket): Record<string, number> => {
-    const eq = bookEquity(positions, o.cash, mkt);
-    const mm: Record<string, number> = {};
-    if (positions.length > 0) {
-      const byCur =
-        model === "portfolio"
-          ? portfolioMargin(positions, mkt, pmParams).byCurrency
-          : standardBookMargin(positions, mkt, smParams).byCurrency;
-      for (const [c, m] of Object.entries(byCur)) mm[c] = m.maintenance;
-    }
-    const out: Record<string, number> = {};
-    let pooled = 0;
-    for (const c of accounts) {
-      const e = eq.byCurrency[c];
-      const equity = e?.equity ?? 0;
-      const px = e?.usdPerUnit ?? usdPerUnit(c, mkt) ?? 0;
-      out[c] = equity - (mm[c] ?? 0);
-      pooled += px * (equity - (mm[c] ?? 0));
-    }
-    out[POOLED] =
-      pooledModel === "cross"
-        ? eq.equityUsd -
-          (positions.length > 0 || Object.keys(o.cash ?? {}).length > 0
-            ? crossPortfolioMargin({ positions, cash: o.cash ?? {}, market: mkt, params: pmParams })
-                .maintenanceUsd
-            : 0)
-        : pooled;
-    return out;
-  };
-  const keys = [...accounts, POOLED];
-  const s0 = surplus(o.market);
-
-  /** First crossing per account along x -> market(x) over the scan points. */
-  const crossings = (points: readonly number[], at: (x: number) => RiskMarket) => {
-    const found: Record<string, number | null> = {};
-    const open = new Set(keys.filter((k) => (s0[k] as number) >= 0));
-    for (const k of keys) found[k] = (s0[k] as number) < 0 ? 0 : null;
-    let prev = 0;
-    for (const x of points) {
-      if (open.size === 0) break;
-      const s = surplus(at(x));
-      for (const k of [...open]) {
-        if ((s[k] as number) >= 0) continue;
-        open.delete(k);
-        let lo = prev;
-        let hi = x;
-        while (Math.abs(hi - lo) > tol) {
-          const mid = (lo + hi) / 2;
-          if ((surplus(at(mid))[k] as number) < 0) hi = mid;
-          else lo = mid;
-        }
-        found[k] = hi;
-      }
-      prev = x;
-    }
-    return found;
-  };
-  /** Steps of `step` up to |knee|, then growing 10% a point up to |end| (signed like end). */
-  const grid = (step: number, knee: number, end: number): number[] => {
-    const out: number[] = [];
-    const sign = Math.sign(end);
-    const k = Math.min(Math.abs(knee), Math.abs(end));
-    const n = Math.ceil(k / step - 1e-9);
-    for (let i = 1; i <= n; i++) out.push(sign * Math.min(i * step, k));
-    for (let x = k * 1.1; x < Math.abs(end) * 1.1; x *= 1.1) out.push(sign * Math.min(x, Math.abs(end)));
-    return out;
-  };
-  const spotDownPts = grid(spotStep, 0.99, -0.99);
-  const spotUpPts = grid(spotStep, 1, 10);
-  const volUpPts = grid(volStep, 1, 5);
-  const spot: Record<string, Record<string, { down: number | null; up: number | null }>> = {};
-  for (const k of keys) spot[k] = {};
-  for (const d of dynamics) {
-    const at = (x: number) => applyScenario(o.market, { spotShift: x, volShift: 0, surfaceDynamics: d });
-    const down = crossings(spotDownPts, at);
-    const up = crossings(spotUpPts, at);
-    for (const k of keys)
-      (spot[k] as Record<string, unknown>)[d] = { down: down[k] ?? null, up: up[k] ?? null };
-  }
-  const vol = crossings(volUpPts, (x) => applyScenario(o.market, { spotShift: 0, volShift: x }));
-
-  const baseMm: Record<string, number> = {};
-  for (const k of accounts) baseMm[k] = (base.byCurrency[k]?.equity ?? 0) - (s0[k] as number);
+  const base = bookEquity(scan.positions, o.cash, o.market);
+  const s0 = surplusAt(scan, o.market);
+  const spot = spotDistances(scan, s0, o.market, o.dynamics ?? ALL_DYNAMICS, spotStep);
+  const volPts = scanPoints(volStep, 1, 5);
+  const vol = firstCrossings(scan, s0, volPts, (x) => applyScenario(o.market, { spotShift: 0, volShift: x }));
   const row = (k: string): AccountLiquidationDistance => {
     const pooled = k === POOLED;
     const px = pooled ? 1 : (base.byCurrency[k]?.usdPerUnit ?? 0);
     const equity = pooled ? base.equityUsd : (base.byCurrency[k]?.equity ?? 0);
-    const buffer = s0[k] as number;
+    const buffer = s0[k] ?? 0;
     return {
       account: k,
       unit: pooled ? "USD" : k,
@@ -275,19 +327,17 @@ export function liquidationByRevaluation(o: RevaluedLiquidationOptions): Revalue
       buffer,
       bufferUsd: buffer * px,
       alreadyBelowMaintenance: buffer < 0,
-      spot: spot[k] as AccountLiquidationDistance["spot"],
+      spot: spot[k] ?? ({} as SpotDistances),
       volUp: vol[k] ?? null,
     };
   };
   const byCurrency: Record<string, AccountLiquidationDistance> = {};
-  for (const k of accounts) byCurrency[k] = row(k);
+  for (const k of scan.accounts) byCurrency[k] = row(k);
   return {
     byCurrency,
     pooled: row(POOLED),
-    margin: model,
-    pooledMargin: pooledModel,
+    margin: scan.model,
+    pooledMargin: scan.pooledModel,
     unpriced: base.unpriced.map((u) => `${u.amount} ${u.currency}: ${u.reason}`),
   };
 }
-
-const POOLED = "pooled";
