@@ -2,10 +2,10 @@
  * Static arbitrage and fit quality of the surface models on the daily Deribit snapshots
  * (issue 21): for each BTC and ETH chain of a day (project loader adapters/chainFile.ts ->
  * market/normalize.ts normalizeChain -> surface/calibrate.ts calibrateSurfaceFromQuotes), per model:
- *  - butterfly points: k-grid points (step 0.01) of |k| <= max(1.5, the chain's quoted |k|) at
- *    every fitted expiry where g(k) < -1e-6, g by central differences (h = 1e-3) of the total
+ *  - butterfly points: k-grid points (step 0.01) of each fitted expiry's served range (its quoted
+ *    range widened to at least |k| <= 1.5 on each side) where g(k) < -1e-6, g by central differences (h = 1e-3) of the total
  *    variance sampled through the public VolSurface interface;
- *  - calendar points: grid points where w decreases in T between consecutive fitted expiries and
+ *  - calendar points: grid points (the union of the two expiries' ranges) where w decreases in T between consecutive fitted expiries and
  *    their midpoints (w(k, T_i) > w(k, mid) or w(k, mid) > w(k, T_i+1), beyond 1e-10 absolute);
  *  - inside band: share of two-sided (OTM) quotes with the fitted vol in [bidVol - 0.1 pt, askVol + 0.1 pt];
  *  - vega-weighted RMSE of fitted vol vs the quote's mark vol, vol points (weight phi(d1) sqrt(T) per unit F);
@@ -23,7 +23,7 @@ import { normalizeChain } from "../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../src/core/market/types.js";
 import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../src/core/surface/calibrate.js";
 import { dailyFiles, quantileOf, seededSample } from "./deribitDaily.js";
-import { arbitragePoints, fitFigures } from "./surfaceChecks.js";
+import { arbitragePoints, fitFigures, quotedRanges } from "./surfaceChecks.js";
 
 export interface ChainSurfaceMetrics {
   readonly butterflyPoints: number;
@@ -58,12 +58,10 @@ export function chainSurfaceMetrics(
   }
   if (!res.fit.ok) return null;
   const fit = res.fit.value;
-  let maxK = 0;
-  for (const s of fit.data) for (const q of s.quotes) maxK = Math.max(maxK, Math.abs(q.k));
   const arb = arbitragePoints(
     fit.surface,
     fit.data.map((s) => s.expiry),
-    Math.max(1.5, maxK),
+    quotedRanges(fit),
   );
   const q = fitFigures(fit, quotes);
   return {
@@ -96,7 +94,10 @@ async function main(): Promise<void> {
   const sampled = days ? seededSample(all, Number(days), seed) : all;
   // --part i/n: every n-th file from the i-th (to spread the season over processes)
   const [pi, pn] = (arg("--part") ?? "0/1").split("/").map(Number);
-  const files = sampled.filter((_, j) => j % pn === pi);
+  const dates = arg("--dates")?.split(",");
+  const files = sampled.filter(
+    (f, j) => j % pn === pi && (!dates || dates.some((d) => basename(f).includes(d.replaceAll("-", "")))),
+  );
   const models = (arg("--models") ?? "svi,svi-af").split(",") as SurfaceModel[];
   const perChain = process.argv.includes("--per-chain");
   const repeats = Number(arg("--repeats") ?? 3);

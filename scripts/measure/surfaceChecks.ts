@@ -22,20 +22,50 @@ export interface FittedSlices {
   }[];
 }
 
+/** A k-interval [lo, hi]. */
+export interface KRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+
 /**
- * Static-arbitrage points on the k-grid |k| <= halfWidth (step 0.01): butterfly where the
- * Gatheral-Jacquier (2014, eq. 2.1) density factor g(k) < -1e-6 by central differences (h = 1e-3)
- * at each expiry; calendar where total variance decreases from an expiry to the midpoint to the
- * next; and the largest far-wing slope of total variance (Lee's bound: <= 2).
+ * The k-range each fitted expiry serves (issue 21): its quoted range widened to at least
+ * |k| <= minHalfWidth on each side. Written here from the quotes, not imported from the library.
  */
-export function arbitragePoints(surface: VolSurface, expiries: readonly number[], halfWidth: number) {
-  const h = 1e-3;
+export function quotedRanges(fit: FittedSlices, minHalfWidth = 1.5): KRange[] {
+  return fit.data.map((s) => ({
+    lo: Math.min(-minHalfWidth, ...s.quotes.map((q) => q.k)),
+    hi: Math.max(minHalfWidth, ...s.quotes.map((q) => q.k)),
+  }));
+}
+
+/** The grid points (step 0.01, multiples of 0.01) of [lo, hi], both ends included. */
+function kGrid(r: KRange): number[] {
   const ks: number[] = [];
-  const n = Math.round(halfWidth / 0.01);
-  for (let j = -n; j <= n; j++) ks.push(j * 0.01);
+  for (let j = Math.ceil(r.lo / 0.01 - 1e-9); j * 0.01 <= r.hi + 1e-9; j++) ks.push(j * 0.01);
+  if ((ks[0] ?? Number.POSITIVE_INFINITY) > r.lo + 1e-12) ks.unshift(r.lo);
+  if ((ks[ks.length - 1] ?? Number.NEGATIVE_INFINITY) < r.hi - 1e-12) ks.push(r.hi);
+  return ks;
+}
+
+/**
+ * Static-arbitrage points on k-grids (step 0.01): butterfly where the Gatheral-Jacquier (2014,
+ * eq. 2.1) density factor g(k) < -1e-6 by central differences (h = 1e-3) at each expiry on its
+ * range; calendar where total variance decreases from an expiry to the midpoint to the next, on the
+ * union of the two ranges; and the largest far-wing slope of total variance (Lee's bound: <= 2).
+ * `ranges`: one per expiry, or a half-width for |k| <= halfWidth at every expiry.
+ */
+export function arbitragePoints(
+  surface: VolSurface,
+  expiries: readonly number[],
+  ranges: readonly KRange[] | number,
+) {
+  const h = 1e-3;
+  const rangeAt = (i: number): KRange =>
+    typeof ranges === "number" ? { lo: -ranges, hi: ranges } : (ranges[i] ?? { lo: 0, hi: 0 });
   let butterfly = 0;
-  for (const T of expiries) {
-    for (const k of ks) {
+  expiries.forEach((T, i) => {
+    for (const k of kGrid(rangeAt(i))) {
       const w = surface.totalVariance(k, T);
       const up = surface.totalVariance(k + h, T);
       const dn = surface.totalVariance(k - h, T);
@@ -44,16 +74,17 @@ export function arbitragePoints(surface: VolSurface, expiries: readonly number[]
       const g = w > 0 ? (1 - (k * d1) / (2 * w)) ** 2 - ((d1 * d1) / 4) * (1 / w + 1 / 4) + d2 / 2 : -1;
       if (!(g >= -1e-6)) butterfly++;
     }
-  }
+  });
   let calendar = 0;
   for (let i = 0; i + 1 < expiries.length; i++) {
-    const a = expiries[i] as number;
-    const b = expiries[i + 1] as number;
-    const times = [a, 0.5 * (a + b), b];
-    for (const k of ks) {
-      const w = times.map((T) => surface.totalVariance(k, T));
-      if ((w[1] as number) < (w[0] as number) - 1e-10 || (w[2] as number) < (w[1] as number) - 1e-10)
-        calendar++;
+    const a = expiries[i] ?? 0;
+    const b = expiries[i + 1] ?? 0;
+    const ra = rangeAt(i);
+    const rb = rangeAt(i + 1);
+    for (const k of kGrid({ lo: Math.min(ra.lo, rb.lo), hi: Math.max(ra.hi, rb.hi) })) {
+      const [w0, w1, w2] = [a, 0.5 * (a + b), b].map((T) => surface.totalVariance(k, T));
+      if (w0 === undefined || w1 === undefined || w2 === undefined) continue;
+      if (w1 < w0 - 1e-10 || w2 < w1 - 1e-10) calendar++;
     }
   }
   let maxWingSlope = 0;

@@ -29,6 +29,13 @@ export interface ArbitrageGridOptions {
   readonly points?: number;
   /** Tolerance on g and on calendar differences (default 1e-10). */
   readonly tolerance?: number;
+  /**
+   * An explicit k-range [lo, hi] instead of the symmetric width (then `points` spans it, or one
+   * point every `step` when given).
+   */
+  readonly range?: { readonly lo: number; readonly hi: number };
+  /** Grid spacing in k with `range` (overrides `points`). */
+  readonly step?: number;
 }
 
 export interface ButterflySliceReport {
@@ -43,6 +50,8 @@ export interface ButterflySliceReport {
   /** Asymptotic wing slopes of w in k (Lee/Roper: each < 2), estimated at the grid ends when not analytic. */
   readonly leftWingSlope: number;
   readonly rightWingSlope: number;
+  /** The k-range checked [first, last grid point]. */
+  readonly range: { readonly lo: number; readonly hi: number };
   readonly free: boolean;
 }
 
@@ -53,6 +62,8 @@ export interface CalendarPairReport {
   readonly minIncrease: number;
   readonly minIncreaseAt: number;
   readonly violations: number;
+  /** The k-range checked [first, last grid point]. */
+  readonly range: { readonly lo: number; readonly hi: number };
   readonly free: boolean;
 }
 
@@ -66,12 +77,22 @@ export interface ArbitrageReport {
 
 /** The k grid used for a smile with ATM total variance w0. */
 export function arbitrageGrid(w0: number, options: ArbitrageGridOptions = {}): Float64Array {
+  const r = options.range;
+  if (r) {
+    const m = options.step ? Math.ceil((r.hi - r.lo) / options.step) + 1 : (options.points ?? 401);
+    const n = Math.max(3, m);
+    return Float64Array.from({ length: n }, (_, i) => r.lo + ((r.hi - r.lo) * i) / (n - 1));
+  }
   const width = Math.max(
     options.minHalfWidth ?? 1,
     (options.widthInStdDevs ?? 6) * Math.sqrt(Math.max(w0, 0)),
   );
   const n = Math.max(3, options.points ?? 401);
   return Float64Array.from({ length: n }, (_, i) => -width + (2 * width * i) / (n - 1));
+}
+
+function gridRange(grid: Float64Array): { lo: number; hi: number } {
+  return { lo: grid[0] ?? 0, hi: grid[grid.length - 1] ?? 0 };
 }
 
 /** Butterfly check of one smile on the grid (wing slopes from the last two grid points unless given). */
@@ -112,6 +133,7 @@ export function butterflyCheck(
     minTotalVariance: minW,
     leftWingSlope: slopes.left,
     rightWingSlope: slopes.right,
+    range: gridRange(grid),
     free,
   };
 }
@@ -141,19 +163,37 @@ export function calendarCheck(
     minIncrease: minD,
     minIncreaseAt: minAt,
     violations: viol,
+    range: gridRange(grid),
     free: viol === 0,
   };
 }
 
-/** Full report of a surface at its node expiries. */
+/**
+ * Full report of a surface at its node expiries. With `ranges` (one per node, e.g. sliceData.ts
+ * servedRanges) each node's butterfly check covers its own range and each calendar pair the union
+ * of the two ranges, instead of the symmetric grid of `options`.
+ */
 export function surfaceArbitrageReport(
   surface: SliceSurface,
   options: ArbitrageGridOptions = {},
+  ranges: readonly { readonly lo: number; readonly hi: number }[] | null = null,
 ): ArbitrageReport {
   const smiles = surface.expiries.map((T) => surface.smileAt(T));
-  const butterfly = smiles.map((s) => butterflyCheck(s, options));
+  const at = (i: number) => {
+    const r = ranges?.[i];
+    return r ? { ...options, range: r } : options;
+  };
+  const butterfly = smiles.map((s, i) => butterflyCheck(s, at(i)));
   const calendar: CalendarPairReport[] = [];
-  for (let i = 1; i < smiles.length; i++) calendar.push(calendarCheck(smiles[i - 1], smiles[i], options));
+  for (let i = 1; i < smiles.length; i++) {
+    const a = smiles[i - 1];
+    const b = smiles[i];
+    const ra = ranges?.[i - 1];
+    const rb = ranges?.[i];
+    const union =
+      ra && rb ? { ...options, range: { lo: Math.min(ra.lo, rb.lo), hi: Math.max(ra.hi, rb.hi) } } : options;
+    if (a && b) calendar.push(calendarCheck(a, b, union));
+  }
   const butterflyFree = butterfly.every((b) => b.free);
   const calendarFree = calendar.every((c) => c.free);
   return { butterfly, calendar, butterflyFree, calendarFree, free: butterflyFree && calendarFree };

@@ -31,6 +31,7 @@ import {
   type SliceBuildOptions,
   type SurfaceSlice,
   type SurfaceWeighting,
+  servedRanges,
   surfaceSlicesFromQuotes,
 } from "./sliceData.js";
 import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlice } from "./ssvi.js";
@@ -40,6 +41,18 @@ import { fitSviArbFreeSurface, sviEnvelopeSurface } from "./sviArbFree.js";
 import { fitSviSlice } from "./sviFit.js";
 
 export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
+
+/** The surface models, the default first. */
+export const SURFACE_MODELS = ["svi-af", "svi", "ssvi", "essvi"] as const satisfies readonly SurfaceModel[];
+
+/**
+ * The default surface model of every fit in the project (calibrateSurfaceFromQuotes, the CLI, the
+ * book commands' market, the optimizer spec, the agent's refits): arbitrage-free SVI (issue 21).
+ */
+export const DEFAULT_SURFACE_MODEL: SurfaceModel = "svi-af";
+
+/** Least half-width in k of every expiry's served range (issue 21: |k| <= 1.5 at least). */
+export const SERVED_MIN_HALF_WIDTH = 1.5;
 
 export interface SurfaceCalibrationOptions {
   readonly model?: SurfaceModel;
@@ -168,7 +181,7 @@ export function calibrateSurface(
   inputSlices: readonly SurfaceSlice[],
   options: SurfaceCalibrationOptions = {},
 ): Result<SurfaceFit, SurfaceFitFailure> {
-  const model = options.model ?? "svi-af";
+  const model = options.model ?? DEFAULT_SURFACE_MODEL;
   const data = inputSlices.filter((s) => s.quotes.length > 0).sort((a, b) => a.expiry - b.expiry);
   const warnings: string[] = [];
   const emptied = inputSlices.length - data.length;
@@ -183,10 +196,9 @@ export function calibrateSurface(
       );
   }
   const weighting = options.weighting ?? "spread";
-  // the served range: the arbitrage report and the svi-af constraints cover |k| <= max(1.5, quoted |k|)
-  let maxQuotedK = 0;
-  for (const s of data) for (const q of s.quotes) maxQuotedK = Math.max(maxQuotedK, Math.abs(q.k));
-  const reportHalfWidth = Math.max(1.5, maxQuotedK);
+  // the served range of each expiry: the arbitrage report and the svi-af constraints cover
+  // [min(-1.5, lowest quoted k), max(1.5, highest quoted k)] (sliceData.ts servedRanges)
+  const served = servedRanges(data, SERVED_MIN_HALF_WIDTH);
   let surface: SliceSurface;
   const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
   let ssvi: SsviPowerLawParams | null = null;
@@ -198,7 +210,7 @@ export function calibrateSurface(
     const fits = fitSviArbFreeSurface(data, {
       weighting,
       restarts: options.restarts,
-      minHalfWidth: reportHalfWidth,
+      minHalfWidth: SERVED_MIN_HALF_WIDTH,
     });
     surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
     if (repairSvi)
@@ -295,12 +307,8 @@ export function calibrateSurface(
     if (!finiteParams(s.rawSvi) || (s.essvi && !finiteParams(s.essvi)) || !Number.isFinite(s.rmseVolPts))
       return fail("non-finite-fit", `fit at T=${s.expiry} gave non-finite parameters`);
   }
-  // exactly the served range |k| <= max(1.5, quoted |k|) (issue 21), every 0.005 in k
-  const arbitrage = surfaceArbitrageReport(surface, {
-    minHalfWidth: reportHalfWidth,
-    widthInStdDevs: 0,
-    points: Math.ceil((2 * reportHalfWidth) / 0.005) + 1,
-  });
+  // exactly the served range of each expiry (issue 21), every 0.005 in k
+  const arbitrage = surfaceArbitrageReport(surface, { step: 0.005 }, served);
   if (model === "svi" && !arbitrage.free) warnings.push(sviArbitrageWarning(arbitrage));
   else {
     if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");

@@ -254,3 +254,29 @@ export function surfaceQuoteWeights(
   if (s > 0) for (let i = 0; i < n; i++) w[i] *= n / s;
   return w;
 }
+
+/** The k-range a fitted surface serves at one expiry. */
+export interface ServedRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * The k-range each slice serves, where the arbitrage guarantee and the arbitrage report apply:
+ * the slice's own quoted range widened to at least |k| <= minHalfWidth on each side (default 1.5,
+ * issue 21), i.e. [min(-minHalfWidth, lowest quoted k), max(minHalfWidth, highest quoted k)].
+ * Per slice and asymmetric: a strike is listed per expiry, so a 2-month expiry quoted down to
+ * k = -0.5 serves k >= -1.5 on that side, whatever range the longer expiries list (forcing
+ * its steep left wing convex out to the longest expiry's k = -2 bent the fit inside its quotes).
+ */
+export function servedRanges(slices: readonly SurfaceSlice[], minHalfWidth = 1.5): ServedRange[] {
+  return slices.map((s) => {
+    let lo = -minHalfWidth;
+    let hi = minHalfWidth;
+    for (const q of s.quotes) {
+      lo = Math.min(lo, q.k);
+      hi = Math.max(hi, q.k);
+    }
+    return { lo, hi };
+  });
+}

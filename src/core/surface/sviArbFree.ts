@@ -66,7 +66,13 @@
  */
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
 import { type SliceSurface, type SmileFunction, surfaceFromSmiles } from "./interpolate.js";
-import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
+import {
+  type ServedRange,
+  type SurfaceSlice,
+  type SurfaceWeighting,
+  servedRanges,
+  surfaceQuoteWeights,
+} from "./sliceData.js";
 import {
   type SviParams,
   sviDurrlemanG,
@@ -120,7 +126,7 @@ const GUIDE_BIN = 0.02;
 /** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
 const GUIDE_TOLERANCE = 0.001;
 /** The butterfly grid reaches this far beyond the served range (k units). */
-const BUTTERFLY_MARGIN = 0.25;
+const BUTTERFLY_MARGIN = 0.1;
 const PENALTY_GRID = 81;
 const CALENDAR_GRID = 121;
 const CHECK_FACTOR = 8;
@@ -516,6 +522,151 @@ function flattenFallback(p: SviParams, grids: Grids): SviParams {
   return at(lo);
 }
 
+/** A slice's quoted range [lowest k, highest k]. */
+function quotedRange(s: SurfaceSlice): ServedRange {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const q of s.quotes) {
+    lo = Math.min(lo, q.k);
+    hi = Math.max(hi, q.k);
+  }
+  return { lo, hi };
+}
+
+/**
+ * U_i(k): the smallest longer slice among those quoted at k (the calendar bound where it
+ * matters), null for the longest slice.
+ */
+function calendarUpper(
+  out: readonly SviArbFreeSlice[],
+  quoted: readonly ServedRange[],
+  i: number,
+): Upper | null {
+  const longer: { p: SviParams; r: ServedRange }[] = [];
+  for (let j = i + 1; j < out.length; j++) {
+    const o = out[j];
+    const r = quoted[j];
+    if (o && r) longer.push({ p: o.params, r });
+  }
+  const first = longer[0];
+  if (!first) return null;
+  return {
+    wRef: sviTotalVariance(first.p, 0),
+    at(k: number) {
+      let u = Number.POSITIVE_INFINITY;
+      for (const l of longer) if (k >= l.r.lo && k <= l.r.hi) u = Math.min(u, sviTotalVariance(l.p, k));
+      return u;
+    },
+  };
+}
+
+/** The grids of slice i: the butterfly grid on its served range + BUTTERFLY_MARGIN, the calendar grid's covered points. */
+interface SliceGrids {
+  readonly grids: Grids;
+  readonly bflyBase: number[];
+  readonly calGrid: number[];
+}
+
+function sliceGrids(
+  i: number,
+  served: ServedRange,
+  calRange: ServedRange,
+  quoted: readonly ServedRange[],
+  upper: Upper | null,
+): SliceGrids {
+  const lo = served.lo - BUTTERFLY_MARGIN;
+  const hi = served.hi + BUTTERFLY_MARGIN;
+  const calBase = linspace(calRange.lo, calRange.hi, CALENDAR_GRID);
+  const calCheck = linspace(calRange.lo, calRange.hi, (CALENDAR_GRID - 1) * (CHECK_FACTOR / 2) + 1);
+  // the covered points of a grid plus the ends of the longer slices' quoted ranges (where U jumps)
+  const longer = quoted.slice(i + 1);
+  const ends = longer.flatMap((r) => [r.lo, r.hi]);
+  const inLonger = (k: number) => longer.some((r) => k >= r.lo && k <= r.hi);
+  const covered = (g: Float64Array) =>
+    upper ? Float64Array.from([...g, ...ends].filter(inLonger)).sort() : new Float64Array(0);
+  const calPoints = covered(calCheck);
+  return {
+    grids: {
+      butterfly: linspace(lo, hi, (PENALTY_GRID - 1) * CHECK_FACTOR + 1),
+      calendar: calPoints,
+      calendarUpper: Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY)),
+    },
+    bflyBase: Array.from(linspace(lo, hi, PENALTY_GRID)),
+    calGrid: Array.from(covered(calBase)),
+  };
+}
+
+/** The penalty fits of a slice from its starts (the fit, the next slice scaled, the fit flattened): the best. */
+function bestPenaltyFit(
+  slice: SurfaceSlice,
+  q: ReturnType<typeof quoteArrays>,
+  fit: SviSliceFit,
+  next: SviParams | null,
+  upper: Upper | null,
+  g: SliceGrids,
+  guide: Guide,
+): { best: PenaltyResult; iterations: number } {
+  // further starts only when the first did not verify or lost much of the fit
+  const good = 2 * dataCost(fit.params, q, slice.expiry) + 1e-6 * q.k.length;
+  const starts = [() => fit.params];
+  if (next) starts.push(() => scaledFallback(slice, q, next));
+  starts.push(() => flattenFallback(fit.params, g.grids));
+  let best: PenaltyResult | null = null;
+  let iterations = 0;
+  const rank = (x: PenaltyResult) => (x.verified ? 2 : x.butterflyOk ? 1 : 0);
+  for (const start of starts) {
+    if (best?.verified && best.cost <= good) break;
+    const x0 = sviToInternal(start());
+    const r = penaltyFit(slice, q, x0, upper, g.grids, g.bflyBase.slice(), g.calGrid.slice(), guide);
+    iterations += r.iterations;
+    if (!best || rank(r) > rank(best) || (rank(r) === rank(best) && r.cost < best.cost)) best = r;
+  }
+  if (!best) throw new Error("unreachable: no start");
+  return { best, iterations };
+}
+
+/** Slice i fitted under the constraints of the longer slices already in `out`. */
+function fitArbFreeSlice(
+  data: readonly SurfaceSlice[],
+  i: number,
+  fit: SviSliceFit,
+  out: readonly SviArbFreeSlice[],
+  ctx: {
+    weighting: SurfaceWeighting;
+    served: readonly ServedRange[];
+    calRange: ServedRange;
+    quoted: readonly ServedRange[];
+  },
+): SviArbFreeSlice {
+  const slice = data[i] as SurfaceSlice;
+  const upper = calendarUpper(out, ctx.quoted, i);
+  const g = sliceGrids(i, ctx.served[i] as ServedRange, ctx.calRange, ctx.quoted, upper);
+  const base = {
+    expiry: slice.expiry,
+    forward: slice.forward,
+    unconstrained: fit.params,
+    degraded: fit.degraded,
+  };
+  const guide = lowerGuide(data, i);
+  if (verify(fit.params, g.grids, upper).ok && !belowGuide(fit.params, guide, slice.expiry))
+    return {
+      ...base,
+      params: fit.params,
+      method: "unconstrained",
+      verified: true,
+      iterations: fit.iterations,
+      converged: fit.converged,
+    };
+  const q = quoteArrays(slice, ctx.weighting);
+  const next = out[i + 1]?.params ?? null;
+  const { best, iterations } = bestPenaltyFit(slice, q, fit, next, upper, g, guide);
+  const common = { ...base, iterations: fit.iterations + iterations, converged: best.converged };
+  // butterfly-free: ordered with the longer slices where they are quoted when verified; otherwise the envelope orders them
+  if (best.butterflyOk) return { ...common, params: best.params, method: "penalty", verified: best.verified };
+  const params = next ? scaledFallback(slice, q, next) : flattenFallback(best.params, g.grids);
+  return { ...common, params, method: "scaled-fallback", verified: verify(params, g.grids, upper).ok };
+}
+
 /**
  * Fits arbitrage-free raw SVI slices to slices sorted by increasing expiry (see the module
  * comment, part 1). Returns one result per slice, in the same order. Serve them with
@@ -526,115 +677,23 @@ export function fitSviArbFreeSurface(
   options: SviArbFreeOptions = {},
 ): SviArbFreeSlice[] {
   const weighting = options.weighting ?? "spread";
-  let maxK = 0;
-  for (const s of data) for (const qq of s.quotes) maxK = Math.max(maxK, Math.abs(qq.k));
-  const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
-  // calendar grid: the served range; butterfly grid: the served range + BUTTERFLY_MARGIN
-  const served = Math.max(options.minHalfWidth ?? 1.5, maxK);
-  const L = served + BUTTERFLY_MARGIN;
-  const bflyBase = Array.from(linspace(-L, L, PENALTY_GRID));
-  const bflyCheck = linspace(-L, L, (PENALTY_GRID - 1) * CHECK_FACTOR + 1);
-  const calBase = linspace(-served, served, CALENDAR_GRID);
-  const calCheck = linspace(-served, served, (CALENDAR_GRID - 1) * (CHECK_FACTOR / 2) + 1);
-  const ranges = data.map((s) => {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    for (const qq of s.quotes) {
-      lo = Math.min(lo, qq.k);
-      hi = Math.max(hi, qq.k);
-    }
-    return { lo, hi };
-  });
+  const fits = data.map((s) =>
+    fitSviSlice(
+      s,
+      options.restarts === undefined ? { weighting } : { weighting, restarts: options.restarts },
+    ),
+  );
+  // butterfly: each slice's served range (+ BUTTERFLY_MARGIN); calendar: where the longer slices are quoted
+  const served = servedRanges(data, options.minHalfWidth ?? 1.5);
+  const calRange = {
+    lo: Math.min(...served.map((r) => r.lo)),
+    hi: Math.max(...served.map((r) => r.hi)),
+  };
+  const quoted = data.map(quotedRange);
   const out: SviArbFreeSlice[] = new Array(data.length);
   for (let i = data.length - 1; i >= 0; i--) {
-    const slice = data[i];
-    const fit: SviSliceFit = fits[i];
-    // U_i(k): the smallest longer slice among those quoted at k (the calendar bound where it matters)
-    let upper: Upper | null = null;
-    if (i < data.length - 1) {
-      const longer = out.slice(i + 1).map((o, j) => ({ p: o.params, r: ranges[i + 1 + j] }));
-      upper = {
-        wRef: sviTotalVariance(longer[0].p, 0),
-        at(k: number) {
-          let u = Number.POSITIVE_INFINITY;
-          for (const l of longer) if (k >= l.r.lo && k <= l.r.hi) u = Math.min(u, sviTotalVariance(l.p, k));
-          return u;
-        },
-      };
-    }
-    // the covered points of a grid plus the ends of the longer slices' quoted ranges (where U jumps)
-    const ends: number[] = [];
-    for (let j = i + 1; j < data.length; j++) ends.push(ranges[j].lo, ranges[j].hi);
-    const inLonger = (k: number) => {
-      for (let j = i + 1; j < data.length; j++) if (k >= ranges[j].lo && k <= ranges[j].hi) return true;
-      return false;
-    };
-    const covered = (g: Float64Array) =>
-      upper ? Float64Array.from([...g, ...ends].filter(inLonger)).sort() : new Float64Array(0);
-    const calPoints = covered(calCheck);
-    const grids: Grids = {
-      butterfly: bflyCheck,
-      calendar: calPoints,
-      calendarUpper: Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY)),
-    };
-    const calGrid = Array.from(covered(calBase));
-    let params = fit.params;
-    let method: SviArbFreeSlice["method"] = "unconstrained";
-    let iterations = fit.iterations;
-    let converged = fit.converged;
-    const guide = lowerGuide(data, i);
-    let verified = verify(params, grids, upper).ok;
-    if (!verified || belowGuide(params, guide, slice.expiry)) {
-      verified = false;
-      const q = quoteArrays(slice, weighting);
-      const next = i < data.length - 1 ? out[i + 1].params : null;
-      // further starts (the next slice scaled, the fit flattened to g >= 0) only when the first did
-      // not verify or lost much of the fit
-      const good = 2 * dataCost(fit.params, q, slice.expiry) + 1e-6 * q.k.length;
-      const starts = [() => fit.params];
-      if (next) starts.push(() => scaledFallback(slice, q, next));
-      starts.push(() => flattenFallback(fit.params, grids));
-      let pf: PenaltyResult | null = null;
-      for (const start of starts) {
-        if (pf?.verified && pf.cost <= good) break;
-        const r = penaltyFit(
-          slice,
-          q,
-          sviToInternal(start()),
-          upper,
-          grids,
-          bflyBase.slice(),
-          calGrid.slice(),
-          guide,
-        );
-        iterations += r.iterations;
-        const rank = (x: PenaltyResult) => (x.verified ? 2 : x.butterflyOk ? 1 : 0);
-        if (!pf || rank(r) > rank(pf) || (rank(r) === rank(pf) && r.cost < pf.cost)) pf = r;
-      }
-      if (!pf) throw new Error("unreachable: no start");
-      converged = pf.converged;
-      if (pf.butterflyOk) {
-        // verified: ordered with the longer slices where they are quoted; otherwise the envelope orders them
-        params = pf.params;
-        method = "penalty";
-        verified = pf.verified;
-      } else {
-        method = "scaled-fallback";
-        params = next ? scaledFallback(slice, q, next) : flattenFallback(pf.params, grids);
-        verified = verify(params, grids, upper).ok;
-      }
-    }
-    out[i] = {
-      expiry: slice.expiry,
-      forward: slice.forward,
-      params,
-      unconstrained: fit.params,
-      method,
-      verified,
-      iterations,
-      converged,
-      degraded: fit.degraded,
-    };
+    const fit = fits[i];
+    if (fit) out[i] = fitArbFreeSlice(data, i, fit, out, { weighting, served, calRange, quoted });
   }
   return out;
 }

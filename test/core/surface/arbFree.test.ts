@@ -5,9 +5,10 @@
  *
  * The arbitrage check is written here, independent of surface/arbitrage.ts: total variance
  * sampled through the public VolSurface interface only, Durrleman's g(k) from central
- * differences (h = 1e-3) on |k| <= max(1.5, the chain's quoted |k|) in steps of 0.01 at every
- * fitted expiry (g >= -1e-6, the issue's tolerance); calendar: w(k, T) non-decreasing over each
- * fitted expiry, the midpoint to the next and that next expiry (1e-10 absolute); Lee: the wing
+ * differences (h = 1e-3) in steps of 0.01 on each fitted expiry's served range, its quoted range
+ * widened to at least |k| <= 1.5 on both sides (g >= -1e-6, the issue's tolerance); calendar:
+ * w(k, T) non-decreasing over each fitted expiry, the midpoint to the next and that next expiry on
+ * the union of their ranges (1e-10 absolute); Lee: the wing
  * slopes of w, from w at |k| = 20 and 30, at most 2.
  *
  * Fit thresholds are the issue's targets, which hold on all 466 chains of the season
@@ -16,7 +17,12 @@
 import { basename } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DAILY_DIR, dailyFiles, seededSample } from "../../../scripts/measure/deribitDaily.js";
-import { arbitragePoints, fitFigures } from "../../../scripts/measure/surfaceChecks.js";
+import {
+  arbitragePoints,
+  fitFigures,
+  type KRange,
+  quotedRanges,
+} from "../../../scripts/measure/surfaceChecks.js";
 import { loadChainFile } from "../../../src/adapters/chainFile.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../../src/core/market/types.js";
@@ -61,7 +67,8 @@ interface ChainResult {
   readonly sviMs: number;
   readonly afMs: number;
   readonly quotes: readonly CleanQuote[];
-  readonly halfWidth: number;
+  /** Each expiry's served range, from its quotes. */
+  readonly ranges: readonly KRange[];
 }
 
 const files = dailyFiles();
@@ -83,8 +90,6 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
         const svi = s.value;
         const af = a.value;
         if (!svi.fit.ok || !af.fit.ok) throw new Error(`${basename(f)} ${chain.underlying}: a fit failed`);
-        let maxK = 0;
-        for (const s of af.fit.value.data) for (const q of s.quotes) maxK = Math.max(maxK, Math.abs(q.k));
         chains.push({
           where: `${basename(f).slice(27, 42)} ${chain.underlying}`,
           svi: svi.fit.value,
@@ -92,7 +97,7 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
           sviMs: s.ms,
           afMs: a.ms,
           quotes,
-          halfWidth: Math.max(1.5, maxK),
+          ranges: quotedRanges(af.fit.value),
         });
       }
     }
@@ -107,7 +112,7 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
 
   it("svi-af: no butterfly point, no calendar point, Lee's bound, at every expiry (short ones included)", () => {
     for (const c of chains) {
-      const a = arbitragePoints(c.af.surface, c.af.surface.expiries, c.halfWidth);
+      const a = arbitragePoints(c.af.surface, c.af.surface.expiries, c.ranges);
       expect({ where: c.where, ...a, leeOk: a.maxWingSlope <= 2 }).toEqual({
         where: c.where,
         butterfly: 0,
@@ -122,7 +127,7 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
     let sviWithArbitrage = 0;
     for (const c of chains) {
       expect({ where: c.where, free: c.af.arbitrage.free }).toEqual({ where: c.where, free: true });
-      const a = arbitragePoints(c.svi.surface, c.svi.surface.expiries, c.halfWidth);
+      const a = arbitragePoints(c.svi.surface, c.svi.surface.expiries, c.ranges);
       const independentFree = a.butterfly === 0 && a.calendar === 0;
       if (!independentFree) sviWithArbitrage++;
       // the report's grid is at least as wide and denser: it finds whatever the check finds
@@ -200,6 +205,25 @@ describe("svi-af on synthetic slices", () => {
     expect(fit.value.arbitrage.free).toBe(true);
     const svi = calibrateSurface([short, long], { model: "svi" });
     expect(svi.ok && svi.value.arbitrage.calendarFree).toBe(false);
+  });
+
+  it("the arbitrage report and the constraints cover each expiry's served range: its quotes, at least |k| <= 1.5", () => {
+    const w = (k: number) => 0.01 + 0.05 * (-0.3 * k + Math.sqrt(k * k + 0.04));
+    const wide = Array.from({ length: 24 }, (_, i) => -0.5 + 0.1 * i); // up to k = 1.8
+    const data = [slice(0.1, w, ks), slice(0.4, (k) => 4 * w(k), wide)];
+    const fit = calibrateSurface(data, { model: "svi-af" });
+    expect(fit.ok).toBe(true);
+    if (!fit.ok) return;
+    const [short, long] = fit.value.arbitrage.butterfly;
+    expect(short?.range.lo).toBeCloseTo(-1.5, 12);
+    expect(short?.range.hi).toBeCloseTo(1.5, 12);
+    expect(long?.range.lo).toBeCloseTo(-1.5, 12);
+    expect(long?.range.hi).toBeCloseTo(1.8, 12);
+    expect(fit.value.arbitrage.calendar[0]?.range.hi).toBeCloseTo(1.8, 12);
+    // the independent check on the same ranges finds nothing either
+    const a = arbitragePoints(fit.value.surface, fit.value.surface.expiries, quotedRanges(fit.value));
+    expect([a.butterfly, a.calendar]).toEqual([0, 0]);
+    expect(fit.value.arbitrage.free).toBe(true);
   });
 
   it("arbitrage-free quotes are fitted as unconstrained SVI fits them", () => {
