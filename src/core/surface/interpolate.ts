@@ -17,6 +17,7 @@
  * option at its expiry instant without a special case.
  */
 import { InvalidInputError, requireFinite, requirePositive } from "../errors.js";
+import { upperBound } from "../math/search.js";
 import {
   type EssviSliceParams,
   essviFirstDerivative,
@@ -82,16 +83,9 @@ function nodeAt<N>(nodes: readonly N[], i: number): N {
   return node;
 }
 
-/** Index i with T_i <= T < T_{i+1} (binary search); -1 before the first node. */
+/** Index i with T_i <= T < T_{i+1}; -1 before the first node (and for a NaN T). */
 function bracket(expiries: readonly number[], T: number): number {
-  let lo = -1;
-  let hi = expiries.length;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if ((expiries[mid] ?? Number.POSITIVE_INFINITY) <= T) lo = mid;
-    else hi = mid;
-  }
-  return lo;
+  return upperBound(expiries, T) - 1;
 }
 
 function surfaceFrom(
