@@ -109,8 +109,6 @@ const GREEK_FIELD: Record<GreekName, keyof OptimizeGreeks> = {
 export const OPTIMIZE_GREEK_NAMES: readonly GreekName[] = ["delta", "gamma", "vega", "theta"];
 export const optimizeGreekField = (g: GreekName): keyof OptimizeGreeks => GREEK_FIELD[g];
 
-const cons0 = (p: OptimizeProblem) => p.constraints;
-
 function checkProblem(p: OptimizeProblem): number {
   if (p.candidates.length === 0) throw new InvalidInputError("candidates", "[]", "must not be empty");
   const S = p.book.scenarioPnlUsd.length;
@@ -142,42 +140,83 @@ function checkProblem(p: OptimizeProblem): number {
 /** How the CVaR limit enters the model: the whole Rockafellar-Uryasev LP or cutting planes. */
 export type CvarMethod = "lp" | "cuts";
 
-/** Builds the scaled LP/MILP (see the module comment). */
-export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: CvarMethod } = {}): LpProblem {
-  const S = checkProblem(p);
-  const cuts = o.cvarMethod === "cuts";
-  const n = p.candidates.length;
-  const lot = p.lots ? requirePositive("lots.lotSize", p.lots.lotSize) : 1;
-  // Whole lots: each candidate in multiples of its instrument's minimum trade amount when known
-  // (minTradeContracts), else of lots.lotSize. Continuous: 1.
-  const lotOf = Float64Array.from(p.candidates, (c, i) =>
+/** The LP under construction: columns (name, bounds, unscaled cost, integrality) and rows. */
+interface LpBuilder {
+  readonly p: OptimizeProblem;
+  /** Contracts per lot of each candidate. */
+  readonly lotOf: Float64Array;
+  readonly names: string[];
+  readonly lower: number[];
+  readonly upper: number[];
+  /** Minimization cost per column, USD (scaled by the largest |cost| at the end). */
+  readonly rawCost: number[];
+  readonly integer: number[];
+  readonly rows: LpRow[];
+  readonly buyCol: Int32Array;
+  readonly sellCol: Int32Array;
+}
+
+/** A row before scaling: coefficients and bounds in user units (USD, coin), `constant` moved into the bounds. */
+interface RowSpec {
+  name: string;
+  group: ConstraintGroup;
+  idx: number[];
+  val: number[];
+  lo: number;
+  hi: number;
+  constant: number;
+  /** Row scale (default: 1 / largest |coefficient|). */
+  scale?: number;
+  elastic?: boolean;
+}
+
+const at = (a: ArrayLike<number>, i: number): number => a[i] ?? Number.NaN;
+const colAt = (a: Int32Array, i: number): number => a[i] ?? -1;
+
+function addCol(b: LpBuilder, name: string, lo: number, hi: number, cost: number, int: boolean): number {
+  b.names.push(name);
+  b.lower.push(lo);
+  b.upper.push(hi);
+  b.rawCost.push(cost);
+  b.integer.push(int ? 1 : 0);
+  return b.names.length - 1;
+}
+
+function pushRow(b: LpBuilder, o: RowSpec): void {
+  let m = 0;
+  for (const v of o.val) m = Math.max(m, Math.abs(v));
+  const rs = o.scale ?? (m > 0 ? 1 / m : 1);
+  b.rows.push({
+    name: o.name,
+    group: o.group,
+    lower: (o.lo - o.constant) * rs,
+    upper: (o.hi - o.constant) * rs,
+    idx: Int32Array.from(o.idx),
+    val: Float64Array.from(o.val, (v) => v * rs),
+    rowScale: rs,
+    constant: o.constant,
+    elastic: o.elastic ?? true,
+  });
+}
+
+/** Contracts per lot: the instrument's minimum trade amount (whole lots) when known, else lots.lotSize; 1 when continuous. */
+function lotsOf(p: OptimizeProblem, lot: number): Float64Array {
+  return Float64Array.from(p.candidates, (c, i) =>
     p.lots && c.minTradeContracts !== undefined
       ? requirePositive(`candidates[${i}].minTradeContracts`, c.minTradeContracts)
       : lot,
   );
-  const cv = p.constraints.cvar;
+}
+
+/** buy_i, sell_i columns: bounds from the size caps (in lots), costs per lot from the objective. */
+function tradeColumns(b: LpBuilder): void {
+  const { p } = b;
   const obj = p.objective;
-  const names: string[] = [];
-  const lower: number[] = [];
-  const upper: number[] = [];
-  const rawCost: number[] = [];
-  const integer: number[] = [];
-  const addCol = (name: string, lo: number, hi: number, c: number, int: boolean): number => {
-    names.push(name);
-    lower.push(lo);
-    upper.push(hi);
-    rawCost.push(c);
-    integer.push(int ? 1 : 0);
-    return names.length - 1;
-  };
-  const buyCol = new Int32Array(n);
-  const sellCol = new Int32Array(n);
   const int = p.lots !== undefined;
   const costWeight = obj.kind === "theta" ? (obj.costWeight ?? 1) : 1;
-  for (let i = 0; i < n; i++) {
-    const c = p.candidates[i] as OptimizeCandidate;
+  p.candidates.forEach((c, i) => {
     const tc = tradeCostsUsd(c, p.costs);
-    const li = lotOf[i] as number;
+    const li = at(b.lotOf, i);
     const maxB = c.askUsd === null ? 0 : c.maxBuy / li;
     const maxS = c.bidUsd === null ? 0 : c.maxSell / li;
     const hiB = int ? Math.floor(maxB + 1e-9) : maxB;
@@ -186,327 +225,363 @@ export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: C
     // Minimization costs per lot, USD.
     const cb = Number.isNaN(tc.buy) ? 0 : costWeight * tc.buy - (obj.kind === "theta" ? th : 0);
     const cs = Number.isNaN(tc.sell) ? 0 : costWeight * tc.sell + (obj.kind === "theta" ? th : 0);
-    buyCol[i] = addCol(`b${i}`, 0, hiB, cb * li, int);
-    sellCol[i] = addCol(`s${i}`, 0, hiS, cs * li, int);
-  }
-  let devUpCol = -1;
-  let devDownCol = -1;
-  if (obj.kind === "vega-target") {
-    const pen = obj.penaltyUsd ?? 100;
-    devUpCol = addCol("devUp", 0, Number.POSITIVE_INFINITY, pen, false);
-    devDownCol = addCol("devDown", 0, Number.POSITIVE_INFINITY, pen, false);
-  }
+    b.buyCol[i] = addCol(b, `b${i}`, 0, hiB, cb * li, int);
+    b.sellCol[i] = addCol(b, `s${i}`, 0, hiS, cs * li, int);
+  });
+}
+
+/** Largest |scenario or stress PnL| of one lot, USD (the unit of the CVaR and stress rows). */
+function riskScaleOf(p: OptimizeProblem, lotOf: Float64Array): number {
   let riskScale = 1;
   p.candidates.forEach((c, i) => {
-    const li = lotOf[i] as number;
+    const li = at(lotOf, i);
     for (const v of c.scenarioPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * li);
     if (c.stressPnlUsd) for (const v of c.stressPnlUsd) riskScale = Math.max(riskScale, Math.abs(v) * li);
   });
-  let zetaCol = -1;
-  let uCol0 = -1;
-  let vCol = -1;
-  if (cv) {
-    zetaCol = addCol("zeta", Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0, false);
-    if (cuts) vCol = addCol("v", 0, Number.POSITIVE_INFINITY, 0, false);
-    else {
-      uCol0 = names.length;
-      for (let s = 0; s < S; s++) addCol(`u${s}`, 0, Number.POSITIVE_INFINITY, 0, false);
-    }
-  }
-  const dense = cv !== undefined || (cons0(p).worstStress !== undefined && p.book.stressPnlUsd !== undefined);
-  const netCol = new Int32Array(n).fill(-1);
-  if (dense) {
-    for (let i = 0; i < n; i++)
-      netCol[i] = addCol(
-        `n${i}`,
-        -(upper[sellCol[i] as number] as number),
-        upper[buyCol[i] as number] as number,
-        0,
-        false,
-      );
-  }
-  let objScale = 0;
-  for (const c of rawCost) objScale = Math.max(objScale, Math.abs(c));
-  if (!(objScale > 0)) objScale = 1;
+  return riskScale;
+}
 
-  const rows: LpRow[] = [];
-  const pushRow = (o: {
-    name: string;
-    group: ConstraintGroup;
-    idx: number[];
-    val: number[];
-    lo: number;
-    hi: number;
-    constant: number;
-    scale?: number;
-    elastic?: boolean;
-  }): void => {
-    let m = 0;
-    for (const v of o.val) m = Math.max(m, Math.abs(v));
-    const rs = o.scale ?? (m > 0 ? 1 / m : 1);
-    rows.push({
-      name: o.name,
-      group: o.group,
-      lower: (o.lo - o.constant) * rs,
-      upper: (o.hi - o.constant) * rs,
-      idx: Int32Array.from(o.idx),
-      val: Float64Array.from(o.val, (v) => v * rs),
-      rowScale: rs,
-      constant: o.constant,
-      elastic: o.elastic ?? true,
-    });
-  };
-  const bandRow = (
-    name: string,
-    group: ConstraintGroup,
-    band: Band,
-    coef: (c: OptimizeCandidate) => number,
-    constant: number,
-  ): void => {
-    const idx: number[] = [];
-    const val: number[] = [];
-    p.candidates.forEach((c, i) => {
-      const a = coef(c) * (lotOf[i] as number);
-      if (a === 0) return;
-      idx.push(buyCol[i] as number, sellCol[i] as number);
-      val.push(a, -a);
-    });
-    pushRow({
-      name,
-      group,
-      idx,
-      val,
-      lo: band.min ?? Number.NEGATIVE_INFINITY,
-      hi: band.max ?? Number.POSITIVE_INFINITY,
-      constant,
-    });
-  };
+/** CVaR columns: zeta (free) and either v (cutting planes) or one u_s per scenario. */
+function cvarColumns(b: LpBuilder, cuts: boolean, S: number) {
+  if (!b.p.constraints.cvar) return { zetaCol: -1, uCol0: -1, vCol: -1 };
+  const zetaCol = addCol(b, "zeta", Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, 0, false);
+  if (cuts) return { zetaCol, uCol0: -1, vCol: addCol(b, "v", 0, Number.POSITIVE_INFINITY, 0, false) };
+  const uCol0 = b.names.length;
+  for (let s = 0; s < S; s++) addCol(b, `u${s}`, 0, Number.POSITIVE_INFINITY, 0, false);
+  return { zetaCol, uCol0, vCol: -1 };
+}
+
+/** net_i = buy_i - sell_i columns (free within the size caps) when dense rows exist, else -1. */
+function netColumns(b: LpBuilder, dense: boolean): Int32Array {
+  const n = b.p.candidates.length;
+  const netCol = new Int32Array(n).fill(-1);
+  if (!dense) return netCol;
+  for (let i = 0; i < n; i++)
+    netCol[i] = addCol(
+      b,
+      `n${i}`,
+      -at(b.upper, colAt(b.sellCol, i)),
+      at(b.upper, colAt(b.buyCol, i)),
+      0,
+      false,
+    );
+  return netCol;
+}
+
+/** min <= book greek + sum lots x greek x (buy - sell) <= max. */
+function bandRow(
+  b: LpBuilder,
+  r: { name: string; group: ConstraintGroup; band: Band; constant: number },
+  coef: (c: OptimizeCandidate) => number,
+): void {
+  const idx: number[] = [];
+  const val: number[] = [];
+  b.p.candidates.forEach((c, i) => {
+    const a = coef(c) * at(b.lotOf, i);
+    if (a === 0) return;
+    idx.push(colAt(b.buyCol, i), colAt(b.sellCol, i));
+    val.push(a, -a);
+  });
+  const lo = r.band.min ?? Number.NEGATIVE_INFINITY;
+  const hi = r.band.max ?? Number.POSITIVE_INFINITY;
+  pushRow(b, { name: r.name, group: r.group, idx, val, lo, hi, constant: r.constant });
+}
+
+/** Total greek bands, then per-bucket bands (bucket greeks of the book as constants). */
+function greekBandRows(b: LpBuilder): void {
+  const { p } = b;
   const cons = p.constraints;
   for (const g of OPTIMIZE_GREEK_NAMES) {
     const band = cons[g];
-    if (band) bandRow(g, g, band, (c) => c.greeks[GREEK_FIELD[g]], p.book.greeks[GREEK_FIELD[g]]);
+    const f = GREEK_FIELD[g];
+    if (band) bandRow(b, { name: g, group: g, band, constant: p.book.greeks[f] }, (c) => c.greeks[f]);
   }
   for (const [bucket, bands] of Object.entries(cons.buckets ?? {})) {
     for (const g of OPTIMIZE_GREEK_NAMES) {
       const band = bands[g];
       if (!band) continue;
-      const bookG = p.book.bucketGreeks?.[bucket]?.[GREEK_FIELD[g]] ?? 0;
-      bandRow(
-        `${bucket}:${g}`,
-        `bucket:${bucket}:${g}`,
-        band,
-        (c) => (c.bucket === bucket ? c.greeks[GREEK_FIELD[g]] : 0),
-        bookG,
+      const f = GREEK_FIELD[g];
+      const constant = p.book.bucketGreeks?.[bucket]?.[f] ?? 0;
+      bandRow(b, { name: `${bucket}:${g}`, group: `bucket:${bucket}:${g}`, band, constant }, (c) =>
+        c.bucket === bucket ? c.greeks[f] : 0,
       );
     }
   }
-  if (obj.kind === "vega-target") {
-    // sum x vega + devDown - devUp = target - bookVega (row scaled by the largest vega).
-    const idx: number[] = [];
-    const val: number[] = [];
-    let m = 1;
-    p.candidates.forEach((c, i) => {
-      const a = c.greeks.vegaUsdPerVolPt * (lotOf[i] as number);
-      m = Math.max(m, Math.abs(a));
-      idx.push(buyCol[i] as number, sellCol[i] as number);
-      val.push(a, -a);
-    });
-    idx.push(devDownCol, devUpCol);
-    val.push(1, -1);
-    const t = requireFinite("objective.targetUsdPerVolPt", obj.targetUsdPerVolPt);
-    pushRow({
-      name: "vega-target",
-      group: "vega-target",
-      idx,
-      val,
-      lo: t,
-      hi: t,
-      constant: p.book.greeks.vegaUsdPerVolPt,
-      scale: 1 / m,
-      elastic: false,
-    });
-  }
-  if (cons.marginBudgetUsd !== undefined) {
-    // Standard margin per NET position (marginModel.ts): w_i >= every linear piece of g_i at
-    // h_i + lot (buy_i - sell_i), w_i >= 0; sum w_i <= budget - (book margin - sum g_i(h_i)).
-    const idx: number[] = [];
-    const val: number[] = [];
-    let held = 0;
-    p.candidates.forEach((c, i) => {
-      if (!hasMargin(c)) return;
-      const h = c.heldContracts ?? 0;
-      held += candidateMarginUsd(c, h);
-      const w = addCol(`w${i}`, 0, Number.POSITIVE_INFINITY, 0, false);
-      idx.push(w);
-      val.push(1);
-      for (const pc of marginPieces(c)) {
-        if (pc.slope === 0 && pc.intercept <= 0) continue; // w >= 0 is the column bound
-        const a = pc.slope * (lotOf[i] as number);
-        const rs = 1 / Math.max(1, Math.abs(a));
-        rows.push({
-          name: `margin-piece${i}`,
-          group: "margin-piece",
-          lower: (pc.intercept + pc.slope * h) * rs,
-          upper: Number.POSITIVE_INFINITY,
-          idx: Int32Array.from([w, buyCol[i] as number, sellCol[i] as number]),
-          val: Float64Array.from([rs, -a * rs, a * rs]),
-          rowScale: rs,
-          constant: 0,
-          elastic: false,
-        });
-      }
-    });
-    pushRow({
-      name: "margin",
-      group: "margin",
-      idx,
-      val,
-      lo: Number.NEGATIVE_INFINITY,
-      hi: cons.marginBudgetUsd,
-      constant: p.book.marginUsd - held,
-    });
-  }
-  if (cons.premiumBudgetUsd !== undefined) {
-    const idx: number[] = [];
-    const val: number[] = [];
-    p.candidates.forEach((c, i) => {
-      if (c.askUsd !== null) {
-        idx.push(buyCol[i] as number);
-        val.push(c.askUsd * (lotOf[i] as number));
-      }
-      if (c.bidUsd !== null) {
-        idx.push(sellCol[i] as number);
-        val.push(-c.bidUsd * (lotOf[i] as number));
-      }
-    });
-    pushRow({
-      name: "premium",
-      group: "premium",
-      idx,
-      val,
-      lo: Number.NEGATIVE_INFINITY,
-      hi: cons.premiumBudgetUsd,
-      constant: 0,
-    });
-  }
-  if (dense) {
-    for (let i = 0; i < n; i++)
-      rows.push({
-        name: `net${i}`,
-        group: "net",
-        lower: 0,
-        upper: 0,
-        idx: Int32Array.from([netCol[i] as number, buyCol[i] as number, sellCol[i] as number]),
-        val: Float64Array.from([1, -1, 1]),
-        rowScale: 1,
+}
+
+/** sum x vega + devDown - devUp = target - bookVega (row scaled by the largest vega). */
+function vegaTargetRow(b: LpBuilder, target: number, dev: { devUpCol: number; devDownCol: number }): void {
+  const idx: number[] = [];
+  const val: number[] = [];
+  let m = 1;
+  b.p.candidates.forEach((c, i) => {
+    const a = c.greeks.vegaUsdPerVolPt * at(b.lotOf, i);
+    m = Math.max(m, Math.abs(a));
+    idx.push(colAt(b.buyCol, i), colAt(b.sellCol, i));
+    val.push(a, -a);
+  });
+  idx.push(dev.devDownCol, dev.devUpCol);
+  val.push(1, -1);
+  const t = requireFinite("objective.targetUsdPerVolPt", target);
+  const constant = b.p.book.greeks.vegaUsdPerVolPt;
+  pushRow(b, {
+    name: "vega-target",
+    group: "vega-target",
+    idx,
+    val,
+    lo: t,
+    hi: t,
+    constant,
+    scale: 1 / m,
+    elastic: false,
+  });
+}
+
+/**
+ * Standard margin per NET position (marginModel.ts): w_i >= every linear piece of g_i at
+ * h_i + lot (buy_i - sell_i), w_i >= 0; sum w_i <= budget - (book margin - sum g_i(h_i)).
+ */
+function marginRows(b: LpBuilder, budgetUsd: number): void {
+  const idx: number[] = [];
+  const val: number[] = [];
+  let held = 0;
+  b.p.candidates.forEach((c, i) => {
+    if (!hasMargin(c)) return;
+    const h = c.heldContracts ?? 0;
+    held += candidateMarginUsd(c, h);
+    const w = addCol(b, `w${i}`, 0, Number.POSITIVE_INFINITY, 0, false);
+    idx.push(w);
+    val.push(1);
+    for (const pc of marginPieces(c)) {
+      if (pc.slope === 0 && pc.intercept <= 0) continue; // w >= 0 is the column bound
+      const a = pc.slope * at(b.lotOf, i);
+      const rs = 1 / Math.max(1, Math.abs(a));
+      b.rows.push({
+        name: `margin-piece${i}`,
+        group: "margin-piece",
+        lower: (pc.intercept + pc.slope * h) * rs,
+        upper: Number.POSITIVE_INFINITY,
+        idx: Int32Array.from([w, colAt(b.buyCol, i), colAt(b.sellCol, i)]),
+        val: Float64Array.from([rs, -a * rs, a * rs]),
+        rowScale: rs,
         constant: 0,
         elastic: false,
       });
-  }
-  const ws = cons.worstStress;
-  const stressBook = p.book.stressPnlUsd;
-  if (ws && stressBook) {
-    // loss_k = -(book_k + sum x P_ik) <= L  <=>  sum x P_ik >= -L - book_k
-    for (let k = 0; k < stressBook.length; k++) {
-      const idx: number[] = [];
-      const val: number[] = [];
-      p.candidates.forEach((c, i) => {
-        const a = ((c.stressPnlUsd as Float64Array)[k] as number) * (lotOf[i] as number);
-        if (a === 0) return;
-        idx.push(netCol[i] as number);
-        val.push(a);
-      });
-      pushRow({
-        name: `stress${k}`,
-        group: "worst-stress",
-        idx,
-        val,
-        lo: -ws.maxLossUsd,
-        hi: Number.POSITIVE_INFINITY,
-        constant: stressBook[k] as number,
-        scale: 1 / riskScale,
-      });
     }
-  }
-  if (cv && cuts) {
-    // CVaR <= zeta + v, v >= every cut (cvarCuts.ts); zeta and v in riskScale units.
-    rows.push({
-      name: "cvar",
-      group: "cvar",
-      lower: Number.NEGATIVE_INFINITY,
-      upper: requireFinite("constraints.cvar.maxLossUsd", cv.maxLossUsd) / riskScale,
-      idx: Int32Array.from([zetaCol, vCol]),
-      val: Float64Array.from([1, 1]),
-      rowScale: 1 / riskScale,
+  });
+  const constant = b.p.book.marginUsd - held;
+  pushRow(b, {
+    name: "margin",
+    group: "margin",
+    idx,
+    val,
+    lo: Number.NEGATIVE_INFINITY,
+    hi: budgetUsd,
+    constant,
+  });
+}
+
+/** Premium paid (ask x buys - bid x sells) <= budget, USD. */
+function premiumRow(b: LpBuilder, budgetUsd: number): void {
+  const idx: number[] = [];
+  const val: number[] = [];
+  b.p.candidates.forEach((c, i) => {
+    const li = at(b.lotOf, i);
+    if (c.askUsd !== null) {
+      idx.push(colAt(b.buyCol, i));
+      val.push(c.askUsd * li);
+    }
+    if (c.bidUsd !== null) {
+      idx.push(colAt(b.sellCol, i));
+      val.push(-c.bidUsd * li);
+    }
+  });
+  pushRow(b, {
+    name: "premium",
+    group: "premium",
+    idx,
+    val,
+    lo: Number.NEGATIVE_INFINITY,
+    hi: budgetUsd,
+    constant: 0,
+  });
+}
+
+/** net_i - buy_i + sell_i = 0. */
+function netRows(b: LpBuilder, netCol: Int32Array): void {
+  for (let i = 0; i < netCol.length; i++)
+    b.rows.push({
+      name: `net${i}`,
+      group: "net",
+      lower: 0,
+      upper: 0,
+      idx: Int32Array.from([colAt(netCol, i), colAt(b.buyCol, i), colAt(b.sellCol, i)]),
+      val: Float64Array.from([1, -1, 1]),
+      rowScale: 1,
       constant: 0,
-      elastic: true,
+      elastic: false,
     });
-  }
-  if (cv && !cuts) {
-    const inv = 1 / ((1 - cv.alpha) * S);
-    // Scenario rows: sum x P_is + zeta + u_s >= -book_s (USD / riskScale; zeta, u in riskScale units).
-    for (let s = 0; s < S; s++) {
-      const idx: number[] = [];
-      const val: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const a = ((p.candidates[i] as OptimizeCandidate).scenarioPnlUsd[s] as number) * (lotOf[i] as number);
-        if (a === 0) continue;
-        idx.push(netCol[i] as number);
-        val.push(a / riskScale);
-      }
-      idx.push(zetaCol, uCol0 + s);
-      val.push(1, 1);
-      rows.push({
-        name: `sc${s}`,
-        group: "cvar-scenario",
-        lower: -(p.book.scenarioPnlUsd[s] as number) / riskScale,
-        upper: Number.POSITIVE_INFINITY,
-        idx: Int32Array.from(idx),
-        val: Float64Array.from(val),
-        rowScale: 1 / riskScale,
-        constant: p.book.scenarioPnlUsd[s] as number,
-        elastic: false,
-      });
+}
+
+/** Per stress scenario k: loss_k = -(book_k + sum x P_ik) <= L  <=>  sum x P_ik >= -L - book_k. */
+function stressRows(b: LpBuilder, netCol: Int32Array, riskScale: number): void {
+  const ws = b.p.constraints.worstStress;
+  const stressBook = b.p.book.stressPnlUsd;
+  if (!ws || !stressBook) return;
+  stressBook.forEach((bookK, k) => {
+    const idx: number[] = [];
+    const val: number[] = [];
+    b.p.candidates.forEach((c, i) => {
+      const a = (c.stressPnlUsd?.[k] ?? 0) * at(b.lotOf, i);
+      if (a === 0) return;
+      idx.push(colAt(netCol, i));
+      val.push(a);
+    });
+    const lo = -ws.maxLossUsd;
+    const hi = Number.POSITIVE_INFINITY;
+    pushRow(b, {
+      name: `stress${k}`,
+      group: "worst-stress",
+      idx,
+      val,
+      lo,
+      hi,
+      constant: bookK,
+      scale: 1 / riskScale,
+    });
+  });
+}
+
+/** The CVaR limit row over zeta and the given tail columns (riskScale units). */
+function cvarLimitRow(
+  b: LpBuilder,
+  idx: number[],
+  val: number[],
+  maxLossUsd: number,
+  riskScale: number,
+): void {
+  b.rows.push({
+    name: "cvar",
+    group: "cvar",
+    lower: Number.NEGATIVE_INFINITY,
+    upper: requireFinite("constraints.cvar.maxLossUsd", maxLossUsd) / riskScale,
+    idx: Int32Array.from(idx),
+    val: Float64Array.from(val),
+    rowScale: 1 / riskScale,
+    constant: 0,
+    elastic: true,
+  });
+}
+
+/**
+ * Rockafellar-Uryasev: scenario rows sum x P_is + zeta + u_s >= -book_s (USD / riskScale; zeta,
+ * u in riskScale units), then zeta + 1/((1-a)S) sum u_s <= limit.
+ */
+function cvarScenarioRows(
+  b: LpBuilder,
+  cols: { netCol: Int32Array; zetaCol: number; uCol0: number },
+  riskScale: number,
+  cv: { alpha: number; maxLossUsd: number },
+): void {
+  const { p } = b;
+  const S = p.book.scenarioPnlUsd.length;
+  const n = p.candidates.length;
+  const pnl = p.candidates.map((c) => c.scenarioPnlUsd);
+  for (let s = 0; s < S; s++) {
+    const idx: number[] = [];
+    const val: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = (pnl[i]?.[s] ?? 0) * at(b.lotOf, i);
+      if (a === 0) continue;
+      idx.push(colAt(cols.netCol, i));
+      val.push(a / riskScale);
     }
-    const idx = [zetaCol];
-    const val = [1];
-    for (let s = 0; s < S; s++) {
-      idx.push(uCol0 + s);
-      val.push(inv);
-    }
-    rows.push({
-      name: "cvar",
-      group: "cvar",
-      lower: Number.NEGATIVE_INFINITY,
-      upper: requireFinite("constraints.cvar.maxLossUsd", cv.maxLossUsd) / riskScale,
+    idx.push(cols.zetaCol, cols.uCol0 + s);
+    val.push(1, 1);
+    const bookS = at(p.book.scenarioPnlUsd, s);
+    b.rows.push({
+      name: `sc${s}`,
+      group: "cvar-scenario",
+      lower: -bookS / riskScale,
+      upper: Number.POSITIVE_INFINITY,
       idx: Int32Array.from(idx),
       val: Float64Array.from(val),
       rowScale: 1 / riskScale,
-      constant: 0,
-      elastic: true,
+      constant: bookS,
+      elastic: false,
     });
   }
+  const inv = 1 / ((1 - cv.alpha) * S);
+  const idx = [cols.zetaCol];
+  const val = [1];
+  for (let s = 0; s < S; s++) {
+    idx.push(cols.uCol0 + s);
+    val.push(inv);
+  }
+  cvarLimitRow(b, idx, val, cv.maxLossUsd, riskScale);
+}
+
+/** Builds the scaled LP/MILP (see the module comment): columns, then one row family at a time. */
+export function buildOptimizeLp(p: OptimizeProblem, o: { readonly cvarMethod?: CvarMethod } = {}): LpProblem {
+  const S = checkProblem(p);
+  const cuts = o.cvarMethod === "cuts";
+  const n = p.candidates.length;
+  const lot = p.lots ? requirePositive("lots.lotSize", p.lots.lotSize) : 1;
+  const b: LpBuilder = {
+    p,
+    lotOf: lotsOf(p, lot),
+    ...{ names: [], lower: [], upper: [], rawCost: [], integer: [], rows: [] },
+    buyCol: new Int32Array(n),
+    sellCol: new Int32Array(n),
+  };
+  const cv = p.constraints.cvar;
+  const obj = p.objective;
+  tradeColumns(b);
+  const pen = obj.kind === "vega-target" ? (obj.penaltyUsd ?? 100) : 0;
+  const dev =
+    obj.kind === "vega-target"
+      ? {
+          devUpCol: addCol(b, "devUp", 0, Number.POSITIVE_INFINITY, pen, false),
+          devDownCol: addCol(b, "devDown", 0, Number.POSITIVE_INFINITY, pen, false),
+        }
+      : { devUpCol: -1, devDownCol: -1 };
+  const riskScale = riskScaleOf(p, b.lotOf);
+  const cvarCols = cvarColumns(b, cuts, S);
+  const dense =
+    cv !== undefined || (p.constraints.worstStress !== undefined && p.book.stressPnlUsd !== undefined);
+  const netCol = netColumns(b, dense);
+  // The objective scale: the trade, deviation, CVaR and net columns are all there (margin's w cost 0).
+  let objScale = 0;
+  for (const c of b.rawCost) objScale = Math.max(objScale, Math.abs(c));
+  if (!(objScale > 0)) objScale = 1;
+  greekBandRows(b);
+  if (obj.kind === "vega-target") vegaTargetRow(b, obj.targetUsdPerVolPt, dev);
+  if (p.constraints.marginBudgetUsd !== undefined) marginRows(b, p.constraints.marginBudgetUsd);
+  if (p.constraints.premiumBudgetUsd !== undefined) premiumRow(b, p.constraints.premiumBudgetUsd);
+  if (dense) netRows(b, netCol);
+  stressRows(b, netCol, riskScale);
+  // Cutting planes: CVaR <= zeta + v, v >= every cut (cvarCuts.ts); zeta and v in riskScale units.
+  if (cv && cuts) cvarLimitRow(b, [cvarCols.zetaCol, cvarCols.vCol], [1, 1], cv.maxLossUsd, riskScale);
+  if (cv && !cuts) cvarScenarioRows(b, { netCol, ...cvarCols }, riskScale, cv);
   return {
-    numCol: names.length,
-    colNames: names,
-    colLower: Float64Array.from(lower),
-    colUpper: Float64Array.from(upper),
-    cost: Float64Array.from(rawCost, (c) => c / objScale),
-    integer: Uint8Array.from(integer),
-    rows,
+    numCol: b.names.length,
+    colNames: b.names,
+    colLower: Float64Array.from(b.lower),
+    colUpper: Float64Array.from(b.upper),
+    cost: Float64Array.from(b.rawCost, (c) => c / objScale),
+    integer: Uint8Array.from(b.integer),
+    rows: b.rows,
     objScaleUsd: objScale,
     objectiveSense: obj.kind === "vega-target" ? "minimize" : "maximize",
     riskScaleUsd: riskScale,
     lotSize: lot,
-    lotOf,
-    buyCol,
-    sellCol,
-    zetaCol,
-    uCol0,
+    lotOf: b.lotOf,
+    buyCol: b.buyCol,
+    sellCol: b.sellCol,
+    ...cvarCols,
     cvarMethod: cv ? (cuts ? "cuts" : "lp") : "none",
-    vCol,
     netCol,
-    devUpCol,
-    devDownCol,
+    devUpCol: dev.devUpCol,
+    devDownCol: dev.devDownCol,
   };
 }
