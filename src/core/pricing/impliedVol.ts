@@ -219,29 +219,105 @@ export function normalisedImpliedVolOtm(beta: number, x: number): number {
  * normalisedImpliedVolOtm with beta, x and b_max = e^{x/2} in REFINE_INPUT[0..2]; the result goes
  * to REFINE_INPUT[3].
  */
-function impliedOtm(): void {
-  const beta = REFINE_INPUT[0] as number;
-  const x = REFINE_INPUT[1] as number;
-  const bMax = REFINE_INPUT[2] as number;
+/**
+ * Jaeckel's guess on the lowest branch (beta < b(x, s_l)): the f_lower map
+ * f = 2 pi |x|/sqrt(27) Phi(-z)^3, z = |x|/(sqrt3 s), interpolated by a rational cubic in beta
+ * with its first two derivatives at s_l, then inverted for s. With y = z^2, E = exp(-y/2) and
+ * ex = erfcx(z/sqrt2): Phi(-z) = E ex / 2 and Phi(-z)/phi(z) = sqrt(pi/2) ex, so one erfcx and
+ * two exponentials suffice. `vL` is the normalised vega at s_l.
+ */
+function lowestBranchGuess(beta: number, x: number, sL: number, bL: number, vL: number): number {
+  const ax = -x;
+  const z = (SQRT_ONE_OVER_THREE * ax) / sL;
+  const y = z * z;
+  const s2 = sL * sL;
+  const ex = erfcx(z * Math.SQRT1_2);
+  const q = Math.exp(0.125 * s2);
+  // E^3 = exp(-x^2/(2 s_l^2)) = sqrt(2 pi) b'(s_l) exp(s_l^2/8): reuses the vega at s_l.
+  const e3 = vL * SQRT_TWO_PI * q;
+  const fpp =
+    ((PI_OVER_SIX * y) / (s2 * sL)) *
+    (0.5 * ex) *
+    (8 * SQRT_THREE * sL * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * SQRT_PI_OVER_TWO * ex) *
+    ((q * q) / e3);
+  let fL: number;
+  let fpL: number;
+  if (isZero(sL)) {
+    fpL = 1;
+    fL = 0;
+  } else {
+    fpL = 0.5 * Math.PI * y * ex * ex * q;
+    fL = isZero(x) ? 0 : TWO_PI_OVER_SQRT_27 * ax * (0.125 * e3 * ex * ex * ex);
+  }
+  const rLL = controlRight(0, bL, 0, fL, 1, fpL, fpp, true);
+  let f = rationalCubic(beta, 0, bL, 0, fL, 1, fpL, rLL);
+  if (!(f > 0)) {
+    const t = beta / bL;
+    f = (fL * t + bL * (1 - t)) * t;
+  }
+  return isZero(f)
+    ? 0
+    : Math.abs(x / (SQRT_THREE * inverseNormCdfFastOfCubeRoot(f / (TWO_PI_OVER_SQRT_27 * ax))));
+}
+
+/**
+ * Jaeckel's guess on the highest branch (beta > b(x, s_h)): the f_upper map Phi(-s/2) and its
+ * derivatives at s_h, interpolated by a rational cubic in beta up to b_max, then inverted.
+ */
+function highestBranchGuess(beta: number, x: number, bMax: number, bH: number, sH: number): number {
+  const fH = normCdf(-0.5 * sH);
+  let fpH: number;
+  let fppH: number;
+  if (isZero(x)) {
+    fpH = -0.5;
+    fppH = 0;
+  } else {
+    const w = (x / sH) ** 2;
+    fpH = -0.5 * Math.exp(0.5 * w);
+    fppH = SQRT_PI_OVER_TWO * Math.exp(w + 0.125 * sH * sH) * (w / sH);
+  }
+  let f = Number.NaN;
+  if (fppH > -SQRT_DBL_MAX && fppH < SQRT_DBL_MAX) {
+    const r = controlLeft(bH, bMax, fH, 0, fpH, -0.5, fppH, true);
+    f = rationalCubic(beta, bH, bMax, fH, 0, fpH, -0.5, r);
+  }
+  if (!(f > 0)) {
+    const h = bMax - bH;
+    const t = (beta - bH) / h;
+    f = (fH * (1 - t) + 0.5 * h * t) * (1 - t);
+  }
+  return -2 * inverseNormCdfFast(f);
+}
+
+/**
+ * Tabulated guess (ivGuess.ts, within ~1.5e-5): one step, checked by its size; if the step is
+ * too large, the general loop goes on from there. The bracket is loose (a factor 2 either way,
+ * far beyond the table's error) so the bisection guard stays valid. False when the table does
+ * not cover (beta, x): Jaeckel's guess follows. (Jaeckel's guess stays inline in impliedOtm
+ * rather than a function writing s and the bracket: that split measured ~7% slower per solve,
+ * 490 against 456 ns; only its two outer branches are functions.)
+ */
+function solvedFromTable(beta: number, x: number, bMax: number): boolean {
   GUESS_IO[0] = beta;
   GUESS_IO[1] = x;
   GUESS_IO[2] = bMax;
   const branch = tableGuess();
   const guess = GUESS_IO[3] as number;
-  if (branch >= 0 && guess > 0 && guess < DBL_MAX) {
-    // Tabulated guess (ivGuess.ts, within ~1.5e-5): one step, checked by its size; if the step
-    // is too large, the general loop goes on from there. The bracket is loose (a factor 2 either
-    // way, far beyond the table's error) so the bisection guard stays valid. (Jaeckel's guess
-    // below stays inline rather than a function writing only s and the bracket: that split
-    // measured ~7% slower per solve, 490 against 456 ns.)
-    REFINE_INPUT[3] = guess;
-    REFINE_INPUT[6] = GUESS_IO[4] as number;
-    if (tabulatedStep(branch)) return;
-    REFINE_INPUT[4] = 0.5 * guess;
-    REFINE_INPUT[5] = 2 * guess;
-    refine(branch);
-    return;
-  }
+  if (!(branch >= 0 && guess > 0 && guess < DBL_MAX)) return false;
+  REFINE_INPUT[3] = guess;
+  REFINE_INPUT[6] = GUESS_IO[4] as number;
+  if (tabulatedStep(branch)) return true;
+  REFINE_INPUT[4] = 0.5 * guess;
+  REFINE_INPUT[5] = 2 * guess;
+  refine(branch);
+  return true;
+}
+
+function impliedOtm(): void {
+  const beta = REFINE_INPUT[0] as number;
+  const x = REFINE_INPUT[1] as number;
+  const bMax = REFINE_INPUT[2] as number;
+  if (solvedFromTable(beta, x, bMax)) return;
   const ax = -x;
   let s = -DBL_MAX;
   let sLeft = DBL_MIN;
@@ -277,40 +353,7 @@ function impliedOtm(): void {
       vL = lastNormalisedVega[0] as number;
     }
     if (beta < bL) {
-      // Lowest branch: f_lower map f = 2 pi |x|/sqrt(27) Phi(-z)^3, z = |x|/(sqrt3 s), and its
-      // first two derivatives in beta at s_l. With y = z^2, E = exp(-y/2) and
-      // ex = erfcx(z/sqrt2): Phi(-z) = E ex / 2 and Phi(-z)/phi(z) = sqrt(pi/2) ex, so one
-      // erfcx and two exponentials suffice.
-      const z = (SQRT_ONE_OVER_THREE * ax) / sL;
-      const y = z * z;
-      const s2 = sL * sL;
-      const ex = erfcx(z * Math.SQRT1_2);
-      const q = Math.exp(0.125 * s2);
-      // E^3 = exp(-x^2/(2 s_l^2)) = sqrt(2 pi) b'(s_l) exp(s_l^2/8): reuses the vega at s_l.
-      const e3 = vL * SQRT_TWO_PI * q;
-      const fpp =
-        ((PI_OVER_SIX * y) / (s2 * sL)) *
-        (0.5 * ex) *
-        (8 * SQRT_THREE * sL * ax + (3 * s2 * (s2 - 8) - 8 * x * x) * SQRT_PI_OVER_TWO * ex) *
-        ((q * q) / e3);
-      let fL: number;
-      let fpL: number;
-      if (isZero(sL)) {
-        fpL = 1;
-        fL = 0;
-      } else {
-        fpL = 0.5 * Math.PI * y * ex * ex * q;
-        fL = isZero(x) ? 0 : TWO_PI_OVER_SQRT_27 * ax * (0.125 * e3 * ex * ex * ex);
-      }
-      const rLL = controlRight(0, bL, 0, fL, 1, fpL, fpp, true);
-      let f = rationalCubic(beta, 0, bL, 0, fL, 1, fpL, rLL);
-      if (!(f > 0)) {
-        const t = beta / bL;
-        f = (fL * t + bL * (1 - t)) * t;
-      }
-      s = isZero(f)
-        ? 0
-        : Math.abs(x / (SQRT_THREE * inverseNormCdfFastOfCubeRoot(f / (TWO_PI_OVER_SQRT_27 * ax))));
+      s = lowestBranchGuess(beta, x, sL, bL, vL);
       sRight = sL * (1 + slack);
       objective = 0;
     } else {
@@ -336,29 +379,7 @@ function impliedOtm(): void {
       sLeft = sC;
       sRight = sH * (1 + slack);
     } else {
-      // Highest branch: f_upper map Phi(-s/2) and its derivatives at s_h.
-      const fH = normCdf(-0.5 * sH);
-      let fpH: number;
-      let fppH: number;
-      if (isZero(x)) {
-        fpH = -0.5;
-        fppH = 0;
-      } else {
-        const w = (x / sH) ** 2;
-        fpH = -0.5 * Math.exp(0.5 * w);
-        fppH = SQRT_PI_OVER_TWO * Math.exp(w + 0.125 * sH * sH) * (w / sH);
-      }
-      let f = Number.NaN;
-      if (fppH > -SQRT_DBL_MAX && fppH < SQRT_DBL_MAX) {
-        const r = controlLeft(bH, bMax, fH, 0, fpH, -0.5, fppH, true);
-        f = rationalCubic(beta, bH, bMax, fH, 0, fpH, -0.5, r);
-      }
-      if (!(f > 0)) {
-        const h = bMax - bH;
-        const t = (beta - bH) / h;
-        f = (fH * (1 - t) + 0.5 * h * t) * (1 - t);
-      }
-      s = -2 * inverseNormCdfFast(f);
+      s = highestBranchGuess(beta, x, bMax, bH, sH);
       sLeft = sH * (1 - slack);
       if (beta > 0.5 * bMax) objective = 2;
     }
