@@ -3,6 +3,7 @@
  * Every section is optional; an absent section carries the reason in `unavailable`.
  * Units: vols decimal, money USD unless a field names a coin, instants ISO-8601 UTC strings.
  */
+import type { ForecastPanel } from "./forecastPanel.js";
 import type { AccountLiquidationDistance } from "../core/margin/liquidation.js";
 import type { HistorySection } from "./history.js";
 import type { MarginAccountRow, MarginCurrencyRow, PooledLiquidation } from "./bookMarket.js";
@@ -229,6 +230,8 @@ export interface DemoReport {
     realizedVol: (number | null)[];
     garchVol: number[];
     highVolProbability: number[];
+    /** Walk-forward 30-day vol and spike forecasts (web/forecastPanel.ts); absent on a short history. */
+    forecast?: ForecastPanel;
   };
   agent?: Record<string, unknown>;
   /** History tab: fixed-tenor ATM vol, RR/BF, vol index vs realized and DVOL, the cone, stored surfaces. */

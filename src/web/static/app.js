@@ -584,6 +584,39 @@
         cfg,
       );
     } else na(r, "regime", ["regime"]);
+    forecastPlot(r.regime?.forecast);
+  }
+
+  /** Walk-forward forecasts (src/web/forecastPanel.ts) against the realized next-30-day vol. */
+  function forecastPlot(f) {
+    if (!f) {
+      $("forecast").innerHTML =
+        '<p class="na">not available: the price history is shorter than 1,100 days</p>';
+      return;
+    }
+    const line = (name, y, extra = {}) => ({ x: f.dates, y, mode: "lines", name, ...extra });
+    Plotly.newPlot(
+      "forecast",
+      [
+        line("realized next 30 days", f.realizedVol, { line: { color: "#000", width: 2 } }),
+        line("naive (trailing 30d)", f.forecastVol.naive, { line: { width: 1, dash: "dot" } }),
+        line("HAR-RV", f.forecastVol.har),
+        line("GARCH", f.forecastVol.garch),
+        line("boosted trees", f.forecastVol.gbdt),
+        line("P(30d vol +50% within 7d)", f.eventProbability, {
+          yaxis: "y2",
+          fill: "tozeroy",
+          line: { color: "#d62728", width: 1 },
+        }),
+      ],
+      layout({
+        title: { text: f.note, font: { size: 11 } },
+        margin: { l: 60, r: 20, t: 40, b: 40 },
+        yaxis: { tickformat: ".0%", domain: [0.35, 1], title: { text: "vol" } },
+        yaxis2: { domain: [0, 0.27], rangemode: "tozero", title: { text: "P(spike)" } },
+      }),
+      cfg,
+    );
   }
 
   /** Readable panel of an agent's GET /state (src/agent/loop.ts AgentState plus runId/broker/killSwitch). */
