@@ -17,7 +17,6 @@ import type { BacktestOptimizeSpec, StrategySpec } from "../core/backtest/strate
 import type { SweepSpec } from "../core/backtest/sweep.js";
 import type { SyntheticMarketConfig } from "../core/backtest/syntheticMarket.js";
 import { InvalidInputError } from "../core/errors.js";
-import type { OptimizeConstraints } from "../core/optimize/spec.js";
 import { optimizeSpecSchema } from "./optimizeSpec.js";
 import { regimeTrackerSchema } from "./regimeConfig.js";
 import { formatZodIssues } from "./zodIssues.js";
@@ -27,10 +26,10 @@ const nonNeg = z.number().finite().nonnegative();
 const delta = z.number().gt(0).lt(1);
 
 const hedgeBase = {
-  instrument: z.enum(["perpetual", "future"]).optional(),
-  fundingRatePerYear: z.number().finite().optional(),
-  futureTenorDays: pos.optional(),
-  rollDays: nonNeg.optional(),
+  instrument: z.enum(["perpetual", "future"]).exactOptional(),
+  fundingRatePerYear: z.number().finite().exactOptional(),
+  futureTenorDays: pos.exactOptional(),
+  rollDays: nonNeg.exactOptional(),
 };
 export const strategyHedgeSchema = z.discriminatedUnion("policy", [
   z.strictObject({ policy: z.literal("none"), ...hedgeBase }),
@@ -38,40 +37,40 @@ export const strategyHedgeSchema = z.discriminatedUnion("policy", [
   z.strictObject({
     policy: z.literal("delta-band"),
     band: nonNeg,
-    rehedgeTo: z.enum(["center", "edge"]).optional(),
+    rehedgeTo: z.enum(["center", "edge"]).exactOptional(),
     ...hedgeBase,
   }),
   z.strictObject({
     policy: z.literal("whalley-wilmott"),
     riskAversion: pos,
-    costRate: nonNeg.optional(),
+    costRate: nonNeg.exactOptional(),
     ...hedgeBase,
   }),
   z.strictObject({
     policy: z.literal("zakamouline"),
     riskAversion: pos,
-    costRate: nonNeg.optional(),
+    costRate: nonNeg.exactOptional(),
     ...hedgeBase,
   }),
 ]);
 
 export const strategyCostsSchema = z.strictObject({
-  feeRate: nonNeg.optional(),
-  feeCap: nonNeg.optional(),
-  hedgeFeeRate: nonNeg.optional(),
-  hedgeHalfSpreadBps: nonNeg.optional(),
-  slippageBps: nonNeg.optional(),
-  impactBpsPerContract: nonNeg.optional(),
+  feeRate: nonNeg.exactOptional(),
+  feeCap: nonNeg.exactOptional(),
+  hedgeFeeRate: nonNeg.exactOptional(),
+  hedgeHalfSpreadBps: nonNeg.exactOptional(),
+  slippageBps: nonNeg.exactOptional(),
+  impactBpsPerContract: nonNeg.exactOptional(),
 });
 
 /** Rebalance schedule of the optimizer strategy: exactly one of everyDays / weekday. */
 const rebalanceSchema = z
   .strictObject({
-    everyDays: pos.optional(),
+    everyDays: pos.exactOptional(),
     weekday: z
       .enum(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
-      .optional(),
-    hourUtc: z.number().int().min(0).max(23).optional(),
+      .exactOptional(),
+    hourUtc: z.number().int().min(0).max(23).exactOptional(),
   })
   .refine((r) => (r.everyDays === undefined) !== (r.weekday === undefined), {
     message: "give exactly one of everyDays or weekday",
@@ -91,27 +90,20 @@ const rebalanceSchema = z
  * fields and validation) without `surfaceModel` (the backtest prices on the step's mark vols, see
  * core/backtest/market.ts: the surface through the marks, surface/markSurface.ts) and `frontier`.
  */
-const backtestOptimizeSchema = optimizeSpecSchema.omit({ surfaceModel: true, frontier: true }).transform(
-  (s): BacktestOptimizeSpec => ({
-    underlying: s.underlying,
-    objective: s.objective,
-    constraints: s.constraints as OptimizeConstraints,
-    ...(s.costs ? { costs: s.costs } : {}),
-    ...(s.lots ? { lots: s.lots } : {}),
-    ...(s.candidates ? { candidates: s.candidates } : {}),
-    ...(s.scenarios ? { scenarios: s.scenarios } : {}),
-    stress: s.stress,
-  }),
-);
+const backtestOptimizeSchema = optimizeSpecSchema.omit({
+  surfaceModel: true,
+  frontier: true,
+}) satisfies z.ZodType<BacktestOptimizeSpec>;
 
 const common = {
-  name: z.string().min(1).optional(),
-  hedge: strategyHedgeSchema.optional(),
-  costs: strategyCostsSchema.optional(),
+  name: z.string().min(1).exactOptional(),
+  hedge: strategyHedgeSchema.exactOptional(),
+  costs: strategyCostsSchema.exactOptional(),
 };
 /** The short-vol strategies also take `regime` (strict objects reject it elsewhere, naming it). */
-const shortVolCommon = { ...common, regime: regimeTrackerSchema.optional() };
+const shortVolCommon = { ...common, regime: regimeTrackerSchema.exactOptional() };
 
+/** A strategy file, parsed straight into core's StrategySpec. */
 export const strategySpecSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("covered-call"),
@@ -152,8 +144,8 @@ export const strategySpecSchema = z.discriminatedUnion("type", [
         usd: pos,
         rebalance: rebalanceSchema,
         optimize: backtestOptimizeSchema,
-        hedgeInOptimizer: z.boolean().optional(),
-        maxHedgeCoins: pos.optional(),
+        hedgeInOptimizer: z.boolean().exactOptional(),
+        maxHedgeCoins: pos.exactOptional(),
       })
       .refine(
         (p) =>
@@ -164,7 +156,7 @@ export const strategySpecSchema = z.discriminatedUnion("type", [
       ),
     ...common,
   }),
-]);
+]) satisfies z.ZodType<StrategySpec>;
 
 const gbm = z.strictObject({ type: z.literal("gbm"), drift: z.number().finite(), vol: nonNeg });
 const merton = z.strictObject({
@@ -182,18 +174,18 @@ const hestonFields = {
   theta: nonNeg,
   xi: nonNeg,
   rho: z.number().min(-1).max(1),
-  jumpIntensity: nonNeg.optional(),
-  jumpMean: z.number().finite().optional(),
-  jumpVol: nonNeg.optional(),
-  scheme: z.enum(["full-truncation", "qe"]).optional(),
+  jumpIntensity: nonNeg.exactOptional(),
+  jumpMean: z.number().finite().exactOptional(),
+  jumpVol: nonNeg.exactOptional(),
+  scheme: z.enum(["full-truncation", "qe"]).exactOptional(),
 };
 export const syntheticMarketSchema = z.strictObject({
-  underlying: z.string().min(1).optional(),
-  start: z.number().int().optional(),
+  underlying: z.string().min(1).exactOptional(),
+  start: z.number().int().exactOptional(),
   steps: z.number().int().positive(),
-  stepHours: pos.optional(),
-  spot: pos.optional(),
-  seed: z.number().int().optional(),
+  stepHours: pos.exactOptional(),
+  spot: pos.exactOptional(),
+  seed: z.number().int().exactOptional(),
   model: z
     .discriminatedUnion("type", [
       gbm,
@@ -201,17 +193,17 @@ export const syntheticMarketSchema = z.strictObject({
       z.strictObject({ type: z.literal("heston"), ...hestonFields }),
       z.strictObject({ type: z.literal("bates"), ...hestonFields }),
     ])
-    .optional(),
-  ivPremium: pos.optional(),
-  ivMeanReversion: pos.optional(),
-  ivVolOfVol: nonNeg.optional(),
-  skew: z.number().finite().optional(),
-  curvature: z.number().finite().optional(),
-  termSlope: z.number().finite().optional(),
-  spreadVol: nonNeg.optional(),
-  basisPerYear: z.number().finite().optional(),
-  fundingRatePerYear: z.number().finite().optional(),
-});
+    .exactOptional(),
+  ivPremium: pos.exactOptional(),
+  ivMeanReversion: pos.exactOptional(),
+  ivVolOfVol: nonNeg.exactOptional(),
+  skew: z.number().finite().exactOptional(),
+  curvature: z.number().finite().exactOptional(),
+  termSlope: z.number().finite().exactOptional(),
+  spreadVol: nonNeg.exactOptional(),
+  basisPerYear: z.number().finite().exactOptional(),
+  fundingRatePerYear: z.number().finite().exactOptional(),
+}) satisfies z.ZodType<Omit<SyntheticMarketConfig, "seed"> & { readonly seed?: number }>;
 
 export const sweepSpecSchema = z.strictObject({
   // The optimizer strategy runs on the asynchronous engine (HiGHS), which the sweep workers do not use.
@@ -225,14 +217,14 @@ export const sweepSpecSchema = z.strictObject({
   ),
   market: syntheticMarketSchema.omit({ seed: true }),
   seeds: z.array(z.number().int()).min(1),
-});
+}) satisfies z.ZodType<SweepSpec>;
 
 /** Validates parsed JSON as a strategy; throws InvalidInputError listing every problem. */
 export function parseStrategySpec(data: unknown, source = "strategy"): StrategySpec {
   const r = strategySpecSchema.safeParse(data);
   if (!r.success)
     throw new InvalidInputError(source, "(file)", `is not a valid strategy: ${formatZodIssues(r.error)}`);
-  return r.data as StrategySpec;
+  return r.data;
 }
 
 /** Validates parsed JSON as a sweep spec (the base strategy with each grid value applied is re-validated by the engine). */
@@ -240,7 +232,7 @@ export function parseSweepSpec(data: unknown, source = "sweep"): SweepSpec {
   const r = sweepSpecSchema.safeParse(data);
   if (!r.success)
     throw new InvalidInputError(source, "(file)", `is not a valid sweep: ${formatZodIssues(r.error)}`);
-  return r.data as SweepSpec;
+  return r.data;
 }
 
 /** Validates a synthetic market config. */
@@ -252,7 +244,7 @@ export function parseSyntheticMarket(data: unknown, source = "market"): Syntheti
       "(file)",
       `is not a valid market: ${r.success ? "seed: required" : formatZodIssues(r.error)}`,
     );
-  return r.data as SyntheticMarketConfig;
+  return { ...r.data, seed: r.data.seed };
 }
 
 async function readJson(path: string): Promise<unknown> {
