@@ -76,6 +76,16 @@ export function dvolAtTime(
   return { value: bar.open + ((bar.close - bar.open) * h) / 24, bar };
 }
 
+/**
+ * Signed distance of `value` from DVOL's daily low-high range (0 inside): the part of index - DVOL
+ * no time of day can explain, a bound the open-to-close line cannot give on a day DVOL moved.
+ */
+export function outsideDailyRange(value: number, bar: DvolBar): number {
+  if (value < bar.low) return value - bar.low;
+  if (value > bar.high) return value - bar.high;
+  return 0;
+}
+
 /** Summary of index - DVOL differences (vol points). */
 export interface ComparisonStats {
   readonly days: number;

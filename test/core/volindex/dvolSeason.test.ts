@@ -5,14 +5,17 @@
  * Skipped with a message when the data is absent.
  *
  * Thresholds hold on all 233 days (scripts/measure/dvolSeason.ts, figures in the README):
- *   mean bias  BTC -0.12, ETH 0.00 (Cboe method +1.95 / +2.67); within 1.5: 88.3% / 87.0%;
+ *   mean bias  BTC -0.12, ETH -0.00 (Cboe method +1.95 / +2.67); within 1.5 of the aligned DVOL:
+ *   88.7% / 87.0% (the issue's 90% is not reached: every miss is a busy day, see the README);
  *   every day with DVOL's daily range <= 1.9 points within 1.5 (max 1.13 / 1.37);
- *   index inside DVOL's daily low-high range on 223 / 222 of 231 days.
+ *   every day within 1.5 of DVOL's daily low-high range (max 0.34 / 1.16), inside it on
+ *   224 / 222 of 231 days.
+ * The sample is drawn once with a fixed seed; no threshold or default was chosen on it.
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadDvolBars, loadVolIndexSeries } from "../../../src/cli/commands/volindexSeries.js";
-import { comparisonStats, type VolIndexDay } from "../../../src/core/volindex/series.js";
+import { comparisonStats, outsideDailyRange, type VolIndexDay } from "../../../src/core/volindex/series.js";
 import { dailyFiles, seededSample } from "../../../scripts/measure/deribitDaily.js";
 import { dvolFile } from "../../../scripts/measure/dvolSeason.js";
 
@@ -22,11 +25,12 @@ if (!have)
   console.warn("DVOL season test skipped: ../shared/data/deribit/daily or prices/DVOL_*_daily.csv not found");
 
 const NAMED = ["20260112", "20260113", "20260114", "20260211", "20260212", "20260213"];
-/** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.34, ETH 2026-06-04 +6.18. */
+/** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.34, ETH 2026-06-04 +6.20. */
 const WORST = ["20260205", "20260604"];
 
 describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
   let series: Record<string, VolIndexDay[]> = {};
+  const bars: Record<string, Map<string, Awaited<ReturnType<typeof loadDvolBars>>[number]>> = {};
   const sample = seededSample(files, 24, 2026);
   const named = files.filter((f) => [...NAMED, ...WORST].some((d) => f.includes(`_${d}T`)));
 
@@ -35,6 +39,8 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       chainFiles: [...new Set([...sample, ...named])],
       dvolFiles: { BTC: dvolFile("BTC"), ETH: dvolFile("ETH") },
     });
+    for (const coin of ["BTC", "ETH"])
+      bars[coin] = new Map((await loadDvolBars(dvolFile(coin))).map((b) => [b.date, b]));
     expect(named).toHaveLength(NAMED.length + WORST.length);
     expect(series.BTC?.length).toBe(new Set([...sample, ...named]).size);
   }, 120_000);
@@ -51,6 +57,16 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       expect(s.withinShare).toBeGreaterThanOrEqual(0.7);
       for (const d of both.filter((x) => (x.dvolRange as number) <= 1.9))
         expect(Math.abs(d.diff as number), `${coin} ${d.date}`).toBeLessThanOrEqual(1.5);
+      // What no time of day can explain: the distance to DVOL's traded range that day.
+      for (const d of both) {
+        const bar = bars[coin]?.get(d.date);
+        expect(bar, `${coin} ${d.date} bar`).toBeDefined();
+        if (bar)
+          expect(
+            Math.abs(outsideDailyRange(d.index as number, bar)),
+            `${coin} ${d.date}`,
+          ).toBeLessThanOrEqual(1.5);
+      }
       // The plain Cboe method on the same cleaned quotes reads systematically high (issue 26).
       const cboe = comparisonStats(
         both.filter((d) => d.cboe !== null).map((d) => (d.cboe as number) - (d.dvol as number)),

@@ -9,6 +9,7 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 import {
   comparisonStats,
   dvolAtTime,
+  outsideDailyRange,
   parseDvolCsv,
   volIndexComparisonSeries,
 } from "../../../src/core/volindex/series.js";
@@ -27,6 +28,14 @@ describe("DVOL bars", () => {
     expect(dvolAtTime(map, t)?.value).toBeCloseTo(40.7385625, 10);
     expect(dvolAtTime(map, Date.UTC(2026, 0, 14))?.value).toBe(41.69);
     expect(dvolAtTime(map, Date.UTC(2026, 0, 15, 12))).toBeNull();
+  });
+
+  it("distance to DVOL's daily range: 0 inside, signed distance to the nearer end outside", () => {
+    const [bar] = parseDvolCsv(CSV);
+    if (!bar) throw new Error("no bar");
+    expect([40.1, 41, 42.29].map((v) => outsideDailyRange(v, bar))).toEqual([0, 0, 0]);
+    expect(outsideDailyRange(39.1, bar)).toBeCloseTo(-1, 12); // 1 point below the low 40.10
+    expect(outsideDailyRange(43.79, bar)).toBeCloseTo(1.5, 12); // 1.5 above the high 42.29
   });
 
   it("names the field and value of a bad line", () => {
