@@ -103,120 +103,170 @@ function toUsd(price: number | null | undefined, q: OptionQuote, F: number): num
   return q.instrument.settlement === "inverse" ? price * F : price;
 }
 
+/** A zero (or negative) side is no quote on that side (OptionQuote: missing = null, never 0). */
+function zeroSidesAsMissing(raw: OptionQuote): OptionQuote {
+  if (!((raw.bid !== null && raw.bid <= 0) || (raw.ask !== null && raw.ask <= 0))) return raw;
+  return {
+    ...raw,
+    bid: raw.bid !== null && raw.bid > 0 ? raw.bid : null,
+    ask: raw.ask !== null && raw.ask > 0 ? raw.ask : null,
+  };
+}
+
+interface Screened {
+  readonly reason: ChainQuoteRejection;
+  readonly detail: string;
+}
+
+/** The quote's expiry forward, or why the quote is dropped before any vol is solved. */
+function screenQuote(
+  q: OptionQuote,
+  chain: ChainSnapshot,
+  forwardByExpiry: ReadonlyMap<number, ExpiryForward>,
+  options: NormalizeOptions,
+  maxAge: number,
+): ExpiryForward | Screened {
+  const inst = q.instrument;
+  if (inst.underlying !== chain.underlying)
+    return { reason: "other-underlying", detail: `${inst.underlying} quote in a ${chain.underlying} chain` };
+  const fwd = forwardByExpiry.get(inst.expiry);
+  if (!fwd)
+    return {
+      reason: "expired",
+      detail: `expiry ${new Date(inst.expiry).toISOString()} is not after ${new Date(chain.valuationTime).toISOString()}`,
+    };
+  if (q.bid === null && q.ask === null && q.mark === null)
+    return { reason: "missing-fields", detail: "no bid, ask or mark" };
+  if (chain.valuationTime - q.timestamp > maxAge)
+    return {
+      reason: "stale",
+      detail: `quoted ${Math.round((chain.valuationTime - q.timestamp) / 1000)} s before the snapshot`,
+    };
+  if (q.bid !== null && q.ask !== null && q.bid > q.ask)
+    return { reason: "crossed", detail: `bid ${q.bid} > ask ${q.ask}` };
+  if (options.oneSided === "reject" && q.bid === null)
+    return { reason: "missing-bid", detail: `no bid (ask ${q.ask ?? "none"})` };
+  if (options.oneSided === "reject" && q.ask === null)
+    return { reason: "missing-ask", detail: `no ask (bid ${q.bid})` };
+  return fwd;
+}
+
+/** A mark outside [intrinsic, upper bound] by more than one price tick (0.0001 coin), or null. */
+function markOutOfBounds(markUsd: number, kind: "call" | "put", F: number, K: number): Screened | null {
+  const intrinsic = Math.max(kind === "call" ? F - K : K - F, 0);
+  const upper = kind === "call" ? F : K;
+  const tol = 1e-4 * F;
+  if (markUsd >= intrinsic - tol && markUsd <= upper + tol) return null;
+  return {
+    reason: "outside-bounds",
+    detail: `mark ${markUsd.toFixed(2)} USD outside [${intrinsic.toFixed(2)}, ${upper.toFixed(2)}]`,
+  };
+}
+
+/** USD prices and implied vols of each side; sides that give no vol are recorded in `sideIssues`. */
+interface QuoteVols {
+  readonly bidUsd: number | null;
+  readonly askUsd: number | null;
+  readonly markUsd: number | null;
+  readonly bidVol: number | null;
+  readonly askVol: number | null;
+  readonly midVol: number | null;
+  readonly markVol: number | null;
+}
+
+function quoteVols(
+  q: OptionQuote,
+  fwd: ExpiryForward,
+  markUsd: number | null,
+  sideIssues: NormalizedChain["sideIssues"][number][],
+): QuoteVols {
+  const inst = q.instrument;
+  const F = fwd.forward;
+  const solve = (side: "bid" | "ask" | "mid" | "mark", price: number | null): number | null => {
+    if (price === null) return null;
+    const r = impliedVolResult({
+      price,
+      forward: F,
+      strike: inst.strike,
+      expiry: fwd.timeToExpiry,
+      kind: inst.kind,
+    });
+    if (r.ok && r.value > 0) return r.value;
+    sideIssues.push({
+      name: inst.name,
+      side,
+      detail: r.ok ? "zero vol (price at intrinsic)" : `${r.reason}: ${r.message}`,
+    });
+    return null;
+  };
+  const bidUsd = toUsd(q.bid, q, F);
+  const askUsd = toUsd(q.ask, q, F);
+  const bidVol = solve("bid", bidUsd);
+  const askVol = solve("ask", askUsd);
+  const midVol = bidUsd !== null && askUsd !== null ? solve("mid", (bidUsd + askUsd) / 2) : null;
+  const markVol = solve("mark", markUsd);
+  return { bidUsd, askUsd, markUsd, bidVol, askVol, midVol, markVol };
+}
+
+function quoteFlags(q: OptionQuote, v: QuoteVols): CleanQuoteFlag[] {
+  const flags: CleanQuoteFlag[] = [];
+  if (q.bid === null) flags.push("no-bid");
+  if (q.ask === null) flags.push("no-ask");
+  if (v.bidUsd !== null && v.bidVol === null) flags.push("bid-no-iv");
+  if (v.askUsd !== null && v.askVol === null) flags.push("ask-no-iv");
+  if (v.bidUsd !== null && v.askUsd !== null && v.midVol === null) flags.push("mid-no-iv");
+  if (v.markUsd !== null && v.markVol === null) flags.push("mark-no-iv");
+  return flags;
+}
+
+/** The clean quote of a raw one, or why it was dropped. */
+function cleanOne(
+  raw: OptionQuote,
+  chain: ChainSnapshot,
+  forwardByExpiry: ReadonlyMap<number, ExpiryForward>,
+  options: NormalizeOptions,
+  maxAge: number,
+  sideIssues: NormalizedChain["sideIssues"][number][],
+): { readonly quote: OptionQuote; readonly clean?: CleanQuote; readonly rejected?: Screened } {
+  const q = zeroSidesAsMissing(raw);
+  const fwd = screenQuote(q, chain, forwardByExpiry, options, maxAge);
+  if ("reason" in fwd) return { quote: q, rejected: fwd };
+  const F = fwd.forward;
+  const K = q.instrument.strike;
+  const markUsd = toUsd(q.mark, q, F);
+  const outside = markUsd === null ? null : markOutOfBounds(markUsd, q.instrument.kind, F, K);
+  if (outside) return { quote: q, rejected: outside };
+  const v = quoteVols(q, fwd, markUsd, sideIssues);
+  if (v.bidVol === null && v.askVol === null && v.markVol === null && v.midVol === null)
+    return { quote: q, rejected: { reason: "no-iv", detail: "no side of the quote gives an implied vol" } };
+  const flags = quoteFlags(q, v);
+  // Object.assign, not object spread: spreading a quote plus new keys measured ~100x slower
+  // (8 us per quote under tsx/esbuild) and dominated normalizeChain.
+  const clean: CleanQuote = Object.assign({}, q, {
+    forward: F,
+    timeToExpiry: fwd.timeToExpiry,
+    logMoneyness: Math.log(K / F),
+    bidVol: v.bidVol,
+    askVol: v.askVol,
+    midVol: v.midVol,
+    markVol: v.markVol,
+  });
+  return { quote: q, clean: flags.length > 0 ? Object.assign(clean, { flags }) : clean };
+}
+
 /** Normalizes and cleans one chain. */
 export function normalizeChain(chain: ChainSnapshot, options: NormalizeOptions = {}): NormalizedChain {
   const maxAge = options.maxQuoteAgeMs ?? 15 * 60_000;
   const forwards = chainForwards(chain);
   const forwardByExpiry = new Map<number, ExpiryForward>(forwards.map((f) => [f.expiry, f]));
   const rejected: RejectedQuote[] = [];
-  const sideIssues: NormalizedChain["sideIssues"] = [];
+  const sideIssues: NormalizedChain["sideIssues"][number][] = [];
   const quotes: CleanQuote[] = [];
-  const reject = (quote: OptionQuote, reason: ChainQuoteRejection, detail: string) =>
-    rejected.push({ quote, reason, detail });
-
   for (const raw of chain.quotes) {
-    // A zero (or negative) side is no quote on that side (OptionQuote: missing = null, never 0).
-    const q: OptionQuote =
-      (raw.bid !== null && raw.bid <= 0) || (raw.ask !== null && raw.ask <= 0)
-        ? {
-            ...raw,
-            bid: raw.bid !== null && raw.bid > 0 ? raw.bid : null,
-            ask: raw.ask !== null && raw.ask > 0 ? raw.ask : null,
-          }
-        : raw;
-    const inst = q.instrument;
-    if (inst.underlying !== chain.underlying) {
-      reject(q, "other-underlying", `${inst.underlying} quote in a ${chain.underlying} chain`);
-      continue;
-    }
-    const fwd = forwardByExpiry.get(inst.expiry);
-    if (!fwd) {
-      reject(
-        q,
-        "expired",
-        `expiry ${new Date(inst.expiry).toISOString()} is not after ${new Date(chain.valuationTime).toISOString()}`,
-      );
-      continue;
-    }
-    if (q.bid === null && q.ask === null && q.mark === null) {
-      reject(q, "missing-fields", "no bid, ask or mark");
-      continue;
-    }
-    if (chain.valuationTime - q.timestamp > maxAge) {
-      reject(
-        q,
-        "stale",
-        `quoted ${Math.round((chain.valuationTime - q.timestamp) / 1000)} s before the snapshot`,
-      );
-      continue;
-    }
-    if (q.bid !== null && q.ask !== null && q.bid > q.ask) {
-      reject(q, "crossed", `bid ${q.bid} > ask ${q.ask}`);
-      continue;
-    }
-    if (options.oneSided === "reject" && (q.bid === null || q.ask === null)) {
-      if (q.bid === null) reject(q, "missing-bid", `no bid (ask ${q.ask ?? "none"})`);
-      else reject(q, "missing-ask", `no ask (bid ${q.bid})`);
-      continue;
-    }
-    const F = fwd.forward;
-    const T = fwd.timeToExpiry;
-    const K = inst.strike;
-    const solve = (side: "bid" | "ask" | "mid" | "mark", price: number | null): number | null => {
-      if (price === null) return null;
-      const r = impliedVolResult({ price, forward: F, strike: K, expiry: T, kind: inst.kind });
-      if (r.ok && r.value > 0) return r.value;
-      sideIssues.push({
-        name: inst.name,
-        side,
-        detail: r.ok ? "zero vol (price at intrinsic)" : `${r.reason}: ${r.message}`,
-      });
-      return null;
-    };
-    const markUsd = toUsd(q.mark, q, F);
-    if (markUsd !== null) {
-      const intrinsic = Math.max(inst.kind === "call" ? F - K : K - F, 0);
-      const upper = inst.kind === "call" ? F : K;
-      // Tolerance: one price tick (0.0001 coin) in USD.
-      const tol = 1e-4 * F;
-      if (markUsd < intrinsic - tol || markUsd > upper + tol) {
-        reject(
-          q,
-          "outside-bounds",
-          `mark ${markUsd.toFixed(2)} USD outside [${intrinsic.toFixed(2)}, ${upper.toFixed(2)}]`,
-        );
-        continue;
-      }
-    }
-    const bidUsd = toUsd(q.bid, q, F);
-    const askUsd = toUsd(q.ask, q, F);
-    const bidVol = solve("bid", bidUsd);
-    const askVol = solve("ask", askUsd);
-    const midVol = bidUsd !== null && askUsd !== null ? solve("mid", (bidUsd + askUsd) / 2) : null;
-    const markVol = solve("mark", markUsd);
-    if (bidVol === null && askVol === null && markVol === null && midVol === null) {
-      reject(q, "no-iv", "no side of the quote gives an implied vol");
-      continue;
-    }
-    const flags: CleanQuoteFlag[] = [];
-    if (q.bid === null) flags.push("no-bid");
-    if (q.ask === null) flags.push("no-ask");
-    if (bidUsd !== null && bidVol === null) flags.push("bid-no-iv");
-    if (askUsd !== null && askVol === null) flags.push("ask-no-iv");
-    if (bidUsd !== null && askUsd !== null && midVol === null) flags.push("mid-no-iv");
-    if (markUsd !== null && markVol === null) flags.push("mark-no-iv");
-    // Object.assign, not object spread: spreading a quote plus new keys measured ~100x slower
-    // (8 us per quote under tsx/esbuild) and dominated normalizeChain.
-    const clean: CleanQuote = Object.assign({}, q, {
-      forward: F,
-      timeToExpiry: T,
-      logMoneyness: Math.log(K / F),
-      bidVol,
-      askVol,
-      midVol,
-      markVol,
-    });
-    quotes.push(flags.length > 0 ? Object.assign(clean, { flags }) : clean);
+    const r = cleanOne(raw, chain, forwardByExpiry, options, maxAge, sideIssues);
+    if (r.clean) quotes.push(r.clean);
+    else if (r.rejected)
+      rejected.push({ quote: r.quote, reason: r.rejected.reason, detail: r.rejected.detail });
   }
   const byReason = Object.fromEntries(CHAIN_QUOTE_REJECTIONS.map((r) => [r, 0])) as Record<
     ChainQuoteRejection,
