@@ -36,6 +36,7 @@ import { walkForwardForecasts } from "../../src/core/regime/forecast/walkForward
 import type { RegimeTrackerConfig } from "../../src/core/regime/tracker.js";
 import { DAY_MS } from "../../src/core/time.js";
 import { DAILY_DIR } from "./deribitDaily.js";
+import { seasonBars } from "./seasonBars.js";
 
 const PRICES = resolve(DAILY_DIR, "../../prices");
 const file = (name: string) => resolve(PRICES, name);
@@ -157,31 +158,6 @@ async function history() {
 function* dropFirst<T>(it: Iterable<T>, n: number): Generator<T> {
   let i = 0;
   for (const x of it) if (i++ >= n) yield x;
-}
-
-/** Daily bars to the end of the season: the two BTC files, then the chains' index (close-only). */
-async function seasonBars(steps: readonly BacktestStep[]): Promise<{ bars: DatedBar[]; fromChains: number }> {
-  const byDate = new Map<string, DatedBar>();
-  for (const f of ["BTC-USD_daily.csv", "BTC-USD_daily_2024-2026.csv"])
-    for (const b of (await loadPriceHistory(file(f))).bars) byDate.set(b.date, b);
-  // A snapshot at ~09:00 UTC stands for the previous day's close when the files lack that day.
-  const chainClose = new Map(steps.map((s) => [dateOf(s.time - DAY_MS), s.indexPrice]));
-  const last = dateOf((steps.at(-1)?.time ?? 0) - DAY_MS);
-  const bars: DatedBar[] = [];
-  let fromChains = 0;
-  for (let t = dayStartOf("2014-09-17"); dateOf(t) <= last; t += DAY_MS) {
-    const date = dateOf(t);
-    const prev = bars.at(-1);
-    const known = byDate.get(date);
-    const close = known ? known.close : (chainClose.get(date) ?? prev?.close ?? Number.NaN);
-    if (known) bars.push(known);
-    else {
-      fromChains++;
-      const open = prev?.close ?? close;
-      bars.push({ date, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: null });
-    }
-  }
-  return { bars, fromChains };
 }
 
 /** Windows around the season's three largest daily index moves (3 days before to 10 after). */

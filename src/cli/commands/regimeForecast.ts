@@ -4,8 +4,8 @@
  * not beat them is printed as such.
  */
 import type { Command } from "commander";
-import { dailyMeanFunding, loadFundingHistory } from "../../adapters/fundingHistory.js";
-import { type DatedBar, loadPriceHistory } from "../../adapters/priceHistory.js";
+import { dailyMeanFunding, type FundingHistory, loadFundingHistory } from "../../adapters/fundingHistory.js";
+import { type DatedBar, loadPriceHistory, type PriceHistory } from "../../adapters/priceHistory.js";
 import type { DailyExtras } from "../../core/regime/forecast/features.js";
 import { DAY_MS } from "../../core/time.js";
 import {
@@ -102,91 +102,98 @@ Examples:
     .action(async (_o: Opts, command: Command) => {
       // --prices and --json are also options of `regime`, which commander gives to the parent
       // when they follow the subcommand: read both levels.
-      const o = command.optsWithGlobals() as Opts;
-      if (!o.prices) throw new CliError("required option '--prices <file>' not specified", EXIT_USAGE);
-      const history = await loadPriceHistory(String(o.prices));
-      const from = o.from ? String(o.from) : "0000";
-      const to = o.to ? String(o.to) : "9999";
-      const bars = history.bars.filter((b) => b.date >= from && b.date <= to);
-      checkConsecutive(bars);
-      const implied = o.implied ? await loadPriceHistory(String(o.implied)) : null;
-      const impliedByDate = new Map(implied?.bars.map((b) => [b.date, b.close / 100]) ?? []);
-      const funding = o.funding ? await loadFundingHistory(String(o.funding)) : null;
-      const fundingByDate = funding ? dailyMeanFunding(funding.rows) : new Map<string, number>();
-      const extras: DailyExtras[] = bars.map((b) => ({
-        impliedVol: impliedByDate.get(b.date) ?? Number.NaN,
-        funding: fundingByDate.get(b.date) ?? Number.NaN,
-      }));
-      const bar = progressBar(wantsProgress(o), "refits");
-      let started = false;
-      const result = walkForwardForecasts(bars, extras, {
-        refitEvery: parseNumberOption("refit-every", String(o.refitEvery)),
-        minTraining: parseNumberOption("min-training", String(o.minTraining)),
-        rise: parseNumberOption("rise", String(o.rise)),
-        eventHorizon: parseNumberOption("event-horizon", String(o.eventHorizon)),
-        onProgress: (done, total) => {
-          if (!started) bar.start(total);
-          started = true;
-          bar.update(done);
-        },
-      });
-      bar.stop();
-      const all = scoreForecasts(result.days);
-      const withImplied =
-        implied && all.variance.some((v) => v.model === "implied" && v.days > 0)
-          ? scoreForecasts(result.days, { requireImplied: true })
-          : null;
-      const first = bars[(result.days[0]?.index ?? 0) as number] as DatedBar;
-      const last = bars[bars.length - 1] as DatedBar;
-      const inputs = {
-        prices: {
-          rowsRead: history.rowsRead,
-          accepted: history.bars.length,
-          rejected: history.rejected.length,
-          used: bars.length,
-        },
-        ...(implied
-          ? {
-              implied: {
-                rowsRead: implied.rowsRead,
-                accepted: implied.bars.length,
-                rejected: implied.rejected.length,
-              },
-            }
-          : {}),
-        ...(funding
-          ? {
-              funding: {
-                rowsRead: funding.rowsRead,
-                accepted: funding.rows.length,
-                rejected: funding.rejected.length,
-              },
-            }
-          : {}),
-      };
-      output(
-        Boolean(o.json),
-        {
-          inputs,
-          options: result.options,
-          refits: result.refits,
-          firstForecast: first.date,
-          lastBar: last.date,
-          scores: all,
-          ...(withImplied ? { scoresWithImplied: withImplied } : {}),
-          days: result.days.map((d) => ({ ...d, date: (bars[d.index] as DatedBar).date })),
-        },
-        () =>
-          [
-            `walk-forward: forecasts from ${first.date} to ${last.date}, ${result.refits} refits every ${result.options.refitEvery} days (expanding window); targets known on ${all.days} days`,
-            `inputs: ${JSON.stringify(inputs)}`,
-            "",
-            "next-30-day realized variance (annualized), all days:",
-            scoreTable(all),
-            ...(withImplied
-              ? ["", `days with an implied vol only (${withImplied.days}):`, scoreTable(withImplied)]
-              : []),
-          ].join("\n"),
-      );
+      await runRegimeForecast(command.optsWithGlobals() as Opts);
     });
+}
+
+interface ForecastInputs {
+  readonly history: PriceHistory;
+  readonly bars: DatedBar[];
+  readonly implied: PriceHistory | null;
+  readonly funding: FundingHistory | null;
+  readonly extras: DailyExtras[];
+}
+
+/** Reads the price, implied-vol and funding files of the options, bars cut to --from/--to. */
+async function loadForecastInputs(o: Opts): Promise<ForecastInputs> {
+  if (!o.prices) throw new CliError("required option '--prices <file>' not specified", EXIT_USAGE);
+  const history = await loadPriceHistory(String(o.prices));
+  const from = o.from ? String(o.from) : "0000";
+  const to = o.to ? String(o.to) : "9999";
+  const bars = history.bars.filter((b) => b.date >= from && b.date <= to);
+  checkConsecutive(bars);
+  const implied = o.implied ? await loadPriceHistory(String(o.implied)) : null;
+  const impliedByDate = new Map(implied?.bars.map((b) => [b.date, b.close / 100]) ?? []);
+  const funding = o.funding ? await loadFundingHistory(String(o.funding)) : null;
+  const fundingByDate = funding ? dailyMeanFunding(funding.rows) : new Map<string, number>();
+  const extras: DailyExtras[] = bars.map((b) => ({
+    impliedVol: impliedByDate.get(b.date) ?? Number.NaN,
+    funding: fundingByDate.get(b.date) ?? Number.NaN,
+  }));
+  return { history, bars, implied, funding, extras };
+}
+
+/** Rows read / accepted / rejected of each input file. */
+function inputCounts(i: ForecastInputs) {
+  const counts = (h: { rowsRead: number; rejected: readonly unknown[] }, accepted: number) => ({
+    rowsRead: h.rowsRead,
+    accepted,
+    rejected: h.rejected.length,
+  });
+  return {
+    prices: { ...counts(i.history, i.history.bars.length), used: i.bars.length },
+    ...(i.implied ? { implied: counts(i.implied, i.implied.bars.length) } : {}),
+    ...(i.funding ? { funding: counts(i.funding, i.funding.rows.length) } : {}),
+  };
+}
+
+async function runRegimeForecast(o: Opts): Promise<void> {
+  const i = await loadForecastInputs(o);
+  const { bars } = i;
+  const bar = progressBar(wantsProgress(o), "refits");
+  let started = false;
+  const result = walkForwardForecasts(bars, i.extras, {
+    refitEvery: parseNumberOption("refit-every", String(o.refitEvery)),
+    minTraining: parseNumberOption("min-training", String(o.minTraining)),
+    rise: parseNumberOption("rise", String(o.rise)),
+    eventHorizon: parseNumberOption("event-horizon", String(o.eventHorizon)),
+    onProgress: (done, total) => {
+      if (!started) bar.start(total);
+      started = true;
+      bar.update(done);
+    },
+  });
+  bar.stop();
+  const all = scoreForecasts(result.days);
+  const withImplied =
+    i.implied && all.variance.some((v) => v.model === "implied" && v.days > 0)
+      ? scoreForecasts(result.days, { requireImplied: true })
+      : null;
+  const first = bars[result.days[0]?.index ?? 0]?.date ?? "";
+  const last = bars[bars.length - 1]?.date ?? "";
+  const inputs = inputCounts(i);
+  output(
+    Boolean(o.json),
+    {
+      inputs,
+      options: result.options,
+      refits: result.refits,
+      firstForecast: first,
+      lastBar: last,
+      scores: all,
+      ...(withImplied ? { scoresWithImplied: withImplied } : {}),
+      days: result.days.map((d) => ({ ...d, date: bars[d.index]?.date ?? "" })),
+    },
+    () =>
+      [
+        `walk-forward: forecasts from ${first} to ${last}, ${result.refits} refits every ${result.options.refitEvery} days (expanding window); targets known on ${all.days} days`,
+        `inputs: ${JSON.stringify(inputs)}`,
+        "",
+        "next-30-day realized variance (annualized), all days:",
+        scoreTable(all),
+        ...(withImplied
+          ? ["", `days with an implied vol only (${withImplied.days}):`, scoreTable(withImplied)]
+          : []),
+      ].join("\n"),
+  );
 }

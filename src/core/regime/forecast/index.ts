@@ -5,3 +5,4 @@ export * from "./scores.js";
 export * from "./walkForward.js";
 export * from "./signal.js";
 export * from "./online.js";
+export * from "./season.js";
