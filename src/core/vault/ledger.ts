@@ -99,6 +99,15 @@ const sumShares = (s: Readonly<Record<string, number>>): number => {
   return sum + c;
 };
 
+/** What `settleEpoch` reads: the round's gross NAV, its length, the fees and the round's requests. */
+export interface EpochInput {
+  readonly grossNav: number;
+  readonly years: number;
+  readonly fees: VaultFees;
+  readonly deposits?: readonly DepositRequest[];
+  readonly withdrawals?: readonly WithdrawRequest[];
+}
+
 /**
  * Settles one round (see the module comment): fees on `grossNav` (the strategy's NAV at the round's
  * end, asset units, before fees), then the round's withdrawals and deposits at the price after fees.
@@ -108,14 +117,41 @@ const sumShares = (s: Readonly<Record<string, number>>): number => {
  */
 export function settleEpoch(
   state: LedgerState,
-  o: {
-    readonly grossNav: number;
-    readonly years: number;
-    readonly fees: VaultFees;
-    readonly deposits?: readonly DepositRequest[];
-    readonly withdrawals?: readonly WithdrawRequest[];
-  },
+  o: EpochInput,
 ): { state: LedgerState; settlement: EpochSettlement } {
+  checkEpochInput(state, o);
+  const f = strikeFees(state, o);
+  const shares: Record<string, number> = { ...state.shares };
+  const withdrawals = redeem(shares, o.withdrawals ?? [], f.price);
+  const deposits = mint(shares, o.deposits ?? [], f.price);
+  const totalShares = sumShares(shares);
+  // NAV by the flows of asset (what the account holds), not from shares x price: the identity
+  // shares x price = NAV is then a check on the ledger, not a definition.
+  let nav = o.grossNav - f.managementFee - f.performanceFee;
+  for (const w of withdrawals) nav -= w.amount;
+  for (const d of deposits) nav += d.amount;
+  if (totalShares === 0) nav = 0;
+  const next: LedgerState = { shares, totalShares, nav, sharePrice: f.price, highWaterMark: f.highWaterMark };
+  return {
+    state: next,
+    settlement: {
+      grossNav: o.grossNav,
+      years: o.years,
+      managementFee: f.managementFee,
+      performanceFee: f.performanceFee,
+      priceBeforeFees: f.priceBeforeFees,
+      price: f.price,
+      highWaterMarkBefore: state.highWaterMark,
+      highWaterMark: f.highWaterMark,
+      deposits,
+      withdrawals,
+      nav,
+      totalShares,
+    },
+  };
+}
+
+function checkEpochInput(state: LedgerState, o: EpochInput): void {
   checkFees(o.fees);
   if (!(o.years >= 0 && Number.isFinite(o.years)))
     throw new InvalidInputError("years", o.years, "must be a finite number >= 0");
@@ -125,27 +161,46 @@ export function settleEpoch(
       o.grossNav,
       "must be a finite number >= 0 (the vault is fully collateralised)",
     );
-  const n = state.totalShares;
-  if (n === 0 && o.grossNav !== 0)
+  if (state.totalShares === 0 && o.grossNav !== 0)
     throw new InvalidInputError("grossNav", o.grossNav, "must be 0 when the vault has no shares");
-  let managementFee = 0;
-  let performanceFee = 0;
-  let priceBeforeFees = state.sharePrice;
-  let price = state.sharePrice;
+}
+
+/** Steps 1-3 of the module comment: the fees, the price after them and the new high-water mark. */
+function strikeFees(
+  state: LedgerState,
+  o: EpochInput,
+): Pick<EpochSettlement, "managementFee" | "performanceFee" | "priceBeforeFees" | "price" | "highWaterMark"> {
+  const n = state.totalShares;
   const hwm0 = state.highWaterMark;
-  let hwm = hwm0;
-  if (n > 0) {
-    priceBeforeFees = o.grossNav / n;
-    managementFee = o.grossNav * o.fees.managementPerYear * o.years;
-    const p1 = (o.grossNav - managementFee) / n;
-    const gain = Math.max(0, p1 - hwm0);
-    performanceFee = o.fees.performance * gain * n;
-    price = p1 - o.fees.performance * gain;
-    hwm = Math.max(hwm0, price);
-  }
-  const shares: Record<string, number> = { ...state.shares };
+  if (!(n > 0))
+    return {
+      managementFee: 0,
+      performanceFee: 0,
+      priceBeforeFees: state.sharePrice,
+      price: state.sharePrice,
+      highWaterMark: hwm0,
+    };
+  const managementFee = o.grossNav * o.fees.managementPerYear * o.years;
+  const p1 = (o.grossNav - managementFee) / n;
+  const gain = Math.max(0, p1 - hwm0);
+  const price = p1 - o.fees.performance * gain;
+  return {
+    managementFee,
+    performanceFee: o.fees.performance * gain * n,
+    priceBeforeFees: o.grossNav / n,
+    price,
+    highWaterMark: Math.max(hwm0, price),
+  };
+}
+
+/** Step 4: burns the withdrawn shares in `shares` and pays them at `price`. */
+function redeem(
+  shares: Record<string, number>,
+  requests: readonly WithdrawRequest[],
+  price: number,
+): { depositor: string; shares: number; amount: number }[] {
   const withdrawals: { depositor: string; shares: number; amount: number }[] = [];
-  for (const [i, w] of (o.withdrawals ?? []).entries()) {
+  for (const [i, w] of requests.entries()) {
     const held = shares[w.depositor] ?? 0;
     // "all" redeems whatever is held at the boundary, possibly nothing (a request queued before
     // the depositor's own deposit entered): no payout, no error.
@@ -170,37 +225,22 @@ export function settleEpoch(
     else shares[w.depositor] = left;
     withdrawals.push({ depositor: w.depositor, shares: burn, amount: burn * price });
   }
+  return withdrawals;
+}
+
+/** Step 5: mints the deposits' shares in `shares` at `price`. */
+function mint(
+  shares: Record<string, number>,
+  requests: readonly DepositRequest[],
+  price: number,
+): { depositor: string; amount: number; shares: number }[] {
   const deposits: { depositor: string; amount: number; shares: number }[] = [];
-  for (const [i, d] of (o.deposits ?? []).entries()) {
+  for (const [i, d] of requests.entries()) {
     if (!(d.amount > 0 && Number.isFinite(d.amount)))
       throw new InvalidInputError(`deposits[${i}].amount`, d.amount, "must be a finite number > 0");
     const minted = d.amount / price;
     shares[d.depositor] = (shares[d.depositor] ?? 0) + minted;
     deposits.push({ depositor: d.depositor, amount: d.amount, shares: minted });
   }
-  const totalShares = sumShares(shares);
-  // NAV by the flows of asset (what the account holds), not from shares x price: the identity
-  // shares x price = NAV is then a check on the ledger, not a definition.
-  let nav = o.grossNav - managementFee - performanceFee;
-  for (const w of withdrawals) nav -= w.amount;
-  for (const d of deposits) nav += d.amount;
-  if (totalShares === 0) nav = 0;
-  const next: LedgerState = { shares, totalShares, nav, sharePrice: price, highWaterMark: hwm };
-  return {
-    state: next,
-    settlement: {
-      grossNav: o.grossNav,
-      years: o.years,
-      managementFee,
-      performanceFee,
-      priceBeforeFees,
-      price,
-      highWaterMarkBefore: hwm0,
-      highWaterMark: hwm,
-      deposits,
-      withdrawals,
-      nav,
-      totalShares,
-    },
-  };
+  return deposits;
 }

@@ -174,7 +174,8 @@ describe("vault engine on the synthetic market", () => {
     const r = runVault({ spec, steps: syntheticSteps(market(7)), flows });
     expect(r.opening?.time).toBe(Date.UTC(2026, 0, 2, 12));
     expect(r.opening?.deposits).toEqual([{ depositor: "alice", amount: 10, shares: 10 }]);
-    const [e1, e2, e3] = r.epochs as VaultEpoch[];
+    const [e1, e2, e3] = r.epochs;
+    if (!e1 || !e2 || !e3) throw new Error(`expected at least 3 rounds, got ${r.epochs.length}`);
     expect(e1.start).toBe(Date.UTC(2026, 0, 2, 12));
     expect(e1.end).toBe(Date.UTC(2026, 0, 9, 12));
     expect(e1.deposits.map((d) => d.depositor)).toEqual(["bob"]);
