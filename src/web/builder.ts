@@ -341,12 +341,12 @@ export function scenarioValueUsd(
 function zeros(x: readonly number[], y: readonly number[]): number[] {
   const out: number[] = [];
   for (let i = 1; i < x.length; i++) {
-    const y0 = y[i - 1] as number;
-    const y1 = y[i] as number;
-    if (y0 === 0 && (i === 1 || (y[i - 2] as number) !== 0)) out.push(x[i - 1] as number);
+    const y0 = y[i - 1] ?? Number.NaN;
+    const y1 = y[i] ?? Number.NaN;
+    if (y0 === 0 && (i === 1 || (y[i - 2] ?? Number.NaN) !== 0)) out.push(x[i - 1] ?? Number.NaN);
     else if (y0 * y1 < 0) {
-      const x0 = x[i - 1] as number;
-      const x1 = x[i] as number;
+      const x0 = x[i - 1] ?? Number.NaN;
+      const x1 = x[i] ?? Number.NaN;
       out.push(x0 + ((x1 - x0) * y0) / (y0 - y1));
     }
   }
@@ -460,8 +460,8 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
   );
   const n = wide.length;
   const slopeUp =
-    ((wideY[n - 1] as number) - (wideY[n - 2] as number)) /
-    (index * ((wide[n - 1] as number) - (wide[n - 2] as number)));
+    ((wideY[n - 1] ?? Number.NaN) - (wideY[n - 2] ?? Number.NaN)) /
+    (index * ((wide[n - 1] ?? Number.NaN) - (wide[n - 2] ?? Number.NaN)));
   const tol = 1e-9 * Math.max(1, Math.abs(cost));
   const maxY = Math.max(...wideY);
   const minY = Math.min(...wideY);

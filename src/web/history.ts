@@ -27,6 +27,7 @@ import { loadDeribitCsvFile } from "../adapters/deribit/files.js";
 import { loadPriceHistory } from "../adapters/priceHistory.js";
 import { normalizeChain } from "../core/market/normalize.js";
 import type { MarketSnapshot } from "../core/market/types.js";
+import { quantile } from "../core/math/stats.js";
 import type { OhlcBar } from "../core/regime/realizedVol.js";
 import { rollingRealizedVol } from "../core/regime/realizedVol.js";
 import { linspace } from "../core/risk/scenario.js";
@@ -107,15 +108,6 @@ const fileDate = (name: string) => {
   const m = /(\d{4})(\d{2})(\d{2})T/.exec(name);
   return m ? `${m[1]}-${m[2]}-${m[3]}` : null;
 };
-
-/** q-th percentile (linear between order statistics) of finite values. */
-function percentile(sorted: readonly number[], q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const a = sorted[lo] as number;
-  const b = sorted[Math.min(lo + 1, sorted.length - 1)] as number;
-  return a + (b - a) * (h - lo);
-}
 
 /** One day's figures from its clean snapshot. */
 export function historyDay(snap: MarketSnapshot): { day: HistoryDay } {
@@ -241,14 +233,15 @@ export async function loadHistorySection(o: {
       .sort((a, b) => a.date.localeCompare(b.date));
     const rows = HISTORY_TENORS_DAYS.filter((d) => bars.length > d + 1).map((d) => {
       const rv = rollingRealizedVol(bars, "close-to-close", d, { periodsPerYear: 365 });
-      const xs = rv.filter((x): x is number => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+      const xs = rv.filter((x): x is number => x !== null && Number.isFinite(x));
+      const at = (q: number) => (xs.length > 0 ? quantile(xs, q) : Number.NaN); // type 7, as before
       return {
         days: d,
-        p10: percentile(xs, 0.1),
-        p25: percentile(xs, 0.25),
-        p50: percentile(xs, 0.5),
-        p75: percentile(xs, 0.75),
-        p90: percentile(xs, 0.9),
+        p10: at(0.1),
+        p25: at(0.25),
+        p50: at(0.5),
+        p75: at(0.75),
+        p90: at(0.9),
         latest: rv.at(-1) ?? null,
         impliedAtm: lastDay.atm[d] ?? null,
       };

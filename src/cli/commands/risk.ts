@@ -311,13 +311,13 @@ export function register(program: Command): void {
       const pnl =
         (workers > 0 ? await workerScenarioPnl(v, file, scenarios, workers) : undefined) ??
         scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
-      const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] as number) - (pnl[b] as number));
+      const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] ?? Number.NaN) - (pnl[b] ?? Number.NaN));
       const top = Math.max(1, Math.floor(parseNumberOption("top", f.top)));
       const worst = order.slice(0, top).map((j) => ({
         scenario: (scenarios[j] as Scenario).name ?? "",
         spotShift: (scenarios[j] as Scenario).spotShift,
         volShift: (scenarios[j] as Scenario).volShift,
-        pnlUsd: pnl[j] as number,
+        pnlUsd: pnl[j] ?? Number.NaN,
       }));
       const confidence = parseNumberOption("confidence", f.confidence);
       const horizonDays = parseNumberOption("horizon", f.horizon);

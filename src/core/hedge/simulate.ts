@@ -43,10 +43,10 @@ export function simulateHedgedOption(o: HedgeStudyInput): HedgeStudyResult {
   if (n < 2 || o.prices.length !== n)
     throw new InvalidInputError("prices", o.prices.length, `must have ${n} >= 2 points like times`);
   requirePositive("vol", o.vol);
-  const T = o.times[n - 1] as number;
+  const T = o.times[n - 1] ?? Number.NaN;
   const costRate = o.costs.hedgeFeeRate + (o.costs.hedgeHalfSpreadBps + o.costs.slippageBps) / 1e4;
   const first = blackGreeks({
-    forward: o.prices[0] as number,
+    forward: o.prices[0] ?? Number.NaN,
     strike: o.strike,
     expiry: T,
     vol: o.vol,
@@ -60,10 +60,10 @@ export function simulateHedgedOption(o: HedgeStudyInput): HedgeStudyResult {
   let lastHedge = Number.NEGATIVE_INFINITY;
   const funding = o.policy.fundingRatePerYear ?? 0;
   for (let i = 0; i < n - 1; i++) {
-    const t = o.times[i] as number;
-    const s = o.prices[i] as number;
+    const t = o.times[i] ?? Number.NaN;
+    const s = o.prices[i] ?? Number.NaN;
     if (i > 0) {
-      const dt = t - (o.times[i - 1] as number);
+      const dt = t - (o.times[i - 1] ?? Number.NaN);
       cash -= hedge * s * funding * dt;
     }
     const g = blackGreeks({ forward: s, strike: o.strike, expiry: T - t, vol: o.vol, kind: o.kind });
@@ -89,7 +89,7 @@ export function simulateHedgedOption(o: HedgeStudyInput): HedgeStudyResult {
       lastHedge = t * YEAR_MS;
     }
   }
-  const sT = o.prices[n - 1] as number;
+  const sT = o.prices[n - 1] ?? Number.NaN;
   const payoff = o.kind === "call" ? Math.max(sT - o.strike, 0) : Math.max(o.strike - sT, 0);
   const pnl = cash + o.side * payoff + hedge * sT;
   return { pnlUsd: pnl, costsUsd: costs, trades, turnoverCoins: turnover };

@@ -79,10 +79,10 @@ export function syntheticSeries(o: SyntheticSeriesOptions): SyntheticSeries {
       syntheticChain({
         ...chainOptions,
         underlying,
-        valuationTime: times[i] as number,
-        spot: spots[i] as number,
-        atmVol: vols[i] as number,
-        longVol: 0.5 * (vols[i] as number) + 0.5 * longRun + 0.05,
+        valuationTime: times[i] ?? Number.NaN,
+        spot: spots[i] ?? Number.NaN,
+        atmVol: vols[i] ?? Number.NaN,
+        longVol: 0.5 * (vols[i] ?? Number.NaN) + 0.5 * longRun + 0.05,
         seed: seed * 100_003 + i,
       }),
   };

@@ -50,7 +50,7 @@ export function varCvarFromPnl(
   let n = 0;
   let worst = Number.POSITIVE_INFINITY;
   for (let i = 0; i < pnl.length; i++) {
-    const x = pnl[i] as number;
+    const x = pnl[i] ?? Number.NaN;
     if (!Number.isFinite(x)) throw new InvalidInputError(`pnl[${i}]`, x, "must be finite");
     if (x <= q) {
       s += x;
@@ -76,7 +76,7 @@ function moveScenarios(moves: ArrayLike<number>, o: Common): Scenario[] {
   const out: Scenario[] = [];
   const betas = o.betaByUnderlying ?? {};
   for (let i = 0; i < moves.length; i++) {
-    const r = moves[i] as number;
+    const r = moves[i] ?? Number.NaN;
     const by: Record<string, number> = {};
     for (const u of Object.keys(o.market.underlyings)) by[u] = Math.max((betas[u] ?? 1) * r, -0.99);
     out.push({
@@ -99,7 +99,7 @@ export function historicalVar(o: Common & { readonly closes: readonly number[] }
   const moves = new Float64Array(o.closes.length - h);
   for (let t = 0; t + h < o.closes.length; t++) {
     const a = requirePositive(`closes[${t}]`, o.closes[t]);
-    moves[t] = (o.closes[t + h] as number) / a - 1;
+    moves[t] = (o.closes[t + h] ?? Number.NaN) / a - 1;
   }
   const pnl = scenarioPortfolioPnl(compileBook(o.positions, o.market), moveScenarios(moves, o));
   return {
