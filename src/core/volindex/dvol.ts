@@ -85,6 +85,7 @@
 import { InvalidInputError } from "../errors.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { normCdf } from "../math/normal.js";
+import { mean } from "../math/stats.js";
 import { interpolateVariance } from "./interpolate.js";
 import { type StripPick, stripContributions } from "./modelFreeVariance.js";
 import type { ExpiryVariancePoint, VolIndexResult } from "./volIndex.js";
@@ -209,7 +210,7 @@ export function syntheticForward(quotes: readonly CleanQuote[]): number | null {
     else if (Math.abs(d) === best) implied.push(F);
   }
   if (full < 2 || implied.length === 0) return null;
-  return implied.reduce((x, y) => x + y, 0) / implied.length;
+  return mean(implied);
 }
 
 /** Rules 3 and 9: the mid (or, near the money without a two-sided quote, the mark), or why not. */
@@ -477,5 +478,5 @@ export function dvolSmooth(raw: readonly number[], points = 120): number {
   const s = [...window].sort((a, b) => a - b);
   const q = Math.floor(s.length / 4);
   const mid = s.slice(q, s.length - q);
-  return mid.reduce((a, b) => a + b, 0) / mid.length;
+  return mean(mid);
 }

@@ -12,6 +12,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { MarketSnapshot } from "../market/types.js";
+import { mean } from "../math/stats.js";
 import { rollingRealizedVol } from "../regime/realizedVol.js";
 import { DAY_MS } from "../time.js";
 import { type DvolOptions, dvolIndex } from "./dvol.js";
@@ -105,7 +106,7 @@ export function comparisonStats(diffs: readonly number[], tolerance = 1.5): Comp
   const rank = (p: number) => abs[Math.min(abs.length - 1, Math.ceil(p * abs.length) - 1)] as number;
   return {
     days: diffs.length,
-    meanBias: diffs.reduce((a, b) => a + b, 0) / diffs.length,
+    meanBias: mean(diffs),
     medianAbs:
       abs.length % 2
         ? (abs[(abs.length - 1) / 2] as number)

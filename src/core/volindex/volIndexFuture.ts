@@ -35,6 +35,7 @@
  * epoch ms UTC, year fractions ACT/365.
  */
 import { InvalidInputError } from "../errors.js";
+import { mean } from "../math/stats.js";
 import type { MarketSnapshot } from "../market/types.js";
 import type { VolSurface } from "../surface/types.js";
 import { DAY_MS, DAYS_PER_YEAR, timeToExpiry } from "../time.js";
@@ -185,9 +186,9 @@ export function volOfVarianceFromIndex(levels: readonly number[], lookback?: num
   const used = lookback === undefined ? changes : changes.slice(-lookback);
   if (used.length < 2)
     throw new InvalidInputError("levels.length", levels.length, "must give at least 2 daily changes");
-  const mean = used.reduce((a, b) => a + b, 0) / used.length;
+  const m = mean(used);
   let ss = 0;
-  for (const x of used) ss += (x - mean) ** 2;
+  for (const x of used) ss += (x - m) ** 2;
   return 2 * Math.sqrt(ss / (used.length - 1)) * Math.sqrt(DAYS_PER_YEAR);
 }
 
@@ -204,8 +205,8 @@ export function meanReversionFromIndex(levels: readonly number[], lookback?: num
   if (x.length < 3) throw new InvalidInputError("levels.length", levels.length, "must be at least 3");
   const a = x.slice(0, -1);
   const b = x.slice(1);
-  const ma = a.reduce((s, v) => s + v, 0) / a.length;
-  const mb = b.reduce((s, v) => s + v, 0) / b.length;
+  const ma = mean(a);
+  const mb = mean(b);
   let sab = 0;
   let saa = 0;
   for (let i = 0; i < a.length; i++) {
