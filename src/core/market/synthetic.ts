@@ -17,7 +17,7 @@
  */
 import { deribitOptionName, formatDeribitExpiry } from "../instruments/names.js";
 import type { OptionContract } from "../instruments/types.js";
-import { createRng } from "../math/rng.js";
+import { createRng, type Rng } from "../math/rng.js";
 import { blackGreeks } from "../pricing/black76.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "./types.js";
 import { DAY_MS, timeToExpiry } from "../time.js";
@@ -116,88 +116,136 @@ function strikeStep(forward: number, sd: number): number {
   return 10 * decade;
 }
 
+/** The options with the generator's defaults filled in. */
+function syntheticParams(o: SyntheticChainOptions) {
+  const underlying = o.underlying ?? "BTC";
+  const isBtc = underlying === "BTC";
+  const atmVol = o.atmVol ?? (isBtc ? 0.45 : 0.6);
+  return {
+    underlying,
+    spot: o.spot ?? (isBtc ? 90_000 : underlying === "ETH" ? 3_000 : 100),
+    atmVol,
+    longVol: o.longVol ?? atmVol + 0.08,
+    rho: o.rho ?? (isBtc ? -0.25 : -0.2),
+    eta: o.eta ?? 1.0,
+    gamma: o.gamma ?? 0.4,
+    basis: o.basisPerYear ?? 0.04,
+    markNoise: o.markNoise ?? 0,
+  };
+}
+
+/** Last Friday of a month: Deribit's monthly expiries, which have a dated future. */
+function monthlyExpiries(expiries: readonly number[]): Set<number> {
+  return new Set(
+    expiries.filter(
+      (e) =>
+        new Date(e).getUTCDay() === 5 && new Date(e + 7 * DAY_MS).getUTCMonth() !== new Date(e).getUTCMonth(),
+    ),
+  );
+}
+
+/** One expiry's strike as the generator quotes it. */
+interface SyntheticStrike {
+  readonly underlying: string;
+  readonly expiry: number;
+  readonly strike: number;
+  /** Years. */
+  readonly T: number;
+  readonly forward: number;
+  readonly markVol: number;
+  /** |ln K/F| / sqrt(total variance). */
+  readonly distance: number;
+  readonly underlyingName: string;
+  readonly now: number;
+}
+
+/**
+ * A call or put quote at the strike's mark IV: bid/ask a vega-scaled half spread around the mark
+ * (wider away from the money and under 3 days), on the 0.0001-coin tick; sizes, open interest and
+ * volume random, larger near the money.
+ */
+function syntheticOptionQuote(s: SyntheticStrike, kind: "call" | "put", rng: Rng): OptionQuote {
+  const { forward, strike, T } = s;
+  const g = blackGreeks({ forward, strike, expiry: T, vol: s.markVol, kind });
+  const markCoin = g.price / forward;
+  const halfVol = 0.004 + 0.006 * Math.min(s.distance, 4) + (T < 3 / 365 ? 0.01 : 0);
+  const halfCoin = Math.max((g.vega * halfVol) / forward, TICK / 2);
+  const bidRaw = Math.floor((markCoin - halfCoin) / TICK) * TICK;
+  const ask = Math.max(Math.ceil((markCoin + halfCoin) / TICK) * TICK, TICK);
+  const instrument: OptionContract = {
+    type: "option",
+    name: deribitOptionName({ underlying: s.underlying, expiry: s.expiry, strike, kind }),
+    underlying: s.underlying,
+    kind,
+    strike,
+    expiry: s.expiry,
+    settlement: "inverse",
+    contractSize: 1,
+  };
+  const nearness = Math.exp(-0.5 * s.distance * s.distance);
+  return {
+    instrument,
+    timestamp: s.now,
+    bid: bidRaw >= TICK ? Number(bidRaw.toFixed(4)) : null,
+    ask: Number(ask.toFixed(4)),
+    mark: Number(markCoin.toPrecision(10)),
+    bidSize: Math.round((1 + 40 * rng.uniform() * nearness) * 10) / 10,
+    askSize: Math.round((1 + 40 * rng.uniform() * nearness) * 10) / 10,
+    markIv: s.markVol,
+    underlyingPrice: forward,
+    underlyingName: s.underlyingName,
+    openInterest: Math.round(20 + 2000 * nearness * rng.uniform()),
+    volume: Math.round(50 * nearness * rng.uniform() * 10) / 10,
+  };
+}
+
 /** Generates one synthetic chain and the surface it was priced on. */
 export function syntheticChainWithTruth(o: SyntheticChainOptions): {
   chain: ChainSnapshot;
   truth: SyntheticSurfaceTruth;
 } {
-  const underlying = o.underlying ?? "BTC";
-  const isBtc = underlying === "BTC";
-  const spot = o.spot ?? (isBtc ? 90_000 : underlying === "ETH" ? 3_000 : 100);
-  const atmVol = o.atmVol ?? (isBtc ? 0.45 : 0.6);
-  const longVol = o.longVol ?? atmVol + 0.08;
-  const rho = o.rho ?? (isBtc ? -0.25 : -0.2);
-  const eta = o.eta ?? 1.0;
-  const gamma = o.gamma ?? 0.4;
-  const basis = o.basisPerYear ?? 0.04;
+  const p = syntheticParams(o);
+  const { underlying, spot, rho } = p;
   const rng = createRng(o.seed ?? 1);
   const now = o.valuationTime;
   const quotes: OptionQuote[] = [];
   const futures: FutureQuote[] = [];
   const thetaByExpiry = new Map<number, number>();
   const expiries = deribitExpiryCalendar(now);
-  const monthlies = new Set(
-    expiries.filter(
-      (e) =>
-        new Date(e).getUTCDay() === 5 && new Date(e + 7 * DAY_MS).getUTCMonth() !== new Date(e).getUTCMonth(),
-    ),
-  );
+  const monthlies = monthlyExpiries(expiries);
   for (const expiry of expiries) {
     const T = timeToExpiry(expiry, now);
-    const forward = spot * Math.exp(basis * T);
-    const vol = longVol + (atmVol - longVol) * Math.exp(-T / 0.25);
+    const forward = spot * Math.exp(p.basis * T);
+    const vol = p.longVol + (p.atmVol - p.longVol) * Math.exp(-T / 0.25);
     const theta = vol * vol * T;
     thetaByExpiry.set(expiry, theta);
-    const phi = ssviPhiPowerLaw(theta, eta, gamma);
+    const phi = ssviPhiPowerLaw(theta, p.eta, p.gamma);
     const sd = Math.sqrt(theta);
     const step = strikeStep(forward, sd);
-    const code = formatDeribitExpiry(expiry);
+    const futureName = `${underlying}-${formatDeribitExpiry(expiry)}`;
     const dated = monthlies.has(expiry);
-    const futureName = `${underlying}-${code}`;
     if (dated) futures.push({ name: futureName, underlying, expiry, timestamp: now, mark: forward });
     const kMax = Math.max(4 * sd, 0.15);
     const lo = Math.max(step, Math.ceil((forward * Math.exp(-kMax)) / step) * step);
     for (let strike = lo; strike <= forward * Math.exp(kMax); strike += step) {
       const k = Math.log(strike / forward);
-      const w = ssviTotalVarianceAt(k, theta, rho, phi);
-      const markVolExact = Math.sqrt(w / T);
-      const distance = Math.abs(k) / sd;
+      const markVolExact = Math.sqrt(ssviTotalVarianceAt(k, theta, rho, phi) / T);
       // One mark IV per strike for the call and the put, as Deribit marks them (put-call parity
       // holds on the marks; the risk engine prices an in-the-money option at its strike's mark).
-      const markVol = Math.max(0.05, markVolExact + (o.markNoise ?? 0) * rng.normal());
-      for (const kind of ["call", "put"] as const) {
-        const g = blackGreeks({ forward, strike, expiry: T, vol: markVol, kind });
-        const markCoin = g.price / forward;
-        const halfVol = 0.004 + 0.006 * Math.min(distance, 4) + (T < 3 / 365 ? 0.01 : 0);
-        const halfCoin = Math.max((g.vega * halfVol) / forward, TICK / 2);
-        const bidRaw = Math.floor((markCoin - halfCoin) / TICK) * TICK;
-        const ask = Math.max(Math.ceil((markCoin + halfCoin) / TICK) * TICK, TICK);
-        const instrument: OptionContract = {
-          type: "option",
-          name: deribitOptionName({ underlying, expiry, strike, kind }),
-          underlying,
-          kind,
-          strike,
-          expiry,
-          settlement: "inverse",
-          contractSize: 1,
-        };
-        const nearness = Math.exp(-0.5 * distance * distance);
-        quotes.push({
-          instrument,
-          timestamp: now,
-          bid: bidRaw >= TICK ? Number(bidRaw.toFixed(4)) : null,
-          ask: Number(ask.toFixed(4)),
-          mark: Number(markCoin.toPrecision(10)),
-          bidSize: Math.round((1 + 40 * rng.uniform() * nearness) * 10) / 10,
-          askSize: Math.round((1 + 40 * rng.uniform() * nearness) * 10) / 10,
-          markIv: markVol,
-          underlyingPrice: forward,
-          underlyingName: dated ? futureName : `SYN.${futureName}`,
-          openInterest: Math.round(20 + 2000 * nearness * rng.uniform()),
-          volume: Math.round(50 * nearness * rng.uniform() * 10) / 10,
-        });
-      }
+      const markVol = Math.max(0.05, markVolExact + p.markNoise * rng.normal());
+      const underlyingName = dated ? futureName : `SYN.${futureName}`;
+      const s = {
+        underlying,
+        expiry,
+        strike,
+        T,
+        forward,
+        markVol,
+        distance: Math.abs(k) / sd,
+        underlyingName,
+        now,
+      };
+      for (const kind of ["call", "put"] as const) quotes.push(syntheticOptionQuote(s, kind, rng));
     }
   }
   futures.push({
@@ -209,7 +257,7 @@ export function syntheticChainWithTruth(o: SyntheticChainOptions): {
   });
   return {
     chain: { underlying, valuationTime: now, indexPrice: spot, quotes, futures },
-    truth: { rho, eta, gamma, thetaByExpiry },
+    truth: { rho, eta: p.eta, gamma: p.gamma, thetaByExpiry },
   };
 }
 
