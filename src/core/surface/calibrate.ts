@@ -10,7 +10,7 @@
  * "svi" (raw SVI per expiry, unconstrained, for comparison: may hold static arbitrage, which its
  * warnings name; `repair: true` gives the svi-af fit),
  * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
- * slice by slice, arbitrage-free by construction). See sviFit.ts and ssviFit.ts.
+ * slice by slice, arbitrage-free by construction). See sviFit.ts, ssviFit.ts and essviFit.ts.
  *
  * The arbitrage report covers exactly the served range |k| <= max(1.5, the quoted |k|) every 0.005
  * in k, at every expiry and between consecutive expiries (linear in total variance between them,
@@ -35,7 +35,8 @@ import {
   surfaceSlicesFromQuotes,
 } from "./sliceData.js";
 import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlice } from "./ssvi.js";
-import { fitEssviSurface, fitSsviSurface } from "./ssviFit.js";
+import { fitEssviSurface } from "./essviFit.js";
+import { fitSsviSurface } from "./ssviFit.js";
 import { type SviParams, sviTotalVariance } from "./svi.js";
 import { fitSviArbFreeSurface, sviEnvelopeSurface } from "./sviArbFree.js";
 import { fitSviSlice } from "./sviFit.js";
