@@ -72,9 +72,8 @@ export const TIMESTAMP_OUTLIER_TOLERANCE_MS = 10 * 60_000;
  * row sets it. Null when there are no rows.
  */
 export function dominantTimestamp(times: ArrayLike<number>): number | null {
-  if (times.length === 0) return null;
   const sorted = Float64Array.from(times).sort();
-  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? null; // undefined only when there are no rows
 }
 
 /** The detail of an outlier: "timestamp 2100-01-01T00:00:00.000Z is 27012.6 days after the file's dominant timestamp ...". */

@@ -100,8 +100,7 @@ export async function buildFeed(
         let chain = cache.get(step);
         if (!chain) {
           chain = series.chainAt(step);
-          cache.set(step, chain);
-          if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+          remember(cache, step, chain);
         }
         return chain;
       };
@@ -140,11 +139,12 @@ async function replayClock(
       if (c && Number.isFinite(c.valuationTime)) firstTimes.push(c.valuationTime);
     }
   const start = feedConfig.start !== undefined ? Date.parse(feedConfig.start) : (firstTimes[0] ?? Number.NaN);
+  const [t0, t1] = firstTimes;
   const stepMs =
     feedConfig.stepMinutes !== undefined
       ? feedConfig.stepMinutes * 60_000
-      : firstTimes.length === 2
-        ? (firstTimes[1] as number) - (firstTimes[0] as number)
+      : t0 !== undefined && t1 !== undefined
+        ? t1 - t0
         : 0;
   return { start, stepMs };
 }
@@ -225,8 +225,7 @@ async function filesFeed(
     } catch (err) {
       logger?.warn({ step, file, error: (err as Error).message }, "snapshot file unreadable");
     }
-    cache.set(step, chain);
-    if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+    remember(cache, step, chain);
     return chain;
   };
   const { start, stepMs } = await replayClock(feedConfig, names.length, at);
@@ -276,9 +275,9 @@ async function storeFeed(
   }
   const cache = new Map<number, ChainSnapshot | null>();
   const at = async (step: number): Promise<ChainSnapshot | null> => {
-    if (step < 0 || step >= times.length) return null;
+    const t = times[step];
+    if (t === undefined) return null; // before the first or after the last stored chain
     if (cache.has(step)) return cache.get(step) ?? null;
-    const t = times[step] as number;
     let chain: ChainSnapshot | null = null;
     try {
       chain =
@@ -293,8 +292,7 @@ async function storeFeed(
     } catch (err) {
       logger?.warn({ step, error: (err as Error).message }, "stored chain unreadable");
     }
-    cache.set(step, chain);
-    if (cache.size > 4) cache.delete(cache.keys().next().value as number);
+    remember(cache, step, chain);
     return chain;
   };
   const clock = await replayClock(feedConfig, times.length, at);
@@ -415,4 +413,13 @@ async function deribitFeed(
       if (ws) await (ws as DeribitWsClient).close();
     },
   };
+}
+
+/** Keeps a replay's chain cache at its last 4 steps: stores `chain`, drops the oldest (Map order). */
+function remember<V>(cache: Map<number, V>, step: number, chain: V): void {
+  cache.set(step, chain);
+  for (const oldest of cache.keys()) {
+    if (cache.size <= 4) break;
+    cache.delete(oldest);
+  }
 }

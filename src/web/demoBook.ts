@@ -34,7 +34,8 @@ export interface PlacedDemoBook {
   readonly legs: string[];
 }
 
-const nearest = <T>(xs: readonly T[], cost: (x: T) => number): T | undefined => {
+/** The element of least cost (the last of equals); throws naming `what` when there is none. */
+const nearest = <T>(xs: readonly T[], cost: (x: T) => number, what: string): T => {
   let best: T | undefined;
   let bestCost = Number.POSITIVE_INFINITY;
   for (const x of xs) {
@@ -44,6 +45,7 @@ const nearest = <T>(xs: readonly T[], cost: (x: T) => number): T | undefined => 
       bestCost = c;
     }
   }
+  if (best === undefined) throw new Error(`the chain has no ${what} to place the demo book on`);
   return best;
 };
 
@@ -81,7 +83,7 @@ export function placeDemoBook(
     .filter((e): e is number => e !== null && forwardOf.has(e));
   const byTenor = (expiries: readonly number[], templateExpiry: number) => {
     const days = (templateExpiry - t0) / DAY_MS;
-    return nearest(expiries, (e) => Math.abs((e - t) / DAY_MS - days)) as number;
+    return nearest(expiries, (e) => Math.abs((e - t) / DAY_MS - days), "expiry");
   };
   const ratio = chain.indexPrice / tm.indexPrice;
   const positions: Position[] = [];
@@ -92,10 +94,12 @@ export function placeDemoBook(
     if (ins.type === "option") {
       const expiry = byTenor(optionExpiries, ins.expiry);
       const k0 = Math.log(ins.strike / forwardAtExpiry(tm, t0, ins.expiry));
-      const F = forwardOf.get(expiry) as number;
-      const strike = nearest(strikesByExpiry.get(expiry) ?? [], (K) =>
-        Math.abs(Math.log(K / F) - k0),
-      ) as number;
+      const F = forwardOf.get(expiry) ?? Number.NaN; // optionExpiries come from the forwards
+      const strike = nearest(
+        strikesByExpiry.get(expiry) ?? [],
+        (K) => Math.abs(Math.log(K / F) - k0),
+        `marked strike at ${formatDeribitExpiry(expiry)}`,
+      );
       const name = deribitOptionName({
         underlying: u,
         expiry,

@@ -257,13 +257,13 @@ export function chainMarketInputs(
 ): ChainMarketInputs {
   const inputs: ChainMarketInputs["inputs"] = [];
   const leftOut: ChainLeftOut[] = [];
-  const t = chains[0]?.valuationTime;
+  const t = chains[0]?.valuationTime ?? Number.NaN; // no chain: the loop does not run
   for (const chain of chains) {
     if (chain.valuationTime !== t) {
       leftOut.push({
         underlying: chain.underlying,
         reason: "time-differs",
-        detail: `${chain.underlying} chain at ${iso(chain.valuationTime)} differs from the market's ${iso(t as number)}`,
+        detail: `${chain.underlying} chain at ${iso(chain.valuationTime)} differs from the market's ${iso(t)}`,
       });
       continue;
     }

@@ -40,8 +40,8 @@ export interface RiskMarket {
 
 /** Builds a RiskMarket from per-underlying MarketSnapshots (each must carry a surface). */
 export function riskMarketFromSnapshots(snapshots: readonly MarketSnapshot[]): RiskMarket {
-  if (snapshots.length === 0) throw new InvalidInputError("snapshots", "[]", "must not be empty");
-  const t = snapshots[0]?.valuationTime as number;
+  const t = snapshots[0]?.valuationTime;
+  if (t === undefined) throw new InvalidInputError("snapshots", "[]", "must not be empty");
   const underlyings: Record<string, UnderlyingMarket> = {};
   for (const s of snapshots) {
     if (s.valuationTime !== t)

@@ -29,6 +29,7 @@
  * at present).
  */
 import type { Scenario } from "./scenario.js";
+import { requireFinite } from "../errors.js";
 
 /** A cited move of one series over an event window (dates are UTC calendar days). */
 export interface CitedMove {
@@ -103,7 +104,9 @@ function hist(o: {
   const btc = cited(BTC_FILE, ...o.btc);
   const eth = o.eth ? cited(ETH_FILE, ...o.eth) : undefined;
   const dvol = o.dvol ? cited(DVOL_FILE, ...o.dvol) : undefined;
-  const volShift = dvol ? (dvol.endPrice - dvol.startClose) / 100 : (o.volShift as number);
+  const volShift = dvol
+    ? (dvol.endPrice - dvol.startClose) / 100
+    : requireFinite(`${o.id}.volShift`, o.volShift);
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const what = o.basis === "close" ? "close" : "low";
   const source = [
