@@ -11,6 +11,7 @@
  * PnL convention: scenario value minus base value, in USD (the matrix) and per underlying coin.
  */
 import type { Position } from "../instruments/types.js";
+import type { VolSurface } from "../surface/types.js";
 import { blackUndiscountedUnchecked } from "../pricing/black76.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
 import {
@@ -146,6 +147,150 @@ export function scenarioPortfolioPnl(
   return out;
 }
 
+/** Per scenario (j = 0..ns-1) and underlying: spot factor; per scenario: roll (years), dynamics. */
+interface ScenarioColumns {
+  readonly ns: number;
+  readonly nu: number;
+  readonly factor: Float64Array;
+  readonly roll: Float64Array;
+  readonly sticky: Uint8Array;
+  readonly scenarios: readonly Scenario[];
+  readonly from: number;
+}
+
+function scenarioColumns(
+  book: CompiledBook,
+  scenarios: readonly Scenario[],
+  from: number,
+  to: number,
+): ScenarioColumns {
+  const nu = book.underlyings.length;
+  const ns = to - from;
+  const factor = new Float64Array(ns * nu);
+  const roll = new Float64Array(ns);
+  const sticky = new Uint8Array(ns);
+  for (let j = 0; j < ns; j++) {
+    const s = checkScenario(scenarios[from + j] as Scenario);
+    book.underlyings.forEach((und, u) => {
+      factor[j * nu + u] = 1 + scenarioSpotShift(s, und);
+    });
+    roll[j] = ((s.timeRollDays ?? 0) * DAY_MS) / YEAR_MS;
+    sticky[j] = (s.surfaceDynamics ?? "sticky-strike") === "sticky-strike" ? 1 : 0;
+  }
+  return { ns, nu, factor, roll, sticky, scenarios, from };
+}
+
+/**
+ * Forward of position i at the rolled time (spot factor 1), as applyScenario + forwardAtExpiry
+ * would interpolate it: ln(F/S) is re-anchored at the new valuation time for unlisted expiries.
+ * Memoized per roll in `memo` (cleared per position by the caller).
+ */
+function forwardAfterRoll(
+  book: CompiledBook,
+  i: number,
+  rollYears: number,
+  memo: Map<number, number>,
+): number {
+  const hit = memo.get(rollYears);
+  if (hit !== undefined) return hit;
+  const um = underlyingMarket(book.market, book.underlyings[book.underlyingIndex[i] ?? 0] ?? "");
+  const t1 = book.market.valuationTime + Math.round(rollYears * YEAR_MS);
+  const expiry = book.positions[i]?.instrument.expiry ?? null;
+  const f = forwardAtExpiry({ ...um, forwards: um.forwards.filter((x) => x.expiry > t1) }, t1, expiry);
+  memo.set(rollYears, f);
+  return f;
+}
+
+/** The option's vol at scenario j before the scenario's vol shift (see the caches' comments). */
+function scenarioBaseVol(
+  surf: VolSurface,
+  cols: ScenarioColumns,
+  j: number,
+  k: number,
+  k0: number,
+  T0: number,
+  f: number,
+  caches: { stickyStrikeVol: number; byFactor: Map<number, number> },
+): number {
+  if (cols.roll[j] !== 0)
+    // Time-rolled: lookups depend on the roll too; no cache (rolled grids are small).
+    return surf.impliedVol(cols.sticky[j] === 1 ? k + Math.log(f) : k, T0);
+  if (cols.sticky[j] === 1) {
+    if (Number.isNaN(caches.stickyStrikeVol)) caches.stickyStrikeVol = surf.impliedVol(k0, T0);
+    return caches.stickyStrikeVol;
+  }
+  const hit = caches.byFactor.get(f);
+  if (hit !== undefined) return hit;
+  const bv = surf.impliedVol(k, T0);
+  caches.byFactor.set(f, bv);
+  return bv;
+}
+
+function revalueOptionInto(
+  book: CompiledBook,
+  i: number,
+  cols: ScenarioColumns,
+  surf: VolSurface,
+  memo: Map<number, number>,
+  sink: (position: number, scenario: number, pnlUsd: number) => void,
+): void {
+  const u = book.underlyingIndex[i] ?? 0;
+  const S0 = underlyingMarket(book.market, book.underlyings[u] ?? "").indexPrice;
+  const m = book.mult[i] ?? 0;
+  const F0 = book.forward[i] ?? 0;
+  const T0 = book.T[i] ?? 0;
+  const base = book.baseUsd[i] ?? 0;
+  const K = book.strike[i] ?? 0;
+  const k0 = book.logMoneyness[i] ?? 0;
+  const isCall = book.call[i] === 1;
+  const coinSettled = book.inverse[i] === 1;
+  const caches = { stickyStrikeVol: Number.NaN, byFactor: new Map<number, number>() };
+  for (let j = 0; j < cols.ns; j++) {
+    const f = cols.factor[j * cols.nu + u] ?? 1;
+    const r = cols.roll[j] ?? 0;
+    const T = T0 - r;
+    let v: number;
+    if (T <= 0) {
+      const S = S0 * f;
+      v = m * (isCall ? (S > K ? S - K : 0) : K > S ? K - S : 0);
+    } else {
+      const F = (r === 0 ? F0 : forwardAfterRoll(book, i, r, memo)) * f;
+      const k = Math.log(K / F);
+      const s = cols.scenarios[cols.from + j] as Scenario;
+      let vol = scenarioBaseVol(surf, cols, j, k, k0, T0, f, caches) + s.volShift;
+      if (s.skewTwist || s.termTwist) vol += scenarioTwistVol(s, k, T);
+      if (!(vol > MIN_SCENARIO_VOL)) vol = MIN_SCENARIO_VOL;
+      v = m * blackUndiscountedUnchecked(F, K, vol * Math.sqrt(T), isCall);
+      if (coinSettled) v *= (S0 * f) / F;
+    }
+    sink(i, cols.from + j, v - base);
+  }
+}
+
+function revalueFutureInto(
+  book: CompiledBook,
+  i: number,
+  cols: ScenarioColumns,
+  memo: Map<number, number>,
+  sink: (position: number, scenario: number, pnlUsd: number) => void,
+): void {
+  const u = book.underlyingIndex[i] ?? 0;
+  const S0 = underlyingMarket(book.market, book.underlyings[u] ?? "").indexPrice;
+  const m = book.mult[i] ?? 0;
+  const F0 = book.forward[i] ?? 0;
+  const T0 = book.T[i] ?? 0;
+  const base = book.baseUsd[i] ?? 0;
+  const E = book.entry[i] ?? 0;
+  const inverse = book.cls[i] === INVERSE_FUTURE;
+  for (let j = 0; j < cols.ns; j++) {
+    const f = cols.factor[j * cols.nu + u] ?? 1;
+    const r = cols.roll[j] ?? 0;
+    const F = T0 - r <= 0 ? S0 * f : (r === 0 ? F0 : forwardAfterRoll(book, i, r, memo)) * f;
+    const v = inverse ? m * (1 / E - 1 / F) * S0 * f : m * (F - E);
+    sink(i, cols.from + j, v - base);
+  }
+}
+
 /**
  * Core loop: calls sink(position, scenario, pnlUsd) for scenarios [from, to). Positions are the
  * outer loop so per-position constants stay in registers and vol lookups are cached.
@@ -157,93 +302,13 @@ export function revalueBookInto(
   to: number,
   sink: (position: number, scenario: number, pnlUsd: number) => void,
 ): void {
-  const nu = book.underlyings.length;
-  const ns = to - from;
-  // Per scenario and underlying: spot factor; per scenario: roll (years), dynamics.
-  const factor = new Float64Array(ns * nu);
-  const roll = new Float64Array(ns);
-  const sticky = new Uint8Array(ns);
+  const cols = scenarioColumns(book, scenarios, from, to);
   const surfaces = book.underlyings.map((u) => underlyingMarket(book.market, u).surface);
-  const spot0 = book.underlyings.map((u) => underlyingMarket(book.market, u).indexPrice);
-  for (let j = 0; j < ns; j++) {
-    const s = checkScenario(scenarios[from + j] as Scenario);
-    for (let u = 0; u < nu; u++) factor[j * nu + u] = 1 + scenarioSpotShift(s, book.underlyings[u] as string);
-    roll[j] = ((s.timeRollDays ?? 0) * DAY_MS) / YEAR_MS;
-    sticky[j] = (s.surfaceDynamics ?? "sticky-strike") === "sticky-strike" ? 1 : 0;
-  }
-  const cache = new Map<number, number>();
-  const rolledFwd = new Map<number, number>();
-  const expiryOf = (i: number) => book.positions[i]?.instrument.expiry ?? null;
-  // Forward of position i at the rolled time (spot factor 1), as applyScenario + forwardAtExpiry
-  // would interpolate it: ln(F/S) is re-anchored at the new valuation time for unlisted expiries.
-  const forwardAfterRoll = (i: number, u: number, rollYears: number): number => {
-    const hit = rolledFwd.get(rollYears);
-    if (hit !== undefined) return hit;
-    const um = underlyingMarket(book.market, book.underlyings[u] as string);
-    const t1 = book.market.valuationTime + Math.round(rollYears * YEAR_MS);
-    const f = forwardAtExpiry({ ...um, forwards: um.forwards.filter((x) => x.expiry > t1) }, t1, expiryOf(i));
-    rolledFwd.set(rollYears, f);
-    return f;
-  };
+  const memo = new Map<number, number>();
   for (let i = 0; i < book.n; i++) {
-    rolledFwd.clear();
-    const u = book.underlyingIndex[i] as number;
-    const surf = surfaces[u]!;
-    const S0 = spot0[u] as number;
-    const m = book.mult[i] as number;
-    const F0 = book.forward[i] as number;
-    const T0 = book.T[i] as number;
-    const base = book.baseUsd[i] as number;
-    const c = book.cls[i];
-    if (c === OPTION) {
-      const K = book.strike[i] as number;
-      const k0 = book.logMoneyness[i] as number;
-      const isCall = book.call[i] === 1;
-      const coinSettled = book.inverse[i] === 1;
-      cache.clear();
-      let stickyStrikeVol = Number.NaN;
-      for (let j = 0; j < ns; j++) {
-        const f = factor[j * nu + u] as number;
-        const T = T0 - (roll[j] as number);
-        let v: number;
-        if (T <= 0) {
-          const S = S0 * f;
-          v = m * (isCall ? (S > K ? S - K : 0) : K > S ? K - S : 0);
-        } else {
-          const F = (roll[j] === 0 ? F0 : forwardAfterRoll(i, u, roll[j] as number)) * f;
-          const k = Math.log(K / F);
-          let bv: number;
-          if (roll[j] !== 0) {
-            // Time-rolled: lookups depend on the roll too; no cache (rolled grids are small).
-            bv = surf.impliedVol(sticky[j] === 1 ? k + Math.log(f) : k, T0);
-          } else if (sticky[j] === 1) {
-            if (Number.isNaN(stickyStrikeVol)) stickyStrikeVol = surf.impliedVol(k0, T0);
-            bv = stickyStrikeVol;
-          } else {
-            const hit = cache.get(f);
-            if (hit === undefined) {
-              bv = surf.impliedVol(k, T0);
-              cache.set(f, bv);
-            } else bv = hit;
-          }
-          const s = scenarios[from + j] as Scenario;
-          let vol = bv + s.volShift;
-          if (s.skewTwist || s.termTwist) vol += scenarioTwistVol(s, k, T);
-          if (!(vol > MIN_SCENARIO_VOL)) vol = MIN_SCENARIO_VOL;
-          v = m * blackUndiscountedUnchecked(F, K, vol * Math.sqrt(T), isCall);
-          if (coinSettled) v *= (S0 * f) / F;
-        }
-        sink(i, from + j, v - base);
-      }
-    } else {
-      const E = book.entry[i] as number;
-      for (let j = 0; j < ns; j++) {
-        const f = factor[j * nu + u] as number;
-        const r = roll[j] as number;
-        const F = T0 - r <= 0 ? S0 * f : (r === 0 ? F0 : forwardAfterRoll(i, u, r)) * f;
-        const v = c === INVERSE_FUTURE ? m * (1 / E - 1 / F) * S0 * f : m * (F - E);
-        sink(i, from + j, v - base);
-      }
-    }
+    memo.clear();
+    const surf = surfaces[book.underlyingIndex[i] ?? 0];
+    if (book.cls[i] === OPTION && surf) revalueOptionInto(book, i, cols, surf, memo, sink);
+    else revalueFutureInto(book, i, cols, memo, sink);
   }
 }
