@@ -30,8 +30,6 @@ import {
 } from "./ssviFitData.js";
 
 export { marketAtmTotalVariance, type SsviFitOptions } from "./ssviFitData.js";
-// eSSVI moved to essviFit.ts; re-exported here until every importer names essviFit.js
-export { type EssviSliceFit, fitEssviSurface } from "./essviFit.js";
 
 export interface SsviSurfaceFit {
   readonly params: SsviPowerLawParams;
