@@ -218,6 +218,12 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
         const idx = await tr("h-index");
         expect(idx.map((t) => t.meta)).toEqual(["index", "rv30", "dvol"]);
         expect(idx[0]?.y).toEqual(h.volIndex.map((d) => d.index));
+        expect(idx[1]?.y).toEqual(h.volIndex.map((d) => d.realizedVol30));
+        expect(idx[2]?.y).toEqual(h.volIndex.map((d) => d.dvol));
+        // DVOL on every stored day its file covers (it ends 2026-08-20; the last stored day is 08-22).
+        expect(h.volIndex.filter((d) => d.dvol !== null).map((d) => d.date)).toEqual(
+          h.volIndex.map((d) => d.date).filter((d) => d <= "2026-08-20"),
+        );
         const cone = await tr("h-cone");
         expect(cone.find((t) => t.meta === "implied")?.y).toEqual(h.cone?.rows.map((q) => q.impliedAtm));
         for (const q of h.cone?.rows ?? []) {
