@@ -146,10 +146,10 @@ function printMisses(series: readonly VolIndexDay[], bars: ReadonlyMap<string, D
     .filter((d) => Math.abs(d.diff) > TOLERANCE)
     .sort((a, b) => Math.abs(b.diff) - Math.abs(a.diff));
   console.log(`\n  days further than ${TOLERANCE} from the aligned DVOL (${misses.length}), worst first:`);
-  console.log("  date        index   cboe   DVOL   diff  near/next days  strikes  cause");
+  console.log("  date       UTC    index   cboe   DVOL   diff  near/next days  strikes  cause");
   for (const d of misses)
     console.log(
-      `  ${d.date} ${f2(d.index)} ${f2(d.cboe)} ${f2(d.dvol)} ${f2(d.diff)}  ${f2(d.nearDays)}/${f2(d.nextDays)}  ${String(d.strikes).padStart(5)}  ${dayCause(d, bars.get(d.date), medRange)}`,
+      `  ${d.date} ${new Date(d.time).toISOString().slice(11, 16)} ${f2(d.index)} ${f2(d.cboe)} ${f2(d.dvol)} ${f2(d.diff)}  ${f2(d.nearDays)}/${f2(d.nextDays)}  ${String(d.strikes).padStart(5)}  ${dayCause(d, bars.get(d.date), medRange)}`,
     );
 }
 
