@@ -15,7 +15,7 @@
  *   "candidates"?: { "minDays", "maxDays", "minAbsDelta", "maxAbsDelta", "maxRelativeSpread",
  *     "minOpenInterest", "displayedSizeFraction", "openInterestFraction", "maxContracts" },
  *   "scenarios"?: { "spotShifts"?: [...], "volShifts"?: [...], "surfaceDynamics"?, "timeRollDays"? },
- *   "stress"?: true, "surfaceModel"?: "svi" | "ssvi" | "essvi",
+ *   "stress"?: true, "surfaceModel"?: "svi-af" | "svi" | "ssvi" | "essvi" (default svi-af, core/surface DEFAULT_SURFACE_MODEL),
  *   "frontier"?: { "points": 8 }
  * }
  */
@@ -29,6 +29,7 @@ import type {
   OptimizeObjective,
   OptimizeProblem,
 } from "../core/optimize/spec.js";
+import { DEFAULT_SURFACE_MODEL, SURFACE_MODELS } from "../core/surface/calibrate.js";
 import { formatZodIssues } from "./zodIssues.js";
 
 const num = z.number().finite();
@@ -118,7 +119,7 @@ export const optimizeSpecSchema = z
       .strict()
       .exactOptional(),
     stress: z.boolean().default(true),
-    surfaceModel: z.enum(["svi", "ssvi", "essvi"]).default("svi"),
+    surfaceModel: z.enum(SURFACE_MODELS).default(DEFAULT_SURFACE_MODEL),
     frontier: z
       .object({ points: z.number().int().min(2).max(50) })
       .strict()

@@ -9,7 +9,7 @@ describe("optimize spec (zod)", () => {
     const s = parseOptimizeSpec(doc);
     expect(s.objective).toEqual({ kind: "vega-target", targetUsdPerVolPt: 1000, penaltyUsd: 50 });
     expect(s.constraints.cvar).toEqual({ alpha: 0.95, maxLossUsd: 60000 });
-    expect(s.surfaceModel).toBe("svi");
+    expect(s.surfaceModel).toBe("svi-af");
     const { spec, filter } = optimizeSpecParts(s);
     expect(spec.costs?.feePerContractUsd).toBe(3);
     expect(filter.maxContracts).toBe(25);
