@@ -43,7 +43,7 @@ import {
 import { type SettledLeg, splitExpired } from "../core/risk/expiredLegs.js";
 import { type GreekFigures, type PortfolioGreeks, portfolioGreeks } from "../core/risk/greeks.js";
 import type { RiskMarket } from "../core/risk/market.js";
-import type { SurfaceModel } from "../core/surface/calibrate.js";
+import { DEFAULT_SURFACE_MODEL, type SurfaceModel } from "../core/surface/calibrate.js";
 import { perVolPoint } from "../core/time.js";
 
 /** Mark-vol noise of the synthetic chains (vol), as the demo has always used. */
@@ -232,9 +232,11 @@ export function valueBookOnInputs(o: {
   };
 }
 
-/** The chain market options of the book commands (an SVI fit pinned to the marks); risk worker
- *  threads rebuild the market with the same (adapters/riskWorkers.ts). */
-export function bookChainMarketOptions(surfaceModel: SurfaceModel = "svi"): ChainMarketOptions {
+/** The chain market options of the book commands (the default surface model, svi-af since issue 21,
+ *  pinned to the marks); risk worker threads rebuild the market with the same (adapters/riskWorkers.ts). */
+export function bookChainMarketOptions(
+  surfaceModel: SurfaceModel = DEFAULT_SURFACE_MODEL,
+): ChainMarketOptions {
   return { surfaceModel };
 }
 

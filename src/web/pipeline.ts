@@ -31,7 +31,7 @@ import { compileBook, scenarioPortfolioPnl } from "../core/risk/grid.js";
 import { linspace, type ScenarioGridOptions, scenarioGrid } from "../core/risk/scenario.js";
 import { runStress } from "../core/risk/stress.js";
 import { STRESS_LIBRARY } from "../core/risk/stressLibrary.js";
-import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
+import { calibrateSurfaceFromQuotes, DEFAULT_SURFACE_MODEL } from "../core/surface/calibrate.js";
 import { surfaceTermStructure } from "../core/surface/queries.js";
 import { surfaceArbitrageReport } from "../core/surface/arbitrage.js";
 import { type RichCheapEntry, richCheapList } from "../core/surface/richCheap.js";
@@ -846,7 +846,7 @@ function bookOnLoadedMarket(o: {
       .map((u) => o.otherChains.find((x) => x.underlying === u))
       .filter((c): c is ChainSnapshot => c !== undefined),
   ];
-  const built = chainMarketInputs(chains, { surfaceModel: "svi" });
+  const built = chainMarketInputs(chains, { surfaceModel: DEFAULT_SURFACE_MODEL });
   const used = built.inputs.map((i) => i.normalized.snapshot.underlying);
   const chainOf = (u: string) => chains.find((c) => c.underlying === u) as ChainSnapshot;
   const names = o.chainLabels

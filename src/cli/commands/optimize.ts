@@ -26,6 +26,7 @@ import { optimizeProblemOnMarket } from "../../core/optimize/fromChain.js";
 import { loadLpSolver } from "../../core/optimize/lpSolver.js";
 import { type OptimizeResult, optimizePortfolio } from "../../core/optimize/optimize.js";
 import type { OptimizeRiskSummary } from "../../core/optimize/verify.js";
+import { DEFAULT_SURFACE_MODEL } from "../../core/surface/calibrate.js";
 import {
   bookGreeks,
   bookHeader,
@@ -268,9 +269,9 @@ async function runOptimize(f: Flags): Promise<void> {
       ? efficientFrontier(problem, solver, { points: Math.max(2, Math.round(points)) })
       : null;
   const surfaceNote =
-    specFile.surfaceModel !== "svi"
+    specFile.surfaceModel !== DEFAULT_SURFACE_MODEL
       ? [
-          `market surface ${specFile.surfaceModel} (the spec's surfaceModel); risk, stress and margin fit svi: options at quoted strikes are at their marks in both, unquoted strikes may differ`,
+          `market surface ${specFile.surfaceModel} (the spec's surfaceModel); risk, stress and margin fit ${DEFAULT_SURFACE_MODEL}: options at quoted strikes are at their marks in both, unquoted strikes may differ`,
         ]
       : [];
   const notes = [...built.v.notes, ...surfaceNote, ...built.built.notes, ...result.notes];

@@ -12,7 +12,7 @@ import { type ChainExcludedPosition, chainMarketInputs, chainRiskMarket } from "
 import type { RiskMarket } from "../risk/market.js";
 import { type Scenario, type ScenarioGridOptions, scenarioGrid } from "../risk/scenario.js";
 import { STRESS_LIBRARY } from "../risk/stressLibrary.js";
-import type { SurfaceModel } from "../surface/calibrate.js";
+import { DEFAULT_SURFACE_MODEL, type SurfaceModel } from "../surface/calibrate.js";
 import {
   buildOptimizeBook,
   buildOptimizeCandidates,
@@ -57,7 +57,7 @@ export interface ChainProblem {
  * said in the notes). Throws an InvalidInputError when the chain gives no market (no mark vol).
  */
 export function optimizeProblemFromChain(o: ChainProblemOptions): ChainProblem {
-  const built = chainMarketInputs([o.chain], { surfaceModel: o.surfaceModel ?? "svi" });
+  const built = chainMarketInputs([o.chain], { surfaceModel: o.surfaceModel ?? DEFAULT_SURFACE_MODEL });
   const input = built.inputs[0];
   if (!input)
     throw new InvalidInputError(
