@@ -141,8 +141,8 @@ an SVI surface fitted and pinned to the chain's marks, each option at its mark v
 const movePct = (x: number | null): string =>
   x === null ? "none" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(2)}%`;
 
-/** The margin command's tables (figures from bookMargin, web/bookMarket.ts). */
-function marginText(m: BookMarginFigures): string[] {
+/** The distance-to-liquidation table: rows and columns (distance only when an account is already below). */
+function liquidationTable(m: BookMarginFigures): string {
   const liq = m.liquidationByAccount.map((a) =>
     a.alreadyBelowMaintenance
       ? {
@@ -177,6 +177,11 @@ function marginText(m: BookMarginFigures): string[] {
       ? ["spot down (strike)", "spot up (strike)", "spot down (moneyness)", "spot up (moneyness)", "vol up"]
       : []),
   ];
+  return formatTable(liq, liqCols);
+}
+
+/** The margin command's tables (figures from bookMargin, web/bookMarket.ts). */
+function marginText(m: BookMarginFigures): string[] {
   return [
     "Margin by settlement currency (amounts in that currency; std = standard, pm = portfolio margin S:PM)",
     formatTable(
@@ -225,7 +230,7 @@ function marginText(m: BookMarginFigures): string[] {
     "  underlying together, surface sticky-strike or sticky-moneyness; vol: parallel rise in vol points;",
     "  none = not within -99%..+1000% spot / +500 vol pts. Segregated rows: each currency's account against",
     "  its own maintenance, in its currency; pooled: cross collateral, every account in USD (haircut 0).",
-    formatTable(liq, liqCols),
+    liquidationTable(m),
     ...(m.liquidationUnpriced.length
       ? [`left out of the liquidation accounts (no price): ${m.liquidationUnpriced.join(", ")}`]
       : []),
@@ -265,7 +270,123 @@ async function workerScenarioPnl(
   }
 }
 
-export function register(program: Command): void {
+/** The `top` worst grid scenarios, worst first. */
+function worstScenarios(pnl: Float64Array, scenarios: readonly Scenario[], top: number) {
+  const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] ?? Number.NaN) - (pnl[b] ?? Number.NaN));
+  return order.slice(0, top).flatMap((j) => {
+    const s = scenarios[j];
+    return s
+      ? [
+          {
+            scenario: s.name ?? "",
+            spotShift: s.spotShift,
+            volShift: s.volShift,
+            pnlUsd: pnl[j] ?? Number.NaN,
+          },
+        ]
+      : [];
+  });
+}
+
+/** Historical (--history) and Monte Carlo (--mc-paths) VaR/CVaR of the valued book. */
+async function bookVars(v: ValuedBook, f: RiskFlags): Promise<VarResult[]> {
+  const confidence = parseNumberOption("confidence", f.confidence);
+  const horizonDays = parseNumberOption("horizon", f.horizon);
+  const vars: VarResult[] = [];
+  if (f.history) {
+    if (!existsSync(f.history)) throw new CliError(`history file not found: ${f.history}`, EXIT_UNAVAILABLE);
+    const h = await loadPriceHistory(f.history);
+    const closes = h.bars.map((b) => b.close);
+    vars.push(historicalVar({ positions: v.positions, market: v.market, closes, confidence, horizonDays }));
+  }
+  if (f.mcPaths)
+    vars.push(
+      monteCarloVar({
+        positions: v.positions,
+        market: v.market,
+        confidence,
+        horizonDays,
+        paths: Math.floor(parseNumberOption("mc-paths", f.mcPaths)),
+        seed: parseNumberOption("seed", f.seed),
+      }),
+    );
+  return vars;
+}
+
+const BUCKET_COLUMNS = [
+  "underlying",
+  "bucket",
+  "deltaBlackCoin",
+  "deltaPremiumAdjustedCoin",
+  "cashGammaUsd",
+  "vegaUsdPerVolPt",
+  "vegaNormUsdPerVolPt",
+  "thetaUsdPerDay",
+];
+
+/** The VaR / CVaR table lines (none without a VaR). */
+function varText(vars: readonly VarResult[]): string[] {
+  if (vars.length === 0) return [];
+  const rows = vars.map((x) => ({
+    method: x.method,
+    confidence: x.confidence,
+    horizonDays: x.horizonDays,
+    scenarios: x.scenarios,
+    varUsd: x.varUsd,
+    cvarUsd: x.cvarUsd,
+  }));
+  return ["", "VaR / CVaR (USD, positive = loss)", formatTable(rows)];
+}
+
+/** `volfolio risk`: greeks by underlying and bucket, the scenario grid's worst cases, VaR. */
+async function runRisk(f: RiskFlags): Promise<void> {
+  const roll = parseNumberOption("roll", f.roll);
+  const spotShifts = parseRange("spots", f.spots);
+  const volShifts = parseRange("vols", f.vols);
+  const dynamics = parseDynamics(f.dynamics);
+  const workers = Math.floor(parseNumberOption("workers", f.workers));
+  const { v, warnings, book: file } = await valuedBook("risk", f);
+  const { greeks, byUnderlying } = bookGreeks(v);
+  const scenarios = scenarioGrid({ spotShifts, volShifts, surfaceDynamics: dynamics, timeRollDays: roll });
+  const notes = [...v.notes];
+  const pnl =
+    (workers > 0 ? await workerScenarioPnl(v, file, scenarios, workers) : undefined) ??
+    scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
+  const worst = worstScenarios(pnl, scenarios, Math.max(1, Math.floor(parseNumberOption("top", f.top))));
+  const vars = await bookVars(v, f);
+  const buckets = Object.entries(greeks.byUnderlyingBucket).flatMap(([u, bs]) =>
+    Object.entries(bs).map(([b, g]) => ({ ...greekRow(u, g), bucket: b })),
+  );
+  const json = {
+    ...bookJson(v, warnings),
+    notes,
+    byUnderlying,
+    byBucket: buckets,
+    totalUsd: greeks.totalUsd,
+    scenarios: scenarios.length,
+    worstScenarios: worst,
+    var: vars,
+    units: GREEK_UNITS,
+  };
+  output(f.json, json, () =>
+    [
+      ...bookHeader(v),
+      "",
+      GREEK_TABLE_TITLE,
+      formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
+      "",
+      "By expiry bucket",
+      formatTable(buckets, BUCKET_COLUMNS),
+      "",
+      `Worst of ${scenarios.length} grid scenarios (${f.dynamics}, roll ${roll}d), PnL USD`,
+      formatTable(worst),
+      ...varText(vars),
+      ...notesText({ ...v, notes }),
+    ].join("\n"),
+  );
+}
+
+function registerRisk(program: Command): void {
   const risk = program
     .command("risk")
     .description("Greeks (coin and USD) by underlying and expiry, spot x vol scenario grid, VaR/CVaR")
@@ -293,117 +414,7 @@ export function register(program: Command): void {
     )
     .option("--workers <n>", "worker threads (piscina) for the grid; 0 = in-thread", "0")
     .option("--json", "JSON output (full precision; `units` names each field)")
-    .action(async (f: RiskFlags) => {
-      const roll = parseNumberOption("roll", f.roll);
-      const spotShifts = parseRange("spots", f.spots);
-      const volShifts = parseRange("vols", f.vols);
-      const dynamics = parseDynamics(f.dynamics);
-      const workers = Math.floor(parseNumberOption("workers", f.workers));
-      const { v, warnings, book: file } = await valuedBook("risk", f);
-      const { greeks, byUnderlying } = bookGreeks(v);
-      const scenarios = scenarioGrid({
-        spotShifts,
-        volShifts,
-        surfaceDynamics: dynamics,
-        timeRollDays: roll,
-      });
-      const notes = [...v.notes];
-      const pnl =
-        (workers > 0 ? await workerScenarioPnl(v, file, scenarios, workers) : undefined) ??
-        scenarioPortfolioPnl(compileBook(v.positions, v.market), scenarios);
-      const order = Array.from(pnl.keys()).sort((a, b) => (pnl[a] ?? Number.NaN) - (pnl[b] ?? Number.NaN));
-      const top = Math.max(1, Math.floor(parseNumberOption("top", f.top)));
-      const worst = order.slice(0, top).map((j) => ({
-        scenario: (scenarios[j] as Scenario).name ?? "",
-        spotShift: (scenarios[j] as Scenario).spotShift,
-        volShift: (scenarios[j] as Scenario).volShift,
-        pnlUsd: pnl[j] ?? Number.NaN,
-      }));
-      const confidence = parseNumberOption("confidence", f.confidence);
-      const horizonDays = parseNumberOption("horizon", f.horizon);
-      const vars: VarResult[] = [];
-      if (f.history) {
-        if (!existsSync(f.history))
-          throw new CliError(`history file not found: ${f.history}`, EXIT_UNAVAILABLE);
-        const h = await loadPriceHistory(f.history);
-        vars.push(
-          historicalVar({
-            positions: v.positions,
-            market: v.market,
-            closes: h.bars.map((b) => b.close),
-            confidence,
-            horizonDays,
-          }),
-        );
-      }
-      if (f.mcPaths)
-        vars.push(
-          monteCarloVar({
-            positions: v.positions,
-            market: v.market,
-            confidence,
-            horizonDays,
-            paths: Math.floor(parseNumberOption("mc-paths", f.mcPaths)),
-            seed: parseNumberOption("seed", f.seed),
-          }),
-        );
-      const buckets = Object.entries(greeks.byUnderlyingBucket).flatMap(([u, bs]) =>
-        Object.entries(bs).map(([b, g]) => ({ ...greekRow(u, g), bucket: b })),
-      );
-      const vd = { ...bookJson(v, warnings), notes };
-      output(
-        f.json,
-        {
-          ...vd,
-          byUnderlying,
-          byBucket: buckets,
-          totalUsd: greeks.totalUsd,
-          scenarios: scenarios.length,
-          worstScenarios: worst,
-          var: vars,
-          units: GREEK_UNITS,
-        },
-        () =>
-          [
-            ...bookHeader(v),
-            "",
-            GREEK_TABLE_TITLE,
-            formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
-            "",
-            "By expiry bucket",
-            formatTable(buckets, [
-              "underlying",
-              "bucket",
-              "deltaBlackCoin",
-              "deltaPremiumAdjustedCoin",
-              "cashGammaUsd",
-              "vegaUsdPerVolPt",
-              "vegaNormUsdPerVolPt",
-              "thetaUsdPerDay",
-            ]),
-            "",
-            `Worst of ${scenarios.length} grid scenarios (${f.dynamics}, roll ${roll}d), PnL USD`,
-            formatTable(worst),
-            ...(vars.length
-              ? [
-                  "",
-                  "VaR / CVaR (USD, positive = loss)",
-                  formatTable(
-                    vars.map((x) => ({
-                      method: x.method,
-                      confidence: x.confidence,
-                      horizonDays: x.horizonDays,
-                      scenarios: x.scenarios,
-                      varUsd: x.varUsd,
-                      cvarUsd: x.cvarUsd,
-                    })),
-                  ),
-                ]
-              : []),
-            ...notesText({ ...v, notes }),
-          ].join("\n"),
-      );
-    });
+    .action(runRisk);
   risk.addHelpText(
     "after",
     `${MARKET_HELP}
@@ -415,7 +426,58 @@ Examples:
   volfolio risk --book examples/book.json --book-market --workers 2
   volfolio risk --book examples/book.json --chain chain.csv --history ../shared/data/prices/BTC-USD_daily.csv --mc-paths 20000`,
   );
+}
 
+const STRESS_UNITS = {
+  ...GREEK_UNITS,
+  stress:
+    "worst first: pnlUsd (USD) and pnlCoin (per underlying, its coin) by full revaluation; closeCostUsd the liquidity overlay; stressedLossUsd = -pnlUsd + closeCostUsd (positive = loss)",
+};
+
+/** `volfolio stress`: the stress library on the valued book, worst first, with the base greeks. */
+async function runStressCommand(f: BookFlags & { liquidity: boolean }): Promise<void> {
+  const { v, warnings } = await valuedBook("stress", f);
+  const { greeks, byUnderlying } = bookGreeks(v);
+  const res = runStress({
+    positions: v.positions,
+    market: v.market,
+    entries: STRESS_LIBRARY,
+    liquidity: f.liquidity ? DEFAULT_LIQUIDITY_OVERLAY : null,
+  });
+  const rows = res.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    spot: r.scenario.spotShift,
+    vol: r.scenario.volShift,
+    pnlUsd: r.pnlUsd,
+    closeCostUsd: r.closeCostUsd,
+    stressedLossUsd: r.stressedLossUsd,
+    pnlCoin: Object.entries(r.pnlCoin)
+      .map(([u, x]) => `${Number(x.toPrecision(6))} ${u}`)
+      .join(", "),
+  }));
+  const json = {
+    ...bookJson(v, warnings),
+    byUnderlying,
+    totalUsd: greeks.totalUsd,
+    stress: res,
+    units: STRESS_UNITS,
+  };
+  output(f.json, json, () =>
+    [
+      ...bookHeader(v),
+      "",
+      `Base case: ${GREEK_TABLE_TITLE}`,
+      formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
+      "",
+      "Stress scenarios, worst first (PnL and costs USD; pnlCoin in each underlying's coin)",
+      formatTable(rows),
+      ...notesText(v),
+    ].join("\n"),
+  );
+}
+
+function registerStress(program: Command): void {
   const stress = program
     .command("stress")
     .description(
@@ -425,54 +487,7 @@ Examples:
   addMarketOptions(stress, { bookMarket: true, seed: true })
     .option("--no-liquidity", "leave out the cost to close (liquidity overlay)")
     .option("--json", "JSON output (full precision; `units` names each field)")
-    .action(async (f: BookFlags & { liquidity: boolean }) => {
-      const { v, warnings } = await valuedBook("stress", f);
-      const { greeks, byUnderlying } = bookGreeks(v);
-      const res = runStress({
-        positions: v.positions,
-        market: v.market,
-        entries: STRESS_LIBRARY,
-        liquidity: f.liquidity ? DEFAULT_LIQUIDITY_OVERLAY : null,
-      });
-      output(
-        f.json,
-        {
-          ...bookJson(v, warnings),
-          byUnderlying,
-          totalUsd: greeks.totalUsd,
-          stress: res,
-          units: {
-            ...GREEK_UNITS,
-            stress:
-              "worst first: pnlUsd (USD) and pnlCoin (per underlying, its coin) by full revaluation; closeCostUsd the liquidity overlay; stressedLossUsd = -pnlUsd + closeCostUsd (positive = loss)",
-          },
-        },
-        () =>
-          [
-            ...bookHeader(v),
-            "",
-            `Base case: ${GREEK_TABLE_TITLE}`,
-            formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
-            "",
-            "Stress scenarios, worst first (PnL and costs USD; pnlCoin in each underlying's coin)",
-            formatTable(
-              res.map((r) => ({
-                id: r.id,
-                kind: r.kind,
-                spot: r.scenario.spotShift,
-                vol: r.scenario.volShift,
-                pnlUsd: r.pnlUsd,
-                closeCostUsd: r.closeCostUsd,
-                stressedLossUsd: r.stressedLossUsd,
-                pnlCoin: Object.entries(r.pnlCoin)
-                  .map(([u, x]) => `${Number(x.toPrecision(6))} ${u}`)
-                  .join(", "),
-              })),
-            ),
-            ...notesText(v),
-          ].join("\n"),
-      );
-    });
+    .action(runStressCommand);
   stress.addHelpText(
     "after",
     `${MARKET_HELP}
@@ -482,7 +497,28 @@ Examples:
   volfolio stress --book examples/book.json --synthetic --seed 42 --time 2026-02-02T08:00:00Z --no-liquidity --json
   volfolio stress --book examples/book.json --book-market`,
   );
+}
 
+/** `volfolio margin`: per settlement-currency account, standard and portfolio margin, liquidation. */
+async function runMargin(f: BookFlags): Promise<void> {
+  const { v, warnings } = await valuedBook("margin", f);
+  const { greeks, byUnderlying } = bookGreeks(v);
+  const m = bookMargin(v);
+  const units = { ...GREEK_UNITS, ...MARGIN_UNITS };
+  output(f.json, { ...bookJson(v, warnings), byUnderlying, totalUsd: greeks.totalUsd, ...m, units }, () =>
+    [
+      ...bookHeader(v),
+      "",
+      GREEK_TABLE_TITLE,
+      formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
+      "",
+      ...marginText(m),
+      ...notesText(v),
+    ].join("\n"),
+  );
+}
+
+function registerMargin(program: Command): void {
   const margin = program
     .command("margin")
     .description(
@@ -491,31 +527,7 @@ Examples:
     .requiredOption("--book <file>", "book file (JSON or CSV; JSON may carry cash)");
   addMarketOptions(margin, { bookMarket: true, seed: true })
     .option("--json", "JSON output (full precision; `units` names each field)")
-    .action(async (f: BookFlags) => {
-      const { v, warnings } = await valuedBook("margin", f);
-      const { greeks, byUnderlying } = bookGreeks(v);
-      const m = bookMargin(v);
-      output(
-        f.json,
-        {
-          ...bookJson(v, warnings),
-          byUnderlying,
-          totalUsd: greeks.totalUsd,
-          ...m,
-          units: { ...GREEK_UNITS, ...MARGIN_UNITS },
-        },
-        () =>
-          [
-            ...bookHeader(v),
-            "",
-            GREEK_TABLE_TITLE,
-            formatTable(byUnderlying, GREEK_TABLE_COLUMNS),
-            "",
-            ...marginText(m),
-            ...notesText(v),
-          ].join("\n"),
-      );
-    });
+    .action(runMargin);
   margin.addHelpText(
     "after",
     `${MARKET_HELP}
@@ -533,4 +545,11 @@ Examples:
   volfolio margin --book examples/book.json --synthetic --seed 42 --time 2026-02-02T08:00:00Z --json
   volfolio margin --book examples/book.json --book-market`,
   );
+}
+
+/** Registers `risk`, `stress` and `margin`. */
+export function register(program: Command): void {
+  registerRisk(program);
+  registerStress(program);
+  registerMargin(program);
 }
