@@ -230,20 +230,22 @@ function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok:
   };
 }
 
-/**
- * Converts Deribit book-summary and/or ticker entries (any mix, any coins) to one chain per coin.
- * Options become quotes; futures and perpetuals become FutureQuotes (mark, USD). The chain's
- * valuation time is the payload's dominant timestamp (entries farther than the tolerance from it
- * are rejected as "timestamp-outlier"); its index the median of the entries' index (ticker
- * index_price, else estimated_delivery_price). A coin whose entries carry no index at all has its
- * options rejected as "missing-index".
- */
-export function deribitEntriesToChains(
-  entries: readonly unknown[],
-  options: DeribitApiChainOptions = {},
-): DeribitApiChains {
-  const rejected: RejectedApiEntry[] = [];
-  const valid: { i: number; n: Normalized; inst: Instrument }[] = [];
+interface ValidEntry {
+  readonly i: number;
+  readonly n: Normalized;
+  readonly inst: Instrument;
+}
+
+/** One coin's entries on the way to its chain. */
+interface CoinEntries {
+  readonly items: { i: number; n: Normalized; inst: OptionContract }[];
+  readonly futures: FutureQuote[];
+  readonly index: number[];
+}
+
+/** Entries that parse and name an instrument; the rest rejected with their reason. */
+function validEntries(entries: readonly unknown[], rejected: RejectedApiEntry[]): ValidEntry[] {
+  const valid: ValidEntry[] = [];
   entries.forEach((entry, i) => {
     const r = normalizeEntry(entry);
     if (!r.ok) {
@@ -257,27 +259,25 @@ export function deribitEntriesToChains(
     }
     valid.push({ i, n: r.value, inst: name.value });
   });
-  const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
-  const dominant = dominantTimestamp(valid.map((v) => v.n.timestamp));
-  const byCoin = new Map<
-    string,
-    {
-      items: { i: number; n: Normalized; inst: OptionContract }[];
-      futures: FutureQuote[];
-      index: number[];
-    }
-  >();
+  return valid;
+}
+
+/** Entries grouped by coin (timestamp outliers rejected), with the counts the warnings need. */
+function groupByCoin(
+  valid: readonly ValidEntry[],
+  entries: readonly unknown[],
+  dominant: number | null,
+  tolerance: number,
+  rejected: RejectedApiEntry[],
+): { byCoin: Map<string, CoinEntries>; futuresRead: number; optionEntries: number; missingSides: number } {
+  const byCoin = new Map<string, CoinEntries>();
   let futuresRead = 0;
   let missingSides = 0;
   let optionEntries = 0;
   for (const { i, n, inst } of valid) {
     if (dominant !== null && Math.abs(n.timestamp - dominant) > tolerance) {
-      rejected.push({
-        index: i,
-        reason: "timestamp-outlier",
-        detail: outlierDetail(n.timestamp, dominant, tolerance),
-        entry: entries[i],
-      });
+      const detail = outlierDetail(n.timestamp, dominant, tolerance);
+      rejected.push({ index: i, reason: "timestamp-outlier", detail, entry: entries[i] });
       continue;
     }
     let acc = byCoin.get(inst.underlying);
@@ -289,76 +289,110 @@ export function deribitEntriesToChains(
     if (inst.type === "future") {
       futuresRead++;
       const mark = n.mark ?? n.underlyingPrice;
-      if (mark !== null && mark > 0)
-        acc.futures.push({
-          name: inst.name,
-          underlying: inst.underlying,
-          expiry: inst.expiry,
-          timestamp: n.timestamp,
-          mark,
-          bid: n.bid,
-          ask: n.ask,
-        });
+      if (mark !== null && mark > 0) {
+        const { name, underlying, expiry } = inst;
+        acc.futures.push({ name, underlying, expiry, timestamp: n.timestamp, mark, bid: n.bid, ask: n.ask });
+      }
       continue;
     }
     optionEntries++;
     if (!n.hasSides) missingSides++;
     acc.items.push({ i, n, inst });
   }
+  return { byCoin, futuresRead, optionEntries, missingSides };
+}
+
+/** The coin's index: the median of the entries' index prices, else the perpetual's mark. */
+function coinIndex(acc: CoinEntries): number | null {
+  const sorted = [...acc.index].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  if (median !== undefined) return median;
+  return acc.futures.find((f) => f.expiry === null)?.mark ?? null;
+}
+
+function optionQuoteOf({ n, inst }: { n: Normalized; inst: OptionContract }): OptionQuote {
+  return {
+    instrument: inst,
+    timestamp: n.timestamp,
+    bid: n.bid,
+    ask: n.ask,
+    mark: n.mark,
+    bidSize: n.bidSize,
+    askSize: n.askSize,
+    bidIv: n.bidIv,
+    askIv: n.askIv,
+    markIv: n.markIv,
+    underlyingPrice: n.underlyingPrice,
+    underlyingName: n.underlyingName,
+    openInterest: n.openInterest,
+    volume: n.volume,
+  };
+}
+
+/** One chain per coin with an index price; a coin without one has its options rejected. */
+function coinChains(
+  byCoin: ReadonlyMap<string, CoinEntries>,
+  entries: readonly unknown[],
+  valuationTime: number,
+  rejected: RejectedApiEntry[],
+): ChainSnapshot[] {
   const chains: ChainSnapshot[] = [];
   for (const [coin, acc] of [...byCoin].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const sorted = [...acc.index].sort((a, b) => a - b);
-    let index = sorted.length > 0 ? (sorted[Math.floor(sorted.length / 2)] as number) : null;
+    const index = coinIndex(acc);
     if (index === null) {
-      const perp = acc.futures.find((f) => f.expiry === null);
-      index = perp ? perp.mark : null;
-    }
-    if (index === null) {
+      const detail = `no index price for ${coin} in the payload (no index_price, estimated_delivery_price or perpetual)`;
       for (const it of acc.items)
-        rejected.push({
-          index: it.i,
-          reason: "missing-index",
-          detail: `no index price for ${coin} in the payload (no index_price, estimated_delivery_price or perpetual)`,
-          entry: entries[it.i],
-        });
+        rejected.push({ index: it.i, reason: "missing-index", detail, entry: entries[it.i] });
       continue;
     }
-    const quotes: OptionQuote[] = acc.items.map(({ n, inst }) => ({
-      instrument: inst,
-      timestamp: n.timestamp,
-      bid: n.bid,
-      ask: n.ask,
-      mark: n.mark,
-      bidSize: n.bidSize,
-      askSize: n.askSize,
-      bidIv: n.bidIv,
-      askIv: n.askIv,
-      markIv: n.markIv,
-      underlyingPrice: n.underlyingPrice,
-      underlyingName: n.underlyingName,
-      openInterest: n.openInterest,
-      volume: n.volume,
-    }));
     chains.push({
       underlying: coin,
-      valuationTime: options.valuationTime ?? (dominant as number),
+      valuationTime,
       indexPrice: index,
-      quotes,
+      quotes: acc.items.map(optionQuoteOf),
       futures: acc.futures.sort(
         (a, b) => (a.expiry ?? Number.POSITIVE_INFINITY) - (b.expiry ?? Number.POSITIVE_INFINITY),
       ),
     });
   }
+  return chains;
+}
+
+/**
+ * Converts Deribit book-summary and/or ticker entries (any mix, any coins) to one chain per coin.
+ * Options become quotes; futures and perpetuals become FutureQuotes (mark, USD). The chain's
+ * valuation time is the payload's dominant timestamp (entries farther than the tolerance from it
+ * are rejected as "timestamp-outlier"); its index the median of the entries' index (ticker
+ * index_price, else estimated_delivery_price). A coin whose entries carry no index at all has its
+ * options rejected as "missing-index".
+ */
+export function deribitEntriesToChains(
+  entries: readonly unknown[],
+  options: DeribitApiChainOptions = {},
+): DeribitApiChains {
+  const rejected: RejectedApiEntry[] = [];
+  const valid = validEntries(entries, rejected);
+  const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
+  const dominant = dominantTimestamp(valid.map((v) => v.n.timestamp));
+  const g = groupByCoin(valid, entries, dominant, tolerance, rejected);
+  const chains = coinChains(g.byCoin, entries, options.valuationTime ?? (dominant as number), rejected);
   rejected.sort((a, b) => a.index - b.index);
   const warnings = bidAskWarnings(
     "Deribit JSON payload",
-    optionEntries > 0 && missingSides === optionEntries
+    g.optionEntries > 0 && g.missingSides === g.optionEntries
       ? ["bid_price/best_bid_price", "ask_price/best_ask_price"]
       : [],
     chains.flatMap((c) => c.quotes),
     "field",
   );
-  return { chains, rejected, entriesRead: entries.length, futuresRead, dominantTime: dominant, warnings };
+  return {
+    chains,
+    rejected,
+    entriesRead: entries.length,
+    futuresRead: g.futuresRead,
+    dominantTime: dominant,
+    warnings,
+  };
 }
 
 /**
