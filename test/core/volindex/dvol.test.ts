@@ -20,6 +20,10 @@ import {
 import { expiryVariance } from "../../../src/core/volindex/modelFreeVariance.js";
 
 const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);
+/** Same sums in another order or scaled exactly: float rounding of a few dozen terms. */
+const FLOAT_REL = 1e-12;
+/** Parity forward from Black-76 coin prices: K / (1 - (c - p)) loses ~1e-12 to cancellation near F. */
+const PARITY_REL = 1e-9;
 const DAY = 86_400_000;
 
 interface ExpirySpec {
@@ -163,6 +167,35 @@ describe("DVOL-method variance of one expiry", () => {
       forward: F,
     });
     expect(cboe.ok && cboe.value.contributions.map((c) => c.strike)).not.toContain(75);
+    // With the stop switched on (the measured alternative) and no wing floor, the DVOL strip is the
+    // Cboe strip of modelFreeVariance, written independently: same strikes, same variance.
+    const stopped = oneExpiry(chain, { markFillDelta: 1, zeroBidStop: true, minDelta: 0, forward: "chain" });
+    expect(stopped.discarded["beyond-zero-bids"]).toBe(4); // puts 85, 80 (the zero bids), 75, 70
+    if (!cboe.ok) throw new Error(cboe.message);
+    expect(stopped.contributions.map((c) => c.strike)).toEqual(cboe.value.contributions.map((c) => c.strike));
+    expect(Math.abs(stopped.variance / cboe.value.variance - 1)).toBeLessThan(FLOAT_REL);
+  });
+
+  it("price 'mark' (the measured alternative) prices every instrument at Deribit's mark, not the mid", () => {
+    const spec = {
+      days: 30,
+      forward: 100,
+      strikes: [70, 80, 90, 95, 100, 105, 110, 120, 130],
+      vol: flat(0.8),
+    };
+    // Quotes skewed around the mark: mid = 1.1 x mark on every instrument.
+    const skewed = chainOf([spec], (q) => ({ ...q, bid: (q.mark ?? 0) * 0.9, ask: (q.mark ?? 0) * 1.3 }));
+    const o = { minDelta: 0, forward: "chain" } as const;
+    const atMarks = oneExpiry(chainOf([spec]), o);
+    const relErr = (a: number, b: number) => Math.abs(a / b - 1);
+    expect(relErr(oneExpiry(skewed, { ...o, price: "mark" }).variance, atMarks.variance)).toBeLessThan(
+      FLOAT_REL,
+    );
+    // By mids every Q(K) is 1.1 x the mark's: the strip sum scales by 1.1 (the K0 term is the same).
+    const byMid = oneExpiry(skewed, o);
+    expect(
+      relErr(byMid.variance + byMid.correction, 1.1 * (atMarks.variance + atMarks.correction)),
+    ).toBeLessThan(FLOAT_REL);
   });
 
   it("K0 is the strike at or below F: calls below and puts above it are discarded, both averaged at K0", () => {
@@ -355,7 +388,7 @@ describe("syntheticForward (DVOL methodology [D2]: the forward of the smallest |
       fc.property(fc.double({ min: 20_000, max: 200_000, noNaN: true }), (F) => {
         const strikes = [0.8, 0.9, 0.95, 1, 1.05, 1.1, 1.2].map((m) => Math.round((F * m) / 500) * 500);
         const got = syntheticForward(quotesAt(F, [...new Set(strikes)]));
-        return got !== null && Math.abs(got / F - 1) < 1e-9;
+        return got !== null && Math.abs(got / F - 1) < PARITY_REL;
       }),
       { numRuns: 50 },
     );
@@ -363,7 +396,9 @@ describe("syntheticForward (DVOL methodology [D2]: the forward of the smallest |
 
   it("averages the forwards of tied strikes and needs two strikes with both a call and a put mid", () => {
     // F midway between 99,000 and 101,000: |c - p| ties there; both imply F exactly.
-    expect(syntheticForward(quotesAt(100_000, [99_000, 101_000]))).toBeCloseTo(100_000, 6);
+    expect(
+      Math.abs((syntheticForward(quotesAt(100_000, [99_000, 101_000])) ?? 0) / 100_000 - 1),
+    ).toBeLessThan(PARITY_REL);
     // Only one strike with both sides two-sided quoted: no synthetic (the chain's forward is used).
     const oneFull = quotesAt(100_000, [95_000, 100_000, 105_000], (q) =>
       q.instrument.strike !== 100_000 && q.instrument.kind === "call" ? { ...q, bid: null, ask: null } : q,
