@@ -16,7 +16,12 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
-import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
+import {
+  type SurfaceQuote,
+  type SurfaceSlice,
+  type SurfaceWeighting,
+  surfaceQuoteWeights,
+} from "./sliceData.js";
 import { type SviParams, sviTotalVariance } from "./svi.js";
 
 export interface SviFitOptions {
@@ -175,71 +180,75 @@ function vwCost(d: SliceArrays, p: SviParams): number {
   return 0.5 * s;
 }
 
-/**
- * Fits raw SVI to one slice. Throws InvalidInputError for a slice without quotes or with a
- * non-positive expiry; too few strikes give a degraded fit (see the module comment).
- */
-export function fitSviSlice(slice: SurfaceSlice, options: SviFitOptions = {}): SviSliceFit {
+/** The arrays of a slice sorted by k (weights from the weighting rule), validated. */
+function sliceArrays(slice: SurfaceSlice, weighting: SurfaceWeighting): SliceArrays {
   const T = slice.expiry;
   if (!(Number.isFinite(T) && T > 0))
     throw new InvalidInputError("slice.expiry", T, "must be a finite number > 0");
   const n = slice.quotes.length;
   if (n === 0) throw new InvalidInputError("slice.quotes.length", 0, "must be at least 1");
-  const order = slice.quotes.map((_, i) => i).sort((i, j) => slice.quotes[i].k - slice.quotes[j].k);
-  const weights = surfaceQuoteWeights(slice, options.weighting ?? "spread");
+  const q = (i: number) => slice.quotes[i] as SurfaceQuote;
+  const order = slice.quotes.map((_, i) => i).sort((i, j) => q(i).k - q(j).k);
+  const weights = surfaceQuoteWeights(slice, weighting);
   const d: SliceArrays = {
-    k: Float64Array.from(order, (i) => slice.quotes[i].k),
-    vol: Float64Array.from(order, (i) => slice.quotes[i].targetVol),
-    weight: Float64Array.from(order, (i) => weights[i]),
+    k: Float64Array.from(order, (i) => q(i).k),
+    vol: Float64Array.from(order, (i) => q(i).targetVol),
+    weight: Float64Array.from(order, (i) => weights[i] ?? 0),
     T,
   };
   for (let i = 0; i < n; i++) {
-    if (!(Number.isFinite(d.k[i]) && Number.isFinite(d.vol[i]) && d.vol[i] > 0))
-      throw new InvalidInputError(
-        `slice.quotes[${order[i]}]`,
-        { k: d.k[i], vol: d.vol[i] },
-        "needs finite k and vol > 0",
-      );
+    const k = d.k[i] ?? Number.NaN;
+    const vol = d.vol[i] ?? Number.NaN;
+    if (!(Number.isFinite(k) && Number.isFinite(vol) && vol > 0))
+      throw new InvalidInputError(`slice.quotes[${order[i]}]`, { k, vol }, "needs finite k and vol > 0");
   }
-  const wTarget = d.vol.map((v) => v * v * T);
-  const omega = d.vol.map((v, i) => d.weight[i] / (2 * v * T));
-  const kMin = d.k[0];
-  const kMax = d.k[n - 1];
+  return d;
+}
+
+/**
+ * Everything a fit of the slice starts from, in the internal variables (v, beta, rho, m, sigma):
+ * the box, the LM starting points (the best `restarts` distinct quasi-explicit starts, best first)
+ * and the degradation for too few strikes (m and sigma fixed: lower = upper there). Exported so
+ * that a baseline solver (bench/surface.bench.ts: scipy) gets the same start rule and bounds.
+ */
+export interface SviFitSetup {
+  readonly k: Float64Array;
+  readonly vol: Float64Array;
+  readonly weight: Float64Array;
+  readonly T: number;
+  readonly lower: number[];
+  readonly upper: number[];
+  readonly starts: number[][];
+  /** Distinct strikes (<= 2: a flat smile, no LM run). */
+  readonly distinct: number;
+  readonly degraded: string | null;
+}
+
+/** The box of the internal variables for the sorted slice arrays. */
+function internalBounds(d: SliceArrays): { lower: number[]; upper: number[] } {
+  const kMin = d.k[0] ?? 0;
+  const kMax = d.k[d.k.length - 1] ?? 0;
   const span = Math.max(kMax - kMin, 0.05);
   let wMax = 0;
-  for (const w of wTarget) wMax = Math.max(wMax, w);
-  const vFloor = VOL_FLOOR * VOL_FLOOR * T;
-  const lower = [vFloor, 0, -RHO_MAX, kMin - span, 1e-4];
-  const upper = [Math.max(2 * wMax, 2 * vFloor), BETA_MAX, RHO_MAX, kMax + span, Math.max(2, 2 * span)];
-  const clampInternal = (x: number[]) =>
-    x.map((xi, j) => Math.min(upper[j], Math.max(lower[j], Number.isFinite(xi) ? xi : lower[j])));
+  for (const v of d.vol) wMax = Math.max(wMax, v * v * d.T);
+  const vFloor = VOL_FLOOR * VOL_FLOOR * d.T;
+  return {
+    lower: [vFloor, 0, -RHO_MAX, kMin - span, 1e-4],
+    upper: [Math.max(2 * wMax, 2 * vFloor), BETA_MAX, RHO_MAX, kMax + span, Math.max(2, 2 * span)],
+  };
+}
 
-  const distinct = distinctCount(d.k);
-  let degraded: string | null = null;
-
-  // flat smile for 1-2 strikes
-  if (distinct <= 2) {
-    let sw = 0;
-    let sv = 0;
-    for (let i = 0; i < n; i++) {
-      sw += d.weight[i] * d.weight[i];
-      sv += d.weight[i] * d.weight[i] * wTarget[i];
-    }
-    const a = Math.max(sw > 0 ? sv / sw : wTarget[0], vFloor);
-    const params: SviParams = { a, b: 0, rho: 0, m: d.k[0], sigma: 0.1 };
-    degraded = `only ${distinct} distinct strike(s): flat smile (b = 0)`;
-    return {
-      expiry: T,
-      forward: slice.forward,
-      params,
-      cost: vwCost(d, params),
-      iterations: 0,
-      converged: true,
-      degraded,
-    };
-  }
-
-  // quasi-explicit starting points on an (m, sigma) grid
+/** Quasi-explicit starting points on an (m, sigma) grid, sorted by cost (best first). */
+function quasiExplicitStarts(
+  d: SliceArrays,
+  clamp: (x: number[]) => number[],
+): { x: number[]; cost: number }[] {
+  const n = d.k.length;
+  const wTarget = d.vol.map((v) => v * v * d.T);
+  const omega = d.vol.map((v, i) => (d.weight[i] ?? 0) / (2 * v * d.T));
+  const kMin = d.k[0] ?? 0;
+  const kMax = d.k[n - 1] ?? 0;
+  const span = Math.max(kMax - kMin, 0.05);
   const mGrid = [
     kMin + 0.25 * span,
     kMin + 0.5 * span,
@@ -254,52 +263,110 @@ export function fitSviSlice(slice: SurfaceSlice, options: SviFitOptions = {}): S
     for (const s of sGrid) {
       const sol = quasiExplicit(d, wTarget, omega, m, s);
       if (!sol) continue;
-      const [a, c, dd] = sol;
+      const [a = 0, c = 0, dd = 0] = sol;
       const b = Math.max(dd, 1e-6);
       const rho = Math.max(-0.95, Math.min(0.95, c / b));
-      const x = clampInternal(sviToInternal({ a, b, rho, m, sigma: s }));
+      const x = clamp(sviToInternal({ a, b, rho, m, sigma: s }));
       starts.push({ x, cost: vwCost(d, sviFromInternal(x)) });
     }
   }
   if (starts.length === 0)
-    starts.push({
-      x: clampInternal([wTarget[n >> 1], 0.1, 0, 0, 0.1 * span]),
-      cost: Number.POSITIVE_INFINITY,
-    });
-  starts.sort((p, q) => p.cost - q.cost);
+    starts.push({ x: clamp([wTarget[n >> 1] ?? 0, 0.1, 0, 0, 0.1 * span]), cost: Number.POSITIVE_INFINITY });
+  return starts.sort((p, q) => p.cost - q.cost);
+}
 
-  if (distinct < 5) {
-    const best = starts[0].x;
-    lower[3] = upper[3] = best[3];
-    lower[4] = upper[4] = best[4];
-    degraded = `only ${distinct} distinct strikes: m and sigma fixed, fitted a, b, rho`;
-  }
-
-  const problem = sviProblem(d);
-  const restarts = Math.max(1, options.restarts ?? 4);
-  const maxIterations = options.maxIterations ?? 100;
-  let best: { x: Float64Array; cost: number; iterations: number; converged: boolean } | null = null;
-  let totalIterations = 0;
+/** The first `restarts` starts that are not near-duplicates of an earlier one. */
+function distinctStarts(starts: readonly { x: number[] }[], restarts: number): number[][] {
   const picked: number[][] = [];
   for (const s of starts) {
     if (picked.length >= restarts) break;
-    // skip near-duplicate starts
-    if (picked.some((p) => p.every((v, j) => Math.abs(v - s.x[j]) < 1e-3 * (Math.abs(v) + 1e-3)))) continue;
+    if (picked.some((p) => p.every((v, j) => Math.abs(v - (s.x[j] ?? 0)) < 1e-3 * (Math.abs(v) + 1e-3))))
+      continue;
     picked.push(s.x);
-    const res = levenbergMarquardt(problem, clampInternal(s.x), { lower, upper, maxIterations });
+  }
+  return picked;
+}
+
+/** The setup of a slice's fit (see SviFitSetup). Throws as fitSviSlice. */
+export function sviFitSetup(slice: SurfaceSlice, options: SviFitOptions = {}): SviFitSetup {
+  const d = sliceArrays(slice, options.weighting ?? "spread");
+  const { lower, upper } = internalBounds(d);
+  const clamp = (x: number[]) =>
+    x.map((xi, j) =>
+      Math.min(upper[j] ?? xi, Math.max(lower[j] ?? xi, Number.isFinite(xi) ? xi : (lower[j] ?? 0))),
+    );
+  const distinct = distinctCount(d.k);
+  if (distinct <= 2)
+    return {
+      ...d,
+      lower,
+      upper,
+      starts: [],
+      distinct,
+      degraded: `only ${distinct} distinct strike(s): flat smile (b = 0)`,
+    };
+  const starts = quasiExplicitStarts(d, clamp);
+  let degraded: string | null = null;
+  const first = starts[0]?.x ?? [];
+  if (distinct < 5) {
+    lower[3] = upper[3] = first[3] ?? 0;
+    lower[4] = upper[4] = first[4] ?? 0.1;
+    degraded = `only ${distinct} distinct strikes: m and sigma fixed, fitted a, b, rho`;
+  }
+  const picked = distinctStarts(starts, Math.max(1, options.restarts ?? 4)).map(clamp);
+  return { ...d, lower, upper, starts: picked, distinct, degraded };
+}
+
+/** The flat smile (b = 0) of a slice with 1-2 distinct strikes: the weighted mean total variance. */
+function flatFit(setup: SviFitSetup, forward: number): SviSliceFit {
+  let sw = 0;
+  let sv = 0;
+  for (let i = 0; i < setup.k.length; i++) {
+    const w2 = (setup.weight[i] ?? 0) ** 2;
+    const v = setup.vol[i] ?? 0;
+    sw += w2;
+    sv += w2 * v * v * setup.T;
+  }
+  const first = (setup.vol[0] ?? 0) ** 2 * setup.T;
+  const a = Math.max(sw > 0 ? sv / sw : first, setup.lower[0] ?? 0);
+  const params: SviParams = { a, b: 0, rho: 0, m: setup.k[0] ?? 0, sigma: 0.1 };
+  return {
+    expiry: setup.T,
+    forward,
+    params,
+    cost: vwCost(setup, params),
+    iterations: 0,
+    converged: true,
+    degraded: setup.degraded,
+  };
+}
+
+/**
+ * Fits raw SVI to one slice. Throws InvalidInputError for a slice without quotes or with a
+ * non-positive expiry; too few strikes give a degraded fit (see the module comment).
+ */
+export function fitSviSlice(slice: SurfaceSlice, options: SviFitOptions = {}): SviSliceFit {
+  const setup = sviFitSetup(slice, options);
+  if (setup.distinct <= 2) return flatFit(setup, slice.forward);
+  const problem = sviProblem(setup);
+  const maxIterations = options.maxIterations ?? 100;
+  const bounds = { lower: setup.lower, upper: setup.upper, maxIterations };
+  let best: { x: Float64Array; cost: number; converged: boolean } | null = null;
+  let totalIterations = 0;
+  for (const x0 of setup.starts) {
+    const res = levenbergMarquardt(problem, x0, bounds);
     totalIterations += res.iterations;
     if (Number.isFinite(res.cost) && (best === null || res.cost < best.cost))
-      best = { x: res.x, cost: res.cost, iterations: res.iterations, converged: res.converged };
+      best = { x: res.x, cost: res.cost, converged: res.converged };
   }
-  const x = best ? Array.from(best.x) : clampInternal(starts[0].x);
-  const params = sviFromInternal(x);
+  const params = sviFromInternal(best ? best.x : (setup.starts[0] ?? setup.lower));
   return {
-    expiry: T,
+    expiry: setup.T,
     forward: slice.forward,
     params,
-    cost: best ? best.cost : vwCost(d, params),
+    cost: best ? best.cost : vwCost(setup, params),
     iterations: totalIterations,
     converged: best?.converged ?? false,
-    degraded,
+    degraded: setup.degraded,
   };
 }
