@@ -11,7 +11,7 @@
  * (186k quotes) loads in a fraction of a second.
  */
 import { parseInstrumentName } from "../../core/instruments/names.js";
-import type { Instrument, OptionContract } from "../../core/instruments/types.js";
+import type { OptionContract } from "../../core/instruments/types.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 import type { DuckDbSnapshotStore } from "./duckdb.js";
 import { sqlStr } from "./historyLayout.js";
@@ -55,7 +55,177 @@ async function columns(store: DuckDbSnapshotStore, sql: string): Promise<Record<
   return r.getColumnsObjectJS() as Record<string, unknown[]>;
 }
 
+/**
+ * The columns of a numeric result (DOUBLE, INTEGER, BOOLEAN) as Float64Arrays, NULL as NaN (stored
+ * values are finite): read from DuckDB's vectors directly, without a JS value per cell.
+ */
+async function numericColumns(
+  store: DuckDbSnapshotStore,
+  sql: string,
+): Promise<Record<string, Float64Array>> {
+  const result = await store.connection.run(sql);
+  const names = result.columnNames();
+  const chunks = await result.fetchAllChunks();
+  const sizes = chunks.map((c) => c.rowCount); // a native call each: read once
+  const n = sizes.reduce((sum, x) => sum + x, 0);
+  const cols = names.map(() => new Float64Array(n));
+  let off = 0;
+  for (const [c, chunk] of chunks.entries()) {
+    const rowCount = sizes[c] ?? 0;
+    for (const [j, out] of cols.entries()) {
+      const v = chunk.getColumnVector(j);
+      for (let i = 0; i < rowCount; i++) {
+        const x = v.getItem(i);
+        out[off + i] = x === null ? Number.NaN : Number(x);
+      }
+    }
+    off += rowCount;
+  }
+  return Object.fromEntries(names.map((c, j) => [c, cols[j] ?? new Float64Array(0)]));
+}
+
+/** A stored number of a numeric column (NaN = NULL). */
+const cell = (col: Float64Array | undefined, k: number): number | null => {
+  const x = col?.[k];
+  return x === undefined || Number.isNaN(x) ? null : x;
+};
+
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+/** Text columns of the quotes read as dictionary indices (one JS string per distinct value, not per row). */
+const DICT_COLUMNS = ["src", "instrument", "underlying_name"] as const;
+type DictColumn = (typeof DICT_COLUMNS)[number];
+
+/** The stored quote columns of `q` in chain order, text columns as indices into `dicts`. */
+async function quoteColumns(
+  store: DuckDbSnapshotStore,
+  q: HistoryQuery,
+): Promise<{ cols: Record<string, Float64Array>; dicts: Record<DictColumn, string[]> }> {
+  const w = where(q);
+  const dicts = {} as Record<DictColumn, string[]>;
+  for (const c of DICT_COLUMNS) {
+    const d = await columns(
+      store,
+      `SELECT DISTINCT ${c} AS v FROM h_quotes WHERE ${w} AND ${c} IS NOT NULL ORDER BY v`,
+    );
+    dicts[c] = ((d.v ?? []) as unknown[]).map(String);
+  }
+  const withs = DICT_COLUMNS.map(
+    (c) =>
+      `d_${c} AS (SELECT ${c}, (row_number() OVER (ORDER BY ${c}) - 1)::INTEGER AS i_${c} FROM (SELECT DISTINCT ${c} FROM h_quotes WHERE ${w} AND ${c} IS NOT NULL))`,
+  );
+  const tardis = await columns(
+    store,
+    `SELECT count(*) FILTER (WHERE tardis)::DOUBLE AS n FROM h_quotes WHERE ${w}`,
+  );
+  const extra =
+    Number(tardis.n?.[0] ?? 0) > 0
+      ? ", bid_size, ask_size, bid_iv, ask_iv, coalesce(tardis, false) AS tardis"
+      : "";
+  const cols = await numericColumns(
+    store,
+    `WITH ${withs.join(", ")} SELECT i_src, i_instrument, i_underlying_name, ts::DOUBLE AS ts, bid, ask, mark, mark_iv,
+       underlying_price, open_interest, volume${extra}
+     FROM h_quotes q JOIN d_src USING (src) JOIN d_instrument USING (instrument) LEFT JOIN d_underlying_name USING (underlying_name)
+     WHERE ${w} ORDER BY valuation_time, src, line`,
+  );
+  return { cols, dicts };
+}
+
+/** The quote of row `k` of the quote columns, in the shape its file loader builds (Deribit or Tardis). */
+function quoteAt(
+  qc: Record<string, Float64Array>,
+  k: number,
+  instrument: OptionContract,
+  underlyingName: string | null,
+): OptionQuote {
+  // object literals, not spreads: 186k quotes a season
+  if (qc.tardis?.[k] === 1)
+    return {
+      instrument,
+      timestamp: Number(qc.ts?.[k]),
+      bid: cell(qc.bid, k),
+      ask: cell(qc.ask, k),
+      mark: cell(qc.mark, k),
+      bidSize: cell(qc.bid_size, k),
+      askSize: cell(qc.ask_size, k),
+      bidIv: cell(qc.bid_iv, k),
+      askIv: cell(qc.ask_iv, k),
+      markIv: cell(qc.mark_iv, k),
+      underlyingPrice: cell(qc.underlying_price, k),
+      underlyingName,
+      openInterest: cell(qc.open_interest, k),
+    };
+  return {
+    instrument,
+    timestamp: Number(qc.ts?.[k]),
+    bid: cell(qc.bid, k),
+    ask: cell(qc.ask, k),
+    mark: cell(qc.mark, k),
+    markIv: cell(qc.mark_iv, k),
+    underlyingPrice: cell(qc.underlying_price, k),
+    underlyingName,
+    openInterest: cell(qc.open_interest, k),
+    volume: cell(qc.volume, k),
+  };
+}
+
+/** The stored option contract of a name (parsed by the core parser). */
+function storedInstrument(name: string): OptionContract {
+  const r = parseInstrumentName(name);
+  if (!r.ok) throw new Error(`store: stored instrument ${name} does not parse: ${r.message}`);
+  if (r.value.type !== "option") throw new Error(`store: stored instrument ${name} is not an option`);
+  return r.value;
+}
+
+/** The stored quotes of `q` by source file, in line order. */
+async function quotesBySource(
+  store: DuckDbSnapshotStore,
+  q: HistoryQuery,
+): Promise<Map<string, OptionQuote[]>> {
+  const { cols, dicts } = await quoteColumns(store, q);
+  const instruments = dicts.instrument.map(storedInstrument);
+  const out = new Map<string, OptionQuote[]>();
+  const n = cols.i_src?.length ?? 0;
+  for (let k = 0; k < n; k++) {
+    const src = dicts.src[cell(cols.i_src, k) ?? -1] ?? "";
+    let list = out.get(src);
+    if (!list) {
+      list = [];
+      out.set(src, list);
+    }
+    const instrument = instruments[cell(cols.i_instrument, k) ?? -1];
+    if (!instrument) throw new Error("store: a stored quote without its instrument");
+    const u = cell(cols.i_underlying_name, k);
+    const underlyingName = u === null ? null : (dicts.underlying_name[u] ?? null);
+    list.push(quoteAt(cols, k, instrument, underlyingName));
+  }
+  return out;
+}
+
+/** The stored futures of `q` by source file. */
+async function futuresBySource(
+  store: DuckDbSnapshotStore,
+  q: HistoryQuery,
+): Promise<Map<string, FutureQuote[]>> {
+  const fc = await columns(
+    store,
+    `SELECT src, name, expiry::DOUBLE AS expiry, ts::DOUBLE AS ts, mark FROM h_futures WHERE ${where(q)} ORDER BY valuation_time, src, expiry NULLS FIRST, name`,
+  );
+  const out = new Map<string, FutureQuote[]>();
+  for (const [k, s] of ((fc.src ?? []) as string[]).entries()) {
+    const list = out.get(s) ?? [];
+    list.push({
+      name: String(fc.name?.[k]),
+      underlying: q.underlying,
+      expiry: num(fc.expiry?.[k]),
+      timestamp: Number(fc.ts?.[k]),
+      mark: Number(fc.mark?.[k]),
+    });
+    out.set(s, list);
+  }
+  return out;
+}
 
 /** The stored chains of `q.underlying` in time order (see the module comment). */
 export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQuery): Promise<HistoryChains> {
@@ -63,90 +233,14 @@ export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQu
     store,
     `SELECT src, valuation_time::DOUBLE AS t, index_price FROM h_chains WHERE ${where(q)} ORDER BY valuation_time, src`,
   );
-  const qc = await columns(
-    store,
-    `SELECT src, instrument, ts::DOUBLE AS ts, bid, ask, mark, mark_iv, underlying_price, underlying_name, open_interest, volume,
-       bid_size, ask_size, bid_iv, ask_iv, coalesce(tardis, false) AS tardis
-     FROM h_quotes WHERE ${where(q)} ORDER BY valuation_time, src, line`,
-  );
-  const fc = await columns(
-    store,
-    `SELECT src, name, expiry::DOUBLE AS expiry, ts::DOUBLE AS ts, mark FROM h_futures WHERE ${where(q)} ORDER BY valuation_time, src, expiry NULLS FIRST, name`,
-  );
-  const instruments = new Map<string, Instrument>();
-  const inst = (name: string): OptionContract => {
-    let i = instruments.get(name);
-    if (!i) {
-      const r = parseInstrumentName(name);
-      if (!r.ok) throw new Error(`store: stored instrument ${name} does not parse: ${r.message}`);
-      i = r.value;
-      instruments.set(name, i);
-    }
-    return i as OptionContract;
-  };
-  const srcs = (heads.src ?? []) as string[];
-  const quotesBySrc = new Map<string, OptionQuote[]>();
-  const qs = (qc.src ?? []) as string[];
-  for (let k = 0; k < qs.length; k++) {
-    const s = qs[k] as string;
-    let list = quotesBySrc.get(s);
-    if (!list) {
-      list = [];
-      quotesBySrc.set(s, list);
-    }
-    const instrument = inst(qc.instrument?.[k] as string);
-    // each source's quote shape, as its file loader builds it
-    list.push(
-      qc.tardis?.[k]
-        ? {
-            instrument,
-            timestamp: Number(qc.ts?.[k]),
-            bid: num(qc.bid?.[k]),
-            ask: num(qc.ask?.[k]),
-            mark: num(qc.mark?.[k]),
-            bidSize: num(qc.bid_size?.[k]),
-            askSize: num(qc.ask_size?.[k]),
-            bidIv: num(qc.bid_iv?.[k]),
-            askIv: num(qc.ask_iv?.[k]),
-            markIv: num(qc.mark_iv?.[k]),
-            underlyingPrice: num(qc.underlying_price?.[k]),
-            underlyingName: (qc.underlying_name?.[k] as string | null) ?? null,
-            openInterest: num(qc.open_interest?.[k]),
-          }
-        : {
-            instrument,
-            timestamp: Number(qc.ts?.[k]),
-            bid: num(qc.bid?.[k]),
-            ask: num(qc.ask?.[k]),
-            mark: num(qc.mark?.[k]),
-            markIv: num(qc.mark_iv?.[k]),
-            underlyingPrice: num(qc.underlying_price?.[k]),
-            underlyingName: (qc.underlying_name?.[k] as string | null) ?? null,
-            openInterest: num(qc.open_interest?.[k]),
-            volume: num(qc.volume?.[k]),
-          },
-    );
-  }
-  const futBySrc = new Map<string, FutureQuote[]>();
-  const fs = (fc.src ?? []) as string[];
-  for (let k = 0; k < fs.length; k++) {
-    const s = fs[k] as string;
-    const list = futBySrc.get(s) ?? [];
-    list.push({
-      name: fc.name?.[k] as string,
-      underlying: q.underlying,
-      expiry: num(fc.expiry?.[k]),
-      timestamp: Number(fc.ts?.[k]),
-      mark: Number(fc.mark?.[k]),
-    });
-    futBySrc.set(s, list);
-  }
+  const quotesBySrc = await quotesBySource(store, q);
+  const futBySrc = await futuresBySource(store, q);
   const times = (heads.t ?? []) as number[];
   const perps = q.withPerpetual
     ? await perpetualPrices(store, q, times, q.perpetualToleranceMs ?? 300_000)
     : [];
   let withPerpetual = 0;
-  const chains = srcs.map((s, k): ChainSnapshot => {
+  const chains = ((heads.src ?? []) as string[]).map((s, k): ChainSnapshot => {
     const futures = [...(futBySrc.get(s) ?? [])];
     const perp = perps[k];
     if (perp) {
@@ -161,7 +255,7 @@ export async function loadHistoryChains(store: DuckDbSnapshotStore, q: HistoryQu
       quotes,
     };
     // a Tardis chain has no futures list (its loader gives none) unless a perpetual was added
-    const tardis = quotes.length > 0 && "bidSize" in (quotes[0] as OptionQuote);
+    const tardis = quotes[0] !== undefined && "bidSize" in quotes[0];
     return tardis && futures.length === 0 ? chain : { ...chain, futures };
   });
   return { chains, withPerpetual };
