@@ -31,6 +31,50 @@ export type DeribitClientErrorKind =
   | "malformed" // body is not JSON or fails the schema
   | "api"; // JSON-RPC error object { error: { code, message } }
 
+/** The JSON-RPC envelope's validated `result`; malformed, API and HTTP errors throw. */
+function parseDeribitResponse<T>(
+  url: string,
+  status: number,
+  httpOk: boolean,
+  text: string,
+  attempt: number,
+  schema: z.ZodType<T>,
+): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new DeribitClientError("malformed", `${url}: response is not JSON (HTTP ${status})`, {
+      url,
+      status,
+      attempts: attempt,
+    });
+  }
+  const env = envelope.safeParse(json);
+  if (!env.success)
+    throw new DeribitClientError("malformed", `${url}: not a JSON-RPC envelope`, { url, attempts: attempt });
+  if (env.data.error) {
+    const { code, message } = env.data.error;
+    throw new DeribitClientError("api", `${url}: Deribit error ${code}: ${message}`, {
+      url,
+      status,
+      code,
+      attempts: attempt,
+    });
+  }
+  if (!httpOk)
+    throw new DeribitClientError("http", `${url}: HTTP ${status}`, { url, status, attempts: attempt });
+  const parsed = schema.safeParse(env.data.result);
+  if (!parsed.success) {
+    const why = formatZodIssues(parsed.error, { root: "result", limit: 3 });
+    throw new DeribitClientError("malformed", `${url}: unexpected result shape (${why})`, {
+      url,
+      attempts: attempt,
+    });
+  }
+  return parsed.data;
+}
+
 /** Typed failure of a Deribit request; `kind` tells the cause, `attempts` how many were made. */
 export class DeribitClientError extends Error {
   constructor(
@@ -134,78 +178,55 @@ export class DeribitRestClient {
       attempt++;
       await this.limiter.acquire();
       this.attempts++;
-      let retryable: DeribitClientError;
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), this.timeoutMs);
-      let received = false;
-      try {
-        const res = await this.fetchImpl(url, { signal: ac.signal, headers: { accept: "application/json" } });
-        const text = await res.text();
-        clearTimeout(timer);
-        received = true;
-        if (!res.ok && isRetryableStatus(res.status)) {
-          retryable = new DeribitClientError("http", `${url}: HTTP ${res.status}`, {
-            url,
-            status: res.status,
-            attempts: attempt,
-          });
-        } else {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            throw new DeribitClientError("malformed", `${url}: response is not JSON (HTTP ${res.status})`, {
-              url,
-              status: res.status,
-              attempts: attempt,
-            });
-          }
-          const env = envelope.safeParse(json);
-          if (!env.success) {
-            throw new DeribitClientError("malformed", `${url}: not a JSON-RPC envelope`, {
-              url,
-              attempts: attempt,
-            });
-          }
-          if (env.data.error) {
-            throw new DeribitClientError(
-              "api",
-              `${url}: Deribit error ${env.data.error.code}: ${env.data.error.message}`,
-              { url, status: res.status, code: env.data.error.code, attempts: attempt },
-            );
-          }
-          if (!res.ok) {
-            throw new DeribitClientError("http", `${url}: HTTP ${res.status}`, {
-              url,
-              status: res.status,
-              attempts: attempt,
-            });
-          }
-          const parsed = schema.safeParse(env.data.result);
-          if (!parsed.success) {
-            const why = formatZodIssues(parsed.error, { root: "result", limit: 3 });
-            throw new DeribitClientError("malformed", `${url}: unexpected result shape (${why})`, {
-              url,
-              attempts: attempt,
-            });
-          }
-          return parsed.data;
-        }
-      } catch (err) {
-        clearTimeout(timer);
-        if (err instanceof DeribitClientError || received) throw err;
-        const aborted = ac.signal.aborted;
-        const cause =
-          err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-        retryable = aborted
-          ? new DeribitClientError("timeout", `${url}: no response within ${this.timeoutMs} ms`, {
-              url,
-              attempts: attempt,
-            })
-          : new DeribitClientError("network", `${url}: ${cause}`, { url, attempts: attempt });
-      }
-      if (attempt > this.maxRetries) throw retryable;
+      const r = await this.attemptOnce(url, attempt, schema);
+      if (r.ok) return r.value;
+      if (attempt > this.maxRetries) throw r.error;
       await sleep(this.backoffMs(attempt - 1));
+    }
+  }
+
+  /**
+   * One request: the validated result, or a retryable error (retryable HTTP status, timeout,
+   * network failure); an error in a response that arrived (malformed, API error) throws.
+   */
+  private async attemptOnce<T>(
+    url: string,
+    attempt: number,
+    schema: z.ZodType<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: DeribitClientError }> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), this.timeoutMs);
+    let received = false;
+    try {
+      const res = await this.fetchImpl(url, { signal: ac.signal, headers: { accept: "application/json" } });
+      const text = await res.text();
+      clearTimeout(timer);
+      received = true;
+      if (!res.ok && isRetryableStatus(res.status)) {
+        const error = new DeribitClientError("http", `${url}: HTTP ${res.status}`, {
+          url,
+          status: res.status,
+          attempts: attempt,
+        });
+        return { ok: false, error };
+      }
+      return { ok: true, value: parseDeribitResponse(url, res.status, res.ok, text, attempt, schema) };
+    } catch (err) {
+      clearTimeout(timer);
+      if (err instanceof DeribitClientError || received) throw err;
+      if (ac.signal.aborted) {
+        const error = new DeribitClientError("timeout", `${url}: no response within ${this.timeoutMs} ms`, {
+          url,
+          attempts: attempt,
+        });
+        return { ok: false, error };
+      }
+      const cause =
+        err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+      return {
+        ok: false,
+        error: new DeribitClientError("network", `${url}: ${cause}`, { url, attempts: attempt }),
+      };
     }
   }
 
