@@ -12,8 +12,8 @@
  * Decisions:
  * - The default method is dvol: every chain this command reads is a Deribit chain (Deribit CSV or
  *   JSON, Tardis' Deribit options_chain, the Deribit-like synthetic chain).
- * - Forward per expiry: dvol uses normalizeChain's forward (the marks' parity forward = Deribit's
- *   synthetic, as DVOL's methodology prescribes). cboe: the venue's (dated future, else the
+ * - Forward per expiry: dvol uses DVOL's synthetic from the two-sided mids (core dvol.ts rule 1,
+ *   shown as "synthetic-mids"), else normalizeChain's forward (the marks' parity forward). cboe: the venue's (dated future, else the
  *   quote's underlying price); `--parity` uses the VIX put-call parity forward instead (cboe only).
  *   An expiry whose only forward is the index falls back to parity.
  * - --compare-dvol FILE (Date,Open,High,Low,Close daily bars): DVOL at the chain's time is
@@ -134,8 +134,13 @@ function indexOfChain(
   if (!res.bracketed)
     throw new CliError(cannotBracket(chain.underlying, targetDays, res.expiries), EXIT_FAILURE);
   const w1 = res.nearWeight;
+  // dvol: the expiry's synthetic from the two-sided mids (DVOL's rule 1) unless it fell back to the chain's.
   const src = (p: ExpiryVariancePoint) =>
-    forwards.has(p.expiry) ? (sourceByExpiry.get(p.expiry) ?? "venue") : "put-call-parity";
+    method === "dvol" && p.forward !== forwards.get(p.expiry)
+      ? "synthetic-mids"
+      : forwards.has(p.expiry)
+        ? (sourceByExpiry.get(p.expiry) ?? "venue")
+        : "put-call-parity";
   const termStructure = term ? termPoints(res.expiries) : null;
   return {
     underlying: res.underlying,
@@ -363,7 +368,7 @@ Index in vol points (55.2 = 55.2%): sigma^2 = (2/T) sum dK/K^2 Q(K) - (1/T)(F/K0
 cleaned quotes (coin prices converted to USD), the two expiries bracketing the horizon interpolated in total
 variance T sigma^2 (weight = each expiry's linear interpolation weight, Cboe step 3).
 --method dvol (default): Deribit's DVOL rules (core/volindex/dvol.ts, each cited): forward = the expiry's
-synthetic (normalizeChain), mid of two-sided quotes, no two-zero-bids stop, wings below 0.045 |delta|
+synthetic from the two-sided mids (else normalizeChain's), mid of two-sided quotes, no two-zero-bids stop, wings below 0.045 |delta|
 dropped, eligible expiries only (>= 10 strikes, strip reaching 0.15 delta), near-the-money holes priced at
 the mark. --method cboe: the plain VIX method (two consecutive zero bids end a wing; forward: the venue's,
 or --parity). A horizon the eligible expiries cannot bracket fails (exit 1), never extrapolated. A file with
