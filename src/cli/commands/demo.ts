@@ -232,8 +232,80 @@ function summaryRows(r: DemoReport, agentUrl?: string) {
   );
 }
 
-export function register(program: Command): void {
-  const demo = program
+type DemoFlags = MarketFlags & { out: string; serve: boolean; json?: boolean };
+type ServeCommandFlags = MarketFlags & { report?: string; synthetic?: boolean; json?: boolean };
+
+const DEMO_HELP = `
+Examples:
+  volfolio demo                              # synthetic market, serve http://127.0.0.1:8787/
+  volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
+  volfolio demo --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --port 0
+  volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
+  volfolio demo --book my-book.json --book-market   # value my-book.json on its own market section
+  VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
+  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
+  volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})
+
+Risk, stress, margin and the optimizer value the book on the loaded market by the same step as
+volfolio risk (src/web/bookMarket.ts): the chain's index and forwards, each option at its chain mark
+vol (the fitted surface pinned to the marks where the chain has no mark). Legs expired at the
+market's time are settled at the index and listed as expired; positions the market cannot value
+(other underlying, outside the listed expiries) are listed as excluded with the reason; neither
+reaches a figure. Without --book on a --chain/--live market,
+the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
+moneyness (the report's book section lists the legs).`;
+
+/** `volfolio demo`: computes the report, writes report.json/.html, prints the summary, serves. */
+async function runDemo(f: DemoFlags): Promise<void> {
+  if (f.serve && !f.json) checkToken(f);
+  const { report, builder } = await computeReport(f, "demo");
+  const out = resolve(f.out);
+  await mkdir(out, { recursive: true });
+  await writeFile(resolve(out, "report.json"), `${JSON.stringify(report)}\n`);
+  await writeFile(resolve(out, "report.html"), await renderReportHtml(report));
+  if (f.json) {
+    output(true, report, () => "");
+    return;
+  }
+  process.stdout.write(`${formatTable(summaryRows(report, f.serve ? f.agentUrl : undefined))}\n`);
+  process.stdout.write(`report: ${resolve(out, "report.html")} and report.json\n`);
+  if (f.serve) await serve(report, f, builder);
+}
+
+/** A report.json written by `volfolio demo` (exit 1 with one line when unreadable or not a report). */
+async function readReport(path: string): Promise<DemoReport> {
+  let report: DemoReport;
+  try {
+    report = JSON.parse(await readFile(path, "utf8")) as DemoReport;
+  } catch (e) {
+    throw new CliError(`cannot read report ${path}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (!report || typeof report !== "object" || !report.unavailable)
+    throw new CliError(`${path} is not a volfolio demo report`);
+  return report;
+}
+
+/** `volfolio serve`: the dashboard on a saved report or on a market computed now. */
+async function runServe(f: ServeCommandFlags): Promise<void> {
+  checkAgentUrl(f);
+  const markets = [f.report, f.chain, f.live, f.synthetic].filter((x) => x !== undefined && x !== false);
+  if (markets.length !== 1)
+    throw new CliError("give one of --report FILE, --chain FILE, --live or --synthetic", EXIT_USAGE);
+  if (f.report && !existsSync(f.report))
+    throw new CliError(`report not found: ${f.report}`, EXIT_UNAVAILABLE);
+  if (!f.json) checkToken(f);
+  if (!f.report) {
+    const { report, builder } = await computeReport(f, "serve");
+    if (f.json) return output(true, summaryRows(report), () => "");
+    return serve(report, f, builder);
+  }
+  const report = await readReport(f.report);
+  if (f.json) return output(true, summaryRows(report), () => "");
+  await serve(report, f);
+}
+
+function registerDemo(program: Command): void {
+  program
     .command("demo")
     .description(
       "run the whole pipeline on a seeded synthetic (or file) market, write a report and serve the dashboard",
@@ -277,45 +349,11 @@ export function register(program: Command): void {
     .option("--out <dir>", "report directory", "volfolio-report")
     .option("--no-serve", "write the report and exit")
     .option("--json", "print the report JSON on stdout (implies --no-serve)")
-    .addHelpText(
-      "after",
-      `
-Examples:
-  volfolio demo                              # synthetic market, serve http://127.0.0.1:8787/
-  volfolio demo --no-serve --out /tmp/report # write report.json + report.html and exit
-  volfolio demo --chain ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --port 0
-  volfolio demo --live --currency ETH --book my-eth-book.json   # live Deribit chain (exit 3 when unreachable)
-  volfolio demo --book my-book.json --book-market   # value my-book.json on its own market section
-  VOLFOLIO_DERIBIT_URL=https://test.deribit.com volfolio demo --live --no-serve
-  VOLFOLIO_TOKEN=... volfolio demo --host 0.0.0.0 --port 8787
-  volfolio demo --agent-url http://127.0.0.1:8788   # Agent tab: a running \`volfolio agent\` (config "http": {"port": 8788})
+    .addHelpText("after", DEMO_HELP)
+    .action(runDemo);
+}
 
-Risk, stress, margin and the optimizer value the book on the loaded market by the same step as
-volfolio risk (src/web/bookMarket.ts): the chain's index and forwards, each option at its chain mark
-vol (the fitted surface pinned to the marks where the chain has no mark). Legs expired at the
-market's time are settled at the index and listed as expired; positions the market cannot value
-(other underlying, outside the listed expiries) are listed as excluded with the reason; neither
-reaches a figure. Without --book on a --chain/--live market,
-the sample book's legs are placed on the loaded chain's expiries and strikes by tenor and
-moneyness (the report's book section lists the legs).`,
-    )
-    .action(async (f: MarketFlags & { out: string; serve: boolean; json?: boolean }) => {
-      if (f.serve && !f.json) checkToken(f);
-      const { report, builder } = await computeReport(f, "demo");
-      const out = resolve(f.out);
-      await mkdir(out, { recursive: true });
-      await writeFile(resolve(out, "report.json"), `${JSON.stringify(report)}\n`);
-      await writeFile(resolve(out, "report.html"), await renderReportHtml(report));
-      if (f.json) {
-        output(true, report, () => "");
-        return;
-      }
-      process.stdout.write(`${formatTable(summaryRows(report, f.serve ? f.agentUrl : undefined))}\n`);
-      process.stdout.write(`report: ${resolve(out, "report.html")} and report.json\n`);
-      if (f.serve) await serve(report, f, builder);
-    });
-  void demo;
-
+function registerServe(program: Command): void {
   program
     .command("serve")
     .description(
@@ -359,28 +397,11 @@ Examples:
   volfolio serve --report volfolio-report/report.json --json
   volfolio serve --report volfolio-report/report.json --agent-url http://127.0.0.1:8788`,
     )
-    .action(async (f: MarketFlags & { report?: string; synthetic?: boolean; json?: boolean }) => {
-      checkAgentUrl(f);
-      const markets = [f.report, f.chain, f.live, f.synthetic].filter((x) => x !== undefined && x !== false);
-      if (markets.length !== 1)
-        throw new CliError("give one of --report FILE, --chain FILE, --live or --synthetic", EXIT_USAGE);
-      if (f.report && !existsSync(f.report))
-        throw new CliError(`report not found: ${f.report}`, EXIT_UNAVAILABLE);
-      if (!f.json) checkToken(f);
-      if (!f.report) {
-        const { report, builder } = await computeReport(f, "serve");
-        if (f.json) return output(true, summaryRows(report), () => "");
-        return serve(report, f, builder);
-      }
-      let report: DemoReport;
-      try {
-        report = JSON.parse(await readFile(f.report, "utf8")) as DemoReport;
-      } catch (e) {
-        throw new CliError(`cannot read report ${f.report}: ${(e as Error).message.split("\n")[0]}`);
-      }
-      if (!report || typeof report !== "object" || !report.unavailable)
-        throw new CliError(`${f.report} is not a volfolio demo report`);
-      if (f.json) return output(true, summaryRows(report), () => "");
-      await serve(report, f);
-    });
+    .action(runServe);
+}
+
+/** Registers `demo` and `serve`. */
+export function register(program: Command): void {
+  registerDemo(program);
+  registerServe(program);
 }
