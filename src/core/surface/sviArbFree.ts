@@ -126,7 +126,7 @@ const GUIDE_BIN = 0.02;
 /** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
 const GUIDE_TOLERANCE = 0.001;
 /** The butterfly grid reaches this far beyond the served range (k units). */
-const BUTTERFLY_MARGIN = 0.1;
+const BUTTERFLY_MARGIN = 0.25;
 const PENALTY_GRID = 81;
 const CALENDAR_GRID = 121;
 const CHECK_FACTOR = 8;
