@@ -31,14 +31,9 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type ConnectionOptions, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import {
-  type SweepJob,
-  type SweepJobResult,
-  type SweepSpec,
-  expandSweep,
-  runSweepJob,
-} from "../core/backtest/sweep.js";
+import { type SweepJob, type SweepJobResult, type SweepSpec, expandSweep } from "../core/backtest/sweep.js";
 import { siblingModulePath, type SweepRunResult } from "./sweepRunner.js";
+import { runJobHere } from "./sweepWorker.js";
 
 /** BullMQ connection options from a redis:// URL. */
 export function redisConnectionFromUrl(url: string): ConnectionOptions {
@@ -188,7 +183,8 @@ export async function startSweepQueueWorker(
 ): Promise<() => Promise<void>> {
   const connection = redisConnectionFromUrl(resolveRedisUrl(o.redisUrl));
   await probeRedis(connection, o.connectTimeoutMs);
-  const worker = new Worker<SweepJob, SweepJobResult>(o.queueName, async (job) => runSweepJob(job.data), {
+  // One LP solver per worker process, loaded on its first optimizer job (sweepWorker.ts runJobHere).
+  const worker = new Worker<SweepJob, SweepJobResult>(o.queueName, async (job) => runJobHere(job.data), {
     connection,
     concurrency: o.concurrency ?? 1,
     lockDuration: o.lockDurationMs ?? 30_000,

@@ -40,8 +40,13 @@ describe("sweep executors", () => {
     const serial = await runSweepThreads(spec, { threads: 0 });
     const seen: number[] = [];
     const threads = await runSweepThreads(spec, { threads: 2, onProgress: (d) => seen.push(d) });
-    expect(threads).toEqual(serial);
+    expect(threads.results).toEqual(serial.results);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // This thread and one worker thread take jobs from one list: every job ran exactly once.
+    const ex = threads.execution;
+    expect(ex?.threads).toBe(2);
+    expect((ex?.jobsOnThisThread ?? 0) + (ex?.jobsOnWorkers ?? 0)).toBe(8);
+    expect(ex?.note === null).toBe((ex?.jobsOnWorkers ?? 0) > 0);
     expect(serial.results[0]).toEqual(runSweepJob(expandSweep(spec)[0]!));
     const summary = summarizeSweep(serial.results);
     expect(summary.length).toBe(4);
@@ -51,6 +56,41 @@ describe("sweep executors", () => {
     // Different parameters do give different results (the comparison can fail).
     expect(serial.results[0]!.finalEquityUsd).not.toBe(serial.results[4]!.finalEquityUsd);
   });
+
+  it("the optimizer strategy sweeps: 2 threads (each loading HiGHS once) give the serial results, on target", async () => {
+    const TARGETS = [500, 1500];
+    const opt: SweepSpec = {
+      base: {
+        type: "optimizer",
+        params: {
+          usd: 1_000_000,
+          rebalance: { everyDays: 7 },
+          optimize: {
+            underlying: "BTC",
+            objective: { kind: "vega-target", targetUsdPerVolPt: 1000, penaltyUsd: 100 },
+            constraints: { delta: { min: -0.2, max: 0.2 } },
+            candidates: { minDays: 14, maxDays: 40, minAbsDelta: 0.2, maxAbsDelta: 0.5, maxContracts: 30 },
+            scenarios: { spotShifts: [-0.1, 0, 0.1], volShifts: [0] },
+            stress: false,
+          },
+        },
+      },
+      grid: { "params.optimize.objective.targetUsdPerVolPt": TARGETS },
+      market: { steps: 24 * 3, start: Date.UTC(2026, 0, 5) },
+      seeds: [3],
+    };
+    const serial = await runSweepThreads(opt, { threads: 0 });
+    const threads = await runSweepThreads(opt, { threads: 2 });
+    expect(threads.results).toEqual(serial.results);
+    expect(serial.results.map((r) => r.params["params.optimize.objective.targetUsdPerVolPt"])).toEqual(
+      TARGETS,
+    );
+    // The optimizer traded (one rebalance each): option trades plus the hedge, and the two targets differ.
+    for (const r of serial.results) expect(r.trades).toBeGreaterThan(0);
+    expect(serial.results[0]!.finalEquityUsd).not.toBe(serial.results[1]!.finalEquityUsd);
+    // Without a solver an optimizer job is refused by name (executors must pass one).
+    expect(() => runSweepJob(expandSweep(opt)[0]!)).toThrow(/lpSolver/);
+  }, 60_000);
 
   const redisUrl = process.env.VOLFOLIO_REDIS_URL;
   if (!redisUrl)

@@ -4,9 +4,13 @@
  * synthetic market. `expandSweep` lists the jobs in a fixed order (grid keys in the given order,
  * last key fastest, then seeds), and `runSweepJob` is a pure function of one job, so any
  * executor (serial, worker threads, a BullMQ queue over machines) gives identical results.
+ * The `optimizer` strategy sweeps too: its jobs need the LP solver, loaded once per executor
+ * (thread or process) at the edge and passed in (`jobNeedsLpSolver` says which jobs do).
  */
 import { InvalidInputError } from "../errors.js";
+import type { LpSolver } from "../optimize/lpSolver.js";
 import { runBacktest } from "./engine.js";
+import { type OptimizerStrategyRule, optimizerStrategyRule } from "./optimizerStrategy.js";
 import type { StrategySpec } from "./strategies.js";
 import { type SyntheticMarketConfig, syntheticSteps } from "./syntheticMarket.js";
 
@@ -95,9 +99,26 @@ export function expandSweep(spec: SweepSpec): SweepJob[] {
 const fin = (x: number | undefined | null): number | null =>
   typeof x === "number" && Number.isFinite(x) ? x : null;
 
-/** Runs one sweep job (pure, deterministic). */
-export function runSweepJob(job: SweepJob): SweepJobResult {
-  const r = runBacktest({ strategy: job.strategy, steps: syntheticSteps(job.market), recordTrades: false });
+/** Whether a job solves LPs (the `optimizer` strategy): its executor must pass an LpSolver. */
+export function jobNeedsLpSolver(job: SweepJob): boolean {
+  return job.strategy.type === "optimizer";
+}
+
+/** Runs one sweep job (pure, deterministic). `lpSolver`: required for `optimizer` jobs. */
+export function runSweepJob(job: SweepJob, lpSolver?: LpSolver): SweepJobResult {
+  const strategy = job.strategy;
+  let rule: OptimizerStrategyRule | undefined;
+  if (strategy.type === "optimizer") {
+    if (!lpSolver)
+      throw new InvalidInputError(
+        "lpSolver",
+        "undefined",
+        `is required by sweep job ${job.id} (optimizer strategy)`,
+      );
+    rule = optimizerStrategyRule(strategy, lpSolver);
+  }
+  const steps = syntheticSteps(job.market);
+  const r = runBacktest({ strategy, steps, recordTrades: false, ...(rule ? { rule } : {}) });
   const m = r.metricsUsd;
   return {
     id: job.id,
