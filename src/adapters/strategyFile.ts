@@ -206,11 +206,8 @@ export const syntheticMarketSchema = z.strictObject({
 }) satisfies z.ZodType<Omit<SyntheticMarketConfig, "seed"> & { readonly seed?: number }>;
 
 export const sweepSpecSchema = z.strictObject({
-  // The optimizer strategy runs on the asynchronous engine (HiGHS), which the sweep workers do not use.
-  base: strategySpecSchema.refine((b) => b.type !== "optimizer", {
-    message: "the optimizer strategy cannot be swept (run it with volfolio backtest)",
-    path: ["type"],
-  }),
+  // Every strategy sweeps; optimizer jobs get the LP solver their thread or process loaded once.
+  base: strategySpecSchema,
   grid: z.record(
     z.string().regex(/^[A-Za-z]\w*(\.[A-Za-z]\w*)*$/),
     z.array(z.union([z.number(), z.string(), z.boolean()])).min(1),

@@ -37,11 +37,15 @@ describe("strategy files", () => {
       "tail-hedge",
     ]);
   });
-  it("an optimizer base cannot be swept (the sweep workers run the synchronous engine)", () => {
+  it("an optimizer base sweeps (its jobs run with the executor's LP solver, test/adapters/sweep.test.ts)", () => {
     const base = JSON.parse(readFileSync(resolve(dir, "optimizer.json"), "utf8"));
-    expect(() =>
-      parseSweepSpec({ base, grid: { "params.usd": [1e6] }, market: { steps: 24 }, seeds: [1] }),
-    ).toThrow(/base\.type: the optimizer strategy cannot be swept/);
+    const sw = parseSweepSpec({
+      base,
+      grid: { "params.usd": [1e6, 2e6] },
+      market: { steps: 24 },
+      seeds: [1],
+    });
+    expect(expandSweep(sw).map((j) => j.strategy.type)).toEqual(["optimizer", "optimizer"]);
   });
   it("the example sweep parses and expands", async () => {
     const s = await loadSweepFile(resolve(dir, "sweep-strangle.json"));
