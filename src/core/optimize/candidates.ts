@@ -58,8 +58,8 @@ export function deribitMinTradeContracts(ins: Instrument): number {
   return 1;
 }
 
-/** Builds candidates from `snapshot.quotes` (one underlying) against `market`. */
-export function buildOptimizeCandidates(o: {
+/** Inputs of buildOptimizeCandidates. */
+export interface CandidateInputs {
   readonly snapshot: MarketSnapshot;
   readonly market: RiskMarket;
   readonly scenarios: readonly Scenario[];
@@ -67,61 +67,107 @@ export function buildOptimizeCandidates(o: {
   readonly filter?: CandidateFilter;
   /** The book: a candidate's heldContracts is the book's net position in its instrument. */
   readonly positions?: readonly Position[];
-}): CandidateSet {
+}
+
+/** Why a quote is not a candidate (the filter's order: underlying, expiry window, quote, |delta|, spread, OI), or null. */
+function rejectReason(
+  o: CandidateInputs,
+  q: CleanQuote,
+  g: () => ReturnType<typeof positionGreeks>,
+): CandidateRejection | null {
   const f = o.filter ?? {};
-  const held = new Map<string, number>();
-  for (const p of o.positions ?? [])
-    held.set(p.instrument.name, (held.get(p.instrument.name) ?? 0) + p.quantity);
-  const t0 = o.market.valuationTime;
-  const um = underlyingMarket(o.market, o.snapshot.underlying);
-  const S = um.indexPrice;
-  const rejected: CandidateSet["rejected"] = [];
-  const kept: { q: CleanQuote; g: ReturnType<typeof positionGreeks> }[] = [];
-  for (const q of o.snapshot.quotes) {
-    const ins = q.instrument;
-    const name = ins.name;
-    if (ins.underlying !== o.snapshot.underlying) {
-      rejected.push({ name, reason: "other-underlying" });
-      continue;
-    }
-    const days = daysBetween(t0, ins.expiry);
-    if (
-      days <= 0 ||
-      (f.minDays !== undefined && days < f.minDays) ||
-      (f.maxDays !== undefined && days > f.maxDays)
-    ) {
-      rejected.push({ name, reason: "expiry-window" });
-      continue;
-    }
-    if (q.bid === null && q.ask === null) {
-      rejected.push({ name, reason: "no-quote" });
-      continue;
-    }
-    const g = positionGreeks({ instrument: ins, quantity: 1 }, o.market);
+  const ins = q.instrument;
+  if (ins.underlying !== o.snapshot.underlying) return "other-underlying";
+  const days = daysBetween(o.market.valuationTime, ins.expiry);
+  if (
+    days <= 0 ||
+    (f.minDays !== undefined && days < f.minDays) ||
+    (f.maxDays !== undefined && days > f.maxDays)
+  )
+    return "expiry-window";
+  if (q.bid === null && q.ask === null) return "no-quote";
+  if (f.minAbsDelta !== undefined || f.maxAbsDelta !== undefined) {
     // Black's forward delta per contract: dV_usd/dS = usdPerBlack x delta x F/S (greeks.ts).
+    const S = underlyingMarket(o.market, o.snapshot.underlying).indexPrice;
     const mi = optionMarketInputs(ins, o.market);
     const blackDelta = Math.abs(
-      g.deltaUnderlyingCoin / ins.contractSize / ((mi.usdPerBlack * mi.forward) / S),
+      g().deltaUnderlyingCoin / ins.contractSize / ((mi.usdPerBlack * mi.forward) / S),
     );
     if (
       (f.minAbsDelta !== undefined && blackDelta < f.minAbsDelta) ||
       (f.maxAbsDelta !== undefined && blackDelta > f.maxAbsDelta)
-    ) {
-      rejected.push({ name, reason: "delta-window" });
-      continue;
-    }
-    if (f.maxRelativeSpread !== undefined && q.bid !== null && q.ask !== null) {
-      const mid = (q.bid + q.ask) / 2;
-      if ((q.ask - q.bid) / mid > f.maxRelativeSpread) {
-        rejected.push({ name, reason: "wide-spread" });
-        continue;
-      }
-    }
-    if (f.minOpenInterest !== undefined && (q.openInterest ?? 0) < f.minOpenInterest) {
-      rejected.push({ name, reason: "low-open-interest" });
-      continue;
-    }
-    kept.push({ q, g });
+    )
+      return "delta-window";
+  }
+  if (f.maxRelativeSpread !== undefined && q.bid !== null && q.ask !== null) {
+    const mid = (q.bid + q.ask) / 2;
+    if ((q.ask - q.bid) / mid > f.maxRelativeSpread) return "wide-spread";
+  }
+  if (f.minOpenInterest !== undefined && (q.openInterest ?? 0) < f.minOpenInterest)
+    return "low-open-interest";
+  return null;
+}
+
+/** Size cap of one side, contracts: maxContracts, the displayed size and open interest fractions (1e6 when none). */
+function sizeCap(f: CandidateFilter, q: CleanQuote, size: number | null | undefined): number {
+  let m = f.maxContracts ?? Number.POSITIVE_INFINITY;
+  if (f.displayedSizeFraction !== undefined && size != null) m = Math.min(m, f.displayedSizeFraction * size);
+  if (f.openInterestFraction !== undefined && q.openInterest != null)
+    m = Math.min(m, f.openInterestFraction * q.openInterest);
+  return Number.isFinite(m) ? m : 1e6;
+}
+
+/** One kept quote as a candidate: USD prices, fair value and vol, greeks, size caps, margin, scenario PnL. */
+function candidateOf(
+  o: CandidateInputs,
+  k: { q: CleanQuote; g: ReturnType<typeof positionGreeks> },
+  pnl: { scenario: Float64Array; stress: Float64Array | null; held: number | undefined },
+): OptimizeCandidate {
+  const { q, g } = k;
+  const f = o.filter ?? {};
+  const ins = q.instrument;
+  const S = underlyingMarket(o.market, o.snapshot.underlying).indexPrice;
+  // The fair vol the one valuation uses for this option (risk/valuation.ts).
+  const { vol: fairVol } = optionMarketInputs(ins, o.market);
+  // USD of one contract's quote: an inverse quote is coins, worth the index each (as valuePosition
+  // values the held option: coin premium x S), so bid/ask/fair are in the same USD.
+  const conv = (ins.settlement === "inverse" ? S : 1) * ins.contractSize;
+  return {
+    name: ins.name,
+    bucket: expiryBucket(ins.expiry, o.market.valuationTime),
+    bidUsd: q.bid === null ? null : q.bid * conv,
+    askUsd: q.ask === null ? null : q.ask * conv,
+    fairUsd: g.valueUsd,
+    fairVol,
+    bidVol: q.bidVol,
+    askVol: q.askVol,
+    greeks: greeksOf(g),
+    maxBuy: sizeCap(f, q, q.askSize),
+    maxSell: sizeCap(f, q, q.bidSize),
+    marginShortUsd: standardMarginUsd([{ instrument: ins, quantity: -1 }], o.market),
+    ...(pnl.held !== undefined ? { heldContracts: pnl.held } : {}),
+    minTradeContracts: deribitMinTradeContracts(ins),
+    scenarioPnlUsd: pnl.scenario,
+    ...(pnl.stress ? { stressPnlUsd: pnl.stress } : {}),
+  };
+}
+
+/** Builds candidates from `snapshot.quotes` (one underlying) against `market`. */
+export function buildOptimizeCandidates(o: CandidateInputs): CandidateSet {
+  const held = new Map<string, number>();
+  for (const p of o.positions ?? [])
+    held.set(p.instrument.name, (held.get(p.instrument.name) ?? 0) + p.quantity);
+  const rejected: CandidateSet["rejected"] = [];
+  const kept: { q: CleanQuote; g: ReturnType<typeof positionGreeks> }[] = [];
+  for (const q of o.snapshot.quotes) {
+    let greeks: ReturnType<typeof positionGreeks> | null = null;
+    const g = () => {
+      greeks ??= positionGreeks({ instrument: q.instrument, quantity: 1 }, o.market);
+      return greeks;
+    };
+    const reason = rejectReason(o, q, g);
+    if (reason) rejected.push({ name: q.instrument.name, reason });
+    else kept.push({ q, g: g() });
   }
   const instruments = kept.map((k) => k.q.instrument);
   const positions: Position[] = instruments.map((instrument) => ({ instrument, quantity: 1 }));
@@ -131,40 +177,13 @@ export function buildOptimizeCandidates(o: {
     o.stressScenarios && kept.length > 0
       ? scenarioPnlMatrix({ positions, market: o.market, scenarios: o.stressScenarios })
       : null;
-  const candidates = kept.map(({ q, g }, i): OptimizeCandidate => {
-    const ins = q.instrument;
-    // The fair vol the one valuation uses for this option (risk/valuation.ts).
-    const { vol: fairVol } = optionMarketInputs(ins, o.market);
-    // USD of one contract's quote: an inverse quote is coins, worth the index each (as valuePosition
-    // values the held option: coin premium x S), so bid/ask/fair are in the same USD.
-    const conv = (ins.settlement === "inverse" ? S : 1) * ins.contractSize;
-    const cap = (size: number | null | undefined): number => {
-      let m = f.maxContracts ?? Number.POSITIVE_INFINITY;
-      if (f.displayedSizeFraction !== undefined && size != null)
-        m = Math.min(m, f.displayedSizeFraction * size);
-      if (f.openInterestFraction !== undefined && q.openInterest != null)
-        m = Math.min(m, f.openInterestFraction * q.openInterest);
-      return Number.isFinite(m) ? m : 1e6;
-    };
-    return {
-      name: ins.name,
-      bucket: expiryBucket(ins.expiry, t0),
-      bidUsd: q.bid === null ? null : q.bid * conv,
-      askUsd: q.ask === null ? null : q.ask * conv,
-      fairUsd: g.valueUsd,
-      fairVol,
-      bidVol: q.bidVol,
-      askVol: q.askVol,
-      greeks: greeksOf(g),
-      maxBuy: cap(q.askSize),
-      maxSell: cap(q.bidSize),
-      marginShortUsd: standardMarginUsd([{ instrument: ins, quantity: -1 }], o.market),
-      ...(held.has(ins.name) ? { heldContracts: held.get(ins.name) as number } : {}),
-      minTradeContracts: deribitMinTradeContracts(ins),
-      scenarioPnlUsd: pnl[i] as Float64Array,
-      ...(stress ? { stressPnlUsd: stress[i] as Float64Array } : {}),
-    };
-  });
+  const candidates = kept.map((k, i) =>
+    candidateOf(o, k, {
+      scenario: pnl[i] ?? new Float64Array(o.scenarios.length),
+      stress: stress ? (stress[i] ?? null) : null,
+      held: held.get(k.q.instrument.name),
+    }),
+  );
   return { candidates, instruments, rejected, input: o.snapshot.quotes.length };
 }
 
