@@ -295,6 +295,84 @@ interface SymbolSlot {
   second: { quote: OptionQuote; line: number; record: Record<string, string> } | null;
 }
 
+/** What the read loop keeps: per symbol the latest two updates, per minute the valid-row count. */
+interface TardisRead {
+  readonly slots: Map<string, SymbolSlot>;
+  readonly perMinute: Map<number, number>;
+  readonly rejected: TardisRejectedRow[];
+  validRows: number;
+  rowsRead: number;
+  superseded: number;
+}
+
+/** Applies one CSV record to the read state (rejected, superseded by `at`, or kept in its slot). */
+function readTardisRecord(
+  state: TardisRead,
+  record: Record<string, string>,
+  at: number | undefined,
+  tolerance: number,
+): void {
+  state.rowsRead++;
+  const r = tardisRecordToQuote(record, state.rowsRead + 1, tolerance);
+  if (!r.ok) {
+    state.rejected.push(r.rejection);
+    return;
+  }
+  const q = r.quote;
+  const minute = Math.floor(q.timestamp / 60_000);
+  state.perMinute.set(minute, (state.perMinute.get(minute) ?? 0) + 1);
+  state.validRows++;
+  if (at !== undefined && q.timestamp > at) {
+    state.superseded++;
+    return;
+  }
+  const entry = { quote: q, line: state.rowsRead + 1, record };
+  const slot = state.slots.get(q.instrument.name);
+  if (!slot) {
+    state.slots.set(q.instrument.name, { best: entry, second: null });
+    return;
+  }
+  state.superseded++;
+  if (q.timestamp >= slot.best.quote.timestamp) {
+    slot.second = slot.best;
+    slot.best = entry;
+  } else if (!slot.second || q.timestamp >= slot.second.quote.timestamp) slot.second = entry;
+}
+
+/** The file's dominant time: the middle of the minute holding the median valid row, or null. */
+function dominantMinuteTime(perMinute: ReadonlyMap<number, number>, validRows: number): number | null {
+  if (validRows === 0) return null;
+  let seen = 0;
+  for (const [minute, n] of [...perMinute].sort((a, b) => a[0] - b[0])) {
+    seen += n;
+    if (seen * 2 >= validRows) return minute * 60_000 + 30_000;
+  }
+  return null;
+}
+
+/** Each symbol's latest update, or its earlier one when the latest is a timestamp outlier. */
+function latestQuotes(state: TardisRead, dominant: number | null, span: number): OptionQuote[] {
+  const isOutlier = (t: number) => dominant !== null && Math.abs(t - dominant) > span;
+  const latest: OptionQuote[] = [];
+  for (const slot of state.slots.values()) {
+    if (dominant !== null && isOutlier(slot.best.quote.timestamp)) {
+      state.rejected.push({
+        line: slot.best.line,
+        reason: "timestamp-outlier",
+        detail: outlierDetail(slot.best.quote.timestamp, dominant, span),
+        row: slot.best.record,
+      });
+      if (slot.second && !isOutlier(slot.second.quote.timestamp)) {
+        state.superseded--; // the earlier update is used after all
+        latest.push(slot.second.quote);
+      }
+      continue;
+    }
+    latest.push(slot.best.quote);
+  }
+  return latest;
+}
+
 /** Parses a Tardis options_chain CSV stream into one chain per underlying (see file doc). */
 export async function parseTardisOptionsChain(
   input: Readable,
@@ -303,71 +381,20 @@ export async function parseTardisOptionsChain(
   const { records, header } = csvRecords(input);
   const at = options.at ?? options.valuationTime;
   const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
-  const span = options.fileSpanMs ?? TARDIS_FILE_SPAN_MS;
-  const slots = new Map<string, SymbolSlot>();
   // Valid rows per minute: the file's dominant (median) time in memory bounded by the minutes spanned.
-  const perMinute = new Map<number, number>();
-  let validRows = 0;
-  const rejected: TardisRejectedRow[] = [];
-  let rowsRead = 0;
-  let superseded = 0;
-  for await (const record of records) {
-    rowsRead++;
-    const r = tardisRecordToQuote(record, rowsRead + 1, tolerance);
-    if (!r.ok) {
-      rejected.push(r.rejection);
-      continue;
-    }
-    const q = r.quote;
-    const minute = Math.floor(q.timestamp / 60_000);
-    perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
-    validRows++;
-    if (at !== undefined && q.timestamp > at) {
-      superseded++;
-      continue;
-    }
-    const entry = { quote: q, line: rowsRead + 1, record };
-    const slot = slots.get(q.instrument.name);
-    if (!slot) {
-      slots.set(q.instrument.name, { best: entry, second: null });
-      continue;
-    }
-    superseded++;
-    if (q.timestamp >= slot.best.quote.timestamp) {
-      slot.second = slot.best;
-      slot.best = entry;
-    } else if (!slot.second || q.timestamp >= slot.second.quote.timestamp) slot.second = entry;
-  }
-  let dominant: number | null = null;
-  if (validRows > 0) {
-    let seen = 0;
-    for (const [minute, n] of [...perMinute].sort((a, b) => a[0] - b[0])) {
-      seen += n;
-      if (seen * 2 >= validRows) {
-        dominant = minute * 60_000 + 30_000;
-        break;
-      }
-    }
-  }
-  const isOutlier = (t: number) => dominant !== null && Math.abs(t - dominant) > span;
-  const latest: OptionQuote[] = [];
-  for (const slot of slots.values()) {
-    if (isOutlier(slot.best.quote.timestamp)) {
-      rejected.push({
-        line: slot.best.line,
-        reason: "timestamp-outlier",
-        detail: outlierDetail(slot.best.quote.timestamp, dominant as number, span),
-        row: slot.best.record,
-      });
-      if (slot.second && !isOutlier(slot.second.quote.timestamp)) {
-        superseded--; // the earlier update is used after all
-        latest.push(slot.second.quote);
-      }
-      continue;
-    }
-    latest.push(slot.best.quote);
-  }
+  const state: TardisRead = {
+    slots: new Map(),
+    perMinute: new Map(),
+    rejected: [],
+    validRows: 0,
+    rowsRead: 0,
+    superseded: 0,
+  };
+  for await (const record of records) readTardisRecord(state, record, at, tolerance);
+  const dominant = dominantMinuteTime(state.perMinute, state.validRows);
+  const latest = latestQuotes(state, dominant, options.fileSpanMs ?? TARDIS_FILE_SPAN_MS);
   const { chains, noIndex } = buildChains(latest, at === undefined ? options : { ...options, at });
+  const rejected = state.rejected;
   // No price anywhere for a coin: its quotes are rejected rather than guessed.
   for (const q of noIndex)
     rejected.push({
@@ -377,12 +404,13 @@ export async function parseTardisOptionsChain(
       row: {},
     });
   rejected.sort((a, b) => a.line - b.line);
-  const missing = rowsRead > 0 ? ["bid_price", "ask_price"].filter((c) => !header.includes(c)) : [];
+  const missing = state.rowsRead > 0 ? ["bid_price", "ask_price"].filter((c) => !header.includes(c)) : [];
   const warnings = bidAskWarnings(
     options.source ?? "Tardis file",
     missing,
     chains.flatMap((c) => c.quotes),
   );
+  const { rowsRead, superseded } = state;
   return { chains, rejected, rowsRead, superseded, dominantTime: dominant, warnings };
 }
 
