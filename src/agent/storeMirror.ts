@@ -22,8 +22,6 @@
  *   unmirrored is logged and mirrored by the next start's `syncAll` from the journal.
  */
 import { Journal, type JournalRead } from "../adapters/journal.js";
-import { DuckDbSnapshotStore } from "../adapters/store/duckdb.js";
-import { PostgresSnapshotStore } from "../adapters/store/postgres.js";
 import type { SnapshotStore } from "../adapters/store/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import type { AgentConfig } from "./config.js";
@@ -59,9 +57,14 @@ export async function openAgentStore(
   store: NonNullable<AgentConfig["store"]>,
   env: Record<string, string | undefined>,
 ): Promise<SnapshotStore> {
-  if (store.type === "duckdb") return DuckDbSnapshotStore.open(store.dir);
+  // DuckDB or pg is loaded here, only when the config has a store block (issue 25: lazy service deps).
+  if (store.type === "duckdb") {
+    const { DuckDbSnapshotStore } = await import("../adapters/store/duckdb.js");
+    return DuckDbSnapshotStore.open(store.dir);
+  }
   const url = store.url ?? env.VOLFOLIO_PG_URL;
   if (!url) throw new Error("store.url is missing and VOLFOLIO_PG_URL is not set");
+  const { PostgresSnapshotStore } = await import("../adapters/store/postgres.js");
   return PostgresSnapshotStore.open(url);
 }
 
