@@ -30,6 +30,8 @@ const T2 = timeToExpiry(NEXT_EXPIRY, NOW);
 const T30 = timeToExpiry(NOW + 30 * 86_400_000, NOW);
 const R1 = 0.000305;
 const R2 = 0.000286;
+/** Hand-built strips whose results are exact decimals: only float rounding (digits of toBeCloseTo). */
+const EXACT_DIGITS = 12;
 /** The paper prints sigma^2 to 8 decimals, T to 7, VIX to 2: compared at those digits. */
 const quotesOf = (rows: readonly WhitePaperRow[]): StrikeQuotes[] =>
   rows.map(([strike, callBid, callAsk, putBid, putAsk]) => ({ strike, callBid, callAsk, putBid, putAsk }));
@@ -114,10 +116,10 @@ describe("strip selection rules", () => {
     if (!r.ok) return;
     // Parity pair at 100: F = 100 + (3.0 - 2.5) = 100.5, K0 = 100.
     expect(r.value.parityStrike).toBe(100);
-    expect(r.value.forward).toBeCloseTo(100.5, 12);
+    expect(r.value.forward).toBeCloseTo(100.5, EXACT_DIGITS);
     expect(r.value.contributions.map((c) => c.strike)).toEqual([95, 100, 105, 115]);
     expect(r.value.contributions[1]?.kind).toBe("put-call-average");
-    expect(r.value.contributions[1]?.mid).toBeCloseTo(2.75, 12);
+    expect(r.value.contributions[1]?.mid).toBeCloseTo(2.75, EXACT_DIGITS);
     // dK: ends one-sided, inner ones centred on the strip's neighbours.
     expect(r.value.contributions.map((c) => c.strikeWidth)).toEqual([5, 5, 7.5, 10]);
     expect(r.value.excluded).toBe(4);
