@@ -11,11 +11,10 @@ import type { BacktestStep } from "../../core/backtest/market.js";
 import { type SyntheticMarketConfig, syntheticSteps } from "../../core/backtest/syntheticMarket.js";
 import type { VaultFlow } from "../../core/vault/flows.js";
 import { runVault, type VaultResult, type VaultSpec } from "../../core/vault/engine.js";
+import type { VaultCollateral, VaultStrategyType } from "../../core/vault/strategy.js";
 import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 import { loadDataSteps } from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
-
-type Opts = Record<string, string | boolean | undefined>;
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
 const f = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "-");
@@ -77,8 +76,35 @@ export function formatVault(r: VaultResult): string {
   return lines.join("\n");
 }
 
-const num = (name: string, v: unknown, d: number): number =>
-  v === undefined ? d : parseNumberOption(name, String(v));
+/** The options of `volfolio vault` as commander parses them (numbers are parsed by the command). */
+export interface VaultCliOptions {
+  readonly data?: string;
+  readonly synthetic?: boolean;
+  readonly underlying: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly strategy: string;
+  readonly collateral?: string;
+  readonly delta?: string;
+  readonly epochDays?: string;
+  readonly anchor?: string;
+  readonly managementFee?: string;
+  readonly performanceFee?: string;
+  readonly lot?: string;
+  readonly conversionBps?: string;
+  readonly schedule?: string;
+  readonly days?: string;
+  readonly stepHours?: string;
+  readonly seed?: string;
+  readonly spot?: string;
+  readonly vol?: string;
+  readonly market?: string;
+  readonly progress?: boolean;
+  readonly json?: boolean;
+}
+
+const num = (name: string, v: string | undefined, d: number): number =>
+  v === undefined ? d : parseNumberOption(name, v);
 
 export function register(program: Command): void {
   program
@@ -123,89 +149,107 @@ Rounds start at Friday 08:00 UTC (Deribit's weekly expiry); a request is process
 at or after its time: deposits enter at the next round's share price, withdrawals are paid at the
 round's end price. Fees are paid in the vault's asset out of NAV (the holders' shares never change).`,
     )
-    .action(async (o: Opts) => {
-      if (o.data && o.synthetic) throw new CliError("use one of --data or --synthetic", EXIT_USAGE);
-      const strategy = String(o.strategy);
-      if (strategy !== "covered-call" && strategy !== "put-selling")
-        throw new CliError(
-          `--strategy must be covered-call or put-selling, got ${JSON.stringify(strategy)}`,
-          EXIT_USAGE,
-        );
-      const collateral = o.collateral === undefined ? undefined : String(o.collateral);
-      if (collateral !== undefined && collateral !== "usd" && collateral !== "coin")
-        throw new CliError(`--collateral must be usd or coin, got ${JSON.stringify(collateral)}`, EXIT_USAGE);
-      let anchor: number | undefined;
-      if (o.anchor !== undefined) {
-        anchor = Date.parse(String(o.anchor));
-        if (!Number.isFinite(anchor))
-          throw new CliError(`--anchor must be an ISO instant, got ${JSON.stringify(o.anchor)}`, EXIT_USAGE);
-      }
-      const spec: VaultSpec = {
-        strategy,
-        ...(collateral ? { collateral: collateral as "usd" | "coin" } : {}),
-        targetDelta: num("delta", o.delta, 0.1),
-        epochDays: num("epoch-days", o.epochDays, 7),
-        ...(anchor !== undefined ? { anchor } : {}),
-        fees: {
-          managementPerYear: num("management-fee", o.managementFee, 0.02),
-          performance: num("performance-fee", o.performanceFee, 0.1),
-        },
-        ...(o.lot !== undefined ? { lot: num("lot", o.lot, 0.1) } : {}),
-        conversionBps: num("conversion-bps", o.conversionBps, 0),
-      };
-      const schedule: VaultFlow[] | null = o.schedule ? await loadVaultSchedule(String(o.schedule)) : null;
-      const show = wantsProgress(o);
-      let steps: Iterable<BacktestStep>;
-      let total: number;
-      let input: Record<string, unknown>;
-      if (o.data) {
-        const d = await loadDataSteps({
-          dir: String(o.data),
-          underlying: String(o.underlying),
-          ...(o.from ? { from: String(o.from) } : {}),
-          ...(o.to ? { to: String(o.to) } : {}),
-          progress: show,
-        });
-        steps = d.steps;
-        total = d.steps.length;
-        input = {
-          source: "data",
-          dir: o.data,
-          files: d.files,
-          steps: d.steps.length,
-          skippedFiles: d.skippedFiles.length,
-        };
-      } else {
-        const market: SyntheticMarketConfig = o.market
-          ? parseSyntheticMarket(
-              JSON.parse(await readInputText(String(o.market), "market file")),
-              String(o.market),
-            )
-          : {
-              steps: Math.round((num("days", o.days, 182) * 24) / num("step-hours", o.stepHours, 1)),
-              stepHours: num("step-hours", o.stepHours, 1),
-              seed: num("seed", o.seed, 1),
-              spot: num("spot", o.spot, 60_000),
-              model: { type: "gbm", drift: 0, vol: num("vol", o.vol, 0.5) },
-            };
-        steps = syntheticSteps(market);
-        total = market.steps + 1;
-        input = { source: "synthetic", market };
-      }
-      // Default schedule: one depositor before the first round (anchored on the first step's time).
-      let flows = schedule;
-      if (!flows) {
-        const amount = strategy === "put-selling" && (collateral ?? "usd") === "usd" ? 1_000_000 : 10;
-        flows = [{ time: 0, depositor: "depositor", type: "deposit", amount }];
-      }
-      const bar = progressBar(show, "vault");
-      bar.start(total);
-      let r: VaultResult;
-      try {
-        r = runVault({ spec, steps, flows, onStep: (n) => bar.update(n) });
-      } finally {
-        bar.stop();
-      }
-      output(Boolean(o.json), { input, ...r }, () => formatVault(r));
+    .action((o: VaultCliOptions) => vaultCommand(o));
+}
+
+/** Parse -> runVault -> format. */
+async function vaultCommand(o: VaultCliOptions): Promise<void> {
+  if (o.data && o.synthetic) throw new CliError("use one of --data or --synthetic", EXIT_USAGE);
+  const spec = vaultSpecFromOptions(o);
+  const schedule: VaultFlow[] | null = o.schedule ? await loadVaultSchedule(o.schedule) : null;
+  const show = wantsProgress(o);
+  const { steps, total, input } = await vaultSteps(o, show);
+  const flows = schedule ?? defaultFlows(spec);
+  const bar = progressBar(show, "vault");
+  bar.start(total);
+  let r: VaultResult;
+  try {
+    r = runVault({ spec, steps, flows, onStep: (n) => bar.update(n) });
+  } finally {
+    bar.stop();
+  }
+  output(Boolean(o.json), { input, ...r }, () => formatVault(r));
+}
+
+function isStrategy(x: string): x is VaultStrategyType {
+  return x === "covered-call" || x === "put-selling";
+}
+
+function isCollateral(x: string): x is VaultCollateral {
+  return x === "usd" || x === "coin";
+}
+
+/** The vault spec from the flags; a bad strategy, collateral or anchor is a usage error naming the flag. */
+function vaultSpecFromOptions(o: VaultCliOptions): VaultSpec {
+  const strategy = o.strategy;
+  if (!isStrategy(strategy))
+    throw new CliError(
+      `--strategy must be covered-call or put-selling, got ${JSON.stringify(strategy)}`,
+      EXIT_USAGE,
+    );
+  const collateral = o.collateral;
+  if (collateral !== undefined && !isCollateral(collateral))
+    throw new CliError(`--collateral must be usd or coin, got ${JSON.stringify(collateral)}`, EXIT_USAGE);
+  let anchor: number | undefined;
+  if (o.anchor !== undefined) {
+    anchor = Date.parse(o.anchor);
+    if (!Number.isFinite(anchor))
+      throw new CliError(`--anchor must be an ISO instant, got ${JSON.stringify(o.anchor)}`, EXIT_USAGE);
+  }
+  return {
+    strategy,
+    ...(collateral ? { collateral } : {}),
+    targetDelta: num("delta", o.delta, 0.1),
+    epochDays: num("epoch-days", o.epochDays, 7),
+    ...(anchor !== undefined ? { anchor } : {}),
+    fees: {
+      managementPerYear: num("management-fee", o.managementFee, 0.02),
+      performance: num("performance-fee", o.performanceFee, 0.1),
+    },
+    ...(o.lot !== undefined ? { lot: num("lot", o.lot, 0.1) } : {}),
+    conversionBps: num("conversion-bps", o.conversionBps, 0),
+  };
+}
+
+/** Default schedule: one depositor before the first round (anchored on the first step's time). */
+function defaultFlows(spec: VaultSpec): VaultFlow[] {
+  const amount = spec.strategy === "put-selling" && (spec.collateral ?? "usd") === "usd" ? 1_000_000 : 10;
+  return [{ time: 0, depositor: "depositor", type: "deposit", amount }];
+}
+
+/** The market steps: the daily Deribit files (--data) or the synthetic market. */
+async function vaultSteps(
+  o: VaultCliOptions,
+  show: boolean,
+): Promise<{ steps: Iterable<BacktestStep>; total: number; input: Record<string, unknown> }> {
+  if (o.data) {
+    const d = await loadDataSteps({
+      dir: o.data,
+      underlying: o.underlying,
+      ...(o.from ? { from: o.from } : {}),
+      ...(o.to ? { to: o.to } : {}),
+      progress: show,
     });
+    return {
+      steps: d.steps,
+      total: d.steps.length,
+      input: {
+        source: "data",
+        dir: o.data,
+        files: d.files,
+        steps: d.steps.length,
+        skippedFiles: d.skippedFiles.length,
+      },
+    };
+  }
+  const market: SyntheticMarketConfig = o.market
+    ? parseSyntheticMarket(JSON.parse(await readInputText(o.market, "market file")), o.market)
+    : {
+        steps: Math.round((num("days", o.days, 182) * 24) / num("step-hours", o.stepHours, 1)),
+        stepHours: num("step-hours", o.stepHours, 1),
+        seed: num("seed", o.seed, 1),
+        spot: num("spot", o.spot, 60_000),
+        model: { type: "gbm", drift: 0, vol: num("vol", o.vol, 0.5) },
+      };
+  return { steps: syntheticSteps(market), total: market.steps + 1, input: { source: "synthetic", market } };
 }
