@@ -53,11 +53,11 @@ const sv = (c: string) => `s_${c}`;
 const dv = (c: string) => `d_${c}`;
 /** An optional number cell the loader reads as a number or as empty. */
 const numOk = (c: string) =>
-  `(${sv(c)} IS NULL OR ${sv(c)} = '' OR (isfinite(${dv(c)}) AND NOT contains(${sv(c)}, '_')))`;
+  `coalesce(${sv(c)} IS NULL OR ${sv(c)} = '' OR (isfinite(${dv(c)}) AND NOT contains(${sv(c)}, '_')), false)`;
 /** A number cell the loader certainly refuses (text it cannot trim to empty, ASCII so its trim is ours). */
 const numBad = (c: string) =>
   `(NOT ${numOk(c)} AND trim(${sv(c)}, ${BLANKS}) <> '' AND NOT regexp_matches(${sv(c)}, '[^ -~]'))`;
-const strikeOk = `(${dv("strike")} > 0 AND isfinite(${dv("strike")}) AND NOT contains(${sv("strike")}, '_'))`;
+const strikeOk = `coalesce(${dv("strike")} > 0 AND isfinite(${dv("strike")}) AND NOT contains(${sv("strike")}, '_'), false)`;
 /** Number() refuses it too: missing or blank, or a number DuckDB reads (so Number() reads it alike) that is not positive. */
 const strikeBad = `(NOT ${strikeOk} AND (${sv("strike")} IS NULL OR trim(${sv("strike")}, ${BLANKS}) = '' OR (${dv("strike")} IS NOT NULL AND NOT contains(${sv("strike")}, '_'))))`;
 /** An ISO instant with a UTC zone (YYYY-MM-DDTHH:MM:SS[.f] then Z or +00:00), which Date.parse reads alike. */

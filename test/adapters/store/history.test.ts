@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -21,95 +21,46 @@ import {
   loadHistoryChains,
 } from "../../../src/adapters/store/historyRead.js";
 import { ingestHistory } from "../../../src/adapters/store/ingest.js";
+import { deribitSqlReasons } from "../../../src/adapters/store/ingestDeribit.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 import { createRng } from "../../../src/core/math/rng.js";
+import { craftedCsv } from "./historyFixtures.js";
 
 const DATA = join(import.meta.dirname, "../../../../shared/data/deribit");
 const SAMPLE = join(DATA, "sample_BTC_ETH_chain_20260110T091409Z.csv");
 const DAILY = join(DATA, "daily");
 const plain = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-/** A Deribit CSV with good rows and bad rows of every kind the loader rejects, plus loose-but-valid rows. */
-function craftedCsv(): { text: string; expected: Record<string, number> } {
-  const t = Date.UTC(2026, 0, 10, 9, 14, 9);
-  const inst = (name: string, strike: number, kind: "call" | "put") => ({
-    type: "option" as const,
-    name,
-    underlying: "BTC",
-    quote: "USD",
-    settlement: "inverse" as const,
-    expiry: Date.UTC(2026, 2, 27, 8),
-    strike,
-    kind,
-    contractSize: 1,
-  });
-  const chain: ChainSnapshot = {
-    underlying: "BTC",
-    valuationTime: t,
-    indexPrice: 90500,
-    quotes: [80000, 85000, 90000, 95000, 100000, 105000].flatMap((k) =>
-      (["call", "put"] as const).map((kind) => ({
-        instrument: inst(`BTC-27MAR26-${k}-${kind === "call" ? "C" : "P"}`, k, kind),
-        timestamp: t,
-        bid: 0.01,
-        ask: 0.011,
-        mark: 0.0105,
-        markIv: 0.5,
-        underlyingPrice: 91200.5,
-        underlyingName: "BTC-27MAR26",
-        openInterest: 10,
-        volume: 1,
-      })),
-    ),
-    futures: [
-      {
-        name: "BTC-27MAR26",
-        underlying: "BTC",
-        expiry: Date.UTC(2026, 2, 27, 8),
-        timestamp: t,
-        mark: 91200.5,
-      },
-    ],
+/**
+ * The SQL rules (ingestDeribit.ts) against the loader's validator on one file, row by row: every
+ * row the SQL rules decide has the loader's reason (null = accepted; the file-level outlier rule
+ * is not a row rule). Returns the lines left to the loader ("check").
+ */
+async function compareReasons(store: DuckDbSnapshotStore, path: string): Promise<number[]> {
+  const ref = await loadDeribitCsvFile(path);
+  const { readFileSync } = await import("node:fs");
+  const { gunzipSync } = await import("node:zlib");
+  const gzip = path.endsWith(".gz");
+  const bytes = readFileSync(path);
+  const first = (gzip ? gunzipSync(bytes) : bytes).toString("utf8").split("\n", 1)[0] ?? "";
+  const source = {
+    path,
+    src: basename(path),
+    gzip,
+    header: first.trim().split(","),
+    format: "deribit-csv" as const,
   };
-  const rows = formatDeribitCsvRows(chain).map((r) => r.split(","));
-  const col = (c: string) => DERIBIT_CSV_COLUMNS.indexOf(c as (typeof DERIBIT_CSV_COLUMNS)[number]);
-  const set = (i: number, c: string, v: string) => {
-    (rows[i] as string[])[col(c)] = v;
-  };
-  // invalid-field
-  set(0, "bid_price", "abc");
-  set(1, "option_type", "straddle");
-  set(2, "strike", "");
-  set(3, "timestamp", "yesterday");
-  set(4, "index_price", "1e400");
-  // bad-instrument-name
-  set(5, "instrument_name", "NOT-A-NAME");
-  // name-mismatch (strike, type, currency)
-  set(6, "strike", "86000");
-  set(7, "option_type", rows[7]?.[col("option_type")] === "call" ? "put" : "call");
-  set(8, "currency", "ETH");
-  // missing-index
-  set(9, "index_price", "");
-  // accepted by the loader's loose rules only: " 0.0101" (blank), "1e-2" is strict anyway, "+0.0102"
-  set(10, "bid_price", " 0.0101");
-  set(11, "underlying_name", "  BTC-27MAR26  ");
-  const lines = rows.map((r) => r.join(","));
-  // a future name (bad-instrument-name: not an option) and a timestamp outlier
-  lines.push(lines[10]?.replace(/BTC-27MAR26-95000-C|BTC-27MAR26-[0-9]+-[CP]/, "BTC-27MAR26") ?? "");
-  lines.push(lines[11]?.replace(/^[^,]+/, "2100-01-01T00:00:00+00:00") ?? "");
-  // a short row (relaxed column count: missing fields)
-  lines.push((lines[3] ?? "").split(",").slice(0, 5).join(","));
-  const text = `${DERIBIT_CSV_COLUMNS.join(",")}\n${lines.join("\n")}\n`;
-  return {
-    text,
-    expected: {
-      "invalid-field": 6,
-      "bad-instrument-name": 2,
-      "name-mismatch": 3,
-      "missing-index": 1,
-      "timestamp-outlier": 1,
-    },
-  };
+  const sql = (await deribitSqlReasons(store.connection, [source])).get(path) ?? [];
+  expect(sql).toHaveLength(ref.rowsRead);
+  const byLine = new Map(
+    ref.rejected.filter((r) => r.reason !== "timestamp-outlier").map((r) => [r.line, r.reason as string]),
+  );
+  const checks: number[] = [];
+  for (const [i, reason] of sql.entries()) {
+    if (reason === "check") checks.push(i + 2);
+    else expect({ line: i + 2, reason }).toEqual({ line: i + 2, reason: byLine.get(i + 2) ?? null });
+  }
+  return checks;
 }
 
 describe("history store: ingest against the file loader", () => {
@@ -165,6 +116,16 @@ describe("history store: ingest against the file loader", () => {
       Object.fromEntries(Object.entries(crafted.expected).map(([k, v]) => [k, 2 * v])),
     );
     expect(info.rowsRead).toBe(info.accepted + info.rejected);
+  });
+
+  it("the SQL rules give the loader's reason for every row they decide; only loose forms are left to it", async () => {
+    for (const path of files) {
+      const checks = await compareReasons(store, path);
+      // "yesterday" (Date.parse may read a free-form date), blanks around a name (twice: the
+      // outlier row is a copy), "0x10" as a strike (Number() reads it), a blank-only number, an
+      // offset without a colon, " call"
+      expect(checks).toHaveLength(7);
+    }
   });
 
   it("ingesting a file again replaces its rows (no duplicates), and the old Parquet batch is removed", async () => {
@@ -303,6 +264,7 @@ describe.skipIf(!existsSync(DAILY))("history store: real Deribit days equal the 
     try {
       const r = await ingestHistory(store, paths);
       for (const f of r.files) {
+        expect(await compareReasons(store, f.path)).toEqual([]);
         const ref = await loadDeribitCsvFile(f.path);
         expect(f.rowsRead).toBe(ref.rowsRead);
         expect(f.rejected).toBe(ref.rejected.length);
