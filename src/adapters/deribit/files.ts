@@ -129,6 +129,127 @@ function describeIssue(error: z.ZodError, row: Record<string, string>): string {
   return `${field}: ${issue?.message ?? "invalid"} (value ${JSON.stringify(row[field] ?? null)})`;
 }
 
+/** Why a parsed row's columns disagree with its instrument name, or null. */
+function nameMismatch(inst: OptionContract, r: z.infer<typeof rowSchema>): string | null {
+  if (inst.strike !== r.strike) return `strike ${r.strike} vs name ${inst.strike}`;
+  if (inst.kind !== r.option_type) return `option_type ${r.option_type} vs name ${inst.kind}`;
+  if (inst.expiry !== r.expiry_datetime)
+    return `expiry_datetime ${new Date(r.expiry_datetime).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`;
+  if (inst.underlying !== r.currency && inst.settlement === "inverse")
+    return `currency ${r.currency} vs name ${inst.underlying}`;
+  return null;
+}
+
+/** One CSV record checked field by field: a valid row, or the rejection with its reason. */
+function validateDeribitRow(record: Record<string, string>, line: number): ValidRow | RejectedRow {
+  const parsed = rowSchema.safeParse(record);
+  if (!parsed.success)
+    return { line, reason: "invalid-field", detail: describeIssue(parsed.error, record), row: record };
+  const r = parsed.data;
+  const name = parseInstrumentName(r.instrument_name);
+  if (!name.ok) return { line, reason: "bad-instrument-name", detail: name.message, row: record };
+  const inst = name.value;
+  if (inst.type !== "option")
+    return {
+      line,
+      reason: "bad-instrument-name",
+      detail: `${r.instrument_name} is not an option`,
+      row: record,
+    };
+  const mismatch = nameMismatch(inst, r);
+  if (mismatch) return { line, reason: "name-mismatch", detail: mismatch, row: record };
+  const index = r.index_price;
+  if (index === null || !(index > 0))
+    return {
+      line,
+      reason: "missing-index",
+      detail: `index_price ${JSON.stringify(record.index_price ?? null)}`,
+      row: record,
+    };
+  // index_price checked > 0 just above; a cast, not a copy, to keep the loader allocation-free per row.
+  return { line, record, inst, r: r as ValidRow["r"] };
+}
+
+/** One currency's rows on the way to its chain. */
+interface CurrencyRows {
+  readonly quotes: OptionQuote[];
+  readonly futures: Map<string, FutureQuote>;
+  readonly indexPrices: number[];
+}
+
+/** Adds a valid row's quote, index and (first sighting of a listed) future to its currency. */
+function addRow(acc: CurrencyRows, { inst, r }: ValidRow): void {
+  acc.indexPrices.push(r.index_price);
+  acc.quotes.push({
+    instrument: inst,
+    timestamp: r.timestamp,
+    bid: r.bid_price,
+    ask: r.ask_price,
+    mark: r.mark_price,
+    markIv: r.implied_volatility,
+    underlyingPrice: r.underlying,
+    underlyingName: r.underlying_name || null,
+    openInterest: r.open_interest,
+    volume: r.volume,
+  });
+  const fname = r.futures_instrument_name;
+  const price = r.futures_price;
+  if (!fname || fname.startsWith("SYN.") || price === null || !(price > 0) || acc.futures.has(fname)) return;
+  const f = parseInstrumentName(fname);
+  if (f.ok && f.value.type === "future")
+    acc.futures.set(fname, {
+      name: fname,
+      underlying: inst.underlying,
+      expiry: f.value.expiry,
+      timestamp: r.timestamp,
+      mark: price,
+    });
+}
+
+/** Valid rows grouped by currency; rows off the dominant time are timestamp outliers. */
+function groupRows(
+  valid: readonly ValidRow[],
+  dominant: number | null,
+  tolerance: number,
+): { byCurrency: Map<string, CurrencyRows>; outliers: RejectedRow[] } {
+  const byCurrency = new Map<string, CurrencyRows>();
+  const outliers: RejectedRow[] = [];
+  for (const row of valid) {
+    const t = row.r.timestamp;
+    if (dominant !== null && Math.abs(t - dominant) > tolerance) {
+      const detail = outlierDetail(t, dominant, tolerance);
+      outliers.push({ line: row.line, reason: "timestamp-outlier", detail, row: row.record });
+      continue;
+    }
+    let acc = byCurrency.get(row.inst.underlying);
+    if (!acc) {
+      acc = { quotes: [], futures: new Map(), indexPrices: [] };
+      byCurrency.set(row.inst.underlying, acc);
+    }
+    addRow(acc, row);
+  }
+  return { byCurrency, outliers };
+}
+
+/** One chain per currency: index = the median row index, futures by expiry. */
+function currencyChains(
+  byCurrency: ReadonlyMap<string, CurrencyRows>,
+  valuationTime: number,
+): ChainSnapshot[] {
+  return [...byCurrency.entries()]
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([underlying, acc]): ChainSnapshot => {
+      const sorted = [...acc.indexPrices].sort((a, b) => a - b);
+      return {
+        underlying,
+        valuationTime,
+        indexPrice: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN,
+        quotes: acc.quotes,
+        futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
+      };
+    });
+}
+
 /**
  * Row-by-row builder of Deribit chains (what parseDeribitCsv does per record), for callers that
  * stream records themselves. `add` validates one CSV record; `finish` applies the
@@ -145,127 +266,17 @@ export function createDeribitCsvAccumulator(options: DeribitCsvOptions = {}): {
   const add = (record: Record<string, string>, line: number): void => {
     rowsRead++;
     if (columns === null) columns = Object.keys(record);
-    const parsed = rowSchema.safeParse(record);
-    if (!parsed.success) {
-      rejected.push({
-        line,
-        reason: "invalid-field",
-        detail: describeIssue(parsed.error, record),
-        row: record,
-      });
-      return;
-    }
-    const r = parsed.data;
-    const name = parseInstrumentName(r.instrument_name);
-    if (!name.ok) {
-      rejected.push({ line, reason: "bad-instrument-name", detail: name.message, row: record });
-      return;
-    }
-    const inst = name.value;
-    if (inst.type !== "option") {
-      rejected.push({
-        line,
-        reason: "bad-instrument-name",
-        detail: `${r.instrument_name} is not an option`,
-        row: record,
-      });
-      return;
-    }
-    const mismatch =
-      inst.strike !== r.strike
-        ? `strike ${r.strike} vs name ${inst.strike}`
-        : inst.kind !== r.option_type
-          ? `option_type ${r.option_type} vs name ${inst.kind}`
-          : inst.expiry !== r.expiry_datetime
-            ? `expiry_datetime ${new Date(r.expiry_datetime).toISOString()} vs name ${new Date(inst.expiry).toISOString()}`
-            : inst.underlying !== r.currency && inst.settlement === "inverse"
-              ? `currency ${r.currency} vs name ${inst.underlying}`
-              : null;
-    if (mismatch) {
-      rejected.push({ line, reason: "name-mismatch", detail: mismatch, row: record });
-      return;
-    }
-    if (r.index_price === null || !(r.index_price > 0)) {
-      rejected.push({
-        line,
-        reason: "missing-index",
-        detail: `index_price ${JSON.stringify(record.index_price ?? null)}`,
-        row: record,
-      });
-      return;
-    }
-    valid.push({ line, record, inst, r: r as ValidRow["r"] });
+    const v = validateDeribitRow(record, line);
+    if ("reason" in v) rejected.push(v);
+    else valid.push(v);
   };
   const finish = (): DeribitFileResult => {
     const tolerance = options.timestampToleranceMs ?? TIMESTAMP_OUTLIER_TOLERANCE_MS;
     const dominant = dominantTimestamp(valid.map((v) => v.r.timestamp));
-    const byCurrency = new Map<
-      string,
-      { quotes: OptionQuote[]; futures: Map<string, FutureQuote>; indexPrices: number[] }
-    >();
-    const outliers: RejectedRow[] = [];
-    for (const { line, record, inst, r } of valid) {
-      if (dominant !== null && Math.abs(r.timestamp - dominant) > tolerance) {
-        outliers.push({
-          line,
-          reason: "timestamp-outlier",
-          detail: outlierDetail(r.timestamp, dominant, tolerance),
-          row: record,
-        });
-        continue;
-      }
-      let acc = byCurrency.get(inst.underlying);
-      if (!acc) {
-        acc = { quotes: [], futures: new Map(), indexPrices: [] };
-        byCurrency.set(inst.underlying, acc);
-      }
-      acc.indexPrices.push(r.index_price);
-      acc.quotes.push({
-        instrument: inst,
-        timestamp: r.timestamp,
-        bid: r.bid_price,
-        ask: r.ask_price,
-        mark: r.mark_price,
-        markIv: r.implied_volatility,
-        underlyingPrice: r.underlying,
-        underlyingName: r.underlying_name || null,
-        openInterest: r.open_interest,
-        volume: r.volume,
-      });
-      const fname = r.futures_instrument_name;
-      if (
-        fname &&
-        !fname.startsWith("SYN.") &&
-        r.futures_price !== null &&
-        r.futures_price > 0 &&
-        !acc.futures.has(fname)
-      ) {
-        const f = parseInstrumentName(fname);
-        if (f.ok && f.value.type === "future") {
-          acc.futures.set(fname, {
-            name: fname,
-            underlying: inst.underlying,
-            expiry: f.value.expiry,
-            timestamp: r.timestamp,
-            mark: r.futures_price,
-          });
-        }
-      }
-    }
+    const { byCurrency, outliers } = groupRows(valid, dominant, tolerance);
     const allRejected =
       outliers.length === 0 ? rejected : [...rejected, ...outliers].sort((a, b) => a.line - b.line);
-    const chains = [...byCurrency.entries()]
-      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-      .map(([underlying, acc]): ChainSnapshot => {
-        const sorted = [...acc.indexPrices].sort((a, b) => a - b);
-        return {
-          underlying,
-          valuationTime: options.valuationTime ?? (dominant as number),
-          indexPrice: sorted[Math.floor(sorted.length / 2)] as number,
-          quotes: acc.quotes,
-          futures: [...acc.futures.values()].sort((a, b) => (a.expiry ?? 0) - (b.expiry ?? 0)),
-        };
-      });
+    const chains = currencyChains(byCurrency, options.valuationTime ?? (dominant as number));
     const header = columns ?? [];
     const missing = rowsRead > 0 ? ["bid_price", "ask_price"].filter((c) => !header.includes(c)) : [];
     const warnings = bidAskWarnings(
