@@ -355,103 +355,114 @@ function zeros(x: readonly number[], y: readonly number[]): number[] {
 
 const iso = (t: number) => new Date(t).toISOString();
 
-/** Evaluates a builder request on the market (see the module comment). */
-export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult {
-  const r = parseBuilderRequest(input);
-  const notes: string[] = [];
+type ParsedBuilderRequest = z.output<typeof BuilderRequest>;
+
+/** The requested legs as positions on the loaded chain, with their clean quotes. */
+function requestLegs(m: BuilderMarket, r: ParsedBuilderRequest): { legs: Position[]; quotes: CleanQuote[] } {
   const legs: Position[] = [];
-  const quoteOf: CleanQuote[] = [];
+  const quotes: CleanQuote[] = [];
   r.legs.forEach((l, i) => {
     const q = m.quotes.get(l.instrument);
     if (!q)
       throw new BuilderInputError(`legs.${i}.instrument`, l.instrument, "not an option of the loaded chain");
     legs.push({ instrument: q.instrument, quantity: l.quantity });
-    quoteOf.push(q);
+    quotes.push(q);
   });
-  const valued = valueBookOnInputs({ source: "chain", label: m.label, positions: legs, built: m.built });
-  const t = m.valuationTime;
-  const first = legs[0];
-  const underlying = first?.instrument.underlying ?? m.built.inputs[0]?.normalized.snapshot.underlying ?? "";
-  const um = valued.market.underlyings[underlying];
-  const index = um?.indexPrice ?? Number.NaN;
-  // Premium and fee of each leg: the core's option fill (no slippage) at the mark or the touch.
-  const costs = { ...DEFAULT_COSTS, slippageBps: 0, impactBpsPerContract: 0 };
-  const outLegs: BuilderLeg[] = legs.map((p, i) => {
-    const q = quoteOf[i] as CleanQuote;
-    const touch = r.pricing === "touch" ? (p.quantity > 0 ? q.ask : q.bid) : q.mark;
-    if (touch === null || !(touch >= 0))
-      throw new BuilderInputError(
-        `legs.${i}.instrument`,
-        p.instrument.name,
-        r.pricing === "touch" ? `no ${p.quantity > 0 ? "ask" : "bid"} to trade at` : "no mark price",
-      );
-    const fill = optionFill({
-      costs,
-      quantity: p.quantity,
-      touch,
-      mark: q.mark ?? touch,
-      contractSize: p.instrument.contractSize,
-    });
-    const inverse = p.instrument.settlement === "inverse";
-    const s = valued.market.underlyings[p.instrument.underlying]?.indexPrice ?? Number.NaN;
-    const premium = p.quantity * p.instrument.contractSize * fill.price;
-    const toUsd = (x: number) => (inverse ? x * s : x);
-    const opt = valued.options.find((o) => o.name === p.instrument.name);
-    return {
-      instrument: p.instrument.name,
-      quantity: p.quantity,
-      premiumCurrency: inverse ? "coin" : "USD",
-      price: fill.price,
-      bid: q.bid,
-      ask: q.ask,
-      mark: q.mark,
-      markIv: q.markVol,
-      premium,
-      premiumUsd: toUsd(premium),
-      fee: fill.fee,
-      feeUsd: toUsd(fill.fee),
-      vol: opt?.vol ?? Number.NaN,
-      volSource: opt?.source ?? "n/a",
-      greeks: greekRow(p.instrument.underlying, positionGreeks(p, valued.market)),
-    };
+  return { legs, quotes };
+}
+
+/** Premium and fee of each leg: the core's option fill (no slippage) at the mark or the touch. */
+const BUILDER_COSTS = { ...DEFAULT_COSTS, slippageBps: 0, impactBpsPerContract: 0 };
+
+/** One leg's row: fill price, premium and fee (coin and USD), its vol and greeks on the market. */
+function legRow(
+  p: Position,
+  q: CleanQuote,
+  i: number,
+  r: ParsedBuilderRequest,
+  valued: ValuedBook,
+): BuilderLeg {
+  const touch = r.pricing === "touch" ? (p.quantity > 0 ? q.ask : q.bid) : q.mark;
+  if (touch === null || !(touch >= 0))
+    throw new BuilderInputError(
+      `legs.${i}.instrument`,
+      p.instrument.name,
+      r.pricing === "touch" ? `no ${p.quantity > 0 ? "ask" : "bid"} to trade at` : "no mark price",
+    );
+  const fill = optionFill({
+    costs: BUILDER_COSTS,
+    quantity: p.quantity,
+    touch,
+    mark: q.mark ?? touch,
+    contractSize: p.instrument.contractSize,
   });
-  if (valued.excluded.length > 0)
-    notes.push(`left out: ${valued.excluded.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`);
-  const live = valued.positions;
-  const premiumUsd = outLegs.reduce((a, l) => a + l.premiumUsd, 0);
-  const feesUsd = outLegs.reduce((a, l) => a + l.feeUsd, 0);
-  const cost = premiumUsd + feesUsd;
-  const pnl = (spotShift: number, volShift: number, days: number) =>
-    scenarioValueUsd(live, valued.market, { spotShift, volShift, days }) - cost;
-  const firstExpiry = live.reduce(
-    (a, p) => Math.min(a, p.instrument.expiry ?? Number.POSITIVE_INFINITY),
-    Number.POSITIVE_INFINITY,
-  );
-  const expiryDays = Number.isFinite(firstExpiry) ? (firstExpiry - t) / DAY_MS : 0;
-  const shifts = linspace(-r.spotRange, r.spotRange, r.points);
-  const spots = shifts.map((s) => index * (1 + s));
+  const inverse = p.instrument.settlement === "inverse";
+  const s = valued.market.underlyings[p.instrument.underlying]?.indexPrice ?? Number.NaN;
+  const premium = p.quantity * p.instrument.contractSize * fill.price;
+  const toUsd = (x: number) => (inverse ? x * s : x);
+  const opt = valued.options.find((o) => o.name === p.instrument.name);
+  return {
+    instrument: p.instrument.name,
+    quantity: p.quantity,
+    premiumCurrency: inverse ? "coin" : "USD",
+    price: fill.price,
+    bid: q.bid,
+    ask: q.ask,
+    mark: q.mark,
+    markIv: q.markVol,
+    premium,
+    premiumUsd: toUsd(premium),
+    fee: fill.fee,
+    feeUsd: toUsd(fill.fee),
+    vol: opt?.vol ?? Number.NaN,
+    volSource: opt?.source ?? "n/a",
+    greeks: greekRow(p.instrument.underlying, positionGreeks(p, valued.market)),
+  };
+}
+
+/** P&L (USD, net of premium and fees) of the legs after a spot and vol shift, `days` later. */
+type PnlAt = (spotShift: number, volShift: number, days: number) => number;
+
+/** The payoff curves: at the first expiry, T+0, T+days and on the requested date. */
+function payoffCurves(
+  r: ParsedBuilderRequest,
+  o: {
+    t: number;
+    shifts: readonly number[];
+    pnl: PnlAt;
+    firstExpiry: number;
+    expiryDays: number;
+    dateDays: number | null;
+  },
+): BuilderResult["curves"] {
   const curve = (label: string, days: number, volShift: number): BuilderCurve => ({
     label,
     days,
-    date: iso(t + days * DAY_MS),
+    date: iso(o.t + days * DAY_MS),
     volShift,
-    pnlUsd: shifts.map((s) => pnl(s, volShift, days)),
+    pnlUsd: o.shifts.map((s) => o.pnl(s, volShift, days)),
   });
-  const dateDays = r.date !== undefined ? (Date.parse(r.date) - t) / DAY_MS : null;
-  if (dateDays !== null && !(dateDays >= 0))
-    throw new BuilderInputError("date", r.date, `must be at or after the valuation time ${iso(t)}`);
-  const curves = {
+  const { dateDays } = o;
+  return {
     expiry: curve(
-      `at expiry ${Number.isFinite(firstExpiry) ? iso(firstExpiry).slice(0, 10) : ""}`,
-      expiryDays,
+      `at expiry ${Number.isFinite(o.firstExpiry) ? iso(o.firstExpiry).slice(0, 10) : ""}`,
+      o.expiryDays,
       0,
     ),
     t0: curve("T+0", 0, r.volShift),
     tn: curve(`T+${r.days}`, r.days, r.volShift),
     date:
-      dateDays === null ? null : curve(`on ${iso(t + dateDays * DAY_MS).slice(0, 10)}`, dateDays, r.volShift),
+      dateDays === null
+        ? null
+        : curve(`on ${iso(o.t + dateDays * DAY_MS).slice(0, 10)}`, dateDays, r.volShift),
   };
-  // Breakevens and extremes of the expiry payoff on a wide fine grid (0.01%..500% of the index).
+}
+
+/**
+ * Breakevens and extremes of the expiry payoff on a wide fine grid (0.01%..500% of the index);
+ * unbounded (null) when the payoff still rises (falls) at 5x spot: net long (short) calls.
+ */
+function expiryExtremes(pnl: PnlAt, index: number, expiryDays: number, cost: number) {
   const wide = linspace(Math.log(1e-4), Math.log(5), 1001).map((x) => Math.exp(x) - 1);
   const wideY = wide.map((s) => pnl(s, 0, expiryDays));
   const breakevens = zeros(
@@ -463,11 +474,124 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
     ((wideY[n - 1] ?? Number.NaN) - (wideY[n - 2] ?? Number.NaN)) /
     (index * ((wide[n - 1] ?? Number.NaN) - (wide[n - 2] ?? Number.NaN)));
   const tol = 1e-9 * Math.max(1, Math.abs(cost));
-  const maxY = Math.max(...wideY);
-  const minY = Math.min(...wideY);
+  return {
+    breakevens,
+    maxProfitUsd: slopeUp > tol ? null : Math.max(...wideY),
+    maxLossUsd: slopeUp < -tol ? null : Math.min(...wideY),
+  };
+}
+
+/** The account the margin is of: the loaded book (or none) and its collateral. */
+function builderAccount(m: BuilderMarket, r: ParsedBuilderRequest) {
+  const cash = r.cash ?? (r.includeBook ? m.book.cash : {});
+  const base = r.includeBook ? m.book.positions : [];
+  const label = `${r.includeBook ? m.book.label : "no book"}; collateral ${
+    Object.entries(cash)
+      .map(([c, x]) => `${x} ${c}`)
+      .join(", ") || "none"
+  }`;
+  return { cash, base, label };
+}
+
+/**
+ * Margin of the account without and with the legs (bookMargin: the `volfolio margin` figures).
+ * The account without the legs does not change while legs are added: computed once per market and
+ * account (the liquidation search of the margin engine is the slow part).
+ */
+function builderMargin(
+  m: BuilderMarket,
+  r: ParsedBuilderRequest,
+  account: ReturnType<typeof builderAccount>,
+  legs: readonly Position[],
+): BuilderResult["margin"] {
+  const { cash, base, label } = account;
+  if (!r.margin) return { account: label, before: null, after: null, error: "not computed (margin: false)" };
+  try {
+    const key = JSON.stringify({ includeBook: r.includeBook, cash });
+    let perMarket = BEFORE_CACHE.get(m);
+    if (!perMarket) {
+      perMarket = new Map();
+      BEFORE_CACHE.set(m, perMarket);
+    }
+    let before = perMarket.get(key);
+    if (!before) {
+      before = marginSummary(
+        valueBookOnInputs({ source: "chain", label: m.label, positions: base, cash, built: m.built }),
+      );
+      perMarket.set(key, before);
+    }
+    const after = valueBookOnInputs({
+      source: "chain",
+      label: m.label,
+      positions: [...base, ...legs],
+      cash,
+      built: m.built,
+    });
+    return { account: label, before, after: marginSummary(after) };
+  } catch (e) {
+    return { account: label, before: null, after: null, error: (e as Error).message.split("\n")[0] ?? "" };
+  }
+}
+
+/**
+ * The export: a book file (`volfolio risk --book`) of the account's positions plus the legs
+ * (entry price = the price paid, in the premium currency per coin) and the collateral.
+ */
+function exportBook(
+  account: ReturnType<typeof builderAccount>,
+  outLegs: readonly BuilderLeg[],
+): BuilderResult["book"] {
+  return {
+    positions: [
+      ...account.base.map((p) => ({
+        instrument: p.instrument.name,
+        quantity: p.quantity,
+        ...(p.entryPrice !== undefined ? { entryPrice: p.entryPrice } : {}),
+      })),
+      ...outLegs.map((l) => ({ instrument: l.instrument, quantity: l.quantity, entryPrice: l.price })),
+    ],
+    cash: { ...account.cash },
+  };
+}
+
+/** Evaluates a builder request on the market (see the module comment). */
+export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult {
+  const r = parseBuilderRequest(input);
+  const { legs, quotes } = requestLegs(m, r);
+  const valued = valueBookOnInputs({ source: "chain", label: m.label, positions: legs, built: m.built });
+  const t = m.valuationTime;
+  const underlying =
+    legs[0]?.instrument.underlying ?? m.built.inputs[0]?.normalized.snapshot.underlying ?? "";
+  const index = valued.market.underlyings[underlying]?.indexPrice ?? Number.NaN;
+  const outLegs = legs.map((p, i) => {
+    const q = quotes[i];
+    if (!q) throw new Error(`no quote of leg ${i}`);
+    return legRow(p, q, i, r, valued);
+  });
+  const notes: string[] = [];
+  if (valued.excluded.length > 0)
+    notes.push(`left out: ${valued.excluded.map((x) => `${x.instrument} (${x.reason})`).join(", ")}`);
+  const live = valued.positions;
+  const premiumUsd = outLegs.reduce((a, l) => a + l.premiumUsd, 0);
+  const feesUsd = outLegs.reduce((a, l) => a + l.feeUsd, 0);
+  const cost = premiumUsd + feesUsd;
+  const pnl: PnlAt = (spotShift, volShift, days) =>
+    scenarioValueUsd(live, valued.market, { spotShift, volShift, days }) - cost;
+  const firstExpiry = live.reduce(
+    (a, p) => Math.min(a, p.instrument.expiry ?? Number.POSITIVE_INFINITY),
+    Number.POSITIVE_INFINITY,
+  );
+  const expiryDays = Number.isFinite(firstExpiry) ? (firstExpiry - t) / DAY_MS : 0;
+  const shifts = linspace(-r.spotRange, r.spotRange, r.points);
+  const dateDays = r.date !== undefined ? (Date.parse(r.date) - t) / DAY_MS : null;
+  if (dateDays !== null && !(dateDays >= 0))
+    throw new BuilderInputError("date", r.date, `must be at or after the valuation time ${iso(t)}`);
+  const curves = payoffCurves(r, { t, shifts, pnl, firstExpiry, expiryDays, dateDays });
+  const { breakevens, maxProfitUsd, maxLossUsd } = expiryExtremes(pnl, index, expiryDays, cost);
   const spot = r.spot ?? index;
   const sShift = spot / index - 1;
-  const result: BuilderResult = {
+  const account = builderAccount(m, r);
+  return {
     market: m.label,
     valuationTime: iso(t),
     underlying,
@@ -477,12 +601,11 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
     premiumUsd,
     feesUsd,
     valueUsd: valuePortfolio(live, valued.market).totalUsd,
-    spots,
+    spots: shifts.map((s) => index * (1 + s)),
     curves,
     breakevens,
-    // Unbounded when the payoff still rises (falls) at 5x spot: net long (short) calls.
-    maxProfitUsd: slopeUp > tol ? null : maxY,
-    maxLossUsd: slopeUp < -tol ? null : minY,
+    maxProfitUsd,
+    maxLossUsd,
     atSpot: {
       spot,
       expiry: pnl(sShift, 0, expiryDays),
@@ -490,83 +613,10 @@ export function evaluateBuilder(m: BuilderMarket, input: unknown): BuilderResult
       tn: pnl(sShift, r.volShift, r.days),
       date: dateDays === null ? null : pnl(sShift, r.volShift, dateDays),
     },
-    margin: { before: null, after: null, account: "" },
-    book: {
-      positions: outLegs.map((l) => ({
-        instrument: l.instrument,
-        quantity: l.quantity,
-        entryPrice: l.price,
-      })),
-      cash: {},
-    },
+    margin: builderMargin(m, r, account, legs),
+    book: exportBook(account, outLegs),
     notes,
   };
-  // Margin of the account without and with the legs (bookMargin: the `volfolio margin` figures).
-  const cash = r.cash ?? (r.includeBook ? m.book.cash : {});
-  const base = r.includeBook ? m.book.positions : [];
-  const account = `${r.includeBook ? m.book.label : "no book"}; collateral ${
-    Object.entries(cash)
-      .map(([c, x]) => `${x} ${c}`)
-      .join(", ") || "none"
-  }`;
-  if (!r.margin) {
-    (result as { margin: BuilderResult["margin"] }).margin = {
-      account,
-      before: null,
-      after: null,
-      error: "not computed (margin: false)",
-    };
-  } else
-    try {
-      // The account without the legs does not change while legs are added: computed once per
-      // market and account (the liquidation search of the margin engine is the slow part).
-      const key = JSON.stringify({ includeBook: r.includeBook, cash });
-      let perMarket = BEFORE_CACHE.get(m);
-      if (!perMarket) {
-        perMarket = new Map();
-        BEFORE_CACHE.set(m, perMarket);
-      }
-      let before = perMarket.get(key);
-      if (!before) {
-        before = marginSummary(
-          valueBookOnInputs({ source: "chain", label: m.label, positions: base, cash, built: m.built }),
-        );
-        perMarket.set(key, before);
-      }
-      const after = valueBookOnInputs({
-        source: "chain",
-        label: m.label,
-        positions: [...base, ...legs],
-        cash,
-        built: m.built,
-      });
-      (result as { margin: BuilderResult["margin"] }).margin = {
-        account,
-        before,
-        after: marginSummary(after),
-      };
-    } catch (e) {
-      (result as { margin: BuilderResult["margin"] }).margin = {
-        account,
-        before: null,
-        after: null,
-        error: (e as Error).message.split("\n")[0] ?? "",
-      };
-    }
-  // The export: a book file (`volfolio risk --book`) of the account's positions plus the legs
-  // (entry price = the price paid, in the premium currency per coin) and the collateral.
-  (result as { book: BuilderResult["book"] }).book = {
-    positions: [
-      ...base.map((p) => ({
-        instrument: p.instrument.name,
-        quantity: p.quantity,
-        ...(p.entryPrice !== undefined ? { entryPrice: p.entryPrice } : {}),
-      })),
-      ...result.book.positions,
-    ],
-    cash: { ...cash },
-  };
-  return result;
 }
 
 /** The /api/builder/book request: a book file's text (JSON or CSV, as `volfolio risk --book`). */

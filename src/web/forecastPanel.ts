@@ -23,9 +23,17 @@ export interface ForecastPanel {
 /** Minimum bars: 730 days of training and a year of forecasts. */
 const MIN_BARS = 1100;
 
+/** Window and tree count of the panel (defaults: the product's panel). */
+export interface ForecastPanelOptions {
+  /** Daily bars the walk-forward runs over (at least MIN_BARS). */
+  readonly days?: number;
+  /** Boosting rounds of the tree models. */
+  readonly rounds?: number;
+}
+
 export function forecastPanel(
   bars: readonly (OhlcBar & { readonly date: string })[],
-  o: { readonly days?: number; readonly rounds?: number } = {},
+  o: ForecastPanelOptions = {},
 ): ForecastPanel | null {
   const window = bars.slice(-Math.max(o.days ?? MIN_BARS, MIN_BARS));
   if (window.length < MIN_BARS) return null;
