@@ -5,6 +5,19 @@ import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../../src/core/errors.js";
 import { type BlackInputs, blackGreeks, blackPrice } from "../../../src/core/pricing/black76.js";
 
+/** D·(F-K) against 0.98·10: one product in double, within 1 ulp of 9.8 (1.8e-15); 14 digits = 5e-15. */
+const INTRINSIC_DIGITS = 14;
+/** Zero-vol ATM vega F·sqrt(T)/sqrt(2π): a handful of roundings on ~20, so 12 digits (5e-13) with margin. */
+const VEGA_LIMIT_DIGITS = 12;
+/** Vega at vol 1e-12 vs its vol -> 0 limit: the O(vol^2) correction is ~1e-25, so only rounding (a few ulps) remains. */
+const VEGA_LIMIT_REL = 1e-12;
+/** Hull prints the Black-76 example's price to 2 decimals (1.12): toBeCloseTo(x, 2) = |err| < 0.005, i.e. it rounds to 1.12. */
+const HULL_PRINTED_DIGITS = 2;
+/** Put-call parity: C and P are each within ~1e-15 relative (mpmath fixture above), so the difference of the two within a few e-15 of the largest term. */
+const PARITY_REL = 1e-14;
+/** Central differences with h ~ 1e-4 relative: truncation O(h^2) ~ 1e-8 relative plus cancellation eps/h; 1e-6 of the price scale bounds both. */
+const FD_REL = 1e-6;
+
 interface PriceCase extends BlackInputs {
   readonly price: number;
   readonly s: number;
@@ -20,8 +33,9 @@ const fixture = JSON.parse(
 
 const rel = (got: number, want: number): number => Math.abs(got - want) / Math.abs(want);
 
-/** Named tolerances (issue #2). */
+/** Price vs 60-digit mpmath: erfc-based Black in double keeps ~1e-14 relative up to 12 std devs; 1e-13 covers the far wings. */
 const PRICE_TOL = 1e-13;
+/** Greeks vs mpmath: products of a density and powers of s lose a few more digits than the price in the wings. */
 const GREEK_TOL = 1e-10;
 
 describe("blackPrice against 60-digit mpmath (scripts/fixtures/pricing_reference.py)", () => {
@@ -85,7 +99,9 @@ describe("Black-76 properties (fast-check)", () => {
         const c = blackPrice({ ...o, kind: "call" });
         const p = blackPrice({ ...o, kind: "put" });
         const scale = Math.max(c, p, o.discount * Math.abs(o.forward - o.strike));
-        expect(Math.abs(c - p - o.discount * (o.forward - o.strike))).toBeLessThan(1e-14 * scale + 1e-300);
+        expect(Math.abs(c - p - o.discount * (o.forward - o.strike))).toBeLessThan(
+          PARITY_REL * scale + Number.MIN_VALUE,
+        );
       }),
     );
   });
@@ -140,9 +156,9 @@ describe("Black-76 properties (fast-check)", () => {
             (V(o.forward + hF, o.vol, o.expiry) - 2 * g.price + V(o.forward - hF, o.vol, o.expiry)) /
             (hF * hF);
           const scaleV = g.price + o.discount * o.forward * 1e-3;
-          expect(Math.abs(fdDelta - g.delta)).toBeLessThan((1e-6 * scaleV) / o.forward + 1e-7);
-          expect(Math.abs(fdVega - g.vega)).toBeLessThan(1e-6 * scaleV);
-          expect(Math.abs(fdTheta - g.theta)).toBeLessThan((1e-6 * scaleV) / o.expiry);
+          expect(Math.abs(fdDelta - g.delta)).toBeLessThan((FD_REL * scaleV) / o.forward + 1e-7);
+          expect(Math.abs(fdVega - g.vega)).toBeLessThan(FD_REL * scaleV);
+          expect(Math.abs(fdTheta - g.theta)).toBeLessThan((FD_REL * scaleV) / o.expiry);
           expect(Math.abs(fdGamma - g.gamma)).toBeLessThan(
             1e-5 * g.gamma + (1e-3 * scaleV) / (o.forward * o.forward),
           );
@@ -167,10 +183,10 @@ describe("zero vol and expiry conventions", () => {
   it("s = 0 gives the intrinsic value and step delta", () => {
     const o = { forward: 100, strike: 90, expiry: 0, vol: 0.5, discount: 0.98, rate: 0.02 };
     const c = blackGreeks({ ...o, kind: "call" });
-    expect(c.price).toBeCloseTo(0.98 * 10, 14);
+    expect(c.price).toBeCloseTo(0.98 * 10, INTRINSIC_DIGITS);
     expect(c.delta).toBe(0.98);
     expect(c.gamma).toBe(0);
-    expect(c.theta).toBeCloseTo(0.02 * 9.8, 14);
+    expect(c.theta).toBeCloseTo(0.02 * 9.8, INTRINSIC_DIGITS);
     const p = blackGreeks({ ...o, kind: "put" });
     expect(p.price).toBe(0);
     expect(p.delta).toBe(0);
@@ -179,17 +195,17 @@ describe("zero vol and expiry conventions", () => {
   it("at the strike with zero vol: delta +-D/2, vega its finite limit", () => {
     const c = blackGreeks({ forward: 100, strike: 100, expiry: 0.25, vol: 0, kind: "call" });
     expect(c.delta).toBe(0.5);
-    expect(c.vega).toBeCloseTo((100 * 0.5) / Math.sqrt(2 * Math.PI), 12);
+    expect(c.vega).toBeCloseTo((100 * 0.5) / Math.sqrt(2 * Math.PI), VEGA_LIMIT_DIGITS);
     const tiny = blackGreeks({ forward: 100, strike: 100, expiry: 0.25, vol: 1e-12, kind: "call" });
-    expect(Math.abs(tiny.vega - c.vega) / c.vega).toBeLessThan(1e-12);
+    expect(Math.abs(tiny.vega - c.vega) / c.vega).toBeLessThan(VEGA_LIMIT_REL);
     expect(blackGreeks({ forward: 100, strike: 100, expiry: 0.25, vol: 0, kind: "put" }).delta).toBe(-0.5);
   });
 
   it("published value: Hull, Options, Futures and Other Derivatives, Black's model example", () => {
     // F0 = K = 20, r = 9%, T = 4 months, vol = 25%: the put (and the call) is worth 1.12.
     const o = { forward: 20, strike: 20, expiry: 4 / 12, vol: 0.25, discount: Math.exp(-0.09 / 3) };
-    expect(blackPrice({ ...o, kind: "put" })).toBeCloseTo(1.12, 2);
-    expect(blackPrice({ ...o, kind: "call" })).toBeCloseTo(1.12, 2);
+    expect(blackPrice({ ...o, kind: "put" })).toBeCloseTo(1.12, HULL_PRINTED_DIGITS);
+    expect(blackPrice({ ...o, kind: "call" })).toBeCloseTo(1.12, HULL_PRINTED_DIGITS);
   });
 });
 

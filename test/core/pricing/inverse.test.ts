@@ -10,13 +10,21 @@ import {
   usdFromCoinPremium,
 } from "../../../src/core/pricing/inverse.js";
 
+/** 0.4 - 0.025 in double: one rounded subtraction of two inexact decimals, within 2 ulp of 0.375 (1.1e-16). */
+const SUBTRACTION_DIGITS = 15;
+/** Coin figures from USD ones (V_c = V / F, Delta_c = Delta - V_c): a division and a subtraction, so a few ulps relative. */
+const COIN_IDENTITY_REL = 4 * 2 ** -52;
+/** Relative error of a coin greek vs a central difference (step 1e-5 relative): truncation O(h^2) ~ 1e-10 and cancellation eps/h ~ 2e-11, with room for fast-check's extreme draws. */
+const FD_REL = 1e-6;
+const rel = (got: number, want: number): number => Math.abs(got - want) / Math.abs(want);
+
 describe("coin conversions (DESIGN.md)", () => {
   it("premium in coin = USD value / underlying price, and back", () => {
     expect(coinPremiumFromUsd(1500, 60000)).toBe(0.025);
     expect(usdFromCoinPremium(0.025, 60000)).toBe(1500);
   });
   it("coin delta = Black delta - coin premium", () => {
-    expect(inverseDeltaCoin(0.4, 0.025)).toBeCloseTo(0.375, 15);
+    expect(inverseDeltaCoin(0.4, 0.025)).toBeCloseTo(0.375, SUBTRACTION_DIGITS);
   });
   it("bad input names the field", () => {
     expect(() => coinPremiumFromUsd(1, 0)).toThrow(InvalidInputError);
@@ -36,9 +44,9 @@ describe("inverseOptionGreeks", () => {
     const b = blackGreeks(base);
     expect(g.priceUsd).toBe(b.price);
     expect(g.deltaUsd).toBe(b.delta);
-    expect(g.priceCoin).toBeCloseTo(b.price / base.forward, 16);
-    expect(g.deltaCoin).toBeCloseTo(b.delta - b.price / base.forward, 15);
-    expect(g.vegaCoin * base.forward).toBeCloseTo(b.vega, 10);
+    expect(rel(g.priceCoin, b.price / base.forward)).toBeLessThanOrEqual(COIN_IDENTITY_REL);
+    expect(rel(g.deltaCoin, b.delta - b.price / base.forward)).toBeLessThanOrEqual(COIN_IDENTITY_REL);
+    expect(rel(g.vegaCoin * base.forward, b.vega)).toBeLessThanOrEqual(COIN_IDENTITY_REL);
   });
 
   it("coin greeks match finite differences of the coin value V(F, vol, T) / F", () => {
@@ -60,7 +68,7 @@ describe("inverseOptionGreeks", () => {
           const hF = forward * 1e-5;
           const hv = vol * 1e-5;
           const hT = expiry * 1e-5;
-          const tol = (x: number, scale: number) => 1e-6 * (Math.abs(x) + scale);
+          const tol = (x: number, scale: number) => FD_REL * (Math.abs(x) + scale);
           // deltaCoin = F dV_c/dF
           const fdDelta = (forward * (Vc(forward + hF) - Vc(forward - hF))) / (2 * hF);
           expect(Math.abs(fdDelta - g.deltaCoin)).toBeLessThan(tol(g.deltaCoin, 1e-3));
