@@ -32,7 +32,9 @@ export {
   syntheticStep,
   syntheticStepChain,
   syntheticSteps,
+  withForecastScaling,
   withRegimeScaling,
+  withScaleSignal,
 } from "../core/backtest/index.js";
 export type {
   AsyncBacktestOptions,
@@ -65,6 +67,8 @@ export type {
   RegimeScaledRule,
   RejectionReason,
   RejectionRecord,
+  ScaleView,
+  SignalScaledRule,
   SimPath,
   SpotModel,
   StepChainSource,
@@ -88,3 +92,18 @@ export type {
   WindowEnd,
   WindowLeg,
 } from "../core/backtest/index.js";
+export {
+  BTC_SPIKE_EPISODES,
+  compareSignals,
+  episodeDrawdowns,
+  historicalAtmVols,
+  historicalPathSteps,
+  SIGNALS,
+} from "../core/backtest/signalComparison.js";
+export type {
+  Episode,
+  EpisodeDrawdown,
+  HistoricalDay,
+  SignalName,
+  SignalRun,
+} from "../core/backtest/signalComparison.js";

@@ -27,6 +27,7 @@ export type {
   Band,
   BindingConstraint,
   CandidateFilter,
+  CandidateInputs,
   CandidateRejection,
   CandidateSet,
   ChainProblem,

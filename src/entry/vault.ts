@@ -4,6 +4,7 @@
 export { flowsDue, initialLedger, runVault, settleEpoch, vaultSale } from "../core/vault/index.js";
 export type {
   DepositRequest,
+  EpochInput,
   EpochSettlement,
   LedgerState,
   VaultBalance,
@@ -12,6 +13,7 @@ export type {
   VaultFees,
   VaultFlow,
   VaultResult,
+  VaultRunOptions,
   VaultSale,
   VaultSpec,
   VaultStrategyType,

@@ -17,6 +17,7 @@ export {
   realizedVariance,
   replicateExpiry,
   replicationSurface,
+  syntheticForward,
   varianceIndexLevel,
   varianceSwapMark,
   varianceSwapStrike,

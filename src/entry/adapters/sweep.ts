@@ -2,7 +2,12 @@
  * `volfolio/adapters/sweep`: parameter sweeps over worker threads (piscina) or a Redis queue (BullMQ).
  */
 export { openSweepPool, runSweepThreads } from "../../adapters/sweepRunner.js";
-export type { SweepPool, SweepRunOptions, SweepRunResult } from "../../adapters/sweepRunner.js";
+export type {
+  SweepExecution,
+  SweepPool,
+  SweepRunOptions,
+  SweepRunResult,
+} from "../../adapters/sweepRunner.js";
 export {
   runSweepQueue,
   startSweepQueueWorker,
