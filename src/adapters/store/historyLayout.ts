@@ -99,6 +99,20 @@ export const HISTORY_COLUMNS: Record<HistoryTable, Record<string, string>> = {
   },
 };
 
+/** The manifest's columns (history_files; the Postgres store's volfolio_h_files). */
+export const MANIFEST_COLUMNS: Readonly<Record<string, string>> = {
+  src: "VARCHAR",
+  path: "VARCHAR",
+  format: "VARCHAR",
+  batch: "VARCHAR",
+  rows_read: "BIGINT",
+  accepted: "BIGINT",
+  rejected: "BIGINT",
+  warnings: "VARCHAR",
+  ingested_at: "BIGINT",
+  superseded: "BIGINT",
+};
+
 export const MANIFEST_DDL = `CREATE TABLE IF NOT EXISTS history_files (
   src VARCHAR PRIMARY KEY, path VARCHAR, format VARCHAR, batch VARCHAR, rows_read BIGINT,
   accepted BIGINT, rejected BIGINT, warnings VARCHAR, ingested_at BIGINT, superseded BIGINT DEFAULT 0)`;

@@ -23,7 +23,14 @@ import { csvRecords, parseCsvNumber, TIMESTAMP_OUTLIER_TOLERANCE_MS } from "../c
 import { BadInputFileError, inputFileError, inputFileStream } from "../inputFile.js";
 import { loadTardisOptionsChainFile } from "../tardis/optionsChain.js";
 import type { DuckDbSnapshotStore } from "./duckdb.js";
-import { HISTORY_COLUMNS, HISTORY_TABLES, type HistoryTable, historyDir, sqlStr } from "./historyLayout.js";
+import {
+  HISTORY_COLUMNS,
+  HISTORY_TABLES,
+  type HistoryTable,
+  historyDir,
+  MANIFEST_COLUMNS,
+  sqlStr,
+} from "./historyLayout.js";
 import { ingestDeribitGroup } from "./ingestDeribit.js";
 import {
   appendRows,
@@ -462,18 +469,7 @@ async function writeStaged(
   }
 }
 
-const MANIFEST = {
-  src: "VARCHAR",
-  path: "VARCHAR",
-  format: "VARCHAR",
-  batch: "VARCHAR",
-  rows_read: "BIGINT",
-  accepted: "BIGINT",
-  rejected: "BIGINT",
-  warnings: "VARCHAR",
-  ingested_at: "BIGINT",
-  superseded: "BIGINT",
-};
+const MANIFEST = MANIFEST_COLUMNS;
 
 /** The manifest rows of the batch (a file ingested again now points at this batch). */
 async function writeManifest(

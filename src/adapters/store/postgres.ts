@@ -4,6 +4,8 @@
  * and futures), volfolio_quotes (one row per option quote: queryable columns + exact quote_json),
  * volfolio_records (append-only keyed JSON rows). Text JSON keeps a saved chain deep-equal on load.
  * The connection string comes from the caller (e.g. env VOLFOLIO_PG_URL) and is never logged.
+ * The columnar history of `volfolio store ingest` has its Postgres tables (same schema) in
+ * postgresHistory.ts, written through `transaction`.
  *
  * A server that goes away (restart, failover, network cut, pg_terminate_backend) never crashes
  * the process: pg emits 'error' on idle pooled connections and on a checked-out client between
@@ -85,8 +87,12 @@ export class PostgresSnapshotStore implements SnapshotStore {
     return store;
   }
 
-  async saveChain(snapshot: ChainSnapshot): Promise<SnapshotRef> {
-    const { quotes, ...rest } = snapshot;
+  /**
+   * Runs `fn` in one transaction on one pooled client: committed when it returns, rolled back when
+   * it throws (the connection may be gone: the transaction then ended with it, and the client is
+   * discarded, not returned to the pool).
+   */
+  async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     // A checked-out client has no pool listener: without this one a lost connection between two
     // queries would be an unhandled 'error' event.
@@ -94,6 +100,22 @@ export class PostgresSnapshotStore implements SnapshotStore {
     let failure: Error | undefined;
     try {
       await c.query("BEGIN");
+      const out = await fn(c);
+      await c.query("COMMIT");
+      return out;
+    } catch (err) {
+      failure = err as Error;
+      await c.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      c.off("error", this.onClientError);
+      c.release(failure);
+    }
+  }
+
+  async saveChain(snapshot: ChainSnapshot): Promise<SnapshotRef> {
+    const { quotes, ...rest } = snapshot;
+    await this.transaction(async (c) => {
       const key = [snapshot.underlying, snapshot.valuationTime];
       await c.query("DELETE FROM volfolio_quotes WHERE underlying = $1 AND valuation_time = $2", key);
       await c.query("DELETE FROM volfolio_chains WHERE underlying = $1 AND valuation_time = $2", key);
@@ -118,6 +140,8 @@ export class PostgresSnapshotStore implements SnapshotStore {
             start + j,
             q.instrument.name,
             q.instrument.expiry,
+          );
+          values.push(
             q.instrument.strike,
             q.instrument.kind,
             q.bid,
@@ -130,17 +154,7 @@ export class PostgresSnapshotStore implements SnapshotStore {
         });
         await c.query(`INSERT INTO volfolio_quotes VALUES ${tuples.join(",")}`, values);
       }
-      await c.query("COMMIT");
-    } catch (err) {
-      failure = err as Error;
-      // The connection may be gone: the transaction then ended with it.
-      await c.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      c.off("error", this.onClientError);
-      // With an error the client is discarded, not returned to the pool.
-      c.release(failure);
-    }
+    });
     return { underlying: snapshot.underlying, valuationTime: snapshot.valuationTime, quotes: quotes.length };
   }
 

@@ -1,30 +1,23 @@
 /**
- * Postgres backend against a real local PostgreSQL (scripts/ci-services.sh sets VOLFOLIO_PG_URL,
- * cluster on 127.0.0.1:55432). Skipped, with a warning, when the URL is unset or unreachable.
+ * Postgres backend against a real local PostgreSQL (VOLFOLIO_PG_URL from scripts/ci-services.sh,
+ * else a throwaway cluster: pgCluster.ts). Skipped, with a warning, when neither can be had.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresSnapshotStore } from "../../../src/adapters/store/postgres.js";
 import { chain } from "./fixtures.js";
+import { testPostgres } from "./pgCluster.js";
 
-const url = process.env.VOLFOLIO_PG_URL;
-async function reachable(): Promise<boolean> {
-  if (!url) return false;
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query("DROP TABLE IF EXISTS volfolio_quotes, volfolio_chains, volfolio_records");
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
+const server = await testPostgres();
+const pgUp = typeof server !== "string";
+if (typeof server === "string") console.warn(`postgres store tests skipped: ${server}`);
+const url = typeof server === "string" ? "" : server.url;
+if (pgUp) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query("DROP TABLE IF EXISTS volfolio_quotes, volfolio_chains, volfolio_records");
+  await c.end();
 }
-const pgUp = await reachable();
-if (!pgUp)
-  console.warn(
-    `postgres store tests skipped: ${url ? "PostgreSQL at VOLFOLIO_PG_URL unreachable" : "VOLFOLIO_PG_URL unset"} (run: eval "$(bash scripts/ci-services.sh)")`,
-  );
 
 describe.skipIf(!pgUp)("PostgresSnapshotStore", () => {
   let store: PostgresSnapshotStore;
@@ -35,6 +28,7 @@ describe.skipIf(!pgUp)("PostgresSnapshotStore", () => {
   });
   afterAll(async () => {
     await store?.close();
+    if (typeof server !== "string") await server.close();
   });
 
   it("round-trips chains deep-equal (nulls preserved); re-saving replaces", async () => {
