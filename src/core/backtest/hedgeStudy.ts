@@ -78,12 +78,10 @@ export function hedgePolicyStudy(o: HedgeStudyOptions): HedgePolicyOutcome[] {
   const steps = Math.round(o.expiryDays * o.stepsPerDay);
   const horizon = o.expiryDays / 365;
   const rng = createRng(o.seed);
-  const pnl = o.policies.map(() => [] as number[]);
-  const cost = o.policies.map(() => 0);
-  const trades = o.policies.map(() => 0);
+  const acc = o.policies.map((policy) => ({ policy, pnl: [] as number[], cost: 0, trades: 0 }));
   for (let i = 0; i < o.paths; i++) {
     const p = simulatePath(o.model, o.spot, horizon, steps, rng);
-    o.policies.forEach((policy, j) => {
+    for (const a of acc) {
       const r = simulateHedgedOption({
         times: p.times,
         prices: p.prices,
@@ -91,16 +89,15 @@ export function hedgePolicyStudy(o: HedgeStudyOptions): HedgePolicyOutcome[] {
         kind: o.kind,
         side: o.side,
         vol: o.vol,
-        policy,
+        policy: a.policy,
         costs: o.costs,
       });
-      (pnl[j] as number[]).push(r.pnlUsd);
-      cost[j] = (cost[j] as number) + r.costsUsd;
-      trades[j] = (trades[j] as number) + r.trades;
-    });
+      a.pnl.push(r.pnlUsd);
+      a.cost += r.costsUsd;
+      a.trades += r.trades;
+    }
   }
-  return o.policies.map((policy, j) => {
-    const x = pnl[j] as number[];
+  return acc.map(({ policy, pnl: x, cost, trades }) => {
     const sd = x.length > 1 ? stdev(x) : 0;
     const m = mean(x);
     const q = quantile(x, 0.05);
@@ -109,8 +106,8 @@ export function hedgePolicyStudy(o: HedgeStudyOptions): HedgePolicyOutcome[] {
       meanPnlUsd: m,
       stdevPnlUsd: sd,
       cvar95Usd: -mean(x.filter((v) => v <= q)),
-      meanCostsUsd: (cost[j] as number) / o.paths,
-      meanTrades: (trades[j] as number) / o.paths,
+      meanCostsUsd: cost / o.paths,
+      meanTrades: trades / o.paths,
       utility: m - 0.5 * o.riskAversion * sd * sd,
     };
   });

@@ -119,139 +119,165 @@ export interface StepOptions {
   readonly deliveryPrice?: (expiry: number) => number | null;
 }
 
+/** A step's lazily built views of its source (markets by expiry set, quote views, strike lists). */
+interface StepCache {
+  readonly src: StepChainSource;
+  readonly t: number;
+  readonly markets: Map<string, StepMarket | null>;
+  readonly views: Map<number, Map<string, StepOptionQuote>>;
+  readonly strikeLists: Map<number, number[]>;
+  whole: ChainSnapshot | null;
+  listedSet: Set<number> | null;
+}
+
 /** A BacktestStep over a chain source (see the module comment). */
 export function stepFromSource(src: StepChainSource, opts: StepOptions = {}): BacktestStep {
-  const t = src.valuationTime;
-  const perpetual = src.futures.find((f) => f.expiry === null && f.underlying === src.underlying) ?? null;
-  const markets = new Map<string, StepMarket | null>();
-  const views = new Map<number, Map<string, StepOptionQuote>>();
-  const strikeLists = new Map<number, number[]>();
-  let whole: ChainSnapshot | null = null;
-  let listedSet: Set<number> | null = null;
-  const listed = (): Set<number> => {
-    if (!listedSet) listedSet = new Set(src.expiries());
-    return listedSet;
+  const c: StepCache = {
+    src,
+    t: src.valuationTime,
+    markets: new Map(),
+    views: new Map(),
+    strikeLists: new Map(),
+    whole: null,
+    listedSet: null,
   };
-
-  const chain = (expiries?: readonly number[]): ChainSnapshot => {
-    if (expiries === undefined) {
-      whole ??= src.whole
-        ? src.whole()
-        : {
-            underlying: src.underlying,
-            valuationTime: t,
-            indexPrice: src.indexPrice,
-            quotes: src.expiries().flatMap((e) => [...src.quotes(e)]),
-            futures: src.futures,
-          };
-      return whole;
-    }
-    const ls = listed();
-    const quotes =
-      expiries.length === 1
-        ? src.quotes(expiries[0] as number)
-        : expiries.flatMap((e) => (ls.has(e) ? [...src.quotes(e)] : []));
-    return {
-      underlying: src.underlying,
-      valuationTime: t,
-      indexPrice: src.indexPrice,
-      quotes,
-      futures: src.futures,
-    };
-  };
-
-  const build = (c: ChainSnapshot, scope: StepMarket["scope"]): StepMarket | null => {
-    const input = chainMarketInputs([c], MARKS).inputs[0];
-    if (!input) return null;
-    return { market: chainRiskMarket([input], []).market, input, scope };
-  };
-
-  const market = (asked: readonly number[]): StepMarket | null => {
-    let set = [...new Set(asked)].filter((e) => e > t).sort((a, b) => a - b);
-    if (set.length === 0) {
-      const first = src.expiries()[0];
-      if (first === undefined) return null;
-      set = [first];
-    }
-    const key = set.join(",");
-    if (markets.has(key)) return markets.get(key) as StepMarket | null;
-    let m: StepMarket | null = null;
-    const ls = listed();
-    if (set.every((e) => ls.has(e))) {
-      m = build(chain(set), "expiries");
-      // Every expiry asked for must carry a smile (a quote with a mark vol) in the restricted market.
-      if (m) {
-        const marked = new Set<number>();
-        for (const q of m.input.normalized.snapshot.quotes)
-          if (quoteMarkVol(q) !== null) marked.add(q.instrument.expiry);
-        if (!set.every((e) => marked.has(e))) m = null;
-      }
-    }
-    if (!m) {
-      const all = "chain";
-      if (!markets.has(all)) markets.set(all, build(chain(), "chain"));
-      m = markets.get(all) as StepMarket | null;
-    }
-    markets.set(key, m);
-    return m;
-  };
-
-  const view = (e: number): Map<string, StepOptionQuote> => {
-    let v = views.get(e);
-    if (v) return v;
-    v = new Map();
-    const m = listed().has(e) ? market([e]) : null;
-    if (m && m.scope === "expiries") {
-      for (const q of m.input.normalized.snapshot.quotes) {
-        const vol = quoteMarkVol(q);
-        if (vol === null || q.mark === null) continue;
-        const ins = q.instrument;
-        v.set(`${ins.strike}|${ins.kind}`, {
-          instrument: ins,
-          expiry: ins.expiry,
-          strike: ins.strike,
-          kind: ins.kind,
-          bid: q.bid,
-          ask: q.ask,
-          mark: q.mark,
-          markVol: vol,
-          forward: q.forward,
-          clean: q,
-        });
-      }
-    }
-    views.set(e, v);
-    return v;
-  };
-
   return {
-    time: t,
+    time: c.t,
     underlying: src.underlying,
     indexPrice: src.indexPrice,
-    perpetual,
+    perpetual: src.futures.find((f) => f.expiry === null && f.underlying === src.underlying) ?? null,
     fundingRatePerYear: opts.fundingRatePerYear ?? 0,
     ...(opts.deliveryPrice ? { deliveryPrice: opts.deliveryPrice } : {}),
     expiries: () => src.expiries(),
-    forward: (e) => {
-      if (!(e > t)) return src.indexPrice;
-      const m = listed().has(e) ? market([e]) : null;
-      const f = m?.input.normalized.snapshot.forwards.find((x) => x.expiry === e);
-      if (f) return f.forward;
-      // Listed without a usable mark (no market at this expiry alone): the core's forward rule.
-      return chainForwards(chain([e])).find((x) => x.expiry === e)?.forward ?? src.indexPrice;
-    },
-    strikes: (e) => {
-      let s = strikeLists.get(e);
-      if (!s) {
-        s = [...new Set([...view(e).values()].map((q) => q.strike))].sort((a, b) => a - b);
-        strikeLists.set(e, s);
-      }
-      return s;
-    },
-    quote: (e, k, kind) => view(e).get(`${k}|${kind}`) ?? null,
-    chain,
-    market,
+    forward: (e) => stepForward(c, e),
+    strikes: (e) => stepStrikes(c, e),
+    quote: (e, k, kind) => quoteView(c, e).get(`${k}|${kind}`) ?? null,
+    chain: (expiries) => stepChain(c, expiries),
+    market: (asked) => stepMarket(c, asked),
   };
+}
+
+function listed(c: StepCache): Set<number> {
+  c.listedSet ??= new Set(c.src.expiries());
+  return c.listedSet;
+}
+
+/** The whole chain, or the quotes of the listed `expiries` (futures always included). */
+function stepChain(c: StepCache, expiries?: readonly number[]): ChainSnapshot {
+  const src = c.src;
+  if (expiries === undefined) {
+    c.whole ??= src.whole
+      ? src.whole()
+      : {
+          underlying: src.underlying,
+          valuationTime: c.t,
+          indexPrice: src.indexPrice,
+          quotes: src.expiries().flatMap((e) => [...src.quotes(e)]),
+          futures: src.futures,
+        };
+    return c.whole;
+  }
+  const ls = listed(c);
+  const only = expiries.length === 1 ? expiries[0] : undefined;
+  const quotes =
+    only !== undefined ? src.quotes(only) : expiries.flatMap((e) => (ls.has(e) ? [...src.quotes(e)] : []));
+  return {
+    underlying: src.underlying,
+    valuationTime: c.t,
+    indexPrice: src.indexPrice,
+    quotes,
+    futures: src.futures,
+  };
+}
+
+/** The core market of chain `ch` (chainMarketInputs with the marks surface, then chainRiskMarket). */
+function buildMarket(ch: ChainSnapshot, scope: StepMarket["scope"]): StepMarket | null {
+  const input = chainMarketInputs([ch], MARKS).inputs[0];
+  if (!input) return null;
+  return { market: chainRiskMarket([input], []).market, input, scope };
+}
+
+/** The market for `asked` expiries (cached): restricted to them when each carries a smile, else the whole chain's. */
+function stepMarket(c: StepCache, asked: readonly number[]): StepMarket | null {
+  let set = [...new Set(asked)].filter((e) => e > c.t).sort((a, b) => a - b);
+  if (set.length === 0) {
+    const first = c.src.expiries()[0];
+    if (first === undefined) return null;
+    set = [first];
+  }
+  const key = set.join(",");
+  const cached = c.markets.get(key);
+  if (cached !== undefined || c.markets.has(key)) return cached ?? null;
+  let m = restrictedMarket(c, set);
+  if (!m) {
+    const all = "chain";
+    if (!c.markets.has(all)) c.markets.set(all, buildMarket(stepChain(c), "chain"));
+    m = c.markets.get(all) ?? null;
+  }
+  c.markets.set(key, m);
+  return m;
+}
+
+/** The chain restricted to `set` (all listed), if every expiry there carries a quote with a mark vol. */
+function restrictedMarket(c: StepCache, set: readonly number[]): StepMarket | null {
+  const ls = listed(c);
+  if (!set.every((e) => ls.has(e))) return null;
+  const m = buildMarket(stepChain(c, set), "expiries");
+  if (!m) return null;
+  const marked = new Set<number>();
+  for (const q of m.input.normalized.snapshot.quotes)
+    if (quoteMarkVol(q) !== null) marked.add(q.instrument.expiry);
+  return set.every((e) => marked.has(e)) ? m : null;
+}
+
+/** The usable quotes of expiry `e` by "strike|kind" (cached; empty when it has no market of its own). */
+function quoteView(c: StepCache, e: number): Map<string, StepOptionQuote> {
+  let v = c.views.get(e);
+  if (v) return v;
+  v = new Map();
+  const m = listed(c).has(e) ? stepMarket(c, [e]) : null;
+  if (m && m.scope === "expiries") {
+    for (const q of m.input.normalized.snapshot.quotes) {
+      const vol = quoteMarkVol(q);
+      if (vol === null || q.mark === null) continue;
+      const ins = q.instrument;
+      v.set(`${ins.strike}|${ins.kind}`, {
+        instrument: ins,
+        expiry: ins.expiry,
+        strike: ins.strike,
+        kind: ins.kind,
+        bid: q.bid,
+        ask: q.ask,
+        mark: q.mark,
+        markVol: vol,
+        forward: q.forward,
+        clean: q,
+      });
+    }
+  }
+  c.views.set(e, v);
+  return v;
+}
+
+/** Forward of expiry `e`: its market's, else the core's forward rule on its quotes, else the index. */
+function stepForward(c: StepCache, e: number): number {
+  const src = c.src;
+  if (!(e > c.t)) return src.indexPrice;
+  const m = listed(c).has(e) ? stepMarket(c, [e]) : null;
+  const f = m?.input.normalized.snapshot.forwards.find((x) => x.expiry === e);
+  if (f) return f.forward;
+  // Listed without a usable mark (no market at this expiry alone): the core's forward rule.
+  return chainForwards(stepChain(c, [e])).find((x) => x.expiry === e)?.forward ?? src.indexPrice;
+}
+
+/** Strikes with a usable quote at `e`, ascending (cached). */
+function stepStrikes(c: StepCache, e: number): readonly number[] {
+  let s = c.strikeLists.get(e);
+  if (!s) {
+    s = [...new Set([...quoteView(c, e).values()].map((q) => q.strike))].sort((a, b) => a - b);
+    c.strikeLists.set(e, s);
+  }
+  return s;
 }
 
 /**

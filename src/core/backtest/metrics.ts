@@ -26,24 +26,25 @@ export interface PerformanceMetrics {
 
 /** Metrics of `equity` sampled `periodsPerYear` times a year (365 for daily crypto). */
 export function performanceMetrics(equity: ArrayLike<number>, periodsPerYear = 365): PerformanceMetrics {
-  const n = equity.length;
+  const eq = Array.from(equity);
+  const n = eq.length;
   if (n < 2) throw new InvalidInputError("equity.length", n, "must be >= 2");
-  for (let i = 0; i < n; i++)
-    if (!Number.isFinite(equity[i])) throw new InvalidInputError(`equity[${i}]`, equity[i], "must be finite");
+  for (const [i, x] of eq.entries())
+    if (!Number.isFinite(x)) throw new InvalidInputError(`equity[${i}]`, x, "must be finite");
   const r: number[] = [];
   const pnl: number[] = [];
-  let peak = equity[0] as number;
+  const e0 = eq[0] ?? Number.NaN;
+  let peak = e0;
   let mdd = 0;
-  for (let i = 1; i < n; i++) {
-    const a = equity[i - 1] as number;
-    const b = equity[i] as number;
+  let a = e0;
+  for (const b of eq.slice(1)) {
     r.push(a !== 0 ? b / a - 1 : Number.NaN);
     pnl.push(b - a);
     peak = Math.max(peak, b);
     if (peak > 0) mdd = Math.max(mdd, 1 - b / peak);
+    a = b;
   }
-  const e0 = equity[0] as number;
-  const totalReturn = (equity[n - 1] as number) / e0 - 1;
+  const totalReturn = (eq[n - 1] ?? Number.NaN) / e0 - 1;
   const years = (n - 1) / periodsPerYear;
   const cagr = totalReturn > -1 ? (1 + totalReturn) ** (1 / years) - 1 : -1;
   const sd = r.length > 1 ? stdev(r) : Number.NaN;
@@ -73,8 +74,7 @@ export function performanceMetrics(equity: ArrayLike<number>, periodsPerYear = 3
 export function drawdownSeries(equity: ArrayLike<number>): number[] {
   const out: number[] = [];
   let peak = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < equity.length; i++) {
-    const e = equity[i] as number;
+  for (const [i, e] of Array.from(equity).entries()) {
     if (!Number.isFinite(e)) throw new InvalidInputError(`equity[${i}]`, e, "must be finite");
     peak = Math.max(peak, e);
     out.push(peak > 0 ? e / peak - 1 : Number.NaN);

@@ -108,12 +108,12 @@ export function syntheticMarketPaths(c: SyntheticMarketConfig): {
   const atm = new Float64Array(steps + 1);
   if (model.type === "heston" || model.type === "bates") {
     const p = simulateHeston(
-      { ...grid, ...model, jumpIntensity: model.type === "bates" ? model.jumpIntensity : 0 },
+      { ...grid, ...model, jumpIntensity: model.type === "bates" ? (model.jumpIntensity ?? 0) : 0 },
       rng,
     );
     prices = p.prices;
     const v = p.variance as Float64Array;
-    for (let i = 0; i <= steps; i++) atm[i] = Math.max(Math.sqrt(v[i] as number), 0.05) * ivPremium;
+    for (let i = 0; i <= steps; i++) atm[i] = Math.max(Math.sqrt(v[i] ?? Number.NaN), 0.05) * ivPremium;
   } else {
     let base: number;
     if (model.type === "gbm") {
@@ -159,80 +159,21 @@ export function syntheticChainSource(
   spot: number,
   atmVol: number,
 ): StepChainSource {
-  const skew = c.skew ?? -0.1;
-  const curv = c.curvature ?? 0.3;
-  const termSlope = c.termSlope ?? 0;
-  const spreadVol = c.spreadVol ?? 0.01;
-  const basis = c.basisPerYear ?? 0;
-  const underlying = c.underlying ?? "BTC";
-  const spot0 = c.spot ?? 60_000;
+  const smile = syntheticSmile(c, time, spot, atmVol);
   let expiries: number[] | null = null;
   const listed = () => {
     if (expiries === null) expiries = deribitStyleExpiries(time);
     return expiries;
   };
-  const forward = (e: number) => spot * Math.exp((basis * (e - time)) / YEAR_MS);
-  const volAt = (k: number, T: number) => {
-    const x = k / Math.sqrt(T / T30);
-    const v = atmVol * (T / T30) ** termSlope + skew * x + curv * x * x;
-    return Math.min(Math.max(v, 0.05), 5);
-  };
-  const strikes = (e: number): number[] => {
-    const F = forward(e);
-    const T = timeToExpiry(e, time);
-    const width = Math.min(Math.max(4 * atmVol * Math.sqrt(T), 0.1), 1.2);
-    const stepK = strikeSpacing(spot0, T);
-    const out: number[] = [];
-    for (let i = Math.ceil((F * Math.exp(-width)) / stepK); i * stepK <= F * Math.exp(width); i++)
-      out.push(i * stepK);
-    return out;
-  };
   const cache = new Map<number, OptionQuote[]>();
   const quotes = (e: number): OptionQuote[] => {
     const hit = cache.get(e);
     if (hit) return hit;
-    const out: OptionQuote[] = [];
-    if (e > time) {
-      const F = forward(e);
-      const T = timeToExpiry(e, time);
-      const sqrtT = Math.sqrt(T);
-      const code = formatDeribitExpiry(e);
-      const underlyingName = `SYN.${underlying}-${code}`;
-      for (const strike of strikes(e)) {
-        const vol = volAt(Math.log(strike / F), T);
-        // One name per strike ("...-C"); the put's differs in its last letter.
-        const callName = deribitOptionName({ underlying, expiry: e, strike, kind: "call" });
-        for (const kind of KINDS) {
-          const call = kind === "call";
-          const mark = blackUndiscountedUnchecked(F, strike, vol * sqrtT, call) / F;
-          const bid =
-            blackUndiscountedUnchecked(F, strike, Math.max(vol - spreadVol, 0.01) * sqrtT, call) / F;
-          const ask = blackUndiscountedUnchecked(F, strike, (vol + spreadVol) * sqrtT, call) / F;
-          out.push({
-            instrument: {
-              type: "option",
-              name: kind === "call" ? callName : `${callName.slice(0, -1)}P`,
-              underlying,
-              kind,
-              strike,
-              expiry: e,
-              settlement: "inverse",
-              contractSize: 1,
-            },
-            timestamp: time,
-            bid: bid >= TICK ? bid : null,
-            ask: Math.max(ask, TICK),
-            mark,
-            markIv: vol,
-            underlyingPrice: F,
-            underlyingName,
-          });
-        }
-      }
-    }
+    const out = e > time ? expiryQuotes(smile, e) : [];
     cache.set(e, out);
     return out;
   };
+  const underlying = smile.underlying;
   return {
     underlying,
     valuationTime: time,
@@ -241,6 +182,106 @@ export function syntheticChainSource(
     expiries: listed,
     quotes,
   };
+}
+
+/** The synthetic smile at one instant: the config's shape parameters with their defaults. */
+interface SyntheticSmile {
+  readonly time: number;
+  readonly spot: number;
+  readonly atmVol: number;
+  readonly skew: number;
+  readonly curv: number;
+  readonly termSlope: number;
+  readonly spreadVol: number;
+  readonly basis: number;
+  readonly underlying: string;
+  /** The series' start price (the strike grid's spacing is set on it). */
+  readonly spot0: number;
+}
+
+function syntheticSmile(
+  c: SyntheticMarketConfig,
+  time: number,
+  spot: number,
+  atmVol: number,
+): SyntheticSmile {
+  return {
+    time,
+    spot,
+    atmVol,
+    skew: c.skew ?? -0.1,
+    curv: c.curvature ?? 0.3,
+    termSlope: c.termSlope ?? 0,
+    spreadVol: c.spreadVol ?? 0.01,
+    basis: c.basisPerYear ?? 0,
+    underlying: c.underlying ?? "BTC",
+    spot0: c.spot ?? 60_000,
+  };
+}
+
+/** Forward of expiry `e`, USD: spot carried at the basis rate. */
+function smileForward(m: SyntheticSmile, e: number): number {
+  return m.spot * Math.exp((m.basis * (e - m.time)) / YEAR_MS);
+}
+
+/** Vol at log-moneyness `k` and `T` years: ATM term slope, skew and curvature in k / sqrt(T / 30d), in [0.05, 5]. */
+function smileVol(m: SyntheticSmile, k: number, T: number): number {
+  const x = k / Math.sqrt(T / T30);
+  const v = m.atmVol * (T / T30) ** m.termSlope + m.skew * x + m.curv * x * x;
+  return Math.min(Math.max(v, 0.05), 5);
+}
+
+/** The round strike grid of expiry `e`: +-4 ATM standard deviations (10%..120% in log terms) around F. */
+function smileStrikes(m: SyntheticSmile, e: number): number[] {
+  const F = smileForward(m, e);
+  const T = timeToExpiry(e, m.time);
+  const width = Math.min(Math.max(4 * m.atmVol * Math.sqrt(T), 0.1), 1.2);
+  const stepK = strikeSpacing(m.spot0, T);
+  const out: number[] = [];
+  for (let i = Math.ceil((F * Math.exp(-width)) / stepK); i * stepK <= F * Math.exp(width); i++)
+    out.push(i * stepK);
+  return out;
+}
+
+/** Calls and puts of every strike of expiry `e` (after the smile's time), quoted as the module comment says. */
+function expiryQuotes(m: SyntheticSmile, e: number): OptionQuote[] {
+  const { underlying, time } = m;
+  const out: OptionQuote[] = [];
+  const F = smileForward(m, e);
+  const T = timeToExpiry(e, time);
+  const sqrtT = Math.sqrt(T);
+  const underlyingName = `SYN.${underlying}-${formatDeribitExpiry(e)}`;
+  for (const strike of smileStrikes(m, e)) {
+    const vol = smileVol(m, Math.log(strike / F), T);
+    // One name per strike ("...-C"); the put's differs in its last letter.
+    const callName = deribitOptionName({ underlying, expiry: e, strike, kind: "call" });
+    for (const kind of KINDS) {
+      const call = kind === "call";
+      const mark = blackUndiscountedUnchecked(F, strike, vol * sqrtT, call) / F;
+      const bid = blackUndiscountedUnchecked(F, strike, Math.max(vol - m.spreadVol, 0.01) * sqrtT, call) / F;
+      const ask = blackUndiscountedUnchecked(F, strike, (vol + m.spreadVol) * sqrtT, call) / F;
+      out.push({
+        instrument: {
+          type: "option",
+          name: kind === "call" ? callName : `${callName.slice(0, -1)}P`,
+          underlying,
+          kind,
+          strike,
+          expiry: e,
+          settlement: "inverse",
+          contractSize: 1,
+        },
+        timestamp: time,
+        bid: bid >= TICK ? bid : null,
+        ask: Math.max(ask, TICK),
+        mark,
+        markIv: vol,
+        underlyingPrice: F,
+        underlyingName,
+      });
+    }
+  }
+  return out;
 }
 
 /** One synthetic step from its spot and ATM vol: the chain of `syntheticChainSource` as a step. */
@@ -260,8 +301,8 @@ export function syntheticStep(
  */
 export function* syntheticSteps(c: SyntheticMarketConfig): Generator<BacktestStep> {
   const p = syntheticMarketPaths(c);
-  for (let i = 0; i < p.times.length; i++)
-    yield syntheticStep(c, p.times[i] as number, p.spot[i] as number, p.atmVol[i] as number);
+  for (const [i, time] of p.times.entries())
+    yield syntheticStep(c, time, p.spot[i] ?? Number.NaN, p.atmVol[i] ?? Number.NaN);
 }
 
 /** The synthetic market's whole chain at one instant (every listed expiry; see syntheticChainSource). */
