@@ -11,6 +11,21 @@ import { syntheticChain } from "../../../src/core/market/synthetic.js";
 import type { OptionQuote } from "../../../src/core/market/types.js";
 import { blackPrice } from "../../../src/core/pricing/black76.js";
 
+/** Vol solved from a Black mark on the chain's parity forward (itself within ~5e-12 relative): the vol inherits that forward error divided by vega, well under 1e-10. */
+const SOLVED_VOL_DIGITS = 10;
+/** USD parity forward from Black prices with symmetric +-5 spreads: mids exact up to rounding, 6 digits = 5e-7 USD. */
+const PARITY_FORWARD_DIGITS = 6;
+/** Linear chain: the forward is recovered from USD mids with a +-5 spread (5e-12 relative), so one digit less than the coin case. */
+const LINEAR_SOLVED_VOL_DIGITS = 9;
+/** Parity forward from the synthetic chain's mids: each side off the true price by up to half a 0.0001-coin tick, ~1e-4 relative. */
+const TICK_FORWARD_REL = 2e-4;
+/** Each quote's own underlying price, captured at its own instant, vs the expiry forward: measured max 3.3e-6 BTC, 1.2e-5 ETH on the sample file. */
+const UNDERLYING_VS_FORWARD_REL = 2e-5;
+/** Our solve vs the file's 4-decimal implied_volatility, OTM marks >= 0.0005 coin: measured max 5.4e-5 BTC, 2.0e-4 ETH. */
+const OTM_MARK_IV_ABS = 5e-4;
+/** Same, ITM with |k| < 0.1 (intrinsic dominates the mark, worse conditioned): measured max 9.7e-5 BTC, 4.0e-3 ETH. */
+const ITM_MARK_IV_ABS = 1e-2;
+
 const DATA = resolve(__dirname, "../../../../shared/data/deribit");
 const SAMPLE = resolve(DATA, "sample_BTC_ETH_chain_20260110T091409Z.csv");
 const NOW = Date.UTC(2026, 0, 10, 9);
@@ -49,7 +64,7 @@ describe("one-sided and zero-sided quotes", () => {
       expect(q.bid).toBeNull();
       expect([q.bidVol, q.midVol]).toEqual([null, null]);
       expect(q.askVol).toBeGreaterThan(0.5);
-      expect(q.markVol).toBeCloseTo(0.5, 10);
+      expect(q.markVol).toBeCloseTo(0.5, SOLVED_VOL_DIGITS);
       expect(q.flags).toEqual(["no-bid"]);
     }
   });
@@ -128,11 +143,11 @@ describe("linear (USDC-settled) quotes", () => {
     const n = normalizeChain(chainOf(quotes));
     expect(n.snapshot.forwards[0]).toMatchObject({
       source: "put-call-parity",
-      forward: expect.closeTo(Ftrue, 6),
+      forward: expect.closeTo(Ftrue, PARITY_FORWARD_DIGITS),
     });
     for (const q of n.snapshot.quotes) {
-      expect(q.markVol).toBeCloseTo(0.48, 9);
-      expect(q.midVol).toBeCloseTo(0.48, 9);
+      expect(q.markVol).toBeCloseTo(0.48, LINEAR_SOLVED_VOL_DIGITS);
+      expect(q.midVol).toBeCloseTo(0.48, LINEAR_SOLVED_VOL_DIGITS);
     }
   });
 });
@@ -155,7 +170,7 @@ describe("forwards by put-call parity on synthetic chains", () => {
       for (const f of forwards) {
         const truth = chain.indexPrice * Math.exp(0.06 * f.timeToExpiry);
         // Mids are off the true price by up to half a 0.0001-coin tick per side: ~1e-4 relative.
-        expect(Math.abs(f.forward / truth - 1)).toBeLessThan(2e-4);
+        expect(Math.abs(f.forward / truth - 1)).toBeLessThan(TICK_FORWARD_REL);
       }
     }
   });
@@ -178,7 +193,9 @@ describe.skipIf(!existsSync(SAMPLE))(
         // forward (measured max 3.3e-6 BTC, 1.2e-5 ETH on this file).
         for (const f of n.snapshot.forwards) {
           for (const q of chain.quotes.filter((x) => x.instrument.expiry === f.expiry))
-            expect(Math.abs((q.underlyingPrice as number) / f.forward - 1)).toBeLessThan(2e-5);
+            expect(Math.abs((q.underlyingPrice as number) / f.forward - 1)).toBeLessThan(
+              UNDERLYING_VS_FORWARD_REL,
+            );
         }
         // Mark IVs (our solve of mark_price x forward on the expiry forward vs the file's
         // implied_volatility, printed to 4 decimals). Measured on this file:
@@ -193,7 +210,7 @@ describe.skipIf(!existsSync(SAMPLE))(
         );
         expect(otm.length).toBeGreaterThan(200);
         for (const q of otm)
-          expect(Math.abs((q.markVol as number) - (q.markIv as number))).toBeLessThan(5e-4);
+          expect(Math.abs((q.markVol as number) - (q.markIv as number))).toBeLessThan(OTM_MARK_IV_ABS);
         const nearItm = kept.filter(
           (q) =>
             Math.abs(q.logMoneyness) < 0.1 &&
@@ -201,7 +218,7 @@ describe.skipIf(!existsSync(SAMPLE))(
         );
         expect(nearItm.length).toBeGreaterThan(100);
         for (const q of nearItm)
-          expect(Math.abs((q.markVol as number) - (q.markIv as number))).toBeLessThan(1e-2);
+          expect(Math.abs((q.markVol as number) - (q.markIv as number))).toBeLessThan(ITM_MARK_IV_ABS);
         // Put-call parity alone (the fallback when a chain has no underlying prices) recovers the
         // venue's forwards: measured max 4.1 bp on this file (and median 1.4 bp, p99 9.7 bp over
         // 5,527 expiry snapshots of the daily files); a free slope+intercept fit missed by up to 40%.

@@ -9,6 +9,25 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { ChainSnapshot, OptionQuote } from "../../../src/core/market/types.js";
 import { blackPrice } from "../../../src/core/pricing/black76.js";
 
+/** Forward from parity of Black marks: C - P of two prices each rounded to ~1e-16 coin moves K/(1-(C-P)) by ~1e-12 relative; 6 digits = 5e-7 USD on ~91,000 (5e-12 relative). */
+const PARITY_FORWARD_DIGITS = 6;
+/** A vol solved from an exact Black quote on its exact forward: the solver stops at a few ulps. */
+const EXACT_VOL_DIGITS = 12;
+/** log(K/F) recomputed by the same one log: at most 1 ulp apart. */
+const LOG_MONEYNESS_DIGITS = 14;
+/** log(K/F) on a forward recovered by parity: ln moves by the forward's relative error, ~1e-12 for Black marks (see above); 12 digits = 5e-13. */
+const PARITY_LOG_MONEYNESS_DIGITS = 12;
+/** Vol solved on the parity forward from a mark printed to 8 decimals (0.58974856): the printed mark's rounding (5e-9 coin) over vega bounds it near 1e-8. */
+const PRINTED_MARK_VOL_DIGITS = 8;
+/** Black-76 on the quote's forward and mark vol reprices the coin mark: a price and its inverse solve in double, 1e-12 relative. */
+const REPRICE_REL = 1e-12;
+/** A deep-ITM mark (mostly intrinsic): its vol is worse conditioned than OTM, 9 digits. */
+const ITM_VOL_DIGITS = 9;
+/** Parity forward per strike vs the expiry's forward, from the sample file's marks: measured max 9.3e-7 (BTC), 5.9e-6 (ETH); marks printed to 8 decimals. */
+const SAMPLE_PARITY_REL = 1e-5;
+/** Venue mark IVs are displayed to 4 decimals, marks to 6-8: on well-conditioned OTM quotes our solve is within 1e-3 (10 printed IV steps). */
+const SAMPLE_MARK_IV_ABS = 1e-3;
+
 const SAMPLE = resolve(
   __dirname,
   "../../../../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv",
@@ -42,10 +61,15 @@ describe("forwards", () => {
     ]);
     // Two-sided, symmetric spreads so the mid is the exact price.
     const two = quotes.map((q) => ({ ...q, bid: (q.mark as number) - 1e-4, ask: (q.mark as number) + 1e-4 }));
-    expect(parityForward(two, 90_000)).toBeCloseTo(F, 6);
+    expect(parityForward(two, 90_000)).toBeCloseTo(F, PARITY_FORWARD_DIGITS);
     const chain: ChainSnapshot = { underlying: "BTC", valuationTime: NOW, indexPrice: 90_000, quotes: two };
     expect(chainForwards(chain)).toEqual([
-      { expiry: EXPIRY, timeToExpiry: T, forward: expect.closeTo(F, 6), source: "put-call-parity" },
+      {
+        expiry: EXPIRY,
+        timeToExpiry: T,
+        forward: expect.closeTo(F, PARITY_FORWARD_DIGITS),
+        source: "put-call-parity",
+      },
     ]);
   });
 
@@ -65,7 +89,12 @@ describe("forwards", () => {
       futures: [{ name: "BTC-27MAR26", underlying: "BTC", expiry: EXPIRY, timestamp: NOW, mark: 91_050 }],
     };
     expect(chainForwards(chain)).toEqual([
-      { expiry: EXPIRY, timeToExpiry: T, forward: expect.closeTo(F, 6), source: "put-call-parity" },
+      {
+        expiry: EXPIRY,
+        timeToExpiry: T,
+        forward: expect.closeTo(F, PARITY_FORWARD_DIGITS),
+        source: "put-call-parity",
+      },
     ]);
   });
 
@@ -77,14 +106,14 @@ describe("forwards", () => {
       quote(k, "call", F, 0.5 + k / 1e6),
       quote(k, "put", F, 0.5 + k / 1e6),
     ]);
-    expect(markParityForward(inverse)).toBeCloseTo(F, 6);
+    expect(markParityForward(inverse)).toBeCloseTo(F, PARITY_FORWARD_DIGITS);
     // One strike marked on another forward: the median ignores it.
     const stale = [
       ...inverse.slice(0, 4),
       quote(100_000, "call", 95_000, 0.5),
       quote(100_000, "put", 95_000, 0.5),
     ];
-    expect(markParityForward(stale)).toBeCloseTo(F, 6);
+    expect(markParityForward(stale)).toBeCloseTo(F, PARITY_FORWARD_DIGITS);
     // Linear (USDC) marks in USD: C - P = F - K.
     const linear = [90_000, 92_000].flatMap((K) =>
       (["call", "put"] as const).map((kind) => ({
@@ -97,7 +126,7 @@ describe("forwards", () => {
         mark: blackPrice({ forward: F, strike: K, expiry: T, vol: 0.5, kind }),
       })),
     );
-    expect(markParityForward(linear)).toBeCloseTo(F, 6);
+    expect(markParityForward(linear)).toBeCloseTo(F, PARITY_FORWARD_DIGITS);
     // One pair is not evidence of one forward (marks set each on its own give any number), nor
     // are two pairs that disagree by more than 1e-5.
     expect(markParityForward(inverse.slice(0, 2))).toBeNull();
@@ -144,10 +173,10 @@ describe("normalizeChain", () => {
   it("solves bid/ask/mid/mark vols exactly on an exact quote", () => {
     const n = normalizeChain({ underlying: "BTC", valuationTime: NOW, indexPrice: 90_000, quotes: [good] });
     const q = n.snapshot.quotes[0]!;
-    expect(q.markVol).toBeCloseTo(0.55, 12);
+    expect(q.markVol).toBeCloseTo(0.55, EXACT_VOL_DIGITS);
     expect(q.bidVol!).toBeLessThan(0.55);
     expect(q.askVol!).toBeGreaterThan(0.55);
-    expect(q.logMoneyness).toBeCloseTo(Math.log(95_000 / F), 14);
+    expect(q.logMoneyness).toBeCloseTo(Math.log(95_000 / F), LOG_MONEYNESS_DIGITS);
   });
 
   it("rejects with a reason per quote and reconciles counts", () => {
@@ -214,13 +243,13 @@ describe("normalizeChain", () => {
     });
     expect(n.counts.accepted).toBe(4);
     expect(n.snapshot.forwards[0]).toMatchObject({
-      forward: expect.closeTo(Ftrue, 6),
+      forward: expect.closeTo(Ftrue, PARITY_FORWARD_DIGITS),
       source: "put-call-parity",
     });
     for (const c of n.snapshot.quotes) {
-      expect(c.forward).toBeCloseTo(Ftrue, 6);
-      expect(c.logMoneyness).toBeCloseTo(Math.log(c.instrument.strike / Ftrue), 12);
-      expect(c.markVol).toBeCloseTo(0.6296, 8);
+      expect(c.forward).toBeCloseTo(Ftrue, PARITY_FORWARD_DIGITS);
+      expect(c.logMoneyness).toBeCloseTo(Math.log(c.instrument.strike / Ftrue), PARITY_LOG_MONEYNESS_DIGITS);
+      expect(c.markVol).toBeCloseTo(0.6296, PRINTED_MARK_VOL_DIGITS);
       // Black-76 on the quote's forward at its mark vol, divided by that forward, is its coin mark.
       const back =
         blackPrice({
@@ -230,7 +259,7 @@ describe("normalizeChain", () => {
           vol: c.markVol as number,
           kind: c.instrument.kind,
         }) / c.forward;
-      expect(Math.abs(back / (c.mark as number) - 1)).toBeLessThan(1e-12);
+      expect(Math.abs(back / (c.mark as number) - 1)).toBeLessThan(REPRICE_REL);
     }
   });
 
@@ -243,7 +272,7 @@ describe("normalizeChain", () => {
       quotes: [{ ...itm, bid: 0.3 }],
     });
     expect(n.snapshot.quotes[0]?.bidVol).toBeNull();
-    expect(n.snapshot.quotes[0]?.markVol).toBeCloseTo(0.6, 9);
+    expect(n.snapshot.quotes[0]?.markVol).toBeCloseTo(0.6, ITM_VOL_DIGITS);
     expect(n.sideIssues[0]).toMatchObject({ side: "bid", detail: expect.stringMatching(/below-intrinsic/) });
   });
 });
@@ -270,7 +299,9 @@ describe.skipIf(!existsSync(SAMPLE))("normalizeChain on the real Deribit sample 
         const pairs = [...marks].filter(([, m]) => m.c !== undefined && m.p !== undefined);
         expect(pairs.length).toBeGreaterThan(3);
         for (const [K, m] of pairs)
-          expect(Math.abs(K / (1 - ((m.c as number) - (m.p as number))) / f.forward - 1)).toBeLessThan(1e-5);
+          expect(Math.abs(K / (1 - ((m.c as number) - (m.p as number))) / f.forward - 1)).toBeLessThan(
+            SAMPLE_PARITY_REL,
+          );
       }
       // Out of the money near the forward (|k| < 0.3) with a mark of at least 0.0005 coin (marks are
       // published to 6-8 decimals, so tinier ones carry rounding of 1% or more), the mark IV is well
@@ -284,7 +315,7 @@ describe.skipIf(!existsSync(SAMPLE))("normalizeChain on the real Deribit sample 
       );
       expect(near.length).toBeGreaterThan(100);
       const worst = Math.max(...near.map((q) => Math.abs((q.markVol as number) - (q.markIv as number))));
-      expect(worst).toBeLessThan(1e-3);
+      expect(worst).toBeLessThan(SAMPLE_MARK_IV_ABS);
     }
   });
 });

@@ -11,6 +11,11 @@ import {
 } from "../../../src/core/market/synthetic.js";
 import { syntheticSeries } from "../../../src/core/market/syntheticSeries.js";
 
+/** Synthetic marks are published to 10 significant digits: ~1e-6 in vol; 5 digits = 5e-6. */
+const PUBLISHED_MARK_VOL_DIGITS = 5;
+/** Asks sit on the 0.0001-coin tick: ask x 1e4 is an integer up to the double rounding of the product. */
+const TICK_ABS = 1e-6;
+
 const SAMPLE = resolve(
   __dirname,
   "../../../../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv",
@@ -46,7 +51,7 @@ describe("synthetic chain", () => {
       const phi = 1.0 / (theta ** 0.4 * (1 + theta) ** 0.6);
       const w = ssviTotalVarianceAt(q.logMoneyness, theta, truth.rho, phi);
       // Marks are published to 10 significant digits: ~1e-6 in vol.
-      expect(q.markVol as number).toBeCloseTo(Math.sqrt(w / q.timeToExpiry), 5);
+      expect(q.markVol as number).toBeCloseTo(Math.sqrt(w / q.timeToExpiry), PUBLISHED_MARK_VOL_DIGITS);
     }
   });
 
@@ -54,7 +59,7 @@ describe("synthetic chain", () => {
     for (const q of chain.quotes) {
       if (q.bid !== null) expect(q.bid).toBeLessThanOrEqual(q.mark as number);
       expect(q.ask as number).toBeGreaterThanOrEqual(q.mark as number);
-      expect(Math.abs((q.ask as number) * 1e4 - Math.round((q.ask as number) * 1e4))).toBeLessThan(1e-6);
+      expect(Math.abs((q.ask as number) * 1e4 - Math.round((q.ask as number) * 1e4))).toBeLessThan(TICK_ABS);
     }
     expect(chain.quotes.some((q) => q.bid === null)).toBe(true);
     const n = normalizeChain(chain).snapshot.quotes.filter(
