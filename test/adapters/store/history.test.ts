@@ -8,11 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  DERIBIT_CSV_COLUMNS,
-  formatDeribitCsvRows,
-  loadDeribitCsvFile,
-} from "../../../src/adapters/deribit/files.js";
+import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
 import { DuckDbSnapshotStore } from "../../../src/adapters/store/duckdb.js";
 import {
   historyDeliveryPrices,
