@@ -12,6 +12,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { nelderMead } from "../math/nelderMead.js";
+import { mean as meanOf, variance as sampleVariance } from "../math/stats.js";
 
 export interface GarchParams {
   /** Mean return per period. */
@@ -74,11 +75,6 @@ export function garchLogLikelihood(
   return ll;
 }
 
-function sampleVariance(xs: readonly number[]): number {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
-}
-
 /** Fits GARCH(1,1) (model "garch") or GJR-GARCH(1,1) (model "gjr") by maximum likelihood. */
 export function fitGarch(returns: readonly number[], options: { model?: "garch" | "gjr" } = {}): GarchFit {
   const model = options.model ?? "garch";
@@ -88,7 +84,7 @@ export function fitGarch(returns: readonly number[], options: { model?: "garch" 
     if (!Number.isFinite(r)) throw new InvalidInputError(`returns[${i}]`, r, "must be finite");
   });
   const variance = sampleVariance(returns);
-  const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+  const mean = meanOf(returns);
   const scale = Math.sqrt(variance);
   // Unconstrained coordinates: mu/scale, logit(persistence), logit(alpha share), [logit(gamma share)], log(omega/target).
   const decode = (x: readonly number[]): GarchParams => {

@@ -5,6 +5,7 @@
  * state 0 the calmest; K-1 is the high-vol regime.
  */
 import { InvalidInputError } from "../errors.js";
+import { mean as meanOf, stdev } from "../math/stats.js";
 
 export interface HmmParams {
   /** Initial state distribution, length K. */
@@ -201,9 +202,8 @@ export function fitHmm(
 
 /** The deterministic start of fitHmm and the stdev floor. */
 function startingParams(returns: readonly number[], K: number): { start: HmmParams; floor: number } {
-  const n = returns.length;
-  const mean = returns.reduce((a, b) => a + b, 0) / n;
-  const sd = Math.sqrt(returns.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  const mean = meanOf(returns);
+  const sd = stdev(returns);
   return {
     floor: sd * MIN_STDEV_FRACTION,
     start: {

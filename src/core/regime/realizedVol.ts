@@ -7,6 +7,7 @@
  * close prices", J. Business 73(3), with k = 0.34 / (1.34 + (n+1)/(n-1)).
  */
 import { InvalidInputError } from "../errors.js";
+import { mean as meanOf, variance as sampleVar } from "../math/stats.js";
 
 /** One bar: prices > 0, high >= max(open, close), low <= min(open, close). */
 export interface OhlcBar {
@@ -44,12 +45,6 @@ function checkBars(bars: readonly OhlcBar[], minimum: number): void {
     }
   });
 }
-
-const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sampleVar = (xs: readonly number[]): number => {
-  const m = meanOf(xs);
-  return xs.reduce((a, x) => a + (x - m) * (x - m), 0) / (xs.length - 1);
-};
 
 /**
  * Realized vol of `bars` with one estimator. Close-to-close and Yang-Zhang use the previous

@@ -17,6 +17,7 @@
  *   consumer that replays the same history gets the same signal.
  */
 import { InvalidInputError } from "../errors.js";
+import { mean as meanOf } from "../math/stats.js";
 import { fitHmm, type HmmFit, type HmmParams, hmmForwardBackward } from "./hmm.js";
 import { shortVolExposureSignal } from "./signals.js";
 import { YEAR_MS } from "../time.js";
@@ -214,7 +215,7 @@ function whyNotDistinct(fit: HmmFit, returns: readonly number[], c: RegimeTracke
  */
 function bicPrefersRegimes(returns: readonly number[], hmmLogLikelihood: number, states: number): boolean {
   const n = returns.length;
-  const mean = returns.reduce((a, b) => a + b, 0) / n;
+  const mean = meanOf(returns);
   const variance = returns.reduce((a, x) => a + (x - mean) ** 2, 0) / n;
   const single = -0.5 * n * (Math.log(2 * Math.PI * variance) + 1);
   const extra = states - 1 + states * (states - 1) + 2 * (states - 1);

@@ -13,6 +13,8 @@
  */
 import { InvalidInputError } from "../../errors.js";
 import { createRng } from "../../math/rng.js";
+import { lowerBound } from "../../math/search.js";
+import { mean as meanOf } from "../../math/stats.js";
 
 export type GbdtLoss = "squared" | "logistic";
 
@@ -77,14 +79,8 @@ function binEdges(column: readonly number[], bins: number): Float64Array {
 
 function binOf(edges: Float64Array, v: number): number {
   if (!Number.isFinite(v)) return edges.length; // the missing bin, right of every threshold
-  let lo = 0;
-  let hi = edges.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (v <= (edges[mid] as number)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+  // the first edge >= v; above the last edge: the last edge's bin
+  return Math.min(lowerBound(edges, v), Math.max(edges.length - 1, 0));
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -118,7 +114,7 @@ export function trainGbdt(
     for (let j = 0; j < p; j++)
       binned[i * p + j] = binOf(edges[j] as Float64Array, (x[i] as number[])[j] as number);
 
-  const mean = y.reduce((a, b) => a + b, 0) / n;
+  const mean = meanOf(y); // n >= 2, checked above
   const base =
     o.loss === "squared"
       ? mean

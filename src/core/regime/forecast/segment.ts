@@ -4,6 +4,7 @@
  * Internal to core/regime/forecast (not re-exported by its index).
  */
 import { InvalidInputError } from "../../errors.js";
+import { mean } from "../../math/stats.js";
 import { DAYS_PER_YEAR } from "../../time.js";
 import { fitGarch, type GarchFit, garchForecastVariance, garchVariances } from "../garch.js";
 import { fitHmm, type HmmParams, hmmForwardBackward } from "../hmm.js";
@@ -185,7 +186,7 @@ export function fitSegmentModels(sets: TrainingSets, rounds: number): SegmentMod
     varModel,
     residualVariance: logResidualVariance(varModel, sets.gbX, sets.gbY),
     eventModel: trainGbdt(sets.evX, sets.evY, { loss: "logistic", rounds, seed: 2 }),
-    baseRate: sets.evY.reduce((a, b) => a + b, 0) / Math.max(sets.evY.length, 1),
+    baseRate: sets.evY.length > 0 ? mean(sets.evY) : 0,
   };
 }
 

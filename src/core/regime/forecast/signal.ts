@@ -13,6 +13,7 @@
  * an instant, never a later one.
  */
 import { InvalidInputError } from "../../errors.js";
+import { upperBoundBy } from "../../math/search.js";
 import { shortVolExposureSignal } from "../signals.js";
 import type { ForecastDay } from "./walkForward.js";
 
@@ -83,12 +84,5 @@ const NONE: ForecastSignalView = {
 
 /** The last scheduled signal known at or before `time` (schedule sorted by knownAt). */
 export function forecastScaleAt(schedule: readonly ScheduledSignal[], time: number): ForecastSignalView {
-  let lo = 0;
-  let hi = schedule.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((schedule[mid]?.knownAt ?? Number.POSITIVE_INFINITY) <= time) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? NONE : (schedule[lo - 1] ?? NONE);
+  return schedule[upperBoundBy(schedule, time, (s) => s.knownAt) - 1] ?? NONE;
 }

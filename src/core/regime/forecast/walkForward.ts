@@ -21,6 +21,7 @@
  * (climatology), the HMM high-vol state probability, and a logistic gbdt.
  */
 import { InvalidInputError } from "../../errors.js";
+import { mean } from "../../math/stats.js";
 import type { OhlcBar } from "../realizedVol.js";
 import { type DailyExtras, dailySeries, FEATURE_WARMUP } from "./features.js";
 import { auc, brier, mse, qlike } from "./scores.js";
@@ -187,7 +188,7 @@ export function scoreForecasts(
   });
   return {
     days: scored.length,
-    eventRate: outcomes.reduce((a, b) => a + b, 0) / outcomes.length,
+    eventRate: outcomes.length > 0 ? mean(outcomes) : Number.NaN,
     variance,
     event,
   };
