@@ -4,6 +4,13 @@ import { blackPrice } from "../../../src/core/pricing/black76.js";
 import { bookEquity, sumUsd } from "../../../src/core/risk/account.js";
 import { E1, fut, market, opt, T0 } from "./fixtures.js";
 
+/** Coin equity: Black-76 coin premiums and inverse-future P&L summed, each within ~1e-16 relative of ~0.1 coin. */
+const COIN_SUM_DIGITS = 13;
+/** The same in USD (x 1e5, ulp ~3e-11) and the USDC leg (a Black price of ~5e3). */
+const USD_SUM_DIGITS = 8;
+/** Index conversion of exact decimals: three products and a sum on ~1.75e4 (ulp 3.6e-12). */
+const INDEX_SUM_DIGITS = 10;
+
 const YEAR = 365 * 86_400_000;
 
 describe("bookEquity: cash + positions per settlement currency, and in USD", () => {
@@ -24,10 +31,10 @@ describe("bookEquity: cash + positions per settlement currency, and in USD", () 
     const perpCoin = 10_000 * (1 / 99_000 - 1 / 100_000);
     const putUsd = -1 * blackPrice({ forward: 100_400, strike: 95_000, expiry: T, vol: 0.6, kind: "put" });
     expect(e.byCurrency.BTC!.cash).toBe(1.5);
-    expect(e.byCurrency.BTC!.positions).toBeCloseTo(callCoin + perpCoin, 13);
-    expect(e.byCurrency.BTC!.equityUsd).toBeCloseTo((1.5 + callCoin + perpCoin) * 100_000, 7);
-    expect(e.byCurrency.USDC!.positions).toBeCloseTo(putUsd, 8);
-    expect(e.equityUsd).toBeCloseTo((1.5 + callCoin + perpCoin) * 100_000 + 20_000 + putUsd, 7);
+    expect(e.byCurrency.BTC!.positions).toBeCloseTo(callCoin + perpCoin, COIN_SUM_DIGITS);
+    expect(e.byCurrency.BTC!.equityUsd).toBeCloseTo((1.5 + callCoin + perpCoin) * 100_000, USD_SUM_DIGITS);
+    expect(e.byCurrency.USDC!.positions).toBeCloseTo(putUsd, USD_SUM_DIGITS);
+    expect(e.equityUsd).toBeCloseTo((1.5 + callCoin + perpCoin) * 100_000 + 20_000 + putUsd, USD_SUM_DIGITS);
     expect(e.unpriced).toEqual([]);
   });
 
@@ -40,7 +47,7 @@ describe("bookEquity: cash + positions per settlement currency, and in USD", () 
 
   it("sumUsd converts amounts by currency at the index and names the unpriced", () => {
     const s = sumUsd({ BTC: 0.1, ETH: 2, USDC: 500, SOL: 3 }, mkt);
-    expect(s.totalUsd).toBeCloseTo(0.1 * 100_000 + 2 * 3_500 + 500, 9);
+    expect(s.totalUsd).toBeCloseTo(0.1 * 100_000 + 2 * 3_500 + 500, INDEX_SUM_DIGITS);
     expect(s.unpriced).toEqual(["SOL"]);
   });
 });

@@ -14,6 +14,13 @@ import { chainRiskMarket, markPinnedSurface } from "../../../src/core/risk/chain
 import { portfolioGreeks } from "../../../src/core/risk/greeks.js";
 import { flatSurface } from "../../../src/core/surface/types.js";
 
+/** A mark vol read back from the pinned surface: residual added to a flat fit and linearly interpolated in k, a few roundings on ~0.6. */
+const PINNED_VOL_DIGITS = 12;
+/** Total variance vol^2 T of a pinned vol: one product more. */
+const PINNED_VARIANCE_DIGITS = 12;
+/** Cash delta of an inverse perpetual at the index: contracts x size, exact up to one rounding on 2e5 (ulp 2.9e-11). */
+const PERP_DELTA_DIGITS = 6;
+
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
 const T0 = Date.UTC(2026, 4, 1, 8);
@@ -81,7 +88,10 @@ describe("markPinnedSurface", () => {
       for (const K of STRIKES) {
         const F = FWD.get(e) as number;
         const otm = K < F ? "put" : "call";
-        expect(surf.impliedVol(Math.log(K / F), (e - T0) / YEAR)).toBeCloseTo(iv(e, K, otm), 10);
+        expect(surf.impliedVol(Math.log(K / F), (e - T0) / YEAR)).toBeCloseTo(
+          iv(e, K, otm),
+          PINNED_VOL_DIGITS,
+        );
       }
   });
   it("interpolates the mark residual linearly in k between strikes, flat beyond, fit elsewhere", () => {
@@ -91,13 +101,16 @@ describe("markPinnedSurface", () => {
     // Flat fit: fitted + residual = linear interpolation of the two mark vols.
     expect(surf.impliedVol(km, T1)).toBeCloseTo(
       0.25 * iv(E1, 100_000, "call") + 0.75 * iv(E1, 110_000, "call"),
-      10,
+      PINNED_VOL_DIGITS,
     );
-    expect(surf.impliedVol(Math.log(150_000 / F1), T1)).toBeCloseTo(iv(E1, 120_000, "call"), 10);
-    expect(surf.impliedVol(Math.log(50_000 / F1), T1)).toBeCloseTo(iv(E1, 80_000, "put"), 10);
+    expect(surf.impliedVol(Math.log(150_000 / F1), T1)).toBeCloseTo(
+      iv(E1, 120_000, "call"),
+      PINNED_VOL_DIGITS,
+    );
+    expect(surf.impliedVol(Math.log(50_000 / F1), T1)).toBeCloseTo(iv(E1, 80_000, "put"), PINNED_VOL_DIGITS);
     // An expiry the chain does not list: the fitted surface alone.
     expect(surf.impliedVol(ka, (E1 + 10 * DAY - T0) / YEAR)).toBe(FLAT);
-    expect(surf.totalVariance(ka, T1)).toBeCloseTo(iv(E1, 100_000, "call") ** 2 * T1, 12);
+    expect(surf.totalVariance(ka, T1)).toBeCloseTo(iv(E1, 100_000, "call") ** 2 * T1, PINNED_VARIANCE_DIGITS);
   });
 });
 
@@ -145,8 +158,8 @@ describe("chainRiskMarket", () => {
       "fitted-surface",
     ]);
     // 95k is not a quoted strike (the linear put), 110k put: own mark 1 vol point above the call's.
-    expect(v.options[4]?.ownMarkVol).toBeCloseTo(iv(E1, 110_000, "put"), 10);
-    expect(v.options[4]?.vol).toBeCloseTo(iv(E1, 110_000, "call"), 10);
+    expect(v.options[4]?.ownMarkVol).toBeCloseTo(iv(E1, 110_000, "put"), PINNED_VOL_DIGITS);
+    expect(v.options[4]?.vol).toBeCloseTo(iv(E1, 110_000, "call"), PINNED_VOL_DIGITS);
     expect(v.options[6]?.vol).toBe(FLAT);
   });
 
@@ -187,7 +200,7 @@ describe("chainRiskMarket", () => {
     expect(rel(g.vegaUsd, vega)).toBeLessThan(1e-9);
     expect(rel(g.thetaUsdPerDay, theta)).toBeLessThan(1e-9);
     // The inverse perpetual at the index: 200,000 USD of delta.
-    expect(portfolioGreeks([perp], v.market).totalUsd.cashDeltaUsd).toBeCloseTo(200_000, 6);
+    expect(portfolioGreeks([perp], v.market).totalUsd.cashDeltaUsd).toBeCloseTo(200_000, PERP_DELTA_DIGITS);
   });
 
   it("throws on no chain at all", () => {

@@ -21,6 +21,9 @@ import { checkDay, type DayFigures, dayFigures, type RowChecks } from "../../../
 import { bookAtMarks } from "../../../scripts/measure/markVols.js";
 import { loadDeribitCsvFile } from "../../../src/adapters/deribit/files.js";
 
+/** The file prints the IV in percent (39.36); dividing by 100 rounds once. */
+const PERCENT_PARSE_DIGITS = 12;
+
 const files = dailyFiles();
 if (files.length === 0)
   console.warn(`skipping Deribit mark-convention tests: no daily files in ${DAILY_DIR} (../shared/data)`);
@@ -56,7 +59,7 @@ describe.skipIf(files.length === 0)(
       const put = checks.find((c) => c.row.instrument.name === "BTC-27FEB26-98000-P") as RowChecks;
       // From the file: mark_price 0.10455476 BTC, implied_volatility 0.3936, underlying 91086.78.
       expect(put.row.markPrice).toBe(0.10455476);
-      expect(put.row.markIv).toBeCloseTo(0.3936, 12);
+      expect(put.row.markIv).toBeCloseTo(0.3936, PERCENT_PARSE_DIGITS);
       const c = put.checks["marks-forward"];
       expect(Math.abs(c.valueCoin - 0.10455476)).toBeLessThanOrEqual(c.bound);
       // Deribit's delta column says -0.67054; Black's forward delta at the row's underlying agrees to 3e-5.

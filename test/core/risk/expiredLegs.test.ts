@@ -9,6 +9,11 @@ import { standardBookMargin } from "../../../src/core/margin/book.js";
 import { portfolioMargin } from "../../../src/core/margin/portfolioMargin.js";
 import { DAY, E1, fut, market, opt, T0 } from "./fixtures.js";
 
+/** Settlement in coin: one product and one division of exact integers, within an ulp of ~0.2 (2.8e-17). */
+const COIN_SETTLE_DIGITS = 14;
+/** The same in USD (x 100,000, ulp 2.9e-12) or a USDC amount of 5,000 (ulp 9e-13). */
+const USD_SETTLE_DIGITS = 9;
+
 const YESTERDAY = T0 - DAY;
 const index = (u: string) => (u === "BTC" ? 100_000 : u === "ETH" ? 3_500 : null);
 
@@ -44,14 +49,14 @@ describe("splitExpired: expired legs are settled once, live legs pass through", 
     // Inverse call: 2 x (105,000 - 95,000) USD paid in BTC at the delivery price.
     expect(call!.source).toBe("delivery");
     expect(call!.currency).toBe("BTC");
-    expect(call!.value).toBeCloseTo((2 * 10_000) / 105_000, 14);
-    expect(call!.valueUsd).toBeCloseTo(((2 * 10_000) / 105_000) * 100_000, 8);
+    expect(call!.value).toBeCloseTo((2 * 10_000) / 105_000, COIN_SETTLE_DIGITS);
+    expect(call!.valueUsd).toBeCloseTo(((2 * 10_000) / 105_000) * 100_000, USD_SETTLE_DIGITS);
     expect(put!.value).toBe(0);
     // Linear put, 100 contracts of 0.01 BTC, short: -1 x (110,000 - 105,000) USDC.
     expect(linearPut!.currency).toBe("USDC");
-    expect(linearPut!.value).toBeCloseTo(-5_000, 9);
+    expect(linearPut!.value).toBeCloseTo(-5_000, USD_SETTLE_DIGITS);
     // Inverse future, 10,000 USD long from 98,000: 10,000 (1/98,000 - 1/105,000) BTC.
-    expect(future!.value).toBeCloseTo(10_000 * (1 / 98_000 - 1 / 105_000), 14);
+    expect(future!.value).toBeCloseTo(10_000 * (1 / 98_000 - 1 / 105_000), COIN_SETTLE_DIGITS);
     // No SOL price at all: not settled, said so.
     expect(r.unsettled).toHaveLength(1);
     expect(r.unsettled[0]!.detail).toMatch(/SOL/);
@@ -62,7 +67,7 @@ describe("splitExpired: expired legs are settled once, live legs pass through", 
     const call = r.settled[0]!;
     expect(call.source).toBe("index-intrinsic");
     expect(call.settlementPrice).toBe(100_000);
-    expect(call.value).toBeCloseTo((2 * 5_000) / 100_000, 14);
+    expect(call.value).toBeCloseTo((2 * 5_000) / 100_000, COIN_SETTLE_DIGITS);
     expect(call.detail).toMatch(/delivery price unknown/);
   });
 });

@@ -4,6 +4,13 @@ import { compileBook, scenarioPnlMatrix, scenarioPortfolioPnl } from "../../../s
 import { resolveFutureEntries, valuePosition } from "../../../src/core/risk/valuation.js";
 import { DAY, E1, market, sampleBook, smileSurface } from "./fixtures.js";
 
+/** Portfolio P&L vs the sum of the matrix rows: the same position P&Ls summed in another order, rounding on ~1e5 USD. */
+const COLUMN_SUM_DIGITS = 6;
+/** Zero scenario: each leg revalued on the unchanged market minus its value, exactly 0 up to rounding on ~1e5 USD. */
+const ZERO_PNL_ABS = 1e-8;
+/** An expired put settles at intrinsic 3 x 10,000 USD: exact integers. */
+const INTRINSIC_DIGITS = 9;
+
 const REL = 1e-9;
 
 function direct(scenario: Scenario, mkt = market(smileSurface())) {
@@ -35,7 +42,7 @@ describe("scenario grid = direct repricing through applyScenario", () => {
     const pnl = scenarioPortfolioPnl(compileBook(sampleBook(), mkt), scenarios);
     scenarios.forEach((_s, j) => {
       const colSum = M.reduce((a, r) => a + r[j]!, 0);
-      expect(pnl[j]).toBeCloseTo(colSum, 6);
+      expect(pnl[j]).toBeCloseTo(colSum, COLUMN_SUM_DIGITS);
     });
   });
   it("zero scenario gives zero PnL; expired legs settle at intrinsic", () => {
@@ -44,13 +51,13 @@ describe("scenario grid = direct repricing through applyScenario", () => {
       market: mkt,
       scenarios: [{ spotShift: 0, volShift: 0 }],
     });
-    for (const r of M) expect(Math.abs(r[0]!)).toBeLessThan(1e-8);
+    for (const r of M) expect(Math.abs(r[0]!)).toBeLessThan(ZERO_PNL_ABS);
     const shifted = applyScenario(mkt, { spotShift: -0.2, volShift: 0, timeRollDays: 31 });
     expect(shifted.valuationTime).toBeGreaterThan(E1);
     const put = sampleBook()[1]!;
     const v = valuePosition(put, shifted);
     expect(v.settled).toBe(true);
-    expect(v.valueUsd).toBeCloseTo(3 * (90_000 - 80_000), 6);
+    expect(v.valueUsd).toBeCloseTo(3 * (90_000 - 80_000), INTRINSIC_DIGITS);
     expect(shifted.underlyings.BTC!.forwards.length).toBe(1);
     expect(DAY).toBe(86_400_000);
   });

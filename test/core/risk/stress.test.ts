@@ -7,6 +7,19 @@ import { STRESS_LIBRARY } from "../../../src/core/risk/stressLibrary.js";
 import { applyScenario } from "../../../src/core/risk/scenario.js";
 import { E1, market, opt, sampleBook } from "./fixtures.js";
 
+/** The liquidity overlay adds costs beside the revaluation; the P&L itself is the same sum, equal up to summation order on ~1e5 USD. */
+const SAME_PNL_DIGITS = 8;
+/** A move computed from two cited prices: one division and one subtraction. */
+const MOVE_DIGITS = 12;
+/** The brief quotes the moves to 3 decimals (-34.6%, -28.5%, -13.8%). */
+const BRIEF_PRINTED_DIGITS = 3;
+/** Cited prices are the CSV's to the cent: |diff| < 0.005 USD. */
+const CENT_DIGITS = 2;
+/** Cited prices vs the CSV: the file has more decimals than the cited cents (half a cent + float). */
+const CENT_ABS = 0.006;
+/** A move vs the one recomputed from the file: the cited price is rounded to the cent, ~1e-7 relative on crypto prices. */
+const CITED_MOVE_ABS = 1e-6;
+
 const PRICES = resolve(__dirname, "../../../..", "shared/data/prices");
 const DATA = resolve(PRICES, "BTC-USD_daily.csv");
 
@@ -48,7 +61,7 @@ describe("stress library", () => {
     const withLiq = runStress({ positions: sampleBook(), market: mkt, entries: STRESS_LIBRARY });
     const a = noLiq.find((x) => x.id === "ftx-2022-11")!;
     const b = withLiq.find((x) => x.id === "ftx-2022-11")!;
-    expect(b.pnlUsd).toBeCloseTo(a.pnlUsd, 8);
+    expect(b.pnlUsd).toBeCloseTo(a.pnlUsd, SAME_PNL_DIGITS);
     expect(b.stressedLossUsd).toBeGreaterThan(a.stressedLossUsd);
   });
 });
@@ -74,12 +87,12 @@ describe("historical moves, by hand from the brief", () => {
   // 2021-05-19: close -13.8% but intraday low -28.5% (the scenario uses the low).
   it("June 2022 is -34.6% close to close; 19 May 2021 uses the -28.5% low, not the -13.8% close", () => {
     const june = STRESS_LIBRARY.find((e) => e.id === "3ac-celsius-2022-06")!;
-    expect(june.scenario.spotShift).toBeCloseTo(19017.64 / 29083.8 - 1, 12);
-    expect(june.scenario.spotShift).toBeCloseTo(-0.346, 3);
+    expect(june.scenario.spotShift).toBeCloseTo(19017.64 / 29083.8 - 1, MOVE_DIGITS);
+    expect(june.scenario.spotShift).toBeCloseTo(-0.346, BRIEF_PRINTED_DIGITS);
     const may = STRESS_LIBRARY.find((e) => e.id === "china-ban-2021-05-19")!;
     expect(may.history!.basis).toBe("intraday-low");
-    expect(may.scenario.spotShift).toBeCloseTo(-0.285, 3);
-    expect(may.history!.btcCloseMove).toBeCloseTo(-0.138, 3);
+    expect(may.scenario.spotShift).toBeCloseTo(-0.285, BRIEF_PRINTED_DIGITS);
+    expect(may.history!.btcCloseMove).toBeCloseTo(-0.138, BRIEF_PRINTED_DIGITS);
     for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical"))
       expect(e.source).toContain(e.history!.btc.startDate);
   });
@@ -100,17 +113,17 @@ describe.skipIf(!existsSync(DATA))("historical moves match the price files", () 
       if (!m) continue;
       const start = rows.get(m.startDate)!;
       const end = rows.get(m.endDate)!;
-      expect(Math.abs(start.Close! - m.startClose), `${e.id} ${file} start close`).toBeLessThan(0.006);
+      expect(Math.abs(start.Close! - m.startClose), `${e.id} ${file} start close`).toBeLessThan(CENT_ABS);
       // The end price: the close ("close" basis), the day's low ("intraday-low"), DVOL's high.
       const field = h.basis === "close" ? "Close" : file === "DVOL_BTC_daily.csv" ? "High" : "Low";
-      expect(Math.abs(end[field]! - m.endPrice), `${e.id} ${file} end ${field}`).toBeLessThan(0.006);
+      expect(Math.abs(end[field]! - m.endPrice), `${e.id} ${file} end ${field}`).toBeLessThan(CENT_ABS);
       const move = end[field]! / start.Close! - 1;
-      expect(Math.abs(m.move - move)).toBeLessThan(1e-6);
+      expect(Math.abs(m.move - move)).toBeLessThan(CITED_MOVE_ABS);
       // For an intraday event the low is the window's lowest price (BTC/ETH), hence the extreme.
       if (h.basis === "intraday-low" && field === "Low") {
         let low = Number.POSITIVE_INFINITY;
         for (const [d, r] of rows) if (d > m.startDate && d <= m.endDate) low = Math.min(low, r.Low!);
-        expect(m.endPrice).toBeCloseTo(low, 2);
+        expect(m.endPrice).toBeCloseTo(low, CENT_DIGITS);
       }
     }
   };
@@ -125,7 +138,8 @@ describe.skipIf(!existsSync(DATA))("historical moves match the price files", () 
     for (const e of STRESS_LIBRARY.filter((x) => x.kind === "historical")) {
       const h = e.history!;
       if (h.eth) expect(e.scenario.spotShiftByUnderlying!.ETH).toBe(h.eth.move);
-      if (h.dvol) expect(e.scenario.volShift).toBeCloseTo((h.dvol.endPrice - h.dvol.startClose) / 100, 12);
+      if (h.dvol)
+        expect(e.scenario.volShift).toBeCloseTo((h.dvol.endPrice - h.dvol.startClose) / 100, MOVE_DIGITS);
     }
   });
 });

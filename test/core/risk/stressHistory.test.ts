@@ -15,6 +15,18 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { STRESS_LIBRARY } from "../../../src/core/risk/stressLibrary.js";
 
+/** The fixture script prints moves to 4 decimals in its summary (-0.3461, -0.1377, -0.2850). */
+const FIXTURE_PRINTED_DIGITS = 4;
+/** Library move vs fixture move: both one division of the same cited prices, a few ulps. */
+const MOVE_DIGITS = 12;
+const MOVE_ABS = 1e-12;
+/** Cited prices are the CSV's to the cent: |diff| < 0.005 USD. */
+const CENT_DIGITS = 2;
+/** Cited prices vs the CSV: the file has more decimals than the cited cents (half a cent + float). */
+const CENT_ABS = 0.006;
+/** A move from cent-rounded cited prices vs the file's full prices: ~1e-7 relative on crypto prices. */
+const CITED_MOVE_DIGITS = 6;
+
 interface FixtureMove {
   file: string;
   startDate: string;
@@ -45,11 +57,11 @@ describe("stress library = the cited-prices fixture (scripts/fixtures/stress_his
     );
     const june = fixture.events.find((e) => e.id === "3ac-celsius-2022-06") as FixtureEvent;
     expect([june.btc.startDate, june.btc.endDate]).toEqual(["2022-06-10", "2022-06-18"]);
-    expect(june.btc.move).toBeCloseTo(-0.3461, 4);
+    expect(june.btc.move).toBeCloseTo(-0.3461, FIXTURE_PRINTED_DIGITS);
     const may = fixture.events.find((e) => e.id === "china-ban-2021-05-19") as FixtureEvent;
     expect(may.basis).toBe("intraday-low");
-    expect(may.btc.closeMove).toBeCloseTo(-0.1377, 4);
-    expect(may.btc.move).toBeCloseTo(-0.285, 4);
+    expect(may.btc.closeMove).toBeCloseTo(-0.1377, FIXTURE_PRINTED_DIGITS);
+    expect(may.btc.move).toBeCloseTo(-0.285, FIXTURE_PRINTED_DIGITS);
   });
 
   it("every cited price and move is the fixture's, and the scenario applies them", () => {
@@ -65,13 +77,14 @@ describe("stress library = the cited-prices fixture (scripts/fixtures/stress_his
           [lib.file, lib.startDate, lib.startClose, lib.endDate, lib.endPrice],
           `${e.id} ${key}`,
         ).toEqual([fx.file, fx.startDate, fx.startClose, fx.endDate, fx.endPrice]);
-        expect(Math.abs(lib.move - fx.move), `${e.id} ${key} move`).toBeLessThan(1e-12);
+        expect(Math.abs(lib.move - fx.move), `${e.id} ${key} move`).toBeLessThan(MOVE_ABS);
       }
       if (f.basis === "intraday-low")
-        expect(Math.abs((h.btcCloseMove as number) - (f.btc.closeMove as number))).toBeLessThan(1e-12);
-      expect(e.scenario.spotShift).toBeCloseTo(f.btc.move, 12);
-      if (f.eth) expect(e.scenario.spotShiftByUnderlying?.ETH).toBeCloseTo(f.eth.move, 12);
-      if (f.dvol) expect(e.scenario.volShift).toBeCloseTo((f.dvol.endPrice - f.dvol.startClose) / 100, 12);
+        expect(Math.abs((h.btcCloseMove as number) - (f.btc.closeMove as number))).toBeLessThan(MOVE_ABS);
+      expect(e.scenario.spotShift).toBeCloseTo(f.btc.move, MOVE_DIGITS);
+      if (f.eth) expect(e.scenario.spotShiftByUnderlying?.ETH).toBeCloseTo(f.eth.move, MOVE_DIGITS);
+      if (f.dvol)
+        expect(e.scenario.volShift).toBeCloseTo((f.dvol.endPrice - f.dvol.startClose) / 100, MOVE_DIGITS);
       // An intraday crash is applied at once (no time roll); a close-to-close one over its days.
       const days = (Date.parse(f.btc.endDate) - Date.parse(f.btc.startDate)) / 86_400_000;
       expect(e.scenario.timeRollDays ?? 0).toBe(f.basis === "close" ? days : 0);
@@ -114,19 +127,25 @@ describe.skipIf(!existsSync(BTC_FILE))("the fixture's prices are the files' (rea
           if (!m) continue;
           const start = rows.get(m.startDate) as Record<string, number>;
           const end = rows.get(m.endDate) as Record<string, number>;
-          expect(Math.abs((start.Close as number) - m.startClose), `${e.id} start`).toBeLessThan(0.006);
-          expect(Math.abs((end[m.endField] as number) - m.endPrice), `${e.id} end`).toBeLessThan(0.006);
+          expect(Math.abs((start.Close as number) - m.startClose), `${e.id} start`).toBeLessThan(CENT_ABS);
+          expect(Math.abs((end[m.endField] as number) - m.endPrice), `${e.id} end`).toBeLessThan(CENT_ABS);
           if (e.basis === "intraday-low") {
             // The end price is the window's extreme: lowest Low (prices), highest High (DVOL).
             let x = m.endField === "Low" ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
             for (const [d, r] of rows)
               if (d > m.startDate && d <= m.endDate)
                 x = m.endField === "Low" ? Math.min(x, r.Low as number) : Math.max(x, r.High as number);
-            expect(m.endPrice).toBeCloseTo(x, 2);
-            expect(Math.abs((end.Close as number) - (m.endClose as number))).toBeLessThan(0.006);
-            expect(m.closeMove as number).toBeCloseTo((end.Close as number) / (start.Close as number) - 1, 6);
+            expect(m.endPrice).toBeCloseTo(x, CENT_DIGITS);
+            expect(Math.abs((end.Close as number) - (m.endClose as number))).toBeLessThan(CENT_ABS);
+            expect(m.closeMove as number).toBeCloseTo(
+              (end.Close as number) / (start.Close as number) - 1,
+              CITED_MOVE_DIGITS,
+            );
           }
-          expect(m.move).toBeCloseTo((end[m.endField] as number) / (start.Close as number) - 1, 6);
+          expect(m.move).toBeCloseTo(
+            (end[m.endField] as number) / (start.Close as number) - 1,
+            CITED_MOVE_DIGITS,
+          );
         }
       }
     });
