@@ -57,32 +57,38 @@ const num = z.number({ error: "expected a number" });
 const positive = num.positive({ error: "must be > 0" });
 const coin = z.string({ error: COIN_MESSAGE }).regex(COIN_NAME, { error: COIN_MESSAGE });
 
-/** An instant: epoch ms (an integer) or an ISO date-time string; `null` too when `nullable`. */
-function instantSchema(nullable: boolean) {
-  return z.unknown().transform((v, ctx): number | null => {
-    if (nullable && v === null) return null;
-    if (typeof v === "number" && Number.isInteger(v)) {
-      if (Math.abs(v) >= 1e9 && Math.abs(v) < 1e11) {
-        ctx.addIssue({
-          code: "custom",
-          message: "looks like epoch SECONDS; expected epoch ms or an ISO date-time",
-        });
-        return z.NEVER;
-      }
-      return v;
+/** An instant from epoch ms (an integer) or an ISO date-time string; a zod issue (and NEVER) otherwise. */
+function parseInstant(v: unknown, ctx: z.RefinementCtx, nullable: boolean): number {
+  if (typeof v === "number" && Number.isInteger(v)) {
+    if (Math.abs(v) >= 1e9 && Math.abs(v) < 1e11) {
+      ctx.addIssue({
+        code: "custom",
+        message: "looks like epoch SECONDS; expected epoch ms or an ISO date-time",
+      });
+      return z.NEVER;
     }
-    if (typeof v === "string") {
-      const t = Date.parse(v);
-      if (!Number.isNaN(t)) return t;
-    }
-    ctx.addIssue({
-      code: "custom",
-      message: `expected an ISO date-time or epoch ms${nullable ? " (or null: perpetual)" : ""}`,
-    });
-    return z.NEVER;
+    return v;
+  }
+  if (typeof v === "string") {
+    const t = Date.parse(v);
+    if (!Number.isNaN(t)) return t;
+  }
+  ctx.addIssue({
+    code: "custom",
+    message: `expected an ISO date-time or epoch ms${nullable ? " (or null: perpetual)" : ""}`,
   });
+  return z.NEVER;
 }
-const instant = instantSchema(false).transform((t) => t as number);
+
+/** An instant: epoch ms or an ISO date-time string; `null` too when `nullable`. */
+function instantSchema(nullable: true): z.ZodType<number | null, unknown>;
+function instantSchema(nullable: false): z.ZodType<number, unknown>;
+function instantSchema(nullable: boolean): z.ZodType<number | null, unknown> {
+  return z
+    .unknown()
+    .transform((v, ctx): number | null => (nullable && v === null ? null : parseInstant(v, ctx, nullable)));
+}
+const instant = instantSchema(false);
 
 /** A decimal vol: > 0, and refused with a percent hint above MAX_PLAUSIBLE_VOL. */
 const vol = positive.superRefine((v, ctx) => {
