@@ -1,7 +1,6 @@
 /**
  * `volfolio backtest`: one strategy over a chain history (--data, --store) or a synthetic market.
  * Parse -> library -> format; every number comes from src/core/backtest (text: backtestFormat.ts).
- * `volfolio sweep` (sweep.ts) is registered from here too.
  */
 import type { Command } from "commander";
 import { loadBacktestStore } from "../../adapters/backtestData.js";
@@ -29,7 +28,6 @@ import { CliError, EXIT_USAGE, output, parseNumberOption } from "../io.js";
 import { loadDataSteps } from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
 import { backtestText, type OptimizerSummary, regimeSummary } from "./backtestFormat.js";
-import { registerSweep } from "./sweep.js";
 
 /** The options of `volfolio backtest` as commander parses them (numbers are parsed by the command). */
 export interface BacktestCliOptions {
@@ -102,7 +100,6 @@ Examples:
 The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date (about 0.1-1 s each).`,
     )
     .action((o: BacktestCliOptions) => backtestCommand(o));
-  registerSweep(program);
 }
 
 /** Parse -> runBacktest -> format. */

@@ -1,7 +1,6 @@
 /**
  * `volfolio sweep`: a parameter grid of backtests on worker threads, or through a BullMQ queue on
- * Redis (with `--worker`, this machine joins a queue as a worker). Registered by backtest.ts's
- * `register` (the CLI loads both commands from that module).
+ * Redis (with `--worker`, this machine joins a queue as a worker).
  */
 import type { Command } from "commander";
 import { loadSweepFile } from "../../adapters/strategyFile.js";
@@ -32,7 +31,7 @@ export interface SweepCliOptions {
 
 type SweepResults = Awaited<ReturnType<typeof runSweepThreads>>;
 
-export function registerSweep(program: Command): void {
+export function register(program: Command): void {
   program
     .command("sweep")
     .description("Run a parameter sweep file on worker threads, or through a BullMQ queue on Redis")
