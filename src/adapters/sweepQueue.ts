@@ -156,7 +156,7 @@ export interface SweepWorkerTiming {
 }
 
 export interface SweepQueueOptions extends SweepWorkerTiming {
-  readonly redisUrl?: string;
+  readonly redisUrl?: string | undefined;
   /** Local worker processes to fork (default 2; 0 = only external workers). */
   readonly workers?: number;
   /** Queue name (default volfolio-sweep-<pid>-<time>). */
@@ -174,7 +174,7 @@ export interface SweepQueueOptions extends SweepWorkerTiming {
 export async function startSweepQueueWorker(
   o: {
     readonly queueName: string;
-    readonly redisUrl?: string;
+    readonly redisUrl?: string | undefined;
     readonly concurrency?: number;
     /** Called with connection errors after start (default: ignored; BullMQ reconnects). */
     readonly onError?: (err: Error) => void;
@@ -207,6 +207,102 @@ export async function startSweepQueueWorker(
   };
 }
 
+type SweepQueue = Queue<SweepJob, SweepJobResult>;
+
+/** Forks the local worker processes of a queue (they read VOLFOLIO_REDIS_URL). */
+function forkQueueWorkers(name: string, redisUrl: string, opts: SweepQueueOptions): ChildProcess[] {
+  const entry = siblingModulePath(import.meta.url, "sweepQueue");
+  const timing = [
+    ...(opts.lockDurationMs ? ["--lock-ms", String(opts.lockDurationMs)] : []),
+    ...(opts.stalledIntervalMs ? ["--stalled-ms", String(opts.stalledIntervalMs)] : []),
+    ...(opts.maxStalledCount !== undefined ? ["--max-stalled", String(opts.maxStalledCount)] : []),
+  ];
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < (opts.workers ?? 2); i++) {
+    const child = fork(entry.path, ["--sweep-worker", name, ...timing], {
+      execArgv: entry.execArgv,
+      env: { ...process.env, VOLFOLIO_REDIS_URL: redisUrl },
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    child.on("error", ignore);
+    children.push(child);
+  }
+  return children;
+}
+
+/** Polls the completed/failed counts until every job is done (one listener in all); a failed job throws. */
+async function waitForJobs(
+  queue: SweepQueue,
+  total: number,
+  opts: SweepQueueOptions,
+  lost: () => SweepQueueUnavailableError,
+): Promise<void> {
+  const unavailableAfter = opts.unavailableAfterMs ?? 10_000;
+  let done = 0;
+  let lastOk = Date.now();
+  while (done < total) {
+    let counts: Record<string, number> | null = null;
+    try {
+      counts = await withTimeout(queue.getJobCounts("completed", "failed"), unavailableAfter, lost);
+      lastOk = Date.now();
+    } catch (err) {
+      if (err instanceof SweepQueueUnavailableError || Date.now() - lastOk > unavailableAfter) throw lost();
+    }
+    if ((counts?.failed ?? 0) > 0) {
+      const [failed] = await queue.getJobs(["failed"], 0, 0);
+      throw new Error(
+        `sweep job ${failed?.data?.id ?? "?"} failed: ${failed?.failedReason ?? "unknown reason"}`,
+      );
+    }
+    const completed = counts?.completed ?? 0;
+    if (completed > done) {
+      done = completed;
+      opts.onProgress?.(done, total);
+    }
+    if (done < total) await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+  }
+}
+
+/** The completed jobs' results, in job order. */
+async function collectResults(queue: SweepQueue, total: number, inTime: <T>(p: Promise<T>) => Promise<T>) {
+  const results: SweepJobResult[] = [];
+  for (let start = 0; start < total; start += 1000) {
+    const part = await inTime(queue.getJobs(["completed"], start, start + 999, true));
+    for (const j of part) results.push(j.returnvalue as SweepJobResult);
+  }
+  if (results.length !== total) throw new Error(`sweep: ${results.length} results for ${total} jobs`);
+  return results.sort((a, b) => a.id - b.id);
+}
+
+/** Stops the forked workers (politely, then by signal). */
+async function stopChildren(children: readonly ChildProcess[], ok: boolean): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          c.once("exit", () => res());
+          if (c.connected) c.send("stop", ignore);
+          setTimeout(() => c.kill("SIGTERM"), ok ? 5000 : 1000).unref();
+          setTimeout(() => c.kill("SIGKILL"), ok ? 8000 : 2000).unref();
+        }),
+    ),
+  );
+}
+
+/** Removes the queue and drops its connection, each step bounded (Redis may be gone). */
+async function closeQueue(queue: SweepQueue, ok: boolean): Promise<void> {
+  const timeout = () => new Error("timeout");
+  // With Redis gone these would wait for a reconnection: bounded, then the connection is dropped.
+  await withTimeout(queue.obliterate({ force: true }), ok ? 10_000 : 1_000, timeout).catch(ignore);
+  await withTimeout(queue.close(), ok ? 5_000 : 1_000, timeout).catch(ignore);
+  // ioredis reconnects forever unless told to stop: drop the connection so no timer keeps the
+  // process alive (BullMQ's own disconnect waits for a reconnection that may never come).
+  const client = await withTimeout(queue.getBackend().connection.client, 500, timeout).catch(() => null);
+  client?.disconnect();
+  await withTimeout(queue.disconnect(), 500, timeout).catch(ignore);
+}
+
 /** Enqueues the sweep, runs it on queue workers, returns results in job order. */
 export async function runSweepQueue(spec: SweepSpec, opts: SweepQueueOptions = {}): Promise<SweepRunResult> {
   const redisUrl = resolveRedisUrl(opts.redisUrl);
@@ -214,117 +310,38 @@ export async function runSweepQueue(spec: SweepSpec, opts: SweepQueueOptions = {
   const jobs = expandSweep(spec);
   await probeRedis(connection, opts.connectTimeoutMs);
   const name = opts.queueName ?? `volfolio-sweep-${process.pid}-${Date.now()}`;
-  const queue = new Queue<SweepJob, SweepJobResult>(name, { connection });
-  let queueError: Error | null = null;
+  const queue: SweepQueue = new Queue<SweepJob, SweepJobResult>(name, { connection });
+  let queueError: (Error & { code?: string }) | null = null;
   queue.on("error", (e: Error) => {
     queueError = e;
   });
-  const children: ChildProcess[] = [];
+  let children: ChildProcess[] = [];
   const unavailableAfter = opts.unavailableAfterMs ?? 10_000;
-  const lost = () =>
-    new SweepQueueUnavailableError(
-      `Redis at ${where(connection)} unreachable for ${unavailableAfter / 1000} s during the sweep` +
-        `${queueError ? ` (${(queueError as Error & { code?: string }).code ?? (queueError as Error).message})` : ""}`,
-      (queueError as (Error & { code?: string }) | null)?.code ?? "ECONNRESET",
+  const lost = () => {
+    const e = queueError as (Error & { code?: string }) | null;
+    return new SweepQueueUnavailableError(
+      `Redis at ${where(connection)} unreachable for ${unavailableAfter / 1000} s during the sweep${e ? ` (${e.code ?? e.message})` : ""}`,
+      e?.code ?? "ECONNRESET",
     );
+  };
+  const inTime = <T>(p: Promise<T>) => withTimeout(p, unavailableAfter, lost);
   let ok = false;
   try {
-    await withTimeout(queue.waitUntilReady(), unavailableAfter, lost);
-    await withTimeout(
+    await inTime(queue.waitUntilReady());
+    const opts1 = { attempts: 1, removeOnComplete: false, removeOnFail: false };
+    await inTime(
       queue.addBulk(
-        jobs.map((j) => ({
-          name: "sweep-job",
-          data: j,
-          opts: { jobId: `job-${j.id}`, attempts: 1, removeOnComplete: false, removeOnFail: false },
-        })),
+        jobs.map((j) => ({ name: "sweep-job", data: j, opts: { jobId: `job-${j.id}`, ...opts1 } })),
       ),
-      unavailableAfter,
-      lost,
     );
-    const entry = siblingModulePath(import.meta.url, "sweepQueue");
-    const timing = [
-      ...(opts.lockDurationMs ? ["--lock-ms", String(opts.lockDurationMs)] : []),
-      ...(opts.stalledIntervalMs ? ["--stalled-ms", String(opts.stalledIntervalMs)] : []),
-      ...(opts.maxStalledCount !== undefined ? ["--max-stalled", String(opts.maxStalledCount)] : []),
-    ];
-    for (let i = 0; i < (opts.workers ?? 2); i++) {
-      const child = fork(entry.path, ["--sweep-worker", name, ...timing], {
-        execArgv: entry.execArgv,
-        env: { ...process.env, VOLFOLIO_REDIS_URL: redisUrl },
-        stdio: ["ignore", "ignore", "inherit", "ipc"],
-      });
-      child.on("error", ignore);
-      children.push(child);
-    }
-    // Poll the counts (one listener in all, whatever the number of jobs).
-    let done = 0;
-    let lastOk = Date.now();
-    for (;;) {
-      let counts: Record<string, number> | null = null;
-      try {
-        counts = await withTimeout(queue.getJobCounts("completed", "failed"), unavailableAfter, lost);
-        lastOk = Date.now();
-      } catch (err) {
-        if (err instanceof SweepQueueUnavailableError || Date.now() - lastOk > unavailableAfter) throw lost();
-      }
-      if (counts) {
-        if ((counts.failed ?? 0) > 0) {
-          const [failed] = await queue.getJobs(["failed"], 0, 0);
-          throw new Error(
-            `sweep job ${failed?.data?.id ?? "?"} failed: ${failed?.failedReason ?? "unknown reason"}`,
-          );
-        }
-        const completed = counts.completed ?? 0;
-        if (completed > done) {
-          done = completed;
-          opts.onProgress?.(done, jobs.length);
-        }
-        if (done >= jobs.length) break;
-      }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
-    }
-    const results: SweepJobResult[] = [];
-    for (let start = 0; start < jobs.length; start += 1000) {
-      const part = await withTimeout(
-        queue.getJobs(["completed"], start, start + 999, true),
-        unavailableAfter,
-        lost,
-      );
-      for (const j of part) results.push(j.returnvalue as SweepJobResult);
-    }
-    if (results.length !== jobs.length)
-      throw new Error(`sweep: ${results.length} results for ${jobs.length} jobs`);
+    children = forkQueueWorkers(name, redisUrl, opts);
+    await waitForJobs(queue, jobs.length, opts, lost);
+    const results = await collectResults(queue, jobs.length, inTime);
     ok = true;
-    return { jobs: jobs.length, results: results.sort((a, b) => a.id - b.id) };
+    return { jobs: jobs.length, results };
   } finally {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((res) => {
-            if (c.exitCode !== null || c.signalCode !== null) return res();
-            c.once("exit", () => res());
-            if (c.connected) c.send("stop", ignore);
-            setTimeout(() => c.kill("SIGTERM"), ok ? 5000 : 1000).unref();
-            setTimeout(() => c.kill("SIGKILL"), ok ? 8000 : 2000).unref();
-          }),
-      ),
-    );
-    // With Redis gone these would wait for a reconnection: bounded, then the connection is dropped.
-    await withTimeout(
-      queue.obliterate({ force: true }),
-      ok ? 10_000 : 1_000,
-      () => new Error("timeout"),
-    ).catch(ignore);
-    await withTimeout(queue.close(), ok ? 5_000 : 1_000, () => new Error("timeout")).catch(ignore);
-    // ioredis reconnects forever unless told to stop: drop the connection so no timer keeps the
-    // process alive (BullMQ's own disconnect waits for a reconnection that may never come).
-    const client = await withTimeout(
-      queue.getBackend().connection.client,
-      500,
-      () => new Error("timeout"),
-    ).catch(() => null);
-    client?.disconnect();
-    await withTimeout(queue.disconnect(), 500, () => new Error("timeout")).catch(ignore);
+    await stopChildren(children, ok);
+    await closeQueue(queue, ok);
   }
 }
 

@@ -121,7 +121,7 @@ describe("sweep executors", () => {
       }
       const threads = await runSweepThreads(spec, { threads: 2 });
       const queue = await runSweepQueue(spec, { redisUrl, workers: 2 });
-      expect(JSON.stringify(queue)).toBe(JSON.stringify(threads));
+      expect(JSON.stringify(queue.results)).toBe(JSON.stringify(threads.results));
     },
   );
 });
