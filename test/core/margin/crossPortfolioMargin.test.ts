@@ -15,6 +15,17 @@ import type { RiskMarket } from "../../../src/core/risk/market.js";
 import { DAY, E1, E2, fut, market, opt, smileSurface, T0 } from "../risk/fixtures.js";
 import { legValue, type RefLeg, refCross } from "./deribitReference.js";
 
+/** Hand figures in USD (1.6e5, 1.28e5, 1e4) from exact decimals: a product or two, ulp ~3e-11. */
+const HAND_USD_DIGITS = 6;
+/** The bucket's move read back from the table (-16%): exact decimal. */
+const TABLE_MOVE_DIGITS = 12;
+/** Inverse perpetual coin loss 1e6 (1/1e5 - 1/1.16e5) ~1.38 coin: two divisions and a subtraction. */
+const HAND_COIN_DIGITS = 9;
+/** IM equity after a 7.5% haircut on 3e5 USD: one product. */
+const HAIRCUT_USD_DIGITS = 9;
+/** X:PM must differ from the sum of the S:PM figures by more than half a USD, i.e. it is another figure, not the sum relabelled. */
+const DIFFERENT_FIGURE_DIGITS = 0;
+
 const mkt: RiskMarket = market(smileSurface());
 const Y = 365 * DAY;
 const iv = (K: number, F: number, T: number) => smileSurface().impliedVol(Math.log(K / F), T);
@@ -25,11 +36,11 @@ describe("X:PM by hand", () => {
     const r = crossPortfolioMargin({ positions: [], cash: { BTC: 10 }, market: mkt });
     // Standard table: 10 x 100,000 x 16% = 160,000. Extended (-66%: the balance at the -16% edge,
     // weight 0.16 / 0.66): 38,788 - 25,000 dampener < 160,000.
-    expect(r.riskUsd).toBeCloseTo(160_000, 6);
-    expect(r.initialUsd).toBeCloseTo(160_000, 6);
-    expect(r.maintenanceUsd).toBeCloseTo(128_000, 6);
+    expect(r.riskUsd).toBeCloseTo(160_000, HAND_USD_DIGITS);
+    expect(r.initialUsd).toBeCloseTo(160_000, HAND_USD_DIGITS);
+    expect(r.maintenanceUsd).toBeCloseTo(128_000, HAND_USD_DIGITS);
     expect(r.worstCase?.source).toBe("standard");
-    expect(r.worstCase?.spotMoveByUnderlying.BTC).toBeCloseTo(-0.16, 12);
+    expect(r.worstCase?.spotMoveByUnderlying.BTC).toBeCloseTo(-0.16, TABLE_MOVE_DIGITS);
     expect(r.equityUsd).toBe(1_000_000);
     // USDC cash has no equity-side impact: no margin.
     expect(crossPortfolioMargin({ positions: [], cash: { USDC: 1e6 }, market: mkt }).initialUsd).toBe(0);
@@ -39,12 +50,12 @@ describe("X:PM by hand", () => {
     const positions: Position[] = [{ instrument: fut({}), quantity: -100_000 }]; // 10 USD contracts
     const x = crossPortfolioMargin({ positions, cash: { BTC: 10 }, market: mkt });
     expect(x.riskUsd).toBeLessThan(1e-6);
-    expect(x.rollShockUsd).toBeCloseTo(10_000, 6);
-    expect(x.initialUsd).toBeCloseTo(10_000, 6);
+    expect(x.rollShockUsd).toBeCloseTo(10_000, HAND_USD_DIGITS);
+    expect(x.initialUsd).toBeCloseTo(10_000, HAND_USD_DIGITS);
     // Segregated: the BTC account's matrix in BTC has no balance in it: the short perpetual loses
     // 1,000,000 (1/100,000 - 1/116,000) = 1.3793 BTC at +16%.
     const s = portfolioMargin(positions, mkt).byCurrency.BTC!;
-    expect(s.risk).toBeCloseTo(1e6 * (1 / 100_000 - 1 / 116_000), 9);
+    expect(s.risk).toBeCloseTo(1e6 * (1 / 100_000 - 1 / 116_000), HAND_COIN_DIGITS);
   });
 
   it("haircuts apply to the initial-margin side only (a hypothetical 7.5% on USDC, stETH's documented rate)", () => {
@@ -57,8 +68,8 @@ describe("X:PM by hand", () => {
     };
     const r = crossPortfolioMargin({ positions: [], cash: { BTC: 1, USDC: 200_000 }, market: mkt, params });
     expect(r.equityUsd).toBe(300_000);
-    expect(r.equityForInitialUsd).toBeCloseTo(100_000 + 200_000 * 0.925, 9);
-    expect(r.maintenanceUsd).toBeCloseTo(0.8 * 16_000, 6); // the matrix does not change
+    expect(r.equityForInitialUsd).toBeCloseTo(100_000 + 200_000 * 0.925, HAIRCUT_USD_DIGITS);
+    expect(r.maintenanceUsd).toBeCloseTo(0.8 * 16_000, HAND_USD_DIGITS); // the matrix does not change
   });
 });
 
@@ -118,7 +129,7 @@ describe("X:PM on a mixed BTC / ETH / USDC book with balances", () => {
     const s = portfolioMargin(BOOK, mkt).byCurrency;
     const sumUsd = s.BTC!.initial * 100_000 + s.ETH!.initial * 3_500 + s.USDC!.initial;
     expect(got.initialUsd).toBeGreaterThan(0);
-    expect(got.initialUsd).not.toBeCloseTo(sumUsd, 0); // a different figure, not the sum relabelled
+    expect(got.initialUsd).not.toBeCloseTo(sumUsd, DIFFERENT_FIGURE_DIGITS); // a different figure, not the sum relabelled
   });
 
   it('pooled liquidation with pooledMargin "cross": at the reported move, equity = X:PM maintenance by hand', () => {

@@ -29,6 +29,13 @@ import type { VolSurface } from "../../../src/core/surface/types.js";
 import { DAY, fut, opt, T0 } from "../risk/fixtures.js";
 import { black } from "./reference.js";
 
+/** Powers like 3^0.3 are written in the test to 10 decimals (1.3903891703): their rounding (5e-11) times <= 0.5 is under 9 digits. */
+const PRINTED_POWER_DIGITS = 9;
+/** At 30 days the power is exactly 1: 0.6 + 0.3 in double. */
+const EXACT_SHOCK_DIGITS = 12;
+/** Removing the dampener (100,000 USD = 1 BTC at S = 100,000) raises IM by exactly 1 BTC; left is rounding of the ~10 BTC figures around it. */
+const DAMPENER_DIGITS = 9;
+
 const Y = 365 * DAY;
 
 // ---- the test market: own forwards at every expiry used, own smile ----
@@ -209,7 +216,7 @@ describe("portfolio margin vs the documented formulas, written out independently
         BTC: { ...DERIBIT_PORTFOLIO_MARGIN.currencies.BTC!, extendedDampenerUsd: 0 },
       },
     }).byCurrency.BTC!;
-    expect(undamped.initial - got.initial).toBeCloseTo(1, 9);
+    expect(undamped.initial - got.initial).toBeCloseTo(1, DAMPENER_DIGITS);
   });
   it("ETH account: its own price range (18%), vol range up (0.4), dampener and roll floor", () => {
     const book: Position[] = [
@@ -361,13 +368,25 @@ describe("vol shocks by hand", () => {
     const btc = DERIBIT_PORTFOLIO_MARGIN.pairs.BTC!;
     const p = DERIBIT_PORTFOLIO_MARGIN;
     // 10 days, IV 30%: f = 3^0.3 = 1.3903891703; up = 0.30 + 0.5 x 0.5 x f; down = 0.30 (1 - 0.25 f)
-    expect(pmShockedVol(0.3, 10 / 365, "up", btc, p)).toBeCloseTo(0.3 + 0.25 * 1.3903891703, 9);
-    expect(pmShockedVol(0.3, 10 / 365, "down", btc, p)).toBeCloseTo(0.3 * (1 - 0.25 * 1.3903891703), 9);
+    expect(pmShockedVol(0.3, 10 / 365, "up", btc, p)).toBeCloseTo(
+      0.3 + 0.25 * 1.3903891703,
+      PRINTED_POWER_DIGITS,
+    );
+    expect(pmShockedVol(0.3, 10 / 365, "down", btc, p)).toBeCloseTo(
+      0.3 * (1 - 0.25 * 1.3903891703),
+      PRINTED_POWER_DIGITS,
+    );
     // 60 days, IV 80%: f = 0.5^0.13 = 0.9138314502; up = 0.8 + 0.8 x 0.5 x f
-    expect(pmShockedVol(0.8, 60 / 365, "up", btc, p)).toBeCloseTo(0.8 + 0.4 * 0.9138314502, 9);
+    expect(pmShockedVol(0.8, 60 / 365, "up", btc, p)).toBeCloseTo(
+      0.8 + 0.4 * 0.9138314502,
+      PRINTED_POWER_DIGITS,
+    );
     // 30 days: f = 1 with either power; half a day is floored at 1 day: f = 30^0.3 = 2.7741911147
-    expect(pmShockedVol(0.6, 30 / 365, "up", btc, p)).toBeCloseTo(0.9, 12);
-    expect(pmShockedVol(0.6, 0.5 / 365, "up", btc, p)).toBeCloseTo(0.6 + 0.3 * 2.7741911147, 9);
+    expect(pmShockedVol(0.6, 30 / 365, "up", btc, p)).toBeCloseTo(0.9, EXACT_SHOCK_DIGITS);
+    expect(pmShockedVol(0.6, 0.5 / 365, "up", btc, p)).toBeCloseTo(
+      0.6 + 0.3 * 2.7741911147,
+      PRINTED_POWER_DIGITS,
+    );
     expect(pmShockedVol(0.6, 0.5 / 365, "same", btc, p)).toBe(0.6);
   });
 });

@@ -41,6 +41,9 @@ import {
   refSurplus,
 } from "./deribitReference.js";
 
+/** MM = 0.8 IM on ~1e3-1e6 USD: one product, a few ulps. */
+const MM_RATIO_DIGITS = 9;
+
 const YEAR = 365 * 86_400_000;
 const SAMPLE = resolve(
   __dirname,
@@ -369,7 +372,7 @@ describe("cross portfolio margin (X:PM): one USD matrix over every currency and 
       expect(Math.abs(got.riskUsd - want.worst)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.worst));
       expect(rel(got.rollShockUsd, want.roll) < 1e-12 || want.roll === got.rollShockUsd).toBe(true);
       expect(Math.abs(got.initialUsd - want.initial)).toBeLessThanOrEqual(1e-9 * Math.max(1, want.initial));
-      expect(got.maintenanceUsd).toBeCloseTo(0.8 * got.initialUsd, 9);
+      expect(got.maintenanceUsd).toBeCloseTo(0.8 * got.initialUsd, MM_RATIO_DIGITS);
       expect(got.deltaShockUsd).toBe(0);
       // Haircuts are 0 for BTC, ETH and USDC (documented): IM equity = equity.
       expect(got.equityForInitialUsd).toBe(got.equityUsd);
