@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { dailyMeanFunding, parseFundingHistory } from "../../src/adapters/fundingHistory.js";
 
+/** Daily mean of printed 8-hour rates: a 3-term sum and a division, within a few ulps of 2e-4 (ulp 2.7e-20). */
+const DAILY_MEAN_DIGITS = 15;
+
 describe("funding-rate CSV", () => {
   it("accepts valid rows, rejects each bad one with its line and reason, accepted + rejected = read", () => {
     const text = [
@@ -20,7 +23,7 @@ describe("funding-rate CSV", () => {
     expect(h.rejected[1]?.reason).toMatch(/^timestamp: .*YYYY-MM-DD/);
     expect(h.rejected[2]?.reason).toMatch(/"abc"/);
     const daily = dailyMeanFunding(h.rows);
-    expect(daily.get("2024-01-01")).toBeCloseTo(0.0002, 15);
+    expect(daily.get("2024-01-01")).toBeCloseTo(0.0002, DAILY_MEAN_DIGITS);
     expect(daily.get("2024-01-02")).toBe(-0.0002);
   });
 });

@@ -15,6 +15,9 @@ import {
 } from "../../../src/adapters/deribit/client.js";
 import { DeribitTokenBucket } from "../../../src/adapters/deribit/rateLimit.js";
 
+/** Deribit's API returns mark_iv in percent (63.4); dividing by 100 rounds once. */
+const PERCENT_PARSE_DIGITS = 12;
+
 const fx = (name: string) => readFileSync(resolve(__dirname, "../../fixtures/deribit-api", name), "utf8");
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
@@ -175,7 +178,7 @@ describe("fetchDeribitChain", () => {
     const q = r.chain.quotes.find((x) => x.instrument.name === "BTC-27DEC24-120000-C");
     expect(q?.bid).toBeNull();
     expect(q?.ask).toBe(0.0035);
-    expect(q?.markIv).toBeCloseTo(0.634, 12);
+    expect(q?.markIv).toBeCloseTo(0.634, PERCENT_PARSE_DIGITS);
     expect(r.instrumentsListed).toBe(5);
     expect(r.missingFromSummary).toEqual([]);
     expect(r.requests).toBe(3);

@@ -11,6 +11,9 @@ import {
 } from "../../../src/adapters/deribit/apiShapes.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 
+/** The files API prints IVs in percent (43.2, 63.1); dividing by 100 rounds once, within an ulp (1.1e-16). */
+const PERCENT_PARSE_DIGITS = 15;
+
 const TS = Date.UTC(2026, 0, 10, 9, 14, 9);
 // Values from the real 2026-01-10 sample row BTC-27MAR26 (mark_iv in PERCENT as the API sends it).
 const summary = (name: string, over: Record<string, unknown> = {}) => ({
@@ -60,7 +63,7 @@ describe("Deribit API payloads", () => {
     expect(opts + r.futuresRead + r.rejected.length).toBe(r.entriesRead);
     const btc = r.chains[0]!;
     expect(btc.indexPrice).toBe(90_523.32);
-    expect(btc.quotes[0]?.markIv).toBeCloseTo(0.432, 15);
+    expect(btc.quotes[0]?.markIv).toBeCloseTo(0.432, PERCENT_PARSE_DIGITS);
     expect(btc.quotes[1]?.bid).toBeNull();
     expect(btc.futures?.map((f) => [f.name, f.expiry])).toEqual([
       ["BTC-27MAR26", Date.UTC(2026, 2, 27, 8)],
@@ -104,7 +107,7 @@ describe("Deribit API payloads", () => {
     const q = r.chains[0]!.quotes[0]!;
     expect(q.bid).toBeNull();
     expect(q.bidIv).toBeNull();
-    expect(q.askIv).toBeCloseTo(0.631, 15);
+    expect(q.askIv).toBeCloseTo(0.631, PERCENT_PARSE_DIGITS);
     expect(q.askSize).toBe(25);
     expect(r.chains[0]!.indexPrice).toBe(3_101.2);
   });

@@ -10,6 +10,9 @@ import {
 } from "../../../src/adapters/tardis/optionsChain.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
 
+/** Tardis prints mark_iv in percent (57); dividing by 100 rounds once. */
+const PERCENT_PARSE_DIGITS = 12;
+
 // Made by scripts/fixtures/tardis_options_chain.py (marks are exact scipy Black-76 prices).
 const FIXTURE = resolve(__dirname, "../../fixtures/market/tardis_options_chain.csv");
 const T0 = Date.UTC(2026, 0, 10, 9);
@@ -32,7 +35,7 @@ describe("Tardis options_chain loader", () => {
     // Microseconds -> ms; the +1 h update of the 100000 call is the latest row.
     expect(btc.valuationTime).toBe(T0 + 3_600_000);
     const c95 = btc.quotes.find((q) => q.instrument.name === "BTC-27MAR26-95000-C")!;
-    expect(c95.markIv).toBeCloseTo(0.57, 12); // percent -> decimal, the newer row
+    expect(c95.markIv).toBeCloseTo(0.57, PERCENT_PARSE_DIGITS); // percent -> decimal, the newer row
     const p85 = btc.quotes.find((q) => q.instrument.name === "BTC-27MAR26-85000-P")!;
     expect(p85.bid).toBeNull();
     expect(p85.bidIv).toBeNull();
