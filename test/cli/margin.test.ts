@@ -27,6 +27,18 @@ import { applyScenario, type SurfaceDynamics } from "../../src/core/risk/scenari
 import { valuePosition } from "../../src/core/risk/valuation.js";
 import { captureCli } from "./capture.js";
 
+/** IM = worst loss + roll + delta shock, MM = 0.8 IM: one or two additions / one product on the printed JSON figures. */
+const COMPONENT_SUM_DIGITS = 12;
+const MM_RATIO_DIGITS = 14;
+/** Book maintenance in USD summed here from the per-currency figures (~1e5 USD): summation order only. */
+const USD_SUM_DIGITS = 6;
+/** An account's equity and maintenance as the liquidation row reports them: the same figures, up to the JSON round trip. */
+const SAME_FIGURE_DIGITS = 9;
+/** Liquidation is bisected to 1e-6 in the move (liquidation.ts), so two bisections of the same crossing agree within 2e-6; 5 digits = 5e-6. */
+const BISECTED_MOVE_DIGITS = 5;
+/** Bisected to 1e-6 in the move: equity within 1e-4 (relative) of maintenance at the reported crossing. */
+const CROSSING_REL = 1e-4;
+
 const ROOT = resolve(__dirname, "../..");
 const EXAMPLE_BOOK = join(ROOT, "examples/book.json");
 const SAMPLE_CHAIN = resolve(ROOT, "../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
@@ -69,8 +81,11 @@ describe("volfolio margin: the core functions' figures on the same market", () =
       expect([r.pmWorstCaseLoss, r.pmRollShock, r.pmDeltaShock]).toEqual([p.risk, p.rollShock, p.deltaShock]);
       expect(r.pmWorstCase).toEqual(roundTrip(p.worstCase));
       // Components add up as Deribit's simulator lists them; MM = 0.8 IM.
-      expect(r.pmInitial).toBeCloseTo(r.pmWorstCaseLoss + r.pmRollShock + r.pmDeltaShock, 12);
-      expect(r.pmMaintenance / r.pmInitial).toBeCloseTo(0.8, 14);
+      expect(r.pmInitial).toBeCloseTo(
+        r.pmWorstCaseLoss + r.pmRollShock + r.pmDeltaShock,
+        COMPONENT_SUM_DIGITS,
+      );
+      expect(r.pmMaintenance / r.pmInitial).toBeCloseTo(0.8, MM_RATIO_DIGITS);
       expect(r.pmWorstCaseLoss).toBe(Math.max(r.pmStandardTableLoss, r.pmExtendedTableLoss));
       expect(r.pmStandardTableLoss).toBe(Math.max(0, ...p.vectors.standard.map((x) => -x)));
       expect(r.pmExtendedTableLoss).toBe(Math.max(0, ...p.vectors.extended.map((x) => -x)));
@@ -106,12 +121,12 @@ describe("volfolio margin: the core functions' figures on the same market", () =
       (a, [c, m]) => a + m.maintenance * (eq.byCurrency[c]?.usdPerUnit as number),
       0,
     );
-    expect(d.portfolioMaintenanceUsd).toBeCloseTo(pmUsd, 6);
+    expect(d.portfolioMaintenanceUsd).toBeCloseTo(pmUsd, USD_SUM_DIGITS);
     // Each account's liquidation row starts from the account's equity and maintenance.
     for (const a of d.accounts) {
       const row = d.liquidationByAccount.find((x: Json) => x.account === a.currency);
-      expect(row.equity).toBeCloseTo(a.equity, 9);
-      expect(row.maintenance).toBeCloseTo(a.pmMaintenance, 9);
+      expect(row.equity).toBeCloseTo(a.equity, SAME_FIGURE_DIGITS);
+      expect(row.maintenance).toBeCloseTo(a.pmMaintenance, SAME_FIGURE_DIGITS);
     }
     // The figures this book reports (README): the USDC account is the nearest to liquidation;
     // pooled lies beyond the nearest segregated distance.
@@ -229,7 +244,7 @@ describe("hand check: a single short put plus cash", () => {
         expect(x).toBeGreaterThan(-0.99);
         const at = surplus(v.positions, c.cash, c.currency, v.market, x, dyn);
         // Bisected to 1e-6 in the move: equity within 1e-4 of maintenance, and below it.
-        expect(Math.abs(at.equity - at.mm) / at.mm).toBeLessThan(1e-4);
+        expect(Math.abs(at.equity - at.mm) / at.mm).toBeLessThan(CROSSING_REL);
         expect(at.equity).toBeLessThan(at.mm);
         const before = surplus(v.positions, c.cash, c.currency, v.market, x + 2e-6, dyn);
         expect(before.equity).toBeGreaterThanOrEqual(before.mm);
@@ -241,7 +256,10 @@ describe("hand check: a single short put plus cash", () => {
       }
       // The single-currency pooled account crosses where the segregated one does (haircut 0).
       const pooled = d.liquidationByAccount.find((x: Json) => x.account === "pooled");
-      expect(pooled.spot["sticky-strike"].down).toBeCloseTo(row.spot["sticky-strike"].down, 5);
+      expect(pooled.spot["sticky-strike"].down).toBeCloseTo(
+        row.spot["sticky-strike"].down,
+        BISECTED_MOVE_DIGITS,
+      );
     }, 120_000);
 
   it("a short put with too little cash is already below maintenance: every distance 0, said in the table", async () => {
