@@ -9,6 +9,7 @@ import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
 import type { OptimizerRebalanceRecord } from "../../core/backtest/optimizerStrategy.js";
 import type { RegimeScaledRule } from "../../core/backtest/regimeScaling.js";
 import type { StrategyContext, StrategyOrder } from "../../core/backtest/strategies.js";
+import { mean } from "../../core/math/stats.js";
 import { formatTable } from "../io.js";
 
 export const pct = (x: number | null | undefined) =>
@@ -199,7 +200,7 @@ export function regimeSummary(rule: RegimeScaledRule<StrategyContext, StrategyOr
     fullSteps: scales.filter((x) => x === 1).length,
     scaledSteps: scales.filter((x) => x > 0 && x < 1).length,
     zeroSteps: scales.filter((x) => x === 0).length,
-    meanScale: scales.length ? scales.reduce((a, b) => a + b, 0) / scales.length : null,
+    meanScale: scales.length ? mean(scales) : null,
     last: last
       ? `P(high vol) ${last.highVolProbability.toFixed(2)}, scale ${last.scale.toFixed(2)} (${last.reason})`
       : "none",
