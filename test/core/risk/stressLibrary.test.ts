@@ -109,7 +109,7 @@ function readDaily(path: string): Map<string, Record<string, number>> {
 }
 
 const BTC_FILE = resolve(PRICES, "BTC-USD_daily.csv");
-if (!existsSync(BTC_FILE)) console.warn(`stressHistory.test: file checks skipped, ${BTC_FILE} not found`);
+if (!existsSync(BTC_FILE)) console.warn(`stressLibrary.test: file checks skipped, ${BTC_FILE} not found`);
 
 describe.skipIf(!existsSync(BTC_FILE))("the fixture's prices are the files' (read here)", () => {
   for (const key of ["btc", "eth", "dvol"] as const)
@@ -118,7 +118,7 @@ describe.skipIf(!existsSync(BTC_FILE))("the fixture's prices are the files' (rea
       for (const file of files) {
         const path = resolve(PRICES, file as string);
         if (!existsSync(path)) {
-          console.warn(`stressHistory.test: ${path} not found, ${key} not checked`);
+          console.warn(`stressLibrary.test: ${path} not found, ${key} not checked`);
           continue;
         }
         const rows = readDaily(path);
