@@ -46,8 +46,8 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 /** Season figures of scripts/measure/surfaceArbitrage.ts --repeats 2 --per-chain (466 chains, 2026-12-07). */
 const SEASON =
   "season (466 chains, scripts/measure/surfaceArbitrage.ts): svi-af 0 butterfly / 0 calendar points on 466/466; " +
-  "inside band median 98.0% (svi 98.1%), worst 85.3% (svi 100%, 260611 ETH); RMSE ratio median 1.008, worst 2.04; " +
-  "CPU time ratio median 2.5, worst 7.8; all issue targets on 451/466";
+  "inside band median 96.7% BTC / 99.0% ETH (svi 96.9% / 99.0%), worst 86.5% (svi 86.8%); RMSE ratio median 1.016 BTC / 1.003 ETH, worst 1.16; " +
+  "CPU time ratio median 2.5 / 2.2, worst 7.1; all issue targets on 459/466 (band: 4 BTC chains 2.2-2.4 pts below svi; time: 3 chains 5.1-7.1x)";
 
 async function targetsOnSample(days: number): Promise<void> {
   header(`surface: issue 21 targets, default svi-af vs svi, ${days} seeded days of Deribit snapshots`);

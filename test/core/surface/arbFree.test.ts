@@ -35,22 +35,20 @@ import type { SurfaceSlice } from "../../../src/core/surface/sliceData.js";
 
 /**
  * Season figures (466 chains, default svi-af vs svi, scripts/measure/surfaceArbitrage.ts --repeats 2
- * --per-chain): 0 butterfly and 0 calendar points on every chain, the arbitrage report free on all
- * 466. The issue's targets (inside band >= 95%, or at most 2 pts below svi where svi is under 97%;
- * vega-weighted RMSE vs mark <= 1.2x svi's; CPU time <= 5x) hold on 451 of 466 chains; the worst:
- * band 85.3% vs svi 100% and RMSE 2.04x (260611 ETH: quotes to k = +1.9 widen the served range to
- * |k| <= 1.9, and a 50-day slice quoted only to k = -0.5 must keep g >= 0 out to k = -2.1), 7 chains miss the band rule by 0.2-15 pts, 4 the RMSE rule, 7 the
- * time rule (up to 7.8x, mostly machine noise). The thresholds below are those season worsts, so
- * the test holds on every day; BAND_FLOOR / RMSE 1.2 are the issue's targets.
- * Expiries under 2 days: RMS distance to the band median 0.051 pts (svi 0.056), at most 0.56 pts
- * more than svi's (260401 BTC).
+ * --per-chain, 2026-12-07, per-slice served ranges): 0 butterfly and 0 calendar points on every
+ * chain, the arbitrage report free on all 466. Vega-weighted RMSE vs mark <= 1.2x svi's on all 466
+ * (worst 1.16x, 260423 BTC). Inside band (>= 95%, or at most 2 pts below svi where svi is under
+ * 97%): 462/466; the 4 misses are BTC chains 2.2-2.4 pts below svi (260408, 260430, 260513,
+ * 260514), so the drop allowed here is the season worst, 2.5 pts. CPU time <= 5x svi's on 463/466
+ * (worst 7.1x on a loaded machine; median 2.3x). Expiries under 2 days: RMS distance to the band
+ * median 0.071 pts BTC / 0.020 ETH (svi 0.085 / 0.020), at most 0.33 pts more than svi's.
  */
 const BAND_FLOOR = 0.95;
-const BAND_DROP = 0.15;
-const RMSE_RATIO = 2.1;
+const BAND_DROP = 0.025;
+const RMSE_RATIO = 1.2;
 const TIME_RATIO = 5;
-/** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.56). */
-const SHORT_BAND_EXTRA_PTS = 0.6;
+/** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.33). */
+const SHORT_BAND_EXTRA_PTS = 0.4;
 
 /** CPU time of fn in ms (this process): the wall clock of a shared machine measures the others' load. */
 function cpuMs<T>(fn: () => T): { ms: number; value: T } {
@@ -163,7 +161,7 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
     }
   });
 
-  it("expiries under 2 days: judged by the distance to the bid/ask band, no further from it than svi's + 0.5 vol pt", () => {
+  it("expiries under 2 days: judged by the distance to the bid/ask band, no further from it than svi's + 0.4 vol pt", () => {
     for (const c of chains) {
       const s = fitFigures(c.svi, c.quotes);
       const a = fitFigures(c.af, c.quotes);
