@@ -226,6 +226,19 @@ function scenarioBaseVol(
   return bv;
 }
 
+/** Position i's constants: underlying slot, index, multiplier, forward, years, base value USD. */
+function positionConstants(book: CompiledBook, i: number) {
+  const u = book.underlyingIndex[i] ?? 0;
+  return {
+    u,
+    S0: underlyingMarket(book.market, book.underlyings[u] ?? "").indexPrice,
+    m: book.mult[i] ?? 0,
+    F0: book.forward[i] ?? 0,
+    T0: book.T[i] ?? 0,
+    base: book.baseUsd[i] ?? 0,
+  };
+}
+
 function revalueOptionInto(
   book: CompiledBook,
   i: number,
@@ -234,12 +247,7 @@ function revalueOptionInto(
   memo: Map<number, number>,
   sink: (position: number, scenario: number, pnlUsd: number) => void,
 ): void {
-  const u = book.underlyingIndex[i] ?? 0;
-  const S0 = underlyingMarket(book.market, book.underlyings[u] ?? "").indexPrice;
-  const m = book.mult[i] ?? 0;
-  const F0 = book.forward[i] ?? 0;
-  const T0 = book.T[i] ?? 0;
-  const base = book.baseUsd[i] ?? 0;
+  const { u, S0, m, F0, T0, base } = positionConstants(book, i);
   const K = book.strike[i] ?? 0;
   const k0 = book.logMoneyness[i] ?? 0;
   const isCall = book.call[i] === 1;
@@ -274,12 +282,7 @@ function revalueFutureInto(
   memo: Map<number, number>,
   sink: (position: number, scenario: number, pnlUsd: number) => void,
 ): void {
-  const u = book.underlyingIndex[i] ?? 0;
-  const S0 = underlyingMarket(book.market, book.underlyings[u] ?? "").indexPrice;
-  const m = book.mult[i] ?? 0;
-  const F0 = book.forward[i] ?? 0;
-  const T0 = book.T[i] ?? 0;
-  const base = book.baseUsd[i] ?? 0;
+  const { u, S0, m, F0, T0, base } = positionConstants(book, i);
   const E = book.entry[i] ?? 0;
   const inverse = book.cls[i] === INVERSE_FUTURE;
   for (let j = 0; j < cols.ns; j++) {
