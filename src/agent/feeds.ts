@@ -19,18 +19,15 @@
  */
 import { access, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { loadChainFile } from "../adapters/chainFile.js";
-import { z } from "zod";
-import { DeribitRestClient, fetchDeribitChain } from "../adapters/deribit/client.js";
-import { deribitEntriesToChains } from "../adapters/deribit/apiShapes.js";
-import { DeribitWsClient } from "../adapters/deribit/ws.js";
 import { instrumentFromName } from "../core/instruments/names.js";
 import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { utcDateRange } from "../core/time.js";
 import { syntheticSeries } from "../core/market/syntheticSeries.js";
+import { abortableSleep } from "./abortableSleep.js";
 import type { AgentConfig } from "./config.js";
+import { deribitFeed } from "./deribitFeed.js";
 import type { AgentFeed, AgentLogger } from "./loop.js";
 
 export interface BuiltFeed {
@@ -53,11 +50,6 @@ export class AgentFeedError extends Error {
   }
 }
 
-/** public/get_delivery_prices: { data: [{ date: "2026-01-09", delivery_price: 91234.5 }, ...] } (newest first). */
-const deliveryPricesSchema = z.object({
-  data: z.array(z.object({ date: z.string(), delivery_price: z.number().positive() })),
-});
-
 /** Instrument names resolve from the name itself (Deribit naming: expiry at 08:00 UTC). */
 const resolveByName = (name: string): Instrument => instrumentFromName(name);
 
@@ -68,14 +60,6 @@ function replayPause(intervalMs: (step: number) => number, speed: number) {
     const ms = intervalMs(step) / speed;
     if (ms > 0) await abortableSleep(ms, signal);
   };
-}
-
-/** Waits `ms`, or less when `signal` aborts (the timer is cleared: nothing keeps the process up). */
-async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return;
-  await sleep(ms, undefined, signal ? { signal } : {}).catch((err: unknown) => {
-    if ((err as Error).name !== "AbortError") throw err;
-  });
 }
 
 export async function buildFeed(
@@ -304,115 +288,6 @@ async function storeFeed(
     `${times.length} stored ${config.underlying} chains in ${dir}`,
     () => store.close(),
   );
-}
-
-async function deribitFeed(
-  config: AgentConfig,
-  feedConfig: Extract<AgentConfig["feed"], { type: "deribit" }>,
-  options: { logger?: AgentLogger; wallClock?: () => number },
-): Promise<BuiltFeed> {
-  const clock = options.wallClock ?? Date.now;
-  const currency = config.underlying;
-  const intervalMs = feedConfig.intervalSeconds * 1000;
-  let ws: DeribitWsClient | null = null;
-  const transport = feedConfig.transport ?? "ws";
-
-  const connected = async (): Promise<DeribitWsClient> => {
-    if (!ws) {
-      ws = new DeribitWsClient({
-        ...(feedConfig.wsUrl ? { url: feedConfig.wsUrl } : {}),
-        onEvent: (e) => options.logger?.info({ event: e.type, detail: e.detail }, "deribit websocket"),
-      });
-      await ws.connect();
-    }
-    return ws;
-  };
-  /** Drops a failed socket; the next call reconnects. */
-  const dropSocket = async () => {
-    if (ws) {
-      const old = ws as DeribitWsClient;
-      ws = null;
-      await old.close().catch(() => undefined);
-    }
-  };
-  const fetchWs = async (): Promise<ChainSnapshot | null> => {
-    const client = await connected();
-    const entries: unknown[] = [];
-    for (const kind of ["option", "future"]) {
-      const r = await client.call("public/get_book_summary_by_currency", { currency, kind });
-      if (Array.isArray(r)) entries.push(...r);
-    }
-    const chains = deribitEntriesToChains(entries);
-    return chains.chains.find((c) => c.underlying === currency) ?? null;
-  };
-  const fetchRest = async (): Promise<ChainSnapshot | null> => {
-    const r = await fetchDeribitChain({
-      currency,
-      ...(feedConfig.baseUrl ? { baseUrl: feedConfig.baseUrl } : {}),
-      maxRetries: 1,
-    });
-    return r.chain;
-  };
-
-  const at = async (step: number): Promise<ChainSnapshot | null> => {
-    try {
-      return transport === "ws" ? await fetchWs() : await fetchRest();
-    } catch (err) {
-      // A failed pull is missing data for this tick: the agent goes safe and says why.
-      options.logger?.warn({ step, error: (err as Error).message }, "deribit feed: no snapshot this tick");
-      await dropSocket();
-      return null;
-    }
-  };
-  /**
-   * Deribit's delivery price of `currency` for an expiry (08:00 UTC on its date), USD, or null
-   * (another coin, not published among the last 10, or the request failed: logged).
-   */
-  const deliveryPrice = async (underlying: string, expiry: number): Promise<number | null> => {
-    if (underlying !== currency) return null;
-    const params = { index_name: `${currency.toLowerCase()}_usd`, offset: 0, count: 10 };
-    try {
-      let raw: unknown;
-      if (transport === "ws") raw = await (await connected()).call("public/get_delivery_prices", params);
-      else
-        raw = await new DeribitRestClient({
-          ...(feedConfig.baseUrl ? { baseUrl: feedConfig.baseUrl } : {}),
-          maxRetries: 1,
-        }).call("get_delivery_prices", params, deliveryPricesSchema);
-      const parsed = deliveryPricesSchema.safeParse(raw);
-      if (!parsed.success) {
-        options.logger?.warn(
-          {
-            expiry: new Date(expiry).toISOString(),
-            problems: parsed.error.issues.map((i) => i.path.join(".")),
-          },
-          "deribit feed: malformed delivery prices",
-        );
-        return null;
-      }
-      const date = new Date(expiry).toISOString().slice(0, 10);
-      return parsed.data.data.find((d) => d.date === date)?.delivery_price ?? null;
-    } catch (err) {
-      options.logger?.warn(
-        { expiry: new Date(expiry).toISOString(), error: (err as Error).message },
-        "deribit feed: no delivery price",
-      );
-      if (transport === "ws") await dropSocket();
-      return null;
-    }
-  };
-  return {
-    feed: { steps: null, at, deliveryPrice },
-    resolveInstrument: resolveByName,
-    now: () => clock(),
-    pause: async (_step, signal) => {
-      await abortableSleep(intervalMs, signal);
-    },
-    describe: `Deribit public ${transport === "ws" ? "WebSocket" : "REST"} ${currency}, every ${feedConfig.intervalSeconds} s`,
-    close: async () => {
-      if (ws) await (ws as DeribitWsClient).close();
-    },
-  };
 }
 
 /** Keeps a replay's chain cache at its last 4 steps: stores `chain`, drops the oldest (Map order). */

@@ -145,139 +145,196 @@ function nonFiniteInput(
   return null;
 }
 
+type Blocked = Extract<LimitCheck, { ok: false }>;
+
+/** The signed trade and what it does to the held position and the book's greeks. */
+interface TradeEffect {
+  /** Signed contracts (+ buy, - sell). */
+  readonly signed: number;
+  /** Held contracts of the instrument before the order, when the caller knows them. */
+  readonly held: number | undefined;
+  /** The order shrinks the held position without flipping it. */
+  readonly shrinksHeld: boolean;
+  readonly deltaAfter: number;
+  readonly vegaAfter: number;
+  /** A futures order that reduces |delta| (risk-reducing even when margin charges it). */
+  readonly hedge: boolean;
+  /** A reduce-only order (it got here only because it shrinks a held position). */
+  readonly shrinking: boolean;
+}
+
 export function checkOrder(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): LimitCheck {
-  const bad = nonFiniteInput(order, ctx, limits);
+  const bad =
+    nonFiniteInput(order, ctx, limits) ??
+    orderRateCheck(ctx, limits) ??
+    sizeCheck(order, ctx, limits) ??
+    notionalCheck(order, ctx, limits) ??
+    reduceOnlyCheck(order, ctx);
   if (bad) return bad;
-  if (limits.maxOrdersPerWindow !== undefined) {
-    const window = limits.orderWindowMs ?? DEFAULT_ORDER_WINDOW_MS;
-    if (ctx.ordersInWindow === undefined)
-      return {
-        ok: false,
-        limit: "maxOrdersPerWindow",
-        reason: `order-rate limit ${limits.maxOrdersPerWindow} per ${window / 1000} s cannot be evaluated (no order count)`,
-      };
-    if (ctx.ordersInWindow >= limits.maxOrdersPerWindow)
-      return {
-        ok: false,
-        limit: "maxOrdersPerWindow",
-        reason: `${ctx.ordersInWindow} orders sent in the last ${window / 1000} s >= limit ${limits.maxOrdersPerWindow}`,
-      };
-  }
+  const t = tradeEffect(order, ctx);
+  const blocked =
+    positionCheck(order, ctx, limits, t) ??
+    greeksCheck(ctx, limits, t) ??
+    dailyLossCheck(ctx, limits, t) ??
+    marginCheck(ctx, limits, t);
+  return blocked ?? { ok: true, deltaAfter: t.deltaAfter, vegaAfter: t.vegaAfter };
+}
+
+/** Order rate: orders already sent in the window against `maxOrdersPerWindow`. */
+function orderRateCheck(ctx: OrderRiskContext, limits: PreTradeLimits): Blocked | null {
+  if (limits.maxOrdersPerWindow === undefined) return null;
+  const window = limits.orderWindowMs ?? DEFAULT_ORDER_WINDOW_MS;
+  if (ctx.ordersInWindow === undefined)
+    return {
+      ok: false,
+      limit: "maxOrdersPerWindow",
+      reason: `order-rate limit ${limits.maxOrdersPerWindow} per ${window / 1000} s cannot be evaluated (no order count)`,
+    };
+  if (ctx.ordersInWindow >= limits.maxOrdersPerWindow)
+    return {
+      ok: false,
+      limit: "maxOrdersPerWindow",
+      reason: `${ctx.ordersInWindow} orders sent in the last ${window / 1000} s >= limit ${limits.maxOrdersPerWindow}`,
+    };
+  return null;
+}
+
+/** Order size: a positive quantity within the option or futures contract limit. */
+function sizeCheck(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): Blocked | null {
   const isOption = ctx.instrument.type === "option";
   const maxContracts = isOption ? limits.maxOptionContracts : limits.maxFutureContracts;
-  if (!(order.quantity > 0) || !Number.isFinite(order.quantity)) {
-    return {
-      ok: false,
-      limit: isOption ? "maxOptionContracts" : "maxFutureContracts",
-      reason: `quantity ${order.quantity} must be > 0`,
-    };
-  }
-  if (order.quantity > maxContracts) {
-    return {
-      ok: false,
-      limit: isOption ? "maxOptionContracts" : "maxFutureContracts",
-      reason: `${order.quantity} contracts > limit ${maxContracts}`,
-    };
-  }
+  const limit = isOption ? "maxOptionContracts" : "maxFutureContracts";
+  if (!(order.quantity > 0) || !Number.isFinite(order.quantity))
+    return { ok: false, limit, reason: `quantity ${order.quantity} must be > 0` };
+  if (order.quantity > maxContracts)
+    return { ok: false, limit, reason: `${order.quantity} contracts > limit ${maxContracts}` };
+  return null;
+}
+
+/** Order notional, USD (options and linear: contracts x size x index; inverse futures: contracts x size). */
+function notionalCheck(order: OrderRequest, ctx: OrderRiskContext, limits: PreTradeLimits): Blocked | null {
   const notional =
-    isOption || ctx.instrument.settlement === "linear"
+    ctx.instrument.type === "option" || ctx.instrument.settlement === "linear"
       ? order.quantity * ctx.instrument.contractSize * ctx.indexPrice
       : order.quantity * ctx.instrument.contractSize;
-  if (notional > limits.maxOrderNotionalUsd) {
+  if (notional > limits.maxOrderNotionalUsd)
     return {
       ok: false,
       limit: "maxOrderNotionalUsd",
       reason: `notional ${notional.toFixed(0)} USD > limit ${limits.maxOrderNotionalUsd}`,
     };
-  }
+  return null;
+}
+
+/** Reduce-only mode: the order must shrink the held position without flipping it. */
+function reduceOnlyCheck(order: OrderRequest, ctx: OrderRiskContext): Blocked | null {
   const sign = order.side === "buy" ? 1 : -1;
-  if (ctx.reduceOnly && !reducesPosition(ctx.reduceOnly.positionBefore, sign * order.quantity)) {
+  if (ctx.reduceOnly && !reducesPosition(ctx.reduceOnly.positionBefore, sign * order.quantity))
     return {
       ok: false,
       limit: "reduceOnly",
       reason: `reduce-only (${ctx.reduceOnly.reason}): ${order.side} ${order.quantity} would not shrink the held ${ctx.reduceOnly.positionBefore}`,
     };
-  }
+  return null;
+}
+
+function tradeEffect(order: OrderRequest, ctx: OrderRiskContext): TradeEffect {
+  const isOption = ctx.instrument.type === "option";
+  const sign = order.side === "buy" ? 1 : -1;
   const held = ctx.reduceOnly?.positionBefore ?? ctx.positionBefore;
   const signed = sign * order.quantity;
-  const shrinksHeld = held !== undefined && reducesPosition(held, signed);
-  if (limits.maxPositionCoins !== undefined && !shrinksHeld) {
-    if (held === undefined || ctx.coinsPerContract === undefined || !(ctx.coinsPerContract > 0))
-      return {
-        ok: false,
-        limit: "maxPositionCoins",
-        reason: `position limit ${limits.maxPositionCoins} coins cannot be evaluated (held ${held}, coins per contract ${ctx.coinsPerContract})`,
-      };
-    const afterCoins = Math.abs((held + signed) * ctx.coinsPerContract);
-    if (afterCoins > limits.maxPositionCoins && Math.abs(held + signed) > Math.abs(held))
-      return {
-        ok: false,
-        limit: "maxPositionCoins",
-        reason: `${order.instrument} position after ${(held + signed).toFixed(4)} contracts = ${afterCoins.toFixed(4)} coins > limit ${limits.maxPositionCoins}`,
-      };
-  }
   const deltaAfter = ctx.deltaBefore + signed * ctx.deltaPerContract;
-  const vegaAfter = ctx.vegaBefore + signed * ctx.vegaPerContract;
-  if (Math.abs(deltaAfter) > limits.maxAbsDelta && Math.abs(deltaAfter) > Math.abs(ctx.deltaBefore)) {
+  return {
+    signed,
+    held,
+    shrinksHeld: held !== undefined && reducesPosition(held, signed),
+    deltaAfter,
+    vegaAfter: ctx.vegaBefore + signed * ctx.vegaPerContract,
+    hedge: !isOption && Math.abs(deltaAfter) < Math.abs(ctx.deltaBefore),
+    shrinking: ctx.reduceOnly !== undefined,
+  };
+}
+
+/** Position size in coins after an order that grows the held position. */
+function positionCheck(
+  order: OrderRequest,
+  ctx: OrderRiskContext,
+  limits: PreTradeLimits,
+  t: TradeEffect,
+): Blocked | null {
+  if (limits.maxPositionCoins === undefined || t.shrinksHeld) return null;
+  const { held, signed } = t;
+  if (held === undefined || ctx.coinsPerContract === undefined || !(ctx.coinsPerContract > 0))
+    return {
+      ok: false,
+      limit: "maxPositionCoins",
+      reason: `position limit ${limits.maxPositionCoins} coins cannot be evaluated (held ${held}, coins per contract ${ctx.coinsPerContract})`,
+    };
+  const afterCoins = Math.abs((held + signed) * ctx.coinsPerContract);
+  if (afterCoins > limits.maxPositionCoins && Math.abs(held + signed) > Math.abs(held))
+    return {
+      ok: false,
+      limit: "maxPositionCoins",
+      reason: `${order.instrument} position after ${(held + signed).toFixed(4)} contracts = ${afterCoins.toFixed(4)} coins > limit ${limits.maxPositionCoins}`,
+    };
+  return null;
+}
+
+/** Book delta and vega after the order, unless it moves the book toward the limit. */
+function greeksCheck(ctx: OrderRiskContext, limits: PreTradeLimits, t: TradeEffect): Blocked | null {
+  const { deltaAfter, vegaAfter } = t;
+  if (Math.abs(deltaAfter) > limits.maxAbsDelta && Math.abs(deltaAfter) > Math.abs(ctx.deltaBefore))
     return {
       ok: false,
       limit: "maxAbsDelta",
       reason: `delta after ${deltaAfter.toFixed(3)} beyond ±${limits.maxAbsDelta}`,
     };
-  }
   const vegaLimit = limits.maxAbsVegaPerVolPoint * 100;
-  if (Math.abs(vegaAfter) > vegaLimit && Math.abs(vegaAfter) > Math.abs(ctx.vegaBefore)) {
+  if (Math.abs(vegaAfter) > vegaLimit && Math.abs(vegaAfter) > Math.abs(ctx.vegaBefore))
     return {
       ok: false,
       limit: "maxAbsVegaPerVolPoint",
       reason: `vega after ${(vegaAfter / 100).toFixed(1)} USD/vol pt beyond ±${limits.maxAbsVegaPerVolPoint}`,
     };
-  }
-  // A futures order that reduces |delta| (a hedge) is risk-reducing even when the standard
-  // margin model (no offsets) charges it margin: it is never blocked by the margin limit.
-  const hedge = !isOption && Math.abs(deltaAfter) < Math.abs(ctx.deltaBefore);
-  // A reduce-only order got here only because it shrinks a held position.
-  const shrinking = ctx.reduceOnly !== undefined;
-  if (limits.maxDailyLossUsd !== undefined && !hedge && !shrinking && !shrinksHeld) {
-    const loss = ctx.dailyLossUsd;
-    if (loss === undefined || !Number.isFinite(loss))
-      return {
-        ok: false,
-        limit: "maxDailyLossUsd",
-        reason: `daily-loss limit ${limits.maxDailyLossUsd} USD cannot be evaluated (equity since the start of the UTC day: ${loss}); only risk-reducing orders pass`,
-      };
-    if (loss > limits.maxDailyLossUsd)
-      return {
-        ok: false,
-        limit: "maxDailyLossUsd",
-        reason: `equity ${loss.toFixed(0)} USD below the start of the UTC day > limit ${limits.maxDailyLossUsd}: only risk-reducing orders pass`,
-      };
-  }
-  if (
-    limits.maxMarginUsd !== undefined &&
-    (ctx.marginAfter === undefined || ctx.marginBefore === undefined) &&
-    !hedge &&
-    !shrinking
-  ) {
+  return null;
+}
+
+/** Daily loss: past the limit only risk-reducing orders pass (a hedge, a shrinking order). */
+function dailyLossCheck(ctx: OrderRiskContext, limits: PreTradeLimits, t: TradeEffect): Blocked | null {
+  if (limits.maxDailyLossUsd === undefined || t.hedge || t.shrinking || t.shrinksHeld) return null;
+  const loss = ctx.dailyLossUsd;
+  if (loss === undefined || !Number.isFinite(loss))
+    return {
+      ok: false,
+      limit: "maxDailyLossUsd",
+      reason: `daily-loss limit ${limits.maxDailyLossUsd} USD cannot be evaluated (equity since the start of the UTC day: ${loss}); only risk-reducing orders pass`,
+    };
+  if (loss > limits.maxDailyLossUsd)
+    return {
+      ok: false,
+      limit: "maxDailyLossUsd",
+      reason: `equity ${loss.toFixed(0)} USD below the start of the UTC day > limit ${limits.maxDailyLossUsd}: only risk-reducing orders pass`,
+    };
+  return null;
+}
+
+/**
+ * Initial margin after the order (a delta-reducing futures hedge is never blocked by it: the
+ * standard margin model, without offsets, charges it margin; a reduce-only order neither).
+ */
+function marginCheck(ctx: OrderRiskContext, limits: PreTradeLimits, t: TradeEffect): Blocked | null {
+  if (limits.maxMarginUsd === undefined || t.hedge || t.shrinking) return null;
+  if (ctx.marginAfter === undefined || ctx.marginBefore === undefined)
     return {
       ok: false,
       limit: "maxMarginUsd",
       reason: `margin limit ${limits.maxMarginUsd} USD cannot be evaluated (no margin estimate for this order)`,
     };
-  }
-  if (
-    limits.maxMarginUsd !== undefined &&
-    ctx.marginAfter !== undefined &&
-    !hedge &&
-    ctx.marginAfter > limits.maxMarginUsd &&
-    ctx.marginAfter > (ctx.marginBefore ?? 0) &&
-    !shrinking
-  ) {
+  if (ctx.marginAfter > limits.maxMarginUsd && ctx.marginAfter > ctx.marginBefore)
     return {
       ok: false,
       limit: "maxMarginUsd",
       reason: `margin after ${ctx.marginAfter.toFixed(0)} USD > limit ${limits.maxMarginUsd}`,
     };
-  }
-  return { ok: true, deltaAfter, vegaAfter };
+  return null;
 }

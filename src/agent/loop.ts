@@ -34,25 +34,34 @@
  *
  * The state (and GET /state, the tick log) describes the book after the tick's orders, on the
  * tick's market; `decidedOn` in the tick log holds the figures the tick decided on.
+ *
+ * Where the pieces live: the records, deps and state types in agentTypes.ts; the tick's mode,
+ * timings and log line in tickReport.ts; an order's broker request and touch in
+ * orderExecution.ts; the journal replay and the recovery gate in recovery.ts; the broker policy
+ * (retries, abandonment) in brokerPolicy.ts. This file keeps the sequence: every journal write
+ * happens here, in the order described above.
  */
-import type { Broker, OrderState } from "../adapters/broker/types.js";
-import type { Journal } from "../adapters/journal.js";
+import type { OrderState } from "../adapters/broker/types.js";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
-import { AgentAnalytics, type SurfaceInfo } from "./analytics.js";
-import { type AgentBook, applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
-import {
-  type BrokerErrorClass,
-  type BrokerPolicy,
-  DEFAULT_BROKER_POLICY,
-  placeWithPolicy,
-} from "./brokerPolicy.js";
-import type { AgentAnalyticsConfig } from "./config.js";
+import type {
+  AgentDeps,
+  AgentMode,
+  AgentState,
+  DecidedOrder,
+  DecisionRecord,
+  JournalRecord,
+  SettlementRecord,
+} from "./agentTypes.js";
+import { DEFAULT_MAX_DECISION_AGE_MS } from "./agentTypes.js";
+import { AgentAnalytics } from "./analytics.js";
+import { applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
+import { type BrokerErrorEvent, DEFAULT_BROKER_POLICY, placeWithPolicy } from "./brokerPolicy.js";
 import { type FeedHealthState, feedHealthStep, INITIAL_FEED_HEALTH } from "./feedHealth.js";
-import type { HealthLimits, HealthReason } from "./health.js";
-import type { LimitCheck, PreTradeLimits } from "./limits.js";
+import type { HealthReason } from "./health.js";
+import type { LimitCheck } from "./limits.js";
 import { agentLpSolver, optimizerRebalance } from "./optimizerRule.js";
+import { orderQuote, orderRequest } from "./orderExecution.js";
 import {
   decideOrders,
   hedgeOrder,
@@ -68,206 +77,13 @@ import {
   TradingCounters,
   tickContext,
 } from "./preTrade.js";
-import { expiredKeys, type SettlementRecord, settleExpiredLegs } from "./settle.js";
-import { AgentRegime, type AgentRegimeConfig, type RegimeView, regimeScaledVegaTarget } from "./regime.js";
+import { type RecoveryBlock, recoveryBlock, replayJournal, type StepDoneRecord } from "./recovery.js";
+import { AgentRegime, regimeScaledVegaTarget } from "./regime.js";
+import { expiredKeys, settleExpiredLegs } from "./settle.js";
+import { decidedOnOf, stepTimings, tickLogFields, tickMode } from "./tickReport.js";
 import { type AgentRiskReport, agentRiskReport, type FittedSurface, valueAgentBook } from "./valuation.js";
 
-/**
- * trading: all rules; reduce-only: a position the market cannot value is held (only orders that
- * shrink a position); safe: bad or missing data, or no market (no orders); killed: kill switch.
- */
-export type AgentMode = "trading" | "reduce-only" | "safe" | "killed";
-
-export type { SettlementRecord } from "./settle.js";
-
-export type JournalRecord =
-  | { type: "start"; runId: string; at: number }
-  | { type: "mode"; step: number; mode: AgentMode; reasons: string[] }
-  | {
-      type: "decision";
-      step: number;
-      orders: (ProposedOrder & { clientOrderId: string })[];
-      /** Wall-clock time of the decision, epoch ms (a recovered decision older than the maximum age is cancelled). */
-      wallAt?: number;
-      /**
-       * "hedge": the tick's delta hedge, decided after its other orders went through the limits
-       * and the broker, on the book they left (absent: the tick's first decision).
-       */
-      phase?: "hedge";
-    }
-  | { type: "limit-rejected"; step: number; clientOrderId: string; reason: string; limit?: string }
-  | {
-      /** An interrupted tick's unsent order that recovery did not send (re-checked at restart). */
-      type: "cancelled";
-      step: number;
-      clientOrderId: string;
-      reason: RecoveryCancelReason;
-      detail: string;
-    }
-  | {
-      type: "optimizer";
-      step: number;
-      status: string;
-      summary: string;
-      diagnosis: string | null;
-      /** What was done instead when the optimizer found no solution. */
-      fallback: "none" | "simple" | null;
-    }
-  | {
-      type: "order";
-      step: number;
-      state: OrderState;
-      recovered?: boolean;
-      /** Decision-clock time the order was sent (the order-rate window), epoch ms. */
-      at?: number;
-    }
-  | {
-      /** A broker exception and what the broker policy did about it (brokerPolicy.ts). */
-      type: "broker-error";
-      step: number;
-      clientOrderId: string;
-      errorClass: BrokerErrorClass;
-      attempt: number;
-      message: string;
-      action: "retry" | "abandon" | "found";
-    }
-  | {
-      /** The book's equity at the first valued tick of a UTC day (the daily-loss limit's base). */
-      type: "day-start";
-      step: number;
-      day: string;
-      equityUsd: number;
-    }
-  | ({ type: "settlement" } & SettlementRecord)
-  | {
-      type: "step-done";
-      step: number;
-      /** The book after the tick: deltaUnderlyingCoin (coins) and vega (USD per 1.00 vol). */
-      delta: number;
-      vega: number;
-      mode: AgentMode;
-      /** Index price (USD) and time (epoch ms) of a healthy tick: the regime signal's history. */
-      index?: number;
-      time?: number;
-      /** The feed-health state after the tick (feedHealth.ts): a restart decides as if uninterrupted. */
-      feed?: FeedHealthState;
-    }
-  | { type: "finished"; steps: number };
-
-/**
- * Why recovery cancelled an interrupted tick's unsent order: the kill switch is engaged, the
- * decision is older than `maxDecisionAgeMs` (or has no time: a version-1 journal), the tick's
- * feed is unhealthy now, or no market can be built from it. (An order the limits reject on the
- * current market is journaled `limit-rejected` as on any tick.)
- */
-export type RecoveryCancelReason = "kill-switch" | "stale-decision" | "feed-unhealthy" | "no-market";
-
-/** Default maximum age of a decision recovery may still send, ms. */
-export const DEFAULT_MAX_DECISION_AGE_MS = 60_000;
-
-/** A source of snapshots addressed by tick number (replay: random access; live: the next tick). */
-export interface AgentFeed {
-  /** Number of ticks, or null for an endless live feed. */
-  readonly steps: number | null;
-  /** The snapshot of tick `step`, or null when the feed has nothing usable (missing data). */
-  at(step: number): Promise<ChainSnapshot | null>;
-  /** The venue's settlement (delivery) price of (underlying, expiry), USD, when the feed knows it. */
-  deliveryPrice?(underlying: string, expiry: number): Promise<number | null>;
-}
-
-export interface AgentLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface AgentDeps {
-  readonly runId: string;
-  readonly feed: AgentFeed;
-  readonly broker: Broker;
-  readonly journal: Journal<JournalRecord>;
-  readonly resolveInstrument: (name: string) => Instrument;
-  readonly policy: PolicyConfig;
-  readonly limits: PreTradeLimits;
-  readonly health?: HealthLimits;
-  /** Decision time of a tick (replay: the tick's scheduled time; live: the wall clock). */
-  readonly now: (step: number, snapshot: ChainSnapshot | null) => number;
-  /** True while the kill switch is engaged. */
-  readonly killed: () => boolean;
-  readonly logger: AgentLogger;
-  /** Wait between ticks (replay speed), ms; default none. */
-  readonly pause?: (step: number) => Promise<void>;
-  /** Stop after this many ticks (default: the feed's length). */
-  readonly maxSteps?: number;
-  /** Surface refits, risk-engine greeks, margin, CVaR, CVaR/margin rules, optimizer (optional). */
-  readonly analytics?: AgentAnalyticsConfig;
-  /** HMM regime signal scaling a short-vol target down as the high-vol probability rises. */
-  readonly regime?: AgentRegimeConfig;
-  /** Wall clock, epoch ms (decision age at recovery); default Date.now. */
-  readonly clock?: () => number;
-  /** An interrupted tick's unsent orders older than this at restart are cancelled, ms (default 60 s). */
-  readonly maxDecisionAgeMs?: number;
-  /** Retries, backoff and timeout of broker calls (brokerPolicy.ts; default 2 retries, 500 ms, 10 s). */
-  readonly brokerPolicy?: BrokerPolicy;
-  /** The wait between broker retries (tests: instant); default a timer. */
-  readonly sleep?: (ms: number) => Promise<unknown>;
-}
-
-export interface AgentState {
-  step: number;
-  mode: AgentMode;
-  modeReasons: string[];
-  book: AgentBook;
-  /**
-   * The book's risk on the last valued tick's market after that tick's orders (valuation.ts
-   * AgentRiskReport: greeks with units, equity, unpriced positions); null before the first one.
-   */
-  risk: AgentRiskReport | null;
-  /** risk.greeks.deltaUnderlyingCoin (coins) and risk.greeks.vegaUsdPerVol (USD per 1.00 vol). */
-  delta: number;
-  vega: number;
-  /** Expired options settled out of the book, in order. */
-  settlements: SettlementRecord[];
-  ordersSent: number;
-  fills: number;
-  limitRejections: number;
-  lastStepMs: Record<string, number>;
-  recovered: {
-    fromStep: number;
-    ordersFromBroker: number;
-    ordersResent: number;
-    /** Unsent orders of the interrupted tick that recovery cancelled, by reason. */
-    ordersCancelled: number;
-    tornTail: boolean;
-  } | null;
-  /** Analytics (null without `deps.analytics` or before the first surface): initial margin, USD. */
-  marginUsd: number | null;
-  /** CVaR and VaR of the book at the configured confidence and horizon, USD (loss > 0). */
-  cvarUsd: number | null;
-  varUsd: number | null;
-  surface: SurfaceInfo | null;
-  /** The last optimizer run. */
-  lastOptimizer: { step: number; status: string; summary: string; diagnosis: string | null } | null;
-  /** The regime signal at the last healthy tick (null without `deps.regime`). */
-  regime: RegimeView | null;
-  /** The vega target in force after the regime scale, USD per vol point. */
-  vegaTargetPerVolPoint: number;
-  /**
-   * Feed health of the last tick: each problem with its code (health.ts HealthReason) and
-   * detail, the accepted index level and a move waiting to be accepted (feedHealth.ts).
-   */
-  feedHealth: {
-    healthy: boolean;
-    reasons: { code: HealthReason; detail: string }[];
-    level: number | null;
-    pendingMove: { index: number; ticks: number; needed: number } | null;
-  } | null;
-  /** Broker exceptions seen (each journaled `broker-error`) and orders abandoned by the broker policy. */
-  brokerErrors: number;
-  ordersAbandoned: number;
-  /** The book's equity at the start of the UTC day (daily-loss limit), USD. */
-  dayStart: { day: string; equityUsd: number } | null;
-}
+export * from "./agentTypes.js";
 
 export class Agent {
   readonly state: AgentState = {
@@ -367,147 +183,101 @@ export class Agent {
     const now = this.deps.now(step, snapshot);
     const health = this.assessHealth(step, snapshot, now);
     const killed = this.deps.killed();
-    let ctx: TickContext | null = null;
-    let noMarket: string | null = null;
-    let policy = this.deps.policy;
-    if (snapshot && health.healthy) {
-      policy = this.regimePolicy(step, snapshot);
-      await this.settleExpired(step, snapshot);
-      const built = this.buildTick(step, snapshot);
-      if ("reason" in built) noMarket = built.reason;
-      else ctx = built;
-    }
+    const { ctx, noMarket, policy } = await this.tickMarket(step, snapshot, health.healthy);
     if (ctx) this.observeDay(step, now, ctx);
     const t2 = performance.now();
-    const unpriced = ctx?.valuation.report.unpriced ?? [];
-    const mode: AgentMode = killed
-      ? "killed"
-      : !ctx
-        ? "safe"
-        : unpriced.length > 0
-          ? "reduce-only"
-          : "trading";
-    const reasons =
-      mode === "killed"
-        ? ["kill switch engaged"]
-        : !health.healthy
-          ? health.reasons.map((r) => `${r.code}: ${r.detail}`)
-          : noMarket !== null
-            ? [`no-market: ${noMarket}`]
-            : unpriced.map((u) => `unpriced ${u.instrument} (${u.quantity}): ${u.reason}: ${u.detail}`);
+    const { mode, reasons, unpriced } = tickMode(killed, health, ctx, noMarket);
     this.setMode(step, mode, reasons);
-    let orders: (ProposedOrder & { clientOrderId: string })[] = [];
-    let tOpt = 0;
-    if (ctx && (mode === "trading" || mode === "reduce-only")) {
-      const reduceOnly = mode === "reduce-only" ? reasons.join("; ") : null;
-      const c = ctx;
-      const extra = await this.analyticsRules(step, c, policy, reduceOnly !== null);
-      tOpt = extra.optimizeMs;
-      orders = decideOrders({
-        book: this.state.book,
-        greeks: c.valuation.report.greeks,
-        snapshot: c.snapshot,
-        quotes: c.quotes,
-        resolveInstrument: this.deps.resolveInstrument,
-        config: policy,
-        contractGreeks: (i) => contractOf(c, i),
-        reduceOnly,
-        ...extra.inputs,
-        // The hedge is sized after these orders passed (or not) the limits and the broker.
-        hedge: false,
-      }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
-    }
+    const trades = ctx && (mode === "trading" || mode === "reduce-only") ? ctx : null;
+    const reduceOnly = mode === "reduce-only" ? reasons.join("; ") : null;
+    const decided = trades ? await this.decide(step, trades, policy, reduceOnly) : null;
     const t3 = performance.now();
-    if (ctx && (mode === "trading" || mode === "reduce-only")) {
-      if (orders.length > 0) {
-        this.deps.journal.append({ type: "decision", step, orders, wallAt: this.clock() });
-        for (const order of orders) await this.execute(step, order, ctx, null);
-      }
-      const hedge = await this.hedgePhase(
-        step,
-        ctx,
-        policy,
-        mode === "reduce-only" ? reasons.join("; ") : null,
-        orders.length,
-      );
-      if (hedge) orders = [...orders, hedge];
-    }
+    const orders = trades ? await this.sendTick(step, trades, policy, reduceOnly, decided?.orders ?? []) : [];
     const t4 = performance.now();
-    const decidedOn = ctx
-      ? {
-          deltaUnderlyingCoin: ctx.valuation.report.greeks.deltaUnderlyingCoin,
-          vegaUsdPerVolPt: ctx.valuation.report.greeks.vegaUsdPerVolPt,
-          ...(ctx.view ? { marginUsd: ctx.view.marginUsd, cvarUsd: ctx.view.cvarUsd } : {}),
-        }
-      : null;
+    const decidedOn = decidedOnOf(ctx);
     if (ctx) this.valueAfterOrders(ctx);
     const t5 = performance.now();
     this.finishStep(step, mode, snapshot && health.healthy ? snapshot : null);
-    this.state.lastStepMs = {
-      ingest: t1 - t0,
-      risk: t2 - t1 + (t5 - t4),
-      decide: t3 - t2,
-      orders: t4 - t3,
-      total: t5 - t0,
-      ...(this.analytics
-        ? {
-            optimize: tOpt,
-            ...Object.fromEntries(
-              Object.entries(this.analytics.current?.step === step ? this.analytics.current.ms : {}).map(
-                ([k, v]) => [`analytics.${k}`, v],
-              ),
-            ),
-          }
-        : {}),
-    };
-    const g = this.state.risk?.greeks;
+    const current = this.analytics?.current;
+    this.state.lastStepMs = stepTimings(
+      [t0, t1, t2, t3, t4, t5],
+      decided?.optimizeMs ?? 0,
+      this.analytics ? (current?.step === step ? current.ms : {}) : null,
+    );
     this.deps.logger.info(
-      {
+      tickLogFields(this.state, {
         step,
         mode,
         orders: orders.length,
-        delta: this.state.delta,
-        vega: this.state.vega,
-        ...(g && ctx
-          ? {
-              risk: {
-                deltaUnderlyingCoin: g.deltaUnderlyingCoin,
-                vegaUsdPerVolPt: g.vegaUsdPerVolPt,
-                thetaUsdPerDay: g.thetaUsdPerDay,
-                equityUsd: this.state.risk?.equity.equityUsd,
-              },
-              decidedOn,
-            }
-          : {}),
-        ...(unpriced.length > 0
-          ? { unpriced: unpriced.map((u) => ({ instrument: u.instrument, reason: u.reason })) }
-          : {}),
-        ...(this.analytics
-          ? {
-              marginUsd: this.state.marginUsd,
-              cvarUsd: this.state.cvarUsd,
-              surface: this.state.surface
-                ? {
-                    rmseVolPts: this.state.surface.rmseVolPts,
-                    ageTicks: this.state.surface.ageTicks,
-                    refitted: this.state.surface.refitted,
-                  }
-                : null,
-            }
-          : {}),
-        ...(this.regime && this.state.regime
-          ? {
-              regime: {
-                highVolProbability: this.state.regime.highVolProbability,
-                scale: this.state.regime.scale,
-                vegaTargetPerVolPoint: this.state.vegaTargetPerVolPoint,
-              },
-            }
-          : {}),
-        ms: this.state.lastStepMs,
-      },
+        valued: ctx !== null,
+        decidedOn,
+        unpriced,
+        analytics: this.analytics !== null,
+        regime: this.regime !== null,
+      }),
       "tick",
     );
+  }
+
+  /**
+   * The tick's market on a healthy snapshot: the regime's policy, expired options settled, the
+   * market and the book on it built (or why not). Nothing on an unhealthy or missing snapshot.
+   */
+  private async tickMarket(
+    step: number,
+    snapshot: ChainSnapshot | null,
+    healthy: boolean,
+  ): Promise<{ ctx: TickContext | null; noMarket: string | null; policy: PolicyConfig }> {
+    if (!snapshot || !healthy) return { ctx: null, noMarket: null, policy: this.deps.policy };
+    const policy = this.regimePolicy(step, snapshot);
+    await this.settleExpired(step, snapshot);
+    const built = this.buildTick(step, snapshot);
+    return "reason" in built
+      ? { ctx: null, noMarket: built.reason, policy }
+      : { ctx: built, noMarket: null, policy };
+  }
+
+  /** The tick's orders before the hedge (policy rules, analytics' rules, the optimizer), with their ids. */
+  private async decide(
+    step: number,
+    ctx: TickContext,
+    policy: PolicyConfig,
+    reduceOnly: string | null,
+  ): Promise<{ orders: DecidedOrder[]; optimizeMs: number }> {
+    const extra = await this.analyticsRules(step, ctx, policy, reduceOnly !== null);
+    const orders = decideOrders({
+      book: this.state.book,
+      greeks: ctx.valuation.report.greeks,
+      snapshot: ctx.snapshot,
+      quotes: ctx.quotes,
+      resolveInstrument: this.deps.resolveInstrument,
+      config: policy,
+      contractGreeks: (i) => contractOf(ctx, i),
+      reduceOnly,
+      ...extra.inputs,
+      // The hedge is sized after these orders passed (or not) the limits and the broker.
+      hedge: false,
+    }).map((o, k) => ({ ...o, clientOrderId: `${this.deps.runId}-${step}-${k}` }));
+    return { orders, optimizeMs: extra.optimizeMs };
+  }
+
+  /**
+   * Journals the decision (write-ahead), sends its orders through the limits and the broker, then
+   * decides and sends the hedge on the book they left. Returns every order decided.
+   */
+  private async sendTick(
+    step: number,
+    ctx: TickContext,
+    policy: PolicyConfig,
+    reduceOnly: string | null,
+    orders: DecidedOrder[],
+  ): Promise<DecidedOrder[]> {
+    if (orders.length > 0) {
+      this.deps.journal.append({ type: "decision", step, orders, wallAt: this.clock() });
+      for (const order of orders) await this.execute(step, order, ctx, null);
+    }
+    const hedge = await this.hedgePhase(step, ctx, policy, reduceOnly, orders.length);
+    return hedge ? [...orders, hedge] : orders;
   }
 
   /** The policy in force this tick: the configured one, its short-vol target scaled by the regime. */
@@ -631,7 +401,7 @@ export class Agent {
     policy: PolicyConfig,
     reduceOnly: string | null,
     index: number,
-  ): Promise<(ProposedOrder & { clientOrderId: string }) | null> {
+  ): Promise<DecidedOrder | null> {
     if (reduceOnly) return null;
     const book = this.state.book;
     const v =
@@ -734,68 +504,20 @@ export class Agent {
   /** Sends one order through the limits; `existing` is the broker's state found during recovery. */
   private async execute(
     step: number,
-    order: ProposedOrder & { clientOrderId: string },
+    order: DecidedOrder,
     ctx: TickContext,
     existing: OrderState | null,
   ): Promise<void> {
     let state = existing;
     const at = this.deps.now(step, ctx.snapshot);
     if (!state) {
-      const check = this.preTradeCheck(order, ctx, at);
-      if (!check.ok) {
-        this.deps.journal.append({
-          type: "limit-rejected",
-          step,
-          clientOrderId: order.clientOrderId,
-          reason: check.reason,
-          limit: check.limit,
-        });
-        this.state.limitRejections++;
-        this.deps.logger.warn(
-          { step, clientOrderId: order.clientOrderId, reason: check.reason },
-          "order blocked by pre-trade limit",
-        );
-        return;
-      }
-      const { snapshot } = ctx;
-      const q = ctx.quotes.get(order.instrument);
-      const quote = q
-        ? {
-            bid: q.bid,
-            ask: q.ask,
-            bidSize: q.bidSize ?? null,
-            askSize: q.askSize ?? null,
-            underlyingPrice: q.underlyingPrice ?? snapshot.indexPrice,
-            timestamp: snapshot.valuationTime,
-          }
-        : {
-            // Futures hedge: the perpetual trades around the index (half a tick each side).
-            bid: snapshot.indexPrice - 0.25,
-            ask: snapshot.indexPrice + 0.25,
-            bidSize: null,
-            askSize: null,
-            underlyingPrice: snapshot.indexPrice,
-            timestamp: snapshot.valuationTime,
-          };
+      if (!this.passesLimits(step, order, ctx, at)) return;
       const placed = await placeWithPolicy(
         this.deps.broker,
-        {
-          clientOrderId: order.clientOrderId,
-          instrument: order.instrument,
-          side: order.side,
-          quantity: order.quantity,
-          limitPrice: order.limitPrice,
-        },
-        quote,
+        orderRequest(order),
+        orderQuote(order, ctx),
         this.deps.brokerPolicy ?? DEFAULT_BROKER_POLICY,
-        (e) => {
-          this.state.brokerErrors++;
-          this.deps.journal.append({ type: "broker-error", step, ...e });
-          this.deps.logger.warn(
-            { step, ...e },
-            `broker error (${e.errorClass}) on ${e.clientOrderId}, attempt ${e.attempt}: ${e.action}`,
-          );
-        },
+        (e) => this.onBrokerError(step, e),
         this.deps.sleep,
       );
       this.state.ordersSent++;
@@ -813,6 +535,35 @@ export class Agent {
         "order rejected by the broker",
       );
     this.applyOrder(state);
+  }
+
+  /** The pre-trade check of `order`; a blocked order is journaled `limit-rejected` and logged. */
+  private passesLimits(step: number, order: DecidedOrder, ctx: TickContext, at: number): boolean {
+    const check = this.preTradeCheck(order, ctx, at);
+    if (check.ok) return true;
+    this.deps.journal.append({
+      type: "limit-rejected",
+      step,
+      clientOrderId: order.clientOrderId,
+      reason: check.reason,
+      limit: check.limit,
+    });
+    this.state.limitRejections++;
+    this.deps.logger.warn(
+      { step, clientOrderId: order.clientOrderId, reason: check.reason },
+      "order blocked by pre-trade limit",
+    );
+    return false;
+  }
+
+  /** A broker exception (brokerPolicy.ts): counted, journaled `broker-error`, logged. */
+  private onBrokerError(step: number, e: BrokerErrorEvent): void {
+    this.state.brokerErrors++;
+    this.deps.journal.append({ type: "broker-error", step, ...e });
+    this.deps.logger.warn(
+      { step, ...e },
+      `broker error (${e.errorClass}) on ${e.clientOrderId}, attempt ${e.attempt}: ${e.action}`,
+    );
   }
 
   /** The pre-trade limits for `order` on the tick's market and the book now (preTrade.ts). */
@@ -901,9 +652,45 @@ export class Agent {
 
   /** Rebuilds the book from the journal, finishes an interrupted tick; returns the next tick. */
   private async recover(): Promise<number> {
+    const { records, tornTail } = this.readJournal();
+    if (records.length === 0) return 0;
+    const replay = replayJournal(records, {
+      state: this.state,
+      counters: this.counters,
+      applyOrder: (s) => this.applyOrder(s),
+      applySettlement: (r) => this.applySettlement(r),
+      stepDone: (r) => this.restoreStepDone(r),
+    });
+    let lastDone = replay.lastDone;
+    this.state.step = lastDone;
+    const counts = { fromBroker: 0, resent: 0, cancelled: 0 };
+    const pending = replay.pending;
+    const interrupted = pending && pending.step > lastDone ? pending : null;
+    const restoreStep = interrupted ? interrupted.step : lastDone;
+    if (this.analytics && restoreStep >= 0)
+      await this.analytics.restore(restoreStep, (s) => this.deps.feed.at(s));
+    if (interrupted) {
+      await this.finishInterruptedTick(interrupted, replay.handled, counts);
+      lastDone = interrupted.step;
+    }
+    this.state.recovered = {
+      fromStep: lastDone + 1,
+      ordersFromBroker: counts.fromBroker,
+      ordersResent: counts.resent,
+      ordersCancelled: counts.cancelled,
+      tornTail,
+    };
+    this.deps.logger.warn(
+      { recovered: this.state.recovered, fills: this.state.fills },
+      "resumed from journal",
+    );
+    return lastDone + 1;
+  }
+
+  /** The journal's complete records; a torn tail (an interrupted write) is truncated and logged. */
+  private readJournal(): { records: JournalRecord[]; tornTail: boolean } {
     const read = this.deps.journal.read({ repair: true });
-    const { records, tornTail } = read;
-    if (tornTail)
+    if (read.tornTail)
       this.deps.logger.warn(
         {
           journal: this.deps.journal.path,
@@ -913,158 +700,104 @@ export class Agent {
         },
         `journal: torn tail (${read.tornBytes} bytes from line ${read.tornLine}, an interrupted write) truncated; resuming from the last complete record`,
       );
-    if (records.length === 0) return 0;
-    const applied = new Set<string>();
-    let lastDone = -1;
-    let pending: Extract<JournalRecord, { type: "decision" }> | null = null;
-    const handled = new Set<string>();
-    for (const r of records) {
-      if (r.type === "order") {
-        handled.add(r.state.clientOrderId);
-        if (r.at !== undefined && !applied.has(r.state.clientOrderId) && !r.recovered)
-          this.counters.recordSent(r.at);
-        if (!applied.has(r.state.clientOrderId)) {
-          applied.add(r.state.clientOrderId);
-          this.applyOrder(r.state);
-        }
-      } else if (r.type === "settlement") {
-        const { type: _t, ...record } = r;
-        this.applySettlement(record);
-      } else if (r.type === "limit-rejected") {
-        handled.add(r.clientOrderId);
-        this.state.limitRejections++;
-      } else if (r.type === "cancelled") {
-        handled.add(r.clientOrderId);
-      } else if (r.type === "broker-error") {
-        this.state.brokerErrors++;
-        if (r.action === "abandon") {
-          handled.add(r.clientOrderId);
-          this.state.ordersAbandoned++;
-        }
-      } else if (r.type === "day-start") {
-        this.counters.dayStart = { day: r.day, equityUsd: r.equityUsd };
-        this.state.dayStart = { day: r.day, equityUsd: r.equityUsd };
-      } else if (r.type === "step-done") {
-        lastDone = r.step;
-        // The feed-health state after that tick (a journal before it had none: the level is
-        // the last healthy index, no move pending).
-        this.feedState = r.feed ?? {
-          lastTime: r.time ?? this.feedState.lastTime,
-          level: r.index ?? this.feedState.level,
-          pending: null,
-        };
-        if (this.regime && r.index !== undefined && r.time !== undefined)
-          this.regime.observe(r.step, r.index, r.time);
-        this.state.mode = r.mode;
-      } else if (r.type === "decision") {
-        pending = r;
-      } else if (r.type === "mode") {
-        this.state.mode = r.mode;
-        this.state.modeReasons = r.reasons;
-      }
-    }
-    this.state.step = lastDone;
-    let fromBroker = 0;
-    let resent = 0;
-    let cancelled = 0;
-    const pendingDecision = pending as Extract<JournalRecord, { type: "decision" }> | null;
-    const restoreStep = pendingDecision && pendingDecision.step > lastDone ? pendingDecision.step : lastDone;
-    if (this.analytics && restoreStep >= 0)
-      await this.analytics.restore(restoreStep, (s) => this.deps.feed.at(s));
-    if (pendingDecision && pendingDecision.step > lastDone) {
-      const step = pendingDecision.step;
-      const snapshot = await this.deps.feed.at(step);
-      // That tick's market (surface restored above), for the pre-trade checks. The tick's
-      // settlements were journaled before its decision and are already in the book.
-      const built = snapshot ? this.buildTick(step, snapshot) : null;
-      const ctx = built && !("reason" in built) ? built : null;
-      // Recovery is a new decision, not a replay: an unsent order goes out only if the kill
-      // switch is off, the decision is recent, the tick's feed is healthy now and its market
-      // builds; then the pre-trade limits check it on that market (execute).
-      const age = pendingDecision.wallAt === undefined ? null : this.clock() - pendingDecision.wallAt;
-      const maxAge = this.deps.maxDecisionAgeMs ?? DEFAULT_MAX_DECISION_AGE_MS;
-      // The feed health of that tick, from the state before it (as the uninterrupted run had it).
-      const health = this.assessHealth(step, snapshot, this.deps.now(step, snapshot));
-      const blocked: { reason: RecoveryCancelReason; detail: string } | null = this.deps.killed()
-        ? { reason: "kill-switch", detail: "kill switch engaged at restart" }
-        : age === null || !(age <= maxAge)
-          ? {
-              reason: "stale-decision",
-              detail:
-                age === null
-                  ? "the decision has no time (version-1 journal)"
-                  : `decided ${(age / 1000).toFixed(1)} s ago > max ${(maxAge / 1000).toFixed(1)} s`,
-            }
-          : !health.healthy
-            ? {
-                reason: "feed-unhealthy",
-                detail: health.reasons.map((r) => `${r.code}: ${r.detail}`).join("; "),
-              }
-            : !ctx
-              ? {
-                  reason: "no-market",
-                  detail: built && "reason" in built ? built.reason : "no snapshot for the tick",
-                }
-              : null;
-      for (const order of pendingDecision.orders) {
-        if (handled.has(order.clientOrderId)) continue;
-        // A broker that cannot answer here: the order goes through the broker policy like a new
-        // one (idempotent on its client order id), or is cancelled when recovery is blocked.
-        const existing = await this.deps.broker.getOrder(order.clientOrderId).catch((err: unknown) => {
-          this.deps.logger.warn(
-            { step, clientOrderId: order.clientOrderId, error: String((err as Error)?.message ?? err) },
-            "recovery: the broker could not say whether it has the order",
-          );
-          return null;
-        });
-        if (existing) {
-          fromBroker++;
-          this.deps.journal.append({ type: "order", step, state: existing, recovered: true });
-          this.applyOrder(existing);
-        } else if (blocked || !ctx) {
-          cancelled++;
-          const reason = blocked?.reason ?? "no-market";
-          const detail = blocked?.detail ?? "no market";
-          this.deps.journal.append({
-            type: "cancelled",
-            step,
-            clientOrderId: order.clientOrderId,
-            reason,
-            detail,
-          });
-          this.deps.logger.warn(
-            { step, clientOrderId: order.clientOrderId, reason, detail },
-            `recovery: unsent order cancelled (${reason})`,
-          );
-        } else {
-          resent++;
-          await this.execute(step, order, ctx, null);
-        }
-      }
-      // The interrupted tick's hedge, when it had not been decided yet: sized now on the book its
-      // orders left, as the uninterrupted run would have (only when recovery may send at all).
-      if (ctx && !blocked && pendingDecision.phase !== "hedge" && this.state.mode === "trading") {
-        await this.hedgePhase(step, ctx, this.deps.policy, null, pendingDecision.orders.length);
-      }
-      if (snapshot) {
-        // The interrupted tick was healthy (it decided): its index belongs to the regime history.
-        this.regime?.observe(step, snapshot.indexPrice, snapshot.valuationTime);
-      }
-      if (ctx) this.valueAfterOrders(ctx);
-      this.finishStep(step, this.state.mode, snapshot);
-      lastDone = step;
-    }
-    this.state.recovered = {
-      fromStep: lastDone + 1,
-      ordersFromBroker: fromBroker,
-      ordersResent: resent,
-      ordersCancelled: cancelled,
-      tornTail,
+    return { records: read.records, tornTail: read.tornTail };
+  }
+
+  /** A completed tick of the journal: the feed-health state after it, the regime's history. */
+  private restoreStepDone(r: StepDoneRecord): void {
+    // The feed-health state after that tick (a journal before it had none: the level is the
+    // last healthy index, no move pending).
+    this.feedState = r.feed ?? {
+      lastTime: r.time ?? this.feedState.lastTime,
+      level: r.index ?? this.feedState.level,
+      pending: null,
     };
-    this.deps.logger.warn(
-      { recovered: this.state.recovered, fills: this.state.fills },
-      "resumed from journal",
-    );
-    return lastDone + 1;
+    if (this.regime && r.index !== undefined && r.time !== undefined)
+      this.regime.observe(r.step, r.index, r.time);
+  }
+
+  /**
+   * Finishes the interrupted tick of `decision` (recovery is a new decision, not a replay): an
+   * unsent order goes out only if the kill switch is off, the decision is recent, the tick's feed
+   * is healthy now and its market builds; then the pre-trade limits check it on that market
+   * (execute). Then its hedge when it had not been decided, its valuation and `step-done`.
+   */
+  private async finishInterruptedTick(
+    decision: DecisionRecord,
+    handled: ReadonlySet<string>,
+    counts: { fromBroker: number; resent: number; cancelled: number },
+  ): Promise<void> {
+    const step = decision.step;
+    const snapshot = await this.deps.feed.at(step);
+    // That tick's market (surface restored above), for the pre-trade checks. The tick's
+    // settlements were journaled before its decision and are already in the book.
+    const built = snapshot ? this.buildTick(step, snapshot) : null;
+    const ctx = built && !("reason" in built) ? built : null;
+    const ageMs = decision.wallAt === undefined ? null : this.clock() - decision.wallAt;
+    // The feed health of that tick, from the state before it (as the uninterrupted run had it).
+    const health = this.assessHealth(step, snapshot, this.deps.now(step, snapshot));
+    const blocked = recoveryBlock({
+      killed: this.deps.killed(),
+      ageMs,
+      maxAgeMs: this.deps.maxDecisionAgeMs ?? DEFAULT_MAX_DECISION_AGE_MS,
+      health,
+      noMarket: ctx ? null : built && "reason" in built ? built.reason : "no snapshot for the tick",
+    });
+    for (const order of decision.orders) {
+      if (handled.has(order.clientOrderId)) continue;
+      counts[await this.recoverOrder(step, order, ctx, blocked)]++;
+    }
+    // The interrupted tick's hedge, when it had not been decided yet: sized now on the book its
+    // orders left, as the uninterrupted run would have (only when recovery may send at all).
+    if (ctx && !blocked && decision.phase !== "hedge" && this.state.mode === "trading") {
+      await this.hedgePhase(step, ctx, this.deps.policy, null, decision.orders.length);
+    }
+    // The interrupted tick was healthy (it decided): its index belongs to the regime history.
+    if (snapshot) this.regime?.observe(step, snapshot.indexPrice, snapshot.valuationTime);
+    if (ctx) this.valueAfterOrders(ctx);
+    this.finishStep(step, this.state.mode, snapshot);
+  }
+
+  /**
+   * One unsent order of the interrupted tick: recorded from the broker when the broker has it
+   * (found by client order id), else cancelled when recovery is blocked, else sent again under
+   * the same id through the limits and the broker policy (the broker is idempotent on it).
+   */
+  private async recoverOrder(
+    step: number,
+    order: DecidedOrder,
+    ctx: TickContext | null,
+    blocked: RecoveryBlock | null,
+  ): Promise<"fromBroker" | "cancelled" | "resent"> {
+    const existing = await this.deps.broker.getOrder(order.clientOrderId).catch((err: unknown) => {
+      this.deps.logger.warn(
+        { step, clientOrderId: order.clientOrderId, error: String((err as Error)?.message ?? err) },
+        "recovery: the broker could not say whether it has the order",
+      );
+      return null;
+    });
+    if (existing) {
+      this.deps.journal.append({ type: "order", step, state: existing, recovered: true });
+      this.applyOrder(existing);
+      return "fromBroker";
+    }
+    if (blocked || !ctx) {
+      const reason = blocked?.reason ?? "no-market";
+      const detail = blocked?.detail ?? "no market";
+      this.deps.journal.append({
+        type: "cancelled",
+        step,
+        clientOrderId: order.clientOrderId,
+        reason,
+        detail,
+      });
+      this.deps.logger.warn(
+        { step, clientOrderId: order.clientOrderId, reason, detail },
+        `recovery: unsent order cancelled (${reason})`,
+      );
+      return "cancelled";
+    }
+    await this.execute(step, order, ctx, null);
+    return "resent";
   }
 }

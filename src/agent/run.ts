@@ -10,12 +10,13 @@ import type { Logger } from "pino";
 import { DeribitBroker } from "../adapters/broker/deribit.js";
 import { PaperBroker } from "../adapters/broker/paper.js";
 import type { Broker } from "../adapters/broker/types.js";
+import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import type { AgentConfig } from "./config.js";
 import { buildFeed } from "./feeds.js";
 import { AgentHttpConfigError, MIN_TOKEN_LENGTH, startAgentHttp } from "./http.js";
 import { KillSwitch } from "./killSwitch.js";
-import { Agent, type AgentFeed, type AgentState } from "./loop.js";
+import { Agent, type AgentDeps, type AgentFeed, type AgentState } from "./loop.js";
 import { acquireStateLock } from "./stateLock.js";
 import { JournalStoreMirror, MirroredJournal, openAgentStore } from "./storeMirror.js";
 
@@ -109,95 +110,37 @@ async function runLocked(
   // Checked before anything starts: a too-short token is refused on any bind.
   const endpoint = config.http ? endpointToken(stateDir, env) : null;
   const built = await buildFeed(config, { logger: options.logger });
-  const { resolveInstrument, now } = built;
-  let lastSnapshot: ChainSnapshot | null = null;
-  const feed: AgentFeed = {
-    steps: built.feed.steps,
-    at: async (step) => {
-      lastSnapshot = await built.feed.at(step);
-      return lastSnapshot;
-    },
-  };
+  const tracked = trackingFeed(built.feed);
   const journal = new MirroredJournal(join(stateDir, "journal.jsonl"));
-  let mirror: JournalStoreMirror | null = null;
-  if (config.store) {
-    try {
-      mirror = new JournalStoreMirror(await openAgentStore(config.store, env), journal, {
-        runId: config.runId,
-        table: config.store.table,
-        saveSnapshots: config.store.saveSnapshots,
-        logger: options.logger,
-      });
-    } catch (err) {
-      await built.close();
-      throw new AgentStoreError(`store (${config.store.type}): ${(err as Error).message}`);
-    }
-    await mirror.syncAll();
-  }
-  const onTick = options.onTick;
+  const mirror = await openMirror(config, env, journal, options.logger, built);
   // SIGINT/SIGTERM end the wait between ticks at once (a live feed waits intervalSeconds, a slow
   // replay up to a step): the run stops after the current tick, not after the wait.
   const stopping = new AbortController();
   const pause = async (step: number) => {
-    await mirror?.flush(lastSnapshot);
-    onTick?.(agent.state);
+    await mirror?.flush(tracked.last());
+    options.onTick?.(agent.state);
     if (built.pause && !stopping.signal.aborted) await built.pause(step, stopping.signal);
   };
-  const broker: Broker =
-    config.broker.type === "paper"
-      ? new PaperBroker({
-          statePath: join(stateDir, "paper-broker.jsonl"),
-          resolveInstrument,
-          slippageBps: config.broker.slippageBps,
-        })
-      : new DeribitBroker({
-          enabled: config.broker.enabled,
-          testnet: config.broker.testnet,
-          ...(config.broker.baseUrl ? { baseUrl: config.broker.baseUrl } : {}),
-          resolveInstrument,
-          currency: config.underlying,
-          env,
-          timeoutMs: config.brokerPolicy.timeoutMs,
-        });
+  const broker = buildBroker(config, stateDir, built.resolveInstrument, env);
   const killSwitch = new KillSwitch(
     config.killSwitchFile ? resolve(config.killSwitchFile) : join(stateDir, "KILL"),
   );
   const agent = new Agent({
-    runId: config.runId,
-    feed,
+    ...agentDepsFromConfig(config, options),
+    feed: tracked.feed,
     broker,
     journal,
-    resolveInstrument,
-    policy: config.policy,
-    limits: config.limits,
-    health: config.health,
-    now,
+    resolveInstrument: built.resolveInstrument,
+    now: built.now,
     killed: () => killSwitch.engaged(),
-    maxDecisionAgeMs: config.recovery.maxDecisionAgeMs,
-    brokerPolicy: config.brokerPolicy,
-    logger: options.logger,
-    ...(config.analytics ? { analytics: config.analytics } : {}),
-    ...(config.regime ? { regime: config.regime } : {}),
     pause,
-    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
   });
-  const http = config.http
-    ? await startAgentHttp({
-        host: config.http.host,
-        port: config.http.port,
-        token: endpoint?.token as string,
+  const http = endpoint
+    ? await startEndpoint(config, options, endpoint, {
         state: () => agentHttpState(agent, { runId: config.runId, broker: broker.name, killSwitch }),
         killSwitch,
       })
     : null;
-  if (http) {
-    if (endpoint?.file)
-      options.logger.info(
-        { tokenFile: endpoint.file },
-        `agent endpoint token generated: send 'Authorization: Bearer <the contents of ${endpoint.file}>'`,
-      );
-    options.onListening?.(http.url, endpoint?.file ?? null);
-  }
   const stop = () => {
     agent.stop();
     stopping.abort();
@@ -210,7 +153,7 @@ async function runLocked(
   );
   try {
     const state = await agent.run();
-    await mirror?.flush(lastSnapshot);
+    await mirror?.flush(tracked.last());
     if (mirror)
       options.logger.info(
         { mirrored: mirror.mirrored, snapshotsSaved: mirror.snapshotsSaved },
@@ -226,4 +169,111 @@ async function runLocked(
     await http?.app.close();
     await built.close();
   }
+}
+
+/** The feed, remembering the last snapshot it served (the store mirror saves it). */
+function trackingFeed(inner: AgentFeed): { feed: AgentFeed; last: () => ChainSnapshot | null } {
+  let lastSnapshot: ChainSnapshot | null = null;
+  return {
+    feed: {
+      steps: inner.steps,
+      at: async (step) => {
+        lastSnapshot = await inner.at(step);
+        return lastSnapshot;
+      },
+    },
+    last: () => lastSnapshot,
+  };
+}
+
+/** The store mirror of the journal when a store is configured, caught up with the journal. */
+async function openMirror(
+  config: AgentConfig,
+  env: Record<string, string | undefined>,
+  journal: MirroredJournal,
+  logger: Logger,
+  built: { close(): Promise<void> },
+): Promise<JournalStoreMirror | null> {
+  if (!config.store) return null;
+  let mirror: JournalStoreMirror;
+  try {
+    mirror = new JournalStoreMirror(await openAgentStore(config.store, env), journal, {
+      runId: config.runId,
+      table: config.store.table,
+      saveSnapshots: config.store.saveSnapshots,
+      logger,
+    });
+  } catch (err) {
+    await built.close();
+    throw new AgentStoreError(`store (${config.store.type}): ${(err as Error).message}`);
+  }
+  await mirror.syncAll();
+  return mirror;
+}
+
+/** The configured broker: the paper broker (its own journal in stateDir) or Deribit. */
+function buildBroker(
+  config: AgentConfig,
+  stateDir: string,
+  resolveInstrument: (name: string) => Instrument,
+  env: Record<string, string | undefined>,
+): Broker {
+  if (config.broker.type === "paper")
+    return new PaperBroker({
+      statePath: join(stateDir, "paper-broker.jsonl"),
+      resolveInstrument,
+      slippageBps: config.broker.slippageBps,
+    });
+  return new DeribitBroker({
+    enabled: config.broker.enabled,
+    testnet: config.broker.testnet,
+    ...(config.broker.baseUrl ? { baseUrl: config.broker.baseUrl } : {}),
+    resolveInstrument,
+    currency: config.underlying,
+    env,
+    timeoutMs: config.brokerPolicy.timeoutMs,
+  });
+}
+
+/** The agent's settings read straight from the config and the run options. */
+function agentDepsFromConfig(
+  config: AgentConfig,
+  options: RunAgentOptions,
+): Omit<AgentDeps, "feed" | "broker" | "journal" | "resolveInstrument" | "now" | "killed"> {
+  return {
+    runId: config.runId,
+    policy: config.policy,
+    limits: config.limits,
+    health: config.health,
+    maxDecisionAgeMs: config.recovery.maxDecisionAgeMs,
+    brokerPolicy: config.brokerPolicy,
+    logger: options.logger,
+    ...(config.analytics ? { analytics: config.analytics } : {}),
+    ...(config.regime ? { regime: config.regime } : {}),
+    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+  };
+}
+
+/** Starts the HTTP endpoint and tells the operator where a generated token is. */
+async function startEndpoint(
+  config: AgentConfig,
+  options: RunAgentOptions,
+  endpoint: { token: string; file: string | null },
+  o: { state: () => Record<string, unknown>; killSwitch: KillSwitch },
+): Promise<Awaited<ReturnType<typeof startAgentHttp>> | null> {
+  if (!config.http) return null;
+  const http = await startAgentHttp({
+    host: config.http.host,
+    port: config.http.port,
+    token: endpoint.token,
+    state: o.state,
+    killSwitch: o.killSwitch,
+  });
+  if (endpoint.file)
+    options.logger.info(
+      { tokenFile: endpoint.file },
+      `agent endpoint token generated: send 'Authorization: Bearer <the contents of ${endpoint.file}>'`,
+    );
+  options.onListening?.(http.url, endpoint.file ?? null);
+  return http;
 }
