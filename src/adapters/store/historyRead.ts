@@ -7,8 +7,9 @@
  *  - `historySnapshots`: the same as an async iterator, one chain at a time (a replay source for
  *    the agent, src/agent/feeds.ts, which would wrap it as its file feed);
  *  - `historyDeliveryPrices`: the venue's delivery price by expiry.
- * One SQL query per call, read column-wise (no per-row JSON): the whole 233-day season of one coin
- * (186k quotes) loads in a fraction of a second.
+ * Read column-wise (no per-row JSON): numbers straight from DuckDB's vectors, text columns as
+ * indices into per-query dictionaries (one JS string per distinct instrument, file, underlying
+ * name): the 233-day season of one coin (186k quotes) loads in about 1 s of CPU.
  */
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import type { OptionContract } from "../../core/instruments/types.js";
