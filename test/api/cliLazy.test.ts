@@ -1,6 +1,6 @@
 /**
  * Issue 25 item 1, the CLI side: src/cli/main.ts loads a command's module only when that command runs,
- * so `volfolio chain ...` or `volfolio risk ...` never loads DuckDB, pg, BullMQ, Redis, fastify or ws.
+ * so `volfolio chain ...`, `volfolio risk ...` or `volfolio backtest ...` never loads DuckDB, pg, BullMQ, Redis, fastify or ws.
  * COMMAND_AREAS names each module's top-level commands; this checks the table against what each module
  * really registers, and the loaded packages of a command run in a fresh process.
  */
@@ -50,12 +50,9 @@ describe("CLI loads command modules lazily", () => {
     expect(all.commands.map((c) => c.name())).toEqual(COMMAND_AREAS.flatMap((a) => a.commands));
   });
 
-  it("`volfolio chain --help` and `volfolio risk --help` load no database, queue or HTTP package", async () => {
-    const [chain, risk] = await Promise.all([
-      packagesLoadedBy(["chain", "--help"]),
-      packagesLoadedBy(["risk", "--help"]),
-    ]);
-    expect(chain.has("commander")).toBe(true); // the hook saw packages
-    for (const loaded of [chain, risk]) expect(SERVICE_PACKAGES.filter((p) => loaded.has(p))).toEqual([]);
-  }, 30_000);
+  it("`volfolio chain|risk|backtest --help` load no database, queue or HTTP package", async () => {
+    const runs = await Promise.all(["chain", "risk", "backtest"].map((c) => packagesLoadedBy([c, "--help"])));
+    expect(runs[0]?.has("commander")).toBe(true); // the hook saw packages
+    for (const loaded of runs) expect(SERVICE_PACKAGES.filter((p) => loaded.has(p))).toEqual([]);
+  }, 60_000);
 });
