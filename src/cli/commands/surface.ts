@@ -8,7 +8,12 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { loadDeribitCsvFile } from "../../adapters/deribit/files.js";
 import { normalizeChain } from "../../core/market/normalize.js";
-import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../core/surface/calibrate.js";
+import {
+  calibrateSurfaceFromQuotes,
+  DEFAULT_SURFACE_MODEL,
+  SURFACE_MODELS,
+  type SurfaceModel,
+} from "../../core/surface/calibrate.js";
 import { surfaceTermStructure } from "../../core/surface/queries.js";
 import { richCheapList } from "../../core/surface/richCheap.js";
 import type { SurfaceWeighting } from "../../core/surface/sliceData.js";
@@ -22,7 +27,7 @@ import {
   parseNumberOption,
 } from "../io.js";
 
-const MODELS: readonly SurfaceModel[] = ["svi", "svi-af", "ssvi", "essvi"];
+const MODELS: readonly SurfaceModel[] = SURFACE_MODELS;
 const WEIGHTINGS: readonly SurfaceWeighting[] = ["spread", "vega", "uniform"];
 
 interface FitFlags {
@@ -50,7 +55,7 @@ export function register(program: Command): void {
     .option(
       "--model <model>",
       `surface model: ${MODELS.join(" | ")} (svi-af: SVI with the no-arbitrage constraints, the default; svi: unconstrained, may hold arbitrage, for comparison)`,
-      "svi-af",
+      DEFAULT_SURFACE_MODEL,
     )
     .option(
       "--underlying <coin>",
@@ -230,8 +235,9 @@ Examples:
   volfolio surface fit --chain snapshot.csv.gz --model svi     (unconstrained; warns where it holds arbitrage)
   volfolio surface fit --chain snapshot.csv.gz --model essvi --json
 
-The default model svi-af is free of static arbitrage on |k| <= max(1.5, quoted |k|) and between
-expiries (calendar-free at every k); the arbitrage line checks that range.
+The default model svi-af is free of static arbitrage on each expiry's served range (its quoted k-range
+widened to at least |k| <= 1.5 on each side) and between expiries (calendar-free at every k); the
+arbitrage line checks those ranges.
 
 Units: vols in % in the table (decimal in --json), rr25/bf25 = 25-delta risk reversal / butterfly,
 raw SVI parameters in total-variance units (w = vol^2 T), premium differences in the quote
