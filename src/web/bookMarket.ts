@@ -582,6 +582,54 @@ function worstCell(w: PmWorstCase | null): string {
   return w ? `${w.source} #${w.index}: bucket ${w.bucket} ${w.side}, vol ${w.vol}` : "none";
 }
 
+type StandardMargin = ReturnType<typeof standardBookMargin>;
+type PortfolioMarginFigures = ReturnType<typeof portfolioMargin>;
+
+/** Standard and portfolio margin per settlement currency, with the portfolio margin's components. */
+function marginCurrencyRows(std: StandardMargin, pm: PortfolioMarginFigures): MarginCurrencyRow[] {
+  const worstLoss = (xs: readonly number[]) => Math.max(0, ...xs.map((x) => -x));
+  return Object.keys({ ...std.byCurrency, ...pm.byCurrency }).map((cur) => {
+    const p = pm.byCurrency[cur];
+    return {
+      currency: cur,
+      stdInitial: std.byCurrency[cur]?.initial ?? 0,
+      stdMaintenance: std.byCurrency[cur]?.maintenance ?? 0,
+      pmInitial: p?.initial ?? 0,
+      pmMaintenance: p?.maintenance ?? 0,
+      pmWorst: p?.worstScenario ?? "",
+      pmWorstCell: worstCell(p?.worstCase ?? null),
+      pmWorstCase: p?.worstCase ?? null,
+      pmWorstCaseLoss: p?.risk ?? 0,
+      pmStandardTableLoss: p ? worstLoss(p.vectors.standard) : 0,
+      pmExtendedTableLoss: p ? worstLoss(p.vectors.extended) : 0,
+      pmRollShock: p?.rollShock ?? 0,
+      pmDeltaShock: p?.deltaShock ?? 0,
+      pmDeltaUsd: p ? Object.values(p.pairs).reduce((a, x) => a + x.deltaUsd, 0) : 0,
+      pmExtendedDampener: p?.extendedDampener ?? 0,
+    };
+  });
+}
+
+/** Each segregated currency account: equity against portfolio maintenance (buffer, ratio). */
+function marginAccountRows(
+  account: ReturnType<typeof bookAccount>,
+  std: StandardMargin,
+  pm: PortfolioMarginFigures,
+): MarginAccountRow[] {
+  return Object.values(account.byCurrency).map((e) => {
+    const mm = pm.byCurrency[e.currency]?.maintenance ?? 0;
+    return {
+      ...e,
+      stdMaintenance: std.byCurrency[e.currency]?.maintenance ?? 0,
+      pmInitial: pm.byCurrency[e.currency]?.initial ?? 0,
+      pmMaintenance: mm,
+      buffer: e.equity - mm,
+      bufferUsd: (e.equity - mm) * e.usdPerUnit,
+      pmMaintenanceRatio: e.equity > 0 ? mm / e.equity : null,
+    };
+  });
+}
+
 /**
  * Margin, equity and distance to liquidation of a valued book: what `volfolio margin` prints and
  * the demo's margin section shows (one function, so both give the same numbers on the same book
@@ -620,39 +668,8 @@ export function bookMargin(v: ValuedBook): BookMarginFigures {
     pick((m) => m.initial, std.byCurrency),
     v.market,
   );
-  const worstLoss = (xs: readonly number[]) => Math.max(0, ...xs.map((x) => -x));
-  const byCurrency: MarginCurrencyRow[] = Object.keys({ ...std.byCurrency, ...pm.byCurrency }).map((cur) => {
-    const p = pm.byCurrency[cur];
-    return {
-      currency: cur,
-      stdInitial: std.byCurrency[cur]?.initial ?? 0,
-      stdMaintenance: std.byCurrency[cur]?.maintenance ?? 0,
-      pmInitial: p?.initial ?? 0,
-      pmMaintenance: p?.maintenance ?? 0,
-      pmWorst: p?.worstScenario ?? "",
-      pmWorstCell: worstCell(p?.worstCase ?? null),
-      pmWorstCase: p?.worstCase ?? null,
-      pmWorstCaseLoss: p?.risk ?? 0,
-      pmStandardTableLoss: p ? worstLoss(p.vectors.standard) : 0,
-      pmExtendedTableLoss: p ? worstLoss(p.vectors.extended) : 0,
-      pmRollShock: p?.rollShock ?? 0,
-      pmDeltaShock: p?.deltaShock ?? 0,
-      pmDeltaUsd: p ? Object.values(p.pairs).reduce((a, x) => a + x.deltaUsd, 0) : 0,
-      pmExtendedDampener: p?.extendedDampener ?? 0,
-    };
-  });
-  const accounts: MarginAccountRow[] = Object.values(account.byCurrency).map((e) => {
-    const mm = pm.byCurrency[e.currency]?.maintenance ?? 0;
-    return {
-      ...e,
-      stdMaintenance: std.byCurrency[e.currency]?.maintenance ?? 0,
-      pmInitial: pm.byCurrency[e.currency]?.initial ?? 0,
-      pmMaintenance: mm,
-      buffer: e.equity - mm,
-      bufferUsd: (e.equity - mm) * e.usdPerUnit,
-      pmMaintenanceRatio: e.equity > 0 ? mm / e.equity : null,
-    };
-  });
+  const byCurrency = marginCurrencyRows(std, pm);
+  const accounts = marginAccountRows(account, std, pm);
   const pooled = liq.pooled;
   const ss = pooled.spot["sticky-strike"];
   return {

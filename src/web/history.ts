@@ -34,7 +34,7 @@ import { linspace } from "../core/risk/scenario.js";
 import { calibrateSurfaceFromQuotes } from "../core/surface/calibrate.js";
 import { deltaStrikeLogMoneyness, smileSummary } from "../core/surface/queries.js";
 import { parseDvolCsv, volIndexComparisonSeries } from "../core/volindex/series.js";
-import { DAY_MS } from "../core/time.js";
+import { DAY_MS, YEAR_MS } from "../core/time.js";
 
 export const HISTORY_TENORS_DAYS = [7, 30, 60, 90, 180] as const;
 
@@ -144,7 +144,7 @@ export function historyDay(snap: MarketSnapshot): { day: HistoryDay } {
     const lo = ks.length ? Math.min(...ks) : -0.3;
     const hi = ks.length ? Math.max(...ks) : 0.3;
     return {
-      expiry: new Date(s.expiryTime ?? snap.valuationTime + s.expiry * 365 * DAY_MS).toISOString(),
+      expiry: new Date(s.expiryTime ?? snap.valuationTime + s.expiry * YEAR_MS).toISOString(),
       days: s.expiry * 365,
       forwardUsd: s.forward,
       atmVol: vol(0),
@@ -156,6 +156,104 @@ export function historyDay(snap: MarketSnapshot): { day: HistoryDay } {
     };
   });
   return { day: { ...base, atm, rr25, bf25, surface } };
+}
+
+/** All daily chain files of the directory, or `maxDays` of them evenly spaced ending at the last. */
+async function historyFiles(dir: string, maxDays: number | undefined): Promise<string[]> {
+  const names = (await readdir(dir))
+    .filter((f) => (f.endsWith(".csv") || f.endsWith(".csv.gz")) && fileDate(f) !== null)
+    .sort();
+  if (maxDays === undefined || names.length <= maxDays) return names;
+  const n = names.length;
+  const m = Math.max(1, maxDays);
+  return [
+    ...new Set(
+      Array.from({ length: m }, (_, i) => Math.round(n - 1 - ((m - 1 - i) * (n - 1)) / Math.max(m - 1, 1))),
+    ),
+  ].flatMap((i) => names[i] ?? []);
+}
+
+/** Each file's day of the underlying (its clean snapshot and figures); unreadable files listed with the reason. */
+async function historyDays(
+  dir: string,
+  names: readonly string[],
+  underlying: string,
+  onFile: ((done: number, total: number) => void) | undefined,
+) {
+  const days: HistoryDay[] = [];
+  const snaps: MarketSnapshot[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  for (const [i, f] of names.entries()) {
+    onFile?.(i, names.length);
+    try {
+      const r = await loadDeribitCsvFile(join(dir, f));
+      const chain = r.chains.find((c) => c.underlying === underlying);
+      if (!chain) {
+        skipped.push({ file: f, reason: `no ${underlying} chain` });
+        continue;
+      }
+      const snap = normalizeChain(chain).snapshot;
+      snaps.push(snap);
+      days.push(historyDay(snap).day);
+    } catch (e) {
+      skipped.push({ file: f, reason: (e as Error).message.split("\n")[0] ?? "unreadable" });
+    }
+  }
+  onFile?.(names.length, names.length);
+  return { days, snaps, skipped };
+}
+
+/**
+ * Daily bars of the two years up to the last stored day: the price files (later files win a
+ * date), and the stored snapshots' index (one a day, ~08:30 UTC) on days after the files end.
+ */
+async function coneBars(priceFiles: readonly string[], days: readonly HistoryDay[], lastDate: string) {
+  const byDate = new Map<string, OhlcBar & { date: string }>();
+  for (const f of priceFiles) for (const b of (await loadPriceHistory(f)).bars) byDate.set(b.date, b);
+  for (const d of days)
+    if (!byDate.has(d.date))
+      byDate.set(d.date, {
+        date: d.date,
+        open: d.indexUsd,
+        high: d.indexUsd,
+        low: d.indexUsd,
+        close: d.indexUsd,
+      });
+  const from = new Date(Date.parse(lastDate) - 730 * DAY_MS).toISOString().slice(0, 10);
+  return [...byDate.values()]
+    .filter((b) => b.date >= from && b.date <= lastDate)
+    .sort((a, b) => a.date.localeCompare(b.date));
+}
+
+/** The realized-vol cone by tenor (percentiles of the rolling close-to-close vol) beside the last day's implied ATM. */
+async function volCone(
+  priceFiles: readonly string[],
+  days: readonly HistoryDay[],
+): Promise<HistorySection["cone"]> {
+  const lastDay = days.at(-1);
+  if (!lastDay || priceFiles.length === 0) return null;
+  const bars = await coneBars(priceFiles, days, lastDay.date);
+  const rows = HISTORY_TENORS_DAYS.filter((d) => bars.length > d + 1).map((d) => {
+    const rv = rollingRealizedVol(bars, "close-to-close", d, { periodsPerYear: 365 });
+    const xs = rv.filter((x): x is number => x !== null && Number.isFinite(x));
+    const at = (q: number) => (xs.length > 0 ? quantile(xs, q) : Number.NaN); // type 7, as before
+    return {
+      days: d,
+      p10: at(0.1),
+      p25: at(0.25),
+      p50: at(0.5),
+      p75: at(0.75),
+      p90: at(0.9),
+      latest: rv.at(-1) ?? null,
+      impliedAtm: lastDay.atm[d] ?? null,
+    };
+  });
+  return {
+    source: priceFiles.map((f) => f.split("/").pop()).join(" + "),
+    from: bars[0]?.date ?? "",
+    to: bars.at(-1)?.date ?? "",
+    rows,
+  };
 }
 
 /**
@@ -172,90 +270,20 @@ export async function loadHistorySection(o: {
   readonly dvolFile?: string;
   readonly onFile?: (done: number, total: number) => void;
 }): Promise<HistorySection> {
-  let names = (await readdir(o.dir))
-    .filter((f) => (f.endsWith(".csv") || f.endsWith(".csv.gz")) && fileDate(f) !== null)
-    .sort();
-  if (o.maxDays !== undefined && names.length > o.maxDays) {
-    const n = names.length;
-    const m = Math.max(1, o.maxDays);
-    names = [
-      ...new Set(
-        Array.from({ length: m }, (_, i) => Math.round(n - 1 - ((m - 1 - i) * (n - 1)) / Math.max(m - 1, 1))),
-      ),
-    ].map((i) => names[i] as string);
-  }
-  const days: HistoryDay[] = [];
-  const snaps: MarketSnapshot[] = [];
-  const skipped: { file: string; reason: string }[] = [];
-  for (const [i, f] of names.entries()) {
-    o.onFile?.(i, names.length);
-    try {
-      const r = await loadDeribitCsvFile(join(o.dir, f));
-      const chain = r.chains.find((c) => c.underlying === o.underlying);
-      if (!chain) {
-        skipped.push({ file: f, reason: `no ${o.underlying} chain` });
-        continue;
-      }
-      const snap = normalizeChain(chain).snapshot;
-      snaps.push(snap);
-      days.push(historyDay(snap).day);
-    } catch (e) {
-      skipped.push({ file: f, reason: (e as Error).message.split("\n")[0] ?? "unreadable" });
-    }
-  }
-  o.onFile?.(names.length, names.length);
-  let dvolBars: ReturnType<typeof parseDvolCsv> = [];
-  if (o.dvolFile && existsSync(o.dvolFile)) dvolBars = parseDvolCsv(await readFile(o.dvolFile, "utf8"));
+  const names = await historyFiles(o.dir, o.maxDays);
+  const { days, snaps, skipped } = await historyDays(o.dir, names, o.underlying, o.onFile);
+  const dvolBars =
+    o.dvolFile && existsSync(o.dvolFile) ? parseDvolCsv(await readFile(o.dvolFile, "utf8")) : [];
   const vi = volIndexComparisonSeries(snaps, dvolBars).map((d) => ({
     date: d.date,
     index: d.index,
     realizedVol30: d.realizedVol30,
     dvol: d.dvol,
   }));
-  const lastDay = days.at(-1);
-  let cone: HistorySection["cone"] = null;
-  if (lastDay && o.priceFiles && o.priceFiles.length > 0) {
-    const byDate = new Map<string, OhlcBar & { date: string }>();
-    for (const f of o.priceFiles) for (const b of (await loadPriceHistory(f)).bars) byDate.set(b.date, b);
-    // Days after the price files end: the stored snapshots' index (one a day, ~08:30 UTC).
-    for (const d of days)
-      if (!byDate.has(d.date))
-        byDate.set(d.date, {
-          date: d.date,
-          open: d.indexUsd,
-          high: d.indexUsd,
-          low: d.indexUsd,
-          close: d.indexUsd,
-        });
-    const from = new Date(Date.parse(lastDay.date) - 730 * DAY_MS).toISOString().slice(0, 10);
-    const bars = [...byDate.values()]
-      .filter((b) => b.date >= from && b.date <= lastDay.date)
-      .sort((a, b) => a.date.localeCompare(b.date));
-    const rows = HISTORY_TENORS_DAYS.filter((d) => bars.length > d + 1).map((d) => {
-      const rv = rollingRealizedVol(bars, "close-to-close", d, { periodsPerYear: 365 });
-      const xs = rv.filter((x): x is number => x !== null && Number.isFinite(x));
-      const at = (q: number) => (xs.length > 0 ? quantile(xs, q) : Number.NaN); // type 7, as before
-      return {
-        days: d,
-        p10: at(0.1),
-        p25: at(0.25),
-        p50: at(0.5),
-        p75: at(0.75),
-        p90: at(0.9),
-        latest: rv.at(-1) ?? null,
-        impliedAtm: lastDay.atm[d] ?? null,
-      };
-    });
-    cone = {
-      source: o.priceFiles.map((f) => f.split("/").pop()).join(" + "),
-      from: bars[0]?.date ?? "",
-      to: bars.at(-1)?.date ?? "",
-      rows,
-    };
-  }
+  const cone = await volCone(o.priceFiles ?? [], days);
   return {
     underlying: o.underlying,
-    source: `${days.length} daily ${o.underlying} chains in ${o.dir}${o.maxDays !== undefined ? ` (at most ${o.maxDays} days, evenly spaced)` : ""}: ${days[0]?.date ?? "-"} to ${lastDay?.date ?? "-"}`,
+    source: `${days.length} daily ${o.underlying} chains in ${o.dir}${o.maxDays !== undefined ? ` (at most ${o.maxDays} days, evenly spaced)` : ""}: ${days[0]?.date ?? "-"} to ${days.at(-1)?.date ?? "-"}`,
     tenors: HISTORY_TENORS_DAYS,
     deltaLabels: DELTA_POINTS.map((p) => p.label),
     days,

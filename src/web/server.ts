@@ -142,44 +142,43 @@ export async function fetchAgentState(url: string, token?: string, timeoutMs = 3
   }
 }
 
-/** Builds the app and listens; returns the app and the URL. */
-export async function startDashboardServer(o: ServerOptions): Promise<{ app: FastifyInstance; url: string }> {
-  const host = o.host ?? "127.0.0.1";
-  const token = o.token ?? "";
-  if (!isLoopback(host) && token.length < 16)
-    throw new Error(`binding ${host} requires --token (or VOLFOLIO_TOKEN) of at least 16 characters`);
-  const app = Fastify({ logger: false });
-  if (token) {
-    app.addHook("onRequest", async (req, reply) => {
-      const auth = req.headers.authorization ?? "";
-      const q = (req.query as { token?: string } | undefined)?.token;
-      const c = cookieValue(req.headers.cookie, TOKEN_COOKIE);
-      const path = req.url.split("?")[0];
-      if (q !== undefined && sameSecret(q, token) && path === "/") {
-        // The page opened with ?token=: set the session cookie and drop the token from the URL.
-        reply
-          .code(303)
-          .header(
-            "set-cookie",
-            `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-          )
-          .header("location", "/")
-          .header("cache-control", "no-store")
-          .send();
-        return reply;
-      }
-      const ok =
-        sameSecret(auth, `Bearer ${token}`) ||
-        (q !== undefined && sameSecret(q, token)) ||
-        (c !== undefined && sameSecret(c, token));
-      if (!ok) {
-        reply
-          .code(401)
-          .send({ error: "unauthorized: open /?token=<token> or send Authorization: Bearer <token>" });
-        return reply;
-      }
-    });
-  }
+/**
+ * The token check of every request: the page opened with ?token= sets the session cookie and
+ * drops the token from the URL (303); otherwise a Bearer header, ?token= or the cookie must match.
+ */
+function addTokenHook(app: FastifyInstance, token: string): void {
+  app.addHook("onRequest", async (req, reply) => {
+    const auth = req.headers.authorization ?? "";
+    const q = (req.query as { token?: string } | undefined)?.token;
+    const c = cookieValue(req.headers.cookie, TOKEN_COOKIE);
+    const path = req.url.split("?")[0];
+    if (q !== undefined && sameSecret(q, token) && path === "/") {
+      reply
+        .code(303)
+        .header(
+          "set-cookie",
+          `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        )
+        .header("location", "/")
+        .header("cache-control", "no-store")
+        .send();
+      return reply;
+    }
+    const ok =
+      sameSecret(auth, `Bearer ${token}`) ||
+      (q !== undefined && sameSecret(q, token)) ||
+      (c !== undefined && sameSecret(c, token));
+    if (!ok) {
+      reply
+        .code(401)
+        .send({ error: "unauthorized: open /?token=<token> or send Authorization: Bearer <token>" });
+      return reply;
+    }
+  });
+}
+
+/** The page, its script and plotly, and the report. */
+function addPageRoutes(app: FastifyInstance, report: DemoReport): void {
   const dir = staticDir();
   const send =
     (file: string, type: string) =>
@@ -188,13 +187,21 @@ export async function startDashboardServer(o: ServerOptions): Promise<{ app: Fas
   app.get("/", send(resolve(dir, "index.html"), "text/html; charset=utf-8"));
   app.get("/app.js", send(resolve(dir, "app.js"), "text/javascript; charset=utf-8"));
   app.get("/vendor/plotly.min.js", send(plotlyPath(), "text/javascript; charset=utf-8"));
-  app.get("/api/report", async () => o.report);
+  app.get("/api/report", async () => report);
+}
+
+/** /api/agent: the in-process agent's state, a running agent's /state, or the hint. */
+function addAgentRoute(app: FastifyInstance, o: ServerOptions): void {
   const agentUrl = o.agentUrl ? parseAgentUrl(o.agentUrl) : undefined;
   app.get("/api/agent", async (): Promise<AgentPanel> => {
     if (o.agentState) return { running: true, source: "in-process", state: o.agentState() };
     if (agentUrl) return fetchAgentState(agentUrl, o.agentToken, o.agentTimeoutMs);
     return { running: false, source: null, hint: AGENT_HINT };
   });
+}
+
+/** The builder's routes on the current market (404 without one; a bad request is 400 naming the field). */
+function addBuilderRoutes(app: FastifyInstance, o: ServerOptions): void {
   const market = (): BuilderMarket | undefined => (typeof o.builder === "function" ? o.builder() : o.builder);
   // 200 with available: false when there is no market (a 404 would be a console error on the page).
   app.get("/api/builder/chain", async () => {
@@ -202,30 +209,35 @@ export async function startDashboardServer(o: ServerOptions): Promise<{ app: Fas
     return m ? { available: true, ...builderChain(m) } : { available: false, error: BUILDER_HINT };
   });
   app.get("/api/live", async () => (o.live ? o.live() : { live: false }));
-  app.post("/api/builder/evaluate", async (req, reply) => {
-    const m = market();
-    if (!m) return reply.code(404).send({ error: BUILDER_HINT });
-    try {
-      return evaluateBuilder(m, req.body);
-    } catch (e) {
-      if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
-      throw e;
-    }
-  });
-  app.post("/api/builder/book", async (req, reply) => {
-    const m = market();
-    if (!m) return reply.code(404).send({ error: BUILDER_HINT });
-    try {
-      return builderLegsFromBook(m, req.body);
-    } catch (e) {
-      if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
-      throw e;
-    }
-  });
-  const addr = await app.listen({ host, port: o.port ?? 0 });
+  const post = (path: string, run: (m: BuilderMarket, body: unknown) => unknown) =>
+    app.post(path, async (req, reply) => {
+      const m = market();
+      if (!m) return reply.code(404).send({ error: BUILDER_HINT });
+      try {
+        return run(m, req.body);
+      } catch (e) {
+        if (e instanceof BuilderInputError) return reply.code(400).send({ error: e.message, field: e.field });
+        throw e;
+      }
+    });
+  post("/api/builder/evaluate", evaluateBuilder);
+  post("/api/builder/book", builderLegsFromBook);
+}
+
+/** Builds the app and listens; returns the app and the URL. */
+export async function startDashboardServer(o: ServerOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const host = o.host ?? "127.0.0.1";
+  const token = o.token ?? "";
+  if (!isLoopback(host) && token.length < 16)
+    throw new Error(`binding ${host} requires --token (or VOLFOLIO_TOKEN) of at least 16 characters`);
+  const app = Fastify({ logger: false });
+  if (token) addTokenHook(app, token);
+  addPageRoutes(app, o.report);
+  addAgentRoute(app, o);
+  addBuilderRoutes(app, o);
+  await app.listen({ host, port: o.port ?? 0 });
   const port = (app.server.address() as { port: number }).port;
   const shown = host.includes(":") ? `[${host}]` : host;
-  void addr;
   return { app, url: `http://${shown}:${port}/` };
 }
 

@@ -151,11 +151,182 @@ function chainJson(n: NormalizedChain, rejectedLimit: number) {
   };
 }
 
-export function register(program: Command): void {
-  const chain = program
-    .command("chain")
-    .description("Option-chain files: load, inspect, generate synthetic chains");
+type LoadFlags = CommonFlags & { rejected?: string };
+type ShowFlags = CommonFlags & { expiry?: string; kind?: string };
+interface SyntheticFlags {
+  seed: string;
+  underlying: string;
+  time?: string;
+  spot?: string;
+  vol?: string;
+  out?: string;
+  json?: boolean;
+}
 
+/** The rejected file rows and chain quotes, first `limit`. */
+function rejectedRows(loaded: ChainFileResult, norms: readonly NormalizedChain[], limit: number) {
+  return [
+    ...loaded.rejected.map((r) => ({ where: r.where, name: "", reason: r.reason, detail: r.detail })),
+    ...norms.flatMap((n) =>
+      n.rejected.map((x) => ({
+        where: "clean",
+        name: x.quote.instrument.name,
+        reason: x.reason,
+        detail: x.detail,
+      })),
+    ),
+  ].slice(0, limit);
+}
+
+/** `chain load`: counts, forwards and rejections of a chain file. */
+async function runLoad(file: string, flags: LoadFlags): Promise<void> {
+  const { file: loaded, results } = await loadAndNormalize(file, flags);
+  const limit =
+    flags.rejected === undefined
+      ? flags.json
+        ? 50
+        : 0
+      : Math.max(0, Math.floor(parseNumberOption("--rejected", flags.rejected)));
+  const norms = results.map((r) => r.norm);
+  output(
+    flags.json,
+    {
+      file,
+      format: loaded.format,
+      gzip: loaded.gzip,
+      rowsRead: loaded.rowsRead,
+      superseded: loaded.superseded,
+      rowsRejected: loaded.rejected.length,
+      rowsRejectedByReason: countBy(loaded.rejected, (r) => r.reason),
+      warnings: loaded.warnings,
+      rejectedRows: loaded.rejected.slice(0, limit),
+      chains: norms.map((n) => chainJson(n, limit)),
+    },
+    () => {
+      const text = summaryText(file, loaded, norms);
+      if (limit <= 0) return text;
+      const rows = rejectedRows(loaded, norms, limit);
+      return `${text}\n\nrejected (first ${rows.length}):\n${formatTable(rows)}`;
+    },
+  );
+}
+
+/** The --expiry and --kind filters of `chain show` (exit 2 when malformed). */
+function showFilter(flags: ShowFlags): { expiry: number | null; kind: string | undefined } {
+  let expiry: number | null = null;
+  if (flags.expiry) {
+    expiry = parseDeribitExpiry(flags.expiry.toUpperCase());
+    if (expiry === null)
+      throw new CliError(`--expiry: not a Deribit date code like 27MAR26: "${flags.expiry}"`, EXIT_USAGE);
+  }
+  if (flags.kind && flags.kind !== "call" && flags.kind !== "put")
+    throw new CliError(`--kind must be call or put, got "${flags.kind}"`, EXIT_USAGE);
+  return { expiry, kind: flags.kind };
+}
+
+/** One row of the `chain show` table: prices in quote units, vols in percent. */
+function showRow(q: NormalizedChain["snapshot"]["quotes"][number]) {
+  return {
+    name: q.instrument.name,
+    strike: q.instrument.strike,
+    k: Number(q.logMoneyness.toFixed(4)),
+    bid: q.bid,
+    ask: q.ask,
+    mark: q.mark,
+    bidVol: pct(q.bidVol),
+    midVol: pct(q.midVol),
+    askVol: pct(q.askVol),
+    markVol: pct(q.markVol),
+    venueIv: pct(q.markIv),
+    forwardUsd: Number(q.forward.toFixed(2)),
+    oi: q.openInterest ?? null,
+  };
+}
+
+/** `chain show`: the clean quotes with their implied vols, filtered and sorted. */
+async function runShow(file: string, flags: ShowFlags): Promise<void> {
+  const { expiry, kind } = showFilter(flags);
+  const { results } = await loadAndNormalize(file, flags);
+  const quotes = results.flatMap((r) =>
+    r.norm.snapshot.quotes.filter(
+      (q) => (expiry === null || q.instrument.expiry === expiry) && (!kind || q.instrument.kind === kind),
+    ),
+  );
+  quotes.sort(
+    (a, b) =>
+      a.instrument.underlying.localeCompare(b.instrument.underlying) ||
+      a.instrument.expiry - b.instrument.expiry ||
+      a.instrument.strike - b.instrument.strike ||
+      a.instrument.kind.localeCompare(b.instrument.kind),
+  );
+  if (expiry !== null && quotes.length === 0) {
+    const listed = [
+      ...new Set(results.flatMap((r) => r.norm.snapshot.forwards.map((f) => formatDeribitExpiry(f.expiry)))),
+    ];
+    throw new CliError(`no accepted quotes for ${flags.expiry} (listed: ${listed.join(", ")})`, EXIT_FAILURE);
+  }
+  output(flags.json, quotes, () => formatTable(quotes.map(showRow)));
+}
+
+/** The synthetic chains the flags ask for (typed errors naming the flag). */
+function syntheticChains(flags: SyntheticFlags): {
+  seed: number;
+  valuationTime: number;
+  chains: ChainSnapshot[];
+} {
+  const seed = Math.floor(parseNumberOption("--seed", flags.seed));
+  const valuationTime = flags.time
+    ? parseInstant("--time", flags.time)
+    : Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const coins = flags.underlying.toLowerCase() === "both" ? ["BTC", "ETH"] : [flags.underlying.toUpperCase()];
+  for (const c of coins)
+    if (!COIN_NAME.test(c))
+      throw new CliError(
+        `--underlying must be a coin name like BTC or "both", got "${flags.underlying}"`,
+        EXIT_USAGE,
+      );
+  const spot = flags.spot !== undefined ? parsePositiveOption("--spot", flags.spot) : undefined;
+  if (spot !== undefined && coins.length > 1)
+    throw new CliError("--spot needs a single --underlying", EXIT_USAGE);
+  const atmVol = flags.vol !== undefined ? parseVolOption("--vol", flags.vol) : undefined;
+  const chains = coins.map((underlying, i) =>
+    syntheticChain({
+      underlying,
+      valuationTime,
+      seed: seed * 7919 + i,
+      ...(spot !== undefined ? { spot } : {}),
+      ...(atmVol !== undefined ? { atmVol } : {}),
+    }),
+  );
+  return { seed, valuationTime, chains };
+}
+
+/** `chain synthetic`: generate, optionally write as a Deribit snapshot CSV, summarize. */
+function runSynthetic(flags: SyntheticFlags): void {
+  const { seed, valuationTime, chains } = syntheticChains(flags);
+  if (flags.out) {
+    const text = `${[DERIBIT_CSV_COLUMNS.join(","), ...chains.flatMap(formatDeribitCsvRows)].join("\n")}\n`;
+    writeFileSync(flags.out, flags.out.endsWith(".gz") ? gzipSync(text) : text);
+  }
+  const norms = chains.map((c) => normalizeChain(c));
+  output(
+    flags.json,
+    {
+      seed,
+      valuationTime: new Date(valuationTime).toISOString(),
+      out: flags.out ?? null,
+      chains: norms.map((n) => chainJson(n, 50)),
+    },
+    () =>
+      `${flags.out ? `wrote ${chains.reduce((s, c) => s + c.quotes.length, 0)} rows to ${flags.out}\n` : ""}${summaryText(
+        `synthetic seed ${seed}`,
+        null,
+        norms,
+      )}`,
+  );
+}
+
+function registerLoad(chain: Command): void {
   chain
     .command("load")
     .description(
@@ -182,58 +353,10 @@ Examples:
   volfolio chain load tardis_options_chain.csv.gz --at 2026-01-10T09:00:00Z --rejected 20
   volfolio chain load book_summary.json`,
     )
-    .action(async (file: string, flags: CommonFlags & { rejected?: string }) => {
-      const { file: loaded, results } = await loadAndNormalize(file, flags);
-      const limit =
-        flags.rejected === undefined
-          ? flags.json
-            ? 50
-            : 0
-          : Math.max(0, Math.floor(parseNumberOption("--rejected", flags.rejected)));
-      output(
-        flags.json,
-        {
-          file,
-          format: loaded.format,
-          gzip: loaded.gzip,
-          rowsRead: loaded.rowsRead,
-          superseded: loaded.superseded,
-          rowsRejected: loaded.rejected.length,
-          rowsRejectedByReason: countBy(loaded.rejected, (r) => r.reason),
-          warnings: loaded.warnings,
-          rejectedRows: loaded.rejected.slice(0, limit),
-          chains: results.map((r) => chainJson(r.norm, limit)),
-        },
-        () => {
-          let text = summaryText(
-            file,
-            loaded,
-            results.map((r) => r.norm),
-          );
-          if (limit > 0) {
-            const rows = [
-              ...loaded.rejected.map((r) => ({
-                where: r.where,
-                name: "",
-                reason: r.reason,
-                detail: r.detail,
-              })),
-              ...results.flatMap((r) =>
-                r.norm.rejected.map((x) => ({
-                  where: "clean",
-                  name: x.quote.instrument.name,
-                  reason: x.reason,
-                  detail: x.detail,
-                })),
-              ),
-            ].slice(0, limit);
-            text += `\n\nrejected (first ${rows.length}):\n${formatTable(rows)}`;
-          }
-          return text;
-        },
-      );
-    });
+    .action(runLoad);
+}
 
+function registerShow(chain: Command): void {
   chain
     .command("show")
     .description("Show the cleaned quotes of a chain file with their implied vols")
@@ -255,62 +378,10 @@ Examples:
   volfolio chain show ../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv --underlying BTC --expiry 27MAR26
   volfolio chain show chain.csv --underlying ETH --kind put --json`,
     )
-    .action(async (file: string, flags: CommonFlags & { expiry?: string; kind?: string }) => {
-      let expiry: number | null = null;
-      if (flags.expiry) {
-        expiry = parseDeribitExpiry(flags.expiry.toUpperCase());
-        if (expiry === null)
-          throw new CliError(`--expiry: not a Deribit date code like 27MAR26: "${flags.expiry}"`, EXIT_USAGE);
-      }
-      if (flags.kind && flags.kind !== "call" && flags.kind !== "put")
-        throw new CliError(`--kind must be call or put, got "${flags.kind}"`, EXIT_USAGE);
-      const { results } = await loadAndNormalize(file, flags);
-      const quotes = results.flatMap((r) =>
-        r.norm.snapshot.quotes.filter(
-          (q) =>
-            (expiry === null || q.instrument.expiry === expiry) &&
-            (!flags.kind || q.instrument.kind === flags.kind),
-        ),
-      );
-      quotes.sort(
-        (a, b) =>
-          a.instrument.underlying.localeCompare(b.instrument.underlying) ||
-          a.instrument.expiry - b.instrument.expiry ||
-          a.instrument.strike - b.instrument.strike ||
-          a.instrument.kind.localeCompare(b.instrument.kind),
-      );
-      if (expiry !== null && quotes.length === 0) {
-        const listed = [
-          ...new Set(
-            results.flatMap((r) => r.norm.snapshot.forwards.map((f) => formatDeribitExpiry(f.expiry))),
-          ),
-        ];
-        throw new CliError(
-          `no accepted quotes for ${flags.expiry} (listed: ${listed.join(", ")})`,
-          EXIT_FAILURE,
-        );
-      }
-      output(flags.json, quotes, () =>
-        formatTable(
-          quotes.map((q) => ({
-            name: q.instrument.name,
-            strike: q.instrument.strike,
-            k: Number(q.logMoneyness.toFixed(4)),
-            bid: q.bid,
-            ask: q.ask,
-            mark: q.mark,
-            bidVol: pct(q.bidVol),
-            midVol: pct(q.midVol),
-            askVol: pct(q.askVol),
-            markVol: pct(q.markVol),
-            venueIv: pct(q.markIv),
-            forwardUsd: Number(q.forward.toFixed(2)),
-            oi: q.openInterest ?? null,
-          })),
-        ),
-      );
-    });
+    .action(runShow);
+}
 
+function registerSynthetic(chain: Command): void {
   chain
     .command("synthetic")
     .description("Generate a seeded synthetic Deribit-style chain (no data or network needed)")
@@ -332,63 +403,15 @@ Examples:
   volfolio chain synthetic --seed 42 --time 2026-01-10T09:00:00Z
   volfolio chain synthetic --underlying BTC --out /tmp/btc_chain.csv && volfolio chain show /tmp/btc_chain.csv --expiry 27MAR26`,
     )
-    .action(
-      (flags: {
-        seed: string;
-        underlying: string;
-        time?: string;
-        spot?: string;
-        vol?: string;
-        out?: string;
-        json?: boolean;
-      }) => {
-        const seed = Math.floor(parseNumberOption("--seed", flags.seed));
-        const valuationTime = flags.time
-          ? parseInstant("--time", flags.time)
-          : Math.floor(Date.now() / 3_600_000) * 3_600_000;
-        const coins =
-          flags.underlying.toLowerCase() === "both" ? ["BTC", "ETH"] : [flags.underlying.toUpperCase()];
-        for (const c of coins)
-          if (!COIN_NAME.test(c))
-            throw new CliError(
-              `--underlying must be a coin name like BTC or "both", got "${flags.underlying}"`,
-              EXIT_USAGE,
-            );
-        const spot = flags.spot !== undefined ? parsePositiveOption("--spot", flags.spot) : undefined;
-        if (spot !== undefined && coins.length > 1)
-          throw new CliError("--spot needs a single --underlying", EXIT_USAGE);
-        const atmVol = flags.vol !== undefined ? parseVolOption("--vol", flags.vol) : undefined;
-        const chains = coins.map((underlying, i) =>
-          syntheticChain({
-            underlying,
-            valuationTime,
-            seed: seed * 7919 + i,
-            ...(spot !== undefined ? { spot } : {}),
-            ...(atmVol !== undefined ? { atmVol } : {}),
-          }),
-        );
-        if (flags.out) {
-          const text = `${[DERIBIT_CSV_COLUMNS.join(","), ...chains.flatMap(formatDeribitCsvRows)].join("\n")}\n`;
-          writeFileSync(flags.out, flags.out.endsWith(".gz") ? gzipSync(text) : text);
-        }
-        const norms = chains.map((c) => normalizeChain(c));
-        output(
-          flags.json,
-          {
-            seed,
-            valuationTime: new Date(valuationTime).toISOString(),
-            out: flags.out ?? null,
-            chains: norms.map((n) => chainJson(n, 50)),
-          },
-          () =>
-            `${flags.out ? `wrote ${chains.reduce((s, c) => s + c.quotes.length, 0)} rows to ${flags.out}\n` : ""}${summaryText(
-              `synthetic seed ${seed}`,
-              null,
-              norms,
-            )}`,
-        );
-      },
-    );
+    .action(runSynthetic);
+}
 
+export function register(program: Command): void {
+  const chain = program
+    .command("chain")
+    .description("Option-chain files: load, inspect, generate synthetic chains");
+  registerLoad(chain);
+  registerShow(chain);
+  registerSynthetic(chain);
   registerChainFetch(chain);
 }
