@@ -10,6 +10,7 @@
  * closes so far, at least 20% (the synthetic market's default implied-over-realized premium).
  */
 import { InvalidInputError } from "../errors.js";
+import { mean } from "../math/stats.js";
 import { DAY_MS } from "../time.js";
 import type { ScheduledSignal } from "../regime/forecast/signal.js";
 import type { RegimeTrackerConfig } from "../regime/tracker.js";
@@ -171,7 +172,7 @@ export function compareSignals(o: {
     return {
       signal,
       result,
-      meanScale: scales.reduce((a, b) => a + b, 0) / Math.max(scales.length, 1),
+      meanScale: scales.length > 0 ? mean(scales) : 0,
       reducedShare: scales.filter((s) => s < 1).length / Math.max(scales.length, 1),
       episodes: episodeDrawdowns(result.daily, o.episodes, o.equity),
     };

@@ -8,6 +8,7 @@
  * (thread or process) at the edge and passed in (`jobNeedsLpSolver` says which jobs do).
  */
 import { InvalidInputError } from "../errors.js";
+import { mean } from "../math/stats.js";
 import type { LpSolver } from "../optimize/lpSolver.js";
 import { runBacktest } from "./engine.js";
 import { type OptimizerStrategyRule, optimizerStrategyRule } from "./optimizerStrategy.js";
@@ -175,7 +176,7 @@ export function summarizeSweep(results: readonly SweepJobResult[]): SweepComboSu
         if (v === null) missing++;
         else xs.push(v);
       }
-      return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+      return xs.length > 0 ? mean(xs) : null;
     };
     const dds = g.map((r) => r.maxDrawdownUsd).filter((x): x is number => x !== null);
     out.push({
@@ -186,7 +187,7 @@ export function summarizeSweep(results: readonly SweepJobResult[]): SweepComboSu
       meanSharpeUsd: avg((r) => r.sharpeUsd),
       worstMaxDrawdownUsd: dds.length ? Math.max(...dds) : null,
       meanCvar95Usd: avg((r) => r.cvar95Usd),
-      meanCostsUsd: g.reduce((a, r) => a + r.costsUsd, 0) / g.length,
+      meanCostsUsd: mean(g.map((r) => r.costsUsd)),
       missing,
     });
   }
