@@ -20,7 +20,6 @@ export {
   optionName,
   performanceMetrics,
   runBacktest,
-  runBacktestAsync,
   runSweepJob,
   simulateGbm,
   simulateHeston,
@@ -37,8 +36,6 @@ export {
   withScaleSignal,
 } from "../core/backtest/index.js";
 export type {
-  AsyncBacktestOptions,
-  AsyncStrategyRule,
   AttributionDay,
   AttributionWindow,
   BacktestOptimizeSpec,

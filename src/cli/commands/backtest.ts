@@ -6,9 +6,10 @@ import type { Command } from "commander";
 import { loadBacktestStore } from "../../adapters/backtestData.js";
 import { loadPriceHistory } from "../../adapters/priceHistory.js";
 import { loadStrategyFile, parseSyntheticMarket } from "../../adapters/strategyFile.js";
-import { type BacktestResult, runBacktest, runBacktestAsync } from "../../core/backtest/engine.js";
+import { type BacktestResult, runBacktest } from "../../core/backtest/engine.js";
 import type { BacktestStep } from "../../core/backtest/market.js";
 import { optimizerStrategyRule } from "../../core/backtest/optimizerStrategy.js";
+import { loadLpSolver } from "../../core/optimize/lpSolver.js";
 import { calibrateGbm, calibrateMerton } from "../../core/backtest/paths/calibrate.js";
 import type { RegimeScaledRule } from "../../core/backtest/regimeScaling.js";
 import {
@@ -115,7 +116,7 @@ async function backtestCommand(o: BacktestCliOptions): Promise<void> {
   let rule: StrategyRule | null = null;
   let r: BacktestResult;
   if (strategy.type === "optimizer") {
-    // Asynchronous engine (HiGHS); the bar moves on every step since each rebalance is slow.
+    // HiGHS loaded once here, then the synchronous engine; the bar moves on every step (slow rebalances).
     opt = await runOptimizerBacktest(strategy, steps, (i) => bar.update(i + 1));
     r = opt.result;
   } else {
@@ -257,24 +258,24 @@ interface OptimizerRun {
   readonly ms: number[];
 }
 
-/** The optimizer strategy on the asynchronous engine, timing each rebalance. */
+/** The optimizer strategy (the LP solver loaded once, then the one synchronous engine), timing each rebalance. */
 async function runOptimizerBacktest(
   strategy: Extract<StrategySpec, { type: "optimizer" }>,
   steps: Iterable<BacktestStep>,
   onStep: (i: number) => void,
 ): Promise<OptimizerRun> {
-  const rule = optimizerStrategyRule(strategy);
+  const rule = optimizerStrategyRule(strategy, await loadLpSolver());
   const ms: number[] = [];
-  const result = await runBacktestAsync({
+  const result = runBacktest({
     strategy,
     steps,
     onStep,
     rule: {
       initial: rule.initial,
-      decide: async (ctx) => {
+      decide: (ctx) => {
         const n = rule.log.length;
         const t = performance.now();
-        const orders = await rule.decide(ctx);
+        const orders = rule.decide(ctx);
         if (rule.log.length > n) ms.push(performance.now() - t);
         return orders;
       },

@@ -1,15 +1,17 @@
 /**
- * The backtest drivers: `runBacktest` (synchronous rule) and `runBacktestAsync` (a rule whose
- * decisions may be asynchronous, e.g. the optimizer strategy) both drive the one engine loop
- * (loop.ts `backtestLoop`, whose module comment states the accounting and the per-step order).
- * The result types live in results.ts and are re-exported here.
+ * The backtest driver: `runBacktest` drives the one engine loop (loop.ts `backtestLoop`, whose
+ * module comment states the accounting and the per-step order) with a synchronous rule. The
+ * `optimizer` strategy is synchronous too: its LP solver is passed in (`lpSolver`, loaded once
+ * at the edge with `await loadLpSolver()`, core/optimize/lpSolver.ts). The result types live in
+ * results.ts and are re-exported here.
  */
+import { InvalidInputError } from "../errors.js";
+import type { LpSolver } from "../optimize/lpSolver.js";
 import { backtestLoop } from "./loop.js";
-import { optimizerStrategyRule } from "./optimizerStrategy.js";
-import type { BacktestResult } from "./results.js";
-import { type AsyncStrategyRule, type StrategyRule, type StrategySpec, strategyRule } from "./strategies.js";
 import type { BacktestStep } from "./market.js";
-import type { StepValuation } from "./results.js";
+import { optimizerStrategyRule } from "./optimizerStrategy.js";
+import type { BacktestResult, StepValuation } from "./results.js";
+import { type StrategyRule, type StrategySpec, strategyRule } from "./strategies.js";
 
 export type { AttributionDay } from "./attribution.js";
 export type {
@@ -28,8 +30,10 @@ export interface BacktestOptions {
   readonly strategy: StrategySpec;
   /** The market series, consumed one step at a time. */
   readonly steps: Iterable<BacktestStep>;
-  /** Overrides the rule built from `strategy` (e.g. the optimizer strategy). */
+  /** Overrides the rule built from `strategy` (e.g. an optimizer rule whose log the caller reads). */
   readonly rule?: StrategyRule;
+  /** The LP solver of an `optimizer` strategy (required for it unless `rule` is given). */
+  readonly lpSolver?: LpSolver;
   /** Keep the trade and settlement logs (default true). */
   readonly recordTrades?: boolean;
   /** Called after each step with its index. */
@@ -38,39 +42,25 @@ export interface BacktestOptions {
   readonly onValuation?: (v: StepValuation) => void;
 }
 
-/** Options of `runBacktestAsync`: the same, with a rule whose decisions may be asynchronous. */
-export interface AsyncBacktestOptions extends Omit<BacktestOptions, "rule"> {
-  /** Overrides the rule built from `strategy` (`optimizer` specs build `optimizerStrategyRule`). */
-  readonly rule?: AsyncStrategyRule;
+/** The rule of `o`: the given one, the optimizer's with `o.lpSolver`, or the strategy's own. */
+function ruleOf(o: BacktestOptions): StrategyRule {
+  if (o.rule) return o.rule;
+  const spec = o.strategy;
+  if (spec.type !== "optimizer") return strategyRule(spec);
+  if (!o.lpSolver)
+    throw new InvalidInputError(
+      "lpSolver",
+      "undefined",
+      "is required by the optimizer strategy: pass await loadLpSolver() (core/optimize/lpSolver.ts)",
+    );
+  return optimizerStrategyRule(spec, o.lpSolver);
 }
 
-/**
- * Runs a backtest. Deterministic: the same spec and steps give the same result. Synchronous: the
-
- * `optimizer` strategy (HiGHS is asynchronous WASM) needs `runBacktestAsync`.
- */
+/** Runs a backtest. Deterministic: the same spec and steps give the same result. Synchronous. */
 export function runBacktest(o: BacktestOptions): BacktestResult {
-  const rule = o.rule ?? strategyRule(o.strategy);
+  const rule = ruleOf(o);
   const run = backtestLoop(o, rule.initial);
   let r = run.next();
   while (!r.done) r = run.next(rule.decide(r.value));
-  return r.value;
-}
-
-/**
- * `runBacktest` with an asynchronous decision hook (the `optimizer` strategy awaits HiGHS).
- *
- * Design: the engine loop is written once, as a generator (`backtestLoop`) that yields the
- * decision context at step 4 and resumes with the orders. `runBacktest` drives it synchronously,
- * this function awaits each decision; everything else (fills, settlement, hedging, accounting,
- * metrics) is the same code, so both give identical results for the same decisions.
- */
-export async function runBacktestAsync(o: AsyncBacktestOptions): Promise<BacktestResult> {
-  const spec = o.strategy;
-  const rule: AsyncStrategyRule =
-    o.rule ?? (spec.type === "optimizer" ? optimizerStrategyRule(spec) : strategyRule(spec));
-  const run = backtestLoop(o, rule.initial);
-  let r = run.next();
-  while (!r.done) r = run.next(await rule.decide(r.value));
   return r.value;
 }

@@ -73,7 +73,6 @@ import { futureName } from "./calendar.js";
 import { futureHedgeExpiry, inverseHedgeFill, optionFill } from "./fills.js";
 import { type BacktestStep, marketValues, type StepMarket, type StepOptionQuote } from "./market.js";
 import type {
-  AsyncStrategyRule,
   BookOption,
   StrategyRule,
   OptimizerStrategyParams,
@@ -155,11 +154,6 @@ export interface OptimizerStrategyRule extends StrategyRule {
   readonly log: OptimizerRebalanceRecord[];
 }
 
-/** The rule of a caller that has no solver yet: loads one on its first decision (transitional). */
-export interface AsyncOptimizerStrategyRule extends AsyncStrategyRule {
-  readonly log: OptimizerRebalanceRecord[];
-}
-
 type OptimizerSpec = Extract<StrategySpec, { type: "optimizer" }>;
 
 function checkParams(p: OptimizerStrategyParams): void {
@@ -196,33 +190,17 @@ function strategySetup(spec: OptimizerSpec): StrategySetup {
 }
 
 /**
- * Builds the optimizer strategy's rule (validates the parameters). With a solver the rule is
- * synchronous (the one backtest driver, sweeps); without one (transitional, for a caller that has
- * not loaded one) its first decision loads a solver for this rule only.
+ * Builds the optimizer strategy's rule (validates the parameters): synchronous, solving with
+ * `solver` (loaded once at the edge; the backtest driver passes BacktestOptions.lpSolver).
  */
-export function optimizerStrategyRule(spec: OptimizerSpec, solver: LpSolver): OptimizerStrategyRule;
-export function optimizerStrategyRule(spec: OptimizerSpec): AsyncOptimizerStrategyRule;
-export function optimizerStrategyRule(
-  spec: OptimizerSpec,
-  solver?: LpSolver,
-): OptimizerStrategyRule | AsyncOptimizerStrategyRule {
+export function optimizerStrategyRule(spec: OptimizerSpec, solver: LpSolver): OptimizerStrategyRule {
   checkParams(spec.params);
   const setup = strategySetup(spec);
   const due = rebalanceDue(spec.params.rebalance);
   const log: OptimizerRebalanceRecord[] = [];
-  const initial = { coins: 0, usd: spec.params.usd };
-  const decideWith = (s: LpSolver, ctx: StrategyContext): StrategyOrder[] =>
-    due(ctx.step.time) ? rebalance(setup, s, ctx, log) : [];
-  if (solver) return { initial, decide: (ctx) => decideWith(solver, ctx), log };
-  let loaded: Promise<LpSolver> | null = null;
-  return {
-    initial,
-    decide: async (ctx) => {
-      loaded ??= import("../optimize/lpSolver.js").then((m) => m.loadLpSolver());
-      return decideWith(await loaded, ctx);
-    },
-    log,
-  };
+  const decide = (ctx: StrategyContext): StrategyOrder[] =>
+    due(ctx.step.time) ? rebalance(setup, solver, ctx, log) : [];
+  return { initial: { coins: 0, usd: spec.params.usd }, decide, log };
 }
 
 /** One rebalance: the step's problem, solved; the log record; the orders. */

@@ -183,12 +183,6 @@ export interface StrategyRule {
   decide(ctx: StrategyContext): readonly StrategyOrder[];
 }
 
-/** A rule whose decision may be asynchronous (`runBacktestAsync`). */
-export interface AsyncStrategyRule {
-  readonly initial: { readonly coins: number; readonly usd: number };
-  decide(ctx: StrategyContext): readonly StrategyOrder[] | Promise<readonly StrategyOrder[]>;
-}
-
 /** Listed expiry closest to now + tenorDays (at least one hour away), or null. */
 export function pickExpiry(step: BacktestStep, tenorDays: number): number | null {
   const target = step.time + tenorDays * DAY_MS;
@@ -381,7 +375,7 @@ export function baseStrategyRule(spec: StrategySpec): StrategyRule {
       throw new InvalidInputError(
         "type",
         spec.type,
-        "solves with HiGHS (asynchronous): run it with runBacktestAsync (optimizerStrategyRule)",
+        "solves LPs: build it with optimizerStrategyRule(spec, solver) or pass runBacktest an lpSolver",
       );
     default:
       throw new InvalidInputError("type", (spec as { type: unknown }).type, "is not a known strategy type");

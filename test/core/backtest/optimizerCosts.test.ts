@@ -9,11 +9,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { futureName } from "../../../src/core/backtest/calendar.js";
-import { runBacktestAsync } from "../../../src/core/backtest/engine.js";
+import { runBacktest } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import { optimizerStrategyRule } from "../../../src/core/backtest/optimizerStrategy.js";
 import {
-  type AsyncStrategyRule,
+  type StrategyRule,
   isHedgeOrder,
   type StrategyContext,
   type StrategyOrder,
@@ -24,6 +24,10 @@ import { DEFAULT_COSTS } from "../../../src/core/hedge/costs.js";
 import { instrumentFromName } from "../../../src/core/instruments/names.js";
 import type { Position } from "../../../src/core/instruments/types.js";
 import { positionGreeks } from "../../../src/core/risk/greeks.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** HiGHS loaded once for the file; the strategy then solves synchronously. */
+const solver = await loadLpSolver();
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -62,20 +66,20 @@ interface Decision {
 
 /** Runs `spec`; `first` (if given) trades on the first step instead of the optimizer. */
 async function run(spec: OptimizerSpec, steps: BacktestStep[], first?: (s: BacktestStep) => StrategyOrder[]) {
-  const rule = optimizerStrategyRule(spec);
+  const rule = optimizerStrategyRule(spec, solver);
   const decisions: Decision[] = [];
   let n = 0;
-  const spy: AsyncStrategyRule = {
+  const spy: StrategyRule = {
     initial: rule.initial,
-    decide: async (ctx) => {
+    decide: (ctx) => {
       if (first && n++ === 0) return first(ctx.step);
       const k = rule.log.length;
-      const orders = await rule.decide(ctx);
+      const orders = rule.decide(ctx);
       if (rule.log.length > k) decisions.push({ ctx, orders });
       return orders;
     },
   };
-  const result = await runBacktestAsync({ strategy: spec, steps, rule: spy });
+  const result = runBacktest({ strategy: spec, steps, rule: spy });
   return { result, decisions, log: rule.log };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The `optimizer` strategy (core/backtest/optimizerStrategy.ts) on the asynchronous engine.
+ * The `optimizer` strategy (core/backtest/optimizerStrategy.ts) on the one synchronous engine (HiGHS loaded once for the file).
  * References are independent of the optimizer: the book after each rebalance is rebuilt from the
  * context the engine gave the rule plus the orders it returned, and its vega / delta are summed
  * with Black-76 (blackGreeks) at the step's quotes (forward, mark vol). The options are inverse
@@ -12,11 +12,11 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadBacktestData } from "../../../src/adapters/backtestData.js";
 import { loadStrategyFile, parseStrategySpec } from "../../../src/adapters/strategyFile.js";
-import { runBacktest, runBacktestAsync } from "../../../src/core/backtest/engine.js";
+import { runBacktest } from "../../../src/core/backtest/engine.js";
 import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import { optimizerStrategyRule, rebalanceDue } from "../../../src/core/backtest/optimizerStrategy.js";
 import {
-  type AsyncStrategyRule,
+  type StrategyRule,
   isHedgeOrder,
   type StrategyContext,
   type StrategyOrder,
@@ -24,6 +24,10 @@ import {
 } from "../../../src/core/backtest/strategies.js";
 import { syntheticStep, syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
 import { blackGreeks } from "../../../src/core/pricing/black76.js";
+import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** HiGHS loaded once for the file; the strategy then solves synchronously. */
+const solver = await loadLpSolver();
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -58,15 +62,15 @@ interface Decision {
 
 /** Runs the strategy, recording every rebalance's context and orders. */
 async function run(s: OptimizerSpec, steps: Iterable<BacktestStep>) {
-  const rule = optimizerStrategyRule(s);
+  const rule = optimizerStrategyRule(s, solver);
   const decisions: Decision[] = [];
   const ms: number[] = [];
-  const spy: AsyncStrategyRule = {
+  const spy: StrategyRule = {
     initial: rule.initial,
-    decide: async (ctx) => {
+    decide: (ctx) => {
       const n = rule.log.length;
       const t = performance.now();
-      const orders = await rule.decide(ctx);
+      const orders = rule.decide(ctx);
       if (rule.log.length > n) {
         ms.push(performance.now() - t);
         decisions.push({ ctx, orders });
@@ -75,7 +79,7 @@ async function run(s: OptimizerSpec, steps: Iterable<BacktestStep>) {
     },
   };
   const t0 = performance.now();
-  const result = await runBacktestAsync({ strategy: s, steps, rule: spy });
+  const result = runBacktest({ strategy: s, steps, rule: spy });
   return { result, decisions, log: rule.log, ms, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -186,17 +190,16 @@ describe("optimizer strategy", () => {
     expect(later(b).map((d) => d.orders)).not.toEqual(later(a).map((d) => d.orders));
   });
 
-  it("runBacktestAsync and runBacktest share the engine: identical results for a synchronous rule", async () => {
-    const strangle: StrategySpec = {
-      type: "short-strangle",
-      params: { usd: 60_000, quantity: 1, callDelta: 0.2, putDelta: 0.2, tenorDays: 7 },
-      hedge: { policy: "delta-band", band: 0.1 },
-    };
-    const cfg = { steps: 24 * 20, seed: 4, start: START };
-    const a = runBacktest({ strategy: strangle, steps: syntheticSteps(cfg) });
-    const b = await runBacktestAsync({ strategy: strangle, steps: syntheticSteps(cfg) });
+  it("one driver: runBacktest with lpSolver builds the optimizer rule; the same decisions as a given rule", () => {
+    const cfg = { steps: 24 * 3, seed: 4, start: START };
+    const a = runBacktest({ strategy: spec, steps: syntheticSteps(cfg), lpSolver: solver });
+    const b = runBacktest({
+      strategy: spec,
+      steps: syntheticSteps(cfg),
+      rule: optimizerStrategyRule(spec, solver),
+    });
     expect(b).toEqual(a);
-    expect(a.tradeCount).toBeGreaterThan(3);
+    expect(a.tradeCount).toBeGreaterThan(0);
   });
 
   it("rebalance schedules: every N days, or a weekday at/after an hour (UTC)", () => {
@@ -217,24 +220,25 @@ describe("optimizer strategy", () => {
 
   it("bad parameters throw errors naming the field", () => {
     const bad = (params: object) => ({ ...spec, params: { ...spec.params, ...params } }) as OptimizerSpec;
-    expect(() => optimizerStrategyRule(bad({ usd: -1 }))).toThrow(/params\.usd/);
-    expect(() => optimizerStrategyRule(bad({ rebalance: { everyDays: 0 } }))).toThrow(
+    expect(() => optimizerStrategyRule(bad({ usd: -1 }), solver)).toThrow(/params\.usd/);
+    expect(() => optimizerStrategyRule(bad({ rebalance: { everyDays: 0 } }), solver)).toThrow(
       /params\.rebalance\.everyDays/,
     );
-    expect(() => optimizerStrategyRule(bad({ rebalance: { weekday: "fri" } }))).toThrow(
+    expect(() => optimizerStrategyRule(bad({ rebalance: { weekday: "fri" } }), solver)).toThrow(
       /params\.rebalance\.weekday/,
     );
-    expect(() => optimizerStrategyRule(bad({ rebalance: { weekday: "friday", hourUtc: 24 } }))).toThrow(
-      /params\.rebalance\.hourUtc/,
-    );
+    expect(() =>
+      optimizerStrategyRule(bad({ rebalance: { weekday: "friday", hourUtc: 24 } }), solver),
+    ).toThrow(/params\.rebalance\.hourUtc/);
     expect(() =>
       optimizerStrategyRule(
         bad({ optimize: { ...spec.params.optimize, candidates: { minDays: 30, maxDays: 10 } } }),
+        solver,
       ),
     ).toThrow(/params\.optimize\.candidates\.maxDays/);
-    // The synchronous engine cannot await HiGHS: it says so instead of running.
+    // The optimizer strategy without a solver: refused, naming the missing option.
     expect(() => runBacktest({ strategy: spec, steps: syntheticSteps({ steps: 2, seed: 1 }) })).toThrow(
-      /runBacktestAsync/,
+      /lpSolver/,
     );
   });
 
