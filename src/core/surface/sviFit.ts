@@ -51,7 +51,7 @@ const BETA_MAX = 0.999;
 
 /** Internal (v, beta, rho, m, sigma) -> raw SVI. */
 export function sviFromInternal(x: ArrayLike<number>): SviParams {
-  const [v, beta, rho, m, sigma] = [x[0], x[1], x[2], x[3], x[4]];
+  const [v = 0, beta = 0, rho = 0, m = 0, sigma = 0] = [x[0], x[1], x[2], x[3], x[4]];
   const b = (2 * beta) / (1 + Math.abs(rho));
   return { a: v - b * sigma * Math.sqrt(1 - rho * rho), b, rho, m, sigma };
 }
@@ -74,6 +74,11 @@ interface SliceArrays {
   T: number;
 }
 
+/** The quote at i of a slice's arrays (sorted by k). */
+function quoteAt(d: SliceArrays, i: number): { k: number; vol: number; weight: number } {
+  return { k: d.k[i] ?? 0, vol: d.vol[i] ?? 0, weight: d.weight[i] ?? 0 };
+}
+
 /** Builds the LM problem of a slice in internal variables. */
 function sviProblem(d: SliceArrays) {
   const n = d.k.length;
@@ -82,24 +87,18 @@ function sviProblem(d: SliceArrays) {
     parameters: 5,
     residuals: n,
     evaluate(x: Float64Array, out: Float64Array) {
-      const v = x[0];
-      const rho = x[2];
-      const m = x[3];
-      const sg = x[4];
-      const b = (2 * x[1]) / (1 + Math.abs(rho));
+      const [v = 0, beta = 0, rho = 0, m = 0, sg = 0] = x;
+      const b = (2 * beta) / (1 + Math.abs(rho));
       const sS = sg * Math.sqrt(1 - rho * rho);
       for (let i = 0; i < n; i++) {
-        const y = d.k[i] - m;
+        const q = quoteAt(d, i);
+        const y = q.k - m;
         const w = v + b * (rho * y + Math.sqrt(y * y + sg * sg) - sS);
-        out[i] = d.weight[i] * (Math.sqrt(w > 0 ? w / T : 0) - d.vol[i]);
+        out[i] = q.weight * (Math.sqrt(w > 0 ? w / T : 0) - q.vol);
       }
     },
     jacobian(x: Float64Array, J: Float64Array) {
-      const v = x[0];
-      const beta = x[1];
-      const rho = x[2];
-      const m = x[3];
-      const sg = x[4];
+      const [v = 0, beta = 0, rho = 0, m = 0, sg = 0] = x;
       const ar = Math.abs(rho);
       const sgn = rho > 0 ? 1 : rho < 0 ? -1 : 0;
       const b = (2 * beta) / (1 + ar);
@@ -107,12 +106,13 @@ function sviProblem(d: SliceArrays) {
       const dbdrho = (-2 * beta * sgn) / ((1 + ar) * (1 + ar));
       const S = Math.sqrt(1 - rho * rho);
       for (let i = 0; i < n; i++) {
-        const y = d.k[i] - m;
+        const q = quoteAt(d, i);
+        const y = q.k - m;
         const R = Math.sqrt(y * y + sg * sg);
         const shape = rho * y + R - sg * S;
         const w = Math.max(v + b * shape, 1e-300);
         const vol = Math.sqrt(w / T);
-        const f = d.weight[i] / (2 * vol * T);
+        const f = q.weight / (2 * vol * T);
         const dwdb = shape;
         const row = i * 5;
         J[row] = f;
@@ -123,6 +123,12 @@ function sviProblem(d: SliceArrays) {
       }
     },
   };
+}
+
+/** Determinant of a 3x3 matrix given row-major. */
+function det3(M: readonly number[]): number {
+  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0, i = 0] = M;
+  return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
 }
 
 /** Weighted 3x3 least squares of w ~ a + c (k-m) + d sqrt((k-m)^2 + s^2); returns [a, c, d] or null. */
@@ -136,25 +142,23 @@ function quasiExplicit(
   const A = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const r = [0, 0, 0];
   for (let i = 0; i < d.k.length; i++) {
-    const y = d.k[i] - m;
+    const y = (d.k[i] ?? 0) - m;
     const f = [1, y, Math.sqrt(y * y + s * s)];
-    const o = omega[i] * omega[i];
+    const o = (omega[i] ?? 0) ** 2;
+    const wt = wTarget[i] ?? 0;
     for (let a = 0; a < 3; a++) {
-      r[a] += o * f[a] * wTarget[i];
-      for (let b = 0; b < 3; b++) A[a * 3 + b] += o * f[a] * f[b];
+      const fa = f[a] ?? 0;
+      r[a] = (r[a] ?? 0) + o * fa * wt;
+      for (let b = 0; b < 3; b++) A[a * 3 + b] = (A[a * 3 + b] ?? 0) + o * fa * (f[b] ?? 0);
     }
   }
   // Cramer's rule on the 3x3 system
-  const det3 = (M: number[]) =>
-    M[0] * (M[4] * M[8] - M[5] * M[7]) -
-    M[1] * (M[3] * M[8] - M[5] * M[6]) +
-    M[2] * (M[3] * M[7] - M[4] * M[6]);
   const D = det3(A);
   if (!(Math.abs(D) > 1e-300)) return null;
   const out: number[] = [];
   for (let c = 0; c < 3; c++) {
     const M = A.slice();
-    for (let a = 0; a < 3; a++) M[a * 3 + c] = r[a];
+    for (let a = 0; a < 3; a++) M[a * 3 + c] = r[a] ?? 0;
     out.push(det3(M) / D);
   }
   return out.every(Number.isFinite) ? out : null;
@@ -163,9 +167,9 @@ function quasiExplicit(
 function distinctCount(k: Float64Array): number {
   let c = 0;
   let last = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < k.length; i++) {
-    if (k[i] - last > 1e-9) c++;
-    last = k[i];
+  for (const x of k) {
+    if (x - last > 1e-9) c++;
+    last = x;
   }
   return c;
 }
@@ -173,8 +177,9 @@ function distinctCount(k: Float64Array): number {
 function vwCost(d: SliceArrays, p: SviParams): number {
   let s = 0;
   for (let i = 0; i < d.k.length; i++) {
-    const w = sviTotalVariance(p, d.k[i]);
-    const e = d.weight[i] * (Math.sqrt(w > 0 ? w / d.T : 0) - d.vol[i]);
+    const q = quoteAt(d, i);
+    const w = sviTotalVariance(p, q.k);
+    const e = q.weight * (Math.sqrt(w > 0 ? w / d.T : 0) - q.vol);
     s += e * e;
   }
   return 0.5 * s;
