@@ -61,6 +61,206 @@ function parseExpiry(text: string): number {
   return d;
 }
 
+/** The command's options, parsed and checked (exit 2 naming the flag). */
+interface VarswapOptions {
+  readonly chain: string;
+  readonly currency: string | undefined;
+  readonly tenorDays: number;
+  readonly futureDays: number;
+  readonly futureExpiry: string | undefined;
+  readonly volOfVar: number | null;
+  readonly meanReversion: number | null;
+  readonly dvolHistory: string | undefined;
+  readonly json: boolean | undefined;
+}
+
+function parseVarswapOptions(flags: VarswapFlags): VarswapOptions {
+  if (!flags.chain) throw new CliError("required option '--chain <file>' not specified", EXIT_USAGE);
+  const tenorDays = parseNumberOption("tenor-days", flags.tenorDays);
+  if (!(tenorDays > 0) || tenorDays > 3650)
+    throw new CliError(`--tenor-days must be in (0, 3650], got "${flags.tenorDays}"`, EXIT_USAGE);
+  const futureDays = parseNumberOption("future-days", flags.futureDays);
+  if (!(futureDays > 0))
+    throw new CliError(`--future-days must be > 0, got "${flags.futureDays}"`, EXIT_USAGE);
+  const volOfVar = flags.volOfVar === undefined ? null : parseNumberOption("vol-of-var", flags.volOfVar);
+  if (volOfVar !== null && !(volOfVar >= 0 && volOfVar <= 10))
+    throw new CliError(`--vol-of-var must be in [0, 10], got "${flags.volOfVar}"`, EXIT_USAGE);
+  const meanReversion =
+    flags.meanReversion === undefined ? null : parseNumberOption("mean-reversion", flags.meanReversion);
+  if (meanReversion !== null && !(meanReversion >= 0))
+    throw new CliError(`--mean-reversion must be >= 0, got "${flags.meanReversion}"`, EXIT_USAGE);
+  return {
+    chain: flags.chain,
+    currency: flags.currency,
+    tenorDays,
+    futureDays,
+    futureExpiry: flags.futureExpiry,
+    volOfVar,
+    meanReversion,
+    dvolHistory: flags.dvolHistory,
+    json: flags.json,
+  };
+}
+
+/** The one chain of the file (--currency picks it when there are several), normalized. */
+async function loadSnapshot(o: VarswapOptions) {
+  const loaded = await loadChainFile(o.chain);
+  const want = o.currency?.toUpperCase();
+  const chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
+  const [chain, ...more] = chains;
+  if (!chain)
+    throw new CliError(
+      `${o.chain}: no ${want ?? ""} chain (underlyings: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`,
+      EXIT_FAILURE,
+    );
+  if (more.length > 0)
+    throw new CliError(
+      `${o.chain} has ${chains.map((c) => c.underlying).join(", ")}: pass --currency`,
+      EXIT_USAGE,
+    );
+  return normalizeChain(chain).snapshot;
+}
+
+/**
+ * Vol of variance and mean reversion of the DVOL future: the flags, else estimated from the DVOL
+ * history's 365 closes before the chain's day, else the default; with where they come from.
+ */
+async function varianceDynamics(o: VarswapOptions, valuationTime: number) {
+  if (o.dvolHistory) {
+    const day = new Date(valuationTime).toISOString().slice(0, 10);
+    const closes = (await loadDvolBars(o.dvolHistory)).filter((b) => b.date < day).map((b) => b.close);
+    if (closes.length < 30)
+      throw new CliError(`${o.dvolHistory}: ${closes.length} closes before ${day}, need 30`, EXIT_FAILURE);
+    return {
+      volOfVar: o.volOfVar ?? volOfVarianceFromIndex(closes, 365),
+      meanReversion: o.meanReversion ?? meanReversionFromIndex(closes, 365),
+      source: `${o.dvolHistory} (${Math.min(closes.length - 1, 365)} daily changes before ${day})`,
+    };
+  }
+  if (o.volOfVar === null)
+    return {
+      volOfVar: DEFAULT_VOL_OF_VAR,
+      meanReversion: o.meanReversion,
+      source: "default (BTC DVOL 2021-2026 estimate; pass --vol-of-var or --dvol-history)",
+    };
+  return { volOfVar: o.volOfVar, meanReversion: o.meanReversion, source: "--vol-of-var" };
+}
+
+type VarianceSwapResult = ReturnType<typeof varianceSwapStrike>;
+type VolFutureResult = ReturnType<typeof volIndexFutureValue>;
+
+/** One bracketing expiry's row: strip, corrections and wings in variance points. */
+const expiryRow = (e: VarianceSwapResult["near"], weight: number) => ({
+  expiry: formatDeribitExpiry(e.expiry),
+  days: r(e.timeToExpiry * 365, 2),
+  weight: r(weight, 4),
+  forwardUsd: r(e.forward, 2),
+  strikes: e.strikes,
+  stripRange: `${e.firstStrike}-${e.lastStrike}`,
+  listedRange: `${e.listedFirstStrike}-${e.listedLastStrike}`,
+  stripVar: pts2(e.stripVariance),
+  k0Term: pts2(e.k0Term),
+  discrete: pts2(e.discreteCorrection),
+  putWing: pts2(e.putWing),
+  callWing: pts2(e.callWing),
+  beyondQuotes: pts2(e.wingBeyondQuotes),
+  beyondQuotesSvi: pts2(e.wingBeyondQuotesSvi),
+  callWingBound: pts2(e.callWingBound),
+  fairVar: pts2(e.fairVariance),
+});
+
+/** The command's report (JSON and the text's figures). */
+function varswapReport(
+  o: VarswapOptions,
+  snapshot: { underlying: string; valuationTime: number },
+  swap: VarianceSwapResult,
+  issue: string | null,
+  future: VolFutureResult,
+  v: { meanReversion: number | null; source: string },
+) {
+  return {
+    underlying: snapshot.underlying,
+    valuationTime: new Date(snapshot.valuationTime).toISOString(),
+    chain: o.chain,
+    tenorDays: o.tenorDays,
+    units: "variance points = vol points squared (1e4 x decimal variance); strikes in vol points",
+    swap: {
+      strikeVolPoints: r(swap.strikeVolPoints),
+      stripVolPoints: r(100 * Math.sqrt(Math.max(swap.stripVariance, 0))),
+      fairVariance: pts2(swap.fairVariance),
+      stripVariance: pts2(swap.stripVariance),
+      discreteCorrection: pts2(swap.discreteCorrection),
+      wingCorrection: pts2(swap.wingCorrection),
+      wingBeyondQuotes: pts2(swap.wingBeyondQuotes),
+      wingBeyondQuotesSvi: pts2(swap.wingBeyondQuotesSvi),
+      callWingBound: pts2(swap.callWingBound),
+      bracketed: swap.bracketed,
+      surfaceIssue: issue,
+      near: expiryRow(swap.near, swap.nearWeight),
+      next: expiryRow(swap.next, 1 - swap.nearWeight),
+    },
+    dvolFuture: {
+      expiry: new Date(future.expiry).toISOString(),
+      days: r(future.timeToExpiry * 365, 2),
+      forwardVariance: pts2(future.forwardVariance),
+      forwardVolPoints: r(future.forwardVolPoints),
+      volOfVariance: r(future.volOfVariance),
+      meanReversion: r(v.meanReversion ?? 0),
+      volOfVarianceSource: v.source,
+      convexityAdjustment: r(future.convexityAdjustment),
+      secondOrderAdjustment: r(future.secondOrderAdjustment),
+      fairValue: r(future.fairValue),
+      fairValueTick: r(future.fairValueTicks, 2),
+      tickSize: DVOL_FUTURE_DEFAULTS.tickSize,
+      contractSizeUsdPerPoint: future.contractSizeUsdPerPoint,
+      bracketed: future.bracketed,
+    },
+  };
+}
+
+/** The text output of the report. */
+function varswapText(report: ReturnType<typeof varswapReport>): string {
+  const s = report.swap;
+  const f = report.dvolFuture;
+  return [
+    `${report.underlying} ${report.tenorDays}-day variance swap at ${report.valuationTime}: fair strike ${s.strikeVolPoints.toFixed(2)} vol points (variance ${s.fairVariance} pts^2)${s.bracketed ? "" : " [extrapolated: tenor outside the eligible expiries]"}`,
+    `  strip (DVOL-method, = index^2 at 30 days) ${s.stripVariance} (${s.stripVolPoints.toFixed(2)} pts)  discrete correction ${s.discreteCorrection ?? "n/a"}  wing correction ${s.wingCorrection ?? "n/a"}${s.surfaceIssue ? `  (${s.surfaceIssue})` : ""}`,
+    `  of the wing, beyond the listed strikes: ${s.wingBeyondQuotes ?? "n/a"} (vol flat beyond them; SVI-extrapolated high estimate ${s.wingBeyondQuotesSvi ?? "n/a"}); call-wing model-free bound ${s.callWingBound}`,
+    formatTable([
+      { "": "near", ...s.near },
+      { "": "next", ...s.next },
+    ]),
+    "",
+    `DVOL future expiring ${f.expiry} (${f.days} days): fair ${f.fairValue.toFixed(2)} (tick ${f.fairValueTick}) = forward vol ${f.forwardVolPoints.toFixed(2)} - convexity ${f.convexityAdjustment.toFixed(2)} (second-order term ${f.secondOrderAdjustment.toFixed(2)})${f.bracketed ? "" : " [extrapolated]"}`,
+    `  vol of ln(variance) ${f.volOfVariance}, mean reversion ${f.meanReversion}/yr: ${f.volOfVarianceSource}`,
+  ].join("\n");
+}
+
+/** `volfolio varswap`: the fair variance strike and the DVOL future's fair value of a chain. */
+async function runVarswap(flags: VarswapFlags): Promise<void> {
+  const o = parseVarswapOptions(flags);
+  const snapshot = await loadSnapshot(o);
+  const v = await varianceDynamics(o, snapshot.valuationTime);
+  const futureExpiry = o.futureExpiry
+    ? parseExpiry(o.futureExpiry)
+    : snapshot.valuationTime + o.futureDays * DAY_MS;
+  if (!(futureExpiry > snapshot.valuationTime))
+    throw new CliError(
+      `--future-expiry ${o.futureExpiry} is not after the chain's time ${new Date(snapshot.valuationTime).toISOString()}`,
+      EXIT_USAGE,
+    );
+  const { surface, issue } = replicationSurface(snapshot, { tenorDays: o.tenorDays });
+  const swap = varianceSwapStrike(snapshot, { tenorDays: o.tenorDays, surface });
+  const future = volIndexFutureValue(snapshot, {
+    expiry: futureExpiry,
+    volOfVariance: v.volOfVar,
+    meanReversion: v.meanReversion ?? 0,
+    surface,
+  });
+  const report = varswapReport(o, snapshot, swap, issue, future, v);
+  output(o.json, report, () => varswapText(report));
+}
+
 export function register(program: Command): void {
   program
     .command("varswap")
@@ -96,143 +296,5 @@ Examples:
   volfolio varswap --chain chain.csv.gz --currency ETH --tenor-days 60 --future-expiry 27FEB26 --vol-of-var 1.5
   volfolio varswap --chain chain.csv.gz --currency BTC --dvol-history ../shared/data/prices/DVOL_BTC_daily.csv --json`,
     )
-    .action(async (flags: VarswapFlags) => {
-      if (!flags.chain) throw new CliError("required option '--chain <file>' not specified", EXIT_USAGE);
-      const tenorDays = parseNumberOption("tenor-days", flags.tenorDays);
-      if (!(tenorDays > 0) || tenorDays > 3650)
-        throw new CliError(`--tenor-days must be in (0, 3650], got "${flags.tenorDays}"`, EXIT_USAGE);
-      const futureDays = parseNumberOption("future-days", flags.futureDays);
-      if (!(futureDays > 0))
-        throw new CliError(`--future-days must be > 0, got "${flags.futureDays}"`, EXIT_USAGE);
-      let volOfVar = flags.volOfVar === undefined ? null : parseNumberOption("vol-of-var", flags.volOfVar);
-      if (volOfVar !== null && !(volOfVar >= 0 && volOfVar <= 10))
-        throw new CliError(`--vol-of-var must be in [0, 10], got "${flags.volOfVar}"`, EXIT_USAGE);
-      let meanReversion =
-        flags.meanReversion === undefined ? null : parseNumberOption("mean-reversion", flags.meanReversion);
-      if (meanReversion !== null && !(meanReversion >= 0))
-        throw new CliError(`--mean-reversion must be >= 0, got "${flags.meanReversion}"`, EXIT_USAGE);
-
-      const loaded = await loadChainFile(flags.chain);
-      const want = flags.currency?.toUpperCase();
-      const chains = want ? loaded.chains.filter((c) => c.underlying === want) : loaded.chains;
-      if (chains.length === 0)
-        throw new CliError(
-          `${flags.chain}: no ${want ?? ""} chain (underlyings: ${loaded.chains.map((c) => c.underlying).join(", ") || "none"})`,
-          EXIT_FAILURE,
-        );
-      if (chains.length > 1)
-        throw new CliError(
-          `${flags.chain} has ${chains.map((c) => c.underlying).join(", ")}: pass --currency`,
-          EXIT_USAGE,
-        );
-      const snapshot = normalizeChain(chains[0] as (typeof chains)[number]).snapshot;
-
-      let volSource = "--vol-of-var";
-      if (flags.dvolHistory) {
-        const day = new Date(snapshot.valuationTime).toISOString().slice(0, 10);
-        const closes = (await loadDvolBars(flags.dvolHistory))
-          .filter((b) => b.date < day)
-          .map((b) => b.close);
-        if (closes.length < 30)
-          throw new CliError(
-            `${flags.dvolHistory}: ${closes.length} closes before ${day}, need 30`,
-            EXIT_FAILURE,
-          );
-        volOfVar ??= volOfVarianceFromIndex(closes, 365);
-        meanReversion ??= meanReversionFromIndex(closes, 365);
-        volSource = `${flags.dvolHistory} (${Math.min(closes.length - 1, 365)} daily changes before ${day})`;
-      } else if (volOfVar === null) {
-        volOfVar = DEFAULT_VOL_OF_VAR;
-        volSource = "default (BTC DVOL 2021-2026 estimate; pass --vol-of-var or --dvol-history)";
-      }
-
-      const futureExpiry = flags.futureExpiry
-        ? parseExpiry(flags.futureExpiry)
-        : snapshot.valuationTime + futureDays * DAY_MS;
-      if (!(futureExpiry > snapshot.valuationTime))
-        throw new CliError(
-          `--future-expiry ${flags.futureExpiry} is not after the chain's time ${new Date(snapshot.valuationTime).toISOString()}`,
-          EXIT_USAGE,
-        );
-      const { surface, issue } = replicationSurface(snapshot, { tenorDays });
-      const swap = varianceSwapStrike(snapshot, { tenorDays, surface });
-      const future = volIndexFutureValue(snapshot, {
-        expiry: futureExpiry,
-        volOfVariance: volOfVar,
-        meanReversion: meanReversion ?? 0,
-        surface,
-      });
-      const expiryRow = (e: typeof swap.near, weight: number) => ({
-        expiry: formatDeribitExpiry(e.expiry),
-        days: r(e.timeToExpiry * 365, 2),
-        weight: r(weight, 4),
-        forwardUsd: r(e.forward, 2),
-        strikes: e.strikes,
-        stripRange: `${e.firstStrike}-${e.lastStrike}`,
-        listedRange: `${e.listedFirstStrike}-${e.listedLastStrike}`,
-        stripVar: pts2(e.stripVariance),
-        k0Term: pts2(e.k0Term),
-        discrete: pts2(e.discreteCorrection),
-        putWing: pts2(e.putWing),
-        callWing: pts2(e.callWing),
-        beyondQuotes: pts2(e.wingBeyondQuotes),
-        beyondQuotesSvi: pts2(e.wingBeyondQuotesSvi),
-        callWingBound: pts2(e.callWingBound),
-        fairVar: pts2(e.fairVariance),
-      });
-      const report = {
-        underlying: snapshot.underlying,
-        valuationTime: new Date(snapshot.valuationTime).toISOString(),
-        chain: flags.chain,
-        tenorDays,
-        units: "variance points = vol points squared (1e4 x decimal variance); strikes in vol points",
-        swap: {
-          strikeVolPoints: r(swap.strikeVolPoints),
-          stripVolPoints: r(100 * Math.sqrt(Math.max(swap.stripVariance, 0))),
-          fairVariance: pts2(swap.fairVariance),
-          stripVariance: pts2(swap.stripVariance),
-          discreteCorrection: pts2(swap.discreteCorrection),
-          wingCorrection: pts2(swap.wingCorrection),
-          wingBeyondQuotes: pts2(swap.wingBeyondQuotes),
-          wingBeyondQuotesSvi: pts2(swap.wingBeyondQuotesSvi),
-          callWingBound: pts2(swap.callWingBound),
-          bracketed: swap.bracketed,
-          surfaceIssue: issue,
-          near: expiryRow(swap.near, swap.nearWeight),
-          next: expiryRow(swap.next, 1 - swap.nearWeight),
-        },
-        dvolFuture: {
-          expiry: new Date(future.expiry).toISOString(),
-          days: r(future.timeToExpiry * 365, 2),
-          forwardVariance: pts2(future.forwardVariance),
-          forwardVolPoints: r(future.forwardVolPoints),
-          volOfVariance: r(future.volOfVariance),
-          meanReversion: r(meanReversion ?? 0),
-          volOfVarianceSource: volSource,
-          convexityAdjustment: r(future.convexityAdjustment),
-          secondOrderAdjustment: r(future.secondOrderAdjustment),
-          fairValue: r(future.fairValue),
-          fairValueTick: r(future.fairValueTicks, 2),
-          tickSize: DVOL_FUTURE_DEFAULTS.tickSize,
-          contractSizeUsdPerPoint: future.contractSizeUsdPerPoint,
-          bracketed: future.bracketed,
-        },
-      };
-      output(flags.json, report, () => {
-        const s = report.swap;
-        const f = report.dvolFuture;
-        return [
-          `${report.underlying} ${tenorDays}-day variance swap at ${report.valuationTime}: fair strike ${s.strikeVolPoints.toFixed(2)} vol points (variance ${s.fairVariance} pts^2)${s.bracketed ? "" : " [extrapolated: tenor outside the eligible expiries]"}`,
-          `  strip (DVOL-method, = index^2 at 30 days) ${s.stripVariance} (${s.stripVolPoints.toFixed(2)} pts)  discrete correction ${s.discreteCorrection ?? "n/a"}  wing correction ${s.wingCorrection ?? "n/a"}${issue ? `  (${issue})` : ""}`,
-          `  of the wing, beyond the listed strikes: ${s.wingBeyondQuotes ?? "n/a"} (vol flat beyond them; SVI-extrapolated high estimate ${s.wingBeyondQuotesSvi ?? "n/a"}); call-wing model-free bound ${s.callWingBound}`,
-          formatTable([
-            { "": "near", ...s.near },
-            { "": "next", ...s.next },
-          ]),
-          "",
-          `DVOL future expiring ${f.expiry} (${f.days} days): fair ${f.fairValue.toFixed(2)} (tick ${f.fairValueTick}) = forward vol ${f.forwardVolPoints.toFixed(2)} - convexity ${f.convexityAdjustment.toFixed(2)} (second-order term ${f.secondOrderAdjustment.toFixed(2)})${f.bracketed ? "" : " [extrapolated]"}`,
-          `  vol of ln(variance) ${f.volOfVariance}, mean reversion ${f.meanReversion}/yr: ${f.volOfVarianceSource}`,
-        ].join("\n");
-      });
-    });
+    .action(runVarswap);
 }
