@@ -3,7 +3,7 @@ import { syntheticChain } from "../../../src/core/market/synthetic.js";
 import { chainBookMarket, chainMarketInputs } from "../../../src/core/risk/chainMarket.js";
 import { valuePosition } from "../../../src/core/risk/valuation.js";
 
-/** Coin value vs the chain's mark (synthetic, seed 7): measured worst 5.1e-10 relative with either surface (the market's parity forward, not the generator's, carries the noise); 1e-8 keeps a 20x margin. */
+/** Coin value vs the chain's mark (synthetic, seed 7): measured worst 5.1e-10 relative with either surface; 1e-8 keeps a 20x margin. */
 const MARK_REPRICE_REL = 1e-8;
 
 const T0 = Date.UTC(2026, 1, 2, 8, 30);
