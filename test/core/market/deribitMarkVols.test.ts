@@ -14,6 +14,15 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 
 /** Season worst day of the median |markVol - IV|: 3.5e-5 BTC, 6.9e-5 ETH; Deribit rounds IV to 4 decimals (+-5e-5). */
 const MEDIAN_IV_ABS = 1e-4;
+/** Median error in units of the rounding bound: worst day 0.67 BTC / 0.82 ETH. */
+const MEDIAN_RATIO = 0.9;
+/** Share of quotes within the rounding bound: worst day 72% BTC / 58% ETH. */
+const WITHIN_SHARE = 0.55;
+/** 90th percentile |markVol - IV|: worst day 5.1e-4 BTC, 2.5e-3 ETH (marks of 1e-6 ETH). */
+const P90_IV_ABS = 4e-3;
+/** Well-conditioned quotes, season worst day: p99 2.0e-2; max 0.26 (a 1.8-day put Deribit marked at another instant). */
+const P99_WELL_CONDITIONED_ABS = 0.03;
+const MAX_WELL_CONDITIONED_ABS = 0.3;
 
 /** The file prints the IV in percent (62.96); dividing by 100 rounds once. */
 const PERCENT_PARSE_DIGITS = 12;
@@ -52,10 +61,10 @@ describe.skipIf(files.length === 0)("normalizeChain mark vols vs Deribit's, 20 s
     // (a uniform rounding error of +-5e-5 has median 2.5e-5); in price terms the median quote is
     // 0.67x / 0.82x the rounding bound and 72% / 58% of quotes are within it.
     expect(worst((d) => d.medDiff).value).toBeLessThan(MEDIAN_IV_ABS);
-    expect(worst((d) => d.medRatio).value).toBeLessThan(0.9);
-    expect(worst((d) => d.within, true).value).toBeGreaterThan(0.55);
+    expect(worst((d) => d.medRatio).value).toBeLessThan(MEDIAN_RATIO);
+    expect(worst((d) => d.within, true).value).toBeGreaterThan(WITHIN_SHARE);
     // 90th percentile: worst day 5.1e-4 (BTC), 2.5e-3 (ETH 2026-06-22: marks of 1e-6 ETH).
-    expect(worst((d) => d.p90Diff).value).toBeLessThan(4e-3);
+    expect(worst((d) => d.p90Diff).value).toBeLessThan(P90_IV_ABS);
   });
 
   it("where the mark pins the vol, misses are strikes Deribit marked at another instant", () => {
@@ -63,8 +72,8 @@ describe.skipIf(files.length === 0)("normalizeChain mark vols vs Deribit's, 20 s
     // (BTC 2026-07-07), 3.1e-3 (ETH); max 0.26 (BTC-12JUN26-68000-P on 2026-06-10, 1.8 days, whose
     // call/put marks imply a forward of 61,750.12, 3.4 bp above the 61,729.11 of the expiry's
     // other 38 strikes), 4.7e-3 (ETH).
-    expect(worst((d) => d.p99DiffWellConditioned).value).toBeLessThan(0.03);
-    expect(worst((d) => d.maxDiffWellConditioned).value).toBeLessThan(0.3);
+    expect(worst((d) => d.p99DiffWellConditioned).value).toBeLessThan(P99_WELL_CONDITIONED_ABS);
+    expect(worst((d) => d.maxDiffWellConditioned).value).toBeLessThan(MAX_WELL_CONDITIONED_ABS);
   });
 
   it("regression (issue 18): BTC-31JUL26-100000-P on 2026-07-13 gets Deribit's 0.6296, not 0.745", async () => {

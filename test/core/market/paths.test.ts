@@ -9,6 +9,10 @@ const VARIANCE_BAND = 0.07;
 const IID_ACF_ABS = 0.02;
 /** Mean log jump over ~400 jumps: standard error ~ jump sd / 20; 1 digit = 0.05 absolute. */
 const JUMP_MEAN_DIGITS = 1;
+/** Jump count over 100 years at 4 a year: Poisson(400), sd 20; 3 sd. */
+const POISSON_SIGMAS = 3;
+/** E[S_T] = S_0 over 4,000 paths: within 4 standard errors. */
+const MC_MEAN_SIGMAS = 4;
 
 const DAY = 1 / 365;
 
@@ -87,7 +91,7 @@ describe("garchJumpPath", () => {
   it("jumps arrive at the Poisson rate and the price is a martingale", () => {
     const years = 100;
     const p = garchJumpPath({ spot: 100, steps: years * 365, stepYears: DAY, seed: 21, jumpsPerYear: 4 });
-    expect(Math.abs(p.jumps.length - 400)).toBeLessThan(3 * Math.sqrt(400));
+    expect(Math.abs(p.jumps.length - 400)).toBeLessThan(POISSON_SIGMAS * Math.sqrt(400));
     const meanJump = p.jumps.reduce((s, j) => s + j.logJump, 0) / p.jumps.length;
     expect(meanJump).toBeCloseTo(-0.04, JUMP_MEAN_DIGITS);
     // E[S_T] = S_0 over 4000 paths of 30 days: within 4 standard errors.
@@ -98,6 +102,6 @@ describe("garchJumpPath", () => {
     }
     const m = finals.reduce((a, b) => a + b, 0) / finals.length;
     const sd = Math.sqrt(finals.reduce((a, b) => a + (b - m) ** 2, 0) / (finals.length - 1));
-    expect(Math.abs(m - 100)).toBeLessThan((4 * sd) / Math.sqrt(finals.length));
+    expect(Math.abs(m - 100)).toBeLessThan((MC_MEAN_SIGMAS * sd) / Math.sqrt(finals.length));
   });
 });
