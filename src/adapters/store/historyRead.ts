@@ -103,30 +103,20 @@ async function quoteColumns(
   q: HistoryQuery,
 ): Promise<{ cols: Record<string, Float64Array>; dicts: Record<DictColumn, string[]> }> {
   const w = where(q);
-  const dicts = {} as Record<DictColumn, string[]>;
-  for (const c of DICT_COLUMNS) {
-    const d = await columns(
-      store,
-      `SELECT DISTINCT ${c} AS v FROM h_quotes WHERE ${w} AND ${c} IS NOT NULL ORDER BY v`,
-    );
-    dicts[c] = ((d.v ?? []) as unknown[]).map(String);
-  }
+  const distinct = (c: DictColumn) =>
+    `SELECT DISTINCT '${c}' AS k, ${c} AS v FROM h_quotes WHERE ${w} AND ${c} IS NOT NULL`;
+  const d = await columns(store, `${DICT_COLUMNS.map(distinct).join(" UNION ALL ")} ORDER BY k, v`);
+  const dicts: Record<DictColumn, string[]> = { src: [], instrument: [], underlying_name: [] };
+  for (const [i, k] of ((d.k ?? []) as string[]).entries()) dicts[k as DictColumn].push(String(d.v?.[i]));
   const withs = DICT_COLUMNS.map(
     (c) =>
       `d_${c} AS (SELECT ${c}, (row_number() OVER (ORDER BY ${c}) - 1)::INTEGER AS i_${c} FROM (SELECT DISTINCT ${c} FROM h_quotes WHERE ${w} AND ${c} IS NOT NULL))`,
   );
-  const tardis = await columns(
-    store,
-    `SELECT count(*) FILTER (WHERE tardis)::DOUBLE AS n FROM h_quotes WHERE ${w}`,
-  );
-  const extra =
-    Number(tardis.n?.[0] ?? 0) > 0
-      ? ", bid_size, ask_size, bid_iv, ask_iv, coalesce(tardis, false) AS tardis"
-      : "";
+  // Deribit rows have no sizes or side IVs: NULL columns, read as NaN
   const cols = await numericColumns(
     store,
     `WITH ${withs.join(", ")} SELECT i_src, i_instrument, i_underlying_name, ts::DOUBLE AS ts, bid, ask, mark, mark_iv,
-       underlying_price, open_interest, volume${extra}
+       underlying_price, open_interest, volume, bid_size, ask_size, bid_iv, ask_iv, coalesce(tardis, false) AS tardis
      FROM h_quotes q JOIN d_src USING (src) JOIN d_instrument USING (instrument) LEFT JOIN d_underlying_name USING (underlying_name)
      WHERE ${w} ORDER BY valuation_time, src, line`,
   );
