@@ -73,6 +73,16 @@ export type JournalRecord =
       recovered?: boolean;
       /** Decision-clock time the order was sent (the order-rate window), epoch ms. */
       at?: number;
+      /** Found at the venue by its client order id after the broker policy abandoned it (reconcile.ts). */
+      reconciled?: boolean;
+    }
+  | {
+      /** An abandoned order the venue says it never received, asked a tick or more later (reconcile.ts). */
+      type: "reconciled";
+      step: number;
+      clientOrderId: string;
+      found: false;
+      detail: string;
     }
   | {
       /** A broker exception and what the broker policy did about it (brokerPolicy.ts). */

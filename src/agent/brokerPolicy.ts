@@ -138,6 +138,15 @@ async function withTimeout<T>(what: string, ms: number, p: Promise<T>): Promise<
   }
 }
 
+/** The broker's order with this client order id, under the policy's timeout (throws on an error). */
+export function lookupOrder(
+  broker: Broker,
+  clientOrderId: string,
+  policy: BrokerPolicy,
+): Promise<OrderState | null> {
+  return withTimeout(`getOrder ${clientOrderId}`, policy.timeoutMs, broker.getOrder(clientOrderId));
+}
+
 /** Places `order` under `policy` (module comment); never throws. */
 export async function placeWithPolicy(
   broker: Broker,

@@ -56,7 +56,12 @@ import type {
 import { DEFAULT_MAX_DECISION_AGE_MS } from "./agentTypes.js";
 import { AgentAnalytics } from "./analytics.js";
 import { applyFill, applySettlement, EMPTY_BOOK } from "./book.js";
-import { type BrokerErrorEvent, DEFAULT_BROKER_POLICY, placeWithPolicy } from "./brokerPolicy.js";
+import {
+  type BrokerErrorEvent,
+  DEFAULT_BROKER_POLICY,
+  lookupOrder,
+  placeWithPolicy,
+} from "./brokerPolicy.js";
 import { type FeedHealthState, feedHealthStep, INITIAL_FEED_HEALTH } from "./feedHealth.js";
 import type { HealthReason } from "./health.js";
 import type { LimitCheck } from "./limits.js";
@@ -77,6 +82,7 @@ import {
   TradingCounters,
   tickContext,
 } from "./preTrade.js";
+import { needsReconciliation, unconfirmedOrders } from "./reconcile.js";
 import { type RecoveryBlock, recoveryBlock, replayJournal, type StepDoneRecord } from "./recovery.js";
 import { AgentRegime, regimeScaledVegaTarget } from "./regime.js";
 import { expiredKeys, settleExpiredLegs } from "./settle.js";
@@ -118,6 +124,8 @@ export class Agent {
   private feedState: FeedHealthState = INITIAL_FEED_HEALTH;
   private readonly counters: TradingCounters;
   private stopRequested = false;
+  /** Orders abandoned by the broker policy that the venue may have: asked for at each tick (reconcile.ts). */
+  private readonly unconfirmed = new Set<string>();
   /** The last valued tick's chain and fitted surface (what GET /state values the book on). */
   private lastMarket: { snapshot: ChainSnapshot; fitted: FittedSurface | null } | null = null;
   /** The optimizer rule's LP solver: loaded on first use, synchronous after (optimizerRule.ts). */
@@ -177,6 +185,7 @@ export class Agent {
   }
 
   private async tick(step: number): Promise<void> {
+    if (this.unconfirmed.size > 0) await this.reconcile(step);
     const t0 = performance.now();
     const snapshot = await this.deps.feed.at(step);
     const t1 = performance.now();
@@ -524,6 +533,7 @@ export class Agent {
       this.counters.recordSent(at);
       if (!placed.ok) {
         this.state.ordersAbandoned++;
+        if (needsReconciliation(placed.errorClass)) this.unconfirmed.add(order.clientOrderId);
         return;
       }
       state = placed.state;
@@ -554,6 +564,39 @@ export class Agent {
       "order blocked by pre-trade limit",
     );
     return false;
+  }
+
+  /**
+   * Asks the broker for each unconfirmed (abandoned) order by its client order id (reconcile.ts):
+   * found, its state is journaled and booked; not found, journaled `reconciled`; a failed
+   * lookup is asked again next tick. Nothing is sent, so it runs in every mode.
+   */
+  private async reconcile(step: number): Promise<void> {
+    for (const id of [...this.unconfirmed]) {
+      let found: OrderState | null;
+      try {
+        found = await lookupOrder(this.deps.broker, id, this.deps.brokerPolicy ?? DEFAULT_BROKER_POLICY);
+      } catch (err) {
+        this.deps.logger.warn(
+          { step, clientOrderId: id, error: String((err as Error)?.message ?? err) },
+          "reconcile: the broker could not say whether it has the abandoned order; asking again next tick",
+        );
+        continue;
+      }
+      this.unconfirmed.delete(id);
+      if (found) {
+        this.deps.journal.append({ type: "order", step, state: found, recovered: true, reconciled: true });
+        this.deps.logger.warn(
+          { step, clientOrderId: id, status: found.status, filled: found.filledQuantity },
+          "reconcile: an abandoned order reached the venue; its fills are booked",
+        );
+        this.applyOrder(found);
+      } else {
+        const detail = "the venue has no order with this client order id a tick after it was abandoned";
+        this.deps.journal.append({ type: "reconciled", step, clientOrderId: id, found: false, detail });
+        this.deps.logger.info({ step, clientOrderId: id }, `reconcile: ${detail}`);
+      }
+    }
   }
 
   /** A broker exception (brokerPolicy.ts): counted, journaled `broker-error`, logged. */
@@ -661,6 +704,7 @@ export class Agent {
       applySettlement: (r) => this.applySettlement(r),
       stepDone: (r) => this.restoreStepDone(r),
     });
+    for (const id of unconfirmedOrders(records)) this.unconfirmed.add(id);
     let lastDone = replay.lastDone;
     this.state.step = lastDone;
     const counts = { fromBroker: 0, resent: 0, cancelled: 0 };
