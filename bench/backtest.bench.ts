@@ -85,8 +85,15 @@ export async function run(): Promise<void> {
       await pool.run(sw); // warm-up (JIT in the workers)
       const serialMs = await best(2, () => runSweepThreads(sw, { threads: 0 }));
       const threadMs = await best(2, () => pool.run(sw));
+      // As `volfolio sweep --threads 2` runs it: cold (worker start-up included), this thread + 1 worker.
+      let split = "";
+      const cliMs = await best(2, async () => {
+        const r = await runSweepThreads(sw, { threads: 2 });
+        split = `${r.execution?.jobsOnThisThread ?? "?"} jobs here / ${r.execution?.jobsOnWorkers ?? "?"} on the worker`;
+      });
       console.log(
-        `${label}: serial ${fmt(serialMs)} ms; 2 threads ${fmt(threadMs)} ms; speed-up ${fmt(serialMs / threadMs)}x`,
+        `${label}: serial ${fmt(serialMs)} ms; pre-warmed pool of 2 workers ${fmt(threadMs)} ms (${fmt(serialMs / threadMs)}x); ` +
+          `CLI path (--threads 2, cold start: this thread + 1 worker, ${split}) ${fmt(cliMs)} ms (${fmt(serialMs / cliMs)}x serial)`,
       );
     }
   } finally {

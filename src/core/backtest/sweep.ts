@@ -11,7 +11,6 @@ import { InvalidInputError } from "../errors.js";
 import { mean } from "../math/stats.js";
 import type { LpSolver } from "../optimize/lpSolver.js";
 import { runBacktest } from "./engine.js";
-import { type OptimizerStrategyRule, optimizerStrategyRule } from "./optimizerStrategy.js";
 import type { StrategySpec } from "./strategies.js";
 import { type SyntheticMarketConfig, syntheticSteps } from "./syntheticMarket.js";
 
@@ -108,18 +107,14 @@ export function jobNeedsLpSolver(job: SweepJob): boolean {
 /** Runs one sweep job (pure, deterministic). `lpSolver`: required for `optimizer` jobs. */
 export function runSweepJob(job: SweepJob, lpSolver?: LpSolver): SweepJobResult {
   const strategy = job.strategy;
-  let rule: OptimizerStrategyRule | undefined;
-  if (strategy.type === "optimizer") {
-    if (!lpSolver)
-      throw new InvalidInputError(
-        "lpSolver",
-        "undefined",
-        `is required by sweep job ${job.id} (optimizer strategy)`,
-      );
-    rule = optimizerStrategyRule(strategy, lpSolver);
-  }
+  if (strategy.type === "optimizer" && !lpSolver)
+    throw new InvalidInputError(
+      "lpSolver",
+      "undefined",
+      `is required by sweep job ${job.id} (optimizer strategy)`,
+    );
   const steps = syntheticSteps(job.market);
-  const r = runBacktest({ strategy, steps, recordTrades: false, ...(rule ? { rule } : {}) });
+  const r = runBacktest({ strategy, steps, recordTrades: false, ...(lpSolver ? { lpSolver } : {}) });
   const m = r.metricsUsd;
   return {
     id: job.id,
