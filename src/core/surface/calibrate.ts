@@ -38,7 +38,7 @@ import { type EssviSliceParams, essviToRawSvi, type SsviPowerLawParams, ssviSlic
 import { fitEssviSurface } from "./essviFit.js";
 import { fitSsviSurface } from "./ssviFit.js";
 import { type SviParams, sviTotalVariance } from "./svi.js";
-import { fitSviArbFreeSurface, sviEnvelopeSurface } from "./sviArbFree.js";
+import { fitSviArbFreeSurface, type SviArbFreeSlice, sviEnvelopeSurface } from "./sviArbFree.js";
 import { fitSviSlice } from "./sviFit.js";
 
 export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
@@ -177,139 +177,203 @@ function sviArbitrageWarning(a: ArbitrageReport): string {
   );
 }
 
+/** A model's fit before the per-slice statistics: its surface, per-slice reports, warnings. */
+type SliceFitBase = Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>;
+interface ModelFit {
+  readonly surface: SliceSurface;
+  readonly perSlice: SliceFitBase[];
+  readonly ssvi: SsviPowerLawParams | null;
+  readonly warnings: string[];
+}
+
+const expiryTimeOf = (data: readonly SurfaceSlice[], i: number): number | null => data[i]?.expiryTime ?? null;
+
+/** The RMS change of a repaired slice from its unconstrained fit at its quotes, vol points. */
+function repairChangePts(f: SviArbFreeSlice, slice: SurfaceSlice | undefined): number {
+  const quotes = slice?.quotes ?? [];
+  let ss = 0;
+  for (const q of quotes) {
+    const d =
+      Math.sqrt(Math.max(sviTotalVariance(f.params, q.k), 0) / f.expiry) -
+      Math.sqrt(Math.max(sviTotalVariance(f.unconstrained, q.k), 0) / f.expiry);
+    ss += d * d;
+  }
+  return 100 * Math.sqrt(ss / Math.max(quotes.length, 1));
+}
+
+/** svi-af (and svi with repair, which is the same fit): constrained slices served through the envelope. */
+function fitArbFreeModel(
+  data: readonly SurfaceSlice[],
+  weighting: SurfaceWeighting,
+  restarts: number | undefined,
+  repair: boolean,
+): ModelFit {
+  const fits = fitSviArbFreeSurface(data, {
+    weighting,
+    minHalfWidth: SERVED_MIN_HALF_WIDTH,
+    ...(restarts === undefined ? {} : { restarts }),
+  });
+  const warnings: string[] = [];
+  if (repair)
+    warnings.push('svi --repair: the svi fit refitted with the no-arbitrage constraints (model "svi-af")');
+  const perSlice = fits.map((f, i): SliceFitBase => {
+    const T = f.expiry.toFixed(4);
+    if (f.method === "scaled-fallback")
+      warnings.push(
+        `T=${T}: constrained fit did not verify; fell back to ${i === fits.length - 1 ? "a flattened smile" : "the longer slice scaled"}`,
+      );
+    if (!f.verified)
+      warnings.push(
+        `T=${T}: svi-af slice not ordered below the longer slices on their quoted range; the calendar envelope orders the surface there`,
+      );
+    if (repair && f.method !== "unconstrained")
+      warnings.push(
+        `T=${T}: repaired (RMS change ${repairChangePts(f, data[i]).toFixed(3)} vol pts at the quotes)`,
+      );
+    return {
+      expiry: f.expiry,
+      expiryTime: expiryTimeOf(data, i),
+      forward: f.forward,
+      rawSvi: f.params,
+      essvi: null,
+      converged: f.converged,
+      iterations: f.iterations,
+      degraded: f.degraded,
+      repaired: f.method !== "unconstrained",
+    };
+  });
+  const surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+  return { surface, perSlice, ssvi: null, warnings };
+}
+
+/** Unconstrained raw SVI per slice. */
+function fitSviModel(
+  data: readonly SurfaceSlice[],
+  weighting: SurfaceWeighting,
+  restarts: number | undefined,
+): ModelFit {
+  const fits = data.map((s) =>
+    fitSviSlice(s, restarts === undefined ? { weighting } : { weighting, restarts }),
+  );
+  const surface = sviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
+  const perSlice = fits.map(
+    (f, i): SliceFitBase => ({
+      expiry: f.expiry,
+      expiryTime: expiryTimeOf(data, i),
+      forward: f.forward,
+      rawSvi: f.params,
+      essvi: null,
+      converged: f.converged,
+      iterations: f.iterations,
+      degraded: f.degraded,
+      repaired: false,
+    }),
+  );
+  return { surface, perSlice, ssvi: null, warnings: [] };
+}
+
+/** Power-law SSVI, one global fit. */
+function fitSsviModel(data: readonly SurfaceSlice[], weighting: SurfaceWeighting): ModelFit {
+  const fit = fitSsviSurface(data, { weighting });
+  const perSlice = fit.nodes.map((nd, i): SliceFitBase => {
+    const p = ssviSlice(fit.params, nd.theta);
+    return {
+      expiry: nd.expiry,
+      expiryTime: expiryTimeOf(data, i),
+      forward: nd.forward,
+      rawSvi: essviToRawSvi(p),
+      essvi: p,
+      converged: fit.converged,
+      iterations: fit.iterations,
+      degraded: fit.degraded,
+      repaired: false,
+    };
+  });
+  const warnings = fit.degraded ? [`ssvi: ${fit.degraded}`] : [];
+  return { surface: ssviSurface(fit.params, fit.nodes), perSlice, ssvi: fit.params, warnings };
+}
+
+/** Extended SSVI, slice by slice. */
+function fitEssviModel(data: readonly SurfaceSlice[], weighting: SurfaceWeighting): ModelFit {
+  const fits = fitEssviSurface(data, { weighting });
+  const perSlice = fits.map(
+    (f, i): SliceFitBase => ({
+      expiry: f.expiry,
+      expiryTime: expiryTimeOf(data, i),
+      forward: f.forward,
+      rawSvi: essviToRawSvi(f.params),
+      essvi: f.params,
+      converged: f.converged,
+      iterations: f.iterations,
+      degraded: f.degraded,
+      repaired: false,
+    }),
+  );
+  return {
+    surface: essviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params }))),
+    perSlice,
+    ssvi: null,
+    warnings: [],
+  };
+}
+
+/** The slices with quotes, sorted by expiry, or why they cannot be fitted (none; two with one expiry). */
+function usableSlices(inputSlices: readonly SurfaceSlice[]): Result<SurfaceSlice[], SurfaceFitFailure> {
+  const data = inputSlices.filter((s) => s.quotes.length > 0).sort((a, b) => a.expiry - b.expiry);
+  if (data.length === 0) return fail("no-usable-quotes", "no expiry slice has a usable quote");
+  let prev: SurfaceSlice | null = null;
+  for (const s of data) {
+    if (prev && !(s.expiry > prev.expiry))
+      return fail("no-usable-quotes", `two slices share the expiry ${s.expiry} years; merge them first`);
+    prev = s;
+  }
+  return ok(data);
+}
+
 /** Calibrates a surface to slices sorted by expiry (any order accepted; sorted here). */
 export function calibrateSurface(
   inputSlices: readonly SurfaceSlice[],
   options: SurfaceCalibrationOptions = {},
 ): Result<SurfaceFit, SurfaceFitFailure> {
   const model = options.model ?? DEFAULT_SURFACE_MODEL;
-  const data = inputSlices.filter((s) => s.quotes.length > 0).sort((a, b) => a.expiry - b.expiry);
+  const usable = usableSlices(inputSlices);
+  if (!usable.ok) return usable;
+  const data = usable.value;
   const warnings: string[] = [];
   const emptied = inputSlices.length - data.length;
   if (emptied > 0) warnings.push(`${emptied} expiry slice(s) without quotes skipped`);
-  // merge slices with equal expiry (should not happen from the adapter)
-  if (data.length === 0) return fail("no-usable-quotes", "no expiry slice has a usable quote");
-  for (let i = 1; i < data.length; i++) {
-    if (!(data[i].expiry > data[i - 1].expiry))
-      return fail(
-        "no-usable-quotes",
-        `two slices share the expiry ${data[i].expiry} years; merge them first`,
-      );
-  }
   const weighting = options.weighting ?? "spread";
-  // the served range of each expiry: the arbitrage report and the svi-af constraints cover
-  // [min(-1.5, lowest quoted k), max(1.5, highest quoted k)] (sliceData.ts servedRanges)
-  const served = servedRanges(data, SERVED_MIN_HALF_WIDTH);
-  let surface: SliceSurface;
-  const perSlice: Omit<SliceFitReport, keyof ReturnType<typeof sliceStats>>[] = [];
-  let ssvi: SsviPowerLawParams | null = null;
   // --repair of the unconstrained SVI is the svi-af fit: the same constrained refit from the same
   // unconstrained slices, in milliseconds (the old parameter-space repair, arbitrage.ts
   // repairSviSlices, took seconds per chain and is no longer used here)
   const repairSvi = model === "svi" && options.repair === true;
-  if (model === "svi-af" || repairSvi) {
-    const fits = fitSviArbFreeSurface(data, {
-      weighting,
-      restarts: options.restarts,
-      minHalfWidth: SERVED_MIN_HALF_WIDTH,
-    });
-    surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
-    if (repairSvi)
-      warnings.push('svi --repair: the svi fit refitted with the no-arbitrage constraints (model "svi-af")');
-    fits.forEach((f, i) => {
-      if (f.method === "scaled-fallback")
-        warnings.push(
-          `T=${f.expiry.toFixed(4)}: constrained fit did not verify; fell back to ${i === fits.length - 1 ? "a flattened smile" : "the longer slice scaled"}`,
-        );
-      if (!f.verified)
-        warnings.push(
-          `T=${f.expiry.toFixed(4)}: svi-af slice not ordered below the longer slices on their quoted range; the calendar envelope orders the surface there`,
-        );
-      if (repairSvi && f.method !== "unconstrained") {
-        let ss = 0;
-        for (const q of data[i].quotes) {
-          const d =
-            Math.sqrt(Math.max(sviTotalVariance(f.params, q.k), 0) / f.expiry) -
-            Math.sqrt(Math.max(sviTotalVariance(f.unconstrained, q.k), 0) / f.expiry);
-          ss += d * d;
-        }
-        warnings.push(
-          `T=${f.expiry.toFixed(4)}: repaired (RMS change ${(100 * Math.sqrt(ss / data[i].quotes.length)).toFixed(3)} vol pts at the quotes)`,
-        );
-      }
-      perSlice.push({
-        expiry: f.expiry,
-        expiryTime: data[i].expiryTime ?? null,
-        forward: f.forward,
-        rawSvi: f.params,
-        essvi: null,
-        converged: f.converged,
-        iterations: f.iterations,
-        degraded: f.degraded,
-        repaired: f.method !== "unconstrained",
-      });
-    });
-  } else if (model === "svi") {
-    const fits = data.map((s) => fitSviSlice(s, { weighting, restarts: options.restarts }));
-    const params = fits.map((f) => f.params);
-    surface = sviSurface(data.map((s, i) => ({ expiry: s.expiry, params: params[i] })));
-    fits.forEach((f, i) => {
-      perSlice.push({
-        expiry: f.expiry,
-        expiryTime: data[i].expiryTime ?? null,
-        forward: f.forward,
-        rawSvi: params[i],
-        essvi: null,
-        converged: f.converged,
-        iterations: f.iterations,
-        degraded: f.degraded,
-        repaired: false,
-      });
-    });
-  } else if (model === "ssvi") {
-    const fit = fitSsviSurface(data, { weighting });
-    ssvi = fit.params;
-    surface = ssviSurface(fit.params, fit.nodes);
-    if (fit.degraded) warnings.push(`ssvi: ${fit.degraded}`);
-    fit.nodes.forEach((nd, i) => {
-      const p = ssviSlice(fit.params, nd.theta);
-      perSlice.push({
-        expiry: nd.expiry,
-        expiryTime: data[i].expiryTime ?? null,
-        forward: nd.forward,
-        rawSvi: essviToRawSvi(p),
-        essvi: p,
-        converged: fit.converged,
-        iterations: fit.iterations,
-        degraded: fit.degraded,
-        repaired: false,
-      });
-    });
-  } else {
-    const fits = fitEssviSurface(data, { weighting });
-    surface = essviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
-    fits.forEach((f, i) => {
-      perSlice.push({
-        expiry: f.expiry,
-        expiryTime: data[i].expiryTime ?? null,
-        forward: f.forward,
-        rawSvi: essviToRawSvi(f.params),
-        essvi: f.params,
-        converged: f.converged,
-        iterations: f.iterations,
-        degraded: f.degraded,
-        repaired: false,
-      });
-    });
-  }
-  const slices: SliceFitReport[] = perSlice.map((p, i) => ({ ...p, ...sliceStats(data[i], surface) }));
+  const m: ModelFit =
+    model === "svi-af" || repairSvi
+      ? fitArbFreeModel(data, weighting, options.restarts, repairSvi)
+      : model === "svi"
+        ? fitSviModel(data, weighting, options.restarts)
+        : model === "ssvi"
+          ? fitSsviModel(data, weighting)
+          : fitEssviModel(data, weighting);
+  warnings.push(...m.warnings);
+  const surface = m.surface;
+  const slices: SliceFitReport[] = [];
+  m.perSlice.forEach((p, i) => {
+    const s = data[i];
+    if (s) slices.push({ ...p, ...sliceStats(s, surface) });
+  });
   for (const s of slices) {
     if (s.degraded) warnings.push(`T=${s.expiry.toFixed(4)}: degraded fit: ${s.degraded}`);
     if (!finiteParams(s.rawSvi) || (s.essvi && !finiteParams(s.essvi)) || !Number.isFinite(s.rmseVolPts))
       return fail("non-finite-fit", `fit at T=${s.expiry} gave non-finite parameters`);
   }
-  // exactly the served range of each expiry (issue 21), every 0.005 in k
-  const arbitrage = surfaceArbitrageReport(surface, { step: 0.005 }, served);
+  // exactly the served range of each expiry (issue 21), every 0.005 in k (sliceData.ts servedRanges:
+  // [min(-1.5, lowest quoted k), max(1.5, highest quoted k)])
+  const arbitrage = surfaceArbitrageReport(
+    surface,
+    { step: 0.005 },
+    servedRanges(data, SERVED_MIN_HALF_WIDTH),
+  );
   if (model === "svi" && !arbitrage.free) warnings.push(sviArbitrageWarning(arbitrage));
   else {
     if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
@@ -319,7 +383,7 @@ export function calibrateSurface(
     model: repairSvi ? "svi-af" : model,
     surface,
     slices,
-    ssvi,
+    ssvi: m.ssvi,
     arbitrage,
     warnings: [...new Set(warnings)],
     data,
