@@ -101,7 +101,7 @@ export function register(program: Command): void {
         const res = calibrateSurfaceFromQuotes(norm.snapshot.quotes, {
           model,
           weighting,
-          repair: flags.repair,
+          repair: flags.repair === true,
         });
         if (!res.fit.ok)
           throw new CliError(
@@ -122,8 +122,8 @@ export function register(program: Command): void {
           bandDistanceRmsVolPts: s.bandDistanceRmsVolPts,
           insideBandShare: s.insideBandShare,
           atmVol: s.atmVol,
-          riskReversal25: term[i].riskReversal25,
-          butterfly25: term[i].butterfly25,
+          riskReversal25: term[i]?.riskReversal25 ?? Number.NaN,
+          butterfly25: term[i]?.butterfly25 ?? Number.NaN,
           rawSvi: s.rawSvi,
           essvi: s.essvi,
           converged: s.converged,

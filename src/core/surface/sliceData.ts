@@ -186,8 +186,8 @@ export function surfaceSlicesFromQuotes(
       // ATM vol: the two-sided quote nearest k = 0 (any quote if none is two-sided)
       const pool = kept.some((p) => p.sq.source === "mid") ? kept.filter((p) => p.sq.source === "mid") : kept;
       let atm = pool[0];
-      for (const p of pool) if (Math.abs(p.sq.k) < Math.abs(atm.sq.k)) atm = p;
-      const limit = farN * atm.sq.targetVol * Math.sqrt(atm.q.timeToExpiry);
+      for (const p of pool) if (!atm || Math.abs(p.sq.k) < Math.abs(atm.sq.k)) atm = p;
+      const limit = atm ? farN * atm.sq.targetVol * Math.sqrt(atm.q.timeToExpiry) : Number.POSITIVE_INFINITY;
       kept = kept.filter((p) => {
         if (p.sq.source === "mark" && Math.abs(p.sq.k) > limit) {
           rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "far-wing-one-sided" });
@@ -201,9 +201,9 @@ export function surfaceSlicesFromQuotes(
     const ts = kept.map((p) => p.q.timeToExpiry).sort((x, y) => x - y);
     accepted += kept.length;
     slices.push({
-      expiry: ts[ts.length >> 1],
-      forward: forwards[forwards.length >> 1],
-      expiryTime: Number.isFinite(kept[0]?.q.instrument?.expiry) ? key : undefined,
+      expiry: ts[ts.length >> 1] ?? 0,
+      forward: forwards[forwards.length >> 1] ?? 0,
+      ...(Number.isFinite(kept[0]?.q.instrument?.expiry) ? { expiryTime: key } : {}),
       quotes: kept.map((p) => p.sq),
     });
   }
@@ -232,7 +232,7 @@ export function surfaceQuoteWeights(
       .filter((q) => q.bidVol !== null && q.askVol !== null)
       .map((q) => Math.max((q.askVol as number) - (q.bidVol as number), 0.005))
       .sort((a, b) => a - b);
-    const median = spreads.length > 0 ? spreads[spreads.length >> 1] : 0.05;
+    const median = spreads[spreads.length >> 1] ?? 0.05;
     slice.quotes.forEach((q, i) => {
       const s = q.bidVol !== null && q.askVol !== null ? Math.max(q.askVol - q.bidVol, 0.005) : 2 * median;
       w[i] = 1 / s;
@@ -250,8 +250,8 @@ export function surfaceQuoteWeights(
     });
   } else w.fill(1);
   let s = 0;
-  for (let i = 0; i < n; i++) s += w[i];
-  if (s > 0) for (let i = 0; i < n; i++) w[i] *= n / s;
+  for (const x of w) s += x;
+  if (s > 0) for (let i = 0; i < n; i++) w[i] = (w[i] ?? 0) * (n / s);
   return w;
 }
 
