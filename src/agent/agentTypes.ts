@@ -138,6 +138,19 @@ export interface AgentFeed {
   deliveryPrice?(underlying: string, expiry: number): Promise<number | null>;
 }
 
+/** A started feed with what the agent needs around it (feeds.ts builds one per feed type). */
+export interface BuiltFeed {
+  readonly feed: AgentFeed;
+  readonly resolveInstrument: (name: string) => Instrument;
+  readonly now: (step: number, snapshot: ChainSnapshot | null) => number;
+  /** The wait after a tick; `signal` ends it early (SIGTERM during a long wait). */
+  readonly pause?: (step: number, signal?: AbortSignal) => Promise<void>;
+  /** What the feed is, for the start log line. */
+  readonly describe: string;
+  /** Releases connections. */
+  readonly close: () => Promise<void>;
+}
+
 export interface AgentLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;

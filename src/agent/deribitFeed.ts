@@ -14,7 +14,7 @@ import { instrumentFromName } from "../core/instruments/names.js";
 import type { ChainSnapshot } from "../core/market/types.js";
 import { abortableSleep } from "./abortableSleep.js";
 import type { AgentConfig } from "./config.js";
-import type { BuiltFeed } from "./feeds.js";
+import type { BuiltFeed } from "./agentTypes.js";
 import type { AgentLogger } from "./loop.js";
 
 type DeribitFeedConfig = Extract<AgentConfig["feed"], { type: "deribit" }>;

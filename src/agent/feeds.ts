@@ -28,19 +28,10 @@ import { syntheticSeries } from "../core/market/syntheticSeries.js";
 import { abortableSleep } from "./abortableSleep.js";
 import type { AgentConfig } from "./config.js";
 import { deribitFeed } from "./deribitFeed.js";
+import type { BuiltFeed } from "./agentTypes.js";
 import type { AgentFeed, AgentLogger } from "./loop.js";
 
-export interface BuiltFeed {
-  readonly feed: AgentFeed;
-  readonly resolveInstrument: (name: string) => Instrument;
-  readonly now: (step: number, snapshot: ChainSnapshot | null) => number;
-  /** The wait after a tick; `signal` ends it early (SIGTERM during a long wait). */
-  readonly pause?: (step: number, signal?: AbortSignal) => Promise<void>;
-  /** What the feed is, for the start log line. */
-  readonly describe: string;
-  /** Releases connections. */
-  readonly close: () => Promise<void>;
-}
+export type { BuiltFeed } from "./agentTypes.js";
 
 /** Thrown when the feed cannot start at all (no such directory, no snapshot files). */
 export class AgentFeedError extends Error {

@@ -18,7 +18,7 @@ import {
 } from "./features.js";
 import { gbdtPredict, type GbdtModel, gbdtRaw, trainGbdt } from "./gbdt.js";
 import { leastSquares } from "./linearModel.js";
-import type { ForecastDay, WalkForwardOptions } from "./walkForward.js";
+import type { ForecastDay, WalkForwardOptions } from "./types.js";
 
 export type ResolvedOptions = Required<Omit<WalkForwardOptions, "onProgress">>;
 
