@@ -509,6 +509,10 @@ function addHedgeCandidate(setup: StrategySetup, scope: StepScope, list: Candida
     stressScenarios: setup.stress,
     costUsd: -fill(1).cash * S,
     maxContracts: ((setup.p.maxHedgeCoins ?? 1e6) * mark) / ins.contractSize,
+    // The held hedge is in the fixed book (its margin g(H) in book.marginUsd): the candidate's
+    // margin must be taken on the NET position, g(H + q) - g(H), or g(H) counts twice and closing
+    // the hedge looks like it adds margin (issue 20).
+    ...(held === ins && scope.hedgeHeld ? { heldContracts: scope.hedgeHeld.quantity } : {}),
   });
   list.candidates.push({ ...hc, bidUsd: fill(-1).cash * S });
   return { hedgeIndex, hedgeCoinsPerContract: hc.greeks.deltaCoin };
