@@ -38,7 +38,7 @@ async function bestOf<T>(runs: number, fn: () => T): Promise<{ ms: number; media
     value = r.value;
   }
   times.sort((a, b) => a - b);
-  return { ms: times[0], median: times[times.length >> 1], value };
+  return { ms: times[0] ?? Number.NaN, median: times[times.length >> 1] ?? Number.NaN, value };
 }
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
