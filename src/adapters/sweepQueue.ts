@@ -27,12 +27,11 @@
  * the longest job, and a job may stall `maxStalledCount` (default 3) times before it fails.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type ConnectionOptions, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { type SweepJob, type SweepJobResult, type SweepSpec, expandSweep } from "../core/backtest/sweep.js";
 import { siblingModulePath, type SweepRunResult } from "./sweepRunner.js";
+import { isMainModule } from "./mainModule.js";
 import { runJobHere } from "./sweepWorker.js";
 
 /** BullMQ connection options from a redis:// URL. */
@@ -374,16 +373,7 @@ async function workerMain(queueName: string, argv: string[]): Promise<void> {
   process.on("disconnect", shutdown);
 }
 
-const invokedDirectly = (() => {
-  try {
-    return (
-      process.argv[1] !== undefined &&
-      realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-    );
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isMainModule(import.meta.url);
 if (invokedDirectly) {
   const i = process.argv.indexOf("--sweep-worker");
   const q = i >= 0 ? process.argv[i + 1] : undefined;

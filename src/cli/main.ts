@@ -5,9 +5,8 @@
  * DuckDB, pg, BullMQ, fastify, piscina, ...) is loaded only when that command runs: `volfolio risk`
  * never loads the store or the web server. Help without a command, `help` and unknown commands load all.
  */
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { isMainModule } from "../adapters/mainModule.js";
 import { describeError, EXIT_USAGE } from "./io.js";
 
 /** A command module: registers its top-level command(s) on the program. */
@@ -82,16 +81,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = (() => {
-  try {
-    return (
-      process.argv[1] !== undefined &&
-      realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
-    );
-  } catch {
-    return false;
-  }
-})();
+const invokedDirectly = isMainModule(import.meta.url);
 
 if (invokedDirectly) {
   // A reader that stops early (`volfolio risk ... | head`) closes the pipe: stop quietly, not with
