@@ -167,28 +167,38 @@ export async function loadChainFile(path: string, options: ChainFileOptions = {}
   const vt = options.valuationTime === undefined ? {} : { valuationTime: options.valuationTime };
   if (format === "deribit-csv") {
     const r = await parseDeribitCsv(openStream(path, gzip), { source: path, ...vt });
-    return {
-      format,
-      gzip,
-      chains: r.chains,
-      rejected: r.rejected.map((x) => ({ where: `line ${x.line}`, reason: x.reason, detail: x.detail })),
-      rowsRead: r.rowsRead,
-      superseded: 0,
-      warnings: r.warnings,
-    };
+    return csvChainResult(format, gzip, r, 0);
   }
   const r = await parseTardisOptionsChain(openStream(path, gzip), {
     source: path,
     ...vt,
     ...(options.at === undefined ? {} : { at: options.at }),
   });
+  return csvChainResult(format, gzip, r, r.superseded);
+}
+
+/** What the Deribit and Tardis CSV parsers both return (their rejects carry a 1-based line). */
+interface CsvChainParse {
+  readonly chains: ChainSnapshot[];
+  readonly rejected: readonly { readonly line: number; readonly reason: string; readonly detail: string }[];
+  readonly rowsRead: number;
+  readonly warnings: string[];
+}
+
+/** A CSV parser's result as a ChainFileResult: rejects located as "line N". */
+function csvChainResult(
+  format: ChainFileFormat,
+  gzip: boolean,
+  r: CsvChainParse,
+  superseded: number,
+): ChainFileResult {
   return {
     format,
     gzip,
     chains: r.chains,
     rejected: r.rejected.map((x) => ({ where: `line ${x.line}`, reason: x.reason, detail: x.detail })),
     rowsRead: r.rowsRead,
-    superseded: r.superseded,
+    superseded,
     warnings: r.warnings,
   };
 }
