@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const seed = Number(arg("--seed") ?? 21);
   const sampled = days ? seededSample(all, Number(days), seed) : all;
   // --part i/n: every n-th file from the i-th (to spread the season over processes)
-  const [pi, pn] = (arg("--part") ?? "0/1").split("/").map(Number);
+  const [pi = 0, pn = 1] = (arg("--part") ?? "0/1").split("/").map(Number);
   const dates = arg("--dates")?.split(",");
   const files = sampled.filter(
     (f, j) => j % pn === pi && (!dates || dates.some((d) => basename(f).includes(d.replaceAll("-", "")))),
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const models = (arg("--models") ?? "svi,svi-af").split(",") as SurfaceModel[];
   const perChain = process.argv.includes("--per-chain");
   const repeats = Number(arg("--repeats") ?? 3);
-  const rows: { chain: string; m: Record<string, ChainSurfaceMetrics> }[] = [];
+  const rows: Row[] = [];
   let warmed = false;
   for (const f of files) {
     const file = await loadChainFile(f);
@@ -133,46 +133,62 @@ async function main(): Promise<void> {
         );
     }
   }
-  const base = models[0];
+  const base = models[0] ?? "svi";
   console.log(`\n${rows.length} chains from ${files.length} day(s)${days ? ` (seed ${seed})` : ""}`);
   for (const model of models) {
-    const xs = rows.map((r) => r.m[model]).filter((x): x is ChainSurfaceMetrics => x !== undefined);
-    const col = (f: (x: ChainSurfaceMetrics) => number) => xs.map(f);
-    const med = (v: number[]) => quantileOf(v, 0.5);
-    const bf = col((x) => x.butterflyPoints);
-    const cal = col((x) => x.calendarPoints);
-    const inb = col((x) => 100 * x.insideBand);
-    const vr = col((x) => x.vegaRmseVsMarkPts);
-    const ms = col((x) => x.fitMs);
-    console.log(
-      `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | report free ${xs.filter((x) => x.reportFree).length} | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
-    );
-    if (model !== base) {
-      const ratios = rows
-        .filter((r) => r.m[model] && r.m[base])
-        .map((r) => ({
-          chain: r.chain,
-          rmse: r.m[model].vegaRmseVsMarkPts / Math.max(r.m[base].vegaRmseVsMarkPts, 1e-9),
-          time: r.m[model].fitMs / Math.max(r.m[base].fitMs, 1e-9),
-          band: 100 * (r.m[model].insideBand - r.m[base].insideBand),
-          bandOk:
-            r.m[model].insideBand >= 0.95 ||
-            (r.m[base].insideBand < 0.97 && r.m[model].insideBand >= r.m[base].insideBand - 0.02),
-          free: r.m[model].butterflyPoints === 0 && r.m[model].calendarPoints === 0,
-        }));
-      const rr = ratios.map((r) => r.rmse);
-      const tr = ratios.map((r) => r.time);
-      const bd = ratios.map((r) => r.band);
-      const worst = (key: "rmse" | "time") => ratios.reduce((a, b) => (b[key] > a[key] ? b : a), ratios[0]);
-      console.log(
-        `  vs ${base}: RMSE ratio median ${quantileOf(rr, 0.5).toFixed(3)} max ${Math.max(...rr).toFixed(3)} (${worst("rmse")?.chain}) | time ratio median ${quantileOf(tr, 0.5).toFixed(2)} max ${Math.max(...tr).toFixed(2)} (${worst("time")?.chain}) | band change pts median ${quantileOf(bd, 0.5).toFixed(2)} min ${Math.min(...bd).toFixed(2)} | chains failing: free ${ratios.filter((r) => !r.free).length}, band ${ratios.filter((r) => !r.bandOk).length}, rmse>1.2x ${rr.filter((v) => v > 1.2).length}, time>5x ${tr.filter((v) => v > 5).length}`,
-      );
-      for (const r of ratios.filter((r) => !r.free || !r.bandOk || r.rmse > 1.2 || r.time > 5))
-        console.log(
-          `    ${r.chain}: free ${r.free} band ${(100 * rows.find((x) => x.chain === r.chain)!.m[model].insideBand).toFixed(1)}% (vs ${(100 * rows.find((x) => x.chain === r.chain)!.m[base].insideBand).toFixed(1)}%) rmse x${r.rmse.toFixed(2)} time x${r.time.toFixed(2)}`,
-        );
-    }
+    summarize(rows, model);
+    if (model !== base) compareModels(rows, base, model);
   }
+}
+
+type Row = { chain: string; m: Record<string, ChainSurfaceMetrics> };
+
+/** Median and worst of each metric of one model over the chains. */
+function summarize(rows: readonly Row[], model: SurfaceModel): void {
+  const xs = rows.map((r) => r.m[model]).filter((x): x is ChainSurfaceMetrics => x !== undefined);
+  const col = (f: (x: ChainSurfaceMetrics) => number) => xs.map(f);
+  const med = (v: number[]) => quantileOf(v, 0.5);
+  const bf = col((x) => x.butterflyPoints);
+  const cal = col((x) => x.calendarPoints);
+  const inb = col((x) => 100 * x.insideBand);
+  const vr = col((x) => x.vegaRmseVsMarkPts);
+  const ms = col((x) => x.fitMs);
+  console.log(
+    `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | report free ${xs.filter((x) => x.reportFree).length} | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
+  );
+}
+
+/** The issue's per-chain targets of `model` against `base` (unconstrained SVI), and the chains missing one. */
+function compareModels(rows: readonly Row[], base: SurfaceModel, model: SurfaceModel): void {
+  const ratios = rows.flatMap((r) => {
+    const x = r.m[model];
+    const b = r.m[base];
+    if (!x || !b) return [];
+    return [
+      {
+        chain: r.chain,
+        band: x.insideBand,
+        baseBand: b.insideBand,
+        rmse: x.vegaRmseVsMarkPts / Math.max(b.vegaRmseVsMarkPts, 1e-9),
+        time: x.fitMs / Math.max(b.fitMs, 1e-9),
+        bandOk: x.insideBand >= 0.95 || (b.insideBand < 0.97 && x.insideBand >= b.insideBand - 0.02),
+        free: x.butterflyPoints === 0 && x.calendarPoints === 0,
+      },
+    ];
+  });
+  const first = ratios[0];
+  if (!first) return;
+  const rr = ratios.map((r) => r.rmse);
+  const tr = ratios.map((r) => r.time);
+  const bd = ratios.map((r) => 100 * (r.band - r.baseBand));
+  const worst = (key: "rmse" | "time") => ratios.reduce((a, b) => (b[key] > a[key] ? b : a), first);
+  console.log(
+    `  vs ${base}: RMSE ratio median ${quantileOf(rr, 0.5).toFixed(3)} max ${Math.max(...rr).toFixed(3)} (${worst("rmse").chain}) | time ratio median ${quantileOf(tr, 0.5).toFixed(2)} max ${Math.max(...tr).toFixed(2)} (${worst("time").chain}) | band change pts median ${quantileOf(bd, 0.5).toFixed(2)} min ${Math.min(...bd).toFixed(2)} | chains failing: free ${ratios.filter((r) => !r.free).length}, band ${ratios.filter((r) => !r.bandOk).length}, rmse>1.2x ${rr.filter((v) => v > 1.2).length}, time>5x ${tr.filter((v) => v > 5).length}`,
+  );
+  for (const r of ratios.filter((r) => !r.free || !r.bandOk || r.rmse > 1.2 || r.time > 5))
+    console.log(
+      `    ${r.chain}: free ${r.free} band ${(100 * r.band).toFixed(1)}% (vs ${(100 * r.baseBand).toFixed(1)}%) rmse x${r.rmse.toFixed(2)} time x${r.time.toFixed(2)}`,
+    );
 }
 
 if (process.argv[1]?.endsWith("surfaceArbitrage.ts")) {
