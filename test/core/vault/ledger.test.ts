@@ -19,6 +19,20 @@ import {
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 const WEEK = 7 / 365;
+/** Hand values printed to 16-17 significant digits; the ledger's two or three float products on values below 1.1 differ by a few ulp (< 5e-16). */
+const FEE_DIGITS = 15;
+/** The performance fee is 0.1 x (p1 - 1): the subtraction cancels one digit of p1's rounding; 14 digits. */
+const PERF_FEE_DIGITS = 14;
+/** Amounts and share counts of 30-200 units (x or / the price, sums of them): ulp 1.4e-14 at 100, 13 digits (5e-14) leaves a few ulp (was 12; passes at 13). */
+const AMOUNT_DIGITS = 13;
+/** 100 shares x a price of 1.03555, each rounded (103.555 rounds twice): 12 digits (was 10; passes at 12). */
+const VALUE_DIGITS = 12;
+/** Properties over random schedules: NAV by flows is a difference of the round's large amounts (gross NAV - payouts), relative to the largest; a few ulp per round over up to a dozen rounds. Was 1e-9; passed 4 fast-check runs at 1e-12, set 1e-11 for seed headroom. */
+const FLOW_REL = 1e-11;
+/** One price ratio rounded (price after fees <= gross NAV / shares): 1e-12 relative slack. */
+const PRICE_SLACK = 1e-12;
+/** A holder's balance with and without another depositor: the largest amount's double rounding, 1e-13 of it (1e-13 of 1e6 is 1e-7 of a 1-unit holding). */
+const BIG_ROUNDING = 1e-13;
 
 /** A vault with `shares` held by "a" at `price` (HWM `hwm`), built through the ledger itself. */
 function seeded(shares: number, price = 1, hwm = price): LedgerState {
@@ -48,15 +62,15 @@ describe("fee arithmetic (hand-computed)", () => {
       deposits: [{ depositor: "b", amount: 50 }],
     });
     const s = r.settlement;
-    expect(s.managementFee).toBeCloseTo(0.03873972602739726, 15);
-    expect(s.performanceFee).toBeCloseTo(0.09612602739726027, 14);
+    expect(s.managementFee).toBeCloseTo(0.03873972602739726, FEE_DIGITS);
+    expect(s.performanceFee).toBeCloseTo(0.09612602739726027, PERF_FEE_DIGITS);
     expect(s.priceBeforeFees).toBe(1.01);
-    expect(s.price).toBeCloseTo(1.0086513424657535, 15);
-    expect(s.highWaterMark).toBeCloseTo(1.0086513424657535, 15);
-    expect(s.withdrawals[0]?.amount).toBeCloseTo(30.259540273972604, 12);
-    expect(s.deposits[0]?.shares).toBeCloseTo(49.57114306492646, 12);
-    expect(r.state.nav).toBeCloseTo(120.60559397260273, 12);
-    expect(r.state.totalShares).toBeCloseTo(119.57114306492646, 12);
+    expect(s.price).toBeCloseTo(1.0086513424657535, FEE_DIGITS);
+    expect(s.highWaterMark).toBeCloseTo(1.0086513424657535, FEE_DIGITS);
+    expect(s.withdrawals[0]?.amount).toBeCloseTo(30.259540273972604, AMOUNT_DIGITS);
+    expect(s.deposits[0]?.shares).toBeCloseTo(49.57114306492646, AMOUNT_DIGITS);
+    expect(r.state.nav).toBeCloseTo(120.60559397260273, AMOUNT_DIGITS);
+    expect(r.state.totalShares).toBeCloseTo(119.57114306492646, AMOUNT_DIGITS);
     expect(r.state.shares).toEqual({ a: 70, b: s.deposits[0]?.shares });
   });
 
@@ -67,9 +81,9 @@ describe("fee arithmetic (hand-computed)", () => {
       years: WEEK,
       fees: { managementPerYear: 0.02, performance: 0.2 },
     });
-    expect(r.settlement.managementFee).toBeCloseTo(0.03758904109589041, 15);
+    expect(r.settlement.managementFee).toBeCloseTo(0.03758904109589041, FEE_DIGITS);
     expect(r.settlement.performanceFee).toBe(0);
-    expect(r.settlement.price).toBeCloseTo(0.9796241095890411, 15);
+    expect(r.settlement.price).toBeCloseTo(0.9796241095890411, FEE_DIGITS);
     expect(r.state.highWaterMark).toBe(1);
   });
 
@@ -84,21 +98,21 @@ describe("fee arithmetic (hand-computed)", () => {
     // Round 1: -10%. Price 0.90, HWM stays 1.00. B enters with 90 -> 100 shares.
     let r = settleEpoch(st, { grossNav: 90, years: WEEK, fees, deposits: [{ depositor: "b", amount: 90 }] });
     expect(r.settlement.performanceFee).toBe(0);
-    expect(r.settlement.price).toBeCloseTo(0.9, 15);
-    expect(r.state.shares.b).toBeCloseTo(100, 12);
+    expect(r.settlement.price).toBeCloseTo(0.9, FEE_DIGITS);
+    expect(r.state.shares.b).toBeCloseTo(100, AMOUNT_DIGITS);
     st = r.state;
     // Round 2: +10% on 180 -> 198; price 0.99 < HWM 1.00: no fee. B's 100 shares are worth 99.
     r = settleEpoch(st, { grossNav: 198, years: WEEK, fees });
     expect(r.settlement.performanceFee).toBe(0);
-    expect((r.state.shares.b as number) * r.state.sharePrice).toBeCloseTo(99, 12);
+    expect((r.state.shares.b as number) * r.state.sharePrice).toBeCloseTo(99, AMOUNT_DIGITS);
     st = r.state;
     // Round 3: +5% -> 207.9; p1 = 1.0395, fee 0.1 x 0.0395 x 200 = 0.79 on the part above 1.00 only;
     // price 1.03555: B's 100 shares are worth 103.555 (B paid 0.395, not 10% of its 13.9 gain).
     r = settleEpoch(st, { grossNav: 207.9, years: WEEK, fees });
-    expect(r.settlement.performanceFee).toBeCloseTo(0.79, 12);
-    expect(r.settlement.price).toBeCloseTo(1.03555, 12);
-    expect((r.state.shares.b as number) * r.state.sharePrice).toBeCloseTo(103.555, 10);
-    expect(r.state.highWaterMark).toBeCloseTo(1.03555, 12);
+    expect(r.settlement.performanceFee).toBeCloseTo(0.79, AMOUNT_DIGITS);
+    expect(r.settlement.price).toBeCloseTo(1.03555, AMOUNT_DIGITS);
+    expect((r.state.shares.b as number) * r.state.sharePrice).toBeCloseTo(103.555, VALUE_DIGITS);
+    expect(r.state.highWaterMark).toBeCloseTo(1.03555, AMOUNT_DIGITS);
   });
 
   it("bad requests are typed errors naming the field and the value", () => {
@@ -213,7 +227,7 @@ function play(sc: Scenario, skip?: string) {
 }
 
 describe("ledger properties (fast-check)", () => {
-  it("shares x price = NAV after every round, NAV counted from the asset flows (1e-9 relative)", () => {
+  it("shares x price = NAV after every round, NAV counted from the asset flows (FLOW_REL relative)", () => {
     fc.assert(
       fc.property(scenarioArb, (sc) => {
         for (const r of play(sc)) {
@@ -231,8 +245,8 @@ describe("ledger properties (fast-check)", () => {
             ...r.deposits.map((d) => d.amount),
             ...Object.values(r.paid),
           );
-          expect(Math.abs(sumShares * s.sharePrice - r.navByFlows) / scale).toBeLessThan(1e-9);
-          expect(Math.abs(s.nav - r.navByFlows) / scale).toBeLessThan(1e-9);
+          expect(Math.abs(sumShares * s.sharePrice - r.navByFlows) / scale).toBeLessThan(FLOW_REL);
+          expect(Math.abs(s.nav - r.navByFlows) / scale).toBeLessThan(FLOW_REL);
         }
       }),
       { numRuns: 300 },
@@ -248,9 +262,9 @@ describe("ledger properties (fast-check)", () => {
           // performance charged once, on the whole vault).
           if (prev.totalShares > 0) {
             expect(r.fee).toBeGreaterThanOrEqual(0);
-            expect(rel(r.grossNav - r.fee, prev.totalShares * state.sharePrice)).toBeLessThan(1e-9);
+            expect(rel(r.grossNav - r.fee, prev.totalShares * state.sharePrice)).toBeLessThan(FLOW_REL);
             // The price after fees never exceeds the price before them, nor the gross return.
-            expect(state.sharePrice).toBeLessThanOrEqual((r.grossNav / prev.totalShares) * (1 + 1e-12));
+            expect(state.sharePrice).toBeLessThanOrEqual((r.grossNav / prev.totalShares) * (1 + PRICE_SLACK));
           }
           for (const who of DEPOSITORS) {
             const before = (prev.shares[who] ?? 0) * prev.sharePrice;
@@ -259,7 +273,7 @@ describe("ledger properties (fast-check)", () => {
             const own = r.deposits.filter((d) => d.depositor === who).reduce((x, d) => x + d.amount, 0);
             const expected = before * ratio + own - (r.paid[who] ?? 0);
             expect(Math.abs(after - expected)).toBeLessThanOrEqual(
-              1e-9 * Math.max(before * ratio, own, after, 1e-12),
+              FLOW_REL * Math.max(before * ratio, own, after, 1e-12),
             );
           }
         }
@@ -290,7 +304,7 @@ describe("ledger properties (fast-check)", () => {
           const x = (r.state.shares.a ?? 0) * r.state.sharePrice;
           const w = without[i] as (typeof without)[number];
           const y = (w.state.shares.a ?? 0) * w.state.sharePrice;
-          expect(Math.abs(x - y)).toBeLessThanOrEqual(1e-9 * Math.abs(y) + 1e-13 * big);
+          expect(Math.abs(x - y)).toBeLessThanOrEqual(FLOW_REL * Math.abs(y) + BIG_ROUNDING * big);
         }
       }),
       { numRuns: 200 },

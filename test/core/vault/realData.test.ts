@@ -27,23 +27,29 @@ const openingValues = (r: VaultResult): Map<string, number> => {
 };
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 const DAY = 86_400_000;
+/** navStart is the previous NAV carried over: a few ulp; 1e-12 relative. */
+const CARRY_REL = 1e-12;
+/** NAV rebuilt from the backtest engine's coin records over a round of real fills (sums with cancellation, x index): 1e-11 relative (was 1e-9; the synthetic runs pass at 1e-12). */
+const RECON_REL = 1e-11;
+/** Limits are checked after flooring to 0.1 lots, so utilisation <= 1 up to the rounding of one ratio: 1e-12. */
+const LIMIT_SLACK = 1e-12;
 
 function check(r: VaultResult): void {
   let prevNav = r.opening?.nav ?? 0;
   let prevPrice = r.opening?.sharePrice ?? 1;
   let prevValues = openingValues(r);
   for (const e of r.epochs) {
-    expect(rel(e.navStart, prevNav)).toBeLessThan(1e-12);
-    expect(rel(e.accountStart, e.navStart)).toBeLessThan(1e-9);
-    expect(rel(e.totalShares * e.sharePrice, e.nav)).toBeLessThan(1e-9);
+    expect(rel(e.navStart, prevNav)).toBeLessThan(CARRY_REL);
+    expect(rel(e.accountStart, e.navStart)).toBeLessThan(RECON_REL);
+    expect(rel(e.totalShares * e.sharePrice, e.nav)).toBeLessThan(RECON_REL);
     const coinCash = e.premiumCoin - e.tradingFeesCoin + e.settlementCoin;
     const expected = r.asset === "USD" ? e.navStart + coinCash * e.indexEnd : e.navStart + coinCash;
-    expect(rel(e.grossNav, expected)).toBeLessThan(1e-9);
+    expect(rel(e.grossNav, expected)).toBeLessThan(RECON_REL);
     expect(e.option).not.toBeNull();
     if (e.option) {
       expect(e.option.expiry).toBeLessThanOrEqual(e.end);
-      expect(e.collateralUtilisation).toBeLessThanOrEqual(1 + 1e-12);
-      expect(e.marginUtilisation).toBeLessThanOrEqual(1 + 1e-12);
+      expect(e.collateralUtilisation).toBeLessThanOrEqual(1 + LIMIT_SLACK);
+      expect(e.marginUtilisation).toBeLessThanOrEqual(1 + LIMIT_SLACK);
     }
     const values = new Map(e.balances.map((b) => [b.depositor, b.value]));
     for (const d of new Set([...prevValues.keys(), ...values.keys()])) {
@@ -51,7 +57,7 @@ function check(r: VaultResult): void {
       const paid = e.withdrawals.filter((x) => x.depositor === d).reduce((x, y) => x + y.amount, 0);
       const want = (prevValues.get(d) ?? 0) * (e.sharePrice / prevPrice) + own - paid;
       const scale = Math.max((prevValues.get(d) ?? 0) * (e.sharePrice / prevPrice), own, paid);
-      expect(Math.abs((values.get(d) ?? 0) - want)).toBeLessThanOrEqual(1e-9 * scale);
+      expect(Math.abs((values.get(d) ?? 0) - want)).toBeLessThanOrEqual(RECON_REL * scale);
     }
     prevNav = e.nav;
     prevPrice = e.sharePrice;
