@@ -19,11 +19,31 @@ import {
 } from "../../../src/core/volindex/dvol.js";
 import { expiryVariance } from "../../../src/core/volindex/modelFreeVariance.js";
 
+/** Model-free strip of a flat smile on a 1600-strike grid: midpoint quadrature and wing truncation leave < 0.1% of vol^2. */
+const FLAT_STRIP_REL = 1e-3;
+
+/** The strip's K0 mid is (call + put) / 2 of the quoted Black prices (USD ~1e4 from coin x index): 9 digits. */
+const MID_DIGITS = 9;
+
+/** (F/K0 - 1)^2 / T on ~1e-3: the same three operations, rounding ~1e-19. */
+const CORRECTION_DIGITS = 15;
+
+/** timeToExpiry x 365 of whole-day expiries: exact to an ulp of ~16-44 days. */
+const YEAR_FRACTION_DIGITS = 9;
+
+/** Cboe's 30-day interpolation in total variance, written here, vs the module: rounding on ~50 vol points. */
+const CBOE_STEP3_DIGITS = 10;
+
+/** Mean of 120 equal values 41: summation rounding only. */
+const SMOOTH_DIGITS = 12;
+
 const T0 = Date.UTC(2026, 0, 10, 9, 0, 0);
 /** Same sums in another order or scaled exactly: float rounding of a few dozen terms. */
 const FLOAT_REL = 1e-12;
 /** Parity forward from Black-76 coin prices: K / (1 - (c - p)) loses ~1e-12 to cancellation near F. */
 const PARITY_REL = 1e-9;
+/** The same strip with a quote filled from its own mark (bid = ask = mark): identical terms, summation order at most. */
+const FLOAT_DIGITS = 12;
 const DAY = 86_400_000;
 
 interface ExpirySpec {
@@ -98,7 +118,7 @@ describe("DVOL-method variance of one expiry", () => {
           minDelta: 0,
         },
       );
-      expect(Math.abs(v.variance / (vol * vol) - 1)).toBeLessThan(1e-3);
+      expect(Math.abs(v.variance / (vol * vol) - 1)).toBeLessThan(FLAT_STRIP_REL);
     }
   });
 
@@ -211,8 +231,8 @@ describe("DVOL-method variance of one expiry", () => {
     const T = 30 / 365;
     const c = blackPrice({ forward: F, strike: 100, expiry: T, vol: 0.9, kind: "call" });
     const p = blackPrice({ forward: F, strike: 100, expiry: T, vol: 0.9, kind: "put" });
-    expect(at?.mid).toBeCloseTo((c + p) / 2, 9);
-    expect(v.correction).toBeCloseTo((F / 100 - 1) ** 2 / T, 15);
+    expect(at?.mid).toBeCloseTo((c + p) / 2, MID_DIGITS);
+    expect(v.correction).toBeCloseTo((F / 100 - 1) ** 2 / T, CORRECTION_DIGITS);
     // dK on the filtered strikes: one-sided at the ends, centred inside.
     expect(v.contributions.map((x) => x.strikeWidth)).toEqual([10, 7.5, 5, 5, 5, 7.5, 10]);
   });
@@ -237,7 +257,7 @@ describe("DVOL-method variance of one expiry", () => {
       },
     );
     // The mark is the quote's own price here (bid = ask = mark), so the fill restores it exactly.
-    expect(filled.variance).toBeCloseTo(without60.variance, 12);
+    expect(filled.variance).toBeCloseTo(without60.variance, FLOAT_DIGITS);
     expect(full.variance).toBeGreaterThan(without60.variance);
     const holed = oneExpiry(chainOf([spec], noBid), { minDelta: 0.001, markFillDelta: 1 });
     expect(holed.markFilled).toBe(0);
@@ -314,8 +334,8 @@ describe("DVOL-method index: eligible expiries and interpolation", () => {
       vol: flat(0.9),
     };
     const r = dvolIndex(normalizeChain(chainOf([full(16, 0.5), fresh, full(44, 0.6)])).snapshot);
-    expect(r.near.timeToExpiry * 365).toBeCloseTo(16, 9);
-    expect(r.next.timeToExpiry * 365).toBeCloseTo(44, 9);
+    expect(r.near.timeToExpiry * 365).toBeCloseTo(16, YEAR_FRACTION_DIGITS);
+    expect(r.next.timeToExpiry * 365).toBeCloseTo(44, YEAR_FRACTION_DIGITS);
     const issue = r.all.find((e) => Math.abs(e.timeToExpiry * 365 - 24) < 1e-9)?.issue;
     expect(issue).toBe("too-few-strikes");
     // Cboe step 3 written here: total variance interpolated between 16 and 44 days, at 30.
@@ -327,14 +347,14 @@ describe("DVOL-method index: eligible expiries and interpolation", () => {
       Math.sqrt(
         ((t1 * r.near.variance * (t2 - t)) / (t2 - t1) + (t2 * r.next.variance * (t - t1)) / (t2 - t1)) / t,
       );
-    expect(r.index).toBeCloseTo(ref, 10);
+    expect(r.index).toBeCloseTo(ref, CBOE_STEP3_DIGITS);
     expect(r.bracketed).toBe(true);
     // Without the rule, the 6-strike weekly (90% vol, strip far short of the wings) is the near expiry.
     const loose = dvolIndex(normalizeChain(chainOf([full(16, 0.5), fresh, full(44, 0.6)])).snapshot, {
       minStrikes: 2,
       edgeDelta: 0.49,
     });
-    expect(loose.near.timeToExpiry * 365).toBeCloseTo(24, 9);
+    expect(loose.near.timeToExpiry * 365).toBeCloseTo(24, YEAR_FRACTION_DIGITS);
   });
 
   it("fewer than two eligible expiries is a typed error naming the chain", () => {
@@ -412,7 +432,7 @@ describe("dvolSmooth (DVOL's interquartile mean of the last 120 raw values)", ()
     expect(dvolSmooth([8, 1, 7, 2, 6, 3, 5, 4], 8)).toBe(4.5); // keeps 3, 4, 5, 6
     expect(dvolSmooth([10, 50, 50, 50, 90])).toBe(50); // n = 5: floor(5/4) = 1 dropped each side
     const raw = Array.from({ length: 200 }, (_, i) => (i < 80 ? 1000 : 40 + (i % 3)));
-    expect(dvolSmooth(raw)).toBeCloseTo(41, 12); // only the last 120 points count
+    expect(dvolSmooth(raw)).toBeCloseTo(41, SMOOTH_DIGITS); // only the last 120 points count
     expect(() => dvolSmooth([])).toThrow(/raw.length/);
     expect(() => dvolSmooth([1, Number.NaN])).toThrow(/raw/);
   });

@@ -25,6 +25,48 @@ import {
 } from "../../../src/core/volindex/varianceSwap.js";
 import { chain, DAY, F, type Smile, surfaceOf, T0 } from "./syntheticChain.js";
 
+/** Flat vol, strip + discrete + wing corrections: what is left is the corrections' quadrature error on sigma^2 = 0.36 (2e-6 is 5.6e-6 relative). */
+const FLAT_QUADRATURE_ABS = 2e-6;
+
+/** Flat vol: the flat and SVI wing estimates integrate the same Black prices beyond the quotes; only summation rounding on ~1e-2 differs. */
+const FLAT_WING_DIGITS = 12;
+
+/** Midpoint-rule bound (b - a) h^2 / 24 max|f''| at step 0.02: about 1e-3 here (comment below), 2x room. */
+const MIDPOINT_E1_ABS = 2e-3;
+
+/** Halving the step divides a second-order error by 4: the ratio e1 / e2 must lie in (3, 5). */
+const SECOND_ORDER_RATIO_MIN = 3;
+
+/** Upper end of the second-order ratio window (4 +- 1, the next-order terms). */
+const SECOND_ORDER_RATIO_MAX = 5;
+
+/** The default svi-af fit of the flat chain is exact only to its least-squares stopping rule: 1e-4 in variance is 0.008 vol points on 60%. */
+const SVI_AF_FIT_ABS = 1e-4;
+
+/** The test's Breeden-Litzenberger density comes from a finite-difference second derivative on a truncated grid: mass and mean are 1 to ~1e-5. */
+const DENSITY_MOMENT_DIGITS = 4;
+
+/** Strip vs density integral on SVI smiles: both are quadratures (strike grid vs the density grid), each ~1e-5 in variance (~0.4). */
+const DENSITY_VARIANCE_ABS = 2e-5;
+
+/** Not a tolerance: the uncorrected strip must miss the reference by more than 50x DENSITY_VARIANCE_ABS, or the check above proves nothing. */
+const SKEWED_WING_MIN = 1e-3;
+
+/** Hand values from a few logs, products and sums of O(0.01-1) figures: float rounding only (~1e-16). */
+const EXACT_DIGITS = 12;
+
+/** x 1e4 / (2 x 50) scales the per-variance value by 100: EXACT_DIGITS on it become 10. */
+const VEGA_NOTIONAL_DIGITS = 10;
+
+/** With surface null the swap's strip is the DVOL strip: the same sums, rounding on ~50 vol points. */
+const SEASON_STRIP_VOLPTS = 1e-9;
+
+/** Season (scripts/measure/varianceSwapSeason.ts, 233 days): fair strike - index ranges 0.63 to 7.51 vol points: lower bound 0.5. */
+const SEASON_GAP_MIN = 0.5;
+
+/** Upper bound over the season's worst 7.51 vol points. */
+const SEASON_GAP_MAX = 8;
+
 describe("variance swap on a flat-vol Black-76 chain", () => {
   const sigma = 0.6;
   const flat: Smile = (_k, T) => sigma * sigma * T;
@@ -36,10 +78,10 @@ describe("variance swap on a flat-vol Black-76 chain", () => {
     expect(sigma * sigma - v.stripVariance).toBeGreaterThan(0.005);
     expect(v.wingCorrection as number).toBeGreaterThan(0.005);
     // ... which the corrections restore to quadrature precision.
-    expect(Math.abs(v.fairVariance - sigma * sigma)).toBeLessThan(2e-6);
+    expect(Math.abs(v.fairVariance - sigma * sigma)).toBeLessThan(FLAT_QUADRATURE_ABS);
     expect(v.near.callWingBound).toBeGreaterThanOrEqual(v.near.callWing as number);
     // Flat vol: holding the vol flat beyond the listed strikes changes nothing.
-    expect(v.wingBeyondQuotesSvi as number).toBeCloseTo(v.wingBeyondQuotes as number, 12);
+    expect(v.wingBeyondQuotesSvi as number).toBeCloseTo(v.wingBeyondQuotes as number, FLAT_WING_DIGITS);
   });
 
   it("the full strip converges to sigma^2 at second order in the strike step (midpoint rule)", () => {
@@ -51,15 +93,15 @@ describe("variance swap on a flat-vol Black-76 chain", () => {
     const e1 = err(0.02);
     const e2 = err(0.01);
     // Midpoint error bound (b - a) h^2 / 24 max|f''| with f = 2/T OTM(K)/K^2: about 1e-3 here.
-    expect(Math.abs(e1)).toBeLessThan(2e-3);
-    expect(Math.abs(e2)).toBeLessThan(Math.abs(e1) / 3);
-    expect(Math.abs(e1 / e2)).toBeLessThan(5);
+    expect(Math.abs(e1)).toBeLessThan(MIDPOINT_E1_ABS);
+    expect(Math.abs(e2)).toBeLessThan(Math.abs(e1) / SECOND_ORDER_RATIO_MIN);
+    expect(Math.abs(e1 / e2)).toBeLessThan(SECOND_ORDER_RATIO_MAX);
   });
 
   it("the default calibrated surface (svi-af) recovers sigma^2 within 1e-4", () => {
     const v = varianceSwapStrike(chain(flat, [20, 45], 0.02, 0.4, 2.5), { tenorDays: 30 });
     expect(v.surfaceIssue).toBeNull();
-    expect(Math.abs(v.fairVariance - sigma * sigma)).toBeLessThan(1e-4);
+    expect(Math.abs(v.fairVariance - sigma * sigma)).toBeLessThan(SVI_AF_FIT_ABS);
   }, 60_000);
 });
 
@@ -104,22 +146,26 @@ describe("variance swap on SVI smiles vs the density integral", () => {
   it("matches -2/T E[ln S_T/F] from the Breeden-Litzenberger density, each expiry and at 30 days", () => {
     const ref = days.map((d) => densityFairVariance(smile, d / 365));
     for (const r of ref) {
-      expect(r.mass).toBeCloseTo(1, 4);
-      expect(r.mean / F).toBeCloseTo(1, 4);
+      expect(r.mass).toBeCloseTo(1, DENSITY_MOMENT_DIGITS);
+      expect(r.mean / F).toBeCloseTo(1, DENSITY_MOMENT_DIGITS);
     }
     const v = varianceSwapStrike(chain(smile, days), { tenorDays: 30, surface: surfaceOf(smile) });
-    expect(Math.abs(v.near.fairVariance - (ref[0] as { variance: number }).variance)).toBeLessThan(2e-5);
-    expect(Math.abs(v.next.fairVariance - (ref[1] as { variance: number }).variance)).toBeLessThan(2e-5);
+    expect(Math.abs(v.near.fairVariance - (ref[0] as { variance: number }).variance)).toBeLessThan(
+      DENSITY_VARIANCE_ABS,
+    );
+    expect(Math.abs(v.next.fairVariance - (ref[1] as { variance: number }).variance)).toBeLessThan(
+      DENSITY_VARIANCE_ABS,
+    );
     // 30 days: Cboe interpolation in total variance, written here.
     const [t1, t2, t] = [20 / 365, 45 / 365, 30 / 365];
     const r1 = (ref[0] as { variance: number }).variance;
     const r2 = (ref[1] as { variance: number }).variance;
     const ref30 = (t1 * r1 * (t2 - t) + t2 * r2 * (t - t1)) / (t2 - t1) / t;
-    expect(Math.abs(v.fairVariance - ref30)).toBeLessThan(2e-5);
+    expect(Math.abs(v.fairVariance - ref30)).toBeLessThan(DENSITY_VARIANCE_ABS);
     // Rising SVI wings: the SVI extrapolation beyond the listed strikes is the higher estimate.
     expect(v.wingBeyondQuotes as number).toBeLessThan(v.wingBeyondQuotesSvi as number);
     // The skewed wing matters: the uncorrected strip is off by far more than the tolerance.
-    expect(Math.abs(v.stripVariance - ref30)).toBeGreaterThan(1e-3);
+    expect(Math.abs(v.stripVariance - ref30)).toBeGreaterThan(SKEWED_WING_MIN);
   });
 
   it("fast-check: the strike increases with a parallel shift of the vols", () => {
@@ -146,7 +192,7 @@ describe("realized variance and the mark-to-market", () => {
   it("realized variance of alternating +-2% daily moves is 365 x 0.02^2 ... on log returns", () => {
     const fixings = [100, 102, 100, 102, 100].map((price, i) => ({ time: T0 + i * DAY, price }));
     const r = Math.log(1.02);
-    expect(realizedVariance(fixings).variance).toBeCloseTo(365 * r * r, 12);
+    expect(realizedVariance(fixings).variance).toBeCloseTo(365 * r * r, EXACT_DIGITS);
     expect(realizedVariance(fixings).returns).toBe(4);
   });
 
@@ -158,11 +204,14 @@ describe("realized variance and the mark-to-market", () => {
     }));
     const m = varianceSwapMark({ terms, fixings, valuationTime: T0 + 10 * DAY, remainingFairVariance: 0.2 });
     const rv = (365 / 10) * 10 * Math.log(1.03) ** 2;
-    expect(m.realizedVariance).toBeCloseTo(rv, 12);
-    expect(m.expectedVariance).toBeCloseTo(rv / 3 + (0.2 * 2) / 3, 12);
-    expect(m.valuePerVarianceNotional).toBeCloseTo(m.expectedVariance - 0.25, 12);
+    expect(m.realizedVariance).toBeCloseTo(rv, EXACT_DIGITS);
+    expect(m.expectedVariance).toBeCloseTo(rv / 3 + (0.2 * 2) / 3, EXACT_DIGITS);
+    expect(m.valuePerVarianceNotional).toBeCloseTo(m.expectedVariance - 0.25, EXACT_DIGITS);
     // N_var = N_vega / (2 K) with K = 50 vol points.
-    expect(m.valuePerVegaNotional).toBeCloseTo((m.valuePerVarianceNotional * 1e4) / (2 * 50), 10);
+    expect(m.valuePerVegaNotional).toBeCloseTo(
+      (m.valuePerVarianceNotional * 1e4) / (2 * 50),
+      VEGA_NOTIONAL_DIGITS,
+    );
     // At the start: the value is the remaining strike minus the strike.
     const m0 = varianceSwapMark({
       terms,
@@ -170,7 +219,7 @@ describe("realized variance and the mark-to-market", () => {
       valuationTime: T0,
       remainingFairVariance: 0.3,
     });
-    expect(m0.valuePerVarianceNotional).toBeCloseTo(0.05, 12);
+    expect(m0.valuePerVarianceNotional).toBeCloseTo(0.05, EXACT_DIGITS);
   });
 
   it("bad input throws a typed error naming the field", () => {
@@ -203,7 +252,7 @@ describe.skipIf(files.length === 0)(
           const v = varianceSwapStrike(snap, { tenorDays: 30, surface: null });
           const index = dvolIndex(snap).index;
           expect(Math.abs(100 * Math.sqrt(v.stripVariance) - index), `${f} ${c.underlying}`).toBeLessThan(
-            1e-9,
+            SEASON_STRIP_VOLPTS,
           );
           expect(v.fairVariance).toBe(v.stripVariance);
         }
@@ -221,8 +270,8 @@ describe.skipIf(files.length === 0)(
           const v = varianceSwapStrike(snap, { tenorDays: 30 });
           const gap = v.strikeVolPoints - dvolIndex(snap).index;
           expect(v.surfaceIssue).toBeNull();
-          expect(gap, `${f} ${c.underlying}`).toBeGreaterThan(0.5);
-          expect(gap, `${f} ${c.underlying}`).toBeLessThan(8);
+          expect(gap, `${f} ${c.underlying}`).toBeGreaterThan(SEASON_GAP_MIN);
+          expect(gap, `${f} ${c.underlying}`).toBeLessThan(SEASON_GAP_MAX);
           expect(v.discreteCorrection as number).toBeLessThan(0);
           expect(v.wingBeyondQuotes as number).toBeLessThanOrEqual(v.wingBeyondQuotesSvi as number);
         }

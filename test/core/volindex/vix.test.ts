@@ -32,7 +32,7 @@ const R1 = 0.000305;
 const R2 = 0.000286;
 /** Hand-built strips whose results are exact decimals: only float rounding (digits of toBeCloseTo). */
 const EXACT_DIGITS = 12;
-/** The paper prints sigma^2 to 8 decimals, T to 7, VIX to 2: compared at those digits. */
+// The paper prints sigma^2 to 8 decimals, T to 7, VIX to 2: compared at those digits (toFixed).
 const quotesOf = (rows: readonly WhitePaperRow[]): StrikeQuotes[] =>
   rows.map(([strike, callBid, callAsk, putBid, putAsk]) => ({ strike, callBid, callAsk, putBid, putAsk }));
 

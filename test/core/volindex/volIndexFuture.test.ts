@@ -19,6 +19,21 @@ import {
 } from "../../../src/core/volindex/volIndexFuture.js";
 import { chain, DAY, type Smile, surfaceOf, T0 } from "./syntheticChain.js";
 
+/** Forward variance from the two strips' quadratures vs the exact term smile's total variances: each strip ~1e-5 in variance. */
+const FORWARD_VARIANCE_ABS = 2e-5;
+
+/** fairValue is 100 sqrt(forward variance): one sqrt and a product, rounding on ~50. */
+const SQRT_DIGITS = 12;
+
+/** E[sqrt V] by the module's quadrature vs the lognormal moment in closed form: quadrature error ~1e-10 on ~1-50 vol points. */
+const QUADRATURE_DIGITS = 8;
+
+/** Second-order term Var(V) / (8 E[V]^1.5) from the lognormal moments written here: closed form on both sides, rounding on ~1-50; 8 digits kept (not measured tighter). */
+const CLOSED_FORM_DIGITS = 8;
+
+/** Sample std of 100 +-0.05 log changes x 2 sqrt(365): rounding of 100 terms on ~2. */
+const SAMPLE_STD_DIGITS = 10;
+
 const DAYS = [10, 40, 70, 100];
 const volAt = (T: number) => 0.45 + 0.6 * T; // rising term structure of flat smiles
 const termSmile: Smile = (_k, T) => volAt(T) ** 2 * T;
@@ -49,8 +64,8 @@ describe("DVOL future fair value", () => {
     const [t1, t2] = [40 / 365, 70 / 365];
     const ref = (volAt(t2) ** 2 * t2 - volAt(t1) ** 2 * t1) / (t2 - t1);
     expect(v.bracketed).toBe(true);
-    expect(Math.abs(v.forwardVariance - ref)).toBeLessThan(2e-5);
-    expect(v.fairValue).toBeCloseTo(100 * Math.sqrt(v.forwardVariance), 12);
+    expect(Math.abs(v.forwardVariance - ref)).toBeLessThan(FORWARD_VARIANCE_ABS);
+    expect(v.fairValue).toBeCloseTo(100 * Math.sqrt(v.forwardVariance), SQRT_DIGITS);
   });
 
   it("convexity: E[sqrt V] by quadrature; second-order term Var(V)/(8 E[V]^1.5)", () => {
@@ -63,8 +78,8 @@ describe("DVOL future fair value", () => {
       const eSqrt = lognormalMoment(m, s, 0.5);
       const varV = lognormalMoment(m, s, 2) - m * m;
       const adj = sqrtConvexity(m, omega, tau);
-      expect(adj.lognormal).toBeCloseTo(100 * (Math.sqrt(m) - eSqrt), 8);
-      expect(adj.secondOrder).toBeCloseTo((100 * varV) / (8 * m ** 1.5), 8);
+      expect(adj.lognormal).toBeCloseTo(100 * (Math.sqrt(m) - eSqrt), QUADRATURE_DIGITS);
+      expect(adj.secondOrder).toBeCloseTo((100 * varV) / (8 * m ** 1.5), CLOSED_FORM_DIGITS);
     }
   });
 
@@ -73,7 +88,7 @@ describe("DVOL future fair value", () => {
     const s = omega * Math.sqrt((1 - Math.exp(-2 * kappa * tau)) / (2 * kappa));
     expect(sqrtConvexity(m, omega, tau, kappa).lognormal).toBeCloseTo(
       100 * (Math.sqrt(m) - lognormalMoment(m, s, 0.5)),
-      8,
+      QUADRATURE_DIGITS,
     );
     expect(sqrtConvexity(m, omega, tau, kappa).lognormal).toBeLessThan(
       sqrtConvexity(m, omega, tau).lognormal,
@@ -116,7 +131,7 @@ describe("vol of variance and mean reversion from an index series", () => {
     const n = 100;
     const mean = 0; // 50 changes of +x and 50 of -x
     const sd = Math.sqrt(((x - mean) ** 2 * n) / (n - 1));
-    expect(volOfVarianceFromIndex(levels)).toBeCloseTo(2 * sd * Math.sqrt(365), 10);
+    expect(volOfVarianceFromIndex(levels)).toBeCloseTo(2 * sd * Math.sqrt(365), SAMPLE_STD_DIGITS);
   });
 
   it("AR(1) log path with b = 0.98: kappa = -365 ln b within 30%", () => {
