@@ -116,7 +116,8 @@ export function historyDay(snap: MarketSnapshot): { day: HistoryDay } {
     time: new Date(snap.valuationTime).toISOString(),
     indexUsd: snap.indexPrice,
   };
-  const res = calibrateSurfaceFromQuotes(snap.quotes, { model: "svi" });
+  // The default (arbitrage-free) model, as every other refit (issue 21 item 6).
+  const res = calibrateSurfaceFromQuotes(snap.quotes);
   if (!res.fit.ok) {
     const none = Object.fromEntries(HISTORY_TENORS_DAYS.map((d) => [String(d), null]));
     return { day: { ...base, atm: none, rr25: none, bf25: none, surface: [], error: res.fit.message } };
