@@ -26,6 +26,24 @@ export type HistoryTable = (typeof HISTORY_TABLES)[number];
 
 export const sqlStr = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * Column types of one option quote as the history stores it (the quotes table) and as the SQL
+ * ingest of Deribit files stages it (ingestDeribit.ts ACC_COLUMNS): one list, so the two agree.
+ */
+export const OPTION_QUOTE_COLUMNS = {
+  expiry: "BIGINT",
+  strike: "DOUBLE",
+  kind: "VARCHAR",
+  bid: "DOUBLE",
+  ask: "DOUBLE",
+  mark: "DOUBLE",
+  mark_iv: "DOUBLE",
+  underlying_price: "DOUBLE",
+  underlying_name: "VARCHAR",
+  open_interest: "DOUBLE",
+  volume: "DOUBLE",
+} as const;
+
 /** Column types of each table (also the empty view when no Parquet file exists yet). */
 export const HISTORY_COLUMNS: Record<HistoryTable, Record<string, string>> = {
   quotes: {
@@ -36,17 +54,7 @@ export const HISTORY_COLUMNS: Record<HistoryTable, Record<string, string>> = {
     valuation_time: "BIGINT",
     instrument: "VARCHAR",
     ts: "BIGINT",
-    expiry: "BIGINT",
-    strike: "DOUBLE",
-    kind: "VARCHAR",
-    bid: "DOUBLE",
-    ask: "DOUBLE",
-    mark: "DOUBLE",
-    mark_iv: "DOUBLE",
-    underlying_price: "DOUBLE",
-    underlying_name: "VARCHAR",
-    open_interest: "DOUBLE",
-    volume: "DOUBLE",
+    ...OPTION_QUOTE_COLUMNS,
     bid_size: "DOUBLE",
     ask_size: "DOUBLE",
     bid_iv: "DOUBLE",

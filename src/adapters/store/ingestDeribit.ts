@@ -30,7 +30,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { parseInstrumentName } from "../../core/instruments/names.js";
 import { bidAskWarnings, outlierDetail } from "../csvFields.js";
 import { createDeribitCsvAccumulator, type RejectedRow } from "../deribit/files.js";
-import { HISTORY_COLUMNS, sqlStr } from "./historyLayout.js";
+import { HISTORY_COLUMNS, OPTION_QUOTE_COLUMNS, sqlStr } from "./historyLayout.js";
 import { appendRows, type Cell, createTemp, type IngestSource, rows, STAGE } from "./ingestSql.js";
 
 /** The optional number fields of a row (csvOptionalNumber in deribit/files.ts). */
@@ -189,17 +189,7 @@ const ACC_COLUMNS = {
   ts: "BIGINT",
   instrument: "VARCHAR",
   coin: "VARCHAR",
-  expiry: "BIGINT",
-  strike: "DOUBLE",
-  kind: "VARCHAR",
-  bid: "DOUBLE",
-  ask: "DOUBLE",
-  mark: "DOUBLE",
-  mark_iv: "DOUBLE",
-  underlying_price: "DOUBLE",
-  underlying_name: "VARCHAR",
-  open_interest: "DOUBLE",
-  volume: "DOUBLE",
+  ...OPTION_QUOTE_COLUMNS,
   index_price: "DOUBLE",
   fut_name: "VARCHAR",
   fut_expiry: "BIGINT",
