@@ -86,7 +86,7 @@ import { InvalidInputError } from "../errors.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { normCdf } from "../math/normal.js";
 import { mean } from "../math/stats.js";
-import { interpolateVariance } from "./interpolate.js";
+import { varianceIndexAt } from "./interpolate.js";
 import { type StripPick, stripContributions } from "./modelFreeVariance.js";
 import type { ExpiryVariancePoint, VolIndexResult } from "./volIndex.js";
 
@@ -445,22 +445,12 @@ export function dvolIndex(snapshot: MarketSnapshot, options: DvolOptions = {}): 
       "must have at least two expiries eligible for the DVOL method",
     );
   const targetTime = o.targetDays / 365;
-  let i = points.findIndex((p) => p.timeToExpiry > targetTime);
-  if (i === -1) i = points.length - 1;
-  if (i === 0) i = 1;
-  const near = points[i - 1] as DvolExpiryVariance;
-  const next = points[i] as DvolExpiryVariance;
-  const { variance, bracketed, nearWeight } = interpolateVariance(near, next, targetTime);
   return {
     method: "dvol",
     underlying: snapshot.underlying,
     valuationTime: snapshot.valuationTime,
     targetDays: o.targetDays,
-    index: 100 * Math.sqrt(Math.max(variance, 0)),
-    near,
-    next,
-    bracketed,
-    nearWeight,
+    ...varianceIndexAt(points, targetTime),
     expiries: points,
     failures,
     all,

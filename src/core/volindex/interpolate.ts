@@ -51,3 +51,35 @@ export function varianceIndexLevel(near: VariancePoint, next: VariancePoint, tar
   const { variance } = interpolateVariance(near, next, targetTime);
   return 100 * Math.sqrt(variance);
 }
+
+/**
+ * The two expiries around `targetTime` in `points` (sorted by time): the last at or before it and
+ * the first after it; the first two (last two) when the target lies before (after) them all.
+ */
+export function bracketExpiries<P extends { readonly timeToExpiry: number }>(
+  points: readonly P[],
+  targetTime: number,
+): [P, P] {
+  let i = points.findIndex((p) => p.timeToExpiry > targetTime);
+  if (i === -1) i = points.length - 1;
+  if (i === 0) i = 1;
+  const near = points[i - 1];
+  const next = points[i];
+  if (near === undefined || next === undefined)
+    throw new InvalidInputError("points", points.length, "must hold at least two expiries");
+  return [near, next];
+}
+
+/**
+ * The constant-maturity index at `targetTime` from sorted expiry variances (VIX and DVOL methods
+ * alike): the bracketing expiries, their interpolation, and the level in vol points (a negative
+ * interpolated variance, possible when extrapolating, floors the level at 0).
+ */
+export function varianceIndexAt<P extends VariancePoint>(
+  points: readonly P[],
+  targetTime: number,
+): { index: number; near: P; next: P; bracketed: boolean; nearWeight: number } {
+  const [near, next] = bracketExpiries(points, targetTime);
+  const { variance, bracketed, nearWeight } = interpolateVariance(near, next, targetTime);
+  return { index: 100 * Math.sqrt(Math.max(variance, 0)), near, next, bracketed, nearWeight };
+}

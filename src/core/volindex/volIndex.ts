@@ -12,7 +12,7 @@
 import { InvalidInputError } from "../errors.js";
 import type { ChainSnapshot, OptionQuote } from "../market/types.js";
 import { type ExpiryVariance, expiryVariance, type StrikeQuotes } from "./modelFreeVariance.js";
-import { interpolateVariance } from "./interpolate.js";
+import { varianceIndexAt } from "./interpolate.js";
 import { timeToExpiry } from "../time.js";
 
 export interface VolIndexOptions {
@@ -106,14 +106,6 @@ export function chainExpiryVariances(
   return { points, failures };
 }
 
-/** Chooses the expiries around `targetTime`: the last at or before it and the first after it. */
-function bracket<T extends { timeToExpiry: number }>(points: readonly T[], targetTime: number): [T, T] {
-  let i = points.findIndex((p) => p.timeToExpiry > targetTime);
-  if (i === -1) i = points.length - 1;
-  if (i === 0) i = 1;
-  return [points[i - 1] as T, points[i] as T];
-}
-
 /** The constant-maturity index (VIX/DVOL method) of a chain. */
 export function volIndexFromChain(chain: ChainSnapshot, options: VolIndexOptions = {}): VolIndexResult {
   const targetDays = options.targetDays ?? 30;
@@ -127,17 +119,11 @@ export function volIndexFromChain(chain: ChainSnapshot, options: VolIndexOptions
     );
   }
   const targetTime = targetDays / 365;
-  const [near, next] = bracket(points, targetTime);
-  const { variance, bracketed, nearWeight } = interpolateVariance(near, next, targetTime);
   return {
     underlying: chain.underlying,
     valuationTime: chain.valuationTime,
     targetDays,
-    index: 100 * Math.sqrt(Math.max(variance, 0)),
-    near,
-    next,
-    bracketed,
-    nearWeight,
+    ...varianceIndexAt(points, targetTime),
     expiries: points,
     failures,
   };
@@ -153,11 +139,10 @@ export function volIndexTermStructure(
 ): { days: number; index: number; bracketed: boolean; near: number; next: number }[] {
   if (points.length < 2) throw new InvalidInputError("points.length", points.length, "must be at least 2");
   return targetDays.map((days) => {
-    const [near, next] = bracket(points, days / 365);
-    const { variance, bracketed } = interpolateVariance(near, next, days / 365);
+    const { index, near, next, bracketed } = varianceIndexAt(points, days / 365);
     return {
       days,
-      index: 100 * Math.sqrt(Math.max(variance, 0)),
+      index,
       bracketed,
       near: near.expiry,
       next: next.expiry,
