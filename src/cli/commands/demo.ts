@@ -12,7 +12,7 @@ import { deribitBaseUrl, fetchLiveChain } from "../bookMarket.js";
 import { type BuilderMarket, builderMarket } from "../../web/builder.js";
 import { LiveChainRefresher } from "../../web/live.js";
 import { runDemoPipeline } from "../../web/pipeline.js";
-import type { DemoReport } from "../../web/report.js";
+import { type DemoReport, REPORT_SECTIONS } from "../../web/report.js";
 import { isLoopback, parseAgentUrl, renderReportHtml, startDashboardServer } from "../../web/server.js";
 import { CliError, EXIT_UNAVAILABLE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
 
@@ -205,20 +205,8 @@ function bookNote(r: DemoReport): string {
 }
 
 function summaryRows(r: DemoReport, agentUrl?: string) {
-  const sections = [
-    "surface",
-    "book",
-    "greeks",
-    "scenarios",
-    "stress",
-    "margin",
-    "optimizer",
-    "backtest",
-    "volIndex",
-    "regime",
-    "history",
-    "agent",
-  ];
+  // The report's sections in page order, the book summary after the surface, the live agent last.
+  const sections = [...REPORT_SECTIONS.flatMap((s) => (s === "surface" ? [s, "book"] : [s])), "agent"];
   return sections.map((s) =>
     s === "agent" && agentUrl
       ? { section: s, status: "live", note: `proxied from ${agentUrl}/state on the dashboard` }
