@@ -10,6 +10,27 @@ import {
   simulateGarch,
 } from "../../../src/core/regime/garch.js";
 
+/** ML estimates from 6,000 simulated days (seed 42): alpha and beta have standard errors ~0.01-0.02, so 1 digit (|err| < 0.05) is ~3 standard errors. */
+const ML_PARAM_DIGITS = 1;
+
+/** alpha + beta is estimated far more tightly than each (their errors are negatively correlated): 0.02 absolute. */
+const PERSISTENCE_ABS = 0.02;
+
+/** omega / (1 - persistence) divides by ~0.05: a 0.01 error in persistence moves it ~20%, so 25% relative. */
+const LONG_RUN_REL = 0.25;
+
+/** The optimizer stops at its tolerance: the fit's log-likelihood may sit 1e-6 below an exact maximum, never more than that below the truth's. */
+const ML_MAX_SLACK = 1e-6;
+
+/** (v1 - vbar) p^9 on ~1e-5 variances: a power and a product, rounding ~1e-20. */
+const GEOMETRIC_DIGITS = 15;
+
+/** The 3650-day vol averages the whole variance path: the first days' excess (v1 - vbar) / (1 - p) / 3650 is left, below 5e-3 in annual vol. */
+const TEN_YEAR_VOL_DIGITS = 2;
+
+/** GJR persistence alpha + gamma/2 + beta from a simulated sample: gamma adds estimation noise, 0.03 absolute. */
+const GJR_PERSISTENCE_ABS = 0.03;
+
 const DATA = resolve(__dirname, "../../../../shared/data/prices/BTC-USD_daily.csv");
 
 describe("GARCH(1,1) maximum likelihood", () => {
@@ -19,23 +40,26 @@ describe("GARCH(1,1) maximum likelihood", () => {
   const fit = fitGarch(returns);
 
   it("recovers known parameters from 6,000 simulated days", () => {
-    expect(fit.params.alpha).toBeCloseTo(0.1, 1);
-    expect(fit.params.beta).toBeCloseTo(0.85, 1);
-    expect(Math.abs(fit.persistence - 0.95)).toBeLessThan(0.02);
-    expect(Math.abs(fit.longRunVariance / (2e-5 / 0.05) - 1)).toBeLessThan(0.25);
+    expect(fit.params.alpha).toBeCloseTo(0.1, ML_PARAM_DIGITS);
+    expect(fit.params.beta).toBeCloseTo(0.85, ML_PARAM_DIGITS);
+    expect(Math.abs(fit.persistence - 0.95)).toBeLessThan(PERSISTENCE_ABS);
+    expect(Math.abs(fit.longRunVariance / (2e-5 / 0.05) - 1)).toBeLessThan(LONG_RUN_REL);
   });
 
   it("the fitted likelihood is at least that of the true parameters (it is a maximum)", () => {
-    expect(fit.logLikelihood).toBeGreaterThanOrEqual(garchLogLikelihood(returns, truth) - 1e-6);
+    expect(fit.logLikelihood).toBeGreaterThanOrEqual(garchLogLikelihood(returns, truth) - ML_MAX_SLACK);
   });
 
   it("forecasts revert to the long-run variance geometrically", () => {
     const v1 = garchForecastVariance(fit, 1);
     const v10 = garchForecastVariance(fit, 10);
     expect(v1).toBe(fit.nextVariance);
-    expect(v10 - fit.longRunVariance).toBeCloseTo((v1 - fit.longRunVariance) * fit.persistence ** 9, 15);
+    expect(v10 - fit.longRunVariance).toBeCloseTo(
+      (v1 - fit.longRunVariance) * fit.persistence ** 9,
+      GEOMETRIC_DIGITS,
+    );
     const ts = garchVolTermStructure(fit, [1, 30, 3650]);
-    expect(ts[2]?.vol).toBeCloseTo(Math.sqrt(fit.longRunVariance * 365), 2);
+    expect(ts[2]?.vol).toBeCloseTo(Math.sqrt(fit.longRunVariance * 365), TEN_YEAR_VOL_DIGITS);
   });
 
   it("GJR recovers a leverage effect", () => {
@@ -43,7 +67,7 @@ describe("GARCH(1,1) maximum likelihood", () => {
     const r = simulateGarch(gjrTruth, 6000, createRng(9).normal);
     const gjr = fitGarch(r, { model: "gjr" });
     expect(gjr.params.gamma).toBeGreaterThan(0.05);
-    expect(Math.abs(gjr.persistence - (0.04 + 0.06 + 0.85))).toBeLessThan(0.03);
+    expect(Math.abs(gjr.persistence - (0.04 + 0.06 + 0.85))).toBeLessThan(GJR_PERSISTENCE_ABS);
     expect(gjr.logLikelihood).toBeGreaterThanOrEqual(fitGarch(r).logLikelihood - 1e-6);
   });
 

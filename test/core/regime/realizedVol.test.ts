@@ -8,6 +8,15 @@ import {
   varianceRiskPremium,
 } from "../../../src/core/regime/realizedVol.js";
 
+/** Hand values from 3 bars: a few logs and sums on ~0.1-1, rounding only (~1e-16). */
+const HAND_DIGITS = 12;
+
+/** The rolling window and the direct estimate sum the same bars' terms: same operations, rounding on vols ~0.5. */
+const SAME_WINDOW_DIGITS = 14;
+
+/** 3 years of daily GBM bars: the estimators' sampling error is ~1/sqrt(2 x 1095) = 2% for close-to-close, 3 standard errors. */
+const GBM_VOL_REL = 0.06;
+
 /** Daily bars of a driftless GBM sampled at `steps` points per day (so high/low are realistic). */
 function gbmBars(vol: number, days: number, seed: number, steps = 288, drift = 0): OhlcBar[] {
   const rng = createRng(seed);
@@ -39,17 +48,17 @@ describe("realized vol estimators", () => {
     const r2 = Math.log(99 / 103);
     const m = (r1 + r2) / 2;
     const ccVar = ((r1 - m) ** 2 + (r2 - m) ** 2) / 1;
-    expect(realizedVol(bars, "close-to-close")).toBeCloseTo(Math.sqrt(ccVar * 365), 12);
+    expect(realizedVol(bars, "close-to-close")).toBeCloseTo(Math.sqrt(ccVar * 365), HAND_DIGITS);
     const pk =
       (Math.log(102 / 99) ** 2 + Math.log(104 / 100) ** 2 + Math.log(103.5 / 98) ** 2) / 3 / (4 * Math.LN2);
-    expect(realizedVol(bars, "parkinson")).toBeCloseTo(Math.sqrt(pk * 365), 12);
+    expect(realizedVol(bars, "parkinson")).toBeCloseTo(Math.sqrt(pk * 365), HAND_DIGITS);
   });
 
   it.each(REALIZED_VOL_ESTIMATORS)("%s recovers a GBM's vol within 6%% over 3 years", (estimator) => {
     const bars = gbmBars(0.6, 3 * 365, 7);
     const v = realizedVol(bars, estimator);
     // Discrete sampling biases the range estimators slightly low; 6% covers that and noise.
-    expect(Math.abs(v / 0.6 - 1)).toBeLessThan(0.06);
+    expect(Math.abs(v / 0.6 - 1)).toBeLessThan(GBM_VOL_REL);
   });
 
   it("range estimators are more efficient than close-to-close (smaller spread across seeds)", () => {
@@ -64,8 +73,8 @@ describe("realized vol estimators", () => {
 
   it("Rogers-Satchell and Yang-Zhang are drift-independent where Parkinson is not", () => {
     const bars = gbmBars(0.3, 2 * 365, 11, 288, 3.0); // an extreme 300%/year drift
-    expect(Math.abs(realizedVol(bars, "rogers-satchell") / 0.3 - 1)).toBeLessThan(0.06);
-    expect(Math.abs(realizedVol(bars, "yang-zhang") / 0.3 - 1)).toBeLessThan(0.06);
+    expect(Math.abs(realizedVol(bars, "rogers-satchell") / 0.3 - 1)).toBeLessThan(GBM_VOL_REL);
+    expect(Math.abs(realizedVol(bars, "yang-zhang") / 0.3 - 1)).toBeLessThan(GBM_VOL_REL);
     expect(realizedVol(bars, "parkinson")).toBeGreaterThan(realizedVol(bars, "rogers-satchell"));
   });
 
@@ -73,10 +82,10 @@ describe("realized vol estimators", () => {
     const bars = gbmBars(0.5, 40, 3, 48);
     const rolling = rollingRealizedVol(bars, "close-to-close", 10);
     expect(rolling.slice(0, 10).every((x) => x === null)).toBe(true);
-    expect(rolling[39]).toBeCloseTo(realizedVol(bars.slice(29, 40), "close-to-close"), 14);
+    expect(rolling[39]).toBeCloseTo(realizedVol(bars.slice(29, 40), "close-to-close"), SAME_WINDOW_DIGITS);
     const pk = rollingRealizedVol(bars, "parkinson", 10);
     expect(pk[8]).toBeNull();
-    expect(pk[9]).toBeCloseTo(realizedVol(bars.slice(0, 10), "parkinson"), 14);
+    expect(pk[9]).toBeCloseTo(realizedVol(bars.slice(0, 10), "parkinson"), SAME_WINDOW_DIGITS);
   });
 
   it("rejects inconsistent bars naming the bar", () => {

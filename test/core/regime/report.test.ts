@@ -4,6 +4,12 @@ import { simulateHmm } from "../../../src/core/regime/hmm.js";
 import { realizedVol } from "../../../src/core/regime/realizedVol.js";
 import { regimeReport } from "../../../src/core/regime/report.js";
 
+/** The report's close-to-close vol and realizedVol on the same 31 bars: same operations, rounding on ~1. */
+const SAME_WINDOW_DIGITS = 14;
+
+/** 4 - rv^2: one square and a subtraction on ~4. */
+const PREMIUM_DIGITS = 12;
+
 describe("regime report", () => {
   // Calm then stressed: 600 calm days, then 60 days at 4x the vol.
   const rng = createRng(21);
@@ -48,7 +54,7 @@ describe("regime report", () => {
     expect(report.signal.scale).toBe(0);
     expect(report.realizedVol["close-to-close"]).toBeCloseTo(
       realizedVol(bars.slice(-31), "close-to-close"),
-      14,
+      SAME_WINDOW_DIGITS,
     );
     expect(report.series).toHaveLength(bars.length - 1);
     expect(report.series[100]?.highVolProbability).toBeLessThan(0.2);
@@ -70,14 +76,14 @@ describe("regime report", () => {
     expect(Math.abs(report.realizedVol.parkinson / parkinson - 1)).toBeLessThan(RELATIVE_ROUNDING);
     expect(report.realizedVol["close-to-close"]).toBeCloseTo(
       realizedVol(wide.slice(-31), "close-to-close"),
-      14,
+      SAME_WINDOW_DIGITS,
     );
   });
 
   it("computes the variance risk premium from the given implied vol", () => {
     const report = regimeReport(bars, { impliedVol: 2 });
     const rv = report.realizedVol["close-to-close"];
-    expect(report.varianceRiskPremium?.variance).toBeCloseTo(4 - rv * rv, 12);
+    expect(report.varianceRiskPremium?.variance).toBeCloseTo(4 - rv * rv, PREMIUM_DIGITS);
   });
 
   it("refuses too short a history, naming the field", () => {

@@ -3,13 +3,18 @@ import { describe, expect, it } from "vitest";
 import { auc, brier, mse, qlike } from "../../../../src/core/regime/forecast/scores.js";
 import { leastSquares } from "../../../../src/core/regime/forecast/linearModel.js";
 
-const ROUNDING = 1e-12; // a few additions of doubles
+/** A few additions and products of doubles ~1 (and a 3x3 / 2x2 solve of well-conditioned systems): rounding only. */
+const ROUNDING = 1e-12;
+/** QLIKE by hand: two logs and a few additions on ~1. */
+const HAND_DIGITS = 12;
+/** Brier score of 4 decimal probabilities: squares and a mean of exact-ish decimals. */
+const BRIER_DIGITS = 14;
 
 describe("forecast scores", () => {
   it("QLIKE is 0 for a perfect forecast and x - ln x - 1 otherwise", () => {
     expect(qlike([0.25, 0.5], [0.25, 0.5])).toBe(0);
     // v/f = 2 and 0.5: (2 - ln 2 - 1 + 0.5 - ln 0.5 - 1) / 2 = 0.25.
-    expect(qlike([0.5, 0.25], [0.25, 0.5])).toBeCloseTo(0.25, 12);
+    expect(qlike([0.5, 0.25], [0.25, 0.5])).toBeCloseTo(0.25, HAND_DIGITS);
     expect(() => qlike([0.1], [0])).toThrow(/forecast\[0\]/);
   });
 
@@ -37,7 +42,10 @@ describe("forecast scores", () => {
   });
 
   it("Brier is the mean squared probability error", () => {
-    expect(brier([1, 0, 1, 0], [0.9, 0.1, 0.6, 0.2])).toBeCloseTo((0.01 + 0.01 + 0.16 + 0.04) / 4, 14);
+    expect(brier([1, 0, 1, 0], [0.9, 0.1, 0.6, 0.2])).toBeCloseTo(
+      (0.01 + 0.01 + 0.16 + 0.04) / 4,
+      BRIER_DIGITS,
+    );
     expect(mse([1, 2], [2, 4])).toBe(2.5);
   });
 });
@@ -53,7 +61,7 @@ describe("leastSquares (Householder QR)", () => {
     const b = [0.3, -2, 1.25];
     const y = x.map((r) => r.reduce((a, v, j) => a + v * (b[j] as number), 0));
     for (const [j, v] of leastSquares(x, y).entries())
-      expect(Math.abs(v - (b[j] as number))).toBeLessThan(1e-12);
+      expect(Math.abs(v - (b[j] as number))).toBeLessThan(ROUNDING);
     // Simple regression y = a + c t, closed form c = cov / var.
     const t = [1, 2, 3, 4, 5];
     const yy = [2.1, 3.9, 6.2, 7.8, 10.1];
@@ -66,7 +74,7 @@ describe("leastSquares (Householder QR)", () => {
       t.map((v) => [1, v]),
       yy,
     );
-    expect(Math.abs((fit[1] as number) - c)).toBeLessThan(1e-12);
-    expect(Math.abs((fit[0] as number) - (ym - c * tm))).toBeLessThan(1e-12);
+    expect(Math.abs((fit[1] as number) - c)).toBeLessThan(ROUNDING);
+    expect(Math.abs((fit[0] as number) - (ym - c * tm))).toBeLessThan(ROUNDING);
   });
 });
