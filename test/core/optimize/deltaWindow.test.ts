@@ -11,6 +11,9 @@ import { buildOptimizeCandidates } from "../../../src/core/optimize/candidates.j
 import { blackGreeks } from "../../../src/core/pricing/black76.js";
 import { chainBookMarket } from "../../../src/core/risk/chainMarket.js";
 
+/** Delta recomputed here with blackGreeks from the quote's mark vol, forward and expiry vs the filter's own evaluation of the same inputs: ulps apart; 1e-9 on deltas of 0.1-0.5. */
+const DELTA_EDGE = 1e-9;
+
 describe("candidate delta window = Black forward delta", () => {
   const t = Date.UTC(2026, 1, 2, 8);
   const chain = syntheticChain({ underlying: "BTC", valuationTime: t, seed: 9, basisPerYear: 0.3 });
@@ -37,14 +40,14 @@ describe("candidate delta window = Black forward delta", () => {
     expect(set.candidates.length).toBeGreaterThan(20);
     for (const c of set.candidates) {
       const d = delta(c.name);
-      expect(d).toBeGreaterThanOrEqual(window.minAbsDelta - 1e-9);
-      expect(d).toBeLessThanOrEqual(window.maxAbsDelta + 1e-9);
+      expect(d).toBeGreaterThanOrEqual(window.minAbsDelta - DELTA_EDGE);
+      expect(d).toBeLessThanOrEqual(window.maxAbsDelta + DELTA_EDGE);
     }
     const outside = set.rejected.filter((r) => r.reason === "delta-window");
     expect(outside.length).toBeGreaterThan(20);
     for (const r of outside) {
       const d = delta(r.name);
-      expect(d < window.minAbsDelta + 1e-9 || d > window.maxAbsDelta - 1e-9).toBe(true);
+      expect(d < window.minAbsDelta + DELTA_EDGE || d > window.maxAbsDelta - DELTA_EDGE).toBe(true);
     }
   });
 });

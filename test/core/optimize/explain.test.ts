@@ -4,8 +4,13 @@ import { lpToCplexText } from "../../../src/core/optimize/highsAdapter.js";
 import { cvarLabel } from "../../../src/core/optimize/explain.js";
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
-import { book, cand, G0 } from "./helpers.js";
+import { book, cand, G0, LP_DUAL_DIGITS, LP_VERTEX_DIGITS } from "./helpers.js";
 import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** USD of 1e5-1e7 and coin greeks of 1e-4 are scaled to order 1 before HiGHS; the vertex comes back through the scale factors: 8 digits on 10-20 contracts. */
+const SCALED_VERTEX_DIGITS = 8;
+/** The objective over its hand value (2.525e6 USD) after unscaling: a few ulp of the ratio, 12 digits. */
+const SCALED_OBJECTIVE_DIGITS = 12;
 
 /** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
 const solver = await loadLpSolver();
@@ -29,12 +34,12 @@ describe("binding constraints and shadow prices", () => {
       constraints: { delta: { min: -3, max: 3 } },
     };
     const r = optimizePortfolio(p, solver);
-    expect(r.trades[0]?.contracts).toBeCloseTo(3, 9);
+    expect(r.trades[0]?.contracts).toBeCloseTo(3, LP_VERTEX_DIGITS);
     const b = r.binding.find((x) => x.name === "delta");
     expect(b?.side).toBe("min");
-    expect(b?.bound).toBeCloseTo(-3, 9);
+    expect(b?.bound).toBeCloseTo(-3, LP_VERTEX_DIGITS);
     // Loosening the min by 1 coin (to -4) allows 1 more contract: +2 USD edge.
-    expect(b?.shadowPriceUsd).toBeCloseTo(2, 7);
+    expect(b?.shadowPriceUsd).toBeCloseTo(2, LP_DUAL_DIGITS);
     expect(b?.text).toMatch(/delta binds at >= -3.00 coin/);
   });
 
@@ -49,7 +54,7 @@ describe("binding constraints and shadow prices", () => {
     };
     const r = optimizePortfolio(p, solver);
     expect(r.trades[0]?.side).toBe("buy");
-    expect(r.trades[0]?.contracts).toBeCloseTo(5, 9);
+    expect(r.trades[0]?.contracts).toBeCloseTo(5, LP_VERTEX_DIGITS);
     expect(r.trades[0]?.explanation).toMatch(
       /^buys 5 V: pays 5.00 USD over fair after fees and slippage; offsets -vega of the book \(100\)/,
     );
@@ -85,9 +90,9 @@ describe("numerics: scaling avoids tolerance traps", () => {
     };
     const r = optimizePortfolio(p, solver);
     const q = Object.fromEntries(r.trades.map((t) => [t.name, t.contracts]));
-    expect(q.A).toBeCloseTo(20, 8);
-    expect(q.B).toBeCloseTo(10.5, 8);
-    expect(r.objectiveUsd / (20 * 1e5 + 10.5 * 5e4)).toBeCloseTo(1, 12);
+    expect(q.A).toBeCloseTo(20, SCALED_VERTEX_DIGITS);
+    expect(q.B).toBeCloseTo(10.5, SCALED_VERTEX_DIGITS);
+    expect(r.objectiveUsd / (20 * 1e5 + 10.5 * 5e4)).toBeCloseTo(1, SCALED_OBJECTIVE_DIGITS);
     expect(r.verification?.ok).toBe(true);
   });
 

@@ -20,3 +20,15 @@ export function cand(o: Partial<OptimizeCandidate> & { name: string; pnl?: numbe
 export function book(o: Partial<OptimizeBook> & { pnl?: number[] } = {}): OptimizeBook {
   return { greeks: G0, marginUsd: 0, scenarioPnlUsd: Float64Array.from(o.pnl ?? []), ...o };
 }
+
+/**
+ * Named tolerances shared by the optimizer tests (issue 25 item 5). HiGHS's default primal and dual
+ * feasibility tolerances are 1e-7; a hand-solvable LP's vertex comes out of a basis solve on a few
+ * rows of small decimals, so its values are far closer than that.
+ */
+/** A hand-solvable LP's vertex (contracts, objective, greeks of 1-30): basis solve on small decimals, 9 digits (a wrong vertex is >= 0.1 away). */
+export const LP_VERTEX_DIGITS = 9;
+/** Shadow prices come from HiGHS's dual solution, exact to its dual feasibility tolerance (1e-7): 7 digits. */
+export const LP_DUAL_DIGITS = 7;
+/** HiGHS's primal feasibility tolerance: a row may be violated by 1e-7 in the LP's scaled units. */
+export const HIGHS_FEAS = 1e-7;

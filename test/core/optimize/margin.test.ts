@@ -14,8 +14,17 @@ import { optimizeProblemFromChain } from "../../../src/core/optimize/fromChain.j
 import { optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import type { RiskMarket } from "../../../src/core/risk/market.js";
-import { book, cand, G0 } from "./helpers.js";
+import { book, cand, G0, LP_VERTEX_DIGITS } from "./helpers.js";
 import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** The optimizer's book margin vs the engine's standardBookMargin of the same positions x index (sums of ~5 legs of 1e3-1e5 USD): 6 digits of USD. */
+const BOOK_MARGIN_DIGITS = 6;
+/** After-trade margin: the LP's per-position margin model vs the engine on the resulting book, same formula in another order: 1e-9 relative. */
+const MARGIN_REL = 1e-9;
+/** Budget row met to HiGHS's 1e-7 feasibility tolerance in scaled units: 1e-6 USD absolute on top. */
+const BUDGET_SLACK_USD = 1e-6;
+/** Portfolio margin reported vs the engine's PM on the netted book converted here (coin x index): 6 digits of USD. */
+const PM_DIGITS = 6;
 
 /** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
 const solver = await loadLpSolver();
@@ -68,7 +77,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
         filter,
       });
       const before = engineUsd(positions, built.market);
-      expect(built.problem.book.marginUsd).toBeCloseTo(before, 6);
+      expect(built.problem.book.marginUsd).toBeCloseTo(before, BOOK_MARGIN_DIGITS);
       const p = { ...built.problem, constraints: spec(before + budget) };
       const r = optimizePortfolio(p, solver);
       expect(r.status).toBe("optimal");
@@ -80,11 +89,11 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
         })),
       ];
       const engine = engineUsd(after, built.market);
-      expect(Math.abs(r.after.marginUsd - engine)).toBeLessThanOrEqual(1e-9 * Math.max(1, engine));
-      expect(engine).toBeLessThanOrEqual((before + budget) * (1 + 1e-9) + 1e-6);
+      expect(Math.abs(r.after.marginUsd - engine)).toBeLessThanOrEqual(MARGIN_REL * Math.max(1, engine));
+      expect(engine).toBeLessThanOrEqual((before + budget) * (1 + MARGIN_REL) + BUDGET_SLACK_USD);
       expect(r.verification?.ok).toBe(true);
       const model = r.verification?.checks.find((c) => c.name === "margin model - engine");
-      expect(Math.abs(model?.value ?? Number.NaN)).toBeLessThanOrEqual(1e-9 * Math.max(1, engine));
+      expect(Math.abs(model?.value ?? Number.NaN)).toBeLessThanOrEqual(MARGIN_REL * Math.max(1, engine));
       // Portfolio margin: the engine's figure on the same netted book, reported (not constrained).
       const net = new Map<string, Position>();
       for (const x of after)
@@ -99,11 +108,11 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
       let pmUsd = 0;
       for (const [cur, v] of Object.entries(pm.byCurrency))
         pmUsd += v.initial * (cur === "USDC" ? 1 : (built.market.underlyings[cur]?.indexPrice ?? Number.NaN));
-      expect(r.after.portfolioMarginUsd).toBeCloseTo(pmUsd, 6);
+      expect(r.after.portfolioMarginUsd).toBeCloseTo(pmUsd, PM_DIGITS);
       expect(r.notes.join(" ")).toMatch(/portfolio margin: the engine's Deribit PM/);
       if (budget === 0) {
         // No new margin allowed: only trades that do not add margin (buys, or selling the held long).
-        expect(engine).toBeLessThanOrEqual(before * (1 + 1e-9));
+        expect(engine).toBeLessThanOrEqual(before * (1 + MARGIN_REL));
       }
       if (budget === 20_000) expect(r.binding.map((b) => b.name)).toContain("margin");
     }
@@ -131,7 +140,7 @@ describe("optimizer margin = the core margin engine's standard margin", () => {
     const r = optimizePortfolio(p, solver);
     // 300 USD of new margin = 3 net short contracts: sells 5 (closing the long) + 3 = 8.
     expect(r.trades[0]?.side).toBe("sell");
-    expect(r.trades[0]?.contracts).toBeCloseTo(8, 9);
-    expect(r.after.marginUsd).toBeCloseTo(550, 9);
+    expect(r.trades[0]?.contracts).toBeCloseTo(8, LP_VERTEX_DIGITS);
+    expect(r.after.marginUsd).toBeCloseTo(550, LP_VERTEX_DIGITS);
   });
 });

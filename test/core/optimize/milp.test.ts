@@ -10,6 +10,15 @@ import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { book, cand } from "./helpers.js";
 import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
 
+/** Two MILP solvers (or HiGHS's two input paths) to the same integer optimum, each within its 1e-7 feasibility tolerance in scaled objective units of order 1-100: 7 digits. */
+const SOLVERS_DIGITS = 7;
+/** The LP relaxation through LP text vs the CSR model: same solver, different parse/order; 8 digits on the objective. */
+const PATHS_DIGITS = 8;
+/** Row duals of the two paths: degenerate vertices may differ within HiGHS's 1e-7 dual tolerance times the row scale: 6 digits. */
+const DUAL_PATHS_DIGITS = 6;
+/** 5 lots of 0.1: one multiplication of an integer by the lot size, 12 digits. */
+const LOT_DIGITS = 12;
+
 /** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
 const solver = await loadLpSolver();
 
@@ -92,15 +101,16 @@ describe("MILP cross-check: HiGHS vs GLPK on the same model", () => {
       const res = g.solve(toGlpk(g, lp) as never, { msglev: g.GLP_MSG_OFF, presol: true });
       expect(h.optimal).toBe(true);
       expect(res.result.status).toBe(g.GLP_OPT);
-      expect(h.objective).toBeCloseTo(res.result.z, 7);
+      expect(h.objective).toBeCloseTo(res.result.z, SOLVERS_DIGITS);
       // The model API path (CSR matrix, no LP text) reaches the same optimum.
       const hm = solver.solve(lp, { mip_rel_gap: 0 });
       expect(hm.optimal).toBe(true);
-      expect(hm.objective).toBeCloseTo(h.objective, 7);
+      expect(hm.objective).toBeCloseTo(h.objective, SOLVERS_DIGITS);
       const lpRelax = { ...lp, integer: new Uint8Array(lp.numCol) };
       const [a, b] = [solver.solve(lpRelax, {}, "lp-text"), solver.solve(lpRelax)];
-      expect(b.objective).toBeCloseTo(a.objective, 8);
-      for (let i = 0; i < lp.rows.length; i++) expect(b.rowDual[i]).toBeCloseTo(a.rowDual[i] as number, 6);
+      expect(b.objective).toBeCloseTo(a.objective, PATHS_DIGITS);
+      for (let i = 0; i < lp.rows.length; i++)
+        expect(b.rowDual[i]).toBeCloseTo(a.rowDual[i] as number, DUAL_PATHS_DIGITS);
       const r = optimizePortfolio(p, solver, { highs: { mip_rel_gap: 0 } });
       expect(r.verification?.ok).toBe(true);
       for (const t of r.trades) expect(Number.isInteger(t.contracts)).toBe(true);
@@ -125,7 +135,7 @@ describe("MILP cross-check: HiGHS vs GLPK on the same model", () => {
       lots: { lotSize: 0.1 },
     };
     const r = optimizePortfolio(p, solver);
-    expect(r.trades[0]?.contracts).toBeCloseTo(0.5, 12);
+    expect(r.trades[0]?.contracts).toBeCloseTo(0.5, LOT_DIGITS);
     expect(r.verification?.ok).toBe(true);
   });
 });

@@ -4,8 +4,19 @@ import { efficientFrontier } from "../../../src/core/optimize/frontier.js";
 import { objectiveFromTrades, optimizePortfolio } from "../../../src/core/optimize/optimize.js";
 import type { OptimizeProblem } from "../../../src/core/optimize/spec.js";
 import { empiricalCvar } from "../../../src/core/optimize/verify.js";
-import { book, cand, G0 } from "./helpers.js";
+import { book, cand, G0, HIGHS_FEAS, LP_DUAL_DIGITS, LP_VERTEX_DIGITS } from "./helpers.js";
 import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
+
+/** The CVaR LP's vertex goes through the auxiliary VaR and tail variables (a 4-scenario R-U block): 8 digits on x = 2. */
+const CVAR_VERTEX_DIGITS = 8;
+/** CVaR 15 x at x = 2 carries the vertex's error times 15: 7 digits on 30 USD. */
+const CVAR_USD_DIGITS = 7;
+/** The elastic (phase-1) problem's relaxation is read in scaled units and scaled back: 6 digits on 12 USD (its premium row is scaled by the premium scale). */
+const ELASTIC_DIGITS = 6;
+/** Objective re-priced from the reported trades (dropped sub-1e-7 trades, sums over 6 candidates of ~1000 USD): 5 digits. */
+const REPRICE_DIGITS = 5;
+/** verify.ts's relative tolerance (VERIFY_TOLERANCE = 1e-6) for a frontier point's CVaR against its limit. */
+const VERIFY_REL = 1e-6;
 
 /** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
 const solver = await loadLpSolver();
@@ -39,18 +50,18 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     };
     const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
-    expect(r.objectiveUsd).toBeCloseTo(8.5, 9);
+    expect(r.objectiveUsd).toBeCloseTo(8.5, LP_VERTEX_DIGITS);
     const byName = Object.fromEntries(r.trades.map((t) => [t.name, t]));
     expect(byName.A?.side).toBe("sell");
-    expect(byName.A?.contracts).toBeCloseTo(5, 9);
+    expect(byName.A?.contracts).toBeCloseTo(5, LP_VERTEX_DIGITS);
     expect(byName.B?.side).toBe("buy");
-    expect(byName.B?.contracts).toBeCloseTo(7, 9);
-    expect(r.after.greeks.deltaCoin).toBeCloseTo(1, 9);
+    expect(byName.B?.contracts).toBeCloseTo(7, LP_VERTEX_DIGITS);
+    expect(r.after.greeks.deltaCoin).toBeCloseTo(1, LP_VERTEX_DIGITS);
     expect(r.verification?.ok).toBe(true);
     expect(r.binding.map((b) => b.name)).toContain("delta");
     // Loosening delta max by 1 coin buys 2 more B at 0.5 edge: shadow price 1 USD.
-    expect(r.binding.find((b) => b.name === "delta")?.shadowPriceUsd).toBeCloseTo(1, 7);
-    expect(objectiveFromTrades(p, r.trades)).toBeCloseTo(8.5, 9);
+    expect(r.binding.find((b) => b.name === "delta")?.shadowPriceUsd).toBeCloseTo(1, LP_DUAL_DIGITS);
+    expect(objectiveFromTrades(p, r.trades)).toBeCloseTo(8.5, LP_VERTEX_DIGITS);
     expect(r.trades.find((t) => t.name === "A")?.explanation).toMatch(/^sells 5 A: collects 5.00 USD edge/);
   });
 
@@ -66,16 +77,16 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.trades).toHaveLength(1);
-    expect(r.trades[0]?.contracts).toBeCloseTo(2, 8);
-    expect(r.after.cvarUsd).toBeCloseTo(30, 7);
+    expect(r.trades[0]?.contracts).toBeCloseTo(2, CVAR_VERTEX_DIGITS);
+    expect(r.after.cvarUsd).toBeCloseTo(30, CVAR_USD_DIGITS);
     expect(r.binding.map((b) => b.group)).toContain("cvar");
   });
 
   it("empiricalCvar matches the tail average when alpha*S is an integer", () => {
     const losses = [5, -1, 3, 9, 0, 2, 7, 1, 4, 8];
     // alpha 0.8 of 10 -> worst 2: (9 + 8) / 2
-    expect(empiricalCvar(losses, 0.8).cvar).toBeCloseTo(8.5, 12);
-    expect(empiricalCvar(losses, 0.5).cvar).toBeCloseTo((9 + 8 + 7 + 5 + 4) / 5, 12);
+    expect(empiricalCvar(losses, 0.8).cvar).toBe(8.5);
+    expect(empiricalCvar(losses, 0.5).cvar).toBe((9 + 8 + 7 + 5 + 4) / 5);
   });
 
   it("vega target: reaches the target at least cost (cheapest vega per USD of spread)", () => {
@@ -92,8 +103,8 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     };
     const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
-    expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(50, 8);
-    expect(r.objectiveUsd).toBeCloseTo(10, 8);
+    expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(50, LP_VERTEX_DIGITS);
+    expect(r.objectiveUsd).toBeCloseTo(10, LP_VERTEX_DIGITS);
     expect(r.trades.map((t) => [t.name, t.side])).toEqual([["X", "buy"]]);
   });
 
@@ -118,8 +129,8 @@ describe("optimizePortfolio: small problems with a hand-computed optimum", () =>
     };
     const r = optimizePortfolio(p, solver);
     // stress: 50 x <= 600 -> x <= 12; margin: 200 + 100 x <= 1000 -> x <= 8.
-    expect(r.trades[0]?.contracts).toBeCloseTo(8, 8);
-    expect(r.objectiveUsd).toBeCloseTo(24, 8);
+    expect(r.trades[0]?.contracts).toBeCloseTo(8, LP_VERTEX_DIGITS);
+    expect(r.objectiveUsd).toBeCloseTo(24, LP_VERTEX_DIGITS);
     expect(r.binding.map((b) => b.group)).toEqual(["margin"]);
     expect(r.notes.join(" ")).toMatch(/standard initial margin per net position/);
   });
@@ -142,8 +153,8 @@ describe("infeasible specs name the conflicting constraints", () => {
     // Continuous sizes: budget 10 buys 10/11 contract = 0.4545 coin; either premium +12 USD
     // or delta min -(1 - 5/11) coin closes the gap (the elastic problem picks the cheaper in scaled units).
     const prem = d?.relax.find((x) => x.group === "premium");
-    if (prem) expect(prem.relaxBy).toBeCloseTo(12, 6);
-    else expect(d?.relax.find((x) => x.group === "delta")?.relaxBy).toBeCloseTo(1 - 5 / 11, 9);
+    if (prem) expect(prem.relaxBy).toBeCloseTo(12, ELASTIC_DIGITS);
+    else expect(d?.relax.find((x) => x.group === "delta")?.relaxBy).toBeCloseTo(1 - 5 / 11, LP_VERTEX_DIGITS);
     expect(d?.text).toMatch(/infeasible: /);
   });
 
@@ -231,8 +242,8 @@ describe("random specs: a spec whose bands contain the book is feasible and veri
           const r = optimizePortfolio(p, solver);
           expect(r.status).toBe("optimal");
           expect(r.verification?.ok).toBe(true);
-          expect(r.objectiveUsd).toBeGreaterThanOrEqual(-1e-7);
-          expect(objectiveFromTrades(p, r.trades)).toBeCloseTo(r.objectiveUsd, 5);
+          expect(r.objectiveUsd).toBeGreaterThanOrEqual(-HIGHS_FEAS);
+          expect(objectiveFromTrades(p, r.trades)).toBeCloseTo(r.objectiveUsd, REPRICE_DIGITS);
         },
       ),
       { numRuns: 25, seed: 42 },
@@ -259,10 +270,14 @@ describe("efficientFrontier", () => {
     for (const pt of f.points) {
       expect(pt.status).toBe("optimal");
       expect(pt.verified).toBe(true);
-      expect(pt.cvarUsd).toBeLessThanOrEqual(pt.cvarLimitUsd + 1e-6 * Math.max(1, Math.abs(pt.cvarLimitUsd)));
+      expect(pt.cvarUsd).toBeLessThanOrEqual(
+        pt.cvarLimitUsd + VERIFY_REL * Math.max(1, Math.abs(pt.cvarLimitUsd)),
+      );
     }
     for (let k = 1; k < f.points.length; k++)
-      expect(f.points[k]?.objectiveUsd).toBeGreaterThanOrEqual((f.points[k - 1]?.objectiveUsd ?? 0) - 1e-7);
+      expect(f.points[k]?.objectiveUsd).toBeGreaterThanOrEqual(
+        (f.points[k - 1]?.objectiveUsd ?? 0) - HIGHS_FEAS,
+      );
     expect(f.points.at(-1)?.objectiveUsd).toBeGreaterThan(f.points[0]?.objectiveUsd ?? 0);
   });
 });

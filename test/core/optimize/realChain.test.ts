@@ -16,6 +16,21 @@ import { applyScenario } from "../../../src/core/risk/scenario.js";
 import { valuePortfolio } from "../../../src/core/risk/valuation.js";
 import { loadLpSolver } from "../../../src/core/optimize/lpSolver.js";
 
+/** Vega target: an LP equality row met to HiGHS's 1e-7 feasibility tolerance in scaled units, unscaled to ~1000 USD/vol pt: 3 digits. */
+const VEGA_TARGET_DIGITS = 3;
+/** Delta band 0.05 coin: the after-greeks are summed from the trades, a few ulp beyond the LP's row: 1e-9 coin. */
+const BAND_SLACK = 1e-9;
+/** The risk engine's delta of the resulting positions vs the optimizer's sum of candidate deltas (same Black-76, different summation order): 9 digits of coin. */
+const GREEK_SUM_DIGITS = 9;
+/** Vega in USD per vol pt (x 0.01 of per-unit vega), sums of ~10 legs of ~100-1000 USD: 6 digits. */
+const VEGA_SUM_DIGITS = 6;
+/** Full revaluation under a scenario minus the base (values of ~1e5 USD, cancelling) vs the candidates' stored PnL vectors: 4 digits of USD. */
+const SCENARIO_PNL_DIGITS = 4;
+/** CVaR limit 60,000 USD: the verifier's recomputed CVaR over the limit, 1e-9 relative (sums over scenarios). */
+const CVAR_SLACK_REL = 1e-9;
+/** Frontier objectives (~1e2-1e4 USD) are monotone up to HiGHS's optimality tolerance after unscaling: 1e-6 USD. */
+const FRONTIER_SLACK_USD = 1e-6;
+
 /** One HiGHS instance for the file, loaded once (the solver is passed in, synchronous after). */
 const solver = await loadLpSolver();
 
@@ -63,8 +78,8 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
     const r = optimizePortfolio(p, solver);
     expect(r.status).toBe("optimal");
     expect(r.verification?.ok).toBe(true);
-    expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(1000, 3);
-    expect(Math.abs(r.after.greeks.deltaCoin)).toBeLessThanOrEqual(0.05 + 1e-9);
+    expect(r.after.greeks.vegaUsdPerVolPt).toBeCloseTo(1000, VEGA_TARGET_DIGITS);
+    expect(Math.abs(r.after.greeks.deltaCoin)).toBeLessThanOrEqual(0.05 + BAND_SLACK);
     expect(r.trades.length).toBeGreaterThan(0);
     for (const t of r.trades) expect(t.explanation).toMatch(/^(buys|sells) /);
 
@@ -74,8 +89,8 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
       quantity: t.side === "buy" ? t.contracts : -t.contracts,
     }));
     const g = portfolioGreeks(positions, built.market).byUnderlying.BTC;
-    expect(g?.deltaUnderlyingCoin).toBeCloseTo(r.after.greeks.deltaCoin, 9);
-    expect((g?.vegaUsd ?? 0) * 0.01).toBeCloseTo(r.after.greeks.vegaUsdPerVolPt, 6);
+    expect(g?.deltaUnderlyingCoin).toBeCloseTo(r.after.greeks.deltaCoin, GREEK_SUM_DIGITS);
+    expect((g?.vegaUsd ?? 0) * 0.01).toBeCloseTo(r.after.greeks.vegaUsdPerVolPt, VEGA_SUM_DIGITS);
     const base = valuePortfolio(positions, built.market).totalUsd;
     built.scenarios.forEach((s, j) => {
       if (j % 5 !== 0) return;
@@ -85,9 +100,9 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
         fromVectors +=
           (t.side === "buy" ? t.contracts : -t.contracts) *
           (p.candidates[t.index]?.scenarioPnlUsd[j] as number);
-      expect(v).toBeCloseTo(fromVectors, 4);
+      expect(v).toBeCloseTo(fromVectors, SCENARIO_PNL_DIGITS);
     });
-    expect(r.after.cvarUsd).toBeLessThanOrEqual(60_000 * (1 + 1e-9));
+    expect(r.after.cvarUsd).toBeLessThanOrEqual(60_000 * (1 + CVAR_SLACK_REL));
 
     // CVaR frontier on the same problem: cost of reaching the vega target falls as the limit loosens.
     const f = efficientFrontier(p, solver, { points: 4 });
@@ -97,6 +112,8 @@ describe.skipIf(!existsSync(file))("real Deribit chain: delta-neutral vega-targe
       expect(pt.verified).toBe(true);
     }
     for (let k = 1; k < f.points.length; k++)
-      expect(f.points[k]?.objectiveUsd).toBeLessThanOrEqual((f.points[k - 1]?.objectiveUsd ?? 0) + 1e-6);
+      expect(f.points[k]?.objectiveUsd).toBeLessThanOrEqual(
+        (f.points[k - 1]?.objectiveUsd ?? 0) + FRONTIER_SLACK_USD,
+      );
   }, 60_000);
 });
