@@ -276,30 +276,31 @@ function explainLiveLeg(
   const ct = g.thetaCoinPerDay * mv.days;
   const cva = (S0 * g.vannaCoin - g.vegaCoin) * rF * ds;
   const cvo = 0.5 * g.volgaCoin * ds * ds;
-  const dCoin = end.valueCoin - leg.valueCoin;
-  c.d += cd;
-  c.g += cg;
-  c.v += cv;
-  c.t += ct;
-  c.va += cva;
-  c.vo += cvo;
-  c.res += dCoin - (cd + cg + cv + ct + cva + cvo);
-  c.actual += dCoin;
-  const ud = S0 * (g.valueCoin * rS + cd);
-  const ug = S0 * (cg + g.deltaCoin * rS * rF);
-  const uv = S0 * cv;
-  const ut = S0 * ct;
-  const uva = S0 * (cva + g.vegaCoin * rS * ds);
-  const uvo = S0 * cvo;
-  const dUsd = end.valueUsd - leg.valueUsd;
-  u.d += ud;
-  u.g += ug;
-  u.v += uv;
-  u.t += ut;
-  u.va += uva;
-  u.vo += uvo;
-  u.res += dUsd - (ud + ug + uv + ut + uva + uvo);
-  u.actual += dUsd;
+  addTaylorTerms(c, { d: cd, g: cg, v: cv, t: ct, va: cva, vo: cvo }, end.valueCoin - leg.valueCoin);
+  const usd: TaylorTerms = {
+    d: S0 * (g.valueCoin * rS + cd),
+    g: S0 * (cg + g.deltaCoin * rS * rF),
+    v: S0 * cv,
+    t: S0 * ct,
+    va: S0 * (cva + g.vegaCoin * rS * ds),
+    vo: S0 * cvo,
+  };
+  addTaylorTerms(u, usd, end.valueUsd - leg.valueUsd);
+}
+
+/** One leg's Taylor terms (coin or USD). */
+type TaylorTerms = Pick<Terms, "d" | "g" | "v" | "t" | "va" | "vo">;
+
+/** Adds a leg's Taylor terms to the totals, what they leave of its actual change to `res`. */
+function addTaylorTerms(acc: Terms, x: TaylorTerms, actual: number): void {
+  acc.d += x.d;
+  acc.g += x.g;
+  acc.v += x.v;
+  acc.t += x.t;
+  acc.va += x.va;
+  acc.vo += x.vo;
+  acc.res += actual - (x.d + x.g + x.v + x.t + x.va + x.vo);
+  acc.actual += actual;
 }
 
 /** Cash: coin cash moves in USD, USD cash moves in coin. */
