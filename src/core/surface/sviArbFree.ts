@@ -65,6 +65,7 @@
  * Units: k = ln(K/F), T years ACT/365, vols decimal, w = vol^2 T.
  */
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
+import { at } from "./indexing.js";
 import { type SliceSurface, type SmileFunction, surfaceFromSmiles } from "./interpolate.js";
 import {
   type ServedRange,
@@ -154,10 +155,11 @@ function refinedMin(
   const v = values ?? Float64Array.from(grid, (k) => sign * f(k));
   let best = Number.POSITIVE_INFINITY;
   for (let j = 0; j < n; j++) {
-    best = Math.min(best, v[j]);
-    if (!((j === 0 || v[j] <= v[j - 1]) && (j === n - 1 || v[j] <= v[j + 1]))) continue;
-    let lo = grid[Math.max(j - 1, 0)];
-    let hi = grid[Math.min(j + 1, n - 1)];
+    const vj = at(v, j);
+    best = Math.min(best, vj);
+    if (!((j === 0 || vj <= at(v, j - 1)) && (j === n - 1 || vj <= at(v, j + 1)))) continue;
+    let lo = at(grid, Math.max(j - 1, 0));
+    let hi = at(grid, Math.min(j + 1, n - 1));
     const gr = 0.6180339887498949;
     let x1 = hi - gr * (hi - lo);
     let x2 = lo + gr * (hi - lo);
@@ -235,7 +237,7 @@ function verify(
   const bg = grids.butterfly;
   const gv = new Float64Array(bg.length);
   for (let j = 0; j < bg.length; j++) {
-    const k = bg[j];
+    const k = at(bg, j);
     const w = sviTotalVariance(p, k);
     const g = w > 0 ? sviDurrlemanG(p, k) : Number.NEGATIVE_INFINITY;
     gv[j] = g;
@@ -252,12 +254,13 @@ function verify(
     const U = grids.calendarUpper;
     const neg = new Float64Array(cal.length);
     for (let j = 0; j < cal.length; j++) {
-      const d = sviTotalVariance(p, cal[j]) - U[j];
+      const k = at(cal, j);
+      const d = sviTotalVariance(p, k) - at(U, j);
       neg[j] = -d;
       if (d > 0) {
         calendarOk = false;
         if (!collect) break;
-        bad.push(cal[j]);
+        bad.push(k);
       }
     }
     if (calendarOk && !(calendarExcess(p, upper, cal, neg) <= 0)) calendarOk = false;
@@ -271,9 +274,11 @@ function internalBox(k: Float64Array, vol: Float64Array, T: number): { lower: nu
   let kMax = Number.NEGATIVE_INFINITY;
   let wMax = 0;
   for (let i = 0; i < k.length; i++) {
-    kMin = Math.min(kMin, k[i]);
-    kMax = Math.max(kMax, k[i]);
-    wMax = Math.max(wMax, vol[i] * vol[i] * T);
+    const ki = at(k, i);
+    const vi = at(vol, i);
+    kMin = Math.min(kMin, ki);
+    kMax = Math.max(kMax, ki);
+    wMax = Math.max(wMax, vi * vi * T);
   }
   const span = Math.max(kMax - kMin, 0.05);
   const vFloor = 1e-4 * T;
@@ -308,11 +313,11 @@ function bandDistance(v: number, lo: number, hi: number): number {
 function dataCost(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number): number {
   let c = 0;
   for (let i = 0; i < q.k.length; i++) {
-    const w = sviTotalVariance(p, q.k[i]);
+    const w = sviTotalVariance(p, at(q.k, i));
     const v = Math.sqrt(w > 0 ? w / T : 0);
+    const wi = at(q.weight, i);
     c +=
-      (q.weight[i] * (v - q.vol[i])) ** 2 +
-      (BAND_WEIGHT * q.weight[i] * bandDistance(v, q.bid[i], q.ask[i])) ** 2;
+      (wi * (v - at(q.vol, i))) ** 2 + (BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i))) ** 2;
   }
   return 0.5 * c;
 }
@@ -329,12 +334,12 @@ interface Guide {
 
 function lowerGuide(data: readonly SurfaceSlice[], i: number): Guide {
   const bins = new Map<number, { k: number; vol: number }>();
-  const T = data[i].expiry;
-  for (let j = 0; j < i; j++) {
-    for (const q of data[j].quotes) {
+  const T = data[i]?.expiry ?? Number.NaN;
+  for (const shorter of data.slice(0, i)) {
+    for (const q of shorter.quotes) {
       const low = q.bidVol ?? (q.askVol === null ? q.targetVol * 0.98 : null);
       if (low === null || !(low > 0)) continue;
-      const vol = Math.sqrt((low * low * data[j].expiry) / T);
+      const vol = Math.sqrt((low * low * shorter.expiry) / T);
       const key = Math.round(q.k / GUIDE_BIN);
       const b = bins.get(key);
       if (!b || vol > b.vol) bins.set(key, { k: q.k, vol });
@@ -347,8 +352,8 @@ function lowerGuide(data: readonly SurfaceSlice[], i: number): Guide {
 /** Whether the smile passes below a guide point by more than GUIDE_TOLERANCE in vol. */
 function belowGuide(p: SviParams, guide: Guide, T: number): boolean {
   for (let j = 0; j < guide.k.length; j++) {
-    const w = sviTotalVariance(p, guide.k[j]);
-    if (Math.sqrt(w > 0 ? w / T : 0) < guide.vol[j] - GUIDE_TOLERANCE) return true;
+    const w = sviTotalVariance(p, at(guide.k, j));
+    if (Math.sqrt(w > 0 ? w / T : 0) < at(guide.vol, j) - GUIDE_TOLERANCE) return true;
   }
   return false;
 }
@@ -377,7 +382,7 @@ function penaltyFit(
   const n = q.k.length;
   const box = internalBox(q.k, q.vol, T);
   const wRef = upper ? Math.max(upper.wRef, 1e-8) : 1;
-  let x = x0.map((v, j) => Math.min(box.upper[j], Math.max(box.lower[j], v)));
+  let x = x0.map((v, j) => Math.min(at(box.upper, j), Math.max(at(box.lower, j), v)));
   let iterations = 0;
   let converged = false;
   let mu = MU0;
@@ -396,22 +401,23 @@ function penaltyFit(
       evaluate(xi: Float64Array, out: Float64Array) {
         const p = sviFromInternal(xi);
         for (let i = 0; i < n; i++) {
-          const w = sviTotalVariance(p, q.k[i]);
+          const w = sviTotalVariance(p, at(q.k, i));
           const v = Math.sqrt(w > 0 ? w / T : 0);
-          out[i] = q.weight[i] * (v - q.vol[i]);
-          out[n + i] = BAND_WEIGHT * q.weight[i] * bandDistance(v, q.bid[i], q.ask[i]);
+          const wi = at(q.weight, i);
+          out[i] = wi * (v - at(q.vol, i));
+          out[n + i] = BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i));
         }
         let r = 2 * n;
         for (let j = 0; j < ng; j++) {
-          const w = sviTotalVariance(p, guide.k[j]);
-          const d = guide.vol[j] - Math.sqrt(w > 0 ? w / T : 0);
+          const w = sviTotalVariance(p, at(guide.k, j));
+          const d = at(guide.vol, j) - Math.sqrt(w > 0 ? w / T : 0);
           out[r++] = d > 0 ? GUIDE_WEIGHT * d : 0;
         }
         // g on the butterfly grid from w, w', w'' with one square root per point
         const { a, b, rho, m, sigma } = p;
         const s2 = sigma * sigma;
         for (let j = 0; j < G; j++) {
-          const k = bg[j];
+          const k = at(bg, j);
           const y = k - m;
           const R = Math.sqrt(y * y + s2);
           const w = a + b * (rho * y + R);
@@ -425,9 +431,9 @@ function penaltyFit(
         }
         if (wUp) {
           for (let j = 0; j < C; j++) {
-            const y = cg[j] - m;
+            const y = at(cg, j) - m;
             const w = a + b * (rho * y + Math.sqrt(y * y + s2));
-            const d = (w - wUp[j]) / wRef + CAL_MARGIN;
+            const d = (w - at(wUp, j)) / wRef + CAL_MARGIN;
             out[r++] = d > 0 ? sq * d : 0;
           }
         }
@@ -448,7 +454,8 @@ function penaltyFit(
     // a round that did not move (LM stopped at once) will not move with a larger penalty either
     if (round > 0 && res.iterations <= 1) break;
     // cutting planes: add the failing points (a few) and raise the penalty
-    const add = last.bad.filter((_, i) => i % Math.max(1, Math.floor(last!.bad.length / 20)) === 0);
+    const bad = last.bad;
+    const add = bad.filter((_, i) => i % Math.max(1, Math.floor(bad.length / 20)) === 0);
     for (const k of add) {
       if (upper && sviTotalVariance(p, k) > upper.at(k)) calGrid.push(k);
       else bflyGrid.push(k);
@@ -486,8 +493,8 @@ function scaledFallback(slice: SurfaceSlice, q: ReturnType<typeof quoteArrays>, 
   const cost = (lam: number) => {
     let c = 0;
     for (let i = 0; i < q.k.length; i++) {
-      const w = lam * sviTotalVariance(upper, q.k[i]);
-      c += (q.weight[i] * (Math.sqrt(Math.max(w, 0) / T) - q.vol[i])) ** 2;
+      const w = lam * sviTotalVariance(upper, at(q.k, i));
+      c += (at(q.weight, i) * (Math.sqrt(Math.max(w, 0) / T) - at(q.vol, i))) ** 2;
     }
     return c;
   };
@@ -717,8 +724,8 @@ export function sviEnvelopeSmiles(slices: readonly { expiry: number; params: Svi
   // the square of the largest scan spacing next to each point, /8: between two scan points a
   // difference of smiles d = w_j - w_i with |d''| <= M exceeds its larger end value by at most M h^2/8
   const h2 = Float64Array.from(ENVELOPE_SCAN, (_, t) => {
-    const l = t > 0 ? ENVELOPE_SCAN[t] - ENVELOPE_SCAN[t - 1] : 0;
-    const r = t < n - 1 ? ENVELOPE_SCAN[t + 1] - ENVELOPE_SCAN[t] : 0;
+    const l = t > 0 ? at(ENVELOPE_SCAN, t) - at(ENVELOPE_SCAN, t - 1) : 0;
+    const r = t < n - 1 ? at(ENVELOPE_SCAN, t + 1) - at(ENVELOPE_SCAN, t) : 0;
     return Math.max(l, r) ** 2 / 8;
   });
   // largest w'' of raw SVI is b / sigma (at k = m)
@@ -736,20 +743,19 @@ export function sviEnvelopeSmiles(slices: readonly { expiry: number; params: Svi
     // a slope at least as steep may rise above at infinity (SVI approaches its asymptotes from above)
     let dominated = runLeft >= so.left - 1e-12 || runRight >= so.right - 1e-12;
     for (let t = 0; !dominated && t < n; t++)
-      if (runMax[t] > ownW[t] - (runCurv + cOwn) * h2[t] - 1e-12) dominated = true;
+      if (at(runMax, t) > at(ownW, t) - (runCurv + cOwn) * at(h2, t) - 1e-12) dominated = true;
     const others: SviParams[] = [];
     if (dominated) {
-      for (let j = 0; j < i; j++) {
-        const p = slices[j].params;
+      for (const { params: p } of slices.slice(0, i)) {
         const sp = sviWingSlopes(p);
         const M = curv(p) + cOwn;
         let above = sp.left >= so.left - 1e-12 || sp.right >= so.right - 1e-12;
         for (let t = 0; !above && t < n; t++)
-          if (sviTotalVariance(p, ENVELOPE_SCAN[t]) > ownW[t] - M * h2[t] - 1e-12) above = true;
+          if (sviTotalVariance(p, at(ENVELOPE_SCAN, t)) > at(ownW, t) - M * at(h2, t) - 1e-12) above = true;
         if (above) others.push(p);
       }
     }
-    for (let t = 0; t < n; t++) runMax[t] = Math.max(runMax[t], ownW[t]);
+    for (let t = 0; t < n; t++) runMax[t] = Math.max(at(runMax, t), at(ownW, t));
     runLeft = Math.max(runLeft, so.left);
     runRight = Math.max(runRight, so.right);
     runCurv = Math.max(runCurv, cOwn);
