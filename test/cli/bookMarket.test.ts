@@ -19,6 +19,15 @@ import { blackGreeks } from "../../src/core/pricing/black76.js";
 import { apiOptionRows, blackChainRows } from "../helpers/deribitApi.js";
 import { captureCli } from "./capture.js";
 
+/** --json prints full doubles (the old 6-significant-digit rounding was off by up to 5e-7): the CLI's sums vs the reference's over the same legs differ by summation order only. */
+const FULL_PRECISION_REL = 1e-12;
+
+/** USD figures ~1e5 (index x coin, equity sums ~3e5) through JSON: rounding ~1e-11, 6 digits. */
+const USD_DIGITS = 6;
+
+/** An expired ITM leg's settlement value in coin is exactly 1: rounding of one division at most. */
+const COIN_DIGITS = 12;
+
 const ROOT = resolve(__dirname, "../..");
 const SAMPLE_BOOK = join(ROOT, "examples/book.json");
 const SAMPLE_SPEC = join(ROOT, "examples/optimize-spec.json");
@@ -148,17 +157,17 @@ describe("book commands on one market (--chain)", () => {
     const g = btc(d);
     const x = reference();
     // Full precision: 1e-12, where the old 6-significant-digit rounding was off by up to 5e-7.
-    expect(rel(g.valueCoin, x.valueCoin)).toBeLessThan(1e-12);
+    expect(rel(g.valueCoin, x.valueCoin)).toBeLessThan(FULL_PRECISION_REL);
     expect(String(g.valueCoin).replace(/^-?0\.0*/, "").length).toBeGreaterThan(8);
-    expect(rel(g.deltaUnderlyingCoin, x.deltaBlack)).toBeLessThan(1e-12);
-    expect(rel(g.cashGammaUsd, x.cashGamma)).toBeLessThan(1e-12);
-    expect(rel(g.vegaUsdPerVolPt, x.vegaPt)).toBeLessThan(1e-12);
-    expect(rel(g.thetaUsdPerDay, x.thetaDay)).toBeLessThan(1e-12);
+    expect(rel(g.deltaUnderlyingCoin, x.deltaBlack)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(g.cashGammaUsd, x.cashGamma)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(g.vegaUsdPerVolPt, x.vegaPt)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(g.thetaUsdPerDay, x.thetaDay)).toBeLessThan(FULL_PRECISION_REL);
     // Which delta is which: aliases equal to the kept names, and stated in `units`.
     expect(g.deltaBlackCoin).toBe(g.deltaUnderlyingCoin);
     expect(g.deltaPremiumAdjustedCoin).toBe(g.deltaCoin);
-    expect(rel(g.deltaCoin, x.deltaBlack - x.valueCoin)).toBeLessThan(1e-12);
-    expect(g.cashDeltaUsd).toBeCloseTo(g.deltaUnderlyingCoin * S, 6);
+    expect(rel(g.deltaCoin, x.deltaBlack - x.valueCoin)).toBeLessThan(FULL_PRECISION_REL);
+    expect(g.cashDeltaUsd).toBeCloseTo(g.deltaUnderlyingCoin * S, USD_DIGITS);
     for (const k of [
       "deltaBlackCoin",
       "deltaPremiumAdjustedCoin",
@@ -194,10 +203,10 @@ describe("book commands on one market (--chain)", () => {
     // risk's deltaUnderlyingCoin (Black's delta), named deltaBlackCoin too.
     const b = o.before.greeks;
     expect(b.deltaBlackCoin).toBe(b.deltaCoin);
-    expect(rel(b.deltaCoin, risk.deltaBlackCoin)).toBeLessThan(1e-12);
-    expect(rel(b.cashGammaUsd, risk.cashGammaUsd)).toBeLessThan(1e-12);
-    expect(rel(b.vegaUsdPerVolPt, risk.vegaUsdPerVolPt)).toBeLessThan(1e-12);
-    expect(rel(b.thetaUsdPerDay, risk.thetaUsdPerDay)).toBeLessThan(1e-12);
+    expect(rel(b.deltaCoin, risk.deltaBlackCoin)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(b.cashGammaUsd, risk.cashGammaUsd)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(b.vegaUsdPerVolPt, risk.vegaUsdPerVolPt)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(b.thetaUsdPerDay, risk.thetaUsdPerDay)).toBeLessThan(FULL_PRECISION_REL);
     // The demo on the same chain and book: same rows, same optimizer "before".
     const demo = await captureCli([
       "demo",
@@ -213,11 +222,11 @@ describe("book commands on one market (--chain)", () => {
     expect(demo.code, demo.err).toBe(0);
     const rep = JSON.parse(demo.out);
     expect(btc(rep.greeks)).toEqual(risk);
-    expect(rel(rep.optimizer.before.vegaUsdPerVolPt, risk.vegaUsdPerVolPt)).toBeLessThan(1e-12);
-    expect(rel(rep.optimizer.before.deltaCoin, risk.deltaBlackCoin)).toBeLessThan(1e-12);
+    expect(rel(rep.optimizer.before.vegaUsdPerVolPt, risk.vegaUsdPerVolPt)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(rep.optimizer.before.deltaCoin, risk.deltaBlackCoin)).toBeLessThan(FULL_PRECISION_REL);
     // Equity from one function (bookEquity): cash at the chain's index + the book's value.
-    expect(rel(margin.equityUsd, 2 * S + 50_000 + risk.valueUsd)).toBeLessThan(1e-12);
-    expect(rel(rep.margin.equityUsd, margin.equityUsd)).toBeLessThan(1e-12);
+    expect(rel(margin.equityUsd, 2 * S + 50_000 + risk.valueUsd)).toBeLessThan(FULL_PRECISION_REL);
+    expect(rel(rep.margin.equityUsd, margin.equityUsd)).toBeLessThan(FULL_PRECISION_REL);
   }, 120_000);
 
   it("a CSV book (instrument,quantity,entryPrice) values the same on --chain", async () => {
@@ -242,8 +251,8 @@ describe("expired legs: settled once, listed, in no figure", () => {
         "index-intrinsic",
         "BTC",
       ]);
-      expect(e.value).toBeCloseTo(1, 12);
-      expect(e.valueUsd).toBeCloseTo(S, 6);
+      expect(e.value).toBeCloseTo(1, COIN_DIGITS);
+      expect(e.valueUsd).toBeCloseTo(S, USD_DIGITS);
       expect(r.err).toMatch(/volfolio risk: WARNING: 1 of 6 book legs expired .*BTC-30APR26-110000-P/);
       expect(r.d.warnings.join(" ")).toContain("BTC-30APR26-110000-P");
       // It reaches no figure: greeks, the whole grid's worst scenarios and the stress library equal
@@ -258,7 +267,7 @@ describe("expired legs: settled once, listed, in no figure", () => {
       const m = await json(["margin", "--book", EXPIRED_BOOK, ...market]);
       const m0 = await json(["margin", "--book", LIVE_BOOK, ...market]);
       expect(m.d.byCurrency).toEqual(m0.d.byCurrency);
-      expect(m.d.equityUsd - m0.d.equityUsd).toBeCloseTo(S, 6);
+      expect(m.d.equityUsd - m0.d.equityUsd).toBeCloseTo(S, USD_DIGITS);
       // The table lists it too.
       const t = await captureCli(["risk", "--book", EXPIRED_BOOK, ...market]);
       expect(t.out).toMatch(/expired: BTC-30APR26-110000-P x 10: settled 1 BTC/);

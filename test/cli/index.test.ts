@@ -18,6 +18,27 @@ import {
 } from "../../src/core/market/synthetic.js";
 import { haveSample, SAMPLE_CSV } from "../core/surface/helpers.js";
 
+/** Model-free index above the ATM 30-day vol by the smile's wings: measured 4.06 points on the 2026-01-10 sample (42.71 vs 38.65); 6 is the bound. */
+const WING_PREMIUM_MAX_PTS = 6;
+
+/** The JSON prints days to 4 decimals and weights rounded: the weight recomputed from printed days is off by 1.4e-7 (measured); 6 digits (5e-7), tightened from 4. */
+const WEIGHT_DIGITS = 6;
+
+/** The two printed weights each rounded: their sum is 1 to the print's rounding (measured exactly 1). */
+const WEIGHT_SUM_DIGITS = 9;
+
+/** Index recomputed from the printed days and volPts (4 decimals each): measured off by 6.4e-5 (BTC) and 1.1e-5 (ETH); 3 digits (5e-4), tightened from 2. */
+const PRINTED_INTERP_DIGITS = 3;
+
+/** The term structure's 30-day point is the same interpolation as the index (measured difference 0); tightened from 6. */
+const TERM_30_DIGITS = 12;
+
+/** Discrete Cboe strip on a flat 50% chain (ticked quotes, zero-bid wings cut) vs the integral: measured 50.08 and 0.04 points off; 0.3 points. */
+const FLAT_STRIP_PTS = 0.3;
+
+/** K0 is the listed strike just below F: strike steps are <= 5,000 USD at 30-50 days. */
+const K0_STEP_MAX_USD = 5000;
+
 const capture = captureCli;
 
 const dir = mkdtempSync(join(tmpdir(), "volfolio-index-"));
@@ -102,16 +123,16 @@ describe.skipIf(!haveSample)("volfolio index on the real Deribit sample chain", 
     // Measured 2026-01-10 sample: index 42.71, ATM 30-day 38.65. The model-free variance is above
     // ATM variance by the smile's wings (variance swap convexity), by a few points.
     expect(r.index - atm30).toBeGreaterThan(0);
-    expect(r.index - atm30).toBeLessThan(6);
+    expect(r.index - atm30).toBeLessThan(WING_PREMIUM_MAX_PTS);
 
     // The two bracketing expiries, their weights, forwards and K0.
     expect(r.near.days).toBeLessThanOrEqual(30);
     expect(r.next.days).toBeGreaterThan(30);
-    expect(r.near.weight).toBeCloseTo((r.next.days - 30) / (r.next.days - r.near.days), 4);
-    expect(r.near.weight + r.next.weight).toBeCloseTo(1, 9);
+    expect(r.near.weight).toBeCloseTo((r.next.days - 30) / (r.next.days - r.near.days), WEIGHT_DIGITS);
+    expect(r.near.weight + r.next.weight).toBeCloseTo(1, WEIGHT_SUM_DIGITS);
     for (const e of [r.near, r.next]) {
       expect(e.k0).toBeLessThanOrEqual(e.forwardUsd);
-      expect(e.forwardUsd - e.k0).toBeLessThan(5000); // the listed strike just below F (steps <= 5000 at 30-50 days)
+      expect(e.forwardUsd - e.k0).toBeLessThan(K0_STEP_MAX_USD); // the listed strike just below F (steps <= 5000 at 30-50 days)
       expect(e.strikesUsed).toBeGreaterThan(10);
     }
     expect(r.strikesUsed).toBe(r.near.strikesUsed + r.next.strikesUsed);
@@ -124,7 +145,7 @@ describe.skipIf(!haveSample)("volfolio index on the real Deribit sample chain", 
         (r.next.volPts / 100) ** 2,
         t,
       ),
-    ).toBeCloseTo(r.index, 2);
+    ).toBeCloseTo(r.index, PRINTED_INTERP_DIGITS);
   }, 60_000);
 
   it("--term gives increasing horizons; without --currency both BTC and ETH are reported", async () => {
@@ -136,7 +157,7 @@ describe.skipIf(!haveSample)("volfolio index on the real Deribit sample chain", 
       const term = r.termStructure as { days: number; index: number | null }[];
       expect(term.map((p) => p.days)).toEqual([7, 14, 30, 60, 90, 180]);
       for (const p of term) expect(p.index).toBeGreaterThan(20);
-      expect(term.find((p) => p.days === 30)?.index).toBeCloseTo(r.index, 6);
+      expect(term.find((p) => p.days === 30)?.index).toBeCloseTo(r.index, TERM_30_DIGITS);
     }
     const text = await capture(["index", "--chain", SAMPLE_CSV, "--term", "--currency", "eth"]);
     expect(text.code).toBe(0);
@@ -171,8 +192,8 @@ describe("volfolio index on synthetic chains", () => {
     const res = await capture(["index", "--chain", file, "--term", "--json", "--method", "cboe"]);
     expect(res.code, res.err).toBe(0);
     const r = JSON.parse(res.out).results[0];
-    expect(Math.abs(r.index - 50)).toBeLessThan(0.3); // measured 50.08
-    for (const p of r.termStructure) expect(Math.abs(p.index - 50)).toBeLessThan(0.3);
+    expect(Math.abs(r.index - 50)).toBeLessThan(FLAT_STRIP_PTS); // measured 50.08
+    for (const p of r.termStructure) expect(Math.abs(p.index - 50)).toBeLessThan(FLAT_STRIP_PTS);
   }, 60_000);
 
   it("without --chain: says SYNTHETIC; index matches the surface's variance-swap rate (integral)", async () => {
@@ -211,7 +232,7 @@ describe("volfolio index on synthetic chains", () => {
     const b = fairVar(Date.parse(r.next.expiryIso));
     const ref = interpVolPts(a.T, a.v, b.T, b.v, 30 / 365);
     // Discrete strip (strikes to +-4 sd, ticked bid/ask mids, zero-bid wings cut) vs the integral.
-    expect(Math.abs(r.index - ref)).toBeLessThan(0.3); // measured 0.04
+    expect(Math.abs(r.index - ref)).toBeLessThan(FLAT_STRIP_PTS); // measured 0.04
   }, 60_000);
 
   it("the README example works: chain synthetic --out FILE, then index --chain FILE --term", async () => {
