@@ -13,6 +13,7 @@ import type { StrategyRule, StrategySpec } from "../backtest/strategies.js";
 import { InvalidInputError } from "../errors.js";
 import type { CostModel } from "../hedge/costs.js";
 import { type VaultCollateral, type VaultSale, type VaultStrategyType, vaultSale } from "./strategy.js";
+import type { VaultEpoch } from "./types.js";
 
 /** The vault's settings a round trades with (engine.ts resolves them from the spec). */
 export interface RoundConfig {
@@ -25,19 +26,25 @@ export interface RoundConfig {
   readonly costs?: Partial<CostModel>;
 }
 
-/** What a round traded and what it ended with (asset units unless the name says coin or USD). */
-export interface RoundTrading {
+/**
+ * What a round traded and what it ended with: the VaultEpoch fields of the same names (units and
+ * meanings documented there), and the sale they came from.
+ */
+export interface RoundTrading
+  extends Pick<
+    VaultEpoch,
+    | "premiumCoin"
+    | "premiumUsd"
+    | "tradingFeesCoin"
+    | "slippageCoin"
+    | "settlementCoin"
+    | "settlementUsd"
+    | "conversionCost"
+    | "grossNav"
+    | "accountStart"
+  > {
   /** The round's sale (null: no shares, nothing decided). */
   readonly sale: VaultSale | null;
-  readonly premiumCoin: number;
-  readonly premiumUsd: number;
-  readonly tradingFeesCoin: number;
-  readonly slippageCoin: number;
-  readonly settlementCoin: number;
-  readonly settlementUsd: number;
-  readonly conversionCost: number;
-  readonly grossNav: number;
-  readonly accountStart: number;
 }
 
 const NO_TRADING: RoundTrading = {
