@@ -26,6 +26,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import type { OptionContract, OptionKind, Position } from "../instruments/types.js";
+import { groupByExpiry } from "../market/byExpiry.js";
 import { chainForwards } from "../market/forwards.js";
 import type { ChainSnapshot, CleanQuote, FutureQuote, OptionQuote } from "../market/types.js";
 import {
@@ -304,17 +305,10 @@ export function marketValues(market: RiskMarket, p: Position): boolean {
 
 /** A chain source over a loaded ChainSnapshot (quotes grouped by expiry once). */
 export function chainSource(chain: ChainSnapshot): StepChainSource {
-  const byExpiry = new Map<number, OptionQuote[]>();
-  for (const q of chain.quotes) {
-    const ins = q.instrument;
-    if (ins.underlying !== chain.underlying || !(ins.expiry > chain.valuationTime)) continue;
-    let list = byExpiry.get(ins.expiry);
-    if (!list) {
-      list = [];
-      byExpiry.set(ins.expiry, list);
-    }
-    list.push(q);
-  }
+  const byExpiry = groupByExpiry(
+    chain.quotes,
+    (q) => q.instrument.underlying === chain.underlying && q.instrument.expiry > chain.valuationTime,
+  );
   const expiries = [...byExpiry.keys()].sort((a, b) => a - b);
   return {
     underlying: chain.underlying,

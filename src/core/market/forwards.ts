@@ -37,6 +37,7 @@
  * (max 2.6 bp apart); the future is the closer of the two to the marks' forward (p90 0.85 bp vs
  * 1.34 bp BTC, max 4.6 vs 6.5 bp).
  */
+import { groupByExpiry } from "./byExpiry.js";
 import type { ChainSnapshot, ExpiryForward, OptionQuote } from "./types.js";
 import { timeToExpiry as yearFraction } from "../time.js";
 
@@ -141,13 +142,7 @@ export function markParityForward(quotes: readonly OptionQuote[]): number | null
 
 /** Forwards of every expiry in the chain that is still in the future, sorted by expiry. */
 export function chainForwards(chain: ChainSnapshot): ExpiryForward[] {
-  const byExpiry = new Map<number, OptionQuote[]>();
-  for (const q of chain.quotes) {
-    if (q.instrument.underlying !== chain.underlying) continue;
-    const list = byExpiry.get(q.instrument.expiry) ?? [];
-    list.push(q);
-    byExpiry.set(q.instrument.expiry, list);
-  }
+  const byExpiry = groupByExpiry(chain.quotes, (q) => q.instrument.underlying === chain.underlying);
   const out: ExpiryForward[] = [];
   for (const [expiry, quotes] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
     const timeToExpiry = yearFraction(expiry, chain.valuationTime);

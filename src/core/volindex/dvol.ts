@@ -83,6 +83,7 @@
  * r = 0 (crypto; the forward carries the basis). The index is in vol points (55.2 = 55.2%).
  */
 import { InvalidInputError } from "../errors.js";
+import { groupByExpiry } from "../market/byExpiry.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { normCdf } from "../math/normal.js";
 import { mean } from "../math/stats.js";
@@ -413,13 +414,7 @@ export function dvolIndex(snapshot: MarketSnapshot, options: DvolOptions = {}): 
     throw new InvalidInputError("minStrikes", o.minStrikes, "must be an integer >= 2");
   if (!(o.maxRelativeSpread > 0))
     throw new InvalidInputError("maxRelativeSpread", o.maxRelativeSpread, "must be > 0");
-  const byExpiry = new Map<number, CleanQuote[]>();
-  for (const q of snapshot.quotes) {
-    if (q.instrument.underlying !== snapshot.underlying) continue;
-    const list = byExpiry.get(q.instrument.expiry) ?? [];
-    list.push(q);
-    byExpiry.set(q.instrument.expiry, list);
-  }
+  const byExpiry = groupByExpiry(snapshot.quotes, (q) => q.instrument.underlying === snapshot.underlying);
   const all: (DvolExpiryVariance & { issue: DvolExpiryIssue | null })[] = [];
   const failures: { expiry: number; reason: string; message: string }[] = [];
   for (const [expiry, quotes] of [...byExpiry].sort((a, b) => a[0] - b[0])) {
