@@ -4,6 +4,7 @@
  * is valued on is the book commands' fit pinned to the chain's marks (web/bookMarket.ts), so its
  * option vols are the marks whichever model is shown here.
  */
+import { groupByExpiry } from "../../core/market/byExpiry.js";
 import { normalizeChain } from "../../core/market/normalize.js";
 import type { ChainSnapshot } from "../../core/market/types.js";
 import { linspace } from "../../core/risk/scenario.js";
@@ -28,17 +29,6 @@ export function quoteSignal(r: Pick<RichCheapEntry, "bidVol" | "askVol" | "fitte
   if (r.bidVol === null && r.askVol === null) return "no bid / no ask";
   if (r.bidVol === null) return r.askVol !== null && r.fittedVol > r.askVol ? "cheap" : "no bid";
   return r.fittedVol < r.bidVol ? "rich" : "no ask";
-}
-
-/** Every clean quote by expiry (the smile's quoted strike range; the fit uses the out-of-the-money side). */
-function quotesByExpiry(quotes: readonly CleanQuote[]): Map<number, CleanQuote[]> {
-  const byExpiry = new Map<number, CleanQuote[]>();
-  for (const q of quotes) {
-    const a = byExpiry.get(q.instrument.expiry);
-    if (a) a.push(q);
-    else byExpiry.set(q.instrument.expiry, [q]);
-  }
-  return byExpiry;
 }
 
 /** One expiry of the section: market points, every quote by strike, the fitted curve over the quoted range. */
@@ -153,7 +143,8 @@ export function surfaceSection(chain: ChainSnapshot): SurfaceSection {
   if (!res.fit.ok) throw new Error(`${res.fit.reason}: ${res.fit.message}`);
   const f = res.fit.value;
   const term = surfaceTermStructure(f.surface);
-  const byExpiry = quotesByExpiry(norm.snapshot.quotes);
+  // every clean quote by expiry (the smile's quoted strike range; the fit uses the out-of-the-money side)
+  const byExpiry = groupByExpiry(norm.snapshot.quotes);
   const expiries = f.slices.flatMap((_, i) => surfaceExpiry(f, i, byExpiry) ?? []);
   return {
     underlying: chain.underlying,
