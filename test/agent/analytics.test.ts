@@ -25,6 +25,15 @@ import { bookPositions } from "../../src/agent/valuation.js";
 import { PERP } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
+/** SVI fit RMSE on the synthetic chain's marks: a smooth smile, well under 2 vol points. */
+const SVI_RMSE_MAX_VOLPTS = 2;
+
+/** Agent view vs the independent chain -> market -> portfolioGreeks pipeline on the same chain: the same fit and sums; coin delta ~1-10, rounding only. */
+const COIN_GREEK_DIGITS = 9;
+
+/** USD figures ~1e3-1e5 (vega, margin x index, MC VaR with the same seed and paths): 6 digits is ~1e-11 relative. */
+const USD_DIGITS = 6;
+
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5, 9, 0);
 const STEPS = 12;
@@ -145,16 +154,22 @@ describe("agent analytics", () => {
       expect(ref.excluded).toEqual([]);
       const market = ref.market;
       expect(Number.isFinite(view.surface.rmseVolPts)).toBe(true);
-      expect(view.surface.rmseVolPts).toBeLessThan(2);
+      expect(view.surface.rmseVolPts).toBeLessThan(SVI_RMSE_MAX_VOLPTS);
       const g = portfolioGreeks(positions, market).byUnderlying.BTC;
-      expect(view.greeks.deltaUnderlyingCoin).toBeCloseTo(g?.deltaUnderlyingCoin as number, 9);
-      expect(view.greeks.vegaUsdPerVol).toBeCloseTo(g?.vegaUsd as number, 6);
-      expect(tick.valuation.report.greeks.thetaUsdPerDay).toBeCloseTo(g?.thetaUsdPerDay as number, 9);
+      expect(view.greeks.deltaUnderlyingCoin).toBeCloseTo(
+        g?.deltaUnderlyingCoin as number,
+        COIN_GREEK_DIGITS,
+      );
+      expect(view.greeks.vegaUsdPerVol).toBeCloseTo(g?.vegaUsd as number, USD_DIGITS);
+      expect(tick.valuation.report.greeks.thetaUsdPerDay).toBeCloseTo(
+        g?.thetaUsdPerDay as number,
+        COIN_GREEK_DIGITS,
+      );
       const m =
         margin === "standard"
           ? standardBookMargin(positions, market).byCurrency.BTC
           : portfolioMargin(positions, market).byCurrency.BTC;
-      expect(view.marginUsd).toBeCloseTo((m?.initial as number) * chain.indexPrice, 6);
+      expect(view.marginUsd).toBeCloseTo((m?.initial as number) * chain.indexPrice, USD_DIGITS);
       expect(view.marginUsd).toBeGreaterThan(0);
       const mc = monteCarloVar({
         positions,
@@ -170,8 +185,8 @@ describe("agent analytics", () => {
         },
       });
       expect(view.cvarUsd).toBeGreaterThan(0);
-      expect(view.cvarUsd).toBeCloseTo(mc.cvarUsd, 6);
-      expect(view.varUsd).toBeCloseTo(mc.varUsd, 6);
+      expect(view.cvarUsd).toBeCloseTo(mc.cvarUsd, USD_DIGITS);
+      expect(view.varUsd).toBeCloseTo(mc.varUsd, USD_DIGITS);
     }
   });
 

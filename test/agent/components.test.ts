@@ -13,6 +13,12 @@ import { flatSurface } from "../../src/core/surface/types.js";
 import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
+/** Fees and cash in coin (~1e-4 to 0.1) from decimal prices and quantities: one or two roundings, ~1e-17. */
+const COIN_DIGITS = 15;
+
+/** Cash + open position value vs the trades' PnL written here: a few inverse/linear terms summed in another order (floor 1). */
+const CASH_PLUS_VALUE_REL = 1e-12;
+
 const tmp = () => tempDir("agent");
 
 describe("journal", () => {
@@ -88,7 +94,7 @@ describe("paper broker", () => {
     expect(s.status).toBe("partially-filled");
     expect(s.filledQuantity).toBe(5);
     expect(s.fills[0]?.price).toBe(q.ask);
-    expect(s.fills[0]?.fee).toBeCloseTo(Math.min(0.0003, 0.125 * (q.ask as number)) * 5, 15);
+    expect(s.fills[0]?.fee).toBeCloseTo(Math.min(0.0003, 0.125 * (q.ask as number)) * 5, COIN_DIGITS);
     expect(s.fills[0]?.feeCurrency).toBe("BTC");
   });
 
@@ -152,7 +158,7 @@ describe("book", () => {
       },
       inst,
     );
-    expect(book.cash.BTC).toBeCloseTo(-0.1006, 15);
+    expect(book.cash.BTC).toBeCloseTo(-0.1006, COIN_DIGITS);
     book = applyFill(
       book,
       {
@@ -168,7 +174,7 @@ describe("book", () => {
       inst,
     );
     expect(book.positions[name]).toBeUndefined();
-    expect(book.cash.BTC).toBeCloseTo(0.02 - 0.0012, 15);
+    expect(book.cash.BTC).toBeCloseTo(0.02 - 0.0012, COIN_DIGITS);
   });
 });
 
@@ -218,7 +224,7 @@ describe("book: futures", () => {
         const v = valuePosition(open as never, at(S));
         const cash = book.cash[inverse ? "BTC" : "USDC"] ?? 0;
         const got = cash + (inverse ? v.valueCoin : v.valueUsd);
-        expect(Math.abs(got - expected)).toBeLessThan(1e-12 * Math.max(1, Math.abs(expected)));
+        expect(Math.abs(got - expected)).toBeLessThan(CASH_PLUS_VALUE_REL * Math.max(1, Math.abs(expected)));
       }
     }
   });

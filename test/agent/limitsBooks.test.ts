@@ -21,6 +21,9 @@ import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { chainAt, PERP, T0 } from "./helpers.js";
 
+/** Daily loss vs its limit: equity differences of ~1e5-1e6 USD books; 1e-6 relative (floor 1 USD) for the valuation's rounding at the boundary. */
+const LOSS_LIMIT_REL = 1e-6;
+
 const N = 10_000;
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
@@ -251,7 +254,10 @@ describe("limits on random books with unpriceable and expired positions", () => 
         const hedge = !isOption && Math.abs(a.delta) < Math.abs(before.delta) - tol;
         const loss = startOfDay === null ? Number.NaN : startOfDay - before.equity;
         const reducing = shrinks || hedge;
-        if (!reducing && (Number.isNaN(loss) || loss > limits.maxDailyLossUsd + 1e-6 * (1 + Math.abs(loss))))
+        if (
+          !reducing &&
+          (Number.isNaN(loss) || loss > limits.maxDailyLossUsd + LOSS_LIMIT_REL * (1 + Math.abs(loss)))
+        )
           breaches.push(`${i} daily loss ${loss} > ${limits.maxDailyLossUsd} with a risk-adding order`);
       }
     }

@@ -35,6 +35,21 @@ import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { chainAt, option, T0, TEST_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
+/** The agent's greeks and equity vs Black-76 written out leg by leg here: a few legs summed in another order, with USD/coin conversions; rounding only. */
+const HAND_BLACK_REL = 1e-12;
+
+/** The agent's valuation vs portfolioGreeks/bookEquity on the same accepted legs and market: summation order only. */
+const SAME_LIBRARY_REL = 1e-12;
+
+/** Harmonic mean of two entries ~1e5 USD: 8 digits is ~1e-13 relative, a few divisions' rounding. */
+const HARMONIC_ENTRY_DIGITS = 8;
+
+/** Coin cash ~0.1 from a few premiums, fees and settlements: decimal inputs rounded once or twice, ~1e-17. */
+const COIN_CASH_DIGITS = 15;
+
+/** Coin equity x an index ~1e5: 6 digits is ~1e-11 relative. */
+const EQUITY_USD_DIGITS = 6;
+
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const YEAR = 365 * DAY;
@@ -132,22 +147,22 @@ describe("the agent's valuation is the core's", () => {
     // The perpetual: 1,500 contracts of 10 USD, entries averaged harmonically (E = 1500 / (1000/99000 + 500/101000)).
     const m = 15_000;
     const E = 1_500 / (1_000 / 99_000 + 500 / 101_000);
-    expect(book.positions["BTC-PERPETUAL"]?.entryPrice).toBeCloseTo(E, 8);
+    expect(book.positions["BTC-PERPETUAL"]?.entryPrice).toBeCloseTo(E, HARMONIC_ENTRY_DIGITS);
     delta += m / E;
     valueCoin += m * (1 / E - 1 / S);
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
     const g = r.greeks;
-    expect(rel(g.deltaUnderlyingCoin, delta)).toBeLessThan(1e-9);
-    expect(rel(g.valueCoin, valueCoin)).toBeLessThan(1e-9);
-    expect(rel(g.valueUsd, valueCoin * S)).toBeLessThan(1e-9);
-    expect(rel(g.deltaPremiumAdjustedCoin, delta - valueCoin)).toBeLessThan(1e-9);
-    expect(rel(g.vegaUsdPerVol, vegaUsd)).toBeLessThan(1e-9);
-    expect(rel(g.vegaUsdPerVolPt, vegaUsd / 100)).toBeLessThan(1e-9);
-    expect(rel(g.thetaUsdPerDay, thetaUsdPerYear / 365)).toBeLessThan(1e-9);
+    expect(rel(g.deltaUnderlyingCoin, delta)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.valueCoin, valueCoin)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.valueUsd, valueCoin * S)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.deltaPremiumAdjustedCoin, delta - valueCoin)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.vegaUsdPerVol, vegaUsd)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.vegaUsdPerVolPt, vegaUsd / 100)).toBeLessThan(HAND_BLACK_REL);
+    expect(rel(g.thetaUsdPerDay, thetaUsdPerYear / 365)).toBeLessThan(HAND_BLACK_REL);
     // Equity: the book's coin cash (premiums) plus the positions' coin value, at the index.
     const cashBtc = -3 * -0.03 - 2 * 0.01;
-    expect(book.cash.BTC).toBeCloseTo(cashBtc, 15);
-    expect(rel(r.equity.equityUsd, (cashBtc + valueCoin) * S)).toBeLessThan(1e-9);
+    expect(book.cash.BTC).toBeCloseTo(cashBtc, COIN_CASH_DIGITS);
+    expect(rel(r.equity.equityUsd, (cashBtc + valueCoin) * S)).toBeLessThan(HAND_BLACK_REL);
     expect(r.unpriced).toEqual([]);
     expect(r.positions.map((p) => p.volSource)).toEqual(["chain-mark", "chain-mark", undefined]);
   });
@@ -161,12 +176,14 @@ describe("the agent's valuation is the core's", () => {
     const g = portfolioGreeks(v.accepted, v.market).byUnderlying.BTC;
     if (!g) throw new Error("no BTC greeks");
     const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
-    expect(rel(r.greeks.deltaUnderlyingCoin, g.deltaUnderlyingCoin)).toBeLessThan(1e-9);
-    expect(rel(r.greeks.deltaPremiumAdjustedCoin, g.deltaCoin)).toBeLessThan(1e-9);
-    expect(rel(r.greeks.vegaUsdPerVol, g.vegaUsd)).toBeLessThan(1e-9);
-    expect(rel(r.greeks.thetaUsdPerDay, g.thetaUsdPerDay)).toBeLessThan(1e-9);
-    expect(rel(r.greeks.valueUsd, g.valueUsd)).toBeLessThan(1e-9);
-    expect(rel(r.equity.equityUsd, bookEquity(v.accepted, book.cash, v.market).equityUsd)).toBeLessThan(1e-9);
+    expect(rel(r.greeks.deltaUnderlyingCoin, g.deltaUnderlyingCoin)).toBeLessThan(SAME_LIBRARY_REL);
+    expect(rel(r.greeks.deltaPremiumAdjustedCoin, g.deltaCoin)).toBeLessThan(SAME_LIBRARY_REL);
+    expect(rel(r.greeks.vegaUsdPerVol, g.vegaUsd)).toBeLessThan(SAME_LIBRARY_REL);
+    expect(rel(r.greeks.thetaUsdPerDay, g.thetaUsdPerDay)).toBeLessThan(SAME_LIBRARY_REL);
+    expect(rel(r.greeks.valueUsd, g.valueUsd)).toBeLessThan(SAME_LIBRARY_REL);
+    expect(rel(r.equity.equityUsd, bookEquity(v.accepted, book.cash, v.market).equityUsd)).toBeLessThan(
+      SAME_LIBRARY_REL,
+    );
   });
 
   it("an option outside the listed expiries and another coin's option are unpriced, never zero risk", () => {
@@ -287,13 +304,16 @@ describe("the agent loop on the core valuation", () => {
       settlementPrice: 101_000,
     });
     const value = (2 * (101_000 - 95_000)) / 101_000;
-    expect(s.value).toBeCloseTo(value, 15);
+    expect(s.value).toBeCloseTo(value, COIN_CASH_DIGITS);
     expect(s.detail).toMatch(/delivery price unknown/);
     expect(state.book.positions).toEqual({});
-    expect(state.book.cash.BTC).toBeCloseTo(-2 * 0.05 + value, 15);
+    expect(state.book.cash.BTC).toBeCloseTo(-2 * 0.05 + value, COIN_CASH_DIGITS);
     expect(state.settlements.map((x) => x.instrument)).toEqual([held]);
     // Equity after: the coin cash at the last tick's index.
-    expect(state.risk?.equity.equityUsd).toBeCloseTo((-0.1 + value) * (spots.at(-1) as number), 6);
+    expect(state.risk?.equity.equityUsd).toBeCloseTo(
+      (-0.1 + value) * (spots.at(-1) as number),
+      EQUITY_USD_DIGITS,
+    );
     expect(state.risk?.unpriced).toEqual([]);
   });
 
@@ -307,7 +327,7 @@ describe("the agent loop on the core valuation", () => {
     const { agent } = agentIn(dir, withDelivery, { now, policy: PASSIVE });
     const state = await agent.run();
     expect(state.settlements[0]).toMatchObject({ source: "delivery", settlementPrice: 100_500 });
-    expect(state.book.cash.BTC).toBeCloseTo(-0.1 + (2 * 5_500) / 100_500, 15);
+    expect(state.book.cash.BTC).toBeCloseTo(-0.1 + (2 * 5_500) / 100_500, COIN_CASH_DIGITS);
   });
 
   it.each([2, 5])(
