@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { gbdtPredict, trainGbdt } from "../../../../src/core/regime/forecast/gbdt.js";
 import { createRng } from "../../../../src/core/math/rng.js";
 
+/** 200 boosted trees on 600 points: the step at 0.5 is learned to the split grid's resolution and the slope by piecewise constants, out-of-sample RMSE well under 15% of the target's std. */
+const RMSE_SHARE_MAX = 0.15;
+
 describe("gradient-boosted trees", () => {
   const rng = createRng(7);
   const x = Array.from({ length: 600 }, () => [rng.uniform(), rng.uniform(), rng.uniform()]);
@@ -12,7 +15,7 @@ describe("gradient-boosted trees", () => {
     const test = Array.from({ length: 200 }, () => [rng.uniform(), rng.uniform(), rng.uniform()]);
     const rmse = Math.sqrt(test.reduce((a, r) => a + (gbdtPredict(model, r) - f(r)) ** 2, 0) / test.length);
     const spread = 1.05; // std of f over the unit cube: sqrt(1 + 1/12)
-    expect(rmse).toBeLessThan(0.15 * spread);
+    expect(rmse).toBeLessThan(RMSE_SHARE_MAX * spread);
     const again = trainGbdt(x, x.map(f), { loss: "squared", rounds: 200, seed: 3 });
     expect(gbdtPredict(again, [0.7, 0.2, 0.9])).toBe(gbdtPredict(model, [0.7, 0.2, 0.9]));
   });
