@@ -22,6 +22,20 @@ import { parseInstrumentName } from "../../../src/core/instruments/names.js";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5);
+/** Coin columns vs the coin equity change: sums of ~10 terms of coin values below ~2, relative to the day's change (floored at 1e-9 of equity): 1e-9. */
+const COIN_SUM_REL = 1e-9;
+/** The old USD/index conversion counts as "off" when it misses the coin change by 1e-6 of equity (1000x the columns' tolerance). */
+const OLD_WAY_MISS_REL = 1e-6;
+/** Quiet days on a Bates path: the Taylor terms miss by the third-order (and jump) residual, under 20% of the book's coin move ... */
+const RESIDUAL_SHARE = 0.2;
+/** ... plus 1e-4 coin for days when the book barely moves. */
+const RESIDUAL_FLOOR_COIN = 1e-4;
+/** A settlement value and window terms in coin (a few products/divisions of coin values below 3): 12 digits. */
+const SETTLE_COIN_DIGITS = 12;
+/** The same in USD (coin x index ~6e4): 7 digits, ~1e-12 relative. */
+const SETTLE_USD_DIGITS = 7;
+/** Real season: the core marks an in-the-money leg at its strike's OTM mark vol, Deribit at one IV for both sides, up to the rounding of the printed coin marks: 1e-6 coin a leg. */
+const DERIBIT_MARK_COIN = 1e-6;
 const bates = {
   type: "bates" as const,
   drift: 0,
@@ -62,7 +76,7 @@ describe("coin attribution", () => {
     { type: "calendar", params: { usd: 100_000, quantity: 1, nearDays: 7, farDays: 30 } },
   ];
 
-  it("the coin columns add up to the coin equity change every day (1e-9 relative), Bates market", () => {
+  it("the coin columns add up to the coin equity change every day (COIN_SUM_REL), Bates market", () => {
     let oldWayOff = 0;
     for (const spec of specs) {
       const r = runBacktest({
@@ -74,11 +88,12 @@ describe("coin attribution", () => {
         const a = r.daily[i]!;
         const b = r.daily[i + 1]!;
         const change = b.equityCoin - a.equityCoin;
-        const scale = Math.max(Math.abs(change), 1e-9 * Math.abs(a.equityCoin));
-        expect(Math.abs(coinTerms(d) - change) / scale).toBeLessThan(1e-9);
-        expect(Math.abs(d.totalCoin - change) / scale).toBeLessThan(1e-9);
+        const scale = Math.max(Math.abs(change), COIN_SUM_REL * Math.abs(a.equityCoin));
+        expect(Math.abs(coinTerms(d) - change) / scale).toBeLessThan(COIN_SUM_REL);
+        expect(Math.abs(d.totalCoin - change) / scale).toBeLessThan(COIN_SUM_REL);
         // The old coin columns (USD terms / the day's end index) miss it on most days.
-        if (Math.abs(d.totalUsd / b.indexPrice - change) > 1e-6 * Math.abs(a.equityCoin)) oldWayOff++;
+        if (Math.abs(d.totalUsd / b.indexPrice - change) > OLD_WAY_MISS_REL * Math.abs(a.equityCoin))
+          oldWayOff++;
       }
       expect(r.settlements).toBeGreaterThan(3);
     }
@@ -95,7 +110,9 @@ describe("coin attribution", () => {
     for (const d of r.attribution) {
       if (r.trades.some((t) => t.time > d.start && t.time < d.end) || d.settlementCoin !== 0) continue;
       quiet++;
-      expect(Math.abs(d.residualCoin)).toBeLessThan(0.2 * Math.abs(d.bookActualCoin) + 1e-4);
+      expect(Math.abs(d.residualCoin)).toBeLessThan(
+        RESIDUAL_SHARE * Math.abs(d.bookActualCoin) + RESIDUAL_FLOOR_COIN,
+      );
     }
     expect(quiet).toBeGreaterThan(20);
   });
@@ -126,13 +143,13 @@ describe("expired legs leave the attribution at their settlement", () => {
     const at = steps.find((s) => s.time >= expiry)!;
     expect(set.time).toBe(at.time);
     const P = at.indexPrice;
-    expect(set.value).toBeCloseTo((-3 * Math.max(K - P, 0)) / P, 12);
+    expect(set.value).toBeCloseTo((-3 * Math.max(K - P, 0)) / P, SETTLE_COIN_DIGITS);
     // The window holding it at its start (midnight of the expiry day) ends the next midnight.
     const win = r.attribution.find((d) => d.start < expiry && d.end >= expiry)!;
     const s0 = steps.find((s) => s.time === win.start) as BacktestStep;
     const markAtStart = -3 * s0.quote(expiry, K, "put")!.mark; // the chain's mark = its value
-    expect(win.settlementCoin).toBeCloseTo(set.value - markAtStart, 12);
-    expect(win.settlementUsd).toBeCloseTo(set.value * P - markAtStart * s0.indexPrice, 7);
+    expect(win.settlementCoin).toBeCloseTo(set.value - markAtStart, SETTLE_COIN_DIGITS);
+    expect(win.settlementUsd).toBeCloseTo(set.value * P - markAtStart * s0.indexPrice, SETTLE_USD_DIGITS);
     // The start book held only that put: no Taylor term, no residual.
     for (const k of ["gamma", "vega", "theta", "vanna", "volga", "residual"] as const) {
       expect(win[`${k}Usd`]).toBe(0);
@@ -145,7 +162,10 @@ describe("expired legs leave the attribution at their settlement", () => {
     const [a, b] = [r.daily[i + 1]!, r.daily[i + 2]!];
     expect(next.settlementUsd).toBe(0);
     expect(next.residualUsd).toBe(0);
-    expect(next.bookActualCoin).toBeCloseTo(100_000 * (1 / b.indexPrice - 1 / a.indexPrice), 12);
+    expect(next.bookActualCoin).toBeCloseTo(
+      100_000 * (1 / b.indexPrice - 1 / a.indexPrice),
+      SETTLE_COIN_DIGITS,
+    );
     expect(r.final.positions).toEqual([]);
   });
 });
@@ -198,8 +218,10 @@ describe.skipIf(!existsSync(dir))("on the real Deribit daily history", () => {
       }
       // (The core values an in-the-money leg at its strike's out-of-the-money mark vol; Deribit
       // marks both sides at one IV, up to the rounding of the coin marks: < 1e-6 coin a leg.)
-      expect(Math.abs(w.settlementCoin - coin)).toBeLessThan(1e-6 * settled.length);
-      expect(Math.abs(w.settlementUsd - usd)).toBeLessThan(1e-6 * settled.length * s0.indexPrice);
+      expect(Math.abs(w.settlementCoin - coin)).toBeLessThan(DERIBIT_MARK_COIN * settled.length);
+      expect(Math.abs(w.settlementUsd - usd)).toBeLessThan(
+        DERIBIT_MARK_COIN * settled.length * s0.indexPrice,
+      );
       // ...and the book valued at the settlement step (the next window's start) no longer holds them.
       for (const x of settled) expect(valued.get(x.time)?.includes(x.instrument)).toBe(false);
     }

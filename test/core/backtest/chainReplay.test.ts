@@ -7,6 +7,9 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { OptionQuote } from "../../../src/core/market/types.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 
+/** Daily USD attribution totals (~1e2-1e4 each) summed over the run vs the equity change: 6 digits of USD. */
+const EQUITY_SUM_DIGITS = 6;
+
 /**
  * Daily chain snapshots (inverse, coin-quoted like Deribit) of the synthetic market at 08:30 UTC,
  * 8 expiries each, with some quotes removed, replayed through backtestStepFromChain.
@@ -61,7 +64,7 @@ describe("replay of daily chain snapshots", () => {
       expect(r.tradeCount).toBeGreaterThan(0);
       expect(r.daily.length).toBe(60);
       const sum = r.attribution.reduce((a, d) => a + d.totalUsd, 0);
-      expect(sum).toBeCloseTo(r.finalEquityUsd - r.daily[0]!.equityUsd, 6);
+      expect(sum).toBeCloseTo(r.finalEquityUsd - r.daily[0]!.equityUsd, EQUITY_SUM_DIGITS);
       if (spec.type !== "tail-hedge" && spec.type !== "calendar") expect(r.settlements).toBeGreaterThan(3);
       // Sold options are listed strikes of that day's chain.
       for (const t of r.trades.filter((x) => x.type === "option")) {

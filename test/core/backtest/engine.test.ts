@@ -10,6 +10,16 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
 const zeroCosts = { feeRate: 0, hedgeFeeRate: 0, hedgeHalfSpreadBps: 0, slippageBps: 0 };
+/** USD equity and attribution terms of 1e2-1e5 (coin x index, summed over a step's legs and a run's steps): 1e-6 USD, ~1e-11 relative. */
+const USD_DIGITS = 6;
+/** Coin values below ~1 (premiums, settlement, funding, coin attribution terms; sums over a run's fills): 12 digits, ~1e4 ulp of 1. */
+const COIN_DIGITS = 12;
+/** One min() and one product on a fee of ~1e-4 coin: 15 digits is a few ulp. */
+const FEE_DIGITS = 15;
+/** A roll sizes the new future from the closed one's coin delta at its own mark (one division, one product, a few coins): 9 digits. */
+const ROLL_COIN_DIGITS = 9;
+/** spot x exp(0.1 T) recomputed here from the step's time and expiry (exp and year fraction rounding on 6e4): 6 digits, ~1e-11 relative. */
+const FORWARD_MARK_DIGITS = 6;
 
 const strangle: StrategySpec = {
   type: "short-strangle",
@@ -85,15 +95,15 @@ describe("backtest engine", () => {
           d.residualUsd +
           d.settlementUsd +
           d.tradingUsd;
-        expect(parts).toBeCloseTo(d.totalUsd, 6);
+        expect(parts).toBeCloseTo(d.totalUsd, USD_DIGITS);
         // The daily records are the references: equity USD and equity in coin (USD / index).
         const [a, b] = [r.daily[i]!, r.daily[i + 1]!];
-        expect(d.totalUsd).toBeCloseTo(b.equityUsd - a.equityUsd, 6);
-        expect(d.totalCoin).toBeCloseTo(b.equityUsd / b.indexPrice - a.equityUsd / a.indexPrice, 12);
+        expect(d.totalUsd).toBeCloseTo(b.equityUsd - a.equityUsd, USD_DIGITS);
+        expect(d.totalCoin).toBeCloseTo(b.equityUsd / b.indexPrice - a.equityUsd / a.indexPrice, COIN_DIGITS);
         total += d.totalUsd;
       }
       const first = r.daily[0]!.equityUsd;
-      expect(total).toBeCloseTo(r.finalEquityUsd - first, 6);
+      expect(total).toBeCloseTo(r.finalEquityUsd - first, USD_DIGITS);
       expect(r.attribution.length).toBe(r.daily.length - 1);
     }
   });
@@ -136,28 +146,28 @@ describe("backtest engine", () => {
       // and the 100,000 USD cash is short the coin in coin terms.
       const coinCash = -r.trades[0]!.price;
       const usdCash = 100_000;
-      expect(d.deltaUsd).toBeCloseTo(g.delta * dF + coinCash * dF, 6);
-      expect(d.vegaUsd).toBeCloseTo(g.vega * move, 6);
-      expect(d.thetaUsd).toBeCloseTo(g.theta / 365, 6);
-      expect(d.gammaUsd).toBeCloseTo(0.5 * g.gamma * dF * dF, 6);
-      expect(d.vannaUsd).toBeCloseTo(g.vanna * dF * move, 6);
-      expect(d.volgaUsd).toBeCloseTo(0.5 * g.volga * move * move, 6);
-      expect(d.bookActualUsd).toBeCloseTo(v1 - v0 + coinCash * dF, 6);
+      expect(d.deltaUsd).toBeCloseTo(g.delta * dF + coinCash * dF, USD_DIGITS);
+      expect(d.vegaUsd).toBeCloseTo(g.vega * move, USD_DIGITS);
+      expect(d.thetaUsd).toBeCloseTo(g.theta / 365, USD_DIGITS);
+      expect(d.gammaUsd).toBeCloseTo(0.5 * g.gamma * dF * dF, USD_DIGITS);
+      expect(d.vannaUsd).toBeCloseTo(g.vanna * dF * move, USD_DIGITS);
+      expect(d.volgaUsd).toBeCloseTo(0.5 * g.volga * move * move, USD_DIGITS);
+      expect(d.bookActualUsd).toBeCloseTo(v1 - v0 + coinCash * dF, USD_DIGITS);
       // Coin: the value is c(F) = B(F)/F; its derivatives by the quotient rule:
       // c_F = D/F - B/F^2, c_FF = G/F - 2D/F^2 + 2B/F^3, c_s = vega/F, c_Fs = vanna/F - vega/F^2.
       const cF = g.delta / F0 - v0 / F0 ** 2;
       const cFF = g.gamma / F0 - (2 * g.delta) / F0 ** 2 + (2 * v0) / F0 ** 3;
       const usdInCoin = usdCash * (1 / F1 - 1 / F0);
-      expect(d.deltaCoin).toBeCloseTo(cF * dF + usdInCoin, 12);
-      expect(d.gammaCoin).toBeCloseTo(0.5 * cFF * dF * dF, 12);
-      expect(d.vegaCoin).toBeCloseTo((g.vega / F0) * move, 12);
-      expect(d.thetaCoin).toBeCloseTo(g.theta / 365 / F0, 12);
-      expect(d.vannaCoin).toBeCloseTo((g.vanna / F0 - g.vega / F0 ** 2) * dF * move, 12);
-      expect(d.volgaCoin).toBeCloseTo((0.5 * g.volga * move * move) / F0, 12);
-      expect(d.bookActualCoin).toBeCloseTo(v1 / F1 - v0 / F0 + usdInCoin, 12);
+      expect(d.deltaCoin).toBeCloseTo(cF * dF + usdInCoin, COIN_DIGITS);
+      expect(d.gammaCoin).toBeCloseTo(0.5 * cFF * dF * dF, COIN_DIGITS);
+      expect(d.vegaCoin).toBeCloseTo((g.vega / F0) * move, COIN_DIGITS);
+      expect(d.thetaCoin).toBeCloseTo(g.theta / 365 / F0, COIN_DIGITS);
+      expect(d.vannaCoin).toBeCloseTo((g.vanna / F0 - g.vega / F0 ** 2) * dF * move, COIN_DIGITS);
+      expect(d.volgaCoin).toBeCloseTo((0.5 * g.volga * move * move) / F0, COIN_DIGITS);
+      expect(d.bookActualCoin).toBeCloseTo(v1 / F1 - v0 / F0 + usdInCoin, COIN_DIGITS);
       // No trade that day.
-      expect(d.tradingUsd).toBeCloseTo(0, 6);
-      expect(d.tradingCoin).toBeCloseTo(0, 12);
+      expect(d.tradingUsd).toBeCloseTo(0, USD_DIGITS);
+      expect(d.tradingCoin).toBeCloseTo(0, COIN_DIGITS);
       return { residual: d.residualUsd, actual: d.bookActualUsd, residualCoin: d.residualCoin };
     };
     // The residual (third-order and theta-cross terms) is small next to the PnL it explains.
@@ -186,10 +196,10 @@ describe("backtest engine", () => {
     // (the index of the first step at or after the expiry here). The premium came in coin too.
     const P = 45_000;
     const coin = -sale.quantity * sale.price - sale.fee + sale.quantity * ((K - P) / P);
-    expect(r.settled[0]!.value).toBeCloseTo(sale.quantity * ((K - P) / P), 12);
+    expect(r.settled[0]!.value).toBeCloseTo(sale.quantity * ((K - P) / P), COIN_DIGITS);
     expect(r.settled[0]!.source).toBe("index-intrinsic");
-    expect(r.finalEquityUsd).toBeCloseTo(60_000 + coin * P, 6);
-    expect(r.final.cash.BTC).toBeCloseTo(coin, 12);
+    expect(r.finalEquityUsd).toBeCloseTo(60_000 + coin * P, USD_DIGITS);
+    expect(r.final.cash.BTC).toBeCloseTo(coin, COIN_DIGITS);
     expect(r.final.positions).toEqual([]);
     expect(r.trades.length).toBe(1); // the last step only settles, marks and closes
   });
@@ -211,10 +221,10 @@ describe("backtest engine", () => {
     // Every cost is paid in coin (inverse options), so with the same trades the final equities
     // in coin differ by exactly the coin paid.
     const paid = b.costs.spreadCoin + b.costs.slippageCoin + b.costs.feesCoin - a.costs.spreadCoin;
-    expect(a.finalEquityCoin - b.finalEquityCoin).toBeCloseTo(paid, 12);
+    expect(a.finalEquityCoin - b.finalEquityCoin).toBeCloseTo(paid, COIN_DIGITS);
     // Fees follow Deribit's rule per fill: min(0.0003 coin, 12.5% of the price) per contract.
     for (const t of b.trades)
-      expect(t.fee).toBeCloseTo(Math.abs(t.quantity) * Math.min(0.0003, 0.125 * t.price), 15);
+      expect(t.fee).toBeCloseTo(Math.abs(t.quantity) * Math.min(0.0003, 0.125 * t.price), FEE_DIGITS);
   });
 
   it("rejects orders on a missing side or an unlisted strike with a reason, never silently", () => {
@@ -266,13 +276,16 @@ describe("backtest engine", () => {
     const pair = rolls.filter((t) => t.time === t0);
     expect(pair.length).toBe(2);
     const coins = (t: (typeof pair)[number]) => (t.quantity * 10) / t.mark;
-    expect(coins(pair[0]!)).toBeCloseTo(-coins(pair[1]!), 9);
+    expect(coins(pair[0]!)).toBeCloseTo(-coins(pair[1]!), ROLL_COIN_DIGITS);
     expect(pair[0]!.instrument).not.toBe(pair[1]!.instrument);
     // Marked at its expiry's forward: spot x exp(0.1 T) in this market.
     for (const t of fut) {
       const s = steps.find((x) => x.time === t.time)!;
       const e = s.expiries().find((x) => futureName("BTC", x) === t.instrument)!;
-      expect(t.mark).toBeCloseTo(s.indexPrice * Math.exp((0.1 * (e - s.time)) / (365 * DAY)), 6);
+      expect(t.mark).toBeCloseTo(
+        s.indexPrice * Math.exp((0.1 * (e - s.time)) / (365 * DAY)),
+        FORWARD_MARK_DIGITS,
+      );
     }
     expect(r.costs.fundingUsd).toBe(0);
   });
@@ -300,7 +313,7 @@ describe("backtest engine", () => {
       mark = s.indexPrice;
       prevTime = s.time;
     }
-    expect(b.costs.fundingCoin).toBeCloseTo(expected, 12);
+    expect(b.costs.fundingCoin).toBeCloseTo(expected, COIN_DIGITS);
   });
 
   it("a one-year hourly run of every strategy gives finite metrics in USD and coin", () => {

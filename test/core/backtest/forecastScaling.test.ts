@@ -31,6 +31,11 @@ import { type ForecastDay, walkForwardForecasts } from "../../../src/core/regime
 import { syntheticDailyBars } from "../../../src/core/regime/syntheticBars.js";
 import { DAY_MS } from "../../../src/core/time.js";
 
+/** Linear maps and drawdown ratios of small decimals (0.5, 0.6, 1/3, -0.35): a few float operations, 12 digits. */
+const HAND_DIGITS = 12;
+/** EWMA over 4 log returns then sqrt(365 v) (vol ~1): summation order only, 12 digits. */
+const EWMA_DIGITS = 12;
+
 const market = syntheticDailyBars({ days: 760, start: Date.UTC(2020, 0, 1), spot: 30_000 }, createRng(5));
 const bars = market.bars;
 const options = { minTraining: 400, refitEvery: 90, rounds: 20 };
@@ -64,9 +69,9 @@ function day(p: number): ForecastDay {
 describe("forecast signal", () => {
   it("maps the spike probability to the exposure scale linearly between calm and stress", () => {
     expect(forecastSignal(day(0.05), DEFAULT_FORECAST_SIGNAL).scale).toBe(1);
-    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).scale).toBeCloseTo(0.5, 12);
+    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).scale).toBeCloseTo(0.5, HAND_DIGITS);
     expect(forecastSignal(day(0.35), DEFAULT_FORECAST_SIGNAL).scale).toBe(0);
-    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).forecastVol).toBeCloseTo(0.6, 12);
+    expect(forecastSignal(day(0.2), DEFAULT_FORECAST_SIGNAL).forecastVol).toBeCloseTo(0.6, HAND_DIGITS);
     expect(() => forecastSignal(day(Number.NaN), DEFAULT_FORECAST_SIGNAL)).toThrow(/event.gbdt/);
   });
 
@@ -77,8 +82,8 @@ describe("forecast signal", () => {
     }));
     expect(forecastScaleAt(schedule, 999).scale).toBe(1);
     expect(forecastScaleAt(schedule, 999).reason).toMatch(/no forecast yet/);
-    expect(forecastScaleAt(schedule, 2000).scale).toBeCloseTo(0.5, 12);
-    expect(forecastScaleAt(schedule, 2999).scale).toBeCloseTo(0.5, 12);
+    expect(forecastScaleAt(schedule, 2000).scale).toBeCloseTo(0.5, HAND_DIGITS);
+    expect(forecastScaleAt(schedule, 2999).scale).toBeCloseTo(0.5, HAND_DIGITS);
     expect(forecastScaleAt(schedule, 1e9).scale).toBe(0);
   });
 
@@ -142,9 +147,9 @@ describe("spike-episode drawdowns and the historical-path market", () => {
       ],
       (r) => r.equityUsd,
     );
-    expect(all?.maxDrawdown).toBeCloseTo(0.5, 12); // 120 -> 60 and 130 -> 65
-    expect(all?.change).toBeCloseTo(-0.35, 12);
-    expect(late?.maxDrawdown).toBeCloseTo(1 / 3, 12); // 90 -> 60; the 120 before the window is not its peak
+    expect(all?.maxDrawdown).toBeCloseTo(0.5, HAND_DIGITS); // 120 -> 60 and 130 -> 65
+    expect(all?.change).toBeCloseTo(-0.35, HAND_DIGITS);
+    expect(late?.maxDrawdown).toBeCloseTo(1 / 3, HAND_DIGITS); // 90 -> 60; the 120 before the window is not its peak
     expect(late?.days).toBe(3);
   });
 
@@ -163,7 +168,7 @@ describe("spike-episode drawdowns and the historical-path market", () => {
     }
     expect(vols[0]).toBe(0.2);
     expect(vols[2]).toBe(0.55);
-    expect(vols[4]).toBeCloseTo(1.1 * Math.sqrt(365 * v), 12);
+    expect(vols[4]).toBeCloseTo(1.1 * Math.sqrt(365 * v), EWMA_DIGITS);
   });
 
   it("compares no signal, HMM and forecast on the same steps: a zero forecast scale sells nothing", () => {
@@ -194,7 +199,7 @@ describe("spike-episode drawdowns and the historical-path market", () => {
     const by = Object.fromEntries(runs.map((r) => [r.signal, r]));
     expect(by.none?.result.tradeCount).toBeGreaterThan(5);
     expect(by.forecast?.result.tradeCount).toBe(0);
-    expect(by.forecast?.result.finalEquityUsd).toBeCloseTo(100_000, 6);
+    expect(by.forecast?.result.finalEquityUsd).toBe(100_000);
     expect(by.forecast?.meanScale).toBe(0);
     // Same steps and costs: the unscaled run equals a plain backtest of the spec.
     const plain = runBacktest({ strategy: spec, steps: historicalPathSteps(days), recordTrades: false });

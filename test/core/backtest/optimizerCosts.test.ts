@@ -32,7 +32,22 @@ const solver = await loadLpSolver();
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5); // a Monday
+/** The optimizer's logged cost vs the engine's fills re-summed here (coin x index over ~10 fills of 1-1000 USD): 1e-9 relative. */
 const REL = 1e-9;
+/** A fee below the 0.0003-coin rate by more than 1e-6 relative is the 12.5% cap binding (the two differ by >= 1e-3 otherwise). */
+const CAP_DETECT_REL = 1e-6;
+/** One product on a fee of ~1e-4 coin: 12 digits. */
+const FEE_DIGITS = 12;
+/** The old feeRate x index pricing must differ from the engine's charge by more than 0.1%. */
+const OLD_WAY_MIN_REL = 1e-3;
+/** Vega target met by the LP equality row to HiGHS's 1e-7 feasibility tolerance in scaled units: 6 digits on 100 USD/vol pt. */
+const VEGA_TARGET_DIGITS = 6;
+/** HiGHS's primal feasibility tolerance on the delta band row (coins). */
+const BAND_SLACK = 1e-7;
+/** The engine's delta of the held book (risk engine, same Black-76) vs the optimizer's logged delta: summation order, 9 digits of coin. */
+const DELTA_DIGITS = 9;
+/** Netted quantities below 1e-12 contracts are float leftovers of buy/sell pairs, not positions. */
+const ZERO_QTY = 1e-12;
 
 type OptimizerSpec = Extract<StrategySpec, { type: "optimizer" }>;
 
@@ -100,8 +115,8 @@ function engineCosts(r: Awaited<ReturnType<typeof run>>, step: BacktestStep) {
         ? t.spreadUsd + q * c.feeRate * step.indexPrice
         : q * 10 * (c.hedgeFeeRate + (c.hedgeHalfSpreadBps + c.slippageBps) / 1e4); // 10 USD contracts
     // Deribit's option fee in coin: min(0.0003 coin, 12.5% of the price) per contract.
-    if (t.type === "option" && t.fee < q * c.feeRate * (1 - 1e-6)) {
-      expect(t.fee).toBeCloseTo(q * c.feeCap * t.price, 12); // the cap binds
+    if (t.type === "option" && t.fee < q * c.feeRate * (1 - CAP_DETECT_REL)) {
+      expect(t.fee).toBeCloseTo(q * c.feeCap * t.price, FEE_DIGITS); // the cap binds
       capped++;
     }
   }
@@ -122,7 +137,7 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
     expect(c.capped).toBeGreaterThan(0);
     expect(rel(r.log[0]?.costUsd as number, c.engine)).toBeLessThan(REL);
     // The old feeRate x index pricing of the same trades is off the engine's charge.
-    expect(rel(c.old, c.engine)).toBeGreaterThan(1e-3);
+    expect(rel(c.old, c.engine)).toBeGreaterThan(OLD_WAY_MIN_REL);
     console.log(
       `opening: LP ${r.log[0]?.costUsd.toFixed(6)} USD, engine ${c.engine.toFixed(6)} USD (${c.capped} capped fills of ${c.fills.length}); old LP pricing ${c.old.toFixed(2)} USD`,
     );
@@ -162,11 +177,11 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
     const reduced = d.ctx.options.filter((o) => Math.sign(change(o)) === -Math.sign(o.quantity));
     expect(reduced.length).toBe(2);
     // ...and part of the book is kept (the vega target is met, not everything closed).
-    expect(r.log[0]?.vegaAfterUsdPerVolPt).toBeCloseTo(100, 6);
+    expect(r.log[0]?.vegaAfterUsdPerVolPt).toBeCloseTo(100, VEGA_TARGET_DIGITS);
     const c = engineCosts(r, steps[1] as BacktestStep);
     expect(c.capped).toBeGreaterThan(0);
     expect(rel(r.log[0]?.costUsd as number, c.engine)).toBeLessThan(REL);
-    expect(rel(c.old, c.engine)).toBeGreaterThan(1e-3);
+    expect(rel(c.old, c.engine)).toBeGreaterThan(OLD_WAY_MIN_REL);
     console.log(
       `closing: orders ${d.orders.map((o) => (isHedgeOrder(o) ? `hedge ${o.quantity.toFixed(3)}` : `${o.kind} ${o.strike} ${o.quantity.toFixed(3)}`)).join(", ")}; LP ${r.log[0]?.costUsd.toFixed(6)} USD, engine ${c.engine.toFixed(6)} USD (${c.capped} capped); old LP pricing ${c.old.toFixed(2)} USD`,
     );
@@ -218,7 +233,7 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
         const p = q.get(k) ?? { expiry: o.expiry, strike: o.strike, kind: o.kind, quantity: 0 };
         q.set(k, { ...p, quantity: p.quantity + o.quantity });
       }
-      const opts = [...q.values()].filter((p) => Math.abs(p.quantity) > 1e-12);
+      const opts = [...q.values()].filter((p) => Math.abs(p.quantity) > ZERO_QTY);
       // The step's core market (the engine's) over the options' expiries and the future's.
       const market = s.market([...opts.map((p) => p.expiry), e])!.market;
       const positions: Position[] = opts.map((p) => ({
@@ -236,8 +251,8 @@ describe("optimizer strategy: the LP prices trades with the engine's costs", () 
       // Coin cash (before the trades) is delta one.
       const delta =
         d.ctx.coins + positions.reduce((a, p) => a + positionGreeks(p, market).deltaUnderlyingCoin, 0);
-      expect(Math.abs(delta)).toBeLessThanOrEqual(BAND + 1e-7);
-      expect(r.log[i]?.deltaAfterCoin).toBeCloseTo(delta, 9);
+      expect(Math.abs(delta)).toBeLessThanOrEqual(BAND + BAND_SLACK);
+      expect(r.log[i]?.deltaAfterCoin).toBeCloseTo(delta, DELTA_DIGITS);
       // Had the future been a linear 1-coin contract (delta F/S per coin), the same hedge would
       // leave the book outside the band: the test can tell the two apart.
       const asLinear = delta + hedge * (F / s.indexPrice - 1);

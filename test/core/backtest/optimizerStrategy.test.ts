@@ -39,6 +39,21 @@ type OptimizerSpec = Extract<StrategySpec, { type: "optimizer" }>;
 const TARGET = 1500; // USD per vol point
 const BAND = 0.2; // coins
 const CVAR = 80_000;
+/** Quantities below 1e-9 contracts are float leftovers of netted trades, not positions. */
+const ZERO_QTY = 1e-9;
+/** Netted quantities counted as held when >= 1e-12 contracts (the engine's own cut). */
+const HELD_QTY = 1e-12;
+/** The vega target is an LP equality row met to HiGHS's 1e-7 feasibility tolerance in scaled units: 3 digits on 1000-1500 USD/vol pt re-valued by the engine. */
+const VEGA_TARGET_DIGITS = 3;
+/** HiGHS's primal feasibility tolerance on the delta band row (coins). */
+const BAND_SLACK = 1e-7;
+/** The CVaR row's slack after unscaling: 1e-6 USD. */
+const CVAR_SLACK_USD = 1e-6;
+/** Logged after-greeks vs the book re-valued here: summation order over ~10 legs, 6 digits of USD vega, 9 of coin delta and of contracts. */
+const LOG_VEGA_DIGITS = 6;
+const LOG_COIN_DIGITS = 9;
+/** Perpetual contracts = hedge coins x index / 10 (one product, one division on ~1e3 contracts): 6 digits. */
+const PERP_CONTRACT_DIGITS = 6;
 const spec: OptimizerSpec = {
   type: "optimizer",
   params: {
@@ -107,7 +122,7 @@ function bookAfter(d: Decision) {
   let vega = 0;
   let delta = d.ctx.coins + hedge;
   for (const p of pos.values()) {
-    if (Math.abs(p.q) < 1e-9) continue;
+    if (Math.abs(p.q) < ZERO_QTY) continue;
     const q = s.quote(p.expiry, p.strike, p.kind);
     if (!q) throw new Error("held option not quoted");
     // Deribit marks a strike's call and put at one IV; the market values both at the
@@ -140,12 +155,12 @@ describe("optimizer strategy", () => {
       const b = bookAfter(d);
       maxVegaErr = Math.max(maxVegaErr, Math.abs(b.vega - TARGET));
       maxDelta = Math.max(maxDelta, Math.abs(b.delta));
-      expect(b.vega).toBeCloseTo(TARGET, 3);
-      expect(Math.abs(b.delta)).toBeLessThanOrEqual(BAND + 1e-7);
+      expect(b.vega).toBeCloseTo(TARGET, VEGA_TARGET_DIGITS);
+      expect(Math.abs(b.delta)).toBeLessThanOrEqual(BAND + BAND_SLACK);
       // The optimizer's own figures agree with the recomputation.
-      expect(r.log[i]?.vegaAfterUsdPerVolPt).toBeCloseTo(b.vega, 6);
-      expect(r.log[i]?.deltaAfterCoin).toBeCloseTo(b.delta, 9);
-      expect(r.log[i]?.cvarAfterUsd).toBeLessThanOrEqual(CVAR + 1e-6);
+      expect(r.log[i]?.vegaAfterUsdPerVolPt).toBeCloseTo(b.vega, LOG_VEGA_DIGITS);
+      expect(r.log[i]?.deltaAfterCoin).toBeCloseTo(b.delta, LOG_COIN_DIGITS);
+      expect(r.log[i]?.cvarAfterUsd).toBeLessThanOrEqual(CVAR + CVAR_SLACK_USD);
     }
     // From the second rebalance on the book held options (keep decisions were exercised).
     expect(r.decisions[1]?.ctx.options.length).toBeGreaterThan(0);
@@ -163,12 +178,15 @@ describe("optimizer strategy", () => {
       const after = bookAfter(r.decisions[i] as Decision);
       const nextCtx = (r.decisions[i + 1] as Decision).ctx;
       const seen = new Map(nextCtx.options.map((o) => [`${o.expiry}|${o.strike}|${o.kind}`, o.quantity]));
-      for (const [k, p] of after.pos) expect(seen.get(k) ?? 0).toBeCloseTo(p.q, 9);
-      expect(seen.size).toBe([...after.pos.values()].filter((p) => Math.abs(p.q) >= 1e-12).length);
+      for (const [k, p] of after.pos) expect(seen.get(k) ?? 0).toBeCloseTo(p.q, LOG_COIN_DIGITS);
+      expect(seen.size).toBe([...after.pos.values()].filter((p) => Math.abs(p.q) >= HELD_QTY).length);
       // No hedge policy between rebalances: the perpetual's contracts (10 USD each) are the hedge
       // coins x the index at the decision / 10, as the engine converted them.
       const dec = (r.decisions[i] as Decision).ctx.step;
-      expect(nextCtx.hedgePosition?.quantity ?? 0).toBeCloseTo((after.hedge * dec.indexPrice) / 10, 6);
+      expect(nextCtx.hedgePosition?.quantity ?? 0).toBeCloseTo(
+        (after.hedge * dec.indexPrice) / 10,
+        PERP_CONTRACT_DIGITS,
+      );
     }
   });
 
@@ -362,8 +380,8 @@ describe.skipIf(!existsSync(realDir))("optimizer strategy on the real Deribit da
     expect(r.result.rejections).toEqual([]);
     for (const x of r.decisions) {
       const b = bookAfter(x);
-      expect(b.vega).toBeCloseTo(1000, 3); // targetUsdPerVolPt of the example
-      expect(Math.abs(b.delta)).toBeLessThanOrEqual(0.25 + 1e-7);
+      expect(b.vega).toBeCloseTo(1000, VEGA_TARGET_DIGITS); // targetUsdPerVolPt of the example
+      expect(Math.abs(b.delta)).toBeLessThanOrEqual(0.25 + BAND_SLACK);
     }
   });
 });

@@ -21,6 +21,10 @@ import { createRng } from "../../../src/core/math/rng.js";
 import { chainAt, T0 } from "../../agent/helpers.js";
 
 const HOUR = 3_600_000;
+/** 2 x scale x 10 lots can land a few ulp under an integer (e.g. 4.999999999): floor after adding 1e-9 lots, as the rule does. */
+const LOT_FLOOR_GUARD = 1e-9;
+/** Leg sizes are whole 0.1 lots: one division by 10, 12 digits. */
+const LOT_DIGITS = 12;
 
 /** Hourly steps: `calm` ticks at 50% vol, then `stress` ticks at 200% (seeded). */
 function steps(calm: number, stress: number, seed: number, from = 0, prefix: number[] = []): BacktestStep[] {
@@ -54,11 +58,11 @@ describe("regime-scaled short-vol strategies", () => {
     expect(rule.signals).toHaveLength(path.length);
     orders.forEach((o, i) => {
       const { scale } = rule.signals[i] as { scale: number };
-      const expected = Math.floor(2 * scale * 10 + 1e-9) / 10;
+      const expected = Math.floor(2 * scale * 10 + LOT_FLOOR_GUARD) / 10;
       if (expected === 0) expect(o).toEqual([]);
       else {
         expect(o).toHaveLength(2);
-        for (const leg of o) expect(leg.quantity).toBeCloseTo(-expected, 12);
+        for (const leg of o) expect(leg.quantity).toBeCloseTo(-expected, LOT_DIGITS);
       }
     });
     const calm = orders.slice(100, 200).filter((o) => o.length === 2 && o[0]?.quantity === -2).length;

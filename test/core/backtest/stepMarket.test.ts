@@ -48,7 +48,21 @@ const FIELDS: (keyof GreekFigures)[] = [
   "vannaUsd",
   "volgaUsd",
 ];
-const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-9);
+/** Greeks that vanish (far wings' gamma) are compared absolutely below 1e-9. */
+const REL_FLOOR = 1e-9;
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), REL_FLOOR);
+/** Forward 6e4 x exp(0.05 T), T from the same millisecond times: 8 digits (5e-9 USD, ~1e-13 relative). */
+const FORWARD_DIGITS = 8;
+/** The marks surface solves each strike's vol back from the coin mark: the implied-vol solver's tolerance, 9 digits of vol. */
+const SMILE_DIGITS = 9;
+/** Coin marks and values (below ~0.5 coin): Black / F twice over, 12 digits. */
+const COIN_DIGITS = 12;
+/** The same value in USD (x 6e4): 7 digits, ~1e-12 relative. */
+const USD_DIGITS = 7;
+/** The step's restricted market vs the whole chain's: the same marks and forwards, so values agree to rounding: 1e-12 relative. */
+const SAME_MARKET_REL = 1e-12;
+/** The risk path fits its surface and pins it to the marks through a residual: strike-by-strike vols agree to the solver's tolerance, greeks to 1e-9 relative. */
+const RISK_PATH_REL = 1e-9;
 
 /** Runs `o`, comparing every valuation with the whole chain's market; returns the count. */
 function checkAgainstWholeChain(o: BacktestOptions, tol: number): { valuations: number; legs: number } {
@@ -76,23 +90,23 @@ describe("a backtest step's market is the core's market of its chain", () => {
     for (const e of s.expiries().slice(0, 8)) {
       const T = (e - s.time) / (365 * DAY);
       const F = 60_000 * Math.exp(0.05 * T);
-      expect(s.forward(e)).toBeCloseTo(F, 8);
+      expect(s.forward(e)).toBeCloseTo(F, FORWARD_DIGITS);
       const m = s.market([e])!.market;
       const surface = m.underlyings.BTC!.surface;
       for (const K of s.strikes(e)) {
         // The model (syntheticMarket.ts): atm + skew x + curvature x^2, x = k / sqrt(T / 30d).
         const x = Math.log(K / F) / Math.sqrt(T / (30 / 365));
         const vol = Math.min(Math.max(0.55 - 0.1 * x + 0.3 * x * x, 0.05), 5);
-        expect(surface.impliedVol(Math.log(K / F), T)).toBeCloseTo(vol, 9);
+        expect(surface.impliedVol(Math.log(K / F), T)).toBeCloseTo(vol, SMILE_DIGITS);
         for (const kind of ["call", "put"] as const) {
           const q = s.quote(e, K, kind)!;
           // Deribit's mark convention: coin premium = Black-76 USD value / forward.
           const coin = blackPrice({ forward: F, strike: K, expiry: T, vol, kind }) / F;
-          expect(q.mark).toBeCloseTo(coin, 12);
+          expect(q.mark).toBeCloseTo(coin, COIN_DIGITS);
           expect(q.instrument.settlement).toBe("inverse");
           const v = valuePosition({ instrument: q.instrument as OptionContract, quantity: 2 }, m);
-          expect(v.valueCoin).toBeCloseTo(2 * coin, 12);
-          expect(v.valueUsd).toBeCloseTo(2 * coin * 60_000, 7);
+          expect(v.valueCoin).toBeCloseTo(2 * coin, COIN_DIGITS);
+          expect(v.valueUsd).toBeCloseTo(2 * coin * 60_000, USD_DIGITS);
           checked++;
         }
       }
@@ -108,13 +122,13 @@ describe("a backtest step's market is the core's market of its chain", () => {
           steps: syntheticSteps({ steps: 24 * 40, seed: 3, start: START }),
           recordTrades: false,
         },
-        1e-12,
+        SAME_MARKET_REL,
       );
       expect(n.valuations).toBeGreaterThan(20);
     }
   });
 
-  it("one backtest step gives the same value and greeks as the core risk path on its chain (fitted surface pinned to the marks), 1e-9", () => {
+  it("one backtest step gives the same value and greeks as the core risk path on its chain (fitted surface pinned to the marks), RISK_PATH_REL", () => {
     let compared = 0;
     runBacktest({
       strategy: specs[1]!,
@@ -140,7 +154,7 @@ describe("a backtest step's market is the core's market of its chain", () => {
         const a = portfolioGreeks(options, risk.market).positions;
         const b = options.map((p) => v.greeks.positions[v.positions.indexOf(p)]!);
         for (const [i, g] of a.entries())
-          for (const f of FIELDS) expect(rel(b[i]![f], g[f]), f).toBeLessThan(1e-9);
+          for (const f of FIELDS) expect(rel(b[i]![f], g[f]), f).toBeLessThan(RISK_PATH_REL);
         compared++;
       },
     });
@@ -155,7 +169,10 @@ describe.skipIf(!existsSync(dir))("on the real Deribit daily history", () => {
   it("January 2026 (BTC): the engine's markets agree with the whole chain's on every valuation", async () => {
     const d = await loadBacktestData({ dir, underlying: "BTC", from: "2026-01-01", to: "2026-01-31" });
     for (const spec of [specs[0]!, specs[1]!]) {
-      const n = checkAgainstWholeChain({ strategy: spec, steps: d.steps, recordTrades: false }, 1e-12);
+      const n = checkAgainstWholeChain(
+        { strategy: spec, steps: d.steps, recordTrades: false },
+        SAME_MARKET_REL,
+      );
       expect(n.valuations).toBeGreaterThan(15);
     }
   });

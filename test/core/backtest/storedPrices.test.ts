@@ -12,6 +12,10 @@ import { syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 
 const START = Date.UTC(2026, 0, 1, 8, 30);
+/** A perpetual fill price of ~6e4 USD after two (1 +- bps) factors: 6 digits of USD, ~1e-11 relative. */
+const FILL_PRICE_DIGITS = 6;
+/** Coin basis and settlement values (sums of a few products below 1 coin): 12 digits. */
+const COIN_DIGITS = 12;
 const COSTS = {
   feeRate: 0.0003,
   feeCap: 0.125,
@@ -71,7 +75,7 @@ describe("backtest on stored prices", () => {
         t.quantity > 0 ? P * (1 + COSTS.hedgeHalfSpreadBps / 1e4) : P * (1 - COSTS.hedgeHalfSpreadBps / 1e4);
       const expected =
         t.quantity > 0 ? touch * (1 + COSTS.slippageBps / 1e4) : touch * (1 - COSTS.slippageBps / 1e4);
-      expect(t.price).toBeCloseTo(expected, 6);
+      expect(t.price).toBeCloseTo(expected, FILL_PRICE_DIGITS);
       expect(Math.abs(t.price / P - 1)).toBeLessThan(bps * 1.01);
       expect(t.mark).toBe(t.indexPrice); // the position is carried at the core mark (the index)
     }
@@ -82,7 +86,7 @@ describe("backtest on stored prices", () => {
       const S = (base[i] as ChainSnapshot).indexPrice;
       return s + t.quantity * 10 * (1 / (S * (1 + premium(i))) - 1 / S);
     }, 0);
-    expect(a.hedgeFills.basisCoin).toBeCloseTo(basis, 12);
+    expect(a.hedgeFills.basisCoin).toBeCloseTo(basis, COIN_DIGITS);
     // no perpetual in the data: index -/+ the same bps, counted as mark fills
     const perpB = b.trades.filter((t) => t.type === "perpetual");
     expect(b.hedgeFills).toMatchObject({ venue: 0, mark: perpB.length, basisCoin: 0 });
@@ -90,7 +94,10 @@ describe("backtest on stored prices", () => {
       const S = t.indexPrice;
       const touch =
         t.quantity > 0 ? S * (1 + COSTS.hedgeHalfSpreadBps / 1e4) : S * (1 - COSTS.hedgeHalfSpreadBps / 1e4);
-      expect(t.price).toBeCloseTo(t.quantity > 0 ? touch * (1 + 5e-4) : touch * (1 - 5e-4), 6);
+      expect(t.price).toBeCloseTo(
+        t.quantity > 0 ? touch * (1 + 5e-4) : touch * (1 - 5e-4),
+        FILL_PRICE_DIGITS,
+      );
     }
   });
 
@@ -119,7 +126,7 @@ describe("backtest on stored prices", () => {
       expect(s.price).toBe(P);
       // inverse option: the USD payoff paid in coin at the delivery price
       const payoff = m?.[2] === "C" ? Math.max(P - K, 0) : Math.max(K - P, 0);
-      expect(s.value).toBeCloseTo((s.quantity * payoff) / P, 12);
+      expect(s.value).toBeCloseTo((s.quantity * payoff) / P, COIN_DIGITS);
     }
     const plain = runBacktest({ strategy: strangle, steps: base.map((c) => backtestStepFromChain(c)) });
     expect(plain.settlementSources).toEqual({ delivery: 0, indexIntrinsic: plain.settlements });
