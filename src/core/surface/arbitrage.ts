@@ -15,6 +15,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
+import { at } from "./indexing.js";
 import type { SliceSurface, SmileFunction } from "./interpolate.js";
 import { durrlemanG, type SviParams, sviDurrlemanG, sviTotalVariance, sviWingSlopes } from "./svi.js";
 import { type SurfaceSlice, type SurfaceWeighting, surfaceQuoteWeights } from "./sliceData.js";
@@ -121,8 +122,8 @@ export function butterflyCheck(
   }
   const n = grid.length;
   const slopes = options.wingSlopes ?? {
-    left: -smile.firstDerivative(grid[0] * 50),
-    right: smile.firstDerivative(grid[n - 1] * 50),
+    left: -smile.firstDerivative(at(grid, 0) * 50),
+    right: smile.firstDerivative(at(grid, n - 1) * 50),
   };
   const free = neg === 0 && minW > 0 && slopes.left < 2 && slopes.right < 2;
   return {
@@ -285,11 +286,11 @@ export function repairSviSlices(
       options.data.length,
       `must equal slices.length (${slices.length})`,
     );
-  for (let s = 0; s < slices.length; s++) {
-    if (!(slices[s].expiry > 0))
-      throw new InvalidInputError(`slices[${s}].expiry`, slices[s].expiry, "must be > 0");
-    if (s > 0 && !(slices[s].expiry > slices[s - 1].expiry))
-      throw new InvalidInputError(`slices[${s}].expiry`, slices[s].expiry, "must be strictly increasing");
+  for (const [s, { expiry }] of slices.entries()) {
+    if (!(expiry > 0)) throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be > 0");
+    const previous = slices[s - 1];
+    if (previous && !(expiry > previous.expiry))
+      throw new InvalidInputError(`slices[${s}].expiry`, expiry, "must be strictly increasing");
   }
   const order = options.order ?? "auto";
   if (order !== "auto") return repairPass(slices, options, order === "forward" ? 1 : -1);
@@ -302,157 +303,243 @@ export function repairSviSlices(
   return fwd;
 }
 
+/** One slice's repair problem: its grid, the neighbour it is bounded by and the distance to keep small. */
+interface RepairContext {
+  readonly expiry: number;
+  readonly params: SviParams;
+  /** The (repaired) slice before it in the pass, or null for the first. */
+  readonly neighbor: SviParams | null;
+  readonly dir: 1 | -1;
+  readonly grid: Float64Array;
+  /** ATM total variance scale of the slice and its neighbour. */
+  readonly w0: number;
+  /** The grid points within 3 ATM standard deviations. */
+  readonly near: readonly number[];
+  /** Distance points: the quotes' k, target vols and weights, or the original smile near the money. */
+  readonly distK: Float64Array;
+  readonly distTarget: Float64Array;
+  readonly distWeight: Float64Array;
+}
+
+function volAt(p: SviParams, k: number, expiry: number): number {
+  return Math.sqrt(Math.max(sviTotalVariance(p, k), 0) / expiry);
+}
+
+function repairContext(
+  slice: { expiry: number; params: SviParams },
+  data: SurfaceSlice | undefined,
+  neighbor: SviParams | null,
+  options: SviRepairOptions,
+  dir: 1 | -1,
+): RepairContext {
+  const { expiry, params } = slice;
+  const w0 = Math.max(sviTotalVariance(params, 0), neighbor ? sviTotalVariance(neighbor, 0) : 0, 1e-8);
+  // a little wider and denser than the report's grid, so the report finds nothing in between
+  const grid = arbitrageGrid(w0, {
+    ...options,
+    widthInStdDevs: 1.5 * (options.widthInStdDevs ?? 6),
+    minHalfWidth: 1.5 * (options.minHalfWidth ?? 1),
+    points: 2 * (options.points ?? 401) + 1,
+  });
+  const sd = Math.sqrt(w0);
+  const near = Array.from(grid).filter((k) => Math.abs(k) <= 3 * sd);
+  return {
+    expiry,
+    params,
+    neighbor,
+    dir,
+    grid,
+    w0,
+    near,
+    distK: data ? Float64Array.from(data.quotes, (q) => q.k) : Float64Array.from(near),
+    distTarget: data
+      ? Float64Array.from(data.quotes, (q) => q.targetVol)
+      : Float64Array.from(near, (k) => volAt(params, k, expiry)),
+    distWeight: data
+      ? surfaceQuoteWeights(data, options.weighting ?? "spread")
+      : new Float64Array(near.length).fill(1 / Math.sqrt(Math.max(near.length, 1))),
+  };
+}
+
+/** Weighted vol difference of p at distance point i. */
+function distanceResidual(ctx: RepairContext, p: SviParams, i: number): number {
+  return at(ctx.distWeight, i) * (volAt(p, at(ctx.distK, i), ctx.expiry) - at(ctx.distTarget, i));
+}
+
+/** The distance minimized: weighted sum of squared vol differences. */
+function repairDistance(ctx: RepairContext, p: SviParams): number {
+  let c = 0;
+  for (let i = 0; i < ctx.distK.length; i++) c += distanceResidual(ctx, p, i) ** 2;
+  return c;
+}
+
 function repairPass(
   slices: readonly { expiry: number; params: SviParams }[],
   options: SviRepairOptions,
   dir: 1 | -1,
 ): SviRepairResult[] {
-  const N = slices.length;
   const out: (SviRepairResult | null)[] = slices.map(() => null);
-  let neighborParams: SviParams | null = null;
-  for (let step = 0; step < N; step++) {
-    const s = dir === 1 ? step : N - 1 - step;
-    const { expiry, params } = slices[s];
-    const neighbor = neighborParams;
-    const w0 = Math.max(sviTotalVariance(params, 0), neighbor ? sviTotalVariance(neighbor, 0) : 0, 1e-8);
-    // a little wider and denser than the report's grid, so the report finds nothing in between
-    const grid = arbitrageGrid(w0, {
-      ...options,
-      widthInStdDevs: 1.5 * (options.widthInStdDevs ?? 6),
-      minHalfWidth: 1.5 * (options.minHalfWidth ?? 1),
-      points: 2 * (options.points ?? 401) + 1,
-    });
-    const n = grid.length;
-    const sd = Math.sqrt(w0);
-    const near = Array.from(grid).filter((k) => Math.abs(k) <= 3 * sd);
-    const volAt = (p: SviParams, k: number) => Math.sqrt(Math.max(sviTotalVariance(p, k), 0) / expiry);
-    const data = options.data?.[s];
-    const distK = data ? Float64Array.from(data.quotes, (q) => q.k) : Float64Array.from(near);
-    const distTarget = data
-      ? Float64Array.from(data.quotes, (q) => q.targetVol)
-      : Float64Array.from(near, (k) => volAt(params, k));
-    const distWeight = data
-      ? surfaceQuoteWeights(data, options.weighting ?? "spread")
-      : new Float64Array(near.length).fill(1 / Math.sqrt(Math.max(near.length, 1)));
-    const nd = distK.length;
-    const distance = (p: SviParams) => {
-      let c = 0;
-      for (let i = 0; i < nd; i++) c += (distWeight[i] * (volAt(p, distK[i]) - distTarget[i])) ** 2;
-      return c;
-    };
-    if (violationNoMargin(params, grid, neighbor, dir) <= 0) {
-      out[s] = {
-        expiry,
-        original: params,
-        repaired: params,
-        unchanged: true,
-        rmsVolChangePts: 0,
-        distance: distance(params),
-        free: true,
-      };
-      neighborParams = params;
-      continue;
-    }
-    // calendar bound with margin: forward w >= (1+2M) w_prev, backward w <= w_next / (1+2M)
-    const bound = neighbor
-      ? grid.map((k) =>
-          dir === 1
-            ? sviTotalVariance(neighbor, k) * (1 + 2 * W_MARGIN)
-            : sviTotalVariance(neighbor, k) / (1 + 2 * W_MARGIN),
-        )
-      : null;
-    const violation = (p: SviParams): number => {
-      const slopes = sviWingSlopes(p);
-      let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
-      for (let i = 0; i < n; i++) {
-        const w = sviTotalVariance(p, grid[i]);
-        if (!(w > 0)) return Number.POSITIVE_INFINITY;
-        worst = Math.max(worst, G_MARGIN - sviDurrlemanG(p, grid[i]));
-        if (bound) worst = Math.max(worst, (dir * (bound[i] - w)) / w0);
-      }
-      return worst;
-    };
-    const state = { sqrtMu: 10, margin: 2 * G_MARGIN };
-    const problem = {
-      parameters: 5,
-      residuals: nd + 2 * n,
-      evaluate(x: Float64Array, r: Float64Array) {
-        const p = sviFromInternal(x);
-        for (let i = 0; i < nd; i++) r[i] = distWeight[i] * (volAt(p, distK[i]) - distTarget[i]);
-        for (let i = 0; i < n; i++) {
-          const w = sviTotalVariance(p, grid[i]);
-          const g = w > 0 ? sviDurrlemanG(p, grid[i]) : -1;
-          r[nd + i] = g < state.margin ? state.sqrtMu * (state.margin - g) : 0;
-          const gap = bound ? dir * (bound[i] - w) : 0;
-          r[nd + n + i] = gap > 0 ? (state.sqrtMu * gap) / w0 : 0;
-        }
-      },
-    };
-    const lower = [1e-12, 0, -0.999, params.m - 2, 1e-4];
-    const upper = [Math.max(10 * w0, 1), 0.999, 0.999, params.m + 2, 10];
-    const clamp = (x: number[]) => x.map((v, j) => Math.min(upper[j], Math.max(lower[j], v)));
-    const scaledNeighbor = (nb: SviParams): SviParams => {
-      const ratio = sviTotalVariance(params, 0) / Math.max(sviTotalVariance(nb, 0), 1e-12);
-      const lam = dir === 1 ? Math.max(1 + 4 * W_MARGIN, ratio) : Math.min(1 / (1 + 4 * W_MARGIN), ratio);
-      return { ...nb, a: nb.a * lam, b: nb.b * lam };
-    };
-    const starts = [clamp(sviToInternal(params))];
-    if (neighbor) starts.push(clamp(sviToInternal(scaledNeighbor(neighbor))));
-    const lo = grid[0];
-    const hi = grid[grid.length - 1];
-    /** Removes a residual calendar crossing by shifting the whole smile (a +- delta), checked on a 5x denser grid. */
-    const shift = (p: SviParams): SviParams => {
-      if (!neighbor) return p;
-      let worst = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i <= 5 * n; i++) {
-        const k = lo + ((hi - lo) * i) / (5 * n);
-        const nb = sviTotalVariance(neighbor, k);
-        const b = dir === 1 ? nb * (1 + 2 * W_MARGIN) : nb / (1 + 2 * W_MARGIN);
-        worst = Math.max(worst, dir * (b - sviTotalVariance(p, k)));
-      }
-      return worst > 0 ? { ...p, a: p.a + dir * worst } : p;
-    };
-    // feasible candidates (no violation on the grid without margins) win by distance; else the smallest violation
-    const pick: { best: { p: SviParams; viol: number; cost: number } | null } = { best: null };
-    const consider = (raw: SviParams) => {
-      const shifted = shift(raw);
-      const p =
-        violationNoMargin(shifted, grid, neighbor, dir) <= violationNoMargin(raw, grid, neighbor, dir)
-          ? shifted
-          : raw;
-      const viol = Math.max(violationNoMargin(p, grid, neighbor, dir), 0);
-      const cost = distance(p);
-      const b = pick.best;
-      if (b === null || viol < b.viol || (viol === b.viol && cost < b.cost)) pick.best = { p, viol, cost };
-    };
-    if (neighbor) consider(scaledNeighbor(neighbor));
-    for (const x0 of starts) {
-      state.sqrtMu = 10;
-      state.margin = 2 * G_MARGIN;
-      let x = x0;
-      for (let round = 0; round < 10; round++) {
-        const res = levenbergMarquardt(problem, x, { lower, upper, maxIterations: 200 });
-        x = Array.from(res.x);
-        const p = sviFromInternal(x);
-        consider(p);
-        if (violation(p) <= 0) break;
-        state.sqrtMu *= 10;
-        state.margin *= 2;
-      }
-    }
-    const repaired = pick.best ? pick.best.p : params;
-    let ss = 0;
-    for (const k of near) ss += (volAt(repaired, k) - volAt(params, k)) ** 2;
-    out[s] = {
-      expiry,
-      original: params,
-      repaired,
-      unchanged: false,
-      rmsVolChangePts: 100 * Math.sqrt(ss / Math.max(near.length, 1)),
-      distance: distance(repaired),
-      free: violationNoMargin(repaired, grid, neighbor, dir) <= 0,
-    };
-    neighborParams = repaired;
+  let neighbor: SviParams | null = null;
+  const indexed = [...slices.entries()];
+  for (const [s, slice] of dir === 1 ? indexed : indexed.reverse()) {
+    const ctx = repairContext(slice, options.data?.[s], neighbor, options, dir);
+    const result =
+      violationNoMargin(ctx.params, ctx.grid, ctx.neighbor, dir) <= 0
+        ? unchangedResult(ctx)
+        : repairedResult(ctx, searchRepair(ctx));
+    out[s] = result;
+    neighbor = result.repaired;
   }
   return out as SviRepairResult[];
+}
+
+function unchangedResult(ctx: RepairContext): SviRepairResult {
+  const { expiry, params } = ctx;
+  return {
+    expiry,
+    original: params,
+    repaired: params,
+    unchanged: true,
+    rmsVolChangePts: 0,
+    distance: repairDistance(ctx, params),
+    free: true,
+  };
+}
+
+function repairedResult(ctx: RepairContext, repaired: SviParams): SviRepairResult {
+  const { expiry, params, near } = ctx;
+  let ss = 0;
+  for (const k of near) ss += (volAt(repaired, k, expiry) - volAt(params, k, expiry)) ** 2;
+  return {
+    expiry,
+    original: params,
+    repaired,
+    unchanged: false,
+    rmsVolChangePts: 100 * Math.sqrt(ss / Math.max(near.length, 1)),
+    distance: repairDistance(ctx, repaired),
+    free: violationNoMargin(repaired, ctx.grid, ctx.neighbor, ctx.dir) <= 0,
+  };
+}
+
+/** Calendar bound with margin: forward w >= (1+2M) w_prev, backward w <= w_next / (1+2M). */
+function calendarBound(ctx: RepairContext): Float64Array | null {
+  const { neighbor, dir } = ctx;
+  if (!neighbor) return null;
+  return ctx.grid.map((k) =>
+    dir === 1
+      ? sviTotalVariance(neighbor, k) * (1 + 2 * W_MARGIN)
+      : sviTotalVariance(neighbor, k) / (1 + 2 * W_MARGIN),
+  );
+}
+
+/** Largest violation with margins (wings, g >= G_MARGIN, the calendar bound); <= 0 when p passes. */
+function marginViolation(ctx: RepairContext, bound: Float64Array | null, p: SviParams): number {
+  const { grid, dir, w0 } = ctx;
+  const slopes = sviWingSlopes(p);
+  let worst = Math.max(0, slopes.left - 2, slopes.right - 2);
+  for (let i = 0; i < grid.length; i++) {
+    const k = at(grid, i);
+    const w = sviTotalVariance(p, k);
+    if (!(w > 0)) return Number.POSITIVE_INFINITY;
+    worst = Math.max(worst, G_MARGIN - sviDurrlemanG(p, k));
+    if (bound) worst = Math.max(worst, (dir * (at(bound, i) - w)) / w0);
+  }
+  return worst;
+}
+
+/** Penalty weight and g margin of the current round (raised between rounds). */
+interface PenaltyState {
+  sqrtMu: number;
+  margin: number;
+}
+
+/** LM problem: distance residuals, then g below the margin and calendar gaps, both penalized. */
+function repairProblem(ctx: RepairContext, bound: Float64Array | null, state: PenaltyState) {
+  const { grid, dir, w0 } = ctx;
+  const nd = ctx.distK.length;
+  const n = grid.length;
+  return {
+    parameters: 5,
+    residuals: nd + 2 * n,
+    evaluate(x: Float64Array, r: Float64Array) {
+      const p = sviFromInternal(x);
+      for (let i = 0; i < nd; i++) r[i] = distanceResidual(ctx, p, i);
+      for (let i = 0; i < n; i++) {
+        const k = at(grid, i);
+        const w = sviTotalVariance(p, k);
+        const g = w > 0 ? sviDurrlemanG(p, k) : -1;
+        r[nd + i] = g < state.margin ? state.sqrtMu * (state.margin - g) : 0;
+        const gap = bound ? dir * (at(bound, i) - w) : 0;
+        r[nd + n + i] = gap > 0 ? (state.sqrtMu * gap) / w0 : 0;
+      }
+    },
+  };
+}
+
+/** The neighbour scaled to the slice's ATM level, kept on the right side of the calendar bound. */
+function scaledNeighbor(ctx: RepairContext, nb: SviParams): SviParams {
+  const ratio = sviTotalVariance(ctx.params, 0) / Math.max(sviTotalVariance(nb, 0), 1e-12);
+  const lam = ctx.dir === 1 ? Math.max(1 + 4 * W_MARGIN, ratio) : Math.min(1 / (1 + 4 * W_MARGIN), ratio);
+  return { ...nb, a: nb.a * lam, b: nb.b * lam };
+}
+
+/** Removes a residual calendar crossing by shifting the whole smile (a +- delta), checked on a 5x denser grid. */
+function shiftAcrossNeighbor(ctx: RepairContext, p: SviParams): SviParams {
+  const { neighbor, grid, dir } = ctx;
+  if (!neighbor) return p;
+  const n = grid.length;
+  const lo = at(grid, 0);
+  const hi = at(grid, n - 1);
+  let worst = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i <= 5 * n; i++) {
+    const k = lo + ((hi - lo) * i) / (5 * n);
+    const nb = sviTotalVariance(neighbor, k);
+    const b = dir === 1 ? nb * (1 + 2 * W_MARGIN) : nb / (1 + 2 * W_MARGIN);
+    worst = Math.max(worst, dir * (b - sviTotalVariance(p, k)));
+  }
+  return worst > 0 ? { ...p, a: p.a + dir * worst } : p;
+}
+
+/**
+ * Penalized LM rounds from the slice and the scaled neighbour; feasible candidates (no violation on
+ * the grid without margins) win by distance, else the smallest violation.
+ */
+function searchRepair(ctx: RepairContext): SviParams {
+  const { params, neighbor, grid, dir, w0 } = ctx;
+  const bound = calendarBound(ctx);
+  const state: PenaltyState = { sqrtMu: 10, margin: 2 * G_MARGIN };
+  const problem = repairProblem(ctx, bound, state);
+  const lower = [1e-12, 0, -0.999, params.m - 2, 1e-4];
+  const upper = [Math.max(10 * w0, 1), 0.999, 0.999, params.m + 2, 10];
+  const clamp = (x: number[]) => x.map((v, j) => Math.min(at(upper, j), Math.max(at(lower, j), v)));
+  const starts = [clamp(sviToInternal(params))];
+  if (neighbor) starts.push(clamp(sviToInternal(scaledNeighbor(ctx, neighbor))));
+  const pick: { best: { p: SviParams; viol: number; cost: number } | null } = { best: null };
+  const consider = (raw: SviParams) => {
+    const shifted = shiftAcrossNeighbor(ctx, raw);
+    const p =
+      violationNoMargin(shifted, grid, neighbor, dir) <= violationNoMargin(raw, grid, neighbor, dir)
+        ? shifted
+        : raw;
+    const viol = Math.max(violationNoMargin(p, grid, neighbor, dir), 0);
+    const cost = repairDistance(ctx, p);
+    const b = pick.best;
+    if (b === null || viol < b.viol || (viol === b.viol && cost < b.cost)) pick.best = { p, viol, cost };
+  };
+  if (neighbor) consider(scaledNeighbor(ctx, neighbor));
+  for (const x0 of starts) {
+    state.sqrtMu = 10;
+    state.margin = 2 * G_MARGIN;
+    let x = x0;
+    for (let round = 0; round < 10; round++) {
+      const res = levenbergMarquardt(problem, x, { lower, upper, maxIterations: 200 });
+      x = Array.from(res.x);
+      const p = sviFromInternal(x);
+      consider(p);
+      if (marginViolation(ctx, bound, p) <= 0) break;
+      state.sqrtMu *= 10;
+      state.margin *= 2;
+    }
+  }
+  return pick.best ? pick.best.p : params;
 }
