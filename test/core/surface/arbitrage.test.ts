@@ -10,7 +10,7 @@ import {
 import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
 import { sviSmile, sviSurface } from "../../../src/core/surface/interpolate.js";
 import { sviDurrlemanG, sviTotalVariance } from "../../../src/core/surface/svi.js";
-import { linspace, syntheticSlice } from "./helpers.js";
+import { defined, linspace, syntheticSlice } from "./helpers.js";
 
 const ref = JSON.parse(
   readFileSync(resolve(__dirname, "../../fixtures/surface/surface_reference.json"), "utf8"),
@@ -30,7 +30,7 @@ describe("butterfly arbitrage: Gatheral & Jacquier (2014) Example 3.1", () => {
   });
 
   it("repair returns nearby parameters with g >= 0 on a wider, denser grid than the one repaired on", () => {
-    const [res] = repairSviSlices([{ expiry: gj.expiry, params: gj.params }]);
+    const res = defined(repairSviSlices([{ expiry: gj.expiry, params: gj.params }])[0], "repair result");
     expect(res.unchanged).toBe(false);
     expect(res.free).toBe(true);
     for (const k of linspace(-5, 5, 20001)) expect(sviDurrlemanG(res.repaired, k)).toBeGreaterThanOrEqual(0);
@@ -42,7 +42,7 @@ describe("butterfly arbitrage: Gatheral & Jacquier (2014) Example 3.1", () => {
   it("an arbitrage-free slice passes and the repair leaves it unchanged", () => {
     const p = { a: 0.04, b: 0.1, rho: -0.3, m: 0, sigma: 0.2 };
     expect(sviButterflyCheck(p, 1).free).toBe(true);
-    const [res] = repairSviSlices([{ expiry: 1, params: p }]);
+    const res = defined(repairSviSlices([{ expiry: 1, params: p }])[0], "repair result");
     expect(res.unchanged).toBe(true);
     expect(res.repaired).toEqual(p);
   });
@@ -73,7 +73,7 @@ describe("calendar arbitrage", () => {
       ]),
     );
     expect(report.calendarFree).toBe(false);
-    const c = report.calendar[0];
+    const c = defined(report.calendar[0], "calendar pair 0");
     expect(c.minIncrease).toBeLessThan(0);
     expect(sviTotalVariance(crossing, c.minIncreaseAt)).toBeLessThan(
       sviTotalVariance(early, c.minIncreaseAt),
@@ -85,8 +85,8 @@ describe("calendar arbitrage", () => {
       { expiry: 0.5, params: early },
       { expiry: 1, params: crossing },
     ]);
-    expect(rep[0].unchanged).toBe(true);
-    expect(rep[1].free).toBe(true);
+    expect(rep[0]?.unchanged).toBe(true);
+    expect(rep[1]?.free).toBe(true);
     const report = surfaceArbitrageReport(
       sviSurface(rep.map((r) => ({ expiry: r.expiry, params: r.repaired }))),
     );

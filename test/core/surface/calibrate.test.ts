@@ -9,7 +9,7 @@ import { surfaceTermStructure } from "../../../src/core/surface/queries.js";
 import { richCheapList } from "../../../src/core/surface/richCheap.js";
 import { surfaceSlicesFromQuotes } from "../../../src/core/surface/sliceData.js";
 import { sviTotalVariance } from "../../../src/core/surface/svi.js";
-import { DATA_DIR, haveSample, linspace, SAMPLE_CSV, syntheticSlice } from "./helpers.js";
+import { DATA_DIR, defined, haveSample, linspace, SAMPLE_CSV, syntheticSlice } from "./helpers.js";
 
 if (!haveSample)
   console.warn(`surface real-data tests skipped: ${SAMPLE_CSV} not found (sibling ../shared/data absent)`);
@@ -82,7 +82,7 @@ describe.skipIf(!haveSample)(
         if (!plain.fit.ok || !rep.fit.ok) return;
         expect(rep.fit.value.arbitrage.free).toBe(true);
         rep.fit.value.slices.forEach((s, i) => {
-          const before = plain.fit.ok ? plain.fit.value.slices[i].rmseVolPts : 0;
+          const before = plain.fit.ok ? defined(plain.fit.value.slices[i], `plain slice ${i}`).rmseVolPts : 0;
           expect(s.rmseVolPts).toBeLessThan(before + 1);
         });
       });
@@ -151,7 +151,7 @@ describe("bad input", () => {
     const built = surfaceSlicesFromQuotes(quotes);
     expect(built.accepted).toBe(2);
     expect(built.rejected).toEqual([{ index: 1, name: "X-1", reason: "no-vol" }]);
-    expect(built.slices[0].quotes.find((q) => q.name === "X-0")?.source).toBe("mark");
+    expect(built.slices[0]?.quotes.find((q) => q.name === "X-0")?.source).toBe("mark");
   });
 
   it("expired and non-finite quotes are rejected with reasons", () => {
@@ -194,7 +194,8 @@ describe("bad input", () => {
       expect(res.ok).toBe(true);
       if (!res.ok) continue;
       expect(res.value.warnings.length).toBeGreaterThan(0);
-      for (const v of Object.values(res.value.slices[0].rawSvi)) expect(Number.isFinite(v)).toBe(true);
+      for (const v of Object.values(defined(res.value.slices[0], "slice 0").rawSvi))
+        expect(Number.isFinite(v)).toBe(true);
     }
   });
 

@@ -24,3 +24,9 @@ export const linspace = (a: number, b: number, n: number): number[] =>
 export const DATA_DIR = resolve(__dirname, "../../..", "../shared/data");
 export const SAMPLE_CSV = resolve(DATA_DIR, "deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
 export const haveSample = existsSync(SAMPLE_CSV);
+
+/** x, or a failing test naming `what` when it is missing (strict indexed access in assertions). */
+export function defined<T>(x: T | undefined, what: string): T {
+  if (x === undefined) throw new Error(`${what} is missing`);
+  return x;
+}

@@ -4,7 +4,7 @@ import { createRng } from "../../../src/core/math/rng.js";
 import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
 import { sviTotalVariance } from "../../../src/core/surface/svi.js";
 import { fitSviSlice } from "../../../src/core/surface/sviFit.js";
-import { linspace, syntheticSlice } from "./helpers.js";
+import { defined, linspace, syntheticSlice } from "./helpers.js";
 
 /** Named tolerances. */
 const RECOVERY_VOL_TOL = 1e-6; // fitted vol vs exact vol on a noise-free slice
@@ -78,7 +78,7 @@ describe("fitSviSlice", () => {
     const res = calibrateSurface([slice]);
     expect(res.ok).toBe(true);
     if (!res.ok) return;
-    const s = res.value.slices[0];
+    const s = defined(res.value.slices[0], "slice 0");
     expect(s.rmseVolPts).toBeLessThan(0.4); // noise is 0.3 vol pts
     expect(s.insideBandShare).toBeGreaterThan(0.95);
   });

@@ -10,6 +10,7 @@ import { impliedVol } from "../../../src/core/pricing/impliedVol.js";
 import { calibrateSurfaceFromQuotes } from "../../../src/core/surface/calibrate.js";
 import { ssviSurface } from "../../../src/core/surface/interpolate.js";
 import { type SviParams, sviTotalVariance } from "../../../src/core/surface/svi.js";
+import { defined } from "./helpers.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 10, 9);
@@ -81,7 +82,7 @@ describe("synthetic chains with known parameters (through prices and implied vol
     expect(res.fit.ok).toBe(true);
     if (!res.fit.ok) return;
     res.fit.value.slices.forEach((s, i) => {
-      const p = truth[i].p;
+      const p = defined(truth[i], `truth ${i}`).p;
       expect(s.rmseVolPts).toBeLessThan(0.05);
       expect(s.insideBandShare).toBe(1);
       // compare smiles (parameters are weakly identified in flat directions): max vol error on +-3 sd
