@@ -367,6 +367,100 @@ interface PenaltyResult {
   readonly cost: number;
 }
 
+/** Quote residuals: weighted distance to the mid vol (out[i]) and, BAND_WEIGHT times, to the band (out[n + i]). */
+function quoteResiduals(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number, out: Float64Array): void {
+  const n = q.k.length;
+  for (let i = 0; i < n; i++) {
+    const w = sviTotalVariance(p, at(q.k, i));
+    const v = Math.sqrt(w > 0 ? w / T : 0);
+    const wi = at(q.weight, i);
+    out[i] = wi * (v - at(q.vol, i));
+    out[n + i] = BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i));
+  }
+}
+
+/** Guide residuals from out[r]: how far the smile's vol passes below each guide point. Returns the next index. */
+function guideResiduals(p: SviParams, guide: Guide, T: number, out: Float64Array, r: number): number {
+  let next = r;
+  for (let j = 0; j < guide.k.length; j++) {
+    const w = sviTotalVariance(p, at(guide.k, j));
+    const d = at(guide.vol, j) - Math.sqrt(w > 0 ? w / T : 0);
+    out[next++] = d > 0 ? GUIDE_WEIGHT * d : 0;
+  }
+  return next;
+}
+
+/**
+ * Butterfly penalty from out[r]: sq (G_MARGIN - g) where g < G_MARGIN on the grid, g from w, w', w''
+ * with one square root per point. Returns the next index.
+ */
+function butterflyPenalty(p: SviParams, bg: Float64Array, sq: number, out: Float64Array, r: number): number {
+  const { a, b, rho, m, sigma } = p;
+  const s2 = sigma * sigma;
+  let next = r;
+  for (let j = 0; j < bg.length; j++) {
+    const k = at(bg, j);
+    const y = k - m;
+    const R = Math.sqrt(y * y + s2);
+    const w = a + b * (rho * y + R);
+    let g = -1 + w;
+    if (w > 0) {
+      const dw = b * (rho + y / R);
+      const t = 1 - (k * dw) / (2 * w);
+      g = t * t - ((dw * dw) / 4) * (1 / w + 0.25) + (b * s2) / (2 * R * R * R);
+    }
+    out[next++] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
+  }
+  return next;
+}
+
+/** Calendar penalty from out[r]: sq times the excess over the upper bound wUp on cg (relative to wRef, plus CAL_MARGIN). */
+function calendarPenalty(
+  p: SviParams,
+  cg: Float64Array,
+  wUp: Float64Array,
+  wRef: number,
+  sq: number,
+  out: Float64Array,
+  r: number,
+): void {
+  const { a, b, rho, m, sigma } = p;
+  const s2 = sigma * sigma;
+  let next = r;
+  for (let j = 0; j < cg.length; j++) {
+    const y = at(cg, j) - m;
+    const w = a + b * (rho * y + Math.sqrt(y * y + s2));
+    const d = (w - at(wUp, j)) / wRef + CAL_MARGIN;
+    out[next++] = d > 0 ? sq * d : 0;
+  }
+}
+
+/** The LM problem of one penalty round: quotes, guide, butterfly grid bg and calendar grid cg with penalty weight mu. */
+function penaltyProblem(
+  q: ReturnType<typeof quoteArrays>,
+  T: number,
+  guide: Guide,
+  upper: Upper | null,
+  bg: Float64Array,
+  cg: Float64Array,
+  mu: number,
+) {
+  const wRef = upper ? Math.max(upper.wRef, 1e-8) : 1;
+  const wUp = upper ? Float64Array.from(cg, (k) => upper.at(k)) : null;
+  const sq = Math.sqrt(mu);
+  const n = q.k.length;
+  return {
+    parameters: 5,
+    residuals: 2 * n + guide.k.length + bg.length + cg.length,
+    evaluate(xi: Float64Array, out: Float64Array) {
+      const p = sviFromInternal(xi);
+      quoteResiduals(p, q, T, out);
+      const r = butterflyPenalty(p, bg, sq, out, guideResiduals(p, guide, T, out, 2 * n));
+      if (wUp) calendarPenalty(p, cg, wUp, wRef, sq, out, r);
+    },
+  };
+}
+
 /** Penalized LM from x0; returns the parameters after the rounds (verified or the last). */
 function penaltyFit(
   slice: SurfaceSlice,
@@ -379,7 +473,6 @@ function penaltyFit(
   guide: Guide,
 ): PenaltyResult {
   const T = slice.expiry;
-  const n = q.k.length;
   const box = internalBox(q.k, q.vol, T);
   const wRef = upper ? Math.max(upper.wRef, 1e-8) : 1;
   let x = x0.map((v, j) => Math.min(at(box.upper, j), Math.max(at(box.lower, j), v)));
@@ -390,55 +483,7 @@ function penaltyFit(
   for (let round = 0; round < ROUNDS; round++) {
     const bg = Float64Array.from(bflyGrid);
     const cg = Float64Array.from(upper ? calGrid : []);
-    const G = bg.length;
-    const C = cg.length;
-    const wUp = upper ? Float64Array.from(cg, (k) => upper.at(k)) : null;
-    const sq = Math.sqrt(mu);
-    const ng = guide.k.length;
-    const problem = {
-      parameters: 5,
-      residuals: 2 * n + ng + G + C,
-      evaluate(xi: Float64Array, out: Float64Array) {
-        const p = sviFromInternal(xi);
-        for (let i = 0; i < n; i++) {
-          const w = sviTotalVariance(p, at(q.k, i));
-          const v = Math.sqrt(w > 0 ? w / T : 0);
-          const wi = at(q.weight, i);
-          out[i] = wi * (v - at(q.vol, i));
-          out[n + i] = BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i));
-        }
-        let r = 2 * n;
-        for (let j = 0; j < ng; j++) {
-          const w = sviTotalVariance(p, at(guide.k, j));
-          const d = at(guide.vol, j) - Math.sqrt(w > 0 ? w / T : 0);
-          out[r++] = d > 0 ? GUIDE_WEIGHT * d : 0;
-        }
-        // g on the butterfly grid from w, w', w'' with one square root per point
-        const { a, b, rho, m, sigma } = p;
-        const s2 = sigma * sigma;
-        for (let j = 0; j < G; j++) {
-          const k = at(bg, j);
-          const y = k - m;
-          const R = Math.sqrt(y * y + s2);
-          const w = a + b * (rho * y + R);
-          let g = -1 + w;
-          if (w > 0) {
-            const dw = b * (rho + y / R);
-            const t = 1 - (k * dw) / (2 * w);
-            g = t * t - ((dw * dw) / 4) * (1 / w + 0.25) + (b * s2) / (2 * R * R * R);
-          }
-          out[r++] = g < G_MARGIN ? sq * (G_MARGIN - g) : 0;
-        }
-        if (wUp) {
-          for (let j = 0; j < C; j++) {
-            const y = at(cg, j) - m;
-            const w = a + b * (rho * y + Math.sqrt(y * y + s2));
-            const d = (w - at(wUp, j)) / wRef + CAL_MARGIN;
-            out[r++] = d > 0 ? sq * d : 0;
-          }
-        }
-      },
-    };
+    const problem = penaltyProblem(q, T, guide, upper, bg, cg, mu);
     const res = levenbergMarquardt(problem, x, {
       lower: box.lower,
       upper: box.upper,
