@@ -648,26 +648,15 @@ export function bookMargin(v: ValuedBook): BookMarginFigures {
   const account = bookAccount(v);
   const cash = cashWithSettlements(v);
   const liq = liquidationByRevaluation({ positions: v.positions, cash, market: v.market });
-  const pick = (
-    f: (m: { initial: number; maintenance: number }) => number,
+  // One of a margin's two figures per settlement currency, summed in USD at the book's market.
+  const totalUsd = (
     by: Record<string, { initial: number; maintenance: number }>,
-  ) => Object.fromEntries(Object.entries(by).map(([c, m]) => [c, f(m)]));
-  const pmMaint = sumUsd(
-    pick((m) => m.maintenance, pm.byCurrency),
-    v.market,
-  );
-  const pmInit = sumUsd(
-    pick((m) => m.initial, pm.byCurrency),
-    v.market,
-  );
-  const stdMaint = sumUsd(
-    pick((m) => m.maintenance, std.byCurrency),
-    v.market,
-  );
-  const stdInit = sumUsd(
-    pick((m) => m.initial, std.byCurrency),
-    v.market,
-  );
+    figure: "initial" | "maintenance",
+  ) => sumUsd(Object.fromEntries(Object.entries(by).map(([c, m]) => [c, m[figure]])), v.market);
+  const pmMaint = totalUsd(pm.byCurrency, "maintenance");
+  const pmInit = totalUsd(pm.byCurrency, "initial");
+  const stdMaint = totalUsd(std.byCurrency, "maintenance");
+  const stdInit = totalUsd(std.byCurrency, "initial");
   const byCurrency = marginCurrencyRows(std, pm);
   const accounts = marginAccountRows(account, std, pm);
   const pooled = liq.pooled;
