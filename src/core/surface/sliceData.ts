@@ -83,6 +83,135 @@ export interface SliceBuildOptions {
 const finitePos = (x: number | null | undefined): x is number =>
   typeof x === "number" && Number.isFinite(x) && x > 0;
 
+/** A usable quote on its way into a slice: its index in the input, the cleaned quote and the slice quote. */
+interface Pending {
+  readonly index: number;
+  readonly q: CleanQuote;
+  readonly sq: SurfaceQuote;
+}
+
+/**
+ * The slice quote of q, or null after recording why it is not usable in `rejected`: non-finite
+ * inputs, expired, crossed bid/ask vols, or no vol (no two-sided vols and no mark vol to use).
+ */
+function usableQuote(
+  q: CleanQuote,
+  index: number,
+  useMark: boolean,
+  rejected: QuoteRejection[],
+): Pending | null {
+  const name = q.instrument?.name ?? `#${index}`;
+  if (!(Number.isFinite(q.timeToExpiry) && Number.isFinite(q.logMoneyness) && finitePos(q.forward))) {
+    rejected.push({ index, name, reason: "non-finite" });
+    return null;
+  }
+  if (!(q.timeToExpiry > 0)) {
+    rejected.push({ index, name, reason: "expired" });
+    return null;
+  }
+  const bid = finitePos(q.bidVol) ? q.bidVol : null;
+  const ask = finitePos(q.askVol) ? q.askVol : null;
+  let target: number | null = null;
+  let source: "mid" | "mark" = "mid";
+  if (bid !== null && ask !== null) {
+    if (bid > ask) {
+      rejected.push({ index, name, reason: "crossed" });
+      return null;
+    }
+    target = 0.5 * (bid + ask);
+  } else if (useMark && finitePos(q.markVol)) {
+    target = q.markVol;
+    source = "mark";
+  }
+  if (target === null) {
+    rejected.push({ index, name, reason: "no-vol" });
+    return null;
+  }
+  return {
+    index,
+    q,
+    sq: {
+      k: q.logMoneyness,
+      bidVol: bid,
+      askVol: ask,
+      targetVol: target,
+      source,
+      name,
+      kind: q.instrument.kind,
+      strike: q.instrument.strike,
+      settlement: q.instrument.settlement,
+      bidPrice: q.bid,
+      askPrice: q.ask,
+    },
+  };
+}
+
+/** Groups by expiry instant (falls back to T when the instrument has none), in first-seen order. */
+function groupByExpiry(usable: readonly Pending[]): Map<number, Pending[]> {
+  const groups = new Map<number, Pending[]>();
+  for (const p of usable) {
+    const key = Number.isFinite(p.q.instrument?.expiry) ? p.q.instrument.expiry : p.q.timeToExpiry;
+    const g = groups.get(key);
+    if (g) g.push(p);
+    else groups.set(key, [p]);
+  }
+  return groups;
+}
+
+/** At each strike that has an out-of-the-money quote, drops the in-the-money ones as "itm-duplicate". */
+function otmOnlyQuotes(group: readonly Pending[], rejected: QuoteRejection[]): Pending[] {
+  const byStrike = new Map<number, Pending[]>();
+  for (const p of group) {
+    const s = p.q.instrument.strike;
+    const list = byStrike.get(s);
+    if (list) list.push(p);
+    else byStrike.set(s, [p]);
+  }
+  const isOtm = (p: Pending) =>
+    p.q.logMoneyness >= 0 ? p.q.instrument.kind === "call" : p.q.instrument.kind === "put";
+  const kept: Pending[] = [];
+  for (const list of byStrike.values()) {
+    const otm = list.filter(isOtm);
+    for (const p of list) {
+      if (otm.length > 0 && !isOtm(p))
+        rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "itm-duplicate" });
+      else kept.push(p);
+    }
+  }
+  return kept;
+}
+
+/**
+ * Drops one-sided (mark-vol) quotes beyond farN ATM standard deviations as "far-wing-one-sided";
+ * ATM vol: the two-sided quote nearest k = 0 (any quote if none is two-sided).
+ */
+function dropFarWingOneSided(kept: Pending[], farN: number, rejected: QuoteRejection[]): Pending[] {
+  if (!(Number.isFinite(farN) && kept.length > 0)) return kept;
+  const pool = kept.some((p) => p.sq.source === "mid") ? kept.filter((p) => p.sq.source === "mid") : kept;
+  let atm = pool[0];
+  for (const p of pool) if (!atm || Math.abs(p.sq.k) < Math.abs(atm.sq.k)) atm = p;
+  const limit = atm ? farN * atm.sq.targetVol * Math.sqrt(atm.q.timeToExpiry) : Number.POSITIVE_INFINITY;
+  return kept.filter((p) => {
+    if (p.sq.source === "mark" && Math.abs(p.sq.k) > limit) {
+      rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "far-wing-one-sided" });
+      return false;
+    }
+    return true;
+  });
+}
+
+/** The slice of one expiry group's kept quotes (sorted by k): median T and forward. */
+function sliceOf(key: number, kept: readonly Pending[]): SurfaceSlice {
+  const forwards = kept.map((p) => p.q.forward).sort((x, y) => x - y);
+  const ts = kept.map((p) => p.q.timeToExpiry).sort((x, y) => x - y);
+  return {
+    expiry: ts[ts.length >> 1] ?? 0,
+    forward: forwards[forwards.length >> 1] ?? 0,
+    ...(Number.isFinite(kept[0]?.q.instrument?.expiry) ? { expiryTime: key } : {}),
+    quotes: kept.map((p) => p.sq),
+  };
+}
+
 /**
  * Groups cleaned quotes into slices by expiry instant. A quote is usable when it has bid and ask
  * vols with bid <= ask (target = mid), or, if `useMarkWhenOneSided`, a mark vol (target = mark).
@@ -95,117 +224,22 @@ export function surfaceSlicesFromQuotes(
   if (!Array.isArray(quotes)) throw new InvalidInputError("quotes", quotes, "must be an array");
   const otmOnly = options.otmOnly ?? true;
   const useMark = options.useMarkWhenOneSided ?? true;
+  const farN = options.farWingStdDevs ?? 6;
   const rejected: QuoteRejection[] = [];
-  interface Pending {
-    index: number;
-    q: CleanQuote;
-    sq: SurfaceQuote;
-  }
   const usable: Pending[] = [];
   quotes.forEach((q, index) => {
-    const name = q.instrument?.name ?? `#${index}`;
-    if (!(Number.isFinite(q.timeToExpiry) && Number.isFinite(q.logMoneyness) && finitePos(q.forward))) {
-      rejected.push({ index, name, reason: "non-finite" });
-      return;
-    }
-    if (!(q.timeToExpiry > 0)) {
-      rejected.push({ index, name, reason: "expired" });
-      return;
-    }
-    const bid = finitePos(q.bidVol) ? q.bidVol : null;
-    const ask = finitePos(q.askVol) ? q.askVol : null;
-    let target: number | null = null;
-    let source: "mid" | "mark" = "mid";
-    if (bid !== null && ask !== null) {
-      if (bid > ask) {
-        rejected.push({ index, name, reason: "crossed" });
-        return;
-      }
-      target = 0.5 * (bid + ask);
-    } else if (useMark && finitePos(q.markVol)) {
-      target = q.markVol;
-      source = "mark";
-    }
-    if (target === null) {
-      rejected.push({ index, name, reason: "no-vol" });
-      return;
-    }
-    usable.push({
-      index,
-      q,
-      sq: {
-        k: q.logMoneyness,
-        bidVol: bid,
-        askVol: ask,
-        targetVol: target,
-        source,
-        name,
-        kind: q.instrument.kind,
-        strike: q.instrument.strike,
-        settlement: q.instrument.settlement,
-        bidPrice: q.bid,
-        askPrice: q.ask,
-      },
-    });
+    const p = usableQuote(q, index, useMark, rejected);
+    if (p) usable.push(p);
   });
-  // group by expiry instant (fall back to T when the instrument has none)
-  const groups = new Map<number, Pending[]>();
-  for (const p of usable) {
-    const key = Number.isFinite(p.q.instrument?.expiry) ? p.q.instrument.expiry : p.q.timeToExpiry;
-    const g = groups.get(key);
-    if (g) g.push(p);
-    else groups.set(key, [p]);
-  }
   const slices: SurfaceSlice[] = [];
   let accepted = 0;
-  for (const [key, group] of groups) {
-    let kept = group;
-    if (otmOnly) {
-      const byStrike = new Map<number, Pending[]>();
-      for (const p of group) {
-        const s = p.q.instrument.strike;
-        const list = byStrike.get(s);
-        if (list) list.push(p);
-        else byStrike.set(s, [p]);
-      }
-      kept = [];
-      for (const list of byStrike.values()) {
-        const isOtm = (p: Pending) =>
-          p.q.logMoneyness >= 0 ? p.q.instrument.kind === "call" : p.q.instrument.kind === "put";
-        const otm = list.filter(isOtm);
-        for (const p of list) {
-          if (otm.length > 0 && !isOtm(p))
-            rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "itm-duplicate" });
-          else kept.push(p);
-        }
-      }
-    }
-    kept.sort((x, y) => x.sq.k - y.sq.k);
-    const farN = options.farWingStdDevs ?? 6;
-    if (Number.isFinite(farN) && kept.length > 0) {
-      // ATM vol: the two-sided quote nearest k = 0 (any quote if none is two-sided)
-      const pool = kept.some((p) => p.sq.source === "mid") ? kept.filter((p) => p.sq.source === "mid") : kept;
-      let atm = pool[0];
-      for (const p of pool) if (!atm || Math.abs(p.sq.k) < Math.abs(atm.sq.k)) atm = p;
-      const limit = atm ? farN * atm.sq.targetVol * Math.sqrt(atm.q.timeToExpiry) : Number.POSITIVE_INFINITY;
-      kept = kept.filter((p) => {
-        if (p.sq.source === "mark" && Math.abs(p.sq.k) > limit) {
-          rejected.push({ index: p.index, name: p.sq.name ?? "", reason: "far-wing-one-sided" });
-          return false;
-        }
-        return true;
-      });
-    }
+  for (const [key, group] of groupByExpiry(usable)) {
+    const otm = otmOnly ? otmOnlyQuotes(group, rejected) : group;
+    otm.sort((x, y) => x.sq.k - y.sq.k);
+    const kept = dropFarWingOneSided(otm, farN, rejected);
     if (kept.length === 0) continue;
-    const forwards = kept.map((p) => p.q.forward).sort((x, y) => x - y);
-    const ts = kept.map((p) => p.q.timeToExpiry).sort((x, y) => x - y);
     accepted += kept.length;
-    slices.push({
-      expiry: ts[ts.length >> 1] ?? 0,
-      forward: forwards[forwards.length >> 1] ?? 0,
-      ...(Number.isFinite(kept[0]?.q.instrument?.expiry) ? { expiryTime: key } : {}),
-      quotes: kept.map((p) => p.sq),
-    });
+    slices.push(sliceOf(key, kept));
   }
   slices.sort((a, b) => a.expiry - b.expiry);
   rejected.sort((a, b) => a.index - b.index);
