@@ -30,10 +30,10 @@ const OLD_WAY_MISS_REL = 1e-6;
 const RESIDUAL_SHARE = 0.2;
 /** ... plus 1e-4 coin for days when the book barely moves. */
 const RESIDUAL_FLOOR_COIN = 1e-4;
-/** A settlement value and window terms in coin (a few products/divisions of coin values below 3): 12 digits. */
-const SETTLE_COIN_DIGITS = 12;
-/** The same in USD (coin x index ~6e4): 7 digits, ~1e-12 relative. */
-const SETTLE_USD_DIGITS = 7;
+/** A settlement value and window terms in coin (a few products/divisions of coin values below 3): 14 digits. (was 12; tightened, passes at 14). */
+const SETTLE_COIN_DIGITS = 14;
+/** The same in USD (coin x index ~6e4): 9 digits, ~1e-14 relative. (was 7; tightened, passes at 9). */
+const SETTLE_USD_DIGITS = 9;
 /** Real season: the core marks an in-the-money leg at its strike's OTM mark vol, Deribit at one IV for both sides, up to the rounding of the printed coin marks: 1e-6 coin a leg. */
 const DERIBIT_MARK_COIN = 1e-6;
 const bates = {

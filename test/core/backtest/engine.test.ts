@@ -10,16 +10,16 @@ const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
 const zeroCosts = { feeRate: 0, hedgeFeeRate: 0, hedgeHalfSpreadBps: 0, slippageBps: 0 };
-/** USD equity and attribution terms of 1e2-1e5 (coin x index, summed over a step's legs and a run's steps): 1e-6 USD, ~1e-11 relative. */
-const USD_DIGITS = 6;
-/** Coin values below ~1 (premiums, settlement, funding, coin attribution terms; sums over a run's fills): 12 digits, ~1e4 ulp of 1. */
-const COIN_DIGITS = 12;
-/** One min() and one product on a fee of ~1e-4 coin: 15 digits is a few ulp. */
-const FEE_DIGITS = 15;
-/** A roll sizes the new future from the closed one's coin delta at its own mark (one division, one product, a few coins): 9 digits. */
-const ROLL_COIN_DIGITS = 9;
-/** spot x exp(0.1 T) recomputed here from the step's time and expiry (exp and year fraction rounding on 6e4): 6 digits, ~1e-11 relative. */
-const FORWARD_MARK_DIGITS = 6;
+/** USD equity and attribution terms of 1e2-1e5 (coin x index, summed over a step's legs and a run's steps): 1e-8 USD, ~1e-13 relative. (was 6; tightened, passes at 8). */
+const USD_DIGITS = 8;
+/** Coin values below ~1 (premiums, settlement, funding, coin attribution terms; sums over a run's fills): 14 digits, ~50 ulp of 1. (was 12; tightened, passes at 14). */
+const COIN_DIGITS = 14;
+/** One min() and one product on a fee of ~1e-4 coin: 17 digits (5e-18, a few hundred ulp of 1e-4). (was 15; tightened, passes at 17). */
+const FEE_DIGITS = 17;
+/** A roll sizes the new future from the closed one's coin delta at its own mark (one division, one product, a few coins): 12 digits. (was 9; tightened, passes at 12). */
+const ROLL_COIN_DIGITS = 12;
+/** spot x exp(0.1 T) recomputed here from the step's time and expiry (exp and year fraction rounding on 6e4): 9 digits, ~1e-14 relative. (was 6; tightened, passes at 9). */
+const FORWARD_MARK_DIGITS = 9;
 
 const strangle: StrategySpec = {
   type: "short-strangle",

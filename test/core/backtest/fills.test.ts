@@ -8,10 +8,10 @@ import { describe, expect, it } from "vitest";
 import { inverseHedgeFill, optionFill } from "../../../src/core/backtest/fills.js";
 import { resolveCostModel } from "../../../src/core/hedge/costs.js";
 
-/** Coin prices, fees and cash of 1e-4-1e-2 from two or three decimal products: 15 digits (5e-16 absolute, ~100 ulp of 0.01). */
-const FILL_COIN_DIGITS = 15;
-/** A USD fill price of 6e4 after two (1 +- bps) factors: 9 digits (5e-10 USD, ~1e-14 relative). */
-const FILL_PRICE_DIGITS = 9;
+/** Coin prices, fees and cash of 1e-4-1e-2 from two or three decimal products: 17 digits (5e-18 absolute, a few ulp of 0.01). (was 15; tightened, passes at 17). */
+const FILL_COIN_DIGITS = 17;
+/** A USD fill price of 6e4 after two (1 +- bps) factors: 10 digits (5e-11 USD, ~1e-15 relative). (was 9; tightened, passes at 10). */
+const FILL_PRICE_DIGITS = 10;
 
 describe("option fills in coin", () => {
   const costs = resolveCostModel({ feeRate: 0.0003, feeCap: 0.125, slippageBps: 5 });

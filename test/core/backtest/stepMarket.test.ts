@@ -51,14 +51,14 @@ const FIELDS: (keyof GreekFigures)[] = [
 /** Greeks that vanish (far wings' gamma) are compared absolutely below 1e-9. */
 const REL_FLOOR = 1e-9;
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), REL_FLOOR);
-/** Forward 6e4 x exp(0.05 T), T from the same millisecond times: 8 digits (5e-9 USD, ~1e-13 relative). */
-const FORWARD_DIGITS = 8;
-/** The marks surface solves each strike's vol back from the coin mark: the implied-vol solver's tolerance, 9 digits of vol. */
-const SMILE_DIGITS = 9;
-/** Coin marks and values (below ~0.5 coin): Black / F twice over, 12 digits. */
-const COIN_DIGITS = 12;
-/** The same value in USD (x 6e4): 7 digits, ~1e-12 relative. */
-const USD_DIGITS = 7;
+/** Forward 6e4 x exp(0.05 T), T from the same millisecond times: 10 digits (5e-11 USD, ~1e-15 relative). (was 8; tightened, passes at 10). */
+const FORWARD_DIGITS = 10;
+/** The marks surface solves each strike's vol back from the coin mark: the implied-vol solver's tolerance, 11 digits of vol. (was 9; tightened, passes at 11). */
+const SMILE_DIGITS = 11;
+/** Coin marks and values (below ~0.5 coin): Black / F twice over, 14 digits. (was 12; tightened, passes at 14). */
+const COIN_DIGITS = 14;
+/** The same value in USD (x 6e4): 9 digits, ~1e-14 relative. (was 7; tightened, passes at 9). */
+const USD_DIGITS = 9;
 /** The step's restricted market vs the whole chain's: the same marks and forwards, so values agree to rounding: 1e-12 relative. */
 const SAME_MARKET_REL = 1e-12;
 /** The risk path fits its surface and pins it to the marks through a residual: strike-by-strike vols agree to the solver's tolerance, greeks to 1e-9 relative. */

@@ -12,10 +12,10 @@ import { syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 
 const START = Date.UTC(2026, 0, 1, 8, 30);
-/** A perpetual fill price of ~6e4 USD after two (1 +- bps) factors: 6 digits of USD, ~1e-11 relative. */
-const FILL_PRICE_DIGITS = 6;
-/** Coin basis and settlement values (sums of a few products below 1 coin): 12 digits. */
-const COIN_DIGITS = 12;
+/** A perpetual fill price of ~6e4 USD after two (1 +- bps) factors: 8 digits of USD, ~1e-13 relative. (was 6; tightened, passes at 8). */
+const FILL_PRICE_DIGITS = 8;
+/** Coin basis and settlement values (sums of a few products below 1 coin): 14 digits. (was 12; tightened, passes at 14). */
+const COIN_DIGITS = 14;
 const COSTS = {
   feeRate: 0.0003,
   feeCap: 0.125,

@@ -26,9 +26,9 @@ export function book(o: Partial<OptimizeBook> & { pnl?: number[] } = {}): Optimi
  * feasibility tolerances are 1e-7; a hand-solvable LP's vertex comes out of a basis solve on a few
  * rows of small decimals, so its values are far closer than that.
  */
-/** A hand-solvable LP's vertex (contracts, objective, greeks of 1-30): basis solve on small decimals, 9 digits (a wrong vertex is >= 0.1 away). */
-export const LP_VERTEX_DIGITS = 9;
-/** Shadow prices come from HiGHS's dual solution, exact to its dual feasibility tolerance (1e-7): 7 digits. */
-export const LP_DUAL_DIGITS = 7;
+/** A hand-solvable LP's vertex (contracts, objective, greeks of 1-30): basis solve on small decimals, 11 digits (a wrong vertex is >= 0.1 away). (was 9; tightened, passes at 11). */
+export const LP_VERTEX_DIGITS = 11;
+/** Shadow prices from HiGHS's dual solution: at a nondegenerate vertex of a tiny LP, a basis solve far inside its 1e-7 dual tolerance: 9 digits. (was 7; tightened, passes at 9). */
+export const LP_DUAL_DIGITS = 9;
 /** HiGHS's primal feasibility tolerance: a row may be violated by 1e-7 in the LP's scaled units. */
 export const HIGHS_FEAS = 1e-7;
