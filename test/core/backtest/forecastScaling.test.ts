@@ -31,10 +31,10 @@ import { type ForecastDay, walkForwardForecasts } from "../../../src/core/regime
 import { syntheticDailyBars } from "../../../src/core/regime/syntheticBars.js";
 import { DAY_MS } from "../../../src/core/time.js";
 
-/** Linear maps and drawdown ratios of small decimals (0.5, 0.6, 1/3, -0.35): a few float operations, 12 digits. */
-const HAND_DIGITS = 12;
-/** EWMA over 4 log returns then sqrt(365 v) (vol ~1): summation order only, 12 digits. */
-const EWMA_DIGITS = 12;
+/** Linear maps and drawdown ratios of small decimals (0.5, 0.6, 1/3, -0.35): a few float operations, 15 digits. (was 12; tightened, passes at 15). */
+const HAND_DIGITS = 15;
+/** EWMA over 4 log returns then sqrt(365 v) (vol ~1): summation order only, 14 digits. (was 12; tightened, passes at 14). */
+const EWMA_DIGITS = 14;
 
 const market = syntheticDailyBars({ days: 760, start: Date.UTC(2020, 0, 1), spot: 30_000 }, createRng(5));
 const bars = market.bars;

@@ -23,8 +23,8 @@ import { chainAt, T0 } from "../../agent/helpers.js";
 const HOUR = 3_600_000;
 /** 2 x scale x 10 lots can land a few ulp under an integer (e.g. 4.999999999): floor after adding 1e-9 lots, as the rule does. */
 const LOT_FLOOR_GUARD = 1e-9;
-/** Leg sizes are whole 0.1 lots: one division by 10, 12 digits. */
-const LOT_DIGITS = 12;
+/** Leg sizes are whole 0.1 lots: one division by 10, 15 digits. (was 12; tightened, passes at 15). */
+const LOT_DIGITS = 15;
 
 /** Hourly steps: `calm` ticks at 50% vol, then `stress` ticks at 200% (seeded). */
 function steps(calm: number, stress: number, seed: number, from = 0, prefix: number[] = []): BacktestStep[] {
