@@ -14,6 +14,18 @@ import { runDemoPipeline } from "../../src/web/pipeline.js";
 import type { DemoReport } from "../../src/web/report.js";
 import { startDashboardServer } from "../../src/web/server.js";
 
+/** Frontier ends are re-solved LPs (frontier.ts): the first at the minimum CVaR nudged up 1e-9 relative, the last at the unconstrained CVaR as its limit; each equals its end to the LP's tolerance on ~1e3-1e4 USD: 3 digits (5e-4 USD). */
+const FRONTIER_END_DIGITS = 3;
+
+/** The surface grid's k points drawn for an expiry are those its section kept inside kRange: 1e-12 covers an ulp of that comparison. */
+const K_RANGE_EPS = 1e-12;
+
+/** Fit curve ends vs the quoted strikes: the curve's strikes are F * exp(k) with k from log(K/F), a few ulp off the strike; 1e-9 relative. */
+const STRIKE_RANGE_REL = 1e-9;
+
+/** Each frontier point honours its CVaR limit to the LP's feasibility tolerance (1e-7 relative on the scenario sums): 1e-6 relative plus 1e-6 USD. */
+const CVAR_LIMIT_REL = 1e-6;
+
 if (!exe)
   console.warn(
     "test/web/dashboard: skipped, no chromium (set VOLFOLIO_CHROMIUM or install /usr/bin/chromium)",
@@ -154,8 +166,8 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
       const row = s.grid.vol[i] ?? [];
       const drawn = s.grid.k.filter((_, j) => row[j] !== null);
       expect(drawn.length, e.expiry).toBeGreaterThan(0);
-      expect(Math.min(...drawn)).toBeGreaterThanOrEqual(e.kRange[0] - 1e-12);
-      expect(Math.max(...drawn)).toBeLessThanOrEqual(e.kRange[1] + 1e-12);
+      expect(Math.min(...drawn)).toBeGreaterThanOrEqual(e.kRange[0] - K_RANGE_EPS);
+      expect(Math.max(...drawn)).toBeLessThanOrEqual(e.kRange[1] + K_RANGE_EPS);
     });
     // Smiles: selectable over every expiry (issue 23: only the four shortest), each over its
     // quoted strike range: every clean quote's bid/ask/mark vol by strike and the fit across them.
@@ -172,8 +184,8 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
       expect(sm[1]?.y).toEqual(e.quotes.map((q) => q.askVol));
       const ks = e.quotes.map((q) => q.strike);
       const fx = sm[3]?.x as number[];
-      expect(Math.min(...fx)).toBeLessThanOrEqual(Math.min(...ks) * (1 + 1e-9));
-      expect(Math.max(...fx)).toBeGreaterThanOrEqual(Math.max(...ks) * (1 - 1e-9));
+      expect(Math.min(...fx)).toBeLessThanOrEqual(Math.min(...ks) * (1 + STRIKE_RANGE_REL));
+      expect(Math.max(...fx)).toBeGreaterThanOrEqual(Math.max(...ks) * (1 - STRIKE_RANGE_REL));
     }
     await page.selectOption("#smile-expiry", "all");
     expect((await traces("smiles")).length).toBe(s.expiries.length);
@@ -253,10 +265,12 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     expect(fr[1]?.y).toEqual([o.objectiveUsd]);
     expect(fr[2]?.y).toEqual(f.points.map((p) => p.vegaUsdPerVolPt));
     // The sweep runs from the minimum CVaR to the unconstrained one, and each point honours its limit.
-    expect(f.points[0]?.cvarUsd).toBeCloseTo(f.minCvarUsd, 3);
-    expect(f.points.at(-1)?.cvarUsd).toBeCloseTo(f.unconstrainedCvarUsd, 3);
+    expect(f.points[0]?.cvarUsd).toBeCloseTo(f.minCvarUsd, FRONTIER_END_DIGITS);
+    expect(f.points.at(-1)?.cvarUsd).toBeCloseTo(f.unconstrainedCvarUsd, FRONTIER_END_DIGITS);
     for (const p of f.points)
-      expect(p.cvarUsd).toBeLessThanOrEqual(p.cvarLimitUsd + 1e-6 * Math.abs(p.cvarLimitUsd) + 1e-6);
+      expect(p.cvarUsd).toBeLessThanOrEqual(
+        p.cvarLimitUsd + CVAR_LIMIT_REL * Math.abs(p.cvarLimitUsd) + CVAR_LIMIT_REL,
+      );
   });
 
   it("backtest tab: equity, drawdown, attribution", async () => {
@@ -290,6 +304,10 @@ describe.skipIf(!exe)("dashboard in chromium", () => {
     else expect(await page.locator("#volindex").textContent()).toContain("not available:");
     if (report.regime) expect((await traces("regime"))[2]?.y).toEqual(report.regime.highVolProbability);
     else expect(await page.locator("#regime").textContent()).toContain("not available:");
+    // The one pipeline test that builds the forecast panel (the others pass forecast: false).
+    const f = report.regime?.forecast;
+    if (f) expect((await traces("forecast"))[2]?.y).toEqual(f.forecastVol.har);
+    else expect(await page.locator("#forecast").textContent()).toContain("not available:");
   });
 
   it("agent tab: the running agent's mode, greeks, limits, positions, last decision; no console errors", async () => {

@@ -16,6 +16,15 @@ import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { captureCli } from "../cli/capture.js";
 import { blackChainRows } from "../helpers/deribitApi.js";
 
+/** The report's forward is the chain's F (an interpolated USD figure ~1e5) through JSON: 6 digits are ~1e-11 relative, the interpolation's rounding. */
+const FORWARD_DIGITS = 6;
+
+/** Shock grid values are decimal steps built by arithmetic (k * 0.025 etc.): an ulp or two off 0.1 and 0. */
+const SHOCK_DIGITS = 12;
+
+/** The demo's --book-market greeks sum the same positions on the same market as portfolioGreeks here; only JSON and summation order differ on USD sums ~1e4-1e5: 6 digits. */
+const BOOK_MARKET_USD_DIGITS = 6;
+
 const YEAR = 365 * 86_400_000;
 const T0 = Date.UTC(2026, 4, 1, 8); // 2026-05-01: the sample book's 27MAR26 options have expired
 const S = 100_000;
@@ -228,12 +237,12 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     expect(v107).toBeGreaterThan(Math.min(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) - 0.02);
     expect(v107).toBeLessThan(Math.max(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) + 0.02);
     const jul = legs[5] as Leg;
-    expect(b.options[5]?.forwardUsd).toBeCloseTo(jul.F as number, 6);
+    expect(b.options[5]?.forwardUsd).toBeCloseTo(jul.F as number, FORWARD_DIGITS);
     const sum = { ...blackSum(legs), up10: 0 };
     sum.cashDelta += PERP_CASH_DELTA;
     const up = r.scenarios.spotShocks[8] as number; // +10%
-    expect(up).toBeCloseTo(0.1, 12);
-    expect(r.scenarios.volShocks[4]).toBeCloseTo(0, 12);
+    expect(up).toBeCloseTo(0.1, SHOCK_DIGITS);
+    expect(r.scenarios.volShocks[4]).toBeCloseTo(0, SHOCK_DIGITS);
     // Sticky strike: the option keeps its vol when spot and forwards move by +10%.
     for (const l of legs) sum.up10 += legMovePnl(l, up);
     // Inverse perpetual, 200,000 USD opened at the index: PnL = 200,000 x 10% in USD.
@@ -320,8 +329,8 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     expect(r.book.market).toMatch(/^the book file's own market section \(--book-market\)/);
     const f = await loadPortfolioFile(sample);
     const g = portfolioGreeks(f.positions, f.market as NonNullable<typeof f.market>).totalUsd;
-    expect(r.greeks.totalUsd.vegaUsd).toBeCloseTo(g.vegaUsd, 6);
-    expect(r.greeks.totalUsd.valueUsd).toBeCloseTo(g.valueUsd, 6);
+    expect(r.greeks.totalUsd.vegaUsd).toBeCloseTo(g.vegaUsd, BOOK_MARKET_USD_DIGITS);
+    expect(r.greeks.totalUsd.valueUsd).toBeCloseTo(g.valueUsd, BOOK_MARKET_USD_DIGITS);
     const bare = join(dir, "bare.json");
     writeFileSync(bare, JSON.stringify({ positions: [{ instrument: "BTC-PERPETUAL", quantity: 1 }] }));
     const n = await demo(["--chain", chainFile, "--book", bare, "--book-market"]);

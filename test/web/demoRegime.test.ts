@@ -6,6 +6,7 @@ describe("demo regime section without a price history file (fresh machine)", () 
     const report = await runDemoPipeline({
       seed: 7,
       frontierPoints: 2,
+      forecast: false, // the panel is built and checked in dashboard.test.ts
       priceHistoryFile: "/nonexistent/BTC-USD_daily.csv",
     });
     expect(report.unavailable.regime).toBeUndefined();
@@ -22,6 +23,7 @@ describe("demo regime section without a price history file (fresh machine)", () 
     const again = await runDemoPipeline({
       seed: 7,
       frontierPoints: 2,
+      forecast: false, // the panel is built and checked in dashboard.test.ts
       priceHistoryFile: "/nonexistent/BTC-USD_daily.csv",
     });
     expect(again.regime?.garchVol).toEqual(g?.garchVol);

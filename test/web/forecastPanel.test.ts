@@ -7,6 +7,9 @@ import { createRng } from "../../src/core/math/rng.js";
 import { syntheticDailyBars } from "../../src/core/regime/syntheticBars.js";
 import { forecastPanel } from "../../src/web/forecastPanel.js";
 
+/** The panel and these loops sum the same 30 squared daily log returns (vol ~0.5): only the summation order and sqrt rounding differ (~1e-16), 12 digits leave ample room. */
+const SUM_ORDER_DIGITS = 12;
+
 describe("forecast panel", () => {
   const bars = syntheticDailyBars(
     { days: 1150, start: Date.UTC(2021, 0, 1), spot: 30_000 },
@@ -25,12 +28,12 @@ describe("forecast panel", () => {
     let sum = 0;
     for (let k = t + 1; k <= t + 30; k++)
       sum += Math.log((bars[k]?.close ?? 1) / (bars[k - 1]?.close ?? 1)) ** 2;
-    expect(p?.realizedVol[0]).toBeCloseTo(Math.sqrt((365 * sum) / 30), 12);
+    expect(p?.realizedVol[0]).toBeCloseTo(Math.sqrt((365 * sum) / 30), SUM_ORDER_DIGITS);
     // The naive forecast is the trailing 30-day realized vol.
     let past = 0;
     for (let k = t - 29; k <= t; k++)
       past += Math.log((bars[k]?.close ?? 1) / (bars[k - 1]?.close ?? 1)) ** 2;
-    expect(p?.forecastVol.naive[0]).toBeCloseTo(Math.sqrt((365 * past) / 30), 12);
+    expect(p?.forecastVol.naive[0]).toBeCloseTo(Math.sqrt((365 * past) / 30), SUM_ORDER_DIGITS);
     for (const q of p?.eventProbability ?? []) expect(q >= 0 && q <= 1).toBe(true);
     expect(p?.note).toMatch(/QLIKE\/naive/);
   });

@@ -19,6 +19,9 @@ import { LiveChainRefresher } from "../../src/web/live.js";
 import type { DemoReport } from "../../src/web/report.js";
 import { startDashboardServer } from "../../src/web/server.js";
 
+/** The leg's price is the chain's mark written into data-v as a JS number string (round-trips exactly); 12 digits only absorb a coin-to-USD display conversion. */
+const DATA_V_DIGITS = 12;
+
 // biome-ignore lint/suspicious/noExplicitAny: browser globals inside page.evaluate
 declare const window: any;
 
@@ -152,7 +155,7 @@ describe.skipIf(!exe)("live refresh over a fake Deribit WebSocket", () => {
     expect(q?.mark, leg).toBeGreaterThan(0);
     const price = async () =>
       Number(await page.locator("#b-leg-table tbody tr td:nth-child(3) span").first().getAttribute("data-v"));
-    expect(await price()).toBeCloseTo(q?.mark as number, 12);
+    expect(await price()).toBeCloseTo(q?.mark as number, DATA_V_DIGITS);
     await page.waitForFunction(() => /^live: /.test(document.getElementById("b-live")?.textContent ?? ""));
     expect(await page.locator("#b-live").textContent()).toMatch(/age \d+ s/);
     // The server moves this option's mark by +10%: the page's leg price follows within a few intervals.

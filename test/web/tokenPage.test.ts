@@ -75,6 +75,7 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
     report = await runDemoPipeline({
       seed: 7,
       frontierPoints: 3,
+      forecast: false, // the panel is built and checked in dashboard.test.ts (saves ~1 s CPU)
       ...(real ? { chainFile: SAMPLE, backtestDataDir: DAILY, historyDir: DAILY, historyMaxDays: 8 } : {}),
     });
     const dir = mkdtempSync(join(tmpdir(), "volfolio-token-"));
