@@ -24,6 +24,10 @@ const SHOCK_DIGITS = 12;
 
 /** The demo's --book-market greeks sum the same positions on the same market as portfolioGreeks here; only JSON and summation order differ on USD sums ~1e4-1e5: 6 digits. */
 const BOOK_MARKET_USD_DIGITS = 6;
+/** An unquoted strike's vol comes from the fitted smile, not a neighbour's quote: within 2 vol points outside its two quoted neighbours' range. */
+const NEIGHBOUR_VOL_MARGIN = 0.02;
+/** Mark vols solved from marks rounded to 10 digits agree to ~1e-8, so vega sums to ~1e-8 relative: 1e-6. */
+const MARK_VOL_VEGA_REL = 1e-6;
 
 const YEAR = 365 * 86_400_000;
 const T0 = Date.UTC(2026, 4, 1, 8); // 2026-05-01: the sample book's 27MAR26 options have expired
@@ -199,9 +203,11 @@ function legMovePnl(l: Leg, up: number): number {
   return l.m * q * (price(F * (1 + up)) - price(F));
 }
 
-/** |a - x| < 1e-9 max(1, |x|). */
+/** The report's figures (through JSON, exact) vs Black-76 sums written here on the same F and vols: summation order and USD conversions, 1e-9 relative (floor 1). */
+const REPORT_VS_BLACK_REL = 1e-9;
+/** |a - x| < REPORT_VS_BLACK_REL max(1, |x|). */
 const close = (a: number | undefined, x: number) =>
-  expect(Math.abs((a as number) - x)).toBeLessThan(1e-9 * Math.max(1, Math.abs(x)));
+  expect(Math.abs((a as number) - x)).toBeLessThan(REPORT_VS_BLACK_REL * Math.max(1, Math.abs(x)));
 
 describe("volfolio demo --chain: the book is valued on the loaded chain", () => {
   it("greeks and scenario PnL equal Black-76 on the chain's forwards and mark vols; the expired leg is settled, the other-coin one excluded, both with the reason", async () => {
@@ -234,8 +240,12 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
     // unquoted ones at the vol the report states (checked to lie inside their neighbours').
     const legs = bookLegs(r);
     const v107 = b.options[4]?.vol as number;
-    expect(v107).toBeGreaterThan(Math.min(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) - 0.02);
-    expect(v107).toBeLessThan(Math.max(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) + 0.02);
+    expect(v107).toBeGreaterThan(
+      Math.min(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) - NEIGHBOUR_VOL_MARGIN,
+    );
+    expect(v107).toBeLessThan(
+      Math.max(iv("26JUN26", 105_000), iv("26JUN26", 110_000)) + NEIGHBOUR_VOL_MARGIN,
+    );
     const jul = legs[5] as Leg;
     expect(b.options[5]?.forwardUsd).toBeCloseTo(jul.F as number, FORWARD_DIGITS);
     const sum = { ...blackSum(legs), up10: 0 };
@@ -392,7 +402,6 @@ describe("volfolio demo --chain: the book is valued on the loaded chain", () => 
         }).vega;
     }
     const btcVega = r.greeks.rows.filter((x) => x.underlying === "BTC").reduce((s, x) => s + x.vegaUsd, 0);
-    // Mark vols solved from marks rounded to 10 digits: agree to ~1e-8.
-    expect(Math.abs(btcVega - vega) / Math.abs(vega)).toBeLessThan(1e-6);
+    expect(Math.abs(btcVega - vega) / Math.abs(vega)).toBeLessThan(MARK_VOL_VEGA_REL);
   }, 120_000);
 });
