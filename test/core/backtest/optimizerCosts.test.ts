@@ -36,16 +36,16 @@ const START = Date.UTC(2026, 0, 5); // a Monday
 const REL = 1e-9;
 /** A fee below the 0.0003-coin rate by more than 1e-6 relative is the 12.5% cap binding (the two differ by >= 1e-3 otherwise). */
 const CAP_DETECT_REL = 1e-6;
-/** One product on a fee of ~1e-4 coin: 12 digits. */
-const FEE_DIGITS = 12;
+/** One product on a fee of ~1e-4 coin: 14 digits. (FEE_DIGITS was 12; tightened, passes at 14). */
+const FEE_DIGITS = 14;
 /** The old feeRate x index pricing must differ from the engine's charge by more than 0.1%. */
 const OLD_WAY_MIN_REL = 1e-3;
-/** Vega target met by the LP equality row to HiGHS's 1e-7 feasibility tolerance in scaled units: 6 digits on 100 USD/vol pt. */
-const VEGA_TARGET_DIGITS = 6;
+/** Vega target met by the LP equality row far inside HiGHS's 1e-7 feasibility tolerance in scaled units: 8 digits on 100 USD/vol pt. (VEGA_TARGET_DIGITS was 6; tightened, passes at 8). */
+const VEGA_TARGET_DIGITS = 8;
 /** HiGHS's primal feasibility tolerance on the delta band row (coins). */
 const BAND_SLACK = 1e-7;
-/** The engine's delta of the held book (risk engine, same Black-76) vs the optimizer's logged delta: summation order, 9 digits of coin. */
-const DELTA_DIGITS = 9;
+/** The engine's delta of the held book (risk engine, same Black-76) vs the optimizer's logged delta: summation order, 11 digits of coin. (DELTA_DIGITS was 9; tightened, passes at 11). */
+const DELTA_DIGITS = 11;
 /** Netted quantities below 1e-12 contracts are float leftovers of buy/sell pairs, not positions. */
 const ZERO_QTY = 1e-12;
 
