@@ -10,10 +10,14 @@ describe("function length (scripts/fnlen.mjs over src)", () => {
     const root = resolve(__dirname, "..");
     let out: string;
     try {
-      out = execFileSync(process.execPath, ["scripts/fnlen.mjs", "--max", String(MAX_FUNCTION_LINES), "src"], {
-        cwd: root,
-        encoding: "utf8",
-      });
+      out = execFileSync(
+        process.execPath,
+        ["scripts/fnlen.mjs", "--max", String(MAX_FUNCTION_LINES), "src"],
+        {
+          cwd: root,
+          encoding: "utf8",
+        },
+      );
     } catch (e) {
       // fnlen exits 1 with the list of offenders on stdout: show it as the failure.
       out = String((e as { stdout?: string }).stdout ?? e);
