@@ -22,9 +22,9 @@ import { parseInstrumentName } from "../../../src/core/instruments/names.js";
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 5);
-/** Coin columns vs the coin equity change: sums of ~10 terms of coin values below ~2, relative to the day's change (floored at 1e-9 of equity): 1e-9. */
-const COIN_SUM_REL = 1e-9;
-/** The old USD/index conversion counts as "off" when it misses the coin change by 1e-6 of equity (1000x the columns' tolerance). */
+/** Coin columns vs the coin equity change: sums of ~10 terms of coin values below ~2, relative to the day's change (floored at the same fraction of equity): 1e-11 (was 1e-9; tightened, passes at 1e-11). */
+const COIN_SUM_REL = 1e-11;
+/** The old USD/index conversion counts as "off" when it misses the coin change by 1e-6 of equity (1e5 x the columns' tolerance). */
 const OLD_WAY_MISS_REL = 1e-6;
 /** Quiet days on a Bates path: the Taylor terms miss by the third-order (and jump) residual, under 20% of the book's coin move ... */
 const RESIDUAL_SHARE = 0.2;

@@ -7,8 +7,8 @@ import { normalizeChain } from "../../../src/core/market/normalize.js";
 import type { OptionQuote } from "../../../src/core/market/types.js";
 import type { ChainSnapshot } from "../../../src/core/market/types.js";
 
-/** Daily USD attribution totals (~1e2-1e4 each) summed over the run vs the equity change: 6 digits of USD. */
-const EQUITY_SUM_DIGITS = 6;
+/** Daily USD attribution totals (~1e2-1e4 each) summed over the run vs the equity change: 8 digits of USD (was 6; tightened, passes at 8). */
+const EQUITY_SUM_DIGITS = 8;
 
 /**
  * Daily chain snapshots (inverse, coin-quoted like Deribit) of the synthetic market at 08:30 UTC,
