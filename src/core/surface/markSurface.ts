@@ -12,6 +12,7 @@
  * Example: marks 0.60 at k = -0.1 and 0.50 at k = 0.1 on T = 0.25 give vol(0, 0.25) =
  * sqrt((0.36 + 0.25) / 2) = 0.5523.
  */
+import { upperBound } from "../math/search.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { type SmileFunction, surfaceFromSmiles } from "./interpolate.js";
 import type { VolSurface } from "./types.js";
@@ -26,29 +27,25 @@ export function quoteMarkVol(q: CleanQuote): number | null {
 /** Piecewise-linear smile in total variance through (k_i, w_i), flat beyond the ends. */
 export function linearSmile(expiry: number, ks: readonly number[], ws: readonly number[]): SmileFunction {
   const n = ks.length;
-  const seg = (k: number): number => {
-    let lo = 0;
-    let hi = n - 1;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if ((ks[mid] as number) <= k) lo = mid;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const k0 = ks[0] ?? Number.NaN;
+  const kN = ks[n - 1] ?? Number.NaN;
+  // Segment [k_i, k_i+1] holding an interior k: the last node at or left of it.
+  const seg = (k: number): number => upperBound(ks, k) - 1;
+  const slope = (i: number): number =>
+    ((ws[i + 1] ?? Number.NaN) - (ws[i] ?? Number.NaN)) / ((ks[i + 1] ?? Number.NaN) - (ks[i] ?? Number.NaN));
   return {
     expiry,
     totalVariance: (k) => {
-      if (n === 1 || k <= (ks[0] as number)) return ws[0] as number;
-      if (k >= (ks[n - 1] as number)) return ws[n - 1] as number;
+      if (n === 1 || k <= k0) return ws[0] ?? Number.NaN;
+      if (k >= kN) return ws[n - 1] ?? Number.NaN;
       const i = seg(k);
-      const a = (k - (ks[i] as number)) / ((ks[i + 1] as number) - (ks[i] as number));
-      return (1 - a) * (ws[i] as number) + a * (ws[i + 1] as number);
+      const ki = ks[i] ?? Number.NaN;
+      const a = (k - ki) / ((ks[i + 1] ?? Number.NaN) - ki);
+      return (1 - a) * (ws[i] ?? Number.NaN) + a * (ws[i + 1] ?? Number.NaN);
     },
     firstDerivative: (k) => {
-      if (n === 1 || k <= (ks[0] as number) || k >= (ks[n - 1] as number)) return 0;
-      const i = seg(k);
-      return ((ws[i + 1] as number) - (ws[i] as number)) / ((ks[i + 1] as number) - (ks[i] as number));
+      if (n === 1 || k <= k0 || k >= kN) return 0;
+      return slope(seg(k));
     },
     secondDerivative: () => 0,
   };
