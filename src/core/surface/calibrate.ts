@@ -39,7 +39,7 @@ import { fitEssviSurface } from "./essviFit.js";
 import { fitSsviSurface } from "./ssviFit.js";
 import { type SviParams, sviTotalVariance } from "./svi.js";
 import { fitSviArbFreeSurface, type SviArbFreeSlice, sviEnvelopeSurface } from "./sviArbFree.js";
-import { fitSviSlice } from "./sviFit.js";
+import { fitSviSlice, type SviSliceFit } from "./sviFit.js";
 
 export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
 
@@ -230,20 +230,30 @@ function fitArbFreeModel(
       warnings.push(
         `T=${T}: repaired (RMS change ${repairChangePts(f, data[i]).toFixed(3)} vol pts at the quotes)`,
       );
-    return {
-      expiry: f.expiry,
-      expiryTime: expiryTimeOf(data, i),
-      forward: f.forward,
-      rawSvi: f.params,
-      essvi: null,
-      converged: f.converged,
-      iterations: f.iterations,
-      degraded: f.degraded,
-      repaired: f.method !== "unconstrained",
-    };
+    return sviSliceRecord(f, data, i, f.method !== "unconstrained");
   });
   const surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
   return { surface, perSlice, ssvi: null, warnings };
+}
+
+/** The per-slice record of a raw-SVI slice fit (svi and svi-af alike). */
+function sviSliceRecord(
+  f: Pick<SviSliceFit, "expiry" | "forward" | "params" | "converged" | "iterations" | "degraded">,
+  data: readonly SurfaceSlice[],
+  i: number,
+  repaired: boolean,
+): SliceFitBase {
+  return {
+    expiry: f.expiry,
+    expiryTime: expiryTimeOf(data, i),
+    forward: f.forward,
+    rawSvi: f.params,
+    essvi: null,
+    converged: f.converged,
+    iterations: f.iterations,
+    degraded: f.degraded,
+    repaired,
+  };
 }
 
 /** Unconstrained raw SVI per slice. */
@@ -256,19 +266,7 @@ function fitSviModel(
     fitSviSlice(s, restarts === undefined ? { weighting } : { weighting, restarts }),
   );
   const surface = sviSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
-  const perSlice = fits.map(
-    (f, i): SliceFitBase => ({
-      expiry: f.expiry,
-      expiryTime: expiryTimeOf(data, i),
-      forward: f.forward,
-      rawSvi: f.params,
-      essvi: null,
-      converged: f.converged,
-      iterations: f.iterations,
-      degraded: f.degraded,
-      repaired: false,
-    }),
-  );
+  const perSlice = fits.map((f, i) => sviSliceRecord(f, data, i, false));
   return { surface, perSlice, ssvi: null, warnings: [] };
 }
 
