@@ -6,9 +6,10 @@
  * contributions; and against exact Black-76 values: the model-free variance of a flat-vol smile is
  * that vol squared.
  *
- * Not here: Cboe's current "VIX Index Mathematics Methodology" worked example (VIX 13.93). Its quote
- * strips are not in the stored reference material (searched: Cboe pages, white-paper copies, public
- * replications, which all carry the 2019 example), so no test is built on invented data.
+ * And against Cboe's CURRENT methodology example ("Volatility Index Methodology: Cboe Volatility
+ * Index", Appendices 3-5: 2022-09-27 10:45:15 ET, VIX 13.93): the same complete board with that
+ * example's minutes and rates gives every published strip row (strike, Q(K), dK; 146 + 122 rows of
+ * Appendix 5), the published strip sums, corrections, sigma^2 of both terms and VIX 13.93.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -16,6 +17,12 @@ import { blackPrice } from "../../../src/core/pricing/black76.js";
 import { timeToExpiry } from "../../../src/core/time.js";
 import { interpolateVariance, varianceIndexLevel } from "../../../src/core/volindex/interpolate.js";
 import { expiryVariance, type StrikeQuotes } from "../../../src/core/volindex/modelFreeVariance.js";
+import {
+  METHODOLOGY_2022,
+  NEAR_STRIP_2022,
+  NEXT_STRIP_2022,
+  type StripRow,
+} from "./fixtures/vixMethodology2022.js";
 import { NEAR_TERM_2019, NEXT_TERM_2019, type WhitePaperRow } from "./fixtures/vixWhitePaper2019.js";
 
 // The example's instants (the paper gives times of day and day counts, not a calendar date; any
@@ -96,6 +103,60 @@ describe("Cboe VIX white paper (2019) worked example", () => {
     const next = { timeToExpiry: T2, variance: 0.01882101 };
     expect(varianceIndexLevel(near, next, T30).toFixed(2)).toBe("13.69");
     expect(interpolateVariance(near, next, T30).bracketed).toBe(true);
+  });
+});
+
+describe("Cboe VIX methodology (current) worked example: VIX 13.93", () => {
+  const M = METHODOLOGY_2022;
+  // Cboe counts whole minutes to settlement over a 525,600-minute year (Appendix 3).
+  const T1_2022 = M.nearMinutes / 525_600;
+  const T2_2022 = M.nextMinutes / 525_600;
+  /**
+   * The published sums are printed to 10 dp: the float sum of 146 (122) products agrees with the
+   * printed figure to its last digit, i.e. within half a unit of the 10th decimal.
+   */
+  const PRINTED_10DP = 0.5e-10;
+  /** A mid (bid + ask) / 2 of two-decimal quotes below 30 is off its decimal by ~1 ulp (4e-15). */
+  const MID_DIGITS = 13;
+  const run = (board: readonly WhitePaperRow[], T: number, rate: number) => {
+    const r = expiryVariance({ quotes: quotesOf(board), timeToExpiry: T, rate });
+    if (!r.ok) throw new Error(`expected a variance, got ${r.reason}`);
+    return r.value;
+  };
+  const near = run(NEAR_TERM_2019, T1_2022, M.nearRate);
+  const next = run(NEXT_TERM_2019, T2_2022, M.nextRate);
+  const rowsOf = (v: typeof near): StripRow[] => v.contributions.map((c) => [c.strike, c.mid, c.strikeWidth]);
+
+  it("the published T1 = 0.0656088 and T2 = 0.0855289 are the minute counts over 525,600", () => {
+    expect(T1_2022.toFixed(7)).toBe(M.nearTPrinted.toFixed(7));
+    expect(T2_2022.toFixed(7)).toBe(M.nextTPrinted.toFixed(7));
+  });
+
+  it("every strike, Q(K) and dK of Appendix 5 (146 near-term, 122 next-term rows) comes out of the board", () => {
+    for (const [got, published] of [
+      [rowsOf(near), NEAR_STRIP_2022],
+      [rowsOf(next), NEXT_STRIP_2022],
+    ] as const) {
+      // Strikes and dK (halves of strike gaps) exactly; Q to float rounding of (bid + ask) / 2.
+      expect(got.map(([k, , dk]) => [k, dk])).toEqual(published.map(([k, , dk]) => [k, dk]));
+      for (const [i, [, q]] of got.entries())
+        expect(q).toBeCloseTo(published[i]?.[1] ?? Number.NaN, MID_DIGITS);
+    }
+    expect(near.contributions.find((c) => c.strike === M.k0)?.kind).toBe("put-call-average");
+  });
+
+  it("gives the published F, K0, strip sums, corrections, sigma^2 and VIX 13.93", () => {
+    expect(near.forward.toFixed(5)).toBe(M.nearForward.toFixed(5));
+    expect(next.forward.toFixed(5)).toBe(M.nextForward.toFixed(5));
+    expect([near.k0, next.k0]).toEqual([M.k0, M.k0]);
+    const sum = (v: typeof near) => v.contributions.reduce((s, c) => s + c.contribution, 0);
+    expect(Math.abs(sum(near) - M.nearSum)).toBeLessThan(PRINTED_10DP);
+    expect(Math.abs(sum(next) - M.nextSum)).toBeLessThan(PRINTED_10DP);
+    expect(near.correction.toFixed(8)).toBe(M.nearCorrection.toFixed(8));
+    expect(next.correction.toFixed(8)).toBe(M.nextCorrection.toFixed(8));
+    expect(near.variance.toFixed(9)).toBe(M.nearVariance.toFixed(9));
+    expect(next.variance.toFixed(9)).toBe(M.nextVariance.toFixed(9));
+    expect(varianceIndexLevel(near, next, T30).toFixed(2)).toBe(M.vix);
   });
 });
 
