@@ -39,6 +39,64 @@ export interface FutureContract {
   readonly contractSize: number;
 }
 
+/**
+ * A variance swap on an underlying's price (USD-settled, DDKZ 1999 section 2 conventions).
+ *
+ * Quoting convention (the desk's): the strike and the realized vol in vol points (100 x decimal),
+ * and `contractSize` = the VEGA notional in USD per vol point per contract. The variance notional
+ * per contract is then N_var = contractSize / (2 K_pts) USD per vol-point^2, and at maturity one
+ * contract pays (USD)
+ *
+ *   N_var (sigma_R,pts^2 - K_pts^2),   sigma_R^2 = realized variance of daily log returns of the
+ *                                        underlying's index over [start, expiry], annualized on 365 days
+ *
+ * so near the strike a 1-point move in realized vol pays ~contractSize USD. Example: K = 0.50
+ * (50 pts), contractSize 1000 -> N_var = 10 USD/pt^2; realized 55 pts pays 10 (3025 - 2500) = 5250 USD.
+ * The instrument is over the counter (Deribit lists none): the name is ours, see varianceSwapName.
+ */
+export interface VarianceSwapContract {
+  readonly type: "varianceSwap";
+  /** e.g. "BTC-VARSWAP-25DEC26-20NOV26-50" (varianceSwapName). */
+  readonly name: string;
+  /** Underlying coin whose index fixes the realized variance, e.g. "BTC". */
+  readonly underlying: string;
+  /** Maturity (last fixing), epoch ms UTC. */
+  readonly expiry: number;
+  /** Observation start (first fixing), epoch ms UTC, < expiry. */
+  readonly start: number;
+  /** Agreed strike as a decimal vol K (0.5 = 50 vol points; the variance strike is K^2). */
+  readonly strikeVol: number;
+  /** USD-settled (the payoff is in USD). */
+  readonly settlement: "linear";
+  /** Vega notional: USD per vol point per contract (N_var = contractSize / (2 K_pts)). */
+  readonly contractSize: number;
+}
+
+/**
+ * A future on a 30-day vol index (Deribit's DVOL futures, cash-settled on the index at expiry;
+ * price in index points, 55.2 = 55.2 vol points). PnL = quantity x contractSize x (price change).
+ */
+export interface VolIndexFutureContract {
+  readonly type: "volIndexFuture";
+  /** e.g. "BTCDVOL-27MAR26" (volIndexFutureName). */
+  readonly name: string;
+  /** Coin whose options define the index, e.g. "BTC" (DVOL on BTC options). */
+  readonly underlying: string;
+  /** Expiry and settlement instant, epoch ms UTC (Deribit: 08:00 UTC). */
+  readonly expiry: number;
+  /** USD-settled. */
+  readonly settlement: "linear";
+  /** USD per index point per contract. */
+  readonly contractSize: number;
+  /** Minimum price increment in index points, if known. */
+  readonly tickSize?: number;
+  /** The index's constant maturity in days (DVOL: 30; default 30). */
+  readonly indexDays?: number;
+}
+
+/** The volatility instruments (a variance swap, a vol-index future). */
+export type VolInstrument = VarianceSwapContract | VolIndexFutureContract;
+
 export type Instrument = OptionContract | FutureContract;
 
 /** A holding: signed quantity in contracts (+ long, - short). */
