@@ -8,7 +8,8 @@
  *    total-variance interpolation written here;
  *  - real chains: the 30-day strip equals the square of the DVOL-method index (dvolIndex);
  *  - fast-check: the strike increases with a parallel shift of the vols;
- *  - realized variance and the mark-to-market against hand-computed values.
+ *  - realized variance against a hand value; the mark-to-market against the swap's definition (payoff =
+ *    RV of all fixings - K): exactly in hindsight, and by Monte Carlo of the remaining fixings at flat vol.
  */
 import { existsSync } from "node:fs";
 import fc from "fast-check";
@@ -16,6 +17,7 @@ import { describe, expect, it } from "vitest";
 import { dailyFiles, seededSample } from "../../../scripts/measure/deribitDaily.js";
 import { loadChainFile } from "../../../src/adapters/chainFile.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
+import { createRng } from "../../../src/core/math/rng.js";
 import { blackPrice } from "../../../src/core/pricing/black76.js";
 import { dvolIndex } from "../../../src/core/volindex/dvol.js";
 import {
@@ -55,8 +57,14 @@ const SKEWED_WING_MIN = 1e-3;
 /** Hand values from a few logs, products and sums of O(0.01-1) figures: float rounding only (~1e-16). */
 const EXACT_DIGITS = 12;
 
-/** x 1e4 / (2 x 50) scales the per-variance value by 100: EXACT_DIGITS on it become 10. */
-const VEGA_NOTIONAL_DIGITS = 10;
+/** 562,500 USD from products of decimals (0.0625, 0.04, 1e4): float rounding on ~6e5, ~1e-10 absolute; 6 digits of a USD amount kept. */
+const VEGA_NOTIONAL_DIGITS = 6;
+
+/** Hindsight mark vs RV of the whole path: the same squared log returns summed in two groups and reweighted; rounding on variances up to ~15. */
+const HINDSIGHT_ABS = 1e-12;
+
+/** Monte Carlo bound in standard errors (a seeded run; 4 SE fails by chance 6e-5 of the time for a fresh seed). */
+const MC_SIGMAS = 4;
 
 /** With surface null the swap's strip is the DVOL strip: the same sums, rounding on ~50 vol points. */
 const SEASON_STRIP_VOLPTS = 1e-9;
@@ -196,30 +204,83 @@ describe("realized variance and the mark-to-market", () => {
     expect(realizedVariance(fixings).returns).toBe(4);
   });
 
-  it("mark: realized-weighted + remaining strike; per vega notional = per variance notional x 1e4 / (2 K)", () => {
-    const terms = { strikeVariance: 0.25, startTime: T0, maturityTime: T0 + 30 * DAY };
-    const fixings = Array.from({ length: 11 }, (_, i) => ({
-      time: T0 + i * DAY,
-      price: 100 * 1.03 ** (i % 2),
-    }));
-    const m = varianceSwapMark({ terms, fixings, valuationTime: T0 + 10 * DAY, remainingFairVariance: 0.2 });
-    const rv = (365 / 10) * 10 * Math.log(1.03) ** 2;
-    expect(m.realizedVariance).toBeCloseTo(rv, EXACT_DIGITS);
-    expect(m.expectedVariance).toBeCloseTo(rv / 3 + (0.2 * 2) / 3, EXACT_DIGITS);
-    expect(m.valuePerVarianceNotional).toBeCloseTo(m.expectedVariance - 0.25, EXACT_DIGITS);
-    // N_var = N_vega / (2 K) with K = 50 vol points.
-    expect(m.valuePerVegaNotional).toBeCloseTo(
-      (m.valuePerVarianceNotional * 1e4) / (2 * 50),
-      VEGA_NOTIONAL_DIGITS,
+  // The mark is checked against the swap's DEFINITION (payoff at maturity = realized variance of
+  // all the fixings minus the strike), not against its own weighting formula.
+  const terms = { strikeVariance: 0.25, startTime: T0, maturityTime: T0 + 30 * DAY };
+  const dailyPath = (logReturns: readonly number[]) => {
+    const out = [{ time: T0, price: 100 }];
+    for (const [i, r] of logReturns.entries())
+      out.push({ time: T0 + (i + 1) * DAY, price: (out[i]?.price ?? Number.NaN) * Math.exp(r) });
+    return out;
+  };
+
+  it("hindsight: with the remaining fixings known, the mark is the payoff RV(all fixings) - K, any day", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -0.2, max: 0.2, noNaN: true }), { minLength: 30, maxLength: 30 }),
+        fc.integer({ min: 0, max: 30 }),
+        (returns, day) => {
+          const path = dailyPath(returns);
+          const payoff = realizedVariance(path).variance - terms.strikeVariance;
+          const m = varianceSwapMark({
+            terms,
+            fixings: path.slice(0, day + 1),
+            valuationTime: T0 + day * DAY,
+            remainingFairVariance: realizedVariance(path.slice(day)).variance,
+          });
+          expect(Math.abs(m.valuePerVarianceNotional - payoff)).toBeLessThan(HINDSIGHT_ABS);
+        },
+      ),
+      { numRuns: 200, seed: 25 },
     );
-    // At the start: the value is the remaining strike minus the strike.
-    const m0 = varianceSwapMark({
+  });
+
+  it("Monte Carlo: on a flat 60% vol the day-10 mark is E[RV(all 30 days)] - K over simulated remaining fixings", () => {
+    const sigma = 0.6;
+    const dt = 1 / 365;
+    const past = dailyPath(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 0.03 : -0.03)));
+    const mark = varianceSwapMark({
       terms,
-      fixings: fixings.slice(0, 1),
-      valuationTime: T0,
-      remainingFairVariance: 0.3,
+      fixings: past,
+      valuationTime: T0 + 10 * DAY,
+      remainingFairVariance: sigma * sigma, // the log contract's fair variance at flat vol (DDKZ 1999)
     });
-    expect(m0.valuePerVarianceNotional).toBeCloseTo(0.05, EXACT_DIGITS);
+    // Risk-neutral daily log returns of a martingale: N(-sigma^2 dt / 2, sigma^2 dt).
+    const rng = createRng(2506);
+    const n = 20_000;
+    let sum = 0;
+    let sumSq = 0;
+    for (let p = 0; p < n; p++) {
+      const future = Array.from(
+        { length: 20 },
+        () => -0.5 * sigma * sigma * dt + sigma * Math.sqrt(dt) * rng.normal(),
+      );
+      const pastReturns = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 0.03 : -0.03));
+      const payoff = realizedVariance(dailyPath([...pastReturns, ...future])).variance - terms.strikeVariance;
+      sum += payoff;
+      sumSq += payoff * payoff;
+    }
+    const mean = sum / n;
+    const se = Math.sqrt((sumSq / n - mean * mean) / n);
+    // E[r^2] = sigma^2 dt + sigma^4 dt^2 / 4: the squared drift adds sigma^4 dt / 4 (9e-5 x 2/3) to the
+    // simulated mean; it is below one standard error (~5e-4) and covered by the bound.
+    expect(Math.abs(mark.valuePerVarianceNotional - mean)).toBeLessThan(MC_SIGMAS * se);
+    // The bound discriminates: swapping the realized and remaining weights moves the mark by
+    // (RV - sigma^2) / 3, over 10 standard errors here.
+    expect(Math.abs(mark.realizedVariance - sigma * sigma) / 3).toBeGreaterThan(10 * se);
+  });
+
+  it("vega notional: strike 20, 25 vol expected, 100,000 vega -> 2,500 variance notional -> 562,500", () => {
+    // The market convention's worked numbers (variance notional = vega notional / (2 K), K in vol points):
+    // 2,500 x (25^2 - 20^2) = 562,500.
+    const m = varianceSwapMark({
+      terms: { ...terms, strikeVariance: 0.04 },
+      fixings: [{ time: T0, price: 100 }],
+      valuationTime: T0,
+      remainingFairVariance: 0.0625,
+    });
+    expect(100_000 * m.valuePerVegaNotional).toBeCloseTo(562_500, VEGA_NOTIONAL_DIGITS);
+    expect(1e4 * 2_500 * m.valuePerVarianceNotional).toBeCloseTo(562_500, VEGA_NOTIONAL_DIGITS);
   });
 
   it("bad input throws a typed error naming the field", () => {
