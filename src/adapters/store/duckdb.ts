@@ -42,6 +42,11 @@ export class DuckDbSnapshotStore implements SnapshotStore {
     return this.conn;
   }
 
+  /** Another connection to the store's database (parallel ingest work); the caller closes it. */
+  connectMore(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
   /** Re-creates the h_* views over the current history batches (after an ingest). */
   async refreshHistoryViews(): Promise<void> {
     for (const t of HISTORY_TABLES) await this.conn.run(historyViewSql(this.dir, t));

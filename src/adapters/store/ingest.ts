@@ -15,6 +15,7 @@
  */
 import { open, readdir, stat } from "node:fs/promises";
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { constants as zc, gunzipSync } from "node:zlib";
 import type { DuckDBConnection } from "@duckdb/node-api";
@@ -41,6 +42,7 @@ import {
   ingestConnection,
   rows,
   STAGE,
+  STAGE_DB,
 } from "./ingestSql.js";
 
 export type { IngestFormat } from "./ingestSql.js";
@@ -341,15 +343,24 @@ function selectSources(classified: readonly IngestSource[]): {
   return { todo, skipped };
 }
 
-/** Deribit files, grouped by header and compression: one DuckDB read per group; its quotes files. */
+/** `files` dealt round-robin into at most `n` non-empty parts. */
+function deal<T>(files: readonly T[], n: number): T[][] {
+  const parts: T[][] = Array.from({ length: Math.min(n, files.length) }, () => []);
+  for (const [i, f] of files.entries()) parts[i % parts.length]?.push(f);
+  return parts;
+}
+
+/**
+ * Deribit files, grouped by header and compression; each group dealt to the ingest's connections,
+ * one DuckDB read per part, the parts run at once (one thread each: see ingestHistory); the quotes
+ * files written (one per part).
+ */
 async function ingestDeribitFiles(
-  conn: DuckDBConnection,
+  conns: readonly DuckDBConnection[],
   storeDir: string,
   todo: readonly IngestSource[],
-  batch: string,
-  tol: number,
+  run: { readonly batch: string; readonly tol: number; readonly say: (m: string) => void },
   counts: FileCounts,
-  say: (m: string) => void,
 ): Promise<string[]> {
   const groups = new Map<string, IngestSource[]>();
   for (const c of todo.filter((x) => x.format === "deribit-csv")) {
@@ -360,13 +371,19 @@ async function ingestDeribitFiles(
   mkdirSync(historyDir(storeDir, "quotes"), { recursive: true });
   let done = 0;
   for (const g of groups.values()) {
-    const qf = join(historyDir(storeDir, "quotes"), `${batch}.${quotesFiles.length}.parquet`);
-    quotesFiles.push(qf);
-    const r = await ingestDeribitGroup(conn, g, batch, tol, qf);
-    for (const [p, list] of r.warnings) counts.warnings.set(p, list);
-    for (const [p, n] of r.read) counts.read.set(p, n);
+    const jobs = deal(g, conns.length).map((part, k) => {
+      const qf = join(historyDir(storeDir, "quotes"), `${run.batch}.${quotesFiles.length}.parquet`);
+      quotesFiles.push(qf);
+      const conn = conns[k];
+      if (!conn) throw new Error("store ingest: no connection for a part");
+      return ingestDeribitGroup(conn, part, run.batch, run.tol, qf);
+    });
+    for (const r of await Promise.all(jobs)) {
+      for (const [p, list] of r.warnings) counts.warnings.set(p, list);
+      for (const [p, n] of r.read) counts.read.set(p, n);
+    }
     done += g.length;
-    say(`store ingest: ${done}/${todo.length} files validated`);
+    run.say(`store ingest: ${done}/${todo.length} files validated`);
   }
   return quotesFiles;
 }
@@ -508,6 +525,33 @@ async function removeDeadBatches(conn: DuckDBConnection, storeDir: string): Prom
 }
 
 /**
+ * The ingest's connections: the store's and one more per core (at most MAX_WORKERS), the staging
+ * database attached, and DuckDB at one thread per statement, so that the parts of a Deribit group
+ * run side by side, each in file order: one thread inserting in order is cheaper than two that
+ * must keep insertion order (line numbers come from it). The setting is restored by release().
+ */
+async function ingestWorkers(
+  store: DuckDbSnapshotStore,
+  conn: DuckDBConnection,
+): Promise<{ conns: DuckDBConnection[]; release: () => Promise<void> }> {
+  const threads = (await rows(conn, "SELECT current_setting('threads') AS t"))[0]?.t;
+  const extra = await Promise.all(
+    Array.from({ length: Math.min(availableParallelism(), MAX_WORKERS) - 1 }, () => store.connectMore()),
+  );
+  await conn.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_DB}`);
+  await conn.run("SET threads = 1");
+  const release = async () => {
+    for (const c of extra) c.closeSync();
+    await conn.run(`SET threads = ${Number(threads) || 1}`);
+    await conn.run(`DETACH DATABASE IF EXISTS ${STAGE_DB}`);
+  };
+  return { conns: [conn, ...extra.map(ingestConnection)], release };
+}
+
+/** Most connections an ingest runs at once (each holds its part's rows in memory). */
+const MAX_WORKERS = 4;
+
+/**
  * Ingests `inputs` (files or directories) into the store's history (see the module comment).
  * Throws a BadInputFileError when no input is an ingestible file.
  */
@@ -527,21 +571,26 @@ export async function ingestHistory(
   }
   say(`store ingest: ${todo.length} files (${skipped.length} skipped)`);
   const batch = newBatch();
-  for (const t of HISTORY_TABLES) await createTemp(conn, STAGE[t], HISTORY_COLUMNS[t]);
-  const counts: FileCounts = { read: new Map(), superseded: new Map(), warnings: new Map() };
-  const quotesFiles = await ingestDeribitFiles(conn, store.dir, todo, batch, tol, counts, say);
-  await ingestOtherFiles(conn, todo, batch, counts, say);
-  const files = await reconcile(conn, todo, quotesFiles, counts);
-  await writeStaged(
-    conn,
-    store.dir,
-    batch,
-    todo.some((f) => f.format === "tardis-csv"),
-  );
-  await writeManifest(conn, files, batch);
-  await removeDeadBatches(conn, store.dir);
-  for (const t of [...HISTORY_TABLES.map((x) => STAGE[x]), "stage_manifest"])
-    await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  const workers = await ingestWorkers(store, conn);
+  let files: IngestFileReport[];
+  try {
+    for (const t of HISTORY_TABLES) await createTemp(conn, STAGE[t], HISTORY_COLUMNS[t]);
+    const counts: FileCounts = { read: new Map(), superseded: new Map(), warnings: new Map() };
+    const quotesFiles = await ingestDeribitFiles(workers.conns, store.dir, todo, { batch, tol, say }, counts);
+    await ingestOtherFiles(conn, todo, batch, counts, say);
+    files = await reconcile(conn, todo, quotesFiles, counts);
+    await writeStaged(
+      conn,
+      store.dir,
+      batch,
+      todo.some((f) => f.format === "tardis-csv"),
+    );
+    await writeManifest(conn, files, batch);
+    await removeDeadBatches(conn, store.dir);
+    await conn.run("DROP TABLE IF EXISTS stage_manifest");
+  } finally {
+    await workers.release();
+  }
   await store.refreshHistoryViews();
   const sum = (k: "rowsRead" | "accepted" | "rejected" | "superseded") => files.reduce((s, f) => s + f[k], 0);
   const [rowsRead, accepted, superseded, rejected] = [

@@ -18,18 +18,25 @@ export interface IngestSource {
   readonly reason?: string;
 }
 
-/** Staging tables of one batch, written to Parquet at the end. */
+/**
+ * The in-memory database of the staging tables, attached to the store's instance for the time of
+ * an ingest: unlike TEMP tables (one connection's), every connection of the ingest appends to them.
+ */
+export const STAGE_DB = "volfolio_ingest";
+
+/** Staging tables of one batch (in STAGE_DB), written to Parquet at the end. */
 export const STAGE: Record<HistoryTable, string> = {
-  quotes: "stage_quotes",
-  chains: "stage_chains",
-  futures: "stage_futures",
-  rejects: "stage_rejects",
-  perpetuals: "stage_perpetuals",
-  delivery: "stage_delivery",
+  quotes: `${STAGE_DB}.stage_quotes`,
+  chains: `${STAGE_DB}.stage_chains`,
+  futures: `${STAGE_DB}.stage_futures`,
+  rejects: `${STAGE_DB}.stage_rejects`,
+  perpetuals: `${STAGE_DB}.stage_perpetuals`,
+  delivery: `${STAGE_DB}.stage_delivery`,
 };
 
 export type Cell = string | number | boolean | null;
 
+/** A table `name` (TEMP unless qualified by a database, e.g. STAGE's) with these columns. */
 export async function createTemp(
   conn: DuckDBConnection,
   name: string,
@@ -38,7 +45,8 @@ export async function createTemp(
   const list = Object.entries(cols)
     .map(([c, t]) => `${c} ${t}`)
     .join(", ");
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${name} (${list})`);
+  const temp = name.includes(".") ? "" : "TEMP ";
+  await conn.run(`CREATE OR REPLACE ${temp}TABLE ${name} (${list})`);
 }
 
 /** Appends rows (values in column order; numbers to DOUBLE/BIGINT/INTEGER by the table's types). */
@@ -49,7 +57,8 @@ export async function appendRows(
   rows: readonly (readonly Cell[])[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const app = await conn.createAppender(table);
+  const [db, name] = table.includes(".") ? table.split(".", 2) : [null, table];
+  const app = await conn.createAppender(name ?? table, null, db);
   for (const r of rows) {
     for (const [i, v] of r.entries()) {
       const t = types[i];
