@@ -12,6 +12,7 @@ import type { BacktestStep } from "./market.js";
 import { optimizerStrategyRule } from "./optimizerStrategy.js";
 import type { BacktestResult, StepValuation } from "./results.js";
 import { type StrategyRule, type StrategySpec, strategyRule } from "./strategies.js";
+import { varianceSwapStrategy } from "./varianceSwapStrategy.js";
 
 export type { AttributionDay } from "./attribution.js";
 export type {
@@ -46,6 +47,7 @@ export interface BacktestOptions {
 function ruleOf(o: BacktestOptions): StrategyRule {
   if (o.rule) return o.rule;
   const spec = o.strategy;
+  if (spec.type === "variance-swap") return varianceSwapStrategy(spec).rule;
   if (spec.type !== "optimizer") return strategyRule(spec);
   if (!o.lpSolver)
     throw new InvalidInputError(

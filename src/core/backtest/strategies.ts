@@ -82,6 +82,10 @@ export type StrategySpec =
   | (StrategyBase & {
       readonly type: "optimizer";
       readonly params: OptimizerStrategyParams;
+    })
+  | (StrategyBase & {
+      readonly type: "variance-swap";
+      readonly params: VarianceSwapStrategyParams;
     });
 
 export type StrategyType = StrategySpec["type"];
@@ -125,6 +129,41 @@ export interface OptimizerStrategyParams {
   readonly hedgeInOptimizer?: boolean;
   /** Largest hedge trade per rebalance, coins (default 1e6). */
   readonly maxHedgeCoins?: number;
+}
+
+/**
+ * A variance swap replicated by its option strip (varianceSwapStrategy.ts, DDKZ 1999): at each
+ * roll it buys (sells, for a short) the out-of-the-money strip of the listed expiry closest to
+ * `tenorDays` with the log-contract weights 2 dK / (T K^2) per unit of variance notional, and
+ * runs the dynamic leg (the log contract's delta) on the hedge instrument.
+ */
+export interface VarianceSwapStrategyParams {
+  /** Starting cash, USD. */
+  readonly usd: number;
+  /** Target tenor, days: each swap runs to the listed expiry closest to it (at least `minDays` away). */
+  readonly tenorDays: number;
+  /** Nearest expiry allowed, days (default 1). */
+  readonly minDays?: number;
+  /**
+   * Variance notional, USD per variance point (vol points squared): the swap pays
+   * N (RV_pts^2 - K_pts^2); vega notional = 2 K_pts N. Positive: long variance (buys the strip).
+   */
+  readonly varianceNotional: number;
+  /**
+   * The dynamic leg: "log-contract" (default): the rule holds N (2/T) (1/F_t - 1/F_0) coins of the
+   * hedge instrument net of the account's coin cash (DDKZ eq. (20)), rebalanced every
+   * `hedgeEveryHours`; "engine": no hedge orders, the spec's hedge policy hedges the book's delta.
+   */
+  readonly dynamicLeg?: "log-contract" | "engine";
+  /** Log-contract leg: hours between rebalances (default 0: every step). */
+  readonly hedgeEveryHours?: number;
+  /** Strip floor: options with |forward delta| below this are left out (default 0.045, DVOL's). */
+  readonly minDelta?: number;
+  /**
+   * Fair strike of each swap: "surface" (default): the expiry's DVOL strip with the discrete-strike
+   * and wing corrections of core/volindex replicateExpiry; "strip": the traded strip at the marks.
+   */
+  readonly fairStrike?: "surface" | "strip";
 }
 
 /** An option position as the book shows it. */
@@ -376,6 +415,12 @@ export function baseStrategyRule(spec: StrategySpec): StrategyRule {
         "type",
         spec.type,
         "solves LPs: build it with optimizerStrategyRule(spec, solver) or pass runBacktest an lpSolver",
+      );
+    case "variance-swap":
+      throw new InvalidInputError(
+        "type",
+        spec.type,
+        "keeps a swap log: build it with varianceSwapStrategy(spec) (varianceSwapStrategy.ts) or run runBacktest",
       );
     default:
       throw new InvalidInputError("type", (spec as { type: unknown }).type, "is not a known strategy type");
