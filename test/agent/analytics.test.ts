@@ -22,7 +22,7 @@ import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
 import { DEFAULT_MERTON_BTC, monteCarloVar } from "../../src/core/risk/var.js";
 import { bookPositions } from "../../src/agent/valuation.js";
-import { PERP } from "./helpers.js";
+import { HOUR, PERP, SILENT, WIDE_LIMITS } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 /** SVI fit RMSE on the synthetic chain's marks: a smooth smile, well under 2 vol points. */
@@ -34,7 +34,6 @@ const COIN_GREEK_DIGITS = 9;
 /** USD figures ~1e3-1e5 (vega, margin x index, MC VaR with the same seed and paths): 6 digits is ~1e-11 relative. */
 const USD_DIGITS = 6;
 
-const HOUR = 3_600_000;
 const START = Date.UTC(2026, 0, 5, 9, 0);
 const STEPS = 12;
 
@@ -64,14 +63,6 @@ const policy: PolicyConfig = {
   maxOrderContracts: 10,
   limitSlippage: 0.05,
 };
-const limits: PreTradeLimits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
-const silent = { info() {}, warn() {}, error() {} };
 const analyticsConfig = (raw: object = {}): AgentAnalyticsConfig => agentAnalyticsSchema.parse(raw);
 
 function makeAgent(
@@ -94,11 +85,11 @@ function makeAgent(
     journal,
     resolveInstrument,
     policy: o.policy ?? policy,
-    limits: o.limits ?? limits,
+    limits: o.limits ?? WIDE_LIMITS,
     now: (step) => START + step * HOUR,
     killed: () => false,
     logger: {
-      ...silent,
+      ...SILENT,
       info: (obj: object, msg?: string) => void (msg === "tick" && logs.push(obj as never)),
     },
     ...(o.analytics ? { analytics: o.analytics } : {}),
@@ -240,11 +231,11 @@ describe("agent analytics", () => {
       journal: new Journal<JournalRecord>(join(tempDir("agent-an"), "j.jsonl")),
       resolveInstrument,
       policy,
-      limits,
+      limits: WIDE_LIMITS,
       now: (step) => START + step * HOUR,
       killed: () => false,
       logger: {
-        ...silent,
+        ...SILENT,
         info: (obj: object, msg?: string) => void (msg === "tick" && ticks.push(obj as never)),
         warn: (_obj: object, msg?: string) => void warnings.push(msg ?? ""),
       },
@@ -292,7 +283,7 @@ describe("agent analytics", () => {
     const marginLimit = Math.round((s1.marginUsd as number) * 0.6);
     const second = makeAgent(dir, {
       analytics: analyticsConfig({ useOptimizer: true, maxCvarUsd: cvarLimit }),
-      limits: { ...limits, maxMarginUsd: marginLimit },
+      limits: { ...WIDE_LIMITS, maxMarginUsd: marginLimit },
       maxSteps: 5,
     });
     await second.agent.run();
@@ -338,7 +329,7 @@ describe("agent analytics", () => {
     const { agent, journal } = makeAgent(dir, {
       // A short-vega band needs short options, whose margin the budget does not allow.
       analytics: analyticsConfig({ useOptimizer: true, optimizer: { vega: "hard" } }),
-      limits: { ...limits, maxMarginUsd: 100 },
+      limits: { ...WIDE_LIMITS, maxMarginUsd: 100 },
       steps: 2,
     });
     const state = await agent.run();
@@ -357,7 +348,7 @@ describe("agent analytics", () => {
     const dir = tempDir("agent-an");
     const { agent, journal } = makeAgent(dir, {
       analytics: analyticsConfig(),
-      limits: { ...limits, maxMarginUsd: 5_000 },
+      limits: { ...WIDE_LIMITS, maxMarginUsd: 5_000 },
       steps: 2,
     });
     const state = await agent.run();

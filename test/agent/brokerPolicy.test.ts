@@ -15,22 +15,21 @@ import { Journal } from "../../src/adapters/journal.js";
 import { BrokerTimeoutError, classifyBrokerError } from "../../src/agent/brokerPolicy.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
 import { Agent, type AgentState, type JournalRecord } from "../../src/agent/loop.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  driftSpots,
+  HOUR,
+  hourlyChains,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+  WIDE_LIMITS,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
 const STEPS = 8;
-const chains = Array.from({ length: STEPS }, (_, i) =>
-  chainAt(T0 + i * HOUR, 100_000 * (1 + 0.003 * i), 0.6),
-);
-chains.forEach(registerChain);
-const limits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
+const chains = hourlyChains(driftSpots(STEPS, 0.003));
 const POLICY = { retries: 2, backoffMs: 5, timeoutMs: 100 };
 
 async function run(
@@ -42,15 +41,15 @@ async function run(
   const waits: number[] = [];
   const agent = new Agent({
     runId: "b",
-    feed: { steps: STEPS, at: async (i) => chains[i] ?? null },
+    feed: replayFeed(chains),
     broker: makeBroker(paper),
     journal: new Journal<JournalRecord>(join(dir, "journal.jsonl")),
     resolveInstrument,
     policy: TEST_POLICY,
-    limits,
+    limits: WIDE_LIMITS,
     now: (step) => T0 + step * HOUR,
     killed: () => false,
-    logger: { info() {}, warn() {}, error() {} },
+    logger: SILENT,
     brokerPolicy: POLICY,
     sleep: async (ms) => {
       waits.push(ms);
@@ -90,7 +89,7 @@ describe("broker error classes", () => {
         vegaTolerancePerVolPoint: 1,
         maxOrderContracts: 1,
       },
-      limits,
+      limits: WIDE_LIMITS,
     };
     expect(parseAgentConfig(base).brokerPolicy).toEqual({ retries: 2, backoffMs: 500, timeoutMs: 10_000 });
     expect(() => parseAgentConfig({ ...base, brokerPolicy: { retries: -1 } })).toThrow(

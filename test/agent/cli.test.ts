@@ -12,6 +12,7 @@ import { Journal } from "../../src/adapters/journal.js";
 import { formatDeribitCsvRows, DERIBIT_CSV_COLUMNS } from "../../src/adapters/deribit/files.js";
 import { DuckDbSnapshotStore } from "../../src/adapters/store/duckdb.js";
 import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
+import { CLI_LIMITS, CLI_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const root = resolve(__dirname, "../..");
@@ -36,24 +37,8 @@ function config(dir: string, overrides: Record<string, unknown> = {}) {
     feed: { type: "synthetic", steps: 120, stepMinutes: 60, seed: 3 },
     stateDir: join(dir, "state"),
     broker: { type: "paper", slippageBps: 1 },
-    policy: {
-      deltaBand: 0.25,
-      hedgeInstrument: "BTC-PERPETUAL",
-      vegaTargetPerVolPoint: -1000,
-      vegaTolerancePerVolPoint: 100,
-      vegaExpiryDays: 30,
-      rollHours: 24,
-      lotSize: 0.1,
-      maxOrderContracts: 5,
-      limitSlippage: 0.03,
-    },
-    limits: {
-      maxOptionContracts: 25,
-      maxFutureContracts: 200_000,
-      maxOrderNotionalUsd: 5_000_000,
-      maxAbsDelta: 5,
-      maxAbsVegaPerVolPoint: 4000,
-    },
+    policy: CLI_POLICY,
+    limits: CLI_LIMITS,
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { resolveInstrument } from "./fixtures/replay.js";
 import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
+import { expectOneOutcomePerDecidedOrder } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const STEPS = 1000;
@@ -94,17 +95,6 @@ describe("agent crash safety (SIGKILL during a 1,000-tick replay)", () => {
     expect(ids).toEqual(refIds);
     // Every decided order has exactly one recorded outcome in the journal.
     const records = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read().records;
-    const decided = records.flatMap((r) =>
-      r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
-    );
-    const outcomes = records.flatMap((r) =>
-      r.type === "order"
-        ? [r.state.clientOrderId]
-        : r.type === "limit-rejected" || r.type === "cancelled"
-          ? [r.clientOrderId]
-          : [],
-    );
-    expect(new Set(decided).size).toBe(decided.length);
-    expect([...outcomes].sort()).toEqual([...decided].sort());
+    expectOneOutcomePerDecidedOrder(records);
   }, 240_000);
 });

@@ -21,17 +21,19 @@ import { agentHttpState } from "../../src/agent/run.js";
 import { KillSwitch } from "../../src/agent/killSwitch.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { syntheticSeries } from "../../src/core/market/syntheticSeries.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  chainAt,
+  HOUR,
+  hourlyChains,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+  WIDE_LIMITS,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
-const limits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
 const codes = (r: { health: { reasons: readonly { code: string }[] } }) =>
   r.health.reasons.map((x) => x.code);
 
@@ -119,13 +121,11 @@ describe("feed health state machine", () => {
 
 /** A replay with a lasting -38% move at tick 8 (the "over 30% keeps it in safe mode forever"). */
 function movingFeed(steps: number): AgentFeed {
-  const chains: ChainSnapshot[] = [];
-  for (let i = 0; i < steps; i++) {
-    const spot = (i < 8 ? 100_000 : 62_000) * (1 + 0.001 * Math.sin(i));
-    chains.push(chainAt(T0 + i * HOUR, spot, 0.6));
-  }
-  chains.forEach(registerChain);
-  return { steps, at: async (i) => chains[i] ?? null };
+  const spots = Array.from(
+    { length: steps },
+    (_, i) => (i < 8 ? 100_000 : 62_000) * (1 + 0.001 * Math.sin(i)),
+  );
+  return replayFeed(hourlyChains(spots));
 }
 
 function agentOn(dir: string, feed: AgentFeed, maxSteps?: number) {
@@ -136,11 +136,11 @@ function agentOn(dir: string, feed: AgentFeed, maxSteps?: number) {
     journal: new Journal<JournalRecord>(join(dir, "journal.jsonl")),
     resolveInstrument,
     policy: TEST_POLICY,
-    limits,
+    limits: WIDE_LIMITS,
     health: { ...DEFAULT_HEALTH_LIMITS, jumpConfirmTicks: 3 },
     now: (step) => T0 + step * HOUR,
     killed: () => false,
-    logger: { info() {}, warn() {}, error() {} },
+    logger: SILENT,
     ...(maxSteps !== undefined ? { maxSteps } : {}),
   });
 }
@@ -240,7 +240,7 @@ describe("files feed: the replay clock, not the snapshot's time", () => {
         vegaTolerancePerVolPoint: 100,
         maxOrderContracts: 5,
       },
-      limits,
+      limits: WIDE_LIMITS,
     });
     const built = await buildFeed(config);
     // The clock: the first snapshot's time, one hour (the first gap) per tick.

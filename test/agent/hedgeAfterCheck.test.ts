@@ -12,22 +12,25 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type JournalRecord } from "../../src/agent/loop.js";
 import type { ChainSnapshot } from "../../src/core/market/types.js";
-import { createRng } from "../../src/core/math/rng.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  HOUR,
+  hourlyChains,
+  hourlyPathSpots,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
 const STEPS = 40;
 
 describe("the hedge is sized after the option orders' pre-trade check", () => {
   it("option orders blocked every tick: the book's delta stays inside the band", async () => {
     const dir = tempDir("agent-hedge");
-    const rng = createRng(44);
-    const spots = [100_000];
-    for (let i = 1; i < STEPS; i++)
-      spots.push((spots[i - 1] as number) * Math.exp(0.8 * Math.sqrt(1 / 8760) * rng.normal()));
-    const chains: ChainSnapshot[] = spots.map((s, i) => chainAt(T0 + i * HOUR, s, 0.6));
-    chains.forEach(registerChain);
+    const spots = hourlyPathSpots(STEPS, 44, 0.8);
+    const chains = hourlyChains(spots);
     // The starting book: short 20 of a 30-day option (journaled as a filled order before the run).
     const first = chains[0] as ChainSnapshot;
     const short = first.quotes.find(
@@ -69,7 +72,7 @@ describe("the hedge is sized after the option orders' pre-trade check", () => {
     const policy = { ...TEST_POLICY, deltaBand: 0.25, vegaTargetPerVolPoint: 2_000 };
     const agent = new Agent({
       runId: "h",
-      feed: { steps: STEPS, at: async (i) => chains[i] ?? null },
+      feed: replayFeed(chains),
       broker: new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument }),
       journal: new Journal<JournalRecord>(path),
       resolveInstrument,
@@ -83,7 +86,7 @@ describe("the hedge is sized after the option orders' pre-trade check", () => {
       },
       now: (step) => T0 + step * HOUR,
       killed: () => false,
-      logger: { info() {}, warn() {}, error() {} },
+      logger: SILENT,
     });
     const state = await agent.run();
     expect(state.step).toBe(STEPS - 1);

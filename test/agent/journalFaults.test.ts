@@ -16,6 +16,7 @@ import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { resolveInstrument } from "./fixtures/replay.js";
 import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
+import { expectOneOutcomePerDecidedOrder } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const STEPS = 1000;
@@ -126,18 +127,7 @@ describe("agent journal faults (torn writes, ENOSPC, truncated last line)", () =
       expect(ids).toEqual(refIds); // 0 lost
       const read = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read();
       expect(read.tornTail).toBe(false);
-      const decided = read.records.flatMap((r) =>
-        r.type === "decision" ? r.orders.map((o) => o.clientOrderId) : [],
-      );
-      const outcomes = read.records.flatMap((r) =>
-        r.type === "order"
-          ? [r.state.clientOrderId]
-          : r.type === "limit-rejected" || r.type === "cancelled"
-            ? [r.clientOrderId]
-            : [],
-      );
-      expect(new Set(decided).size).toBe(decided.length);
-      expect([...outcomes].sort()).toEqual([...decided].sort());
+      expectOneOutcomePerDecidedOrder(read.records);
     },
     300_000 + FAULTS_PER_KIND * 3 * 3_000,
   );

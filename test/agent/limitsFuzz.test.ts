@@ -14,7 +14,18 @@ import { checkOrder, type OrderRiskContext, type PreTradeLimits } from "../../sr
 import { Agent, type JournalRecord } from "../../src/agent/loop.js";
 import type { Instrument } from "../../src/core/instruments/types.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { chainAt, PERP, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  chainAt,
+  HOUR,
+  hourlyChains,
+  PERP,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+  WIDE_LIMITS,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const N = 5_000;
@@ -137,27 +148,19 @@ describe("checkOrder fuzz", () => {
 describe("margin limit without analytics", () => {
   it("the loop checks maxMarginUsd on the core margin of the tick's market", async () => {
     const dir = tempDir("agent-margin");
-    const chains = Array.from({ length: 4 }, (_, i) => chainAt(T0 + i * 3_600_000, 100_000, 0.6));
-    chains.forEach(registerChain);
+    const chains = hourlyChains([100_000, 100_000, 100_000, 100_000]);
     const journal = new Journal<JournalRecord>(join(dir, "journal.jsonl"));
     const agent = new Agent({
       runId: "m",
-      feed: { steps: chains.length, at: async (i) => chains[i] ?? null },
+      feed: replayFeed(chains),
       broker: new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument }),
       journal,
       resolveInstrument,
       policy: TEST_POLICY,
-      limits: {
-        maxOptionContracts: 50,
-        maxFutureContracts: 1_000_000,
-        maxOrderNotionalUsd: 10_000_000,
-        maxAbsDelta: 20,
-        maxAbsVegaPerVolPoint: 5_000,
-        maxMarginUsd: 1_000,
-      },
-      now: (step) => T0 + step * 3_600_000,
+      limits: { ...WIDE_LIMITS, maxMarginUsd: 1_000 },
+      now: (step) => T0 + step * HOUR,
       killed: () => false,
-      logger: { info() {}, warn() {}, error() {} },
+      logger: SILENT,
     });
     const state = await agent.run();
     const records = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read().records;

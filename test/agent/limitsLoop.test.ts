@@ -11,29 +11,27 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import type { PreTradeLimits } from "../../src/agent/limits.js";
 import { Agent, type JournalRecord } from "../../src/agent/loop.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  HOUR,
+  hourlyChains,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+  WIDE_LIMITS,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
 const STEPS = 20; // 09:00 on 5 Jan to 04:00 on 6 Jan: crosses a UTC midnight
 /** Held quantity is a float sum of fills (coin sizes like 0.1): it may exceed the 12-coin cap by rounding only. */
 const FILL_SUM_EPS = 1e-9;
-const chains = Array.from({ length: STEPS }, (_, i) =>
-  chainAt(T0 + i * HOUR, 100_000 * (1 + 0.004 * Math.sin(i)), 0.6),
-);
-chains.forEach(registerChain);
-const BASE: PreTradeLimits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
+const chains = hourlyChains(Array.from({ length: STEPS }, (_, i) => 100_000 * (1 + 0.004 * Math.sin(i))));
 
 async function run(dir: string, limits: PreTradeLimits, maxSteps?: number) {
   const agent = new Agent({
     runId: "l",
-    feed: { steps: STEPS, at: async (i) => chains[i] ?? null },
+    feed: replayFeed(chains),
     broker: new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument }),
     journal: new Journal<JournalRecord>(join(dir, "journal.jsonl")),
     resolveInstrument,
@@ -41,7 +39,7 @@ async function run(dir: string, limits: PreTradeLimits, maxSteps?: number) {
     limits,
     now: (step) => T0 + step * HOUR,
     killed: () => false,
-    logger: { info() {}, warn() {}, error() {} },
+    logger: SILENT,
     ...(maxSteps !== undefined ? { maxSteps } : {}),
   });
   const state = await agent.run();
@@ -58,7 +56,7 @@ const decided = (records: JournalRecord[]) =>
 
 describe("order-rate, position-size and daily-loss limits in the loop", () => {
   it("order rate: at most maxOrdersPerWindow orders sent in any window of the decision clock", async () => {
-    const limits = { ...BASE, maxOrdersPerWindow: 2, orderWindowMs: 3 * HOUR };
+    const limits = { ...WIDE_LIMITS, maxOrdersPerWindow: 2, orderWindowMs: 3 * HOUR };
     const { records } = await run(tempDir("agent-rate"), limits);
     const sent = records.flatMap((r) => (r.type === "order" && r.at !== undefined ? [r.at] : []));
     expect(sent.length).toBeGreaterThan(2);
@@ -68,7 +66,7 @@ describe("order-rate, position-size and daily-loss limits in the loop", () => {
   });
 
   it("position size: no instrument's position grows past maxPositionCoins", async () => {
-    const { state, records } = await run(tempDir("agent-pos"), { ...BASE, maxPositionCoins: 12 });
+    const { state, records } = await run(tempDir("agent-pos"), { ...WIDE_LIMITS, maxPositionCoins: 12 });
     const held = new Map<string, number>();
     let worst = 0;
     for (const r of records)
@@ -86,7 +84,7 @@ describe("order-rate, position-size and daily-loss limits in the loop", () => {
   });
 
   it("daily loss: risk-adding orders stop once equity is the limit below the day's start; a new UTC day resets it; a restart decides the same", async () => {
-    const limits = { ...BASE, maxDailyLossUsd: 150 };
+    const limits = { ...WIDE_LIMITS, maxDailyLossUsd: 150 };
     const whole = await run(tempDir("agent-loss"), limits);
     const days = whole.records.flatMap((r) => (r.type === "day-start" ? [[r.day, r.equityUsd]] : []));
     expect(days.map((d) => d[0])).toEqual(["2026-01-05", "2026-01-06"]);

@@ -9,35 +9,23 @@ import type { ChainSnapshot } from "../../src/core/market/types.js";
 import { bookEquity } from "../../src/core/risk/account.js";
 import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
-import { createRng } from "../../src/core/math/rng.js";
 import {
   CrashOnBrokerErrorJournal,
-  chainAt,
-  registerChain,
+  HOUR,
+  hourlyChains,
+  hourlyPathSpots,
   resolveInstrument,
+  SILENT,
   T0,
   TEST_POLICY,
+  WIDE_LIMITS,
 } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
 const policy = TEST_POLICY;
-const limits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
-const silent = { info() {}, warn() {}, error() {} };
 
 function pathFeed(steps: number, faults: Record<number, "missing" | "crossed" | "stale"> = {}): AgentFeed {
-  const rng = createRng(3);
-  const spots = [100_000];
-  for (let i = 1; i < steps; i++)
-    spots.push((spots[i - 1] as number) * Math.exp(0.6 * Math.sqrt(1 / 8760) * rng.normal()));
-  const chains = spots.map((s, i) => chainAt(T0 + i * HOUR, s, 0.6, { crossed: faults[i] === "crossed" }));
-  chains.forEach(registerChain);
+  const chains = hourlyChains(hourlyPathSpots(steps, 3, 0.6), { crossed: (i) => faults[i] === "crossed" });
   return {
     steps,
     at: async (i) => {
@@ -63,11 +51,11 @@ function makeAgent(
     journal,
     resolveInstrument,
     policy,
-    limits,
+    limits: WIDE_LIMITS,
     // The tick's scheduled time: a snapshot older than that reads as stale.
     now: (step) => T0 + step * HOUR,
     killed: opts.killed ?? (() => false),
-    logger: silent,
+    logger: SILENT,
   });
   return { agent, journal, broker };
 }

@@ -23,6 +23,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { Journal } from "../../src/adapters/journal.js";
+import { CLI_LIMITS, CLI_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 const run = promisify(execFile);
@@ -118,24 +119,8 @@ function agentConfig(dir: string, name: string, store: object | undefined, speed
     speed,
     stateDir: join(dir, `${name}-state`),
     broker: { type: "paper", slippageBps: 1 },
-    policy: {
-      deltaBand: 0.25,
-      hedgeInstrument: "BTC-PERPETUAL",
-      vegaTargetPerVolPoint: -1000,
-      vegaTolerancePerVolPoint: 100,
-      vegaExpiryDays: 30,
-      rollHours: 24,
-      lotSize: 0.1,
-      maxOrderContracts: 10,
-      limitSlippage: 0.03,
-    },
-    limits: {
-      maxOptionContracts: 25,
-      maxFutureContracts: 200000,
-      maxOrderNotionalUsd: 5000000,
-      maxAbsDelta: 5,
-      maxAbsVegaPerVolPoint: 4000,
-    },
+    policy: { ...CLI_POLICY, maxOrderContracts: 10 },
+    limits: CLI_LIMITS,
     ...(store ? { store } : {}),
   };
   const file = join(dir, `${name}.json`);

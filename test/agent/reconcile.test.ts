@@ -11,25 +11,24 @@ import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import type { Broker } from "../../src/adapters/broker/types.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type AgentState, type JournalRecord } from "../../src/agent/loop.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import {
+  driftSpots,
+  HOUR,
+  hourlyChains,
+  replayFeed,
+  resolveInstrument,
+  SILENT,
+  T0,
+  TEST_POLICY,
+  WIDE_LIMITS,
+} from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 /** Book quantities are float sums of partial fills (e.g. 0.1 + 0.2): off the venue's by rounding of a few additions. */
 const FILL_SUM_DIGITS = 9;
 
-const HOUR = 3_600_000;
 const STEPS = 6;
-const chains = Array.from({ length: STEPS }, (_, i) =>
-  chainAt(T0 + i * HOUR, 100_000 * (1 + 0.003 * i), 0.6),
-);
-chains.forEach(registerChain);
-const limits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
+const chains = hourlyChains(driftSpots(STEPS, 0.003));
 /** No retries, so the first lookup after the timeout is the policy's last. */
 const POLICY = { retries: 0, backoffMs: 0, timeoutMs: 50 };
 
@@ -60,15 +59,15 @@ function laggingBroker(paper: PaperBroker, lagLookups: number, reaches: boolean)
 function makeAgent(dir: string, broker: Broker, maxSteps?: number): Agent {
   return new Agent({
     runId: "r",
-    feed: { steps: STEPS, at: async (i) => chains[i] ?? null },
+    feed: replayFeed(chains),
     broker,
     journal: new Journal<JournalRecord>(join(dir, "journal.jsonl")),
     resolveInstrument,
     policy: TEST_POLICY,
-    limits,
+    limits: WIDE_LIMITS,
     now: (step) => T0 + step * HOUR,
     killed: () => false,
-    logger: { info() {}, warn() {}, error() {} },
+    logger: SILENT,
     brokerPolicy: POLICY,
     sleep: async () => undefined,
     ...(maxSteps !== undefined ? { maxSteps } : {}),

@@ -13,29 +13,18 @@ import { Journal } from "../../src/adapters/journal.js";
 import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
 import {
   CrashOnBrokerErrorJournal,
-  chainAt,
-  registerChain,
+  driftSpots,
+  HOUR,
+  hourlyChains,
+  replayFeed,
   resolveInstrument,
   T0,
   TEST_POLICY,
+  WIDE_LIMITS,
 } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
-const limits = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
-const feed = (steps: number): AgentFeed => {
-  const chains = Array.from({ length: steps }, (_, i) =>
-    chainAt(T0 + i * HOUR, 100_000 * (1 + 0.002 * i), 0.6),
-  );
-  chains.forEach(registerChain);
-  return { steps, at: async (i) => chains[i] ?? null };
-};
+const feed = (steps: number): AgentFeed => replayFeed(hourlyChains(driftSpots(steps, 0.002)));
 
 function agent(
   dir: string,
@@ -51,7 +40,7 @@ function agent(
     journal,
     resolveInstrument,
     policy: TEST_POLICY,
-    limits,
+    limits: WIDE_LIMITS,
     now: (step) => T0 + step * HOUR,
     killed: () => o.killed ?? false,
     logger: {

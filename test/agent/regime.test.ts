@@ -9,14 +9,13 @@ import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
-import { Agent, type AgentFeed, type JournalRecord } from "../../src/agent/loop.js";
+import { Agent, type JournalRecord } from "../../src/agent/loop.js";
 import { AgentRegime, agentRegimeSchema, regimeScaledVegaTarget } from "../../src/agent/regime.js";
 import { createRng } from "../../src/core/math/rng.js";
 import { simulateHmm } from "../../src/core/regime/hmm.js";
-import { chainAt, registerChain, resolveInstrument, T0, TEST_POLICY } from "./helpers.js";
+import { HOUR, hourlyChains, replayFeed, resolveInstrument, SILENT, T0, TEST_POLICY } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
-const HOUR = 3_600_000;
 const CALM = 0.5 / Math.sqrt(8760); // 50% annual vol per hourly tick
 const STRESS = 2.0 / Math.sqrt(8760); // 200%
 
@@ -105,11 +104,9 @@ describe("agent regime signal", () => {
     maxAbsDelta: 50,
     maxAbsVegaPerVolPoint: 10_000,
   };
-  const silent = { info() {}, warn() {}, error() {} };
   const spots = regimePath(200, 100, 21);
-  const chains = spots.map((s, i) => chainAt(T0 + i * HOUR, s, 0.6));
-  chains.forEach(registerChain);
-  const feed: AgentFeed = { steps: chains.length, at: async (i) => chains[i] ?? null };
+  const chains = hourlyChains(spots);
+  const feed = replayFeed(chains);
   const regimeConfig = agentRegimeSchema.parse({ window: 300, minReturns: 100, refitEveryTicks: 24 });
 
   function agentIn(dir: string, maxSteps?: number, ticks: Record<string, unknown>[] = []) {
@@ -124,7 +121,7 @@ describe("agent regime signal", () => {
       now: (step) => T0 + step * HOUR,
       killed: () => false,
       logger: {
-        ...silent,
+        ...SILENT,
         info: (obj: object, msg?: string) => {
           if (msg === "tick") ticks.push(obj as Record<string, unknown>);
         },

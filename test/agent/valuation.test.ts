@@ -32,7 +32,7 @@ import { blackGreeks, blackPrice } from "../../src/core/pricing/black76.js";
 import { bookEquity } from "../../src/core/risk/account.js";
 import { chainBookMarket } from "../../src/core/risk/chainMarket.js";
 import { portfolioGreeks } from "../../src/core/risk/greeks.js";
-import { chainAt, option, T0, TEST_POLICY } from "./helpers.js";
+import { HOUR, hourlyChains, option, SILENT, T0, TEST_POLICY, WIDE_LIMITS } from "./helpers.js";
 import { tempDir } from "./tmp.js";
 
 /** The agent's greeks and equity vs Black-76 written out leg by leg here: a few legs summed in another order, with USD/coin conversions; rounding only. */
@@ -51,7 +51,6 @@ const COIN_CASH_DIGITS = 15;
 const EQUITY_USD_DIGITS = 6;
 
 const DAY = 86_400_000;
-const HOUR = 3_600_000;
 const YEAR = 365 * DAY;
 const S = 100_000;
 /** Carry of the forwards (continuous, per year): F = S exp(CARRY T), so F differs from the index. */
@@ -218,14 +217,6 @@ const PASSIVE: PolicyConfig = {
   vegaTolerancePerVolPoint: 1e9,
   deltaBand: 1e9,
 };
-const LIMITS = {
-  maxOptionContracts: 50,
-  maxFutureContracts: 1_000_000,
-  maxOrderNotionalUsd: 10_000_000,
-  maxAbsDelta: 20,
-  maxAbsVegaPerVolPoint: 5_000,
-};
-const silent = { info() {}, warn() {}, error() {} };
 /** Every name here is a Deribit name (helpers.chainAt names its options with deribitOptionName). */
 const resolveInstrument = instrumentFromName;
 
@@ -262,10 +253,10 @@ function agentIn(
     journal,
     resolveInstrument,
     policy: o.policy ?? HOURLY_POLICY,
-    limits: LIMITS,
+    limits: WIDE_LIMITS,
     now: o.now ?? ((step) => T0 + step * HOUR),
     killed: () => false,
-    logger: { ...silent, warn: (_obj: object, msg?: string) => void o.warnings?.push(msg ?? "") },
+    logger: { ...SILENT, warn: (_obj: object, msg?: string) => void o.warnings?.push(msg ?? "") },
     ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
   });
   return { agent, journal };
@@ -277,11 +268,13 @@ describe("the agent loop on the core valuation", () => {
   const E2 = expiryIn(2);
   const start = E2 - 3 * HOUR;
   const spots = [100_000, 100_400, 99_800, 101_000, 100_600, 100_200, 100_900, 101_300];
-  const chains = spots.map((s, i) => chainAt(start + i * HOUR, s, 0.6));
+  const chains = hourlyChains(spots, { start });
   const feed = (steps = chains.length): AgentFeed => ({ steps, at: async (i) => chains[i] ?? null });
   const now = (step: number) => start + step * HOUR;
   const held = deribitOptionName({ underlying: "BTC", expiry: E2, strike: 95_000, kind: "call" });
   const seed = [fill(held, "buy", 2, 0.05)];
+  // 200 days out, beyond the chain's last listed expiry (60 days): no forward, no smile.
+  const far = deribitOptionName({ underlying: "BTC", expiry: expiryIn(200), strike: 100_000, kind: "call" });
 
   it("settles an expired option at the index, credits the coin and journals it", async () => {
     const dir = tempDir("agent-val");
@@ -353,13 +346,6 @@ describe("the agent loop on the core valuation", () => {
   );
 
   it("an unpriceable position makes the agent reduce-only, named in the mode, the log and GET /state", async () => {
-    // 200 days out, beyond the chain's last listed expiry (60 days): no forward, no smile.
-    const far = deribitOptionName({
-      underlying: "BTC",
-      expiry: expiryIn(200),
-      strike: 100_000,
-      kind: "call",
-    });
     // Reduce-only leaves nothing to do but hold it: no vega trade, no hedge.
     const dir = tempDir("agent-val");
     seedJournal(dir, [fill(far, "sell", 1, 0.2)]);
@@ -400,12 +386,6 @@ describe("the agent loop on the core valuation", () => {
   });
 
   it("in reduce-only mode only orders that shrink a held position go out", async () => {
-    const far = deribitOptionName({
-      underlying: "BTC",
-      expiry: expiryIn(200),
-      strike: 100_000,
-      kind: "call",
-    });
     // A short 2-day call inside the roll window (closed by the roll rule) next to the far leg.
     const dir = tempDir("agent-val");
     seedJournal(dir, [fill(far, "sell", 1, 0.2), fill(held, "sell", 3, 0.05)]);
@@ -418,10 +398,10 @@ describe("the agent loop on the core valuation", () => {
       journal,
       resolveInstrument,
       policy: rolling,
-      limits: LIMITS,
+      limits: WIDE_LIMITS,
       now,
       killed: () => false,
-      logger: silent,
+      logger: SILENT,
     });
     const state = await agent.run();
     expect(state.mode).toBe("reduce-only");
