@@ -6,8 +6,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BrokerDisabledError, DeribitBroker, DERIBIT_TESTNET } from "../../src/adapters/broker/deribit.js";
-import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "./helpers.js";
+import { BrokerDisabledError, DeribitBroker, DERIBIT_TESTNET } from "../../../src/adapters/broker/deribit.js";
+import { chainAt, PERP, registerChain, resolveInstrument, T0 } from "../../agent/helpers.js";
 
 const SECRET = "s3cr3t-do-not-log";
 const env = { DERIBIT_CLIENT_ID: "client-id-1", DERIBIT_CLIENT_SECRET: SECRET };
