@@ -1,0 +1,253 @@
+/**
+ * The project's 30-day index (DVOL method) against Deribit's DVOL at the snapshot's instant, read
+ * from an HOURLY DVOL history given on the command line (never stored in the project), beside the
+ * issue's daily-bar alignment (open + (close - open) x hour/24) on the same days. Also checks the
+ * daily bars' clock against the hourly bars (do 24 hourly bars from 00:00 UTC make the daily bar?).
+ *
+ *   npx tsx scripts/measure/dvolIntraday.ts --btc FILE [--btc FILE2] --eth FILE    (~80 s; progress on stderr)
+ *
+ * A flag may repeat: the files are merged by bar start, the first file given wins an hour both hold.
+ *
+ * FILE formats (what public copies of Deribit's get_volatility_index_data at resolution 3600 look like):
+ *  - JSON: [[startMs, open, high, low, close], ...] (the API's `data` array);
+ *  - CSV with a header: a time column (timestamp | timestamp_ms | ts | date; epoch ms or ISO UTC, the
+ *    bar's START) and open,high,low,close, or only `iv` (the hourly close; decimal or vol points).
+ * Hourly bars are labelled by their start (checked below: the 23:00 bar's close is the daily close).
+ * DVOL at a snapshot taken inside the bar [t, t + 1 h) is open + (close - open) x (time - t) / 1 h;
+ * a close-only file uses the previous bar's close as the open.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse } from "csv-parse/sync";
+import {
+  type ComparisonStats,
+  comparisonStats,
+  type DvolBar,
+  type VolIndexDay,
+} from "../../src/core/volindex/series.js";
+import { volIndexComparisonSeries } from "../../src/core/volindex/series.js";
+import { dailyFiles } from "./deribitDaily.js";
+import { COINS, loadSeason } from "./dvolSeason.js";
+
+const HOUR_MS = 3_600_000;
+const TOLERANCE = 1.5;
+/** DVOL is published to 0.01: two values equal at that precision differ by less than this. */
+const PUBLISHED_PRECISION = 0.006;
+
+/** One hourly DVOL bar, starting at `start` (epoch ms UTC), vol points; open null when unknown. */
+export interface HourBar {
+  readonly start: number;
+  readonly open: number | null;
+  readonly high: number | null;
+  readonly low: number | null;
+  readonly close: number;
+}
+
+const toMs = (v: string): number => {
+  const n = Number(v);
+  if (Number.isFinite(n) && v.trim() !== "") return n < 1e11 ? n * 1000 : n;
+  return Date.parse(v.trim().replace(" ", "T"));
+};
+
+function barsFromJson(rows: unknown): HourBar[] {
+  if (!Array.isArray(rows)) throw new Error("JSON DVOL file: expected an array of [ms, o, h, l, c]");
+  return rows.map((r, i) => {
+    if (!Array.isArray(r) || r.length < 5)
+      throw new Error(`JSON DVOL file: row ${i} is not [ms, o, h, l, c]`);
+    const [t, o, h, l, c] = r.map(Number) as [number, number, number, number, number];
+    return { start: t, open: o, high: h, low: l, close: c };
+  });
+}
+
+function barsFromCsv(text: string): HourBar[] {
+  const rows = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const first = rows[0] ?? {};
+  const timeCol = ["timestamp", "timestamp_ms", "ts", "date", ""].find((k) => k in first);
+  if (timeCol === undefined)
+    throw new Error("CSV DVOL file: no time column (timestamp | timestamp_ms | ts | date)");
+  const closeOnly = !("close" in first);
+  const values = rows.map((r) => Number(closeOnly ? r.iv : r.close));
+  const sorted = [...values].sort((a, b) => a - b);
+  const scale = closeOnly && (sorted[Math.floor(sorted.length / 2)] ?? 0) < 3 ? 100 : 1;
+  const out = rows.map((r, i): HourBar => {
+    const num = (k: string) => (r[k] === undefined ? null : Number(r[k]));
+    return {
+      start: toMs(r[timeCol] ?? ""),
+      open: num("open"),
+      high: num("high"),
+      low: num("low"),
+      close: (values[i] ?? Number.NaN) * scale,
+    };
+  });
+  return out;
+}
+
+/** Hourly bars of a file, sorted by start, opens filled from the previous close when missing. */
+export function loadHourBars(path: string): HourBar[] {
+  const text = readFileSync(path, "utf8");
+  const bars = (text.trimStart().startsWith("[") ? barsFromJson(JSON.parse(text)) : barsFromCsv(text)).sort(
+    (a, b) => a.start - b.start,
+  );
+  return bars.map((b, i) => {
+    const prev = bars[i - 1];
+    const open = b.open ?? (prev && prev.start === b.start - HOUR_MS ? prev.close : null);
+    return { ...b, open };
+  });
+}
+
+/** DVOL at `time` inside its hourly bar (linear from open to close), or null when not covered. */
+export function dvolAtInstant(bars: ReadonlyMap<number, HourBar>, time: number): number | null {
+  const start = Math.floor(time / HOUR_MS) * HOUR_MS;
+  const bar = bars.get(start);
+  if (!bar || bar.open === null) return null;
+  return bar.open + ((bar.close - bar.open) * (time - start)) / HOUR_MS;
+}
+
+/** Daily bars rebuilt from 24 hourly bars per UTC day (00:00-24:00) vs the daily file. */
+function dailyClockCheck(
+  hours: readonly HourBar[],
+  daily: readonly DvolBar[],
+  from: string,
+  to: string,
+): string {
+  const byDay = new Map<string, HourBar[]>();
+  for (const h of hours) {
+    const d = new Date(h.start).toISOString().slice(0, 10);
+    if (d >= from && d <= to) byDay.set(d, [...(byDay.get(d) ?? []), h]);
+  }
+  let full = 0;
+  let closeSame = 0;
+  let ohlcSame = 0;
+  let closesInside = 0;
+  for (const bar of daily) {
+    const hs = byDay.get(bar.date);
+    const last = hs?.at(-1);
+    if (hs?.length !== 24 || last === undefined) continue;
+    full++;
+    const same = (a: number | null, b: number) => a !== null && Math.abs(a - b) < PUBLISHED_PRECISION;
+    if (same(last.close, bar.close)) closeSame++;
+    const highs = hs.map((h) => h.high ?? h.close);
+    const lows = hs.map((h) => h.low ?? h.close);
+    if (
+      same(hs[0]?.open ?? null, bar.open) &&
+      same(Math.max(...highs), bar.high) &&
+      same(Math.min(...lows), bar.low) &&
+      same(last.close, bar.close)
+    )
+      ohlcSame++;
+    if (
+      hs.every((h) => h.close >= bar.low - PUBLISHED_PRECISION && h.close <= bar.high + PUBLISHED_PRECISION)
+    )
+      closesInside++;
+  }
+  return `daily bars vs 24 hourly bars 00:00-24:00 UTC (${from}..${to}): ${full} full days; close = 23:00 bar's close on ${closeSame}; whole OHLC identical on ${ohlcSame}; every hourly close inside the daily low-high on ${closesInside}`;
+}
+
+const fmt = (label: string, s: ComparisonStats) =>
+  `${label.padEnd(44)} days ${s.days}  mean ${s.meanBias.toFixed(2).padStart(5)}  median|d| ${s.medianAbs.toFixed(2)}  p90 ${s.p90Abs.toFixed(2)}  max ${s.maxAbs.toFixed(2)}  within ${TOLERANCE}: ${(100 * s.withinShare).toFixed(1)}%`;
+
+interface Row {
+  readonly day: VolIndexDay & { index: number; dvol: number };
+  readonly instant: number;
+}
+
+/**
+ * The snapshot clock against DVOL's: median |index - DVOL| with the snapshot time shifted by whole
+ * and half hours. A file timestamp that is off (a wrong zone, a late write) shows as a minimum away
+ * from 0; a sharp minimum at 0 says the chain's timestamp and DVOL's clock agree.
+ */
+function clockShifts(rows: readonly Row[], byStart: ReadonlyMap<number, HourBar>): string {
+  const parts = [-2, -1, -0.5, 0, 0.5, 1, 2].map((h) => {
+    const diffs = rows.flatMap((r) => {
+      const v = dvolAtInstant(byStart, r.day.time + h * HOUR_MS);
+      return v === null ? [] : [r.day.index - v];
+    });
+    const s = comparisonStats(diffs, TOLERANCE);
+    return `${h > 0 ? "+" : ""}${h} h ${s.medianAbs.toFixed(2)} (${(100 * s.withinShare).toFixed(1)}% of ${s.days})`;
+  });
+  return `snapshot time shifted (median |d|, within ${TOLERANCE}): ${parts.join(", ")}`;
+}
+
+function report(
+  coin: string,
+  series: readonly VolIndexDay[],
+  hours: readonly HourBar[],
+  daily: readonly DvolBar[],
+) {
+  const byStart = new Map(hours.map((h) => [h.start, h]));
+  const rows: Row[] = series.flatMap((d) => {
+    if (d.index === null || d.dvol === null) return [];
+    const instant = dvolAtInstant(byStart, d.time);
+    return instant === null ? [] : [{ day: { ...d, index: d.index, dvol: d.dvol }, instant }];
+  });
+  const first = series[0]?.date ?? "";
+  const last = series[series.length - 1]?.date ?? "";
+  console.log(
+    `\n== ${coin}: ${rows.length} of ${series.filter((d) => d.diff !== null).length} season days covered by the hourly file ==`,
+  );
+  console.log(`  ${dailyClockCheck(hours, daily, first, last)}`);
+  if (rows.length === 0) return;
+  console.log(`  covered ${rows[0]?.day.date} .. ${rows[rows.length - 1]?.day.date}`);
+  console.log(
+    fmt("  index vs DVOL at the instant (hourly)", comparisonStats(rows.map((r) => r.day.index - r.instant))),
+  );
+  console.log(
+    fmt(
+      "  index vs daily-bar alignment (same days)",
+      comparisonStats(rows.map((r) => r.day.index - r.day.dvol)),
+    ),
+  );
+  console.log(
+    fmt(
+      "  daily-bar alignment vs DVOL at the instant",
+      comparisonStats(rows.map((r) => r.day.dvol - r.instant)),
+    ),
+  );
+  console.log(`  ${clockShifts(rows, byStart)}`);
+  const misses = rows.filter((r) => Math.abs(r.day.index - r.instant) > TOLERANCE);
+  console.log(`  days further than ${TOLERANCE} from DVOL at the instant (${misses.length}), worst first:`);
+  console.log("  date       UTC    index  DVOL@t  diff  | daily-aligned diff  near/next days");
+  for (const r of misses.sort(
+    (a, b) => Math.abs(b.day.index - b.instant) - Math.abs(a.day.index - a.instant),
+  ))
+    console.log(
+      `  ${r.day.date} ${new Date(r.day.time).toISOString().slice(11, 16)} ${r.day.index.toFixed(2).padStart(6)} ${r.instant.toFixed(2).padStart(6)} ${(r.day.index - r.instant).toFixed(2).padStart(6)} | ${r.day.dvol.toFixed(2).padStart(6)} ${(r.day.index - r.day.dvol).toFixed(2).padStart(6)}  ${(r.day.nearDays ?? 0).toFixed(1)}/${(r.day.nextDays ?? 0).toFixed(1)}`,
+    );
+}
+
+/** Every value of a repeatable flag, as absolute paths. */
+function argPaths(flag: string): string[] {
+  return process.argv.flatMap((a, i) => {
+    const v = process.argv[i + 1];
+    return a === flag && v ? [resolve(v)] : [];
+  });
+}
+
+/** Hourly bars of several files merged by start (the first file wins an hour both hold). */
+function mergedHourBars(paths: readonly string[]): HourBar[] {
+  const byStart = new Map<number, HourBar>();
+  for (const p of paths) for (const b of loadHourBars(p)) if (!byStart.has(b.start)) byStart.set(b.start, b);
+  return [...byStart.values()].sort((a, b) => a.start - b.start);
+}
+
+async function main() {
+  const paths: Record<string, string[]> = { BTC: argPaths("--btc"), ETH: argPaths("--eth") };
+  if (paths.BTC?.length === 0 && paths.ETH?.length === 0) {
+    console.log("usage: npx tsx scripts/measure/dvolIntraday.ts --btc HOURLY_FILE --eth HOURLY_FILE");
+    return;
+  }
+  const files = dailyFiles();
+  if (files.length === 0) {
+    console.log("no data: ../shared/data/deribit/daily absent");
+    return;
+  }
+  const { snaps, bars } = await loadSeason(files);
+  for (const coin of COINS) {
+    const coinPaths = paths[coin] ?? [];
+    if (coinPaths.length === 0) continue;
+    const daily = bars[coin] ?? [];
+    report(coin, volIndexComparisonSeries(snaps.get(coin) ?? [], daily), mergedHourBars(coinPaths), daily);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) await main();
