@@ -4,7 +4,7 @@ import type { BacktestStep } from "../../../src/core/backtest/market.js";
 import type { StrategyRule, StrategySpec } from "../../../src/core/backtest/strategies.js";
 import { syntheticStep, syntheticSteps } from "../../../src/core/backtest/syntheticMarket.js";
 import { futureName } from "../../../src/core/backtest/calendar.js";
-import { blackGreeks, blackPrice } from "../../../src/core/pricing/black76.js";
+import { blackPrice } from "../../../src/core/pricing/black76.js";
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -20,6 +20,18 @@ const FEE_DIGITS = 17;
 const ROLL_COIN_DIGITS = 12;
 /** spot x exp(0.1 T) recomputed here from the step's time and expiry (exp and year fraction rounding on 6e4): 9 digits, ~1e-14 relative. (was 6; tightened, passes at 9). */
 const FORWARD_MARK_DIGITS = 9;
+/** Central-difference steps for the pricer's derivatives: 1 USD on F = 60,000, 1e-4 in vol, 1e-5 years (5 min). */
+const FD_STEP_F = 1;
+const FD_STEP_VOL = 1e-4;
+const FD_STEP_T = 1e-5;
+/** Central differences: truncation h^2 V'''/6 plus rounding eps V / h^2 on second derivatives (~1e-8 relative at these steps): 1e-6 relative. */
+const FD_REL = 1e-6;
+/** Absolute floor for terms near zero: rounding of USD values ~1e4 over the steps, ~1e-7 USD. */
+const FD_ABS_USD = 1e-6;
+/** dt / 4 and move / 2 divide a dt^1.5 residual by 8: measured 7.98-7.99 (USD) and 7.89-7.97 (coin) over three halvings; window (7, 9). */
+const THIRD_ORDER_RATIO_MIN = 7;
+/** Upper end of the 8 +- 1 window. */
+const THIRD_ORDER_RATIO_MAX = 9;
 
 const strangle: StrategySpec = {
   type: "short-strangle",
@@ -108,17 +120,18 @@ describe("backtest engine", () => {
     }
   });
 
-  it("Taylor attribution matches an independent revaluation, in USD and in coin; the residual is third order", () => {
+  describe("Taylor attribution against full revaluation and finite differences of the pricer", () => {
     const K = 60_000;
-    const run = (move: number) => {
+    // One long two-month inverse call, no basis (F = S), flat smile; window from START + 1 day to
+    // START + 1 day + dtMs in which S moves by `move` (relative) and the vol by `move` (absolute).
+    const window = (dtMs: number, move: number) => {
       const cfg = { steps: 1, seed: 0, skew: 0, curvature: 0 };
       const mk = (t: number, s: number, v: number) => syntheticStep(cfg, t, s, v);
       const steps = [
         mk(START + 12 * HOUR, 60_000, 0.5),
         mk(START + DAY, 60_000, 0.5),
-        mk(START + 2 * DAY, 60_000 * (1 + move), 0.5 + move),
+        mk(START + DAY + dtMs, 60_000 * (1 + move), 0.5 + move),
       ];
-      // A listed expiry about two months out (the synthetic calendar is Deribit's).
       const expiry = steps[0]!.expiries().find((e) => e - START > 50 * DAY)!;
       const rule: StrategyRule = {
         initial: { coins: 0, usd: 100_000 },
@@ -131,52 +144,95 @@ describe("backtest engine", () => {
         rule,
       });
       expect(r.rejections).toEqual([]);
-      const d = r.attribution[1]!;
-      // Independent reference: no basis, so F = S; an inverse call is worth B(F)/F coins
-      // (Deribit's mark convention), i.e. B(F) USD at S = F. Greeks of B by Black-76.
-      const T0 = (expiry - (START + DAY)) / (365 * DAY);
-      const T1 = (expiry - (START + 2 * DAY)) / (365 * DAY);
-      const F0 = 60_000;
-      const F1 = 60_000 * (1 + move);
-      const v0 = blackPrice({ forward: F0, strike: K, expiry: T0, vol: 0.5, kind: "call" });
-      const v1 = blackPrice({ forward: F1, strike: K, expiry: T1, vol: 0.5 + move, kind: "call" });
-      const g = blackGreeks({ forward: F0, strike: K, expiry: T0, vol: 0.5, kind: "call" });
-      const dF = F1 - F0;
-      // The premium was paid in coin (zero costs: at the ask): that coin debt is USD delta too,
-      // and the 100,000 USD cash is short the coin in coin terms.
-      const coinCash = -r.trades[0]!.price;
-      const usdCash = 100_000;
-      expect(d.deltaUsd).toBeCloseTo(g.delta * dF + coinCash * dF, USD_DIGITS);
-      expect(d.vegaUsd).toBeCloseTo(g.vega * move, USD_DIGITS);
-      expect(d.thetaUsd).toBeCloseTo(g.theta / 365, USD_DIGITS);
-      expect(d.gammaUsd).toBeCloseTo(0.5 * g.gamma * dF * dF, USD_DIGITS);
-      expect(d.vannaUsd).toBeCloseTo(g.vanna * dF * move, USD_DIGITS);
-      expect(d.volgaUsd).toBeCloseTo(0.5 * g.volga * move * move, USD_DIGITS);
-      expect(d.bookActualUsd).toBeCloseTo(v1 - v0 + coinCash * dF, USD_DIGITS);
-      // Coin: the value is c(F) = B(F)/F; its derivatives by the quotient rule:
-      // c_F = D/F - B/F^2, c_FF = G/F - 2D/F^2 + 2B/F^3, c_s = vega/F, c_Fs = vanna/F - vega/F^2.
-      const cF = g.delta / F0 - v0 / F0 ** 2;
-      const cFF = g.gamma / F0 - (2 * g.delta) / F0 ** 2 + (2 * v0) / F0 ** 3;
-      const usdInCoin = usdCash * (1 / F1 - 1 / F0);
-      expect(d.deltaCoin).toBeCloseTo(cF * dF + usdInCoin, COIN_DIGITS);
-      expect(d.gammaCoin).toBeCloseTo(0.5 * cFF * dF * dF, COIN_DIGITS);
-      expect(d.vegaCoin).toBeCloseTo((g.vega / F0) * move, COIN_DIGITS);
-      expect(d.thetaCoin).toBeCloseTo(g.theta / 365 / F0, COIN_DIGITS);
-      expect(d.vannaCoin).toBeCloseTo((g.vanna / F0 - g.vega / F0 ** 2) * dF * move, COIN_DIGITS);
-      expect(d.volgaCoin).toBeCloseTo((0.5 * g.volga * move * move) / F0, COIN_DIGITS);
-      expect(d.bookActualCoin).toBeCloseTo(v1 / F1 - v0 / F0 + usdInCoin, COIN_DIGITS);
-      // No trade that day.
-      expect(d.tradingUsd).toBeCloseTo(0, USD_DIGITS);
-      expect(d.tradingCoin).toBeCloseTo(0, COIN_DIGITS);
-      return { residual: d.residualUsd, actual: d.bookActualUsd, residualCoin: d.residualCoin };
+      return { d: r.attribution[1]!, expiry, premiumCoin: r.trades[0]!.price };
     };
-    // The residual (third-order and theta-cross terms) is small next to the PnL it explains.
-    for (const m of [0.01, 0.02, -0.02]) {
-      const { residual, actual, residualCoin } = run(m);
-      expect(Math.abs(residual)).toBeLessThan(0.03 * Math.abs(actual));
-      expect(residual).not.toBe(0);
-      expect(Math.abs(residualCoin * 60_000)).toBeLessThan(0.05 * Math.abs(actual));
-    }
+    const taylorUsd = (d: ReturnType<typeof window>["d"]) =>
+      d.deltaUsd + d.gammaUsd + d.vegaUsd + d.thetaUsd + d.vannaUsd + d.volgaUsd;
+    const taylorCoin = (d: ReturnType<typeof window>["d"]) =>
+      d.deltaCoin + d.gammaCoin + d.vegaCoin + d.thetaCoin + d.vannaCoin + d.volgaCoin;
+
+    it("each term equals the pricer's finite difference times the move (USD and coin)", () => {
+      const move = 0.02;
+      const { d, expiry, premiumCoin } = window(DAY, move);
+      const T0 = (expiry - (START + DAY)) / (365 * DAY);
+      const [F0, s0] = [60_000, 0.5];
+      const dF = F0 * move;
+      // The pricers: USD value B(F, s, T) (Black-76) and the inverse call's coin value B / F.
+      const usd = (F: number, s: number, T: number) =>
+        blackPrice({ forward: F, strike: K, expiry: T, vol: s, kind: "call" });
+      const coin = (F: number, s: number, T: number) => usd(F, s, T) / F;
+      const [hF, hs, hT] = [FD_STEP_F, FD_STEP_VOL, FD_STEP_T];
+      const fd = (V: typeof usd) => ({
+        F: (V(F0 + hF, s0, T0) - V(F0 - hF, s0, T0)) / (2 * hF),
+        FF: (V(F0 + hF, s0, T0) - 2 * V(F0, s0, T0) + V(F0 - hF, s0, T0)) / (hF * hF),
+        s: (V(F0, s0 + hs, T0) - V(F0, s0 - hs, T0)) / (2 * hs),
+        ss: (V(F0, s0 + hs, T0) - 2 * V(F0, s0, T0) + V(F0, s0 - hs, T0)) / (hs * hs),
+        Fs:
+          (V(F0 + hF, s0 + hs, T0) -
+            V(F0 + hF, s0 - hs, T0) -
+            V(F0 - hF, s0 + hs, T0) +
+            V(F0 - hF, s0 - hs, T0)) /
+          (4 * hF * hs),
+        // Calendar time runs against time to expiry: dV/dt = -dV/dT, per day.
+        tPerDay: -(V(F0, s0, T0 + hT) - V(F0, s0, T0 - hT)) / (2 * hT) / 365,
+      });
+      const u = fd(usd);
+      const c = fd(coin);
+      const close = (got: number, want: number) =>
+        expect(Math.abs(got - want)).toBeLessThan(FD_REL * Math.abs(want) + FD_ABS_USD);
+      // The book also holds the coin debt of the premium (USD delta) and 100,000 USD cash (coin delta).
+      close(d.deltaUsd, u.F * dF - premiumCoin * dF);
+      close(d.gammaUsd, 0.5 * u.FF * dF * dF);
+      close(d.vegaUsd, u.s * move);
+      close(d.thetaUsd, u.tPerDay);
+      close(d.vannaUsd, u.Fs * dF * move);
+      close(d.volgaUsd, 0.5 * u.ss * move * move);
+      const F1 = F0 + dF;
+      const cashCoin = 100_000 * (1 / F1 - 1 / F0); // exact move of USD cash in coin, not a Taylor term
+      const closeCoin = (got: number, want: number) =>
+        expect(Math.abs(got - want) * F0).toBeLessThan(FD_REL * Math.abs(want * F0) + FD_ABS_USD);
+      closeCoin(d.deltaCoin - cashCoin, c.F * dF);
+      closeCoin(d.gammaCoin, 0.5 * c.FF * dF * dF);
+      closeCoin(d.vegaCoin, c.s * move);
+      closeCoin(d.thetaCoin, c.tPerDay);
+      closeCoin(d.vannaCoin, c.Fs * dF * move);
+      closeCoin(d.volgaCoin, 0.5 * c.ss * move * move);
+      // Full revaluation (the actual PnL) is the pricer at the two states.
+      const T1 = T0 - 1 / 365;
+      close(d.bookActualUsd, usd(F1, s0 + move, T1) - usd(F0, s0, T0) - premiumCoin * dF);
+      closeCoin(d.bookActualCoin, coin(F1, s0 + move, T1) - coin(F0, s0, T0) + cashCoin);
+      expect(Math.abs(d.tradingUsd)).toBeLessThan(FD_ABS_USD); // no trade in the window
+    });
+
+    it("the Taylor sum converges to the actual PnL: residual ~ dt^1.5 when the move scales as sqrt(dt)", () => {
+      // Diffusive scaling: dt / 4 and move / 2 per level. The Taylor terms are exact to second order,
+      // so the residual is third order in the move and first order in dt x move (charm): dt^1.5,
+      // i.e. 8x smaller per level; the PnL itself (first order) only halves.
+      const levels = [0, 1, 2, 3].map((k) => {
+        const { d } = window(DAY / 4 ** k, 0.02 / 2 ** k);
+        return {
+          usd: d.bookActualUsd - taylorUsd(d),
+          coin: d.bookActualCoin - taylorCoin(d),
+          reportedUsd: d.residualUsd,
+          reportedCoin: d.residualCoin,
+          actual: d.bookActualUsd,
+        };
+      });
+      for (const [k, l] of levels.entries()) {
+        // The reported residual is that difference.
+        expect(Math.abs(l.reportedUsd - l.usd)).toBeLessThan(FD_ABS_USD);
+        expect(Math.abs(l.reportedCoin - l.coin) * 60_000).toBeLessThan(FD_ABS_USD);
+        const next = levels[k + 1];
+        if (!next) continue;
+        const ratioUsd = l.usd / next.usd;
+        const ratioCoin = l.coin / next.coin;
+        expect(ratioUsd).toBeGreaterThan(THIRD_ORDER_RATIO_MIN);
+        expect(ratioUsd).toBeLessThan(THIRD_ORDER_RATIO_MAX);
+        expect(ratioCoin).toBeGreaterThan(THIRD_ORDER_RATIO_MIN);
+        expect(ratioCoin).toBeLessThan(THIRD_ORDER_RATIO_MAX);
+        expect(Math.abs(l.actual / next.actual)).toBeLessThan(3); // first order: ~2
+      }
+    });
   });
 
   it("settles at expiry in coin on intrinsic value: a cash-secured put assigned after a crash", () => {
