@@ -1,9 +1,12 @@
 /**
  * Import-time bench (issue 25 item 1): the cost of importing each public entry point of the built
- * package (dist/, `npm run bench` builds it first), each in a fresh Node process that times its own
- * `await import()` and reports its RSS growth. Baseline in the same run: importing every entry at
- * once, the old package root (core plus every adapter: DuckDB, pg, BullMQ, fastify, ...).
- * Targets: `volfolio` and `volfolio/pricing` under 100 ms. Median of RUNS processes per entry.
+ * package (the files package.json `exports` names: dist/bundle/, one esbuild run with code splitting,
+ * scripts/buildBundle.ts; `npm run bench` builds it first), each in a fresh Node process that times its
+ * own `await import()` and reports its RSS growth. In the same run: importing every entry at once (the
+ * old package root: core plus every adapter, DuckDB, pg, BullMQ, fastify, ...), and the root from tsc's
+ * per-file output (dist/index.js, what the package published before the bundle). Prints the ratio
+ * volfolio / volfolio/pricing. Targets: `volfolio` and `volfolio/pricing` under 100 ms wall on an idle
+ * machine. Median of RUNS processes per entry.
  *
  * Run: npm run build && npx tsx bench/run.ts importTime
  */
@@ -54,7 +57,7 @@ function importCost(files: readonly string[]): ImportCost {
   return { ms: median((r) => r.ms), cpuMs: median((r) => r.cpuMs), rssMb: median((r) => r.rssMb) };
 }
 
-/** dist/ file of each package.json export (".": dist/index.js, "./pricing": dist/entry/pricing.js, ...). */
+/** dist/ file of each package.json export (".": dist/bundle/index.js, "./pricing": dist/bundle/entry/pricing.js, ...). */
 function exportFiles(): Map<string, string> {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
     exports: Record<string, { import?: string } | string>;
@@ -65,10 +68,23 @@ function exportFiles(): Map<string, string> {
   return out;
 }
 
+/** The unbundled root (tsc's per-file output), the reference line. */
+const TSC_ROOT = "dist/index.js";
+
+/** One entry's line: median wall and CPU, RSS growth, ratio to the every-entry baseline, target verdict. */
+function entryLine(subpath: string, c: ImportCost, all: ImportCost): string {
+  const name = subpath === "." ? "volfolio" : `volfolio${subpath.slice(1)}`;
+  const target =
+    subpath === "." || subpath === "./pricing"
+      ? ` (target < 100 ms: wall ${c.ms < 100 ? "meets" : "MISSES"} it, CPU ${c.cpuMs < 100 ? "meets" : "MISSES"} it)`
+      : "";
+  return `${name.padEnd(28)} ${fmt(c.ms).padStart(6)} ms (CPU ${fmt(c.cpuMs)} ms), +${fmt(c.rssMb)} MB RSS, ${fmt(c.ms / all.ms)}x the baseline${target}`;
+}
+
 export async function run(): Promise<void> {
-  header("import time of the package entry points (fresh process each, median of 7)");
+  header(`import time of the package entry points (fresh process each, median of ${RUNS})`);
   const files = exportFiles();
-  if (![...files.values()].every((f) => existsSync(join(ROOT, f)))) {
+  if (![...files.values(), TSC_ROOT].every((f) => existsSync(join(ROOT, f)))) {
     console.log("skipped: dist/ is missing or stale (run `npm run build` first)");
     return;
   }
@@ -76,15 +92,20 @@ export async function run(): Promise<void> {
   console.log(
     `baseline, every entry at once (the old root: core + all adapters): ${fmt(all.ms)} ms (CPU ${fmt(all.cpuMs)} ms), +${fmt(all.rssMb)} MB RSS`,
   );
+  const costs = new Map<string, ImportCost>();
   for (const [subpath, file] of files) {
     const c = importCost([file]);
-    const name = subpath === "." ? "volfolio" : `volfolio${subpath.slice(1)}`;
-    const target =
-      subpath === "." || subpath === "./pricing"
-        ? ` (target < 100 ms on a quiet machine; CPU time here ${c.cpuMs < 100 ? "meets" : "MISSES"} it)`
-        : "";
-    console.log(
-      `${name.padEnd(28)} ${fmt(c.ms).padStart(6)} ms (CPU ${fmt(c.cpuMs)} ms), +${fmt(c.rssMb)} MB RSS, ${fmt(c.ms / all.ms)}x the baseline${target}`,
-    );
+    costs.set(subpath, c);
+    console.log(entryLine(subpath, c, all));
   }
+  const root = costs.get(".");
+  const pricing = costs.get("./pricing");
+  if (root === undefined || pricing === undefined) return;
+  const tsc = importCost([TSC_ROOT]);
+  console.log(
+    `volfolio / volfolio/pricing: ${fmt(root.ms / pricing.ms)}x wall, ${fmt(root.cpuMs / pricing.cpuMs)}x CPU`,
+  );
+  console.log(
+    `volfolio from tsc's per-file output (${TSC_ROOT}, unbundled): ${fmt(tsc.ms)} ms (CPU ${fmt(tsc.cpuMs)} ms), +${fmt(tsc.rssMb)} MB RSS; the bundle takes ${fmt(root.ms / tsc.ms)}x its wall time, ${fmt(root.cpuMs / tsc.cpuMs)}x its CPU`,
+  );
 }

@@ -4,34 +4,41 @@
  * `volfolio/pricing` loads no package at all (so no database, queue or HTTP module) and no I/O builtin.
  * The loaded-module check runs each entry in a fresh child process with a resolve hook that logs every
  * URL the process resolves (recordResolve.mjs); the store adapter is the control that the log sees packages.
+ * The same checks run on the published build (scripts/buildBundle.ts: every exports subpath bundled in one
+ * esbuild run, made here into test-output/), plus class identity across entries: an error thrown through
+ * `volfolio/pricing` or an adapter is `instanceof` the class `volfolio` exports (one copy of each module).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BundleResult, bundleLibrary } from "../../scripts/buildBundle.js";
 import * as root from "../../src/index.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const workDir = mkdtempSync(join(tmpdir(), "volfolio-entry-"));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
-/** Every URL resolved while a fresh Node process imports `entry` (a path under src/). */
+/**
+ * Every URL resolved while a fresh Node process imports `entry` (a path under src/ run through tsx, or an
+ * absolute path of a built .js file run by plain Node).
+ */
 async function resolvedUrls(entry: string): Promise<string[]> {
+  const built = entry.endsWith(".js");
   const logFile = join(workDir, `${entry.replaceAll("/", "_")}.log`);
   await promisify(execFile)(
     process.execPath,
     [
-      "--import",
-      "tsx",
+      ...(built ? [] : ["--import", "tsx"]),
       "--import",
       "./test/api/registerRecorder.mjs",
       "--input-type=module",
       "-e",
       "await import(process.argv[1])",
-      join(ROOT, entry),
+      built ? pathToFileURL(entry).href : join(ROOT, entry),
     ],
     { cwd: ROOT, env: { ...process.env, VOLFOLIO_RESOLVE_LOG: logFile } },
   );
@@ -146,4 +153,90 @@ describe("package root: core's public names only", () => {
     for (const n of ["errors", "math"]) for (const k of Object.keys(await entryModule(n))) union.add(k);
     expect(new Set(names)).toEqual(union);
   }, 30_000);
+});
+
+/**
+ * Child program for the identity check: imports the built root, `volfolio/pricing`, `volfolio/surface` and
+ * `volfolio/adapters/files` (argv: their URLs) and reports whether errors thrown through the others are
+ * instances of the root's classes and whether shared functions are the same objects.
+ */
+const IDENTITY_CHILD = `
+const [root, pricing, surface, files] = await Promise.all(process.argv.slice(1).map((u) => import(u)));
+const thrown = (f) => { try { f(); } catch (e) { return e; } return null; };
+const fromPricing = thrown(() => pricing.blackPrice({ forward: -1, strike: 1, expiry: 1, vol: 0.5, kind: "call" }));
+const fromAdapter = thrown(() => files.parseStrategySpec({}, "strategy.json"));
+console.log(JSON.stringify({
+  pricingError: fromPricing?.name ?? null,
+  pricingErrorIsRootClass: fromPricing instanceof root.InvalidInputError,
+  adapterError: fromAdapter?.name ?? null,
+  adapterErrorIsRootClass: fromAdapter instanceof root.InvalidInputError,
+  sameBlackPrice: pricing.blackPrice === root.blackPrice,
+  sameCalibrateSurface: surface.calibrateSurface === root.calibrateSurface,
+}));
+`;
+
+describe("the built package (scripts/buildBundle.ts: one esbuild run over every exports subpath)", () => {
+  let bundle: BundleResult;
+  /** Bundle file of an exports subpath ("." for the root). */
+  const file = (subpath: string): string => {
+    const f = bundle.entries.get(subpath);
+    if (f === undefined) throw new Error(`no bundle entry for ${subpath}`);
+    return f;
+  };
+  const inBundle = (u: string) => u.startsWith(pathToFileURL(bundle.outdir).href);
+  const bytes = (urls: readonly string[]) =>
+    urls.filter(inBundle).reduce((s, u) => s + statSync(fileURLToPath(u)).size, 0);
+
+  beforeAll(async () => {
+    // Under the repo (gitignored test-output/) so the adapters' external packages resolve from node_modules.
+    mkdirSync(join(ROOT, "test-output"), { recursive: true });
+    bundle = await bundleLibrary({ outdir: mkdtempSync(join(ROOT, "test-output", "bundle-")) });
+  }, 60_000);
+  afterAll(() => rmSync(bundle.outdir, { recursive: true, force: true }));
+
+  it("bundles every package.json exports subpath", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: object };
+    const subpaths = Object.keys(pkg.exports).filter((s) => s !== "./package.json");
+    expect([...bundle.entries.keys()].sort()).toEqual(subpaths.sort());
+    for (const f of bundle.entries.values()) expect(existsSync(f), f).toBe(true);
+  });
+
+  it("instanceof holds across entries: errors thrown via volfolio/pricing and an adapter are volfolio's class", async () => {
+    const urls = [".", "./pricing", "./surface", "./adapters/files"].map((s) => pathToFileURL(file(s)).href);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--input-type=module", "-e", IDENTITY_CHILD, ...urls],
+      { cwd: ROOT },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      pricingError: "InvalidInputError",
+      pricingErrorIsRootClass: true,
+      adapterError: "InvalidInputError",
+      adapterErrorIsRootClass: true,
+      sameBlackPrice: true,
+      sameCalibrateSurface: true,
+    });
+  }, 30_000);
+
+  it("volfolio and volfolio/pricing load no package and no network or process builtin; the store adapter does", async () => {
+    const [rootUrls, pricingUrls, storeUrls] = await Promise.all([
+      resolvedUrls(file(".")),
+      resolvedUrls(file("./pricing")),
+      resolvedUrls(file("./adapters/store")),
+    ]);
+    for (const urls of [rootUrls, pricingUrls]) {
+      expect(urls.filter((u) => !inBundle(u) && !u.startsWith("node:"))).toEqual([]);
+      expect(urls.filter((u) => IO_BUILTINS.test(u))).toEqual([]);
+    }
+    // A few files, not one per module: 43 chunk files cost the root twice the CPU time (scripts/buildBundle.ts).
+    expect(rootUrls.filter(inBundle).length).toBeLessThanOrEqual(8);
+    // pricing loads a part of what the root loads (its tables and kernels), not the rest of core
+    expect(
+      pricingUrls.every((u) => rootUrls.includes(u) || u === pathToFileURL(file("./pricing")).href),
+    ).toBe(true);
+    expect(bytes(pricingUrls)).toBeLessThan(bytes(rootUrls) / 2);
+    const packages = new Set(storeUrls.map(packageOf));
+    expect(packages.has("@duckdb/node-api")).toBe(true);
+    expect(packages.has("pg")).toBe(true);
+  }, 60_000);
 });
