@@ -18,9 +18,21 @@ describe("volfolio demo --book", () => {
     };
     const file = join(dir, "eth-book.json");
     writeFileSync(file, JSON.stringify(book));
-    const r = await captureCli(["demo", "--no-serve", "--json", "--book", file, "--out", dir]);
+    const r = await captureCli([
+      "demo",
+      "--no-serve",
+      "--no-forecast",
+      "--json",
+      "--book",
+      file,
+      "--out",
+      dir,
+    ]);
     expect(r.code, r.err).toBe(0);
     const report = JSON.parse(r.out);
+    // --no-forecast (kept out of this test for its ~5 s of CPU): the Regime tab without its panel.
+    expect(report.regime).toBeDefined();
+    expect(report.regime.forecast).toBeUndefined();
     const underlyings = new Set(report.greeks.rows.map((x: { underlying: string }) => x.underlying));
     expect([...underlyings]).toEqual(["ETH"]);
     // A short put: positive cash delta, negative vega.

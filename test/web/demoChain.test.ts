@@ -97,7 +97,7 @@ const chainFile = join(dir, "chain.json");
 writeFileSync(chainFile, chainJson());
 
 async function demo(args: string[]): Promise<Report> {
-  const r = await captureCli(["demo", "--no-serve", "--json", "--out", dir, ...args]);
+  const r = await captureCli(["demo", "--no-serve", "--no-forecast", "--json", "--out", dir, ...args]);
   expect(r.code, r.err).toBe(0);
   return JSON.parse(r.out) as Report;
 }

@@ -127,6 +127,8 @@ interface MarketFlags extends ServeFlags {
   data?: string;
   history?: string;
   historyDays?: string;
+  /** false with --no-forecast: the Regime tab without its forecast panel. */
+  forecast?: boolean;
 }
 
 /** Loads the market (synthetic, --chain or --live), runs the pipeline; the builder's market too. */
@@ -177,6 +179,7 @@ async function computeReport(
     ...(f.data ? { backtestDataDir: f.data } : {}),
     ...(f.history ? { historyDir: f.history } : {}),
     ...(historyMaxDays !== undefined ? { historyMaxDays } : {}),
+    ...(f.forecast === false ? { forecast: false as const } : {}),
     onHistoryFile: (done, total) => {
       if (done % 20 === 0 || done === total) process.stderr.write(` ${done}/${total}`);
     },
@@ -335,6 +338,10 @@ function registerDemo(program: Command): void {
     )
     .option("--history-days <n>", "with --history: at most n stored days, evenly spaced, ending at the last")
     .option("--out <dir>", "report directory", "volfolio-report")
+    .option(
+      "--no-forecast",
+      "leave the volatility forecast panel (walk-forward HAR/GARCH/boosted trees, a few seconds of CPU) out of the Regime tab",
+    )
     .option("--no-serve", "write the report and exit")
     .option("--json", "print the report JSON on stdout (implies --no-serve)")
     .addHelpText("after", DEMO_HELP)
