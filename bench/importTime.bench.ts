@@ -12,6 +12,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { quantile } from "../src/core/math/stats.js";
@@ -88,6 +89,11 @@ export async function run(): Promise<void> {
     console.log("skipped: dist/ is missing or stale (run `npm run build` first)");
     return;
   }
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
+  console.log(`load average (1, 5, 15 min) at start: ${load()} (wall times need an idle machine)`);
   const all = importCost([...files.values()]);
   console.log(
     `baseline, every entry at once (the old root: core + all adapters): ${fmt(all.ms)} ms (CPU ${fmt(all.cpuMs)} ms), +${fmt(all.rssMb)} MB RSS`,
@@ -108,4 +114,5 @@ export async function run(): Promise<void> {
   console.log(
     `volfolio from tsc's per-file output (${TSC_ROOT}, unbundled): ${fmt(tsc.ms)} ms (CPU ${fmt(tsc.cpuMs)} ms), +${fmt(tsc.rssMb)} MB RSS; the bundle takes ${fmt(root.ms / tsc.ms)}x its wall time, ${fmt(root.cpuMs / tsc.cpuMs)}x its CPU`,
   );
+  console.log(`load average at end: ${load()}`);
 }
