@@ -11,7 +11,7 @@
  *     chain (in-memory baseline measured in the same run).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +57,38 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ wall: number; cpu: numb
   return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000, value };
 }
 
+/** The 1-minute load average, printed with each figure (others may share the machine). */
+const load = () => `(load ${loadavg()[0]?.toFixed(2) ?? "?"})`;
+
+/** Ingest runs of the season: the best wall and the best CPU time are the figures (least disturbed). */
+const INGEST_RUNS = 3;
+
+/** The season ingested INGEST_RUNS times into `dir` (a fresh store each time); each run printed. */
+async function bestIngest(dir: string, rate: (ms: number) => string): Promise<{ wall: number; cpu: number }> {
+  const runs: { wall: number; cpu: number }[] = [];
+  for (let i = 0; i < INGEST_RUNS; i++) {
+    rmSync(dir, { recursive: true, force: true });
+    const ing = await timed(async () => {
+      const s = await DuckDbSnapshotStore.open(dir);
+      try {
+        return await ingestHistory(s, existsSync(PERP) ? [DAILY, PERP] : [DAILY]);
+      } finally {
+        await s.close();
+      }
+    });
+    runs.push(ing);
+    console.log(
+      `store ingest ${i + 1}/${INGEST_RUNS} (DuckDB read_csv + validation + Parquet): ${ing.value.rowsRead} rows (${ing.value.accepted} accepted, ${ing.value.rejected} rejected), wall ${fmt(ing.wall / 1000)} s (${rate(ing.wall)} rows/s), cpu ${fmt(ing.cpu / 1000)} s (${rate(ing.cpu)} rows/s) ${load()}`,
+    );
+  }
+  const wall = Math.min(...runs.map((r) => r.wall));
+  const cpu = Math.min(...runs.map((r) => r.cpu));
+  console.log(
+    `store ingest best of ${INGEST_RUNS}: wall ${fmt(wall / 1000)} s (${rate(wall)} rows/s), cpu ${fmt(cpu / 1000)} s`,
+  );
+  return { wall, cpu };
+}
+
 async function season(): Promise<void> {
   header("store: the 233-day Deribit season, ingest and backtest vs the current file loader");
   if (!existsSync(DAILY)) {
@@ -67,23 +99,13 @@ async function season(): Promise<void> {
   try {
     const cur = await timed(() => loadBacktestData({ dir: DAILY, underlying: "BTC" }));
     const rows = cur.value.rowsRead;
-    const ing = await timed(async () => {
-      const s = await DuckDbSnapshotStore.open(dir);
-      try {
-        return await ingestHistory(s, existsSync(PERP) ? [DAILY, PERP] : [DAILY]);
-      } finally {
-        await s.close();
-      }
-    });
     const rate = (ms: number) => fmt((rows * 1000) / ms);
     console.log(
-      `current loader (loadBacktestData, both coins' rows parsed): ${rows} rows, wall ${fmt(cur.wall / 1000)} s (${rate(cur.wall)} rows/s), cpu ${fmt(cur.cpu / 1000)} s (${rate(cur.cpu)} rows/s)`,
+      `current loader (loadBacktestData, both coins' rows parsed): ${rows} rows, wall ${fmt(cur.wall / 1000)} s (${rate(cur.wall)} rows/s), cpu ${fmt(cur.cpu / 1000)} s (${rate(cur.cpu)} rows/s) ${load()}`,
     );
+    const ing = await bestIngest(dir, rate);
     console.log(
-      `store ingest (DuckDB read_csv + validation + Parquet): ${ing.value.rowsRead} rows (${ing.value.accepted} accepted, ${ing.value.rejected} rejected), wall ${fmt(ing.wall / 1000)} s (${rate(ing.wall)} rows/s), cpu ${fmt(ing.cpu / 1000)} s (${rate(ing.cpu)} rows/s)`,
-    );
-    console.log(
-      `ingest speed-up vs the current loader: wall ${fmt(cur.wall / ing.wall)}x, cpu ${fmt(cur.cpu / ing.cpu)}x (target: season < 2 s, >= 200k rows/s)`,
+      `ingest speed-up vs the current loader (best of ${INGEST_RUNS}): wall ${fmt(cur.wall / ing.wall)}x, cpu ${fmt(cur.cpu / ing.cpu)}x (target: season < 2 s, >= 200k rows/s)`,
     );
     const spec = parseStrategySpec(JSON.parse(readFileSync(STRATEGY, "utf8")), STRATEGY);
     const fromStore = await timed(async () => {
@@ -95,7 +117,7 @@ async function season(): Promise<void> {
       return runBacktest({ strategy: spec, steps: d.steps, recordTrades: false });
     });
     console.log(
-      `backtest ${spec.name ?? spec.type}, BTC season end to end (${fromStore.value.steps} steps): from the store wall ${fmt(fromStore.wall / 1000)} s, cpu ${fmt(fromStore.cpu / 1000)} s; from the files wall ${fmt(fromFiles.wall / 1000)} s, cpu ${fmt(fromFiles.cpu / 1000)} s; ratio ${fmt(fromFiles.wall / fromStore.wall)}x wall, ${fmt(fromFiles.cpu / fromStore.cpu)}x cpu (target: < 3 s)`,
+      `backtest ${spec.name ?? spec.type}, BTC season end to end (${fromStore.value.steps} steps): from the store wall ${fmt(fromStore.wall / 1000)} s, cpu ${fmt(fromStore.cpu / 1000)} s; from the files wall ${fmt(fromFiles.wall / 1000)} s, cpu ${fmt(fromFiles.cpu / 1000)} s; ratio ${fmt(fromFiles.wall / fromStore.wall)}x wall, ${fmt(fromFiles.cpu / fromStore.cpu)}x cpu (target: < 3 s) ${load()}`,
     );
     console.log(
       `  store run: hedge fills ${fromStore.value.hedgeFills.venue} at the stored perpetual price, ${fromStore.value.hedgeFills.mark} at the index; final equity ${fmt(fromStore.value.finalEquityUsd, 7)} USD vs ${fmt(fromFiles.value.finalEquityUsd, 7)} USD from the files (index-priced hedge)`,

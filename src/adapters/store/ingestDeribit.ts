@@ -182,7 +182,7 @@ export const ROW_REASON_SQL = `CASE WHEN c.reason0 IS NOT NULL THEN c.reason0
   WHEN n.strike <> c.strike_v OR n.kind <> c.otype OR n.expiry <> c.expiry_v OR (n.settlement = 'inverse' AND n.coin <> c.currency) THEN 'name-mismatch'
   WHEN NOT coalesce(c.n_index_price > 0, false) THEN 'missing-index' END`;
 
-/** Columns of an accepted row (the view acc and the rows the loader accepted, t2acc). */
+/** Columns of an accepted row (the view accv and the rows the loader accepted, t2acc). */
 const ACC_COLUMNS = {
   fid: "INTEGER",
   line: "BIGINT",
@@ -196,10 +196,15 @@ const ACC_COLUMNS = {
   fut_price: "DOUBLE",
 } as const;
 
-/** The accepted rows: those the SQL rules accept and the loader's (t2acc). */
+/**
+ * The accepted rows, those the SQL rules accept and the loader's (t2acc): the view accv (every
+ * column, read once by the Parquet write) and the table acc (the few columns the dominant
+ * timestamp, the outliers, the chains, the futures and the counts need). Materializing every
+ * column costs more than the Parquet write's second pass over the joins.
+ */
 async function createAccepted(conn: DuckDBConnection): Promise<void> {
   const fut = "c.n_futures_price > 0 AND f.name IS NOT NULL";
-  await conn.run(`CREATE OR REPLACE TEMP TABLE acc AS SELECT o.fid, c.rowid - o.r0 + 2 AS line, c.ts,
+  await conn.run(`CREATE OR REPLACE TEMP VIEW accv AS SELECT o.fid, c.rowid - o.r0 + 2 AS line, c.ts,
       c.inst AS instrument, n.coin, c.expiry_v AS expiry, c.strike_v AS strike, c.otype AS kind,
       CASE WHEN c.n_bid_price > 0 THEN c.n_bid_price END AS bid, CASE WHEN c.n_ask_price > 0 THEN c.n_ask_price END AS ask,
       c.n_mark_price AS mark, c.n_implied_volatility AS mark_iv, c.n_underlying AS underlying_price, c.underlying_name,
@@ -209,6 +214,8 @@ async function createAccepted(conn: DuckDBConnection): Promise<void> {
     FROM chk c JOIN offs o ON o.fh = c.fh JOIN onames n ON n.name = c.inst LEFT JOIN fnames f ON f.name = c.fname
     WHERE (${ROW_REASON_SQL}) IS NULL
     UNION ALL SELECT * FROM t2acc`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE acc AS SELECT fid, line, ts, coin, index_price, fut_name, fut_expiry,
+      fut_price, (bid IS NOT NULL)::INTEGER + (ask IS NOT NULL)::INTEGER AS sides FROM accv`);
 }
 
 /** The raw fields of some rows (fid, line) of the group, by reading their files again. */
@@ -335,9 +342,13 @@ async function timestampOutliers(
     ts: Number(r.ts),
     dominant: Number(r.dominant),
   }));
-  await conn.run(
-    `CREATE OR REPLACE TEMP VIEW kept AS SELECT a.*, d.src, d.dominant FROM acc a JOIN dom d USING (fid) WHERE abs(a.ts - d.dominant) <= ${tol}`,
-  );
+  for (const [view, from] of [
+    ["kept", "acc"],
+    ["keptv", "accv"],
+  ])
+    await conn.run(
+      `CREATE OR REPLACE TEMP VIEW ${view} AS SELECT a.*, d.src, d.dominant FROM ${from} a JOIN dom d USING (fid) WHERE abs(a.ts - d.dominant) <= ${tol}`,
+    );
   if (outliers.length === 0) return;
   const raw = await rawRows(conn, files, outliers);
   const rejects = outliers.map((r): Cell[] => {
@@ -355,7 +366,7 @@ async function writeAccepted(conn: DuckDBConnection, batch: string, quotesFile: 
   await conn.run(`COPY (SELECT a.src, ${b} AS batch, a.line, a.coin AS underlying, a.dominant AS valuation_time,
       a.instrument, a.ts, a.expiry, a.strike, a.kind, a.bid, a.ask, a.mark, a.mark_iv, a.underlying_price,
       a.underlying_name, a.open_interest, a.volume, NULL::DOUBLE AS bid_size, NULL::DOUBLE AS ask_size,
-      NULL::DOUBLE AS bid_iv, NULL::DOUBLE AS ask_iv, false AS tardis FROM kept a)
+      NULL::DOUBLE AS bid_iv, NULL::DOUBLE AS ask_iv, false AS tardis FROM keptv a)
     TO ${sqlStr(quotesFile)} (FORMAT PARQUET)`);
   await conn.run(`INSERT INTO ${STAGE.chains} SELECT a.src, ${b}, a.coin, any_value(a.dominant),
       list_sort(list(a.index_price))[(count(*) // 2) + 1], count(*) FROM kept a GROUP BY a.src, a.fid, a.coin`);
@@ -373,7 +384,7 @@ async function groupCounts(
   const missing = ["bid_price", "ask_price"].filter((c) => !header.includes(c));
   const counts = await rows(
     conn,
-    "SELECT o.fid, o.n AS read, count(a.line)::BIGINT AS n, (count(a.bid) + count(a.ask))::BIGINT AS sides FROM offs o LEFT JOIN kept a USING (fid) GROUP BY o.fid, o.n",
+    "SELECT o.fid, o.n AS read, count(a.line)::BIGINT AS n, coalesce(sum(a.sides), 0)::BIGINT AS sides FROM offs o LEFT JOIN kept a USING (fid) GROUP BY o.fid, o.n",
   );
   const warnings = new Map<string, string[]>();
   const read = new Map<string, number>();
@@ -394,7 +405,7 @@ async function groupCounts(
 const GROUP_TABLES = ["chk", "offs", "onames", "fnames", "t2acc", "acc", "fmap", "dom"];
 
 async function dropGroup(conn: DuckDBConnection): Promise<void> {
-  await conn.run("DROP VIEW IF EXISTS kept");
+  for (const v of ["keptv", "kept", "accv"]) await conn.run(`DROP VIEW IF EXISTS ${v}`);
   for (const t of GROUP_TABLES) await conn.run(`DROP TABLE IF EXISTS ${t}`);
 }
 
