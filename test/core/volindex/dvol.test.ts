@@ -46,6 +46,12 @@ const PARITY_REL = 1e-9;
 const FLOAT_DIGITS = 12;
 /** The discrete floored strip vs the midpoint integral written here between the same delta floors: the strip's strike spacing, 0.2%. */
 const FLOORED_STRIP_REL = 2e-3;
+/** The delta floor removes ~3% of a flat 80% smile's variance (0.9708 of vol^2): well below 0.98. */
+const FLOORED_SHARE_MAX = 0.98;
+/** Locating a whole-day expiry by timeToExpiry x 365: exact to an ulp, any slack below a second does. */
+const DAY_MATCH = 1e-9;
+/** Strikes, forwards and USD prices scaled by lambda in [0.01, 100]: relative rounding of the strip sums. */
+const SCALE_REL = 1e-9;
 const DAY = 86_400_000;
 
 interface ExpirySpec {
@@ -148,7 +154,7 @@ describe("DVOL-method variance of one expiry", () => {
       sum += (otm / K) * ((b - a) / n);
     }
     const ref = (2 / T) * sum;
-    expect(ref / (vol * vol)).toBeLessThan(0.98); // the floor removes ~3% of the variance (0.9708)
+    expect(ref / (vol * vol)).toBeLessThan(FLOORED_SHARE_MAX);
     expect(Math.abs(v.variance / ref - 1)).toBeLessThan(FLOORED_STRIP_REL);
   });
 
@@ -338,7 +344,7 @@ describe("DVOL-method index: eligible expiries and interpolation", () => {
     const r = dvolIndex(normalizeChain(chainOf([full(16, 0.5), fresh, full(44, 0.6)])).snapshot);
     expect(r.near.timeToExpiry * 365).toBeCloseTo(16, YEAR_FRACTION_DIGITS);
     expect(r.next.timeToExpiry * 365).toBeCloseTo(44, YEAR_FRACTION_DIGITS);
-    const issue = r.all.find((e) => Math.abs(e.timeToExpiry * 365 - 24) < 1e-9)?.issue;
+    const issue = r.all.find((e) => Math.abs(e.timeToExpiry * 365 - 24) < DAY_MATCH)?.issue;
     expect(issue).toBe("too-few-strikes");
     // Cboe step 3 written here: total variance interpolated between 16 and 44 days, at 30.
     const t1 = 16 / 365;
@@ -377,7 +383,7 @@ describe("DVOL-method index: eligible expiries and interpolation", () => {
         }));
         const a = dvolIndex(normalizeChain(chainOf(base)).snapshot).index;
         const b = dvolIndex(normalizeChain(chainOf(scaled)).snapshot).index;
-        return Math.abs(a - b) < 1e-9 * a;
+        return Math.abs(a - b) < SCALE_REL * a;
       }),
       { numRuns: 25 },
     );

@@ -25,6 +25,25 @@ if (!have)
   console.warn("DVOL season test skipped: ../shared/data/deribit/daily or prices/DVOL_*_daily.csv not found");
 
 const NAMED = ["20260112", "20260113", "20260114", "20260211", "20260212", "20260213"];
+/** The issue's tolerance (vol points) for "within" DVOL. */
+const TOLERANCE_PTS = 1.5;
+/** 24 days drawn; a day may lack an index or a DVOL bar (231 of 233 have both). */
+const MIN_SAMPLE_DAYS = 22;
+/** |mean bias| on the 24-day sample: the issue's 0.5 plus sampling slack (season -0.12 / -0.00). */
+const SAMPLE_BIAS_PTS = 0.75;
+/** Share within TOLERANCE_PTS on the sample: season 88.7% / 87.0% less sampling slack. */
+const SAMPLE_WITHIN_SHARE = 0.7;
+/** A calm day: DVOL's daily high - low at most its season median (BTC 1.90, ETH 1.99 points). */
+const CALM_RANGE_PTS = 1.9;
+/** The Cboe method's season bias is +1.95 / +2.67: it must stay clearly high on the sample. */
+const CBOE_MIN_BIAS_PTS = 1;
+/** The worst days' DVOL range is 19x / 3.5x its median (10.41 / 6.92 points): clearly busy. */
+const BUSY_RANGE_PTS = 6;
+/** A named day against the mean of the days before and after: a jump beyond this is an outlier. */
+const NEIGHBOUR_PTS = 2.5;
+/** 2026-01-13 BTC: the Cboe method's outlier (32.85) and the DVOL method's level (40.64, DVOL 40.74). */
+const CBOE_0113_MAX = 35;
+const INDEX_0113_MIN = 39.5;
 /** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.34, ETH 2026-06-04 +6.20. */
 const WORST = ["20260205", "20260604"];
 
@@ -51,12 +70,12 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
         sample.some((f) => f.includes(d.date.replaceAll("-", ""))),
       );
       const both = days.filter((d) => d.diff !== null);
-      expect(both.length).toBeGreaterThanOrEqual(22);
+      expect(both.length).toBeGreaterThanOrEqual(MIN_SAMPLE_DAYS);
       const s = comparisonStats(both.map((d) => d.diff as number));
-      expect(Math.abs(s.meanBias)).toBeLessThanOrEqual(0.75);
-      expect(s.withinShare).toBeGreaterThanOrEqual(0.7);
-      for (const d of both.filter((x) => (x.dvolRange as number) <= 1.9))
-        expect(Math.abs(d.diff as number), `${coin} ${d.date}`).toBeLessThanOrEqual(1.5);
+      expect(Math.abs(s.meanBias)).toBeLessThanOrEqual(SAMPLE_BIAS_PTS);
+      expect(s.withinShare).toBeGreaterThanOrEqual(SAMPLE_WITHIN_SHARE);
+      for (const d of both.filter((x) => (x.dvolRange as number) <= CALM_RANGE_PTS))
+        expect(Math.abs(d.diff as number), `${coin} ${d.date}`).toBeLessThanOrEqual(TOLERANCE_PTS);
       // What no time of day can explain: the distance to DVOL's traded range that day.
       for (const d of both) {
         const bar = bars[coin]?.get(d.date);
@@ -65,17 +84,18 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
           expect(
             Math.abs(outsideDailyRange(d.index as number, bar)),
             `${coin} ${d.date}`,
-          ).toBeLessThanOrEqual(1.5);
+          ).toBeLessThanOrEqual(TOLERANCE_PTS);
       }
       // The plain Cboe method on the same cleaned quotes reads systematically high (issue 26).
       const cboe = comparisonStats(
         both.filter((d) => d.cboe !== null).map((d) => (d.cboe as number) - (d.dvol as number)),
       );
-      expect(cboe.meanBias).toBeGreaterThan(1);
+      expect(cboe.meanBias).toBeGreaterThan(CBOE_MIN_BIAS_PTS);
     });
   }
 
   it("the worst days are days DVOL moved intraday: the index lies inside DVOL's daily low-high range", async () => {
+    // minDiff: well inside the season's misses on those days (-10.34 BTC, +6.20 ETH).
     for (const [coin, date, minDiff] of [
       ["BTC", "2026-02-05", 8],
       ["ETH", "2026-06-04", 5],
@@ -85,7 +105,7 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       expect(Math.abs(d.diff as number)).toBeGreaterThan(minDiff);
       expect(d.index as number).toBeGreaterThanOrEqual(bar?.low as number);
       expect(d.index as number).toBeLessThanOrEqual(bar?.high as number);
-      expect(d.dvolRange as number).toBeGreaterThan(6);
+      expect(d.dvolRange as number).toBeGreaterThan(BUSY_RANGE_PTS);
     }
   });
 
@@ -99,17 +119,17 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       ] as const) {
         const d = at(day);
         expect(d.index, `${coin} ${day}`).not.toBeNull();
-        expect(Math.abs(d.diff as number), `${coin} ${day} vs DVOL`).toBeLessThanOrEqual(1.5);
+        expect(Math.abs(d.diff as number), `${coin} ${day} vs DVOL`).toBeLessThanOrEqual(TOLERANCE_PTS);
         const neighbours = ((at(prev).index as number) + (at(next).index as number)) / 2;
         expect(
           Math.abs((d.index as number) - neighbours),
           `${coin} ${day} vs neighbours`,
-        ).toBeLessThanOrEqual(2.5);
+        ).toBeLessThanOrEqual(NEIGHBOUR_PTS);
       }
     }
     // The Cboe method's outlier that day (issue 24: 32.85 between 43.60 and 43.04).
     const btc13 = series.BTC?.find((d) => d.date === "2026-01-13");
-    expect(btc13?.cboe).toBeLessThan(35);
-    expect(btc13?.index).toBeGreaterThan(39.5);
+    expect(btc13?.cboe).toBeLessThan(CBOE_0113_MAX);
+    expect(btc13?.index).toBeGreaterThan(INDEX_0113_MIN);
   });
 });
