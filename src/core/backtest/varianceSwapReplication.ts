@@ -25,7 +25,7 @@ export interface ReplicatedSwap extends ClosedSwap {
   /** Costs of the swap's fills, USD (>= 0), and the part paid on options. */
   readonly costsUsd: number;
   readonly optionCostsUsd: number;
-  /** N K_var - V_0 + strip payoff - N L(S_T), USD. */
+  /** N K_var - V_0 + strip payoff - N (L(S_T) - L(F_0)), USD (varianceSwapStrategy.ts). */
   readonly staticUsd: number;
   /** pnl - ideal + costs - static, USD. */
   readonly hedgeUsd: number;

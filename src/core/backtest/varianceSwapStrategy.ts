@@ -3,13 +3,13 @@
  * and costs (Demeterfi, Derman, Kamal & Zou 1999, "More than you ever wanted to know about
  * volatility swaps", eq. (20)-(29)). With r = 0 and a continuous path,
  *
- *   (1/T) int sigma^2 dt = L(S_T) + (2/T) int (1/F_t - 1/F_0) dF_t,
- *   L(S) = (2/T) [(S - F_0)/F_0 - ln(S/F_0)] = (2/T) [int_0^F0 P(K)/K^2 dK + int_F0^inf C(K)/K^2 dK],
+ *   (1/T) int sigma^2 dt = L(S_T) - L(F_0) + (2/T) int (1/F_t - 1/K0) dF_t   (any center K0),
+ *   L(S) = (2/T) [(S - K0)/K0 - ln(S/K0)] = (2/T) [int_0^K0 (K - S)+/K^2 dK + int_K0^inf (S - K)+/K^2 dK],
  *
  * so a long variance notional N (USD per unit of decimal variance) is: the static strip, N 2 dK /
  * (T K^2) contracts of each out-of-the-money option (puts below K0 = the listed strike at or below
  * the forward, calls above, half of each at K0; dK the Cboe midpoint widths, volindex
- * stripContributions), held to expiry; plus the dynamic leg, N (2/T) (1/F_t - 1/F_0) coins of delta
+ * stripContributions), held to expiry; plus the dynamic leg, N (2/T) (1/F_t - 1/K0) coins of delta
  * on the hedge instrument (the perpetual, through the engine's hedger and fills). The account is in
  * USD: its coin cash (premiums paid in coin, settlements, hedge variation) is part of the delta
  * the leg is netted against, so the USD equity follows the replication.
@@ -21,9 +21,13 @@
  * discrete-strike and wing corrections on an svi-af fit of that expiry's quotes). The error splits
  * exactly into three parts (varianceSwapReplication.ts adds the costs):
  *   - costs: spreads, slippage and fees of the swap's option and hedge fills (USD at each trade);
- *   - strikes and wings (static): N K_var - V_0 + strip payoff(S_T) - N L(S_T), the strip's price
- *     gap to the fair strike at the start (V_0 = the strip at the core's marks, valuePosition) and
- *     its payoff gap to the log contract at expiry (discrete strikes, truncated wings);
+ *   - strikes and wings (static): N K_var - (V_0 - N L(F_0)) + strip payoff(S_T) - N L(S_T): the
+ *     strip's price gap to the fair strike at the start (V_0 = the strip at the core's marks,
+ *     valuePosition; N L(F_0) ~ N (1/T)(F_0/K0 - 1)^2 is Cboe's K0 term) and its payoff gap to the
+ *     log contract at expiry (discrete strikes, truncated wings). Centering the log contract and
+ *     the dynamic leg at K0 (not F_0) keeps the strip's own linear part hedged: centered at F_0
+ *     the gap would carry (2/T)(1/F_0 - 1/K0) N coins of unhedged delta (up to ~3 coins per
+ *     100,000 USD of notional at a 4,000-wide strike grid);
  *   - hedge (the rest): discrete rebalancing and fixings (third-order terms in the returns),
  *     forward vs index basis, funding, jumps.
  * Units: N per decimal variance internally (USD per variance point x 1e4); USD; epoch ms UTC.
@@ -64,8 +68,13 @@ export interface OpenedSwap {
   readonly expiry: number;
   /** Years from the roll to the expiry. */
   readonly timeToExpiry: number;
-  /** Forward of the expiry at the roll, USD (the log contract's F_0). */
+  /** Forward of the expiry at the roll, USD (F_0). */
   readonly forward: number;
+  /**
+   * The strip's center K0 (listed strike at or below F_0): the log contract the strip replicates
+   * is L(S) = (2/T)[(S - K0)/K0 - ln(S/K0)], and the dynamic leg holds N (2/T)(1/F_t - 1/K0).
+   */
+  readonly center: number;
   /** Variance notional, USD per unit of decimal variance (signed: + long variance). */
   readonly notional: number;
   readonly legs: readonly StripLeg[];
@@ -74,7 +83,10 @@ export interface OpenedSwap {
   readonly strikeSource: "surface" | "strip";
   /** Why the surface strike was not used (fit failed, no DVOL strip), else null. */
   readonly strikeIssue: string | null;
-  /** The traded strip at the core's marks: value USD (signed) and as a variance (V_0 / N). */
+  /**
+   * The traded strip at the core's marks: value V_0 USD (signed), and as a variance
+   * V_0/N - L(F_0) (the Cboe strip with its (1/T)(F/K0 - 1)^2 term, exact in the log).
+   */
   readonly stripValueUsd: number;
   readonly stripVariance: number;
   /** USD equity before the roll's trades (no option held: cash + coins x index). */
@@ -91,7 +103,7 @@ export interface ClosedSwap extends OpenedSwap {
   readonly fixings: readonly IndexFixing[];
   /** Settlement price of the strip (delivery price when the data has it, else the index), USD. */
   readonly settlementPrice: number;
-  /** The strip's payoff at settlement, USD, and the log contract's N L(S_T). */
+  /** The strip's payoff at settlement, USD, and the log contract's N (L(S_T) - L(F_0)). */
   readonly stripPayoffUsd: number;
   readonly logPayoffUsd: number;
 }
@@ -179,7 +191,7 @@ export function replicatingStrip(
   step: BacktestStep,
   expiry: number,
   o: { readonly notional: number; readonly minDelta: number },
-): { legs: StripLeg[]; forward: number; timeToExpiry: number } | null {
+): { legs: StripLeg[]; forward: number; center: number; timeToExpiry: number } | null {
   const F = step.forward(expiry);
   const T = timeToExpiry(expiry, step.time);
   const strikes = step.strikes(expiry);
@@ -213,7 +225,13 @@ export function replicatingStrip(
       );
     } else legs.push({ strike: c.strike, kind: c.kind, quantity: w });
   }
-  return { legs, forward: F, timeToExpiry: T };
+  return { legs, forward: F, center: k0, timeToExpiry: T };
+}
+
+/** The log contract centered at the strip's K0, per unit of decimal variance notional: (2/T)[(S - K0)/K0 - ln(S/K0)]. */
+function logContract(o: { readonly center: number; readonly timeToExpiry: number }, S: number): number {
+  const c = o.center;
+  return (2 / o.timeToExpiry) * ((S - c) / c - Math.log(S / c));
 }
 
 /** Fair variance of `expiry` from the step's chain: surface-corrected DVOL strip, or why not. */
@@ -291,7 +309,7 @@ function openSwap(
   if (!strip) return null;
   const v0 = stripValueUsd(step, e, strip.legs);
   if (v0 === null) return null;
-  const stripVariance = v0 / notional;
+  const stripVariance = v0 / notional - logContract(strip, strip.forward);
   const fair =
     s.p.fairStrike === "surface" ? surfaceStrike(step, e) : { issue: null, variance: stripVariance };
   const useSurface = "variance" in fair && s.p.fairStrike === "surface";
@@ -300,6 +318,7 @@ function openSwap(
     expiry: e,
     timeToExpiry: strip.timeToExpiry,
     forward: strip.forward,
+    center: strip.center,
     notional,
     legs: strip.legs,
     strikeVariance: "variance" in fair ? fair.variance : stripVariance,
@@ -331,8 +350,7 @@ function closeSwap(s: State, step: BacktestStep, equityUsd: number): void {
   let stripPayoffUsd = 0;
   for (const l of o.legs)
     stripPayoffUsd += l.quantity * Math.max(l.kind === "call" ? S - l.strike : l.strike - S, 0);
-  const F0 = o.forward;
-  const logPayoffUsd = o.notional * (2 / o.timeToExpiry) * ((S - F0) / F0 - Math.log(S / F0));
+  const logPayoffUsd = o.notional * (logContract(o, S) - logContract(o, o.forward));
   s.closed.push({
     ...o,
     fixings,
@@ -351,7 +369,7 @@ function dynamicLegOrder(s: State, ctx: StrategyContext, cashMove: number, force
   const { step } = ctx;
   if (!force && step.time - s.lastHedge < s.p.hedgeEveryHours * 3_600_000) return [];
   const o = s.open;
-  const target = o ? o.notional * (2 / o.timeToExpiry) * (1 / step.forward(o.expiry) - 1 / o.forward) : 0;
+  const target = o ? o.notional * (2 / o.timeToExpiry) * (1 / step.forward(o.expiry) - 1 / o.center) : 0;
   const qty = target - (ctx.coins + cashMove + ctx.hedge);
   s.lastHedge = step.time;
   return qty !== 0 ? [{ hedge: true, quantity: qty, tag: "log-contract" }] : [];

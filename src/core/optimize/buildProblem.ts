@@ -35,6 +35,7 @@ export type ConstraintGroup =
   | "margin-piece"
   | "premium"
   | "vega-target"
+  | "variance"
   | "net";
 
 export interface LpRow {
@@ -295,6 +296,14 @@ function greekBandRows(b: LpBuilder): void {
     const band = cons[g];
     const f = GREEK_FIELD[g];
     if (band) bandRow(b, { name: g, group: g, band, constant: p.book.greeks[f] }, (c) => c.greeks[f]);
+  }
+  if (cons.variance) {
+    const constant = p.book.varianceUsdPerPt ?? 0;
+    bandRow(
+      b,
+      { name: "variance", group: "variance", band: cons.variance, constant },
+      (c) => c.varianceUsdPerPt ?? 0,
+    );
   }
   for (const [bucket, bands] of Object.entries(cons.buckets ?? {})) {
     for (const g of OPTIMIZE_GREEK_NAMES) {

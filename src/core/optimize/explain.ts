@@ -29,6 +29,7 @@ const UNITS: Partial<Record<string, string>> = {
   gamma: "USD cash gamma per 1%",
   vega: "USD per vol pt",
   theta: "USD/day",
+  variance: "USD per variance pt",
   cvar: "USD",
   "worst-stress": "USD",
   margin: "USD",

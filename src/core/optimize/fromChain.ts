@@ -23,6 +23,7 @@ import {
 import { portfolioMargin } from "../margin/portfolioMargin.js";
 import { sumUsd } from "../risk/account.js";
 import type { CandidateFilter, OptimizeProblem } from "./spec.js";
+import { basketPositions, type VarianceSwapBasket, varianceSwapBasket } from "./varianceSwapCandidate.js";
 
 /** The parts of a spec that are not candidate data. */
 export type OptimizeSpecCore = Pick<OptimizeProblem, "objective" | "constraints" | "costs" | "lots">;
@@ -36,6 +37,8 @@ export interface ChainProblemOptions {
   /** Include the stress library (risk/stressLibrary.ts) as stress scenarios (default true). */
   readonly stress?: boolean;
   readonly surfaceModel?: SurfaceModel;
+  /** Add a variance-swap basket candidate "VS-<d>d" per tenor in days (varianceSwapCandidate.ts). */
+  readonly varianceSwapTenors?: readonly number[];
 }
 
 export interface ChainProblem {
@@ -49,6 +52,8 @@ export interface ChainProblem {
   /** Book positions the chain's market cannot value (expired, outside the listed expiries, other
    *  underlying), left out of the problem with the reason (also named in the notes). */
   readonly excluded: ChainExcludedPosition[];
+  /** Variance-swap baskets, candidates candidateSet.candidates.length + i of the problem. */
+  readonly baskets: readonly VarianceSwapBasket[];
 }
 
 /**
@@ -108,6 +113,38 @@ export interface MarketProblemOptions {
   readonly scenarioGrid?: ScenarioGridOptions;
   /** Include the stress library (risk/stressLibrary.ts) as stress scenarios (default true). */
   readonly stress?: boolean;
+  /** Variance-swap basket candidates to add, by tenor in days. */
+  readonly varianceSwapTenors?: readonly number[];
+}
+
+/** The baskets of `tenors` on the market (after the single options), and a note on each. */
+function basketsOf(
+  o: MarketProblemOptions,
+  scenarios: readonly Scenario[],
+  stressScenarios: readonly Scenario[],
+): { baskets: VarianceSwapBasket[]; notes: string[] } {
+  const baskets: VarianceSwapBasket[] = [];
+  const notes: string[] = [];
+  for (const tenorDays of o.varianceSwapTenors ?? []) {
+    const b = varianceSwapBasket({
+      snapshot: o.snapshot,
+      market: o.market,
+      scenarios,
+      ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
+      tenorDays,
+      ...(o.spec.costs?.feePerContractUsd ? { feePerContractUsd: o.spec.costs.feePerContractUsd } : {}),
+    });
+    if ("issue" in b) {
+      notes.push(`variance swap VS-${tenorDays}d not available: ${b.issue}`);
+      continue;
+    }
+    baskets.push(b);
+    const d = ((b.expiry - o.market.valuationTime) / 86_400_000).toFixed(1);
+    notes.push(
+      `variance swap ${b.candidate.name}: strip of ${b.legs.length} options expiring in ${d} days (strip strike ${b.strikeVolPoints.toFixed(2)} vol pts); 1 unit = 1 USD per variance point, vega ${b.candidate.greeks.vegaUsdPerVolPt.toFixed(1)} USD per vol pt`,
+    );
+  }
+  return { baskets, notes };
 }
 
 /**
@@ -117,7 +154,7 @@ export interface MarketProblemOptions {
  */
 export function optimizeProblemOnMarket(
   o: MarketProblemOptions,
-): Pick<ChainProblem, "problem" | "candidateSet" | "scenarios" | "stressScenarios" | "notes"> {
+): Pick<ChainProblem, "problem" | "candidateSet" | "scenarios" | "stressScenarios" | "notes" | "baskets"> {
   const u = o.snapshot.underlying;
   const scenarios = scenarioGrid(o.scenarioGrid ?? {});
   const stressScenarios =
@@ -141,17 +178,23 @@ export function optimizeProblemOnMarket(
   notes.push(
     `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
   );
+  const { baskets, notes: basketNotes } = basketsOf(o, scenarios, stressScenarios);
+  notes.push(...basketNotes);
+  const singles = candidateSet.instruments.length;
+  // The book after the trades: single options by instrument, baskets expanded into their legs.
   const afterTrades = (net: Float64Array): Position[] => {
     const after: Position[] = [...positions];
     net.forEach((q, i) => {
       const instrument = candidateSet.instruments[i];
       if (q !== 0 && instrument) after.push({ instrument, quantity: q });
+      const b = i >= singles ? baskets[i - singles] : undefined;
+      if (b) after.push(...basketPositions(b, q));
     });
     return after;
   };
   const problem: OptimizeProblem = {
     ...o.spec,
-    candidates: candidateSet.candidates,
+    candidates: [...candidateSet.candidates, ...baskets.map((b) => b.candidate)],
     book: buildOptimizeBook({ positions, market: o.market, scenarios, ...stressOption }),
     // The engine's margin of the netted book after the trades (what `volfolio margin` reports).
     marginOfBook: (net) => {
@@ -168,5 +211,5 @@ export function optimizeProblemOnMarket(
     scenarioNames: scenarios.map((s) => s.name ?? ""),
     stressNames: stressScenarios.map((s) => s.name ?? ""),
   };
-  return { problem, candidateSet, scenarios, stressScenarios, notes };
+  return { problem, candidateSet, scenarios, stressScenarios, notes, baskets };
 }

@@ -63,6 +63,11 @@ export interface OptimizeCandidate {
   readonly scenarioPnlUsd: Float64Array;
   /** Stress PnL per contract long, USD, one entry per stress scenario. */
   readonly stressPnlUsd?: Float64Array;
+  /**
+   * Variance notional per contract, USD per variance point (vol points squared): 1 for a unit of
+   * a variance-swap basket (varianceSwapCandidate.ts), 0 (absent) for a single option or future.
+   */
+  readonly varianceUsdPerPt?: number;
 }
 
 /** The current book, aggregated. */
@@ -75,6 +80,8 @@ export interface OptimizeBook {
   readonly stressPnlUsd?: Float64Array;
   /** Standard initial margin of the book (per position, netted by instrument), USD. */
   readonly marginUsd: number;
+  /** Variance notional held through variance-swap baskets, USD per variance point (default 0). */
+  readonly varianceUsdPerPt?: number;
 }
 
 export type GreekName = "delta" | "gamma" | "vega" | "theta";
@@ -119,6 +126,11 @@ export interface OptimizeConstraints {
   readonly marginBudgetUsd?: number;
   /** Net premium paid (buys at ask minus sells at bid) <= budget, USD. */
   readonly premiumBudgetUsd?: number;
+  /**
+   * Band on the total variance notional (book + trades), USD per variance point: the exposure
+   * only variance-swap candidates carry ("pure variance exposure").
+   */
+  readonly variance?: Band;
 }
 
 export interface OptimizeProblem {

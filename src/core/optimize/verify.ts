@@ -34,6 +34,8 @@ export interface OptimizeRiskSummary {
   readonly marginUsd: number;
   /** Deribit portfolio (initial) margin by the engine, USD, when the problem carries it (optimize.ts). */
   readonly portfolioMarginUsd?: number;
+  /** Variance notional after the trades, USD per variance point (spec.ts varianceUsdPerPt). */
+  readonly varianceUsdPerPt: number;
 }
 
 export interface VerificationCheck {
@@ -111,9 +113,11 @@ export function summarizeOptimizeRisk(
   const pnl = Float64Array.from(p.book.scenarioPnlUsd);
   const stress = p.book.stressPnlUsd ? Float64Array.from(p.book.stressPnlUsd) : null;
   marginUsd = modelMarginUsd(p, q);
+  let varianceUsdPerPt = p.book.varianceUsdPerPt ?? 0;
   p.candidates.forEach((c, i) => {
     const qi = q[i] as number;
     if (qi === 0) return;
+    varianceUsdPerPt += qi * (c.varianceUsdPerPt ?? 0);
     greeks = addGreeks(greeks, c.greeks, qi);
     bucketGreeks[c.bucket] = addGreeks(bucketGreeks[c.bucket] ?? ZERO, c.greeks, qi);
     for (let s = 0; s < S; s++) pnl[s] = (pnl[s] as number) + qi * (c.scenarioPnlUsd[s] as number);
@@ -137,6 +141,7 @@ export function summarizeOptimizeRisk(
     meanScenarioPnlUsd: S > 0 ? mean / S : Number.NaN,
     worstStressLossUsd: worst,
     marginUsd,
+    varianceUsdPerPt,
   };
 }
 
@@ -157,12 +162,12 @@ function bandCheck(name: string, value: number, band: Band, scale: number): Veri
   };
 }
 
-/** Recomputes every constraint of `p` from `trades`. */
-export function verifyOptimizeResult(
+/** The greek, bucket and variance band checks of `p` after `trades`. */
+function exposureChecks(
   p: OptimizeProblem,
   trades: readonly OptimizeTradeQuantity[],
-): VerificationReport {
-  const after = summarizeOptimizeRisk(p, trades);
+  after: OptimizeRiskSummary,
+): VerificationCheck[] {
   const checks: VerificationCheck[] = [];
   const c = p.constraints;
   // Scale for tolerances: gross exposure of the trades in each greek.
@@ -192,6 +197,22 @@ export function verifyOptimizeResult(
         );
     }
   }
+  if (c.variance) {
+    let g = Math.abs(p.book.varianceUsdPerPt ?? 0);
+    for (const t of trades) g += Math.abs(t.contracts * (p.candidates[t.index]?.varianceUsdPerPt ?? 0));
+    checks.push(bandCheck("variance", after.varianceUsdPerPt, c.variance, g));
+  }
+  return checks;
+}
+
+/** Recomputes every constraint of `p` from `trades`. */
+export function verifyOptimizeResult(
+  p: OptimizeProblem,
+  trades: readonly OptimizeTradeQuantity[],
+): VerificationReport {
+  const after = summarizeOptimizeRisk(p, trades);
+  const checks: VerificationCheck[] = exposureChecks(p, trades, after);
+  const c = p.constraints;
   if (c.cvar)
     checks.push(bandCheck("cvar", after.cvarUsd, { max: c.cvar.maxLossUsd }, Math.abs(after.cvarUsd)));
   if (c.worstStress)
