@@ -25,28 +25,25 @@ import {
   syntheticSteps,
 } from "../../core/backtest/syntheticMarket.js";
 import { InvalidInputError } from "../../core/errors.js";
-import { CliError, EXIT_USAGE, output, parseNumberOption } from "../io.js";
-import { loadDataSteps } from "../dataSteps.js";
+import { CliError, EXIT_USAGE, output } from "../io.js";
+import {
+  addDataOptions,
+  addSyntheticOptions,
+  loadDataSteps,
+  type StepMarketFlags,
+  syntheticMarketBase,
+  syntheticMarketFile,
+  syntheticVol,
+} from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
 import { backtestText, type OptimizerSummary, regimeSummary } from "./backtestFormat.js";
 
 /** The options of `volfolio backtest` as commander parses them (numbers are parsed by the command). */
-export interface BacktestCliOptions {
+export interface BacktestCliOptions extends StepMarketFlags {
   readonly strategy: string;
-  readonly data?: string;
   readonly store?: string;
-  readonly synthetic?: boolean;
-  readonly underlying: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly days?: string;
-  readonly stepHours?: string;
-  readonly seed?: string;
-  readonly spot?: string;
   readonly model?: string;
-  readonly vol?: string;
   readonly calibrate?: string;
-  readonly market?: string;
   readonly attribution?: boolean;
   readonly trades?: boolean;
   readonly progress?: boolean;
@@ -60,30 +57,35 @@ interface BacktestInput {
   readonly input: Record<string, unknown>;
 }
 
+/** A synthetic backtest's default length: a year. */
+const SYNTHETIC_DAYS = 365;
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("backtest")
     .description(
       "Backtest a strategy file over a Deribit chain history (--data) or a synthetic market (--synthetic)",
     )
-    .requiredOption("--strategy <file>", "strategy JSON (see examples/strategies)")
-    .option("--data <dir>", "directory of daily Deribit chain snapshots (*.csv or *.csv.gz)")
-    .option(
-      "--store <dir>",
-      "a history store (volfolio store ingest): its chains, perpetual and delivery prices",
-    )
-    .option("--synthetic", "use the surface-driven synthetic market (default when --data is absent)")
-    .option("--underlying <coin>", "underlying in the chain files", "BTC")
-    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data or --store")
-    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data or --store")
-    .option("--days <n>", "synthetic: length in days", "365")
-    .option("--step-hours <h>", "synthetic: hours between steps", "1")
-    .option("--seed <n>", "synthetic: random seed", "1")
-    .option("--spot <usd>", "synthetic: start price", "60000")
-    .option("--model <name>", "synthetic spot model: gbm, merton, heston, bates", "gbm")
-    .option("--vol <v>", "synthetic: vol (decimal) of the spot model", "0.5")
-    .option("--calibrate <csv>", "synthetic: calibrate gbm/merton from a daily price CSV (method of moments)")
-    .option("--market <file>", "synthetic: full market config JSON (overrides the flags above)")
+    .requiredOption("--strategy <file>", "strategy JSON (see examples/strategies)");
+  addDataOptions(cmd, {
+    rangeSources: "--data or --store",
+    between: (c) =>
+      c.option(
+        "--store <dir>",
+        "a history store (volfolio store ingest): its chains, perpetual and delivery prices",
+      ),
+  });
+  addSyntheticOptions(cmd, {
+    days: SYNTHETIC_DAYS,
+    volHelp: "vol (decimal) of the spot model",
+    beforeVol: (c) => c.option("--model <name>", "synthetic spot model: gbm, merton, heston, bates", "gbm"),
+    afterVol: (c) =>
+      c.option(
+        "--calibrate <csv>",
+        "synthetic: calibrate gbm/merton from a daily price CSV (method of moments)",
+      ),
+  });
+  cmd
     .option("--attribution", "print the daily Greek PnL attribution")
     .option("--trades", "include the trade log in --json output / print the last trades")
     .option("--progress", "show a progress bar on stderr even when it is not a terminal")
@@ -185,31 +187,15 @@ async function backtestInput(o: BacktestCliOptions): Promise<BacktestInput> {
     const { steps: _s, ...info } = d;
     return { steps: d.steps, total: d.steps.length, input: { source: "data", dir: o.data, ...info } };
   }
-  const market = o.market
-    ? parseSyntheticMarket(
-        JSON.parse(await import("node:fs/promises").then((f) => f.readFile(String(o.market), "utf8"))),
-        o.market,
-      )
-    : await marketFromOptions(o);
+  const market = o.market ? await syntheticMarketFile(o.market) : await marketFromOptions(o);
   return { steps: syntheticSteps(market), total: market.steps + 1, input: { source: "synthetic", market } };
 }
 
-const numOpt = (name: string, v: string | undefined, d: number): number =>
-  v === undefined ? d : parseNumberOption(name, v);
-
 /** The synthetic market from the flags (length, step, seed, spot and the spot model). */
 async function marketFromOptions(o: BacktestCliOptions): Promise<SyntheticMarketConfig> {
-  const hours = numOpt("step-hours", o.stepHours, 1);
-  const days = numOpt("days", o.days, 365);
-  const base = {
-    steps: Math.round((days * 24) / hours),
-    stepHours: hours,
-    seed: numOpt("seed", o.seed, 1),
-    spot: numOpt("spot", o.spot, 60_000),
-  };
-  const vol = numOpt("vol", o.vol, 0.5);
+  const base = syntheticMarketBase(o, SYNTHETIC_DAYS);
   const kind = o.model ?? "gbm";
-  const model = o.calibrate ? await calibratedModel(kind, o.calibrate) : spotModel(kind, vol);
+  const model = o.calibrate ? await calibratedModel(kind, o.calibrate) : spotModel(kind, syntheticVol(o));
   return parseSyntheticMarket({ ...base, model }, "synthetic market");
 }
 

@@ -4,8 +4,6 @@
  * and performance fees with a high-water mark, deposits and withdrawals from a schedule file.
  */
 import type { Command } from "commander";
-import { readInputText } from "../../adapters/inputFile.js";
-import { parseSyntheticMarket } from "../../adapters/strategyFile.js";
 import { loadVaultSchedule } from "../../adapters/vaultSchedule.js";
 import type { BacktestStep } from "../../core/backtest/market.js";
 import { type SyntheticMarketConfig, syntheticSteps } from "../../core/backtest/syntheticMarket.js";
@@ -13,7 +11,15 @@ import type { VaultFlow } from "../../core/vault/flows.js";
 import { runVault, type VaultResult, type VaultSpec } from "../../core/vault/engine.js";
 import type { VaultCollateral, VaultStrategyType } from "../../core/vault/strategy.js";
 import { CliError, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
-import { loadDataSteps } from "../dataSteps.js";
+import {
+  addDataOptions,
+  addSyntheticOptions,
+  loadDataSteps,
+  type StepMarketFlags,
+  syntheticMarketBase,
+  syntheticMarketFile,
+  syntheticVol,
+} from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
 
 const day = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -77,12 +83,7 @@ export function formatVault(r: VaultResult): string {
 }
 
 /** The options of `volfolio vault` as commander parses them (numbers are parsed by the command). */
-export interface VaultCliOptions {
-  readonly data?: string;
-  readonly synthetic?: boolean;
-  readonly underlying: string;
-  readonly from?: string;
-  readonly to?: string;
+export interface VaultCliOptions extends StepMarketFlags {
   readonly strategy: string;
   readonly collateral?: string;
   readonly delta?: string;
@@ -93,12 +94,6 @@ export interface VaultCliOptions {
   readonly lot?: string;
   readonly conversionBps?: string;
   readonly schedule?: string;
-  readonly days?: string;
-  readonly stepHours?: string;
-  readonly seed?: string;
-  readonly spot?: string;
-  readonly vol?: string;
-  readonly market?: string;
   readonly progress?: boolean;
   readonly json?: boolean;
 }
@@ -106,17 +101,17 @@ export interface VaultCliOptions {
 const num = (name: string, v: string | undefined, d: number): number =>
   v === undefined ? d : parseNumberOption(name, v);
 
+/** A synthetic vault's default length: 26 weekly rounds. */
+const SYNTHETIC_DAYS = 182;
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("vault")
     .description(
       "Run an option vault (weekly rounds, share price, fees with a high-water mark, deposits/withdrawals) over --data or --synthetic",
-    )
-    .option("--data <dir>", "directory of daily Deribit chain snapshots (*.csv or *.csv.gz)")
-    .option("--synthetic", "use the synthetic market (default when --data is absent)")
-    .option("--underlying <coin>", "underlying in the chain files", "BTC")
-    .option("--from <date>", "first snapshot date (YYYY-MM-DD) with --data")
-    .option("--to <date>", "last snapshot date (YYYY-MM-DD) with --data")
+    );
+  addDataOptions(cmd, { rangeSources: "--data" });
+  cmd
     .option("--strategy <type>", "covered-call or put-selling", "covered-call")
     .option("--collateral <c>", "put-selling: usd (USDC, default) or coin")
     .option("--delta <d>", "|delta| of the option sold", "0.1")
@@ -129,13 +124,9 @@ export function register(program: Command): void {
     .option(
       "--schedule <file>",
       "deposit/withdraw schedule JSON (default: one deposit of 10 coins / 1,000,000 USD by 'depositor' before the first round)",
-    )
-    .option("--days <n>", "synthetic: length in days", "182")
-    .option("--step-hours <h>", "synthetic: hours between steps", "1")
-    .option("--seed <n>", "synthetic: random seed", "1")
-    .option("--spot <usd>", "synthetic: start price", "60000")
-    .option("--vol <v>", "synthetic: GBM vol (decimal)", "0.5")
-    .option("--market <file>", "synthetic: full market config JSON (overrides the flags above)")
+    );
+  addSyntheticOptions(cmd, { days: SYNTHETIC_DAYS, volHelp: "GBM vol (decimal)" });
+  cmd
     .option("--progress", "show a progress bar on stderr even when it is not a terminal")
     .option("--json", "JSON output")
     .addHelpText(
@@ -243,13 +234,10 @@ async function vaultSteps(
     };
   }
   const market: SyntheticMarketConfig = o.market
-    ? parseSyntheticMarket(JSON.parse(await readInputText(o.market, "market file")), o.market)
+    ? await syntheticMarketFile(o.market)
     : {
-        steps: Math.round((num("days", o.days, 182) * 24) / num("step-hours", o.stepHours, 1)),
-        stepHours: num("step-hours", o.stepHours, 1),
-        seed: num("seed", o.seed, 1),
-        spot: num("spot", o.spot, 60_000),
-        model: { type: "gbm", drift: 0, vol: num("vol", o.vol, 0.5) },
+        ...syntheticMarketBase(o, SYNTHETIC_DAYS),
+        model: { type: "gbm", drift: 0, vol: syntheticVol(o) },
       };
   return { steps: syntheticSteps(market), total: market.steps + 1, input: { source: "synthetic", market } };
 }
