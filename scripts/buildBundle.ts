@@ -3,19 +3,21 @@
  * with code splitting into dist/bundle/, after tsc has written dist/ (the .d.ts the `types` conditions
  * point at, and the CLI, agent and web server, which keep running from tsc's per-file output).
  *
- * Why a bundle: tsc's output makes `import "volfolio"` load some 160 core ES modules one by one (resolve,
- * read, compile, link each): 150-170 ms on an idle machine, over the 100 ms target. One esbuild run over
- * all entries puts every module in exactly one output file, so an error class (or any function) exists
- * once whichever entries a program imports: `instanceof InvalidInputError` holds across `volfolio`,
- * `volfolio/pricing` and the adapters (test/api/entryPoints.test.ts checks it on this bundle).
+ * Why a bundle: tsc's output makes `import "volfolio"` load 168 core ES modules one by one, and Node's ESM
+ * loader pays about 0.5 ms per module (resolve, read, compile, link) beside parsing and running the code.
+ * The same root code measured at real-time priority (wall, median of 9): 168 files (tsc) 105 ms, 43 files
+ * (esbuild splitting, plain) 47 ms, 5 files (this build) 22.5 ms, 1 file 20 ms. One esbuild run over all
+ * entries puts every module in exactly one output file, so an error class (or any function) exists once
+ * whichever entries a program imports: `instanceof InvalidInputError` holds across `volfolio`,
+ * `volfolio/pricing` and the adapters (test/api/entryPoints.test.ts checks it on this bundle); one bundle
+ * per entry would give each entry its own copy.
  *
  * Why the entries other than the root and `volfolio/pricing` also import the root: esbuild puts each
  * module in the chunk of the SET of entries that reach it. With 19 entries reaching different parts of
- * core, the root needed 43 chunk files, which cost about twice the CPU time of the same code in a few
- * files (measured: 56-64 ms vs 21-25 ms CPU). When every other entry also imports the root, all of core
- * that the root reaches falls into two chunks (what pricing reaches, and the rest), so `volfolio` loads
- * 5 files and `volfolio/pricing` 3; `volfolio/surface`, `volfolio/adapters/store`, ... load all of core
- * (the root's cost) before their own code.
+ * core, the root needed 43 chunk files (47 ms above). When every other entry also imports the root, all
+ * of core that the root reaches falls into two chunks (what pricing reaches, and the rest), so `volfolio`
+ * loads 5 files and `volfolio/pricing` 3; `volfolio/surface`, `volfolio/adapters/store`, ... load all of
+ * core (the root's cost, ~25 ms) before their own code.
  *
  * Worker files: the sweep adapter finds its worker-thread module and its `--sweep-worker` child-process
  * module next to its own module URL (src/adapters/sweepRunner.ts `siblingModulePath`). In the bundle that
