@@ -148,38 +148,26 @@ function minimumControl(dl: number, dr: number, slope: number, preferShape: bool
   return Math.max(MIN_R, r1, r2);
 }
 
-function controlLeft(
+/**
+ * The control parameter of the convex rational cubic on [xl, xr] (Jaeckel, "Let's Be Rational",
+ * section 6): fitting the second derivative `second` at the left end (`side` "left") or the right
+ * end, floored by the shape-preserving minimum.
+ */
+function controlParameter(
+  side: "left" | "right",
   xl: number,
   xr: number,
   yl: number,
   yr: number,
   dl: number,
   dr: number,
-  secondLeft: number,
+  second: number,
   preferShape: boolean,
 ): number {
   const h = xr - xl;
-  const num = 0.5 * h * secondLeft + (dr - dl);
+  const num = 0.5 * h * second + (dr - dl);
   const slope = (yr - yl) / h;
-  const den = slope - dl;
-  const r = isZero(num) ? 0 : isZero(den) ? (num > 0 ? MAX_R : MIN_R) : num / den;
-  return Math.max(r, minimumControl(dl, dr, slope, preferShape));
-}
-
-function controlRight(
-  xl: number,
-  xr: number,
-  yl: number,
-  yr: number,
-  dl: number,
-  dr: number,
-  secondRight: number,
-  preferShape: boolean,
-): number {
-  const h = xr - xl;
-  const num = 0.5 * h * secondRight + (dr - dl);
-  const slope = (yr - yl) / h;
-  const den = dr - slope;
+  const den = side === "left" ? slope - dl : dr - slope;
   const r = isZero(num) ? 0 : isZero(den) ? (num > 0 ? MAX_R : MIN_R) : num / den;
   return Math.max(r, minimumControl(dl, dr, slope, preferShape));
 }
@@ -249,7 +237,7 @@ function lowestBranchGuess(beta: number, x: number, sL: number, bL: number, vL: 
     fpL = 0.5 * Math.PI * y * ex * ex * q;
     fL = isZero(x) ? 0 : TWO_PI_OVER_SQRT_27 * ax * (0.125 * e3 * ex * ex * ex);
   }
-  const rLL = controlRight(0, bL, 0, fL, 1, fpL, fpp, true);
+  const rLL = controlParameter("right", 0, bL, 0, fL, 1, fpL, fpp, true);
   let f = rationalCubic(beta, 0, bL, 0, fL, 1, fpL, rLL);
   if (!(f > 0)) {
     const t = beta / bL;
@@ -278,7 +266,7 @@ function highestBranchGuess(beta: number, x: number, bMax: number, bH: number, s
   }
   let f = Number.NaN;
   if (fppH > -SQRT_DBL_MAX && fppH < SQRT_DBL_MAX) {
-    const r = controlLeft(bH, bMax, fH, 0, fpH, -0.5, fppH, true);
+    const r = controlParameter("left", bH, bMax, fH, 0, fpH, -0.5, fppH, true);
     f = rationalCubic(beta, bH, bMax, fH, 0, fpH, -0.5, r);
   }
   if (!(f > 0)) {
@@ -357,7 +345,7 @@ function impliedOtm(): void {
       sRight = sL * (1 + slack);
       objective = 0;
     } else {
-      const r = controlRight(bL, bC, sL, sC, 1 / vL, 1 / vC, 0, false);
+      const r = controlParameter("right", bL, bC, sL, sC, 1 / vL, 1 / vC, 0, false);
       s = rationalCubic(beta, bL, bC, sL, sC, 1 / vL, 1 / vC, r);
       sLeft = sL * (1 - slack);
       sRight = sC;
@@ -374,7 +362,7 @@ function impliedOtm(): void {
       vH = lastNormalisedVega[0] as number;
     }
     if (beta <= bH) {
-      const r = controlLeft(bC, bH, sC, sH, 1 / vC, 1 / vH, 0, false);
+      const r = controlParameter("left", bC, bH, sC, sH, 1 / vC, 1 / vH, 0, false);
       s = rationalCubic(beta, bC, bH, sC, sH, 1 / vC, 1 / vH, r);
       sLeft = sC;
       sRight = sH * (1 + slack);
