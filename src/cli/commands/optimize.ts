@@ -53,17 +53,40 @@ interface Flags extends MarketFlags {
   spec: string;
   frontier?: string;
   json?: boolean;
+  withVarswap?: string;
+  variance?: string;
+}
+
+/** --with-varswap "30d" or "30,60d": variance-swap basket tenors in days. */
+function parseTenors(s: string): number[] {
+  return s.split(",").map((x) => {
+    const d = Number(x.trim().replace(/d$/i, ""));
+    if (!(d > 0 && Number.isFinite(d)))
+      throw new CliError(`--with-varswap: "${x}" is not a tenor in days (e.g. 30d)`, EXIT_USAGE);
+    return d;
+  });
+}
+
+/** --variance MIN[:MAX] (USD per variance point): the band on the variance notional; one number = equality. */
+function parseVarianceBand(s: string): { min?: number; max?: number } {
+  const [lo, hi] = s.split(":");
+  const num = (x: string | undefined) =>
+    x === undefined || x === "" ? undefined : parseNumberOption("--variance", x);
+  const min = num(lo);
+  const max = s.includes(":") ? num(hi) : min;
+  return { ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
 }
 
 const r6 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(6)) : null);
 
-function riskRow(label: string, s: OptimizeRiskSummary) {
+function riskRow(label: string, s: OptimizeRiskSummary, withVariance = false) {
   return {
     book: label,
     deltaBlackCoin: s.greeks.deltaCoin,
     cashGammaUsd: s.greeks.cashGammaUsd,
     vegaUsdPerVolPt: s.greeks.vegaUsdPerVolPt,
     thetaUsdPerDay: s.greeks.thetaUsdPerDay,
+    ...(withVariance ? { varianceUsdPerPt: s.varianceUsdPerPt } : {}),
     [`cvar${Math.round(s.alpha * 100)}Usd`]: s.cvarUsd,
     worstStressUsd: s.worstStressLossUsd,
     stdMarginUsd: s.marginUsd,
@@ -105,7 +128,13 @@ async function loadSpec(file: string): Promise<OptimizeSpecFile> {
 /** The book valued on the chosen market and the spec underlying's optimize problem on it. */
 async function problemOnMarket(f: Flags, specFile: OptimizeSpecFile) {
   const choice = parseMarketFlags(f, { command: "optimize", allowBookMarket: false });
-  const { spec, filter } = optimizeSpecParts(specFile);
+  const parts = optimizeSpecParts(specFile);
+  const { filter } = parts;
+  const band = f.variance !== undefined ? parseVarianceBand(f.variance) : null;
+  const spec = band
+    ? { ...parts.spec, constraints: { ...parts.spec.constraints, variance: band } }
+    : parts.spec;
+  const tenors = f.withVarswap !== undefined ? parseTenors(f.withVarswap) : [];
   const u = specFile.underlying;
   const book: PortfolioFile = f.book
     ? await loadBookFile(f.book)
@@ -131,6 +160,7 @@ async function problemOnMarket(f: Flags, specFile: OptimizeSpecFile) {
     filter,
     ...(specFile.scenarios ? { scenarioGrid: specFile.scenarios } : {}),
     stress: specFile.stress,
+    ...(tenors.length > 0 ? { varianceSwapTenors: tenors } : {}),
   });
   return { v, built, warnings };
 }
@@ -213,7 +243,10 @@ function resultLines(s: Solved): string[] {
   out.push(
     "",
     `${s.specFile.underlying} book before and after (deltaBlackCoin = Black's forward delta in coins, Deribit's \`delta\`; vega per vol point; theta per day${result.cvarLabel ? `; ${result.cvarLabel}` : ""})`,
-    formatTable([riskRow("before", result.before), riskRow("after", result.after)]),
+    formatTable([
+      riskRow("before", result.before, s.built.baskets.length > 0),
+      riskRow("after", result.after, s.built.baskets.length > 0),
+    ]),
   );
   out.push(
     "",
@@ -297,6 +330,10 @@ Examples:
   volfolio chain synthetic --seed 42 --time 2026-02-02T08:00:00Z --out /tmp/chain.csv && volfolio optimize --chain /tmp/chain.csv --book examples/book.json --spec examples/optimize-spec.json --json
   volfolio optimize --synthetic --seed 42 --time 2026-02-02T08:00:00Z --book examples/book.json --spec examples/optimize-spec.json --frontier 8
 
+Variance swaps: --with-varswap 30d adds "VS-30d", a fixed basket of the 30-day expiry's DDKZ strip
+(1 unit = 1 USD per variance point; its price, greeks, scenario PnL and margin are its legs'); --variance
+20 asks for 20 USD per variance point of variance notional (only such baskets carry it).
+
 Units: deltaBlackCoin in coins (Black's forward delta), gamma as USD cash gamma per 1% move, vega USD per
 vol point, theta USD/day, CVaR/stress/margin in USD. Margin is Deribit standard initial margin per
 net position, the figures of volfolio margin (core margin engine). --json numbers are full precision; tables round to 6 significant digits.
@@ -313,6 +350,14 @@ export function register(program: Command): void {
     .requiredOption("--spec <file>", "optimizer spec JSON (see examples/optimize-spec.json)");
   addMarketOptions(cmd, { bookMarket: "refused", seed: true })
     .option("--frontier <points>", "also compute the CVaR efficient frontier with this many points")
+    .option(
+      "--with-varswap <tenors>",
+      "add variance-swap candidates VS-<d>d (the chain's replicating strip as one basket; e.g. 30d or 30,60d)",
+    )
+    .option(
+      "--variance <min[:max]>",
+      "band on the variance notional, USD per variance point (one number: equal)",
+    )
     .option("--json", "JSON output (full precision; `units` names each field)")
     .action(runOptimize);
   cmd.addHelpText("after", HELP_AFTER);
