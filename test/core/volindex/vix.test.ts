@@ -23,6 +23,7 @@ import {
   NEXT_STRIP_2022,
   type StripRow,
 } from "./fixtures/vixMethodology2022.js";
+import { referenceIndex, referenceVariance } from "../../helpers/cboeVixReference.js";
 import { NEAR_TERM_2019, NEXT_TERM_2019, type WhitePaperRow } from "./fixtures/vixWhitePaper2019.js";
 
 // The example's instants (the paper gives times of day and day counts, not a calendar date; any
@@ -41,6 +42,8 @@ const R2 = 0.000286;
 const EXACT_DIGITS = 12;
 /** 1,601 log-spaced strikes over +-8 sd: midpoint-rule error of the strip (~(dK/K)^2 / 24 relative, dK/K ~ 1% of sd x 16) plus the F/K0 correction's residual: 0.1% of vol^2. */
 const FLAT_STRIP_REL = 1e-3;
+/** Fast implementation vs the plain reference: the same sums in another order, ~40 terms: 1e-12 relative of the variance's parts. */
+const REFERENCE_REL = 1e-12;
 // The paper prints sigma^2 to 8 decimals, T to 7, VIX to 2: compared at those digits (toFixed).
 const quotesOf = (rows: readonly WhitePaperRow[]): StrikeQuotes[] =>
   rows.map(([strike, callBid, callAsk, putBid, putAsk]) => ({ strike, callBid, callAsk, putBid, putAsk }));
@@ -159,6 +162,69 @@ describe("Cboe VIX methodology (current) worked example: VIX 13.93", () => {
     expect(near.variance.toFixed(9)).toBe(M.nearVariance.toFixed(9));
     expect(next.variance.toFixed(9)).toBe(M.nextVariance.toFixed(9));
     expect(varianceIndexLevel(near, next, T30).toFixed(2)).toBe(M.vix);
+  });
+});
+
+describe("the plain reference (test/helpers/cboeVixReference.ts) and the fast implementation", () => {
+  const T30_2022 = 43_200 / 525_600;
+  it("the reference itself reproduces both published examples: 13.69 (2019) and 13.93 (current)", () => {
+    const at = (board: readonly WhitePaperRow[], T: number, rate: number) => {
+      const v = referenceVariance(quotesOf(board), T, { rate });
+      if (!v) throw new Error("no strip");
+      return { T, variance: v.variance };
+    };
+    const near19 = at(NEAR_TERM_2019, T1, R1);
+    const next19 = at(NEXT_TERM_2019, T2, R2);
+    expect(near19.variance.toFixed(8)).toBe("0.01846292");
+    expect(next19.variance.toFixed(8)).toBe("0.01882101");
+    expect(referenceIndex([near19, next19], T30).toFixed(2)).toBe("13.69");
+    const M = METHODOLOGY_2022;
+    const near22 = at(NEAR_TERM_2019, M.nearMinutes / 525_600, M.nearRate);
+    const next22 = at(NEXT_TERM_2019, M.nextMinutes / 525_600, M.nextRate);
+    expect(near22.variance.toFixed(9)).toBe(M.nearVariance.toFixed(9));
+    expect(next22.variance.toFixed(9)).toBe(M.nextVariance.toFixed(9));
+    expect(referenceIndex([near22, next22], T30_2022).toFixed(2)).toBe(M.vix);
+  });
+
+  it("fast-check: expiryVariance equals the reference on random boards (zero and missing bids, gaps, rates)", () => {
+    const quote = fc.option(fc.integer({ min: 0, max: 400 }), { nil: null, freq: 6 });
+    const row = fc.record({
+      callBid: quote,
+      callSpread: fc.integer({ min: 0, max: 30 }),
+      putBid: quote,
+      putSpread: fc.integer({ min: 0, max: 30 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 50, max: 400 }), { minLength: 3, maxLength: 40 }),
+        fc.array(row, { minLength: 40, maxLength: 40 }),
+        fc.double({ min: 1 / 365, max: 1, noNaN: true }),
+        fc.double({ min: -0.02, max: 0.08, noNaN: true }),
+        (strikeSteps, rows, T, rate) => {
+          const quotes: StrikeQuotes[] = strikeSteps.map((k, i) => {
+            const r = rows[i] ?? { callBid: null, callSpread: 0, putBid: null, putSpread: 0 };
+            const ask = (bid: number | null, spread: number) => (bid === null ? null : (bid + spread) / 20);
+            return {
+              strike: k * 25,
+              callBid: r.callBid === null ? null : r.callBid / 20,
+              callAsk: ask(r.callBid, r.callSpread),
+              putBid: r.putBid === null ? null : r.putBid / 20,
+              putAsk: ask(r.putBid, r.putSpread),
+            };
+          });
+          const fast = expiryVariance({ quotes, timeToExpiry: T, rate });
+          const ref = referenceVariance(quotes, T, { rate });
+          expect(fast.ok).toBe(ref !== null);
+          if (!fast.ok || ref === null) return;
+          expect(fast.value.k0).toBe(ref.k0);
+          expect(Math.abs(fast.value.forward - ref.forward)).toBeLessThanOrEqual(REFERENCE_REL * ref.forward);
+          expect(Math.abs(fast.value.variance - ref.variance)).toBeLessThanOrEqual(
+            REFERENCE_REL * (Math.abs(ref.variance) + Math.abs(fast.value.correction)),
+          );
+        },
+      ),
+      { numRuns: 300, seed: 2510 },
+    );
   });
 });
 
