@@ -17,18 +17,9 @@ const MARKET = ["--synthetic", "--seed", "42", "--time", "2026-02-02T08:00:00Z"]
 const BAND_TOL = 1e-6;
 
 describe("volfolio optimize with a variance-swap candidate", () => {
+  const ARGS = ["optimize", ...MARKET, "--spec", SPEC, "--with-varswap", "30d", "--variance", "5"];
   it("--with-varswap 30d --variance 5: buys 5 units of VS-30d, names it, verified", async () => {
-    const res = await captureCli([
-      "optimize",
-      ...MARKET,
-      "--spec",
-      SPEC,
-      "--with-varswap",
-      "30d",
-      "--variance",
-      "5",
-      "--json",
-    ]);
+    const res = await captureCli([...ARGS, "--json"]);
     expect(res.code, res.err).toBe(0);
     const d = JSON.parse(res.out);
     expect(d.status).toBe("optimal");
@@ -39,16 +30,7 @@ describe("volfolio optimize with a variance-swap candidate", () => {
     expect(vs.explanation).toMatch(/VS-30d/);
     expect(Math.abs(d.after.varianceUsdPerPt - 5)).toBeLessThan(BAND_TOL);
     expect(d.notes.some((n: string) => /^variance swap VS-30d: strip of \d+ options/.test(n))).toBe(true);
-    const text = await captureCli([
-      "optimize",
-      ...MARKET,
-      "--spec",
-      SPEC,
-      "--with-varswap",
-      "30d",
-      "--variance",
-      "5",
-    ]);
+    const text = await captureCli(ARGS);
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(/varianceUsdPerPt/);
     expect(text.out).toMatch(/variance binds/);

@@ -18,7 +18,7 @@
  * `varianceUsdPerPt` = 1 is the exposure only such baskets carry (the optimizer's `variance` band).
  * Units: USD per contract (per basket unit), contracts of the venue (inverse: 1 coin).
  */
-import type { OptionContract, Position } from "../instruments/types.js";
+import type { Position } from "../instruments/types.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket } from "../risk/greeks.js";
 import type { RiskMarket } from "../risk/market.js";
@@ -210,9 +210,4 @@ export function varianceSwapBasket(o: {
 /** The positions of `units` of a basket (legs scaled). */
 export function basketPositions(b: Pick<VarianceSwapBasket, "legs">, units: number): Position[] {
   return units === 0 ? [] : b.legs.map((l) => ({ instrument: l.instrument, quantity: l.quantity * units }));
-}
-
-/** Names of the legs (for the explanation). */
-export function basketLegNames(b: Pick<VarianceSwapBasket, "legs">): string[] {
-  return b.legs.map((l) => (l.instrument as OptionContract).name);
 }
