@@ -14,7 +14,7 @@
  * 08:00 UTC). Files of other kinds are listed as skipped with the reason.
  */
 import { open, readdir, stat } from "node:fs/promises";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { constants as zc, gunzipSync } from "node:zlib";
@@ -32,7 +32,7 @@ import {
   MANIFEST_COLUMNS,
   sqlStr,
 } from "./historyLayout.js";
-import { ingestDeribitGroup } from "./ingestDeribit.js";
+import { ingestDeribitGroup, type NameCache } from "./ingestDeribit.js";
 import {
   appendRows,
   type Cell,
@@ -343,15 +343,26 @@ function selectSources(classified: readonly IngestSource[]): {
   return { todo, skipped };
 }
 
-/** `files` dealt round-robin into at most `n` non-empty parts. */
-function deal<T>(files: readonly T[], n: number): T[][] {
-  const parts: T[][] = Array.from({ length: Math.min(n, files.length) }, () => []);
-  for (const [i, f] of files.entries()) parts[i % parts.length]?.push(f);
+/**
+ * `files` cut into at most `n` runs of consecutive files of about equal bytes: consecutive days
+ * share most instrument names, so each part's name table and joins stay small.
+ */
+function split(files: readonly IngestSource[], n: number): IngestSource[][] {
+  const sizes = files.map((f) => statSync(f.path).size);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const parts: IngestSource[][] = [[]];
+  let acc = 0;
+  for (const [i, f] of files.entries()) {
+    const last = parts[parts.length - 1] ?? [];
+    if (last.length > 0 && parts.length < n && acc >= (total * parts.length) / n) parts.push([f]);
+    else last.push(f);
+    acc += sizes[i] ?? 0;
+  }
   return parts;
 }
 
 /**
- * Deribit files, grouped by header and compression; each group dealt to the ingest's connections,
+ * Deribit files, grouped by header and compression; each group split among the ingest's connections,
  * one DuckDB read per part, the parts run at once (one thread each: see ingestHistory); the quotes
  * files written (one per part).
  */
@@ -370,13 +381,14 @@ async function ingestDeribitFiles(
   const quotesFiles: string[] = [];
   mkdirSync(historyDir(storeDir, "quotes"), { recursive: true });
   let done = 0;
+  const names: NameCache = new Map();
   for (const g of groups.values()) {
-    const jobs = deal(g, conns.length).map((part, k) => {
+    const jobs = split(g, conns.length).map((part, k) => {
       const qf = join(historyDir(storeDir, "quotes"), `${run.batch}.${quotesFiles.length}.parquet`);
       quotesFiles.push(qf);
       const conn = conns[k];
       if (!conn) throw new Error("store ingest: no connection for a part");
-      return ingestDeribitGroup(conn, part, run.batch, run.tol, qf);
+      return ingestDeribitGroup(conn, part, run.batch, run.tol, qf, names);
     });
     for (const r of await Promise.all(jobs)) {
       for (const [p, list] of r.warnings) counts.warnings.set(p, list);

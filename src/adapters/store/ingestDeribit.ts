@@ -142,12 +142,24 @@ async function readGroup(conn: DuckDBConnection, files: readonly IngestSource[])
   );
 }
 
+/** Instrument names parsed by the core parser, kept for the other parts of an ingest (names recur across days). */
+export type NameCache = Map<string, ReturnType<typeof parseInstrumentName>>;
+
+function parseCached(cache: NameCache, name: string): ReturnType<typeof parseInstrumentName> {
+  let r = cache.get(name);
+  if (r === undefined) {
+    r = parseInstrumentName(name);
+    cache.set(name, r);
+  }
+  return r;
+}
+
 /** Distinct option and future names of the group, parsed once each by the core parser. */
-async function stageNames(conn: DuckDBConnection): Promise<void> {
+async function stageNames(conn: DuckDBConnection, cache: NameCache): Promise<void> {
   const optionRows: Cell[][] = [];
   for (const { n } of await rows(conn, "SELECT DISTINCT inst AS n FROM chk WHERE reason0 IS NULL")) {
     const name = String(n);
-    const r = parseInstrumentName(name);
+    const r = parseCached(cache, name);
     if (r.ok && r.value.type === "option") {
       const v = r.value;
       optionRows.push([name, "option", v.underlying, v.settlement, v.expiry, v.strike, v.kind]);
@@ -168,7 +180,7 @@ async function stageNames(conn: DuckDBConnection): Promise<void> {
   const fsql =
     "SELECT DISTINCT fname AS n FROM chk WHERE reason0 IS NULL AND fname <> '' AND NOT starts_with(fname, 'SYN.')";
   for (const { n } of await rows(conn, fsql)) {
-    const r = parseInstrumentName(String(n));
+    const r = parseCached(cache, String(n));
     if (r.ok && r.value.type === "future") futureRows.push([String(n), r.value.expiry]);
   }
   await createTemp(conn, "fnames", { name: "VARCHAR", expiry: "BIGINT" });
@@ -412,6 +424,7 @@ async function dropGroup(conn: DuckDBConnection): Promise<void> {
 /**
  * One group of Deribit files sharing a header and compression, validated (see the module comment)
  * and staged; its accepted rows written to `quotesFile`, its rejects to the staging rejects.
+ * `names`: the parsed names of the ingest's other parts.
  */
 export async function ingestDeribitGroup(
   conn: DuckDBConnection,
@@ -419,9 +432,10 @@ export async function ingestDeribitGroup(
   batch: string,
   tol: number,
   quotesFile: string,
+  names: NameCache = new Map(),
 ): Promise<DeribitGroupResult> {
   await readGroup(conn, files);
-  await stageNames(conn);
+  await stageNames(conn, names);
   await loaderTier(conn, files, batch);
   await createAccepted(conn);
   await timestampOutliers(conn, files, batch, tol);
@@ -441,7 +455,7 @@ export async function deribitSqlReasons(
   files: readonly IngestSource[],
 ): Promise<Map<string, (string | null)[]>> {
   await readGroup(conn, files);
-  await stageNames(conn);
+  await stageNames(conn, new Map());
   const out = new Map<string, (string | null)[]>(files.map((f) => [f.path, []]));
   const res = await rows(
     conn,
