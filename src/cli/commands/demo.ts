@@ -295,19 +295,36 @@ async function runServe(f: ServeCommandFlags): Promise<void> {
   await serve(report, f);
 }
 
-function registerDemo(program: Command): void {
-  program
-    .command("demo")
-    .description(
-      "run the whole pipeline on a seeded synthetic (or file) market, write a report and serve the dashboard",
-    )
+/** The dashboard's flags (demo and serve): --port, --host, --token, --agent-url. */
+function addDashboardOptions(cmd: Command): Command {
+  return cmd
     .option("--port <n>", "dashboard port (0 = any free port)", "8787")
     .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
     .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")
     .option(
       "--agent-url <url>",
       "show this running agent's live state (GET URL/state; token from env VOLFOLIO_AGENT_TOKEN)",
+    );
+}
+
+/** The live chain's flags besides --live (demo and serve): --refresh, --currency, --timeout. */
+function addLiveOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--refresh <seconds>",
+      "with --live: refresh the chain and the builder's marks over Deribit's WebSocket every so many seconds (env VOLFOLIO_DERIBIT_WS_URL overrides the URL); the page shows the data's age and marks it stale after two missed refreshes",
     )
+    .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
+    .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000");
+}
+
+function registerDemo(program: Command): void {
+  const cmd = program
+    .command("demo")
+    .description(
+      "run the whole pipeline on a seeded synthetic (or file) market, write a report and serve the dashboard",
+    );
+  addDashboardOptions(cmd)
     .option("--seed <n>", "seed of the synthetic market and backtest", "42")
     .option("--chain <file>", "use this option chain file instead of a synthetic chain")
     .option(
@@ -321,13 +338,8 @@ function registerDemo(program: Command): void {
     .option(
       "--live",
       "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
-    )
-    .option(
-      "--refresh <seconds>",
-      "with --live: refresh the chain and the builder's marks over Deribit's WebSocket every so many seconds (env VOLFOLIO_DERIBIT_WS_URL overrides the URL); the page shows the data's age and marks it stale after two missed refreshes",
-    )
-    .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
-    .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
+    );
+  addLiveOptions(cmd)
     .option(
       "--data <dir>",
       "daily Deribit chain files (e.g. ../shared/data/deribit/daily): the Backtest tab runs on the loaded underlying's real chain history, the 90 days up to the valuation date (default: a labelled synthetic run ending at the valuation time)",
@@ -349,7 +361,7 @@ function registerDemo(program: Command): void {
 }
 
 function registerServe(program: Command): void {
-  program
+  const cmd = program
     .command("serve")
     .description(
       "serve the dashboard: a report.json written by `volfolio demo` (--report), or a market computed now (--chain, --live or --synthetic) with the position builder on it",
@@ -361,24 +373,13 @@ function registerServe(program: Command): void {
       "fetch the chain live from Deribit's public API (env VOLFOLIO_DERIBIT_URL overrides the URL)",
     )
     .option("--synthetic", "a seeded synthetic chain (--seed)")
-    .option("--seed <n>", "seed of the synthetic market", "42")
-    .option(
-      "--refresh <seconds>",
-      "with --live: refresh the chain and the builder's marks over Deribit's WebSocket every so many seconds (env VOLFOLIO_DERIBIT_WS_URL overrides the URL); the page shows the data's age and marks it stale after two missed refreshes",
-    )
-    .option("--currency <coin>", "with --live: BTC or ETH", "BTC")
-    .option("--timeout <ms>", "with --live: per-request timeout in ms", "10000")
+    .option("--seed <n>", "seed of the synthetic market", "42");
+  addLiveOptions(cmd)
     .option("--book <file>", "the account the builder adds legs to (JSON/CSV, as `volfolio risk`)")
     .option("--data <dir>", "daily Deribit chain files for the Backtest tab (see `volfolio demo --help`)")
     .option("--history <dir>", "daily Deribit chain files for the History tab (see `volfolio demo --help`)")
-    .option("--history-days <n>", "with --history: at most n stored days, evenly spaced")
-    .option("--port <n>", "port (0 = any free port)", "8787")
-    .option("--host <addr>", "bind address (non-loopback requires --token)", "127.0.0.1")
-    .option("--token <secret>", "bearer token required on every request (or env VOLFOLIO_TOKEN)")
-    .option(
-      "--agent-url <url>",
-      "show this running agent's live state (GET URL/state; token from env VOLFOLIO_AGENT_TOKEN)",
-    )
+    .option("--history-days <n>", "with --history: at most n stored days, evenly spaced");
+  addDashboardOptions(cmd)
     .option("--json", "print the report's section status as JSON and exit")
     .addHelpText(
       "after",
