@@ -35,7 +35,7 @@
 import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import { InvalidInputError, requireNonNegative, requirePositive } from "../errors.js";
 import type { OptionKind } from "../instruments/types.js";
-import { normCdf } from "../math/normal.js";
+import { blackGreeks } from "../pricing/black76.js";
 import { valuePosition } from "../risk/valuation.js";
 import { DAY_MS, timeToExpiry } from "../time.js";
 import { dvolExpiryVariance } from "../volindex/dvol.js";
@@ -173,11 +173,9 @@ export function swapExpiry(step: BacktestStep, tenorDays: number, minDays: numbe
   return best;
 }
 
-/** |Black forward delta| of an option at vol `vol` (the strip's floor, as DVOL's). */
+/** |Black forward delta| of an option at vol `vol` (core/pricing black76; the strip's floor, as DVOL's). */
 function absForwardDelta(kind: OptionKind, F: number, K: number, T: number, vol: number): number {
-  const sd = vol * Math.sqrt(T);
-  const d1 = Math.log(F / K) / sd + sd / 2;
-  return kind === "call" ? normCdf(d1) : 1 - normCdf(d1);
+  return Math.abs(blackGreeks({ forward: F, strike: K, expiry: T, vol, kind }).delta);
 }
 
 /**
