@@ -33,7 +33,7 @@ import {
   TIMESTAMP_OUTLIER_TOLERANCE_MS,
 } from "../csvFields.js";
 import { parseInstrumentName } from "../../core/instruments/names.js";
-import type { Instrument, OptionContract } from "../../core/instruments/types.js";
+import type { ExchangeInstrument, OptionContract } from "../../core/instruments/types.js";
 import type { ChainSnapshot, FutureQuote, OptionQuote } from "../../core/market/types.js";
 import { formatZodIssues } from "../zodIssues.js";
 
@@ -233,7 +233,7 @@ function normalizeEntry(entry: unknown): { ok: true; value: Normalized } | { ok:
 interface ValidEntry {
   readonly i: number;
   readonly n: Normalized;
-  readonly inst: Instrument;
+  readonly inst: ExchangeInstrument;
 }
 
 /** One coin's entries on the way to its chain. */

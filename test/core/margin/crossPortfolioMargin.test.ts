@@ -112,6 +112,7 @@ function refLegs(move = 0): RefLeg[] {
         usd: p.quantity * ins.contractSize,
       };
     }
+    if (ins.type !== "option") throw new Error(`${ins.name}: the reference legs are options and futures`);
     const F0 = FWD[u]?.[ins.expiry] as number;
     const T = (ins.expiry - T0) / Y;
     return {

@@ -246,6 +246,7 @@ function refLeg(p: Position, m: RiskMarket): RefLeg {
       ...(p.entryPrice ? { entry: p.entryPrice } : {}),
     };
   }
+  if (ins.type !== "option") throw new Error(`${ins.name}: the reference legs are options and futures`);
   const F = fwd(ins.expiry);
   const T = (ins.expiry - m.valuationTime) / YEAR;
   return {
