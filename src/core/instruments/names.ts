@@ -12,7 +12,7 @@
  * with other sizes passes its own through `options.contractSize`.
  */
 import { fail, ok, type Result } from "../errors.js";
-import type { Instrument } from "./types.js";
+import type { ExchangeInstrument } from "./types.js";
 
 const MONTHS: Record<string, number> = {
   JAN: 0,
@@ -65,7 +65,7 @@ function inverseFutureSize(coin: string): number {
 }
 
 /** Parses a Deribit instrument name. Never throws: a bad name gives a reason. */
-export function parseInstrumentName(name: string): Result<Instrument, InstrumentNameError> {
+export function parseInstrumentName(name: string): Result<ExchangeInstrument, InstrumentNameError> {
   const parts = name.trim().toUpperCase().split("-");
   const base = parts[0] ?? "";
   const bm = /^([A-Z0-9]+?)(?:_(USDC|USDT))?$/.exec(base);
@@ -119,7 +119,7 @@ export function parseInstrumentName(name: string): Result<Instrument, Instrument
 }
 
 /** Like parseInstrumentName but throws a RangeError naming the value (for trusted inputs). */
-export function instrumentFromName(name: string): Instrument {
+export function instrumentFromName(name: string): ExchangeInstrument {
   const r = parseInstrumentName(name);
   if (!r.ok) throw new RangeError(`instrument name: ${r.message}`);
   return r.value;

@@ -97,7 +97,11 @@ export interface VolIndexFutureContract {
 /** The volatility instruments (a variance swap, a vol-index future). */
 export type VolInstrument = VarianceSwapContract | VolIndexFutureContract;
 
-export type Instrument = OptionContract | FutureContract;
+/** The instruments Deribit lists (an option or a future/perpetual on a coin). */
+export type ExchangeInstrument = OptionContract | FutureContract;
+
+/** Every instrument a book can hold (DESIGN.md: products are data). */
+export type Instrument = ExchangeInstrument | VolInstrument;
 
 /** A holding: signed quantity in contracts (+ long, - short). */
 export interface Position {

@@ -46,7 +46,7 @@ import { positionGreeks } from "../risk/greeks.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { assertLive, resolveFutureEntries, valuePosition } from "../risk/valuation.js";
 import { timeToExpiry } from "../time.js";
-import { settlementCurrency } from "./book.js";
+import { assertExchangeMarginable, settlementCurrency } from "./book.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PmCurrencyParams, PmPairParams, PortfolioMarginParams } from "./params/types.js";
 import type { PmVolScenario } from "./pmCellMarket.js";
@@ -239,6 +239,7 @@ export function crossPortfolioMargin(o: {
   const params = o.params ?? DERIBIT_PORTFOLIO_MARGIN;
   const market = o.market;
   assertLive(o.positions, market);
+  assertExchangeMarginable(o.positions);
   const positions = resolveFutureEntries(o.positions, market);
   const usdParams = paramOf(params.currencies, "params.currencies", USD_KEY);
   pmBucketsCount(params);

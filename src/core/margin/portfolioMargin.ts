@@ -52,7 +52,7 @@ import { positionGreeks } from "../risk/greeks.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "../risk/market.js";
 import { assertLive, resolveFutureEntries, valuePosition } from "../risk/valuation.js";
 import { timeToExpiry } from "../time.js";
-import { settlementCurrency } from "./book.js";
+import { assertExchangeMarginable, settlementCurrency } from "./book.js";
 import { DERIBIT_PORTFOLIO_MARGIN } from "./params/index.js";
 import type { PmCurrencyParams, PmPairParams, PortfolioMarginParams } from "./params/types.js";
 import { type PmVolScenario, pmPairOf } from "./pmCellMarket.js";
@@ -197,6 +197,7 @@ function label(
 
 function pmBook(positionsIn: readonly Position[], market: RiskMarket, params: PortfolioMarginParams): PmBook {
   assertLive(positionsIn, market);
+  assertExchangeMarginable(positionsIn);
   pmBucketsCount(params);
   if (params.volScenariosCount !== 3)
     throw new InvalidInputError(

@@ -23,13 +23,17 @@
  *   underlying-not-in-market  no chain for the position's underlying
  *   expired                   expiry at or before the chain's valuation time
  *   outside-expiry-range      dated, expiry before the first or after the last listed expiry
- *                             (no forward or smile to interpolate; nothing is extrapolated)
+ *                             (no forward or smile to interpolate; nothing is extrapolated); a
+ *                             vol-index future also needs its index window (expiry + 30 days)
+ *                             inside the listed expiries, a forward-starting variance swap its start
+ *   no-fixings                a started variance swap on a market without index fixings
  * Perpetuals are valued at the index.
  *
  * Units: times epoch ms UTC, T = timeToExpiry(expiry, valuationTime), vols decimal, USD.
  */
 import { InvalidInputError } from "../errors.js";
 import type { Position } from "../instruments/types.js";
+import { DVOL_FUTURE_SPEC } from "../instruments/volInstruments.js";
 import { lowerBoundBy, upperBoundBy } from "../math/search.js";
 import type { NormalizedChain } from "../market/normalize.js";
 import { type NormalizeOptions, normalizeChain } from "../market/normalize.js";
@@ -37,11 +41,31 @@ import type { ChainSnapshot, MarketSnapshot } from "../market/types.js";
 import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../surface/calibrate.js";
 import { markSurface, quoteMarkVol, strikeMarkVols } from "../surface/markSurface.js";
 import type { VolSurface } from "../surface/types.js";
-import { forwardAtExpiry, type RiskMarket, riskMarketFromSnapshots } from "./market.js";
-import { timeToExpiry } from "../time.js";
+import {
+  forwardAtExpiry,
+  type RiskMarket,
+  riskMarketFromSnapshots,
+  type UnderlyingMarket,
+} from "./market.js";
+import { DAY_MS, timeToExpiry } from "../time.js";
 
 /** Why a position is left out of a chain market's figures. */
-export type ChainExclusionReason = "underlying-not-in-market" | "expired" | "outside-expiry-range";
+export type ChainExclusionReason =
+  | "underlying-not-in-market"
+  | "expired"
+  | "outside-expiry-range"
+  /** A variance swap already started, on a market without the index fixings it has accrued. */
+  | "no-fixings";
+
+/**
+ * What a chain does not carry but variance swaps and vol-index futures need (volValuation.ts),
+ * per underlying: the index's daily fixings and the vol of variance for the future's convexity.
+ */
+export interface VolMarketInputs {
+  readonly indexFixings?: UnderlyingMarket["indexFixings"];
+  readonly volOfVariance?: number;
+  readonly volMeanReversion?: number;
+}
 
 export interface ChainExcludedPosition {
   readonly position: Position;
@@ -134,6 +158,61 @@ function interpolate(nodes: readonly Node[], k: number): number {
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/** The market with each underlying's VolMarketInputs added (fields absent stay absent). */
+function withVolInputs(market: RiskMarket, volInputs: Readonly<Record<string, VolMarketInputs>>): RiskMarket {
+  const underlyings: Record<string, UnderlyingMarket> = { ...market.underlyings };
+  for (const [u, extra] of Object.entries(volInputs)) {
+    const m = underlyings[u];
+    if (!m) continue;
+    underlyings[u] = {
+      ...m,
+      ...(extra.indexFixings !== undefined ? { indexFixings: extra.indexFixings } : {}),
+      ...(extra.volOfVariance !== undefined ? { volOfVariance: extra.volOfVariance } : {}),
+      ...(extra.volMeanReversion !== undefined ? { volMeanReversion: extra.volMeanReversion } : {}),
+    };
+  }
+  return { valuationTime: market.valuationTime, underlyings };
+}
+
+/** Why a dated position cannot be valued on the chain (see the module comment), or null. */
+function chainExclusion(
+  p: Position,
+  s: MarketSnapshot,
+  t: number,
+  vol: VolMarketInputs | undefined,
+): { reason: ChainExclusionReason; detail: string } | null {
+  const ins = p.instrument;
+  if (ins.expiry === null) return null;
+  if (ins.expiry <= t)
+    return {
+      reason: "expired",
+      detail: `expiry ${iso(ins.expiry)} is not after the chain's valuation time ${iso(t)}`,
+    };
+  const first = s.forwards[0]?.expiry;
+  const last = s.forwards[s.forwards.length - 1]?.expiry;
+  if (first === undefined || last === undefined)
+    return {
+      reason: "outside-expiry-range",
+      detail: `the ${ins.underlying} chain lists no expiry after ${iso(t)}`,
+    };
+  // The last instant the leg's value reads the surface at: a DVOL future's index window end.
+  const end =
+    ins.type === "volIndexFuture"
+      ? ins.expiry + (ins.indexDays ?? DVOL_FUTURE_SPEC.indexDays) * DAY_MS
+      : ins.expiry;
+  if (ins.expiry < first || end > last)
+    return {
+      reason: "outside-expiry-range",
+      detail: `${end === ins.expiry ? "expiry" : "index window end"} ${iso(end)} outside the chain's listed expiries ${iso(first)} .. ${iso(last)}`,
+    };
+  if (ins.type === "varianceSwap" && ins.start < t && !vol?.indexFixings)
+    return {
+      reason: "no-fixings",
+      detail: `${ins.name} started ${iso(ins.start)}: the market carries no ${ins.underlying} index fixings`,
+    };
+  return null;
+}
+
 /**
  * The RiskMarket of the loaded chains (one per underlying, one valuation time) and the split of
  * `positions` into those it values and those it cannot (see the module comment).
@@ -141,13 +220,14 @@ const iso = (t: number) => new Date(t).toISOString();
 export function chainRiskMarket(
   inputs: readonly ChainMarketInput[],
   positions: readonly Position[],
+  volInputs: Readonly<Record<string, VolMarketInputs>> = {},
 ): ChainBookValuation {
   if (inputs.length === 0) throw new InvalidInputError("chains", "[]", "must not be empty");
   const snapshots = inputs.map((i) => ({
     ...i.normalized.snapshot,
     surface: markPinnedSurface(i.fitted, i.normalized.snapshot),
   }));
-  const market = riskMarketFromSnapshots(snapshots);
+  const market = withVolInputs(riskMarketFromSnapshots(snapshots), volInputs);
   const t = market.valuationTime;
   const bySnapshot = new Map(snapshots.map((s, i) => [s.underlying, { s, input: inputs[i] }]));
   const accepted: Position[] = [];
@@ -164,30 +244,12 @@ export function chainRiskMarket(
       });
       continue;
     }
-    const { s } = entry;
-    if (ins.expiry !== null) {
-      if (ins.expiry <= t) {
-        excluded.push({
-          position: p,
-          reason: "expired",
-          detail: `expiry ${iso(ins.expiry)} is not after the chain's valuation time ${iso(t)}`,
-        });
-        continue;
-      }
-      const first = s.forwards[0]?.expiry;
-      const last = s.forwards[s.forwards.length - 1]?.expiry;
-      if (first === undefined || last === undefined || ins.expiry < first || ins.expiry > last) {
-        excluded.push({
-          position: p,
-          reason: "outside-expiry-range",
-          detail:
-            first === undefined || last === undefined
-              ? `the ${ins.underlying} chain lists no expiry after ${iso(t)}`
-              : `expiry ${iso(ins.expiry)} outside the chain's listed expiries ${iso(first)} .. ${iso(last)}`,
-        });
-        continue;
-      }
+    const why = chainExclusion(p, entry.s, t, volInputs[ins.underlying]);
+    if (why) {
+      excluded.push({ position: p, ...why });
+      continue;
     }
+    const { s } = entry;
     accepted.push(p);
     if (ins.type !== "option") continue;
     const um = market.underlyings[ins.underlying] as RiskMarket["underlyings"][string];

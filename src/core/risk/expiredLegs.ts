@@ -11,8 +11,16 @@
  *   in coin: payoff / P (Deribit settles coin options at the delivery price); linear in USDC.
  *   dated inverse future: coin = m (1/entry - 1/P); linear future: USD = m (P - entry).
  * valueUsd = coin x the current index for coin-settled legs (the coins are held at today's price).
+ * Vol instruments (USD-settled, volValuation.ts conventions): a variance swap pays
+ * quantity N_var (RV_pts^2 - K_pts^2) on the realized variance of [start, expiry] given by
+ * `prices.realizedVariance` (decimal^2/yr; settlementPrice reports it in vol points, 100 sqrt RV);
+ * a vol-index future pays quantity contractSize (P - entry) on the index at expiry given by
+ * `prices.volIndexSettlement` (index points; a future without entry is taken as entered at P).
+ * Without those prices the leg is unsettled with the reason: an expired vol leg is never settled
+ * on the coin's index.
  */
-import type { Position } from "../instruments/types.js";
+import type { Position, VarianceSwapContract, VolIndexFutureContract } from "../instruments/types.js";
+import { varianceNotionalPerContract } from "../instruments/volInstruments.js";
 
 /** A leg settled before the valuation time. */
 export interface SettledLeg {
@@ -46,6 +54,10 @@ export function splitExpired(
   prices: {
     readonly indexPrice: (underlying: string) => number | null;
     readonly deliveryPrice?: (underlying: string, expiry: number) => number | null;
+    /** Realized variance (decimal^2/yr) of the underlying's index over [start, expiry], or null. */
+    readonly realizedVariance?: (underlying: string, start: number, expiry: number) => number | null;
+    /** The vol index's settlement value (index points) at a vol-index future's expiry, or null. */
+    readonly volIndexSettlement?: (underlying: string, expiry: number) => number | null;
   },
 ): ExpirySplit & { readonly unsettled: { readonly position: Position; readonly detail: string }[] } {
   const live: Position[] = [];
@@ -58,6 +70,12 @@ export function splitExpired(
       continue;
     }
     const when = new Date(ins.expiry).toISOString();
+    if (ins.type === "varianceSwap" || ins.type === "volIndexFuture") {
+      const r = settleVolLeg({ ...p, instrument: ins }, prices, when);
+      if ("position" in r) settled.push(r);
+      else unsettled.push({ position: p, detail: r.detail });
+      continue;
+    }
     const delivery = prices.deliveryPrice?.(ins.underlying, ins.expiry) ?? null;
     const index = prices.indexPrice(ins.underlying);
     const P = delivery ?? index;
@@ -95,4 +113,39 @@ export function splitExpired(
     });
   }
   return { live, settled, unsettled };
+}
+
+/** An expired variance swap or vol-index future, settled in USDC (see the module comment). */
+function settleVolLeg(
+  p: Position & { readonly instrument: VarianceSwapContract | VolIndexFutureContract },
+  prices: Parameters<typeof splitExpired>[2],
+  when: string,
+): SettledLeg | { readonly detail: string } {
+  const ins = p.instrument;
+  let price: number | null;
+  let usd: number;
+  if (ins.type === "varianceSwap") {
+    const rv = prices.realizedVariance?.(ins.underlying, ins.start, ins.expiry) ?? null;
+    if (rv === null || !(rv >= 0))
+      return {
+        detail: `${ins.name} expired ${when}; no realized variance of ${ins.underlying} to settle it on`,
+      };
+    price = 100 * Math.sqrt(rv);
+    usd = p.quantity * varianceNotionalPerContract(ins) * (1e4 * rv - 1e4 * ins.strikeVol * ins.strikeVol);
+  } else {
+    price = prices.volIndexSettlement?.(ins.underlying, ins.expiry) ?? null;
+    if (price === null || !(price > 0))
+      return { detail: `${ins.name} expired ${when}; no ${ins.underlying} vol index value to settle it on` };
+    usd = p.quantity * ins.contractSize * (price - (p.entryPrice ?? price));
+  }
+  const value = usd + 0;
+  return {
+    position: p,
+    settlementPrice: price,
+    source: "delivery",
+    currency: "USDC",
+    value,
+    valueUsd: value,
+    detail: `${ins.name} expired ${when}, settled at ${ins.type === "varianceSwap" ? "realized vol" : "index"} ${price} points: ${value} USDC`,
+  };
 }

@@ -21,6 +21,10 @@
  *   vannaUsd            = q m g.vanna c          d2V_usd/dS dvol (coins per 1.00 vol)
  *   volgaUsd            = q m g.volga            d2V_usd/dvol2
  * Futures: inverse: deltaUnderlyingCoin = m / entry, linear: m c; other greeks 0.
+ * Variance swaps and vol-index futures (volValuation.ts): values of the surface alone (spot-free
+ * in log-moneyness), so delta, gamma, vanna 0; vegaUsd and volgaUsd by a central parallel bump of
+ * the surface (the scenario engine's volShift), theta 0 (not computed: the realized leg's accrual
+ * is not a function of the surface), varianceVegaUsd USD per vol-point^2 of the leg's variance.
  * Coin figures are summed only within one underlying; USD figures also across underlyings.
  * Legs expired at the market's valuation time are refused (valuation.ts assertLive).
  */
@@ -28,6 +32,7 @@ import type { Position } from "../instruments/types.js";
 import { blackGreeks } from "../pricing/black76.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
 import { assertLive, optionMarketInputs, positionMultiplier, valuePosition } from "./valuation.js";
+import { volPositionGreeks } from "./volValuation.js";
 import { DAYS_PER_YEAR, daysBetween, perDay, timeToExpiry } from "../time.js";
 
 /** Additive greek figures (every field names its currency). */
@@ -50,6 +55,12 @@ export interface GreekFigures {
   vannaCoin: number;
   volgaUsd: number;
   volgaCoin: number;
+  /**
+   * USD per vol-point^2 of the leg's own variance: options vegaUsd / (2 sigma_pts 100) (per
+   * 1.00 vol -> per point), variance swaps quantity N_var (remaining fraction), vol-index futures
+   * quantity contractSize d fair / d V_fwd (volValuation.ts).
+   */
+  varianceVegaUsd: number;
 }
 
 const FIELDS: readonly (keyof GreekFigures)[] = [
@@ -70,6 +81,7 @@ const FIELDS: readonly (keyof GreekFigures)[] = [
   "vannaCoin",
   "volgaUsd",
   "volgaCoin",
+  "varianceVegaUsd",
 ];
 
 /** All-zero figures. */
@@ -106,6 +118,14 @@ export function positionGreeks(position: Position, market: RiskMarket): GreekFig
     g.thetaUsdPerDay = perDay(qm * b.theta);
     g.vannaUsd = qm * b.vanna * c;
     g.volgaUsd = qm * b.volga;
+    g.varianceVegaUsd = o.vol > 0 ? (0.01 * g.vegaUsd) / (2 * 100 * o.vol) : 0;
+  } else if (ins.type === "varianceSwap" || ins.type === "volIndexFuture") {
+    const vg = volPositionGreeks({ ...position, instrument: ins }, market);
+    g.vegaUsd = vg.vegaUsd;
+    g.volgaUsd = vg.volgaUsd;
+    g.varianceVegaUsd = vg.varianceVegaUsd;
+    const days = daysBetween(market.valuationTime, ins.expiry);
+    g.vegaNormalizedUsd = g.vegaUsd * Math.sqrt(30 / Math.max(days, 1));
   } else {
     const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
     const E = position.entryPrice ?? F;
@@ -154,6 +174,7 @@ export interface PortfolioGreeks {
     thetaUsdPerDay: number;
     vannaUsd: number;
     volgaUsd: number;
+    varianceVegaUsd: number;
   };
   readonly positions: readonly GreekFigures[];
 }
@@ -172,6 +193,7 @@ export function portfolioGreeks(positions: readonly Position[], market: RiskMark
     thetaUsdPerDay: 0,
     vannaUsd: 0,
     volgaUsd: 0,
+    varianceVegaUsd: 0,
   };
   const per: GreekFigures[] = [];
   for (const p of positions) {

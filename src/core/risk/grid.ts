@@ -8,6 +8,9 @@
  * level), sticky-moneyness ln(K/F') per distinct spot shift. Results equal valuePosition on
  * applyScenario(market, scenario) (tested to 1e-9 relative).
  *
+ * Variance swaps and vol-index futures are revalued in full: valuePosition on applyScenario's
+ * market (their value is an integral over the whole shifted surface, volValuation.ts).
+ *
  * PnL convention: scenario value minus base value, in USD (the matrix) and per underlying coin.
  */
 import type { Position } from "../instruments/types.js";
@@ -15,6 +18,7 @@ import type { VolSurface } from "../surface/types.js";
 import { blackUndiscountedUnchecked } from "../pricing/black76.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
 import {
+  applyScenario,
   checkScenario,
   MIN_SCENARIO_VOL,
   type Scenario,
@@ -28,6 +32,8 @@ import { DAY_MS, YEAR_MS, timeToExpiry } from "../time.js";
 const OPTION = 0;
 const INVERSE_FUTURE = 1;
 const LINEAR_FUTURE = 2;
+/** Variance swaps and vol-index futures: full revaluation, valuePosition on applyScenario. */
+const FULL_REVALUATION = 3;
 
 /** A book compiled against a base market (struct of arrays). */
 export interface CompiledBook {
@@ -89,6 +95,8 @@ export function compileBook(positionsIn: readonly Position[], market: RiskMarket
       inverse[i] = ins.settlement === "inverse" ? 1 : 0;
       strike[i] = ins.strike;
       logMoneyness[i] = Math.log(ins.strike / forward[i]!);
+    } else if (ins.type === "varianceSwap" || ins.type === "volIndexFuture") {
+      cls[i] = FULL_REVALUATION;
     } else {
       cls[i] = ins.settlement === "inverse" ? INVERSE_FUTURE : LINEAR_FUTURE;
       entry[i] = p.entryPrice as number;
@@ -294,6 +302,21 @@ function revalueFutureInto(
   }
 }
 
+/** A vol instrument: valuePosition on each scenario's market (their values need the whole surface). */
+function revalueFullInto(
+  book: CompiledBook,
+  i: number,
+  cols: ScenarioColumns,
+  sink: (position: number, scenario: number, pnlUsd: number) => void,
+): void {
+  const p = book.positions[i] as Position;
+  const base = book.baseUsd[i] ?? 0;
+  for (let j = 0; j < cols.ns; j++) {
+    const shifted = applyScenario(book.market, cols.scenarios[cols.from + j] as Scenario);
+    sink(i, cols.from + j, valuePosition(p, shifted).valueUsd - base);
+  }
+}
+
 /**
  * Core loop: calls sink(position, scenario, pnlUsd) for scenarios [from, to). Positions are the
  * outer loop so per-position constants stay in registers and vol lookups are cached.
@@ -312,6 +335,7 @@ export function revalueBookInto(
     memo.clear();
     const surf = surfaces[book.underlyingIndex[i] ?? 0];
     if (book.cls[i] === OPTION && surf) revalueOptionInto(book, i, cols, surf, memo, sink);
+    else if (book.cls[i] === FULL_REVALUATION) revalueFullInto(book, i, cols, sink);
     else revalueFutureInto(book, i, cols, memo, sink);
   }
 }

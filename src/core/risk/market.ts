@@ -13,6 +13,7 @@
 import { InvalidInputError, requirePositive } from "../errors.js";
 import type { MarketSnapshot } from "../market/types.js";
 import type { VolSurface } from "../surface/types.js";
+import type { IndexFixing } from "../volindex/varianceSwap.js";
 import { timeToExpiry } from "../time.js";
 
 /** A listed forward: expiry instant (epoch ms UTC) and forward price (USD). */
@@ -28,6 +29,20 @@ export interface UnderlyingMarket {
   /** Listed forwards sorted by expiry (may be empty: then F = index). */
   readonly forwards: readonly RiskForward[];
   readonly surface: VolSurface;
+  /**
+   * Daily fixings of the index (epoch ms UTC, USD), ascending, up to the valuation time: the
+   * realized variance a started variance swap has accrued (volValuation.ts). Optional: a book
+   * without a started swap needs none; a started swap on a market without them is refused.
+   */
+  readonly indexFixings?: readonly IndexFixing[];
+  /**
+   * Annualized vol of ln(30-day variance) for the vol-index future's convexity adjustment
+   * (volindex/volIndexFuture.ts; e.g. volOfVarianceFromIndex on the DVOL history). Absent: 0,
+   * the future is valued at the forward vol, Jensen's upper bound, and the report says so.
+   */
+  readonly volOfVariance?: number;
+  /** Mean-reversion speed of ln V per year for that adjustment (default 0). */
+  readonly volMeanReversion?: number;
 }
 
 /** Market for a multi-underlying book. */

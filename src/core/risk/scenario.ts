@@ -110,6 +110,8 @@ export function applyScenario(market: RiskMarket, scenario: Scenario): RiskMarke
     const f = 1 + sh;
     const dk = (scenario.surfaceDynamics ?? "sticky-strike") === "sticky-strike" ? Math.log(f) : 0;
     underlyings[u] = {
+      // Fixings and vol-of-variance carry over: the past is not shifted (volValuation.ts).
+      ...m,
       indexPrice: m.indexPrice * f,
       // Forwards keep their expiry; those at or before the new time are dropped (settled).
       forwards: m.forwards

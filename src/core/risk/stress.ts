@@ -5,6 +5,7 @@
  * Liquidity overlay (parameters as data): the half bid/ask spread to cross when closing
  *   options: max(optionHalfSpreadVol * |vegaUsd|, optionMinHalfSpreadCoin * |m| * S')  USD
  *   futures: futureHalfSpreadBps / 1e4 * |cashDeltaUsd|                                 USD
+ *   variance swaps, vol-index futures (quoted in vol points): optionHalfSpreadVol * |vegaUsd| USD
  * each multiplied by the widening factor 1 + widenPerVolPoint * 100 * max(volShift, 0)
  * (spreads widen as vol spikes; e.g. 0.05 per vol point -> x2.5 at +30 points), times
  * (1 + slippageFraction) for slippage beyond the touch. Vega and cash delta are those of the
@@ -65,6 +66,10 @@ export function closeCostUsd(
       cost +=
         Math.max(overlay.optionHalfSpreadVol * Math.abs(g.vegaUsd), overlay.optionMinHalfSpreadCoin * m * S) *
         widen;
+    } else if (ins.type === "varianceSwap" || ins.type === "volIndexFuture") {
+      // Quoted in vol points like an option's vol: half the option vol spread times the vega.
+      if (ins.expiry <= market.valuationTime) continue;
+      cost += overlay.optionHalfSpreadVol * Math.abs(g.vegaUsd) * widen;
     } else {
       if (ins.expiry !== null && ins.expiry <= market.valuationTime) continue;
       cost += (overlay.futureHalfSpreadBps / 1e4) * Math.abs(g.cashDeltaUsd) * widen;

@@ -16,6 +16,8 @@
  * Linear futures (contractSize coin): USD value = qty * size * (F - entry), coin = USD / S.
  * A future without entryPrice is taken as entered at the current forward (value 0): resolve
  * entries against a base market first (resolveFutureEntries) before revaluing scenarios.
+ * Variance swaps and vol-index futures (USD-settled): volValuation.ts, on the same surface and
+ * forwards; valueCoin = valueUsd / S.
  *
  * Expired legs: on a market whose valuation time is at or after a leg's expiry, valuePosition
  * gives the leg's settlement value at the index (intrinsic; an inverse option pays intrinsic / S
@@ -28,6 +30,7 @@ import { InvalidInputError } from "../errors.js";
 import type { OptionContract, Position } from "../instruments/types.js";
 import { blackUndiscountedUnchecked } from "../pricing/black76.js";
 import { forwardAtExpiry, type RiskMarket, underlyingMarket } from "./market.js";
+import { volIndexFutureState, volPositionValueUsd } from "./volValuation.js";
 import { timeToExpiry } from "../time.js";
 
 /** A position's value, with currencies named. */
@@ -110,6 +113,10 @@ export function valuePosition(position: Position, market: RiskMarket): PositionV
     }
     return { valueUsd: black, valueCoin: black / S, settled: false };
   }
+  if (ins.type === "varianceSwap" || ins.type === "volIndexFuture") {
+    const v = volPositionValueUsd({ ...position, instrument: ins }, market);
+    return { valueUsd: v.valueUsd, valueCoin: v.valueUsd / S, settled: v.settled };
+  }
   const settled = ins.expiry !== null && ins.expiry <= market.valuationTime;
   const F = forwardAtExpiry(um, market.valuationTime, ins.expiry);
   const E = position.entryPrice ?? F;
@@ -122,10 +129,16 @@ export function valuePosition(position: Position, market: RiskMarket): PositionV
   return { valueUsd: usd, valueCoin: usd / S, settled };
 }
 
-/** Fills missing future entry prices with the market forward (a position opened at the mark). */
+/**
+ * Fills missing future entry prices with the market forward (a position opened at the mark); a
+ * vol-index future's with its fair value on the market (volValuation.ts).
+ */
 export function resolveFutureEntries(positions: readonly Position[], market: RiskMarket): Position[] {
   return positions.map((p) => {
-    if (p.instrument.type !== "future" || p.entryPrice !== undefined) return p;
+    if (p.entryPrice !== undefined) return p;
+    if (p.instrument.type === "volIndexFuture")
+      return { ...p, entryPrice: volIndexFutureState(p.instrument, market).fair };
+    if (p.instrument.type !== "future") return p;
     const um = underlyingMarket(market, p.instrument.underlying);
     return { ...p, entryPrice: forwardAtExpiry(um, market.valuationTime, p.instrument.expiry) };
   });

@@ -171,6 +171,48 @@ function wingIntegral(surface: VolSurface, F: number, T: number, k0: number, dir
   return total;
 }
 
+/** The surface with the vol held flat outside [kLo, kHi] in log-moneyness (see the module comment, item 3). */
+function flatBeyond(surface: VolSurface, kLo: number, kHi: number): VolSurface {
+  return {
+    model: `${surface.model}-flat-beyond-quotes`,
+    totalVariance: (k, t) => surface.totalVariance(Math.min(Math.max(k, kLo), kHi), t),
+    impliedVol: (k, t) => surface.impliedVol(Math.min(Math.max(k, kLo), kHi), t),
+  };
+}
+
+/** Default half-width of the trusted smile in surfaceFairVariance: ATM standard deviations. */
+export const SURFACE_VARIANCE_WING_STDEVS = 6;
+
+/**
+ * Model-free fair variance (decimal^2/yr) of a swap from now to T years read off a surface alone,
+ * at the expiry's forward F: K_var = (2/T) int OTM(K)/K^2 dK over the whole strike line (the
+ * same Simpson/wing integrals as the chain replication, without a strip: a surface has no
+ * discrete strikes). Beyond |k| = wingStdevs x sigma_ATM sqrt(T) the vol is held flat, the rule of
+ * item 3 of the module comment where the quotes end (a surface carries no listed-strike range; 6
+ * ATM standard deviations lies inside Deribit's listed strikes for expiries beyond ~2 weeks and
+ * keeps a fitted wing slope near Lee's bound from exploding the log contract). This is the
+ * variance the risk engine values variance swaps and vol-index futures on (core/risk), so they
+ * move with the same surface as the options. Flat surface sigma: exactly sigma^2 (to ~1e-10).
+ * Units: F USD, T years (> 0).
+ */
+export function surfaceFairVariance(
+  surface: VolSurface,
+  forward: number,
+  T: number,
+  wingStdevs: number = SURFACE_VARIANCE_WING_STDEVS,
+): number {
+  if (!(T > 0) || !Number.isFinite(T)) throw new InvalidInputError("T", T, "must be a finite number > 0");
+  if (!(forward > 0) || !Number.isFinite(forward))
+    throw new InvalidInputError("forward", forward, "must be a finite number > 0");
+  if (!(wingStdevs > 0)) throw new InvalidInputError("wingStdevs", wingStdevs, "must be > 0");
+  const atm = surface.impliedVol(0, T);
+  if (!(atm > 0) || !Number.isFinite(atm))
+    throw new InvalidInputError("surface ATM vol", atm, `must be a finite number > 0 at T = ${T}`);
+  const half = wingStdevs * atm * Math.sqrt(T);
+  const flat = flatBeyond(surface, -half, half);
+  return (2 / T) * (wingIntegral(flat, forward, T, 0, -1) + wingIntegral(flat, forward, T, 0, 1));
+}
+
 /** The replication of one expiry of the index (its strip from dvol.ts) with the surface corrections. */
 export function replicateExpiry(
   v: DvolExpiryVariance,
@@ -213,11 +255,7 @@ export function replicateExpiry(
     const kLo = Math.min(Math.log(listedFirstStrike / F), 0);
     const kHi = Math.max(Math.log(listedLastStrike / F), 0);
     // Vol held flat beyond the listed strikes (see the module comment, item 3).
-    const flat: VolSurface = {
-      model: `${surface.model}-flat-beyond-quotes`,
-      totalVariance: (k, t) => surface.totalVariance(Math.min(Math.max(k, kLo), kHi), t),
-      impliedVol: (k, t) => surface.impliedVol(Math.min(Math.max(k, kLo), kHi), t),
-    };
+    const flat = flatBeyond(surface, kLo, kHi);
     putWing = (2 / T) * wingIntegral(flat, F, T, Math.min(ka, 0), -1);
     callWing = (2 / T) * wingIntegral(flat, F, T, Math.max(kb, 0), 1);
     const beyond = (sf: VolSurface) =>

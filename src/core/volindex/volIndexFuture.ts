@@ -35,6 +35,7 @@
  * epoch ms UTC, year fractions ACT/365.
  */
 import { InvalidInputError } from "../errors.js";
+import { DVOL_FUTURE_SPEC } from "../instruments/volInstruments.js";
 import { mean } from "../math/stats.js";
 import type { MarketSnapshot } from "../market/types.js";
 import type { VolSurface } from "../surface/types.js";
@@ -43,9 +44,9 @@ import { replicationSurface, type VarianceSwapOptions, varianceSwapStrike } from
 
 /** DVOL futures contract terms (see the module comment for the sources and the unverified defaults). */
 export const DVOL_FUTURE_DEFAULTS = {
-  indexDays: 30,
-  contractSizeUsdPerPoint: 1,
-  tickSize: 0.1,
+  indexDays: DVOL_FUTURE_SPEC.indexDays,
+  contractSizeUsdPerPoint: DVOL_FUTURE_SPEC.contractSize,
+  tickSize: DVOL_FUTURE_SPEC.tickSize,
 } as const;
 
 export interface VolIndexFutureInputs {
@@ -113,6 +114,49 @@ export function sqrtConvexity(
   return { lognormal: root * (1 - Math.exp(-s2 / 8)), secondOrder: (root * Math.expm1(s2)) / 8 };
 }
 
+/** Inputs of volIndexFutureFromVariances: the two swap variances that bound the index window. */
+export interface ForwardIndexInputs {
+  /** Years from now to the future's expiry (> 0). */
+  readonly timeToExpiry: number;
+  /** Fair variance (decimal^2/yr) of a swap to the expiry and to expiry + indexDays. */
+  readonly varianceToExpiry: number;
+  readonly varianceToEnd: number;
+  readonly indexDays: number;
+  readonly volOfVariance: number;
+  readonly meanReversion?: number;
+}
+
+/**
+ * The future's fair value from the two variances (see the module comment): forward variance of
+ * the index window and the lognormal convexity; throws InvalidInputError on a calendar arbitrage.
+ */
+export function volIndexFutureFromVariances(i: ForwardIndexInputs): {
+  forwardVariance: number;
+  forwardVolPoints: number;
+  convexityAdjustment: number;
+  secondOrderAdjustment: number;
+  fairValue: number;
+} {
+  const T = i.timeToExpiry;
+  const window = i.indexDays / DAYS_PER_YEAR;
+  const forwardVariance = ((T + window) * i.varianceToEnd - T * i.varianceToExpiry) / window;
+  if (!(forwardVariance > 0))
+    throw new InvalidInputError(
+      "forwardVariance",
+      forwardVariance,
+      "must be > 0 (the chain's total variance decreases over the index window: calendar arbitrage)",
+    );
+  const adj = sqrtConvexity(forwardVariance, i.volOfVariance, T, i.meanReversion ?? 0);
+  const forwardVolPoints = 100 * Math.sqrt(forwardVariance);
+  return {
+    forwardVariance,
+    forwardVolPoints,
+    convexityAdjustment: adj.lognormal,
+    secondOrderAdjustment: adj.secondOrder,
+    fairValue: forwardVolPoints - adj.lognormal,
+  };
+}
+
 /** Fair value of a vol-index future on a normalized chain. */
 export function volIndexFutureValue(
   snapshot: MarketSnapshot,
@@ -140,19 +184,15 @@ export function volIndexFutureValue(
     varianceSwapStrike(snapshot, { tenorDays, surface, ...(o.strip ? { strip: o.strip } : {}) });
   const first = strike(daysToExpiry);
   const second = strike(daysToExpiry + o.indexDays);
-  const window = o.indexDays / DAYS_PER_YEAR;
-  const w1 = T * first.fairVariance;
-  const w2 = (T + window) * second.fairVariance;
-  const forwardVariance = (w2 - w1) / window;
-  if (!(forwardVariance > 0))
-    throw new InvalidInputError(
-      "forwardVariance",
-      forwardVariance,
-      "must be > 0 (the chain's total variance decreases over the index window: calendar arbitrage)",
-    );
-  const adj = sqrtConvexity(forwardVariance, o.volOfVariance, T, o.meanReversion ?? 0);
-  const forwardVolPoints = 100 * Math.sqrt(forwardVariance);
-  const fairValue = forwardVolPoints - adj.lognormal;
+  const f = volIndexFutureFromVariances({
+    timeToExpiry: T,
+    varianceToExpiry: first.fairVariance,
+    varianceToEnd: second.fairVariance,
+    indexDays: o.indexDays,
+    volOfVariance: o.volOfVariance,
+    ...(o.meanReversion !== undefined ? { meanReversion: o.meanReversion } : {}),
+  });
+  const { forwardVariance, forwardVolPoints, fairValue } = f;
   return {
     expiry: o.expiry,
     timeToExpiry: T,
@@ -161,8 +201,8 @@ export function volIndexFutureValue(
     forwardVariance,
     forwardVolPoints,
     volOfVariance: o.volOfVariance,
-    convexityAdjustment: adj.lognormal,
-    secondOrderAdjustment: adj.secondOrder,
+    convexityAdjustment: f.convexityAdjustment,
+    secondOrderAdjustment: f.secondOrderAdjustment,
     fairValue,
     fairValueTicks: Math.round(fairValue / o.tickSize) * o.tickSize,
     contractSizeUsdPerPoint: o.contractSizeUsdPerPoint,
