@@ -370,7 +370,13 @@ async function ingestDeribitFiles(
   conns: readonly DuckDBConnection[],
   storeDir: string,
   todo: readonly IngestSource[],
-  run: { readonly batch: string; readonly tol: number; readonly say: (m: string) => void },
+  run: {
+    readonly batch: string;
+    readonly tol: number;
+    readonly say: (m: string) => void;
+    /** DuckDB's threads for a group read by one connection. */
+    readonly threads: number;
+  },
   counts: FileCounts,
 ): Promise<string[]> {
   const groups = new Map<string, IngestSource[]>();
@@ -383,7 +389,9 @@ async function ingestDeribitFiles(
   let done = 0;
   const names: NameCache = new Map();
   for (const g of groups.values()) {
-    const jobs = split(g, conns.length).map((part, k) => {
+    const parts = split(g, conns.length);
+    await conns[0]?.run(`SET threads = ${parts.length > 1 ? 1 : run.threads}`);
+    const jobs = parts.map((part, k) => {
       const qf = join(historyDir(storeDir, "quotes"), `${run.batch}.${quotesFiles.length}.parquet`);
       quotesFiles.push(qf);
       const conn = conns[k];
@@ -537,27 +545,28 @@ async function removeDeadBatches(conn: DuckDBConnection, storeDir: string): Prom
 }
 
 /**
- * The ingest's connections: the store's and one more per core (at most MAX_WORKERS), the staging
- * database attached, and DuckDB at one thread per statement, so that the parts of a Deribit group
- * run side by side, each in file order: one thread inserting in order is cheaper than two that
- * must keep insertion order (line numbers come from it). The setting is restored by release().
+ * The ingest's connections: the store's and one more per core (at most MAX_WORKERS), and the
+ * staging database attached. A Deribit group split in parts runs them side by side with DuckDB at
+ * one thread per statement (ingestDeribitFiles), each part in file order: one thread inserting in
+ * order is cheaper than two that must keep insertion order (line numbers come from it). DuckDB's
+ * thread setting (`threads`, restored by release()) is the instance's: other connections of the
+ * store get one thread while an ingest runs.
  */
 async function ingestWorkers(
   store: DuckDbSnapshotStore,
   conn: DuckDBConnection,
-): Promise<{ conns: DuckDBConnection[]; release: () => Promise<void> }> {
-  const threads = (await rows(conn, "SELECT current_setting('threads') AS t"))[0]?.t;
+): Promise<{ conns: DuckDBConnection[]; threads: number; release: () => Promise<void> }> {
+  const threads = Number((await rows(conn, "SELECT current_setting('threads') AS t"))[0]?.t) || 1;
   const extra = await Promise.all(
     Array.from({ length: Math.min(availableParallelism(), MAX_WORKERS) - 1 }, () => store.connectMore()),
   );
   await conn.run(`ATTACH IF NOT EXISTS ':memory:' AS ${STAGE_DB}`);
-  await conn.run("SET threads = 1");
   const release = async () => {
     for (const c of extra) c.closeSync();
-    await conn.run(`SET threads = ${Number(threads) || 1}`);
+    await conn.run(`SET threads = ${threads}`);
     await conn.run(`DETACH DATABASE IF EXISTS ${STAGE_DB}`);
   };
-  return { conns: [conn, ...extra.map(ingestConnection)], release };
+  return { conns: [conn, ...extra.map(ingestConnection)], threads, release };
 }
 
 /** Most connections an ingest runs at once (each holds its part's rows in memory). */
@@ -588,7 +597,13 @@ export async function ingestHistory(
   try {
     for (const t of HISTORY_TABLES) await createTemp(conn, STAGE[t], HISTORY_COLUMNS[t]);
     const counts: FileCounts = { read: new Map(), superseded: new Map(), warnings: new Map() };
-    const quotesFiles = await ingestDeribitFiles(workers.conns, store.dir, todo, { batch, tol, say }, counts);
+    const quotesFiles = await ingestDeribitFiles(
+      workers.conns,
+      store.dir,
+      todo,
+      { batch, tol, say, threads: workers.threads },
+      counts,
+    );
     await ingestOtherFiles(conn, todo, batch, counts, say);
     files = await reconcile(conn, todo, quotesFiles, counts);
     await writeStaged(
