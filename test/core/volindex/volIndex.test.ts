@@ -85,7 +85,7 @@ describe("volIndexFromChain equals the plain Cboe reference", () => {
         const { chains } = await loadChainFile(f);
         for (const c of chains) {
           const { fast, reference } = bothIndices(c);
-        expect(Math.abs(fast - reference), `${f} ${c.underlying}`).toBeLessThan(REFERENCE_PTS);
+          expect(Math.abs(fast - reference), `${f} ${c.underlying}`).toBeLessThan(REFERENCE_PTS);
           if (f.includes("20260113T") && c.underlying === "BTC") expect(fast.toFixed(2)).toBe("32.85");
         }
       }
