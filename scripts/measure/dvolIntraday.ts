@@ -6,6 +6,7 @@
  *
  *   npx tsx scripts/measure/dvolIntraday.ts --btc FILE [--btc FILE2] --eth FILE    (~80 s; progress on stderr)
  *
+ * With --sweep, the DVOL method's measured choices one at a time against DVOL at the instant.
  * A flag may repeat: the files are merged by bar start, the first file given wins an hour both hold.
  *
  * FILE formats (what public copies of Deribit's get_volatility_index_data at resolution 3600 look like):
@@ -19,13 +20,15 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse } from "csv-parse/sync";
+import type { MarketSnapshot } from "../../src/core/market/types.js";
+import type { DvolOptions } from "../../src/core/volindex/dvol.js";
 import {
   type ComparisonStats,
   comparisonStats,
   type DvolBar,
   type VolIndexDay,
+  volIndexComparisonSeries,
 } from "../../src/core/volindex/series.js";
-import { volIndexComparisonSeries } from "../../src/core/volindex/series.js";
 import { dailyFiles } from "./deribitDaily.js";
 import { COINS, loadSeason } from "./dvolSeason.js";
 
@@ -215,6 +218,38 @@ function report(
     );
 }
 
+const SWEEP: [string, DvolOptions][] = [
+  ["defaults", {}],
+  ...[0.1, 0.15, 0.2, 0.3, 0.49].map((v): [string, DvolOptions] => [`edgeDelta ${v}`, { edgeDelta: v }]),
+  ...[4, 6, 10, 12].map((v): [string, DvolOptions] => [`minStrikes ${v}`, { minStrikes: v }]),
+  ...[0.03, 0.04, 0.045, 0.0475, 0.0525, 0.055, 0.06].map((v): [string, DvolOptions] => [
+    `minDelta ${v}`,
+    { minDelta: v },
+  ]),
+  [
+    "first choices (minDelta 0.045, minStrikes 10, edgeDelta 0.15)",
+    { minDelta: 0.045, minStrikes: 10, edgeDelta: 0.15 },
+  ],
+  ...[0.3, 10].map((v): [string, DvolOptions] => [`maxRelativeSpread ${v}`, { maxRelativeSpread: v }]),
+  ["markFillDelta 1 (no fill)", { markFillDelta: 1 }],
+  ["forward chain", { forward: "chain" }],
+  ["price mark", { price: "mark" }],
+  ["zeroBidStop", { zeroBidStop: true }],
+];
+
+/** The measured choices one at a time: index - DVOL at the instant on the covered days. */
+function sweep(snaps: readonly MarketSnapshot[], daily: readonly DvolBar[], hours: readonly HourBar[]) {
+  const byStart = new Map(hours.map((h) => [h.start, h]));
+  console.log("  sweep against DVOL at the instant (one choice changed from the defaults):");
+  for (const [label, opts] of SWEEP) {
+    const diffs = volIndexComparisonSeries(snaps, daily, opts).flatMap((d) => {
+      const v = d.index === null || d.dvol === null ? null : dvolAtInstant(byStart, d.time);
+      return v === null || d.index === null ? [] : [d.index - v];
+    });
+    if (diffs.length > 0) console.log(fmt(`    ${label}`, comparisonStats(diffs)));
+  }
+}
+
 /** Every value of a repeatable flag, as absolute paths. */
 function argPaths(flag: string): string[] {
   return process.argv.flatMap((a, i) => {
@@ -246,7 +281,10 @@ async function main() {
     const coinPaths = paths[coin] ?? [];
     if (coinPaths.length === 0) continue;
     const daily = bars[coin] ?? [];
-    report(coin, volIndexComparisonSeries(snaps.get(coin) ?? [], daily), mergedHourBars(coinPaths), daily);
+    const coinSnaps = snaps.get(coin) ?? [];
+    const hours = mergedHourBars(coinPaths);
+    report(coin, volIndexComparisonSeries(coinSnaps, daily), hours, daily);
+    if (process.argv.includes("--sweep")) sweep(coinSnaps, daily, hours);
   }
 }
 

@@ -19,8 +19,12 @@ const DVOL_INTERP_DIGITS = 4;
 /** index - DVOL: two figures each printed rounded (index to 2-4 decimals): 3 digits. */
 const DIFF_DIGITS = 3;
 
-/** Our DVOL-method index vs Deribit's DVOL on 2026-01-13 09:21 UTC: measured -0.10 points; 0.5 points. */
-const REAL_DVOL_DIFF_PTS = 0.5;
+/**
+ * The DVOL-method index vs the daily bar's open-to-close line on 2026-01-13 09:21 UTC: measured
+ * -0.60 points (index 40.14, line 40.74); DVOL itself was 40.10 then (Deribit's hourly bars,
+ * scripts/measure/dvolIntraday.ts), the line's own error. 1 point.
+ */
+const REAL_DVOL_DIFF_PTS = 1;
 
 /** Regression pin, not a reference: the Cboe method's 32.85 on the stored 2026-01-13 file (issue 24's outlier), at the 2 decimals printed. */
 const PINNED_CBOE_DIGITS = 2;
@@ -99,7 +103,7 @@ if (!haveReal)
   console.warn(`index --compare-dvol real-chain test skipped: ${REAL} or ${REAL_DVOL} not found`);
 
 describe.skipIf(!haveReal)("volfolio index on the real 2026-01-13 chain (missing near-money bids)", () => {
-  it("dvol reads within 0.5 point of DVOL; cboe shows the issue-24 outlier", async () => {
+  it("dvol reads within 1 point of DVOL's daily line; cboe shows the issue-24 outlier", async () => {
     const res = await capture([
       "index",
       "--chain",
@@ -115,7 +119,7 @@ describe.skipIf(!haveReal)("volfolio index on the real 2026-01-13 chain (missing
     // DVOL's bar that day: open 40.13, close 41.69; at 09:21:45.558 UTC.
     const h = (Date.parse("2026-01-13T09:21:45.558Z") - Date.parse("2026-01-13T00:00:00Z")) / 3_600_000;
     expect(r.compareDvol.dvol).toBeCloseTo(40.13 + (1.56 * h) / 24, DVOL_INTERP_DIGITS);
-    expect(Math.abs(r.compareDvol.diff)).toBeLessThan(REAL_DVOL_DIFF_PTS); // measured -0.10
+    expect(Math.abs(r.compareDvol.diff)).toBeLessThan(REAL_DVOL_DIFF_PTS);
     expect(r.markFilled).toBeGreaterThan(0);
     const cboe = JSON.parse(
       (await capture(["index", "--chain", REAL, "--currency", "BTC", "--method", "cboe", "--json"])).out,

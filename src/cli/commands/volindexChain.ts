@@ -368,8 +368,8 @@ Index in vol points (55.2 = 55.2%): sigma^2 = (2/T) sum dK/K^2 Q(K) - (1/T)(F/K0
 cleaned quotes (coin prices converted to USD), the two expiries bracketing the horizon interpolated in total
 variance T sigma^2 (weight = each expiry's linear interpolation weight, Cboe step 3).
 --method dvol (default): Deribit's DVOL rules (core/volindex/dvol.ts, each cited): forward = the expiry's
-synthetic from the two-sided mids (else normalizeChain's), mid of two-sided quotes, no two-zero-bids stop, wings below 0.045 |delta|
-dropped, eligible expiries only (>= 10 strikes, strip reaching 0.15 delta), near-the-money holes priced at
+synthetic from the two-sided mids (else normalizeChain's), mid of two-sided quotes, no two-zero-bids stop, wings below 0.05 |delta|
+dropped, eligible expiries only (>= 8 strikes, strip reaching 0.25 delta), near-the-money holes priced at
 the mark. --method cboe: the plain VIX method (two consecutive zero bids end a wing; forward: the venue's,
 or --parity). A horizon the eligible expiries cannot bracket fails (exit 1), never extrapolated. A file with
 several underlyings reports each unless --currency.

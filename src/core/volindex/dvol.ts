@@ -1,7 +1,9 @@
 /**
  * Deribit's DVOL method: the 30-day model-free implied volatility index of a normalized Deribit
  * chain (`normalizeChain`, core/market), as Deribit publishes it, with the choices the published
- * text leaves open made by measurement against the DVOL history (scripts/measure/dvolSeason.ts).
+ * text leaves open made by measurement against the DVOL history: DVOL at the snapshot's instant
+ * from public hourly DVOL bars (scripts/measure/dvolIntraday.ts: BTC all 231 season days, ETH 176,
+ * to 2026-06-25), and the daily bars (scripts/measure/dvolSeason.ts).
  *
  * Sources.
  *  [D1] Deribit, "DVOL - Deribit Implied Volatility Index" (insights.deribit.com, 31 Mar 2021;
@@ -24,46 +26,57 @@
  *       total variance to 30 days; near/next term = the expiries bracketing 30 days.
  *
  * Rules implemented (each with its source; "measured" = a choice [D1]/[D2] leave open, taken by
- * measurement over the 233-day season, BTC and ETH, against DVOL at the snapshot's time of day):
+ * measurement over the 233-day season, BTC and ETH, against DVOL at the snapshot's instant from the
+ * hourly bars; figures marked "daily" are against the daily bars' open-to-close line, whose own
+ * error against the hourly DVOL is 0.45 / 0.63 points median, 1.65 / 1.95 p90):
  *  1. Forward: the expiry's synthetic [D2]: at the strike of the smallest |call mid - put mid| of
  *     two-sided quotes (ties averaged), F = K / (1 - (c - p)) for coin prices (K + c - p in USD),
  *     when at least two strikes have both mids [MinFullStrikesForMarketSyn = 2]; else the forward
  *     of the one market model (`normalizeChain`: parity on Deribit's marks, the venue's synthetic)
- *     [D2: fallback synthetic/future mark]. Measured: against that market-model forward on every
- *     day the index moves by 0.001 points (median; max 0.23 BTC / 0.34 ETH), within 1.5 points of
- *     DVOL 88.7% vs 88.3% (BTC), 87.0% both (ETH): the published rule is kept (`forward: "chain"`
- *     gives the other).
+ *     [D2: fallback synthetic/future mark]. Measured: against that market-model forward the index
+ *     moves by 0.001 points (median); against DVOL at the instant both give the same season (p90
+ *     0.20 / 0.31 BTC / ETH with the synthetic, 0.19 / 0.34 with the market model's), so the
+ *     published rule is kept (`forward: "chain"` gives the other).
  *  2. K0 = the listed strike at or below F; out-of-the-money puts below, calls above, both at K0
  *     averaged [D2], [C].
  *  3. Price Q(K) = mid of the best bid and ask, converted to USD on the expiry forward (coin x F,
  *     as normalizeChain does) [D2: "mid depth price"; the files carry the top of the book only, so
  *     the depth price is the best-quote mid]. An instrument without both a bid and an ask has no
  *     mid depth price and is discarded [D2] (except near the money, rule 9). Measured
- *     alternative: Deribit's mark for every instrument (`price: "mark"`) gives 89.2% / 87.4%
- *     within 1.5 points (BTC / ETH; mean -0.08 / +0.04), two and one days more than the mid:
- *     within the alignment's noise, and not the published rule, so the mid stays.
+ *     alternative: Deribit's mark for every instrument (`price: "mark"`): mean +0.02 / +0.04,
+ *     p90 0.24 / 0.28, max 0.63 / 1.75 against DVOL at the instant (mids: -0.02 / -0.00, 0.20 /
+ *     0.31, 0.70 / 1.62): no better, and not the published rule, so the mid stays.
  *  4. No Cboe "two consecutive zero bids" stop: every strike with a non-discarded instrument is
  *     in the strip [D2 lists none], each with its strike width on the filtered strikes [D2], [C].
- *     Measured: with the stop (`zeroBidStop: true`) the season is unchanged (the 0.045-delta floor
+ *     Measured: with the stop (`zeroBidStop: true`) the season is unchanged (the delta floor
  *     ends the wings first) except one BTC day left without a bracketing pair.
  *  5. Wing floor (measured): an instrument whose |Black forward delta| at its mark vol is below
- *     `minDelta` (default 0.045) is discarded. [D2] discards instruments without a depth price
+ *     `minDelta` (default 0.05) is discarded. [D2] discards instruments without a depth price
  *     (thin far wings) with parameters Deribit does not publish, and the files have no book
- *     depth. Over the season the full Cboe strip reads +1.95 (BTC) / +2.67 (ETH) vol points
- *     above DVOL; this floor gives -0.12 / 0.00, and every calm day (DVOL's daily range below
- *     its median) within 1.5 points. Floors of 0.04 / 0.05 give +0.04 / -0.31 (BTC) and +0.28 /
- *     -0.23 (ETH); relative-spread floors and moneyness cuts fitted worse (the script's --sweep).
+ *     depth. Against DVOL at the instant the floor is sharply measured, the same on both coins
+ *     (mean bias BTC / ETH): +0.33 / +0.53 at 0.04, +0.16 / +0.24 at 0.045, +0.08 / +0.13 at
+ *     0.0475, -0.02 / -0.00 at 0.05 (median |d| 0.05 / 0.06), -0.13 / -0.18 at 0.0525, -0.48 /
+ *     -0.59 at 0.06; the full Cboe strip reads +1.95 / +2.67 above DVOL (daily). The daily bars
+ *     could not separate 0.045 from 0.05 (the first choice, on them: 0.045).
  *  6. Spread cap: an instrument quoted wider than `maxRelativeSpread` x mid (default 1: ask three
  *     times the bid) is discarded [D2 uses only instruments with a usable depth price]; a guard
  *     against stub quotes: caps from 0.2 to 10 give the same season figures within one day.
  *  7. Expiries: the two eligible expiries bracketing 30 days, near <= 30 < next [C], [D2: "the 2
  *     selected expiries"], interpolated in total variance [C] (linear in variance or in vol fits
- *     DVOL worse, measured). Eligible (a settlement index's minimum strip, as Cboe requires of a
- *     series): more than `minDays` (1) to expiry (0, 3 or 7 give the same season: the near
- *     expiry of a 30-day pair is never that short), at least `minStrikes` (10) strikes in the strip,
- *     and a strip reaching `edgeDelta` (0.15) on both sides. A newly listed weekly with a handful
- *     of strikes around the money is skipped for the next eligible expiry (2026-02-12: BTC
- *     21.9-day weekly with 10 strikes, ETH with 9).
+ *     DVOL worse, measured on the daily bars). Eligible (a settlement index's minimum strip, as
+ *     Cboe requires of a series): more than `minDays` (1) to expiry (0, 3 or 7 give the same
+ *     season: the near expiry of a 30-day pair is never that short), at least `minStrikes` (8)
+ *     strikes in the strip, and a strip reaching `edgeDelta` (0.25) on both sides: guards against
+ *     a stub strip, set as loose as DVOL itself is. Measured against DVOL at the instant: DVOL uses
+ *     a newly listed weekly as soon as it is listed (2026-02-12 09:40 BTC: a 21.9-day weekly with
+ *     10 strikes; with it 53.11, DVOL 53.67, without it 54.90; ETH's with 9 strikes likewise), and
+ *     it keeps a monthly whose put wing ends early: ETH 2026-02-02/03, the 27FEB26 strip ending at
+ *     0.21 delta after the crash left its strikes on a coarse grid; without it the index
+ *     interpolated 17.9/52.9 days and read 68.87 / 68.96 against DVOL 64.56 / 65.28, with it
+ *     64.66 / 65.41. minStrikes 4, 6 and 8 give the same season, 10 and 12 worse (ETH p90 0.37 /
+ *     0.51 against 0.31); edgeDelta 0.25, 0.3 and none give the same, 0.1-0.2 worse (ETH 92.6% /
+ *     98.3% within 1.5 against 99.4%). The first choices (10 strikes, 0.15 delta), made on the
+ *     daily bars, skipped those expiries.
  *  8. Smoothing: DVOL is the 120-second interquartile mean of per-second raw values [D2]; one
  *     snapshot has one raw value, so none is applied (`dvolSmooth` gives the IQM of a series). Over
  *     two minutes DVOL's raw value moves by hundredths of a point on a quiet morning, far below the
@@ -72,10 +85,10 @@
  *     |delta| >= `markFillDelta` (0.15) and no two-sided quote is priced at the venue's mark
  *     (Deribit's own fair value; a snapshot has no last valid quote to fall back on, the usual
  *     stale-quote rule). Discarding it leaves a hole where the strip's contributions peak:
- *     2026-01-13 09:21 BTC, bids missing at 86000-93000: 38.67 with 8 strikes required, no
- *     bracketing expiry with 10 (Cboe method 32.85), between 41.24 and 41.08, DVOL 40.74; with
- *     the fill 40.64. The fill changes no other day of the season by more than 0.1 point except
- *     ETH the same morning (56.51 -> 57.07, DVOL 57.45).
+ *     2026-01-13 09:21 BTC, bids missing at 86000-93000: 38.16 without the fill, 40.14 with it,
+ *     DVOL 40.10 at that instant (hourly bars; Cboe method 32.85). The fill changes no other day
+ *     of the season by more than 0.1 point except ETH the same morning (56.34 -> 56.91, DVOL
+ *     56.74 at that instant).
  *  Stale quotes: `normalizeChain` rejects quotes older than 15 minutes at the valuation time.
  *
  * Units: USD strikes and prices, T in years ACT/365 from CleanQuote.timeToExpiry (exact to the
@@ -96,13 +109,13 @@ export interface DvolOptions {
   readonly targetDays?: number;
   /** Expiries closer than this many days are not eligible (default 1). */
   readonly minDays?: number;
-  /** Discard instruments with |forward delta| at the mark vol below this (default 0.045). */
+  /** Discard instruments with |forward delta| at the mark vol below this (default 0.05). */
   readonly minDelta?: number;
   /** Discard instruments with (ask - bid) / mid above this (default 1). */
   readonly maxRelativeSpread?: number;
   /** An eligible expiry has at least this many strikes in its strip (default 8). */
   readonly minStrikes?: number;
-  /** An eligible expiry's strip reaches |delta| <= edgeDelta on both sides (default 0.15). */
+  /** An eligible expiry's strip reaches |delta| <= edgeDelta on both sides (default 0.25). */
   readonly edgeDelta?: number;
   /**
    * An instrument with |delta| >= markFillDelta (near the money) but no two-sided quote is priced
@@ -123,10 +136,10 @@ export interface DvolOptions {
 export const DVOL_DEFAULTS = {
   targetDays: 30,
   minDays: 1,
-  minDelta: 0.045,
+  minDelta: 0.05,
   maxRelativeSpread: 1,
-  minStrikes: 10,
-  edgeDelta: 0.15,
+  minStrikes: 8,
+  edgeDelta: 0.25,
   markFillDelta: 0.15,
   forward: "synthetic",
   price: "mid",

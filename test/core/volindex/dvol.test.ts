@@ -46,7 +46,9 @@ const PARITY_REL = 1e-9;
 const FLOAT_DIGITS = 12;
 /** The discrete floored strip vs the midpoint integral written here between the same delta floors: the strip's strike spacing, 0.2%. */
 const FLOORED_STRIP_REL = 2e-3;
-/** The delta floor removes ~3% of a flat 80% smile's variance (0.9708 of vol^2): well below 0.98. */
+/** The default wing floor (dvol.ts rule 5, measured against DVOL at the instant), written here. */
+const FLOOR_DELTA = 0.05;
+/** The delta floor removes a few % of a flat 60% smile's variance (0.9666 of vol^2 at 0.05): below 0.98. */
 const FLOORED_SHARE_MAX = 0.98;
 /** Locating a whole-day expiry by timeToExpiry x 365: exact to an ulp, any slack below a second does. */
 const DAY_MATCH = 1e-9;
@@ -130,7 +132,7 @@ describe("DVOL-method variance of one expiry", () => {
     }
   });
 
-  it("flat smile with the default floor: the log-contract integral between the 0.045-delta strikes", () => {
+  it("flat smile with the default floor: the log-contract integral between the 0.05-delta strikes", () => {
     const vol = 0.6;
     const days = 30;
     const T = days / 365;
@@ -139,10 +141,10 @@ describe("DVOL-method variance of one expiry", () => {
     const v = oneExpiry(
       chainOf([{ days, forward: F, strikes: grid(F, sd, 4000), vol: flat(vol) }], (q) => q, "ETH"),
     );
-    // Strikes where |forward delta| = 0.045 (call: N(d1) = 0.045; put: N(d1) = 0.955), from d1.
+    // Strikes where |forward delta| = FLOOR_DELTA (call: N(d1) = 0.05; put: N(d1) = 0.95), from d1.
     const kAt = (d1: number) => F * Math.exp(-d1 * sd + (sd * sd) / 2);
-    const kCall = kAt(inverseNormCdf(0.045));
-    const kPut = kAt(inverseNormCdf(1 - 0.045));
+    const kCall = kAt(inverseNormCdf(FLOOR_DELTA));
+    const kPut = kAt(inverseNormCdf(1 - FLOOR_DELTA));
     // (2/T) int OTM(K)/K^2 dK over [kPut, kCall], midpoint rule in log-strike (dK/K^2 = dk/K).
     const n = 200_000;
     const a = Math.log(kPut);

@@ -5,11 +5,13 @@
  * Skipped with a message when the data is absent.
  *
  * Thresholds hold on all 233 days (scripts/measure/dvolSeason.ts, figures in the README):
- *   mean bias  BTC -0.12, ETH -0.00 (Cboe method +1.95 / +2.67); within 1.5 of the aligned DVOL:
- *   88.7% / 87.0% (the issue's 90% is not reached: every miss is a busy day, see the README);
- *   every day with DVOL's daily range <= 1.9 points within 1.5 (max 1.13 / 1.37);
- *   every day within 1.5 of DVOL's daily low-high range (max 0.34 / 1.16), inside it on
- *   224 / 222 of 231 days.
+ *   mean bias  BTC -0.33, ETH -0.28 (Cboe method +1.95 / +2.67); within 1.5 of the aligned DVOL:
+ *   84.4% / 85.3% (the issue's 90% is not reached on the daily bars' open-to-close line, whose own
+ *   error against DVOL at the instant is 0.45 / 0.63 median; against Deribit's hourly DVOL the
+ *   index is within 1.5 on 100% / 99.4% of days, scripts/measure/dvolIntraday.ts);
+ *   every day with DVOL's daily range <= 1.9 points within 1.5 (max 1.40 / 1.29);
+ *   every day within 1.5 of DVOL's daily low-high range (max 0.05 / 0.06), inside it on
+ *   226 / 230 of 231 days.
  * The sample is drawn once with a fixed seed; no threshold or default was chosen on it.
  */
 import { existsSync } from "node:fs";
@@ -27,11 +29,13 @@ if (!have)
 const NAMED = ["20260112", "20260113", "20260114", "20260211", "20260212", "20260213"];
 /** The issue's tolerance (vol points) for "within" DVOL. */
 const TOLERANCE_PTS = 1.5;
+/** Distance outside DVOL's daily low-high range: season max 0.05 / 0.06 points, 0.25 allows a quote's worth. */
+const RANGE_SLACK_PTS = 0.25;
 /** 24 days drawn; a day may lack an index or a DVOL bar (231 of 233 have both). */
 const MIN_SAMPLE_DAYS = 22;
-/** |mean bias| on the 24-day sample: the issue's 0.5 plus sampling slack (season -0.12 / -0.00). */
+/** |mean bias| on the 24-day sample: the issue's 0.5 plus sampling slack (season -0.33 / -0.28). */
 const SAMPLE_BIAS_PTS = 0.75;
-/** Share within TOLERANCE_PTS on the sample: season 88.7% / 87.0% less sampling slack. */
+/** Share within TOLERANCE_PTS on the sample: season 84.4% / 85.3% less sampling slack. */
 const SAMPLE_WITHIN_SHARE = 0.7;
 /** A calm day: DVOL's daily high - low at most its season median (BTC 1.90, ETH 1.99 points). */
 const CALM_RANGE_PTS = 1.9;
@@ -41,10 +45,10 @@ const CBOE_MIN_BIAS_PTS = 1;
 const BUSY_RANGE_PTS = 6;
 /** A named day against the mean of the days before and after: a jump beyond this is an outlier. */
 const NEIGHBOUR_PTS = 2.5;
-/** 2026-01-13 BTC: the Cboe method's outlier (32.85) and the DVOL method's level (40.64, DVOL 40.74). */
+/** 2026-01-13 BTC: the Cboe method's outlier (32.85) and the DVOL method's level (40.14; DVOL 40.10 at 09:21). */
 const CBOE_0113_MAX = 35;
 const INDEX_0113_MIN = 39.5;
-/** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.34, ETH 2026-06-04 +6.20. */
+/** The season's worst days (scripts/measure/dvolSeason.ts): BTC 2026-02-05 -10.41, ETH 2026-06-04 +6.18. */
 const WORST = ["20260205", "20260604"];
 
 describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
@@ -84,7 +88,7 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
           expect(
             Math.abs(outsideDailyRange(d.index as number, bar)),
             `${coin} ${d.date}`,
-          ).toBeLessThanOrEqual(TOLERANCE_PTS);
+          ).toBeLessThanOrEqual(RANGE_SLACK_PTS);
       }
       // The plain Cboe method on the same cleaned quotes reads systematically high (issue 26).
       const cboe = comparisonStats(
@@ -95,7 +99,7 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
   }
 
   it("the worst days are days DVOL moved intraday: the index lies inside DVOL's daily low-high range", async () => {
-    // minDiff: well inside the season's misses on those days (-10.34 BTC, +6.20 ETH).
+    // minDiff: well inside the season's misses on those days (-10.41 BTC, +6.18 ETH).
     for (const [coin, date, minDiff] of [
       ["BTC", "2026-02-05", 8],
       ["ETH", "2026-06-04", 5],
@@ -119,7 +123,16 @@ describe.skipIf(!have)("DVOL method vs Deribit's DVOL on real chains", () => {
       ] as const) {
         const d = at(day);
         expect(d.index, `${coin} ${day}`).not.toBeNull();
-        expect(Math.abs(d.diff as number), `${coin} ${day} vs DVOL`).toBeLessThanOrEqual(TOLERANCE_PTS);
+        // Against DVOL's traded range that day, not the open-to-close line: on 2026-02-12 BTC DVOL
+        // fell from 55.1 to 53.0 between 09:00 and 10:00 (hourly bars; 53.67 at 09:40, the index
+        // 53.11) while its daily bar opened and closed at 55.3.
+        const bar = bars[coin]?.get(day);
+        expect(bar, `${coin} ${day} bar`).toBeDefined();
+        if (bar)
+          expect(
+            Math.abs(outsideDailyRange(d.index as number, bar)),
+            `${coin} ${day} vs DVOL's range`,
+          ).toBeLessThanOrEqual(RANGE_SLACK_PTS);
         const neighbours = ((at(prev).index as number) + (at(next).index as number)) / 2;
         expect(
           Math.abs((d.index as number) - neighbours),
