@@ -24,6 +24,7 @@ import { portfolioMargin } from "../margin/portfolioMargin.js";
 import { sumUsd } from "../risk/account.js";
 import type { CandidateFilter, OptimizeProblem } from "./spec.js";
 import { basketPositions, type VarianceSwapBasket, varianceSwapBasket } from "./varianceSwapCandidate.js";
+import { type VolIndexFutureCandidate, volIndexFutureCandidate } from "./volIndexFutureCandidate.js";
 
 /** The parts of a spec that are not candidate data. */
 export type OptimizeSpecCore = Pick<OptimizeProblem, "objective" | "constraints" | "costs" | "lots">;
@@ -39,6 +40,14 @@ export interface ChainProblemOptions {
   readonly surfaceModel?: SurfaceModel;
   /** Add a variance-swap basket candidate "VS-<d>d" per tenor in days (varianceSwapCandidate.ts). */
   readonly varianceSwapTenors?: readonly number[];
+  /** Add a DVOL future candidate per expiry (volIndexFutureCandidate.ts). */
+  readonly volIndexFutures?: readonly VolIndexFutureRequest[];
+}
+
+/** A DVOL future candidate asked for: its expiry (epoch ms UTC) and half-spread in index points. */
+export interface VolIndexFutureRequest {
+  readonly expiry: number;
+  readonly halfSpreadPoints?: number;
 }
 
 export interface ChainProblem {
@@ -54,6 +63,8 @@ export interface ChainProblem {
   readonly excluded: ChainExcludedPosition[];
   /** Variance-swap baskets, candidates candidateSet.candidates.length + i of the problem. */
   readonly baskets: readonly VarianceSwapBasket[];
+  /** DVOL futures, the candidates after the baskets. */
+  readonly volFutures: readonly VolIndexFutureCandidate[];
 }
 
 /**
@@ -115,6 +126,35 @@ export interface MarketProblemOptions {
   readonly stress?: boolean;
   /** Variance-swap basket candidates to add, by tenor in days. */
   readonly varianceSwapTenors?: readonly number[];
+  /** DVOL future candidates to add. */
+  readonly volIndexFutures?: readonly VolIndexFutureRequest[];
+}
+
+/** The DVOL future candidates asked for (after the baskets), and a note on each. */
+function volFuturesOf(
+  o: MarketProblemOptions,
+  scenarios: readonly Scenario[],
+  stressScenarios: readonly Scenario[],
+): { futures: VolIndexFutureCandidate[]; notes: string[] } {
+  const futures: VolIndexFutureCandidate[] = [];
+  const notes: string[] = [];
+  for (const r of o.volIndexFutures ?? []) {
+    const f = volIndexFutureCandidate({
+      underlying: o.snapshot.underlying,
+      expiry: r.expiry,
+      market: o.market,
+      scenarios,
+      ...(stressScenarios.length > 0 ? { stressScenarios } : {}),
+      ...(r.halfSpreadPoints !== undefined ? { halfSpreadPoints: r.halfSpreadPoints } : {}),
+    });
+    futures.push(f);
+    const c = f.candidate;
+    const omega = o.market.underlyings[o.snapshot.underlying]?.volOfVariance;
+    notes.push(
+      `DVOL future ${c.name}: fair ${f.fairPoints.toFixed(2)} index pts (${omega ? `convexity at vol-of-variance ${omega}` : "no vol-of-variance on the market: no convexity adjustment, the forward vol (an upper bound)"}), cost ${(c.askUsd ?? 0).toFixed(2)} USD per contract each side, vega ${c.greeks.vegaUsdPerVolPt.toFixed(3)} USD per vol pt; not in the margin figures (the exchange margin engine does not cover vol instruments)`,
+    );
+  }
+  return { futures, notes };
 }
 
 /** The baskets of `tenors` on the market (after the single options), and a note on each. */
@@ -154,7 +194,10 @@ function basketsOf(
  */
 export function optimizeProblemOnMarket(
   o: MarketProblemOptions,
-): Pick<ChainProblem, "problem" | "candidateSet" | "scenarios" | "stressScenarios" | "notes" | "baskets"> {
+): Pick<
+  ChainProblem,
+  "problem" | "candidateSet" | "scenarios" | "stressScenarios" | "notes" | "baskets" | "volFutures"
+> {
   const u = o.snapshot.underlying;
   const scenarios = scenarioGrid(o.scenarioGrid ?? {});
   const stressScenarios =
@@ -179,7 +222,8 @@ export function optimizeProblemOnMarket(
     `${candidateSet.candidates.length} candidates, ${candidateSet.rejected.length} quotes filtered out`,
   );
   const { baskets, notes: basketNotes } = basketsOf(o, scenarios, stressScenarios);
-  notes.push(...basketNotes);
+  const { futures, notes: futureNotes } = volFuturesOf(o, scenarios, stressScenarios);
+  notes.push(...basketNotes, ...futureNotes);
   const singles = candidateSet.instruments.length;
   // The book after the trades: single options by instrument, baskets expanded into their legs.
   const afterTrades = (net: Float64Array): Position[] => {
@@ -194,7 +238,12 @@ export function optimizeProblemOnMarket(
   };
   const problem: OptimizeProblem = {
     ...o.spec,
-    candidates: [...candidateSet.candidates, ...baskets.map((b) => b.candidate)],
+    // DVOL futures (last) are left out of afterTrades: the exchange margin engine refuses them.
+    candidates: [
+      ...candidateSet.candidates,
+      ...baskets.map((b) => b.candidate),
+      ...futures.map((f) => f.candidate),
+    ],
     book: buildOptimizeBook({ positions, market: o.market, scenarios, ...stressOption }),
     // The engine's margin of the netted book after the trades (what `volfolio margin` reports).
     marginOfBook: (net) => {
@@ -211,5 +260,5 @@ export function optimizeProblemOnMarket(
     scenarioNames: scenarios.map((s) => s.name ?? ""),
     stressNames: stressScenarios.map((s) => s.name ?? ""),
   };
-  return { problem, candidateSet, scenarios, stressScenarios, notes, baskets };
+  return { problem, candidateSet, scenarios, stressScenarios, notes, baskets, volFutures: futures };
 }
