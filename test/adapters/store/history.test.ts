@@ -2,6 +2,9 @@
  * The columnar history store (src/adapters/store/ingest.ts, historyRead.ts) against the Deribit
  * file loader (src/adapters/deribit/files.ts), which is the reference: the same rejects (line,
  * reason, detail) and the same chains, file by file; accepted + rejected = rows read per file.
+ * Numbers are compared exactly, with no tolerance: the store keeps the doubles the loader parses
+ * (DuckDB's DOUBLE cast and Parquet are exact for them), so a stored chain must come back
+ * bit-identical, and any difference is a bug, not rounding.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
