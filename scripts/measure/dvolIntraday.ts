@@ -171,6 +171,23 @@ function clockShifts(rows: readonly Row[], byStart: ReadonlyMap<number, HourBar>
   return `snapshot time shifted (median |d|, within ${TOLERANCE}): ${parts.join(", ")}`;
 }
 
+/** Day-to-day changes of the index beyond DVOL's own change at the instants (consecutive covered days). */
+function dayToDay(rows: readonly Row[]): string {
+  const extras = rows.slice(1).flatMap((r, i) => {
+    const prev = rows[i];
+    return prev
+      ? [{ date: r.day.date, extra: r.day.index - prev.day.index - (r.instant - prev.instant) }]
+      : [];
+  });
+  const big = extras.filter((e) => Math.abs(e.extra) > 3);
+  const worst = extras.reduce((m, e) => (Math.abs(e.extra) > Math.abs(m.extra) ? e : m), {
+    date: "-",
+    extra: 0,
+  });
+  const pct = (x: number) => extras.filter((e) => Math.abs(e.extra) > x).length;
+  return `day-to-day change of the index beyond DVOL's change at the instants: largest ${worst.extra.toFixed(2)} (${worst.date}), over 1 point on ${pct(1)}, over 3 points on ${big.length} of ${extras.length} pairs`;
+}
+
 function report(
   coin: string,
   series: readonly VolIndexDay[],
@@ -207,6 +224,7 @@ function report(
     ),
   );
   console.log(`  ${clockShifts(rows, byStart)}`);
+  console.log(`  ${dayToDay(rows)}`);
   const misses = rows.filter((r) => Math.abs(r.day.index - r.instant) > TOLERANCE);
   console.log(`  days further than ${TOLERANCE} from DVOL at the instant (${misses.length}), worst first:`);
   console.log("  date       UTC    index  DVOL@t  diff  | daily-aligned diff  near/next days");
