@@ -6,8 +6,11 @@
  * of releasing it). Reference: the resulting book (the context's options and hedge plus the orders
  * the rule returned) margined by the function the optimizer's book uses (optimize/candidates.ts
  * standardMarginUsd: core/margin standardBookMargin, netted by instrument, in USD) on the step's
- * core market. They agree within the interpolation bound of the hedge's margin curve; the old
- * rule's error on the rebalances that reduce the hedge is checked to be over 100 x that bound.
+ * core market (coin cash is collateral: not margined). They agree within the chord bound of the
+ * hedge's margin curve; the old rule's error on the rebalances that reduce the hedge is checked to
+ * be over 100 x that bound. The default maxHedgeCoins (1e6) is kept: with futureMarginCurve's
+ * uniform breakpoints over that range (31,250 coins apart) the logged margin was 45-158k USD for
+ * books of 9-13k USD; optimizerStrategy.ts hedgeMarginCurve refines the curve near the held hedge.
  * A free hedge (no fee, spread or slippage on the perpetual; options pay theirs) makes the LP
  * move delta with the perpetual, so most rebalances trade it.
  */
@@ -35,8 +38,6 @@ type OptimizerSpec = Extract<StrategySpec, { type: "optimizer" }>;
 const START = Date.UTC(2026, 0, 5);
 const MIN_DAYS = 14;
 const MAX_DAYS = 60;
-/** The hedge candidate's range each way, in coins: its margin curve has 32 segments a side over it. */
-const MAX_HEDGE_COINS = 20;
 
 const spec: OptimizerSpec = {
   type: "optimizer",
@@ -44,7 +45,6 @@ const spec: OptimizerSpec = {
   params: {
     usd: 1_000_000,
     rebalance: { everyDays: 1 },
-    maxHedgeCoins: MAX_HEDGE_COINS,
     optimize: {
       underlying: "BTC",
       objective: { kind: "vega-target", targetUsdPerVolPt: 1500, penaltyUsd: 100 },
@@ -130,33 +130,18 @@ function resultingBook(
 }
 
 /**
- * The optimizer's hedge margin is the engine's curve interpolated between breakpoints spaced
- * 2 x MAX_HEDGE_COINS / 64 coins apart (candidates.ts futureMarginCurve); the curve's quadratic
- * term is Deribit's 0.005% per BTC (BTC futures initial margin 2% + 0.005%/BTC, JAN 2022 rules),
- * so a chord lies above it by at most perCoin x spacing^2 / 4 coins, x the perpetual's price.
+ * The optimizer's hedge margin is the engine's curve interpolated between breakpoints at most
+ * 0.5 coin apart within 16 coins of the held hedge (optimizerStrategy.ts hedgeMarginCurve; the
+ * default maxHedgeCoins, 1e6, is the curve's outer range); the curve's quadratic term is
+ * Deribit's 0.005% per BTC (BTC futures initial margin 2% + 0.005%/BTC, JAN 2022 rules), so a
+ * chord lies above it by at most perCoin x spacing^2 / 4 coins, x the perpetual's price.
  */
 const BTC_FUTURES_PER_COIN = 0.00005;
-const SPACING_COINS = (2 * MAX_HEDGE_COINS) / 64;
+const SPACING_COINS = 0.5;
+const FINE_RANGE_COINS = 16;
 const curveBoundUsd = (priceUsd: number) => (BTC_FUTURES_PER_COIN * SPACING_COINS ** 2 * priceUsd) / 4;
 /** Float sums of ~10 margins of 1e3-1e4 USD. */
 const SUM_REL = 1e-9;
-
-/**
- * The optimizer's book holds the coin cash as a linear 1-coin perpetual ("BTC cash",
- * optimizerStrategy.ts coinCashInstrument) and margins it with the rest of the fixed book; the
- * reference margins the same positions so that it isolates the hedge term.
- */
-const coinCash = (coins: number): Position => ({
-  instrument: {
-    type: "future",
-    name: "BTC cash",
-    underlying: "BTC",
-    expiry: null,
-    settlement: "linear",
-    contractSize: 1,
-  },
-  quantity: coins,
-});
 
 describe("optimizer strategy with a held hedge: margin after = the margin of the resulting book", () => {
   it("logged marginAfterUsd equals standardMarginUsd of the book the orders produce (held hedge counted once)", () => {
@@ -170,7 +155,7 @@ describe("optimizer strategy with a held hedge: margin after = the margin of the
     for (const d of decisions) {
       const market = marketOf(d);
       const book = resultingBook(d, market);
-      const reference = standardMarginUsd([...book.positions, book.hedge, coinCash(d.ctx.coins)], market);
+      const reference = standardMarginUsd([...book.positions, book.hedge], market);
       const bound = curveBoundUsd(d.ctx.step.indexPrice * 1.01) + SUM_REL * reference;
       const diff = d.marginAfterUsd - reference;
       worst = Math.max(worst, Math.abs(diff));
@@ -182,6 +167,10 @@ describe("optimizer strategy with a held hedge: margin after = the margin of the
       const g = (contracts: number) =>
         standardMarginUsd([{ instrument: held.instrument, quantity: contracts }], market);
       const trade = book.hedge.quantity - held.quantity;
+      // Hedge orders are coins of delta: the trade stays inside the curve's fine range.
+      let tradeCoins = 0;
+      for (const o of d.orders) if (isHedgeOrder(o)) tradeCoins += o.quantity;
+      expect(Math.abs(tradeCoins)).toBeLessThan(FINE_RANGE_COINS);
       const oldError = g(trade) - (g(book.hedge.quantity) - g(held.quantity));
       // Adding to the hedge, the old rule erred by the curve's quadratic term only (tens of USD);
       // reducing it, by the margin of the part closed, charged instead of released.
