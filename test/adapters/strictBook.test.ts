@@ -94,7 +94,7 @@ describe("JSON books: numbers must be JSON numbers", () => {
     expect(strike).toBe('positions[2].strike: expected a number, got "90000"');
     expect(seconds).toMatch(/^positions\[3\]\.expiry: looks like epoch SECONDS.*got 1774598400$/);
     expect(type).toBe(
-      'positions[4].type: expected "option" or "future" (or an "instrument" name), got "swap"',
+      'positions[4].type: expected "option", "future", "varianceSwap" or "volIndexFuture" (or an "instrument" name), got "swap"',
     );
     expect(notObject).toBe("positions[5]: expected an object, got 7");
   });
