@@ -36,6 +36,12 @@ import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { Instrument, Position } from "../core/instruments/types.js";
 import { parseInstrumentName } from "../core/instruments/names.js";
+import {
+  parseVolInstrumentName,
+  varianceSwapContract,
+  volIndexFutureContract,
+} from "../core/instruments/volInstruments.js";
+import { InvalidInputError } from "../core/errors.js";
 import type { RiskMarket, UnderlyingMarket } from "../core/risk/market.js";
 import type { VolSurface } from "../core/surface/types.js";
 
@@ -133,6 +139,32 @@ const futureRow = z.object({
   entryPrice: positive.optional(),
 });
 
+const varianceSwapRow = z.object({
+  type: z.literal("varianceSwap"),
+  name: z.string({ error: "expected a string" }).optional(),
+  underlying: coin,
+  start: instant,
+  expiry: instant,
+  strikeVol: vol,
+  settlement: z.literal("linear", { error: 'expected "linear" (variance swaps pay USD)' }).optional(),
+  /** Vega notional, USD per vol point per contract: required (no venue default to fall back on). */
+  contractSize: positive,
+  quantity: num,
+});
+const volIndexFutureRow = z.object({
+  type: z.literal("volIndexFuture"),
+  name: z.string({ error: "expected a string" }).optional(),
+  underlying: coin,
+  expiry: instant,
+  settlement: z.literal("linear", { error: 'expected "linear" (DVOL futures settle in USDC)' }).optional(),
+  contractSize: positive.optional(),
+  tickSize: positive.optional(),
+  quantity: num,
+  entryPrice: positive.optional(),
+});
+
+const fixingSchema = z.object({ time: instant, price: positive }, { error: "expected { time, price }" });
+
 const underlyingMarketSchema = z.object(
   {
     indexPrice: positive,
@@ -145,6 +177,11 @@ const underlyingMarketSchema = z.object(
         error: "expected an array of { expiry, forward }",
       })
       .default([]),
+    /** Daily index fixings (a started variance swap's accrued realized variance). */
+    fixings: z.array(fixingSchema, { error: "expected an array of { time, price }" }).optional(),
+    /** Vol of ln(variance) for the DVOL future's convexity (decimal, e.g. 1.3). */
+    volOfVariance: num.nonnegative({ error: "must be >= 0" }).optional(),
+    volMeanReversion: num.nonnegative({ error: "must be >= 0" }).optional(),
   },
   { error: "expected { indexPrice, atmVol, ... }" },
 );
@@ -239,6 +276,9 @@ export interface PortfolioMarketData {
         readonly skew: number;
         readonly curvature: number;
         readonly termSlope: number;
+        readonly fixings?: readonly { readonly time: number; readonly price: number }[] | undefined;
+        readonly volOfVariance?: number | undefined;
+        readonly volMeanReversion?: number | undefined;
       }
     >
   >;
@@ -270,28 +310,12 @@ export function parsePortfolioRow(
   if (raw === null || typeof raw !== "object" || Array.isArray(raw))
     return { ok: false, reason: `${where}: expected an object, got ${show(raw)}` };
   const obj = raw as Record<string, unknown>;
-  if ("instrument" in obj) {
-    const r = namedRow.safeParse(raw);
-    if (!r.success) return { ok: false, reason: issueTexts(r.error, raw, field).join("; ") };
-    const ins = parseInstrumentName(r.data.instrument);
-    if (!ins.ok)
-      return {
-        ok: false,
-        reason: `${field(["instrument"])}: ${ins.reason}: ${ins.message}, got ${show(r.data.instrument)}`,
-      };
-    return {
-      ok: true,
-      position: {
-        instrument: ins.value,
-        quantity: r.data.quantity,
-        ...(r.data.entryPrice !== undefined ? { entryPrice: r.data.entryPrice } : {}),
-      },
-    };
-  }
+  if ("instrument" in obj) return namedPosition(raw, field);
+  if (obj.type === "varianceSwap" || obj.type === "volIndexFuture") return volPosition(raw, field);
   if (obj.type !== "option" && obj.type !== "future")
     return {
       ok: false,
-      reason: `${field(["type"])}: expected "option" or "future" (or an "instrument" name), got ${show(obj.type)}`,
+      reason: `${field(["type"])}: expected "option", "future", "varianceSwap" or "volIndexFuture" (or an "instrument" name), got ${show(obj.type)}`,
     };
   const r = (obj.type === "option" ? optionRow : futureRow).safeParse(raw);
   if (!r.success) return { ok: false, reason: issueTexts(r.error, raw, field).join("; ") };
@@ -317,14 +341,70 @@ export function parsePortfolioRow(
           settlement: d.settlement,
           contractSize,
         };
-  return {
-    ok: true,
-    position: {
-      instrument,
-      quantity: d.quantity,
-      ...(d.entryPrice !== undefined ? { entryPrice: d.entryPrice } : {}),
-    },
-  };
+  return { ok: true, position: withEntry(instrument, d.quantity, d.entryPrice) };
+}
+
+type RowResult = { ok: true; position: Position } | { ok: false; reason: string };
+
+function withEntry(instrument: Instrument, quantity: number, entryPrice: number | undefined): Position {
+  return { instrument, quantity, ...(entryPrice !== undefined ? { entryPrice } : {}) };
+}
+
+/** A core InvalidInputError (a vol instrument's own validation) as a row reason naming the field. */
+function coreReason(e: unknown, field: (path: readonly PropertyKey[]) => string, name?: string): string {
+  if (e instanceof InvalidInputError)
+    return `${field([name === undefined ? e.field : "instrument"])}: ${e.message}`;
+  throw e;
+}
+
+/** A row naming its instrument: a Deribit name, or a vol instrument's (BTC-VARSWAP-..., BTCDVOL-...). */
+function namedPosition(raw: unknown, field: (path: readonly PropertyKey[]) => string): RowResult {
+  const r = namedRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: issueTexts(r.error, raw, field).join("; ") };
+  const name = r.data.instrument;
+  try {
+    const v = parseVolInstrumentName(name);
+    if (v) return { ok: true, position: withEntry(v, r.data.quantity, r.data.entryPrice) };
+  } catch (e) {
+    return { ok: false, reason: coreReason(e, field, name) };
+  }
+  const ins = parseInstrumentName(name);
+  if (!ins.ok)
+    return {
+      ok: false,
+      reason: `${field(["instrument"])}: ${ins.reason}: ${ins.message}, got ${show(name)}`,
+    };
+  return { ok: true, position: withEntry(ins.value, r.data.quantity, r.data.entryPrice) };
+}
+
+/** An explicit variance swap or vol-index future row (core constructors validate the terms). */
+function volPosition(raw: unknown, field: (path: readonly PropertyKey[]) => string): RowResult {
+  const obj = raw as Record<string, unknown>;
+  if (obj.type === "varianceSwap") {
+    const r = varianceSwapRow.safeParse(raw);
+    if (!r.success) return { ok: false, reason: issueTexts(r.error, raw, field).join("; ") };
+    const { quantity, settlement: _s, type: _t, name, ...terms } = r.data;
+    try {
+      const c = varianceSwapContract({ ...terms, ...(name !== undefined ? { name } : {}) });
+      return { ok: true, position: { instrument: c, quantity } };
+    } catch (e) {
+      return { ok: false, reason: coreReason(e, field) };
+    }
+  }
+  const r = volIndexFutureRow.safeParse(raw);
+  if (!r.success) return { ok: false, reason: issueTexts(r.error, raw, field).join("; ") };
+  const { quantity, entryPrice, settlement: _s, type: _t, name, contractSize, tickSize, ...terms } = r.data;
+  try {
+    const c = volIndexFutureContract({
+      ...terms,
+      ...(name !== undefined ? { name } : {}),
+      ...(contractSize !== undefined ? { contractSize } : {}),
+      ...(tickSize !== undefined ? { tickSize } : {}),
+    });
+    return { ok: true, position: withEntry(c, quantity, entryPrice) };
+  } catch (e) {
+    return { ok: false, reason: coreReason(e, field) };
+  }
 }
 
 /** Parametric surface of the file's market section (see the module comment). */
@@ -347,6 +427,9 @@ export function riskMarketFromPortfolioData(m: PortfolioMarketData): RiskMarket 
       indexPrice: x.indexPrice,
       forwards: [...x.forwards].sort((a, b) => a.expiry - b.expiry),
       surface: parametricSurface(x),
+      ...(x.fixings ? { indexFixings: [...x.fixings].sort((a, b) => a.time - b.time) } : {}),
+      ...(x.volOfVariance !== undefined ? { volOfVariance: x.volOfVariance } : {}),
+      ...(x.volMeanReversion !== undefined ? { volMeanReversion: x.volMeanReversion } : {}),
     };
   return { valuationTime: m.valuationTime, underlyings };
 }
@@ -409,10 +492,23 @@ export const BOOK_CSV_COLUMNS = [
   "contractSize",
   "quantity",
   "entryPrice",
+  "start",
+  "strikeVol",
+  "tickSize",
 ] as const;
-const CSV_NUMERIC = new Set(["strike", "contractSize", "quantity", "entryPrice"]);
-/** Columns whose empty cell means "absent" (the field is optional). */
-const CSV_OPTIONAL = new Set(["name", "settlement", "contractSize", "entryPrice"]);
+const CSV_NUMERIC = new Set(["strike", "contractSize", "quantity", "entryPrice", "strikeVol", "tickSize"]);
+/** Columns whose empty cell means "absent" (the field is optional, or another row type's). */
+const CSV_OPTIONAL = new Set([
+  "name",
+  "settlement",
+  "contractSize",
+  "entryPrice",
+  "start",
+  "strikeVol",
+  "tickSize",
+  "kind",
+  "strike",
+]);
 
 /** One CSV record as the row object the zod schemas read: numbers parsed strictly, else left as text. */
 function csvRow(rec: Record<string, string>): Record<string, unknown> {
@@ -423,9 +519,9 @@ function csvRow(rec: Record<string, string>): Record<string, unknown> {
     if (!named && k === "instrument") continue;
     if (v === "" && CSV_OPTIONAL.has(k)) continue;
     if (CSV_NUMERIC.has(k)) row[k] = parseCsvNumber(v) ?? v;
-    else if (k === "expiry") {
-      if (v === "" && rec.type === "future") row.expiry = null;
-      else row.expiry = /^\d+$/.test(v) ? Number(v) : v;
+    else if (k === "expiry" || k === "start") {
+      if (v === "" && k === "expiry" && rec.type === "future") row.expiry = null;
+      else row[k] = /^\d+$/.test(v) ? Number(v) : v;
     } else row[k] = v;
   }
   return row;
