@@ -327,6 +327,8 @@ export const GREEK_UNITS: Readonly<Record<string, string>> = {
   thetaUsdPerDay: "USD per calendar day, forward and vol fixed",
   vannaUsd: "d2V_usd/dS dvol, coins per 1.00 vol",
   volgaUsd: "d2V_usd/dvol2, USD per 1.00 vol squared",
+  varianceVegaUsdPerVolPt2:
+    "USD per 1 vol-point^2 rise of each leg's own variance (options vega/(2 vol); variance swaps N_var x remaining fraction; DVOL futures contractSize x d fair/d forward variance)",
   pnlUsd: "full-revaluation profit and loss, USD (negative = loss)",
 };
 
@@ -346,6 +348,7 @@ export type GreekRow = {
   readonly thetaUsdPerDay: number;
   readonly vannaUsd: number;
   readonly volgaUsd: number;
+  readonly varianceVegaUsdPerVolPt2: number;
 };
 
 export function greekRow(underlying: string, g: GreekFigures): GreekRow {
@@ -364,6 +367,7 @@ export function greekRow(underlying: string, g: GreekFigures): GreekRow {
     thetaUsdPerDay: g.thetaUsdPerDay,
     vannaUsd: g.vannaUsd,
     volgaUsd: g.volgaUsd,
+    varianceVegaUsdPerVolPt2: g.varianceVegaUsd,
   };
 }
 
