@@ -1,7 +1,7 @@
 /** `volfolio optimize --with-varswap 30d --variance N` on a seeded synthetic market (no data files). */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { captureCli } from "./capture.js";
 
@@ -34,6 +34,36 @@ describe("volfolio optimize with a variance-swap candidate", () => {
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(/varianceUsdPerPt/);
     expect(text.out).toMatch(/variance binds/);
+  }, 60_000);
+
+  it("--with-dvol-future 27MAR26: the DVOL future is a candidate, valued by the core, and the cheapest vega here", async () => {
+    // No per-contract fee (the example's 3 USD is sized for options), half-spread 0.1 index points.
+    const spec = join(dirname(SPEC), "dvol.json");
+    writeFileSync(spec, JSON.stringify({ ...example, costs: {} }));
+    const res = await captureCli([
+      ...[
+        "optimize",
+        ...MARKET,
+        "--spec",
+        spec,
+        "--with-dvol-future",
+        "27MAR26",
+        "--dvol-half-spread",
+        "0.1",
+      ],
+      "--json",
+    ]);
+    expect(res.code, res.err).toBe(0);
+    const d = JSON.parse(res.out);
+    expect(d.status).toBe("optimal");
+    expect(d.verification.ok).toBe(true);
+    const f = d.trades.find((t: { instrument: string }) => t.instrument === "BTCDVOL-27MAR26");
+    expect(f.side).toBe("buy");
+    expect(f.explanation).toMatch(/BTCDVOL-27MAR26/);
+    expect(d.after.greeks.vegaUsdPerVolPt).toBeCloseTo(1000, 6);
+    expect(d.notes.some((n: string) => /^DVOL future BTCDVOL-27MAR26: fair \d+\.\d+ index pts/.test(n))).toBe(
+      true,
+    );
   }, 60_000);
 
   it("a bad tenor is a usage error on one line", async () => {

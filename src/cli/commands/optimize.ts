@@ -47,6 +47,7 @@ import {
   printWarnings,
 } from "../bookMarket.js";
 import { CliError, EXIT_FAILURE, EXIT_USAGE, formatTable, output, parseNumberOption } from "../io.js";
+import { parseDeribitExpiry } from "../../core/instruments/names.js";
 
 interface Flags extends MarketFlags {
   book?: string;
@@ -55,6 +56,20 @@ interface Flags extends MarketFlags {
   json?: boolean;
   withVarswap?: string;
   variance?: string;
+  withDvolFuture?: string;
+  dvolHalfSpread?: string;
+}
+
+/** --with-dvol-future "27MAR26" or "2026-03-27" (08:00 UTC, Deribit's expiry hour), comma-separated. */
+function parseDvolExpiries(s: string): number[] {
+  return s.split(",").map((x) => {
+    const code = x.trim().toUpperCase();
+    const iso = /^\d{4}-\d{2}-\d{2}$/.test(code) ? Date.parse(`${code}T08:00:00Z`) : Number.NaN;
+    const t = parseDeribitExpiry(code) ?? (Number.isFinite(iso) ? iso : null);
+    if (t === null)
+      throw new CliError(`--with-dvol-future: "${x}" is not an expiry (27MAR26 or 2026-03-27)`, EXIT_USAGE);
+    return t;
+  });
 }
 
 /** --with-varswap "30d" or "30,60d": variance-swap basket tenors in days. */
@@ -135,6 +150,14 @@ async function problemOnMarket(f: Flags, specFile: OptimizeSpecFile) {
     ? { ...parts.spec, constraints: { ...parts.spec.constraints, variance: band } }
     : parts.spec;
   const tenors = f.withVarswap !== undefined ? parseTenors(f.withVarswap) : [];
+  const halfSpread =
+    f.dvolHalfSpread !== undefined ? parseNumberOption("--dvol-half-spread", f.dvolHalfSpread) : undefined;
+  const futures = (f.withDvolFuture !== undefined ? parseDvolExpiries(f.withDvolFuture) : []).map(
+    (expiry) => ({
+      expiry,
+      ...(halfSpread !== undefined ? { halfSpreadPoints: halfSpread } : {}),
+    }),
+  );
   const u = specFile.underlying;
   const book: PortfolioFile = f.book
     ? await loadBookFile(f.book)
@@ -161,6 +184,7 @@ async function problemOnMarket(f: Flags, specFile: OptimizeSpecFile) {
     ...(specFile.scenarios ? { scenarioGrid: specFile.scenarios } : {}),
     stress: specFile.stress,
     ...(tenors.length > 0 ? { varianceSwapTenors: tenors } : {}),
+    ...(futures.length > 0 ? { volIndexFutures: futures } : {}),
   });
   return { v, built, warnings };
 }
@@ -333,6 +357,9 @@ Examples:
 Variance swaps: --with-varswap 30d adds "VS-30d", a fixed basket of the 30-day expiry's DDKZ strip
 (1 unit = 1 USD per variance point; its price, greeks, scenario PnL and margin are its legs'); --variance
 20 asks for 20 USD per variance point of variance notional (only such baskets carry it).
+--with-dvol-future 27MAR26 adds the DVOL future "BTCDVOL-27MAR26", valued by the core on the market's
+surface (fair = forward 30-day vol after expiry; no vol-of-variance on a chain market: no convexity
+adjustment), cost --dvol-half-spread index points each side; it carries no exchange margin.
 
 Units: deltaBlackCoin in coins (Black's forward delta), gamma as USD cash gamma per 1% move, vega USD per
 vol point, theta USD/day, CVaR/stress/margin in USD. Margin is Deribit standard initial margin per
@@ -358,6 +385,11 @@ export function register(program: Command): void {
       "--variance <min[:max]>",
       "band on the variance notional, USD per variance point (one number: equal)",
     )
+    .option(
+      "--with-dvol-future <expiry>",
+      "add the DVOL future of this expiry as a candidate (27MAR26 or 2026-03-27)",
+    )
+    .option("--dvol-half-spread <points>", "DVOL future cost each side, index points (default 0.25, assumed)")
     .option("--json", "JSON output (full precision; `units` names each field)")
     .action(runOptimize);
   cmd.addHelpText("after", HELP_AFTER);
