@@ -13,11 +13,10 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { resolveInstrument } from "./fixtures/replay.js";
+import { venueOrderIds } from "./fixtures/replay.js";
 import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
 import { expectOneOutcomePerDecidedOrder } from "./helpers.js";
 import { tempDir } from "./tmp.js";
@@ -84,12 +83,8 @@ describe("agent crash safety (SIGKILL during a 1,000-tick replay)", () => {
     expect(state.book).toEqual(refState.book);
 
     // The simulated exchange saw each client order id exactly once, and the same ids as the reference.
-    const ids = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument })
-      .allOrders()
-      .map((o) => o.clientOrderId);
-    const refIds = new PaperBroker({ statePath: join(reference, "broker.jsonl"), resolveInstrument })
-      .allOrders()
-      .map((o) => o.clientOrderId);
+    const ids = venueOrderIds(dir);
+    const refIds = venueOrderIds(reference);
     expect(ids.length).toBeGreaterThan(50);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(refIds);

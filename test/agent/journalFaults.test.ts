@@ -10,11 +10,10 @@
 import { readFileSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PaperBroker } from "../../src/adapters/broker/paper.js";
 import { Journal } from "../../src/adapters/journal.js";
 import type { JournalRecord } from "../../src/agent/loop.js";
 import { createRng } from "../../src/core/math/rng.js";
-import { resolveInstrument } from "./fixtures/replay.js";
+import { venueOrderIds } from "./fixtures/replay.js";
 import { type RunnerExit, runCrashRunner } from "./fixtures/runCrashRunner.js";
 import { expectOneOutcomePerDecidedOrder } from "./helpers.js";
 import { tempDir } from "./tmp.js";
@@ -117,12 +116,8 @@ describe("agent journal faults (torn writes, ENOSPC, truncated last line)", () =
       expect(state.step).toBe(STEPS - 1);
       expect(state.book).toEqual(refBook);
 
-      const ids = new PaperBroker({ statePath: join(dir, "broker.jsonl"), resolveInstrument })
-        .allOrders()
-        .map((o) => o.clientOrderId);
-      const refIds = new PaperBroker({ statePath: join(reference, "broker.jsonl"), resolveInstrument })
-        .allOrders()
-        .map((o) => o.clientOrderId);
+      const ids = venueOrderIds(dir);
+      const refIds = venueOrderIds(reference);
       expect(new Set(ids).size).toBe(ids.length); // 0 duplicated
       expect(ids).toEqual(refIds); // 0 lost
       const read = new Journal<JournalRecord>(join(dir, "journal.jsonl")).read();
