@@ -214,19 +214,28 @@ export function volPositionGreeks(
   market: RiskMarket,
 ): { vegaUsd: number; varianceVegaUsd: number; volgaUsd: number } {
   const ins = position.instrument;
-  // A future's entry is fixed across the bump (else its value would be 0 on every market).
-  const fixed =
-    ins.type === "volIndexFuture" && position.entryPrice === undefined
-      ? { ...position, entryPrice: volIndexFutureState(ins, market).fair }
-      : position;
+  let fixed = position;
+  let base: number;
+  let varianceVegaUsd: number;
+  if (ins.type === "varianceSwap") {
+    base = volPositionValueUsd(position, market).valueUsd;
+    const um = underlyingMarket(market, ins.underlying);
+    const a =
+      ins.expiry <= market.valuationTime ? 1 : accruedVariance(ins, um, market.valuationTime).fraction;
+    varianceVegaUsd = position.quantity * varianceNotionalPerContract(ins) * (1 - a);
+  } else {
+    const s = volIndexFutureState(ins, market);
+    // The entry is fixed across the bump (else an entry-less future would be worth 0 on every market).
+    const entry = position.entryPrice ?? s.fair;
+    fixed = { ...position, entryPrice: entry };
+    base = position.quantity * ins.contractSize * (s.fair - entry);
+    varianceVegaUsd = position.quantity * ins.contractSize * s.fairPerVariancePoint;
+  }
   const up = volPositionValueUsd(fixed, bumpVols(market, VOL_BUMP)).valueUsd;
   const down = volPositionValueUsd(fixed, bumpVols(market, -VOL_BUMP)).valueUsd;
-  const base = volPositionValueUsd(fixed, market).valueUsd;
-  const vegaUsd = (up - down) / (2 * VOL_BUMP);
-  const volgaUsd = (up - 2 * base + down) / (VOL_BUMP * VOL_BUMP);
-  const varianceVegaUsd =
-    ins.type === "varianceSwap"
-      ? position.quantity * varianceSwapState(ins, market).varianceVegaPerContract
-      : position.quantity * ins.contractSize * volIndexFutureState(ins, market).fairPerVariancePoint;
-  return { vegaUsd, varianceVegaUsd, volgaUsd };
+  return {
+    vegaUsd: (up - down) / (2 * VOL_BUMP),
+    volgaUsd: (up - 2 * base + down) / (VOL_BUMP * VOL_BUMP),
+    varianceVegaUsd,
+  };
 }
