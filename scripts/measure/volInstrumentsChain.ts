@@ -52,7 +52,9 @@ for (const f of files) {
         surface: input.fitted,
       });
       const gap = engine - chainFair.strikeVolPoints;
-      (gaps[c.underlying] ??= []).push(gap);
+      const list = gaps[c.underlying] ?? [];
+      list.push(gap);
+      gaps[c.underlying] = list;
       const fut = volIndexFutureContract({ underlying: c.underlying, expiry: t + 30 * DAY });
       const fair = volIndexFutureState(fut, market).fair;
       const t0 = performance.now();
