@@ -19,9 +19,15 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse } from "csv-parse/sync";
 import type { MarketSnapshot } from "../../src/core/market/types.js";
 import type { DvolOptions } from "../../src/core/volindex/dvol.js";
+import {
+  type DvolHourBar as HourBar,
+  dvolAtInstant,
+  HOUR_MS,
+  hourBarMap,
+  parseDvolHourly,
+} from "../../src/core/volindex/dvolHourly.js";
 import {
   type ComparisonStats,
   comparisonStats,
@@ -32,79 +38,18 @@ import {
 import { dailyFiles } from "./deribitDaily.js";
 import { COINS, loadSeason } from "./dvolSeason.js";
 
-const HOUR_MS = 3_600_000;
 const TOLERANCE = 1.5;
 /** DVOL is published to 0.01: two values equal at that precision differ by less than this. */
 const PUBLISHED_PRECISION = 0.006;
 
-/** One hourly DVOL bar, starting at `start` (epoch ms UTC), vol points; open null when unknown. */
-export interface HourBar {
-  readonly start: number;
-  readonly open: number | null;
-  readonly high: number | null;
-  readonly low: number | null;
-  readonly close: number;
-}
-
-const toMs = (v: string): number => {
-  const n = Number(v);
-  if (Number.isFinite(n) && v.trim() !== "") return n < 1e11 ? n * 1000 : n;
-  return Date.parse(v.trim().replace(" ", "T"));
-};
-
-function barsFromJson(rows: unknown): HourBar[] {
-  if (!Array.isArray(rows)) throw new Error("JSON DVOL file: expected an array of [ms, o, h, l, c]");
-  return rows.map((r, i) => {
-    if (!Array.isArray(r) || r.length < 5)
-      throw new Error(`JSON DVOL file: row ${i} is not [ms, o, h, l, c]`);
-    const [t, o, h, l, c] = r.map(Number) as [number, number, number, number, number];
-    return { start: t, open: o, high: h, low: l, close: c };
-  });
-}
-
-function barsFromCsv(text: string): HourBar[] {
-  const rows = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-  const first = rows[0] ?? {};
-  const timeCol = ["timestamp", "timestamp_ms", "ts", "date", ""].find((k) => k in first);
-  if (timeCol === undefined)
-    throw new Error("CSV DVOL file: no time column (timestamp | timestamp_ms | ts | date)");
-  const closeOnly = !("close" in first);
-  const values = rows.map((r) => Number(closeOnly ? r.iv : r.close));
-  const sorted = [...values].sort((a, b) => a - b);
-  const scale = closeOnly && (sorted[Math.floor(sorted.length / 2)] ?? 0) < 3 ? 100 : 1;
-  const out = rows.map((r, i): HourBar => {
-    const num = (k: string) => (r[k] === undefined ? null : Number(r[k]));
-    return {
-      start: toMs(r[timeCol] ?? ""),
-      open: num("open"),
-      high: num("high"),
-      low: num("low"),
-      close: (values[i] ?? Number.NaN) * scale,
-    };
-  });
-  return out;
-}
-
-/** Hourly bars of a file, sorted by start, opens filled from the previous close when missing. */
+/** Hourly bars of a file (JSON or CSV, core `parseDvolHourly`). */
 export function loadHourBars(path: string): HourBar[] {
-  const text = readFileSync(path, "utf8");
-  const bars = (text.trimStart().startsWith("[") ? barsFromJson(JSON.parse(text)) : barsFromCsv(text)).sort(
-    (a, b) => a.start - b.start,
-  );
-  return bars.map((b, i) => {
-    const prev = bars[i - 1];
-    const open = b.open ?? (prev && prev.start === b.start - HOUR_MS ? prev.close : null);
-    return { ...b, open };
-  });
+  return parseDvolHourly(readFileSync(path, "utf8"));
 }
 
-/** DVOL at `time` inside its hourly bar (linear from open to close), or null when not covered. */
-export function dvolAtInstant(bars: ReadonlyMap<number, HourBar>, time: number): number | null {
-  const start = Math.floor(time / HOUR_MS) * HOUR_MS;
-  const bar = bars.get(start);
-  if (!bar || bar.open === null) return null;
-  return bar.open + ((bar.close - bar.open) * (time - start)) / HOUR_MS;
-}
+/** DVOL at `time` inside its hourly bar (core `dvolAtInstant`), or null when not covered. */
+const instantAt = (bars: ReadonlyMap<number, HourBar>, time: number): number | null =>
+  dvolAtInstant(bars, time)?.value ?? null;
 
 /** Daily bars rebuilt from 24 hourly bars per UTC day (00:00-24:00) vs the daily file. */
 function dailyClockCheck(
@@ -162,7 +107,7 @@ interface Row {
 function clockShifts(rows: readonly Row[], byStart: ReadonlyMap<number, HourBar>): string {
   const parts = [-2, -1, -0.5, 0, 0.5, 1, 2].map((h) => {
     const diffs = rows.flatMap((r) => {
-      const v = dvolAtInstant(byStart, r.day.time + h * HOUR_MS);
+      const v = instantAt(byStart, r.day.time + h * HOUR_MS);
       return v === null ? [] : [r.day.index - v];
     });
     const s = comparisonStats(diffs, TOLERANCE);
@@ -194,10 +139,10 @@ function report(
   hours: readonly HourBar[],
   daily: readonly DvolBar[],
 ) {
-  const byStart = new Map(hours.map((h) => [h.start, h]));
+  const byStart = hourBarMap(hours);
   const rows: Row[] = series.flatMap((d) => {
     if (d.index === null || d.dvol === null) return [];
-    const instant = dvolAtInstant(byStart, d.time);
+    const instant = instantAt(byStart, d.time);
     return instant === null ? [] : [{ day: { ...d, index: d.index, dvol: d.dvol }, instant }];
   });
   const first = series[0]?.date ?? "";
@@ -257,11 +202,11 @@ const SWEEP: [string, DvolOptions][] = [
 
 /** The measured choices one at a time: index - DVOL at the instant on the covered days. */
 function sweep(snaps: readonly MarketSnapshot[], daily: readonly DvolBar[], hours: readonly HourBar[]) {
-  const byStart = new Map(hours.map((h) => [h.start, h]));
+  const byStart = hourBarMap(hours);
   console.log("  sweep against DVOL at the instant (one choice changed from the defaults):");
   for (const [label, opts] of SWEEP) {
     const diffs = volIndexComparisonSeries(snaps, daily, opts).flatMap((d) => {
-      const v = d.index === null || d.dvol === null ? null : dvolAtInstant(byStart, d.time);
+      const v = d.index === null || d.dvol === null ? null : instantAt(byStart, d.time);
       return v === null || d.index === null ? [] : [d.index - v];
     });
     if (diffs.length > 0) console.log(fmt(`    ${label}`, comparisonStats(diffs)));

@@ -39,6 +39,11 @@ writeFileSync(
 const dvolBtc = join(dir, "DVOL_BTC_daily.csv");
 writeFileSync(dvolBtc, "Date,Open,High,Low,Close\n2026-01-09,50,52,49,51\n2026-01-10,44,49,43,48\n");
 
+const dvolBtcHourly = join(dir, "DVOL_BTC_hourly.csv");
+// One hourly bar from T0's hour: 44 at its start, 48 an hour later (written here).
+const hourStart = Math.floor(T0 / 3_600_000) * 3_600_000;
+writeFileSync(dvolBtcHourly, `timestamp_ms,open,high,low,close\n${hourStart},44,49,43,48\n`);
+
 describe("volfolio index --method / --compare-dvol", () => {
   it("dvol is the default; cboe reads the full strip (higher on a skewed smile)", async () => {
     const d = JSON.parse((await capture(["index", "--chain", chainFile, "--json"])).out);
@@ -47,6 +52,20 @@ describe("volfolio index --method / --compare-dvol", () => {
     expect(d.results[0].method).toBe("dvol");
     expect(c.results[0].method).toBe("cboe");
     expect(c.results[0].index).toBeGreaterThan(d.results[0].index);
+  }, 60_000);
+
+  it("--compare-dvol with hourly bars prints DVOL at the chain's instant inside its hour", async () => {
+    const res = await capture(["index", "--chain", chainFile, "--compare-dvol", dvolBtcHourly, "--json"]);
+    expect(res.code, res.err).toBe(0);
+    const r = JSON.parse(res.out).results[0];
+    const expected = 44 + ((48 - 44) * (T0 - hourStart)) / 3_600_000;
+    expect(r.compareDvol.resolution).toBe("hourly");
+    expect(r.compareDvol.dvol).toBeCloseTo(expected, DVOL_INTERP_DIGITS);
+    expect(r.compareDvol.diff).toBeCloseTo(r.index - expected, DIFF_DIGITS);
+    const text = await capture(["index", "--chain", chainFile, "--compare-dvol", dvolBtcHourly]);
+    expect(text.out).toMatch(
+      /at the chain's instant, .* h into its hourly bar from .*index - DVOL = [+-]\d+\.\d\d vol points/,
+    );
   }, 60_000);
 
   it("--compare-dvol prints DVOL at the chain's hour and the difference", async () => {

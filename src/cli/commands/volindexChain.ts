@@ -16,15 +16,18 @@
  *   shown as "synthetic-mids"), else normalizeChain's forward (the marks' parity forward). cboe: the venue's (dated future, else the
  *   quote's underlying price); `--parity` uses the VIX put-call parity forward instead (cboe only).
  *   An expiry whose only forward is the index falls back to parity.
- * - --compare-dvol FILE (Date,Open,High,Low,Close daily bars): DVOL at the chain's time is
- *   open + (close - open) x hour/24 of that UTC day's bar (core dvolAtTime). The file is for the
- *   coin in its name (DVOL_BTC_daily.csv -> BTC); a name without a coin needs a single underlying.
+ * - --compare-dvol FILE, daily bars (Date,Open,High,Low,Close): DVOL at the chain's time is
+ *   open + (close - open) x hour/24 of that UTC day's bar (core dvolAtTime, the issue's line);
+ *   hourly bars (Deribit's API rows as JSON [[ms,o,h,l,c]], or CSV with a timestamp column; core
+ *   dvolHourly.ts): DVOL at the chain's instant inside its hour. The file is for the coin in its
+ *   name (DVOL_BTC_daily.csv -> BTC); a name without a coin needs a single underlying.
  * - Several underlyings in one file (BTC and ETH): every underlying is reported unless --currency
  *   picks one; if any requested underlying cannot bracket the horizon, the command fails (exit 1)
  *   naming it, so pass --currency to get the others.
  * - A horizon outside the listed expiries is an error (exit 1), never an extrapolation; with
  *   --term, horizons the chain cannot bracket are listed as such (the command still succeeds).
  */
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { loadChainFile } from "../../adapters/chainFile.js";
 import { formatDeribitExpiry } from "../../core/instruments/names.js";
@@ -32,14 +35,20 @@ import { normalizeChain } from "../../core/market/normalize.js";
 import { syntheticChain } from "../../core/market/synthetic.js";
 import type { ChainSnapshot } from "../../core/market/types.js";
 import { dvolIndex } from "../../core/volindex/dvol.js";
-import { type DvolBar, dvolAtTime } from "../../core/volindex/series.js";
+import {
+  type DvolHourBar,
+  dvolAtInstant,
+  hourBarMap,
+  isHourlyDvolText,
+  parseDvolHourly,
+} from "../../core/volindex/dvolHourly.js";
+import { type DvolBar, dvolAtTime, parseDvolCsv } from "../../core/volindex/series.js";
 import {
   type ExpiryVariancePoint,
   type VolIndexResult,
   volIndexFromChain,
   volIndexTermStructure,
 } from "../../core/volindex/volIndex.js";
-import { loadDvolBars } from "./volindexSeries.js";
 import {
   CliError,
   EXIT_FAILURE,
@@ -189,35 +198,69 @@ function termPoints(points: readonly ExpiryVariancePoint[]) {
 
 type IndexReport = ReturnType<typeof indexOfChain> & { compareDvol?: DvolComparison | null };
 
+/** The bars of a --compare-dvol file: daily (the issue's line) or hourly (DVOL at the instant). */
+type DvolFileBars =
+  | { readonly resolution: "daily"; readonly bars: readonly DvolBar[] }
+  | { readonly resolution: "hourly"; readonly bars: readonly DvolHourBar[] };
+
 interface DvolComparison {
   readonly file: string;
+  readonly resolution: "daily" | "hourly";
   readonly date: string;
+  /** Hours after 00:00 UTC of `date` (daily) or after the hourly bar's start (hourly). */
   readonly hourUtc: number;
-  readonly bar: DvolBar;
+  readonly bar: DvolBar | (DvolHourBar & { readonly startTime: string });
   readonly dvol: number;
   readonly diff: number;
-  readonly insideDailyRange: boolean;
+  /** Daily bars only: whether the index is inside DVOL's low-high range that day. */
+  readonly insideDailyRange?: boolean;
 }
 
-/** The DVOL comparison of one report (null when the file has no bar for that day). */
+/** The DVOL comparison of one report (null when the file has no bar for that time). */
 function compareWithDvol(
   rep: ReturnType<typeof indexOfChain>,
   file: string,
-  bars: readonly DvolBar[],
+  dvol: DvolFileBars,
 ): DvolComparison | null {
-  const aligned = dvolAtTime(new Map(bars.map((b) => [b.date, b])), rep.valuationTimeMs);
+  const t = rep.valuationTimeMs;
+  if (dvol.resolution === "hourly") {
+    const at = dvolAtInstant(hourBarMap(dvol.bars), t);
+    if (!at) return null;
+    const startTime = new Date(at.bar.start).toISOString();
+    return {
+      file,
+      resolution: "hourly",
+      date: startTime.slice(0, 10),
+      hourUtc: r((t - at.bar.start) / 3_600_000, 4),
+      bar: { ...at.bar, startTime },
+      dvol: r(at.value),
+      diff: r(rep.indexFull - at.value),
+    };
+  }
+  const aligned = dvolAtTime(new Map(dvol.bars.map((b) => [b.date, b])), t);
   if (!aligned) return null;
   const date = aligned.bar.date;
-  const hourUtc = (rep.valuationTimeMs - Date.parse(`${date}T00:00:00Z`)) / 3_600_000;
   return {
     file,
+    resolution: "daily",
     date,
-    hourUtc: r(hourUtc, 4),
+    hourUtc: r((t - Date.parse(`${date}T00:00:00Z`)) / 3_600_000, 4),
     bar: aligned.bar,
     dvol: r(aligned.value),
     diff: r(rep.indexFull - aligned.value),
     insideDailyRange: rep.indexFull >= aligned.bar.low && rep.indexFull <= aligned.bar.high,
   };
+}
+
+/** The text line of a DVOL comparison. */
+function comparisonLine(c: DvolComparison): string {
+  const diff = `index - DVOL = ${c.diff >= 0 ? "+" : ""}${c.diff.toFixed(2)} vol points`;
+  if (!("date" in c.bar)) {
+    const b = c.bar;
+    return `  DVOL (${c.file}) at the chain's instant, ${c.hourUtc.toFixed(2)} h into its hourly bar from ${b.startTime} (open ${(b.open ?? Number.NaN).toFixed(2)}, close ${b.close.toFixed(2)}): ${c.dvol.toFixed(2)}; ${diff}`;
+  }
+  const b = c.bar;
+  return `  DVOL (${c.file}) at ${c.hourUtc.toFixed(2)} h UTC of ${c.date}: ${c.dvol.toFixed(2)} (open ${b.open.toFixed(2)}, close ${b.close.toFixed(2)}, range ${b.low.toFixed(2)}-${b.high.toFixed(2)}); ${diff}${c.insideDailyRange ? " (inside DVOL's range that day)" : " (outside DVOL's range that day)"}`;
 }
 
 function reportText(source: string, rep: IndexReport): string {
@@ -241,11 +284,7 @@ function reportText(source: string, rep: IndexReport): string {
   ];
   if (rep.compareDvol !== undefined) {
     const c = rep.compareDvol;
-    lines.push(
-      c
-        ? `  DVOL (${c.file}) at ${c.hourUtc.toFixed(2)} h UTC of ${c.date}: ${c.dvol.toFixed(2)} (open ${c.bar.open.toFixed(2)}, close ${c.bar.close.toFixed(2)}, range ${c.bar.low.toFixed(2)}-${c.bar.high.toFixed(2)}); index - DVOL = ${c.diff >= 0 ? "+" : ""}${c.diff.toFixed(2)} vol points${c.insideDailyRange ? " (inside DVOL's range that day)" : " (outside DVOL's range that day)"}`
-        : `  DVOL: no bar in the --compare-dvol file for ${rep.valuationTime.slice(0, 10)}`,
-    );
+    lines.push(c ? comparisonLine(c) : `  DVOL: no bar in the --compare-dvol file for ${rep.valuationTime}`);
   }
   if (rep.termStructure) {
     lines.push(
@@ -311,13 +350,21 @@ async function loadIndexChains(
 async function loadCompareDvol(
   file: string,
   chains: readonly ChainSnapshot[],
-): Promise<{ bars: DvolBar[]; coin: string | null }> {
-  const bars = await loadDvolBars(file).catch((e: unknown) => {
+): Promise<{ bars: DvolFileBars; coin: string | null }> {
+  const text = await readFile(file, "utf8").catch((e: unknown) => {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT")
       throw new CliError(`--compare-dvol: cannot read ${file}: no such file`, EXIT_UNAVAILABLE);
     throw new CliError(`--compare-dvol ${file}: ${err.message}`, EXIT_USAGE);
   });
+  let bars: DvolFileBars;
+  try {
+    bars = isHourlyDvolText(text)
+      ? { resolution: "hourly", bars: parseDvolHourly(text) }
+      : { resolution: "daily", bars: parseDvolCsv(text) };
+  } catch (e) {
+    throw new CliError(`--compare-dvol ${file}: ${(e as Error).message}`, EXIT_USAGE);
+  }
   const named = /(?:^|[^A-Z])(BTC|ETH|SOL|XRP)(?:[^A-Z]|$)/i.exec(file.split("/").pop() ?? "");
   const coin = named?.[1]?.toUpperCase() ?? null;
   if (!coin && chains.length > 1)
@@ -357,7 +404,7 @@ export function registerIndexCommand(program: Command): void {
     .option("--parity", "cboe only: forward from put-call parity (VIX) instead of the venue's forward")
     .option(
       "--compare-dvol <file>",
-      "DVOL daily bars (Date,Open,High,Low,Close, e.g. ../shared/data/prices/DVOL_BTC_daily.csv): print DVOL at the chain's time and the difference",
+      "DVOL bars: daily (Date,Open,High,Low,Close, e.g. ../shared/data/prices/DVOL_BTC_daily.csv; DVOL on the open-to-close line at the chain's hour) or hourly (Deribit API rows as JSON [[ms,o,h,l,c]], or CSV timestamp,open,high,low,close; DVOL at the chain's instant): print it and the difference",
     )
     .option("--seed <n>", "seed of the synthetic chain (without --chain)", "1")
     .option("--json", "JSON output")
