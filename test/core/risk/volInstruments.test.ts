@@ -5,6 +5,7 @@
  * value is its hindsight payoff expectation, the DVOL future with zero vol of vol is 100 sigma and
  * on a two-level term structure the forward vol of the index window.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../../src/core/errors.js";
 import type { Position } from "../../../src/core/instruments/types.js";
@@ -16,12 +17,16 @@ import { standardBookMargin } from "../../../src/core/margin/book.js";
 import { splitExpired } from "../../../src/core/risk/expiredLegs.js";
 import { portfolioGreeks, positionGreeks } from "../../../src/core/risk/greeks.js";
 import { scenarioPnlMatrix } from "../../../src/core/risk/grid.js";
+import { normalizeChain } from "../../../src/core/market/normalize.js";
+import type { ChainSnapshot, OptionQuote } from "../../../src/core/market/types.js";
+import { blackPrice } from "../../../src/core/pricing/black76.js";
+import { chainRiskMarket } from "../../../src/core/risk/chainMarket.js";
 import type { RiskMarket, UnderlyingMarket } from "../../../src/core/risk/market.js";
 import { applyScenario, scenarioGrid } from "../../../src/core/risk/scenario.js";
 import { runStress } from "../../../src/core/risk/stress.js";
 import { historicalVar } from "../../../src/core/risk/var.js";
 import { resolveFutureEntries, valuePosition } from "../../../src/core/risk/valuation.js";
-import type { VolSurface } from "../../../src/core/surface/types.js";
+import { flatSurface, type VolSurface } from "../../../src/core/surface/types.js";
 import { surfaceFairVariance } from "../../../src/core/volindex/varianceSwap.js";
 
 const DAY = 86_400_000;
@@ -336,5 +341,146 @@ describe("expired vol legs", () => {
       expect.stringMatching(/no realized variance/),
       expect.stringMatching(/no BTC vol index value/),
     ]);
+  });
+});
+
+describe("scenario consistency", () => {
+  it("fast-check: a swap's PnL under a vol shift = variance vega x the change of sigma_pts^2 (value linear in K_rem)", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.1, max: 1.5, noNaN: true }),
+        fc.double({ min: -0.09, max: 0.5, noNaN: true }),
+        fc.integer({ min: 0, max: 20 }),
+        (sigma, dv, elapsedDays) => {
+          const start = T0 - elapsedDays * DAY;
+          const rets = Array.from({ length: elapsedDays }, (_, i) => 0.02 * Math.sin(i + 1));
+          const m = market(flat(sigma), { indexFixings: fixings(start, rets) });
+          const c = varianceSwapContract({
+            underlying: "BTC",
+            start,
+            expiry: start + 30 * DAY,
+            strikeVol: 0.5,
+            contractSize: 100,
+          });
+          const p = { instrument: c, quantity: 1 };
+          const g = positionGreeks(p, m);
+          const pnl =
+            valuePosition(p, applyScenario(m, { spotShift: 0, volShift: dv })).valueUsd - g.valueUsd;
+          const ref = g.varianceVegaUsd * 1e4 * ((sigma + dv) ** 2 - sigma ** 2);
+          return Math.abs(pnl - ref) <= 1e-8 * (Math.abs(ref) + 100 * 1e4);
+        },
+      ),
+      { numRuns: 40, seed: 24 },
+    );
+  });
+
+  it("a DVOL future under a vol shift on a flat surface (no vol of variance) moves 100 x the shift per contract unit", () => {
+    const m = market(flat(SIGMA));
+    const f = volIndexFutureContract({ underlying: "BTC", expiry: T0 + 20 * DAY, contractSize: 3 });
+    const p = { instrument: f, quantity: 7, entryPrice: 60 };
+    const g = positionGreeks(p, m);
+    for (const dv of [-0.2, 0.05, 0.3]) {
+      const pnl = valuePosition(p, applyScenario(m, { spotShift: 0.1, volShift: dv })).valueUsd - g.valueUsd;
+      expect(pnl).toBeCloseTo(7 * 3 * 100 * dv, 5);
+      expect(pnl).toBeCloseTo(g.vegaUsd * dv, 5);
+    }
+  });
+
+  it("rolled past expiry in a scenario: the swap settles on its fixings, the future on the index (100 sigma)", () => {
+    const start = T0 - 28 * DAY;
+    const rets = Array.from({ length: 28 }, (_, i) => (i % 2 === 0 ? 0.03 : -0.03));
+    const m = market(flat(SIGMA), { indexFixings: fixings(start, rets) });
+    const c = varianceSwapContract({
+      underlying: "BTC",
+      start,
+      expiry: T0 + 2 * DAY,
+      strikeVol: 0.5,
+      contractSize: 100,
+    });
+    const rolled = applyScenario(m, { spotShift: 0, volShift: 0.1, timeRollDays: 5 });
+    const v = valuePosition({ instrument: c, quantity: 1 }, rolled);
+    const rv = (365 / 28) * 28 * 0.03 * 0.03;
+    expect(v.settled).toBe(true);
+    expect(v.valueUsd).toBeCloseTo((100 / 100) * (1e4 * rv - 2500), 6);
+    const f = volIndexFutureContract({ underlying: "BTC", expiry: T0 + DAY, contractSize: 1 });
+    const fv = valuePosition({ instrument: f, quantity: 1, entryPrice: 50 }, rolled);
+    expect(fv.settled).toBe(true);
+    expect(fv.valueUsd).toBeCloseTo(100 * (SIGMA + 0.1) - 50, 6);
+  });
+});
+
+describe("on a chain market (chainRiskMarket)", () => {
+  const E1 = T0 + 56 * DAY;
+  const E2 = T0 + 147 * DAY;
+  function chain(): ChainSnapshot {
+    const quotes: OptionQuote[] = [];
+    for (const e of [E1, E2])
+      for (const K of [80_000, 90_000, 100_000, 110_000, 120_000])
+        for (const kind of ["call", "put"] as const) {
+          const usd = blackPrice({ forward: S, strike: K, expiry: (e - T0) / (365 * DAY), vol: SIGMA, kind });
+          quotes.push({
+            instrument: {
+              type: "option",
+              name: `BTC-${e}-${K}-${kind}`,
+              underlying: "BTC",
+              kind,
+              strike: K,
+              expiry: e,
+              settlement: "inverse",
+              contractSize: 1,
+            },
+            timestamp: T0,
+            bid: (usd * 0.97) / S,
+            ask: (usd * 1.03) / S,
+            mark: usd / S,
+            markIv: SIGMA,
+            underlyingPrice: S,
+          });
+        }
+    return { underlying: "BTC", valuationTime: T0, indexPrice: S, quotes };
+  }
+  const input = { normalized: normalizeChain(chain()), fitted: flatSurface(SIGMA) };
+  const started = varianceSwapContract({
+    underlying: "BTC",
+    start: T0 - 3 * DAY,
+    expiry: E1,
+    strikeVol: 0.5,
+    contractSize: 100,
+  });
+  const late = volIndexFutureContract({ underlying: "BTC", expiry: E2 - 10 * DAY });
+  const ok = volIndexFutureContract({ underlying: "BTC", expiry: E1 });
+  const book: Position[] = [
+    { instrument: started, quantity: 1 },
+    { instrument: late, quantity: 1 },
+    { instrument: ok, quantity: 2, entryPrice: 55 },
+  ];
+
+  it("excludes a started swap without fixings and a future whose index window passes the last expiry, with reasons", () => {
+    const v = chainRiskMarket([input], book);
+    expect(v.excluded.map((x) => [x.position.instrument.name, x.reason])).toEqual([
+      [started.name, "no-fixings"],
+      [late.name, "outside-expiry-range"],
+    ]);
+    expect(v.excluded[1]?.detail).toMatch(/index window end/);
+    // The accepted future on the chain's flat 60% marks: 100 sigma exactly (no vol of variance).
+    expect(valuePosition(v.accepted[0] as Position, v.market).valueUsd).toBeCloseTo(2 * (60 - 55), 6);
+  });
+
+  it("values them with the fixings and the vol of variance it is given", () => {
+    const omega = 1.5;
+    const v = chainRiskMarket([input], book, {
+      BTC: { indexFixings: fixings(T0 - 3 * DAY, [0.01, -0.02, 0.03]), volOfVariance: omega },
+    });
+    expect(v.excluded.map((x) => x.reason)).toEqual(["outside-expiry-range"]);
+    const tau = (E1 - T0) / (365 * DAY);
+    const fut = v.accepted.find((p) => p.instrument.name === ok.name) as Position;
+    expect(valuePosition(fut, v.market).valueUsd).toBeCloseTo(
+      2 * (60 * Math.exp((-omega * omega * tau) / 8) - 55),
+      6,
+    );
+    const sw = valuePosition(v.accepted[0] as Position, v.market).valueUsd;
+    const rv = (365 / 3) * (0.01 ** 2 + 0.02 ** 2 + 0.03 ** 2);
+    // Expiry E1 = T0 + 56 d: 3 of the 59 days realized.
+    expect(sw).toBeCloseTo((100 / 100) * 1e4 * ((3 / 59) * rv + (56 / 59) * SIGMA * SIGMA - 0.25), 4);
   });
 });
