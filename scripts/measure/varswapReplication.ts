@@ -4,8 +4,11 @@
  * error split into costs, strikes/wings and hedge. On the synthetic market (flat 50% and the default
  * skewed smile, hourly steps) and on the real daily season (../shared/data/deribit/daily, BTC and
  * ETH; skipped with a message when absent). Long variance, 10 USD per variance point.
+ * Then DVOL futures held to expiry and rolled (core/backtest volIndexFutureBacktest.ts, 100 contracts,
+ * the expiry nearest 30 days): fair at each open vs the settlement (the 30-day index of the surface at
+ * the first step at or after expiry, volcore's rule), P&L and costs.
  * Run: npx tsx scripts/measure/varswapReplication.ts [--tenor 30] [--skip-real]
- * Prints a markdown table (quoted in the README's variance-swap section).
+ * Prints markdown tables (quoted in the README's variance-swap section).
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -18,6 +21,7 @@ import {
   runVarianceSwapBacktest,
 } from "../../src/core/backtest/varianceSwapReplication.js";
 import type { VarianceSwapSpec } from "../../src/core/backtest/varianceSwapStrategy.js";
+import { runVolIndexFutureBacktest } from "../../src/core/backtest/volIndexFutureBacktest.js";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(name);
@@ -68,6 +72,22 @@ function run(label: string, steps: () => Iterable<BacktestStep>, s: VarianceSwap
 }
 
 const rows: string[] = [];
+const futureRows: string[] = [];
+
+/** DVOL futures held to expiry (rollDays 0), 100 contracts: per future the settlement minus the fair at open. */
+function futures(label: string, steps: () => Iterable<BacktestStep>): string {
+  const t0 = performance.now();
+  const r = runVolIndexFutureBacktest({ quantity: 100, steps: steps(), tenorDays: TENOR, rollDays: 0 });
+  const gaps: number[] = [];
+  for (const c of r.rolls.filter((x) => x.side === "close")) {
+    const o = r.rolls.find((x) => x.side === "open" && x.instrument === c.instrument);
+    if (o) gaps.push(c.fair - o.fair);
+  }
+  const abs = gaps.map(Math.abs);
+  const fairs = r.days.flatMap((d) => (d.fair === null ? [] : [d.fair]));
+  console.error(`  ${label}: settlement - fair at open ${gaps.map(f1).join(", ")}`);
+  return `| ${label} | ${gaps.length} | ${f1(Math.min(...fairs))} - ${f1(Math.max(...fairs))} | ${f1(median(gaps))} | ${f1(median(abs))} / ${f1(Math.max(...abs))} | ${f0(r.pnlUsd)} | ${f0(r.costsUsd)} | ${((performance.now() - t0) / 1000).toFixed(1)} |`;
+}
 const synth = (skewed: boolean, daily = false) => ({
   steps: daily ? 200 : 24 * 200,
   stepHours: daily ? 24 : 1,
@@ -104,6 +124,7 @@ rows.push(
     spec({ costs: undefined, hedgeEveryHours: 0 }),
   ),
 );
+futureRows.push(futures("synthetic skewed (default), daily steps", () => syntheticSteps(synth(true, true))));
 
 const dir = resolve(import.meta.dirname, "../../../shared/data/deribit/daily");
 if (process.argv.includes("--skip-real")) console.error("real season skipped (--skip-real)");
@@ -119,6 +140,7 @@ else
         spec({ costs: undefined, hedgeEveryHours: 0 }),
       ),
     );
+    futureRows.push(futures(`Deribit ${u} daily season`, () => d.steps));
   }
 
 console.log(
@@ -129,3 +151,12 @@ console.log(
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
+
+console.log(
+  `\nDVOL futures (1 USD per index point, unverified size), 100 contracts long, the expiry nearest ${TENOR} days, held to expiry and rolled; fills at fair -/+ 0.25 points; no convexity adjustment (vol of variance 0: the fair is the forward vol).\n`,
+);
+console.log(
+  "| market | futures settled | fair range (pts) | settlement - fair at open, median | abs median / worst | P&L USD | costs USD | seconds |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
+for (const r of futureRows) console.log(r);
