@@ -98,8 +98,8 @@
 import { InvalidInputError } from "../errors.js";
 import { groupByExpiry } from "../market/byExpiry.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
-import { normCdf } from "../math/normal.js";
 import { mean } from "../math/stats.js";
+import { blackGreeks } from "../pricing/black76.js";
 import { varianceIndexAt } from "./interpolate.js";
 import { type StripPick, stripContributions } from "./modelFreeVariance.js";
 import type { ExpiryVariancePoint, VolIndexResult } from "./volIndex.js";
@@ -181,11 +181,9 @@ export interface DvolResult extends VolIndexResult {
   readonly all: readonly (DvolExpiryVariance & { issue: DvolExpiryIssue | null })[];
 }
 
-/** Black forward delta (r = 0) of a call or put at vol `vol`. */
+/** Black-76 forward delta (r = 0) of a call or put at vol `vol` (core/pricing, the one Black formula). */
 function forwardDelta(kind: "call" | "put", F: number, K: number, T: number, vol: number): number {
-  const sd = vol * Math.sqrt(T);
-  const d1 = Math.log(F / K) / sd + sd / 2;
-  return kind === "call" ? normCdf(d1) : normCdf(d1) - 1;
+  return blackGreeks({ forward: F, strike: K, expiry: T, vol, kind }).delta;
 }
 
 interface Usable {
