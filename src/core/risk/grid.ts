@@ -302,7 +302,12 @@ function revalueFutureInto(
   }
 }
 
-/** A vol instrument: valuePosition on each scenario's market (their values need the whole surface). */
+/**
+ * A vol instrument: valuePosition on each scenario's market (their values need the whole surface).
+ * Its USD value reads the surface in log-moneyness only (the log contract is scale-free in the
+ * forward), so under sticky-moneyness it does not depend on the spot shift: one valuation per
+ * distinct (vol shift, twists, roll) serves every spot level (Monte Carlo VaR: all paths share one).
+ */
 function revalueFullInto(
   book: CompiledBook,
   i: number,
@@ -311,9 +316,18 @@ function revalueFullInto(
 ): void {
   const p = book.positions[i] as Position;
   const base = book.baseUsd[i] ?? 0;
+  const u = book.underlyingIndex[i] ?? 0;
+  const memo = new Map<string, number>();
   for (let j = 0; j < cols.ns; j++) {
-    const shifted = applyScenario(book.market, cols.scenarios[cols.from + j] as Scenario);
-    sink(i, cols.from + j, valuePosition(p, shifted).valueUsd - base);
+    const s = cols.scenarios[cols.from + j] as Scenario;
+    const spot = cols.sticky[j] === 1 ? (cols.factor[j * cols.nu + u] ?? 1) : 1;
+    const key = `${spot}|${s.volShift}|${s.skewTwist ?? 0}|${s.termTwist ?? 0}|${cols.roll[j] ?? 0}`;
+    let v = memo.get(key);
+    if (v === undefined) {
+      v = valuePosition(p, applyScenario(book.market, s)).valueUsd;
+      memo.set(key, v);
+    }
+    sink(i, cols.from + j, v - base);
   }
 }
 
