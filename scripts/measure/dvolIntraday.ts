@@ -20,11 +20,11 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { MarketSnapshot } from "../../src/core/market/types.js";
+import { HOUR_MS } from "../../src/core/time.js";
 import type { DvolOptions } from "../../src/core/volindex/dvol.js";
 import {
   type DvolHourBar as HourBar,
   dvolAtInstant,
-  HOUR_MS,
   hourBarMap,
   parseDvolHourly,
 } from "../../src/core/volindex/dvolHourly.js";

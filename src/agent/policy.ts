@@ -25,7 +25,7 @@
 import type { OrderRequest } from "../adapters/broker/types.js";
 import type { Instrument } from "../core/instruments/types.js";
 import type { ChainSnapshot, OptionQuote } from "../core/market/types.js";
-import { DAY_MS } from "../core/time.js";
+import { DAY_MS, HOUR_MS } from "../core/time.js";
 import type { AgentBook } from "./book.js";
 import type { ContractGreeks } from "./valuation.js";
 
@@ -56,8 +56,6 @@ export interface ProposedOrder extends Omit<OrderRequest, "clientOrderId"> {
   /** Delta this order adds, coins (for the hedge). */
   readonly deltaChange: number;
 }
-
-const HOUR_MS = 3_600_000;
 
 const roundLots = (x: number, lot: number) => Math.round(x / lot) * lot;
 

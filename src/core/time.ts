@@ -11,6 +11,8 @@
 
 import { InvalidInputError } from "./errors.js";
 
+/** Milliseconds in one hour. */
+export const HOUR_MS = 3_600_000;
 /** Milliseconds in one calendar day. */
 export const DAY_MS = 86_400_000;
 /** Calendar days in the ACT/365 year. */

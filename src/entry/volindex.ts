@@ -6,6 +6,7 @@ export {
   comparisonStats,
   DVOL_DEFAULTS,
   DVOL_FUTURE_DEFAULTS,
+  dvolAtInstant,
   dvolAtTime,
   dvolExpiryVariance,
   dvolIndex,
@@ -14,6 +15,7 @@ export {
   interpolateVariance,
   meanReversionFromIndex,
   parseDvolCsv,
+  parseDvolHourly,
   realizedVariance,
   replicateExpiry,
   replicationSurface,
@@ -30,6 +32,7 @@ export {
 export type {
   ComparisonStats,
   DvolBar,
+  DvolHourBar,
   DvolDiscard,
   DvolExpiryIssue,
   DvolExpiryVariance,

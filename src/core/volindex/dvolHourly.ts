@@ -19,8 +19,7 @@
  *   -> { value: 51, bar } (half way from 50 to 52).
  */
 import { InvalidInputError } from "../errors.js";
-
-export const HOUR_MS = 3_600_000;
+import { HOUR_MS } from "../time.js";
 
 /** One hourly DVOL bar starting at `start` (epoch ms UTC), vol points; `open` null when unknown. */
 export interface DvolHourBar {

@@ -1,4 +1,5 @@
 export * from "./dvol.js";
+export * from "./dvolHourly.js";
 export * from "./interpolate.js";
 export * from "./modelFreeVariance.js";
 export * from "./series.js";

@@ -5,9 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { HOUR_MS } from "../../../src/core/time.js";
 import {
   dvolAtInstant,
-  HOUR_MS,
   hourBarMap,
   isHourlyDvolText,
   parseDvolHourly,
