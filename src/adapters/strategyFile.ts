@@ -156,6 +156,23 @@ export const strategySpecSchema = z.discriminatedUnion("type", [
       ),
     ...common,
   }),
+  z.strictObject({
+    type: z.literal("variance-swap"),
+    params: z.strictObject({
+      usd: pos,
+      tenorDays: pos,
+      minDays: pos.exactOptional(),
+      varianceNotional: z
+        .number()
+        .finite()
+        .refine((x) => x !== 0, { message: "must be non-zero" }),
+      dynamicLeg: z.enum(["log-contract", "engine"]).exactOptional(),
+      hedgeEveryHours: nonNeg.exactOptional(),
+      minDelta: z.number().min(0).lt(0.5).exactOptional(),
+      fairStrike: z.enum(["surface", "strip"]).exactOptional(),
+    }),
+    ...common,
+  }),
 ]) satisfies z.ZodType<StrategySpec>;
 
 const gbm = z.strictObject({ type: z.literal("gbm"), drift: z.number().finite(), vol: nonNeg });
