@@ -306,7 +306,8 @@ function revalueFutureInto(
  * A vol instrument: valuePosition on each scenario's market (their values need the whole surface).
  * Its USD value reads the surface in log-moneyness only (the log contract is scale-free in the
  * forward), so under sticky-moneyness it does not depend on the spot shift: one valuation per
- * distinct (vol shift, twists, roll) serves every spot level (Monte Carlo VaR: all paths share one).
+ * distinct (vol shift, twists, roll) serves every spot level (a DVOL future in a Monte Carlo VaR:
+ * all paths share one), except a variance swap in a time-rolled scenario, which realizes the move.
  */
 function revalueFullInto(
   book: CompiledBook,
@@ -320,7 +321,9 @@ function revalueFullInto(
   const memo = new Map<string, number>();
   for (let j = 0; j < cols.ns; j++) {
     const s = cols.scenarios[cols.from + j] as Scenario;
-    const spot = cols.sticky[j] === 1 ? (cols.factor[j * cols.nu + u] ?? 1) : 1;
+    // Sticky-strike reads the surface at the moved strike; a roll books the move as a fixing.
+    const spotMatters = cols.sticky[j] === 1 || (cols.roll[j] !== 0 && p.instrument.type === "varianceSwap");
+    const spot = spotMatters ? (cols.factor[j * cols.nu + u] ?? 1) : 1;
     const key = `${spot}|${s.volShift}|${s.skewTwist ?? 0}|${s.termTwist ?? 0}|${cols.roll[j] ?? 0}`;
     let v = memo.get(key);
     if (v === undefined) {

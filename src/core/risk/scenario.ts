@@ -10,7 +10,8 @@
  *     cheaper; 0.1 adds 1 vol point at k = -0.1), plus
  *     termTwist * (sqrt(30/DTE) - 1) with DTE in days floored at 1 (positive twist: short end up,
  *     30-day unchanged, long end down);
- *   time forward by timeRollDays (valuationTime += days). Each expiry keeps its own smile
+ *   time forward by timeRollDays (valuationTime += days; markets with index fixings get one at the
+ *     new time at the scenario's index: the roll's move is realized variance for a variance swap). Each expiry keeps its own smile
  *     ("sticky expiry": the base surface is read at the option's original time to expiry);
  *     expired legs settle at intrinsic against the scenario spot and carry no greeks.
  * Shifted vols are floored at MIN_SCENARIO_VOL (0.01) so a large down-shift stays priceable.
@@ -98,6 +99,20 @@ function shiftedSurface(base: VolSurface, s: Scenario, dk: number, dtYears: numb
   };
 }
 
+/**
+ * The index path of a time-rolled scenario: the market's fixings, then one at the new time at the
+ * scenario's index. A started variance swap thus realizes the scenario's move over the roll (a VaR
+ * horizon's crash is realized variance, not only a vol shift); without a roll no time passes and
+ * no fixing is added (the swap's value is then spot-free, volValuation.ts).
+ */
+function withScenarioFixing(
+  fixings: NonNullable<UnderlyingMarket["indexFixings"]>,
+  time: number,
+  price: number,
+): NonNullable<UnderlyingMarket["indexFixings"]> {
+  return [...fixings.filter((x) => x.time < time), { time, price }];
+}
+
 /** Applies a scenario to every underlying of a market; pure (returns a new market). */
 export function applyScenario(market: RiskMarket, scenario: Scenario): RiskMarket {
   checkScenario(scenario);
@@ -112,6 +127,9 @@ export function applyScenario(market: RiskMarket, scenario: Scenario): RiskMarke
     underlyings[u] = {
       // Fixings and vol-of-variance carry over: the past is not shifted (volValuation.ts).
       ...m,
+      ...(dtMs > 0 && m.indexFixings
+        ? { indexFixings: withScenarioFixing(m.indexFixings, t1, m.indexPrice * f) }
+        : {}),
       indexPrice: m.indexPrice * f,
       // Forwards keep their expiry; those at or before the new time are dropped (settled).
       forwards: m.forwards

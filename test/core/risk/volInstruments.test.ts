@@ -405,6 +405,49 @@ describe("scenario consistency", () => {
     }
   });
 
+  it("a time-rolled scenario books its move as a fixing: a started swap realizes ln^2 of the move over the roll", () => {
+    const start = T0 - 10 * DAY;
+    const rets = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 0.02 : -0.01));
+    const fx = fixings(start, rets);
+    const last = fx[fx.length - 1]?.price as number;
+    const m = market(flat(SIGMA), { indexFixings: fx });
+    const c = varianceSwapContract({
+      underlying: "BTC",
+      start,
+      expiry: start + 30 * DAY,
+      strikeVol: 0.6,
+      contractSize: 120,
+    });
+    for (const move of [-0.25, 0, 0.1]) {
+      const shifted = applyScenario(m, {
+        spotShift: move,
+        volShift: 0,
+        timeRollDays: 1,
+        surfaceDynamics: "sticky-moneyness",
+      });
+      const v = valuePosition({ instrument: c, quantity: -1 }, shifted).valueUsd;
+      // Hindsight: 10 past returns, one of ln(S(1+move)/last) over the roll day, 19 days at sigma^2.
+      const sumR2 = rets.reduce((a, r) => a + r * r, 0) + Math.log((S * (1 + move)) / last) ** 2;
+      const expected = (sumR2 + SIGMA * SIGMA * (19 / 365)) / (30 / 365);
+      expect(v).toBeCloseTo(-(120 / 120) * (1e4 * expected - 3600), 4);
+    }
+    // The grid revalues the same way (spot enters the vol leg's memo key under a roll).
+    const scenarios = [-0.25, 0, 0.1].map((x) => ({
+      spotShift: x,
+      volShift: 0,
+      timeRollDays: 1,
+      surfaceDynamics: "sticky-moneyness" as const,
+    }));
+    const rows = scenarioPnlMatrix({ positions: [{ instrument: c, quantity: -1 }], market: m, scenarios });
+    const base = valuePosition({ instrument: c, quantity: -1 }, m).valueUsd;
+    scenarios.forEach((sc, j) => {
+      expect(rows[0]?.[j]).toBeCloseTo(
+        valuePosition({ instrument: c, quantity: -1 }, applyScenario(m, sc)).valueUsd - base,
+        6,
+      );
+    });
+  });
+
   it("rolled past expiry in a scenario: the swap settles on its fixings, the future on the index (100 sigma)", () => {
     const start = T0 - 28 * DAY;
     const rets = Array.from({ length: 28 }, (_, i) => (i % 2 === 0 ? 0.03 : -0.03));
