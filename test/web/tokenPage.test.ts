@@ -8,9 +8,10 @@
  * history up to its date and says so. Screenshots: test-output/dashboard/token-*.png.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { BrowserContext } from "playwright-core";
 import { CHROMIUM as exe, launchChromium } from "./browser.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,8 +32,71 @@ const SHOTS = resolve(ROOT, "test-output/dashboard");
 const SAMPLE = resolve(ROOT, "../shared/data/deribit/sample_BTC_ETH_chain_20260110T091409Z.csv");
 const DAILY = resolve(ROOT, "../shared/data/deribit/daily");
 const real = existsSync(SAMPLE) && existsSync(DAILY);
-/** Fixed-tenor ATM vol vs total variance interpolated linearly here between the same two expiries: rounding on vols ~0.5, 1e-9. */
-const TENOR_INTERP_ABS = 1e-9;
+/**
+ * History tab's fixed-tenor ATM vol (the fitted surface) vs the same tenor from Deribit's raw marks,
+ * in vol points, measured on all 233 BTC days of ../shared/data/deribit/daily (2025-12-30 to
+ * 2026-08-22): at 30/60/90 days median 0.14/0.09/0.09, worst 0.54/0.38/0.35; at 7 days median
+ * 0.25, worst 1.08 (the fit smooths the short expiries' smiles most). Per-day bounds 0.6 and 1.2.
+ * Mean over 30-90 days on the test's 8 days: 0.13 (season 0.12, worst block of 8 consecutive days
+ * 0.23): bound 0.25. Interpolating linearly in vol instead of total variance gives 0.29 on the same
+ * days, worst 1.23 on one day (2026-07-20, 90 days), and fails both.
+ */
+const ATM_VS_MARKS_PTS = 0.6;
+const ATM_VS_MARKS_7D_PTS = 1.2;
+const ATM_VS_MARKS_MEAN_PTS = 0.25;
+
+/**
+ * ATM vol per tenor (days -> decimal) from the day's raw snapshot file: for each BTC expiry the
+ * out-of-the-money marks' implied_volatility interpolated linearly in ln(K / F) to K = F (F the
+ * row's underlying column), then ATM total variance linear in days between the two listed expiries
+ * around the tenor. Days = (expiry - snapshot timestamp) / 1 day.
+ */
+function atmFromRawMarks(date: string): Map<number, number> {
+  const name = readdirSync(DAILY).find((f) => f.includes(`_${date.replaceAll("-", "")}T`));
+  if (!name) throw new Error(`no raw snapshot for ${date}`);
+  const lines = gunzipSync(readFileSync(join(DAILY, name)))
+    .toString("utf8")
+    .trim()
+    .split("\n");
+  const head = (lines[0] ?? "").split(",");
+  const at = (r: string[], col: string) => r[head.indexOf(col)] ?? "";
+  const rows = lines
+    .slice(1)
+    .map((l) => l.split(","))
+    .filter((r) => at(r, "currency") === "BTC");
+  const t0 = Date.parse(at(rows[0] ?? [], "timestamp"));
+  const byExpiry = new Map<string, string[][]>();
+  for (const r of rows)
+    byExpiry.set(at(r, "expiry_datetime"), [...(byExpiry.get(at(r, "expiry_datetime")) ?? []), r]);
+  const slices = [...byExpiry]
+    .map(([expiry, rs]) => {
+      const forward = Number(at(rs[0] ?? [], "underlying"));
+      const otm = rs
+        .filter((r) => (at(r, "option_type") === "call") === Number(at(r, "strike")) >= forward)
+        .map((r) => ({
+          k: Math.log(Number(at(r, "strike")) / forward),
+          vol: Number(at(r, "implied_volatility")),
+        }))
+        .sort((a, b) => a.k - b.k);
+      const above = otm.findIndex((p) => p.k >= 0);
+      const lo = otm[above - 1];
+      const hi = otm[above];
+      const vol = lo && hi ? lo.vol + ((hi.vol - lo.vol) * -lo.k) / (hi.k - lo.k) : Number.NaN;
+      return { days: (Date.parse(expiry) - t0) / 86_400_000, vol };
+    })
+    .sort((a, b) => a.days - b.days);
+  const out = new Map<number, number>();
+  for (const t of [7, 30, 60, 90]) {
+    const above = slices.findIndex((x) => x.days >= t);
+    const a = slices[above - 1];
+    const b = slices[above];
+    if (!a || !b || !Number.isFinite(a.vol) || !Number.isFinite(b.vol)) continue;
+    const wa = a.vol ** 2 * a.days;
+    const wb = b.vol ** 2 * b.days;
+    out.set(t, Math.sqrt((wa + ((wb - wa) * (t - a.days)) / (b.days - a.days)) / t));
+  }
+  return out;
+}
 if (!real) console.warn("test/web/tokenPage: ../shared/data absent, report on a synthetic market");
 const TOKEN = "tok-issue23-0123456789abcdef";
 
@@ -170,25 +234,25 @@ describe.skipIf(!exe)("token page and real-market defects in chromium (issue 23)
       if (!h) return;
       expect(h.days.length).toBe(8);
       expect(h.days.at(-1)?.date).toBe("2026-08-22");
-      // The fixed-tenor rule written out: between the two listed expiries around the tenor, the ATM
-      // total variance vol^2 T is linear in T (from the stored expiries' own ATM vols).
+      // Fixed-tenor ATM vols against Deribit's own marks, read from the raw files (no surface fit):
+      // per expiry the OTM marks' IV interpolated to the forward in log-strike, then total variance
+      // vol^2 T linear in T between the listed expiries around the tenor (the market's convention).
       let checked = 0;
+      const gaps: number[] = [];
       for (const d of h.days) {
         expect(d.surface.length).toBeGreaterThan(5);
+        const marks = atmFromRawMarks(d.date);
         for (const t of [7, 30, 60, 90]) {
-          const hi = d.surface.findIndex((e) => e.days >= t);
-          const a = d.surface[hi - 1];
-          const b = d.surface[hi];
-          if (!a || !b) continue;
-          const wa = a.atmVol ** 2 * a.days;
-          const wb = b.atmVol ** 2 * b.days;
-          const w = wa + ((wb - wa) * (t - a.days)) / (b.days - a.days);
-          expect(Math.abs((d.atm[t] as number) - Math.sqrt(w / t)), `${d.date} ${t}d`).toBeLessThan(
-            TENOR_INTERP_ABS,
-          );
+          const want = marks.get(t);
+          const got = d.atm[t];
+          if (want === undefined || got === null || got === undefined) continue;
+          const bound = t === 7 ? ATM_VS_MARKS_7D_PTS : ATM_VS_MARKS_PTS;
+          expect(Math.abs(got - want) * 100, `${d.date} ${t}d: ${got} vs marks ${want}`).toBeLessThan(bound);
+          if (t !== 7) gaps.push(Math.abs(got - want) * 100);
           checked++;
         }
       }
+      expect(gaps.reduce((x, y) => x + y, 0) / gaps.length).toBeLessThan(ATM_VS_MARKS_MEAN_PTS);
       expect(checked).toBeGreaterThan(20);
       const srv = await import("../../src/web/server.js");
       const s2 = await srv.startDashboardServer({ report, port: 0 });
