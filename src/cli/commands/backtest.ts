@@ -36,7 +36,8 @@ import {
   syntheticVol,
 } from "../dataSteps.js";
 import { progressBar, wantsProgress } from "../progress.js";
-import { backtestText, type OptimizerSummary, regimeSummary } from "./backtestFormat.js";
+import { backtestText, type OptimizerSummary, regimeSummary, varianceSwapLines } from "./backtestFormat.js";
+import { type ReplicatedSwap, runVarianceSwapBacktest } from "../../core/backtest/varianceSwapReplication.js";
 
 /** The options of `volfolio backtest` as commander parses them (numbers are parsed by the command). */
 export interface BacktestCliOptions extends StepMarketFlags {
@@ -105,6 +106,42 @@ The optimizer strategy solves the book optimizer (HiGHS) on each rebalance date 
     .action((o: BacktestCliOptions) => backtestCommand(o));
 }
 
+/** What a run produced: the engine's result and, per strategy, its extra log. */
+interface StrategyRun {
+  readonly r: BacktestResult;
+  readonly opt: OptimizerRun | null;
+  readonly rule: StrategyRule | null;
+  readonly swaps: readonly ReplicatedSwap[] | null;
+}
+
+/** Runs the strategy on the steps (the optimizer with HiGHS, the variance swap with its swap log). */
+async function runStrategy(
+  strategy: StrategySpec,
+  steps: Iterable<BacktestStep>,
+  onStep: (i: number) => void,
+): Promise<StrategyRun> {
+  if (strategy.type === "optimizer") {
+    // HiGHS loaded once here, then the synchronous engine; the bar moves on every step (slow rebalances).
+    const opt = await runOptimizerBacktest(strategy, steps, onStep);
+    return { r: opt.result, opt, rule: null, swaps: null };
+  }
+  if (strategy.type === "variance-swap") {
+    const vs = runVarianceSwapBacktest({ spec: strategy, steps, onStep });
+    return { r: vs.result, opt: null, rule: null, swaps: vs.swaps };
+  }
+  const rule = strategyRule(strategy);
+  return { r: runBacktest({ strategy, steps, rule, onStep }), opt: null, rule, swaps: null };
+}
+
+/** The variance swaps for --json: each swap without its fixings and legs (counted instead). */
+function swapsJson(swaps: readonly ReplicatedSwap[]) {
+  return swaps.map(({ fixings, legs, ...s }) => ({
+    ...s,
+    fixingCount: fixings.length,
+    legCount: legs.length,
+  }));
+}
+
 /** Parse -> runBacktest -> format. */
 async function backtestCommand(o: BacktestCliOptions): Promise<void> {
   if ([o.data, o.synthetic, o.store].filter(Boolean).length > 1)
@@ -114,22 +151,11 @@ async function backtestCommand(o: BacktestCliOptions): Promise<void> {
   const bar = progressBar(wantsProgress(o), "backtest");
   bar.start(total);
   const t0 = performance.now();
-  let opt: OptimizerRun | null = null;
-  let rule: StrategyRule | null = null;
-  let r: BacktestResult;
-  if (strategy.type === "optimizer") {
-    // HiGHS loaded once here, then the synchronous engine; the bar moves on every step (slow rebalances).
-    opt = await runOptimizerBacktest(strategy, steps, (i) => bar.update(i + 1));
-    r = opt.result;
-  } else {
-    rule = strategyRule(strategy);
-    r = runBacktest({
-      strategy,
-      steps,
-      rule,
-      onStep: (i) => (i % 256 === 0 || i === total - 1) && bar.update(i + 1),
-    });
-  }
+  const slow = strategy.type === "optimizer";
+  const run = await runStrategy(strategy, steps, (i) => {
+    if (slow || i % 256 === 0 || i === total - 1) bar.update(i + 1);
+  });
+  const { r, opt, rule, swaps } = run;
   bar.stop();
   const seconds = (performance.now() - t0) / 1000;
   const { trades, ...rest } = r;
@@ -146,17 +172,21 @@ async function backtestCommand(o: BacktestCliOptions): Promise<void> {
       ...rest,
       ...(optimizer ? { optimizer } : {}),
       ...(regime ? { regime } : {}),
+      ...(swaps ? { varianceSwaps: swapsJson(swaps) } : {}),
       ...(o.trades ? { trades } : {}),
     },
     () =>
-      backtestText({
-        r,
-        input,
-        optimizer,
-        regime,
-        attribution: Boolean(o.attribution),
-        trades: Boolean(o.trades),
-      }),
+      [
+        backtestText({
+          r,
+          input,
+          optimizer,
+          regime,
+          attribution: Boolean(o.attribution),
+          trades: Boolean(o.trades),
+        }),
+        ...(swaps ? ["", ...varianceSwapLines(swaps)] : []),
+      ].join("\n"),
   );
 }
 

@@ -9,6 +9,7 @@ import type { PerformanceMetrics } from "../../core/backtest/metrics.js";
 import type { OptimizerRebalanceRecord } from "../../core/backtest/optimizerStrategy.js";
 import type { RegimeScaledRule } from "../../core/backtest/regimeScaling.js";
 import type { StrategyContext, StrategyOrder } from "../../core/backtest/strategies.js";
+import type { ReplicatedSwap } from "../../core/backtest/varianceSwapReplication.js";
 import { mean } from "../../core/math/stats.js";
 import { formatTable } from "../io.js";
 
@@ -210,4 +211,27 @@ export function regimeSummary(rule: RegimeScaledRule<StrategyContext, StrategyOr
       scale: x.scale,
     })),
   };
+}
+
+/**
+ * The variance-swap strategy's swaps (core/backtest/varianceSwapReplication.ts): per swap the
+ * replicated P&L against the ideal N (RV - K_var) and the error's parts, USD.
+ */
+export function varianceSwapLines(swaps: readonly ReplicatedSwap[]): string[] {
+  const rows = swaps.map((s) => ({
+    start: new Date(s.entryTime).toISOString().slice(0, 10),
+    exit: new Date(s.exitTime).toISOString().slice(0, 10),
+    strikeVolPts: 100 * Math.sqrt(s.strikeVariance),
+    realizedVolPts: 100 * Math.sqrt(s.realizedVariance),
+    legs: s.legs.length,
+    pnlUsd: s.pnlUsd,
+    idealUsd: s.idealUsd,
+    costsUsd: -s.costsUsd,
+    strikesWingsUsd: s.staticUsd,
+    hedgeUsd: s.hedgeUsd,
+  }));
+  return [
+    "variance swaps (replicated P&L - ideal N(RV - K_var) = costs + strikes/wings + hedge; USD):",
+    rows.length > 0 ? formatTable(rows) : "  (none settled)",
+  ];
 }
