@@ -26,6 +26,7 @@ import {
   scenarioTwistVol,
 } from "./scenario.js";
 import { assertLive, positionMultiplier, resolveFutureEntries, valuePosition } from "./valuation.js";
+import { varianceSwapState } from "./volValuation.js";
 import { DAY_MS, YEAR_MS, timeToExpiry } from "../time.js";
 
 /** Instrument classes of the compiled book. */
@@ -319,15 +320,24 @@ function revalueFullInto(
   const base = book.baseUsd[i] ?? 0;
   const u = book.underlyingIndex[i] ?? 0;
   const memo = new Map<string, number>();
+  const remaining = new Map<string, number>();
+  const ins = p.instrument;
   for (let j = 0; j < cols.ns; j++) {
     const s = cols.scenarios[cols.from + j] as Scenario;
-    // Sticky-strike reads the surface at the moved strike; a roll books the move as a fixing.
-    const spotMatters = cols.sticky[j] === 1 || (cols.roll[j] !== 0 && p.instrument.type === "varianceSwap");
-    const spot = spotMatters ? (cols.factor[j * cols.nu + u] ?? 1) : 1;
-    const key = `${spot}|${s.volShift}|${s.skewTwist ?? 0}|${s.termTwist ?? 0}|${cols.roll[j] ?? 0}`;
+    const f = cols.factor[j * cols.nu + u] ?? 1;
+    const surfaceKey = `${cols.sticky[j] === 1 ? f : 1}|${s.volShift}|${s.skewTwist ?? 0}|${s.termTwist ?? 0}|${cols.roll[j] ?? 0}`;
+    // A roll books the move as a fixing: a swap's value then depends on the spot, its surface integral not.
+    const rolledSwap = cols.roll[j] !== 0 && ins.type === "varianceSwap";
+    const key = rolledSwap ? `${f}|${surfaceKey}` : surfaceKey;
     let v = memo.get(key);
     if (v === undefined) {
-      v = valuePosition(p, applyScenario(book.market, s)).valueUsd;
+      const shifted = applyScenario(book.market, s);
+      if (rolledSwap) {
+        const known = remaining.get(surfaceKey);
+        const state = varianceSwapState(ins, shifted, known);
+        if (known === undefined) remaining.set(surfaceKey, state.remainingVariance);
+        v = p.quantity * state.valuePerContract;
+      } else v = valuePosition(p, shifted).valueUsd;
       memo.set(key, v);
     }
     sink(i, cols.from + j, v - base);

@@ -109,8 +109,16 @@ export interface VarianceSwapState {
   readonly settled: boolean;
 }
 
-/** The swap's expected variance and value per contract on `market` (module comment). */
-export function varianceSwapState(c: VarianceSwapContract, market: RiskMarket): VarianceSwapState {
+/**
+ * The swap's expected variance and value per contract on `market` (module comment).
+ * `remaining`: the remaining fair variance when the caller already has it for this surface (the
+ * grid: sticky-moneyness scenarios that differ only in spot share one surface integral).
+ */
+export function varianceSwapState(
+  c: VarianceSwapContract,
+  market: RiskMarket,
+  remaining?: number,
+): VarianceSwapState {
   const um = underlyingMarket(market, c.underlying);
   const t = market.valuationTime;
   const nVar = varianceNotionalPerContract(c);
@@ -119,7 +127,8 @@ export function varianceSwapState(c: VarianceSwapContract, market: RiskMarket): 
   const accrued = accruedVariance(c, um, t);
   const a = settled ? 1 : accrued.fraction;
   let remainingVariance = 0;
-  if (!settled) {
+  if (!settled && remaining !== undefined) remainingVariance = remaining;
+  else if (!settled) {
     if (t >= c.start) remainingVariance = varianceTo(um, t, c.expiry);
     else {
       const wEnd = timeToExpiry(c.expiry, t) * varianceTo(um, t, c.expiry);
