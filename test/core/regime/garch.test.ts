@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createRng } from "../../../src/core/math/rng.js";
 import {
   fitGarch,
+  type GarchFit,
   garchForecastVariance,
   garchLogLikelihood,
   garchVolTermStructure,
@@ -22,8 +23,10 @@ const LONG_RUN_REL = 0.25;
 /** The optimizer stops at its tolerance: the fit's log-likelihood may sit 1e-6 below an exact maximum, never more than that below the truth's. */
 const ML_MAX_SLACK = 1e-6;
 
-/** (v1 - vbar) p^9 on ~1e-5 variances: a power and a product, rounding ~1e-20. */
-const GEOMETRIC_DIGITS = 15;
+/** Monte Carlo forecast (40,000 paths in antithetic pairs) vs the module: 4 standard errors of the pair means (false alarm ~6e-5 per horizon). */
+const MC_SIGMAS = 4;
+/** h = 1 is the fitted state itself (no draw, standard error 0): a sum of 20,000 halves, rounding ~1e-16 relative; 1e-12. */
+const MC_ROUNDING_REL = 1e-12;
 
 /** The 3650-day vol averages the whole variance path: the first days' excess (v1 - vbar) / (1 - p) / 3650 is left, below 5e-3 in annual vol. */
 const TEN_YEAR_VOL_DIGITS = 2;
@@ -32,6 +35,40 @@ const TEN_YEAR_VOL_DIGITS = 2;
 const GJR_PERSISTENCE_ABS = 0.03;
 
 const DATA = resolve(__dirname, "../../../../shared/data/prices/BTC-USD_daily.csv");
+
+const gjrTruth = { mu: 0, omega: 2e-5, alpha: 0.04, beta: 0.85, gamma: 0.12 };
+
+/**
+ * E[sigma^2_{T+h}], h = 1..H, by simulating the model's own definition from the fitted state:
+ * sigma^2_{T+1} = nextVariance, e = sigma z, sigma^2 <- omega + (alpha + gamma 1{e < 0}) e^2 +
+ * beta sigma^2 (antithetic pairs z, -z). No closed form: mean and standard error per horizon.
+ */
+function simulatedForecastVariance(f: GarchFit, H: number, paths: number, normal: () => number) {
+  const { omega, alpha, beta, gamma } = f.params;
+  const sums = new Array<number>(H).fill(0);
+  const squares = new Array<number>(H).fill(0);
+  for (let p = 0; p < paths / 2; p++) {
+    const zs = Array.from({ length: H }, () => normal());
+    const pair = new Array<number>(H).fill(0);
+    for (const sign of [1, -1]) {
+      let s2 = f.nextVariance;
+      for (let h = 0; h < H; h++) {
+        pair[h] = (pair[h] ?? 0) + s2 / 2;
+        const e = Math.sqrt(s2) * sign * (zs[h] ?? 0);
+        s2 = omega + (alpha + (e < 0 ? gamma : 0)) * e * e + beta * s2;
+      }
+    }
+    for (let h = 0; h < H; h++) {
+      sums[h] = (sums[h] ?? 0) + (pair[h] ?? 0);
+      squares[h] = (squares[h] ?? 0) + (pair[h] ?? 0) ** 2;
+    }
+  }
+  const n = paths / 2;
+  return sums.map((sum, h) => {
+    const mean = sum / n;
+    return { mean, se: Math.sqrt(Math.max((squares[h] ?? 0) / n - mean * mean, 0) / n) };
+  });
+}
 
 describe("GARCH(1,1) maximum likelihood", () => {
   const truth = { mu: 0.0005, omega: 2e-5, alpha: 0.1, beta: 0.85, gamma: 0 };
@@ -50,20 +87,22 @@ describe("GARCH(1,1) maximum likelihood", () => {
     expect(fit.logLikelihood).toBeGreaterThanOrEqual(garchLogLikelihood(returns, truth) - ML_MAX_SLACK);
   });
 
-  it("forecasts revert to the long-run variance geometrically", () => {
-    const v1 = garchForecastVariance(fit, 1);
-    const v10 = garchForecastVariance(fit, 10);
-    expect(v1).toBe(fit.nextVariance);
-    expect(v10 - fit.longRunVariance).toBeCloseTo(
-      (v1 - fit.longRunVariance) * fit.persistence ** 9,
-      GEOMETRIC_DIGITS,
-    );
+  it("forecasts are the model's expected variance: a Monte Carlo of the recursion from the fitted state", () => {
+    for (const f of [fit, fitGarch(simulateGarch(gjrTruth, 6000, createRng(9).normal), { model: "gjr" })]) {
+      const mc = simulatedForecastVariance(f, 10, 40_000, createRng(77).normal);
+      // The test discriminates: the fitted state is away from the long-run level.
+      expect(Math.abs(f.nextVariance / f.longRunVariance - 1)).toBeGreaterThan(0.1);
+      for (const [i, { mean, se }] of mc.entries())
+        expect(Math.abs(garchForecastVariance(f, i + 1) - mean), `${f.model} h=${i + 1}`).toBeLessThan(
+          MC_SIGMAS * se + MC_ROUNDING_REL * mean,
+        );
+    }
+    // Ten years average the whole path down to the long-run level.
     const ts = garchVolTermStructure(fit, [1, 30, 3650]);
     expect(ts[2]?.vol).toBeCloseTo(Math.sqrt(fit.longRunVariance * 365), TEN_YEAR_VOL_DIGITS);
   });
 
   it("GJR recovers a leverage effect", () => {
-    const gjrTruth = { mu: 0, omega: 2e-5, alpha: 0.04, beta: 0.85, gamma: 0.12 };
     const r = simulateGarch(gjrTruth, 6000, createRng(9).normal);
     const gjr = fitGarch(r, { model: "gjr" });
     expect(gjr.params.gamma).toBeGreaterThan(0.05);
