@@ -155,7 +155,7 @@ export interface VarianceSwapStrategyParams {
    * `hedgeEveryHours`; "engine": no hedge orders, the spec's hedge policy hedges the book's delta.
    */
   readonly dynamicLeg?: "log-contract" | "engine";
-  /** Log-contract leg: hours between rebalances (default 0: every step). */
+  /** Log-contract leg: hours between rebalances, due at 90% of it (default 0: every step). */
   readonly hedgeEveryHours?: number;
   /** Strip floor: options with |forward delta| below this are left out (default 0.045, DVOL's). */
   readonly minDelta?: number;

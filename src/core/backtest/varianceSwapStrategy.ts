@@ -365,7 +365,9 @@ function closeSwap(s: State, step: BacktestStep, equityUsd: number): void {
 /** The log contract's dynamic leg: the hedge order bringing coin cash + hedge to N (2/T)(1/F_t - 1/F_0). */
 function dynamicLegOrder(s: State, ctx: StrategyContext, cashMove: number, force: boolean): StrategyOrder[] {
   const { step } = ctx;
-  if (!force && step.time - s.lastHedge < s.p.hedgeEveryHours * 3_600_000) return [];
+  // Due at 90% of the interval: daily snapshots taken at varying times of day (real data) still
+  // rebalance every day with hedgeEveryHours 24 instead of skipping the early ones.
+  if (!force && step.time - s.lastHedge < 0.9 * s.p.hedgeEveryHours * 3_600_000) return [];
   const o = s.open;
   const target = o ? o.notional * (2 / o.timeToExpiry) * (1 / step.forward(o.expiry) - 1 / o.center) : 0;
   const qty = target - (ctx.coins + cashMove + ctx.hedge);
