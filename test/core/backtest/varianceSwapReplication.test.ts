@@ -103,6 +103,23 @@ describe("variance swap replicated by the option strip in the backtest", () => {
     expect(s.pnlUsd).toBeCloseTo(-a.pnlUsd, DECOMPOSITION_USD_DIGITS);
   });
 
+  it("the engine's hedger as the dynamic leg (hourly, on the strip's Black delta) also tracks the ideal", () => {
+    const base = spec(ZERO_COSTS);
+    const eng = runVarianceSwapBacktest({
+      spec: {
+        ...base,
+        params: { ...base.params, dynamicLeg: "engine" },
+        hedge: { policy: "interval", intervalHours: 1 },
+      },
+      steps: syntheticSteps(flat(0)),
+    });
+    const s = eng.swaps[0]!;
+    expect(s.legs).toEqual(zero.swaps[0]!.legs);
+    expect(s.pnlUsd - s.idealUsd).toBeCloseTo(-s.costsUsd + s.staticUsd + s.hedgeUsd, 8);
+    // Black-delta hedging of the strip earns its gamma: the same 1% of N sigma^2 as the log-contract leg.
+    expect(Math.abs(s.pnlUsd - s.idealUsd)).toBeLessThan(0.01 * s.notional * SIGMA * SIGMA);
+  });
+
   it("bad parameters are typed errors naming the field", () => {
     const bad = (params: Partial<VarianceSwapSpec["params"]>, hedge?: VarianceSwapSpec["hedge"]) => () =>
       runVarianceSwapBacktest({
