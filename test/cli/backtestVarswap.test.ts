@@ -8,20 +8,11 @@ import { captureCli } from "./capture.js";
 const SPEC = join(resolve(__dirname, "../.."), "examples/variance-swap.json");
 /** Sums of USD figures of 1e2-1e5 read back from the JSON: 1e-6 USD. */
 const USD = 1e-6;
+const ARGS = ["backtest", "--strategy", SPEC, "--synthetic", "--days", "32", "--seed", "5"];
 
 describe("volfolio backtest with the variance-swap strategy", () => {
   it("--synthetic --days 32 --json: one settled swap, its error split adds up", async () => {
-    const res = await captureCli([
-      "backtest",
-      "--strategy",
-      SPEC,
-      "--synthetic",
-      "--days",
-      "32",
-      "--seed",
-      "5",
-      "--json",
-    ]);
+    const res = await captureCli([...ARGS, "--json"]);
     expect(res.code, res.err).toBe(0);
     const d = JSON.parse(res.out);
     expect(d.strategy).toMatch(/variance swap/);
@@ -31,16 +22,7 @@ describe("volfolio backtest with the variance-swap strategy", () => {
     expect(s.fixingCount).toBeGreaterThan(24 * 28);
     expect(s.costsUsd).toBeGreaterThan(0);
     expect(Math.abs(s.pnlUsd - s.idealUsd - (-s.costsUsd + s.staticUsd + s.hedgeUsd))).toBeLessThan(USD);
-    const text = await captureCli([
-      "backtest",
-      "--strategy",
-      SPEC,
-      "--synthetic",
-      "--days",
-      "32",
-      "--seed",
-      "5",
-    ]);
+    const text = await captureCli(ARGS);
     expect(text.code, text.err).toBe(0);
     expect(text.out).toMatch(/variance swaps \(replicated P&L - ideal/);
   }, 60_000);
