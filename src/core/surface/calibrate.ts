@@ -4,9 +4,9 @@
  *
  * Models: "svi-af" (the default: raw SVI per expiry fitted from the longest expiry inward with
  * butterfly (Gatheral-Jacquier g >= 0), calendar (ordered below the longer slices where they are
- * quoted) and Lee constraints inside the LM, closed-form price tails beyond the quotes
- * (sviTails.ts), served through the calendar envelope W_i = max_{j <= i} w_j: free of static
- * arbitrage at every k; see sviArbFree.ts for the method and the literature),
+ * quoted) and Lee constraints inside the LM, served through the calendar envelope
+ * W_i = max_{j <= i} w_j: free of static arbitrage on the served range |k| <= max(1.5, quoted |k|),
+ * calendar-free at every k; see sviArbFree.ts for the method and the literature),
  * "svi" (raw SVI per expiry, unconstrained, for comparison: may hold static arbitrage, which its
  * warnings name; `repair: true` gives the svi-af fit),
  * "ssvi" (power-law SSVI, one global fit, arbitrage-free by construction), "essvi" (extended SSVI
@@ -40,7 +40,6 @@ import { fitSsviSurface } from "./ssviFit.js";
 import { type SviParams, sviTotalVariance } from "./svi.js";
 import { fitSviArbFreeSurface, type SviArbFreeSlice, sviEnvelopeSurface } from "./sviArbFree.js";
 import { fitSviSlice, type SviSliceFit } from "./sviFit.js";
-import type { SviWings } from "./sviTails.js";
 
 export type SurfaceModel = "svi-af" | "svi" | "ssvi" | "essvi";
 
@@ -91,11 +90,6 @@ export interface SliceFitReport {
   readonly atmVol: number;
   /** Raw SVI parameters of the slice (the equivalent raw SVI for SSVI/eSSVI). */
   readonly rawSvi: SviParams;
-  /**
-   * svi-af: the junctions [lo, hi] of the served smile, raw SVI `rawSvi` between them and closed-form
-   * price tails beyond (surface/sviTails.ts, `tailedSvi(rawSvi, sviTails)`); null for the other models.
-   */
-  readonly sviTails: SviWings | null;
   /** eSSVI parameters (ssvi/essvi models). */
   readonly essvi: EssviSliceParams | null;
   readonly converged: boolean;
@@ -236,9 +230,9 @@ function fitArbFreeModel(
       warnings.push(
         `T=${T}: repaired (RMS change ${repairChangePts(f, data[i]).toFixed(3)} vol pts at the quotes)`,
       );
-    return { ...sviSliceRecord(f, data, i, f.method !== "unconstrained"), sviTails: f.wings };
+    return sviSliceRecord(f, data, i, f.method !== "unconstrained");
   });
-  const surface = sviEnvelopeSurface(fits);
+  const surface = sviEnvelopeSurface(fits.map((f) => ({ expiry: f.expiry, params: f.params })));
   return { surface, perSlice, ssvi: null, warnings };
 }
 
@@ -255,7 +249,6 @@ function sviSliceRecord(
     forward: f.forward,
     rawSvi: f.params,
     essvi: null,
-    sviTails: null,
     converged: f.converged,
     iterations: f.iterations,
     degraded: f.degraded,
@@ -288,7 +281,6 @@ function fitSsviModel(data: readonly SurfaceSlice[], weighting: SurfaceWeighting
       forward: nd.forward,
       rawSvi: essviToRawSvi(p),
       essvi: p,
-      sviTails: null,
       converged: fit.converged,
       iterations: fit.iterations,
       degraded: fit.degraded,
@@ -309,7 +301,6 @@ function fitEssviModel(data: readonly SurfaceSlice[], weighting: SurfaceWeightin
       forward: f.forward,
       rawSvi: essviToRawSvi(f.params),
       essvi: f.params,
-      sviTails: null,
       converged: f.converged,
       iterations: f.iterations,
       degraded: f.degraded,

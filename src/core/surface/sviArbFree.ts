@@ -1,16 +1,7 @@
 /**
- * Arbitrage-free raw SVI surface ("svi-af", the default model): one smile per expiry, raw SVI
- * between junctions just beyond the quotes and closed-form price tails beyond them (sviTails.ts),
+ * Arbitrage-free raw SVI surface ("svi-af", the default model): one raw SVI smile per expiry,
  * fitted to the quotes with the static no-arbitrage conditions as explicit constraints, slice by
  * slice from the longest expiry inward, and served through a calendar envelope.
- *
- * Why the tails: a 15-day BTC slice quoted on k in [-0.5, 0.3] need not keep one raw SVI's shape
- * out to |k| = 1.5 and beyond. Asking its SVI to be butterfly-free that far (the previous version)
- * bent it inside the quotes: 4 season chains lost 2.2-2.4 points of the inside-band share against
- * unconstrained SVI where the issue allows 2. With the tails the SVI need only be butterfly-free
- * between the junctions, and the tails are free of butterfly arbitrage by construction (their
- * convexity in the strike is proven, not sampled: sviTails.ts), so the guarantee now holds on the
- * whole k-line, not only on the served range.
  *
  * Two parts, each with its reason:
  *
@@ -21,12 +12,13 @@
  *    distance to the bid/ask band (zero inside it: a smile that must move moves inside the band
  *    first), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
  *    round, failing points added as cutting planes) on
- *    - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid between the slice's junctions, WING_MARGIN
- *      beyond the lowest and highest quote of this and the shorter slices (Gatheral & Jacquier
- *      2014, Lemma 2.2; verified g >= 0 on a grid 8x denser, refined between its nodes), and the
- *      tails' decay rate R >= TAIL_MIN_R at both junctions (sviTails.ts: then the tails are convex);
- *      the starts also include the previous version's constraint (SVI butterfly-free on the served
- *      range + BUTTERFLY_MARGIN, no tails), kept when it fits better and its tails verify;
+ *    - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid of the served range + 0.25
+ *      (Gatheral & Jacquier 2014, Lemma 2.2; verified g >= 0 on a grid 8x denser, refined between
+ *      its nodes). Beyond it raw SVI with wing slopes < 2 tends to g -> 1/4 - slope^2/16 > 0 but may
+ *      dip below 0 on the way for slopes near 2 (far outside any listed strike): the guarantee is
+ *      stated on the served range. A wider grid (6.5 ATM standard deviations of the longest
+ *      expiry, as the previous version had) cost up to 6 points of the inside-band share on steep
+ *      crypto wings, for strikes no venue lists;
  *    - calendar where it decides the fit: w_i(k) <= w_j(k) for every longer slice j on j's quoted
  *      range (Gatheral & Jacquier 2014, section 2.2: no calendar spread arbitrage iff w is
  *      non-decreasing in T at every k). No ordering is imposed elsewhere, in particular not on the
@@ -34,8 +26,8 @@
  *      slice's extrapolated wing no longer bends the fitted smiles inside the quoted range (the
  *      slope ordering of the previous version was the main cost in fit quality: vega-weighted
  *      RMSE up to 1.8x unconstrained SVI's);
- *    - Lee's moment bound (wing slopes of w <= 2, R. Lee 2004): the tails have log-normal-type
- *      prices, so w stays bounded in them (slope 0);
+ *    - Lee's moment bound (wing slopes of w <= 2, R. Lee 2004) is a box constraint of the internal
+ *      variables (beta < 1, see sviFit.ts), so it always holds;
  *    - a lower guide: the longer slice is kept from passing below the shorter slices' bid total
  *      variance at their quotes, so the calendar constraint does not push a shorter slice below
  *      its bids (the nearer slices move within their bid/ask band to make room).
@@ -50,12 +42,11 @@
  *    in i at every k (no calendar arbitrage anywhere, not only on a grid), and each W_i is free of
  *    butterfly arbitrage: the undiscounted call price c(K) = F B(k, w(k)) is increasing in w at
  *    fixed K, so the call prices of W_i are the pointwise maximum of the call prices of the w_j,
- *    each convex and decreasing in K with the right limits (sviTails.ts), and a maximum of convex
- *    decreasing functions is convex and decreasing (the argument of Gatheral & Jacquier 2014,
- *    section 4, on call prices; a convex kink of w is a point mass of positive density).
- *    Every shorter slice is a member of the maximum, skipped where it is proven below (on its SVI
- *    part: `belowOnCore`); members are compared by their normalised price ln b where a tail is
- *    involved (the same order as w at one k), so only the winner's tail price is inverted.
+ *    each convex and decreasing in K with the right limits (g_j >= 0 and slopes < 2), and a maximum
+ *    of convex decreasing functions is convex and decreasing (the argument of Gatheral & Jacquier
+ *    2014, section 4, on call prices; a convex kink of w is a point mass of positive density).
+ *    (On the served range, where each w_j is verified butterfly-free, the argument applies to
+ *    the call prices of the strikes of that range.)
  *    Lee's bound holds for W_i since it holds for every w_j. At the quotes of every slice the
  *    verified fits are ordered, so W_i = w_i there: the surface is the fitted SVI slice on its
  *    quoted range; the envelope acts outside it (and where a fit could not be verified, named in
@@ -83,21 +74,16 @@ import {
   servedRanges,
   surfaceQuoteWeights,
 } from "./sliceData.js";
-import { type SviParams, sviDurrlemanG, sviTotalVariance } from "./svi.js";
-import { fitSviSlice, type SviSliceFit, sviFromInternal, sviToInternal } from "./sviFit.js";
 import {
-  type SviWings,
-  TAIL_MIN_R,
-  type TailedSvi,
-  inSviPart,
-  lastPointMemo,
-  lnNormalisedOtm,
-  tailedDerivatives,
-  tailedLnB,
-  tailedSvi,
-  tailedTotalVariance,
-  tailsMinR,
-} from "./sviTails.js";
+  type SviParams,
+  sviDurrlemanG,
+  sviFirstDerivative,
+  sviMinimumVariance,
+  sviSecondDerivative,
+  sviTotalVariance,
+  sviWingSlopes,
+} from "./svi.js";
+import { fitSviSlice, type SviSliceFit, sviFromInternal, sviToInternal } from "./sviFit.js";
 
 export interface SviArbFreeOptions {
   readonly weighting?: SurfaceWeighting;
@@ -114,8 +100,6 @@ export interface SviArbFreeSlice {
   readonly expiry: number;
   readonly forward: number;
   readonly params: SviParams;
-  /** Junctions: raw SVI on [lo, hi], its tangent lines beyond (sviWings.ts). */
-  readonly wings: SviWings;
   /** The unconstrained fit it started from. */
   readonly unconstrained: SviParams;
   /** How the slice was obtained. */
@@ -142,21 +126,8 @@ const GUIDE_WEIGHT = 1;
 const GUIDE_BIN = 0.02;
 /** A slice passing below a guide point by more than this (vol) is refitted with the guide. */
 const GUIDE_TOLERANCE = 0.001;
-/** The junctions of the price tails lie this far beyond the slices' lowest and highest quote (k units). */
-const WING_MARGIN = 0.05;
-/** On the wide penalty grid (SliceGrids.bflyWide) the butterfly grid reaches this far beyond the served range (k units). */
+/** The butterfly grid reaches this far beyond the served range (k units). */
 const BUTTERFLY_MARGIN = 0.25;
-/**
- * Scale of a tail's decay-rate deficit in the penalty (R runs over units where g runs over
- * hundredths: unscaled, the first round jumps far from the quotes to meet it).
- */
-const TAIL_WEIGHT = 0.01;
-/** A verified constrained fit within this factor of the unconstrained cost ends the search over starts. */
-const GOOD_COST_RATIO = 2;
-/** Junctions at infinity: the raw SVI alone (the wide start, SliceGrids.wideGrids). */
-const NO_TAILS: SviWings = { lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY };
-/** The tails' decay rate is asked this much above TAIL_MIN_R in the penalty rounds. */
-const R_MARGIN = 0.05;
 const PENALTY_GRID = 81;
 const CALENDAR_GRID = 121;
 const CHECK_FACTOR = 8;
@@ -225,19 +196,8 @@ interface Upper {
 }
 
 /** Largest w(k) - U(k) over the grid's range (refined between nodes), over the covered points. */
-/**
- * w(k) - u for p at k, where u is the longer slices' bound: exact between the junctions; in a
- * tail a value of the same sign, u (ln b_p - ln b_u) (b increases with w at one k), which needs no
- * inversion of the tail's price.
- */
-function calendarGap(p: TailedSvi, k: number, u: number): number {
-  if (inSviPart(p, k)) return sviTotalVariance(p.params, k) - u;
-  if (!(u > 0)) return Number.POSITIVE_INFINITY;
-  return u * (tailedLnB(p, k) - lnNormalisedOtm(-Math.abs(k), Math.sqrt(u)));
-}
-
 function calendarExcess(
-  p: TailedSvi,
+  p: SviParams,
   up: Upper,
   grid: Float64Array,
   values: Float64Array | null = null,
@@ -246,7 +206,7 @@ function calendarExcess(
   return refinedMin(
     (k) => {
       const u = up.at(k);
-      return Number.isFinite(u) ? calendarGap(p, k, u) : Number.NEGATIVE_INFINITY;
+      return Number.isFinite(u) ? sviTotalVariance(p, k) - u : Number.NEGATIVE_INFINITY;
     },
     grid,
     -1,
@@ -254,58 +214,40 @@ function calendarExcess(
   );
 }
 
-/** The verification grids: butterfly (the SVI part) and calendar (covered points of the served range), 8x the penalty grids. */
+/** The verification grids: butterfly (wide) and calendar (covered points of the served range), 8x the penalty grids. */
 interface Grids {
-  /** The slice's nominal junctions; `butterfly` spans [lo, hi]. */
-  readonly wings: SviWings;
   readonly butterfly: Float64Array;
   readonly calendar: Float64Array;
   /** U at the calendar grid's points. */
   readonly calendarUpper: Float64Array;
 }
 
-/** The least raw SVI total variance on [lo, hi] (its minimum, or the nearer end). */
-function sviLeastVarianceOn(p: SviParams, lo: number, hi: number): number {
-  const kMin = p.b > 0 ? p.m - (p.rho * p.sigma) / Math.sqrt(1 - p.rho * p.rho) : 0;
-  return sviTotalVariance(p, Math.min(Math.max(kMin, lo), hi));
-}
-
-/** Whether the SVI part of ws is butterfly-free: w > 0 and g >= 0 on its grid, refined between nodes. Failing nodes go to `bad`. */
-function sviPartButterflyOk(ws: TailedSvi, grid: Float64Array, bad: number[], collect: boolean): boolean {
-  const p = ws.params;
-  const bg = grid;
+/**
+ * Whether p is butterfly-free over the butterfly grid's range (w > 0, g >= 0 refined between
+ * nodes) and at most the longer slice over the calendar grid's range. `bad` lists failing nodes
+ * (cutting planes for the penalty grid).
+ */
+function verify(
+  p: SviParams,
+  grids: Grids,
+  upper: Upper | null,
+  collect = false,
+): { ok: boolean; butterflyOk: boolean; bad: number[] } {
+  const bad: number[] = [];
+  const bg = grids.butterfly;
   const gv = new Float64Array(bg.length);
-  let ok = true;
   for (let j = 0; j < bg.length; j++) {
     const k = at(bg, j);
     const w = sviTotalVariance(p, k);
     const g = w > 0 ? sviDurrlemanG(p, k) : Number.NEGATIVE_INFINITY;
     gv[j] = g;
     if (!(g >= 0)) {
-      ok = false;
-      if (!collect) return false;
+      if (!collect) return { ok: false, butterflyOk: false, bad };
       bad.push(k);
     }
   }
-  return (
-    ok && sviLeastVarianceOn(p, ws.lo, ws.hi) > 0 && refinedMin((k) => sviDurrlemanG(p, k), bg, 1, gv) >= 0
-  );
-}
-
-/**
- * Whether ws is butterfly-free on the whole line (its SVI part on the butterfly grid, its linear
- * wings exactly) and at most the longer slice over the calendar grid's range. `bad` lists failing
- * nodes (cutting planes for the penalty grid).
- */
-function verify(
-  ws: TailedSvi,
-  grids: Grids,
-  upper: Upper | null,
-  collect = false,
-): { ok: boolean; butterflyOk: boolean; bad: number[] } {
-  const bad: number[] = [];
-  const butterflyOk = sviPartButterflyOk(ws, grids.butterfly, bad, collect) && tailsMinR(ws) >= TAIL_MIN_R;
-  if (!butterflyOk && !collect) return { ok: false, butterflyOk, bad };
+  let butterflyOk = bad.length === 0 && sviMinimumVariance(p) > 0;
+  if (butterflyOk && !(refinedMin((k) => sviDurrlemanG(p, k), bg, 1, gv) >= 0)) butterflyOk = false;
   let calendarOk = true;
   if (upper) {
     const cal = grids.calendar;
@@ -313,8 +255,7 @@ function verify(
     const neg = new Float64Array(cal.length);
     for (let j = 0; j < cal.length; j++) {
       const k = at(cal, j);
-      const u = at(U, j);
-      const d = Number.isFinite(u) ? calendarGap(ws, k, u) : Number.NEGATIVE_INFINITY;
+      const d = sviTotalVariance(p, k) - at(U, j);
       neg[j] = -d;
       if (d > 0) {
         calendarOk = false;
@@ -322,7 +263,7 @@ function verify(
         bad.push(k);
       }
     }
-    if (calendarOk && !(calendarExcess(ws, upper, cal, neg) <= 0)) calendarOk = false;
+    if (calendarOk && !(calendarExcess(p, upper, cal, neg) <= 0)) calendarOk = false;
   }
   return { ok: butterflyOk && calendarOk, butterflyOk, bad };
 }
@@ -409,9 +350,9 @@ function lowerGuide(data: readonly SurfaceSlice[], i: number): Guide {
 }
 
 /** Whether the smile passes below a guide point by more than GUIDE_TOLERANCE in vol. */
-function belowGuide(p: TailedSvi, guide: Guide, T: number): boolean {
+function belowGuide(p: SviParams, guide: Guide, T: number): boolean {
   for (let j = 0; j < guide.k.length; j++) {
-    const w = tailedTotalVariance(p, at(guide.k, j));
+    const w = sviTotalVariance(p, at(guide.k, j));
     if (Math.sqrt(w > 0 ? w / T : 0) < at(guide.vol, j) - GUIDE_TOLERANCE) return true;
   }
   return false;
@@ -439,10 +380,10 @@ function quoteResiduals(p: SviParams, q: ReturnType<typeof quoteArrays>, T: numb
 }
 
 /** Guide residuals from out[r]: how far the smile's vol passes below each guide point. Returns the next index. */
-function guideResiduals(p: TailedSvi, guide: Guide, T: number, out: Float64Array, r: number): number {
+function guideResiduals(p: SviParams, guide: Guide, T: number, out: Float64Array, r: number): number {
   let next = r;
   for (let j = 0; j < guide.k.length; j++) {
-    const w = tailedTotalVariance(p, at(guide.k, j));
+    const w = sviTotalVariance(p, at(guide.k, j));
     const d = at(guide.vol, j) - Math.sqrt(w > 0 ? w / T : 0);
     out[next++] = d > 0 ? GUIDE_WEIGHT * d : 0;
   }
@@ -473,43 +414,23 @@ function butterflyPenalty(p: SviParams, bg: Float64Array, sq: number, out: Float
   return next;
 }
 
-/**
- * Tail penalty at out[r], out[r + 1]: sq (TAIL_MIN_R + R_MARGIN - R) of each tail where its decay
- * rate R is below that (a tail at w <= 0 as a large finite residual). Returns the next index.
- */
-function tailPenalty(ts: TailedSvi, sq: number, out: Float64Array, r: number): number {
-  const need = TAIL_MIN_R + R_MARGIN;
-  const left = Number.isFinite(ts.lo) ? (ts.left?.r ?? Number.NEGATIVE_INFINITY) : need;
-  const right = Number.isFinite(ts.hi) ? (ts.right?.r ?? Number.NEGATIVE_INFINITY) : need;
-  out[r] = left < need ? sq * TAIL_WEIGHT * Math.min(need - left, 10) : 0;
-  out[r + 1] = right < need ? sq * TAIL_WEIGHT * Math.min(need - right, 10) : 0;
-  return r + 2;
-}
-
-/**
- * Calendar penalty from out[r]: sq times the excess over the upper bound wUp on cg (relative to
- * wRef, plus CAL_MARGIN). The first `base` points are skipped where p is in a tail (a thin tail
- * rarely reaches a longer slice; verify checks every point and adds the failing ones after them),
- * where it is evaluated by `calendarGap`.
- */
+/** Calendar penalty from out[r]: sq times the excess over the upper bound wUp on cg (relative to wRef, plus CAL_MARGIN). */
 function calendarPenalty(
-  p: TailedSvi,
-  cal: { cg: Float64Array; base: number; wUp: Float64Array; wRef: number },
+  p: SviParams,
+  cg: Float64Array,
+  wUp: Float64Array,
+  wRef: number,
   sq: number,
   out: Float64Array,
   r: number,
 ): void {
-  const { cg, base, wUp, wRef } = cal;
+  const { a, b, rho, m, sigma } = p;
+  const s2 = sigma * sigma;
   let next = r;
   for (let j = 0; j < cg.length; j++) {
-    const k = at(cg, j);
-    if (j < base && (k < p.lo || k > p.hi)) {
-      out[next++] = 0;
-      continue;
-    }
-    // (in a tail the sign-equivalent gap of calendarGap: no inversion of the tail's price)
-    const u = at(wUp, j);
-    const d = (Number.isFinite(u) ? calendarGap(p, k, u) : Number.NEGATIVE_INFINITY) / wRef + CAL_MARGIN;
+    const y = at(cg, j) - m;
+    const w = a + b * (rho * y + Math.sqrt(y * y + s2));
+    const d = (w - at(wUp, j)) / wRef + CAL_MARGIN;
     out[next++] = d > 0 ? sq * d : 0;
   }
 }
@@ -518,28 +439,24 @@ function calendarPenalty(
 function penaltyProblem(
   q: ReturnType<typeof quoteArrays>,
   T: number,
-  wings: SviWings,
   guide: Guide,
   upper: Upper | null,
   bg: Float64Array,
-  calendar: { cg: Float64Array; base: number },
+  cg: Float64Array,
   mu: number,
 ) {
-  const { cg } = calendar;
   const wRef = upper ? Math.max(upper.wRef, 1e-8) : 1;
-  const cal = upper ? { ...calendar, wUp: Float64Array.from(cg, (k) => upper.at(k)), wRef } : null;
+  const wUp = upper ? Float64Array.from(cg, (k) => upper.at(k)) : null;
   const sq = Math.sqrt(mu);
   const n = q.k.length;
   return {
     parameters: 5,
-    residuals: 2 * n + guide.k.length + bg.length + 2 + cg.length,
+    residuals: 2 * n + guide.k.length + bg.length + cg.length,
     evaluate(xi: Float64Array, out: Float64Array) {
       const p = sviFromInternal(xi);
-      const ws = tailedSvi(p, wings);
       quoteResiduals(p, q, T, out);
-      const r = butterflyPenalty(p, bg, sq, out, guideResiduals(ws, guide, T, out, 2 * n));
-      const r2 = tailPenalty(ws, sq, out, r);
-      if (cal) calendarPenalty(ws, cal, sq, out, r2);
+      const r = butterflyPenalty(p, bg, sq, out, guideResiduals(p, guide, T, out, 2 * n));
+      if (wUp) calendarPenalty(p, cg, wUp, wRef, sq, out, r);
     },
   };
 }
@@ -562,12 +479,11 @@ function penaltyFit(
   let iterations = 0;
   let converged = false;
   let mu = MU0;
-  const calBase = calGrid.length;
   let last: ReturnType<typeof verify> | null = null;
   for (let round = 0; round < ROUNDS; round++) {
     const bg = Float64Array.from(bflyGrid);
     const cg = Float64Array.from(upper ? calGrid : []);
-    const problem = penaltyProblem(q, T, grids.wings, guide, upper, bg, { cg, base: calBase }, mu);
+    const problem = penaltyProblem(q, T, guide, upper, bg, cg, mu);
     const res = levenbergMarquardt(problem, x, {
       lower: box.lower,
       upper: box.upper,
@@ -577,7 +493,7 @@ function penaltyFit(
     converged = res.converged;
     if (Number.isFinite(res.cost)) x = Array.from(res.x);
     const p = sviFromInternal(x);
-    last = verify(tailedSvi(p, grids.wings), grids, upper, true);
+    last = verify(p, grids, upper, true);
     if (last.ok)
       return { params: p, verified: true, butterflyOk: true, iterations, converged, cost: dataCost(p, q, T) };
     // a round that did not move (LM stopped at once) will not move with a larger penalty either
@@ -586,7 +502,7 @@ function penaltyFit(
     const bad = last.bad;
     const add = bad.filter((_, i) => i % Math.max(1, Math.floor(bad.length / 20)) === 0);
     for (const k of add) {
-      if (upper && tailedTotalVariance(tailedSvi(p, grids.wings), k) > upper.at(k)) calGrid.push(k);
+      if (upper && sviTotalVariance(p, k) > upper.at(k)) calGrid.push(k);
       else bflyGrid.push(k);
     }
     mu *= MU_STEP;
@@ -594,9 +510,9 @@ function penaltyFit(
   const p = sviFromInternal(x);
   // residual calendar crossings (the penalty's kink can stall LM a hair above the bound): a level shift
   if (upper && last?.butterflyOk) {
-    const excess = Math.max(calendarExcess(tailedSvi(p, grids.wings), upper, grids.calendar), 0);
+    const excess = Math.max(calendarExcess(p, upper, grids.calendar), 0);
     const shifted = { ...p, a: p.a - excess * (1 + 1e-6) - 1e-12 };
-    if (excess < 0.01 * wRef && verify(tailedSvi(shifted, grids.wings), grids, upper).ok)
+    if (excess < 0.01 * wRef && verify(shifted, grids, upper).ok)
       return {
         params: shifted,
         verified: true,
@@ -616,22 +532,13 @@ function penaltyFit(
   };
 }
 
-/**
- * lambda * upper fitted to the quotes, lambda in [0, 1] (golden-section on the weighted cost); the
- * scaled slice keeps upper's junctions (lambda times a winged smile is the winged smile of the
- * scaled parameters: same SVI minimum, tangents scaled).
- */
-function scaledFallback(
-  slice: SurfaceSlice,
-  q: ReturnType<typeof quoteArrays>,
-  upper: SviArbFreeSlice,
-): SviParams {
+/** lambda * upper fitted to the quotes, lambda in [0, 1] (golden-section on the weighted cost). */
+function scaledFallback(slice: SurfaceSlice, q: ReturnType<typeof quoteArrays>, upper: SviParams): SviParams {
   const T = slice.expiry;
-  const wsUp = tailedSvi(upper.params, upper.wings);
   const cost = (lam: number) => {
     let c = 0;
     for (let i = 0; i < q.k.length; i++) {
-      const w = lam * tailedTotalVariance(wsUp, at(q.k, i));
+      const w = lam * sviTotalVariance(upper, at(q.k, i));
       c += (at(q.weight, i) * (Math.sqrt(Math.max(w, 0) / T) - at(q.vol, i))) ** 2;
     }
     return c;
@@ -646,8 +553,7 @@ function scaledFallback(
     else lo = a;
   }
   const lam = 0.5 * (lo + hi);
-  const u = upper.params;
-  return { a: lam * u.a, b: lam * u.b, rho: u.rho, m: u.m, sigma: u.sigma };
+  return { a: lam * upper.a, b: lam * upper.b, rho: upper.rho, m: upper.m, sigma: upper.sigma };
 }
 
 /** Shrinks b towards 0 at fixed w(0) until the slice is butterfly-free (b = 0 is flat: g = 1). */
@@ -662,7 +568,7 @@ function flattenFallback(p: SviParams, grids: Grids): SviParams {
   let hi = 1;
   for (let it = 0; it < 40; it++) {
     const mid = 0.5 * (lo + hi);
-    if (verify(tailedSvi(at(mid), grids.wings), grids, null).butterflyOk) lo = mid;
+    if (verify(at(mid), grids, null).butterflyOk) lo = mid;
     else hi = mid;
   }
   return at(lo);
@@ -688,67 +594,40 @@ function calendarUpper(
   quoted: readonly ServedRange[],
   i: number,
 ): Upper | null {
-  const longer: { p: TailedSvi; r: ServedRange }[] = [];
+  const longer: { p: SviParams; r: ServedRange }[] = [];
   for (let j = i + 1; j < out.length; j++) {
     const o = out[j];
     const r = quoted[j];
-    if (o && r) longer.push({ p: tailedSvi(o.params, o.wings), r });
+    if (o && r) longer.push({ p: o.params, r });
   }
   const first = longer[0];
   if (!first) return null;
   return {
-    wRef: tailedTotalVariance(first.p, 0),
+    wRef: sviTotalVariance(first.p, 0),
     at(k: number) {
       let u = Number.POSITIVE_INFINITY;
-      for (const l of longer) if (k >= l.r.lo && k <= l.r.hi) u = Math.min(u, tailedTotalVariance(l.p, k));
+      for (const l of longer) if (k >= l.r.lo && k <= l.r.hi) u = Math.min(u, sviTotalVariance(l.p, k));
       return u;
     },
   };
 }
 
-/** The grids of slice i: the butterfly grid between its junctions (quoted range + WING_MARGIN), the calendar grid's covered points. */
+/** The grids of slice i: the butterfly grid on its served range + BUTTERFLY_MARGIN, the calendar grid's covered points. */
 interface SliceGrids {
   readonly grids: Grids;
   readonly bflyBase: number[];
-  /**
-   * A wider penalty grid, the served range + BUTTERFLY_MARGIN (the previous version's): a start
-   * whose penalty keeps the whole SVI convex there is feasible for the tails too, and reaches good
-   * fits where the tails' decay-rate penalty alone leads LM astray.
-   */
-  readonly bflyWide: number[];
-  /** The verification grids of that start: raw SVI alone (no tails), butterfly-free on the wide range. */
-  readonly wideGrids: Grids;
   readonly calGrid: number[];
-}
-
-/**
- * The junctions of slice i: WING_MARGIN beyond the lowest and highest quote of the slices up to i
- * (the shorter slices' quotes count too: slice i must pass above them (calendar), so it is the SVI
- * there), and on either side of k = 0 (a tail prices out-of-the-money options).
- */
-function wingsOf(quoted: readonly ServedRange[], i: number): SviWings {
-  let lo = -WING_MARGIN;
-  let hi = WING_MARGIN;
-  for (const r of quoted.slice(0, i + 1)) {
-    lo = Math.min(lo, r.lo - WING_MARGIN);
-    hi = Math.max(hi, r.hi + WING_MARGIN);
-  }
-  return { lo, hi };
-}
-
-/** The butterfly verification grid of the SVI part: between the junctions. */
-function butterflyGrid(wings: SviWings, n = (PENALTY_GRID - 1) * CHECK_FACTOR + 1): Float64Array {
-  return linspace(wings.lo, wings.hi, n);
 }
 
 function sliceGrids(
   i: number,
-  ranges: { calRange: ServedRange; quoted: readonly ServedRange[]; served: readonly ServedRange[] },
+  served: ServedRange,
+  calRange: ServedRange,
+  quoted: readonly ServedRange[],
   upper: Upper | null,
 ): SliceGrids {
-  const { calRange, quoted } = ranges;
-  const served = ranges.served[i] ?? { lo: -1.5, hi: 1.5 };
-  const wings = wingsOf(quoted, i);
+  const lo = served.lo - BUTTERFLY_MARGIN;
+  const hi = served.hi + BUTTERFLY_MARGIN;
   const calBase = linspace(calRange.lo, calRange.hi, CALENDAR_GRID);
   const calCheck = linspace(calRange.lo, calRange.hi, (CALENDAR_GRID - 1) * (CHECK_FACTOR / 2) + 1);
   // the covered points of a grid plus the ends of the longer slices' quoted ranges (where U jumps)
@@ -758,45 +637,15 @@ function sliceGrids(
   const covered = (g: Float64Array) =>
     upper ? Float64Array.from([...g, ...ends].filter(inLonger)).sort() : new Float64Array(0);
   const calPoints = covered(calCheck);
-  const calUpper = Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY));
-  const wide = {
-    lo: Math.min(wings.lo, served.lo - BUTTERFLY_MARGIN),
-    hi: Math.max(wings.hi, served.hi + BUTTERFLY_MARGIN),
-  };
   return {
     grids: {
-      wings,
-      butterfly: butterflyGrid(wings),
+      butterfly: linspace(lo, hi, (PENALTY_GRID - 1) * CHECK_FACTOR + 1),
       calendar: calPoints,
-      calendarUpper: calUpper,
+      calendarUpper: Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY)),
     },
-    bflyBase: Array.from(butterflyGrid(wings, PENALTY_GRID)),
-    bflyWide: Array.from(butterflyGrid(wide, PENALTY_GRID)),
-    wideGrids: {
-      wings: NO_TAILS,
-      butterfly: butterflyGrid(wide),
-      calendar: calPoints,
-      calendarUpper: calUpper,
-    },
+    bflyBase: Array.from(linspace(lo, hi, PENALTY_GRID)),
     calGrid: Array.from(covered(calBase)),
   };
-}
-
-/**
- * The previous version's fit (the raw SVI alone kept butterfly-free on the served range +
- * BUTTERFLY_MARGIN and ordered below the longer slices), then verified with the tails.
- */
-function widePenaltyFit(
-  slice: SurfaceSlice,
-  q: ReturnType<typeof quoteArrays>,
-  x0: number[],
-  upper: Upper | null,
-  g: SliceGrids,
-  guide: Guide,
-): PenaltyResult {
-  const r = penaltyFit(slice, q, x0, upper, g.wideGrids, g.bflyWide.slice(), g.calGrid.slice(), guide);
-  const v = verify(tailedSvi(r.params, g.grids.wings), g.grids, upper);
-  return { ...r, verified: v.ok, butterflyOk: v.butterflyOk };
 }
 
 /** The penalty fits of a slice from its starts (the fit, the next slice scaled, the fit flattened): the best. */
@@ -804,32 +653,23 @@ function bestPenaltyFit(
   slice: SurfaceSlice,
   q: ReturnType<typeof quoteArrays>,
   fit: SviSliceFit,
-  next: SviArbFreeSlice | null,
+  next: SviParams | null,
   upper: Upper | null,
   g: SliceGrids,
   guide: Guide,
 ): { best: PenaltyResult; iterations: number } {
   // further starts only when the first did not verify or lost much of the fit
-  const good = GOOD_COST_RATIO * dataCost(fit.params, q, slice.expiry) + 1e-6 * q.k.length;
-  // (the scaled start is refitted with this slice's junctions)
-  const scaled = next ? () => scaledFallback(slice, q, next) : null;
-  const starts: { start: () => SviParams; wide: boolean }[] = [{ start: () => fit.params, wide: false }];
-  if (scaled) starts.push({ start: scaled, wide: false });
-  starts.push({ start: () => fit.params, wide: true });
-  if (scaled) starts.push({ start: scaled, wide: true });
-  starts.push(
-    { start: () => flattenFallback(fit.params, g.grids), wide: false },
-    { start: () => flattenFallback(fit.params, g.wideGrids), wide: true },
-  );
+  const good = 2 * dataCost(fit.params, q, slice.expiry) + 1e-6 * q.k.length;
+  const starts = [() => fit.params];
+  if (next) starts.push(() => scaledFallback(slice, q, next));
+  starts.push(() => flattenFallback(fit.params, g.grids));
   let best: PenaltyResult | null = null;
   let iterations = 0;
   const rank = (x: PenaltyResult) => (x.verified ? 2 : x.butterflyOk ? 1 : 0);
-  for (const { start, wide } of starts) {
+  for (const start of starts) {
     if (best?.verified && best.cost <= good) break;
     const x0 = sviToInternal(start());
-    const r = wide
-      ? widePenaltyFit(slice, q, x0, upper, g, guide)
-      : penaltyFit(slice, q, x0, upper, g.grids, g.bflyBase.slice(), g.calGrid.slice(), guide);
+    const r = penaltyFit(slice, q, x0, upper, g.grids, g.bflyBase.slice(), g.calGrid.slice(), guide);
     iterations += r.iterations;
     if (!best || rank(r) > rank(best) || (rank(r) === rank(best) && r.cost < best.cost)) best = r;
   }
@@ -845,14 +685,14 @@ function fitArbFreeSlice(
   out: readonly SviArbFreeSlice[],
   ctx: {
     weighting: SurfaceWeighting;
+    served: readonly ServedRange[];
     calRange: ServedRange;
     quoted: readonly ServedRange[];
-    served: readonly ServedRange[];
   },
 ): SviArbFreeSlice {
   const slice = data[i] as SurfaceSlice;
   const upper = calendarUpper(out, ctx.quoted, i);
-  const g = sliceGrids(i, ctx, upper);
+  const g = sliceGrids(i, ctx.served[i] as ServedRange, ctx.calRange, ctx.quoted, upper);
   const base = {
     expiry: slice.expiry,
     forward: slice.forward,
@@ -860,11 +700,9 @@ function fitArbFreeSlice(
     degraded: fit.degraded,
   };
   const guide = lowerGuide(data, i);
-  const ws = tailedSvi(fit.params, g.grids.wings);
-  if (verify(ws, g.grids, upper).ok && !belowGuide(ws, guide, slice.expiry))
+  if (verify(fit.params, g.grids, upper).ok && !belowGuide(fit.params, guide, slice.expiry))
     return {
       ...base,
-      wings: g.grids.wings,
       params: fit.params,
       method: "unconstrained",
       verified: true,
@@ -872,28 +710,13 @@ function fitArbFreeSlice(
       converged: fit.converged,
     };
   const q = quoteArrays(slice, ctx.weighting);
-  const next = out[i + 1] ?? null;
+  const next = out[i + 1]?.params ?? null;
   const { best, iterations } = bestPenaltyFit(slice, q, fit, next, upper, g, guide);
   const common = { ...base, iterations: fit.iterations + iterations, converged: best.converged };
   // butterfly-free: ordered with the longer slices where they are quoted when verified; otherwise the envelope orders them
-  if (best.butterflyOk)
-    return {
-      ...common,
-      wings: g.grids.wings,
-      params: best.params,
-      method: "penalty",
-      verified: best.verified,
-    };
-  if (!next) {
-    const params = flattenFallback(best.params, g.grids);
-    const verified = verify(tailedSvi(params, g.grids.wings), g.grids, upper).ok;
-    return { ...common, wings: g.grids.wings, params, method: "scaled-fallback", verified };
-  }
-  // the longer slice scaled, with its junctions (butterfly-free by the scaling argument)
-  const params = scaledFallback(slice, q, next);
-  const grids = { ...g.grids, wings: next.wings, butterfly: butterflyGrid(next.wings) };
-  const verified = verify(tailedSvi(params, next.wings), grids, upper).ok;
-  return { ...common, wings: next.wings, params, method: "scaled-fallback", verified };
+  if (best.butterflyOk) return { ...common, params: best.params, method: "penalty", verified: best.verified };
+  const params = next ? scaledFallback(slice, q, next) : flattenFallback(best.params, g.grids);
+  return { ...common, params, method: "scaled-fallback", verified: verify(params, g.grids, upper).ok };
 }
 
 /**
@@ -912,7 +735,7 @@ export function fitSviArbFreeSurface(
       options.restarts === undefined ? { weighting } : { weighting, restarts: options.restarts },
     ),
   );
-  // butterfly: between each slice's junctions (its linear wings beyond); calendar: where the longer slices are quoted
+  // butterfly: each slice's served range (+ BUTTERFLY_MARGIN); calendar: where the longer slices are quoted
   const served = servedRanges(data, options.minHalfWidth ?? 1.5);
   const calRange = {
     lo: Math.min(...served.map((r) => r.lo)),
@@ -922,111 +745,99 @@ export function fitSviArbFreeSurface(
   const out: SviArbFreeSlice[] = new Array(data.length);
   for (let i = data.length - 1; i >= 0; i--) {
     const fit = fits[i];
-    if (fit) out[i] = fitArbFreeSlice(data, i, fit, out, { weighting, calRange, quoted, served });
+    if (fit) out[i] = fitArbFreeSlice(data, i, fit, out, { weighting, served, calRange, quoted });
   }
   return out;
 }
 
-/** A slice served by the envelope: raw SVI between its junctions, price tails beyond (sviTails.ts). */
-export interface EnvelopeSlice {
-  readonly expiry: number;
-  readonly params: SviParams;
-  readonly wings: SviWings;
-}
-
-/** The smile of one tailed slice. */
-function tailedSmile(expiry: number, ts: TailedSvi): SmileFunction {
-  const point = lastPointMemo((k) => tailedDerivatives(ts, k));
-  return {
-    expiry,
-    totalVariance: (k) => point(k).w,
-    firstDerivative: (k) => point(k).dw,
-    secondDerivative: (k) => point(k).d2w,
-  };
-}
+/** Far-range check of which shorter slices can rise above slice i somewhere (envelope members). */
+const ENVELOPE_SCAN = Float64Array.from(
+  { length: 401 },
+  (_, i) => (50 * Math.sinh((4.6 * (i - 200)) / 200)) / Math.sinh(4.6),
+);
 
 /**
- * Whether the shorter slice j stays below slice i on j's SVI range [lo_j, hi_j] (where both are raw
- * SVI: j's junctions lie inside i's), proven on a scan: between two scan points h apart a
- * difference of raw SVIs d = w_j - w_i, |d''| <= M = b_j/sigma_j + b_i/sigma_i (the largest w'' of
- * raw SVI is b/sigma), exceeds its larger end value by at most M h^2 / 8.
+ * The calendar envelope of raw SVI slices sorted by increasing expiry (module comment, part 2):
+ * node i serves W_i(k) = max_{j <= i} w_j(k) with the derivatives of the slice attaining the
+ * maximum (at a tie, the later slice). Only the shorter slices that can exceed w_i somewhere are
+ * evaluated: on |k| <= 50 a scan bounds w_j - w_i between its points by the largest curvature of
+ * raw SVI (b / sigma), beyond it a wing slope at least as steep counts as exceeding. A surface whose
+ * slices are ordered everywhere costs one SVI evaluation per node as before.
  */
-function belowOnCore(j: TailedSvi, i: TailedSvi): boolean {
-  if (!(j.lo >= i.lo && j.hi <= i.hi)) return false;
-  const n = 201;
-  const h = (j.hi - j.lo) / (n - 1);
-  const slack = ((j.params.b / j.params.sigma + i.params.b / i.params.sigma) * h * h) / 8 + 1e-12;
-  for (let t = 0; t < n; t++) {
-    const k = j.lo + t * h;
-    if (sviTotalVariance(j.params, k) > sviTotalVariance(i.params, k) - slack) return false;
-  }
-  return true;
-}
-
-/** The smile max(own, members) at every k (a member j proven below own on its core is skipped there), with the derivatives of the slice attaining it (the later at a tie). */
-function envelopeSmile(
-  expiry: number,
-  own: TailedSvi,
-  members: readonly { ts: TailedSvi; skipCore: boolean }[],
-): SmileFunction {
-  // compared by ln b where a tail is involved (the same order as w at one k, without inverting
-  // a tail's price), by w where both are raw SVI
-  const argmax = (k: number): TailedSvi => {
-    let best = own;
-    let bestSvi = inSviPart(own, k);
-    let wBest = bestSvi ? sviTotalVariance(own.params, k) : Number.NaN;
-    let lnBest = bestSvi ? Number.NaN : tailedLnB(own, k);
-    for (const { ts, skipCore } of members) {
-      const svi = inSviPart(ts, k);
-      if (skipCore && svi) continue;
-      let above: boolean;
-      if (svi && bestSvi) {
-        const w = sviTotalVariance(ts.params, k);
-        above = w > wBest;
-        if (above) wBest = w;
-      } else {
-        if (Number.isNaN(lnBest)) lnBest = tailedLnB(best, k);
-        const lnB = tailedLnB(ts, k);
-        above = lnB > lnBest;
-        if (above) {
-          lnBest = lnB;
-          wBest = svi ? sviTotalVariance(ts.params, k) : Number.NaN;
-        }
-      }
-      if (above) {
-        best = ts;
-        bestSvi = svi;
-        if (svi) lnBest = Number.NaN;
+export function sviEnvelopeSmiles(slices: readonly { expiry: number; params: SviParams }[]): SmileFunction[] {
+  const n = ENVELOPE_SCAN.length;
+  // the square of the largest scan spacing next to each point, /8: between two scan points a
+  // difference of smiles d = w_j - w_i with |d''| <= M exceeds its larger end value by at most M h^2/8
+  const h2 = Float64Array.from(ENVELOPE_SCAN, (_, t) => {
+    const l = t > 0 ? at(ENVELOPE_SCAN, t) - at(ENVELOPE_SCAN, t - 1) : 0;
+    const r = t < n - 1 ? at(ENVELOPE_SCAN, t + 1) - at(ENVELOPE_SCAN, t) : 0;
+    return Math.max(l, r) ** 2 / 8;
+  });
+  // largest w'' of raw SVI is b / sigma (at k = m)
+  const curv = (p: SviParams) => p.b / p.sigma;
+  // running maximum of the shorter slices on the scan, their largest wing slopes and curvature
+  const runMax = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
+  let runLeft = Number.NEGATIVE_INFINITY;
+  let runRight = Number.NEGATIVE_INFINITY;
+  let runCurv = 0;
+  return slices.map((s, i) => {
+    const own = s.params;
+    const so = sviWingSlopes(own);
+    const ownW = Float64Array.from(ENVELOPE_SCAN, (k) => sviTotalVariance(own, k));
+    const cOwn = curv(own);
+    // a slope at least as steep may rise above at infinity (SVI approaches its asymptotes from above)
+    let dominated = runLeft >= so.left - 1e-12 || runRight >= so.right - 1e-12;
+    for (let t = 0; !dominated && t < n; t++)
+      if (at(runMax, t) > at(ownW, t) - (runCurv + cOwn) * at(h2, t) - 1e-12) dominated = true;
+    const others: SviParams[] = [];
+    if (dominated) {
+      for (const { params: p } of slices.slice(0, i)) {
+        const sp = sviWingSlopes(p);
+        const M = curv(p) + cOwn;
+        let above = sp.left >= so.left - 1e-12 || sp.right >= so.right - 1e-12;
+        for (let t = 0; !above && t < n; t++)
+          if (sviTotalVariance(p, at(ENVELOPE_SCAN, t)) > at(ownW, t) - M * at(h2, t) - 1e-12) above = true;
+        if (above) others.push(p);
       }
     }
-    return best;
-  };
-  const point = lastPointMemo((k) => tailedDerivatives(argmax(k), k));
-  return {
-    expiry,
-    totalVariance: (k) => point(k).w,
-    firstDerivative: (k) => point(k).dw,
-    secondDerivative: (k) => point(k).d2w,
-  };
-}
-
-/**
- * The calendar envelope of the slices sorted by increasing expiry (module comment, part 2): node
- * i serves W_i(k) = max_{j <= i} w_j(k) with the derivatives of the slice attaining the maximum
- * (at a tie, the later slice). Every shorter slice is a member; where a member is proven below
- * slice i (on its SVI range, `belowOnCore`) it is not evaluated, so inside the quoted ranges a
- * surface whose slices are ordered costs one SVI evaluation per node.
- */
-export function sviEnvelopeSmiles(slices: readonly EnvelopeSlice[]): SmileFunction[] {
-  const tailed = slices.map((s) => tailedSvi(s.params, s.wings));
-  return slices.map((s, i) => {
-    const own = tailed[i] ?? tailedSvi(s.params, s.wings);
-    const members = tailed.slice(0, i).map((ts) => ({ ts, skipCore: belowOnCore(ts, own) }));
-    return members.length === 0 ? tailedSmile(s.expiry, own) : envelopeSmile(s.expiry, own, members);
+    for (let t = 0; t < n; t++) runMax[t] = Math.max(at(runMax, t), at(ownW, t));
+    runLeft = Math.max(runLeft, so.left);
+    runRight = Math.max(runRight, so.right);
+    runCurv = Math.max(runCurv, cOwn);
+    if (others.length === 0) {
+      return {
+        expiry: s.expiry,
+        totalVariance: (k) => sviTotalVariance(own, k),
+        firstDerivative: (k) => sviFirstDerivative(own, k),
+        secondDerivative: (k) => sviSecondDerivative(own, k),
+      };
+    }
+    const argmax = (k: number): SviParams => {
+      let best = own;
+      let wBest = sviTotalVariance(own, k);
+      for (const p of others) {
+        const w = sviTotalVariance(p, k);
+        if (w > wBest) {
+          wBest = w;
+          best = p;
+        }
+      }
+      return best;
+    };
+    return {
+      expiry: s.expiry,
+      totalVariance: (k) => {
+        let wBest = sviTotalVariance(own, k);
+        for (const p of others) wBest = Math.max(wBest, sviTotalVariance(p, k));
+        return wBest;
+      },
+      firstDerivative: (k) => sviFirstDerivative(argmax(k), k),
+      secondDerivative: (k) => sviSecondDerivative(argmax(k), k),
+    };
   });
 }
 
 /** The served svi-af surface: the calendar envelope of the slices, linear in total variance between nodes. */
-export function sviEnvelopeSurface(slices: readonly EnvelopeSlice[]): SliceSurface {
+export function sviEnvelopeSurface(slices: readonly { expiry: number; params: SviParams }[]): SliceSurface {
   return surfaceFromSmiles("svi-af", sviEnvelopeSmiles(slices));
 }

@@ -1,5 +1,7 @@
 /**
- * Raw SVI with log-normal-type price tails: the smile of an svi-af slice. On [lo, hi] (the
+ * Raw SVI with log-normal-type price tails: a candidate smile for svi-af slices (not the default
+ * yet: measured on the season it fixed the 4 inside-band misses but fit time exceeded 5x svi on 48
+ * chains; see the README surface section). On [lo, hi] (the
  * junctions, lo < 0 < hi, a little beyond the last quotes) the smile is the raw SVI w(k); beyond
  * them the out-of-the-money option price continues in closed form and the served total variance is
  * its Black implied variance. With F = 1, u = |k| and Jaeckel's normalised price b = (OTM price) /
@@ -49,7 +51,7 @@ export interface SviWings {
 }
 
 /** Least decay rate R of ln b in a tail that the fit asks (R > 1/2 is the no-arbitrage condition). */
-export const TAIL_MIN_R = 0.6;
+export const TAIL_MIN_R = 0.51;
 
 /**
  * Share theta of the largest curvature R^2 - 1/4 of ln b the tails take: c = theta (R^2 - 1/4)
@@ -204,23 +206,47 @@ export interface SmilePoint {
 }
 
 /**
- * A smile point function remembering its last argument: the arbitrage report asks w, w' and w''
- * at one k in turn, and a tail point costs an implied-vol inversion.
+ * The smile of `pick(k)` (the slice serving k) at every k, remembering the last k asked: the
+ * arbitrage report asks w, w' and w'' at one k in turn, and a tail point costs an implied-vol
+ * inversion, done once per k.
  */
-export function lastPointMemo(f: (k: number) => SmilePoint): (k: number) => SmilePoint {
+export function memoSmile(
+  expiry: number,
+  pick: (k: number) => TailedSvi,
+): {
+  expiry: number;
+  totalVariance(k: number): number;
+  firstDerivative(k: number): number;
+  secondDerivative(k: number): number;
+} {
   let lastK = Number.NaN;
-  let last: SmilePoint = { w: Number.NaN, dw: Number.NaN, d2w: Number.NaN };
-  return (k) => {
-    if (k !== lastK) {
-      last = f(k);
+  let lastTs: TailedSvi | null = null;
+  let lastW = Number.NaN;
+  let point: SmilePoint | null = null;
+  const w = (k: number): number => {
+    if (k !== lastK || !lastTs) {
+      lastTs = pick(k);
       lastK = k;
+      lastW = tailedTotalVariance(lastTs, k);
+      point = null;
     }
-    return last;
+    return lastW;
+  };
+  const full = (k: number): SmilePoint => {
+    w(k);
+    if (!point) point = tailedDerivatives(lastTs ?? pick(k), k, lastW);
+    return point;
+  };
+  return {
+    expiry,
+    totalVariance: w,
+    firstDerivative: (k) => full(k).dw,
+    secondDerivative: (k) => full(k).d2w,
   };
 }
 
 /** w, w', w'' at k (in a tail: w' from d ln b/du = -R, w'' from the tail's exact g). */
-export function tailedDerivatives(ts: TailedSvi, k: number): SmilePoint {
+export function tailedDerivatives(ts: TailedSvi, k: number, knownW = Number.NaN): SmilePoint {
   const side = tailSide(ts, k);
   if (!side)
     return {
@@ -233,7 +259,8 @@ export function tailedDerivatives(ts: TailedSvi, k: number): SmilePoint {
   const { tail } = side;
   // the decay rate of ln b at u: R + c (u - u1)
   const r = Math.max(tail.r, EVAL_MIN_R) + tail.c * (u - tail.u1);
-  const s = tailS(tail, u, side.s1);
+  // (knownW: the tail's w at k, already inverted by the caller)
+  const s = Number.isNaN(knownW) ? tailS(tail, u, side.s1) : Math.sqrt(knownW);
   const scaled = normalisedBlackScaledOtm(x, s);
   // -dLnBdx + (ds/du) / scaled = -rate
   const dsdu = (dLnBdx(x, s) - r) * scaled;
