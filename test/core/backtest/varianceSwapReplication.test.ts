@@ -120,6 +120,21 @@ describe("variance swap replicated by the option strip in the backtest", () => {
     expect(Math.abs(s.pnlUsd - s.idealUsd)).toBeLessThan(0.01 * s.notional * SIGMA * SIGMA);
   });
 
+  it("regression: daily snapshots a little under 24 h apart still rebalance daily with hedgeEveryHours 24", () => {
+    // Real daily files are taken at varying times of day; the leg used to skip every early one
+    // (ETH February 2026: hedge term -38,768 USD instead of +4,223).
+    const market = { ...flat(0), steps: 10, stepHours: 23 };
+    const run = (hedgeEveryHours: number) =>
+      runVarianceSwapBacktest({
+        spec: { ...spec(ZERO_COSTS), params: { ...spec(ZERO_COSTS).params, hedgeEveryHours } },
+        steps: syntheticSteps(market),
+      }).result;
+    const daily = run(24);
+    const every = run(0);
+    expect(daily.hedgeFills.venue).toBe(every.hedgeFills.venue);
+    expect(daily.finalEquityUsd).toBe(every.finalEquityUsd);
+  });
+
   it("bad parameters are typed errors naming the field", () => {
     const bad = (params: Partial<VarianceSwapSpec["params"]>, hedge?: VarianceSwapSpec["hedge"]) => () =>
       runVarianceSwapBacktest({
