@@ -69,6 +69,23 @@ describe("coin conversions (DESIGN.md)", () => {
   });
 });
 
+/** Random options: forward 100..1e5, strike within 2.5 sd of it, 1 week to 2 years, vol 20-150%. */
+const optionInputs = fc
+  .tuple(
+    fc.double({ min: 100, max: 1e5, noNaN: true }),
+    fc.double({ min: -2.5, max: 2.5, noNaN: true }),
+    fc.double({ min: 0.02, max: 2, noNaN: true }),
+    fc.double({ min: 0.2, max: 1.5, noNaN: true }),
+    fc.constantFrom<"call" | "put">("call", "put"),
+  )
+  .map(([forward, m, expiry, vol, kind]) => ({
+    forward,
+    strike: forward * Math.exp(m * vol * Math.sqrt(expiry)),
+    expiry,
+    vol,
+    kind,
+  }));
+
 describe("inverseOptionGreeks", () => {
   const base = { forward: 61234.5, strike: 65000, expiry: 30 / 365, vol: 0.62, kind: "call" as const };
 
@@ -81,74 +98,58 @@ describe("inverseOptionGreeks", () => {
 
   it("coin premium = E[(S - K)+ / S] under the coin-numeraire measure, by quadrature; coin delta = F dV_c/dF of it", () => {
     fc.assert(
-      fc.property(
-        fc.double({ min: 100, max: 1e5, noNaN: true }),
-        fc.double({ min: -2.5, max: 2.5, noNaN: true }),
-        fc.double({ min: 0.02, max: 2, noNaN: true }),
-        fc.double({ min: 0.2, max: 1.5, noNaN: true }),
-        fc.constantFrom<"call" | "put">("call", "put"),
-        (forward, m, expiry, vol, kind) => {
-          const strike = forward * Math.exp(m * vol * Math.sqrt(expiry));
-          const o = { forward, strike, expiry, vol, kind };
-          const g = inverseOptionGreeks(o);
-          const want = coinValueByQuadrature(o);
-          expect(
-            Math.abs(g.priceCoin - want),
-            `${kind} F=${forward} K=${strike} T=${expiry} vol=${vol}`,
-          ).toBeLessThanOrEqual(QUADRATURE_REL * Math.max(want, 0.1));
-          const h = forward * 1e-4;
-          const fd =
-            (forward *
-              (coinValueByQuadrature({ ...o, forward: forward + h }) -
-                coinValueByQuadrature({ ...o, forward: forward - h }))) /
-            (2 * h);
-          const deltaTol = QUADRATURE_DELTA_REL * Math.max(1, Math.abs(fd));
-          expect(Math.abs(g.deltaCoin - fd)).toBeLessThan(deltaTol);
-          expect(Math.abs(inverseDeltaCoin(g.deltaUsd, want) - fd)).toBeLessThan(deltaTol);
-        },
-      ),
+      fc.property(optionInputs, (o) => {
+        const { forward, strike, expiry, vol, kind } = o;
+        const g = inverseOptionGreeks(o);
+        const want = coinValueByQuadrature(o);
+        expect(
+          Math.abs(g.priceCoin - want),
+          `${kind} F=${forward} K=${strike} T=${expiry} vol=${vol}`,
+        ).toBeLessThanOrEqual(QUADRATURE_REL * Math.max(want, 0.1));
+        const h = forward * 1e-4;
+        const fd =
+          (forward *
+            (coinValueByQuadrature({ ...o, forward: forward + h }) -
+              coinValueByQuadrature({ ...o, forward: forward - h }))) /
+          (2 * h);
+        const deltaTol = QUADRATURE_DELTA_REL * Math.max(1, Math.abs(fd));
+        expect(Math.abs(g.deltaCoin - fd)).toBeLessThan(deltaTol);
+        expect(Math.abs(inverseDeltaCoin(g.deltaUsd, want) - fd)).toBeLessThan(deltaTol);
+      }),
       { numRuns: 200 },
     );
   });
 
   it("coin greeks match finite differences of the coin value V(F, vol, T) / F", () => {
     fc.assert(
-      fc.property(
-        fc.double({ min: 100, max: 1e5, noNaN: true }),
-        fc.double({ min: -2.5, max: 2.5, noNaN: true }),
-        fc.double({ min: 0.02, max: 2, noNaN: true }),
-        fc.double({ min: 0.2, max: 1.5, noNaN: true }),
-        fc.constantFrom<"call" | "put">("call", "put"),
-        (forward, m, expiry, vol, kind) => {
-          const strike = forward * Math.exp(m * vol * Math.sqrt(expiry));
-          const o = { forward, strike, expiry, vol, kind };
-          const g = inverseOptionGreeks(o);
-          const Vc = (F: number, v = vol, T = expiry) =>
-            blackPrice({ ...o, forward: F, vol: v, expiry: T }) / F;
-          const dC = (F: number, v = vol, T = expiry) =>
-            inverseOptionGreeks({ ...o, forward: F, vol: v, expiry: T }).deltaCoin;
-          const hF = forward * 1e-5;
-          const hv = vol * 1e-5;
-          const hT = expiry * 1e-5;
-          const tol = (x: number, scale: number) => FD_REL * (Math.abs(x) + scale);
-          // deltaCoin = F dV_c/dF
-          const fdDelta = (forward * (Vc(forward + hF) - Vc(forward - hF))) / (2 * hF);
-          expect(Math.abs(fdDelta - g.deltaCoin)).toBeLessThan(tol(g.deltaCoin, 1e-3));
-          const fdGamma = (dC(forward + hF) - dC(forward - hF)) / (2 * hF);
-          expect(Math.abs(fdGamma - g.gammaCoin)).toBeLessThan(tol(g.gammaCoin, 1e-3 / forward));
-          const fdVega = (Vc(forward, vol + hv) - Vc(forward, vol - hv)) / (2 * hv);
-          expect(Math.abs(fdVega - g.vegaCoin)).toBeLessThan(tol(g.vegaCoin, 1e-3));
-          const fdTheta = -(Vc(forward, vol, expiry + hT) - Vc(forward, vol, expiry - hT)) / (2 * hT);
-          expect(Math.abs(fdTheta - g.thetaCoin)).toBeLessThan(tol(g.thetaCoin, 1e-3 / expiry));
-          const fdVanna = (dC(forward, vol + hv) - dC(forward, vol - hv)) / (2 * hv);
-          expect(Math.abs(fdVanna - g.vannaCoin)).toBeLessThan(tol(g.vannaCoin, 1e-3));
-          const fdCharm = -(dC(forward, vol, expiry + hT) - dC(forward, vol, expiry - hT)) / (2 * hT);
-          expect(Math.abs(fdCharm - g.charmCoin)).toBeLessThan(tol(g.charmCoin, 1e-3 / expiry));
-          const vegaC = (v: number) => inverseOptionGreeks({ ...o, vol: v }).vegaCoin;
-          const fdVolga = (vegaC(vol + hv) - vegaC(vol - hv)) / (2 * hv);
-          expect(Math.abs(fdVolga - g.volgaCoin)).toBeLessThan(tol(g.volgaCoin, 1e-3));
-        },
-      ),
+      fc.property(optionInputs, (o) => {
+        const { forward, expiry, vol } = o;
+        const g = inverseOptionGreeks(o);
+        const Vc = (F: number, v = vol, T = expiry) =>
+          blackPrice({ ...o, forward: F, vol: v, expiry: T }) / F;
+        const dC = (F: number, v = vol, T = expiry) =>
+          inverseOptionGreeks({ ...o, forward: F, vol: v, expiry: T }).deltaCoin;
+        const hF = forward * 1e-5;
+        const hv = vol * 1e-5;
+        const hT = expiry * 1e-5;
+        const tol = (x: number, scale: number) => FD_REL * (Math.abs(x) + scale);
+        // deltaCoin = F dV_c/dF
+        const fdDelta = (forward * (Vc(forward + hF) - Vc(forward - hF))) / (2 * hF);
+        expect(Math.abs(fdDelta - g.deltaCoin)).toBeLessThan(tol(g.deltaCoin, 1e-3));
+        const fdGamma = (dC(forward + hF) - dC(forward - hF)) / (2 * hF);
+        expect(Math.abs(fdGamma - g.gammaCoin)).toBeLessThan(tol(g.gammaCoin, 1e-3 / forward));
+        const fdVega = (Vc(forward, vol + hv) - Vc(forward, vol - hv)) / (2 * hv);
+        expect(Math.abs(fdVega - g.vegaCoin)).toBeLessThan(tol(g.vegaCoin, 1e-3));
+        const fdTheta = -(Vc(forward, vol, expiry + hT) - Vc(forward, vol, expiry - hT)) / (2 * hT);
+        expect(Math.abs(fdTheta - g.thetaCoin)).toBeLessThan(tol(g.thetaCoin, 1e-3 / expiry));
+        const fdVanna = (dC(forward, vol + hv) - dC(forward, vol - hv)) / (2 * hv);
+        expect(Math.abs(fdVanna - g.vannaCoin)).toBeLessThan(tol(g.vannaCoin, 1e-3));
+        const fdCharm = -(dC(forward, vol, expiry + hT) - dC(forward, vol, expiry - hT)) / (2 * hT);
+        expect(Math.abs(fdCharm - g.charmCoin)).toBeLessThan(tol(g.charmCoin, 1e-3 / expiry));
+        const vegaC = (v: number) => inverseOptionGreeks({ ...o, vol: v }).vegaCoin;
+        const fdVolga = (vegaC(vol + hv) - vegaC(vol - hv)) / (2 * hv);
+        expect(Math.abs(fdVolga - g.volgaCoin)).toBeLessThan(tol(g.volgaCoin, 1e-3));
+      }),
       { numRuns: 300 },
     );
   });
