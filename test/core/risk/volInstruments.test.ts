@@ -66,6 +66,26 @@ function fixings(start: number, returns: readonly number[]) {
   return out;
 }
 
+/** A flat-sigma market with daily fixings from `start` and a swap on it (strike and size given). */
+function startedSwap(o: {
+  sigma: number;
+  start: number;
+  rets: readonly number[];
+  expiry: number;
+  strikeVol: number;
+  contractSize: number;
+}) {
+  const m = market(flat(o.sigma), { indexFixings: fixings(o.start, o.rets) });
+  const c = varianceSwapContract({
+    underlying: "BTC",
+    start: o.start,
+    expiry: o.expiry,
+    strikeVol: o.strikeVol,
+    contractSize: o.contractSize,
+  });
+  return { m, c };
+}
+
 describe("variance swap valuation", () => {
   it("the surface log contract is sigma^2 on flat surfaces (closed form), any forward and tenor", () => {
     for (const [sigma, T, F] of [
@@ -373,10 +393,10 @@ describe("scenario consistency", () => {
         (sigma, dv, elapsedDays) => {
           const start = T0 - elapsedDays * DAY;
           const rets = Array.from({ length: elapsedDays }, (_, i) => 0.02 * Math.sin(i + 1));
-          const m = market(flat(sigma), { indexFixings: fixings(start, rets) });
-          const c = varianceSwapContract({
-            underlying: "BTC",
+          const { m, c } = startedSwap({
+            sigma,
             start,
+            rets,
             expiry: start + 30 * DAY,
             strikeVol: 0.5,
             contractSize: 100,
@@ -451,10 +471,10 @@ describe("scenario consistency", () => {
   it("rolled past expiry in a scenario: the swap settles on its fixings, the future on the index (100 sigma)", () => {
     const start = T0 - 28 * DAY;
     const rets = Array.from({ length: 28 }, (_, i) => (i % 2 === 0 ? 0.03 : -0.03));
-    const m = market(flat(SIGMA), { indexFixings: fixings(start, rets) });
-    const c = varianceSwapContract({
-      underlying: "BTC",
+    const { m, c } = startedSwap({
+      sigma: SIGMA,
       start,
+      rets,
       expiry: T0 + 2 * DAY,
       strikeVol: 0.5,
       contractSize: 100,
