@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
 import { fitEssviSurface } from "../../../src/core/surface/essviFit.js";
-import { ssviSurface } from "../../../src/core/surface/interpolate.js";
 import { essviTotalVariance, ssviSlice } from "../../../src/core/surface/ssvi.js";
-import { sviTotalVariance } from "../../../src/core/surface/svi.js";
 import { durrlemanG } from "./durrleman.js";
 import { linspace, syntheticSlice } from "./helpers.js";
+import { nodes, slices, sviSlices, truth, truthSurface } from "./ssviFixtures.js";
 
 /** Named tolerances (issue 25 item 5), each with what sets it. */
 // Noise-free SSVI quotes (an eSSVI special case): LM reaches each slice's exact parameters (observed 1e-13).
@@ -18,22 +17,6 @@ const SSVI_ON_SVI_RMSE_PTS = 4;
 const ESSVI_ON_SVI_RMSE_PTS = 0.5;
 // Durrleman's g by central differences (test/core/surface/durrleman.ts): rounding ~1e-8 per unit w.
 const G_FD_TOL = 1e-6;
-
-const ks = linspace(-0.8, 0.8, 33);
-const truth = { rho: -0.3, eta: 1.1, gamma: 0.35 };
-const nodes = [
-  { expiry: 0.05, theta: 0.02 },
-  { expiry: 0.2, theta: 0.06 },
-  { expiry: 0.5, theta: 0.14 },
-  { expiry: 1, theta: 0.26 },
-];
-const truthSurface = ssviSurface(truth, nodes);
-const slices = nodes.map((n) => syntheticSlice((k) => truthSurface.totalVariance(k, n.expiry), n.expiry, ks));
-const sviSlices = [
-  { T: 0.05, p: { a: 0.004, b: 0.05, rho: 0.1, m: 0.0, sigma: 0.08 } },
-  { T: 0.3, p: { a: 0.02, b: 0.1, rho: -0.2, m: 0.02, sigma: 0.2 } },
-  { T: 0.8, p: { a: 0.06, b: 0.12, rho: -0.3, m: 0.05, sigma: 0.3 } },
-].map((s) => syntheticSlice((k) => sviTotalVariance(s.p, k), s.T, ks));
 
 describe("eSSVI fit", () => {
   it("recovers each slice's (theta, rho, psi) from an exact SSVI surface", () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
-import { ssviSurface } from "../../../src/core/surface/interpolate.js";
 import { fitSsviSurface, marketAtmTotalVariance } from "../../../src/core/surface/ssviFit.js";
-import { linspace, syntheticSlice } from "./helpers.js";
+import { nodes, slices, sviSlices, truth } from "./ssviFixtures.js";
 
 /** Named tolerances (issue 25 item 5), each with what sets it. */
 // Noise-free SSVI quotes: LM reaches the exact parameters to ~1e-12 (observed 1e-12 on eta, 2e-14 on theta).
@@ -11,17 +10,6 @@ const RECOVERY_TOL = 1e-9;
 const SINGLE_EXPIRY_RMSE_PTS = 1e-6;
 // A hand value from three roundings of O(0.1) numbers.
 const HAND_TOL = 1e-15;
-
-const ks = linspace(-0.8, 0.8, 33);
-const truth = { rho: -0.3, eta: 1.1, gamma: 0.35 };
-const nodes = [
-  { expiry: 0.05, theta: 0.02 },
-  { expiry: 0.2, theta: 0.06 },
-  { expiry: 0.5, theta: 0.14 },
-  { expiry: 1, theta: 0.26 },
-];
-const truthSurface = ssviSurface(truth, nodes);
-const slices = nodes.map((n) => syntheticSlice((k) => truthSurface.totalVariance(k, n.expiry), n.expiry, ks));
 
 describe("power-law SSVI fit", () => {
   it("recovers (rho, eta, gamma) and the thetas from an exact SSVI surface", () => {
@@ -39,18 +27,7 @@ describe("power-law SSVI fit", () => {
 
   it("the fitted parameters satisfy the GJ no-arbitrage conditions eta (1 + |rho|) <= 2, gamma in (0, 1/2]", () => {
     // a raw SVI chain that is not SSVI: the fit must stay in the admissible set, not chase the data
-    const svi = [
-      { T: 0.05, a: 0.004, b: 0.05, rho: 0.1, m: 0.0, sigma: 0.08 },
-      { T: 0.3, a: 0.02, b: 0.1, rho: -0.2, m: 0.02, sigma: 0.2 },
-      { T: 0.8, a: 0.06, b: 0.12, rho: -0.3, m: 0.05, sigma: 0.3 },
-    ].map((s) =>
-      syntheticSlice(
-        (k) => s.a + s.b * (s.rho * (k - s.m) + Math.sqrt((k - s.m) ** 2 + s.sigma ** 2)),
-        s.T,
-        ks,
-      ),
-    );
-    const { params, nodes: fitted } = fitSsviSurface(svi);
+    const { params, nodes: fitted } = fitSsviSurface(sviSlices);
     expect(params.eta * (1 + Math.abs(params.rho))).toBeLessThanOrEqual(2);
     expect(params.gamma).toBeGreaterThan(0);
     expect(params.gamma).toBeLessThanOrEqual(0.5);
