@@ -11,7 +11,7 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { dailyMeanFunding, loadFundingHistory } from "../../src/adapters/fundingHistory.js";
+import { dailyMeanFunding, fundingBefore, loadFundingHistory } from "../../src/adapters/fundingHistory.js";
 import { loadPriceHistory } from "../../src/adapters/priceHistory.js";
 import { loadDvolBars, loadNormalizedSnapshots } from "../../src/cli/commands/volindexSeries.js";
 import type { MarketSnapshot } from "../../src/core/market/types.js";
@@ -53,7 +53,9 @@ async function chainDays(
 ): Promise<ChainDay[]> {
   const dvol = await loadDvolBars(resolve(PRICES, "DVOL_BTC_daily.csv"));
   const vi = volIndexComparisonSeries(snaps, dvol);
-  const funding = dailyMeanFunding(
+  // The snapshot (~09:30 UTC) sees the last three 8-hour windows that ENDED before it (the file
+  // stamps a window at its end): a date's mean would include the 08:00-16:00 window (look-ahead).
+  const funding = fundingBefore(
     (await loadFundingHistory(resolve(PRICES, "funding_BTC-PERPETUAL_deribit_8h.csv"))).rows,
   );
   const out: ChainDay[] = [];
@@ -71,7 +73,7 @@ async function chainDays(
       atm30: num(h.atm["30"]),
       atm90: num(h.atm["90"]),
       rr25: num(h.rr25["30"]),
-      funding: funding.get(date) ?? Number.NaN,
+      funding: funding(s.valuationTime),
       basis: basis30(s),
     });
   }

@@ -3,15 +3,25 @@
  * interval as a decimal; Deribit and Binance publish 8-hour rates), as in
  * ../shared/data/prices/funding_*_8h.csv. Rows are validated; rejected rows keep their line and
  * reason, and accepted + rejected = rows read.
+ *
+ * A row's timestamp is when its rate is known: Binance's settlement instant; for the Deribit file
+ * (../shared/data/prices README) the END of the 8-hour window it sums. Two readings follow:
+ * `dailyMeanFunding` (by the timestamp's UTC date: every rate known by that day's end, for
+ * features of daily closes) and `fundingBefore` (the last rates known at an instant, for features
+ * of an intraday snapshot: a date's mean would include the window ending at 16:00, after a
+ * morning snapshot).
  */
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
+import { upperBoundBy } from "../core/math/search.js";
 import { csvRejectReason, csvRequiredNumber } from "./csvFields.js";
 import { readInputText } from "./inputFile.js";
 
 export interface FundingRow {
   /** ISO date of the rate, YYYY-MM-DD (UTC). */
   readonly date: string;
+  /** The timestamp, epoch ms UTC (a bare date is its 00:00 UTC). */
+  readonly time: number;
   /** Rate per funding interval, decimal. */
   readonly rate: number;
 }
@@ -23,7 +33,10 @@ export interface FundingHistory {
 }
 
 const rowSchema = z.object({
-  timestamp: z.string().regex(/^\d{4}-\d{2}-\d{2}/, "timestamp must start with YYYY-MM-DD"),
+  timestamp: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}/, "timestamp must start with YYYY-MM-DD")
+    .refine((t) => Number.isFinite(Date.parse(t)), "timestamp must be an ISO date or date-time"),
   funding_rate: csvRequiredNumber,
 });
 
@@ -42,7 +55,8 @@ export function parseFundingHistory(text: string): FundingHistory {
       rejected.push({ line: i + 2, reason: csvRejectReason(parsed.error, row) });
       return;
     }
-    rows.push({ date: parsed.data.timestamp.slice(0, 10), rate: parsed.data.funding_rate });
+    const { timestamp, funding_rate } = parsed.data;
+    rows.push({ date: timestamp.slice(0, 10), time: Date.parse(timestamp), rate: funding_rate });
   });
   return { rows, rejected, rowsRead: records.length };
 }
@@ -61,4 +75,20 @@ export function dailyMeanFunding(rows: readonly FundingRow[]): Map<string, numbe
     sums.set(r.date, a);
   }
   return new Map([...sums].map(([d, a]) => [d, a.s / a.n]));
+}
+
+/**
+ * Mean rate of the last `count` rows whose timestamp is at or before an instant (epoch ms UTC),
+ * NaN when fewer are known: the funding a snapshot at that instant could see (count 3 = the last
+ * day of 8-hour rates). The returned function looks up by binary search on the rows sorted by time.
+ */
+export function fundingBefore(rows: readonly FundingRow[], count = 3): (time: number) => number {
+  const sorted = [...rows].sort((a, b) => a.time - b.time);
+  return (time) => {
+    const end = upperBoundBy(sorted, time, (r) => r.time);
+    if (end < count) return Number.NaN;
+    let s = 0;
+    for (let i = end - count; i < end; i++) s += sorted[i]?.rate ?? Number.NaN;
+    return s / count;
+  };
 }
