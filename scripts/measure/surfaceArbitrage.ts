@@ -5,6 +5,8 @@
  *  - butterfly points: k-grid points (step 0.01) of each fitted expiry's served range (its quoted
  *    range widened to at least |k| <= 1.5 on each side) where g(k) < -1e-6, g by central differences (h = 1e-3) of the total
  *    variance sampled through the public VolSurface interface;
+ *  - vertical-spread points (measured, not an issue target): OTM prices moving towards the money's value
+ *    away from it (surfaceChecks.ts verticalSpreadPoints);
  *  - calendar points: grid points (the union of the two expiries' ranges) where w decreases in T between consecutive fitted expiries and
  *    their midpoints (w(k, T_i) > w(k, mid) or w(k, mid) > w(k, T_i+1), beyond 1e-10 absolute);
  *  - inside band: share of two-sided (OTM) quotes with the fitted vol in [bidVol - 0.1 pt, askVol + 0.1 pt];
@@ -23,11 +25,13 @@ import { normalizeChain } from "../../src/core/market/normalize.js";
 import type { CleanQuote } from "../../src/core/market/types.js";
 import { calibrateSurfaceFromQuotes, type SurfaceModel } from "../../src/core/surface/calibrate.js";
 import { dailyFiles, quantileOf, seededSample } from "./deribitDaily.js";
-import { arbitragePoints, fitFigures, quotedRanges } from "./surfaceChecks.js";
+import { arbitragePoints, fitFigures, quotedRanges, verticalSpreadPoints } from "./surfaceChecks.js";
 
 export interface ChainSurfaceMetrics {
   readonly butterflyPoints: number;
   readonly calendarPoints: number;
+  /** Vertical-spread points (surfaceChecks.ts verticalSpreadPoints; not an issue-21 target, measured). */
+  readonly verticalPoints: number;
   /** Share of two-sided quotes inside [bid - 0.1pt, ask + 0.1pt] (1 when none). */
   readonly insideBand: number;
   readonly twoSided: number;
@@ -64,9 +68,15 @@ export function chainSurfaceMetrics(
     quotedRanges(fit),
   );
   const q = fitFigures(fit, quotes);
+  const verticalPoints = verticalSpreadPoints(
+    fit.surface,
+    fit.data.map((s) => s.expiry),
+    quotedRanges(fit),
+  );
   return {
     butterflyPoints: arb.butterfly,
     calendarPoints: arb.calendar,
+    verticalPoints,
     insideBand: q.insideBand,
     twoSided: q.twoSided,
     vegaRmseVsMarkPts: q.vegaRmsePts,
@@ -126,7 +136,7 @@ async function main(): Promise<void> {
             .map((mo) => {
               const x = m[mo];
               return x
-                ? `${mo}: bf ${x.butterflyPoints} cal ${x.calendarPoints} in ${(100 * x.insideBand).toFixed(1)}% vrmse ${x.vegaRmseVsMarkPts.toFixed(3)} ${x.fitMs.toFixed(1)}ms short ${x.shortBandRmsPts.toFixed(3)}`
+                ? `${mo}: bf ${x.butterflyPoints} cal ${x.calendarPoints} in ${(100 * x.insideBand).toFixed(1)}% vrmse ${x.vegaRmseVsMarkPts.toFixed(3)} ${x.fitMs.toFixed(1)}ms short ${x.shortBandRmsPts.toFixed(3)} vert ${x.verticalPoints}`
                 : `${mo}: failed`;
             })
             .join(" | "),
@@ -153,8 +163,9 @@ function summarize(rows: readonly Row[], model: SurfaceModel): void {
   const inb = col((x) => 100 * x.insideBand);
   const vr = col((x) => x.vegaRmseVsMarkPts);
   const ms = col((x) => x.fitMs);
+  const vert = col((x) => x.verticalPoints);
   console.log(
-    `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | report free ${xs.filter((x) => x.reportFree).length} | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)}`,
+    `${model.padEnd(7)} fits ${xs.length}/${rows.length} | butterfly pts median ${med(bf)} max ${Math.max(...bf)} (chains with any: ${bf.filter((v) => v > 0).length}) | calendar pts median ${med(cal)} max ${Math.max(...cal)} (chains with any: ${cal.filter((v) => v > 0).length}) | report free ${xs.filter((x) => x.reportFree).length} | inside band % median ${med(inb).toFixed(2)} min ${Math.min(...inb).toFixed(2)} | vega RMSE vs mark pts median ${med(vr).toFixed(3)} max ${Math.max(...vr).toFixed(3)} | fit ms median ${med(ms).toFixed(1)} max ${Math.max(...ms).toFixed(1)} | vertical-spread pts median ${med(vert)} max ${Math.max(...vert)} (chains with any: ${vert.filter((v) => v > 0).length})`,
   );
 }
 

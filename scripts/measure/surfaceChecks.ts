@@ -6,6 +6,7 @@
  * src/core/surface/arbitrage.ts.
  */
 import type { CleanQuote } from "../../src/core/market/types.js";
+import { blackPrice } from "../../src/core/pricing/black76.js";
 import type { VolSurface } from "../../src/core/surface/types.js";
 
 /** A fit's surface and the quotes per slice it was fitted to (as SurfaceFit has them). */
@@ -96,6 +97,40 @@ export function arbitragePoints(
     );
   }
   return { butterfly, calendar, maxWingSlope: maxWingSlope / 10 };
+}
+
+/**
+ * Vertical-spread points: k-grid points (step 0.01) of each expiry's range where an out-of-the-money
+ * option's price moves towards the money's value as the strike moves away from it (a call whose
+ * price rises with the strike for k > 0, a put whose price rises as the strike falls for k < 0),
+ * beyond 1e-9 relative. Static arbitrage (a vertical spread with a negative price) that g >= 0 on a
+ * finite range does not exclude: with F = 1 and the undiscounted Black price at the sampled vol.
+ */
+export function verticalSpreadPoints(
+  surface: VolSurface,
+  expiries: readonly number[],
+  ranges: readonly KRange[],
+): number {
+  let points = 0;
+  expiries.forEach((T, i) => {
+    const r = ranges[i] ?? { lo: 0, hi: 0 };
+    for (const side of [1, -1]) {
+      let prev = Number.NaN;
+      for (let j = 1; side > 0 ? j * 0.01 <= r.hi + 1e-9 : -j * 0.01 >= r.lo - 1e-9; j++) {
+        const k = side * j * 0.01;
+        const price = blackPrice({
+          forward: 1,
+          strike: Math.exp(k),
+          expiry: T,
+          vol: Math.sqrt(Math.max(surface.totalVariance(k, T), 0) / T),
+          kind: side > 0 ? "call" : "put",
+        });
+        if (price > prev * (1 + 1e-9)) points++;
+        prev = price;
+      }
+    }
+  });
+  return points;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   fitFigures,
   type KRange,
   quotedRanges,
+  verticalSpreadPoints,
 } from "../../../scripts/measure/surfaceChecks.js";
 import { loadChainFile } from "../../../src/adapters/chainFile.js";
 import { normalizeChain } from "../../../src/core/market/normalize.js";
@@ -32,6 +33,7 @@ import {
   type SurfaceFit,
 } from "../../../src/core/surface/calibrate.js";
 import type { SurfaceSlice } from "../../../src/core/surface/sliceData.js";
+import { flatSurface } from "../../../src/core/surface/types.js";
 
 /**
  * Season figures (466 chains, default svi-af vs svi, scripts/measure/surfaceArbitrage.ts --repeats 2
@@ -222,6 +224,19 @@ describe("svi-af on synthetic slices", () => {
     const a = arbitragePoints(fit.value.surface, fit.value.surface.expiries, quotedRanges(fit.value));
     expect([a.butterfly, a.calendar]).toEqual([0, 0]);
     expect(fit.value.arbitrage.free).toBe(true);
+  });
+
+  it("the independent vertical-spread check: none on a flat smile, found where the call price climbs to F", () => {
+    const ranges = [{ lo: -1.5, hi: 1.5 }];
+    expect(verticalSpreadPoints(flatSurface(0.6), [0.1], ranges)).toBe(0);
+    // w = 0.01 + 4 k^2 for k > 0: sqrt(w) ~ 2k, d1 -> k - 1/2, d2 -> -k - 1/2, so C = N(d1) - e^k N(d2) -> 1 = F:
+    // the call price rises with the strike (a vertical spread of negative price) while g may stay >= 0
+    const steep = {
+      model: "steep",
+      totalVariance: (k: number) => 0.01 + 4 * Math.max(k, 0) ** 2,
+      impliedVol: (k: number, T: number) => Math.sqrt((0.01 + 4 * Math.max(k, 0) ** 2) / T),
+    };
+    expect(verticalSpreadPoints(steep, [0.1], ranges)).toBeGreaterThan(50);
   });
 
   it("arbitrage-free quotes are fitted as unconstrained SVI fits them", () => {
