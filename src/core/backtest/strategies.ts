@@ -157,7 +157,7 @@ export interface VarianceSwapStrategyParams {
   readonly dynamicLeg?: "log-contract" | "engine";
   /** Log-contract leg: hours between rebalances, due at 90% of it (default 0: every step). */
   readonly hedgeEveryHours?: number;
-  /** Strip floor: options with |forward delta| below this are left out (default 0.045, DVOL's). */
+  /** Strip floor: options with |forward delta| below this are left out (default DVOL_DEFAULTS.minDelta, the index's own floor). */
   readonly minDelta?: number;
   /**
    * Fair strike of each swap: "surface" (default): the expiry's DVOL strip with the discrete-strike

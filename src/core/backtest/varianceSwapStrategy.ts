@@ -38,7 +38,7 @@ import type { OptionKind } from "../instruments/types.js";
 import { blackGreeks } from "../pricing/black76.js";
 import { valuePosition } from "../risk/valuation.js";
 import { DAY_MS, timeToExpiry } from "../time.js";
-import { dvolExpiryVariance } from "../volindex/dvol.js";
+import { DVOL_DEFAULTS, dvolExpiryVariance } from "../volindex/dvol.js";
 import { stripContributions } from "../volindex/modelFreeVariance.js";
 import { type IndexFixing, replicateExpiry, replicationSurface } from "../volindex/varianceSwap.js";
 import { optionFill } from "./fills.js";
@@ -136,7 +136,7 @@ function resolveParams(spec: VarianceSwapSpec): State["p"] {
       p.varianceNotional,
       "must be a finite non-zero number",
     );
-  const minDelta = p.minDelta ?? 0.045;
+  const minDelta = p.minDelta ?? DVOL_DEFAULTS.minDelta;
   if (!(minDelta >= 0 && minDelta < 0.5))
     throw new InvalidInputError("params.minDelta", minDelta, "must be in [0, 0.5)");
   const dynamicLeg = p.dynamicLeg ?? "log-contract";
