@@ -1,7 +1,7 @@
-/** `volfolio surface fit` end to end (lives here because test/core/surface is this area's test folder). */
+/** `volfolio surface fit` end to end (src/cli/commands/surface.ts; the fitting itself is tested in test/core/surface). */
 import { describe, expect, it } from "vitest";
-import { captureCli } from "../../cli/capture.js";
-import { haveSample, SAMPLE_CSV } from "./helpers.js";
+import { captureCli } from "./capture.js";
+import { haveSample, SAMPLE_CSV } from "../core/surface/helpers.js";
 
 const capture = captureCli;
 
