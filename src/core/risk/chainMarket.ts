@@ -174,6 +174,25 @@ function withVolInputs(market: RiskMarket, volInputs: Readonly<Record<string, Vo
   return { valuationTime: market.valuationTime, underlyings };
 }
 
+/** Each underlying's first and last quoted strike per expiry (where the variance log contract goes flat). */
+function withListedStrikes(market: RiskMarket, snapshots: readonly MarketSnapshot[]): RiskMarket {
+  const underlyings: Record<string, UnderlyingMarket> = { ...market.underlyings };
+  for (const s of snapshots) {
+    const m = underlyings[s.underlying];
+    if (!m) continue;
+    const byExpiry = new Map<number, { expiry: number; first: number; last: number }>();
+    for (const q of s.quotes) {
+      if (q.instrument.underlying !== s.underlying) continue;
+      const { expiry, strike } = q.instrument;
+      const r = byExpiry.get(expiry) ?? { expiry, first: strike, last: strike };
+      byExpiry.set(expiry, { expiry, first: Math.min(r.first, strike), last: Math.max(r.last, strike) });
+    }
+    const listedStrikes = [...byExpiry.values()].sort((a, b) => a.expiry - b.expiry);
+    if (listedStrikes.length > 0) underlyings[s.underlying] = { ...m, listedStrikes };
+  }
+  return { valuationTime: market.valuationTime, underlyings };
+}
+
 /** Why a dated position cannot be valued on the chain (see the module comment), or null. */
 function chainExclusion(
   p: Position,
@@ -227,7 +246,7 @@ export function chainRiskMarket(
     ...i.normalized.snapshot,
     surface: markPinnedSurface(i.fitted, i.normalized.snapshot),
   }));
-  const market = withVolInputs(riskMarketFromSnapshots(snapshots), volInputs);
+  const market = withListedStrikes(withVolInputs(riskMarketFromSnapshots(snapshots), volInputs), snapshots);
   const t = market.valuationTime;
   const bySnapshot = new Map(snapshots.map((s, i) => [s.underlying, { s, input: inputs[i] }]));
   const accepted: Position[] = [];

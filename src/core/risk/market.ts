@@ -43,6 +43,16 @@ export interface UnderlyingMarket {
   readonly volOfVariance?: number;
   /** Mean-reversion speed of ln V per year for that adjustment (default 0). */
   readonly volMeanReversion?: number;
+  /**
+   * First and last listed strike (USD) per listed expiry, ascending by expiry: where the quotes end.
+   * The variance-swap log contract holds the vol flat beyond them (volValuation.ts; chainRiskMarket
+   * sets them from the chain). Absent: flat beyond 6 ATM standard deviations.
+   */
+  readonly listedStrikes?: readonly {
+    readonly expiry: number;
+    readonly first: number;
+    readonly last: number;
+  }[];
 }
 
 /** Market for a multi-underlying book. */

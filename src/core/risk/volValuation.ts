@@ -15,7 +15,7 @@
  *        scenario) is counted as still to realize at K_rem;
  *   K_rem the model-free fair variance of the rest, from the market's surface at the swap's expiry
  *        forward (volindex surfaceFairVariance: the log-contract integral of the surface's OTM
- *        prices); a forward-starting swap (start after the valuation time) has a = 0 and K_rem the
+ *        prices, vol flat beyond the market's listed strikes, interpolated in T, when it has them); a forward-starting swap (start after the valuation time) has a = 0 and K_rem the
  *        forward variance (w(expiry) - w(start)) / (expiry - start), w = T K_var(T).
  *   A started swap needs fixings: without them (or with the first fixing more than a day after the
  *   start) the market is refused, naming `indexFixings` (no value is invented).
@@ -51,7 +51,42 @@ export const VOL_BUMP = 1e-4;
 /** Fair variance (decimal^2/yr) from the valuation time to `expiry` on one underlying's market. */
 function varianceTo(um: UnderlyingMarket, valuationTime: number, expiry: number): number {
   const T = timeToExpiry(expiry, valuationTime);
-  return surfaceFairVariance(um.surface, forwardAtExpiry(um, valuationTime, expiry), T);
+  const F = forwardAtExpiry(um, valuationTime, expiry);
+  const range = listedRange(um, valuationTime, T);
+  return range ? surfaceFairVariance(um.surface, F, T, range) : surfaceFairVariance(um.surface, F, T);
+}
+
+/**
+ * Log-moneyness range of the listed strikes at T: each live listed expiry's ln(first/F), ln(last/F)
+ * at its own forward, linear in T between the bracketing expiries, the nearest one's beyond them.
+ */
+function listedRange(
+  um: UnderlyingMarket,
+  valuationTime: number,
+  T: number,
+): { kLo: number; kHi: number } | null {
+  const nodes = (um.listedStrikes ?? [])
+    .filter((x) => x.expiry > valuationTime)
+    .map((x) => {
+      const F = forwardAtExpiry(um, valuationTime, x.expiry);
+      return {
+        T: timeToExpiry(x.expiry, valuationTime),
+        kLo: Math.log(x.first / F),
+        kHi: Math.log(x.last / F),
+      };
+    });
+  const first = nodes[0];
+  if (!first) return null;
+  let prev = first;
+  for (const n of nodes) {
+    if (n.T >= T) {
+      if (n === prev || n.T === prev.T) return { kLo: n.kLo, kHi: n.kHi };
+      const w = (T - prev.T) / (n.T - prev.T);
+      return { kLo: prev.kLo + w * (n.kLo - prev.kLo), kHi: prev.kHi + w * (n.kHi - prev.kHi) };
+    }
+    prev = n;
+  }
+  return { kLo: prev.kLo, kHi: prev.kHi };
 }
 
 /** The accrued part of a started swap: realized variance and the fraction of the tenor it covers. */

@@ -205,9 +205,10 @@ function tailIntegral(f: (k: number) => number, k0: number, direction: -1 | 1, h
  * Model-free fair variance (decimal^2/yr) of a swap from now to T years read off a surface alone,
  * at the expiry's forward F: K_var = (2/T) int OTM(K)/K^2 dK over the whole strike line (the log
  * contract of the module comment, without a strip: a surface has no discrete strikes). Beyond
- * |k| = wingStdevs x sigma_ATM sqrt(T) the vol is held flat, the rule of item 3 of the module
- * comment where the quotes end (a surface carries no listed-strike range; 6 ATM standard
- * deviations keeps a fitted wing slope near Lee's bound from exploding the log contract). Simpson
+ * the listed strikes (`wings` = their log-moneyness range {kLo, kHi}, the rule of item 3 of the
+ * module comment) or, when the caller has no listed range, beyond |k| = wings x sigma_ATM sqrt(T)
+ * (default 6 ATM standard deviations: keeps a fitted wing slope near Lee's bound from exploding
+ * the log contract) the vol is held flat. Simpson
  * in log-strike with 32 steps per ATM standard deviation, split at 0 and at the flat points (the
  * integrand is smooth on each piece), tails until a block adds < 1e-13 of the total. This is the
  * variance the risk engine values variance swaps and vol-index futures on (core/risk), so they move
@@ -218,22 +219,25 @@ export function surfaceFairVariance(
   surface: VolSurface,
   forward: number,
   T: number,
-  wingStdevs: number = SURFACE_VARIANCE_WING_STDEVS,
+  wings: number | { readonly kLo: number; readonly kHi: number } = SURFACE_VARIANCE_WING_STDEVS,
 ): number {
   if (!(T > 0) || !Number.isFinite(T)) throw new InvalidInputError("T", T, "must be a finite number > 0");
   if (!(forward > 0) || !Number.isFinite(forward))
     throw new InvalidInputError("forward", forward, "must be a finite number > 0");
-  if (!(wingStdevs > 0)) throw new InvalidInputError("wingStdevs", wingStdevs, "must be > 0");
+  if (typeof wings === "number" && !(wings > 0))
+    throw new InvalidInputError("wingStdevs", wings, "must be > 0");
   const atm = surface.impliedVol(0, T);
   if (!(atm > 0) || !Number.isFinite(atm))
     throw new InvalidInputError("surface ATM vol", atm, `must be a finite number > 0 at T = ${T}`);
   const sd = atm * Math.sqrt(T);
-  const half = wingStdevs * sd;
+  // Flat beyond the listed strikes when given (as replicateExpiry), else beyond +/- wings ATM sd.
+  const kLo = typeof wings === "number" ? -wings * sd : Math.min(wings.kLo, 0);
+  const kHi = typeof wings === "number" ? wings * sd : Math.max(wings.kHi, 0);
   const h = sd / STEPS_PER_STDEV;
-  const flat = flatBeyond(surface, -half, half);
+  const flat = flatBeyond(surface, kLo, kHi);
   const f = (k: number) => otmOverStrike(flat, forward, T, k);
-  const core = simpson(f, -half, 0, h) + simpson(f, 0, half, h);
-  return (2 / T) * (core + tailIntegral(f, -half, -1, h) + tailIntegral(f, half, 1, h));
+  const core = simpson(f, kLo, 0, h) + simpson(f, 0, kHi, h);
+  return (2 / T) * (core + tailIntegral(f, kLo, -1, h) + tailIntegral(f, kHi, 1, h));
 }
 
 /** The replication of one expiry of the index (its strip from dvol.ts) with the surface corrections. */

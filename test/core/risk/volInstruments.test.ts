@@ -98,6 +98,30 @@ describe("variance swap valuation", () => {
       );
   });
 
+  it("with listed strikes the log contract holds the vol flat beyond them: a smile flat inside them gives sigma^2", () => {
+    // Flat 60% between 70,000 and 140,000, a steep wing outside (ignored: no quotes there).
+    const F = S * 1.02;
+    const inside = (k: number) => k >= Math.log(70_000 / F) && k <= Math.log(140_000 / F);
+    const winged: VolSurface = {
+      model: "winged",
+      impliedVol: (k) => (inside(k) ? SIGMA : SIGMA + 2 * Math.abs(k)),
+      totalVariance: (k, T) => (inside(k) ? SIGMA : SIGMA + 2 * Math.abs(k)) ** 2 * T,
+    };
+    const expiry = T0 + 90 * DAY;
+    const listed = market(winged, { listedStrikes: [{ expiry, first: 70_000, last: 140_000 }] });
+    const c = varianceSwapContract({
+      underlying: "BTC",
+      start: T0,
+      expiry,
+      strikeVol: SIGMA,
+      contractSize: 1000,
+    });
+    const tol = FAIR_TOL * (1000 / 120) * 3600;
+    expect(Math.abs(valuePosition({ instrument: c, quantity: 1 }, listed).valueUsd)).toBeLessThan(tol);
+    // Without the listed range the steep wing inside 6 standard deviations adds variance.
+    expect(valuePosition({ instrument: c, quantity: 1 }, market(winged)).valueUsd).toBeGreaterThan(100);
+  });
+
   it("an unstarted swap at strike sigma is worth 0 on a flat surface; at K it pays N_var (sigma^2 - K^2) in points", () => {
     const m = market(flat(SIGMA));
     const atFair = varianceSwapContract({
