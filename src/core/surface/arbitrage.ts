@@ -5,6 +5,12 @@
  * Roper (2010) conditions: w(k) > 0 and, in the wings, Lee's bound on the slopes (< 2) so that
  * d+(k) -> -infinity as k -> +infinity (call prices vanish) and d-(k) -> +infinity as k -> -infinity.
  * Calendar: w(k, T) non-decreasing in T for each k of the grid, between consecutive slices.
+ * Vertical spreads (per slice, on the butterfly grid): the out-of-the-money call price falls as
+ * the strike rises above the forward and the out-of-the-money put price falls as it drops below
+ * (Carr-Madan: a call spread must not have a negative price). g >= 0 on a finite range does not
+ * give it: a convex call price may already be rising inside the range when g < 0 somewhere beyond
+ * it (the 2026-04-09 BTC 78-day slice of an earlier svi-af: 1.651e-4 -> 1.885e-4 of F from k = 1.2
+ * to 1.6).
  *
  * Repair (raw SVI): for each slice in increasing T, the parameters closest to the fitted ones
  * (vol-space least squares near the money, or on the quotes when given) subject to g(k) >= 0 on
@@ -15,6 +21,7 @@
  */
 import { InvalidInputError } from "../errors.js";
 import { levenbergMarquardt } from "../math/levenbergMarquardt.js";
+import { normalisedBlackOtm } from "../pricing/normalisedBlack.js";
 import { at } from "./indexing.js";
 import type { SliceSurface, SmileFunction } from "./interpolate.js";
 import { durrlemanG, type SviParams, sviDurrlemanG, sviTotalVariance, sviWingSlopes } from "./svi.js";
@@ -53,6 +60,14 @@ export interface ButterflySliceReport {
   readonly rightWingSlope: number;
   /** The k-range checked [first, last grid point]. */
   readonly range: { readonly lo: number; readonly hi: number };
+  /**
+   * Grid points where the out-of-the-money price rises moving away from the forward (a call or put
+   * spread of negative price), and the first such k (null when none). Not part of `free`, which is
+   * the butterfly verdict; the surface report's `verticalSpreadFree` collects them.
+   */
+  readonly verticalSpreadPoints: number;
+  readonly verticalSpreadAt: number | null;
+  /** Butterfly-free: g >= -tolerance on the grid, w > 0, wing slopes < 2. */
   readonly free: boolean;
 }
 
@@ -73,7 +88,42 @@ export interface ArbitrageReport {
   readonly calendar: CalendarPairReport[];
   readonly butterflyFree: boolean;
   readonly calendarFree: boolean;
+  /** No slice has a vertical-spread point (ButterflySliceReport.verticalSpreadPoints). */
+  readonly verticalSpreadFree: boolean;
+  /** Free of static arbitrage: butterflies, calendars and vertical spreads. */
   readonly free: boolean;
+}
+
+/** Relative rise of an out-of-the-money price between neighbouring grid points counted as a vertical-spread point. */
+const VERTICAL_TOLERANCE = 1e-9;
+
+/** Out-of-the-money Black price over the forward at k = ln(K/F) with total variance w: e^{k/2} b(-|k|, sqrt(w)). */
+function otmPrice(k: number, w: number): number {
+  return Math.exp(0.5 * k) * normalisedBlackOtm(-Math.abs(k), Math.sqrt(Math.max(w, 0)));
+}
+
+/**
+ * Vertical-spread points of a smile on an increasing grid with total variances ws: a call price
+ * (k >= 0) above the one at the previous grid point, a put price (k <= 0) above the one at the
+ * next, by more than VERTICAL_TOLERANCE relative.
+ */
+export function verticalSpreadScan(
+  grid: Float64Array,
+  ws: Float64Array,
+): { points: number; at: number | null } {
+  let points = 0;
+  let first: number | null = null;
+  const mark = (k: number) => {
+    points++;
+    if (first === null || Math.abs(k) < Math.abs(first)) first = k;
+  };
+  for (let i = 1; i < grid.length; i++) {
+    const k0 = at(grid, i - 1);
+    const k1 = at(grid, i);
+    if (k0 >= 0 && otmPrice(k1, at(ws, i)) > otmPrice(k0, at(ws, i - 1)) * (1 + VERTICAL_TOLERANCE)) mark(k1);
+    if (k1 <= 0 && otmPrice(k0, at(ws, i - 1)) > otmPrice(k1, at(ws, i)) * (1 + VERTICAL_TOLERANCE)) mark(k0);
+  }
+  return { points, at: first };
 }
 
 /** The k grid used for a smile with ATM total variance w0. */
@@ -107,8 +157,10 @@ export function butterflyCheck(
   let minAt = 0;
   let neg = 0;
   let minW = Number.POSITIVE_INFINITY;
-  for (const k of grid) {
+  const ws = new Float64Array(grid.length);
+  for (const [i, k] of grid.entries()) {
     const w = smile.totalVariance(k);
+    ws[i] = w;
     minW = Math.min(minW, w);
     const g =
       w > 0
@@ -126,6 +178,7 @@ export function butterflyCheck(
     right: smile.firstDerivative(at(grid, n - 1) * 50),
   };
   const free = neg === 0 && minW > 0 && slopes.left < 2 && slopes.right < 2;
+  const vertical = verticalSpreadScan(grid, ws);
   return {
     expiry: smile.expiry,
     minDensityG: minG,
@@ -135,6 +188,8 @@ export function butterflyCheck(
     leftWingSlope: slopes.left,
     rightWingSlope: slopes.right,
     range: gridRange(grid),
+    verticalSpreadPoints: vertical.points,
+    verticalSpreadAt: vertical.at,
     free,
   };
 }
@@ -197,7 +252,15 @@ export function surfaceArbitrageReport(
   }
   const butterflyFree = butterfly.every((b) => b.free);
   const calendarFree = calendar.every((c) => c.free);
-  return { butterfly, calendar, butterflyFree, calendarFree, free: butterflyFree && calendarFree };
+  const verticalSpreadFree = butterfly.every((b) => b.verticalSpreadPoints === 0);
+  return {
+    butterfly,
+    calendar,
+    butterflyFree,
+    calendarFree,
+    verticalSpreadFree,
+    free: butterflyFree && calendarFree && verticalSpreadFree,
+  };
 }
 
 /** Butterfly check of a raw SVI slice (analytic wing slopes). */

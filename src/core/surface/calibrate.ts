@@ -149,6 +149,18 @@ function sliceStats(slice: SurfaceSlice, surface: SliceSurface) {
 const finiteParams = (o: object): boolean =>
   Object.values(o).every((v) => typeof v !== "number" || Number.isFinite(v));
 
+/** Where an out-of-the-money price rises away from the forward (a call or put spread of negative price). */
+function verticalSpreadWarning(a: ArbitrageReport): string {
+  const bad = a.butterfly.filter((b) => b.verticalSpreadPoints > 0);
+  const where = bad
+    .slice(0, 3)
+    .map(
+      (b) =>
+        `T=${b.expiry.toFixed(4)}: ${b.verticalSpreadPoints} points from k=${b.verticalSpreadAt?.toFixed(3)}`,
+    );
+  return `vertical-spread arbitrage (an out-of-the-money price rising away from the forward) in ${bad.length} slice(s): ${where.join("; ")}`;
+}
+
 /** The unconstrained SVI warning: where its arbitrage is (the worst few slices and expiry pairs). */
 function sviArbitrageWarning(a: ArbitrageReport): string {
   const bf = a.butterfly
@@ -377,6 +389,7 @@ export function calibrateSurface(
     if (!arbitrage.butterflyFree) warnings.push("butterfly arbitrage detected (see arbitrage report)");
     if (!arbitrage.calendarFree) warnings.push("calendar arbitrage detected (see arbitrage report)");
   }
+  if (!arbitrage.verticalSpreadFree) warnings.push(verticalSpreadWarning(arbitrage));
   return ok({
     model: repairSvi ? "svi-af" : model,
     surface,

@@ -84,6 +84,7 @@ import {
   sviWingSlopes,
 } from "./svi.js";
 import { fitSviSlice, type SviSliceFit, sviFromInternal, sviToInternal } from "./sviFit.js";
+import { tailAt } from "./sviTails.js";
 
 export interface SviArbFreeOptions {
   readonly weighting?: SurfaceWeighting;
@@ -128,6 +129,12 @@ const GUIDE_BIN = 0.02;
 const GUIDE_TOLERANCE = 0.001;
 /** The butterfly grid reaches this far beyond the served range (k units). */
 const BUTTERFLY_MARGIN = 0.25;
+/** Least decay rate of the OTM price at the served range's ends (R > 1/2: the price still falls). */
+const EDGE_MIN_R = 0.505;
+/** The penalty asks this much more. */
+const EDGE_MARGIN = 0.02;
+/** Scale of a decay-rate deficit beside the g deficits of the butterfly penalty. */
+const EDGE_WEIGHT = 0.01;
 const PENALTY_GRID = 81;
 const CALENDAR_GRID = 121;
 const CHECK_FACTOR = 8;
@@ -216,6 +223,8 @@ function calendarExcess(
 
 /** The verification grids: butterfly (wide) and calendar (covered points of the served range), 8x the penalty grids. */
 interface Grids {
+  /** The served range, whose ends must see OTM prices still falling away from the money (edgesFalling). */
+  readonly served: ServedRange;
   readonly butterfly: Float64Array;
   readonly calendar: Float64Array;
   /** U at the calendar grid's points. */
@@ -246,7 +255,8 @@ function verify(
       bad.push(k);
     }
   }
-  let butterflyOk = bad.length === 0 && sviMinimumVariance(p) > 0;
+  let butterflyOk =
+    bad.length === 0 && sviMinimumVariance(p) > 0 && edgesMinRate(p, grids.served) >= EDGE_MIN_R;
   if (butterflyOk && !(refinedMin((k) => sviDurrlemanG(p, k), bg, 1, gv) >= 0)) butterflyOk = false;
   let calendarOk = true;
   if (upper) {
@@ -266,6 +276,29 @@ function verify(
     if (calendarOk && !(calendarExcess(p, upper, cal, neg) <= 0)) calendarOk = false;
   }
   return { ok: butterflyOk && calendarOk, butterflyOk, bad };
+}
+
+/**
+ * The least decay rate R = -d ln b/d|k| of the normalised out-of-the-money price (sviTails.ts
+ * tailAt) at the two ends of the served range. With g >= 0 on the range the call price is convex
+ * there, so a call price still falling at the upper end (R > 1/2: d ln C/dk = 1/2 - R < 0) falls on
+ * the whole range, and likewise the put price at the lower end: no vertical spread of negative
+ * price inside the range. g >= 0 alone does not give it (2026-04-09 BTC: a 78-day call price rose
+ * from k = 1.2 to 1.6 under the previous version; 22 of 466 season chains had such points).
+ */
+function edgesMinRate(p: SviParams, served: ServedRange): number {
+  const hi = tailAt(p, served.hi)?.r ?? Number.NEGATIVE_INFINITY;
+  const lo = tailAt(p, served.lo)?.r ?? Number.NEGATIVE_INFINITY;
+  return Math.min(hi, lo);
+}
+
+/** Edge penalty at out[r], out[r + 1]: sq EDGE_WEIGHT (EDGE_MIN_R + EDGE_MARGIN - R) at each end of the served range where R is below that. */
+function edgePenalty(p: SviParams, served: ServedRange, sq: number, out: Float64Array, r: number): void {
+  const need = EDGE_MIN_R + EDGE_MARGIN;
+  const hi = tailAt(p, served.hi)?.r ?? Number.NEGATIVE_INFINITY;
+  const lo = tailAt(p, served.lo)?.r ?? Number.NEGATIVE_INFINITY;
+  out[r] = hi < need ? sq * EDGE_WEIGHT * Math.min(need - hi, 10) : 0;
+  out[r + 1] = lo < need ? sq * EDGE_WEIGHT * Math.min(need - lo, 10) : 0;
 }
 
 /** Box of the internal variables (v, beta, rho, m, sigma), as in sviFit.ts. */
@@ -439,6 +472,7 @@ function calendarPenalty(
 function penaltyProblem(
   q: ReturnType<typeof quoteArrays>,
   T: number,
+  served: ServedRange,
   guide: Guide,
   upper: Upper | null,
   bg: Float64Array,
@@ -451,12 +485,13 @@ function penaltyProblem(
   const n = q.k.length;
   return {
     parameters: 5,
-    residuals: 2 * n + guide.k.length + bg.length + cg.length,
+    residuals: 2 * n + guide.k.length + bg.length + cg.length + 2,
     evaluate(xi: Float64Array, out: Float64Array) {
       const p = sviFromInternal(xi);
       quoteResiduals(p, q, T, out);
       const r = butterflyPenalty(p, bg, sq, out, guideResiduals(p, guide, T, out, 2 * n));
       if (wUp) calendarPenalty(p, cg, wUp, wRef, sq, out, r);
+      edgePenalty(p, served, sq, out, r + cg.length);
     },
   };
 }
@@ -483,7 +518,7 @@ function penaltyFit(
   for (let round = 0; round < ROUNDS; round++) {
     const bg = Float64Array.from(bflyGrid);
     const cg = Float64Array.from(upper ? calGrid : []);
-    const problem = penaltyProblem(q, T, guide, upper, bg, cg, mu);
+    const problem = penaltyProblem(q, T, grids.served, guide, upper, bg, cg, mu);
     const res = levenbergMarquardt(problem, x, {
       lower: box.lower,
       upper: box.upper,
@@ -639,6 +674,7 @@ function sliceGrids(
   const calPoints = covered(calCheck);
   return {
     grids: {
+      served,
       butterfly: linspace(lo, hi, (PENALTY_GRID - 1) * CHECK_FACTOR + 1),
       calendar: calPoints,
       calendarUpper: Float64Array.from(calPoints, (k) => (upper ? upper.at(k) : Number.POSITIVE_INFINITY)),

@@ -37,17 +37,20 @@ import { flatSurface } from "../../../src/core/surface/types.js";
 
 /**
  * Season figures (466 chains, default svi-af vs svi, scripts/measure/surfaceArbitrage.ts --repeats 2
- * --per-chain, 2026-12-07, per-slice served ranges): 0 butterfly and 0 calendar points on every
- * chain, the arbitrage report free on all 466. Vega-weighted RMSE vs mark <= 1.2x svi's on all 466
- * (worst 1.16x, 260423 BTC). Inside band (>= 95%, or at most 2 pts below svi where svi is under
- * 97%): 462/466; the 4 misses are BTC chains 2.2-2.4 pts below svi (260408, 260430, 260513,
- * 260514), so the drop allowed here is the season worst, 2.5 pts. CPU time <= 5x svi's on 466/466
- * (--repeats 3, 2026-12-07 05:35 UTC: median 2.08x, worst 4.43x). Expiries under 2 days: RMS distance to the band
- * median 0.071 pts BTC / 0.020 ETH (svi 0.085 / 0.020), at most 0.33 pts more than svi's.
+ * --per-chain, 2026-12-07, per-slice served ranges, /tmp/notes/surface-season-edges.log): 0
+ * butterfly, 0 calendar and 0 vertical-spread points on every chain (svi: vertical-spread points on
+ * 385), the arbitrage report free on all 466. Vega-weighted RMSE vs mark <= 1.2x svi's on 465/466;
+ * the one above is 260802 BTC at 1.212x, so the ratio allowed here is the season worst, 1.22.
+ * Inside band (>= 95%, or at most 2 pts below svi where svi is under 97%): 460/466; the 6 misses
+ * are BTC chains 2.2-3.4 pts below svi (260306, 260409, 260410, 260424, 260430, 260514: keeping
+ * the OTM price falling at the served range's ends costs them the fit of their far wings), so the
+ * drop allowed here is the season worst, 3.38 pts. CPU time <= 5x svi's on 464/466 (median 2.31x,
+ * worst 5.48x 260818 BTC, 5.14x 260104 ETH, --repeats 2 on a loaded machine). Expiries under 2
+ * days: RMS distance to the band at most 0.33 pts more than svi's.
  */
 const BAND_FLOOR = 0.95;
-const BAND_DROP = 0.025;
-const RMSE_RATIO = 1.2;
+const BAND_DROP = 0.034;
+const RMSE_RATIO = 1.22;
 const TIME_RATIO = 5;
 /** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.33). */
 const SHORT_BAND_EXTRA_PTS = 0.4;
@@ -110,13 +113,15 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
     expect(short.length).toBeGreaterThan(20);
   });
 
-  it("svi-af: no butterfly point, no calendar point, Lee's bound, at every expiry (short ones included)", () => {
+  it("svi-af: no butterfly, calendar or vertical-spread point, Lee's bound, at every expiry (short ones included)", () => {
     for (const c of chains) {
       const a = arbitragePoints(c.af.surface, c.af.surface.expiries, c.ranges);
-      expect({ where: c.where, ...a, leeOk: a.maxWingSlope <= 2 }).toEqual({
+      const vertical = verticalSpreadPoints(c.af.surface, c.af.surface.expiries, c.ranges);
+      expect({ where: c.where, ...a, vertical, leeOk: a.maxWingSlope <= 2 }).toEqual({
         where: c.where,
         butterfly: 0,
         calendar: 0,
+        vertical: 0,
         maxWingSlope: a.maxWingSlope,
         leeOk: true,
       });
@@ -126,7 +131,11 @@ describe.skipIf(files.length === 0)("svi-af on 20 seeded days of Deribit chains 
   it("the arbitrage report agrees with the independent check (svi-af free; svi: both find arbitrage)", () => {
     let sviWithArbitrage = 0;
     for (const c of chains) {
-      expect({ where: c.where, free: c.af.arbitrage.free }).toEqual({ where: c.where, free: true });
+      expect({
+        where: c.where,
+        free: c.af.arbitrage.free,
+        vertical: c.af.arbitrage.butterfly.reduce((n, b) => n + b.verticalSpreadPoints, 0),
+      }).toEqual({ where: c.where, free: true, vertical: 0 });
       const a = arbitragePoints(c.svi.surface, c.svi.surface.expiries, c.ranges);
       const independentFree = a.butterfly === 0 && a.calendar === 0;
       if (!independentFree) sviWithArbitrage++;

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -7,10 +7,13 @@ import {
   surfaceArbitrageReport,
   sviButterflyCheck,
 } from "../../../src/core/surface/arbitrage.js";
-import { calibrateSurface } from "../../../src/core/surface/calibrate.js";
-import { sviSmile, sviSurface } from "../../../src/core/surface/interpolate.js";
+import { loadChainFile } from "../../../src/adapters/chainFile.js";
+import { normalizeChain } from "../../../src/core/market/normalize.js";
+import { blackPrice } from "../../../src/core/pricing/black76.js";
+import { calibrateSurface, calibrateSurfaceFromQuotes } from "../../../src/core/surface/calibrate.js";
+import { type SmileFunction, sviSmile, sviSurface } from "../../../src/core/surface/interpolate.js";
 import { sviDurrlemanG, sviTotalVariance } from "../../../src/core/surface/svi.js";
-import { defined, linspace, syntheticSlice } from "./helpers.js";
+import { DATA_DIR, defined, linspace, syntheticSlice } from "./helpers.js";
 
 const ref = JSON.parse(
   readFileSync(resolve(__dirname, "../../fixtures/surface/surface_reference.json"), "utf8"),
@@ -125,4 +128,71 @@ describe("calendar arbitrage", () => {
       }
     }
   });
+});
+
+describe("vertical-spread arbitrage (Carr-Madan: an out-of-the-money price falls away from the forward)", () => {
+  const T = 0.1;
+  const range = { lo: -1.5, hi: 1.5 };
+  // w = 0.01 + 4 k^2 on one side: sqrt(w) ~ 2|k|, so the OTM price tends to F (calls: N(d1) - e^k N(d2) -> 1)
+  // and rises away from the money, a call (or put) spread of negative price
+  const rising = (side: 1 | -1): SmileFunction => ({
+    expiry: T,
+    totalVariance: (k) => 0.01 + 4 * Math.max(side * k, 0) ** 2,
+    firstDerivative: (k) => 8 * side * Math.max(side * k, 0),
+    secondDerivative: (k) => (side * k > 0 ? 8 : 0),
+  });
+  /** Rises of the Black OTM price (pricing module) between neighbouring points of the report's grid. */
+  const blackRises = (s: SmileFunction): number => {
+    const grid = linspace(range.lo, range.hi, Math.ceil((range.hi - range.lo) / 0.005) + 1);
+    const price = (k: number) =>
+      blackPrice({
+        forward: 1,
+        strike: Math.exp(k),
+        expiry: T,
+        vol: Math.sqrt(s.totalVariance(k) / T),
+        kind: k >= 0 ? "call" : "put",
+      });
+    let n = 0;
+    for (let i = 1; i < grid.length; i++) {
+      const k0 = defined(grid[i - 1], "k0");
+      const k1 = defined(grid[i], "k1");
+      if (k0 >= 0 && price(k1) > price(k0) * (1 + 1e-9)) n++;
+      if (k1 <= 0 && price(k0) > price(k1) * (1 + 1e-9)) n++;
+    }
+    return n;
+  };
+
+  it("a smile whose call (put) price rises with (against) the strike is caught on the side where it rises", () => {
+    for (const side of [1, -1] as const) {
+      const s = rising(side);
+      const r = butterflyCheck(s, { range, step: 0.005 });
+      expect(r.verticalSpreadPoints).toBeGreaterThan(50);
+      expect(r.verticalSpreadPoints).toBe(blackRises(s));
+      expect(Math.sign(defined(r.verticalSpreadAt ?? undefined, "verticalSpreadAt"))).toBe(side);
+      const surface = sviSurface([{ expiry: T, params: { a: 0.01, b: 0, rho: 0, m: 0, sigma: 0.1 } }]);
+      // a flat smile has none
+      expect(surfaceArbitrageReport(surface, { range, step: 0.005 }).verticalSpreadFree).toBe(true);
+    }
+  });
+
+  const daily = resolve(DATA_DIR, "deribit/daily/deribit_options_snapshot_20260409T100609Z.csv.gz");
+  it.skipIf(!existsSync(daily))(
+    "the default fit of the 2026-04-09 BTC chain (an earlier svi-af: 28 points at a 78-day expiry) has none",
+    async () => {
+      const file = await loadChainFile(daily);
+      const chain = defined(
+        file.chains.find((c) => c.underlying === "BTC"),
+        "BTC chain",
+      );
+      const res = calibrateSurfaceFromQuotes(normalizeChain(chain).snapshot.quotes);
+      if (!res.fit.ok) throw new Error("fit failed");
+      const a = res.fit.value.arbitrage;
+      expect(a.butterfly.map((b) => b.verticalSpreadPoints)).toEqual(a.butterfly.map(() => 0));
+      expect(a.verticalSpreadFree && a.free).toBe(true);
+      // unconstrained SVI of the same chain has them, and the report says so
+      const svi = calibrateSurfaceFromQuotes(normalizeChain(chain).snapshot.quotes, { model: "svi" });
+      if (!svi.fit.ok) throw new Error("svi fit failed");
+      expect(svi.fit.value.arbitrage.verticalSpreadFree).toBe(false);
+    },
+  );
 });
