@@ -176,7 +176,8 @@ function chainFitResult(chain: ChainSnapshot, file: DeribitFileResult, settings:
       free: f.arbitrage.free,
       butterflyFree: f.arbitrage.butterflyFree,
       calendarFree: f.arbitrage.calendarFree,
-      butterfly: f.arbitrage.butterfly.filter((b) => !b.free),
+      verticalSpreadFree: f.arbitrage.verticalSpreadFree,
+      butterfly: f.arbitrage.butterfly.filter((b) => !b.free || b.verticalSpreadPoints > 0),
       calendar: f.arbitrage.calendar.filter((c) => !c.free),
     },
     richCheap: richCheapList(f.surface, f.data).slice(0, topN),
@@ -226,6 +227,10 @@ function formatFitResult(r: FitResult, repair: boolean): string {
   lines.push(
     `arbitrage: butterfly ${r.arbitrage.butterflyFree ? "free" : `FOUND in ${r.arbitrage.butterfly.length} slice(s)`}, calendar ${
       r.arbitrage.calendarFree ? "free" : `FOUND between ${r.arbitrage.calendar.length} pair(s)`
+    }, vertical spreads ${
+      r.arbitrage.verticalSpreadFree
+        ? "free"
+        : `FOUND in ${r.arbitrage.butterfly.filter((b) => b.verticalSpreadPoints > 0).length} slice(s)`
     }${r.arbitrage.free || r.model !== "svi" || repair ? "" : " (try --model svi-af)"}`,
   );
   if (r.richCheap.length > 0) {
