@@ -87,6 +87,12 @@ async function targetsOnSample(days: number): Promise<void> {
     0,
   );
   line(
+    "svi-af vertical-spread points (target 0)",
+    rows.map((r) => r.af.verticalPoints),
+    "max",
+    0,
+  );
+  line(
     "svi butterfly + calendar points",
     rows.map((r) => r.svi.butterflyPoints + r.svi.calendarPoints),
     "max",

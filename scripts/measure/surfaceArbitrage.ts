@@ -5,7 +5,7 @@
  *  - butterfly points: k-grid points (step 0.01) of each fitted expiry's served range (its quoted
  *    range widened to at least |k| <= 1.5 on each side) where g(k) < -1e-6, g by central differences (h = 1e-3) of the total
  *    variance sampled through the public VolSurface interface;
- *  - vertical-spread points (measured, not an issue target): OTM prices moving towards the money's value
+ *  - vertical-spread points (static arbitrage: target 0, like butterfly and calendar): OTM prices moving towards the money's value
  *    away from it (surfaceChecks.ts verticalSpreadPoints);
  *  - calendar points: grid points (the union of the two expiries' ranges) where w decreases in T between consecutive fitted expiries and
  *    their midpoints (w(k, T_i) > w(k, mid) or w(k, mid) > w(k, T_i+1), beyond 1e-10 absolute);
@@ -30,7 +30,7 @@ import { arbitragePoints, fitFigures, quotedRanges, verticalSpreadPoints } from 
 export interface ChainSurfaceMetrics {
   readonly butterflyPoints: number;
   readonly calendarPoints: number;
-  /** Vertical-spread points (surfaceChecks.ts verticalSpreadPoints; not an issue-21 target, measured). */
+  /** Vertical-spread points (surfaceChecks.ts verticalSpreadPoints; static arbitrage, target 0 since the lead's decision). */
   readonly verticalPoints: number;
   /** Share of two-sided quotes inside [bid - 0.1pt, ask + 0.1pt] (1 when none). */
   readonly insideBand: number;
