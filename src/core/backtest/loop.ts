@@ -67,6 +67,7 @@ import { InvalidInputError } from "../errors.js";
 import { resolveCostModel } from "../hedge/costs.js";
 import { validateHedgePolicy } from "../hedge/policies.js";
 import type { Position } from "../instruments/types.js";
+import { mean } from "../math/stats.js";
 import { bookEquity } from "../risk/account.js";
 import { splitExpired } from "../risk/expiredLegs.js";
 import { portfolioGreeks } from "../risk/greeks.js";
@@ -284,7 +285,7 @@ function backtestResult(run: Run): BacktestResult {
   const eqCoin = daily.map((d) => d.equityCoin);
   const span = timeToExpiry(prev.time, first.time);
   const ppy = daily.length > 1 && span > 0 ? (daily.length - 1) / span : 365;
-  const avgEq = eqUsd.reduce((a, b) => a + b, 0) / Math.max(eqUsd.length, 1);
+  const avgEq = mean(eqUsd); // daily is non-empty (checked above)
   return {
     strategy: run.o.strategy.name ?? run.o.strategy.type,
     steps: run.count,
