@@ -35,6 +35,51 @@ const SIGMA = 0.6;
 const S = 100_000;
 /** Simpson's error on the log-contract integral (32 steps per ATM standard deviation): measured <= 1.3e-9 of sigma^2. */
 const FAIR_TOL = 2e-9;
+// Digits for toBeCloseTo (passes when |a - b| < 10^-d / 2) and bounds, each with the error it absorbs. "Measured" is
+// the worst over this file's cases (one run, 2026-12-07).
+/** Futures and swaps of O(1-100) USD through the quadrature (relative error <= ~3e-9): 5e-7 absolute; measured worst
+ * 2.8e-7 (10 futures x 100 sigma = 100 USD). Tight: the quadrature, not rounding, sets it. */
+const QUAD_USD_DIGITS = 6;
+/** Swap PnLs of O(0.1-6) kUSD through the quadrature (relative <= ~2e-9): 5e-6; measured worst 4.6e-6 (5.9 kUSD). */
+const QUAD_KUSD_DIGITS = 5;
+/** Swap values of O(1-13) kUSD through the quadrature: 5e-5; measured worst 4.9e-6 (the 1 kUSD chain-market swap). */
+const QUAD_10KUSD_DIGITS = 4;
+/** 33,000 USD swap through the quadrature (1.0e-9 relative measured): 5e-4; measured 3.4e-5. */
+const SWAP_33K_USD_DIGITS = 3;
+/** The same 33,000 USD in BTC (/ 100,000): 5e-10; measured 3.4e-10 (the same 1.0e-9 relative quadrature error). */
+const SWAP_33K_COIN_DIGITS = 9;
+/** Vega by a central vol bump (O(h^2) bump error plus quadrature): 5e-5; measured 6.7e-7 (swap) and 3.8e-5 (future:
+ * 100 sqrt(V) is not quadratic in sigma, so the bump's h^2 term stays). */
+const BUMP_GREEK_DIGITS = 4;
+/** Variance vega of a future by bump (5/120 USD per pt^2): 5e-11; measured 2.0e-11. */
+const BUMP_VAR_VEGA_DIGITS = 10;
+/** A swap's variance vega is N_var x remaining in closed form: float rounding only; measured 3.6e-15 on 13.3. */
+const EXACT_GREEK_DIGITS = 12;
+/** Volga by a second difference of bumps on a 2.7e5 USD figure (rounding grows as eps x V / h^2): tightened from -1
+ * (tolerance 5) to 0 (0.5); measured 5.2e-3 (~100x margin). */
+const VOLGA_DIGITS = 0;
+/** Portfolio totals vs the legs' sum: float reassociation of four O(1e4) USD terms; measured 0 (same order). */
+const SUM_DIGITS = 8;
+/** Total variance vega (O(10) USD per pt^2) vs the legs' sum: same reassociation argument; measured 0. */
+const SUM_VAR_VEGA_DIGITS = 10;
+/** Grid / stress rows vs valuePosition on the same shifted market: same code path, float differences only; tightened
+ * from 6 to 8 (5e-9 on O(1e4) USD); measured worst 4.4e-11 (>100x margin). */
+const REVALUATION_DIGITS = 8;
+/** Swap vol-up PnL vs vega dv + volga dv^2 / 2 (exact for a quadratic in sigma: bump error only); tightened from 0 to
+ * 2 (5e-3); measured 1.7e-5 (~300x margin). */
+const SECOND_ORDER_DIGITS = 2;
+/** A swap's spot-shift PnL on a flat surface: quadrature differences of an O(1e3) USD value only; tightened from 1e-6
+ * to 1e-9 USD; measured 7.8e-12 (~130x margin). */
+const NO_SPOT_EXPOSURE_USD = 1e-9;
+/** Sticky-moneyness grid vs valuePosition, relative to 1 + |ref|: float differences only; tightened from 1e-9 to
+ * 1e-10; measured worst 2.2e-12 absolute on |ref| ~ 12 (1.7e-13 relative, ~600x margin). */
+const GRID_REL_TOL = 1e-10;
+/** fast-check swap PnL vs variance vega x d(sigma_pts^2), relative to |ref| + a 1e6 USD scale: two quadratures of
+ * relative error <= FAIR_TOL each, with 2.5x margin for sampled sigmas (0.1-1.5). */
+const SCENARIO_REL_TOL = 1e-8;
+/** Swap settled from its fixings (no quadrature): float rounding of sum r^2; tightened from 6 to 8 (5e-9 on 786 USD);
+ * measured 2.5e-11 (200x margin). */
+const SETTLED_DIGITS = 8;
 
 function flat(sigma: number): VolSurface {
   return { model: "flat", impliedVol: () => sigma, totalVariance: (_k, T) => sigma * sigma * T };
@@ -137,8 +182,8 @@ describe("variance swap valuation", () => {
     const k50 = { ...atFair, strikeVol: 0.5 };
     // N_var = 1000 / (2 x 50) = 10 USD per pt^2; 3 contracts x 10 x (3600 - 2500) = 33,000 USD.
     const v = valuePosition({ instrument: k50, quantity: 3 }, m);
-    expect(v.valueUsd).toBeCloseTo(33_000, 3);
-    expect(v.valueCoin).toBeCloseTo(33_000 / S, 9);
+    expect(v.valueUsd).toBeCloseTo(33_000, SWAP_33K_USD_DIGITS);
+    expect(v.valueCoin).toBeCloseTo(33_000 / S, SWAP_33K_COIN_DIGITS);
     expect(v.settled).toBe(false);
   });
 
@@ -152,7 +197,7 @@ describe("variance swap valuation", () => {
     const expectedVar = (sumR2 + SIGMA * SIGMA * (20 / 365)) / (30 / 365);
     const nVar = 500 / (2 * 55);
     const v = valuePosition({ instrument: c, quantity: -2 }, m).valueUsd;
-    expect(v).toBeCloseTo(-2 * nVar * (1e4 * expectedVar - 55 * 55), 5);
+    expect(v).toBeCloseTo(-2 * nVar * (1e4 * expectedVar - 55 * 55), QUAD_KUSD_DIGITS);
   });
 
   it("a forward-starting swap is valued at the forward variance of its window (term structure)", () => {
@@ -195,12 +240,12 @@ describe("variance swap valuation", () => {
     const g = positionGreeks({ instrument: c, quantity: 2 }, m);
     const nVar = 1000 / (2 * 50);
     const remaining = 20 / 30;
-    expect(g.vegaUsd * 0.01).toBeCloseTo(2 * 60 * nVar * remaining * 2, 4);
-    expect(g.varianceVegaUsd).toBeCloseTo(2 * nVar * remaining, 12);
+    expect(g.vegaUsd * 0.01).toBeCloseTo(2 * 60 * nVar * remaining * 2, BUMP_GREEK_DIGITS);
+    expect(g.varianceVegaUsd).toBeCloseTo(2 * nVar * remaining, EXACT_GREEK_DIGITS);
     expect(g.deltaUnderlyingCoin).toBe(0);
     expect(g.gammaCoinPerUsd).toBe(0);
     // d^2 V / d sigma^2 = 2 N_var x remaining x 1e4 per 1.00 vol (V is quadratic in a flat sigma).
-    expect(g.volgaUsd).toBeCloseTo(2 * 2 * nVar * remaining * 1e4, -1);
+    expect(g.volgaUsd).toBeCloseTo(2 * 2 * nVar * remaining * 1e4, VOLGA_DIGITS);
   });
 });
 
@@ -210,13 +255,13 @@ describe("vol-index future valuation", () => {
     const entry = 50;
     expect(
       valuePosition({ instrument: f, quantity: 10, entryPrice: entry }, market(flat(SIGMA))).valueUsd,
-    ).toBeCloseTo(10 * (60 - entry), 6);
+    ).toBeCloseTo(10 * (60 - entry), QUAD_USD_DIGITS);
     const omega = 1.3;
     const withOmega = market(flat(SIGMA), { volOfVariance: omega });
     const fair = 60 * Math.exp((-omega * omega * (30 / 365)) / 8);
     expect(valuePosition({ instrument: f, quantity: 1, entryPrice: entry }, withOmega).valueUsd).toBeCloseTo(
       fair - entry,
-      6,
+      QUAD_USD_DIGITS,
     );
   });
 
@@ -225,7 +270,7 @@ describe("vol-index future valuation", () => {
     const m = market(twoLevel(T1, 0.4, 0.8));
     const f = volIndexFutureContract({ underlying: "BTC", expiry: T0 + 30 * DAY, contractSize: 2 });
     const v = valuePosition({ instrument: f, quantity: 1, entryPrice: 70 }, m).valueUsd;
-    expect(v).toBeCloseTo(2 * (80 - 70), 6);
+    expect(v).toBeCloseTo(2 * (80 - 70), QUAD_USD_DIGITS);
   });
 
   it("an entry at fair is resolved, greeks: vega by the bump equals 100 x 2 d sigma / d sigma_window... (flat: 100 per 1.00 vol)", () => {
@@ -235,9 +280,9 @@ describe("vol-index future valuation", () => {
     expect(Math.abs((p?.entryPrice ?? 0) - 60)).toBeLessThan(FAIR_TOL * 60);
     const g = positionGreeks(p as Position, m);
     // fair = 100 sigma: 100 USD per contract per 1.00 vol, 1 USD per vol point.
-    expect(g.vegaUsd).toBeCloseTo(5 * 100, 4);
+    expect(g.vegaUsd).toBeCloseTo(5 * 100, BUMP_GREEK_DIGITS);
     // d(100 sqrt V)/d(1e4 V) = 1 / (2 sigma_pts) per contract.
-    expect(g.varianceVegaUsd).toBeCloseTo(5 / (2 * 60), 10);
+    expect(g.varianceVegaUsd).toBeCloseTo(5 / (2 * 60), BUMP_VAR_VEGA_DIGITS);
     expect(g.deltaUnderlyingCoin).toBe(0);
   });
 });
@@ -303,10 +348,10 @@ describe("a mixed book through the risk engine", () => {
       vega += g.vegaUsd;
       varVega += g.varianceVegaUsd;
     }
-    expect(pg.totalUsd.valueUsd).toBeCloseTo(value, 8);
-    expect(pg.totalUsd.vegaUsd).toBeCloseTo(vega, 8);
-    expect(pg.totalUsd.varianceVegaUsd).toBeCloseTo(varVega, 10);
-    expect(pg.byUnderlying.BTC?.varianceVegaUsd).toBeCloseTo(varVega, 10);
+    expect(pg.totalUsd.valueUsd).toBeCloseTo(value, SUM_DIGITS);
+    expect(pg.totalUsd.vegaUsd).toBeCloseTo(vega, SUM_DIGITS);
+    expect(pg.totalUsd.varianceVegaUsd).toBeCloseTo(varVega, SUM_VAR_VEGA_DIGITS);
+    expect(pg.byUnderlying.BTC?.varianceVegaUsd).toBeCloseTo(varVega, SUM_VAR_VEGA_DIGITS);
   });
 
   it("the scenario grid is full revaluation: each row equals valuePosition on the shifted market minus the base", () => {
@@ -317,16 +362,16 @@ describe("a mixed book through the risk engine", () => {
       const shifted = applyScenario(m, s);
       resolved.forEach((p, i) => {
         const ref = valuePosition(p, shifted).valueUsd - valuePosition(p, m).valueUsd;
-        expect(rows[i]?.[j]).toBeCloseTo(ref, 6);
+        expect(rows[i]?.[j]).toBeCloseTo(ref, REVALUATION_DIGITS);
       });
     });
     // The swap's vol-up PnL matches its bump greeks to second order (quadratic in flat sigma: exact).
     const g = positionGreeks(book[2] as Position, m);
     const up = scenarios.findIndex((s) => s.spotShift === 0 && s.volShift === 0.1);
-    expect(rows[2]?.[up]).toBeCloseTo(g.vegaUsd * 0.1 + 0.5 * g.volgaUsd * 0.01, 0);
+    expect(rows[2]?.[up]).toBeCloseTo(g.vegaUsd * 0.1 + 0.5 * g.volgaUsd * 0.01, SECOND_ORDER_DIGITS);
     // ... and it has no spot exposure on a flat surface.
     const spotDown = scenarios.findIndex((s) => s.spotShift === -0.2 && s.volShift === 0);
-    expect(Math.abs(rows[2]?.[spotDown] ?? Number.NaN)).toBeLessThan(1e-6);
+    expect(Math.abs(rows[2]?.[spotDown] ?? Number.NaN)).toBeLessThan(NO_SPOT_EXPOSURE_USD);
   });
 
   it("sticky-moneyness grids (one vol-leg valuation per vol shift) equal valuePosition on each shifted market", () => {
@@ -343,7 +388,7 @@ describe("a mixed book through the risk engine", () => {
       for (const i of [2, 3]) {
         const p = resolved[i] as Position;
         const ref = valuePosition(p, shifted).valueUsd - valuePosition(p, m).valueUsd;
-        expect(Math.abs((rows[i]?.[j] ?? Number.NaN) - ref)).toBeLessThan(1e-9 * (1 + Math.abs(ref)));
+        expect(Math.abs((rows[i]?.[j] ?? Number.NaN) - ref)).toBeLessThan(GRID_REL_TOL * (1 + Math.abs(ref)));
       }
     });
   });
@@ -368,7 +413,7 @@ describe("a mixed book through the risk engine", () => {
       (a, p) => a + valuePosition(p, shifted).valueUsd - valuePosition(p, m).valueUsd,
       0,
     );
-    expect(stress[0]?.pnlUsd).toBeCloseTo(ref, 6);
+    expect(stress[0]?.pnlUsd).toBeCloseTo(ref, REVALUATION_DIGITS);
     const closes = Array.from({ length: 40 }, (_, i) => S * Math.exp(0.02 * Math.sin(i)));
     const v = historicalVar({ positions: book, market: m, confidence: 0.95, horizonDays: 1, closes });
     expect(Number.isFinite(v.varUsd)).toBe(true);
@@ -430,7 +475,7 @@ describe("scenario consistency", () => {
           const pnl =
             valuePosition(p, applyScenario(m, { spotShift: 0, volShift: dv })).valueUsd - g.valueUsd;
           const ref = g.varianceVegaUsd * 1e4 * ((sigma + dv) ** 2 - sigma ** 2);
-          return Math.abs(pnl - ref) <= 1e-8 * (Math.abs(ref) + 100 * 1e4);
+          return Math.abs(pnl - ref) <= SCENARIO_REL_TOL * (Math.abs(ref) + 100 * 1e4);
         },
       ),
       { numRuns: 40, seed: 24 },
@@ -444,8 +489,8 @@ describe("scenario consistency", () => {
     const g = positionGreeks(p, m);
     for (const dv of [-0.2, 0.05, 0.3]) {
       const pnl = valuePosition(p, applyScenario(m, { spotShift: 0.1, volShift: dv })).valueUsd - g.valueUsd;
-      expect(pnl).toBeCloseTo(7 * 3 * 100 * dv, 5);
-      expect(pnl).toBeCloseTo(g.vegaUsd * dv, 5);
+      expect(pnl).toBeCloseTo(7 * 3 * 100 * dv, QUAD_KUSD_DIGITS);
+      expect(pnl).toBeCloseTo(g.vegaUsd * dv, QUAD_KUSD_DIGITS);
     }
   });
 
@@ -473,7 +518,7 @@ describe("scenario consistency", () => {
       // Hindsight: 10 past returns, one of ln(S(1+move)/last) over the roll day, 19 days at sigma^2.
       const sumR2 = rets.reduce((a, r) => a + r * r, 0) + Math.log((S * (1 + move)) / last) ** 2;
       const expected = (sumR2 + SIGMA * SIGMA * (19 / 365)) / (30 / 365);
-      expect(v).toBeCloseTo(-(120 / 120) * (1e4 * expected - 3600), 4);
+      expect(v).toBeCloseTo(-(120 / 120) * (1e4 * expected - 3600), QUAD_10KUSD_DIGITS);
     }
     // The grid revalues the same way (spot enters the vol leg's memo key under a roll).
     const scenarios = [-0.25, 0, 0.1].map((x) => ({
@@ -487,7 +532,7 @@ describe("scenario consistency", () => {
     scenarios.forEach((sc, j) => {
       expect(rows[0]?.[j]).toBeCloseTo(
         valuePosition({ instrument: c, quantity: -1 }, applyScenario(m, sc)).valueUsd - base,
-        6,
+        REVALUATION_DIGITS,
       );
     });
   });
@@ -507,11 +552,11 @@ describe("scenario consistency", () => {
     const v = valuePosition({ instrument: c, quantity: 1 }, rolled);
     const rv = (365 / 28) * 28 * 0.03 * 0.03;
     expect(v.settled).toBe(true);
-    expect(v.valueUsd).toBeCloseTo((100 / 100) * (1e4 * rv - 2500), 6);
+    expect(v.valueUsd).toBeCloseTo((100 / 100) * (1e4 * rv - 2500), SETTLED_DIGITS);
     const f = volIndexFutureContract({ underlying: "BTC", expiry: T0 + DAY, contractSize: 1 });
     const fv = valuePosition({ instrument: f, quantity: 1, entryPrice: 50 }, rolled);
     expect(fv.settled).toBe(true);
-    expect(fv.valueUsd).toBeCloseTo(100 * (SIGMA + 0.1) - 50, 6);
+    expect(fv.valueUsd).toBeCloseTo(100 * (SIGMA + 0.1) - 50, QUAD_USD_DIGITS);
   });
 });
 
@@ -569,7 +614,10 @@ describe("on a chain market (chainRiskMarket)", () => {
     ]);
     expect(v.excluded[1]?.detail).toMatch(/index window end/);
     // The accepted future on the chain's flat 60% marks: 100 sigma exactly (no vol of variance).
-    expect(valuePosition(v.accepted[0] as Position, v.market).valueUsd).toBeCloseTo(2 * (60 - 55), 6);
+    expect(valuePosition(v.accepted[0] as Position, v.market).valueUsd).toBeCloseTo(
+      2 * (60 - 55),
+      QUAD_USD_DIGITS,
+    );
   });
 
   it("values them with the fixings and the vol of variance it is given", () => {
@@ -582,11 +630,14 @@ describe("on a chain market (chainRiskMarket)", () => {
     const fut = v.accepted.find((p) => p.instrument.name === ok.name) as Position;
     expect(valuePosition(fut, v.market).valueUsd).toBeCloseTo(
       2 * (60 * Math.exp((-omega * omega * tau) / 8) - 55),
-      6,
+      QUAD_USD_DIGITS,
     );
     const sw = valuePosition(v.accepted[0] as Position, v.market).valueUsd;
     const rv = (365 / 3) * (0.01 ** 2 + 0.02 ** 2 + 0.03 ** 2);
     // Expiry E1 = T0 + 56 d: 3 of the 59 days realized.
-    expect(sw).toBeCloseTo((100 / 100) * 1e4 * ((3 / 59) * rv + (56 / 59) * SIGMA * SIGMA - 0.25), 4);
+    expect(sw).toBeCloseTo(
+      (100 / 100) * 1e4 * ((3 / 59) * rv + (56 / 59) * SIGMA * SIGMA - 0.25),
+      QUAD_10KUSD_DIGITS,
+    );
   });
 });
