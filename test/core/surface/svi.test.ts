@@ -17,6 +17,27 @@ import {
 const ref = JSON.parse(
   readFileSync(resolve(__dirname, "../../fixtures/surface/surface_reference.json"), "utf8"),
 );
+/** Our SVI vol vs QuantLib's SviSmileSection (same formula in doubles, fixture stored as round-trip-exact JSON doubles):
+ * evaluation-order rounding only; tightened from 1e-12 to 1e-14 (~100 ulps of a 0.5 vol); measured 0. */
+const QUANTLIB_VOL_TOL = 1e-14;
+/** w vs 50-digit mpmath (O(0.1)): the double evaluation's rounding; 5e-15; measured 5.6e-17 (~90x). */
+const MPMATH_W_DIGITS = 14;
+/** Durrleman g vs 50-digit mpmath: rounding of w, w', w'' and their ratios (w'^2 / w); tightened from 1e-12 to 1e-13;
+ * measured 4.4e-16 (~200x). */
+const MPMATH_G_TOL = 1e-13;
+/** Analytic w' and the parameter gradient vs a central difference, h = 1e-5: truncation h^2 / 6 x w''' plus rounding
+ * eps x w / h (~1e-11); tightened from 7 (w') and 6 (gradient) to 8 (5e-9); measured 4.9e-11 and 7.4e-11 over the 200
+ * fast-check cases (~70-100x). */
+const FD1_DIGITS = 8;
+/** w'' vs a central difference of w' (h = 1e-5): rounding eps x w' / h and truncation; 5e-6; measured 2.0e-7 (25x). */
+const FD2_DIGITS = 5;
+/** Closed-form minimum vs the minimum on a 1e-4 grid: the grid misses the minimiser by up to 5e-5, costing up to
+ * w''/2 x (5e-5)^2 ~ 8e-10 here; 5e-10; measured 5.6e-12. Grid-bound: kept. */
+const GRID_MIN_DIGITS = 9;
+/** Jump-wings v = w(0) / T: one division, exact to an ulp of 0.04; measured 0. */
+const JW_V_DIGITS = 15;
+/** Jump-wings p, c, psi (GJ 2014 eq. 3.5) in closed form: a few ulps of O(1); measured <= 2.2e-16. */
+const JW_DIGITS = 14;
 
 describe("raw SVI", () => {
   it("matches QuantLib SviSmileSection vols (fixture from scripts/fixtures/surface_reference.py)", () => {
@@ -25,7 +46,7 @@ describe("raw SVI", () => {
       row.strikes.forEach((K: number, i: number) => {
         const k = Math.log(K / p.forward);
         const vol = Math.sqrt(sviTotalVariance(p, k) / p.T);
-        expect(Math.abs(vol - row.vols[i])).toBeLessThan(1e-12);
+        expect(Math.abs(vol - row.vols[i])).toBeLessThan(QUANTLIB_VOL_TOL);
       });
     }
   });
@@ -33,8 +54,8 @@ describe("raw SVI", () => {
   it("GJ 2014 Example 3.1: w and Durrleman g agree with 50-digit mpmath values", () => {
     const { params, rows } = ref.gjExample;
     for (const r of rows) {
-      expect(sviTotalVariance(params, r.k)).toBeCloseTo(r.w, 14);
-      expect(Math.abs(sviDurrlemanG(params, r.k) - r.g)).toBeLessThan(1e-12);
+      expect(sviTotalVariance(params, r.k)).toBeCloseTo(r.w, MPMATH_W_DIGITS);
+      expect(Math.abs(sviDurrlemanG(params, r.k) - r.g)).toBeLessThan(MPMATH_G_TOL);
     }
   });
 
@@ -53,15 +74,18 @@ describe("raw SVI", () => {
           const h = 1e-5;
           const fd1 = (sviTotalVariance(p, k + h) - sviTotalVariance(p, k - h)) / (2 * h);
           const fd2 = (sviFirstDerivative(p, k + h) - sviFirstDerivative(p, k - h)) / (2 * h);
-          expect(sviFirstDerivative(p, k)).toBeCloseTo(fd1, 7);
-          expect(sviSecondDerivative(p, k)).toBeCloseTo(fd2, 5);
+          expect(sviFirstDerivative(p, k)).toBeCloseTo(fd1, FD1_DIGITS);
+          expect(sviSecondDerivative(p, k)).toBeCloseTo(fd2, FD2_DIGITS);
           const g = [0, 0, 0, 0, 0];
           sviGradient(p, k, g);
           const keys = ["a", "b", "rho", "m", "sigma"] as const;
           keys.forEach((key, j) => {
             const up = { ...p, [key]: p[key] + h };
             const dn = { ...p, [key]: p[key] - h };
-            expect(g[j]).toBeCloseTo((sviTotalVariance(up, k) - sviTotalVariance(dn, k)) / (2 * h), 6);
+            expect(g[j]).toBeCloseTo(
+              (sviTotalVariance(up, k) - sviTotalVariance(dn, k)) / (2 * h),
+              FD1_DIGITS,
+            );
           });
         },
       ),
@@ -73,18 +97,18 @@ describe("raw SVI", () => {
     const p = { a: 0.02, b: 0.2, rho: -0.5, m: 0.1, sigma: 0.3 };
     let min = Number.POSITIVE_INFINITY;
     for (let k = -3; k <= 3; k += 1e-4) min = Math.min(min, sviTotalVariance(p, k));
-    expect(sviMinimumVariance(p)).toBeCloseTo(min, 9);
+    expect(sviMinimumVariance(p)).toBeCloseTo(min, GRID_MIN_DIGITS);
   });
 
   it("jump-wings view: v = w(0)/T, wing slopes p and c scale b(1-+rho)/sqrt(w0) (GJ 2014 eq. 3.5)", () => {
     const p = { a: 0.04, b: 0.4, rho: -0.4, m: 0, sigma: 0.1 };
     const jw = sviToJumpWings(p, 2);
     const w0 = sviTotalVariance(p, 0);
-    expect(jw.v).toBeCloseTo(w0 / 2, 15);
-    expect(jw.p).toBeCloseTo((0.4 * 1.4) / Math.sqrt(w0), 14);
-    expect(jw.c).toBeCloseTo((0.4 * 0.6) / Math.sqrt(w0), 14);
+    expect(jw.v).toBeCloseTo(w0 / 2, JW_V_DIGITS);
+    expect(jw.p).toBeCloseTo((0.4 * 1.4) / Math.sqrt(w0), JW_DIGITS);
+    expect(jw.c).toBeCloseTo((0.4 * 0.6) / Math.sqrt(w0), JW_DIGITS);
     // psi = d sqrt(w)/dk at 0 ... = w'(0) / (2 sqrt w0)
-    expect(jw.psi).toBeCloseTo(sviFirstDerivative(p, 0) / (2 * Math.sqrt(w0)), 14);
+    expect(jw.psi).toBeCloseTo(sviFirstDerivative(p, 0) / (2 * Math.sqrt(w0)), JW_DIGITS);
   });
 
   it("validation names the field", () => {
