@@ -37,20 +37,19 @@ import { flatSurface } from "../../../src/core/surface/types.js";
 
 /**
  * Season figures (466 chains, default svi-af vs svi, scripts/measure/surfaceArbitrage.ts --repeats 2
- * --per-chain, 2026-12-07, per-slice served ranges, /tmp/notes/surface-season-edges.log): 0
+ * --per-chain, 2026-12-07, per-slice served ranges, band penalty inset 0.05 pt, /tmp/notes/surface3-season-inset.log): 0
  * butterfly, 0 calendar and 0 vertical-spread points on every chain (svi: vertical-spread points on
  * 385), the arbitrage report (vertical spreads included) free on all 466. Vega-weighted RMSE vs mark <= 1.2x svi's on 465/466;
- * the one above is 260802 BTC at 1.212x, so the ratio allowed here is the season worst, 1.22.
- * Inside band (>= 95%, or at most 2 pts below svi where svi is under 97%): 460/466; the 6 misses
- * are BTC chains 2.2-3.4 pts below svi (260306, 260409, 260410, 260424, 260430, 260514: keeping
+ * the one above is 260802 BTC at 1.214x, so the ratio allowed here is the season worst, 1.22.
+ * Inside band (>= 95%, or at most 2 pts below svi where svi is under 97%): 462/466; the 4 misses
+ * are BTC chains 2.0-3.2 pts below svi (260401, 260409, 260430, 260513: keeping
  * the OTM price falling at the served range's ends costs them the fit of their far wings), so the
- * drop allowed here is the season worst, 3.38 pts. CPU time <= 5x svi's on 464/466 (median 2.31x,
- * worst 5.48x 260818 BTC, 5.14x 260104 ETH, --repeats 2 on a loaded machine; re-timed with 5
- * repeats: 1.3-2.3x and 2.9-3.2x). Expiries under 2
+ * drop allowed here is the season worst, 3.17 pts (260409 BTC). CPU time <= 5x svi's on 466/466 (median 2.20x,
+ * worst 4.44x, --repeats 2). Expiries under 2
  * days: RMS distance to the band at most 0.33 pts more than svi's.
  */
 const BAND_FLOOR = 0.95;
-const BAND_DROP = 0.034;
+const BAND_DROP = 0.032;
 const RMSE_RATIO = 1.22;
 const TIME_RATIO = 5;
 /** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.33). */
