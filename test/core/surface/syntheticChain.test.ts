@@ -14,6 +14,23 @@ import { defined } from "./helpers.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 0, 10, 9);
+// The chains carry exact Black prices with a +-1% (SSVI: 0.5%) coin spread; the fitter sees mid vols = the mean of
+// the bid and ask vols, which differ from the true vol by a second-order convexity term (~spread^2 x vomma / vega),
+// and strikes rounded to whole USD. Measured on this run; tightened where the old bound was >100x the measured error.
+/** Raw SVI smile vs the true smile on +-3 sd: tightened from 2e-3 to 5e-4; measured worst 3.3e-6 (~150x). */
+const SMILE_VOL_TOL = 5e-4;
+/** Raw SVI fit RMSE to the mid vols (vol pts): tightened from 0.05 to 5e-3; measured worst 3.0e-5 (~170x). */
+const SVI_RMSE_MAX_PTS = 5e-3;
+/** Raw SVI rho (weakly identified in flat directions, hence compared loosely): tightened from 1 to 2 digits (5e-3);
+ * measured 1.2e-5. */
+const SVI_RHO_DIGITS = 2;
+/** SSVI (rho, eta, gamma) from prices: tightened from 2 / 1 / 1 digits to 4 / 3 / 4 (5e-5 / 5e-4 / 5e-5); measured
+ * 6.8e-9 / 2.8e-6 / 2.2e-7 (>100x: the optimiser's stop, not the data, sets them). */
+const SSVI_RHO_DIGITS = 4;
+const SSVI_ETA_DIGITS = 3;
+const SSVI_GAMMA_DIGITS = 4;
+/** SSVI fit RMSE per slice (vol pts): tightened from 0.1 to 5e-3; measured worst 2.3e-5 (~200x). */
+const SSVI_RMSE_MAX_PTS = 5e-3;
 
 /** A chain of calls and puts on a strike grid for each (T, w(k)). */
 function chain(
@@ -68,7 +85,7 @@ function chain(
 }
 
 describe("synthetic chains with known parameters (through prices and implied vols)", () => {
-  it("raw SVI per expiry: parameters recovered (mid vols are not exactly the true vols: tolerance 2e-3)", () => {
+  it("raw SVI per expiry: parameters recovered (mid vols are not exactly the true vols: tolerance 5e-4)", () => {
     const truth: { days: number; p: SviParams }[] = [
       { days: 7, p: { a: 0.0015, b: 0.02, rho: -0.2, m: 0.005, sigma: 0.05 } },
       { days: 30, p: { a: 0.008, b: 0.05, rho: -0.3, m: 0.01, sigma: 0.12 } },
@@ -83,16 +100,17 @@ describe("synthetic chains with known parameters (through prices and implied vol
     if (!res.fit.ok) return;
     res.fit.value.slices.forEach((s, i) => {
       const p = defined(truth[i], `truth ${i}`).p;
-      expect(s.rmseVolPts).toBeLessThan(0.05);
+      expect(s.rmseVolPts).toBeLessThan(SVI_RMSE_MAX_PTS);
       expect(s.insideBandShare).toBe(1);
       // compare smiles (parameters are weakly identified in flat directions): max vol error on +-3 sd
       const T = s.expiry;
       for (let k = -0.3; k <= 0.3; k += 0.01) {
         const a = Math.sqrt(sviTotalVariance(s.rawSvi, k) / T);
         const b = Math.sqrt(sviTotalVariance(p, k) / T);
-        if (Math.abs(k) < 3 * Math.sqrt(sviTotalVariance(p, 0))) expect(Math.abs(a - b)).toBeLessThan(2e-3);
+        if (Math.abs(k) < 3 * Math.sqrt(sviTotalVariance(p, 0)))
+          expect(Math.abs(a - b)).toBeLessThan(SMILE_VOL_TOL);
       }
-      expect(s.rawSvi.rho).toBeCloseTo(p.rho, 1);
+      expect(s.rawSvi.rho).toBeCloseTo(p.rho, SVI_RHO_DIGITS);
     });
   });
 
@@ -120,10 +138,10 @@ describe("synthetic chains with known parameters (through prices and implied vol
     expect(res.fit.ok).toBe(true);
     if (!res.fit.ok) return;
     const p = res.fit.value.ssvi;
-    expect(p?.rho).toBeCloseTo(truth.rho, 2);
-    expect(p?.eta).toBeCloseTo(truth.eta, 1);
-    expect(p?.gamma).toBeCloseTo(truth.gamma, 1);
+    expect(p?.rho).toBeCloseTo(truth.rho, SSVI_RHO_DIGITS);
+    expect(p?.eta).toBeCloseTo(truth.eta, SSVI_ETA_DIGITS);
+    expect(p?.gamma).toBeCloseTo(truth.gamma, SSVI_GAMMA_DIGITS);
     expect(res.fit.value.arbitrage.free).toBe(true);
-    for (const s of res.fit.value.slices) expect(s.rmseVolPts).toBeLessThan(0.1);
+    for (const s of res.fit.value.slices) expect(s.rmseVolPts).toBeLessThan(SSVI_RMSE_MAX_PTS);
   });
 });
