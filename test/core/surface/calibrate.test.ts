@@ -14,6 +14,32 @@ import { DATA_DIR, defined, haveSample, linspace, SAMPLE_CSV, syntheticSlice } f
 if (!haveSample)
   console.warn(`surface real-data tests skipped: ${SAMPLE_CSV} not found (sibling ../shared/data absent)`);
 
+// Real-data bounds below are fit-quality requirements on the 2026-01-10 sample chain (BTC and ETH), not rounding
+// bounds; "measured" is this run's worst over both currencies. They are not tightened here: a tighter bound must
+// first be measured over the season (../shared/data daily chains), which this test does not run.
+/** Plausible crypto ATM vols: the 1-day BTC ATM mark IV is 13% in this weekend snapshot, so 8% is the floor; 120%
+ * catches a unit slip (vol in points); measured max 0.65. */
+const ATM_VOL_MIN = 0.08;
+const ATM_VOL_MAX = 1.2;
+/** Raw SVI (5 parameters per slice): worst slice RMSE to mids under 2 vol pts (measured 1.29), RMS distance outside
+ * the bid/ask band under 1 pt (measured 0.80), and at least 85% of two-sided quotes inside their band. */
+const SVI_RMSE_MAX_PTS = 2;
+const SVI_BAND_MAX_PTS = 1;
+const SVI_INSIDE_MIN_SHARE = 0.85;
+/** SSVI (3 parameters for the whole surface) and eSSVI (3 per slice), arbitrage-free by construction, so looser:
+ * worst RMSE 6 / 5 pts (measured 4.73 / 3.98, ETH), band distance 3 pts (measured 2.52). */
+const SSVI_RMSE_MAX_PTS = 6;
+const ESSVI_RMSE_MAX_PTS = 5;
+const SSVI_BAND_MAX_PTS = 3;
+/** The butterfly/calendar repair may cost fit: each slice's RMSE rises by under 1 vol pt; measured worst rise 0.11. */
+const REPAIR_RMSE_RISE_MAX_PTS = 1;
+/** Cascade regression (BTC 2026-05-13): the forward-only repair put later slices 14-27 pts off their quotes; every
+ * repaired slice now stays within 3 pts of its bands (measured worst 0.63). */
+const CASCADE_BAND_MAX_PTS = 3;
+/** One-slice surface at another T: total variance scaled by T / T0, so the vol is unchanged up to rounding of w x T /
+ * T0 and sqrt; measured 0. */
+const SCALED_VOL_DIGITS = 12;
+
 describe.skipIf(!haveSample)(
   "real Deribit chain (sample 2026-01-10T09:14Z, Deribit loader + market normalizer)",
   () => {
@@ -39,23 +65,23 @@ describe.skipIf(!haveSample)(
             for (const v of Object.values(s.rawSvi)) expect(Number.isFinite(v)).toBe(true);
             expect(Number.isFinite(s.rmseVolPts)).toBe(true);
             // plausible crypto ATM vols
-            expect(s.atmVol).toBeGreaterThan(0.08); // the 1-day BTC ATM mark IV is 13% in this weekend snapshot
-            expect(s.atmVol).toBeLessThan(1.2);
+            expect(s.atmVol).toBeGreaterThan(ATM_VOL_MIN);
+            expect(s.atmVol).toBeLessThan(ATM_VOL_MAX);
           }
           const rmse = f.slices.map((s) => s.rmseVolPts);
           const worst = Math.max(...rmse);
           const worstBand = Math.max(...f.slices.map((s) => s.bandDistanceRmsVolPts));
           if (model === "svi") {
             // 5 parameters per slice: within ~1.3 vol pts of mids, < 1 pt outside the bid/ask band
-            expect(worst).toBeLessThan(2);
-            expect(worstBand).toBeLessThan(1);
+            expect(worst).toBeLessThan(SVI_RMSE_MAX_PTS);
+            expect(worstBand).toBeLessThan(SVI_BAND_MAX_PTS);
             const inside = f.slices.reduce((s, x) => s + (x.insideBandShare ?? 0) * x.twoSidedCount, 0);
             const two = f.slices.reduce((s, x) => s + x.twoSidedCount, 0);
-            expect(inside / two).toBeGreaterThan(0.85);
+            expect(inside / two).toBeGreaterThan(SVI_INSIDE_MIN_SHARE);
           } else {
             // 3 parameters per slice (eSSVI) or per surface (SSVI), arbitrage-free by construction
-            expect(worst).toBeLessThan(model === "ssvi" ? 6 : 5);
-            expect(worstBand).toBeLessThan(3);
+            expect(worst).toBeLessThan(model === "ssvi" ? SSVI_RMSE_MAX_PTS : ESSVI_RMSE_MAX_PTS);
+            expect(worstBand).toBeLessThan(SSVI_BAND_MAX_PTS);
             expect(f.arbitrage.free).toBe(true);
           }
           // term structure and rich/cheap on the fitted surface
@@ -83,7 +109,7 @@ describe.skipIf(!haveSample)(
         expect(rep.fit.value.arbitrage.free).toBe(true);
         rep.fit.value.slices.forEach((s, i) => {
           const before = plain.fit.ok ? defined(plain.fit.value.slices[i], `plain slice ${i}`).rmseVolPts : 0;
-          expect(s.rmseVolPts).toBeLessThan(before + 1);
+          expect(s.rmseVolPts).toBeLessThan(before + REPAIR_RMSE_RISE_MAX_PTS);
         });
       });
     }
@@ -106,7 +132,7 @@ describe.skipIf(!existsSync(CASCADE_FILE))("regression: SVI repair cascade (BTC 
     expect(res.fit.ok).toBe(true);
     if (!res.fit.ok) return;
     expect(res.fit.value.arbitrage.free).toBe(true);
-    for (const s of res.fit.value.slices) expect(s.bandDistanceRmsVolPts).toBeLessThan(3);
+    for (const s of res.fit.value.slices) expect(s.bandDistanceRmsVolPts).toBeLessThan(CASCADE_BAND_MAX_PTS);
   });
 });
 
@@ -207,7 +233,7 @@ describe("bad input", () => {
     expect(res.ok).toBe(true);
     if (!res.ok) return;
     const v = res.value.surface.impliedVol(0, 0.25);
-    expect(res.value.surface.impliedVol(0, 1)).toBeCloseTo(v, 12);
+    expect(res.value.surface.impliedVol(0, 1)).toBeCloseTo(v, SCALED_VOL_DIGITS);
     expect(res.value.surface.totalVariance(0, 0)).toBe(0);
   });
 });
