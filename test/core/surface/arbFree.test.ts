@@ -54,6 +54,13 @@ const RMSE_RATIO = 1.22;
 const TIME_RATIO = 5;
 /** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.33). */
 const SHORT_BAND_EXTRA_PTS = 0.4;
+/** Served-range ends: the |k| <= 1.5 floor or the widest quote (-0.5 + 0.1 x 23, float-accumulated): rounding only;
+ * measured <= 2.2e-16. */
+const RANGE_END_DIGITS = 12;
+/** svi-af vs unconstrained svi on arbitrage-free quotes: the constrained path should land on the same optimum; 5e-7
+ * allows a penalty-path optimiser stop; measured 0 (svi-af returns the unconstrained fit here). Not tightened: the
+ * svi-af fitter is being changed (surface3, 2026-12-07). */
+const SAME_FIT_VOL_DIGITS = 6;
 
 /** CPU time of fn in ms (this process): the wall clock of a shared machine measures the others' load. */
 function cpuMs<T>(fn: () => T): { ms: number; value: T } {
@@ -224,11 +231,11 @@ describe("svi-af on synthetic slices", () => {
     expect(fit.ok).toBe(true);
     if (!fit.ok) return;
     const [short, long] = fit.value.arbitrage.butterfly;
-    expect(short?.range.lo).toBeCloseTo(-1.5, 12);
-    expect(short?.range.hi).toBeCloseTo(1.5, 12);
-    expect(long?.range.lo).toBeCloseTo(-1.5, 12);
-    expect(long?.range.hi).toBeCloseTo(1.8, 12);
-    expect(fit.value.arbitrage.calendar[0]?.range.hi).toBeCloseTo(1.8, 12);
+    expect(short?.range.lo).toBeCloseTo(-1.5, RANGE_END_DIGITS);
+    expect(short?.range.hi).toBeCloseTo(1.5, RANGE_END_DIGITS);
+    expect(long?.range.lo).toBeCloseTo(-1.5, RANGE_END_DIGITS);
+    expect(long?.range.hi).toBeCloseTo(1.8, RANGE_END_DIGITS);
+    expect(fit.value.arbitrage.calendar[0]?.range.hi).toBeCloseTo(1.8, RANGE_END_DIGITS);
     // the independent check on the same ranges finds nothing either
     const a = arbitragePoints(fit.value.surface, fit.value.surface.expiries, quotedRanges(fit.value));
     expect([a.butterfly, a.calendar]).toEqual([0, 0]);
@@ -258,7 +265,10 @@ describe("svi-af on synthetic slices", () => {
     if (!af.ok || !svi.ok) return;
     for (const k of ks)
       for (const T of [0.1, 0.4])
-        expect(af.value.surface.impliedVol(k, T)).toBeCloseTo(svi.value.surface.impliedVol(k, T), 6);
+        expect(af.value.surface.impliedVol(k, T)).toBeCloseTo(
+          svi.value.surface.impliedVol(k, T),
+          SAME_FIT_VOL_DIGITS,
+        );
   });
 });
 
