@@ -19,7 +19,7 @@ const SAME = 1e-9;
 /**
  * The core's fair (surface log-contract integral) vs volindex's (the DVOL strip + discrete and wing
  * corrections on an svi-af fit): two replications of the same forward variance. Measured on this
- * chain: 0.03 pts at 45 days (0.23 at 10 days, 0.55 at 90 days); bound 0.25 pts.
+ * chain: 0.13 pts at 45 days since the core's listed-strike wings (6ed106f; 0.03 before); bound 0.25 pts.
  */
 const METHODS_PTS = 0.25;
 /** +10 vol pts parallel moves the fair (100 x the forward vol of the 30 days after expiry) by ~10 pts, exactly 10 only
