@@ -120,11 +120,11 @@ const G_MARGIN = 1e-3;
 /** Calendar margin relative to the longer slice's ATM variance. */
 const CAL_MARGIN = 1e-4;
 /**
- * Weight of the distance to the bid/ask band beside the distance to the mid (constrained fits). 2
- * with the inset below (season, 466 chains: band rule 462/466, RMSE within 1.2x of svi on 466/466,
- * worst 1.15x); 3 gave the same band count with RMSE on 465/466 (2026-08-02 BTC 1.214x).
+ * Weight of the distance to the bid/ask band beside the distance to the mid (constrained fits). 1.5
+ * with the inset below (season, 466 chains: band rule 464/466, RMSE within 1.2x of svi on 466/466,
+ * worst 1.15x); 2 gave band 462/466, 3 band 462/466 with RMSE on 465/466 (2026-08-02 BTC 1.214x).
  */
-const BAND_WEIGHT = 2;
+const BAND_WEIGHT = 1.5;
 /**
  * Inset of the band in the band penalty (vol, 0.05 pt; at most a quarter of the spread). Season
  * (466 chains, scripts/measure/surfaceArbitrage.ts): band rule 460 -> 462/466 with 0 butterfly,
