@@ -9,8 +9,8 @@
  *    starting point; if it already satisfies the constraints it is kept as is. Otherwise the
  *    projected Levenberg-Marquardt (math/levenbergMarquardt.ts) minimizes the weighted vol-space
  *    distance to the mid (spread weights, as the unconstrained fit) plus BAND_WEIGHT times the
- *    distance to the bid/ask band (zero inside it: a smile that must move moves inside the band
- *    first), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
+ *    distance to the bid/ask band narrowed by BAND_INSET (zero inside it: a smile that must move
+ *    moves inside the band first), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
  *    round, failing points added as cutting planes) on
  *    - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid of the served range + 0.25
  *      (Gatheral & Jacquier 2014, Lemma 2.2; verified g >= 0 on a grid 8x denser, refined between
