@@ -10,7 +10,9 @@
  *    projected Levenberg-Marquardt (math/levenbergMarquardt.ts) minimizes the weighted vol-space
  *    distance to the mid (spread weights, as the unconstrained fit) plus BAND_WEIGHT times the
  *    distance to the bid/ask band narrowed by BAND_INSET (zero inside it: a smile that must move
- *    moves inside the band first), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
+ *    moves inside the band first; a slice that ends with fewer quotes inside the band than its
+ *    unconstrained fit gets one more fit with BAND_BOOST times the band weight on the quotes left
+ *    outside, kept only if it verifies and has more quotes inside), plus quadratic penalties (exterior penalty method, penalty weight raised x10 per
  *    round, failing points added as cutting planes) on
  *    - butterfly: Durrleman's g(k) >= G_MARGIN on a k-grid of the served range + 0.25
  *      (Gatheral & Jacquier 2014, Lemma 2.2; verified g >= 0 on a grid 8x denser, refined between
@@ -131,6 +133,8 @@ const BAND_WEIGHT = 1.5;
  * calendar and vertical-spread points kept; 0.03, 0.04, 0.07 and 0.1 pt did worse on the misses.
  */
 const BAND_INSET = 0.0005;
+/** Band-weight factor of the second pass on quotes the first constrained fit left outside the band. */
+const BAND_BOOST = 10;
 /** Weight of a guide residual (a quote's weight averages 1). */
 const GUIDE_WEIGHT = 1;
 /** Width in k of the guide's bins. */
@@ -340,6 +344,8 @@ function quoteArrays(slice: SurfaceSlice, weighting: SurfaceWeighting) {
     /** The band [bid vol, ask vol] (an open side is -/+Infinity). */
     bid: Float64Array.from(slice.quotes, (q) => q.bidVol ?? Number.NEGATIVE_INFINITY),
     ask: Float64Array.from(slice.quotes, (q) => q.askVol ?? Number.POSITIVE_INFINITY),
+    /** Per-quote band weight (BAND_WEIGHT; raised on a second pass for quotes left outside). */
+    band: new Float64Array(slice.quotes.length).fill(BAND_WEIGHT),
   };
 }
 
@@ -368,7 +374,8 @@ function dataCost(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number): n
     const v = Math.sqrt(w > 0 ? w / T : 0);
     const wi = at(q.weight, i);
     c +=
-      (wi * (v - at(q.vol, i))) ** 2 + (BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i))) ** 2;
+      (wi * (v - at(q.vol, i))) ** 2 +
+      (at(q.band, i) * wi * bandDistance(v, at(q.bid, i), at(q.ask, i))) ** 2;
   }
   return 0.5 * c;
 }
@@ -426,7 +433,7 @@ function quoteResiduals(p: SviParams, q: ReturnType<typeof quoteArrays>, T: numb
     const v = Math.sqrt(w > 0 ? w / T : 0);
     const wi = at(q.weight, i);
     out[i] = wi * (v - at(q.vol, i));
-    out[n + i] = BAND_WEIGHT * wi * bandDistance(v, at(q.bid, i), at(q.ask, i));
+    out[n + i] = at(q.band, i) * wi * bandDistance(v, at(q.bid, i), at(q.ask, i));
   }
 }
 
@@ -731,6 +738,43 @@ function bestPenaltyFit(
   return { best, iterations };
 }
 
+/** Quotes of p inside their bid/ask band, one flag each. */
+function inBandFlags(p: SviParams, q: ReturnType<typeof quoteArrays>, T: number): boolean[] {
+  return Array.from(q.k, (k, i) => {
+    const w = sviTotalVariance(p, k);
+    const v = Math.sqrt(w > 0 ? w / T : 0);
+    return v >= at(q.bid, i) && v <= at(q.ask, i);
+  });
+}
+
+/**
+ * When the constrained fit leaves more quotes outside the band than the unconstrained one, a
+ * second fit from it with BAND_BOOST times the band weight on the quotes it left outside; kept
+ * only if it verifies as well and puts more quotes inside the band.
+ */
+function bandSecondPass(
+  slice: SurfaceSlice,
+  q: ReturnType<typeof quoteArrays>,
+  unconstrained: SviParams,
+  first: { best: PenaltyResult; iterations: number },
+  upper: Upper | null,
+  g: SliceGrids,
+  guide: Guide,
+): { best: PenaltyResult; iterations: number } {
+  const T = slice.expiry;
+  if (!first.best.verified) return first;
+  const inside = inBandFlags(first.best.params, q, T);
+  const count = inside.filter(Boolean).length;
+  if (count >= inBandFlags(unconstrained, q, T).filter(Boolean).length) return first;
+  const band = q.band.map((b, i) => (inside[i] ? b : b * BAND_BOOST));
+  const q2 = { ...q, band };
+  const x0 = sviToInternal(first.best.params);
+  const r = penaltyFit(slice, q2, x0, upper, g.grids, g.bflyBase.slice(), g.calGrid.slice(), guide);
+  const iterations = first.iterations + r.iterations;
+  const better = r.verified && inBandFlags(r.params, q, T).filter(Boolean).length > count;
+  return { best: better ? r : first.best, iterations };
+}
+
 /** Slice i fitted under the constraints of the longer slices already in `out`. */
 function fitArbFreeSlice(
   data: readonly SurfaceSlice[],
@@ -765,7 +809,8 @@ function fitArbFreeSlice(
     };
   const q = quoteArrays(slice, ctx.weighting);
   const next = out[i + 1]?.params ?? null;
-  const { best, iterations } = bestPenaltyFit(slice, q, fit, next, upper, g, guide);
+  const first = bestPenaltyFit(slice, q, fit, next, upper, g, guide);
+  const { best, iterations } = bandSecondPass(slice, q, fit.params, first, upper, g, guide);
   const common = { ...base, iterations: fit.iterations + iterations, converged: best.converged };
   // butterfly-free: ordered with the longer slices where they are quoted when verified; otherwise the envelope orders them
   if (best.butterflyOk) return { ...common, params: best.params, method: "penalty", verified: best.verified };

@@ -38,19 +38,19 @@ import { flatSurface } from "../../../src/core/surface/types.js";
 /**
  * Season figures (466 chains, default svi-af vs svi, scripts/measure/surfaceArbitrage.ts --repeats 2
  * --per-chain, 2026-12-07, per-slice served ranges, band penalty inset 0.05 pt and weight 1.5,
- * /tmp/notes/surface3-season-inset-bw15.log): 0
+ * band second pass x10, /tmp/notes/surface4-season-p0.log and -p1.log): 0
  * butterfly, 0 calendar and 0 vertical-spread points on every chain (svi: vertical-spread points on
  * 385), the arbitrage report (vertical spreads included) free on all 466. Vega-weighted RMSE vs mark <= 1.2x svi's on 466/466
- * (worst 1.148x, 260423 BTC), so the ratio allowed here is the issue's 1.2.
- * Inside band (>= 95%, or at most 2 pts below svi where svi is under 97%): 464/466; the 2 misses
- * are BTC chains 2.1-3.0 pts below svi (260424, 260425T0: keeping
- * the OTM price falling at the served range's ends costs them the fit of their far wings), so the
- * drop allowed here is the season worst, 2.98 pts (260424 BTC). CPU time <= 5x svi's on 466/466 (median 2.19x,
- * worst 4.90x 260817 BTC, --repeats 2). Expiries under 2
+ * (worst 1.143x, 260514 BTC), so the ratio allowed here is the issue's 1.2.
+ * Inside band (>= 95%, or at most 2 pts below svi where svi is under 97%): 466/466 since a slice
+ * left with fewer quotes inside the band than svi gets a second fit weighting those quotes more
+ * (260424 BTC 92.9% vs svi 94.5%, 260425T0 BTC 95.2% vs 95.9%), so the drop allowed here is the
+ * issue's 2 pts. CPU time <= 5x svi's on 466/466 (median 2.28x,
+ * worst 4.92x 260605 BTC, --repeats 2). Expiries under 2
  * days: RMS distance to the band at most 0.46 pts more than svi's (260401 BTC; 0.30 on every other chain).
  */
 const BAND_FLOOR = 0.95;
-const BAND_DROP = 0.03;
+const BAND_DROP = 0.02;
 const RMSE_RATIO = 1.2;
 const TIME_RATIO = 5;
 /** Expiries under 2 days: RMS distance to the band at most svi's + this (vol pts; season worst 0.456). */
