@@ -43,12 +43,12 @@ async function bestOf<T>(runs: number, fn: () => T): Promise<{ ms: number; media
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
-/** Season figures of scripts/measure/surfaceArbitrage.ts --repeats 2 --per-chain (466 chains, 2026-12-07 07:33 UTC). */
+/** Season figures of scripts/measure/surfaceArbitrage.ts --repeats 2 --per-chain (466 chains, 2026-12-07 07:52 UTC). */
 const SEASON =
   "season (466 chains, scripts/measure/surfaceArbitrage.ts): svi-af 0 butterfly / 0 calendar / 0 vertical-spread points on 466/466 " +
-  "(svi: vertical-spread points on 385); inside band median 96.7% BTC / 99.0% ETH (svi 96.9% / 99.0%), worst 86.5% (svi 86.8%); " +
-  "RMSE ratio median 1.02 BTC / 1.004 ETH, worst 1.15 (466/466 within 1.2x); CPU time ratio median 2.34 BTC / 2.03 ETH, worst 4.90 " +
-  "(466/466 within 5x; re-timed with 5 repeats 1.94x); all issue targets on 464/466 (band: 2 BTC chains, 2.1-3.0 pts below svi)";
+  "(svi: vertical-spread points on 385); inside band median 96.8% BTC / 99.0% ETH (svi 96.9% / 99.0%), worst 86.5% (svi 86.8%); " +
+  "RMSE ratio median 1.02 BTC / 1.004 ETH, worst 1.14 (466/466 within 1.2x); CPU time ratio median 2.49 BTC / 2.09 ETH, worst 4.92 " +
+  "(466/466 within 5x); all issue targets on 466/466 (band: worst 2.0 pts below svi where svi < 97%)";
 
 async function targetsOnSample(days: number): Promise<void> {
   header(`surface: issue 21 targets, default svi-af vs svi, ${days} seeded days of Deribit snapshots`);
