@@ -8,6 +8,7 @@
  * delta at the market's vol: 0.25 = 25-delta, Deribit's `delta`); tenors days. Hedge orders and the
  * context's `hedge` are coins of delta (the engine converts to contracts of its inverse future).
  */
+import { nearestExpiry } from "../market/byExpiry.js";
 import {
   checkRegimeTrackerConfig,
   DEFAULT_REGIME_TRACKER,
@@ -224,13 +225,7 @@ export interface StrategyRule {
 
 /** Listed expiry closest to now + tenorDays (at least one hour away), or null. */
 export function pickExpiry(step: BacktestStep, tenorDays: number): number | null {
-  const target = step.time + tenorDays * DAY_MS;
-  let best: number | null = null;
-  for (const e of step.expiries()) {
-    if (e - step.time < 3_600_000) continue;
-    if (best === null || Math.abs(e - target) < Math.abs(best - target)) best = e;
-  }
-  return best;
+  return nearestExpiry(step.expiries(), step.time, step.time + tenorDays * DAY_MS, 3_600_000);
 }
 
 /**

@@ -32,6 +32,7 @@
  *     forward vs index basis, funding, jumps.
  * Units: N per decimal variance internally (USD per variance point x 1e4); USD; epoch ms UTC.
  */
+import { nearestExpiry } from "../market/byExpiry.js";
 import { type CostModel, resolveCostModel } from "../hedge/costs.js";
 import { InvalidInputError, requireNonNegative, requirePositive } from "../errors.js";
 import type { OptionKind } from "../instruments/types.js";
@@ -162,15 +163,7 @@ function resolveParams(spec: VarianceSwapSpec): State["p"] {
 
 /** Listed expiry closest to now + tenorDays among those at least minDays away, or null. */
 export function swapExpiry(step: BacktestStep, tenorDays: number, minDays: number): number | null {
-  const target = step.time + tenorDays * DAY_MS;
-  let best: number | null = null;
-  for (const e of step.expiries())
-    if (
-      e - step.time >= minDays * DAY_MS &&
-      (best === null || Math.abs(e - target) < Math.abs(best - target))
-    )
-      best = e;
-  return best;
+  return nearestExpiry(step.expiries(), step.time, step.time + tenorDays * DAY_MS, minDays * DAY_MS);
 }
 
 /** |Black forward delta| of an option at vol `vol` (core/pricing black76; the strip's floor, as DVOL's). */

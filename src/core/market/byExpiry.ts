@@ -25,3 +25,20 @@ export function groupByExpiry<Q extends ExpiryQuoted>(
   }
   return byExpiry;
 }
+
+/**
+ * The expiry (epoch ms) of `expiries` closest to `target` among those at least `minAheadMs` after
+ * `now`; on a tie the first one listed wins; null when none qualifies. The one "expiry nearest a
+ * tenor" rule of the strategies, the variance-swap strip and basket, and the DVOL-future roll.
+ */
+export function nearestExpiry(
+  expiries: Iterable<number>,
+  now: number,
+  target: number,
+  minAheadMs: number,
+): number | null {
+  let best: number | null = null;
+  for (const e of expiries)
+    if (e - now >= minAheadMs && (best === null || Math.abs(e - target) < Math.abs(best - target))) best = e;
+  return best;
+}

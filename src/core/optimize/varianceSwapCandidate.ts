@@ -19,6 +19,7 @@
  * Units: USD per contract (per basket unit), contracts of the venue (inverse: 1 coin).
  */
 import type { Position } from "../instruments/types.js";
+import { nearestExpiry } from "../market/byExpiry.js";
 import type { CleanQuote, MarketSnapshot } from "../market/types.js";
 import { expiryBucket } from "../risk/greeks.js";
 import type { RiskMarket } from "../risk/market.js";
@@ -42,13 +43,12 @@ export interface VarianceSwapBasket {
 
 /** The listed expiry of `quotes` closest to `tenorDays` among those at least a day away, or null. */
 function basketExpiry(quotes: readonly CleanQuote[], now: number, tenorDays: number): number | null {
-  const target = now + tenorDays * DAY_MS;
-  let best: number | null = null;
-  for (const q of quotes) {
-    const e = q.instrument.expiry;
-    if (e - now >= DAY_MS && (best === null || Math.abs(e - target) < Math.abs(best - target))) best = e;
-  }
-  return best;
+  return nearestExpiry(
+    quotes.map((q) => q.instrument.expiry),
+    now,
+    now + tenorDays * DAY_MS,
+    DAY_MS,
+  );
 }
 
 /** The strip's legs for one unit (1 USD per variance point), or why there is none. */
