@@ -40,7 +40,7 @@ import { blackGreeks } from "../pricing/black76.js";
 import { valuePosition } from "../risk/valuation.js";
 import { DAY_MS, timeToExpiry } from "../time.js";
 import { DVOL_DEFAULTS, dvolExpiryVariance } from "../volindex/dvol.js";
-import { stripContributions } from "../volindex/modelFreeVariance.js";
+import { stripContributions, stripQuantities } from "../volindex/modelFreeVariance.js";
 import { type IndexFixing, replicateExpiry, replicationSurface } from "../volindex/varianceSwap.js";
 import { optionFill } from "./fills.js";
 import type { BacktestStep } from "./market.js";
@@ -206,16 +206,7 @@ export function replicatingStrip(
       });
   }
   if (picks.length < 2) return null;
-  const legs: StripLeg[] = [];
-  for (const c of stripContributions(picks)) {
-    const w = (o.notional * 2 * c.strikeWidth) / (T * c.strike * c.strike);
-    if (c.kind === "put-call-average") {
-      legs.push(
-        { strike: c.strike, kind: "put", quantity: w / 2 },
-        { strike: c.strike, kind: "call", quantity: w / 2 },
-      );
-    } else legs.push({ strike: c.strike, kind: c.kind, quantity: w });
-  }
+  const legs: StripLeg[] = stripQuantities(stripContributions(picks), T, o.notional);
   return { legs, forward: F, center: k0, timeToExpiry: T };
 }
 

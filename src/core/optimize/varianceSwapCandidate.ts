@@ -26,6 +26,7 @@ import type { RiskMarket } from "../risk/market.js";
 import type { Scenario } from "../risk/scenario.js";
 import { DAY_MS } from "../time.js";
 import { dvolExpiryVariance } from "../volindex/dvol.js";
+import { stripQuantities } from "../volindex/modelFreeVariance.js";
 import { buildOptimizeCandidates, standardMarginUsd } from "./candidates.js";
 import type { OptimizeCandidate, OptimizeGreeks } from "./spec.js";
 
@@ -68,20 +69,12 @@ function stripLegs(
   const byKey = new Map(quotes.map((q) => [`${q.instrument.strike}|${q.instrument.kind}`, q]));
   const legs: Position[] = [];
   const legQuotes: CleanQuote[] = [];
-  const add = (strike: number, kind: "call" | "put", weight: number) => {
-    const q = byKey.get(`${strike}|${kind}`);
-    if (!q) return false;
-    legs.push({ instrument: q.instrument, quantity: weight / q.instrument.contractSize });
+  // 1 unit = 1 USD per variance point = 1e4 USD per unit of decimal variance.
+  for (const leg of stripQuantities(v.value.contributions, T, 1e4)) {
+    const q = byKey.get(`${leg.strike}|${leg.kind}`);
+    if (!q) return { issue: `strip option ${leg.strike} ${leg.kind} not quoted` };
+    legs.push({ instrument: q.instrument, quantity: leg.quantity / q.instrument.contractSize });
     legQuotes.push(q);
-    return true;
-  };
-  for (const c of v.value.contributions) {
-    const w = (1e4 * 2 * c.strikeWidth) / (T * c.strike * c.strike);
-    const ok =
-      c.kind === "put-call-average"
-        ? add(c.strike, "put", w / 2) && add(c.strike, "call", w / 2)
-        : add(c.strike, c.kind, w);
-    if (!ok) return { issue: `strip option ${c.strike} ${c.kind} not quoted` };
   }
   return { legs, quotes: legQuotes, expiry, variance: v.value.variance };
 }

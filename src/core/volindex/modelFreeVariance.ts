@@ -104,6 +104,29 @@ export function stripContributions(strip: readonly StripPick[], growth = 1): Str
   });
 }
 
+/**
+ * The options that replicate `notional` x the strip's variance (Demeterfi-Derman-Kamal-Zou): at each
+ * strike notional x 2 dK / (T K^2) units of the underlying, the strike at K0 split half put / half
+ * call (put first). Units follow `notional`: 1 gives units per unit of decimal variance.
+ */
+export function stripQuantities(
+  contributions: readonly Pick<StrikeContribution, "strike" | "kind" | "strikeWidth">[],
+  timeToExpiry: number,
+  notional: number,
+): { strike: number; kind: "put" | "call"; quantity: number }[] {
+  const out: { strike: number; kind: "put" | "call"; quantity: number }[] = [];
+  for (const c of contributions) {
+    const w = (notional * 2 * c.strikeWidth) / (timeToExpiry * c.strike * c.strike);
+    if (c.kind === "put-call-average")
+      out.push(
+        { strike: c.strike, kind: "put", quantity: w / 2 },
+        { strike: c.strike, kind: "call", quantity: w / 2 },
+      );
+    else out.push({ strike: c.strike, kind: c.kind, quantity: w });
+  }
+  return out;
+}
+
 /** Step 1a: F = K* + e^{RT}(C - P) at the strike K* with the smallest |C - P| of the mids. */
 function parityForward(
   quotes: readonly StrikeQuotes[],
