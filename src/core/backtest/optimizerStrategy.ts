@@ -59,6 +59,7 @@ import type { FutureContract, OptionContract, Position } from "../instruments/ty
 import {
   buildOptimizeBook,
   buildOptimizeCandidates,
+  futureMarginAt,
   hedgeCandidate,
   keepDecisionCandidate,
   standardMarginUsd,
@@ -561,11 +562,7 @@ function hedgeMarginCurve(
     points.add(heldContracts + d);
     points.add(heldContracts - d);
   }
-  const contracts = [...points].sort((a, b) => a - b);
-  const marginUsd = contracts.map((x) =>
-    x === 0 ? 0 : standardMarginUsd([{ instrument: ins, quantity: x }], market),
-  );
-  return { contracts, marginUsd };
+  return futureMarginAt(ins, market, points);
 }
 
 /** The OptimizeProblem of one step and book (see the module comment); null without candidates. */

@@ -285,7 +285,20 @@ export function futureMarginCurve(
   const pts = new Set<number>([0]);
   const K = 32;
   for (let k = -K; k <= K; k++) pts.add(heldContracts + (maxContracts * k) / K);
-  const contracts = [...pts].sort((a, b) => a - b);
+  return futureMarginAt(instrument, market, pts);
+}
+
+/**
+ * The engine's standard margin (USD) of a position of x contracts of a delta-one instrument at each
+ * distinct x of `points`, sorted ascending; 0 at a flat position. The curve a hedge candidate's
+ * margin is read from, whatever its breakpoints.
+ */
+export function futureMarginAt(
+  instrument: Instrument,
+  market: RiskMarket,
+  points: Iterable<number>,
+): { contracts: number[]; marginUsd: number[] } {
+  const contracts = [...new Set(points)].sort((a, b) => a - b);
   const marginUsd = contracts.map((x) =>
     x === 0 ? 0 : standardMarginUsd([{ instrument, quantity: x }], market),
   );
